@@ -98,6 +98,20 @@ public final class DatamodelImporter {
         for (JsonNode c : xenapi) {
             for (JsonNode e : c.path("enums")) enumsByName.putIfAbsent(e.path("name").asText(), e);
         }
+        // enums used only by hidden messages or internal fields (absent from xenapi.json)
+        for (String key : List.of("hiddenMessages", "internalFields")) {
+            for (JsonNode x : supplement.path(key)) {
+                var it = x.path("enumValues").fields();
+                while (it.hasNext()) {
+                    var e = it.next();
+                    if (enumsByName.containsKey(e.getKey())) continue;
+                    ObjectNode en = F.objectNode().put("name", e.getKey());
+                    ArrayNode vals = en.putArray("values");
+                    for (JsonNode v : e.getValue()) vals.addObject().put("name", v.asText()).put("doc", "");
+                    enumsByName.put(e.getKey(), en);
+                }
+            }
+        }
         ArrayNode enums = root.putArray("enums");
         for (JsonNode e : enumsByName.values()) {
             ObjectNode o = enums.addObject();
