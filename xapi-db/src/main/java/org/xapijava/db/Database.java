@@ -148,6 +148,11 @@ public final class Database {
         return published.changesSince(classes, since);
     }
 
+    /** {@link Snapshot#changesSince(Collection, java.util.function.BiPredicate, long)} on the current snapshot. */
+    public Changes changesSince(Collection<String> classes, java.util.function.BiPredicate<String, String> objectFilter, long since) {
+        return published.changesSince(classes, objectFilter, since);
+    }
+
     public Map<String, Integer> validRefCounts() { return published.validRefCounts(); }
 
     public <T> T get(String ref, Field<T> field) { return published.get(ref, field); }
