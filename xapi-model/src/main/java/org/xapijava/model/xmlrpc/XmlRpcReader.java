@@ -88,6 +88,16 @@ public final class XmlRpcReader {
         f.setProperty(XMLInputFactory.IS_COALESCING, Boolean.TRUE);
         f.setProperty(XMLInputFactory.IS_REPLACING_ENTITY_REFERENCES, Boolean.TRUE);
         f.setProperty(XMLConstants.ACCESS_EXTERNAL_DTD, "");
+        // The JDK's own entity-size limits (100,000 chars by default since JDK 24) would also cap plain text
+        // and whole documents; with DTDs refused there are no entities to limit, and Limits bounds the input.
+        for (String p : new String[] {"jdk.xml.maxGeneralEntitySizeLimit", "jdk.xml.totalEntitySizeLimit",
+                "jdk.xml.maxElementDepth"}) {
+            try {
+                f.setProperty(p, "0");
+            } catch (IllegalArgumentException e) {
+                // Unknown to this JDK: it has no such limit either.
+            }
+        }
         f.setXMLResolver((publicId, systemId, base, ns) -> {
             throw new XMLStreamException("external entity refused: " + systemId);
         });
@@ -146,17 +156,32 @@ public final class XmlRpcReader {
         return readValue(xml.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Raised by {@link Counting} when the byte limit is passed; recognised in the parser's cause chain. */
-    private static final class SizeLimitExceeded extends IOException {
+    /** Raised by {@link Counting} on bad input bytes; recognised in the parser's cause chain. */
+    private static final class BadBytes extends IOException {
         private static final long serialVersionUID = 1L;
+        final int line;
+        final int column;
 
-        SizeLimitExceeded(String m) { super(m, null); }
+        BadBytes(String m, int line, int column) {
+            super(m, null);
+            this.line = line;
+            this.column = column;
+        }
     }
 
-    /** Counts bytes as the parser pulls them and refuses to deliver more than the limit. */
+    /**
+     * Counts bytes as the parser pulls them, refuses to deliver more than the limit, and validates UTF-8 on the
+     * way (strictly: no overlong forms, surrogates or code points above U+10FFFF), tracking line and column so
+     * that a bad byte is reported exactly where it is.
+     */
     private static final class Counting extends FilterInputStream {
         private final long max;
         long count;
+        private int need;
+        private int lo = 0x80;
+        private int hi = 0xBF;
+        private int line = 1;
+        private int column = 1;
 
         Counting(InputStream in, long max) {
             super(in);
@@ -165,32 +190,73 @@ public final class XmlRpcReader {
 
         @Override
         public int read() throws IOException {
-            int b = super.read();
-            if (b >= 0) add(1);
-            return b;
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n <= 0 ? -1 : one[0] & 0xff;
         }
 
         @Override
         public int read(byte[] buf, int off, int len) throws IOException {
+            if (len == 0) return 0;
+            int n;
             if (count >= max) {
-                // At the limit: only end of input is acceptable.
-                int b = super.read();
-                if (b < 0) return -1;
-                add(1);
+                // At the limit: only the end of input is acceptable.
+                n = super.read(buf, off, 1);
+                if (n > 0) throw new BadBytes("input larger than the limit of " + max + " bytes", -1, -1);
+            } else {
+                n = super.read(buf, off, (int) Math.min(len, max - count));
             }
-            int n = super.read(buf, off, (int) Math.min(len, max - count));
-            if (n > 0) add(n);
+            if (n < 0) {
+                if (need > 0) throw new BadBytes("invalid UTF-8: input ends inside a multi-byte character", line, column);
+                return n;
+            }
+            for (int i = off; i < off + n; i++) {
+                check(buf[i] & 0xff);
+                count++;
+            }
             return n;
         }
 
-        private void add(long n) throws SizeLimitExceeded {
-            count += n;
-            if (count > max) throw new SizeLimitExceeded("input larger than the limit of " + max + " bytes");
+        private void check(int b) throws BadBytes {
+            if (need == 0) {
+                if (b < 0x80) {
+                    if (b == '\n') {
+                        line++;
+                        column = 1;
+                    } else {
+                        column++;
+                    }
+                    return;
+                }
+                if (b >= 0xC2 && b <= 0xDF) { need = 1; }
+                else if (b == 0xE0) { need = 2; lo = 0xA0; }
+                else if (b == 0xED) { need = 2; hi = 0x9F; }
+                else if (b >= 0xE1 && b <= 0xEF) { need = 2; }
+                else if (b == 0xF0) { need = 3; lo = 0x90; }
+                else if (b >= 0xF1 && b <= 0xF3) { need = 3; }
+                else if (b == 0xF4) { need = 3; hi = 0x8F; }
+                else throw badByte(b);
+                return;
+            }
+            if (b < lo || b > hi) throw badByte(b);
+            lo = 0x80;
+            hi = 0xBF;
+            if (--need == 0) column++;
+        }
+
+        private BadBytes badByte(int b) {
+            return new BadBytes(String.format("invalid UTF-8 (byte 0x%02X at offset %d) at line %d, column %d",
+                    b, count, line, column), line, column);
         }
 
         @Override
         public long skip(long n) throws IOException {
-            return read(new byte[(int) Math.min(n, 8192)]);
+            return read(new byte[(int) Math.min(Math.max(n, 1), 8192)]);
+        }
+
+        @Override
+        public boolean markSupported() {
+            return false;
         }
     }
 
@@ -223,6 +289,8 @@ public final class XmlRpcReader {
                 InputStreamReader reader = new InputStreamReader(skipBom(counting), StandardCharsets.UTF_8.newDecoder()
                         .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT));
                 this.xr = FACTORY.createXMLStreamReader(reader);
+                mark();
+                checkProlog();
             } catch (XMLStreamException | IOException | RuntimeException e) {
                 throw translate(e);
             }
@@ -536,10 +604,6 @@ public final class XmlRpcReader {
                     case XMLStreamConstants.COMMENT, XMLStreamConstants.PROCESSING_INSTRUCTION -> {
                         continue;
                     }
-                    case XMLStreamConstants.START_DOCUMENT -> {
-                        checkProlog();
-                        continue;
-                    }
                     default -> { }
                 }
                 if (inText) {
@@ -651,8 +715,8 @@ public final class XmlRpcReader {
             IOException io = null;
             int guard = 0;
             for (Throwable t = e; t != null && guard++ < 16; ) {
-                if (t instanceof SizeLimitExceeded s) {
-                    return new XmlRpcParseException(s.getMessage() + " (refused after " + counting.count + " bytes)", -1, -1);
+                if (t instanceof BadBytes bb) {
+                    return new XmlRpcParseException(bb.getMessage(), bb.line, bb.column);
                 }
                 if (t instanceof CharacterCodingException) {
                     return new XmlRpcParseException("invalid UTF-8 at line " + ln + ", column " + col
