@@ -17,7 +17,8 @@ import org.xapijava.model.types.XType;
  * stringified (ints in decimal, enums and refs as they are); records become structs of the class's wire fields
  * in datamodel order, with {@code option} fields omitted when None (a field missing from the Java map is sent
  * with its datamodel default, or the type's empty value); an {@code option} outside a record becomes
- * {@code []} or {@code [x]}; void becomes {@code ""}. Stateless and thread-safe.
+ * {@code []} or {@code [x]}; void becomes {@code ""}. A {@code <class> record} (event snapshot) must already be
+ * an RPC struct (made with {@link #record} for its real class) and is passed through. Stateless and thread-safe.
  */
 public final class Marshal {
     private Marshal() {}
@@ -55,7 +56,16 @@ public final class Marshal {
                 }
                 yield out;
             }
-            case XType.RecordType r -> record(dm, dm.cls(r.cls()), cast(Map.class, t, v));
+            case XType.RecordType r -> {
+                Map<?, ?> rec = cast(Map.class, t, v);
+                if (r.cls().equals(XType.ANY_CLASS)) {
+                    // An event snapshot: the caller marshals it with the record's real class (see record()).
+                    yield rec;
+                }
+                ClassDef cls = dm.cls(r.cls());
+                if (cls == null) throw new IllegalArgumentException("unknown class " + r.cls());
+                yield record(dm, cls, rec);
+            }
             case XType.OptionType o -> v == null ? new ArrayList<>(0) : new ArrayList<>(List.of(toRpc(dm, o.inner(), v)));
         };
     }

@@ -71,7 +71,14 @@ public final class Unmarshal {
                 yield out;
             }
             case XType.MapType m -> map(dm, m, v);
-            case XType.RecordType r -> record(dm, dm.cls(r.cls()), v);
+            case XType.RecordType r -> {
+                if (r.cls().equals(XType.ANY_CLASS)) {
+                    // An event snapshot: its class is only known from the event; keep the struct as it is.
+                    if (v instanceof Map<?, ?> m) yield new LinkedHashMap<Object, Object>(m);
+                    throw failure("Expected Dictionary");
+                }
+                yield record(dm, classOf(dm, r.cls()), v);
+            }
             case XType.OptionType o -> {
                 if (v == null) yield null;
                 if (v instanceof List<?> l && l.size() <= 1) yield l.isEmpty() ? null : fromRpc(dm, o.inner(), l.get(0));
@@ -130,6 +137,12 @@ public final class Unmarshal {
             out.put(f.name(), x);
         }
         return out;
+    }
+
+    private static ClassDef classOf(Datamodel dm, String name) {
+        ClassDef c = dm.cls(name);
+        if (c == null) throw new IllegalArgumentException("unknown class " + name);
+        return c;
     }
 
     private static String string(Object v) {
