@@ -679,6 +679,24 @@ public final class XmlRpcReader {
             return new XmlRpcParseException(what + " at line " + line + ", column " + column, line, column);
         }
 
+        /**
+         * The JDK parser reports some namespace errors as an untranslated key
+         * ({@code http://www.w3.org/TR/1999/REC-xml-names-19990114#ElementPrefixUnbound?ex&ex:nil}).
+         */
+        private static String readable(String m) {
+            int hash = m.indexOf('#');
+            if (!m.startsWith("http://www.w3.org/") || hash < 0) return m;
+            String rest = m.substring(hash + 1);
+            int q = rest.indexOf('?');
+            String key = q < 0 ? rest : rest.substring(0, q);
+            String[] args = q < 0 ? new String[0] : rest.substring(q + 1).split("&");
+            if (key.equals("ElementPrefixUnbound") && args.length == 2) {
+                return "prefix '" + args[0] + "' of element <" + args[1] + "> is not bound "
+                        + "(namespaced elements such as XML-RPC extensions are not supported)";
+            }
+            return key + (args.length == 0 ? "" : " " + String.join(", ", args));
+        }
+
         private static boolean isSpace(String s) {
             for (int i = 0; i < s.length(); i++) {
                 char c = s.charAt(i);
@@ -729,6 +747,7 @@ public final class XmlRpcReader {
             String m = e.getMessage() == null ? e.toString() : e.getMessage();
             int at = m.indexOf("Message: ");
             if (at >= 0) m = m.substring(at + "Message: ".length());
+            m = readable(m.strip());
             return new XmlRpcParseException("malformed XML: " + m.strip() + " at line " + ln + ", column " + col, ln, col);
         }
     }

@@ -445,4 +445,28 @@ class XmlRpcReaderTest {
                         new ByteArrayInputStream("<methodCall><methodName>".getBytes(StandardCharsets.UTF_8)), failing)));
         assertEquals("connection reset", e.getMessage());
     }
+
+    @Test
+    void oneSharedFactoryServesParallelParses() throws Exception {
+        byte[] doc = XmlRpcWriter.call("VM.start", List.of("OpaqueRef:x", Map.of("k", List.of("a", "b")), true));
+        RpcCall expected = XmlRpcReader.REQUESTS.readCall(doc);
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(8)) {
+            List<java.util.concurrent.Future<Boolean>> fs = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                fs.add(pool.submit(() -> {
+                    for (int i = 0; i < 500; i++) {
+                        if (!XmlRpcReader.REQUESTS.readCall(doc).equals(expected)) return false;
+                        try {
+                            XmlRpcReader.REQUESTS.readCall("<methodCall><bad".getBytes(StandardCharsets.UTF_8));
+                            return false;
+                        } catch (XmlRpcParseException e) {
+                            // expected
+                        }
+                    }
+                    return true;
+                }));
+            }
+            for (var f : fs) assertTrue(f.get());
+        }
+    }
 }
