@@ -95,7 +95,13 @@ class RedoLogCrashTest {
                     Files.writeString(Path.of(System.getProperty("crash.debug") + ".acked"), acked.toString() + "\ncp=" + checkpointed
                             + "\nthisRun=" + thisRun + "\ncpThisRun=" + cp.get());
                 }
-                assertTrue(replayed.contains(g), "run " + run + ": acknowledged generation " + g + " lost (checkpoint " + checkpointed + ")");
+                if (!replayed.contains(g)) {
+                    RedoLogReader.Scan scan = RedoLogReader.scan(log, e -> {});
+                    fail("run " + run + ": acknowledged generation " + g + " lost (checkpoint " + checkpointed
+                            + ", this run's checkpoint " + cp.get() + ", this run acked " + (thisRun.isEmpty() ? "nothing"
+                            : thisRun.first() + ".." + thisRun.last()) + "; log holds " + (replayed.isEmpty() ? "nothing"
+                            : replayed.first() + ".." + replayed.last() + " (" + replayed.size() + ")") + "; " + scan + ")");
+                }
             }
         }
         System.out.printf("crash test: %d SIGKILLs, %d acknowledged generations, all replayed, %.1f s%n",
