@@ -35,11 +35,13 @@ class DatabaseCrashTest {
             Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
                     DatabaseCrashChild.class.getName(), dir.toString(), "4")
                     .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            long killAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300 + rnd.nextInt(900));
+            // the kill lands at a random moment after the child started acknowledging writes
+            java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+            long delayMillis = 50 + rnd.nextInt(700);
             Thread killer = Thread.ofPlatform().start(() -> {
                 try {
-                    long wait = killAt - System.nanoTime();
-                    if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
+                    started.await(20, TimeUnit.SECONDS);
+                    TimeUnit.MILLISECONDS.sleep(delayMillis);
                 } catch (InterruptedException ignored) {
                     // kill at once
                 }
@@ -54,6 +56,7 @@ class DatabaseCrashTest {
                     else if (w[0].equals("SET")) descriptions.put(w[1], w[2]);
                     else continue;
                     acknowledged++;
+                    started.countDown();
                 }
             }
             killer.join();
