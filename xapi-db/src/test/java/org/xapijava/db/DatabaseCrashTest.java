@@ -45,7 +45,9 @@ class DatabaseCrashTest {
                 } catch (InterruptedException ignored) {
                     // kill at once
                 }
-                p.destroyForcibly(); // SIGKILL on Linux
+                // SIGKILL through the process handle: Process.destroyForcibly() would also close our end
+                // of the child's stdout and lose acknowledgements still in the pipe
+                p.toHandle().destroyForcibly();
             });
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;

@@ -73,7 +73,7 @@ class RedoLogCrashTest {
                 fail("child acknowledged nothing: " + Files.readString(err));
             }
             Thread.sleep(rnd.nextInt(200));
-            p.destroyForcibly(); // SIGKILL on Linux
+            p.toHandle().destroyForcibly(); // SIGKILL, without closing our end of the child's stdout
             p.waitFor();
             reader.join();
             String stderr = Files.readString(err);
