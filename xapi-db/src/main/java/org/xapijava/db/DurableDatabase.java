@@ -66,8 +66,10 @@ public final class DurableDatabase implements AutoCloseable {
     /**
      * Opens (or creates) the database described by {@code o}.
      *
-     * @throws IOException             when a file cannot be read or written
-     * @throws DbLoadException         when {@code state.db} holds data the datamodel does not accept
+     * @throws IOException when a file cannot be read or written, is malformed
+     *     ({@link org.xapijava.db.persist.StateDbFormatException},
+     *     {@link org.xapijava.db.persist.RedoLogFormatException}: file and place named), or holds data the
+     *     datamodel does not accept (message names the file, table, row and column)
      */
     public static DurableDatabase open(Datamodel dm, Options o) throws IOException {
         Files.createDirectories(o.stateDb().toAbsolutePath().getParent());
@@ -97,6 +99,10 @@ public final class DurableDatabase implements AutoCloseable {
                 LoadedDb base = image != null ? image : new LoadedDb(0, dm.schemaMajor(), dm.schemaMinor(), Map.of());
                 db = Database.load(dm, base, replay, log);
             }
+        } catch (DbLoadException e) {
+            if (log != null) log.close();
+            throw new IOException("cannot load " + o.stateDb() + (replay.isEmpty() ? "" : " with the redo log " + o.redoLog())
+                    + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
             if (log != null) log.close();
             throw e;
