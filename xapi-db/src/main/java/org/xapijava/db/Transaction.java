@@ -1,6 +1,5 @@
 package org.xapijava.db;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -18,6 +17,7 @@ import org.xapijava.db.internal.Table;
 import org.xapijava.db.persist.Delta;
 import org.xapijava.model.Field;
 import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.rpc.RpcValues;
 import org.xapijava.model.types.DbStrings;
 import org.xapijava.model.types.Values;
 import org.xapijava.model.types.XType;
@@ -448,29 +448,8 @@ public final class Transaction extends DbReader {
         StringBuilder b = new StringBuilder(exn).append('(');
         for (int i = 0; i < args.length; i++) {
             if (i > 0) b.append(", ");
-            ocamlString(b, args[i]);
+            b.append(RpcValues.ocamlQuoted(args[i]));
         }
         return new ApiError("INTERNAL_ERROR", b.append(')').toString());
-    }
-
-    /** OCaml's {@code %S}: quoted, with OCaml escapes, byte by byte over UTF-8. */
-    static void ocamlString(StringBuilder b, String s) {
-        b.append('"');
-        for (byte x : s.getBytes(StandardCharsets.UTF_8)) {
-            int c = x & 0xff;
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                case '\t' -> b.append("\\t");
-                case '\r' -> b.append("\\r");
-                case '\b' -> b.append("\\b");
-                default -> {
-                    if (c >= 0x20 && c < 0x7f) b.append((char) c);
-                    else b.append('\\').append(String.format("%03d", c));
-                }
-            }
-        }
-        b.append('"');
     }
 }
