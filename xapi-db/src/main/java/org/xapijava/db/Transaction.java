@@ -18,6 +18,7 @@ import org.xapijava.db.persist.Delta;
 import org.xapijava.model.Field;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.rpc.RpcValues;
+import org.xapijava.model.rpc.Utf8Check;
 import org.xapijava.model.types.DbStrings;
 import org.xapijava.model.types.Values;
 import org.xapijava.model.types.XType;
@@ -384,7 +385,7 @@ public final class Transaction extends DbReader {
         switch (t) {
             case XType.Prim p when p.kind() == XType.Kind.STRING -> {
                 if (!(v instanceof String s)) throw typeError(ts, col, t, v);
-                int n = xmlValidPrefix(s);
+                int n = Utf8Check.xmlValidPrefix(s);
                 if (n == s.length()) return s;
                 if (!truncate) throw new ApiError("INTERNAL_ERROR", "Db_exn.Invalid_value");
                 LOG.warn("string truncated to: '{}'.", s.substring(0, n));
@@ -421,22 +422,6 @@ public final class Transaction extends DbReader {
     private static IllegalArgumentException typeError(TableSchema ts, int col, XType t, Object v) {
         return new IllegalArgumentException(ts.name + "." + ts.fields[col].name() + ": expected " + t + ", got "
                 + (v == null ? "null" : v.getClass().getSimpleName() + " " + v));
-    }
-
-    /** Length of the longest prefix made only of characters XML 1.0 allows. */
-    static int xmlValidPrefix(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c >= 0x20 && c < 0xD800) continue;
-            if (c == 0x9 || c == 0xA || c == 0xD) continue;
-            if (c >= 0xE000 && c <= 0xFFFD) continue;
-            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-                i++;
-                continue;
-            }
-            return i;
-        }
-        return s.length();
     }
 
     static ApiError uniqueness(String table, String field, String value) {

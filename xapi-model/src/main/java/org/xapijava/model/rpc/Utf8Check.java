@@ -51,22 +51,30 @@ public final class Utf8Check {
         return true;
     }
 
-    /** Whether {@code s} is valid UTF-8 and has no character XML 1.0 forbids below U+0020 (TAB, LF, CR allowed). */
+    /** Whether {@code s} is valid UTF-16 (no lone surrogate) and holds only characters XML 1.0 allows. */
     public static boolean isValidXml(CharSequence s) {
+        return xmlValidPrefix(s) == s.length();
+    }
+
+    /**
+     * Length of the longest prefix of {@code s} made of characters XML 1.0 allows (TAB, LF, CR,
+     * U+0020..U+D7FF, U+E000..U+FFFD, and supplementary characters as surrogate pairs), i.e. the index of
+     * the first character Xapi's database refuses, or {@code s.length()}.
+     */
+    public static int xmlValidPrefix(CharSequence s) {
         int n = s.length();
         for (int i = 0; i < n; i++) {
             char c = s.charAt(i);
-            if (c < 0x20) {
-                if (c != '\t' && c != '\n' && c != '\r') return false;
-            } else if (Character.isSurrogate(c)) {
-                if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
-                    i++;
-                } else {
-                    return false;
-                }
+            if (c >= 0x20 && c < 0xD800) continue;
+            if (c == '\t' || c == '\n' || c == '\r') continue;
+            if (c >= 0xE000 && c <= 0xFFFD) continue;
+            if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+                continue;
             }
+            return i;
         }
-        return true;
+        return n;
     }
 
     /** Whether {@code bytes} are valid UTF-8. */

@@ -52,7 +52,11 @@ class Utf8CheckTest {
 
     @Test
     void databaseWriteCheckAlsoRefusesXmlIllegalCharacters() {
-        assertTrue(Utf8Check.isValidDbValue("tab\tnl\ncr\r\u00e9\ud834\udd1e\ufffe"));
+        assertTrue(Utf8Check.isValidDbValue("tab\tnl\ncr\r\u00e9\ud834\udd1e\ufffd"));
+        // Xapi lets U+FFFE/U+FFFF into its database, then its own XML reader cannot load state.db: we refuse them
+        assertFalse(Utf8Check.isValidDbValue("\ufffe"));
+        assertFalse(Utf8Check.isValidDbValue("\uffff"));
+        assertEquals(2, Utf8Check.xmlValidPrefix("ab\u0001cd"));
         assertFalse(Utf8Check.isValidDbValue("a\u0000b"));
         assertFalse(Utf8Check.isValidDbValue("a\u001fb"));
         assertFalse(Utf8Check.isValidDbValue("\ud800"));
