@@ -202,7 +202,7 @@ public final class DatamodelImporter {
                     po.put("doc", p.path("doc").asText());
                     if (defaults.has(p.path("name").asText())) po.set("default", defaults.get(p.path("name").asText()));
                 }
-                mo.put("result", m.path("result").get(0).asText());
+                mo.put("result", resultType(m.path("result").get(0).asText()));
                 if (m.path("result").size() > 1) mo.put("resultDoc", m.path("result").get(1).asText());
                 mo.set("errors", errorNames(m.path("errors")));
                 mo.set("roles", m.path("roles").deepCopy());
@@ -256,6 +256,14 @@ public final class DatamodelImporter {
         root.set("emergencyCalls", supplement.path("emergencyCalls").isMissingNode() ? F.arrayNode() : supplement.path("emergencyCalls").deepCopy());
         root.set("mapKeySetters", supplement.path("mapKeySetters").isMissingNode() ? F.arrayNode() : supplement.path("mapKeySetters").deepCopy());
         return root;
+    }
+
+    /**
+     * xenapi.json spells event.from's result "an event batch"; it is the struct {events, valid_ref_counts,
+     * token}, which we name {@code event_batch record} (a record type without a class of its own).
+     */
+    private static String resultType(String t) {
+        return t.equals("an event batch") ? "event_batch record" : t;
     }
 
     private static ArrayNode errorNames(JsonNode errors) {

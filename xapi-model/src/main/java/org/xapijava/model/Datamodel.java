@@ -44,6 +44,8 @@ public final class Datamodel {
     private final List<ExtraPermission> extraPermissions;
     private final List<String> emergencyCalls;
     private final JsonNode httpActions;
+    private final Map<String, List<String>> laterColumns;
+    private final List<String> laterTables;
 
     private Datamodel(JsonNode root) {
         schemaMajor = root.path("schemaVersion").path("major").asInt();
@@ -84,6 +86,10 @@ public final class Datamodel {
         extraPermissions = List.copyOf(eps);
         emergencyCalls = strings(root.path("emergencyCalls"));
         httpActions = root.path("httpActions");
+        Map<String, List<String>> lc = new LinkedHashMap<>();
+        root.path("laterColumns").fields().forEachRemaining(e -> lc.put(e.getKey(), strings(e.getValue())));
+        laterColumns = Collections.unmodifiableMap(lc);
+        laterTables = strings(root.path("laterTables"));
     }
 
     private ClassDef readClass(JsonNode c) {
@@ -177,6 +183,15 @@ public final class Datamodel {
 
     /** The HTTP actions table as the importer wrote it (name, method, path, roles, ...). */
     public JsonNode httpActions() { return httpActions; }
+
+    /**
+     * Database columns that newer Xapi releases have and this datamodel lacks, by table: a database
+     * written by such a release may hold them; they are dropped at load.
+     */
+    public Map<String, List<String>> laterColumns() { return laterColumns; }
+
+    /** Database tables of newer Xapi releases that this datamodel lacks (dropped at load). */
+    public List<String> laterTables() { return laterTables; }
 
     /** The empty value of a type, with enum defaults taken from this datamodel. */
     public Object emptyValue(XType t) {

@@ -37,6 +37,12 @@ final class TypeParser {
                 expect(')');
                 base = k;
             }
+        } else if (peek() == '<') {
+            int end = s.indexOf('>', pos);
+            if (end < 0) throw error("unterminated <class>");
+            pendingClass = s.substring(pos, end + 1);
+            pos = end + 1;
+            base = null;
         } else {
             String w = word();
             switch (w) {

@@ -49,7 +49,10 @@ public sealed interface XType {
         @Override public String toString() { return "(" + key + " -> " + value + ") map"; }
     }
 
-    /** The record of class {@code cls} (its client-visible fields). */
+    /**
+     * The record of class {@code cls} (its client-visible fields). {@code <class> record} (the snapshot of
+     * an event, a record of whichever class the event is about) has {@code cls} = {@value #ANY_CLASS}.
+     */
     record RecordType(String cls) implements XType {
         public RecordType { Objects.requireNonNull(cls); }
         @Override public String toString() { return cls + " record"; }
@@ -60,6 +63,9 @@ public sealed interface XType {
         @Override public String toString() { return XType.wrap(inner) + " option"; }
     }
 
+    /** The class name of {@code <class> record}. */
+    String ANY_CLASS = "<class>";
+
     XType STRING = new Prim(Kind.STRING);
     XType INT = new Prim(Kind.INT);
     XType FLOAT = new Prim(Kind.FLOAT);
@@ -68,7 +74,7 @@ public sealed interface XType {
     XType VOID = new Prim(Kind.VOID);
 
     private static String wrap(XType t) {
-        return (t instanceof MapType) ? "(" + t + ")" : t.toString();
+        return t.toString();
     }
 
     /** Parses the datamodel spelling of a type; see {@link TypeParser}. */

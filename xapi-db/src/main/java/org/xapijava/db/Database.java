@@ -1,0 +1,302 @@
+package org.xapijava.db;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.xapijava.db.internal.Schema;
+import org.xapijava.db.persist.CommitLog;
+import org.xapijava.db.persist.DeltaBatch;
+import org.xapijava.db.persist.LoadedDb;
+import org.xapijava.model.Datamodel;
+import org.xapijava.model.Field;
+
+/**
+ * The in-memory database: one table per datamodel class, rows by ref, Xapi's generation counts,
+ * tombstones, back-pointers, indexes, and the change feed {@code event.from} waits on.
+ *
+ * <p><b>Threads.</b> Readers take the current published {@link Snapshot} with one volatile read and
+ * never wait. Writers serialize on one short critical section (a {@link ReentrantLock}) in which a
+ * {@link Transaction} applies its changes to the head state and, when a {@link CommitLog} is
+ * configured, queues its persistent changes ({@link CommitLog#append}, which does no I/O). After
+ * releasing the lock the committing thread waits for durability ({@link CommitLog#awaitDurable}).
+ * No lock is held across I/O.
+ *
+ * <p><b>Visibility.</b> A state holding persistent changes is published (to readers and event waiters)
+ * only once its batch is durable; a transaction without persistent changes is published at once when
+ * nothing is pending, else together with the pending ones. Without a commit log every commit is
+ * published at once. A committing thread sees its own transaction in {@link #snapshot()} once
+ * {@link #transact} returns.
+ */
+public final class Database {
+    private static final long NO_TICKET = Long.MIN_VALUE;
+
+    private final Schema schema;
+    private final CommitLog log;
+    private final ReentrantLock writeLock = new ReentrantLock();
+
+    /** The newest committed state (possibly not yet durable). Guarded by writeLock. */
+    private Snapshot head;
+    /** Committed states waiting for durability, oldest first. Guarded by writeLock. */
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    /** Guarded by writeLock. */
+    private long lastAppended = NO_TICKET;
+    /** Guarded by writeLock. */
+    private long durable = NO_TICKET;
+
+    private volatile Snapshot published;
+    /** Completed (and replaced) on every publication; guarded by writeLock for writes. */
+    private volatile CompletableFuture<Void> nextPublish = new CompletableFuture<>();
+
+    private record Pending(long ticket, Snapshot state) {}
+
+    Database(Schema schema, Snapshot initial, CommitLog log) {
+        this.schema = schema;
+        this.log = log;
+        this.head = initial;
+        this.published = initial;
+        if (log != null) log.setDurableListener(this::onDurable);
+    }
+
+    /** An empty in-memory database (no commit log), generation 0. */
+    public static Database empty(Datamodel dm) {
+        return empty(dm, null);
+    }
+
+    /** An empty database, generation 0, making commits durable through {@code log} (null: in memory). */
+    public static Database empty(Datamodel dm, CommitLog log) {
+        Schema s = new Schema(dm);
+        return new Database(s, Snapshot.empty(s, 0), log);
+    }
+
+    /**
+     * Builds the database from a {@code state.db} image and the redo log's replay (batches with a
+     * generation above the image's are applied in order; older ones are already in the image).
+     *
+     * @throws DbLoadException naming the table, row and column of bad data (nothing is half-loaded)
+     */
+    public static Database load(Datamodel dm, LoadedDb image, List<DeltaBatch> replay, CommitLog log) {
+        Schema s = new Schema(dm);
+        Snapshot snap = Loader.load(s, image, replay == null ? List.of() : replay);
+        return new Database(s, snap, log);
+    }
+
+    public Datamodel datamodel() { return schema.dm; }
+
+    // ------------------------------------------------------------------ reads
+
+    /** The current published state. */
+    public Snapshot snapshot() { return published; }
+
+    /** The published generation count (the next stamp). */
+    public long generation() { return published.generation; }
+
+    /**
+     * Blocks until the published generation exceeds {@code after} or the timeout passes, without
+     * polling (waiters park on a future completed by the next publication). Cheap enough for thousands
+     * of (virtual) threads.
+     *
+     * @return the published generation when it returns (may be {@code <= after} on timeout)
+     */
+    public long awaitGeneration(long after, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            CompletableFuture<Void> f = nextPublish; // read before the state: no lost wake-up
+            long g = published.generation;
+            if (g > after) return g;
+            long rem = deadline - System.nanoTime();
+            if (rem <= 0) return g;
+            try {
+                f.get(rem, TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                return published.generation;
+            } catch (ExecutionException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    /** A future completed (with the new generation) once the published generation exceeds {@code after}. */
+    public CompletableFuture<Long> onGenerationAfter(long after) {
+        CompletableFuture<Long> out = new CompletableFuture<>();
+        watch(after, out);
+        return out;
+    }
+
+    private void watch(long after, CompletableFuture<Long> out) {
+        CompletableFuture<Void> f = nextPublish;
+        long g = published.generation;
+        if (g > after) {
+            out.complete(g);
+            return;
+        }
+        f.thenRun(() -> watch(after, out));
+    }
+
+    /** {@link Snapshot#changesSince(Collection, long)} on the current snapshot. */
+    public Changes changesSince(Collection<String> classes, long since) {
+        return published.changesSince(classes, since);
+    }
+
+    /** {@link Snapshot#changesSince(Collection, java.util.function.BiPredicate, long)} on the current snapshot. */
+    public Changes changesSince(Collection<String> classes, java.util.function.BiPredicate<String, String> objectFilter, long since) {
+        return published.changesSince(classes, objectFilter, since);
+    }
+
+    public Map<String, Integer> validRefCounts() { return published.validRefCounts(); }
+
+    public <T> T get(String ref, Field<T> field) { return published.get(ref, field); }
+
+    public Object get(String cls, String ref, String field) { return published.get(cls, ref, field); }
+
+    public Map<String, Object> getRecord(String cls, String ref) { return published.getRecord(cls, ref); }
+
+    public List<String> getAll(String cls) { return published.getAll(cls); }
+
+    public Map<String, Map<String, Object>> getAllRecords(String cls) { return published.getAllRecords(cls); }
+
+    public List<String> getAllWhere(String cls, String expr) { return published.getAllWhere(cls, expr); }
+
+    public Map<String, Map<String, Object>> getAllRecordsWhere(String cls, String expr) {
+        return published.getAllRecordsWhere(cls, expr);
+    }
+
+    public String getByUuid(String cls, String uuid) { return published.getByUuid(cls, uuid); }
+
+    public List<String> getByNameLabel(String cls, String label) { return published.getByNameLabel(cls, label); }
+
+    public boolean exists(String cls, String ref) { return published.exists(cls, ref); }
+
+    // ------------------------------------------------------------------ writes
+
+    /** Runs {@code body} as one atomic transaction (see {@link #call}). */
+    public void transact(Consumer<Transaction> body) {
+        call(tx -> {
+            body.accept(tx);
+            return null;
+        });
+    }
+
+    /**
+     * Runs {@code body} as one atomic transaction under the writer lock and commits it: all its changes
+     * or, when it throws, none (the exception propagates, the generation is unchanged). Returns once
+     * the transaction is durable and visible. Keep bodies short: no I/O, no waiting.
+     *
+     * @throws UncheckedIOException when the commit log failed (the change is then never published)
+     */
+    public <R> R call(Function<Transaction, R> body) {
+        long waitFor = NO_TICKET;
+        R result;
+        writeLock.lock();
+        try {
+            Transaction tx = new Transaction(head);
+            try {
+                result = body.apply(tx);
+            } catch (RuntimeException | Error e) {
+                tx.abandon();
+                throw e;
+            }
+            if (!tx.changed()) {
+                tx.abandon();
+                return result;
+            }
+            Snapshot next = tx.finish();
+            if (log != null && !tx.deltas().isEmpty()) {
+                long ticket = log.append(new DeltaBatch(next.generation, tx.deltas()));
+                head = next;
+                lastAppended = ticket;
+                pending.add(new Pending(ticket, next));
+                waitFor = ticket;
+            } else {
+                head = next;
+                if (pending.isEmpty()) {
+                    publish(next);
+                } else {
+                    pending.add(new Pending(lastAppended, next));
+                    waitFor = lastAppended;
+                }
+            }
+        } finally {
+            writeLock.unlock();
+        }
+        if (waitFor != NO_TICKET) awaitDurable(waitFor);
+        return result;
+    }
+
+    private void awaitDurable(long ticket) {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    log.awaitDurable(ticket);
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (IOException e) {
+                    throw new UncheckedIOException("commit log failed; transaction not durable", e);
+                }
+            }
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
+        }
+        onDurable(ticket);
+    }
+
+    /** The commit log's durability listener (also called by committers): publishes what became durable. */
+    private void onDurable(long ticket) {
+        writeLock.lock();
+        try {
+            if (ticket > durable) durable = ticket;
+            Snapshot last = null;
+            while (!pending.isEmpty() && pending.peek().ticket() <= durable) last = pending.poll().state();
+            if (last != null) publish(last);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Caller holds writeLock. */
+    private void publish(Snapshot s) {
+        published = s;
+        CompletableFuture<Void> old = nextPublish;
+        nextPublish = new CompletableFuture<>();
+        old.complete(null);
+    }
+
+    public void create(String cls, String ref, Map<String, ?> values) { transact(tx -> tx.create(cls, ref, values)); }
+
+    public void set(String cls, String ref, String field, Object value) { transact(tx -> tx.set(cls, ref, field, value)); }
+
+    public <T> void set(String ref, Field<T> field, T value) { transact(tx -> tx.set(ref, field, value)); }
+
+    public void delete(String cls, String ref) { transact(tx -> tx.delete(cls, ref)); }
+
+    /** {@code event.inject}: returns the generation stamped on the row. */
+    public long touch(String cls, String ref) { return call(tx -> tx.touch(cls, ref)); }
+
+    public void addToSet(String cls, String ref, String field, Object element) {
+        transact(tx -> tx.addToSet(cls, ref, field, element));
+    }
+
+    public void removeFromSet(String cls, String ref, String field, Object element) {
+        transact(tx -> tx.removeFromSet(cls, ref, field, element));
+    }
+
+    public void addToMap(String cls, String ref, String field, Object key, Object value) {
+        transact(tx -> tx.addToMap(cls, ref, field, key, value));
+    }
+
+    public void removeFromMap(String cls, String ref, String field, Object key) {
+        transact(tx -> tx.removeFromMap(cls, ref, field, key));
+    }
+}

@@ -1,0 +1,153 @@
+package org.xapijava.model.rpc;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import org.xapijava.model.types.CFloat;
+import org.xapijava.model.types.DateTime;
+
+/**
+ * Helpers over RPC values that reproduce texts Xapi shows to clients: ocaml-rpc's debug rendering
+ * ({@code Rpc.to_string}, used in type-error messages and in {@code INVALID_VALUE} for bad UTF-8), OCaml's
+ * exception printing, and OCaml's integer parsing. Stateless.
+ */
+public final class RpcValues {
+    private RpcValues() {}
+
+    /**
+     * ocaml-rpc's {@code Rpc.to_string}: {@code S(text)}, {@code I(42)}, {@code I32(42)}, {@code B(true)},
+     * {@code F(%g)}, {@code D(20240319T04:16:24Z)}, {@code B64(bytes)}, {@code [a;b]}, {@code {k:v;k2:v2}},
+     * {@code N}.
+     */
+    public static String debugString(Object v) {
+        StringBuilder b = new StringBuilder();
+        appendDebug(b, v);
+        return b.toString();
+    }
+
+    private static void appendDebug(StringBuilder b, Object v) {
+        switch (v) {
+            case null -> b.append('N');
+            case String s -> b.append("S(").append(s).append(')');
+            case Long l -> b.append("I(").append(l.longValue()).append(')');
+            case Integer i -> b.append("I32(").append(i.intValue()).append(')');
+            case Boolean x -> b.append("B(").append(x.booleanValue()).append(')');
+            case Double d -> b.append("F(").append(CFloat.g(d, 6)).append(')');
+            case DateTime d -> b.append("D(").append(d).append(')');
+            case byte[] bytes -> b.append("B64(").append(new String(bytes, StandardCharsets.UTF_8)).append(')');
+            case List<?> l -> {
+                b.append('[');
+                boolean first = true;
+                for (Object x : l) {
+                    if (!first) b.append(';');
+                    first = false;
+                    appendDebug(b, x);
+                }
+                b.append(']');
+            }
+            case Map<?, ?> m -> {
+                b.append('{');
+                boolean first = true;
+                for (Map.Entry<?, ?> e : m.entrySet()) {
+                    if (!first) b.append(';');
+                    first = false;
+                    b.append(e.getKey()).append(':');
+                    appendDebug(b, e.getValue());
+                }
+                b.append('}');
+            }
+            default -> b.append(v);
+        }
+    }
+
+    /**
+     * How OCaml's {@code Printexc.to_string} prints {@code Failure msg}: {@code Failure("msg")}, the message
+     * escaped as by {@code %S}. This is the text of {@code INTERNAL_ERROR} for Xapi's parameter type errors.
+     */
+    public static String ocamlFailure(String msg) {
+        return "Failure(" + ocamlQuoted(msg) + ")";
+    }
+
+    /**
+     * OCaml's {@code %S}: the UTF-8 bytes of {@code s} in double quotes, {@code "} and {@code \} escaped with a
+     * backslash, {@code \n \t \r \b} by name, other bytes outside {@code 0x20..0x7e} as {@code \ddd} (decimal).
+     */
+    public static String ocamlQuoted(String s) {
+        StringBuilder b = new StringBuilder(s.length() + 2).append('"');
+        for (byte x : s.getBytes(StandardCharsets.UTF_8)) {
+            int c = x & 0xff;
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                case '\t' -> b.append("\\t");
+                case '\r' -> b.append("\\r");
+                case '\b' -> b.append("\\b");
+                default -> {
+                    if (c >= 0x20 && c <= 0x7e) {
+                        b.append((char) c);
+                    } else {
+                        b.append('\\').append((char) ('0' + c / 100)).append((char) ('0' + c / 10 % 10))
+                                .append((char) ('0' + c % 10));
+                    }
+                }
+            }
+        }
+        return b.append('"').toString();
+    }
+
+    /**
+     * OCaml's {@code Int64.of_string}: optional sign ({@code -} or {@code +}), optional base prefix
+     * ({@code 0x}, {@code 0o}, {@code 0b}, {@code 0u}, either case), digits with {@code _} allowed after the first
+     * digit. Decimal values must fit in a signed 64-bit integer; other bases may use all 64 bits (wrapping to
+     * negative), as OCaml does. No surrounding whitespace.
+     *
+     * @throws NumberFormatException when OCaml would raise {@code Failure "Int64.of_string"}
+     */
+    public static long parseOcamlInt64(String s) {
+        int n = s.length();
+        int i = 0;
+        boolean neg = false;
+        if (i < n && (s.charAt(i) == '-' || s.charAt(i) == '+')) {
+            neg = s.charAt(i) == '-';
+            i++;
+        }
+        int radix = 10;
+        boolean unsignedDecimal = false;
+        if (i + 1 < n && s.charAt(i) == '0') {
+            switch (s.charAt(i + 1)) {
+                case 'x', 'X' -> { radix = 16; i += 2; }
+                case 'o', 'O' -> { radix = 8; i += 2; }
+                case 'b', 'B' -> { radix = 2; i += 2; }
+                case 'u', 'U' -> { unsignedDecimal = true; i += 2; }
+                default -> { }
+            }
+        }
+        if (i >= n) throw bad(s);
+        int first = Character.digit(s.charAt(i), radix);
+        if (first < 0) throw bad(s);
+        // Accumulate as an unsigned 64-bit value, detecting overflow of the unsigned range.
+        long acc = 0;
+        for (; i < n; i++) {
+            char c = s.charAt(i);
+            if (c == '_') continue;
+            int d = Character.digit(c, radix);
+            if (d < 0 || c > 0x7f) throw bad(s);
+            long hi = Math.unsignedMultiplyHigh(acc, radix);
+            long lo = acc * radix;
+            if (hi != 0) throw bad(s);
+            long next = lo + d;
+            if (Long.compareUnsigned(next, lo) < 0) throw bad(s);
+            acc = next;
+        }
+        if (radix == 10 && !unsignedDecimal) {
+            // Signed decimal: at most 2^63-1, or 2^63 when negative.
+            if (Long.compareUnsigned(acc, neg ? Long.MIN_VALUE : Long.MAX_VALUE) > 0) throw bad(s);
+        }
+        return neg ? -acc : acc;
+    }
+
+    private static NumberFormatException bad(String s) {
+        return new NumberFormatException("Int64.of_string: '" + s + "'");
+    }
+}

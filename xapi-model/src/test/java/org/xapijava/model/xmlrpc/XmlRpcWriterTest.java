@@ -1,0 +1,128 @@
+package org.xapijava.model.xmlrpc;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.types.DateTime;
+
+class XmlRpcWriterTest {
+
+    private static String v(Object value) {
+        return XmlRpcWriter.toString(value);
+    }
+
+    private static String s(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void scalarsAsXapiWritesThem() {
+        assertEquals("<value>hello</value>", v("hello"));
+        assertEquals("<value></value>", v(""));
+        assertEquals("<value>67108864</value>", v(67108864L));
+        assertEquals("<value>-9223372036854775808</value>", v(Long.MIN_VALUE));
+        assertEquals("<value>9223372036854775807</value>", v(Long.MAX_VALUE));
+        assertEquals("<value>0</value>", v(0L));
+        assertEquals("<value>-7</value>", v(-7L));
+        assertEquals("<value><i4>42</i4></value>", v(42));
+        assertEquals("<value><boolean>1</boolean></value>", v(true));
+        assertEquals("<value><boolean>0</boolean></value>", v(false));
+        assertEquals("<value><double>1</double></value>", v(1.0));
+        assertEquals("<value><double>0.1</double></value>", v(0.1));
+        assertEquals("<value><double>1e+20</double></value>", v(1e20));
+        assertEquals("<value><double>0.3333333333333333</double></value>", v(1.0 / 3));
+        assertEquals("<value><double>nan</double></value>", v(Double.NaN));
+        assertEquals("<value><double>-inf</double></value>", v(Double.NEGATIVE_INFINITY));
+        assertEquals("<value><nil/></value>", v(null));
+        assertEquals("<value><dateTime.iso8601>20240319T04:16:24Z</dateTime.iso8601></value>",
+                v(new DateTime(LocalDateTime.of(2024, 3, 19, 4, 16, 24), ZoneOffset.UTC)));
+        assertEquals("<value><base64>aGk=</base64></value>", v("hi".getBytes(StandardCharsets.UTF_8)));
+    }
+
+    @Test
+    void collections() {
+        assertEquals("<value><array><data></data></array></value>", v(List.of()));
+        assertEquals("<value><array><data><value>a</value><value>1</value></data></array></value>", v(List.of("a", 1L)));
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("b", "x");
+        m.put("a", List.of());
+        assertEquals("<value><struct><member><name>b</name><value>x</value></member><member><name>a</name>"
+                + "<value><array><data></data></array></value></member></struct></value>", v(m));
+        assertEquals("<value><struct></struct></value>", v(Map.of()));
+    }
+
+    @Test
+    void escapingAndDroppedControlCharacters() {
+        assertEquals("<value>a&lt;b&gt;&amp;&quot;c'</value>", v("a<b>&\"c'"));
+        assertEquals("<value>ab\tc\nd\re</value>", v("a\u0001b\tc\nd\re\u001f"));
+        assertEquals("<value>\u00e9\u20ac\ud834\udd1e</value>", v("\u00e9\u20ac\ud834\udd1e"));
+        byte[] lone = XmlRpcWriter.success("x\ud800y");
+        assertEquals(true, s(lone).contains("<value>x\ufffdy</value>"));
+        // Deliberate difference from Xapi: member names are escaped too.
+        assertEquals("<value><struct><member><name>&lt;k&gt;</name><value>v</value></member></struct></value>",
+                v(Map.of("<k>", "v")));
+    }
+
+    @Test
+    void successEnvelopeExactBytes() {
+        assertEquals("<?xml version=\"1.0\"?><methodResponse><params><param><value><struct><member><name>Status</name>"
+                + "<value>Success</value></member><member><name>Value</name><value>OpaqueRef:abc</value></member>"
+                + "</struct></value></param></params></methodResponse>", s(XmlRpcWriter.success("OpaqueRef:abc")));
+        assertEquals("<?xml version=\"1.0\"?><methodResponse><params><param><value><struct><member><name>Status</name>"
+                + "<value>Success</value></member><member><name>Value</name><value></value></member>"
+                + "</struct></value></param></params></methodResponse>", s(XmlRpcWriter.success("")));
+    }
+
+    @Test
+    void failureEnvelopeExactBytes() {
+        assertEquals("<?xml version=\"1.0\"?><methodResponse><params><param><value><struct><member><name>Status</name>"
+                + "<value>Failure</value></member><member><name>ErrorDescription</name><value><array><data>"
+                + "<value>MESSAGE_PARAMETER_COUNT_MISMATCH</value><value>VM.get_record</value><value>1</value>"
+                + "<value>0</value></data></array></value></member></struct></value></param></params></methodResponse>",
+                s(XmlRpcWriter.failure(new ApiError("MESSAGE_PARAMETER_COUNT_MISMATCH", "VM.get_record", "1", "0"))));
+    }
+
+    @Test
+    void bareResponseAndCall() {
+        assertEquals("<?xml version=\"1.0\"?><methodResponse><params><param><value><array><data><value>VM.start</value>"
+                + "</data></array></value></param></params></methodResponse>", s(XmlRpcWriter.bare(List.of("VM.start"))));
+        assertEquals("<?xml version=\"1.0\"?><methodCall><methodName>session.login_with_password</methodName><params>"
+                + "<param><value>root</value></param><param><value>pw</value></param></params></methodCall>",
+                s(XmlRpcWriter.call("session.login_with_password", List.of("root", "pw"))));
+        assertEquals("<?xml version=\"1.0\"?><methodCall><methodName>m</methodName><params></params></methodCall>",
+                s(XmlRpcWriter.call("m", List.of())));
+    }
+
+    @Test
+    void streamingWithSmallBufferMatchesGrowable() throws Exception {
+        StringBuilder big = new StringBuilder();
+        for (int i = 0; i < 20_000; i++) big.append(i % 7 == 0 ? "<&\u00e9\ud834\udd1e" : "abc");
+        List<Object> l = new ArrayList<>();
+        for (int i = 0; i < 100; i++) l.add(Map.of("k" + i, big.toString(), "n", (long) i));
+        byte[] expected = XmlRpcWriter.success(l);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        XmlRpcWriter w = new XmlRpcWriter(out, 1);
+        w.writeSuccess(l);
+        w.flush();
+        assertArrayEquals(expected, out.toByteArray());
+        Object back = XmlRpcReader.RESPONSES.readResponse(expected).contents();
+        assertEquals(l.size(), ((List<?>) back).size());
+    }
+
+    @Test
+    void refusesNonRpcValues() {
+        assertThrows(IllegalArgumentException.class, () -> v(new Object()));
+        assertThrows(IllegalArgumentException.class, () -> v(Map.of(1L, "x")));
+    }
+}
