@@ -10,15 +10,16 @@ import java.util.Map;
 /**
  * Turns a JMH JSON result file into the Markdown table of {@code docs/performance.md}: every
  * {@code Class.case_ours} beside its {@code Class.case_<baseline>} of the same run, with the ratio (how many
- * times faster ours is: ops/s ÷ ops/s, or time ÷ time for average-time benchmarks), the error JMH gives
- * (99.9% interval, as ± % of the score), and MB/s where the benchmark counts bytes.
+ * times faster ours is: ops/s ÷ ops/s, or time ÷ time for average-time benchmarks), the range of the
+ * measured iterations (min–max; with 3 iterations JMH's 99.9% interval is too wide to say anything on a shared
+ * machine), and MB/s where the benchmark counts bytes.
  *
  * <pre>java -cp bench/target/benchmarks.jar org.xapijava.bench.Report bench/target/jmh-result.json</pre>
  */
 public final class Report {
     private Report() {}
 
-    record Result(String cls, String kase, String side, int threads, double score, double error, String unit, double bytesPerSec) {}
+    record Result(String cls, String kase, String side, int threads, double score, double min, double max, String unit, double bytesPerSec) {}
 
     public static void main(String[] args) throws Exception {
         JsonNode root = new ObjectMapper().readTree(Path.of(args.length > 0 ? args[0] : "bench/target/jmh-result.json").toFile());
@@ -33,8 +34,16 @@ public final class Report {
             String side = u < 0 ? "" : method.substring(u + 1);
             JsonNode pm = b.get("primaryMetric");
             JsonNode bytes = b.path("secondaryMetrics").path("bytes");
-            Result r = new Result(cls, kase, side, b.get("threads").asInt(), pm.get("score").asDouble(),
-                    pm.get("scoreError").asDouble(), pm.get("scoreUnit").asText(),
+            double min = Double.MAX_VALUE;
+            double max = -Double.MAX_VALUE;
+            for (JsonNode fork : pm.get("rawData")) {
+                for (JsonNode x : fork) {
+                    min = Math.min(min, x.asDouble());
+                    max = Math.max(max, x.asDouble());
+                }
+            }
+            Result r = new Result(cls, kase, side, b.get("threads").asInt(), pm.get("score").asDouble(), min, max,
+                    pm.get("scoreUnit").asText(),
                     bytes.isMissingNode() ? Double.NaN : bytes.get("score").asDouble());
             cases.computeIfAbsent(cls + "." + kase, k -> new LinkedHashMap<>()).put(side, r);
         }
@@ -54,9 +63,12 @@ public final class Report {
     }
 
     private static String fmt(Result r) {
-        String v = r.score() >= 100 ? String.format(Locale.ROOT, "%,.0f", r.score()) : String.format(Locale.ROOT, "%.2f", r.score());
-        String err = Double.isNaN(r.error()) ? "" : String.format(Locale.ROOT, " ±%.0f%%", 100 * r.error() / r.score());
-        return v + " " + r.unit() + err;
+        String range = r.min() == r.max() ? "" : " (" + num(r.min()) + "–" + num(r.max()) + ")";
+        return num(r.score()) + " " + r.unit() + range;
+    }
+
+    private static String num(double v) {
+        return v >= 100 ? String.format(Locale.ROOT, "%,.0f", v) : String.format(Locale.ROOT, "%.2f", v);
     }
 
     private static String mb(Result r) {

@@ -25,7 +25,7 @@ import org.xapijava.model.xmlrpc.XmlRpcWriter;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 2, time = 1)
+@Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 2)
 @Fork(1)
 public class XmlRpcCallBench {
