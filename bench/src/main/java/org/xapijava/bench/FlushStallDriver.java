@@ -27,23 +27,26 @@ import org.xapijava.model.Datamodel;
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar org.xapijava.bench.FlushStallDriver [--durable] [--seconds 10]
- *      [--writers 1] [--vms 10000]
+ *      [--writers 1] [--vms 10000] [--flush-to-memory]
  * </pre>
  * In memory, the flush is {@code StateDbWriter.write(db.snapshot().image(), state.db)}; with
  * {@code --durable}, a {@link DurableDatabase} (redo log on) and {@link DurableDatabase#flushNow()}
- * (state.db, then the redo log checkpoint).
+ * (state.db, then the redo log checkpoint). {@code --flush-to-memory} encodes the snapshot to a byte counter
+ * instead (the CPU and memory work of a flush without its disk I/O), to tell the two apart.
  */
 public final class FlushStallDriver {
     private FlushStallDriver() {}
 
     public static void main(String[] args) throws Exception {
         boolean durableMode = false;
+        boolean cpuOnly = false;
         int seconds = 10;
         int writers = 1;
         int vms = VmFixture.DEFAULT_VMS;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--durable" -> durableMode = true;
+                case "--flush-to-memory" -> cpuOnly = true;
                 case "--seconds" -> seconds = Integer.parseInt(args[++i]);
                 case "--writers" -> writers = Integer.parseInt(args[++i]);
                 case "--vms" -> vms = Integer.parseInt(args[++i]);
@@ -64,9 +67,11 @@ public final class FlushStallDriver {
             String[] refs = VmFixture.populate(db, vms).vmRefs.toArray(String[]::new);
             DurableDatabase d = durable;
             Path stateDb = dir.resolve("state.db");
-            Flush flush = d != null ? d::flushNow : () -> StateDbWriter.write(db.snapshot().image(), stateDb);
-            System.out.printf(Locale.ROOT, "%s database, %d VMs, %d writer thread(s), %d s per phase, %d cores, Java %s%n",
-                    durableMode ? "durable (redo log)" : "in-memory", vms, writers, seconds,
+            Flush flush = cpuOnly ? () -> StateDbWriter.writeTo(db.snapshot().image(), new CountingSink())
+                    : d != null ? d::flushNow : () -> StateDbWriter.write(db.snapshot().image(), stateDb);
+            System.out.printf(Locale.ROOT, "%s database, %s, %d VMs, %d writer thread(s), %d s per phase, %d cores, Java %s%n",
+                    durableMode ? "durable (redo log)" : "in-memory", cpuOnly ? "flushes encode to memory only (no disk)"
+                    : durableMode ? "flush = DurableDatabase.flushNow()" : "flush = StateDbWriter.write to a file", vms, writers, seconds,
                     Runtime.getRuntime().availableProcessors(), Runtime.version());
             run(db, refs, writers, Math.max(2, seconds / 3), null, null); // warm-up, discarded
             Phase quiet = run(db, refs, writers, seconds, null, null);
