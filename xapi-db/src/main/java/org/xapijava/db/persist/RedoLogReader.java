@@ -47,6 +47,18 @@ public final class RedoLogReader {
         }
     }
 
+    /** The header of a redo log: its format version and the group number of its first record. */
+    public record Header(int version, long firstGroup) {}
+
+    /** Reads and checks only the header. */
+    public static Header readHeader(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            RedoLogCodec.Header h = RedoLogCodec.parseHeader(readAt(ch, 0, (int) Math.min(ch.size(), RedoLogCodec.HEADER_SIZE)),
+                    file.toString());
+            return new Header(h.version(), h.firstGroup());
+        }
+    }
+
     /** One good record, as {@link #scan} hands it out. */
     public record Entry(long offset, int length, long group, boolean endOfGroup, DeltaBatch batch) {}
 
