@@ -23,6 +23,7 @@ import org.xapijava.db.persist.LoadedDb;
 import org.xapijava.model.FieldDef;
 import org.xapijava.model.Lifecycle;
 import org.xapijava.model.types.DbStrings;
+import org.xapijava.model.types.XType;
 
 /**
  * Turns a {@code state.db} image plus replayed redo-log batches into a snapshot: typed values, defaults
@@ -52,11 +53,42 @@ final class Loader {
         throw new DbLoadException(ts.name, ref, column, "unknown column", null);
     }
 
-    private static Object parse(TableSchema ts, String ref, int i, String text) {
+    private static Object parse(Schema schema, TableSchema ts, String ref, int i, String text) {
+        Object v;
         try {
-            return DbStrings.fromDb(ts.types[i], text);
+            v = DbStrings.fromDb(ts.types[i], text);
         } catch (RuntimeException e) {
             throw new DbLoadException(ts.name, ref, ts.columns[i], e.getMessage(), e);
+        }
+        String bad = badEnum(schema, ts.types[i], v);
+        if (bad != null) throw new DbLoadException(ts.name, ref, ts.columns[i], "'" + bad + "' is not a value of " + ts.types[i], null);
+        return v;
+    }
+
+    /** The first enum value inside {@code v} that its enum does not have, or null. */
+    private static String badEnum(Schema schema, XType t, Object v) {
+        switch (t) {
+            case XType.EnumType e -> {
+                return schema.dm.enumDef(e.name()).contains((String) v) ? null : (String) v;
+            }
+            case XType.SetType st -> {
+                for (Object x : (List<?>) v) {
+                    String b = badEnum(schema, st.element(), x);
+                    if (b != null) return b;
+                }
+                return null;
+            }
+            case XType.MapType mt -> {
+                for (Map.Entry<?, ?> x : ((Map<?, ?>) v).entrySet()) {
+                    String b = badEnum(schema, mt.key(), x.getKey());
+                    if (b == null) b = badEnum(schema, mt.value(), x.getValue());
+                    if (b != null) return b;
+                }
+                return null;
+            }
+            default -> {
+                return null;
+            }
         }
     }
 
@@ -91,7 +123,7 @@ final class Loader {
                 for (Map.Entry<String, String> c : r.columns().entrySet()) {
                     int i = column(ts, r.ref(), c.getKey(), warned);
                     if (i < 0 || !ts.persistentColumn[i]) continue; // non-persistent: keep the empty value below
-                    vs[i] = parse(ts, r.ref(), i, c.getValue());
+                    vs[i] = parse(schema, ts, r.ref(), i, c.getValue());
                 }
                 for (int i = 0; i < vs.length; i++) if (!ts.persistentColumn[i]) vs[i] = ts.empties[i];
                 values[ts.index].put(r.ref(), vs);
@@ -154,7 +186,7 @@ final class Loader {
                 TableSchema ts = table(schema, d.table(), warned);
                 if (ts == null) continue;
                 try {
-                    apply(tx, ts, d, warned);
+                    apply(schema, tx, ts, d, warned);
                 } catch (DbLoadException e) {
                     throw e;
                 } catch (RuntimeException e) {
@@ -168,14 +200,14 @@ final class Loader {
         return tx.finish();
     }
 
-    private static void apply(Transaction tx, TableSchema ts, Delta d, Set<String> warned) {
+    private static void apply(Schema schema, Transaction tx, TableSchema ts, Delta d, Set<String> warned) {
         switch (d) {
             case Delta.CreateRow c -> {
                 Object[] vs = ts.defaults.clone();
                 for (Map.Entry<String, String> e : c.columns().entrySet()) {
                     int i = column(ts, c.ref(), e.getKey(), warned);
                     if (i < 0 || !ts.persistentColumn[i]) continue;
-                    vs[i] = parse(ts, c.ref(), i, e.getValue());
+                    vs[i] = parse(schema, ts, c.ref(), i, e.getValue());
                 }
                 long g = tx.generation();
                 tx.createRow(ts, c.ref(), vs, g, g);
@@ -184,7 +216,7 @@ final class Loader {
             case Delta.WriteField w -> {
                 int i = column(ts, w.ref(), w.column(), warned);
                 if (i < 0) return;
-                tx.writeField(ts, w.ref(), i, parse(ts, w.ref(), i, w.value()));
+                tx.writeField(ts, w.ref(), i, parse(schema, ts, w.ref(), i, w.value()));
             }
         }
     }

@@ -100,6 +100,17 @@ class DurableDatabaseTest {
     }
 
     @Test
+    void unknownEnumValueInStateDbStopsStart(@TempDir Path dir) throws Exception {
+        try (DurableDatabase store = DurableDatabase.open(dm, DurableDatabase.Options.inDirectory(dir))) {
+            vm(store.database(), "v");
+        }
+        Path p = dir.resolve("state.db");
+        Files.writeString(p, Files.readString(p).replace("power_state=\"Halted\"", "power_state=\"Exploded\""));
+        IOException e = assertThrows(IOException.class, () -> DurableDatabase.open(dm, DurableDatabase.Options.inDirectory(dir)));
+        assertTrue(e.getMessage().contains("power_state") && e.getMessage().contains("Exploded"), e.getMessage());
+    }
+
+    @Test
     void damagedRedoLogStopsStart(@TempDir Path dir) throws Exception {
         Files.write(dir.resolve("state.db.redo"), "this is not a redo log at all, just some text".getBytes(StandardCharsets.UTF_8));
         RedoLogFormatException e = assertThrows(RedoLogFormatException.class,
