@@ -21,6 +21,9 @@ import java.util.Set;
  * Produces the project's datamodel resource from the published {@code xenapi.json}, the supplement of
  * facts that file omits ({@code xapi-model/src/datamodel/supplement.json}) and {@code errors.json}.
  *
+ * <p>Only facts are kept: names, types, qualifiers, defaults, roles, flags and lifecycles. The prose
+ * documentation of the published datamodel is not copied into the resource.
+ *
  * <p>Usage: {@code DatamodelImporter <xenapi.json> <errors.json> <datamodel source dir> <output dir>}, where the
  * source dir holds {@code supplement.json} and {@code undocumented-errors.json}; writes
  * {@code datamodel.json} and {@code errors.json} into the output directory. Run by
@@ -29,7 +32,10 @@ import java.util.Set;
 public final class DatamodelImporter {
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
-    /** The static roles, most privileged first (facts of Xapi's datamodel_roles.ml). */
+    /**
+     * The static roles, most privileged first, with the name_description Xapi serves for each (a wire
+     * string clients display, hence kept verbatim).
+     */
     private static final String[][] ROLES = {
         {"pool-admin", "false", "The Pool Administrator role has full access to all features and settings, including accessing Dom0 and managing subjects, roles and external authentication"},
         {"pool-operator", "false", "The Pool Operator role manages host- and pool-wide resources, including setting up storage, creating resource pools and managing patches, high availability (HA) and workload balancing (WLB)"},
@@ -74,13 +80,20 @@ public final class DatamodelImporter {
         ArrayNode out = F.arrayNode();
         Set<String> seen = new HashSet<>();
         for (JsonNode e : errors) {
-            out.add(e);
-            seen.add(e.path("name").asText());
+            if (seen.add(e.path("name").asText())) out.add(nameAndParams(e));
         }
         for (JsonNode e : undocumented) {
-            if (seen.add(e.path("name").asText())) out.add(e);
+            if (seen.add(e.path("name").asText())) out.add(nameAndParams(e));
         }
         return out;
+    }
+
+    /** An error's code and parameter names: the facts clients see (its prose documentation is not kept). */
+    private static ObjectNode nameAndParams(JsonNode e) {
+        ObjectNode o = F.objectNode();
+        o.put("name", e.path("name").asText());
+        o.set("params", e.path("params").deepCopy());
+        return o;
     }
 
     private ObjectNode build() {
@@ -107,7 +120,7 @@ public final class DatamodelImporter {
                     if (enumsByName.containsKey(e.getKey())) continue;
                     ObjectNode en = F.objectNode().put("name", e.getKey());
                     ArrayNode vals = en.putArray("values");
-                    for (JsonNode v : e.getValue()) vals.addObject().put("name", v.asText()).put("doc", "");
+                    for (JsonNode v : e.getValue()) vals.addObject().put("name", v.asText());
                     enumsByName.put(e.getKey(), en);
                 }
             }
@@ -117,7 +130,7 @@ public final class DatamodelImporter {
             ObjectNode o = enums.addObject();
             o.put("name", e.path("name").asText());
             ArrayNode vs = o.putArray("values");
-            for (JsonNode v : e.path("values")) vs.addObject().put("name", v.path("name").asText()).put("doc", v.path("doc").asText());
+            for (JsonNode v : e.path("values")) vs.addObject().put("name", v.path("name").asText());
         }
 
         Set<String> nonPersistentClasses = strings(supplement.path("persistence").path("nonPersistentClasses"));
@@ -134,7 +147,6 @@ public final class DatamodelImporter {
             String cls = c.path("name").asText();
             ObjectNode co = classes.addObject();
             co.put("name", cls);
-            co.put("description", c.path("description").asText());
             co.put("persistent", !nonPersistentClasses.contains(cls));
             co.put("events", !noEvents.contains(cls));
             co.put("lifecycle", lifecycle(c.path("lifecycle")));
@@ -153,7 +165,6 @@ public final class DatamodelImporter {
                 fo.put("persist", !npFields.contains(name));
                 fo.put("internal", false);
                 fo.put("lifecycle", lifecycle(f.path("lifecycle")));
-                fo.put("description", f.path("description").asText());
             }
             ArrayNode laterCols = F.arrayNode();
             for (JsonNode f : internalFields.getOrDefault(cls, List.of())) {
@@ -176,7 +187,6 @@ public final class DatamodelImporter {
                 fo.put("persist", f.path("persist").asBoolean(true) && !npFields.contains(name));
                 fo.put("internal", true);
                 fo.put("lifecycle", f.path("lifecycleState").asText("published"));
-                fo.put("description", "internal field");
             }
             if (!laterCols.isEmpty()) later.set(cls, laterCols);
 
@@ -199,11 +209,9 @@ public final class DatamodelImporter {
                     ObjectNode po = ps.addObject();
                     po.put("name", p.path("name").asText());
                     po.put("type", p.path("type").asText());
-                    po.put("doc", p.path("doc").asText());
                     if (defaults.has(p.path("name").asText())) po.set("default", defaults.get(p.path("name").asText()));
                 }
                 mo.put("result", resultType(m.path("result").get(0).asText()));
-                if (m.path("result").size() > 1) mo.put("resultDoc", m.path("result").get(1).asText());
                 mo.set("errors", errorNames(m.path("errors")));
                 mo.set("roles", m.path("roles").deepCopy());
                 boolean async = implicit ? (kf[0].equals("CREATE") || kf[0].equals("DESTROY")) : asyncMessages.contains(wire);
@@ -213,7 +221,6 @@ public final class DatamodelImporter {
                 mo.put("poolInternal", false);
                 mo.put("lifecycle", lifecycle(m.path("lifecycle")));
                 mo.set("mapKeyRoles", mapKeyRoles(mapKeys.get(wire)));
-                mo.put("description", m.path("description").asText());
             }
             for (JsonNode h : hidden.getOrDefault(cls, List.of())) {
                 ObjectNode mo = msgs.addObject();
@@ -225,7 +232,6 @@ public final class DatamodelImporter {
                     ObjectNode po = ps.addObject();
                     po.put("name", p.path("name").asText());
                     po.put("type", p.path("type").asText());
-                    po.put("doc", p.path("doc").asText(""));
                     if (p.has("default")) po.set("default", p.get("default"));
                 }
                 mo.put("result", h.path("result").asText("void"));
@@ -237,7 +243,6 @@ public final class DatamodelImporter {
                 mo.put("poolInternal", h.path("poolInternal").asBoolean());
                 mo.put("lifecycle", "published");
                 mo.set("mapKeyRoles", mapKeyRoles(mapKeys.get(cls + "." + name)));
-                mo.put("description", h.path("doc").asText(""));
             }
         }
         ArrayNode rels = root.putArray("relations");

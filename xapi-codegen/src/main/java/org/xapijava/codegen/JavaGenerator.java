@@ -97,7 +97,7 @@ public final class JavaGenerator {
         StringBuilder b = new StringBuilder();
         b.append("package ").append(PKG).append(";\n\n");
         b.append("import org.xapijava.model.Field;\n\n");
-        b.append("/** Typed field handles of class {@code ").append(cls).append("}: ").append(doc(c.path("description").asText())).append(" (generated). */\n");
+        b.append("/** Typed field handles of class {@code ").append(cls).append("} (generated from the datamodel). */\n");
         b.append("public final class ").append(jn).append(" {\n");
         b.append("    /** The class name as on the wire. */\n");
         b.append("    public static final String XAPI_CLASS = \"").append(esc(cls)).append("\";\n\n");
@@ -110,7 +110,7 @@ public final class JavaGenerator {
             if (!seen.add(cn)) throw new IllegalStateException("field constant clash " + cls + "." + cn);
             String jt = javaType(f.path("type").asText());
             b.append("\n    /** {@code ").append(f.path("type").asText()).append("}, ").append(f.path("qualifier").asText())
-                    .append(": ").append(doc(f.path("description").asText())).append(" */\n");
+                    .append(f.path("internal").asBoolean() ? ", internal (never sent to clients)" : "").append(". */\n");
             b.append("    public static final Field<").append(jt).append("> ").append(cn).append(" = new Field<>(XAPI_CLASS, \"")
                     .append(esc(name)).append("\");\n");
         }
@@ -132,7 +132,6 @@ public final class JavaGenerator {
             String cn = constName(wire);
             while (!seen.add(cn)) cn = cn + "_";
             if (n++ > 0) b.append(",\n");
-            b.append("    /** ").append(doc(v.path("doc").asText())).append(" */\n");
             b.append("    ").append(cn).append("(\"").append(esc(wire)).append("\")");
         }
         b.append(";\n\n");
@@ -157,7 +156,7 @@ public final class JavaGenerator {
         for (JsonNode e : errors) {
             String name = e.path("name").asText();
             if (!seen.add(name)) continue;
-            b.append("\n    /** Params: ").append(doc(e.path("params").toString())).append(". ").append(doc(e.path("doc").asText())).append(" */\n");
+            b.append("\n    /** Parameters: ").append(doc(e.path("params").toString())).append(". */\n");
             b.append("    public static final String ").append(constName(name)).append(" = \"").append(esc(name)).append("\";\n");
         }
         b.append("}\n");

@@ -12,7 +12,6 @@ import java.util.Map;
  */
 public final class ClassDef {
     private final String name;
-    private final String description;
     private final boolean persistent;
     private final boolean events;
     private final Lifecycle lifecycle;
@@ -24,10 +23,9 @@ public final class ClassDef {
     private final Map<String, Integer> dbIndex = new LinkedHashMap<>();
     private final Map<String, MessageDef> messages = new LinkedHashMap<>();
 
-    public ClassDef(String name, String description, boolean persistent, boolean events, Lifecycle lifecycle,
+    public ClassDef(String name, boolean persistent, boolean events, Lifecycle lifecycle,
                     List<FieldDef> fields, List<MessageDef> messages) {
         this.name = name;
-        this.description = description;
         this.persistent = persistent;
         this.events = events;
         this.lifecycle = lifecycle;
@@ -49,8 +47,6 @@ public final class ClassDef {
     }
 
     public String name() { return name; }
-
-    public String description() { return description; }
 
     /** Whether rows of this class are written to {@code state.db} (false for session, task, ...). */
     public boolean persistent() { return persistent; }

@@ -58,12 +58,10 @@ public final class Datamodel {
         Map<String, EnumDef> es = new LinkedHashMap<>();
         for (JsonNode e : root.path("enums")) {
             List<String> vals = new ArrayList<>();
-            List<String> docs = new ArrayList<>();
             for (JsonNode v : e.path("values")) {
                 vals.add(v.path("name").asText());
-                docs.add(v.path("doc").asText());
             }
-            es.put(e.path("name").asText(), new EnumDef(e.path("name").asText(), vals, docs));
+            es.put(e.path("name").asText(), new EnumDef(e.path("name").asText(), vals));
         }
         enums = Collections.unmodifiableMap(es);
         List<ClassDef> cs = new ArrayList<>();
@@ -101,8 +99,7 @@ public final class Datamodel {
             Object def = hasDefault ? Values.fromJson(t, f.get("default")) : null;
             fields.add(new FieldDef(name, f.path("name").asText(), f.path("column").asText(), t,
                     Qualifier.of(f.path("qualifier").asText()), def, hasDefault, f.path("persist").asBoolean(true),
-                    f.path("internal").asBoolean(false), Lifecycle.of(f.path("lifecycle").asText("published")),
-                    f.path("description").asText("")));
+                    f.path("internal").asBoolean(false), Lifecycle.of(f.path("lifecycle").asText("published"))));
         }
         List<MessageDef> msgs = new ArrayList<>();
         for (JsonNode m : c.path("messages")) {
@@ -110,7 +107,7 @@ public final class Datamodel {
             for (JsonNode p : m.path("params")) {
                 XType pt = XType.parse(p.path("type").asText());
                 boolean hasDefault = p.has("default");
-                ps.add(new ParamDef(p.path("name").asText(), pt, p.path("doc").asText(""),
+                ps.add(new ParamDef(p.path("name").asText(), pt,
                         hasDefault ? Values.fromJson(pt, p.get("default")) : null, hasDefault));
             }
             List<MapKeyRole> mk = new ArrayList<>();
@@ -119,9 +116,9 @@ public final class Datamodel {
                     m.hasNonNull("field") ? m.get("field").asText() : null, ps, XType.parse(m.path("result").asText()),
                     strings(m.path("errors")), strings(m.path("roles")), m.path("async").asBoolean(),
                     m.path("sessionless").asBoolean(), m.path("hidden").asBoolean(), m.path("poolInternal").asBoolean(),
-                    Lifecycle.of(m.path("lifecycle").asText("published")), mk, m.path("description").asText("")));
+                    Lifecycle.of(m.path("lifecycle").asText("published")), mk));
         }
-        return new ClassDef(name, c.path("description").asText(""), c.path("persistent").asBoolean(true),
+        return new ClassDef(name, c.path("persistent").asBoolean(true),
                 c.path("events").asBoolean(true), Lifecycle.of(c.path("lifecycle").asText("published")), fields, msgs);
     }
 

@@ -9,21 +9,17 @@ import java.util.Map;
 public final class EnumDef {
     private final String name;
     private final List<String> values;
-    private final List<String> docs;
     private final Map<String, String> byLower = new HashMap<>();
 
-    public EnumDef(String name, List<String> values, List<String> docs) {
+    public EnumDef(String name, List<String> values) {
         this.name = name;
         this.values = List.copyOf(values);
-        this.docs = List.copyOf(docs);
         for (String v : values) byLower.put(v.toLowerCase(Locale.ROOT), v);
     }
 
     public String name() { return name; }
 
     public List<String> values() { return values; }
-
-    public List<String> docs() { return docs; }
 
     /**
      * The canonical spelling of {@code input}, matched case-insensitively as Xapi does on input,

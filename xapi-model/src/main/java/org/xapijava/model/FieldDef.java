@@ -15,11 +15,10 @@ import org.xapijava.model.types.XType;
  * @param persist      whether the value is written to {@code state.db}
  * @param internal     internal-only: kept in the database, never sent to clients
  * @param lifecycle    lifecycle state; {@link Lifecycle#REMOVED} fields are neither stored nor sent
- * @param description  the datamodel's documentation
  */
 public record FieldDef(String cls, String name, String column, XType type, Qualifier qualifier,
                        Object defaultValue, boolean hasDefault, boolean persist, boolean internal,
-                       Lifecycle lifecycle, String description) {
+                       Lifecycle lifecycle) {
 
     /** Whether clients see this field in records and through getters. */
     public boolean onWire() {

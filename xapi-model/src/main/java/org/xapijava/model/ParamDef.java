@@ -3,4 +3,4 @@ package org.xapijava.model;
 import org.xapijava.model.types.XType;
 
 /** A message parameter; {@code defaultValue} is meaningful only when {@code hasDefault}. */
-public record ParamDef(String name, XType type, String doc, Object defaultValue, boolean hasDefault) {}
+public record ParamDef(String name, XType type, Object defaultValue, boolean hasDefault) {}
