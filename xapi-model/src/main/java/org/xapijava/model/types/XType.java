@@ -41,7 +41,7 @@ public sealed interface XType {
 
     record SetType(XType element) implements XType {
         public SetType { Objects.requireNonNull(element); }
-        @Override public String toString() { return XType.wrap(element) + " set"; }
+        @Override public String toString() { return element + " set"; }
     }
 
     record MapType(XType key, XType value) implements XType {
@@ -60,7 +60,7 @@ public sealed interface XType {
 
     record OptionType(XType inner) implements XType {
         public OptionType { Objects.requireNonNull(inner); }
-        @Override public String toString() { return XType.wrap(inner) + " option"; }
+        @Override public String toString() { return inner + " option"; }
     }
 
     /** The class name of {@code <class> record}. */
@@ -72,10 +72,6 @@ public sealed interface XType {
     XType BOOL = new Prim(Kind.BOOL);
     XType DATETIME = new Prim(Kind.DATETIME);
     XType VOID = new Prim(Kind.VOID);
-
-    private static String wrap(XType t) {
-        return t.toString();
-    }
 
     /** Parses the datamodel spelling of a type; see {@link TypeParser}. */
     static XType parse(String text) {
