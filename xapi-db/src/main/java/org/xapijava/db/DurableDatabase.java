@@ -129,12 +129,15 @@ public final class DurableDatabase implements AutoCloseable {
         return log;
     }
 
-    /** Stops flushing after a final write of {@code state.db}, then closes the redo log. */
+    /**
+     * Stops flushing after a final write of {@code state.db} (skipped when it already holds the current
+     * generation), then closes the redo log.
+     */
     @Override
     public void close() throws IOException {
         try {
             flusher.close();
-            flusher.flushNow();
+            flusher.flushIfChanged(); // an unchanged database is not rewritten
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while stopping the database flush", e);

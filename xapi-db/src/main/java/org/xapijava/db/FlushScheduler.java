@@ -76,11 +76,23 @@ public final class FlushScheduler implements AutoCloseable {
 
     /** Writes if the policy says so; returns whether it wrote. */
     boolean maybeFlush() throws IOException {
+        return flushIfChanged(true);
+    }
+
+    /**
+     * Writes now if the database moved past the last written generation, whatever the policy's
+     * interval (for shutdown); returns whether it wrote.
+     */
+    public boolean flushIfChanged() throws IOException {
+        return flushIfChanged(false);
+    }
+
+    private boolean flushIfChanged(boolean respectInterval) throws IOException {
         flushLock.lock();
         try {
             Snapshot s = db.snapshot();
             if (s.generation() <= lastWrittenGeneration) return false;
-            if (System.nanoTime() - lastWriteNanos < policy.minInterval().toNanos()) return false;
+            if (respectInterval && System.nanoTime() - lastWriteNanos < policy.minInterval().toNanos()) return false;
             write(s);
             return true;
         } finally {
