@@ -1,0 +1,54 @@
+package org.xapijava.server;
+
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xapijava.server.config.XapiConfig;
+
+/**
+ * {@code xapi [--data-dir DIR] [--http-port N] [--bind ADDR] [--config FILE] [--<key> VALUE]...}:
+ * starts one host, prints exactly one line {@code xapi ready: http://ADDR:PORT user=root password=PW}
+ * on standard output once it answers calls, and stops cleanly (final database flush) on SIGTERM/SIGINT.
+ */
+public final class Main {
+    private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
+    private Main() {}
+
+    public static void main(String[] args) throws Exception {
+        XapiConfig config;
+        try {
+            config = XapiConfig.fromArgs(List.of(args));
+        } catch (IllegalArgumentException e) {
+            System.err.println("xapi: " + e.getMessage());
+            System.err.println("usage: xapi [--data-dir DIR] [--http-port N] [--bind ADDR] [--config FILE] [--<key> VALUE]...");
+            System.exit(2);
+            return;
+        }
+        XapiServer server = new XapiServer(config);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                server.close();
+                LOG.info("xapi stopped");
+            } catch (Exception e) {
+                LOG.error("clean stop failed", e);
+            } finally {
+                stopped.countDown();
+            }
+        }, "xapi-shutdown"));
+        try {
+            server.start();
+        } catch (Exception e) {
+            LOG.error("xapi failed to start", e);
+            System.err.println("xapi: failed to start: " + e);
+            System.exit(1);
+        }
+        String pw = server.rootPassword();
+        System.out.println("xapi ready: http://" + server.bindAddress() + ":" + server.httpPort()
+                + " user=root password=" + (pw == null ? "(PAM)" : pw));
+        System.out.flush();
+        stopped.await();
+    }
+}

@@ -1,0 +1,17 @@
+package org.xapijava.server;
+
+import java.time.Clock;
+import org.xapijava.db.Database;
+import org.xapijava.model.Datamodel;
+import org.xapijava.server.session.SessionManager;
+import org.xapijava.server.task.TaskManager;
+
+/**
+ * The services of one running host, handed to every message implementation through its
+ * {@link org.xapijava.server.dispatch.CallContext}. Immutable once built; every service is thread-safe.
+ *
+ * @param hostRef this host's {@code host} ref
+ * @param poolRef the pool's ref
+ */
+public record Services(Datamodel dm, Database db, Clock clock, String hostRef, String poolRef,
+                       SessionManager sessions, TaskManager tasks) {}

@@ -1,0 +1,189 @@
+package org.xapijava.server;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.server.ConnectionLimit;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xapijava.db.Database;
+import org.xapijava.db.DurableDatabase;
+import org.xapijava.db.FlushPolicy;
+import org.xapijava.model.Datamodel;
+import org.xapijava.model.rbac.Rbac;
+import org.xapijava.server.api.ApiModule;
+import org.xapijava.server.api.RoleApi;
+import org.xapijava.server.api.SessionApi;
+import org.xapijava.server.api.TaskApi;
+import org.xapijava.server.auth.Authenticator;
+import org.xapijava.server.config.XapiConfig;
+import org.xapijava.server.dispatch.Dispatcher;
+import org.xapijava.server.dispatch.MessageTable;
+import org.xapijava.server.dispatch.RbacAuthorizer;
+import org.xapijava.server.http.RpcHandler;
+import org.xapijava.server.session.PoolSecret;
+import org.xapijava.server.session.SessionManager;
+import org.xapijava.server.task.TaskManager;
+
+/**
+ * One running host: database, first-start objects, services, dispatcher, and Jetty with its HTTP,
+ * HTTPS and Unix-socket connectors. {@link #start()} returns once calls are answered;
+ * {@link #close()} stops accepting, then flushes the database a last time.
+ */
+public final class XapiServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(XapiServer.class);
+    /** Xapi's GC period for sessions and tasks ({@code db_gc.ml}). */
+    static final Duration GC_PERIOD = Duration.ofSeconds(30);
+    /** How long a connection may sit idle (keep-alive, or a stalled sender) before it is closed. */
+    static final Duration IDLE_TIMEOUT = Duration.ofSeconds(300);
+
+    private final XapiConfig config;
+    private final Datamodel dm = Datamodel.get();
+    private DurableDatabase durable;
+    private Services services;
+    private Dispatcher dispatcher;
+    private MessageTable table;
+    private Server jetty;
+    private ServerConnector http;
+    private ScheduledExecutorService gc;
+    private String rootPassword;
+
+    public XapiServer(XapiConfig config) {
+        this.config = config;
+    }
+
+    /** Opens the database, runs first start, binds the connectors; returns when calls are answered. */
+    public synchronized void start() throws Exception {
+        Path stateDb = config.path("state-db");
+        Files.createDirectories(stateDb.toAbsolutePath().getParent());
+        FlushPolicy policy = config.get("flush-policy").equals("eager") ? FlushPolicy.eager(Duration.ofSeconds(1)) : FlushPolicy.XAPI;
+        durable = DurableDatabase.open(dm, new DurableDatabase.Options(stateDb, config.path("redo-log"), policy, false));
+        Database db = durable.database();
+        Clock clock = Clock.systemUTC();
+        HostRefs refs = Bootstrap.run(db, config);
+        PoolSecret secret = PoolSecret.loadOrCreate(config.path("pool-secret"));
+        Authenticator auth = Bootstrap.authenticator(config);
+        rootPassword = Bootstrap.rootPassword(config);
+        SessionManager sessions = new SessionManager(db, auth, clock, refs.host(), secret);
+        TaskManager tasks = new TaskManager(db, clock, refs.host());
+        services = new Services(dm, db, clock, refs.host(), refs.pool(), sessions, tasks);
+        Rbac rbac = Rbac.of(dm);
+        table = new MessageTable(dm);
+        for (ApiModule m : modules(rbac)) m.register(table);
+        dispatcher = new Dispatcher(services, table, new RbacAuthorizer(rbac));
+
+        gc = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("xapi-gc").factory());
+        gc.scheduleWithFixedDelay(this::collectGarbage, GC_PERIOD.toSeconds(), GC_PERIOD.toSeconds(), TimeUnit.SECONDS);
+
+        QueuedThreadPool pool = new QueuedThreadPool(64, 4);
+        pool.setName("xapi-http");
+        pool.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        jetty = new Server(pool);
+        jetty.setStopTimeout(5_000);
+        HttpConfiguration hc = new HttpConfiguration();
+        hc.setSendServerVersion(false);
+        hc.setSendXPoweredBy(false);
+        hc.setRequestHeaderSize(16 * 1024);
+        http = new ServerConnector(jetty, 1, 1, new HttpConnectionFactory(hc));
+        http.setHost(config.get("bind"));
+        http.setPort(config.integer("http-port"));
+        http.setIdleTimeout(IDLE_TIMEOUT.toMillis());
+        http.setAcceptQueueSize(1024);
+        jetty.addConnector(http);
+        List<Connector> tcp = new ArrayList<>(List.of(http));
+        Set<Connector> localRoot = new HashSet<>();
+        String sock = config.get("unix-socket");
+        if (!sock.isEmpty()) {
+            Path p = Path.of(sock);
+            Files.createDirectories(p.toAbsolutePath().getParent());
+            Files.deleteIfExists(p);
+            UnixDomainServerConnector unix = new UnixDomainServerConnector(jetty, new HttpConnectionFactory(hc));
+            unix.setUnixDomainPath(p);
+            jetty.addConnector(unix);
+            localRoot.add(unix);
+        }
+        jetty.addBean(new ConnectionLimit(config.integer("max-connections"), tcp.toArray(Connector[]::new)));
+        jetty.setHandler(new RpcHandler(dispatcher, Set.copyOf(localRoot)));
+        jetty.start();
+        LOG.info("xapi started: {} explicit messages not implemented", table.unimplemented().size());
+    }
+
+    private List<ApiModule> modules(Rbac rbac) {
+        return List.of(new SessionApi(services.sessions()), new TaskApi(services.tasks(), rbac), new RoleApi(rbac));
+    }
+
+    private void collectGarbage() {
+        try {
+            services.sessions().collectGarbage();
+            services.tasks().collectGarbage();
+        } catch (RuntimeException e) {
+            LOG.warn("GC pass failed", e);
+        }
+    }
+
+    public Services services() {
+        return services;
+    }
+
+    public Dispatcher dispatcher() {
+        return dispatcher;
+    }
+
+    public MessageTable messageTable() {
+        return table;
+    }
+
+    /** The bound HTTP port (useful with port 0). */
+    public int httpPort() {
+        return http.getLocalPort();
+    }
+
+    public String bindAddress() {
+        return config.get("bind");
+    }
+
+    /** The root password of a development host (password file), or null with PAM. */
+    public String rootPassword() {
+        return rootPassword;
+    }
+
+    /** Stops accepting calls, stops Jetty, then flushes and closes the database. Idempotent. */
+    @Override
+    public synchronized void close() throws Exception {
+        if (jetty != null) {
+            try {
+                jetty.stop();
+            } catch (Exception e) {
+                LOG.warn("stopping Jetty", e);
+            }
+            jetty = null;
+        }
+        if (gc != null) gc.shutdownNow();
+        if (durable != null) {
+            durable.close();
+            durable = null;
+        }
+    }
+
+    /** The refs first start hands back. */
+    public record HostRefs(String host, String pool) {}
+
+
+}

@@ -1,0 +1,135 @@
+package org.xapijava.server.config;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Every path and port of a host, from one {@code xapi.conf}-style file ({@code key = value} lines,
+ * {@code #} comments) and command-line flags (flags win). Production defaults follow Xapi's layout
+ * ({@code /var/lib/xcp/state.db}, {@code /etc/xensource/ptoken}, ...); {@code --data-dir DIR} puts
+ * everything under one directory and switches to development defaults (unprivileged ports, the
+ * password file instead of PAM).
+ */
+public final class XapiConfig {
+    private final Map<String, String> values;
+
+    private XapiConfig(Map<String, String> values) {
+        this.values = values;
+    }
+
+    /** Keys, their production defaults, and the file name used under a data directory (null: not a path). */
+    private static final String[][] KEYS = {
+        {"bind", "0.0.0.0", null},
+        {"http-port", "80", null},
+        {"https-port", "443", null},
+        {"auth", "pam", null},
+        {"pam-service", "xapi", null},
+        {"unix-socket", "/var/lib/xcp/xapi", "xapi.sock"},
+        {"state-db", "/var/lib/xcp/state.db", "state.db"},
+        {"redo-log", "/var/lib/xcp/state.db.redo", "state.db.redo"},
+        {"pool-secret", "/etc/xensource/ptoken", "ptoken"},
+        {"inventory", "/etc/xensource-inventory", "xensource-inventory"},
+        {"server-cert", "/etc/xensource/xapi-ssl.pem", "xapi-ssl.pem"},
+        {"password-file", "/etc/xensource/xapi-passwd", "passwd"},
+        {"messages-dir", "/var/lib/xcp/blobs/messages", "messages"},
+        {"local-sr-dir", "/var/run/sr-mount/local", "sr/local"},
+        {"flush-policy", "xapi", null},
+        {"max-connections", "800", null},
+    };
+
+    /**
+     * Reads flags ({@code --key value} or {@code --key=value}); {@code --config FILE} names the
+     * xapi.conf file; {@code --data-dir DIR} selects the development layout under DIR.
+     */
+    public static XapiConfig fromArgs(List<String> args) throws IOException {
+        Map<String, String> flags = new LinkedHashMap<>();
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (!a.startsWith("--")) throw new IllegalArgumentException("unexpected argument: " + a);
+            String k = a.substring(2);
+            String v;
+            int eq = k.indexOf('=');
+            if (eq >= 0) {
+                v = k.substring(eq + 1);
+                k = k.substring(0, eq);
+            } else {
+                if (i + 1 >= args.size()) throw new IllegalArgumentException("missing value for --" + k);
+                v = args.get(++i);
+            }
+            if (!known(k) && !k.equals("config") && !k.equals("data-dir")) throw new IllegalArgumentException("unknown option --" + k);
+            flags.put(k, v);
+        }
+        Map<String, String> v = new LinkedHashMap<>();
+        String dataDir = flags.get("data-dir");
+        for (String[] k : KEYS) v.put(k[0], k[1]);
+        if (dataDir != null) {
+            Path d = Path.of(dataDir).toAbsolutePath();
+            for (String[] k : KEYS) if (k[2] != null) v.put(k[0], d.resolve(k[2]).toString());
+            v.put("data-dir", d.toString());
+            v.put("bind", "127.0.0.1");
+            v.put("http-port", "8080");
+            v.put("https-port", "8443");
+            v.put("auth", "file");
+            v.put("flush-policy", "eager");
+        }
+        String conf = flags.get("config");
+        if (conf == null && dataDir != null && Files.exists(Path.of(dataDir, "xapi.conf"))) conf = Path.of(dataDir, "xapi.conf").toString();
+        if (conf != null) v.putAll(readConf(Path.of(conf)));
+        for (Map.Entry<String, String> f : flags.entrySet()) if (!f.getKey().equals("config")) v.put(f.getKey(), f.getValue());
+        return new XapiConfig(v);
+    }
+
+    private static boolean known(String k) {
+        for (String[] x : KEYS) if (x[0].equals(k)) return true;
+        return false;
+    }
+
+    static Map<String, String> readConf(Path file) throws IOException {
+        Map<String, String> out = new LinkedHashMap<>();
+        int n = 0;
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            n++;
+            String t = line.strip();
+            if (t.isEmpty() || t.startsWith("#")) continue;
+            int eq = t.indexOf('=');
+            if (eq <= 0) throw new IOException(file + ":" + n + ": expected key = value");
+            String k = t.substring(0, eq).strip();
+            if (!known(k)) throw new IOException(file + ":" + n + ": unknown key " + k);
+            out.put(k, t.substring(eq + 1).strip());
+        }
+        return out;
+    }
+
+    public String get(String key) {
+        String s = values.get(key);
+        if (s == null) throw new IllegalArgumentException("no setting " + key);
+        return s;
+    }
+
+    public Path path(String key) {
+        return Path.of(get(key));
+    }
+
+    public int integer(String key) {
+        try {
+            return Integer.parseInt(get(key));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + ": not a number: " + get(key));
+        }
+    }
+
+    /** The data directory of a development host, or null in the production layout. */
+    public Path dataDir() {
+        String d = values.get("data-dir");
+        return d == null ? null : Path.of(d);
+    }
+
+    public Map<String, String> asMap() {
+        return Map.copyOf(values);
+    }
+}

@@ -1,0 +1,230 @@
+package org.xapijava.server.dispatch;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xapijava.model.ClassDef;
+import org.xapijava.model.Datamodel;
+import org.xapijava.model.Lifecycle;
+import org.xapijava.model.MessageDef;
+import org.xapijava.model.MessageKind;
+import org.xapijava.model.ParamDef;
+import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.rpc.Marshal;
+import org.xapijava.model.rpc.Unmarshal;
+import org.xapijava.model.rpc.Utf8Check;
+import org.xapijava.model.types.XType;
+import org.xapijava.model.xmlrpc.XmlRpcWriter;
+import org.xapijava.server.Services;
+import org.xapijava.server.session.SessionInfo;
+
+/**
+ * One call, whatever door it came in by, through Xapi's stages in Xapi's order
+ * ({@code api_server.ml:callback1}, generated {@code Server.dispatch_call}, {@code server_helpers.ml}):
+ * UTF-8 check, resolution ({@code Async.}, {@code Class_method}, unknown methods), arity with trailing
+ * defaults, typed decoding, session check, removed messages, async mode, RBAC, task, implementation,
+ * result encoding. The order decides which error a client sees first. Thread-safe; each call runs on
+ * the caller's (virtual) thread, an async call on a new virtual thread.
+ */
+public final class Dispatcher {
+    private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+    private static final String ASYNC = "Async.";
+    private static final String INTERNAL_ASYNC = "InternalAsync.";
+
+    /**
+     * The outcome of a call: a success value in RPC form, possibly to be written bare (not wrapped in
+     * Status/Value, as Xapi answers {@code system.listMethods}), or an error.
+     */
+    public record Outcome(Object value, boolean bare, ApiError error) {
+        public static Outcome success(Object v) { return new Outcome(v, false, null); }
+        public static Outcome failure(ApiError e) { return new Outcome(null, false, e); }
+        public boolean ok() { return error == null; }
+    }
+
+    private final Services services;
+    private final Datamodel dm;
+    private final MessageTable table;
+    private final Authorizer authorizer;
+    private final ImplicitMessages implicit = new ImplicitMessages();
+
+    public Dispatcher(Services services, MessageTable table, Authorizer authorizer) {
+        this.services = services;
+        this.dm = services.dm();
+        this.table = table;
+        this.authorizer = authorizer;
+    }
+
+    public MessageTable table() {
+        return table;
+    }
+
+    /** Runs one call; never throws (every failure becomes an error outcome). */
+    public Outcome dispatch(String method, List<Object> params, Caller caller) {
+        try {
+            return run(method, params, caller);
+        } catch (ApiError e) {
+            return Outcome.failure(e);
+        } catch (Exception e) {
+            return Outcome.failure(toApiError(method, e));
+        }
+    }
+
+    /** Maps an unexpected exception to Xapi's INTERNAL_ERROR (logged: it is a bug or a broken invariant). */
+    public static ApiError toApiError(String method, Throwable e) {
+        if (e instanceof ApiError a) return a;
+        LOG.warn("{} failed with an internal error", method, e);
+        if (e instanceof IllegalArgumentException) return ApiError.internal("Invalid argument: " + e.getMessage());
+        return ApiError.internal(String.valueOf(e));
+    }
+
+    private Outcome run(String method, List<Object> params, Caller caller) throws Exception {
+        if ("system.listMethods".equals(method)) return new Outcome(table.listMethods(), true, null);
+        if (method.startsWith("system.isAlive:")) return Outcome.success(params.isEmpty() ? "" : params.get(0));
+        Utf8Check.checkParams(params);
+
+        boolean async = false;
+        String name = method;
+        if (name.startsWith(ASYNC)) {
+            async = true;
+            name = name.substring(ASYNC.length());
+        } else if (name.startsWith(INTERNAL_ASYNC)) {
+            async = true;
+            name = name.substring(INTERNAL_ASYNC.length());
+        }
+        MessageTable.Entry entry = table.entry(name);
+        if (entry == null) return unknownMethod(name, params);
+        MessageDef m = entry.message();
+
+        List<Object> args = decode(m, name, params);
+        SessionInfo session = null;
+        if (!m.sessionless()) {
+            session = services.sessions().check((String) Unmarshal.fromRpc(dm, XType.STRING, params.get(0)));
+            if (m.poolInternal() && !session.pool() && !session.local()) {
+                throw ApiError.internal("Internal API \"" + m.wireName() + "\" call attempted with non-pool (external) session");
+            }
+        }
+        if (m.lifecycle() == Lifecycle.REMOVED) throw new ApiError("MESSAGE_REMOVED");
+        if (async && !m.async()) {
+            throw new ApiError("Fault", "No async mode for this operation (rpc: " + m.wireName() + ")");
+        }
+        if (session != null && !session.unrestricted()) authorizer.check(session, m, args);
+
+        Implementation impl = entry.implementation();
+        if (impl == null) {
+            if (m.kind() == MessageKind.EXPLICIT) throw new ApiError("NOT_IMPLEMENTED", m.wireName());
+            impl = implicit;
+        }
+        String label = async ? ASYNC + m.wireName() : m.wireName();
+        CallContext ctx = new CallContext(services, m, label, caller, session, null);
+        if (async) return Outcome.success(startAsync(ctx, impl, args));
+        String forwardedTask = caller.header("task-id");
+        if (forwardedTask != null && !forwardedTask.isEmpty()) {
+            return Outcome.success(encode(m, impl.invoke(ctx.withTask(forwardedTask), args)));
+        }
+        if (m.async() && !noTaskFor(m)) {
+            // Xapi makes a task for every call of an async-capable message, sync ones too, and deletes it after
+            String task = newTask(ctx);
+            try {
+                return Outcome.success(encode(m, impl.invoke(ctx.withTask(task), args)));
+            } finally {
+                services.tasks().forget(task);
+            }
+        }
+        return Outcome.success(encode(m, impl.invoke(ctx, args)));
+    }
+
+    /** Xapi's {@code no_task_id_for}: calls on tasks and events never get a task of their own. */
+    private static boolean noTaskFor(MessageDef m) {
+        return m.cls().equals("task") || m.cls().equals("event");
+    }
+
+    private String newTask(CallContext ctx) {
+        Map<String, String> oc = new LinkedHashMap<>();
+        for (Map.Entry<String, String> h : ctx.caller().headers().entrySet()) {
+            if (h.getKey().startsWith("x-http-other-config-")) {
+                oc.put("http:" + h.getKey().substring("x-http-other-config-".length()), h.getValue());
+            }
+        }
+        return services.tasks().create(ctx.label(), "", ctx.sessionRef(), ctx.caller().header("subtask-of"), oc);
+    }
+
+    private String startAsync(CallContext ctx, Implementation impl, List<Object> args) {
+        String task = newTask(ctx);
+        CallContext tctx = ctx.withTask(task);
+        Thread.ofVirtual().name("task " + ctx.label()).start(() -> {
+            try {
+                Object v = encode(ctx.message(), impl.invoke(tctx, args));
+                services.tasks().complete(task, XmlRpcWriter.toString(v));
+            } catch (Throwable e) {
+                ApiError err = toApiError(ctx.label(), e);
+                try {
+                    services.tasks().fail(task, err, null);
+                } catch (RuntimeException e2) {
+                    LOG.warn("could not record the failure of task {}", task, e2);
+                }
+            }
+        });
+        return task;
+    }
+
+    private Object encode(MessageDef m, Object result) {
+        if (result instanceof RawRpc raw) return raw.value();
+        return Marshal.toRpc(dm, m.result(), result);
+    }
+
+    /**
+     * Arity and typed decoding. Counts exclude the session. A message whose trailing parameters have
+     * defaults accepts the missing ones and ignores extra ones; others need the exact count.
+     */
+    private List<Object> decode(MessageDef m, String name, List<Object> params) {
+        List<ParamDef> all = m.params();
+        int required = 0;
+        boolean hasDefaults = false;
+        for (ParamDef p : all) {
+            if (p.hasDefault()) hasDefaults = true;
+            else required++;
+        }
+        int n = params.size();
+        if (hasDefaults ? n < required : n != all.size()) {
+            int expected = m.callParams().size();
+            int received = m.sessionless() ? n : n - 1;
+            throw new ApiError("MESSAGE_PARAMETER_COUNT_MISMATCH", m.wireName(), Integer.toString(expected),
+                    Integer.toString(received));
+        }
+        int first = m.sessionless() ? 0 : 1;
+        List<Object> out = new ArrayList<>(all.size() - first);
+        for (int i = first; i < all.size(); i++) {
+            ParamDef p = all.get(i);
+            if (i >= n) {
+                out.add(p.defaultValue());
+                continue;
+            }
+            Object v = params.get(i);
+            if (m.kind() == MessageKind.CREATE && p.type() instanceof XType.RecordType r) {
+                ClassDef cls = dm.cls(r.cls());
+                out.add(Unmarshal.constructorRecord(dm, cls, v));
+            } else {
+                out.add(Unmarshal.fromRpc(dm, p.type(), v));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Xapi's fall-through: without parameters, {@code MESSAGE_METHOD_UNKNOWN}; with some, the first is
+     * checked as a session and the caller needs {@code host.call_extension} before the same answer
+     * (we run no extensions).
+     */
+    private Outcome unknownMethod(String name, List<Object> params) {
+        if (!params.isEmpty()) {
+            Object first = params.get(0);
+            String ref = first instanceof String s ? s : String.valueOf(first);
+            SessionInfo s = services.sessions().check(ref);
+            if (!s.unrestricted()) authorizer.checkPermission(s, "host.call_extension");
+        }
+        throw new ApiError("MESSAGE_METHOD_UNKNOWN", name);
+    }
+}

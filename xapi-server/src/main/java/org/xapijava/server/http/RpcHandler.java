@@ -1,0 +1,190 @@
+package org.xapijava.server.http;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.jsonrpc.JsonRpcCodec;
+import org.xapijava.model.jsonrpc.JsonRpcParseException;
+import org.xapijava.model.jsonrpc.JsonRpcRequest;
+import org.xapijava.model.rpc.RpcCall;
+import org.xapijava.model.rpc.Utf8Check;
+import org.xapijava.model.xmlrpc.XmlRpcParseException;
+import org.xapijava.model.xmlrpc.XmlRpcReader;
+import org.xapijava.model.xmlrpc.XmlRpcWriter;
+import org.xapijava.server.dispatch.Caller;
+import org.xapijava.server.dispatch.Dispatcher;
+
+/**
+ * The API's HTTP door, routed as Xapi's longest-prefix table does for RPC: {@code POST /jsonrpc} is
+ * JSON-RPC; every other POST path not claimed by a longer handler (registered before this one) is
+ * XML-RPC ({@code /}, {@code /RPC2}, {@code /json}, XO's {@code /xmlrpc}); {@code OPTIONS} on
+ * {@code /}, {@code /json}, {@code /jsonrpc} answers CORS preflight; anything else is
+ * {@code 403 Forbidden}, as Xapi answers a method/path without handler.
+ *
+ * <p>Bodies need a {@code Content-Length} and are limited to 300 KiB (Xapi's
+ * {@code http_limit_max_rpc_size}); violations and unparsable bodies are HTTP 500. API errors are
+ * HTTP 200 with an error envelope. Runs blocking on a virtual thread.
+ */
+public final class RpcHandler extends Handler.Abstract {
+    private static final Logger LOG = LoggerFactory.getLogger(RpcHandler.class);
+    /** Xapi's {@code Constants.http_limit_max_rpc_size}. */
+    public static final int MAX_RPC_SIZE = 307_200;
+
+    private final Dispatcher dispatcher;
+    private final JsonRpcCodec json = JsonRpcCodec.standard();
+    private final Set<Connector> localRootConnectors;
+
+    /** @param localRootConnectors connectors whose callers are the local superuser (the Unix socket) */
+    public RpcHandler(Dispatcher dispatcher, Set<Connector> localRootConnectors) {
+        this.dispatcher = dispatcher;
+        this.localRootConnectors = localRootConnectors;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) throws Exception {
+        String method = request.getMethod();
+        String path = Request.getPathInContext(request);
+        if ("OPTIONS".equals(method) && (path.equals("/") || path.equals("/json") || path.equals("/jsonrpc"))) {
+            preflight(request, response, callback);
+            return true;
+        }
+        if (!"POST".equals(method)) {
+            HttpErrors.forbidden(response, callback);
+            return true;
+        }
+        byte[] body;
+        try {
+            body = readBody(request);
+        } catch (BodyException e) {
+            HttpErrors.internalError(response, callback, e.getMessage());
+            return true;
+        }
+        Caller caller = caller(request);
+        if (path.equals("/jsonrpc")) {
+            jsonRpc(body, caller, response, callback);
+        } else {
+            xmlRpc(body, caller, response, callback);
+        }
+        return true;
+    }
+
+    private static final class BodyException extends Exception {
+        BodyException(String m) {
+            super(m, null, false, false);
+        }
+    }
+
+    private static byte[] readBody(Request request) throws BodyException, IOException {
+        long len = request.getLength();
+        if (len < 0) throw new BodyException("Http_svr.Missing_content_length");
+        if (len > MAX_RPC_SIZE) throw new BodyException("Http_svr.Client_requested_size_over_limit");
+        InputStream in = Content.Source.asInputStream(request);
+        byte[] b = in.readNBytes((int) len);
+        if (b.length != len) throw new BodyException("End_of_file");
+        return b;
+    }
+
+    private Caller caller(Request request) {
+        Map<String, String> headers = new HashMap<>();
+        for (HttpField f : request.getHeaders()) {
+            String n = f.getLowerCaseName();
+            if (n.equals("task-id") || n.equals("subtask-of") || n.startsWith("x-http-other-config-")) {
+                headers.put(n, f.getValue());
+            }
+        }
+        Connector c = request.getConnectionMetaData().getConnector();
+        boolean local = localRootConnectors.contains(c);
+        SocketAddress remote = request.getConnectionMetaData().getRemoteSocketAddress();
+        String addr = remote instanceof InetSocketAddress isa ? isa.getAddress().getHostAddress() : "";
+        return new Caller(path(request).equals("/jsonrpc") ? "jsonrpc" : "xmlrpc", addr, local, headers);
+    }
+
+    private static String path(Request r) {
+        return Request.getPathInContext(r);
+    }
+
+    private void xmlRpc(byte[] body, Caller caller, Response response, Callback callback) throws IOException {
+        RpcCall call;
+        try {
+            call = XmlRpcReader.REQUESTS.readCall(body);
+        } catch (XmlRpcParseException e) {
+            HttpErrors.internalError(response, callback, "Xmlrpc.Parse_error(" + e.getMessage() + ")");
+            return;
+        }
+        Dispatcher.Outcome o = dispatcher.dispatch(call.method(), call.params(), caller);
+        XmlRpcWriter w = new XmlRpcWriter();
+        if (!o.ok()) w.writeFailure(o.error().description());
+        else if (o.bare()) w.writeBare(o.value());
+        else w.writeSuccess(o.value());
+        byte[] out = w.toByteArray();
+        send(response, callback, "text/xml", out);
+    }
+
+    private void jsonRpc(byte[] body, Caller caller, Response response, Callback callback) throws IOException {
+        JsonRpcRequest req;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(512);
+        try {
+            req = json.parseRequest(body);
+        } catch (JsonRpcParseException e) {
+            if (e.kind() == JsonRpcParseException.Kind.ENCODING) {
+                // Xapi parses bytes without checking UTF-8 and rejects the parameter afterwards
+                json.writePreDispatchFailure(out, "INVALID_VALUE", List.of(Utf8Check.INVALID_UTF8_IN_PARAMETER, ""));
+                send(response, callback, "application/json", out.toByteArray());
+                return;
+            }
+            HttpErrors.internalError(response, callback, "Jsonrpc.Malformed_method_request(" + e.getMessage() + ")");
+            return;
+        }
+        Dispatcher.Outcome o = dispatcher.dispatch(req.method(), req.params(), caller);
+        if (!o.ok()) {
+            ApiError e = o.error();
+            json.writeFailure(out, req.version(), req.id(), e);
+        } else {
+            json.writeSuccess(out, req.version(), req.id(), o.value());
+        }
+        send(response, callback, "application/json", out.toByteArray());
+    }
+
+    private static void send(Response response, Callback callback, String contentType, byte[] body) {
+        response.setStatus(200);
+        var h = response.getHeaders();
+        h.put(HttpHeader.CONTENT_TYPE, contentType);
+        h.put(HttpHeader.CONTENT_LENGTH, Integer.toString(body.length));
+        h.put("Access-Control-Allow-Origin", "*");
+        h.put("Access-Control-Allow-Headers", "X-Requested-With");
+        response.write(true, ByteBuffer.wrap(body), callback);
+    }
+
+    private static void preflight(Request request, Response response, Callback callback) {
+        String requested = request.getHeaders().get("Access-Control-Request-Headers");
+        response.setStatus(200);
+        var h = response.getHeaders();
+        h.put("Access-Control-Allow-Origin", "*");
+        h.put("Access-Control-Allow-Headers", (requested == null || requested.isEmpty() ? "" : requested + ", ") + "X-Requested-With");
+        h.put("Access-Control-Allow-Methods", "PUT");
+        h.put(HttpHeader.CONTENT_LENGTH, "0");
+        response.write(true, ByteBuffer.allocate(0), callback);
+    }
+
+
+}

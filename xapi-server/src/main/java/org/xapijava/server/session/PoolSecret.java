@@ -1,0 +1,51 @@
+package org.xapijava.server.session;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+
+/**
+ * The pool secret (Xapi's {@code /etc/xensource/ptoken}): read at start, created at first start.
+ * Xapi's ptoken is three uuids joined by '/'; we generate the same shape.
+ */
+public final class PoolSecret {
+    private final String secret;
+
+    public PoolSecret(String secret) {
+        this.secret = secret;
+    }
+
+    public static PoolSecret loadOrCreate(Path file) throws IOException {
+        if (Files.exists(file)) {
+            String s = Files.readString(file, StandardCharsets.UTF_8).strip();
+            if (s.isEmpty()) throw new IOException(file + ": empty pool secret");
+            return new PoolSecret(s);
+        }
+        String s = UUID.randomUUID() + "/" + UUID.randomUUID() + "/" + UUID.randomUUID();
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(tmp, s, StandardCharsets.UTF_8);
+        try {
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException ignored) {
+            // non-POSIX file system: nothing to restrict
+        }
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+        return new PoolSecret(s);
+    }
+
+    public String value() {
+        return secret;
+    }
+
+    /** Constant-time comparison. */
+    public boolean isAuthorized(String candidate) {
+        if (candidate == null) return false;
+        return MessageDigest.isEqual(secret.getBytes(StandardCharsets.UTF_8), candidate.getBytes(StandardCharsets.UTF_8));
+    }
+}
