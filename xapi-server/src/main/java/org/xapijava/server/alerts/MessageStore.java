@@ -1,0 +1,775 @@
+package org.xapijava.server.alerts;
+
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xapijava.db.WhereExpr;
+import org.xapijava.model.Datamodel;
+import org.xapijava.model.EnumDef;
+import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.rpc.RpcValues;
+import org.xapijava.model.rpc.Unmarshal;
+import org.xapijava.model.types.DateTime;
+import org.xapijava.model.types.Refs;
+import org.xapijava.model.types.XType;
+
+/**
+ * The store of XenAPI {@code message} objects (alerts), kept apart from the database as Xapi's
+ * {@code ocaml/xapi/xapi_message.ml} does, with the same API behaviour, errors and orderings.
+ *
+ * <h2>On disk</h2>
+ * One file per message directly under the store directory (Xapi: {@code /var/lib/xcp/blobs/messages}),
+ * named by the creation time in seconds with five decimals ({@code 1716300000.12345}); when that name
+ * is taken the next one, 10 µs later, is used, as Xapi does. The content is Xapi's XML (see
+ * {@link MessageXml}), so a directory written by Xapi loads here. Each file is written to a temporary
+ * file ({@code .tmp-*}), forced to disk, hard-linked to its final name (so an existing file is never
+ * replaced) and the directory is forced: a message is durable before {@code create} returns, and a
+ * crash leaves either no file or the whole file. Xapi's symlink indexes ({@code refs/}, {@code uuids/},
+ * {@code gen/}, {@code <cls>/<uuid>/}) are neither written nor read: the indexes live in memory.
+ * Files whose name is not a decimal number, and subdirectories, are ignored; a file that is not a
+ * message is skipped with a warning naming it, left in place, and not counted towards the cap.
+ *
+ * <h2>Generations and events</h2>
+ * Every create and every deletion takes the next value of the store's generation counter. Xapi uses
+ * the database's generation counter for this; here the store has its own (the message half of an
+ * {@code event.from} token), kept monotonic across restarts: a message file records the generation it
+ * was written at, and {@value #RESERVATION_FILE} records an upper bound reserved ahead of use
+ * ({@value #GENERATION_RESERVE} at a time). Changes become visible strictly in generation order: a
+ * change whose I/O finished early waits (in memory, not on a lock) for those before it, so a reader that
+ * has seen generation {@code g} can never later be shown a change numbered below {@code g}.
+ *
+ * <h2>The cap</h2>
+ * Xapi's {@code messages-limit} (default {@value #DEFAULT_MESSAGE_LIMIT}): when a create makes the store
+ * hold more messages, the oldest by creation time (file name) are destroyed, each with its {@code del}
+ * event, as Xapi's {@code Xapi_message.gc} does (Xapi runs that check from its periodic GC instead of on
+ * create). Opening a directory holding more messages than the cap evicts likewise.
+ *
+ * <h2>Threads</h2>
+ * Thread-safe. Reads of messages ({@link #getRecord}, {@link #getAll}, ...) take no lock and are weakly
+ * consistent: they see every change made visible before they started. One short lock orders the store's
+ * bookkeeping: generation and file-name allocation and making a finished change visible (in-memory map
+ * updates, and {@link #subscribe} listeners, which are called under it). {@link #eventsSince} takes it to
+ * read a consistent cut. No file is written, removed or forced under the lock, with one exception: the
+ * reservation file, forced under the lock once every {@value #GENERATION_RESERVE} generations.
+ */
+public final class MessageStore implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(MessageStore.class);
+
+    /** Xapi's default {@code messages-limit} ({@code xapi_globs.ml:message_limit}). */
+    public static final int DEFAULT_MESSAGE_LIMIT = 10_000;
+    /** Xapi remembers at most this many deletions for {@code event.from} ({@code xapi_message.ml:deleted}) ... */
+    static final int DELETED_MAX = 1024;
+    /** ... and then keeps only the newest this many. */
+    static final int DELETED_KEEP = 512;
+    /** Generations reserved on disk per write of {@value #RESERVATION_FILE}: one small fsync per that many changes. */
+    static final long GENERATION_RESERVE = 4096;
+    /** Holds the reserved generation bound; not a decimal number, so Xapi and this store skip it as a message. */
+    static final String RESERVATION_FILE = ".generation-reserved";
+    /** Prefix of files being written; leftovers of a crash are removed at open. */
+    static final String TEMP_PREFIX = ".tmp-";
+    /** File names are seconds with five decimals: keys count units of 10 µs. */
+    private static final long UNITS_PER_SECOND = 100_000;
+    /** Names of message files: decimal seconds ({@code %.5f} when written by Xapi or here). */
+    private static final Pattern MESSAGE_FILE = Pattern.compile("[0-9]+(\\.[0-9]+)?");
+
+    private final Path dir;
+    private final ObjectExistence existence;
+    private final int limit;
+    private final InstantSource clock;
+    private final EnumDef clsEnum;
+
+    /** Orders allocation and publication; see the class comment for what it guards. */
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Last generation handed out (guarded by lock). */
+    private long allocated;
+    /** Generations up to this may be handed out without writing the reservation file (guarded by lock). */
+    private long reserved;
+    /** Finished changes waiting for the ones before them, by generation (guarded by lock). */
+    private final TreeMap<Long, Runnable> finished = new TreeMap<>();
+    /** File keys in use or being written, damaged files included (guarded by lock). */
+    private final Set<Long> usedKeys = new HashSet<>();
+    /** Refs of visible messages whose deletion is under way (guarded by lock). */
+    private final Set<String> deleting = new HashSet<>();
+    /** Recent deletions, newest (highest generation) first (guarded by lock). */
+    private final ArrayDeque<Deletion> deleted = new ArrayDeque<>();
+
+    /** Highest generation such that it and every one before it is visible. */
+    private volatile long visible;
+    private volatile boolean closed;
+    // The visible messages; changed only under lock, read without it.
+    private final ConcurrentHashMap<String, StoredMessage> byRef = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, String> refByUuid = new ConcurrentHashMap<>();
+    /** Xapi's listing order: newest generation first, then newest time. */
+    private final ConcurrentSkipListMap<Order, StoredMessage> byGeneration = new ConcurrentSkipListMap<>();
+    /** Oldest creation time first: eviction order. */
+    private final ConcurrentSkipListMap<Long, StoredMessage> byFileKey = new ConcurrentSkipListMap<>();
+
+    private final ConcurrentSkipListMap<Waiter, CompletableFuture<Long>> waiters = new ConcurrentSkipListMap<>();
+    private final AtomicLong waiterSeq = new AtomicLong();
+    private final List<Consumer<MessageEvent>> listeners = new CopyOnWriteArrayList<>();
+
+    private record Deletion(long generation, String ref, StoredMessage message) {}
+
+    /** Sort key of {@link #byGeneration}: generation descending, then creation time descending. */
+    private record Order(long generation, long fileKey) implements Comparable<Order> {
+        private static final Comparator<Order> CMP = Comparator.comparingLong(Order::generation)
+                .thenComparingLong(Order::fileKey).reversed();
+
+        static Order of(StoredMessage m) { return new Order(m.generation, m.fileKey); }
+
+        @Override
+        public int compareTo(Order o) { return CMP.compare(this, o); }
+    }
+
+    private record Waiter(long after, long seq) implements Comparable<Waiter> {
+        private static final Comparator<Waiter> CMP = Comparator.comparingLong(Waiter::after).thenComparingLong(Waiter::seq);
+
+        @Override
+        public int compareTo(Waiter o) { return CMP.compare(this, o); }
+    }
+
+    /** A registration made by {@link #subscribe}; closing it stops the deliveries. */
+    public interface Subscription extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    private MessageStore(Path dir, ObjectExistence existence, int limit, InstantSource clock) {
+        this.dir = dir;
+        this.existence = existence;
+        this.limit = limit;
+        this.clock = clock;
+        this.clsEnum = Objects.requireNonNull(Datamodel.get().enumDef("cls"), "datamodel enum cls");
+    }
+
+    /** {@link #open(Path, ObjectExistence, int, InstantSource)} with Xapi's default cap and the system clock. */
+    public static MessageStore open(Path dir, ObjectExistence exists) throws IOException {
+        return open(dir, exists, DEFAULT_MESSAGE_LIMIT, InstantSource.system());
+    }
+
+    /**
+     * Opens (creating it, mode 0700, if needed) the store in {@code dir} and loads every message file in
+     * it; damaged files are skipped with a warning; messages beyond {@code messageLimit} are evicted.
+     *
+     * @param exists       the object check of {@code message.create} and {@code message.get}
+     * @param messageLimit Xapi's {@code messages-limit}, at least 1
+     * @param clock        the source of message timestamps
+     * @throws IOException when the directory cannot be created or listed
+     */
+    public static MessageStore open(Path dir, ObjectExistence exists, int messageLimit, InstantSource clock)
+            throws IOException {
+        Objects.requireNonNull(dir);
+        Objects.requireNonNull(exists);
+        Objects.requireNonNull(clock);
+        if (messageLimit < 1) throw new IllegalArgumentException("messageLimit " + messageLimit);
+        MessageStore s = new MessageStore(dir, exists, messageLimit, clock);
+        s.load();
+        s.evictOverLimit();
+        return s;
+    }
+
+    // ------------------------------------------------------------------ loading
+
+    private void load() throws IOException {
+        if (!Files.isDirectory(dir)) {
+            try {
+                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            } catch (UnsupportedOperationException e) {
+                Files.createDirectories(dir);
+            }
+        }
+        long maxGeneration = readReservation();
+        List<StoredMessage> loaded = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path p : entries) {
+                String name = p.getFileName().toString();
+                if (name.startsWith(TEMP_PREFIX)) {
+                    Files.deleteIfExists(p);
+                    continue;
+                }
+                if (!MESSAGE_FILE.matcher(name).matches() || !Files.isRegularFile(p)) continue;
+                long key;
+                try {
+                    key = new BigDecimal(name).movePointRight(5).setScale(0, RoundingMode.FLOOR).longValueExact();
+                } catch (ArithmeticException e) {
+                    continue; // not a time
+                }
+                usedKeys.add(key);
+                try {
+                    loaded.add(MessageXml.decode(Files.readAllBytes(p), name, key, clsEnum));
+                } catch (MessageXml.MalformedMessageException e) {
+                    LOG.warn("Skipping damaged message file {}: {}", p, e.getMessage());
+                } catch (IOException e) {
+                    LOG.warn("Skipping unreadable message file {}: {}", p, e.toString());
+                }
+            }
+        }
+        loaded.sort(Comparator.comparingLong((StoredMessage m) -> m.fileKey).thenComparing(m -> m.fileName));
+        for (StoredMessage m : loaded) {
+            if (byRef.containsKey(m.ref) || refByUuid.containsKey(m.uuid) || byFileKey.containsKey(m.fileKey)) {
+                LOG.warn("Skipping message file {}: ref {} or uuid {} already loaded from another file",
+                        dir.resolve(m.fileName), m.ref, m.uuid);
+                continue;
+            }
+            index(m);
+            maxGeneration = Math.max(maxGeneration, m.generation);
+        }
+        allocated = maxGeneration;
+        reserved = maxGeneration; // the first change writes a new reservation
+        visible = maxGeneration;
+        LOG.debug("Loaded {} messages from {}; generation {}", byRef.size(), dir, maxGeneration);
+    }
+
+    private long readReservation() {
+        Path p = dir.resolve(RESERVATION_FILE);
+        if (!Files.exists(p)) return 0;
+        try {
+            return Long.parseLong(Files.readString(p, StandardCharsets.US_ASCII).trim());
+        } catch (IOException | NumberFormatException e) {
+            LOG.warn("Ignoring damaged generation reservation {}: {}", p, e.toString());
+            return 0;
+        }
+    }
+
+    // ------------------------------------------------------------------ writes
+
+    /**
+     * {@code message.create}: checks, then writes a new message durably and returns its ref.
+     * Checks in Xapi's order: {@code cls} must be a value of enum {@code cls}, matched ignoring case as
+     * the RPC layer does (else {@code INTERNAL_ERROR ["Failure(\"Unknown tag/contents\")"]}, the
+     * unmarshalling error); the body must be valid Unicode (else {@code INVALID_VALUE ["UTF8 expected"]});
+     * the object must exist (else {@code UUID_INVALID [cls, obj_uuid]}). Xapi checks nothing about the
+     * name or the priority. As in Xapi, a failure to write the file is logged and answered with
+     * {@code OpaqueRef:NULL} rather than an error.
+     *
+     * @throws IllegalStateException after {@link #close}
+     */
+    public String create(String name, long priority, String cls, String objUuid, String body) {
+        Objects.requireNonNull(name);
+        Objects.requireNonNull(objUuid);
+        Objects.requireNonNull(body);
+        ensureOpen();
+        String c = canonicalCls(cls);
+        if (!isValidUnicode(body)) throw ApiError.invalidValue("UTF8 expected");
+        if (!objectExists(c, objUuid)) throw ApiError.uuidInvalid(c, objUuid);
+        LOG.debug("Message.create {} {} {} {}", name, priority, c, objUuid);
+
+        String ref = Refs.fresh();
+        String uuid = UUID.randomUUID().toString();
+        Instant now = clock.instant();
+        long wantedKey = Math.floorDiv(now.getEpochSecond() * 1_000_000_000L + now.getNano(), 10_000L);
+        DateTime timestamp = DateTime.ofInstant(now);
+
+        long gen;
+        long key;
+        lock.lock();
+        try {
+            try {
+                gen = allocate();
+            } catch (IOException e) {
+                LOG.error("Message.create {}: cannot reserve a generation in {}: {}", name, dir, e.toString());
+                return Refs.NULL;
+            }
+            key = reserveKey(wantedKey);
+        } finally {
+            lock.unlock();
+        }
+        StoredMessage written = null;
+        try {
+            written = write(new StoredMessage(ref, uuid, name, priority, c, objUuid, timestamp, body, gen,
+                    fileName(key), key));
+        } catch (IOException | RuntimeException e) {
+            LOG.error("Message.create {}: cannot write the message into {}: {}", name, dir, e.toString());
+        } finally {
+            StoredMessage m = written;
+            publish(gen, m == null ? null : () -> {
+                index(m);
+                notifyListeners(new MessageEvent(m.ref, MessageEvent.ADD, m.record(), m.generation));
+            });
+        }
+        if (written == null) return Refs.NULL;
+        evictOverLimit();
+        return ref;
+    }
+
+    /**
+     * {@code message.destroy}: removes the message and its file; a {@code del} event follows.
+     * An unknown ref (or one whose deletion is already under way) is {@code HANDLE_INVALID ["message", ref]}.
+     *
+     * @throws IllegalStateException after {@link #close}
+     */
+    public void destroy(String ref) {
+        ensureOpen();
+        StoredMessage m;
+        long gen;
+        lock.lock();
+        try {
+            m = ref == null ? null : byRef.get(ref);
+            if (m == null || deleting.contains(ref)) throw ApiError.handleInvalid("message", String.valueOf(ref));
+            try {
+                gen = allocate();
+            } catch (IOException e) {
+                throw ApiError.internal("cannot reserve a generation in " + dir + ": " + e);
+            }
+            deleting.add(ref);
+        } finally {
+            lock.unlock();
+        }
+        remove(m, gen);
+    }
+
+    /**
+     * {@code message.destroy_many}: {@link #destroy} of each ref in turn; the first failure is thrown and
+     * the refs after it are left alone (those before it stay destroyed), as in Xapi.
+     */
+    public void destroyMany(List<String> refs) {
+        for (String r : refs) destroy(r);
+    }
+
+    /**
+     * {@code message.destroy_all} (hidden in the datamodel): destroys, newest first, the messages matching
+     * every given filter: {@code before} (timestamp strictly earlier), {@code after} (strictly later), both
+     * datetimes, and {@code priority} (equal). Other keys are ignored. A bad datetime or number is the error
+     * the RPC layer gives for one ({@code INTERNAL_ERROR}).
+     */
+    public void destroyAll(Map<String, String> filters) {
+        DateTime before = filters.containsKey("before") ? (DateTime) Unmarshal.fromRpc(XType.DATETIME, filters.get("before")) : null;
+        DateTime after = filters.containsKey("after") ? (DateTime) Unmarshal.fromRpc(XType.DATETIME, filters.get("after")) : null;
+        Long priority = filters.containsKey("priority") ? (Long) Unmarshal.fromRpc(XType.INT, filters.get("priority")) : null;
+        List<String> refs = new ArrayList<>();
+        for (StoredMessage m : byGeneration.values()) {
+            if (before != null && m.timestamp.compareTo(before) >= 0) continue;
+            if (after != null && m.timestamp.compareTo(after) <= 0) continue;
+            if (priority != null && m.priority != priority) continue;
+            refs.add(m.ref);
+        }
+        destroyMany(refs);
+    }
+
+    /** Destroys the oldest messages (by creation time) while more than the cap are held. */
+    private void evictOverLimit() {
+        List<StoredMessage> victims = new ArrayList<>();
+        List<Long> gens = new ArrayList<>();
+        lock.lock();
+        try {
+            int over = byRef.size() - deleting.size() - limit;
+            if (over <= 0) return;
+            LOG.warn("Messages have reached over the limit {}", limit);
+            Iterator<StoredMessage> oldest = byFileKey.values().iterator();
+            while (victims.size() < over && oldest.hasNext()) {
+                StoredMessage m = oldest.next();
+                if (deleting.contains(m.ref)) continue;
+                try {
+                    gens.add(allocate());
+                } catch (IOException e) {
+                    LOG.error("Cannot reserve a generation in {} to evict messages: {}", dir, e.toString());
+                    break;
+                }
+                deleting.add(m.ref);
+                victims.add(m);
+            }
+        } finally {
+            lock.unlock();
+        }
+        for (int i = 0; i < victims.size(); i++) remove(victims.get(i), gens.get(i));
+    }
+
+    /** Deletes the file of {@code m} (marked as deleting, with generation {@code gen}) and publishes the deletion. */
+    private void remove(StoredMessage m, long gen) {
+        try {
+            Files.deleteIfExists(dir.resolve(m.fileName));
+            forceDirectory();
+        } catch (IOException | RuntimeException e) {
+            // As Xapi's unlink_safe: the message is gone from the API all the same.
+            LOG.warn("Cannot remove message file {}: {}", dir.resolve(m.fileName), e.toString());
+        } finally {
+            publish(gen, () -> {
+                unindex(m);
+                usedKeys.remove(m.fileKey);
+                deleting.remove(m.ref);
+                deleted.addFirst(new Deletion(gen, m.ref, m));
+                if (deleted.size() > DELETED_MAX) {
+                    while (deleted.size() > DELETED_KEEP) deleted.removeLast();
+                }
+                notifyListeners(new MessageEvent(m.ref, MessageEvent.DEL, m.record(), gen));
+            });
+        }
+    }
+
+    /** Next generation (lock held); writes a new reservation first when the reserved range is used up. */
+    private long allocate() throws IOException {
+        if (allocated >= reserved) {
+            long bound = allocated + GENERATION_RESERVE;
+            writeDurably(dir.resolve(RESERVATION_FILE), (bound + "\n").getBytes(StandardCharsets.US_ASCII));
+            reserved = bound;
+        }
+        return ++allocated;
+    }
+
+    /** A free file key at or after {@code wanted} (lock held), marked used. */
+    private long reserveKey(long wanted) {
+        long k = wanted;
+        while (!usedKeys.add(k)) k++;
+        return k;
+    }
+
+    /**
+     * Writes {@code m} under its file name, or, if a file appeared there meanwhile, under the next free
+     * name; returns the message as written.
+     */
+    private StoredMessage write(StoredMessage m) throws IOException {
+        byte[] bytes = MessageXml.encode(m);
+        Path temp = dir.resolve(TEMP_PREFIX + m.ref.substring(m.ref.indexOf(':') + 1));
+        try {
+            writeFile(temp, bytes);
+            StoredMessage target = m;
+            while (true) {
+                try {
+                    Files.createLink(dir.resolve(target.fileName), temp);
+                    break;
+                } catch (FileAlreadyExistsException e) {
+                    long k;
+                    lock.lock();
+                    try {
+                        k = reserveKey(target.fileKey + 1); // the taken key stays marked used
+                    } finally {
+                        lock.unlock();
+                    }
+                    target = new StoredMessage(m.ref, m.uuid, m.name, m.priority, m.cls, m.objUuid, m.timestamp,
+                            m.body, m.generation, fileName(k), k);
+                }
+            }
+            Files.delete(temp);
+            forceDirectory();
+            return target;
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    private static void writeFile(Path p, byte[] bytes) throws IOException {
+        try (FileChannel ch = FileChannel.open(p, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
+            ByteBuffer buf = ByteBuffer.wrap(bytes);
+            while (buf.hasRemaining()) ch.write(buf);
+            ch.force(true);
+        }
+    }
+
+    /** Replaces {@code target} atomically and durably (temporary file, force, rename, force directory). */
+    private void writeDurably(Path target, byte[] bytes) throws IOException {
+        Path temp = dir.resolve(TEMP_PREFIX + UUID.randomUUID());
+        try {
+            writeFile(temp, bytes);
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            forceDirectory();
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    private void forceDirectory() throws IOException {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException e) {
+            // Some file systems cannot open or force a directory; the data itself was forced.
+            LOG.debug("Cannot force directory {}: {}", dir, e.toString());
+        }
+    }
+
+    /**
+     * Marks generation {@code gen} finished with {@code change} (null: nothing to show) and makes every
+     * finished change whose predecessors are all visible visible, in generation order; then wakes waiters.
+     */
+    private void publish(long gen, Runnable change) {
+        long v;
+        lock.lock();
+        try {
+            finished.put(gen, change == null ? () -> {} : change);
+            v = visible;
+            Runnable next;
+            while ((next = finished.remove(v + 1)) != null) {
+                try {
+                    next.run();
+                } catch (RuntimeException e) {
+                    LOG.error("Publishing message change {} failed", v + 1, e);
+                }
+                v++;
+            }
+            visible = v;
+        } finally {
+            lock.unlock();
+        }
+        wake(v);
+    }
+
+    private void index(StoredMessage m) {
+        byRef.put(m.ref, m);
+        refByUuid.put(m.uuid, m.ref);
+        byGeneration.put(Order.of(m), m);
+        byFileKey.put(m.fileKey, m);
+    }
+
+    private void unindex(StoredMessage m) {
+        byRef.remove(m.ref, m);
+        refByUuid.remove(m.uuid, m.ref);
+        byGeneration.remove(Order.of(m), m);
+        byFileKey.remove(m.fileKey, m);
+    }
+
+    private void notifyListeners(MessageEvent e) {
+        for (Consumer<MessageEvent> l : listeners) {
+            try {
+                l.accept(e);
+            } catch (RuntimeException ex) {
+                LOG.error("Message event listener failed on {} {}", e.op(), e.ref(), ex);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ reads
+
+    /** {@code message.get_record}; {@code HANDLE_INVALID ["message", ref]} when unknown. */
+    public Map<String, Object> getRecord(String ref) {
+        StoredMessage m = ref == null ? null : byRef.get(ref);
+        if (m == null) throw ApiError.handleInvalid("message", String.valueOf(ref));
+        return m.record();
+    }
+
+    /** {@code message.get_by_uuid}; {@code UUID_INVALID ["message", uuid]} when unknown. */
+    public String getByUuid(String uuid) {
+        String ref = uuid == null ? null : refByUuid.get(uuid);
+        if (ref == null) throw ApiError.uuidInvalid("message", String.valueOf(uuid));
+        return ref;
+    }
+
+    /** {@code message.get_all}: every ref, newest first. */
+    public List<String> getAll() {
+        List<String> out = new ArrayList<>(byRef.size());
+        for (StoredMessage m : byGeneration.values()) out.add(m.ref);
+        return out;
+    }
+
+    /** {@code message.get_all_records}: ref → record, newest (highest generation) first. */
+    public Map<String, Map<String, Object>> getAllRecords() {
+        return records(byGeneration.values(), m -> true);
+    }
+
+    /**
+     * {@code message.get}: the messages about one object whose timestamp is strictly later than
+     * {@code since}, newest first. {@code UUID_INVALID []} (no parameters, as in Xapi) when the object
+     * does not exist; {@code cls} is checked as in {@link #create}.
+     */
+    public Map<String, Map<String, Object>> get(String cls, String objUuid, DateTime since) {
+        String c = canonicalCls(cls);
+        if (!objectExists(c, objUuid)) throw new ApiError("UUID_INVALID", List.of());
+        return records(byGeneration.values(),
+                m -> m.cls.equals(c) && m.objUuid.equals(objUuid) && m.timestamp.compareTo(since) > 0);
+    }
+
+    /**
+     * {@code message.get_since}: the messages created strictly after {@code since}, newest first. As in Xapi
+     * the creation time compared is the file name's (10 µs resolution), not the record's whole-second
+     * timestamp: a message created at 100.5 s is returned for {@code since} = 100 s.
+     */
+    public Map<String, Map<String, Object>> getSince(DateTime since) {
+        long sinceKey = since.toInstant().getEpochSecond() * UNITS_PER_SECOND;
+        return records(byGeneration.values(), m -> m.fileKey > sinceKey);
+    }
+
+    /**
+     * {@code message.get_all_records_where}: the messages for which {@code expr} (the database's filter
+     * language, {@link WhereExpr}) holds, newest first. Fields: {@code name uuid priority cls obj_uuid
+     * timestamp body}, compared as strings. A syntax error is {@link WhereExpr#parse}'s
+     * {@code INVALID_VALUE}; a message on which the expression names another field is left out (Xapi's
+     * evaluation error is swallowed per message), so such an expression matches nothing.
+     */
+    public Map<String, Map<String, Object>> getAllRecordsWhere(String expr) {
+        WhereExpr e = WhereExpr.parse(expr);
+        return records(byGeneration.values(), m -> {
+            try {
+                return e.eval(m::column);
+            } catch (RuntimeException ex) {
+                return false;
+            }
+        });
+    }
+
+    private static Map<String, Map<String, Object>> records(Collection<StoredMessage> in, Predicate<StoredMessage> keep) {
+        Map<String, Map<String, Object>> out = new LinkedHashMap<>();
+        for (StoredMessage m : in) {
+            if (keep.test(m)) out.put(m.ref, m.record());
+        }
+        return out;
+    }
+
+    /** Number of messages held (those being deleted included). */
+    public int size() {
+        return byRef.size();
+    }
+
+    // ------------------------------------------------------------------ events
+
+    /** The store generation: every change up to it is visible; 0 for a new, empty store. */
+    public long generation() {
+        return visible;
+    }
+
+    /**
+     * Xapi's {@code get_since_for_events}, the message half of {@code event.from}: an {@code add} (with the
+     * record) for each existing message created after generation {@code since}, newest first; then a
+     * {@code del} (no snapshot) for each remembered deletion after {@code since}, newest first. A message
+     * created and destroyed after {@code since} yields only its {@code del}. Only the last
+     * {@value #DELETED_KEEP}..{@value #DELETED_MAX} deletions are remembered (and none across a restart),
+     * so an older token misses older deletions, as in Xapi. The next token is the largest
+     * {@link MessageEvent#generation()} returned, or {@code since} when nothing is returned (Xapi's
+     * {@code newsince}); Xapi's {@code event.from} lists these events reversed, ahead of the database's.
+     */
+    public List<MessageEvent> eventsSince(long since) {
+        List<MessageEvent> out = new ArrayList<>();
+        lock.lock();
+        try {
+            // Order sorts by descending generation: what sorts before (since, MAX) has a generation above since.
+            for (StoredMessage m : byGeneration.headMap(new Order(since, Long.MAX_VALUE), false).values()) {
+                out.add(new MessageEvent(m.ref, MessageEvent.ADD, m.record(), m.generation));
+            }
+            for (Deletion d : deleted) {
+                if (d.generation <= since) break;
+                out.add(new MessageEvent(d.ref, MessageEvent.DEL, null, d.generation));
+            }
+        } finally {
+            lock.unlock();
+        }
+        return out;
+    }
+
+    /**
+     * A future completed with the then current {@link #generation()} once it exceeds {@code after}
+     * (at once if it already does). No thread waits: the future is completed by the thread whose change
+     * moved the generation, so dependent actions should be quick or async. Pending futures are cheap (one
+     * entry in a sorted map) and removed when completed or cancelled; {@link #close} cancels them.
+     */
+    public CompletableFuture<Long> onGenerationAfter(long after) {
+        long v = visible;
+        if (v > after) return CompletableFuture.completedFuture(v);
+        CompletableFuture<Long> f = new CompletableFuture<>();
+        Waiter w = new Waiter(after, waiterSeq.incrementAndGet());
+        waiters.put(w, f);
+        f.whenComplete((x, t) -> waiters.remove(w, f));
+        // Re-read after registering: a publisher either saw this waiter or made v visible before this read.
+        v = visible;
+        if (v > after && waiters.remove(w, f)) f.complete(v);
+        if (closed && waiters.remove(w, f)) f.cancel(false);
+        return f;
+    }
+
+    private void wake(long v) {
+        while (true) {
+            Map.Entry<Waiter, CompletableFuture<Long>> e = waiters.firstEntry();
+            if (e == null || e.getKey().after() >= v) return;
+            if (waiters.remove(e.getKey(), e.getValue())) e.getValue().complete(v);
+        }
+    }
+
+    /**
+     * Delivers every change as it becomes visible, in generation order: {@code add} with the record and
+     * {@code del} with the record as it was (Xapi's legacy {@code event.next} feed, which also carries
+     * message events). The listener runs under the store's lock in the changing thread: it must be quick,
+     * must not block, and must not call back into this store.
+     */
+    public Subscription subscribe(Consumer<MessageEvent> listener) {
+        Objects.requireNonNull(listener);
+        listeners.add(listener);
+        return () -> listeners.remove(listener);
+    }
+
+    /**
+     * Stops accepting changes ({@link #create} and the destroys then throw {@link IllegalStateException}) and
+     * cancels pending {@link #onGenerationAfter} futures. Reads keep working. Changes already under way
+     * finish. Idempotent.
+     */
+    @Override
+    public void close() {
+        closed = true;
+        Map.Entry<Waiter, CompletableFuture<Long>> e;
+        while ((e = waiters.pollFirstEntry()) != null) e.getValue().cancel(false);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private void ensureOpen() {
+        if (closed) throw new IllegalStateException("message store " + dir + " is closed");
+    }
+
+    private String canonicalCls(String cls) {
+        String c = cls == null ? null : clsEnum.canonical(cls);
+        if (c == null) throw ApiError.internal(RpcValues.ocamlFailure("Unknown tag/contents"));
+        return c;
+    }
+
+    private boolean objectExists(String cls, String objUuid) {
+        try {
+            return existence.exists(cls, objUuid);
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** No unpaired surrogate: the text has a UTF-8 encoding (Xapi: {@code Utf8.is_valid}). */
+    static boolean isValidUnicode(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c)) {
+                if (i + 1 >= s.length() || !Character.isLowSurrogate(s.charAt(i + 1))) return false;
+                i++;
+            } else if (Character.isLowSurrogate(c)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Xapi's {@code %.5f} of the seconds a key stands for. */
+    static String fileName(long key) {
+        long secs = Math.floorDiv(key, UNITS_PER_SECOND);
+        long frac = Math.floorMod(key, UNITS_PER_SECOND);
+        String f = Long.toString(frac);
+        return secs + "." + "00000".substring(f.length()) + f;
+    }
+}
