@@ -3,6 +3,7 @@ package org.xapijava.server;
 import java.time.Clock;
 import org.xapijava.db.Database;
 import org.xapijava.model.Datamodel;
+import org.xapijava.server.alerts.MessageStore;
 import org.xapijava.server.session.SessionManager;
 import org.xapijava.server.task.TaskManager;
 
@@ -12,6 +13,7 @@ import org.xapijava.server.task.TaskManager;
  *
  * @param hostRef this host's {@code host} ref
  * @param poolRef the pool's ref
+ * @param alerts  the message (alert) store, kept apart from the database as in Xapi
  */
 public record Services(Datamodel dm, Database db, Clock clock, String hostRef, String poolRef,
-                       SessionManager sessions, TaskManager tasks) {}
+                       SessionManager sessions, TaskManager tasks, MessageStore alerts) {}

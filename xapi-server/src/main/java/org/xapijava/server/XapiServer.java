@@ -28,7 +28,10 @@ import org.xapijava.db.DurableDatabase;
 import org.xapijava.db.FlushPolicy;
 import org.xapijava.model.Datamodel;
 import org.xapijava.model.rbac.Rbac;
+import org.xapijava.server.alerts.MessageStore;
+import org.xapijava.server.alerts.ObjectExistence;
 import org.xapijava.server.api.ApiModule;
+import org.xapijava.server.api.MessageApi;
 import org.xapijava.server.api.RoleApi;
 import org.xapijava.server.api.SessionApi;
 import org.xapijava.server.api.TaskApi;
@@ -64,6 +67,7 @@ public final class XapiServer implements AutoCloseable {
     private ServerConnector http;
     private ScheduledExecutorService gc;
     private String rootPassword;
+    private MessageStore alerts;
 
     public XapiServer(XapiConfig config) {
         this.config = config;
@@ -83,7 +87,8 @@ public final class XapiServer implements AutoCloseable {
         rootPassword = Bootstrap.rootPassword(config);
         SessionManager sessions = new SessionManager(db, auth, clock, refs.host(), secret);
         TaskManager tasks = new TaskManager(db, clock, refs.host());
-        services = new Services(dm, db, clock, refs.host(), refs.pool(), sessions, tasks);
+        alerts = MessageStore.open(config.path("messages-dir"), ObjectExistence.inDatabase(db));
+        services = new Services(dm, db, clock, refs.host(), refs.pool(), sessions, tasks, alerts);
         Rbac rbac = Rbac.of(dm);
         table = new MessageTable(dm);
         for (ApiModule m : modules(rbac)) m.register(table);
@@ -126,7 +131,8 @@ public final class XapiServer implements AutoCloseable {
     }
 
     private List<ApiModule> modules(Rbac rbac) {
-        return List.of(new SessionApi(services.sessions()), new TaskApi(services.tasks(), rbac), new RoleApi(rbac));
+        return List.of(new SessionApi(services.sessions()), new TaskApi(services.tasks(), rbac), new RoleApi(rbac),
+                new MessageApi(services.alerts()));
     }
 
     private void collectGarbage() {
@@ -176,6 +182,10 @@ public final class XapiServer implements AutoCloseable {
             jetty = null;
         }
         if (gc != null) gc.shutdownNow();
+        if (alerts != null) {
+            alerts.close();
+            alerts = null;
+        }
         if (durable != null) {
             durable.close();
             durable = null;
