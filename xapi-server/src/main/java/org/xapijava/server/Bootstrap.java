@@ -1,12 +1,19 @@
 package org.xapijava.server;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
 import org.xapijava.db.Database;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.auth.AuthenticationFailure;
 import org.xapijava.server.auth.Authenticator;
+import org.xapijava.server.auth.PamAuthenticator;
+import org.xapijava.server.auth.PasswordFileAuthenticator;
 import org.xapijava.server.config.XapiConfig;
 
 /** Start-up glue: first-start objects and the authenticator chosen by the configuration. */
@@ -35,21 +42,35 @@ final class Bootstrap {
         return new XapiServer.HostRefs(host, pool);
     }
 
-    static Authenticator authenticator(XapiConfig config) {
-        return new Authenticator() {
-            @Override
-            public void authenticate(String user, String password) throws AuthenticationFailure {
-                if (!("root".equals(user) && "interim".equals(password))) throw new AuthenticationFailure("Authentication failure");
-            }
+    /** The authenticator and, for a development host, the root password to print. */
+    record Auth(Authenticator authenticator, String rootPassword) {}
 
-            @Override
-            public void changePassword(String user, String oldPassword, String newPassword) throws AuthenticationFailure {
-                throw new AuthenticationFailure("not supported");
+    /**
+     * {@code auth = pam}: the real PAM library, service {@code pam-service}, 8 native threads (Xapi's
+     * {@code local_auth_max_threads}). {@code auth = file}: the development password file, created at
+     * first start with a random root password, which is also kept in {@code root-password} beside it
+     * (mode 0600) so the launcher can print it on every start.
+     */
+    static Auth auth(XapiConfig config) throws IOException {
+        switch (config.get("auth")) {
+            case "pam" -> {
+                return new Auth(new PamAuthenticator(config.get("pam-service"), 8), null);
             }
-        };
-    }
-
-    static String rootPassword(XapiConfig config) {
-        return "interim";
+            case "file" -> {
+                Path file = config.path("password-file");
+                Path shown = file.resolveSibling("root-password");
+                PasswordFileAuthenticator a = PasswordFileAuthenticator.loadOrCreate(file, "root", pw -> {
+                    try {
+                        Files.writeString(shown, pw + "\n", StandardCharsets.UTF_8);
+                        Files.setPosixFilePermissions(shown, PosixFilePermissions.fromString("rw-------"));
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+                String pw = Files.exists(shown) ? Files.readString(shown, StandardCharsets.UTF_8).strip() : null;
+                return new Auth(a, pw);
+            }
+            default -> throw new IllegalArgumentException("auth: expected pam or file, got " + config.get("auth"));
+        }
     }
 }

@@ -83,8 +83,9 @@ public final class XapiServer implements AutoCloseable {
         Clock clock = Clock.systemUTC();
         HostRefs refs = Bootstrap.run(db, config);
         PoolSecret secret = PoolSecret.loadOrCreate(config.path("pool-secret"));
-        Authenticator auth = Bootstrap.authenticator(config);
-        rootPassword = Bootstrap.rootPassword(config);
+        Bootstrap.Auth a = Bootstrap.auth(config);
+        Authenticator auth = a.authenticator();
+        rootPassword = a.rootPassword();
         SessionManager sessions = new SessionManager(db, auth, clock, refs.host(), secret);
         TaskManager tasks = new TaskManager(db, clock, refs.host());
         alerts = MessageStore.open(config.path("messages-dir"), ObjectExistence.inDatabase(db));
