@@ -1,7 +1,6 @@
 package org.xapijava.server.api;
 
 import java.util.ArrayList;
-import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.dispatch.MessageTable;
 import org.xapijava.server.session.SessionManager;
 
@@ -37,9 +36,6 @@ public final class SessionApi implements ApiModule {
         t.bind("session.logout_subject_identifier", (ctx, a) -> {
             sessions.logoutSubjectIdentifier(ctx.sessionRef(), (String) a.get(0));
             return null;
-        });
-        t.bind("session.create_from_db_file", (ctx, a) -> {
-            throw new ApiError("NOT_IMPLEMENTED", "session.create_from_db_file");
         });
     }
 }
