@@ -19,6 +19,7 @@ import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
@@ -44,6 +45,8 @@ import org.xapijava.server.http.RpcHandler;
 import org.xapijava.server.session.PoolSecret;
 import org.xapijava.server.session.SessionManager;
 import org.xapijava.server.task.TaskManager;
+import org.xapijava.server.tls.HostCertificate;
+import org.xapijava.server.tls.TlsPolicy;
 
 /**
  * One running host: database, first-start objects, services, dispatcher, and Jetty with its HTTP,
@@ -65,6 +68,7 @@ public final class XapiServer implements AutoCloseable {
     private MessageTable table;
     private Server jetty;
     private ServerConnector http;
+    private ServerConnector https;
     private ScheduledExecutorService gc;
     private String rootPassword;
     private MessageStore alerts;
@@ -114,6 +118,12 @@ public final class XapiServer implements AutoCloseable {
         http.setAcceptQueueSize(1024);
         jetty.addConnector(http);
         List<Connector> tcp = new ArrayList<>(List.of(http));
+        int httpsPort = config.integer("https-port");
+        if (httpsPort >= 0) {
+            https = httpsConnector(hc, httpsPort);
+            jetty.addConnector(https);
+            tcp.add(https);
+        }
         Set<Connector> localRoot = new HashSet<>();
         String sock = config.get("unix-socket");
         if (!sock.isEmpty()) {
@@ -129,6 +139,31 @@ public final class XapiServer implements AutoCloseable {
         jetty.setHandler(new RpcHandler(dispatcher, Set.copyOf(localRoot)));
         jetty.start();
         LOG.info("xapi started: {} explicit messages not implemented", table.unimplemented().size());
+    }
+
+    /**
+     * HTTPS with the host certificate ({@code server-cert}; created at first start when absent, as
+     * Xapi's gencert does) and Xapi's TLS policy (TLS 1.2, ECDHE-RSA AES-GCM).
+     */
+    private ServerConnector httpsConnector(HttpConfiguration plain, int port) throws Exception {
+        String bind = config.get("bind");
+        java.net.InetAddress ip = java.net.InetAddress.getByName(bind);
+        if (ip.isAnyLocalAddress()) ip = java.net.InetAddress.getLoopbackAddress();
+        String hostname = java.net.InetAddress.getLocalHost().getHostName();
+        HostCertificate cert = HostCertificate.loadOrCreate(config.path("server-cert"), hostname, List.of(), List.of(ip));
+        HttpConfiguration hcs = new HttpConfiguration(plain);
+        hcs.addCustomizer(TlsPolicy.secureRequestCustomizer());
+        ServerConnector c = new ServerConnector(jetty, 1, 1,
+                new SslConnectionFactory(TlsPolicy.sslContextFactory(cert), "http/1.1"), new HttpConnectionFactory(hcs));
+        c.setHost(bind);
+        c.setPort(port);
+        c.setIdleTimeout(IDLE_TIMEOUT.toMillis());
+        return c;
+    }
+
+    /** The bound HTTPS port, or -1 when HTTPS is off. */
+    public int httpsPort() {
+        return https == null ? -1 : https.getLocalPort();
     }
 
     private List<ApiModule> modules(Rbac rbac) {
