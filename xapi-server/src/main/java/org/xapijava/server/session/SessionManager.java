@@ -225,9 +225,10 @@ public final class SessionManager {
         Snapshot s = db.snapshot();
         Instant now = clock.instant();
         Set<String> busy = new HashSet<>();
-        for (Map<String, Object> t : s.getAllRecords("task").values()) {
-            if ("pending".equals(t.get("status"))) {
-                String sess = (String) t.get("session");
+        for (Map.Entry<String, Map<String, Object>> t : s.getAllRecords("task").entrySet()) {
+            if ("pending".equals(t.getValue().get("status"))) {
+                // task.session is internal: not in the wire record
+                String sess = (String) s.get("task", t.getKey(), "session");
                 // a pending task keeps its session and the session's ancestors alive
                 while (sess != null && !Refs.NULL.equals(sess) && busy.add(sess) && s.exists("session", sess)) {
                     sess = (String) s.get("session", sess, "parent");
