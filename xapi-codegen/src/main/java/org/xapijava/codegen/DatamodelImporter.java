@@ -101,6 +101,7 @@ public final class DatamodelImporter {
         ObjectNode sv = root.putObject("schemaVersion");
         sv.put("major", supplement.path("schemaVersion").path("major").asInt(5));
         sv.put("minor", supplement.path("schemaVersion").path("minor").asInt(0));
+        root.set("apiVersion", apiVersion(supplement.path("apiVersion")));
         ArrayNode roles = root.putArray("roles");
         for (String[] r : ROLES) {
             ObjectNode o = roles.addObject();
@@ -261,6 +262,24 @@ public final class DatamodelImporter {
         root.set("emergencyCalls", supplement.path("emergencyCalls").isMissingNode() ? F.arrayNode() : supplement.path("emergencyCalls").deepCopy());
         root.set("mapKeySetters", supplement.path("mapKeySetters").isMissingNode() ? F.arrayNode() : supplement.path("mapKeySetters").deepCopy());
         return root;
+    }
+
+    /**
+     * The API version hosts report ({@code host.API_version_*}): major, minor, vendor and vendor
+     * implementation, taken from the supplement (xenapi.json does not carry them). A supplement without
+     * the section is an error, so a stale supplement cannot silently produce version 0.0.
+     */
+    static ObjectNode apiVersion(JsonNode av) {
+        if (!av.path("major").isInt() || !av.path("minor").isInt() || !av.path("vendor").isTextual()) {
+            throw new IllegalStateException("supplement.json: apiVersion needs integer major/minor and a vendor string");
+        }
+        ObjectNode o = F.objectNode();
+        o.put("major", av.get("major").asInt());
+        o.put("minor", av.get("minor").asInt());
+        o.put("vendor", av.get("vendor").asText());
+        ObjectNode impl = o.putObject("vendorImplementation");
+        av.path("vendorImplementation").fields().forEachRemaining(e -> impl.put(e.getKey(), e.getValue().asText()));
+        return o;
     }
 
     /**

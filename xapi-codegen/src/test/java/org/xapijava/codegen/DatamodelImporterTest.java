@@ -1,7 +1,9 @@
 package org.xapijava.codegen;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
 /** Defaults as xenapi.json writes them (OCaml-flavoured) become typed JSON. */
@@ -32,5 +34,14 @@ class DatamodelImporterTest {
         assertEquals("Host", JavaGenerator.javaName("host"));
         assertEquals("BALANCE_SLB", JavaGenerator.constName("balance-slb"));
         assertEquals("_3DES", JavaGenerator.constName("3des"));
+    }
+
+    @Test
+    void apiVersionIsCarriedAndRequired() throws Exception {
+        ObjectMapper om = new ObjectMapper();
+        var out = DatamodelImporter.apiVersion(om.readTree(
+                "{\"major\":2,\"minor\":23,\"vendor\":\"XenSource\",\"vendorImplementation\":{},\"source\":\"x\"}"));
+        assertEquals("{\"major\":2,\"minor\":23,\"vendor\":\"XenSource\",\"vendorImplementation\":{}}", out.toString());
+        assertThrows(IllegalStateException.class, () -> DatamodelImporter.apiVersion(om.readTree("{}")));
     }
 }

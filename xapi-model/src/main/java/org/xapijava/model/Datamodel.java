@@ -34,6 +34,10 @@ public final class Datamodel {
 
     private final int schemaMajor;
     private final int schemaMinor;
+    private final long apiVersionMajor;
+    private final long apiVersionMinor;
+    private final String apiVersionVendor;
+    private final Map<String, String> apiVersionVendorImplementation;
     private final List<Role> roles;
     private final Map<String, EnumDef> enums;
     private final List<ClassDef> classes;
@@ -50,6 +54,16 @@ public final class Datamodel {
     private Datamodel(JsonNode root) {
         schemaMajor = root.path("schemaVersion").path("major").asInt();
         schemaMinor = root.path("schemaVersion").path("minor").asInt();
+        JsonNode av = root.path("apiVersion");
+        if (!av.path("major").isIntegralNumber() || !av.path("minor").isIntegralNumber()) {
+            throw new IllegalStateException(RESOURCE + " lacks apiVersion (re-run scripts/import-datamodel)");
+        }
+        apiVersionMajor = av.get("major").asLong();
+        apiVersionMinor = av.get("minor").asLong();
+        apiVersionVendor = av.path("vendor").asText();
+        Map<String, String> impl = new LinkedHashMap<>();
+        av.path("vendorImplementation").fields().forEachRemaining(e -> impl.put(e.getKey(), e.getValue().asText()));
+        apiVersionVendorImplementation = Collections.unmodifiableMap(impl);
         List<Role> rs = new ArrayList<>();
         for (JsonNode r : root.path("roles")) {
             rs.add(new Role(r.path("name").asText(), r.path("internal").asBoolean(), r.path("description").asText()));
@@ -152,6 +166,21 @@ public final class Datamodel {
     public int schemaMajor() { return schemaMajor; }
 
     public int schemaMinor() { return schemaMinor; }
+
+    /**
+     * The XenAPI version this datamodel is ({@code api_version_major} of Xapi's {@code datamodel_common.ml});
+     * every host reports it as {@code host.API_version_major}.
+     */
+    public long apiVersionMajor() { return apiVersionMajor; }
+
+    /** {@code api_version_minor}; every host reports it as {@code host.API_version_minor}. */
+    public long apiVersionMinor() { return apiVersionMinor; }
+
+    /** {@code api_version_vendor} ({@code "XenSource"}), reported as {@code host.API_version_vendor}. */
+    public String apiVersionVendor() { return apiVersionVendor; }
+
+    /** {@code api_version_vendor_implementation} (empty), reported as {@code host.API_version_vendor_implementation}. */
+    public Map<String, String> apiVersionVendorImplementation() { return apiVersionVendorImplementation; }
 
     /** The static roles, most privileged first. */
     public List<Role> roles() { return roles; }

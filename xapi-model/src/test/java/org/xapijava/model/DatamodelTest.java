@@ -149,6 +149,14 @@ class DatamodelTest {
     }
 
     @Test
+    void apiVersionOfDatamodelCommon() {
+        assertEquals(2L, dm.apiVersionMajor());
+        assertEquals(23L, dm.apiVersionMinor());
+        assertEquals("XenSource", dm.apiVersionVendor());
+        assertEquals(Map.of(), dm.apiVersionVendorImplementation());
+    }
+
+    @Test
     void internalFieldsAreStoredButNotSent() {
         FieldDef ts = dm.cls("task").field("session");
         assertNotNull(ts);
