@@ -6,11 +6,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.UUID;
 import org.xapijava.db.Database;
-import org.xapijava.model.types.Refs;
+import org.xapijava.server.bootstrap.BootstrapSettings;
+import org.xapijava.server.bootstrap.FirstStart;
+import org.xapijava.server.bootstrap.HostObjects;
+import org.xapijava.server.bootstrap.Inventory;
 import org.xapijava.server.auth.Authenticator;
 import org.xapijava.server.auth.PamAuthenticator;
 import org.xapijava.server.auth.PasswordFileAuthenticator;
@@ -20,26 +20,17 @@ import org.xapijava.server.config.XapiConfig;
 final class Bootstrap {
     private Bootstrap() {}
 
-    static XapiServer.HostRefs run(Database db, XapiConfig config) {
-        var s = db.snapshot();
-        if (!s.getAll("host").isEmpty()) {
-            return new XapiServer.HostRefs(s.getAll("host").get(0), s.getAll("pool").get(0));
-        }
-        String host = Refs.fresh();
-        String pool = Refs.fresh();
-        db.transact(tx -> {
-            Map<String, Object> h = new HashMap<>();
-            h.put("uuid", UUID.randomUUID().toString());
-            h.put("name_label", "interim");
-            h.put("API_version_major", 2L);
-            h.put("API_version_minor", 21L);
-            tx.create("host", host, h);
-            Map<String, Object> p = new HashMap<>();
-            p.put("uuid", UUID.randomUUID().toString());
-            p.put("master", host);
-            tx.create("pool", pool, p);
-        });
-        return new XapiServer.HostRefs(host, pool);
+    /**
+     * First start, or the refresh of a later start: the inventory (created with fresh uuids at first
+     * start) and {@link FirstStart#ensure}. A wildcard bind address manages through the loopback address.
+     */
+    static HostObjects run(Database db, XapiConfig config) throws IOException {
+        Inventory inv = Inventory.loadOrCreate(config.path("inventory"));
+        String address = config.get("bind");
+        if (address.equals("0.0.0.0") || address.equals("::")) address = "127.0.0.1";
+        BootstrapSettings settings = BootstrapSettings.forThisHost(inv, address, config.path("local-sr-dir"),
+                config.path("tools-iso-dir"));
+        return FirstStart.ensure(db, settings);
     }
 
     /** The authenticator and, for a development host, the root password to print. */

@@ -37,6 +37,7 @@ import org.xapijava.server.api.RoleApi;
 import org.xapijava.server.api.SessionApi;
 import org.xapijava.server.api.TaskApi;
 import org.xapijava.server.auth.Authenticator;
+import org.xapijava.server.bootstrap.HostObjects;
 import org.xapijava.server.config.XapiConfig;
 import org.xapijava.server.dispatch.Dispatcher;
 import org.xapijava.server.dispatch.MessageTable;
@@ -85,7 +86,7 @@ public final class XapiServer implements AutoCloseable {
         durable = DurableDatabase.open(dm, new DurableDatabase.Options(stateDb, config.path("redo-log"), policy, false));
         Database db = durable.database();
         Clock clock = Clock.systemUTC();
-        HostRefs refs = Bootstrap.run(db, config);
+        HostObjects refs = Bootstrap.run(db, config);
         PoolSecret secret = PoolSecret.loadOrCreate(config.path("pool-secret"));
         Bootstrap.Auth a = Bootstrap.auth(config);
         Authenticator auth = a.authenticator();
@@ -228,8 +229,6 @@ public final class XapiServer implements AutoCloseable {
         }
     }
 
-    /** The refs first start hands back. */
-    public record HostRefs(String host, String pool) {}
 
 
 }

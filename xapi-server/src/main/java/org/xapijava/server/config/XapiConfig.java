@@ -38,6 +38,7 @@ public final class XapiConfig {
         {"password-file", "/etc/xensource/xapi-passwd", "passwd"},
         {"messages-dir", "/var/lib/xcp/blobs/messages", "messages"},
         {"local-sr-dir", "/var/run/sr-mount/local", "sr/local"},
+        {"tools-iso-dir", "/opt/xensource/packages/iso", "iso"},
         {"flush-policy", "xapi", null},
         {"max-connections", "800", null},
     };
