@@ -169,7 +169,7 @@ public final class XapiServer implements AutoCloseable {
 
     private List<ApiModule> modules(Rbac rbac) {
         return List.of(new SessionApi(services.sessions()), new TaskApi(services.tasks(), rbac), new RoleApi(rbac),
-                new MessageApi(services.alerts()));
+                new MessageApi(services.alerts()), new org.xapijava.server.event.EventApi(services));
     }
 
     private void collectGarbage() {
