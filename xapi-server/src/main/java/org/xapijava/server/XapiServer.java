@@ -40,6 +40,7 @@ import org.xapijava.server.auth.Authenticator;
 import org.xapijava.server.bootstrap.HostObjects;
 import org.xapijava.server.config.XapiConfig;
 import org.xapijava.server.dispatch.Dispatcher;
+import org.xapijava.server.event.EventApi;
 import org.xapijava.server.dispatch.MessageTable;
 import org.xapijava.server.dispatch.RbacAuthorizer;
 import org.xapijava.server.http.RpcHandler;
@@ -73,6 +74,7 @@ public final class XapiServer implements AutoCloseable {
     private ScheduledExecutorService gc;
     private String rootPassword;
     private MessageStore alerts;
+    private EventApi events;
 
     public XapiServer(XapiConfig config) {
         this.config = config;
@@ -97,6 +99,7 @@ public final class XapiServer implements AutoCloseable {
         services = new Services(dm, db, clock, refs.host(), refs.pool(), sessions, tasks, alerts);
         Rbac rbac = Rbac.of(dm);
         table = new MessageTable(dm);
+        events = new EventApi(services);
         for (ApiModule m : modules(rbac)) m.register(table);
         dispatcher = new Dispatcher(services, table, new RbacAuthorizer(rbac));
 
@@ -169,13 +172,14 @@ public final class XapiServer implements AutoCloseable {
 
     private List<ApiModule> modules(Rbac rbac) {
         return List.of(new SessionApi(services.sessions()), new TaskApi(services.tasks(), rbac), new RoleApi(rbac),
-                new MessageApi(services.alerts()), new org.xapijava.server.event.EventApi(services));
+                new MessageApi(services.alerts()), events);
     }
 
     private void collectGarbage() {
         try {
             services.sessions().collectGarbage();
             services.tasks().collectGarbage();
+            events.hub().heartbeat(); // Xapi's 30 s pool heartbeat on the event.next queues
         } catch (RuntimeException e) {
             LOG.warn("GC pass failed", e);
         }
