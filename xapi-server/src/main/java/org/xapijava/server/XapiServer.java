@@ -35,6 +35,7 @@ import org.xapijava.server.api.ApiModule;
 import org.xapijava.server.api.MessageApi;
 import org.xapijava.server.api.RoleApi;
 import org.xapijava.server.api.SessionApi;
+import org.xapijava.server.api.SubjectApi;
 import org.xapijava.server.api.TaskApi;
 import org.xapijava.server.auth.Authenticator;
 import org.xapijava.server.bootstrap.HostObjects;
@@ -172,7 +173,7 @@ public final class XapiServer implements AutoCloseable {
 
     private List<ApiModule> modules(Rbac rbac) {
         return List.of(new SessionApi(services.sessions()), new TaskApi(services.tasks(), rbac), new RoleApi(rbac),
-                new MessageApi(services.alerts()), events);
+                new MessageApi(services.alerts()), new SubjectApi(rbac), events);
     }
 
     private void collectGarbage() {
