@@ -102,7 +102,7 @@ public final class XapiServer implements AutoCloseable {
         table = new MessageTable(dm);
         events = new EventApi(services);
         for (ApiModule m : modules(rbac)) m.register(table);
-        dispatcher = new Dispatcher(services, table, new RbacAuthorizer(rbac));
+        dispatcher = new Dispatcher(services, table, new RbacAuthorizer(rbac, db));
 
         gc = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("xapi-gc").factory());
         gc.scheduleWithFixedDelay(this::collectGarbage, GC_PERIOD.toSeconds(), GC_PERIOD.toSeconds(), TimeUnit.SECONDS);
