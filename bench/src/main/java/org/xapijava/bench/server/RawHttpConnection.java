@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Locale;
 
 /**
  * The load driver's HTTP/1.1 client: one keep-alive TCP connection, driven by one thread, written for
@@ -104,9 +105,9 @@ public final class RawHttpConnection implements Closeable {
             if (name.equalsIgnoreCase("Content-Length")) {
                 length = Long.parseLong(value);
             } else if (name.equalsIgnoreCase("Transfer-Encoding")) {
-                chunked = value.toLowerCase(java.util.Locale.ROOT).contains("chunked");
+                chunked = value.toLowerCase(Locale.ROOT).contains("chunked");
             } else if (name.equalsIgnoreCase("Connection")) {
-                String v = value.toLowerCase(java.util.Locale.ROOT);
+                String v = value.toLowerCase(Locale.ROOT);
                 if (v.contains("close")) close = true;
             }
         }

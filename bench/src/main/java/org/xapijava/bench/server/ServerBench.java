@@ -521,7 +521,8 @@ public final class ServerBench {
             Object out = ManagementFactory.getPlatformMBeanServer().invoke(
                     new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"), "gcClassHistogram",
                     new Object[] {new String[0]}, new String[] {String[].class.getName()});
-            return String.join("\n", Arrays.asList(((String) out).split("\n")).subList(0, Math.min(lines, ((String) out).split("\n").length)));
+            String[] all = ((String) out).split("\n");
+            return String.join("\n", Arrays.asList(all).subList(0, Math.min(lines, all.length)));
         } catch (javax.management.JMException e) {
             return "no class histogram: " + e;
         }
