@@ -42,6 +42,9 @@ public final class Marshal {
             };
             case XType.EnumType e -> cast(String.class, t, v);
             case XType.RefType r -> cast(String.class, t, v);
+            case XType.SetType s when flat(s.element()) && v instanceof List<?> l && fits(s.element(), l) -> l;
+            case XType.MapType m when stringKeyed(m.key()) && flat(m.value()) && v instanceof Map<?, ?> mm
+                    && fitsMap(m.value(), mm) -> mm;
             case XType.SetType s -> {
                 Collection<?> c = cast(Collection.class, t, v);
                 List<Object> out = new ArrayList<>(c.size());
@@ -86,6 +89,42 @@ public final class Marshal {
             out.put(f.name(), toRpc(dm, f.type(), x));
         }
         return out;
+    }
+
+    // Fast path: a set or map of scalars that already has its RPC form (as the database holds it) is
+    // passed through without a copy; the writers only read it. This halves the allocation of record reads.
+
+    private static boolean flat(XType t) {
+        return t instanceof XType.EnumType || t instanceof XType.RefType
+                || (t instanceof XType.Prim p && p.kind() != XType.Kind.VOID && p.kind() != XType.Kind.INT);
+    }
+
+    private static boolean stringKeyed(XType k) {
+        return k instanceof XType.EnumType || k instanceof XType.RefType
+                || (k instanceof XType.Prim p && p.kind() == XType.Kind.STRING);
+    }
+
+    private static boolean fits(XType t, Object x) {
+        if (t instanceof XType.Prim p) {
+            return switch (p.kind()) {
+                case STRING -> x instanceof String;
+                case FLOAT -> x instanceof Double;
+                case BOOL -> x instanceof Boolean;
+                case DATETIME -> x instanceof DateTime;
+                default -> false;
+            };
+        }
+        return x instanceof String;
+    }
+
+    private static boolean fits(XType t, List<?> l) {
+        for (int i = 0, n = l.size(); i < n; i++) if (!fits(t, l.get(i))) return false;
+        return true;
+    }
+
+    private static boolean fitsMap(XType t, Map<?, ?> m) {
+        for (Map.Entry<?, ?> e : m.entrySet()) if (!(e.getKey() instanceof String) || !fits(t, e.getValue())) return false;
+        return true;
     }
 
     private static String key(XType keyType, Object k) {
