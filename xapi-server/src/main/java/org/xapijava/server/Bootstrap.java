@@ -11,6 +11,7 @@ import org.xapijava.server.bootstrap.BootstrapSettings;
 import org.xapijava.server.bootstrap.FirstStart;
 import org.xapijava.server.bootstrap.HostObjects;
 import org.xapijava.server.bootstrap.Inventory;
+import org.xapijava.server.auth.AuthenticationFailure;
 import org.xapijava.server.auth.Authenticator;
 import org.xapijava.server.auth.PamAuthenticator;
 import org.xapijava.server.auth.PasswordFileAuthenticator;
@@ -59,7 +60,26 @@ final class Bootstrap {
                     }
                 });
                 String pw = Files.exists(shown) ? Files.readString(shown, StandardCharsets.UTF_8).strip() : null;
-                return new Auth(a, pw);
+                // keep the printed password true after session.change_password of root
+                Authenticator keepShown = new Authenticator() {
+                    @Override
+                    public void authenticate(String user, String password) throws AuthenticationFailure {
+                        a.authenticate(user, password);
+                    }
+
+                    @Override
+                    public void changePassword(String user, String oldPassword, String newPassword) throws AuthenticationFailure {
+                        a.changePassword(user, oldPassword, newPassword);
+                        if (user.equals("root") && Files.exists(shown)) {
+                            try {
+                                Files.writeString(shown, newPassword + "\n", StandardCharsets.UTF_8);
+                            } catch (IOException e) {
+                                throw new UncheckedIOException(e);
+                            }
+                        }
+                    }
+                };
+                return new Auth(keepShown, pw);
             }
             default -> throw new IllegalArgumentException("auth: expected pam or file, got " + config.get("auth"));
         }

@@ -34,11 +34,13 @@ import org.xapijava.server.api.ApiModule;
 import org.xapijava.server.api.MessageApi;
 import org.xapijava.server.api.RoleApi;
 import org.xapijava.server.api.SessionApi;
+import org.xapijava.server.api.SubjectApi;
 import org.xapijava.server.api.TaskApi;
 import org.xapijava.server.auth.Authenticator;
 import org.xapijava.server.bootstrap.HostObjects;
 import org.xapijava.server.config.XapiConfig;
 import org.xapijava.server.dispatch.Dispatcher;
+import org.xapijava.server.event.EventApi;
 import org.xapijava.server.dispatch.MessageTable;
 import org.xapijava.server.dispatch.RbacAuthorizer;
 import org.xapijava.server.http.HttpLimits;
@@ -75,6 +77,7 @@ public final class XapiServer implements AutoCloseable {
     private ScheduledExecutorService gc;
     private String rootPassword;
     private MessageStore alerts;
+    private EventApi events;
 
     public XapiServer(XapiConfig config) {
         this.config = config;
@@ -99,8 +102,9 @@ public final class XapiServer implements AutoCloseable {
         services = new Services(dm, db, clock, refs.host(), refs.pool(), sessions, tasks, alerts);
         Rbac rbac = Rbac.of(dm);
         table = new MessageTable(dm);
+        events = new EventApi(services);
         for (ApiModule m : modules(rbac)) m.register(table);
-        dispatcher = new Dispatcher(services, table, new RbacAuthorizer(rbac));
+        dispatcher = new Dispatcher(services, table, new RbacAuthorizer(rbac, db));
 
         gc = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("xapi-gc").factory());
         gc.scheduleWithFixedDelay(this::collectGarbage, GC_PERIOD.toSeconds(), GC_PERIOD.toSeconds(), TimeUnit.SECONDS);
@@ -184,13 +188,14 @@ public final class XapiServer implements AutoCloseable {
 
     private List<ApiModule> modules(Rbac rbac) {
         return List.of(new SessionApi(services.sessions()), new TaskApi(services.tasks(), rbac), new RoleApi(rbac),
-                new MessageApi(services.alerts()));
+                new MessageApi(services.alerts()), new SubjectApi(rbac), events);
     }
 
     private void collectGarbage() {
         try {
             services.sessions().collectGarbage();
             services.tasks().collectGarbage();
+            events.hub().heartbeat(); // Xapi's 30 s pool heartbeat on the event.next queues
         } catch (RuntimeException e) {
             LOG.warn("GC pass failed", e);
         }

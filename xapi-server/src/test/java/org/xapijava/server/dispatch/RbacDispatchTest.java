@@ -111,6 +111,22 @@ class RbacDispatchTest {
     }
 
     @Test
+    void wholeMapSettersNeedTheKeyPermissionsOfWhatTheyChange() {
+        String operator = sessionWithRole("vm-operator");
+        String vm = createVm();
+        host.ok("VM.add_to_other_config", sessionWithRole("pool-admin"), vm, "pci", "0/0000:00:00.0");
+        // keeping the protected key unchanged is fine for a VM admin
+        String admin = sessionWithRole("vm-admin");
+        host.ok("VM.set_other_config", admin, vm, Map.of("pci", "0/0000:00:00.0", "other", "x"));
+        // changing or dropping it needs pool-admin
+        assertEquals(RBAC.denied("vm.add_to_other_config/key:pci").description(),
+                host.err("VM.set_other_config", admin, vm, Map.of("pci", "1/0000:00:01.0")));
+        assertEquals(RBAC.denied("vm.remove_from_other_config/key:pci").description(),
+                host.err("VM.set_other_config", admin, vm, Map.of("other", "x")));
+        assertEquals("RBAC_PERMISSION_DENIED", host.err("VM.set_other_config", operator, vm, Map.of()).get(0));
+    }
+
+    @Test
     void deniedCallsChangeNothing() {
         String readOnly = sessionWithRole("read-only");
         String vm = createVm();
