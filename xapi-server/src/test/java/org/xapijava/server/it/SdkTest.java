@@ -37,7 +37,6 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.xapijava.db.Database;
@@ -335,7 +334,6 @@ class SdkTest {
     }
 
     @Test
-    @Disabled("event.from lands with the events module")
     void eventFromOnPoolAndTask() throws Exception {
         Connection c = login();
         EventBatch first = Event.from(c, Set.of("pool", "task"), "", 1.0);
