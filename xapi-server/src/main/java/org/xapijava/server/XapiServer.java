@@ -16,7 +16,6 @@ import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.server.ConnectionLimit;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
@@ -44,7 +43,10 @@ import org.xapijava.server.dispatch.Dispatcher;
 import org.xapijava.server.event.EventApi;
 import org.xapijava.server.dispatch.MessageTable;
 import org.xapijava.server.dispatch.RbacAuthorizer;
+import org.xapijava.server.http.HttpLimits;
 import org.xapijava.server.http.RpcHandler;
+import org.xapijava.server.http.XapiErrorHandler;
+import org.xapijava.server.http.XapiHttpConnectionFactory;
 import org.xapijava.server.session.PoolSecret;
 import org.xapijava.server.session.SessionManager;
 import org.xapijava.server.task.TaskManager;
@@ -60,8 +62,8 @@ public final class XapiServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(XapiServer.class);
     /** Xapi's GC period for sessions and tasks ({@code db_gc.ml}). */
     static final Duration GC_PERIOD = Duration.ofSeconds(30);
-    /** How long a connection may sit idle (keep-alive, or a stalled sender) before it is closed. */
-    static final Duration IDLE_TIMEOUT = Duration.ofSeconds(300);
+    /** Xapi's {@code conn_limit_unix}: connections served at once on the Unix socket. */
+    static final int CONN_LIMIT_UNIX = 1024;
 
     private final XapiConfig config;
     private final Datamodel dm = Datamodel.get();
@@ -112,20 +114,18 @@ public final class XapiServer implements AutoCloseable {
         pool.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
         jetty = new Server(pool);
         jetty.setStopTimeout(5_000);
-        HttpConfiguration hc = new HttpConfiguration();
-        hc.setSendServerVersion(false);
-        hc.setSendXPoweredBy(false);
-        hc.setRequestHeaderSize(16 * 1024);
-        http = new ServerConnector(jetty, 1, 1, new HttpConnectionFactory(hc));
+        jetty.setErrorHandler(new XapiErrorHandler());
+        HttpLimits limits = HttpLimits.of(config);
+        http = new ServerConnector(jetty, 1, 1, connectionFactory(limits, limits.headerReadTimeout(), limits.headerTotalTimeout()));
         http.setHost(config.get("bind"));
         http.setPort(config.integer("http-port"));
-        http.setIdleTimeout(IDLE_TIMEOUT.toMillis());
-        http.setAcceptQueueSize(1024);
+        http.setIdleTimeout(((XapiHttpConnectionFactory) http.getDefaultConnectionFactory()).connectorIdleTimeout());
+        http.setAcceptQueueSize(HttpLimits.LISTEN_BACKLOG);
         jetty.addConnector(http);
         List<Connector> tcp = new ArrayList<>(List.of(http));
         int httpsPort = config.integer("https-port");
         if (httpsPort >= 0) {
-            https = httpsConnector(hc, httpsPort);
+            https = httpsConnector(limits, httpsPort);
             jetty.addConnector(https);
             tcp.add(https);
         }
@@ -135,12 +135,17 @@ public final class XapiServer implements AutoCloseable {
             Path p = Path.of(sock);
             Files.createDirectories(p.toAbsolutePath().getParent());
             Files.deleteIfExists(p);
-            UnixDomainServerConnector unix = new UnixDomainServerConnector(jetty, new HttpConnectionFactory(hc));
+            // Xapi's Unix socket has no header timeouts and its own, larger connection cap
+            UnixDomainServerConnector unix = new UnixDomainServerConnector(jetty,
+                    connectionFactory(limits, Duration.ZERO, Duration.ZERO));
             unix.setUnixDomainPath(p);
+            unix.setIdleTimeout(-1);
+            unix.setAcceptQueueSize(HttpLimits.LISTEN_BACKLOG);
             jetty.addConnector(unix);
             localRoot.add(unix);
+            jetty.addBean(new ConnectionLimit(CONN_LIMIT_UNIX, unix));
         }
-        jetty.addBean(new ConnectionLimit(config.integer("max-connections"), tcp.toArray(Connector[]::new)));
+        jetty.addBean(new ConnectionLimit(limits.maxConnections(), tcp.toArray(Connector[]::new)));
         jetty.setHandler(new RpcHandler(dispatcher, Set.copyOf(localRoot)));
         jetty.start();
         LOG.info("xapi started: {} explicit messages not implemented", table.unimplemented().size());
@@ -150,25 +155,35 @@ public final class XapiServer implements AutoCloseable {
      * HTTPS with the host certificate ({@code server-cert}; created at first start when absent, as
      * Xapi's gencert does) and Xapi's TLS policy (TLS 1.2, ECDHE-RSA AES-GCM).
      */
-    private ServerConnector httpsConnector(HttpConfiguration plain, int port) throws Exception {
+    private ServerConnector httpsConnector(HttpLimits limits, int port) throws Exception {
         String bind = config.get("bind");
         java.net.InetAddress ip = java.net.InetAddress.getByName(bind);
         if (ip.isAnyLocalAddress()) ip = java.net.InetAddress.getLoopbackAddress();
         String hostname = java.net.InetAddress.getLocalHost().getHostName();
         HostCertificate cert = HostCertificate.loadOrCreate(config.path("server-cert"), hostname, List.of(), List.of(ip));
-        HttpConfiguration hcs = new HttpConfiguration(plain);
-        hcs.addCustomizer(TlsPolicy.secureRequestCustomizer());
+        XapiHttpConnectionFactory f = connectionFactory(limits, limits.headerReadTimeout(), limits.headerTotalTimeout());
+        f.getHttpConfiguration().addCustomizer(TlsPolicy.secureRequestCustomizer());
         ServerConnector c = new ServerConnector(jetty, 1, 1,
-                new SslConnectionFactory(TlsPolicy.sslContextFactory(cert), "http/1.1"), new HttpConnectionFactory(hcs));
+                new SslConnectionFactory(TlsPolicy.sslContextFactory(cert), "http/1.1"), f);
         c.setHost(bind);
         c.setPort(port);
-        c.setIdleTimeout(IDLE_TIMEOUT.toMillis());
+        c.setIdleTimeout(f.connectorIdleTimeout());
         return c;
     }
 
     /** The bound HTTPS port, or -1 when HTTPS is off. */
     public int httpsPort() {
         return https == null ? -1 : https.getLocalPort();
+    }
+
+    /** HTTP/1.1 with Xapi's header limits; responses without Server or X-Powered-By headers. */
+    private static XapiHttpConnectionFactory connectionFactory(HttpLimits limits, Duration readTimeout, Duration totalTimeout) {
+        HttpConfiguration hc = new HttpConfiguration();
+        hc.setSendServerVersion(false);
+        hc.setSendXPoweredBy(false);
+        hc.setSendDateHeader(false);
+        hc.setRequestHeaderSize(limits.maxHeaderBytes());
+        return new XapiHttpConnectionFactory(hc, readTimeout, totalTimeout);
     }
 
     private List<ApiModule> modules(Rbac rbac) {
@@ -196,6 +211,11 @@ public final class XapiServer implements AutoCloseable {
 
     public MessageTable messageTable() {
         return table;
+    }
+
+    /** The TCP HTTP connector (tests watch its connections). */
+    public ServerConnector httpConnector() {
+        return http;
     }
 
     /** The bound HTTP port (useful with port 0). */

@@ -41,6 +41,9 @@ public final class XapiConfig {
         {"tools-iso-dir", "/opt/xensource/packages/iso", "iso"},
         {"flush-policy", "xapi", null},
         {"max-connections", "800", null},
+        {"max-header-length", "1024", null},
+        {"header-read-timeout", "10", null},
+        {"header-total-timeout", "60", null},
     };
 
     /**

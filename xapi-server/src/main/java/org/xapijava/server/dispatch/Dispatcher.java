@@ -25,7 +25,8 @@ import org.xapijava.server.session.SessionInfo;
  * One call, whatever door it came in by, through Xapi's stages in Xapi's order
  * ({@code api_server.ml:callback1}, generated {@code Server.dispatch_call}, {@code server_helpers.ml}):
  * UTF-8 check, resolution ({@code Async.}, {@code Class_method}, unknown methods), arity with trailing
- * defaults, typed decoding, session check, removed messages, async mode, RBAC, task, implementation,
+ * defaults, removed messages (session check only, nothing else decoded), typed decoding, session check,
+ * async mode, RBAC, task, implementation,
  * result encoding. The order decides which error a client sees first. Thread-safe; each call runs on
  * the caller's (virtual) thread, an async call on a new virtual thread.
  */
@@ -81,9 +82,10 @@ public final class Dispatcher {
     }
 
     private Outcome run(String method, List<Object> params, Caller caller) throws Exception {
+        // Xapi's generated dispatch_call checks every parameter before it even looks at the name
+        Utf8Check.checkParams(params);
         if ("system.listMethods".equals(method)) return new Outcome(table.listMethods(), true, null);
         if (method.startsWith("system.isAlive:")) return Outcome.success(params.isEmpty() ? "" : params.get(0));
-        Utf8Check.checkParams(params);
 
         boolean async = false;
         String name = method;
@@ -98,7 +100,13 @@ public final class Dispatcher {
         if (entry == null) return unknownMethod(name, params);
         MessageDef m = entry.message();
 
-        List<Object> args = decode(m, name, params);
+        checkArity(m, params);
+        if (m.lifecycle() == Lifecycle.REMOVED) {
+            // Xapi's generated stub of a removed message decodes nothing but the session
+            if (!m.sessionless()) services.sessions().check((String) Unmarshal.fromRpc(dm, XType.STRING, params.get(0)));
+            throw new ApiError("MESSAGE_REMOVED");
+        }
+        List<Object> args = decode(m, params);
         SessionInfo session = null;
         if (!m.sessionless()) {
             session = services.sessions().check((String) Unmarshal.fromRpc(dm, XType.STRING, params.get(0)));
@@ -106,7 +114,6 @@ public final class Dispatcher {
                 throw ApiError.internal("Internal API \"" + m.wireName() + "\" call attempted with non-pool (external) session");
             }
         }
-        if (m.lifecycle() == Lifecycle.REMOVED) throw new ApiError("MESSAGE_REMOVED");
         if (async && !m.async()) {
             throw new ApiError("Fault", "No async mode for this operation (rpc: " + m.wireName() + ")");
         }
@@ -176,10 +183,10 @@ public final class Dispatcher {
     }
 
     /**
-     * Arity and typed decoding. Counts exclude the session. A message whose trailing parameters have
-     * defaults accepts the missing ones and ignores extra ones; others need the exact count.
+     * Arity. Counts exclude the session. A message whose trailing parameters have defaults accepts the
+     * missing ones and ignores extra ones; others need the exact count.
      */
-    private List<Object> decode(MessageDef m, String name, List<Object> params) {
+    private static void checkArity(MessageDef m, List<Object> params) {
         List<ParamDef> all = m.params();
         int required = 0;
         boolean hasDefaults = false;
@@ -194,6 +201,12 @@ public final class Dispatcher {
             throw new ApiError("MESSAGE_PARAMETER_COUNT_MISMATCH", m.wireName(), Integer.toString(expected),
                     Integer.toString(received));
         }
+    }
+
+    /** Typed decoding of the parameters after the session (arity already checked); defaults fill the rest. */
+    private List<Object> decode(MessageDef m, List<Object> params) {
+        List<ParamDef> all = m.params();
+        int n = params.size();
         int first = m.sessionless() ? 0 : 1;
         List<Object> out = new ArrayList<>(all.size() - first);
         for (int i = first; i < all.size(); i++) {

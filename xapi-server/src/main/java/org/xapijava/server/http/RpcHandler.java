@@ -15,6 +15,7 @@ import java.util.Set;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.EofException;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
@@ -37,13 +38,15 @@ import org.xapijava.server.dispatch.Dispatcher;
 /**
  * The API's HTTP door, routed as Xapi's longest-prefix table does for RPC: {@code POST /jsonrpc} is
  * JSON-RPC; every other POST path not claimed by a longer handler (registered before this one) is
- * XML-RPC ({@code /}, {@code /RPC2}, {@code /json}, XO's {@code /xmlrpc}); {@code OPTIONS} on
- * {@code /}, {@code /json}, {@code /jsonrpc} answers CORS preflight; anything else is
- * {@code 403 Forbidden}, as Xapi answers a method/path without handler.
+ * XML-RPC ({@code /}, {@code /RPC2}, {@code /json}, XO's {@code /xmlrpc}); {@code OPTIONS} on any
+ * path answers CORS preflight (Xapi's handler on {@code /} is a prefix of every path); GET, PUT and
+ * CONNECT are {@code 403 Forbidden}, as Xapi answers a known method on a path without handler; other
+ * methods (HEAD, DELETE, ...) are unknown to Xapi's parser: {@code 501}.
  *
  * <p>Bodies need a {@code Content-Length} and are limited to 300 KiB (Xapi's
- * {@code http_limit_max_rpc_size}); violations and unparsable bodies are HTTP 500. API errors are
- * HTTP 200 with an error envelope. Runs blocking on a virtual thread.
+ * {@code http_limit_max_rpc_size}); violations and unparsable bodies are HTTP 500 (Xapi's page and
+ * texts), after which the connection is closed; a body cut short closes the connection without an
+ * answer. API errors are HTTP 200 with an error envelope. Runs blocking on a virtual thread.
  */
 public final class RpcHandler extends Handler.Abstract {
     private static final Logger LOG = LoggerFactory.getLogger(RpcHandler.class);
@@ -64,19 +67,34 @@ public final class RpcHandler extends Handler.Abstract {
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
         String method = request.getMethod();
         String path = Request.getPathInContext(request);
-        if ("OPTIONS".equals(method) && (path.equals("/") || path.equals("/json") || path.equals("/jsonrpc"))) {
-            preflight(request, response, callback);
-            return true;
-        }
-        if (!"POST".equals(method)) {
-            HttpErrors.forbidden(response, callback);
-            return true;
+        switch (method) {
+            case "OPTIONS" -> {
+                // Xapi's OPTIONS handler sits on "/": by longest prefix it answers every path
+                preflight(request, response, callback);
+                return true;
+            }
+            case "POST" -> {}
+            case "GET", "PUT", "CONNECT" -> {
+                // methods Xapi knows, on a path no handler claims
+                HttpErrors.forbidden(response, callback);
+                return true;
+            }
+            default -> {
+                HttpErrors.methodNotImplemented(response, callback, method);
+                return true;
+            }
         }
         byte[] body;
         try {
             body = readBody(request);
         } catch (BodyException e) {
             HttpErrors.internalError(response, callback, e.getMessage());
+            return true;
+        } catch (IOException | RuntimeException e) {
+            // the client went away mid-body: Xapi (End_of_file) closes without an answer
+            LOG.debug("RPC body not received in full: {}", e.toString());
+            request.getConnectionMetaData().getConnection().getEndPoint().close(e);
+            callback.failed(e);
             return true;
         }
         Caller caller = caller(request);
@@ -94,13 +112,15 @@ public final class RpcHandler extends Handler.Abstract {
         }
     }
 
+    /** The body, of exactly Content-Length bytes; Xapi's {@code Http_svr.read_body ~limit}. */
     private static byte[] readBody(Request request) throws BodyException, IOException {
         long len = request.getLength();
-        if (len < 0) throw new BodyException("Http_svr.Missing_content_length");
+        // Xapi's texts: Printexc of its exceptions
+        if (len < 0) throw new BodyException("Failure(\"We require a content-length: HTTP header\")");
         if (len > MAX_RPC_SIZE) throw new BodyException("Http_svr.Client_requested_size_over_limit");
         InputStream in = Content.Source.asInputStream(request);
         byte[] b = in.readNBytes((int) len);
-        if (b.length != len) throw new BodyException("End_of_file");
+        if (b.length != len) throw new EofException("End_of_file");
         return b;
     }
 
@@ -168,6 +188,7 @@ public final class RpcHandler extends Handler.Abstract {
     private static void send(Response response, Callback callback, String contentType, byte[] body) {
         response.setStatus(200);
         var h = response.getHeaders();
+        h.put(HttpHeader.CACHE_CONTROL, HttpErrors.CACHE_CONTROL);
         h.put(HttpHeader.CONTENT_TYPE, contentType);
         h.put(HttpHeader.CONTENT_LENGTH, Integer.toString(body.length));
         h.put("Access-Control-Allow-Origin", "*");
@@ -179,8 +200,9 @@ public final class RpcHandler extends Handler.Abstract {
         String requested = request.getHeaders().get("Access-Control-Request-Headers");
         response.setStatus(200);
         var h = response.getHeaders();
+        h.put(HttpHeader.CACHE_CONTROL, HttpErrors.CACHE_CONTROL);
         h.put("Access-Control-Allow-Origin", "*");
-        h.put("Access-Control-Allow-Headers", (requested == null || requested.isEmpty() ? "" : requested + ", ") + "X-Requested-With");
+        h.put("Access-Control-Allow-Headers", (requested == null ? "" : requested + ", ") + "X-Requested-With");
         h.put("Access-Control-Allow-Methods", "PUT");
         h.put(HttpHeader.CONTENT_LENGTH, "0");
         response.write(true, ByteBuffer.allocate(0), callback);
