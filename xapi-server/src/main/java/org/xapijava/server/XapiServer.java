@@ -182,6 +182,9 @@ public final class XapiServer implements AutoCloseable {
         hc.setSendServerVersion(false);
         hc.setSendXPoweredBy(false);
         hc.setSendDateHeader(false);
+        // Jetty builds a 96 KiB header-field cache per keep-alive connection: 480 MiB for 5,000 event.from
+        // waiters, for no measurable gain on XenAPI's few, small headers
+        hc.setHeaderCacheSize(0);
         hc.setRequestHeaderSize(limits.maxHeaderBytes());
         return new XapiHttpConnectionFactory(hc, readTimeout, totalTimeout);
     }

@@ -43,6 +43,7 @@ public final class BareJetty implements AutoCloseable {
         hc.setSendServerVersion(false);
         hc.setSendXPoweredBy(false);
         hc.setRequestHeaderSize(16 * 1024);
+        hc.setHeaderCacheSize(0); // as XapiServer
         http = new ServerConnector(jetty, 1, 1, new HttpConnectionFactory(hc));
         http.setHost(host);
         http.setPort(0);

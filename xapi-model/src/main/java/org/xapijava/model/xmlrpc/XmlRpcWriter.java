@@ -291,6 +291,11 @@ public final class XmlRpcWriter {
     }
 
     /** The bytes written so far (writers without a stream). */
+    /** The buffered bytes without a copy; valid until the next write or {@link #reset()}. */
+    public java.nio.ByteBuffer byteBuffer() {
+        return java.nio.ByteBuffer.wrap(buf, 0, pos);
+    }
+
     public byte[] toByteArray() {
         return Arrays.copyOf(buf, pos);
     }

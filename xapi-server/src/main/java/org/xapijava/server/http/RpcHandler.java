@@ -156,8 +156,7 @@ public final class RpcHandler extends Handler.Abstract {
         if (!o.ok()) w.writeFailure(o.error().description());
         else if (o.bare()) w.writeBare(o.value());
         else w.writeSuccess(o.value());
-        byte[] out = w.toByteArray();
-        send(response, callback, "text/xml", out);
+        send(response, callback, "text/xml", w.byteBuffer());
     }
 
     private void jsonRpc(byte[] body, Caller caller, Response response, Callback callback) throws IOException {
@@ -169,7 +168,7 @@ public final class RpcHandler extends Handler.Abstract {
             if (e.kind() == JsonRpcParseException.Kind.ENCODING) {
                 // Xapi parses bytes without checking UTF-8 and rejects the parameter afterwards
                 json.writePreDispatchFailure(out, "INVALID_VALUE", List.of(Utf8Check.INVALID_UTF8_IN_PARAMETER, ""));
-                send(response, callback, "application/json", out.toByteArray());
+                send(response, callback, "application/json", ByteBuffer.wrap(out.toByteArray()));
                 return;
             }
             HttpErrors.internalError(response, callback, "Jsonrpc.Malformed_method_request(" + e.getMessage() + ")");
@@ -182,18 +181,18 @@ public final class RpcHandler extends Handler.Abstract {
         } else {
             json.writeSuccess(out, req.version(), req.id(), o.value());
         }
-        send(response, callback, "application/json", out.toByteArray());
+        send(response, callback, "application/json", ByteBuffer.wrap(out.toByteArray()));
     }
 
-    private static void send(Response response, Callback callback, String contentType, byte[] body) {
+    private static void send(Response response, Callback callback, String contentType, ByteBuffer body) {
         response.setStatus(200);
         var h = response.getHeaders();
         h.put(HttpHeader.CACHE_CONTROL, HttpErrors.CACHE_CONTROL);
         h.put(HttpHeader.CONTENT_TYPE, contentType);
-        h.put(HttpHeader.CONTENT_LENGTH, Integer.toString(body.length));
+        h.put(HttpHeader.CONTENT_LENGTH, Integer.toString(body.remaining()));
         h.put("Access-Control-Allow-Origin", "*");
         h.put("Access-Control-Allow-Headers", "X-Requested-With");
-        response.write(true, ByteBuffer.wrap(body), callback);
+        response.write(true, body, callback);
     }
 
     private static void preflight(Request request, Response response, Callback callback) {
