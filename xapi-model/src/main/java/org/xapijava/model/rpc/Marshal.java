@@ -76,19 +76,37 @@ public final class Marshal {
     /** The struct of a record of {@code cls}: wire fields in datamodel order, None options omitted. */
     public static Map<String, Object> record(Datamodel dm, ClassDef cls, Map<?, ?> rec) {
         List<FieldDef> fields = cls.wireFields();
-        Map<String, Object> out = new LinkedHashMap<>(fields.size() * 4 / 3 + 1);
-        for (FieldDef f : fields) {
-            Object x = rec.get(f.name());
+        RecordMap out = new RecordMap(fields.size());
+        Object[] aligned = alignedValues(fields, rec);
+        for (int i = 0, n = fields.size(); i < n; i++) {
+            FieldDef f = fields.get(i);
+            Object x = aligned != null ? aligned[i] : rec.get(f.name());
             if (f.type() instanceof XType.OptionType o) {
-                if (x != null) out.put(f.name(), toRpc(dm, o.inner(), x));
+                if (x != null) out.add(f.name(), toRpc(dm, o.inner(), x));
                 continue;
             }
             if (x == null && !rec.containsKey(f.name())) {
                 x = f.hasDefault() ? f.defaultValue() : dm.emptyValue(f.type());
             }
-            out.put(f.name(), toRpc(dm, f.type(), x));
+            out.add(f.name(), toRpc(dm, f.type(), x));
         }
         return out;
+    }
+
+    /**
+     * The record's values by field position when it iterates exactly the wire fields in datamodel order
+     * (as database record views do), saving a key lookup per field; else null.
+     */
+    private static Object[] alignedValues(List<FieldDef> fields, Map<?, ?> rec) {
+        int n = fields.size();
+        if (rec.size() != n) return null;
+        Object[] vals = new Object[n];
+        int i = 0;
+        for (Map.Entry<?, ?> e : rec.entrySet()) {
+            if (i >= n || !fields.get(i).name().equals(e.getKey())) return null;
+            vals[i++] = e.getValue();
+        }
+        return i == n ? vals : null;
     }
 
     // Fast path: a set or map of scalars that already has its RPC form (as the database holds it) is

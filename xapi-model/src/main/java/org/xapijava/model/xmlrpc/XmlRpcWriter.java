@@ -61,6 +61,12 @@ public final class XmlRpcWriter {
     private static final byte[] STRUCT_CLOSE = ascii("</struct></value>");
     private static final byte[] MEMBER_OPEN = ascii("<member><name>");
     private static final byte[] NAME_CLOSE = ascii("</name>");
+    /**
+     * Encoded {@code <member><name>K</name>} of struct member names already written: record field
+     * names repeat on every call. Bounded, so arbitrary map keys cannot grow it without limit.
+     */
+    private static final java.util.concurrent.ConcurrentHashMap<String, byte[]> MEMBER_HEADS = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int MEMBER_HEAD_CACHE_LIMIT = 8192;
     private static final byte[] MEMBER_CLOSE = ascii("</member>");
     private static final byte[] LT = ascii("&lt;");
     private static final byte[] GT = ascii("&gt;");
@@ -267,9 +273,22 @@ public final class XmlRpcWriter {
                     if (!(e.getKey() instanceof String k)) {
                         throw new IllegalArgumentException("struct member name is not a String: " + e.getKey());
                     }
-                    raw(MEMBER_OPEN);
-                    text(k);
-                    raw(NAME_CLOSE);
+                    byte[] head = MEMBER_HEADS.get(k);
+                    if (head != null) {
+                        raw(head);
+                    } else if (k.length() <= 64 && MEMBER_HEADS.size() < MEMBER_HEAD_CACHE_LIMIT) {
+                        // room for the whole head first, so no flush moves it while it is written
+                        ensure(MEMBER_OPEN.length + 6 * k.length() + 6 + NAME_CLOSE.length);
+                        int start = pos;
+                        raw(MEMBER_OPEN);
+                        text(k);
+                        raw(NAME_CLOSE);
+                        MEMBER_HEADS.putIfAbsent(k, Arrays.copyOfRange(buf, start, pos));
+                    } else {
+                        raw(MEMBER_OPEN);
+                        text(k);
+                        raw(NAME_CLOSE);
+                    }
                     writeValue(e.getValue());
                     raw(MEMBER_CLOSE);
                 }
