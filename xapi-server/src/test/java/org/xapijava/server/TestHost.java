@@ -1,6 +1,8 @@
 package org.xapijava.server;
 
+import java.net.URI;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.xapijava.server.config.XapiConfig;
 import org.xapijava.server.dispatch.Caller;
@@ -17,11 +19,35 @@ public final class TestHost implements AutoCloseable {
         this.dir = dir;
     }
 
-    public static TestHost start(Path dir) throws Exception {
-        XapiServer s = new XapiServer(XapiConfig.fromArgs(List.of("--data-dir", dir.toString(), "--http-port", "0",
-                "--https-port", "0", "--unix-socket", dir.resolve("xapi.sock").toString())));
-        s.start();
+    /**
+     * Starts a host in {@code dir} (development layout, HTTP and HTTPS on free ports, its Unix socket in
+     * {@code dir}); {@code extra} are more {@code --key value} flags.
+     */
+    public static TestHost start(Path dir, String... extra) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--data-dir", dir.toString(), "--http-port", "0",
+                "--https-port", "0", "--unix-socket", dir.resolve("xapi.sock").toString()));
+        args.addAll(List.of(extra));
+        XapiServer s = new XapiServer(XapiConfig.fromArgs(args));
+        try {
+            s.start();
+        } catch (Exception e) {
+            s.close();
+            throw e;
+        }
         return new TestHost(s, dir);
+    }
+
+    public int port() {
+        return server.httpPort();
+    }
+
+    public String password() {
+        return server.rootPassword();
+    }
+
+    /** {@code http://127.0.0.1:PORT} + path. */
+    public URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + port() + path);
     }
 
     public Dispatcher dispatcher() {

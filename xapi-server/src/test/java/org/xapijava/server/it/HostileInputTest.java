@@ -21,6 +21,7 @@ import org.xapijava.db.Database;
 import org.xapijava.model.rpc.RpcResponse;
 import org.xapijava.model.xmlrpc.XmlRpcReader;
 import org.xapijava.model.xmlrpc.XmlRpcWriter;
+import org.xapijava.server.TestHost;
 
 /**
  * Requests a hostile or broken client sends: oversized and unframed bodies, entity bombs, deep

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.xapijava.model.rpc.RpcResponse;
 import org.xapijava.model.xmlrpc.XmlRpcReader;
+import org.xapijava.server.TestHost;
 
 /**
  * JSON-RPC v1 and v2 on {@code /jsonrpc} and XML-RPC on the other POST paths, over plain HTTP:

@@ -45,6 +45,7 @@ import org.xapijava.model.ParamDef;
 import org.xapijava.model.types.Refs;
 import org.xapijava.model.types.XType;
 import org.xapijava.model.xmlrpc.XmlRpcReader;
+import org.xapijava.server.TestHost;
 
 /**
  * The Citrix Hypervisor Java SDK 8.1 ({@code com.xensource.xenapi}, Apache XML-RPC over HTTP) against

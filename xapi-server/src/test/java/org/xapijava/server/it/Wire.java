@@ -13,6 +13,7 @@ import java.util.List;
 import org.xapijava.model.rpc.RpcResponse;
 import org.xapijava.model.xmlrpc.XmlRpcReader;
 import org.xapijava.model.xmlrpc.XmlRpcWriter;
+import org.xapijava.server.TestHost;
 
 /**
  * Plain HTTP calls for the integration tests (java.net.http, HTTP/1.1): XML-RPC bodies written by
