@@ -179,6 +179,43 @@ public final class FirstStart {
             return m;
         }
 
+        /**
+         * A VM row: the fields whose values are the same for the control domain and for every template
+         * (no snapshot, no HA, no appliance, empty maps and sets, ...), then {@code kv}.
+         */
+        private static Map<String, Object> vmRec(Object... kv) {
+            Map<String, Object> m = rec("guest_metrics", Refs.NULL,
+                    "last_booted_record", "",
+                    "xenstore_data", Map.of(),
+                    "ha_always_run", false,
+                    "ha_restart_priority", "",
+                    "is_a_snapshot", false,
+                    "snapshot_of", Refs.NULL,
+                    "snapshot_time", DateTime.EPOCH,
+                    "transportable_snapshot_id", "",
+                    "blobs", Map.of(),
+                    "tags", List.of(),
+                    "blocked_operations", Map.of(),
+                    "snapshot_info", Map.of(),
+                    "snapshot_metadata", "",
+                    "parent", Refs.NULL,
+                    "bios_strings", Map.of(),
+                    "protection_policy", Refs.NULL,
+                    "snapshot_schedule", Refs.NULL,
+                    "is_vmss_snapshot", false,
+                    "appliance", Refs.NULL,
+                    "start_delay", 0L,
+                    "shutdown_delay", 0L,
+                    "order", 0L,
+                    "suspend_SR", Refs.NULL,
+                    "hardware_platform_version", 0L,
+                    "has_vendor_device", false,
+                    "requires_reboot", false,
+                    "NVRAM", Map.of());
+            m.putAll(rec(kv));
+            return m;
+        }
+
         private static Map<String, String> smap(String... kv) {
             Map<String, String> m = new LinkedHashMap<>();
             for (int i = 0; i < kv.length; i += 2) m.put(kv[i], kv[i + 1]);
@@ -438,7 +475,7 @@ public final class FirstStart {
             String name = "Control domain on host: " + s.hostname();
             if (dom0 == null) {
                 dom0 = Refs.fresh();
-                tx.create("VM", dom0, rec(
+                tx.create("VM", dom0, vmRec(
                         "uuid", inv.controlDomainUuid(),
                         "name_label", name,
                         "name_description", "The domain which manages physical devices and manages other domains",
@@ -476,39 +513,11 @@ public final class FirstStart {
                         "last_boot_CPU_flags", Map.of(),
                         "is_control_domain", true,
                         "metrics", Refs.NULL,
-                        "guest_metrics", Refs.NULL,
-                        "last_booted_record", "",
                         "recommendations", "",
-                        "xenstore_data", Map.of(),
-                        "ha_always_run", false,
-                        "ha_restart_priority", "",
-                        "is_a_snapshot", false,
-                        "snapshot_of", Refs.NULL,
-                        "snapshot_time", DateTime.EPOCH,
-                        "transportable_snapshot_id", "",
-                        "blobs", Map.of(),
-                        "tags", List.of(),
-                        "blocked_operations", Map.of(),
-                        "snapshot_info", Map.of(),
-                        "snapshot_metadata", "",
-                        "parent", Refs.NULL,
-                        "bios_strings", Map.of(),
-                        "protection_policy", Refs.NULL,
-                        "snapshot_schedule", Refs.NULL,
-                        "is_vmss_snapshot", false,
-                        "appliance", Refs.NULL,
-                        "start_delay", 0L,
-                        "shutdown_delay", 0L,
-                        "order", 0L,
-                        "suspend_SR", Refs.NULL,
                         "version", 0L,
                         "generation_id", "",
-                        "hardware_platform_version", 0L,
-                        "has_vendor_device", false,
-                        "requires_reboot", false,
                         "reference_label", "",
-                        "domain_type", "pv",
-                        "NVRAM", Map.of()));
+                        "domain_type", "pv"));
             } else {
                 long staticMin = (Long) tx.get("VM", dom0, "memory_static_min");
                 tx.set("VM", dom0, "memory_static_min", staticMin > 0 ? staticMin : mem);
@@ -1055,7 +1064,7 @@ public final class FirstStart {
             oc.put("mac_seed", uuid());
             oc.putAll(t.otherConfig());
             String vm = Refs.fresh();
-            tx.create("VM", vm, rec(
+            tx.create("VM", vm, vmRec(
                     "uuid", t.uuid(),
                     "name_label", t.nameLabel(),
                     "name_description", t.nameDescription(),
@@ -1094,39 +1103,11 @@ public final class FirstStart {
                     "last_boot_CPU_flags", Map.of(),
                     "is_control_domain", false,
                     "metrics", newVmMetrics(),
-                    "guest_metrics", Refs.NULL,
-                    "last_booted_record", "",
                     "recommendations", t.recommendations(),
-                    "xenstore_data", Map.of(),
-                    "ha_always_run", false,
-                    "ha_restart_priority", "",
-                    "is_a_snapshot", false,
-                    "snapshot_of", Refs.NULL,
-                    "snapshot_time", DateTime.EPOCH,
-                    "transportable_snapshot_id", "",
-                    "blobs", Map.of(),
-                    "tags", List.of(),
-                    "blocked_operations", Map.of(),
-                    "snapshot_info", Map.of(),
-                    "snapshot_metadata", "",
-                    "parent", Refs.NULL,
-                    "bios_strings", Map.of(),
-                    "protection_policy", Refs.NULL,
-                    "snapshot_schedule", Refs.NULL,
-                    "is_vmss_snapshot", false,
-                    "appliance", Refs.NULL,
-                    "start_delay", 0L,
-                    "shutdown_delay", 0L,
-                    "order", 0L,
-                    "suspend_SR", Refs.NULL,
                     "version", 1L,
                     "generation_id", t.generationId(),
-                    "hardware_platform_version", 0L,
-                    "has_vendor_device", false,
-                    "requires_reboot", false,
                     "reference_label", t.referenceLabel(),
-                    "domain_type", t.hvmBootPolicy().isEmpty() ? "pv" : "hvm",
-                    "NVRAM", Map.of()));
+                    "domain_type", t.hvmBootPolicy().isEmpty() ? "pv" : "hvm"));
             return vm;
         }
     }
