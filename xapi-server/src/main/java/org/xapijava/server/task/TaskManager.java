@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Database;
+import org.xapijava.db.DbReader;
 import org.xapijava.db.Snapshot;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.DateTime;
@@ -86,14 +87,15 @@ public final class TaskManager {
         return DateTime.ofInstant(clock.instant());
     }
 
-    private boolean pending(Snapshot s, String ref) {
-        return s.exists("task", ref) && "pending".equals(s.get("task", ref, "status"));
+    /** Whether {@code ref} is a task still pending, in a snapshot or inside a transaction. */
+    private static boolean pending(DbReader r, String ref) {
+        return r.exists("task", ref) && "pending".equals(r.get("task", ref, "status"));
     }
 
     /** Sets progress (0.0–1.0) of a pending task; no-op on a finished or vanished one. */
     public void setProgress(String ref, double progress) {
         db.transact(tx -> {
-            if (tx.exists("task", ref) && "pending".equals(tx.get("task", ref, "status"))) {
+            if (pending(tx, ref)) {
                 tx.set("task", ref, "progress", Math.max(0.0, Math.min(1.0, progress)));
             }
         });
@@ -103,7 +105,7 @@ public final class TaskManager {
     public void setCancellable(String ref, Runnable onCancel) {
         if (onCancel != null) cancelHooks.put(ref, onCancel);
         db.transact(tx -> {
-            if (tx.exists("task", ref) && "pending".equals(tx.get("task", ref, "status"))) {
+            if (pending(tx, ref)) {
                 tx.set("task", ref, "allowed_operations", List.of("cancel"));
             }
         });
@@ -113,7 +115,7 @@ public final class TaskManager {
     public void setNotCancellable(String ref) {
         cancelHooks.remove(ref);
         db.transact(tx -> {
-            if (tx.exists("task", ref) && "pending".equals(tx.get("task", ref, "status"))) {
+            if (pending(tx, ref)) {
                 tx.set("task", ref, "allowed_operations", List.of());
             }
         });
@@ -123,7 +125,7 @@ public final class TaskManager {
     public void complete(String ref, String resultXml) {
         cancelHooks.remove(ref);
         db.transact(tx -> {
-            if (!tx.exists("task", ref) || !"pending".equals(tx.get("task", ref, "status"))) return;
+            if (!pending(tx, ref)) return;
             tx.set("task", ref, "allowed_operations", List.of());
             tx.set("task", ref, "finished", now());
             tx.set("task", ref, "progress", 1.0);
@@ -139,7 +141,7 @@ public final class TaskManager {
         info.add(error.code());
         info.addAll(error.params());
         db.transact(tx -> {
-            if (!tx.exists("task", ref) || !"pending".equals(tx.get("task", ref, "status"))) return;
+            if (!pending(tx, ref)) return;
             tx.set("task", ref, "progress", 1.0);
             tx.set("task", ref, "error_info", info);
             tx.set("task", ref, "backtrace", backtrace == null ? "()" : backtrace);
@@ -158,7 +160,7 @@ public final class TaskManager {
         if (!s.exists("task", ref)) throw ApiError.handleInvalid("task", ref);
         String key = callerTaskOrNull == null ? ref : callerTaskOrNull;
         db.transact(tx -> {
-            if (!tx.exists("task", ref) || !"pending".equals(tx.get("task", ref, "status"))) return;
+            if (!pending(tx, ref)) return;
             Map<String, Object> ops = new LinkedHashMap<>();
             ops.put(key, "cancel");
             tx.set("task", ref, "current_operations", ops);
