@@ -54,6 +54,8 @@ public final class SessionManager {
     private final String hostRef;
     private final PoolSecret poolSecret;
     private final Map<String, SessionInfo> localSessions = new ConcurrentHashMap<>();
+    /** Permission sets of restricted sessions, by session ref; pruned by {@link #collectGarbage}. */
+    private final Map<String, PermissionSet> permissionSets = new ConcurrentHashMap<>();
 
     public SessionManager(Database db, Authenticator auth, Clock clock, String hostRef, PoolSecret poolSecret) {
         this.db = db;
@@ -71,14 +73,7 @@ public final class SessionManager {
 
     /** {@code session.login_with_password}: PAM (or the password file) unless the caller is local root. */
     public String loginWithPassword(Caller caller, String uname, String pwd, String originator, String parent) {
-        if (!caller.localRoot()) {
-            try {
-                auth.authenticate(uname, pwd);
-            } catch (AuthenticationFailure e) {
-                LOG.info("login of {} from {} failed: {}", uname, caller.remoteAddress(), e.getMessage());
-                throw new ApiError("SESSION_AUTHENTICATION_FAILED", uname, e.getMessage());
-            }
-        }
+        checkPassword(caller, uname, pwd);
         return create(uname, originator, false, parent);
     }
 
@@ -100,14 +95,19 @@ public final class SessionManager {
 
     /** {@code session.slave_local_login_with_password}: local PAM check, in-memory session. */
     public String slaveLocalLoginWithPassword(Caller caller, String uname, String pwd) {
-        if (!caller.localRoot()) {
-            try {
-                auth.authenticate(uname, pwd);
-            } catch (AuthenticationFailure e) {
-                throw new ApiError("SESSION_AUTHENTICATION_FAILED", uname, e.getMessage());
-            }
-        }
+        checkPassword(caller, uname, pwd);
         return createLocal(uname);
+    }
+
+    /** The password check of both logins; local root (the Unix socket) needs none. */
+    private void checkPassword(Caller caller, String uname, String pwd) {
+        if (caller.localRoot()) return;
+        try {
+            auth.authenticate(uname, pwd);
+        } catch (AuthenticationFailure e) {
+            LOG.info("login of {} from {} failed: {}", uname, caller.remoteAddress(), e.getMessage());
+            throw new ApiError("SESSION_AUTHENTICATION_FAILED", uname, e.getMessage());
+        }
     }
 
     private String createLocal(String uname) {
@@ -160,9 +160,24 @@ public final class SessionManager {
         }
         List<String> perms = (List<String>) r.get("rbac_permissions");
         return new SessionInfo(ref, (Boolean) r.get("is_local_superuser"), (Boolean) r.get("pool"), false,
-                perms.isEmpty() ? Set.of() : Set.copyOf(perms), (String) r.get("auth_user_sid"),
+                permissionSet(ref, perms), (String) r.get("auth_user_sid"),
                 (String) r.get("auth_user_name"));
     }
+
+    /**
+     * The session's permissions as a set, built once per stored list (database values are immutable, so
+     * the same list instance means the same permissions) instead of on every call.
+     */
+    private Set<String> permissionSet(String ref, List<String> perms) {
+        if (perms.isEmpty()) return Set.of();
+        PermissionSet cached = permissionSets.get(ref);
+        if (cached != null && cached.source() == perms) return cached.set();
+        Set<String> set = Set.copyOf(perms);
+        permissionSets.put(ref, new PermissionSet(perms, set));
+        return set;
+    }
+
+    private record PermissionSet(List<String> source, Set<String> set) {}
 
     /** Whether {@code ref} is a live session (database or local). */
     public boolean isValid(String ref) {
@@ -174,6 +189,7 @@ public final class SessionManager {
     /** {@code session.logout}: destroys the session (and its event registrations die with it). */
     public void logout(String ref) {
         if (localSessions.remove(ref) != null) return;
+        permissionSets.remove(ref);
         db.transact(tx -> {
             if (tx.exists("session", ref)) tx.delete("session", ref);
         });
@@ -223,6 +239,7 @@ public final class SessionManager {
      */
     public int collectGarbage() {
         Snapshot s = db.snapshot();
+        permissionSets.keySet().removeIf(ref -> !s.exists("session", ref));
         Instant now = clock.instant();
         Set<String> busy = new HashSet<>();
         for (Map.Entry<String, Map<String, Object>> t : s.getAllRecords("task").entrySet()) {
