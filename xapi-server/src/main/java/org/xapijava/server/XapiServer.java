@@ -45,6 +45,7 @@ import org.xapijava.server.dispatch.MessageTable;
 import org.xapijava.server.dispatch.RbacAuthorizer;
 import org.xapijava.server.http.HttpLimits;
 import org.xapijava.server.http.RpcHandler;
+import org.xapijava.server.ops.Locks;
 import org.xapijava.server.http.XapiErrorHandler;
 import org.xapijava.server.http.XapiHttpConnectionFactory;
 import org.xapijava.server.session.PoolSecret;
@@ -99,7 +100,8 @@ public final class XapiServer implements AutoCloseable {
         SessionManager sessions = new SessionManager(db, auth, clock, refs.host(), secret);
         TaskManager tasks = new TaskManager(db, clock, refs.host());
         alerts = MessageStore.open(config.path("messages-dir"), ObjectExistence.inDatabase(db));
-        services = new Services(dm, db, clock, refs.host(), refs.pool(), sessions, tasks, alerts);
+        Services base = new Services(dm, db, clock, refs.host(), refs.pool(), sessions, tasks, alerts, null);
+        services = base.withLocks(new Locks(base));
         Rbac rbac = Rbac.of(dm);
         table = new MessageTable(dm);
         events = new EventApi(services);

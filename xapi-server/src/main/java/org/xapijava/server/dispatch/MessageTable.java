@@ -84,6 +84,18 @@ public final class MessageTable {
         if (bound.putIfAbsent(wireName, impl) != null) throw new IllegalArgumentException(wireName + " bound twice");
     }
 
+    /**
+     * Replaces the implementation bound to {@code wireName} by {@code wrapper} applied to it (the
+     * forwarding layer wraps message code with locking this way).
+     *
+     * @throws IllegalArgumentException if nothing is bound to the message
+     */
+    public void wrap(String wireName, java.util.function.UnaryOperator<Implementation> wrapper) {
+        if (bound.computeIfPresent(wireName, (k, v) -> wrapper.apply(v)) == null) {
+            throw new IllegalArgumentException(wireName + " is not bound");
+        }
+    }
+
     public boolean isBound(String wireName) {
         return bound.containsKey(wireName);
     }
