@@ -1,0 +1,196 @@
+package org.xapijava.xenopsd;
+
+import java.util.List;
+
+/**
+ * The calls of xenopsd's interface that VM lifecycle needs: {@code XenopsAPI} in
+ * {@code ocaml/xapi-idl/xen/xenops_interface.ml}. One Java method per wire call (its wire name is given on each
+ * method); the first parameter is always {@code dbg}, xenopsd's {@code debug_info} (xapi passes its task ref
+ * and tracing context).
+ *
+ * <p>Calls returning a task id start the work and return at once: follow the task with {@link #taskStat} (or wait
+ * for a {@code Task} id in {@link #updatesGet}), and {@link #taskDestroy} it when done.
+ *
+ * <p>Every method may throw {@link XenopsError} (an error answered by xenopsd),
+ * {@link XenopsUnavailableException} (the daemon is not reachable or did not answer in time) or
+ * {@link XenopsProtocolException} (an answer that makes no sense). Implementations are thread-safe.
+ */
+public interface Xenops {
+
+    // ------------------------------------------------------------------------------------------- daemon, host
+
+    /** {@code query}: name, vendor, version, features and the instance id of this daemon run. */
+    Query query(String dbg);
+
+    /** {@code HOST.stat}. */
+    HostStat hostStat(String dbg);
+
+    /** {@code HOST.get_total_memory_mib}. */
+    long hostTotalMemoryMib(String dbg);
+
+    /** {@code HOST.get_console_data}. */
+    String hostConsoleData(String dbg);
+
+    // ------------------------------------------------------------------------------------------- VM
+
+    /**
+     * {@code VM.import_metadata}: adds or replaces the VM and its devices (VBDs, VIFs, ...) from the JSON text of a
+     * {@code Metadata.t} ({@link Metadata#toJson()}).
+     *
+     * @return the VM id
+     */
+    String vmImportMetadata(String dbg, String metadataJson);
+
+    /** {@code VM.import_metadata} with {@code md.toJson()}. */
+    default String vmImportMetadata(String dbg, Metadata md) {
+        return vmImportMetadata(dbg, md.toJson());
+    }
+
+    /** {@code VM.import_metadata_async}: as {@link #vmImportMetadata}, as a task whose result is the VM id. */
+    String vmImportMetadataAsync(String dbg, String metadataJson);
+
+    /** {@code VM.export_metadata}: the JSON text of the VM's {@code Metadata.t} ({@link Metadata#fromJson}). */
+    String vmExportMetadata(String dbg, String vmId);
+
+    /** {@code VM.add}: registers a VM (no devices). @return the VM id */
+    String vmAdd(String dbg, Vm vm);
+
+    /** {@code VM.remove}: forgets a VM that has no domain, with its devices. */
+    void vmRemove(String dbg, String vmId);
+
+    /**
+     * {@code VM.start}: creates the domain, builds it, plugs its disks (read-write first) and NICs, starts its
+     * device model, and leaves it <em>paused</em> ({@link #vmUnpause} runs it). The wire parameter is named
+     * {@code paused}, but xenopsd uses it as the {@code force} flag of the build.
+     *
+     * @return the task id
+     */
+    String vmStart(String dbg, String vmId, boolean force);
+
+    /**
+     * {@code VM.shutdown}: with a delay, a clean shutdown (the guest is asked and given {@code delay} seconds);
+     * with {@code null}, a hard shutdown. The VM's {@code on_shutdown} actions do not apply: it ends Halted.
+     *
+     * @return the task id
+     */
+    String vmShutdown(String dbg, String vmId, Double delayOrNull);
+
+    /** {@code VM.reboot}: clean (with a delay) or hard ({@code null}) reboot. @return the task id */
+    String vmReboot(String dbg, String vmId, Double delayOrNull);
+
+    /** {@code VM.suspend}: saves the domain's memory to {@code disk} and destroys the domain. @return the task id */
+    String vmSuspend(String dbg, String vmId, Disk disk);
+
+    /** {@code VM.resume}: restores a suspended VM from {@code disk}, left paused. @return the task id */
+    String vmResume(String dbg, String vmId, Disk disk);
+
+    /** {@code VM.pause}. @return the task id */
+    String vmPause(String dbg, String vmId);
+
+    /** {@code VM.unpause}. @return the task id */
+    String vmUnpause(String dbg, String vmId);
+
+    /** {@code VM.stat}. */
+    VmStat vmStat(String dbg, String vmId);
+
+    /** {@code VM.exists}. */
+    boolean vmExists(String dbg, String vmId);
+
+    /** {@code VM.list}: every VM xenopsd knows, with its state. */
+    List<VmStat> vmList(String dbg);
+
+    // ------------------------------------------------------------------------------------------- VBD
+
+    /** {@code VBD.add}. @return the VBD id */
+    DeviceId vbdAdd(String dbg, Vbd vbd);
+
+    /** {@code VBD.plug}: attaches the disk to the running domain. @return the task id */
+    String vbdPlug(String dbg, DeviceId id);
+
+    /** {@code VBD.unplug}: detaches it ({@code force}: without the guest's cooperation). @return the task id */
+    String vbdUnplug(String dbg, DeviceId id, boolean force);
+
+    /** {@code VBD.eject}: empties a CD drive. @return the task id */
+    String vbdEject(String dbg, DeviceId id);
+
+    /** {@code VBD.insert}: puts {@code disk} in an empty CD drive. @return the task id */
+    String vbdInsert(String dbg, DeviceId id, Disk disk);
+
+    /** {@code VBD.stat}. */
+    VbdStat vbdStat(String dbg, DeviceId id);
+
+    /** {@code VBD.list}: the VM's VBDs with their states. */
+    List<VbdStat> vbdList(String dbg, String vmId);
+
+    /** {@code VBD.remove}: forgets an unplugged VBD. */
+    void vbdRemove(String dbg, DeviceId id);
+
+    // ------------------------------------------------------------------------------------------- VIF
+
+    /** {@code VIF.add}. @return the VIF id */
+    DeviceId vifAdd(String dbg, Vif vif);
+
+    /** {@code VIF.plug}. @return the task id */
+    String vifPlug(String dbg, DeviceId id);
+
+    /** {@code VIF.unplug}. @return the task id */
+    String vifUnplug(String dbg, DeviceId id, boolean force);
+
+    /** {@code VIF.stat}. */
+    VifStat vifStat(String dbg, DeviceId id);
+
+    /** {@code VIF.list}. */
+    List<VifStat> vifList(String dbg, String vmId);
+
+    /** {@code VIF.remove}. */
+    void vifRemove(String dbg, DeviceId id);
+
+    // ------------------------------------------------------------------------------------------- Task
+
+    /** {@code Task.stat}. */
+    TaskInfo taskStat(String dbg, String taskId);
+
+    /**
+     * {@code Task.cancel}: asks the task to stop at its next cancellation point (it then fails with
+     * {@code Cancelled task_id}); a task in a non-cancellable section is not affected.
+     */
+    void taskCancel(String dbg, String taskId);
+
+    /** {@code Task.destroy}: forgets the task (a running task carries on). */
+    void taskDestroy(String dbg, String taskId);
+
+    /** {@code Task.destroy_on_finish}: the task is destroyed as soon as it has finished. */
+    void taskDestroyOnFinish(String dbg, String taskId);
+
+    /** {@code Task.list}. */
+    List<TaskInfo> taskList(String dbg);
+
+    // ------------------------------------------------------------------------------------------- UPDATES
+
+    /**
+     * {@code UPDATES.get}: the ids that changed after event {@code lastIdOrNull} ({@code null}: from the start),
+     * waiting until there is at least one or {@code timeoutSecondsOrNull} seconds have passed ({@code null}: wait
+     * for ever; an empty answer then never comes back).
+     */
+    Updates updatesGet(String dbg, Integer lastIdOrNull, Integer timeoutSecondsOrNull);
+
+    /** {@code UPDATES.last_id}: the id of the newest event. */
+    int updatesLastId(String dbg);
+
+    /**
+     * {@code UPDATES.inject_barrier}: records barrier {@code id} carrying the VM's ids that have changed; it is
+     * returned by {@link #updatesGet} until removed.
+     */
+    void updatesInjectBarrier(String dbg, String vmId, int id);
+
+    /** {@code UPDATES.remove_barrier}. */
+    void updatesRemoveBarrier(String dbg, int id);
+
+    /** {@code UPDATES.refresh_vm}: reports the VM and all its devices as changed. */
+    void updatesRefreshVm(String dbg, String vmId);
+
+    // ------------------------------------------------------------------------------------------- DEBUG
+
+    /** {@code DEBUG.trigger}: a backend-specific test hook (see the simulator's documentation). */
+    void debugTrigger(String dbg, String cmd, List<String> args);
+}
