@@ -34,8 +34,15 @@ import org.xapijava.xenopsd.internal.Wire;
  */
 final class Dispatcher {
 
-    /** The result of one call: success with a value, or failure with the error value. */
-    record Outcome(boolean success, Object value) { }
+    /**
+     * The result of one call: success with a value, or failure with the error value; {@code stopAfterReply} when
+     * the call was {@code DEBUG.shutdown} (the server answers, then stops).
+     */
+    record Outcome(boolean success, Object value, boolean stopAfterReply) {
+        Outcome(boolean success, Object value) {
+            this(success, value, false);
+        }
+    }
 
     private interface Handler {
         Object call(Args a);
@@ -66,10 +73,8 @@ final class Dispatcher {
             "DEBUG.trigger", "DEBUG.shutdown");
 
     private final Map<String, Handler> handlers = new HashMap<>();
-    private final Runnable onShutdownRequest;
 
-    Dispatcher(Simulator sim, Runnable onShutdownRequest) {
-        this.onShutdownRequest = onShutdownRequest;
+    Dispatcher(Simulator sim) {
         Map<String, Handler> h = handlers;
         h.put("query", a -> {
             a.unit();
@@ -188,8 +193,7 @@ final class Dispatcher {
         });
         h.put("DEBUG.shutdown", a -> {
             a.unit();
-            onShutdownRequest.run();
-            return null;
+            return null; // the server stops once the answer is out (xenopsd exits without answering)
         });
     }
 
@@ -256,7 +260,8 @@ final class Dispatcher {
             // debug_info is the first parameter of every call: check it before the others, as the server does
             Args a = new Args(call);
             a.dbg();
-            return new Outcome(true, h.call(a));
+            Object v = h.call(a);
+            return new Outcome(true, v, call.method().equals("DEBUG.shutdown"));
         } catch (XenopsError e) {
             return new Outcome(false, e.toRpc());
         } catch (MarshalError e) {

@@ -218,12 +218,13 @@ public final class Simulator implements Xenops, AutoCloseable {
         return config;
     }
 
-    /** Stops the workers (queued operations are dropped). Idempotent. */
+    /** Stops the workers (queued operations are dropped) and answers waiting {@code UPDATES.get}s. Idempotent. */
     @Override
     public void close() {
         if (closed) return;
         closed = true;
         queues.stop();
+        updates.close();
         wedgeLock.lock();
         try {
             wedged = false;

@@ -51,6 +51,7 @@ public final class SimulatorServer implements AutoCloseable {
     private final Path socket;
     private final ServerSocketChannel server;
     private final Dispatcher dispatcher;
+    private final Runnable onShutdownRequest;
     private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Thread acceptor;
@@ -59,7 +60,8 @@ public final class SimulatorServer implements AutoCloseable {
     private SimulatorServer(Simulator sim, Path socket, Runnable onShutdownRequest) throws IOException {
         this.sim = Objects.requireNonNull(sim);
         this.socket = socket;
-        this.dispatcher = new Dispatcher(sim, onShutdownRequest == null ? this::closeSoon : onShutdownRequest);
+        this.dispatcher = new Dispatcher(sim);
+        this.onShutdownRequest = onShutdownRequest == null ? this::closeSoon : onShutdownRequest;
         Path parent = socket.toAbsolutePath().getParent();
         if (parent != null) Files.createDirectories(parent);
         Files.deleteIfExists(socket); // a stale socket of a previous run
@@ -71,7 +73,8 @@ public final class SimulatorServer implements AutoCloseable {
     /**
      * Listens on {@code socket} (an existing file there is replaced) and serves {@code sim}.
      *
-     * @param onShutdownRequest run when a client calls {@code DEBUG.shutdown}; {@code null} closes this server
+     * @param onShutdownRequest run when a client has been answered {@code DEBUG.shutdown}; {@code null} closes
+     *                          this server
      */
     public static SimulatorServer start(Simulator sim, Path socket, Runnable onShutdownRequest) throws IOException {
         return new SimulatorServer(sim, socket, onShutdownRequest);
@@ -309,19 +312,23 @@ public final class SimulatorServer implements AutoCloseable {
             body = c.readBody((int) contentLength);
         }
         sim.awaitUnwedged();
-        byte[] response = answer(body);
-        c.write(200, "OK", response);
+        Dispatcher.Outcome o = answer(body);
+        c.write(200, "OK", encode(o));
+        if (o.stopAfterReply()) {
+            onShutdownRequest.run();
+            return false;
+        }
         return !close;
     }
 
-    private byte[] answer(byte[] body) {
+    private Dispatcher.Outcome answer(byte[] body) {
         RpcCall call;
         try {
             call = Wire.decodeCall(body);
         } catch (XmlRpcParseException e) {
-            return encode(Dispatcher.malformed("Xmlrpc.Parse_error: " + e.getMessage()));
+            return Dispatcher.malformed("Xmlrpc.Parse_error: " + e.getMessage());
         }
-        return encode(dispatcher.dispatch(call));
+        return dispatcher.dispatch(call);
     }
 
     private static byte[] encode(Dispatcher.Outcome o) {

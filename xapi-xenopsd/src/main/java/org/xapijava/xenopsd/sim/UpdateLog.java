@@ -36,6 +36,18 @@ final class UpdateLog {
     private final LinkedList<Barrier> barriers = new LinkedList<>();
     /** The next event number (events start at 1; 0 is "nothing seen yet"). */
     private int next = 1;
+    private boolean closed;
+
+    /** Wakes every waiting reader, which then answers with what there is (possibly nothing). */
+    void close() {
+        lock.lock();
+        try {
+            closed = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
 
     /** Records that {@code id} changed. */
     void add(DynamicId id) {
@@ -107,7 +119,7 @@ final class UpdateLog {
         try {
             for (;;) {
                 Updates r = compute(f);
-                if (!r.barriers().isEmpty() || !r.ids().isEmpty()) return r;
+                if (!r.barriers().isEmpty() || !r.ids().isEmpty() || closed) return r;
                 if (timeoutSeconds == null) {
                     changed.await();
                 } else {

@@ -33,7 +33,7 @@ class SimulatorCancelTest {
     @BeforeEach
     void start() throws Exception {
         // plugging a disk takes a while, so a start can be caught half way
-        f = new SimFixture(dir, Simulator.Config.inMemory().withDelays(Map.of("VBD_plug", 400L)));
+        f = new SimFixture(dir, Simulator.Config.inMemory().withDelays(Map.of("VBD_plug", 800L)));
         x = f.client;
     }
 
