@@ -106,10 +106,7 @@ public final class VdiService {
         ctx.db().transact(tx -> {
             if (tx.exists("VDI", vdi)) tx.delete("VDI", vdi);
             for (String vbd : vbds) {
-                if (!tx.exists("VBD", vbd)) continue;
-                String m = (String) tx.get("VBD", vbd, "metrics");
-                tx.delete("VBD", vbd);
-                if (tx.exists("VBD_metrics", m)) tx.delete("VBD_metrics", m);
+                if (tx.exists("VBD", vbd)) tx.delete("VBD", vbd);
             }
             for (String vm : tx.getAllWhere("VM", "field \"suspend_VDI\" = \"" + vdi + "\"")) {
                 tx.set("VM", vm, "suspend_VDI", Refs.NULL);

@@ -19,12 +19,13 @@ final class Rows {
         return UUID.randomUUID().toString();
     }
 
-    /** Creates a row of {@code cls} with a fresh ref and uuid; fields the datamodel lacks are dropped. */
+    /** Creates a row of {@code cls} with a fresh ref and uuid; fields the database lacks are dropped. */
     static String create(Transaction tx, String cls, Map<String, Object> values) {
         ClassDef c = tx.datamodel().cls(cls);
         Map<String, Object> v = new LinkedHashMap<>();
         for (Map.Entry<String, Object> e : values.entrySet()) {
-            if (c.field(e.getKey()) != null) v.put(e.getKey(), e.getValue());
+            var f = c.field(e.getKey());
+            if (f != null && f.inDatabase()) v.put(e.getKey(), e.getValue());
         }
         if (c.field("uuid") != null && !v.containsKey("uuid")) v.put("uuid", uuid());
         String ref = Refs.fresh();

@@ -16,7 +16,8 @@ import org.xapijava.server.dispatch.CallContext;
  * {@code xapi_vbd_helpers.ml}), and the device numbering they share with
  * {@code VM.get_allowed_VBD_devices} ({@code xapi_vm_helpers.ml}). Every check and write of one call
  * runs in one database transaction, which also does what Xapi's {@code autodetect_mutex} does: two
- * concurrent creates never get the same device. Thread-safe.
+ * concurrent creates never get the same device. No {@code VBD_metrics} rows are made: the datamodel
+ * removed that class and the {@code VBD.metrics} field, so no client could reach them. Thread-safe.
  */
 final class Vbds {
     /** The VDI types a VBD may point at. */
@@ -68,7 +69,6 @@ final class Vbds {
             for (DeviceNumber d : DeviceNumber.possible(device)) {
                 if (used.contains(d)) throw new ApiError("DEVICE_ALREADY_EXISTS", device);
             }
-            String metrics = Rows.create(tx, "VBD_metrics", Map.of());
             Map<String, String> otherConfig = (Map<String, String>) r.get("other_config");
             if (Rows.valid(tx, "VDI", vdi)) {
                 String kind = Rows.stringMap(tx, "VDI", vdi, "sm_config").get(BACKEND_KIND);
@@ -101,12 +101,11 @@ final class Vbds {
             v.put("status_detail", "");
             v.put("runtime_properties", Map.of());
             v.put("other_config", otherConfig);
-            v.put("metrics", metrics);
             return Rows.create(tx, "VBD", v);
         });
     }
 
-    /** {@code VBD.destroy}: refused while attached; the metrics go with it. */
+    /** {@code VBD.destroy}: refused while attached. */
     static void destroy(CallContext ctx, String vbd) {
         ctx.db().transact(tx -> {
             if (Boolean.TRUE.equals(tx.get("VBD", vbd, "currently_attached")) || Boolean.TRUE.equals(tx.get("VBD", vbd, "reserved"))) {
@@ -118,20 +117,17 @@ final class Vbds {
         });
     }
 
-    /** Deletes a VBD and its metrics (no checks). */
+    /** Deletes a VBD (no checks). */
     static void delete(Transaction tx, String vbd) {
-        String metrics = (String) tx.get("VBD", vbd, "metrics");
         tx.delete("VBD", vbd);
-        Rows.deleteIfValid(tx, "VBD_metrics", metrics);
     }
 
     /**
      * {@code Xapi_vbd_helpers.copy}: a VBD of {@code vm} like {@code vbd} but pointing at {@code vdi}
-     * (empty when that is NULL), with fresh metrics and no operations.
+     * (empty when that is NULL), with no operations.
      */
     static String copy(Transaction tx, String vbd, String vm, String vdi) {
         Map<String, Object> all = tx.getRecord("VBD", vbd);
-        String metrics = Rows.create(tx, "VBD_metrics", Map.of());
         Map<String, Object> v = new LinkedHashMap<>();
         v.put("allowed_operations", List.of());
         v.put("current_operations", Map.of());
@@ -154,7 +150,6 @@ final class Vbds {
         v.put("qos_algorithm_params", all.get("qos_algorithm_params"));
         v.put("qos_supported_algorithms", List.of());
         v.put("runtime_properties", Map.of());
-        v.put("metrics", metrics);
         return Rows.create(tx, "VBD", v);
     }
 

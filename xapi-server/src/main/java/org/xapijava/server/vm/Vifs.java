@@ -7,14 +7,14 @@ import java.util.Map;
 import org.xapijava.db.DbReader;
 import org.xapijava.db.Transaction;
 import org.xapijava.model.errors.ApiError;
-import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.dispatch.CallContext;
 
 /**
  * {@code VIF.create}, {@code VIF.destroy} and the VIF copy of clones and snapshots
  * ({@code xapi_vif.ml}, {@code xapi_vif_helpers.ml}): MACs derived from the VM's {@code mac_seed},
- * device numbers unique per VM (checked and written in one transaction). Thread-safe.
+ * device numbers unique per VM (checked and written in one transaction). No {@code VIF_metrics} rows
+ * are made: the datamodel removed the {@code VIF.metrics} field that would link them. Thread-safe.
  */
 final class Vifs {
     /** The devices a VM's VIFs may take ({@code allowed_VIF_devices_*}: 0 to 15 for every guest). */
@@ -64,10 +64,6 @@ final class Vifs {
             Long d = OcamlInts.parse((String) tx.get("VIF", other, "device"));
             if (d != null && d == dev) throw new ApiError("DEVICE_ALREADY_EXISTS", device);
         }
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("last_updated", DateTime.EPOCH);
-        m.put("other_config", Map.of());
-        String metrics = Rows.create(tx, "VIF_metrics", m);
         Map<String, Object> v = new LinkedHashMap<>();
         v.put("current_operations", Map.of());
         v.put("allowed_operations", List.of());
@@ -86,7 +82,6 @@ final class Vifs {
         v.put("status_detail", "");
         v.put("runtime_properties", Map.of());
         v.put("other_config", f.get("other_config"));
-        v.put("metrics", metrics);
         v.put("locking_mode", f.get("locking_mode"));
         v.put("ipv4_allowed", f.get("ipv4_allowed"));
         v.put("ipv6_allowed", f.get("ipv6_allowed"));
@@ -100,7 +95,7 @@ final class Vifs {
         return Rows.create(tx, "VIF", v);
     }
 
-    /** {@code VIF.destroy}: refused while attached to a running VM; the metrics go with it. */
+    /** {@code VIF.destroy}: refused while attached to a running VM. */
     static void destroy(CallContext ctx, String vif) {
         ctx.db().transact(tx -> {
             String vm = (String) tx.get("VIF", vif, "VM");
@@ -111,11 +106,9 @@ final class Vifs {
         });
     }
 
-    /** Deletes a VIF and its metrics (no checks). */
+    /** Deletes a VIF (no checks). */
     static void delete(Transaction tx, String vif) {
-        String metrics = (String) tx.get("VIF", vif, "metrics");
         tx.delete("VIF", vif);
-        Rows.deleteIfValid(tx, "VIF_metrics", metrics);
     }
 
     /**

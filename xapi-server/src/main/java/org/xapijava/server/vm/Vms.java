@@ -92,7 +92,8 @@ final class Vms {
             v.put("uuid", Rows.uuid());
             Map<String, Object> known = new LinkedHashMap<>();
             v.forEach((k, x) -> {
-                if (tx.datamodel().cls("VM").field(k) != null) known.put(k, x);
+                var f = tx.datamodel().cls("VM").field(k);
+                if (f != null && f.inDatabase()) known.put(k, x);
             });
             tx.create("VM", ref, known);
             tx.set("VM", ref, "memory_overhead", VmValidation.memoryOverhead(dt, (Long) v.get("memory_static_max"),
