@@ -49,6 +49,9 @@ import org.xapijava.server.ops.Locks;
 import org.xapijava.server.http.XapiErrorHandler;
 import org.xapijava.server.http.XapiHttpConnectionFactory;
 import org.xapijava.server.session.PoolSecret;
+import org.xapijava.server.storage.InternalCalls;
+import org.xapijava.server.storage.StorageModule;
+import org.xapijava.server.vm.VmModule;
 import org.xapijava.server.session.SessionManager;
 import org.xapijava.server.task.TaskManager;
 import org.xapijava.server.tls.HostCertificate;
@@ -106,6 +109,10 @@ public final class XapiServer implements AutoCloseable {
         table = new MessageTable(dm);
         events = new EventApi(services);
         for (ApiModule m : modules(rbac)) m.register(table);
+        InternalCalls calls = new InternalCalls(table);
+        StorageModule storage = new StorageModule(services, calls);
+        storage.register(table);
+        new VmModule(services, calls).register(table);
         dispatcher = new Dispatcher(services, table, new RbacAuthorizer(rbac, db));
 
         gc = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("xapi-gc").factory());

@@ -1,0 +1,276 @@
+package org.xapijava.server.vm;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.xapijava.db.DbReader;
+import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.types.Refs;
+import org.xapijava.server.Services;
+import org.xapijava.server.dispatch.CallContext;
+import org.xapijava.server.storage.InternalCalls;
+
+/**
+ * {@code VM.revert} ({@code xapi_vm_snapshot.ml}, with the steps Xapi's forwarding layer does for it):
+ * the VM (recreated from the snapshot's metadata when it no longer exists) takes back the fields it had
+ * at snapshot time, loses the disks that the snapshot has copies of (disks without a snapshot copy are
+ * only detached), gets clones of the snapshot's disks, its CDs, VIFs (same MACs) and suspend image,
+ * copies of its metrics, and the snapshot's power state; the snapshot becomes its parent. A VM that is
+ * not halted is shut down first ({@code VM.hard_shutdown}).
+ *
+ * <p>None of our backends reverts a VDI in place ({@code VDI.revert}, an optional SM capability), so
+ * every disk takes Xapi's fallback path: clone. Operation marking ({@code revert} on the snapshot,
+ * {@code reverting} on the VM) is the forwarding layer's. Thread-safe.
+ */
+final class VmReverter {
+    /** Columns of the metadata not written back when the snapshot has its own metadata. */
+    static final Set<String> DO_NOT_COPY = Set.of("uuid", "_ref", "suspend_VDI", "power_state", "parent",
+            "current_operations", "allowed_operations", "metrics", "guest_metrics", "resident_on", "domid",
+            "protection_policy", "snapshot_schedule", "scheduled_to_be_resident_on", "snapshots", "tags", "affinity",
+            "groups", "consoles", "VBDs", "VIFs", "VGPUs", "VUSBs", "VTPMs", "attached_PCIs", "is_snapshot_from_vmpp");
+    /** Also not written back from a snapshot without metadata (taken before Xapi kept any). */
+    static final Set<String> EXTENDED_DO_NOT_COPY;
+    /** Values forced whatever the metadata says. */
+    static final Map<String, String> OVERRIDES = Map.of("ha_always_run", "false");
+
+    static {
+        Set<String> s = new LinkedHashSet<>(DO_NOT_COPY);
+        s.addAll(List.of("name__label", "is_a_snapshot", "is_a_template", "is_default_template", "snapshot_of",
+                "snapshot_time", "transportable_snapshot_id", "children"));
+        EXTENDED_DO_NOT_COPY = Set.copyOf(s);
+    }
+
+    private final Services services;
+    private final InternalCalls calls;
+    private final VmCloner cloner;
+
+    VmReverter(Services services, InternalCalls calls, VmCloner cloner) {
+        this.services = services;
+        this.calls = calls;
+        this.cloner = cloner;
+    }
+
+    /** Reverts the VM of {@code snapshot} to it. */
+    void revert(CallContext ctx, String snapshot) {
+        DbReader db = ctx.db().snapshot();
+        String vm = (String) db.get("VM", snapshot, "snapshot_of");
+        if (!db.exists("VM", vm)) vm = createVmFromSnapshot(ctx, snapshot);
+        if (!"Halted".equals(ctx.db().snapshot().get("VM", vm, "power_state"))) calls.call(ctx, "VM.hard_shutdown", vm);
+        revertFields(ctx, snapshot, vm);
+        String target = vm;
+        ctx.db().transact(tx -> tx.set("VM", target, "generation_id",
+                VmCloner.freshGenerationId((String) tx.get("VM", target, "generation_id"))));
+        String powerState = (String) ctx.db().snapshot().get("VM", snapshot, "power_state");
+        if (ctx.taskRef() != null) services.tasks().setNotCancellable(ctx.taskRef());
+        try {
+            revertDevices(ctx, snapshot, vm);
+            ctx.db().transact(tx -> {
+                // guest metrics and metrics: the snapshot's, copied
+                String gm = (String) tx.get("VM", target, "guest_metrics");
+                Rows.deleteIfValid(tx, "VM_guest_metrics", gm);
+                tx.set("VM", target, "guest_metrics", Rows.copyGuestMetrics(tx, snapshot));
+                String m = (String) tx.get("VM", target, "metrics");
+                String snapMetrics = (String) tx.get("VM", snapshot, "metrics");
+                Rows.deleteIfValid(tx, "VM_metrics", m);
+                tx.set("VM", target, "metrics", Rows.valid(tx, "VM_metrics", snapMetrics)
+                        ? Rows.copy(tx, "VM_metrics", snapMetrics, Map.of()) : Refs.NULL);
+                tx.set("VM", target, "parent", snapshot);
+                Rows.resetPowerState(tx, target, powerState);
+            });
+            ctx.setProgress(1.0);
+            services.locks().updateAllowedOperations("VM", target);
+        } catch (RuntimeException e) {
+            ctx.db().transact(tx -> {
+                if (tx.exists("VM", target)) Rows.resetPowerState(tx, target, "Halted");
+            });
+            services.locks().updateAllowedOperations("VM", target);
+            if (e instanceof ApiError a && (a.code().equals("SR_BACKEND_FAILURE_44") || a.code().equals("SR_BACKEND_FAILURE_109")
+                    || a.code().equals("VDI_INCOMPATIBLE_TYPE"))) {
+                throw a;
+            }
+            throw new ApiError("VM_REVERT_FAILED", snapshot, vm);
+        }
+        DbReader after = ctx.db().snapshot();
+        String body = "VM '" + after.get("VM", vm, "name_label") + "' (uuid: " + after.get("VM", vm, "uuid")
+                + ") reverted to snapshot: " + after.get("VM", snapshot, "name_label") + " (uuid " + after.get("VM", snapshot, "uuid") + ")";
+        VmModule.alert(services, "VM_SNAPSHOT_REVERTED", vm, body);
+    }
+
+    /** {@code revert_vm_fields}: the VM's fields as the snapshot recorded them. */
+    private void revertFields(CallContext ctx, String snapshot, String vm) {
+        DbReader db = ctx.db().snapshot();
+        String meta = (String) db.get("VM", snapshot, "snapshot_metadata");
+        boolean postMnr = !meta.isEmpty();
+        List<String[]> pairs = SnapshotMetadata.parse(postMnr ? meta : SnapshotMetadata.of(db, snapshot));
+        List<String[]> fixed = ensureDomainType(pairs);
+        ctx.db().transact(tx -> SnapshotMetadata.copyFields(tx, fixed, vm, postMnr ? DO_NOT_COPY : EXTENDED_DO_NOT_COPY, OVERRIDES));
+        ctx.setProgress(0.1);
+    }
+
+    /** {@code ensure_domain_type_is_consistent}: an unspecified domain type derived from the boot policy. */
+    static List<String[]> ensureDomainType(List<String[]> pairs) {
+        String dt = null;
+        String policy = null;
+        String policyAlt = null;
+        for (String[] kv : pairs) {
+            if (kv[0].equals("domain_type")) dt = kv[1];
+            if (kv[0].equals("HVM__boot_policy")) policy = kv[1];
+            if (kv[0].equals("HVM_boot_policy")) policyAlt = kv[1];
+        }
+        if (dt != null && !dt.equals("unspecified")) return pairs;
+        String p = policy != null ? policy : policyAlt;
+        if (p == null) throw ApiError.invalidValue("snapshot_metadata:HVM__boot_policy", "null");
+        List<String[]> out = new ArrayList<>();
+        out.add(new String[] {"domain_type", p.isEmpty() ? "pv" : "hvm"});
+        for (String[] kv : pairs) if (!kv[0].equals("domain_type")) out.add(kv);
+        return out;
+    }
+
+    /** {@code update_vifs_vbds_vgpus_and_vusbs}: the disks, CDs, suspend image and VIFs of the snapshot. */
+    private void revertDevices(CallContext ctx, String snapshot, String vm) {
+        DbReader db = ctx.db().snapshot();
+        // Xapi works on sets ordered by reference
+        TreeSet<String> snapDiskVbds = new TreeSet<>();
+        TreeSet<String> snapCdVbds = new TreeSet<>();
+        for (String vbd : refs(db, snapshot, "VBDs")) {
+            ("Disk".equals(db.get("VBD", vbd, "type")) ? snapDiskVbds : snapCdVbds).add(vbd);
+        }
+        Set<String> snapDisksSnapshotOf = new TreeSet<>();
+        for (String vbd : snapDiskVbds) snapDisksSnapshotOf.add(vdiSnapshotOf(db, (String) db.get("VBD", vbd, "VDI")));
+        TreeSet<String> vmVbds = new TreeSet<>(refs(db, vm, "VBDs"));
+        TreeSet<String> vmDisks = new TreeSet<>();
+        List<String> vmCdVbds = new ArrayList<>();
+        for (String vbd : vmVbds) {
+            if ("Disk".equals(db.get("VBD", vbd, "type"))) vmDisks.add((String) db.get("VBD", vbd, "VDI"));
+            else vmCdVbds.add(vbd);
+        }
+        Set<String> withoutSnapshot = new TreeSet<>(vmDisks);
+        withoutSnapshot.removeAll(snapDisksSnapshotOf);
+        Set<String> disksToDestroy = new TreeSet<>(vmDisks);
+        disksToDestroy.removeAll(withoutSnapshot);
+        disksToDestroy.add((String) db.get("VM", vm, "suspend_VDI"));
+        Set<String> vbdsToDestroy = new TreeSet<>();
+        for (String vbd : vmVbds) {
+            String vdi = (String) db.get("VBD", vbd, "VDI");
+            if (disksToDestroy.contains(vdi) || withoutSnapshot.contains(vdi)) vbdsToDestroy.add(vbd);
+        }
+        vbdsToDestroy.addAll(vmCdVbds);
+        // clear space first: the old VBDs and the disks the snapshot replaces
+        for (String vbd : vbdsToDestroy) {
+            if (ctx.db().snapshot().exists("VBD", vbd)) calls.call(ctx, "VBD.destroy", vbd);
+        }
+        for (String vdi : disksToDestroy) {
+            DbReader now = ctx.db().snapshot();
+            if (!now.exists("VDI", vdi)) continue;
+            if ("iso".equals(now.get("SR", (String) now.get("VDI", vdi, "SR"), "content_type"))) continue;
+            calls.call(ctx, "VDI.destroy", vdi);
+        }
+        ctx.setProgress(0.2);
+        Map<String, String> driverParams = Map.of(VmCloner.EPOCH_HINT, Rows.uuid());
+        List<String> toClone = new ArrayList<>(snapDiskVbds);
+        List<String> previousSnapshotOf = new ArrayList<>();
+        for (String vbd : toClone) previousSnapshotOf.add(vdiSnapshotOf(ctx.db().snapshot(), (String) db.get("VBD", vbd, "VDI")));
+        List<VmCloner.ClonedDisk> cloned = cloner.cloneDisks(ctx, toClone, VmCloner.DiskOp.CLONE, null, driverParams);
+        List<VmCloner.ClonedDisk> made = new ArrayList<>(cloned);
+        try {
+            List<VmCloner.ClonedDisk> cds = cloner.cloneDisks(ctx, new ArrayList<>(snapCdVbds), VmCloner.DiskOp.CLONE, null,
+                    driverParams);
+            made.addAll(cds);
+            ctx.setProgress(0.5);
+            // the snapshots of the replaced disks now hang off the new disks
+            ctx.db().transact(tx -> {
+                for (int i = 0; i < cloned.size(); i++) {
+                    String old = previousSnapshotOf.get(i);
+                    for (String s : tx.getAllWhere("VDI", "field \"snapshot_of\" = \"" + old + "\"")) {
+                        tx.set("VDI", s, "snapshot_of", cloned.get(i).vdi());
+                    }
+                }
+            });
+            String snapSuspend = (String) db.get("VM", snapshot, "suspend_VDI");
+            String suspend = Refs.isNull(snapSuspend) ? Refs.NULL
+                    : (String) calls.call(ctx, "VDI.clone", snapSuspend, driverParams);
+            if (!Refs.isNull(suspend)) made.add(new VmCloner.ClonedDisk(Refs.NULL, suspend, true));
+            ctx.setProgress(0.6);
+            List<String> newVbds = new ArrayList<>();
+            ctx.db().transact(tx -> {
+                for (VmCloner.ClonedDisk d : cloned) newVbds.add(Vbds.copy(tx, d.vbd(), vm, d.vdi()));
+                for (VmCloner.ClonedDisk d : cds) newVbds.add(Vbds.copy(tx, d.vbd(), vm, d.vdi()));
+                tx.set("VM", vm, "suspend_VDI", suspend);
+            });
+            for (String vbd : newVbds) services.locks().updateAllowedOperations("VBD", vbd);
+            ctx.setProgress(0.7);
+            for (String vif : refs(ctx.db().snapshot(), vm, "VIFs")) calls.call(ctx, "VIF.destroy", vif);
+            List<String> newVifs = new ArrayList<>();
+            ctx.db().transact(tx -> {
+                for (String vif : Rows.refs(tx, "VM", snapshot, "VIFs")) newVifs.add(Vifs.copy(tx, vif, vm, true));
+            });
+            for (String vif : newVifs) services.locks().updateAllowedOperations("VIF", vif);
+            ctx.setProgress(0.8);
+            ctx.db().transact(tx -> {
+                for (String vusb : Rows.refs(tx, "VM", vm, "VUSBs")) tx.delete("VUSB", vusb);
+                for (String vgpu : Rows.refs(tx, "VM", vm, "VGPUs")) tx.delete("VGPU", vgpu);
+                for (String vtpm : Rows.refs(tx, "VM", vm, "VTPMs")) tx.delete("VTPM", vtpm);
+            });
+            ctx.setProgress(0.9);
+        } catch (RuntimeException e) {
+            cloner.deleteVdis(ctx, made);
+            throw e;
+        }
+    }
+
+    /** A VDI's {@code snapshot_of}, or NULL when the VDI is gone. */
+    private static String vdiSnapshotOf(DbReader db, String vdi) {
+        return db.exists("VDI", vdi) ? (String) db.get("VDI", vdi, "snapshot_of") : Refs.NULL;
+    }
+
+    /**
+     * {@code create_vm_from_snapshot}: the snapshot's VM, gone, made again from the snapshot's record
+     * (halted, no suspend image) and metadata, with its old uuid; every snapshot of it points at it.
+     */
+    private String createVmFromSnapshot(CallContext ctx, String snapshot) {
+        DbReader db = ctx.db().snapshot();
+        String oldVm = (String) db.get("VM", snapshot, "snapshot_of");
+        try {
+            List<String> snapshots = db.getAllWhere("VM", "field \"snapshot_of\" = \"" + oldVm + "\"");
+            List<String[]> meta = SnapshotMetadata.parse((String) db.get("VM", snapshot, "snapshot_metadata"));
+            String uuid = null;
+            for (String[] kv : meta) if (kv[0].equals("uuid")) uuid = kv[1];
+            if (uuid == null) throw new IllegalStateException("no uuid in the snapshot metadata");
+            Map<String, Object> rec = new LinkedHashMap<>();
+            Map<String, Object> snap = db.getRecord("VM", snapshot);
+            var cls = db.datamodel().cls("VM");
+            for (var f : cls.wireFields()) {
+                if (f.qualifier() == org.xapijava.model.Qualifier.RW || f.qualifier() == org.xapijava.model.Qualifier.STATIC_RO) {
+                    rec.put(f.name(), snap.get(f.name()));
+                }
+            }
+            rec.put("suspend_VDI", Refs.NULL);
+            rec.put("power_state", "Halted");
+            String newVm = (String) calls.call(ctx, "VM.create", rec);
+            try {
+                String u = uuid;
+                List<String[]> fixed = ensureDomainType(meta);
+                ctx.db().transact(tx -> {
+                    tx.set("VM", newVm, "uuid", u);
+                    SnapshotMetadata.copyFields(tx, fixed, newVm, DO_NOT_COPY, OVERRIDES);
+                    for (String s : snapshots) tx.set("VM", s, "snapshot_of", newVm);
+                });
+                return newVm;
+            } catch (RuntimeException e) {
+                calls.call(ctx, "VM.destroy", newVm);
+                throw e;
+            }
+        } catch (RuntimeException e) {
+            throw new ApiError("VM_REVERT_FAILED", snapshot, oldVm);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> refs(DbReader db, String vm, String field) {
+        return (List<String>) db.get("VM", vm, field);
+    }
+}
