@@ -235,6 +235,7 @@ public final class Locks {
         try {
             if (queued > MAX_QUEUED) throw new ApiError(ErrorCodes.TOO_MANY_PENDING_TASKS);
             queued++;
+            released.signalAll(); // for awaitQueued; waiters re-check their wakeup count and sleep on
         } finally {
             global.unlock();
         }
@@ -274,10 +275,12 @@ public final class Locks {
         }
     }
 
-    /** Number of callers waiting to retry (tests). */
-    int queued() {
+    /** Waits until at least {@code n} callers wait to retry, or the timeout passes; returns the count (tests). */
+    int awaitQueued(int n, Duration timeout) throws InterruptedException {
+        long remaining = timeout.toNanos();
         global.lock();
         try {
+            while (queued < n && remaining > 0) remaining = released.awaitNanos(remaining);
             return queued;
         } finally {
             global.unlock();
