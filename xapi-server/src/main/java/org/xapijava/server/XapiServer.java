@@ -106,6 +106,8 @@ public final class XapiServer implements AutoCloseable {
         table = new MessageTable(dm);
         events = new EventApi(services);
         for (ApiModule m : modules(rbac)) m.register(table);
+        services.locks().applyForwarding(table);
+        services.locks().updateAll(); // current_operations are not persistent: recompute every allowed_operations
         dispatcher = new Dispatcher(services, table, new RbacAuthorizer(rbac, db));
 
         gc = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("xapi-gc").factory());

@@ -174,12 +174,13 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
         }
     }
 
-    /** Every marking of Xapi's forwarding layer for the messages of the datamodel, by wire name. */
-    public static final Map<String, Forwarding> TABLE = table();
-
+    // declared before TABLE: static fields initialize in text order
     private static final Target A0 = Target.arg(0);
     private static final Target POOL = new Target(Target.Kind.POOL, -1, null, null);
     private static final Target CHOSEN = new Target(Target.Kind.CHOSEN_HOST, -1, null, null);
+
+    /** Every marking of Xapi's forwarding layer for the messages of the datamodel, by wire name. */
+    public static final Map<String, Forwarding> TABLE = table();
 
     private static Map<String, Forwarding> table() {
         Map<String, Forwarding> t = new LinkedHashMap<>();
