@@ -269,13 +269,14 @@ final class Forwarder {
     }
 
     /**
-     * {@code allocate_vm_to_host} under the global lock: marks the host and sets the VM's
+     * {@code allocate_vm_to_host}: marks the host and sets the VM's
      * scheduled_to_be_resident_on; undone by {@code finally_clear_host_operation} and
      * {@code clear_reservations}.
      */
     private void reserveHost(ReserveHost h, String key, List<Object> args, Deque<Runnable> undo) {
         String vm = (String) args.get(h.vmArg());
-        String host = locks.underLock(() -> locks.services().db().call(tx -> {
+        // one transaction: the host choice, its check and the reservation are atomic, as under Xapi's global lock
+        String host = locks.services().db().call(tx -> {
             if (!Rows.valid(tx, "VM", vm)) throw ApiError.handleInvalid("VM", vm);
             if (h.host().kind() == Target.Kind.CHOSEN_HOST) {
                 String scheduled = Rows.str(tx, "VM", vm, "scheduled_to_be_resident_on");
@@ -287,7 +288,7 @@ final class Forwarder {
             locks.addIn(tx, key, "host", chosen, h.op());
             tx.set("VM", vm, "scheduled_to_be_resident_on", chosen);
             return chosen;
-        }));
+        });
         undo.push(() -> locks.release(tx -> {
             locks.unmarkIn(tx, key, "host", host);
             if (Rows.valid(tx, "VM", vm)) tx.set("VM", vm, "scheduled_to_be_resident_on", Refs.NULL);

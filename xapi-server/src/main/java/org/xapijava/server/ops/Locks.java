@@ -23,19 +23,23 @@ import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.dispatch.MessageTable;
 
 /**
- * Xapi's operation locking ({@code helpers.ml}, {@code message_forwarding.ml}): one short global lock
- * for check-and-mark of {@code current_operations}, the operation itself outside it, and
+ * Xapi's operation locking ({@code helpers.ml}, {@code message_forwarding.ml}): check-and-mark of
+ * {@code current_operations} under one short global lock, the operation itself outside it, and
  * {@code allowed_operations} recomputed after every change. Thread-safe.
  *
- * <p><b>Locks held.</b> The global lock (a {@link ReentrantLock}) is held only while checking and
- * marking (or unmarking) in one database transaction; never across a message body, I/O or RPC. A
- * marking and the allowed_operations it changes are written in one transaction, and allowed_operations
- * is written only when it changed.
+ * <p><b>Locks held.</b> Each check-and-mark (check, add {@code key → op}, recompute allowed_operations;
+ * for several objects at once when Xapi marks them together) and each unmarking is one database
+ * transaction, so it runs under the database's single writer lock: a short {@link ReentrantLock}
+ * section that never spans a message body, I/O or RPC (the commit releases it before it waits for
+ * durability). This is Xapi's {@code __internal_mutex} section. Locks' own lock guards only the
+ * waiters' bookkeeping (wakeup count, queue length) and is never held while the database is written.
+ * allowed_operations is written only when it changed, in the same transaction as the marking.
  *
  * <p><b>Waiting.</b> A caller refused with {@code OTHER_OPERATION_IN_PROGRESS} waits and retries per
  * its {@link Retry} policy; every unmarking wakes all waiters at once (Xapi's {@code Early_wakeup}),
  * and so does a cancel of a waiter's task, which then fails with {@code TASK_CANCELLED [task]}. No
- * polling: waiters sleep on a condition of the global lock.
+ * polling: waiters sleep on a condition, and count wakeups so that none is missed between a refusal
+ * and the wait.
  */
 public final class Locks {
     private static final Logger LOG = LoggerFactory.getLogger(Locks.class);
@@ -75,8 +79,9 @@ public final class Locks {
     private final Services services;
     private final Checkers checkers;
     private final Timings timings;
+    /** Guards the waiters' bookkeeping only; never held while the database is written. */
     private final ReentrantLock global = new ReentrantLock();
-    /** Signalled on every unmarking and on a cancel of a waiting task. */
+    /** Signalled on every unmarking, on a cancel of a waiting task, and when the queue grows. */
     private final Condition released = global.newCondition();
     /** Counts the signals of {@link #released}, so that a waiter misses none. Guarded by {@link #global}. */
     private long wakeups;
@@ -148,8 +153,8 @@ public final class Locks {
     }
 
     /**
-     * Check-and-mark {@code cls/ref} with {@code op} under the global lock (waiting and retrying per
-     * {@code retry} on {@code OTHER_OPERATION_IN_PROGRESS}), runs {@code body} without the lock, then
+     * Check-and-mark {@code cls/ref} with {@code op} in one short locked section (waiting and retrying per
+     * {@code retry} on {@code OTHER_OPERATION_IN_PROGRESS}), runs {@code body} with no lock held, then
      * unmarks and recomputes {@code allowed_operations}, whatever the outcome, and wakes the waiters.
      * The marking's key is the call's task, or a {@code DummyRef:|uuid|label} for a call without one.
      *
@@ -193,9 +198,9 @@ public final class Locks {
     // ------------------------------------------------------------------ waiting
 
     /**
-     * Xapi's {@code retry_with_global_lock}: runs {@code attempt} under the global lock until it does not
-     * throw {@code OTHER_OPERATION_IN_PROGRESS}, waiting between tries per {@code retry}. The caller's
-     * task is made cancellable first, as Xapi does.
+     * Xapi's {@code retry_with_global_lock}: runs {@code attempt} (one check-and-mark transaction) until
+     * it does not throw {@code OTHER_OPERATION_IN_PROGRESS}, waiting between tries per {@code retry}. The
+     * caller's task is made cancellable first, as Xapi does.
      */
     <T> T retrying(CallContext ctx, Retry retry, Supplier<T> attempt) throws InterruptedException {
         String task = ctx == null ? null : ctx.taskRef();
@@ -205,19 +210,13 @@ public final class Locks {
         boolean hooked = false;
         while (true) {
             if (task != null && services.tasks().isCancelling(task)) throw new ApiError(ErrorCodes.TASK_CANCELLED, task);
-            long seen;
+            long seen = wakeupCount(); // before the attempt: an unmarking after it is never missed
             ApiError conflict;
-            global.lock();
             try {
-                seen = wakeups;
-                try {
-                    return attempt.get();
-                } catch (ApiError e) {
-                    if (!e.code().equals(ErrorCodes.OTHER_OPERATION_IN_PROGRESS) || e.params().isEmpty()) throw e;
-                    conflict = e;
-                }
-            } finally {
-                global.unlock();
+                return attempt.get();
+            } catch (ApiError e) {
+                if (!e.code().equals(ErrorCodes.OTHER_OPERATION_IN_PROGRESS) || e.params().isEmpty()) throw e;
+                conflict = e;
             }
             if (task != null && !hooked) {
                 // a cancel of the task wakes this waiter (replacing no hook of the call's own work: none runs yet)
@@ -264,6 +263,15 @@ public final class Locks {
         }
     }
 
+    private long wakeupCount() {
+        global.lock();
+        try {
+            return wakeups;
+        } finally {
+            global.unlock();
+        }
+    }
+
     /** {@code Early_wakeup.broadcast}: wakes every waiter. */
     void wakeAll() {
         global.lock();
@@ -287,27 +295,14 @@ public final class Locks {
         }
     }
 
-    /** Runs {@code unmark} in one transaction under the global lock, then wakes the waiters; failures are logged. */
+    /** Runs {@code unmark} in one transaction, then wakes the waiters; failures are logged, never raised. */
     void release(java.util.function.Consumer<Transaction> unmark) {
-        global.lock();
         try {
             services.db().transact(unmark);
         } catch (RuntimeException e) {
             LOG.warn("unmarking failed", e);
         } finally {
-            wakeups++;
-            released.signalAll();
-            global.unlock();
-        }
-    }
-
-    /** Runs {@code body} under the global lock (host choice and reservations, as Xapi's {@code with_global_lock}). */
-    <T> T underLock(Supplier<T> body) {
-        global.lock();
-        try {
-            return body.get();
-        } finally {
-            global.unlock();
+            wakeAll();
         }
     }
 
