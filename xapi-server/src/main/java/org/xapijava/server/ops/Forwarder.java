@@ -97,11 +97,13 @@ final class Forwarder {
         DbReader s = locks.snapshot();
         boolean marked = f.guard().holds(s, args);
         if (marked) for (Check c : f.checks()) precheck(c, s, args);
-        String key = locks.key(ctx);
         Deque<Runnable> undo = new ArrayDeque<>();
         Object result;
         try {
-            if (marked) for (Step st : f.steps()) step(st, ctx, key, args, undo);
+            if (marked && !f.steps().isEmpty()) {
+                String key = locks.key(ctx);
+                for (Step st : f.steps()) step(st, ctx, key, args, undo);
+            }
             result = inner.invoke(ctx, args);
         } finally {
             while (!undo.isEmpty()) {
