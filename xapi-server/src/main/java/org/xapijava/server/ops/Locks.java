@@ -81,8 +81,10 @@ public final class Locks {
     private final Timings timings;
     /** Guards the waiters' bookkeeping only; never held while the database is written. */
     private final ReentrantLock global = new ReentrantLock();
-    /** Signalled on every unmarking, on a cancel of a waiting task, and when the queue grows. */
+    /** Signalled on every unmarking and on a cancel of a waiting task. */
     private final Condition released = global.newCondition();
+    /** Signalled when the queue of waiters grows (tests wait for it). */
+    private final Condition queueGrew = global.newCondition();
     /** Counts the signals of {@link #released}, so that a waiter misses none. Guarded by {@link #global}. */
     private long wakeups;
     /** Callers currently waiting to retry. Guarded by {@link #global}. */
@@ -234,7 +236,7 @@ public final class Locks {
         try {
             if (queued > MAX_QUEUED) throw new ApiError(ErrorCodes.TOO_MANY_PENDING_TASKS);
             queued++;
-            released.signalAll(); // for awaitQueued; waiters re-check their wakeup count and sleep on
+            queueGrew.signalAll();
         } finally {
             global.unlock();
         }
@@ -288,7 +290,7 @@ public final class Locks {
         long remaining = timeout.toNanos();
         global.lock();
         try {
-            while (queued < n && remaining > 0) remaining = released.awaitNanos(remaining);
+            while (queued < n && remaining > 0) remaining = queueGrew.awaitNanos(remaining);
             return queued;
         } finally {
             global.unlock();
