@@ -46,6 +46,7 @@ import org.xapijava.server.dispatch.RbacAuthorizer;
 import org.xapijava.server.http.HttpLimits;
 import org.xapijava.server.http.RpcHandler;
 import org.xapijava.server.ops.Locks;
+import org.xapijava.server.ops.OperationsApi;
 import org.xapijava.server.http.XapiErrorHandler;
 import org.xapijava.server.http.XapiHttpConnectionFactory;
 import org.xapijava.server.session.PoolSecret;
@@ -113,6 +114,9 @@ public final class XapiServer implements AutoCloseable {
         StorageModule storage = new StorageModule(services, calls);
         storage.register(table);
         new VmModule(services, calls).register(table);
+        new OperationsApi().register(table);
+        services.locks().applyForwarding(table);
+        services.locks().updateAll(); // current_operations are not persistent: recompute every allowed_operations
         dispatcher = new Dispatcher(services, table, new RbacAuthorizer(rbac, db));
 
         gc = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("xapi-gc").factory());

@@ -51,6 +51,7 @@ public final class VmModule implements ApiModule {
         t.bind("VM.clone", (ctx, a) -> cloneOrCopy(ctx, (String) a.get(0), (String) a.get(1), VmCloner.DiskOp.CLONE, null));
         t.bind("VM.copy", (ctx, a) -> copy(ctx, (String) a.get(0), (String) a.get(1), (String) a.get(2)));
         t.bind("VM.snapshot", (ctx, a) -> snapshot(ctx, (String) a.get(0), (String) a.get(1), (List<String>) a.get(2)));
+        services.locks().beforeMarking("VM.revert", (ctx, a) -> reverter.ensureVm(ctx, (String) a.get(0)));
         t.bind("VM.revert", (ctx, a) -> {
             reverter.revert(ctx, (String) a.get(0));
             return null;

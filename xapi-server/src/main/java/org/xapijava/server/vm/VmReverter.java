@@ -54,11 +54,20 @@ final class VmReverter {
         this.cloner = cloner;
     }
 
+    /**
+     * The VM of {@code snapshot}, re-created from the snapshot when it no longer exists. Xapi's
+     * forwarding layer does this before it marks the snapshot {@code revert} and the VM {@code reverting}.
+     */
+    String ensureVm(CallContext ctx, String snapshot) {
+        DbReader db = ctx.db().snapshot();
+        if (!db.exists("VM", snapshot)) throw ApiError.handleInvalid("VM", snapshot);
+        String vm = (String) db.get("VM", snapshot, "snapshot_of");
+        return db.exists("VM", vm) ? vm : createVmFromSnapshot(ctx, snapshot);
+    }
+
     /** Reverts the VM of {@code snapshot} to it. */
     void revert(CallContext ctx, String snapshot) {
-        DbReader db = ctx.db().snapshot();
-        String vm = (String) db.get("VM", snapshot, "snapshot_of");
-        if (!db.exists("VM", vm)) vm = createVmFromSnapshot(ctx, snapshot);
+        String vm = ensureVm(ctx, snapshot);
         if (!"Halted".equals(ctx.db().snapshot().get("VM", vm, "power_state"))) calls.call(ctx, "VM.hard_shutdown", vm);
         revertFields(ctx, snapshot, vm);
         String target = vm;

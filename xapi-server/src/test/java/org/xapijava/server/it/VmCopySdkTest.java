@@ -30,7 +30,6 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.xapijava.db.Database;
@@ -405,7 +404,6 @@ class VmCopySdkTest {
 
     /** Errors that come from Xapi's operation checker, which wraps these messages once ops.Locks is real. */
     @Test
-    @Disabled("needs ops.Locks")
     void operationCheckerErrors() throws Exception {
         VM vm = newVm("running");
         attachDisk(vm, "0", MIB);
@@ -420,7 +418,7 @@ class VmCopySdkTest {
         } finally {
             db().set("VM", ref, "power_state", "Halted");
         }
-        assertEquals(List.of("ONLY_PROVISION_TEMPLATE"), failure("VM.provision", ref));
+        assertEquals(List.of("PROVISION_ONLY_ALLOWED_ON_TEMPLATE"), failure("VM.provision", ref));
         VM t = template("Debian Bookworm 12");
         assertEquals(List.of("VM_IS_TEMPLATE", t.toWireString(), "destroy"), failure("VM.destroy", t.toWireString()));
         VM snap = vm.snapshot(c, "s");

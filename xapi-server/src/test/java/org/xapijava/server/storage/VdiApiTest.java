@@ -161,6 +161,9 @@ class VdiApiTest {
         assertEquals("src", c.get("name_label"));
         assertEquals(Map.of("k", "v"), c.get("other_config"));
         assertEquals("reset", c.get("on_boot"));
+        // Xapi refuses to snapshot a disk that is reset on boot
+        assertEquals(List.of("VDI_ON_BOOT_MODE_INCOMPATIBLE_WITH_OPERATION"), host.err("VDI.snapshot", session, vdi, Map.of()));
+        db().set("VDI", vdi, "on_boot", "persist");
         assertEquals(false, c.get("is_a_snapshot"));
         assertEquals(Refs.NULL, c.get("snapshot_of"));
         assertNotEquals(DateTime.EPOCH, c.get("snapshot_time"));

@@ -1,0 +1,58 @@
+package org.xapijava.server.ops;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import org.xapijava.db.DbReader;
+import org.xapijava.model.errors.ApiError;
+
+/**
+ * The operation checkers by class name ({@code VM}, {@code VBD}, {@code VIF}, {@code VDI},
+ * {@code SR}, {@code host}, {@code pool}): pure functions of one database state and of the few host
+ * facts Xapi reads outside the database. Immutable and thread-safe.
+ *
+ * @param powerOnPlugin whether the {@code power-on-host} plugin is installed (host {@code power_on})
+ */
+public record Checkers(boolean powerOnPlugin) {
+    /** The classes with operations that this package checks. */
+    public static final Set<String> CLASSES = Set.of("VM", "VBD", "VIF", "VDI", "SR", "host", "pool");
+
+    /** Xapi's plugin, looked up where Xapi looks ({@code xapi_plugins_root}). */
+    static final Path POWER_ON_PLUGIN = Path.of("/etc/xapi.d/plugins/power-on-host");
+
+    /** The checkers of this machine. */
+    public static Checkers ofThisHost() {
+        return new Checkers(Files.isExecutable(POWER_ON_PLUGIN));
+    }
+
+    /** The checker of {@code cls/ref} in state {@code r}; {@code HANDLE_INVALID} when the object is missing. */
+    OpChecker of(DbReader r, String cls, String ref) {
+        return switch (cls) {
+            case "VM" -> VmChecker.of(r, ref);
+            case "VBD" -> VbdChecker.of(r, ref);
+            case "VIF" -> VifChecker.of(r, ref);
+            case "VDI" -> VdiChecker.of(r, ref);
+            case "SR" -> SrChecker.of(r, ref);
+            case "host" -> HostChecker.of(r, ref, powerOnPlugin);
+            case "pool" -> PoolChecker.of(r, ref);
+            default -> throw new IllegalArgumentException("no operations checker for class " + cls);
+        };
+    }
+
+    /** The error Xapi gives for {@code op} on {@code cls/ref} in state {@code r}, or null (allowed). */
+    public ApiError check(DbReader r, String cls, String ref, String op, boolean strict) {
+        return of(r, cls, ref).check(op, strict);
+    }
+
+    /** The {@code allowed_operations} Xapi computes for {@code cls/ref} in state {@code r}. */
+    public List<String> allowed(DbReader r, String cls, String ref) {
+        return of(r, cls, ref).allowed();
+    }
+
+    /** A VTPM's allowed operations ({@code vtpm_update_allowed_operations}): destroy while its VM is halted. */
+    static List<String> vtpmAllowed(DbReader r, String vtpm) {
+        String vm = Rows.str(r, "VTPM", vtpm, "VM");
+        return Rows.valid(r, "VM", vm) && Rows.str(r, "VM", vm, "power_state").equals("Halted") ? List.of("destroy") : List.of();
+    }
+}

@@ -1,0 +1,365 @@
+package org.xapijava.server.ops;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xapijava.db.DbReader;
+import org.xapijava.db.Transaction;
+import org.xapijava.model.MessageDef;
+import org.xapijava.model.api.ErrorCodes;
+import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.types.Refs;
+import org.xapijava.server.dispatch.CallContext;
+import org.xapijava.server.dispatch.Implementation;
+import org.xapijava.server.dispatch.ImplicitMessages;
+import org.xapijava.server.dispatch.MessageTable;
+import org.xapijava.server.ops.Forwarding.CancelVmOps;
+import org.xapijava.server.ops.Forwarding.Check;
+import org.xapijava.server.ops.Forwarding.HostNotEvacuating;
+import org.xapijava.server.ops.Forwarding.Mark;
+import org.xapijava.server.ops.Forwarding.MarkChosenHost;
+import org.xapijava.server.ops.Forwarding.MarkSrVdi;
+import org.xapijava.server.ops.Forwarding.MarkVbds;
+import org.xapijava.server.ops.Forwarding.MarkVifs;
+import org.xapijava.server.ops.Forwarding.PbdUnplug;
+import org.xapijava.server.ops.Forwarding.Refresh;
+import org.xapijava.server.ops.Forwarding.ReserveHost;
+import org.xapijava.server.ops.Forwarding.Step;
+import org.xapijava.server.ops.Forwarding.Target;
+import org.xapijava.server.ops.Forwarding.VdiHasVbd;
+import org.xapijava.server.ops.Forwarding.VdiNotOnRunningVm;
+import org.xapijava.server.ops.Forwarding.VmPowerState;
+import org.xapijava.server.ops.Locks.Retry;
+
+/**
+ * Runs the {@link Forwarding} plans around message implementations: prechecks, markings (each undone
+ * in reverse order whatever happens), the message, then the refreshes of a successful call.
+ * Thread-safe; the markings and waits go through {@link Locks}.
+ */
+final class Forwarder {
+    private static final Logger LOG = LoggerFactory.getLogger(Forwarder.class);
+    /** How long one wait for cancelled tasks lasts before checking again (Xapi's event.from timeout). */
+    private static final Duration TASK_WAIT_SLICE = Duration.ofSeconds(30);
+
+    private final Locks locks;
+    /** The wrappers made here, so that applying twice does not wrap twice. */
+    private final Set<Implementation> wrappers = ConcurrentHashMap.newKeySet();
+    /** Steps a module runs before the plan's checks and marks (see {@link Locks#beforeMarking}). */
+    private final Map<String, Implementation> preparers = new ConcurrentHashMap<>();
+    private final ImplicitMessages implicit = new ImplicitMessages();
+
+    Forwarder(Locks locks) {
+        this.locks = locks;
+    }
+
+    void apply(MessageTable table) {
+        for (Forwarding f : Forwarding.TABLE.values()) {
+            MessageDef m = table.resolve(f.message());
+            if (m == null || !opsKnown(table, f)) continue;
+            if (table.isBound(f.message())) {
+                table.wrap(f.message(), impl -> wrappers.contains(impl) ? impl : wrapper(f, impl));
+            } else if (m.isImplicit()) {
+                table.bind(f.message(), wrapper(f, implicit));
+            }
+        }
+    }
+
+    /** Whether every operation the plan marks exists in the datamodel (Xapi's newer ones may not). */
+    private static boolean opsKnown(MessageTable table, Forwarding f) {
+        for (String[] co : f.markedOps()) {
+            String enumName = switch (co[0]) {
+                case "VM" -> "vm_operations";
+                case "VBD" -> "vbd_operations";
+                case "VIF" -> "vif_operations";
+                case "VDI" -> "vdi_operations";
+                case "SR" -> "storage_operations";
+                case "host" -> "host_allowed_operations";
+                case "pool" -> "pool_allowed_operations";
+                default -> throw new IllegalStateException(co[0]);
+            };
+            if (!table.datamodel().enumDef(enumName).contains(co[1])) return false;
+        }
+        return true;
+    }
+
+    private Implementation wrapper(Forwarding f, Implementation inner) {
+        Implementation w = (ctx, args) -> run(f, inner, ctx, args);
+        wrappers.add(w);
+        return w;
+    }
+
+    void beforeMarking(String message, Implementation step) {
+        if (preparers.putIfAbsent(message, step) != null) throw new IllegalArgumentException(message + ": a step is already registered");
+    }
+
+    private Object run(Forwarding f, Implementation inner, CallContext ctx, List<Object> args) throws Exception {
+        Implementation prepare = preparers.get(f.message());
+        if (prepare != null) prepare.invoke(ctx, args);
+        DbReader s = locks.snapshot();
+        boolean marked = f.guard().holds(s, args);
+        if (marked) for (Check c : f.checks()) precheck(c, s, args);
+        Deque<Runnable> undo = new ArrayDeque<>();
+        Object result;
+        try {
+            if (marked && !f.steps().isEmpty()) {
+                String key = locks.key(ctx);
+                for (Step st : f.steps()) step(st, ctx, key, args, undo);
+            }
+            result = inner.invoke(ctx, args);
+        } finally {
+            while (!undo.isEmpty()) {
+                try {
+                    undo.pop().run();
+                } catch (RuntimeException e) {
+                    LOG.warn("{}: undoing a marking failed", f.message(), e);
+                }
+            }
+        }
+        for (Refresh r : f.after()) refresh(f, r, args);
+        return result;
+    }
+
+    // ------------------------------------------------------------------ prechecks
+
+    private void precheck(Check c, DbReader r, List<Object> args) {
+        switch (c) {
+            case HostNotEvacuating h -> {
+                String host = (String) args.get(h.arg());
+                if (Rows.valid(r, "host", host) && Rows.map(r, "host", host, "current_operations").containsValue("evacuate")) {
+                    throw new ApiError(ErrorCodes.HOST_EVACUATE_IN_PROGRESS, host);
+                }
+            }
+            case VmPowerState p -> {
+                String vm = (String) args.get(p.arg());
+                if (!Rows.valid(r, "VM", vm)) throw ApiError.handleInvalid("VM", vm);
+                String actual = Rows.str(r, "VM", vm, "power_state");
+                if (!p.states().contains(actual)) {
+                    List<String> expected = p.states().stream().map(st -> p.lowercase() ? OpNames.lowerState(st) : st).toList();
+                    throw new ApiError(ErrorCodes.VM_BAD_POWER_STATE, vm, String.join(p.separator(), expected),
+                            p.lowercase() ? OpNames.lowerState(actual) : actual);
+                }
+            }
+            case VdiNotOnRunningVm v -> {
+                String vdi = (String) args.get(v.arg());
+                if (!Rows.valid(r, "VDI", vdi)) throw ApiError.handleInvalid("VDI", vdi);
+                for (String vbd : Rows.list(r, "VDI", vdi, "VBDs")) {
+                    if (!Rows.valid(r, "VBD", vbd)) continue;
+                    String vm = Rows.str(r, "VBD", vbd, "VM");
+                    if (!Rows.valid(r, "VM", vm)) continue;
+                    String actual = Rows.str(r, "VM", vm, "power_state");
+                    if (!actual.equals("Halted")) {
+                        throw new ApiError(ErrorCodes.VM_BAD_POWER_STATE, vm, "halted", OpNames.lowerState(actual));
+                    }
+                }
+            }
+            case VdiHasVbd v -> {
+                String vdi = (String) args.get(v.arg());
+                if (!Rows.valid(r, "VDI", vdi) || Rows.list(r, "VDI", vdi, "VBDs").isEmpty()) {
+                    throw new ApiError(ErrorCodes.VDI_NEEDS_VM_FOR_MIGRATE, vdi);
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ markings
+
+    /** The target's ref; null when a derived target (a field of the argument) names nothing. */
+    private String target(Target t, DbReader r, List<Object> args) {
+        String ref = t.resolve(r, locks.services().poolRef(), args);
+        boolean derived = t.kind() == Target.Kind.FIELD_OF_ARG || t.kind() == Target.Kind.VM_OF_VDI_ARG;
+        return derived && Refs.isNull(ref) ? null : ref;
+    }
+
+    private void step(Step st, CallContext ctx, String key, List<Object> args, Deque<Runnable> undo) throws Exception {
+        DbReader r = locks.snapshot();
+        switch (st) {
+            case Mark m -> {
+                String ref = target(m.target(), r, args);
+                if (ref == null) return;
+                boolean strict = m.strictUnlessForceOption() < 0 || !forced(args.get(m.strictUnlessForceOption()));
+                locks.retrying(ctx, m.retry(), () -> {
+                    locks.services().db().transact(tx -> locks.markIn(tx, key, m.cls(), ref, m.op(), strict));
+                    return null;
+                });
+                undo.push(() -> locks.release(tx -> locks.unmarkIn(tx, key, m.cls(), ref)));
+            }
+            case MarkSrVdi m -> {
+                String sr = m.srOp() == null ? null : target(m.sr(), r, args);
+                String vdi = m.vdiOp() == null ? null : target(m.vdi(), r, args);
+                if (sr == null && vdi == null) return;
+                locks.retrying(ctx, Retry.STANDARD, () -> {
+                    locks.services().db().transact(tx -> {
+                        if (sr != null) locks.markIn(tx, key, "SR", sr, m.srOp(), true);
+                        if (vdi != null) locks.markIn(tx, key, "VDI", vdi, m.vdiOp(), true);
+                    });
+                    return null;
+                });
+                undo.push(() -> locks.release(tx -> {
+                    if (sr != null) locks.unmarkIn(tx, key, "SR", sr);
+                    if (vdi != null) locks.unmarkIn(tx, key, "VDI", vdi);
+                }));
+            }
+            case MarkVbds m -> {
+                String vm = (String) args.get(m.vmArg());
+                List<String> vbds = locks.retrying(ctx, Retry.FAIL_QUICKLY, () -> locks.services().db().call(tx -> {
+                    List<String> l = Rows.list(tx, "VM", vm, "VBDs");
+                    for (String vbd : l) locks.markIn(tx, key, "VBD", vbd, m.op(), true);
+                    return l;
+                }));
+                undo.push(() -> locks.release(tx -> {
+                    for (String vbd : vbds) locks.unmarkIn(tx, key, "VBD", vbd);
+                }));
+            }
+            case MarkVifs m -> {
+                String vm = (String) args.get(m.vmArg());
+                List<String> vifs = locks.retrying(ctx, Retry.STANDARD, () -> locks.services().db().call(tx -> {
+                    List<String> l = Rows.list(tx, "VM", vm, "VIFs");
+                    for (String vif : l) {
+                        ApiError e = Rows.valid(tx, "VIF", vif) ? locks.refusal(tx, "VIF", vif, m.op(), true)
+                                : ApiError.handleInvalid("VIF", vif);
+                        // Xapi drops each VIF's error and reports the whole: never retried
+                        if (e != null) throw new ApiError(ErrorCodes.OPERATION_NOT_ALLOWED, "Failed to lock all VIFs");
+                        locks.addIn(tx, key, "VIF", vif, m.op());
+                    }
+                    return l;
+                }));
+                undo.push(() -> locks.release(tx -> {
+                    for (String vif : vifs) locks.unmarkIn(tx, key, "VIF", vif);
+                }));
+            }
+            case ReserveHost h -> reserveHost(h, key, args, undo);
+            case MarkChosenHost h -> {
+                String host = locks.services().hostRef();
+                locks.retrying(ctx, Retry.STANDARD, () -> {
+                    locks.services().db().transact(tx -> {
+                        // loadbalance_host_operation: no possible host is reported as the host being busy
+                        if (locks.refusal(tx, "host", host, h.op(), true) != null) {
+                            throw new ApiError(ErrorCodes.OTHER_OPERATION_IN_PROGRESS, "host", host);
+                        }
+                        locks.addIn(tx, key, "host", host, h.op());
+                    });
+                    return null;
+                });
+                undo.push(() -> locks.release(tx -> locks.unmarkIn(tx, key, "host", host)));
+            }
+            case PbdUnplug p -> {
+                String sr = target(Target.fieldOf(p.arg(), "PBD", "SR"), r, args);
+                if (sr == null) return;
+                locks.retrying(ctx, Retry.STANDARD, () -> {
+                    locks.services().db().transact(tx -> {
+                        // this host is the SR master: no VDI of the SR may be busy
+                        for (String vdi : Rows.list(tx, "SR", sr, "VDIs")) {
+                            if (!Rows.valid(tx, "VDI", vdi)) continue;
+                            Map<String, String> ops = Rows.map(tx, "VDI", vdi, "current_operations");
+                            if (!ops.isEmpty()) {
+                                Map.Entry<String, String> e = ops.entrySet().iterator().next();
+                                throw new ApiError(ErrorCodes.OTHER_OPERATION_IN_PROGRESS, "VDI", vdi, e.getValue(), e.getKey());
+                            }
+                        }
+                        locks.markIn(tx, key, "SR", sr, "unplug", true);
+                    });
+                    return null;
+                });
+                undo.push(() -> locks.release(tx -> locks.unmarkIn(tx, key, "SR", sr)));
+            }
+            case CancelVmOps c -> cancelVmOps(c, ctx, args);
+        }
+    }
+
+    /** OCaml {@code bool_of_string} of the options' {@code force}: exactly "true"; anything else is false. */
+    private static boolean forced(Object options) {
+        return options instanceof Map<?, ?> m && "true".equals(m.get("force"));
+    }
+
+    /**
+     * {@code allocate_vm_to_host}: marks the host and sets the VM's
+     * scheduled_to_be_resident_on; undone by {@code finally_clear_host_operation} and
+     * {@code clear_reservations}.
+     */
+    private void reserveHost(ReserveHost h, String key, List<Object> args, Deque<Runnable> undo) {
+        String vm = (String) args.get(h.vmArg());
+        // one transaction: the host choice, its check and the reservation are atomic, as under Xapi's global lock
+        String host = locks.services().db().call(tx -> {
+            if (!Rows.valid(tx, "VM", vm)) throw ApiError.handleInvalid("VM", vm);
+            if (h.host().kind() == Target.Kind.CHOSEN_HOST) {
+                String scheduled = Rows.str(tx, "VM", vm, "scheduled_to_be_resident_on");
+                if (!Refs.isNull(scheduled)) return scheduled; // already reserved: no host operation
+            }
+            String chosen = h.host().kind() == Target.Kind.CHOSEN_HOST ? locks.services().hostRef() : (String) args.get(h.host().arg());
+            ApiError e = locks.refusal(tx, "host", chosen, h.op(), true);
+            if (e != null) throw e;
+            locks.addIn(tx, key, "host", chosen, h.op());
+            tx.set("VM", vm, "scheduled_to_be_resident_on", chosen);
+            return chosen;
+        });
+        undo.push(() -> locks.release(tx -> {
+            locks.unmarkIn(tx, key, "host", host);
+            if (Rows.valid(tx, "VM", vm)) tx.set("VM", vm, "scheduled_to_be_resident_on", Refs.NULL);
+        }));
+    }
+
+    /**
+     * VM.hard_shutdown/hard_reboot: cancels the tasks doing {@code ops} on the VM and waits until none
+     * is pending (woken by database changes, not polling), failing with TASK_CANCELLED if the caller's
+     * own task is cancelled meanwhile.
+     */
+    private void cancelVmOps(CancelVmOps c, CallContext ctx, List<Object> args) throws InterruptedException {
+        String vm = (String) args.get(c.vmArg());
+        DbReader r = locks.snapshot();
+        if (!Rows.valid(r, "VM", vm)) return;
+        String own = ctx == null ? null : ctx.taskRef();
+        List<String> cancelled = new ArrayList<>();
+        for (Map.Entry<String, String> e : Rows.map(r, "VM", vm, "current_operations").entrySet()) {
+            if (!c.ops().contains(e.getValue())) continue;
+            try {
+                locks.services().tasks().cancel(e.getKey(), own);
+            } catch (RuntimeException ex) {
+                LOG.debug("cancelling task {} for {} failed: {}", e.getKey(), vm, ex.getMessage());
+            }
+            cancelled.add(e.getKey());
+        }
+        var db = locks.services().db();
+        while (true) {
+            long gen = db.generation();
+            if (own != null) locks.services().tasks().checkCancelled(own);
+            DbReader now = db.snapshot();
+            if (cancelled.stream().noneMatch(t -> now.exists("task", t) && "pending".equals(now.get("task", t, "status")))) return;
+            db.awaitGeneration(gen, TASK_WAIT_SLICE);
+        }
+    }
+
+    // ------------------------------------------------------------------ refreshes
+
+    private void refresh(Forwarding f, Refresh r, List<Object> args) {
+        try {
+            String ref = (String) args.get(r.target().arg());
+            locks.services().db().transact(tx -> refreshIn(tx, r.kind(), ref));
+        } catch (RuntimeException e) {
+            LOG.warn("{}: refreshing allowed_operations failed", f.message(), e);
+        }
+    }
+
+    private void refreshIn(Transaction tx, Refresh.Kind kind, String ref) {
+        switch (kind) {
+            case VM_AND_DEVICES -> {
+                if (!Rows.valid(tx, "VM", ref)) return;
+                locks.writeVmDevices(tx, ref);
+                locks.writeAllowed(tx, "VM", ref);
+            }
+            case VM -> {
+                if (Rows.valid(tx, "VM", ref)) locks.writeAllowed(tx, "VM", ref);
+            }
+            case VBD_AND_VDI -> locks.writeVbdAndVdi(tx, ref);
+            case HOST -> {
+                if (Rows.valid(tx, "host", ref)) locks.writeAllowed(tx, "host", ref);
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package org.xapijava.server.ops;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.xapijava.model.errors.ApiError;
+
+/**
+ * Xapi's per-class table of operation → first error ({@code valid_operations} in the VBD, VIF, SR
+ * and host helpers): every operation starts allowed, and {@link #refuse} records an error only for
+ * operations that have none yet, so the first rule that refuses wins. Not thread-safe.
+ */
+final class OpTable {
+    private final List<String> ops;
+    private final Map<String, ApiError> errors = new LinkedHashMap<>();
+
+    /** A table of {@code ops}, all allowed. */
+    OpTable(List<String> ops) {
+        this.ops = List.copyOf(ops);
+    }
+
+    /** Refuses each of {@code which} (those in the table and still allowed) with {@code code [params]}. */
+    void refuse(List<String> which, String code, String... params) {
+        ApiError e = null;
+        for (String op : which) {
+            if (!ops.contains(op) || errors.containsKey(op)) continue;
+            if (e == null) e = new ApiError(code, params);
+            errors.put(op, e);
+        }
+    }
+
+    /** The error recorded for {@code op}, or null. */
+    ApiError error(String op) {
+        return errors.get(op);
+    }
+
+    /** Every operation of the table. */
+    List<String> ops() {
+        return ops;
+    }
+
+    /** The allowed operations, in {@code order} (which lists the table's operations). */
+    List<String> allowedIn(List<String> order) {
+        List<String> out = new ArrayList<>();
+        for (String op : order) if (ops.contains(op) && !errors.containsKey(op)) out.add(op);
+        return out;
+    }
+}

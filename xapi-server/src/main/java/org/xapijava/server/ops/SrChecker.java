@@ -1,0 +1,116 @@
+package org.xapijava.server.ops;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.xapijava.db.DbReader;
+import org.xapijava.model.api.ErrorCodes;
+import org.xapijava.model.errors.ApiError;
+
+/**
+ * Xapi's SR operation checker ({@code xapi_sr_operations.ml:valid_operations}). The cluster-stack
+ * rule for {@code plug} ({@code Cluster_stack_constraints}) is not applied: no clusters yet.
+ */
+final class SrChecker implements OpChecker {
+    static final String CLS = "SR";
+    /** Xapi's {@code all_ops}, in its insertion order (the allowed_operations order derives from it). */
+    static final List<String> XAPI_OPS = List.of("scan", "destroy", "forget", "plug", "unplug", "vdi_create", "vdi_destroy",
+            "vdi_resize", "vdi_clone", "vdi_snapshot", "vdi_mirror", "vdi_enable_cbt", "vdi_disable_cbt",
+            "vdi_data_destroy", "vdi_list_changed_blocks", "vdi_set_on_boot", "vdi_introduce", "vdi_revert", "update",
+            "pbd_create", "pbd_destroy");
+    static final List<String> FOLD_ORDER = OcamlOrder.hashtblFoldOrder(XAPI_OPS);
+    /** Refused during a rolling pool upgrade ({@code disallowed_during_rpu}). */
+    private static final List<String> NOT_DURING_RPU = List.of("vdi_mirror", "vdi_enable_cbt", "vdi_disable_cbt",
+            "vdi_data_destroy", "vdi_list_changed_blocks", "vdi_set_on_boot", "vdi_revert");
+    /** {@code sm_cap_table}: operations that need a capability of the SR's SM driver. */
+    private static final Map<String, String> SM_CAPABILITY = Map.ofEntries(Map.entry("vdi_create", "VDI_CREATE"),
+            Map.entry("vdi_destroy", "VDI_DELETE"), Map.entry("vdi_resize", "VDI_RESIZE"),
+            Map.entry("vdi_introduce", "VDI_INTRODUCE"), Map.entry("vdi_mirror", "VDI_MIRROR"),
+            Map.entry("vdi_enable_cbt", "VDI_CONFIG_CBT"), Map.entry("vdi_disable_cbt", "VDI_CONFIG_CBT"),
+            Map.entry("vdi_data_destroy", "VDI_CONFIG_CBT"), Map.entry("vdi_list_changed_blocks", "VDI_CONFIG_CBT"),
+            Map.entry("vdi_set_on_boot", "VDI_RESET_ON_BOOT"), Map.entry("update", "SR_UPDATE"),
+            Map.entry("vdi_revert", "VDI_REVERT"), Map.entry("vdi_snapshot", "VDI_SNAPSHOT"));
+    /** The capability names Xapi knows ({@code Smint.Feature.string_to_capability_table}); others are dropped. */
+    static final Set<String> KNOWN_FEATURES = Set.of("SR_CREATE", "SR_DELETE", "SR_ATTACH", "SR_DETACH", "SR_SCAN",
+            "SR_PROBE", "SR_UPDATE", "SR_SUPPORTS_LOCAL_CACHING", "SR_METADATA", "SR_TRIM", "SR_MULTIPATH", "SR_CACHING",
+            "SR_STATS", "VDI_CREATE", "VDI_DELETE", "VDI_ATTACH", "VDI_DETACH", "VDI_MIRROR", "VDI_MIRROR_IN", "VDI_RESIZE",
+            "VDI_RESIZE_ONLINE", "VDI_CLONE", "VDI_SNAPSHOT", "VDI_ACTIVATE", "VDI_ACTIVATE_READONLY", "VDI_DEACTIVATE",
+            "VDI_UPDATE", "VDI_INTRODUCE", "VDI_GENERATE_CONFIG", "VDI_ATTACH_OFFLINE", "VDI_RESET_ON_BOOT",
+            "VDI_CONFIG_CBT", "VDI_COMPOSE", "LARGE_VDI", "THIN_PROVISIONING", "VDI_READ_CACHING", "VDI_REVERT");
+
+    private final OpTable table;
+
+    private SrChecker(OpTable table) {
+        this.table = table;
+    }
+
+    static SrChecker of(DbReader r, String ref) {
+        if (!Rows.valid(r, CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
+        return new SrChecker(table(r, ref));
+    }
+
+    @Override
+    public ApiError check(String op, boolean strict) {
+        return table.error(op);
+    }
+
+    @Override
+    public List<String> allowed() {
+        return table.allowedIn(FOLD_ORDER);
+    }
+
+    /** {@code features_of_sr_internal}: the known features of the first SM driver of this type. */
+    static Set<String> smFeatures(DbReader r, String srType) {
+        for (String sm : r.getAll("SM")) {
+            if (!srType.equals(Rows.str(r, "SM", sm, "type"))) continue;
+            Set<String> out = new HashSet<>(mapKeys(r, sm));
+            out.retainAll(KNOWN_FEATURES);
+            return out;
+        }
+        return Set.of();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Set<String> mapKeys(DbReader r, String sm) {
+        return ((Map<String, Object>) r.get("SM", sm, "features")).keySet();
+    }
+
+    private static OpTable table(DbReader r, String ref) {
+        List<String> enumOps = r.datamodel().enumDef("storage_operations").values();
+        List<String> ops = new ArrayList<>(XAPI_OPS);
+        ops.retainAll(enumOps);
+        OpTable t = new OpTable(ops);
+        if (Rows.rollingUpgrade(r)) t.refuse(NOT_DURING_RPU, ErrorCodes.NOT_SUPPORTED_DURING_UPGRADE);
+        Set<String> features = new HashSet<>(smFeatures(r, Rows.str(r, CLS, ref, "type")));
+        if (Rows.bool(r, CLS, ref, "is_tools_sr")) features.removeAll(Set.of("VDI_CREATE", "VDI_DELETE"));
+        List<String> forbidden = new ArrayList<>();
+        for (String op : ops) {
+            String cap = SM_CAPABILITY.get(op);
+            if (cap != null && !features.contains(cap)) forbidden.add(op);
+        }
+        t.refuse(forbidden, ErrorCodes.SR_OPERATION_NOT_SUPPORTED, ref);
+        List<String> pbds = Rows.list(r, CLS, ref, "PBDs");
+        if (pbds.stream().anyMatch(p -> Rows.valid(r, "PBD", p) && Rows.bool(r, "PBD", p, "currently_attached"))) {
+            t.refuse(List.of("destroy", "forget"), ErrorCodes.SR_HAS_PBD, ref);
+        }
+        if (pbds.isEmpty()) t.refuse(List.of("destroy"), ErrorCodes.SR_HAS_NO_PBDS, ref);
+        for (String vdi : Rows.list(r, CLS, ref, "VDIs")) {
+            if (Rows.valid(r, "VDI", vdi) && Rows.bool(r, "VDI", vdi, "managed") && !Rows.str(r, "VDI", vdi, "type").equals("rrd")) {
+                t.refuse(List.of("destroy"), ErrorCodes.SR_NOT_EMPTY);
+                break;
+            }
+        }
+        List<Map.Entry<String, String>> current = OcamlOrder.sortUniqByOp(Rows.map(r, CLS, ref, "current_operations"));
+        if (!current.isEmpty()) {
+            Map.Entry<String, String> first = current.getFirst();
+            List<String> rest = new ArrayList<>(ops);
+            rest.remove("plug");
+            t.refuse(rest, ErrorCodes.OTHER_OPERATION_IN_PROGRESS, CLS, ref, OpNames.sr(first.getValue()), first.getKey());
+            current.stream().filter(e -> !e.getValue().equals("plug")).findFirst().ifPresent(e ->
+                    t.refuse(List.of("plug"), ErrorCodes.OTHER_OPERATION_IN_PROGRESS, CLS, ref, OpNames.sr(e.getValue()), e.getKey()));
+        }
+        return t;
+    }
+}
