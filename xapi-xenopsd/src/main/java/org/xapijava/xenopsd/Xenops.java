@@ -46,7 +46,11 @@ public interface Xenops {
         return vmImportMetadata(dbg, md.toJson());
     }
 
-    /** {@code VM.import_metadata_async}: as {@link #vmImportMetadata}, as a task whose result is the VM id. */
+    /**
+     * {@code VM.import_metadata_async}: as {@link #vmImportMetadata}, queued behind the VM's other operations.
+     *
+     * @return the task id (the task has no result)
+     */
     String vmImportMetadataAsync(String dbg, String metadataJson);
 
     /** {@code VM.export_metadata}: the JSON text of the VM's {@code Metadata.t} ({@link Metadata#fromJson}). */

@@ -1,0 +1,66 @@
+package org.xapijava.xenopsd.sim;
+
+import org.xapijava.xenopsd.DeviceId;
+import org.xapijava.xenopsd.Disk;
+
+/**
+ * The operations queued per VM ({@code operation} in {@code ocaml/xenopsd/lib/xenops_server.ml}), limited to those
+ * VM lifecycle uses. {@code timeout} {@code null} is None (a hard shutdown or reboot).
+ */
+sealed interface Operation {
+
+    /** The queue (VM id) the operation runs on. */
+    String vm();
+
+    record VmStart(String vm, boolean force) implements Operation { }
+
+    /** {@code VM.shutdown}: shut the domain down and deactivate the devices. */
+    record VmPoweroff(String vm, Double timeout) implements Operation { }
+
+    /** Destroy the domain (the inner part of power-off, reboot and suspend). */
+    record VmShutdown(String vm, Double timeout) implements Operation { }
+
+    record VmReboot(String vm, Double timeout) implements Operation { }
+
+    record VmSuspend(String vm, Disk disk) implements Operation { }
+
+    record VmResume(String vm, Disk disk) implements Operation { }
+
+    record VmRestoreVifs(String vm) implements Operation { }
+
+    record VmRestoreDevices(String vm) implements Operation { }
+
+    record VbdHotplug(DeviceId id) implements Operation {
+        public String vm() { return id.vm(); }
+    }
+
+    record VbdHotunplug(DeviceId id, boolean force) implements Operation {
+        public String vm() { return id.vm(); }
+    }
+
+    record VifHotplug(DeviceId id) implements Operation {
+        public String vm() { return id.vm(); }
+    }
+
+    record VifHotunplug(DeviceId id, boolean force) implements Operation {
+        public String vm() { return id.vm(); }
+    }
+
+    /** Acts on what the domain asks for (guest shutdown, reboot, crash) or cleans up after a failure. */
+    record VmCheckState(String vm) implements Operation { }
+
+    record VbdCheckState(DeviceId id) implements Operation {
+        public String vm() { return id.vm(); }
+    }
+
+    record VifCheckState(DeviceId id) implements Operation {
+        public String vm() { return id.vm(); }
+    }
+
+    record AtomicOp(String vm, Atomic atomic) implements Operation { }
+
+    /** The check operations: queueing one that is already waiting is skipped ({@code Work.should_keep}). */
+    default boolean isCheck() {
+        return this instanceof VmCheckState || this instanceof VbdCheckState || this instanceof VifCheckState;
+    }
+}
