@@ -113,16 +113,21 @@ final class StateSync {
         } finally {
             suppressLock.unlock();
         }
-        boolean last;
+        T result = null;
+        RuntimeException failure = null;
         try {
-            return body.get();
+            result = body.get();
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        boolean last;
+        suppressLock.lock();
+        try {
+            last = suppressed.merge(vmId, -1, (a, b) -> a + b <= 0 ? null : a + b) == null;
         } finally {
-            suppressLock.lock();
-            try {
-                last = suppressed.merge(vmId, -1, (a, b) -> a + b <= 0 ? null : a + b) == null;
-            } finally {
-                suppressLock.unlock();
-            }
+            suppressLock.unlock();
+        }
+        try {
             if (last) {
                 try {
                     refreshAndWait(dbg, vmId);
@@ -142,7 +147,12 @@ final class StateSync {
                     suppressLock.unlock();
                 }
             }
+        } catch (RuntimeException e) {
+            if (failure == null) failure = e;
+            else failure.addSuppressed(e); // the body's error is the one the caller sees
         }
+        if (failure != null) throw failure;
+        return result;
     }
 
     /** {@code refresh_vm}: xenopsd reports the VM and its devices again; returns once they are applied. */
