@@ -57,6 +57,9 @@ import org.xapijava.server.session.SessionManager;
 import org.xapijava.server.task.TaskManager;
 import org.xapijava.server.tls.HostCertificate;
 import org.xapijava.server.tls.TlsPolicy;
+import org.xapijava.server.xenops.EmbeddedXenopsd;
+import org.xapijava.server.xenops.XenopsService;
+import org.xapijava.xenopsd.XenopsClient;
 
 /**
  * One running host: database, first-start objects, services, dispatcher, and Jetty with its HTTP,
@@ -83,6 +86,9 @@ public final class XapiServer implements AutoCloseable {
     private String rootPassword;
     private MessageStore alerts;
     private EventApi events;
+    private EmbeddedXenopsd embeddedXenopsd;
+    private XenopsClient xenopsClient;
+    private XenopsService xenops;
 
     public XapiServer(XapiConfig config) {
         this.config = config;
@@ -114,6 +120,8 @@ public final class XapiServer implements AutoCloseable {
         StorageModule storage = new StorageModule(services, calls);
         storage.register(table);
         new VmModule(services, calls).register(table);
+        xenops = xenopsService();
+        xenops.api().register(table);
         new OperationsApi().register(table);
         services.locks().applyForwarding(table);
         services.locks().updateAll(); // current_operations are not persistent: recompute every allowed_operations
@@ -160,6 +168,7 @@ public final class XapiServer implements AutoCloseable {
         }
         jetty.addBean(new ConnectionLimit(limits.maxConnections(), tcp.toArray(Connector[]::new)));
         jetty.setHandler(new RpcHandler(dispatcher, Set.copyOf(localRoot)));
+        xenops.start(); // Xapi's on_xapi_restart: resync, event thread, every resident VM refreshed
         jetty.start();
         LOG.info("xapi started: {} explicit messages not implemented", table.unimplemented().size());
     }
@@ -200,6 +209,35 @@ public final class XapiServer implements AutoCloseable {
         hc.setHeaderCacheSize(0);
         hc.setRequestHeaderSize(limits.maxHeaderBytes());
         return new XapiHttpConnectionFactory(hc, readTimeout, totalTimeout);
+    }
+
+    /**
+     * The xenopsd this host uses: with {@code xenopsd = embedded} a simulator started here on
+     * {@code xenopsd-socket} (state in {@code xenopsd-state-dir}); with {@code external} a daemon already there.
+     */
+    private XenopsService xenopsService() throws java.io.IOException {
+        Path socket = config.path("xenopsd-socket");
+        switch (config.get("xenopsd")) {
+            case "embedded" -> {
+                embeddedXenopsd = new EmbeddedXenopsd(socket, EmbeddedXenopsd.config(config.path("xenopsd-state-dir"),
+                        Long.parseLong(config.get("xenopsd-sim-memory-mib")), config.get("xenopsd-sim-delays")));
+                embeddedXenopsd.start();
+            }
+            case "external" -> { }
+            default -> throw new IllegalArgumentException("xenopsd: expected embedded or external, got " + config.get("xenopsd"));
+        }
+        xenopsClient = new XenopsClient(socket);
+        return new XenopsService(services, xenopsClient, socket, Duration.ofMillis(config.integer("xenopsd-reconnect-max-ms")));
+    }
+
+    /** xapi's side of xenopsd. */
+    public XenopsService xenops() {
+        return xenops;
+    }
+
+    /** The in-process xenopsd simulator, or null when xenopsd is external. */
+    public EmbeddedXenopsd embeddedXenopsd() {
+        return embeddedXenopsd;
     }
 
     private List<ApiModule> modules(Rbac rbac) {
@@ -260,6 +298,18 @@ public final class XapiServer implements AutoCloseable {
             jetty = null;
         }
         if (gc != null) gc.shutdownNow();
+        if (xenops != null) {
+            xenops.close();
+            xenops = null;
+        }
+        if (xenopsClient != null) {
+            xenopsClient.close();
+            xenopsClient = null;
+        }
+        if (embeddedXenopsd != null) {
+            embeddedXenopsd.close();
+            embeddedXenopsd = null;
+        }
         if (alerts != null) {
             alerts.close();
             alerts = null;

@@ -44,6 +44,12 @@ public final class XapiConfig {
         {"max-header-length", "1024", null},
         {"header-read-timeout", "10", null},
         {"header-total-timeout", "60", null},
+        {"xenopsd", "external", null},
+        {"xenopsd-socket", "/var/lib/xcp/xenopsd", "xenopsd.sock"},
+        {"xenopsd-state-dir", "/var/run/nonpersistent/xenopsd", "xenopsd"},
+        {"xenopsd-sim-memory-mib", "1048576", null},
+        {"xenopsd-sim-delays", "", null},
+        {"xenopsd-reconnect-max-ms", "10000", null},
     };
 
     /**
@@ -80,6 +86,7 @@ public final class XapiConfig {
             v.put("https-port", "8443");
             v.put("auth", "file");
             v.put("flush-policy", "eager");
+            v.put("xenopsd", "embedded");
         }
         String conf = flags.get("config");
         if (conf == null && dataDir != null && Files.exists(Path.of(dataDir, "xapi.conf"))) conf = Path.of(dataDir, "xapi.conf").toString();

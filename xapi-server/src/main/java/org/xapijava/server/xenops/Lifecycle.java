@@ -1,0 +1,933 @@
+package org.xapijava.server.xenops;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xapijava.db.DbReader;
+import org.xapijava.db.Snapshot;
+import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.types.Refs;
+import org.xapijava.server.Services;
+import org.xapijava.server.dispatch.CallContext;
+import org.xapijava.xenopsd.DeviceId;
+import org.xapijava.xenopsd.Disk;
+import org.xapijava.xenopsd.Vbd;
+import org.xapijava.xenopsd.Vif;
+import org.xapijava.xenopsd.VmStat;
+import org.xapijava.xenopsd.Xenops;
+import org.xapijava.xenopsd.XenopsError;
+import org.xapijava.xenopsd.XenopsUnavailableException;
+
+/**
+ * The VM lifecycle on this host: Xapi's {@code Xapi_vm} power operations with the parts of the forwarding
+ * layer that are not operation marking (host admission, reservations' memory check, alerts), over
+ * {@code Xapi_xenops} ({@code start}, {@code shutdown}, {@code reboot}, {@code suspend}, {@code resume},
+ * {@code pause}, {@code unpause}, {@code vbd_plug}/{@code vbd_unplug}, {@code vif_plug}/{@code vif_unplug}) and
+ * {@code Xapi_vbd}/{@code Xapi_vif}. Every xenopsd failure reaches the caller as Xapi's XenAPI error
+ * ({@link XenopsErrors}). Synchronous: each method returns once the event thread has applied the outcome.
+ *
+ * <p>Operation marking ({@code current_operations}) is the forwarding layer's ({@code ops.Locks}); where no
+ * marking by this call is present (nothing wrapped the message), the lifecycle checker is asked directly so
+ * that the same errors result. Thread-safe; one call per thread.
+ */
+public final class Lifecycle {
+    private static final Logger LOG = LoggerFactory.getLogger(Lifecycle.class);
+    /** Xapi's {@code domain_shutdown_total_timeout}: what a clean shutdown or reboot gives the guest, in seconds. */
+    static final double DOMAIN_SHUTDOWN_TOTAL_TIMEOUT = 1200.0;
+    /** Xapi's {@code has_vendor_device}: the hardware platform version a VM with the vendor device needs. */
+    static final long HAS_VENDOR_DEVICE_VERSION = 2;
+    /** Suspend images are 1.2 × 1.05 × static max + 100 MiB ({@code Xapi_xenops.suspend}). */
+    private static final long SUSPEND_IMAGE_EXTRA = 104857600L;
+
+    private final Services services;
+    private final Xenops xenops;
+    private final TaskBinding tasks;
+    private final StateSync sync;
+    private final XenopsdMetadata metadata;
+    private final SuspendImages images;
+    private final Path socket;
+    private final XenopsErrors.Lookups lookups;
+
+    Lifecycle(Services services, Xenops xenops, TaskBinding tasks, StateSync sync, XenopsdMetadata metadata,
+              SuspendImages images, Path socket) {
+        this.services = services;
+        this.xenops = xenops;
+        this.tasks = tasks;
+        this.sync = sync;
+        this.metadata = metadata;
+        this.images = images;
+        this.socket = socket;
+        this.lookups = XenopsErrors.lookups(uuid -> services.db().snapshot().getByUuid("VM", uuid), tasks::taskOf);
+    }
+
+    private String host() {
+        return services.hostRef();
+    }
+
+    private static String dbg(CallContext ctx) {
+        return TaskBinding.dbg(ctx);
+    }
+
+    private String uuid(String vm) {
+        return Db.str(services.db().snapshot(), "VM", vm, "uuid");
+    }
+
+    /** {@code transform_xenops_exn}: runs {@code body}, turning xenopsd failures into XenAPI errors. */
+    private <T> T transform(String vm, Supplier<T> body) {
+        try {
+            return body.get();
+        } catch (RuntimeException e) {
+            throw XenopsErrors.map(e, vm, lookups, socket);
+        }
+    }
+
+    private void transform(String vm, Runnable body) {
+        transform(vm, () -> {
+            body.run();
+            return null;
+        });
+    }
+
+    // ------------------------------------------------------------------------------------------- checks
+
+    /**
+     * The lifecycle checker's verdict on {@code op}, asked only when this call has not marked the object
+     * (the forwarding layer checks before marking; asking again after would meet our own marking).
+     */
+    private void assertValidUnlessMarked(CallContext ctx, String cls, String ref, String op) {
+        Snapshot s = services.db().snapshot();
+        if (!s.exists(cls, ref)) throw ApiError.handleInvalid(cls, ref);
+        if (ctx != null && ctx.taskRef() != null && Db.map(s, cls, ref, "current_operations").containsKey(ctx.taskRef())) return;
+        services.locks().assertOperationValid(cls, ref, op);
+    }
+
+    /** {@code assert_resident_on}. */
+    private void assertResidentOn(String vm) {
+        if (!host().equals(Db.str(services.db().snapshot(), "VM", vm, "resident_on"))) {
+            throw ApiError.internal("the VM " + vm + " is not resident on this host");
+        }
+    }
+
+    private static String lower(String state) {
+        return state.toLowerCase(Locale.ROOT);
+    }
+
+    /** {@code assert_final_power_state_is}. */
+    private void assertFinalPowerStateIs(String vm, String expected) {
+        String actual = Db.str(services.db().snapshot(), "VM", vm, "power_state");
+        if (!actual.equals(expected)) {
+            throw ApiError.internal("VM not in expected power state after completing operation: " + vm + ", "
+                    + lower(expected) + ", " + lower(actual));
+        }
+    }
+
+    /** {@code check_power_state_is}: Running is only logged when wrong (CA-233915), other states are asserted. */
+    private void checkPowerStateIs(String vm, String expected) {
+        if (!expected.equals("Running")) {
+            assertFinalPowerStateIs(vm, expected);
+            return;
+        }
+        String actual = Db.str(services.db().snapshot(), "VM", vm, "power_state");
+        if (!actual.equals(expected)) LOG.warn("Potential problem: VM {} in power state '{}' when expecting 'running'", vm, lower(actual));
+    }
+
+    /**
+     * The admission checks of {@code assert_can_boot_here} ({@code xapi_vm_helpers.ml}) that apply to the
+     * objects held here: basic parameters, host live and enabled, control domain affinity, virtual hardware
+     * platform version, storage, HVM support, memory ({@link MemoryCheck}), physical CPUs.
+     */
+    void assertCanBootHere(String vm, String host) {
+        Snapshot r = services.db().snapshot();
+        validateBasicParameters(r, vm);
+        String metrics = Db.str(r, "host", host, "metrics");
+        if (!Db.valid(r, "host_metrics", metrics) || !Db.bool(r, "host_metrics", metrics, "live")) throw new ApiError("HOST_NOT_LIVE");
+        boolean controlDomain = Db.bool(r, "VM", vm, "is_control_domain");
+        if (controlDomain) {
+            String affinity = Db.str(r, "VM", vm, "affinity");
+            if (!Refs.isNull(affinity) && !affinity.equals(host)) {
+                throw new ApiError("OPERATION_NOT_ALLOWED", "Cannot boot a control domain on a host different from its affinity");
+            }
+        }
+        boolean localLiveMigration = "Running".equals(Db.str(r, "VM", vm, "power_state")) && host.equals(Db.str(r, "VM", vm, "resident_on"));
+        if (!controlDomain && !localLiveMigration && !Db.bool(r, "host", host, "enabled")) throw new ApiError("HOST_DISABLED", host);
+        long version = Db.lng(r, "VM", vm, "hardware_platform_version");
+        @SuppressWarnings("unchecked")
+        List<Long> versions = (List<Long>) r.get("host", host, "virtual_hardware_platform_versions");
+        if (!versions.contains(version)) {
+            StringBuilder b = new StringBuilder("[");
+            for (int i = 0; i < versions.size(); i++) b.append(i == 0 ? "" : "; ").append(versions.get(i));
+            throw new ApiError("VM_HOST_INCOMPATIBLE_VIRTUAL_HARDWARE_PLATFORM_VERSION", host, b.append(']').toString(), vm,
+                    Long.toString(version));
+        }
+        assertCanSeeSrs(r, vm, host);
+        String dt = domainType(r, vm);
+        if (!dt.equals("pv")) {
+            boolean hvm = Db.list(r, "host", host, "capabilities").stream().anyMatch(c -> c.contains("hvm"));
+            if (!hvm) throw new ApiError("VM_HVM_REQUIRED", vm);
+        }
+        MemoryCheck.assertEnoughMemory(r, vm, host);
+        long vcpus = Db.lng(r, "VM", vm, "VCPUs_max");
+        long pcpus;
+        try {
+            pcpus = Long.parseLong(Db.map(r, "host", host, "cpu_info").getOrDefault("cpu_count", "0"));
+        } catch (NumberFormatException e) {
+            pcpus = 0;
+        }
+        if (vcpus > pcpus && !MetadataBuilder.isTrue(Db.map(r, "VM", vm, "platform"), "vcpu-unrestricted", false)) {
+            throw new ApiError("HOST_NOT_ENOUGH_PCPUS", Long.toString(vcpus), Long.toString(pcpus));
+        }
+    }
+
+    /** {@code Helpers.domain_type}: the running domain's type, or the configured one for a halted VM. */
+    private static String domainType(DbReader r, String vm) {
+        if ("Halted".equals(Db.str(r, "VM", vm, "power_state"))) return MetadataBuilder.checkDomainType(Db.str(r, "VM", vm, "domain_type"));
+        String m = Db.str(r, "VM", vm, "metrics");
+        String t = Db.valid(r, "VM_metrics", m) ? Db.str(r, "VM_metrics", m, "current_domain_type") : "unspecified";
+        return MetadataBuilder.checkDomainType(t);
+    }
+
+    /** {@code validate_basic_parameters}: vCPUs, memory constraints, shadow multiplier, crash actions. */
+    private static void validateBasicParameters(DbReader r, String vm) {
+        long max = Db.lng(r, "VM", vm, "VCPUs_max");
+        long start = Db.lng(r, "VM", vm, "VCPUs_at_startup");
+        if (max < 1) throw ApiError.invalidValue("VCPUs_max", Long.toString(max));
+        if (start < 1) throw ApiError.invalidValue("VCPUs-at-startup", Long.toString(start));
+        if (start > max) throw new ApiError("VALUE_NOT_SUPPORTED", "VCPUs-at-startup", Long.toString(start), "value greater than VCPUs-max");
+        if (Db.lng(r, "VM", vm, "memory_static_max") < Db.lng(r, "VM", vm, "memory_static_min")
+                || Db.lng(r, "VM", vm, "memory_dynamic_max") < Db.lng(r, "VM", vm, "memory_dynamic_min")) {
+            throw new ApiError("MEMORY_CONSTRAINT_VIOLATION");
+        }
+        double shadow = Db.dbl(r, "VM", vm, "HVM_shadow_multiplier");
+        if (shadow < 1.0) throw ApiError.invalidValue("HVM_shadow_multiplier", XenopsErrors.ocamlFloat(shadow));
+        String crash = Db.str(r, "VM", vm, "actions_after_crash");
+        if (crash.equals("rename_restart")) {
+            throw new ApiError("VALUE_NOT_SUPPORTED", "VM.actions_after_crash", "rename_restart",
+                    "option would leak a domain; VMs and not domains are managed by this API");
+        }
+        if ((crash.equals("coredump_and_destroy") || crash.equals("coredump_and_restart")) && !domainType(r, vm).equals("pv")) {
+            throw new ApiError("VALUE_NOT_SUPPORTED", "VM.actions_after_crash", crash,
+                    "cannot invoke a coredump of an HVM, PVH or PV-in-PVH domain");
+        }
+    }
+
+    /** {@code assert_can_see_SRs}: the SR of every disk (and of a suspended VM's image) is plugged on the host. */
+    private static void assertCanSeeSrs(DbReader r, String vm, String host) {
+        List<String> vdis = new java.util.ArrayList<>();
+        for (String vbd : Db.list(r, "VM", vm, "VBDs")) {
+            if (Db.valid(r, "VBD", vbd) && !Db.bool(r, "VBD", vbd, "empty")) vdis.add(Db.str(r, "VBD", vbd, "VDI"));
+        }
+        if ("Suspended".equals(Db.str(r, "VM", vm, "power_state")) && !Refs.isNull(Db.str(r, "VM", vm, "suspend_VDI"))) {
+            vdis.add(Db.str(r, "VM", vm, "suspend_VDI"));
+        }
+        for (String vdi : vdis) {
+            String sr = Db.str(r, "VDI", vdi, "SR");
+            boolean seen = false;
+            for (String pbd : Db.list(r, "host", host, "PBDs")) {
+                if (Db.valid(r, "PBD", pbd) && Db.bool(r, "PBD", pbd, "currently_attached") && sr.equals(Db.str(r, "PBD", pbd, "SR"))) {
+                    seen = true;
+                }
+            }
+            if (!seen) throw new ApiError("VM_REQUIRES_SR", vm, sr);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------- start
+
+    /**
+     * {@code VM.start} / {@code VM.start_on}: the forwarding layer's preparation (domain type, memory overhead,
+     * admission on this host), then {@code Xapi_vm.start}.
+     */
+    public void start(CallContext ctx, String vm, String op, boolean paused, boolean force) {
+        assertValidUnlessMarked(ctx, "VM", vm, op);
+        prepareStart(vm);
+        assertCanBootHere(vm, host());
+        startAdmitted(ctx, vm, paused, force);
+        alert(vm, "VM_STARTED", "VM '%s' (uuid: %s) started on host: %s (uuid: %s)", true);
+    }
+
+    /** {@code VM.start_on}: only this host can run the VM; another host is refused as Xapi's placement would. */
+    public void startOn(CallContext ctx, String vm, String host, boolean paused, boolean force) {
+        Snapshot s = services.db().snapshot();
+        if (!s.exists("host", host)) throw ApiError.handleInvalid("host", host);
+        if (!host.equals(host())) {
+            assertValidUnlessMarked(ctx, "VM", vm, "start_on");
+            prepareStart(vm);
+            assertCanBootHere(vm, host);
+            // the forwarding layer would now call that host: pools are not supported yet
+            throw new ApiError("NOT_IMPLEMENTED", "VM.start_on (on another host)");
+        }
+        start(ctx, vm, "start_on", paused, force);
+    }
+
+    /** {@code ensure_domain_type_is_specified} and {@code update_memory_overhead} of the forwarding layer. */
+    private void prepareStart(String vm) {
+        services.db().transact(tx -> {
+            if ("unspecified".equals(Db.str(tx, "VM", vm, "domain_type"))) {
+                tx.set("VM", vm, "domain_type", Db.str(tx, "VM", vm, "HVM_boot_policy").isEmpty() ? "pv" : "hvm");
+            }
+        });
+        long overhead = MemoryCheck.overheadBytes(services.db().snapshot(), vm);
+        services.db().transact(tx -> tx.set("VM", vm, "memory_overhead", overhead));
+    }
+
+    /** {@code Xapi_vm.start} after admission. */
+    private void startAdmitted(CallContext ctx, String vm, boolean paused, boolean force) {
+        services.db().transact(tx -> {
+            if ("restart".equals(Db.str(tx, "VM", vm, "ha_restart_priority"))) tx.set("VM", vm, "ha_always_run", true);
+            Map<String, String> platform = Db.map(tx, "VM", vm, "platform");
+            Map<String, String> p = withDeviceModel(platform, Db.str(tx, "VM", vm, "domain_type"),
+                    "uefi".equals(Db.map(tx, "VM", vm, "HVM_boot_params").get("firmware")));
+            if (!p.equals(platform)) tx.set("VM", vm, "platform", p);
+        });
+        Map<String, String> platform = Db.map(services.db().snapshot(), "VM", vm, "platform");
+        String nested = platform.get("nested-virt");
+        if (nested != null && !List.of("true", "1", "false", "0").contains(nested.toLowerCase(Locale.ROOT))) {
+            throw ApiError.invalidValue("platform:nested-virt", nested);
+        }
+        new GuestMetrics(services).delete(vm); // stale data, e.g. a clone's addresses
+        services.db().transact(tx -> {
+            long required = Db.bool(tx, "VM", vm, "has_vendor_device") ? HAS_VENDOR_DEVICE_VERSION : 0;
+            if (required > Db.lng(tx, "VM", vm, "hardware_platform_version")) tx.set("VM", vm, "hardware_platform_version", required);
+        });
+        xenopsStart(ctx, vm, paused, force);
+        delay(Db.lng(services.db().snapshot(), "VM", vm, "start_delay"));
+    }
+
+    /** {@code ensure_device_model_profile_present}: HVM guests get the default device model; qemu-trad is upgraded. */
+    static Map<String, String> withDeviceModel(Map<String, String> platform, String domainType, boolean uefi) {
+        String dflt = uefi ? "qemu-upstream-uefi" : "qemu-upstream-compat";
+        boolean needsQemu = domainType.equals("hvm");
+        Map<String, String> out = new LinkedHashMap<>();
+        if (!needsQemu || platform.containsKey("device-model")) {
+            for (Map.Entry<String, String> e : platform.entrySet()) {
+                out.put(e.getKey(), e.getKey().equals("device-model") && e.getValue().equals("qemu-trad") ? dflt : e.getValue());
+            }
+            return out;
+        }
+        out.put("device-model", dflt);
+        out.putAll(platform);
+        return out;
+    }
+
+    /** {@code Xapi_xenops.start}. */
+    private void xenopsStart(CallContext ctx, String vm, boolean paused, boolean force) {
+        transform(vm, () -> {
+            try {
+                xenopsStartInner(ctx, vm, paused, force);
+            } catch (XenopsError e) {
+                if (!e.is("Bad_power_state")) throw e;
+                // this wrapper names the states as found, expected (transform_xenops_exn the other way round)
+                throw new ApiError("VM_BAD_POWER_STATE", vm, e.args().get(0).toString(), e.args().get(1).toString());
+            }
+        });
+    }
+
+    private void xenopsStartInner(CallContext ctx, String vm, boolean paused, boolean force) {
+        String dbg = dbg(ctx);
+        transform(vm, () -> {
+            maybeRefreshVm(dbg, vm);
+            // the devices xenopsd is to manage are marked attached, so that the pushed metadata lists them
+            services.db().transact(tx -> {
+                boolean emptyAllowed = "hvm".equals(Db.str(tx, "VM", vm, "domain_type"));
+                for (String vbd : Db.list(tx, "VM", vm, "VBDs")) {
+                    if (tx.exists("VBD", vbd) && (emptyAllowed || !Db.bool(tx, "VBD", vbd, "empty"))) {
+                        tx.set("VBD", vbd, "currently_attached", true);
+                    }
+                }
+                for (String vif : Db.list(tx, "VM", vm, "VIFs")) {
+                    if (tx.exists("VIF", vif)) tx.set("VIF", vif, "currently_attached", true);
+                }
+            });
+            try {
+                String id = metadata.push(dbg, vm);
+                LOG.info("xenops: VM.start {}", id);
+                if (!paused) {
+                    String start = xenops.vmStart(dbg, id, force);
+                    LOG.info("xenops: Queueing VM.unpause {}", id);
+                    String unpause = xenops.vmUnpause(dbg, id);
+                    try {
+                        tasks.syncWithTask(ctx, start, true);
+                    } catch (RuntimeException e) {
+                        try {
+                            tasks.sync(ctx, unpause); // it fails in an irrelevant manner; the start's error counts
+                        } catch (RuntimeException ignored) {
+                            LOG.debug("draining VM.unpause after a failed VM.start: {}", ignored.toString());
+                        }
+                        throw e;
+                    }
+                    tasks.syncWithTask(ctx, unpause, true);
+                } else {
+                    tasks.syncWithTask(ctx, xenops.vmStart(dbg, id, force), true);
+                }
+                setResidentOn(dbg, vm);
+                checkPowerStateIs(vm, paused ? "Paused" : "Running");
+            } catch (RuntimeException e) {
+                LOG.error("Caught exception starting VM: {}", e.toString());
+                recoverAfterFailure(dbg, vm, e);
+                throw e;
+            }
+        });
+    }
+
+    /**
+     * After a failed start or resume: Xapi sets the VM resident here and lets the event thread apply what
+     * xenopsd reports. When xenopsd cannot be reached, nothing can be learnt from it, so the VM is reset to
+     * Halted here; if it does run after all, the resynchronisation on reconnection finds it.
+     */
+    private void recoverAfterFailure(String dbg, String vm, RuntimeException cause) {
+        if (!(cause instanceof XenopsUnavailableException)) {
+            try {
+                setResidentOn(dbg, vm);
+                return;
+            } catch (RuntimeException e) {
+                if (!(e instanceof XenopsUnavailableException) && !(e instanceof ApiError)) throw e;
+                LOG.warn("could not learn the state of VM {} from xenopsd after a failure: {}", vm, e.toString());
+            }
+        }
+        sync.forceStateReset(vm, "Halted", true);
+    }
+
+    /** {@code maybe_refresh_vm}: a VM xenopsd already knows has its pending events applied first. */
+    private void maybeRefreshVm(String dbg, String vm) {
+        String id = uuid(vm);
+        if (xenops.vmExists(dbg, id)) {
+            LOG.info("VM detected in Xenopsd, flushing outstanding events");
+            sync.withSuppressed(dbg, id, () -> null);
+        }
+    }
+
+    /**
+     * {@code set_resident_on}: {@code atomic_set_resident_on} (resident here, reservation cleared), then
+     * {@code refresh_vm} so that the event thread applies the VM's state, then the metadata brought up to date.
+     */
+    private void setResidentOn(String dbg, String vm) {
+        String id = uuid(vm);
+        services.db().transact(tx -> {
+            tx.set("VM", vm, "resident_on", host());
+            tx.set("VM", vm, "scheduled_to_be_resident_on", Refs.NULL);
+        });
+        sync.refreshAndWait(dbg, id);
+        metadata.update(dbg, vm);
+    }
+
+    // ------------------------------------------------------------------------------------------- shutdown, reboot
+
+    /** {@code Xapi_xenops.shutdown}: clean ({@code timeout}) or hard ({@code null}); the VM ends Halted. */
+    private void xenopsShutdown(CallContext ctx, String vm, Double timeout) {
+        String dbg = dbg(ctx);
+        transform(vm, () -> {
+            assertResidentOn(vm);
+            String id = uuid(vm);
+            LOG.info("xenops: VM.shutdown {}", id);
+            finallyWaitBarrier(dbg, id, () -> tasks.syncWithTask(ctx, xenops.vmShutdown(dbg, id, timeout), true));
+            assertFinalPowerStateIs(vm, "Halted");
+            Snapshot s = services.db().snapshot();
+            if (!Refs.isNull(Db.str(s, "VM", vm, "resident_on"))) {
+                throw ApiError.internal("shutdown: The VM " + vm + " is still resident on the host");
+            }
+            for (String vbd : Db.list(s, "VM", vm, "VBDs")) {
+                if (s.exists("VBD", vbd) && Db.bool(s, "VBD", vbd, "currently_attached")) {
+                    throw ApiError.internal("shutdown: The VBD " + vbd + " is still attached to VM " + vm);
+                }
+            }
+        });
+    }
+
+    /** Runs {@code body}, then waits for the VM's events whatever happened (the body's error wins). */
+    private void finallyWaitBarrier(String dbg, String id, Runnable body) {
+        try {
+            body.run();
+        } catch (RuntimeException e) {
+            try {
+                sync.waitBarrier(dbg, id);
+            } catch (RuntimeException again) {
+                e.addSuppressed(again);
+            }
+            throw e;
+        }
+        sync.waitBarrier(dbg, id);
+    }
+
+    /** {@code Xapi_xenops.reboot}: clean ({@code timeout}) or hard ({@code null}); the VM ends Running. */
+    private void xenopsReboot(CallContext ctx, String vm, Double timeout) {
+        String dbg = dbg(ctx);
+        transform(vm, () -> {
+            assertResidentOn(vm);
+            String id = uuid(vm);
+            maybeRefreshVm(dbg, vm);
+            metadata.update(dbg, vm); // the latest configuration for the new domain
+            LOG.info("xenops: VM.reboot {}", id);
+            finallyWaitBarrier(dbg, id, () -> tasks.syncWithTask(ctx, xenops.vmReboot(dbg, id, timeout), true));
+            checkPowerStateIs(vm, "Running");
+        });
+    }
+
+    /** {@code VM.clean_shutdown}. */
+    public void cleanShutdown(CallContext ctx, String vm) {
+        assertValidUnlessMarked(ctx, "VM", vm, "clean_shutdown");
+        cleanShutdownWithTimeout(ctx, vm, DOMAIN_SHUTDOWN_TOTAL_TIMEOUT);
+        alert(vm, "VM_SHUTDOWN", "VM '%s' (uuid: %s) shutdown", false);
+    }
+
+    private void cleanShutdownWithTimeout(CallContext ctx, String vm, double timeout) {
+        services.db().transact(tx -> tx.set("VM", vm, "ha_always_run", false));
+        xenopsShutdown(ctx, vm, timeout);
+        delay(Db.lng(services.db().snapshot(), "VM", vm, "shutdown_delay"));
+    }
+
+    /** {@code VM.hard_shutdown}: a suspended VM loses its image; a live one is destroyed. */
+    public void hardShutdown(CallContext ctx, String vm) {
+        assertValidUnlessMarked(ctx, "VM", vm, "hard_shutdown");
+        hardShutdownImpl(ctx, vm);
+        alert(vm, "VM_SHUTDOWN", "VM '%s' (uuid: %s) shutdown forcibly", false);
+    }
+
+    private void hardShutdownImpl(CallContext ctx, String vm) {
+        services.db().transact(tx -> tx.set("VM", vm, "ha_always_run", false));
+        switch (Db.str(services.db().snapshot(), "VM", vm, "power_state")) {
+            case "Suspended" -> {
+                String vdi = Db.str(services.db().snapshot(), "VM", vm, "suspend_VDI");
+                if (!Refs.isNull(vdi)) {
+                    try {
+                        images.destroy(ctx, vdi);
+                    } catch (RuntimeException e) {
+                        LOG.warn("destroying suspend VDI {}: {}", vdi, e.toString());
+                    }
+                }
+                services.db().transact(tx -> tx.set("VM", vm, "suspend_VDI", Refs.NULL));
+                sync.forceStateReset(vm, "Halted", false);
+            }
+            case "Running", "Paused" -> {
+                xenopsShutdown(ctx, vm, null);
+                delay(Db.lng(services.db().snapshot(), "VM", vm, "shutdown_delay"));
+            }
+            default -> { } // Halted: nothing to do
+        }
+    }
+
+    /** {@code VM.shutdown}: clean (with the VM's shutdown_delay as the guest's time), hard if that fails. */
+    public void shutdown(CallContext ctx, String vm) {
+        assertValidUnlessMarked(ctx, "VM", vm, "shutdown");
+        if ("Suspended".equals(Db.str(services.db().snapshot(), "VM", vm, "power_state"))) {
+            hardShutdownImpl(ctx, vm);
+        } else {
+            long delay = Db.lng(services.db().snapshot(), "VM", vm, "shutdown_delay");
+            try {
+                cleanShutdownWithTimeout(ctx, vm, delay > 0 ? delay : DOMAIN_SHUTDOWN_TOTAL_TIMEOUT);
+            } catch (RuntimeException e) {
+                LOG.warn("Failed to perform clean_shutdown on VM:{} due to exception {}. Now attempting hard_shutdown.", vm, e.toString());
+                hardShutdownImpl(ctx, vm);
+            }
+        }
+        alert(vm, "VM_SHUTDOWN", "VM '%s' (uuid: %s) shutdown", false);
+    }
+
+    /** {@code VM.clean_reboot}. */
+    public void cleanReboot(CallContext ctx, String vm) {
+        assertValidUnlessMarked(ctx, "VM", vm, "clean_reboot");
+        services.db().transact(tx -> {
+            long required = Db.bool(tx, "VM", vm, "has_vendor_device") ? HAS_VENDOR_DEVICE_VERSION : 0;
+            if (required > Db.lng(tx, "VM", vm, "hardware_platform_version")) tx.set("VM", vm, "hardware_platform_version", required);
+        });
+        xenopsReboot(ctx, vm, DOMAIN_SHUTDOWN_TOTAL_TIMEOUT);
+        alert(vm, "VM_REBOOTED", "VM '%s' (uuid: %s) rebooted cleanly", false);
+    }
+
+    /** {@code VM.hard_reboot}: a live VM is rebooted, a halted one started, a suspended one refused. */
+    public void hardReboot(CallContext ctx, String vm) {
+        assertValidUnlessMarked(ctx, "VM", vm, "hard_reboot");
+        switch (Db.str(services.db().snapshot(), "VM", vm, "power_state")) {
+            case "Running", "Paused" -> xenopsReboot(ctx, vm, null);
+            case "Halted" -> startAdmitted(ctx, vm, false, false);
+            default -> throw new ApiError("VM_BAD_POWER_STATE", vm, "running", "suspended");
+        }
+        alert(vm, "VM_REBOOTED", "VM '%s' (uuid: %s) rebooted forcibly", false);
+    }
+
+    // ------------------------------------------------------------------------------------------- pause
+
+    /** {@code VM.pause}. */
+    public void pause(CallContext ctx, String vm) {
+        assertValidUnlessMarked(ctx, "VM", vm, "pause");
+        String dbg = dbg(ctx);
+        transform(vm, () -> {
+            String id = uuid(vm);
+            LOG.info("xenops: VM.pause {}", id);
+            tasks.syncWithTask(ctx, xenops.vmPause(dbg, id), true);
+            sync.waitBarrier(dbg, id);
+            assertFinalPowerStateIs(vm, "Paused");
+        });
+        alert(vm, "VM_PAUSED", "VM '%s' (uuid: %s) paused", false);
+    }
+
+    /** {@code VM.unpause}. */
+    public void unpause(CallContext ctx, String vm) {
+        assertValidUnlessMarked(ctx, "VM", vm, "unpause");
+        String dbg = dbg(ctx);
+        transform(vm, () -> {
+            String id = uuid(vm);
+            LOG.info("xenops: VM.unpause {}", id);
+            tasks.syncWithTask(ctx, xenops.vmUnpause(dbg, id), true);
+            sync.waitBarrier(dbg, id);
+            checkPowerStateIs(vm, "Running");
+        });
+        alert(vm, "VM_UNPAUSED", "VM '%s' (uuid: %s) unpaused", false);
+    }
+
+    // ------------------------------------------------------------------------------------------- suspend, resume
+
+    /** {@code VM.suspend}: the VM's memory saved to a new suspend image, which becomes its {@code suspend_VDI}. */
+    public void suspend(CallContext ctx, String vm) {
+        assertValidUnlessMarked(ctx, "VM", vm, "suspend");
+        services.db().transact(tx -> tx.set("VM", vm, "ha_always_run", false));
+        String dbg = dbg(ctx);
+        transform(vm, () -> {
+            assertResidentOn(vm);
+            String id = uuid(vm);
+            VmStat st = xenops.vmStat(dbg, id);
+            long space = (long) (st.vm().memoryStaticMax() * 1.2 * 1.05) + SUSPEND_IMAGE_EXTRA;
+            String sr = chooseSuspendSr(vm);
+            Map<String, String> smConfig = new LinkedHashMap<>();
+            smConfig.put("vmhint", id);
+            smConfig.put("initial_allocation", Long.toString(space));
+            String vdi;
+            try {
+                vdi = images.create(ctx, sr, space, smConfig);
+            } catch (ApiError e) {
+                if (e.code().equals("SR_BACKEND_FAILURE_44")) throw new ApiError("SR_SUSPEND_SPACE_INSUFFICIENT", sr);
+                throw e;
+            }
+            Disk disk = images.diskOf(vdi);
+            services.db().transact(tx -> tx.set("VM", vm, "suspend_VDI", vdi));
+            try {
+                LOG.info("xenops: VM.suspend {} to {}", id, disk);
+                // the simulator says Suspended as soon as the memory is saved, before the devices are unplugged
+                // and the domain destroyed: the VM's events wait for the end (Xapi does not suppress them here)
+                sync.withSuppressed(dbg, id, () -> tasks.syncWithTask(ctx, xenops.vmSuspend(dbg, id, disk), false));
+                assertFinalPowerStateIs(vm, "Suspended");
+                Snapshot s = services.db().snapshot();
+                boolean checkpoint = Db.map(s, "VM", vm, "current_operations").containsValue("checkpoint");
+                if (!checkpoint && !Refs.isNull(Db.str(s, "VM", vm, "resident_on"))) {
+                    throw ApiError.internal("suspend: The VM " + vm + " is still resident on the host");
+                }
+            } catch (RuntimeException e) {
+                LOG.error("Caught exception suspending VM: {}", e.toString());
+                try {
+                    sync.waitBarrier(dbg, id);
+                } catch (RuntimeException again) {
+                    e.addSuppressed(again);
+                }
+                if ("Suspended".equals(Db.str(services.db().snapshot(), "VM", vm, "power_state"))) {
+                    LOG.info("VM has already suspended; we must perform a hard_shutdown");
+                    sync.forceStateReset(vm, "Halted", false);
+                }
+                try {
+                    images.destroy(ctx, vdi);
+                } catch (RuntimeException again) {
+                    e.addSuppressed(again);
+                }
+                services.db().transact(tx -> {
+                    if (tx.exists("VM", vm)) tx.set("VM", vm, "suspend_VDI", Refs.NULL);
+                });
+                throw e;
+            }
+        });
+        alert(vm, "VM_SUSPENDED", "VM '%s' (uuid: %s) suspended", false);
+    }
+
+    /** {@code Helpers.choose_suspend_sr}: the VM's, the pool's, then the host's suspend SR, if this host sees it. */
+    private String chooseSuspendSr(String vm) {
+        Snapshot s = services.db().snapshot();
+        String resident = Db.str(s, "VM", vm, "resident_on");
+        for (String sr : List.of(Db.str(s, "VM", vm, "suspend_SR"), Db.str(s, "pool", services.poolRef(), "suspend_image_SR"),
+                Db.valid(s, "host", resident) ? Db.str(s, "host", resident, "suspend_image_sr") : Refs.NULL)) {
+            if (!Db.valid(s, "SR", sr)) continue;
+            for (String pbd : Db.list(s, "SR", sr, "PBDs")) {
+                if (Db.valid(s, "PBD", pbd) && resident.equals(Db.str(s, "PBD", pbd, "host"))) return sr;
+            }
+        }
+        throw new ApiError("VM_NO_SUSPEND_SR", vm);
+    }
+
+    /** {@code VM.resume} / {@code VM.resume_on} on this host. */
+    public void resume(CallContext ctx, String vm, String op, boolean paused, boolean force) {
+        assertValidUnlessMarked(ctx, "VM", vm, op);
+        prepareResume(vm);
+        assertCanBootHere(vm, host());
+        resumeAdmitted(ctx, vm, paused);
+        alert(vm, "VM_RESUMED", "VM '%s' (uuid: %s) resumed on host: %s (uuid: %s)", true);
+    }
+
+    /** {@code VM.resume_on}: as {@link #startOn}. */
+    public void resumeOn(CallContext ctx, String vm, String host, boolean paused, boolean force) {
+        if (!services.db().snapshot().exists("host", host)) throw ApiError.handleInvalid("host", host);
+        if (!host.equals(host())) {
+            assertValidUnlessMarked(ctx, "VM", vm, "resume_on");
+            prepareResume(vm);
+            assertCanBootHere(vm, host);
+            throw new ApiError("NOT_IMPLEMENTED", "VM.resume_on (on another host)");
+        }
+        resume(ctx, vm, "resume_on", paused, force);
+    }
+
+    private void prepareResume(String vm) {
+        services.db().transact(tx -> {
+            if ("unspecified".equals(Db.str(tx, "VM", vm, "domain_type"))) {
+                tx.set("VM", vm, "domain_type", Db.str(tx, "VM", vm, "HVM_boot_policy").isEmpty() ? "pv" : "hvm");
+            }
+        });
+    }
+
+    private void resumeAdmitted(CallContext ctx, String vm, boolean paused) {
+        services.db().transact(tx -> {
+            if ("restart".equals(Db.str(tx, "VM", vm, "ha_restart_priority"))) tx.set("VM", vm, "ha_always_run", true);
+        });
+        String dbg = dbg(ctx);
+        transform(vm, () -> {
+            maybeRefreshVm(dbg, vm);
+            String vdi = Db.str(services.db().snapshot(), "VM", vm, "suspend_VDI");
+            if (Refs.isNull(vdi)) {
+                LOG.info("VM suspend VDI not found; Performing VM hard_shutdown");
+                sync.forceStateReset(vm, "Halted", false);
+                throw new ApiError("VM_HAS_NO_SUSPEND_VDI", "VM", vm);
+            }
+            Disk disk = images.diskOf(vdi);
+            String id = uuid(vm);
+            // the VM is not made resident before it runs: a failure leaves power state and devices as they were
+            try {
+                sync.withSuppressed(dbg, id, () -> {
+                    metadata.push(dbg, vm);
+                    LOG.info("xenops: VM.resume {} from {}", id, disk);
+                    tasks.syncWithTask(ctx, xenops.vmResume(dbg, id, disk), false);
+                    if (!paused) {
+                        LOG.info("xenops: VM.unpause {}", id);
+                        tasks.syncWithTask(ctx, xenops.vmUnpause(dbg, id), false);
+                    }
+                    return null;
+                });
+            } catch (RuntimeException e) {
+                LOG.error("Caught exception resuming VM: {}", e.toString());
+                try {
+                    metadata.delete(dbg, id);
+                } catch (RuntimeException again) {
+                    e.addSuppressed(again);
+                }
+                throw e;
+            }
+            setResidentOn(dbg, vm);
+            services.db().transact(tx -> tx.set("VM", vm, "suspend_VDI", Refs.NULL));
+            images.destroy(ctx, vdi);
+            checkPowerStateIs(vm, paused ? "Paused" : "Running");
+        });
+    }
+
+    // ------------------------------------------------------------------------------------------- power_state_reset
+
+    /**
+     * {@code VM.power_state_reset}: the VM is forced to Halted, unless it is a control domain, still runs
+     * here according to xenopsd ({@code DOMAIN_EXISTS}), or is resident on another host that is alive
+     * ({@code HOST_IS_LIVE}).
+     */
+    public void powerStateReset(CallContext ctx, String vm) {
+        Snapshot s = services.db().snapshot();
+        if (!s.exists("VM", vm)) throw ApiError.handleInvalid("VM", vm);
+        if (Db.bool(s, "VM", vm, "is_control_domain")) throw new ApiError("CANNOT_RESET_CONTROL_DOMAIN", vm);
+        String power = Db.str(s, "VM", vm, "power_state");
+        if (power.equals("Running") || power.equals("Paused")) {
+            String resident = Db.str(s, "VM", vm, "resident_on");
+            if (resident.equals(host())) {
+                boolean running;
+                String dbg = dbg(ctx);
+                String id = Db.str(s, "VM", vm, "uuid");
+                try {
+                    running = xenops.vmStat(dbg, id).state().powerState() == org.xapijava.xenopsd.PowerState.Running;
+                    if (!running) metadata.delete(dbg, id);
+                } catch (RuntimeException e) {
+                    running = false;
+                }
+                if (running) throw new ApiError("DOMAIN_EXISTS", vm);
+            } else if (hostAlive(s, resident)) {
+                throw new ApiError("HOST_IS_LIVE", resident);
+            }
+        }
+        sync.forceStateReset(vm, "Halted", false);
+    }
+
+    /**
+     * {@code Xapi_host.is_host_alive} for a host other than this one: Xapi asks it over the network and counts
+     * any failure as dead. Pools are not supported yet, so no other host can answer: never alive.
+     */
+    private static boolean hostAlive(DbReader r, String host) {
+        return false;
+    }
+
+    // ------------------------------------------------------------------------------------------- VBD, VIF
+
+    /** {@code VBD.plug}: a read-only disk cannot be plugged into an HVM guest; then {@code Xapi_xenops.vbd_plug}. */
+    public void vbdPlug(CallContext ctx, String vbd) {
+        assertValidUnlessMarked(ctx, "VBD", vbd, "plug");
+        Snapshot s = services.db().snapshot();
+        String vm = Db.str(s, "VBD", vbd, "VM");
+        String m = Db.str(s, "VM", vm, "metrics");
+        boolean hvm = Db.valid(s, "VM_metrics", m) && "hvm".equals(Db.str(s, "VM_metrics", m, "current_domain_type"));
+        if (hvm && !"CD".equals(Db.str(s, "VBD", vbd, "type")) && "RO".equals(Db.str(s, "VBD", vbd, "mode"))) {
+            throw new ApiError("DISK_VBD_MUST_BE_READWRITE_FOR_HVM", vbd);
+        }
+        String dbg = dbg(ctx);
+        transform(vm, () -> {
+            assertResidentOn(vm);
+            String vmId = uuid(vm);
+            // attached before VBD.add, so that a metadata push meanwhile keeps the new VBD
+            services.db().transact(tx -> tx.set("VBD", vbd, "currently_attached", true));
+            try {
+                metadata.update(dbg, vm);
+                Vbd md = MetadataBuilder.vbd(services.db().snapshot(), vm, vbd);
+                sync.withSuppressed(dbg, vmId, () -> {
+                    LOG.info("xenops: VBD.add {}", md.id());
+                    DeviceId id = xenops.vbdAdd(dbg, md);
+                    LOG.info("xenops: VBD.plug {}", id);
+                    return tasks.syncWithTask(ctx, xenops.vbdPlug(dbg, id), true);
+                });
+            } catch (RuntimeException e) {
+                unmarkIfNotPlugged(dbg, "VBD", vbd, vm);
+                throw e;
+            }
+            if (!Db.bool(services.db().snapshot(), "VBD", vbd, "currently_attached")) {
+                throw ApiError.internal("vbd_plug: Unable to plug VBD " + vbd);
+            }
+        });
+    }
+
+    /**
+     * A failed plug leaves the device marked attached in Xapi until the next event on it; here it is unmarked
+     * at once when xenopsd does not report it plugged.
+     */
+    private void unmarkIfNotPlugged(String dbg, String cls, String ref, String vm) {
+        try {
+            Snapshot s = services.db().snapshot();
+            DeviceId id = cls.equals("VBD") ? MetadataBuilder.vbd(s, vm, ref).id()
+                    : new DeviceId(Db.str(s, "VM", vm, "uuid"), Db.str(s, "VIF", ref, "device"));
+            boolean plugged;
+            try {
+                plugged = cls.equals("VBD") ? xenops.vbdStat(dbg, id).state().plugged() : xenops.vifStat(dbg, id).state().plugged();
+            } catch (XenopsError e) {
+                plugged = false;
+            }
+            if (!plugged) services.db().transact(tx -> tx.set(cls, ref, "currently_attached", false));
+        } catch (RuntimeException e) {
+            LOG.warn("could not check {} {} after a failed plug: {}", cls, ref, e.toString());
+        }
+    }
+
+    /** {@code VBD.unplug} / {@code VBD.unplug_force}. */
+    public void vbdUnplug(CallContext ctx, String vbd, boolean force) {
+        assertValidUnlessMarked(ctx, "VBD", vbd, force ? "unplug_force" : "unplug");
+        String vm = Db.str(services.db().snapshot(), "VBD", vbd, "VM");
+        String dbg = dbg(ctx);
+        transform(vm, () -> {
+            assertResidentOn(vm);
+            Vbd md = MetadataBuilder.vbd(services.db().snapshot(), vm, vbd);
+            try {
+                LOG.info("xenops: VBD.unplug {}", md.id());
+                tasks.syncWithTask(ctx, xenops.vbdUnplug(dbg, md.id(), force), true);
+            } catch (XenopsError e) {
+                if (e.is("Does_not_exist")) {
+                    LOG.info("VBD is not plugged; setting currently_attached to false");
+                    services.db().transact(tx -> tx.set("VBD", vbd, "currently_attached", false));
+                } else if (e.is("Device_detach_rejected")) {
+                    throw new ApiError("DEVICE_DETACH_REJECTED", "VBD", vbd, "");
+                } else {
+                    throw e;
+                }
+            }
+            sync.waitBarrier(dbg, md.id().vm());
+            if (Db.bool(services.db().snapshot(), "VBD", vbd, "currently_attached")) {
+                throw ApiError.internal("vbd_unplug: Unable to unplug VBD " + vbd);
+            }
+        });
+    }
+
+    /** {@code VIF.plug}. */
+    public void vifPlug(CallContext ctx, String vif) {
+        assertValidUnlessMarked(ctx, "VIF", vif, "plug");
+        String vm = Db.str(services.db().snapshot(), "VIF", vif, "VM");
+        String dbg = dbg(ctx);
+        transform(vm, () -> {
+            assertResidentOn(vm);
+            String vmId = uuid(vm);
+            services.db().transact(tx -> tx.set("VIF", vif, "currently_attached", true));
+            try {
+                metadata.update(dbg, vm);
+                Vif md = MetadataBuilder.vif(services.db().snapshot(), vm, vif, host());
+                sync.withSuppressed(dbg, vmId, () -> {
+                    LOG.info("xenops: VIF.add {}", md.id());
+                    DeviceId id = xenops.vifAdd(dbg, md);
+                    LOG.info("xenops: VIF.plug {}", id);
+                    return tasks.syncWithTask(ctx, xenops.vifPlug(dbg, id), true);
+                });
+            } catch (RuntimeException e) {
+                unmarkIfNotPlugged(dbg, "VIF", vif, vm);
+                throw e;
+            }
+            if (!Db.bool(services.db().snapshot(), "VIF", vif, "currently_attached")) {
+                throw ApiError.internal("vif_plug: Unable to plug VIF " + vif);
+            }
+        });
+    }
+
+    /** {@code VIF.unplug} / {@code VIF.unplug_force}. */
+    public void vifUnplug(CallContext ctx, String vif, boolean force) {
+        assertValidUnlessMarked(ctx, "VIF", vif, "unplug");
+        String vm = Db.str(services.db().snapshot(), "VIF", vif, "VM");
+        String dbg = dbg(ctx);
+        transform(vm, () -> {
+            assertResidentOn(vm);
+            DeviceId id = new DeviceId(uuid(vm), Db.str(services.db().snapshot(), "VIF", vif, "device"));
+            try {
+                LOG.info("xenops: VIF.unplug {}", id);
+                tasks.syncWithTask(ctx, xenops.vifUnplug(dbg, id, force), true);
+                sync.waitBarrier(dbg, id.vm());
+                if (Db.bool(services.db().snapshot(), "VIF", vif, "currently_attached")) {
+                    throw ApiError.internal("vif_unplug: Unable to unplug VIF " + vif);
+                }
+            } catch (XenopsError e) {
+                if (!e.is("Does_not_exist")) throw e;
+                LOG.info("VIF is not plugged; setting currently_attached to false");
+                services.db().transact(tx -> tx.set("VIF", vif, "currently_attached", false));
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------------------------------- helpers
+
+    /** Xapi's {@code start_delay}/{@code shutdown_delay}: the VM's configured pause after the operation. */
+    private static void delay(long seconds) {
+        if (seconds <= 0) return;
+        try {
+            Thread.sleep(Duration.ofSeconds(seconds));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** {@code create_vm_message}: an alert on the VM; failures are ignored, as in Xapi. */
+    private void alert(String vm, String name, String format, boolean withHost) {
+        try {
+            Snapshot s = services.db().snapshot();
+            String label = Db.str(s, "VM", vm, "name_label");
+            String uuid = Db.str(s, "VM", vm, "uuid");
+            String body = withHost
+                    ? String.format(format, label, uuid, Db.str(s, "host", host(), "name_label"), Db.str(s, "host", host(), "uuid"))
+                    : String.format(format, label, uuid);
+            services.alerts().create(name, 5, "VM", uuid, body); // priority 5: Api_messages' lifecycle messages
+        } catch (RuntimeException e) {
+            LOG.debug("alert {} on VM {} not created: {}", name, vm, e.toString());
+        }
+    }
+}

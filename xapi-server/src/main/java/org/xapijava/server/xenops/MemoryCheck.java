@@ -1,0 +1,138 @@
+package org.xapijava.server.xenops;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.xapijava.db.DbReader;
+import org.xapijava.model.errors.ApiError;
+
+/**
+ * The pool master's memory accounting ({@code ocaml/xapi/memory_check.ml} over the memory models of
+ * {@code ocaml/xapi-idl/memory/memory.ml}): what a VM needs to start, what a host has free according to the
+ * database (its total less its own overhead, less every VM resident or scheduled there), and the admission
+ * check {@code assert_enough_memory_available} of {@code xapi_vm_helpers.ml}. Pure functions of a database
+ * view; thread-safe.
+ */
+public final class MemoryCheck {
+    static final long MIB = 1024L * 1024;
+    private static final long KIB = 1024L;
+    private static final long PAGES_PER_MIB = 256;
+
+    private MemoryCheck() {}
+
+    /** Which amount of a VM's memory the accounting counts ({@code accounting_policy}). */
+    enum Policy { STATIC_MAX, DYNAMIC_MAX, DYNAMIC_MIN }
+
+    /** {@code memory.ml}'s memory models: extra MiB inside and outside the guest, and the PV shim. */
+    enum Model {
+        HVM(1, 1, false), LINUX(0, 1, false), PV_IN_PVH(1, 1, true);
+
+        final long extraInternalMib;
+        final long extraExternalMib;
+        final boolean shim;
+
+        Model(long extraInternalMib, long extraExternalMib, boolean shim) {
+            this.extraInternalMib = extraInternalMib;
+            this.extraExternalMib = extraExternalMib;
+            this.shim = shim;
+        }
+
+        /** The PV-in-PVH shim: 23 MiB plus one per 90 MiB of guest. */
+        long shimMib(long staticMaxMib) {
+            return shim ? 23 + staticMaxMib / 90 : 0;
+        }
+
+        /** Shadow memory: 256 pages per vCPU plus two per MiB of guest, rounded up to MiB, times the multiplier. */
+        long shadowMib(long staticMaxMib, long vcpus, double multiplier) {
+            long pages = 256 * vcpus + staticMaxMib + staticMaxMib;
+            long mib = ceilDiv(pages, PAGES_PER_MIB);
+            return Math.max(1, (long) (mib * multiplier));
+        }
+
+        /** Everything a domain needs besides its guest memory (Xen's 38 pages per vCPU included, CA-423172). */
+        long overheadMib(long staticMaxMib, long vcpus, double multiplier) {
+            return extraInternalMib + extraExternalMib + shadowMib(staticMaxMib, vcpus, multiplier)
+                    + ceilDiv(38 * vcpus, PAGES_PER_MIB) + shimMib(staticMaxMib);
+        }
+    }
+
+    static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+
+    /** The model, shadow multiplier and start policy of a VM of {@code domainType} (Xapi's {@code check_domain_type}). */
+    private record Kind(Model model, boolean useVmMultiplier, Policy startPolicy) {
+        static Kind of(String domainType) {
+            return switch (domainType) {
+                case "hvm", "pvh" -> new Kind(Model.HVM, true, Policy.DYNAMIC_MIN);
+                case "pv" -> new Kind(Model.LINUX, false, Policy.DYNAMIC_MIN);
+                case "pv_in_pvh" -> new Kind(Model.PV_IN_PVH, true, Policy.STATIC_MAX);
+                default -> throw ApiError.internal("unspecified domain type");
+            };
+        }
+    }
+
+    private static long choose(Policy p, DbReader r, String vm) {
+        return switch (p) {
+            case DYNAMIC_MIN -> Db.lng(r, "VM", vm, "memory_dynamic_min");
+            case DYNAMIC_MAX -> Db.lng(r, "VM", vm, "memory_dynamic_max");
+            case STATIC_MAX -> Db.lng(r, "VM", vm, "memory_static_max");
+        };
+    }
+
+    /**
+     * {@code vm_compute_start_memory} with the policy {@code assert_enough_memory_available} uses: the bytes
+     * (normal plus shadow) a VM needs to start, i.e. its footprint at its dynamic minimum (static maximum for
+     * PV-in-PVH) rounded up to MiB.
+     */
+    public static long startMemoryBytes(DbReader r, String vm) {
+        Kind k = Kind.of(Db.str(r, "VM", vm, "domain_type"));
+        long required = choose(k.startPolicy(), r, vm);
+        long targetMib = ceilDiv(ceilDiv(required, KIB), KIB);
+        long maxMib = ceilDiv(Db.lng(r, "VM", vm, "memory_static_max"), MIB);
+        long vcpus = Db.lng(r, "VM", vm, "VCPUs_max");
+        double multiplier = k.useVmMultiplier() ? Db.dbl(r, "VM", vm, "HVM_shadow_multiplier") : 1.0;
+        return (targetMib + k.model().overheadMib(maxMib, vcpus, multiplier)) * MIB;
+    }
+
+    /** {@code vm_compute_memory_overhead}: the VM's {@code memory_overhead} field. */
+    public static long overheadBytes(DbReader r, String vm) {
+        Kind k = Kind.of(Db.str(r, "VM", vm, "domain_type"));
+        long maxMib = ceilDiv(Db.lng(r, "VM", vm, "memory_static_max"), MIB);
+        return k.model().overheadMib(maxMib, Db.lng(r, "VM", vm, "VCPUs_max"), Db.dbl(r, "VM", vm, "HVM_shadow_multiplier")) * MIB;
+    }
+
+    /** {@code vm_compute_used_memory}: the chosen amount plus the VM's recorded overhead. */
+    static long usedMemoryBytes(DbReader r, String vm, Policy p) {
+        return choose(p, r, vm) + Db.lng(r, "VM", vm, "memory_overhead");
+    }
+
+    /**
+     * {@code host_compute_free_memory_with_maximum_compression}: the host's {@code host_metrics.memory_total}
+     * less its {@code memory_overhead}, less (dynamic minimum + overhead) of every VM {@code resident_on} or
+     * {@code scheduled_to_be_resident_on} it (the control domain included), {@code ignoreScheduled} not counted
+     * as scheduled; at least 0.
+     */
+    public static long hostFreeMemoryBytes(DbReader r, String host, String ignoreScheduled) {
+        String metrics = Db.str(r, "host", host, "metrics");
+        long total = Db.valid(r, "host_metrics", metrics) ? Db.lng(r, "host_metrics", metrics, "memory_total") : 0;
+        long available = total - Db.lng(r, "host", host, "memory_overhead");
+        List<String> vms = new ArrayList<>(r.getAllWhere("VM", "field \"resident_on\" = \"" + host + "\""));
+        for (String vm : r.getAllWhere("VM", "field \"scheduled_to_be_resident_on\" = \"" + host + "\"")) {
+            if (!vm.equals(ignoreScheduled)) vms.add(vm);
+        }
+        for (String vm : vms) available -= usedMemoryBytes(r, vm, Policy.DYNAMIC_MIN);
+        return Math.max(0, available);
+    }
+
+    /**
+     * {@code assert_enough_memory_available}: {@code HOST_NOT_ENOUGH_FREE_MEMORY [needed, available]} when the
+     * host's free memory (the VM's own reservation there not counted) is below what the VM needs to start.
+     */
+    public static void assertEnoughMemory(DbReader r, String vm, String host) {
+        long available = hostFreeMemoryBytes(r, host, vm);
+        long needed = startMemoryBytes(r, vm);
+        if (available < needed) {
+            throw new ApiError("HOST_NOT_ENOUGH_FREE_MEMORY", Long.toString(needed), Long.toString(available));
+        }
+    }
+}

@@ -1,0 +1,559 @@
+package org.xapijava.server.xenops;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+import org.xapijava.db.DbReader;
+import org.xapijava.model.errors.ApiError;
+import org.xapijava.xenopsd.DeviceId;
+import org.xapijava.xenopsd.DeviceNumber;
+import org.xapijava.xenopsd.Disk;
+import org.xapijava.xenopsd.Metadata;
+import org.xapijava.xenopsd.Vbd;
+import org.xapijava.xenopsd.Vif;
+import org.xapijava.xenopsd.Vm;
+
+/**
+ * A VM record and its devices as xenopsd metadata: Xapi's {@code create_metadata} and the {@code MD} module of
+ * {@code ocaml/xapi/xapi_xenops.ml} ({@code of_vm}, {@code of_vbd}, {@code of_vif}, {@code builder_of_vm}), with
+ * {@code Vm_platform.sanity_check}. A pure function of a database view, except for a VM whose
+ * {@code generation_id} is {@code "0:0"}: Xapi gives it a fresh one and stores it, which the caller does through
+ * {@link #freshGenerationId}. Stateless; thread-safe.
+ *
+ * <p>Not built (no such objects here yet): PCI passthrough, vGPUs, vUSBs, VTPMs, PVS proxies, SR-IOV networks.
+ */
+public final class MetadataBuilder {
+    private MetadataBuilder() {}
+
+    /** Xapi's {@code allowed_dom0_directories_for_boot_files}: PV kernels must live here. */
+    static final List<String> BOOT_FILE_DIRS = List.of("/var/lib/xcp/guest/");
+    /** {@code Xapi_globs.default_vbd3_polling_duration} and {@code ..._idle_threshold}. */
+    static final int DEFAULT_POLLING_DURATION = 8000;
+    static final int DEFAULT_POLLING_IDLE_THRESHOLD = 50;
+    /** {@code Vm_platform.filtered_flags}: the platform keys xenopsd is told about when filtering is on. */
+    static final List<String> FILTERED_FLAGS = List.of("acpi", "apic", "nx", "pae", "viridian", "acpi_s3", "acpi_s4",
+            "mmio_size_mib", "revision", "device_id", "tsc_mode", "device-model", "xenguest", "pv-kernel-max-size",
+            "pv-ramdisk-max-size", "pv-postinstall-kernel-max-size", "pv-postinstall-ramdisk-max-size", "usb",
+            "usb_tablet", "parallel", "vga", "featureset", "nested-virt", "vcpu-unrestricted");
+
+    /**
+     * {@code create_metadata}: the VM and its {@code currently_attached} VBDs and VIFs. For a suspended VM the
+     * {@code domains} part is its {@code last_booted_record}.
+     *
+     * @param genId supplies a fresh generation id when the VM's is {@code "0:0"} (see {@link #freshGenerationId})
+     */
+    public static Metadata of(DbReader r, String vmRef, String hostRef, Supplier<String> genId) {
+        List<String> vbdRefs = new ArrayList<>();
+        for (String vbd : Db.list(r, "VM", vmRef, "VBDs")) {
+            if (Db.valid(r, "VBD", vbd) && Db.bool(r, "VBD", vbd, "currently_attached")) vbdRefs.add(vbd);
+        }
+        List<Vbd> vbds = new ArrayList<>();
+        for (String vbd : vbdRefs) vbds.add(vbd(r, vmRef, vbd));
+        List<Vif> vifs = new ArrayList<>();
+        for (String vif : Db.list(r, "VM", vmRef, "VIFs")) {
+            if (Db.valid(r, "VIF", vif) && Db.bool(r, "VIF", vif, "currently_attached")) vifs.add(vif(r, vmRef, vif, hostRef));
+        }
+        String domains = "Suspended".equals(Db.str(r, "VM", vmRef, "power_state"))
+                ? Db.str(r, "VM", vmRef, "last_booted_record") : null;
+        return new Metadata(vm(r, vmRef, vbdRefs, hostRef, genId), vbds, vifs, List.of(), List.of(), List.of(), domains);
+    }
+
+    /** Xapi's {@code fresh_genid}: two random non-negative 63-bit numbers, or "" for a VM that has none. */
+    public static String freshGenerationId(String current) {
+        if (current.isEmpty()) return "";
+        java.util.concurrent.ThreadLocalRandom rnd = java.util.concurrent.ThreadLocalRandom.current();
+        return rnd.nextLong(Long.MAX_VALUE) + ":" + rnd.nextLong(Long.MAX_VALUE);
+    }
+
+    // ------------------------------------------------------------------------------------------- VBD
+
+    /** {@code MD.of_vbd}. */
+    public static Vbd vbd(DbReader r, String vmRef, String vbd) {
+        boolean hvm = "hvm".equals(Db.str(r, "VM", vmRef, "domain_type"));
+        String userdevice = Db.str(r, "VBD", vbd, "userdevice");
+        DeviceNumber position = DeviceNumber.ofString(hvm, userdevice)
+                .orElseThrow(() -> new ApiError("INVALID_DEVICE", userdevice));
+        Map<String, String> oc = Db.map(r, "VBD", vbd, "other_config");
+        Map<String, String> backendKeys = new LinkedHashMap<>();
+        if (oc.containsKey("backend-kind")) backendKeys.put("backend-kind", oc.get("backend-kind"));
+        inRange(backendKeys, "polling-duration", oc.getOrDefault("polling-duration", Integer.toString(DEFAULT_POLLING_DURATION)),
+                0, Integer.MAX_VALUE, 0);
+        inRange(backendKeys, "polling-idle-threshold",
+                oc.getOrDefault("polling-idle-threshold", Integer.toString(DEFAULT_POLLING_IDLE_THRESHOLD)), 0, 100, 50);
+        String vdi = Db.str(r, "VBD", vbd, "VDI");
+        boolean vdiValid = Db.valid(r, "VDI", vdi);
+        Vbd.Type ty = switch (Db.str(r, "VBD", vbd, "type")) {
+            case "CD" -> Vbd.Type.CDROM;
+            case "Floppy" -> Vbd.Type.Floppy;
+            default -> Vbd.Type.Disk;
+        };
+        return new Vbd(
+                new DeviceId(Db.str(r, "VM", vmRef, "uuid"), position.toLinuxDevice()),
+                position,
+                "RO".equals(Db.str(r, "VBD", vbd, "mode")) ? Vbd.Mode.ReadOnly : Vbd.Mode.ReadWrite,
+                diskOfVdi(r, vdi),
+                ty,
+                Db.bool(r, "VBD", vbd, "unpluggable"),
+                backendKeys,
+                Map.of(),
+                qos(Db.str(r, "VBD", vbd, "qos_algorithm_type"), Db.map(r, "VBD", vbd, "qos_algorithm_params")),
+                !vdiValid || "persist".equals(Db.str(r, "VDI", vdi, "on_boot")),
+                vdiValid && canAttachEarly(r, Db.str(r, "VDI", vdi, "SR")));
+    }
+
+    /** An integer key clamped to [min, max]; a value that is not an integer becomes {@code fallback}. */
+    private static void inRange(Map<String, String> out, String key, String value, int min, int max, int fallback) {
+        int v;
+        try {
+            v = Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            v = fallback;
+        }
+        out.put(key, Integer.toString(Math.max(min, Math.min(max, v))));
+    }
+
+    /** {@code qos}: only {@code ionice} is known; its scheduler and class from the VBD's QoS parameters. */
+    static Vbd.Qos qos(String type, Map<String, String> params) {
+        if (!"ionice".equals(type)) return null;
+        Vbd.Qos.QosClass cls = Vbd.Qos.QosClass.Normal;
+        int other = 0;
+        String c = params.get("class");
+        if (c != null) {
+            switch (c) {
+                case "highest" -> cls = Vbd.Qos.QosClass.Highest;
+                case "high" -> cls = Vbd.Qos.QosClass.High;
+                case "normal" -> cls = Vbd.Qos.QosClass.Normal;
+                case "low" -> cls = Vbd.Qos.QosClass.Low;
+                case "lowest" -> cls = Vbd.Qos.QosClass.Lowest;
+                default -> {
+                    try {
+                        other = Integer.parseInt(c);
+                        cls = Vbd.Qos.QosClass.Other;
+                    } catch (NumberFormatException e) {
+                        cls = Vbd.Qos.QosClass.Normal;
+                    }
+                }
+            }
+        }
+        String sched = params.get("sched");
+        if ("idle".equals(sched)) return new Vbd.Qos(Vbd.Qos.Scheduler.Idle, null, 0);
+        if ("rt".equals(sched) || "real-time".equals(sched)) return new Vbd.Qos(Vbd.Qos.Scheduler.RealTime, cls, other);
+        return new Vbd.Qos(Vbd.Qos.Scheduler.BestEffort, cls, other);
+    }
+
+    /** {@code disk_of_vdi}: {@code VDI "<sr-uuid>/<location>"}, or null when the VDI (or its SR) is not there. */
+    public static Disk diskOfVdi(DbReader r, String vdi) {
+        if (!Db.valid(r, "VDI", vdi)) return null;
+        String sr = Db.str(r, "VDI", vdi, "SR");
+        if (!Db.valid(r, "SR", sr)) return null;
+        return Disk.Vdi.of(Db.str(r, "SR", sr, "uuid"), Db.str(r, "VDI", vdi, "location"));
+    }
+
+    /** Whether the SR's driver speaks SMAPIv3 ({@code required_api_version} of its SM record at least 3.0). */
+    private static boolean canAttachEarly(DbReader r, String sr) {
+        if (!Db.valid(r, "SR", sr)) return false;
+        String type = Db.str(r, "SR", sr, "type");
+        for (String sm : r.getAllWhere("SM", "field \"type\" = \"" + type + "\"")) {
+            String v = Db.str(r, "SM", sm, "required_api_version");
+            return versionAtLeast3(v);
+        }
+        return false;
+    }
+
+    private static boolean versionAtLeast3(String v) {
+        try {
+            return Integer.parseInt(v.split("\\.")[0].trim()) >= 3;
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------- VIF
+
+    /** {@code MD.of_vif}. */
+    public static Vif vif(DbReader r, String vmRef, String vif, String hostRef) {
+        String net = Db.str(r, "VIF", vif, "network");
+        Map<String, String> oc = Db.map(r, "VIF", vif, "other_config");
+        int netMtu = Db.valid(r, "network", net) ? (int) Db.lng(r, "network", net, "MTU") : 1500;
+        int mtu = netMtu;
+        if (oc.containsKey("mtu")) {
+            try {
+                mtu = Integer.parseInt(oc.get("mtu"));
+            } catch (NumberFormatException e) {
+                mtu = netMtu; // Xapi: "Failed to parse VIF.other_config:mtu; defaulting to network.mtu"
+            }
+        }
+        Vif.Rate rate = null;
+        if ("ratelimit".equals(Db.str(r, "VIF", vif, "qos_algorithm_type"))) {
+            Map<String, String> p = Db.map(r, "VIF", vif, "qos_algorithm_params");
+            long timeslice = 0;
+            try {
+                timeslice = Long.parseLong(p.getOrDefault("timeslice_us", ""));
+            } catch (NumberFormatException e) {
+                timeslice = 0;
+            }
+            try {
+                if (p.containsKey("kbps")) rate = new Vif.Rate(Long.parseLong(p.get("kbps")), timeslice);
+            } catch (NumberFormatException e) {
+                rate = null; // "parameter kbps not an integer"
+            }
+        }
+        String defaultLocking = Db.valid(r, "network", net) ? Db.str(r, "network", net, "default_locking_mode") : "unlocked";
+        Vif.LockingMode locking = switch (Db.str(r, "VIF", vif, "locking_mode")) {
+            case "network_default" -> "disabled".equals(defaultLocking) ? Vif.LockingMode.DISABLED : Vif.LockingMode.UNLOCKED;
+            case "locked" -> new Vif.LockingMode(Vif.LockingMode.Kind.Locked, Db.list(r, "VIF", vif, "ipv4_allowed"),
+                    Db.list(r, "VIF", vif, "ipv6_allowed"));
+            case "disabled" -> Vif.LockingMode.DISABLED;
+            default -> Vif.LockingMode.UNLOCKED;
+        };
+        Vif.IpConfig v4 = "Static".equals(Db.str(r, "VIF", vif, "ipv4_configuration_mode"))
+                ? new Vif.IpConfig("Static4", Db.list(r, "VIF", vif, "ipv4_addresses"), emptyToNull(Db.str(r, "VIF", vif, "ipv4_gateway")))
+                : Vif.IpConfig.UNSPECIFIED4;
+        Vif.IpConfig v6 = "Static".equals(Db.str(r, "VIF", vif, "ipv6_configuration_mode"))
+                ? new Vif.IpConfig("Static6", Db.list(r, "VIF", vif, "ipv6_addresses"), emptyToNull(Db.str(r, "VIF", vif, "ipv6_gateway")))
+                : Vif.IpConfig.UNSPECIFIED6;
+        Map<String, String> priv = new LinkedHashMap<>();
+        priv.put("vif-uuid", Db.str(r, "VIF", vif, "uuid"));
+        priv.put("network-uuid", Db.valid(r, "network", net) ? Db.str(r, "network", net, "uuid") : "");
+        Long vlan = null;
+        List<String> pifs = localPifs(r, net, hostRef);
+        if (!pifs.isEmpty()) {
+            long v = Db.lng(r, "PIF", pifs.get(0), "VLAN");
+            if (v >= 0) vlan = v;
+        }
+        String device = Db.str(r, "VIF", vif, "device");
+        int position;
+        try {
+            position = Integer.parseInt(device);
+        } catch (NumberFormatException e) {
+            throw ApiError.internal("Failure(\"int_of_string\")");
+        }
+        List<Long> trunks = List.of();
+        return new Vif(new DeviceId(Db.str(r, "VM", vmRef, "uuid"), device), position, Db.str(r, "VIF", vif, "MAC"),
+                true, mtu, rate, backendOfNetwork(r, net), oc, locking, priv, v4, v6, null, vlan, trunks);
+    }
+
+    private static String emptyToNull(String s) {
+        return s.isEmpty() ? null : s;
+    }
+
+    /** The network's PIFs on this host ({@code get_local_pifs}). */
+    private static List<String> localPifs(DbReader r, String net, String host) {
+        List<String> out = new ArrayList<>();
+        if (!Db.valid(r, "network", net)) return out;
+        for (String pif : Db.list(r, "network", net, "PIFs")) {
+            if (Db.valid(r, "PIF", pif) && host.equals(Db.str(r, "PIF", pif, "host"))) out.add(pif);
+        }
+        return out;
+    }
+
+    /** {@code backend_of_network}: a driver domain named in {@code other_config:backend_vm}, else the local bridge. */
+    private static Vif.Network backendOfNetwork(DbReader r, String net) {
+        if (!Db.valid(r, "network", net)) return new Vif.Local("");
+        String bridge = Db.str(r, "network", net, "bridge");
+        String backendVm = Db.map(r, "network", net, "other_config").get("backend_vm");
+        return backendVm != null ? new Vif.Remote(backendVm, bridge) : new Vif.Local(bridge);
+    }
+
+    // ------------------------------------------------------------------------------------------- VM
+
+    private static List<Vm.Action> actions(String behaviour) {
+        return switch (behaviour) {
+            case "preserve" -> List.of(Vm.Action.Pause);
+            case "coredump_and_restart" -> List.of(Vm.Action.Coredump, Vm.Action.Start);
+            case "coredump_and_destroy" -> List.of(Vm.Action.Coredump, Vm.Action.Shutdown);
+            case "restart", "rename_restart" -> List.of(Vm.Action.Start);
+            case "soft_reboot" -> List.of(Vm.Action.Softreboot);
+            default -> List.of(Vm.Action.Shutdown); // destroy
+        };
+    }
+
+    /** {@code MD.of_vm}; {@code vbds} are the attached VBDs (for the timeoffset of disks reset on boot). */
+    static Vm vm(DbReader r, String vm, List<String> vbds, String hostRef, Supplier<String> genId) {
+        String domainType = checkDomainType(Db.str(r, "VM", vm, "domain_type"));
+        Vm.Firmware firmware = firmwareOf(r, vm);
+        Map<String, String> platform = sanityCheck(Db.map(r, "VM", vm, "platform"), firmware, Db.lng(r, "VM", vm, "VCPUs_max"),
+                domainType);
+        String timeoffset = rtcTimeoffset(r, vm, vbds);
+        Map<String, String> pd = new LinkedHashMap<>();
+        pd.put("timeoffset", timeoffset);
+        for (Map.Entry<String, String> e : platform.entrySet()) if (!e.getKey().equals("timeoffset")) pd.put(e.getKey(), e.getValue());
+        if (!pd.containsKey("featureset")) {
+            String fs;
+            if (!"Suspended".equals(Db.str(r, "VM", vm, "power_state"))) {
+                Map<String, String> ci = Db.map(r, "pool", r.getAll("pool").get(0), "cpu_info");
+                fs = ci.getOrDefault(domainType.equals("pv") ? "features_pv_host" : "features_hvm_host", "");
+            } else {
+                fs = Db.map(r, "VM", vm, "last_boot_CPU_flags").get("features");
+                if (fs == null) throw ApiError.internal("Failure(\"VM's CPU featureset not initialised\")");
+            }
+            Map<String, String> withFs = new LinkedHashMap<>();
+            withFs.put("featureset", fs);
+            withFs.putAll(pd);
+            pd = withFs;
+        }
+        Map<String, String> plat = Db.map(r, "VM", vm, "platform");
+        if (!Db.list(r, "VM", vm, "VTPMs").isEmpty() || isTrue(plat, "vtpm", false)) {
+            Map<String, String> withTpm = new LinkedHashMap<>();
+            withTpm.put("tpm_version", "2");
+            withTpm.putAll(pd);
+            pd = withTpm;
+        }
+        Map<String, String> oc = Db.map(r, "VM", vm, "other_config");
+        boolean msitranslate = oc.containsKey("msitranslate") ? "1".equals(oc.get("msitranslate")) : true;
+        if (!Db.list(r, "VM", vm, "VGPUs").isEmpty()) msitranslate = false;
+        String gen = Db.str(r, "VM", vm, "generation_id");
+        if (gen.equals("0:0")) gen = genId.get();
+        return Vm.builder(Db.str(r, "VM", vm, "uuid"))
+                .name(Db.str(r, "VM", vm, "name_label"))
+                .ssidref(0)
+                .xsdata(Db.map(r, "VM", vm, "xenstore_data"))
+                .platformdata(pd)
+                .biosStrings(Db.map(r, "VM", vm, "bios_strings"))
+                .ty(builderOf(r, vm, domainType, timeoffset, firmware))
+                .suppressSpuriousPageFaults(false)
+                .machineAddressSize(null)
+                .memoryStaticMax(Db.lng(r, "VM", vm, "memory_static_max"))
+                .memoryDynamicMax(Db.lng(r, "VM", vm, "memory_dynamic_max"))
+                .memoryDynamicMin(Db.lng(r, "VM", vm, "memory_dynamic_min"))
+                .vcpuMax((int) Db.lng(r, "VM", vm, "VCPUs_max"))
+                .vcpus((int) Db.lng(r, "VM", vm, "VCPUs_at_startup"))
+                .schedulerParams(schedulerParams(Db.map(r, "VM", vm, "VCPUs_params"),
+                        Db.map(r, "host", hostRef, "guest_VCPUs_params")))
+                .onCrash(actions(Db.str(r, "VM", vm, "actions_after_crash")))
+                .onShutdown(actions(Db.str(r, "VM", vm, "actions_after_shutdown")))
+                .onReboot(actions(Db.str(r, "VM", vm, "actions_after_reboot")))
+                .onSoftreboot(actions(Db.str(r, "VM", vm, "actions_after_softreboot")))
+                .pciMsitranslate(msitranslate)
+                .pciPowerMgmt(false)
+                .hasVendorDevice(Db.bool(r, "VM", vm, "has_vendor_device"))
+                .generationId(gen)
+                .build();
+    }
+
+    /** {@code Helpers.check_domain_type}: every domain type but {@code unspecified}. */
+    static String checkDomainType(String t) {
+        if (t.equals("unspecified")) throw ApiError.internal("unspecified domain type");
+        return t;
+    }
+
+    /** The VCPU masks ({@code VCPUs_params:mask}, filtered by the host's) and the credit scheduler's weight and cap. */
+    static Vm.SchedulerParams schedulerParams(Map<String, String> vcpuParams, Map<String, String> hostParams) {
+        List<List<Integer>> affinity = new ArrayList<>();
+        try {
+            String mask = vcpuParams.get("mask");
+            if (mask != null) {
+                for (String x : mask.split(";", -1)) affinity.add(ints(x));
+            }
+        } catch (NumberFormatException e) {
+            affinity = new ArrayList<>();
+        }
+        List<Integer> hostMask;
+        try {
+            hostMask = hostParams.containsKey("mask") ? ints(hostParams.get("mask")) : List.of();
+        } catch (NumberFormatException e) {
+            hostMask = List.of();
+        }
+        List<List<Integer>> merged;
+        if (affinity.isEmpty()) {
+            merged = hostMask.isEmpty() ? List.of() : List.of(hostMask);
+        } else if (hostMask.isEmpty()) {
+            merged = affinity;
+        } else {
+            merged = new ArrayList<>();
+            for (List<Integer> a : affinity) {
+                List<Integer> keep = new ArrayList<>();
+                for (Integer i : a) if (hostMask.contains(i)) keep.add(i);
+                merged.add(keep);
+            }
+        }
+        int weight = intOr(vcpuParams.get("weight"), 256);
+        int cap = intOr(vcpuParams.get("cap"), 0);
+        return new Vm.SchedulerParams(new Vm.SchedulerParams.Priority(weight, cap), merged);
+    }
+
+    private static List<Integer> ints(String csv) {
+        List<Integer> out = new ArrayList<>();
+        for (String s : csv.split(",", -1)) out.add(Integer.parseInt(s.trim()));
+        return out;
+    }
+
+    private static int intOr(String s, int dflt) {
+        if (s == null) return dflt;
+        try {
+            return Integer.parseInt(s.trim());
+        } catch (NumberFormatException e) {
+            return dflt;
+        }
+    }
+
+    /** {@code Vm_platform.is_true}. */
+    static boolean isTrue(Map<String, String> platform, String key, boolean dflt) {
+        String v = platform.get(key);
+        if (v == null) return dflt;
+        return switch (v.toLowerCase(Locale.ROOT)) {
+            case "true", "1" -> true;
+            case "false", "0" -> false;
+            default -> dflt;
+        };
+    }
+
+    /** {@code firmware_of_vm}: {@code HVM_boot_params:firmware} with the NVRAM's UEFI settings. */
+    static Vm.Firmware firmwareOf(DbReader r, String vm) {
+        String f = Db.map(r, "VM", vm, "HVM_boot_params").get("firmware");
+        if (f == null || f.equals("bios")) return Vm.Firmware.BIOS;
+        if (!f.equals("uefi")) throw ApiError.invalidValue("HVM-boot-params['firmware']", f);
+        Map<String, String> nvram = Db.map(r, "VM", vm, "NVRAM");
+        String onBoot = "Persist";
+        String ob = nvram.get("EFI-variables-on-boot");
+        if (ob != null) {
+            onBoot = switch (ob) {
+                case "persist" -> "Persist";
+                case "reset" -> "Reset";
+                default -> throw ApiError.invalidValue("NVRAM['EFI-variables-on-boot']", ob);
+            };
+        }
+        return Vm.Firmware.uefi(onBoot, nvram.getOrDefault("EFI-variables-backend", "xapidb"));
+    }
+
+    /**
+     * {@code Vm_platform.sanity_check} (without filtering unknown keys: a pool where every feature is
+     * licensed, as on XCP-ng): device model against firmware, cores-per-socket, usb flags, parallel ports, TSC
+     * modes.
+     */
+    static Map<String, String> sanityCheck(Map<String, String> platform, Vm.Firmware firmware, long vcpuMax, String domainType) {
+        Map<String, String> pd = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : platform.entrySet()) {
+            if (e.getKey().equals("tsc_mode") && !List.of("0", "1", "2", "3").contains(e.getValue())) continue;
+            pd.put(e.getKey(), e.getValue());
+        }
+        String dm = pd.get("device-model");
+        if ("qemu-trad".equals(dm) && firmware.uefi()) {
+            throw ApiError.invalidValue("platform:device-model", "UEFI boot is not supported with qemu-trad");
+        }
+        if ("qemu-upstream-uefi".equals(dm) && !firmware.uefi()) {
+            throw ApiError.invalidValue("platform:device-model", "BIOS boot is not supported with qemu-upstream-uefi");
+        }
+        if (!domainType.equals("pv") && pd.containsKey("cores-per-socket")) {
+            String cps = pd.get("cores-per-socket");
+            int c;
+            try {
+                c = Integer.parseInt(cps);
+            } catch (NumberFormatException e) {
+                throw ApiError.invalidValue("platform:cores-per-socket", cps);
+            }
+            if (c < 1 || vcpuMax % c != 0) throw new ApiError("VCPU_MAX_NOT_CORES_PER_SOCKET_MULTIPLE", Long.toString(vcpuMax), cps);
+        }
+        boolean usb = isTrue(pd, "usb", true);
+        boolean tablet = usb && isTrue(pd, "usb_tablet", true);
+        // Listext.update_assoc: the updated pairs first, then the others
+        Map<String, String> out = new LinkedHashMap<>();
+        out.put("usb", Boolean.toString(usb));
+        out.put("usb_tablet", Boolean.toString(tablet));
+        for (Map.Entry<String, String> e : pd.entrySet()) out.putIfAbsent(e.getKey(), e.getValue());
+        String par = out.get("parallel");
+        if (par != null && !par.equals("none") && !par.startsWith("/dev/parport")) out.remove("parallel");
+        return out;
+    }
+
+    /**
+     * {@code rtc_timeoffset_of_vm}: {@code platform:timeoffset} (default "0"), unless one VDI reset on boot
+     * carries its own {@code other_config:timeoffset}; two such VDIs are an error.
+     */
+    static String rtcTimeoffset(DbReader r, String vm, List<String> vbds) {
+        String t = Db.map(r, "VM", vm, "platform").getOrDefault("timeoffset", "0");
+        List<String[]> reset = new ArrayList<>();
+        for (String vbd : vbds) {
+            if (Db.bool(r, "VBD", vbd, "empty")) continue;
+            String vdi = Db.str(r, "VBD", vbd, "VDI");
+            if (!Db.valid(r, "VDI", vdi) || !"reset".equals(Db.str(r, "VDI", vdi, "on_boot"))) continue;
+            String off = Db.map(r, "VDI", vdi, "other_config").get("timeoffset");
+            if (off != null) reset.add(new String[] {vdi, off});
+        }
+        if (reset.isEmpty()) return t;
+        if (reset.size() == 1) return reset.get(0)[1];
+        List<String> params = new ArrayList<>();
+        params.add(vm);
+        for (String[] x : reset) params.add(x[0]);
+        throw new ApiError("VM_ATTACHED_TO_MORE_THAN_ONE_VDI_WITH_TIMEOFFSET_MARKED_AS_RESET_ON_BOOT", params);
+    }
+
+    /** {@code builder_of_vm}: HVM (hvmloader) or PV-style boot (direct kernel or bootloader). */
+    static Vm.BuilderInfo builderOf(DbReader r, String vm, String domainType, String timeoffset, Vm.Firmware firmware) {
+        Map<String, String> platform = Db.map(r, "VM", vm, "platform");
+        Map<String, String> oc = Db.map(r, "VM", vm, "other_config");
+        if (domainType.equals("hvm")) {
+            boolean vgpu = false; // vGPUs are not modelled
+            String video;
+            if (vgpu) video = "Vgpu";
+            else if (isTrue(platform, "igd_passthrough", false)) video = "IGD_passthrough";
+            else video = "std".equals(platform.getOrDefault("vga", "cirrus")) ? "Standard_VGA" : "Cirrus";
+            List<String> emulations = new ArrayList<>();
+            String mtc = oc.get("mtc_pci_emulations");
+            if (mtc != null) for (String s : mtc.split(",", -1)) emulations.add(s.trim());
+            String serial = platform.containsKey("hvm_serial") ? platform.get("hvm_serial")
+                    : oc.getOrDefault("hvm_serial", "pty");
+            String order = Db.map(r, "VM", vm, "HVM_boot_params").get("order");
+            if (order == null || order.isEmpty()) order = "cd";
+            int videoMib = intOr(platform.get("videoram"), 4);
+            if (video.equals("Vgpu")) videoMib = Math.max(videoMib, 16);
+            return new Vm.Hvm(new Vm.HvmInfo(true, Db.dbl(r, "VM", vm, "HVM_shadow_multiplier"), timeoffset, videoMib, video,
+                    isTrue(platform, "acpi", true), serial, platform.get("keymap"), null, emulations, false, order,
+                    isTrue(platform, "qemu_disk_cmdline", false), false, firmware, null));
+        }
+        Vm.PvBoot boot;
+        if (Db.str(r, "VM", vm, "PV_bootloader").isEmpty()) {
+            String kernel = bootFile(r, vm, "kernel", Db.str(r, "VM", vm, "PV_kernel"));
+            String rd = Db.str(r, "VM", vm, "PV_ramdisk");
+            boot = new Vm.Direct(kernel, Db.str(r, "VM", vm, "PV_args"), rd.isEmpty() ? null : bootFile(r, vm, "ramdisk", rd));
+        } else {
+            List<Disk> devices = new ArrayList<>();
+            for (String vbd : Db.list(r, "VM", vm, "VBDs")) {
+                if (!Db.valid(r, "VBD", vbd) || !Db.bool(r, "VBD", vbd, "bootable") || Db.bool(r, "VBD", vbd, "empty")) continue;
+                Disk d = diskOfVdi(r, Db.str(r, "VBD", vbd, "VDI"));
+                if (d != null) devices.add(d);
+            }
+            boot = new Vm.Indirect(Db.str(r, "VM", vm, "PV_bootloader"), Db.str(r, "VM", vm, "PV_args"),
+                    Db.str(r, "VM", vm, "PV_legacy_args"), Db.str(r, "VM", vm, "PV_bootloader_args"), devices);
+        }
+        Vm.PvInfo info = new Vm.PvInfo(boot, isTrue(platform, "pvfb", false), null, !oc.containsKey("disable_pv_vnc"), null,
+                oc.containsKey("pci"));
+        return switch (domainType) {
+            case "pv" -> new Vm.Pv(info);
+            case "pv_in_pvh" -> new Vm.PvInPvh(info);
+            default -> new Vm.Pvh(info);
+        };
+    }
+
+    /**
+     * {@code kernel_path}: a direct-boot kernel or ramdisk must be a regular file inside an allowed dom0
+     * directory, else {@code INVALID_VALUE [name, file, reason]}.
+     */
+    private static String bootFile(DbReader r, String vm, String name, String file) {
+        Optional<String> reason;
+        Path real = null;
+        try {
+            real = Path.of(file).toRealPath();
+            if (!Files.isRegularFile(real)) reason = Optional.of("Is not a regular file");
+            else {
+                String p = real.toString();
+                boolean allowed = BOOT_FILE_DIRS.stream().anyMatch(p::startsWith);
+                reason = allowed ? Optional.empty() : Optional.of("Is not in any of the allowed kernel directories: ["
+                        + String.join("; ", BOOT_FILE_DIRS) + "]");
+            }
+        } catch (java.nio.file.NoSuchFileException e) {
+            reason = Optional.of("File does not exist");
+        } catch (IOException | java.nio.file.InvalidPathException e) {
+            reason = Optional.of(String.valueOf(e.getMessage()));
+        }
+        if (reason.isPresent()) throw ApiError.invalidValue(name, file, reason.get());
+        return real.toString();
+    }
+}

@@ -1,0 +1,189 @@
+package org.xapijava.server.xenops;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xapijava.server.Services;
+import org.xapijava.server.dispatch.CallContext;
+import org.xapijava.xenopsd.DynamicId;
+import org.xapijava.xenopsd.TaskInfo;
+import org.xapijava.xenopsd.Updates;
+import org.xapijava.xenopsd.Xenops;
+
+/**
+ * Xapi's binding of its tasks to xenopsd's ({@code register_task}, {@code wait_for_task},
+ * {@code unregister_task}, {@code success_task}, {@code update_task} of {@code ocaml/xapi/xapi_xenops.ml} with
+ * {@code TaskHelper}): while a xenopsd task runs for a call, the call's xapi task is cancellable and
+ * {@code task.cancel} becomes xenopsd's {@code Task.cancel}; the event thread copies the xenopsd task's
+ * progress into the xapi task; when it ends, its outcome is taken and the xenopsd task destroyed.
+ * Thread-safe.
+ */
+final class TaskBinding {
+    private static final Logger LOG = LoggerFactory.getLogger(TaskBinding.class);
+    /** Xapi's {@code event_wait} polls {@code UPDATES.get} with this timeout (seconds). */
+    static final int WAIT_POLL_SECONDS = 30;
+
+    private final Services services;
+    private final Xenops xenops;
+    /** xenopsd task id → xapi task ref ({@code TaskHelper}'s id_to_task table). */
+    private final Map<String, String> byXenopsTask = new ConcurrentHashMap<>();
+
+    TaskBinding(Services services, Xenops xenops) {
+        this.services = services;
+        this.xenops = xenops;
+    }
+
+    static String dbg(CallContext ctx) {
+        return ctx == null || ctx.taskRef() == null ? "xapi" : ctx.taskRef();
+    }
+
+    /** The xapi task bound to xenopsd task {@code id}, or null. */
+    String taskOf(String id) {
+        return byXenopsTask.get(id);
+    }
+
+    /**
+     * {@code sync_with_task}: binds the call's task to xenopsd task {@code id} (cancellable unless
+     * {@code cancellable} is false), waits for it to end, unbinds it, and returns its result or throws its
+     * error ({@link org.xapijava.xenopsd.XenopsError}); the xenopsd task is destroyed in every case.
+     */
+    Object syncWithTask(CallContext ctx, String id, boolean cancellable) {
+        register(ctx, id, cancellable);
+        try {
+            waitFor(dbg(ctx), id);
+        } finally {
+            // Xapi unbinds before reading the outcome: a cancelled task's error then names no xapi task
+            unregister(ctx, id);
+        }
+        return success(dbg(ctx), id, ctx);
+    }
+
+    /** {@code sync}: waits for a task that is not bound to the call's task, then takes its outcome. */
+    Object sync(CallContext ctx, String id) {
+        waitFor(dbg(ctx), id);
+        return success(dbg(ctx), id, ctx);
+    }
+
+    private void register(CallContext ctx, String id, boolean cancellable) {
+        String task = ctx == null ? null : ctx.taskRef();
+        if (task == null) return;
+        byXenopsTask.put(id, task);
+        if (cancellable) {
+            String dbg = dbg(ctx);
+            services.tasks().setCancellable(task, () -> {
+                LOG.info("xenops: TASK.cancel {}", id);
+                xenops.taskCancel(dbg, id);
+            });
+        } else {
+            services.tasks().setNotCancellable(task);
+        }
+    }
+
+    private void unregister(CallContext ctx, String id) {
+        String task = ctx == null ? null : ctx.taskRef();
+        if (task == null) return;
+        services.tasks().setNotCancellable(task);
+        byXenopsTask.remove(id, task);
+    }
+
+    /**
+     * {@code wait_for_task}: returns once the task has completed or failed, following {@code UPDATES.get}
+     * from the newest event id so that no end is missed.
+     */
+    void waitFor(String dbg, String id) {
+        Integer from = xenops.updatesLastId(dbg);
+        if (ended(dbg, id)) return;
+        for (;;) {
+            Updates u = xenops.updatesGet(dbg, from, WAIT_POLL_SECONDS);
+            from = u.nextId();
+            for (DynamicId d : u.ids()) {
+                if (d instanceof DynamicId.Task t && t.id().equals(id) && ended(dbg, id)) return;
+            }
+        }
+    }
+
+    private boolean ended(String dbg, String id) {
+        return !(xenops.taskStat(dbg, id).state() instanceof TaskInfo.Pending);
+    }
+
+    /**
+     * {@code success_task}: the result of a completed task ({@code debug_info} pairs copied into the call's
+     * task as {@code debug_info:<k>}), or its error thrown; {@code Task.destroy} always follows.
+     */
+    private Object success(String dbg, String id, CallContext ctx) {
+        RuntimeException failure = null;
+        try {
+            TaskInfo t = xenops.taskStat(dbg, id);
+            return switch (t.state()) {
+                case TaskInfo.Completed c -> {
+                    copyDebugInfo(ctx, t);
+                    yield c.result();
+                }
+                case TaskInfo.Failed f -> throw f.toError();
+                case TaskInfo.Pending p -> throw new IllegalStateException("Failure(\"task pending\")");
+            };
+        } catch (RuntimeException e) {
+            failure = e;
+            throw e;
+        } finally {
+            try {
+                xenops.taskDestroy(dbg, id);
+            } catch (RuntimeException e) {
+                if (failure == null) throw e;
+                LOG.debug("destroying xenopsd task {} after a failure: {}", id, e.toString());
+            }
+        }
+    }
+
+    private void copyDebugInfo(CallContext ctx, TaskInfo t) {
+        if (ctx == null || ctx.taskRef() == null || t.debugInfo().isEmpty()) return;
+        String task = ctx.taskRef();
+        services.db().transact(tx -> {
+            if (!tx.exists("task", task)) return;
+            for (Map.Entry<String, String> e : t.debugInfo().entrySet()) {
+                @SuppressWarnings("unchecked")
+                Map<String, String> oc = (Map<String, String>) tx.get("task", task, "other_config");
+                String k = "debug_info:" + e.getKey();
+                if (!oc.containsKey(k)) tx.addToMap("task", task, "other_config", k, e.getValue());
+            }
+        });
+    }
+
+    /**
+     * {@code update_task} (event thread): a pending xenopsd task's progress into its xapi task, and
+     * {@code cancel} removed from the xapi task's allowed operations while xenopsd says it cannot be cancelled.
+     */
+    void onTaskEvent(String dbg, String id) {
+        String task = byXenopsTask.get(id);
+        if (task == null) return;
+        TaskInfo t;
+        try {
+            t = xenops.taskStat(dbg, id);
+        } catch (RuntimeException e) {
+            LOG.debug("xenopsd event: task {} vanished: {}", id, e.toString());
+            return;
+        }
+        if (!(t.state() instanceof TaskInfo.Pending p)) return;
+        services.tasks().setProgress(task, p.progress());
+        if (!t.cancellable()) {
+            services.db().transact(tx -> {
+                if (!tx.exists("task", task) || !"pending".equals(tx.get("task", task, "status"))) return;
+                @SuppressWarnings("unchecked")
+                List<String> ops = (List<String>) tx.get("task", task, "allowed_operations");
+                if (ops.contains("cancel")) {
+                    List<String> rest = new ArrayList<>(ops);
+                    rest.remove("cancel");
+                    tx.set("task", task, "allowed_operations", rest);
+                }
+            });
+        }
+    }
+
+    /** Forgets every binding (the daemon restarted: its task ids start again). */
+    void clear() {
+        byXenopsTask.clear();
+    }
+}

@@ -1,0 +1,243 @@
+package org.xapijava.server.xenops;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xapijava.db.Snapshot;
+import org.xapijava.model.types.Refs;
+import org.xapijava.server.Services;
+import org.xapijava.server.api.ApiModule;
+import org.xapijava.xenopsd.PowerState;
+import org.xapijava.xenopsd.VmStat;
+import org.xapijava.xenopsd.Xenops;
+import org.xapijava.xenopsd.XenopsError;
+import org.xapijava.xenopsd.XenopsUnavailableException;
+
+/**
+ * xapi's side of xenopsd on this host: the lifecycle messages ({@link #api()}), the event thread, and the
+ * resynchronisation Xapi does at start-up ({@code on_xapi_restart}: {@code resync_resident_on}, the event
+ * thread, {@code resync_all_vms}) and, here, again each time the event thread reconnects to a xenopsd that
+ * went away. At every connection the host's {@code host_metrics.memory_total} is taken from
+ * {@code HOST.get_total_memory_mib}, as Xapi's {@code record_host_memory_properties} does at start-up.
+ *
+ * <p>Lifecycle: construct, register {@link #api()}, {@link #start()} once the message table is complete,
+ * {@link #close()} before the database closes. Thread-safe.
+ */
+public final class XenopsService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(XenopsService.class);
+    /** The longest a call waits for the event thread to apply a barrier (Xapi waits for ever). */
+    static final Duration BARRIER_TIMEOUT = Duration.ofMinutes(5);
+    private static final String DBG = "xapi startup";
+
+    private final Services services;
+    private final Xenops xenops;
+    private final Path socket;
+    private final TaskBinding tasks;
+    private final Barriers barriers = new Barriers();
+    private final StateSync sync;
+    private final XenopsdMetadata metadata;
+    private final SuspendImages images;
+    private final Lifecycle lifecycle;
+    private final EventLoop events;
+    private volatile String instanceId;
+
+    /**
+     * @param xenops     the client of the xenopsd this host uses
+     * @param socket     its socket (named in error messages)
+     * @param maxRetry   the longest wait between two reconnection attempts of the event thread
+     */
+    public XenopsService(Services services, Xenops xenops, Path socket, Duration maxRetry) {
+        this.services = services;
+        this.xenops = xenops;
+        this.socket = socket;
+        this.tasks = new TaskBinding(services, xenops);
+        GuestMetrics gm = new GuestMetrics(services);
+        this.sync = new StateSync(services, xenops, gm);
+        this.metadata = new XenopsdMetadata(services, xenops, sync);
+        sync.wire(metadata, barriers);
+        this.images = new SuspendImages(services);
+        this.lifecycle = new Lifecycle(services, xenops, tasks, sync, metadata, images, socket);
+        this.events = new EventLoop(xenops, sync, tasks, barriers, maxRetry, this::onReconnect);
+    }
+
+    /** The lifecycle messages, to register in the message table. */
+    public ApiModule api() {
+        return new LifecycleApi(this);
+    }
+
+    public Lifecycle lifecycle() {
+        return lifecycle;
+    }
+
+    SuspendImages images() {
+        return images;
+    }
+
+    public Xenops xenops() {
+        return xenops;
+    }
+
+    public Path socket() {
+        return socket;
+    }
+
+    /** Whether the event thread is following xenopsd's events now. */
+    public boolean connected() {
+        return events.connected();
+    }
+
+    /** How many times the event thread has connected so far. */
+    public long connections() {
+        return events.connections();
+    }
+
+    /** Waits until the event thread has made more than {@code after} connections; false on timeout. */
+    public boolean awaitConnections(long after, Duration timeout) throws InterruptedException {
+        return events.awaitConnections(after, timeout);
+    }
+
+    /**
+     * Xapi's start-up sequence: {@code resync_resident_on}, then the event thread, then every VM resident here
+     * refreshed and applied. A xenopsd that cannot be reached is not fatal: the event thread keeps trying and
+     * resynchronises when it connects.
+     */
+    public void start() {
+        boolean reachable;
+        try {
+            connect(DBG);
+            reachable = true;
+        } catch (XenopsUnavailableException e) {
+            LOG.warn("xenopsd is not reachable at start-up ({}); the event thread will keep trying", e.getMessage());
+            reachable = false;
+        }
+        events.start(reachable);
+        if (!reachable) return;
+        for (String vm : residentVms(services.db().snapshot())) {
+            try {
+                sync.refreshAndWait(DBG, Db.str(services.db().snapshot(), "VM", vm, "uuid"));
+            } catch (RuntimeException e) {
+                LOG.warn("resynchronising VM {} with xenopsd: {}", vm, e.toString());
+            }
+        }
+    }
+
+    /** What every connection does before events flow: host memory, then {@code resync_resident_on}. */
+    private void connect(String dbg) {
+        String id = xenops.query(dbg).instanceId();
+        if (instanceId != null && !instanceId.equals(id)) {
+            LOG.info("xenopsd restarted (instance {} after {})", id, instanceId);
+            tasks.clear(); // task ids start again in a new instance
+        }
+        instanceId = id;
+        recordHostMemory(dbg);
+        resyncResidentOn(dbg);
+    }
+
+    /** The event thread reconnected: resynchronise, and have every resident VM reported afresh. */
+    private void onReconnect() {
+        String dbg = "xenopsd reconnect";
+        sync.clearCaches();
+        connect(dbg);
+        for (String vm : residentVms(services.db().snapshot())) {
+            xenops.updatesRefreshVm(dbg, Db.str(services.db().snapshot(), "VM", vm, "uuid"));
+        }
+    }
+
+    /** {@code record_host_memory_properties}: {@code memory_total} = xenopsd's total memory. */
+    private void recordHostMemory(String dbg) {
+        long bytes = xenops.hostTotalMemoryMib(dbg) * MemoryCheck.MIB;
+        services.db().transact(tx -> {
+            String m = Db.str(tx, "host", services.hostRef(), "metrics");
+            if (Db.valid(tx, "host_metrics", m)) tx.set("host_metrics", m, "memory_total", bytes);
+        });
+    }
+
+    /** The VMs resident here but the control domain ({@code Helpers.get_domain_zero}). */
+    private List<String> residentVms(Snapshot s) {
+        List<String> out = new ArrayList<>();
+        for (String vm : Db.list(s, "host", services.hostRef(), "resident_VMs")) {
+            if (s.exists("VM", vm) && !isDomainZero(s, vm)) out.add(vm);
+        }
+        return out;
+    }
+
+    private boolean isDomainZero(Snapshot s, String vm) {
+        if (Db.hasField(s, "host", "control_domain")) return vm.equals(Db.str(s, "host", services.hostRef(), "control_domain"));
+        return Db.bool(s, "VM", vm, "is_control_domain");
+    }
+
+    /**
+     * {@code resync_resident_on}: VMs xenopsd runs that the database does not know, or believes elsewhere, are
+     * shut down and removed; VMs it runs that the database places nowhere become resident here; running ones
+     * get empty caches (their state is applied again); VMs the database places here that xenopsd does not know
+     * are reset to Halted.
+     */
+    void resyncResidentOn(String dbg) {
+        Snapshot s = services.db().snapshot();
+        String host = services.hostRef();
+        Map<String, String> residentInDb = new HashMap<>(); // uuid → ref
+        for (String vm : residentVms(s)) residentInDb.put(Db.str(s, "VM", vm, "uuid"), vm);
+        List<VmStat> inXenopsd = xenops.vmList(dbg);
+        List<String> known = new ArrayList<>();
+        for (VmStat v : inXenopsd) {
+            String id = v.vm().id();
+            known.add(id);
+            String ref = vmOfUuid(s, id);
+            boolean terminate;
+            if (ref == null) {
+                LOG.info("In xenopsd but unknown to xapi: {}", id);
+                terminate = true;
+            } else if (residentInDb.containsKey(id)) {
+                terminate = false;
+            } else if (Db.valid(s, "host", Db.str(s, "VM", ref, "resident_on"))) {
+                LOG.info("In xenopsd but resident elsewhere: {}", id);
+                terminate = true;
+            } else {
+                LOG.info("Setting resident_on for VM {} to be this host as xenopsd is aware of it", id);
+                services.db().transact(tx -> tx.set("VM", ref, "resident_on", host));
+                terminate = false;
+            }
+            if (terminate) {
+                LOG.info("VM {} is known to xenopsd but isn't supposed to be: terminating", id);
+                if (v.state().powerState() != PowerState.Halted) {
+                    tasks.waitFor(dbg, xenops.vmShutdown(dbg, id, null));
+                }
+                try {
+                    xenops.vmRemove(dbg, id);
+                } catch (XenopsError e) {
+                    LOG.warn("removing VM {} from xenopsd: {}", id, e.getMessage());
+                }
+                continue;
+            }
+            PowerState p = v.state().powerState();
+            if (p == PowerState.Running || p == PowerState.Paused) metadata.addCaches(id);
+        }
+        for (Map.Entry<String, String> e : residentInDb.entrySet()) {
+            if (known.contains(e.getKey())) continue;
+            LOG.info("VM {} was marked as resident here in the DB but isn't known to xenopsd. Resetting in DB", e.getKey());
+            sync.forceStateReset(e.getValue(), "Halted", false);
+            services.db().transact(tx -> {
+                if (tx.exists("VM", e.getValue())) tx.set("VM", e.getValue(), "resident_on", Refs.NULL);
+            });
+        }
+    }
+
+    private static String vmOfUuid(Snapshot s, String uuid) {
+        try {
+            return s.getByUuid("VM", uuid);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** Stops the event thread; calls in progress fail when their waits are cut. */
+    @Override
+    public void close() {
+        events.close();
+    }
+}

@@ -1,0 +1,128 @@
+package org.xapijava.server.xenops;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xapijava.db.Snapshot;
+import org.xapijava.server.Services;
+import org.xapijava.xenopsd.Metadata;
+import org.xapijava.xenopsd.Xenops;
+import org.xapijava.xenopsd.XenopsError;
+
+/**
+ * The lifetime of a VM's metadata in xenopsd ({@code Xenopsd_metadata} of {@code ocaml/xapi/xapi_xenops.ml}):
+ * pushed with {@code VM.import_metadata} before a start or resume, re-pushed when it changed, pulled back
+ * ({@code VM.export_metadata}) when a VM suspends, and removed ({@code VM.remove}) when it halts. One lock
+ * serialises these, as Xapi's {@code metadata_m}; it is held across the xenopsd call (a short call that
+ * xenopsd answers at once), never across a task. Thread-safe.
+ */
+final class XenopsdMetadata {
+    private static final Logger LOG = LoggerFactory.getLogger(XenopsdMetadata.class);
+
+    private final Services services;
+    private final Xenops xenops;
+    private final StateSync sync;
+    private final ReentrantLock lock = new ReentrantLock();
+    /** The JSON last pushed per VM id ({@code Xapi_cache}). */
+    private final Map<String, String> pushed = new ConcurrentHashMap<>();
+
+    XenopsdMetadata(Services services, Xenops xenops, StateSync sync) {
+        this.services = services;
+        this.xenops = xenops;
+        this.sync = sync;
+    }
+
+    /** The metadata of {@code vm} now (a fresh generation id stored first when the VM's is "0:0"). */
+    Metadata create(String vm) {
+        Snapshot s = services.db().snapshot();
+        if ("0:0".equals(Db.str(s, "VM", vm, "generation_id"))) {
+            // Xapi_vm_helpers.vm_fresh_genid: the new id is written to the database
+            String fresh = MetadataBuilder.freshGenerationId("0:0");
+            services.db().transact(tx -> {
+                if ("0:0".equals(Db.str(tx, "VM", vm, "generation_id"))) tx.set("VM", vm, "generation_id", fresh);
+            });
+            s = services.db().snapshot();
+        }
+        Snapshot view = s;
+        return MetadataBuilder.of(view, vm, services.hostRef(), () -> Db.str(view, "VM", vm, "generation_id"));
+    }
+
+    /** {@code push}: {@code VM.import_metadata}; the VM's caches start empty. Returns the xenopsd VM id. */
+    String push(String dbg, String vm) {
+        lock.lock();
+        try {
+            String json = create(vm).toJson();
+            LOG.info("xenops: VM.import_metadata {}", json);
+            String id = xenops.vmImportMetadata(dbg, json);
+            pushed.put(id, json);
+            sync.register(id);
+            return id;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@code delete}: {@code VM.remove} and forget the caches; a VM still running or already gone is left alone. */
+    void delete(String dbg, String id) {
+        lock.lock();
+        try {
+            deleteLocked(dbg, id);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void deleteLocked(String dbg, String id) {
+        LOG.info("xenops: VM.remove {}", id);
+        try {
+            xenops.vmRemove(dbg, id);
+            sync.unregister(id);
+            pushed.remove(id);
+        } catch (XenopsError e) {
+            if (e.is("Bad_power_state")) LOG.debug("metadata of VM {} not removed: it is still running", id);
+            else if (e.is("Does_not_exist")) LOG.debug("metadata of VM {} was already removed", id);
+            else throw e;
+        }
+    }
+
+    /** {@code pull}: the VM's metadata as xenopsd holds it ({@code VM.export_metadata}), then {@link #delete}. */
+    Metadata pull(String dbg, String id) {
+        lock.lock();
+        try {
+            LOG.info("xenops: VM.export_metadata {}", id);
+            Metadata md = Metadata.fromJson(xenops.vmExportMetadata(dbg, id));
+            deleteLocked(dbg, id);
+            return md;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * {@code update}: re-pushes the metadata of a VM xenopsd knows when it differs from what was last pushed
+     * ({@code VM.import_metadata_async}, its task destroyed when it finishes).
+     */
+    void update(String dbg, String vm) {
+        String id = Db.str(services.db().snapshot(), "VM", vm, "uuid");
+        lock.lock();
+        try {
+            if (!xenops.vmExists(dbg, id)) return;
+            String json = create(vm).toJson();
+            if (json.equals(pushed.get(id))) return;
+            pushed.put(id, json);
+            LOG.info("xenops: VM.import_metadata_async {}", json);
+            String task = xenops.vmImportMetadataAsync(dbg, json);
+            xenops.taskDestroyOnFinish(dbg, task);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@code add_caches}: a VM found running at start-up; nothing is known of what was pushed. */
+    void addCaches(String id) {
+        pushed.remove(id);
+        sync.register(id);
+    }
+}

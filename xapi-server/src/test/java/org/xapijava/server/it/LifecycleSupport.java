@@ -1,0 +1,127 @@
+package org.xapijava.server.it;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.xensource.xenapi.APIVersion;
+import com.xensource.xenapi.Connection;
+import com.xensource.xenapi.Network;
+import com.xensource.xenapi.Session;
+import com.xensource.xenapi.Task;
+import com.xensource.xenapi.Types;
+import com.xensource.xenapi.VBD;
+import com.xensource.xenapi.VIF;
+import com.xensource.xenapi.VM;
+import java.net.URL;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.xapijava.db.Database;
+import org.xapijava.server.TestHost;
+
+/**
+ * What the {@code Lifecycle*} integration tests share: logging in with the Citrix SDK, making a VM (from a
+ * first-start template's record, with a NIC on the management network and an empty CD drive), and waiting for
+ * the database to show something (woken by its generation counter, never by sleeping).
+ */
+final class LifecycleSupport {
+    /** How long any single wait on the server may take before a test fails. */
+    static final Duration WAIT = Duration.ofSeconds(20);
+
+    private LifecycleSupport() {}
+
+    static URL url(TestHost host) throws Exception {
+        return host.uri("").toURL();
+    }
+
+    static Connection login(TestHost host) throws Exception {
+        Connection c = new Connection(url(host));
+        Session.loginWithPassword(c, "root", host.password(), APIVersion.latest().toString());
+        return c;
+    }
+
+    /** An HVM VM of 256 MiB and 1 vCPU (from a template's record), with VIF 0 and an empty CD drive on 3. */
+    static VM newVm(Connection c, String name) throws Exception {
+        VM template = null;
+        for (Map.Entry<VM, VM.Record> e : VM.getAllRecords(c).entrySet()) {
+            if (e.getValue().isATemplate && !e.getValue().isControlDomain) {
+                template = e.getKey();
+                break;
+            }
+        }
+        if (template == null) fail("no template");
+        VM.Record r = template.getRecord(c);
+        r.nameLabel = name;
+        r.isATemplate = false;
+        long mib = 1024L * 1024;
+        r.memoryStaticMin = 128 * mib;
+        r.memoryStaticMax = 256 * mib;
+        r.memoryDynamicMin = 256 * mib;
+        r.memoryDynamicMax = 256 * mib;
+        r.VCPUsMax = 1L;
+        r.VCPUsAtStartup = 1L;
+        r.HVMBootPolicy = "BIOS order";
+        r.HVMBootParams = new HashMap<>(Map.of("order", "dc"));
+        r.domainType = Types.DomainType.HVM;
+        r.platform = new HashMap<>(Map.of("acpi", "1", "apic", "true", "pae", "true", "viridian", "false"));
+        r.otherConfig = new HashMap<>();
+        r.actionsAfterShutdown = Types.OnNormalExit.DESTROY;
+        r.actionsAfterReboot = Types.OnNormalExit.RESTART;
+        r.actionsAfterCrash = Types.OnCrashBehaviour.RESTART;
+        VM vm = VM.create(c, r);
+        Network mgmt = null;
+        for (Map.Entry<Network, Network.Record> e : Network.getAllRecords(c).entrySet()) {
+            if (!e.getValue().PIFs.isEmpty()) mgmt = e.getKey();
+        }
+        VIF.Record vif = new VIF.Record();
+        vif.VM = vm;
+        vif.network = mgmt;
+        vif.device = "0";
+        vif.MAC = "aa:bb:cc:00:00:01";
+        vif.MTU = 1500L;
+        vif.otherConfig = new HashMap<>();
+        vif.qosAlgorithmType = "";
+        vif.qosAlgorithmParams = new HashMap<>();
+        vif.lockingMode = Types.VifLockingMode.NETWORK_DEFAULT;
+        vif.ipv4Allowed = new HashSet<>();
+        vif.ipv6Allowed = new HashSet<>();
+        VIF.create(c, vif);
+        VBD.Record cd = new VBD.Record();
+        cd.VM = vm;
+        cd.VDI = com.xensource.xenapi.Types.toVDI("OpaqueRef:NULL");
+        cd.userdevice = "3";
+        cd.bootable = false;
+        cd.mode = Types.VbdMode.RO;
+        cd.type = Types.VbdType.CD;
+        cd.unpluggable = true;
+        cd.empty = true;
+        cd.otherConfig = new HashMap<>();
+        cd.qosAlgorithmType = "";
+        cd.qosAlgorithmParams = new HashMap<>();
+        VBD.create(c, cd);
+        return vm;
+    }
+
+    /** Calls {@code check} after every database publication until it returns true; fails after {@link #WAIT}. */
+    static void await(TestHost host, String what, Callable<Boolean> check) throws Exception {
+        Database db = host.server.services().db();
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            long g = db.generation();
+            if (check.call()) return;
+            if (System.nanoTime() > deadline) fail("not within " + WAIT + ": " + what);
+            db.awaitGeneration(g, WAIT);
+        }
+    }
+
+    /** Waits for {@code task} to leave {@code pending}. */
+    static Task.Record awaitTask(TestHost host, Connection c, Task task) throws Exception {
+        Task.Record[] r = new Task.Record[1];
+        await(host, "task " + task.toWireString() + " finishes", () -> {
+            r[0] = task.getRecord(c);
+            return r[0].status != Types.TaskStatusType.PENDING;
+        });
+        return r[0];
+    }
+}
