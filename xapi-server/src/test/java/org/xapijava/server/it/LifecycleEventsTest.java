@@ -72,7 +72,7 @@ class LifecycleEventsTest {
 
     @Test
     void cancellingASlowAsyncStartLeavesTheVmHalted() throws Exception {
-        VM vm = LifecycleSupport.newVm(c, "slow");
+        VM vm = LifecycleSupport.newVm(host, c, "slow");
         xenops().debugTrigger("test", "set-delay", List.of("VM_build", "10000"));
         try {
             Task task = vm.startAsync(c, false, false);
@@ -97,7 +97,7 @@ class LifecycleEventsTest {
 
     @Test
     void progressOfTheXenopsdTaskReachesTheXapiTask() throws Exception {
-        VM vm = LifecycleSupport.newVm(c, "progress");
+        VM vm = LifecycleSupport.newVm(host, c, "progress");
         xenops().debugTrigger("test", "set-delay", List.of("VM_create_device_model", "600"));
         try {
             Task task = vm.startAsync(c, false, false);
@@ -128,7 +128,7 @@ class LifecycleEventsTest {
 
     @Test
     void guestInitiatedHaltAndRebootAreSeenThroughEventFrom() throws Exception {
-        VM vm = LifecycleSupport.newVm(c, "guest");
+        VM vm = LifecycleSupport.newVm(host, c, "guest");
         vm.start(c, false, false);
         String uuid = vm.getUuid(c);
         long domid = vm.getDomid(c);
@@ -162,7 +162,7 @@ class LifecycleEventsTest {
 
     @Test
     void notEnoughMemoryIsRefusedWithXapisFigures() throws Exception {
-        VM vm = LifecycleSupport.newVm(c, "huge");
+        VM vm = LifecycleSupport.newVm(host, c, "huge");
         long dmin = 2L * 1024 * 1024 * MIB; // 2 TiB: more than the simulator's 1 TiB
         setMemory(vm, dmin, dmin, dmin);
         // what memory_check.ml counts: the footprint at dynamic_min against total less the resident VMs
@@ -185,7 +185,7 @@ class LifecycleEventsTest {
 
     @Test
     void aXenopsdRefusalLeavesNothingHalfDone() throws Exception {
-        VM vm = LifecycleSupport.newVm(c, "ballooned");
+        VM vm = LifecycleSupport.newVm(host, c, "ballooned");
         // Xapi admits it at its dynamic minimum; the simulator builds it at its dynamic maximum and refuses
         long max = 2L * 1024 * 1024 * MIB;
         setMemory(vm, max, 256 * MIB, max);
@@ -198,7 +198,7 @@ class LifecycleEventsTest {
 
     @Test
     void hotplugOfDevices() throws Exception {
-        VM vm = LifecycleSupport.newVm(c, "hotplug");
+        VM vm = LifecycleSupport.newVm(host, c, "hotplug");
         vm.start(c, false, false);
         VIF vif = vm.getVIFs(c).iterator().next();
         VBD cd = vm.getVBDs(c).iterator().next();
@@ -223,7 +223,7 @@ class LifecycleEventsTest {
 
     @Test
     void lifecycleAlertsAreRecorded() throws Exception {
-        VM vm = LifecycleSupport.newVm(c, "alerts");
+        VM vm = LifecycleSupport.newVm(host, c, "alerts");
         vm.start(c, false, false);
         vm.cleanShutdown(c);
         String uuid = vm.getUuid(c);

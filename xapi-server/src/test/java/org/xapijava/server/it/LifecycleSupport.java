@@ -42,7 +42,7 @@ final class LifecycleSupport {
     }
 
     /** An HVM VM of 256 MiB and 1 vCPU (from a template's record), with VIF 0 and an empty CD drive on 3. */
-    static VM newVm(Connection c, String name) throws Exception {
+    static VM newVm(TestHost host, Connection c, String name) throws Exception {
         VM template = null;
         for (Map.Entry<VM, VM.Record> e : VM.getAllRecords(c).entrySet()) {
             if (e.getValue().isATemplate && !e.getValue().isControlDomain) {
@@ -70,6 +70,8 @@ final class LifecycleSupport {
         r.actionsAfterReboot = Types.OnNormalExit.RESTART;
         r.actionsAfterCrash = Types.OnCrashBehaviour.RESTART;
         VM vm = VM.create(c, r);
+        // Xapi's VM.create gives a new VM domid -1; the generic constructor here leaves the default 0
+        host.server.services().db().set("VM", vm.toWireString(), "domid", -1L);
         Network mgmt = null;
         for (Map.Entry<Network, Network.Record> e : Network.getAllRecords(c).entrySet()) {
             if (!e.getValue().PIFs.isEmpty()) mgmt = e.getKey();

@@ -69,7 +69,7 @@ class LifecycleTest {
 
     @Test
     void startPauseRebootShutdown() throws Exception {
-        VM vm = LifecycleSupport.newVm(c, "life");
+        VM vm = LifecycleSupport.newVm(host, c, "life");
         assertEquals(Types.VmPowerState.HALTED, vm.getPowerState(c));
         vm.start(c, false, false);
         VM.Record r = vm.getRecord(c);
@@ -115,7 +115,7 @@ class LifecycleTest {
 
     @Test
     void suspendAndResume() throws Exception {
-        VM vm = LifecycleSupport.newVm(c, "sleeper");
+        VM vm = LifecycleSupport.newVm(host, c, "sleeper");
         vm.start(c, false, false);
         vm.suspend(c);
         VM.Record r = vm.getRecord(c);
@@ -142,7 +142,7 @@ class LifecycleTest {
 
     @Test
     void startPausedHardShutdownAndPowerStateReset() throws Exception {
-        VM vm = LifecycleSupport.newVm(c, "paused");
+        VM vm = LifecycleSupport.newVm(host, c, "paused");
         vm.start(c, true, false);
         assertEquals(Types.VmPowerState.PAUSED, vm.getPowerState(c));
         assertTrue(vm.getDomid(c) > 0);
