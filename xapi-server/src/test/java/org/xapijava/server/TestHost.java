@@ -21,7 +21,8 @@ public final class TestHost implements AutoCloseable {
 
     /**
      * Starts a host in {@code dir} (development layout, HTTP and HTTPS on free ports, its Unix socket in
-     * {@code dir}); {@code extra} are more {@code --key value} flags.
+     * {@code dir}, the xenopsd simulator embedded with its socket and state in {@code dir}); {@code extra} are
+     * more {@code --key value} flags, e.g. {@link #simulator}.
      */
     public static TestHost start(Path dir, String... extra) throws Exception {
         List<String> args = new ArrayList<>(List.of("--data-dir", dir.toString(), "--http-port", "0",
@@ -35,6 +36,14 @@ public final class TestHost implements AutoCloseable {
             throw e;
         }
         return new TestHost(s, dir);
+    }
+
+    /**
+     * Flags for the embedded xenopsd simulator: the simulated duration of its steps ({@code STEP=MS,...}, e.g.
+     * {@code VM_build=500}; empty for none) and the host's memory in MiB.
+     */
+    public static String[] simulator(String delays, long memoryMib) {
+        return new String[] {"--xenopsd-sim-delays", delays, "--xenopsd-sim-memory-mib", Long.toString(memoryMib)};
     }
 
     public int port() {

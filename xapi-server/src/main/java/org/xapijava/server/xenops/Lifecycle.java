@@ -315,20 +315,12 @@ public final class Lifecycle {
         return out;
     }
 
-    /** {@code Xapi_xenops.start}. */
+    /**
+     * {@code Xapi_xenops.start}. (Xapi wraps it once more to report {@code Bad_power_state} as found, expected;
+     * the inner {@code transform_xenops_exn} has already turned it into expected, found, so that is what
+     * clients get.)
+     */
     private void xenopsStart(CallContext ctx, String vm, boolean paused, boolean force) {
-        transform(vm, () -> {
-            try {
-                xenopsStartInner(ctx, vm, paused, force);
-            } catch (XenopsError e) {
-                if (!e.is("Bad_power_state")) throw e;
-                // this wrapper names the states as found, expected (transform_xenops_exn the other way round)
-                throw new ApiError("VM_BAD_POWER_STATE", vm, e.args().get(0).toString(), e.args().get(1).toString());
-            }
-        });
-    }
-
-    private void xenopsStartInner(CallContext ctx, String vm, boolean paused, boolean force) {
         String dbg = dbg(ctx);
         transform(vm, () -> {
             maybeRefreshVm(dbg, vm);

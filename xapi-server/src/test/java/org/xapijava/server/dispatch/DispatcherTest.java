@@ -118,8 +118,8 @@ class DispatcherTest {
 
     @Test
     void unimplementedExplicitMessagesSayNotImplemented() {
-        assertEquals(List.of("NOT_IMPLEMENTED", "VM.start"), host.err("VM.start", session, "OpaqueRef:NULL", false, false));
-        assertTrue(host.server.messageTable().unimplemented().contains("VM.start"));
+        assertEquals(List.of("NOT_IMPLEMENTED", "VM.query_services"), host.err("VM.query_services", session, "OpaqueRef:NULL"));
+        assertTrue(host.server.messageTable().unimplemented().contains("VM.query_services"));
     }
 
     @Test

@@ -24,8 +24,13 @@ import org.xapijava.server.TestHost;
  * host reboot) has that VM reset to Halted.
  */
 class LifecycleRestartTest {
-    /** Reconnection attempts at most this far apart, so that recovery is quick. */
-    private static final String[] FAST_RECONNECT = {"--xenopsd-reconnect-max-ms", "100"};
+    /**
+     * Reconnection attempts at most this far apart, so that recovery is quick; the simulator's VM_create
+     * takes 1 ms, its memory the default.
+     */
+    private static final String[] FAST_RECONNECT = java.util.stream.Stream.concat(
+            java.util.stream.Stream.of("--xenopsd-reconnect-max-ms", "100"),
+            java.util.stream.Stream.of(TestHost.simulator("VM_create=1", 1024L * 1024))).toArray(String[]::new);
 
     @TempDir
     Path dir;

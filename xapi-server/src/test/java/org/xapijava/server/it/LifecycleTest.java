@@ -161,4 +161,28 @@ class LifecycleTest {
         for (Map.Entry<VM, VM.Record> e : VM.getAllRecords(c).entrySet()) if (e.getValue().isControlDomain) dom0 = e.getKey();
         assertEquals(List.of("CANNOT_RESET_CONTROL_DOMAIN", dom0.toWireString()), raw("VM.power_state_reset", dom0.toWireString()));
     }
+
+    @Test
+    void startOnAndResumeOnThisHostAndShutdownOfASuspendedVm() throws Exception {
+        VM vm = LifecycleSupport.newVm(host, c, "placed");
+        String bogus = "OpaqueRef:" + java.util.UUID.randomUUID();
+        assertEquals(List.of("HANDLE_INVALID", "host", bogus), raw("VM.start_on", vm.toWireString(), bogus, false, false));
+        assertHalted(vm);
+        vm.startOn(c, thisHost(), false, false);
+        assertEquals(Types.VmPowerState.RUNNING, vm.getPowerState(c));
+        vm.suspend(c);
+        vm.resumeOn(c, thisHost(), true, false);
+        assertEquals(Types.VmPowerState.PAUSED, vm.getPowerState(c), "resumed paused");
+        vm.unpause(c);
+        vm.suspend(c);
+        VDI image = vm.getSuspendVDI(c);
+        // VM.shutdown of a suspended VM: the image goes, the VM is Halted
+        vm.shutdown(c);
+        assertHalted(vm);
+        assertEquals("OpaqueRef:NULL", vm.getSuspendVDI(c).toWireString());
+        assertThrows(Types.HandleInvalid.class, () -> image.getRecord(c));
+        vm.start(c, false, false);
+        vm.shutdown(c); // a clean shutdown of a running VM
+        assertHalted(vm);
+    }
 }
