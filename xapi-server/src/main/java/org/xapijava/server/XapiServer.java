@@ -120,9 +120,9 @@ public final class XapiServer implements AutoCloseable {
         StorageModule storage = new StorageModule(services, calls);
         storage.register(table);
         new VmModule(services, calls).register(table);
+        new OperationsApi().register(table);
         xenops = xenopsService();
         xenops.api().register(table);
-        new OperationsApi().register(table);
         services.locks().applyForwarding(table);
         services.locks().updateAll(); // current_operations are not persistent: recompute every allowed_operations
         dispatcher = new Dispatcher(services, table, new RbacAuthorizer(rbac, db));

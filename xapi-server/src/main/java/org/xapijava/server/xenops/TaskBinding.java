@@ -73,10 +73,14 @@ final class TaskBinding {
         byXenopsTask.put(id, task);
         if (cancellable) {
             String dbg = dbg(ctx);
-            services.tasks().setCancellable(task, () -> {
+            Runnable cancel = () -> {
                 LOG.info("xenops: TASK.cancel {}", id);
                 xenops.taskCancel(dbg, id);
-            });
+            };
+            services.tasks().setCancellable(task, cancel);
+            // a cancel that came before the binding (the task is cancellable while it waits for locks)
+            // found no xenopsd task to pass on to: pass it on now
+            if (services.tasks().isCancelling(task)) cancel.run();
         } else {
             services.tasks().setNotCancellable(task);
         }

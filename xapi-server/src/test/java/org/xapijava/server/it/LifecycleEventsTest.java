@@ -199,26 +199,39 @@ class LifecycleEventsTest {
     @Test
     void hotplugOfDevices() throws Exception {
         VM vm = LifecycleSupport.newVm(host, c, "hotplug");
+        VBD cd = vm.getVBDs(c).iterator().next();
+        String session = c.getSessionReference();
+        String sr = null;
+        for (var e : host.server.services().db().getAllRecords("SR").entrySet()) if ("file".equals(e.getValue().get("type"))) sr = e.getKey();
+        String vdi = (String) host.ok("VDI.create", session, Map.of("name_label", "hotplug disk", "SR", sr,
+                "virtual_size", "1048576", "type", "user", "sharable", false, "read_only", false, "other_config", Map.of()));
+        VBD disk = com.xensource.xenapi.Types.toVBD((String) host.ok("VBD.create", session, Map.ofEntries(Map.entry("VM", vm.toWireString()),
+                Map.entry("VDI", vdi), Map.entry("userdevice", "1"), Map.entry("bootable", false), Map.entry("mode", "RW"),
+                Map.entry("type", "Disk"), Map.entry("empty", false), Map.entry("other_config", Map.of()),
+                Map.entry("qos_algorithm_type", ""), Map.entry("qos_algorithm_params", Map.of()))));
         vm.start(c, false, false);
         VIF vif = vm.getVIFs(c).iterator().next();
-        VBD cd = vm.getVBDs(c).iterator().next();
         assertTrue(vif.getCurrentlyAttached(c));
         vif.unplug(c);
         assertFalse(vif.getCurrentlyAttached(c));
         vif.plug(c);
         assertTrue(vif.getCurrentlyAttached(c));
-        cd.unplug(c);
-        assertFalse(cd.getCurrentlyAttached(c));
-        cd.plug(c);
+        // Xapi: the CD drive of an HVM guest is ejected or inserted, never hot-unplugged
+        assertEquals(List.of("OPERATION_NOT_ALLOWED", "HVM CDROMs cannot be hotplugged/unplugged, only inserted or ejected"),
+                raw("VBD.unplug", cd.toWireString()));
+        assertTrue(disk.getCurrentlyAttached(c));
+        disk.unplug(c);
+        assertFalse(disk.getCurrentlyAttached(c));
+        disk.plug(c);
+        assertTrue(disk.getCurrentlyAttached(c));
         assertTrue(cd.getCurrentlyAttached(c));
         assertEquals("xvdd", cd.getDevice(c), "xenopsd's device name for userdevice 3 (IDE disk 3 is xvdd, as Device_number names it)");
         vif.unplugForce(c);
         assertFalse(vif.getCurrentlyAttached(c));
         vm.hardShutdown(c);
         assertCleanlyHalted(vm);
-        // a halted VM's devices cannot be plugged: it is not resident here
-        List<String> e = raw("VIF.plug", vif.toWireString());
-        assertEquals("INTERNAL_ERROR", e.get(0), e.toString());
+        // a halted VM's devices cannot be plugged: Xapi's VIF checker wants the VM running
+        assertEquals(List.of("VM_BAD_POWER_STATE", vm.toWireString(), "running", "halted"), raw("VIF.plug", vif.toWireString()));
     }
 
     @Test

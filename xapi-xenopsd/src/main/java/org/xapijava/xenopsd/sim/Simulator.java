@@ -83,7 +83,7 @@ import org.xapijava.xenopsd.sim.Atomic.ShutdownRequest;
  *
  * <p><b>DEBUG.trigger</b>: {@code "reboot" [vm]}, {@code "halt" [vm]} (a guest-initiated reboot or halt, as in
  * xenopsd's simulator), {@code "check-vbd-plug-ordering" [vm]}, {@code "set-cancel-trigger" [dbg; n]} (xenopsd's),
- * and extensions: {@code "crash" [vm]}, {@code "set-delay" [step; ms]}, {@code "wedge" [seconds]} (the socket
+ * and extensions: {@code "crash" [vm]}, {@code "guest-agent" [vm; "on"|"off"]}, {@code "set-delay" [step; ms]}, {@code "wedge" [seconds]} (the socket
  * server stops answering calls for that long).
  *
  * <p>Thread-safe. One lock guards the hypervisor state and is held only for in-memory changes; file writes,
@@ -184,6 +184,8 @@ public final class Simulator implements Xenops, AutoCloseable {
     private final Map<String, SimTask> tasks = new ConcurrentHashMap<>();
     private final AtomicLong taskCounter = new AtomicLong();
     private final Set<String> rebooting = ConcurrentHashMap.newKeySet();
+    /** VMs whose simulated guest runs no guest agent ({@code DEBUG.trigger "guest-agent" [vm; "off"]}). */
+    private final Set<String> withoutGuestAgent = ConcurrentHashMap.newKeySet();
     private final Map<String, Long> delays = new ConcurrentHashMap<>();
     private final WorkQueues queues;
 
@@ -410,9 +412,34 @@ public final class Simulator implements Xenops, AutoCloseable {
             case Vm.Pvh pv -> VmState.DomainType.Domain_PVH;
         };
         String timeoffset = vm.ty() instanceof Vm.Hvm h ? h.info().timeoffset() : "";
+        boolean agent = d.built() && !d.suspended() && !withoutGuestAgent.contains(vm.id());
+        Map<String, String> guestAgent = agent ? guestAgent(mem) : Map.of();
         return new VmState(p, List.of(d.domid()), List.of(), mem, mem, vm.memoryStaticMax(), d.vcpus(),
-                d.shadowMultiplier(), timeoffset, false, Map.of(), Map.of(), false, d.lastCreateTime(), d.hvm(),
+                d.shadowMultiplier(), timeoffset, false, guestAgent, Map.of(), agent, d.lastCreateTime(), d.hvm(),
                 false, false, dt, vm.platformdata().getOrDefault("featureset", ""), false, 0, List.of());
+    }
+
+    /**
+     * What the guest agent of a simulated guest writes in xenstore once its domain is built (paths relative
+     * to the domain's xenstore directory, as xenopsd reports them): a Linux guest with PV drivers that
+     * supports clean shutdown, reboot and suspend, so that Xapi's checks treat it as a guest with tools.
+     * Xenopsd's own simulator reports no agent; {@code DEBUG.trigger "guest-agent" [vm; "off"]} gives that.
+     */
+    private static Map<String, String> guestAgent(long memoryBytes) {
+        Map<String, String> ga = new java.util.LinkedHashMap<>();
+        ga.put("attr/PVAddons/MajorVersion", "8");
+        ga.put("attr/PVAddons/MinorVersion", "4");
+        ga.put("attr/PVAddons/MicroVersion", "0");
+        ga.put("attr/PVAddons/BuildVersion", "1");
+        for (String f : List.of("shutdown", "poweroff", "reboot", "suspend", "balloon")) ga.put("control/feature-" + f, "1");
+        ga.put("data/os_name", "Simulated Linux");
+        ga.put("data/os_uname", "6.1.0-simulated");
+        ga.put("data/os_distro", "debian");
+        ga.put("data/os_majorver", "12");
+        ga.put("data/os_minorver", "0");
+        ga.put("data/meminfo_total", Long.toString(memoryBytes / 1024));
+        ga.put("data/meminfo_free", Long.toString(memoryBytes / 2048));
+        return Map.copyOf(ga);
     }
 
     /** {@code halted_vm} of {@code ocaml/xenopsd/lib/xenops_utils.ml}. */
@@ -1767,6 +1794,13 @@ public final class Simulator implements Xenops, AutoCloseable {
                 List<Vbd> expected = new ArrayList<>(sets.get(0));
                 expected.addAll(sets.get(1));
                 if (!expected.equals(plugOrder)) throw XenopsError.internalError("check-vbd-plug-ordering");
+            }
+            case "guest-agent" -> {
+                if (args.size() != 2 || !List.of("on", "off").contains(args.get(1))) throw XenopsError.unimplemented(cmd);
+                vmExn(args.get(0));
+                if (args.get(1).equals("off")) withoutGuestAgent.add(args.get(0));
+                else withoutGuestAgent.remove(args.get(0));
+                backendVmEvent(args.get(0));
             }
             case "set-delay" -> {
                 if (args.size() != 2) throw XenopsError.unimplemented(cmd);
