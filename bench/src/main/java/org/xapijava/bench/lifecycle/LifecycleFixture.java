@@ -11,8 +11,8 @@ import org.xapijava.server.XapiServer;
 /**
  * The benchmark's VMs, made through the XenAPI: one PV guest built from a first-start template's record (256 MiB,
  * one vCPU, a NIC on the management network, no disks), then {@code VM.clone}d. PV because Xapi refuses a clean
- * shutdown of a running HVM guest without PV drivers ({@code VM_LACKS_FEATURE}), and the simulator's guests have
- * none; no disks so that the benchmark measures the lifecycle, not storage.
+ * shutdown of a running HVM guest until its PV drivers are reported ({@code VM_LACKS_FEATURE}), which a cycle that
+ * shuts the guest down at once could meet; no disks so that the benchmark measures the lifecycle, not storage.
  */
 final class LifecycleFixture {
     private static final long MIB = 1024L * 1024;

@@ -28,9 +28,10 @@ import org.xapijava.xenopsd.Xenops;
  * marked" check.
  *
  * <p>The VMs are PV on purpose: Xapi refuses {@code clean_shutdown}/{@code clean_reboot} (and leaves them out of
- * {@code allowed_operations}) for a running HVM guest without PV drivers ({@code VM_LACKS_FEATURE}), and the
- * simulator's guests publish no PV-driver keys; a guest that has definitely booted PV has the features implicitly
- * ({@code check_op_for_feature} in {@code xapi_vm_lifecycle.ml}).
+ * {@code allowed_operations}) for a running HVM guest until its PV drivers are reported ({@code VM_LACKS_FEATURE}),
+ * which happens some time after the start, when the guest agent's keys arrive; a guest that has definitely booted PV
+ * has the features implicitly ({@code check_op_for_feature} in {@code xapi_vm_lifecycle.ml}), so what the tests
+ * expect does not depend on that timing.
  */
 final class ConcurrencySupport {
     /** The classes with {@code current_operations} that a VM operation marks (the VM, its devices, disks, SRs, the host). */
