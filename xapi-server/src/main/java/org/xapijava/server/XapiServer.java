@@ -226,7 +226,8 @@ public final class XapiServer implements AutoCloseable {
             case "external" -> { }
             default -> throw new IllegalArgumentException("xenopsd: expected embedded or external, got " + config.get("xenopsd"));
         }
-        xenopsClient = new XenopsClient(socket);
+        xenopsClient = new XenopsClient(socket, XenopsClient.DEFAULT_CONNECT_TIMEOUT,
+                Duration.ofMillis(config.integer("xenopsd-call-timeout-ms")));
         return new XenopsService(services, xenopsClient, socket, Duration.ofMillis(config.integer("xenopsd-reconnect-max-ms")));
     }
 

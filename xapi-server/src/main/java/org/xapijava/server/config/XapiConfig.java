@@ -50,6 +50,7 @@ public final class XapiConfig {
         {"xenopsd-sim-memory-mib", "1048576", null},
         {"xenopsd-sim-delays", "", null},
         {"xenopsd-reconnect-max-ms", "10000", null},
+        {"xenopsd-call-timeout-ms", "60000", null},
     };
 
     /**

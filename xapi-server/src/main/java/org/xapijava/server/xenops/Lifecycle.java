@@ -22,6 +22,7 @@ import org.xapijava.xenopsd.Vif;
 import org.xapijava.xenopsd.VmStat;
 import org.xapijava.xenopsd.Xenops;
 import org.xapijava.xenopsd.XenopsError;
+import org.xapijava.xenopsd.XenopsTimeoutException;
 import org.xapijava.xenopsd.XenopsUnavailableException;
 
 /**
@@ -373,6 +374,17 @@ public final class Lifecycle {
      * Halted here; if it does run after all, the resynchronisation on reconnection finds it.
      */
     private void recoverAfterFailure(String dbg, String vm, RuntimeException cause) {
+        if (cause instanceof XenopsTimeoutException) {
+            // xenopsd is there but did not answer in time: the start may still complete on its side. As
+            // Xapi, the VM is resident here, so the event thread applies whatever xenopsd reports later.
+            services.db().transact(tx -> {
+                if (!tx.exists("VM", vm)) return;
+                tx.set("VM", vm, "resident_on", host());
+                tx.set("VM", vm, "scheduled_to_be_resident_on", Refs.NULL);
+            });
+            reconcileLater(dbg, vm);
+            return;
+        }
         if (!(cause instanceof XenopsUnavailableException)) {
             try {
                 setResidentOn(dbg, vm);
@@ -383,6 +395,47 @@ public final class Lifecycle {
             }
         }
         sync.forceStateReset(vm, "Halted", true);
+    }
+
+    /** How long {@link #reconcileLater} keeps asking a xenopsd that does not answer. */
+    private static final Duration RECONCILE_FOR = Duration.ofMinutes(10);
+
+    /**
+     * After a call to xenopsd timed out: once xenopsd answers again, the VM's state there is applied (a
+     * refresh the event thread handles), or, if xenopsd does not know the VM and nothing else is under
+     * way on it, it is reset to Halted. Runs on its own virtual thread; gives up after {@link #RECONCILE_FOR}.
+     */
+    private void reconcileLater(String dbg, String vm) {
+        Thread.ofVirtual().name("xenops-reconcile").start(() -> {
+            String id = uuid(vm);
+            long deadline = System.nanoTime() + RECONCILE_FOR.toNanos();
+            long pauseMs = 100;
+            while (System.nanoTime() < deadline) {
+                try {
+                    if (xenops.vmExists(dbg, id)) {
+                        sync.refreshAndWait(dbg, id);
+                    } else {
+                        Snapshot s = services.db().snapshot();
+                        if (s.exists("VM", vm) && Db.map(s, "VM", vm, "current_operations").isEmpty()
+                                && host().equals(s.get("VM", vm, "resident_on"))) {
+                            sync.forceStateReset(vm, "Halted", true);
+                        }
+                    }
+                    return;
+                } catch (XenopsUnavailableException e) {
+                    LOG.info("VM {}: xenopsd still does not answer ({}); trying again", id, e.toString());
+                } catch (RuntimeException e) {
+                    LOG.warn("VM {}: could not reconcile with xenopsd after a timeout", id, e);
+                    return;
+                }
+                try {
+                    Thread.sleep(pauseMs); // a timed back-off between attempts at an unresponsive daemon
+                } catch (InterruptedException e) {
+                    return;
+                }
+                pauseMs = Math.min(pauseMs * 2, 5_000);
+            }
+        });
     }
 
     /** {@code maybe_refresh_vm}: a VM xenopsd already knows has its pending events applied first. */
