@@ -10,7 +10,6 @@ import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -171,10 +170,9 @@ public final class Simulator implements Xenops, AutoCloseable {
     private final StateStore store;
     private final String instanceId = UUID.randomUUID().toString();
 
-    /** Guards {@link #vms}, {@link #versions}, {@link #nextDomid} and the cancel trigger. */
+    /** Guards {@link #vms}, {@link #versionCounter}, {@link #nextDomid} and the cancel trigger. */
     private final ReentrantLock m = new ReentrantLock();
     private final Map<String, VmEntry> vms = new TreeMap<>();
-    private final Map<String, Long> versions = new HashMap<>();
     private long versionCounter;
     private int nextDomid = -1;
     private String cancelTriggerDbg;
