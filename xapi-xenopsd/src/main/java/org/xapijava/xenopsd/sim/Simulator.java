@@ -1087,16 +1087,14 @@ public final class Simulator implements Xenops, AutoCloseable {
             }
             case Atomic.VbdInsert i -> {
                 vbdExn(i.id());
-                PowerState p = powerState(i.id().vm());
-                if (p != PowerState.Running && p != PowerState.Paused) throw XenopsError.badPowerState(p, PowerState.Running);
+                expect(i.id().vm(), PowerState.Running, PowerState.Paused);
                 changeMedium(i.id(), i.disk());
                 signalVbd(i.id());
             }
             case Atomic.VbdEject j -> {
                 Vbd vbd = vbdExn(j.id());
                 if (vbd.ty() == Vbd.Type.Disk) throw XenopsError.mediaNotEjectable();
-                PowerState p = powerState(j.id().vm());
-                if (p != PowerState.Running && p != PowerState.Paused) throw XenopsError.badPowerState(p, PowerState.Running);
+                expect(j.id().vm(), PowerState.Running, PowerState.Paused);
                 changeMedium(j.id(), null);
                 signalVbd(j.id());
             }
@@ -1291,9 +1289,7 @@ public final class Simulator implements Xenops, AutoCloseable {
     }
 
     private void removeVm(String vmId) {
-        VmEntry e = vmExn(vmId);
-        PowerState p = vmState(e).powerState();
-        if (p == PowerState.Running || p == PowerState.Paused) throw XenopsError.badPowerState(p, PowerState.Halted);
+        expect(vmId, PowerState.Halted, PowerState.Suspended);
         long version;
         m.lock();
         try {
