@@ -401,7 +401,7 @@ public final class Simulator implements Xenops, AutoCloseable {
         Domain d = e.domain();
         if (d == null) return haltedState();
         Vm vm = e.vm();
-        PowerState p = d.suspended() ? PowerState.Suspended : d.paused() ? PowerState.Paused : PowerState.Running;
+        PowerState p = powerState(d);
         long mem = d.suspended() ? 0 : d.memoryDynamicMax();
         VmState.DomainType dt = switch (vm.ty()) {
             case Vm.Hvm h -> VmState.DomainType.Domain_HVM;
@@ -446,8 +446,14 @@ public final class Simulator implements Xenops, AutoCloseable {
                 false, 0.0, false, false, false, VmState.DomainType.Domain_undefined, "", false, 0, List.of());
     }
 
+    /** The power state {@link #vmState} reports, without building the rest of it. */
     private PowerState powerState(String vmId) {
-        return vmState(vmExn(vmId)).powerState();
+        return powerState(vmExn(vmId).domain());
+    }
+
+    private static PowerState powerState(Domain d) {
+        if (d == null) return PowerState.Halted;
+        return d.suspended() ? PowerState.Suspended : d.paused() ? PowerState.Paused : PowerState.Running;
     }
 
     private static VbdState vbdState(VmEntry e, Vbd vbd) {
