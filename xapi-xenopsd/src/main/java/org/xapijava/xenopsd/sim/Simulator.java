@@ -1296,20 +1296,14 @@ public final class Simulator implements Xenops, AutoCloseable {
 
     private void removeVm(String vmId) {
         expect(vmId, PowerState.Halted, PowerState.Suspended);
-        long version;
-        m.lock();
-        try {
-            VmEntry now = vms.remove(vmId);
+        update(vmId, now -> {
             if (now != null) {
                 for (Vbd v : now.vbds()) updates.remove(new DynamicId.Vbd(v.id()));
                 for (Vif v : now.vifs()) updates.remove(new DynamicId.Vif(v.id()));
                 updates.remove(new DynamicId.Vm(vmId));
             }
-            version = ++versionCounter;
-        } finally {
-            m.unlock();
-        }
-        persist(vmId, version, null);
+            return null;
+        });
     }
 
     // ------------------------------------------------------------------------------------------- metadata
