@@ -1327,7 +1327,7 @@ public final class Simulator implements Xenops, AutoCloseable {
                     v.extraBackendKeys(), v.extraPrivateKeys(), v.qos(), v.persistent(), v.canAttachEarly()));
         }
         List<Vif> vifs = new ArrayList<>();
-        for (Vif v : md.vifs()) vifs.add(withMac(withId(v, new DeviceId(vmId, v.id().name()))));
+        for (Vif v : md.vifs()) vifs.add(withMac(v, new DeviceId(vmId, v.id().name())));
         Domain imported = md.domains() == null ? null : parseDomain(md.domains());
         final Vm newVm = vm;
         Map<DynamicId, Boolean> removed = new LinkedHashMap<>();
@@ -1355,21 +1355,18 @@ public final class Simulator implements Xenops, AutoCloseable {
         return vmId;
     }
 
-    private static Vif withId(Vif v, DeviceId id) {
-        return new Vif(id, v.position(), v.mac(), v.carrier(), v.mtu(), v.rate(), v.backend(), v.otherConfig(),
-                v.lockingMode(), v.extraPrivateKeys(), v.ipv4Configuration(), v.ipv6Configuration(), v.pvsProxy(),
-                v.vlan(), v.trunks());
-    }
-
-    /** {@code VIF_DB.add'}: {@code "random"} and {@code ""} MACs are generated as xenopsd does. */
-    private static Vif withMac(Vif v) {
+    /**
+     * {@code VIF_DB.add'}: {@code v} stored as {@code id}; {@code "random"} and {@code ""} MACs are generated as
+     * xenopsd does.
+     */
+    private static Vif withMac(Vif v, DeviceId id) {
         String mac = switch (v.mac()) {
             case "random" -> randomLocalMac();
-            case "" -> hashchainLocalMac(v.position(), v.id().vm());
+            case "" -> hashchainLocalMac(v.position(), id.vm());
             default -> v.mac();
         };
-        if (mac.equals(v.mac())) return v;
-        return new Vif(v.id(), v.position(), mac, v.carrier(), v.mtu(), v.rate(), v.backend(), v.otherConfig(),
+        if (mac.equals(v.mac()) && id.equals(v.id())) return v;
+        return new Vif(id, v.position(), mac, v.carrier(), v.mtu(), v.rate(), v.backend(), v.otherConfig(),
                 v.lockingMode(), v.extraPrivateKeys(), v.ipv4Configuration(), v.ipv6Configuration(), v.pvsProxy(),
                 v.vlan(), v.trunks());
     }
@@ -1627,7 +1624,7 @@ public final class Simulator implements Xenops, AutoCloseable {
     public DeviceId vifAdd(String dbg, Vif vif) {
         update(vif.id().vm(), e -> {
             if (e == null) throw XenopsError.doesNotExist("VM", vif.id().vm());
-            Vif withMac = withMac(vif);
+            Vif withMac = withMac(vif, vif.id());
             List<Vif> vifs = new ArrayList<>();
             boolean replaced = false;
             for (Vif v : e.vifs()) {
