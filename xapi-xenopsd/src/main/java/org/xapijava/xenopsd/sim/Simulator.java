@@ -652,11 +652,6 @@ public final class Simulator implements Xenops, AutoCloseable {
             case Operation.VmStart s -> {
                 VmEntry e = vmExn(id);
                 List<List<Vbd>> sets = vbdPlugSets(e.vbds());
-                List<Atomic> vifs = new ArrayList<>();
-                for (Vif vif : vifPlugOrder(e.vifs())) {
-                    vifs.addAll(serial("VIF.activate_and_plug", id,
-                            one(new Atomic.VifSetActive(vif.id(), true), new Atomic.VifPlug(vif.id()))));
-                }
                 return concat(
                         one(new Atomic.VmHookScript(id, Hook.VM_pre_start), new Atomic.VmCreate(id),
                                 new Atomic.VmBuild(id, s.force())),
@@ -664,7 +659,7 @@ public final class Simulator implements Xenops, AutoCloseable {
                                 serial("VBDs.acticate_epoch_and_plug RW+RO", id,
                                         concat(plugVbdsForStart("RW", id, sets.get(0)),
                                                 plugVbdsForStart("RO", id, sets.get(1)))),
-                                vifs)),
+                                activateAndPlugVifs(id, vifPlugOrder(e.vifs())))),
                         one(new Atomic.VmCreateDeviceModel(id, false)),
                         // at this point the domain is considered survivable
                         one(new Atomic.VmSetDomainActionRequest(id, null)));
@@ -729,12 +724,7 @@ public final class Simulator implements Xenops, AutoCloseable {
                                 new Atomic.VmHookScript(id, Hook.VM_post_resume)));
             }
             case Operation.VmRestoreVifs v -> {
-                List<Atomic> r = new ArrayList<>();
-                for (Vif vif : vmExn(id).vifs()) {
-                    r.addAll(serial("VIF.activate_and_plug", id,
-                            one(new Atomic.VifSetActive(vif.id(), true), new Atomic.VifPlug(vif.id()))));
-                }
-                return parallel("VIFs.activate_and_plug", id, r);
+                return parallel("VIFs.activate_and_plug", id, activateAndPlugVifs(id, vmExn(id).vifs()));
             }
             case Operation.VmRestoreDevices d -> {
                 List<List<Vbd>> sets = vbdPlugSets(vmExn(id).vbds());
@@ -772,6 +762,15 @@ public final class Simulator implements Xenops, AutoCloseable {
                     one(new Atomic.VbdPlug(vbd.id())))));
         }
         return parallel("VBDs.activate_epoch_and_plug " + typ, id, each);
+    }
+
+    private static List<Atomic> activateAndPlugVifs(String id, List<Vif> vifs) {
+        List<Atomic> each = new ArrayList<>();
+        for (Vif vif : vifs) {
+            each.addAll(serial("VIF.activate_and_plug", id,
+                    one(new Atomic.VifSetActive(vif.id(), true), new Atomic.VifPlug(vif.id()))));
+        }
+        return each;
     }
 
     private static List<Atomic> plugVbdsForRestore(String typ, String id, List<Vbd> vbds) {
