@@ -150,8 +150,7 @@ final class UpdateLog {
             bs.add(new Updates.Barrier(b.id, after(b.snapshot, from)));
         }
         List<DynamicId> ids = after(map, from);
-        int last = from;
-        for (int v : map.values()) if (v > from) last = Math.max(last, v);
+        int last = ids.isEmpty() ? from : map.get(ids.get(ids.size() - 1)); // oldest first: the last is the newest
         if (newestBarrierEvent >= 0) last = Math.max(last, newestBarrierEvent);
         return new Updates(bs, ids, last);
     }
