@@ -20,14 +20,15 @@ public final class HttpClientConnection implements AutoCloseable {
     private static final int MAX_HEAD = 64 * 1024;
     /** Largest response body accepted (a VM.list of thousands of VMs is far smaller). */
     private static final int MAX_BODY = 256 << 20;
+    private static final String BODY_EOF = "connection closed in the response body";
 
     private final SocketChannel channel;
-    private final ByteBuffer in = ByteBuffer.allocate(16 * 1024).flip();
+    private final ChannelInput in;
     private boolean used;
-    private long bytesRead;
 
     private HttpClientConnection(SocketChannel channel) {
         this.channel = channel;
+        this.in = new ChannelInput(channel);
     }
 
     /** Connects, failing after {@code timeoutNanos}. */
@@ -66,7 +67,7 @@ public final class HttpClientConnection implements AutoCloseable {
 
     /** Bytes of the response read so far in the current exchange (0: the server sent nothing). */
     public long bytesReadThisExchange() {
-        return bytesRead;
+        return in.bytesRead();
     }
 
     public SocketChannel channel() {
@@ -94,7 +95,7 @@ public final class HttpClientConnection implements AutoCloseable {
 
     /** Writes one request and reads its response. */
     public Response post(String target, byte[] body, String userAgent) throws IOException {
-        bytesRead = 0;
+        in.resetCount();
         used = true;
         String head = "POST " + target + " HTTP/1.1\r\n"
                 + "Host: localhost\r\n"
@@ -154,7 +155,7 @@ public final class HttpClientConnection implements AutoCloseable {
             bodyBytes = readChunked();
         } else if (contentLength >= 0) {
             if (contentLength > MAX_BODY) throw new ProtocolIOException("response body too large: " + contentLength);
-            bodyBytes = readExactly((int) contentLength);
+            bodyBytes = in.readExactly((int) contentLength, BODY_EOF);
         } else {
             bodyBytes = readToEnd();
             close = true;
@@ -179,7 +180,7 @@ public final class HttpClientConnection implements AutoCloseable {
                 while (!readLine().isEmpty()) { /* trailers */ }
                 return b.toByteArray();
             }
-            b.write(readExactly(size));
+            b.write(in.readExactly(size, BODY_EOF));
             if (!readLine().isEmpty()) throw new ProtocolIOException("missing CRLF after chunk");
         }
     }
@@ -187,52 +188,27 @@ public final class HttpClientConnection implements AutoCloseable {
     private byte[] readToEnd() throws IOException {
         java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
         for (;;) {
-            if (!in.hasRemaining() && !fill()) return b.toByteArray();
-            if (b.size() + in.remaining() > MAX_BODY) throw new ProtocolIOException("response body too large");
-            b.write(in.array(), in.arrayOffset() + in.position(), in.remaining());
-            in.position(in.limit());
+            if (!in.available()) return b.toByteArray();
+            if (b.size() + in.buffered() > MAX_BODY) throw new ProtocolIOException("response body too large");
+            in.drainTo(b);
         }
-    }
-
-    private byte[] readExactly(int n) throws IOException {
-        byte[] r = new byte[n];
-        int off = 0;
-        while (off < n) {
-            if (!in.hasRemaining() && !fill()) throw new EOFException("connection closed in the response body");
-            int k = Math.min(in.remaining(), n - off);
-            in.get(r, off, k);
-            off += k;
-        }
-        return r;
     }
 
     /** A CRLF (or LF) terminated line in ISO-8859-1, without the terminator. */
     private String readLine() throws IOException {
         StringBuilder b = new StringBuilder();
         for (;;) {
-            if (!in.hasRemaining() && !fill()) {
-                throw new EOFException(bytesRead == 0 ? "connection closed before the response" : "connection closed in the response head");
+            int c = in.read();
+            if (c < 0) {
+                throw new EOFException(in.bytesRead() == 0 ? "connection closed before the response" : "connection closed in the response head");
             }
-            byte c = in.get();
             if (c == '\n') {
                 int len = b.length();
                 if (len > 0 && b.charAt(len - 1) == '\r') b.setLength(len - 1);
                 return b.toString();
             }
-            b.append((char) (c & 0xff));
+            b.append((char) c);
             if (b.length() > MAX_HEAD) throw new ProtocolIOException("response line too long");
-        }
-    }
-
-    /** Reads more bytes; false at end of stream. */
-    private boolean fill() throws IOException {
-        in.compact();
-        try {
-            int n = channel.read(in);
-            if (n > 0) bytesRead += n;
-            return n > 0;
-        } finally {
-            in.flip();
         }
     }
 

@@ -19,6 +19,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.xapijava.model.rpc.RpcCall;
 import org.xapijava.model.xmlrpc.XmlRpcParseException;
+import org.xapijava.xenopsd.internal.ChannelInput;
 import org.xapijava.xenopsd.internal.Deadlines;
 import org.xapijava.xenopsd.internal.Wire;
 
@@ -158,50 +159,30 @@ public final class SimulatorServer implements AutoCloseable {
 
     private final class Conn {
         final SocketChannel ch;
-        final ByteBuffer in = ByteBuffer.allocate(16 * 1024).flip();
+        final ChannelInput in;
 
         Conn(SocketChannel ch) {
             this.ch = ch;
-        }
-
-        boolean fill() throws IOException {
-            in.compact();
-            try {
-                return ch.read(in) > 0;
-            } finally {
-                in.flip();
-            }
+            this.in = new ChannelInput(ch);
         }
 
         /** A line without its CRLF; {@code null} at end of stream before any byte of it. */
         String readLine(int[] budget) throws IOException {
             StringBuilder b = new StringBuilder();
             for (;;) {
-                if (!in.hasRemaining() && !fill()) {
+                int c = in.read();
+                if (c < 0) {
                     if (b.isEmpty()) return null;
                     throw new EOFException("connection closed in a request line");
                 }
-                byte c = in.get();
                 if (--budget[0] < 0) throw new TooLarge(431);
                 if (c == '\n') {
                     int n = b.length();
                     if (n > 0 && b.charAt(n - 1) == '\r') b.setLength(n - 1);
                     return b.toString();
                 }
-                b.append((char) (c & 0xff));
+                b.append((char) c);
             }
-        }
-
-        byte[] readBody(int n) throws IOException {
-            byte[] r = new byte[n];
-            int off = 0;
-            while (off < n) {
-                if (!in.hasRemaining() && !fill()) throw new EOFException("connection closed in a request body");
-                int k = Math.min(in.remaining(), n - off);
-                in.get(r, off, k);
-                off += k;
-            }
-            return r;
         }
 
         void write(int status, String reason, byte[] body) throws IOException {
@@ -258,7 +239,7 @@ public final class SimulatorServer implements AutoCloseable {
         boolean chunked = false;
         // waiting for a request: the idle limit; once it has begun: the read limit
         try (Deadlines.Deadline idle = Deadlines.arm(c.ch, TimeUnit.MILLISECONDS.toNanos(IDLE_TIMEOUT_MS))) {
-            if (!c.in.hasRemaining() && !c.fill()) return false;
+            if (!c.in.available()) return false;
         }
         byte[] body;
         try (Deadlines.Deadline reading = Deadlines.arm(c.ch, TimeUnit.MILLISECONDS.toNanos(REQUEST_READ_TIMEOUT_MS))) {
@@ -309,7 +290,7 @@ public final class SimulatorServer implements AutoCloseable {
                 return false;
             }
             if (contentLength > MAX_BODY) throw new TooLarge(413);
-            body = c.readBody((int) contentLength);
+            body = c.in.readExactly((int) contentLength, "connection closed in a request body");
         }
         sim.awaitUnwedged();
         Dispatcher.Outcome o = answer(body);
