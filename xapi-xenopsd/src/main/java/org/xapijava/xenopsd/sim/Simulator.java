@@ -23,6 +23,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import org.xapijava.model.jsonrpc.JsonRpcCodec;
 import org.xapijava.model.jsonrpc.JsonRpcLimits;
@@ -147,6 +148,14 @@ public final class Simulator implements Xenops, AutoCloseable {
 
         VmEntry withDomain(Domain d) {
             return new VmEntry(vm, vbds, vifs, pcis, vgpus, vusbs, d, active);
+        }
+
+        VmEntry withVbds(List<Vbd> v) {
+            return new VmEntry(vm, v, vifs, pcis, vgpus, vusbs, domain, active);
+        }
+
+        VmEntry withVifs(List<Vif> v) {
+            return new VmEntry(vm, vbds, v, pcis, vgpus, vusbs, domain, active);
         }
 
         VmEntry withActive(String key, boolean b) {
@@ -1554,20 +1563,22 @@ public final class Simulator implements Xenops, AutoCloseable {
     public DeviceId vbdAdd(String dbg, Vbd vbd) {
         update(vbd.id().vm(), e -> {
             if (e == null) throw XenopsError.doesNotExist("VM", vbd.id().vm());
-            List<Vbd> vbds = new ArrayList<>();
-            boolean replaced = false;
-            for (Vbd v : e.vbds()) {
-                if (v.id().equals(vbd.id())) {
-                    vbds.add(vbd);
-                    replaced = true;
-                } else {
-                    vbds.add(v);
-                }
-            }
-            if (!replaced) vbds.add(vbd);
-            return new VmEntry(e.vm(), vbds, e.vifs(), e.pcis(), e.vgpus(), e.vusbs(), e.domain(), e.active());
+            return e.withVbds(replacedOrAdded(e.vbds(), vbd, Vbd::id));
         });
         return vbd.id();
+    }
+
+    /** {@code list} with the device that has {@code device}'s id replaced by it, or else {@code device} appended. */
+    private static <T> List<T> replacedOrAdded(List<T> list, T device, Function<T, DeviceId> idOf) {
+        List<T> r = new ArrayList<>(list);
+        for (int i = 0; i < r.size(); i++) {
+            if (idOf.apply(r.get(i)).equals(idOf.apply(device))) {
+                r.set(i, device);
+                return r;
+            }
+        }
+        r.add(device);
+        return r;
     }
 
     @Override
@@ -1614,7 +1625,7 @@ public final class Simulator implements Xenops, AutoCloseable {
             if (vbdState(e, v).plugged()) throw XenopsError.deviceIsConnected();
             List<Vbd> rest = new ArrayList<>(e.vbds());
             rest.remove(v);
-            return new VmEntry(e.vm(), rest, e.vifs(), e.pcis(), e.vgpus(), e.vusbs(), e.domain(), e.active());
+            return e.withVbds(rest);
         });
         updates.remove(new DynamicId.Vbd(id));
     }
@@ -1623,19 +1634,7 @@ public final class Simulator implements Xenops, AutoCloseable {
     public DeviceId vifAdd(String dbg, Vif vif) {
         update(vif.id().vm(), e -> {
             if (e == null) throw XenopsError.doesNotExist("VM", vif.id().vm());
-            Vif withMac = withMac(vif, vif.id());
-            List<Vif> vifs = new ArrayList<>();
-            boolean replaced = false;
-            for (Vif v : e.vifs()) {
-                if (v.id().equals(vif.id())) {
-                    vifs.add(withMac);
-                    replaced = true;
-                } else {
-                    vifs.add(v);
-                }
-            }
-            if (!replaced) vifs.add(withMac);
-            return new VmEntry(e.vm(), e.vbds(), vifs, e.pcis(), e.vgpus(), e.vusbs(), e.domain(), e.active());
+            return e.withVifs(replacedOrAdded(e.vifs(), withMac(vif, vif.id()), Vif::id));
         });
         return vif.id();
     }
@@ -1674,7 +1673,7 @@ public final class Simulator implements Xenops, AutoCloseable {
             if (vifState(e, v).plugged()) throw XenopsError.deviceIsConnected();
             List<Vif> rest = new ArrayList<>(e.vifs());
             rest.remove(v);
-            return new VmEntry(e.vm(), e.vbds(), rest, e.pcis(), e.vgpus(), e.vusbs(), e.domain(), e.active());
+            return e.withVifs(rest);
         });
         updates.remove(new DynamicId.Vif(id));
     }
