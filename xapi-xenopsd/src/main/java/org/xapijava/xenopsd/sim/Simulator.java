@@ -1618,7 +1618,6 @@ public final class Simulator implements Xenops, AutoCloseable {
 
     @Override
     public void vbdRemove(String dbg, DeviceId id) {
-        vbdExn(id);
         update(id.vm(), e -> {
             Vbd v = e == null ? null : e.vbd(id.name());
             if (v == null) throw XenopsError.doesNotExist("VM", id.vm() + "/vbd." + id.name());
@@ -1666,7 +1665,6 @@ public final class Simulator implements Xenops, AutoCloseable {
 
     @Override
     public void vifRemove(String dbg, DeviceId id) {
-        vifExn(id);
         update(id.vm(), e -> {
             Vif v = e == null ? null : e.vif(id.name());
             if (v == null) throw XenopsError.doesNotExist("VM", id.vm() + "/vif." + id.name());
