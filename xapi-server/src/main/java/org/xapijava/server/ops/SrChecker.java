@@ -14,7 +14,7 @@ import org.xapijava.server.DbValues;
  * Xapi's SR operation checker ({@code xapi_sr_operations.ml:valid_operations}). The cluster-stack
  * rule for {@code plug} ({@code Cluster_stack_constraints}) is not applied: no clusters yet.
  */
-final class SrChecker implements OpChecker {
+final class SrChecker {
     static final String CLS = "SR";
     /** Xapi's {@code all_ops}, in its insertion order (the allowed_operations order derives from it). */
     static final List<String> XAPI_OPS = List.of("scan", "destroy", "forget", "plug", "unplug", "vdi_create", "vdi_destroy",
@@ -41,25 +41,11 @@ final class SrChecker implements OpChecker {
             "VDI_UPDATE", "VDI_INTRODUCE", "VDI_GENERATE_CONFIG", "VDI_ATTACH_OFFLINE", "VDI_RESET_ON_BOOT",
             "VDI_CONFIG_CBT", "VDI_COMPOSE", "LARGE_VDI", "THIN_PROVISIONING", "VDI_READ_CACHING", "VDI_REVERT");
 
-    private final OpTable table;
+    private SrChecker() {}
 
-    private SrChecker(OpTable table) {
-        this.table = table;
-    }
-
-    static SrChecker of(DbReader r, String ref) {
+    static OpChecker of(DbReader r, String ref) {
         if (!DbValues.valid(r, CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
-        return new SrChecker(table(r, ref));
-    }
-
-    @Override
-    public ApiError check(String op, boolean strict) {
-        return table.error(op);
-    }
-
-    @Override
-    public List<String> allowed() {
-        return table.allowedIn(FOLD_ORDER);
+        return table(r, ref).checker(FOLD_ORDER);
     }
 
     /** {@code features_of_sr_internal}: the known features of the first SM driver of this type. */

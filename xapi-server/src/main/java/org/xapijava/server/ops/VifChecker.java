@@ -9,31 +9,17 @@ import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.DbValues;
 
 /** Xapi's VIF operation checker ({@code xapi_vif_helpers.ml:valid_operations}). */
-final class VifChecker implements OpChecker {
+final class VifChecker {
     static final String CLS = "VIF";
     static final List<String> ALL_OPS = List.of("attach", "plug", "unplug");
     static final List<String> FOLD_ORDER = OcamlOrder.hashtblFoldOrder(ALL_OPS);
     private static final List<String> PLUG_OPS = List.of("plug", "unplug");
 
-    private final OpTable table;
+    private VifChecker() {}
 
-    private VifChecker(OpTable table) {
-        this.table = table;
-    }
-
-    static VifChecker of(DbReader r, String ref) {
+    static OpChecker of(DbReader r, String ref) {
         if (!DbValues.valid(r, CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
-        return new VifChecker(table(r, ref));
-    }
-
-    @Override
-    public ApiError check(String op, boolean strict) {
-        return table.error(op);
-    }
-
-    @Override
-    public List<String> allowed() {
-        return table.allowedIn(FOLD_ORDER);
+        return table(r, ref).checker(FOLD_ORDER);
     }
 
     private static OpTable table(DbReader r, String ref) {
