@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Set;
 import org.xapijava.db.DbReader;
 import org.xapijava.model.errors.ApiError;
+import org.xapijava.server.DbValues;
 
 /**
  * The operation checkers by class name ({@code VM}, {@code VBD}, {@code VIF}, {@code VDI},
@@ -52,7 +53,7 @@ public record Checkers(boolean powerOnPlugin) {
 
     /** A VTPM's allowed operations ({@code vtpm_update_allowed_operations}): destroy while its VM is halted. */
     static List<String> vtpmAllowed(DbReader r, String vtpm) {
-        String vm = Rows.str(r, "VTPM", vtpm, "VM");
-        return Rows.valid(r, "VM", vm) && Rows.str(r, "VM", vm, "power_state").equals("Halted") ? List.of("destroy") : List.of();
+        String vm = DbValues.str(r, "VTPM", vtpm, "VM");
+        return DbValues.valid(r, "VM", vm) && DbValues.str(r, "VM", vm, "power_state").equals("Halted") ? List.of("destroy") : List.of();
     }
 }

@@ -16,6 +16,7 @@ import org.xapijava.model.MessageDef;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
+import org.xapijava.server.DbValues;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.dispatch.Implementation;
 import org.xapijava.server.dispatch.ImplicitMessages;
@@ -132,14 +133,14 @@ final class Forwarder {
         switch (c) {
             case HostNotEvacuating h -> {
                 String host = (String) args.get(h.arg());
-                if (Rows.valid(r, "host", host) && Rows.map(r, "host", host, "current_operations").containsValue("evacuate")) {
+                if (DbValues.valid(r, "host", host) && DbValues.map(r, "host", host, "current_operations").containsValue("evacuate")) {
                     throw new ApiError(ErrorCodes.HOST_EVACUATE_IN_PROGRESS, host);
                 }
             }
             case VmPowerState p -> {
                 String vm = (String) args.get(p.arg());
-                if (!Rows.valid(r, "VM", vm)) throw ApiError.handleInvalid("VM", vm);
-                String actual = Rows.str(r, "VM", vm, "power_state");
+                if (!DbValues.valid(r, "VM", vm)) throw ApiError.handleInvalid("VM", vm);
+                String actual = DbValues.str(r, "VM", vm, "power_state");
                 if (!p.states().contains(actual)) {
                     List<String> expected = p.states().stream().map(st -> p.lowercase() ? OpNames.lowerState(st) : st).toList();
                     throw new ApiError(ErrorCodes.VM_BAD_POWER_STATE, vm, String.join(p.separator(), expected),
@@ -148,12 +149,12 @@ final class Forwarder {
             }
             case VdiNotOnRunningVm v -> {
                 String vdi = (String) args.get(v.arg());
-                if (!Rows.valid(r, "VDI", vdi)) throw ApiError.handleInvalid("VDI", vdi);
-                for (String vbd : Rows.list(r, "VDI", vdi, "VBDs")) {
-                    if (!Rows.valid(r, "VBD", vbd)) continue;
-                    String vm = Rows.str(r, "VBD", vbd, "VM");
-                    if (!Rows.valid(r, "VM", vm)) continue;
-                    String actual = Rows.str(r, "VM", vm, "power_state");
+                if (!DbValues.valid(r, "VDI", vdi)) throw ApiError.handleInvalid("VDI", vdi);
+                for (String vbd : DbValues.list(r, "VDI", vdi, "VBDs")) {
+                    if (!DbValues.valid(r, "VBD", vbd)) continue;
+                    String vm = DbValues.str(r, "VBD", vbd, "VM");
+                    if (!DbValues.valid(r, "VM", vm)) continue;
+                    String actual = DbValues.str(r, "VM", vm, "power_state");
                     if (!actual.equals("Halted")) {
                         throw new ApiError(ErrorCodes.VM_BAD_POWER_STATE, vm, "halted", OpNames.lowerState(actual));
                     }
@@ -161,7 +162,7 @@ final class Forwarder {
             }
             case VdiHasVbd v -> {
                 String vdi = (String) args.get(v.arg());
-                if (!Rows.valid(r, "VDI", vdi) || Rows.list(r, "VDI", vdi, "VBDs").isEmpty()) {
+                if (!DbValues.valid(r, "VDI", vdi) || DbValues.list(r, "VDI", vdi, "VBDs").isEmpty()) {
                     throw new ApiError(ErrorCodes.VDI_NEEDS_VM_FOR_MIGRATE, vdi);
                 }
             }
@@ -209,7 +210,7 @@ final class Forwarder {
             case MarkVbds m -> {
                 String vm = (String) args.get(m.vmArg());
                 List<String> vbds = locks.retrying(ctx, Retry.FAIL_QUICKLY, () -> locks.services().db().call(tx -> {
-                    List<String> l = Rows.list(tx, "VM", vm, "VBDs");
+                    List<String> l = DbValues.list(tx, "VM", vm, "VBDs");
                     for (String vbd : l) locks.markIn(tx, key, "VBD", vbd, m.op(), true);
                     return l;
                 }));
@@ -220,9 +221,9 @@ final class Forwarder {
             case MarkVifs m -> {
                 String vm = (String) args.get(m.vmArg());
                 List<String> vifs = locks.retrying(ctx, Retry.STANDARD, () -> locks.services().db().call(tx -> {
-                    List<String> l = Rows.list(tx, "VM", vm, "VIFs");
+                    List<String> l = DbValues.list(tx, "VM", vm, "VIFs");
                     for (String vif : l) {
-                        ApiError e = Rows.valid(tx, "VIF", vif) ? locks.refusal(tx, "VIF", vif, m.op(), true)
+                        ApiError e = DbValues.valid(tx, "VIF", vif) ? locks.refusal(tx, "VIF", vif, m.op(), true)
                                 : ApiError.handleInvalid("VIF", vif);
                         // Xapi drops each VIF's error and reports the whole: never retried
                         if (e != null) throw new ApiError(ErrorCodes.OPERATION_NOT_ALLOWED, "Failed to lock all VIFs");
@@ -255,9 +256,9 @@ final class Forwarder {
                 locks.retrying(ctx, Retry.STANDARD, () -> {
                     locks.services().db().transact(tx -> {
                         // this host is the SR master: no VDI of the SR may be busy
-                        for (String vdi : Rows.list(tx, "SR", sr, "VDIs")) {
-                            if (!Rows.valid(tx, "VDI", vdi)) continue;
-                            Map<String, String> ops = Rows.map(tx, "VDI", vdi, "current_operations");
+                        for (String vdi : DbValues.list(tx, "SR", sr, "VDIs")) {
+                            if (!DbValues.valid(tx, "VDI", vdi)) continue;
+                            Map<String, String> ops = DbValues.map(tx, "VDI", vdi, "current_operations");
                             if (!ops.isEmpty()) {
                                 Map.Entry<String, String> e = ops.entrySet().iterator().next();
                                 throw new ApiError(ErrorCodes.OTHER_OPERATION_IN_PROGRESS, "VDI", vdi, e.getValue(), e.getKey());
@@ -287,9 +288,9 @@ final class Forwarder {
         String vm = (String) args.get(h.vmArg());
         // one transaction: the host choice, its check and the reservation are atomic, as under Xapi's global lock
         String host = locks.services().db().call(tx -> {
-            if (!Rows.valid(tx, "VM", vm)) throw ApiError.handleInvalid("VM", vm);
+            if (!DbValues.valid(tx, "VM", vm)) throw ApiError.handleInvalid("VM", vm);
             if (h.host().kind() == Target.Kind.CHOSEN_HOST) {
-                String scheduled = Rows.str(tx, "VM", vm, "scheduled_to_be_resident_on");
+                String scheduled = DbValues.str(tx, "VM", vm, "scheduled_to_be_resident_on");
                 if (!Refs.isNull(scheduled)) return scheduled; // already reserved: no host operation
             }
             String chosen = h.host().kind() == Target.Kind.CHOSEN_HOST ? locks.services().hostRef() : (String) args.get(h.host().arg());
@@ -301,7 +302,7 @@ final class Forwarder {
         });
         undo.push(() -> locks.release(tx -> {
             locks.unmarkIn(tx, key, "host", host);
-            if (Rows.valid(tx, "VM", vm)) tx.set("VM", vm, "scheduled_to_be_resident_on", Refs.NULL);
+            if (DbValues.valid(tx, "VM", vm)) tx.set("VM", vm, "scheduled_to_be_resident_on", Refs.NULL);
         }));
     }
 
@@ -313,10 +314,10 @@ final class Forwarder {
     private void cancelVmOps(CancelVmOps c, CallContext ctx, List<Object> args) throws InterruptedException {
         String vm = (String) args.get(c.vmArg());
         DbReader r = locks.snapshot();
-        if (!Rows.valid(r, "VM", vm)) return;
+        if (!DbValues.valid(r, "VM", vm)) return;
         String own = ctx == null ? null : ctx.taskRef();
         List<String> cancelled = new ArrayList<>();
-        for (Map.Entry<String, String> e : Rows.map(r, "VM", vm, "current_operations").entrySet()) {
+        for (Map.Entry<String, String> e : DbValues.map(r, "VM", vm, "current_operations").entrySet()) {
             if (!c.ops().contains(e.getValue())) continue;
             try {
                 locks.services().tasks().cancel(e.getKey(), own);
@@ -349,16 +350,16 @@ final class Forwarder {
     private void refreshIn(Transaction tx, Refresh.Kind kind, String ref) {
         switch (kind) {
             case VM_AND_DEVICES -> {
-                if (!Rows.valid(tx, "VM", ref)) return;
+                if (!DbValues.valid(tx, "VM", ref)) return;
                 locks.writeVmDevices(tx, ref);
                 locks.writeAllowed(tx, "VM", ref);
             }
             case VM -> {
-                if (Rows.valid(tx, "VM", ref)) locks.writeAllowed(tx, "VM", ref);
+                if (DbValues.valid(tx, "VM", ref)) locks.writeAllowed(tx, "VM", ref);
             }
             case VBD_AND_VDI -> locks.writeVbdAndVdi(tx, ref);
             case HOST -> {
-                if (Rows.valid(tx, "host", ref)) locks.writeAllowed(tx, "host", ref);
+                if (DbValues.valid(tx, "host", ref)) locks.writeAllowed(tx, "host", ref);
             }
         }
     }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import org.xapijava.db.DbReader;
 import org.xapijava.model.types.Refs;
+import org.xapijava.server.DbValues;
 import org.xapijava.server.ops.Locks.Retry;
 
 /**
@@ -64,7 +65,7 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
                 case ARG -> (String) args.get(arg);
                 case FIELD_OF_ARG -> {
                     String ref = (String) args.get(arg);
-                    yield Rows.valid(r, cls, ref) ? Rows.str(r, cls, ref, field) : Refs.NULL;
+                    yield DbValues.valid(r, cls, ref) ? DbValues.str(r, cls, ref, field) : Refs.NULL;
                 }
                 case RECORD_FIELD -> {
                     Object v = args.get(arg) instanceof Map<?, ?> m ? m.get(field) : null;
@@ -72,8 +73,9 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
                 }
                 case VM_OF_VDI_ARG -> {
                     String vdi = (String) args.get(arg);
-                    List<String> vbds = Rows.valid(r, "VDI", vdi) ? Rows.list(r, "VDI", vdi, "VBDs") : List.of();
-                    yield vbds.isEmpty() || !Rows.valid(r, "VBD", vbds.getFirst()) ? Refs.NULL : Rows.str(r, "VBD", vbds.getFirst(), "VM");
+                    List<String> vbds = DbValues.valid(r, "VDI", vdi) ? DbValues.list(r, "VDI", vdi, "VBDs") : List.of();
+                    yield vbds.isEmpty() || !DbValues.valid(r, "VBD", vbds.getFirst()) ? Refs.NULL
+                            : DbValues.str(r, "VBD", vbds.getFirst(), "VM");
                 }
                 case POOL -> poolRef;
                 case CHOSEN_HOST -> throw new IllegalStateException("the chosen host is resolved by the host step");
@@ -92,7 +94,7 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
                 case ALWAYS -> true;
                 case ARG_TRUE -> Boolean.TRUE.equals(args.get(arg));
                 case ARG_TRUE_AND_VM_NOT_TEMPLATE -> Boolean.TRUE.equals(args.get(arg))
-                        && !(Rows.valid(r, "VM", (String) args.get(0)) && Rows.bool(r, "VM", (String) args.get(0), "is_a_template"));
+                        && !(DbValues.valid(r, "VM", (String) args.get(0)) && DbValues.bool(r, "VM", (String) args.get(0), "is_a_template"));
             };
         }
     }

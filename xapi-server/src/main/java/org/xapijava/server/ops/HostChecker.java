@@ -6,6 +6,7 @@ import java.util.Optional;
 import org.xapijava.db.DbReader;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.errors.ApiError;
+import org.xapijava.server.DbValues;
 
 /**
  * Xapi's host operation checker ({@code xapi_host_helpers.ml:valid_operations}). The clustered-SR
@@ -31,7 +32,7 @@ final class HostChecker implements OpChecker {
 
     /** @param powerOnPlugin whether Xapi's {@code power-on-host} plugin is installed and executable */
     static HostChecker of(DbReader r, String ref, boolean powerOnPlugin) {
-        if (!Rows.valid(r, CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
+        if (!DbValues.valid(r, CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
         return new HostChecker(table(r, ref, powerOnPlugin), Rows.rollingUpgrade(r));
     }
 
@@ -53,7 +54,7 @@ final class HostChecker implements OpChecker {
 
     private static OpTable table(DbReader r, String ref, boolean powerOnPlugin) {
         OpTable t = new OpTable(ALL_OPS);
-        Map<String, String> current = Rows.map(r, CLS, ref, "current_operations");
+        Map<String, String> current = DbValues.map(r, CLS, ref, "current_operations");
         Optional<Map.Entry<String, String>> creating = find(current, CREATING);
         Optional<Map.Entry<String, String>> removing = find(current, REMOVING);
         for (String op : ALL_OPS) {
@@ -71,12 +72,12 @@ final class HostChecker implements OpChecker {
                 ErrorCodes.OTHER_OPERATION_IN_PROGRESS, CLS, ref, "apply_updates", e.getKey()));
         find(current, List.of("provision")).ifPresent(e ->
                 t.refuse(List.of("provision"), ErrorCodes.OTHER_OPERATION_IN_PROGRESS, CLS, ref, "provision", e.getKey()));
-        if (Rows.bool(r, CLS, ref, "enabled")) t.refuse(List.of("reboot", "shutdown", "apply_updates"), ErrorCodes.HOST_NOT_DISABLED);
-        String metrics = Rows.str(r, CLS, ref, "metrics");
-        if (Rows.valid(r, "host_metrics", metrics) && Rows.bool(r, "host_metrics", metrics, "live")) {
+        if (DbValues.bool(r, CLS, ref, "enabled")) t.refuse(List.of("reboot", "shutdown", "apply_updates"), ErrorCodes.HOST_NOT_DISABLED);
+        String metrics = DbValues.str(r, CLS, ref, "metrics");
+        if (DbValues.valid(r, "host_metrics", metrics) && DbValues.bool(r, "host_metrics", metrics, "live")) {
             t.refuse(List.of("power_on"), ErrorCodes.HOST_IS_LIVE, ref);
         }
-        if (Rows.str(r, CLS, ref, "power_on_mode").isEmpty()) t.refuse(List.of("power_on"), ErrorCodes.HOST_POWER_ON_MODE_DISABLED);
+        if (DbValues.str(r, CLS, ref, "power_on_mode").isEmpty()) t.refuse(List.of("power_on"), ErrorCodes.HOST_POWER_ON_MODE_DISABLED);
         if (!powerOnPlugin) t.refuse(List.of("power_on"), ErrorCodes.XENAPI_MISSING_PLUGIN, "power-on-host");
         return t;
     }

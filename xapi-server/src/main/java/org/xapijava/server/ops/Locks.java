@@ -18,6 +18,7 @@ import org.xapijava.db.Snapshot;
 import org.xapijava.db.Transaction;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.errors.ApiError;
+import org.xapijava.server.DbValues;
 import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.dispatch.MessageTable;
@@ -123,7 +124,7 @@ public final class Locks {
      */
     public void updateAllowedOperations(String cls, String ref) {
         services.db().transact(tx -> {
-            if (!Rows.valid(tx, cls, ref)) throw ApiError.handleInvalid(cls, ref);
+            if (!DbValues.valid(tx, cls, ref)) throw ApiError.handleInvalid(cls, ref);
             if (cls.equals("VM")) writeVmDevices(tx, ref);
             writeAllowed(tx, cls, ref);
         });
@@ -340,7 +341,7 @@ public final class Locks {
 
     /** Removes {@code key} from the object's current_operations and recomputes; nothing if the object is gone. */
     void unmarkIn(Transaction tx, String key, String cls, String ref) {
-        if (!Rows.valid(tx, cls, ref)) return;
+        if (!DbValues.valid(tx, cls, ref)) return;
         tx.removeFromMap(cls, ref, "current_operations", key);
         writeAllowed(tx, cls, ref);
     }
@@ -349,18 +350,18 @@ public final class Locks {
     void writeAllowed(Transaction tx, String cls, String ref) {
         tx.set(cls, ref, "allowed_operations", checkers.allowed(tx, cls, ref));
         if (cls.equals("VM")) {
-            for (String vtpm : Rows.list(tx, "VM", ref, "VTPMs")) {
-                if (Rows.valid(tx, "VTPM", vtpm)) tx.set("VTPM", vtpm, "allowed_operations", Checkers.vtpmAllowed(tx, vtpm));
+            for (String vtpm : DbValues.list(tx, "VM", ref, "VTPMs")) {
+                if (DbValues.valid(tx, "VTPM", vtpm)) tx.set("VTPM", vtpm, "allowed_operations", Checkers.vtpmAllowed(tx, vtpm));
             }
         }
     }
 
     /** The VM's VBDs, their VDIs (non-empty VBDs) and VIFs; a failure is logged and the others go on. */
     void writeVmDevices(Transaction tx, String vm) {
-        for (String vbd : Rows.list(tx, "VM", vm, "VBDs")) writeVbdAndVdi(tx, vbd);
-        for (String vif : Rows.list(tx, "VM", vm, "VIFs")) {
+        for (String vbd : DbValues.list(tx, "VM", vm, "VBDs")) writeVbdAndVdi(tx, vbd);
+        for (String vif : DbValues.list(tx, "VM", vm, "VIFs")) {
             try {
-                if (Rows.valid(tx, "VIF", vif)) writeAllowed(tx, "VIF", vif);
+                if (DbValues.valid(tx, "VIF", vif)) writeAllowed(tx, "VIF", vif);
             } catch (RuntimeException e) {
                 LOG.debug("allowed_operations of VIF {} not updated: {}", vif, e.getMessage());
             }
@@ -370,10 +371,10 @@ public final class Locks {
     /** A VBD and, when not empty, its VDI; failures logged. */
     void writeVbdAndVdi(Transaction tx, String vbd) {
         try {
-            if (!Rows.valid(tx, "VBD", vbd)) return;
+            if (!DbValues.valid(tx, "VBD", vbd)) return;
             writeAllowed(tx, "VBD", vbd);
-            String vdi = Rows.str(tx, "VBD", vbd, "VDI");
-            if (!Rows.bool(tx, "VBD", vbd, "empty") && Rows.valid(tx, "VDI", vdi)) writeAllowed(tx, "VDI", vdi);
+            String vdi = DbValues.str(tx, "VBD", vbd, "VDI");
+            if (!DbValues.bool(tx, "VBD", vbd, "empty") && DbValues.valid(tx, "VDI", vdi)) writeAllowed(tx, "VDI", vdi);
         } catch (RuntimeException e) {
             LOG.debug("allowed_operations of VBD {} (and VDI) not updated: {}", vbd, e.getMessage());
         }

@@ -46,4 +46,22 @@ final class OpTable {
         for (String op : order) if (ops.contains(op) && !errors.containsKey(op)) out.add(op);
         return out;
     }
+
+    /**
+     * This table as the checker of its object: {@code check} gives the recorded error (Xapi's
+     * {@code strict} flag plays no part), {@code allowed} the allowed operations in {@code foldOrder}.
+     */
+    OpChecker checker(List<String> foldOrder) {
+        return new OpChecker() {
+            @Override
+            public ApiError check(String op, boolean strict) {
+                return error(op);
+            }
+
+            @Override
+            public List<String> allowed() {
+                return allowedIn(foldOrder);
+            }
+        };
+    }
 }

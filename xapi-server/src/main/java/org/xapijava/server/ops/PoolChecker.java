@@ -8,6 +8,7 @@ import java.util.Optional;
 import org.xapijava.db.DbReader;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.errors.ApiError;
+import org.xapijava.server.DbValues;
 
 /**
  * Xapi's pool operation checker ({@code xapi_pool_helpers.ml:compute_valid_operations}). Blocking
@@ -46,8 +47,8 @@ final class PoolChecker implements OpChecker {
         ops.addAll(WAITING);
         ops.retainAll(enumOps);
         all = List.copyOf(ops);
-        psrPending = Rows.bool(r, CLS, ref, "is_psr_pending");
-        Map<String, String> current = Rows.map(r, CLS, ref, "current_operations");
+        psrPending = DbValues.bool(r, CLS, ref, "is_psr_pending");
+        Map<String, String> current = DbValues.map(r, CLS, ref, "current_operations");
         Optional<String> blockingReason = BLOCKING.entrySet().stream().filter(e -> current.containsValue(e.getKey()))
                 .map(Map.Entry::getValue).findFirst();
         Optional<Map.Entry<String, String>> waiting = current.entrySet().stream()
@@ -60,7 +61,7 @@ final class PoolChecker implements OpChecker {
         } else if (waiting.isPresent()) {
             refuse(all, other);
         } else {
-            boolean ha = Rows.bool(r, CLS, ref, "ha_enabled");
+            boolean ha = DbValues.bool(r, CLS, ref, "ha_enabled");
             if (ha) {
                 refuse(List.of("ha_enable", "tls_verification_enable"), new ApiError(ErrorCodes.HA_IS_ENABLED));
             } else {
@@ -76,13 +77,13 @@ final class PoolChecker implements OpChecker {
                 throw ApiError.internal("Multiple clusters exist in the pool");
             } else if (ha) {
                 refuse(List.of("cluster_create"),
-                        new ApiError(ErrorCodes.INCOMPATIBLE_CLUSTER_STACK_ACTIVE, Rows.str(r, CLS, ref, "ha_cluster_stack")));
+                        new ApiError(ErrorCodes.INCOMPATIBLE_CLUSTER_STACK_ACTIVE, DbValues.str(r, CLS, ref, "ha_cluster_stack")));
             }
         }
     }
 
     static PoolChecker of(DbReader r, String ref) {
-        if (!Rows.valid(r, CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
+        if (!DbValues.valid(r, CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
         return new PoolChecker(r, ref);
     }
 

@@ -4,34 +4,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.xapijava.db.DbReader;
-import org.xapijava.model.types.Refs;
+import org.xapijava.server.DbValues;
 
-/** Typed reads of one database state, for the checkers. Stateless. */
+/** Xapi's derived facts about one database state (pool flags, dom0, PV drivers), for the checkers. Stateless. */
 final class Rows {
     private Rows() {}
-
-    /** Xapi's {@code Db.is_valid_ref}: not null and a row of {@code cls}. */
-    static boolean valid(DbReader r, String cls, String ref) {
-        return !Refs.isNull(ref) && r.exists(cls, ref);
-    }
-
-    static String str(DbReader r, String cls, String ref, String field) {
-        return (String) r.get(cls, ref, field);
-    }
-
-    static boolean bool(DbReader r, String cls, String ref, String field) {
-        return (Boolean) r.get(cls, ref, field);
-    }
-
-    @SuppressWarnings("unchecked")
-    static Map<String, String> map(DbReader r, String cls, String ref, String field) {
-        return (Map<String, String>) r.get(cls, ref, field);
-    }
-
-    @SuppressWarnings("unchecked")
-    static List<String> list(DbReader r, String cls, String ref, String field) {
-        return (List<String>) r.get(cls, ref, field);
-    }
 
     /** Xapi's {@code bool_of_assoc}: the key is present with value {@code 1} or {@code true} (any case). */
     static boolean boolOfAssoc(Map<String, String> m, String key) {
@@ -42,26 +19,26 @@ final class Rows {
     /** Xapi's {@code rolling_upgrade_in_progress}: the pool's other_config has the key. */
     static boolean rollingUpgrade(DbReader r) {
         for (String pool : r.getAll("pool")) {
-            return map(r, "pool", pool, "other_config").containsKey("rolling_upgrade_in_progress");
+            return DbValues.map(r, "pool", pool, "other_config").containsKey("rolling_upgrade_in_progress");
         }
         return false;
     }
 
     /** The pool's other_config (empty without a pool). */
     static Map<String, String> poolOtherConfig(DbReader r) {
-        for (String pool : r.getAll("pool")) return map(r, "pool", pool, "other_config");
+        for (String pool : r.getAll("pool")) return DbValues.map(r, "pool", pool, "other_config");
         return Map.of();
     }
 
     /** Whether HA is enabled on the pool. */
     static boolean haEnabled(DbReader r) {
-        for (String pool : r.getAll("pool")) return bool(r, "pool", pool, "ha_enabled");
+        for (String pool : r.getAll("pool")) return DbValues.bool(r, "pool", pool, "ha_enabled");
         return false;
     }
 
     /** Whether a pool operation is in progress ({@code Xapi_pool_helpers.is_pool_op_in_progress}). */
     static boolean poolOpInProgress(DbReader r, String op) {
-        for (String pool : r.getAll("pool")) return map(r, "pool", pool, "current_operations").containsValue(op);
+        for (String pool : r.getAll("pool")) return DbValues.map(r, "pool", pool, "current_operations").containsValue(op);
         return false;
     }
 
@@ -70,9 +47,9 @@ final class Rows {
      * {@code control_domain} is this VM.
      */
     static boolean isDomainZero(DbReader r, String vm) {
-        if (!bool(r, "VM", vm, "is_control_domain")) return false;
-        String host = str(r, "VM", vm, "resident_on");
-        return valid(r, "host", host) && vm.equals(str(r, "host", host, "control_domain"));
+        if (!DbValues.bool(r, "VM", vm, "is_control_domain")) return false;
+        String host = DbValues.str(r, "VM", vm, "resident_on");
+        return DbValues.valid(r, "host", host) && vm.equals(DbValues.str(r, "host", host, "control_domain"));
     }
 
     /**
@@ -80,8 +57,8 @@ final class Rows {
      * a driver version whose major and minor (and micro and build, when present) are integers.
      */
     static boolean hasPvDrivers(DbReader r, String guestMetrics) {
-        if (!valid(r, "VM_guest_metrics", guestMetrics)) return false;
-        Map<String, String> v = map(r, "VM_guest_metrics", guestMetrics, "PV_drivers_version");
+        if (!DbValues.valid(r, "VM_guest_metrics", guestMetrics)) return false;
+        Map<String, String> v = DbValues.map(r, "VM_guest_metrics", guestMetrics, "PV_drivers_version");
         if (!v.containsKey("major") || !v.containsKey("minor")) return false;
         for (String k : List.of("major", "minor", "micro", "build")) {
             if (v.containsKey(k) && !isOcamlInt(v.get(k))) return false;
@@ -114,8 +91,8 @@ final class Rows {
      * suspended VM, the configured one for a halted VM; {@code INTERNAL_ERROR} when unspecified.
      */
     static String domainType(DbReader r, String vm) {
-        String t = "Halted".equals(str(r, "VM", vm, "power_state")) ? str(r, "VM", vm, "domain_type")
-                : str(r, "VM_metrics", str(r, "VM", vm, "metrics"), "current_domain_type");
+        String t = "Halted".equals(DbValues.str(r, "VM", vm, "power_state")) ? DbValues.str(r, "VM", vm, "domain_type")
+                : DbValues.str(r, "VM_metrics", DbValues.str(r, "VM", vm, "metrics"), "current_domain_type");
         if ("unspecified".equals(t)) throw org.xapijava.model.errors.ApiError.internal("unspecified domain type");
         return t;
     }

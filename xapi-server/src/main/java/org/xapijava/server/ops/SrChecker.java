@@ -8,12 +8,13 @@ import java.util.Set;
 import org.xapijava.db.DbReader;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.errors.ApiError;
+import org.xapijava.server.DbValues;
 
 /**
  * Xapi's SR operation checker ({@code xapi_sr_operations.ml:valid_operations}). The cluster-stack
  * rule for {@code plug} ({@code Cluster_stack_constraints}) is not applied: no clusters yet.
  */
-final class SrChecker implements OpChecker {
+final class SrChecker {
     static final String CLS = "SR";
     /** Xapi's {@code all_ops}, in its insertion order (the allowed_operations order derives from it). */
     static final List<String> XAPI_OPS = List.of("scan", "destroy", "forget", "plug", "unplug", "vdi_create", "vdi_destroy",
@@ -40,31 +41,17 @@ final class SrChecker implements OpChecker {
             "VDI_UPDATE", "VDI_INTRODUCE", "VDI_GENERATE_CONFIG", "VDI_ATTACH_OFFLINE", "VDI_RESET_ON_BOOT",
             "VDI_CONFIG_CBT", "VDI_COMPOSE", "LARGE_VDI", "THIN_PROVISIONING", "VDI_READ_CACHING", "VDI_REVERT");
 
-    private final OpTable table;
+    private SrChecker() {}
 
-    private SrChecker(OpTable table) {
-        this.table = table;
-    }
-
-    static SrChecker of(DbReader r, String ref) {
-        if (!Rows.valid(r, CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
-        return new SrChecker(table(r, ref));
-    }
-
-    @Override
-    public ApiError check(String op, boolean strict) {
-        return table.error(op);
-    }
-
-    @Override
-    public List<String> allowed() {
-        return table.allowedIn(FOLD_ORDER);
+    static OpChecker of(DbReader r, String ref) {
+        if (!DbValues.valid(r, CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
+        return table(r, ref).checker(FOLD_ORDER);
     }
 
     /** {@code features_of_sr_internal}: the known features of the first SM driver of this type. */
     static Set<String> smFeatures(DbReader r, String srType) {
         for (String sm : r.getAll("SM")) {
-            if (!srType.equals(Rows.str(r, "SM", sm, "type"))) continue;
+            if (!srType.equals(DbValues.str(r, "SM", sm, "type"))) continue;
             Set<String> out = new HashSet<>(mapKeys(r, sm));
             out.retainAll(KNOWN_FEATURES);
             return out;
@@ -83,26 +70,27 @@ final class SrChecker implements OpChecker {
         ops.retainAll(enumOps);
         OpTable t = new OpTable(ops);
         if (Rows.rollingUpgrade(r)) t.refuse(NOT_DURING_RPU, ErrorCodes.NOT_SUPPORTED_DURING_UPGRADE);
-        Set<String> features = new HashSet<>(smFeatures(r, Rows.str(r, CLS, ref, "type")));
-        if (Rows.bool(r, CLS, ref, "is_tools_sr")) features.removeAll(Set.of("VDI_CREATE", "VDI_DELETE"));
+        Set<String> features = new HashSet<>(smFeatures(r, DbValues.str(r, CLS, ref, "type")));
+        if (DbValues.bool(r, CLS, ref, "is_tools_sr")) features.removeAll(Set.of("VDI_CREATE", "VDI_DELETE"));
         List<String> forbidden = new ArrayList<>();
         for (String op : ops) {
             String cap = SM_CAPABILITY.get(op);
             if (cap != null && !features.contains(cap)) forbidden.add(op);
         }
         t.refuse(forbidden, ErrorCodes.SR_OPERATION_NOT_SUPPORTED, ref);
-        List<String> pbds = Rows.list(r, CLS, ref, "PBDs");
-        if (pbds.stream().anyMatch(p -> Rows.valid(r, "PBD", p) && Rows.bool(r, "PBD", p, "currently_attached"))) {
+        List<String> pbds = DbValues.list(r, CLS, ref, "PBDs");
+        if (pbds.stream().anyMatch(p -> DbValues.valid(r, "PBD", p) && DbValues.bool(r, "PBD", p, "currently_attached"))) {
             t.refuse(List.of("destroy", "forget"), ErrorCodes.SR_HAS_PBD, ref);
         }
         if (pbds.isEmpty()) t.refuse(List.of("destroy"), ErrorCodes.SR_HAS_NO_PBDS, ref);
-        for (String vdi : Rows.list(r, CLS, ref, "VDIs")) {
-            if (Rows.valid(r, "VDI", vdi) && Rows.bool(r, "VDI", vdi, "managed") && !Rows.str(r, "VDI", vdi, "type").equals("rrd")) {
+        for (String vdi : DbValues.list(r, CLS, ref, "VDIs")) {
+            if (DbValues.valid(r, "VDI", vdi) && DbValues.bool(r, "VDI", vdi, "managed")
+                    && !DbValues.str(r, "VDI", vdi, "type").equals("rrd")) {
                 t.refuse(List.of("destroy"), ErrorCodes.SR_NOT_EMPTY);
                 break;
             }
         }
-        List<Map.Entry<String, String>> current = OcamlOrder.sortUniqByOp(Rows.map(r, CLS, ref, "current_operations"));
+        List<Map.Entry<String, String>> current = OcamlOrder.sortUniqByOp(DbValues.map(r, CLS, ref, "current_operations"));
         if (!current.isEmpty()) {
             Map.Entry<String, String> first = current.getFirst();
             List<String> rest = new ArrayList<>(ops);

@@ -6,6 +6,7 @@ import java.util.Map;
 import org.xapijava.db.DbReader;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.errors.ApiError;
+import org.xapijava.server.DbValues;
 
 /**
  * Xapi's VBD operation checker ({@code xapi_vbd_helpers.ml:valid_operations}): a table built rule by
@@ -31,7 +32,7 @@ final class VbdChecker implements OpChecker {
     }
 
     static VbdChecker of(DbReader r, String ref) {
-        if (!Rows.valid(r, CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
+        if (!DbValues.valid(r, CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
         return new VbdChecker(r, ref);
     }
 
@@ -49,9 +50,9 @@ final class VbdChecker implements OpChecker {
 
     private OpTable table(boolean sharingChecks) {
         OpTable t = new OpTable(ALL_OPS);
-        List<Map.Entry<String, String>> current = OcamlOrder.sortUniqByOp(Rows.map(r, CLS, ref, "current_operations"));
-        String vm = Rows.str(r, CLS, ref, "VM");
-        boolean systemDomain = Rows.bool(r, "VM", vm, "is_control_domain");
+        List<Map.Entry<String, String>> current = OcamlOrder.sortUniqByOp(DbValues.map(r, CLS, ref, "current_operations"));
+        String vm = DbValues.str(r, CLS, ref, "VM");
+        boolean systemDomain = DbValues.bool(r, "VM", vm, "is_control_domain");
         if (!current.isEmpty()) {
             Map.Entry<String, String> first = current.getFirst();
             List<String> rest = new ArrayList<>(ALL_OPS);
@@ -63,14 +64,14 @@ final class VbdChecker implements OpChecker {
         current.stream().filter(e -> !e.getValue().equals("attach") && !SAFE_TO_PARALLELISE.contains(e.getValue()))
                 .findFirst().ifPresent(e ->
                         t.refuse(List.of("unpause"), ErrorCodes.OTHER_OPERATION_IN_PROGRESS, CLS, ref, e.getValue(), e.getKey()));
-        if (!Rows.bool(r, CLS, ref, "unpluggable")) t.refuse(List.of("unplug", "unplug_force"), ErrorCodes.VBD_NOT_UNPLUGGABLE, ref);
-        String type = Rows.str(r, CLS, ref, "type");
+        if (!DbValues.bool(r, CLS, ref, "unpluggable")) t.refuse(List.of("unplug", "unplug_force"), ErrorCodes.VBD_NOT_UNPLUGGABLE, ref);
+        String type = DbValues.str(r, CLS, ref, "type");
         if (!type.equals("CD")) t.refuse(List.of("insert", "eject"), ErrorCodes.VBD_NOT_REMOVABLE_MEDIA, ref);
-        boolean empty = Rows.bool(r, CLS, ref, "empty");
+        boolean empty = DbValues.bool(r, CLS, ref, "empty");
         if (empty) t.refuse(List.of("eject"), ErrorCodes.VBD_IS_EMPTY, ref);
         else t.refuse(List.of("insert"), ErrorCodes.VBD_NOT_EMPTY, ref);
-        String power = Rows.str(r, "VM", vm, "power_state");
-        boolean plugged = Rows.bool(r, CLS, ref, "currently_attached") || Rows.bool(r, CLS, ref, "reserved");
+        String power = DbValues.str(r, "VM", vm, "power_state");
+        boolean plugged = DbValues.bool(r, CLS, ref, "currently_attached") || DbValues.bool(r, CLS, ref, "reserved");
         if (power.equals("Running")) {
             if (plugged) t.refuse(List.of("plug"), ErrorCodes.DEVICE_ALREADY_ATTACHED, ref);
             else t.refuse(List.of("unplug", "unplug_force"), ErrorCodes.DEVICE_ALREADY_DETACHED, ref);
@@ -78,7 +79,7 @@ final class VbdChecker implements OpChecker {
             List<String> bad = power.equals("Paused") ? PLUG_OPS : List.of("pause", "unpause", "plug", "unplug", "unplug_force");
             t.refuse(bad, ErrorCodes.VM_BAD_POWER_STATE, vm, "running", OpNames.lowerState(power));
         }
-        for (String vmOp : Rows.map(r, "VM", vm, "current_operations").values()) {
+        for (String vmOp : DbValues.map(r, "VM", vm, "current_operations").values()) {
             if (List.of("clean_shutdown", "hard_shutdown", "suspend", "pause").contains(vmOp)) {
                 t.refuse(List.of("plug", "unplug"), ErrorCodes.OPERATION_NOT_ALLOWED,
                         "Current operation on VM:" + vm + " is " + OpNames.vm(vmOp));
@@ -87,12 +88,12 @@ final class VbdChecker implements OpChecker {
         // Xapi computes the domain type unconditionally: an unspecified one fails the whole check
         String domainType = Rows.domainType(r, vm);
         if (power.equals("Running") && domainType.equals("hvm")) {
-            String gm = Rows.str(r, "VM", vm, "guest_metrics");
-            boolean hasGm = Rows.valid(r, "VM_guest_metrics", gm);
-            String hotplug = hasGm ? Rows.str(r, "VM_guest_metrics", gm, "can_use_hotplug_vbd") : null;
+            String gm = DbValues.str(r, "VM", vm, "guest_metrics");
+            boolean hasGm = DbValues.valid(r, "VM_guest_metrics", gm);
+            String hotplug = hasGm ? DbValues.str(r, "VM_guest_metrics", gm, "can_use_hotplug_vbd") : null;
             if ("no".equals(hotplug)) {
                 t.refuse(PLUG_OPS, ErrorCodes.OPERATION_NOT_ALLOWED, "VM states it does not support VBD hotplug.");
-            } else if (!"yes".equals(hotplug) && !(hasGm && Rows.bool(r, "VM_guest_metrics", gm, "PV_drivers_detected"))
+            } else if (!"yes".equals(hotplug) && !(hasGm && DbValues.bool(r, "VM_guest_metrics", gm, "PV_drivers_detected"))
                     && !Rows.hasPvDrivers(r, gm)) {
                 t.refuse(PLUG_OPS, ErrorCodes.VM_MISSING_PV_DRIVERS, vm);
             }
@@ -109,34 +110,34 @@ final class VbdChecker implements OpChecker {
     }
 
     private void vdiRules(OpTable t, boolean sharingChecks, boolean systemDomain) {
-        String vdi = Rows.str(r, CLS, ref, "VDI");
-        if (!Rows.valid(r, "VDI", vdi)) throw ApiError.handleInvalid("VDI", vdi);
-        if (!Rows.bool(r, "VDI", vdi, "managed")) t.refuse(ALL_OPS, ErrorCodes.VDI_NOT_MANAGED, ref);
-        for (Map.Entry<String, String> e : Rows.map(r, "VDI", vdi, "current_operations").entrySet()) {
+        String vdi = DbValues.str(r, CLS, ref, "VDI");
+        if (!DbValues.valid(r, "VDI", vdi)) throw ApiError.handleInvalid("VDI", vdi);
+        if (!DbValues.bool(r, "VDI", vdi, "managed")) t.refuse(ALL_OPS, ErrorCodes.VDI_NOT_MANAGED, ref);
+        for (Map.Entry<String, String> e : DbValues.map(r, "VDI", vdi, "current_operations").entrySet()) {
             if (e.getValue().equals("mirror") || e.getValue().equals("copy")) continue;
             t.refuse(List.of("attach", "plug", "insert"), ErrorCodes.OTHER_OPERATION_IN_PROGRESS, "VDI", vdi, e.getValue(), e.getKey());
             break;
         }
-        if (Rows.bool(r, CLS, ref, "currently_attached") || !sharingChecks) return;
+        if (DbValues.bool(r, CLS, ref, "currently_attached") || !sharingChecks) return;
         List<String> others = new ArrayList<>();
-        for (String vbd : Rows.list(r, "VDI", vdi, "VBDs")) {
-            if (vbd.equals(ref) || !Rows.valid(r, CLS, vbd)) continue;
-            String ovm = Rows.str(r, CLS, vbd, "VM");
-            if (Rows.valid(r, "VM", ovm)) {
-                if (Rows.str(r, "VM", ovm, "power_state").equals("Suspended")) continue; // really offline
-                if (Rows.bool(r, "VM", ovm, "is_control_domain")) continue; // may share the disk safely
+        for (String vbd : DbValues.list(r, "VDI", vdi, "VBDs")) {
+            if (vbd.equals(ref) || !DbValues.valid(r, CLS, vbd)) continue;
+            String ovm = DbValues.str(r, CLS, vbd, "VM");
+            if (DbValues.valid(r, "VM", ovm)) {
+                if (DbValues.str(r, "VM", ovm, "power_state").equals("Suspended")) continue; // really offline
+                if (DbValues.bool(r, "VM", ovm, "is_control_domain")) continue; // may share the disk safely
             }
-            if (Rows.bool(r, CLS, vbd, "currently_attached") || Rows.bool(r, CLS, vbd, "reserved")
-                    || !Rows.map(r, CLS, vbd, "current_operations").isEmpty()) {
+            if (DbValues.bool(r, CLS, vbd, "currently_attached") || DbValues.bool(r, CLS, vbd, "reserved")
+                    || !DbValues.map(r, CLS, vbd, "current_operations").isEmpty()) {
                 others.add(vbd);
             }
         }
-        boolean someoneRw = others.stream().anyMatch(v -> Rows.str(r, CLS, v, "mode").equals("RW"));
-        boolean needWrite = Rows.str(r, CLS, ref, "mode").equals("RW");
-        if (!Rows.bool(r, "VDI", vdi, "sharable") && !systemDomain && (someoneRw || (needWrite && !others.isEmpty()))) {
+        boolean someoneRw = others.stream().anyMatch(v -> DbValues.str(r, CLS, v, "mode").equals("RW"));
+        boolean needWrite = DbValues.str(r, CLS, ref, "mode").equals("RW");
+        if (!DbValues.bool(r, "VDI", vdi, "sharable") && !systemDomain && (someoneRw || (needWrite && !others.isEmpty()))) {
             t.refuse(List.of("attach", "insert", "plug"), ErrorCodes.VDI_IN_USE, vdi);
         }
-        if (needWrite && Rows.bool(r, "VDI", vdi, "read_only")) {
+        if (needWrite && DbValues.bool(r, "VDI", vdi, "read_only")) {
             t.refuse(List.of("attach", "insert", "plug"), ErrorCodes.VDI_READONLY, vdi);
         }
     }

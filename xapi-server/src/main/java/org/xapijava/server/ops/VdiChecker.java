@@ -7,6 +7,7 @@ import java.util.Set;
 import org.xapijava.db.DbReader;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.errors.ApiError;
+import org.xapijava.server.DbValues;
 
 /** Xapi's VDI operation checker ({@code xapi_vdi.ml:check_operation_error}, {@code update_allowed_operations}). */
 final class VdiChecker implements OpChecker {
@@ -47,30 +48,30 @@ final class VdiChecker implements OpChecker {
     private VdiChecker(DbReader r, String ref) {
         this.r = r;
         this.ref = ref;
-        current = Rows.map(r, CLS, ref, "current_operations");
-        resetOnBoot = "reset".equals(Rows.str(r, CLS, ref, "on_boot"));
+        current = DbValues.map(r, CLS, ref, "current_operations");
+        resetOnBoot = "reset".equals(DbValues.str(r, CLS, ref, "on_boot"));
         rollingUpgrade = Rows.rollingUpgrade(r);
         haEnabled = Rows.haEnabled(r);
-        sr = Rows.str(r, CLS, ref, "SR");
-        srType = Rows.str(r, "SR", sr, "type");
-        toolsSr = Rows.bool(r, "SR", sr, "is_tools_sr");
-        type = Rows.str(r, CLS, ref, "type");
+        sr = DbValues.str(r, CLS, ref, "SR");
+        srType = DbValues.str(r, "SR", sr, "type");
+        toolsSr = DbValues.bool(r, "SR", sr, "is_tools_sr");
+        type = DbValues.str(r, CLS, ref, "type");
         haStateOrRedoLog = type.equals("ha_statefile") || type.equals("redo_log");
         boolean attached = false;
-        for (String pbd : Rows.list(r, "SR", sr, "PBDs")) {
-            if (Rows.valid(r, "PBD", pbd) && Rows.bool(r, "PBD", pbd, "currently_attached")) attached = true;
+        for (String pbd : DbValues.list(r, "SR", sr, "PBDs")) {
+            if (DbValues.valid(r, "PBD", pbd) && DbValues.bool(r, "PBD", pbd, "currently_attached")) attached = true;
         }
         pbdsAttached = attached;
-        for (String vbd : Rows.list(r, CLS, ref, "VBDs")) {
-            if (!Rows.valid(r, "VBD", vbd)) continue;
-            if (Rows.bool(r, "VBD", vbd, "currently_attached") || Rows.bool(r, "VBD", vbd, "reserved")) activeVbds.add(vbd);
-            if (!Rows.map(r, "VBD", vbd, "current_operations").isEmpty()) busyVbds.add(vbd);
+        for (String vbd : DbValues.list(r, CLS, ref, "VBDs")) {
+            if (!DbValues.valid(r, "VBD", vbd)) continue;
+            if (DbValues.bool(r, "VBD", vbd, "currently_attached") || DbValues.bool(r, "VBD", vbd, "reserved")) activeVbds.add(vbd);
+            if (!DbValues.map(r, "VBD", vbd, "current_operations").isEmpty()) busyVbds.add(vbd);
         }
         smFeatures = SrChecker.smFeatures(r, srType);
     }
 
     static VdiChecker of(DbReader r, String ref) {
-        if (!Rows.valid(r, CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
+        if (!DbValues.valid(r, CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
         return new VdiChecker(r, ref);
     }
 
@@ -111,14 +112,14 @@ final class VdiChecker implements OpChecker {
         if (!pbdsAttached && op.equals("resize")) return new ApiError(ErrorCodes.SR_HAS_NO_PBDS, sr);
         boolean live = LIVE_OK.contains(op);
         boolean blockedByAttach = live ? false
-                : op.equals("copy") ? activeVbds.stream().anyMatch(v -> Rows.str(r, "VBD", v, "mode").equals("RW"))
+                : op.equals("copy") ? activeVbds.stream().anyMatch(v -> DbValues.str(r, "VBD", v, "mode").equals("RW"))
                 : !activeVbds.isEmpty();
         if (blockedByAttach && op.equals("list_changed_blocks") && activeVbds.stream().allMatch(this::onSnapshotVm)) {
             blockedByAttach = false; // VM.checkpoint leaves its snapshot's VBDs currently_attached
         }
         if (blockedByAttach) return new ApiError(ErrorCodes.VDI_IN_USE, ref, op);
         if (!busyVbds.isEmpty() && !op.equals("data_destroy")) {
-            Map.Entry<String, String> e = Rows.map(r, "VBD", busyVbds.getFirst(), "current_operations").entrySet().iterator().next();
+            Map.Entry<String, String> e = DbValues.map(r, "VBD", busyVbds.getFirst(), "current_operations").entrySet().iterator().next();
             return new ApiError(ErrorCodes.OTHER_OPERATION_IN_PROGRESS, CLS, ref, e.getValue(), e.getKey());
         }
         String feature = featureOf(op);
@@ -126,10 +127,10 @@ final class VdiChecker implements OpChecker {
         if (NOT_FOR_CBT_METADATA.contains(op) && type.equals("cbt_metadata")) {
             return new ApiError(ErrorCodes.VDI_INCOMPATIBLE_TYPE, ref, OpNames.vdiType("cbt_metadata"));
         }
-        if ((op.equals("mirror") || op.equals("set_on_boot")) && Rows.bool(r, CLS, ref, "cbt_enabled")) {
+        if ((op.equals("mirror") || op.equals("set_on_boot")) && DbValues.bool(r, CLS, ref, "cbt_enabled")) {
             return new ApiError(ErrorCodes.VDI_CBT_ENABLED, ref);
         }
-        boolean snapshot = Rows.bool(r, CLS, ref, "is_a_snapshot");
+        boolean snapshot = DbValues.bool(r, CLS, ref, "is_a_snapshot");
         switch (op) {
             case "forget" -> {
                 if (haEnabled && haStateOrRedoLog) return new ApiError(ErrorCodes.HA_IS_ENABLED);
@@ -141,14 +142,14 @@ final class VdiChecker implements OpChecker {
             }
             case "data_destroy" -> {
                 if (!snapshot) return new ApiError(ErrorCodes.OPERATION_NOT_ALLOWED, "VDI is not a snapshot: " + ref);
-                if (!Rows.bool(r, CLS, ref, "cbt_enabled")) return new ApiError(ErrorCodes.VDI_NO_CBT_METADATA, ref);
+                if (!DbValues.bool(r, CLS, ref, "cbt_enabled")) return new ApiError(ErrorCodes.VDI_NO_CBT_METADATA, ref);
                 return destroyError();
             }
             case "resize", "resize_online" -> {
                 return haEnabled && haStateOrRedoLog ? new ApiError(ErrorCodes.HA_IS_ENABLED) : null;
             }
             case "snapshot" -> {
-                if (Rows.bool(r, CLS, ref, "sharable")) return new ApiError(ErrorCodes.VDI_IS_SHARABLE, ref);
+                if (DbValues.bool(r, CLS, ref, "sharable")) return new ApiError(ErrorCodes.VDI_IS_SHARABLE, ref);
                 if (resetOnBoot) return new ApiError(ErrorCodes.VDI_ON_BOOT_MODE_INCOMPATIBLE_WITH_OPERATION);
                 if (current.containsValue("copy")) {
                     return new ApiError(ErrorCodes.OPERATION_NOT_ALLOWED, "Snapshot operation not allowed during copy.");
@@ -180,8 +181,8 @@ final class VdiChecker implements OpChecker {
     }
 
     private boolean onSnapshotVm(String vbd) {
-        String vm = Rows.str(r, "VBD", vbd, "VM");
-        return Rows.valid(r, "VM", vm) && Rows.bool(r, "VM", vm, "is_a_snapshot");
+        String vm = DbValues.str(r, "VBD", vbd, "VM");
+        return DbValues.valid(r, "VM", vm) && DbValues.bool(r, "VM", vm, "is_a_snapshot");
     }
 
     /** {@code check_destroy}. */

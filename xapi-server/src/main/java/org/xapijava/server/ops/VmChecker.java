@@ -7,6 +7,7 @@ import java.util.Set;
 import org.xapijava.db.DbReader;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.errors.ApiError;
+import org.xapijava.server.DbValues;
 
 /**
  * Xapi's VM operation checker ({@code xapi_vm_lifecycle.ml}: {@code allowed_power_states},
@@ -78,55 +79,55 @@ final class VmChecker implements OpChecker {
     private VmChecker(DbReader r, String ref) {
         this.r = r;
         this.ref = ref;
-        powerState = Rows.str(r, CLS, ref, "power_state");
-        isTemplate = Rows.bool(r, CLS, ref, "is_a_template");
-        isSnapshot = Rows.bool(r, CLS, ref, "is_a_snapshot");
-        isControlDomain = Rows.bool(r, CLS, ref, "is_control_domain");
-        otherConfig = Rows.map(r, CLS, ref, "other_config");
-        isDefaultTemplate = Rows.bool(r, CLS, ref, "is_default_template") || Rows.boolOfAssoc(otherConfig, "default_template");
+        powerState = DbValues.str(r, CLS, ref, "power_state");
+        isTemplate = DbValues.bool(r, CLS, ref, "is_a_template");
+        isSnapshot = DbValues.bool(r, CLS, ref, "is_a_snapshot");
+        isControlDomain = DbValues.bool(r, CLS, ref, "is_control_domain");
+        otherConfig = DbValues.map(r, CLS, ref, "other_config");
+        isDefaultTemplate = DbValues.bool(r, CLS, ref, "is_default_template") || Rows.boolOfAssoc(otherConfig, "default_template");
         isDomainZero = Rows.isDomainZero(r, ref);
         Map<String, String> poolOc = Rows.poolOtherConfig(r);
         cloneSuspendedEnabled = "true".equals(poolOc.get("allow_clone_suspended_vm"));
         rollingUpgrade = poolOc.containsKey("rolling_upgrade_in_progress");
-        blocked = Rows.map(r, CLS, ref, "blocked_operations");
-        currentOps = Rows.map(r, CLS, ref, "current_operations");
-        String metrics = Rows.str(r, CLS, ref, "metrics");
-        Map<String, String> platform = Rows.map(r, CLS, ref, "platform");
-        if (Rows.valid(r, "VM_metrics", metrics)) {
-            nomigrate = Rows.bool(r, "VM_metrics", metrics, "nomigrate");
-            nestedVirt = Rows.bool(r, "VM_metrics", metrics, "nested_virt");
-            metricsDomainType = Rows.str(r, "VM_metrics", metrics, "current_domain_type");
+        blocked = DbValues.map(r, CLS, ref, "blocked_operations");
+        currentOps = DbValues.map(r, CLS, ref, "current_operations");
+        String metrics = DbValues.str(r, CLS, ref, "metrics");
+        Map<String, String> platform = DbValues.map(r, CLS, ref, "platform");
+        if (DbValues.valid(r, "VM_metrics", metrics)) {
+            nomigrate = DbValues.bool(r, "VM_metrics", metrics, "nomigrate");
+            nestedVirt = DbValues.bool(r, "VM_metrics", metrics, "nested_virt");
+            metricsDomainType = DbValues.str(r, "VM_metrics", metrics, "current_domain_type");
         } else {
             // Xapi reads the platform keys when there is no metrics record
             nomigrate = platformTrue(platform, "nomigrate");
             nestedVirt = platformTrue(platform, "nested-virt");
             metricsDomainType = null;
         }
-        String gm = Rows.str(r, CLS, ref, "guest_metrics");
-        guestOther = Rows.valid(r, "VM_guest_metrics", gm) ? Rows.map(r, "VM_guest_metrics", gm, "other") : null;
+        String gm = DbValues.str(r, CLS, ref, "guest_metrics");
+        guestOther = DbValues.valid(r, "VM_guest_metrics", gm) ? DbValues.map(r, "VM_guest_metrics", gm, "other") : null;
         pvDrivers = Rows.hasPvDrivers(r, gm);
-        for (String vbd : Rows.list(r, CLS, ref, "VBDs")) {
-            if (!Rows.valid(r, "VBD", vbd)) continue;
-            String vdi = Rows.str(r, "VBD", vbd, "VDI");
-            if (!Rows.valid(r, "VDI", vdi)) continue;
-            Map<String, String> sm = Rows.map(r, "VDI", vdi, "sm_config");
+        for (String vbd : DbValues.list(r, CLS, ref, "VBDs")) {
+            if (!DbValues.valid(r, "VBD", vbd)) continue;
+            String vdi = DbValues.str(r, "VBD", vbd, "VDI");
+            if (!DbValues.valid(r, "VDI", vdi)) continue;
+            Map<String, String> sm = DbValues.map(r, "VDI", vdi, "sm_config");
             vdiResetCaching.add(new boolean[] {"reset".equals(sm.get("on_boot")), Rows.boolOfAssoc(sm, "caching")});
         }
-        pcis = Rows.list(r, CLS, ref, "attached_PCIs");
-        vgpus = Rows.list(r, CLS, ref, "VGPUs");
+        pcis = DbValues.list(r, CLS, ref, "attached_PCIs");
+        vgpus = DbValues.list(r, CLS, ref, "VGPUs");
         for (String vgpu : vgpus) {
-            if ("nvidia_sriov".equals(vgpuImplementation(vgpu))) sriovPcis.add(Rows.str(r, "VGPU", vgpu, "PCI"));
+            if ("nvidia_sriov".equals(vgpuImplementation(vgpu))) sriovPcis.add(DbValues.str(r, "VGPU", vgpu, "PCI"));
         }
-        vusbs = Rows.list(r, CLS, ref, "VUSBs");
-        vtpms = Rows.list(r, CLS, ref, "VTPMs").size();
-        appliance = Rows.str(r, CLS, ref, "appliance");
-        protectionPolicy = Rows.str(r, CLS, ref, "protection_policy");
-        snapshotSchedule = Rows.str(r, CLS, ref, "snapshot_schedule");
+        vusbs = DbValues.list(r, CLS, ref, "VUSBs");
+        vtpms = DbValues.list(r, CLS, ref, "VTPMs").size();
+        appliance = DbValues.str(r, CLS, ref, "appliance");
+        protectionPolicy = DbValues.str(r, CLS, ref, "protection_policy");
+        snapshotSchedule = DbValues.str(r, CLS, ref, "snapshot_schedule");
     }
 
     /** The checker of VM {@code ref} in state {@code r}; {@code HANDLE_INVALID} if there is no such VM. */
     static VmChecker of(DbReader r, String ref) {
-        if (!Rows.valid(r, CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
+        if (!DbValues.valid(r, CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
         return new VmChecker(r, ref);
     }
 
@@ -139,9 +140,9 @@ final class VmChecker implements OpChecker {
     }
 
     private String vgpuImplementation(String vgpu) {
-        if (!Rows.valid(r, "VGPU", vgpu)) return null;
-        String type = Rows.str(r, "VGPU", vgpu, "type");
-        return Rows.valid(r, "VGPU_type", type) ? Rows.str(r, "VGPU_type", type, "implementation") : null;
+        if (!DbValues.valid(r, "VGPU", vgpu)) return null;
+        String type = DbValues.str(r, "VGPU", vgpu, "type");
+        return DbValues.valid(r, "VGPU_type", type) ? DbValues.str(r, "VGPU_type", type, "implementation") : null;
     }
 
     /**
@@ -238,13 +239,13 @@ final class VmChecker implements OpChecker {
         }
         if (!vusbs.isEmpty() && (MIGRATING.contains(op) || op.equals("snapshot"))) return new ApiError(ErrorCodes.VM_HAS_VUSBS, ref);
         if (op.equals("make_into_template")) {
-            if (Rows.valid(r, "VM_appliance", appliance)) {
+            if (DbValues.valid(r, "VM_appliance", appliance)) {
                 return new ApiError(ErrorCodes.VM_IS_PART_OF_AN_APPLIANCE, ref, appliance);
             }
-            if (Rows.valid(r, "VMPP", protectionPolicy)) {
+            if (DbValues.valid(r, "VMPP", protectionPolicy)) {
                 return new ApiError(ErrorCodes.VM_ASSIGNED_TO_PROTECTION_POLICY, ref, protectionPolicy);
             }
-            if (Rows.valid(r, "VMSS", snapshotSchedule)) {
+            if (DbValues.valid(r, "VMSS", snapshotSchedule)) {
                 return new ApiError(ErrorCodes.VM_ASSIGNED_TO_SNAPSHOT_SCHEDULE, ref, snapshotSchedule);
             }
         }
@@ -315,8 +316,8 @@ final class VmChecker implements OpChecker {
     private boolean suspendable(String vgpu) {
         String impl = vgpuImplementation(vgpu);
         if (!"nvidia".equals(impl) && !"nvidia_sriov".equals(impl)) return false;
-        String pgpu = Rows.str(r, "VGPU", vgpu, "resident_on");
-        return Rows.valid(r, "PGPU", pgpu) && Rows.map(r, "PGPU", pgpu, "compatibility_metadata").containsKey("nvidia");
+        String pgpu = DbValues.str(r, "VGPU", vgpu, "resident_on");
+        return DbValues.valid(r, "PGPU", pgpu) && DbValues.map(r, "PGPU", pgpu, "compatibility_metadata").containsKey("nvidia");
     }
 
     /**

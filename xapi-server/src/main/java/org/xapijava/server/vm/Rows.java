@@ -10,6 +10,7 @@ import org.xapijava.model.FieldDef;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
 import org.xapijava.model.types.XType;
+import org.xapijava.server.DbValues;
 
 /** Database row helpers shared by the VM, VBD and VIF code; each runs inside the caller's transaction. */
 final class Rows {
@@ -31,11 +32,6 @@ final class Rows {
         String ref = Refs.fresh();
         tx.create(cls, ref, v);
         return ref;
-    }
-
-    /** Whether {@code ref} names a row of {@code cls} ({@code Db.is_valid_ref}). */
-    static boolean valid(Transaction tx, String cls, String ref) {
-        return ref != null && !Refs.isNull(ref) && tx.exists(cls, ref);
     }
 
     /**
@@ -77,31 +73,21 @@ final class Rows {
 
     /** {@code copy_metrics}: a copy of {@code vm}'s metrics, or empty ones when it has none. */
     static String copyMetrics(Transaction tx, String vm) {
-        String m = (String) tx.get("VM", vm, "metrics");
-        if (valid(tx, "VM_metrics", m)) return copy(tx, "VM_metrics", m, Map.of());
+        String m = DbValues.str(tx, "VM", vm, "metrics");
+        if (DbValues.valid(tx, "VM_metrics", m)) return copy(tx, "VM_metrics", m, Map.of());
         return newVmMetrics(tx, "unspecified");
     }
 
     /** {@code copy_guest_metrics}: a copy of {@code vm}'s guest metrics, or NULL when it has none. */
     static String copyGuestMetrics(Transaction tx, String vm) {
-        String gm = (String) tx.get("VM", vm, "guest_metrics");
-        if (valid(tx, "VM_guest_metrics", gm)) return copy(tx, "VM_guest_metrics", gm, Map.of());
+        String gm = DbValues.str(tx, "VM", vm, "guest_metrics");
+        if (DbValues.valid(tx, "VM_guest_metrics", gm)) return copy(tx, "VM_guest_metrics", gm, Map.of());
         return Refs.NULL;
     }
 
     /** Deletes a row if it exists. */
     static void deleteIfValid(Transaction tx, String cls, String ref) {
-        if (valid(tx, cls, ref)) tx.delete(cls, ref);
-    }
-
-    @SuppressWarnings("unchecked")
-    static List<String> refs(Transaction tx, String cls, String ref, String field) {
-        return (List<String>) tx.get(cls, ref, field);
-    }
-
-    @SuppressWarnings("unchecked")
-    static Map<String, String> stringMap(Transaction tx, String cls, String ref, String field) {
-        return (Map<String, String>) tx.get(cls, ref, field);
+        if (DbValues.valid(tx, cls, ref)) tx.delete(cls, ref);
     }
 
     /**
@@ -114,12 +100,12 @@ final class Rows {
         tx.set("VM", vm, "current_operations", Map.of());
         tx.set("VM", vm, "power_state", state);
         if (state.equals("Halted")) {
-            for (String vbd : refs(tx, "VM", vm, "VBDs")) {
+            for (String vbd : DbValues.list(tx, "VM", vm, "VBDs")) {
                 tx.set("VBD", vbd, "currently_attached", false);
                 tx.set("VBD", vbd, "reserved", false);
                 tx.set("VBD", vbd, "current_operations", Map.of());
             }
-            for (String vif : refs(tx, "VM", vm, "VIFs")) {
+            for (String vif : DbValues.list(tx, "VM", vm, "VIFs")) {
                 tx.set("VIF", vif, "currently_attached", false);
                 tx.set("VIF", vif, "reserved", false);
                 tx.set("VIF", vif, "reserved_pci", Refs.NULL);

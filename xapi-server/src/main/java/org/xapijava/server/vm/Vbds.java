@@ -9,6 +9,7 @@ import org.xapijava.db.DbReader;
 import org.xapijava.db.Transaction;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
+import org.xapijava.server.DbValues;
 import org.xapijava.server.dispatch.CallContext;
 
 /**
@@ -52,7 +53,7 @@ final class Vbds {
                 throw new ApiError("VDI_READONLY", vdi);
             }
             // CA-75697: no new VBD on a VM being migrated
-            for (Map.Entry<String, String> op : Rows.stringMap(tx, "VM", vm, "current_operations").entrySet()) {
+            for (Map.Entry<String, String> op : DbValues.map(tx, "VM", vm, "current_operations").entrySet()) {
                 if (op.getValue().equals("migrate_send") || op.getValue().equals("pool_migrate")) {
                     throw new ApiError("OTHER_OPERATION_IN_PROGRESS", "VM", vm, op.getValue(), op.getKey());
                 }
@@ -70,8 +71,8 @@ final class Vbds {
                 if (used.contains(d)) throw new ApiError("DEVICE_ALREADY_EXISTS", device);
             }
             Map<String, String> otherConfig = (Map<String, String>) r.get("other_config");
-            if (Rows.valid(tx, "VDI", vdi)) {
-                String kind = Rows.stringMap(tx, "VDI", vdi, "sm_config").get(BACKEND_KIND);
+            if (DbValues.valid(tx, "VDI", vdi)) {
+                String kind = DbValues.map(tx, "VDI", vdi, "sm_config").get(BACKEND_KIND);
                 if (kind != null) {
                     Map<String, String> oc = new LinkedHashMap<>();
                     oc.put(BACKEND_KIND, kind);

@@ -10,6 +10,7 @@ import org.xapijava.db.Transaction;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
+import org.xapijava.server.DbValues;
 import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.storage.InternalCalls;
@@ -75,7 +76,7 @@ final class VmCloner {
                         newVbds.add(nv);
                         // CA-58405: the new VM owns its new disks, whoever owned the originals
                         if ("Disk".equals(tx.get("VBD", nv, "type"))
-                                && !Rows.stringMap(tx, "VBD", nv, "other_config").containsKey(OWNER)) {
+                                && !DbValues.map(tx, "VBD", nv, "other_config").containsKey(OWNER)) {
                             tx.addToMap("VBD", nv, "other_config", OWNER, "");
                         }
                     }
@@ -117,7 +118,7 @@ final class VmCloner {
         Map<String, Object> all = tx.getRecord("VM", vm);
         boolean snapshot = op == DiskOp.SNAPSHOT;
         String powerState = (String) all.get("power_state");
-        Map<String, String> oc = new LinkedHashMap<>(Rows.stringMap(tx, "VM", vm, "other_config"));
+        Map<String, String> oc = new LinkedHashMap<>(DbValues.map(tx, "VM", vm, "other_config"));
         if (!snapshot) {
             if (oc.containsKey(Vms.MAC_SEED)) {
                 oc.put(Vms.MAC_SEED, Rows.uuid());
@@ -277,7 +278,7 @@ final class VmCloner {
         ctx.db().transact(tx -> {
             if (!tx.exists("VM", vm)) return;
             String snapshotOf = (String) tx.get("VM", vm, "snapshot_of");
-            if (Rows.valid(tx, "VM", snapshotOf) && vm.equals(tx.get("VM", snapshotOf, "parent"))) {
+            if (DbValues.valid(tx, "VM", snapshotOf) && vm.equals(tx.get("VM", snapshotOf, "parent"))) {
                 tx.set("VM", snapshotOf, "parent", tx.get("VM", vm, "parent"));
             }
             Vms.deleteOwned(tx, vm);

@@ -10,6 +10,7 @@ import java.util.TreeSet;
 import org.xapijava.db.DbReader;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
+import org.xapijava.server.DbValues;
 import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.storage.InternalCalls;
@@ -85,7 +86,7 @@ final class VmReverter {
                 String m = (String) tx.get("VM", target, "metrics");
                 String snapMetrics = (String) tx.get("VM", snapshot, "metrics");
                 Rows.deleteIfValid(tx, "VM_metrics", m);
-                tx.set("VM", target, "metrics", Rows.valid(tx, "VM_metrics", snapMetrics)
+                tx.set("VM", target, "metrics", DbValues.valid(tx, "VM_metrics", snapMetrics)
                         ? Rows.copy(tx, "VM_metrics", snapMetrics, Map.of()) : Refs.NULL);
                 tx.set("VM", target, "parent", snapshot);
                 Rows.resetPowerState(tx, target, powerState);
@@ -215,14 +216,14 @@ final class VmReverter {
             for (String vif : refs(ctx.db().snapshot(), vm, "VIFs")) calls.call(ctx, "VIF.destroy", vif);
             List<String> newVifs = new ArrayList<>();
             ctx.db().transact(tx -> {
-                for (String vif : Rows.refs(tx, "VM", snapshot, "VIFs")) newVifs.add(Vifs.copy(tx, vif, vm, true));
+                for (String vif : DbValues.list(tx, "VM", snapshot, "VIFs")) newVifs.add(Vifs.copy(tx, vif, vm, true));
             });
             for (String vif : newVifs) services.locks().updateAllowedOperations("VIF", vif);
             ctx.setProgress(0.8);
             ctx.db().transact(tx -> {
-                for (String vusb : Rows.refs(tx, "VM", vm, "VUSBs")) tx.delete("VUSB", vusb);
-                for (String vgpu : Rows.refs(tx, "VM", vm, "VGPUs")) tx.delete("VGPU", vgpu);
-                for (String vtpm : Rows.refs(tx, "VM", vm, "VTPMs")) tx.delete("VTPM", vtpm);
+                for (String vusb : DbValues.list(tx, "VM", vm, "VUSBs")) tx.delete("VUSB", vusb);
+                for (String vgpu : DbValues.list(tx, "VM", vm, "VGPUs")) tx.delete("VGPU", vgpu);
+                for (String vtpm : DbValues.list(tx, "VM", vm, "VTPMs")) tx.delete("VTPM", vtpm);
             });
             ctx.setProgress(0.9);
         } catch (RuntimeException e) {

@@ -7,6 +7,7 @@ import org.xapijava.db.Transaction;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
+import org.xapijava.server.DbValues;
 import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
 
@@ -120,10 +121,10 @@ final class Vms {
     static void destroy(CallContext ctx, String vm) {
         ctx.db().transact(tx -> {
             String parent = (String) tx.get("VM", vm, "parent");
-            if ("true".equals(Rows.stringMap(tx, "VM", vm, "other_config").get(DEFAULT_TEMPLATE))) {
+            if ("true".equals(DbValues.map(tx, "VM", vm, "other_config").get(DEFAULT_TEMPLATE))) {
                 throw new ApiError("VM_CANNOT_DELETE_DEFAULT_TEMPLATE");
             }
-            for (String child : Rows.refs(tx, "VM", vm, "children")) tx.set("VM", child, "parent", parent);
+            for (String child : DbValues.list(tx, "VM", vm, "children")) tx.set("VM", child, "parent", parent);
             deleteOwned(tx, vm);
             tx.delete("VM", vm);
         });
@@ -132,7 +133,7 @@ final class Vms {
     /** Deletes the rows that belong to {@code vm} (not its VDIs). */
     @SuppressWarnings("unchecked")
     static void deleteOwned(Transaction tx, String vm) {
-        for (String vtpm : Rows.refs(tx, "VM", vm, "VTPMs")) {
+        for (String vtpm : DbValues.list(tx, "VM", vm, "VTPMs")) {
             Object secret = tx.datamodel().cls("VTPM").field("contents") != null ? tx.get("VTPM", vtpm, "contents") : null;
             tx.delete("VTPM", vtpm);
             if (secret instanceof String s) Rows.deleteIfValid(tx, "secret", s);
@@ -141,12 +142,12 @@ final class Vms {
             Rows.deleteIfValid(tx, "blob", (String) blob);
         }
         tx.set("VM", vm, "appliance", Refs.NULL);
-        for (String vbd : Rows.refs(tx, "VM", vm, "VBDs")) Vbds.delete(tx, vbd);
-        for (String vif : Rows.refs(tx, "VM", vm, "VIFs")) Vifs.delete(tx, vif);
-        for (String vgpu : Rows.refs(tx, "VM", vm, "VGPUs")) tx.delete("VGPU", vgpu);
-        for (String vusb : Rows.refs(tx, "VM", vm, "VUSBs")) tx.delete("VUSB", vusb);
-        for (String console : Rows.refs(tx, "VM", vm, "consoles")) tx.delete("console", console);
-        for (String dump : Rows.refs(tx, "VM", vm, "crash_dumps")) tx.delete("crashdump", dump);
+        for (String vbd : DbValues.list(tx, "VM", vm, "VBDs")) Vbds.delete(tx, vbd);
+        for (String vif : DbValues.list(tx, "VM", vm, "VIFs")) Vifs.delete(tx, vif);
+        for (String vgpu : DbValues.list(tx, "VM", vm, "VGPUs")) tx.delete("VGPU", vgpu);
+        for (String vusb : DbValues.list(tx, "VM", vm, "VUSBs")) tx.delete("VUSB", vusb);
+        for (String console : DbValues.list(tx, "VM", vm, "consoles")) tx.delete("console", console);
+        for (String dump : DbValues.list(tx, "VM", vm, "crash_dumps")) tx.delete("crashdump", dump);
         Rows.deleteIfValid(tx, "VM_metrics", (String) tx.get("VM", vm, "metrics"));
         Rows.deleteIfValid(tx, "VM_guest_metrics", (String) tx.get("VM", vm, "guest_metrics"));
     }
@@ -161,7 +162,7 @@ final class Vms {
         ctx.db().transact(tx -> {
             String metrics = (String) tx.get("VM", vm, "metrics");
             if (!value) {
-                if (Rows.valid(tx, "VM_metrics", metrics)) {
+                if (DbValues.valid(tx, "VM_metrics", metrics)) {
                     tx.set("VM_metrics", metrics, "install_time", DateTime.ofInstant(services.clock().instant()));
                 }
             } else {
@@ -170,7 +171,7 @@ final class Vms {
                     throw new ApiError("VM_IS_PROTECTED", vm);
                 }
                 tx.set("VM", vm, "ha_always_run", false);
-                for (String vusb : Rows.refs(tx, "VM", vm, "VUSBs")) tx.delete("VUSB", vusb);
+                for (String vusb : DbValues.list(tx, "VM", vm, "VUSBs")) tx.delete("VUSB", vusb);
                 Rows.deleteIfValid(tx, "VM_metrics", metrics);
                 tx.set("VM", vm, "metrics", Refs.NULL);
             }

@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.xapijava.db.Transaction;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
+import org.xapijava.server.DbValues;
 import org.xapijava.server.Services;
 
 /**
@@ -44,8 +45,8 @@ final class GuestMetrics {
             row.put("can_use_hotplug_vbd", g.canUseHotplugVbd());
             row.put("can_use_hotplug_vif", g.canUseHotplugVif());
             row.put("PV_drivers_detected", pvDriversDetected);
-            if (Db.hasField(tx, "VM_guest_metrics", "netbios_name")) row.put("netbios_name", g.netbiosName());
-            if (Db.hasField(tx, "VM_guest_metrics", "services")) row.put("services", g.services());
+            if (DbValues.hasField(tx, "VM_guest_metrics", "netbios_name")) row.put("netbios_name", g.netbiosName());
+            if (DbValues.hasField(tx, "VM_guest_metrics", "services")) row.put("services", g.services());
             tx.create("VM_guest_metrics", ref, row);
             tx.set("VM", vm, "guest_metrics", ref);
         });
@@ -56,7 +57,7 @@ final class GuestMetrics {
     /** Creates the VM's guest metrics, once per domain, when it has none ({@code create_guest_metrics_if_needed}). */
     void createIfNeeded(String vm, List<Integer> domids, Map<String, String> guestAgent, boolean pvDriversDetected) {
         for (int domid : domids) {
-            if (!Refs.isNull(Db.str(services.db().snapshot(), "VM", vm, "guest_metrics"))) return;
+            if (!Refs.isNull(DbValues.str(services.db().snapshot(), "VM", vm, "guest_metrics"))) return;
             create(vm, domid, guestAgent, pvDriversDetected);
         }
     }
@@ -81,23 +82,25 @@ final class GuestMetrics {
                 || !now.canUseHotplugVbd().equals(before.canUseHotplugVbd())
                 || !now.canUseHotplugVif().equals(before.canUseHotplugVif());
         if (!changed) return false;
-        String existing = Db.str(services.db().snapshot(), "VM", vm, "guest_metrics");
-        String gm = Db.valid(services.db().snapshot(), "VM_guest_metrics", existing) ? existing
+        String existing = DbValues.str(services.db().snapshot(), "VM", vm, "guest_metrics");
+        String gm = DbValues.valid(services.db().snapshot(), "VM_guest_metrics", existing) ? existing
                 : create(vm, domid, guestAgent, pvDriversDetected);
         services.db().transact(tx -> {
             if (!tx.exists("VM_guest_metrics", gm)) return;
             setIf(tx, gm, "PV_drivers_version", now.pvDriversVersion(), before.pvDriversVersion());
             setIf(tx, gm, "os_version", now.osVersion(), before.osVersion());
-            if (Db.hasField(tx, "VM_guest_metrics", "netbios_name")) setIf(tx, gm, "netbios_name", now.netbiosName(), before.netbiosName());
+            if (DbValues.hasField(tx, "VM_guest_metrics", "netbios_name")) {
+                setIf(tx, gm, "netbios_name", now.netbiosName(), before.netbiosName());
+            }
             setIf(tx, gm, "networks", now.networks(), before.networks());
-            if (Db.hasField(tx, "VM_guest_metrics", "services")) setIf(tx, gm, "services", now.services(), before.services());
+            if (DbValues.hasField(tx, "VM_guest_metrics", "services")) setIf(tx, gm, "services", now.services(), before.services());
             setIf(tx, gm, "other", now.other(), before.other());
             setIf(tx, gm, "can_use_hotplug_vbd", now.canUseHotplugVbd(), before.canUseHotplugVbd());
             setIf(tx, gm, "can_use_hotplug_vif", now.canUseHotplugVif(), before.canUseHotplugVif());
             tx.set("VM_guest_metrics", gm, "last_updated", DateTime.ofInstant(services.clock().instant()));
             String deviceId = now.deviceId().get("device_id");
             if (!now.deviceId().equals(before.deviceId()) && deviceId != null && tx.exists("VM", vm)) {
-                Map<String, String> platform = new LinkedHashMap<>(Db.map(tx, "VM", vm, "platform"));
+                Map<String, String> platform = new LinkedHashMap<>(DbValues.map(tx, "VM", vm, "platform"));
                 platform.put("device_id", deviceId);
                 tx.set("VM", vm, "platform", platform);
             }
@@ -115,8 +118,8 @@ final class GuestMetrics {
     void setPvDriversDetected(String vm, boolean detected) {
         services.db().transact(tx -> {
             if (!tx.exists("VM", vm)) return;
-            String gm = Db.str(tx, "VM", vm, "guest_metrics");
-            if (!Db.valid(tx, "VM_guest_metrics", gm)) return;
+            String gm = DbValues.str(tx, "VM", vm, "guest_metrics");
+            if (!DbValues.valid(tx, "VM_guest_metrics", gm)) return;
             tx.set("VM_guest_metrics", gm, "PV_drivers_detected", detected);
             tx.set("VM_guest_metrics", gm, "PV_drivers_up_to_date", detected);
         });
@@ -126,9 +129,9 @@ final class GuestMetrics {
     void delete(String vm) {
         services.db().transact(tx -> {
             if (!tx.exists("VM", vm)) return;
-            String gm = Db.str(tx, "VM", vm, "guest_metrics");
+            String gm = DbValues.str(tx, "VM", vm, "guest_metrics");
             tx.set("VM", vm, "guest_metrics", Refs.NULL);
-            if (Db.valid(tx, "VM_guest_metrics", gm)) tx.delete("VM_guest_metrics", gm);
+            if (DbValues.valid(tx, "VM_guest_metrics", gm)) tx.delete("VM_guest_metrics", gm);
         });
     }
 }

@@ -13,6 +13,7 @@ import org.xapijava.db.DbReader;
 import org.xapijava.db.Snapshot;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
+import org.xapijava.server.DbValues;
 import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.xenopsd.DeviceId;
@@ -76,7 +77,7 @@ public final class Lifecycle {
     }
 
     private String uuid(String vm) {
-        return Db.str(services.db().snapshot(), "VM", vm, "uuid");
+        return DbValues.str(services.db().snapshot(), "VM", vm, "uuid");
     }
 
     /** {@code transform_xenops_exn}: runs {@code body}, turning xenopsd failures into XenAPI errors. */
@@ -104,13 +105,13 @@ public final class Lifecycle {
     private void assertValidUnlessMarked(CallContext ctx, String cls, String ref, String op) {
         Snapshot s = services.db().snapshot();
         if (!s.exists(cls, ref)) throw ApiError.handleInvalid(cls, ref);
-        if (ctx != null && ctx.taskRef() != null && Db.map(s, cls, ref, "current_operations").containsKey(ctx.taskRef())) return;
+        if (ctx != null && ctx.taskRef() != null && DbValues.map(s, cls, ref, "current_operations").containsKey(ctx.taskRef())) return;
         services.locks().assertOperationValid(cls, ref, op);
     }
 
     /** {@code assert_resident_on}. */
     private void assertResidentOn(String vm) {
-        if (!host().equals(Db.str(services.db().snapshot(), "VM", vm, "resident_on"))) {
+        if (!host().equals(DbValues.str(services.db().snapshot(), "VM", vm, "resident_on"))) {
             throw ApiError.internal("the VM " + vm + " is not resident on this host");
         }
     }
@@ -121,7 +122,7 @@ public final class Lifecycle {
 
     /** {@code assert_final_power_state_is}. */
     private void assertFinalPowerStateIs(String vm, String expected) {
-        String actual = Db.str(services.db().snapshot(), "VM", vm, "power_state");
+        String actual = DbValues.str(services.db().snapshot(), "VM", vm, "power_state");
         if (!actual.equals(expected)) {
             throw ApiError.internal("VM not in expected power state after completing operation: " + vm + ", "
                     + lower(expected) + ", " + lower(actual));
@@ -134,7 +135,7 @@ public final class Lifecycle {
             assertFinalPowerStateIs(vm, expected);
             return;
         }
-        String actual = Db.str(services.db().snapshot(), "VM", vm, "power_state");
+        String actual = DbValues.str(services.db().snapshot(), "VM", vm, "power_state");
         if (!actual.equals(expected)) LOG.warn("Potential problem: VM {} in power state '{}' when expecting 'running'", vm, lower(actual));
     }
 
@@ -146,18 +147,21 @@ public final class Lifecycle {
     void assertCanBootHere(String vm, String host) {
         Snapshot r = services.db().snapshot();
         validateBasicParameters(r, vm);
-        String metrics = Db.str(r, "host", host, "metrics");
-        if (!Db.valid(r, "host_metrics", metrics) || !Db.bool(r, "host_metrics", metrics, "live")) throw new ApiError("HOST_NOT_LIVE");
-        boolean controlDomain = Db.bool(r, "VM", vm, "is_control_domain");
+        String metrics = DbValues.str(r, "host", host, "metrics");
+        if (!DbValues.valid(r, "host_metrics", metrics) || !DbValues.bool(r, "host_metrics", metrics, "live")) {
+            throw new ApiError("HOST_NOT_LIVE");
+        }
+        boolean controlDomain = DbValues.bool(r, "VM", vm, "is_control_domain");
         if (controlDomain) {
-            String affinity = Db.str(r, "VM", vm, "affinity");
+            String affinity = DbValues.str(r, "VM", vm, "affinity");
             if (!Refs.isNull(affinity) && !affinity.equals(host)) {
                 throw new ApiError("OPERATION_NOT_ALLOWED", "Cannot boot a control domain on a host different from its affinity");
             }
         }
-        boolean localLiveMigration = "Running".equals(Db.str(r, "VM", vm, "power_state")) && host.equals(Db.str(r, "VM", vm, "resident_on"));
-        if (!controlDomain && !localLiveMigration && !Db.bool(r, "host", host, "enabled")) throw new ApiError("HOST_DISABLED", host);
-        long version = Db.lng(r, "VM", vm, "hardware_platform_version");
+        boolean localLiveMigration = "Running".equals(DbValues.str(r, "VM", vm, "power_state"))
+                && host.equals(DbValues.str(r, "VM", vm, "resident_on"));
+        if (!controlDomain && !localLiveMigration && !DbValues.bool(r, "host", host, "enabled")) throw new ApiError("HOST_DISABLED", host);
+        long version = DbValues.lng(r, "VM", vm, "hardware_platform_version");
         @SuppressWarnings("unchecked")
         List<Long> versions = (List<Long>) r.get("host", host, "virtual_hardware_platform_versions");
         if (!versions.contains(version)) {
@@ -169,44 +173,46 @@ public final class Lifecycle {
         assertCanSeeSrs(r, vm, host);
         String dt = domainType(r, vm);
         if (!dt.equals("pv")) {
-            boolean hvm = Db.list(r, "host", host, "capabilities").stream().anyMatch(c -> c.contains("hvm"));
+            boolean hvm = DbValues.list(r, "host", host, "capabilities").stream().anyMatch(c -> c.contains("hvm"));
             if (!hvm) throw new ApiError("VM_HVM_REQUIRED", vm);
         }
         MemoryCheck.assertEnoughMemory(r, vm, host);
-        long vcpus = Db.lng(r, "VM", vm, "VCPUs_max");
+        long vcpus = DbValues.lng(r, "VM", vm, "VCPUs_max");
         long pcpus;
         try {
-            pcpus = Long.parseLong(Db.map(r, "host", host, "cpu_info").getOrDefault("cpu_count", "0"));
+            pcpus = Long.parseLong(DbValues.map(r, "host", host, "cpu_info").getOrDefault("cpu_count", "0"));
         } catch (NumberFormatException e) {
             pcpus = 0;
         }
-        if (vcpus > pcpus && !MetadataBuilder.isTrue(Db.map(r, "VM", vm, "platform"), "vcpu-unrestricted", false)) {
+        if (vcpus > pcpus && !MetadataBuilder.isTrue(DbValues.map(r, "VM", vm, "platform"), "vcpu-unrestricted", false)) {
             throw new ApiError("HOST_NOT_ENOUGH_PCPUS", Long.toString(vcpus), Long.toString(pcpus));
         }
     }
 
     /** {@code Helpers.domain_type}: the running domain's type, or the configured one for a halted VM. */
     private static String domainType(DbReader r, String vm) {
-        if ("Halted".equals(Db.str(r, "VM", vm, "power_state"))) return MetadataBuilder.checkDomainType(Db.str(r, "VM", vm, "domain_type"));
-        String m = Db.str(r, "VM", vm, "metrics");
-        String t = Db.valid(r, "VM_metrics", m) ? Db.str(r, "VM_metrics", m, "current_domain_type") : "unspecified";
+        if ("Halted".equals(DbValues.str(r, "VM", vm, "power_state"))) {
+            return MetadataBuilder.checkDomainType(DbValues.str(r, "VM", vm, "domain_type"));
+        }
+        String m = DbValues.str(r, "VM", vm, "metrics");
+        String t = DbValues.valid(r, "VM_metrics", m) ? DbValues.str(r, "VM_metrics", m, "current_domain_type") : "unspecified";
         return MetadataBuilder.checkDomainType(t);
     }
 
     /** {@code validate_basic_parameters}: vCPUs, memory constraints, shadow multiplier, crash actions. */
     private static void validateBasicParameters(DbReader r, String vm) {
-        long max = Db.lng(r, "VM", vm, "VCPUs_max");
-        long start = Db.lng(r, "VM", vm, "VCPUs_at_startup");
+        long max = DbValues.lng(r, "VM", vm, "VCPUs_max");
+        long start = DbValues.lng(r, "VM", vm, "VCPUs_at_startup");
         if (max < 1) throw ApiError.invalidValue("VCPUs_max", Long.toString(max));
         if (start < 1) throw ApiError.invalidValue("VCPUs-at-startup", Long.toString(start));
         if (start > max) throw new ApiError("VALUE_NOT_SUPPORTED", "VCPUs-at-startup", Long.toString(start), "value greater than VCPUs-max");
-        if (Db.lng(r, "VM", vm, "memory_static_max") < Db.lng(r, "VM", vm, "memory_static_min")
-                || Db.lng(r, "VM", vm, "memory_dynamic_max") < Db.lng(r, "VM", vm, "memory_dynamic_min")) {
+        if (DbValues.lng(r, "VM", vm, "memory_static_max") < DbValues.lng(r, "VM", vm, "memory_static_min")
+                || DbValues.lng(r, "VM", vm, "memory_dynamic_max") < DbValues.lng(r, "VM", vm, "memory_dynamic_min")) {
             throw new ApiError("MEMORY_CONSTRAINT_VIOLATION");
         }
-        double shadow = Db.dbl(r, "VM", vm, "HVM_shadow_multiplier");
+        double shadow = DbValues.dbl(r, "VM", vm, "HVM_shadow_multiplier");
         if (shadow < 1.0) throw ApiError.invalidValue("HVM_shadow_multiplier", XenopsErrors.ocamlFloat(shadow));
-        String crash = Db.str(r, "VM", vm, "actions_after_crash");
+        String crash = DbValues.str(r, "VM", vm, "actions_after_crash");
         if (crash.equals("rename_restart")) {
             throw new ApiError("VALUE_NOT_SUPPORTED", "VM.actions_after_crash", "rename_restart",
                     "option would leak a domain; VMs and not domains are managed by this API");
@@ -220,17 +226,18 @@ public final class Lifecycle {
     /** {@code assert_can_see_SRs}: the SR of every disk (and of a suspended VM's image) is plugged on the host. */
     private static void assertCanSeeSrs(DbReader r, String vm, String host) {
         List<String> vdis = new java.util.ArrayList<>();
-        for (String vbd : Db.list(r, "VM", vm, "VBDs")) {
-            if (Db.valid(r, "VBD", vbd) && !Db.bool(r, "VBD", vbd, "empty")) vdis.add(Db.str(r, "VBD", vbd, "VDI"));
+        for (String vbd : DbValues.list(r, "VM", vm, "VBDs")) {
+            if (DbValues.valid(r, "VBD", vbd) && !DbValues.bool(r, "VBD", vbd, "empty")) vdis.add(DbValues.str(r, "VBD", vbd, "VDI"));
         }
-        if ("Suspended".equals(Db.str(r, "VM", vm, "power_state")) && !Refs.isNull(Db.str(r, "VM", vm, "suspend_VDI"))) {
-            vdis.add(Db.str(r, "VM", vm, "suspend_VDI"));
+        if ("Suspended".equals(DbValues.str(r, "VM", vm, "power_state")) && !Refs.isNull(DbValues.str(r, "VM", vm, "suspend_VDI"))) {
+            vdis.add(DbValues.str(r, "VM", vm, "suspend_VDI"));
         }
         for (String vdi : vdis) {
-            String sr = Db.str(r, "VDI", vdi, "SR");
+            String sr = DbValues.str(r, "VDI", vdi, "SR");
             boolean seen = false;
-            for (String pbd : Db.list(r, "host", host, "PBDs")) {
-                if (Db.valid(r, "PBD", pbd) && Db.bool(r, "PBD", pbd, "currently_attached") && sr.equals(Db.str(r, "PBD", pbd, "SR"))) {
+            for (String pbd : DbValues.list(r, "host", host, "PBDs")) {
+                if (DbValues.valid(r, "PBD", pbd) && DbValues.bool(r, "PBD", pbd, "currently_attached")
+                        && sr.equals(DbValues.str(r, "PBD", pbd, "SR"))) {
                     seen = true;
                 }
             }
@@ -269,8 +276,8 @@ public final class Lifecycle {
     /** {@code ensure_domain_type_is_specified} and {@code update_memory_overhead} of the forwarding layer. */
     private void prepareStart(String vm) {
         services.db().transact(tx -> {
-            if ("unspecified".equals(Db.str(tx, "VM", vm, "domain_type"))) {
-                tx.set("VM", vm, "domain_type", Db.str(tx, "VM", vm, "HVM_boot_policy").isEmpty() ? "pv" : "hvm");
+            if ("unspecified".equals(DbValues.str(tx, "VM", vm, "domain_type"))) {
+                tx.set("VM", vm, "domain_type", DbValues.str(tx, "VM", vm, "HVM_boot_policy").isEmpty() ? "pv" : "hvm");
             }
         });
         long overhead = MemoryCheck.overheadBytes(services.db().snapshot(), vm);
@@ -280,24 +287,24 @@ public final class Lifecycle {
     /** {@code Xapi_vm.start} after admission. */
     private void startAdmitted(CallContext ctx, String vm, boolean paused, boolean force) {
         services.db().transact(tx -> {
-            if ("restart".equals(Db.str(tx, "VM", vm, "ha_restart_priority"))) tx.set("VM", vm, "ha_always_run", true);
-            Map<String, String> platform = Db.map(tx, "VM", vm, "platform");
-            Map<String, String> p = withDeviceModel(platform, Db.str(tx, "VM", vm, "domain_type"),
-                    "uefi".equals(Db.map(tx, "VM", vm, "HVM_boot_params").get("firmware")));
+            if ("restart".equals(DbValues.str(tx, "VM", vm, "ha_restart_priority"))) tx.set("VM", vm, "ha_always_run", true);
+            Map<String, String> platform = DbValues.map(tx, "VM", vm, "platform");
+            Map<String, String> p = withDeviceModel(platform, DbValues.str(tx, "VM", vm, "domain_type"),
+                    "uefi".equals(DbValues.map(tx, "VM", vm, "HVM_boot_params").get("firmware")));
             if (!p.equals(platform)) tx.set("VM", vm, "platform", p);
         });
-        Map<String, String> platform = Db.map(services.db().snapshot(), "VM", vm, "platform");
+        Map<String, String> platform = DbValues.map(services.db().snapshot(), "VM", vm, "platform");
         String nested = platform.get("nested-virt");
         if (nested != null && !List.of("true", "1", "false", "0").contains(nested.toLowerCase(Locale.ROOT))) {
             throw ApiError.invalidValue("platform:nested-virt", nested);
         }
         new GuestMetrics(services).delete(vm); // stale data, e.g. a clone's addresses
         services.db().transact(tx -> {
-            long required = Db.bool(tx, "VM", vm, "has_vendor_device") ? HAS_VENDOR_DEVICE_VERSION : 0;
-            if (required > Db.lng(tx, "VM", vm, "hardware_platform_version")) tx.set("VM", vm, "hardware_platform_version", required);
+            long required = DbValues.bool(tx, "VM", vm, "has_vendor_device") ? HAS_VENDOR_DEVICE_VERSION : 0;
+            if (required > DbValues.lng(tx, "VM", vm, "hardware_platform_version")) tx.set("VM", vm, "hardware_platform_version", required);
         });
         xenopsStart(ctx, vm, paused, force);
-        delay(Db.lng(services.db().snapshot(), "VM", vm, "start_delay"));
+        delay(DbValues.lng(services.db().snapshot(), "VM", vm, "start_delay"));
     }
 
     /** {@code ensure_device_model_profile_present}: HVM guests get the default device model; qemu-trad is upgraded. */
@@ -327,13 +334,13 @@ public final class Lifecycle {
             maybeRefreshVm(dbg, vm);
             // the devices xenopsd is to manage are marked attached, so that the pushed metadata lists them
             services.db().transact(tx -> {
-                boolean emptyAllowed = "hvm".equals(Db.str(tx, "VM", vm, "domain_type"));
-                for (String vbd : Db.list(tx, "VM", vm, "VBDs")) {
-                    if (tx.exists("VBD", vbd) && (emptyAllowed || !Db.bool(tx, "VBD", vbd, "empty"))) {
+                boolean emptyAllowed = "hvm".equals(DbValues.str(tx, "VM", vm, "domain_type"));
+                for (String vbd : DbValues.list(tx, "VM", vm, "VBDs")) {
+                    if (tx.exists("VBD", vbd) && (emptyAllowed || !DbValues.bool(tx, "VBD", vbd, "empty"))) {
                         tx.set("VBD", vbd, "currently_attached", true);
                     }
                 }
-                for (String vif : Db.list(tx, "VM", vm, "VIFs")) {
+                for (String vif : DbValues.list(tx, "VM", vm, "VIFs")) {
                     if (tx.exists("VIF", vif)) tx.set("VIF", vif, "currently_attached", true);
                 }
             });
@@ -416,7 +423,7 @@ public final class Lifecycle {
                         sync.refreshAndWait(dbg, id);
                     } else {
                         Snapshot s = services.db().snapshot();
-                        if (s.exists("VM", vm) && Db.map(s, "VM", vm, "current_operations").isEmpty()
+                        if (s.exists("VM", vm) && DbValues.map(s, "VM", vm, "current_operations").isEmpty()
                                 && host().equals(s.get("VM", vm, "resident_on"))) {
                             sync.forceStateReset(vm, "Halted", true);
                         }
@@ -473,11 +480,11 @@ public final class Lifecycle {
             finallyWaitBarrier(dbg, id, () -> tasks.syncWithTask(ctx, xenops.vmShutdown(dbg, id, timeout), true));
             assertFinalPowerStateIs(vm, "Halted");
             Snapshot s = services.db().snapshot();
-            if (!Refs.isNull(Db.str(s, "VM", vm, "resident_on"))) {
+            if (!Refs.isNull(DbValues.str(s, "VM", vm, "resident_on"))) {
                 throw ApiError.internal("shutdown: The VM " + vm + " is still resident on the host");
             }
-            for (String vbd : Db.list(s, "VM", vm, "VBDs")) {
-                if (s.exists("VBD", vbd) && Db.bool(s, "VBD", vbd, "currently_attached")) {
+            for (String vbd : DbValues.list(s, "VM", vm, "VBDs")) {
+                if (s.exists("VBD", vbd) && DbValues.bool(s, "VBD", vbd, "currently_attached")) {
                     throw ApiError.internal("shutdown: The VBD " + vbd + " is still attached to VM " + vm);
                 }
             }
@@ -523,7 +530,7 @@ public final class Lifecycle {
     private void cleanShutdownWithTimeout(CallContext ctx, String vm, double timeout) {
         services.db().transact(tx -> tx.set("VM", vm, "ha_always_run", false));
         xenopsShutdown(ctx, vm, timeout);
-        delay(Db.lng(services.db().snapshot(), "VM", vm, "shutdown_delay"));
+        delay(DbValues.lng(services.db().snapshot(), "VM", vm, "shutdown_delay"));
     }
 
     /** {@code VM.hard_shutdown}: a suspended VM loses its image; a live one is destroyed. */
@@ -535,9 +542,9 @@ public final class Lifecycle {
 
     private void hardShutdownImpl(CallContext ctx, String vm) {
         services.db().transact(tx -> tx.set("VM", vm, "ha_always_run", false));
-        switch (Db.str(services.db().snapshot(), "VM", vm, "power_state")) {
+        switch (DbValues.str(services.db().snapshot(), "VM", vm, "power_state")) {
             case "Suspended" -> {
-                String vdi = Db.str(services.db().snapshot(), "VM", vm, "suspend_VDI");
+                String vdi = DbValues.str(services.db().snapshot(), "VM", vm, "suspend_VDI");
                 if (!Refs.isNull(vdi)) {
                     try {
                         images.destroy(ctx, vdi);
@@ -550,7 +557,7 @@ public final class Lifecycle {
             }
             case "Running", "Paused" -> {
                 xenopsShutdown(ctx, vm, null);
-                delay(Db.lng(services.db().snapshot(), "VM", vm, "shutdown_delay"));
+                delay(DbValues.lng(services.db().snapshot(), "VM", vm, "shutdown_delay"));
             }
             default -> { } // Halted: nothing to do
         }
@@ -559,10 +566,10 @@ public final class Lifecycle {
     /** {@code VM.shutdown}: clean (with the VM's shutdown_delay as the guest's time), hard if that fails. */
     public void shutdown(CallContext ctx, String vm) {
         assertValidUnlessMarked(ctx, "VM", vm, "shutdown");
-        if ("Suspended".equals(Db.str(services.db().snapshot(), "VM", vm, "power_state"))) {
+        if ("Suspended".equals(DbValues.str(services.db().snapshot(), "VM", vm, "power_state"))) {
             hardShutdownImpl(ctx, vm);
         } else {
-            long delay = Db.lng(services.db().snapshot(), "VM", vm, "shutdown_delay");
+            long delay = DbValues.lng(services.db().snapshot(), "VM", vm, "shutdown_delay");
             try {
                 cleanShutdownWithTimeout(ctx, vm, delay > 0 ? delay : DOMAIN_SHUTDOWN_TOTAL_TIMEOUT);
             } catch (RuntimeException e) {
@@ -577,8 +584,8 @@ public final class Lifecycle {
     public void cleanReboot(CallContext ctx, String vm) {
         assertValidUnlessMarked(ctx, "VM", vm, "clean_reboot");
         services.db().transact(tx -> {
-            long required = Db.bool(tx, "VM", vm, "has_vendor_device") ? HAS_VENDOR_DEVICE_VERSION : 0;
-            if (required > Db.lng(tx, "VM", vm, "hardware_platform_version")) tx.set("VM", vm, "hardware_platform_version", required);
+            long required = DbValues.bool(tx, "VM", vm, "has_vendor_device") ? HAS_VENDOR_DEVICE_VERSION : 0;
+            if (required > DbValues.lng(tx, "VM", vm, "hardware_platform_version")) tx.set("VM", vm, "hardware_platform_version", required);
         });
         xenopsReboot(ctx, vm, DOMAIN_SHUTDOWN_TOTAL_TIMEOUT);
         alert(vm, "VM_REBOOTED", "VM '%s' (uuid: %s) rebooted cleanly", false);
@@ -587,7 +594,7 @@ public final class Lifecycle {
     /** {@code VM.hard_reboot}: a live VM is rebooted, a halted one started, a suspended one refused. */
     public void hardReboot(CallContext ctx, String vm) {
         assertValidUnlessMarked(ctx, "VM", vm, "hard_reboot");
-        switch (Db.str(services.db().snapshot(), "VM", vm, "power_state")) {
+        switch (DbValues.str(services.db().snapshot(), "VM", vm, "power_state")) {
             case "Running", "Paused" -> xenopsReboot(ctx, vm, null);
             case "Halted" -> startAdmitted(ctx, vm, false, false);
             default -> throw new ApiError("VM_BAD_POWER_STATE", vm, "running", "suspended");
@@ -657,8 +664,8 @@ public final class Lifecycle {
                 sync.withSuppressed(dbg, id, () -> tasks.syncWithTask(ctx, xenops.vmSuspend(dbg, id, disk), false));
                 assertFinalPowerStateIs(vm, "Suspended");
                 Snapshot s = services.db().snapshot();
-                boolean checkpoint = Db.map(s, "VM", vm, "current_operations").containsValue("checkpoint");
-                if (!checkpoint && !Refs.isNull(Db.str(s, "VM", vm, "resident_on"))) {
+                boolean checkpoint = DbValues.map(s, "VM", vm, "current_operations").containsValue("checkpoint");
+                if (!checkpoint && !Refs.isNull(DbValues.str(s, "VM", vm, "resident_on"))) {
                     throw ApiError.internal("suspend: The VM " + vm + " is still resident on the host");
                 }
             } catch (RuntimeException e) {
@@ -668,7 +675,7 @@ public final class Lifecycle {
                 } catch (RuntimeException again) {
                     e.addSuppressed(again);
                 }
-                if ("Suspended".equals(Db.str(services.db().snapshot(), "VM", vm, "power_state"))) {
+                if ("Suspended".equals(DbValues.str(services.db().snapshot(), "VM", vm, "power_state"))) {
                     LOG.info("VM has already suspended; we must perform a hard_shutdown");
                     sync.forceStateReset(vm, "Halted", false);
                 }
@@ -689,12 +696,12 @@ public final class Lifecycle {
     /** {@code Helpers.choose_suspend_sr}: the VM's, the pool's, then the host's suspend SR, if this host sees it. */
     private String chooseSuspendSr(String vm) {
         Snapshot s = services.db().snapshot();
-        String resident = Db.str(s, "VM", vm, "resident_on");
-        for (String sr : List.of(Db.str(s, "VM", vm, "suspend_SR"), Db.str(s, "pool", services.poolRef(), "suspend_image_SR"),
-                Db.valid(s, "host", resident) ? Db.str(s, "host", resident, "suspend_image_sr") : Refs.NULL)) {
-            if (!Db.valid(s, "SR", sr)) continue;
-            for (String pbd : Db.list(s, "SR", sr, "PBDs")) {
-                if (Db.valid(s, "PBD", pbd) && resident.equals(Db.str(s, "PBD", pbd, "host"))) return sr;
+        String resident = DbValues.str(s, "VM", vm, "resident_on");
+        for (String sr : List.of(DbValues.str(s, "VM", vm, "suspend_SR"), DbValues.str(s, "pool", services.poolRef(), "suspend_image_SR"),
+                DbValues.valid(s, "host", resident) ? DbValues.str(s, "host", resident, "suspend_image_sr") : Refs.NULL)) {
+            if (!DbValues.valid(s, "SR", sr)) continue;
+            for (String pbd : DbValues.list(s, "SR", sr, "PBDs")) {
+                if (DbValues.valid(s, "PBD", pbd) && resident.equals(DbValues.str(s, "PBD", pbd, "host"))) return sr;
             }
         }
         throw new ApiError("VM_NO_SUSPEND_SR", vm);
@@ -723,20 +730,20 @@ public final class Lifecycle {
 
     private void prepareResume(String vm) {
         services.db().transact(tx -> {
-            if ("unspecified".equals(Db.str(tx, "VM", vm, "domain_type"))) {
-                tx.set("VM", vm, "domain_type", Db.str(tx, "VM", vm, "HVM_boot_policy").isEmpty() ? "pv" : "hvm");
+            if ("unspecified".equals(DbValues.str(tx, "VM", vm, "domain_type"))) {
+                tx.set("VM", vm, "domain_type", DbValues.str(tx, "VM", vm, "HVM_boot_policy").isEmpty() ? "pv" : "hvm");
             }
         });
     }
 
     private void resumeAdmitted(CallContext ctx, String vm, boolean paused) {
         services.db().transact(tx -> {
-            if ("restart".equals(Db.str(tx, "VM", vm, "ha_restart_priority"))) tx.set("VM", vm, "ha_always_run", true);
+            if ("restart".equals(DbValues.str(tx, "VM", vm, "ha_restart_priority"))) tx.set("VM", vm, "ha_always_run", true);
         });
         String dbg = dbg(ctx);
         transform(vm, () -> {
             maybeRefreshVm(dbg, vm);
-            String vdi = Db.str(services.db().snapshot(), "VM", vm, "suspend_VDI");
+            String vdi = DbValues.str(services.db().snapshot(), "VM", vm, "suspend_VDI");
             if (Refs.isNull(vdi)) {
                 LOG.info("VM suspend VDI not found; Performing VM hard_shutdown");
                 sync.forceStateReset(vm, "Halted", false);
@@ -782,14 +789,14 @@ public final class Lifecycle {
     public void powerStateReset(CallContext ctx, String vm) {
         Snapshot s = services.db().snapshot();
         if (!s.exists("VM", vm)) throw ApiError.handleInvalid("VM", vm);
-        if (Db.bool(s, "VM", vm, "is_control_domain")) throw new ApiError("CANNOT_RESET_CONTROL_DOMAIN", vm);
-        String power = Db.str(s, "VM", vm, "power_state");
+        if (DbValues.bool(s, "VM", vm, "is_control_domain")) throw new ApiError("CANNOT_RESET_CONTROL_DOMAIN", vm);
+        String power = DbValues.str(s, "VM", vm, "power_state");
         if (power.equals("Running") || power.equals("Paused")) {
-            String resident = Db.str(s, "VM", vm, "resident_on");
+            String resident = DbValues.str(s, "VM", vm, "resident_on");
             if (resident.equals(host())) {
                 boolean running;
                 String dbg = dbg(ctx);
-                String id = Db.str(s, "VM", vm, "uuid");
+                String id = DbValues.str(s, "VM", vm, "uuid");
                 try {
                     running = xenops.vmStat(dbg, id).state().powerState() == org.xapijava.xenopsd.PowerState.Running;
                     if (!running) metadata.delete(dbg, id);
@@ -818,10 +825,10 @@ public final class Lifecycle {
     public void vbdPlug(CallContext ctx, String vbd) {
         assertValidUnlessMarked(ctx, "VBD", vbd, "plug");
         Snapshot s = services.db().snapshot();
-        String vm = Db.str(s, "VBD", vbd, "VM");
-        String m = Db.str(s, "VM", vm, "metrics");
-        boolean hvm = Db.valid(s, "VM_metrics", m) && "hvm".equals(Db.str(s, "VM_metrics", m, "current_domain_type"));
-        if (hvm && !"CD".equals(Db.str(s, "VBD", vbd, "type")) && "RO".equals(Db.str(s, "VBD", vbd, "mode"))) {
+        String vm = DbValues.str(s, "VBD", vbd, "VM");
+        String m = DbValues.str(s, "VM", vm, "metrics");
+        boolean hvm = DbValues.valid(s, "VM_metrics", m) && "hvm".equals(DbValues.str(s, "VM_metrics", m, "current_domain_type"));
+        if (hvm && !"CD".equals(DbValues.str(s, "VBD", vbd, "type")) && "RO".equals(DbValues.str(s, "VBD", vbd, "mode"))) {
             throw new ApiError("DISK_VBD_MUST_BE_READWRITE_FOR_HVM", vbd);
         }
         String dbg = dbg(ctx);
@@ -843,7 +850,7 @@ public final class Lifecycle {
                 unmarkIfNotPlugged(dbg, "VBD", vbd, vm);
                 throw e;
             }
-            if (!Db.bool(services.db().snapshot(), "VBD", vbd, "currently_attached")) {
+            if (!DbValues.bool(services.db().snapshot(), "VBD", vbd, "currently_attached")) {
                 throw ApiError.internal("vbd_plug: Unable to plug VBD " + vbd);
             }
         });
@@ -857,7 +864,7 @@ public final class Lifecycle {
         try {
             Snapshot s = services.db().snapshot();
             DeviceId id = cls.equals("VBD") ? MetadataBuilder.vbd(s, vm, ref).id()
-                    : new DeviceId(Db.str(s, "VM", vm, "uuid"), Db.str(s, "VIF", ref, "device"));
+                    : new DeviceId(DbValues.str(s, "VM", vm, "uuid"), DbValues.str(s, "VIF", ref, "device"));
             boolean plugged;
             try {
                 plugged = cls.equals("VBD") ? xenops.vbdStat(dbg, id).state().plugged() : xenops.vifStat(dbg, id).state().plugged();
@@ -873,7 +880,7 @@ public final class Lifecycle {
     /** {@code VBD.unplug} / {@code VBD.unplug_force}. */
     public void vbdUnplug(CallContext ctx, String vbd, boolean force) {
         assertValidUnlessMarked(ctx, "VBD", vbd, force ? "unplug_force" : "unplug");
-        String vm = Db.str(services.db().snapshot(), "VBD", vbd, "VM");
+        String vm = DbValues.str(services.db().snapshot(), "VBD", vbd, "VM");
         String dbg = dbg(ctx);
         transform(vm, () -> {
             assertResidentOn(vm);
@@ -892,7 +899,7 @@ public final class Lifecycle {
                 }
             }
             sync.waitBarrier(dbg, md.id().vm());
-            if (Db.bool(services.db().snapshot(), "VBD", vbd, "currently_attached")) {
+            if (DbValues.bool(services.db().snapshot(), "VBD", vbd, "currently_attached")) {
                 throw ApiError.internal("vbd_unplug: Unable to unplug VBD " + vbd);
             }
         });
@@ -901,7 +908,7 @@ public final class Lifecycle {
     /** {@code VIF.plug}. */
     public void vifPlug(CallContext ctx, String vif) {
         assertValidUnlessMarked(ctx, "VIF", vif, "plug");
-        String vm = Db.str(services.db().snapshot(), "VIF", vif, "VM");
+        String vm = DbValues.str(services.db().snapshot(), "VIF", vif, "VM");
         String dbg = dbg(ctx);
         transform(vm, () -> {
             assertResidentOn(vm);
@@ -920,7 +927,7 @@ public final class Lifecycle {
                 unmarkIfNotPlugged(dbg, "VIF", vif, vm);
                 throw e;
             }
-            if (!Db.bool(services.db().snapshot(), "VIF", vif, "currently_attached")) {
+            if (!DbValues.bool(services.db().snapshot(), "VIF", vif, "currently_attached")) {
                 throw ApiError.internal("vif_plug: Unable to plug VIF " + vif);
             }
         });
@@ -929,16 +936,16 @@ public final class Lifecycle {
     /** {@code VIF.unplug} / {@code VIF.unplug_force}. */
     public void vifUnplug(CallContext ctx, String vif, boolean force) {
         assertValidUnlessMarked(ctx, "VIF", vif, "unplug");
-        String vm = Db.str(services.db().snapshot(), "VIF", vif, "VM");
+        String vm = DbValues.str(services.db().snapshot(), "VIF", vif, "VM");
         String dbg = dbg(ctx);
         transform(vm, () -> {
             assertResidentOn(vm);
-            DeviceId id = new DeviceId(uuid(vm), Db.str(services.db().snapshot(), "VIF", vif, "device"));
+            DeviceId id = new DeviceId(uuid(vm), DbValues.str(services.db().snapshot(), "VIF", vif, "device"));
             try {
                 LOG.info("xenops: VIF.unplug {}", id);
                 tasks.syncWithTask(ctx, xenops.vifUnplug(dbg, id, force), true);
                 sync.waitBarrier(dbg, id.vm());
-                if (Db.bool(services.db().snapshot(), "VIF", vif, "currently_attached")) {
+                if (DbValues.bool(services.db().snapshot(), "VIF", vif, "currently_attached")) {
                     throw ApiError.internal("vif_unplug: Unable to unplug VIF " + vif);
                 }
             } catch (XenopsError e) {
@@ -965,10 +972,10 @@ public final class Lifecycle {
     private void alert(String vm, String name, String format, boolean withHost) {
         try {
             Snapshot s = services.db().snapshot();
-            String label = Db.str(s, "VM", vm, "name_label");
-            String uuid = Db.str(s, "VM", vm, "uuid");
+            String label = DbValues.str(s, "VM", vm, "name_label");
+            String uuid = DbValues.str(s, "VM", vm, "uuid");
             String body = withHost
-                    ? String.format(format, label, uuid, Db.str(s, "host", host(), "name_label"), Db.str(s, "host", host(), "uuid"))
+                    ? String.format(format, label, uuid, DbValues.str(s, "host", host(), "name_label"), DbValues.str(s, "host", host(), "uuid"))
                     : String.format(format, label, uuid);
             services.alerts().create(name, 5, "VM", uuid, body); // priority 5: Api_messages' lifecycle messages
         } catch (RuntimeException e) {

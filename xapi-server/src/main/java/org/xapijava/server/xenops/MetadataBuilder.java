@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.function.Supplier;
 import org.xapijava.db.DbReader;
 import org.xapijava.model.errors.ApiError;
+import org.xapijava.server.DbValues;
 import org.xapijava.xenopsd.DeviceId;
 import org.xapijava.xenopsd.DeviceNumber;
 import org.xapijava.xenopsd.Disk;
@@ -51,17 +52,17 @@ public final class MetadataBuilder {
      */
     public static Metadata of(DbReader r, String vmRef, String hostRef, Supplier<String> genId) {
         List<String> vbdRefs = new ArrayList<>();
-        for (String vbd : Db.list(r, "VM", vmRef, "VBDs")) {
-            if (Db.valid(r, "VBD", vbd) && Db.bool(r, "VBD", vbd, "currently_attached")) vbdRefs.add(vbd);
+        for (String vbd : DbValues.list(r, "VM", vmRef, "VBDs")) {
+            if (DbValues.valid(r, "VBD", vbd) && DbValues.bool(r, "VBD", vbd, "currently_attached")) vbdRefs.add(vbd);
         }
         List<Vbd> vbds = new ArrayList<>();
         for (String vbd : vbdRefs) vbds.add(vbd(r, vmRef, vbd));
         List<Vif> vifs = new ArrayList<>();
-        for (String vif : Db.list(r, "VM", vmRef, "VIFs")) {
-            if (Db.valid(r, "VIF", vif) && Db.bool(r, "VIF", vif, "currently_attached")) vifs.add(vif(r, vmRef, vif, hostRef));
+        for (String vif : DbValues.list(r, "VM", vmRef, "VIFs")) {
+            if (DbValues.valid(r, "VIF", vif) && DbValues.bool(r, "VIF", vif, "currently_attached")) vifs.add(vif(r, vmRef, vif, hostRef));
         }
-        String domains = "Suspended".equals(Db.str(r, "VM", vmRef, "power_state"))
-                ? Db.str(r, "VM", vmRef, "last_booted_record") : null;
+        String domains = "Suspended".equals(DbValues.str(r, "VM", vmRef, "power_state"))
+                ? DbValues.str(r, "VM", vmRef, "last_booted_record") : null;
         return new Metadata(vm(r, vmRef, vbdRefs, hostRef, genId), vbds, vifs, List.of(), List.of(), List.of(), domains);
     }
 
@@ -76,36 +77,36 @@ public final class MetadataBuilder {
 
     /** {@code MD.of_vbd}. */
     public static Vbd vbd(DbReader r, String vmRef, String vbd) {
-        boolean hvm = "hvm".equals(Db.str(r, "VM", vmRef, "domain_type"));
-        String userdevice = Db.str(r, "VBD", vbd, "userdevice");
+        boolean hvm = "hvm".equals(DbValues.str(r, "VM", vmRef, "domain_type"));
+        String userdevice = DbValues.str(r, "VBD", vbd, "userdevice");
         DeviceNumber position = DeviceNumber.ofString(hvm, userdevice)
                 .orElseThrow(() -> new ApiError("INVALID_DEVICE", userdevice));
-        Map<String, String> oc = Db.map(r, "VBD", vbd, "other_config");
+        Map<String, String> oc = DbValues.map(r, "VBD", vbd, "other_config");
         Map<String, String> backendKeys = new LinkedHashMap<>();
         if (oc.containsKey("backend-kind")) backendKeys.put("backend-kind", oc.get("backend-kind"));
         inRange(backendKeys, "polling-duration", oc.getOrDefault("polling-duration", Integer.toString(DEFAULT_POLLING_DURATION)),
                 0, Integer.MAX_VALUE, 0);
         inRange(backendKeys, "polling-idle-threshold",
                 oc.getOrDefault("polling-idle-threshold", Integer.toString(DEFAULT_POLLING_IDLE_THRESHOLD)), 0, 100, 50);
-        String vdi = Db.str(r, "VBD", vbd, "VDI");
-        boolean vdiValid = Db.valid(r, "VDI", vdi);
-        Vbd.Type ty = switch (Db.str(r, "VBD", vbd, "type")) {
+        String vdi = DbValues.str(r, "VBD", vbd, "VDI");
+        boolean vdiValid = DbValues.valid(r, "VDI", vdi);
+        Vbd.Type ty = switch (DbValues.str(r, "VBD", vbd, "type")) {
             case "CD" -> Vbd.Type.CDROM;
             case "Floppy" -> Vbd.Type.Floppy;
             default -> Vbd.Type.Disk;
         };
         return new Vbd(
-                new DeviceId(Db.str(r, "VM", vmRef, "uuid"), position.toLinuxDevice()),
+                new DeviceId(DbValues.str(r, "VM", vmRef, "uuid"), position.toLinuxDevice()),
                 position,
-                "RO".equals(Db.str(r, "VBD", vbd, "mode")) ? Vbd.Mode.ReadOnly : Vbd.Mode.ReadWrite,
+                "RO".equals(DbValues.str(r, "VBD", vbd, "mode")) ? Vbd.Mode.ReadOnly : Vbd.Mode.ReadWrite,
                 diskOfVdi(r, vdi),
                 ty,
-                Db.bool(r, "VBD", vbd, "unpluggable"),
+                DbValues.bool(r, "VBD", vbd, "unpluggable"),
                 backendKeys,
                 Map.of(),
-                qos(Db.str(r, "VBD", vbd, "qos_algorithm_type"), Db.map(r, "VBD", vbd, "qos_algorithm_params")),
-                !vdiValid || "persist".equals(Db.str(r, "VDI", vdi, "on_boot")),
-                vdiValid && canAttachEarly(r, Db.str(r, "VDI", vdi, "SR")));
+                qos(DbValues.str(r, "VBD", vbd, "qos_algorithm_type"), DbValues.map(r, "VBD", vbd, "qos_algorithm_params")),
+                !vdiValid || "persist".equals(DbValues.str(r, "VDI", vdi, "on_boot")),
+                vdiValid && canAttachEarly(r, DbValues.str(r, "VDI", vdi, "SR")));
     }
 
     /** An integer key clamped to [min, max]; a value that is not an integer becomes {@code fallback}. */
@@ -150,18 +151,18 @@ public final class MetadataBuilder {
 
     /** {@code disk_of_vdi}: {@code VDI "<sr-uuid>/<location>"}, or null when the VDI (or its SR) is not there. */
     public static Disk diskOfVdi(DbReader r, String vdi) {
-        if (!Db.valid(r, "VDI", vdi)) return null;
-        String sr = Db.str(r, "VDI", vdi, "SR");
-        if (!Db.valid(r, "SR", sr)) return null;
-        return Disk.Vdi.of(Db.str(r, "SR", sr, "uuid"), Db.str(r, "VDI", vdi, "location"));
+        if (!DbValues.valid(r, "VDI", vdi)) return null;
+        String sr = DbValues.str(r, "VDI", vdi, "SR");
+        if (!DbValues.valid(r, "SR", sr)) return null;
+        return Disk.Vdi.of(DbValues.str(r, "SR", sr, "uuid"), DbValues.str(r, "VDI", vdi, "location"));
     }
 
     /** Whether the SR's driver speaks SMAPIv3 ({@code required_api_version} of its SM record at least 3.0). */
     private static boolean canAttachEarly(DbReader r, String sr) {
-        if (!Db.valid(r, "SR", sr)) return false;
-        String type = Db.str(r, "SR", sr, "type");
+        if (!DbValues.valid(r, "SR", sr)) return false;
+        String type = DbValues.str(r, "SR", sr, "type");
         for (String sm : r.getAllWhere("SM", "field \"type\" = \"" + type + "\"")) {
-            String v = Db.str(r, "SM", sm, "required_api_version");
+            String v = DbValues.str(r, "SM", sm, "required_api_version");
             return versionAtLeast3(v);
         }
         return false;
@@ -179,9 +180,9 @@ public final class MetadataBuilder {
 
     /** {@code MD.of_vif}. */
     public static Vif vif(DbReader r, String vmRef, String vif, String hostRef) {
-        String net = Db.str(r, "VIF", vif, "network");
-        Map<String, String> oc = Db.map(r, "VIF", vif, "other_config");
-        int netMtu = Db.valid(r, "network", net) ? (int) Db.lng(r, "network", net, "MTU") : 1500;
+        String net = DbValues.str(r, "VIF", vif, "network");
+        Map<String, String> oc = DbValues.map(r, "VIF", vif, "other_config");
+        int netMtu = DbValues.valid(r, "network", net) ? (int) DbValues.lng(r, "network", net, "MTU") : 1500;
         int mtu = netMtu;
         if (oc.containsKey("mtu")) {
             try {
@@ -191,8 +192,8 @@ public final class MetadataBuilder {
             }
         }
         Vif.Rate rate = null;
-        if ("ratelimit".equals(Db.str(r, "VIF", vif, "qos_algorithm_type"))) {
-            Map<String, String> p = Db.map(r, "VIF", vif, "qos_algorithm_params");
+        if ("ratelimit".equals(DbValues.str(r, "VIF", vif, "qos_algorithm_type"))) {
+            Map<String, String> p = DbValues.map(r, "VIF", vif, "qos_algorithm_params");
             long timeslice = 0;
             try {
                 timeslice = Long.parseLong(p.getOrDefault("timeslice_us", ""));
@@ -205,30 +206,32 @@ public final class MetadataBuilder {
                 rate = null; // "parameter kbps not an integer"
             }
         }
-        String defaultLocking = Db.valid(r, "network", net) ? Db.str(r, "network", net, "default_locking_mode") : "unlocked";
-        Vif.LockingMode locking = switch (Db.str(r, "VIF", vif, "locking_mode")) {
+        String defaultLocking = DbValues.valid(r, "network", net) ? DbValues.str(r, "network", net, "default_locking_mode") : "unlocked";
+        Vif.LockingMode locking = switch (DbValues.str(r, "VIF", vif, "locking_mode")) {
             case "network_default" -> "disabled".equals(defaultLocking) ? Vif.LockingMode.DISABLED : Vif.LockingMode.UNLOCKED;
-            case "locked" -> new Vif.LockingMode(Vif.LockingMode.Kind.Locked, Db.list(r, "VIF", vif, "ipv4_allowed"),
-                    Db.list(r, "VIF", vif, "ipv6_allowed"));
+            case "locked" -> new Vif.LockingMode(Vif.LockingMode.Kind.Locked, DbValues.list(r, "VIF", vif, "ipv4_allowed"),
+                    DbValues.list(r, "VIF", vif, "ipv6_allowed"));
             case "disabled" -> Vif.LockingMode.DISABLED;
             default -> Vif.LockingMode.UNLOCKED;
         };
-        Vif.IpConfig v4 = "Static".equals(Db.str(r, "VIF", vif, "ipv4_configuration_mode"))
-                ? new Vif.IpConfig("Static4", Db.list(r, "VIF", vif, "ipv4_addresses"), emptyToNull(Db.str(r, "VIF", vif, "ipv4_gateway")))
+        Vif.IpConfig v4 = "Static".equals(DbValues.str(r, "VIF", vif, "ipv4_configuration_mode"))
+                ? new Vif.IpConfig("Static4", DbValues.list(r, "VIF", vif, "ipv4_addresses"),
+                        emptyToNull(DbValues.str(r, "VIF", vif, "ipv4_gateway")))
                 : Vif.IpConfig.UNSPECIFIED4;
-        Vif.IpConfig v6 = "Static".equals(Db.str(r, "VIF", vif, "ipv6_configuration_mode"))
-                ? new Vif.IpConfig("Static6", Db.list(r, "VIF", vif, "ipv6_addresses"), emptyToNull(Db.str(r, "VIF", vif, "ipv6_gateway")))
+        Vif.IpConfig v6 = "Static".equals(DbValues.str(r, "VIF", vif, "ipv6_configuration_mode"))
+                ? new Vif.IpConfig("Static6", DbValues.list(r, "VIF", vif, "ipv6_addresses"),
+                        emptyToNull(DbValues.str(r, "VIF", vif, "ipv6_gateway")))
                 : Vif.IpConfig.UNSPECIFIED6;
         Map<String, String> priv = new LinkedHashMap<>();
-        priv.put("vif-uuid", Db.str(r, "VIF", vif, "uuid"));
-        priv.put("network-uuid", Db.valid(r, "network", net) ? Db.str(r, "network", net, "uuid") : "");
+        priv.put("vif-uuid", DbValues.str(r, "VIF", vif, "uuid"));
+        priv.put("network-uuid", DbValues.valid(r, "network", net) ? DbValues.str(r, "network", net, "uuid") : "");
         Long vlan = null;
         List<String> pifs = localPifs(r, net, hostRef);
         if (!pifs.isEmpty()) {
-            long v = Db.lng(r, "PIF", pifs.get(0), "VLAN");
+            long v = DbValues.lng(r, "PIF", pifs.get(0), "VLAN");
             if (v >= 0) vlan = v;
         }
-        String device = Db.str(r, "VIF", vif, "device");
+        String device = DbValues.str(r, "VIF", vif, "device");
         int position;
         try {
             position = Integer.parseInt(device);
@@ -236,7 +239,7 @@ public final class MetadataBuilder {
             throw ApiError.internal("Failure(\"int_of_string\")");
         }
         List<Long> trunks = List.of();
-        return new Vif(new DeviceId(Db.str(r, "VM", vmRef, "uuid"), device), position, Db.str(r, "VIF", vif, "MAC"),
+        return new Vif(new DeviceId(DbValues.str(r, "VM", vmRef, "uuid"), device), position, DbValues.str(r, "VIF", vif, "MAC"),
                 true, mtu, rate, backendOfNetwork(r, net), oc, locking, priv, v4, v6, null, vlan, trunks);
     }
 
@@ -247,18 +250,18 @@ public final class MetadataBuilder {
     /** The network's PIFs on this host ({@code get_local_pifs}). */
     private static List<String> localPifs(DbReader r, String net, String host) {
         List<String> out = new ArrayList<>();
-        if (!Db.valid(r, "network", net)) return out;
-        for (String pif : Db.list(r, "network", net, "PIFs")) {
-            if (Db.valid(r, "PIF", pif) && host.equals(Db.str(r, "PIF", pif, "host"))) out.add(pif);
+        if (!DbValues.valid(r, "network", net)) return out;
+        for (String pif : DbValues.list(r, "network", net, "PIFs")) {
+            if (DbValues.valid(r, "PIF", pif) && host.equals(DbValues.str(r, "PIF", pif, "host"))) out.add(pif);
         }
         return out;
     }
 
     /** {@code backend_of_network}: a driver domain named in {@code other_config:backend_vm}, else the local bridge. */
     private static Vif.Network backendOfNetwork(DbReader r, String net) {
-        if (!Db.valid(r, "network", net)) return new Vif.Local("");
-        String bridge = Db.str(r, "network", net, "bridge");
-        String backendVm = Db.map(r, "network", net, "other_config").get("backend_vm");
+        if (!DbValues.valid(r, "network", net)) return new Vif.Local("");
+        String bridge = DbValues.str(r, "network", net, "bridge");
+        String backendVm = DbValues.map(r, "network", net, "other_config").get("backend_vm");
         return backendVm != null ? new Vif.Remote(backendVm, bridge) : new Vif.Local(bridge);
     }
 
@@ -277,9 +280,9 @@ public final class MetadataBuilder {
 
     /** {@code MD.of_vm}; {@code vbds} are the attached VBDs (for the timeoffset of disks reset on boot). */
     static Vm vm(DbReader r, String vm, List<String> vbds, String hostRef, Supplier<String> genId) {
-        String domainType = checkDomainType(Db.str(r, "VM", vm, "domain_type"));
+        String domainType = checkDomainType(DbValues.str(r, "VM", vm, "domain_type"));
         Vm.Firmware firmware = firmwareOf(r, vm);
-        Map<String, String> platform = sanityCheck(Db.map(r, "VM", vm, "platform"), firmware, Db.lng(r, "VM", vm, "VCPUs_max"),
+        Map<String, String> platform = sanityCheck(DbValues.map(r, "VM", vm, "platform"), firmware, DbValues.lng(r, "VM", vm, "VCPUs_max"),
                 domainType);
         String timeoffset = rtcTimeoffset(r, vm, vbds);
         Map<String, String> pd = new LinkedHashMap<>();
@@ -287,11 +290,11 @@ public final class MetadataBuilder {
         for (Map.Entry<String, String> e : platform.entrySet()) if (!e.getKey().equals("timeoffset")) pd.put(e.getKey(), e.getValue());
         if (!pd.containsKey("featureset")) {
             String fs;
-            if (!"Suspended".equals(Db.str(r, "VM", vm, "power_state"))) {
-                Map<String, String> ci = Db.map(r, "pool", r.getAll("pool").get(0), "cpu_info");
+            if (!"Suspended".equals(DbValues.str(r, "VM", vm, "power_state"))) {
+                Map<String, String> ci = DbValues.map(r, "pool", r.getAll("pool").get(0), "cpu_info");
                 fs = ci.getOrDefault(domainType.equals("pv") ? "features_pv_host" : "features_hvm_host", "");
             } else {
-                fs = Db.map(r, "VM", vm, "last_boot_CPU_flags").get("features");
+                fs = DbValues.map(r, "VM", vm, "last_boot_CPU_flags").get("features");
                 if (fs == null) throw ApiError.internal("Failure(\"VM's CPU featureset not initialised\")");
             }
             Map<String, String> withFs = new LinkedHashMap<>();
@@ -299,41 +302,41 @@ public final class MetadataBuilder {
             withFs.putAll(pd);
             pd = withFs;
         }
-        Map<String, String> plat = Db.map(r, "VM", vm, "platform");
-        if (!Db.list(r, "VM", vm, "VTPMs").isEmpty() || isTrue(plat, "vtpm", false)) {
+        Map<String, String> plat = DbValues.map(r, "VM", vm, "platform");
+        if (!DbValues.list(r, "VM", vm, "VTPMs").isEmpty() || isTrue(plat, "vtpm", false)) {
             Map<String, String> withTpm = new LinkedHashMap<>();
             withTpm.put("tpm_version", "2");
             withTpm.putAll(pd);
             pd = withTpm;
         }
-        Map<String, String> oc = Db.map(r, "VM", vm, "other_config");
+        Map<String, String> oc = DbValues.map(r, "VM", vm, "other_config");
         boolean msitranslate = oc.containsKey("msitranslate") ? "1".equals(oc.get("msitranslate")) : true;
-        if (!Db.list(r, "VM", vm, "VGPUs").isEmpty()) msitranslate = false;
-        String gen = Db.str(r, "VM", vm, "generation_id");
+        if (!DbValues.list(r, "VM", vm, "VGPUs").isEmpty()) msitranslate = false;
+        String gen = DbValues.str(r, "VM", vm, "generation_id");
         if (gen.equals("0:0")) gen = genId.get();
-        return Vm.builder(Db.str(r, "VM", vm, "uuid"))
-                .name(Db.str(r, "VM", vm, "name_label"))
+        return Vm.builder(DbValues.str(r, "VM", vm, "uuid"))
+                .name(DbValues.str(r, "VM", vm, "name_label"))
                 .ssidref(0)
-                .xsdata(Db.map(r, "VM", vm, "xenstore_data"))
+                .xsdata(DbValues.map(r, "VM", vm, "xenstore_data"))
                 .platformdata(pd)
-                .biosStrings(Db.map(r, "VM", vm, "bios_strings"))
+                .biosStrings(DbValues.map(r, "VM", vm, "bios_strings"))
                 .ty(builderOf(r, vm, domainType, timeoffset, firmware))
                 .suppressSpuriousPageFaults(false)
                 .machineAddressSize(null)
-                .memoryStaticMax(Db.lng(r, "VM", vm, "memory_static_max"))
-                .memoryDynamicMax(Db.lng(r, "VM", vm, "memory_dynamic_max"))
-                .memoryDynamicMin(Db.lng(r, "VM", vm, "memory_dynamic_min"))
-                .vcpuMax((int) Db.lng(r, "VM", vm, "VCPUs_max"))
-                .vcpus((int) Db.lng(r, "VM", vm, "VCPUs_at_startup"))
-                .schedulerParams(schedulerParams(Db.map(r, "VM", vm, "VCPUs_params"),
-                        Db.map(r, "host", hostRef, "guest_VCPUs_params")))
-                .onCrash(actions(Db.str(r, "VM", vm, "actions_after_crash")))
-                .onShutdown(actions(Db.str(r, "VM", vm, "actions_after_shutdown")))
-                .onReboot(actions(Db.str(r, "VM", vm, "actions_after_reboot")))
-                .onSoftreboot(actions(Db.str(r, "VM", vm, "actions_after_softreboot")))
+                .memoryStaticMax(DbValues.lng(r, "VM", vm, "memory_static_max"))
+                .memoryDynamicMax(DbValues.lng(r, "VM", vm, "memory_dynamic_max"))
+                .memoryDynamicMin(DbValues.lng(r, "VM", vm, "memory_dynamic_min"))
+                .vcpuMax((int) DbValues.lng(r, "VM", vm, "VCPUs_max"))
+                .vcpus((int) DbValues.lng(r, "VM", vm, "VCPUs_at_startup"))
+                .schedulerParams(schedulerParams(DbValues.map(r, "VM", vm, "VCPUs_params"),
+                        DbValues.map(r, "host", hostRef, "guest_VCPUs_params")))
+                .onCrash(actions(DbValues.str(r, "VM", vm, "actions_after_crash")))
+                .onShutdown(actions(DbValues.str(r, "VM", vm, "actions_after_shutdown")))
+                .onReboot(actions(DbValues.str(r, "VM", vm, "actions_after_reboot")))
+                .onSoftreboot(actions(DbValues.str(r, "VM", vm, "actions_after_softreboot")))
                 .pciMsitranslate(msitranslate)
                 .pciPowerMgmt(false)
-                .hasVendorDevice(Db.bool(r, "VM", vm, "has_vendor_device"))
+                .hasVendorDevice(DbValues.bool(r, "VM", vm, "has_vendor_device"))
                 .generationId(gen)
                 .build();
     }
@@ -407,10 +410,10 @@ public final class MetadataBuilder {
 
     /** {@code firmware_of_vm}: {@code HVM_boot_params:firmware} with the NVRAM's UEFI settings. */
     static Vm.Firmware firmwareOf(DbReader r, String vm) {
-        String f = Db.map(r, "VM", vm, "HVM_boot_params").get("firmware");
+        String f = DbValues.map(r, "VM", vm, "HVM_boot_params").get("firmware");
         if (f == null || f.equals("bios")) return Vm.Firmware.BIOS;
         if (!f.equals("uefi")) throw ApiError.invalidValue("HVM-boot-params['firmware']", f);
-        Map<String, String> nvram = Db.map(r, "VM", vm, "NVRAM");
+        Map<String, String> nvram = DbValues.map(r, "VM", vm, "NVRAM");
         String onBoot = "Persist";
         String ob = nvram.get("EFI-variables-on-boot");
         if (ob != null) {
@@ -468,13 +471,13 @@ public final class MetadataBuilder {
      * carries its own {@code other_config:timeoffset}; two such VDIs are an error.
      */
     static String rtcTimeoffset(DbReader r, String vm, List<String> vbds) {
-        String t = Db.map(r, "VM", vm, "platform").getOrDefault("timeoffset", "0");
+        String t = DbValues.map(r, "VM", vm, "platform").getOrDefault("timeoffset", "0");
         List<String[]> reset = new ArrayList<>();
         for (String vbd : vbds) {
-            if (Db.bool(r, "VBD", vbd, "empty")) continue;
-            String vdi = Db.str(r, "VBD", vbd, "VDI");
-            if (!Db.valid(r, "VDI", vdi) || !"reset".equals(Db.str(r, "VDI", vdi, "on_boot"))) continue;
-            String off = Db.map(r, "VDI", vdi, "other_config").get("timeoffset");
+            if (DbValues.bool(r, "VBD", vbd, "empty")) continue;
+            String vdi = DbValues.str(r, "VBD", vbd, "VDI");
+            if (!DbValues.valid(r, "VDI", vdi) || !"reset".equals(DbValues.str(r, "VDI", vdi, "on_boot"))) continue;
+            String off = DbValues.map(r, "VDI", vdi, "other_config").get("timeoffset");
             if (off != null) reset.add(new String[] {vdi, off});
         }
         if (reset.isEmpty()) return t;
@@ -487,8 +490,8 @@ public final class MetadataBuilder {
 
     /** {@code builder_of_vm}: HVM (hvmloader) or PV-style boot (direct kernel or bootloader). */
     static Vm.BuilderInfo builderOf(DbReader r, String vm, String domainType, String timeoffset, Vm.Firmware firmware) {
-        Map<String, String> platform = Db.map(r, "VM", vm, "platform");
-        Map<String, String> oc = Db.map(r, "VM", vm, "other_config");
+        Map<String, String> platform = DbValues.map(r, "VM", vm, "platform");
+        Map<String, String> oc = DbValues.map(r, "VM", vm, "other_config");
         if (domainType.equals("hvm")) {
             boolean vgpu = false; // vGPUs are not modelled
             String video;
@@ -500,28 +503,31 @@ public final class MetadataBuilder {
             if (mtc != null) for (String s : mtc.split(",", -1)) emulations.add(s.trim());
             String serial = platform.containsKey("hvm_serial") ? platform.get("hvm_serial")
                     : oc.getOrDefault("hvm_serial", "pty");
-            String order = Db.map(r, "VM", vm, "HVM_boot_params").get("order");
+            String order = DbValues.map(r, "VM", vm, "HVM_boot_params").get("order");
             if (order == null || order.isEmpty()) order = "cd";
             int videoMib = intOr(platform.get("videoram"), 4);
             if (video.equals("Vgpu")) videoMib = Math.max(videoMib, 16);
-            return new Vm.Hvm(new Vm.HvmInfo(true, Db.dbl(r, "VM", vm, "HVM_shadow_multiplier"), timeoffset, videoMib, video,
+            return new Vm.Hvm(new Vm.HvmInfo(true, DbValues.dbl(r, "VM", vm, "HVM_shadow_multiplier"), timeoffset, videoMib, video,
                     isTrue(platform, "acpi", true), serial, platform.get("keymap"), null, emulations, false, order,
                     isTrue(platform, "qemu_disk_cmdline", false), false, firmware, null));
         }
         Vm.PvBoot boot;
-        if (Db.str(r, "VM", vm, "PV_bootloader").isEmpty()) {
-            String kernel = bootFile(r, vm, "kernel", Db.str(r, "VM", vm, "PV_kernel"));
-            String rd = Db.str(r, "VM", vm, "PV_ramdisk");
-            boot = new Vm.Direct(kernel, Db.str(r, "VM", vm, "PV_args"), rd.isEmpty() ? null : bootFile(r, vm, "ramdisk", rd));
+        if (DbValues.str(r, "VM", vm, "PV_bootloader").isEmpty()) {
+            String kernel = bootFile(r, vm, "kernel", DbValues.str(r, "VM", vm, "PV_kernel"));
+            String rd = DbValues.str(r, "VM", vm, "PV_ramdisk");
+            boot = new Vm.Direct(kernel, DbValues.str(r, "VM", vm, "PV_args"), rd.isEmpty() ? null : bootFile(r, vm, "ramdisk", rd));
         } else {
             List<Disk> devices = new ArrayList<>();
-            for (String vbd : Db.list(r, "VM", vm, "VBDs")) {
-                if (!Db.valid(r, "VBD", vbd) || !Db.bool(r, "VBD", vbd, "bootable") || Db.bool(r, "VBD", vbd, "empty")) continue;
-                Disk d = diskOfVdi(r, Db.str(r, "VBD", vbd, "VDI"));
+            for (String vbd : DbValues.list(r, "VM", vm, "VBDs")) {
+                if (!DbValues.valid(r, "VBD", vbd) || !DbValues.bool(r, "VBD", vbd, "bootable")
+                        || DbValues.bool(r, "VBD", vbd, "empty")) {
+                    continue;
+                }
+                Disk d = diskOfVdi(r, DbValues.str(r, "VBD", vbd, "VDI"));
                 if (d != null) devices.add(d);
             }
-            boot = new Vm.Indirect(Db.str(r, "VM", vm, "PV_bootloader"), Db.str(r, "VM", vm, "PV_args"),
-                    Db.str(r, "VM", vm, "PV_legacy_args"), Db.str(r, "VM", vm, "PV_bootloader_args"), devices);
+            boot = new Vm.Indirect(DbValues.str(r, "VM", vm, "PV_bootloader"), DbValues.str(r, "VM", vm, "PV_args"),
+                    DbValues.str(r, "VM", vm, "PV_legacy_args"), DbValues.str(r, "VM", vm, "PV_bootloader_args"), devices);
         }
         Vm.PvInfo info = new Vm.PvInfo(boot, isTrue(platform, "pvfb", false), null, !oc.containsKey("disable_pv_vnc"), null,
                 oc.containsKey("pci"));

@@ -19,6 +19,7 @@ import org.xapijava.db.Snapshot;
 import org.xapijava.db.Transaction;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
+import org.xapijava.server.DbValues;
 import org.xapijava.server.Services;
 import org.xapijava.xenopsd.DeviceId;
 import org.xapijava.xenopsd.DeviceNumber;
@@ -202,7 +203,7 @@ final class StateSync {
             LOG.debug("xenopsd event: VM {} is not in the database", id);
             return;
         }
-        if (!services.hostRef().equals(Db.str(s, "VM", vm, "resident_on"))) return;
+        if (!services.hostRef().equals(DbValues.str(s, "VM", vm, "resident_on"))) return;
         VmState previous = vmCache.get(id);
         VmState info;
         try {
@@ -224,7 +225,7 @@ final class StateSync {
     void updateVmInternal(String dbg, String id, String vm, VmState previous, VmState info) {
         boolean[] updateAllowed = {false};
         String power = powerState(info == null ? null : info.powerState());
-        String powerBefore = Db.str(services.db().snapshot(), "VM", vm, "power_state");
+        String powerBefore = DbValues.str(services.db().snapshot(), "VM", vm, "power_state");
         if (info != null && !"Suspended".equals(power) && differ(previous, info, VmState::domainType)) {
             String t = switch (info.domainType()) {
                 case Domain_HVM -> "hvm";
@@ -269,7 +270,7 @@ final class StateSync {
             String off = info.rtcTimeoffset();
             services.db().transact(tx -> {
                 if (!tx.exists("VM", vm)) return;
-                Map<String, String> p = new LinkedHashMap<>(Db.map(tx, "VM", vm, "platform"));
+                Map<String, String> p = new LinkedHashMap<>(DbValues.map(tx, "VM", vm, "platform"));
                 p.remove("timeoffset");
                 p.put("timeoffset", off);
                 tx.set("VM", vm, "platform", p);
@@ -328,7 +329,7 @@ final class StateSync {
             String fs = info.featureset();
             services.db().transact(tx -> {
                 if (!tx.exists("VM", vm)) return;
-                String vendor = Db.map(tx, "host", services.hostRef(), "cpu_info").getOrDefault("vendor", "");
+                String vendor = DbValues.map(tx, "host", services.hostRef(), "cpu_info").getOrDefault("vendor", "");
                 Map<String, String> flags = new LinkedHashMap<>();
                 flags.put("vendor", vendor);
                 flags.put("features", fs);
@@ -345,8 +346,8 @@ final class StateSync {
     private void onPowerStateChange(String dbg, String id, String vm, String power, VmState info) {
         Snapshot s = services.db().snapshot();
         if ("Halted".equals(power)) {
-            boolean reboot = Db.hasField(s, "pool", "ha_reboot_vm_on_internal_shutdown")
-                    && Db.bool(s, "pool", services.poolRef(), "ha_reboot_vm_on_internal_shutdown");
+            boolean reboot = DbValues.hasField(s, "pool", "ha_reboot_vm_on_internal_shutdown")
+                    && DbValues.bool(s, "pool", services.poolRef(), "ha_reboot_vm_on_internal_shutdown");
             if (!reboot) services.db().transact(tx -> tx.set("VM", vm, "ha_always_run", false));
         }
         LOG.debug("xenopsd event: Updating VM {} power_state <- {}", id, power);
@@ -384,8 +385,8 @@ final class StateSync {
         }
         guestMetrics.createIfNeeded(vm, info.domids(), info.guestAgent(), info.pvDriversDetected());
         Snapshot s = services.db().snapshot();
-        String gm = Db.str(s, "VM", vm, "guest_metrics");
-        if (Db.valid(s, "VM_guest_metrics", gm)) {
+        String gm = DbValues.str(s, "VM", vm, "guest_metrics");
+        if (DbValues.valid(s, "VM_guest_metrics", gm)) {
             DateTime updated = (DateTime) s.get("VM_guest_metrics", gm, "last_updated");
             if (updated.toInstant().isBefore(start)) {
                 guestMetrics.delete(vm);
@@ -420,16 +421,16 @@ final class StateSync {
     private void updateConsoles(String vm, List<VmState.Console> consoles) {
         services.db().transact(tx -> {
             if (!tx.exists("VM", vm)) return;
-            String address = Db.str(tx, "host", services.hostRef(), "address");
+            String address = DbValues.str(tx, "host", services.hostRef(), "address");
             String uri = "https://" + address + "/console";
             Map<String, String> current = new LinkedHashMap<>(); // protocol → console
-            for (String c : Db.list(tx, "VM", vm, "consoles")) {
+            for (String c : DbValues.list(tx, "VM", vm, "consoles")) {
                 if (!tx.exists("console", c)) continue;
-                String p = switch (Db.str(tx, "console", c, "protocol")) {
+                String p = switch (DbValues.str(tx, "console", c, "protocol")) {
                     case "vt100" -> "Vt100";
                     default -> "Rfb"; // rfb, and rdp (never used)
                 };
-                String loc = Db.str(tx, "console", c, "location");
+                String loc = DbValues.str(tx, "console", c, "location");
                 int q = loc.indexOf('?');
                 current.put(p + " " + (q < 0 ? loc : loc.substring(0, q)), c);
             }
@@ -447,7 +448,7 @@ final class StateSync {
                 row.put("location", uri + "?uuid=" + uuid);
                 row.put("VM", vm);
                 row.put("other_config", Map.of());
-                if (Db.hasField(tx, "console", "port")) row.put("port", (long) e.getValue().port());
+                if (DbValues.hasField(tx, "console", "port")) row.put("port", (long) e.getValue().port());
                 tx.create("console", Refs.fresh(), row);
             }
         });
@@ -455,8 +456,8 @@ final class StateSync {
 
     /** The VM's metrics record, created when missing (Xapi's VM.create always makes one). */
     private static String metricsOf(Transaction tx, String vm) {
-        String m = Db.str(tx, "VM", vm, "metrics");
-        if (Db.valid(tx, "VM_metrics", m)) return m;
+        String m = DbValues.str(tx, "VM", vm, "metrics");
+        if (DbValues.valid(tx, "VM_metrics", m)) return m;
         m = Refs.fresh();
         tx.create("VM_metrics", m, Map.of("uuid", UUID.randomUUID().toString()));
         tx.set("VM", vm, "metrics", m);
@@ -476,7 +477,7 @@ final class StateSync {
         services.db().transact(tx -> {
             if (!tx.exists("VM", vm)) return;
             for (String f : List.of("pending_guidances", "pending_guidances_recommended", "pending_guidances_full")) {
-                if (Db.hasField(tx, "VM", f) && Db.list(tx, "VM", vm, f).contains(guidance)) tx.removeFromSet("VM", vm, f, guidance);
+                if (DbValues.hasField(tx, "VM", f) && DbValues.list(tx, "VM", vm, f).contains(guidance)) tx.removeFromSet("VM", vm, f, guidance);
             }
         });
     }
@@ -494,21 +495,21 @@ final class StateSync {
             if (!keepCurrentOps) tx.set("VM", vm, "current_operations", Map.of());
             tx.set("VM", vm, "power_state", state);
             if (state.equals("Halted")) {
-                for (String vbd : Db.list(tx, "VM", vm, "VBDs")) {
+                for (String vbd : DbValues.list(tx, "VM", vm, "VBDs")) {
                     if (!tx.exists("VBD", vbd)) continue;
                     tx.set("VBD", vbd, "currently_attached", false);
                     tx.set("VBD", vbd, "reserved", false);
-                    if (!Db.map(tx, "VBD", vbd, "current_operations").isEmpty()) {
+                    if (!DbValues.map(tx, "VBD", vbd, "current_operations").isEmpty()) {
                         tx.set("VBD", vbd, "current_operations", Map.of());
                         devices.add("VBD " + vbd);
                     }
                 }
-                for (String vif : Db.list(tx, "VM", vm, "VIFs")) {
+                for (String vif : DbValues.list(tx, "VM", vm, "VIFs")) {
                     if (!tx.exists("VIF", vif)) continue;
                     tx.set("VIF", vif, "currently_attached", false);
                     tx.set("VIF", vif, "reserved", false);
                     tx.set("VIF", vif, "reserved_pci", Refs.NULL);
-                    if (!Db.map(tx, "VIF", vif, "current_operations").isEmpty()) {
+                    if (!DbValues.map(tx, "VIF", vif, "current_operations").isEmpty()) {
                         tx.set("VIF", vif, "current_operations", Map.of());
                         devices.add("VIF " + vif);
                     }
@@ -517,7 +518,7 @@ final class StateSync {
             }
             if (state.equals("Halted") || state.equals("Suspended")) {
                 // a checkpoint keeps the VM resident while it suspends
-                boolean checkpoint = state.equals("Suspended") && Db.map(tx, "VM", vm, "current_operations").containsValue("checkpoint");
+                boolean checkpoint = state.equals("Suspended") && DbValues.map(tx, "VM", vm, "current_operations").containsValue("checkpoint");
                 if (!checkpoint) {
                     tx.set("VM", vm, "resident_on", Refs.NULL);
                     tx.set("VM", vm, "scheduled_to_be_resident_on", Refs.NULL);
@@ -545,7 +546,7 @@ final class StateSync {
         if (suppressed(id.vm())) return;
         Snapshot s = services.db().snapshot();
         String vm = vmOfUuid(s, id.vm());
-        if (vm == null || !services.hostRef().equals(Db.str(s, "VM", vm, "resident_on"))) return;
+        if (vm == null || !services.hostRef().equals(DbValues.str(s, "VM", vm, "resident_on"))) return;
         VbdState previous = vbdCache.get(id);
         VbdState info;
         try {
@@ -559,9 +560,9 @@ final class StateSync {
                 .filter(d -> d.bus() == DeviceNumber.Bus.Ide || d.bus() == DeviceNumber.Bus.Xen)
                 .map(d -> Integer.toString(d.disk())).orElse(null);
         String vbd = null;
-        for (String v : Db.list(s, "VM", vm, "VBDs")) {
+        for (String v : DbValues.list(s, "VM", vm, "VBDs")) {
             if (!s.exists("VBD", v)) continue;
-            String ud = Db.str(s, "VBD", v, "userdevice");
+            String ud = DbValues.str(s, "VBD", v, "userdevice");
             if (ud.equals(linux) || ud.equals(diskNumber)) {
                 vbd = v;
                 break;
@@ -590,7 +591,7 @@ final class StateSync {
                         vdiTouched[0] = vdi;
                     }
                 } else if (present == null) {
-                    if ("CD".equals(Db.str(tx, "VBD", theVbd, "type"))) {
+                    if ("CD".equals(DbValues.str(tx, "VBD", theVbd, "type"))) {
                         tx.set("VBD", theVbd, "empty", true);
                         tx.set("VBD", theVbd, "VDI", Refs.NULL);
                     } else {
@@ -614,9 +615,9 @@ final class StateSync {
         }
         services.locks().updateAllowedOperations("VBD", theVbd);
         Snapshot after = services.db().snapshot();
-        if (after.exists("VBD", theVbd) && !Db.bool(after, "VBD", theVbd, "empty")) {
-            String vdi = Db.str(after, "VBD", theVbd, "VDI");
-            if (Db.valid(after, "VDI", vdi)) services.locks().updateAllowedOperations("VDI", vdi);
+        if (after.exists("VBD", theVbd) && !DbValues.bool(after, "VBD", theVbd, "empty")) {
+            String vdi = DbValues.str(after, "VBD", theVbd, "VDI");
+            if (DbValues.valid(after, "VDI", vdi)) services.locks().updateAllowedOperations("VDI", vdi);
         }
     }
 
@@ -631,8 +632,8 @@ final class StateSync {
             return null;
         }
         String location = x.substring(slash + 1);
-        for (String vdi : Db.list(r, "SR", sr, "VDIs")) {
-            if (r.exists("VDI", vdi) && location.equals(Db.str(r, "VDI", vdi, "location"))) return vdi;
+        for (String vdi : DbValues.list(r, "SR", sr, "VDIs")) {
+            if (r.exists("VDI", vdi) && location.equals(DbValues.str(r, "VDI", vdi, "location"))) return vdi;
         }
         return null;
     }
@@ -642,7 +643,7 @@ final class StateSync {
         if (suppressed(id.vm())) return;
         Snapshot s = services.db().snapshot();
         String vm = vmOfUuid(s, id.vm());
-        if (vm == null || !services.hostRef().equals(Db.str(s, "VM", vm, "resident_on"))) return;
+        if (vm == null || !services.hostRef().equals(DbValues.str(s, "VM", vm, "resident_on"))) return;
         VifState previous = vifCache.get(id);
         VifState info;
         try {
@@ -652,8 +653,8 @@ final class StateSync {
         }
         if (Objects.equals(info, previous)) return;
         String vif = null;
-        for (String v : Db.list(s, "VM", vm, "VIFs")) {
-            if (s.exists("VIF", v) && Db.str(s, "VIF", v, "device").equals(id.name())) {
+        for (String v : DbValues.list(s, "VM", vm, "VIFs")) {
+            if (s.exists("VIF", v) && DbValues.str(s, "VIF", v, "device").equals(id.name())) {
                 vif = v;
                 break;
             }

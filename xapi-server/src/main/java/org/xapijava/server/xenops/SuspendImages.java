@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 import org.xapijava.db.DbReader;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
+import org.xapijava.server.DbValues;
 import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.dispatch.Caller;
@@ -104,7 +105,7 @@ final class SuspendImages {
             if (d == null) throw ApiError.handleInvalid("VDI", vdi);
             return d;
         }
-        if (!Db.valid(r, "VDI", vdi)) throw ApiError.handleInvalid("VDI", vdi);
+        if (!DbValues.valid(r, "VDI", vdi)) throw ApiError.handleInvalid("VDI", vdi);
         return new Disk.Local(fileOf(r, vdi).toString());
     }
 
@@ -115,7 +116,7 @@ final class SuspendImages {
             return;
         }
         DbReader r = services.db().snapshot();
-        if (!Db.valid(r, "VDI", vdi)) throw ApiError.handleInvalid("VDI", vdi);
+        if (!DbValues.valid(r, "VDI", vdi)) throw ApiError.handleInvalid("VDI", vdi);
         Path f = fileOf(r, vdi);
         try {
             Files.deleteIfExists(f);
@@ -130,14 +131,14 @@ final class SuspendImages {
     }
 
     private Path fileOf(DbReader r, String vdi) {
-        return srDirectory(r, Db.str(r, "VDI", vdi, "SR")).resolve(Db.str(r, "VDI", vdi, "location") + ".suspend");
+        return srDirectory(r, DbValues.str(r, "VDI", vdi, "SR")).resolve(DbValues.str(r, "VDI", vdi, "location") + ".suspend");
     }
 
     /** This host's PBD's {@code device_config:location} for the SR. */
     private Path srDirectory(DbReader r, String sr) {
-        for (String pbd : Db.list(r, "SR", sr, "PBDs")) {
-            if (!Db.valid(r, "PBD", pbd) || !services.hostRef().equals(Db.str(r, "PBD", pbd, "host"))) continue;
-            String loc = Db.map(r, "PBD", pbd, "device_config").get("location");
+        for (String pbd : DbValues.list(r, "SR", sr, "PBDs")) {
+            if (!DbValues.valid(r, "PBD", pbd) || !services.hostRef().equals(DbValues.str(r, "PBD", pbd, "host"))) continue;
+            String loc = DbValues.map(r, "PBD", pbd, "device_config").get("location");
             if (loc != null && !loc.isEmpty()) return Path.of(loc);
         }
         throw new ApiError("SR_NO_PBDS", sr);

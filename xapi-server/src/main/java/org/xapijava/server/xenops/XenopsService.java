@@ -10,6 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Snapshot;
 import org.xapijava.model.types.Refs;
+import org.xapijava.server.DbValues;
 import org.xapijava.server.Services;
 import org.xapijava.server.api.ApiModule;
 import org.xapijava.xenopsd.PowerState;
@@ -119,7 +120,7 @@ public final class XenopsService implements AutoCloseable {
         if (!reachable) return;
         for (String vm : residentVms(services.db().snapshot())) {
             try {
-                sync.refreshAndWait(DBG, Db.str(services.db().snapshot(), "VM", vm, "uuid"));
+                sync.refreshAndWait(DBG, DbValues.str(services.db().snapshot(), "VM", vm, "uuid"));
             } catch (RuntimeException e) {
                 LOG.warn("resynchronising VM {} with xenopsd: {}", vm, e.toString());
             }
@@ -144,7 +145,7 @@ public final class XenopsService implements AutoCloseable {
         sync.clearCaches();
         connect(dbg);
         for (String vm : residentVms(services.db().snapshot())) {
-            xenops.updatesRefreshVm(dbg, Db.str(services.db().snapshot(), "VM", vm, "uuid"));
+            xenops.updatesRefreshVm(dbg, DbValues.str(services.db().snapshot(), "VM", vm, "uuid"));
         }
     }
 
@@ -152,23 +153,23 @@ public final class XenopsService implements AutoCloseable {
     private void recordHostMemory(String dbg) {
         long bytes = xenops.hostTotalMemoryMib(dbg) * MemoryCheck.MIB;
         services.db().transact(tx -> {
-            String m = Db.str(tx, "host", services.hostRef(), "metrics");
-            if (Db.valid(tx, "host_metrics", m)) tx.set("host_metrics", m, "memory_total", bytes);
+            String m = DbValues.str(tx, "host", services.hostRef(), "metrics");
+            if (DbValues.valid(tx, "host_metrics", m)) tx.set("host_metrics", m, "memory_total", bytes);
         });
     }
 
     /** The VMs resident here but the control domain ({@code Helpers.get_domain_zero}). */
     private List<String> residentVms(Snapshot s) {
         List<String> out = new ArrayList<>();
-        for (String vm : Db.list(s, "host", services.hostRef(), "resident_VMs")) {
+        for (String vm : DbValues.list(s, "host", services.hostRef(), "resident_VMs")) {
             if (s.exists("VM", vm) && !isDomainZero(s, vm)) out.add(vm);
         }
         return out;
     }
 
     private boolean isDomainZero(Snapshot s, String vm) {
-        if (Db.hasField(s, "host", "control_domain")) return vm.equals(Db.str(s, "host", services.hostRef(), "control_domain"));
-        return Db.bool(s, "VM", vm, "is_control_domain");
+        if (DbValues.hasField(s, "host", "control_domain")) return vm.equals(DbValues.str(s, "host", services.hostRef(), "control_domain"));
+        return DbValues.bool(s, "VM", vm, "is_control_domain");
     }
 
     /**
@@ -181,7 +182,7 @@ public final class XenopsService implements AutoCloseable {
         Snapshot s = services.db().snapshot();
         String host = services.hostRef();
         Map<String, String> residentInDb = new HashMap<>(); // uuid → ref
-        for (String vm : residentVms(s)) residentInDb.put(Db.str(s, "VM", vm, "uuid"), vm);
+        for (String vm : residentVms(s)) residentInDb.put(DbValues.str(s, "VM", vm, "uuid"), vm);
         List<VmStat> inXenopsd = xenops.vmList(dbg);
         List<String> known = new ArrayList<>();
         for (VmStat v : inXenopsd) {
@@ -194,7 +195,7 @@ public final class XenopsService implements AutoCloseable {
                 terminate = true;
             } else if (residentInDb.containsKey(id)) {
                 terminate = false;
-            } else if (Db.valid(s, "host", Db.str(s, "VM", ref, "resident_on"))) {
+            } else if (DbValues.valid(s, "host", DbValues.str(s, "VM", ref, "resident_on"))) {
                 LOG.info("In xenopsd but resident elsewhere: {}", id);
                 terminate = true;
             } else {

@@ -1,0 +1,54 @@
+package org.xapijava.server;
+
+import java.util.List;
+import java.util.Map;
+import org.xapijava.db.DbReader;
+import org.xapijava.model.types.Refs;
+
+/**
+ * Typed reads of one database state (a snapshot or a transaction), for hand-written server code:
+ * the cast a field's {@link org.xapijava.model.types.XType} implies, and Xapi's
+ * {@code Db.is_valid_ref}. A missing row throws {@code HANDLE_INVALID} as {@link DbReader#get} does.
+ * Stateless.
+ */
+public final class DbValues {
+    private DbValues() {}
+
+    /** Xapi's {@code Db.is_valid_ref}: not null (nor {@code OpaqueRef:NULL}) and a row of {@code cls}. */
+    public static boolean valid(DbReader r, String cls, String ref) {
+        return !Refs.isNull(ref) && r.exists(cls, ref);
+    }
+
+    public static String str(DbReader r, String cls, String ref, String field) {
+        return (String) r.get(cls, ref, field);
+    }
+
+    public static boolean bool(DbReader r, String cls, String ref, String field) {
+        return (Boolean) r.get(cls, ref, field);
+    }
+
+    public static long lng(DbReader r, String cls, String ref, String field) {
+        return (Long) r.get(cls, ref, field);
+    }
+
+    public static double dbl(DbReader r, String cls, String ref, String field) {
+        return (Double) r.get(cls, ref, field);
+    }
+
+    /** A {@code (string -> string) map} field. */
+    @SuppressWarnings("unchecked")
+    public static Map<String, String> map(DbReader r, String cls, String ref, String field) {
+        return (Map<String, String>) r.get(cls, ref, field);
+    }
+
+    /** A set or list of strings or refs. */
+    @SuppressWarnings("unchecked")
+    public static List<String> list(DbReader r, String cls, String ref, String field) {
+        return (List<String>) r.get(cls, ref, field);
+    }
+
+    /** Whether the datamodel has {@code cls.field} (some Xapi fields are absent from older datamodels). */
+    public static boolean hasField(DbReader r, String cls, String field) {
+        return r.datamodel().cls(cls).field(field) != null;
+    }
+}
