@@ -116,7 +116,9 @@ class ConcurrencyWedgeSdkTest {
         Task start = vm.startAsync(c, false, false);
         LifecycleSupport.await(host, "the start's xenopsd task is bound", () -> start.getProgress(c) > 0.0);
         wedge();
-        Task.Record r = LifecycleSupport.awaitTask(host, c, start);
+        // xapi may be inside a 30 s UPDATES.get long poll when the wedge starts: that call fails only after its
+        // poll time plus the 2 s call timeout
+        Task.Record r = LifecycleSupport.awaitTask(host, c, start, java.time.Duration.ofSeconds(90));
         assertEquals(Types.TaskStatusType.FAILURE, r.status);
         assertTimedOut(List.copyOf(r.errorInfo));
         unwedge();

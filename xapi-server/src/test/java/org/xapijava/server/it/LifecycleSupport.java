@@ -107,23 +107,33 @@ final class LifecycleSupport {
 
     /** Calls {@code check} after every database publication until it returns true; fails after {@link #WAIT}. */
     static void await(TestHost host, String what, Callable<Boolean> check) throws Exception {
+        await(host, what, check, WAIT);
+    }
+
+    /** {@link #await(TestHost, String, Callable)} with its own bound. */
+    static void await(TestHost host, String what, Callable<Boolean> check, Duration wait) throws Exception {
         Database db = host.server.services().db();
-        long deadline = System.nanoTime() + WAIT.toNanos();
+        long deadline = System.nanoTime() + wait.toNanos();
         while (true) {
             long g = db.generation();
             if (check.call()) return;
-            if (System.nanoTime() > deadline) fail("not within " + WAIT + ": " + what);
-            db.awaitGeneration(g, WAIT);
+            if (System.nanoTime() > deadline) fail("not within " + wait + ": " + what);
+            db.awaitGeneration(g, wait);
         }
     }
 
     /** Waits for {@code task} to leave {@code pending}. */
     static Task.Record awaitTask(TestHost host, Connection c, Task task) throws Exception {
+        return awaitTask(host, c, task, WAIT);
+    }
+
+    /** {@link #awaitTask(TestHost, Connection, Task)} with its own bound. */
+    static Task.Record awaitTask(TestHost host, Connection c, Task task, Duration wait) throws Exception {
         Task.Record[] r = new Task.Record[1];
         await(host, "task " + task.toWireString() + " finishes", () -> {
             r[0] = task.getRecord(c);
             return r[0].status != Types.TaskStatusType.PENDING;
-        });
+        }, wait);
         return r[0];
     }
 }
