@@ -1,6 +1,7 @@
 package org.xapijava.server.vm;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -20,6 +21,8 @@ import org.xapijava.model.types.XType;
  * ({@code vm_string_to_assoc}, {@code copy_vm_fields}). Stateless.
  */
 public final class SnapshotMetadata {
+    private static final XType COLUMNS = new XType.MapType(XType.STRING, XType.STRING);
+
     private SnapshotMetadata() {}
 
     /** The metadata string of {@code vm}'s row as {@code db} sees it. */
@@ -28,28 +31,8 @@ public final class SnapshotMetadata {
         TreeMap<String, String> cols = new TreeMap<>();
         for (FieldDef f : cls.dbFields()) cols.put(f.column(), db.getDbString("VM", vm, f.column()));
         cols.put("_ref", vm);
-        StringBuilder b = new StringBuilder("(");
-        boolean first = true;
-        for (Map.Entry<String, String> e : cols.descendingMap().entrySet()) {
-            if (!first) b.append(' ');
-            first = false;
-            b.append('(');
-            quote(b, e.getKey());
-            b.append(' ');
-            quote(b, e.getValue());
-            b.append(')');
-        }
-        return b.append(')').toString();
-    }
-
-    private static void quote(StringBuilder b, String s) {
-        b.append('\'');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '\\' || c == '\'') b.append('\\');
-            b.append(c);
-        }
-        b.append('\'');
+        // the database's string form of a string map: (('column' 'value') ...), in the order given
+        return DbStrings.toDb(COLUMNS, new LinkedHashMap<>(cols.descendingMap()));
     }
 
     /**
