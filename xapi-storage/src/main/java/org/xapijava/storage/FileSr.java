@@ -93,10 +93,7 @@ public final class FileSr implements SrBackend {
             if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) throw new StorageException(SmError.VDI_EXISTS, null);
             Path tmp = tmp(uuid);
             try {
-                try (RandomAccessFile raf = new RandomAccessFile(createNew(tmp).toFile(), "rw")) {
-                    raf.setLength(request.virtualSize());
-                    raf.getChannel().force(true);
-                }
+                setLengthDurably(createNew(tmp), request.virtualSize());
                 publish(tmp, file);
             } catch (IOException e) {
                 deleteQuietly(tmp);
@@ -183,12 +180,7 @@ public final class FileSr implements SrBackend {
             Path file = existing(location);
             long size = Files.size(file);
             SparseFiles.copy(source, tmp, copyMethod);
-            if (Files.size(tmp) < size) {
-                try (RandomAccessFile raf = new RandomAccessFile(tmp.toFile(), "rw")) {
-                    raf.setLength(size);
-                    raf.getChannel().force(true);
-                }
-            }
+            if (Files.size(tmp) < size) setLengthDurably(tmp, size);
             publish(tmp, file);
         } catch (IOException e) {
             deleteQuietly(tmp);
@@ -291,6 +283,14 @@ public final class FileSr implements SrBackend {
 
     private Path tmp(String uuid) {
         return dir.resolve("." + uuid + SUFFIX + TMP_SUFFIX);
+    }
+
+    /** Sets the (sparse) length of {@code p} and flushes it. */
+    private static void setLengthDurably(Path p, long length) throws IOException {
+        try (RandomAccessFile raf = new RandomAccessFile(p.toFile(), "rw")) {
+            raf.setLength(length);
+            raf.getChannel().force(true);
+        }
     }
 
     private static Path createNew(Path p) throws IOException {
