@@ -1,6 +1,10 @@
 package org.xapijava.bench.lifecycle;
 
-import java.io.IOException;
+import static org.xapijava.bench.Stats.loadAverage;
+import static org.xapijava.bench.Stats.max;
+import static org.xapijava.bench.Stats.median;
+import static org.xapijava.bench.Stats.min;
+
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -263,13 +267,6 @@ public final class LifecycleBench {
         return s[Math.max(0, Math.min(s.length, rank) - 1)] / 1e6;
     }
 
-    static double median(double[] x) {
-        double[] s = x.clone();
-        Arrays.sort(s);
-        int n = s.length;
-        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-    }
-
     private static long[] all(List<Round> rounds, boolean start) {
         return rounds.stream().flatMapToLong(r -> Arrays.stream(start ? r.startNanos() : r.shutdownNanos())).toArray();
     }
@@ -307,19 +304,4 @@ public final class LifecycleBench {
         return b.toString();
     }
 
-    private static double min(double[] x) {
-        return Arrays.stream(x).min().orElse(Double.NaN);
-    }
-
-    private static double max(double[] x) {
-        return Arrays.stream(x).max().orElse(Double.NaN);
-    }
-
-    private static String loadAverage() {
-        try {
-            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
-        } catch (IOException | RuntimeException e) {
-            return "?";
-        }
-    }
 }

@@ -1,6 +1,11 @@
 package org.xapijava.bench.server;
 
 import java.io.ByteArrayOutputStream;
+import static org.xapijava.bench.Stats.loadAverage;
+import static org.xapijava.bench.Stats.max;
+import static org.xapijava.bench.Stats.median;
+import static org.xapijava.bench.Stats.min;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -529,29 +534,6 @@ public final class ServerBench {
     }
 
     // ------------------------------------------------------------------ report
-
-    static double median(double[] x) {
-        double[] s = x.clone();
-        Arrays.sort(s);
-        int n = s.length;
-        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-    }
-
-    static double min(double[] x) {
-        return Arrays.stream(x).min().orElse(Double.NaN);
-    }
-
-    static double max(double[] x) {
-        return Arrays.stream(x).max().orElse(Double.NaN);
-    }
-
-    private static String loadAverage() {
-        try {
-            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
-        } catch (IOException | RuntimeException e) {
-            return "?";
-        }
-    }
 
     /** The results as the Markdown section of {@code docs/performance.md} (rows of the items that ran). */
     public static String markdown(Results r) {
