@@ -36,7 +36,9 @@ import org.xapijava.db.Database;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
 public class DbBench {
     Database db;
     String[] refs;
@@ -54,7 +56,8 @@ public class DbBench {
     /** Per-thread value source, so no two writes store the same value (an unchanged value is no write). */
     @State(Scope.Thread)
     public static class Values {
-        final String prefix = "description written by thread " + Thread.currentThread().threadId() + " #";
+        final String prefix =
+                "description written by thread " + Thread.currentThread().threadId() + " #";
         long n;
 
         String next() {
@@ -87,27 +90,51 @@ public class DbBench {
         });
     }
 
-    @Benchmark @Threads(1)
-    public Object getRecord1t_ours() { return readOurs(); }
+    @Benchmark
+    @Threads(1)
+    public Object getRecord1t_ours() {
+        return readOurs();
+    }
 
-    @Benchmark @Threads(1)
-    public Object getRecord1t_chm() { return readChm(); }
+    @Benchmark
+    @Threads(1)
+    public Object getRecord1t_chm() {
+        return readChm();
+    }
 
-    @Benchmark @Threads(4)
-    public Object getRecord4t_ours() { return readOurs(); }
+    @Benchmark
+    @Threads(4)
+    public Object getRecord4t_ours() {
+        return readOurs();
+    }
 
-    @Benchmark @Threads(4)
-    public Object getRecord4t_chm() { return readChm(); }
+    @Benchmark
+    @Threads(4)
+    public Object getRecord4t_chm() {
+        return readChm();
+    }
 
-    @Benchmark @Threads(1)
-    public void set1t_ours(Values v) { setOurs(v); }
+    @Benchmark
+    @Threads(1)
+    public void set1t_ours(Values v) {
+        setOurs(v);
+    }
 
-    @Benchmark @Threads(1)
-    public void set1t_chm(Values v) { setChm(v); }
+    @Benchmark
+    @Threads(1)
+    public void set1t_chm(Values v) {
+        setChm(v);
+    }
 
-    @Benchmark @Threads(4)
-    public void set4t_ours(Values v) { setOurs(v); }
+    @Benchmark
+    @Threads(4)
+    public void set4t_ours(Values v) {
+        setOurs(v);
+    }
 
-    @Benchmark @Threads(4)
-    public void set4t_chm(Values v) { setChm(v); }
+    @Benchmark
+    @Threads(4)
+    public void set4t_chm(Values v) {
+        setChm(v);
+    }
 }

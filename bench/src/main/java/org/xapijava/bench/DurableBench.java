@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
-import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -40,7 +39,9 @@ import org.xapijava.model.Datamodel;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
 public class DurableBench {
     /** About the size of one redo-log record of a one-field write (framing, group, generation, 4 strings). */
     static final int RECORD_BYTES = 112;
@@ -59,13 +60,18 @@ public class DurableBench {
         durable = DurableDatabase.open(Datamodel.get(), DurableDatabase.Options.inDirectory(dir));
         db = durable.database();
         refs = VmFixture.populate(db, VmFixture.DEFAULT_VMS).vmRefs.toArray(String[]::new);
-        naive = FileChannel.open(dir.resolve("naive.log"), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        naive = FileChannel.open(
+                dir.resolve("naive.log"),
+                StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE,
                 StandardOpenOption.APPEND);
     }
 
     @TearDown
     public void tearDown() throws IOException {
-        System.err.printf("%n[redo log] %d fsyncs for %d groups%n", durable.redoLog().syncCount(), durable.redoLog().groupCount());
+        System.err.printf(
+                "%n[redo log] %d fsyncs for %d groups%n",
+                durable.redoLog().syncCount(), durable.redoLog().groupCount());
         durable.close();
         naive.close();
         try (Stream<Path> s = Files.walk(dir)) {
@@ -75,7 +81,8 @@ public class DurableBench {
 
     @State(Scope.Thread)
     public static class Values {
-        final String prefix = "description written by thread " + Thread.currentThread().threadId() + " #";
+        final String prefix =
+                "description written by thread " + Thread.currentThread().threadId() + " #";
         final ByteBuffer record = ByteBuffer.allocate(RECORD_BYTES);
         long n;
 
@@ -97,16 +104,27 @@ public class DurableBench {
         naive.force(false);
     }
 
-    @Benchmark @Threads(1)
-    public void durableSet1t_ours(Values v) { setOurs(v); }
+    @Benchmark
+    @Threads(1)
+    public void durableSet1t_ours(Values v) {
+        setOurs(v);
+    }
 
-    @Benchmark @Threads(1)
-    public void durableSet1t_naive(Values v) throws IOException { setNaive(v); }
+    @Benchmark
+    @Threads(1)
+    public void durableSet1t_naive(Values v) throws IOException {
+        setNaive(v);
+    }
 
-    @Benchmark @Threads(16)
-    public void durableSet16t_ours(Values v) { setOurs(v); }
+    @Benchmark
+    @Threads(16)
+    public void durableSet16t_ours(Values v) {
+        setOurs(v);
+    }
 
-    @Benchmark @Threads(16)
-    public void durableSet16t_naive(Values v) throws IOException { setNaive(v); }
-
+    @Benchmark
+    @Threads(16)
+    public void durableSet16t_naive(Values v) throws IOException {
+        setNaive(v);
+    }
 }

@@ -33,7 +33,9 @@ import org.xapijava.db.persist.StateDbWriter;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 3)
-@Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
 public class FlushBench {
     DbImage image;
     Path dir;
@@ -49,7 +51,9 @@ public class FlushBench {
         long ours = s.count();
         s.reset();
         StaxStateDb.writeTo(image, s);
-        System.err.printf("%n[fixture] state.db of %d VMs: ours %d bytes, StAX %d bytes%n", VmFixture.DEFAULT_VMS, ours, s.count());
+        System.err.printf(
+                "%n[fixture] state.db of %d VMs: ours %d bytes, StAX %d bytes%n",
+                VmFixture.DEFAULT_VMS, ours, s.count());
     }
 
     @TearDown

@@ -67,19 +67,33 @@ public final class FlushStallDriver {
             String[] refs = VmFixture.populate(db, vms).vmRefs.toArray(String[]::new);
             DurableDatabase d = durable;
             Path stateDb = dir.resolve("state.db");
-            Flush flush = cpuOnly ? () -> StateDbWriter.writeTo(db.snapshot().image(), new CountingSink())
-                    : d != null ? d::flushNow : () -> StateDbWriter.write(db.snapshot().image(), stateDb);
-            System.out.printf(Locale.ROOT, "%s database, %s, %d VMs, %d writer thread(s), %d s per phase, %d cores, Java %s%n",
-                    durableMode ? "durable (redo log)" : "in-memory", cpuOnly ? "flushes encode to memory only (no disk)"
-                    : durableMode ? "flush = DurableDatabase.flushNow()" : "flush = StateDbWriter.write to a file", vms, writers, seconds,
-                    Runtime.getRuntime().availableProcessors(), Runtime.version());
+            Flush flush = cpuOnly
+                    ? () -> StateDbWriter.writeTo(db.snapshot().image(), new CountingSink())
+                    : d != null
+                            ? d::flushNow
+                            : () -> StateDbWriter.write(db.snapshot().image(), stateDb);
+            System.out.printf(
+                    Locale.ROOT,
+                    "%s database, %s, %d VMs, %d writer thread(s), %d s per phase, %d cores, Java %s%n",
+                    durableMode ? "durable (redo log)" : "in-memory",
+                    cpuOnly
+                            ? "flushes encode to memory only (no disk)"
+                            : durableMode
+                                    ? "flush = DurableDatabase.flushNow()"
+                                    : "flush = StateDbWriter.write to a file",
+                    vms,
+                    writers,
+                    seconds,
+                    Runtime.getRuntime().availableProcessors(),
+                    Runtime.version());
             run(db, refs, writers, Math.max(2, seconds / 3), null, null); // warm-up, discarded
             Phase quiet = run(db, refs, writers, seconds, null, null);
             List<Long> spins = new ArrayList<>();
             Phase spinning = run(db, refs, writers, seconds, FlushStallDriver::spin, spins);
             List<Long> flushes = new ArrayList<>();
             Phase busy = run(db, refs, writers, seconds, flush, flushes);
-            System.out.println("| phase | writes/s | p50 µs | p99 µs | p99.9 µs | max ms | calls > 10 ms | GCs / GC ms | flushes | flush mean ms | flush max ms |");
+            System.out.println(
+                    "| phase | writes/s | p50 µs | p99 µs | p99.9 µs | max ms | calls > 10 ms | GCs / GC ms | flushes | flush mean ms | flush max ms |");
             System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
             quiet.print("no flush", List.of());
             spinning.print("control: a thread spinning (CPU only, no flush)", List.of());
@@ -112,9 +126,19 @@ public final class FlushStallDriver {
             long slow = Arrays.stream(s).filter(x -> x > 10_000_000L).count();
             double fMean = flushes.stream().mapToLong(Long::longValue).average().orElse(0) / 1e6;
             double fMax = flushes.stream().mapToLong(Long::longValue).max().orElse(0) / 1e6;
-            System.out.printf(Locale.ROOT, "| %s | %.0f | %.1f | %.1f | %.1f | %.1f | %d | %d / %d | %d | %s | %s |%n", name,
-                    n / seconds, pct(s, 0.50) / 1e3, pct(s, 0.99) / 1e3, pct(s, 0.999) / 1e3, s[n - 1] / 1e6, slow,
-                    gcCount, gcMillis, flushes.size(),
+            System.out.printf(
+                    Locale.ROOT,
+                    "| %s | %.0f | %.1f | %.1f | %.1f | %.1f | %d | %d / %d | %d | %s | %s |%n",
+                    name,
+                    n / seconds,
+                    pct(s, 0.50) / 1e3,
+                    pct(s, 0.99) / 1e3,
+                    pct(s, 0.999) / 1e3,
+                    s[n - 1] / 1e6,
+                    slow,
+                    gcCount,
+                    gcMillis,
+                    flushes.size(),
                     flushes.isEmpty() ? "-" : String.format(Locale.ROOT, "%.0f", fMean),
                     flushes.isEmpty() ? "-" : String.format(Locale.ROOT, "%.0f", fMax));
         }
@@ -191,13 +215,15 @@ public final class FlushStallDriver {
     /** Time the JVM reports spent in collections (pauses and, for G1, concurrent cycles), all collectors. */
     static long gcMillis() {
         long t = 0;
-        for (var b : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) t += Math.max(0, b.getCollectionTime());
+        for (var b : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans())
+            t += Math.max(0, b.getCollectionTime());
         return t;
     }
 
     static long gcCount() {
         long t = 0;
-        for (var b : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) t += Math.max(0, b.getCollectionCount());
+        for (var b : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans())
+            t += Math.max(0, b.getCollectionCount());
         return t;
     }
 }

@@ -33,7 +33,9 @@ import org.xapijava.model.types.DateTime;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 3)
-@Fork(value = 1, jvmArgsAppend = {"-Xms4g", "-Xmx4g"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Xms4g", "-Xmx4g"})
 public class JsonRpcBench {
     final JsonRpcCodec codec = new JsonRpcCodec(JsonRpcLimits.RESPONSE);
     final ObjectMapper mapper = new ObjectMapper();
@@ -53,10 +55,12 @@ public class JsonRpcBench {
         codec.writeSuccess(out, JsonRpcVersion.V2, JsonRpcId.of(1), value);
         ourBytes = out.toByteArray();
         byte[] jackson = mapper.writeValueAsBytes(jacksonEnvelope);
-        if (!codec.parseResponse(ourBytes).success() || mapper.readValue(ourBytes, Map.class).size() != 3) {
+        if (!codec.parseResponse(ourBytes).success()
+                || mapper.readValue(ourBytes, Map.class).size() != 3) {
             throw new IllegalStateException("fixture does not round-trip");
         }
-        System.err.printf("%n[fixture] JSON get_all_records of %d VMs: ours %d bytes, Jackson %d bytes%n",
+        System.err.printf(
+                "%n[fixture] JSON get_all_records of %d VMs: ours %d bytes, Jackson %d bytes%n",
                 VmFixture.DEFAULT_VMS, ourBytes.length, jackson.length);
     }
 
@@ -68,7 +72,8 @@ public class JsonRpcBench {
                 m.forEach((k, x) -> out.put((String) k, datesAsStrings(x)));
                 yield out;
             }
-            case java.util.List<?> l -> l.stream().map(JsonRpcBench::datesAsStrings).toList();
+            case java.util.List<?> l ->
+                l.stream().map(JsonRpcBench::datesAsStrings).toList();
             default -> v;
         };
     }

@@ -19,10 +19,21 @@ import java.util.Map;
 public final class Report {
     private Report() {}
 
-    record Result(String cls, String kase, String side, int threads, double score, double min, double max, String unit, double bytesPerSec) {}
+    record Result(
+            String cls,
+            String kase,
+            String side,
+            int threads,
+            double score,
+            double min,
+            double max,
+            String unit,
+            double bytesPerSec) {}
 
     public static void main(String[] args) throws Exception {
-        JsonNode root = new ObjectMapper().readTree(Path.of(args.length > 0 ? args[0] : "bench/target/jmh-result.json").toFile());
+        JsonNode root = new ObjectMapper()
+                .readTree(Path.of(args.length > 0 ? args[0] : "bench/target/jmh-result.json")
+                        .toFile());
         Map<String, Map<String, Result>> cases = new LinkedHashMap<>();
         for (JsonNode b : root) {
             String name = b.get("benchmark").asText();
@@ -42,12 +53,20 @@ public final class Report {
                     max = Math.max(max, x.asDouble());
                 }
             }
-            Result r = new Result(cls, kase, side, b.get("threads").asInt(), pm.get("score").asDouble(), min, max,
+            Result r = new Result(
+                    cls,
+                    kase,
+                    side,
+                    b.get("threads").asInt(),
+                    pm.get("score").asDouble(),
+                    min,
+                    max,
                     pm.get("scoreUnit").asText(),
                     bytes.isMissingNode() ? Double.NaN : bytes.get("score").asDouble());
             cases.computeIfAbsent(cls + "." + kase, k -> new LinkedHashMap<>()).put(side, r);
         }
-        System.out.println("| benchmark | threads | ours | baseline | ratio (ours ÷ baseline speed) | ours MB/s | baseline MB/s |");
+        System.out.println(
+                "| benchmark | threads | ours | baseline | ratio (ours ÷ baseline speed) | ours MB/s | baseline MB/s |");
         System.out.println("|---|---|---|---|---|---|---|");
         for (var e : cases.entrySet()) {
             Result ours = e.getValue().get("ours");
@@ -55,10 +74,20 @@ public final class Report {
             for (var s : e.getValue().entrySet()) if (!s.getKey().equals("ours")) base = s.getValue();
             if (ours == null) continue;
             boolean time = ours.unit().contains("/op");
-            String ratio = base == null ? "" : String.format(Locale.ROOT, "%.2f×",
-                    time ? base.score() / ours.score() : ours.score() / base.score());
-            System.out.printf(Locale.ROOT, "| %s | %d | %s | %s | %s | %s | %s |%n", e.getKey(), ours.threads(), fmt(ours),
-                    base == null ? "" : base.side() + ": " + fmt(base), ratio, mb(ours), base == null ? "" : mb(base));
+            String ratio = base == null
+                    ? ""
+                    : String.format(
+                            Locale.ROOT, "%.2f×", time ? base.score() / ours.score() : ours.score() / base.score());
+            System.out.printf(
+                    Locale.ROOT,
+                    "| %s | %d | %s | %s | %s | %s | %s |%n",
+                    e.getKey(),
+                    ours.threads(),
+                    fmt(ours),
+                    base == null ? "" : base.side() + ": " + fmt(base),
+                    ratio,
+                    mb(ours),
+                    base == null ? "" : mb(base));
         }
     }
 

@@ -33,8 +33,8 @@ public final class StaxStateDb {
 
     public static void write(DbImage image, Path path) throws IOException {
         Path tmp = path.resolveSibling(path.getFileName() + ".stax.tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (FileChannel ch = FileChannel.open(
+                tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
             OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 20);
             writeTo(image, out);
             out.flush();

@@ -30,12 +30,38 @@ public final class VmFixture {
     public static final XType VM_RECORDS = XType.parse("(VM ref -> VM record) map");
     public static final XType VM_RECORD = XType.parse("VM record");
 
-    private static final List<String> ALLOWED_RUNNING = List.of("snapshot", "clone", "copy", "checkpoint",
-            "pause", "clean_shutdown", "clean_reboot", "hard_shutdown", "hard_reboot", "suspend", "pool_migrate",
-            "migrate_send", "changing_dynamic_range", "changing_VCPUs_live", "send_sysrq", "send_trigger");
-    private static final List<String> ALLOWED_HALTED = List.of("snapshot", "clone", "copy", "create_template",
-            "start", "start_on", "export", "destroy", "changing_memory_limits", "changing_static_range",
-            "changing_VCPUs", "changing_NVRAM", "changing_shadow_memory", "provision");
+    private static final List<String> ALLOWED_RUNNING = List.of(
+            "snapshot",
+            "clone",
+            "copy",
+            "checkpoint",
+            "pause",
+            "clean_shutdown",
+            "clean_reboot",
+            "hard_shutdown",
+            "hard_reboot",
+            "suspend",
+            "pool_migrate",
+            "migrate_send",
+            "changing_dynamic_range",
+            "changing_VCPUs_live",
+            "send_sysrq",
+            "send_trigger");
+    private static final List<String> ALLOWED_HALTED = List.of(
+            "snapshot",
+            "clone",
+            "copy",
+            "create_template",
+            "start",
+            "start_on",
+            "export",
+            "destroy",
+            "changing_memory_limits",
+            "changing_static_range",
+            "changing_VCPUs",
+            "changing_NVRAM",
+            "changing_shadow_memory",
+            "provision");
     private static final String RECOMMENDATIONS = "<restrictions><restriction field=\"memory-static-max\" "
             + "max=\"1649267441664\"/><restriction field=\"vcpus-max\" max=\"32\"/><restriction "
             + "property=\"number-of-vbds\" max=\"255\"/><restriction property=\"number-of-vifs\" max=\"7\"/>"
@@ -140,8 +166,11 @@ public final class VmFixture {
         v.put("name_label", String.format("vm-%05d (Debian Bookworm 12)", i));
         v.put("name_description", "Web server " + i + " of the staging pool, installed from the template");
         v.put("power_state", running ? "Running" : "Halted");
-        v.put("allowed_operations", running ? ALLOWED_RUNNING.stream().filter(this::knownOp).toList()
-                : ALLOWED_HALTED.stream().filter(this::knownOp).toList());
+        v.put(
+                "allowed_operations",
+                running
+                        ? ALLOWED_RUNNING.stream().filter(this::knownOp).toList()
+                        : ALLOWED_HALTED.stream().filter(this::knownOp).toList());
         v.put("user_version", 1L);
         v.put("is_a_template", false);
         v.put("resident_on", running ? hostRefs.get(i % HOSTS) : "OpaqueRef:NULL");
@@ -193,8 +222,19 @@ public final class VmFixture {
         v.put("recommendations", RECOMMENDATIONS);
         v.put("snapshots", i % 10 == 0 ? refs(2) : List.of());
         v.put("tags", i % 2 == 0 ? List.of("prod", "web") : List.of("staging"));
-        v.put("bios_strings", Map.of("bios-vendor", "Xen", "bios-version", "", "system-manufacturer", "Xen",
-                "system-product-name", "HVM domU", "hp-rombios", ""));
+        v.put(
+                "bios_strings",
+                Map.of(
+                        "bios-vendor",
+                        "Xen",
+                        "bios-version",
+                        "",
+                        "system-manufacturer",
+                        "Xen",
+                        "system-product-name",
+                        "HVM domU",
+                        "hp-rombios",
+                        ""));
         v.put("generation_id", running ? rnd.nextLong(1L << 40) + ":" + rnd.nextLong(1L << 40) : "0:0");
         v.put("domain_type", "hvm");
         v.put("has_vendor_device", false);

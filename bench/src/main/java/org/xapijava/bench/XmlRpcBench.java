@@ -31,7 +31,10 @@ import org.xapijava.model.xmlrpc.XmlRpcWriter;
 @Measurement(iterations = 3, time = 3)
 // The JDK (24+) caps a document's text at 100,000 chars per entity by default, the whole document counting as
 // one: Apache's SAX parser would refuse the 28 MB response. Our reader lifts the cap on its own factory.
-@Fork(value = 1, jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-Djdk.xml.maxGeneralEntitySizeLimit=0", "-Djdk.xml.totalEntitySizeLimit=0"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-Djdk.xml.maxGeneralEntitySizeLimit=0", "-Djdk.xml.totalEntitySizeLimit=0"
+        })
 public class XmlRpcBench {
     /** The server's value: {@code (VM ref -> VM record) map} as {@code Marshal.toRpc} makes it. */
     Object value;
@@ -54,7 +57,8 @@ public class XmlRpcBench {
         if (!r.success() || !(apacheRead instanceof Map<?, ?> m) || !"Success".equals(m.get("Status"))) {
             throw new IllegalStateException("fixture does not round-trip");
         }
-        System.err.printf("%n[fixture] get_all_records of %d VMs: ours %d bytes, Apache %d bytes%n",
+        System.err.printf(
+                "%n[fixture] get_all_records of %d VMs: ours %d bytes, Apache %d bytes%n",
                 VmFixture.DEFAULT_VMS, xapiBytes.length, apacheBytes.length);
     }
 

@@ -43,11 +43,13 @@ public class XmlRpcCallBench {
         apacheEnvelope.put("Value", VmFixture.intsAsStrings(record));
         recordBytes = XmlRpcWriter.success(record);
         // What the Citrix SDK (Apache XML-RPC client) sends: untyped string params.
-        loginBytes = XmlRpcWriter.call("session.login_with_password", List.of("root", "s3cr3t-p4ssw0rd", "2.21", "XenCenter/8.4"));
+        loginBytes = XmlRpcWriter.call(
+                "session.login_with_password", List.of("root", "s3cr3t-p4ssw0rd", "2.21", "XenCenter/8.4"));
         if (!XmlRpcReader.REQUESTS.readCall(loginBytes).method().equals(ApacheXmlRpc.readRequest(loginBytes)[0])) {
             throw new IllegalStateException("request does not round-trip");
         }
-        System.err.printf("%n[fixture] VM.get_record response %d bytes (Apache %d); login request %d bytes%n",
+        System.err.printf(
+                "%n[fixture] VM.get_record response %d bytes (Apache %d); login request %d bytes%n",
                 recordBytes.length, ApacheXmlRpc.response(apacheEnvelope).length, loginBytes.length);
     }
 

@@ -37,12 +37,28 @@ public final class DatamodelImporter {
      * string clients display, hence kept verbatim).
      */
     private static final String[][] ROLES = {
-        {"pool-admin", "false", "The Pool Administrator role has full access to all features and settings, including accessing Dom0 and managing subjects, roles and external authentication"},
-        {"pool-operator", "false", "The Pool Operator role manages host- and pool-wide resources, including setting up storage, creating resource pools and managing patches, high availability (HA) and workload balancing (WLB)"},
-        {"vm-power-admin", "false", "The VM Power Administrator role has full access to VM and template management and can choose where to start VMs and use the dynamic memory control and VM snapshot features"},
+        {
+            "pool-admin",
+            "false",
+            "The Pool Administrator role has full access to all features and settings, including accessing Dom0 and managing subjects, roles and external authentication"
+        },
+        {
+            "pool-operator",
+            "false",
+            "The Pool Operator role manages host- and pool-wide resources, including setting up storage, creating resource pools and managing patches, high availability (HA) and workload balancing (WLB)"
+        },
+        {
+            "vm-power-admin",
+            "false",
+            "The VM Power Administrator role has full access to VM and template management and can choose where to start VMs and use the dynamic memory control and VM snapshot features"
+        },
         {"vm-admin", "false", "The VM Administrator role can manage VMs and templates"},
         {"vm-operator", "false", "The VM Operator role can use VMs and interact with VM consoles"},
-        {"client-cert", "true", "The Client Certificate role has access to all features and settings authenticated through client certificates"},
+        {
+            "client-cert",
+            "true",
+            "The Client Certificate role has access to all features and settings authenticated through client certificates"
+        },
         {"read-only", "false", "The Read-Only role can log in with basic read-only access"},
     };
 
@@ -57,7 +73,8 @@ public final class DatamodelImporter {
 
     public static void main(String[] args) throws IOException {
         if (args.length != 4) {
-            System.err.println("usage: DatamodelImporter <xenapi.json> <errors.json> <datamodel source dir> <output dir>");
+            System.err.println(
+                    "usage: DatamodelImporter <xenapi.json> <errors.json> <datamodel source dir> <output dir>");
             System.exit(2);
         }
         ObjectMapper om = new ObjectMapper();
@@ -65,13 +82,15 @@ public final class DatamodelImporter {
         JsonNode errors = om.readTree(Path.of(args[1]).toFile());
         Path sup = Path.of(args[2], "supplement.json");
         JsonNode supplement = Files.exists(sup) ? om.readTree(sup.toFile()) : F.objectNode();
-        JsonNode undocumented = om.readTree(Path.of(args[2], "undocumented-errors.json").toFile());
+        JsonNode undocumented =
+                om.readTree(Path.of(args[2], "undocumented-errors.json").toFile());
         Path out = Path.of(args[3]);
         Files.createDirectories(out);
         ObjectNode dm = new DatamodelImporter(xenapi, supplement).build();
         ObjectMapper pretty = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         Files.writeString(out.resolve("datamodel.json"), pretty.writeValueAsString(dm) + "\n");
-        Files.writeString(out.resolve("errors.json"), pretty.writeValueAsString(buildErrors(errors, undocumented)) + "\n");
+        Files.writeString(
+                out.resolve("errors.json"), pretty.writeValueAsString(buildErrors(errors, undocumented)) + "\n");
         System.out.println("wrote " + out.resolve("datamodel.json") + " and errors.json");
     }
 
@@ -110,7 +129,8 @@ public final class DatamodelImporter {
             o.put("description", r[2]);
         }
         for (JsonNode c : xenapi) {
-            for (JsonNode e : c.path("enums")) enumsByName.putIfAbsent(e.path("name").asText(), e);
+            for (JsonNode e : c.path("enums"))
+                enumsByName.putIfAbsent(e.path("name").asText(), e);
         }
         // enums used only by hidden messages or internal fields (absent from xenapi.json)
         for (String key : List.of("hiddenMessages", "internalFields")) {
@@ -131,16 +151,20 @@ public final class DatamodelImporter {
             ObjectNode o = enums.addObject();
             o.put("name", e.path("name").asText());
             ArrayNode vs = o.putArray("values");
-            for (JsonNode v : e.path("values")) vs.addObject().put("name", v.path("name").asText());
+            for (JsonNode v : e.path("values"))
+                vs.addObject().put("name", v.path("name").asText());
         }
 
-        Set<String> nonPersistentClasses = strings(supplement.path("persistence").path("nonPersistentClasses"));
+        Set<String> nonPersistentClasses =
+                strings(supplement.path("persistence").path("nonPersistentClasses"));
         Set<String> noEvents = strings(supplement.path("noEventClasses"));
         Set<String> asyncMessages = strings(supplement.path("asyncMessages"));
         Map<String, List<JsonNode>> internalFields = groupByClass(supplement.path("internalFields"));
         Map<String, List<JsonNode>> hidden = groupByClass(supplement.path("hiddenMessages"));
         Map<String, List<JsonNode>> mapKeys = new HashMap<>();
-        for (JsonNode mk : supplement.path("mapKeyRoles")) mapKeys.computeIfAbsent(mk.path("message").asText(), k -> new ArrayList<>()).add(mk);
+        for (JsonNode mk : supplement.path("mapKeyRoles"))
+            mapKeys.computeIfAbsent(mk.path("message").asText(), k -> new ArrayList<>())
+                    .add(mk);
 
         ArrayNode classes = root.putArray("classes");
         ObjectNode later = root.putObject("laterColumns");
@@ -151,7 +175,8 @@ public final class DatamodelImporter {
             co.put("persistent", !nonPersistentClasses.contains(cls));
             co.put("events", !noEvents.contains(cls));
             co.put("lifecycle", lifecycle(c.path("lifecycle")));
-            Set<String> npFields = strings(supplement.path("persistence").path("nonPersistentFields").path(cls));
+            Set<String> npFields = strings(
+                    supplement.path("persistence").path("nonPersistentFields").path(cls));
             ArrayNode fields = co.putArray("fields");
             Map<String, JsonNode> fieldTypes = new HashMap<>();
             for (JsonNode f : c.path("fields")) {
@@ -162,7 +187,11 @@ public final class DatamodelImporter {
                 fo.put("column", column(cls, name));
                 fo.put("type", f.path("type").asText());
                 fo.put("qualifier", f.path("qualifier").asText());
-                if (f.has("default")) fo.set("default", convertDefault(f.path("type").asText(), f.path("default").asText()));
+                if (f.has("default"))
+                    fo.set(
+                            "default",
+                            convertDefault(
+                                    f.path("type").asText(), f.path("default").asText()));
                 fo.put("persist", !npFields.contains(name));
                 fo.put("internal", false);
                 fo.put("lifecycle", lifecycle(f.path("lifecycle")));
@@ -183,7 +212,10 @@ public final class DatamodelImporter {
                 fo.put("type", f.path("type").asText());
                 fo.put("qualifier", f.path("qualifier").asText("RO/runtime"));
                 if (f.has("default") && !f.get("default").isNull()) {
-                    fo.set("default", convertDefault(f.path("type").asText(), f.get("default").asText()));
+                    fo.set(
+                            "default",
+                            convertDefault(
+                                    f.path("type").asText(), f.get("default").asText()));
                 }
                 fo.put("persist", f.path("persist").asBoolean(true) && !npFields.contains(name));
                 fo.put("internal", true);
@@ -206,16 +238,20 @@ public final class DatamodelImporter {
                 JsonNode defaults = supplement.path("paramDefaults").path(wire);
                 int i = 0;
                 for (JsonNode p : m.path("params")) {
-                    if (i++ == 0 && p.path("type").asText().equals("session ref") && p.path("name").asText().equals("session_id")) sessionless = false;
+                    if (i++ == 0
+                            && p.path("type").asText().equals("session ref")
+                            && p.path("name").asText().equals("session_id")) sessionless = false;
                     ObjectNode po = ps.addObject();
                     po.put("name", p.path("name").asText());
                     po.put("type", p.path("type").asText());
-                    if (defaults.has(p.path("name").asText())) po.set("default", defaults.get(p.path("name").asText()));
+                    if (defaults.has(p.path("name").asText()))
+                        po.set("default", defaults.get(p.path("name").asText()));
                 }
                 mo.put("result", resultType(m.path("result").get(0).asText()));
                 mo.set("errors", errorNames(m.path("errors")));
                 mo.set("roles", m.path("roles").deepCopy());
-                boolean async = implicit ? (kf[0].equals("CREATE") || kf[0].equals("DESTROY")) : asyncMessages.contains(wire);
+                boolean async =
+                        implicit ? (kf[0].equals("CREATE") || kf[0].equals("DESTROY")) : asyncMessages.contains(wire);
                 mo.put("async", async);
                 mo.put("sessionless", sessionless);
                 mo.put("hidden", false);
@@ -256,11 +292,24 @@ public final class DatamodelImporter {
             ro.put("bField", r.path("b").path("field").asText());
         }
         ArrayNode laterTables = root.putArray("laterTables");
-        for (JsonNode t : supplement.path("newerClasses")) laterTables.add(t.isTextual() ? t.asText() : t.path("name").asText());
+        for (JsonNode t : supplement.path("newerClasses"))
+            laterTables.add(t.isTextual() ? t.asText() : t.path("name").asText());
         root.set("extraPermissions", supplement.path("extraPermissions").deepCopy());
-        root.set("httpActions", supplement.path("httpActions").isMissingNode() ? F.arrayNode() : supplement.path("httpActions").deepCopy());
-        root.set("emergencyCalls", supplement.path("emergencyCalls").isMissingNode() ? F.arrayNode() : supplement.path("emergencyCalls").deepCopy());
-        root.set("mapKeySetters", supplement.path("mapKeySetters").isMissingNode() ? F.arrayNode() : supplement.path("mapKeySetters").deepCopy());
+        root.set(
+                "httpActions",
+                supplement.path("httpActions").isMissingNode()
+                        ? F.arrayNode()
+                        : supplement.path("httpActions").deepCopy());
+        root.set(
+                "emergencyCalls",
+                supplement.path("emergencyCalls").isMissingNode()
+                        ? F.arrayNode()
+                        : supplement.path("emergencyCalls").deepCopy());
+        root.set(
+                "mapKeySetters",
+                supplement.path("mapKeySetters").isMissingNode()
+                        ? F.arrayNode()
+                        : supplement.path("mapKeySetters").deepCopy());
         return root;
     }
 
@@ -270,15 +319,20 @@ public final class DatamodelImporter {
      * the section is an error, so a stale supplement cannot silently produce version 0.0.
      */
     static ObjectNode apiVersion(JsonNode av) {
-        if (!av.path("major").isInt() || !av.path("minor").isInt() || !av.path("vendor").isTextual()) {
-            throw new IllegalStateException("supplement.json: apiVersion needs integer major/minor and a vendor string");
+        if (!av.path("major").isInt()
+                || !av.path("minor").isInt()
+                || !av.path("vendor").isTextual()) {
+            throw new IllegalStateException(
+                    "supplement.json: apiVersion needs integer major/minor and a vendor string");
         }
         ObjectNode o = F.objectNode();
         o.put("major", av.get("major").asInt());
         o.put("minor", av.get("minor").asInt());
         o.put("vendor", av.get("vendor").asText());
         ObjectNode impl = o.putObject("vendorImplementation");
-        av.path("vendorImplementation").fields().forEachRemaining(e -> impl.put(e.getKey(), e.getValue().asText()));
+        av.path("vendorImplementation")
+                .fields()
+                .forEachRemaining(e -> impl.put(e.getKey(), e.getValue().asText()));
         return o;
     }
 
@@ -292,14 +346,18 @@ public final class DatamodelImporter {
 
     private static ArrayNode errorNames(JsonNode errors) {
         ArrayNode out = F.arrayNode();
-        for (JsonNode e : errors) out.add(e.isTextual() ? e.asText() : e.path("name").asText());
+        for (JsonNode e : errors)
+            out.add(e.isTextual() ? e.asText() : e.path("name").asText());
         return out;
     }
 
     private static ArrayNode mapKeyRoles(List<JsonNode> entries) {
         ArrayNode out = F.arrayNode();
         if (entries != null) {
-            for (JsonNode e : entries) out.addObject().put("key", e.path("key").asText()).set("roles", e.path("roles").deepCopy());
+            for (JsonNode e : entries)
+                out.addObject()
+                        .put("key", e.path("key").asText())
+                        .set("roles", e.path("roles").deepCopy());
         }
         return out;
     }
@@ -316,7 +374,8 @@ public final class DatamodelImporter {
 
     private static Map<String, List<JsonNode>> groupByClass(JsonNode arr) {
         Map<String, List<JsonNode>> m = new LinkedHashMap<>();
-        for (JsonNode x : arr) m.computeIfAbsent(x.path("class").asText(), k -> new ArrayList<>()).add(x);
+        for (JsonNode x : arr)
+            m.computeIfAbsent(x.path("class").asText(), k -> new ArrayList<>()).add(x);
         return m;
     }
 
@@ -329,19 +388,35 @@ public final class DatamodelImporter {
     /** Classifies an implicit message by its name; returns {kind, field or null}. */
     private static String[] implicitKind(String name, Map<String, JsonNode> fields) {
         switch (name) {
-            case "get_record": return new String[] {"GET_RECORD", null};
-            case "get_all": return new String[] {"GET_ALL", null};
-            case "get_all_records": return new String[] {"GET_ALL_RECORDS", null};
-            case "get_all_records_where": return new String[] {"GET_ALL_RECORDS_WHERE", null};
-            case "get_all_where": return new String[] {"GET_ALL_WHERE", null};
-            case "get_by_uuid": return new String[] {"GET_BY_UUID", null};
-            case "get_by_name_label": return new String[] {"GET_BY_NAME_LABEL", null};
-            case "create": return new String[] {"CREATE", null};
-            case "destroy": return new String[] {"DESTROY", null};
-            default: break;
+            case "get_record":
+                return new String[] {"GET_RECORD", null};
+            case "get_all":
+                return new String[] {"GET_ALL", null};
+            case "get_all_records":
+                return new String[] {"GET_ALL_RECORDS", null};
+            case "get_all_records_where":
+                return new String[] {"GET_ALL_RECORDS_WHERE", null};
+            case "get_all_where":
+                return new String[] {"GET_ALL_WHERE", null};
+            case "get_by_uuid":
+                return new String[] {"GET_BY_UUID", null};
+            case "get_by_name_label":
+                return new String[] {"GET_BY_NAME_LABEL", null};
+            case "create":
+                return new String[] {"CREATE", null};
+            case "destroy":
+                return new String[] {"DESTROY", null};
+            default:
+                break;
         }
-        String[][] prefixes = {{"add_to_", "ADD_TO_MAP"}, {"remove_from_", "REMOVE_FROM_MAP"}, {"get_", "GET_FIELD"},
-            {"set_", "SET_FIELD"}, {"add_", "ADD_TO_SET"}, {"remove_", "REMOVE_FROM_SET"}};
+        String[][] prefixes = {
+            {"add_to_", "ADD_TO_MAP"},
+            {"remove_from_", "REMOVE_FROM_MAP"},
+            {"get_", "GET_FIELD"},
+            {"set_", "SET_FIELD"},
+            {"add_", "ADD_TO_SET"},
+            {"remove_", "REMOVE_FROM_SET"}
+        };
         for (String[] p : prefixes) {
             if (name.startsWith(p[0]) && fields.containsKey(name.substring(p[0].length()))) {
                 return new String[] {p[1], name.substring(p[0].length())};
@@ -378,7 +453,8 @@ public final class DatamodelImporter {
         }
         return switch (t) {
             case "int" -> F.numberNode(Long.parseLong(text.trim()));
-            case "float" -> F.numberNode(Double.parseDouble(text.trim().endsWith(".") ? text.trim() + "0" : text.trim()));
+            case "float" ->
+                F.numberNode(Double.parseDouble(text.trim().endsWith(".") ? text.trim() + "0" : text.trim()));
             case "bool" -> F.booleanNode(Boolean.parseBoolean(text.trim()));
             default -> F.textNode(unquote(text));
         };

@@ -59,7 +59,8 @@ public final class JavaGenerator {
         if (t.endsWith(" map")) {
             String inner = t.substring(1, t.lastIndexOf(')'));
             int arrow = topArrow(inner);
-            return "java.util.Map<" + javaType(inner.substring(0, arrow).trim()) + ", " + javaType(inner.substring(arrow + 2).trim()) + ">";
+            return "java.util.Map<" + javaType(inner.substring(0, arrow).trim()) + ", "
+                    + javaType(inner.substring(arrow + 2).trim()) + ">";
         }
         if (t.endsWith(" record")) return "java.util.Map<String, Object>";
         if (t.startsWith("(") && t.endsWith(")")) return javaType(t.substring(1, t.length() - 1));
@@ -88,7 +89,11 @@ public final class JavaGenerator {
     }
 
     private static String doc(String s) {
-        return s.replace("*/", "*&#47;").replace("\n", " ").replace("@", "&#64;").replace("<", "&lt;").replace(">", "&gt;");
+        return s.replace("*/", "*&#47;")
+                .replace("\n", " ")
+                .replace("@", "&#64;")
+                .replace("<", "&lt;")
+                .replace(">", "&gt;");
     }
 
     private static void writeClass(Path dir, JsonNode c) throws IOException {
@@ -97,10 +102,14 @@ public final class JavaGenerator {
         StringBuilder b = new StringBuilder();
         b.append("package ").append(PKG).append(";\n\n");
         b.append("import org.xapijava.model.Field;\n\n");
-        b.append("/** Typed field handles of class {@code ").append(cls).append("} (generated from the datamodel). */\n");
+        b.append("/** Typed field handles of class {@code ")
+                .append(cls)
+                .append("} (generated from the datamodel). */\n");
         b.append("public final class ").append(jn).append(" {\n");
         b.append("    /** The class name as on the wire. */\n");
-        b.append("    public static final String XAPI_CLASS = \"").append(esc(cls)).append("\";\n\n");
+        b.append("    public static final String XAPI_CLASS = \"")
+                .append(esc(cls))
+                .append("\";\n\n");
         b.append("    private ").append(jn).append("() {}\n");
         Set<String> seen = new HashSet<>(Set.of("XAPI_CLASS"));
         for (JsonNode f : c.path("fields")) {
@@ -109,10 +118,19 @@ public final class JavaGenerator {
             String cn = constName(name);
             if (!seen.add(cn)) throw new IllegalStateException("field constant clash " + cls + "." + cn);
             String jt = javaType(f.path("type").asText());
-            b.append("\n    /** {@code ").append(f.path("type").asText()).append("}, ").append(f.path("qualifier").asText())
-                    .append(f.path("internal").asBoolean() ? ", internal (never sent to clients)" : "").append(". */\n");
-            b.append("    public static final Field<").append(jt).append("> ").append(cn).append(" = new Field<>(XAPI_CLASS, \"")
-                    .append(esc(name)).append("\");\n");
+            b.append("\n    /** {@code ")
+                    .append(f.path("type").asText())
+                    .append("}, ")
+                    .append(f.path("qualifier").asText())
+                    .append(f.path("internal").asBoolean() ? ", internal (never sent to clients)" : "")
+                    .append(". */\n");
+            b.append("    public static final Field<")
+                    .append(jt)
+                    .append("> ")
+                    .append(cn)
+                    .append(" = new Field<>(XAPI_CLASS, \"")
+                    .append(esc(name))
+                    .append("\");\n");
         }
         b.append("}\n");
         Files.writeString(dir.resolve(jn + ".java"), b.toString());
@@ -156,8 +174,14 @@ public final class JavaGenerator {
         for (JsonNode e : errors) {
             String name = e.path("name").asText();
             if (!seen.add(name)) continue;
-            b.append("\n    /** Parameters: ").append(doc(e.path("params").toString())).append(". */\n");
-            b.append("    public static final String ").append(constName(name)).append(" = \"").append(esc(name)).append("\";\n");
+            b.append("\n    /** Parameters: ")
+                    .append(doc(e.path("params").toString()))
+                    .append(". */\n");
+            b.append("    public static final String ")
+                    .append(constName(name))
+                    .append(" = \"")
+                    .append(esc(name))
+                    .append("\";\n");
         }
         b.append("}\n");
         Files.writeString(dir.resolve("ErrorCodes.java"), b.toString());

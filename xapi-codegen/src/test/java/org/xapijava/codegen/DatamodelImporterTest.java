@@ -11,20 +11,35 @@ class DatamodelImporterTest {
     @Test
     void convertsEveryDefaultNotation() {
         assertEquals("\"\"", DatamodelImporter.convertDefault("string", "\"\"").toString());
-        assertEquals("\"()\"", DatamodelImporter.convertDefault("string", "\"()\"").toString());
-        assertEquals("21474836480", DatamodelImporter.convertDefault("int", "21474836480").toString());
+        assertEquals(
+                "\"()\"", DatamodelImporter.convertDefault("string", "\"()\"").toString());
+        assertEquals(
+                "21474836480",
+                DatamodelImporter.convertDefault("int", "21474836480").toString());
         assertEquals("1.0", DatamodelImporter.convertDefault("float", "1.").toString());
         assertEquals("-1.0", DatamodelImporter.convertDefault("float", "-1.").toString());
         assertEquals("true", DatamodelImporter.convertDefault("bool", "true").toString());
-        assertEquals("\"OpaqueRef:NULL\"", DatamodelImporter.convertDefault("VM ref", "Null").toString());
-        assertEquals("\"Halted\"", DatamodelImporter.convertDefault("enum vm_power_state", "Halted").toString());
+        assertEquals(
+                "\"OpaqueRef:NULL\"",
+                DatamodelImporter.convertDefault("VM ref", "Null").toString());
+        assertEquals(
+                "\"Halted\"",
+                DatamodelImporter.convertDefault("enum vm_power_state", "Halted")
+                        .toString());
         assertEquals("[]", DatamodelImporter.convertDefault("string set", "{}").toString());
-        assertEquals("[\"OpaqueRef:0165f154-ba3e-034e-6b27-5d271af109ba\"]",
-                DatamodelImporter.convertDefault("role ref set", "{OpaqueRef:0165f154-ba3e-034e-6b27-5d271af109ba}").toString());
+        assertEquals(
+                "[\"OpaqueRef:0165f154-ba3e-034e-6b27-5d271af109ba\"]",
+                DatamodelImporter.convertDefault("role ref set", "{OpaqueRef:0165f154-ba3e-034e-6b27-5d271af109ba}")
+                        .toString());
         assertEquals("[0]", DatamodelImporter.convertDefault("int set", "{0}").toString());
-        assertEquals("{\"address\":\"localhost\",\"port\":\"27000\"}",
-                DatamodelImporter.convertDefault("(string -> string) map", "{\"address\" -> \"localhost\", \"port\" -> \"27000\"}").toString());
-        assertEquals("{}", DatamodelImporter.convertDefault("(string -> string) map", "{}").toString());
+        assertEquals(
+                "{\"address\":\"localhost\",\"port\":\"27000\"}",
+                DatamodelImporter.convertDefault(
+                                "(string -> string) map", "{\"address\" -> \"localhost\", \"port\" -> \"27000\"}")
+                        .toString());
+        assertEquals(
+                "{}",
+                DatamodelImporter.convertDefault("(string -> string) map", "{}").toString());
     }
 
     @Test

@@ -9,5 +9,9 @@ package org.xapijava.db;
  * @param id  the generation of the change: created (add), modified (mod) or deleted (del)
  */
 public record Change(String cls, String ref, Op op, long id) {
-    public enum Op { ADD, MOD, DEL }
+    public enum Op {
+        ADD,
+        MOD,
+        DEL
+    }
 }

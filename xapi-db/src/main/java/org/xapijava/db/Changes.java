@@ -13,5 +13,7 @@ import java.util.List;
  *                 move when nothing matched)
  */
 public record Changes(List<Change> changes, long token, Snapshot snapshot) {
-    public Changes { changes = List.copyOf(changes); }
+    public Changes {
+        changes = List.copyOf(changes);
+    }
 }

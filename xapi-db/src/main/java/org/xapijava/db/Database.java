@@ -91,15 +91,21 @@ public final class Database {
         return new Database(s, snap, log);
     }
 
-    public Datamodel datamodel() { return schema.dm; }
+    public Datamodel datamodel() {
+        return schema.dm;
+    }
 
     // ------------------------------------------------------------------ reads
 
     /** The current published state. */
-    public Snapshot snapshot() { return published; }
+    public Snapshot snapshot() {
+        return published;
+    }
 
     /** The published generation count (the next stamp). */
-    public long generation() { return published.generation; }
+    public long generation() {
+        return published.generation;
+    }
 
     /**
      * Blocks until the published generation exceeds {@code after} or the timeout passes, without
@@ -149,33 +155,54 @@ public final class Database {
     }
 
     /** {@link Snapshot#changesSince(Collection, java.util.function.BiPredicate, long)} on the current snapshot. */
-    public Changes changesSince(Collection<String> classes, java.util.function.BiPredicate<String, String> objectFilter, long since) {
+    public Changes changesSince(
+            Collection<String> classes, java.util.function.BiPredicate<String, String> objectFilter, long since) {
         return published.changesSince(classes, objectFilter, since);
     }
 
-    public Map<String, Integer> validRefCounts() { return published.validRefCounts(); }
+    public Map<String, Integer> validRefCounts() {
+        return published.validRefCounts();
+    }
 
-    public <T> T get(String ref, Field<T> field) { return published.get(ref, field); }
+    public <T> T get(String ref, Field<T> field) {
+        return published.get(ref, field);
+    }
 
-    public Object get(String cls, String ref, String field) { return published.get(cls, ref, field); }
+    public Object get(String cls, String ref, String field) {
+        return published.get(cls, ref, field);
+    }
 
-    public Map<String, Object> getRecord(String cls, String ref) { return published.getRecord(cls, ref); }
+    public Map<String, Object> getRecord(String cls, String ref) {
+        return published.getRecord(cls, ref);
+    }
 
-    public List<String> getAll(String cls) { return published.getAll(cls); }
+    public List<String> getAll(String cls) {
+        return published.getAll(cls);
+    }
 
-    public Map<String, Map<String, Object>> getAllRecords(String cls) { return published.getAllRecords(cls); }
+    public Map<String, Map<String, Object>> getAllRecords(String cls) {
+        return published.getAllRecords(cls);
+    }
 
-    public List<String> getAllWhere(String cls, String expr) { return published.getAllWhere(cls, expr); }
+    public List<String> getAllWhere(String cls, String expr) {
+        return published.getAllWhere(cls, expr);
+    }
 
     public Map<String, Map<String, Object>> getAllRecordsWhere(String cls, String expr) {
         return published.getAllRecordsWhere(cls, expr);
     }
 
-    public String getByUuid(String cls, String uuid) { return published.getByUuid(cls, uuid); }
+    public String getByUuid(String cls, String uuid) {
+        return published.getByUuid(cls, uuid);
+    }
 
-    public List<String> getByNameLabel(String cls, String label) { return published.getByNameLabel(cls, label); }
+    public List<String> getByNameLabel(String cls, String label) {
+        return published.getByNameLabel(cls, label);
+    }
 
-    public boolean exists(String cls, String ref) { return published.exists(cls, ref); }
+    public boolean exists(String cls, String ref) {
+        return published.exists(cls, ref);
+    }
 
     // ------------------------------------------------------------------ writes
 
@@ -258,7 +285,8 @@ public final class Database {
         try {
             if (ticket > durable) durable = ticket;
             Snapshot last = null;
-            while (!pending.isEmpty() && pending.peek().ticket() <= durable) last = pending.poll().state();
+            while (!pending.isEmpty() && pending.peek().ticket() <= durable)
+                last = pending.poll().state();
             if (last != null) publish(last);
         } finally {
             writeLock.unlock();
@@ -273,16 +301,26 @@ public final class Database {
         old.complete(null);
     }
 
-    public void create(String cls, String ref, Map<String, ?> values) { transact(tx -> tx.create(cls, ref, values)); }
+    public void create(String cls, String ref, Map<String, ?> values) {
+        transact(tx -> tx.create(cls, ref, values));
+    }
 
-    public void set(String cls, String ref, String field, Object value) { transact(tx -> tx.set(cls, ref, field, value)); }
+    public void set(String cls, String ref, String field, Object value) {
+        transact(tx -> tx.set(cls, ref, field, value));
+    }
 
-    public <T> void set(String ref, Field<T> field, T value) { transact(tx -> tx.set(ref, field, value)); }
+    public <T> void set(String ref, Field<T> field, T value) {
+        transact(tx -> tx.set(ref, field, value));
+    }
 
-    public void delete(String cls, String ref) { transact(tx -> tx.delete(cls, ref)); }
+    public void delete(String cls, String ref) {
+        transact(tx -> tx.delete(cls, ref));
+    }
 
     /** {@code event.inject}: returns the generation stamped on the row. */
-    public long touch(String cls, String ref) { return call(tx -> tx.touch(cls, ref)); }
+    public long touch(String cls, String ref) {
+        return call(tx -> tx.touch(cls, ref));
+    }
 
     public void addToSet(String cls, String ref, String field, Object element) {
         transact(tx -> tx.addToSet(cls, ref, field, element));

@@ -12,16 +12,24 @@ public final class DbLoadException extends RuntimeException {
     private final String column;
 
     public DbLoadException(String table, String ref, String column, String message, Throwable cause) {
-        super("cannot load " + (table == null ? "database" : "table " + table)
-                + (ref == null ? "" : " row " + ref) + (column == null ? "" : " column " + column) + ": " + message, cause);
+        super(
+                "cannot load " + (table == null ? "database" : "table " + table) + (ref == null ? "" : " row " + ref)
+                        + (column == null ? "" : " column " + column) + ": " + message,
+                cause);
         this.table = table;
         this.ref = ref;
         this.column = column;
     }
 
-    public String table() { return table; }
+    public String table() {
+        return table;
+    }
 
-    public String ref() { return ref; }
+    public String ref() {
+        return ref;
+    }
 
-    public String column() { return column; }
+    public String column() {
+        return column;
+    }
 }

@@ -40,7 +40,9 @@ public abstract sealed class DbReader permits Snapshot, Transaction {
      */
     public abstract long generation();
 
-    public Datamodel datamodel() { return schema.dm; }
+    public Datamodel datamodel() {
+        return schema.dm;
+    }
 
     final Row row(TableSchema ts, String ref) {
         return ref == null ? null : table(ts.index).rows().get(ref);
@@ -168,7 +170,9 @@ public abstract sealed class DbReader permits Snapshot, Transaction {
     public Map<String, Integer> validRefCounts() {
         Map<String, Integer> out = new LinkedHashMap<>();
         for (TableSchema ts : schema.tables) {
-            out.put(ts.name.toLowerCase(java.util.Locale.ROOT), table(ts.index).rows().size());
+            out.put(
+                    ts.name.toLowerCase(java.util.Locale.ROOT),
+                    table(ts.index).rows().size());
         }
         return out;
     }

@@ -85,8 +85,12 @@ public final class DurableDatabase implements AutoCloseable {
             if (Files.exists(o.redoLog())) {
                 replay = RedoLog.replay(o.redoLog(), fileGeneration);
                 if (!replay.isEmpty()) {
-                    LOG.info("replaying {} batches from {} (generations {}..{})", replay.size(), o.redoLog(),
-                            replay.get(0).generation(), replay.get(replay.size() - 1).generation());
+                    LOG.info(
+                            "replaying {} batches from {} (generations {}..{})",
+                            replay.size(),
+                            o.redoLog(),
+                            replay.get(0).generation(),
+                            replay.get(replay.size() - 1).generation());
                 }
             }
             log = RedoLog.open(o.redoLog());
@@ -101,16 +105,18 @@ public final class DurableDatabase implements AutoCloseable {
             }
         } catch (DbLoadException e) {
             if (log != null) log.close();
-            throw new IOException("cannot load " + o.stateDb() + (replay.isEmpty() ? "" : " with the redo log " + o.redoLog())
-                    + ": " + e.getMessage(), e);
+            throw new IOException(
+                    "cannot load " + o.stateDb() + (replay.isEmpty() ? "" : " with the redo log " + o.redoLog()) + ": "
+                            + e.getMessage(),
+                    e);
         } catch (RuntimeException e) {
             if (log != null) log.close();
             throw e;
         }
         Path target = o.stateDb();
         boolean compress = o.compress();
-        FlushScheduler flusher = new FlushScheduler(db, img -> StateDbWriter.write(img, target, compress), o.policy(), log,
-                fileGeneration);
+        FlushScheduler flusher = new FlushScheduler(
+                db, img -> StateDbWriter.write(img, target, compress), o.policy(), log, fileGeneration);
         flusher.start();
         return new DurableDatabase(db, log, flusher);
     }

@@ -32,6 +32,7 @@ public final class FlushScheduler implements AutoCloseable {
     private long lastWrittenGeneration;
     /** Guarded by flushLock; System.nanoTime of the last write. */
     private long lastWriteNanos;
+
     private volatile int writes;
 
     /**
@@ -39,7 +40,8 @@ public final class FlushScheduler implements AutoCloseable {
      *                          happens until the database moves past it
      * @param log               the commit log to checkpoint, or null
      */
-    public FlushScheduler(Database db, SnapshotWriter writer, FlushPolicy policy, CommitLog log, long initialGeneration) {
+    public FlushScheduler(
+            Database db, SnapshotWriter writer, FlushPolicy policy, CommitLog log, long initialGeneration) {
         this.db = db;
         this.writer = writer;
         this.policy = policy;
@@ -92,7 +94,8 @@ public final class FlushScheduler implements AutoCloseable {
         try {
             Snapshot s = db.snapshot();
             if (s.generation() <= lastWrittenGeneration) return false;
-            if (respectInterval && System.nanoTime() - lastWriteNanos < policy.minInterval().toNanos()) return false;
+            if (respectInterval
+                    && System.nanoTime() - lastWriteNanos < policy.minInterval().toNanos()) return false;
             write(s);
             return true;
         } finally {
@@ -122,7 +125,9 @@ public final class FlushScheduler implements AutoCloseable {
     }
 
     /** Number of files written so far. */
-    public int writes() { return writes; }
+    public int writes() {
+        return writes;
+    }
 
     /** Stops the thread (without a final write: call {@link #flushNow()} first for that). */
     @Override

@@ -61,7 +61,9 @@ final class Loader {
             throw new DbLoadException(ts.name, ref, ts.columns[i], e.getMessage(), e);
         }
         String bad = badEnum(schema, ts.types[i], v);
-        if (bad != null) throw new DbLoadException(ts.name, ref, ts.columns[i], "'" + bad + "' is not a value of " + ts.types[i], null);
+        if (bad != null)
+            throw new DbLoadException(
+                    ts.name, ref, ts.columns[i], "'" + bad + "' is not a value of " + ts.types[i], null);
         return v;
     }
 
@@ -118,7 +120,8 @@ final class Loader {
             TableSchema ts = table(schema, e.getKey(), warned);
             if (ts == null || !ts.persistent) continue;
             for (LoadedDb.LoadedRow r : e.getValue()) {
-                if (values[ts.index].containsKey(r.ref())) throw new DbLoadException(ts.name, r.ref(), null, "duplicate row", null);
+                if (values[ts.index].containsKey(r.ref()))
+                    throw new DbLoadException(ts.name, r.ref(), null, "duplicate row", null);
                 Object[] vs = ts.defaults.clone();
                 for (Map.Entry<String, String> c : r.columns().entrySet()) {
                     int i = column(ts, r.ref(), c.getKey(), warned);
@@ -156,12 +159,15 @@ final class Loader {
                 Object[] vs = e.getValue();
                 long[] st = stats[ts.index].get(ref);
                 rows = rows.put(ref, new Row(ref, st[0], st[1], vs));
-                if (refs.get(ref) != null) throw new DbLoadException(ts.name, ref, "_ref", "reference also used in table " + refs.get(ref).name, null);
+                if (refs.get(ref) != null)
+                    throw new DbLoadException(
+                            ts.name, ref, "_ref", "reference also used in table " + refs.get(ref).name, null);
                 refs = refs.put(ref, ts);
                 if (ts.uuid >= 0) {
                     String u = (String) vs[ts.uuid];
                     if (!u.isEmpty()) {
-                        if (uuids.get(u) != null) throw new DbLoadException(ts.name, ref, "uuid", "duplicate uuid " + u, null);
+                        if (uuids.get(u) != null)
+                            throw new DbLoadException(ts.name, ref, "uuid", "duplicate uuid " + u, null);
                         uuids = uuids.put(u, ref);
                     }
                 }
@@ -179,7 +185,8 @@ final class Loader {
         for (DeltaBatch b : batches) {
             if (b.generation() <= snap.generation) continue; // already in the image
             if (b.generation() <= last) {
-                throw new DbLoadException(null, null, null, "redo log batch generation " + b.generation() + " not above " + last, null);
+                throw new DbLoadException(
+                        null, null, null, "redo log batch generation " + b.generation() + " not above " + last, null);
             }
             tx.advanceGenerationTo(b.generation() - b.deltas().size());
             for (Delta d : b.deltas()) {
@@ -190,8 +197,13 @@ final class Loader {
                 } catch (DbLoadException e) {
                     throw e;
                 } catch (RuntimeException e) {
-                    throw new DbLoadException(ts.name, d.ref(), d instanceof Delta.WriteField w ? w.column() : null,
-                            "cannot replay " + d.getClass().getSimpleName() + " of generation " + b.generation() + ": " + e.getMessage(), e);
+                    throw new DbLoadException(
+                            ts.name,
+                            d.ref(),
+                            d instanceof Delta.WriteField w ? w.column() : null,
+                            "cannot replay " + d.getClass().getSimpleName() + " of generation " + b.generation() + ": "
+                                    + e.getMessage(),
+                            e);
                 }
             }
             tx.advanceGenerationTo(b.generation());

@@ -23,7 +23,9 @@ final class RecordView extends AbstractMap<String, Object> {
     }
 
     @Override
-    public int size() { return ts.wire.length; }
+    public int size() {
+        return ts.wire.length;
+    }
 
     @Override
     public boolean containsKey(Object key) {
@@ -46,7 +48,9 @@ final class RecordView extends AbstractMap<String, Object> {
     public Set<Map.Entry<String, Object>> entrySet() {
         return new AbstractSet<>() {
             @Override
-            public int size() { return ts.wire.length; }
+            public int size() {
+                return ts.wire.length;
+            }
 
             @Override
             public Iterator<Map.Entry<String, Object>> iterator() {
@@ -54,7 +58,9 @@ final class RecordView extends AbstractMap<String, Object> {
                     int i;
 
                     @Override
-                    public boolean hasNext() { return i < ts.wire.length; }
+                    public boolean hasNext() {
+                        return i < ts.wire.length;
+                    }
 
                     @Override
                     public Map.Entry<String, Object> next() {

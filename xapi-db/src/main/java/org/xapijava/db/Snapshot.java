@@ -38,16 +38,24 @@ public final class Snapshot extends DbReader {
     }
 
     @Override
-    Table table(int index) { return tables[index]; }
+    Table table(int index) {
+        return tables[index];
+    }
 
     @Override
-    TableSchema tableOfRef(String ref) { return ref == null ? null : refs.get(ref); }
+    TableSchema tableOfRef(String ref) {
+        return ref == null ? null : refs.get(ref);
+    }
 
     @Override
-    String refOfUuid(String uuid) { return uuid == null ? null : uuids.get(uuid); }
+    String refOfUuid(String uuid) {
+        return uuid == null ? null : uuids.get(uuid);
+    }
 
     @Override
-    public long generation() { return generation; }
+    public long generation() {
+        return generation;
+    }
 
     /** {@link #changesSince(Collection, BiPredicate, long)} for every object of the classes. */
     public Changes changesSince(Collection<String> classes, long since) {
@@ -102,13 +110,19 @@ public final class Snapshot extends DbReader {
 
     private final class Image implements DbImage {
         @Override
-        public long generation() { return generation; }
+        public long generation() {
+            return generation;
+        }
 
         @Override
-        public int schemaMajor() { return schema.dm.schemaMajor(); }
+        public int schemaMajor() {
+            return schema.dm.schemaMajor();
+        }
 
         @Override
-        public int schemaMinor() { return schema.dm.schemaMinor(); }
+        public int schemaMinor() {
+            return schema.dm.schemaMinor();
+        }
 
         @Override
         public Iterable<? extends TableImage> tables() {
@@ -117,10 +131,14 @@ public final class Snapshot extends DbReader {
                 Table t = tables[ts.index];
                 out.add(new TableImage() {
                     @Override
-                    public String name() { return ts.name; }
+                    public String name() {
+                        return ts.name;
+                    }
 
                     @Override
-                    public boolean persistent() { return ts.persistent; }
+                    public boolean persistent() {
+                        return ts.persistent;
+                    }
 
                     @Override
                     public Iterable<? extends RowImage> rows() {
@@ -137,13 +155,19 @@ public final class Snapshot extends DbReader {
 
     private record RowView(TableSchema ts, Row row) implements DbImage.RowImage {
         @Override
-        public String ref() { return row.ref(); }
+        public String ref() {
+            return row.ref();
+        }
 
         @Override
-        public long created() { return row.created(); }
+        public long created() {
+            return row.created();
+        }
 
         @Override
-        public long modified() { return row.modified(); }
+        public long modified() {
+            return row.modified();
+        }
 
         @Override
         public void columns(DbImage.ColumnSink sink) {

@@ -10,7 +10,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.internal.PMap;
 import org.xapijava.db.internal.Row;
-import org.xapijava.db.internal.Schema;
 import org.xapijava.db.internal.Schema.Link;
 import org.xapijava.db.internal.Schema.TableSchema;
 import org.xapijava.db.internal.Table;
@@ -72,22 +71,30 @@ public final class Transaction extends DbReader {
     }
 
     @Override
-    public long generation() { return gen; }
+    public long generation() {
+        return gen;
+    }
 
     private void check() {
         if (!open) throw new IllegalStateException("transaction already ended");
     }
 
-    boolean changed() { return gen != baseGeneration; }
+    boolean changed() {
+        return gen != baseGeneration;
+    }
 
-    List<Delta> deltas() { return deltas; }
+    List<Delta> deltas() {
+        return deltas;
+    }
 
     Snapshot finish() {
         open = false;
         return new Snapshot(schema, gen, tables, refs, uuids);
     }
 
-    void abandon() { open = false; }
+    void abandon() {
+        open = false;
+    }
 
     /** Replay only: moves the generation forward (never back). */
     void advanceGenerationTo(long g) {
@@ -219,7 +226,8 @@ public final class Transaction extends DbReader {
 
     void deleteRow(TableSchema ts, String ref) {
         Row row = rowOrThrow(ts, ref);
-        if (ts.uuid >= 0 && !((String) row.values()[ts.uuid]).isEmpty()) uuids = uuids.remove((String) row.values()[ts.uuid]);
+        if (ts.uuid >= 0 && !((String) row.values()[ts.uuid]).isEmpty())
+            uuids = uuids.remove((String) row.values()[ts.uuid]);
         refs = refs.remove(ref);
         relations(ts, row, false);
         row = tables[ts.index].rows().get(ref);
@@ -363,8 +371,8 @@ public final class Transaction extends DbReader {
         }
         putRow(tt, tr.with(l.targetField(), nl, gen));
         if (nl != cur && tt.persistent && tt.persistentColumn[l.targetField()]) {
-            deltas.add(new Delta.WriteField(tt.name, target, tt.columns[l.targetField()],
-                    DbStrings.toDb(tt.types[l.targetField()], nl)));
+            deltas.add(new Delta.WriteField(
+                    tt.name, target, tt.columns[l.targetField()], DbStrings.toDb(tt.types[l.targetField()], nl)));
         }
     }
 
@@ -383,7 +391,8 @@ public final class Transaction extends DbReader {
      */
     Object normalize(TableSchema ts, int col, XType t, Object v, boolean truncate) {
         switch (t) {
-            case XType.Prim p when p.kind() == XType.Kind.STRING -> {
+            case XType.Prim p
+            when p.kind() == XType.Kind.STRING -> {
                 if (!(v instanceof String s)) throw typeError(ts, col, t, v);
                 int n = Utf8Check.xmlValidPrefix(s);
                 if (n == s.length()) return s;
@@ -392,7 +401,8 @@ public final class Transaction extends DbReader {
                 return s.substring(0, n);
             }
             case XType.EnumType e -> {
-                if (!(v instanceof String s) || !schema.dm.enumDef(e.name()).values().contains(s)) throw typeError(ts, col, t, v);
+                if (!(v instanceof String s)
+                        || !schema.dm.enumDef(e.name()).values().contains(s)) throw typeError(ts, col, t, v);
                 return s;
             }
             case XType.SetType st -> {
@@ -405,7 +415,9 @@ public final class Transaction extends DbReader {
                 if (!(v instanceof Map<?, ?> m)) throw typeError(ts, col, t, v);
                 Map<Object, Object> out = new LinkedHashMap<>();
                 for (Map.Entry<?, ?> x : m.entrySet()) {
-                    out.put(normalize(ts, col, mt.key(), x.getKey(), truncate), normalize(ts, col, mt.value(), x.getValue(), truncate));
+                    out.put(
+                            normalize(ts, col, mt.key(), x.getKey(), truncate),
+                            normalize(ts, col, mt.value(), x.getValue(), truncate));
                 }
                 return Collections.unmodifiableMap(out);
             }

@@ -64,7 +64,19 @@ public sealed interface WhereExpr {
 
     /** Recursive descent over a lazily lexed token stream (errors surface in the order Xapi's would). */
     final class Parser {
-        private enum Tok { EQ, TRUE, FALSE, LPAREN, RPAREN, FIELD, AND, OR, NOT, IDENT, EOF }
+        private enum Tok {
+            EQ,
+            TRUE,
+            FALSE,
+            LPAREN,
+            RPAREN,
+            FIELD,
+            AND,
+            OR,
+            NOT,
+            IDENT,
+            EOF
+        }
 
         private static final String[] KEYWORDS = {"true", "false", "field", "and", "or", "not"};
         private static final Tok[] KEYWORD_TOKS = {Tok.TRUE, Tok.FALSE, Tok.FIELD, Tok.AND, Tok.OR, Tok.NOT};
@@ -83,16 +95,29 @@ public sealed interface WhereExpr {
         }
 
         private void next() {
-            while (pos < src.length() && (src.charAt(pos) == ' ' || src.charAt(pos) == '\t' || src.charAt(pos) == '\n')) pos++;
+            while (pos < src.length() && (src.charAt(pos) == ' ' || src.charAt(pos) == '\t' || src.charAt(pos) == '\n'))
+                pos++;
             if (pos >= src.length()) {
                 tok = Tok.EOF;
                 return;
             }
             char c = src.charAt(pos);
             switch (c) {
-                case '=' -> { pos++; tok = Tok.EQ; return; }
-                case '(' -> { pos++; tok = Tok.LPAREN; return; }
-                case ')' -> { pos++; tok = Tok.RPAREN; return; }
+                case '=' -> {
+                    pos++;
+                    tok = Tok.EQ;
+                    return;
+                }
+                case '(' -> {
+                    pos++;
+                    tok = Tok.LPAREN;
+                    return;
+                }
+                case ')' -> {
+                    pos++;
+                    tok = Tok.RPAREN;
+                    return;
+                }
                 case '"' -> {
                     int end = src.indexOf('"', pos + 1);
                     if (end < 0) throw fail(LEX_ERROR);
@@ -138,8 +163,14 @@ public sealed interface WhereExpr {
 
         private WhereExpr primary() {
             switch (tok) {
-                case TRUE -> { next(); return new True(); }
-                case FALSE -> { next(); return new False(); }
+                case TRUE -> {
+                    next();
+                    return new True();
+                }
+                case FALSE -> {
+                    next();
+                    return new False();
+                }
                 case LPAREN -> {
                     next();
                     WhereExpr e = expr();

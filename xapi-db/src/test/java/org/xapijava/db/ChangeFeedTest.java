@@ -23,16 +23,20 @@ class ChangeFeedTest {
         Database db = Database.empty(DM);
         String a = TestSupport.vm(db, "a"); // created 0
         String b = TestSupport.vm(db, "b"); // created 1
-        long since = db.generation() - 1;   // 1: a and b are old
-        db.set(a, VM.NAME_LABEL, "a2");     // 2: mod a
+        long since = db.generation() - 1; // 1: a and b are old
+        db.set(a, VM.NAME_LABEL, "a2"); // 2: mod a
         String c = TestSupport.vm(db, "c"); // 3: add c
-        db.set(c, VM.NAME_LABEL, "c2");     // 4: c stays an add, id = created
-        db.delete("VM", b);                 // 5: del b
+        db.set(c, VM.NAME_LABEL, "c2"); // 4: c stays an add, id = created
+        db.delete("VM", b); // 5: del b
         String d = TestSupport.vm(db, "d"); // 6
-        db.delete("VM", d);                 // 7: created and deleted in the window: nothing
+        db.delete("VM", d); // 7: created and deleted in the window: nothing
         Changes ch = db.changesSince(List.of("VM"), since);
-        assertEquals(Set.of(new Change("VM", a, Change.Op.MOD, 2), new Change("VM", c, Change.Op.ADD, 3),
-                new Change("VM", b, Change.Op.DEL, 5)), Set.copyOf(ch.changes()));
+        assertEquals(
+                Set.of(
+                        new Change("VM", a, Change.Op.MOD, 2),
+                        new Change("VM", c, Change.Op.ADD, 3),
+                        new Change("VM", b, Change.Op.DEL, 5)),
+                Set.copyOf(ch.changes()));
         assertEquals(3, ch.changes().size());
         assertEquals(7, ch.token(), "the latest matched stamp, the hidden deletion included");
         assertEquals(8, ch.snapshot().generation());
@@ -42,10 +46,16 @@ class ChangeFeedTest {
         assertEquals(7, none.token());
 
         Changes fromStart = db.changesSince(List.of("VM"), -1);
-        assertEquals(Set.of(new Change("VM", a, Change.Op.ADD, 0), new Change("VM", c, Change.Op.ADD, 3)),
+        assertEquals(
+                Set.of(new Change("VM", a, Change.Op.ADD, 0), new Change("VM", c, Change.Op.ADD, 3)),
                 Set.copyOf(fromStart.changes()));
-        assertEquals(Map.of("vm", 2, "vdi", 0), Map.of("vm", ch.snapshot().validRefCounts().get("vm"),
-                "vdi", ch.snapshot().validRefCounts().get("vdi")));
+        assertEquals(
+                Map.of("vm", 2, "vdi", 0),
+                Map.of(
+                        "vm",
+                        ch.snapshot().validRefCounts().get("vm"),
+                        "vdi",
+                        ch.snapshot().validRefCounts().get("vdi")));
         assertEquals(DM.classes().size(), db.validRefCounts().size());
 
         Changes filtered = db.changesSince(List.of("VM"), (cls, ref) -> ref.equals(a), since);

@@ -25,8 +25,8 @@ public final class DatabaseCrashChild {
         int threads = Integer.parseInt(args[1]);
         Datamodel dm = Datamodel.get();
         // an eager flush policy, so that kills also land in the middle of state.db writes and checkpoints
-        DurableDatabase store = DurableDatabase.open(dm,
-                DurableDatabase.Options.inDirectory(dir).withPolicy(FlushPolicy.eager(Duration.ofMillis(150))));
+        DurableDatabase store = DurableDatabase.open(
+                dm, DurableDatabase.Options.inDirectory(dir).withPolicy(FlushPolicy.eager(Duration.ofMillis(150))));
         Database db = store.database();
         PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false, "UTF-8");
         String run = UUID.randomUUID().toString().substring(0, 8);
@@ -40,7 +40,10 @@ public final class DatabaseCrashChild {
                         String ref = mine.get(i % mine.size());
                         String desc = "d-" + run + "-" + id + "-" + i;
                         db.set("VM", ref, "name_description", desc);
-                        synchronized (out) { out.println("SET " + ref + " " + desc); out.flush(); }
+                        synchronized (out) {
+                            out.println("SET " + ref + " " + desc);
+                            out.flush();
+                        }
                     } else {
                         String ref = Refs.fresh();
                         String name = "vm-" + run + "-" + id + "-" + i;
@@ -50,7 +53,10 @@ public final class DatabaseCrashChild {
                         v.put("other_config", Map.of("run", run, "with space", "a%b'c"));
                         db.create("VM", ref, v);
                         mine.add(ref);
-                        synchronized (out) { out.println("CREATE " + ref + " " + name); out.flush(); }
+                        synchronized (out) {
+                            out.println("CREATE " + ref + " " + name);
+                            out.flush();
+                        }
                     }
                 }
             }));

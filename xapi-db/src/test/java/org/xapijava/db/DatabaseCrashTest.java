@@ -27,14 +27,20 @@ class DatabaseCrashTest {
     @Test
     void noAcknowledgedWriteIsLostAcrossKills(@TempDir Path dir) throws Exception {
         Random rnd = new Random(42);
-        Map<String, String> names = new HashMap<>();        // ref -> name_label acknowledged
+        Map<String, String> names = new HashMap<>(); // ref -> name_label acknowledged
         Map<String, String> descriptions = new HashMap<>(); // ref -> last acknowledged name_description
         int acknowledged = 0;
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         for (int round = 0; round < ROUNDS; round++) {
-            Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                    DatabaseCrashChild.class.getName(), dir.toString(), "4")
-                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            Process p = new ProcessBuilder(
+                            java,
+                            "-cp",
+                            System.getProperty("java.class.path"),
+                            DatabaseCrashChild.class.getName(),
+                            dir.toString(),
+                            "4")
+                    .redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .start();
             // the kill lands at a random moment after the child started acknowledging writes
             java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
             long delayMillis = 50 + rnd.nextInt(700);
@@ -49,7 +55,8 @@ class DatabaseCrashTest {
                 // of the child's stdout and lose acknowledgements still in the pipe
                 p.toHandle().destroyForcibly();
             });
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            try (BufferedReader r =
+                    new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = r.readLine()) != null) {
                     String[] w = line.split(" ", 3);
@@ -63,7 +70,8 @@ class DatabaseCrashTest {
             }
             killer.join();
             assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-            try (DurableDatabase store = DurableDatabase.open(Datamodel.get(), DurableDatabase.Options.inDirectory(dir))) {
+            try (DurableDatabase store =
+                    DurableDatabase.open(Datamodel.get(), DurableDatabase.Options.inDirectory(dir))) {
                 Database db = store.database();
                 for (Map.Entry<String, String> e : names.entrySet()) {
                     assertTrue(db.exists("VM", e.getKey()), "round " + round + ": lost VM " + e.getValue());
@@ -73,7 +81,8 @@ class DatabaseCrashTest {
                 for (Map.Entry<String, String> e : descriptions.entrySet()) {
                     // a later, unacknowledged write of the same field may have landed: compare suffix order
                     String got = (String) db.get("VM", e.getKey(), "name_description");
-                    assertTrue(got.equals(e.getValue()) || later(got, e.getValue()),
+                    assertTrue(
+                            got.equals(e.getValue()) || later(got, e.getValue()),
                             "round " + round + ": lost write " + e.getValue() + ", found " + got);
                 }
                 List<String> all = db.getAll("VM");

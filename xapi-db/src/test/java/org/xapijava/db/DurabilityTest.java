@@ -62,7 +62,8 @@ class DurabilityTest {
 
         DeltaBatch batch = log.batches.get(0);
         assertEquals(1, batch.generation());
-        Delta.CreateRow cr = assertInstanceOf(Delta.CreateRow.class, batch.deltas().get(0));
+        Delta.CreateRow cr =
+                assertInstanceOf(Delta.CreateRow.class, batch.deltas().get(0));
         assertEquals("VM", cr.table());
         assertEquals("x", cr.columns().get("name__label"));
         assertEquals("()", cr.columns().get("tags"));
@@ -93,9 +94,12 @@ class DurabilityTest {
         String vbd = TestSupport.vbd(db, vm, vdi);
         db.delete("VBD", vbd);
         assertEquals(5, log.batches.size());
-        assertEquals(List.of(new Delta.WriteField("VM", vm, "memory__static_max", "42")), log.batches.get(2).deltas());
+        assertEquals(
+                List.of(new Delta.WriteField("VM", vm, "memory__static_max", "42")),
+                log.batches.get(2).deltas());
         assertEquals(1, log.batches.get(3).deltas().size(), "VM.VBDs is recomputed at load, never logged");
-        assertEquals(List.of(new Delta.DeleteRow("VBD", vbd)), log.batches.get(4).deltas());
+        assertEquals(
+                List.of(new Delta.DeleteRow("VBD", vbd)), log.batches.get(4).deltas());
         long[] gens = log.batches.stream().mapToLong(DeltaBatch::generation).toArray();
         for (int i = 1; i < gens.length; i++) assertTrue(gens[i] > gens[i - 1]);
         assertEquals(db.generation(), gens[gens.length - 1]);
@@ -105,7 +109,8 @@ class DurabilityTest {
     void aFailedLogFailsTheCommitAndNothingIsPublished() throws Exception {
         TestSupport.FakeLog log = new TestSupport.FakeLog();
         Database db = Database.empty(DM, log);
-        CompletableFuture<Void> commit = CompletableFuture.runAsync(() -> TestSupport.vm(db, "x"), Thread::startVirtualThread);
+        CompletableFuture<Void> commit =
+                CompletableFuture.runAsync(() -> TestSupport.vm(db, "x"), Thread::startVirtualThread);
         waitUntil(() -> log.lastTicket() == 1);
         log.fail(new IOException("disk gone"));
         var e = assertThrows(java.util.concurrent.ExecutionException.class, () -> commit.get(5, TimeUnit.SECONDS));

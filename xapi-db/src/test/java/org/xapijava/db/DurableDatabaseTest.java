@@ -55,8 +55,11 @@ class DurableDatabaseTest {
             ref = vm(store.database(), "x y");
             gen = store.database().generation();
         }
-        assertTrue(Files.readString(dir.resolve("state.db"), StandardCharsets.UTF_8).contains("name__label=\"x%.y\""));
-        assertEquals(Long.toString(gen), Files.readString(dir.resolve("state.db.generation")).trim());
+        assertTrue(Files.readString(dir.resolve("state.db"), StandardCharsets.UTF_8)
+                .contains("name__label=\"x%.y\""));
+        assertEquals(
+                Long.toString(gen),
+                Files.readString(dir.resolve("state.db.generation")).trim());
         try (DurableDatabase again = DurableDatabase.open(dm, o)) {
             assertEquals("x y", again.database().get("VM", ref, "name_label"));
             assertEquals(gen, again.database().generation());
@@ -65,7 +68,8 @@ class DurableDatabaseTest {
 
     @Test
     void eagerPolicyFlushesInTheBackground(@TempDir Path dir) throws Exception {
-        DurableDatabase.Options o = DurableDatabase.Options.inDirectory(dir).withPolicy(FlushPolicy.eager(Duration.ofMillis(20)));
+        DurableDatabase.Options o =
+                DurableDatabase.Options.inDirectory(dir).withPolicy(FlushPolicy.eager(Duration.ofMillis(20)));
         try (DurableDatabase store = DurableDatabase.open(dm, o)) {
             vm(store.database(), "bg");
             long gen = store.database().generation();
@@ -73,16 +77,19 @@ class DurableDatabaseTest {
             Path g = dir.resolve("state.db.generation");
             while (!(Files.exists(g) && Long.parseLong(Files.readString(g).trim()) >= gen)) {
                 assertTrue(System.nanoTime() < deadline, "no background flush");
-                store.database().awaitGeneration(Long.MAX_VALUE - 1, Duration.ofMillis(20)); // a bounded wait, not a spin
+                store.database()
+                        .awaitGeneration(Long.MAX_VALUE - 1, Duration.ofMillis(20)); // a bounded wait, not a spin
             }
         }
     }
 
     @Test
     void malformedStateDbStopsStartNamingFileAndPlace(@TempDir Path dir) throws Exception {
-        Files.writeString(dir.resolve("state.db"), "<?xml version=\"1.0\"?>\n<database><manifest><pair key=\"schema_major_vsn\" value=\"5\"/>\n<table name=\"VM\"><row __ctime=\"1\"/>");
-        StateDbFormatException e = assertThrows(StateDbFormatException.class,
-                () -> DurableDatabase.open(dm, DurableDatabase.Options.inDirectory(dir)));
+        Files.writeString(
+                dir.resolve("state.db"),
+                "<?xml version=\"1.0\"?>\n<database><manifest><pair key=\"schema_major_vsn\" value=\"5\"/>\n<table name=\"VM\"><row __ctime=\"1\"/>");
+        StateDbFormatException e = assertThrows(
+                StateDbFormatException.class, () -> DurableDatabase.open(dm, DurableDatabase.Options.inDirectory(dir)));
         assertTrue(e.getMessage().contains(dir.resolve("state.db").toString()), e.getMessage());
         assertTrue(e.line() > 0, e.getMessage());
     }
@@ -94,9 +101,13 @@ class DurableDatabaseTest {
         }
         Path p = dir.resolve("state.db");
         Files.writeString(p, Files.readString(p).replace("is_a_template=\"false\"", "is_a_template=\"maybe\""));
-        IOException e = assertThrows(IOException.class, () -> DurableDatabase.open(dm, DurableDatabase.Options.inDirectory(dir)));
-        assertTrue(e.getMessage().contains("state.db") && e.getMessage().contains("VM")
-                && e.getMessage().contains("is_a_template"), e.getMessage());
+        IOException e = assertThrows(
+                IOException.class, () -> DurableDatabase.open(dm, DurableDatabase.Options.inDirectory(dir)));
+        assertTrue(
+                e.getMessage().contains("state.db")
+                        && e.getMessage().contains("VM")
+                        && e.getMessage().contains("is_a_template"),
+                e.getMessage());
     }
 
     @Test
@@ -106,15 +117,18 @@ class DurableDatabaseTest {
         }
         Path p = dir.resolve("state.db");
         Files.writeString(p, Files.readString(p).replace("power_state=\"Halted\"", "power_state=\"Exploded\""));
-        IOException e = assertThrows(IOException.class, () -> DurableDatabase.open(dm, DurableDatabase.Options.inDirectory(dir)));
+        IOException e = assertThrows(
+                IOException.class, () -> DurableDatabase.open(dm, DurableDatabase.Options.inDirectory(dir)));
         assertTrue(e.getMessage().contains("power_state") && e.getMessage().contains("Exploded"), e.getMessage());
     }
 
     @Test
     void damagedRedoLogStopsStart(@TempDir Path dir) throws Exception {
-        Files.write(dir.resolve("state.db.redo"), "this is not a redo log at all, just some text".getBytes(StandardCharsets.UTF_8));
-        RedoLogFormatException e = assertThrows(RedoLogFormatException.class,
-                () -> DurableDatabase.open(dm, DurableDatabase.Options.inDirectory(dir)));
+        Files.write(
+                dir.resolve("state.db.redo"),
+                "this is not a redo log at all, just some text".getBytes(StandardCharsets.UTF_8));
+        RedoLogFormatException e = assertThrows(
+                RedoLogFormatException.class, () -> DurableDatabase.open(dm, DurableDatabase.Options.inDirectory(dir)));
         assertTrue(e.getMessage().contains("state.db.redo"), e.getMessage());
     }
 

@@ -160,11 +160,15 @@ class GenerationTest {
         String a = Refs.fresh();
         db.create("VM", a, Map.of("uuid", "u-1", "name_label", "x"));
         long g = db.generation();
-        apiError(() -> db.create("VDI", Refs.fresh(), Map.of("uuid", "u-1")),
-                "INTERNAL_ERROR", "Db_exn.Uniqueness_constraint_violation(\"VDI\", \"uuid\", \"u-1\")");
+        apiError(
+                () -> db.create("VDI", Refs.fresh(), Map.of("uuid", "u-1")),
+                "INTERNAL_ERROR",
+                "Db_exn.Uniqueness_constraint_violation(\"VDI\", \"uuid\", \"u-1\")");
         String b = TestSupport.vm(db, "y");
-        apiError(() -> db.set(b, VM.UUID, "u-1"),
-                "INTERNAL_ERROR", "Db_exn.Uniqueness_constraint_violation(\"VM\", \"uuid\", \"u-1\")");
+        apiError(
+                () -> db.set(b, VM.UUID, "u-1"),
+                "INTERNAL_ERROR",
+                "Db_exn.Uniqueness_constraint_violation(\"VM\", \"uuid\", \"u-1\")");
         assertEquals(g + 1, db.generation());
         assertEquals(a, db.getByUuid("VM", "u-1"));
         apiError(() -> db.getByUuid("VDI", "u-1"), "UUID_INVALID", "VDI", "u-1");
@@ -209,9 +213,16 @@ class GenerationTest {
         String vm = TestSupport.vm(db, "x");
         db.addToMap("VM", vm, "other_config", "a", "1");
         db.addToMap("VM", vm, "other_config", "b", "2");
-        assertEquals(List.of("b", "a"), new ArrayList<>(db.get(vm, VM.OTHER_CONFIG).keySet()), "Xapi prepends");
+        assertEquals(
+                List.of("b", "a"), new ArrayList<>(db.get(vm, VM.OTHER_CONFIG).keySet()), "Xapi prepends");
         long g = db.generation();
-        apiError(() -> db.addToMap("VM", vm, "other_config", "a", "1"), "MAP_DUPLICATE_KEY", "VM", "other_config", vm, "a");
+        apiError(
+                () -> db.addToMap("VM", vm, "other_config", "a", "1"),
+                "MAP_DUPLICATE_KEY",
+                "VM",
+                "other_config",
+                vm,
+                "a");
         apiError(() -> db.addToMap("VM", vm, "other_config", "", "1"), "INTERNAL_ERROR", "Db_exn.Empty_key_in_map");
         assertEquals(g, db.generation());
         db.removeFromMap("VM", vm, "other_config", "a");
@@ -225,8 +236,13 @@ class GenerationTest {
         assertEquals(List.of(), db.get(vm, VM.TAGS));
         assertEquals(g + 3, db.generation());
         db.addToMap("VM", vm, "blocked_operations", "start", "no");
-        apiError(() -> db.addToMap("VM", vm, "blocked_operations", "start", "no"),
-                "MAP_DUPLICATE_KEY", "VM", "blocked_operations", vm, "start");
+        apiError(
+                () -> db.addToMap("VM", vm, "blocked_operations", "start", "no"),
+                "MAP_DUPLICATE_KEY",
+                "VM",
+                "blocked_operations",
+                vm,
+                "start");
     }
 
     @Test
@@ -238,7 +254,8 @@ class GenerationTest {
         assertThrows(IllegalArgumentException.class, () -> db.set("VM", vm, "power_state", "Sleeping"));
         assertThrows(IllegalArgumentException.class, () -> db.set("VM", vm, "tags", List.of(1L)));
         assertThrows(IllegalArgumentException.class, () -> db.set("VM", vm, "no_such_field", "x"));
-        assertThrows(IllegalArgumentException.class, () -> db.create("VM", Refs.fresh(), Map.of("is_a_template", "true")));
+        assertThrows(
+                IllegalArgumentException.class, () -> db.create("VM", Refs.fresh(), Map.of("is_a_template", "true")));
         assertThrows(IllegalArgumentException.class, () -> db.addToMap("VM", vm, "blocked_operations", "fly", "x"));
         apiError(() -> db.set(vm, VM.NAME_LABEL, "bad\u0001char"), "INTERNAL_ERROR", "Db_exn.Invalid_value");
         assertEquals(g, db.generation());
@@ -259,7 +276,8 @@ class GenerationTest {
         db.set(vm, VM.TAGS, tags);
         tags.add("b");
         assertEquals(List.of("a"), db.get(vm, VM.TAGS));
-        assertThrows(UnsupportedOperationException.class, () -> db.get(vm, VM.TAGS).add("c"));
+        assertThrows(
+                UnsupportedOperationException.class, () -> db.get(vm, VM.TAGS).add("c"));
     }
 
     @Test
@@ -267,12 +285,14 @@ class GenerationTest {
         Database db = Database.empty(DM);
         String vm = TestSupport.vm(db, "x");
         Snapshot before = db.snapshot();
-        assertThrows(IllegalStateException.class, () -> db.transact(tx -> {
-            tx.set(vm, VM.NAME_LABEL, "changed");
-            tx.create("VM", Refs.fresh(), Map.of("uuid", "zz"));
-            assertEquals("changed", tx.get(vm, VM.NAME_LABEL), "a transaction sees its own writes");
-            throw new IllegalStateException("boom");
-        }));
+        assertThrows(
+                IllegalStateException.class,
+                () -> db.transact(tx -> {
+                    tx.set(vm, VM.NAME_LABEL, "changed");
+                    tx.create("VM", Refs.fresh(), Map.of("uuid", "zz"));
+                    assertEquals("changed", tx.get(vm, VM.NAME_LABEL), "a transaction sees its own writes");
+                    throw new IllegalStateException("boom");
+                }));
         assertEquals(before.generation(), db.generation());
         assertEquals("x", db.get(vm, VM.NAME_LABEL));
         assertEquals(1, db.getAll("VM").size());
@@ -290,8 +310,10 @@ class GenerationTest {
         long g = db.generation();
         db.create("VM", r, Map.of("uuid", "u", "name_label", "a"));
         assertEquals(g, db.generation());
-        apiError(() -> db.create("VM", r, Map.of("uuid", "u", "name_label", "b")),
-                "INTERNAL_ERROR", "Db_exn.Integrity_violation(\"VM\", \"name__label\", \"a\")");
+        apiError(
+                () -> db.create("VM", r, Map.of("uuid", "u", "name_label", "b")),
+                "INTERNAL_ERROR",
+                "Db_exn.Integrity_violation(\"VM\", \"name__label\", \"a\")");
     }
 
     @Test
@@ -299,7 +321,8 @@ class GenerationTest {
         Database db = Database.empty(DM);
         String vm = TestSupport.vm(db, "x");
         Map<String, Object> rec = db.getRecord("VM", vm);
-        List<String> wire = DM.cls("VM").wireFields().stream().map(f -> f.name()).toList();
+        List<String> wire =
+                DM.cls("VM").wireFields().stream().map(f -> f.name()).toList();
         assertEquals(wire, new ArrayList<>(rec.keySet()));
         assertEquals("x", rec.get("name_label"));
         assertEquals("Halted", rec.get("power_state"));

@@ -30,13 +30,32 @@ class LoadTest {
 
     static LoadedDb image(Map<String, String> extraVmColumns, Map<String, List<LoadedRow>> extraTables) {
         Map<String, List<LoadedRow>> tables = new LinkedHashMap<>();
-        Map<String, String> vm1 = new HashMap<>(Map.of("_ref", VM1, "uuid", "u-vm1", "name__label", "one",
-                "power_state", "Running", "allowed_operations", "('start')", "VBDs", "('junk')", "other_config", "(('k' 'v'))"));
+        Map<String, String> vm1 = new HashMap<>(Map.of(
+                "_ref",
+                VM1,
+                "uuid",
+                "u-vm1",
+                "name__label",
+                "one",
+                "power_state",
+                "Running",
+                "allowed_operations",
+                "('start')",
+                "VBDs",
+                "('junk')",
+                "other_config",
+                "(('k' 'v'))"));
         vm1.putAll(extraVmColumns);
-        tables.put("VM", List.of(new LoadedRow(VM1, 3, 7, vm1),
-                new LoadedRow(VM2, 4, 4, Map.of("uuid", "u-vm2", "name__label", "two"))));
-        tables.put("VBD", List.of(new LoadedRow(VBD_A, 5, 5, Map.of("uuid", "u-a", "VM", VM1)),
-                new LoadedRow(VBD_B, 6, 6, Map.of("uuid", "u-b", "VM", VM1))));
+        tables.put(
+                "VM",
+                List.of(
+                        new LoadedRow(VM1, 3, 7, vm1),
+                        new LoadedRow(VM2, 4, 4, Map.of("uuid", "u-vm2", "name__label", "two"))));
+        tables.put(
+                "VBD",
+                List.of(
+                        new LoadedRow(VBD_A, 5, 5, Map.of("uuid", "u-a", "VM", VM1)),
+                        new LoadedRow(VBD_B, 6, 6, Map.of("uuid", "u-b", "VM", VM1))));
         tables.put("task", List.of(new LoadedRow("OpaqueRef:t", 1, 1, Map.of("uuid", "u-t"))));
         tables.put("session", List.of());
         tables.putAll(extraTables);
@@ -60,7 +79,9 @@ class LoadTest {
         assertEquals(VM2, db.getByUuid("VM", "u-vm2"));
         assertEquals(List.of(VM1), db.getByNameLabel("VM", "one"));
         // the change feed works across the loaded stamps
-        assertEquals(List.of(new Change("VM", VM1, Change.Op.MOD, 7)), db.changesSince(List.of("VM"), 6).changes());
+        assertEquals(
+                List.of(new Change("VM", VM1, Change.Op.MOD, 7)),
+                db.changesSince(List.of("VM"), 6).changes());
         // and writes continue from the file's generation
         db.set(VM2, VM.NAME_LABEL, "deux");
         assertEquals(new DbReader.RowStat(4, 10), db.snapshot().stat("VM", VM2));
@@ -71,42 +92,70 @@ class LoadTest {
         List<DeltaBatch> replay = List.of(
                 new DeltaBatch(9, List.of(new Delta.WriteField("VM", VM1, "name__label", "old, already in the image"))),
                 new DeltaBatch(11, List.of(new Delta.WriteField("VM", VM1, "name__label", "uno"))),
-                new DeltaBatch(13, List.of(new Delta.CreateRow("VBD", "OpaqueRef:c", Map.of("uuid", "u-c", "VM", VM2)),
-                        new Delta.DeleteRow("VBD", VBD_A))),
+                new DeltaBatch(
+                        13,
+                        List.of(
+                                new Delta.CreateRow("VBD", "OpaqueRef:c", Map.of("uuid", "u-c", "VM", VM2)),
+                                new Delta.DeleteRow("VBD", VBD_A))),
                 new DeltaBatch(14, List.of(new Delta.WriteField("VM", VM1, "groups", "()"))));
         Database db = Database.load(DM, image(Map.of(), Map.of()), replay, null);
         assertEquals(14, db.generation());
         assertEquals("uno", db.get(VM1, VM.NAME_LABEL));
         assertEquals(List.of("OpaqueRef:c"), db.get(VM2, VM.VBDS));
         assertEquals(List.of(VBD_B), db.get(VM1, VM.VBDS));
-        assertEquals(List.of(new Change("VBD", VBD_A, Change.Op.DEL, 12)), db.changesSince(List.of("VBD"), 11).changes().stream()
-                .filter(c -> c.op() == Change.Op.DEL).toList());
-        assertThrows(DbLoadException.class, () -> Database.load(DM, image(Map.of(), Map.of()),
-                List.of(new DeltaBatch(12, List.of()), new DeltaBatch(12, List.of())), null));
-        DbLoadException e = assertThrows(DbLoadException.class, () -> Database.load(DM, image(Map.of(), Map.of()),
-                List.of(new DeltaBatch(12, List.of(new Delta.WriteField("VM", "OpaqueRef:gone", "name__label", "x")))), null));
+        assertEquals(
+                List.of(new Change("VBD", VBD_A, Change.Op.DEL, 12)),
+                db.changesSince(List.of("VBD"), 11).changes().stream()
+                        .filter(c -> c.op() == Change.Op.DEL)
+                        .toList());
+        assertThrows(
+                DbLoadException.class,
+                () -> Database.load(
+                        DM,
+                        image(Map.of(), Map.of()),
+                        List.of(new DeltaBatch(12, List.of()), new DeltaBatch(12, List.of())),
+                        null));
+        DbLoadException e = assertThrows(
+                DbLoadException.class,
+                () -> Database.load(
+                        DM,
+                        image(Map.of(), Map.of()),
+                        List.of(new DeltaBatch(
+                                12, List.of(new Delta.WriteField("VM", "OpaqueRef:gone", "name__label", "x")))),
+                        null));
         assertEquals("VM", e.table());
         assertEquals("OpaqueRef:gone", e.ref());
     }
 
     @Test
     void columnsAndTablesOfNewerReleasesAreDropped() {
-        Database db = Database.load(DM, image(Map.of("groups", "()"),
-                Map.of("VM_group", List.of(new LoadedRow("OpaqueRef:g", 1, 1, Map.of("uuid", "g"))))), List.of(), null);
+        Database db = Database.load(
+                DM,
+                image(
+                        Map.of("groups", "()"),
+                        Map.of("VM_group", List.of(new LoadedRow("OpaqueRef:g", 1, 1, Map.of("uuid", "g"))))),
+                List.of(),
+                null);
         assertEquals("one", db.get(VM1, VM.NAME_LABEL));
     }
 
     @Test
     void badDataNamesTableRowAndColumn() {
-        DbLoadException e = assertThrows(DbLoadException.class,
+        DbLoadException e = assertThrows(
+                DbLoadException.class,
                 () -> Database.load(DM, image(Map.of("memory__static_max", "lots"), Map.of()), List.of(), null));
         assertEquals(List.of("VM", VM1, "memory__static_max"), List.of(e.table(), e.ref(), e.column()));
-        e = assertThrows(DbLoadException.class,
+        e = assertThrows(
+                DbLoadException.class,
                 () -> Database.load(DM, image(Map.of("no_such_column", "x"), Map.of()), List.of(), null));
         assertEquals(List.of("VM", VM1, "no_such_column"), List.of(e.table(), e.ref(), e.column()));
-        e = assertThrows(DbLoadException.class, () -> Database.load(DM, image(Map.of(), Map.of("Nope", List.of())), List.of(), null));
+        e = assertThrows(
+                DbLoadException.class,
+                () -> Database.load(DM, image(Map.of(), Map.of("Nope", List.of())), List.of(), null));
         assertEquals("Nope", e.table());
-        e = assertThrows(DbLoadException.class, () -> Database.load(DM, image(Map.of("uuid", "u-vm2"), Map.of()), List.of(), null));
+        e = assertThrows(
+                DbLoadException.class,
+                () -> Database.load(DM, image(Map.of("uuid", "u-vm2"), Map.of()), List.of(), null));
         assertEquals("uuid", e.column());
     }
 
@@ -169,7 +218,8 @@ class LoadTest {
         Database db = Database.empty(DM, log);
         List<Long> written = new java.util.concurrent.CopyOnWriteArrayList<>();
         SnapshotWriter writer = img -> written.add(img.generation());
-        try (FlushScheduler f = new FlushScheduler(db, writer, FlushPolicy.eager(Duration.ofMillis(20)), log, 0).start()) {
+        try (FlushScheduler f =
+                new FlushScheduler(db, writer, FlushPolicy.eager(Duration.ofMillis(20)), log, 0).start()) {
             Thread.sleep(80);
             assertEquals(List.of(), written, "nothing new: no write");
             TestSupport.vm(db, "x");
@@ -190,7 +240,14 @@ class LoadTest {
             assertEquals(1, f.flushNow());
             assertEquals(List.of(1L), w2);
         }
-        FlushScheduler failing = new FlushScheduler(db2, img -> { throw new IOException("full"); }, FlushPolicy.XAPI, null, 0);
+        FlushScheduler failing = new FlushScheduler(
+                db2,
+                img -> {
+                    throw new IOException("full");
+                },
+                FlushPolicy.XAPI,
+                null,
+                0);
         assertThrows(IOException.class, failing::flushNow);
     }
 }

@@ -20,7 +20,9 @@ class PMapTest {
         Map<String, Integer> snapshotRef = null;
         for (int i = 0; i < 50_000; i++) {
             // small key space forces overwrites, removals and deep tries; "Aa"/"BB" collide in hashCode
-            String k = rnd.nextInt(10) == 0 ? (rnd.nextBoolean() ? "AaAa" : "BBBB") + rnd.nextInt(3) : "k" + rnd.nextInt(5000);
+            String k = rnd.nextInt(10) == 0
+                    ? (rnd.nextBoolean() ? "AaAa" : "BBBB") + rnd.nextInt(3)
+                    : "k" + rnd.nextInt(5000);
             if (rnd.nextInt(3) == 0) {
                 m = m.remove(k);
                 ref.remove(k);

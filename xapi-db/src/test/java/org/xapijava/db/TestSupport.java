@@ -90,13 +90,19 @@ final class TestSupport {
             notifyAll();
         }
 
-        synchronized long lastTicket() { return next - 1; }
+        synchronized long lastTicket() {
+            return next - 1;
+        }
 
         @Override
-        public synchronized void setDurableListener(LongConsumer listener) { this.listener = listener; }
+        public synchronized void setDurableListener(LongConsumer listener) {
+            this.listener = listener;
+        }
 
         @Override
-        public synchronized void checkpoint(long generation) { checkpoints.add(generation); }
+        public synchronized void checkpoint(long generation) {
+            checkpoints.add(generation);
+        }
 
         @Override
         public void close() {}

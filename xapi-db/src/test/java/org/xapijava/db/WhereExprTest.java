@@ -35,16 +35,30 @@ class WhereExprTest {
         assertEquals(new Or(A, new And(B, C)), WhereExpr.parse(a + " or (" + b + " and " + c + ")"));
         assertEquals(new True(), WhereExpr.parse(" \t\ntrue\n"));
         assertEquals(new Eq(new Value(false, "x"), new Value(false, "x")), WhereExpr.parse("\"x\"=\"x\""));
-        assertEquals(new Eq(new Value(true, "a b"), new Value(true, "it's\n")), WhereExpr.parse("field\"a b\"=field \"it's\n\""));
+        assertEquals(
+                new Eq(new Value(true, "a b"), new Value(true, "it's\n")),
+                WhereExpr.parse("field\"a b\"=field \"it's\n\""));
     }
 
     @Test
     void badExpressionsAreInvalidValue() {
-        for (String bad : List.of("", "field \"a\"", "field \"a\" = ", "true false", "(true", "true)",
-                "true and", "not", "field = \"x\"", "\"a\" = field", "true or or true", "field \"a\" = \"b\" = \"c\"")) {
+        for (String bad : List.of(
+                "",
+                "field \"a\"",
+                "field \"a\" = ",
+                "true false",
+                "(true",
+                "true)",
+                "true and",
+                "not",
+                "field = \"x\"",
+                "\"a\" = field",
+                "true or or true",
+                "field \"a\" = \"b\" = \"c\"")) {
             apiError(() -> WhereExpr.parse(bad), "INVALID_VALUE", bad, WhereExpr.PARSE_ERROR);
         }
-        for (String bad : List.of("field \"a\" <> \"b\"", "x", "TRUE", "true && false", "field 'a' = 'b'", "\"unterminated", "true\r")) {
+        for (String bad : List.of(
+                "field \"a\" <> \"b\"", "x", "TRUE", "true && false", "field 'a' = 'b'", "\"unterminated", "true\r")) {
             apiError(() -> WhereExpr.parse(bad), "INVALID_VALUE", bad, WhereExpr.LEX_ERROR);
         }
         // keywords are matched without a word boundary, as ocamllex does
@@ -69,19 +83,35 @@ class WhereExprTest {
         assertEquals(Set.of(a, b), Set.copyOf(db.getAllWhere("VM", "true")));
         assertEquals(List.of(), db.getAllWhere("VM", "false"));
         assertEquals(List.of(b), db.getAllWhere("VM", "not field \"name__label\" = \"alpha\""));
-        assertEquals(Set.of(a, b), Set.copyOf(db.getAllWhere("VM",
-                "field \"name__label\" = \"alpha\" or field \"name__label\" = \"beta\"")));
-        assertEquals(List.of(), db.getAllWhere("VM",
-                "field \"name__label\" = \"alpha\" and field \"name__label\" = \"beta\""));
-        assertEquals(List.of(a), db.getAllWhere("VM", "field \"name__label\" = field \"name__label\" and field \"uuid\" = \""
-                + db.get(a, VM.UUID) + "\""));
+        assertEquals(
+                Set.of(a, b),
+                Set.copyOf(
+                        db.getAllWhere("VM", "field \"name__label\" = \"alpha\" or field \"name__label\" = \"beta\"")));
+        assertEquals(
+                List.of(),
+                db.getAllWhere("VM", "field \"name__label\" = \"alpha\" and field \"name__label\" = \"beta\""));
+        assertEquals(
+                List.of(a),
+                db.getAllWhere(
+                        "VM",
+                        "field \"name__label\" = field \"name__label\" and field \"uuid\" = \"" + db.get(a, VM.UUID)
+                                + "\""));
         Map<String, Map<String, Object>> recs = db.getAllRecordsWhere("VM", "field \"power_state\" = \"Running\"");
         assertEquals(Set.of(a), recs.keySet());
         assertEquals("alpha", recs.get(a).get("name_label"));
         // an unknown column is noticed per row, as in Xapi
-        apiError(() -> db.getAllWhere("VM", "field \"name_label\" = \"alpha\""), "INTERNAL_ERROR", "missing field", "name_label", "");
+        apiError(
+                () -> db.getAllWhere("VM", "field \"name_label\" = \"alpha\""),
+                "INTERNAL_ERROR",
+                "missing field",
+                "name_label",
+                "");
         assertEquals(List.of(), db.getAllWhere("VDI", "field \"nope\" = \"x\""));
-        apiError(() -> db.getAllRecordsWhere("VM", "field \"a\" == \"b\""), "INVALID_VALUE", "field \"a\" == \"b\"", WhereExpr.PARSE_ERROR);
+        apiError(
+                () -> db.getAllRecordsWhere("VM", "field \"a\" == \"b\""),
+                "INVALID_VALUE",
+                "field \"a\" == \"b\"",
+                WhereExpr.PARSE_ERROR);
         assertEquals(Refs.NULL.length() > 0, true);
     }
 }

@@ -47,15 +47,23 @@ class XapiLayoutLoadTest {
         assertEquals("it's a VM", db.get("VM", V1, "name_description"));
         assertEquals("BIOS order", db.get("VM", V1, "HVM_boot_policy"));
         assertEquals(2147483648L, db.get("VM", V1, "memory_static_max"));
-        assertEquals(Map.of("base_template_name", "Debian Bookworm 12", "XenCenter.CustomFields.owner", "ops"),
+        assertEquals(
+                Map.of("base_template_name", "Debian Bookworm 12", "XenCenter.CustomFields.owner", "ops"),
                 db.get("VM", V1, "other_config"));
         assertEquals(List.of("web", "prod"), db.get("VM", V1, "tags"));
         assertEquals(Boolean.TRUE, db.get("VM", V2, "is_control_domain"));
         assertEquals("the \"first\" host <main> & more", db.get("host", H, "name_description"));
-        assertEquals(Map.of("folder", "/racks/a b", "agent_start_time", "1716300000."), db.get("host", H, "other_config"));
-        assertEquals("disk\t1\nsecond line", db.getRecord("VDI", "OpaqueRef:00000007-0000-4000-8000-000000000007").get("name_label"));
+        assertEquals(
+                Map.of("folder", "/racks/a b", "agent_start_time", "1716300000."), db.get("host", H, "other_config"));
+        assertEquals(
+                "disk\t1\nsecond line",
+                db.getRecord("VDI", "OpaqueRef:00000007-0000-4000-8000-000000000007")
+                        .get("name_label"));
         // one-to-many back-pointers are not in the file: rebuilt at load
-        assertEquals(Set.of("OpaqueRef:00000008-0000-4000-8000-000000000008", "OpaqueRef:00000009-0000-4000-8000-000000000009"),
+        assertEquals(
+                Set.of(
+                        "OpaqueRef:00000008-0000-4000-8000-000000000008",
+                        "OpaqueRef:00000009-0000-4000-8000-000000000009"),
                 Set.copyOf((List<?>) db.get("VM", V1, "VBDs")));
         assertEquals(2, ((List<?>) db.get("SR", S, "VDIs")).size());
         assertEquals(List.of(V2), db.get("host", H, "resident_VMs"));

@@ -23,8 +23,13 @@ public final class ClassDef {
     private final Map<String, Integer> dbIndex = new LinkedHashMap<>();
     private final Map<String, MessageDef> messages = new LinkedHashMap<>();
 
-    public ClassDef(String name, boolean persistent, boolean events, Lifecycle lifecycle,
-                    List<FieldDef> fields, List<MessageDef> messages) {
+    public ClassDef(
+            String name,
+            boolean persistent,
+            boolean events,
+            Lifecycle lifecycle,
+            List<FieldDef> fields,
+            List<MessageDef> messages) {
         this.name = name;
         this.persistent = persistent;
         this.events = events;
@@ -46,24 +51,38 @@ public final class ClassDef {
         for (MessageDef m : messages) this.messages.put(m.name(), m);
     }
 
-    public String name() { return name; }
+    public String name() {
+        return name;
+    }
 
     /** Whether rows of this class are written to {@code state.db} (false for session, task, ...). */
-    public boolean persistent() { return persistent; }
+    public boolean persistent() {
+        return persistent;
+    }
 
     /** Whether changes to this class produce events. */
-    public boolean events() { return events; }
+    public boolean events() {
+        return events;
+    }
 
-    public Lifecycle lifecycle() { return lifecycle; }
+    public Lifecycle lifecycle() {
+        return lifecycle;
+    }
 
     /** Every field, including internal and removed ones. */
-    public List<FieldDef> fields() { return fields; }
+    public List<FieldDef> fields() {
+        return fields;
+    }
 
     /** Fields sent to clients, in record order. */
-    public List<FieldDef> wireFields() { return wireFields; }
+    public List<FieldDef> wireFields() {
+        return wireFields;
+    }
 
     /** Fields stored in the database, in datamodel order; a field's position is {@link #dbIndex}. */
-    public List<FieldDef> dbFields() { return dbFields; }
+    public List<FieldDef> dbFields() {
+        return dbFields;
+    }
 
     /** Position of a field among {@link #dbFields()}, or -1. */
     public int dbIndex(String fieldName) {
@@ -71,14 +90,24 @@ public final class ClassDef {
         return i == null ? -1 : i;
     }
 
-    public FieldDef field(String fieldName) { return fieldsByName.get(fieldName); }
+    public FieldDef field(String fieldName) {
+        return fieldsByName.get(fieldName);
+    }
 
-    public FieldDef fieldByColumn(String column) { return fieldsByColumn.get(column); }
+    public FieldDef fieldByColumn(String column) {
+        return fieldsByColumn.get(column);
+    }
 
-    public Map<String, MessageDef> messages() { return Collections.unmodifiableMap(messages); }
+    public Map<String, MessageDef> messages() {
+        return Collections.unmodifiableMap(messages);
+    }
 
-    public MessageDef message(String messageName) { return messages.get(messageName); }
+    public MessageDef message(String messageName) {
+        return messages.get(messageName);
+    }
 
     @Override
-    public String toString() { return name; }
+    public String toString() {
+        return name;
+    }
 }

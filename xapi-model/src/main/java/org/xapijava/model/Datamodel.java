@@ -62,11 +62,16 @@ public final class Datamodel {
         apiVersionMinor = av.get("minor").asLong();
         apiVersionVendor = av.path("vendor").asText();
         Map<String, String> impl = new LinkedHashMap<>();
-        av.path("vendorImplementation").fields().forEachRemaining(e -> impl.put(e.getKey(), e.getValue().asText()));
+        av.path("vendorImplementation")
+                .fields()
+                .forEachRemaining(e -> impl.put(e.getKey(), e.getValue().asText()));
         apiVersionVendorImplementation = Collections.unmodifiableMap(impl);
         List<Role> rs = new ArrayList<>();
         for (JsonNode r : root.path("roles")) {
-            rs.add(new Role(r.path("name").asText(), r.path("internal").asBoolean(), r.path("description").asText()));
+            rs.add(new Role(
+                    r.path("name").asText(),
+                    r.path("internal").asBoolean(),
+                    r.path("description").asText()));
         }
         roles = List.copyOf(rs);
         Map<String, EnumDef> es = new LinkedHashMap<>();
@@ -89,12 +94,17 @@ public final class Datamodel {
         classes = List.copyOf(cs);
         List<Relation> rels = new ArrayList<>();
         for (JsonNode r : root.path("relations")) {
-            rels.add(new Relation(Relation.Kind.valueOf(r.path("kind").asText()), r.path("aClass").asText(),
-                    r.path("aField").asText(), r.path("bClass").asText(), r.path("bField").asText()));
+            rels.add(new Relation(
+                    Relation.Kind.valueOf(r.path("kind").asText()),
+                    r.path("aClass").asText(),
+                    r.path("aField").asText(),
+                    r.path("bClass").asText(),
+                    r.path("bField").asText()));
         }
         relations = List.copyOf(rels);
         List<ExtraPermission> eps = new ArrayList<>();
-        for (JsonNode p : root.path("extraPermissions")) eps.add(new ExtraPermission(p.path("name").asText(), strings(p.path("roles"))));
+        for (JsonNode p : root.path("extraPermissions"))
+            eps.add(new ExtraPermission(p.path("name").asText(), strings(p.path("roles"))));
         extraPermissions = List.copyOf(eps);
         emergencyCalls = strings(root.path("emergencyCalls"));
         httpActions = root.path("httpActions");
@@ -111,9 +121,17 @@ public final class Datamodel {
             XType t = XType.parse(f.path("type").asText());
             boolean hasDefault = f.has("default");
             Object def = hasDefault ? Values.fromJson(t, f.get("default")) : null;
-            fields.add(new FieldDef(name, f.path("name").asText(), f.path("column").asText(), t,
-                    Qualifier.of(f.path("qualifier").asText()), def, hasDefault, f.path("persist").asBoolean(true),
-                    f.path("internal").asBoolean(false), Lifecycle.of(f.path("lifecycle").asText("published"))));
+            fields.add(new FieldDef(
+                    name,
+                    f.path("name").asText(),
+                    f.path("column").asText(),
+                    t,
+                    Qualifier.of(f.path("qualifier").asText()),
+                    def,
+                    hasDefault,
+                    f.path("persist").asBoolean(true),
+                    f.path("internal").asBoolean(false),
+                    Lifecycle.of(f.path("lifecycle").asText("published"))));
         }
         List<MessageDef> msgs = new ArrayList<>();
         for (JsonNode m : c.path("messages")) {
@@ -121,19 +139,38 @@ public final class Datamodel {
             for (JsonNode p : m.path("params")) {
                 XType pt = XType.parse(p.path("type").asText());
                 boolean hasDefault = p.has("default");
-                ps.add(new ParamDef(p.path("name").asText(), pt,
-                        hasDefault ? Values.fromJson(pt, p.get("default")) : null, hasDefault));
+                ps.add(new ParamDef(
+                        p.path("name").asText(),
+                        pt,
+                        hasDefault ? Values.fromJson(pt, p.get("default")) : null,
+                        hasDefault));
             }
             List<MapKeyRole> mk = new ArrayList<>();
-            for (JsonNode k : m.path("mapKeyRoles")) mk.add(new MapKeyRole(k.path("key").asText(), strings(k.path("roles"))));
-            msgs.add(new MessageDef(name, m.path("name").asText(), MessageKind.valueOf(m.path("kind").asText()),
-                    m.hasNonNull("field") ? m.get("field").asText() : null, ps, XType.parse(m.path("result").asText()),
-                    strings(m.path("errors")), strings(m.path("roles")), m.path("async").asBoolean(),
-                    m.path("sessionless").asBoolean(), m.path("hidden").asBoolean(), m.path("poolInternal").asBoolean(),
-                    Lifecycle.of(m.path("lifecycle").asText("published")), mk));
+            for (JsonNode k : m.path("mapKeyRoles"))
+                mk.add(new MapKeyRole(k.path("key").asText(), strings(k.path("roles"))));
+            msgs.add(new MessageDef(
+                    name,
+                    m.path("name").asText(),
+                    MessageKind.valueOf(m.path("kind").asText()),
+                    m.hasNonNull("field") ? m.get("field").asText() : null,
+                    ps,
+                    XType.parse(m.path("result").asText()),
+                    strings(m.path("errors")),
+                    strings(m.path("roles")),
+                    m.path("async").asBoolean(),
+                    m.path("sessionless").asBoolean(),
+                    m.path("hidden").asBoolean(),
+                    m.path("poolInternal").asBoolean(),
+                    Lifecycle.of(m.path("lifecycle").asText("published")),
+                    mk));
         }
-        return new ClassDef(name, c.path("persistent").asBoolean(true),
-                c.path("events").asBoolean(true), Lifecycle.of(c.path("lifecycle").asText("published")), fields, msgs);
+        return new ClassDef(
+                name,
+                c.path("persistent").asBoolean(true),
+                c.path("events").asBoolean(true),
+                Lifecycle.of(c.path("lifecycle").asText("published")),
+                fields,
+                msgs);
     }
 
     private static List<String> strings(JsonNode arr) {
@@ -163,61 +200,99 @@ public final class Datamodel {
         }
     }
 
-    public int schemaMajor() { return schemaMajor; }
+    public int schemaMajor() {
+        return schemaMajor;
+    }
 
-    public int schemaMinor() { return schemaMinor; }
+    public int schemaMinor() {
+        return schemaMinor;
+    }
 
     /**
      * The XenAPI version this datamodel is ({@code api_version_major} of Xapi's {@code datamodel_common.ml});
      * every host reports it as {@code host.API_version_major}.
      */
-    public long apiVersionMajor() { return apiVersionMajor; }
+    public long apiVersionMajor() {
+        return apiVersionMajor;
+    }
 
     /** {@code api_version_minor}; every host reports it as {@code host.API_version_minor}. */
-    public long apiVersionMinor() { return apiVersionMinor; }
+    public long apiVersionMinor() {
+        return apiVersionMinor;
+    }
 
     /** {@code api_version_vendor} ({@code "XenSource"}), reported as {@code host.API_version_vendor}. */
-    public String apiVersionVendor() { return apiVersionVendor; }
+    public String apiVersionVendor() {
+        return apiVersionVendor;
+    }
 
     /** {@code api_version_vendor_implementation} (empty), reported as {@code host.API_version_vendor_implementation}. */
-    public Map<String, String> apiVersionVendorImplementation() { return apiVersionVendorImplementation; }
+    public Map<String, String> apiVersionVendorImplementation() {
+        return apiVersionVendorImplementation;
+    }
 
     /** The static roles, most privileged first. */
-    public List<Role> roles() { return roles; }
+    public List<Role> roles() {
+        return roles;
+    }
 
-    public List<ClassDef> classes() { return classes; }
+    public List<ClassDef> classes() {
+        return classes;
+    }
 
     /** A class by exact name, or null. */
-    public ClassDef cls(String name) { return classesByName.get(name); }
+    public ClassDef cls(String name) {
+        return classesByName.get(name);
+    }
 
     /** A class by name in any letter case (event subscriptions, valid_ref_counts), or null. */
-    public ClassDef clsIgnoreCase(String name) { return classesByLowerName.get(name.toLowerCase(Locale.ROOT)); }
+    public ClassDef clsIgnoreCase(String name) {
+        return classesByLowerName.get(name.toLowerCase(Locale.ROOT));
+    }
 
-    public Map<String, EnumDef> enums() { return enums; }
+    public Map<String, EnumDef> enums() {
+        return enums;
+    }
 
-    public EnumDef enumDef(String name) { return enums.get(name); }
+    public EnumDef enumDef(String name) {
+        return enums.get(name);
+    }
 
     /** A message by synchronous wire name ({@code VM.start}), or null. */
-    public MessageDef message(String wireName) { return messagesByWireName.get(wireName); }
+    public MessageDef message(String wireName) {
+        return messagesByWireName.get(wireName);
+    }
 
-    public List<Relation> relations() { return relations; }
+    public List<Relation> relations() {
+        return relations;
+    }
 
-    public List<ExtraPermission> extraPermissions() { return extraPermissions; }
+    public List<ExtraPermission> extraPermissions() {
+        return extraPermissions;
+    }
 
     /** Wire names of the calls a host in emergency mode still answers. */
-    public List<String> emergencyCalls() { return emergencyCalls; }
+    public List<String> emergencyCalls() {
+        return emergencyCalls;
+    }
 
     /** The HTTP actions table as the importer wrote it (name, method, path, roles, ...). */
-    public JsonNode httpActions() { return httpActions; }
+    public JsonNode httpActions() {
+        return httpActions;
+    }
 
     /**
      * Database columns that newer Xapi releases have and this datamodel lacks, by table: a database
      * written by such a release may hold them; they are dropped at load.
      */
-    public Map<String, List<String>> laterColumns() { return laterColumns; }
+    public Map<String, List<String>> laterColumns() {
+        return laterColumns;
+    }
 
     /** Database tables of newer Xapi releases that this datamodel lacks (dropped at load). */
-    public List<String> laterTables() { return laterTables; }
+    public List<String> laterTables() {
+        return laterTables;
+    }
 
     /** The empty value of a type, with enum defaults taken from this datamodel. */
     public Object emptyValue(XType t) {

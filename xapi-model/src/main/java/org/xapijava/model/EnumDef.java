@@ -17,9 +17,13 @@ public final class EnumDef {
         for (String v : values) byLower.put(v.toLowerCase(Locale.ROOT), v);
     }
 
-    public String name() { return name; }
+    public String name() {
+        return name;
+    }
 
-    public List<String> values() { return values; }
+    public List<String> values() {
+        return values;
+    }
 
     /**
      * The canonical spelling of {@code input}, matched case-insensitively as Xapi does on input,
@@ -30,5 +34,7 @@ public final class EnumDef {
         return exact;
     }
 
-    public boolean contains(String value) { return values.contains(value); }
+    public boolean contains(String value) {
+        return values.contains(value);
+    }
 }

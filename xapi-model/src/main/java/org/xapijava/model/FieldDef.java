@@ -16,9 +16,17 @@ import org.xapijava.model.types.XType;
  * @param internal     internal-only: kept in the database, never sent to clients
  * @param lifecycle    lifecycle state; {@link Lifecycle#REMOVED} fields are neither stored nor sent
  */
-public record FieldDef(String cls, String name, String column, XType type, Qualifier qualifier,
-                       Object defaultValue, boolean hasDefault, boolean persist, boolean internal,
-                       Lifecycle lifecycle) {
+public record FieldDef(
+        String cls,
+        String name,
+        String column,
+        XType type,
+        Qualifier qualifier,
+        Object defaultValue,
+        boolean hasDefault,
+        boolean persist,
+        boolean internal,
+        Lifecycle lifecycle) {
 
     /** Whether clients see this field in records and through getters. */
     public boolean onWire() {

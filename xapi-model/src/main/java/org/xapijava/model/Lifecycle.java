@@ -2,7 +2,10 @@ package org.xapijava.model;
 
 /** Lifecycle state of a class, field or message in the datamodel. */
 public enum Lifecycle {
-    PUBLISHED, PROTOTYPED, DEPRECATED, REMOVED;
+    PUBLISHED,
+    PROTOTYPED,
+    DEPRECATED,
+    REMOVED;
 
     /** Accepts {@code Published_s}, {@code published}, ... */
     public static Lifecycle of(String s) {

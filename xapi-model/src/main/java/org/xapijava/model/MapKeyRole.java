@@ -7,7 +7,9 @@ import java.util.List;
  * message's map need permission {@code <wire name>/key:<key>}, held by {@code roles}.
  */
 public record MapKeyRole(String key, List<String> roles) {
-    public MapKeyRole { roles = List.copyOf(roles); }
+    public MapKeyRole {
+        roles = List.copyOf(roles);
+    }
 
     /** Whether {@code mapKey} is protected by this entry (exact match, or prefix for {@code *}). */
     public boolean matches(String mapKey) {

@@ -21,10 +21,21 @@ import org.xapijava.model.types.XType;
  * @param lifecycle    lifecycle state; {@link Lifecycle#REMOVED} messages answer {@code MESSAGE_REMOVED}
  * @param mapKeyRoles  map-key permissions of this message
  */
-public record MessageDef(String cls, String name, MessageKind kind, String field, List<ParamDef> params,
-                         XType result, List<String> errors, List<String> roles, boolean async,
-                         boolean sessionless, boolean hidden, boolean poolInternal, Lifecycle lifecycle,
-                         List<MapKeyRole> mapKeyRoles) {
+public record MessageDef(
+        String cls,
+        String name,
+        MessageKind kind,
+        String field,
+        List<ParamDef> params,
+        XType result,
+        List<String> errors,
+        List<String> roles,
+        boolean async,
+        boolean sessionless,
+        boolean hidden,
+        boolean poolInternal,
+        Lifecycle lifecycle,
+        List<MapKeyRole> mapKeyRoles) {
 
     public MessageDef {
         params = List.copyOf(params);

@@ -11,9 +11,13 @@ public enum Qualifier {
 
     private final String spelling;
 
-    Qualifier(String spelling) { this.spelling = spelling; }
+    Qualifier(String spelling) {
+        this.spelling = spelling;
+    }
 
-    public String spelling() { return spelling; }
+    public String spelling() {
+        return spelling;
+    }
 
     public static Qualifier of(String s) {
         for (Qualifier q : values()) if (q.spelling.equals(s)) return q;

@@ -6,5 +6,8 @@ package org.xapijava.model;
  * (e.g. {@code VBD.VM} / {@code VM.VBDs}); the set side is maintained by the database.
  */
 public record Relation(Kind kind, String aClass, String aField, String bClass, String bField) {
-    public enum Kind { ONE_TO_MANY, MANY_TO_MANY }
+    public enum Kind {
+        ONE_TO_MANY,
+        MANY_TO_MANY
+    }
 }

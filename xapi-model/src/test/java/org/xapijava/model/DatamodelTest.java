@@ -21,8 +21,24 @@ class DatamodelTest {
     @Test
     void hasAllPublishedClasses() {
         assertEquals(67, dm.classes().size());
-        for (String c : List.of("session", "task", "event", "pool", "VM", "host", "SR", "VDI", "VBD", "VIF", "network", "PIF",
-                "message", "role", "subject", "Observer", "Repository")) {
+        for (String c : List.of(
+                "session",
+                "task",
+                "event",
+                "pool",
+                "VM",
+                "host",
+                "SR",
+                "VDI",
+                "VBD",
+                "VIF",
+                "network",
+                "PIF",
+                "message",
+                "role",
+                "subject",
+                "Observer",
+                "Repository")) {
             assertNotNull(dm.cls(c), c);
         }
         assertEquals("VM", dm.clsIgnoreCase("vm").name());
@@ -53,7 +69,9 @@ class DatamodelTest {
             for (FieldDef f : c.fields()) {
                 if (!f.hasDefault()) continue;
                 n++;
-                assertTrue(Values.conforms(f.type(), f.defaultValue()), f.cls() + "." + f.name() + " = " + f.defaultValue());
+                assertTrue(
+                        Values.conforms(f.type(), f.defaultValue()),
+                        f.cls() + "." + f.name() + " = " + f.defaultValue());
                 if (f.type() instanceof XType.EnumType e) {
                     assertTrue(dm.enumDef(e.name()).contains((String) f.defaultValue()), f.cls() + "." + f.name());
                 }
@@ -77,9 +95,12 @@ class DatamodelTest {
         switch (t) {
             case XType.EnumType e -> assertNotNull(dm.enumDef(e.name()), where + " uses unknown enum " + e.name());
             case XType.SetType s -> checkEnums(s.element(), where);
-            case XType.MapType m -> { checkEnums(m.key(), where); checkEnums(m.value(), where); }
+            case XType.MapType m -> {
+                checkEnums(m.key(), where);
+                checkEnums(m.value(), where);
+            }
             case XType.OptionType o -> checkEnums(o.inner(), where);
-            default -> { }
+            default -> {}
         }
     }
 
@@ -89,9 +110,11 @@ class DatamodelTest {
         assertEquals(MessageKind.GET_FIELD, get.kind());
         assertEquals("name_label", get.field());
         assertEquals(MessageKind.SET_FIELD, dm.message("VM.set_name_label").kind());
-        assertEquals(MessageKind.ADD_TO_MAP, dm.message("VM.add_to_xenstore_data").kind());
+        assertEquals(
+                MessageKind.ADD_TO_MAP, dm.message("VM.add_to_xenstore_data").kind());
         assertEquals(MessageKind.ADD_TO_SET, dm.message("VM.add_tags").kind());
-        assertEquals(MessageKind.GET_ALL_RECORDS, dm.message("VM.get_all_records").kind());
+        assertEquals(
+                MessageKind.GET_ALL_RECORDS, dm.message("VM.get_all_records").kind());
         assertEquals(MessageKind.CREATE, dm.message("VM.create").kind());
         assertTrue(dm.message("VM.create").async());
         assertFalse(dm.message("VM.get_record").async());
@@ -103,7 +126,9 @@ class DatamodelTest {
         assertEquals(MessageKind.EXPLICIT, start.kind());
         assertTrue(start.async());
         assertFalse(start.sessionless());
-        assertEquals(List.of("start_paused", "force"), start.callParams().stream().skip(1).map(ParamDef::name).toList());
+        assertEquals(
+                List.of("start_paused", "force"),
+                start.callParams().stream().skip(1).map(ParamDef::name).toList());
         MessageDef login = dm.message("session.login_with_password");
         assertTrue(login.sessionless());
         assertFalse(login.async());
@@ -129,8 +154,12 @@ class DatamodelTest {
     @Test
     void mapKeyPermissions() {
         MessageDef add = dm.message("VM.add_to_other_config");
-        assertTrue(add.mapKeyRoles().stream().anyMatch(k -> k.key().equals("pci") && k.roles().equals(List.of("pool-admin"))));
-        MapKeyRole custom = add.mapKeyRoles().stream().filter(k -> k.key().endsWith("*")).findFirst().orElseThrow();
+        assertTrue(add.mapKeyRoles().stream()
+                .anyMatch(k -> k.key().equals("pci") && k.roles().equals(List.of("pool-admin"))));
+        MapKeyRole custom = add.mapKeyRoles().stream()
+                .filter(k -> k.key().endsWith("*"))
+                .findFirst()
+                .orElseThrow();
         assertTrue(custom.matches("XenCenter.CustomFields.owner"));
         assertFalse(custom.matches("XenCenter.Other"));
         assertFalse(dm.message("pool.add_to_other_config").mapKeyRoles().isEmpty());
@@ -138,8 +167,12 @@ class DatamodelTest {
 
     @Test
     void relationsAndPersistence() {
-        assertTrue(dm.relations().stream().anyMatch(r -> r.kind() == Relation.Kind.ONE_TO_MANY
-                && r.aClass().equals("VBD") && r.aField().equals("VM") && r.bClass().equals("VM") && r.bField().equals("VBDs")));
+        assertTrue(dm.relations().stream()
+                .anyMatch(r -> r.kind() == Relation.Kind.ONE_TO_MANY
+                        && r.aClass().equals("VBD")
+                        && r.aField().equals("VM")
+                        && r.bClass().equals("VM")
+                        && r.bField().equals("VBDs")));
         assertFalse(dm.cls("session").persistent());
         assertFalse(dm.cls("task").persistent());
         assertTrue(dm.cls("VM").persistent());
@@ -167,7 +200,15 @@ class DatamodelTest {
 
     @Test
     void rolesInOrder() {
-        assertEquals(List.of("pool-admin", "pool-operator", "vm-power-admin", "vm-admin", "vm-operator", "client-cert", "read-only"),
+        assertEquals(
+                List.of(
+                        "pool-admin",
+                        "pool-operator",
+                        "vm-power-admin",
+                        "vm-admin",
+                        "vm-operator",
+                        "client-cert",
+                        "read-only"),
                 dm.roles().stream().map(Datamodel.Role::name).toList());
     }
 
@@ -184,11 +225,13 @@ class DatamodelTest {
     @Test
     void everyErrorCodeIsKnown() {
         assertEquals(635, ErrorRegistry.all().size());
-        assertEquals(List.of("class", "handle"), ErrorRegistry.get("HANDLE_INVALID").params());
+        assertEquals(
+                List.of("class", "handle"), ErrorRegistry.get("HANDLE_INVALID").params());
         assertTrue(ErrorRegistry.isKnown("VM_IS_SNAPSHOT"));
         for (ClassDef c : dm.classes()) {
             for (MessageDef m : c.messages().values()) {
-                for (String e : m.errors()) assertTrue(ErrorRegistry.isKnown(e), m.wireName() + " documents unknown error " + e);
+                for (String e : m.errors())
+                    assertTrue(ErrorRegistry.isKnown(e), m.wireName() + " documents unknown error " + e);
             }
         }
     }

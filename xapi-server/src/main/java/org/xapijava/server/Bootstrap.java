@@ -7,14 +7,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import org.xapijava.db.Database;
-import org.xapijava.server.bootstrap.BootstrapSettings;
-import org.xapijava.server.bootstrap.FirstStart;
-import org.xapijava.server.bootstrap.HostObjects;
-import org.xapijava.server.bootstrap.Inventory;
 import org.xapijava.server.auth.AuthenticationFailure;
 import org.xapijava.server.auth.Authenticator;
 import org.xapijava.server.auth.PamAuthenticator;
 import org.xapijava.server.auth.PasswordFileAuthenticator;
+import org.xapijava.server.bootstrap.BootstrapSettings;
+import org.xapijava.server.bootstrap.FirstStart;
+import org.xapijava.server.bootstrap.HostObjects;
+import org.xapijava.server.bootstrap.Inventory;
 import org.xapijava.server.config.XapiConfig;
 
 /** Start-up glue: first-start objects and the authenticator chosen by the configuration. */
@@ -29,8 +29,8 @@ final class Bootstrap {
         Inventory inv = Inventory.loadOrCreate(config.path("inventory"));
         String address = config.get("bind");
         if (address.equals("0.0.0.0") || address.equals("::")) address = "127.0.0.1";
-        BootstrapSettings settings = BootstrapSettings.forThisHost(inv, address, config.path("local-sr-dir"),
-                config.path("tools-iso-dir"));
+        BootstrapSettings settings =
+                BootstrapSettings.forThisHost(inv, address, config.path("local-sr-dir"), config.path("tools-iso-dir"));
         return FirstStart.ensure(db, settings);
     }
 
@@ -59,7 +59,9 @@ final class Bootstrap {
                         throw new UncheckedIOException(e);
                     }
                 });
-                String pw = Files.exists(shown) ? Files.readString(shown, StandardCharsets.UTF_8).strip() : null;
+                String pw = Files.exists(shown)
+                        ? Files.readString(shown, StandardCharsets.UTF_8).strip()
+                        : null;
                 // keep the printed password true after session.change_password of root
                 Authenticator keepShown = new Authenticator() {
                     @Override
@@ -68,7 +70,8 @@ final class Bootstrap {
                     }
 
                     @Override
-                    public void changePassword(String user, String oldPassword, String newPassword) throws AuthenticationFailure {
+                    public void changePassword(String user, String oldPassword, String newPassword)
+                            throws AuthenticationFailure {
                         a.changePassword(user, oldPassword, newPassword);
                         if (user.equals("root") && Files.exists(shown)) {
                             try {

@@ -22,22 +22,26 @@ public final class Main {
             config = XapiConfig.fromArgs(List.of(args));
         } catch (IllegalArgumentException e) {
             System.err.println("xapi: " + e.getMessage());
-            System.err.println("usage: xapi [--data-dir DIR] [--http-port N] [--bind ADDR] [--config FILE] [--<key> VALUE]...");
+            System.err.println(
+                    "usage: xapi [--data-dir DIR] [--http-port N] [--bind ADDR] [--config FILE] [--<key> VALUE]...");
             System.exit(2);
             return;
         }
         XapiServer server = new XapiServer(config);
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                server.close();
-                LOG.info("xapi stopped");
-            } catch (Exception e) {
-                LOG.error("clean stop failed", e);
-            } finally {
-                stopped.countDown();
-            }
-        }, "xapi-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            try {
+                                server.close();
+                                LOG.info("xapi stopped");
+                            } catch (Exception e) {
+                                LOG.error("clean stop failed", e);
+                            } finally {
+                                stopped.countDown();
+                            }
+                        },
+                        "xapi-shutdown"));
         try {
             server.start();
         } catch (Exception e) {

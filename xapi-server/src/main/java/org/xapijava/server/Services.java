@@ -17,8 +17,16 @@ import org.xapijava.server.task.TaskManager;
  * @param alerts  the message (alert) store, kept apart from the database as in Xapi
  * @param locks   operation locking ({@code current_operations} / {@code allowed_operations})
  */
-public record Services(Datamodel dm, Database db, Clock clock, String hostRef, String poolRef,
-                       SessionManager sessions, TaskManager tasks, MessageStore alerts, Locks locks) {
+public record Services(
+        Datamodel dm,
+        Database db,
+        Clock clock,
+        String hostRef,
+        String poolRef,
+        SessionManager sessions,
+        TaskManager tasks,
+        MessageStore alerts,
+        Locks locks) {
 
     /** The same services with {@code locks} set (Locks needs the services it belongs to). */
     public Services withLocks(Locks l) {

@@ -1,6 +1,5 @@
 package org.xapijava.server;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -8,7 +7,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -40,23 +38,23 @@ import org.xapijava.server.auth.Authenticator;
 import org.xapijava.server.bootstrap.HostObjects;
 import org.xapijava.server.config.XapiConfig;
 import org.xapijava.server.dispatch.Dispatcher;
-import org.xapijava.server.event.EventApi;
 import org.xapijava.server.dispatch.MessageTable;
 import org.xapijava.server.dispatch.RbacAuthorizer;
+import org.xapijava.server.event.EventApi;
 import org.xapijava.server.http.HttpLimits;
 import org.xapijava.server.http.RpcHandler;
-import org.xapijava.server.ops.Locks;
-import org.xapijava.server.ops.OperationsApi;
 import org.xapijava.server.http.XapiErrorHandler;
 import org.xapijava.server.http.XapiHttpConnectionFactory;
+import org.xapijava.server.ops.Locks;
+import org.xapijava.server.ops.OperationsApi;
 import org.xapijava.server.session.PoolSecret;
+import org.xapijava.server.session.SessionManager;
 import org.xapijava.server.storage.InternalCalls;
 import org.xapijava.server.storage.StorageModule;
-import org.xapijava.server.vm.VmModule;
-import org.xapijava.server.session.SessionManager;
 import org.xapijava.server.task.TaskManager;
 import org.xapijava.server.tls.HostCertificate;
 import org.xapijava.server.tls.TlsPolicy;
+import org.xapijava.server.vm.VmModule;
 import org.xapijava.server.xenops.EmbeddedXenopsd;
 import org.xapijava.server.xenops.XenopsService;
 import org.xapijava.xenopsd.XenopsClient;
@@ -98,8 +96,11 @@ public final class XapiServer implements AutoCloseable {
     public synchronized void start() throws Exception {
         Path stateDb = config.path("state-db");
         Files.createDirectories(stateDb.toAbsolutePath().getParent());
-        FlushPolicy policy = config.get("flush-policy").equals("eager") ? FlushPolicy.eager(Duration.ofSeconds(1)) : FlushPolicy.XAPI;
-        durable = DurableDatabase.open(dm, new DurableDatabase.Options(stateDb, config.path("redo-log"), policy, false));
+        FlushPolicy policy = config.get("flush-policy").equals("eager")
+                ? FlushPolicy.eager(Duration.ofSeconds(1))
+                : FlushPolicy.XAPI;
+        durable =
+                DurableDatabase.open(dm, new DurableDatabase.Options(stateDb, config.path("redo-log"), policy, false));
         Database db = durable.database();
         Clock clock = Clock.systemUTC();
         HostObjects refs = Bootstrap.run(db, config);
@@ -127,7 +128,8 @@ public final class XapiServer implements AutoCloseable {
         services.locks().updateAll(); // current_operations are not persistent: recompute every allowed_operations
         dispatcher = new Dispatcher(services, table, new RbacAuthorizer(rbac, db));
 
-        gc = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("xapi-gc").factory());
+        gc = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().daemon().name("xapi-gc").factory());
         gc.scheduleWithFixedDelay(this::collectGarbage, GC_PERIOD.toSeconds(), GC_PERIOD.toSeconds(), TimeUnit.SECONDS);
 
         QueuedThreadPool pool = new QueuedThreadPool(64, 4);
@@ -137,7 +139,8 @@ public final class XapiServer implements AutoCloseable {
         jetty.setStopTimeout(5_000);
         jetty.setErrorHandler(new XapiErrorHandler());
         HttpLimits limits = HttpLimits.of(config);
-        http = new ServerConnector(jetty, 1, 1, connectionFactory(limits, limits.headerReadTimeout(), limits.headerTotalTimeout()));
+        http = new ServerConnector(
+                jetty, 1, 1, connectionFactory(limits, limits.headerReadTimeout(), limits.headerTotalTimeout()));
         http.setHost(config.get("bind"));
         http.setPort(config.integer("http-port"));
         http.setIdleTimeout(((XapiHttpConnectionFactory) http.getDefaultConnectionFactory()).connectorIdleTimeout());
@@ -157,8 +160,8 @@ public final class XapiServer implements AutoCloseable {
             Files.createDirectories(p.toAbsolutePath().getParent());
             Files.deleteIfExists(p);
             // Xapi's Unix socket has no header timeouts and its own, larger connection cap
-            UnixDomainServerConnector unix = new UnixDomainServerConnector(jetty,
-                    connectionFactory(limits, Duration.ZERO, Duration.ZERO));
+            UnixDomainServerConnector unix =
+                    new UnixDomainServerConnector(jetty, connectionFactory(limits, Duration.ZERO, Duration.ZERO));
             unix.setUnixDomainPath(p);
             unix.setIdleTimeout(-1);
             unix.setAcceptQueueSize(HttpLimits.LISTEN_BACKLOG);
@@ -170,7 +173,9 @@ public final class XapiServer implements AutoCloseable {
         jetty.setHandler(new RpcHandler(dispatcher, Set.copyOf(localRoot)));
         xenops.start(); // Xapi's on_xapi_restart: resync, event thread, every resident VM refreshed
         jetty.start();
-        LOG.info("xapi started: {} explicit messages not implemented", table.unimplemented().size());
+        LOG.info(
+                "xapi started: {} explicit messages not implemented",
+                table.unimplemented().size());
     }
 
     /**
@@ -182,11 +187,13 @@ public final class XapiServer implements AutoCloseable {
         java.net.InetAddress ip = java.net.InetAddress.getByName(bind);
         if (ip.isAnyLocalAddress()) ip = java.net.InetAddress.getLoopbackAddress();
         String hostname = java.net.InetAddress.getLocalHost().getHostName();
-        HostCertificate cert = HostCertificate.loadOrCreate(config.path("server-cert"), hostname, List.of(), List.of(ip));
-        XapiHttpConnectionFactory f = connectionFactory(limits, limits.headerReadTimeout(), limits.headerTotalTimeout());
+        HostCertificate cert =
+                HostCertificate.loadOrCreate(config.path("server-cert"), hostname, List.of(), List.of(ip));
+        XapiHttpConnectionFactory f =
+                connectionFactory(limits, limits.headerReadTimeout(), limits.headerTotalTimeout());
         f.getHttpConfiguration().addCustomizer(TlsPolicy.secureRequestCustomizer());
-        ServerConnector c = new ServerConnector(jetty, 1, 1,
-                new SslConnectionFactory(TlsPolicy.sslContextFactory(cert), "http/1.1"), f);
+        ServerConnector c = new ServerConnector(
+                jetty, 1, 1, new SslConnectionFactory(TlsPolicy.sslContextFactory(cert), "http/1.1"), f);
         c.setHost(bind);
         c.setPort(port);
         c.setIdleTimeout(f.connectorIdleTimeout());
@@ -199,7 +206,8 @@ public final class XapiServer implements AutoCloseable {
     }
 
     /** HTTP/1.1 with Xapi's header limits; responses without Server or X-Powered-By headers. */
-    private static XapiHttpConnectionFactory connectionFactory(HttpLimits limits, Duration readTimeout, Duration totalTimeout) {
+    private static XapiHttpConnectionFactory connectionFactory(
+            HttpLimits limits, Duration readTimeout, Duration totalTimeout) {
         HttpConfiguration hc = new HttpConfiguration();
         hc.setSendServerVersion(false);
         hc.setSendXPoweredBy(false);
@@ -219,16 +227,25 @@ public final class XapiServer implements AutoCloseable {
         Path socket = config.path("xenopsd-socket");
         switch (config.get("xenopsd")) {
             case "embedded" -> {
-                embeddedXenopsd = new EmbeddedXenopsd(socket, EmbeddedXenopsd.config(config.path("xenopsd-state-dir"),
-                        Long.parseLong(config.get("xenopsd-sim-memory-mib")), config.get("xenopsd-sim-delays")));
+                embeddedXenopsd = new EmbeddedXenopsd(
+                        socket,
+                        EmbeddedXenopsd.config(
+                                config.path("xenopsd-state-dir"),
+                                Long.parseLong(config.get("xenopsd-sim-memory-mib")),
+                                config.get("xenopsd-sim-delays")));
                 embeddedXenopsd.start();
             }
-            case "external" -> { }
-            default -> throw new IllegalArgumentException("xenopsd: expected embedded or external, got " + config.get("xenopsd"));
+            case "external" -> {}
+            default ->
+                throw new IllegalArgumentException(
+                        "xenopsd: expected embedded or external, got " + config.get("xenopsd"));
         }
-        xenopsClient = new XenopsClient(socket, XenopsClient.DEFAULT_CONNECT_TIMEOUT,
+        xenopsClient = new XenopsClient(
+                socket,
+                XenopsClient.DEFAULT_CONNECT_TIMEOUT,
                 Duration.ofMillis(config.integer("xenopsd-call-timeout-ms")));
-        return new XenopsService(services, xenopsClient, socket, Duration.ofMillis(config.integer("xenopsd-reconnect-max-ms")));
+        return new XenopsService(
+                services, xenopsClient, socket, Duration.ofMillis(config.integer("xenopsd-reconnect-max-ms")));
     }
 
     /** xapi's side of xenopsd. */
@@ -242,8 +259,13 @@ public final class XapiServer implements AutoCloseable {
     }
 
     private List<ApiModule> modules(Rbac rbac) {
-        return List.of(new SessionApi(services.sessions()), new TaskApi(services.tasks(), rbac), new RoleApi(rbac),
-                new MessageApi(services.alerts()), new SubjectApi(rbac), events);
+        return List.of(
+                new SessionApi(services.sessions()),
+                new TaskApi(services.tasks(), rbac),
+                new RoleApi(rbac),
+                new MessageApi(services.alerts()),
+                new SubjectApi(rbac),
+                events);
     }
 
     private void collectGarbage() {
@@ -320,7 +342,4 @@ public final class XapiServer implements AutoCloseable {
             durable = null;
         }
     }
-
-
-
 }

@@ -37,16 +37,23 @@ class HttpsTest {
             SSLContext ctx = SSLContext.getInstance("TLS");
             ctx.init(null, tmf.getTrustManagers(), null);
             HttpClient client = HttpClient.newBuilder().sslContext(ctx).build();
-            String body = "<?xml version=\"1.0\"?><methodCall><methodName>session.login_with_password</methodName><params>"
-                    + "<param><value>root</value></param><param><value>" + h.server.rootPassword() + "</value></param></params></methodCall>";
-            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + h.server.httpsPort() + "/"))
-                    .POST(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "text/xml").build(),
+            String body =
+                    "<?xml version=\"1.0\"?><methodCall><methodName>session.login_with_password</methodName><params>"
+                            + "<param><value>root</value></param><param><value>" + h.server.rootPassword()
+                            + "</value></param></params></methodCall>";
+            HttpResponse<String> r = client.send(
+                    HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + h.server.httpsPort() + "/"))
+                            .POST(HttpRequest.BodyPublishers.ofString(body))
+                            .header("Content-Type", "text/xml")
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, r.statusCode());
             assertTrue(r.body().contains("<name>Status</name><value>Success</value>"), r.body());
         }
         try (TestHost h = TestHost.start(dir)) {
-            assertEquals(fingerprint, HostCertificate.load(dir.resolve("xapi-ssl.pem")).sha256Fingerprint());
+            assertEquals(
+                    fingerprint,
+                    HostCertificate.load(dir.resolve("xapi-ssl.pem")).sha256Fingerprint());
         }
     }
 }

@@ -34,6 +34,9 @@ class NotImplementedListTest {
         Files.writeString(Path.of("target/not-implemented.md"), want, StandardCharsets.UTF_8);
         Path doc = Path.of("../docs/not-implemented.md");
         String have = Files.exists(doc) ? Files.readString(doc, StandardCharsets.UTF_8) : "";
-        assertEquals(want, have, "docs/not-implemented.md is out of date: copy xapi-server/target/not-implemented.md over it");
+        assertEquals(
+                want,
+                have,
+                "docs/not-implemented.md is out of date: copy xapi-server/target/not-implemented.md over it");
     }
 }

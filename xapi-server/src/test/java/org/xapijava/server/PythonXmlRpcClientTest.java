@@ -30,22 +30,33 @@ class PythonXmlRpcClientTest {
             Files.copy(in, script);
         }
         try (TestHost h = TestHost.start(dir.resolve("host"))) {
-            Process p = new ProcessBuilder(List.of("python3", script.toString(), "http://127.0.0.1:" + h.server.httpPort() + "/",
-                    "root", h.server.rootPassword())).redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(List.of(
+                            "python3",
+                            script.toString(),
+                            "http://127.0.0.1:" + h.server.httpPort() + "/",
+                            "root",
+                            h.server.rootPassword()))
+                    .redirectErrorStream(true)
+                    .start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertTrue(p.waitFor(60, TimeUnit.SECONDS));
             assertEquals(0, p.exitValue(), out);
-            JsonNode r = new ObjectMapper().readTree(out.strip().lines().reduce((a, b) -> b).orElse(""));
+            JsonNode r = new ObjectMapper()
+                    .readTree(out.strip().lines().reduce((a, b) -> b).orElse(""));
             assertTrue(r.path("classes").asInt() > 50, out);
             assertTrue(r.path("vms").asInt() >= 19, out); // templates + control domain
             assertEquals(1, r.path("pools").asInt());
-            assertEquals(h.server.services().dm().apiVersionMajor() + "." + h.server.services().dm().apiVersionMinor(),
+            assertEquals(
+                    h.server.services().dm().apiVersionMajor() + "."
+                            + h.server.services().dm().apiVersionMinor(),
                     r.path("api").asText());
             assertEquals(1, r.path("eventsFromEmptyToken").asInt());
             assertEquals(2, r.path("tokenParts").asInt());
             assertEquals("success", r.path("taskStatus").asText());
             assertTrue(r.path("taskResult").asText().matches("<value>OpaqueRef:[0-9a-f-]+</value>"), out);
-            assertEquals("[\"HANDLE_INVALID\",\"VM\",\"OpaqueRef:nope\"]", r.path("error").toString());
+            assertEquals(
+                    "[\"HANDLE_INVALID\",\"VM\",\"OpaqueRef:nope\"]",
+                    r.path("error").toString());
         }
     }
 }

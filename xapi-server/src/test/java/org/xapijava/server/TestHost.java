@@ -4,10 +4,10 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.config.XapiConfig;
 import org.xapijava.server.dispatch.Caller;
 import org.xapijava.server.dispatch.Dispatcher;
-import org.xapijava.model.errors.ApiError;
 
 /** An in-process host on 127.0.0.1 (free port) in a temporary directory, for tests. */
 public final class TestHost implements AutoCloseable {
@@ -25,8 +25,15 @@ public final class TestHost implements AutoCloseable {
      * more {@code --key value} flags, e.g. {@link #simulator}.
      */
     public static TestHost start(Path dir, String... extra) throws Exception {
-        List<String> args = new ArrayList<>(List.of("--data-dir", dir.toString(), "--http-port", "0",
-                "--https-port", "0", "--unix-socket", dir.resolve("xapi.sock").toString()));
+        List<String> args = new ArrayList<>(List.of(
+                "--data-dir",
+                dir.toString(),
+                "--http-port",
+                "0",
+                "--https-port",
+                "0",
+                "--unix-socket",
+                dir.resolve("xapi.sock").toString()));
         args.addAll(List.of(extra));
         XapiServer s = new XapiServer(XapiConfig.fromArgs(args));
         try {
@@ -70,7 +77,8 @@ public final class TestHost implements AutoCloseable {
 
     /** Logs in as root with the host's password over the dispatcher. */
     public String login() {
-        return (String) call("session.login_with_password", "root", server.rootPassword()).value();
+        return (String) call("session.login_with_password", "root", server.rootPassword())
+                .value();
     }
 
     public Dispatcher.Outcome call(String method, Object... params) {

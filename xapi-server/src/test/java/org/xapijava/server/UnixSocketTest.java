@@ -20,13 +20,16 @@ class UnixSocketTest {
     @Test
     void loginOnTheUnixSocketNeedsNoPassword() throws Exception {
         try (TestHost h = TestHost.start(dir)) {
-            String body = "<?xml version=\"1.0\"?><methodCall><methodName>session.login_with_password</methodName><params>"
-                    + "<param><value>root</value></param><param><value>wrong</value></param></params></methodCall>";
+            String body =
+                    "<?xml version=\"1.0\"?><methodCall><methodName>session.login_with_password</methodName><params>"
+                            + "<param><value>root</value></param><param><value>wrong</value></param></params></methodCall>";
             String answer = post(dir.resolve("xapi.sock"), body);
             assertTrue(answer.startsWith("HTTP/1.1 200"), answer);
             assertTrue(answer.contains("<name>Status</name><value>Success</value>"), answer);
             // the same wrong password over TCP fails
-            assertTrue(h.err("session.login_with_password", "root", "wrong").get(0).equals("SESSION_AUTHENTICATION_FAILED"));
+            assertTrue(h.err("session.login_with_password", "root", "wrong")
+                    .get(0)
+                    .equals("SESSION_AUTHENTICATION_FAILED"));
         }
     }
 
@@ -34,8 +37,9 @@ class UnixSocketTest {
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.connect(UnixDomainSocketAddress.of(socket));
             byte[] b = body.getBytes(StandardCharsets.UTF_8);
-            String head = "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml\r\nConnection: close\r\nContent-Length: "
-                    + b.length + "\r\n\r\n";
+            String head =
+                    "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml\r\nConnection: close\r\nContent-Length: "
+                            + b.length + "\r\n\r\n";
             ch.write(ByteBuffer.wrap(head.getBytes(StandardCharsets.US_ASCII)));
             ch.write(ByteBuffer.wrap(b));
             ByteArrayOutputStream out = new ByteArrayOutputStream();

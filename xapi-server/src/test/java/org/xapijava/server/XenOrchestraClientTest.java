@@ -14,9 +14,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Xen Orchestra's own client (npm {@code xen-api} 4.7.6, installed by {@code scripts/setup-test-system}
@@ -28,13 +28,15 @@ import org.junit.jupiter.api.io.TempDir;
 class XenOrchestraClientTest {
     @TempDir
     static Path dir;
+
     static TestHost host;
     static final Path XO = Path.of("..", ".test-deps", "xo").toAbsolutePath().normalize();
 
     @BeforeAll
     static void start() throws Exception {
         if (!Files.exists(XO.resolve("node_modules/xen-api/package.json"))) {
-            throw new IllegalStateException("Xen Orchestra's client is missing in " + XO + ": run scripts/setup-test-system");
+            throw new IllegalStateException(
+                    "Xen Orchestra's client is missing in " + XO + ": run scripts/setup-test-system");
         }
         host = TestHost.start(dir);
         try (InputStream in = XenOrchestraClientTest.class.getResourceAsStream("/xo/xo-client.mjs")) {
@@ -50,8 +52,16 @@ class XenOrchestraClientTest {
     @ParameterizedTest
     @ValueSource(strings = {"json-rpc", "xml-rpc"})
     void xenOrchestraConnectsWatchesAndCalls(String transport) throws Exception {
-        Process p = new ProcessBuilder(List.of("node", "xo-client.mjs", "http://127.0.0.1:" + host.server.httpPort(),
-                "root", host.server.rootPassword(), transport)).directory(XO.toFile()).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(List.of(
+                        "node",
+                        "xo-client.mjs",
+                        "http://127.0.0.1:" + host.server.httpPort(),
+                        "root",
+                        host.server.rootPassword(),
+                        transport))
+                .directory(XO.toFile())
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(90, TimeUnit.SECONDS), "client did not stop");
         String last = out.strip().lines().reduce((a, b) -> b).orElse("");

@@ -38,6 +38,7 @@ public final class FileSr implements SrBackend {
     public static final String SUFFIX = ".raw";
     /** {@code sm_config} of every VDI this backend makes: the FileSR driver's marker of a raw image. */
     public static final Map<String, String> SM_CONFIG = Map.of("type", "raw");
+
     private static final String TMP_SUFFIX = ".tmp";
     /** Lower-case uuids only: the locations this backend itself hands out. */
     private static final Pattern UUID_RE =
@@ -83,7 +84,8 @@ public final class FileSr implements SrBackend {
         if (type != null && !type.equals("raw") && !type.equals("vhd")) {
             throw new StorageException(SmError.VDI_TYPE, "Invalid VDI type " + type);
         }
-        if (request.virtualSize() < 0) throw new StorageException(SmError.VDI_SIZE, "negative size " + request.virtualSize());
+        if (request.virtualSize() < 0)
+            throw new StorageException(SmError.VDI_SIZE, "negative size " + request.virtualSize());
         String uuid = request.uuid().isEmpty() ? UUID.randomUUID().toString() : request.uuid();
         if (!UUID_RE.matcher(uuid).matches()) throw new StorageException(SmError.INVALID_ARG, "bad uuid " + uuid);
         Path file = file(uuid);
@@ -103,8 +105,17 @@ public final class FileSr implements SrBackend {
             l.unlock();
         }
         VdiInfo made = stat(uuid);
-        return new VdiInfo(uuid, uuid, request.nameLabel(), request.nameDescription(), request.type(), made.virtualSize(),
-                made.physicalUtilisation(), request.readOnly(), request.sharable(), SM_CONFIG);
+        return new VdiInfo(
+                uuid,
+                uuid,
+                request.nameLabel(),
+                request.nameDescription(),
+                request.type(),
+                made.virtualSize(),
+                made.physicalUtilisation(),
+                request.readOnly(),
+                request.sharable(),
+                SM_CONFIG);
     }
 
     @Override
@@ -117,7 +128,8 @@ public final class FileSr implements SrBackend {
             Files.delete(file);
             SparseFiles.fsyncDirectory(dir);
         } catch (IOException e) {
-            throw new StorageException(SmError.VDI_DELETE, "Failed to unlink file during deleting VDI: " + e.getMessage(), e);
+            throw new StorageException(
+                    SmError.VDI_DELETE, "Failed to unlink file during deleting VDI: " + e.getMessage(), e);
         } finally {
             l.unlock();
         }
@@ -208,7 +220,8 @@ public final class FileSr implements SrBackend {
             long used = SparseFiles.allocatedBytes(file);
             return info(location, size, used);
         } catch (IOException e) {
-            throw new StorageException(SmError.VDI_UNAVAILABLE, "VDI " + location + " unavailable: " + e.getMessage(), e);
+            throw new StorageException(
+                    SmError.VDI_UNAVAILABLE, "VDI " + location + " unavailable: " + e.getMessage(), e);
         }
     }
 
@@ -244,7 +257,8 @@ public final class FileSr implements SrBackend {
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
                 for (Path p : ds) {
                     String name = p.getFileName().toString();
-                    if (UUID_RE.matcher(name.substring(0, name.length() - SUFFIX.length())).matches()
+                    if (UUID_RE.matcher(name.substring(0, name.length() - SUFFIX.length()))
+                                    .matches()
                             && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
                         virtual += Files.size(p);
                     }
@@ -268,7 +282,8 @@ public final class FileSr implements SrBackend {
             throw new StorageException(SmError.VDI_UNAVAILABLE, "invalid location " + location);
         }
         Path p = dir.resolve(location + SUFFIX);
-        if (!p.getParent().equals(dir)) throw new StorageException(SmError.VDI_UNAVAILABLE, "invalid location " + location);
+        if (!p.getParent().equals(dir))
+            throw new StorageException(SmError.VDI_UNAVAILABLE, "invalid location " + location);
         return p;
     }
 

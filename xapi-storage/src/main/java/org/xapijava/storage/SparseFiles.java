@@ -39,6 +39,7 @@ public final class SparseFiles {
     static final int BLOCK = 1 << 20;
     /** A {@code stat} of a few paths answers in milliseconds; longer means something is wrong. */
     private static final long STAT_TIMEOUT_SECONDS = 30;
+
     private static final byte[] ZEROES = new byte[BLOCK];
     private static final Path CP = firstExecutable("/usr/bin/cp", "/bin/cp");
     private static final Path STAT = firstExecutable("/usr/bin/stat", "/bin/stat");
@@ -69,8 +70,10 @@ public final class SparseFiles {
 
     /** {@code cp --reflink=auto --sparse=always}; false (and no {@code dst}) when cp failed. */
     private static boolean cpCopy(Path src, Path dst) throws IOException {
-        Process p = new ProcessBuilder(CP.toString(), "--reflink=auto", "--sparse=always", "--", src.toString(), dst.toString())
-                .redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(
+                        CP.toString(), "--reflink=auto", "--sparse=always", "--", src.toString(), dst.toString())
+                .redirectErrorStream(true)
+                .start();
         byte[] out;
         try (InputStream in = p.getInputStream()) {
             out = in.readAllBytes();
@@ -94,7 +97,7 @@ public final class SparseFiles {
     static void javaCopy(Path src, Path dst) throws IOException {
         Files.createFile(dst);
         try (FileChannel in = FileChannel.open(src, StandardOpenOption.READ);
-             RandomAccessFile raf = new RandomAccessFile(dst.toFile(), "rw")) {
+                RandomAccessFile raf = new RandomAccessFile(dst.toFile(), "rw")) {
             FileChannel out = raf.getChannel();
             ByteBuffer buf = ByteBuffer.allocate(BLOCK);
             byte[] a = buf.array();
@@ -159,7 +162,9 @@ public final class SparseFiles {
         if (STAT != null) {
             List<String> cmd = new ArrayList<>(List.of(STAT.toString(), "--printf=%b %B\\n", "--"));
             for (Path f : files) cmd.add(f.toString());
-            Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            Process p = new ProcessBuilder(cmd)
+                    .redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .start();
             String text;
             try (InputStream in = p.getInputStream()) {
                 text = new String(in.readAllBytes(), StandardCharsets.US_ASCII);

@@ -22,9 +22,17 @@ import java.util.Objects;
  * @param sharable            may be attached by several VMs at once
  * @param smConfig            the driver's private map (for a creation request: the caller's)
  */
-public record VdiInfo(String location, String uuid, String nameLabel, String nameDescription, String type,
-                      long virtualSize, long physicalUtilisation, boolean readOnly, boolean sharable,
-                      Map<String, String> smConfig) {
+public record VdiInfo(
+        String location,
+        String uuid,
+        String nameLabel,
+        String nameDescription,
+        String type,
+        long virtualSize,
+        long physicalUtilisation,
+        boolean readOnly,
+        boolean sharable,
+        Map<String, String> smConfig) {
 
     public VdiInfo {
         Objects.requireNonNull(location, "location");
@@ -36,8 +44,15 @@ public record VdiInfo(String location, String uuid, String nameLabel, String nam
     }
 
     /** A creation request: no location; {@code uuid} empty to let the backend choose. */
-    public static VdiInfo request(String uuid, String nameLabel, String nameDescription, String type, long virtualSize,
-                                  boolean readOnly, boolean sharable, Map<String, String> smConfig) {
+    public static VdiInfo request(
+            String uuid,
+            String nameLabel,
+            String nameDescription,
+            String type,
+            long virtualSize,
+            boolean readOnly,
+            boolean sharable,
+            Map<String, String> smConfig) {
         return new VdiInfo("", uuid, nameLabel, nameDescription, type, virtualSize, 0, readOnly, sharable, smConfig);
     }
 }

@@ -83,11 +83,14 @@ class FileSrTest {
     @Test
     void createRefusesUnknownTypesAndNegativeSizes() {
         FileSr sr = new FileSr(dir);
-        StorageException e = assertThrows(StorageException.class,
+        StorageException e = assertThrows(
+                StorageException.class,
                 () -> sr.create(VdiInfo.request("", "", "", "user", MIB, false, false, Map.of("type", "qcow2"))));
         assertEquals(SmError.VDI_TYPE, e.error());
         assertEquals("Invalid VDI type [opterr=Invalid VDI type qcow2]", e.faultString());
-        assertEquals(SmError.VDI_SIZE, assertThrows(StorageException.class, () -> sr.create(req(-1))).error());
+        assertEquals(
+                SmError.VDI_SIZE,
+                assertThrows(StorageException.class, () -> sr.create(req(-1))).error());
         assertEquals(List.of(), sr.scan());
     }
 
@@ -136,7 +139,10 @@ class FileSrTest {
         write(sr.attach(v.location(), true), 10, "kept");
         assertEquals(8 * MIB, sr.resize(v.location(), 8 * MIB).virtualSize());
         assertEquals("kept", read(sr.attach(v.location(), true), 10, 4));
-        assertEquals(SmError.VDI_SIZE, assertThrows(StorageException.class, () -> sr.resize(v.location(), MIB)).error());
+        assertEquals(
+                SmError.VDI_SIZE,
+                assertThrows(StorageException.class, () -> sr.resize(v.location(), MIB))
+                        .error());
         assertEquals(8 * MIB, sr.stat(v.location()).virtualSize());
     }
 
@@ -176,7 +182,8 @@ class FileSrTest {
         FileSr sr = new FileSr(dir);
         VdiInfo v = sr.create(req(MIB));
         Path stale = Files.createFile(dir.resolve("." + UUID.randomUUID() + ".raw.tmp"));
-        assertEquals(List.of(v.location()), sr.scan().stream().map(VdiInfo::location).toList());
+        assertEquals(
+                List.of(v.location()), sr.scan().stream().map(VdiInfo::location).toList());
         new FileSr(dir);
         assertFalse(Files.exists(stale));
         assertTrue(Files.exists(dir.resolve(v.location() + ".raw")));
@@ -246,7 +253,10 @@ class FileSrTest {
         Path dst = dir.resolve("dst");
         SparseFiles.copy(src, dst, SparseFiles.CopyMethod.JAVA);
         assertArrayEquals(Files.readAllBytes(src), Files.readAllBytes(dst));
-        assertTrue(SparseFiles.allocatedBytes(dst) <= 4 * MIB, "only two blocks hold data: " + SparseFiles.allocatedBytes(dst));
-        assertThrows(IOException.class, () -> SparseFiles.copy(src, dst, SparseFiles.CopyMethod.JAVA), "never overwrites");
+        assertTrue(
+                SparseFiles.allocatedBytes(dst) <= 4 * MIB,
+                "only two blocks hold data: " + SparseFiles.allocatedBytes(dst));
+        assertThrows(
+                IOException.class, () -> SparseFiles.copy(src, dst, SparseFiles.CopyMethod.JAVA), "never overwrites");
     }
 }

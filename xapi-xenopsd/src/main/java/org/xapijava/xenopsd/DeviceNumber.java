@@ -14,13 +14,19 @@ import org.xapijava.xenopsd.internal.Rpc;
 public record DeviceNumber(Bus bus, int disk, int partition) {
 
     /** {@code Device_number.bus_type}. */
-    public enum Bus { Xen, Scsi, Floppy, Ide }
+    public enum Bus {
+        Xen,
+        Scsi,
+        Floppy,
+        Ide
+    }
 
     public DeviceNumber {
         Objects.requireNonNull(bus);
         int[] max = maxOf(bus);
         if (disk < 0 || disk > max[0] || partition < 0 || partition > max[1]) {
-            throw new IllegalArgumentException("device number out of range: " + bus + "(" + disk + ", " + partition + ")");
+            throw new IllegalArgumentException(
+                    "device number out of range: " + bus + "(" + disk + ", " + partition + ")");
         }
     }
 
@@ -58,9 +64,12 @@ public record DeviceNumber(Bus bus, int disk, int partition) {
         if ((x & (1 << 28)) != 0) return new DeviceNumber(Bus.Xen, (x >>> 8) & ((1 << 20) - 1), x & 0xff);
         int major = x >>> 8;
         switch (major) {
-            case 202: return new DeviceNumber(Bus.Xen, (x >>> 4) & 0xf, x & 0xf);
-            case 8: return new DeviceNumber(Bus.Scsi, (x >>> 4) & 0xf, x & 0xf);
-            case 203: return new DeviceNumber(Bus.Floppy, (x >>> 4) & 0xf, x & 0xf);
+            case 202:
+                return new DeviceNumber(Bus.Xen, (x >>> 4) & 0xf, x & 0xf);
+            case 8:
+                return new DeviceNumber(Bus.Scsi, (x >>> 4) & 0xf, x & 0xf);
+            case 203:
+                return new DeviceNumber(Bus.Floppy, (x >>> 4) & 0xf, x & 0xf);
             default:
                 for (int i = 0; i < IDE_MAJORS.length; i++) {
                     if (IDE_MAJORS[i] == major) return new DeviceNumber(Bus.Ide, ((x >>> 6) & 3) + i * 2, x & 0x3f);
@@ -93,7 +102,8 @@ public record DeviceNumber(Bus bus, int disk, int partition) {
         if (s.startsWith("fd")) return b26Int(s.substring(2), Bus.Floppy);
         if (s.startsWith("hd")) return b26Int(s.substring(2), Bus.Ide);
         if (s.startsWith("d")) {
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("([0-9]+)(?:p([0-9]+))?").matcher(s.substring(1));
+            java.util.regex.Matcher m =
+                    java.util.regex.Pattern.compile("([0-9]+)(?:p([0-9]+))?").matcher(s.substring(1));
             if (!m.matches()) return Optional.empty();
             try {
                 int disk = Integer.parseInt(m.group(1));
@@ -107,7 +117,8 @@ public record DeviceNumber(Bus bus, int disk, int partition) {
     }
 
     private static Optional<DeviceNumber> b26Int(String rest, Bus bus) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("([a-z]+)([0-9]*)").matcher(rest);
+        java.util.regex.Matcher m =
+                java.util.regex.Pattern.compile("([a-z]+)([0-9]*)").matcher(rest);
         if (!m.matches()) return Optional.empty();
         long acc = 0;
         for (char c : m.group(1).toCharArray()) {

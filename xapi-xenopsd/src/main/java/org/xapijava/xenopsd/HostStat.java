@@ -9,10 +9,23 @@ import org.xapijava.xenopsd.internal.Rpc;
 public record HostStat(CpuInfo cpuInfo, Hypervisor hypervisor, ChipsetInfo chipsetInfo) {
 
     /** {@code Host.cpu_info}. */
-    public record CpuInfo(int cpuCount, int socketCount, int threadsPerCore, int nrNodes, String vendor,
-                          String speed, String modelname, String family, String model, String stepping,
-                          String flags, String features, String featuresPv, String featuresHvm,
-                          String featuresPvHost, String featuresHvmHost) {
+    public record CpuInfo(
+            int cpuCount,
+            int socketCount,
+            int threadsPerCore,
+            int nrNodes,
+            String vendor,
+            String speed,
+            String modelname,
+            String family,
+            String model,
+            String stepping,
+            String flags,
+            String features,
+            String featuresPv,
+            String featuresHvm,
+            String featuresPvHost,
+            String featuresHvmHost) {
         public Object toRpc() {
             return Rpc.struct()
                     .put("cpu_count", (long) cpuCount)
@@ -36,12 +49,22 @@ public record HostStat(CpuInfo cpuInfo, Hypervisor hypervisor, ChipsetInfo chips
 
         public static CpuInfo fromRpc(Object v) {
             Rpc.Fields f = Rpc.fields(v, "cpu_info");
-            return new CpuInfo(f.req("cpu_count", Rpc::integer), f.req("socket_count", Rpc::integer),
-                    f.req("threads_per_core", Rpc::integer), f.req("nr_nodes", Rpc::integer),
-                    f.req("vendor", Rpc::string), f.req("speed", Rpc::string), f.req("modelname", Rpc::string),
-                    f.req("family", Rpc::string), f.req("model", Rpc::string), f.req("stepping", Rpc::string),
-                    f.req("flags", Rpc::string), f.req("features", Rpc::string), f.req("features_pv", Rpc::string),
-                    f.req("features_hvm", Rpc::string), f.req("features_pv_host", Rpc::string),
+            return new CpuInfo(
+                    f.req("cpu_count", Rpc::integer),
+                    f.req("socket_count", Rpc::integer),
+                    f.req("threads_per_core", Rpc::integer),
+                    f.req("nr_nodes", Rpc::integer),
+                    f.req("vendor", Rpc::string),
+                    f.req("speed", Rpc::string),
+                    f.req("modelname", Rpc::string),
+                    f.req("family", Rpc::string),
+                    f.req("model", Rpc::string),
+                    f.req("stepping", Rpc::string),
+                    f.req("flags", Rpc::string),
+                    f.req("features", Rpc::string),
+                    f.req("features_pv", Rpc::string),
+                    f.req("features_hvm", Rpc::string),
+                    f.req("features_pv_host", Rpc::string),
                     f.req("features_hvm_host", Rpc::string));
         }
     }
@@ -49,7 +72,10 @@ public record HostStat(CpuInfo cpuInfo, Hypervisor hypervisor, ChipsetInfo chips
     /** {@code Host.hypervisor}. */
     public record Hypervisor(String version, String capabilities) {
         public Object toRpc() {
-            return Rpc.struct().put("version", version).put("capabilities", capabilities).build();
+            return Rpc.struct()
+                    .put("version", version)
+                    .put("capabilities", capabilities)
+                    .build();
         }
 
         public static Hypervisor fromRpc(Object v) {
@@ -71,13 +97,18 @@ public record HostStat(CpuInfo cpuInfo, Hypervisor hypervisor, ChipsetInfo chips
     }
 
     public Object toRpc() {
-        return Rpc.struct().put("cpu_info", cpuInfo.toRpc()).put("hypervisor", hypervisor.toRpc())
-                .put("chipset_info", chipsetInfo.toRpc()).build();
+        return Rpc.struct()
+                .put("cpu_info", cpuInfo.toRpc())
+                .put("hypervisor", hypervisor.toRpc())
+                .put("chipset_info", chipsetInfo.toRpc())
+                .build();
     }
 
     public static HostStat fromRpc(Object v) {
         Rpc.Fields f = Rpc.fields(v, "t");
-        return new HostStat(f.req("cpu_info", CpuInfo::fromRpc), f.req("hypervisor", Hypervisor::fromRpc),
+        return new HostStat(
+                f.req("cpu_info", CpuInfo::fromRpc),
+                f.req("hypervisor", Hypervisor::fromRpc),
                 f.req("chipset_info", ChipsetInfo::fromRpc));
     }
 }

@@ -19,8 +19,14 @@ import org.xapijava.xenopsd.internal.RpcDecodeException;
  * as JSON, written by ocaml-rpc's {@code Jsonrpc.to_string} (compact Yojson): {@link #toJson()} and
  * {@link #fromJson(String)}.
  */
-public record Metadata(Vm vm, List<Vbd> vbds, List<Vif> vifs, List<Object> pcis, List<Object> vgpus,
-                       List<Object> vusbs, String domains) {
+public record Metadata(
+        Vm vm,
+        List<Vbd> vbds,
+        List<Vif> vifs,
+        List<Object> pcis,
+        List<Object> vgpus,
+        List<Object> vusbs,
+        String domains) {
 
     /** A metadata document beyond this is refused (far above any real VM's). */
     private static final JsonRpcCodec JSON = new JsonRpcCodec(new JsonRpcLimits(64L << 20, 64));

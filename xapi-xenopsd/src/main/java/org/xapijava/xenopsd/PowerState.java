@@ -7,7 +7,10 @@ import org.xapijava.xenopsd.internal.Rpc;
  * wire each constant is its bare tag, e.g. {@code "Running"}.
  */
 public enum PowerState {
-    Running, Halted, Suspended, Paused;
+    Running,
+    Halted,
+    Suspended,
+    Paused;
 
     public Object toRpc() {
         return name();

@@ -16,13 +16,22 @@ public record Query(String name, String vendor, String version, List<String> fea
     }
 
     public Object toRpc() {
-        return Rpc.struct().put("name", name).put("vendor", vendor).put("version", version)
-                .put("features", new ArrayList<Object>(features)).put("instance_id", instanceId).build();
+        return Rpc.struct()
+                .put("name", name)
+                .put("vendor", vendor)
+                .put("version", version)
+                .put("features", new ArrayList<Object>(features))
+                .put("instance_id", instanceId)
+                .build();
     }
 
     public static Query fromRpc(Object v) {
         Rpc.Fields f = Rpc.fields(v, "t");
-        return new Query(f.req("name", Rpc::string), f.req("vendor", Rpc::string), f.req("version", Rpc::string),
-                f.req("features", x -> Rpc.list(x, Rpc::string)), f.req("instance_id", Rpc::string));
+        return new Query(
+                f.req("name", Rpc::string),
+                f.req("vendor", Rpc::string),
+                f.req("version", Rpc::string),
+                f.req("features", x -> Rpc.list(x, Rpc::string)),
+                f.req("instance_id", Rpc::string));
     }
 }

@@ -17,8 +17,15 @@ import org.xapijava.xenopsd.internal.RpcDecodeException;
  * @param backtrace   on failure, an S-expression encoded backtrace (may be empty)
  * @param cancellable false while the task is in a section that must not be interrupted
  */
-public record TaskInfo(String id, String dbg, double ctime, State state, Map<String, State> subtasks,
-                       Map<String, String> debugInfo, String backtrace, boolean cancellable) {
+public record TaskInfo(
+        String id,
+        String dbg,
+        double ctime,
+        State state,
+        Map<String, State> subtasks,
+        Map<String, String> debugInfo,
+        String backtrace,
+        boolean cancellable) {
 
     public TaskInfo {
         Objects.requireNonNull(id);
@@ -34,8 +41,13 @@ public record TaskInfo(String id, String dbg, double ctime, State state, Map<Str
         default Object toRpc() {
             return switch (this) {
                 case Pending p -> Rpc.tag("Pending", p.progress());
-                case Completed c -> Rpc.tag("Completed",
-                        Rpc.struct().put("duration", c.duration()).opt("result", c.result()).build());
+                case Completed c ->
+                    Rpc.tag(
+                            "Completed",
+                            Rpc.struct()
+                                    .put("duration", c.duration())
+                                    .opt("result", c.result())
+                                    .build());
                 case Failed f -> Rpc.tag("Failed", f.error());
             };
         }
@@ -54,13 +66,13 @@ public record TaskInfo(String id, String dbg, double ctime, State state, Map<Str
     }
 
     /** Still running; {@code progress} in 0..1. */
-    public record Pending(double progress) implements State { }
+    public record Pending(double progress) implements State {}
 
     /**
      * Finished; {@code result} is the rpc value of the result ({@code null} for None, e.g. for VM.start; the
      * new VM id for {@code VM.import_metadata_async}).
      */
-    public record Completed(double duration, Object result) implements State { }
+    public record Completed(double duration, Object result) implements State {}
 
     /** Failed; {@code error} is the rpc value of the xenopsd error ({@link #toError()} decodes it). */
     public record Failed(Object error) implements State {
@@ -85,9 +97,14 @@ public record TaskInfo(String id, String dbg, double ctime, State state, Map<Str
 
     public static TaskInfo fromRpc(Object v) {
         Rpc.Fields f = Rpc.fields(v, "t");
-        return new TaskInfo(f.req("id", Rpc::string), f.req("dbg", Rpc::string), f.req("ctime", Rpc::float64),
-                f.req("state", State::fromRpc), f.req("subtasks", x -> Rpc.map(x, State::fromRpc)),
-                f.req("debug_info", Rpc::stringMap), f.req("backtrace", Rpc::string),
+        return new TaskInfo(
+                f.req("id", Rpc::string),
+                f.req("dbg", Rpc::string),
+                f.req("ctime", Rpc::float64),
+                f.req("state", State::fromRpc),
+                f.req("subtasks", x -> Rpc.map(x, State::fromRpc)),
+                f.req("debug_info", Rpc::stringMap),
+                f.req("backtrace", Rpc::string),
                 f.req("cancellable", Rpc::bool));
     }
 }

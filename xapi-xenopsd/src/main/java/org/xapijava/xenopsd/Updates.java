@@ -36,13 +36,13 @@ public record Updates(List<Barrier> barriers, List<DynamicId> ids, int nextId) {
     }
 
     public Object toRpc() {
-        return Rpc.tupleOf(Rpc.encodeList(barriers, Barrier::toRpc), Rpc.encodeList(ids, DynamicId::toRpc),
-                (long) nextId);
+        return Rpc.tupleOf(
+                Rpc.encodeList(barriers, Barrier::toRpc), Rpc.encodeList(ids, DynamicId::toRpc), (long) nextId);
     }
 
     public static Updates fromRpc(Object v) {
         List<?> t = Rpc.tuple(v, 3);
-        return new Updates(Rpc.list(t.get(0), Barrier::fromRpc), Rpc.list(t.get(1), DynamicId::fromRpc),
-                Rpc.integer(t.get(2)));
+        return new Updates(
+                Rpc.list(t.get(0), Barrier::fromRpc), Rpc.list(t.get(1), DynamicId::fromRpc), Rpc.integer(t.get(2)));
     }
 }

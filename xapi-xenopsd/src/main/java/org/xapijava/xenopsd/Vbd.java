@@ -37,10 +37,17 @@ public record Vbd(
     }
 
     /** {@code Vbd.mode}. */
-    public enum Mode { ReadOnly, ReadWrite }
+    public enum Mode {
+        ReadOnly,
+        ReadWrite
+    }
 
     /** {@code Vbd.ty}. */
-    public enum Type { CDROM, Disk, Floppy }
+    public enum Type {
+        CDROM,
+        Disk,
+        Floppy
+    }
 
     /**
      * {@code Vbd.qos = Ionice of qos_scheduler}, flattened: the scheduler ({@code RealTime of qos_class | Idle |
@@ -48,9 +55,20 @@ public record Vbd(
      * Other of int}; {@code other} is the int of {@code Other}).
      */
     public record Qos(Scheduler scheduler, QosClass qosClass, int other) {
-        public enum Scheduler { RealTime, Idle, BestEffort }
+        public enum Scheduler {
+            RealTime,
+            Idle,
+            BestEffort
+        }
 
-        public enum QosClass { Highest, High, Normal, Low, Lowest, Other }
+        public enum QosClass {
+            Highest,
+            High,
+            Normal,
+            Low,
+            Lowest,
+            Other
+        }
 
         public Qos {
             Objects.requireNonNull(scheduler);
@@ -58,7 +76,8 @@ public record Vbd(
         }
 
         public Object toRpc() {
-            Object cls = qosClass == null ? null
+            Object cls = qosClass == null
+                    ? null
                     : qosClass == QosClass.Other ? Rpc.tag("Other", (long) other) : qosClass.name();
             Object sched = scheduler == Scheduler.Idle ? "Idle" : Rpc.tag(scheduler.name(), cls);
             return Rpc.tag("Ionice", sched);
@@ -82,12 +101,32 @@ public record Vbd(
     }
 
     public Vbd withBackend(Disk b) {
-        return new Vbd(id, position, mode, b, ty, unpluggable, extraBackendKeys, extraPrivateKeys, qos, persistent,
+        return new Vbd(
+                id,
+                position,
+                mode,
+                b,
+                ty,
+                unpluggable,
+                extraBackendKeys,
+                extraPrivateKeys,
+                qos,
+                persistent,
                 canAttachEarly);
     }
 
     public Vbd withPosition(DeviceNumber p) {
-        return new Vbd(id, p, mode, backend, ty, unpluggable, extraBackendKeys, extraPrivateKeys, qos, persistent,
+        return new Vbd(
+                id,
+                p,
+                mode,
+                backend,
+                ty,
+                unpluggable,
+                extraBackendKeys,
+                extraPrivateKeys,
+                qos,
+                persistent,
                 canAttachEarly);
     }
 

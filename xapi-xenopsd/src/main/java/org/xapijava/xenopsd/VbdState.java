@@ -25,7 +25,10 @@ public record VbdState(boolean active, boolean plugged, Vbd.Qos qosTarget, Disk 
 
     public static VbdState fromRpc(Object v) {
         Rpc.Fields f = Rpc.fields(v, "state");
-        return new VbdState(f.req("active", Rpc::bool), f.req("plugged", Rpc::bool),
-                f.opt("qos_target", Vbd.Qos::fromRpc), f.opt("backend_present", Disk::fromRpc));
+        return new VbdState(
+                f.req("active", Rpc::bool),
+                f.req("plugged", Rpc::bool),
+                f.opt("qos_target", Vbd.Qos::fromRpc),
+                f.opt("backend_present", Disk::fromRpc));
     }
 }

@@ -48,12 +48,26 @@ public record Vif(
 
     /** A VIF with the OCaml defaults for everything but its id, position, MAC and network. */
     public static Vif of(DeviceId id, int position, String mac, Network backend) {
-        return new Vif(id, position, mac, true, 1500, null, backend, Map.of(), LockingMode.UNLOCKED, Map.of(),
-                IpConfig.UNSPECIFIED4, IpConfig.UNSPECIFIED6, null, null, List.of());
+        return new Vif(
+                id,
+                position,
+                mac,
+                true,
+                1500,
+                null,
+                backend,
+                Map.of(),
+                LockingMode.UNLOCKED,
+                Map.of(),
+                IpConfig.UNSPECIFIED4,
+                IpConfig.UNSPECIFIED6,
+                null,
+                null,
+                List.of());
     }
 
     /** {@code rate}: kilobytes per second and the time slice in microseconds. */
-    public record Rate(long kbytesPerS, long timesliceUs) { }
+    public record Rate(long kbytesPerS, long timesliceUs) {}
 
     /** {@code Network.t}. */
     public sealed interface Network permits Local, Remote, Sriov {
@@ -78,31 +92,42 @@ public record Vif(
     }
 
     /** {@code Local bridge}: a switch in this host's domain 0. */
-    public record Local(String bridge) implements Network { }
+    public record Local(String bridge) implements Network {}
 
     /** {@code Remote (vm, bridge)}: a switch in a driver domain. */
-    public record Remote(String vm, String bridge) implements Network { }
+    public record Remote(String vm, String bridge) implements Network {}
 
     /** {@code Sriov address}: an SR-IOV virtual function. */
-    public record Sriov(PciAddress address) implements Network { }
+    public record Sriov(PciAddress address) implements Network {}
 
     /** {@code Xcp_pci.address}. */
     public record PciAddress(int domain, int bus, int dev, int fn) {
         public Object toRpc() {
-            return Rpc.struct().put("domain", (long) domain).put("bus", (long) bus).put("dev", (long) dev)
-                    .put("fn", (long) fn).build();
+            return Rpc.struct()
+                    .put("domain", (long) domain)
+                    .put("bus", (long) bus)
+                    .put("dev", (long) dev)
+                    .put("fn", (long) fn)
+                    .build();
         }
 
         public static PciAddress fromRpc(Object v) {
             Rpc.Fields f = Rpc.fields(v, "address");
-            return new PciAddress(f.req("domain", Rpc::integer), f.req("bus", Rpc::integer),
-                    f.req("dev", Rpc::integer), f.req("fn", Rpc::integer));
+            return new PciAddress(
+                    f.req("domain", Rpc::integer),
+                    f.req("bus", Rpc::integer),
+                    f.req("dev", Rpc::integer),
+                    f.req("fn", Rpc::integer));
         }
     }
 
     /** {@code Vif.locking_mode}: {@code Unlocked | Disabled | Locked of {ipv4; ipv6}}. */
     public record LockingMode(Kind kind, List<String> ipv4, List<String> ipv6) {
-        public enum Kind { Unlocked, Disabled, Locked }
+        public enum Kind {
+            Unlocked,
+            Disabled,
+            Locked
+        }
 
         public static final LockingMode UNLOCKED = new LockingMode(Kind.Unlocked, List.of(), List.of());
         public static final LockingMode DISABLED = new LockingMode(Kind.Disabled, List.of(), List.of());
@@ -115,8 +140,12 @@ public record Vif(
 
         public Object toRpc() {
             if (kind != Kind.Locked) return kind.name();
-            return Rpc.tag("Locked", Rpc.struct().put("ipv4", new ArrayList<Object>(ipv4))
-                    .put("ipv6", new ArrayList<Object>(ipv6)).build());
+            return Rpc.tag(
+                    "Locked",
+                    Rpc.struct()
+                            .put("ipv4", new ArrayList<Object>(ipv4))
+                            .put("ipv6", new ArrayList<Object>(ipv6))
+                            .build());
         }
 
         public static LockingMode fromRpc(Object v) {
@@ -124,8 +153,8 @@ public record Vif(
             Kind k = Rpc.enumTag(t.name(), Kind.class);
             if (k != Kind.Locked) return k == Kind.Unlocked ? UNLOCKED : DISABLED;
             Rpc.Fields f = Rpc.fields(t.contents(), "locked_addresses");
-            return new LockingMode(k, f.req("ipv4", x -> Rpc.list(x, Rpc::string)),
-                    f.req("ipv6", x -> Rpc.list(x, Rpc::string)));
+            return new LockingMode(
+                    k, f.req("ipv4", x -> Rpc.list(x, Rpc::string)), f.req("ipv6", x -> Rpc.list(x, Rpc::string)));
         }
     }
 
@@ -203,9 +232,13 @@ public record Vif(
                 f.def("other_config", Rpc::stringMap, Map.of()),
                 f.def("locking_mode", LockingMode::fromRpc, LockingMode.UNLOCKED),
                 f.def("extra_private_keys", Rpc::stringMap, Map.of()),
-                f.def("ipv4_configuration", x -> IpConfig.fromRpc(x, List.of("Unspecified4", "Static4", "DHCP4")),
+                f.def(
+                        "ipv4_configuration",
+                        x -> IpConfig.fromRpc(x, List.of("Unspecified4", "Static4", "DHCP4")),
                         IpConfig.UNSPECIFIED4),
-                f.def("ipv6_configuration", x -> IpConfig.fromRpc(x, List.of("Unspecified6", "Static6", "Autoconf6")),
+                f.def(
+                        "ipv6_configuration",
+                        x -> IpConfig.fromRpc(x, List.of("Unspecified6", "Static6", "Autoconf6")),
                         IpConfig.UNSPECIFIED6),
                 f.opt("pvs_proxy", x -> {
                     Rpc.tuple(x, 3);

@@ -9,8 +9,8 @@ import org.xapijava.xenopsd.internal.Rpc;
  * @param kthreadPid the backend's kernel thread (0 when unknown)
  * @param device     the backend's network device name in domain 0, e.g. {@code vif3.0}
  */
-public record VifState(boolean active, boolean plugged, int kthreadPid, boolean mediaPresent, String device,
-                       boolean pvsRulesActive) {
+public record VifState(
+        boolean active, boolean plugged, int kthreadPid, boolean mediaPresent, String device, boolean pvsRulesActive) {
 
     public static final VifState UNPLUGGED = new VifState(false, false, 0, false, null, false);
 
@@ -27,8 +27,12 @@ public record VifState(boolean active, boolean plugged, int kthreadPid, boolean 
 
     public static VifState fromRpc(Object v) {
         Rpc.Fields f = Rpc.fields(v, "state");
-        return new VifState(f.req("active", Rpc::bool), f.req("plugged", Rpc::bool),
-                f.req("kthread_pid", Rpc::integer), f.req("media_present", Rpc::bool),
-                f.opt("device", Rpc::string), f.req("pvs_rules_active", Rpc::bool));
+        return new VifState(
+                f.req("active", Rpc::bool),
+                f.req("plugged", Rpc::bool),
+                f.req("kthread_pid", Rpc::integer),
+                f.req("media_present", Rpc::bool),
+                f.opt("device", Rpc::string),
+                f.req("pvs_rules_active", Rpc::bool));
     }
 }

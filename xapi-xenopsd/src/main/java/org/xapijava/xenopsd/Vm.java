@@ -63,7 +63,13 @@ public record Vm(
     }
 
     /** {@code Vm.action}: what to do when the domain crashes, shuts down or reboots. */
-    public enum Action { Coredump, Shutdown, Start, Pause, Softreboot }
+    public enum Action {
+        Coredump,
+        Shutdown,
+        Start,
+        Pause,
+        Softreboot
+    }
 
     /**
      * {@code Vm.scheduler_params}.
@@ -79,7 +85,7 @@ public record Vm(
         }
 
         /** The credit scheduler's weight and cap. */
-        public record Priority(int weight, int cap) { }
+        public record Priority(int weight, int cap) {}
 
         public static final SchedulerParams NONE = new SchedulerParams(null, List.of());
 
@@ -191,12 +197,42 @@ public record Vm(
             Objects.requireNonNull(firmware);
         }
 
-        public static final HvmInfo DEFAULT = new HvmInfo(true, 1.0, "", 4, "Cirrus", true, null, null, null,
-                List.of(), false, "", false, false, Firmware.BIOS, null);
+        public static final HvmInfo DEFAULT = new HvmInfo(
+                true,
+                1.0,
+                "",
+                4,
+                "Cirrus",
+                true,
+                null,
+                null,
+                null,
+                List.of(),
+                false,
+                "",
+                false,
+                false,
+                Firmware.BIOS,
+                null);
 
         public HvmInfo withBootOrder(String order) {
-            return new HvmInfo(hap, shadowMultiplier, timeoffset, videoMib, video, acpi, serial, keymap, vncIp,
-                    pciEmulations, pciPassthrough, order, qemuDiskCmdline, qemuStubdom, firmware, tpmVtpmUuid);
+            return new HvmInfo(
+                    hap,
+                    shadowMultiplier,
+                    timeoffset,
+                    videoMib,
+                    video,
+                    acpi,
+                    serial,
+                    keymap,
+                    vncIp,
+                    pciEmulations,
+                    pciPassthrough,
+                    order,
+                    qemuDiskCmdline,
+                    qemuStubdom,
+                    firmware,
+                    tpmVtpmUuid);
         }
 
         public Object toRpc() {
@@ -272,7 +308,9 @@ public record Vm(
 
         public Object toRpc() {
             if (!uefi) return "Bios";
-            return Rpc.tag("Uefi", Rpc.struct().put("on_boot", onBoot).put("backend", backend).build());
+            return Rpc.tag(
+                    "Uefi",
+                    Rpc.struct().put("on_boot", onBoot).put("backend", backend).build());
         }
 
         public static Firmware fromRpc(Object v) {
@@ -280,12 +318,15 @@ public record Vm(
             if (t.is("Bios")) return BIOS;
             if (t.is("Uefi")) {
                 Rpc.Fields f = Rpc.fields(t.contents(), "t");
-                String onBoot = f.def("on_boot", x -> {
-                    Rpc.Tag o = Rpc.variant(x);
-                    if (o.is("Persist")) return "Persist";
-                    if (o.is("Reset")) return "Reset";
-                    throw new RpcDecodeException("Unknown tag '" + o.name() + "'");
-                }, "Persist");
+                String onBoot = f.def(
+                        "on_boot",
+                        x -> {
+                            Rpc.Tag o = Rpc.variant(x);
+                            if (o.is("Persist")) return "Persist";
+                            if (o.is("Reset")) return "Reset";
+                            throw new RpcDecodeException("Unknown tag '" + o.name() + "'");
+                        },
+                        "Persist");
                 return new Firmware(true, onBoot, f.def("backend", Rpc::string, "xapidb"));
             }
             throw new RpcDecodeException("Unknown tag '" + t.name() + "'");
@@ -298,8 +339,13 @@ public record Vm(
      * @param framebufferIp {@code null} for None
      * @param vncTermIp     {@code null} for None
      */
-    public record PvInfo(PvBoot boot, boolean framebuffer, String framebufferIp, boolean vncterm, String vnctermIp,
-                         boolean pciPassthrough) {
+    public record PvInfo(
+            PvBoot boot,
+            boolean framebuffer,
+            String framebufferIp,
+            boolean vncterm,
+            String vnctermIp,
+            boolean pciPassthrough) {
         public PvInfo {
             Objects.requireNonNull(boot);
         }
@@ -335,15 +381,24 @@ public record Vm(
     public sealed interface PvBoot permits Direct, Indirect {
         default Object toRpc() {
             return switch (this) {
-                case Direct d -> Rpc.tag("Direct", Rpc.struct()
-                        .put("kernel", d.kernel()).put("cmdline", d.cmdline()).opt("ramdisk", d.ramdisk()).build());
-                case Indirect i -> Rpc.tag("Indirect", Rpc.struct()
-                        .put("bootloader", i.bootloader())
-                        .put("extra_args", i.extraArgs())
-                        .put("legacy_args", i.legacyArgs())
-                        .put("bootloader_args", i.bootloaderArgs())
-                        .put("devices", Rpc.encodeList(i.devices(), Disk::toRpc))
-                        .build());
+                case Direct d ->
+                    Rpc.tag(
+                            "Direct",
+                            Rpc.struct()
+                                    .put("kernel", d.kernel())
+                                    .put("cmdline", d.cmdline())
+                                    .opt("ramdisk", d.ramdisk())
+                                    .build());
+                case Indirect i ->
+                    Rpc.tag(
+                            "Indirect",
+                            Rpc.struct()
+                                    .put("bootloader", i.bootloader())
+                                    .put("extra_args", i.extraArgs())
+                                    .put("legacy_args", i.legacyArgs())
+                                    .put("bootloader_args", i.bootloaderArgs())
+                                    .put("devices", Rpc.encodeList(i.devices(), Disk::toRpc))
+                                    .build());
             };
         }
 
@@ -351,13 +406,18 @@ public record Vm(
             Rpc.Tag t = Rpc.variant(v);
             if (t.is("Direct")) {
                 Rpc.Fields f = Rpc.fields(t.contents(), "pv_direct_boot");
-                return new Direct(f.def("kernel", Rpc::string, ""), f.def("cmdline", Rpc::string, ""),
+                return new Direct(
+                        f.def("kernel", Rpc::string, ""),
+                        f.def("cmdline", Rpc::string, ""),
                         f.opt("ramdisk", Rpc::string));
             }
             if (t.is("Indirect")) {
                 Rpc.Fields f = Rpc.fields(t.contents(), "pv_indirect_boot");
-                return new Indirect(f.def("bootloader", Rpc::string, ""), f.def("extra_args", Rpc::string, ""),
-                        f.def("legacy_args", Rpc::string, ""), f.def("bootloader_args", Rpc::string, ""),
+                return new Indirect(
+                        f.def("bootloader", Rpc::string, ""),
+                        f.def("extra_args", Rpc::string, ""),
+                        f.def("legacy_args", Rpc::string, ""),
+                        f.def("bootloader_args", Rpc::string, ""),
                         f.def("devices", x -> Rpc.list(x, Disk::fromRpc), List.of()));
             }
             throw new RpcDecodeException("Unknown tag '" + t.name() + "'");
@@ -373,8 +433,9 @@ public record Vm(
     }
 
     /** {@code Vm.pv_indirect_boot}. */
-    public record Indirect(String bootloader, String extraArgs, String legacyArgs, String bootloaderArgs,
-                           List<Disk> devices) implements PvBoot {
+    public record Indirect(
+            String bootloader, String extraArgs, String legacyArgs, String bootloaderArgs, List<Disk> devices)
+            implements PvBoot {
         public Indirect {
             Objects.requireNonNull(bootloader);
             Objects.requireNonNull(extraArgs);
@@ -515,36 +576,146 @@ public record Vm(
             this.id = Objects.requireNonNull(id);
         }
 
-        public Builder name(String v) { name = v; return this; }
-        public Builder ssidref(long v) { ssidref = v; return this; }
-        public Builder xsdata(Map<String, String> v) { xsdata = v; return this; }
-        public Builder platformdata(Map<String, String> v) { platformdata = v; return this; }
-        public Builder biosStrings(Map<String, String> v) { biosStrings = v; return this; }
-        public Builder ty(BuilderInfo v) { ty = v; return this; }
-        public Builder suppressSpuriousPageFaults(boolean v) { suppressSpuriousPageFaults = v; return this; }
-        public Builder machineAddressSize(Integer v) { machineAddressSize = v; return this; }
-        public Builder memoryStaticMax(long v) { memoryStaticMax = v; return this; }
-        public Builder memoryDynamicMax(long v) { memoryDynamicMax = v; return this; }
-        public Builder memoryDynamicMin(long v) { memoryDynamicMin = v; return this; }
+        public Builder name(String v) {
+            name = v;
+            return this;
+        }
+
+        public Builder ssidref(long v) {
+            ssidref = v;
+            return this;
+        }
+
+        public Builder xsdata(Map<String, String> v) {
+            xsdata = v;
+            return this;
+        }
+
+        public Builder platformdata(Map<String, String> v) {
+            platformdata = v;
+            return this;
+        }
+
+        public Builder biosStrings(Map<String, String> v) {
+            biosStrings = v;
+            return this;
+        }
+
+        public Builder ty(BuilderInfo v) {
+            ty = v;
+            return this;
+        }
+
+        public Builder suppressSpuriousPageFaults(boolean v) {
+            suppressSpuriousPageFaults = v;
+            return this;
+        }
+
+        public Builder machineAddressSize(Integer v) {
+            machineAddressSize = v;
+            return this;
+        }
+
+        public Builder memoryStaticMax(long v) {
+            memoryStaticMax = v;
+            return this;
+        }
+
+        public Builder memoryDynamicMax(long v) {
+            memoryDynamicMax = v;
+            return this;
+        }
+
+        public Builder memoryDynamicMin(long v) {
+            memoryDynamicMin = v;
+            return this;
+        }
         /** Sets static max, dynamic max and dynamic min to the same number of bytes. */
-        public Builder memory(long bytes) { memoryStaticMax = memoryDynamicMax = memoryDynamicMin = bytes; return this; }
-        public Builder vcpuMax(int v) { vcpuMax = v; return this; }
-        public Builder vcpus(int v) { vcpus = v; return this; }
-        public Builder schedulerParams(SchedulerParams v) { schedulerParams = v; return this; }
-        public Builder onCrash(List<Action> v) { onCrash = v; return this; }
-        public Builder onShutdown(List<Action> v) { onShutdown = v; return this; }
-        public Builder onReboot(List<Action> v) { onReboot = v; return this; }
-        public Builder onSoftreboot(List<Action> v) { onSoftreboot = v; return this; }
-        public Builder pciMsitranslate(boolean v) { pciMsitranslate = v; return this; }
-        public Builder pciPowerMgmt(boolean v) { pciPowerMgmt = v; return this; }
-        public Builder hasVendorDevice(boolean v) { hasVendorDevice = v; return this; }
-        public Builder generationId(String v) { generationId = v; return this; }
+        public Builder memory(long bytes) {
+            memoryStaticMax = memoryDynamicMax = memoryDynamicMin = bytes;
+            return this;
+        }
+
+        public Builder vcpuMax(int v) {
+            vcpuMax = v;
+            return this;
+        }
+
+        public Builder vcpus(int v) {
+            vcpus = v;
+            return this;
+        }
+
+        public Builder schedulerParams(SchedulerParams v) {
+            schedulerParams = v;
+            return this;
+        }
+
+        public Builder onCrash(List<Action> v) {
+            onCrash = v;
+            return this;
+        }
+
+        public Builder onShutdown(List<Action> v) {
+            onShutdown = v;
+            return this;
+        }
+
+        public Builder onReboot(List<Action> v) {
+            onReboot = v;
+            return this;
+        }
+
+        public Builder onSoftreboot(List<Action> v) {
+            onSoftreboot = v;
+            return this;
+        }
+
+        public Builder pciMsitranslate(boolean v) {
+            pciMsitranslate = v;
+            return this;
+        }
+
+        public Builder pciPowerMgmt(boolean v) {
+            pciPowerMgmt = v;
+            return this;
+        }
+
+        public Builder hasVendorDevice(boolean v) {
+            hasVendorDevice = v;
+            return this;
+        }
+
+        public Builder generationId(String v) {
+            generationId = v;
+            return this;
+        }
 
         public Vm build() {
-            return new Vm(id, name, ssidref, xsdata, platformdata, biosStrings, ty, suppressSpuriousPageFaults,
-                    machineAddressSize, memoryStaticMax, memoryDynamicMax, memoryDynamicMin, vcpuMax, vcpus,
-                    schedulerParams, onCrash, onShutdown, onReboot, onSoftreboot, pciMsitranslate, pciPowerMgmt,
-                    hasVendorDevice, generationId);
+            return new Vm(
+                    id,
+                    name,
+                    ssidref,
+                    xsdata,
+                    platformdata,
+                    biosStrings,
+                    ty,
+                    suppressSpuriousPageFaults,
+                    machineAddressSize,
+                    memoryStaticMax,
+                    memoryDynamicMax,
+                    memoryDynamicMin,
+                    vcpuMax,
+                    vcpus,
+                    schedulerParams,
+                    onCrash,
+                    onShutdown,
+                    onReboot,
+                    onSoftreboot,
+                    pciMsitranslate,
+                    pciPowerMgmt,
+                    hasVendorDevice,
+                    generationId);
         }
     }
 }

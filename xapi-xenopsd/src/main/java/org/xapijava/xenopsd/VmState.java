@@ -50,31 +50,67 @@ public record VmState(
     }
 
     /** {@code Vm.console_protocol}. */
-    public enum ConsoleProtocol { Rfb, Vt100 }
+    public enum ConsoleProtocol {
+        Rfb,
+        Vt100
+    }
 
     /** {@code Vm.console}. */
     public record Console(ConsoleProtocol protocol, int port, String path) {
         public Object toRpc() {
-            return Rpc.struct().put("protocol", protocol.name()).put("port", (long) port).put("path", path).build();
+            return Rpc.struct()
+                    .put("protocol", protocol.name())
+                    .put("port", (long) port)
+                    .put("path", path)
+                    .build();
         }
 
         public static Console fromRpc(Object v) {
             Rpc.Fields f = Rpc.fields(v, "console");
-            return new Console(f.req("protocol", x -> Rpc.enumTag(x, ConsoleProtocol.class)),
-                    f.req("port", Rpc::integer), f.req("path", Rpc::string));
+            return new Console(
+                    f.req("protocol", x -> Rpc.enumTag(x, ConsoleProtocol.class)),
+                    f.req("port", Rpc::integer),
+                    f.req("path", Rpc::string));
         }
     }
 
     /** {@code Vm.domain_type}. */
-    public enum DomainType { Domain_HVM, Domain_PV, Domain_PVinPVH, Domain_PVH, Domain_undefined }
+    public enum DomainType {
+        Domain_HVM,
+        Domain_PV,
+        Domain_PVinPVH,
+        Domain_PVH,
+        Domain_undefined
+    }
 
     /** One {@code (node, bytes)} pair of {@code numa_node_memory}. */
-    public record NodeMemory(int node, long bytes) { }
+    public record NodeMemory(int node, long bytes) {}
 
     /** The state of a VM that has no domain (xenopsd's {@code halted_vm} in the simulator backend). */
     public static VmState halted() {
-        return new VmState(PowerState.Halted, List.of(), List.of(), 0, 0, 0, 0, 0.0, "", false, Map.of(), Map.of(),
-                false, 0.0, false, false, false, DomainType.Domain_undefined, "", false, 0, List.of());
+        return new VmState(
+                PowerState.Halted,
+                List.of(),
+                List.of(),
+                0,
+                0,
+                0,
+                0,
+                0.0,
+                "",
+                false,
+                Map.of(),
+                Map.of(),
+                false,
+                0.0,
+                false,
+                false,
+                false,
+                DomainType.Domain_undefined,
+                "",
+                false,
+                0,
+                List.of());
     }
 
     public Object toRpc() {
@@ -128,9 +164,11 @@ public record VmState(
                 f.req("featureset", Rpc::string),
                 f.req("numa_optimised", Rpc::bool),
                 f.req("numa_nodes", Rpc::integer),
-                f.req("numa_node_memory", x -> Rpc.list(x, y -> {
-                    List<?> t = Rpc.tuple(y, 2);
-                    return new NodeMemory(Rpc.integer(t.get(0)), Rpc.int64(t.get(1)));
-                })));
+                f.req(
+                        "numa_node_memory",
+                        x -> Rpc.list(x, y -> {
+                            List<?> t = Rpc.tuple(y, 2);
+                            return new NodeMemory(Rpc.integer(t.get(0)), Rpc.int64(t.get(1)));
+                        })));
     }
 }

@@ -82,13 +82,15 @@ public final class XenopsClient implements Xenops, AutoCloseable {
         byte[] request = Wire.encodeCall(method, Objects.requireNonNull(dbg, "dbg"), List.of(args));
         HttpClientConnection.Response response = exchange(method, request, timeoutNanos);
         if (response.status() != 200) {
-            throw new XenopsProtocolException("xenopsd answered " + method + " with HTTP status " + response.status(), null);
+            throw new XenopsProtocolException(
+                    "xenopsd answered " + method + " with HTTP status " + response.status(), null);
         }
         RpcResponse r;
         try {
             r = Wire.decodeResponse(response.body());
         } catch (XmlRpcParseException e) {
-            throw new XenopsProtocolException("xenopsd answered " + method + " with malformed XML-RPC: " + e.getMessage(), e);
+            throw new XenopsProtocolException(
+                    "xenopsd answered " + method + " with malformed XML-RPC: " + e.getMessage(), e);
         }
         if (!r.success()) throw XenopsError.fromRpc(r.contents());
         return r.contents();
@@ -96,7 +98,7 @@ public final class XenopsClient implements Xenops, AutoCloseable {
 
     private HttpClientConnection.Response exchange(String method, byte[] request, long timeoutNanos) {
         boolean retried = false;
-        for (;;) {
+        for (; ; ) {
             HttpClientConnection c = borrow();
             boolean fresh = c == null;
             try {
@@ -106,7 +108,8 @@ public final class XenopsClient implements Xenops, AutoCloseable {
             } catch (IOException e) {
                 throw new XenopsUnavailableException("cannot connect to xenopsd at " + socket + ": " + e, e);
             }
-            try (Deadlines.Deadline d = timeoutNanos < 0 ? Deadlines.never() : Deadlines.arm(c.channel(), timeoutNanos)) {
+            try (Deadlines.Deadline d =
+                    timeoutNanos < 0 ? Deadlines.never() : Deadlines.arm(c.channel(), timeoutNanos)) {
                 HttpClientConnection.Response r;
                 try {
                     r = c.post(socket.toString(), request, USER_AGENT);
@@ -117,7 +120,8 @@ public final class XenopsClient implements Xenops, AutoCloseable {
                                 + Duration.ofNanos(timeoutNanos) + " (" + socket + ")");
                     }
                     if (e instanceof HttpClientConnection.ProtocolIOException) {
-                        throw new XenopsProtocolException("xenopsd answered " + method + " with bad HTTP: " + e.getMessage(), e);
+                        throw new XenopsProtocolException(
+                                "xenopsd answered " + method + " with bad HTTP: " + e.getMessage(), e);
                     }
                     if (!fresh && !retried && c.bytesReadThisExchange() == 0) {
                         retried = true; // the server had closed the pooled connection: it never read this request
@@ -125,7 +129,8 @@ public final class XenopsClient implements Xenops, AutoCloseable {
                     }
                     throw new XenopsUnavailableException("connection to xenopsd broke during " + method + ": " + e, e);
                 }
-                if (d.expired()) { // fired after the last byte was read: the answer is complete, but the channel is gone
+                if (d.expired()) { // fired after the last byte was read: the answer is complete, but the channel is
+                    // gone
                     c.close();
                 } else {
                     giveBack(c, r.keepAlive());
@@ -388,9 +393,13 @@ public final class XenopsClient implements Xenops, AutoCloseable {
 
     @Override
     public Updates updatesGet(String dbg, Integer lastIdOrNull, Integer timeoutSecondsOrNull) {
-        long limit = timeoutSecondsOrNull == null ? -1
+        long limit = timeoutSecondsOrNull == null
+                ? -1
                 : Math.max(0, timeoutSecondsOrNull) * 1_000_000_000L + callTimeoutNanos;
-        Object v = call("UPDATES.get", dbg, limit,
+        Object v = call(
+                "UPDATES.get",
+                dbg,
+                limit,
                 Arg.opt("last_id", lastIdOrNull == null ? null : (long) (int) lastIdOrNull),
                 Arg.opt("timeout", timeoutSecondsOrNull == null ? null : (long) (int) timeoutSecondsOrNull));
         return decode("UPDATES.get", v, Updates::fromRpc);

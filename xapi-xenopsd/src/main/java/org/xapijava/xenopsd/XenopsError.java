@@ -23,7 +23,14 @@ public final class XenopsError extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     /** Argument kinds of {@code Errors.error} constructors. */
-    private enum K { S, I, L, F, P, SL }
+    private enum K {
+        S,
+        I,
+        L,
+        F,
+        P,
+        SL
+    }
 
     /** Every constructor of {@code Errors.error} in declaration order, with its argument kinds. */
     private static final Map<String, List<K>> SIGNATURES = new LinkedHashMap<>();
@@ -253,8 +260,10 @@ public final class XenopsError extends RuntimeException {
                 }
                 return new XenopsError(e.getKey(), List.copyOf(args), null);
             } catch (RuntimeException bad) {
-                return new XenopsError("Internal_error",
-                        List.of("malformed xenopsd error " + Rpc.debug(v) + ": " + bad.getMessage()), null);
+                return new XenopsError(
+                        "Internal_error",
+                        List.of("malformed xenopsd error " + Rpc.debug(v) + ": " + bad.getMessage()),
+                        null);
             }
         }
         return new XenopsError("Unknown_error", List.of(), "(received " + Rpc.debug(v) + ")");

@@ -52,11 +52,14 @@ class TypesEncodingTest {
         assertEquals("a1b2", vm.id());
         assertEquals("demo", vm.name());
         assertEquals(1L << 30, vm.memoryStaticMax());
-        assertEquals(new Vm.SchedulerParams.Priority(256, 0), vm.schedulerParams().priority());
+        assertEquals(
+                new Vm.SchedulerParams.Priority(256, 0), vm.schedulerParams().priority());
         assertEquals(List.of(List.of(0, 1), List.of(2)), vm.schedulerParams().affinity());
         assertEquals(List.of(Vm.Action.Coredump, Vm.Action.Shutdown), vm.onCrash());
         Vm.Pv pv = (Vm.Pv) vm.ty();
-        assertEquals(new Vm.Direct("/boot/vmlinuz", "root=/dev/xvda1", null), pv.info().boot());
+        assertEquals(
+                new Vm.Direct("/boot/vmlinuz", "root=/dev/xvda1", null),
+                pv.info().boot());
         assertTrue(!pv.info().framebuffer() && pv.info().vncterm());
         assertEquals(List.of("featureset", "nx"), List.copyOf(vm.platformdata().keySet()));
         Vbd vbd = md.vbds().get(0);
@@ -78,12 +81,15 @@ class TypesEncodingTest {
         Vif vif = Vif.fromRpc(parse("{\"id\":[\"v\",\"1\"],\"position\":1}"));
         assertEquals("fe:ff:ff:ff:ff:ff", vif.mac());
         assertEquals(new Vif.Local("xenbr0"), vif.backend());
-        Vm.HvmInfo hvm = Vm.HvmInfo.fromRpc(parse("{\"boot_order\":\"cd\",\"shadow_multiplier\":1.5,\"video\":\"Nonsense\"}"));
+        Vm.HvmInfo hvm =
+                Vm.HvmInfo.fromRpc(parse("{\"boot_order\":\"cd\",\"shadow_multiplier\":1.5,\"video\":\"Nonsense\"}"));
         assertEquals("cd", hvm.bootOrder());
         assertEquals("Cirrus", hvm.video()); // video_card is [@@default Cirrus]
-        assertEquals("{\"firmware\":\"Bios\",\"qemu_stubdom\":false,\"qemu_disk_cmdline\":false,\"boot_order\":\"cd\","
-                + "\"pci_passthrough\":false,\"pci_emulations\":[],\"acpi\":true,\"video\":\"Cirrus\",\"video_mib\":4,"
-                + "\"timeoffset\":\"\",\"shadow_multiplier\":1.5,\"hap\":true}", JsonRpcCodec.toJson(hvm.toRpc()));
+        assertEquals(
+                "{\"firmware\":\"Bios\",\"qemu_stubdom\":false,\"qemu_disk_cmdline\":false,\"boot_order\":\"cd\","
+                        + "\"pci_passthrough\":false,\"pci_emulations\":[],\"acpi\":true,\"video\":\"Cirrus\",\"video_mib\":4,"
+                        + "\"timeoffset\":\"\",\"shadow_multiplier\":1.5,\"hap\":true}",
+                JsonRpcCodec.toJson(hvm.toRpc()));
         // a Vm.t member without a default is required
         RpcDecodeException e = assertThrows(RpcDecodeException.class, () -> Vm.fromRpc(parse("{\"id\":\"x\"}")));
         assertTrue(e.getMessage().contains("No value found for key"), e.getMessage());
@@ -91,11 +97,28 @@ class TypesEncodingTest {
 
     @Test
     void uefiAndTpmAndIgd() {
-        Vm.HvmInfo h = new Vm.HvmInfo(true, 1.0, "", 4, "IGD_passthrough", true, null, "en-us", null, List.of(), false,
-                "", false, false, Vm.Firmware.uefi("Reset", "xapidb"), "0f0e0d0c-0000-1111-2222-333344445555");
+        Vm.HvmInfo h = new Vm.HvmInfo(
+                true,
+                1.0,
+                "",
+                4,
+                "IGD_passthrough",
+                true,
+                null,
+                "en-us",
+                null,
+                List.of(),
+                false,
+                "",
+                false,
+                false,
+                Vm.Firmware.uefi("Reset", "xapidb"),
+                "0f0e0d0c-0000-1111-2222-333344445555");
         String json = JsonRpcCodec.toJson(h.toRpc());
-        assertTrue(json.startsWith("{\"tpm\":[\"Vtpm\",\"0f0e0d0c-0000-1111-2222-333344445555\"],"
-                + "\"firmware\":[\"Uefi\",{\"backend\":\"xapidb\",\"on_boot\":\"Reset\"}]"), json);
+        assertTrue(
+                json.startsWith("{\"tpm\":[\"Vtpm\",\"0f0e0d0c-0000-1111-2222-333344445555\"],"
+                        + "\"firmware\":[\"Uefi\",{\"backend\":\"xapidb\",\"on_boot\":\"Reset\"}]"),
+                json);
         assertTrue(json.contains("\"keymap\":\"en-us\""), json);
         assertTrue(json.contains("\"video\":[\"IGD_passthrough\",\"GVT_d\"]"), json);
         assertEquals(h, Vm.HvmInfo.fromRpc(parse(json)));
@@ -103,8 +126,15 @@ class TypesEncodingTest {
 
     @Test
     void taskStatXml() throws Exception {
-        TaskInfo t = new TaskInfo("7", "d", 1700000000.5, new TaskInfo.Pending(0.25), Map.of(),
-                Map.of("cancel_points_seen", "3"), "()", true);
+        TaskInfo t = new TaskInfo(
+                "7",
+                "d",
+                1700000000.5,
+                new TaskInfo.Pending(0.25),
+                Map.of(),
+                Map.of("cancel_points_seen", "3"),
+                "()",
+                true);
         String xml = "<value><struct><member><name>cancellable</name><value><boolean>1</boolean></value></member>"
                 + "<member><name>backtrace</name><value>()</value></member>"
                 + "<member><name>debug_info</name><value><struct><member><name>cancel_points_seen</name>"
@@ -128,7 +158,8 @@ class TypesEncodingTest {
     void updatesXmlWithIntsAsUntypedValues() throws Exception {
         Updates u = new Updates(
                 List.of(new Updates.Barrier(3, List.of(new DynamicId.Vm("v")))),
-                List.of(new DynamicId.Vbd(new DeviceId("v", "xvda")), new DynamicId.Task("12")), 17);
+                List.of(new DynamicId.Vbd(new DeviceId("v", "xvda")), new DynamicId.Task("12")),
+                17);
         String xml = "<value><array><data>"
                 + "<value><array><data><value><array><data><value>3</value><value><array><data>"
                 + "<value><array><data><value>Vm</value><value>v</value></data></array></value>"
@@ -146,30 +177,63 @@ class TypesEncodingTest {
 
     @Test
     void errorsOnTheWire() throws Exception {
-        assertEquals("[\"Storage_backend_error\",[\"SR_BACKEND_FAILURE_44\",[\"\",\"no space\"]]]",
-                JsonRpcCodec.toJson(XenopsError.storageBackendError("SR_BACKEND_FAILURE_44", List.of("", "no space")).toRpc()));
-        assertEquals("\"Device_is_connected\"", JsonRpcCodec.toJson(XenopsError.deviceIsConnected().toRpc()));
-        assertEquals("[\"Does_not_exist\",[\"VM\",\"x/config\"]]",
+        assertEquals(
+                "[\"Storage_backend_error\",[\"SR_BACKEND_FAILURE_44\",[\"\",\"no space\"]]]",
+                JsonRpcCodec.toJson(XenopsError.storageBackendError("SR_BACKEND_FAILURE_44", List.of("", "no space"))
+                        .toRpc()));
+        assertEquals(
+                "\"Device_is_connected\"",
+                JsonRpcCodec.toJson(XenopsError.deviceIsConnected().toRpc()));
+        assertEquals(
+                "[\"Does_not_exist\",[\"VM\",\"x/config\"]]",
                 JsonRpcCodec.toJson(XenopsError.doesNotExist("VM", "x/config").toRpc()));
-        assertEquals("[\"Failed_to_shutdown\",[\"v\",30.0]]",
+        assertEquals(
+                "[\"Failed_to_shutdown\",[\"v\",30.0]]",
                 JsonRpcCodec.toJson(XenopsError.failedToShutdown("v", 30.0).toRpc()));
         String xml = XmlRpcWriter.toString(XenopsError.notEnoughMemory(1024).toRpc());
-        assertEquals("<value><array><data><value>Not_enough_memory</value><value>1024</value></data></array></value>", xml);
-        assertEquals(List.of(1024L), XenopsError.fromRpc(XmlRpcReader.RESPONSES.readValue(xml)).args());
+        assertEquals(
+                "<value><array><data><value>Not_enough_memory</value><value>1024</value></data></array></value>", xml);
+        assertEquals(
+                List.of(1024L),
+                XenopsError.fromRpc(XmlRpcReader.RESPONSES.readValue(xml)).args());
         // tags are matched without regard to case; unknown ones are Unknown_error
         XenopsError lower = XenopsError.fromRpc(parse("[\"bad_power_state\",[\"running\",\"Halted\"]]"));
         assertEquals("Bad_power_state", lower.code());
         assertEquals(List.of(PowerState.Running, PowerState.Halted), lower.args());
-        assertEquals("Unknown_error", XenopsError.fromRpc(parse("[\"Brand_new_error\",\"x\"]")).code());
-        assertEquals("Internal_error", XenopsError.fromRpc(parse("[\"Cancelled\",[1,2]]")).code());
+        assertEquals(
+                "Unknown_error",
+                XenopsError.fromRpc(parse("[\"Brand_new_error\",\"x\"]")).code());
+        assertEquals(
+                "Internal_error",
+                XenopsError.fromRpc(parse("[\"Cancelled\",[1,2]]")).code());
         assertThrows(IllegalArgumentException.class, () -> new XenopsError("Cancelled", List.of(7L)));
     }
 
     @Test
     void vmStateRoundTripAndMemberNamesIgnoreCase() {
-        VmState s = new VmState(PowerState.Running, List.of(5), List.of(new VmState.Console(VmState.ConsoleProtocol.Rfb,
-                5901, "")), 1, 2, 3, 2, 1.0, "0", false, Map.of("a", "b"), Map.of(), true, 12.5, true, false, false,
-                VmState.DomainType.Domain_HVM, "fs", false, 1, List.of(new VmState.NodeMemory(0, 1024)));
+        VmState s = new VmState(
+                PowerState.Running,
+                List.of(5),
+                List.of(new VmState.Console(VmState.ConsoleProtocol.Rfb, 5901, "")),
+                1,
+                2,
+                3,
+                2,
+                1.0,
+                "0",
+                false,
+                Map.of("a", "b"),
+                Map.of(),
+                true,
+                12.5,
+                true,
+                false,
+                false,
+                VmState.DomainType.Domain_HVM,
+                "fs",
+                false,
+                1,
+                List.of(new VmState.NodeMemory(0, 1024)));
         assertEquals(s, VmState.fromRpc(s.toRpc()));
         String json = JsonRpcCodec.toJson(s.toRpc());
         assertTrue(json.startsWith("{\"numa_node_memory\":[[0,1024]],\"numa_nodes\":1,"), json);
@@ -180,20 +244,35 @@ class TypesEncodingTest {
 
     @Test
     void deviceNumbers() {
-        assertEquals(new DeviceNumber(DeviceNumber.Bus.Ide, 3, 0), DeviceNumber.ofString(true, "3").orElseThrow());
-        assertEquals(new DeviceNumber(DeviceNumber.Bus.Xen, 4, 0), DeviceNumber.ofString(true, "4").orElseThrow());
-        assertEquals(new DeviceNumber(DeviceNumber.Bus.Xen, 0, 0), DeviceNumber.ofString(false, "0").orElseThrow());
+        assertEquals(
+                new DeviceNumber(DeviceNumber.Bus.Ide, 3, 0),
+                DeviceNumber.ofString(true, "3").orElseThrow());
+        assertEquals(
+                new DeviceNumber(DeviceNumber.Bus.Xen, 4, 0),
+                DeviceNumber.ofString(true, "4").orElseThrow());
+        assertEquals(
+                new DeviceNumber(DeviceNumber.Bus.Xen, 0, 0),
+                DeviceNumber.ofString(false, "0").orElseThrow());
         assertEquals("xvda", DeviceNumber.ofString(false, "0").orElseThrow().toLinuxDevice());
         assertEquals("xvdaa", new DeviceNumber(DeviceNumber.Bus.Xen, 26, 0).toLinuxDevice());
         assertEquals("sdb2", new DeviceNumber(DeviceNumber.Bus.Scsi, 1, 2).toLinuxDevice());
-        assertEquals(new DeviceNumber(DeviceNumber.Bus.Xen, 26, 0), DeviceNumber.ofLinuxDevice("xvdaa").orElseThrow());
-        assertEquals(new DeviceNumber(DeviceNumber.Bus.Ide, 1, 0), DeviceNumber.ofLinuxDevice("hdb").orElseThrow());
-        assertEquals(new DeviceNumber(DeviceNumber.Bus.Xen, 5, 2), DeviceNumber.ofLinuxDevice("d5p2").orElseThrow());
+        assertEquals(
+                new DeviceNumber(DeviceNumber.Bus.Xen, 26, 0),
+                DeviceNumber.ofLinuxDevice("xvdaa").orElseThrow());
+        assertEquals(
+                new DeviceNumber(DeviceNumber.Bus.Ide, 1, 0),
+                DeviceNumber.ofLinuxDevice("hdb").orElseThrow());
+        assertEquals(
+                new DeviceNumber(DeviceNumber.Bus.Xen, 5, 2),
+                DeviceNumber.ofLinuxDevice("d5p2").orElseThrow());
         assertEquals(51712, new DeviceNumber(DeviceNumber.Bus.Xen, 0, 0).toXenstoreKey());
         assertEquals(768, new DeviceNumber(DeviceNumber.Bus.Ide, 0, 0).toXenstoreKey());
         assertEquals(5632, new DeviceNumber(DeviceNumber.Bus.Ide, 2, 0).toXenstoreKey());
-        for (DeviceNumber d : List.of(new DeviceNumber(DeviceNumber.Bus.Xen, 20, 3), new DeviceNumber(DeviceNumber.Bus.Ide, 7, 1),
-                new DeviceNumber(DeviceNumber.Bus.Scsi, 15, 15), new DeviceNumber(DeviceNumber.Bus.Floppy, 1, 0))) {
+        for (DeviceNumber d : List.of(
+                new DeviceNumber(DeviceNumber.Bus.Xen, 20, 3),
+                new DeviceNumber(DeviceNumber.Bus.Ide, 7, 1),
+                new DeviceNumber(DeviceNumber.Bus.Scsi, 15, 15),
+                new DeviceNumber(DeviceNumber.Bus.Floppy, 1, 0))) {
             assertEquals(d, DeviceNumber.ofXenstoreKey(d.toXenstoreKey()));
             assertEquals(d, DeviceNumber.fromRpc(d.toRpc()));
         }

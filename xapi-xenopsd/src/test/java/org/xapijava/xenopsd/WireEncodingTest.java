@@ -24,11 +24,13 @@ class WireEncodingTest {
     @Test
     void vmStartCallHasOneStructParamWithArgumentsInReverseOrder() {
         String xml = s(Wire.encodeCall("VM.start", "dbg", List.of(Arg.of("id", "vm1"), Arg.of("paused", false))));
-        assertEquals("<?xml version=\"1.0\"?><methodCall><methodName>VM.start</methodName><params><param><value>"
-                + "<struct><member><name>paused</name><value><boolean>0</boolean></value></member>"
-                + "<member><name>id</name><value>vm1</value></member>"
-                + "<member><name>debug_info</name><value>dbg</value></member></struct></value></param></params>"
-                + "</methodCall>", xml);
+        assertEquals(
+                "<?xml version=\"1.0\"?><methodCall><methodName>VM.start</methodName><params><param><value>"
+                        + "<struct><member><name>paused</name><value><boolean>0</boolean></value></member>"
+                        + "<member><name>id</name><value>vm1</value></member>"
+                        + "<member><name>debug_info</name><value>dbg</value></member></struct></value></param></params>"
+                        + "</methodCall>",
+                xml);
     }
 
     @Test
@@ -47,12 +49,15 @@ class WireEncodingTest {
 
     @Test
     void badPowerStateFailure() throws Exception {
-        byte[] b = Wire.encodeFailure(XenopsError.badPowerState(PowerState.Running, PowerState.Halted).toRpc());
-        assertEquals("<?xml version=\"1.0\"?><methodResponse><params><param><value><struct>"
-                + "<member><name>Status</name><value>Failure</value></member>"
-                + "<member><name>ErrorDescription</name><value><array><data><value>Bad_power_state</value>"
-                + "<value><array><data><value>Running</value><value>Halted</value></data></array></value>"
-                + "</data></array></value></member></struct></value></param></params></methodResponse>", s(b));
+        byte[] b = Wire.encodeFailure(
+                XenopsError.badPowerState(PowerState.Running, PowerState.Halted).toRpc());
+        assertEquals(
+                "<?xml version=\"1.0\"?><methodResponse><params><param><value><struct>"
+                        + "<member><name>Status</name><value>Failure</value></member>"
+                        + "<member><name>ErrorDescription</name><value><array><data><value>Bad_power_state</value>"
+                        + "<value><array><data><value>Running</value><value>Halted</value></data></array></value>"
+                        + "</data></array></value></member></struct></value></param></params></methodResponse>",
+                s(b));
         RpcResponse r = Wire.decodeResponse(b);
         XenopsError e = XenopsError.fromRpc(r.contents());
         assertEquals("Bad_power_state", e.code());

@@ -46,7 +46,9 @@ public final class LifecycleBench {
     public record Options(int vms, int clients, Duration warmup, Duration round, int rounds) {
         /** Throws {@link IllegalArgumentException} unless every client has a VM of its own. */
         public Options validated() {
-            if (clients < 1 || vms < clients) throw new IllegalArgumentException("need at least one VM per client: " + vms + " VMs, " + clients + " clients");
+            if (clients < 1 || vms < clients)
+                throw new IllegalArgumentException(
+                        "need at least one VM per client: " + vms + " VMs, " + clients + " clients");
             return this;
         }
 
@@ -111,11 +113,21 @@ public final class LifecycleBench {
         XenopsClient xapiSim = null;
         try (XenopsClient baselineClient = new XenopsClient(dir.resolve("baseline.sock"))) {
             // flush-policy xapi: state.db written at most every 300 s, as on a host; the redo log stays on
-            server = new XapiServer(XapiConfig.fromArgs(List.of("--data-dir", dir.resolve("xapi").toString(), "--http-port", "0",
-                    "--https-port", "0", "--unix-socket", "", "--flush-policy", "xapi")));
+            server = new XapiServer(XapiConfig.fromArgs(List.of(
+                    "--data-dir",
+                    dir.resolve("xapi").toString(),
+                    "--http-port",
+                    "0",
+                    "--https-port",
+                    "0",
+                    "--unix-socket",
+                    "",
+                    "--flush-policy",
+                    "xapi")));
             server.start();
             // the baseline's simulator: the same daemon, configured as xapi's embedded one (state files kept)
-            baselineSim = new EmbeddedXenopsd(dir.resolve("baseline.sock"),
+            baselineSim = new EmbeddedXenopsd(
+                    dir.resolve("baseline.sock"),
                     EmbeddedXenopsd.config(dir.resolve("baseline-state"), SIM_MEMORY_MIB, ""));
             baselineSim.start();
 
@@ -149,8 +161,16 @@ public final class LifecycleBench {
             SimulatorSide base = new SimulatorSide(baselineClient, vms.uuids(), metadata);
 
             if (!o.warmup().isZero()) {
-                log.printf(Locale.ROOT, "warm-up: %s %.0f ops/s%n", ours.name(), round(ours, o.warmup(), mine).perSecond());
-                log.printf(Locale.ROOT, "warm-up: %s %.0f ops/s%n", base.name(), round(base, o.warmup(), mine).perSecond());
+                log.printf(
+                        Locale.ROOT,
+                        "warm-up: %s %.0f ops/s%n",
+                        ours.name(),
+                        round(ours, o.warmup(), mine).perSecond());
+                log.printf(
+                        Locale.ROOT,
+                        "warm-up: %s %.0f ops/s%n",
+                        base.name(),
+                        round(base, o.warmup(), mine).perSecond());
             }
             List<Round> x = new ArrayList<>();
             List<Round> y = new ArrayList<>();
@@ -163,12 +183,24 @@ public final class LifecycleBench {
                     y.add(round(base, o.round(), mine));
                     x.add(round(ours, o.round(), mine));
                 }
-                log.printf(Locale.ROOT, "round %d: %s %.0f ops/s, %s %.0f ops/s%n", r + 1, ours.name(), x.getLast().perSecond(),
-                        base.name(), y.getLast().perSecond());
+                log.printf(
+                        Locale.ROOT,
+                        "round %d: %s %.0f ops/s, %s %.0f ops/s%n",
+                        r + 1,
+                        ours.name(),
+                        x.getLast().perSecond(),
+                        base.name(),
+                        y.getLast().perSecond());
             }
-            String env = String.format(Locale.ROOT, "%d cores, Java %s (%s), max heap %d MiB, load average %s at start, %s at end",
-                    Runtime.getRuntime().availableProcessors(), Runtime.version(), System.getProperty("java.vm.name"),
-                    Runtime.getRuntime().maxMemory() >> 20, loadBefore, loadAverage());
+            String env = String.format(
+                    Locale.ROOT,
+                    "%d cores, Java %s (%s), max heap %d MiB, load average %s at start, %s at end",
+                    Runtime.getRuntime().availableProcessors(),
+                    Runtime.version(),
+                    System.getProperty("java.vm.name"),
+                    Runtime.getRuntime().maxMemory() >> 20,
+                    loadBefore,
+                    loadAverage());
             return new Results(o, x, y, env);
         } finally {
             if (ours != null) ours.close();
@@ -233,7 +265,8 @@ public final class LifecycleBench {
         side.checkIdle();
         long[] s = concat(starts);
         long[] d = concat(stops);
-        if (s.length != d.length) throw new IllegalStateException("starts and shutdowns differ: " + s.length + " vs " + d.length);
+        if (s.length != d.length)
+            throw new IllegalStateException("starts and shutdowns differ: " + s.length + " vs " + d.length);
         return new Round(side.name(), s.length, seconds, s, d);
     }
 
@@ -268,7 +301,9 @@ public final class LifecycleBench {
     }
 
     private static long[] all(List<Round> rounds, boolean start) {
-        return rounds.stream().flatMapToLong(r -> Arrays.stream(start ? r.startNanos() : r.shutdownNanos())).toArray();
+        return rounds.stream()
+                .flatMapToLong(r -> Arrays.stream(start ? r.startNanos() : r.shutdownNanos()))
+                .toArray();
     }
 
     /** Target of the issue: lifecycle operations per second through xapi, on 2 cores. */
@@ -283,25 +318,48 @@ public final class LifecycleBench {
         for (int i = 0; i < ours.length; i++) ratio[i] = ours[i] / base[i];
         StringBuilder b = new StringBuilder();
         b.append("Environment: ").append(r.environment()).append(".\n\n");
-        b.append("| measurement | xapi-java | baseline (same run): the simulator driven through `XenopsClient` | ratio | target | met |\n");
+        b.append(
+                "| measurement | xapi-java | baseline (same run): the simulator driven through `XenopsClient` | ratio | target | met |\n");
         b.append("|---|---|---|---|---|---|\n");
-        b.append(String.format(Locale.ROOT,
+        b.append(String.format(
+                Locale.ROOT,
                 "| lifecycle operations/s (`VM.start` and `VM.clean_shutdown` each count one), %d VMs, %d clients, "
                         + "XML-RPC over HTTP with our codec; median of %d rounds of %d s (min–max) "
                         + "| %.1f (%.1f–%.1f) | %.1f (%.1f–%.1f) | %.2f (%.2f–%.2f; per-round ratios) | ≥ %.0f | %s |%n",
-                o.vms(), o.clients(), ours.length, o.round().toSeconds(), median(ours), min(ours), max(ours), median(base), min(base),
-                max(base), median(ratio), min(ratio), max(ratio), TARGET_OPS, median(ours) >= TARGET_OPS ? "yes" : "**no**"));
+                o.vms(),
+                o.clients(),
+                ours.length,
+                o.round().toSeconds(),
+                median(ours),
+                min(ours),
+                max(ours),
+                median(base),
+                min(base),
+                max(base),
+                median(ratio),
+                min(ratio),
+                max(ratio),
+                TARGET_OPS,
+                median(ours) >= TARGET_OPS ? "yes" : "**no**"));
         for (boolean start : new boolean[] {true, false}) {
             long[] x = all(r.ours(), start);
             long[] y = all(r.baseline(), start);
-            b.append(String.format(Locale.ROOT, "| `%s` latency, p50 / p99 (ms; %,d and %,d calls) | %.1f / %.1f | %.1f / %.1f "
+            b.append(String.format(
+                    Locale.ROOT,
+                    "| `%s` latency, p50 / p99 (ms; %,d and %,d calls) | %.1f / %.1f | %.1f / %.1f "
                             + "| %.1f / %.1f (xapi's extra time: %.1f / %.1f ms) | — | — |%n",
-                    start ? "VM.start" : "VM.clean_shutdown", x.length, y.length, percentileMs(x, 50), percentileMs(x, 99),
-                    percentileMs(y, 50), percentileMs(y, 99), percentileMs(x, 50) / percentileMs(y, 50),
-                    percentileMs(x, 99) / percentileMs(y, 99), percentileMs(x, 50) - percentileMs(y, 50),
+                    start ? "VM.start" : "VM.clean_shutdown",
+                    x.length,
+                    y.length,
+                    percentileMs(x, 50),
+                    percentileMs(x, 99),
+                    percentileMs(y, 50),
+                    percentileMs(y, 99),
+                    percentileMs(x, 50) / percentileMs(y, 50),
+                    percentileMs(x, 99) / percentileMs(y, 99),
+                    percentileMs(x, 50) - percentileMs(y, 50),
                     percentileMs(x, 99) - percentileMs(y, 99)));
         }
         return b.toString();
     }
-
 }

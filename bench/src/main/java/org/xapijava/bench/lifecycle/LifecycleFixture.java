@@ -25,7 +25,8 @@ final class LifecycleFixture {
     @SuppressWarnings("unchecked")
     static Vms create(XapiServer server, int n) throws IOException {
         try (XmlRpcConnection c = new XmlRpcConnection(new InetSocketAddress("127.0.0.1", server.httpPort()))) {
-            String s = (String) c.call("session.login_with_password", "root", server.rootPassword(), "1.0", "xapi-java lifecycle bench");
+            String s = (String) c.call(
+                    "session.login_with_password", "root", server.rootPassword(), "1.0", "xapi-java lifecycle bench");
             Map<String, Object> template = null;
             for (Object o : ((Map<String, Object>) c.call("VM.get_all_records", s)).values()) {
                 Map<String, Object> r = (Map<String, Object>) o;
@@ -42,7 +43,8 @@ final class LifecycleFixture {
             r.put("is_default_template", false);
             r.put("other_config", Map.of());
             r.put("memory_static_min", Long.toString(128 * MIB));
-            for (String f : List.of("memory_static_max", "memory_dynamic_min", "memory_dynamic_max")) r.put(f, Long.toString(256 * MIB));
+            for (String f : List.of("memory_static_max", "memory_dynamic_min", "memory_dynamic_max"))
+                r.put(f, Long.toString(256 * MIB));
             r.put("VCPUs_max", "1");
             r.put("VCPUs_at_startup", "1");
             r.put("domain_type", "pv");
@@ -57,7 +59,8 @@ final class LifecycleFixture {
             server.services().db().set("VM", first, "domid", -1L);
 
             String network = null;
-            for (Map.Entry<String, Object> e : ((Map<String, Object>) c.call("network.get_all_records", s)).entrySet()) {
+            for (Map.Entry<String, Object> e :
+                    ((Map<String, Object>) c.call("network.get_all_records", s)).entrySet()) {
                 if (!((List<?>) ((Map<String, Object>) e.getValue()).get("PIFs")).isEmpty()) network = e.getKey();
             }
             if (network == null) throw new IllegalStateException("no management network");

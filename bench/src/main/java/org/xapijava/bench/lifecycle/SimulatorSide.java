@@ -23,11 +23,13 @@ final class SimulatorSide implements Side {
     static final double CLEAN_SHUTDOWN_TIMEOUT = 1200.0;
     /** xapi's poll of {@code UPDATES.get} while it waits for a task (s). */
     private static final int POLL_SECONDS = 30;
+
     private static final String DBG = "bench";
 
     private final Xenops xenops;
     /** Per VM: its id (the xapi VM's uuid) and the metadata JSON to import. */
     private final List<String> ids;
+
     private final List<String> metadata;
 
     SimulatorSide(Xenops xenops, List<String> ids, List<String> metadata) {
@@ -45,7 +47,8 @@ final class SimulatorSide implements Side {
     @Override
     public void start(int client, int vm) {
         String id = xenops.vmImportMetadata(DBG, metadata.get(vm));
-        if (!id.equals(ids.get(vm))) throw new IllegalStateException("VM.import_metadata answered " + id + " for " + ids.get(vm));
+        if (!id.equals(ids.get(vm)))
+            throw new IllegalStateException("VM.import_metadata answered " + id + " for " + ids.get(vm));
         String start = xenops.vmStart(DBG, id, false);
         String unpause = xenops.vmUnpause(DBG, id);
         await(start);
@@ -82,6 +85,7 @@ final class SimulatorSide implements Side {
         }
         TaskInfo.State end = xenops.taskStat(DBG, id).state();
         xenops.taskDestroy(DBG, id);
-        if (end instanceof TaskInfo.Failed f) throw new IllegalStateException("xenopsd task " + id + " failed: " + f.error());
+        if (end instanceof TaskInfo.Failed f)
+            throw new IllegalStateException("xenopsd task " + id + " failed: " + f.error());
     }
 }

@@ -30,7 +30,8 @@ final class XapiSide implements Side {
      *
      * @param owner the client of each VM
      */
-    XapiSide(XapiServer server, Xenops xenops, List<String> vms, List<String> uuids, int clients, int[] owner) throws IOException {
+    XapiSide(XapiServer server, Xenops xenops, List<String> vms, List<String> uuids, int clients, int[] owner)
+            throws IOException {
         this.server = server;
         this.xenops = xenops;
         this.vms = List.copyOf(vms);
@@ -40,7 +41,8 @@ final class XapiSide implements Side {
         for (int i = 0; i < clients; i++) {
             XmlRpcConnection c = new XmlRpcConnection(a);
             connections.add(c);
-            sessions.add((String) c.call("session.login_with_password", "root", server.rootPassword(), "1.0", "xapi-java lifecycle bench"));
+            sessions.add((String) c.call(
+                    "session.login_with_password", "root", server.rootPassword(), "1.0", "xapi-java lifecycle bench"));
         }
         for (int v = 0; v < vms.size(); v++) {
             String session = sessions.get(owner[v]);
@@ -74,9 +76,11 @@ final class XapiSide implements Side {
                 throw new IllegalStateException("VM " + vm + " is " + s.get("VM", vm, "power_state"));
             }
             if (!((Map<?, ?>) s.get("VM", vm, "current_operations")).isEmpty()) {
-                throw new IllegalStateException("VM " + vm + " is still marked: " + s.get("VM", vm, "current_operations"));
+                throw new IllegalStateException(
+                        "VM " + vm + " is still marked: " + s.get("VM", vm, "current_operations"));
             }
-            if (xenops.vmExists("bench", uuids.get(v))) throw new IllegalStateException("xapi's simulator still has VM " + uuids.get(v));
+            if (xenops.vmExists("bench", uuids.get(v)))
+                throw new IllegalStateException("xapi's simulator still has VM " + uuids.get(v));
         }
     }
 

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import org.xapijava.bench.server.RawHttpConnection;
-import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.rpc.RpcResponse;
 import org.xapijava.model.xmlrpc.XmlRpcParseException;
 import org.xapijava.model.xmlrpc.XmlRpcReader;

@@ -1,11 +1,11 @@
 package org.xapijava.bench.server;
 
-import java.io.ByteArrayOutputStream;
 import static org.xapijava.bench.Stats.loadAverage;
 import static org.xapijava.bench.Stats.max;
 import static org.xapijava.bench.Stats.median;
 import static org.xapijava.bench.Stats.min;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -27,7 +27,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.xapijava.bench.VmFixture;
-import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.jsonrpc.JsonRpcCodec;
 import org.xapijava.model.jsonrpc.JsonRpcId;
 import org.xapijava.model.jsonrpc.JsonRpcLimits;
@@ -63,10 +62,19 @@ public final class ServerBench {
     private ServerBench() {}
 
     /** The knobs of one run; {@link #defaults()} is the run the issue asks for. */
-    public record Options(int vms, int connections, Duration warmup, Duration round, int rounds, int bigCalls,
-            int waiters, int waiterRounds, String items) {
+    public record Options(
+            int vms,
+            int connections,
+            Duration warmup,
+            Duration round,
+            int rounds,
+            int bigCalls,
+            int waiters,
+            int waiterRounds,
+            String items) {
         public static Options defaults() {
-            return new Options(VmFixture.DEFAULT_VMS, 64, Duration.ofSeconds(15), Duration.ofSeconds(3), 7, 7, 5000, 3, "123");
+            return new Options(
+                    VmFixture.DEFAULT_VMS, 64, Duration.ofSeconds(15), Duration.ofSeconds(3), 7, 7, 5000, 3, "123");
         }
 
         /**
@@ -79,20 +87,93 @@ public final class ServerBench {
                 if (i + 1 >= args.length) throw new IllegalArgumentException("missing value for " + args[i]);
                 String a = args[i + 1];
                 if (args[i].equals("--items")) {
-                    o = new Options(o.vms, o.connections, o.warmup, o.round, o.rounds, o.bigCalls, o.waiters, o.waiterRounds, a);
+                    o = new Options(
+                            o.vms,
+                            o.connections,
+                            o.warmup,
+                            o.round,
+                            o.rounds,
+                            o.bigCalls,
+                            o.waiters,
+                            o.waiterRounds,
+                            a);
                     i++;
                     continue;
                 }
                 int v = Integer.parseInt(a);
                 o = switch (args[i]) {
-                    case "--vms" -> new Options(v, o.connections, o.warmup, o.round, o.rounds, o.bigCalls, o.waiters, o.waiterRounds, o.items);
-                    case "--connections" -> new Options(o.vms, v, o.warmup, o.round, o.rounds, o.bigCalls, o.waiters, o.waiterRounds, o.items);
-                    case "--warmup" -> new Options(o.vms, o.connections, Duration.ofSeconds(v), o.round, o.rounds, o.bigCalls, o.waiters, o.waiterRounds, o.items);
-                    case "--round" -> new Options(o.vms, o.connections, o.warmup, Duration.ofSeconds(v), o.rounds, o.bigCalls, o.waiters, o.waiterRounds, o.items);
-                    case "--rounds" -> new Options(o.vms, o.connections, o.warmup, o.round, v, o.bigCalls, o.waiters, o.waiterRounds, o.items);
-                    case "--big-calls" -> new Options(o.vms, o.connections, o.warmup, o.round, o.rounds, v, o.waiters, o.waiterRounds, o.items);
-                    case "--waiters" -> new Options(o.vms, o.connections, o.warmup, o.round, o.rounds, o.bigCalls, v, o.waiterRounds, o.items);
-                    case "--waiter-rounds" -> new Options(o.vms, o.connections, o.warmup, o.round, o.rounds, o.bigCalls, o.waiters, v, o.items);
+                    case "--vms" ->
+                        new Options(
+                                v,
+                                o.connections,
+                                o.warmup,
+                                o.round,
+                                o.rounds,
+                                o.bigCalls,
+                                o.waiters,
+                                o.waiterRounds,
+                                o.items);
+                    case "--connections" ->
+                        new Options(
+                                o.vms, v, o.warmup, o.round, o.rounds, o.bigCalls, o.waiters, o.waiterRounds, o.items);
+                    case "--warmup" ->
+                        new Options(
+                                o.vms,
+                                o.connections,
+                                Duration.ofSeconds(v),
+                                o.round,
+                                o.rounds,
+                                o.bigCalls,
+                                o.waiters,
+                                o.waiterRounds,
+                                o.items);
+                    case "--round" ->
+                        new Options(
+                                o.vms,
+                                o.connections,
+                                o.warmup,
+                                Duration.ofSeconds(v),
+                                o.rounds,
+                                o.bigCalls,
+                                o.waiters,
+                                o.waiterRounds,
+                                o.items);
+                    case "--rounds" ->
+                        new Options(
+                                o.vms,
+                                o.connections,
+                                o.warmup,
+                                o.round,
+                                v,
+                                o.bigCalls,
+                                o.waiters,
+                                o.waiterRounds,
+                                o.items);
+                    case "--big-calls" ->
+                        new Options(
+                                o.vms,
+                                o.connections,
+                                o.warmup,
+                                o.round,
+                                o.rounds,
+                                v,
+                                o.waiters,
+                                o.waiterRounds,
+                                o.items);
+                    case "--waiters" ->
+                        new Options(
+                                o.vms,
+                                o.connections,
+                                o.warmup,
+                                o.round,
+                                o.rounds,
+                                o.bigCalls,
+                                v,
+                                o.waiterRounds,
+                                o.items);
+                    case "--waiter-rounds" ->
+                        new Options(
+                                o.vms, o.connections, o.warmup, o.round, o.rounds, o.bigCalls, o.waiters, v, o.items);
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 };
                 i++;
@@ -106,10 +187,12 @@ public final class ServerBench {
     }
 
     /** Item 1: the timed rounds, paired (round i of each side ran back to back). */
-    public record Throughput(List<LoadDriver.Round> ours, List<LoadDriver.Round> baseline, int requestBytes, long responseBytes) {}
+    public record Throughput(
+            List<LoadDriver.Round> ours, List<LoadDriver.Round> baseline, int requestBytes, long responseBytes) {}
 
     /** Item 2, one protocol: response size and the seconds of each timed call. */
-    public record BigResponse(String protocol, long bytes, int records, double[] oursSeconds, double[] baselineSeconds) {}
+    public record BigResponse(
+            String protocol, long bytes, int records, double[] oursSeconds, double[] baselineSeconds) {}
 
     /**
      * Item 3 (null fields when not measured, with the reason in {@code skipped}).
@@ -122,15 +205,24 @@ public final class ServerBench {
      * @param heapConnected the same with every waiter's connection open, no request sent
      * @param heapWaiting  the same with every waiter parked in {@code event.from} (largest of the timed rounds)
      */
-    public record Events(String skipped, int waiters, double[] allAnswered, double[] medianAnswer, double[] writeCall,
-            double[] settle, long heapIdle, long heapConnected, long heapWaiting) {
+    public record Events(
+            String skipped,
+            int waiters,
+            double[] allAnswered,
+            double[] medianAnswer,
+            double[] writeCall,
+            double[] settle,
+            long heapIdle,
+            long heapConnected,
+            long heapWaiting) {
         static Events skipped(String why, int waiters) {
             return new Events(why, waiters, null, null, null, null, 0, 0, 0);
         }
     }
 
     /** Everything one run measured (null or empty: the item was not run). */
-    public record Results(Options options, Throughput getRecord, List<BigResponse> big, Events events, String environment) {}
+    public record Results(
+            Options options, Throughput getRecord, List<BigResponse> big, Events events, String environment) {}
 
     public static void main(String[] args) throws Exception {
         Options o = Options.parse(args);
@@ -164,9 +256,15 @@ public final class ServerBench {
                 log.println("item 3: event.from, " + o.waiters + " waiters");
                 e = events(h, o, log);
             }
-            String env = String.format(Locale.ROOT, "%d cores, Java %s (%s), max heap %d MiB, load average %s at start, %s at end",
-                    Runtime.getRuntime().availableProcessors(), Runtime.version(), System.getProperty("java.vm.name"),
-                    Runtime.getRuntime().maxMemory() >> 20, loadBefore, loadAverage());
+            String env = String.format(
+                    Locale.ROOT,
+                    "%d cores, Java %s (%s), max heap %d MiB, load average %s at start, %s at end",
+                    Runtime.getRuntime().availableProcessors(),
+                    Runtime.version(),
+                    System.getProperty("java.vm.name"),
+                    Runtime.getRuntime().maxMemory() >> 20,
+                    loadBefore,
+                    loadAverage());
             return new Results(o, t, big, e, env);
         } finally {
             try (Stream<Path> s = Files.walk(dir)) {
@@ -198,9 +296,19 @@ public final class ServerBench {
         static Harness start(Path dir, Options o, PrintStream log) throws Exception {
             // flush-policy xapi: state.db written at most every 300 s, as on a host, not after every login;
             // max-connections: the waiters of item 3 each hold a connection (the default limit is 800).
-            XapiServer server = new XapiServer(XapiConfig.fromArgs(List.of("--data-dir", dir.toString(), "--http-port", "0",
-                    "--https-port", "0", "--unix-socket", "", "--flush-policy", "xapi",
-                    "--max-connections", Integer.toString(o.waiters + o.connections + 64))));
+            XapiServer server = new XapiServer(XapiConfig.fromArgs(List.of(
+                    "--data-dir",
+                    dir.toString(),
+                    "--http-port",
+                    "0",
+                    "--https-port",
+                    "0",
+                    "--unix-socket",
+                    "",
+                    "--flush-policy",
+                    "xapi",
+                    "--max-connections",
+                    Integer.toString(o.waiters + o.connections + 64))));
             BareJetty bare = null;
             try {
                 server.start();
@@ -209,7 +317,9 @@ public final class ServerBench {
                 List<String> vms = VmFixture.populate(server.services().db(), o.vms).vmRefs;
                 log.printf(Locale.ROOT, "created %d VMs in %.1f s%n", vms.size(), (System.nanoTime() - t0) / 1e9);
                 InetSocketAddress a = new InetSocketAddress("127.0.0.1", server.httpPort());
-                String session = (String) call(a, "session.login_with_password",
+                String session = (String) call(
+                        a,
+                        "session.login_with_password",
                         List.of("root", server.rootPassword(), "1.0", "xapi-java bench"));
                 return new Harness(server, bare, session, vms);
             } catch (Exception e) {
@@ -272,9 +382,11 @@ public final class ServerBench {
             byte[] first = d.calibrate();
             Map<?, ?> rec = (Map<?, ?>) result(first);
             Object uuid = h.server.services().db().get("VM", h.vms.get(0), "uuid");
-            if (!uuid.equals(rec.get("uuid"))) throw new IllegalStateException("VM.get_record answered another VM: " + rec.get("uuid"));
+            if (!uuid.equals(rec.get("uuid")))
+                throw new IllegalStateException("VM.get_record answered another VM: " + rec.get("uuid"));
             byte[] ok = b.calibrate();
-            if (!new String(ok, StandardCharsets.US_ASCII).equals("ok")) throw new IllegalStateException("baseline answered " + ok.length + " bytes");
+            if (!new String(ok, StandardCharsets.US_ASCII).equals("ok"))
+                throw new IllegalStateException("baseline answered " + ok.length + " bytes");
             LoadDriver.Round w = d.run(o.warmup);
             log.printf(Locale.ROOT, "  warm-up ours %.0f calls/s%n", w.perSecond());
             w = b.run(o.warmup);
@@ -292,7 +404,12 @@ public final class ServerBench {
                 }
                 ours.add(x);
                 base.add(y);
-                log.printf(Locale.ROOT, "  round %d: ours %.0f calls/s, baseline %.0f calls/s%n", r + 1, x.perSecond(), y.perSecond());
+                log.printf(
+                        Locale.ROOT,
+                        "  round %d: ours %.0f calls/s, baseline %.0f calls/s%n",
+                        r + 1,
+                        x.perSecond(),
+                        y.perSecond());
             }
             return new Throughput(ours, base, requests.get(0).length, first.length);
         }
@@ -323,9 +440,14 @@ public final class ServerBench {
                 if (c.exchange(req, all) != 200) throw new IOException(protocol + " VM.get_all_records: HTTP error");
                 byte[] bytes = all.bytes();
                 all = null;
-                Object value = json ? new JsonRpcCodec(JsonRpcLimits.RESPONSE).parseResponse(bytes).resultOrThrow() : result(bytes);
+                Object value = json
+                        ? new JsonRpcCodec(JsonRpcLimits.RESPONSE)
+                                .parseResponse(bytes)
+                                .resultOrThrow()
+                        : result(bytes);
                 records = ((Map<?, ?>) value).size();
-                if (records != expectRecords) throw new IllegalStateException(protocol + ": " + records + " records, expected " + expectRecords);
+                if (records != expectRecords)
+                    throw new IllegalStateException(protocol + ": " + records + " records, expected " + expectRecords);
                 value = null;
                 length = bytes.length;
                 h.bare.serve(path, bytes); // the baseline sends these very bytes
@@ -342,19 +464,26 @@ public final class ServerBench {
                     base[i] = y;
                 }
             }
-            log.printf(Locale.ROOT, "  %s: %,d bytes, ours median %.3f s, baseline median %.3f s%n", protocol, length,
-                    median(ours), median(base));
+            log.printf(
+                    Locale.ROOT,
+                    "  %s: %,d bytes, ours median %.3f s, baseline median %.3f s%n",
+                    protocol,
+                    length,
+                    median(ours),
+                    median(base));
             return new BigResponse(protocol, length, records, ours, base);
         } finally {
             h.bare.forget(path);
         }
     }
 
-    private static double timed(RawHttpConnection c, byte[] req, RawHttpConnection.Body body, long length) throws IOException {
+    private static double timed(RawHttpConnection c, byte[] req, RawHttpConnection.Body body, long length)
+            throws IOException {
         long t0 = System.nanoTime();
         int status = c.exchange(req, body);
         long t = System.nanoTime() - t0;
-        if (status != 200 || body.length() != length) throw new IOException("HTTP " + status + ", " + body.length() + " bytes, expected " + length);
+        if (status != 200 || body.length() != length)
+            throw new IOException("HTTP " + status + ", " + body.length() + " bytes, expected " + length);
         return t / 1e9;
     }
 
@@ -365,7 +494,8 @@ public final class ServerBench {
 
     static Events events(Harness h, Options o, PrintStream log) throws Exception {
         if (!h.server.messageTable().isBound("event.from")) {
-            return Events.skipped("event.from is not implemented in this build (it answers NOT_IMPLEMENTED)", o.waiters);
+            return Events.skipped(
+                    "event.from is not implemented in this build (it answers NOT_IMPLEMENTED)", o.waiters);
         }
         long heapIdle = usedHeapAfterGc();
         String[] tokens = new String[o.waiters];
@@ -389,8 +519,12 @@ public final class ServerBench {
             for (int r = -1; r < o.waiterRounds; r++) {
                 WakeRound w = wakeRound(h, conns, tokens, writer, target, r, log);
                 if (r < 0) {
-                    log.printf(Locale.ROOT, "  warm-up round: parked in %.2f s, heap %d MiB, all answered %.1f ms%n", w.settle,
-                            w.heap >> 20, w.all * 1e3);
+                    log.printf(
+                            Locale.ROOT,
+                            "  warm-up round: parked in %.2f s, heap %d MiB, all answered %.1f ms%n",
+                            w.settle,
+                            w.heap >> 20,
+                            w.all * 1e3);
                     continue;
                 }
                 all[r] = w.all;
@@ -398,8 +532,16 @@ public final class ServerBench {
                 write[r] = w.write;
                 settle[r] = w.settle;
                 heapWaiting = Math.max(heapWaiting, w.heap);
-                log.printf(Locale.ROOT, "  round %d: parked in %.2f s, heap %d MiB, write call %.1f ms, median answer %.1f ms, "
-                        + "all answered %.1f ms%n", r + 1, w.settle, w.heap >> 20, w.write * 1e3, w.median * 1e3, w.all * 1e3);
+                log.printf(
+                        Locale.ROOT,
+                        "  round %d: parked in %.2f s, heap %d MiB, write call %.1f ms, median answer %.1f ms, "
+                                + "all answered %.1f ms%n",
+                        r + 1,
+                        w.settle,
+                        w.heap >> 20,
+                        w.write * 1e3,
+                        w.median * 1e3,
+                        w.all * 1e3);
             }
         } finally {
             for (RawHttpConnection c : conns) c.close();
@@ -424,8 +566,15 @@ public final class ServerBench {
      * Sends every waiter's {@code event.from}, waits for the server to park them all, measures the heap, sends the
      * write, waits for every answer, checks each one and stores each waiter's next token in {@code tokens}.
      */
-    private static WakeRound wakeRound(Harness h, List<RawHttpConnection> conns, String[] tokens, RawHttpConnection writer,
-            String target, int round, PrintStream log) throws Exception {
+    private static WakeRound wakeRound(
+            Harness h,
+            List<RawHttpConnection> conns,
+            String[] tokens,
+            RawHttpConnection writer,
+            String target,
+            int round,
+            PrintStream log)
+            throws Exception {
         int n = conns.size();
         long[] end = new long[n];
         RawHttpConnection.Body[] bodies = new RawHttpConnection.Body[n];
@@ -436,8 +585,8 @@ public final class ServerBench {
         long s0 = System.nanoTime();
         for (int i = 0; i < n; i++) {
             int k = i;
-            byte[] req = requestByToken.computeIfAbsent(tokens[i],
-                    t -> xmlRpcRequest("event.from", List.of(h.session, List.of("vm"), t, 60.0)));
+            byte[] req = requestByToken.computeIfAbsent(
+                    tokens[i], t -> xmlRpcRequest("event.from", List.of(h.session, List.of("vm"), t, 60.0)));
             RawHttpConnection c = conns.get(i);
             bodies[i] = RawHttpConnection.Body.keeping(256);
             Thread.ofVirtual().name("waiter-" + i).start(() -> {
@@ -462,12 +611,14 @@ public final class ServerBench {
         double settle = awaitQuiet(Duration.ofMillis(100), 0.05, Duration.ofSeconds(30), s0);
         long heap = usedHeapAfterGc();
         if (Boolean.getBoolean("bench.histogram")) log.println(classHistogram(30));
-        if (done.getCount() != n) throw new IllegalStateException((n - done.getCount()) + " waiters answered before the write");
+        if (done.getCount() != n)
+            throw new IllegalStateException((n - done.getCount()) + " waiters answered before the write");
         long t0 = System.nanoTime();
         call(writer, "VM.set_name_description", List.of(h.session, target, "event benchmark, round " + (round + 2)));
         double write = (System.nanoTime() - t0) / 1e9;
         if (!done.await(ANSWER_LIMIT.toSeconds(), TimeUnit.SECONDS)) {
-            throw new IllegalStateException(done.getCount() + " waiters still unanswered " + ANSWER_LIMIT.toSeconds() + " s after the write");
+            throw new IllegalStateException(
+                    done.getCount() + " waiters still unanswered " + ANSWER_LIMIT.toSeconds() + " s after the write");
         }
         if (failure.get() != null) throw new IOException("a waiter failed", failure.get());
         long[] after = new long[n];
@@ -482,9 +633,11 @@ public final class ServerBench {
         Map<?, ?> v = (Map<?, ?>) result(body);
         for (Object e : (List<?>) v.get("events")) {
             Map<?, ?> ev = (Map<?, ?>) e;
-            if (vm.equals(ev.get("ref")) && "vm".equalsIgnoreCase(String.valueOf(ev.get("class")))) return (String) v.get("token");
+            if (vm.equals(ev.get("ref")) && "vm".equalsIgnoreCase(String.valueOf(ev.get("class"))))
+                return (String) v.get("token");
         }
-        throw new IllegalStateException("waiter " + waiter + " was answered without the write's event: " + v.get("events"));
+        throw new IllegalStateException(
+                "waiter " + waiter + " was answered without the write's event: " + v.get("events"));
     }
 
     /**
@@ -503,7 +656,8 @@ public final class ServerBench {
             long cpu2 = os.getProcessCpuTime();
             long at2 = System.nanoTime();
             if (cpu2 - cpu < cores * (at2 - at)) return (at - since) / 1e9;
-            if (at2 > limit) throw new IllegalStateException("the server did not go quiet within " + cap.toSeconds() + " s");
+            if (at2 > limit)
+                throw new IllegalStateException("the server did not go quiet within " + cap.toSeconds() + " s");
             cpu = cpu2;
             at = at2;
         }
@@ -523,9 +677,12 @@ public final class ServerBench {
      */
     static String classHistogram(int lines) {
         try {
-            Object out = ManagementFactory.getPlatformMBeanServer().invoke(
-                    new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"), "gcClassHistogram",
-                    new Object[] {new String[0]}, new String[] {String[].class.getName()});
+            Object out = ManagementFactory.getPlatformMBeanServer()
+                    .invoke(
+                            new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"),
+                            "gcClassHistogram",
+                            new Object[] {new String[0]},
+                            new String[] {String[].class.getName()});
             String[] all = ((String) out).split("\n");
             return String.join("\n", Arrays.asList(all).subList(0, Math.min(lines, all.length)));
         } catch (javax.management.JMException e) {
@@ -539,62 +696,113 @@ public final class ServerBench {
     public static String markdown(Results r) {
         StringBuilder b = new StringBuilder();
         b.append("Environment: ").append(r.environment()).append(".\n\n");
-        b.append("| measurement | xapi-java | baseline (same run) | ratio | target | met |\n|---|---|---|---|---|---|\n");
+        b.append(
+                "| measurement | xapi-java | baseline (same run) | ratio | target | met |\n|---|---|---|---|---|---|\n");
         if (r.getRecord() != null) b.append(throughputRow(r.options(), r.getRecord()));
         for (BigResponse g : r.big()) b.append(bigRow(g));
         if (r.events() != null) b.append(eventRows(r.options(), r.events()));
         if (r.getRecord() != null) {
-            b.append(String.format(Locale.ROOT, "%nRequest bytes (`VM.get_record`): %d; response body: %,d bytes (ours), 2 bytes (baseline).%n",
-                    r.getRecord().requestBytes(), r.getRecord().responseBytes()));
+            b.append(String.format(
+                    Locale.ROOT,
+                    "%nRequest bytes (`VM.get_record`): %d; response body: %,d bytes (ours), 2 bytes (baseline).%n",
+                    r.getRecord().requestBytes(),
+                    r.getRecord().responseBytes()));
         }
         if (r.events() != null && r.events().skipped() == null) {
-            b.append(String.format(Locale.ROOT, "%nParking the %,d waiters (first request sent → process quiet): %.2f s median.%n",
-                    r.events().waiters(), median(r.events().settle())));
+            b.append(String.format(
+                    Locale.ROOT,
+                    "%nParking the %,d waiters (first request sent → process quiet): %.2f s median.%n",
+                    r.events().waiters(),
+                    median(r.events().settle())));
         }
         return b.toString();
     }
 
     private static String throughputRow(Options o, Throughput t) {
-        double[] ours = t.ours().stream().mapToDouble(LoadDriver.Round::perSecond).toArray();
-        double[] base = t.baseline().stream().mapToDouble(LoadDriver.Round::perSecond).toArray();
+        double[] ours =
+                t.ours().stream().mapToDouble(LoadDriver.Round::perSecond).toArray();
+        double[] base =
+                t.baseline().stream().mapToDouble(LoadDriver.Round::perSecond).toArray();
         double[] ratio = new double[ours.length];
         for (int i = 0; i < ours.length; i++) ratio[i] = ours[i] / base[i];
-        return String.format(Locale.ROOT,
+        return String.format(
+                Locale.ROOT,
                 "| `VM.get_record`, XML-RPC, %d keep-alive connections (calls/s; median of %d rounds of %d s, min–max) "
                         + "| %,.0f (%,.0f–%,.0f) | bare Jetty answering `ok`: %,.0f (%,.0f–%,.0f) "
                         + "| %.2f (%.2f–%.2f; median and range of the per-round ratios) | ≥ 0.6 | %s |%n",
-                o.connections(), ours.length, o.round().toSeconds(), median(ours), min(ours), max(ours), median(base), min(base),
-                max(base), median(ratio), min(ratio), max(ratio), yes(median(ratio) >= 0.6));
+                o.connections(),
+                ours.length,
+                o.round().toSeconds(),
+                median(ours),
+                min(ours),
+                max(ours),
+                median(base),
+                min(base),
+                max(base),
+                median(ratio),
+                min(ratio),
+                max(ratio),
+                yes(median(ratio) >= 0.6));
     }
 
     private static String bigRow(BigResponse g) {
         double[] x = g.oursSeconds();
         double[] y = g.baselineSeconds();
-        return String.format(Locale.ROOT,
+        return String.format(
+                Locale.ROOT,
                 "| `VM.get_all_records`, %,d VMs, %s (%,d bytes): full round trip (s; median of %d calls, min–max) "
                         + "| %.3f (%.3f–%.3f) | bare Jetty sending the same bytes: %.3f (%.3f–%.3f) | %.2f | ≤ 0.5 s | %s |%n",
-                g.records(), g.protocol(), g.bytes(), x.length, median(x), min(x), max(x), median(y), min(y), max(y),
-                median(y) / median(x), yes(median(x) <= 0.5));
+                g.records(),
+                g.protocol(),
+                g.bytes(),
+                x.length,
+                median(x),
+                min(x),
+                max(x),
+                median(y),
+                min(y),
+                max(y),
+                median(y) / median(x),
+                yes(median(x) <= 0.5));
     }
 
     private static String eventRows(Options o, Events e) {
         if (e.skipped() != null) {
-            return String.format(Locale.ROOT, "| `event.from`, %,d waiters, one write: all answered | not measured: %s | | | ≤ 1 s | — |%n"
-                    + "| heap used after GC, %,d waiters parked | not measured | | | ≤ 1 GB | — |%n", e.waiters(), e.skipped(), e.waiters());
+            return String.format(
+                    Locale.ROOT,
+                    "| `event.from`, %,d waiters, one write: all answered | not measured: %s | | | ≤ 1 s | — |%n"
+                            + "| heap used after GC, %,d waiters parked | not measured | | | ≤ 1 GB | — |%n",
+                    e.waiters(),
+                    e.skipped(),
+                    e.waiters());
         }
         double[] all = e.allAnswered();
-        return String.format(Locale.ROOT,
-                "| `event.from([\"vm\"], token, 60.0)`, %,d waiters (one connection and virtual thread each), then one "
-                        + "`VM.set_name_description`: write sent → every waiter has read its whole answer "
-                        + "(ms; median of %d rounds after a warm-up round, min–max) "
-                        + "| %.0f (%.0f–%.0f); median waiter %.0f; the write call itself %.0f | — | — | ≤ 1 s | %s |%n",
-                e.waiters(), all.length, median(all) * 1e3, min(all) * 1e3, max(all) * 1e3, median(e.medianAnswer()) * 1e3,
-                median(e.writeCall()) * 1e3, yes(max(all) <= 1.0))
-                + String.format(Locale.ROOT,
-                "| heap used after a full GC with the %,d waiters parked (MiB; in-process: server with %,d VMs, and the driver) "
-                        + "| %,d | before connecting: %,d; %,d connections open, no call: %,d | +%.1f KiB per waiter over idle | ≤ 1 GB | %s |%n",
-                e.waiters(), o.vms(), e.heapWaiting() >> 20, e.heapIdle() >> 20, e.waiters(), e.heapConnected() >> 20,
-                (e.heapWaiting() - e.heapIdle()) / 1024.0 / e.waiters(), yes(e.heapWaiting() <= (1L << 30)));
+        return String.format(
+                        Locale.ROOT,
+                        "| `event.from([\"vm\"], token, 60.0)`, %,d waiters (one connection and virtual thread each), then one "
+                                + "`VM.set_name_description`: write sent → every waiter has read its whole answer "
+                                + "(ms; median of %d rounds after a warm-up round, min–max) "
+                                + "| %.0f (%.0f–%.0f); median waiter %.0f; the write call itself %.0f | — | — | ≤ 1 s | %s |%n",
+                        e.waiters(),
+                        all.length,
+                        median(all) * 1e3,
+                        min(all) * 1e3,
+                        max(all) * 1e3,
+                        median(e.medianAnswer()) * 1e3,
+                        median(e.writeCall()) * 1e3,
+                        yes(max(all) <= 1.0))
+                + String.format(
+                        Locale.ROOT,
+                        "| heap used after a full GC with the %,d waiters parked (MiB; in-process: server with %,d VMs, and the driver) "
+                                + "| %,d | before connecting: %,d; %,d connections open, no call: %,d | +%.1f KiB per waiter over idle | ≤ 1 GB | %s |%n",
+                        e.waiters(),
+                        o.vms(),
+                        e.heapWaiting() >> 20,
+                        e.heapIdle() >> 20,
+                        e.waiters(),
+                        e.heapConnected() >> 20,
+                        (e.heapWaiting() - e.heapIdle()) / 1024.0 / e.waiters(),
+                        yes(e.heapWaiting() <= (1L << 30)));
     }
 
     private static String yes(boolean met) {

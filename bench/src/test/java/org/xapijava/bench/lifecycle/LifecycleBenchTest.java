@@ -54,6 +54,8 @@ class LifecycleBenchTest {
         assertEquals(2, o.rounds());
         assertEquals(LifecycleBench.Options.defaults().round(), o.round());
         assertThrows(IllegalArgumentException.class, () -> LifecycleBench.Options.parse(new String[] {"--nope", "1"}));
-        assertThrows(IllegalArgumentException.class, () -> LifecycleBench.Options.parse(new String[] {"--vms", "2", "--clients", "4"}));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> LifecycleBench.Options.parse(new String[] {"--vms", "2", "--clients", "4"}));
     }
 }

@@ -63,12 +63,15 @@ class RawHttpConnectionTest {
     void readsContentLengthChunkedAndCloseDelimitedBodiesOnOneConnection() throws Exception {
         String big = "x".repeat(10_000);
         try (ServerSocket ss = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            var server = serve(ss, List.of(
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello",
-                    "HTTP/1.1 500 Server Error\r\ncontent-length: " + big.length() + "\r\n\r\n" + big,
-                    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nWiki\r\n6\r\npedia \r\n0\r\nTrailer: x\r\n\r\n",
-                    "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end"));
-            try (RawHttpConnection c = new RawHttpConnection(new InetSocketAddress(InetAddress.getLoopbackAddress(), ss.getLocalPort()), 256)) {
+            var server = serve(
+                    ss,
+                    List.of(
+                            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello",
+                            "HTTP/1.1 500 Server Error\r\ncontent-length: " + big.length() + "\r\n\r\n" + big,
+                            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nWiki\r\n6\r\npedia \r\n0\r\nTrailer: x\r\n\r\n",
+                            "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end"));
+            try (RawHttpConnection c = new RawHttpConnection(
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), ss.getLocalPort()), 256)) {
                 byte[] req = RawHttpConnection.post("/x", "text/xml", "<a/>".getBytes(StandardCharsets.US_ASCII));
                 RawHttpConnection.Body keep = RawHttpConnection.Body.keeping(4);
                 assertEquals(200, c.exchange(req, keep));
@@ -87,8 +90,10 @@ class RawHttpConnectionTest {
             }
             List<String> requests = server.get();
             assertEquals(4, requests.size());
-            assertEquals("POST /x HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: xapi-java-bench\r\nContent-Type: text/xml\r\n"
-                    + "Content-Length: 4\r\n\r\n<a/>", requests.get(0));
+            assertEquals(
+                    "POST /x HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: xapi-java-bench\r\nContent-Type: text/xml\r\n"
+                            + "Content-Length: 4\r\n\r\n<a/>",
+                    requests.get(0));
         }
     }
 
@@ -111,12 +116,15 @@ class RawHttpConnectionTest {
             var server = CompletableFuture.runAsync(() -> {
                 try (Socket s = ss.accept()) {
                     readRequest(s.getInputStream());
-                    s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc".getBytes(StandardCharsets.US_ASCII));
+                    s.getOutputStream()
+                            .write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"
+                                    .getBytes(StandardCharsets.US_ASCII));
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
             });
-            try (RawHttpConnection c = new RawHttpConnection(new InetSocketAddress(InetAddress.getLoopbackAddress(), ss.getLocalPort()), 1024)) {
+            try (RawHttpConnection c = new RawHttpConnection(
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), ss.getLocalPort()), 1024)) {
                 byte[] req = RawHttpConnection.post("/", "text/xml", new byte[0]);
                 assertThrows(java.io.EOFException.class, () -> c.exchange(req, RawHttpConnection.Body.counting()));
             }

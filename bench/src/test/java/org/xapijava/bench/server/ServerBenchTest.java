@@ -53,7 +53,10 @@ class ServerBenchTest {
                     e.put("class", c.cls().toLowerCase(java.util.Locale.ROOT));
                     e.put("operation", c.op().name().toLowerCase(java.util.Locale.ROOT));
                     e.put("ref", c.ref());
-                    if (c.op() != Change.Op.DEL) e.put("snapshot", Marshal.record(db.datamodel(), cd, ch.snapshot().getRecord(c.cls(), c.ref())));
+                    if (c.op() != Change.Op.DEL)
+                        e.put(
+                                "snapshot",
+                                Marshal.record(db.datamodel(), cd, ch.snapshot().getRecord(c.cls(), c.ref())));
                     events.add(e);
                 }
                 Map<String, Object> batch = new LinkedHashMap<>();
@@ -83,7 +86,10 @@ class ServerBenchTest {
 
         assertEquals(2, r.big().size());
         for (ServerBench.BigResponse g : r.big()) {
-            assertTrue(g.records() >= 120, "the 120 VMs, with dom0 and the templates of first start"); // the exact count is checked by the driver
+            assertTrue(
+                    g.records() >= 120,
+                    "the 120 VMs, with dom0 and the templates of first start"); // the exact count is checked by the
+            // driver
             assertEquals(2, g.oursSeconds().length);
         }
         assertTrue(r.big().get(0).bytes() > r.big().get(1).bytes(), "XML-RPC is larger than JSON-RPC");
@@ -116,7 +122,8 @@ class ServerBenchTest {
     void loadDriverFailsOnAnAnswerOfAnotherLength() throws Exception {
         try (BareJetty bare = BareJetty.start("127.0.0.1")) {
             byte[] req = RawHttpConnection.post("/changing", "text/plain", "x".getBytes(StandardCharsets.US_ASCII));
-            try (LoadDriver d = new LoadDriver(new InetSocketAddress("127.0.0.1", bare.port()), List.of(req, req), 1024)) {
+            try (LoadDriver d =
+                    new LoadDriver(new InetSocketAddress("127.0.0.1", bare.port()), List.of(req, req), 1024)) {
                 assertEquals("ok", new String(d.calibrate(), StandardCharsets.US_ASCII));
                 assertTrue(d.run(Duration.ofMillis(200)).calls() > 0);
                 bare.serve("/changing", "not ok".getBytes(StandardCharsets.US_ASCII));
@@ -128,7 +135,8 @@ class ServerBenchTest {
 
     @Test
     void optionsParse() {
-        var o = ServerBench.Options.parse(new String[] {"--vms", "50", "--waiters", "7", "--items", "12", "--round", "2"});
+        var o = ServerBench.Options.parse(
+                new String[] {"--vms", "50", "--waiters", "7", "--items", "12", "--round", "2"});
         assertEquals(50, o.vms());
         assertEquals(7, o.waiters());
         assertEquals(Duration.ofSeconds(2), o.round());

@@ -30,9 +30,13 @@ public final class PMap<V> {
         return EMPTY;
     }
 
-    public int size() { return size; }
+    public int size() {
+        return size;
+    }
 
-    public boolean isEmpty() { return size == 0; }
+    public boolean isEmpty() {
+        return size == 0;
+    }
 
     private static int hash(String key) {
         int h = key.hashCode();
@@ -60,7 +64,9 @@ public final class PMap<V> {
         }
     }
 
-    public boolean containsKey(String key) { return get(key) != null; }
+    public boolean containsKey(String key) {
+        return get(key) != null;
+    }
 
     /** A map with {@code key} bound to {@code value} (this map when already so bound, by identity). */
     public PMap<V> put(String key, V value) {
@@ -175,7 +181,8 @@ public final class PMap<V> {
         int fa = (ha >>> shift) & MASK;
         int fb = (hb >>> shift) & MASK;
         if (fa == fb) return new Bitmap(1 << fa, new Object[] {mergeNodes(a, ha, b, hb, shift + BITS)});
-        return fa < fb ? new Bitmap((1 << fa) | (1 << fb), new Object[] {a, b})
+        return fa < fb
+                ? new Bitmap((1 << fa) | (1 << fb), new Object[] {a, b})
                 : new Bitmap((1 << fa) | (1 << fb), new Object[] {b, a});
     }
 

@@ -60,7 +60,9 @@ public final class Schema {
         }
     }
 
-    public TableSchema table(String name) { return byName.get(name); }
+    public TableSchema table(String name) {
+        return byName.get(name);
+    }
 
     /** The table, or IllegalArgumentException naming the unknown class. */
     public TableSchema tableOrThrow(String name) {
@@ -69,7 +71,9 @@ public final class Schema {
         return t;
     }
 
-    public boolean isLaterTable(String name) { return laterTables.contains(name); }
+    public boolean isLaterTable(String name) {
+        return laterTables.contains(name);
+    }
 
     /** A maintained relation seen from the table holding {@code field}. */
     public record Link(int field, int target, int targetField) {}
@@ -91,10 +95,12 @@ public final class Schema {
         public final Object[] defaults;
         /** The type's empty value of each column (what non-persistent columns reset to at load). */
         public final Object[] empties;
+
         public final int uuid;
         public final int nameLabel;
         /** Column positions of the wire record, in datamodel order. */
         public final int[] wire;
+
         public final String[] wireNames;
         public final List<Link> oneToMany = new ArrayList<>();
         public final List<Link> manyToMany = new ArrayList<>();
@@ -139,7 +145,9 @@ public final class Schema {
         }
 
         /** Position of a field by wire name, or -1. */
-        public int field(String fieldName) { return cls.dbIndex(fieldName); }
+        public int field(String fieldName) {
+            return cls.dbIndex(fieldName);
+        }
 
         /** Position of a field by wire name, or IllegalArgumentException. */
         public int fieldOrThrow(String fieldName) {
@@ -154,8 +162,12 @@ public final class Schema {
             return i == null ? -1 : i;
         }
 
-        public boolean isLaterColumn(String column) { return laterColumns.contains(column); }
+        public boolean isLaterColumn(String column) {
+            return laterColumns.contains(column);
+        }
 
-        public Set<String> laterColumns() { return Collections.unmodifiableSet(laterColumns); }
+        public Set<String> laterColumns() {
+            return Collections.unmodifiableSet(laterColumns);
+        }
     }
 }

@@ -7,7 +7,9 @@ package org.xapijava.db.internal;
 public record Table(PMap<Row> rows, Tombstones deleted, PMap<Object> byName) {
     public static final Table EMPTY = new Table(PMap.empty(), Tombstones.EMPTY, PMap.empty());
 
-    public Table withRows(PMap<Row> r) { return new Table(r, deleted, byName); }
+    public Table withRows(PMap<Row> r) {
+        return new Table(r, deleted, byName);
+    }
 
     public static PMap<Object> nameAdd(PMap<Object> idx, String label, String ref) {
         Object cur = idx.get(label);

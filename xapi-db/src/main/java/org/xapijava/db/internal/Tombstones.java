@@ -21,6 +21,7 @@ public final class Tombstones {
     private final Tomb head;
     /** Xapi's {@code deleted_len}: entries plus the sentinel until the first trim drops it. */
     private final int xapiLen;
+
     private final int size;
 
     private Tombstones(Tomb head, int xapiLen, int size) {
@@ -30,7 +31,9 @@ public final class Tombstones {
     }
 
     /** Number of tombstones held. */
-    public int size() { return size; }
+    public int size() {
+        return size;
+    }
 
     public Tombstones add(long created, long deleted, String ref) {
         if (xapiLen + 1 < UPPER) return new Tombstones(new Tomb(created, deleted, ref, head), xapiLen + 1, size + 1);

@@ -38,7 +38,8 @@ final class AtomicFiles {
         Path temp = createTemp(dir, target.getFileName().toString());
         boolean done = false;
         try {
-            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (FileChannel ch =
+                    FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 content.writeTo(ch);
                 ch.force(true);
             }
@@ -68,7 +69,10 @@ final class AtomicFiles {
     private static Path createTemp(Path dir, String name) throws IOException {
         try {
             // 0600 as Xapi's atomic_write_to_file: the database holds secrets.
-            return Files.createTempFile(dir, name + ".", TEMP_SUFFIX,
+            return Files.createTempFile(
+                    dir,
+                    name + ".",
+                    TEMP_SUFFIX,
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         } catch (UnsupportedOperationException e) {
             return Files.createTempFile(dir, name + ".", TEMP_SUFFIX);
@@ -81,7 +85,9 @@ final class AtomicFiles {
         String prefix = target.getFileName().toString() + ".";
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, p -> {
             String n = p.getFileName().toString();
-            return n.startsWith(prefix) && n.endsWith(TEMP_SUFFIX) && isDigits(n, prefix.length(), n.length() - TEMP_SUFFIX.length());
+            return n.startsWith(prefix)
+                    && n.endsWith(TEMP_SUFFIX)
+                    && isDigits(n, prefix.length(), n.length() - TEMP_SUFFIX.length());
         })) {
             for (Path p : ds) {
                 Files.deleteIfExists(p);

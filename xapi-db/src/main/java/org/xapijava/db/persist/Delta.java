@@ -14,7 +14,9 @@ public sealed interface Delta {
 
     /** A new row with all its persistent columns except {@code _ref} (which is {@link #ref()}). */
     record CreateRow(String table, String ref, Map<String, String> columns) implements Delta {
-        public CreateRow { columns = Map.copyOf(columns); }
+        public CreateRow {
+            columns = Map.copyOf(columns);
+        }
     }
 
     record DeleteRow(String table, String ref) implements Delta {}

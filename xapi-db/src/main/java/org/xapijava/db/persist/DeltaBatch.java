@@ -9,5 +9,7 @@ import java.util.List;
  * @param deltas     the changes, in order
  */
 public record DeltaBatch(long generation, List<Delta> deltas) {
-    public DeltaBatch { deltas = List.copyOf(deltas); }
+    public DeltaBatch {
+        deltas = List.copyOf(deltas);
+    }
 }

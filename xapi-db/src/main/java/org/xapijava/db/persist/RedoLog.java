@@ -118,10 +118,15 @@ public final class RedoLog implements CommitLog {
         }
         FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
-            RedoLogReader.Scan scan = RedoLogReader.scan(ch, name, e -> index(e.offset(), e.batch().generation(), e.group()));
+            RedoLogReader.Scan scan = RedoLogReader.scan(
+                    ch, name, e -> index(e.offset(), e.batch().generation(), e.group()));
             if (scan.torn()) {
-                LOG.warn("redo log {}: dropping a torn tail of {} bytes at byte {} ({})", name,
-                        scan.fileSize() - scan.validEnd(), scan.validEnd(), scan.tornReason());
+                LOG.warn(
+                        "redo log {}: dropping a torn tail of {} bytes at byte {} ({})",
+                        name,
+                        scan.fileSize() - scan.validEnd(),
+                        scan.validEnd(),
+                        scan.tornReason());
                 ch.truncate(scan.validEnd());
                 ch.force(true);
             }
@@ -134,7 +139,10 @@ public final class RedoLog implements CommitLog {
             ch.close();
             throw e;
         }
-        this.writer = Thread.ofPlatform().name("redo-log-writer " + file.getFileName()).daemon(true).unstarted(this::run);
+        this.writer = Thread.ofPlatform()
+                .name("redo-log-writer " + file.getFileName())
+                .daemon(true)
+                .unstarted(this::run);
         writer.start();
     }
 
@@ -167,8 +175,12 @@ public final class RedoLog implements CommitLog {
             }
         });
         if (scan.torn()) {
-            LOG.warn("redo log {}: ignoring a torn tail of {} bytes at byte {} ({})", file,
-                    scan.fileSize() - scan.validEnd(), scan.validEnd(), scan.tornReason());
+            LOG.warn(
+                    "redo log {}: ignoring a torn tail of {} bytes at byte {} ({})",
+                    file,
+                    scan.fileSize() - scan.validEnd(),
+                    scan.validEnd(),
+                    scan.tornReason());
         }
         return out;
     }
@@ -312,8 +324,7 @@ public final class RedoLog implements CommitLog {
                     cps = checkpoints.isEmpty() ? List.of() : new ArrayList<>(checkpoints);
                     checkpoints.clear();
                     last = closing;
-                }
-                finally {
+                } finally {
                     queueLock.unlock();
                 }
                 if (!batch.isEmpty()) {
@@ -445,7 +456,8 @@ public final class RedoLog implements CommitLog {
                 long n = end - from;
                 long copied = 0;
                 while (copied < n) {
-                    copied += channel.transferTo(from + copied, n - copied, out.position(RedoLogCodec.HEADER_SIZE + copied));
+                    copied += channel.transferTo(
+                            from + copied, n - copied, out.position(RedoLogCodec.HEADER_SIZE + copied));
                 }
                 out.force(true);
             }

@@ -37,6 +37,7 @@ final class RedoLogCodec {
     static final int MIN_PAYLOAD = 1 + 8 + 8 + 4;
     /** A bigger length field can only be damage (a real batch is far smaller than this). */
     static final int MAX_PAYLOAD = 1 << 30;
+
     static final int FLAG_END_OF_GROUP = 1;
 
     static final byte KIND_CREATE = 1;
@@ -69,8 +70,10 @@ final class RedoLogCodec {
         }
         int version = b.getInt(8);
         if (version != VERSION) {
-            throw new RedoLogFormatException(file, 8, "unsupported redo log format version " + version
-                    + " (this build reads version " + VERSION + ")");
+            throw new RedoLogFormatException(
+                    file,
+                    8,
+                    "unsupported redo log format version " + version + " (this build reads version " + VERSION + ")");
         }
         if (b.limit() < HEADER_SIZE) {
             throw new RedoLogFormatException(file, 12, "truncated redo log header");
@@ -86,7 +89,8 @@ final class RedoLogCodec {
     /** Encodes records into a growing buffer; one per writer thread (holds a CharsetEncoder). */
     static final class Encoder {
         private ByteBuffer buf = ByteBuffer.allocate(1 << 16);
-        private final CharsetEncoder utf8 = StandardCharsets.UTF_8.newEncoder()
+        private final CharsetEncoder utf8 = StandardCharsets.UTF_8
+                .newEncoder()
                 .onMalformedInput(CodingErrorAction.REPLACE)
                 .onUnmappableCharacter(CodingErrorAction.REPLACE)
                 .replaceWith(new byte[] {(byte) 0xEF, (byte) 0xBF, (byte) 0xBD});
@@ -111,7 +115,9 @@ final class RedoLogCodec {
             int start = buf.position();
             ensure(FRAME_OVERHEAD + MIN_PAYLOAD);
             buf.position(start + FRAME_OVERHEAD);
-            buf.put((byte) (endOfGroup ? FLAG_END_OF_GROUP : 0)).putLong(group).putLong(batch.generation())
+            buf.put((byte) (endOfGroup ? FLAG_END_OF_GROUP : 0))
+                    .putLong(group)
+                    .putLong(batch.generation())
                     .putInt(batch.deltas().size());
             for (Delta d : batch.deltas()) {
                 ensure(1);
@@ -143,7 +149,8 @@ final class RedoLogCodec {
             }
             int payload = buf.position() - start - FRAME_OVERHEAD;
             if (payload > MAX_PAYLOAD) {
-                throw new IllegalArgumentException("batch of generation " + batch.generation() + " too large for the redo log");
+                throw new IllegalArgumentException(
+                        "batch of generation " + batch.generation() + " too large for the redo log");
             }
             buf.putInt(start, payload);
             crc.reset();

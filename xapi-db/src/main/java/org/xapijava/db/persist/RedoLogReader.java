@@ -40,8 +40,15 @@ public final class RedoLogReader {
      * @param fileSize    the file's size
      * @param tornReason  why the bytes from {@code validEnd} on were dropped, or null when there are none
      */
-    public record Scan(int version, long firstGroup, long records, long lastGeneration, long nextGroup,
-                       long validEnd, long fileSize, String tornReason) {
+    public record Scan(
+            int version,
+            long firstGroup,
+            long records,
+            long lastGeneration,
+            long nextGroup,
+            long validEnd,
+            long fileSize,
+            String tornReason) {
         public boolean torn() {
             return validEnd < fileSize;
         }
@@ -53,8 +60,8 @@ public final class RedoLogReader {
     /** Reads and checks only the header. */
     public static Header readHeader(Path file) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            RedoLogCodec.Header h = RedoLogCodec.parseHeader(readAt(ch, 0, (int) Math.min(ch.size(), RedoLogCodec.HEADER_SIZE)),
-                    file.toString());
+            RedoLogCodec.Header h = RedoLogCodec.parseHeader(
+                    readAt(ch, 0, (int) Math.min(ch.size(), RedoLogCodec.HEADER_SIZE)), file.toString());
             return new Header(h.version(), h.firstGroup());
         }
     }
@@ -105,7 +112,8 @@ public final class RedoLogReader {
                 if (len < RedoLogCodec.MIN_PAYLOAD || len > RedoLogCodec.MAX_PAYLOAD) {
                     bad = "implausible record length " + Integer.toUnsignedString(len);
                 } else if (remaining - RedoLogCodec.FRAME_OVERHEAD < len) {
-                    bad = "incomplete record (" + (remaining - RedoLogCodec.FRAME_OVERHEAD) + " of " + len + " payload bytes)";
+                    bad = "incomplete record (" + (remaining - RedoLogCodec.FRAME_OVERHEAD) + " of " + len
+                            + " payload bytes)";
                 } else {
                     rec = RedoLogCodec.tryDecode(readAt(ch, pos, RedoLogCodec.FRAME_OVERHEAD + len), 0, pos);
                     if (rec == null) {
@@ -118,12 +126,18 @@ public final class RedoLogReader {
             }
             long gen = rec.batch().generation();
             if (lastGen >= 0 && gen <= lastGen) {
-                throw new RedoLogFormatException(name, pos, "generation " + gen + " does not follow generation "
-                        + lastGen + " (must be strictly increasing)");
+                throw new RedoLogFormatException(
+                        name,
+                        pos,
+                        "generation " + gen + " does not follow generation " + lastGen
+                                + " (must be strictly increasing)");
             }
             if (lastEnds ? rec.group() <= lastGroup : rec.group() != lastGroup) {
-                throw new RedoLogFormatException(name, pos, "record of group " + rec.group() + " after "
-                        + (lastEnds ? "the end of" : "a record of") + " group " + lastGroup);
+                throw new RedoLogFormatException(
+                        name,
+                        pos,
+                        "record of group " + rec.group() + " after " + (lastEnds ? "the end of" : "a record of")
+                                + " group " + lastGroup);
             }
             if (lastEnds) {
                 groupStart = pos;
@@ -152,16 +166,24 @@ public final class RedoLogReader {
             bad = group.size() + " record(s) of group " + lastGroup + " without its end mark"
                     + (bad == null ? "" : ", then " + bad);
         }
-        return new Scan(header.version(), header.firstGroup(), count, deliveredGen, Math.max(lastGroup, header.firstGroup() - 1) + 1,
-                validEnd, size, bad);
+        return new Scan(
+                header.version(),
+                header.firstGroup(),
+                count,
+                deliveredGen,
+                Math.max(lastGroup, header.firstGroup() - 1) + 1,
+                validEnd,
+                size,
+                bad);
     }
 
     /** Throws when a valid record of a group after {@code badGroup} follows the bad record at {@code at}. */
-    private static void checkNothingDurableAfter(FileChannel ch, String name, long at, long size, long badGroup, String bad)
-            throws IOException {
+    private static void checkNothingDurableAfter(
+            FileChannel ch, String name, long at, long size, long badGroup, String bad) throws IOException {
         long rest = size - at;
         if (rest > Integer.MAX_VALUE - 16) {
-            throw new RedoLogFormatException(name, at, bad + ", followed by " + rest + " more bytes (far more than a torn group write)");
+            throw new RedoLogFormatException(
+                    name, at, bad + ", followed by " + rest + " more bytes (far more than a torn group write)");
         }
         ByteBuffer b = readAt(ch, at, (int) rest);
         for (int i = 1; i + RedoLogCodec.FRAME_OVERHEAD + RedoLogCodec.MIN_PAYLOAD <= b.limit(); i++) {
@@ -171,9 +193,13 @@ public final class RedoLogReader {
             }
             RedoLogCodec.Record r = RedoLogCodec.tryDecode(b, i, at);
             if (r != null && r.group() > badGroup) {
-                throw new RedoLogFormatException(name, at, bad + ", but a valid record of a later group write ("
-                        + r.group() + ", generation " + r.batch().generation() + ") follows at byte " + r.offset()
-                        + ": the log is damaged, not torn");
+                throw new RedoLogFormatException(
+                        name,
+                        at,
+                        bad + ", but a valid record of a later group write ("
+                                + r.group() + ", generation " + r.batch().generation() + ") follows at byte "
+                                + r.offset()
+                                + ": the log is damaged, not torn");
             }
         }
     }

@@ -78,9 +78,12 @@ public final class StateDbReader {
         }
         // UTF-8 (all Xapi writes) decoded strictly here rather than by the parser, whose decoder prints
         // "[Fatal Error]" lines to stderr on malformed bytes.
-        java.io.Reader chars = new java.io.InputStreamReader(xml, StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
-                .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT));
+        java.io.Reader chars = new java.io.InputStreamReader(
+                xml,
+                StandardCharsets.UTF_8
+                        .newDecoder()
+                        .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT));
         XMLStreamReader r;
         try {
             r = FACTORY.createXMLStreamReader(chars);
@@ -316,7 +319,7 @@ public final class StateDbReader {
                 String name = r.getAttributeLocalName(i);
                 String value = r.getAttributeValue(i);
                 switch (name) {
-                    case "ref", "_ref" -> { }
+                    case "ref", "_ref" -> {}
                     case "__ctime" -> ctime = time(name, value);
                     case "__mtime" -> mtime = time(name, value);
                     default -> {
@@ -363,8 +366,9 @@ public final class StateDbReader {
                 }
                 int ev = r.next();
                 switch (ev) {
-                    case XMLStreamConstants.START_ELEMENT, XMLStreamConstants.END_ELEMENT,
-                         XMLStreamConstants.END_DOCUMENT -> {
+                    case XMLStreamConstants.START_ELEMENT,
+                            XMLStreamConstants.END_ELEMENT,
+                            XMLStreamConstants.END_DOCUMENT -> {
                         return ev;
                     }
                     case XMLStreamConstants.CHARACTERS, XMLStreamConstants.CDATA, XMLStreamConstants.SPACE -> {
@@ -373,9 +377,10 @@ public final class StateDbReader {
                             throw error("unexpected text '" + (t.length() > 20 ? t.substring(0, 20) + "..." : t) + "'");
                         }
                     }
-                    case XMLStreamConstants.COMMENT, XMLStreamConstants.PROCESSING_INSTRUCTION -> { }
+                    case XMLStreamConstants.COMMENT, XMLStreamConstants.PROCESSING_INSTRUCTION -> {}
                     case XMLStreamConstants.DTD -> throw error("DOCTYPE is not allowed");
-                    case XMLStreamConstants.ENTITY_REFERENCE -> throw error("entity reference &" + r.getLocalName() + ";");
+                    case XMLStreamConstants.ENTITY_REFERENCE ->
+                        throw error("entity reference &" + r.getLocalName() + ";");
                     default -> throw error("unexpected XML event " + ev);
                 }
             }
@@ -393,8 +398,12 @@ public final class StateDbReader {
         private StateDbFormatException error(String problem) {
             Location loc = r.getLocation();
             String where = table == null ? "" : " (table " + table + (row == null ? "" : ", row " + row) + ")";
-            return new StateDbFormatException(source, loc == null ? -1 : loc.getLineNumber(),
-                    loc == null ? -1 : loc.getColumnNumber(), problem + where, null);
+            return new StateDbFormatException(
+                    source,
+                    loc == null ? -1 : loc.getLineNumber(),
+                    loc == null ? -1 : loc.getColumnNumber(),
+                    problem + where,
+                    null);
         }
     }
 }

@@ -43,7 +43,8 @@ public final class StateDbWriter {
     /** The most bytes one UTF-16 char can become here ({@code &quot;}); the buffer keeps that much free. */
     private static final int MAX_BYTES_PER_CHAR = 6;
 
-    private static final byte[] DECLARATION = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DECLARATION =
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n".getBytes(StandardCharsets.US_ASCII);
 
     private StateDbWriter() {}
 
@@ -231,8 +232,8 @@ public final class StateDbWriter {
             for (int i = 0; i < n; i++) {
                 order[i] = idx[i];
                 if (i > 0 && names[idx[i]].equals(names[idx[i - 1]])) {
-                    throw new IllegalArgumentException("row " + ref + " of table " + table + " has column "
-                            + names[idx[i]] + " twice");
+                    throw new IllegalArgumentException(
+                            "row " + ref + " of table " + table + " has column " + names[idx[i]] + " twice");
                 }
             }
             lastNames = Arrays.copyOf(names, n);
@@ -295,15 +296,48 @@ public final class StateDbWriter {
                 if (c < 0x80) {
                     if (c >= 0x20) {
                         switch (c) {
-                            case '<' -> { b[p++] = '&'; b[p++] = 'l'; b[p++] = 't'; b[p++] = ';'; }
-                            case '>' -> { b[p++] = '&'; b[p++] = 'g'; b[p++] = 't'; b[p++] = ';'; }
-                            case '&' -> { b[p++] = '&'; b[p++] = 'a'; b[p++] = 'm'; b[p++] = 'p'; b[p++] = ';'; }
-                            case '"' -> { b[p++] = '&'; b[p++] = 'q'; b[p++] = 'u'; b[p++] = 'o'; b[p++] = 't'; b[p++] = ';'; }
+                            case '<' -> {
+                                b[p++] = '&';
+                                b[p++] = 'l';
+                                b[p++] = 't';
+                                b[p++] = ';';
+                            }
+                            case '>' -> {
+                                b[p++] = '&';
+                                b[p++] = 'g';
+                                b[p++] = 't';
+                                b[p++] = ';';
+                            }
+                            case '&' -> {
+                                b[p++] = '&';
+                                b[p++] = 'a';
+                                b[p++] = 'm';
+                                b[p++] = 'p';
+                                b[p++] = ';';
+                            }
+                            case '"' -> {
+                                b[p++] = '&';
+                                b[p++] = 'q';
+                                b[p++] = 'u';
+                                b[p++] = 'o';
+                                b[p++] = 't';
+                                b[p++] = ';';
+                            }
                             case ' ' -> {
-                                if (protect) { b[p++] = '%'; b[p++] = '.'; } else { b[p++] = ' '; }
+                                if (protect) {
+                                    b[p++] = '%';
+                                    b[p++] = '.';
+                                } else {
+                                    b[p++] = ' ';
+                                }
                             }
                             case '%' -> {
-                                if (protect) { b[p++] = '%'; b[p++] = '%'; } else { b[p++] = '%'; }
+                                if (protect) {
+                                    b[p++] = '%';
+                                    b[p++] = '%';
+                                } else {
+                                    b[p++] = '%';
+                                }
                             }
                             default -> b[p++] = (byte) c;
                         }

@@ -109,7 +109,8 @@ public final class DbTool {
     private static int redoLog(Path file, PrintStream out) throws IOException {
         out.println("file: " + file + " (" + Files.size(file) + " bytes)");
         RedoLogReader.Header header = RedoLogReader.readHeader(file);
-        out.println("header: magic XJREDOLG, format version " + header.version() + ", first group " + header.firstGroup());
+        out.println(
+                "header: magic XJREDOLG, format version " + header.version() + ", first group " + header.firstGroup());
         long[] deltas = {0};
         RedoLogReader.Scan scan = RedoLogReader.scan(file, e -> {
             out.println("batch generation " + e.batch().generation() + "  (byte " + e.offset() + ", " + e.length()
@@ -125,8 +126,9 @@ public final class DbTool {
                         }
                     }
                     case Delta.DeleteRow x -> out.println("  DeleteRow " + x.table() + " " + x.ref());
-                    case Delta.WriteField w -> out.println("  WriteField " + w.table() + " " + w.ref() + " "
-                            + w.column() + " = " + show(w.value()));
+                    case Delta.WriteField w ->
+                        out.println("  WriteField " + w.table() + " " + w.ref() + " " + w.column() + " = "
+                                + show(w.value()));
                 }
             }
         });

@@ -22,17 +22,22 @@ final class PerfImages {
             cols.put("uuid", new UUID(rnd.nextLong(), rnd.nextLong()).toString());
             cols.put("name__label", "VM number " + i);
             cols.put("name__description", "A test VM\nwith a description of 100% reasonable length");
-            cols.put("other_config", "(('base_template_name' 'Debian Bookworm 12') ('mac_seed' '"
-                    + new UUID(rnd.nextLong(), rnd.nextLong()) + "') ('install-methods' 'cdrom,nfs,http,ftp'))");
+            cols.put(
+                    "other_config",
+                    "(('base_template_name' 'Debian Bookworm 12') ('mac_seed' '"
+                            + new UUID(rnd.nextLong(), rnd.nextLong())
+                            + "') ('install-methods' 'cdrom,nfs,http,ftp'))");
             cols.put("resident_on", "OpaqueRef:" + new UUID(rnd.nextLong(), rnd.nextLong()));
             cols.put("power_state", i % 2 == 0 ? "Running" : "Halted");
             for (int c = 0; c < names.size(); c++) {
-                cols.put(names.get(c), switch (c % 4) {
-                    case 0 -> Long.toString(rnd.nextLong() & 0xffffffffL);
-                    case 1 -> "false";
-                    case 2 -> "()";
-                    default -> "OpaqueRef:NULL";
-                });
+                cols.put(
+                        names.get(c),
+                        switch (c % 4) {
+                            case 0 -> Long.toString(rnd.nextLong() & 0xffffffffL);
+                            case 1 -> "false";
+                            case 2 -> "()";
+                            default -> "OpaqueRef:NULL";
+                        });
             }
             rows.add(new TestImage.Row("OpaqueRef:" + new UUID(rnd.nextLong(), rnd.nextLong()), i, i + 1, cols));
         }

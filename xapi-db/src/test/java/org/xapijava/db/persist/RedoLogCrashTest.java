@@ -41,16 +41,23 @@ class RedoLogCrashTest {
         long t0 = System.nanoTime();
         for (int run = 0; run < RUNS; run++) {
             Path err = dir.resolve("child-" + run + ".err");
-            Process p = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-Xshare:auto",
-                    "-cp", System.getProperty("java.class.path"), RedoLogCrashChild.class.getName(),
-                    log.toString(), Integer.toString(1 + rnd.nextInt(8)))
+            Process p = new ProcessBuilder(
+                            java,
+                            "-XX:TieredStopAtLevel=1",
+                            "-Xshare:auto",
+                            "-cp",
+                            System.getProperty("java.class.path"),
+                            RedoLogCrashChild.class.getName(),
+                            log.toString(),
+                            Integer.toString(1 + rnd.nextInt(8)))
                     .redirectError(err.toFile())
                     .start();
             ConcurrentSkipListSet<Long> thisRun = new ConcurrentSkipListSet<>();
             AtomicLong cp = new AtomicLong(-1);
             CountDownLatch firstAck = new CountDownLatch(1);
             Thread reader = Thread.ofPlatform().start(() -> {
-                try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                try (BufferedReader in =
+                        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                     String line;
                     while ((line = in.readLine()) != null) {
                         if (line.startsWith("A ")) {
@@ -92,19 +99,25 @@ class RedoLogCrashTest {
             for (long g : acked.tailSet(checkpointed, false)) {
                 if (!replayed.contains(g) && System.getProperty("crash.debug") != null) {
                     Files.copy(log, Path.of(System.getProperty("crash.debug")), StandardCopyOption.REPLACE_EXISTING);
-                    Files.writeString(Path.of(System.getProperty("crash.debug") + ".acked"), acked.toString() + "\ncp=" + checkpointed
-                            + "\nthisRun=" + thisRun + "\ncpThisRun=" + cp.get());
+                    Files.writeString(
+                            Path.of(System.getProperty("crash.debug") + ".acked"),
+                            acked.toString() + "\ncp=" + checkpointed + "\nthisRun=" + thisRun + "\ncpThisRun="
+                                    + cp.get());
                 }
                 if (!replayed.contains(g)) {
                     RedoLogReader.Scan scan = RedoLogReader.scan(log, e -> {});
                     fail("run " + run + ": acknowledged generation " + g + " lost (checkpoint " + checkpointed
-                            + ", this run's checkpoint " + cp.get() + ", this run acked " + (thisRun.isEmpty() ? "nothing"
-                            : thisRun.first() + ".." + thisRun.last()) + "; log holds " + (replayed.isEmpty() ? "nothing"
-                            : replayed.first() + ".." + replayed.last() + " (" + replayed.size() + ")") + "; " + scan + ")");
+                            + ", this run's checkpoint " + cp.get() + ", this run acked "
+                            + (thisRun.isEmpty() ? "nothing" : thisRun.first() + ".." + thisRun.last()) + "; log holds "
+                            + (replayed.isEmpty()
+                                    ? "nothing"
+                                    : replayed.first() + ".." + replayed.last() + " (" + replayed.size() + ")")
+                            + "; " + scan + ")");
                 }
             }
         }
-        System.out.printf("crash test: %d SIGKILLs, %d acknowledged generations, all replayed, %.1f s%n",
+        System.out.printf(
+                "crash test: %d SIGKILLs, %d acknowledged generations, all replayed, %.1f s%n",
                 RUNS, acked.size(), (System.nanoTime() - t0) / 1e9);
         assertTrue(acked.size() > RUNS);
     }

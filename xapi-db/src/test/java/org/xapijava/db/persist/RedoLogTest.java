@@ -27,10 +27,15 @@ class RedoLogTest {
     Path dir;
 
     static DeltaBatch batch(long gen) {
-        return new DeltaBatch(gen, List.of(
-                new Delta.CreateRow("VM", "OpaqueRef:" + gen, Map.of("uuid", "u" + gen, "name__label", "VM é 日本 😀 " + gen, "empty", "")),
-                new Delta.WriteField("VM", "OpaqueRef:" + gen, "other_config", "(('k' 'v " + gen + "'))"),
-                new Delta.DeleteRow("VM", "OpaqueRef:" + (gen - 1))));
+        return new DeltaBatch(
+                gen,
+                List.of(
+                        new Delta.CreateRow(
+                                "VM",
+                                "OpaqueRef:" + gen,
+                                Map.of("uuid", "u" + gen, "name__label", "VM é 日本 😀 " + gen, "empty", "")),
+                        new Delta.WriteField("VM", "OpaqueRef:" + gen, "other_config", "(('k' 'v " + gen + "'))"),
+                        new Delta.DeleteRow("VM", "OpaqueRef:" + (gen - 1))));
     }
 
     static List<Long> gens(List<DeltaBatch> batches) {
@@ -153,7 +158,12 @@ class RedoLogTest {
         Path cut = dir.resolve("cut.log");
         Files.write(cut, Arrays.copyOf(Files.readAllBytes(log), (int) lastEntry.offset() + 3));
         List<Long> kept = gens(RedoLog.replay(cut, 0));
-        long groupStart = es.stream().filter(e -> e.group() == lastEntry.group()).findFirst().orElseThrow().batch().generation();
+        long groupStart = es.stream()
+                .filter(e -> e.group() == lastEntry.group())
+                .findFirst()
+                .orElseThrow()
+                .batch()
+                .generation();
         assertEquals(range(1, groupStart - 1), kept);
         RedoLogReader.Scan s = RedoLogReader.scan(cut, e -> {});
         assertTrue(s.torn());
@@ -269,7 +279,8 @@ class RedoLogTest {
         }
         assertEquals(List.of(batch(12), batch(13)), RedoLog.replay(log, 0));
         try (var s = Files.list(dir)) {
-            assertEquals(List.of("redo.log"), s.map(p -> p.getFileName().toString()).toList());
+            assertEquals(
+                    List.of("redo.log"), s.map(p -> p.getFileName().toString()).toList());
         }
     }
 
@@ -358,7 +369,8 @@ class RedoLogTest {
                 }
                 double s = (System.nanoTime() - t0) / 1e9;
                 pool.shutdown();
-                System.out.printf("redo log: %d thread(s): %.0f durable batches/s (%d fsyncs for %d batches)%n",
+                System.out.printf(
+                        "redo log: %d thread(s): %.0f durable batches/s (%d fsyncs for %d batches)%n",
                         threads, threads * perThread / s, r.syncCount(), threads * perThread);
             }
         }

@@ -26,17 +26,30 @@ class StateDbTest {
 
     static TestImage smallImage() {
         return new TestImage(42, 5, 786)
-                .table("VM", true,
+                .table(
+                        "VM",
+                        true,
                         row("OpaqueRef:b", 5, 5, "uuid", "u2"),
-                        row("OpaqueRef:a", 3, 7,
-                                "uuid", "u1",
-                                "name__label", "My VM 100% \"quoted\" <b> & 'x'",
-                                "name__description", "line1\nline2\tTab\rCR",
-                                "other_config", "(('k' 'v'))",
-                                "HVM__boot_policy", "BIOS order",
-                                "_hidden", "x",
-                                "bell", "a\u0001b\u007f",
-                                "unicode", "héllo 日本 😀"))
+                        row(
+                                "OpaqueRef:a",
+                                3,
+                                7,
+                                "uuid",
+                                "u1",
+                                "name__label",
+                                "My VM 100% \"quoted\" <b> & 'x'",
+                                "name__description",
+                                "line1\nline2\tTab\rCR",
+                                "other_config",
+                                "(('k' 'v'))",
+                                "HVM__boot_policy",
+                                "BIOS order",
+                                "_hidden",
+                                "x",
+                                "bell",
+                                "a\u0001b\u007f",
+                                "unicode",
+                                "héllo 日本 😀"))
                 .table("session", false, row("OpaqueRef:s", 1, 1, "uuid", "s"))
                 .table("host", true)
                 .table("SR", true);
@@ -65,10 +78,13 @@ class StateDbTest {
     @Test
     void writerEscapesOnlyColumnsWithSpaceProtectionAndOrdersByUtf8Bytes() {
         // A surrogate pair (U+1F600) sorts after U+FFFD in UTF-8 byte order, though not in UTF-16 order.
-        TestImage img = new TestImage(1, 5, 1)
-                .table("T", true, row("r 1\t<", 1, 1, "\uFFFDz", "a", "😀", "b", "Z", "c%"));
+        TestImage img =
+                new TestImage(1, 5, 1).table("T", true, row("r 1\t<", 1, 1, "\uFFFDz", "a", "😀", "b", "Z", "c%"));
         String s = new String(StateDbWriter.toBytes(img), StandardCharsets.UTF_8);
-        assertTrue(s.contains("<row ref=\"r 1\t&lt;\" __ctime=\"1\" __mtime=\"1\" Z=\"c%%\" _ref=\"r%.1%t&lt;\" \uFFFDz=\"a\" 😀=\"b\"/>"), s);
+        assertTrue(
+                s.contains(
+                        "<row ref=\"r 1\t&lt;\" __ctime=\"1\" __mtime=\"1\" Z=\"c%%\" _ref=\"r%.1%t&lt;\" \uFFFDz=\"a\" 😀=\"b\"/>"),
+                s);
     }
 
     @Test
@@ -86,7 +102,9 @@ class StateDbTest {
         assertEquals(1234, db.generation());
         assertEquals(5, db.schemaMajor());
         assertEquals(786, db.schemaMinor());
-        assertEquals(List.of("Bond", "Certificate", "SR", "VM", "host", "session", "task"), List.copyOf(db.tables().keySet()));
+        assertEquals(
+                List.of("Bond", "Certificate", "SR", "VM", "host", "session", "task"),
+                List.copyOf(db.tables().keySet()));
         List<LoadedDb.LoadedRow> vms = db.tables().get("VM");
         assertEquals(2, vms.size());
         LoadedDb.LoadedRow vm = vms.get(0);
@@ -94,8 +112,11 @@ class StateDbTest {
         assertEquals(20, vm.created());
         assertEquals(1200, vm.modified());
         assertFalse(vm.columns().containsKey("_ref"));
-        assertEquals("Test VM with a 100% \"quoted\" <name>\nand a second line", vm.columns().get("name__description"));
-        assertEquals("(('base_template_name' 'Debian Bookworm 12'))", vm.columns().get("other_config"));
+        assertEquals(
+                "Test VM with a 100% \"quoted\" <name>\nand a second line",
+                vm.columns().get("name__description"));
+        assertEquals(
+                "(('base_template_name' 'Debian Bookworm 12'))", vm.columns().get("other_config"));
         assertEquals("BIOS order", vm.columns().get("HVM__boot_policy"));
         assertEquals("Café", vms.get(1).columns().get("name__label"));
         assertEquals("", db.tables().get("SR").get(0).columns().get("name__description"));
@@ -167,35 +188,65 @@ class StateDbTest {
         return Stream.of(
                 new String[] {"not xml at all", "malformed XML"},
                 new String[] {"", "malformed XML"},
-                new String[] {"<?xml version=\"1.0\"?>\n<database><table name=\"VM\"/></database>", "expected <manifest>"},
+                new String[] {
+                    "<?xml version=\"1.0\"?>\n<database><table name=\"VM\"/></database>", "expected <manifest>"
+                },
                 new String[] {"<?xml version=\"1.0\"?>\n<db/>", "expected <database>"},
-                new String[] {"<database><manifest><pair key=\"schema_major_vsn\" value=\"5\"/>"
-                        + "<pair key=\"schema_minor_vsn\" value=\"1\"/></manifest></database>", "no generation_count"},
-                new String[] {"<database><manifest><pair key=\"schema_major_vsn\" value=\"5\"/>"
-                        + "<pair key=\"schema_minor_vsn\" value=\"1\"/><pair key=\"generation_count\" value=\"x9\"/></manifest></database>",
-                        "generation_count is not a number"},
-                new String[] {HEAD + "<table name=\"VM\"><row __ctime=\"1\" uuid=\"u\"/></table></database>", "row has no ref"},
-                new String[] {HEAD + "<table name=\"VM\"><row ref=\"r1\" __ctime=\"one\"/></table></database>", "__ctime is not a number"},
-                new String[] {HEAD + "<table name=\"VM\"><row ref=\"r1\" __mtime=\"\"/></table></database>", "__mtime is not a number"},
-                new String[] {HEAD + "<table name=\"VM\"><row ref=\"r1\" a=\"50%q\"/></table></database>", "bad escape"},
-                new String[] {HEAD + "<table name=\"VM\"><row ref=\"r1\" a=\"50%\"/></table></database>", "'%' at the end"},
-                new String[] {HEAD + "<table name=\"VM\"><row ref=\"r1\"/><row ref=\"r1\"/></table></database>", "duplicate ref"},
+                new String[] {
+                    "<database><manifest><pair key=\"schema_major_vsn\" value=\"5\"/>"
+                            + "<pair key=\"schema_minor_vsn\" value=\"1\"/></manifest></database>",
+                    "no generation_count"
+                },
+                new String[] {
+                    "<database><manifest><pair key=\"schema_major_vsn\" value=\"5\"/>"
+                            + "<pair key=\"schema_minor_vsn\" value=\"1\"/><pair key=\"generation_count\" value=\"x9\"/></manifest></database>",
+                    "generation_count is not a number"
+                },
+                new String[] {
+                    HEAD + "<table name=\"VM\"><row __ctime=\"1\" uuid=\"u\"/></table></database>", "row has no ref"
+                },
+                new String[] {
+                    HEAD + "<table name=\"VM\"><row ref=\"r1\" __ctime=\"one\"/></table></database>",
+                    "__ctime is not a number"
+                },
+                new String[] {
+                    HEAD + "<table name=\"VM\"><row ref=\"r1\" __mtime=\"\"/></table></database>",
+                    "__mtime is not a number"
+                },
+                new String[] {HEAD + "<table name=\"VM\"><row ref=\"r1\" a=\"50%q\"/></table></database>", "bad escape"
+                },
+                new String[] {
+                    HEAD + "<table name=\"VM\"><row ref=\"r1\" a=\"50%\"/></table></database>", "'%' at the end"
+                },
+                new String[] {
+                    HEAD + "<table name=\"VM\"><row ref=\"r1\"/><row ref=\"r1\"/></table></database>", "duplicate ref"
+                },
                 new String[] {HEAD + "<table name=\"VM\"/><table name=\"VM\"/></database>", "appears twice"},
-                new String[] {HEAD + "<table name=\"VM\"><row ref=\"r1\"><x/></row></table></database>", "must be empty"},
+                new String[] {HEAD + "<table name=\"VM\"><row ref=\"r1\"><x/></row></table></database>", "must be empty"
+                },
                 new String[] {HEAD + "<table name=\"VM\">hello</table></database>", "unexpected text"},
                 new String[] {HEAD + "<table name=\"VM\"><column/></table></database>", "expected <row>"},
                 new String[] {HEAD + "<table/></database>", "exactly one attribute"},
                 new String[] {HEAD + "</database><database/>", "malformed XML"},
                 new String[] {HEAD + "<table name=\"VM\"><row ref=\"r1\" a=\"&bogus;\"/></table></database>", ""},
-                new String[] {"<?xml version=\"1.0\"?>\n<!DOCTYPE database [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n"
-                        + "<database><manifest/><table name=\"VM\"><row ref=\"&x;\"/></table></database>", ""},
-                new String[] {"<?xml version=\"1.0\"?>\n<!DOCTYPE database>\n" + HEAD.substring(HEAD.indexOf("<database>")) + "</database>", "DOCTYPE"});
+                new String[] {
+                    "<?xml version=\"1.0\"?>\n<!DOCTYPE database [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n"
+                            + "<database><manifest/><table name=\"VM\"><row ref=\"&x;\"/></table></database>",
+                    ""
+                },
+                new String[] {
+                    "<?xml version=\"1.0\"?>\n<!DOCTYPE database>\n" + HEAD.substring(HEAD.indexOf("<database>"))
+                            + "</database>",
+                    "DOCTYPE"
+                });
     }
 
     @Test
     void everyMalformedInputIsAFormatErrorWithThePlace() {
         malformed().forEach(c -> {
-            StateDbFormatException e = assertThrows(StateDbFormatException.class, () -> read(c[0].getBytes(StandardCharsets.UTF_8)),
+            StateDbFormatException e = assertThrows(
+                    StateDbFormatException.class,
+                    () -> read(c[0].getBytes(StandardCharsets.UTF_8)),
                     () -> "accepted: " + c[0]);
             assertTrue(e.getMessage().startsWith("test.db:"), e.getMessage());
             assertTrue(e.getMessage().contains(c[1]), () -> "'" + c[1] + "' not in: " + e.getMessage());
@@ -205,7 +256,8 @@ class StateDbTest {
 
     @Test
     void malformedUtf8IsAFormatError() {
-        byte[] good = (HEAD + "<table name=\"VM\"><row ref=\"r1\" a=\"xé\"/></table></database>").getBytes(StandardCharsets.UTF_8);
+        byte[] good = (HEAD + "<table name=\"VM\"><row ref=\"r1\" a=\"xé\"/></table></database>")
+                .getBytes(StandardCharsets.UTF_8);
         byte[] bad = good.clone();
         int i = new String(good, StandardCharsets.ISO_8859_1).indexOf("x\u00c3") + 2; // second byte of é
         bad[i] = 'y';
@@ -214,8 +266,10 @@ class StateDbTest {
 
     @Test
     void errorsInsideARowNameTableAndRow() {
-        StateDbFormatException e = assertThrows(StateDbFormatException.class, () -> read(
-                (HEAD + "<table name=\"VM\"><row ref=\"r1\"/><row ref=\"r2\" x=\"%z\"/></table></database>").getBytes(StandardCharsets.UTF_8)));
+        StateDbFormatException e = assertThrows(
+                StateDbFormatException.class,
+                () -> read((HEAD + "<table name=\"VM\"><row ref=\"r1\"/><row ref=\"r2\" x=\"%z\"/></table></database>")
+                        .getBytes(StandardCharsets.UTF_8)));
         assertTrue(e.getMessage().contains("(table VM, row r2)"), e.getMessage());
         assertEquals(2, e.line());
     }
@@ -253,7 +307,9 @@ class StateDbTest {
         assertArrayEquals(before, Files.readAllBytes(p));
         assertEquals(OptionalLong.of(42), StateDbReader.readGeneration(p));
         try (Stream<Path> s = Files.list(dir)) {
-            assertEquals(List.of("state.db", "state.db.generation"), s.map(x -> x.getFileName().toString()).sorted().toList());
+            assertEquals(
+                    List.of("state.db", "state.db.generation"),
+                    s.map(x -> x.getFileName().toString()).sorted().toList());
         }
         // The next successful write cleans up and replaces.
         Files.write(stale, new byte[] {1, 2, 3});
@@ -277,7 +333,8 @@ class StateDbTest {
         LoadedDb db = StateDbReader.read(p);
         long read = System.nanoTime() - t0;
         assertEquals(10_000, db.tables().get("VM").size());
-        System.out.printf("state.db: 10000 VMs x 90 columns, %d MB: write+fsync %d ms, read %d ms%n",
+        System.out.printf(
+                "state.db: 10000 VMs x 90 columns, %d MB: write+fsync %d ms, read %d ms%n",
                 Files.size(p) >> 20, best / 1_000_000, read / 1_000_000);
         assertTrue(best < 5_000_000_000L, "far too slow: " + best / 1_000_000 + " ms");
     }

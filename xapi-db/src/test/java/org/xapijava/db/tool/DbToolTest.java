@@ -26,7 +26,10 @@ class DbToolTest {
     private int run(String... args) {
         ByteArrayOutputStream o = new ByteArrayOutputStream();
         ByteArrayOutputStream e = new ByteArrayOutputStream();
-        int rc = DbTool.run(args, new PrintStream(o, true, StandardCharsets.UTF_8), new PrintStream(e, true, StandardCharsets.UTF_8));
+        int rc = DbTool.run(
+                args,
+                new PrintStream(o, true, StandardCharsets.UTF_8),
+                new PrintStream(e, true, StandardCharsets.UTF_8));
         out = o.toString(StandardCharsets.UTF_8);
         err = e.toString(StandardCharsets.UTF_8);
         return rc;
@@ -34,7 +37,8 @@ class DbToolTest {
 
     @Test
     void printsAStateDb() throws Exception {
-        Path db = Path.of(DbToolTest.class.getResource("/statedb/xapi-layout.db").toURI());
+        Path db =
+                Path.of(DbToolTest.class.getResource("/statedb/xapi-layout.db").toURI());
         assertEquals(0, run("state.db", db.toString()));
         assertTrue(out.contains("generation_count: 1234"), out);
         assertTrue(out.contains("schema: 5.786"), out);
@@ -55,9 +59,13 @@ class DbToolTest {
     void printsARedoLogAndItsTornTail() throws Exception {
         Path log = dir.resolve("redo.log");
         try (RedoLog r = RedoLog.open(log)) {
-            r.awaitDurable(r.append(new DeltaBatch(7, List.of(new Delta.CreateRow("VM", "OpaqueRef:a", Map.of("name__label", "a b"))))));
-            r.awaitDurable(r.append(new DeltaBatch(8, List.of(new Delta.WriteField("VM", "OpaqueRef:a", "power_state", "Running"),
-                    new Delta.DeleteRow("VM", "OpaqueRef:b")))));
+            r.awaitDurable(r.append(new DeltaBatch(
+                    7, List.of(new Delta.CreateRow("VM", "OpaqueRef:a", Map.of("name__label", "a b"))))));
+            r.awaitDurable(r.append(new DeltaBatch(
+                    8,
+                    List.of(
+                            new Delta.WriteField("VM", "OpaqueRef:a", "power_state", "Running"),
+                            new Delta.DeleteRow("VM", "OpaqueRef:b")))));
         }
         long size = Files.size(log);
         Files.write(log, new byte[] {0, 0, 1, 0, 9}, java.nio.file.StandardOpenOption.APPEND);

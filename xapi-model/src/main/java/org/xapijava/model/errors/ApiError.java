@@ -24,9 +24,13 @@ public class ApiError extends RuntimeException {
         this(code, List.of(params));
     }
 
-    public String code() { return code; }
+    public String code() {
+        return code;
+    }
 
-    public List<String> params() { return params; }
+    public List<String> params() {
+        return params;
+    }
 
     /** {@code [code, params...]}, as in an ErrorDescription. */
     public List<String> description() {

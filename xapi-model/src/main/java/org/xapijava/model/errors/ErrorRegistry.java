@@ -40,9 +40,15 @@ public final class ErrorRegistry {
         }
     }
 
-    public static ErrorDef get(String code) { return ALL.get(code); }
+    public static ErrorDef get(String code) {
+        return ALL.get(code);
+    }
 
-    public static boolean isKnown(String code) { return ALL.containsKey(code); }
+    public static boolean isKnown(String code) {
+        return ALL.containsKey(code);
+    }
 
-    public static Map<String, ErrorDef> all() { return ALL; }
+    public static Map<String, ErrorDef> all() {
+        return ALL;
+    }
 }

@@ -115,9 +115,11 @@ public final class JsonRpcCodec {
         }
         Field idField = env.fields.get("id");
         if (idField == null || idField.value == null) {
-            throw new JsonRpcParseException(Kind.ENVELOPE,
+            throw new JsonRpcParseException(
+                    Kind.ENVELOPE,
                     "Invalid field 'id' in request body: notifications (no id, or a null id) are not supported",
-                    idField == null ? env.line : idField.line, idField == null ? env.column : idField.column);
+                    idField == null ? env.line : idField.line,
+                    idField == null ? env.column : idField.column);
         }
         return new JsonRpcRequest(version, name, params, idOf(idField, "request"));
     }
@@ -173,7 +175,8 @@ public final class JsonRpcCodec {
         w.flushBuffer();
     }
 
-    public void writeFailure(OutputStream out, JsonRpcVersion version, JsonRpcId id, ApiError error) throws IOException {
+    public void writeFailure(OutputStream out, JsonRpcVersion version, JsonRpcId id, ApiError error)
+            throws IOException {
         writeFailure(out, version, id, error.code(), error.params());
     }
 
@@ -183,8 +186,8 @@ public final class JsonRpcCodec {
      * translation: a failing {@code system.listMethods}, and errors raised before dispatch (see
      * {@link #writePreDispatchFailure}).
      */
-    public void writeUntranslatedFailure(OutputStream out, JsonRpcVersion version, JsonRpcId id, List<String> description)
-            throws IOException {
+    public void writeUntranslatedFailure(
+            OutputStream out, JsonRpcVersion version, JsonRpcId id, List<String> description) throws IOException {
         Utf8JsonWriter w = new Utf8JsonWriter(out);
         w.ascii(version == JsonRpcVersion.V1 ? "{\"result\":null,\"error\":" : "{\"jsonrpc\":\"2.0\",\"error\":");
         w.writeValue(description);
@@ -264,18 +267,21 @@ public final class JsonRpcCodec {
             if (error == null) env.require("error", "response");
             if (error.value == null) return new JsonRpcResponse(version, id, true, result.value, List.of());
             if (result.value != null) {
-                throw new JsonRpcParseException(Kind.ENVELOPE,
-                        "Malformed response: both 'result' and 'error' are non-null", env.line, env.column);
+                throw new JsonRpcParseException(
+                        Kind.ENVELOPE,
+                        "Malformed response: both 'result' and 'error' are non-null",
+                        env.line,
+                        env.column);
             }
             return new JsonRpcResponse(version, id, false, null, description(error));
         }
         if (result != null && error != null) {
-            throw new JsonRpcParseException(Kind.ENVELOPE, "Malformed response: both 'result' and 'error' are present",
-                    env.line, env.column);
+            throw new JsonRpcParseException(
+                    Kind.ENVELOPE, "Malformed response: both 'result' and 'error' are present", env.line, env.column);
         }
         if (result == null && error == null) {
-            throw new JsonRpcParseException(Kind.ENVELOPE, "Malformed response: neither 'result' nor 'error' is present",
-                    env.line, env.column);
+            throw new JsonRpcParseException(
+                    Kind.ENVELOPE, "Malformed response: neither 'result' nor 'error' is present", env.line, env.column);
         }
         if (result != null) return new JsonRpcResponse(version, id, true, result.value, List.of());
         return new JsonRpcResponse(version, id, false, null, description(error));
@@ -289,12 +295,12 @@ public final class JsonRpcCodec {
         }
         if (error.value instanceof Map<?, ?> m) {
             if (!(m.get("code") instanceof Long)) {
-                throw new JsonRpcParseException(Kind.ENVELOPE, "Malformed response: error 'code' is not an integer",
-                        error.line, error.column);
+                throw new JsonRpcParseException(
+                        Kind.ENVELOPE, "Malformed response: error 'code' is not an integer", error.line, error.column);
             }
             if (!(m.get("message") instanceof String code)) {
-                throw new JsonRpcParseException(Kind.ENVELOPE, "Malformed response: error 'message' is not a string",
-                        error.line, error.column);
+                throw new JsonRpcParseException(
+                        Kind.ENVELOPE, "Malformed response: error 'message' is not a string", error.line, error.column);
             }
             List<String> d = new ArrayList<>();
             d.add(code);
@@ -306,9 +312,11 @@ public final class JsonRpcCodec {
             }
             return d;
         }
-        throw new JsonRpcParseException(Kind.ENVELOPE,
+        throw new JsonRpcParseException(
+                Kind.ENVELOPE,
                 "Malformed response: 'error' is " + kindOf(error.value) + ", expected an array or an object",
-                error.line, error.column);
+                error.line,
+                error.column);
     }
 
     private static String asText(Object o) {
@@ -362,8 +370,8 @@ public final class JsonRpcCodec {
         Field require(String name, String what) throws JsonRpcParseException {
             Field f = fields.get(name);
             if (f == null) {
-                throw new JsonRpcParseException(Kind.ENVELOPE,
-                        "Required field " + name + " is missing in " + what + " body", line, column);
+                throw new JsonRpcParseException(
+                        Kind.ENVELOPE, "Required field " + name + " is missing in " + what + " body", line, column);
             }
             return f;
         }
@@ -378,8 +386,10 @@ public final class JsonRpcCodec {
             JsonToken t = first(p, what);
             JsonLocation start = p.currentTokenLocation();
             if (t != JsonToken.START_OBJECT) {
-                throw TreeReader.error(Kind.ENVELOPE, "Invalid " + what + " body: expected a JSON object, found "
-                        + tokenKind(t), start);
+                throw TreeReader.error(
+                        Kind.ENVELOPE,
+                        "Invalid " + what + " body: expected a JSON object, found " + tokenKind(t),
+                        start);
             }
             TreeReader r = new TreeReader(p, limits.maxDepth());
             Map<String, Field> fields = new LinkedHashMap<>();
@@ -387,8 +397,10 @@ public final class JsonRpcCodec {
             while ((k = p.nextToken()) == JsonToken.FIELD_NAME) {
                 String name = p.currentName();
                 if (fields.containsKey(name)) {
-                    throw TreeReader.error(Kind.ENVELOPE, "Duplicate field " + toJson(TreeReader.clip(name)) + " in "
-                            + what + " body", p.currentTokenLocation());
+                    throw TreeReader.error(
+                            Kind.ENVELOPE,
+                            "Duplicate field " + toJson(TreeReader.clip(name)) + " in " + what + " body",
+                            p.currentTokenLocation());
                 }
                 JsonToken vt = p.nextToken();
                 JsonLocation at = p.currentTokenLocation();
@@ -446,7 +458,9 @@ public final class JsonRpcCodec {
             if (loc == null && p != null) loc = p.currentLocation();
             return TreeReader.error(Kind.SYNTAX, "malformed JSON: " + oneLine(j.getOriginalMessage()), loc);
         }
-        return TreeReader.error(Kind.SYNTAX, "malformed JSON: " + oneLine(String.valueOf(e.getMessage())),
+        return TreeReader.error(
+                Kind.SYNTAX,
+                "malformed JSON: " + oneLine(String.valueOf(e.getMessage())),
                 p == null ? null : p.currentLocation());
     }
 
@@ -458,7 +472,8 @@ public final class JsonRpcCodec {
 
     /** Strict UTF-8 → chars; reports the first bad byte with its line and column. */
     private static char[] decode(byte[] b, int off, int len, String what) throws JsonRpcParseException {
-        CharsetDecoder dec = StandardCharsets.UTF_8.newDecoder()
+        CharsetDecoder dec = StandardCharsets.UTF_8
+                .newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
         ByteBuffer in = ByteBuffer.wrap(b, off, len);
@@ -477,11 +492,15 @@ public final class JsonRpcCodec {
                     column++;
                 }
             }
-            throw new JsonRpcParseException(Kind.ENCODING, String.format(
-                    "invalid UTF-8 in %s body (byte 0x%02x at offset %d)", what, b[at] & 0xFF, at - off), line, column);
+            throw new JsonRpcParseException(
+                    Kind.ENCODING,
+                    String.format("invalid UTF-8 in %s body (byte 0x%02x at offset %d)", what, b[at] & 0xFF, at - off),
+                    line,
+                    column);
         }
         if (out.position() > 0 && out.get(0) == '\uFEFF') {
-            throw new JsonRpcParseException(Kind.ENCODING, "byte order mark at the start of the " + what + " body", 1, 1);
+            throw new JsonRpcParseException(
+                    Kind.ENCODING, "byte order mark at the start of the " + what + " body", 1, 1);
         }
         return out.position() == out.capacity() ? out.array() : Arrays.copyOf(out.array(), out.position());
     }
@@ -503,28 +522,41 @@ public final class JsonRpcCodec {
     }
 
     private JsonRpcParseException tooLarge(String what) {
-        return new JsonRpcParseException(Kind.TOO_LARGE,
-                "The " + what + " body is larger than the limit of " + limits.maxBytes() + " bytes", 0, 0);
+        return new JsonRpcParseException(
+                Kind.TOO_LARGE,
+                "The " + what + " body is larger than the limit of " + limits.maxBytes() + " bytes",
+                0,
+                0);
     }
 
     private static JsonRpcVersion versionOf(Envelope env, String what) throws JsonRpcParseException {
         Field f = env.fields.get("jsonrpc");
         if (f == null) return JsonRpcVersion.V1;
         if (JSONRPC_V2.equals(f.value)) return JsonRpcVersion.V2;
-        throw new JsonRpcParseException(Kind.ENVELOPE, "Invalid field 'jsonrpc' in " + what
-                + " body: expected \"2.0\" or no such field, found " + describe(f.value), f.line, f.column);
+        throw new JsonRpcParseException(
+                Kind.ENVELOPE,
+                "Invalid field 'jsonrpc' in " + what + " body: expected \"2.0\" or no such field, found "
+                        + describe(f.value),
+                f.line,
+                f.column);
     }
 
     private static JsonRpcId idOf(Field f, String what) throws JsonRpcParseException {
         if (f.value instanceof Long l) return JsonRpcId.of(l);
         if (f.value instanceof String s) return JsonRpcId.of(s);
-        throw new JsonRpcParseException(Kind.ENVELOPE, "Invalid field 'id' in " + what
-                + " body: expected a string or an integer, found " + describe(f.value), f.line, f.column);
+        throw new JsonRpcParseException(
+                Kind.ENVELOPE,
+                "Invalid field 'id' in " + what + " body: expected a string or an integer, found " + describe(f.value),
+                f.line,
+                f.column);
     }
 
     private static JsonRpcParseException invalid(String field, String expected, Field f) {
-        return new JsonRpcParseException(Kind.ENVELOPE, "Invalid field '" + field + "' in request body: expected "
-                + expected + ", found " + kindOf(f.value), f.line, f.column);
+        return new JsonRpcParseException(
+                Kind.ENVELOPE,
+                "Invalid field '" + field + "' in request body: expected " + expected + ", found " + kindOf(f.value),
+                f.line,
+                f.column);
     }
 
     private static void writeId(Utf8JsonWriter w, JsonRpcId id) throws IOException {

@@ -37,11 +37,17 @@ public final class JsonRpcParseException extends Exception {
         this.column = column;
     }
 
-    public Kind kind() { return kind; }
+    public Kind kind() {
+        return kind;
+    }
 
     /** 1-based line of the problem, 0 if none applies. */
-    public int line() { return line; }
+    public int line() {
+        return line;
+    }
 
     /** 1-based column (in characters) of the problem, 0 if none applies. */
-    public int column() { return column; }
+    public int column() {
+        return column;
+    }
 }

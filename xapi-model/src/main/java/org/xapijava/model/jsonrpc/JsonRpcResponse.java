@@ -15,7 +15,8 @@ import org.xapijava.model.errors.ApiError;
  * @param result  the result value (rpc value tree) when {@code success}, else null
  * @param error   when not {@code success}: the error description, code first (immutable); else empty
  */
-public record JsonRpcResponse(JsonRpcVersion version, JsonRpcId id, boolean success, Object result, List<String> error) {
+public record JsonRpcResponse(
+        JsonRpcVersion version, JsonRpcId id, boolean success, Object result, List<String> error) {
 
     public JsonRpcResponse {
         Objects.requireNonNull(version, "version");

@@ -44,7 +44,9 @@ final class TreeReader {
                     String name = p.currentName();
                     checkSurrogates(name);
                     if (m.containsKey(name)) {
-                        throw error(Kind.ENVELOPE, "duplicate key " + JsonRpcCodec.toJson(clip(name)),
+                        throw error(
+                                Kind.ENVELOPE,
+                                "duplicate key " + JsonRpcCodec.toJson(clip(name)),
                                 p.currentTokenLocation());
                     }
                     m.put(name, value(p.nextToken(), depth + 1));
@@ -68,7 +70,9 @@ final class TreeReader {
             }
             case VALUE_NUMBER_INT: {
                 if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
-                    throw error(Kind.NUMBER, "integer " + clip(p.getText()) + " does not fit in 64 bits",
+                    throw error(
+                            Kind.NUMBER,
+                            "integer " + clip(p.getText()) + " does not fit in 64 bits",
                             p.currentTokenLocation());
                 }
                 return p.getLongValue();
@@ -77,7 +81,10 @@ final class TreeReader {
                 double d = p.getDoubleValue();
                 if (!Double.isFinite(d)) {
                     String text = p.getText();
-                    if (!hasDigit(text) && !text.equals("NaN") && !text.equals("Infinity") && !text.equals("-Infinity")) {
+                    if (!hasDigit(text)
+                            && !text.equals("NaN")
+                            && !text.equals("Infinity")
+                            && !text.equals("-Infinity")) {
                         throw error(Kind.SYNTAX, "invalid number " + clip(text), p.currentTokenLocation());
                     }
                 }
@@ -95,13 +102,18 @@ final class TreeReader {
     }
 
     private JsonRpcParseException unexpected(JsonToken t) {
-        return error(Kind.SYNTAX, "unexpected " + (t == null ? "end of input" : t.asString() != null ? "'" + t.asString() + "'" : t.name()),
+        return error(
+                Kind.SYNTAX,
+                "unexpected "
+                        + (t == null ? "end of input" : t.asString() != null ? "'" + t.asString() + "'" : t.name()),
                 p.currentTokenLocation());
     }
 
     private void checkDepth(int depth) throws JsonRpcParseException {
         if (depth > maxDepth) {
-            throw error(Kind.TOO_DEEP, "arrays and objects nested deeper than " + maxDepth + " levels",
+            throw error(
+                    Kind.TOO_DEEP,
+                    "arrays and objects nested deeper than " + maxDepth + " levels",
                     p.currentTokenLocation());
         }
     }
@@ -113,7 +125,9 @@ final class TreeReader {
                 if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
                     i++;
                 } else {
-                    throw error(Kind.ENCODING, String.format("unpaired surrogate \\u%04x in a string", (int) c),
+                    throw error(
+                            Kind.ENCODING,
+                            String.format("unpaired surrogate \\u%04x in a string", (int) c),
                             p.currentTokenLocation());
                 }
             }

@@ -28,6 +28,7 @@ final class Utf8JsonWriter {
 
     /** Per ASCII char: 0 = raw, 'u' = six-byte escape, else the letter after the backslash. */
     private static final byte[] ESCAPE = new byte[128];
+
     private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     static {
@@ -123,10 +124,15 @@ final class Utf8JsonWriter {
                     if (e == 0) {
                         b[p++] = (byte) c;
                     } else if (e == 'u') {
-                        b[p++] = '\\'; b[p++] = 'u'; b[p++] = '0'; b[p++] = '0';
-                        b[p++] = HEX[c >> 4]; b[p++] = HEX[c & 0xF];
+                        b[p++] = '\\';
+                        b[p++] = 'u';
+                        b[p++] = '0';
+                        b[p++] = '0';
+                        b[p++] = HEX[c >> 4];
+                        b[p++] = HEX[c & 0xF];
                     } else {
-                        b[p++] = '\\'; b[p++] = e;
+                        b[p++] = '\\';
+                        b[p++] = e;
                     }
                 } else if (c < 0x800) {
                     b[p++] = (byte) (0xC0 | (c >> 6));
@@ -141,7 +147,9 @@ final class Utf8JsonWriter {
                         b[p++] = (byte) (0x80 | ((cp >> 6) & 0x3F));
                         b[p++] = (byte) (0x80 | (cp & 0x3F));
                     } else {
-                        b[p++] = (byte) 0xEF; b[p++] = (byte) 0xBF; b[p++] = (byte) 0xBD; // U+FFFD
+                        b[p++] = (byte) 0xEF;
+                        b[p++] = (byte) 0xBF;
+                        b[p++] = (byte) 0xBD; // U+FFFD
                     }
                 } else {
                     b[p++] = (byte) (0xE0 | (c >> 12));
@@ -177,7 +185,9 @@ final class Utf8JsonWriter {
                 first = false;
                 if (!(e.getKey() instanceof String k)) {
                     throw new IllegalArgumentException("rpc map key is not a String: "
-                            + (e.getKey() == null ? "null" : e.getKey().getClass().getName()));
+                            + (e.getKey() == null
+                                    ? "null"
+                                    : e.getKey().getClass().getName()));
                 }
                 writeString(k);
                 raw(':');
@@ -207,13 +217,15 @@ final class Utf8JsonWriter {
         } else if (v instanceof DateTime dt) {
             writeString(dt.toString());
         } else {
-            throw new IllegalArgumentException("not an rpc value: " + v.getClass().getName());
+            throw new IllegalArgumentException(
+                    "not an rpc value: " + v.getClass().getName());
         }
     }
 
     private static void checkDepth(int depth) {
         if (depth >= MAX_WRITE_DEPTH) {
-            throw new IllegalArgumentException("rpc value nested deeper than " + MAX_WRITE_DEPTH + " levels (a cycle?)");
+            throw new IllegalArgumentException(
+                    "rpc value nested deeper than " + MAX_WRITE_DEPTH + " levels (a cycle?)");
         }
     }
 }

@@ -44,8 +44,8 @@ public final class YojsonFloat {
 
     /** Exact powers of ten representable as doubles. */
     private static final double[] POW10 = {
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+        1e20, 1e21, 1e22,
     };
 
     /**
@@ -101,10 +101,10 @@ public final class YojsonFloat {
             double delta;
             double halfUnit;
             if (q < 0 && q >= -22) {
-                delta = Math.fma(a, POW10[-q], -digits);          // (a - shortest) * 10^-q
-                halfUnit = 0.5 / POW10[16 - k];                   // half a 16th-digit unit, same scale
+                delta = Math.fma(a, POW10[-q], -digits); // (a - shortest) * 10^-q
+                halfUnit = 0.5 / POW10[16 - k]; // half a 16th-digit unit, same scale
             } else if (q >= 0 && q <= 22) {
-                delta = Math.fma(digits, POW10[q], -a);           // shortest - a
+                delta = Math.fma(digits, POW10[q], -a); // shortest - a
                 int u = e - 15;
                 if (u < -22) return null;
                 halfUnit = u >= 0 ? 0.5 * POW10[u] : 0.5 / POW10[-u];

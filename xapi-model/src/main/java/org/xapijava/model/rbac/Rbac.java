@@ -73,8 +73,16 @@ public final class Rbac {
     private static volatile Rbac cached;
 
     /** A role object: a permission (leaf, no subroles) or a role (subroles = its permissions). */
-    private record Entry(String name, String ref, String uuid, String nameLabel, String description,
-                         List<String> subroles, boolean internal, boolean permission, Map<String, Object> record) {}
+    private record Entry(
+            String name,
+            String ref,
+            String uuid,
+            String nameLabel,
+            String description,
+            List<String> subroles,
+            boolean internal,
+            boolean permission,
+            Map<String, Object> record) {}
 
     private final Datamodel dm;
     private final List<String> permissions;
@@ -100,7 +108,8 @@ public final class Rbac {
         for (Generated g : generate(dm)) {
             perms.add(g.name());
             for (String role : g.roles()) {
-                if (!known.containsKey(role)) throw new IllegalStateException("unknown role " + role + " for " + g.name());
+                if (!known.containsKey(role))
+                    throw new IllegalStateException("unknown role " + role + " for " + g.name());
                 permissionsByRole.computeIfAbsent(role, k -> new ArrayList<>()).add(g.name());
                 recency.remove(role);
                 recency.addFirst(role);
@@ -119,7 +128,8 @@ public final class Rbac {
             List<String> subs = new ArrayList<>();
             for (String p : permissionsByRole.get(role)) subs.add(refOf(p));
             Datamodel.Role r = known.get(role);
-            roleEntries.add(entry(roleClass, role, asciiLower(role), r.description(), List.copyOf(subs), r.internal(), false));
+            roleEntries.add(
+                    entry(roleClass, role, asciiLower(role), r.description(), List.copyOf(subs), r.internal(), false));
         }
         List<String> refs = new ArrayList<>();
         for (Entry e : permissionEntries) refs.add(e.ref());
@@ -136,7 +146,9 @@ public final class Rbac {
                     dangling = true;
                     continue;
                 }
-                rolesByLabel.computeIfAbsent(p.nameLabel(), k -> new LinkedHashSet<>()).add(role.name());
+                rolesByLabel
+                        .computeIfAbsent(p.nameLabel(), k -> new LinkedHashSet<>())
+                        .add(role.name());
             }
         }
         danglingSubroles = dangling;
@@ -149,21 +161,37 @@ public final class Rbac {
         byLabel.put(e.nameLabel(), e);
     }
 
-    private static Entry entry(ClassDef roleClass, String name, String label, String description, List<String> subroles,
-                               boolean internal, boolean permission) {
+    private static Entry entry(
+            ClassDef roleClass,
+            String name,
+            String label,
+            String description,
+            List<String> subroles,
+            boolean internal,
+            boolean permission) {
         String uuid = uuidOf(name);
         Map<String, Object> rec = new LinkedHashMap<>();
         for (FieldDef f : roleClass.wireFields()) {
-            rec.put(f.name(), switch (f.name()) {
-                case "uuid" -> uuid;
-                case "name_label" -> label;
-                case "name_description" -> description;
-                case "subroles" -> subroles;
-                case "is_internal" -> internal;
-                default -> f.defaultValue();
-            });
+            rec.put(
+                    f.name(),
+                    switch (f.name()) {
+                        case "uuid" -> uuid;
+                        case "name_label" -> label;
+                        case "name_description" -> description;
+                        case "subroles" -> subroles;
+                        case "is_internal" -> internal;
+                        default -> f.defaultValue();
+                    });
         }
-        return new Entry(name, Refs.PREFIX + uuid, uuid, label, description, subroles, internal, permission,
+        return new Entry(
+                name,
+                Refs.PREFIX + uuid,
+                uuid,
+                label,
+                description,
+                subroles,
+                internal,
+                permission,
                 Collections.unmodifiableMap(rec));
     }
 
@@ -191,7 +219,8 @@ public final class Rbac {
         for (ClassDef c : dm.classes()) {
             for (MessageDef m : xapiMessageOrder(c)) {
                 out.add(new Generated(m.wireName(), m.roles()));
-                for (MapKeyRole k : m.mapKeyRoles()) out.add(new Generated(m.wireName() + KEY_INFIX + k.key(), k.roles()));
+                for (MapKeyRole k : m.mapKeyRoles())
+                    out.add(new Generated(m.wireName() + KEY_INFIX + k.key(), k.roles()));
             }
         }
         for (JsonNode h : dm.httpActions()) {
@@ -227,7 +256,9 @@ public final class Rbac {
     }
 
     private static boolean isGetAll(MessageKind k) {
-        return k == MessageKind.GET_ALL || k == MessageKind.GET_ALL_WHERE || k == MessageKind.GET_ALL_RECORDS_WHERE
+        return k == MessageKind.GET_ALL
+                || k == MessageKind.GET_ALL_WHERE
+                || k == MessageKind.GET_ALL_RECORDS_WHERE
                 || k == MessageKind.GET_ALL_RECORDS;
     }
 
@@ -346,9 +377,12 @@ public final class Rbac {
      * (none for a permission no role holds).
      */
     public ApiError denied(String permission) {
-        String roles = danglingSubroles ? "<Could not obtain the list.>"
+        String roles = danglingSubroles
+                ? "<Could not obtain the list.>"
                 : String.join(", ", rolesByLabel.getOrDefault(permission, Set.of()));
-        return new ApiError(RBAC_PERMISSION_DENIED, permission,
+        return new ApiError(
+                RBAC_PERMISSION_DENIED,
+                permission,
                 "No permission in user session. (Roles with this permission: " + roles + ")");
     }
 

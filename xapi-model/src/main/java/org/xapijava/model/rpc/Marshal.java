@@ -32,19 +32,20 @@ public final class Marshal {
      */
     public static Object toRpc(Datamodel dm, XType t, Object v) {
         return switch (t) {
-            case XType.Prim p -> switch (p.kind()) {
-                case STRING -> cast(String.class, t, v);
-                case INT -> v instanceof Integer i ? Long.valueOf(i) : cast(Long.class, t, v);
-                case FLOAT -> cast(Double.class, t, v);
-                case BOOL -> cast(Boolean.class, t, v);
-                case DATETIME -> cast(DateTime.class, t, v);
-                case VOID -> "";
-            };
+            case XType.Prim p ->
+                switch (p.kind()) {
+                    case STRING -> cast(String.class, t, v);
+                    case INT -> v instanceof Integer i ? Long.valueOf(i) : cast(Long.class, t, v);
+                    case FLOAT -> cast(Double.class, t, v);
+                    case BOOL -> cast(Boolean.class, t, v);
+                    case DATETIME -> cast(DateTime.class, t, v);
+                    case VOID -> "";
+                };
             case XType.EnumType e -> cast(String.class, t, v);
             case XType.RefType r -> cast(String.class, t, v);
             case XType.SetType s when flat(s.element()) && v instanceof List<?> l && fits(s.element(), l) -> l;
-            case XType.MapType m when stringKeyed(m.key()) && flat(m.value()) && v instanceof Map<?, ?> mm
-                    && fitsMap(m.value(), mm) -> mm;
+            case XType.MapType m
+            when stringKeyed(m.key()) && flat(m.value()) && v instanceof Map<?, ?> mm && fitsMap(m.value(), mm) -> mm;
             case XType.SetType s -> {
                 Collection<?> c = cast(Collection.class, t, v);
                 List<Object> out = new ArrayList<>(c.size());
@@ -69,7 +70,8 @@ public final class Marshal {
                 if (cls == null) throw new IllegalArgumentException("unknown class " + r.cls());
                 yield record(dm, cls, rec);
             }
-            case XType.OptionType o -> v == null ? new ArrayList<>(0) : new ArrayList<>(List.of(toRpc(dm, o.inner(), v)));
+            case XType.OptionType o ->
+                v == null ? new ArrayList<>(0) : new ArrayList<>(List.of(toRpc(dm, o.inner(), v)));
         };
     }
 
@@ -113,12 +115,14 @@ public final class Marshal {
     // passed through without a copy; the writers only read it. This halves the allocation of record reads.
 
     private static boolean flat(XType t) {
-        return t instanceof XType.EnumType || t instanceof XType.RefType
+        return t instanceof XType.EnumType
+                || t instanceof XType.RefType
                 || (t instanceof XType.Prim p && p.kind() != XType.Kind.VOID && p.kind() != XType.Kind.INT);
     }
 
     private static boolean stringKeyed(XType k) {
-        return k instanceof XType.EnumType || k instanceof XType.RefType
+        return k instanceof XType.EnumType
+                || k instanceof XType.RefType
                 || (k instanceof XType.Prim p && p.kind() == XType.Kind.STRING);
     }
 
@@ -141,7 +145,8 @@ public final class Marshal {
     }
 
     private static boolean fitsMap(XType t, Map<?, ?> m) {
-        for (Map.Entry<?, ?> e : m.entrySet()) if (!(e.getKey() instanceof String) || !fits(t, e.getValue())) return false;
+        for (Map.Entry<?, ?> e : m.entrySet())
+            if (!(e.getKey() instanceof String) || !fits(t, e.getValue())) return false;
         return true;
     }
 
@@ -156,8 +161,8 @@ public final class Marshal {
 
     private static <T> T cast(Class<T> c, XType t, Object v) {
         if (!c.isInstance(v)) {
-            throw new IllegalArgumentException("value " + (v == null ? "null" : v.getClass().getSimpleName() + " " + v)
-                    + " does not fit type " + t);
+            throw new IllegalArgumentException("value "
+                    + (v == null ? "null" : v.getClass().getSimpleName() + " " + v) + " does not fit type " + t);
         }
         return c.cast(v);
     }

@@ -34,7 +34,10 @@ public final class RpcValues {
             case Boolean x -> b.append("B(").append(x.booleanValue()).append(')');
             case Double d -> b.append("F(").append(CFloat.g(d, 6)).append(')');
             case DateTime d -> b.append("D(").append(d).append(')');
-            case byte[] bytes -> b.append("B64(").append(new String(bytes, StandardCharsets.UTF_8)).append(')');
+            case byte[] bytes ->
+                b.append("B64(")
+                        .append(new String(bytes, StandardCharsets.UTF_8))
+                        .append(')');
             case List<?> l -> {
                 b.append('[');
                 boolean first = true;
@@ -87,7 +90,9 @@ public final class RpcValues {
                     if (c >= 0x20 && c <= 0x7e) {
                         b.append((char) c);
                     } else {
-                        b.append('\\').append((char) ('0' + c / 100)).append((char) ('0' + c / 10 % 10))
+                        b.append('\\')
+                                .append((char) ('0' + c / 100))
+                                .append((char) ('0' + c / 10 % 10))
                                 .append((char) ('0' + c % 10));
                     }
                 }
@@ -116,11 +121,23 @@ public final class RpcValues {
         boolean unsignedDecimal = false;
         if (i + 1 < n && s.charAt(i) == '0') {
             switch (s.charAt(i + 1)) {
-                case 'x', 'X' -> { radix = 16; i += 2; }
-                case 'o', 'O' -> { radix = 8; i += 2; }
-                case 'b', 'B' -> { radix = 2; i += 2; }
-                case 'u', 'U' -> { unsignedDecimal = true; i += 2; }
-                default -> { }
+                case 'x', 'X' -> {
+                    radix = 16;
+                    i += 2;
+                }
+                case 'o', 'O' -> {
+                    radix = 8;
+                    i += 2;
+                }
+                case 'b', 'B' -> {
+                    radix = 2;
+                    i += 2;
+                }
+                case 'u', 'U' -> {
+                    unsignedDecimal = true;
+                    i += 2;
+                }
+                default -> {}
             }
         }
         if (i >= n) throw bad(s);

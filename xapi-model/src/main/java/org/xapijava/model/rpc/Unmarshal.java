@@ -51,17 +51,18 @@ public final class Unmarshal {
      */
     public static Object fromRpc(Datamodel dm, XType t, Object v) {
         return switch (t) {
-            case XType.Prim p -> switch (p.kind()) {
-                case STRING -> string(v);
-                case INT -> int64(v);
-                case FLOAT -> float64(v);
-                case BOOL -> {
-                    if (v instanceof Boolean b) yield b;
-                    throw failure("Expected bool, got '" + RpcValues.debugString(v) + "'");
-                }
-                case DATETIME -> datetime(v);
-                case VOID -> null;
-            };
+            case XType.Prim p ->
+                switch (p.kind()) {
+                    case STRING -> string(v);
+                    case INT -> int64(v);
+                    case FLOAT -> float64(v);
+                    case BOOL -> {
+                        if (v instanceof Boolean b) yield b;
+                        throw failure("Expected bool, got '" + RpcValues.debugString(v) + "'");
+                    }
+                    case DATETIME -> datetime(v);
+                    case VOID -> null;
+                };
             case XType.EnumType e -> enumValue(dm, e.name(), v);
             case XType.RefType r -> string(v);
             case XType.SetType s -> {
@@ -81,7 +82,8 @@ public final class Unmarshal {
             }
             case XType.OptionType o -> {
                 if (v == null) yield null;
-                if (v instanceof List<?> l && l.size() <= 1) yield l.isEmpty() ? null : fromRpc(dm, o.inner(), l.get(0));
+                if (v instanceof List<?> l && l.size() <= 1)
+                    yield l.isEmpty() ? null : fromRpc(dm, o.inner(), l.get(0));
                 throw expecting("Rpc.Enum", v);
             }
         };
@@ -105,7 +107,8 @@ public final class Unmarshal {
             } else if (f.hasDefault()) {
                 x = f.defaultValue();
             } else {
-                throw ApiError.internal("Server_helpers.Dispatcher_FieldNotFound(" + RpcValues.ocamlQuoted(f.name()) + ")");
+                throw ApiError.internal(
+                        "Server_helpers.Dispatcher_FieldNotFound(" + RpcValues.ocamlQuoted(f.name()) + ")");
             }
             out.put(f.name(), x);
         }

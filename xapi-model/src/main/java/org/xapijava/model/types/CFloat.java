@@ -39,12 +39,23 @@ public final class CFloat {
     public static double parse(String s) {
         String t = s.trim();
         switch (t) {
-            case "inf", "+inf", "infinity" -> { return Double.POSITIVE_INFINITY; }
-            case "-inf", "-infinity" -> { return Double.NEGATIVE_INFINITY; }
-            case "nan", "-nan" -> { return Double.NaN; }
+            case "inf", "+inf", "infinity" -> {
+                return Double.POSITIVE_INFINITY;
+            }
+            case "-inf", "-infinity" -> {
+                return Double.NEGATIVE_INFINITY;
+            }
+            case "nan", "-nan" -> {
+                return Double.NaN;
+            }
             default -> {
-                if (t.isEmpty() || t.indexOf('x') >= 0 || t.indexOf('X') >= 0 || t.endsWith("d") || t.endsWith("f")
-                        || t.endsWith("D") || t.endsWith("F")) {
+                if (t.isEmpty()
+                        || t.indexOf('x') >= 0
+                        || t.indexOf('X') >= 0
+                        || t.endsWith("d")
+                        || t.endsWith("f")
+                        || t.endsWith("D")
+                        || t.endsWith("F")) {
                     throw new NumberFormatException("not a float: '" + s + "'");
                 }
                 return Double.parseDouble(t.replace("_", ""));

@@ -48,9 +48,15 @@ public record DateTime(LocalDateTime local, ZoneOffset offset) implements Compar
             int i = 0;
             int year, month, day;
             if (s.length() >= 10 && s.charAt(4) == '-' && s.charAt(7) == '-') {
-                year = num(s, 0, 4); month = num(s, 5, 2); day = num(s, 8, 2); i = 10;
+                year = num(s, 0, 4);
+                month = num(s, 5, 2);
+                day = num(s, 8, 2);
+                i = 10;
             } else {
-                year = num(s, 0, 4); month = num(s, 4, 2); day = num(s, 6, 2); i = 8;
+                year = num(s, 0, 4);
+                month = num(s, 4, 2);
+                day = num(s, 6, 2);
+                i = 8;
             }
             if (s.charAt(i) != 'T' && s.charAt(i) != 't' && s.charAt(i) != ' ') throw new IllegalArgumentException();
             i++;
@@ -102,9 +108,15 @@ public record DateTime(LocalDateTime local, ZoneOffset offset) implements Compar
     @Override
     public String toString() {
         StringBuilder b = new StringBuilder(25);
-        pad(b, local.getYear(), 4); pad(b, local.getMonthValue(), 2); pad(b, local.getDayOfMonth(), 2);
+        pad(b, local.getYear(), 4);
+        pad(b, local.getMonthValue(), 2);
+        pad(b, local.getDayOfMonth(), 2);
         b.append('T');
-        pad(b, local.getHour(), 2); b.append(':'); pad(b, local.getMinute(), 2); b.append(':'); pad(b, local.getSecond(), 2);
+        pad(b, local.getHour(), 2);
+        b.append(':');
+        pad(b, local.getMinute(), 2);
+        b.append(':');
+        pad(b, local.getSecond(), 2);
         if (offset != null) {
             int secs = offset.getTotalSeconds();
             if (secs == 0) {
@@ -112,7 +124,9 @@ public record DateTime(LocalDateTime local, ZoneOffset offset) implements Compar
             } else {
                 b.append(secs < 0 ? '-' : '+');
                 int a = Math.abs(secs) / 60;
-                pad(b, a / 60, 2); b.append(':'); pad(b, a % 60, 2);
+                pad(b, a / 60, 2);
+                b.append(':');
+                pad(b, a % 60, 2);
             }
         }
         return b.toString();

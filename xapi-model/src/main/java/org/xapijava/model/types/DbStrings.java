@@ -88,17 +88,19 @@ public final class DbStrings {
     public static Object fromDb(XType t, String s) {
         try {
             return switch (t) {
-                case XType.Prim p -> switch (p.kind()) {
-                    case STRING, VOID -> s;
-                    case INT -> Long.parseLong(s.trim());
-                    case FLOAT -> CFloat.parse(s);
-                    case BOOL -> switch (s.trim()) {
-                        case "true" -> Boolean.TRUE;
-                        case "false" -> Boolean.FALSE;
-                        default -> throw new IllegalArgumentException("not a bool");
+                case XType.Prim p ->
+                    switch (p.kind()) {
+                        case STRING, VOID -> s;
+                        case INT -> Long.parseLong(s.trim());
+                        case FLOAT -> CFloat.parse(s);
+                        case BOOL ->
+                            switch (s.trim()) {
+                                case "true" -> Boolean.TRUE;
+                                case "false" -> Boolean.FALSE;
+                                default -> throw new IllegalArgumentException("not a bool");
+                            };
+                        case DATETIME -> DateTime.parse(s);
                     };
-                    case DATETIME -> DateTime.parse(s);
-                };
                 case XType.EnumType e -> s;
                 case XType.RefType r -> s;
                 case XType.SetType st -> {
@@ -109,7 +111,8 @@ public final class DbStrings {
                 case XType.MapType m -> {
                     Map<Object, Object> out = new LinkedHashMap<>();
                     for (Object x : SExpr.parseList(s)) {
-                        if (!(x instanceof List<?> pair) || pair.size() != 2) throw new IllegalArgumentException("map entry is not a pair");
+                        if (!(x instanceof List<?> pair) || pair.size() != 2)
+                            throw new IllegalArgumentException("map entry is not a pair");
                         out.put(fromDb(m.key(), atom(pair.get(0))), fromDb(m.value(), atom(pair.get(1))));
                     }
                     yield Collections.unmodifiableMap(out);

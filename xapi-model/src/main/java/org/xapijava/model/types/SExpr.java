@@ -12,7 +12,9 @@ final class SExpr {
     private final String s;
     private int pos;
 
-    private SExpr(String s) { this.s = s; }
+    private SExpr(String s) {
+        this.s = s;
+    }
 
     /** Parses a top-level list; elements are {@link String} or nested {@code List<Object>}. */
     static List<Object> parseList(String text) {
@@ -32,7 +34,10 @@ final class SExpr {
             skip();
             if (pos >= s.length()) throw new IllegalArgumentException("unterminated list");
             char c = s.charAt(pos);
-            if (c == ')') { pos++; return out; }
+            if (c == ')') {
+                pos++;
+                return out;
+            }
             if (c == '(') out.add(list());
             else if (c == '\'' || c == '"') out.add(quoted(c));
             else out.add(symbol());
@@ -63,6 +68,8 @@ final class SExpr {
     }
 
     private void skip() {
-        while (pos < s.length() && (s.charAt(pos) == ' ' || s.charAt(pos) == '\t' || s.charAt(pos) == '\n' || s.charAt(pos) == '\r')) pos++;
+        while (pos < s.length()
+                && (s.charAt(pos) == ' ' || s.charAt(pos) == '\t' || s.charAt(pos) == '\n' || s.charAt(pos) == '\r'))
+            pos++;
     }
 }

@@ -9,7 +9,9 @@ final class TypeParser {
     private final String s;
     private int pos;
 
-    private TypeParser(String s) { this.s = s; }
+    private TypeParser(String s) {
+        this.s = s;
+    }
 
     static XType parse(String text) {
         TypeParser p = new TypeParser(text.trim());
@@ -53,13 +55,19 @@ final class TypeParser {
                 case "datetime" -> base = XType.DATETIME;
                 case "void" -> base = XType.VOID;
                 case "enum" -> base = new XType.EnumType(word());
-                default -> { pendingClass = w; base = null; }
+                default -> {
+                    pendingClass = w;
+                    base = null;
+                }
             }
         }
         while (true) {
             int save = pos;
             skipSpaces();
-            if (pos >= s.length() || !Character.isLetter(s.charAt(pos))) { pos = save; break; }
+            if (pos >= s.length() || !Character.isLetter(s.charAt(pos))) {
+                pos = save;
+                break;
+            }
             String w = word();
             if (pendingClass != null) {
                 switch (w) {
@@ -74,7 +82,10 @@ final class TypeParser {
                 case "set" -> base = new XType.SetType(base);
                 case "option" -> base = new XType.OptionType(base);
                 case "map" -> throw error("'map' must follow a (K -> V) pair");
-                default -> { pos = save; return finish(base, pendingClass); }
+                default -> {
+                    pos = save;
+                    return finish(base, pendingClass);
+                }
             }
         }
         return finish(base, pendingClass);
@@ -90,7 +101,8 @@ final class TypeParser {
         int start = pos;
         while (pos < s.length()) {
             char c = s.charAt(pos);
-            if (Character.isLetterOrDigit(c) || c == '_' || c == '-') pos++; else break;
+            if (Character.isLetterOrDigit(c) || c == '_' || c == '-') pos++;
+            else break;
         }
         if (start == pos) throw error("expected a word");
         return s.substring(start, pos);
@@ -106,9 +118,13 @@ final class TypeParser {
         pos++;
     }
 
-    private char peek() { return pos < s.length() ? s.charAt(pos) : '\0'; }
+    private char peek() {
+        return pos < s.length() ? s.charAt(pos) : '\0';
+    }
 
-    private void skipSpaces() { while (pos < s.length() && s.charAt(pos) == ' ') pos++; }
+    private void skipSpaces() {
+        while (pos < s.length() && s.charAt(pos) == ' ') pos++;
+    }
 
     private IllegalArgumentException error(String what) {
         return new IllegalArgumentException("bad XenAPI type '" + s + "' at " + pos + ": " + what);

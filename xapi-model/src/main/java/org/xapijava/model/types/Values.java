@@ -19,13 +19,14 @@ public final class Values {
      */
     public static Object empty(XType t, java.util.function.Function<String, List<String>> enumValues) {
         return switch (t) {
-            case XType.Prim p -> switch (p.kind()) {
-                case STRING, VOID -> "";
-                case INT -> 0L;
-                case FLOAT -> 0.0;
-                case BOOL -> Boolean.FALSE;
-                case DATETIME -> DateTime.EPOCH;
-            };
+            case XType.Prim p ->
+                switch (p.kind()) {
+                    case STRING, VOID -> "";
+                    case INT -> 0L;
+                    case FLOAT -> 0.0;
+                    case BOOL -> Boolean.FALSE;
+                    case DATETIME -> DateTime.EPOCH;
+                };
             case XType.EnumType e -> enumValues.apply(e.name()).get(0);
             case XType.RefType r -> Refs.NULL;
             case XType.SetType s -> List.of();
@@ -41,13 +42,14 @@ public final class Values {
      */
     public static Object fromJson(XType t, JsonNode n) {
         return switch (t) {
-            case XType.Prim p -> switch (p.kind()) {
-                case STRING, VOID -> n.asText();
-                case INT -> n.isNumber() ? n.asLong() : Long.parseLong(n.asText());
-                case FLOAT -> n.asDouble();
-                case BOOL -> n.isBoolean() ? n.booleanValue() : Boolean.parseBoolean(n.asText());
-                case DATETIME -> DateTime.parse(n.asText());
-            };
+            case XType.Prim p ->
+                switch (p.kind()) {
+                    case STRING, VOID -> n.asText();
+                    case INT -> n.isNumber() ? n.asLong() : Long.parseLong(n.asText());
+                    case FLOAT -> n.asDouble();
+                    case BOOL -> n.isBoolean() ? n.booleanValue() : Boolean.parseBoolean(n.asText());
+                    case DATETIME -> DateTime.parse(n.asText());
+                };
             case XType.EnumType e -> n.asText();
             case XType.RefType r -> n.asText();
             case XType.SetType s -> {
@@ -86,19 +88,22 @@ public final class Values {
     /** Whether {@code v} is a Java value of type {@code t} (shallow for sets/maps elements: checked too). */
     public static boolean conforms(XType t, Object v) {
         return switch (t) {
-            case XType.Prim p -> switch (p.kind()) {
-                case STRING -> v instanceof String;
-                case VOID -> v == null || "".equals(v);
-                case INT -> v instanceof Long;
-                case FLOAT -> v instanceof Double;
-                case BOOL -> v instanceof Boolean;
-                case DATETIME -> v instanceof DateTime;
-            };
+            case XType.Prim p ->
+                switch (p.kind()) {
+                    case STRING -> v instanceof String;
+                    case VOID -> v == null || "".equals(v);
+                    case INT -> v instanceof Long;
+                    case FLOAT -> v instanceof Double;
+                    case BOOL -> v instanceof Boolean;
+                    case DATETIME -> v instanceof DateTime;
+                };
             case XType.EnumType e -> v instanceof String;
             case XType.RefType r -> v instanceof String;
             case XType.SetType s -> v instanceof List<?> l && l.stream().allMatch(x -> conforms(s.element(), x));
-            case XType.MapType m -> v instanceof Map<?, ?> mm && mm.entrySet().stream()
-                    .allMatch(e -> conforms(m.key(), e.getKey()) && conforms(m.value(), e.getValue()));
+            case XType.MapType m ->
+                v instanceof Map<?, ?> mm
+                        && mm.entrySet().stream()
+                                .allMatch(e -> conforms(m.key(), e.getKey()) && conforms(m.value(), e.getValue()));
             case XType.RecordType r -> v instanceof Map<?, ?>;
             case XType.OptionType o -> v == null || conforms(o.inner(), v);
         };

@@ -20,33 +20,71 @@ import java.util.Objects;
 public sealed interface XType {
 
     /** Primitive kinds; {@code VOID} only appears as a message result. */
-    enum Kind { STRING, INT, FLOAT, BOOL, DATETIME, VOID }
+    enum Kind {
+        STRING,
+        INT,
+        FLOAT,
+        BOOL,
+        DATETIME,
+        VOID
+    }
 
     record Prim(Kind kind) implements XType {
-        public Prim { Objects.requireNonNull(kind); }
-        @Override public String toString() { return kind.name().toLowerCase(java.util.Locale.ROOT); }
+        public Prim {
+            Objects.requireNonNull(kind);
+        }
+
+        @Override
+        public String toString() {
+            return kind.name().toLowerCase(java.util.Locale.ROOT);
+        }
     }
 
     /** An enumeration, by datamodel name (e.g. {@code vm_power_state}); its values are in the datamodel. */
     record EnumType(String name) implements XType {
-        public EnumType { Objects.requireNonNull(name); }
-        @Override public String toString() { return "enum " + name; }
+        public EnumType {
+            Objects.requireNonNull(name);
+        }
+
+        @Override
+        public String toString() {
+            return "enum " + name;
+        }
     }
 
     /** A reference to an object of class {@code cls}. */
     record RefType(String cls) implements XType {
-        public RefType { Objects.requireNonNull(cls); }
-        @Override public String toString() { return cls + " ref"; }
+        public RefType {
+            Objects.requireNonNull(cls);
+        }
+
+        @Override
+        public String toString() {
+            return cls + " ref";
+        }
     }
 
     record SetType(XType element) implements XType {
-        public SetType { Objects.requireNonNull(element); }
-        @Override public String toString() { return element + " set"; }
+        public SetType {
+            Objects.requireNonNull(element);
+        }
+
+        @Override
+        public String toString() {
+            return element + " set";
+        }
     }
 
     record MapType(XType key, XType value) implements XType {
-        public MapType { Objects.requireNonNull(key); Objects.requireNonNull(value); }
-        @Override public String toString() { return "(" + key + " -> " + value + ") map"; }
+        public MapType {
+            Objects.requireNonNull(key);
+            Objects.requireNonNull(value);
+        }
+
+        @Override
+        public String toString() {
+            return "(" + key + " -> " + value + ") map";
+        }
     }
 
     /**
@@ -54,13 +92,25 @@ public sealed interface XType {
      * an event, a record of whichever class the event is about) has {@code cls} = {@value #ANY_CLASS}.
      */
     record RecordType(String cls) implements XType {
-        public RecordType { Objects.requireNonNull(cls); }
-        @Override public String toString() { return cls + " record"; }
+        public RecordType {
+            Objects.requireNonNull(cls);
+        }
+
+        @Override
+        public String toString() {
+            return cls + " record";
+        }
     }
 
     record OptionType(XType inner) implements XType {
-        public OptionType { Objects.requireNonNull(inner); }
-        @Override public String toString() { return inner + " option"; }
+        public OptionType {
+            Objects.requireNonNull(inner);
+        }
+
+        @Override
+        public String toString() {
+            return inner + " option";
+        }
     }
 
     /** The class name of {@code <class> record}. */

@@ -19,8 +19,12 @@ public final class XmlRpcParseException extends Exception {
     }
 
     /** Line of the problem (1-based), or -1 when unknown. */
-    public int line() { return line; }
+    public int line() {
+        return line;
+    }
 
     /** Column of the problem (1-based), or -1 when unknown. */
-    public int column() { return column; }
+    public int column() {
+        return column;
+    }
 }

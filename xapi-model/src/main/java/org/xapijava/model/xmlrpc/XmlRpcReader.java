@@ -90,8 +90,9 @@ public final class XmlRpcReader {
         f.setProperty(XMLConstants.ACCESS_EXTERNAL_DTD, "");
         // The JDK's own entity-size limits (100,000 chars by default since JDK 24) would also cap plain text
         // and whole documents; with DTDs refused there are no entities to limit, and Limits bounds the input.
-        for (String p : new String[] {"jdk.xml.maxGeneralEntitySizeLimit", "jdk.xml.totalEntitySizeLimit",
-                "jdk.xml.maxElementDepth"}) {
+        for (String p : new String[] {
+            "jdk.xml.maxGeneralEntitySizeLimit", "jdk.xml.totalEntitySizeLimit", "jdk.xml.maxElementDepth"
+        }) {
             try {
                 f.setProperty(p, "0");
             } catch (IllegalArgumentException e) {
@@ -110,7 +111,9 @@ public final class XmlRpcReader {
         this.limits = java.util.Objects.requireNonNull(limits);
     }
 
-    public Limits limits() { return limits; }
+    public Limits limits() {
+        return limits;
+    }
 
     /** Decodes a {@code methodCall}. Genuine I/O errors of {@code in} are rethrown as they are. */
     public RpcCall readCall(InputStream in) throws XmlRpcParseException, IOException {
@@ -207,7 +210,8 @@ public final class XmlRpcReader {
                 n = super.read(buf, off, (int) Math.min(len, max - count));
             }
             if (n < 0) {
-                if (need > 0) throw new BadBytes("invalid UTF-8: input ends inside a multi-byte character", line, column);
+                if (need > 0)
+                    throw new BadBytes("invalid UTF-8: input ends inside a multi-byte character", line, column);
                 return n;
             }
             for (int i = off; i < off + n; i++) {
@@ -228,14 +232,25 @@ public final class XmlRpcReader {
                     }
                     return;
                 }
-                if (b >= 0xC2 && b <= 0xDF) { need = 1; }
-                else if (b == 0xE0) { need = 2; lo = 0xA0; }
-                else if (b == 0xED) { need = 2; hi = 0x9F; }
-                else if (b >= 0xE1 && b <= 0xEF) { need = 2; }
-                else if (b == 0xF0) { need = 3; lo = 0x90; }
-                else if (b >= 0xF1 && b <= 0xF3) { need = 3; }
-                else if (b == 0xF4) { need = 3; hi = 0x8F; }
-                else throw badByte(b);
+                if (b >= 0xC2 && b <= 0xDF) {
+                    need = 1;
+                } else if (b == 0xE0) {
+                    need = 2;
+                    lo = 0xA0;
+                } else if (b == 0xED) {
+                    need = 2;
+                    hi = 0x9F;
+                } else if (b >= 0xE1 && b <= 0xEF) {
+                    need = 2;
+                } else if (b == 0xF0) {
+                    need = 3;
+                    lo = 0x90;
+                } else if (b >= 0xF1 && b <= 0xF3) {
+                    need = 3;
+                } else if (b == 0xF4) {
+                    need = 3;
+                    hi = 0x8F;
+                } else throw badByte(b);
                 return;
             }
             if (b < lo || b > hi) throw badByte(b);
@@ -245,8 +260,11 @@ public final class XmlRpcReader {
         }
 
         private BadBytes badByte(int b) {
-            return new BadBytes(String.format("invalid UTF-8 (byte 0x%02X at offset %d) at line %d, column %d",
-                    b, count, line, column), line, column);
+            return new BadBytes(
+                    String.format(
+                            "invalid UTF-8 (byte 0x%02X at offset %d) at line %d, column %d", b, count, line, column),
+                    line,
+                    column);
         }
 
         @Override
@@ -274,6 +292,7 @@ public final class XmlRpcReader {
         private int depth;
         /** Non-zero when a StAX event was read ahead (while merging text) and not yet turned into a token. */
         private int pendingEvent;
+
         private boolean haveToken;
         private int kind;
         private String name;
@@ -286,8 +305,12 @@ public final class XmlRpcReader {
             this.limits = limits;
             this.counting = new Counting(in, limits.maxBytes());
             try {
-                InputStreamReader reader = new InputStreamReader(skipBom(counting), StandardCharsets.UTF_8.newDecoder()
-                        .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT));
+                InputStreamReader reader = new InputStreamReader(
+                        skipBom(counting),
+                        StandardCharsets.UTF_8
+                                .newDecoder()
+                                .onMalformedInput(CodingErrorAction.REPORT)
+                                .onUnmappableCharacter(CodingErrorAction.REPORT));
                 this.xr = FACTORY.createXMLStreamReader(reader);
                 mark();
                 checkProlog();
@@ -523,19 +546,22 @@ public final class XmlRpcReader {
                     consume();
                     return n;
                 }
-                case TEXT -> throw fail("unexpected text '" + clip(text) + "' where an element was expected"
-                        + (parent == null ? "" : " in <" + parent + ">"));
-                case END -> throw fail("unexpected end of " + (parent == null ? "element" : "<" + parent + ">")
-                        + " where an element was expected");
+                case TEXT ->
+                    throw fail("unexpected text '" + clip(text) + "' where an element was expected"
+                            + (parent == null ? "" : " in <" + parent + ">"));
+                case END ->
+                    throw fail("unexpected end of " + (parent == null ? "element" : "<" + parent + ">")
+                            + " where an element was expected");
                 default -> throw fail("unexpected end of input");
             }
         }
 
-        private void openExpected(String tag, String parent) throws XMLStreamException, XmlRpcParseException, IOException {
+        private void openExpected(String tag, String parent)
+                throws XMLStreamException, XmlRpcParseException, IOException {
             int k = peekSkippingSpace();
             if (k == START && !name.equals(tag)) {
-                throw fail("expected <" + tag + ">" + (parent == null ? "" : " in <" + parent + ">")
-                        + ", found <" + name + ">");
+                throw fail("expected <" + tag + ">" + (parent == null ? "" : " in <" + parent + ">") + ", found <"
+                        + name + ">");
             }
             if (k == END) {
                 throw fail("missing <" + tag + ">" + (parent == null ? "" : " in <" + parent + ">"));
@@ -604,7 +630,7 @@ public final class XmlRpcReader {
                     case XMLStreamConstants.COMMENT, XMLStreamConstants.PROCESSING_INSTRUCTION -> {
                         continue;
                     }
-                    default -> { }
+                    default -> {}
                 }
                 if (inText) {
                     pendingEvent = ev;
@@ -616,7 +642,9 @@ public final class XmlRpcReader {
                         String prefix = xr.getPrefix();
                         String ns = xr.getNamespaceURI();
                         if ((prefix != null && !prefix.isEmpty()) || (ns != null && !ns.isEmpty())) {
-                            String q = prefix == null || prefix.isEmpty() ? xr.getLocalName() : prefix + ":" + xr.getLocalName();
+                            String q = prefix == null || prefix.isEmpty()
+                                    ? xr.getLocalName()
+                                    : prefix + ":" + xr.getLocalName();
                             throw fail("namespaced element <" + q + "> refused (XML-RPC extensions are not supported)");
                         }
                         if (++depth > limits.maxDepth()) {
@@ -737,18 +765,24 @@ public final class XmlRpcReader {
                     return new XmlRpcParseException(bb.getMessage(), bb.line, bb.column);
                 }
                 if (t instanceof CharacterCodingException) {
-                    return new XmlRpcParseException("invalid UTF-8 at line " + ln + ", column " + col
-                            + " (within the first " + counting.count + " bytes)", ln, col);
+                    return new XmlRpcParseException(
+                            "invalid UTF-8 at line " + ln + ", column " + col + " (within the first " + counting.count
+                                    + " bytes)",
+                            ln,
+                            col);
                 }
                 if (io == null && t instanceof IOException i) io = i;
-                t = t instanceof XMLStreamException x && x.getNestedException() != null ? x.getNestedException() : t.getCause();
+                t = t instanceof XMLStreamException x && x.getNestedException() != null
+                        ? x.getNestedException()
+                        : t.getCause();
             }
             if (io != null) throw io;
             String m = e.getMessage() == null ? e.toString() : e.getMessage();
             int at = m.indexOf("Message: ");
             if (at >= 0) m = m.substring(at + "Message: ".length());
             m = readable(m.strip());
-            return new XmlRpcParseException("malformed XML: " + m.strip() + " at line " + ln + ", column " + col, ln, col);
+            return new XmlRpcParseException(
+                    "malformed XML: " + m.strip() + " at line " + ln + ", column " + col, ln, col);
         }
     }
 }

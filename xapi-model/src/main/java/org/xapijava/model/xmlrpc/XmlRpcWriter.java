@@ -32,8 +32,8 @@ public final class XmlRpcWriter {
     private static final byte[] XML_DECL = ascii("<?xml version=\"1.0\"?>");
     private static final byte[] RESPONSE_OPEN = ascii("<?xml version=\"1.0\"?><methodResponse><params><param>");
     private static final byte[] RESPONSE_CLOSE = ascii("</param></params></methodResponse>");
-    private static final byte[] SUCCESS_OPEN = ascii("<value><struct><member><name>Status</name><value>Success</value>"
-            + "</member><member><name>Value</name>");
+    private static final byte[] SUCCESS_OPEN = ascii(
+            "<value><struct><member><name>Status</name><value>Success</value>" + "</member><member><name>Value</name>");
     private static final byte[] FAILURE_OPEN = ascii("<value><struct><member><name>Status</name><value>Failure</value>"
             + "</member><member><name>ErrorDescription</name>");
     private static final byte[] STATUS_CLOSE = ascii("</member></struct></value>");
@@ -65,7 +65,9 @@ public final class XmlRpcWriter {
      * Encoded {@code <member><name>K</name>} of struct member names already written: record field
      * names repeat on every call. Bounded, so arbitrary map keys cannot grow it without limit.
      */
-    private static final java.util.concurrent.ConcurrentHashMap<String, byte[]> MEMBER_HEADS = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final java.util.concurrent.ConcurrentHashMap<String, byte[]> MEMBER_HEADS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
     private static final int MEMBER_HEAD_CACHE_LIMIT = 8192;
     private static final byte[] MEMBER_CLOSE = ascii("</member>");
     private static final byte[] LT = ascii("&lt;");
@@ -89,6 +91,7 @@ public final class XmlRpcWriter {
 
     /** Chars encoded per buffer check; each needs at most 6 bytes ({@code &quot;}). */
     private static final int CHUNK = 2048;
+
     private static final int DEFAULT_BUFFER = 64 * 1024;
 
     private final OutputStream out;
@@ -294,7 +297,9 @@ public final class XmlRpcWriter {
                 }
                 raw(STRUCT_CLOSE);
             }
-            default -> throw new IllegalArgumentException("not an RPC value: " + v.getClass().getName());
+            default ->
+                throw new IllegalArgumentException(
+                        "not an RPC value: " + v.getClass().getName());
         }
     }
 

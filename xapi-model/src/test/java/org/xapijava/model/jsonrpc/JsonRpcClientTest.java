@@ -32,14 +32,21 @@ class JsonRpcClientTest {
 
     @Test
     void v2RequestBytes() throws IOException {
-        assertEquals("{\"jsonrpc\":\"2.0\",\"method\":\"session.login_with_password\",\"params\":[\"root\",\"pw\"],\"id\":1}",
-                text(o -> client.writeRequest(o, JsonRpcId.of(1), "session.login_with_password", List.of("root", "pw"))));
+        assertEquals(
+                "{\"jsonrpc\":\"2.0\",\"method\":\"session.login_with_password\",\"params\":[\"root\",\"pw\"],\"id\":1}",
+                text(o ->
+                        client.writeRequest(o, JsonRpcId.of(1), "session.login_with_password", List.of("root", "pw"))));
     }
 
     @Test
     void v1RequestBytesAsOcamlRpc() throws IOException {
-        assertEquals("{\"method\":\"host.get_record\",\"params\":[\"OpaqueRef:s\",\"OpaqueRef:h\"],\"id\":5}",
-                text(o -> client.writeRequest(o, JsonRpcVersion.V1, JsonRpcId.of(5), "host.get_record",
+        assertEquals(
+                "{\"method\":\"host.get_record\",\"params\":[\"OpaqueRef:s\",\"OpaqueRef:h\"],\"id\":5}",
+                text(o -> client.writeRequest(
+                        o,
+                        JsonRpcVersion.V1,
+                        JsonRpcId.of(5),
+                        "host.get_record",
                         List.of("OpaqueRef:s", "OpaqueRef:h"))));
     }
 
@@ -49,9 +56,13 @@ class JsonRpcClientTest {
         rec.put("name_label", "x");
         rec.put("virtual_size", 1L);
         String req = text(o -> client.writeRequest(o, JsonRpcVersion.V2, JsonRpcId.of("q"), "m", List.of(rec)));
-        assertEquals("{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"params\":{\"name_label\":\"x\",\"virtual_size\":1},\"id\":\"q\"}", req);
+        assertEquals(
+                "{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"params\":{\"name_label\":\"x\",\"virtual_size\":1},\"id\":\"q\"}",
+                req);
         // and the server reads it back as one struct parameter
-        assertEquals(List.of(rec), server.parseRequest(req.getBytes(StandardCharsets.UTF_8)).params());
+        assertEquals(
+                List.of(rec),
+                server.parseRequest(req.getBytes(StandardCharsets.UTF_8)).params());
     }
 
     @Test
@@ -122,10 +133,19 @@ class JsonRpcClientTest {
 
     @Test
     void v2ErrorDataVariants() throws Exception {
-        assertEquals(List.of("X"), response("{\"jsonrpc\":\"2.0\",\"error\":{\"code\":1,\"message\":\"X\"},\"id\":1}").error());
-        assertEquals(List.of("X", "p"), response("{\"jsonrpc\":\"2.0\",\"error\":{\"code\":1,\"message\":\"X\",\"data\":\"p\"},\"id\":1}").error());
-        assertEquals(List.of("X", "1", "{\"a\":true}"),
-                response("{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32000,\"message\":\"X\",\"data\":[1,{\"a\":true}]},\"id\":1}").error());
+        assertEquals(
+                List.of("X"),
+                response("{\"jsonrpc\":\"2.0\",\"error\":{\"code\":1,\"message\":\"X\"},\"id\":1}")
+                        .error());
+        assertEquals(
+                List.of("X", "p"),
+                response("{\"jsonrpc\":\"2.0\",\"error\":{\"code\":1,\"message\":\"X\",\"data\":\"p\"},\"id\":1}")
+                        .error());
+        assertEquals(
+                List.of("X", "1", "{\"a\":true}"),
+                response(
+                                "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32000,\"message\":\"X\",\"data\":[1,{\"a\":true}]},\"id\":1}")
+                        .error());
     }
 
     @Test
@@ -138,10 +158,14 @@ class JsonRpcClientTest {
                 new Case("{\"result\":1,\"id\":1}", "Required field error is missing"),
                 new Case("{\"error\":null,\"id\":1}", "Required field result is missing"),
                 new Case("{\"result\":1,\"error\":[\"X\"],\"id\":1}", "both 'result' and 'error' are non-null"),
-                new Case("{\"jsonrpc\":\"2.0\",\"result\":1,\"error\":[\"X\"],\"id\":1}", "both 'result' and 'error' are present"),
+                new Case(
+                        "{\"jsonrpc\":\"2.0\",\"result\":1,\"error\":[\"X\"],\"id\":1}",
+                        "both 'result' and 'error' are present"),
                 new Case("{\"jsonrpc\":\"2.0\",\"id\":1}", "neither 'result' nor 'error'"),
                 new Case("{\"jsonrpc\":\"2.0\",\"error\":\"X\",\"id\":1}", "'error' is a string"),
-                new Case("{\"jsonrpc\":\"2.0\",\"error\":{\"code\":\"1\",\"message\":\"X\"},\"id\":1}", "error 'code' is not an integer"),
+                new Case(
+                        "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":\"1\",\"message\":\"X\"},\"id\":1}",
+                        "error 'code' is not an integer"),
                 new Case("{\"jsonrpc\":\"2.0\",\"error\":{\"code\":1},\"id\":1}", "error 'message' is not a string"),
                 new Case("{\"jsonrpc\":\"3.0\",\"result\":1,\"id\":1}", "Invalid field 'jsonrpc' in response body"),
                 new Case("[]", "Invalid response body: expected a JSON object"),
@@ -157,16 +181,25 @@ class JsonRpcClientTest {
         String big = "{\"result\":\"" + "x".repeat(1_000_000) + "\",\"error\":null,\"id\":1}";
         assertEquals(1_000_000, ((String) response(big).result()).length());
         JsonRpcCodec tiny = new JsonRpcCodec(new JsonRpcLimits(100, 8));
-        assertEquals(Kind.TOO_LARGE, assertThrows(JsonRpcParseException.class,
-                () -> tiny.parseResponse(new ByteArrayInputStream(big.getBytes(StandardCharsets.UTF_8)))).kind());
+        assertEquals(
+                Kind.TOO_LARGE,
+                assertThrows(
+                                JsonRpcParseException.class,
+                                () -> tiny.parseResponse(
+                                        new ByteArrayInputStream(big.getBytes(StandardCharsets.UTF_8))))
+                        .kind());
     }
 
     @Test
     void parseValueRoundTrip() throws Exception {
         Object v = client.parseValue("{\"a\":[1,2.5,\"s\",null,true,{\"b\":{}}]}".getBytes(StandardCharsets.UTF_8));
         assertEquals("{\"a\":[1,2.5,\"s\",null,true,{\"b\":{}}]}", JsonRpcCodec.toJson(v));
-        assertEquals(Kind.SYNTAX, assertThrows(JsonRpcParseException.class,
-                () -> client.parseValue("[1] [2]".getBytes(StandardCharsets.UTF_8))).kind());
+        assertEquals(
+                Kind.SYNTAX,
+                assertThrows(
+                                JsonRpcParseException.class,
+                                () -> client.parseValue("[1] [2]".getBytes(StandardCharsets.UTF_8)))
+                        .kind());
     }
 
     @Test
@@ -179,8 +212,10 @@ class JsonRpcClientTest {
 
     @Test
     void minusZeroIdComesBackAsZero() throws Exception {
-        JsonRpcRequest r = server.parseRequest("{\"method\":\"m\",\"params\":[],\"id\":-0}".getBytes(StandardCharsets.UTF_8));
-        assertEquals("{\"result\":\"\",\"error\":null,\"id\":0}",
+        JsonRpcRequest r =
+                server.parseRequest("{\"method\":\"m\",\"params\":[],\"id\":-0}".getBytes(StandardCharsets.UTF_8));
+        assertEquals(
+                "{\"result\":\"\",\"error\":null,\"id\":0}",
                 text(o -> server.writeSuccess(o, r.version(), r.id(), "")));
     }
 }

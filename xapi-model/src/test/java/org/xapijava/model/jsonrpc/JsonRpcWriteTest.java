@@ -23,7 +23,9 @@ class JsonRpcWriteTest {
 
     private final JsonRpcCodec codec = JsonRpcCodec.standard();
 
-    interface Body { void write(OutputStream out) throws IOException; }
+    interface Body {
+        void write(OutputStream out) throws IOException;
+    }
 
     static String bytes(Body b) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -33,56 +35,67 @@ class JsonRpcWriteTest {
 
     @Test
     void v1Success() throws IOException {
-        assertEquals("{\"result\":\"OpaqueRef:abc\",\"error\":null,\"id\":7}",
+        assertEquals(
+                "{\"result\":\"OpaqueRef:abc\",\"error\":null,\"id\":7}",
                 bytes(o -> codec.writeSuccess(o, JsonRpcVersion.V1, JsonRpcId.of(7), "OpaqueRef:abc")));
     }
 
     @Test
     void v2Success() throws IOException {
-        assertEquals("{\"jsonrpc\":\"2.0\",\"result\":\"OpaqueRef:abc\",\"id\":0}",
+        assertEquals(
+                "{\"jsonrpc\":\"2.0\",\"result\":\"OpaqueRef:abc\",\"id\":0}",
                 bytes(o -> codec.writeSuccess(o, JsonRpcVersion.V2, JsonRpcId.ZERO, "OpaqueRef:abc")));
     }
 
     @Test
     void v2SuccessWithStringIdAndVoidResult() throws IOException {
-        assertEquals("{\"jsonrpc\":\"2.0\",\"result\":\"\",\"id\":\"a\\\"b\"}",
+        assertEquals(
+                "{\"jsonrpc\":\"2.0\",\"result\":\"\",\"id\":\"a\\\"b\"}",
                 bytes(o -> codec.writeSuccess(o, JsonRpcVersion.V2, JsonRpcId.of("a\"b"), "")));
     }
 
     @Test
     void v1Failure() throws IOException {
-        assertEquals("{\"result\":null,\"error\":[\"HANDLE_INVALID\",\"VM\",\"OpaqueRef:x\"],\"id\":1}",
-                bytes(o -> codec.writeFailure(o, JsonRpcVersion.V1, JsonRpcId.of(1), "HANDLE_INVALID",
-                        List.of("VM", "OpaqueRef:x"))));
+        assertEquals(
+                "{\"result\":null,\"error\":[\"HANDLE_INVALID\",\"VM\",\"OpaqueRef:x\"],\"id\":1}",
+                bytes(o -> codec.writeFailure(
+                        o, JsonRpcVersion.V1, JsonRpcId.of(1), "HANDLE_INVALID", List.of("VM", "OpaqueRef:x"))));
     }
 
     @Test
     void v2Failure() throws IOException {
-        assertEquals("{\"jsonrpc\":\"2.0\",\"error\":{\"code\":1,\"message\":\"HANDLE_INVALID\",\"data\":[\"VM\",\"OpaqueRef:x\"]},\"id\":0}",
-                bytes(o -> codec.writeFailure(o, JsonRpcVersion.V2, JsonRpcId.ZERO,
-                        ApiError.handleInvalid("VM", "OpaqueRef:x"))));
+        assertEquals(
+                "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":1,\"message\":\"HANDLE_INVALID\",\"data\":[\"VM\",\"OpaqueRef:x\"]},\"id\":0}",
+                bytes(o -> codec.writeFailure(
+                        o, JsonRpcVersion.V2, JsonRpcId.ZERO, ApiError.handleInvalid("VM", "OpaqueRef:x"))));
     }
 
     @Test
     void v2FailureWithoutParamsHasEmptyData() throws IOException {
-        assertEquals("{\"jsonrpc\":\"2.0\",\"error\":{\"code\":1,\"message\":\"HOST_STILL_BOOTING\",\"data\":[]},\"id\":\"x\"}",
-                bytes(o -> codec.writeFailure(o, JsonRpcVersion.V2, JsonRpcId.of("x"), "HOST_STILL_BOOTING", List.of())));
+        assertEquals(
+                "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":1,\"message\":\"HOST_STILL_BOOTING\",\"data\":[]},\"id\":\"x\"}",
+                bytes(o ->
+                        codec.writeFailure(o, JsonRpcVersion.V2, JsonRpcId.of("x"), "HOST_STILL_BOOTING", List.of())));
     }
 
     @Test
     void emergencyQuirkEnvelope() throws IOException {
-        assertEquals("{\"jsonrpc\":\"2.0\",\"error\":[\"HOST_STILL_BOOTING\"],\"id\":0}",
+        assertEquals(
+                "{\"jsonrpc\":\"2.0\",\"error\":[\"HOST_STILL_BOOTING\"],\"id\":0}",
                 bytes(o -> codec.writePreDispatchFailure(o, "HOST_STILL_BOOTING", List.of())));
-        assertEquals("{\"jsonrpc\":\"2.0\",\"error\":[\"HOST_IS_SLAVE\",\"10.0.0.1\"],\"id\":0}",
+        assertEquals(
+                "{\"jsonrpc\":\"2.0\",\"error\":[\"HOST_IS_SLAVE\",\"10.0.0.1\"],\"id\":0}",
                 bytes(o -> codec.writePreDispatchFailure(o, "HOST_IS_SLAVE", List.of("10.0.0.1"))));
     }
 
     @Test
     void untranslatedV2Failure() throws IOException {
-        assertEquals("{\"jsonrpc\":\"2.0\",\"error\":[\"SESSION_INVALID\",\"OpaqueRef:s\"],\"id\":3}",
-                bytes(o -> codec.writeUntranslatedFailure(o, JsonRpcVersion.V2, JsonRpcId.of(3),
-                        List.of("SESSION_INVALID", "OpaqueRef:s"))));
-        assertEquals("{\"result\":null,\"error\":[\"X\"],\"id\":3}",
+        assertEquals(
+                "{\"jsonrpc\":\"2.0\",\"error\":[\"SESSION_INVALID\",\"OpaqueRef:s\"],\"id\":3}",
+                bytes(o -> codec.writeUntranslatedFailure(
+                        o, JsonRpcVersion.V2, JsonRpcId.of(3), List.of("SESSION_INVALID", "OpaqueRef:s"))));
+        assertEquals(
+                "{\"result\":null,\"error\":[\"X\"],\"id\":3}",
                 bytes(o -> codec.writeUntranslatedFailure(o, JsonRpcVersion.V1, JsonRpcId.of(3), List.of("X"))));
     }
 
@@ -101,16 +114,27 @@ class JsonRpcWriteTest {
         m.put("dtz", new DateTime(LocalDateTime.of(1970, 1, 1, 0, 0, 0), null));
         m.put("list", List.of(1L, "a", List.of()));
         m.put("map", Map.of());
-        assertEquals("{\"s\":\"x\",\"l\":9223372036854775807,\"neg\":-9223372036854775808,\"i\":42,\"d\":1.0,"
-                + "\"t\":true,\"f\":false,\"n\":null,\"dt\":\"20240319T04:16:24Z\",\"dtz\":\"19700101T00:00:00\","
-                + "\"list\":[1,\"a\",[]],\"map\":{}}", JsonRpcCodec.toJson(m));
+        assertEquals(
+                "{\"s\":\"x\",\"l\":9223372036854775807,\"neg\":-9223372036854775808,\"i\":42,\"d\":1.0,"
+                        + "\"t\":true,\"f\":false,\"n\":null,\"dt\":\"20240319T04:16:24Z\",\"dtz\":\"19700101T00:00:00\","
+                        + "\"list\":[1,\"a\",[]],\"map\":{}}",
+                JsonRpcCodec.toJson(m));
     }
 
     @Test
     void floatsInsideValues() {
-        List<Object> l = List.of(1.0, 0.1, 1e20, 123456789.123, -0.0, 9223372036854775808.0, Double.NaN,
-                Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY);
-        assertEquals("[1.0,0.1,1e+20,123456789.123,-0.0,9.223372036854776e+18,NaN,Infinity,-Infinity]",
+        List<Object> l = List.of(
+                1.0,
+                0.1,
+                1e20,
+                123456789.123,
+                -0.0,
+                9223372036854775808.0,
+                Double.NaN,
+                Double.POSITIVE_INFINITY,
+                Double.NEGATIVE_INFINITY);
+        assertEquals(
+                "[1.0,0.1,1e+20,123456789.123,-0.0,9.223372036854776e+18,NaN,Infinity,-Infinity]",
                 JsonRpcCodec.toJson(l));
     }
 
@@ -121,7 +145,8 @@ class JsonRpcWriteTest {
         assertEquals("\"\\u0000\\u0001\\u001f\\u007f\\u000b\"", JsonRpcCodec.toJson("\u0000\u0001\u001f\u007f\u000b"));
         // non-ASCII (incl. U+2028/U+2029 and astral) raw in UTF-8
         String s = "é€\u2028\u2029😀";
-        assertArrayEquals(("\"" + s + "\"").getBytes(StandardCharsets.UTF_8),
+        assertArrayEquals(
+                ("\"" + s + "\"").getBytes(StandardCharsets.UTF_8),
                 JsonRpcCodec.toJson(s).getBytes(StandardCharsets.UTF_8));
         assertEquals("\"\u0080\u07ff\u0800\uffff\"", JsonRpcCodec.toJson("\u0080\u07ff\u0800\uffff"));
     }
@@ -171,12 +196,24 @@ class JsonRpcWriteTest {
         int[] maxChunk = {0};
         long[] total = {0};
         OutputStream counting = new OutputStream() {
-            @Override public void write(int b) { total[0]++; maxChunk[0] = Math.max(maxChunk[0], 1); }
-            @Override public void write(byte[] b, int off, int len) { total[0] += len; maxChunk[0] = Math.max(maxChunk[0], len); }
+            @Override
+            public void write(int b) {
+                total[0]++;
+                maxChunk[0] = Math.max(maxChunk[0], 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                total[0] += len;
+                maxChunk[0] = Math.max(maxChunk[0], len);
+            }
         };
         codec.writeSuccess(counting, JsonRpcVersion.V2, JsonRpcId.ZERO, all);
-        assertEquals(bytes(o -> codec.writeSuccess(o, JsonRpcVersion.V2, JsonRpcId.ZERO, all))
-                .getBytes(StandardCharsets.UTF_8).length, total[0]);
+        assertEquals(
+                bytes(o -> codec.writeSuccess(o, JsonRpcVersion.V2, JsonRpcId.ZERO, all))
+                        .getBytes(StandardCharsets.UTF_8)
+                        .length,
+                total[0]);
         assertEquals(true, maxChunk[0] <= Utf8JsonWriter.BUFFER_SIZE);
     }
 }

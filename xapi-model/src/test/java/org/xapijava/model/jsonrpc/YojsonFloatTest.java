@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
-
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -49,14 +48,14 @@ class YojsonFloatTest {
         int fast = 0;
         for (int i = 0; i < 400_000; i++) {
             double v = switch (i % 8) {
-                case 0 -> Double.longBitsToDouble(r.nextLong());                  // any bit pattern
-                case 1 -> r.nextDouble();                                          // [0,1)
-                case 2 -> r.nextInt(1_000_000) / 1000.0;                            // short decimals
+                case 0 -> Double.longBitsToDouble(r.nextLong()); // any bit pattern
+                case 1 -> r.nextDouble(); // [0,1)
+                case 2 -> r.nextInt(1_000_000) / 1000.0; // short decimals
                 case 3 -> (r.nextInt(2_000_000) - 1_000_000) * Math.pow(10, r.nextInt(40) - 20);
                 case 4 -> r.nextDouble() * Math.pow(10, r.nextInt(600) - 300);
-                case 5 -> Math.nextUp(r.nextInt(100_000) / 100.0);                 // neighbours of short ones
+                case 5 -> Math.nextUp(r.nextInt(100_000) / 100.0); // neighbours of short ones
                 case 6 -> Math.nextDown(r.nextInt(100_000) * 1e-7);
-                case 7 -> (double) (r.nextLong() >> r.nextInt(64));               // integral values
+                case 7 -> (double) (r.nextLong() >> r.nextInt(64)); // integral values
                 default -> throw new AssertionError();
             };
             if (!Double.isFinite(v)) continue;
@@ -64,7 +63,8 @@ class YojsonFloatTest {
             String got = YojsonFloat.fromShortest(v);
             if (got != null) {
                 fast++;
-                assertEquals(expected, got, () -> "value " + v + " bits " + Long.toHexString(Double.doubleToRawLongBits(v)));
+                assertEquals(
+                        expected, got, () -> "value " + v + " bits " + Long.toHexString(Double.doubleToRawLongBits(v)));
             }
             assertEquals(expected, YojsonFloat.format(v), () -> "format " + v);
         }

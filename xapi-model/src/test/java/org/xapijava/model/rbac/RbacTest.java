@@ -46,7 +46,9 @@ class RbacTest {
         assertEquals("OpaqueRef:0165f154-ba3e-034e-6b27-5d271af109ba", Rbac.refOf("pool-admin"));
         // permissions hash their original-case name
         assertFalse(Rbac.uuidOf("VM.start").equals(Rbac.uuidOf("vm.start")));
-        assertEquals(Rbac.uuidOf("VM.start"), rbac.record(rbac.getByNameLabel("vm.start").get(0)).get("uuid"));
+        assertEquals(
+                Rbac.uuidOf("VM.start"),
+                rbac.record(rbac.getByNameLabel("vm.start").get(0)).get("uuid"));
     }
 
     @Test
@@ -77,9 +79,14 @@ class RbacTest {
         assertTrue(perms.contains("task.destroy/any"));
         assertEquals("task.destroy/any", perms.get(perms.size() - 1), "extra permissions come last");
 
-        StringBuilder report = new StringBuilder("permissions=" + perms.size() + " (messages=" + messages + ", keys=" + keys
-                + ", http=" + http + ", extra=" + extra + "), role objects=" + rbac.allRefs().size() + "; per role:");
-        for (Datamodel.Role r : dm.roles()) report.append(' ').append(r.name()).append('=').append(rbac.permissionsOf(r.name()).size() - 1);
+        StringBuilder report = new StringBuilder("permissions=" + perms.size() + " (messages=" + messages + ", keys="
+                + keys + ", http=" + http + ", extra=" + extra + "), role objects="
+                + rbac.allRefs().size() + "; per role:");
+        for (Datamodel.Role r : dm.roles())
+            report.append(' ')
+                    .append(r.name())
+                    .append('=')
+                    .append(rbac.permissionsOf(r.name()).size() - 1);
         int noRole = 0;
         for (String p : perms) if (rbac.rolesWith(p).isEmpty()) noRole++;
         report.append("; local-superuser only=").append(noRole);
@@ -94,7 +101,9 @@ class RbacTest {
     void higherRolesHoldEveryPermissionOfLowerOnes() {
         List<String> ordered = new ArrayList<>();
         for (Datamodel.Role r : dm.roles()) if (!r.name().equals("client-cert")) ordered.add(r.name());
-        assertEquals(List.of("pool-admin", "pool-operator", "vm-power-admin", "vm-admin", "vm-operator", "read-only"), ordered);
+        assertEquals(
+                List.of("pool-admin", "pool-operator", "vm-power-admin", "vm-admin", "vm-operator", "read-only"),
+                ordered);
         for (int i = 0; i + 1 < ordered.size(); i++) {
             Set<String> hi = permsOnly(ordered.get(i));
             Set<String> lo = permsOnly(ordered.get(i + 1));
@@ -120,12 +129,14 @@ class RbacTest {
         int checked = 0;
         for (ClassDef c : dm.classes()) {
             for (MessageDef m : c.messages().values()) {
-                String p = m.mapKeyRoles().isEmpty() ? rbac.permissionFor(m, null)
+                String p = m.mapKeyRoles().isEmpty()
+                        ? rbac.permissionFor(m, null)
                         : rbac.permissionFor(m, "an-unprotected-key-\u00e9");
                 assertEquals(lower(m.wireName()), p);
                 checkRoles(p, m.roles());
                 for (MapKeyRole k : m.mapKeyRoles()) {
-                    String key = k.key().endsWith("*") ? k.key().substring(0, k.key().length() - 1) + "Anything" : k.key();
+                    String key =
+                            k.key().endsWith("*") ? k.key().substring(0, k.key().length() - 1) + "Anything" : k.key();
                     String kp = rbac.permissionFor(m, key);
                     assertEquals(lower(m.wireName() + "/key:" + k.key()), kp);
                     checkRoles(kp, k.roles());
@@ -146,9 +157,14 @@ class RbacTest {
     private void checkRoles(String permission, List<String> allowed) {
         assertEquals(new LinkedHashSet<>(allowed), new HashSet<>(rbac.rolesWith(permission)), permission);
         for (Datamodel.Role r : dm.roles()) {
-            assertEquals(allowed.contains(r.name()), rbac.permissionsOf(r.name()).contains(permission), permission + " / " + r.name());
+            assertEquals(
+                    allowed.contains(r.name()),
+                    rbac.permissionsOf(r.name()).contains(permission),
+                    permission + " / " + r.name());
         }
-        String ref = rbac.getByNameLabel(permission).isEmpty() ? null : rbac.getByNameLabel(permission).get(0);
+        String ref = rbac.getByNameLabel(permission).isEmpty()
+                ? null
+                : rbac.getByNameLabel(permission).get(0);
         assertEquals(!allowed.isEmpty(), ref != null, permission + " is a role object iff some role holds it");
         if (ref != null) assertEquals(allowed.size(), rbac.rolesContaining(ref).size(), permission);
     }
@@ -157,17 +173,25 @@ class RbacTest {
     void mapKeyPermissions() {
         MessageDef add = dm.message("VM.add_to_other_config");
         assertEquals("vm.add_to_other_config/key:folder", rbac.permissionFor(add, "folder"));
-        assertEquals("vm.add_to_other_config/key:xencenter.customfields.*", rbac.permissionFor(add, "XenCenter.CustomFields.foo"));
-        assertEquals("vm.add_to_other_config/key:xencenter.customfields.*", rbac.permissionFor(add, "XenCenter.CustomFields."));
+        assertEquals(
+                "vm.add_to_other_config/key:xencenter.customfields.*",
+                rbac.permissionFor(add, "XenCenter.CustomFields.foo"));
+        assertEquals(
+                "vm.add_to_other_config/key:xencenter.customfields.*",
+                rbac.permissionFor(add, "XenCenter.CustomFields."));
         assertEquals("vm.add_to_other_config/key:pci", rbac.permissionFor(add, "pci"));
         assertEquals("vm.add_to_other_config", rbac.permissionFor(add, "Folder"), "keys match case-sensitively");
         assertEquals("vm.add_to_other_config", rbac.permissionFor(add, "XenCenter.Custom"));
         assertEquals("vm.add_to_other_config", rbac.permissionFor(add, "owner"));
         assertEquals("vm.add_to_other_config/keyERR:DENY_NOKEY", rbac.permissionFor(add, null));
-        assertEquals("vm.add_to_other_config/key:folder", rbac.permissionFor("Async.VM.add_to_other_config".substring(6), add, "folder"));
+        assertEquals(
+                "vm.add_to_other_config/key:folder",
+                rbac.permissionFor("Async.VM.add_to_other_config".substring(6), add, "folder"));
         assertEquals("vm_add_to_other_config/key:folder", rbac.permissionFor("VM_add_to_other_config", add, "folder"));
         assertEquals("vm.start", rbac.permissionFor(dm.message("VM.start"), "folder"));
-        assertEquals("vm.remove_from_platform/key:hvm_serial", rbac.permissionFor(dm.message("VM.remove_from_platform"), "hvm_serial"));
+        assertEquals(
+                "vm.remove_from_platform/key:hvm_serial",
+                rbac.permissionFor(dm.message("VM.remove_from_platform"), "hvm_serial"));
         assertEquals(Set.of("pool-admin"), rbac.rolesWith("vm.add_to_other_config/key:pci"));
         assertEquals(5, rbac.rolesWith("VM.add_to_other_config/key:folder").size());
         assertTrue(rbac.permissionsOf("vm-operator").contains("vm.add_to_other_config/key:xencenter.customfields.*"));
@@ -179,9 +203,18 @@ class RbacTest {
     void roleListingOrderIsXapiGeneratorOrder() {
         // least recently granted a permission first: the last permissions generated are get_updates
         // (pool-admin, pool-operator, client-cert), put_bundle and task.destroy/any (pool-admin, pool-operator)
-        assertEquals(List.of("vm-power-admin", "vm-admin", "vm-operator", "read-only", "client-cert", "pool-admin", "pool-operator"),
+        assertEquals(
+                List.of(
+                        "vm-power-admin",
+                        "vm-admin",
+                        "vm-operator",
+                        "read-only",
+                        "client-cert",
+                        "pool-admin",
+                        "pool-operator"),
                 rbac.roleNames());
-        assertEquals(List.of("vm-power-admin", "vm-admin", "vm-operator", "pool-admin", "pool-operator"),
+        assertEquals(
+                List.of("vm-power-admin", "vm-admin", "vm-operator", "pool-admin", "pool-operator"),
                 List.copyOf(rbac.rolesWith("vm.start")));
     }
 
@@ -189,18 +222,25 @@ class RbacTest {
     void deniedText() {
         ApiError e = rbac.denied("vm.start");
         assertEquals("RBAC_PERMISSION_DENIED", e.code());
-        assertEquals(List.of("vm.start",
-                "No permission in user session. (Roles with this permission: vm-power-admin, vm-admin, vm-operator, pool-admin, pool-operator)"),
+        assertEquals(
+                List.of(
+                        "vm.start",
+                        "No permission in user session. (Roles with this permission: vm-power-admin, vm-admin, vm-operator, pool-admin, pool-operator)"),
                 e.params());
-        assertEquals("No permission in user session. (Roles with this permission: pool-admin)",
+        assertEquals(
+                "No permission in user session. (Roles with this permission: pool-admin)",
                 rbac.denied("vm.add_to_other_config/key:hvm_serial").params().get(1));
-        assertEquals("No permission in user session. (Roles with this permission: pool-admin, pool-operator)",
+        assertEquals(
+                "No permission in user session. (Roles with this permission: pool-admin, pool-operator)",
                 rbac.denied("task.destroy/any").params().get(1));
-        assertEquals("No permission in user session. (Roles with this permission: )",
+        assertEquals(
+                "No permission in user session. (Roles with this permission: )",
                 rbac.denied("session.change_password").params().get(1));
-        assertEquals("No permission in user session. (Roles with this permission: )",
+        assertEquals(
+                "No permission in user session. (Roles with this permission: )",
                 rbac.denied("vm_start").params().get(1));
-        assertEquals(List.of("RBAC_PERMISSION_DENIED", "vm.start", "no session in context"),
+        assertEquals(
+                List.of("RBAC_PERMISSION_DENIED", "vm.start", "no session in context"),
                 Rbac.deniedWithoutSession("vm.start").description());
     }
 
@@ -208,8 +248,18 @@ class RbacTest {
     void messageOrderFollowsXapi() {
         List<String> vm = new ArrayList<>();
         for (MessageDef m : Rbac.xapiMessageOrder(dm.cls("VM"))) vm.add(m.name());
-        assertEquals(List.of("get_record", "get_by_uuid", "create", "destroy", "get_by_name_label", "get_uuid",
-                "get_allowed_operations", "get_current_operations", "get_name_label"), vm.subList(0, 9));
+        assertEquals(
+                List.of(
+                        "get_record",
+                        "get_by_uuid",
+                        "create",
+                        "destroy",
+                        "get_by_name_label",
+                        "get_uuid",
+                        "get_allowed_operations",
+                        "get_current_operations",
+                        "get_name_label"),
+                vm.subList(0, 9));
         assertEquals(List.of("get_all", "get_all_records"), vm.subList(vm.size() - 2, vm.size()));
         assertTrue(vm.indexOf("snapshot") < vm.indexOf("start"));
         assertTrue(vm.indexOf("set_name_label") < vm.indexOf("snapshot"), "setters before explicit messages");
@@ -219,8 +269,12 @@ class RbacTest {
         List<String> perms = rbac.permissions();
         assertEquals("session.get_record", perms.get(0));
         int add = perms.indexOf("VM.add_to_other_config");
-        assertEquals(List.of("VM.add_to_other_config/key:hvm_serial", "VM.add_to_other_config/key:pci",
-                "VM.add_to_other_config/key:folder", "VM.add_to_other_config/key:XenCenter.CustomFields.*"),
+        assertEquals(
+                List.of(
+                        "VM.add_to_other_config/key:hvm_serial",
+                        "VM.add_to_other_config/key:pci",
+                        "VM.add_to_other_config/key:folder",
+                        "VM.add_to_other_config/key:XenCenter.CustomFields.*"),
                 perms.subList(add + 1, add + 5));
         int http = perms.indexOf("http/connect_console");
         assertEquals("http/connect_console/host_console", perms.get(http + 1));
@@ -230,7 +284,9 @@ class RbacTest {
     void roleObjects() {
         String pa = Rbac.refOf("pool-admin");
         Map<String, Object> rec = rbac.record(pa);
-        assertEquals(List.of("uuid", "name_label", "name_description", "subroles", "is_internal"), List.copyOf(rec.keySet()));
+        assertEquals(
+                List.of("uuid", "name_label", "name_description", "subroles", "is_internal"),
+                List.copyOf(rec.keySet()));
         assertEquals("0165f154-ba3e-034e-6b27-5d271af109ba", rec.get("uuid"));
         assertEquals("pool-admin", rec.get("name_label"));
         assertTrue(((String) rec.get("name_description")).startsWith("The Pool Administrator role"));
@@ -242,8 +298,19 @@ class RbacTest {
 
         String start = Rbac.refOf("VM.start");
         Map<String, Object> perm = rbac.record(start);
-        assertEquals(Map.of("uuid", Rbac.uuidOf("VM.start"), "name_label", "vm.start", "name_description", "A basic permission",
-                "subroles", List.of(), "is_internal", true), perm);
+        assertEquals(
+                Map.of(
+                        "uuid",
+                        Rbac.uuidOf("VM.start"),
+                        "name_label",
+                        "vm.start",
+                        "name_description",
+                        "A basic permission",
+                        "subroles",
+                        List.of(),
+                        "is_internal",
+                        true),
+                perm);
 
         List<String> all = rbac.allRefs();
         assertEquals(rbac.whereSubrolesEmpty().size() + 7, all.size());
@@ -254,7 +321,9 @@ class RbacTest {
         assertEquals(all, rbac.allWhere("true"));
         assertEquals(List.copyOf(rbac.allRecords().keySet()), all);
         assertEquals(7, rbac.allRecordsWhere("subroles<>[]").size());
-        assertFalse(rbac.isValid(Rbac.refOf("session.change_password")), "local-superuser-only permissions are not objects");
+        assertFalse(
+                rbac.isValid(Rbac.refOf("session.change_password")),
+                "local-superuser-only permissions are not objects");
         assertTrue(rbac.isValid(start));
         assertTrue(rbac.isRole(pa));
         assertFalse(rbac.isRole(start));
@@ -269,13 +338,18 @@ class RbacTest {
         assertEquals(List.of(Rbac.refOf("read-only")), rbac.getByNameLabel("read-only"));
 
         List<String> perms = rbac.permissionsOfRole(Rbac.refOf("read-only"));
-        List<String> subs = new ArrayList<>((List<String>) rbac.record(Rbac.refOf("read-only")).get("subroles"));
+        List<String> subs = new ArrayList<>(
+                (List<String>) rbac.record(Rbac.refOf("read-only")).get("subroles"));
         java.util.Collections.reverse(subs);
         assertEquals(subs, perms, "leaves come in reversed subroles order");
         assertEquals(List.of(start), rbac.permissionsOfRole(start));
         assertEquals(List.of("vm.start"), rbac.permissionLabelsOfRole(start));
-        List<String> vmOpRoles = List.of(Rbac.refOf("vm-power-admin"), Rbac.refOf("vm-admin"), Rbac.refOf("vm-operator"),
-                Rbac.refOf("pool-admin"), Rbac.refOf("pool-operator"));
+        List<String> vmOpRoles = List.of(
+                Rbac.refOf("vm-power-admin"),
+                Rbac.refOf("vm-admin"),
+                Rbac.refOf("vm-operator"),
+                Rbac.refOf("pool-admin"),
+                Rbac.refOf("pool-operator"));
         assertEquals(vmOpRoles, rbac.rolesContaining(start));
         assertEquals(vmOpRoles, rbac.rolesContainingLabel("vm.start"));
         assertEquals(List.of(), rbac.rolesContaining(pa));

@@ -46,8 +46,10 @@ class MarshalTest {
         in.put(1L, 2L);
         Object out = m("(int -> int) map", in);
         assertEquals(List.of("3", "1"), new ArrayList<>(((Map<?, ?>) out).keySet()));
-        assertEquals("<value><struct><member><name>3</name><value>4</value></member><member><name>1</name>"
-                + "<value>2</value></member></struct></value>", XmlRpcWriter.toString(out));
+        assertEquals(
+                "<value><struct><member><name>3</name><value>4</value></member><member><name>1</name>"
+                        + "<value>2</value></member></struct></value>",
+                XmlRpcWriter.toString(out));
         assertEquals(Map.of("start", "why"), m("(enum vm_operations -> string) map", Map.of("start", "why")));
     }
 
@@ -60,7 +62,9 @@ class MarshalTest {
         Map<?, ?> out = (Map<?, ?>) Marshal.toRpc(new XType.RecordType("VM"), rec);
         List<String> expected = vm.wireFields().stream().map(FieldDef::name).toList();
         assertEquals(expected, new ArrayList<>(out.keySet()));
-        assertEquals("1073741824", XmlRpcWriter.toString(out.get("memory_static_max")).replaceAll("</?value>", ""));
+        assertEquals(
+                "1073741824",
+                XmlRpcWriter.toString(out.get("memory_static_max")).replaceAll("</?value>", ""));
         String xml = XmlRpcWriter.toString(out);
         assertTrue(xml.contains("<member><name>name_label</name><value>vm &lt;1&gt;</value></member>"));
         assertTrue(xml.contains("<member><name>power_state</name><value>"));
@@ -84,6 +88,7 @@ class MarshalTest {
         XType opt = new XType.OptionType(XType.INT);
         assertEquals(List.of(), Marshal.toRpc(opt, null));
         assertEquals(List.of(3L), Marshal.toRpc(opt, 3L));
-        assertEquals("<value><base64>eA==</base64></value>", XmlRpcWriter.toString("x".getBytes(StandardCharsets.UTF_8)));
+        assertEquals(
+                "<value><base64>eA==</base64></value>", XmlRpcWriter.toString("x".getBytes(StandardCharsets.UTF_8)));
     }
 }

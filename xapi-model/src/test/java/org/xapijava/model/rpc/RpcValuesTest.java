@@ -33,7 +33,8 @@ class RpcValuesTest {
 
     @Test
     void ocamlFailureText() {
-        assertEquals("Failure(\"Expected bool, got 'S(true)'\")", RpcValues.ocamlFailure("Expected bool, got 'S(true)'"));
+        assertEquals(
+                "Failure(\"Expected bool, got 'S(true)'\")", RpcValues.ocamlFailure("Expected bool, got 'S(true)'"));
         assertEquals("\"a\\\"b\\\\c\\n\\t\\195\\169\\001\"", RpcValues.ocamlQuoted("a\"b\\c\n\t\u00e9\u0001"));
     }
 
@@ -51,8 +52,20 @@ class RpcValuesTest {
         assertEquals(Long.MAX_VALUE, RpcValues.parseOcamlInt64("9223372036854775807"));
         assertEquals(Long.MIN_VALUE, RpcValues.parseOcamlInt64("-9223372036854775808"));
         assertEquals(-1L, RpcValues.parseOcamlInt64("0u18446744073709551615"));
-        for (String bad : List.of("", "-", "0x", "abc", "12a", " 1", "1 ", "_1", "9223372036854775808",
-                "-9223372036854775809", "0x10000000000000000", "1.5", "\u0661")) {
+        for (String bad : List.of(
+                "",
+                "-",
+                "0x",
+                "abc",
+                "12a",
+                " 1",
+                "1 ",
+                "_1",
+                "9223372036854775808",
+                "-9223372036854775809",
+                "0x10000000000000000",
+                "1.5",
+                "\u0661")) {
             assertThrows(NumberFormatException.class, () -> RpcValues.parseOcamlInt64(bad), bad);
         }
     }

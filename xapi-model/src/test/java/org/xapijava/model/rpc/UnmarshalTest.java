@@ -111,8 +111,12 @@ class UnmarshalTest {
         assertEquals(ints, un("(int -> float) map", Map.of("1", 2.5)));
         internal("Failure(\"Int64.of_string\")", "(int -> float) map", Map.of("one", 2.5));
         internal("Failure(\"Unmarshalling error\")", "(int -> int) map", List.of());
-        assertEquals(Map.of("clean_shutdown", "reason"), un("(enum vm_operations -> string) map", Map.of("Clean_Shutdown", "reason")));
-        assertEquals(Map.of("OpaqueRef:a", List.of("x")), un("(VM ref -> string set) map", Map.of("OpaqueRef:a", List.of("x"))));
+        assertEquals(
+                Map.of("clean_shutdown", "reason"),
+                un("(enum vm_operations -> string) map", Map.of("Clean_Shutdown", "reason")));
+        assertEquals(
+                Map.of("OpaqueRef:a", List.of("x")),
+                un("(VM ref -> string set) map", Map.of("OpaqueRef:a", List.of("x"))));
     }
 
     @Test
@@ -128,9 +132,11 @@ class UnmarshalTest {
         ClassDef vm = DM.cls("VM");
         FieldDef firstWithoutDefault = vm.wireFields().stream()
                 .filter(f -> (f.qualifier() == Qualifier.RW || f.qualifier() == Qualifier.STATIC_RO) && !f.hasDefault())
-                .findFirst().orElseThrow();
+                .findFirst()
+                .orElseThrow();
         ApiError e = assertThrows(ApiError.class, () -> Unmarshal.constructorRecord(vm, Map.of()));
-        assertEquals(List.of("Server_helpers.Dispatcher_FieldNotFound(\"" + firstWithoutDefault.name() + "\")"), e.params());
+        assertEquals(
+                List.of("Server_helpers.Dispatcher_FieldNotFound(\"" + firstWithoutDefault.name() + "\")"), e.params());
         assertEquals("INTERNAL_ERROR", e.code());
         ApiError notStruct = assertThrows(ApiError.class, () -> Unmarshal.constructorRecord(vm, "x"));
         assertEquals(List.of("Failure(\"bad __structure\")"), notStruct.params());
@@ -141,7 +147,10 @@ class UnmarshalTest {
             Object empty = Marshal.toRpc(f.type(), DM.emptyValue(f.type()));
             struct.put(f.name(), empty instanceof Long l ? Long.toString(l) : empty);
         }
-        FieldDef dynamicRo = vm.wireFields().stream().filter(f -> f.qualifier() == Qualifier.DYNAMIC_RO).findFirst().orElseThrow();
+        FieldDef dynamicRo = vm.wireFields().stream()
+                .filter(f -> f.qualifier() == Qualifier.DYNAMIC_RO)
+                .findFirst()
+                .orElseThrow();
         struct.put(dynamicRo.name(), List.of("junk")); // DynamicRO: never read by the constructor
         struct.put("name_label", "vm1");
         struct.put("memory_static_max", "67108864");
@@ -152,7 +161,9 @@ class UnmarshalTest {
         assertEquals(false, rec.containsKey(dynamicRo.name()));
         List<String> order = new ArrayList<>(rec.keySet());
         List<String> expected = vm.wireFields().stream()
-                .filter(f -> f.qualifier() != Qualifier.DYNAMIC_RO).map(FieldDef::name).toList();
+                .filter(f -> f.qualifier() != Qualifier.DYNAMIC_RO)
+                .map(FieldDef::name)
+                .toList();
         assertEquals(expected, order);
         // A wrong type inside the struct is the field's type error.
         struct.put("is_a_template", "false");
@@ -164,17 +175,24 @@ class UnmarshalTest {
     void recordFromWireAndBack() throws Exception {
         ClassDef pool = DM.cls("pool");
         Map<String, Object> javaRec = new LinkedHashMap<>();
-        for (FieldDef f : pool.wireFields()) javaRec.put(f.name(), f.hasDefault() ? f.defaultValue() : DM.emptyValue(f.type()));
+        for (FieldDef f : pool.wireFields())
+            javaRec.put(f.name(), f.hasDefault() ? f.defaultValue() : DM.emptyValue(f.type()));
         javaRec.put("name_label", "my pool");
         Object rpc = Marshal.toRpc(new XType.RecordType("pool"), javaRec);
         // Through the wire: ints become strings, then parse back.
-        Object wire = XmlRpcReader.RESPONSES.readResponse(org.xapijava.model.xmlrpc.XmlRpcWriter.success(rpc)).contents();
+        Object wire = XmlRpcReader.RESPONSES
+                .readResponse(org.xapijava.model.xmlrpc.XmlRpcWriter.success(rpc))
+                .contents();
         @SuppressWarnings("unchecked")
         Map<String, Object> back = (Map<String, Object>) Unmarshal.fromRpc(new XType.RecordType("pool"), wire);
         assertEquals(javaRec, back);
         internal("Failure(\"Expected Dictionary\")", "pool record", "x");
-        ApiError missing = assertThrows(ApiError.class, () -> Unmarshal.fromRpc(new XType.RecordType("pool"), Map.of()));
+        ApiError missing =
+                assertThrows(ApiError.class, () -> Unmarshal.fromRpc(new XType.RecordType("pool"), Map.of()));
         assertEquals("INTERNAL_ERROR", missing.code());
-        assertEquals(true, missing.params().get(0).startsWith("Failure(\"Field "), missing.params().get(0));
+        assertEquals(
+                true,
+                missing.params().get(0).startsWith("Failure(\"Field "),
+                missing.params().get(0));
     }
 }

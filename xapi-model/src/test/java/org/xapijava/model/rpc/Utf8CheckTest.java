@@ -38,8 +38,8 @@ class Utf8CheckTest {
         m.put("\udc00", "v");
         ApiError e = assertThrows(ApiError.class, () -> Utf8Check.checkParams(List.<Object>of("s", m)));
         assertEquals("{a:S(b);\udc00:S(v)}", e.params().get(1));
-        ApiError e2 = assertThrows(ApiError.class,
-                () -> Utf8Check.checkParams(List.<Object>of(Map.of("k", List.of("x", "\ud800y")))));
+        ApiError e2 = assertThrows(
+                ApiError.class, () -> Utf8Check.checkParams(List.<Object>of(Map.of("k", List.of("x", "\ud800y")))));
         assertEquals("{k:[S(x);S(\ud800y)]}", e2.params().get(1));
     }
 

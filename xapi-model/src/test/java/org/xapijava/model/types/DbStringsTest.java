@@ -22,7 +22,9 @@ class DbStringsTest {
     void setsAndMapsAsSExpressions() {
         assertEquals("()", DbStrings.toDb(XType.parse("string set"), List.of()));
         assertEquals("('a' 'b c')", DbStrings.toDb(XType.parse("string set"), List.of("a", "b c")));
-        assertEquals("('it\\'s' 'back\\\\slash')", DbStrings.toDb(XType.parse("string set"), List.of("it's", "back\\slash")));
+        assertEquals(
+                "('it\\'s' 'back\\\\slash')",
+                DbStrings.toDb(XType.parse("string set"), List.of("it's", "back\\slash")));
         Map<Object, Object> m = new LinkedHashMap<>();
         m.put("folder", "/x");
         m.put("k'", "v");
@@ -48,6 +50,8 @@ class DbStringsTest {
         assertThrows(IllegalArgumentException.class, () -> DbStrings.fromDb(XType.BOOL, "yes"));
         assertThrows(IllegalArgumentException.class, () -> DbStrings.fromDb(XType.INT, "12x"));
         assertThrows(IllegalArgumentException.class, () -> DbStrings.fromDb(XType.parse("string set"), "('a'"));
-        assertThrows(IllegalArgumentException.class, () -> DbStrings.fromDb(XType.parse("(string -> string) map"), "(('a'))"));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> DbStrings.fromDb(XType.parse("(string -> string) map"), "(('a'))"));
     }
 }

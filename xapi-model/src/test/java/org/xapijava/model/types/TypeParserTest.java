@@ -9,10 +9,25 @@ class TypeParserTest {
     @Test
     void parsesEveryShapeAndPrintsItBack() {
         String[] samples = {
-            "string", "int", "float", "bool", "datetime", "void", "enum vm_power_state", "VM ref", "VM record",
-            "string set", "VM ref set", "(string -> string) map", "(VM ref -> VM record) map",
-            "(string -> enum vm_operations) map", "string option", "enum vm_operations set",
-            "(int -> (string -> string) map) map", "(string -> string) map set", "<class> record"
+            "string",
+            "int",
+            "float",
+            "bool",
+            "datetime",
+            "void",
+            "enum vm_power_state",
+            "VM ref",
+            "VM record",
+            "string set",
+            "VM ref set",
+            "(string -> string) map",
+            "(VM ref -> VM record) map",
+            "(string -> enum vm_operations) map",
+            "string option",
+            "enum vm_operations set",
+            "(int -> (string -> string) map) map",
+            "(string -> string) map set",
+            "<class> record"
         };
         for (String s : samples) assertEquals(s, XType.parse(s).toString(), s);
     }
@@ -26,7 +41,8 @@ class TypeParserTest {
 
     @Test
     void rejectsGarbage() {
-        for (String bad : new String[] {"", "VM", "(string -> string)", "string set set2", "enum", "(string string) map"}) {
+        for (String bad :
+                new String[] {"", "VM", "(string -> string)", "string set set2", "enum", "(string string) map"}) {
             assertThrows(IllegalArgumentException.class, () -> XType.parse(bad), bad);
         }
     }

@@ -70,7 +70,10 @@ class ApacheXmlRpcInteropTest {
     @Test
     void apacheRequestsParseAsTheSdkSendsThem() throws Exception {
         RpcCall[] seen = new RpcCall[1];
-        XmlRpcClient c = client(call -> { seen[0] = call; return XmlRpcWriter.success(""); });
+        XmlRpcClient c = client(call -> {
+            seen[0] = call;
+            return XmlRpcWriter.success("");
+        });
         Map<String, Object> rec = new LinkedHashMap<>();
         rec.put("name_label", "a <b> & \"c\"");
         rec.put("memory", "67108864"); // the SDK sends int64 as strings
@@ -110,7 +113,8 @@ class ApacheXmlRpcInteropTest {
         assertEquals("2147483648", back.get("memory_static_max")); // ints arrive as strings, as the SDK needs
         assertEquals(Boolean.FALSE, back.get("is_a_template"));
         assertEquals(1.0, back.get("HVM_shadow_multiplier"));
-        assertEquals(new Date(DateTime.parse("20240319T04:16:24Z").toInstant().toEpochMilli()), back.get("last_booted"));
+        assertEquals(
+                new Date(DateTime.parse("20240319T04:16:24Z").toInstant().toEpochMilli()), back.get("last_booted"));
         assertEquals(Map.of("k <&>", "v\t\"q\""), back.get("other_config"));
         assertArrayEquals(new Object[0], (Object[]) back.get("tags"));
         assertEquals("", back.get("name_description"));
@@ -121,7 +125,8 @@ class ApacheXmlRpcInteropTest {
         XmlRpcClient c = client(call -> XmlRpcWriter.failure(List.of("HANDLE_INVALID", "VM", "OpaqueRef:x")));
         Map<?, ?> status = (Map<?, ?>) c.execute("VM.get_record", new Object[] {"OpaqueRef:s", "OpaqueRef:x"});
         assertEquals("Failure", status.get("Status"));
-        assertArrayEquals(new Object[] {"HANDLE_INVALID", "VM", "OpaqueRef:x"}, (Object[]) status.get("ErrorDescription"));
+        assertArrayEquals(
+                new Object[] {"HANDLE_INVALID", "VM", "OpaqueRef:x"}, (Object[]) status.get("ErrorDescription"));
     }
 
     @Test
@@ -134,7 +139,10 @@ class ApacheXmlRpcInteropTest {
     @Test
     void requestWithUnusualStringsRoundTrips() throws Exception {
         RpcCall[] seen = new RpcCall[1];
-        XmlRpcClient c = client(call -> { seen[0] = call; return XmlRpcWriter.success(call.params().get(0)); });
+        XmlRpcClient c = client(call -> {
+            seen[0] = call;
+            return XmlRpcWriter.success(call.params().get(0));
+        });
         String s = "naïve ☃ ]]> <![CDATA[ x \u00a0\uffee";
         Map<?, ?> status = (Map<?, ?>) c.execute("echo", new Object[] {s});
         assertEquals(s, seen[0].params().get(0));
@@ -150,8 +158,8 @@ class ApacheXmlRpcInteropTest {
     @Test
     void apacheSurrogateReferencesAreRefusedAsXapiDoes() {
         XmlRpcClient c = client(call -> XmlRpcWriter.success(""));
-        XmlRpcClientException e = org.junit.jupiter.api.Assertions.assertThrows(XmlRpcClientException.class,
-                () -> c.execute("echo", new Object[] {"\uD83D\uDE00"}));
+        XmlRpcClientException e = org.junit.jupiter.api.Assertions.assertThrows(
+                XmlRpcClientException.class, () -> c.execute("echo", new Object[] {"\uD83D\uDE00"}));
         assertInstanceOf(XmlRpcParseException.class, e.getCause());
     }
 }

@@ -81,7 +81,8 @@ class XmlRpcReaderTest {
         assertEquals(List.of(), rec.get("tags"));
         assertEquals(Map.of(), rec.get("other_config"));
         assertEquals(5.0, c.params().get(2));
-        assertEquals(List.of("virtual_size", "sharable", "on_boot", "snapshot_time", "tags", "other_config"),
+        assertEquals(
+                List.of("virtual_size", "sharable", "on_boot", "snapshot_time", "tags", "other_config"),
                 new ArrayList<>(rec.keySet()));
     }
 
@@ -93,9 +94,10 @@ class XmlRpcReaderTest {
                 + "</param>\n<param>\n<value><string>xenapi-acceptance-python</string></value>\n</param>\n"
                 + "</params>\n</methodCall>\n");
         assertEquals(List.of("root", "REDACTED", "1.0", "xenapi-acceptance-python"), c.params());
-        RpcCall c2 = call("<?xml version='1.0'?>\n<methodCall>\n<methodName>VDI.create</methodName>\n<params>\n<param>\n"
-                + "<value><int>67108864</int></value>\n</param>\n<param>\n<value><nil/></value></param>\n"
-                + "<param>\n<value><boolean>1</boolean></value>\n</param>\n</params>\n</methodCall>\n");
+        RpcCall c2 =
+                call("<?xml version='1.0'?>\n<methodCall>\n<methodName>VDI.create</methodName>\n<params>\n<param>\n"
+                        + "<value><int>67108864</int></value>\n</param>\n<param>\n<value><nil/></value></param>\n"
+                        + "<param>\n<value><boolean>1</boolean></value>\n</param>\n</params>\n</methodCall>\n");
         assertEquals(67108864L, c2.params().get(0));
         assertNull(c2.params().get(1));
         assertEquals(true, c2.params().get(2));
@@ -103,18 +105,24 @@ class XmlRpcReaderTest {
 
     @Test
     void xenOrchestraSelfClosingElements() throws Exception {
-        assertEquals(List.of(), call("<?xml version=\"1.0\" encoding=\"UTF-8\"?><methodCall><methodName>system.listMethods"
-                + "</methodName><params /></methodCall>").params());
-        assertEquals(List.of(Map.of(), List.of(), "60"), call("<?xml version=\"1.0\"?><methodCall><methodName>x</methodName><params>"
-                + "<param><value><struct /></value></param><param><value><array><data /></array></value></param>"
-                + "<param><value>60</value></param></params></methodCall>").params());
+        assertEquals(
+                List.of(),
+                call("<?xml version=\"1.0\" encoding=\"UTF-8\"?><methodCall><methodName>system.listMethods"
+                                + "</methodName><params /></methodCall>")
+                        .params());
+        assertEquals(
+                List.of(Map.of(), List.of(), "60"),
+                call("<?xml version=\"1.0\"?><methodCall><methodName>x</methodName><params>"
+                                + "<param><value><struct /></value></param><param><value><array><data /></array></value></param>"
+                                + "<param><value>60</value></param></params></methodCall>")
+                        .params());
     }
 
     // ---- value rules ----
 
     @Test
     void quirks() throws Exception {
-        assertEquals("123", value("<value>123</value>"));              // untyped int is a string
+        assertEquals("123", value("<value>123</value>")); // untyped int is a string
         assertEquals(false, value("<value><boolean>true</boolean></value>"));
         assertEquals(false, value("<value><boolean>0</boolean></value>"));
         assertEquals(true, value("<value><boolean>1</boolean></value>"));
@@ -132,9 +140,11 @@ class XmlRpcReaderTest {
         assertEquals(1.5, value("<value><double>1.5</double></value>"));
         assertEquals(1e20, value("<value><double>1e+20</double></value>"));
         assertNull(value("<value><nil/></value>"));
-        assertEquals(new DateTime(LocalDateTime.of(2024, 3, 19, 4, 16, 24), ZoneOffset.UTC),
+        assertEquals(
+                new DateTime(LocalDateTime.of(2024, 3, 19, 4, 16, 24), ZoneOffset.UTC),
                 value("<value><dateTime.iso8601>20240319T04:16:24Z</dateTime.iso8601></value>"));
-        assertArrayEquals("hi".getBytes(StandardCharsets.UTF_8), (byte[]) value("<value><base64>aG\nk=</base64></value>"));
+        assertArrayEquals(
+                "hi".getBytes(StandardCharsets.UTF_8), (byte[]) value("<value><base64>aG\nk=</base64></value>"));
         assertEquals("a<b>&\"A", value("<value>a&lt;b&gt;&amp;&quot;&#x41;</value>"));
         assertEquals("a<b", value("<value><![CDATA[a<b]]></value>"));
         assertEquals("ab", value("<value>a<!-- note -->b</value>"));
@@ -164,12 +174,15 @@ class XmlRpcReaderTest {
         rec.put("n", null);
         rec.put("l", List.of("a", List.of(), Map.of("k", "v")));
         rec.put("m", Map.of());
-        Object back = XmlRpcReader.RESPONSES.readResponse(XmlRpcWriter.success(rec)).contents();
+        Object back =
+                XmlRpcReader.RESPONSES.readResponse(XmlRpcWriter.success(rec)).contents();
         Map<String, Object> expected = new LinkedHashMap<>(rec);
         expected.put("i", 42L);
         assertEquals(expected, back);
         // Long goes out untyped, so it comes back as a string (as with Xapi).
-        assertEquals("42", XmlRpcReader.RESPONSES.readResponse(XmlRpcWriter.success(42L)).contents());
+        assertEquals(
+                "42",
+                XmlRpcReader.RESPONSES.readResponse(XmlRpcWriter.success(42L)).contents());
         RpcCall c = XmlRpcReader.REQUESTS.readCall(XmlRpcWriter.call("VM.start", List.of("OpaqueRef:x", false, true)));
         assertEquals(new RpcCall("VM.start", List.of("OpaqueRef:x", false, true)), c);
     }
@@ -181,7 +194,8 @@ class XmlRpcReaderTest {
         RpcResponse ok = XmlRpcReader.RESPONSES.readResponse(XmlRpcWriter.success(List.of("a")));
         assertTrue(ok.success());
         assertEquals(List.of("a"), ok.contents());
-        RpcResponse ko = XmlRpcReader.RESPONSES.readResponse(XmlRpcWriter.failure(List.of("HANDLE_INVALID", "VM", "OpaqueRef:x")));
+        RpcResponse ko = XmlRpcReader.RESPONSES.readResponse(
+                XmlRpcWriter.failure(List.of("HANDLE_INVALID", "VM", "OpaqueRef:x")));
         assertFalse(ko.success());
         assertEquals(List.of("HANDLE_INVALID", "VM", "OpaqueRef:x"), ko.contents());
         assertEquals("HANDLE_INVALID", ko.toApiError().code());
@@ -189,16 +203,20 @@ class XmlRpcReaderTest {
         RpcResponse bare = XmlRpcReader.RESPONSES.readResponse(XmlRpcWriter.bare(List.of("VM.start")));
         assertTrue(bare.success());
         assertEquals(List.of("VM.start"), bare.contents());
-        RpcResponse fault = XmlRpcReader.RESPONSES.readResponse(("<?xml version=\"1.0\"?><methodResponse><fault><value><struct>"
-                + "<member><name>faultCode</name><value><int>4</int></value></member><member><name>faultString</name>"
-                + "<value>Too many</value></member></struct></value></fault></methodResponse>").getBytes(StandardCharsets.UTF_8));
+        RpcResponse fault =
+                XmlRpcReader.RESPONSES.readResponse(("<?xml version=\"1.0\"?><methodResponse><fault><value><struct>"
+                                + "<member><name>faultCode</name><value><int>4</int></value></member><member><name>faultString</name>"
+                                + "<value>Too many</value></member></struct></value></fault></methodResponse>")
+                        .getBytes(StandardCharsets.UTF_8));
         assertFalse(fault.success());
         assertEquals(List.of("fault", 4L, "Too many"), fault.contents());
         // Apache-style whitespace is fine.
-        RpcResponse spaced = XmlRpcReader.RESPONSES.readResponse(("<?xml version=\"1.0\"?>\n<methodResponse>\n <params>\n"
-                + "  <param>\n   <value><struct><member><name>Status</name><value>Success</value></member>\n"
-                + "<member><name>Value</name><value><i4>3</i4></value></member></struct></value>\n  </param>\n </params>\n"
-                + "</methodResponse>\n").getBytes(StandardCharsets.UTF_8));
+        RpcResponse spaced =
+                XmlRpcReader.RESPONSES.readResponse(("<?xml version=\"1.0\"?>\n<methodResponse>\n <params>\n"
+                                + "  <param>\n   <value><struct><member><name>Status</name><value>Success</value></member>\n"
+                                + "<member><name>Value</name><value><i4>3</i4></value></member></struct></value>\n  </param>\n </params>\n"
+                                + "</methodResponse>\n")
+                        .getBytes(StandardCharsets.UTF_8));
         assertEquals(3L, spaced.contents());
     }
 
@@ -227,8 +245,9 @@ class XmlRpcReaderTest {
 
     @Test
     void externalEntity() {
-        XmlRpcParseException e = refused("<?xml version=\"1.0\"?><!DOCTYPE m [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>"
-                + "<methodCall><methodName>&xxe;</methodName><params/></methodCall>");
+        XmlRpcParseException e =
+                refused("<?xml version=\"1.0\"?><!DOCTYPE m [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>"
+                        + "<methodCall><methodName>&xxe;</methodName><params/></methodCall>");
         assertTrue(e.getMessage().contains("DOCTYPE"), e.getMessage());
         XmlRpcParseException e2 = refused("<?xml version=\"1.0\"?><!DOCTYPE methodCall SYSTEM \"file:///etc/passwd\">"
                 + "<methodCall><methodName>m</methodName><params/></methodCall>");
@@ -242,8 +261,9 @@ class XmlRpcReaderTest {
 
     @Test
     void plainDoctype() {
-        XmlRpcParseException e = refused("<?xml version=\"1.0\"?><!DOCTYPE methodCall><methodCall><methodName>m</methodName>"
-                + "<params/></methodCall>");
+        XmlRpcParseException e =
+                refused("<?xml version=\"1.0\"?><!DOCTYPE methodCall><methodCall><methodName>m</methodName>"
+                        + "<params/></methodCall>");
         assertTrue(e.getMessage().startsWith("DOCTYPE refused at line 1"), e.getMessage());
     }
 
@@ -292,29 +312,39 @@ class XmlRpcReaderTest {
             }
         };
         XmlRpcReader r = new XmlRpcReader(new XmlRpcReader.Limits(100_000, 64));
-        XmlRpcParseException e = assertThrows(XmlRpcParseException.class,
+        XmlRpcParseException e = assertThrows(
+                XmlRpcParseException.class,
                 () -> r.readCall(new SequenceInputStream(new ByteArrayInputStream(head), endless)));
         assertTrue(e.getMessage().contains("limit of 100000 bytes"), e.getMessage());
         assertTrue(served[0] < 200_000, "read " + served[0] + " bytes");
         // The default request limit is Xapi's 300 KiB.
         byte[] big = ("<methodCall><methodName>m</methodName><params><param><value>" + "x".repeat(400_000)
-                + "</value></param></params></methodCall>").getBytes(StandardCharsets.UTF_8);
+                        + "</value></param></params></methodCall>")
+                .getBytes(StandardCharsets.UTF_8);
         refused(big);
     }
 
     @Test
     void exactlyAtTheLimitIsAccepted() throws Exception {
         byte[] doc = "<methodCall><methodName>m</methodName><params/></methodCall>".getBytes(StandardCharsets.UTF_8);
-        assertEquals("m", new XmlRpcReader(new XmlRpcReader.Limits(doc.length, 64)).readCall(doc).method());
-        assertThrows(XmlRpcParseException.class,
+        assertEquals(
+                "m",
+                new XmlRpcReader(new XmlRpcReader.Limits(doc.length, 64))
+                        .readCall(doc)
+                        .method());
+        assertThrows(
+                XmlRpcParseException.class,
                 () -> new XmlRpcReader(new XmlRpcReader.Limits(doc.length - 1, 64)).readCall(doc));
     }
 
     @Test
     void apacheExtensionsRefused() {
         String ns = " xmlns:ex=\"http://ws.apache.org/xmlrpc/namespaces/extensions\"";
-        for (String inner : List.of("<value><ex:nil/></value>", "<value><ex:i8>5</ex:i8></value>",
-                "<value><ex:serializable>rO0AB</ex:serializable></value>", "<value><ex:dom><a/></ex:dom></value>")) {
+        for (String inner : List.of(
+                "<value><ex:nil/></value>",
+                "<value><ex:i8>5</ex:i8></value>",
+                "<value><ex:serializable>rO0AB</ex:serializable></value>",
+                "<value><ex:dom><a/></ex:dom></value>")) {
             XmlRpcParseException e = refused("<methodCall" + ns + "><methodName>m</methodName><params><param>" + inner
                     + "</param></params></methodCall>");
             assertTrue(e.getMessage().contains("<ex:"), e.getMessage());
@@ -329,7 +359,8 @@ class XmlRpcReaderTest {
         XmlRpcParseException e = refusedValue("<value><foo>1</foo></value>");
         assertTrue(e.getMessage().startsWith("unknown element <foo>"), e.getMessage());
         refusedValue("<value><value>x</value></value>");
-        refused("<methodCall><methodName>m</methodName><params><param><value>x</value><extra/></param></params></methodCall>");
+        refused(
+                "<methodCall><methodName>m</methodName><params><param><value>x</value><extra/></param></params></methodCall>");
         refused("<methodCall><methodName>m</methodName><params><foo/></params></methodCall>");
         refused("<methodCall><methodName>m</methodName><params/><extra/></methodCall>");
         refused("<methodResponse><params/></methodResponse>");
@@ -339,9 +370,13 @@ class XmlRpcReaderTest {
     void invalidUtf8Refused() {
         String pre = "<methodCall><methodName>m</methodName><params><param><value>";
         String post = "</value></param></params></methodCall>";
-        for (byte[] bad : List.of(new byte[] {(byte) 0xFF}, new byte[] {(byte) 0xC0, (byte) 0xAF},
-                new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80}, new byte[] {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80},
-                new byte[] {(byte) 0xE2, (byte) 0x82}, new byte[] {(byte) 0x80})) {
+        for (byte[] bad : List.of(
+                new byte[] {(byte) 0xFF},
+                new byte[] {(byte) 0xC0, (byte) 0xAF},
+                new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80},
+                new byte[] {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80},
+                new byte[] {(byte) 0xE2, (byte) 0x82},
+                new byte[] {(byte) 0x80})) {
             ByteArrayOutputStream b = new ByteArrayOutputStream();
             b.writeBytes(pre.getBytes(StandardCharsets.UTF_8));
             b.writeBytes(bad);
@@ -360,7 +395,8 @@ class XmlRpcReaderTest {
 
     @Test
     void otherEncodingsAndVersionsRefused() {
-        XmlRpcParseException e = refused("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><methodCall><methodName>m</methodName><params/></methodCall>");
+        XmlRpcParseException e = refused(
+                "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><methodCall><methodName>m</methodName><params/></methodCall>");
         assertTrue(e.getMessage().contains("ISO-8859-1"), e.getMessage());
         refused("<?xml version=\"1.1\"?><methodCall><methodName>m</methodName><params/></methodCall>");
         refusedValue("<value>&#1;</value>");
@@ -371,7 +407,8 @@ class XmlRpcReaderTest {
     void byteOrderMarkAccepted() throws Exception {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         b.writeBytes(new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF});
-        b.writeBytes("<?xml version=\"1.0\"?><methodCall><methodName>m</methodName><params/></methodCall>".getBytes(StandardCharsets.UTF_8));
+        b.writeBytes("<?xml version=\"1.0\"?><methodCall><methodName>m</methodName><params/></methodCall>"
+                .getBytes(StandardCharsets.UTF_8));
         assertEquals("m", XmlRpcReader.REQUESTS.readCall(b.toByteArray()).method());
     }
 
@@ -388,7 +425,8 @@ class XmlRpcReaderTest {
         refused("");
         refused("   ");
         refused("<methodCall><methodName>m</methodName><params><param></param></params></methodCall>");
-        refused("<methodCall><methodName>m</methodName><params><param><value>x</value><value>y</value></param></params></methodCall>");
+        refused(
+                "<methodCall><methodName>m</methodName><params><param><value>x</value><value>y</value></param></params></methodCall>");
     }
 
     @Test
@@ -402,7 +440,9 @@ class XmlRpcReaderTest {
 
     @Test
     void badScalars() {
-        assertTrue(refusedValue("<value><i4>abc</i4></value>").getMessage().startsWith("<i4> is not a 64-bit integer: 'abc'"));
+        assertTrue(refusedValue("<value><i4>abc</i4></value>")
+                .getMessage()
+                .startsWith("<i4> is not a 64-bit integer: 'abc'"));
         refusedValue("<value><i4></i4></value>");
         refusedValue("<value><i4> 5</i4></value>");
         refusedValue("<value><i8>9223372036854775808</i8></value>");
@@ -423,8 +463,9 @@ class XmlRpcReaderTest {
 
     @Test
     void errorsSayWhere() {
-        XmlRpcParseException e = refused("<methodCall>\n<methodName>m</methodName>\n<params>\n<param><value><bogus/></value>"
-                + "</param></params></methodCall>");
+        XmlRpcParseException e =
+                refused("<methodCall>\n<methodName>m</methodName>\n<params>\n<param><value><bogus/></value>"
+                        + "</param></params></methodCall>");
         assertEquals(4, e.line());
         assertTrue(e.getMessage().contains("at line 4, column"), e.getMessage());
         XmlRpcParseException m = refused("<methodCall>\n<methodName>m</methodName>\n<params>\n</methodCall>");
@@ -440,9 +481,11 @@ class XmlRpcReaderTest {
                 throw new IOException("connection reset");
             }
         };
-        IOException e = assertThrows(IOException.class,
+        IOException e = assertThrows(
+                IOException.class,
                 () -> XmlRpcReader.REQUESTS.readCall(new SequenceInputStream(
-                        new ByteArrayInputStream("<methodCall><methodName>".getBytes(StandardCharsets.UTF_8)), failing)));
+                        new ByteArrayInputStream("<methodCall><methodName>".getBytes(StandardCharsets.UTF_8)),
+                        failing)));
         assertEquals("connection reset", e.getMessage());
     }
 

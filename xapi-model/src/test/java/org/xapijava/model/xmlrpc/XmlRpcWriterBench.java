@@ -26,10 +26,17 @@ public final class XmlRpcWriterBench {
             for (FieldDef f : vm.wireFields()) {
                 Object v = f.hasDefault() ? f.defaultValue() : dm.emptyValue(f.type());
                 if (f.type() instanceof XType.RefType) v = "OpaqueRef:" + UUID.randomUUID();
-                if (f.type().equals(XType.STRING)) v = f.name().equals("uuid") ? UUID.randomUUID().toString() : "value of " + f.name() + " #" + i;
+                if (f.type().equals(XType.STRING))
+                    v = f.name().equals("uuid") ? UUID.randomUUID().toString() : "value of " + f.name() + " #" + i;
                 if (f.type().equals(XType.INT)) v = 4_294_967_296L + i;
                 if (f.name().equals("other_config") || f.name().equals("platform")) {
-                    v = Map.of("vgpu_pci", "", "mac_seed", UUID.randomUUID().toString(), "install-methods", "cdrom,nfs,http,ftp");
+                    v = Map.of(
+                            "vgpu_pci",
+                            "",
+                            "mac_seed",
+                            UUID.randomUUID().toString(),
+                            "install-methods",
+                            "cdrom,nfs,http,ftp");
                 }
                 if (f.type() instanceof XType.SetType s && s.element() instanceof XType.RefType) {
                     v = List.of("OpaqueRef:" + UUID.randomUUID(), "OpaqueRef:" + UUID.randomUUID());
@@ -41,7 +48,9 @@ public final class XmlRpcWriterBench {
         long bytes = 0;
         XmlRpcWriter w = new XmlRpcWriter(OutputStream.nullOutputStream());
         byte[] once = XmlRpcWriter.success(all);
-        System.out.printf("document: %.1f MB, %d fields per VM%n", once.length / 1e6, vm.wireFields().size());
+        System.out.printf(
+                "document: %.1f MB, %d fields per VM%n",
+                once.length / 1e6, vm.wireFields().size());
         for (int round = 0; round < 15; round++) {
             long t0 = System.nanoTime();
             w.writeSuccess(all);
@@ -51,8 +60,9 @@ public final class XmlRpcWriterBench {
             g.writeSuccess(all);
             long t2 = System.nanoTime();
             bytes = once.length;
-            System.out.printf("round %2d: to stream %.0f MB/s, to growable buffer %.0f MB/s%n", round,
-                    bytes / 1e6 / ((t1 - t0) / 1e9), bytes / 1e6 / ((t2 - t1) / 1e9));
+            System.out.printf(
+                    "round %2d: to stream %.0f MB/s, to growable buffer %.0f MB/s%n",
+                    round, bytes / 1e6 / ((t1 - t0) / 1e9), bytes / 1e6 / ((t2 - t1) / 1e9));
         }
     }
 }

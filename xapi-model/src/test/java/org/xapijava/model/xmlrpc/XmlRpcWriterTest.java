@@ -45,7 +45,8 @@ class XmlRpcWriterTest {
         assertEquals("<value><double>nan</double></value>", v(Double.NaN));
         assertEquals("<value><double>-inf</double></value>", v(Double.NEGATIVE_INFINITY));
         assertEquals("<value><nil/></value>", v(null));
-        assertEquals("<value><dateTime.iso8601>20240319T04:16:24Z</dateTime.iso8601></value>",
+        assertEquals(
+                "<value><dateTime.iso8601>20240319T04:16:24Z</dateTime.iso8601></value>",
                 v(new DateTime(LocalDateTime.of(2024, 3, 19, 4, 16, 24), ZoneOffset.UTC)));
         assertEquals("<value><base64>aGk=</base64></value>", v("hi".getBytes(StandardCharsets.UTF_8)));
     }
@@ -53,12 +54,15 @@ class XmlRpcWriterTest {
     @Test
     void collections() {
         assertEquals("<value><array><data></data></array></value>", v(List.of()));
-        assertEquals("<value><array><data><value>a</value><value>1</value></data></array></value>", v(List.of("a", 1L)));
+        assertEquals(
+                "<value><array><data><value>a</value><value>1</value></data></array></value>", v(List.of("a", 1L)));
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("b", "x");
         m.put("a", List.of());
-        assertEquals("<value><struct><member><name>b</name><value>x</value></member><member><name>a</name>"
-                + "<value><array><data></data></array></value></member></struct></value>", v(m));
+        assertEquals(
+                "<value><struct><member><name>b</name><value>x</value></member><member><name>a</name>"
+                        + "<value><array><data></data></array></value></member></struct></value>",
+                v(m));
         assertEquals("<value><struct></struct></value>", v(Map.of()));
     }
 
@@ -70,37 +74,47 @@ class XmlRpcWriterTest {
         byte[] lone = XmlRpcWriter.success("x\ud800y");
         assertEquals(true, s(lone).contains("<value>x\ufffdy</value>"));
         // Deliberate difference from Xapi: member names are escaped too.
-        assertEquals("<value><struct><member><name>&lt;k&gt;</name><value>v</value></member></struct></value>",
+        assertEquals(
+                "<value><struct><member><name>&lt;k&gt;</name><value>v</value></member></struct></value>",
                 v(Map.of("<k>", "v")));
     }
 
     @Test
     void successEnvelopeExactBytes() {
-        assertEquals("<?xml version=\"1.0\"?><methodResponse><params><param><value><struct><member><name>Status</name>"
-                + "<value>Success</value></member><member><name>Value</name><value>OpaqueRef:abc</value></member>"
-                + "</struct></value></param></params></methodResponse>", s(XmlRpcWriter.success("OpaqueRef:abc")));
-        assertEquals("<?xml version=\"1.0\"?><methodResponse><params><param><value><struct><member><name>Status</name>"
-                + "<value>Success</value></member><member><name>Value</name><value></value></member>"
-                + "</struct></value></param></params></methodResponse>", s(XmlRpcWriter.success("")));
+        assertEquals(
+                "<?xml version=\"1.0\"?><methodResponse><params><param><value><struct><member><name>Status</name>"
+                        + "<value>Success</value></member><member><name>Value</name><value>OpaqueRef:abc</value></member>"
+                        + "</struct></value></param></params></methodResponse>",
+                s(XmlRpcWriter.success("OpaqueRef:abc")));
+        assertEquals(
+                "<?xml version=\"1.0\"?><methodResponse><params><param><value><struct><member><name>Status</name>"
+                        + "<value>Success</value></member><member><name>Value</name><value></value></member>"
+                        + "</struct></value></param></params></methodResponse>",
+                s(XmlRpcWriter.success("")));
     }
 
     @Test
     void failureEnvelopeExactBytes() {
-        assertEquals("<?xml version=\"1.0\"?><methodResponse><params><param><value><struct><member><name>Status</name>"
-                + "<value>Failure</value></member><member><name>ErrorDescription</name><value><array><data>"
-                + "<value>MESSAGE_PARAMETER_COUNT_MISMATCH</value><value>VM.get_record</value><value>1</value>"
-                + "<value>0</value></data></array></value></member></struct></value></param></params></methodResponse>",
+        assertEquals(
+                "<?xml version=\"1.0\"?><methodResponse><params><param><value><struct><member><name>Status</name>"
+                        + "<value>Failure</value></member><member><name>ErrorDescription</name><value><array><data>"
+                        + "<value>MESSAGE_PARAMETER_COUNT_MISMATCH</value><value>VM.get_record</value><value>1</value>"
+                        + "<value>0</value></data></array></value></member></struct></value></param></params></methodResponse>",
                 s(XmlRpcWriter.failure(new ApiError("MESSAGE_PARAMETER_COUNT_MISMATCH", "VM.get_record", "1", "0"))));
     }
 
     @Test
     void bareResponseAndCall() {
-        assertEquals("<?xml version=\"1.0\"?><methodResponse><params><param><value><array><data><value>VM.start</value>"
-                + "</data></array></value></param></params></methodResponse>", s(XmlRpcWriter.bare(List.of("VM.start"))));
-        assertEquals("<?xml version=\"1.0\"?><methodCall><methodName>session.login_with_password</methodName><params>"
-                + "<param><value>root</value></param><param><value>pw</value></param></params></methodCall>",
+        assertEquals(
+                "<?xml version=\"1.0\"?><methodResponse><params><param><value><array><data><value>VM.start</value>"
+                        + "</data></array></value></param></params></methodResponse>",
+                s(XmlRpcWriter.bare(List.of("VM.start"))));
+        assertEquals(
+                "<?xml version=\"1.0\"?><methodCall><methodName>session.login_with_password</methodName><params>"
+                        + "<param><value>root</value></param><param><value>pw</value></param></params></methodCall>",
                 s(XmlRpcWriter.call("session.login_with_password", List.of("root", "pw"))));
-        assertEquals("<?xml version=\"1.0\"?><methodCall><methodName>m</methodName><params></params></methodCall>",
+        assertEquals(
+                "<?xml version=\"1.0\"?><methodCall><methodName>m</methodName><params></params></methodCall>",
                 s(XmlRpcWriter.call("m", List.of())));
     }
 

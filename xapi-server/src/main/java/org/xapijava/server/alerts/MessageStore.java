@@ -131,6 +131,7 @@ public final class MessageStore implements AutoCloseable {
 
     /** Highest generation such that it and every one before it is visible. */
     private volatile long visible;
+
     private volatile boolean closed;
     // The visible messages; changed only under lock, read without it.
     private final ConcurrentHashMap<String, StoredMessage> byRef = new ConcurrentHashMap<>();
@@ -149,19 +150,27 @@ public final class MessageStore implements AutoCloseable {
     /** Sort key of {@link #byGeneration}: generation descending, then creation time descending. */
     private record Order(long generation, long fileKey) implements Comparable<Order> {
         private static final Comparator<Order> CMP = Comparator.comparingLong(Order::generation)
-                .thenComparingLong(Order::fileKey).reversed();
+                .thenComparingLong(Order::fileKey)
+                .reversed();
 
-        static Order of(StoredMessage m) { return new Order(m.generation, m.fileKey); }
+        static Order of(StoredMessage m) {
+            return new Order(m.generation, m.fileKey);
+        }
 
         @Override
-        public int compareTo(Order o) { return CMP.compare(this, o); }
+        public int compareTo(Order o) {
+            return CMP.compare(this, o);
+        }
     }
 
     private record Waiter(long after, long seq) implements Comparable<Waiter> {
-        private static final Comparator<Waiter> CMP = Comparator.comparingLong(Waiter::after).thenComparingLong(Waiter::seq);
+        private static final Comparator<Waiter> CMP =
+                Comparator.comparingLong(Waiter::after).thenComparingLong(Waiter::seq);
 
         @Override
-        public int compareTo(Waiter o) { return CMP.compare(this, o); }
+        public int compareTo(Waiter o) {
+            return CMP.compare(this, o);
+        }
     }
 
     /** A registration made by {@link #subscribe}; closing it stops the deliveries. */
@@ -209,7 +218,8 @@ public final class MessageStore implements AutoCloseable {
     private void load() throws IOException {
         if (!Files.isDirectory(dir)) {
             try {
-                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                Files.createDirectories(
+                        dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             } catch (UnsupportedOperationException e) {
                 Files.createDirectories(dir);
             }
@@ -226,7 +236,10 @@ public final class MessageStore implements AutoCloseable {
                 if (!MESSAGE_FILE.matcher(name).matches() || !Files.isRegularFile(p)) continue;
                 long key;
                 try {
-                    key = new BigDecimal(name).movePointRight(5).setScale(0, RoundingMode.FLOOR).longValueExact();
+                    key = new BigDecimal(name)
+                            .movePointRight(5)
+                            .setScale(0, RoundingMode.FLOOR)
+                            .longValueExact();
                 } catch (ArithmeticException e) {
                     continue; // not a time
                 }
@@ -243,8 +256,11 @@ public final class MessageStore implements AutoCloseable {
         loaded.sort(Comparator.comparingLong((StoredMessage m) -> m.fileKey).thenComparing(m -> m.fileName));
         for (StoredMessage m : loaded) {
             if (byRef.containsKey(m.ref) || refByUuid.containsKey(m.uuid) || byFileKey.containsKey(m.fileKey)) {
-                LOG.warn("Skipping message file {}: ref {} or uuid {} already loaded from another file",
-                        dir.resolve(m.fileName), m.ref, m.uuid);
+                LOG.warn(
+                        "Skipping message file {}: ref {} or uuid {} already loaded from another file",
+                        dir.resolve(m.fileName),
+                        m.ref,
+                        m.uuid);
                 continue;
             }
             index(m);
@@ -312,16 +328,20 @@ public final class MessageStore implements AutoCloseable {
         }
         StoredMessage written = null;
         try {
-            written = write(new StoredMessage(ref, uuid, name, priority, c, objUuid, timestamp, body, gen,
-                    fileName(key), key));
+            written = write(
+                    new StoredMessage(ref, uuid, name, priority, c, objUuid, timestamp, body, gen, fileName(key), key));
         } catch (IOException | RuntimeException e) {
             LOG.error("Message.create {}: cannot write the message into {}: {}", name, dir, e.toString());
         } finally {
             StoredMessage m = written;
-            publish(gen, m == null ? null : () -> {
-                index(m);
-                notifyListeners(new MessageEvent(m.ref, MessageEvent.ADD, m.record(), m.generation));
-            });
+            publish(
+                    gen,
+                    m == null
+                            ? null
+                            : () -> {
+                                index(m);
+                                notifyListeners(new MessageEvent(m.ref, MessageEvent.ADD, m.record(), m.generation));
+                            });
         }
         if (written == null) return Refs.NULL;
         evictOverLimit();
@@ -369,9 +389,14 @@ public final class MessageStore implements AutoCloseable {
      * the RPC layer gives for one ({@code INTERNAL_ERROR}).
      */
     public void destroyAll(Map<String, String> filters) {
-        DateTime before = filters.containsKey("before") ? (DateTime) Unmarshal.fromRpc(XType.DATETIME, filters.get("before")) : null;
-        DateTime after = filters.containsKey("after") ? (DateTime) Unmarshal.fromRpc(XType.DATETIME, filters.get("after")) : null;
-        Long priority = filters.containsKey("priority") ? (Long) Unmarshal.fromRpc(XType.INT, filters.get("priority")) : null;
+        DateTime before = filters.containsKey("before")
+                ? (DateTime) Unmarshal.fromRpc(XType.DATETIME, filters.get("before"))
+                : null;
+        DateTime after = filters.containsKey("after")
+                ? (DateTime) Unmarshal.fromRpc(XType.DATETIME, filters.get("after"))
+                : null;
+        Long priority =
+                filters.containsKey("priority") ? (Long) Unmarshal.fromRpc(XType.INT, filters.get("priority")) : null;
         List<String> refs = new ArrayList<>();
         for (StoredMessage m : byGeneration.values()) {
             if (before != null && m.timestamp.compareTo(before) >= 0) continue;
@@ -471,8 +496,18 @@ public final class MessageStore implements AutoCloseable {
                     } finally {
                         lock.unlock();
                     }
-                    target = new StoredMessage(m.ref, m.uuid, m.name, m.priority, m.cls, m.objUuid, m.timestamp,
-                            m.body, m.generation, fileName(k), k);
+                    target = new StoredMessage(
+                            m.ref,
+                            m.uuid,
+                            m.name,
+                            m.priority,
+                            m.cls,
+                            m.objUuid,
+                            m.timestamp,
+                            m.body,
+                            m.generation,
+                            fileName(k),
+                            k);
                 }
             }
             Files.delete(temp);
@@ -484,7 +519,9 @@ public final class MessageStore implements AutoCloseable {
     }
 
     private static void writeFile(Path p, byte[] bytes) throws IOException {
-        try (FileChannel ch = FileChannel.open(p, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+        try (FileChannel ch = FileChannel.open(
+                p,
+                Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
             ByteBuffer buf = ByteBuffer.wrap(bytes);
             while (buf.hasRemaining()) ch.write(buf);
@@ -599,7 +636,8 @@ public final class MessageStore implements AutoCloseable {
     public Map<String, Map<String, Object>> get(String cls, String objUuid, DateTime since) {
         String c = canonicalCls(cls);
         if (!objectExists(c, objUuid)) throw new ApiError("UUID_INVALID", List.of());
-        return records(byGeneration.values(),
+        return records(
+                byGeneration.values(),
                 m -> m.cls.equals(c) && m.objUuid.equals(objUuid) && m.timestamp.compareTo(since) > 0);
     }
 
@@ -631,7 +669,8 @@ public final class MessageStore implements AutoCloseable {
         });
     }
 
-    private static Map<String, Map<String, Object>> records(Collection<StoredMessage> in, Predicate<StoredMessage> keep) {
+    private static Map<String, Map<String, Object>> records(
+            Collection<StoredMessage> in, Predicate<StoredMessage> keep) {
         Map<String, Map<String, Object>> out = new LinkedHashMap<>();
         for (StoredMessage m : in) {
             if (keep.test(m)) out.put(m.ref, m.record());
@@ -666,7 +705,9 @@ public final class MessageStore implements AutoCloseable {
         lock.lock();
         try {
             // Order sorts by descending generation: what sorts before (since, MAX) has a generation above since.
-            for (StoredMessage m : byGeneration.headMap(new Order(since, Long.MAX_VALUE), false).values()) {
+            for (StoredMessage m : byGeneration
+                    .headMap(new Order(since, Long.MAX_VALUE), false)
+                    .values()) {
                 out.add(new MessageEvent(m.ref, MessageEvent.ADD, m.record(), m.generation));
             }
             for (Deletion d : deleted) {

@@ -63,7 +63,8 @@ final class MessageXml {
                 case '<' -> b.append("&lt;");
                 case '>' -> b.append("&gt;");
                 default -> {
-                    if (c < 0x20 && c != '\t' && c != '\n') b.append("&#").append((int) c).append(';');
+                    if (c < 0x20 && c != '\t' && c != '\n')
+                        b.append("&#").append((int) c).append(';');
                     else b.append(c);
                 }
             }
@@ -81,10 +82,12 @@ final class MessageXml {
             throws MalformedMessageException {
         String text;
         try {
-            text = StandardCharsets.UTF_8.newDecoder()
+            text = StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes)).toString();
+                    .decode(ByteBuffer.wrap(bytes))
+                    .toString();
         } catch (CharacterCodingException e) {
             throw new MalformedMessageException("not UTF-8");
         }
@@ -139,7 +142,8 @@ final class MessageXml {
                 } else {
                     expect(">");
                     value = text();
-                    if (!s.startsWith("</", pos)) throw new MalformedMessageException("nested element in <" + tag + ">");
+                    if (!s.startsWith("</", pos))
+                        throw new MalformedMessageException("nested element in <" + tag + ">");
                     pos += 2;
                     expect(tag);
                     skipBlanks();
@@ -172,8 +176,8 @@ final class MessageXml {
             skipMisc();
             if (pos != s.length()) throw new MalformedMessageException("content after </message>");
             if (ref == null) throw new MalformedMessageException("no <ref>");
-            return new StoredMessage(ref, uuid, name, priority, cls, objUuid, timestamp, body, generation,
-                    fileName, fileKey);
+            return new StoredMessage(
+                    ref, uuid, name, priority, cls, objUuid, timestamp, body, generation, fileName, fileKey);
         }
 
         private static long number(String tag, String v) throws MalformedMessageException {
@@ -303,7 +307,9 @@ final class MessageXml {
                     if (!r.startsWith("#")) throw new MalformedMessageException("unknown entity &" + r + ";");
                     int cp;
                     try {
-                        cp = r.startsWith("#x") ? Integer.parseInt(r.substring(2), 16) : Integer.parseInt(r.substring(1));
+                        cp = r.startsWith("#x")
+                                ? Integer.parseInt(r.substring(2), 16)
+                                : Integer.parseInt(r.substring(1));
                     } catch (NumberFormatException e) {
                         throw new MalformedMessageException("bad character reference &" + r + ";");
                     }

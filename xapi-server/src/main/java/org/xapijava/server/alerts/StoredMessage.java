@@ -23,10 +23,21 @@ final class StoredMessage {
     final String fileName;
     /** {@link #fileName} in units of 10 µs, the resolution of the name; orders eviction and {@code get_since}. */
     final long fileKey;
+
     private final Map<String, Object> record;
 
-    StoredMessage(String ref, String uuid, String name, long priority, String cls, String objUuid,
-            DateTime timestamp, String body, long generation, String fileName, long fileKey) {
+    StoredMessage(
+            String ref,
+            String uuid,
+            String name,
+            long priority,
+            String cls,
+            String objUuid,
+            DateTime timestamp,
+            String body,
+            long generation,
+            String fileName,
+            long fileKey) {
         this.ref = ref;
         this.uuid = uuid;
         this.name = name;
@@ -51,7 +62,9 @@ final class StoredMessage {
     }
 
     /** The API record: field name → String, Long ({@code priority}) or DateTime ({@code timestamp}). */
-    Map<String, Object> record() { return record; }
+    Map<String, Object> record() {
+        return record;
+    }
 
     /**
      * The value of a field as {@code get_all_records_where} compares it (Xapi's {@code eval_val}):

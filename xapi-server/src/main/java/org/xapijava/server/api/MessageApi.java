@@ -17,8 +17,10 @@ public final class MessageApi implements ApiModule {
     @Override
     @SuppressWarnings("unchecked")
     public void register(MessageTable t) {
-        t.bind("message.create", (ctx, a) -> store.create((String) a.get(0), (Long) a.get(1), (String) a.get(2),
-                (String) a.get(3), (String) a.get(4)));
+        t.bind(
+                "message.create",
+                (ctx, a) -> store.create(
+                        (String) a.get(0), (Long) a.get(1), (String) a.get(2), (String) a.get(3), (String) a.get(4)));
         t.bind("message.destroy", (ctx, a) -> {
             store.destroy((String) a.get(0));
             return null;

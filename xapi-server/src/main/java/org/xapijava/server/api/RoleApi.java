@@ -23,7 +23,10 @@ public final class RoleApi implements ApiModule {
         t.bind("role.get_by_uuid", (ctx, a) -> rbac.getByUuid((String) a.get(0)));
         t.bind("role.get_by_name_label", (ctx, a) -> rbac.getByNameLabel((String) a.get(0)));
         for (String f : new String[] {"uuid", "name_label", "name_description", "subroles", "is_internal"}) {
-            if (t.resolve("role.get_" + f) != null) t.bind("role.get_" + f, (ctx, a) -> rbac.record((String) a.get(0)).get(f));
+            if (t.resolve("role.get_" + f) != null)
+                t.bind(
+                        "role.get_" + f,
+                        (ctx, a) -> rbac.record((String) a.get(0)).get(f));
         }
         t.bind("role.get_permissions", (ctx, a) -> rbac.permissionsOfRole((String) a.get(0)));
         t.bind("role.get_permissions_name_label", (ctx, a) -> rbac.permissionLabelsOfRole((String) a.get(0)));

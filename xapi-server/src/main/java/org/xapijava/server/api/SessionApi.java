@@ -14,8 +14,10 @@ public final class SessionApi implements ApiModule {
 
     @Override
     public void register(MessageTable t) {
-        t.bind("session.login_with_password", (ctx, a) ->
-                sessions.loginWithPassword(ctx.caller(), (String) a.get(0), (String) a.get(1), (String) a.get(3), null));
+        t.bind(
+                "session.login_with_password",
+                (ctx, a) -> sessions.loginWithPassword(
+                        ctx.caller(), (String) a.get(0), (String) a.get(1), (String) a.get(3), null));
         t.bind("session.logout", (ctx, a) -> {
             sessions.logout(ctx.sessionRef());
             return null;
@@ -26,8 +28,9 @@ public final class SessionApi implements ApiModule {
         });
         t.bind("session.slave_login", (ctx, a) -> sessions.slaveLogin((String) a.get(0), (String) a.get(1)));
         t.bind("session.slave_local_login", (ctx, a) -> sessions.slaveLocalLogin((String) a.get(0)));
-        t.bind("session.slave_local_login_with_password", (ctx, a) ->
-                sessions.slaveLocalLoginWithPassword(ctx.caller(), (String) a.get(0), (String) a.get(1)));
+        t.bind(
+                "session.slave_local_login_with_password",
+                (ctx, a) -> sessions.slaveLocalLoginWithPassword(ctx.caller(), (String) a.get(0), (String) a.get(1)));
         t.bind("session.change_password", (ctx, a) -> {
             sessions.changePassword(ctx.session(), (String) a.get(0), (String) a.get(1));
             return null;

@@ -28,7 +28,8 @@ public final class SubjectApi implements ApiModule {
         t.bind("subject.create", (ctx, a) -> {
             Map<String, Object> rec = (Map<String, Object>) a.get(0);
             String sid = (String) rec.get("subject_identifier");
-            for (Map<String, Object> r : ctx.db().snapshot().getAllRecords("subject").values()) {
+            for (Map<String, Object> r :
+                    ctx.db().snapshot().getAllRecords("subject").values()) {
                 if (sid.equals(r.get("subject_identifier"))) throw new ApiError("SUBJECT_ALREADY_EXISTS");
             }
             // the directory lookup Xapi does next needs external authentication (not available here)

@@ -1,6 +1,5 @@
 package org.xapijava.server.api;
 
-import java.util.List;
 import java.util.Map;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.rbac.Rbac;
@@ -12,6 +11,7 @@ import org.xapijava.server.task.TaskManager;
 public final class TaskApi implements ApiModule {
     /** Xapi's extra permission to cancel or destroy other users' tasks. */
     static final String DESTROY_ANY = "task.destroy/any";
+
     private final TaskManager tasks;
     private final Rbac rbac;
 
@@ -22,8 +22,10 @@ public final class TaskApi implements ApiModule {
 
     @Override
     public void register(MessageTable t) {
-        t.bind("task.create", (ctx, a) ->
-                tasks.create((String) a.get(0), (String) a.get(1), ctx.sessionRef(), ctx.taskRef(), Map.of()));
+        t.bind(
+                "task.create",
+                (ctx, a) ->
+                        tasks.create((String) a.get(0), (String) a.get(1), ctx.sessionRef(), ctx.taskRef(), Map.of()));
         t.bind("task.cancel", (ctx, a) -> {
             String task = (String) a.get(0);
             assertCanTouch(ctx, task);
@@ -71,5 +73,4 @@ public final class TaskApi implements ApiModule {
         }
         throw rbac.denied(DESTROY_ANY);
     }
-
 }

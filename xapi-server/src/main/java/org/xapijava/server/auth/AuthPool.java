@@ -46,8 +46,13 @@ final class AuthPool implements AutoCloseable {
      */
     AuthPool(String name, int size) {
         checkSize(size);
-        this.executor = new ThreadPoolExecutor(size, size, KEEP_ALIVE_SECONDS, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), Thread.ofPlatform().name(name + "-", 0).daemon(true).factory());
+        this.executor = new ThreadPoolExecutor(
+                size,
+                size,
+                KEEP_ALIVE_SECONDS,
+                TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(),
+                Thread.ofPlatform().name(name + "-", 0).daemon(true).factory());
         executor.allowCoreThreadTimeOut(true);
     }
 

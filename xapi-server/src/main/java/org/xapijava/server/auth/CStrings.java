@@ -7,8 +7,7 @@ import java.nio.charset.StandardCharsets;
 /** C-string helpers: Xapi hands user names and passwords to C, where they end at the first NUL. */
 final class CStrings {
 
-    private CStrings() {
-    }
+    private CStrings() {}
 
     /** The UTF-8 bytes of {@code s} up to (not including) its first NUL character; null reads as "". */
     static byte[] utf8(String s) {

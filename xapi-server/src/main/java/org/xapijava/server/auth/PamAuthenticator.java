@@ -105,6 +105,7 @@ public final class PamAuthenticator implements Authenticator, AutoCloseable {
 
     /** Transactions in progress, by the key passed to the conversation as its {@code appdata_ptr}. */
     private static final Map<Long, Answers> TRANSACTIONS = new ConcurrentHashMap<>();
+
     private static final AtomicLong NEXT_KEY = new AtomicLong(1);
 
     private final String service;
@@ -168,7 +169,7 @@ public final class PamAuthenticator implements Authenticator, AutoCloseable {
         conv.conv = Natives.CONVERSATION;
         conv.appdata_ptr = new Pointer(key);
         try (Memory serviceName = CStrings.memory(CStrings.utf8(service));
-             Memory userName = CStrings.memory(answers.user())) {
+                Memory userName = CStrings.memory(answers.user())) {
             PointerByReference handle = new PointerByReference();
             int rc = pam.pam_start(serviceName, userName, conv, handle);
             Pointer pamh = handle.getValue();

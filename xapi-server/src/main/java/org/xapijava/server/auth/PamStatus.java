@@ -46,8 +46,7 @@ public final class PamStatus {
     /** Text of a refused password change ({@code PAM_AUTHTOK_ERR}). */
     public static final String AUTHTOK_ERROR = "Authentication token manipulation error";
 
-    private PamStatus() {
-    }
+    private PamStatus() {}
 
     /** The English {@code pam_strerror} text of {@code code}; unknown codes give "Unknown PAM error". */
     public static String text(int code) {

@@ -71,24 +71,23 @@ public final class PasswordFileAuthenticator implements Authenticator, AutoClose
 
     /** Above this a line's iteration count is refused: it would let a file stall every login. */
     private static final int MAX_ITERATIONS = 10_000_000;
+
     private static final int SALT_BYTES = 16;
     private static final int HASH_BYTES = 32;
     /** 20 characters of 62 kinds: about 119 bits. */
     private static final int RANDOM_PASSWORD_LENGTH = 20;
-    private static final String RANDOM_ALPHABET =
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+    private static final String RANDOM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     private static final Set<PosixFilePermission> MODE_0600 = PosixFilePermissions.fromString("rw-------");
 
     private static final Logger LOG = LoggerFactory.getLogger(PasswordFileAuthenticator.class);
     private static final SecureRandom RANDOM = new SecureRandom();
 
     /** One account: its line index in {@link State#lines} and its hash. */
-    private record Entry(int index, int iterations, byte[] salt, byte[] hash) {
-    }
+    private record Entry(int index, int iterations, byte[] salt, byte[] hash) {}
 
     /** The file as last read or written: every line, and the accounts by user. */
-    private record State(List<String> lines, Map<String, Entry> accounts) {
-    }
+    private record State(List<String> lines, Map<String, Entry> accounts) {}
 
     /** What an unknown user is checked against, so that it costs as much as a known one. */
     private static final Entry DUMMY = new Entry(-1, DEFAULT_ITERATIONS, new byte[SALT_BYTES], new byte[HASH_BYTES]);
@@ -266,7 +265,9 @@ public final class PasswordFileAuthenticator implements Authenticator, AutoClose
             }
             String[] f = line.split(":", -1);
             if (f.length != 5) {
-                throw new PasswordFileException(file, lineNo,
+                throw new PasswordFileException(
+                        file,
+                        lineNo,
                         "expected 5 fields user:scheme:iterations:salt:hash separated by ':', found " + f.length);
             }
             String user = f[0];
@@ -274,7 +275,8 @@ public final class PasswordFileAuthenticator implements Authenticator, AutoClose
                 throw new PasswordFileException(file, lineNo, "invalid user name");
             }
             if (!SCHEME.equals(f[1])) {
-                throw new PasswordFileException(file, lineNo, "unknown scheme '" + f[1] + "' (expected " + SCHEME + ")");
+                throw new PasswordFileException(
+                        file, lineNo, "unknown scheme '" + f[1] + "' (expected " + SCHEME + ")");
             }
             int iterations;
             try {
@@ -283,8 +285,8 @@ public final class PasswordFileAuthenticator implements Authenticator, AutoClose
                 iterations = -1;
             }
             if (iterations < 1 || iterations > MAX_ITERATIONS) {
-                throw new PasswordFileException(file, lineNo,
-                        "iteration count must be a number from 1 to " + MAX_ITERATIONS);
+                throw new PasswordFileException(
+                        file, lineNo, "iteration count must be a number from 1 to " + MAX_ITERATIONS);
             }
             byte[] salt = decode(file, lineNo, "salt", f[3]);
             byte[] hash = decode(file, lineNo, "hash", f[4]);
@@ -292,8 +294,8 @@ public final class PasswordFileAuthenticator implements Authenticator, AutoClose
                 throw new PasswordFileException(file, lineNo, "empty salt");
             }
             if (hash.length != HASH_BYTES) {
-                throw new PasswordFileException(file, lineNo,
-                        "hash must be " + HASH_BYTES + " bytes, found " + hash.length);
+                throw new PasswordFileException(
+                        file, lineNo, "hash must be " + HASH_BYTES + " bytes, found " + hash.length);
             }
             if (accounts.putIfAbsent(user, new Entry(i, iterations, salt, hash)) != null) {
                 throw new PasswordFileException(file, lineNo, "user '" + user + "' appears twice");
@@ -312,7 +314,9 @@ public final class PasswordFileAuthenticator implements Authenticator, AutoClose
 
     private static void checkUserName(String user) {
         Objects.requireNonNull(user, "user");
-        if (user.isEmpty() || user.startsWith("#") || user.chars().anyMatch(c -> c == ':' || c == '\n' || c == '\r' || c == 0)) {
+        if (user.isEmpty()
+                || user.startsWith("#")
+                || user.chars().anyMatch(c -> c == ':' || c == '\n' || c == '\r' || c == 0)) {
             throw new IllegalArgumentException("invalid user name for a password file: '" + user + "'");
         }
     }
@@ -359,8 +363,8 @@ public final class PasswordFileAuthenticator implements Authenticator, AutoClose
 
     /** Writes {@code content} to a new mode-0600 temporary file beside {@code file}, fsynced. */
     private static Path writeTemp(Path dir, Path file, String content) throws IOException {
-        Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp",
-                PosixFilePermissions.asFileAttribute(MODE_0600));
+        Path tmp = Files.createTempFile(
+                dir, "." + file.getFileName() + ".", ".tmp", PosixFilePermissions.asFileAttribute(MODE_0600));
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
             ByteBuffer buf = ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8));
             while (buf.hasRemaining()) {
@@ -396,7 +400,9 @@ public final class PasswordFileAuthenticator implements Authenticator, AutoClose
         try {
             Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
             if (!MODE_0600.containsAll(perms)) {
-                LOG.warn("password file {} has mode {}; it should be rw------- (0600)", file,
+                LOG.warn(
+                        "password file {} has mode {}; it should be rw------- (0600)",
+                        file,
                         PosixFilePermissions.toString(perms));
             }
         } catch (IOException | UnsupportedOperationException e) {

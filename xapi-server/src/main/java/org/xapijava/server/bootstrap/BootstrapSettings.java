@@ -31,9 +31,17 @@ import java.util.Objects;
  * @param clock             the clock for timestamps ({@code host_metrics.last_updated},
  *                          {@code agent_start_time}, ...)
  */
-public record BootstrapSettings(String hostname, String managementAddress, String managementNetmask,
-                                String managementGateway, Inventory inventory, Path localSrPath, Path toolsIsoPath,
-                                String smDirectory, HostHardware hardware, Clock clock) {
+public record BootstrapSettings(
+        String hostname,
+        String managementAddress,
+        String managementNetmask,
+        String managementGateway,
+        Inventory inventory,
+        Path localSrPath,
+        Path toolsIsoPath,
+        String smDirectory,
+        HostHardware hardware,
+        Clock clock) {
 
     /** Xapi's {@code sm-dir}. */
     public static final String DEFAULT_SM_DIRECTORY = "/opt/xensource/sm";
@@ -51,7 +59,8 @@ public record BootstrapSettings(String hostname, String managementAddress, Strin
         Objects.requireNonNull(clock, "clock");
         if (hostname.isEmpty()) throw new IllegalArgumentException("empty hostname");
         if (managementAddress.isEmpty()) throw new IllegalArgumentException("empty management address");
-        if (inventory.installationUuid().isEmpty() || inventory.controlDomainUuid().isEmpty()) {
+        if (inventory.installationUuid().isEmpty()
+                || inventory.controlDomainUuid().isEmpty()) {
             throw new IllegalArgumentException("inventory lacks INSTALLATION_UUID or CONTROL_DOMAIN_UUID");
         }
     }
@@ -60,9 +69,19 @@ public record BootstrapSettings(String hostname, String managementAddress, Strin
      * Settings for this box: its host name ({@link #localHostname()}), probed hardware, the system clock,
      * Xapi's SM directory, netmask derived and no gateway.
      */
-    public static BootstrapSettings forThisHost(Inventory inventory, String managementAddress, Path localSrPath, Path toolsIsoPath) {
-        return new BootstrapSettings(localHostname(), managementAddress, "", "", inventory, localSrPath, toolsIsoPath,
-                DEFAULT_SM_DIRECTORY, HostHardware.probe(), Clock.systemUTC());
+    public static BootstrapSettings forThisHost(
+            Inventory inventory, String managementAddress, Path localSrPath, Path toolsIsoPath) {
+        return new BootstrapSettings(
+                localHostname(),
+                managementAddress,
+                "",
+                "",
+                inventory,
+                localSrPath,
+                toolsIsoPath,
+                DEFAULT_SM_DIRECTORY,
+                HostHardware.probe(),
+                Clock.systemUTC());
     }
 
     /** Whether the management address is IPv6. */
@@ -82,7 +101,8 @@ public record BootstrapSettings(String hostname, String managementAddress, Strin
      */
     public static String localHostname() {
         try {
-            String h = Files.readString(Path.of("/proc/sys/kernel/hostname"), StandardCharsets.UTF_8).strip();
+            String h = Files.readString(Path.of("/proc/sys/kernel/hostname"), StandardCharsets.UTF_8)
+                    .strip();
             if (!h.isEmpty()) return h;
         } catch (IOException | RuntimeException e) {
             // not Linux: fall through

@@ -48,6 +48,7 @@ import org.xapijava.server.bootstrap.TemplateCatalog.Template;
 public final class FirstStart {
     /** Xapi's ports of the dom0 consoles (vncterm's RFB and text ports for display 0). */
     static final long CONSOLE_VNC_PORT = 5900;
+
     static final long CONSOLE_TEXT_PORT = 9500;
     static final String LOCAL_STORAGE = "Local storage";
     static final String REMOVABLE_STORAGE = "Removable storage";
@@ -137,8 +138,10 @@ public final class FirstStart {
             String dvd = Refs.NULL;
             if (firstStart) {
                 localSr = createLocalSr(host, pool);
-                removable = createUdevSr(host, REMOVABLE_STORAGE, "", "disk", "block", "/dev/xapi/block", "local-hotplug-disk");
-                dvd = createUdevSr(host, DVD_DRIVES, DVD_DRIVES_DESCRIPTION, "iso", "cd", "/dev/xapi/cd", "local-hotplug-cd");
+                removable = createUdevSr(
+                        host, REMOVABLE_STORAGE, "", "disk", "block", "/dev/xapi/block", "local-hotplug-disk");
+                dvd = createUdevSr(
+                        host, DVD_DRIVES, DVD_DRIVES_DESCRIPTION, "iso", "cd", "/dev/xapi/cd", "local-hotplug-cd");
                 tx.set("host", host, "iscsi_iqn", iscsiIqn());
                 tx.addToMap("host", host, "other_config", "iscsi_iqn", tx.get("host", host, "iscsi_iqn"));
             } else {
@@ -155,9 +158,29 @@ public final class FirstStart {
             Map<String, String> templates = ensureTemplates();
             refreshConsoleUrls();
             tx.set("host", host, "enabled", true);
-            return new HostObjects(firstStart, pool, host, metrics, cpus, dom0, dom0Metrics, consoles, mgmt[0], mgmt[1],
-                    mgmt[2], internal, sms, localSr, pbdOf(localSr, host), removable, dvd, toolsSr, pbdOf(toolsSr, host),
-                    templates, rootUser, telemetry);
+            return new HostObjects(
+                    firstStart,
+                    pool,
+                    host,
+                    metrics,
+                    cpus,
+                    dom0,
+                    dom0Metrics,
+                    consoles,
+                    mgmt[0],
+                    mgmt[1],
+                    mgmt[2],
+                    internal,
+                    sms,
+                    localSr,
+                    pbdOf(localSr, host),
+                    removable,
+                    dvd,
+                    toolsSr,
+                    pbdOf(toolsSr, host),
+                    templates,
+                    rootUser,
+                    telemetry);
         }
 
         // ------------------------------------------------------------------ helpers
@@ -184,34 +207,63 @@ public final class FirstStart {
          * (no snapshot, no HA, no appliance, empty maps and sets, ...), then {@code kv}.
          */
         private static Map<String, Object> vmRec(Object... kv) {
-            Map<String, Object> m = rec("guest_metrics", Refs.NULL,
-                    "last_booted_record", "",
-                    "xenstore_data", Map.of(),
-                    "ha_always_run", false,
-                    "ha_restart_priority", "",
-                    "is_a_snapshot", false,
-                    "snapshot_of", Refs.NULL,
-                    "snapshot_time", DateTime.EPOCH,
-                    "transportable_snapshot_id", "",
-                    "blobs", Map.of(),
-                    "tags", List.of(),
-                    "blocked_operations", Map.of(),
-                    "snapshot_info", Map.of(),
-                    "snapshot_metadata", "",
-                    "parent", Refs.NULL,
-                    "bios_strings", Map.of(),
-                    "protection_policy", Refs.NULL,
-                    "snapshot_schedule", Refs.NULL,
-                    "is_vmss_snapshot", false,
-                    "appliance", Refs.NULL,
-                    "start_delay", 0L,
-                    "shutdown_delay", 0L,
-                    "order", 0L,
-                    "suspend_SR", Refs.NULL,
-                    "hardware_platform_version", 0L,
-                    "has_vendor_device", false,
-                    "requires_reboot", false,
-                    "NVRAM", Map.of());
+            Map<String, Object> m = rec(
+                    "guest_metrics",
+                    Refs.NULL,
+                    "last_booted_record",
+                    "",
+                    "xenstore_data",
+                    Map.of(),
+                    "ha_always_run",
+                    false,
+                    "ha_restart_priority",
+                    "",
+                    "is_a_snapshot",
+                    false,
+                    "snapshot_of",
+                    Refs.NULL,
+                    "snapshot_time",
+                    DateTime.EPOCH,
+                    "transportable_snapshot_id",
+                    "",
+                    "blobs",
+                    Map.of(),
+                    "tags",
+                    List.of(),
+                    "blocked_operations",
+                    Map.of(),
+                    "snapshot_info",
+                    Map.of(),
+                    "snapshot_metadata",
+                    "",
+                    "parent",
+                    Refs.NULL,
+                    "bios_strings",
+                    Map.of(),
+                    "protection_policy",
+                    Refs.NULL,
+                    "snapshot_schedule",
+                    Refs.NULL,
+                    "is_vmss_snapshot",
+                    false,
+                    "appliance",
+                    Refs.NULL,
+                    "start_delay",
+                    0L,
+                    "shutdown_delay",
+                    0L,
+                    "order",
+                    0L,
+                    "suspend_SR",
+                    Refs.NULL,
+                    "hardware_platform_version",
+                    0L,
+                    "has_vendor_device",
+                    false,
+                    "requires_reboot",
+                    false,
+                    "NVRAM",
+                    Map.of());
             m.putAll(rec(kv));
             return m;
         }
@@ -265,58 +317,108 @@ public final class FirstStart {
          * metrics (not live), disabled until start-up completes.
          */
         private String createHost() {
-            String metrics = create("host_metrics", rec("live", false, "memory_total", 0L,
-                    "last_updated", DateTime.EPOCH, "other_config", Map.of()));
+            String metrics = create(
+                    "host_metrics",
+                    rec("live", false, "memory_total", 0L, "last_updated", DateTime.EPOCH, "other_config", Map.of()));
             Map<String, Object> v = rec(
-                    "uuid", inv.installationUuid(),
-                    "name_label", s.hostname(),
-                    "name_description", "Default install",
-                    "hostname", s.hostname(),
-                    "address", s.managementAddress(),
-                    "enabled", false,
-                    "API_version_major", dm.apiVersionMajor(),
-                    "API_version_minor", dm.apiVersionMinor(),
-                    "API_version_vendor", dm.apiVersionVendor(),
-                    "API_version_vendor_implementation", dm.apiVersionVendorImplementation(),
-                    "software_version", Map.of(),
-                    "other_config", Map.of(),
-                    "capabilities", List.of(),
-                    "cpu_configuration", Map.of(),
-                    "cpu_info", Map.of(),
-                    "chipset_info", Map.of(),
-                    "memory_overhead", 0L,
-                    "sched_policy", "credit",
-                    "supported_bootloaders", List.of("pygrub", "eliloader"),
-                    "suspend_image_sr", Refs.NULL,
-                    "crash_dump_sr", Refs.NULL,
-                    "logging", Map.of(),
-                    "metrics", metrics,
-                    "license_params", Map.of(),
-                    "boot_free_mem", 0L,
-                    "external_auth_type", "",
-                    "external_auth_service_name", "",
-                    "external_auth_configuration", Map.of(),
-                    "edition", "",
-                    "license_server", smap("address", "localhost", "port", "27000"),
-                    "bios_strings", Map.of(),
-                    "power_on_mode", "",
-                    "power_on_config", Map.of(),
-                    "local_cache_sr", Refs.NULL,
-                    "ssl_legacy", false,
-                    "guest_VCPUs_params", Map.of(),
-                    "display", "enabled",
-                    "virtual_hardware_platform_versions", List.of(0L, 1L, 2L),
-                    "control_domain", Refs.NULL,
-                    "iscsi_iqn", "",
-                    "multipathing", false,
-                    "uefi_certificates", "",
-                    "editions", List.of(),
-                    "tls_verification_enabled", false,
-                    "last_software_update", DateTime.EPOCH,
-                    "https_only", false,
-                    "latest_synced_updates_applied", "unknown",
-                    "numa_affinity_policy", "default_policy",
-                    "last_update_hash", "");
+                    "uuid",
+                    inv.installationUuid(),
+                    "name_label",
+                    s.hostname(),
+                    "name_description",
+                    "Default install",
+                    "hostname",
+                    s.hostname(),
+                    "address",
+                    s.managementAddress(),
+                    "enabled",
+                    false,
+                    "API_version_major",
+                    dm.apiVersionMajor(),
+                    "API_version_minor",
+                    dm.apiVersionMinor(),
+                    "API_version_vendor",
+                    dm.apiVersionVendor(),
+                    "API_version_vendor_implementation",
+                    dm.apiVersionVendorImplementation(),
+                    "software_version",
+                    Map.of(),
+                    "other_config",
+                    Map.of(),
+                    "capabilities",
+                    List.of(),
+                    "cpu_configuration",
+                    Map.of(),
+                    "cpu_info",
+                    Map.of(),
+                    "chipset_info",
+                    Map.of(),
+                    "memory_overhead",
+                    0L,
+                    "sched_policy",
+                    "credit",
+                    "supported_bootloaders",
+                    List.of("pygrub", "eliloader"),
+                    "suspend_image_sr",
+                    Refs.NULL,
+                    "crash_dump_sr",
+                    Refs.NULL,
+                    "logging",
+                    Map.of(),
+                    "metrics",
+                    metrics,
+                    "license_params",
+                    Map.of(),
+                    "boot_free_mem",
+                    0L,
+                    "external_auth_type",
+                    "",
+                    "external_auth_service_name",
+                    "",
+                    "external_auth_configuration",
+                    Map.of(),
+                    "edition",
+                    "",
+                    "license_server",
+                    smap("address", "localhost", "port", "27000"),
+                    "bios_strings",
+                    Map.of(),
+                    "power_on_mode",
+                    "",
+                    "power_on_config",
+                    Map.of(),
+                    "local_cache_sr",
+                    Refs.NULL,
+                    "ssl_legacy",
+                    false,
+                    "guest_VCPUs_params",
+                    Map.of(),
+                    "display",
+                    "enabled",
+                    "virtual_hardware_platform_versions",
+                    List.of(0L, 1L, 2L),
+                    "control_domain",
+                    Refs.NULL,
+                    "iscsi_iqn",
+                    "",
+                    "multipathing",
+                    false,
+                    "uefi_certificates",
+                    "",
+                    "editions",
+                    List.of(),
+                    "tls_verification_enabled",
+                    false,
+                    "last_software_update",
+                    DateTime.EPOCH,
+                    "https_only",
+                    false,
+                    "latest_synced_updates_applied",
+                    "unknown",
+                    "numa_affinity_policy",
+                    "default_policy",
+                    "last_update_hash",
+                    "");
             String host = Refs.fresh();
             tx.create("host", host, v);
             return host;
@@ -327,29 +429,53 @@ public final class FirstStart {
             List<String> pools = tx.getAll("pool");
             String pool;
             if (pools.isEmpty()) {
-                pool = create("pool", rec(
-                        "name_label", "",
-                        "name_description", "",
-                        "master", host,
-                        "default_SR", Refs.NULL,
-                        "suspend_image_SR", Refs.NULL,
-                        "crash_dump_SR", Refs.NULL,
-                        "ha_enabled", false,
-                        "other_config", smap("memory-ratio-hvm", "0.25", "memory-ratio-pv", "0.25"),
-                        "ha_cluster_stack", "xhad",
-                        "wlb_password", Refs.NULL,
-                        "redo_log_vdi", Refs.NULL,
-                        "restrictions", Map.of(),
-                        "cpu_info", Map.of(),
-                        "coordinator_bias", true,
-                        "telemetry_uuid", Refs.NULL,
-                        "telemetry_frequency", "weekly",
-                        "telemetry_next_collection", DateTime.EPOCH,
-                        "last_update_sync", DateTime.EPOCH,
-                        "update_sync_frequency", "weekly",
-                        "local_auth_max_threads", 8L,
-                        "ext_auth_max_threads", 1L,
-                        "repository_proxy_password", Refs.NULL));
+                pool = create(
+                        "pool",
+                        rec(
+                                "name_label",
+                                "",
+                                "name_description",
+                                "",
+                                "master",
+                                host,
+                                "default_SR",
+                                Refs.NULL,
+                                "suspend_image_SR",
+                                Refs.NULL,
+                                "crash_dump_SR",
+                                Refs.NULL,
+                                "ha_enabled",
+                                false,
+                                "other_config",
+                                smap("memory-ratio-hvm", "0.25", "memory-ratio-pv", "0.25"),
+                                "ha_cluster_stack",
+                                "xhad",
+                                "wlb_password",
+                                Refs.NULL,
+                                "redo_log_vdi",
+                                Refs.NULL,
+                                "restrictions",
+                                Map.of(),
+                                "cpu_info",
+                                Map.of(),
+                                "coordinator_bias",
+                                true,
+                                "telemetry_uuid",
+                                Refs.NULL,
+                                "telemetry_frequency",
+                                "weekly",
+                                "telemetry_next_collection",
+                                DateTime.EPOCH,
+                                "last_update_sync",
+                                DateTime.EPOCH,
+                                "update_sync_frequency",
+                                "weekly",
+                                "local_auth_max_threads",
+                                8L,
+                                "ext_auth_max_threads",
+                                1L,
+                                "repository_proxy_password",
+                                Refs.NULL));
             } else {
                 pool = pools.get(0);
             }
@@ -361,8 +487,9 @@ public final class FirstStart {
         private String ensureHostMetrics(String host) {
             String m = ref("host", host, "metrics");
             if (valid("host_metrics", m)) return m;
-            m = create("host_metrics", rec("live", true, "memory_total", 0L,
-                    "last_updated", nowDt, "other_config", Map.of()));
+            m = create(
+                    "host_metrics",
+                    rec("live", true, "memory_total", 0L, "last_updated", nowDt, "other_config", Map.of()));
             tx.set("host", host, "metrics", m);
             return m;
         }
@@ -445,10 +572,33 @@ public final class FirstStart {
             long model = parseLongOr(hw.cpuModel());
             List<String> out = new ArrayList<>();
             for (int i = 0; i < hw.cpuCount(); i++) {
-                out.add(create("host_cpu", rec("host", host, "number", (long) i, "vendor", hw.cpuVendor(),
-                        "speed", hw.speedMhzTruncated(), "modelname", hw.cpuModelName(), "utilisation", 0.0,
-                        "flags", hw.cpuFlags(), "stepping", hw.cpuStepping(), "model", model, "family", family,
-                        "features", "", "other_config", Map.of())));
+                out.add(create(
+                        "host_cpu",
+                        rec(
+                                "host",
+                                host,
+                                "number",
+                                (long) i,
+                                "vendor",
+                                hw.cpuVendor(),
+                                "speed",
+                                hw.speedMhzTruncated(),
+                                "modelname",
+                                hw.cpuModelName(),
+                                "utilisation",
+                                0.0,
+                                "flags",
+                                hw.cpuFlags(),
+                                "stepping",
+                                hw.cpuStepping(),
+                                "model",
+                                model,
+                                "family",
+                                family,
+                                "features",
+                                "",
+                                "other_config",
+                                Map.of())));
             }
             return out;
         }
@@ -475,49 +625,102 @@ public final class FirstStart {
             String name = "Control domain on host: " + s.hostname();
             if (dom0 == null) {
                 dom0 = Refs.fresh();
-                tx.create("VM", dom0, vmRec(
-                        "uuid", inv.controlDomainUuid(),
-                        "name_label", name,
-                        "name_description", "The domain which manages physical devices and manages other domains",
-                        "power_state", "Running",
-                        "user_version", 1L,
-                        "is_a_template", false,
-                        "is_default_template", false,
-                        "suspend_VDI", Refs.NULL,
-                        "resident_on", host,
-                        "scheduled_to_be_resident_on", Refs.NULL,
-                        "affinity", host,
-                        "memory_overhead", 0L,
-                        "memory_target", mem,
-                        "memory_static_max", mem,
-                        "memory_dynamic_max", mem,
-                        "memory_dynamic_min", mem,
-                        "memory_static_min", mem,
-                        "VCPUs_params", Map.of(),
-                        "VCPUs_max", vcpus,
-                        "VCPUs_at_startup", vcpus,
-                        "actions_after_softreboot", "soft_reboot",
-                        "actions_after_shutdown", "destroy",
-                        "actions_after_reboot", "destroy",
-                        "actions_after_crash", "destroy",
-                        "PV_bootloader", "", "PV_kernel", "", "PV_ramdisk", "", "PV_args", "",
-                        "PV_bootloader_args", "", "PV_legacy_args", "",
-                        "HVM_boot_policy", "",
-                        "HVM_boot_params", Map.of(),
-                        "HVM_shadow_multiplier", 1.0,
-                        "platform", Map.of(),
-                        "PCI_bus", "",
-                        "other_config", Map.of(),
-                        "domid", 0L,
-                        "domarch", "x64",
-                        "last_boot_CPU_flags", Map.of(),
-                        "is_control_domain", true,
-                        "metrics", Refs.NULL,
-                        "recommendations", "",
-                        "version", 0L,
-                        "generation_id", "",
-                        "reference_label", "",
-                        "domain_type", "pv"));
+                tx.create(
+                        "VM",
+                        dom0,
+                        vmRec(
+                                "uuid",
+                                inv.controlDomainUuid(),
+                                "name_label",
+                                name,
+                                "name_description",
+                                "The domain which manages physical devices and manages other domains",
+                                "power_state",
+                                "Running",
+                                "user_version",
+                                1L,
+                                "is_a_template",
+                                false,
+                                "is_default_template",
+                                false,
+                                "suspend_VDI",
+                                Refs.NULL,
+                                "resident_on",
+                                host,
+                                "scheduled_to_be_resident_on",
+                                Refs.NULL,
+                                "affinity",
+                                host,
+                                "memory_overhead",
+                                0L,
+                                "memory_target",
+                                mem,
+                                "memory_static_max",
+                                mem,
+                                "memory_dynamic_max",
+                                mem,
+                                "memory_dynamic_min",
+                                mem,
+                                "memory_static_min",
+                                mem,
+                                "VCPUs_params",
+                                Map.of(),
+                                "VCPUs_max",
+                                vcpus,
+                                "VCPUs_at_startup",
+                                vcpus,
+                                "actions_after_softreboot",
+                                "soft_reboot",
+                                "actions_after_shutdown",
+                                "destroy",
+                                "actions_after_reboot",
+                                "destroy",
+                                "actions_after_crash",
+                                "destroy",
+                                "PV_bootloader",
+                                "",
+                                "PV_kernel",
+                                "",
+                                "PV_ramdisk",
+                                "",
+                                "PV_args",
+                                "",
+                                "PV_bootloader_args",
+                                "",
+                                "PV_legacy_args",
+                                "",
+                                "HVM_boot_policy",
+                                "",
+                                "HVM_boot_params",
+                                Map.of(),
+                                "HVM_shadow_multiplier",
+                                1.0,
+                                "platform",
+                                Map.of(),
+                                "PCI_bus",
+                                "",
+                                "other_config",
+                                Map.of(),
+                                "domid",
+                                0L,
+                                "domarch",
+                                "x64",
+                                "last_boot_CPU_flags",
+                                Map.of(),
+                                "is_control_domain",
+                                true,
+                                "metrics",
+                                Refs.NULL,
+                                "recommendations",
+                                "",
+                                "version",
+                                0L,
+                                "generation_id",
+                                "",
+                                "reference_label",
+                                "",
+                                "domain_type",
+                                "pv"));
             } else {
                 long staticMin = (Long) tx.get("VM", dom0, "memory_static_min");
                 tx.set("VM", dom0, "memory_static_min", staticMin > 0 ? staticMin : mem);
@@ -537,9 +740,15 @@ public final class FirstStart {
             if (Refs.isNull(ref("host", host, "control_domain")) || !valid("VM", ref("host", host, "control_domain"))) {
                 tx.set("host", host, "control_domain", dom0);
             }
-            tx.set("VM", dom0, "memory_overhead", MemoryModel.overheadBytes(MemoryModel.Model.LINUX_PV,
-                    (Long) tx.get("VM", dom0, "memory_static_max"), (Long) tx.get("VM", dom0, "VCPUs_max"),
-                    (Double) tx.get("VM", dom0, "HVM_shadow_multiplier")));
+            tx.set(
+                    "VM",
+                    dom0,
+                    "memory_overhead",
+                    MemoryModel.overheadBytes(
+                            MemoryModel.Model.LINUX_PV,
+                            (Long) tx.get("VM", dom0, "memory_static_max"),
+                            (Long) tx.get("VM", dom0, "VCPUs_max"),
+                            (Double) tx.get("VM", dom0, "HVM_shadow_multiplier")));
             return dom0;
         }
 
@@ -552,7 +761,9 @@ public final class FirstStart {
                 if ("rfb".equals(e.getValue().get("protocol"))) rfb.add(e.getKey());
                 else if ("vt100".equals(e.getValue().get("protocol"))) vt100.add(e.getKey());
             }
-            return List.of(oneConsole(dom0, rfb, "rfb", CONSOLE_VNC_PORT), oneConsole(dom0, vt100, "vt100", CONSOLE_TEXT_PORT));
+            return List.of(
+                    oneConsole(dom0, rfb, "rfb", CONSOLE_VNC_PORT),
+                    oneConsole(dom0, vt100, "vt100", CONSOLE_TEXT_PORT));
         }
 
         private String oneConsole(String dom0, List<String> found, String protocol, long port) {
@@ -562,8 +773,22 @@ public final class FirstStart {
             }
             for (String c : found) tx.delete("console", c);
             String ref = Refs.fresh();
-            tx.create("console", ref, rec("uuid", uuid(), "protocol", protocol, "location", consoleLocation(ref, s.managementAddress()),
-                    "VM", dom0, "other_config", Map.of(), "port", port));
+            tx.create(
+                    "console",
+                    ref,
+                    rec(
+                            "uuid",
+                            uuid(),
+                            "protocol",
+                            protocol,
+                            "location",
+                            consoleLocation(ref, s.managementAddress()),
+                            "VM",
+                            dom0,
+                            "other_config",
+                            Map.of(),
+                            "port",
+                            port));
             return ref;
         }
 
@@ -582,11 +807,37 @@ public final class FirstStart {
             long vcpus = (Long) tx.get("VM", dom0, "VCPUs_max");
             String m = ref("VM", dom0, "metrics");
             if (!valid("VM_metrics", m)) {
-                m = create("VM_metrics", rec("memory_actual", tx.get("VM", dom0, "memory_target"),
-                        "VCPUs_number", vcpus, "VCPUs_CPU", Map.of(), "VCPUs_params", Map.of(), "VCPUs_flags", Map.of(),
-                        "state", List.of(), "start_time", DateTime.EPOCH, "install_time", DateTime.EPOCH,
-                        "last_updated", DateTime.EPOCH, "other_config", Map.of(), "hvm", false, "nomigrate", false,
-                        "nested_virt", false, "current_domain_type", "pv"));
+                m = create(
+                        "VM_metrics",
+                        rec(
+                                "memory_actual",
+                                tx.get("VM", dom0, "memory_target"),
+                                "VCPUs_number",
+                                vcpus,
+                                "VCPUs_CPU",
+                                Map.of(),
+                                "VCPUs_params",
+                                Map.of(),
+                                "VCPUs_flags",
+                                Map.of(),
+                                "state",
+                                List.of(),
+                                "start_time",
+                                DateTime.EPOCH,
+                                "install_time",
+                                DateTime.EPOCH,
+                                "last_updated",
+                                DateTime.EPOCH,
+                                "other_config",
+                                Map.of(),
+                                "hvm",
+                                false,
+                                "nomigrate",
+                                false,
+                                "nested_virt",
+                                false,
+                                "current_domain_type",
+                                "pv"));
                 tx.set("VM", dom0, "metrics", m);
             } else {
                 tx.set("VM_metrics", m, "current_domain_type", "pv");
@@ -603,7 +854,9 @@ public final class FirstStart {
          * later the management flags and the address are resynchronised. Returns [network, PIF, PIF metrics].
          */
         private String[] ensureManagementNetwork(String host) {
-            String bridge = inv.managementInterface().isEmpty() ? Inventory.DEFAULT_MANAGEMENT_INTERFACE : inv.managementInterface();
+            String bridge = inv.managementInterface().isEmpty()
+                    ? Inventory.DEFAULT_MANAGEMENT_INTERFACE
+                    : inv.managementInterface();
             String network = null;
             for (var e : tx.getAllRecords("network").entrySet()) {
                 if (bridge.equals(e.getValue().get("bridge"))) network = e.getKey();
@@ -611,7 +864,8 @@ public final class FirstStart {
             String pif = null;
             if (network != null) {
                 for (var e : tx.getAllRecords("PIF").entrySet()) {
-                    if (host.equals(e.getValue().get("host")) && network.equals(e.getValue().get("network"))) pif = e.getKey();
+                    if (host.equals(e.getValue().get("host"))
+                            && network.equals(e.getValue().get("network"))) pif = e.getKey();
                 }
             }
             if (!firstStart && pif == null) {
@@ -619,21 +873,103 @@ public final class FirstStart {
                 return new String[] {network == null ? Refs.NULL : network, Refs.NULL, Refs.NULL};
             }
             if (network == null) {
-                network = create("network", rec("name_label", "Pool-wide network associated with " + MANAGEMENT_DEVICE,
-                        "name_description", "", "MTU", 1500L, "purpose", List.of(), "bridge", bridge, "managed", true,
-                        "other_config", Map.of(), "blobs", Map.of(), "tags", List.of(), "default_locking_mode", "unlocked",
-                        "assigned_ips", Map.of()));
+                network = create(
+                        "network",
+                        rec(
+                                "name_label",
+                                "Pool-wide network associated with " + MANAGEMENT_DEVICE,
+                                "name_description",
+                                "",
+                                "MTU",
+                                1500L,
+                                "purpose",
+                                List.of(),
+                                "bridge",
+                                bridge,
+                                "managed",
+                                true,
+                                "other_config",
+                                Map.of(),
+                                "blobs",
+                                Map.of(),
+                                "tags",
+                                List.of(),
+                                "default_locking_mode",
+                                "unlocked",
+                                "assigned_ips",
+                                Map.of()));
             }
             if (pif == null) {
-                String metrics = create("PIF_metrics", rec("carrier", true, "device_name", "", "vendor_name", "",
-                        "device_id", "", "vendor_id", "", "speed", 1000L, "duplex", true, "pci_bus_path", "",
-                        "last_updated", nowDt, "other_config", Map.of()));
-                Map<String, Object> v = rec("device", MANAGEMENT_DEVICE, "device_name", MANAGEMENT_DEVICE, "network", network,
-                        "host", host, "MAC", macAddress(), "MTU", 1500L, "VLAN", -1L, "metrics", metrics, "physical", true,
-                        "currently_attached", true, "igmp_snooping_status", "unknown", "bond_slave_of", Refs.NULL,
-                        "VLAN_master_of", Refs.NULL, "management", true, "other_config", Map.of(), "disallow_unplug", false,
-                        "ipv6_gateway", "", "primary_address_type", inv.managementAddressType(), "managed", true,
-                        "properties", smap("gro", "on"), "capabilities", List.of(), "PCI", Refs.NULL, "DNS", "");
+                String metrics = create(
+                        "PIF_metrics",
+                        rec(
+                                "carrier",
+                                true,
+                                "device_name",
+                                "",
+                                "vendor_name",
+                                "",
+                                "device_id",
+                                "",
+                                "vendor_id",
+                                "",
+                                "speed",
+                                1000L,
+                                "duplex",
+                                true,
+                                "pci_bus_path",
+                                "",
+                                "last_updated",
+                                nowDt,
+                                "other_config",
+                                Map.of()));
+                Map<String, Object> v = rec(
+                        "device",
+                        MANAGEMENT_DEVICE,
+                        "device_name",
+                        MANAGEMENT_DEVICE,
+                        "network",
+                        network,
+                        "host",
+                        host,
+                        "MAC",
+                        macAddress(),
+                        "MTU",
+                        1500L,
+                        "VLAN",
+                        -1L,
+                        "metrics",
+                        metrics,
+                        "physical",
+                        true,
+                        "currently_attached",
+                        true,
+                        "igmp_snooping_status",
+                        "unknown",
+                        "bond_slave_of",
+                        Refs.NULL,
+                        "VLAN_master_of",
+                        Refs.NULL,
+                        "management",
+                        true,
+                        "other_config",
+                        Map.of(),
+                        "disallow_unplug",
+                        false,
+                        "ipv6_gateway",
+                        "",
+                        "primary_address_type",
+                        inv.managementAddressType(),
+                        "managed",
+                        true,
+                        "properties",
+                        smap("gro", "on"),
+                        "capabilities",
+                        List.of(),
+                        "PCI",
+                        Refs.NULL,
+                        "DNS",
+                        "");
                 pif = create("PIF", v);
                 configureAddress(pif);
             } else {
@@ -648,8 +984,19 @@ public final class FirstStart {
             }
             String metrics = ref("PIF", pif, "metrics");
             if (!valid("PIF_metrics", metrics)) {
-                metrics = create("PIF_metrics", rec("carrier", true, "speed", 1000L, "duplex", true, "last_updated", nowDt,
-                        "other_config", Map.of()));
+                metrics = create(
+                        "PIF_metrics",
+                        rec(
+                                "carrier",
+                                true,
+                                "speed",
+                                1000L,
+                                "duplex",
+                                true,
+                                "last_updated",
+                                nowDt,
+                                "other_config",
+                                Map.of()));
                 tx.set("PIF", pif, "metrics", metrics);
             }
             tx.set("PIF_metrics", metrics, "carrier", true);
@@ -686,16 +1033,47 @@ public final class FirstStart {
             for (var e : tx.getAllRecords("network").entrySet()) {
                 @SuppressWarnings("unchecked")
                 Map<String, String> oc = (Map<String, String>) e.getValue().get("other_config");
-                if ("true".equals(oc.get("is_host_internal_management_network")) || "true".equals(oc.get("is_guest_installer_network"))) {
+                if ("true".equals(oc.get("is_host_internal_management_network"))
+                        || "true".equals(oc.get("is_guest_installer_network"))) {
                     tx.set("network", e.getKey(), "bridge", INTERNAL_NETWORK_BRIDGE);
                     return e.getKey();
                 }
             }
-            return create("network", rec("name_label", INTERNAL_NETWORK_NAME, "name_description", INTERNAL_NETWORK_DESCRIPTION,
-                    "MTU", 1500L, "bridge", INTERNAL_NETWORK_BRIDGE, "managed", true, "purpose", List.of(),
-                    "other_config", smap("is_guest_installer_network", "true", "is_host_internal_management_network", "true",
-                            "ip_begin", "169.254.0.1", "ip_end", "169.254.255.254", "netmask", "255.255.0.0"),
-                    "blobs", Map.of(), "tags", List.of(), "default_locking_mode", "unlocked", "assigned_ips", Map.of()));
+            return create(
+                    "network",
+                    rec(
+                            "name_label",
+                            INTERNAL_NETWORK_NAME,
+                            "name_description",
+                            INTERNAL_NETWORK_DESCRIPTION,
+                            "MTU",
+                            1500L,
+                            "bridge",
+                            INTERNAL_NETWORK_BRIDGE,
+                            "managed",
+                            true,
+                            "purpose",
+                            List.of(),
+                            "other_config",
+                            smap(
+                                    "is_guest_installer_network",
+                                    "true",
+                                    "is_host_internal_management_network",
+                                    "true",
+                                    "ip_begin",
+                                    "169.254.0.1",
+                                    "ip_end",
+                                    "169.254.255.254",
+                                    "netmask",
+                                    "255.255.0.0"),
+                            "blobs",
+                            Map.of(),
+                            "tags",
+                            List.of(),
+                            "default_locking_mode",
+                            "unlocked",
+                            "assigned_ips",
+                            Map.of()));
         }
 
         // ------------------------------------------------------------------ storage
@@ -708,11 +1086,31 @@ public final class FirstStart {
                 List<String> caps = facts.knownCapabilities(d.capabilities());
                 Map<String, Long> features = new LinkedHashMap<>();
                 for (String c : caps) features.put(c, 1L);
-                Map<String, Object> v = rec("type", d.type(), "name_label", d.name(), "name_description", d.description(),
-                        "vendor", d.vendor(), "copyright", d.copyright(), "version", d.driverVersion(),
-                        "required_api_version", d.requiredApiVersion(), "capabilities", caps, "features", features,
-                        "configuration", d.configuration(), "driver_filename", s.smDirectory() + "/" + d.stem() + "SR",
-                        "required_cluster_stack", List.of());
+                Map<String, Object> v = rec(
+                        "type",
+                        d.type(),
+                        "name_label",
+                        d.name(),
+                        "name_description",
+                        d.description(),
+                        "vendor",
+                        d.vendor(),
+                        "copyright",
+                        d.copyright(),
+                        "version",
+                        d.driverVersion(),
+                        "required_api_version",
+                        d.requiredApiVersion(),
+                        "capabilities",
+                        caps,
+                        "features",
+                        features,
+                        "configuration",
+                        d.configuration(),
+                        "driver_filename",
+                        s.smDirectory() + "/" + d.stem() + "SR",
+                        "required_cluster_stack",
+                        List.of());
                 String sm = null;
                 for (var e : all.entrySet()) {
                     if (d.type().equals(e.getValue().get("type"))) sm = e.getKey();
@@ -729,19 +1127,70 @@ public final class FirstStart {
             return out;
         }
 
-        private Map<String, Object> srValues(String name, String description, String type, String contentType, boolean shared,
-                                             Map<String, String> smConfig, Map<String, String> otherConfig, Disk disk) {
-            return rec("name_label", name, "name_description", description, "allowed_operations", List.of(),
-                    "current_operations", Map.of(), "virtual_allocation", 0L,
-                    "physical_utilisation", disk == null ? 0L : disk.used(), "physical_size", disk == null ? 0L : disk.size(),
-                    "type", type, "content_type", contentType, "shared", shared, "other_config", otherConfig,
-                    "default_vdi_visibility", true, "sm_config", smConfig, "blobs", Map.of(), "tags", List.of(),
-                    "local_cache_enabled", false, "introduced_by", Refs.NULL, "clustered", false, "is_tools_sr", false);
+        private Map<String, Object> srValues(
+                String name,
+                String description,
+                String type,
+                String contentType,
+                boolean shared,
+                Map<String, String> smConfig,
+                Map<String, String> otherConfig,
+                Disk disk) {
+            return rec(
+                    "name_label",
+                    name,
+                    "name_description",
+                    description,
+                    "allowed_operations",
+                    List.of(),
+                    "current_operations",
+                    Map.of(),
+                    "virtual_allocation",
+                    0L,
+                    "physical_utilisation",
+                    disk == null ? 0L : disk.used(),
+                    "physical_size",
+                    disk == null ? 0L : disk.size(),
+                    "type",
+                    type,
+                    "content_type",
+                    contentType,
+                    "shared",
+                    shared,
+                    "other_config",
+                    otherConfig,
+                    "default_vdi_visibility",
+                    true,
+                    "sm_config",
+                    smConfig,
+                    "blobs",
+                    Map.of(),
+                    "tags",
+                    List.of(),
+                    "local_cache_enabled",
+                    false,
+                    "introduced_by",
+                    Refs.NULL,
+                    "clustered",
+                    false,
+                    "is_tools_sr",
+                    false);
         }
 
         private String createPbd(String sr, String host, Map<String, String> deviceConfig) {
-            return create("PBD", rec("host", host, "SR", sr, "device_config", deviceConfig, "currently_attached", true,
-                    "other_config", Map.of()));
+            return create(
+                    "PBD",
+                    rec(
+                            "host",
+                            host,
+                            "SR",
+                            sr,
+                            "device_config",
+                            deviceConfig,
+                            "currently_attached",
+                            true,
+                            "other_config",
+                            Map.of()));
         }
 
         /**
@@ -750,8 +1199,17 @@ public final class FirstStart {
          * suspend-image and crash-dump SR.
          */
         private String createLocalSr(String host, String pool) {
-            String sr = create("SR", srValues(LOCAL_STORAGE, "", "file", "user", false, Map.of(),
-                    smap("i18n-key", "local-storage", "i18n-original-value-name_label", LOCAL_STORAGE), localDisk));
+            String sr = create(
+                    "SR",
+                    srValues(
+                            LOCAL_STORAGE,
+                            "",
+                            "file",
+                            "user",
+                            false,
+                            Map.of(),
+                            smap("i18n-key", "local-storage", "i18n-original-value-name_label", LOCAL_STORAGE),
+                            localDisk));
             createPbd(sr, host, smap("location", s.localSrPath().toString()));
             tx.set("pool", pool, "default_SR", sr);
             tx.set("host", host, "crash_dump_sr", sr);
@@ -760,11 +1218,18 @@ public final class FirstStart {
         }
 
         /** A udev SR of {@code storage-init} ("Removable storage" for disks, "DVD drives" for CDs). */
-        private String createUdevSr(String host, String name, String description, String contentType, String smType,
-                                    String location, String i18nKey) {
+        private String createUdevSr(
+                String host,
+                String name,
+                String description,
+                String contentType,
+                String smType,
+                String location,
+                String i18nKey) {
             Map<String, String> oc = smap("i18n-key", i18nKey, "i18n-original-value-name_label", name);
             if (!description.isEmpty()) oc.put("i18n-original-value-name_description", description);
-            String sr = create("SR", srValues(name, description, "udev", contentType, false, smap("type", smType), oc, null));
+            String sr = create(
+                    "SR", srValues(name, description, "udev", contentType, false, smap("type", smType), oc, null));
             createPbd(sr, host, smap("location", location));
             return sr;
         }
@@ -782,7 +1247,8 @@ public final class FirstStart {
         private String pbdOf(String sr, String host) {
             if (Refs.isNull(sr)) return Refs.NULL;
             for (var e : tx.getAllRecords("PBD").entrySet()) {
-                if (sr.equals(e.getValue().get("SR")) && host.equals(e.getValue().get("host"))) return e.getKey();
+                if (sr.equals(e.getValue().get("SR"))
+                        && host.equals(e.getValue().get("host"))) return e.getKey();
             }
             return Refs.NULL;
         }
@@ -795,9 +1261,17 @@ public final class FirstStart {
         private String ensureToolsSr(String host) {
             String name = inv.get(Inventory.PRODUCT_BRAND) + " Tools";
             String description = name + " ISOs";
-            Map<String, String> required = smap("xensource_internal", "true", "xenserver_tools_sr", "true",
-                    "i18n-key", "xenserver-tools", "i18n-original-value-name_label", name,
-                    "i18n-original-value-name_description", description);
+            Map<String, String> required = smap(
+                    "xensource_internal",
+                    "true",
+                    "xenserver_tools_sr",
+                    "true",
+                    "i18n-key",
+                    "xenserver-tools",
+                    "i18n-original-value-name_label",
+                    name,
+                    "i18n-original-value-name_description",
+                    description);
             String dir = s.toolsIsoPath().toString();
             Map<String, String> deviceConfig = smap("path", dir, "location", dir, "legacy_mode", "true");
             List<String> tools = new ArrayList<>();
@@ -806,7 +1280,8 @@ public final class FirstStart {
                 @SuppressWarnings("unchecked")
                 Map<String, String> oc = (Map<String, String>) e.getValue().get("other_config");
                 if (Boolean.TRUE.equals(e.getValue().get("is_tools_sr"))) tools.add(e.getKey());
-                else if (oc.containsKey("xenserver_tools_sr") || oc.containsKey("xensource_internal")) old.add(e.getKey());
+                else if (oc.containsKey("xenserver_tools_sr") || oc.containsKey("xensource_internal"))
+                    old.add(e.getKey());
             }
             String sr;
             if (!tools.isEmpty()) {
@@ -868,9 +1343,11 @@ public final class FirstStart {
                 };
                 tx.set("PBD", e.getKey(), "currently_attached", attached);
                 String location = dc.get("location");
-                Disk d = location == null ? null
-                        : location.equals(s.localSrPath().toString()) ? localDisk
-                        : location.equals(s.toolsIsoPath().toString()) ? toolsDisk : null;
+                Disk d = location == null
+                        ? null
+                        : location.equals(s.localSrPath().toString())
+                                ? localDisk
+                                : location.equals(s.toolsIsoPath().toString()) ? toolsDisk : null;
                 if (d != null && attached) {
                     tx.set("SR", sr, "physical_size", d.size());
                     tx.set("SR", sr, "physical_utilisation", d.used());
@@ -996,8 +1473,21 @@ public final class FirstStart {
                 pvHost = pvHost.isEmpty() ? ci.get("features_pv_host") : pvHost;
                 hvmHost = hvmHost.isEmpty() ? ci.getOrDefault("features_hvm_host", "") : hvmHost;
             }
-            tx.set("pool", pool, "cpu_info", smap("vendor", vendor, "socket_count", Long.toString(sockets),
-                    "cpu_count", Long.toString(cpus), "features_pv_host", pvHost, "features_hvm_host", hvmHost));
+            tx.set(
+                    "pool",
+                    pool,
+                    "cpu_info",
+                    smap(
+                            "vendor",
+                            vendor,
+                            "socket_count",
+                            Long.toString(sockets),
+                            "cpu_count",
+                            Long.toString(cpus),
+                            "features_pv_host",
+                            pvHost,
+                            "features_hvm_host",
+                            hvmHost));
         }
 
         /** {@code ensure_vm_metrics_records_exist}: every VM without valid metrics gets an empty record. */
@@ -1010,11 +1500,37 @@ public final class FirstStart {
 
         /** The empty metrics {@code VM.create} and {@code ensure_vm_metrics_records_exist} give a VM. */
         private String newVmMetrics() {
-            return create("VM_metrics", rec("memory_actual", 0L, "VCPUs_number", 0L,
-                    "VCPUs_CPU", Map.of(), "VCPUs_params", Map.of(), "VCPUs_flags", Map.of(), "state", List.of(),
-                    "start_time", DateTime.EPOCH, "install_time", DateTime.EPOCH, "last_updated", DateTime.EPOCH,
-                    "other_config", Map.of(), "hvm", false, "nested_virt", false, "nomigrate", false,
-                    "current_domain_type", "unspecified"));
+            return create(
+                    "VM_metrics",
+                    rec(
+                            "memory_actual",
+                            0L,
+                            "VCPUs_number",
+                            0L,
+                            "VCPUs_CPU",
+                            Map.of(),
+                            "VCPUs_params",
+                            Map.of(),
+                            "VCPUs_flags",
+                            Map.of(),
+                            "state",
+                            List.of(),
+                            "start_time",
+                            DateTime.EPOCH,
+                            "install_time",
+                            DateTime.EPOCH,
+                            "last_updated",
+                            DateTime.EPOCH,
+                            "other_config",
+                            Map.of(),
+                            "hvm",
+                            false,
+                            "nested_virt",
+                            false,
+                            "nomigrate",
+                            false,
+                            "current_domain_type",
+                            "unspecified"));
         }
 
         /** {@code refresh_console_urls}: every console's location from its VM's host address. */
@@ -1024,7 +1540,8 @@ public final class FirstStart {
                 if (!valid("VM", vm)) continue;
                 String host = ref("VM", vm, "resident_on");
                 if (!valid("host", host)) continue;
-                tx.set("console", e.getKey(), "location", consoleLocation(e.getKey(), (String) tx.get("host", host, "address")));
+                tx.set("console", e.getKey(), "location", consoleLocation(e.getKey(), (String)
+                        tx.get("host", host, "address")));
             }
         }
 
@@ -1034,7 +1551,8 @@ public final class FirstStart {
          */
         private String iscsiIqn() {
             int dot = s.hostname().indexOf('.');
-            String domain = dot > 0 && dot < s.hostname().length() - 1 ? s.hostname().substring(dot + 1) : "example.com";
+            String domain =
+                    dot > 0 && dot < s.hostname().length() - 1 ? s.hostname().substring(dot + 1) : "example.com";
             List<String> labels = new ArrayList<>(List.of(domain.split("\\.")));
             java.util.Collections.reverse(labels);
             String month = DateTimeFormatter.ofPattern("yyyy-MM").format(now.atOffset(ZoneOffset.UTC));
@@ -1064,50 +1582,103 @@ public final class FirstStart {
             oc.put("mac_seed", uuid());
             oc.putAll(t.otherConfig());
             String vm = Refs.fresh();
-            tx.create("VM", vm, vmRec(
-                    "uuid", t.uuid(),
-                    "name_label", t.nameLabel(),
-                    "name_description", t.nameDescription(),
-                    "power_state", "Halted",
-                    "user_version", 1L,
-                    "is_a_template", true,
-                    "is_default_template", true,
-                    "suspend_VDI", Refs.NULL,
-                    "resident_on", Refs.NULL,
-                    "scheduled_to_be_resident_on", Refs.NULL,
-                    "affinity", Refs.NULL,
-                    "memory_overhead", MemoryModel.overheadBytes(MemoryModel.Model.HVM, t.memoryStaticMax(), t.vcpusMax(),
-                            t.hvmShadowMultiplier()),
-                    "memory_target", 0L,
-                    "memory_static_max", t.memoryStaticMax(),
-                    "memory_dynamic_max", t.memoryDynamicMax(),
-                    "memory_dynamic_min", t.memoryDynamicMin(),
-                    "memory_static_min", t.memoryStaticMin(),
-                    "VCPUs_params", Map.of(),
-                    "VCPUs_max", t.vcpusMax(),
-                    "VCPUs_at_startup", t.vcpusAtStartup(),
-                    "actions_after_softreboot", "soft_reboot",
-                    "actions_after_shutdown", "destroy",
-                    "actions_after_reboot", "restart",
-                    "actions_after_crash", "restart",
-                    "PV_bootloader", "", "PV_kernel", "", "PV_ramdisk", "", "PV_args", "",
-                    "PV_bootloader_args", "", "PV_legacy_args", "",
-                    "HVM_boot_policy", t.hvmBootPolicy(),
-                    "HVM_boot_params", t.hvmBootParams(),
-                    "HVM_shadow_multiplier", t.hvmShadowMultiplier(),
-                    "platform", t.platform(),
-                    "PCI_bus", "",
-                    "other_config", oc,
-                    "domid", -1L,
-                    "domarch", "",
-                    "last_boot_CPU_flags", Map.of(),
-                    "is_control_domain", false,
-                    "metrics", newVmMetrics(),
-                    "recommendations", t.recommendations(),
-                    "version", 1L,
-                    "generation_id", t.generationId(),
-                    "reference_label", t.referenceLabel(),
-                    "domain_type", t.hvmBootPolicy().isEmpty() ? "pv" : "hvm"));
+            tx.create(
+                    "VM",
+                    vm,
+                    vmRec(
+                            "uuid",
+                            t.uuid(),
+                            "name_label",
+                            t.nameLabel(),
+                            "name_description",
+                            t.nameDescription(),
+                            "power_state",
+                            "Halted",
+                            "user_version",
+                            1L,
+                            "is_a_template",
+                            true,
+                            "is_default_template",
+                            true,
+                            "suspend_VDI",
+                            Refs.NULL,
+                            "resident_on",
+                            Refs.NULL,
+                            "scheduled_to_be_resident_on",
+                            Refs.NULL,
+                            "affinity",
+                            Refs.NULL,
+                            "memory_overhead",
+                            MemoryModel.overheadBytes(
+                                    MemoryModel.Model.HVM, t.memoryStaticMax(), t.vcpusMax(), t.hvmShadowMultiplier()),
+                            "memory_target",
+                            0L,
+                            "memory_static_max",
+                            t.memoryStaticMax(),
+                            "memory_dynamic_max",
+                            t.memoryDynamicMax(),
+                            "memory_dynamic_min",
+                            t.memoryDynamicMin(),
+                            "memory_static_min",
+                            t.memoryStaticMin(),
+                            "VCPUs_params",
+                            Map.of(),
+                            "VCPUs_max",
+                            t.vcpusMax(),
+                            "VCPUs_at_startup",
+                            t.vcpusAtStartup(),
+                            "actions_after_softreboot",
+                            "soft_reboot",
+                            "actions_after_shutdown",
+                            "destroy",
+                            "actions_after_reboot",
+                            "restart",
+                            "actions_after_crash",
+                            "restart",
+                            "PV_bootloader",
+                            "",
+                            "PV_kernel",
+                            "",
+                            "PV_ramdisk",
+                            "",
+                            "PV_args",
+                            "",
+                            "PV_bootloader_args",
+                            "",
+                            "PV_legacy_args",
+                            "",
+                            "HVM_boot_policy",
+                            t.hvmBootPolicy(),
+                            "HVM_boot_params",
+                            t.hvmBootParams(),
+                            "HVM_shadow_multiplier",
+                            t.hvmShadowMultiplier(),
+                            "platform",
+                            t.platform(),
+                            "PCI_bus",
+                            "",
+                            "other_config",
+                            oc,
+                            "domid",
+                            -1L,
+                            "domarch",
+                            "",
+                            "last_boot_CPU_flags",
+                            Map.of(),
+                            "is_control_domain",
+                            false,
+                            "metrics",
+                            newVmMetrics(),
+                            "recommendations",
+                            t.recommendations(),
+                            "version",
+                            1L,
+                            "generation_id",
+                            t.generationId(),
+                            "reference_label",
+                            t.referenceLabel(),
+                            "domain_type",
+                            t.hvmBootPolicy().isEmpty() ? "pv" : "hvm"));
             return vm;
         }
     }

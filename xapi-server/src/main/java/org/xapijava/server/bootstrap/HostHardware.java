@@ -34,24 +34,54 @@ import java.util.regex.Pattern;
  * @param dmi            host BIOS strings by Xapi's keys ({@code bios-vendor}, ..., {@code baseboard-serial-number}),
  *                       {@code ""} when unknown
  */
-public record HostHardware(int cpuCount, int socketCount, int threadsPerCore, int nrNodes, String cpuVendor,
-                           String cpuModelName, String cpuFamily, String cpuModel, String cpuStepping, String cpuSpeedMhz,
-                           String cpuFlags, long memTotalBytes, String linuxVersion, Instant bootTime,
-                           Map<String, String> dmi) {
+public record HostHardware(
+        int cpuCount,
+        int socketCount,
+        int threadsPerCore,
+        int nrNodes,
+        String cpuVendor,
+        String cpuModelName,
+        String cpuFamily,
+        String cpuModel,
+        String cpuStepping,
+        String cpuSpeedMhz,
+        String cpuFlags,
+        long memTotalBytes,
+        String linuxVersion,
+        Instant bootTime,
+        Map<String, String> dmi) {
 
     /** The host BIOS string keys Xapi reads with dmidecode (types 0, 1 and 2), in its order. */
-    public static final List<String> DMI_KEYS = List.of("bios-vendor", "bios-version", "system-manufacturer",
-            "system-product-name", "system-version", "system-serial-number", "baseboard-manufacturer",
-            "baseboard-product-name", "baseboard-version", "baseboard-serial-number");
+    public static final List<String> DMI_KEYS = List.of(
+            "bios-vendor",
+            "bios-version",
+            "system-manufacturer",
+            "system-product-name",
+            "system-version",
+            "system-serial-number",
+            "baseboard-manufacturer",
+            "baseboard-product-name",
+            "baseboard-version",
+            "baseboard-serial-number");
 
     /** sysfs files under /sys/class/dmi/id holding the {@link #DMI_KEYS} values, same order. */
-    private static final List<String> DMI_FILES = List.of("bios_vendor", "bios_version", "sys_vendor", "product_name",
-            "product_version", "product_serial", "board_vendor", "board_name", "board_version", "board_serial");
+    private static final List<String> DMI_FILES = List.of(
+            "bios_vendor",
+            "bios_version",
+            "sys_vendor",
+            "product_name",
+            "product_version",
+            "product_serial",
+            "board_vendor",
+            "board_name",
+            "board_version",
+            "board_serial");
 
     private static final Pattern PROCESSOR = Pattern.compile("^processor\\s*:\\s+\\d+");
 
     public HostHardware {
-        if (cpuCount < 1 || socketCount < 1 || threadsPerCore < 1 || nrNodes < 1) throw new IllegalArgumentException("CPU counts must be >= 1");
+        if (cpuCount < 1 || socketCount < 1 || threadsPerCore < 1 || nrNodes < 1)
+            throw new IllegalArgumentException("CPU counts must be >= 1");
         if (memTotalBytes <= 0) throw new IllegalArgumentException("memory must be positive");
         Objects.requireNonNull(cpuVendor);
         Objects.requireNonNull(cpuModelName);
@@ -73,8 +103,13 @@ public record HostHardware(int cpuCount, int socketCount, int threadsPerCore, in
         for (int i = 0; i < DMI_KEYS.size(); i++) {
             dmi.put(DMI_KEYS.get(i), biosString(readOr(Path.of("/sys/class/dmi/id", DMI_FILES.get(i)), "")));
         }
-        return parse(readOr(Path.of("/proc/cpuinfo"), ""), readOr(Path.of("/proc/meminfo"), ""),
-                readOr(Path.of("/proc/version"), ""), readOr(Path.of("/proc/stat"), ""), countNodes(), dmi);
+        return parse(
+                readOr(Path.of("/proc/cpuinfo"), ""),
+                readOr(Path.of("/proc/meminfo"), ""),
+                readOr(Path.of("/proc/version"), ""),
+                readOr(Path.of("/proc/stat"), ""),
+                countNodes(),
+                dmi);
     }
 
     /**
@@ -82,7 +117,8 @@ public record HostHardware(int cpuCount, int socketCount, int threadsPerCore, in
      * the texts say nothing (not Linux), the CPU count is {@link Runtime#availableProcessors()} and the
      * total memory {@link Runtime#maxMemory()}.
      */
-    static HostHardware parse(String cpuinfo, String meminfo, String version, String stat, int nodes, Map<String, String> dmi) {
+    static HostHardware parse(
+            String cpuinfo, String meminfo, String version, String stat, int nodes, Map<String, String> dmi) {
         int count = 0;
         for (String line : cpuinfo.split("\n")) {
             if (PROCESSOR.matcher(line).find()) count++;
@@ -120,10 +156,22 @@ public record HostHardware(int cpuCount, int socketCount, int threadsPerCore, in
                 }
             }
         }
-        return new HostHardware(count, sockets, threads, Math.max(1, nodes), first.getOrDefault("vendor_id", "unknown"),
-                first.getOrDefault("model name", "unknown"), first.getOrDefault("cpu family", "unknown"),
-                first.getOrDefault("model", "unknown"), first.getOrDefault("stepping", "unknown"),
-                first.getOrDefault("cpu MHz", "unknown"), first.getOrDefault("flags", "unknown"), total, linux, boot, dmi);
+        return new HostHardware(
+                count,
+                sockets,
+                threads,
+                Math.max(1, nodes),
+                first.getOrDefault("vendor_id", "unknown"),
+                first.getOrDefault("model name", "unknown"),
+                first.getOrDefault("cpu family", "unknown"),
+                first.getOrDefault("model", "unknown"),
+                first.getOrDefault("stepping", "unknown"),
+                first.getOrDefault("cpu MHz", "unknown"),
+                first.getOrDefault("flags", "unknown"),
+                total,
+                linux,
+                boot,
+                dmi);
     }
 
     /** Xapi's cleaning of a dmidecode value: "Not Specified" is empty; only printable ASCII is kept; trimmed. */

@@ -33,13 +33,29 @@ import java.util.Map;
  * @param rootUser                  the {@code user} record of root
  * @param telemetrySecret           the secret holding the pool's telemetry uuid
  */
-public record HostObjects(boolean firstStart, String pool, String host, String hostMetrics, List<String> hostCpus,
-                          String controlDomain, String controlDomainMetrics, List<String> controlDomainConsoles,
-                          String managementNetwork, String managementPif, String managementPifMetrics,
-                          String internalManagementNetwork, Map<String, String> smByType, String localSr,
-                          String localSrPbd, String removableStorageSr, String dvdDrivesSr, String toolsSr,
-                          String toolsSrPbd, Map<String, String> templatesByUuid, String rootUser,
-                          String telemetrySecret) {
+public record HostObjects(
+        boolean firstStart,
+        String pool,
+        String host,
+        String hostMetrics,
+        List<String> hostCpus,
+        String controlDomain,
+        String controlDomainMetrics,
+        List<String> controlDomainConsoles,
+        String managementNetwork,
+        String managementPif,
+        String managementPifMetrics,
+        String internalManagementNetwork,
+        Map<String, String> smByType,
+        String localSr,
+        String localSrPbd,
+        String removableStorageSr,
+        String dvdDrivesSr,
+        String toolsSr,
+        String toolsSrPbd,
+        Map<String, String> templatesByUuid,
+        String rootUser,
+        String telemetrySecret) {
 
     public HostObjects {
         hostCpus = List.copyOf(hostCpus);

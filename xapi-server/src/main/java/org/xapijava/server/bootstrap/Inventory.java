@@ -82,7 +82,8 @@ public final class Inventory {
             if (eq < 0) continue;
             String key = line.substring(0, eq);
             String v = line.substring(eq + 1);
-            if (v.length() >= 2 && v.charAt(0) == '\'' && v.charAt(v.length() - 1) == '\'') v = v.substring(1, v.length() - 1);
+            if (v.length() >= 2 && v.charAt(0) == '\'' && v.charAt(v.length() - 1) == '\'')
+                v = v.substring(1, v.length() - 1);
             m.put(key, v.strip());
         }
         return new Inventory(m);
@@ -166,11 +167,17 @@ public final class Inventory {
         return entries;
     }
 
-    public String installationUuid() { return get(INSTALLATION_UUID); }
+    public String installationUuid() {
+        return get(INSTALLATION_UUID);
+    }
 
-    public String controlDomainUuid() { return get(CONTROL_DOMAIN_UUID); }
+    public String controlDomainUuid() {
+        return get(CONTROL_DOMAIN_UUID);
+    }
 
-    public String managementInterface() { return get(MANAGEMENT_INTERFACE); }
+    public String managementInterface() {
+        return get(MANAGEMENT_INTERFACE);
+    }
 
     /** {@code IPv4} (default when absent) or {@code IPv6}. */
     public String managementAddressType() {

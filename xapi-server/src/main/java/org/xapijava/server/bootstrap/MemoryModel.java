@@ -30,7 +30,8 @@ final class MemoryModel {
 
     /** Which of Xapi's memory models applies; {@code pvh} uses the HVM one, as Xapi does. */
     enum Model {
-        HVM(1, 1), LINUX_PV(0, 1);
+        HVM(1, 1),
+        LINUX_PV(0, 1);
 
         final long extraInternalMib;
         final long extraExternalMib;

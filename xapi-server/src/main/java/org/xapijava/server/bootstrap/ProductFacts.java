@@ -23,9 +23,17 @@ final class ProductFacts {
     private static final String SM_DRIVERS = "sm-drivers.json";
 
     /** One SM driver as {@code sr_get_driver_info} describes it. */
-    record SmDriver(String type, String stem, String name, String description, String vendor, String copyright,
-                    String driverVersion, String requiredApiVersion, List<String> capabilities,
-                    Map<String, String> configuration) {}
+    record SmDriver(
+            String type,
+            String stem,
+            String name,
+            String description,
+            String vendor,
+            String copyright,
+            String driverVersion,
+            String requiredApiVersion,
+            List<String> capabilities,
+            Map<String, String> configuration) {}
 
     private static volatile ProductFacts instance;
 
@@ -74,11 +82,19 @@ final class ProductFacts {
         List<SmDriver> ds = new ArrayList<>();
         for (JsonNode d : sm.path("drivers")) {
             Map<String, String> conf = new LinkedHashMap<>();
-            for (JsonNode c : d.path("configuration")) conf.put(c.get(0).asText(), c.get(1).asText());
-            ds.add(new SmDriver(d.path("type").asText(), d.path("stem").asText(), d.path("name").asText(),
-                    d.path("description").asText(), d.path("vendor").asText(), d.path("copyright").asText(),
-                    d.path("driver_version").asText(), d.path("required_api_version").asText(),
-                    strings(d.path("capabilities")), Collections.unmodifiableMap(conf)));
+            for (JsonNode c : d.path("configuration"))
+                conf.put(c.get(0).asText(), c.get(1).asText());
+            ds.add(new SmDriver(
+                    d.path("type").asText(),
+                    d.path("stem").asText(),
+                    d.path("name").asText(),
+                    d.path("description").asText(),
+                    d.path("vendor").asText(),
+                    d.path("copyright").asText(),
+                    d.path("driver_version").asText(),
+                    d.path("required_api_version").asText(),
+                    strings(d.path("capabilities")),
+                    Collections.unmodifiableMap(conf)));
         }
         smDrivers = List.copyOf(ds);
     }
@@ -104,38 +120,64 @@ final class ProductFacts {
     }
 
     /** The product keys a fresh inventory gets (brand, versions, kernel, Xen). */
-    Map<String, String> inventoryDefaults() { return inventoryDefaults; }
+    Map<String, String> inventoryDefaults() {
+        return inventoryDefaults;
+    }
 
     /** xapi's own version: {@code software_version.xapi} is {@code major.minor}. */
-    int xapiMajor() { return xapiMajor; }
+    int xapiMajor() {
+        return xapiMajor;
+    }
 
-    int xapiMinor() { return xapiMinor; }
+    int xapiMinor() {
+        return xapiMinor;
+    }
 
     /** {@code software_version.xapi_build}. */
-    String xapiVersion() { return xapiVersion; }
+    String xapiVersion() {
+        return xapiVersion;
+    }
 
     /** {@code software_version.date} (xapi's build date). */
-    String xapiDate() { return xapiDate; }
+    String xapiDate() {
+        return xapiDate;
+    }
 
-    String networkBackend() { return networkBackend; }
+    String networkBackend() {
+        return networkBackend;
+    }
 
     /** {@code host.capabilities}: the Xen capability words. */
-    List<String> xenCapabilities() { return xenCapabilities; }
+    List<String> xenCapabilities() {
+        return xenCapabilities;
+    }
 
     /** The CPU featureset written as {@code features_*} of {@code host.cpu_info} (no Xen to ask). */
-    String cpuFeatureset() { return cpuFeatureset; }
+    String cpuFeatureset() {
+        return cpuFeatureset;
+    }
 
-    Map<String, String> chipsetInfo() { return chipsetInfo; }
+    Map<String, String> chipsetInfo() {
+        return chipsetInfo;
+    }
 
-    String edition() { return edition; }
+    String edition() {
+        return edition;
+    }
 
-    List<String> editions() { return editions; }
+    List<String> editions() {
+        return editions;
+    }
 
     /** The date-based version v6d reports ({@code software_version.dbv}). */
-    String dbv() { return dbv; }
+    String dbv() {
+        return dbv;
+    }
 
     /** {@code host.license_params} for the XCP-ng edition: additional flags then core flags, values "true"/"false". */
-    Map<String, String> licenseParams() { return licenseParams; }
+    Map<String, String> licenseParams() {
+        return licenseParams;
+    }
 
     /** Drops capability names Xapi does not know and sorts the rest, as {@code Smint.Feature.parse_string_int64}. */
     List<String> knownCapabilities(List<String> caps) {
@@ -147,7 +189,9 @@ final class ProductFacts {
         return List.copyOf(s);
     }
 
-    List<SmDriver> smDrivers() { return smDrivers; }
+    List<SmDriver> smDrivers() {
+        return smDrivers;
+    }
 
     SmDriver smDriver(String type) {
         for (SmDriver d : smDrivers) {

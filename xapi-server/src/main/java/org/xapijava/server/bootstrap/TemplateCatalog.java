@@ -36,11 +36,24 @@ final class TemplateCatalog {
      *                    {@code disks}); {@code mac_seed} and {@code default_template} are added when the VM
      *                    is created
      */
-    record Template(String uuid, String referenceLabel, String nameLabel, String nameDescription,
-                    long memoryStaticMin, long memoryStaticMax, long memoryDynamicMin, long memoryDynamicMax,
-                    long vcpusMax, long vcpusAtStartup, String hvmBootPolicy, Map<String, String> hvmBootParams,
-                    double hvmShadowMultiplier, Map<String, String> platform, Map<String, String> otherConfig,
-                    String recommendations, String generationId) {}
+    record Template(
+            String uuid,
+            String referenceLabel,
+            String nameLabel,
+            String nameDescription,
+            long memoryStaticMin,
+            long memoryStaticMax,
+            long memoryDynamicMin,
+            long memoryDynamicMax,
+            long vcpusMax,
+            long vcpusAtStartup,
+            String hvmBootPolicy,
+            Map<String, String> hvmBootParams,
+            double hvmShadowMultiplier,
+            Map<String, String> platform,
+            Map<String, String> otherConfig,
+            String recommendations,
+            String generationId) {}
 
     private static volatile List<Template> all;
 
@@ -124,15 +137,20 @@ final class TemplateCatalog {
 
         void apply(JsonNode t, boolean defaults) {
             if (t.has("uuid")) uuid = t.get("uuid").asText();
-            if (t.has("reference_label")) referenceLabel = t.get("reference_label").asText();
+            if (t.has("reference_label"))
+                referenceLabel = t.get("reference_label").asText();
             if (t.has("name_label")) nameLabel = t.get("name_label").asText();
-            if (t.has("name_description")) nameDescription = t.get("name_description").asText();
+            if (t.has("name_description"))
+                nameDescription = t.get("name_description").asText();
             if (t.has("VCPUs_max")) vcpusMax = t.get("VCPUs_max").asLong();
-            if (t.has("VCPUs_at_startup")) vcpusAtStartup = t.get("VCPUs_at_startup").asLong();
+            if (t.has("VCPUs_at_startup"))
+                vcpusAtStartup = t.get("VCPUs_at_startup").asLong();
             if (t.has("generation_id")) generationId = t.get("generation_id").asText();
-            if (defaults || t.has("HVM_boot_policy")) hvmBootPolicy = t.path("HVM_boot_policy").asText("");
+            if (defaults || t.has("HVM_boot_policy"))
+                hvmBootPolicy = t.path("HVM_boot_policy").asText("");
             if (defaults || t.has("HVM_boot_params")) hvmBootParams = ProductFacts.stringMap(t.path("HVM_boot_params"));
-            if (defaults || t.has("HVM_shadow_multiplier")) shadowMultiplier = t.path("HVM_shadow_multiplier").asDouble(1.0);
+            if (defaults || t.has("HVM_shadow_multiplier"))
+                shadowMultiplier = t.path("HVM_shadow_multiplier").asDouble(1.0);
             if (t.has("min_memory")) {
                 staticMin = amount(t.get("min_memory").asText());
                 staticMax = dynamicMin = dynamicMax = staticMin * 2;
@@ -143,24 +161,45 @@ final class TemplateCatalog {
             if (defaults || t.has("apic")) platform.put("apic", flag(t, "apic", true, "true", "false"));
             if (defaults || t.has("pae")) platform.put("pae", flag(t, "pae", true, "true", "false"));
             if (defaults || t.has("hpet")) platform.put("hpet", flag(t, "hpet", true, "true", "false"));
-            if (defaults || t.has("secureboot")) platform.put("secureboot", flag(t, "secureboot", true, "true", "false"));
-            t.path("platform").fields().forEachRemaining(e -> platform.put(e.getKey(), e.getValue().isNull() ? null : e.getValue().asText()));
+            if (defaults || t.has("secureboot"))
+                platform.put("secureboot", flag(t, "secureboot", true, "true", "false"));
+            t.path("platform")
+                    .fields()
+                    .forEachRemaining(e -> platform.put(
+                            e.getKey(),
+                            e.getValue().isNull() ? null : e.getValue().asText()));
             if (t.has("disks")) {
                 disks.clear();
                 for (JsonNode d : t.get("disks")) {
-                    disks.add(new String[] {Long.toString(amount(d.path("size").asText())), d.path("sr").asText(""),
-                        !d.has("bootable") || truthy(d.get("bootable")) ? "true" : "false", d.path("type").asText("system")});
+                    disks.add(new String[] {
+                        Long.toString(amount(d.path("size").asText())),
+                        d.path("sr").asText(""),
+                        !d.has("bootable") || truthy(d.get("bootable")) ? "true" : "false",
+                        d.path("type").asText("system")
+                    });
                 }
             }
-            t.path("other_config").fields().forEachRemaining(e -> otherConfig.put(e.getKey(), e.getValue().asText()));
+            t.path("other_config")
+                    .fields()
+                    .forEachRemaining(
+                            e -> otherConfig.put(e.getKey(), e.getValue().asText()));
             // restrictions (the recommendations field)
-            if (t.has("max_memory")) restrictions.put("memory-static-max", Long.toString(amount(t.get("max_memory").asText())));
-            if (t.has("vcpus_max")) restrictions.put("vcpus-max", t.get("vcpus_max").asText());
-            if (t.has("vcpus_min")) restrictions.put("vcpus-min", t.get("vcpus_min").asText());
-            if (t.has("number_of_vbds")) restrictions.put("number-of-vbds", t.get("number_of_vbds").asText());
-            if (t.has("number_of_vifs")) restrictions.put("number-of-vifs", t.get("number_of_vifs").asText());
+            if (t.has("max_memory"))
+                restrictions.put(
+                        "memory-static-max",
+                        Long.toString(amount(t.get("max_memory").asText())));
+            if (t.has("vcpus_max"))
+                restrictions.put("vcpus-max", t.get("vcpus_max").asText());
+            if (t.has("vcpus_min"))
+                restrictions.put("vcpus-min", t.get("vcpus_min").asText());
+            if (t.has("number_of_vbds"))
+                restrictions.put("number-of-vbds", t.get("number_of_vbds").asText());
+            if (t.has("number_of_vifs"))
+                restrictions.put("number-of-vifs", t.get("number_of_vifs").asText());
             if (defaults || t.has("has_vendor_device")) {
-                restrictions.put("has-vendor-device", t.has("has_vendor_device") && truthy(t.get("has_vendor_device")) ? "true" : "false");
+                restrictions.put(
+                        "has-vendor-device",
+                        t.has("has_vendor_device") && truthy(t.get("has_vendor_device")) ? "true" : "false");
             }
             for (String k : new String[] {"allow_gpu_passthrough", "allow_vgpu", "allow_network_sriov"}) {
                 if (t.has(k)) restrictions.put(k.replace('_', '-'), truthy(t.get(k)) ? "1" : "0");
@@ -176,7 +215,8 @@ final class TemplateCatalog {
         }
 
         Template build() {
-            if (uuid.isEmpty() || nameLabel.isEmpty()) throw new IllegalStateException("templates.json: template without uuid or name_label");
+            if (uuid.isEmpty() || nameLabel.isEmpty())
+                throw new IllegalStateException("templates.json: template without uuid or name_label");
             Map<String, String> plat = new LinkedHashMap<>();
             platform.forEach((k, v) -> {
                 if (v != null && !v.isEmpty()) plat.put(k, v);
@@ -190,9 +230,24 @@ final class TemplateCatalog {
             hvmBootParams.forEach((k, v) -> {
                 if (!v.isEmpty()) hbp.put(k, v);
             });
-            return new Template(uuid, referenceLabel, nameLabel, nameDescription, staticMin, staticMax, dynamicMin, dynamicMax,
-                    vcpusMax, vcpusAtStartup, hvmBootPolicy, Collections.unmodifiableMap(hbp), shadowMultiplier,
-                    Collections.unmodifiableMap(plat), Collections.unmodifiableMap(oc), recommendationsXml(), generationId);
+            return new Template(
+                    uuid,
+                    referenceLabel,
+                    nameLabel,
+                    nameDescription,
+                    staticMin,
+                    staticMax,
+                    dynamicMin,
+                    dynamicMax,
+                    vcpusMax,
+                    vcpusAtStartup,
+                    hvmBootPolicy,
+                    Collections.unmodifiableMap(hbp),
+                    shadowMultiplier,
+                    Collections.unmodifiableMap(plat),
+                    Collections.unmodifiableMap(oc),
+                    recommendationsXml(),
+                    generationId);
         }
 
         /** {@code <provision><disk bootable=".." device="N" size=".." sr=".." type=".."/>...</provision>}. */
@@ -214,10 +269,18 @@ final class TemplateCatalog {
         /** The restrictions document: field restrictions in the loader's order, then the two properties. */
         private String recommendationsXml() {
             StringBuilder sb = new StringBuilder("<restrictions>");
-            String[][] fields = {{"memory-static-max", "max"}, {"vcpus-min", "min"}, {"vcpus-max", "max"},
-                {"has-vendor-device", "value"}, {"allow-gpu-passthrough", "value"}, {"allow-vgpu", "value"},
-                {"allow-network-sriov", "value"}, {"supports-bios", "value"}, {"supports-uefi", "value"},
-                {"supports-secure-boot", "value"}};
+            String[][] fields = {
+                {"memory-static-max", "max"},
+                {"vcpus-min", "min"},
+                {"vcpus-max", "max"},
+                {"has-vendor-device", "value"},
+                {"allow-gpu-passthrough", "value"},
+                {"allow-vgpu", "value"},
+                {"allow-network-sriov", "value"},
+                {"supports-bios", "value"},
+                {"supports-uefi", "value"},
+                {"supports-secure-boot", "value"}
+            };
             for (String[] f : fields) {
                 String v = restrictions.get(f[0]);
                 if (v == null) continue;
@@ -237,12 +300,16 @@ final class TemplateCatalog {
 
         private static void element(StringBuilder sb, String name, Map<String, String> attrs) {
             sb.append('<').append(name);
-            attrs.forEach((k, v) -> sb.append(' ').append(k).append("=\"").append(escapeAttr(v)).append('"'));
+            attrs.forEach((k, v) ->
+                    sb.append(' ').append(k).append("=\"").append(escapeAttr(v)).append('"'));
             sb.append("/>");
         }
 
         private static String escapeAttr(String v) {
-            return v.replace("&", "&amp;").replace("<", "&lt;").replace("\"", "&quot;").replace(">", "&gt;");
+            return v.replace("&", "&amp;")
+                    .replace("<", "&lt;")
+                    .replace("\"", "&quot;")
+                    .replace(">", "&gt;");
         }
     }
 }

@@ -72,7 +72,8 @@ public final class XapiConfig {
                 if (i + 1 >= args.size()) throw new IllegalArgumentException("missing value for --" + k);
                 v = args.get(++i);
             }
-            if (!known(k) && !k.equals("config") && !k.equals("data-dir")) throw new IllegalArgumentException("unknown option --" + k);
+            if (!known(k) && !k.equals("config") && !k.equals("data-dir"))
+                throw new IllegalArgumentException("unknown option --" + k);
             flags.put(k, v);
         }
         Map<String, String> v = new LinkedHashMap<>();
@@ -80,7 +81,8 @@ public final class XapiConfig {
         for (String[] k : KEYS) v.put(k[0], k[1]);
         if (dataDir != null) {
             Path d = Path.of(dataDir).toAbsolutePath();
-            for (String[] k : KEYS) if (k[2] != null) v.put(k[0], d.resolve(k[2]).toString());
+            for (String[] k : KEYS)
+                if (k[2] != null) v.put(k[0], d.resolve(k[2]).toString());
             v.put("data-dir", d.toString());
             v.put("bind", "127.0.0.1");
             v.put("http-port", "8080");
@@ -90,9 +92,11 @@ public final class XapiConfig {
             v.put("xenopsd", "embedded");
         }
         String conf = flags.get("config");
-        if (conf == null && dataDir != null && Files.exists(Path.of(dataDir, "xapi.conf"))) conf = Path.of(dataDir, "xapi.conf").toString();
+        if (conf == null && dataDir != null && Files.exists(Path.of(dataDir, "xapi.conf")))
+            conf = Path.of(dataDir, "xapi.conf").toString();
         if (conf != null) v.putAll(readConf(Path.of(conf)));
-        for (Map.Entry<String, String> f : flags.entrySet()) if (!f.getKey().equals("config")) v.put(f.getKey(), f.getValue());
+        for (Map.Entry<String, String> f : flags.entrySet())
+            if (!f.getKey().equals("config")) v.put(f.getKey(), f.getValue());
         return new XapiConfig(v);
     }
 

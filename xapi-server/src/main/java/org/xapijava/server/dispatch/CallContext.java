@@ -17,7 +17,8 @@ public final class CallContext {
     private final SessionInfo session;
     private final String taskRef;
 
-    public CallContext(Services services, MessageDef message, String label, Caller caller, SessionInfo session, String taskRef) {
+    public CallContext(
+            Services services, MessageDef message, String label, Caller caller, SessionInfo session, String taskRef) {
         this.services = services;
         this.message = message;
         this.label = label;
@@ -26,25 +27,41 @@ public final class CallContext {
         this.taskRef = taskRef;
     }
 
-    public Services services() { return services; }
+    public Services services() {
+        return services;
+    }
 
-    public Database db() { return services.db(); }
+    public Database db() {
+        return services.db();
+    }
 
-    public MessageDef message() { return message; }
+    public MessageDef message() {
+        return message;
+    }
 
     /** The wire name as called ({@code Async.VM.start} or {@code VM.start}); Xapi's task label. */
-    public String label() { return label; }
+    public String label() {
+        return label;
+    }
 
-    public Caller caller() { return caller; }
+    public Caller caller() {
+        return caller;
+    }
 
     /** The caller's session; null for session-less messages (logins). */
-    public SessionInfo session() { return session; }
+    public SessionInfo session() {
+        return session;
+    }
 
     /** The caller's session ref, or null. */
-    public String sessionRef() { return session == null ? null : session.ref(); }
+    public String sessionRef() {
+        return session == null ? null : session.ref();
+    }
 
     /** The task this call runs under (async calls and async-capable sync calls), or null. */
-    public String taskRef() { return taskRef; }
+    public String taskRef() {
+        return taskRef;
+    }
 
     /** Throws {@code TASK_CANCELLED [task]} if the caller's task was cancelled. */
     public void checkCancelled() {

@@ -40,9 +40,17 @@ public final class Dispatcher {
      * Status/Value, as Xapi answers {@code system.listMethods}), or an error.
      */
     public record Outcome(Object value, boolean bare, ApiError error) {
-        public static Outcome success(Object v) { return new Outcome(v, false, null); }
-        public static Outcome failure(ApiError e) { return new Outcome(null, false, e); }
-        public boolean ok() { return error == null; }
+        public static Outcome success(Object v) {
+            return new Outcome(v, false, null);
+        }
+
+        public static Outcome failure(ApiError e) {
+            return new Outcome(null, false, e);
+        }
+
+        public boolean ok() {
+            return error == null;
+        }
     }
 
     private final Services services;
@@ -103,7 +111,8 @@ public final class Dispatcher {
         checkArity(m, params);
         if (m.lifecycle() == Lifecycle.REMOVED) {
             // Xapi's generated stub of a removed message decodes nothing but the session
-            if (!m.sessionless()) services.sessions().check((String) Unmarshal.fromRpc(dm, XType.STRING, params.get(0)));
+            if (!m.sessionless())
+                services.sessions().check((String) Unmarshal.fromRpc(dm, XType.STRING, params.get(0)));
             throw new ApiError("MESSAGE_REMOVED");
         }
         List<Object> args = decode(m, params);
@@ -111,7 +120,8 @@ public final class Dispatcher {
         if (!m.sessionless()) {
             session = services.sessions().check((String) Unmarshal.fromRpc(dm, XType.STRING, params.get(0)));
             if (m.poolInternal() && !session.pool() && !session.local()) {
-                throw ApiError.internal("Internal API \"" + m.wireName() + "\" call attempted with non-pool (external) session");
+                throw ApiError.internal(
+                        "Internal API \"" + m.wireName() + "\" call attempted with non-pool (external) session");
             }
         }
         if (async && !m.async()) {
@@ -155,7 +165,8 @@ public final class Dispatcher {
                 oc.put("http:" + h.getKey().substring("x-http-other-config-".length()), h.getValue());
             }
         }
-        return services.tasks().create(ctx.label(), "", ctx.sessionRef(), ctx.caller().header("subtask-of"), oc);
+        return services.tasks()
+                .create(ctx.label(), "", ctx.sessionRef(), ctx.caller().header("subtask-of"), oc);
     }
 
     private String startAsync(CallContext ctx, Implementation impl, List<Object> args) {
@@ -198,7 +209,10 @@ public final class Dispatcher {
         if (hasDefaults ? n < required : n != all.size()) {
             int expected = m.callParams().size();
             int received = m.sessionless() ? n : n - 1;
-            throw new ApiError("MESSAGE_PARAMETER_COUNT_MISMATCH", m.wireName(), Integer.toString(expected),
+            throw new ApiError(
+                    "MESSAGE_PARAMETER_COUNT_MISMATCH",
+                    m.wireName(),
+                    Integer.toString(expected),
                     Integer.toString(received));
         }
     }

@@ -58,7 +58,8 @@ public final class ImplicitMessages implements Implementation {
                 });
                 yield null;
             }
-            case EXPLICIT -> throw new IllegalStateException("explicit message " + m.wireName() + " has no generic code");
+            case EXPLICIT ->
+                throw new IllegalStateException("explicit message " + m.wireName() + " has no generic code");
         };
     }
 

@@ -44,9 +44,21 @@ public final class MessageTable {
             for (MessageDef m : c.messages().values()) add(m);
             MessageDef gar = c.message("get_all_records");
             if (gar != null && c.message("get_all_records_where") == null) {
-                add(new MessageDef(c.name(), "get_all_records_where", MessageKind.GET_ALL_RECORDS_WHERE, null,
-                        List.of(gar.params().get(0), new ParamDef("expr", XType.STRING, null, false)), gar.result(),
-                        List.of(), gar.roles(), false, false, true, false, Lifecycle.PUBLISHED, List.of()));
+                add(new MessageDef(
+                        c.name(),
+                        "get_all_records_where",
+                        MessageKind.GET_ALL_RECORDS_WHERE,
+                        null,
+                        List.of(gar.params().get(0), new ParamDef("expr", XType.STRING, null, false)),
+                        gar.result(),
+                        List.of(),
+                        gar.roles(),
+                        false,
+                        false,
+                        true,
+                        false,
+                        Lifecycle.PUBLISHED,
+                        List.of()));
             }
         }
     }

@@ -32,7 +32,8 @@ public final class RbacAuthorizer implements Authorizer {
             if (m.kind() == MessageKind.SET_FIELD) checkChangedKeys(session, m, args);
             return;
         }
-        if (m.kind() == MessageKind.GET_ALL_RECORDS_WHERE && rbac.rolesWith(perm).isEmpty()) {
+        if (m.kind() == MessageKind.GET_ALL_RECORDS_WHERE
+                && rbac.rolesWith(perm).isEmpty()) {
             // synthesized hidden message (absent from the published datamodel): the roles of get_all_records
             for (String role : m.roles()) if (session.permissions().contains(role)) return;
         }
@@ -55,12 +56,14 @@ public final class RbacAuthorizer implements Authorizer {
         ClassDef cls = db.datamodel().cls(m.cls());
         MessageDef add = cls.message("add_to_" + m.field());
         MessageDef remove = cls.message("remove_from_" + m.field());
-        if (add == null || add.mapKeyRoles().isEmpty() || args.size() < 2 || !(args.get(1) instanceof Map<?, ?> nv)) return;
+        if (add == null || add.mapKeyRoles().isEmpty() || args.size() < 2 || !(args.get(1) instanceof Map<?, ?> nv))
+            return;
         String self = (String) args.get(0);
         if (!db.snapshot().exists(m.cls(), self)) return; // the call fails with HANDLE_INVALID later
         Map<Object, Object> old = (Map<Object, Object>) db.snapshot().get(m.cls(), self, m.field());
         for (Map.Entry<?, ?> e : nv.entrySet()) {
-            if (!java.util.Objects.equals(old.get(e.getKey()), e.getValue())) require(session, add, String.valueOf(e.getKey()));
+            if (!java.util.Objects.equals(old.get(e.getKey()), e.getValue()))
+                require(session, add, String.valueOf(e.getKey()));
         }
         for (Object k : old.keySet()) {
             if (!nv.containsKey(k)) require(session, remove == null ? add : remove, String.valueOf(k));

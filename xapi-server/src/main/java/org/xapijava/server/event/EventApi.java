@@ -38,8 +38,10 @@ public final class EventApi implements ApiModule {
             return null;
         });
         t.bind("event.next", (ctx, a) -> new RawRpc(hub.next(ctx.sessionRef())));
-        t.bind("event.from", (ctx, a) -> new RawRpc(
-                hub.from(ctx.sessionRef(), (List<String>) a.get(0), (String) a.get(1), (Double) a.get(2))));
+        t.bind(
+                "event.from",
+                (ctx, a) -> new RawRpc(
+                        hub.from(ctx.sessionRef(), (List<String>) a.get(0), (String) a.get(1), (Double) a.get(2))));
         t.bind("event.get_current_id", (ctx, a) -> hub.currentId());
         t.bind("event.inject", (ctx, a) -> hub.inject((String) a.get(0), (String) a.get(1)));
     }

@@ -74,8 +74,8 @@ public final class EventHub {
      * @param maxQueueBytes the {@code event.next} queue cap (bytes of JSON text)
      */
     public record Config(Batching from, Batching fromTask, Batching next, long maxQueueBytes) {
-        public static final Config XAPI =
-                new Config(Batching.EVENT_FROM, Batching.EVENT_FROM_TASK, Batching.EVENT_NEXT, NextQueue.MAX_QUEUE_BYTES);
+        public static final Config XAPI = new Config(
+                Batching.EVENT_FROM, Batching.EVENT_FROM_TASK, Batching.EVENT_NEXT, NextQueue.MAX_QUEUE_BYTES);
     }
 
     private final Services services;
@@ -84,7 +84,8 @@ public final class EventHub {
     private final MessageStore alerts;
     private final Config config;
     private final NextQueue next;
-    private final Executor pumpExecutor = r -> Thread.ofVirtual().name("event-pump").start(r);
+    private final Executor pumpExecutor =
+            r -> Thread.ofVirtual().name("event-pump").start(r);
 
     /** Classes with events, in datamodel order (Xapi's table order for event.from). */
     private final List<String> eventClasses;
@@ -96,6 +97,7 @@ public final class EventHub {
     private final Map<String, Integer> classOrder;
     /** Every class (table), in the order Xapi lists {@code valid_ref_counts}: names descending. */
     private final List<String> countOrder;
+
     private final ClassDef messageClass;
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -110,6 +112,7 @@ public final class EventHub {
     private volatile Snapshot pumped;
     /** The message generation the message pump handled. Only the (serial) message pump touches it. */
     private long msgPumped;
+
     private volatile SnapCache cache;
 
     public EventHub(Services services) {
@@ -186,8 +189,9 @@ public final class EventHub {
         }
     }
 
-    private Grab fromInner(String session, List<Subscription> subs, EventToken t, long start, long duration,
-            Batching batching) throws InterruptedException {
+    private Grab fromInner(
+            String session, List<Subscription> subs, EventToken t, long start, long duration, Batching batching)
+            throws InterruptedException {
         List<String> tables = new ArrayList<>();
         for (String c : eventClasses) {
             if (Subscription.anyCovers(subs, lowerOf.get(c))) tables.add(c);
@@ -240,8 +244,8 @@ public final class EventHub {
     }
 
     /** One look at both sources. */
-    private Grab grab(List<String> tables, List<Subscription> subs, long since, long floor, boolean messages,
-            long lastMsg) {
+    private Grab grab(
+            List<String> tables, List<Subscription> subs, long since, long floor, boolean messages, long lastMsg) {
         List<MessageEvent> msgs = List.of();
         long msgGen = 0;
         if (messages) {
@@ -309,7 +313,8 @@ public final class EventHub {
         for (int i = g.messages.size() - 1; i >= 0; i--) {
             MessageEvent m = g.messages.get(i);
             Map<String, Object> snap = MessageEvent.ADD.equals(m.op()) && m.snapshotOrNull() != null
-                    ? Marshal.record(dm, messageClass, m.snapshotOrNull()) : null;
+                    ? Marshal.record(dm, messageClass, m.snapshotOrNull())
+                    : null;
             events.add(event("0", "0.0", "message", m.op(), m.ref(), snap));
         }
         for (Change x : g.changes) {
@@ -323,8 +328,8 @@ public final class EventHub {
         return out;
     }
 
-    private static Map<String, Object> event(String id, String ts, String cls, String op, String ref,
-            Map<String, Object> snapshot) {
+    private static Map<String, Object> event(
+            String id, String ts, String cls, String op, String ref, Map<String, Object> snapshot) {
         Map<String, Object> e = new LinkedHashMap<>(8);
         e.put("id", id);
         e.put("timestamp", ts);
@@ -460,7 +465,8 @@ public final class EventHub {
         lock.lock();
         try {
             if (call.all) allCalls.add(call);
-            for (String c : call.classes) byClass.computeIfAbsent(c, k -> new HashSet<>()).add(call);
+            for (String c : call.classes)
+                byClass.computeIfAbsent(c, k -> new HashSet<>()).add(call);
             bySession.computeIfAbsent(call.session, k -> new HashSet<>()).add(call);
         } finally {
             lock.unlock();
@@ -521,9 +527,12 @@ public final class EventHub {
     // ================================================================== pumps
 
     private void armDatabasePump(long generation) {
-        db.onGenerationAfter(generation).whenCompleteAsync((g, err) -> {
-            if (err == null) pumpDatabase();
-        }, pumpExecutor);
+        db.onGenerationAfter(generation)
+                .whenCompleteAsync(
+                        (g, err) -> {
+                            if (err == null) pumpDatabase();
+                        },
+                        pumpExecutor);
     }
 
     /** Handles every publication since the previous run; re-arms itself. */
@@ -538,7 +547,8 @@ public final class EventHub {
                     if (!ch.changes().isEmpty()) {
                         Map<String, Set<String>> changed = new HashMap<>();
                         for (Change x : ch.changes()) {
-                            changed.computeIfAbsent(lowerOf.get(x.cls()), k -> new HashSet<>()).add(x.ref());
+                            changed.computeIfAbsent(lowerOf.get(x.cls()), k -> new HashSet<>())
+                                    .add(x.ref());
                         }
                         wake(changed);
                         queueForNext(ch.changes(), prev, s);
@@ -581,8 +591,14 @@ public final class EventHub {
         String ts = nowString();
         for (Change x : ordered) {
             Snapshot from = x.op() == Change.Op.DEL ? prev : s;
-            next.add(lowerOf.get(x.cls()), opName(x.op()), x.ref(), ts, () -> from.exists(x.cls(), x.ref())
-                    ? Marshal.record(dm, dm.cls(x.cls()), from.getRecord(x.cls(), x.ref())) : null);
+            next.add(
+                    lowerOf.get(x.cls()),
+                    opName(x.op()),
+                    x.ref(),
+                    ts,
+                    () -> from.exists(x.cls(), x.ref())
+                            ? Marshal.record(dm, dm.cls(x.cls()), from.getRecord(x.cls(), x.ref()))
+                            : null);
         }
     }
 
@@ -601,9 +617,12 @@ public final class EventHub {
     }
 
     private void armMessagePump(long generation) {
-        alerts.onGenerationAfter(generation).whenCompleteAsync((g, err) -> {
-            if (err == null) pumpMessages(g); // an error is the store closing: stop following it
-        }, pumpExecutor);
+        alerts.onGenerationAfter(generation)
+                .whenCompleteAsync(
+                        (g, err) -> {
+                            if (err == null) pumpMessages(g); // an error is the store closing: stop following it
+                        },
+                        pumpExecutor);
     }
 
     private void pumpMessages(long published) {
@@ -628,7 +647,12 @@ public final class EventHub {
     private void onMessageEvent(MessageEvent e) {
         if (next.interest().none()) return;
         Map<String, Object> rec = e.snapshotOrNull();
-        next.add("message", e.op(), e.ref(), nowString(), () -> rec == null ? null : Marshal.record(dm, messageClass, rec));
+        next.add(
+                "message",
+                e.op(),
+                e.ref(),
+                nowString(),
+                () -> rec == null ? null : Marshal.record(dm, messageClass, rec));
     }
 
     // ================================================================== helpers

@@ -20,6 +20,7 @@ final class FromCall {
     final Set<String> classes;
     /** Set when the session was destroyed; the call then fails with SESSION_INVALID. */
     volatile boolean invalid;
+
     private volatile CompletableFuture<Void> signal = new CompletableFuture<>();
 
     FromCall(String session, List<Subscription> subs) {

@@ -69,6 +69,7 @@ final class NextQueue {
     private long highestForgotten = -1;
     /** By session ref. Guarded by lock. */
     private final Map<String, Sub> subs = new HashMap<>();
+
     private volatile Interest interest = Interest.NONE;
     /** Completed (and replaced) whenever {@link #id} moves or a subscription becomes invalid. */
     private volatile CompletableFuture<Void> changed = new CompletableFuture<>();

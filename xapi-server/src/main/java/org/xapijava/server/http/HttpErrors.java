@@ -22,6 +22,7 @@ final class HttpErrors {
             "<html><body><h1>HTTP 408 request timeout</h1>Timed out waiting for the request.</body></html>";
     /** The extra text of Xapi's 500 for a request head it cannot parse ({@code Http_parse_failure}). */
     static final String UNPARSABLE_HEADERS = "The HTTP headers could not be parsed.";
+
     static final String CACHE_CONTROL = "no-cache, no-store";
 
     /** {@code 403 Forbidden}: no handler for this method and path. */
@@ -31,8 +32,12 @@ final class HttpErrors {
 
     /** {@code 501}: a method Xapi's HTTP parser does not know ({@code Http.Unknown}), e.g. HEAD or DELETE. */
     static void methodNotImplemented(Response response, Callback callback, String method) {
-        page(response, callback, 501, "<html><body><h1>HTTP 501 Method Not Implemented</h1><p>Unknown " + escape(method)
-                + " not supported.<br /></p></body></html>");
+        page(
+                response,
+                callback,
+                501,
+                "<html><body><h1>HTTP 501 Method Not Implemented</h1><p>Unknown " + escape(method)
+                        + " not supported.<br /></p></body></html>");
     }
 
     /** {@code 500} with Xapi's text; {@code info} (e.g. an OCaml exception as printed) is HTML-escaped here. */

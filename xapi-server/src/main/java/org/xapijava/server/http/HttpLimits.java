@@ -30,7 +30,8 @@ import org.xapijava.server.config.XapiConfig;
  * @param headerReadTimeout  longest silence before the first request's headers are complete (zero: none)
  * @param headerTotalTimeout longest time for the first request's headers (zero: none)
  */
-public record HttpLimits(int maxConnections, int maxHeaderBytes, Duration headerReadTimeout, Duration headerTotalTimeout) {
+public record HttpLimits(
+        int maxConnections, int maxHeaderBytes, Duration headerReadTimeout, Duration headerTotalTimeout) {
     /** Xapi's {@code Xapi_globs.listen_backlog}: connections the kernel queues while the server is at its cap. */
     public static final int LISTEN_BACKLOG = 128;
 
@@ -50,9 +51,13 @@ public record HttpLimits(int maxConnections, int maxHeaderBytes, Duration header
      */
     public static HttpLimits of(XapiConfig config) {
         int maxHeaderLength = config.integer("max-header-length");
-        if (maxHeaderLength <= FRAME_PROBE) throw new IllegalArgumentException("max-header-length must exceed " + FRAME_PROBE);
-        return new HttpLimits(config.integer("max-connections"), maxHeaderLength - FRAME_PROBE,
-                seconds(config, "header-read-timeout"), seconds(config, "header-total-timeout"));
+        if (maxHeaderLength <= FRAME_PROBE)
+            throw new IllegalArgumentException("max-header-length must exceed " + FRAME_PROBE);
+        return new HttpLimits(
+                config.integer("max-connections"),
+                maxHeaderLength - FRAME_PROBE,
+                seconds(config, "header-read-timeout"),
+                seconds(config, "header-total-timeout"));
     }
 
     private static Duration seconds(XapiConfig config, String key) {

@@ -204,6 +204,4 @@ public final class RpcHandler extends Handler.Abstract {
         h.put(HttpHeader.CONTENT_LENGTH, "0");
         response.write(true, ByteBuffer.allocate(0), callback);
     }
-
-
 }

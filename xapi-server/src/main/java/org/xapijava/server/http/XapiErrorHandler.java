@@ -26,7 +26,12 @@ public final class XapiErrorHandler extends ErrorHandler {
     public boolean handle(Request request, Response response, Callback callback) {
         int status = request.getAttribute(ERROR_STATUS) instanceof Integer i ? i : 500;
         Throwable cause = request.getAttribute(ERROR_EXCEPTION) instanceof Throwable t ? t : null;
-        LOG.warn("HTTP {} for {} {} from {}: {}", status, request.getMethod(), request.getHttpURI(), request.getConnectionMetaData().getRemoteSocketAddress(),
+        LOG.warn(
+                "HTTP {} for {} {} from {}: {}",
+                status,
+                request.getMethod(),
+                request.getHttpURI(),
+                request.getConnectionMetaData().getRemoteSocketAddress(),
                 cause != null ? cause.toString() : request.getAttribute(ERROR_MESSAGE));
         if (status == 431 || status == 414) {
             HttpErrors.page(response, callback, 431, HttpErrors.HEADERS_TOO_LARGE);
@@ -35,7 +40,8 @@ public final class XapiErrorHandler extends ErrorHandler {
         } else if (cause instanceof HttpException || (cause == null && status >= 400 && status < 500)) {
             HttpErrors.page(response, callback, 500, HttpErrors.internalErrorPage(HttpErrors.UNPARSABLE_HEADERS));
         } else {
-            HttpErrors.page(response, callback, 500, HttpErrors.internalErrorPage(cause == null ? null : cause.toString()));
+            HttpErrors.page(
+                    response, callback, 500, HttpErrors.internalErrorPage(cause == null ? null : cause.toString()));
         }
         return true;
     }

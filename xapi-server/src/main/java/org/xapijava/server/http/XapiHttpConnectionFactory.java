@@ -57,7 +57,8 @@ public final class XapiHttpConnectionFactory extends HttpConnectionFactory {
 
     @Override
     public Connection newConnection(Connector connector, EndPoint endPoint) {
-        XapiConnection c = new XapiConnection(getHttpConfiguration(), connector, endPoint, isRecordHttpComplianceViolations());
+        XapiConnection c =
+                new XapiConnection(getHttpConfiguration(), connector, endPoint, isRecordHttpComplianceViolations());
         c.setUseInputDirectByteBuffers(isUseInputDirectByteBuffers());
         c.setUseOutputDirectByteBuffers(isUseOutputDirectByteBuffers());
         return configure(c, connector, endPoint);
@@ -116,6 +117,7 @@ public final class XapiHttpConnectionFactory extends HttpConnectionFactory {
     private final class XapiConnection extends HttpConnection {
         /** Set once the first request's headers are complete, or once the connection timed out. */
         private final AtomicBoolean settled = new AtomicBoolean();
+
         private volatile Scheduler.Task deadline;
 
         XapiConnection(HttpConfiguration config, Connector connector, EndPoint endPoint, boolean recordViolations) {
@@ -143,7 +145,9 @@ public final class XapiHttpConnectionFactory extends HttpConnectionFactory {
         @Override
         public void onOpen() {
             if (!totalTimeout.isZero()) {
-                deadline = getConnector().getScheduler().schedule(this::headersTimedOut, totalTimeout.toNanos(), TimeUnit.NANOSECONDS);
+                deadline = getConnector()
+                        .getScheduler()
+                        .schedule(this::headersTimedOut, totalTimeout.toNanos(), TimeUnit.NANOSECONDS);
             }
             super.onOpen();
         }

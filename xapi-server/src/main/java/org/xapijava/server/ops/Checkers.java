@@ -54,6 +54,9 @@ public record Checkers(boolean powerOnPlugin) {
     /** A VTPM's allowed operations ({@code vtpm_update_allowed_operations}): destroy while its VM is halted. */
     static List<String> vtpmAllowed(DbReader r, String vtpm) {
         String vm = DbValues.str(r, "VTPM", vtpm, "VM");
-        return DbValues.valid(r, "VM", vm) && DbValues.str(r, "VM", vm, "power_state").equals("Halted") ? List.of("destroy") : List.of();
+        return DbValues.valid(r, "VM", vm)
+                        && DbValues.str(r, "VM", vm, "power_state").equals("Halted")
+                ? List.of("destroy")
+                : List.of();
     }
 }

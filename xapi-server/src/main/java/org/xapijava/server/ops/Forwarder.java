@@ -54,6 +54,7 @@ final class Forwarder {
     private final Set<Implementation> wrappers = ConcurrentHashMap.newKeySet();
     /** Steps a module runs before the plan's checks and marks (see {@link Locks#beforeMarking}). */
     private final Map<String, Implementation> preparers = new ConcurrentHashMap<>();
+
     private final ImplicitMessages implicit = new ImplicitMessages();
 
     Forwarder(Locks locks) {
@@ -97,7 +98,8 @@ final class Forwarder {
     }
 
     void beforeMarking(String message, Implementation step) {
-        if (preparers.putIfAbsent(message, step) != null) throw new IllegalArgumentException(message + ": a step is already registered");
+        if (preparers.putIfAbsent(message, step) != null)
+            throw new IllegalArgumentException(message + ": a step is already registered");
     }
 
     private Object run(Forwarding f, Implementation inner, CallContext ctx, List<Object> args) throws Exception {
@@ -133,7 +135,8 @@ final class Forwarder {
         switch (c) {
             case HostNotEvacuating h -> {
                 String host = (String) args.get(h.arg());
-                if (DbValues.valid(r, "host", host) && DbValues.map(r, "host", host, "current_operations").containsValue("evacuate")) {
+                if (DbValues.valid(r, "host", host)
+                        && DbValues.map(r, "host", host, "current_operations").containsValue("evacuate")) {
                     throw new ApiError(ErrorCodes.HOST_EVACUATE_IN_PROGRESS, host);
                 }
             }
@@ -142,8 +145,13 @@ final class Forwarder {
                 if (!DbValues.valid(r, "VM", vm)) throw ApiError.handleInvalid("VM", vm);
                 String actual = DbValues.str(r, "VM", vm, "power_state");
                 if (!p.states().contains(actual)) {
-                    List<String> expected = p.states().stream().map(st -> p.lowercase() ? OpNames.lowerState(st) : st).toList();
-                    throw new ApiError(ErrorCodes.VM_BAD_POWER_STATE, vm, String.join(p.separator(), expected),
+                    List<String> expected = p.states().stream()
+                            .map(st -> p.lowercase() ? OpNames.lowerState(st) : st)
+                            .toList();
+                    throw new ApiError(
+                            ErrorCodes.VM_BAD_POWER_STATE,
+                            vm,
+                            String.join(p.separator(), expected),
                             p.lowercase() ? OpNames.lowerState(actual) : actual);
                 }
             }
@@ -162,7 +170,8 @@ final class Forwarder {
             }
             case VdiHasVbd v -> {
                 String vdi = (String) args.get(v.arg());
-                if (!DbValues.valid(r, "VDI", vdi) || DbValues.list(r, "VDI", vdi, "VBDs").isEmpty()) {
+                if (!DbValues.valid(r, "VDI", vdi)
+                        || DbValues.list(r, "VDI", vdi, "VBDs").isEmpty()) {
                     throw new ApiError(ErrorCodes.VDI_NEEDS_VM_FOR_MIGRATE, vdi);
                 }
             }
@@ -209,28 +218,36 @@ final class Forwarder {
             }
             case MarkVbds m -> {
                 String vm = (String) args.get(m.vmArg());
-                List<String> vbds = locks.retrying(ctx, Retry.FAIL_QUICKLY, () -> locks.services().db().call(tx -> {
-                    List<String> l = DbValues.list(tx, "VM", vm, "VBDs");
-                    for (String vbd : l) locks.markIn(tx, key, "VBD", vbd, m.op(), true);
-                    return l;
-                }));
+                List<String> vbds = locks.retrying(
+                        ctx,
+                        Retry.FAIL_QUICKLY,
+                        () -> locks.services().db().call(tx -> {
+                            List<String> l = DbValues.list(tx, "VM", vm, "VBDs");
+                            for (String vbd : l) locks.markIn(tx, key, "VBD", vbd, m.op(), true);
+                            return l;
+                        }));
                 undo.push(() -> locks.release(tx -> {
                     for (String vbd : vbds) locks.unmarkIn(tx, key, "VBD", vbd);
                 }));
             }
             case MarkVifs m -> {
                 String vm = (String) args.get(m.vmArg());
-                List<String> vifs = locks.retrying(ctx, Retry.STANDARD, () -> locks.services().db().call(tx -> {
-                    List<String> l = DbValues.list(tx, "VM", vm, "VIFs");
-                    for (String vif : l) {
-                        ApiError e = DbValues.valid(tx, "VIF", vif) ? locks.refusal(tx, "VIF", vif, m.op(), true)
-                                : ApiError.handleInvalid("VIF", vif);
-                        // Xapi drops each VIF's error and reports the whole: never retried
-                        if (e != null) throw new ApiError(ErrorCodes.OPERATION_NOT_ALLOWED, "Failed to lock all VIFs");
-                        locks.addIn(tx, key, "VIF", vif, m.op());
-                    }
-                    return l;
-                }));
+                List<String> vifs = locks.retrying(
+                        ctx,
+                        Retry.STANDARD,
+                        () -> locks.services().db().call(tx -> {
+                            List<String> l = DbValues.list(tx, "VM", vm, "VIFs");
+                            for (String vif : l) {
+                                ApiError e = DbValues.valid(tx, "VIF", vif)
+                                        ? locks.refusal(tx, "VIF", vif, m.op(), true)
+                                        : ApiError.handleInvalid("VIF", vif);
+                                // Xapi drops each VIF's error and reports the whole: never retried
+                                if (e != null)
+                                    throw new ApiError(ErrorCodes.OPERATION_NOT_ALLOWED, "Failed to lock all VIFs");
+                                locks.addIn(tx, key, "VIF", vif, m.op());
+                            }
+                            return l;
+                        }));
                 undo.push(() -> locks.release(tx -> {
                     for (String vif : vifs) locks.unmarkIn(tx, key, "VIF", vif);
                 }));
@@ -260,8 +277,10 @@ final class Forwarder {
                             if (!DbValues.valid(tx, "VDI", vdi)) continue;
                             Map<String, String> ops = DbValues.map(tx, "VDI", vdi, "current_operations");
                             if (!ops.isEmpty()) {
-                                Map.Entry<String, String> e = ops.entrySet().iterator().next();
-                                throw new ApiError(ErrorCodes.OTHER_OPERATION_IN_PROGRESS, "VDI", vdi, e.getValue(), e.getKey());
+                                Map.Entry<String, String> e =
+                                        ops.entrySet().iterator().next();
+                                throw new ApiError(
+                                        ErrorCodes.OTHER_OPERATION_IN_PROGRESS, "VDI", vdi, e.getValue(), e.getKey());
                             }
                         }
                         locks.markIn(tx, key, "SR", sr, "unplug", true);
@@ -293,7 +312,9 @@ final class Forwarder {
                 String scheduled = DbValues.str(tx, "VM", vm, "scheduled_to_be_resident_on");
                 if (!Refs.isNull(scheduled)) return scheduled; // already reserved: no host operation
             }
-            String chosen = h.host().kind() == Target.Kind.CHOSEN_HOST ? locks.services().hostRef() : (String) args.get(h.host().arg());
+            String chosen = h.host().kind() == Target.Kind.CHOSEN_HOST
+                    ? locks.services().hostRef()
+                    : (String) args.get(h.host().arg());
             ApiError e = locks.refusal(tx, "host", chosen, h.op(), true);
             if (e != null) throw e;
             locks.addIn(tx, key, "host", chosen, h.op());
@@ -317,7 +338,8 @@ final class Forwarder {
         if (!DbValues.valid(r, "VM", vm)) return;
         String own = ctx == null ? null : ctx.taskRef();
         List<String> cancelled = new ArrayList<>();
-        for (Map.Entry<String, String> e : DbValues.map(r, "VM", vm, "current_operations").entrySet()) {
+        for (Map.Entry<String, String> e :
+                DbValues.map(r, "VM", vm, "current_operations").entrySet()) {
             if (!c.ops().contains(e.getValue())) continue;
             try {
                 locks.services().tasks().cancel(e.getKey(), own);
@@ -331,7 +353,8 @@ final class Forwarder {
             long gen = db.generation();
             if (own != null) locks.services().tasks().checkCancelled(own);
             DbReader now = db.snapshot();
-            if (cancelled.stream().noneMatch(t -> now.exists("task", t) && "pending".equals(now.get("task", t, "status")))) return;
+            if (cancelled.stream()
+                    .noneMatch(t -> now.exists("task", t) && "pending".equals(now.get("task", t, "status")))) return;
             db.awaitGeneration(gen, TASK_WAIT_SLICE);
         }
     }

@@ -73,8 +73,10 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
                 }
                 case VM_OF_VDI_ARG -> {
                     String vdi = (String) args.get(arg);
-                    List<String> vbds = DbValues.valid(r, "VDI", vdi) ? DbValues.list(r, "VDI", vdi, "VBDs") : List.of();
-                    yield vbds.isEmpty() || !DbValues.valid(r, "VBD", vbds.getFirst()) ? Refs.NULL
+                    List<String> vbds =
+                            DbValues.valid(r, "VDI", vdi) ? DbValues.list(r, "VDI", vdi, "VBDs") : List.of();
+                    yield vbds.isEmpty() || !DbValues.valid(r, "VBD", vbds.getFirst())
+                            ? Refs.NULL
                             : DbValues.str(r, "VBD", vbds.getFirst(), "VM");
                 }
                 case POOL -> poolRef;
@@ -85,7 +87,11 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
 
     /** When the markings apply. */
     public record Guard(Kind kind, int arg) {
-        public enum Kind { ALWAYS, ARG_TRUE, ARG_TRUE_AND_VM_NOT_TEMPLATE }
+        public enum Kind {
+            ALWAYS,
+            ARG_TRUE,
+            ARG_TRUE_AND_VM_NOT_TEMPLATE
+        }
 
         public static final Guard ALWAYS = new Guard(Kind.ALWAYS, -1);
 
@@ -93,8 +99,10 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
             return switch (kind) {
                 case ALWAYS -> true;
                 case ARG_TRUE -> Boolean.TRUE.equals(args.get(arg));
-                case ARG_TRUE_AND_VM_NOT_TEMPLATE -> Boolean.TRUE.equals(args.get(arg))
-                        && !(DbValues.valid(r, "VM", (String) args.get(0)) && DbValues.bool(r, "VM", (String) args.get(0), "is_a_template"));
+                case ARG_TRUE_AND_VM_NOT_TEMPLATE ->
+                    Boolean.TRUE.equals(args.get(arg))
+                            && !(DbValues.valid(r, "VM", (String) args.get(0))
+                                    && DbValues.bool(r, "VM", (String) args.get(0), "is_a_template"));
             };
         }
     }
@@ -126,7 +134,8 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
      * the argument index of an options map whose {@code force=true} makes the VM check lenient
      * (VM.pool_migrate), or -1.
      */
-    public record Mark(String cls, Target target, String op, Retry retry, int strictUnlessForceOption) implements Step {}
+    public record Mark(String cls, Target target, String op, Retry retry, int strictUnlessForceOption)
+            implements Step {}
 
     /** {@code with_sr_andor_vdi}: marks the SR and the VDI (either may be absent) in one attempt. */
     public record MarkSrVdi(Target sr, String srOp, Target vdi, String vdiOp) implements Step {}
@@ -188,50 +197,193 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
         Map<String, Forwarding> t = new LinkedHashMap<>();
         // VM ---------------------------------------------------------------------------------
         vm(t, "VM.destroy", "destroy");
-        put(t, new Forwarding("VM.set_is_a_template", new Guard(Guard.Kind.ARG_TRUE, 1), List.of(),
-                List.of(mark("VM", A0, "make_into_template")), List.of()));
-        put(t, new Forwarding("VM.set_is_default_template", new Guard(Guard.Kind.ARG_TRUE_AND_VM_NOT_TEMPLATE, 1), List.of(),
-                List.of(mark("VM", A0, "make_into_template")), List.of(refresh(Refresh.Kind.VM, A0))));
-        for (String m : List.of("clone", "snapshot", "checkpoint", "copy", "csvm", "query_services", "send_trigger",
-                "send_sysrq", "get_boot_record")) {
+        put(
+                t,
+                new Forwarding(
+                        "VM.set_is_a_template",
+                        new Guard(Guard.Kind.ARG_TRUE, 1),
+                        List.of(),
+                        List.of(mark("VM", A0, "make_into_template")),
+                        List.of()));
+        put(
+                t,
+                new Forwarding(
+                        "VM.set_is_default_template",
+                        new Guard(Guard.Kind.ARG_TRUE_AND_VM_NOT_TEMPLATE, 1),
+                        List.of(),
+                        List.of(mark("VM", A0, "make_into_template")),
+                        List.of(refresh(Refresh.Kind.VM, A0))));
+        for (String m : List.of(
+                "clone",
+                "snapshot",
+                "checkpoint",
+                "copy",
+                "csvm",
+                "query_services",
+                "send_trigger",
+                "send_sysrq",
+                "get_boot_record")) {
             vm(t, "VM." + m, m);
         }
-        put(t, new Forwarding("VM.provision", Guard.ALWAYS, List.of(),
-                List.of(mark("VM", A0, "provision"), new MarkChosenHost("provision")), List.of()));
-        put(t, new Forwarding("VM.start", Guard.ALWAYS, List.of(), List.of(mark("VM", A0, "start"),
-                new MarkVbds(0, "attach"), new MarkVifs(0, "attach"), new ReserveHost(0, CHOSEN, "vm_start")), devices()));
-        put(t, new Forwarding("VM.start_on", Guard.ALWAYS, List.of(new HostNotEvacuating(1)), List.of(mark("VM", A0, "start_on"),
-                new MarkVbds(0, "attach"), new MarkVifs(0, "attach"), new ReserveHost(0, Target.arg(1), "vm_start")), devices()));
-        put(t, new Forwarding("VM.resume", Guard.ALWAYS, List.of(), List.of(mark("VM", A0, "resume"),
-                new MarkVbds(0, "attach"), new ReserveHost(0, CHOSEN, "vm_resume")), devices()));
-        put(t, new Forwarding("VM.resume_on", Guard.ALWAYS, List.of(), List.of(mark("VM", A0, "resume_on"),
-                new MarkVbds(0, "attach"), new ReserveHost(0, Target.arg(1), "vm_resume")), devices()));
+        put(
+                t,
+                new Forwarding(
+                        "VM.provision",
+                        Guard.ALWAYS,
+                        List.of(),
+                        List.of(mark("VM", A0, "provision"), new MarkChosenHost("provision")),
+                        List.of()));
+        put(
+                t,
+                new Forwarding(
+                        "VM.start",
+                        Guard.ALWAYS,
+                        List.of(),
+                        List.of(
+                                mark("VM", A0, "start"),
+                                new MarkVbds(0, "attach"),
+                                new MarkVifs(0, "attach"),
+                                new ReserveHost(0, CHOSEN, "vm_start")),
+                        devices()));
+        put(
+                t,
+                new Forwarding(
+                        "VM.start_on",
+                        Guard.ALWAYS,
+                        List.of(new HostNotEvacuating(1)),
+                        List.of(
+                                mark("VM", A0, "start_on"),
+                                new MarkVbds(0, "attach"),
+                                new MarkVifs(0, "attach"),
+                                new ReserveHost(0, Target.arg(1), "vm_start")),
+                        devices()));
+        put(
+                t,
+                new Forwarding(
+                        "VM.resume",
+                        Guard.ALWAYS,
+                        List.of(),
+                        List.of(
+                                mark("VM", A0, "resume"),
+                                new MarkVbds(0, "attach"),
+                                new ReserveHost(0, CHOSEN, "vm_resume")),
+                        devices()));
+        put(
+                t,
+                new Forwarding(
+                        "VM.resume_on",
+                        Guard.ALWAYS,
+                        List.of(),
+                        List.of(
+                                mark("VM", A0, "resume_on"),
+                                new MarkVbds(0, "attach"),
+                                new ReserveHost(0, Target.arg(1), "vm_resume")),
+                        devices()));
         for (String m : List.of("pause", "unpause", "clean_shutdown", "shutdown", "suspend")) {
             put(t, new Forwarding("VM." + m, Guard.ALWAYS, List.of(), List.of(mark("VM", A0, m)), devices()));
         }
-        put(t, new Forwarding("VM.clean_reboot", Guard.ALWAYS, List.of(), List.of(mark("VM", A0, "clean_reboot"),
-                new MarkVbds(0, "attach"), new MarkVifs(0, "attach")), devices()));
-        put(t, new Forwarding("VM.hard_shutdown", Guard.ALWAYS, List.of(), List.of(mark("VM", A0, "hard_shutdown"),
-                new CancelVmOps(0, List.of("clean_shutdown", "clean_reboot", "hard_reboot", "pool_migrate", "call_plugin",
-                        "shutdown", "suspend"))), devices()));
-        put(t, new Forwarding("VM.hard_reboot", Guard.ALWAYS, List.of(), List.of(mark("VM", A0, "hard_reboot"),
-                new CancelVmOps(0, List.of("clean_shutdown", "clean_reboot", "pool_migrate", "call_plugin", "suspend")),
-                new MarkVbds(0, "attach"), new MarkVifs(0, "attach")), devices()));
-        put(t, new Forwarding("VM.hard_reboot_internal", Guard.ALWAYS, List.of(),
-                List.of(new MarkVbds(0, "attach"), new MarkVifs(0, "attach")), devices()));
+        put(
+                t,
+                new Forwarding(
+                        "VM.clean_reboot",
+                        Guard.ALWAYS,
+                        List.of(),
+                        List.of(mark("VM", A0, "clean_reboot"), new MarkVbds(0, "attach"), new MarkVifs(0, "attach")),
+                        devices()));
+        put(
+                t,
+                new Forwarding(
+                        "VM.hard_shutdown",
+                        Guard.ALWAYS,
+                        List.of(),
+                        List.of(
+                                mark("VM", A0, "hard_shutdown"),
+                                new CancelVmOps(
+                                        0,
+                                        List.of(
+                                                "clean_shutdown",
+                                                "clean_reboot",
+                                                "hard_reboot",
+                                                "pool_migrate",
+                                                "call_plugin",
+                                                "shutdown",
+                                                "suspend"))),
+                        devices()));
+        put(
+                t,
+                new Forwarding(
+                        "VM.hard_reboot",
+                        Guard.ALWAYS,
+                        List.of(),
+                        List.of(
+                                mark("VM", A0, "hard_reboot"),
+                                new CancelVmOps(
+                                        0,
+                                        List.of(
+                                                "clean_shutdown",
+                                                "clean_reboot",
+                                                "pool_migrate",
+                                                "call_plugin",
+                                                "suspend")),
+                                new MarkVbds(0, "attach"),
+                                new MarkVifs(0, "attach")),
+                        devices()));
+        put(
+                t,
+                new Forwarding(
+                        "VM.hard_reboot_internal",
+                        Guard.ALWAYS,
+                        List.of(),
+                        List.of(new MarkVbds(0, "attach"), new MarkVifs(0, "attach")),
+                        devices()));
         put(t, new Forwarding("VM.pool_migrate_complete", Guard.ALWAYS, List.of(), List.of(), devices()));
-        put(t, new Forwarding("VM.pool_migrate", Guard.ALWAYS, List.of(), List.of(
-                new Mark("VM", A0, "pool_migrate", Retry.STANDARD, 2), new ReserveHost(0, Target.arg(1), "vm_migrate")), devices()));
+        put(
+                t,
+                new Forwarding(
+                        "VM.pool_migrate",
+                        Guard.ALWAYS,
+                        List.of(),
+                        List.of(
+                                new Mark("VM", A0, "pool_migrate", Retry.STANDARD, 2),
+                                new ReserveHost(0, Target.arg(1), "vm_migrate")),
+                        devices()));
         vm(t, "VM.migrate_send", "migrate_send");
-        put(t, new Forwarding("VM.revert", Guard.ALWAYS, List.of(), List.of(mark("VM", A0, "revert"),
-                mark("VM", Target.fieldOf(0, "VM", "snapshot_of"), "reverting")), List.of()));
-        put(t, new Forwarding("VM.call_plugin", Guard.ALWAYS, List.of(),
-                List.of(new Mark("VM", A0, "call_plugin", Retry.FAIL_IMMEDIATELY, -1)), List.of()));
-        put(t, new Forwarding("VM.call_host_plugin", Guard.ALWAYS, List.of(new VmPowerState(0, List.of("Running"), false, ";")),
-                List.of(new Mark("VM", A0, "call_plugin", Retry.FAIL_IMMEDIATELY, -1)), List.of()));
-        put(t, new Forwarding("VM.sysprep", Guard.ALWAYS, List.of(),
-                List.of(new Mark("VM", A0, "sysprep", Retry.FAIL_IMMEDIATELY, -1)), List.of()));
-        for (String m : List.of("set_VCPUs_number_live", "add_to_VCPUs_params_live")) vm(t, "VM." + m, "changing_VCPUs_live");
+        put(
+                t,
+                new Forwarding(
+                        "VM.revert",
+                        Guard.ALWAYS,
+                        List.of(),
+                        List.of(
+                                mark("VM", A0, "revert"),
+                                mark("VM", Target.fieldOf(0, "VM", "snapshot_of"), "reverting")),
+                        List.of()));
+        put(
+                t,
+                new Forwarding(
+                        "VM.call_plugin",
+                        Guard.ALWAYS,
+                        List.of(),
+                        List.of(new Mark("VM", A0, "call_plugin", Retry.FAIL_IMMEDIATELY, -1)),
+                        List.of()));
+        put(
+                t,
+                new Forwarding(
+                        "VM.call_host_plugin",
+                        Guard.ALWAYS,
+                        List.of(new VmPowerState(0, List.of("Running"), false, ";")),
+                        List.of(new Mark("VM", A0, "call_plugin", Retry.FAIL_IMMEDIATELY, -1)),
+                        List.of()));
+        put(
+                t,
+                new Forwarding(
+                        "VM.sysprep",
+                        Guard.ALWAYS,
+                        List.of(),
+                        List.of(new Mark("VM", A0, "sysprep", Retry.FAIL_IMMEDIATELY, -1)),
+                        List.of()));
+        for (String m : List.of("set_VCPUs_number_live", "add_to_VCPUs_params_live"))
+            vm(t, "VM." + m, "changing_VCPUs_live");
         for (String m : List.of("set_NVRAM", "remove_from_NVRAM", "add_to_NVRAM")) vm(t, "VM." + m, "changing_NVRAM");
         vm(t, "VM.set_VCPUs_max", "changing_VCPUs");
         for (String m : List.of("set_memory_dynamic_range", "set_memory_dynamic_max", "set_memory_dynamic_min")) {
@@ -248,20 +400,48 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
         for (String m : List.of("get_data_sources", "record_data_source", "forget_data_source_archives")) {
             vm(t, "VM." + m, "data_source_op");
         }
-        put(t, new Forwarding("VM.query_data_source", Guard.ALWAYS,
-                List.of(new VmPowerState(0, List.of("Running", "Paused"), true, ";")), List.of(), List.of()));
-        for (String m : List.of("set_blocked_operations", "add_to_blocked_operations", "remove_from_blocked_operations",
-                "set_ha_always_run", "set_ha_restart_priority")) {
-            put(t, new Forwarding("VM." + m, Guard.ALWAYS, List.of(), List.of(), List.of(refresh(Refresh.Kind.VM, A0))));
+        put(
+                t,
+                new Forwarding(
+                        "VM.query_data_source",
+                        Guard.ALWAYS,
+                        List.of(new VmPowerState(0, List.of("Running", "Paused"), true, ";")),
+                        List.of(),
+                        List.of()));
+        for (String m : List.of(
+                "set_blocked_operations",
+                "add_to_blocked_operations",
+                "remove_from_blocked_operations",
+                "set_ha_always_run",
+                "set_ha_restart_priority")) {
+            put(
+                    t,
+                    new Forwarding(
+                            "VM." + m, Guard.ALWAYS, List.of(), List.of(), List.of(refresh(Refresh.Kind.VM, A0))));
         }
-        put(t, new Forwarding("VTPM.create", Guard.ALWAYS, List.of(), List.of(mark("VM", A0, "create_vtpm")), List.of()));
+        put(
+                t,
+                new Forwarding(
+                        "VTPM.create", Guard.ALWAYS, List.of(), List.of(mark("VM", A0, "create_vtpm")), List.of()));
         // VBD, VIF ---------------------------------------------------------------------------
         for (String m : List.of("insert", "eject", "plug", "unplug", "unplug_force", "pause", "unpause")) {
-            put(t, new Forwarding("VBD." + m, Guard.ALWAYS, List.of(), List.of(mark("VBD", A0, m)),
-                    List.of(refresh(Refresh.Kind.VBD_AND_VDI, A0))));
+            put(
+                    t,
+                    new Forwarding(
+                            "VBD." + m,
+                            Guard.ALWAYS,
+                            List.of(),
+                            List.of(mark("VBD", A0, m)),
+                            List.of(refresh(Refresh.Kind.VBD_AND_VDI, A0))));
         }
-        put(t, new Forwarding("VBD.unplug_force_no_safety_check", Guard.ALWAYS, List.of(), List.of(mark("VBD", A0, "unplug_force")),
-                List.of(refresh(Refresh.Kind.VBD_AND_VDI, A0))));
+        put(
+                t,
+                new Forwarding(
+                        "VBD.unplug_force_no_safety_check",
+                        Guard.ALWAYS,
+                        List.of(),
+                        List.of(mark("VBD", A0, "unplug_force")),
+                        List.of(refresh(Refresh.Kind.VBD_AND_VDI, A0))));
         single(t, "VIF.plug", "VIF", A0, "plug");
         single(t, "VIF.unplug", "VIF", A0, "unplug");
         single(t, "VIF.unplug_force", "VIF", A0, "unplug"); // Xapi marks unplug for both
@@ -288,34 +468,83 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
         srVdi(t, "VDI.enable_cbt", srOfVdi, "vdi_enable_cbt", A0, "enable_cbt");
         srVdi(t, "VDI.disable_cbt", srOfVdi, "vdi_disable_cbt", A0, "disable_cbt");
         srVdi(t, "VDI.data_destroy", srOfVdi, "vdi_data_destroy", A0, "data_destroy");
-        srVdi(t, "VDI.list_changed_blocks", Target.fieldOf(1, "VDI", "SR"), "vdi_list_changed_blocks", Target.arg(1),
+        srVdi(
+                t,
+                "VDI.list_changed_blocks",
+                Target.fieldOf(1, "VDI", "SR"),
+                "vdi_list_changed_blocks",
+                Target.arg(1),
                 "list_changed_blocks");
-        put(t, new Forwarding("VDI.set_on_boot", Guard.ALWAYS, List.of(new VdiNotOnRunningVm(0)),
-                List.of(new MarkSrVdi(srOfVdi, "vdi_set_on_boot", A0, "set_on_boot")), List.of()));
-        put(t, new Forwarding("VDI.set_allow_caching", Guard.ALWAYS, List.of(new VdiNotOnRunningVm(0)), List.of(), List.of()));
-        put(t, new Forwarding("VDI.revert", Guard.ALWAYS, List.of(), List.of(
-                new MarkSrVdi(srOfVdi, "vdi_revert", A0, "revert_to"),
-                new MarkSrVdi(null, null, Target.fieldOf(0, "VDI", "snapshot_of"), "revert_from")), List.of()));
-        put(t, new Forwarding("VDI.pool_migrate", Guard.ALWAYS, List.of(new VdiHasVbd(0)), List.of(
-                mark("VM", new Target(Target.Kind.VM_OF_VDI_ARG, 0, null, null), "migrate_send"),
-                new MarkSrVdi(null, null, A0, "mirror")), List.of()));
+        put(
+                t,
+                new Forwarding(
+                        "VDI.set_on_boot",
+                        Guard.ALWAYS,
+                        List.of(new VdiNotOnRunningVm(0)),
+                        List.of(new MarkSrVdi(srOfVdi, "vdi_set_on_boot", A0, "set_on_boot")),
+                        List.of()));
+        put(
+                t,
+                new Forwarding(
+                        "VDI.set_allow_caching",
+                        Guard.ALWAYS,
+                        List.of(new VdiNotOnRunningVm(0)),
+                        List.of(),
+                        List.of()));
+        put(
+                t,
+                new Forwarding(
+                        "VDI.revert",
+                        Guard.ALWAYS,
+                        List.of(),
+                        List.of(
+                                new MarkSrVdi(srOfVdi, "vdi_revert", A0, "revert_to"),
+                                new MarkSrVdi(null, null, Target.fieldOf(0, "VDI", "snapshot_of"), "revert_from")),
+                        List.of()));
+        put(
+                t,
+                new Forwarding(
+                        "VDI.pool_migrate",
+                        Guard.ALWAYS,
+                        List.of(new VdiHasVbd(0)),
+                        List.of(
+                                mark("VM", new Target(Target.Kind.VM_OF_VDI_ARG, 0, null, null), "migrate_send"),
+                                new MarkSrVdi(null, null, A0, "mirror")),
+                        List.of()));
         // host -------------------------------------------------------------------------------
         for (String m : List.of("shutdown", "reboot", "power_on", "evacuate")) single(t, "host." + m, "host", A0, m);
-        put(t, new Forwarding("host.enable", Guard.ALWAYS, List.of(), List.of(mark("host", A0, "enable")),
-                List.of(refresh(Refresh.Kind.HOST, A0))));
+        put(
+                t,
+                new Forwarding(
+                        "host.enable",
+                        Guard.ALWAYS,
+                        List.of(),
+                        List.of(mark("host", A0, "enable")),
+                        List.of(refresh(Refresh.Kind.HOST, A0))));
         for (String m : List.of("disable", "declare_dead")) {
-            put(t, new Forwarding("host." + m, Guard.ALWAYS, List.of(), List.of(), List.of(refresh(Refresh.Kind.HOST, A0))));
+            put(
+                    t,
+                    new Forwarding(
+                            "host." + m, Guard.ALWAYS, List.of(), List.of(), List.of(refresh(Refresh.Kind.HOST, A0))));
         }
         single(t, "host.refresh_server_certificate", "pool", POOL, "cert_refresh");
         single(t, "host.copy_primary_host_certs", "pool", POOL, "copy_primary_host_certs");
-        single(t, "host.apply_updates", "pool", POOL, "apply_updates"); // xapi_host.ml; the host mark follows its disable
+        single(
+                t,
+                "host.apply_updates",
+                "pool",
+                POOL,
+                "apply_updates"); // xapi_host.ml; the host mark follows its disable
         // pool -------------------------------------------------------------------------------
         single(t, "pool.eject", "pool", POOL, "eject");
         single(t, "pool.designate_new_master", "pool", POOL, "designate_new_master");
         single(t, "pool.enable_ha", "pool", POOL, "ha_enable");
         single(t, "pool.disable_ha", "pool", POOL, "ha_disable");
         single(t, "pool.enable_tls_verification", "pool", POOL, "tls_verification_enable");
-        for (String m : List.of("install_trusted_certificate", "uninstall_trusted_certificate", "sync_trusted_certificates_from",
+        for (String m : List.of(
+                "install_trusted_certificate",
+                "uninstall_trusted_certificate",
+                "sync_trusted_certificates_from",
                 "exchange_trusted_certificates_on_join")) {
             single(t, "pool." + m, "pool", POOL, "copy_primary_host_certs");
         }
@@ -353,8 +582,12 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
         put(t, new Forwarding(message, Guard.ALWAYS, List.of(), List.of(mark(cls, target, op)), List.of()));
     }
 
-    private static void srVdi(Map<String, Forwarding> t, String message, Target sr, String srOp, Target vdi, String vdiOp) {
-        put(t, new Forwarding(message, Guard.ALWAYS, List.of(), List.of(new MarkSrVdi(sr, srOp, vdi, vdiOp)), List.of()));
+    private static void srVdi(
+            Map<String, Forwarding> t, String message, Target sr, String srOp, Target vdi, String vdiOp) {
+        put(
+                t,
+                new Forwarding(
+                        message, Guard.ALWAYS, List.of(), List.of(new MarkSrVdi(sr, srOp, vdi, vdiOp)), List.of()));
     }
 
     /** The (class, operation) pairs this plan marks (used to skip plans with operations the datamodel lacks). */
@@ -372,7 +605,7 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
                 case ReserveHost m -> out.add(new String[] {"host", m.op()});
                 case MarkChosenHost m -> out.add(new String[] {"host", m.op()});
                 case PbdUnplug m -> out.add(new String[] {"SR", "unplug"});
-                case CancelVmOps m -> { }
+                case CancelVmOps m -> {}
             }
         }
         return out;

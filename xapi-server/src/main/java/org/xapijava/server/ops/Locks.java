@@ -46,7 +46,11 @@ public final class Locks {
     private static final Logger LOG = LoggerFactory.getLogger(Locks.class);
 
     /** Xapi's retry policies for callers that meet {@code OTHER_OPERATION_IN_PROGRESS}. */
-    public enum Retry { STANDARD, FAIL_QUICKLY, FAIL_IMMEDIATELY }
+    public enum Retry {
+        STANDARD,
+        FAIL_QUICKLY,
+        FAIL_IMMEDIATELY
+    }
 
     /**
      * One wait policy ({@code Repeat_with_uniform_backoff}): each wait lasts a uniformly random time in
@@ -92,6 +96,7 @@ public final class Locks {
     private int queued;
     /** The DummyRef key of each task-less call in progress (one key per call, as Xapi's context). */
     private final Map<CallContext, String> dummyKeys = Collections.synchronizedMap(new WeakHashMap<>());
+
     private final Forwarder forwarder;
 
     public Locks(Services services) {
@@ -221,13 +226,15 @@ public final class Locks {
         long waited = 0;
         boolean hooked = false;
         while (true) {
-            if (task != null && services.tasks().isCancelling(task)) throw new ApiError(ErrorCodes.TASK_CANCELLED, task);
+            if (task != null && services.tasks().isCancelling(task))
+                throw new ApiError(ErrorCodes.TASK_CANCELLED, task);
             long seen = wakeupCount(); // before the attempt: an unmarking after it is never missed
             ApiError conflict;
             try {
                 return attempt.get();
             } catch (ApiError e) {
-                if (!e.code().equals(ErrorCodes.OTHER_OPERATION_IN_PROGRESS) || e.params().isEmpty()) throw e;
+                if (!e.code().equals(ErrorCodes.OTHER_OPERATION_IN_PROGRESS)
+                        || e.params().isEmpty()) throw e;
                 conflict = e;
             }
             if (task != null && !hooked) {
@@ -253,7 +260,9 @@ public final class Locks {
         try {
             if (waitedSoFar >= policy.total().toNanos()) throw conflict;
             long min = policy.min().toNanos();
-            long timeout = min + (long) ((policy.max().toNanos() - min) * ThreadLocalRandom.current().nextDouble());
+            long timeout = min
+                    + (long) ((policy.max().toNanos() - min)
+                            * ThreadLocalRandom.current().nextDouble());
             long start = System.nanoTime();
             global.lock();
             try {
@@ -351,7 +360,8 @@ public final class Locks {
         tx.set(cls, ref, "allowed_operations", checkers.allowed(tx, cls, ref));
         if (cls.equals("VM")) {
             for (String vtpm : DbValues.list(tx, "VM", ref, "VTPMs")) {
-                if (DbValues.valid(tx, "VTPM", vtpm)) tx.set("VTPM", vtpm, "allowed_operations", Checkers.vtpmAllowed(tx, vtpm));
+                if (DbValues.valid(tx, "VTPM", vtpm))
+                    tx.set("VTPM", vtpm, "allowed_operations", Checkers.vtpmAllowed(tx, vtpm));
             }
         }
     }

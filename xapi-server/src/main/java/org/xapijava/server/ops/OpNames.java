@@ -14,8 +14,8 @@ final class OpNames {
      * VM operations absent from {@code record_util.ml}'s table: Xapi prints them as
      * {@code (unknown operation)}.
      */
-    private static final Set<String> VM_UNNAMED = Set.of("create_template", "query_services", "changing_memory_limits",
-            "changing_VCPUs");
+    private static final Set<String> VM_UNNAMED =
+            Set.of("create_template", "query_services", "changing_memory_limits", "changing_VCPUs");
 
     /** {@code Record_util.vm_operation_to_string}. */
     static String vm(String op) {
@@ -62,7 +62,8 @@ final class OpNames {
 
     /** {@code Record_util.vm_power_state_to_lowercase_string}: {@code Halted} is {@code halted}. */
     static String lowerState(String powerState) {
-        return powerState.isEmpty() ? powerState
+        return powerState.isEmpty()
+                ? powerState
                 : powerState.substring(0, 1).toLowerCase(Locale.ROOT) + powerState.substring(1);
     }
 }

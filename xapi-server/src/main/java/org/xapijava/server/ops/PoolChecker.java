@@ -20,8 +20,14 @@ final class PoolChecker implements OpChecker {
     /** Blocking operations and their error, in Xapi's order ({@code blocking_ops_table}). */
     static final Map<String, String> BLOCKING = blocking();
     /** Waiting operations, in Xapi's order. */
-    static final List<String> WAITING = List.of("cert_refresh", "exchange_certificates_on_join",
-            "exchange_ca_certificates_on_join", "copy_primary_host_certs", "eject", "get_updates", "exchange_crls_on_join");
+    static final List<String> WAITING = List.of(
+            "cert_refresh",
+            "exchange_certificates_on_join",
+            "exchange_ca_certificates_on_join",
+            "copy_primary_host_certs",
+            "eject",
+            "get_updates",
+            "exchange_crls_on_join");
 
     private final boolean psrPending;
     private final List<String> all;
@@ -49,11 +55,15 @@ final class PoolChecker implements OpChecker {
         all = List.copyOf(ops);
         psrPending = DbValues.bool(r, CLS, ref, "is_psr_pending");
         Map<String, String> current = DbValues.map(r, CLS, ref, "current_operations");
-        Optional<String> blockingReason = BLOCKING.entrySet().stream().filter(e -> current.containsValue(e.getKey()))
-                .map(Map.Entry::getValue).findFirst();
+        Optional<String> blockingReason = BLOCKING.entrySet().stream()
+                .filter(e -> current.containsValue(e.getKey()))
+                .map(Map.Entry::getValue)
+                .findFirst();
         Optional<Map.Entry<String, String>> waiting = current.entrySet().stream()
-                .filter(e -> WAITING.contains(e.getValue())).findFirst();
-        ApiError other = waiting.map(e -> new ApiError(ErrorCodes.OTHER_OPERATION_IN_PROGRESS, CLS, ref, e.getValue(), e.getKey()))
+                .filter(e -> WAITING.contains(e.getValue()))
+                .findFirst();
+        ApiError other = waiting.map(
+                        e -> new ApiError(ErrorCodes.OTHER_OPERATION_IN_PROGRESS, CLS, ref, e.getValue(), e.getKey()))
                 .orElseGet(() -> new ApiError(ErrorCodes.OTHER_OPERATION_IN_PROGRESS, CLS, ref));
         if (blockingReason.isPresent()) {
             refuse(BLOCKING.keySet(), new ApiError(blockingReason.get()));
@@ -68,7 +78,9 @@ final class PoolChecker implements OpChecker {
                 refuse(List.of("ha_disable"), new ApiError(ErrorCodes.HA_NOT_ENABLED));
             }
             if (Rows.rollingUpgrade(r)) {
-                refuse(List.of("cluster_create", "tls_verification_enable"), new ApiError(ErrorCodes.NOT_SUPPORTED_DURING_UPGRADE));
+                refuse(
+                        List.of("cluster_create", "tls_verification_enable"),
+                        new ApiError(ErrorCodes.NOT_SUPPORTED_DURING_UPGRADE));
             }
             int clusters = r.count("Cluster");
             if (clusters == 1) {
@@ -76,8 +88,11 @@ final class PoolChecker implements OpChecker {
             } else if (clusters > 1) {
                 throw ApiError.internal("Multiple clusters exist in the pool");
             } else if (ha) {
-                refuse(List.of("cluster_create"),
-                        new ApiError(ErrorCodes.INCOMPATIBLE_CLUSTER_STACK_ACTIVE, DbValues.str(r, CLS, ref, "ha_cluster_stack")));
+                refuse(
+                        List.of("cluster_create"),
+                        new ApiError(
+                                ErrorCodes.INCOMPATIBLE_CLUSTER_STACK_ACTIVE,
+                                DbValues.str(r, CLS, ref, "ha_cluster_stack")));
             }
         }
     }

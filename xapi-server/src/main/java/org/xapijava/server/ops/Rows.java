@@ -38,7 +38,8 @@ final class Rows {
 
     /** Whether a pool operation is in progress ({@code Xapi_pool_helpers.is_pool_op_in_progress}). */
     static boolean poolOpInProgress(DbReader r, String op) {
-        for (String pool : r.getAll("pool")) return DbValues.map(r, "pool", pool, "current_operations").containsValue(op);
+        for (String pool : r.getAll("pool"))
+            return DbValues.map(r, "pool", pool, "current_operations").containsValue(op);
         return false;
     }
 
@@ -91,7 +92,8 @@ final class Rows {
      * suspended VM, the configured one for a halted VM; {@code INTERNAL_ERROR} when unspecified.
      */
     static String domainType(DbReader r, String vm) {
-        String t = "Halted".equals(DbValues.str(r, "VM", vm, "power_state")) ? DbValues.str(r, "VM", vm, "domain_type")
+        String t = "Halted".equals(DbValues.str(r, "VM", vm, "power_state"))
+                ? DbValues.str(r, "VM", vm, "domain_type")
                 : DbValues.str(r, "VM_metrics", DbValues.str(r, "VM", vm, "metrics"), "current_domain_type");
         if ("unspecified".equals(t)) throw org.xapijava.model.errors.ApiError.internal("unspecified domain type");
         return t;

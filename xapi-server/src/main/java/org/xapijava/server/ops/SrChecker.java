@@ -17,29 +17,93 @@ import org.xapijava.server.DbValues;
 final class SrChecker {
     static final String CLS = "SR";
     /** Xapi's {@code all_ops}, in its insertion order (the allowed_operations order derives from it). */
-    static final List<String> XAPI_OPS = List.of("scan", "destroy", "forget", "plug", "unplug", "vdi_create", "vdi_destroy",
-            "vdi_resize", "vdi_clone", "vdi_snapshot", "vdi_mirror", "vdi_enable_cbt", "vdi_disable_cbt",
-            "vdi_data_destroy", "vdi_list_changed_blocks", "vdi_set_on_boot", "vdi_introduce", "vdi_revert", "update",
-            "pbd_create", "pbd_destroy");
+    static final List<String> XAPI_OPS = List.of(
+            "scan",
+            "destroy",
+            "forget",
+            "plug",
+            "unplug",
+            "vdi_create",
+            "vdi_destroy",
+            "vdi_resize",
+            "vdi_clone",
+            "vdi_snapshot",
+            "vdi_mirror",
+            "vdi_enable_cbt",
+            "vdi_disable_cbt",
+            "vdi_data_destroy",
+            "vdi_list_changed_blocks",
+            "vdi_set_on_boot",
+            "vdi_introduce",
+            "vdi_revert",
+            "update",
+            "pbd_create",
+            "pbd_destroy");
+
     static final List<String> FOLD_ORDER = OcamlOrder.hashtblFoldOrder(XAPI_OPS);
     /** Refused during a rolling pool upgrade ({@code disallowed_during_rpu}). */
-    private static final List<String> NOT_DURING_RPU = List.of("vdi_mirror", "vdi_enable_cbt", "vdi_disable_cbt",
-            "vdi_data_destroy", "vdi_list_changed_blocks", "vdi_set_on_boot", "vdi_revert");
+    private static final List<String> NOT_DURING_RPU = List.of(
+            "vdi_mirror",
+            "vdi_enable_cbt",
+            "vdi_disable_cbt",
+            "vdi_data_destroy",
+            "vdi_list_changed_blocks",
+            "vdi_set_on_boot",
+            "vdi_revert");
     /** {@code sm_cap_table}: operations that need a capability of the SR's SM driver. */
-    private static final Map<String, String> SM_CAPABILITY = Map.ofEntries(Map.entry("vdi_create", "VDI_CREATE"),
-            Map.entry("vdi_destroy", "VDI_DELETE"), Map.entry("vdi_resize", "VDI_RESIZE"),
-            Map.entry("vdi_introduce", "VDI_INTRODUCE"), Map.entry("vdi_mirror", "VDI_MIRROR"),
-            Map.entry("vdi_enable_cbt", "VDI_CONFIG_CBT"), Map.entry("vdi_disable_cbt", "VDI_CONFIG_CBT"),
-            Map.entry("vdi_data_destroy", "VDI_CONFIG_CBT"), Map.entry("vdi_list_changed_blocks", "VDI_CONFIG_CBT"),
-            Map.entry("vdi_set_on_boot", "VDI_RESET_ON_BOOT"), Map.entry("update", "SR_UPDATE"),
-            Map.entry("vdi_revert", "VDI_REVERT"), Map.entry("vdi_snapshot", "VDI_SNAPSHOT"));
+    private static final Map<String, String> SM_CAPABILITY = Map.ofEntries(
+            Map.entry("vdi_create", "VDI_CREATE"),
+            Map.entry("vdi_destroy", "VDI_DELETE"),
+            Map.entry("vdi_resize", "VDI_RESIZE"),
+            Map.entry("vdi_introduce", "VDI_INTRODUCE"),
+            Map.entry("vdi_mirror", "VDI_MIRROR"),
+            Map.entry("vdi_enable_cbt", "VDI_CONFIG_CBT"),
+            Map.entry("vdi_disable_cbt", "VDI_CONFIG_CBT"),
+            Map.entry("vdi_data_destroy", "VDI_CONFIG_CBT"),
+            Map.entry("vdi_list_changed_blocks", "VDI_CONFIG_CBT"),
+            Map.entry("vdi_set_on_boot", "VDI_RESET_ON_BOOT"),
+            Map.entry("update", "SR_UPDATE"),
+            Map.entry("vdi_revert", "VDI_REVERT"),
+            Map.entry("vdi_snapshot", "VDI_SNAPSHOT"));
     /** The capability names Xapi knows ({@code Smint.Feature.string_to_capability_table}); others are dropped. */
-    static final Set<String> KNOWN_FEATURES = Set.of("SR_CREATE", "SR_DELETE", "SR_ATTACH", "SR_DETACH", "SR_SCAN",
-            "SR_PROBE", "SR_UPDATE", "SR_SUPPORTS_LOCAL_CACHING", "SR_METADATA", "SR_TRIM", "SR_MULTIPATH", "SR_CACHING",
-            "SR_STATS", "VDI_CREATE", "VDI_DELETE", "VDI_ATTACH", "VDI_DETACH", "VDI_MIRROR", "VDI_MIRROR_IN", "VDI_RESIZE",
-            "VDI_RESIZE_ONLINE", "VDI_CLONE", "VDI_SNAPSHOT", "VDI_ACTIVATE", "VDI_ACTIVATE_READONLY", "VDI_DEACTIVATE",
-            "VDI_UPDATE", "VDI_INTRODUCE", "VDI_GENERATE_CONFIG", "VDI_ATTACH_OFFLINE", "VDI_RESET_ON_BOOT",
-            "VDI_CONFIG_CBT", "VDI_COMPOSE", "LARGE_VDI", "THIN_PROVISIONING", "VDI_READ_CACHING", "VDI_REVERT");
+    static final Set<String> KNOWN_FEATURES = Set.of(
+            "SR_CREATE",
+            "SR_DELETE",
+            "SR_ATTACH",
+            "SR_DETACH",
+            "SR_SCAN",
+            "SR_PROBE",
+            "SR_UPDATE",
+            "SR_SUPPORTS_LOCAL_CACHING",
+            "SR_METADATA",
+            "SR_TRIM",
+            "SR_MULTIPATH",
+            "SR_CACHING",
+            "SR_STATS",
+            "VDI_CREATE",
+            "VDI_DELETE",
+            "VDI_ATTACH",
+            "VDI_DETACH",
+            "VDI_MIRROR",
+            "VDI_MIRROR_IN",
+            "VDI_RESIZE",
+            "VDI_RESIZE_ONLINE",
+            "VDI_CLONE",
+            "VDI_SNAPSHOT",
+            "VDI_ACTIVATE",
+            "VDI_ACTIVATE_READONLY",
+            "VDI_DEACTIVATE",
+            "VDI_UPDATE",
+            "VDI_INTRODUCE",
+            "VDI_GENERATE_CONFIG",
+            "VDI_ATTACH_OFFLINE",
+            "VDI_RESET_ON_BOOT",
+            "VDI_CONFIG_CBT",
+            "VDI_COMPOSE",
+            "LARGE_VDI",
+            "THIN_PROVISIONING",
+            "VDI_READ_CACHING",
+            "VDI_REVERT");
 
     private SrChecker() {}
 
@@ -79,25 +143,42 @@ final class SrChecker {
         }
         t.refuse(forbidden, ErrorCodes.SR_OPERATION_NOT_SUPPORTED, ref);
         List<String> pbds = DbValues.list(r, CLS, ref, "PBDs");
-        if (pbds.stream().anyMatch(p -> DbValues.valid(r, "PBD", p) && DbValues.bool(r, "PBD", p, "currently_attached"))) {
+        if (pbds.stream()
+                .anyMatch(p -> DbValues.valid(r, "PBD", p) && DbValues.bool(r, "PBD", p, "currently_attached"))) {
             t.refuse(List.of("destroy", "forget"), ErrorCodes.SR_HAS_PBD, ref);
         }
         if (pbds.isEmpty()) t.refuse(List.of("destroy"), ErrorCodes.SR_HAS_NO_PBDS, ref);
         for (String vdi : DbValues.list(r, CLS, ref, "VDIs")) {
-            if (DbValues.valid(r, "VDI", vdi) && DbValues.bool(r, "VDI", vdi, "managed")
+            if (DbValues.valid(r, "VDI", vdi)
+                    && DbValues.bool(r, "VDI", vdi, "managed")
                     && !DbValues.str(r, "VDI", vdi, "type").equals("rrd")) {
                 t.refuse(List.of("destroy"), ErrorCodes.SR_NOT_EMPTY);
                 break;
             }
         }
-        List<Map.Entry<String, String>> current = OcamlOrder.sortUniqByOp(DbValues.map(r, CLS, ref, "current_operations"));
+        List<Map.Entry<String, String>> current =
+                OcamlOrder.sortUniqByOp(DbValues.map(r, CLS, ref, "current_operations"));
         if (!current.isEmpty()) {
             Map.Entry<String, String> first = current.getFirst();
             List<String> rest = new ArrayList<>(ops);
             rest.remove("plug");
-            t.refuse(rest, ErrorCodes.OTHER_OPERATION_IN_PROGRESS, CLS, ref, OpNames.sr(first.getValue()), first.getKey());
-            current.stream().filter(e -> !e.getValue().equals("plug")).findFirst().ifPresent(e ->
-                    t.refuse(List.of("plug"), ErrorCodes.OTHER_OPERATION_IN_PROGRESS, CLS, ref, OpNames.sr(e.getValue()), e.getKey()));
+            t.refuse(
+                    rest,
+                    ErrorCodes.OTHER_OPERATION_IN_PROGRESS,
+                    CLS,
+                    ref,
+                    OpNames.sr(first.getValue()),
+                    first.getKey());
+            current.stream()
+                    .filter(e -> !e.getValue().equals("plug"))
+                    .findFirst()
+                    .ifPresent(e -> t.refuse(
+                            List.of("plug"),
+                            ErrorCodes.OTHER_OPERATION_IN_PROGRESS,
+                            CLS,
+                            ref,
+                            OpNames.sr(e.getValue()),
+                            e.getKey()));
         }
         return t;
     }

@@ -16,7 +16,9 @@ import org.xapijava.server.DbValues;
 final class VbdChecker implements OpChecker {
     static final String CLS = "VBD";
     /** Xapi's {@code all_ops} insertion order (the allowed_operations order derives from it). */
-    static final List<String> ALL_OPS = List.of("attach", "eject", "unplug", "unplug_force", "insert", "plug", "pause", "unpause");
+    static final List<String> ALL_OPS =
+            List.of("attach", "eject", "unplug", "unplug_force", "insert", "plug", "pause", "unpause");
+
     static final List<String> FOLD_ORDER = OcamlOrder.hashtblFoldOrder(ALL_OPS);
     private static final List<String> SAFE_TO_PARALLELISE = List.of("pause", "unpause");
     private static final List<String> PLUG_OPS = List.of("plug", "unplug", "unplug_force");
@@ -50,7 +52,8 @@ final class VbdChecker implements OpChecker {
 
     private OpTable table(boolean sharingChecks) {
         OpTable t = new OpTable(ALL_OPS);
-        List<Map.Entry<String, String>> current = OcamlOrder.sortUniqByOp(DbValues.map(r, CLS, ref, "current_operations"));
+        List<Map.Entry<String, String>> current =
+                OcamlOrder.sortUniqByOp(DbValues.map(r, CLS, ref, "current_operations"));
         String vm = DbValues.str(r, CLS, ref, "VM");
         boolean systemDomain = DbValues.bool(r, "VM", vm, "is_control_domain");
         if (!current.isEmpty()) {
@@ -59,12 +62,23 @@ final class VbdChecker implements OpChecker {
             rest.removeAll(SAFE_TO_PARALLELISE);
             t.refuse(rest, ErrorCodes.OTHER_OPERATION_IN_PROGRESS, CLS, ref, first.getValue(), first.getKey());
         }
-        current.stream().filter(e -> !SAFE_TO_PARALLELISE.contains(e.getValue())).findFirst().ifPresent(e ->
-                t.refuse(List.of("pause"), ErrorCodes.OTHER_OPERATION_IN_PROGRESS, CLS, ref, e.getValue(), e.getKey()));
-        current.stream().filter(e -> !e.getValue().equals("attach") && !SAFE_TO_PARALLELISE.contains(e.getValue()))
-                .findFirst().ifPresent(e ->
-                        t.refuse(List.of("unpause"), ErrorCodes.OTHER_OPERATION_IN_PROGRESS, CLS, ref, e.getValue(), e.getKey()));
-        if (!DbValues.bool(r, CLS, ref, "unpluggable")) t.refuse(List.of("unplug", "unplug_force"), ErrorCodes.VBD_NOT_UNPLUGGABLE, ref);
+        current.stream()
+                .filter(e -> !SAFE_TO_PARALLELISE.contains(e.getValue()))
+                .findFirst()
+                .ifPresent(e -> t.refuse(
+                        List.of("pause"), ErrorCodes.OTHER_OPERATION_IN_PROGRESS, CLS, ref, e.getValue(), e.getKey()));
+        current.stream()
+                .filter(e -> !e.getValue().equals("attach") && !SAFE_TO_PARALLELISE.contains(e.getValue()))
+                .findFirst()
+                .ifPresent(e -> t.refuse(
+                        List.of("unpause"),
+                        ErrorCodes.OTHER_OPERATION_IN_PROGRESS,
+                        CLS,
+                        ref,
+                        e.getValue(),
+                        e.getKey()));
+        if (!DbValues.bool(r, CLS, ref, "unpluggable"))
+            t.refuse(List.of("unplug", "unplug_force"), ErrorCodes.VBD_NOT_UNPLUGGABLE, ref);
         String type = DbValues.str(r, CLS, ref, "type");
         if (!type.equals("CD")) t.refuse(List.of("insert", "eject"), ErrorCodes.VBD_NOT_REMOVABLE_MEDIA, ref);
         boolean empty = DbValues.bool(r, CLS, ref, "empty");
@@ -76,12 +90,15 @@ final class VbdChecker implements OpChecker {
             if (plugged) t.refuse(List.of("plug"), ErrorCodes.DEVICE_ALREADY_ATTACHED, ref);
             else t.refuse(List.of("unplug", "unplug_force"), ErrorCodes.DEVICE_ALREADY_DETACHED, ref);
         } else {
-            List<String> bad = power.equals("Paused") ? PLUG_OPS : List.of("pause", "unpause", "plug", "unplug", "unplug_force");
+            List<String> bad =
+                    power.equals("Paused") ? PLUG_OPS : List.of("pause", "unpause", "plug", "unplug", "unplug_force");
             t.refuse(bad, ErrorCodes.VM_BAD_POWER_STATE, vm, "running", OpNames.lowerState(power));
         }
         for (String vmOp : DbValues.map(r, "VM", vm, "current_operations").values()) {
             if (List.of("clean_shutdown", "hard_shutdown", "suspend", "pause").contains(vmOp)) {
-                t.refuse(List.of("plug", "unplug"), ErrorCodes.OPERATION_NOT_ALLOWED,
+                t.refuse(
+                        List.of("plug", "unplug"),
+                        ErrorCodes.OPERATION_NOT_ALLOWED,
                         "Current operation on VM:" + vm + " is " + OpNames.vm(vmOp));
             }
         }
@@ -93,12 +110,15 @@ final class VbdChecker implements OpChecker {
             String hotplug = hasGm ? DbValues.str(r, "VM_guest_metrics", gm, "can_use_hotplug_vbd") : null;
             if ("no".equals(hotplug)) {
                 t.refuse(PLUG_OPS, ErrorCodes.OPERATION_NOT_ALLOWED, "VM states it does not support VBD hotplug.");
-            } else if (!"yes".equals(hotplug) && !(hasGm && DbValues.bool(r, "VM_guest_metrics", gm, "PV_drivers_detected"))
+            } else if (!"yes".equals(hotplug)
+                    && !(hasGm && DbValues.bool(r, "VM_guest_metrics", gm, "PV_drivers_detected"))
                     && !Rows.hasPvDrivers(r, gm)) {
                 t.refuse(PLUG_OPS, ErrorCodes.VM_MISSING_PV_DRIVERS, vm);
             }
             if (type.equals("CD")) {
-                t.refuse(PLUG_OPS, ErrorCodes.OPERATION_NOT_ALLOWED,
+                t.refuse(
+                        PLUG_OPS,
+                        ErrorCodes.OPERATION_NOT_ALLOWED,
                         "HVM CDROMs cannot be hotplugged/unplugged, only inserted or ejected");
             }
         }
@@ -113,9 +133,16 @@ final class VbdChecker implements OpChecker {
         String vdi = DbValues.str(r, CLS, ref, "VDI");
         if (!DbValues.valid(r, "VDI", vdi)) throw ApiError.handleInvalid("VDI", vdi);
         if (!DbValues.bool(r, "VDI", vdi, "managed")) t.refuse(ALL_OPS, ErrorCodes.VDI_NOT_MANAGED, ref);
-        for (Map.Entry<String, String> e : DbValues.map(r, "VDI", vdi, "current_operations").entrySet()) {
+        for (Map.Entry<String, String> e :
+                DbValues.map(r, "VDI", vdi, "current_operations").entrySet()) {
             if (e.getValue().equals("mirror") || e.getValue().equals("copy")) continue;
-            t.refuse(List.of("attach", "plug", "insert"), ErrorCodes.OTHER_OPERATION_IN_PROGRESS, "VDI", vdi, e.getValue(), e.getKey());
+            t.refuse(
+                    List.of("attach", "plug", "insert"),
+                    ErrorCodes.OTHER_OPERATION_IN_PROGRESS,
+                    "VDI",
+                    vdi,
+                    e.getValue(),
+                    e.getKey());
             break;
         }
         if (DbValues.bool(r, CLS, ref, "currently_attached") || !sharingChecks) return;
@@ -127,14 +154,18 @@ final class VbdChecker implements OpChecker {
                 if (DbValues.str(r, "VM", ovm, "power_state").equals("Suspended")) continue; // really offline
                 if (DbValues.bool(r, "VM", ovm, "is_control_domain")) continue; // may share the disk safely
             }
-            if (DbValues.bool(r, CLS, vbd, "currently_attached") || DbValues.bool(r, CLS, vbd, "reserved")
+            if (DbValues.bool(r, CLS, vbd, "currently_attached")
+                    || DbValues.bool(r, CLS, vbd, "reserved")
                     || !DbValues.map(r, CLS, vbd, "current_operations").isEmpty()) {
                 others.add(vbd);
             }
         }
-        boolean someoneRw = others.stream().anyMatch(v -> DbValues.str(r, CLS, v, "mode").equals("RW"));
+        boolean someoneRw =
+                others.stream().anyMatch(v -> DbValues.str(r, CLS, v, "mode").equals("RW"));
         boolean needWrite = DbValues.str(r, CLS, ref, "mode").equals("RW");
-        if (!DbValues.bool(r, "VDI", vdi, "sharable") && !systemDomain && (someoneRw || (needWrite && !others.isEmpty()))) {
+        if (!DbValues.bool(r, "VDI", vdi, "sharable")
+                && !systemDomain
+                && (someoneRw || (needWrite && !others.isEmpty()))) {
             t.refuse(List.of("attach", "insert", "plug"), ErrorCodes.VDI_IN_USE, vdi);
         }
         if (needWrite && DbValues.bool(r, "VDI", vdi, "read_only")) {

@@ -17,17 +17,45 @@ final class VdiChecker implements OpChecker {
      * What allowed_operations may list: Xapi's pre-Ely operations without {@code blocked} and
      * {@code force_unlock} (CA-260245, CA-281176), in OCaml's set order.
      */
-    static final List<String> LISTED = sorted(List.of("clone", "copy", "resize", "resize_online", "snapshot", "destroy",
-            "forget", "update", "generate_config"));
+    static final List<String> LISTED = sorted(List.of(
+            "clone", "copy", "resize", "resize_online", "snapshot", "destroy", "forget", "update", "generate_config"));
 
     /** {@code rpu_allowed_vdi_operations} (the pre-Ely set). */
-    static final Set<String> RPU_ALLOWED = Set.of("clone", "copy", "resize", "resize_online", "snapshot", "destroy",
-            "forget", "update", "force_unlock", "generate_config", "blocked");
+    static final Set<String> RPU_ALLOWED = Set.of(
+            "clone",
+            "copy",
+            "resize",
+            "resize_online",
+            "snapshot",
+            "destroy",
+            "forget",
+            "update",
+            "force_unlock",
+            "generate_config",
+            "blocked");
 
-    private static final Set<String> LIVE_OK = Set.of("snapshot", "resize_online", "blocked", "clone", "revert_to", "mirror",
-            "enable_cbt", "disable_cbt", "data_destroy");
-    private static final Set<String> NOT_FOR_CBT_METADATA = Set.of("clone", "copy", "disable_cbt", "enable_cbt", "mirror",
-            "resize", "resize_online", "snapshot", "revert_to", "revert_from", "set_on_boot");
+    private static final Set<String> LIVE_OK = Set.of(
+            "snapshot",
+            "resize_online",
+            "blocked",
+            "clone",
+            "revert_to",
+            "mirror",
+            "enable_cbt",
+            "disable_cbt",
+            "data_destroy");
+    private static final Set<String> NOT_FOR_CBT_METADATA = Set.of(
+            "clone",
+            "copy",
+            "disable_cbt",
+            "enable_cbt",
+            "mirror",
+            "resize",
+            "resize_online",
+            "snapshot",
+            "revert_to",
+            "revert_from",
+            "set_on_boot");
 
     private final DbReader r;
     private final String ref;
@@ -64,7 +92,8 @@ final class VdiChecker implements OpChecker {
         pbdsAttached = attached;
         for (String vbd : DbValues.list(r, CLS, ref, "VBDs")) {
             if (!DbValues.valid(r, "VBD", vbd)) continue;
-            if (DbValues.bool(r, "VBD", vbd, "currently_attached") || DbValues.bool(r, "VBD", vbd, "reserved")) activeVbds.add(vbd);
+            if (DbValues.bool(r, "VBD", vbd, "currently_attached") || DbValues.bool(r, "VBD", vbd, "reserved"))
+                activeVbds.add(vbd);
             if (!DbValues.map(r, "VBD", vbd, "current_operations").isEmpty()) busyVbds.add(vbd);
         }
         smFeatures = SrChecker.smFeatures(r, srType);
@@ -111,19 +140,28 @@ final class VdiChecker implements OpChecker {
         }
         if (!pbdsAttached && op.equals("resize")) return new ApiError(ErrorCodes.SR_HAS_NO_PBDS, sr);
         boolean live = LIVE_OK.contains(op);
-        boolean blockedByAttach = live ? false
-                : op.equals("copy") ? activeVbds.stream().anyMatch(v -> DbValues.str(r, "VBD", v, "mode").equals("RW"))
-                : !activeVbds.isEmpty();
-        if (blockedByAttach && op.equals("list_changed_blocks") && activeVbds.stream().allMatch(this::onSnapshotVm)) {
+        boolean blockedByAttach = live
+                ? false
+                : op.equals("copy")
+                        ? activeVbds.stream()
+                                .anyMatch(v -> DbValues.str(r, "VBD", v, "mode").equals("RW"))
+                        : !activeVbds.isEmpty();
+        if (blockedByAttach
+                && op.equals("list_changed_blocks")
+                && activeVbds.stream().allMatch(this::onSnapshotVm)) {
             blockedByAttach = false; // VM.checkpoint leaves its snapshot's VBDs currently_attached
         }
         if (blockedByAttach) return new ApiError(ErrorCodes.VDI_IN_USE, ref, op);
         if (!busyVbds.isEmpty() && !op.equals("data_destroy")) {
-            Map.Entry<String, String> e = DbValues.map(r, "VBD", busyVbds.getFirst(), "current_operations").entrySet().iterator().next();
+            Map.Entry<String, String> e = DbValues.map(r, "VBD", busyVbds.getFirst(), "current_operations")
+                    .entrySet()
+                    .iterator()
+                    .next();
             return new ApiError(ErrorCodes.OTHER_OPERATION_IN_PROGRESS, CLS, ref, e.getValue(), e.getKey());
         }
         String feature = featureOf(op);
-        if (feature != null && !smFeatures.contains(feature)) return new ApiError(ErrorCodes.SR_OPERATION_NOT_SUPPORTED, sr);
+        if (feature != null && !smFeatures.contains(feature))
+            return new ApiError(ErrorCodes.SR_OPERATION_NOT_SUPPORTED, sr);
         if (NOT_FOR_CBT_METADATA.contains(op) && type.equals("cbt_metadata")) {
             return new ApiError(ErrorCodes.VDI_INCOMPATIBLE_TYPE, ref, OpNames.vdiType("cbt_metadata"));
         }
@@ -142,7 +180,8 @@ final class VdiChecker implements OpChecker {
             }
             case "data_destroy" -> {
                 if (!snapshot) return new ApiError(ErrorCodes.OPERATION_NOT_ALLOWED, "VDI is not a snapshot: " + ref);
-                if (!DbValues.bool(r, CLS, ref, "cbt_enabled")) return new ApiError(ErrorCodes.VDI_NO_CBT_METADATA, ref);
+                if (!DbValues.bool(r, CLS, ref, "cbt_enabled"))
+                    return new ApiError(ErrorCodes.VDI_NO_CBT_METADATA, ref);
                 return destroyError();
             }
             case "resize", "resize_online" -> {
@@ -152,14 +191,16 @@ final class VdiChecker implements OpChecker {
                 if (DbValues.bool(r, CLS, ref, "sharable")) return new ApiError(ErrorCodes.VDI_IS_SHARABLE, ref);
                 if (resetOnBoot) return new ApiError(ErrorCodes.VDI_ON_BOOT_MODE_INCOMPATIBLE_WITH_OPERATION);
                 if (current.containsValue("copy")) {
-                    return new ApiError(ErrorCodes.OPERATION_NOT_ALLOWED, "Snapshot operation not allowed during copy.");
+                    return new ApiError(
+                            ErrorCodes.OPERATION_NOT_ALLOWED, "Snapshot operation not allowed during copy.");
                 }
                 return null;
             }
             case "copy" -> {
                 if (resetOnBoot) return new ApiError(ErrorCodes.VDI_ON_BOOT_MODE_INCOMPATIBLE_WITH_OPERATION);
                 if (haStateOrRedoLog) {
-                    return new ApiError(ErrorCodes.OPERATION_NOT_ALLOWED,
+                    return new ApiError(
+                            ErrorCodes.OPERATION_NOT_ALLOWED,
                             "VDI containing HA statefile or redo log cannot be copied (check the VDI's allowed operations).");
                 }
                 return null;
@@ -191,8 +232,10 @@ final class VdiChecker implements OpChecker {
         if (toolsSr) return new ApiError(ErrorCodes.SR_OPERATION_NOT_SUPPORTED, sr);
         if (type.equals("rrd")) return new ApiError(ErrorCodes.VDI_HAS_RRDS, ref);
         if (haEnabled && haStateOrRedoLog) return new ApiError(ErrorCodes.HA_IS_ENABLED);
-        if (haStateOrRedoLog && Rows.poolOpInProgress(r, "ha_enable")) return new ApiError(ErrorCodes.HA_ENABLE_IN_PROGRESS);
-        if (haStateOrRedoLog && Rows.poolOpInProgress(r, "ha_disable")) return new ApiError(ErrorCodes.HA_DISABLE_IN_PROGRESS);
+        if (haStateOrRedoLog && Rows.poolOpInProgress(r, "ha_enable"))
+            return new ApiError(ErrorCodes.HA_ENABLE_IN_PROGRESS);
+        if (haStateOrRedoLog && Rows.poolOpInProgress(r, "ha_disable"))
+            return new ApiError(ErrorCodes.HA_DISABLE_IN_PROGRESS);
         return null;
     }
 

@@ -34,10 +34,16 @@ final class VifChecker {
                 tasks.addFirst(task);
                 ops.addFirst(op);
             });
-            t.refuse(ALL_OPS, ErrorCodes.OTHER_OPERATION_IN_PROGRESS, CLS, ref, "{" + String.join("; ", ops) + "}",
+            t.refuse(
+                    ALL_OPS,
+                    ErrorCodes.OTHER_OPERATION_IN_PROGRESS,
+                    CLS,
+                    ref,
+                    "{" + String.join("; ", ops) + "}",
                     "{" + String.join("; ", tasks) + "}");
         }
-        if (Rows.isDomainZero(r, vm)) t.refuse(List.of("plug"), ErrorCodes.OPERATION_NOT_ALLOWED, "Control domain does not support hotplug");
+        if (Rows.isDomainZero(r, vm))
+            t.refuse(List.of("plug"), ErrorCodes.OPERATION_NOT_ALLOWED, "Control domain does not support hotplug");
         if (isSriovNetwork(r, DbValues.str(r, CLS, ref, "network"))) {
             t.refuse(PLUG_OPS, ErrorCodes.OPERATION_NOT_ALLOWED, "Network SR-IOV VIF plug/unplug not allowed");
         }
@@ -51,7 +57,10 @@ final class VifChecker {
         }
         for (String vmOp : DbValues.map(r, "VM", vm, "current_operations").values()) {
             if (List.of("clean_shutdown", "hard_shutdown", "suspend", "pause").contains(vmOp)) {
-                t.refuse(PLUG_OPS, ErrorCodes.OPERATION_NOT_ALLOWED, "Current operation on VM:" + vm + " is " + OpNames.vm(vmOp));
+                t.refuse(
+                        PLUG_OPS,
+                        ErrorCodes.OPERATION_NOT_ALLOWED,
+                        "Current operation on VM:" + vm + " is " + OpNames.vm(vmOp));
             }
         }
         if (power.equals("Running") && Rows.domainType(r, vm).equals("hvm")) {
@@ -60,7 +69,8 @@ final class VifChecker {
             String hotplug = hasGm ? DbValues.str(r, "VM_guest_metrics", gm, "can_use_hotplug_vif") : null;
             if ("no".equals(hotplug)) {
                 t.refuse(PLUG_OPS, ErrorCodes.OPERATION_NOT_ALLOWED, "VM states it does not support VIF hotplug.");
-            } else if (!"yes".equals(hotplug) && !(hasGm && DbValues.bool(r, "VM_guest_metrics", gm, "PV_drivers_detected"))
+            } else if (!"yes".equals(hotplug)
+                    && !(hasGm && DbValues.bool(r, "VM_guest_metrics", gm, "PV_drivers_detected"))
                     && !Rows.hasPvDrivers(r, gm)) {
                 t.refuse(PLUG_OPS, ErrorCodes.VM_MISSING_PV_DRIVERS, vm);
             }
@@ -81,7 +91,8 @@ final class VifChecker {
         String vlan = DbValues.str(r, "PIF", pif, "VLAN_master_of");
         if (DbValues.valid(r, "VLAN", vlan)) {
             String tagged = DbValues.str(r, "VLAN", vlan, "tagged_PIF");
-            return DbValues.valid(r, "PIF", tagged) && DbValues.list(r, "PIF", tagged, "tunnel_access_PIF_of").isEmpty()
+            return DbValues.valid(r, "PIF", tagged)
+                    && DbValues.list(r, "PIF", tagged, "tunnel_access_PIF_of").isEmpty()
                     && !DbValues.valid(r, "VLAN", DbValues.str(r, "PIF", tagged, "VLAN_master_of"))
                     && !DbValues.list(r, "PIF", tagged, "sriov_logical_PIF_of").isEmpty();
         }

@@ -18,32 +18,91 @@ final class VmChecker implements OpChecker {
     static final String CLS = "VM";
 
     /** Never listed in allowed_operations ({@code xapi_vm_lifecycle.ml:ignored_ops}). */
-    static final Set<String> IGNORED = Set.of("create_template", "power_state_reset", "csvm", "get_boot_record",
-            "send_sysrq", "send_trigger", "query_services", "shutdown", "call_plugin", "changing_memory_live",
-            "awaiting_memory_live", "changing_memory_limits", "changing_shadow_memory_live", "changing_VCPUs",
-            "assert_operation_valid", "data_source_op", "update_allowed_operations", "import", "reverting");
+    static final Set<String> IGNORED = Set.of(
+            "create_template",
+            "power_state_reset",
+            "csvm",
+            "get_boot_record",
+            "send_sysrq",
+            "send_trigger",
+            "query_services",
+            "shutdown",
+            "call_plugin",
+            "changing_memory_live",
+            "awaiting_memory_live",
+            "changing_memory_limits",
+            "changing_shadow_memory_live",
+            "changing_VCPUs",
+            "assert_operation_valid",
+            "data_source_op",
+            "update_allowed_operations",
+            "import",
+            "reverting");
 
     /** What a rolling pool upgrade still allows ({@code xapi_globs.ml:rpu_allowed_vm_operations}). */
-    static final Set<String> RPU_ALLOWED = Set.of("assert_operation_valid", "changing_memory_live",
-            "changing_shadow_memory_live", "changing_VCPUs_live", "clean_reboot", "clean_shutdown", "clone", "copy",
-            "csvm", "destroy", "export", "get_boot_record", "hard_reboot", "hard_shutdown", "import",
-            "make_into_template", "migrate_send", "pause", "pool_migrate", "power_state_reset", "provision", "resume",
-            "resume_on", "send_sysrq", "send_trigger", "start", "start_on", "suspend", "unpause",
+    static final Set<String> RPU_ALLOWED = Set.of(
+            "assert_operation_valid",
+            "changing_memory_live",
+            "changing_shadow_memory_live",
+            "changing_VCPUs_live",
+            "clean_reboot",
+            "clean_shutdown",
+            "clone",
+            "copy",
+            "csvm",
+            "destroy",
+            "export",
+            "get_boot_record",
+            "hard_reboot",
+            "hard_shutdown",
+            "import",
+            "make_into_template",
+            "migrate_send",
+            "pause",
+            "pool_migrate",
+            "power_state_reset",
+            "provision",
+            "resume",
+            "resume_on",
+            "send_sysrq",
+            "send_trigger",
+            "start",
+            "start_on",
+            "suspend",
+            "unpause",
             "update_allowed_operations");
 
     /** What a template may do besides destroy and migrate_send ({@code check_template}). */
-    private static final Set<String> TEMPLATE_OPS = Set.of("changing_dynamic_range", "changing_static_range",
-            "changing_memory_limits", "changing_shadow_memory", "changing_VCPUs", "changing_NVRAM", "clone", "copy",
-            "export", "metadata_export", "provision");
+    private static final Set<String> TEMPLATE_OPS = Set.of(
+            "changing_dynamic_range",
+            "changing_static_range",
+            "changing_memory_limits",
+            "changing_shadow_memory",
+            "changing_VCPUs",
+            "changing_NVRAM",
+            "clone",
+            "copy",
+            "export",
+            "metadata_export",
+            "provision");
 
     /** What a snapshot may do ({@code check_snapshot}). */
-    private static final Set<String> SNAPSHOT_OPS = Set.of("revert", "clone", "copy", "export", "destroy",
-            "hard_shutdown", "metadata_export");
+    private static final Set<String> SNAPSHOT_OPS =
+            Set.of("revert", "clone", "copy", "export", "destroy", "hard_shutdown", "metadata_export");
 
     /** What any control domain other than dom0's special cases may do. */
-    private static final Set<String> CONTROL_DOMAIN_OPS = Set.of("data_source_op", "changing_memory_live",
-            "awaiting_memory_live", "metadata_export", "changing_dynamic_range", "changing_memory_limits",
-            "changing_static_range", "start", "start_on", "changing_VCPUs", "destroy");
+    private static final Set<String> CONTROL_DOMAIN_OPS = Set.of(
+            "data_source_op",
+            "changing_memory_live",
+            "awaiting_memory_live",
+            "metadata_export",
+            "changing_dynamic_range",
+            "changing_memory_limits",
+            "changing_static_range",
+            "start",
+            "start_on",
+            "changing_VCPUs",
+            "destroy");
 
     private static final Set<String> MIGRATING = Set.of("suspend", "checkpoint", "pool_migrate", "migrate_send");
 
@@ -67,6 +126,7 @@ final class VmChecker implements OpChecker {
     private final boolean pvDrivers;
     /** One (on_boot=reset, caching) pair per VDI of the VM's VBDs. */
     private final List<boolean[]> vdiResetCaching = new ArrayList<>();
+
     private final List<String> pcis;
     private final List<String> sriovPcis = new ArrayList<>();
     private final List<String> vgpus;
@@ -84,7 +144,8 @@ final class VmChecker implements OpChecker {
         isSnapshot = DbValues.bool(r, CLS, ref, "is_a_snapshot");
         isControlDomain = DbValues.bool(r, CLS, ref, "is_control_domain");
         otherConfig = DbValues.map(r, CLS, ref, "other_config");
-        isDefaultTemplate = DbValues.bool(r, CLS, ref, "is_default_template") || Rows.boolOfAssoc(otherConfig, "default_template");
+        isDefaultTemplate =
+                DbValues.bool(r, CLS, ref, "is_default_template") || Rows.boolOfAssoc(otherConfig, "default_template");
         isDomainZero = Rows.isDomainZero(r, ref);
         Map<String, String> poolOc = Rows.poolOtherConfig(r);
         cloneSuspendedEnabled = "true".equals(poolOc.get("allow_clone_suspended_vm"));
@@ -104,7 +165,8 @@ final class VmChecker implements OpChecker {
             metricsDomainType = null;
         }
         String gm = DbValues.str(r, CLS, ref, "guest_metrics");
-        guestOther = DbValues.valid(r, "VM_guest_metrics", gm) ? DbValues.map(r, "VM_guest_metrics", gm, "other") : null;
+        guestOther =
+                DbValues.valid(r, "VM_guest_metrics", gm) ? DbValues.map(r, "VM_guest_metrics", gm, "other") : null;
         pvDrivers = Rows.hasPvDrivers(r, gm);
         for (String vbd : DbValues.list(r, CLS, ref, "VBDs")) {
             if (!DbValues.valid(r, "VBD", vbd)) continue;
@@ -153,22 +215,46 @@ final class VmChecker implements OpChecker {
         return switch (op) {
             case "import" -> List.of();
             case "changing_VCPUs", "changing_static_range", "changing_memory_limits" ->
-                    controlDomain ? List.of("Halted", "Running") : List.of("Halted");
-            case "changing_shadow_memory", "changing_NVRAM", "make_into_template", "provision", "start", "start_on",
-                 "create_vtpm" -> List.of("Halted");
+                controlDomain ? List.of("Halted", "Running") : List.of("Halted");
+            case "changing_shadow_memory",
+                    "changing_NVRAM",
+                    "make_into_template",
+                    "provision",
+                    "start",
+                    "start_on",
+                    "create_vtpm" -> List.of("Halted");
             case "unpause" -> List.of("Paused");
             case "csvm", "resume", "resume_on" -> List.of("Suspended");
-            case "awaiting_memory_live", "call_plugin", "clean_reboot", "clean_shutdown", "changing_memory_live",
-                 "changing_shadow_memory_live", "changing_VCPUs_live", "data_source_op", "pause", "pool_migrate",
-                 "send_sysrq", "send_trigger", "snapshot_with_quiesce", "sysprep", "suspend" -> List.of("Running");
+            case "awaiting_memory_live",
+                    "call_plugin",
+                    "clean_reboot",
+                    "clean_shutdown",
+                    "changing_memory_live",
+                    "changing_shadow_memory_live",
+                    "changing_VCPUs_live",
+                    "data_source_op",
+                    "pause",
+                    "pool_migrate",
+                    "send_sysrq",
+                    "send_trigger",
+                    "snapshot_with_quiesce",
+                    "sysprep",
+                    "suspend" -> List.of("Running");
             case "changing_dynamic_range" -> List.of("Halted", "Running");
             case "clone", "copy" -> snapshotOrCloneSuspended ? List.of("Halted", "Suspended") : List.of("Halted");
             case "create_template", "destroy", "export" -> List.of("Halted", "Suspended");
             case "hard_reboot" -> List.of("Paused", "Running");
-            case "checkpoint", "get_boot_record", "shutdown", "hard_shutdown" -> List.of("Paused", "Suspended", "Running");
+            case "checkpoint", "get_boot_record", "shutdown", "hard_shutdown" ->
+                List.of("Paused", "Suspended", "Running");
             case "migrate_send" -> List.of("Halted", "Suspended", "Running");
-            case "assert_operation_valid", "metadata_export", "power_state_reset", "revert", "reverting", "snapshot",
-                 "update_allowed_operations", "query_services" -> List.of("Halted", "Paused", "Suspended", "Running");
+            case "assert_operation_valid",
+                    "metadata_export",
+                    "power_state_reset",
+                    "revert",
+                    "reverting",
+                    "snapshot",
+                    "update_allowed_operations",
+                    "query_services" -> List.of("Halted", "Paused", "Suspended", "Running");
             default -> throw new IllegalArgumentException("unknown VM operation " + op);
         };
     }
@@ -176,7 +262,8 @@ final class VmChecker implements OpChecker {
     /** {@code is_allowed_concurrently}: may {@code op} start while {@code current} (task → op, DB order) run? */
     static boolean allowedConcurrently(String op, Map<String, String> current) {
         List<String> ops = new ArrayList<>(current.values());
-        if (inGroup(op, ops, Set.of("clone", "copy", "export")) || inGroup(op, ops, Set.of("snapshot", "checkpoint"))
+        if (inGroup(op, ops, Set.of("clone", "copy", "export"))
+                || inGroup(op, ops, Set.of("snapshot", "checkpoint"))
                 || inGroup(op, ops, Set.of("get_boot_record"))) {
             return true;
         }
@@ -200,17 +287,22 @@ final class VmChecker implements OpChecker {
         List<String> states = allowedPowerStates(op, isControlDomain, isSnapshot || cloneSuspendedEnabled);
         if (!states.contains(powerState)) {
             List<String> lower = states.stream().map(OpNames::lowerState).toList();
-            return new ApiError(ErrorCodes.VM_BAD_POWER_STATE, ref, String.join(", ", lower), OpNames.lowerState(powerState));
+            return new ApiError(
+                    ErrorCodes.VM_BAD_POWER_STATE, ref, String.join(", ", lower), OpNames.lowerState(powerState));
         }
         if (!currentOps.isEmpty() && !allowedConcurrently(op, currentOps)) return concurrentError();
-        if (isTemplate && !isSnapshot && !TEMPLATE_OPS.contains(op)
+        if (isTemplate
+                && !isSnapshot
+                && !TEMPLATE_OPS.contains(op)
                 && !((op.equals("destroy") || op.equals("migrate_send")) && !isDefaultTemplate)) {
             return new ApiError(ErrorCodes.VM_IS_TEMPLATE, ref, OpNames.vm(op));
         }
-        if (isSnapshot && !SNAPSHOT_OPS.contains(op)) return new ApiError(ErrorCodes.VM_IS_SNAPSHOT, ref, OpNames.vm(op));
+        if (isSnapshot && !SNAPSHOT_OPS.contains(op))
+            return new ApiError(ErrorCodes.VM_IS_SNAPSHOT, ref, OpNames.vm(op));
         if (op.equals("provision") && !isTemplate) return new ApiError(ErrorCodes.PROVISION_ONLY_ALLOWED_ON_TEMPLATE);
         if (op.equals("revert") && !isSnapshot) return new ApiError(ErrorCodes.REVERT_ONLY_ALLOWED_ON_SNAPSHOT);
-        if (MIGRATING.contains(op) && strict && (nomigrate || nestedVirt)) return new ApiError(ErrorCodes.VM_IS_IMMOBILE, ref);
+        if (MIGRATING.contains(op) && strict && (nomigrate || nestedVirt))
+            return new ApiError(ErrorCodes.VM_IS_IMMOBILE, ref);
         if (op.equals("changing_dynamic_range") && nestedVirt && strict) {
             return new ApiError(ErrorCodes.VM_IS_USING_NESTED_VIRT, ref);
         }
@@ -222,8 +314,12 @@ final class VmChecker implements OpChecker {
         }
         ApiError feature = featureError(op, strict);
         if (feature != null) return feature;
-        if (op.equals("snapshot_with_quiesce")) return new ApiError(ErrorCodes.VM_SNAPSHOT_WITH_QUIESCE_NOT_SUPPORTED, ref);
-        if (op.equals("checkpoint") || op.equals("snapshot") || op.equals("suspend") || op.equals("snapshot_with_quiesce")) {
+        if (op.equals("snapshot_with_quiesce"))
+            return new ApiError(ErrorCodes.VM_SNAPSHOT_WITH_QUIESCE_NOT_SUPPORTED, ref);
+        if (op.equals("checkpoint")
+                || op.equals("snapshot")
+                || op.equals("suspend")
+                || op.equals("snapshot_with_quiesce")) {
             if (vdiResetCaching.stream().anyMatch(v -> v[0])) {
                 return new ApiError(ErrorCodes.VDI_ON_BOOT_MODE_INCOMPATIBLE_WITH_OPERATION);
             }
@@ -237,7 +333,8 @@ final class VmChecker implements OpChecker {
             ApiError e = vgpuError(op);
             if (e != null) return e;
         }
-        if (!vusbs.isEmpty() && (MIGRATING.contains(op) || op.equals("snapshot"))) return new ApiError(ErrorCodes.VM_HAS_VUSBS, ref);
+        if (!vusbs.isEmpty() && (MIGRATING.contains(op) || op.equals("snapshot")))
+            return new ApiError(ErrorCodes.VM_HAS_VUSBS, ref);
         if (op.equals("make_into_template")) {
             if (DbValues.valid(r, "VM_appliance", appliance)) {
                 return new ApiError(ErrorCodes.VM_IS_PART_OF_AN_APPLIANCE, ref, appliance);
@@ -271,19 +368,25 @@ final class VmChecker implements OpChecker {
             tasks.add(task);
             ops.add(OpNames.vm(op));
         });
-        return new ApiError(ErrorCodes.OTHER_OPERATION_IN_PROGRESS, CLS, ref, "{" + String.join(",", ops) + "}",
+        return new ApiError(
+                ErrorCodes.OTHER_OPERATION_IN_PROGRESS,
+                CLS,
+                ref,
+                "{" + String.join(",", ops) + "}",
                 "{" + String.join(",", tasks) + "}");
     }
 
     /** {@code check_op_for_feature}: HVM guests without PV drivers lack what the guest must do. */
     private ApiError featureError(String op, boolean strict) {
         boolean live = powerState.equals("Running") || powerState.equals("Paused");
-        boolean bootedPv = metricsDomainType != null && List.of("pv", "pv_in_pvh", "pvh").contains(metricsDomainType);
+        boolean bootedPv =
+                metricsDomainType != null && List.of("pv", "pv_in_pvh", "pvh").contains(metricsDomainType);
         boolean implicitSupport = !live || bootedPv || pvDrivers;
         if (MIGRATING.contains(op) && live) {
             String reason = guestOther == null ? null : guestOther.get("data-cant-suspend-reason");
             if (reason != null) return new ApiError(ErrorCodes.VM_NON_SUSPENDABLE, ref, reason);
-            if (!implicitSupport && strict && lacks("feature-suspend")) return new ApiError(ErrorCodes.VM_LACKS_FEATURE, ref);
+            if (!implicitSupport && strict && lacks("feature-suspend"))
+                return new ApiError(ErrorCodes.VM_LACKS_FEATURE, ref);
             return null;
         }
         if (implicitSupport) return null;
@@ -304,11 +407,11 @@ final class VmChecker implements OpChecker {
     private ApiError vgpuError(String op) {
         boolean allSuspendable = vgpus.stream().allMatch(this::suspendable);
         return switch (op) {
-            case "migrate_send" -> powerState.equals("Halted") || allSuspendable ? null
-                    : new ApiError(ErrorCodes.VM_HAS_VGPU, ref);
+            case "migrate_send" ->
+                powerState.equals("Halted") || allSuspendable ? null : new ApiError(ErrorCodes.VM_HAS_VGPU, ref);
             case "pool_migrate", "suspend" -> allSuspendable ? null : new ApiError(ErrorCodes.VM_HAS_VGPU, ref);
-            case "checkpoint" -> powerState.equals("Suspended") || allSuspendable ? null
-                    : new ApiError(ErrorCodes.VM_HAS_VGPU, ref);
+            case "checkpoint" ->
+                powerState.equals("Suspended") || allSuspendable ? null : new ApiError(ErrorCodes.VM_HAS_VGPU, ref);
             default -> null;
         };
     }
@@ -317,7 +420,8 @@ final class VmChecker implements OpChecker {
         String impl = vgpuImplementation(vgpu);
         if (!"nvidia".equals(impl) && !"nvidia_sriov".equals(impl)) return false;
         String pgpu = DbValues.str(r, "VGPU", vgpu, "resident_on");
-        return DbValues.valid(r, "PGPU", pgpu) && DbValues.map(r, "PGPU", pgpu, "compatibility_metadata").containsKey("nvidia");
+        return DbValues.valid(r, "PGPU", pgpu)
+                && DbValues.map(r, "PGPU", pgpu, "compatibility_metadata").containsKey("nvidia");
     }
 
     /**

@@ -1,12 +1,12 @@
 package org.xapijava.server.session;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
-import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 
 /**
@@ -46,6 +46,7 @@ public final class PoolSecret {
     /** Constant-time comparison. */
     public boolean isAuthorized(String candidate) {
         if (candidate == null) return false;
-        return MessageDigest.isEqual(secret.getBytes(StandardCharsets.UTF_8), candidate.getBytes(StandardCharsets.UTF_8));
+        return MessageDigest.isEqual(
+                secret.getBytes(StandardCharsets.UTF_8), candidate.getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -13,8 +13,14 @@ import java.util.Set;
  * @param authUserSid      {@code auth_user_sid} ("" for local users)
  * @param authUserName     {@code auth_user_name}
  */
-public record SessionInfo(String ref, boolean localSuperuser, boolean pool, boolean local, Set<String> permissions,
-                          String authUserSid, String authUserName) {
+public record SessionInfo(
+        String ref,
+        boolean localSuperuser,
+        boolean pool,
+        boolean local,
+        Set<String> permissions,
+        String authUserSid,
+        String authUserName) {
 
     /** Whether RBAC lets this session do anything without looking at permissions. */
     public boolean unrestricted() {

@@ -1,8 +1,8 @@
 package org.xapijava.server.session;
 
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -159,8 +159,13 @@ public final class SessionManager {
             }
         }
         List<String> perms = (List<String>) r.get("rbac_permissions");
-        return new SessionInfo(ref, (Boolean) r.get("is_local_superuser"), (Boolean) r.get("pool"), false,
-                permissionSet(ref, perms), (String) r.get("auth_user_sid"),
+        return new SessionInfo(
+                ref,
+                (Boolean) r.get("is_local_superuser"),
+                (Boolean) r.get("pool"),
+                false,
+                permissionSet(ref, perms),
+                (String) r.get("auth_user_sid"),
                 (String) r.get("auth_user_name"));
     }
 
@@ -223,7 +228,8 @@ public final class SessionManager {
     /** {@code session.logout_subject_identifier}: never the caller's own session, never local superusers. */
     public void logoutSubjectIdentifier(String callerRef, String sid) {
         db.transact(tx -> {
-            for (Map.Entry<String, Map<String, Object>> e : tx.getAllRecords("session").entrySet()) {
+            for (Map.Entry<String, Map<String, Object>> e :
+                    tx.getAllRecords("session").entrySet()) {
                 Map<String, Object> r = e.getValue();
                 if (e.getKey().equals(callerRef) || (Boolean) r.get("is_local_superuser")) continue;
                 if (sid.equals(r.get("auth_user_sid"))) tx.delete("session", e.getKey());
@@ -254,7 +260,8 @@ public final class SessionManager {
         }
         List<String> doomed = new ArrayList<>();
         Map<String, List<Map.Entry<String, Instant>>> groups = new LinkedHashMap<>();
-        for (Map.Entry<String, Map<String, Object>> e : s.getAllRecords("session").entrySet()) {
+        for (Map.Entry<String, Map<String, Object>> e :
+                s.getAllRecords("session").entrySet()) {
             String ref = e.getKey();
             if (busy.contains(ref)) continue;
             Map<String, Object> r = e.getValue();
@@ -267,11 +274,13 @@ public final class SessionManager {
         }
         for (Map.Entry<String, List<Map.Entry<String, Instant>>> g : groups.entrySet()) {
             int limit = g.getKey().startsWith("originator:") || g.getKey().startsWith("user:")
-                    ? MAX_PER_ORIGINATOR : MAX_ANONYMOUS;
+                    ? MAX_PER_ORIGINATOR
+                    : MAX_ANONYMOUS;
             List<Map.Entry<String, Instant>> members = g.getValue();
             if (members.size() <= limit) continue;
             members.sort(Map.Entry.comparingByValue(Comparator.naturalOrder()));
-            for (int i = 0; i < members.size() - limit; i++) doomed.add(members.get(i).getKey());
+            for (int i = 0; i < members.size() - limit; i++)
+                doomed.add(members.get(i).getKey());
         }
         if (doomed.isEmpty()) return 0;
         db.transact(tx -> {

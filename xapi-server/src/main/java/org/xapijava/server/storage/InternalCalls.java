@@ -8,8 +8,8 @@ import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.dispatch.Caller;
 import org.xapijava.server.dispatch.Dispatcher;
-import org.xapijava.server.dispatch.ImplicitMessages;
 import org.xapijava.server.dispatch.Implementation;
+import org.xapijava.server.dispatch.ImplicitMessages;
 import org.xapijava.server.dispatch.MessageTable;
 
 /**
@@ -45,8 +45,8 @@ public final class InternalCalls {
             if (e.message().kind() == MessageKind.EXPLICIT) throw new ApiError("NOT_IMPLEMENTED", wireName);
             impl = implicit;
         }
-        CallContext inner = new CallContext(ctx.services(), e.message(), wireName, Caller.internal(), ctx.session(),
-                ctx.taskRef());
+        CallContext inner =
+                new CallContext(ctx.services(), e.message(), wireName, Caller.internal(), ctx.session(), ctx.taskRef());
         List<Object> a = Collections.unmodifiableList(Arrays.asList(args.clone()));
         try {
             return impl.invoke(inner, a);

@@ -38,8 +38,9 @@ public final class StorageModule implements ApiModule {
         });
         t.bind("VDI.clone", (ctx, a) -> vdis.clone(ctx, (String) a.get(0), (Map<String, String>) a.get(1)));
         t.bind("VDI.snapshot", (ctx, a) -> vdis.snapshot(ctx, (String) a.get(0), (Map<String, String>) a.get(1)));
-        t.bind("VDI.copy", (ctx, a) ->
-                vdis.copy(ctx, (String) a.get(0), (String) a.get(1), (String) a.get(2), (String) a.get(3)));
+        t.bind(
+                "VDI.copy",
+                (ctx, a) -> vdis.copy(ctx, (String) a.get(0), (String) a.get(1), (String) a.get(2), (String) a.get(3)));
         t.bind("VDI.resize", (ctx, a) -> {
             vdis.resize(ctx, (String) a.get(0), (Long) a.get(1));
             return null;

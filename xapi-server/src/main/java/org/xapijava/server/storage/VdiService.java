@@ -58,8 +58,15 @@ public final class VdiService {
         if (type.equals("cbt_metadata")) throw new ApiError("VDI_INCOMPATIBLE_TYPE", "", "cbt_metadata");
         SrBackend b = backends.backendFor(db, sr);
         Map<String, String> smConfig = (Map<String, String>) rec.get("sm_config");
-        VdiInfo req = VdiInfo.request("", (String) rec.get("name_label"), (String) rec.get("name_description"), type,
-                (Long) rec.get("virtual_size"), (Boolean) rec.get("read_only"), (Boolean) rec.get("sharable"), smConfig);
+        VdiInfo req = VdiInfo.request(
+                "",
+                (String) rec.get("name_label"),
+                (String) rec.get("name_description"),
+                type,
+                (Long) rec.get("virtual_size"),
+                (Boolean) rec.get("read_only"),
+                (Boolean) rec.get("sharable"),
+                smConfig);
         VdiInfo made;
         try {
             made = b.create(req);
@@ -71,8 +78,15 @@ public final class VdiService {
             String v = smConfig.get(k);
             if (v != null && !v.isEmpty()) sm.put(k, v);
         }
-        Map<String, Object> row = row(made, sr, (String) rec.get("name_label"), (String) rec.get("name_description"), type,
-                (Boolean) rec.get("sharable"), (Boolean) rec.get("read_only"), sm);
+        Map<String, Object> row = row(
+                made,
+                sr,
+                (String) rec.get("name_label"),
+                (String) rec.get("name_description"),
+                type,
+                (Boolean) rec.get("sharable"),
+                (Boolean) rec.get("read_only"),
+                sm);
         row.put("other_config", rec.get("other_config"));
         row.put("xenstore_data", rec.get("xenstore_data"));
         row.put("tags", rec.get("tags"));
@@ -94,7 +108,8 @@ public final class VdiService {
         assertManaged(db, vdi);
         List<String> vbds = (List<String>) db.get("VDI", vdi, "VBDs");
         for (String vbd : vbds) {
-            if (Boolean.TRUE.equals(db.get("VBD", vbd, "currently_attached")) || Boolean.TRUE.equals(db.get("VBD", vbd, "reserved"))) {
+            if (Boolean.TRUE.equals(db.get("VBD", vbd, "currently_attached"))
+                    || Boolean.TRUE.equals(db.get("VBD", vbd, "reserved"))) {
                 throw new ApiError("VDI_IN_USE", vdi, "destroy");
             }
         }
@@ -147,8 +162,15 @@ public final class VdiService {
             String v = driverParams.get(k);
             if (v != null) sm.put(k, v);
         }
-        Map<String, Object> row = row(made, sr, (String) src.get("name_label"), (String) src.get("name_description"),
-                (String) src.get("type"), (Boolean) src.get("sharable"), false, sm);
+        Map<String, Object> row = row(
+                made,
+                sr,
+                (String) src.get("name_label"),
+                (String) src.get("name_description"),
+                (String) src.get("type"),
+                (Boolean) src.get("sharable"),
+                false,
+                sm);
         row.put("other_config", src.get("other_config"));
         row.put("xenstore_data", src.get("xenstore_data"));
         row.put("tags", src.get("tags"));
@@ -300,8 +322,15 @@ public final class VdiService {
      * The row Xapi makes for a VDI a driver reports ({@code Xapi_sr.update_vdis}), with the
      * higher-level fields given; callers put the rest.
      */
-    private static Map<String, Object> row(VdiInfo made, String sr, String name, String description, String type,
-                                           boolean sharable, boolean readOnly, Map<String, String> smConfig) {
+    private static Map<String, Object> row(
+            VdiInfo made,
+            String sr,
+            String name,
+            String description,
+            String type,
+            boolean sharable,
+            boolean readOnly,
+            Map<String, String> smConfig) {
         Map<String, Object> v = new LinkedHashMap<>();
         v.put("uuid", made.uuid().isEmpty() ? UUID.randomUUID().toString() : made.uuid());
         v.put("name_label", name);

@@ -53,8 +53,8 @@ public final class TaskManager {
      *
      * @param otherConfig initial other_config (e.g. {@code http:<k>} from x-http-other-config-* headers)
      */
-    public String create(String label, String description, String sessionRef, String subtaskOf,
-                         Map<String, String> otherConfig) {
+    public String create(
+            String label, String description, String sessionRef, String subtaskOf, Map<String, String> otherConfig) {
         String ref = Refs.fresh();
         Map<String, Object> row = new HashMap<>();
         row.put("uuid", UUID.randomUUID().toString());
@@ -256,7 +256,8 @@ public final class TaskManager {
         }
         if (remaining > MAX_TASKS) {
             completed.sort(Map.Entry.comparingByValue());
-            for (int i = 0; i < Math.min(completed.size(), remaining - MAX_TASKS); i++) doomed.add(completed.get(i).getKey());
+            for (int i = 0; i < Math.min(completed.size(), remaining - MAX_TASKS); i++)
+                doomed.add(completed.get(i).getKey());
         }
         progressAtLastGc.keySet().retainAll(seen.keySet());
         progressAtLastGc.putAll(seen);

@@ -28,188 +28,187 @@ import java.util.List;
  * certificate; the first certificate is the host's, the rest its chain. CRLF line ends are accepted.
  */
 final class Pem {
-  static final String CERTIFICATE = "CERTIFICATE";
-  static final String PKCS8_KEY = "PRIVATE KEY";
-  static final String PKCS1_RSA_KEY = "RSA PRIVATE KEY";
-  static final String SEC1_EC_KEY = "EC PRIVATE KEY";
+    static final String CERTIFICATE = "CERTIFICATE";
+    static final String PKCS8_KEY = "PRIVATE KEY";
+    static final String PKCS1_RSA_KEY = "RSA PRIVATE KEY";
+    static final String SEC1_EC_KEY = "EC PRIVATE KEY";
 
-  private static final String BEGIN = "-----BEGIN ";
-  private static final String END = "-----END ";
-  private static final String DASHES = "-----";
+    private static final String BEGIN = "-----BEGIN ";
+    private static final String END = "-----END ";
+    private static final String DASHES = "-----";
 
-  /** Base64 line length of PEM output (RFC 7468, and what Xapi's writer uses). */
-  private static final int LINE = 64;
+    /** Base64 line length of PEM output (RFC 7468, and what Xapi's writer uses). */
+    private static final int LINE = 64;
 
-  private Pem() {}
+    private Pem() {}
 
-  /** One recognised block: its type, decoded contents, and its text from BEGIN to END inclusive. */
-  record Block(String type, byte[] der, String text) {}
+    /** One recognised block: its type, decoded contents, and its text from BEGIN to END inclusive. */
+    record Block(String type, byte[] der, String text) {}
 
-  /** A parsed bundle: the key, the host certificate first in {@code certificates}, its PEM text. */
-  record Bundle(PrivateKey privateKey, List<X509Certificate> certificates, String hostCertificatePem) {}
+    /** A parsed bundle: the key, the host certificate first in {@code certificates}, its PEM text. */
+    record Bundle(PrivateKey privateKey, List<X509Certificate> certificates, String hostCertificatePem) {}
 
-  /**
-   * Parses a bundle.
-   *
-   * @throws IllegalArgumentException with a one-line reason when the text is not a valid bundle or
-   *     the key does not belong to the host certificate
-   */
-  static Bundle parseBundle(String text) {
-    List<Block> keys = new ArrayList<>();
-    List<Block> certs = new ArrayList<>();
-    for (Block b : blocks(text)) {
-      (b.type().equals(CERTIFICATE) ? certs : keys).add(b);
+    /**
+     * Parses a bundle.
+     *
+     * @throws IllegalArgumentException with a one-line reason when the text is not a valid bundle or
+     *     the key does not belong to the host certificate
+     */
+    static Bundle parseBundle(String text) {
+        List<Block> keys = new ArrayList<>();
+        List<Block> certs = new ArrayList<>();
+        for (Block b : blocks(text)) {
+            (b.type().equals(CERTIFICATE) ? certs : keys).add(b);
+        }
+        if (keys.isEmpty()) {
+            throw new IllegalArgumentException("PEM is missing a private key");
+        }
+        if (keys.size() > 1) {
+            throw new IllegalArgumentException("PEM has more than one private key");
+        }
+        if (certs.isEmpty()) {
+            throw new IllegalArgumentException("PEM is lacking a certificate");
+        }
+        PrivateKey key = privateKey(keys.get(0));
+        List<X509Certificate> chain = new ArrayList<>();
+        for (Block c : certs) {
+            chain.add(certificate(c));
+        }
+        if (!matches(key, chain.get(0).getPublicKey())) {
+            throw new IllegalArgumentException("the private key does not match the certificate");
+        }
+        return new Bundle(key, List.copyOf(chain), certs.get(0).text());
     }
-    if (keys.isEmpty()) {
-      throw new IllegalArgumentException("PEM is missing a private key");
-    }
-    if (keys.size() > 1) {
-      throw new IllegalArgumentException("PEM has more than one private key");
-    }
-    if (certs.isEmpty()) {
-      throw new IllegalArgumentException("PEM is lacking a certificate");
-    }
-    PrivateKey key = privateKey(keys.get(0));
-    List<X509Certificate> chain = new ArrayList<>();
-    for (Block c : certs) {
-      chain.add(certificate(c));
-    }
-    if (!matches(key, chain.get(0).getPublicKey())) {
-      throw new IllegalArgumentException("the private key does not match the certificate");
-    }
-    return new Bundle(key, List.copyOf(chain), certs.get(0).text());
-  }
 
-  /** The recognised blocks of {@code text}, in order. */
-  static List<Block> blocks(String text) {
-    List<Block> out = new ArrayList<>();
-    int pos = 0;
-    while (pos < text.length()) {
-      int eol = lineEnd(text, pos);
-      String line = text.substring(pos, eol);
-      String type = beginType(line);
-      if (type == null) {
-        pos = nextLine(text, eol);
-        continue;
-      }
-      int bodyStart = pos + line.length();
-      int dash = text.indexOf('-', bodyStart);
-      String footer = END + type + DASHES;
-      if (dash < 0 || !text.startsWith(footer, dash)) {
-        throw new IllegalArgumentException("unterminated " + type + " block");
-      }
-      String body = text.substring(bodyStart, dash);
-      byte[] der;
-      try {
-        der = Base64.getDecoder().decode(body.replaceAll("[ \t\r\n]", ""));
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("bad base64 in " + type + " block: " + e.getMessage());
-      }
-      int blockEnd = dash + footer.length();
-      out.add(new Block(type, der, text.substring(pos, blockEnd)));
-      pos = nextLine(text, lineEnd(text, blockEnd));
+    /** The recognised blocks of {@code text}, in order. */
+    static List<Block> blocks(String text) {
+        List<Block> out = new ArrayList<>();
+        int pos = 0;
+        while (pos < text.length()) {
+            int eol = lineEnd(text, pos);
+            String line = text.substring(pos, eol);
+            String type = beginType(line);
+            if (type == null) {
+                pos = nextLine(text, eol);
+                continue;
+            }
+            int bodyStart = pos + line.length();
+            int dash = text.indexOf('-', bodyStart);
+            String footer = END + type + DASHES;
+            if (dash < 0 || !text.startsWith(footer, dash)) {
+                throw new IllegalArgumentException("unterminated " + type + " block");
+            }
+            String body = text.substring(bodyStart, dash);
+            byte[] der;
+            try {
+                der = Base64.getDecoder().decode(body.replaceAll("[ \t\r\n]", ""));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("bad base64 in " + type + " block: " + e.getMessage());
+            }
+            int blockEnd = dash + footer.length();
+            out.add(new Block(type, der, text.substring(pos, blockEnd)));
+            pos = nextLine(text, lineEnd(text, blockEnd));
+        }
+        return out;
     }
-    return out;
-  }
 
-  private static String beginType(String line) {
-    for (String t : List.of(CERTIFICATE, PKCS8_KEY, PKCS1_RSA_KEY, SEC1_EC_KEY)) {
-      if (line.equals(BEGIN + t + DASHES) || line.equals(BEGIN + t + DASHES + "\r")) {
-        return t;
-      }
+    private static String beginType(String line) {
+        for (String t : List.of(CERTIFICATE, PKCS8_KEY, PKCS1_RSA_KEY, SEC1_EC_KEY)) {
+            if (line.equals(BEGIN + t + DASHES) || line.equals(BEGIN + t + DASHES + "\r")) {
+                return t;
+            }
+        }
+        return null;
     }
-    return null;
-  }
 
-  private static int lineEnd(String text, int from) {
-    int nl = text.indexOf('\n', from);
-    return nl < 0 ? text.length() : nl;
-  }
-
-  private static int nextLine(String text, int eol) {
-    return Math.min(text.length(), eol + 1);
-  }
-
-  private static X509Certificate certificate(Block b) {
-    try {
-      CertificateFactory cf = CertificateFactory.getInstance("X.509");
-      return (X509Certificate) cf.generateCertificate(new ByteArrayInputStream(b.der()));
-    } catch (GeneralSecurityException | RuntimeException e) {
-      throw new IllegalArgumentException("invalid certificate: " + e.getMessage());
+    private static int lineEnd(String text, int from) {
+        int nl = text.indexOf('\n', from);
+        return nl < 0 ? text.length() : nl;
     }
-  }
 
-  private static PrivateKey privateKey(Block b) {
-    switch (b.type()) {
-      case PKCS1_RSA_KEY:
-        return pkcs8(pkcs1ToPkcs8(b.der()), List.of("RSA"));
-      case PKCS8_KEY:
-        return pkcs8(b.der(), List.of("RSA", "EC", "EdDSA"));
-      default:
-        throw new IllegalArgumentException("unsupported private key type " + b.type());
+    private static int nextLine(String text, int eol) {
+        return Math.min(text.length(), eol + 1);
     }
-  }
 
-  private static PrivateKey pkcs8(byte[] der, List<String> algorithms) {
-    for (String alg : algorithms) {
-      try {
-        return KeyFactory.getInstance(alg).generatePrivate(new PKCS8EncodedKeySpec(der));
-      } catch (GeneralSecurityException | RuntimeException e) {
-        // not this algorithm; try the next
-      }
+    private static X509Certificate certificate(Block b) {
+        try {
+            CertificateFactory cf = CertificateFactory.getInstance("X.509");
+            return (X509Certificate) cf.generateCertificate(new ByteArrayInputStream(b.der()));
+        } catch (GeneralSecurityException | RuntimeException e) {
+            throw new IllegalArgumentException("invalid certificate: " + e.getMessage());
+        }
     }
-    throw new IllegalArgumentException("invalid or unsupported private key");
-  }
 
-  /** PKCS#8 PrivateKeyInfo (version 0, rsaEncryption with NULL) around a PKCS#1 RSAPrivateKey. */
-  static byte[] pkcs1ToPkcs8(byte[] pkcs1) {
-    return Der.sequence(
-        Der.integer(BigInteger.ZERO),
-        Der.sequence(Der.oid(SelfCert.OID_RSA_ENCRYPTION), Der.nul()),
-        Der.octetString(pkcs1));
-  }
+    private static PrivateKey privateKey(Block b) {
+        switch (b.type()) {
+            case PKCS1_RSA_KEY:
+                return pkcs8(pkcs1ToPkcs8(b.der()), List.of("RSA"));
+            case PKCS8_KEY:
+                return pkcs8(b.der(), List.of("RSA", "EC", "EdDSA"));
+            default:
+                throw new IllegalArgumentException("unsupported private key type " + b.type());
+        }
+    }
 
-  /** Whether {@code key} is the private half of {@code pub}. */
-  static boolean matches(PrivateKey key, PublicKey pub) {
-    if (key instanceof RSAKey k && pub instanceof RSAKey p) {
-      return k.getModulus().equals(p.getModulus());
+    private static PrivateKey pkcs8(byte[] der, List<String> algorithms) {
+        for (String alg : algorithms) {
+            try {
+                return KeyFactory.getInstance(alg).generatePrivate(new PKCS8EncodedKeySpec(der));
+            } catch (GeneralSecurityException | RuntimeException e) {
+                // not this algorithm; try the next
+            }
+        }
+        throw new IllegalArgumentException("invalid or unsupported private key");
     }
-    if (!key.getAlgorithm().equals(pub.getAlgorithm())) {
-      return false;
+
+    /** PKCS#8 PrivateKeyInfo (version 0, rsaEncryption with NULL) around a PKCS#1 RSAPrivateKey. */
+    static byte[] pkcs1ToPkcs8(byte[] pkcs1) {
+        return Der.sequence(
+                Der.integer(BigInteger.ZERO),
+                Der.sequence(Der.oid(SelfCert.OID_RSA_ENCRYPTION), Der.nul()),
+                Der.octetString(pkcs1));
     }
-    String alg =
-        switch (key.getAlgorithm()) {
-          case "EC" -> "SHA256withECDSA";
-          case "EdDSA", "Ed25519", "Ed448" -> "EdDSA";
-          default -> null;
+
+    /** Whether {@code key} is the private half of {@code pub}. */
+    static boolean matches(PrivateKey key, PublicKey pub) {
+        if (key instanceof RSAKey k && pub instanceof RSAKey p) {
+            return k.getModulus().equals(p.getModulus());
+        }
+        if (!key.getAlgorithm().equals(pub.getAlgorithm())) {
+            return false;
+        }
+        String alg = switch (key.getAlgorithm()) {
+            case "EC" -> "SHA256withECDSA";
+            case "EdDSA", "Ed25519", "Ed448" -> "EdDSA";
+            default -> null;
         };
-    if (alg == null) {
-      return false;
+        if (alg == null) {
+            return false;
+        }
+        try {
+            byte[] probe = "xapi-java key check".getBytes(StandardCharsets.US_ASCII);
+            Signature s = Signature.getInstance(alg);
+            s.initSign(key);
+            s.update(probe);
+            byte[] sig = s.sign();
+            Signature v = Signature.getInstance(alg);
+            v.initVerify(pub);
+            v.update(probe);
+            return v.verify(sig);
+        } catch (GeneralSecurityException e) {
+            return false;
+        }
     }
-    try {
-      byte[] probe = "xapi-java key check".getBytes(StandardCharsets.US_ASCII);
-      Signature s = Signature.getInstance(alg);
-      s.initSign(key);
-      s.update(probe);
-      byte[] sig = s.sign();
-      Signature v = Signature.getInstance(alg);
-      v.initVerify(pub);
-      v.update(probe);
-      return v.verify(sig);
-    } catch (GeneralSecurityException e) {
-      return false;
-    }
-  }
 
-  /** One PEM block: BEGIN line, base64 in 64-column lines, END line, each ending in "\n". */
-  static String encode(String type, byte[] der) {
-    String b64 = Base64.getEncoder().encodeToString(der);
-    StringBuilder sb = new StringBuilder(b64.length() + 80);
-    sb.append(BEGIN).append(type).append(DASHES).append('\n');
-    for (int i = 0; i < b64.length(); i += LINE) {
-      sb.append(b64, i, Math.min(b64.length(), i + LINE)).append('\n');
+    /** One PEM block: BEGIN line, base64 in 64-column lines, END line, each ending in "\n". */
+    static String encode(String type, byte[] der) {
+        String b64 = Base64.getEncoder().encodeToString(der);
+        StringBuilder sb = new StringBuilder(b64.length() + 80);
+        sb.append(BEGIN).append(type).append(DASHES).append('\n');
+        for (int i = 0; i < b64.length(); i += LINE) {
+            sb.append(b64, i, Math.min(b64.length(), i + LINE)).append('\n');
+        }
+        sb.append(END).append(type).append(DASHES).append('\n');
+        return sb.toString();
     }
-    sb.append(END).append(type).append(DASHES).append('\n');
-    return sb.toString();
-  }
 }

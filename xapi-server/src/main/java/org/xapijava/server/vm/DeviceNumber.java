@@ -15,7 +15,12 @@ import java.util.List;
  * @param partition partition number (0: the whole disk)
  */
 public record DeviceNumber(Bus bus, long disk, long partition) {
-    public enum Bus { XEN, SCSI, FLOPPY, IDE }
+    public enum Bus {
+        XEN,
+        SCSI,
+        FLOPPY,
+        IDE
+    }
 
     /** Largest disk and partition of a bus ({@code max_of}; IDE with the deprecated encoding). */
     private static long[] maxOf(Bus b) {

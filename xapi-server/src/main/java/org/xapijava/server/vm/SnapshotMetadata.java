@@ -58,8 +58,12 @@ public final class SnapshotMetadata {
      * values. Columns the datamodel no longer has are skipped, as Xapi skips them; so are the
      * reference-set columns (relations the database derives itself).
      */
-    public static void copyFields(Transaction tx, List<String[]> metadata, String dst, java.util.Set<String> doNotCopy,
-                                  Map<String, String> overrides) {
+    public static void copyFields(
+            Transaction tx,
+            List<String[]> metadata,
+            String dst,
+            java.util.Set<String> doNotCopy,
+            Map<String, String> overrides) {
         ClassDef cls = tx.datamodel().cls("VM");
         for (String[] kv : metadata) {
             String column = kv[0];

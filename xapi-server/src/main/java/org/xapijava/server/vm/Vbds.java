@@ -28,6 +28,7 @@ final class Vbds {
     static final String BACKEND_KIND = "backend-kind";
     /** Highest disk number offered to guests (254) and to control domains (255). */
     private static final int MAX_DISK = 254;
+
     private static final int MAX_DISK_CONTROL_DOMAIN = 255;
 
     private Vbds() {}
@@ -53,7 +54,8 @@ final class Vbds {
                 throw new ApiError("VDI_READONLY", vdi);
             }
             // CA-75697: no new VBD on a VM being migrated
-            for (Map.Entry<String, String> op : DbValues.map(tx, "VM", vm, "current_operations").entrySet()) {
+            for (Map.Entry<String, String> op :
+                    DbValues.map(tx, "VM", vm, "current_operations").entrySet()) {
                 if (op.getValue().equals("migrate_send") || op.getValue().equals("pool_migrate")) {
                     throw new ApiError("OTHER_OPERATION_IN_PROGRESS", "VM", vm, op.getValue(), op.getKey());
                 }
@@ -109,10 +111,13 @@ final class Vbds {
     /** {@code VBD.destroy}: refused while attached. */
     static void destroy(CallContext ctx, String vbd) {
         ctx.db().transact(tx -> {
-            if (Boolean.TRUE.equals(tx.get("VBD", vbd, "currently_attached")) || Boolean.TRUE.equals(tx.get("VBD", vbd, "reserved"))) {
+            if (Boolean.TRUE.equals(tx.get("VBD", vbd, "currently_attached"))
+                    || Boolean.TRUE.equals(tx.get("VBD", vbd, "reserved"))) {
                 String vm = (String) tx.get("VBD", vbd, "VM");
-                throw new ApiError("OPERATION_NOT_ALLOWED", "VBD '" + tx.get("VBD", vbd, "uuid") + "' still attached to '"
-                        + tx.get("VM", vm, "uuid") + "'");
+                throw new ApiError(
+                        "OPERATION_NOT_ALLOWED",
+                        "VBD '" + tx.get("VBD", vbd, "uuid") + "' still attached to '" + tx.get("VM", vm, "uuid")
+                                + "'");
             }
             delete(tx, vbd);
         });

@@ -51,7 +51,8 @@ final class Vifs {
         // Xapi looks at the network's PIFs first (SR-IOV licence check): a bad network fails here
         tx.get("network", network, "PIFs");
         String seed = null;
-        if (DbValues.valid(tx, "VM", vm)) seed = DbValues.map(tx, "VM", vm, "other_config").get("mac_seed");
+        if (DbValues.valid(tx, "VM", vm))
+            seed = DbValues.map(tx, "VM", vm, "other_config").get("mac_seed");
         if (!validDevice(device)) throw new ApiError("INVALID_DEVICE", device);
         long dev = deviceNumber(device);
         String mac = (String) f.get("MAC");
@@ -100,7 +101,8 @@ final class Vifs {
     static void destroy(CallContext ctx, String vif) {
         ctx.db().transact(tx -> {
             String vm = (String) tx.get("VIF", vif, "VM");
-            if ((Long) tx.get("VM", vm, "domid") != -1L && Boolean.TRUE.equals(tx.get("VIF", vif, "currently_attached"))) {
+            if ((Long) tx.get("VM", vm, "domid") != -1L
+                    && Boolean.TRUE.equals(tx.get("VIF", vif, "currently_attached"))) {
                 throw new ApiError("OPERATION_NOT_ALLOWED", "VIF currently attached to a running VM");
             }
             delete(tx, vif);
@@ -119,9 +121,23 @@ final class Vifs {
     static String copy(Transaction tx, String vif, String vm, boolean preserveMac) {
         Map<String, Object> all = tx.getRecord("VIF", vif);
         Map<String, Object> f = new LinkedHashMap<>();
-        for (String k : List.of("device", "network", "currently_attached", "MTU", "other_config", "qos_algorithm_type",
-                "qos_algorithm_params", "locking_mode", "ipv4_allowed", "ipv6_allowed", "ipv4_configuration_mode",
-                "ipv4_addresses", "ipv4_gateway", "ipv6_configuration_mode", "ipv6_addresses", "ipv6_gateway")) {
+        for (String k : List.of(
+                "device",
+                "network",
+                "currently_attached",
+                "MTU",
+                "other_config",
+                "qos_algorithm_type",
+                "qos_algorithm_params",
+                "locking_mode",
+                "ipv4_allowed",
+                "ipv6_allowed",
+                "ipv4_configuration_mode",
+                "ipv4_addresses",
+                "ipv4_gateway",
+                "ipv6_configuration_mode",
+                "ipv6_addresses",
+                "ipv6_gateway")) {
             f.put(k, all.get(k));
         }
         f.put("VM", vm);

@@ -28,7 +28,11 @@ import org.xapijava.server.storage.InternalCalls;
  */
 final class VmCloner {
     /** What happens to each disk. */
-    enum DiskOp { CLONE, COPY, SNAPSHOT }
+    enum DiskOp {
+        CLONE,
+        COPY,
+        SNAPSHOT
+    }
 
     static final String BASE_TEMPLATE_NAME = "base_template_name";
     static final String XENSOURCE_INTERNAL = "xensource_internal";
@@ -59,7 +63,8 @@ final class VmCloner {
         String newPowerState = (op != DiskOp.SNAPSHOT && powerState.equals("Suspended")) ? "Suspended" : "Halted";
         List<String> vbds = new ArrayList<>(refs(db, "VM", vm, "VBDs"));
         if (snapshot) vbds.removeIf(vbd -> ignoreVdis.contains((String) db.get("VBD", vbd, "VDI")));
-        if (!refs(db, "VM", vm, "VGPUs").isEmpty() || !refs(db, "VM", vm, "VTPMs").isEmpty()) {
+        if (!refs(db, "VM", vm, "VGPUs").isEmpty()
+                || !refs(db, "VM", vm, "VTPMs").isEmpty()) {
             throw new ApiError("NOT_IMPLEMENTED", "copying the VGPUs and VTPMs of a VM");
         }
         Map<String, String> driverParams = Map.of(EPOCH_HINT, Rows.uuid());
@@ -83,7 +88,8 @@ final class VmCloner {
                     for (String vif : refs(tx, "VM", vm, "VIFs")) newVifs.add(Vifs.copy(tx, vif, ref, snapshot));
                 });
                 String original = (String) db.get("VM", vm, "suspend_VDI");
-                String suspendVdi = Refs.isNull(original) || snapshot ? Refs.NULL
+                String suspendVdi = Refs.isNull(original) || snapshot
+                        ? Refs.NULL
                         : cloneOne(ctx, original, op, copySr, driverParams);
                 try {
                     ctx.db().transact(tx -> {
@@ -114,7 +120,8 @@ final class VmCloner {
      * {@code current_operations} until the clone completes); for a snapshot the source's
      * {@code parent} becomes the snapshot.
      */
-    private String copyVmRecord(Transaction tx, String vm, String newName, DiskOp op, String newPowerState, String taskKey) {
+    private String copyVmRecord(
+            Transaction tx, String vm, String newName, DiskOp op, String newPowerState, String taskKey) {
         Map<String, Object> all = tx.getRecord("VM", vm);
         boolean snapshot = op == DiskOp.SNAPSHOT;
         String powerState = (String) all.get("power_state");
@@ -150,14 +157,47 @@ final class VmCloner {
             case SNAPSHOT -> "snapshot";
         };
         Map<String, Object> v = new LinkedHashMap<>();
-        for (String k : List.of("name_description", "user_version", "affinity", "memory_overhead", "memory_target",
-                "memory_static_max", "memory_dynamic_max", "memory_dynamic_min", "memory_static_min", "VCPUs_max",
-                "VCPUs_at_startup", "VCPUs_params", "actions_after_softreboot", "actions_after_shutdown",
-                "actions_after_reboot", "actions_after_crash", "HVM_boot_policy", "HVM_boot_params",
-                "HVM_shadow_multiplier", "platform", "PV_kernel", "PV_ramdisk", "PV_args", "PV_bootloader",
-                "PV_bootloader_args", "PV_legacy_args", "PCI_bus", "last_boot_CPU_flags", "is_control_domain",
-                "last_booted_record", "recommendations", "xenstore_data", "ha_restart_priority", "tags", "bios_strings",
-                "hardware_platform_version", "has_vendor_device", "reference_label", "domain_type", "NVRAM")) {
+        for (String k : List.of(
+                "name_description",
+                "user_version",
+                "affinity",
+                "memory_overhead",
+                "memory_target",
+                "memory_static_max",
+                "memory_dynamic_max",
+                "memory_dynamic_min",
+                "memory_static_min",
+                "VCPUs_max",
+                "VCPUs_at_startup",
+                "VCPUs_params",
+                "actions_after_softreboot",
+                "actions_after_shutdown",
+                "actions_after_reboot",
+                "actions_after_crash",
+                "HVM_boot_policy",
+                "HVM_boot_params",
+                "HVM_shadow_multiplier",
+                "platform",
+                "PV_kernel",
+                "PV_ramdisk",
+                "PV_args",
+                "PV_bootloader",
+                "PV_bootloader_args",
+                "PV_legacy_args",
+                "PCI_bus",
+                "last_boot_CPU_flags",
+                "is_control_domain",
+                "last_booted_record",
+                "recommendations",
+                "xenstore_data",
+                "ha_restart_priority",
+                "tags",
+                "bios_strings",
+                "hardware_platform_version",
+                "has_vendor_device",
+                "reference_label",
+                "domain_type",
+                "NVRAM")) {
             v.put(k, all.get(k));
         }
         v.put("power_state", newPowerState);
@@ -215,7 +255,8 @@ final class VmCloner {
      * {@code safe_clone_disks}: one new VDI per VBD in order (NULL for an empty VBD, the same VDI for a
      * CD); on failure the VDIs made so far are destroyed. The task's progress follows the bytes done.
      */
-    List<ClonedDisk> cloneDisks(CallContext ctx, List<String> vbds, DiskOp op, String copySr, Map<String, String> driverParams) {
+    List<ClonedDisk> cloneDisks(
+            CallContext ctx, List<String> vbds, DiskOp op, String copySr, Map<String, String> driverParams) {
         DbReader db = ctx.db().snapshot();
         long total = 0;
         List<Long> sizes = new ArrayList<>();
@@ -256,8 +297,14 @@ final class VmCloner {
         return switch (op) {
             case CLONE -> (String) calls.call(ctx, "VDI.clone", vdi, driverParams);
             case SNAPSHOT -> (String) calls.call(ctx, "VDI.snapshot", vdi, driverParams);
-            case COPY -> (String) calls.call(ctx, "VDI.copy", vdi,
-                    copySr == null ? (String) ctx.db().snapshot().get("VDI", vdi, "SR") : copySr, Refs.NULL, Refs.NULL);
+            case COPY ->
+                (String) calls.call(
+                        ctx,
+                        "VDI.copy",
+                        vdi,
+                        copySr == null ? (String) ctx.db().snapshot().get("VDI", vdi, "SR") : copySr,
+                        Refs.NULL,
+                        Refs.NULL);
         };
     }
 

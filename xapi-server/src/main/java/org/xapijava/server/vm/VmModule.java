@@ -48,7 +48,9 @@ public final class VmModule implements ApiModule {
             Vms.destroy(ctx, (String) a.get(0));
             return null;
         });
-        t.bind("VM.clone", (ctx, a) -> cloneOrCopy(ctx, (String) a.get(0), (String) a.get(1), VmCloner.DiskOp.CLONE, null));
+        t.bind(
+                "VM.clone",
+                (ctx, a) -> cloneOrCopy(ctx, (String) a.get(0), (String) a.get(1), VmCloner.DiskOp.CLONE, null));
         t.bind("VM.copy", (ctx, a) -> copy(ctx, (String) a.get(0), (String) a.get(1), (String) a.get(2)));
         t.bind("VM.snapshot", (ctx, a) -> snapshot(ctx, (String) a.get(0), (String) a.get(1), (List<String>) a.get(2)));
         services.locks().beforeMarking("VM.revert", (ctx, a) -> reverter.ensureVm(ctx, (String) a.get(0)));
@@ -64,8 +66,12 @@ public final class VmModule implements ApiModule {
             Vms.setIsATemplate(services, ctx, (String) a.get(0), (Boolean) a.get(1));
             return null;
         });
-        t.bind("VM.get_allowed_VBD_devices", (ctx, a) -> Vbds.allowedDiskNumbers(ctx.db().snapshot(), (String) a.get(0)));
-        t.bind("VM.get_allowed_VIF_devices", (ctx, a) -> Vifs.allowedDevices(ctx.db().snapshot(), (String) a.get(0)));
+        t.bind(
+                "VM.get_allowed_VBD_devices",
+                (ctx, a) -> Vbds.allowedDiskNumbers(ctx.db().snapshot(), (String) a.get(0)));
+        t.bind(
+                "VM.get_allowed_VIF_devices",
+                (ctx, a) -> Vifs.allowedDevices(ctx.db().snapshot(), (String) a.get(0)));
         t.bind("VBD.create", (ctx, a) -> {
             String vbd = Vbds.create(ctx, (Map<String, Object>) a.get(0));
             services.locks().updateAllowedOperations("VBD", vbd);
@@ -91,7 +97,8 @@ public final class VmModule implements ApiModule {
         setCancellable(ctx);
         String created = cloner.clone(ctx, vm, newName, op, sr, List.of());
         DbReader db = ctx.db().snapshot();
-        if (Boolean.TRUE.equals(db.get("VM", vm, "is_a_snapshot")) && !"Halted".equals(db.get("VM", created, "power_state"))) {
+        if (Boolean.TRUE.equals(db.get("VM", vm, "is_a_snapshot"))
+                && !"Halted".equals(db.get("VM", created, "power_state"))) {
             calls.call(ctx, "VM.hard_shutdown", created);
         }
         return created;
@@ -115,8 +122,12 @@ public final class VmModule implements ApiModule {
         setCancellable(ctx);
         String snap = cloner.clone(ctx, vm, newName, VmCloner.DiskOp.SNAPSHOT, null, ignoreVdis);
         DbReader db = ctx.db().snapshot();
-        alert(services, "VM_SNAPSHOTTED", vm, "VM '" + db.get("VM", vm, "name_label") + "' (uuid: " + db.get("VM", vm, "uuid")
-                + ") snapshotted, snapshot name: " + newName);
+        alert(
+                services,
+                "VM_SNAPSHOTTED",
+                vm,
+                "VM '" + db.get("VM", vm, "name_label") + "' (uuid: " + db.get("VM", vm, "uuid")
+                        + ") snapshotted, snapshot name: " + newName);
         return snap;
     }
 

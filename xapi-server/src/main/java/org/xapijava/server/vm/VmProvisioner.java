@@ -35,6 +35,7 @@ final class VmProvisioner {
     static final String POST_INSTALL_SCRIPTS_DIR = "/opt/xensource/packages/post-install-scripts";
     /** {@code Constants._sm_vm_hint}: tells the driver which VM a new disk is for. */
     static final String VM_HINT = "vmhint";
+
     private static final XMLInputFactory XML = newFactory();
 
     /** One disk of the provisioning XML. */
@@ -152,7 +153,8 @@ final class VmProvisioner {
                 while (r.nextTag() == XMLStreamConstants.START_ELEMENT) {
                     if (!r.getLocalName().equals("disk")) throw parseFailure();
                     Map<String, String> a = new LinkedHashMap<>();
-                    for (int i = 0; i < r.getAttributeCount(); i++) a.put(r.getAttributeLocalName(i), r.getAttributeValue(i));
+                    for (int i = 0; i < r.getAttributeCount(); i++)
+                        a.put(r.getAttributeLocalName(i), r.getAttributeValue(i));
                     if (r.nextTag() != XMLStreamConstants.END_ELEMENT) throw parseFailure();
                     String device = a.get("device");
                     String size = a.get("size");

@@ -29,10 +29,33 @@ import org.xapijava.server.storage.InternalCalls;
  */
 final class VmReverter {
     /** Columns of the metadata not written back when the snapshot has its own metadata. */
-    static final Set<String> DO_NOT_COPY = Set.of("uuid", "_ref", "suspend_VDI", "power_state", "parent",
-            "current_operations", "allowed_operations", "metrics", "guest_metrics", "resident_on", "domid",
-            "protection_policy", "snapshot_schedule", "scheduled_to_be_resident_on", "snapshots", "tags", "affinity",
-            "groups", "consoles", "VBDs", "VIFs", "VGPUs", "VUSBs", "VTPMs", "attached_PCIs", "is_snapshot_from_vmpp");
+    static final Set<String> DO_NOT_COPY = Set.of(
+            "uuid",
+            "_ref",
+            "suspend_VDI",
+            "power_state",
+            "parent",
+            "current_operations",
+            "allowed_operations",
+            "metrics",
+            "guest_metrics",
+            "resident_on",
+            "domid",
+            "protection_policy",
+            "snapshot_schedule",
+            "scheduled_to_be_resident_on",
+            "snapshots",
+            "tags",
+            "affinity",
+            "groups",
+            "consoles",
+            "VBDs",
+            "VIFs",
+            "VGPUs",
+            "VUSBs",
+            "VTPMs",
+            "attached_PCIs",
+            "is_snapshot_from_vmpp");
     /** Also not written back from a snapshot without metadata (taken before Xapi kept any). */
     static final Set<String> EXTENDED_DO_NOT_COPY;
     /** Values forced whatever the metadata says. */
@@ -40,8 +63,15 @@ final class VmReverter {
 
     static {
         Set<String> s = new LinkedHashSet<>(DO_NOT_COPY);
-        s.addAll(List.of("name__label", "is_a_snapshot", "is_a_template", "is_default_template", "snapshot_of",
-                "snapshot_time", "transportable_snapshot_id", "children"));
+        s.addAll(List.of(
+                "name__label",
+                "is_a_snapshot",
+                "is_a_template",
+                "is_default_template",
+                "snapshot_of",
+                "snapshot_time",
+                "transportable_snapshot_id",
+                "children"));
         EXTENDED_DO_NOT_COPY = Set.copyOf(s);
     }
 
@@ -72,8 +102,9 @@ final class VmReverter {
         if (!"Halted".equals(ctx.db().snapshot().get("VM", vm, "power_state"))) calls.call(ctx, "VM.hard_shutdown", vm);
         revertFields(ctx, snapshot, vm);
         String target = vm;
-        ctx.db().transact(tx -> tx.set("VM", target, "generation_id",
-                VmCloner.freshGenerationId((String) tx.get("VM", target, "generation_id"))));
+        ctx.db()
+                .transact(tx -> tx.set("VM", target, "generation_id", VmCloner.freshGenerationId((String)
+                        tx.get("VM", target, "generation_id"))));
         String powerState = (String) ctx.db().snapshot().get("VM", snapshot, "power_state");
         if (ctx.taskRef() != null) services.tasks().setNotCancellable(ctx.taskRef());
         try {
@@ -86,8 +117,13 @@ final class VmReverter {
                 String m = (String) tx.get("VM", target, "metrics");
                 String snapMetrics = (String) tx.get("VM", snapshot, "metrics");
                 Rows.deleteIfValid(tx, "VM_metrics", m);
-                tx.set("VM", target, "metrics", DbValues.valid(tx, "VM_metrics", snapMetrics)
-                        ? Rows.copy(tx, "VM_metrics", snapMetrics, Map.of()) : Refs.NULL);
+                tx.set(
+                        "VM",
+                        target,
+                        "metrics",
+                        DbValues.valid(tx, "VM_metrics", snapMetrics)
+                                ? Rows.copy(tx, "VM_metrics", snapMetrics, Map.of())
+                                : Refs.NULL);
                 tx.set("VM", target, "parent", snapshot);
                 Rows.resetPowerState(tx, target, powerState);
             });
@@ -98,15 +134,18 @@ final class VmReverter {
                 if (tx.exists("VM", target)) Rows.resetPowerState(tx, target, "Halted");
             });
             services.locks().updateAllowedOperations("VM", target);
-            if (e instanceof ApiError a && (a.code().equals("SR_BACKEND_FAILURE_44") || a.code().equals("SR_BACKEND_FAILURE_109")
-                    || a.code().equals("VDI_INCOMPATIBLE_TYPE"))) {
+            if (e instanceof ApiError a
+                    && (a.code().equals("SR_BACKEND_FAILURE_44")
+                            || a.code().equals("SR_BACKEND_FAILURE_109")
+                            || a.code().equals("VDI_INCOMPATIBLE_TYPE"))) {
                 throw a;
             }
             throw new ApiError("VM_REVERT_FAILED", snapshot, vm);
         }
         DbReader after = ctx.db().snapshot();
         String body = "VM '" + after.get("VM", vm, "name_label") + "' (uuid: " + after.get("VM", vm, "uuid")
-                + ") reverted to snapshot: " + after.get("VM", snapshot, "name_label") + " (uuid " + after.get("VM", snapshot, "uuid") + ")";
+                + ") reverted to snapshot: " + after.get("VM", snapshot, "name_label") + " (uuid "
+                + after.get("VM", snapshot, "uuid") + ")";
         VmModule.alert(services, "VM_SNAPSHOT_REVERTED", vm, body);
     }
 
@@ -117,7 +156,9 @@ final class VmReverter {
         boolean postMnr = !meta.isEmpty();
         List<String[]> pairs = SnapshotMetadata.parse(postMnr ? meta : SnapshotMetadata.of(db, snapshot));
         List<String[]> fixed = ensureDomainType(pairs);
-        ctx.db().transact(tx -> SnapshotMetadata.copyFields(tx, fixed, vm, postMnr ? DO_NOT_COPY : EXTENDED_DO_NOT_COPY, OVERRIDES));
+        ctx.db()
+                .transact(tx -> SnapshotMetadata.copyFields(
+                        tx, fixed, vm, postMnr ? DO_NOT_COPY : EXTENDED_DO_NOT_COPY, OVERRIDES));
         ctx.setProgress(0.1);
     }
 
@@ -183,12 +224,13 @@ final class VmReverter {
         Map<String, String> driverParams = Map.of(VmCloner.EPOCH_HINT, Rows.uuid());
         List<String> toClone = new ArrayList<>(snapDiskVbds);
         List<String> previousSnapshotOf = new ArrayList<>();
-        for (String vbd : toClone) previousSnapshotOf.add(vdiSnapshotOf(ctx.db().snapshot(), (String) db.get("VBD", vbd, "VDI")));
+        for (String vbd : toClone)
+            previousSnapshotOf.add(vdiSnapshotOf(ctx.db().snapshot(), (String) db.get("VBD", vbd, "VDI")));
         List<VmCloner.ClonedDisk> cloned = cloner.cloneDisks(ctx, toClone, VmCloner.DiskOp.CLONE, null, driverParams);
         List<VmCloner.ClonedDisk> made = new ArrayList<>(cloned);
         try {
-            List<VmCloner.ClonedDisk> cds = cloner.cloneDisks(ctx, new ArrayList<>(snapCdVbds), VmCloner.DiskOp.CLONE, null,
-                    driverParams);
+            List<VmCloner.ClonedDisk> cds =
+                    cloner.cloneDisks(ctx, new ArrayList<>(snapCdVbds), VmCloner.DiskOp.CLONE, null, driverParams);
             made.addAll(cds);
             ctx.setProgress(0.5);
             // the snapshots of the replaced disks now hang off the new disks
@@ -201,7 +243,8 @@ final class VmReverter {
                 }
             });
             String snapSuspend = (String) db.get("VM", snapshot, "suspend_VDI");
-            String suspend = Refs.isNull(snapSuspend) ? Refs.NULL
+            String suspend = Refs.isNull(snapSuspend)
+                    ? Refs.NULL
                     : (String) calls.call(ctx, "VDI.clone", snapSuspend, driverParams);
             if (!Refs.isNull(suspend)) made.add(new VmCloner.ClonedDisk(Refs.NULL, suspend, true));
             ctx.setProgress(0.6);
@@ -254,7 +297,8 @@ final class VmReverter {
             Map<String, Object> snap = db.getRecord("VM", snapshot);
             var cls = db.datamodel().cls("VM");
             for (var f : cls.wireFields()) {
-                if (f.qualifier() == org.xapijava.model.Qualifier.RW || f.qualifier() == org.xapijava.model.Qualifier.STATIC_RO) {
+                if (f.qualifier() == org.xapijava.model.Qualifier.RW
+                        || f.qualifier() == org.xapijava.model.Qualifier.STATIC_RO) {
                     rec.put(f.name(), snap.get(f.name()));
                 }
             }

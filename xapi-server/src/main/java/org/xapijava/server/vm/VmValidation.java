@@ -23,8 +23,12 @@ public final class VmValidation {
      */
     public static void validateBasicParameters(Map<String, Object> vm, String domainType) {
         validateVcpus((Long) vm.get("VCPUs_max"), (Long) vm.get("VCPUs_at_startup"));
-        validateMemory((Long) vm.get("memory_static_min"), (Long) vm.get("memory_dynamic_min"),
-                (Long) vm.get("memory_target"), (Long) vm.get("memory_dynamic_max"), (Long) vm.get("memory_static_max"));
+        validateMemory(
+                (Long) vm.get("memory_static_min"),
+                (Long) vm.get("memory_dynamic_min"),
+                (Long) vm.get("memory_target"),
+                (Long) vm.get("memory_dynamic_max"),
+                (Long) vm.get("memory_static_max"));
         double multiplier = (Double) vm.get("HVM_shadow_multiplier");
         if (multiplier < 1.0) throw ApiError.invalidValue("HVM_shadow_multiplier", ocamlFloat(multiplier));
         validateActionsAfterCrash((String) vm.get("actions_after_crash"), domainType);
@@ -35,7 +39,11 @@ public final class VmValidation {
         if (max < 1) throw ApiError.invalidValue("VCPUs_max", Long.toString(max));
         if (atStartup < 1) throw ApiError.invalidValue("VCPUs-at-startup", Long.toString(atStartup));
         if (atStartup > max) {
-            throw new ApiError("VALUE_NOT_SUPPORTED", "VCPUs-at-startup", Long.toString(atStartup), "value greater than VCPUs-max");
+            throw new ApiError(
+                    "VALUE_NOT_SUPPORTED",
+                    "VCPUs-at-startup",
+                    Long.toString(atStartup),
+                    "value greater than VCPUs-max");
         }
     }
 
@@ -52,15 +60,22 @@ public final class VmValidation {
     public static void validateActionsAfterCrash(String value, String domainType) {
         String fld = "VM.actions_after_crash";
         switch (value) {
-            case "rename_restart" -> throw new ApiError("VALUE_NOT_SUPPORTED", fld, "rename_restart",
-                    "option would leak a domain; VMs and not domains are managed by this API");
+            case "rename_restart" ->
+                throw new ApiError(
+                        "VALUE_NOT_SUPPORTED",
+                        fld,
+                        "rename_restart",
+                        "option would leak a domain; VMs and not domains are managed by this API");
             case "coredump_and_destroy", "coredump_and_restart" -> {
                 if (!domainType.equals("pv")) {
-                    throw new ApiError("VALUE_NOT_SUPPORTED", fld, value,
+                    throw new ApiError(
+                            "VALUE_NOT_SUPPORTED",
+                            fld,
+                            value,
                             "cannot invoke a coredump of an HVM, PVH or PV-in-PVH domain");
                 }
             }
-            default -> { }
+            default -> {}
         }
     }
 

@@ -97,9 +97,15 @@ final class Vms {
                 if (f != null && f.inDatabase()) known.put(k, x);
             });
             tx.create("VM", ref, known);
-            tx.set("VM", ref, "memory_overhead", VmValidation.memoryOverhead(dt, (Long) v.get("memory_static_max"),
-                    (Long) v.get("VCPUs_max"), (Double) v.get("HVM_shadow_multiplier")));
-            if (Boolean.TRUE.equals(v.get("has_vendor_device")) && (Long) v.get("hardware_platform_version") < HAS_VENDOR_DEVICE_VERSION) {
+            tx.set(
+                    "VM",
+                    ref,
+                    "memory_overhead",
+                    VmValidation.memoryOverhead(
+                            dt, (Long) v.get("memory_static_max"), (Long) v.get("VCPUs_max"), (Double)
+                                    v.get("HVM_shadow_multiplier")));
+            if (Boolean.TRUE.equals(v.get("has_vendor_device"))
+                    && (Long) v.get("hardware_platform_version") < HAS_VENDOR_DEVICE_VERSION) {
                 tx.set("VM", ref, "hardware_platform_version", HAS_VENDOR_DEVICE_VERSION);
             }
         });
@@ -134,7 +140,8 @@ final class Vms {
     @SuppressWarnings("unchecked")
     static void deleteOwned(Transaction tx, String vm) {
         for (String vtpm : DbValues.list(tx, "VM", vm, "VTPMs")) {
-            Object secret = tx.datamodel().cls("VTPM").field("contents") != null ? tx.get("VTPM", vtpm, "contents") : null;
+            Object secret =
+                    tx.datamodel().cls("VTPM").field("contents") != null ? tx.get("VTPM", vtpm, "contents") : null;
             tx.delete("VTPM", vtpm);
             if (secret instanceof String s) Rows.deleteIfValid(tx, "secret", s);
         }
@@ -163,7 +170,11 @@ final class Vms {
             String metrics = (String) tx.get("VM", vm, "metrics");
             if (!value) {
                 if (DbValues.valid(tx, "VM_metrics", metrics)) {
-                    tx.set("VM_metrics", metrics, "install_time", DateTime.ofInstant(services.clock().instant()));
+                    tx.set(
+                            "VM_metrics",
+                            metrics,
+                            "install_time",
+                            DateTime.ofInstant(services.clock().instant()));
                 }
             } else {
                 String pool = services.poolRef();

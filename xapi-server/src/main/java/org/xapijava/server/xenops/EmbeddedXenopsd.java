@@ -35,7 +35,9 @@ public final class EmbeddedXenopsd implements AutoCloseable {
             if (kv.isBlank()) continue;
             int eq = kv.indexOf('=');
             if (eq <= 0) throw new IllegalArgumentException("xenopsd-sim-delays: expected STEP=MS, got " + kv);
-            d.put(kv.substring(0, eq).trim(), Long.parseLong(kv.substring(eq + 1).trim()));
+            d.put(
+                    kv.substring(0, eq).trim(),
+                    Long.parseLong(kv.substring(eq + 1).trim()));
         }
         return new Simulator.Config(stateDir, totalMemoryMib, Simulator.DEFAULT_WORKERS, d);
     }

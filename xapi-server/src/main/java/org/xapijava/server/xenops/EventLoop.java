@@ -29,6 +29,7 @@ final class EventLoop implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EventLoop.class);
     /** The first delay before a reconnection attempt. */
     static final Duration FIRST_RETRY = Duration.ofMillis(50);
+
     private static final String DBG = "org.xen.xapi.xenops.classic events";
 
     private final Xenops xenops;
@@ -44,9 +45,16 @@ final class EventLoop implements AutoCloseable {
     private volatile boolean connected;
     /** Counts successful (re)connections; tests wait on it. Guarded by {@link #lock}. */
     private long connections;
+
     private Thread thread;
 
-    EventLoop(Xenops xenops, StateSync sync, TaskBinding tasks, Barriers barriers, Duration maxRetry, Runnable onConnect) {
+    EventLoop(
+            Xenops xenops,
+            StateSync sync,
+            TaskBinding tasks,
+            Barriers barriers,
+            Duration maxRetry,
+            Runnable onConnect) {
         this.xenops = xenops;
         this.sync = sync;
         this.tasks = tasks;
@@ -175,7 +183,7 @@ final class EventLoop implements AutoCloseable {
                 case DynamicId.Vbd d -> sync.updateVbd(DBG, d.id());
                 case DynamicId.Vif d -> sync.updateVif(DBG, d.id());
                 case DynamicId.Task t -> tasks.onTaskEvent(DBG, t.id());
-                default -> { } // PCI, vGPU, vUSB: not modelled
+                default -> {} // PCI, vGPU, vUSB: not modelled
             }
         } catch (XenopsUnavailableException e) {
             throw e;

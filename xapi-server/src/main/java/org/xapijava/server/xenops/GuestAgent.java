@@ -22,23 +22,41 @@ import java.util.Map;
  * @param canUseHotplugVbd   {@code yes}, {@code no} or {@code unspecified}
  * @param canUseHotplugVif   likewise
  */
-public record GuestAgent(Map<String, String> pvDriversVersion, Map<String, String> osVersion, Map<String, String> netbiosName,
-                         Map<String, String> networks, Map<String, String> other, Map<String, String> memory,
-                         Map<String, String> deviceId, Map<String, String> services, String canUseHotplugVbd,
-                         String canUseHotplugVif) {
+public record GuestAgent(
+        Map<String, String> pvDriversVersion,
+        Map<String, String> osVersion,
+        Map<String, String> netbiosName,
+        Map<String, String> networks,
+        Map<String, String> other,
+        Map<String, String> memory,
+        Map<String, String> deviceId,
+        Map<String, String> services,
+        String canUseHotplugVbd,
+        String canUseHotplugVif) {
 
     /** Metrics of a domain the agent said nothing about yet (Xapi's empty cache entry). */
-    public static final GuestAgent EMPTY = new GuestAgent(Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(),
-            Map.of(), "unspecified", "unspecified");
+    public static final GuestAgent EMPTY = new GuestAgent(
+            Map.of(),
+            Map.of(),
+            Map.of(),
+            Map.of(),
+            Map.of(),
+            Map.of(),
+            Map.of(),
+            Map.of(),
+            "unspecified",
+            "unspecified");
 
     private static final String[][] PV_DRIVERS_VERSION = {
         {"attr/PVAddons/MajorVersion", "major"}, {"attr/PVAddons/MinorVersion", "minor"},
         {"attr/PVAddons/MicroVersion", "micro"}, {"attr/PVAddons/BuildVersion", "build"},
-        {"attr/PVAddons/Application", "application"}};
+        {"attr/PVAddons/Application", "application"}
+    };
     private static final String[][] OS_VERSION = {
         {"data/os_name", "name"}, {"data/os_uname", "uname"}, {"data/os_distro", "distro"},
         {"data/os_majorver", "major"}, {"data/os_minorver", "minor"}, {"attr/os/spmajor", "spmajor"},
-        {"attr/os/spminor", "spminor"}};
+        {"attr/os/spminor", "spminor"}
+    };
     private static final String[][] MEMORY = {{"data/meminfo_free", "free"}, {"data/meminfo_total", "total"}};
     private static final List<String> IFACE_PREFIXES = List.of("eth", "xenbr", "eno", "ens", "emp", "enx");
     /** {@code Xapi_globs.guest_service_keys}' default: extra {@code data/<key>} values copied into services. */
@@ -68,7 +86,9 @@ public record GuestAgent(Map<String, String> pvDriversVersion, Map<String, Strin
         for (String v : toMap(xs, drivers, cantSuspend).values()) {
             String[] parts = v.split(" ", 4);
             if (parts.length < 4) continue;
-            pv.put(parts[1].toLowerCase(java.util.Locale.ROOT), parts[0] + " " + parts[2] + " " + parts[3].replaceAll("\n.*", ""));
+            pv.put(
+                    parts[1].toLowerCase(java.util.Locale.ROOT),
+                    parts[0] + " " + parts[2] + " " + parts[3].replaceAll("\n.*", ""));
         }
         if (!pv.isEmpty() && !pv.containsKey("micro")) {
             Map<String, String> withMicro = new LinkedHashMap<>();
@@ -77,10 +97,12 @@ public record GuestAgent(Map<String, String> pvDriversVersion, Map<String, Strin
             pv = withMicro;
         }
         Map<String, String> os = toMap(xs, List.of(OS_VERSION), cantSuspend);
-        Map<String, String> netbios = toMap(xs, List.<String[]>of(new String[] {"data/host_name_dns", "host_name"}), cantSuspend);
+        Map<String, String> netbios =
+                toMap(xs, List.<String[]>of(new String[] {"data/host_name_dns", "host_name"}), cantSuspend);
         String domain = xs.lookup("data/domain");
         if (domain != null) netbios.replaceAll((k, v) -> v + "." + domain);
-        Map<String, String> deviceId = toMap(xs, List.<String[]>of(new String[] {"data/device_id", "device_id"}), cantSuspend);
+        Map<String, String> deviceId =
+                toMap(xs, List.<String[]>of(new String[] {"data/device_id", "device_id"}), cantSuspend);
         List<String[]> nets = new ArrayList<>(networks(xs, "attr", "vif"));
         nets.addAll(networks(xs, "xenserver/attr", "net-sriov-vf"));
         Map<String, String> networks = toMap(xs, nets, cantSuspend);
@@ -95,8 +117,17 @@ public record GuestAgent(Map<String, String> pvDriversVersion, Map<String, Strin
             String v = xs.lookup("data/" + key);
             if (v != null) services.put(key, v);
         }
-        return new GuestAgent(pv, os, netbios, networks, other, toMap(xs, List.of(MEMORY), cantSuspend), deviceId, services,
-                tristate(xs.lookup("feature/hotplug/vbd")), tristate(xs.lookup("feature/hotplug/vif")));
+        return new GuestAgent(
+                pv,
+                os,
+                netbios,
+                networks,
+                other,
+                toMap(xs, List.of(MEMORY), cantSuspend),
+                deviceId,
+                services,
+                tristate(xs.lookup("feature/hotplug/vbd")),
+                tristate(xs.lookup("feature/hotplug/vif")));
     }
 
     private static String tristate(String v) {
@@ -111,7 +142,8 @@ public record GuestAgent(Map<String, String> pvDriversVersion, Map<String, Strin
         for (String[] p : pairs) {
             String v = xs.lookup(p[0]);
             if (v == null) continue;
-            if (p[0].equals("control/feature-suspend") && cantSuspend != null) out.putIfAbsent("data-cant-suspend-reason", cantSuspend);
+            if (p[0].equals("control/feature-suspend") && cantSuspend != null)
+                out.putIfAbsent("data-cant-suspend-reason", cantSuspend);
             else out.putIfAbsent(p[1], v);
         }
         return out;

@@ -83,7 +83,8 @@ final class GuestMetrics {
                 || !now.canUseHotplugVif().equals(before.canUseHotplugVif());
         if (!changed) return false;
         String existing = DbValues.str(services.db().snapshot(), "VM", vm, "guest_metrics");
-        String gm = DbValues.valid(services.db().snapshot(), "VM_guest_metrics", existing) ? existing
+        String gm = DbValues.valid(services.db().snapshot(), "VM_guest_metrics", existing)
+                ? existing
                 : create(vm, domid, guestAgent, pvDriversDetected);
         services.db().transact(tx -> {
             if (!tx.exists("VM_guest_metrics", gm)) return;
@@ -93,11 +94,16 @@ final class GuestMetrics {
                 setIf(tx, gm, "netbios_name", now.netbiosName(), before.netbiosName());
             }
             setIf(tx, gm, "networks", now.networks(), before.networks());
-            if (DbValues.hasField(tx, "VM_guest_metrics", "services")) setIf(tx, gm, "services", now.services(), before.services());
+            if (DbValues.hasField(tx, "VM_guest_metrics", "services"))
+                setIf(tx, gm, "services", now.services(), before.services());
             setIf(tx, gm, "other", now.other(), before.other());
             setIf(tx, gm, "can_use_hotplug_vbd", now.canUseHotplugVbd(), before.canUseHotplugVbd());
             setIf(tx, gm, "can_use_hotplug_vif", now.canUseHotplugVif(), before.canUseHotplugVif());
-            tx.set("VM_guest_metrics", gm, "last_updated", DateTime.ofInstant(services.clock().instant()));
+            tx.set(
+                    "VM_guest_metrics",
+                    gm,
+                    "last_updated",
+                    DateTime.ofInstant(services.clock().instant()));
             String deviceId = now.deviceId().get("device_id");
             if (!now.deviceId().equals(before.deviceId()) && deviceId != null && tx.exists("VM", vm)) {
                 Map<String, String> platform = new LinkedHashMap<>(DbValues.map(tx, "VM", vm, "platform"));
@@ -105,7 +111,8 @@ final class GuestMetrics {
                 tx.set("VM", vm, "platform", platform);
             }
         });
-        return !now.other().equals(before.other()) || !now.pvDriversVersion().equals(before.pvDriversVersion())
+        return !now.other().equals(before.other())
+                || !now.pvDriversVersion().equals(before.pvDriversVersion())
                 || !now.canUseHotplugVbd().equals(before.canUseHotplugVbd())
                 || !now.canUseHotplugVif().equals(before.canUseHotplugVif());
     }

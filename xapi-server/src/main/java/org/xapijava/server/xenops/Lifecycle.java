@@ -56,8 +56,14 @@ public final class Lifecycle {
     private final Path socket;
     private final XenopsErrors.Lookups lookups;
 
-    Lifecycle(Services services, Xenops xenops, TaskBinding tasks, StateSync sync, XenopsdMetadata metadata,
-              SuspendImages images, Path socket) {
+    Lifecycle(
+            Services services,
+            Xenops xenops,
+            TaskBinding tasks,
+            StateSync sync,
+            XenopsdMetadata metadata,
+            SuspendImages images,
+            Path socket) {
         this.services = services;
         this.xenops = xenops;
         this.tasks = tasks;
@@ -105,7 +111,9 @@ public final class Lifecycle {
     private void assertValidUnlessMarked(CallContext ctx, String cls, String ref, String op) {
         Snapshot s = services.db().snapshot();
         if (!s.exists(cls, ref)) throw ApiError.handleInvalid(cls, ref);
-        if (ctx != null && ctx.taskRef() != null && DbValues.map(s, cls, ref, "current_operations").containsKey(ctx.taskRef())) return;
+        if (ctx != null
+                && ctx.taskRef() != null
+                && DbValues.map(s, cls, ref, "current_operations").containsKey(ctx.taskRef())) return;
         services.locks().assertOperationValid(cls, ref, op);
     }
 
@@ -136,7 +144,8 @@ public final class Lifecycle {
             return;
         }
         String actual = DbValues.str(services.db().snapshot(), "VM", vm, "power_state");
-        if (!actual.equals(expected)) LOG.warn("Potential problem: VM {} in power state '{}' when expecting 'running'", vm, lower(actual));
+        if (!actual.equals(expected))
+            LOG.warn("Potential problem: VM {} in power state '{}' when expecting 'running'", vm, lower(actual));
     }
 
     /**
@@ -155,25 +164,33 @@ public final class Lifecycle {
         if (controlDomain) {
             String affinity = DbValues.str(r, "VM", vm, "affinity");
             if (!Refs.isNull(affinity) && !affinity.equals(host)) {
-                throw new ApiError("OPERATION_NOT_ALLOWED", "Cannot boot a control domain on a host different from its affinity");
+                throw new ApiError(
+                        "OPERATION_NOT_ALLOWED", "Cannot boot a control domain on a host different from its affinity");
             }
         }
         boolean localLiveMigration = "Running".equals(DbValues.str(r, "VM", vm, "power_state"))
                 && host.equals(DbValues.str(r, "VM", vm, "resident_on"));
-        if (!controlDomain && !localLiveMigration && !DbValues.bool(r, "host", host, "enabled")) throw new ApiError("HOST_DISABLED", host);
+        if (!controlDomain && !localLiveMigration && !DbValues.bool(r, "host", host, "enabled"))
+            throw new ApiError("HOST_DISABLED", host);
         long version = DbValues.lng(r, "VM", vm, "hardware_platform_version");
         @SuppressWarnings("unchecked")
         List<Long> versions = (List<Long>) r.get("host", host, "virtual_hardware_platform_versions");
         if (!versions.contains(version)) {
             StringBuilder b = new StringBuilder("[");
-            for (int i = 0; i < versions.size(); i++) b.append(i == 0 ? "" : "; ").append(versions.get(i));
-            throw new ApiError("VM_HOST_INCOMPATIBLE_VIRTUAL_HARDWARE_PLATFORM_VERSION", host, b.append(']').toString(), vm,
+            for (int i = 0; i < versions.size(); i++)
+                b.append(i == 0 ? "" : "; ").append(versions.get(i));
+            throw new ApiError(
+                    "VM_HOST_INCOMPATIBLE_VIRTUAL_HARDWARE_PLATFORM_VERSION",
+                    host,
+                    b.append(']').toString(),
+                    vm,
                     Long.toString(version));
         }
         assertCanSeeSrs(r, vm, host);
         String dt = domainType(r, vm);
         if (!dt.equals("pv")) {
-            boolean hvm = DbValues.list(r, "host", host, "capabilities").stream().anyMatch(c -> c.contains("hvm"));
+            boolean hvm =
+                    DbValues.list(r, "host", host, "capabilities").stream().anyMatch(c -> c.contains("hvm"));
             if (!hvm) throw new ApiError("VM_HVM_REQUIRED", vm);
         }
         MemoryCheck.assertEnoughMemory(r, vm, host);
@@ -184,7 +201,8 @@ public final class Lifecycle {
         } catch (NumberFormatException e) {
             pcpus = 0;
         }
-        if (vcpus > pcpus && !MetadataBuilder.isTrue(DbValues.map(r, "VM", vm, "platform"), "vcpu-unrestricted", false)) {
+        if (vcpus > pcpus
+                && !MetadataBuilder.isTrue(DbValues.map(r, "VM", vm, "platform"), "vcpu-unrestricted", false)) {
             throw new ApiError("HOST_NOT_ENOUGH_PCPUS", Long.toString(vcpus), Long.toString(pcpus));
         }
     }
@@ -195,7 +213,9 @@ public final class Lifecycle {
             return MetadataBuilder.checkDomainType(DbValues.str(r, "VM", vm, "domain_type"));
         }
         String m = DbValues.str(r, "VM", vm, "metrics");
-        String t = DbValues.valid(r, "VM_metrics", m) ? DbValues.str(r, "VM_metrics", m, "current_domain_type") : "unspecified";
+        String t = DbValues.valid(r, "VM_metrics", m)
+                ? DbValues.str(r, "VM_metrics", m, "current_domain_type")
+                : "unspecified";
         return MetadataBuilder.checkDomainType(t);
     }
 
@@ -205,7 +225,9 @@ public final class Lifecycle {
         long start = DbValues.lng(r, "VM", vm, "VCPUs_at_startup");
         if (max < 1) throw ApiError.invalidValue("VCPUs_max", Long.toString(max));
         if (start < 1) throw ApiError.invalidValue("VCPUs-at-startup", Long.toString(start));
-        if (start > max) throw new ApiError("VALUE_NOT_SUPPORTED", "VCPUs-at-startup", Long.toString(start), "value greater than VCPUs-max");
+        if (start > max)
+            throw new ApiError(
+                    "VALUE_NOT_SUPPORTED", "VCPUs-at-startup", Long.toString(start), "value greater than VCPUs-max");
         if (DbValues.lng(r, "VM", vm, "memory_static_max") < DbValues.lng(r, "VM", vm, "memory_static_min")
                 || DbValues.lng(r, "VM", vm, "memory_dynamic_max") < DbValues.lng(r, "VM", vm, "memory_dynamic_min")) {
             throw new ApiError("MEMORY_CONSTRAINT_VIOLATION");
@@ -214,11 +236,18 @@ public final class Lifecycle {
         if (shadow < 1.0) throw ApiError.invalidValue("HVM_shadow_multiplier", XenopsErrors.ocamlFloat(shadow));
         String crash = DbValues.str(r, "VM", vm, "actions_after_crash");
         if (crash.equals("rename_restart")) {
-            throw new ApiError("VALUE_NOT_SUPPORTED", "VM.actions_after_crash", "rename_restart",
+            throw new ApiError(
+                    "VALUE_NOT_SUPPORTED",
+                    "VM.actions_after_crash",
+                    "rename_restart",
                     "option would leak a domain; VMs and not domains are managed by this API");
         }
-        if ((crash.equals("coredump_and_destroy") || crash.equals("coredump_and_restart")) && !domainType(r, vm).equals("pv")) {
-            throw new ApiError("VALUE_NOT_SUPPORTED", "VM.actions_after_crash", crash,
+        if ((crash.equals("coredump_and_destroy") || crash.equals("coredump_and_restart"))
+                && !domainType(r, vm).equals("pv")) {
+            throw new ApiError(
+                    "VALUE_NOT_SUPPORTED",
+                    "VM.actions_after_crash",
+                    crash,
                     "cannot invoke a coredump of an HVM, PVH or PV-in-PVH domain");
         }
     }
@@ -227,16 +256,19 @@ public final class Lifecycle {
     private static void assertCanSeeSrs(DbReader r, String vm, String host) {
         List<String> vdis = new java.util.ArrayList<>();
         for (String vbd : DbValues.list(r, "VM", vm, "VBDs")) {
-            if (DbValues.valid(r, "VBD", vbd) && !DbValues.bool(r, "VBD", vbd, "empty")) vdis.add(DbValues.str(r, "VBD", vbd, "VDI"));
+            if (DbValues.valid(r, "VBD", vbd) && !DbValues.bool(r, "VBD", vbd, "empty"))
+                vdis.add(DbValues.str(r, "VBD", vbd, "VDI"));
         }
-        if ("Suspended".equals(DbValues.str(r, "VM", vm, "power_state")) && !Refs.isNull(DbValues.str(r, "VM", vm, "suspend_VDI"))) {
+        if ("Suspended".equals(DbValues.str(r, "VM", vm, "power_state"))
+                && !Refs.isNull(DbValues.str(r, "VM", vm, "suspend_VDI"))) {
             vdis.add(DbValues.str(r, "VM", vm, "suspend_VDI"));
         }
         for (String vdi : vdis) {
             String sr = DbValues.str(r, "VDI", vdi, "SR");
             boolean seen = false;
             for (String pbd : DbValues.list(r, "host", host, "PBDs")) {
-                if (DbValues.valid(r, "PBD", pbd) && DbValues.bool(r, "PBD", pbd, "currently_attached")
+                if (DbValues.valid(r, "PBD", pbd)
+                        && DbValues.bool(r, "PBD", pbd, "currently_attached")
                         && sr.equals(DbValues.str(r, "PBD", pbd, "SR"))) {
                     seen = true;
                 }
@@ -277,7 +309,11 @@ public final class Lifecycle {
     private void prepareStart(String vm) {
         services.db().transact(tx -> {
             if ("unspecified".equals(DbValues.str(tx, "VM", vm, "domain_type"))) {
-                tx.set("VM", vm, "domain_type", DbValues.str(tx, "VM", vm, "HVM_boot_policy").isEmpty() ? "pv" : "hvm");
+                tx.set(
+                        "VM",
+                        vm,
+                        "domain_type",
+                        DbValues.str(tx, "VM", vm, "HVM_boot_policy").isEmpty() ? "pv" : "hvm");
             }
         });
         long overhead = MemoryCheck.overheadBytes(services.db().snapshot(), vm);
@@ -287,9 +323,12 @@ public final class Lifecycle {
     /** {@code Xapi_vm.start} after admission. */
     private void startAdmitted(CallContext ctx, String vm, boolean paused, boolean force) {
         services.db().transact(tx -> {
-            if ("restart".equals(DbValues.str(tx, "VM", vm, "ha_restart_priority"))) tx.set("VM", vm, "ha_always_run", true);
+            if ("restart".equals(DbValues.str(tx, "VM", vm, "ha_restart_priority")))
+                tx.set("VM", vm, "ha_always_run", true);
             Map<String, String> platform = DbValues.map(tx, "VM", vm, "platform");
-            Map<String, String> p = withDeviceModel(platform, DbValues.str(tx, "VM", vm, "domain_type"),
+            Map<String, String> p = withDeviceModel(
+                    platform,
+                    DbValues.str(tx, "VM", vm, "domain_type"),
                     "uefi".equals(DbValues.map(tx, "VM", vm, "HVM_boot_params").get("firmware")));
             if (!p.equals(platform)) tx.set("VM", vm, "platform", p);
         });
@@ -301,7 +340,8 @@ public final class Lifecycle {
         new GuestMetrics(services).delete(vm); // stale data, e.g. a clone's addresses
         services.db().transact(tx -> {
             long required = DbValues.bool(tx, "VM", vm, "has_vendor_device") ? HAS_VENDOR_DEVICE_VERSION : 0;
-            if (required > DbValues.lng(tx, "VM", vm, "hardware_platform_version")) tx.set("VM", vm, "hardware_platform_version", required);
+            if (required > DbValues.lng(tx, "VM", vm, "hardware_platform_version"))
+                tx.set("VM", vm, "hardware_platform_version", required);
         });
         xenopsStart(ctx, vm, paused, force);
         delay(DbValues.lng(services.db().snapshot(), "VM", vm, "start_delay"));
@@ -314,7 +354,9 @@ public final class Lifecycle {
         Map<String, String> out = new LinkedHashMap<>();
         if (!needsQemu || platform.containsKey("device-model")) {
             for (Map.Entry<String, String> e : platform.entrySet()) {
-                out.put(e.getKey(), e.getKey().equals("device-model") && e.getValue().equals("qemu-trad") ? dflt : e.getValue());
+                out.put(
+                        e.getKey(),
+                        e.getKey().equals("device-model") && e.getValue().equals("qemu-trad") ? dflt : e.getValue());
             }
             return out;
         }
@@ -423,7 +465,9 @@ public final class Lifecycle {
                         sync.refreshAndWait(dbg, id);
                     } else {
                         Snapshot s = services.db().snapshot();
-                        if (s.exists("VM", vm) && DbValues.map(s, "VM", vm, "current_operations").isEmpty()
+                        if (s.exists("VM", vm)
+                                && DbValues.map(s, "VM", vm, "current_operations")
+                                        .isEmpty()
                                 && host().equals(s.get("VM", vm, "resident_on"))) {
                             sync.forceStateReset(vm, "Halted", true);
                         }
@@ -559,7 +603,7 @@ public final class Lifecycle {
                 xenopsShutdown(ctx, vm, null);
                 delay(DbValues.lng(services.db().snapshot(), "VM", vm, "shutdown_delay"));
             }
-            default -> { } // Halted: nothing to do
+            default -> {} // Halted: nothing to do
         }
     }
 
@@ -573,7 +617,10 @@ public final class Lifecycle {
             try {
                 cleanShutdownWithTimeout(ctx, vm, delay > 0 ? delay : DOMAIN_SHUTDOWN_TOTAL_TIMEOUT);
             } catch (RuntimeException e) {
-                LOG.warn("Failed to perform clean_shutdown on VM:{} due to exception {}. Now attempting hard_shutdown.", vm, e.toString());
+                LOG.warn(
+                        "Failed to perform clean_shutdown on VM:{} due to exception {}. Now attempting hard_shutdown.",
+                        vm,
+                        e.toString());
                 hardShutdownImpl(ctx, vm);
             }
         }
@@ -585,7 +632,8 @@ public final class Lifecycle {
         assertValidUnlessMarked(ctx, "VM", vm, "clean_reboot");
         services.db().transact(tx -> {
             long required = DbValues.bool(tx, "VM", vm, "has_vendor_device") ? HAS_VENDOR_DEVICE_VERSION : 0;
-            if (required > DbValues.lng(tx, "VM", vm, "hardware_platform_version")) tx.set("VM", vm, "hardware_platform_version", required);
+            if (required > DbValues.lng(tx, "VM", vm, "hardware_platform_version"))
+                tx.set("VM", vm, "hardware_platform_version", required);
         });
         xenopsReboot(ctx, vm, DOMAIN_SHUTDOWN_TOTAL_TIMEOUT);
         alert(vm, "VM_REBOOTED", "VM '%s' (uuid: %s) rebooted cleanly", false);
@@ -664,7 +712,8 @@ public final class Lifecycle {
                 sync.withSuppressed(dbg, id, () -> tasks.syncWithTask(ctx, xenops.vmSuspend(dbg, id, disk), false));
                 assertFinalPowerStateIs(vm, "Suspended");
                 Snapshot s = services.db().snapshot();
-                boolean checkpoint = DbValues.map(s, "VM", vm, "current_operations").containsValue("checkpoint");
+                boolean checkpoint =
+                        DbValues.map(s, "VM", vm, "current_operations").containsValue("checkpoint");
                 if (!checkpoint && !Refs.isNull(DbValues.str(s, "VM", vm, "resident_on"))) {
                     throw ApiError.internal("suspend: The VM " + vm + " is still resident on the host");
                 }
@@ -697,8 +746,12 @@ public final class Lifecycle {
     private String chooseSuspendSr(String vm) {
         Snapshot s = services.db().snapshot();
         String resident = DbValues.str(s, "VM", vm, "resident_on");
-        for (String sr : List.of(DbValues.str(s, "VM", vm, "suspend_SR"), DbValues.str(s, "pool", services.poolRef(), "suspend_image_SR"),
-                DbValues.valid(s, "host", resident) ? DbValues.str(s, "host", resident, "suspend_image_sr") : Refs.NULL)) {
+        for (String sr : List.of(
+                DbValues.str(s, "VM", vm, "suspend_SR"),
+                DbValues.str(s, "pool", services.poolRef(), "suspend_image_SR"),
+                DbValues.valid(s, "host", resident)
+                        ? DbValues.str(s, "host", resident, "suspend_image_sr")
+                        : Refs.NULL)) {
             if (!DbValues.valid(s, "SR", sr)) continue;
             for (String pbd : DbValues.list(s, "SR", sr, "PBDs")) {
                 if (DbValues.valid(s, "PBD", pbd) && resident.equals(DbValues.str(s, "PBD", pbd, "host"))) return sr;
@@ -731,14 +784,19 @@ public final class Lifecycle {
     private void prepareResume(String vm) {
         services.db().transact(tx -> {
             if ("unspecified".equals(DbValues.str(tx, "VM", vm, "domain_type"))) {
-                tx.set("VM", vm, "domain_type", DbValues.str(tx, "VM", vm, "HVM_boot_policy").isEmpty() ? "pv" : "hvm");
+                tx.set(
+                        "VM",
+                        vm,
+                        "domain_type",
+                        DbValues.str(tx, "VM", vm, "HVM_boot_policy").isEmpty() ? "pv" : "hvm");
             }
         });
     }
 
     private void resumeAdmitted(CallContext ctx, String vm, boolean paused) {
         services.db().transact(tx -> {
-            if ("restart".equals(DbValues.str(tx, "VM", vm, "ha_restart_priority"))) tx.set("VM", vm, "ha_always_run", true);
+            if ("restart".equals(DbValues.str(tx, "VM", vm, "ha_restart_priority")))
+                tx.set("VM", vm, "ha_always_run", true);
         });
         String dbg = dbg(ctx);
         transform(vm, () -> {
@@ -827,8 +885,11 @@ public final class Lifecycle {
         Snapshot s = services.db().snapshot();
         String vm = DbValues.str(s, "VBD", vbd, "VM");
         String m = DbValues.str(s, "VM", vm, "metrics");
-        boolean hvm = DbValues.valid(s, "VM_metrics", m) && "hvm".equals(DbValues.str(s, "VM_metrics", m, "current_domain_type"));
-        if (hvm && !"CD".equals(DbValues.str(s, "VBD", vbd, "type")) && "RO".equals(DbValues.str(s, "VBD", vbd, "mode"))) {
+        boolean hvm = DbValues.valid(s, "VM_metrics", m)
+                && "hvm".equals(DbValues.str(s, "VM_metrics", m, "current_domain_type"));
+        if (hvm
+                && !"CD".equals(DbValues.str(s, "VBD", vbd, "type"))
+                && "RO".equals(DbValues.str(s, "VBD", vbd, "mode"))) {
             throw new ApiError("DISK_VBD_MUST_BE_READWRITE_FOR_HVM", vbd);
         }
         String dbg = dbg(ctx);
@@ -863,11 +924,14 @@ public final class Lifecycle {
     private void unmarkIfNotPlugged(String dbg, String cls, String ref, String vm) {
         try {
             Snapshot s = services.db().snapshot();
-            DeviceId id = cls.equals("VBD") ? MetadataBuilder.vbd(s, vm, ref).id()
+            DeviceId id = cls.equals("VBD")
+                    ? MetadataBuilder.vbd(s, vm, ref).id()
                     : new DeviceId(DbValues.str(s, "VM", vm, "uuid"), DbValues.str(s, "VIF", ref, "device"));
             boolean plugged;
             try {
-                plugged = cls.equals("VBD") ? xenops.vbdStat(dbg, id).state().plugged() : xenops.vifStat(dbg, id).state().plugged();
+                plugged = cls.equals("VBD")
+                        ? xenops.vbdStat(dbg, id).state().plugged()
+                        : xenops.vifStat(dbg, id).state().plugged();
             } catch (XenopsError e) {
                 plugged = false;
             }
@@ -975,7 +1039,12 @@ public final class Lifecycle {
             String label = DbValues.str(s, "VM", vm, "name_label");
             String uuid = DbValues.str(s, "VM", vm, "uuid");
             String body = withHost
-                    ? String.format(format, label, uuid, DbValues.str(s, "host", host(), "name_label"), DbValues.str(s, "host", host(), "uuid"))
+                    ? String.format(
+                            format,
+                            label,
+                            uuid,
+                            DbValues.str(s, "host", host(), "name_label"),
+                            DbValues.str(s, "host", host(), "uuid"))
                     : String.format(format, label, uuid);
             services.alerts().create(name, 5, "VM", uuid, body); // priority 5: Api_messages' lifecycle messages
         } catch (RuntimeException e) {

@@ -21,11 +21,17 @@ public final class MemoryCheck {
     private MemoryCheck() {}
 
     /** Which amount of a VM's memory the accounting counts ({@code accounting_policy}). */
-    enum Policy { STATIC_MAX, DYNAMIC_MAX, DYNAMIC_MIN }
+    enum Policy {
+        STATIC_MAX,
+        DYNAMIC_MAX,
+        DYNAMIC_MIN
+    }
 
     /** {@code memory.ml}'s memory models: extra MiB inside and outside the guest, and the PV shim. */
     enum Model {
-        HVM(1, 1, false), LINUX(0, 1, false), PV_IN_PVH(1, 1, true);
+        HVM(1, 1, false),
+        LINUX(0, 1, false),
+        PV_IN_PVH(1, 1, true);
 
         final long extraInternalMib;
         final long extraExternalMib;
@@ -51,8 +57,11 @@ public final class MemoryCheck {
 
         /** Everything a domain needs besides its guest memory (Xen's 38 pages per vCPU included, CA-423172). */
         long overheadMib(long staticMaxMib, long vcpus, double multiplier) {
-            return extraInternalMib + extraExternalMib + shadowMib(staticMaxMib, vcpus, multiplier)
-                    + ceilDiv(38 * vcpus, PAGES_PER_MIB) + shimMib(staticMaxMib);
+            return extraInternalMib
+                    + extraExternalMib
+                    + shadowMib(staticMaxMib, vcpus, multiplier)
+                    + ceilDiv(38 * vcpus, PAGES_PER_MIB)
+                    + shimMib(staticMaxMib);
         }
     }
 
@@ -99,7 +108,12 @@ public final class MemoryCheck {
     public static long overheadBytes(DbReader r, String vm) {
         Kind k = Kind.of(DbValues.str(r, "VM", vm, "domain_type"));
         long maxMib = ceilDiv(DbValues.lng(r, "VM", vm, "memory_static_max"), MIB);
-        return k.model().overheadMib(maxMib, DbValues.lng(r, "VM", vm, "VCPUs_max"), DbValues.dbl(r, "VM", vm, "HVM_shadow_multiplier")) * MIB;
+        return k.model()
+                        .overheadMib(
+                                maxMib,
+                                DbValues.lng(r, "VM", vm, "VCPUs_max"),
+                                DbValues.dbl(r, "VM", vm, "HVM_shadow_multiplier"))
+                * MIB;
     }
 
     /** {@code vm_compute_used_memory}: the chosen amount plus the VM's recorded overhead. */
@@ -115,7 +129,9 @@ public final class MemoryCheck {
      */
     public static long hostFreeMemoryBytes(DbReader r, String host, String ignoreScheduled) {
         String metrics = DbValues.str(r, "host", host, "metrics");
-        long total = DbValues.valid(r, "host_metrics", metrics) ? DbValues.lng(r, "host_metrics", metrics, "memory_total") : 0;
+        long total = DbValues.valid(r, "host_metrics", metrics)
+                ? DbValues.lng(r, "host_metrics", metrics, "memory_total")
+                : 0;
         long available = total - DbValues.lng(r, "host", host, "memory_overhead");
         List<String> vms = new ArrayList<>(r.getAllWhere("VM", "field \"resident_on\" = \"" + host + "\""));
         for (String vm : r.getAllWhere("VM", "field \"scheduled_to_be_resident_on\" = \"" + host + "\"")) {

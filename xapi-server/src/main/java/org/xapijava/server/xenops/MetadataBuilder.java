@@ -37,12 +37,34 @@ public final class MetadataBuilder {
     static final List<String> BOOT_FILE_DIRS = List.of("/var/lib/xcp/guest/");
     /** {@code Xapi_globs.default_vbd3_polling_duration} and {@code ..._idle_threshold}. */
     static final int DEFAULT_POLLING_DURATION = 8000;
+
     static final int DEFAULT_POLLING_IDLE_THRESHOLD = 50;
     /** {@code Vm_platform.filtered_flags}: the platform keys xenopsd is told about when filtering is on. */
-    static final List<String> FILTERED_FLAGS = List.of("acpi", "apic", "nx", "pae", "viridian", "acpi_s3", "acpi_s4",
-            "mmio_size_mib", "revision", "device_id", "tsc_mode", "device-model", "xenguest", "pv-kernel-max-size",
-            "pv-ramdisk-max-size", "pv-postinstall-kernel-max-size", "pv-postinstall-ramdisk-max-size", "usb",
-            "usb_tablet", "parallel", "vga", "featureset", "nested-virt", "vcpu-unrestricted");
+    static final List<String> FILTERED_FLAGS = List.of(
+            "acpi",
+            "apic",
+            "nx",
+            "pae",
+            "viridian",
+            "acpi_s3",
+            "acpi_s4",
+            "mmio_size_mib",
+            "revision",
+            "device_id",
+            "tsc_mode",
+            "device-model",
+            "xenguest",
+            "pv-kernel-max-size",
+            "pv-ramdisk-max-size",
+            "pv-postinstall-kernel-max-size",
+            "pv-postinstall-ramdisk-max-size",
+            "usb",
+            "usb_tablet",
+            "parallel",
+            "vga",
+            "featureset",
+            "nested-virt",
+            "vcpu-unrestricted");
 
     /**
      * {@code create_metadata}: the VM and its {@code currently_attached} VBDs and VIFs. For a suspended VM the
@@ -59,11 +81,14 @@ public final class MetadataBuilder {
         for (String vbd : vbdRefs) vbds.add(vbd(r, vmRef, vbd));
         List<Vif> vifs = new ArrayList<>();
         for (String vif : DbValues.list(r, "VM", vmRef, "VIFs")) {
-            if (DbValues.valid(r, "VIF", vif) && DbValues.bool(r, "VIF", vif, "currently_attached")) vifs.add(vif(r, vmRef, vif, hostRef));
+            if (DbValues.valid(r, "VIF", vif) && DbValues.bool(r, "VIF", vif, "currently_attached"))
+                vifs.add(vif(r, vmRef, vif, hostRef));
         }
         String domains = "Suspended".equals(DbValues.str(r, "VM", vmRef, "power_state"))
-                ? DbValues.str(r, "VM", vmRef, "last_booted_record") : null;
-        return new Metadata(vm(r, vmRef, vbdRefs, hostRef, genId), vbds, vifs, List.of(), List.of(), List.of(), domains);
+                ? DbValues.str(r, "VM", vmRef, "last_booted_record")
+                : null;
+        return new Metadata(
+                vm(r, vmRef, vbdRefs, hostRef, genId), vbds, vifs, List.of(), List.of(), List.of(), domains);
     }
 
     /** Xapi's {@code fresh_genid}: two random non-negative 63-bit numbers, or "" for a VM that has none. */
@@ -79,15 +104,25 @@ public final class MetadataBuilder {
     public static Vbd vbd(DbReader r, String vmRef, String vbd) {
         boolean hvm = "hvm".equals(DbValues.str(r, "VM", vmRef, "domain_type"));
         String userdevice = DbValues.str(r, "VBD", vbd, "userdevice");
-        DeviceNumber position = DeviceNumber.ofString(hvm, userdevice)
-                .orElseThrow(() -> new ApiError("INVALID_DEVICE", userdevice));
+        DeviceNumber position =
+                DeviceNumber.ofString(hvm, userdevice).orElseThrow(() -> new ApiError("INVALID_DEVICE", userdevice));
         Map<String, String> oc = DbValues.map(r, "VBD", vbd, "other_config");
         Map<String, String> backendKeys = new LinkedHashMap<>();
         if (oc.containsKey("backend-kind")) backendKeys.put("backend-kind", oc.get("backend-kind"));
-        inRange(backendKeys, "polling-duration", oc.getOrDefault("polling-duration", Integer.toString(DEFAULT_POLLING_DURATION)),
-                0, Integer.MAX_VALUE, 0);
-        inRange(backendKeys, "polling-idle-threshold",
-                oc.getOrDefault("polling-idle-threshold", Integer.toString(DEFAULT_POLLING_IDLE_THRESHOLD)), 0, 100, 50);
+        inRange(
+                backendKeys,
+                "polling-duration",
+                oc.getOrDefault("polling-duration", Integer.toString(DEFAULT_POLLING_DURATION)),
+                0,
+                Integer.MAX_VALUE,
+                0);
+        inRange(
+                backendKeys,
+                "polling-idle-threshold",
+                oc.getOrDefault("polling-idle-threshold", Integer.toString(DEFAULT_POLLING_IDLE_THRESHOLD)),
+                0,
+                100,
+                50);
         String vdi = DbValues.str(r, "VBD", vbd, "VDI");
         boolean vdiValid = DbValues.valid(r, "VDI", vdi);
         Vbd.Type ty = switch (DbValues.str(r, "VBD", vbd, "type")) {
@@ -104,7 +139,9 @@ public final class MetadataBuilder {
                 DbValues.bool(r, "VBD", vbd, "unpluggable"),
                 backendKeys,
                 Map.of(),
-                qos(DbValues.str(r, "VBD", vbd, "qos_algorithm_type"), DbValues.map(r, "VBD", vbd, "qos_algorithm_params")),
+                qos(
+                        DbValues.str(r, "VBD", vbd, "qos_algorithm_type"),
+                        DbValues.map(r, "VBD", vbd, "qos_algorithm_params")),
                 !vdiValid || "persist".equals(DbValues.str(r, "VDI", vdi, "on_boot")),
                 vdiValid && canAttachEarly(r, DbValues.str(r, "VDI", vdi, "SR")));
     }
@@ -206,20 +243,30 @@ public final class MetadataBuilder {
                 rate = null; // "parameter kbps not an integer"
             }
         }
-        String defaultLocking = DbValues.valid(r, "network", net) ? DbValues.str(r, "network", net, "default_locking_mode") : "unlocked";
+        String defaultLocking = DbValues.valid(r, "network", net)
+                ? DbValues.str(r, "network", net, "default_locking_mode")
+                : "unlocked";
         Vif.LockingMode locking = switch (DbValues.str(r, "VIF", vif, "locking_mode")) {
-            case "network_default" -> "disabled".equals(defaultLocking) ? Vif.LockingMode.DISABLED : Vif.LockingMode.UNLOCKED;
-            case "locked" -> new Vif.LockingMode(Vif.LockingMode.Kind.Locked, DbValues.list(r, "VIF", vif, "ipv4_allowed"),
-                    DbValues.list(r, "VIF", vif, "ipv6_allowed"));
+            case "network_default" ->
+                "disabled".equals(defaultLocking) ? Vif.LockingMode.DISABLED : Vif.LockingMode.UNLOCKED;
+            case "locked" ->
+                new Vif.LockingMode(
+                        Vif.LockingMode.Kind.Locked,
+                        DbValues.list(r, "VIF", vif, "ipv4_allowed"),
+                        DbValues.list(r, "VIF", vif, "ipv6_allowed"));
             case "disabled" -> Vif.LockingMode.DISABLED;
             default -> Vif.LockingMode.UNLOCKED;
         };
         Vif.IpConfig v4 = "Static".equals(DbValues.str(r, "VIF", vif, "ipv4_configuration_mode"))
-                ? new Vif.IpConfig("Static4", DbValues.list(r, "VIF", vif, "ipv4_addresses"),
+                ? new Vif.IpConfig(
+                        "Static4",
+                        DbValues.list(r, "VIF", vif, "ipv4_addresses"),
                         emptyToNull(DbValues.str(r, "VIF", vif, "ipv4_gateway")))
                 : Vif.IpConfig.UNSPECIFIED4;
         Vif.IpConfig v6 = "Static".equals(DbValues.str(r, "VIF", vif, "ipv6_configuration_mode"))
-                ? new Vif.IpConfig("Static6", DbValues.list(r, "VIF", vif, "ipv6_addresses"),
+                ? new Vif.IpConfig(
+                        "Static6",
+                        DbValues.list(r, "VIF", vif, "ipv6_addresses"),
                         emptyToNull(DbValues.str(r, "VIF", vif, "ipv6_gateway")))
                 : Vif.IpConfig.UNSPECIFIED6;
         Map<String, String> priv = new LinkedHashMap<>();
@@ -239,8 +286,22 @@ public final class MetadataBuilder {
             throw ApiError.internal("Failure(\"int_of_string\")");
         }
         List<Long> trunks = List.of();
-        return new Vif(new DeviceId(DbValues.str(r, "VM", vmRef, "uuid"), device), position, DbValues.str(r, "VIF", vif, "MAC"),
-                true, mtu, rate, backendOfNetwork(r, net), oc, locking, priv, v4, v6, null, vlan, trunks);
+        return new Vif(
+                new DeviceId(DbValues.str(r, "VM", vmRef, "uuid"), device),
+                position,
+                DbValues.str(r, "VIF", vif, "MAC"),
+                true,
+                mtu,
+                rate,
+                backendOfNetwork(r, net),
+                oc,
+                locking,
+                priv,
+                v4,
+                v6,
+                null,
+                vlan,
+                trunks);
     }
 
     private static String emptyToNull(String s) {
@@ -282,16 +343,18 @@ public final class MetadataBuilder {
     static Vm vm(DbReader r, String vm, List<String> vbds, String hostRef, Supplier<String> genId) {
         String domainType = checkDomainType(DbValues.str(r, "VM", vm, "domain_type"));
         Vm.Firmware firmware = firmwareOf(r, vm);
-        Map<String, String> platform = sanityCheck(DbValues.map(r, "VM", vm, "platform"), firmware, DbValues.lng(r, "VM", vm, "VCPUs_max"),
-                domainType);
+        Map<String, String> platform = sanityCheck(
+                DbValues.map(r, "VM", vm, "platform"), firmware, DbValues.lng(r, "VM", vm, "VCPUs_max"), domainType);
         String timeoffset = rtcTimeoffset(r, vm, vbds);
         Map<String, String> pd = new LinkedHashMap<>();
         pd.put("timeoffset", timeoffset);
-        for (Map.Entry<String, String> e : platform.entrySet()) if (!e.getKey().equals("timeoffset")) pd.put(e.getKey(), e.getValue());
+        for (Map.Entry<String, String> e : platform.entrySet())
+            if (!e.getKey().equals("timeoffset")) pd.put(e.getKey(), e.getValue());
         if (!pd.containsKey("featureset")) {
             String fs;
             if (!"Suspended".equals(DbValues.str(r, "VM", vm, "power_state"))) {
-                Map<String, String> ci = DbValues.map(r, "pool", r.getAll("pool").get(0), "cpu_info");
+                Map<String, String> ci =
+                        DbValues.map(r, "pool", r.getAll("pool").get(0), "cpu_info");
                 fs = ci.getOrDefault(domainType.equals("pv") ? "features_pv_host" : "features_hvm_host", "");
             } else {
                 fs = DbValues.map(r, "VM", vm, "last_boot_CPU_flags").get("features");
@@ -328,7 +391,8 @@ public final class MetadataBuilder {
                 .memoryDynamicMin(DbValues.lng(r, "VM", vm, "memory_dynamic_min"))
                 .vcpuMax((int) DbValues.lng(r, "VM", vm, "VCPUs_max"))
                 .vcpus((int) DbValues.lng(r, "VM", vm, "VCPUs_at_startup"))
-                .schedulerParams(schedulerParams(DbValues.map(r, "VM", vm, "VCPUs_params"),
+                .schedulerParams(schedulerParams(
+                        DbValues.map(r, "VM", vm, "VCPUs_params"),
                         DbValues.map(r, "host", hostRef, "guest_VCPUs_params")))
                 .onCrash(actions(DbValues.str(r, "VM", vm, "actions_after_crash")))
                 .onShutdown(actions(DbValues.str(r, "VM", vm, "actions_after_shutdown")))
@@ -431,7 +495,8 @@ public final class MetadataBuilder {
      * licensed, as on XCP-ng): device model against firmware, cores-per-socket, usb flags, parallel ports, TSC
      * modes.
      */
-    static Map<String, String> sanityCheck(Map<String, String> platform, Vm.Firmware firmware, long vcpuMax, String domainType) {
+    static Map<String, String> sanityCheck(
+            Map<String, String> platform, Vm.Firmware firmware, long vcpuMax, String domainType) {
         Map<String, String> pd = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : platform.entrySet()) {
             if (e.getKey().equals("tsc_mode") && !List.of("0", "1", "2", "3").contains(e.getValue())) continue;
@@ -452,7 +517,8 @@ public final class MetadataBuilder {
             } catch (NumberFormatException e) {
                 throw ApiError.invalidValue("platform:cores-per-socket", cps);
             }
-            if (c < 1 || vcpuMax % c != 0) throw new ApiError("VCPU_MAX_NOT_CORES_PER_SOCKET_MULTIPLE", Long.toString(vcpuMax), cps);
+            if (c < 1 || vcpuMax % c != 0)
+                throw new ApiError("VCPU_MAX_NOT_CORES_PER_SOCKET_MULTIPLE", Long.toString(vcpuMax), cps);
         }
         boolean usb = isTrue(pd, "usb", true);
         boolean tablet = usb && isTrue(pd, "usb_tablet", true);
@@ -501,35 +567,61 @@ public final class MetadataBuilder {
             List<String> emulations = new ArrayList<>();
             String mtc = oc.get("mtc_pci_emulations");
             if (mtc != null) for (String s : mtc.split(",", -1)) emulations.add(s.trim());
-            String serial = platform.containsKey("hvm_serial") ? platform.get("hvm_serial")
+            String serial = platform.containsKey("hvm_serial")
+                    ? platform.get("hvm_serial")
                     : oc.getOrDefault("hvm_serial", "pty");
             String order = DbValues.map(r, "VM", vm, "HVM_boot_params").get("order");
             if (order == null || order.isEmpty()) order = "cd";
             int videoMib = intOr(platform.get("videoram"), 4);
             if (video.equals("Vgpu")) videoMib = Math.max(videoMib, 16);
-            return new Vm.Hvm(new Vm.HvmInfo(true, DbValues.dbl(r, "VM", vm, "HVM_shadow_multiplier"), timeoffset, videoMib, video,
-                    isTrue(platform, "acpi", true), serial, platform.get("keymap"), null, emulations, false, order,
-                    isTrue(platform, "qemu_disk_cmdline", false), false, firmware, null));
+            return new Vm.Hvm(new Vm.HvmInfo(
+                    true,
+                    DbValues.dbl(r, "VM", vm, "HVM_shadow_multiplier"),
+                    timeoffset,
+                    videoMib,
+                    video,
+                    isTrue(platform, "acpi", true),
+                    serial,
+                    platform.get("keymap"),
+                    null,
+                    emulations,
+                    false,
+                    order,
+                    isTrue(platform, "qemu_disk_cmdline", false),
+                    false,
+                    firmware,
+                    null));
         }
         Vm.PvBoot boot;
         if (DbValues.str(r, "VM", vm, "PV_bootloader").isEmpty()) {
             String kernel = bootFile(r, vm, "kernel", DbValues.str(r, "VM", vm, "PV_kernel"));
             String rd = DbValues.str(r, "VM", vm, "PV_ramdisk");
-            boot = new Vm.Direct(kernel, DbValues.str(r, "VM", vm, "PV_args"), rd.isEmpty() ? null : bootFile(r, vm, "ramdisk", rd));
+            boot = new Vm.Direct(
+                    kernel, DbValues.str(r, "VM", vm, "PV_args"), rd.isEmpty() ? null : bootFile(r, vm, "ramdisk", rd));
         } else {
             List<Disk> devices = new ArrayList<>();
             for (String vbd : DbValues.list(r, "VM", vm, "VBDs")) {
-                if (!DbValues.valid(r, "VBD", vbd) || !DbValues.bool(r, "VBD", vbd, "bootable")
+                if (!DbValues.valid(r, "VBD", vbd)
+                        || !DbValues.bool(r, "VBD", vbd, "bootable")
                         || DbValues.bool(r, "VBD", vbd, "empty")) {
                     continue;
                 }
                 Disk d = diskOfVdi(r, DbValues.str(r, "VBD", vbd, "VDI"));
                 if (d != null) devices.add(d);
             }
-            boot = new Vm.Indirect(DbValues.str(r, "VM", vm, "PV_bootloader"), DbValues.str(r, "VM", vm, "PV_args"),
-                    DbValues.str(r, "VM", vm, "PV_legacy_args"), DbValues.str(r, "VM", vm, "PV_bootloader_args"), devices);
+            boot = new Vm.Indirect(
+                    DbValues.str(r, "VM", vm, "PV_bootloader"),
+                    DbValues.str(r, "VM", vm, "PV_args"),
+                    DbValues.str(r, "VM", vm, "PV_legacy_args"),
+                    DbValues.str(r, "VM", vm, "PV_bootloader_args"),
+                    devices);
         }
-        Vm.PvInfo info = new Vm.PvInfo(boot, isTrue(platform, "pvfb", false), null, !oc.containsKey("disable_pv_vnc"), null,
+        Vm.PvInfo info = new Vm.PvInfo(
+                boot,
+                isTrue(platform, "pvfb", false),
+                null,
+                !oc.containsKey("disable_pv_vnc"),
+                null,
                 oc.containsKey("pci"));
         return switch (domainType) {
             case "pv" -> new Vm.Pv(info);
@@ -551,8 +643,10 @@ public final class MetadataBuilder {
             else {
                 String p = real.toString();
                 boolean allowed = BOOT_FILE_DIRS.stream().anyMatch(p::startsWith);
-                reason = allowed ? Optional.empty() : Optional.of("Is not in any of the allowed kernel directories: ["
-                        + String.join("; ", BOOT_FILE_DIRS) + "]");
+                reason = allowed
+                        ? Optional.empty()
+                        : Optional.of("Is not in any of the allowed kernel directories: ["
+                                + String.join("; ", BOOT_FILE_DIRS) + "]");
             }
         } catch (java.nio.file.NoSuchFileException e) {
             reason = Optional.of("File does not exist");

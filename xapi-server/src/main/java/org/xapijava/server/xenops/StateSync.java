@@ -45,7 +45,8 @@ import org.xapijava.xenopsd.XenopsError;
 final class StateSync {
     private static final Logger LOG = LoggerFactory.getLogger(StateSync.class);
     /** Guest agent keys whose changes do not affect allowed operations ({@code check_guest_agent}). */
-    private static final List<String> IGNORED_GUEST_KEYS = List.of("data/meminfo_free", "data/updated", "data/update_cnt");
+    private static final List<String> IGNORED_GUEST_KEYS =
+            List.of("data/meminfo_free", "data/updated", "data/update_cnt");
 
     private final Services services;
     private final Xenops xenops;
@@ -266,7 +267,9 @@ final class StateSync {
                 if (tx.exists("VM", vm)) tx.set("VM", vm, "memory_target", t);
             });
         }
-        if (info != null && differ(previous, info, VmState::rtcTimeoffset) && !info.rtcTimeoffset().isEmpty()) {
+        if (info != null
+                && differ(previous, info, VmState::rtcTimeoffset)
+                && !info.rtcTimeoffset().isEmpty()) {
             String off = info.rtcTimeoffset();
             services.db().transact(tx -> {
                 if (!tx.exists("VM", vm)) return;
@@ -299,7 +302,8 @@ final class StateSync {
             for (int domid : info.domids()) {
                 guestMetrics.createIfNeeded(vm, List.of(domid), info.guestAgent(), info.pvDriversDetected());
                 if (differ(previous, info, VmState::guestAgent)) checkGuestAgent(vm, previous, info, updateAllowed);
-                if (differ(previous, info, VmState::pvDriversDetected)) guestMetrics.setPvDriversDetected(vm, info.pvDriversDetected());
+                if (differ(previous, info, VmState::pvDriversDetected))
+                    guestMetrics.setPvDriversDetected(vm, info.pvDriversDetected());
                 if (differ(previous, info, VmState::xsdataState)) {
                     Map<String, String> xs = info.xsdataState();
                     services.db().transact(tx -> {
@@ -329,7 +333,8 @@ final class StateSync {
             String fs = info.featureset();
             services.db().transact(tx -> {
                 if (!tx.exists("VM", vm)) return;
-                String vendor = DbValues.map(tx, "host", services.hostRef(), "cpu_info").getOrDefault("vendor", "");
+                String vendor =
+                        DbValues.map(tx, "host", services.hostRef(), "cpu_info").getOrDefault("vendor", "");
                 Map<String, String> flags = new LinkedHashMap<>();
                 flags.put("vendor", vendor);
                 flags.put("features", fs);
@@ -367,7 +372,8 @@ final class StateSync {
         if ("Halted".equals(power)) metadata.delete(dbg, id);
     }
 
-    private void onLastStartTime(String vm, VmState previous, VmState info, String power, String powerBefore, boolean[] updateAllowed) {
+    private void onLastStartTime(
+            String vm, VmState previous, VmState info, String power, String powerBefore, boolean[] updateAllowed) {
         Instant start = Instant.ofEpochSecond((long) Math.floor(info.lastStartTime()));
         DateTime startTime = DateTime.ofInstant(start);
         boolean[] later = {false};
@@ -448,7 +454,8 @@ final class StateSync {
                 row.put("location", uri + "?uuid=" + uuid);
                 row.put("VM", vm);
                 row.put("other_config", Map.of());
-                if (DbValues.hasField(tx, "console", "port")) row.put("port", (long) e.getValue().port());
+                if (DbValues.hasField(tx, "console", "port"))
+                    row.put("port", (long) e.getValue().port());
                 tx.create("console", Refs.fresh(), row);
             }
         });
@@ -468,7 +475,11 @@ final class StateSync {
         services.db().transact(tx -> {
             if (!tx.exists("VM", vm)) return;
             body.accept(tx);
-            tx.set("VM_metrics", metricsOf(tx, vm), "last_updated", DateTime.ofInstant(services.clock().instant()));
+            tx.set(
+                    "VM_metrics",
+                    metricsOf(tx, vm),
+                    "last_updated",
+                    DateTime.ofInstant(services.clock().instant()));
         });
     }
 
@@ -477,7 +488,8 @@ final class StateSync {
         services.db().transact(tx -> {
             if (!tx.exists("VM", vm)) return;
             for (String f : List.of("pending_guidances", "pending_guidances_recommended", "pending_guidances_full")) {
-                if (DbValues.hasField(tx, "VM", f) && DbValues.list(tx, "VM", vm, f).contains(guidance)) tx.removeFromSet("VM", vm, f, guidance);
+                if (DbValues.hasField(tx, "VM", f)
+                        && DbValues.list(tx, "VM", vm, f).contains(guidance)) tx.removeFromSet("VM", vm, f, guidance);
             }
         });
     }
@@ -518,7 +530,8 @@ final class StateSync {
             }
             if (state.equals("Halted") || state.equals("Suspended")) {
                 // a checkpoint keeps the VM resident while it suspends
-                boolean checkpoint = state.equals("Suspended") && DbValues.map(tx, "VM", vm, "current_operations").containsValue("checkpoint");
+                boolean checkpoint = state.equals("Suspended")
+                        && DbValues.map(tx, "VM", vm, "current_operations").containsValue("checkpoint");
                 if (!checkpoint) {
                     tx.set("VM", vm, "resident_on", Refs.NULL);
                     tx.set("VM", vm, "scheduled_to_be_resident_on", Refs.NULL);
@@ -558,7 +571,8 @@ final class StateSync {
         String linux = id.name();
         String diskNumber = DeviceNumber.ofLinuxDevice(linux)
                 .filter(d -> d.bus() == DeviceNumber.Bus.Ide || d.bus() == DeviceNumber.Bus.Xen)
-                .map(d -> Integer.toString(d.disk())).orElse(null);
+                .map(d -> Integer.toString(d.disk()))
+                .orElse(null);
         String vbd = null;
         for (String v : DbValues.list(s, "VM", vm, "VBDs")) {
             if (!s.exists("VBD", v)) continue;

@@ -126,18 +126,21 @@ final class SuspendImages {
         services.db().transact(tx -> {
             if (!tx.exists("VDI", vdi)) return;
             tx.delete("VDI", vdi);
-            for (String vm : tx.getAllWhere("VM", "field \"suspend_VDI\" = \"" + vdi + "\"")) tx.set("VM", vm, "suspend_VDI", Refs.NULL);
+            for (String vm : tx.getAllWhere("VM", "field \"suspend_VDI\" = \"" + vdi + "\""))
+                tx.set("VM", vm, "suspend_VDI", Refs.NULL);
         });
     }
 
     private Path fileOf(DbReader r, String vdi) {
-        return srDirectory(r, DbValues.str(r, "VDI", vdi, "SR")).resolve(DbValues.str(r, "VDI", vdi, "location") + ".suspend");
+        return srDirectory(r, DbValues.str(r, "VDI", vdi, "SR"))
+                .resolve(DbValues.str(r, "VDI", vdi, "location") + ".suspend");
     }
 
     /** This host's PBD's {@code device_config:location} for the SR. */
     private Path srDirectory(DbReader r, String sr) {
         for (String pbd : DbValues.list(r, "SR", sr, "PBDs")) {
-            if (!DbValues.valid(r, "PBD", pbd) || !services.hostRef().equals(DbValues.str(r, "PBD", pbd, "host"))) continue;
+            if (!DbValues.valid(r, "PBD", pbd) || !services.hostRef().equals(DbValues.str(r, "PBD", pbd, "host")))
+                continue;
             String loc = DbValues.map(r, "PBD", pbd, "device_config").get("location");
             if (loc != null && !loc.isEmpty()) return Path.of(loc);
         }
@@ -147,7 +150,8 @@ final class SuspendImages {
     /** An internal XenAPI call through the message table (Xapi's {@code call_api_functions}), under the caller's task. */
     private Object call(CallContext ctx, String wireName, Object... args) {
         MessageTable.Entry e = table.entry(wireName);
-        CallContext inner = new CallContext(ctx.services(), e.message(), wireName, Caller.internal(), ctx.session(), ctx.taskRef());
+        CallContext inner =
+                new CallContext(ctx.services(), e.message(), wireName, Caller.internal(), ctx.session(), ctx.taskRef());
         try {
             return e.implementation().invoke(inner, Arrays.asList(args));
         } catch (RuntimeException ex) {

@@ -100,7 +100,7 @@ final class TaskBinding {
     void waitFor(String dbg, String id) {
         Integer from = xenops.updatesLastId(dbg);
         if (ended(dbg, id)) return;
-        for (;;) {
+        for (; ; ) {
             Updates u = xenops.updatesGet(dbg, from, WAIT_POLL_SECONDS);
             from = u.nextId();
             for (DynamicId d : u.ids()) {

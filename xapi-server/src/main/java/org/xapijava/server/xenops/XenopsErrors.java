@@ -40,31 +40,38 @@ public final class XenopsErrors {
         List<Object> a = e.args();
         return switch (e.code()) {
             case "Internal_error" -> internal("xenopsd internal error: " + a.get(0));
-            case "Already_exists" -> internal("Object with type " + a.get(0) + " and id " + a.get(1) + " already exists in xenopsd");
-            case "Does_not_exist" -> internal("Object with type " + a.get(0) + " and id " + a.get(1) + " does not exist in xenopsd");
+            case "Already_exists" ->
+                internal("Object with type " + a.get(0) + " and id " + a.get(1) + " already exists in xenopsd");
+            case "Does_not_exist" ->
+                internal("Object with type " + a.get(0) + " and id " + a.get(1) + " does not exist in xenopsd");
             case "Unimplemented" -> new ApiError("NOT_IMPLEMENTED", (String) a.get(0));
             case "Domain_not_built" -> internal("domain has not been built");
-            case "Invalid_vcpus" -> internal("the maximum number of vcpus configured for this VM is currently: " + a.get(0));
+            case "Invalid_vcpus" ->
+                internal("the maximum number of vcpus configured for this VM is currently: " + a.get(0));
             // Xapi lists expected before found here, in the states' datamodel spelling (Record_util)
-            case "Bad_power_state" -> new ApiError("VM_BAD_POWER_STATE", vm, ((PowerState) a.get(1)).name(),
-                    ((PowerState) a.get(0)).name());
+            case "Bad_power_state" ->
+                new ApiError("VM_BAD_POWER_STATE", vm, ((PowerState) a.get(1)).name(), ((PowerState) a.get(0)).name());
             case "Failed_to_acknowledge_shutdown_request" -> new ApiError("VM_FAILED_SHUTDOWN_ACKNOWLEDGMENT", vm);
             case "Failed_to_acknowledge_suspend_request" -> new ApiError("VM_FAILED_SUSPEND_ACKNOWLEDGMENT", vm);
-            case "Failed_to_shutdown" -> new ApiError("VM_SHUTDOWN_TIMEOUT", l.vmOfUuid((String) a.get(0)),
-                    ocamlFloat((Double) a.get(1)));
-            case "Failed_to_suspend" -> new ApiError("VM_SUSPEND_TIMEOUT", l.vmOfUuid((String) a.get(0)),
-                    ocamlFloat((Double) a.get(1)));
+            case "Failed_to_shutdown" ->
+                new ApiError("VM_SHUTDOWN_TIMEOUT", l.vmOfUuid((String) a.get(0)), ocamlFloat((Double) a.get(1)));
+            case "Failed_to_suspend" ->
+                new ApiError("VM_SUSPEND_TIMEOUT", l.vmOfUuid((String) a.get(0)), ocamlFloat((Double) a.get(1)));
             case "Device_is_connected" -> internal("Cannot remove device because it is connected to a VM");
             case "Device_not_connected" -> internal("Device is not connected");
-            case "Device_detach_rejected" -> new ApiError("DEVICE_DETACH_REJECTED", (String) a.get(0), (String) a.get(1),
-                    (String) a.get(2));
+            case "Device_detach_rejected" ->
+                new ApiError("DEVICE_DETACH_REJECTED", (String) a.get(0), (String) a.get(1), (String) a.get(2));
             case "Media_not_ejectable" -> internal("the media in this drive cannot be ejected");
             case "Media_present" -> internal("there is already media in this drive");
             case "Media_not_present" -> internal("there is no media in this drive");
             case "No_bootable_device" -> internal("there is no bootable device");
-            case "Bootloader_error" -> new ApiError("BOOTLOADER_FAILED", l.vmOfUuid((String) a.get(0)), (String) a.get(1));
-            case "Cannot_free_this_much_memory" -> new ApiError("HOST_NOT_ENOUGH_FREE_MEMORY", a.get(0).toString(),
-                    a.get(1).toString());
+            case "Bootloader_error" ->
+                new ApiError("BOOTLOADER_FAILED", l.vmOfUuid((String) a.get(0)), (String) a.get(1));
+            case "Cannot_free_this_much_memory" ->
+                new ApiError(
+                        "HOST_NOT_ENOUGH_FREE_MEMORY",
+                        a.get(0).toString(),
+                        a.get(1).toString());
             case "Vms_failed_to_cooperate" -> {
                 List<String> refs = new ArrayList<>();
                 for (Object uuid : (List<?>) a.get(0)) refs.add(l.vmOfUuid((String) uuid));
@@ -72,8 +79,9 @@ public final class XenopsErrors {
             }
             case "IO_error" -> new ApiError("VDI_IO_ERROR", "I/O error saving VM suspend image");
             case "Failed_to_contact_remote_service" -> new ApiError("VM_MIGRATE_CONTACT_REMOTE_SERVICE_FAILED");
-            case "Hook_failed" -> new ApiError("XAPI_HOOK_FAILED", (String) a.get(0), (String) a.get(1), (String) a.get(2),
-                    (String) a.get(3));
+            case "Hook_failed" ->
+                new ApiError(
+                        "XAPI_HOOK_FAILED", (String) a.get(0), (String) a.get(1), (String) a.get(2), (String) a.get(3));
             case "Not_enough_memory" -> internal("there was not enough memory (needed " + a.get(0) + " bytes)");
             case "Cancelled" -> {
                 String task = l.taskOfXenopsTask((String) a.get(0));
@@ -85,8 +93,9 @@ public final class XenopsErrors {
                 yield new ApiError((String) a.get(0), params);
             }
             case "PCIBack_not_loaded" -> internal("pciback has not loaded");
-            case "Failed_to_start_emulator" -> new ApiError("FAILED_TO_START_EMULATOR", l.vmOfUuid((String) a.get(0)),
-                    (String) a.get(1), (String) a.get(2));
+            case "Failed_to_start_emulator" ->
+                new ApiError("FAILED_TO_START_EMULATOR", l.vmOfUuid((String) a.get(0)), (String) a.get(1), (String)
+                        a.get(2));
             case "Ballooning_timeout_before_migration" -> new ApiError("BALLOONING_TIMEOUT_BEFORE_MIGRATION", vm);
             case "Failed_to_run_script" -> new ApiError("XENAPI_PLUGIN_FAILURE", (String) a.get(0));
             default -> internal("Unknown error returned from xenopsd"); // Unknown_error
@@ -105,7 +114,8 @@ public final class XenopsErrors {
      * A call that timed out (Xapi would wait for ever) says so.
      */
     public static ApiError unavailable(XenopsUnavailableException e, Path socket) {
-        if (e instanceof org.xapijava.xenopsd.XenopsTimeoutException) return internal("xenopsd did not answer in time: " + e.getMessage());
+        if (e instanceof org.xapijava.xenopsd.XenopsTimeoutException)
+            return internal("xenopsd did not answer in time: " + e.getMessage());
         String causes = causeText(e).toLowerCase(Locale.ROOT);
         if (e.getMessage() != null && e.getMessage().startsWith("cannot connect")) {
             if (causes.contains("no such file") || causes.contains("nosuchfile")) return internal(unixError("ENOENT"));
@@ -126,7 +136,11 @@ public final class XenopsErrors {
 
     private static String causeText(Throwable t) {
         StringBuilder b = new StringBuilder();
-        for (Throwable c = t; c != null; c = c.getCause()) b.append(c.getClass().getSimpleName()).append(' ').append(c.getMessage()).append(';');
+        for (Throwable c = t; c != null; c = c.getCause())
+            b.append(c.getClass().getSimpleName())
+                    .append(' ')
+                    .append(c.getMessage())
+                    .append(';');
         return b.toString();
     }
 

@@ -33,6 +33,7 @@ public final class XenopsService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(XenopsService.class);
     /** The longest a call waits for the event thread to apply a barrier (Xapi waits for ever). */
     static final Duration BARRIER_TIMEOUT = Duration.ofMinutes(5);
+
     private static final String DBG = "xapi startup";
 
     private final Services services;
@@ -168,7 +169,8 @@ public final class XenopsService implements AutoCloseable {
     }
 
     private boolean isDomainZero(Snapshot s, String vm) {
-        if (DbValues.hasField(s, "host", "control_domain")) return vm.equals(DbValues.str(s, "host", services.hostRef(), "control_domain"));
+        if (DbValues.hasField(s, "host", "control_domain"))
+            return vm.equals(DbValues.str(s, "host", services.hostRef(), "control_domain"));
         return DbValues.bool(s, "VM", vm, "is_control_domain");
     }
 
@@ -220,7 +222,9 @@ public final class XenopsService implements AutoCloseable {
         }
         for (Map.Entry<String, String> e : residentInDb.entrySet()) {
             if (known.contains(e.getKey())) continue;
-            LOG.info("VM {} was marked as resident here in the DB but isn't known to xenopsd. Resetting in DB", e.getKey());
+            LOG.info(
+                    "VM {} was marked as resident here in the DB but isn't known to xenopsd. Resetting in DB",
+                    e.getKey());
             sync.forceStateReset(e.getValue(), "Halted", false);
             services.db().transact(tx -> {
                 if (tx.exists("VM", e.getValue())) tx.set("VM", e.getValue(), "resident_on", Refs.NULL);

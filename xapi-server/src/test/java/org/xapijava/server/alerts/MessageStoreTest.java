@@ -39,8 +39,8 @@ import org.xapijava.model.types.Refs;
 class MessageStoreTest {
     private static final String VM = "0f5e1c1e-1111-4111-8111-000000000001";
     private static final String HOST = "0f5e1c1e-2222-4222-8222-000000000002";
-    private static final ObjectExistence EXISTS = (cls, uuid) ->
-            (cls.equals("VM") && uuid.equals(VM)) || (cls.equals("Host") && uuid.equals(HOST));
+    private static final ObjectExistence EXISTS =
+            (cls, uuid) -> (cls.equals("VM") && uuid.equals(VM)) || (cls.equals("Host") && uuid.equals(HOST));
 
     @TempDir
     Path dir;
@@ -50,9 +50,13 @@ class MessageStoreTest {
         final AtomicReference<Instant> now = new AtomicReference<>(Instant.ofEpochSecond(1_710_821_784L));
 
         @Override
-        public Instant instant() { return now.get(); }
+        public Instant instant() {
+            return now.get();
+        }
 
-        void set(long epochSecond, long nanos) { now.set(Instant.ofEpochSecond(epochSecond, nanos)); }
+        void set(long epochSecond, long nanos) {
+            now.set(Instant.ofEpochSecond(epochSecond, nanos));
+        }
     }
 
     private final TestClock clock = new TestClock();
@@ -69,7 +73,10 @@ class MessageStoreTest {
 
     private List<String> messageFiles() throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
-            return s.map(p -> p.getFileName().toString()).filter(n -> n.matches("[0-9.]+")).sorted().toList();
+            return s.map(p -> p.getFileName().toString())
+                    .filter(n -> n.matches("[0-9.]+"))
+                    .sorted()
+                    .toList();
         }
     }
 
@@ -85,7 +92,9 @@ class MessageStoreTest {
             assertTrue(s.generation() > g0);
 
             Map<String, Object> r = s.getRecord(ref);
-            assertEquals(List.of("uuid", "name", "priority", "cls", "obj_uuid", "timestamp", "body"), List.copyOf(r.keySet()));
+            assertEquals(
+                    List.of("uuid", "name", "priority", "cls", "obj_uuid", "timestamp", "body"),
+                    List.copyOf(r.keySet()));
             assertEquals("VM_STARTED", r.get("name"));
             assertEquals(5L, r.get("priority"));
             assertEquals("VM", r.get("cls"));
@@ -113,8 +122,14 @@ class MessageStoreTest {
             long g = s.generation();
             assertApiError("UUID_INVALID", List.of("VM", HOST), () -> s.create("X", 1, "VM", HOST, ""));
             assertApiError("UUID_INVALID", List.of("Host", "nope"), () -> s.create("X", 1, "host", "nope", ""));
-            assertApiError("INTERNAL_ERROR", List.of("Failure(\"Unknown tag/contents\")"), () -> s.create("X", 1, "Network", VM, ""));
-            assertApiError("INVALID_VALUE", List.of("UTF8 expected"), () -> s.create("X", 1, "VM", VM, "bad \ud800 surrogate"));
+            assertApiError(
+                    "INTERNAL_ERROR",
+                    List.of("Failure(\"Unknown tag/contents\")"),
+                    () -> s.create("X", 1, "Network", VM, ""));
+            assertApiError(
+                    "INVALID_VALUE",
+                    List.of("UTF8 expected"),
+                    () -> s.create("X", 1, "VM", VM, "bad \ud800 surrogate"));
             // the body check comes before the object check
             assertApiError("INVALID_VALUE", List.of("UTF8 expected"), () -> s.create("X", 1, "VM", "nope", "\udc00"));
             assertEquals(g, s.generation(), "failed creates change nothing");
@@ -134,7 +149,9 @@ class MessageStoreTest {
         try (MessageStore s = open()) {
             String a = s.create("A", 1, "VM", VM, "");
             String b = s.create("B", 1, "VM", VM, "");
-            assertApiError("HANDLE_INVALID", List.of("message", "OpaqueRef:nope"),
+            assertApiError(
+                    "HANDLE_INVALID",
+                    List.of("message", "OpaqueRef:nope"),
                     () -> s.destroyMany(List.of(a, "OpaqueRef:nope", b)));
             assertEquals(List.of(b), s.getAll());
             s.destroyMany(List.of(b));
@@ -157,16 +174,32 @@ class MessageStoreTest {
             assertEquals(t1000, s.getRecord(a).get("timestamp"));
             // get_since: by file name, so 1000.5 > 1000
             assertEquals(List.of(c, b, a), List.copyOf(s.getSince(t1000).keySet()));
-            assertEquals(List.of(c, b), List.copyOf(s.getSince(DateTime.ofInstant(Instant.ofEpochSecond(1001))).keySet()));
+            assertEquals(
+                    List.of(c, b),
+                    List.copyOf(s.getSince(DateTime.ofInstant(Instant.ofEpochSecond(1001)))
+                            .keySet()));
             // c's name was moved 10 µs past 2000 s by the collision
-            assertEquals(List.of(c), List.copyOf(s.getSince(DateTime.ofInstant(Instant.ofEpochSecond(2000))).keySet()));
-            assertEquals(List.of(), List.copyOf(s.getSince(DateTime.ofInstant(Instant.ofEpochSecond(2001))).keySet()));
+            assertEquals(
+                    List.of(c),
+                    List.copyOf(s.getSince(DateTime.ofInstant(Instant.ofEpochSecond(2000)))
+                            .keySet()));
+            assertEquals(
+                    List.of(),
+                    List.copyOf(s.getSince(DateTime.ofInstant(Instant.ofEpochSecond(2001)))
+                            .keySet()));
             // get: by record timestamp, strictly later, for that object only, newest first
             assertEquals(List.of(b), List.copyOf(s.get("VM", VM, t1000).keySet()));
-            assertEquals(List.of(b, a), List.copyOf(s.get("vm", VM, DateTime.ofInstant(Instant.ofEpochSecond(999))).keySet()));
-            assertEquals(List.of(c), List.copyOf(s.get("Host", HOST, DateTime.EPOCH).keySet()));
+            assertEquals(
+                    List.of(b, a),
+                    List.copyOf(s.get("vm", VM, DateTime.ofInstant(Instant.ofEpochSecond(999)))
+                            .keySet()));
+            assertEquals(
+                    List.of(c), List.copyOf(s.get("Host", HOST, DateTime.EPOCH).keySet()));
             assertApiError("UUID_INVALID", List.of(), () -> s.get("VM", HOST, DateTime.EPOCH));
-            assertApiError("INTERNAL_ERROR", List.of("Failure(\"Unknown tag/contents\")"), () -> s.get("bogus", VM, DateTime.EPOCH));
+            assertApiError(
+                    "INTERNAL_ERROR",
+                    List.of("Failure(\"Unknown tag/contents\")"),
+                    () -> s.get("bogus", VM, DateTime.EPOCH));
         }
     }
 
@@ -176,15 +209,29 @@ class MessageStoreTest {
             String a = s.create("ALARM", 1, "VM", VM, "cpu");
             String b = s.create("ALARM", 5, "Host", HOST, "mem");
             String c = s.create("VM_STARTED", 5, "VM", VM, "");
-            assertEquals(List.of(c, b, a), List.copyOf(s.getAllRecordsWhere("true").keySet()));
-            assertEquals(List.of(b, a), List.copyOf(s.getAllRecordsWhere("field \"name\" = \"ALARM\"").keySet()));
-            assertEquals(List.of(c), List.copyOf(s.getAllRecordsWhere(
-                    "field \"priority\" = \"5\" and field \"cls\" = \"VM\"").keySet()));
-            assertEquals(List.of(a), List.copyOf(s.getAllRecordsWhere("not (field \"priority\" = \"5\")").keySet()));
+            assertEquals(
+                    List.of(c, b, a), List.copyOf(s.getAllRecordsWhere("true").keySet()));
+            assertEquals(
+                    List.of(b, a),
+                    List.copyOf(
+                            s.getAllRecordsWhere("field \"name\" = \"ALARM\"").keySet()));
+            assertEquals(
+                    List.of(c),
+                    List.copyOf(s.getAllRecordsWhere("field \"priority\" = \"5\" and field \"cls\" = \"VM\"")
+                            .keySet()));
+            assertEquals(
+                    List.of(a),
+                    List.copyOf(s.getAllRecordsWhere("not (field \"priority\" = \"5\")")
+                            .keySet()));
             String uuid = (String) s.getRecord(b).get("uuid");
-            assertEquals(List.of(b), List.copyOf(s.getAllRecordsWhere("field \"uuid\" = \"" + uuid + "\"").keySet()));
-            assertEquals(List.of(c, b, a), List.copyOf(s.getAllRecordsWhere(
-                    "field \"timestamp\" = \"20240319T04:16:24Z\"").keySet()));
+            assertEquals(
+                    List.of(b),
+                    List.copyOf(s.getAllRecordsWhere("field \"uuid\" = \"" + uuid + "\"")
+                            .keySet()));
+            assertEquals(
+                    List.of(c, b, a),
+                    List.copyOf(s.getAllRecordsWhere("field \"timestamp\" = \"20240319T04:16:24Z\"")
+                            .keySet()));
             // a field messages lack: Xapi's evaluation error is swallowed per message
             assertEquals(Map.of(), s.getAllRecordsWhere("field \"name_label\" = \"x\""));
             ApiError e = assertThrows(ApiError.class, () -> s.getAllRecordsWhere("field \"name\" ="));
@@ -205,8 +252,14 @@ class MessageStoreTest {
             assertEquals(List.of(c, b), s.getAll());
             s.destroyAll(Map.of("after", "1970-01-01T00:33:20Z")); // after 2000 s
             assertEquals(List.of(b), s.getAll());
-            assertApiError("INTERNAL_ERROR", List.of("Failure(\"Int64.of_string\")"), () -> s.destroyAll(Map.of("priority", "high")));
-            assertEquals("INTERNAL_ERROR", assertThrows(ApiError.class, () -> s.destroyAll(Map.of("before", "soon"))).code());
+            assertApiError(
+                    "INTERNAL_ERROR",
+                    List.of("Failure(\"Int64.of_string\")"),
+                    () -> s.destroyAll(Map.of("priority", "high")));
+            assertEquals(
+                    "INTERNAL_ERROR",
+                    assertThrows(ApiError.class, () -> s.destroyAll(Map.of("before", "soon")))
+                            .code());
             s.destroyAll(Map.of());
             assertEquals(List.of(), s.getAll());
         }
@@ -270,11 +323,14 @@ class MessageStoreTest {
 
     @Test
     void loadsADirectoryXapiWrote() throws Exception {
-        Files.writeString(dir.resolve("1710821784.12345"), "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                + "<message><generation>1234567</generation><ref>OpaqueRef:5e0b2c4e-aaaa-4aaa-8aaa-000000000001</ref>"
-                + "<name>HA_HOST_FAILED</name><priority>3</priority><cls>Host</cls><obj_uuid>" + HOST + "</obj_uuid>"
-                + "<timestamp>20240319T04:16:24Z</timestamp><uuid>5e0b2c4e-bbbb-4bbb-8bbb-000000000002</uuid>"
-                + "<body>Server &apos;h&apos; has failed</body></message>");
+        Files.writeString(
+                dir.resolve("1710821784.12345"),
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                        + "<message><generation>1234567</generation><ref>OpaqueRef:5e0b2c4e-aaaa-4aaa-8aaa-000000000001</ref>"
+                        + "<name>HA_HOST_FAILED</name><priority>3</priority><cls>Host</cls><obj_uuid>" + HOST
+                        + "</obj_uuid>"
+                        + "<timestamp>20240319T04:16:24Z</timestamp><uuid>5e0b2c4e-bbbb-4bbb-8bbb-000000000002</uuid>"
+                        + "<body>Server &apos;h&apos; has failed</body></message>");
         // Xapi's symlink indexes and other files are not messages
         Files.createDirectories(dir.resolve("refs"));
         Files.createDirectories(dir.resolve("Host").resolve(HOST));
@@ -303,7 +359,9 @@ class MessageStoreTest {
             good = s.create("GOOD", 1, "VM", VM, "");
         }
         Files.writeString(dir.resolve("1710821790.00000"), "garbage");
-        Files.writeString(dir.resolve("1710821791.00000"), "<?xml version=\"1.0\"?><message><generation>7</generation><ref>OpaqueRef:tru");
+        Files.writeString(
+                dir.resolve("1710821791.00000"),
+                "<?xml version=\"1.0\"?><message><generation>7</generation><ref>OpaqueRef:tru");
         Files.write(dir.resolve("1710821792.00000"), new byte[] {(byte) 0xc3, 0x28});
         Set<String> damaged = Set.of("1710821790.00000", "1710821791.00000", "1710821792.00000");
 
@@ -324,7 +382,9 @@ class MessageStoreTest {
             // a new message created at a damaged file's time takes the next name; the damaged file is kept
             clock.set(1_710_821_790L, 0);
             String r = s.create("NEW", 2, "VM", VM, "");
-            assertTrue(messageFiles().containsAll(List.of("1710821790.00000", "1710821790.00001")), messageFiles().toString());
+            assertTrue(
+                    messageFiles().containsAll(List.of("1710821790.00000", "1710821790.00001")),
+                    messageFiles().toString());
             assertEquals("garbage", Files.readString(dir.resolve("1710821790.00000")));
             assertEquals(List.of(r, good), s.getAll());
         } finally {
@@ -356,14 +416,22 @@ class MessageStoreTest {
             assertEquals(List.of("6000.00000", "7000.00000", "8000.00000"), messageFiles());
 
             List<MessageEvent> ev = s.eventsSince(g0);
-            List<String> dels = ev.stream().filter(x -> x.op().equals("del")).map(MessageEvent::ref).toList();
+            List<String> dels = ev.stream()
+                    .filter(x -> x.op().equals("del"))
+                    .map(MessageEvent::ref)
+                    .toList();
             assertEquals(List.of(a, b), dels, "newest deletion first");
-            List<String> adds = ev.stream().filter(x -> x.op().equals("add")).map(MessageEvent::ref).toList();
+            List<String> adds = ev.stream()
+                    .filter(x -> x.op().equals("add"))
+                    .map(MessageEvent::ref)
+                    .toList();
             assertEquals(List.of(e, d, c), adds);
             // the listener saw every change in generation order, deletions with their records
             List<String> order = seen.stream().map(x -> x.op() + " " + x.ref()).toList();
-            assertEquals(List.of("add " + a, "add " + b, "add " + c, "add " + d, "del " + b, "add " + e, "del " + a), order);
-            for (int i = 1; i < seen.size(); i++) assertTrue(seen.get(i).generation() > seen.get(i - 1).generation());
+            assertEquals(
+                    List.of("add " + a, "add " + b, "add " + c, "add " + d, "del " + b, "add " + e, "del " + a), order);
+            for (int i = 1; i < seen.size(); i++)
+                assertTrue(seen.get(i).generation() > seen.get(i - 1).generation());
             assertEquals("B", seen.get(4).snapshotOrNull().get("name"));
         }
         // over the cap at open: evicted there too
@@ -382,22 +450,29 @@ class MessageStoreTest {
             long g0 = s.generation();
             String a = s.create("A", 1, "VM", VM, "");
             String b = s.create("B", 1, "VM", VM, "");
-            s.destroy(a);   // created and destroyed after g0: only its del
+            s.destroy(a); // created and destroyed after g0: only its del
             s.destroy(old); // created before g0: its del
             String c = s.create("C", 1, "VM", VM, "");
 
             List<MessageEvent> ev = s.eventsSince(g0);
-            assertEquals(List.of("add " + c, "add " + b, "del " + old, "del " + a),
+            assertEquals(
+                    List.of("add " + c, "add " + b, "del " + old, "del " + a),
                     ev.stream().map(x -> x.op() + " " + x.ref()).toList());
             assertEquals(s.getRecord(c), ev.get(0).snapshotOrNull());
             assertNull(ev.get(2).snapshotOrNull(), "event.from's del carries no snapshot");
-            assertEquals(s.generation(), ev.stream().mapToLong(MessageEvent::generation).max().orElseThrow());
+            assertEquals(
+                    s.generation(),
+                    ev.stream().mapToLong(MessageEvent::generation).max().orElseThrow());
             assertEquals(g0 + 5, s.generation());
             // from the start: every existing message as add, every remembered deletion as del
             assertEquals(4, s.eventsSince(0).size());
             assertEquals(List.of(), s.eventsSince(s.generation()));
             long gc = ev.get(0).generation();
-            assertEquals(List.of("add " + c), s.eventsSince(gc - 1).stream().map(x -> x.op() + " " + x.ref()).toList());
+            assertEquals(
+                    List.of("add " + c),
+                    s.eventsSince(gc - 1).stream()
+                            .map(x -> x.op() + " " + x.ref())
+                            .toList());
         }
     }
 
@@ -408,8 +483,13 @@ class MessageStoreTest {
             List<String> refs = inParallel(n, k -> s.create("X", 1, "VM", VM, ""));
             long g0 = s.generation();
             List<MessageEvent> dels = Collections.synchronizedList(new ArrayList<>());
-            s.subscribe(e -> { if (e.op().equals("del")) dels.add(e); });
-            inParallel(n, k -> { s.destroy(refs.get(k)); return ""; });
+            s.subscribe(e -> {
+                if (e.op().equals("del")) dels.add(e);
+            });
+            inParallel(n, k -> {
+                s.destroy(refs.get(k));
+                return "";
+            });
             assertEquals(n, dels.size());
             List<MessageEvent> ev = s.eventsSince(g0);
             // pruned to the newest 512 at the 1025th deletion, then 4 more: the newest 516, newest first
@@ -462,7 +542,8 @@ class MessageStoreTest {
             writer.join(10_000);
             assertFalse(later.isDone(), "generation g+1 does not pass g+1");
 
-            Thread destroyer = Thread.ofVirtual().start(() -> s.destroy(s.getAll().get(0)));
+            Thread destroyer =
+                    Thread.ofVirtual().start(() -> s.destroy(s.getAll().get(0)));
             assertEquals(g + 2, later.get(10, TimeUnit.SECONDS));
             destroyer.join(10_000);
 
@@ -486,24 +567,28 @@ class MessageStoreTest {
             for (int i = 0; i < n; i++) waits.add(s.onGenerationAfter(g0 + i));
             // An event.from-style follower: waits for the generation to move, reads the events after its
             // token, advances the token to the largest generation read; it must see every create once.
-            CompletableFuture<List<String>> followed = CompletableFuture.supplyAsync(() -> {
-                List<String> seenRefs = new ArrayList<>();
-                long token = g0;
-                try {
-                    while (token < g0 + n) {
-                        s.onGenerationAfter(token).get(60, TimeUnit.SECONDS);
-                        for (MessageEvent e : s.eventsSince(token)) {
-                            seenRefs.add(e.ref());
-                            token = Math.max(token, e.generation());
+            CompletableFuture<List<String>> followed = CompletableFuture.supplyAsync(
+                    () -> {
+                        List<String> seenRefs = new ArrayList<>();
+                        long token = g0;
+                        try {
+                            while (token < g0 + n) {
+                                s.onGenerationAfter(token).get(60, TimeUnit.SECONDS);
+                                for (MessageEvent e : s.eventsSince(token)) {
+                                    seenRefs.add(e.ref());
+                                    token = Math.max(token, e.generation());
+                                }
+                            }
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
                         }
-                    }
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-                return seenRefs;
-            }, Executors.newVirtualThreadPerTaskExecutor());
-            Set<String> refs = new HashSet<>(inParallel(n, k ->
-                    s.create("M" + k, 1 + k % 5, k % 2 == 0 ? "VM" : "Host", k % 2 == 0 ? VM : HOST, "body " + k)));
+                        return seenRefs;
+                    },
+                    Executors.newVirtualThreadPerTaskExecutor());
+            Set<String> refs = new HashSet<>(inParallel(
+                    n,
+                    k -> s.create(
+                            "M" + k, 1 + k % 5, k % 2 == 0 ? "VM" : "Host", k % 2 == 0 ? VM : HOST, "body " + k)));
             List<String> seenRefs = followed.get(60, TimeUnit.SECONDS);
             assertEquals(n, seenRefs.size(), "every create seen exactly once");
             assertEquals(refs, new HashSet<>(seenRefs), "no create missed");

@@ -14,9 +14,18 @@ class MessageXmlTest {
     private static final EnumDef CLS = Datamodel.get().enumDef("cls");
 
     private static StoredMessage msg(String body) {
-        return new StoredMessage("OpaqueRef:0b8f5a5c-0000-4000-8000-000000000001", "7c1e9d0a-0000-4000-8000-000000000002",
-                "VM_STARTED", 5, "VM", "3f2a-obj", DateTime.parse("20240319T04:16:24Z"), body, 42,
-                "1710821784.12345", 171082178412345L);
+        return new StoredMessage(
+                "OpaqueRef:0b8f5a5c-0000-4000-8000-000000000001",
+                "7c1e9d0a-0000-4000-8000-000000000002",
+                "VM_STARTED",
+                5,
+                "VM",
+                "3f2a-obj",
+                DateTime.parse("20240319T04:16:24Z"),
+                body,
+                42,
+                "1710821784.12345",
+                171082178412345L);
     }
 
     private static StoredMessage decode(String xml) throws MessageXml.MalformedMessageException {
@@ -26,11 +35,13 @@ class MessageXmlTest {
     @Test
     void writesXapisLayout() {
         String xml = new String(MessageXml.encode(msg("a <b> & c")), StandardCharsets.UTF_8);
-        assertEquals("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<message><generation>42</generation>"
-                + "<ref>OpaqueRef:0b8f5a5c-0000-4000-8000-000000000001</ref><name>VM_STARTED</name>"
-                + "<priority>5</priority><cls>VM</cls><obj_uuid>3f2a-obj</obj_uuid>"
-                + "<timestamp>20240319T04:16:24Z</timestamp><uuid>7c1e9d0a-0000-4000-8000-000000000002</uuid>"
-                + "<body>a &lt;b&gt; &amp; c</body></message>", xml);
+        assertEquals(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<message><generation>42</generation>"
+                        + "<ref>OpaqueRef:0b8f5a5c-0000-4000-8000-000000000001</ref><name>VM_STARTED</name>"
+                        + "<priority>5</priority><cls>VM</cls><obj_uuid>3f2a-obj</obj_uuid>"
+                        + "<timestamp>20240319T04:16:24Z</timestamp><uuid>7c1e9d0a-0000-4000-8000-000000000002</uuid>"
+                        + "<body>a &lt;b&gt; &amp; c</body></message>",
+                xml);
     }
 
     @Test

@@ -18,8 +18,13 @@ import org.junit.jupiter.api.Test;
 class AuthPoolTest {
 
     /** Starts {@code n} virtual threads, each running one blocking task on the pool; returns them. */
-    private static List<Thread> callers(AuthPool pool, int n, Semaphore started, CountDownLatch release,
-            AtomicInteger onPlatformThread, AtomicInteger done) {
+    private static List<Thread> callers(
+            AuthPool pool,
+            int n,
+            Semaphore started,
+            CountDownLatch release,
+            AtomicInteger onPlatformThread,
+            AtomicInteger done) {
         List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             threads.add(Thread.ofVirtual().start(() -> {
@@ -92,13 +97,21 @@ class AuthPoolTest {
     void failuresReachTheCallerUnchanged() {
         try (AuthPool pool = new AuthPool("test", 1)) {
             AuthenticationFailure failure = new AuthenticationFailure("Authentication failure");
-            assertSame(failure, assertThrows(AuthenticationFailure.class, () -> pool.run(() -> {
-                throw failure;
-            })));
+            assertSame(
+                    failure,
+                    assertThrows(
+                            AuthenticationFailure.class,
+                            () -> pool.run(() -> {
+                                throw failure;
+                            })));
             IllegalStateException unchecked = new IllegalStateException("boom");
-            assertSame(unchecked, assertThrows(IllegalStateException.class, () -> pool.run(() -> {
-                throw unchecked;
-            })));
+            assertSame(
+                    unchecked,
+                    assertThrows(
+                            IllegalStateException.class,
+                            () -> pool.run(() -> {
+                                throw unchecked;
+                            })));
         }
     }
 
@@ -107,7 +120,8 @@ class AuthPoolTest {
         try (AuthPool pool = new AuthPool("test", 1)) {
             Semaphore started = new Semaphore(0);
             CountDownLatch release = new CountDownLatch(1);
-            Thread blocker = callers(pool, 1, started, release, new AtomicInteger(), new AtomicInteger()).getFirst();
+            Thread blocker = callers(pool, 1, started, release, new AtomicInteger(), new AtomicInteger())
+                    .getFirst();
             started.acquire(); // the only worker is busy: the next task can only queue
 
             AtomicBoolean ran = new AtomicBoolean();

@@ -16,9 +16,9 @@ import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * Drives the real libpam with the service {@code xapi} and the test accounts that
@@ -36,7 +36,8 @@ class PamAuthenticatorTest {
     @BeforeAll
     static void systemIsSetUp() throws IOException {
         Path service = Path.of("/etc/pam.d/xapi");
-        if (!Files.isRegularFile(service) || !Files.readString(Path.of("/etc/passwd")).contains("\n" + USER2 + ":")) {
+        if (!Files.isRegularFile(service)
+                || !Files.readString(Path.of("/etc/passwd")).contains("\n" + USER2 + ":")) {
             fail("the PAM service 'xapi' or the test users are missing: run scripts/setup-test-system as root"
                     + " (scripts/test does it)");
         }
@@ -51,7 +52,8 @@ class PamAuthenticatorTest {
     }
 
     private static String failure(Authenticator a, String user, String password) {
-        return assertThrows(AuthenticationFailure.class, () -> a.authenticate(user, password)).getMessage();
+        return assertThrows(AuthenticationFailure.class, () -> a.authenticate(user, password))
+                .getMessage();
     }
 
     @Test
@@ -91,13 +93,23 @@ class PamAuthenticatorTest {
     @Test
     void refusedPasswordChangesGivePamsText() {
         String authtok = "Authentication token manipulation error";
-        assertEquals(authtok, assertThrows(AuthenticationFailure.class,
-                () -> pam.changePassword("no-such-user-" + UUID.randomUUID(), "", "whatever-1")).getMessage());
-        assertEquals(authtok, assertThrows(AuthenticationFailure.class,
-                () -> pam.changePassword(USER2, PASSWORD2, "")).getMessage());
-        assertEquals(authtok, assertThrows(AuthenticationFailure.class,
-                () -> pam.changePassword(USER2, PASSWORD2, "a".repeat(PasswordFileAuthenticator.MAX_PASSWORD_BYTES + 1)))
-                .getMessage());
+        assertEquals(
+                authtok,
+                assertThrows(
+                                AuthenticationFailure.class,
+                                () -> pam.changePassword("no-such-user-" + UUID.randomUUID(), "", "whatever-1"))
+                        .getMessage());
+        assertEquals(
+                authtok,
+                assertThrows(AuthenticationFailure.class, () -> pam.changePassword(USER2, PASSWORD2, ""))
+                        .getMessage());
+        assertEquals(
+                authtok,
+                assertThrows(
+                                AuthenticationFailure.class,
+                                () -> pam.changePassword(
+                                        USER2, PASSWORD2, "a".repeat(PasswordFileAuthenticator.MAX_PASSWORD_BYTES + 1)))
+                        .getMessage());
         assertDoesNotThrow(() -> pam.authenticate(USER2, PASSWORD2)); // nothing changed
     }
 
@@ -139,8 +151,13 @@ class PamAuthenticatorTest {
     @Test
     void englishTextTableMatchesTheNativePamStrerror() {
         String lang = firstSet("LC_ALL", "LC_MESSAGES", "LANG");
-        Assumptions.assumeTrue(lang == null || lang.equals("C") || lang.startsWith("C.") || lang.equals("POSIX")
-                || lang.toLowerCase(Locale.ROOT).startsWith("en"), "native texts are translated under " + lang);
+        Assumptions.assumeTrue(
+                lang == null
+                        || lang.equals("C")
+                        || lang.startsWith("C.")
+                        || lang.equals("POSIX")
+                        || lang.toLowerCase(Locale.ROOT).startsWith("en"),
+                "native texts are translated under " + lang);
         for (int code = 0; code <= 32; code++) {
             assertEquals(PamAuthenticator.nativeStrerror(code), PamStatus.text(code), "code " + code);
         }

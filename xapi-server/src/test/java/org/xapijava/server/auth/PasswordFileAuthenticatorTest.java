@@ -34,11 +34,13 @@ class PasswordFileAuthenticatorTest {
     Path dir;
 
     private static String authFailure(Authenticator a, String user, String password) {
-        return assertThrows(AuthenticationFailure.class, () -> a.authenticate(user, password)).getMessage();
+        return assertThrows(AuthenticationFailure.class, () -> a.authenticate(user, password))
+                .getMessage();
     }
 
     private static String changeFailure(Authenticator a, String user, String password) {
-        return assertThrows(AuthenticationFailure.class, () -> a.changePassword(user, "", password)).getMessage();
+        return assertThrows(AuthenticationFailure.class, () -> a.changePassword(user, "", password))
+                .getMessage();
     }
 
     private static String mode(Path file) throws Exception {
@@ -58,7 +60,11 @@ class PasswordFileAuthenticatorTest {
 
         assertNull(PasswordFileAuthenticator.createWithRandomPassword(file, "root"));
         assertEquals(content, Files.readString(file));
-        assertEquals(List.of("passwd"), Files.list(file.getParent()).map(p -> p.getFileName().toString()).toList());
+        assertEquals(
+                List.of("passwd"),
+                Files.list(file.getParent())
+                        .map(p -> p.getFileName().toString())
+                        .toList());
         String other = PasswordFileAuthenticator.createWithRandomPassword(dir.resolve("passwd2"), "root");
         assertTrue(!password.equals(other));
     }
@@ -82,8 +88,10 @@ class PasswordFileAuthenticatorTest {
     void changedPasswordIsPersistedAtomicallyWithMode0600() throws Exception {
         Path file = dir.resolve("passwd");
         String old = PasswordFileAuthenticator.createWithRandomPassword(file, "root");
-        Files.writeString(file, "# accounts of this host\n\n" + Files.readString(file)
-                + "xapitest:pbkdf2-sha256:1:AAAA:" + "A".repeat(43) + "=\n");
+        Files.writeString(
+                file,
+                "# accounts of this host\n\n" + Files.readString(file) + "xapitest:pbkdf2-sha256:1:AAAA:"
+                        + "A".repeat(43) + "=\n");
         String fresh = "nöuvéau-€";
         try (PasswordFileAuthenticator auth = PasswordFileAuthenticator.load(file)) {
             auth.changePassword("root", "ignored, as Xapi does", fresh);
@@ -131,8 +139,8 @@ class PasswordFileAuthenticatorTest {
         try (PasswordFileAuthenticator auth = PasswordFileAuthenticator.load(file)) {
             Files.delete(file);
             Files.createDirectory(file); // the rename onto a directory fails, whoever we run as
-            AuthenticationFailure f = assertThrows(AuthenticationFailure.class,
-                    () -> auth.changePassword("root", "", "new-password"));
+            AuthenticationFailure f =
+                    assertThrows(AuthenticationFailure.class, () -> auth.changePassword("root", "", "new-password"));
             assertEquals(AUTHTOK, f.getMessage());
             assertDoesNotThrow(() -> auth.authenticate("root", password));
             try (Stream<Path> files = Files.list(sub)) {
@@ -156,20 +164,23 @@ class PasswordFileAuthenticatorTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "root:pbkdf2-sha256:600000:AAAA",
-        "root:md5:600000:AAAA:" + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-        "root:pbkdf2-sha256:lots:AAAA:" + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-        "root:pbkdf2-sha256:0:AAAA:" + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-        "root:pbkdf2-sha256:600000:%%%%:" + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-        "root:pbkdf2-sha256:600000::" + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-        "root:pbkdf2-sha256:600000:AAAA:AAAA",
-        ":pbkdf2-sha256:600000:AAAA:" + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-        "admin:pbkdf2-sha256:600000:AAAA:" + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-    })
+    @ValueSource(
+            strings = {
+                "root:pbkdf2-sha256:600000:AAAA",
+                "root:md5:600000:AAAA:" + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+                "root:pbkdf2-sha256:lots:AAAA:" + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+                "root:pbkdf2-sha256:0:AAAA:" + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+                "root:pbkdf2-sha256:600000:%%%%:" + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+                "root:pbkdf2-sha256:600000::" + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+                "root:pbkdf2-sha256:600000:AAAA:AAAA",
+                ":pbkdf2-sha256:600000:AAAA:" + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+                "admin:pbkdf2-sha256:600000:AAAA:" + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            })
     void corruptedFileIsRefusedNamingTheFileAndLine(String badLine) throws Exception {
         Path file = dir.resolve("passwd");
-        Files.writeString(file, "# header\nadmin:pbkdf2-sha256:1:AAAA:" + "A".repeat(43) + "=\n" + badLine + "\n",
+        Files.writeString(
+                file,
+                "# header\nadmin:pbkdf2-sha256:1:AAAA:" + "A".repeat(43) + "=\n" + badLine + "\n",
                 StandardCharsets.UTF_8);
         PasswordFileException e = assertThrows(PasswordFileException.class, () -> PasswordFileAuthenticator.load(file));
         assertEquals(file, e.file());
@@ -180,21 +191,29 @@ class PasswordFileAuthenticatorTest {
     @Test
     void badUserNamesAreRefusedAtCreation() {
         for (String bad : new String[] {"", "a:b", "a\nb", "#root", "a\0b"}) {
-            assertThrows(IllegalArgumentException.class,
-                    () -> PasswordFileAuthenticator.createWithRandomPassword(dir.resolve("passwd"), bad), bad);
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () -> PasswordFileAuthenticator.createWithRandomPassword(dir.resolve("passwd"), bad),
+                    bad);
         }
     }
 
     @Test
     void pbkdf2MatchesRfc7914AndTheJdk() throws Exception {
         // RFC 7914 §11: PBKDF2-HMAC-SHA256, P="passwd", S="salt", c=1 (first 32 of the 64 bytes)
-        assertEquals("55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc",
-                HexFormat.of().formatHex(PasswordFileAuthenticator.pbkdf2(
-                        "passwd".getBytes(StandardCharsets.UTF_8), "salt".getBytes(StandardCharsets.UTF_8), 1)));
+        assertEquals(
+                "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc",
+                HexFormat.of()
+                        .formatHex(PasswordFileAuthenticator.pbkdf2(
+                                "passwd".getBytes(StandardCharsets.UTF_8),
+                                "salt".getBytes(StandardCharsets.UTF_8),
+                                1)));
         byte[] salt = "0123456789abcdef".getBytes(StandardCharsets.UTF_8);
         byte[] jdk = SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256")
-                .generateSecret(new PBEKeySpec("pässwörd".toCharArray(), salt, 1000, 256)).getEncoded();
-        assertArrayEquals(jdk, PasswordFileAuthenticator.pbkdf2("pässwörd".getBytes(StandardCharsets.UTF_8), salt, 1000));
+                .generateSecret(new PBEKeySpec("pässwörd".toCharArray(), salt, 1000, 256))
+                .getEncoded();
+        assertArrayEquals(
+                jdk, PasswordFileAuthenticator.pbkdf2("pässwörd".getBytes(StandardCharsets.UTF_8), salt, 1000));
     }
 
     @Test

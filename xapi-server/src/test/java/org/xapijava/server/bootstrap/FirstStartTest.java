@@ -30,15 +30,37 @@ class FirstStartTest {
     Path dir;
 
     static HostHardware hardware() {
-        return new HostHardware(8, 1, 2, 1, "GenuineIntel", "Intel(R) Xeon(R) CPU E5-2630 v4 @ 2.20GHz", "6", "79", "1",
-                "2199.998", "fpu vme de pse", 16L << 30, "6.1.0-18-amd64", Instant.ofEpochSecond(1_700_000_000L),
+        return new HostHardware(
+                8,
+                1,
+                2,
+                1,
+                "GenuineIntel",
+                "Intel(R) Xeon(R) CPU E5-2630 v4 @ 2.20GHz",
+                "6",
+                "79",
+                "1",
+                "2199.998",
+                "fpu vme de pse",
+                16L << 30,
+                "6.1.0-18-amd64",
+                Instant.ofEpochSecond(1_700_000_000L),
                 Map.of("bios-vendor", "SeaBIOS", "system-manufacturer", "QEMU"));
     }
 
     private BootstrapSettings settings(String address, Clock clock) {
         Inventory inv = Inventory.fresh(hardware());
-        return new BootstrapSettings("xcp-test.lab.example.org", address, "", "", inv, dir.resolve("sr"), dir.resolve("iso"),
-                BootstrapSettings.DEFAULT_SM_DIRECTORY, hardware(), clock);
+        return new BootstrapSettings(
+                "xcp-test.lab.example.org",
+                address,
+                "",
+                "",
+                inv,
+                dir.resolve("sr"),
+                dir.resolve("iso"),
+                BootstrapSettings.DEFAULT_SM_DIRECTORY,
+                hardware(),
+                clock);
     }
 
     private BootstrapSettings settings() {
@@ -47,7 +69,8 @@ class FirstStartTest {
 
     private static Map<String, Integer> counts(Database db) {
         Map<String, Integer> m = new HashMap<>();
-        for (ClassDef c : db.datamodel().classes()) m.put(c.name(), db.getAll(c.name()).size());
+        for (ClassDef c : db.datamodel().classes())
+            m.put(c.name(), db.getAll(c.name()).size());
         return m;
     }
 
@@ -107,14 +130,18 @@ class FirstStartTest {
         assertEquals("Xen", smap(db, "host", o.host(), "bios_strings").get("oem-1"));
         assertEquals(Boolean.TRUE, db.get("host_metrics", o.hostMetrics(), "live"));
         assertEquals(16L << 30, db.get("host_metrics", o.hostMetrics(), "memory_total"));
-        assertEquals(DateTime.ofInstant(Instant.parse("2026-03-01T10:00:00Z")), db.get("host_metrics", o.hostMetrics(), "last_updated"));
+        assertEquals(
+                DateTime.ofInstant(Instant.parse("2026-03-01T10:00:00Z")),
+                db.get("host_metrics", o.hostMetrics(), "last_updated"));
 
         // pool
         assertEquals(o.host(), db.get("pool", o.pool(), "master"));
         assertEquals(o.localSr(), db.get("pool", o.pool(), "default_SR"));
         assertEquals(Refs.NULL, db.get("pool", o.pool(), "suspend_image_SR"));
         assertEquals("xhad", db.get("pool", o.pool(), "ha_cluster_stack"));
-        assertEquals(Map.of("memory-ratio-hvm", "0.25", "memory-ratio-pv", "0.25"), smap(db, "pool", o.pool(), "other_config"));
+        assertEquals(
+                Map.of("memory-ratio-hvm", "0.25", "memory-ratio-pv", "0.25"),
+                smap(db, "pool", o.pool(), "other_config"));
         assertEquals(smap(db, "host", o.host(), "license_params"), smap(db, "pool", o.pool(), "restrictions"));
         assertEquals("8", smap(db, "pool", o.pool(), "cpu_info").get("cpu_count"));
         assertEquals(o.telemetrySecret(), db.get("pool", o.pool(), "telemetry_uuid"));
@@ -135,7 +162,8 @@ class FirstStartTest {
         assertEquals(4L, db.get("VM_metrics", o.controlDomainMetrics(), "VCPUs_number"));
         assertEquals("rfb", db.get("console", o.controlDomainConsoles().get(0), "protocol"));
         assertEquals(5900L, db.get("console", o.controlDomainConsoles().get(0), "port"));
-        assertEquals("https://127.0.0.1/console?ref=" + o.controlDomainConsoles().get(1),
+        assertEquals(
+                "https://127.0.0.1/console?ref=" + o.controlDomainConsoles().get(1),
                 db.get("console", o.controlDomainConsoles().get(1), "location"));
 
         // networks
@@ -151,7 +179,8 @@ class FirstStartTest {
         // storage
         assertEquals("Local storage", db.get("SR", o.localSr(), "name_label"));
         assertEquals("file", db.get("SR", o.localSr(), "type"));
-        assertEquals(Map.of("location", dir.resolve("sr").toString()), smap(db, "PBD", o.localSrPbd(), "device_config"));
+        assertEquals(
+                Map.of("location", dir.resolve("sr").toString()), smap(db, "PBD", o.localSrPbd(), "device_config"));
         assertEquals(Boolean.TRUE, db.get("PBD", o.localSrPbd(), "currently_attached"));
         assertTrue((Long) db.get("SR", o.localSr(), "physical_size") > 0);
         assertEquals(o.localSr(), db.get("host", o.host(), "suspend_image_sr"));
@@ -199,16 +228,24 @@ class FirstStartTest {
             assertTrue(Refs.isNull((String) db.get("VM", vm, "resident_on")));
             assertTrue(db.exists("VM_metrics", (String) db.get("VM", vm, "metrics")));
         }
-        List<String> names = o.templatesByUuid().values().stream().map(vm -> (String) db.get("VM", vm, "name_label")).toList();
-        for (String n : List.of("Other install media", "Debian Bookworm 12", "Ubuntu Jammy Jellyfish 22.04", "CentOS Stream 9",
-                "Rocky Linux 9", "AlmaLinux 9")) {
+        List<String> names = o.templatesByUuid().values().stream()
+                .map(vm -> (String) db.get("VM", vm, "name_label"))
+                .toList();
+        for (String n : List.of(
+                "Other install media",
+                "Debian Bookworm 12",
+                "Ubuntu Jammy Jellyfish 22.04",
+                "CentOS Stream 9",
+                "Rocky Linux 9",
+                "AlmaLinux 9")) {
             assertTrue(names.contains(n), n);
         }
         String debian = db.getByUuid("VM", "07d91aaa-43f7-430a-bf84-0edb6714df0f");
         Map<String, String> oc = smap(db, "VM", debian, "other_config");
         assertEquals("true", oc.get("linux_template"));
         assertEquals("cdrom,nfs,http,ftp", oc.get("install-methods"));
-        assertEquals("<provision><disk bootable=\"true\" device=\"0\" size=\"10737418240\" sr=\"\" type=\"system\"/></provision>",
+        assertEquals(
+                "<provision><disk bootable=\"true\" device=\"0\" size=\"10737418240\" sr=\"\" type=\"system\"/></provision>",
                 oc.get("disks"));
         assertEquals(1L << 30, db.get("VM", debian, "memory_static_min"));
         assertEquals(2L << 30, db.get("VM", debian, "memory_static_max"));
@@ -244,7 +281,8 @@ class FirstStartTest {
         assertEquals(first.smByType(), second.smByType());
         assertEquals(first.templatesByUuid(), second.templatesByUuid());
         assertEquals(first.telemetrySecret(), second.telemetrySecret());
-        assertNotEquals(first.hostCpus(), second.hostCpus(), "host_cpu objects are recreated at every start, as Xapi does");
+        assertNotEquals(
+                first.hostCpus(), second.hostCpus(), "host_cpu objects are recreated at every start, as Xapi does");
     }
 
     @Test
@@ -258,8 +296,17 @@ class FirstStartTest {
         db.set("PBD", o.localSrPbd(), "currently_attached", false);
         db.set("VM", o.controlDomain(), "power_state", "Halted");
         db.set("host", o.host(), "name_label", "renamed by the user");
-        BootstrapSettings later = new BootstrapSettings(s.hostname(), "127.0.0.2", "", "", s.inventory(), s.localSrPath(),
-                s.toolsIsoPath(), s.smDirectory(), s.hardware(), Clock.fixed(Instant.parse("2026-03-02T10:00:00Z"), ZoneOffset.UTC));
+        BootstrapSettings later = new BootstrapSettings(
+                s.hostname(),
+                "127.0.0.2",
+                "",
+                "",
+                s.inventory(),
+                s.localSrPath(),
+                s.toolsIsoPath(),
+                s.smDirectory(),
+                s.hardware(),
+                Clock.fixed(Instant.parse("2026-03-02T10:00:00Z"), ZoneOffset.UTC));
         FirstStart.ensure(db, later);
         assertEquals(Boolean.TRUE, db.get("host_metrics", o.hostMetrics(), "live"));
         assertEquals(dm.apiVersionMinor(), db.get("host", o.host(), "API_version_minor"));
@@ -268,7 +315,8 @@ class FirstStartTest {
         assertEquals("Running", db.get("VM", o.controlDomain(), "power_state"));
         assertEquals("127.0.0.2", db.get("host", o.host(), "address"));
         assertEquals("127.0.0.2", db.get("PIF", o.managementPif(), "IP"));
-        assertEquals("https://127.0.0.2/console?ref=" + o.controlDomainConsoles().get(0),
+        assertEquals(
+                "https://127.0.0.2/console?ref=" + o.controlDomainConsoles().get(0),
                 db.get("console", o.controlDomainConsoles().get(0), "location"));
         assertEquals("renamed by the user", db.get("host", o.host(), "name_label"));
         assertEquals("1772445600.", smap(db, "host", o.host(), "other_config").get("agent_start_time"));
@@ -342,7 +390,8 @@ class FirstStartTest {
         assertEquals("fd00::5", db.get("host", o.host(), "address"));
         assertEquals("IPv6", db.get("PIF", o.managementPif(), "primary_address_type"));
         assertEquals(List.of("fd00::5/64"), db.get("PIF", o.managementPif(), "IPv6"));
-        assertEquals("https://[fd00::5]/console?ref=" + o.controlDomainConsoles().get(0),
+        assertEquals(
+                "https://[fd00::5]/console?ref=" + o.controlDomainConsoles().get(0),
                 db.get("console", o.controlDomainConsoles().get(0), "location"));
     }
 }

@@ -42,8 +42,12 @@ class HostHardwareTest {
 
     @Test
     void parsesTheProcFiles() {
-        HostHardware hw = HostHardware.parse(CPU, "MemTotal:       16303348 kB\nMemFree:  100 kB\n",
-                "Linux version 6.1.0-18-amd64 (debian-kernel@lists.debian.org) #1 SMP\n", "cpu 1 2 3\nbtime 1712345678\n", 2,
+        HostHardware hw = HostHardware.parse(
+                CPU,
+                "MemTotal:       16303348 kB\nMemFree:  100 kB\n",
+                "Linux version 6.1.0-18-amd64 (debian-kernel@lists.debian.org) #1 SMP\n",
+                "cpu 1 2 3\nbtime 1712345678\n",
+                2,
                 Map.of("bios-vendor", "Dell Inc."));
         assertEquals(8, hw.cpuCount());
         assertEquals(2, hw.threadsPerCore());
@@ -67,7 +71,8 @@ class HostHardwareTest {
 
     @Test
     void missingFieldsReadUnknownAsXenopsdDoes() {
-        HostHardware hw = HostHardware.parse("processor : 0\nprocessor : 1\n", "MemTotal: 1024 kB\n", "", "", 0, Map.of());
+        HostHardware hw =
+                HostHardware.parse("processor : 0\nprocessor : 1\n", "MemTotal: 1024 kB\n", "", "", 0, Map.of());
         assertEquals(2, hw.cpuCount());
         assertEquals(1, hw.socketCount());
         assertEquals(1, hw.threadsPerCore());

@@ -20,9 +20,15 @@ final class RefIntegrity {
     static List<String> dangling(Database db) {
         List<String> bad = new ArrayList<>();
         for (ClassDef c : db.datamodel().classes()) {
-            for (Map.Entry<String, Map<String, Object>> row : db.getAllRecords(c.name()).entrySet()) {
+            for (Map.Entry<String, Map<String, Object>> row :
+                    db.getAllRecords(c.name()).entrySet()) {
                 for (FieldDef f : c.dbFields()) {
-                    check(db, f.type(), db.get(c.name(), row.getKey(), f.name()), c.name() + "." + f.name() + " of " + row.getKey(), bad);
+                    check(
+                            db,
+                            f.type(),
+                            db.get(c.name(), row.getKey(), f.name()),
+                            c.name() + "." + f.name() + " of " + row.getKey(),
+                            bad);
                 }
             }
         }
@@ -46,7 +52,7 @@ final class RefIntegrity {
                 }
             }
             case XType.OptionType o -> check(db, o.inner(), v, where, bad);
-            default -> { }
+            default -> {}
         }
     }
 }

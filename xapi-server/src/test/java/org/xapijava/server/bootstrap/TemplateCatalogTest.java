@@ -15,7 +15,10 @@ import org.xapijava.server.bootstrap.TemplateCatalog.Template;
 
 class TemplateCatalogTest {
     private static Template byLabel(String referenceLabel) {
-        return TemplateCatalog.templates().stream().filter(t -> t.referenceLabel().equals(referenceLabel)).findFirst().orElseThrow();
+        return TemplateCatalog.templates().stream()
+                .filter(t -> t.referenceLabel().equals(referenceLabel))
+                .findFirst()
+                .orElseThrow();
     }
 
     @Test
@@ -44,18 +47,47 @@ class TemplateCatalogTest {
         assertEquals(2L << 30, t.memoryDynamicMax());
         assertEquals(1, t.vcpusMax());
         assertEquals(Map.of("firmware", "uefi", "order", "cdn"), t.hvmBootParams());
-        assertEquals(Map.of("nx", "true", "acpi", "1", "apic", "true", "pae", "true", "hpet", "true", "secureboot", "auto",
-                "vga", "std", "videoram", "8", "viridian", "false", "device_id", "0001"), t.platform());
-        assertEquals(Map.of("linux_template", "true", "install-methods", "cdrom,nfs,http,ftp",
-                "disks", "<provision><disk bootable=\"true\" device=\"0\" size=\"10737418240\" sr=\"\" type=\"system\"/></provision>"),
+        assertEquals(
+                Map.of(
+                        "nx",
+                        "true",
+                        "acpi",
+                        "1",
+                        "apic",
+                        "true",
+                        "pae",
+                        "true",
+                        "hpet",
+                        "true",
+                        "secureboot",
+                        "auto",
+                        "vga",
+                        "std",
+                        "videoram",
+                        "8",
+                        "viridian",
+                        "false",
+                        "device_id",
+                        "0001"),
+                t.platform());
+        assertEquals(
+                Map.of(
+                        "linux_template",
+                        "true",
+                        "install-methods",
+                        "cdrom,nfs,http,ftp",
+                        "disks",
+                        "<provision><disk bootable=\"true\" device=\"0\" size=\"10737418240\" sr=\"\" type=\"system\"/></provision>"),
                 t.otherConfig());
-        assertEquals("<restrictions><restriction field=\"memory-static-max\" max=\"1649267441664\"/>"
-                + "<restriction field=\"vcpus-max\" max=\"64\"/><restriction field=\"has-vendor-device\" value=\"false\"/>"
-                + "<restriction field=\"allow-gpu-passthrough\" value=\"1\"/><restriction field=\"allow-vgpu\" value=\"1\"/>"
-                + "<restriction field=\"allow-network-sriov\" value=\"1\"/><restriction field=\"supports-bios\" value=\"yes\"/>"
-                + "<restriction field=\"supports-uefi\" value=\"yes\"/><restriction field=\"supports-secure-boot\" value=\"yes\"/>"
-                + "<restriction max=\"255\" property=\"number-of-vbds\"/><restriction max=\"7\" property=\"number-of-vifs\"/>"
-                + "</restrictions>", t.recommendations());
+        assertEquals(
+                "<restrictions><restriction field=\"memory-static-max\" max=\"1649267441664\"/>"
+                        + "<restriction field=\"vcpus-max\" max=\"64\"/><restriction field=\"has-vendor-device\" value=\"false\"/>"
+                        + "<restriction field=\"allow-gpu-passthrough\" value=\"1\"/><restriction field=\"allow-vgpu\" value=\"1\"/>"
+                        + "<restriction field=\"allow-network-sriov\" value=\"1\"/><restriction field=\"supports-bios\" value=\"yes\"/>"
+                        + "<restriction field=\"supports-uefi\" value=\"yes\"/><restriction field=\"supports-secure-boot\" value=\"yes\"/>"
+                        + "<restriction max=\"255\" property=\"number-of-vbds\"/><restriction max=\"7\" property=\"number-of-vifs\"/>"
+                        + "</restrictions>",
+                t.recommendations());
         assertEquals("", t.generationId());
     }
 
@@ -70,14 +102,17 @@ class TemplateCatalogTest {
         assertEquals("true", t.platform().get("vtpm"));
         assertFalse(t.platform().containsKey("device-model"));
         assertEquals(Map.of("firmware", "uefi", "order", "cd"), t.hvmBootParams());
-        assertEquals("<provision><disk bootable=\"false\" device=\"0\" size=\"68719476736\" sr=\"\" type=\"system\"/></provision>",
+        assertEquals(
+                "<provision><disk bootable=\"false\" device=\"0\" size=\"68719476736\" sr=\"\" type=\"system\"/></provision>",
                 t.otherConfig().get("disks"));
-        assertEquals("<restrictions><restriction field=\"memory-static-max\" max=\"1649267441664\"/>"
-                + "<restriction field=\"vcpus-min\" min=\"2\"/><restriction field=\"vcpus-max\" max=\"64\"/>"
-                + "<restriction field=\"has-vendor-device\" value=\"true\"/><restriction field=\"supports-bios\" value=\"no\"/>"
-                + "<restriction field=\"supports-uefi\" value=\"yes\"/><restriction field=\"supports-secure-boot\" value=\"yes\"/>"
-                + "<restriction max=\"255\" property=\"number-of-vbds\"/><restriction max=\"7\" property=\"number-of-vifs\"/>"
-                + "</restrictions>", t.recommendations());
+        assertEquals(
+                "<restrictions><restriction field=\"memory-static-max\" max=\"1649267441664\"/>"
+                        + "<restriction field=\"vcpus-min\" min=\"2\"/><restriction field=\"vcpus-max\" max=\"64\"/>"
+                        + "<restriction field=\"has-vendor-device\" value=\"true\"/><restriction field=\"supports-bios\" value=\"no\"/>"
+                        + "<restriction field=\"supports-uefi\" value=\"yes\"/><restriction field=\"supports-secure-boot\" value=\"yes\"/>"
+                        + "<restriction max=\"255\" property=\"number-of-vbds\"/><restriction max=\"7\" property=\"number-of-vifs\"/>"
+                        + "</restrictions>",
+                t.recommendations());
     }
 
     @Test
@@ -98,9 +133,15 @@ class TemplateCatalogTest {
         assertEquals(512, TemplateCatalog.amount("512"));
         assertThrows(IllegalArgumentException.class, () -> TemplateCatalog.amount("1.5G"));
         ObjectMapper om = new ObjectMapper();
-        assertThrows(IllegalStateException.class, () -> TemplateCatalog.load(om.readTree(
-                "{\"bases\":{},\"templates\":[{\"uuid\":\"u\",\"name_label\":\"n\",\"derived_from\":\"nope\"}]}")));
-        assertThrows(IllegalStateException.class, () -> TemplateCatalog.load(om.readTree(
-                "{\"bases\":{\"a\":{\"derived_from\":\"a\"}},\"templates\":[{\"uuid\":\"u\",\"name_label\":\"n\",\"derived_from\":\"a\"}]}")));
+        assertThrows(
+                IllegalStateException.class,
+                () -> TemplateCatalog.load(
+                        om.readTree(
+                                "{\"bases\":{},\"templates\":[{\"uuid\":\"u\",\"name_label\":\"n\",\"derived_from\":\"nope\"}]}")));
+        assertThrows(
+                IllegalStateException.class,
+                () -> TemplateCatalog.load(
+                        om.readTree(
+                                "{\"bases\":{\"a\":{\"derived_from\":\"a\"}},\"templates\":[{\"uuid\":\"u\",\"name_label\":\"n\",\"derived_from\":\"a\"}]}")));
     }
 }

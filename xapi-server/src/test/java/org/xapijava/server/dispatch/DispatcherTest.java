@@ -19,6 +19,7 @@ import org.xapijava.server.TestHost;
 class DispatcherTest {
     @TempDir
     static Path dir;
+
     static TestHost host;
     static String session;
 
@@ -39,19 +40,28 @@ class DispatcherTest {
 
     @Test
     void parameterCountExcludesTheSession() {
-        assertEquals(List.of("MESSAGE_PARAMETER_COUNT_MISMATCH", "VM.start", "3", "1"),
+        assertEquals(
+                List.of("MESSAGE_PARAMETER_COUNT_MISMATCH", "VM.start", "3", "1"),
                 host.err("VM.start", session, "OpaqueRef:NULL"));
-        assertEquals(List.of("MESSAGE_PARAMETER_COUNT_MISMATCH", "host.get_record", "1", "-1"), host.err("host.get_record"));
+        assertEquals(
+                List.of("MESSAGE_PARAMETER_COUNT_MISMATCH", "host.get_record", "1", "-1"), host.err("host.get_record"));
     }
 
     @Test
     void loginTakesTwoThreeOrFourParametersAndIgnoresExtras() {
         String pw = host.server.rootPassword();
         assertTrue(host.ok("session.login_with_password", "root", pw).toString().startsWith("OpaqueRef:"));
-        assertTrue(host.ok("session.login_with_password", "root", pw, "2.14").toString().startsWith("OpaqueRef:"));
-        assertTrue(host.ok("session.login_with_password", "root", pw, "2.14", "test").toString().startsWith("OpaqueRef:"));
-        assertTrue(host.ok("session.login_with_password", "root", pw, "2.14", "test", "extra").toString().startsWith("OpaqueRef:"));
-        assertEquals(List.of("MESSAGE_PARAMETER_COUNT_MISMATCH", "session.login_with_password", "4", "1"),
+        assertTrue(host.ok("session.login_with_password", "root", pw, "2.14")
+                .toString()
+                .startsWith("OpaqueRef:"));
+        assertTrue(host.ok("session.login_with_password", "root", pw, "2.14", "test")
+                .toString()
+                .startsWith("OpaqueRef:"));
+        assertTrue(host.ok("session.login_with_password", "root", pw, "2.14", "test", "extra")
+                .toString()
+                .startsWith("OpaqueRef:"));
+        assertEquals(
+                List.of("MESSAGE_PARAMETER_COUNT_MISMATCH", "session.login_with_password", "4", "1"),
                 host.err("session.login_with_password", "root"));
     }
 
@@ -70,7 +80,8 @@ class DispatcherTest {
         assertEquals(List.of("SESSION_INVALID", "OpaqueRef:bogus"), host.err("VM.frobnicate", "OpaqueRef:bogus"));
         assertEquals(List.of("MESSAGE_METHOD_UNKNOWN", "VM.frobnicate"), host.err("Async.VM.frobnicate", session));
         // setters of non-RW fields do not exist
-        assertEquals(List.of("MESSAGE_METHOD_UNKNOWN", "VM.set_power_state"),
+        assertEquals(
+                List.of("MESSAGE_METHOD_UNKNOWN", "VM.set_power_state"),
                 host.err("VM.set_power_state", session, "OpaqueRef:NULL", "Halted"));
     }
 
@@ -85,15 +96,20 @@ class DispatcherTest {
         List<String> e = host.err("VM.set_is_a_template", "OpaqueRef:bogus", "OpaqueRef:NULL", "true");
         assertEquals("INTERNAL_ERROR", e.get(0));
         assertTrue(e.get(1).contains("Expected bool"), e.toString());
-        assertEquals(List.of("SESSION_INVALID", "OpaqueRef:bogus"),
+        assertEquals(
+                List.of("SESSION_INVALID", "OpaqueRef:bogus"),
                 host.err("VM.set_is_a_template", "OpaqueRef:bogus", "OpaqueRef:NULL", true));
     }
 
     @Test
     void handleAndUuidErrors() {
-        assertEquals(List.of("HANDLE_INVALID", "VM", "OpaqueRef:nope"), host.err("VM.get_record", session, "OpaqueRef:nope"));
+        assertEquals(
+                List.of("HANDLE_INVALID", "VM", "OpaqueRef:nope"),
+                host.err("VM.get_record", session, "OpaqueRef:nope"));
         assertEquals(List.of("UUID_INVALID", "VM", "nope"), host.err("VM.get_by_uuid", session, "nope"));
-        assertEquals(List.of("HANDLE_INVALID", "host", "OpaqueRef:nope"), host.err("host.get_name_label", session, "OpaqueRef:nope"));
+        assertEquals(
+                List.of("HANDLE_INVALID", "host", "OpaqueRef:nope"),
+                host.err("host.get_name_label", session, "OpaqueRef:nope"));
     }
 
     @Test
@@ -102,7 +118,8 @@ class DispatcherTest {
         host.ok("host.set_name_description", session, h, "a description");
         assertEquals("a description", host.ok("host.get_name_description", session, h));
         host.ok("host.add_to_other_config", session, h, "k", "v");
-        assertEquals(List.of("MAP_DUPLICATE_KEY", "host", "other_config", h, "k"),
+        assertEquals(
+                List.of("MAP_DUPLICATE_KEY", "host", "other_config", h, "k"),
                 host.err("host.add_to_other_config", session, h, "k", "v2"));
         @SuppressWarnings("unchecked")
         Map<String, Object> oc = (Map<String, Object>) host.ok("host.get_other_config", session, h);
@@ -113,18 +130,24 @@ class DispatcherTest {
         assertFalse(((Map<?, ?>) rec.get("other_config")).containsKey("k"));
         assertEquals(h, host.ok("host.get_by_uuid", session, rec.get("uuid")));
         // enum values are checked (and matched case-insensitively)
-        assertEquals("INTERNAL_ERROR", host.err("network.set_default_locking_mode", session, "OpaqueRef:NULL", "sideways").get(0));
+        assertEquals(
+                "INTERNAL_ERROR",
+                host.err("network.set_default_locking_mode", session, "OpaqueRef:NULL", "sideways")
+                        .get(0));
     }
 
     @Test
     void unimplementedExplicitMessagesSayNotImplemented() {
-        assertEquals(List.of("NOT_IMPLEMENTED", "VM.query_services"), host.err("VM.query_services", session, "OpaqueRef:NULL"));
+        assertEquals(
+                List.of("NOT_IMPLEMENTED", "VM.query_services"),
+                host.err("VM.query_services", session, "OpaqueRef:NULL"));
         assertTrue(host.server.messageTable().unimplemented().contains("VM.query_services"));
     }
 
     @Test
     void asyncOnlyWhereTheDatamodelAllowsIt() {
-        assertEquals(List.of("Fault", "No async mode for this operation (rpc: VM.get_record)"),
+        assertEquals(
+                List.of("Fault", "No async mode for this operation (rpc: VM.get_record)"),
                 host.err("Async.VM.get_record", session, "OpaqueRef:NULL"));
     }
 
@@ -152,7 +175,9 @@ class DispatcherTest {
     void failedAsyncCallRecordsErrorInfo() throws Exception {
         String task = (String) host.ok("Async.network.destroy", session, "OpaqueRef:missing");
         assertEquals("failure", waitForTask(task));
-        assertEquals(List.of("HANDLE_INVALID", "network", "OpaqueRef:missing"), host.ok("task.get_error_info", session, task));
+        assertEquals(
+                List.of("HANDLE_INVALID", "network", "OpaqueRef:missing"),
+                host.ok("task.get_error_info", session, task));
     }
 
     @Test
@@ -167,10 +192,11 @@ class DispatcherTest {
 
     @Test
     void constructorIgnoresNonConstructorFieldsAndDefaultsMissingOnes() {
-        assertEquals(List.of("INTERNAL_ERROR", "Server_helpers.Dispatcher_FieldNotFound(\"other_config\")"),
+        assertEquals(
+                List.of("INTERNAL_ERROR", "Server_helpers.Dispatcher_FieldNotFound(\"other_config\")"),
                 host.err("network.create", session, Map.of("name_label", "n")));
-        Map<String, Object> rec = Map.of("name_label", "net-ctor", "uuid", "ignored", "PIFs", List.of("OpaqueRef:x"),
-                "other_config", Map.of());
+        Map<String, Object> rec = Map.of(
+                "name_label", "net-ctor", "uuid", "ignored", "PIFs", List.of("OpaqueRef:x"), "other_config", Map.of());
         String net = (String) host.ok("network.create", session, rec);
         assertNotEquals("ignored", host.ok("network.get_uuid", session, net));
         assertEquals(List.of(), host.ok("network.get_PIFs", session, net));

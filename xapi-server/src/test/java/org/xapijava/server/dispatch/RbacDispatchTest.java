@@ -31,6 +31,7 @@ import org.xapijava.server.TestHost;
 class RbacDispatchTest {
     @TempDir
     static Path dir;
+
     static TestHost host;
     static final Datamodel DM = Datamodel.get();
     static final Rbac RBAC = Rbac.of(DM);
@@ -73,23 +74,28 @@ class RbacDispatchTest {
                 if (m.poolInternal() || m.lifecycle() == Lifecycle.REMOVED) {
                     // both are refused before RBAC (Xapi's order)
                     String want = m.poolInternal() ? "INTERNAL_ERROR" : "MESSAGE_REMOVED";
-                    if (o.ok() || !o.error().code().equals(want)) problems.add(role + " " + m.wireName() + " expected " + want);
+                    if (o.ok() || !o.error().code().equals(want))
+                        problems.add(role + " " + m.wireName() + " expected " + want);
                     continue;
                 }
                 boolean denied = !o.ok() && o.error().code().equals("RBAC_PERMISSION_DENIED");
                 boolean allowed = m.roles().contains(role);
                 checked++;
                 if (denied == allowed) {
-                    problems.add(role + " " + m.wireName() + " allowed=" + allowed + " got " + (o.ok() ? "success" : o.error().description()));
+                    problems.add(role + " " + m.wireName() + " allowed=" + allowed + " got "
+                            + (o.ok() ? "success" : o.error().description()));
                 } else if (denied) {
                     String perm = RBAC.permissionFor(m, m.mapKeyRoles().isEmpty() ? null : "");
                     if (!o.error().description().equals(RBAC.denied(perm).description())) {
-                        problems.add(role + " " + m.wireName() + " wrong denial " + o.error().description());
+                        problems.add(role + " " + m.wireName() + " wrong denial "
+                                + o.error().description());
                     }
                 }
             }
         }
-        assertTrue(problems.isEmpty(), problems.size() + " mismatches, e.g. " + problems.subList(0, Math.min(20, problems.size())));
+        assertTrue(
+                problems.isEmpty(),
+                problems.size() + " mismatches, e.g. " + problems.subList(0, Math.min(20, problems.size())));
         assertTrue(checked > 7 * 1500, "checked " + checked);
     }
 
@@ -100,10 +106,12 @@ class RbacDispatchTest {
         String vm = createVm();
         // "folder" is open to vm-operator and above
         host.ok("VM.add_to_other_config", operator, vm, "folder", "/a");
-        assertEquals(RBAC.denied("vm.add_to_other_config/key:folder").description(),
+        assertEquals(
+                RBAC.denied("vm.add_to_other_config/key:folder").description(),
                 host.err("VM.add_to_other_config", readOnly, vm, "folder", "/b"));
         // "pci" needs pool-admin
-        assertEquals(RBAC.denied("vm.add_to_other_config/key:pci").description(),
+        assertEquals(
+                RBAC.denied("vm.add_to_other_config/key:pci").description(),
                 host.err("VM.add_to_other_config", operator, vm, "pci", "0/0000:00:00.0"));
         host.ok("VM.add_to_other_config", sessionWithRole("pool-admin"), vm, "pci", "0/0000:00:00.0");
         // the wildcard key
@@ -119,11 +127,15 @@ class RbacDispatchTest {
         String admin = sessionWithRole("vm-admin");
         host.ok("VM.set_other_config", admin, vm, Map.of("pci", "0/0000:00:00.0", "other", "x"));
         // changing or dropping it needs pool-admin
-        assertEquals(RBAC.denied("vm.add_to_other_config/key:pci").description(),
+        assertEquals(
+                RBAC.denied("vm.add_to_other_config/key:pci").description(),
                 host.err("VM.set_other_config", admin, vm, Map.of("pci", "1/0000:00:01.0")));
-        assertEquals(RBAC.denied("vm.remove_from_other_config/key:pci").description(),
+        assertEquals(
+                RBAC.denied("vm.remove_from_other_config/key:pci").description(),
                 host.err("VM.set_other_config", admin, vm, Map.of("other", "x")));
-        assertEquals("RBAC_PERMISSION_DENIED", host.err("VM.set_other_config", operator, vm, Map.of()).get(0));
+        assertEquals(
+                "RBAC_PERMISSION_DENIED",
+                host.err("VM.set_other_config", operator, vm, Map.of()).get(0));
     }
 
     @Test
@@ -149,14 +161,15 @@ class RbacDispatchTest {
     /** A well-typed value of {@code t}, so decoding succeeds and RBAC is reached. */
     static Object dummy(XType t) {
         return switch (t) {
-            case XType.Prim p -> switch (p.kind()) {
-                case STRING -> "";
-                case INT -> "0";
-                case FLOAT -> 0.0;
-                case BOOL -> false;
-                case DATETIME -> DateTime.EPOCH;
-                case VOID -> "";
-            };
+            case XType.Prim p ->
+                switch (p.kind()) {
+                    case STRING -> "";
+                    case INT -> "0";
+                    case FLOAT -> 0.0;
+                    case BOOL -> false;
+                    case DATETIME -> DateTime.EPOCH;
+                    case VOID -> "";
+                };
             case XType.EnumType e -> DM.enumDef(e.name()).values().get(0);
             case XType.RefType r -> "OpaqueRef:NULL";
             case XType.SetType s -> List.of();

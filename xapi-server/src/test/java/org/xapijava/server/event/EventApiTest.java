@@ -55,8 +55,15 @@ class EventApiTest {
 
     @BeforeEach
     void start() throws Exception {
-        server = new XapiServer(XapiConfig.fromArgs(List.of("--data-dir", tmp.toString(), "--http-port", "0",
-                "--https-port", "0", "--unix-socket", tmp.resolve("xapi.sock").toString())));
+        server = new XapiServer(XapiConfig.fromArgs(List.of(
+                "--data-dir",
+                tmp.toString(),
+                "--http-port",
+                "0",
+                "--https-port",
+                "0",
+                "--unix-socket",
+                tmp.resolve("xapi.sock").toString())));
         server.start();
         dispatcher = server.dispatcher();
         db = server.services().db();
@@ -96,11 +103,14 @@ class EventApiTest {
         return (List<Map<String, Object>>) batch.get("events");
     }
 
-    private CompletableFuture<Map<String, Object>> fromAsync(String sess, List<String> classes, String token, double timeout) {
+    private CompletableFuture<Map<String, Object>> fromAsync(
+            String sess, List<String> classes, String token, double timeout) {
         CompletableFuture<Map<String, Object>> f = new CompletableFuture<>();
         Thread.ofVirtual().start(() -> {
-            Dispatcher.Outcome o = dispatcher.dispatch("event.from",
-                    new ArrayList<>(List.of(sess, new ArrayList<Object>(classes), token, timeout)), Caller.internal());
+            Dispatcher.Outcome o = dispatcher.dispatch(
+                    "event.from",
+                    new ArrayList<>(List.of(sess, new ArrayList<Object>(classes), token, timeout)),
+                    Caller.internal());
             if (o.ok()) {
                 @SuppressWarnings("unchecked")
                 Map<String, Object> v = (Map<String, Object>) o.value();
@@ -163,7 +173,8 @@ class EventApiTest {
         assertEquals("mod", mod.get("operation"));
         assertEquals("renamed", ((Map<String, Object>) mod.get("snapshot")).get("name_label"));
         assertTrue(((String) m.get("token")).compareTo(token) > 0);
-        assertEquals(Long.parseLong(((String) m.get("token")).substring(0, 20)), Long.parseLong((String) mod.get("id")));
+        assertEquals(
+                Long.parseLong(((String) m.get("token")).substring(0, 20)), Long.parseLong((String) mod.get("id")));
     }
 
     @Test
@@ -172,7 +183,8 @@ class EventApiTest {
         String t0 = now(List.of("vm"));
         String vm = createVm("one");
         Map<String, Object> b1 = from(List.of("vm"), t0, 5.0);
-        assertEquals(List.of("add"), events(b1).stream().map(e -> e.get("operation")).toList());
+        assertEquals(
+                List.of("add"), events(b1).stream().map(e -> e.get("operation")).toList());
         assertEquals(vm, events(b1).get(0).get("ref"));
 
         db.set("VM", vm, "name_label", "two");
@@ -212,7 +224,9 @@ class EventApiTest {
         List<Map<String, Object>> ev = events(from(List.of("VM/" + b), t0, 5.0));
         assertEquals(List.of(b), ev.stream().map(e -> e.get("ref")).toList());
         // "*" sees both (and the VM back-pointers of nothing else: VMs reference no other object here)
-        List<Object> refs = events(from(List.of("*"), t0, 5.0)).stream().map(e -> e.get("ref")).toList();
+        List<Object> refs = events(from(List.of("*"), t0, 5.0)).stream()
+                .map(e -> e.get("ref"))
+                .toList();
         assertTrue(refs.containsAll(List.of(a, b)), refs.toString());
     }
 
@@ -276,9 +290,12 @@ class EventApiTest {
         assertEquals(Integer.valueOf(0), counts.get("message"));
         assertTrue(counts.containsKey("task"));
         assertTrue(counts.containsKey("vm_metrics"));
-        List<String> names = new ArrayList<>(server.services().dm().classes().stream().map(c -> c.name()).toList());
+        List<String> names = new ArrayList<>(
+                server.services().dm().classes().stream().map(c -> c.name()).toList());
         names.sort(java.util.Comparator.reverseOrder());
-        assertEquals(names.stream().map(n -> n.toLowerCase(java.util.Locale.ROOT)).toList(), new ArrayList<>(counts.keySet()),
+        assertEquals(
+                names.stream().map(n -> n.toLowerCase(java.util.Locale.ROOT)).toList(),
+                new ArrayList<>(counts.keySet()),
                 "Xapi lists the tables by name, descending");
     }
 
@@ -292,7 +309,8 @@ class EventApiTest {
         assertEquals(1, ev.size());
         assertEquals("mod", ev.get(0).get("operation"));
         assertEquals(pool, ev.get(0).get("ref"));
-        assertEquals(Long.parseLong(token.substring(0, 20)) + 1, Long.parseLong((String) ev.get(0).get("id")));
+        assertEquals(Long.parseLong(token.substring(0, 20)) + 1, Long.parseLong((String)
+                ev.get(0).get("id")));
 
         ApiError wrongClass = failure("event.inject", session, "Pool", pool);
         assertEquals("HANDLE_INVALID", wrongClass.code());
@@ -309,8 +327,8 @@ class EventApiTest {
         Thread.sleep(SETTLE_MS);
         assertFalse(f.isDone());
         call("session.logout", other);
-        ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
-                () -> f.get(WAIT_S, TimeUnit.SECONDS));
+        ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+                ExecutionException.class, () -> f.get(WAIT_S, TimeUnit.SECONDS));
         ApiError err = cause(e);
         assertEquals("SESSION_INVALID", err.code());
         assertEquals(List.of(other), err.params());
@@ -363,7 +381,8 @@ class EventApiTest {
         String vm = createVm("first");
         List<Object> n1 = (List<Object>) call("event.next", session);
         Map<String, Object> add = (Map<String, Object>) n1.get(0);
-        assertEquals(List.of("id", "timestamp", "class", "operation", "ref", "snapshot"), new ArrayList<>(add.keySet()));
+        assertEquals(
+                List.of("id", "timestamp", "class", "operation", "ref", "snapshot"), new ArrayList<>(add.keySet()));
         assertEquals("add", add.get("operation"));
         assertEquals("vm", add.get("class"));
         assertEquals(vm, add.get("ref"));
@@ -377,14 +396,17 @@ class EventApiTest {
         db.delete("VM", vm);
         Map<String, Object> del = (Map<String, Object>) ((List<Object>) call("event.next", session)).get(0);
         assertEquals("del", del.get("operation"));
-        assertEquals("second", ((Map<String, Object>) del.get("snapshot")).get("name_label"),
+        assertEquals(
+                "second",
+                ((Map<String, Object>) del.get("snapshot")).get("name_label"),
                 "event.next dels carry the record as it was");
         assertTrue(Long.parseLong((String) mod.get("id")) < Long.parseLong((String) del.get("id")));
 
         // a blocked event.next wakes on a new event
         CompletableFuture<Object> f = new CompletableFuture<>();
         Thread.ofVirtual().start(() -> {
-            Dispatcher.Outcome o = dispatcher.dispatch("event.next", new ArrayList<>(List.of(session)), Caller.internal());
+            Dispatcher.Outcome o =
+                    dispatcher.dispatch("event.next", new ArrayList<>(List.of(session)), Caller.internal());
             if (o.ok()) f.complete(o.value());
             else f.completeExceptionally(o.error());
         });
@@ -413,15 +435,16 @@ class EventApiTest {
         call("event.register", other, new ArrayList<Object>(List.of("vm")));
         CompletableFuture<Object> f = new CompletableFuture<>();
         Thread.ofVirtual().start(() -> {
-            Dispatcher.Outcome o = dispatcher.dispatch("event.next", new ArrayList<>(List.of(other)), Caller.internal());
+            Dispatcher.Outcome o =
+                    dispatcher.dispatch("event.next", new ArrayList<>(List.of(other)), Caller.internal());
             if (o.ok()) f.complete(o.value());
             else f.completeExceptionally(o.error());
         });
         Thread.sleep(SETTLE_MS);
         assertFalse(f.isDone());
         call("session.logout", other);
-        ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
-                () -> f.get(WAIT_S, TimeUnit.SECONDS));
+        ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+                ExecutionException.class, () -> f.get(WAIT_S, TimeUnit.SECONDS));
         assertEquals("SESSION_INVALID", cause(e).code());
         assertEquals(List.of(other), cause(e).params());
     }
@@ -448,7 +471,8 @@ class EventApiTest {
         List<String> sessions = new ArrayList<>();
         for (int i = 0; i < 20; i++) sessions.add(login());
         List<CompletableFuture<Map<String, Object>>> calls = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) calls.add(fromAsync(sessions.get(i % sessions.size()), List.of("vm"), t0, LONG_TIMEOUT));
+        for (int i = 0; i < n; i++)
+            calls.add(fromAsync(sessions.get(i % sessions.size()), List.of("vm"), t0, LONG_TIMEOUT));
         Thread.sleep(2_000);
         for (CompletableFuture<Map<String, Object>> c : calls) assertFalse(c.isDone(), "blocked before the write");
         long start = System.nanoTime();
@@ -461,7 +485,8 @@ class EventApiTest {
             assertEquals(vm, ev.get(0).get("ref"));
             assertEquals("add", ev.get(0).get("operation"));
         }
-        System.out.println("EVENTS-SCALE: " + n + " event.from waiters woken by one write, all returned in " + ms + " ms");
+        System.out.println(
+                "EVENTS-SCALE: " + n + " event.from waiters woken by one write, all returned in " + ms + " ms");
     }
 
     // ------------------------------------------------------------------ wire
@@ -474,22 +499,37 @@ class EventApiTest {
                 + "<param><value></value></param>"
                 + "<param><value><double>0.0</double></value></param></params></methodCall>";
         HttpClient http = HttpClient.newHttpClient();
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.httpPort() + "/"))
-                .timeout(Duration.ofSeconds(30))
-                .header("Content-Type", "text/xml")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.httpPort() + "/"))
+                        .timeout(Duration.ofSeconds(30))
+                        .header("Content-Type", "text/xml")
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode());
         String x = r.body();
-        assertTrue(Pattern.compile("<member><name>task</name><value><i4>\\d+</i4></value></member>").matcher(x).find(), x);
+        assertTrue(
+                Pattern.compile("<member><name>task</name><value><i4>\\d+</i4></value></member>")
+                        .matcher(x)
+                        .find(),
+                x);
         assertTrue(x.contains("<member><name>timestamp</name><value>0.0</value></member>"), x);
-        assertTrue(Pattern.compile("<member><name>id</name><value>\\d+</value></member>").matcher(x).find(), x);
-        assertTrue(Pattern.compile("<member><name>token</name><value>\\d{20},\\d{20}</value></member>").matcher(x).find(), x);
+        assertTrue(
+                Pattern.compile("<member><name>id</name><value>\\d+</value></member>")
+                        .matcher(x)
+                        .find(),
+                x);
+        assertTrue(
+                Pattern.compile("<member><name>token</name><value>\\d{20},\\d{20}</value></member>")
+                        .matcher(x)
+                        .find(),
+                x);
     }
 
     @Test
     void theJavaSdkParsesTheBatch() throws Exception {
-        com.xensource.xenapi.Connection c = new com.xensource.xenapi.Connection(
-                new java.net.URL("http://127.0.0.1:" + server.httpPort() + "/"));
+        com.xensource.xenapi.Connection c =
+                new com.xensource.xenapi.Connection(new java.net.URL("http://127.0.0.1:" + server.httpPort() + "/"));
         try {
             com.xensource.xenapi.Session.loginWithPassword(c, "root", server.rootPassword(), "2.14");
         } catch (Exception e) {
@@ -504,7 +544,8 @@ class EventApiTest {
         assertEquals(0L, e.timestamp.getTime());
         assertInstanceOf(com.xensource.xenapi.Pool.Record.class, e.snapshot);
         assertTrue(TOKEN.matcher(b.token).matches());
-        String token = com.xensource.xenapi.Event.inject(c, "pool", server.services().poolRef());
+        String token =
+                com.xensource.xenapi.Event.inject(c, "pool", server.services().poolRef());
         com.xensource.xenapi.EventBatch b2 = com.xensource.xenapi.Event.from(c, java.util.Set.of("pool"), token, 5.0);
         assertEquals(1, b2.events.size());
     }

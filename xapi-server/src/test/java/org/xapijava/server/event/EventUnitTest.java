@@ -78,7 +78,8 @@ class EventUnitTest {
         NextQueue.Sub sub = q.registered("s");
         q.add("pool", "mod", "OpaqueRef:p", "1.", () -> null);
         assertEquals(0, q.currentId(), "nobody wants pool events: not queued, no id used");
-        for (int i = 0; i < 10; i++) q.add("vm", "mod", "OpaqueRef:" + i, "1.", () -> java.util.Map.of("name_label", "x".repeat(40)));
+        for (int i = 0; i < 10; i++)
+            q.add("vm", "mod", "OpaqueRef:" + i, "1.", () -> java.util.Map.of("name_label", "x".repeat(40)));
         assertEquals(10, q.currentId());
         long[] range = q.grabRange(sub);
         assertEquals(0, range[0]);
@@ -100,7 +101,8 @@ class EventUnitTest {
         assertEquals(10 - first, kept.size());
         assertEquals(Integer.toString(first), kept.get(0).get("id"));
         long total = 0;
-        for (java.util.Map<String, Object> e : kept) total += org.xapijava.model.jsonrpc.JsonRpcCodec.toJson(e).length();
+        for (java.util.Map<String, Object> e : kept)
+            total += org.xapijava.model.jsonrpc.JsonRpcCodec.toJson(e).length();
         long one = total / kept.size();
         assertTrue(total < 600 && total + one >= 600, "kept the newest that fit below the cap: " + total);
         ApiError notRegistered = assertThrows(ApiError.class, () -> q.registered("other"));

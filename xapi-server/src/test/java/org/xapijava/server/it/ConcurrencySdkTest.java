@@ -45,6 +45,7 @@ import org.xapijava.server.TestHost;
 class ConcurrencySdkTest {
     @TempDir
     static Path dir;
+
     static TestHost host;
     static ConcurrencySupport.Recording c;
 
@@ -61,7 +62,8 @@ class ConcurrencySdkTest {
 
     @AfterEach
     void noDelaysAndNothingMarked() {
-        for (String step : List.of("VM_build", "VM_shutdown_domain", "VM_hook_script")) ConcurrencySupport.setDelay(host, step, 0);
+        for (String step : List.of("VM_build", "VM_shutdown_domain", "VM_hook_script"))
+            ConcurrencySupport.setDelay(host, step, 0);
         ConcurrencySupport.assertNothingMarked(host);
     }
 
@@ -87,7 +89,9 @@ class ConcurrencySdkTest {
         assertEquals(state, r.powerState);
         assertTrue(r.currentOperations.isEmpty(), "nothing marked: " + r.currentOperations);
         String s = state.toString().toLowerCase(java.util.Locale.ROOT);
-        assertEquals(allowedWhenIdle(vm, s), new TreeSet<>(ConcurrencySupport.allowedOperations(host, c, vm)),
+        assertEquals(
+                allowedWhenIdle(vm, s),
+                new TreeSet<>(ConcurrencySupport.allowedOperations(host, c, vm)),
                 "allowed_operations of a " + s + " VM");
     }
 
@@ -117,8 +121,12 @@ class ConcurrencySdkTest {
         assertIdle(vm, Types.VmPowerState.RUNNING);
         assertTrue(vm.getDomid(c) > 0);
         String uuid = uuid(vm);
-        assertEquals(1, ConcurrencySupport.xenops(host).vmList("test").stream()
-                .filter(x -> x.vm().id().equals(uuid)).count(), "one domain in the simulator");
+        assertEquals(
+                1,
+                ConcurrencySupport.xenops(host).vmList("test").stream()
+                        .filter(x -> x.vm().id().equals(uuid))
+                        .count(),
+                "one domain in the simulator");
         vm.hardShutdown(c);
     }
 
@@ -130,9 +138,7 @@ class ConcurrencySdkTest {
     void twoSynchronousStartsFromTwoClientsAtOnce() throws Exception {
         VM vm = ConcurrencySupport.pvVm(host, c, "twice-sync");
         ConcurrencySupport.setDelay(host, "VM_build", 300);
-        List<List<String>> outcomes = race(List.of(
-                cl -> vm.start(cl, false, false),
-                cl -> vm.start(cl, false, false)));
+        List<List<String>> outcomes = race(List.of(cl -> vm.start(cl, false, false), cl -> vm.start(cl, false, false)));
         assertEquals(1, Collections.frequency(outcomes, null), "exactly one start succeeds: " + outcomes);
         outcomes.remove(null);
         assertEquals(List.of("VM_BAD_POWER_STATE", ref(vm), "halted", "running"), outcomes.getFirst());
@@ -204,12 +210,17 @@ class ConcurrencySdkTest {
             ClientCall start = cl -> vm.start(cl, false, false);
             ClientCall destroy = cl -> vm.destroy(cl);
             // which call is submitted first alternates; the scheduler decides the rest
-            List<List<String>> out = round % 2 == 0 ? race(List.of(start, destroy)) : race(List.of(destroy, start)).reversed();
+            List<List<String>> out = round % 2 == 0
+                    ? race(List.of(start, destroy))
+                    : race(List.of(destroy, start)).reversed();
             List<String> startError = out.get(0);
             List<String> destroyError = out.get(1);
             if (startError == null) {
                 startWon++;
-                assertEquals(List.of("VM_BAD_POWER_STATE", ref, "halted, suspended", "running"), destroyError, "round " + round);
+                assertEquals(
+                        List.of("VM_BAD_POWER_STATE", ref, "halted, suspended", "running"),
+                        destroyError,
+                        "round " + round);
                 assertIdle(vm, Types.VmPowerState.RUNNING);
                 assertTrue(ConcurrencySupport.xenops(host).vmExists("test", uuid));
                 vm.hardShutdown(c);
@@ -222,7 +233,9 @@ class ConcurrencySdkTest {
                 assertFalse(s.exists("VM", ref));
                 for (String vbd : vbds) assertFalse(s.exists("VBD", vbd), "the VM's devices went with it");
             }
-            assertFalse(ConcurrencySupport.xenops(host).vmExists("test", uuid), "round " + round + ": no domain or metadata left");
+            assertFalse(
+                    ConcurrencySupport.xenops(host).vmExists("test", uuid),
+                    "round " + round + ": no domain or metadata left");
             ConcurrencySupport.assertNothingMarked(host);
         }
         assertEquals(8, startWon + destroyWon);
@@ -280,7 +293,9 @@ class ConcurrencySdkTest {
         Task reboot = vm.cleanRebootAsync(c);
         awaitMarked(vm, reboot, "clean_reboot");
         Task pause = vm.pauseAsync(c);
-        LifecycleSupport.await(host, "the waiting pause is cancellable",
+        LifecycleSupport.await(
+                host,
+                "the waiting pause is cancellable",
                 () -> pause.getAllowedOperations(c).contains(Types.TaskAllowedOperations.CANCEL));
         assertEquals(Types.TaskStatusType.PENDING, reboot.getStatus(c), "the reboot still holds the VM");
         pause.cancel(c);
@@ -380,7 +395,8 @@ class ConcurrencySdkTest {
         List<VM.Record> seen = new ArrayList<>();
         long deadline = System.nanoTime() + LifecycleSupport.WAIT.toNanos();
         while (true) {
-            if (System.nanoTime() > deadline) fail("no idle running VM seen through event.from: " + seen.size() + " snapshots");
+            if (System.nanoTime() > deadline)
+                fail("no idle running VM seen through event.from: " + seen.size() + " snapshots");
             EventBatch b = Event.from(c, Set.of("vm"), token, 5.0);
             token = b.token;
             VM.Record last = null;
@@ -390,7 +406,8 @@ class ConcurrencySdkTest {
                     last = r;
                 }
             }
-            if (last != null && last.powerState == Types.VmPowerState.RUNNING && last.currentOperations.isEmpty()) break;
+            if (last != null && last.powerState == Types.VmPowerState.RUNNING && last.currentOperations.isEmpty())
+                break;
         }
         VM.Record marked = null;
         for (VM.Record r : seen) {
@@ -403,7 +420,8 @@ class ConcurrencySdkTest {
         VM.Record end = seen.getLast();
         Set<String> allowed = new TreeSet<>();
         for (Types.VmOperations op : end.allowedOperations) allowed.add(op.toString());
-        assertEquals(allowedWhenIdle(vm, "running"), allowed, "the running VM's allowed_operations, through event.from");
+        assertEquals(
+                allowedWhenIdle(vm, "running"), allowed, "the running VM's allowed_operations, through event.from");
         assertEquals(Types.TaskStatusType.SUCCESS, LifecycleSupport.awaitTask(host, c, start).status);
         vm.hardShutdown(c);
     }

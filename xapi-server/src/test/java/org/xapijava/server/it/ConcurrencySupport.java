@@ -120,7 +120,8 @@ final class ConcurrencySupport {
     /** Logs in as root through a {@link Recording} connection. */
     static Recording login(TestHost host) throws Exception {
         Recording c = new Recording(LifecycleSupport.url(host));
-        Session.loginWithPassword(c, "root", host.password(), APIVersion.latest().toString());
+        Session.loginWithPassword(
+                c, "root", host.password(), APIVersion.latest().toString());
         return c;
     }
 
@@ -174,7 +175,8 @@ final class ConcurrencySupport {
         long deadline = System.nanoTime() + LifecycleSupport.WAIT.toNanos();
         Integer from = x.updatesLastId("test");
         while (x.taskStat("test", id).state() instanceof TaskInfo.Pending) {
-            if (System.nanoTime() > deadline) throw new AssertionError("xenopsd task " + id + " still pending after " + LifecycleSupport.WAIT);
+            if (System.nanoTime() > deadline)
+                throw new AssertionError("xenopsd task " + id + " still pending after " + LifecycleSupport.WAIT);
             from = x.updatesGet("test", from, 5).nextId();
         }
         TaskInfo.State end = x.taskStat("test", id).state();
@@ -191,15 +193,16 @@ final class ConcurrencySupport {
         if (!x.vmExists("test", uuid)) return;
         if (x.vmStat("test", uuid).state().powerState() != PowerState.Halted) {
             TaskInfo.State end = awaitXenopsTask(x, x.vmShutdown("test", uuid, null));
-            if (end instanceof TaskInfo.Failed f) throw new AssertionError("simulator VM.shutdown " + uuid + ": " + f.error());
+            if (end instanceof TaskInfo.Failed f)
+                throw new AssertionError("simulator VM.shutdown " + uuid + ": " + f.error());
         }
         x.vmRemove("test", uuid);
     }
 
     /** The VM's {@code allowed_operations} as wire strings (the SDK maps names it does not know to one constant). */
     static List<String> allowedOperations(TestHost host, Connection c, VM vm) throws Exception {
-        Object v = new RawConnection(LifecycleSupport.url(host)).call("VM.get_allowed_operations", c.getSessionReference(),
-                vm.toWireString());
+        Object v = new RawConnection(LifecycleSupport.url(host))
+                .call("VM.get_allowed_operations", c.getSessionReference(), vm.toWireString());
         List<String> out = new ArrayList<>();
         for (Object o : (Object[]) v) out.add((String) o);
         return out;

@@ -36,6 +36,7 @@ class ConcurrencyWedgeSdkTest {
 
     @TempDir
     Path dir;
+
     TestHost host;
     ConcurrencySupport.Recording c;
 
@@ -78,11 +79,15 @@ class ConcurrencyWedgeSdkTest {
             LifecycleSupport.await(host, "xapi's power state follows the simulator's", () -> {
                 PowerState sim = simulated(uuid);
                 Types.VmPowerState ours = vm.getPowerState(c);
-                return ours.toString().equalsIgnoreCase(sim.toString()) && vm.getCurrentOperations(c).isEmpty();
+                return ours.toString().equalsIgnoreCase(sim.toString())
+                        && vm.getCurrentOperations(c).isEmpty();
             });
         } catch (AssertionError e) {
-            throw new AssertionError(e.getMessage() + ": simulator " + simulated(uuid) + ", xapi " + vm.getPowerState(c)
-                    + " resident_on " + vm.getResidentOn(c).toWireString() + ", marked " + ConcurrencySupport.marked(host), e);
+            throw new AssertionError(
+                    e.getMessage() + ": simulator " + simulated(uuid) + ", xapi " + vm.getPowerState(c)
+                            + " resident_on " + vm.getResidentOn(c).toWireString() + ", marked "
+                            + ConcurrencySupport.marked(host),
+                    e);
         }
         ConcurrencySupport.assertNothingMarked(host);
     }

@@ -31,6 +31,7 @@ import org.xapijava.server.TestHost;
 class HostileInputTest {
     @TempDir
     static Path dir;
+
     static TestHost host;
     static Wire wire;
     static String session;
@@ -55,7 +56,8 @@ class HostileInputTest {
     /** An XML-RPC login call whose body is exactly {@code size} bytes (the password is the filler). */
     private static byte[] loginBodyOfSize(int size) {
         byte[] base = XmlRpcWriter.call("session.login_with_password", List.of("root", ""));
-        String s = new String(XmlRpcWriter.call("session.login_with_password", List.of("root", "x".repeat(size - base.length))),
+        String s = new String(
+                XmlRpcWriter.call("session.login_with_password", List.of("root", "x".repeat(size - base.length))),
                 StandardCharsets.UTF_8);
         byte[] b = s.getBytes(StandardCharsets.UTF_8);
         assertEquals(size, b.length);
@@ -68,7 +70,8 @@ class HostileInputTest {
             c.send(RawHttp.post("/", "text/xml", loginBodyOfSize(307_200)));
             RawHttp.Reply r = c.read();
             assertEquals(200, r.status());
-            assertTrue(r.text().contains("SESSION_AUTHENTICATION_FAILED"), r.text().substring(0, 200));
+            assertTrue(
+                    r.text().contains("SESSION_AUTHENTICATION_FAILED"), r.text().substring(0, 200));
         }
         try (RawHttp c = new RawHttp(host.port())) {
             // only the head: Xapi refuses on the Content-Length alone and never reads the body
@@ -77,14 +80,19 @@ class HostileInputTest {
             assertEquals(500, r.status());
             assertEquals("text/html", r.header("content-type"));
             assertEquals("close", r.header("connection"));
-            assertTrue(r.text().endsWith("<h1> Additional information </h1>Http_svr.Client_requested_size_over_limit</body></html>"), r.text());
+            assertTrue(
+                    r.text()
+                            .endsWith(
+                                    "<h1> Additional information </h1>Http_svr.Client_requested_size_over_limit</body></html>"),
+                    r.text());
             assertTrue(c.closedByServer());
         }
         try (RawHttp c = new RawHttp(host.port())) {
             // the same on /jsonrpc, with the body actually sent
             byte[] big = new byte[400_000];
             java.util.Arrays.fill(big, (byte) ' ');
-            c.send(RawHttp.postHead("/jsonrpc", "Content-Type: application/json\r\nContent-Length: " + big.length + "\r\n"));
+            c.send(RawHttp.postHead(
+                    "/jsonrpc", "Content-Type: application/json\r\nContent-Length: " + big.length + "\r\n"));
             RawHttp.Reply r = c.read();
             assertEquals(500, r.status());
             assertTrue(r.text().contains("Http_svr.Client_requested_size_over_limit"));
@@ -98,14 +106,18 @@ class HostileInputTest {
         try (RawHttp c = new RawHttp(host.port())) {
             // in one write: the server answers on the head alone and hangs up, so later writes could fail
             ByteArrayOutputStream b = new ByteArrayOutputStream();
-            b.writeBytes(RawHttp.postHead("/", "Content-Type: text/xml\r\nTransfer-Encoding: chunked\r\n").getBytes(StandardCharsets.US_ASCII));
+            b.writeBytes(RawHttp.postHead("/", "Content-Type: text/xml\r\nTransfer-Encoding: chunked\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
             b.writeBytes((Integer.toHexString(body.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
             b.writeBytes(body);
             b.writeBytes("\r\n0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             c.send(b.toByteArray());
             RawHttp.Reply r = c.read();
             assertEquals(500, r.status());
-            assertTrue(r.text().endsWith("<h1> Additional information </h1>Failure(&quot;We require a content-length: HTTP header&quot;)</body></html>"),
+            assertTrue(
+                    r.text()
+                            .endsWith(
+                                    "<h1> Additional information </h1>Failure(&quot;We require a content-length: HTTP header&quot;)</body></html>"),
                     r.text());
         }
         stillAnswers();
@@ -120,11 +132,13 @@ class HostileInputTest {
             for (int j = 0; j < 10; j++) bomb.append("&lol").append(i - 1).append(';');
             bomb.append("\">");
         }
-        bomb.append("]><methodCall><methodName>session.login_with_password</methodName><params><param><value>&lol9;</value>"
-                + "</param><param><value>x</value></param></params></methodCall>");
-        String xxe = "<?xml version=\"1.0\"?><!DOCTYPE m [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><methodCall><methodName>"
-                + "session.login_with_password</methodName><params><param><value>&x;</value></param><param><value>x</value>"
-                + "</param></params></methodCall>";
+        bomb.append(
+                "]><methodCall><methodName>session.login_with_password</methodName><params><param><value>&lol9;</value>"
+                        + "</param><param><value>x</value></param></params></methodCall>");
+        String xxe =
+                "<?xml version=\"1.0\"?><!DOCTYPE m [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><methodCall><methodName>"
+                        + "session.login_with_password</methodName><params><param><value>&x;</value></param><param><value>x</value>"
+                        + "</param></params></methodCall>";
         Runtime rt = Runtime.getRuntime();
         for (String doc : List.of(bomb.toString(), xxe)) {
             long t0 = System.nanoTime();
@@ -143,15 +157,19 @@ class HostileInputTest {
     @Test
     void deepNestingIsRefusedAndTheDaemonSurvives() throws Exception {
         int depth = 5_000; // 43 bytes a level: the document stays under the 300 KiB body limit
-        StringBuilder x = new StringBuilder("<?xml version=\"1.0\"?><methodCall><methodName>system.isAlive:x</methodName><params><param>");
-        x.append("<value><array><data>".repeat(depth)).append("<value>1</value>").append("</data></array></value>".repeat(depth));
+        StringBuilder x = new StringBuilder(
+                "<?xml version=\"1.0\"?><methodCall><methodName>system.isAlive:x</methodName><params><param>");
+        x.append("<value><array><data>".repeat(depth))
+                .append("<value>1</value>")
+                .append("</data></array></value>".repeat(depth));
         x.append("</param></params></methodCall>");
         byte[] doc = x.toString().getBytes(StandardCharsets.UTF_8);
         assertTrue(doc.length <= 307_200, "size " + doc.length);
         HttpResponse<byte[]> r = wire.post("/", "text/xml", doc);
         assertEquals(500, r.statusCode(), Wire.text(r));
         assertTrue(Wire.text(r).contains("Xmlrpc.Parse_error"), Wire.text(r));
-        String j = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"system.isAlive:x\",\"params\":[" + "[".repeat(depth) + "]".repeat(depth) + "]}";
+        String j = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"system.isAlive:x\",\"params\":[" + "[".repeat(depth)
+                + "]".repeat(depth) + "]}";
         assertEquals(500, wire.jsonPost(j).statusCode());
         stillAnswers();
     }
@@ -168,7 +186,8 @@ class HostileInputTest {
         for (String where : List.of("string", "member")) {
             ByteArrayOutputStream b = new ByteArrayOutputStream();
             b.writeBytes(("<?xml version=\"1.0\"?><methodCall><methodName>pool.add_to_other_config</methodName><params>"
-                    + "<param><value>" + session + "</value></param><param><value>" + pool + "</value></param>").getBytes(StandardCharsets.UTF_8));
+                            + "<param><value>" + session + "</value></param><param><value>" + pool + "</value></param>")
+                    .getBytes(StandardCharsets.UTF_8));
             if (where.equals("string")) {
                 b.writeBytes("<param><value>k</value></param><param><value>v".getBytes(StandardCharsets.UTF_8));
                 b.writeBytes(bad);
@@ -176,7 +195,8 @@ class HostileInputTest {
             } else {
                 b.writeBytes("<param><value><struct><member><name>k".getBytes(StandardCharsets.UTF_8));
                 b.writeBytes(bad);
-                b.writeBytes("</name><value>v</value></member></struct></value></param><param><value>v</value></param>".getBytes(StandardCharsets.UTF_8));
+                b.writeBytes("</name><value>v</value></member></struct></value></param><param><value>v</value></param>"
+                        .getBytes(StandardCharsets.UTF_8));
             }
             b.writeBytes("</params></methodCall>".getBytes(StandardCharsets.UTF_8));
             HttpResponse<byte[]> r = wire.post("/", "text/xml", b.toByteArray());
@@ -188,13 +208,15 @@ class HostileInputTest {
         for (String where : List.of("string", "key")) {
             ByteArrayOutputStream b = new ByteArrayOutputStream();
             if (where.equals("string")) {
-                b.writeBytes(("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"pool.set_name_label\",\"params\":[\"" + session + "\",\"" + pool
-                        + "\",\"v").getBytes(StandardCharsets.UTF_8));
+                b.writeBytes(("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"pool.set_name_label\",\"params\":[\""
+                                + session + "\",\"" + pool + "\",\"v")
+                        .getBytes(StandardCharsets.UTF_8));
                 b.writeBytes(bad);
                 b.writeBytes("\"]}".getBytes(StandardCharsets.UTF_8));
             } else {
-                b.writeBytes(("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"pool.set_other_config\",\"params\":[\"" + session + "\",\"" + pool
-                        + "\",{\"k").getBytes(StandardCharsets.UTF_8));
+                b.writeBytes(("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"pool.set_other_config\",\"params\":[\""
+                                + session + "\",\"" + pool + "\",{\"k")
+                        .getBytes(StandardCharsets.UTF_8));
                 b.writeBytes(bad);
                 b.writeBytes("\":\"v\"}]}".getBytes(StandardCharsets.UTF_8));
             }
@@ -205,11 +227,12 @@ class HostileInputTest {
             assertEquals(0, j.get("id").asInt());
             assertTrue(j.get("error").isArray(), j.toString());
             assertEquals("INVALID_VALUE", j.get("error").get(0).asText());
-            assertEquals("Invalid UTF-8 string in parameter", j.get("error").get(1).asText());
+            assertEquals(
+                    "Invalid UTF-8 string in parameter", j.get("error").get(1).asText());
         }
         // a lone low surrogate escape is what Yojson turns into invalid UTF-8 too
-        JsonNode j = wire.json("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"pool.set_name_label\",\"params\":[\"" + session + "\",\""
-                + pool + "\",\"v\\udc00\"]}");
+        JsonNode j = wire.json("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"pool.set_name_label\",\"params\":[\""
+                + session + "\",\"" + pool + "\",\"v\\udc00\"]}");
         assertEquals("INVALID_VALUE", j.get("error").get(0).asText());
 
         assertEquals(before, db.generation(), "nothing written");
@@ -219,7 +242,8 @@ class HostileInputTest {
 
     /** A request head of exactly {@code length} bytes (request line through the blank line). */
     private static byte[] headOfLength(int length, byte[] body) {
-        String fixed = "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/xml\r\nContent-Length: " + body.length + "\r\nX-Pad: ";
+        String fixed = "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/xml\r\nContent-Length: " + body.length
+                + "\r\nX-Pad: ";
         String head = fixed + "p".repeat(length - fixed.length() - 4) + "\r\n\r\n";
         assertEquals(length, head.length());
         ByteArrayOutputStream b = new ByteArrayOutputStream();
@@ -240,7 +264,9 @@ class HostileInputTest {
             c.send(headOfLength(1007, body));
             RawHttp.Reply r = c.read();
             assertEquals(431, r.status(), r.text());
-            assertEquals("<html><body><h1>HTTP 431 request header fields too large</h1>Exceeded the maximum header size.</body></html>", r.text());
+            assertEquals(
+                    "<html><body><h1>HTTP 431 request header fields too large</h1>Exceeded the maximum header size.</body></html>",
+                    r.text());
             assertTrue(c.closedByServer());
         }
         try (RawHttp c = new RawHttp(host.port())) {
@@ -271,7 +297,10 @@ class HostileInputTest {
                 assertTrue(Wire.text(r).contains("MESSAGE_PARAMETER_COUNT_MISMATCH"), Wire.text(r));
             }
             try (RawHttp c = new RawHttp(host.port())) {
-                c.send(i % 3 == 0 ? "this is not HTTP\r\n\r\n".getBytes(StandardCharsets.US_ASCII) : headOfLength(1007, body));
+                c.send(
+                        i % 3 == 0
+                                ? "this is not HTTP\r\n\r\n".getBytes(StandardCharsets.US_ASCII)
+                                : headOfLength(1007, body));
                 int status = c.read().status();
                 assertTrue(status == 500 || status == 431, "status " + status);
             }
@@ -312,7 +341,8 @@ class HostileInputTest {
         byte[] body = XmlRpcWriter.call("pool.get_all", List.of(session));
         try (RawHttp c = new RawHttp(host.port())) {
             ByteArrayOutputStream b = new ByteArrayOutputStream();
-            b.writeBytes(("POST /RPC2 HTTP/1.0\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            b.writeBytes(("POST /RPC2 HTTP/1.0\r\nContent-Length: " + body.length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
             b.writeBytes(body);
             c.send(b.toByteArray());
             RawHttp.Reply r = c.read();
@@ -345,7 +375,8 @@ class HostileInputTest {
     }
 
     /** Xapi's 408 page as written before any request exists. */
-    private static final String TIMEOUT_PAGE = "<html><body><h1>HTTP 408 request timeout</h1>Timed out waiting for the request.</body></html>";
+    private static final String TIMEOUT_PAGE =
+            "<html><body><h1>HTTP 408 request timeout</h1>Timed out waiting for the request.</body></html>";
 
     @Test
     void headerTimeoutsApplyToTheFirstRequestOnly(@TempDir Path other) throws Exception {
@@ -369,7 +400,8 @@ class HostileInputTest {
 
             // headers trickled faster than the read timeout still run into the total timeout
             try (RawHttp c = new RawHttp(h.port())) {
-                String head = RawHttp.postHead("/", "Content-Type: text/xml\r\nContent-Length: " + call.length + "\r\n");
+                String head =
+                        RawHttp.postHead("/", "Content-Type: text/xml\r\nContent-Length: " + call.length + "\r\n");
                 CompletableFuture<Void> trickle = CompletableFuture.runAsync(() -> {
                     try {
                         for (int i = 0; i < head.length(); i++) {
@@ -416,16 +448,19 @@ class HostileInputTest {
         try (TestHost h = TestHost.start(other, "--header-read-timeout", "120")) {
             Path sock = h.dir.resolve("xapi.sock");
             // logins and checks go through the Unix socket: a TCP client's kept-alive connection would take a slot
-            String s = (String) unixValue(sock, XmlRpcWriter.call("session.login_with_password", List.of("root", h.password())));
+            String s = (String)
+                    unixValue(sock, XmlRpcWriter.call("session.login_with_password", List.of("root", h.password())));
             byte[] call = XmlRpcWriter.call("pool.get_all", List.of(s));
-            java.util.Map<Integer, org.eclipse.jetty.io.Connection> serverSide = new java.util.concurrent.ConcurrentHashMap<>();
+            java.util.Map<Integer, org.eclipse.jetty.io.Connection> serverSide =
+                    new java.util.concurrent.ConcurrentHashMap<>();
             java.util.concurrent.Semaphore opened = new java.util.concurrent.Semaphore(0);
             java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
             java.util.concurrent.atomic.AtomicInteger maxOpen = new java.util.concurrent.atomic.AtomicInteger();
             h.server.httpConnector().addEventListener(new org.eclipse.jetty.io.Connection.Listener() {
                 @Override
                 public void onOpened(org.eclipse.jetty.io.Connection c) {
-                    if (c.getEndPoint().getRemoteSocketAddress() instanceof java.net.InetSocketAddress a) serverSide.put(a.getPort(), c);
+                    if (c.getEndPoint().getRemoteSocketAddress() instanceof java.net.InetSocketAddress a)
+                        serverSide.put(a.getPort(), c);
                     maxOpen.accumulateAndGet(open.incrementAndGet(), Math::max);
                     opened.release();
                 }
@@ -443,7 +478,9 @@ class HostileInputTest {
                 // the kernel retries them only after seconds)
                 for (int i = 0; i < cap; i += 100) {
                     for (int j = 0; j < 100; j++) accepted.add(java.nio.channels.SocketChannel.open(addr));
-                    assertTrue(opened.tryAcquire(100, 20, TimeUnit.SECONDS), "accepted " + (i + opened.availablePermits()));
+                    assertTrue(
+                            opened.tryAcquire(100, 20, TimeUnit.SECONDS),
+                            "accepted " + (i + opened.availablePermits()));
                 }
 
                 // at the cap, a real client connects (the kernel queues it) but is not served
@@ -499,11 +536,11 @@ class HostileInputTest {
         }
     }
 
-    private static java.nio.channels.SocketChannel connectNonBlocking(java.net.InetSocketAddress addr) throws java.io.IOException {
+    private static java.nio.channels.SocketChannel connectNonBlocking(java.net.InetSocketAddress addr)
+            throws java.io.IOException {
         java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open();
         ch.configureBlocking(false);
         ch.connect(addr);
         return ch;
     }
-
 }

@@ -28,6 +28,7 @@ import org.xapijava.server.TestHost;
 class JsonRpcTest {
     @TempDir
     static Path dir;
+
     static TestHost host;
     static Wire wire;
 
@@ -52,8 +53,11 @@ class JsonRpcTest {
         HttpResponse<byte[]> raw = wire.jsonPost(Wire.v2("session.login_with_password", "root", host.password()));
         assertEquals(200, raw.statusCode());
         assertEquals(List.of("application/json"), raw.headers().allValues("content-type"));
-        assertEquals("*", raw.headers().firstValue("access-control-allow-origin").orElse(null));
-        assertEquals("X-Requested-With", raw.headers().firstValue("access-control-allow-headers").orElse(null));
+        assertEquals(
+                "*", raw.headers().firstValue("access-control-allow-origin").orElse(null));
+        assertEquals(
+                "X-Requested-With",
+                raw.headers().firstValue("access-control-allow-headers").orElse(null));
         JsonNode r = Wire.JSON.readTree(raw.body());
         assertEquals("2.0", r.get("jsonrpc").asText());
         assertFalse(r.has("error"), r.toString());
@@ -71,8 +75,12 @@ class JsonRpcTest {
         assertTrue(pool.get("other_config").isObject());
         assertTrue(pool.get("uuid").isTextual());
         // int64 fields are JSON numbers in JSON-RPC (strings only in XML-RPC)
-        JsonNode h = wire.json(Wire.v2("host.get_record", session, host.server.services().hostRef())).get("result");
-        assertTrue(h.get("API_version_major").isIntegralNumber(), h.get("API_version_major").toString());
+        JsonNode h = wire.json(Wire.v2(
+                        "host.get_record", session, host.server.services().hostRef()))
+                .get("result");
+        assertTrue(
+                h.get("API_version_major").isIntegralNumber(),
+                h.get("API_version_major").toString());
     }
 
     @Test
@@ -120,7 +128,8 @@ class JsonRpcTest {
 
     @Test
     void idsAreEchoedAsSentAndAMissingIdIsHttp500() throws Exception {
-        JsonNode r = wire.json("{\"jsonrpc\":\"2.0\",\"method\":\"system.listMethods\",\"params\":[],\"id\":\"abc\\\"1\"}");
+        JsonNode r =
+                wire.json("{\"jsonrpc\":\"2.0\",\"method\":\"system.listMethods\",\"params\":[],\"id\":\"abc\\\"1\"}");
         assertTrue(r.get("id").isTextual());
         assertEquals("abc\"1", r.get("id").asText());
         r = wire.json("{\"jsonrpc\":\"2.0\",\"method\":\"system.listMethods\",\"params\":[],\"id\":4711}");
@@ -129,7 +138,8 @@ class JsonRpcTest {
         r = wire.json("{\"method\":\"system.listMethods\",\"params\":[],\"id\":\"v1-id\"}");
         assertEquals("v1-id", r.get("id").asText());
 
-        for (String body : List.of("{\"jsonrpc\":\"2.0\",\"method\":\"system.listMethods\",\"params\":[]}",
+        for (String body : List.of(
+                "{\"jsonrpc\":\"2.0\",\"method\":\"system.listMethods\",\"params\":[]}",
                 "{\"jsonrpc\":\"2.0\",\"method\":\"system.listMethods\",\"params\":[],\"id\":null}",
                 "{\"method\":\"system.listMethods\",\"params\":[]}")) {
             HttpResponse<byte[]> h = wire.jsonPost(body);
@@ -161,7 +171,9 @@ class JsonRpcTest {
         assertEquals(200, raw.statusCode());
         assertEquals(List.of("text/xml"), raw.headers().allValues("content-type"));
         String text = Wire.text(raw);
-        assertTrue(text.startsWith("<?xml version=\"1.0\"?><methodResponse><params><param><value><array><data>"), text.substring(0, 120));
+        assertTrue(
+                text.startsWith("<?xml version=\"1.0\"?><methodResponse><params><param><value><array><data>"),
+                text.substring(0, 120));
         assertFalse(text.contains("Status"), "not wrapped in Status/Value");
         RpcResponse r = XmlRpcReader.RESPONSES.readResponse(raw.body());
         List<?> methods = assertInstanceOf(List.class, r.contents());
@@ -196,17 +208,28 @@ class JsonRpcTest {
     @Test
     void optionsPreflightHeaders() throws Exception {
         for (String path : List.of("/", "/json", "/jsonrpc", "/anything")) {
-            var req = java.net.http.HttpRequest.newBuilder(host.uri(path)).method("OPTIONS", java.net.http.HttpRequest.BodyPublishers.noBody())
-                    .header("Access-Control-Request-Headers", "content-type").timeout(Wire.TIMEOUT).build();
-            HttpResponse<byte[]> r = java.net.http.HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofByteArray());
+            var req = java.net.http.HttpRequest.newBuilder(host.uri(path))
+                    .method("OPTIONS", java.net.http.HttpRequest.BodyPublishers.noBody())
+                    .header("Access-Control-Request-Headers", "content-type")
+                    .timeout(Wire.TIMEOUT)
+                    .build();
+            HttpResponse<byte[]> r =
+                    java.net.http.HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofByteArray());
             assertEquals(200, r.statusCode(), path);
-            assertEquals("*", r.headers().firstValue("access-control-allow-origin").orElse(null));
-            assertEquals("content-type, X-Requested-With", r.headers().firstValue("access-control-allow-headers").orElse(null));
-            assertEquals("PUT", r.headers().firstValue("access-control-allow-methods").orElse(null));
+            assertEquals(
+                    "*", r.headers().firstValue("access-control-allow-origin").orElse(null));
+            assertEquals(
+                    "content-type, X-Requested-With",
+                    r.headers().firstValue("access-control-allow-headers").orElse(null));
+            assertEquals(
+                    "PUT",
+                    r.headers().firstValue("access-control-allow-methods").orElse(null));
             assertEquals(0, r.body().length);
         }
         HttpResponse<byte[]> r = wire.send("OPTIONS", "/", null, null);
-        assertEquals("X-Requested-With", r.headers().firstValue("access-control-allow-headers").orElse(null));
+        assertEquals(
+                "X-Requested-With",
+                r.headers().firstValue("access-control-allow-headers").orElse(null));
     }
 
     @Test
@@ -218,13 +241,18 @@ class JsonRpcTest {
             assertEquals(List.of("text/xml"), r.headers().allValues("content-type"), path);
             String text = Wire.text(r);
             // compact: no whitespace anywhere between tags, bare strings
-            assertEquals("<?xml version=\"1.0\"?><methodResponse><params><param><value><struct><member><name>Status</name>"
-                    + "<value>Success</value></member><member><name>Value</name><value><array><data><value>"
-                    + host.server.services().poolRef() + "</value></data></array></value></member></struct></value></param>"
-                    + "</params></methodResponse>", text, path);
+            assertEquals(
+                    "<?xml version=\"1.0\"?><methodResponse><params><param><value><struct><member><name>Status</name>"
+                            + "<value>Success</value></member><member><name>Value</name><value><array><data><value>"
+                            + host.server.services().poolRef()
+                            + "</value></data></array></value></member></struct></value></param>"
+                            + "</params></methodResponse>",
+                    text,
+                    path);
         }
         // a JSON body on an XML-RPC path is an XML parse error
-        HttpResponse<byte[]> r = wire.post("/json", "application/json", Wire.v2("pool.get_all", session).getBytes(StandardCharsets.UTF_8));
+        HttpResponse<byte[]> r = wire.post(
+                "/json", "application/json", Wire.v2("pool.get_all", session).getBytes(StandardCharsets.UTF_8));
         assertEquals(500, r.statusCode());
     }
 
@@ -234,11 +262,15 @@ class JsonRpcTest {
             HttpResponse<byte[]> r = wire.send(mp[0], mp[1], null, mp[0].equals("PUT") ? new byte[] {1, 2} : null);
             assertEquals(403, r.statusCode(), mp[0] + " " + mp[1]);
             assertEquals("text/html", r.headers().firstValue("content-type").orElse(null));
-            assertEquals("<html><body><h1>HTTP 403 forbidden</h1>Access to the requested resource is forbidden.</body></html>", Wire.text(r));
+            assertEquals(
+                    "<html><body><h1>HTTP 403 forbidden</h1>Access to the requested resource is forbidden.</body></html>",
+                    Wire.text(r));
         }
         HttpResponse<byte[]> r = wire.send("DELETE", "/", null, null);
         assertEquals(501, r.statusCode());
-        assertEquals("<html><body><h1>HTTP 501 Method Not Implemented</h1><p>Unknown DELETE not supported.<br /></p></body></html>", Wire.text(r));
+        assertEquals(
+                "<html><body><h1>HTTP 501 Method Not Implemented</h1><p>Unknown DELETE not supported.<br /></p></body></html>",
+                Wire.text(r));
     }
 
     @Test

@@ -36,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
  * running; the VM is shut down; both daemons stop on SIGTERM.
  */
 class LauncherLifecycleTest {
-    private static final Pattern XAPI_READY = Pattern.compile("xapi ready: http://127\\.0\\.0\\.1:(\\d+) user=root password=(\\S+)");
+    private static final Pattern XAPI_READY =
+            Pattern.compile("xapi ready: http://127\\.0\\.0\\.1:(\\d+) user=root password=(\\S+)");
     /** Generous bound for a JVM to start or stop on a loaded 2-core machine. */
     private static final long START_STOP_SECONDS = 60;
 
@@ -97,8 +98,20 @@ class LauncherLifecycleTest {
     }
 
     private Child xapi(Path data, Path socket, String tag) throws Exception {
-        Child c = launch(tag, List.of("org.xapijava.server.Main", "--data-dir", data.toString(), "--http-port", "0",
-                "--https-port", "0", "--xenopsd", "external", "--xenopsd-socket", socket.toString()));
+        Child c = launch(
+                tag,
+                List.of(
+                        "org.xapijava.server.Main",
+                        "--data-dir",
+                        data.toString(),
+                        "--http-port",
+                        "0",
+                        "--https-port",
+                        "0",
+                        "--xenopsd",
+                        "external",
+                        "--xenopsd-socket",
+                        socket.toString()));
         assertTrue(XAPI_READY.matcher(c.readyLine()).matches(), c.readyLine());
         return c;
     }
@@ -106,7 +119,8 @@ class LauncherLifecycleTest {
     private static Connection login(Child xapi) throws Exception {
         Matcher m = XAPI_READY.matcher(xapi.readyLine());
         assertTrue(m.matches());
-        Connection c = new Connection(URI.create("http://127.0.0.1:" + m.group(1) + "/").toURL());
+        Connection c = new Connection(
+                URI.create("http://127.0.0.1:" + m.group(1) + "/").toURL());
         Session.loginWithPassword(c, "root", m.group(2), APIVersion.latest().toString());
         return c;
     }
@@ -115,8 +129,14 @@ class LauncherLifecycleTest {
     void installStartRestartXapiAndShutDownWithTheSimulatorInItsOwnProcess() throws Exception {
         Path data = dir.resolve("data");
         Path socket = dir.resolve("xenopsd.sock");
-        Child sim = launch("simulator", List.of("org.xapijava.xenopsd.sim.SimulatorMain", "--socket", socket.toString(),
-                "--state-dir", dir.resolve("xenopsd").toString()));
+        Child sim = launch(
+                "simulator",
+                List.of(
+                        "org.xapijava.xenopsd.sim.SimulatorMain",
+                        "--socket",
+                        socket.toString(),
+                        "--state-dir",
+                        dir.resolve("xenopsd").toString()));
         Child x = null;
         try {
             assertEquals("xenopsd-simulator ready: " + socket, sim.readyLine());
@@ -135,7 +155,8 @@ class LauncherLifecycleTest {
             vm.provision(c);
             VBD vbd = vm.getVBDs(c).iterator().next();
             VDI disk = vbd.getVDI(c);
-            assertTrue(Files.isRegularFile(data.resolve("sr/local").resolve(disk.getUuid(c) + ".raw")),
+            assertTrue(
+                    Files.isRegularFile(data.resolve("sr/local").resolve(disk.getUuid(c) + ".raw")),
                     "the disk is a file in the local SR");
 
             vm.start(c, false, false);

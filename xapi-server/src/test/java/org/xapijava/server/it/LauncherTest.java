@@ -30,7 +30,8 @@ import org.xapijava.model.xmlrpc.XmlRpcWriter;
  */
 class LauncherTest {
     /** The whole ready line; group 1 the port, group 2 the password. */
-    private static final Pattern READY = Pattern.compile("xapi ready: http://127\\.0\\.0\\.1:(\\d+) user=root password=(\\S+)");
+    private static final Pattern READY =
+            Pattern.compile("xapi ready: http://127\\.0\\.0\\.1:(\\d+) user=root password=(\\S+)");
     /** Generous bound for a JVM to start or stop on a loaded 2-core machine. */
     private static final long START_STOP_SECONDS = 60;
 
@@ -45,8 +46,17 @@ class LauncherTest {
         // surefire runs tests from a manifest-only jar; its property holds the real class path
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         Path stderr = dir.resolve("stderr-" + tag + ".txt");
-        ProcessBuilder pb = new ProcessBuilder(java, "-cp", cp, "org.xapijava.server.Main", "--data-dir", dataDir.toString(),
-                "--http-port", "0", "--https-port", "0")
+        ProcessBuilder pb = new ProcessBuilder(
+                        java,
+                        "-cp",
+                        cp,
+                        "org.xapijava.server.Main",
+                        "--data-dir",
+                        dataDir.toString(),
+                        "--http-port",
+                        "0",
+                        "--https-port",
+                        "0")
                 .redirectError(stderr.toFile());
         Process p = pb.start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
@@ -134,7 +144,8 @@ class LauncherTest {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         Process p = new ProcessBuilder(java, "-cp", cp, "org.xapijava.server.Main", "--no-such-option", "1")
-                .redirectErrorStream(true).start();
+                .redirectErrorStream(true)
+                .start();
         String all = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(START_STOP_SECONDS, TimeUnit.SECONDS));
         assertEquals(2, p.exitValue(), all);

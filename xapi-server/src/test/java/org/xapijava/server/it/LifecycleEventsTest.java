@@ -35,6 +35,7 @@ class LifecycleEventsTest {
 
     @TempDir
     static Path dir;
+
     static TestHost host;
     static Connection c;
 
@@ -67,7 +68,9 @@ class LifecycleEventsTest {
         assertTrue(r.currentOperations.isEmpty(), "nothing marked: " + r.currentOperations);
         for (VBD vbd : r.VBDs) assertFalse(vbd.getCurrentlyAttached(c));
         for (VIF vif : r.VIFs) assertFalse(vif.getCurrentlyAttached(c));
-        assertEquals("OpaqueRef:NULL", host.server.services().db().get("VM", vm.toWireString(), "scheduled_to_be_resident_on"));
+        assertEquals(
+                "OpaqueRef:NULL",
+                host.server.services().db().get("VM", vm.toWireString(), "scheduled_to_be_resident_on"));
     }
 
     @Test
@@ -77,7 +80,10 @@ class LifecycleEventsTest {
         try {
             Task task = vm.startAsync(c, false, false);
             // cancellable once the xenopsd task is bound to it
-            LifecycleSupport.await(host, "the start is cancellable", () -> task.getAllowedOperations(c).contains(Types.TaskAllowedOperations.CANCEL));
+            LifecycleSupport.await(
+                    host,
+                    "the start is cancellable",
+                    () -> task.getAllowedOperations(c).contains(Types.TaskAllowedOperations.CANCEL));
             assertEquals(Types.TaskStatusType.PENDING, task.getStatus(c));
             task.cancel(c);
             Task.Record done = LifecycleSupport.awaitTask(host, c, task);
@@ -101,7 +107,10 @@ class LifecycleEventsTest {
         xenops().debugTrigger("test", "set-delay", List.of("VM_create_device_model", "600"));
         try {
             Task task = vm.startAsync(c, false, false);
-            LifecycleSupport.await(host, "progress above 0", () -> task.getProgress(c) > 0.0 || task.getStatus(c) != Types.TaskStatusType.PENDING);
+            LifecycleSupport.await(
+                    host,
+                    "progress above 0",
+                    () -> task.getProgress(c) > 0.0 || task.getStatus(c) != Types.TaskStatusType.PENDING);
             double p = task.getProgress(c);
             Task.Record done = LifecycleSupport.awaitTask(host, c, task);
             assertEquals(Types.TaskStatusType.SUCCESS, done.status, "error_info " + done.errorInfo);
@@ -114,13 +123,17 @@ class LifecycleEventsTest {
     }
 
     /** The first VM event after {@code token} whose snapshot satisfies {@code pred}. */
-    private static VM.Record awaitVmEvent(String token, VM vm, java.util.function.Predicate<VM.Record> pred) throws Exception {
+    private static VM.Record awaitVmEvent(String token, VM vm, java.util.function.Predicate<VM.Record> pred)
+            throws Exception {
         long deadline = System.nanoTime() + LifecycleSupport.WAIT.toNanos();
         while (System.nanoTime() < deadline) {
             EventBatch b = Event.from(c, Set.of("vm"), token, 5.0);
             token = b.token;
             for (var e : b.events) {
-                if (e.clazz.equalsIgnoreCase("vm") && e.ref.equals(vm.toWireString()) && e.snapshot instanceof VM.Record r && pred.test(r)) return r;
+                if (e.clazz.equalsIgnoreCase("vm")
+                        && e.ref.equals(vm.toWireString())
+                        && e.snapshot instanceof VM.Record r
+                        && pred.test(r)) return r;
             }
         }
         throw new AssertionError("no such VM event within " + LifecycleSupport.WAIT);
@@ -178,7 +191,8 @@ class LifecycleEventsTest {
         long shadowMib = Math.max(1, (256 + 2 * staticMaxMib + 255) / 256); // multiplier 1.0, one vCPU
         long overheadMib = 1 + 1 + shadowMib + 1; // extra internal, extra external, shadow, 38 pages per vCPU
         long needed = (dmin / MIB + overheadMib) * MIB;
-        assertEquals(List.of("HOST_NOT_ENOUGH_FREE_MEMORY", Long.toString(needed), Long.toString(total - used)),
+        assertEquals(
+                List.of("HOST_NOT_ENOUGH_FREE_MEMORY", Long.toString(needed), Long.toString(total - used)),
                 raw("VM.start", vm.toWireString(), false, false));
         assertCleanlyHalted(vm);
     }
@@ -202,13 +216,40 @@ class LifecycleEventsTest {
         VBD cd = vm.getVBDs(c).iterator().next();
         String session = c.getSessionReference();
         String sr = null;
-        for (var e : host.server.services().db().getAllRecords("SR").entrySet()) if ("file".equals(e.getValue().get("type"))) sr = e.getKey();
-        String vdi = (String) host.ok("VDI.create", session, Map.of("name_label", "hotplug disk", "SR", sr,
-                "virtual_size", "1048576", "type", "user", "sharable", false, "read_only", false, "other_config", Map.of()));
-        VBD disk = com.xensource.xenapi.Types.toVBD((String) host.ok("VBD.create", session, Map.ofEntries(Map.entry("VM", vm.toWireString()),
-                Map.entry("VDI", vdi), Map.entry("userdevice", "1"), Map.entry("bootable", false), Map.entry("mode", "RW"),
-                Map.entry("type", "Disk"), Map.entry("empty", false), Map.entry("other_config", Map.of()),
-                Map.entry("qos_algorithm_type", ""), Map.entry("qos_algorithm_params", Map.of()))));
+        for (var e : host.server.services().db().getAllRecords("SR").entrySet())
+            if ("file".equals(e.getValue().get("type"))) sr = e.getKey();
+        String vdi = (String) host.ok(
+                "VDI.create",
+                session,
+                Map.of(
+                        "name_label",
+                        "hotplug disk",
+                        "SR",
+                        sr,
+                        "virtual_size",
+                        "1048576",
+                        "type",
+                        "user",
+                        "sharable",
+                        false,
+                        "read_only",
+                        false,
+                        "other_config",
+                        Map.of()));
+        VBD disk = com.xensource.xenapi.Types.toVBD((String) host.ok(
+                "VBD.create",
+                session,
+                Map.ofEntries(
+                        Map.entry("VM", vm.toWireString()),
+                        Map.entry("VDI", vdi),
+                        Map.entry("userdevice", "1"),
+                        Map.entry("bootable", false),
+                        Map.entry("mode", "RW"),
+                        Map.entry("type", "Disk"),
+                        Map.entry("empty", false),
+                        Map.entry("other_config", Map.of()),
+                        Map.entry("qos_algorithm_type", ""),
+                        Map.entry("qos_algorithm_params", Map.of()))));
         vm.start(c, false, false);
         VIF vif = vm.getVIFs(c).iterator().next();
         assertTrue(vif.getCurrentlyAttached(c));
@@ -217,7 +258,8 @@ class LifecycleEventsTest {
         vif.plug(c);
         assertTrue(vif.getCurrentlyAttached(c));
         // Xapi: the CD drive of an HVM guest is ejected or inserted, never hot-unplugged
-        assertEquals(List.of("OPERATION_NOT_ALLOWED", "HVM CDROMs cannot be hotplugged/unplugged, only inserted or ejected"),
+        assertEquals(
+                List.of("OPERATION_NOT_ALLOWED", "HVM CDROMs cannot be hotplugged/unplugged, only inserted or ejected"),
                 raw("VBD.unplug", cd.toWireString()));
         assertTrue(disk.getCurrentlyAttached(c));
         disk.unplug(c);
@@ -225,13 +267,18 @@ class LifecycleEventsTest {
         disk.plug(c);
         assertTrue(disk.getCurrentlyAttached(c));
         assertTrue(cd.getCurrentlyAttached(c));
-        assertEquals("xvdd", cd.getDevice(c), "xenopsd's device name for userdevice 3 (IDE disk 3 is xvdd, as Device_number names it)");
+        assertEquals(
+                "xvdd",
+                cd.getDevice(c),
+                "xenopsd's device name for userdevice 3 (IDE disk 3 is xvdd, as Device_number names it)");
         vif.unplugForce(c);
         assertFalse(vif.getCurrentlyAttached(c));
         vm.hardShutdown(c);
         assertCleanlyHalted(vm);
         // a halted VM's devices cannot be plugged: Xapi's VIF checker wants the VM running
-        assertEquals(List.of("VM_BAD_POWER_STATE", vm.toWireString(), "running", "halted"), raw("VIF.plug", vif.toWireString()));
+        assertEquals(
+                List.of("VM_BAD_POWER_STATE", vm.toWireString(), "running", "halted"),
+                raw("VIF.plug", vif.toWireString()));
     }
 
     @Test
@@ -240,11 +287,17 @@ class LifecycleEventsTest {
         vm.start(c, false, false);
         vm.cleanShutdown(c);
         String uuid = vm.getUuid(c);
-        Map<com.xensource.xenapi.Message, com.xensource.xenapi.Message.Record> all = com.xensource.xenapi.Message.getAllRecords(c);
-        List<String> names = all.values().stream().filter(m -> uuid.equals(m.objUuid)).map(m -> m.name).sorted().toList();
+        Map<com.xensource.xenapi.Message, com.xensource.xenapi.Message.Record> all =
+                com.xensource.xenapi.Message.getAllRecords(c);
+        List<String> names = all.values().stream()
+                .filter(m -> uuid.equals(m.objUuid))
+                .map(m -> m.name)
+                .sorted()
+                .toList();
         assertEquals(List.of("VM_SHUTDOWN", "VM_STARTED"), names);
         Host h = com.xensource.xenapi.Types.toHost(host.server.services().hostRef());
-        String started = "VM 'alerts' (uuid: " + uuid + ") started on host: " + h.getNameLabel(c) + " (uuid: " + h.getUuid(c) + ")";
+        String started = "VM 'alerts' (uuid: " + uuid + ") started on host: " + h.getNameLabel(c) + " (uuid: "
+                + h.getUuid(c) + ")";
         assertTrue(all.values().stream().anyMatch(m -> m.body.equals(started)), "alert body " + started);
     }
 }

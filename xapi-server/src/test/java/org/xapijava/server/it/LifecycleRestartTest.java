@@ -29,8 +29,9 @@ class LifecycleRestartTest {
      * takes 1 ms, its memory the default.
      */
     private static final String[] FAST_RECONNECT = java.util.stream.Stream.concat(
-            java.util.stream.Stream.of("--xenopsd-reconnect-max-ms", "100"),
-            java.util.stream.Stream.of(TestHost.simulator("VM_create=1", 1024L * 1024))).toArray(String[]::new);
+                    java.util.stream.Stream.of("--xenopsd-reconnect-max-ms", "100"),
+                    java.util.stream.Stream.of(TestHost.simulator("VM_create=1", 1024L * 1024)))
+            .toArray(String[]::new);
 
     @TempDir
     Path dir;
@@ -100,7 +101,8 @@ class LifecycleRestartTest {
 
             host.server.embeddedXenopsd().stop();
             Path socket = host.server.xenops().socket();
-            assertEquals(List.of("INTERNAL_ERROR", "Unix.Unix_error(Unix.ENOENT, \"connect\", \"\")"),
+            assertEquals(
+                    List.of("INTERNAL_ERROR", "Unix.Unix_error(Unix.ENOENT, \"connect\", \"\")"),
                     raw(host, c, "VM.start", b.toWireString(), false, false));
             assertCleanlyHalted(host, c, b);
             List<String> e = raw(host, c, "VM.clean_shutdown", a.toWireString());
@@ -110,7 +112,9 @@ class LifecycleRestartTest {
             assertFalse(Files.exists(socket));
 
             host.server.embeddedXenopsd().start();
-            assertTrue(host.server.xenops().awaitConnections(connections, Duration.ofSeconds(20)), "the event thread reconnects");
+            assertTrue(
+                    host.server.xenops().awaitConnections(connections, Duration.ofSeconds(20)),
+                    "the event thread reconnects");
             assertEquals(Types.VmPowerState.RUNNING, a.getPowerState(c));
             assertEquals(domid, a.getDomid(c));
             b.start(c, false, false);
@@ -140,7 +144,8 @@ class LifecycleRestartTest {
             host.server.embeddedXenopsd().start();
 
             assertTrue(host.server.xenops().awaitConnections(connections, Duration.ofSeconds(20)));
-            LifecycleSupport.await(host, "the lost VM is reset", () -> lost.getPowerState(c) == Types.VmPowerState.HALTED);
+            LifecycleSupport.await(
+                    host, "the lost VM is reset", () -> lost.getPowerState(c) == Types.VmPowerState.HALTED);
             assertCleanlyHalted(host, c, lost);
             assertEquals(Types.VmPowerState.RUNNING, kept.getPowerState(c));
             lost.start(c, false, false);

@@ -37,7 +37,8 @@ final class LifecycleSupport {
 
     static Connection login(TestHost host) throws Exception {
         Connection c = new Connection(url(host));
-        Session.loginWithPassword(c, "root", host.password(), APIVersion.latest().toString());
+        Session.loginWithPassword(
+                c, "root", host.password(), APIVersion.latest().toString());
         return c;
     }
 
@@ -130,10 +131,14 @@ final class LifecycleSupport {
     /** {@link #awaitTask(TestHost, Connection, Task)} with its own bound. */
     static Task.Record awaitTask(TestHost host, Connection c, Task task, Duration wait) throws Exception {
         Task.Record[] r = new Task.Record[1];
-        await(host, "task " + task.toWireString() + " finishes", () -> {
-            r[0] = task.getRecord(c);
-            return r[0].status != Types.TaskStatusType.PENDING;
-        }, wait);
+        await(
+                host,
+                "task " + task.toWireString() + " finishes",
+                () -> {
+                    r[0] = task.getRecord(c);
+                    return r[0].status != Types.TaskStatusType.PENDING;
+                },
+                wait);
         return r[0];
     }
 }

@@ -31,6 +31,7 @@ import org.xapijava.server.TestHost;
 class LifecycleTest {
     @TempDir
     static Path dir;
+
     static TestHost host;
     static Connection c;
 
@@ -61,7 +62,9 @@ class LifecycleTest {
         assertEquals(Types.VmPowerState.HALTED, r.powerState);
         assertEquals(-1L, r.domid);
         assertEquals("OpaqueRef:NULL", r.residentOn.toWireString());
-        assertEquals("OpaqueRef:NULL", host.server.services().db().get("VM", vm.toWireString(), "scheduled_to_be_resident_on"));
+        assertEquals(
+                "OpaqueRef:NULL",
+                host.server.services().db().get("VM", vm.toWireString(), "scheduled_to_be_resident_on"));
         for (VBD vbd : r.VBDs) assertFalse(vbd.getCurrentlyAttached(c), "VBD detached");
         for (VIF vif : r.VIFs) assertFalse(vif.getCurrentlyAttached(c), "VIF detached");
         assertTrue(r.currentOperations.isEmpty(), "nothing marked: " + r.currentOperations);
@@ -76,7 +79,9 @@ class LifecycleTest {
         assertEquals(Types.VmPowerState.RUNNING, r.powerState);
         assertTrue(r.domid > 0, "domid " + r.domid);
         assertEquals(thisHost().toWireString(), r.residentOn.toWireString());
-        assertEquals("OpaqueRef:NULL", host.server.services().db().get("VM", vm.toWireString(), "scheduled_to_be_resident_on"));
+        assertEquals(
+                "OpaqueRef:NULL",
+                host.server.services().db().get("VM", vm.toWireString(), "scheduled_to_be_resident_on"));
         for (VIF vif : r.VIFs) assertTrue(vif.getCurrentlyAttached(c), "VIF attached");
         for (VBD vbd : r.VBDs) assertTrue(vbd.getCurrentlyAttached(c), "the HVM guest's empty CD drive is attached");
         VMMetrics.Record m = r.metrics.getRecord(c);
@@ -158,15 +163,19 @@ class LifecycleTest {
         assertHalted(vm);
         // a control domain is never reset
         VM dom0 = null;
-        for (Map.Entry<VM, VM.Record> e : VM.getAllRecords(c).entrySet()) if (e.getValue().isControlDomain) dom0 = e.getKey();
-        assertEquals(List.of("CANNOT_RESET_CONTROL_DOMAIN", dom0.toWireString()), raw("VM.power_state_reset", dom0.toWireString()));
+        for (Map.Entry<VM, VM.Record> e : VM.getAllRecords(c).entrySet())
+            if (e.getValue().isControlDomain) dom0 = e.getKey();
+        assertEquals(
+                List.of("CANNOT_RESET_CONTROL_DOMAIN", dom0.toWireString()),
+                raw("VM.power_state_reset", dom0.toWireString()));
     }
 
     @Test
     void startOnAndResumeOnThisHostAndShutdownOfASuspendedVm() throws Exception {
         VM vm = LifecycleSupport.newVm(host, c, "placed");
         String bogus = "OpaqueRef:" + java.util.UUID.randomUUID();
-        assertEquals(List.of("HANDLE_INVALID", "host", bogus), raw("VM.start_on", vm.toWireString(), bogus, false, false));
+        assertEquals(
+                List.of("HANDLE_INVALID", "host", bogus), raw("VM.start_on", vm.toWireString(), bogus, false, false));
         assertHalted(vm);
         vm.startOn(c, thisHost(), false, false);
         assertEquals(Types.VmPowerState.RUNNING, vm.getPowerState(c));

@@ -51,58 +51,145 @@ class OperationTableSdkTest {
     static final Map<String, List<String>> POWER = new LinkedHashMap<>();
 
     static {
-        for (String op : List.of("start", "start_on", "provision", "make_into_template", "changing_shadow_memory", "changing_NVRAM",
-                "create_vtpm", "changing_VCPUs", "changing_static_range", "changing_memory_limits", "clone", "copy")) {
+        for (String op : List.of(
+                "start",
+                "start_on",
+                "provision",
+                "make_into_template",
+                "changing_shadow_memory",
+                "changing_NVRAM",
+                "create_vtpm",
+                "changing_VCPUs",
+                "changing_static_range",
+                "changing_memory_limits",
+                "clone",
+                "copy")) {
             POWER.put(op, List.of(H));
         }
         POWER.put("unpause", List.of(P));
         for (String op : List.of("resume", "resume_on", "csvm")) POWER.put(op, List.of(S));
-        for (String op : List.of("clean_shutdown", "clean_reboot", "pause", "suspend", "pool_migrate", "call_plugin", "send_sysrq",
-                "send_trigger", "snapshot_with_quiesce", "sysprep", "data_source_op", "changing_memory_live", "awaiting_memory_live",
-                "changing_shadow_memory_live", "changing_VCPUs_live")) {
+        for (String op : List.of(
+                "clean_shutdown",
+                "clean_reboot",
+                "pause",
+                "suspend",
+                "pool_migrate",
+                "call_plugin",
+                "send_sysrq",
+                "send_trigger",
+                "snapshot_with_quiesce",
+                "sysprep",
+                "data_source_op",
+                "changing_memory_live",
+                "awaiting_memory_live",
+                "changing_shadow_memory_live",
+                "changing_VCPUs_live")) {
             POWER.put(op, List.of(R));
         }
         POWER.put("changing_dynamic_range", List.of(H, R));
         for (String op : List.of("destroy", "export", "create_template")) POWER.put(op, List.of(H, S));
         POWER.put("hard_reboot", List.of(P, R));
-        for (String op : List.of("hard_shutdown", "shutdown", "checkpoint", "get_boot_record")) POWER.put(op, List.of(P, S, R));
+        for (String op : List.of("hard_shutdown", "shutdown", "checkpoint", "get_boot_record"))
+            POWER.put(op, List.of(P, S, R));
         POWER.put("migrate_send", List.of(H, S, R));
-        for (String op : List.of("snapshot", "revert", "reverting", "metadata_export", "power_state_reset", "assert_operation_valid",
-                "update_allowed_operations", "query_services")) {
+        for (String op : List.of(
+                "snapshot",
+                "revert",
+                "reverting",
+                "metadata_export",
+                "power_state_reset",
+                "assert_operation_valid",
+                "update_allowed_operations",
+                "query_services")) {
             POWER.put(op, List.of(H, P, S, R));
         }
         POWER.put("import", List.of());
     }
 
     /** "H (+R if control domain)". */
-    static final Set<String> RUNNING_TOO_IF_CONTROL_DOMAIN = Set.of("changing_VCPUs", "changing_static_range", "changing_memory_limits");
+    static final Set<String> RUNNING_TOO_IF_CONTROL_DOMAIN =
+            Set.of("changing_VCPUs", "changing_static_range", "changing_memory_limits");
     /** "H (+S if VM is a snapshot or 'clone suspended VM' enabled)" (not enabled here: no pool other_config key). */
     static final Set<String> SUSPENDED_TOO_IF_SNAPSHOT = Set.of("clone", "copy");
     /** Check 4: what a template (not a snapshot) allows; {@link #TEMPLATE_UNLESS_DEFAULT} if not a default template. */
-    static final Set<String> TEMPLATE = Set.of("changing_dynamic_range", "changing_static_range", "changing_memory_limits",
-            "changing_shadow_memory", "changing_VCPUs", "changing_NVRAM", "clone", "copy", "export", "metadata_export", "provision");
+    static final Set<String> TEMPLATE = Set.of(
+            "changing_dynamic_range",
+            "changing_static_range",
+            "changing_memory_limits",
+            "changing_shadow_memory",
+            "changing_VCPUs",
+            "changing_NVRAM",
+            "clone",
+            "copy",
+            "export",
+            "metadata_export",
+            "provision");
+
     static final Set<String> TEMPLATE_UNLESS_DEFAULT = Set.of("destroy", "migrate_send");
     /** Check 5: what a snapshot allows. */
-    static final Set<String> SNAPSHOT = Set.of("revert", "clone", "copy", "export", "destroy", "hard_shutdown", "metadata_export");
+    static final Set<String> SNAPSHOT =
+            Set.of("revert", "clone", "copy", "export", "destroy", "hard_shutdown", "metadata_export");
     /** Check 8: what a control domain other than for dom0's own two allows. */
-    static final Set<String> CONTROL_DOMAIN = Set.of("data_source_op", "changing_memory_live", "awaiting_memory_live",
-            "metadata_export", "changing_dynamic_range", "changing_memory_limits", "changing_static_range", "start", "start_on",
-            "changing_VCPUs", "destroy");
+    static final Set<String> CONTROL_DOMAIN = Set.of(
+            "data_source_op",
+            "changing_memory_live",
+            "awaiting_memory_live",
+            "metadata_export",
+            "changing_dynamic_range",
+            "changing_memory_limits",
+            "changing_static_range",
+            "start",
+            "start_on",
+            "changing_VCPUs",
+            "destroy");
     /** Check 7: operations refused for an immobile VM (none of ours is). */
     static final Set<String> MOBILE_ONLY = Set.of("suspend", "checkpoint", "pool_migrate", "migrate_send");
     /** "Never listed in allowed_operations (ignored)". */
-    static final Set<String> IGNORED = Set.of("create_template", "power_state_reset", "csvm", "get_boot_record", "send_sysrq",
-            "send_trigger", "query_services", "shutdown", "call_plugin", "changing_memory_live", "awaiting_memory_live",
-            "changing_memory_limits", "changing_shadow_memory_live", "changing_VCPUs", "assert_operation_valid", "data_source_op",
-            "update_allowed_operations", "import", "reverting");
+    static final Set<String> IGNORED = Set.of(
+            "create_template",
+            "power_state_reset",
+            "csvm",
+            "get_boot_record",
+            "send_sysrq",
+            "send_trigger",
+            "query_services",
+            "shutdown",
+            "call_plugin",
+            "changing_memory_live",
+            "awaiting_memory_live",
+            "changing_memory_limits",
+            "changing_shadow_memory_live",
+            "changing_VCPUs",
+            "assert_operation_valid",
+            "data_source_op",
+            "update_allowed_operations",
+            "import",
+            "reverting");
 
     /** The messages bound in issue 4, with the operation each checks (wire names). */
     static final Map<String, String> MESSAGES = new LinkedHashMap<>();
 
     static {
-        for (String m : List.of("start", "start_on", "shutdown", "clean_shutdown", "hard_shutdown", "clean_reboot", "hard_reboot",
-                "suspend", "resume", "resume_on", "pause", "unpause", "power_state_reset", "clone", "copy", "snapshot", "revert",
-                "provision", "destroy")) {
+        for (String m : List.of(
+                "start",
+                "start_on",
+                "shutdown",
+                "clean_shutdown",
+                "hard_shutdown",
+                "clean_reboot",
+                "hard_reboot",
+                "suspend",
+                "resume",
+                "resume_on",
+                "pause",
+                "unpause",
+                "power_state_reset",
+                "clone",
+                "copy",
+                "snapshot",
+                "revert",
+                "provision",
+                "destroy")) {
             MESSAGES.put(m, m);
         }
         MESSAGES.put("set_is_a_template", "make_into_template"); // with value true; false is not marked
@@ -110,7 +197,11 @@ class OperationTableSdkTest {
 
     /** The kinds of VM the table distinguishes. */
     enum Kind {
-        VM("VM"), TEMPLATE("template"), DEFAULT_TEMPLATE("default template"), SNAPSHOT("snapshot"), CONTROL_DOMAIN("control domain");
+        VM("VM"),
+        TEMPLATE("template"),
+        DEFAULT_TEMPLATE("default template"),
+        SNAPSHOT("snapshot"),
+        CONTROL_DOMAIN("control domain");
 
         final String label;
 
@@ -129,7 +220,8 @@ class OperationTableSdkTest {
         if (kind == Kind.CONTROL_DOMAIN && RUNNING_TOO_IF_CONTROL_DOMAIN.contains(op)) states.add(R);
         if (kind == Kind.SNAPSHOT && SUSPENDED_TOO_IF_SNAPSHOT.contains(op)) states.add(S);
         if (!states.contains(state)) {
-            List<String> ordered = Stream.of(H, P, S, R).filter(states::contains).toList();
+            List<String> ordered =
+                    Stream.of(H, P, S, R).filter(states::contains).toList();
             return List.of("VM_BAD_POWER_STATE", ref, String.join(", ", ordered), state);
         }
         boolean template = kind == Kind.TEMPLATE || kind == Kind.DEFAULT_TEMPLATE;
@@ -196,12 +288,14 @@ class OperationTableSdkTest {
 
     @TempDir
     static Path dir;
+
     static TestHost host;
     static ConcurrencySupport.Recording c;
     static Host thisHost;
     static final Map<Kind, VM> subjects = new LinkedHashMap<>();
     /** The ordinary VM the snapshot subject was taken of (reverting the snapshot reverts it). */
     static VM snapshotSource;
+
     static int made;
 
     @BeforeAll
@@ -235,7 +329,10 @@ class OperationTableSdkTest {
         Assumptions.assumeTrue(bug == null, bug);
         VM vm = subject(kind, state);
         String ref = vm.toWireString();
-        assertEquals(state, vm.getPowerState(c).toString().toLowerCase(java.util.Locale.ROOT), name + ": the subject's state");
+        assertEquals(
+                state,
+                vm.getPowerState(c).toString().toLowerCase(java.util.Locale.ROOT),
+                name + ": the subject's state");
         Set<String> allowedNow = new TreeSet<>(ConcurrencySupport.allowedOperations(host, c, vm));
         assertEquals(allowed(kind, state, ref), allowedNow, name + ": allowed_operations before the call");
 
@@ -244,7 +341,11 @@ class OperationTableSdkTest {
         List<String> got = ConcurrencySupport.errorOf(c, () -> created[0] = call(vm, message));
         assertEquals(want, got, name + ": outcome (null = success)");
         String op = MESSAGES.get(message);
-        if (!IGNORED.contains(op)) assertEquals(allowedNow.contains(op), got == null, name + ": " + op + " in allowed_operations ⇔ the call succeeded");
+        if (!IGNORED.contains(op))
+            assertEquals(
+                    allowedNow.contains(op),
+                    got == null,
+                    name + ": " + op + " in allowed_operations ⇔ the call succeeded");
         ConcurrencySupport.assertNothingMarked(host);
         if (got == null) restoreAfter(kind, vm, message, created[0]);
     }
@@ -292,7 +393,8 @@ class OperationTableSdkTest {
         if (created != null) discard(created);
         boolean changedForGood = switch (message) {
             case "destroy", "provision", "set_is_a_template" -> true;
-            case "power_state_reset" -> true; // a paused domain is still in the simulator; a suspended VM keeps its image
+            case "power_state_reset" ->
+                true; // a paused domain is still in the simulator; a suspended VM keeps its image
             default -> false;
         };
         if (changedForGood) {
@@ -337,7 +439,8 @@ class OperationTableSdkTest {
                 return vm;
             }
             case SNAPSHOT -> {
-                if (snapshotSource == null || !valid(snapshotSource)) snapshotSource = ConcurrencySupport.pvVm(host, c, name + "-source");
+                if (snapshotSource == null || !valid(snapshotSource))
+                    snapshotSource = ConcurrencySupport.pvVm(host, c, name + "-source");
                 return snapshotSource.snapshot(c, name);
             }
             case CONTROL_DOMAIN -> {
@@ -401,14 +504,18 @@ class OperationTableSdkTest {
     void aFirstStartDefaultTemplateCannotBeDestroyedOrStarted() throws Exception {
         VM template = null;
         for (Map.Entry<VM, VM.Record> e : VM.getAllRecords(c).entrySet()) {
-            if (e.getValue().isATemplate && "true".equals(e.getValue().otherConfig.get("default_template"))) template = e.getKey();
+            if (e.getValue().isATemplate
+                    && "true".equals(e.getValue().otherConfig.get("default_template"))) template = e.getKey();
         }
         assertTrue(template != null, "first start made default templates");
         VM t = template;
         String ref = t.toWireString();
         assertEquals(List.of("VM_IS_TEMPLATE", ref, "destroy"), ConcurrencySupport.errorOf(c, () -> t.destroy(c)));
-        assertEquals(List.of("VM_IS_TEMPLATE", ref, "start"), ConcurrencySupport.errorOf(c, () -> t.start(c, false, false)));
-        assertEquals(List.of("VM_BAD_POWER_STATE", ref, "running", "halted"), ConcurrencySupport.errorOf(c, () -> t.cleanShutdown(c)));
+        assertEquals(
+                List.of("VM_IS_TEMPLATE", ref, "start"), ConcurrencySupport.errorOf(c, () -> t.start(c, false, false)));
+        assertEquals(
+                List.of("VM_BAD_POWER_STATE", ref, "running", "halted"),
+                ConcurrencySupport.errorOf(c, () -> t.cleanShutdown(c)));
         assertTrue(valid(t));
         assertFalse(ConcurrencySupport.allowedOperations(host, c, t).contains("destroy"));
         ConcurrencySupport.assertNothingMarked(host);

@@ -10,8 +10,8 @@ import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -90,7 +90,9 @@ final class RawHttp implements AutoCloseable {
         Map<String, String> headers = new LinkedHashMap<>();
         for (String l = line(); l != null && !l.isEmpty(); l = line()) {
             int c = l.indexOf(':');
-            headers.put(l.substring(0, c).trim().toLowerCase(Locale.ROOT), l.substring(c + 1).trim());
+            headers.put(
+                    l.substring(0, c).trim().toLowerCase(Locale.ROOT),
+                    l.substring(c + 1).trim());
         }
         String cl = headers.get("content-length");
         byte[] body = cl != null ? in.readNBytes(Integer.parseInt(cl)) : in.readAllBytes();

@@ -58,6 +58,7 @@ class SdkTest {
 
     @TempDir
     static Path dir;
+
     static TestHost host;
 
     @BeforeAll
@@ -76,7 +77,8 @@ class SdkTest {
 
     private static Connection login() throws Exception {
         Connection c = new Connection(url());
-        Session.loginWithPassword(c, "root", host.password(), APIVersion.latest().toString());
+        Session.loginWithPassword(
+                c, "root", host.password(), APIVersion.latest().toString());
         return c;
     }
 
@@ -108,8 +110,13 @@ class SdkTest {
      * VBD_metrics and VIF_metrics since Tampa), so Xapi answers {@code MESSAGE_REMOVED} after the
      * session check.
      */
-    private static final Map<String, List<String>> FAILS_ON_XAPI = Map.of("VMPP", List.of("MESSAGE_REMOVED"),
-            "VBDMetrics", List.of("MESSAGE_REMOVED"), "VIFMetrics", List.of("MESSAGE_REMOVED"));
+    private static final Map<String, List<String>> FAILS_ON_XAPI = Map.of(
+            "VMPP",
+            List.of("MESSAGE_REMOVED"),
+            "VBDMetrics",
+            List.of("MESSAGE_REMOVED"),
+            "VIFMetrics",
+            List.of("MESSAGE_REMOVED"));
 
     @Test
     void getAllRecordsOfEverySdkClassConvertsToSdkRecords() throws Exception {
@@ -136,13 +143,18 @@ class SdkTest {
                 if (expected != null) failures.put(name, "succeeded, Xapi fails with " + expected);
                 for (Map.Entry<?, ?> e : ((Map<?, ?>) result).entrySet()) {
                     // the SDK converted each record to its own Record type
-                    assertTrue(e.getValue() instanceof Types.Record, name + " record type " + e.getValue().getClass());
+                    assertTrue(
+                            e.getValue() instanceof Types.Record,
+                            name + " record type " + e.getValue().getClass());
                 }
             } catch (InvocationTargetException ite) {
                 Throwable t = ite.getCause();
                 List<String> expected = FAILS_ON_XAPI.get(name);
-                if (expected != null && t instanceof Types.XenAPIException
-                        && new RawConnection(url()).failure(name(cls) + ".get_all_records", c.getSessionReference()).equals(expected)) {
+                if (expected != null
+                        && t instanceof Types.XenAPIException
+                        && new RawConnection(url())
+                                .failure(name(cls) + ".get_all_records", c.getSessionReference())
+                                .equals(expected)) {
                     continue;
                 }
                 failures.put(name, String.valueOf(t));
@@ -169,7 +181,11 @@ class SdkTest {
     /** Every {@code com.xensource.xenapi} class of the SDK jar, found through the jar itself. */
     private static List<Class<?>> sdkClasses() throws Exception {
         List<Class<?>> out = new ArrayList<>();
-        URI jar = Connection.class.getProtectionDomain().getCodeSource().getLocation().toURI();
+        URI jar = Connection.class
+                .getProtectionDomain()
+                .getCodeSource()
+                .getLocation()
+                .toURI();
         try (var zip = new java.util.zip.ZipFile(Path.of(jar).toFile())) {
             for (var en = zip.entries(); en.hasMoreElements(); ) {
                 String n = en.nextElement().getName();
@@ -210,7 +226,8 @@ class SdkTest {
         assertEquals("Async.VM.create", done.nameLabel);
         assertTrue(done.result.startsWith("<value>OpaqueRef:") && done.result.endsWith("</value>"), done.result);
         // the result is an XML-RPC value document whose string is the new VM
-        String vmRef = (String) XmlRpcReader.RESPONSES.readValue(done.result.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        String vmRef = (String)
+                XmlRpcReader.RESPONSES.readValue(done.result.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         VM vm = Types.toVM(vmRef);
         VM.Record created = vm.getRecord(c);
         assertEquals("from SDK", created.nameLabel);
@@ -241,11 +258,14 @@ class SdkTest {
     @Test
     void wrongPasswordIsSessionAuthenticationFailed() throws Exception {
         Connection c = new Connection(url());
-        Types.XenAPIException e = assertThrows(Types.XenAPIException.class,
-                () -> Session.loginWithPassword(c, "root", "not " + host.password(), APIVersion.latest().toString()));
+        Types.XenAPIException e = assertThrows(
+                Types.XenAPIException.class,
+                () -> Session.loginWithPassword(
+                        c, "root", "not " + host.password(), APIVersion.latest().toString()));
         assertInstanceOf(Types.SessionAuthenticationFailed.class, e);
         // the SDK's typed exception drops the parameters: read them from the raw reply
-        List<String> d = new RawConnection(url()).failure("session.login_with_password", "root", "not " + host.password(), "2.14");
+        List<String> d = new RawConnection(url())
+                .failure("session.login_with_password", "root", "not " + host.password(), "2.14");
         assertEquals("SESSION_AUTHENTICATION_FAILED", d.get(0));
         assertEquals(3, d.size(), d.toString());
         assertEquals("root", d.get(1));
@@ -255,13 +275,18 @@ class SdkTest {
     void bogusRefIsHandleInvalidWithClassAndRef() throws Exception {
         Connection c = login();
         String bogus = "OpaqueRef:" + UUID.randomUUID();
-        Types.XenAPIException e = assertThrows(Types.XenAPIException.class, () -> Types.toVM(bogus).getNameLabel(c));
+        Types.XenAPIException e = assertThrows(
+                Types.XenAPIException.class, () -> Types.toVM(bogus).getNameLabel(c));
         Types.HandleInvalid hi = assertInstanceOf(Types.HandleInvalid.class, e);
         assertEquals("VM", hi.clazz);
         assertEquals(bogus, hi.handle);
-        hi = assertInstanceOf(Types.HandleInvalid.class, assertThrows(Types.XenAPIException.class, () -> Types.toHost(bogus).getRecord(c)));
+        hi = assertInstanceOf(
+                Types.HandleInvalid.class,
+                assertThrows(
+                        Types.XenAPIException.class, () -> Types.toHost(bogus).getRecord(c)));
         assertEquals("host", hi.clazz);
-        assertEquals(List.of("HANDLE_INVALID", "host", bogus),
+        assertEquals(
+                List.of("HANDLE_INVALID", "host", bogus),
                 new RawConnection(url()).failure("host.get_record", c.getSessionReference(), bogus));
     }
 
@@ -280,7 +305,9 @@ class SdkTest {
         e = assertThrows(Types.XenAPIException.class, () -> raw.call("VM.no_such_thing"));
         Types.MessageMethodUnknown mu = assertInstanceOf(Types.MessageMethodUnknown.class, e);
         assertEquals("VM.no_such_thing", mu.method);
-        assertEquals(List.of("MESSAGE_PARAMETER_COUNT_MISMATCH", "VM.get_record", "1", "0"), raw.failure("VM.get_record", s));
+        assertEquals(
+                List.of("MESSAGE_PARAMETER_COUNT_MISMATCH", "VM.get_record", "1", "0"),
+                raw.failure("VM.get_record", s));
         assertEquals(List.of("MESSAGE_METHOD_UNKNOWN", "VM.no_such_thing"), raw.failure("VM.no_such_thing"));
         // with parameters the first is checked as a session first (Xapi's extension fall-through)
         e = assertThrows(Types.XenAPIException.class, () -> raw.call("VM.no_such_thing", "OpaqueRef:bogus"));
@@ -288,7 +315,9 @@ class SdkTest {
         assertEquals(List.of("MESSAGE_METHOD_UNKNOWN", "VM.no_such_thing"), raw.failure("VM.no_such_thing", s));
         // Async. of a message without async mode: Xapi's "Fault" failure, a code the SDK does not know
         e = assertThrows(Types.XenAPIException.class, () -> raw.call("Async.VM.get_name_label", s, "OpaqueRef:NULL"));
-        assertArrayEquals(new String[] {"Fault", "No async mode for this operation (rpc: VM.get_name_label)"}, e.errorDescription);
+        assertArrayEquals(
+                new String[] {"Fault", "No async mode for this operation (rpc: VM.get_name_label)"},
+                e.errorDescription);
 
         // system.listMethods comes back bare (no Status), which the SDK's checkResponse cannot read
         Object lm = raw.rawCall("system.listMethods");
@@ -318,7 +347,8 @@ class SdkTest {
         args.add(c.getSessionReference());
         for (int i = 0; i < target.callParams().size(); i++) args.add("OpaqueRef:NULL");
         MessageDef m = target;
-        Types.XenAPIException e = assertThrows(Types.XenAPIException.class, () -> raw.call(m.wireName(), args.toArray()));
+        Types.XenAPIException e =
+                assertThrows(Types.XenAPIException.class, () -> raw.call(m.wireName(), args.toArray()));
         Types.NotImplemented ni = assertInstanceOf(Types.NotImplemented.class, e, e.toString());
         assertEquals(m.wireName(), ni.function);
     }
@@ -343,9 +373,17 @@ class SdkTest {
         Pool pool = Pool.getAll(c).iterator().next();
         pool.setNameDescription(c, "changed by the SDK test");
         EventBatch next = Event.from(c, Set.of("pool", "task"), first.token, 5.0);
-        assertTrue(next.events.stream().anyMatch(e -> e.clazz.equals("pool") && e.operation == Types.EventOperation.MOD
-                && e.ref.equals(pool.toWireString())), "pool mod event");
-        Pool.Record snap = (Pool.Record) next.events.stream().filter(e -> e.clazz.equals("pool")).findFirst().orElseThrow().snapshot;
+        assertTrue(
+                next.events.stream()
+                        .anyMatch(e -> e.clazz.equals("pool")
+                                && e.operation == Types.EventOperation.MOD
+                                && e.ref.equals(pool.toWireString())),
+                "pool mod event");
+        Pool.Record snap = (Pool.Record) next.events.stream()
+                .filter(e -> e.clazz.equals("pool"))
+                .findFirst()
+                .orElseThrow()
+                .snapshot;
         assertEquals("changed by the SDK test", snap.nameDescription);
         @SuppressWarnings("unchecked")
         Map<String, Object> counts = (Map<String, Object>) next.validRefCounts;

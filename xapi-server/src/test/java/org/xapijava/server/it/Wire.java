@@ -24,17 +24,25 @@ final class Wire {
     /** Generous per-request timeout: a hung server fails the test instead of hanging it. */
     static final Duration TIMEOUT = Duration.ofSeconds(20);
 
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(TIMEOUT).build();
+    private final HttpClient client = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(TIMEOUT)
+            .build();
     private final TestHost host;
 
     Wire(TestHost host) {
         this.host = host;
     }
 
-    HttpResponse<byte[]> send(String method, String path, String contentType, byte[] body) throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(host.uri(path)).timeout(TIMEOUT)
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+    HttpResponse<byte[]> send(String method, String path, String contentType, byte[] body)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(host.uri(path))
+                .timeout(TIMEOUT)
+                .method(
+                        method,
+                        body == null
+                                ? HttpRequest.BodyPublishers.noBody()
+                                : HttpRequest.BodyPublishers.ofByteArray(body));
         if (contentType != null) b.header("Content-Type", contentType);
         return client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
     }
@@ -44,7 +52,8 @@ final class Wire {
     }
 
     /** POSTs an XML-RPC call to {@code path}; the raw HTTP response. */
-    HttpResponse<byte[]> xmlPost(String path, String method, Object... params) throws IOException, InterruptedException {
+    HttpResponse<byte[]> xmlPost(String path, String method, Object... params)
+            throws IOException, InterruptedException {
         return post(path, "text/xml", XmlRpcWriter.call(method, List.of(params)));
     }
 
@@ -86,8 +95,8 @@ final class Wire {
 
     /** A JSON-RPC v1 request (no {@code jsonrpc} member) with integer id 1. */
     static String v1(String method, Object... params) throws IOException {
-        return "{\"method\":" + JSON.writeValueAsString(method) + ",\"params\":" + JSON.writeValueAsString(List.of(params))
-                + ",\"id\":1}";
+        return "{\"method\":" + JSON.writeValueAsString(method) + ",\"params\":"
+                + JSON.writeValueAsString(List.of(params)) + ",\"id\":1}";
     }
 
     static String text(HttpResponse<byte[]> r) {

@@ -56,7 +56,8 @@ class DeviceCheckersTest {
         // Xapi's allowed_operations order comes from its hash table
         assertEquals(List.of("attach", "unpause", "unplug", "unplug_force", "pause"), allowed("VBD", plugged));
         f.ops("VM", vm, ordered("t9", "clean_shutdown"));
-        assertEquals(List.of("OPERATION_NOT_ALLOWED", "Current operation on VM:" + vm + " is clean_shutdown"),
+        assertEquals(
+                List.of("OPERATION_NOT_ALLOWED", "Current operation on VM:" + vm + " is clean_shutdown"),
                 check("VBD", plugged, "unplug"));
         assertEquals(List.of(), check("VBD", plugged, "unplug_force"));
     }
@@ -67,7 +68,8 @@ class DeviceCheckersTest {
         String vm = f.vm("Running");
         String vbd = f.vbd(vm, f.vdi(sr, Map.of()), Map.of("currently_attached", true));
         f.ops("VBD", vbd, ordered("t1", "unplug"));
-        assertEquals(List.of("OTHER_OPERATION_IN_PROGRESS", "VBD", vbd, "unplug", "t1"), check("VBD", vbd, "unplug_force"));
+        assertEquals(
+                List.of("OTHER_OPERATION_IN_PROGRESS", "VBD", vbd, "unplug", "t1"), check("VBD", vbd, "unplug_force"));
         assertEquals(List.of("OTHER_OPERATION_IN_PROGRESS", "VBD", vbd, "unplug", "t1"), check("VBD", vbd, "pause"));
         f.ops("VBD", vbd, ordered("t1", "pause"));
         assertEquals(List.of(), check("VBD", vbd, "unpause"));
@@ -137,9 +139,13 @@ class DeviceCheckersTest {
         assertEquals(List.of("attach", "plug"), allowed("VIF", vif));
         f.ops("VIF", vif, ordered("t2", "plug", "t1", "attach"));
         // Xapi reverses the pairs and always uses braces with "; "
-        assertEquals(List.of("OTHER_OPERATION_IN_PROGRESS", "VIF", vif, "{attach; plug}", "{t1; t2}"), check("VIF", vif, "attach"));
+        assertEquals(
+                List.of("OTHER_OPERATION_IN_PROGRESS", "VIF", vif, "{attach; plug}", "{t1; t2}"),
+                check("VIF", vif, "attach"));
         String d0vif = f.vif(f.dom0, Map.of("currently_attached", true));
-        assertEquals(List.of("OPERATION_NOT_ALLOWED", "Control domain does not support hotplug"), check("VIF", d0vif, "plug"));
+        assertEquals(
+                List.of("OPERATION_NOT_ALLOWED", "Control domain does not support hotplug"),
+                check("VIF", d0vif, "plug"));
         String halted = f.vif(f.vm("Halted"), Map.of());
         assertEquals(List.of("attach"), allowed("VIF", halted));
     }
@@ -154,7 +160,9 @@ class DeviceCheckersTest {
         String gm = Refs.fresh();
         f.db.create("VM_guest_metrics", gm, Map.of("uuid", Fixture.uuid(), "can_use_hotplug_vif", "no"));
         f.db.set("VM", vm, "guest_metrics", gm);
-        assertEquals(List.of("OPERATION_NOT_ALLOWED", "VM states it does not support VIF hotplug."), check("VIF", vif, "plug"));
+        assertEquals(
+                List.of("OPERATION_NOT_ALLOWED", "VM states it does not support VIF hotplug."),
+                check("VIF", vif, "plug"));
     }
 
     // ------------------------------------------------------------------ VDI
@@ -166,7 +174,9 @@ class DeviceCheckersTest {
         assertEquals(List.of("copy", "clone", "forget", "resize", "snapshot", "destroy"), allowed("VDI", vdi));
         assertEquals(List.of("SR_OPERATION_NOT_SUPPORTED", sr), check("VDI", vdi, "resize_online"));
         f.ops("VDI", vdi, ordered("t1", "copy"));
-        assertEquals(List.of("OPERATION_NOT_ALLOWED", "Snapshot operation not allowed during copy."), check("VDI", vdi, "snapshot"));
+        assertEquals(
+                List.of("OPERATION_NOT_ALLOWED", "Snapshot operation not allowed during copy."),
+                check("VDI", vdi, "snapshot"));
         f.ops("VDI", vdi, ordered("t1", "clone"));
         assertEquals(List.of("OTHER_OPERATION_IN_PROGRESS", "VDI", vdi, "clone", "t1"), check("VDI", vdi, "copy"));
         f.ops("VDI", vdi, ordered("t1", "mirror"));
@@ -196,7 +206,8 @@ class DeviceCheckersTest {
         String meta = f.vdi(sr, Map.of("type", "cbt_metadata"));
         assertEquals(List.of("VDI_INCOMPATIBLE_TYPE", meta, "CBT metadata"), check("VDI", meta, "snapshot"));
         String data = f.vdi(sr, Map.of());
-        assertEquals(List.of("OPERATION_NOT_ALLOWED", "VDI is not a snapshot: " + data), check("VDI", data, "data_destroy"));
+        assertEquals(
+                List.of("OPERATION_NOT_ALLOWED", "VDI is not a snapshot: " + data), check("VDI", data, "data_destroy"));
         String snap = f.vdi(sr, Map.of("is_a_snapshot", true));
         assertEquals(List.of("OPERATION_NOT_ALLOWED", "VDI is a snapshot: " + snap), check("VDI", snap, "enable_cbt"));
         assertEquals(List.of("VDI_NO_CBT_METADATA", snap), check("VDI", snap, "data_destroy"));
@@ -207,8 +218,14 @@ class DeviceCheckersTest {
         String dev = f.vdi(udevSr, Map.of());
         assertEquals(List.of("VDI_IS_A_PHYSICAL_DEVICE", dev), check("VDI", dev, "destroy"));
         String unplugged = f.sr("nfs", List.of("VDI_RESIZE"));
-        f.db.set("PBD", f.db.snapshot().getAll("PBD").stream()
-                .filter(p -> unplugged.equals(f.get("PBD", p, "SR"))).findFirst().orElseThrow(), "currently_attached", false);
+        f.db.set(
+                "PBD",
+                f.db.snapshot().getAll("PBD").stream()
+                        .filter(p -> unplugged.equals(f.get("PBD", p, "SR")))
+                        .findFirst()
+                        .orElseThrow(),
+                "currently_attached",
+                false);
         assertEquals(List.of("SR_HAS_NO_PBDS", unplugged), check("VDI", f.vdi(unplugged, Map.of()), "resize"));
     }
 
@@ -220,8 +237,18 @@ class DeviceCheckersTest {
         assertEquals(List.of("SR_OPERATION_NOT_SUPPORTED", sr), check("SR", sr, "vdi_resize"));
         assertEquals(List.of("SR_HAS_PBD", sr), check("SR", sr, "destroy"));
         assertEquals(List.of(), check("SR", sr, "scan"));
-        assertEquals(List.of("unplug", "plug", "pbd_create", "update", "pbd_destroy", "vdi_clone", "scan", "vdi_create",
-                "vdi_destroy"), allowed("SR", sr));
+        assertEquals(
+                List.of(
+                        "unplug",
+                        "plug",
+                        "pbd_create",
+                        "update",
+                        "pbd_destroy",
+                        "vdi_clone",
+                        "scan",
+                        "vdi_create",
+                        "vdi_destroy"),
+                allowed("SR", sr));
         f.ops("SR", sr, ordered("t1", "vdi_create"));
         assertEquals(List.of("OTHER_OPERATION_IN_PROGRESS", "SR", sr, "VDI.create", "t1"), check("SR", sr, "scan"));
         assertEquals(List.of("OTHER_OPERATION_IN_PROGRESS", "SR", sr, "VDI.create", "t1"), check("SR", sr, "plug"));
@@ -229,7 +256,10 @@ class DeviceCheckersTest {
         assertEquals(List.of(), check("SR", sr, "plug"));
         assertEquals(List.of("OTHER_OPERATION_IN_PROGRESS", "SR", sr, "plug", "t1"), check("SR", sr, "vdi_create"));
         f.ops("SR", sr, Map.of());
-        String pbd = f.db.snapshot().getAll("PBD").stream().filter(p -> sr.equals(f.get("PBD", p, "SR"))).findFirst().orElseThrow();
+        String pbd = f.db.snapshot().getAll("PBD").stream()
+                .filter(p -> sr.equals(f.get("PBD", p, "SR")))
+                .findFirst()
+                .orElseThrow();
         f.db.set("PBD", pbd, "currently_attached", false);
         f.vdi(sr, Map.of());
         assertEquals(List.of("SR_NOT_EMPTY"), check("SR", sr, "destroy"));
@@ -250,22 +280,35 @@ class DeviceCheckersTest {
     void hostRules() {
         assertEquals(List.of("HOST_NOT_DISABLED"), check("host", f.host, "reboot"));
         assertEquals(List.of("HOST_IS_LIVE", f.host), check("host", f.host, "power_on"));
-        assertEquals(List.of("vm_migrate", "provision", "vm_resume", "enable", "evacuate", "vm_start"), allowed("host", f.host));
+        assertEquals(
+                List.of("vm_migrate", "provision", "vm_resume", "enable", "evacuate", "vm_start"),
+                allowed("host", f.host));
         f.ops("host", f.host, ordered("t1", "evacuate"));
-        assertEquals(List.of("OTHER_OPERATION_IN_PROGRESS", "host", f.host, "evacuate", "t1"), check("host", f.host, "provision"));
+        assertEquals(
+                List.of("OTHER_OPERATION_IN_PROGRESS", "host", f.host, "evacuate", "t1"),
+                check("host", f.host, "provision"));
         assertEquals(List.of(), check("host", f.host, "vm_start"));
         f.ops("host", f.host, ordered("t1", "vm_resume"));
-        assertEquals(List.of("OTHER_OPERATION_IN_PROGRESS", "host", f.host, "VM.resume", "t1"), check("host", f.host, "evacuate"));
+        assertEquals(
+                List.of("OTHER_OPERATION_IN_PROGRESS", "host", f.host, "VM.resume", "t1"),
+                check("host", f.host, "evacuate"));
         f.ops("host", f.host, ordered("t1", "provision"));
-        assertEquals(List.of("OTHER_OPERATION_IN_PROGRESS", "host", f.host, "provision", "t1"), check("host", f.host, "provision"));
+        assertEquals(
+                List.of("OTHER_OPERATION_IN_PROGRESS", "host", f.host, "provision", "t1"),
+                check("host", f.host, "provision"));
         f.ops("host", f.host, ordered("t1", "apply_updates"));
-        assertEquals(List.of("OTHER_OPERATION_IN_PROGRESS", "host", f.host, "apply_updates", "t1"), check("host", f.host, "enable"));
+        assertEquals(
+                List.of("OTHER_OPERATION_IN_PROGRESS", "host", f.host, "apply_updates", "t1"),
+                check("host", f.host, "enable"));
         f.db.set("host_metrics", f.hostMetrics, "live", false);
         assertEquals(List.of("HOST_POWER_ON_MODE_DISABLED"), check("host", f.host, "power_on"));
         f.db.set("host", f.host, "power_on_mode", "wake-on-lan");
         assertEquals(List.of("XENAPI_MISSING_PLUGIN", "power-on-host"), check("host", f.host, "power_on"));
-        assertEquals(List.of(), new Checkers(true).check(f.db.snapshot(), "host", f.host, "power_on", true) == null ? List.of()
-                : List.of("refused"));
+        assertEquals(
+                List.of(),
+                new Checkers(true).check(f.db.snapshot(), "host", f.host, "power_on", true) == null
+                        ? List.of()
+                        : List.of("refused"));
     }
 
     // ------------------------------------------------------------------ pool
@@ -273,16 +316,33 @@ class DeviceCheckersTest {
     @Test
     void poolRules() {
         assertEquals(List.of("HA_NOT_ENABLED"), check("pool", f.pool, "ha_disable"));
-        assertEquals(List.of("ha_enable", "cluster_create", "designate_new_master", "tls_verification_enable",
-                "configure_repositories", "sync_updates", "apply_updates", "cert_refresh", "exchange_certificates_on_join",
-                "exchange_ca_certificates_on_join", "copy_primary_host_certs", "eject", "get_updates"), allowed("pool", f.pool));
+        assertEquals(
+                List.of(
+                        "ha_enable",
+                        "cluster_create",
+                        "designate_new_master",
+                        "tls_verification_enable",
+                        "configure_repositories",
+                        "sync_updates",
+                        "apply_updates",
+                        "cert_refresh",
+                        "exchange_certificates_on_join",
+                        "exchange_ca_certificates_on_join",
+                        "copy_primary_host_certs",
+                        "eject",
+                        "get_updates"),
+                allowed("pool", f.pool));
         f.ops("pool", f.pool, ordered("t1", "ha_enable"));
         assertEquals(List.of("HA_ENABLE_IN_PROGRESS"), check("pool", f.pool, "designate_new_master"));
         assertEquals(List.of("OTHER_OPERATION_IN_PROGRESS", "pool", f.pool), check("pool", f.pool, "eject"));
         f.ops("pool", f.pool, ordered("t1", "ha_enable", "t2", "cert_refresh"));
-        assertEquals(List.of("OTHER_OPERATION_IN_PROGRESS", "pool", f.pool, "cert_refresh", "t2"), check("pool", f.pool, "eject"));
+        assertEquals(
+                List.of("OTHER_OPERATION_IN_PROGRESS", "pool", f.pool, "cert_refresh", "t2"),
+                check("pool", f.pool, "eject"));
         f.ops("pool", f.pool, ordered("t2", "cert_refresh"));
-        assertEquals(List.of("OTHER_OPERATION_IN_PROGRESS", "pool", f.pool, "cert_refresh", "t2"), check("pool", f.pool, "ha_enable"));
+        assertEquals(
+                List.of("OTHER_OPERATION_IN_PROGRESS", "pool", f.pool, "cert_refresh", "t2"),
+                check("pool", f.pool, "ha_enable"));
         assertEquals(List.of(), allowed("pool", f.pool));
         f.ops("pool", f.pool, Map.of());
         f.db.set("pool", f.pool, "is_psr_pending", true);

@@ -10,8 +10,8 @@ import org.xapijava.db.Database;
 import org.xapijava.model.Datamodel;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.Services;
-import org.xapijava.server.dispatch.Caller;
 import org.xapijava.server.dispatch.CallContext;
+import org.xapijava.server.dispatch.Caller;
 import org.xapijava.server.task.TaskManager;
 
 /**
@@ -32,8 +32,20 @@ final class Fixture {
 
     Fixture() {
         db.create("host_metrics", hostMetrics, Map.of("uuid", uuid(), "live", true));
-        db.create("host", host, Map.of("uuid", uuid(), "name_label", "h", "enabled", true, "metrics", hostMetrics,
-                "power_on_mode", ""));
+        db.create(
+                "host",
+                host,
+                Map.of(
+                        "uuid",
+                        uuid(),
+                        "name_label",
+                        "h",
+                        "enabled",
+                        true,
+                        "metrics",
+                        hostMetrics,
+                        "power_on_mode",
+                        ""));
         db.create("pool", pool, Map.of("uuid", uuid(), "master", host));
         dom0Vm();
         tasks = new TaskManager(db, Clock.systemUTC(), host);
@@ -83,7 +95,8 @@ final class Fixture {
         String sm = Refs.fresh();
         Map<String, Long> f = new HashMap<>();
         for (String x : features) f.put(x, 1L);
-        if (db.snapshot().getAll("SM").stream().noneMatch(s -> type.equals(db.snapshot().get("SM", s, "type")))) {
+        if (db.snapshot().getAll("SM").stream()
+                .noneMatch(s -> type.equals(db.snapshot().get("SM", s, "type")))) {
             db.create("SM", sm, Map.of("uuid", uuid(), "type", type, "features", f));
         }
         String sr = Refs.fresh();
@@ -94,8 +107,8 @@ final class Fixture {
 
     String vdi(String sr, Map<String, Object> extra) {
         String ref = Refs.fresh();
-        Map<String, Object> v = new HashMap<>(Map.of("uuid", uuid(), "name_label", "d", "SR", sr, "type", "user",
-                "managed", true));
+        Map<String, Object> v =
+                new HashMap<>(Map.of("uuid", uuid(), "name_label", "d", "SR", sr, "type", "user", "managed", true));
         v.putAll(extra);
         db.create("VDI", ref, v);
         return ref;
@@ -144,7 +157,8 @@ final class Fixture {
 
     /** Short waits for tests: standard 1–2 s (cut short by wakeups), fail quickly 300 ms × up to 2 s. */
     static Locks.Timings fast() {
-        return new Locks.Timings(new Locks.Policy(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(30)),
+        return new Locks.Timings(
+                new Locks.Policy(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(30)),
                 new Locks.Policy(Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofSeconds(60)),
                 new Locks.Policy(Duration.ZERO, Duration.ofMillis(50), Duration.ofNanos(1)));
     }

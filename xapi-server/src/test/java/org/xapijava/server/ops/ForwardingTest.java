@@ -71,26 +71,46 @@ class ForwardingTest {
         Forwarding start = Forwarding.TABLE.get("VM.start");
         assertEquals(4, start.steps().size());
         Mark vm = (Mark) start.steps().get(0);
-        assertEquals(List.of("VM", "start", "STANDARD"), List.of(vm.cls(), vm.op(), vm.retry().name()));
+        assertEquals(
+                List.of("VM", "start", "STANDARD"),
+                List.of(vm.cls(), vm.op(), vm.retry().name()));
         assertEquals("attach", ((MarkVbds) start.steps().get(1)).op());
         assertEquals("attach", ((MarkVifs) start.steps().get(2)).op());
         ReserveHost host = (ReserveHost) start.steps().get(3);
         assertEquals("vm_start", host.op());
         assertEquals(Forwarding.Target.Kind.CHOSEN_HOST, host.host().kind());
         assertEquals(Refresh.Kind.VM_AND_DEVICES, start.after().getFirst().kind());
-        ReserveHost resumeOn = (ReserveHost) Forwarding.TABLE.get("VM.resume_on").steps().get(2);
-        assertEquals(List.of("vm_resume", "ARG", "1"), List.of(resumeOn.op(), resumeOn.host().kind().name(), "" + resumeOn.host().arg()));
+        ReserveHost resumeOn =
+                (ReserveHost) Forwarding.TABLE.get("VM.resume_on").steps().get(2);
+        assertEquals(
+                List.of("vm_resume", "ARG", "1"),
+                List.of(
+                        resumeOn.op(),
+                        resumeOn.host().kind().name(),
+                        "" + resumeOn.host().arg()));
         assertEquals(2, Forwarding.TABLE.get("VM.resume").steps().size() - 1, "resume marks VBDs but not VIFs");
     }
 
     @Test
     void retryPoliciesAndOperationsAsXapi() {
-        assertEquals(Retry.FAIL_IMMEDIATELY, ((Mark) Forwarding.TABLE.get("VM.call_plugin").steps().getFirst()).retry());
-        assertEquals("unplug", ((Mark) Forwarding.TABLE.get("VIF.unplug_force").steps().getFirst()).op());
-        assertEquals("unplug_force", ((Mark) Forwarding.TABLE.get("VBD.unplug_force").steps().getFirst()).op());
-        assertEquals("make_into_template", ((Mark) Forwarding.TABLE.get("VM.set_is_a_template").steps().getFirst()).op());
-        assertEquals("changing_memory_limits", ((Mark) Forwarding.TABLE.get("VM.set_memory").steps().getFirst()).op());
-        assertEquals("data_source_op", ((Mark) Forwarding.TABLE.get("VM.record_data_source").steps().getFirst()).op());
+        assertEquals(
+                Retry.FAIL_IMMEDIATELY,
+                ((Mark) Forwarding.TABLE.get("VM.call_plugin").steps().getFirst()).retry());
+        assertEquals(
+                "unplug",
+                ((Mark) Forwarding.TABLE.get("VIF.unplug_force").steps().getFirst()).op());
+        assertEquals(
+                "unplug_force",
+                ((Mark) Forwarding.TABLE.get("VBD.unplug_force").steps().getFirst()).op());
+        assertEquals(
+                "make_into_template",
+                ((Mark) Forwarding.TABLE.get("VM.set_is_a_template").steps().getFirst()).op());
+        assertEquals(
+                "changing_memory_limits",
+                ((Mark) Forwarding.TABLE.get("VM.set_memory").steps().getFirst()).op());
+        assertEquals(
+                "data_source_op",
+                ((Mark) Forwarding.TABLE.get("VM.record_data_source").steps().getFirst()).op());
         assertEquals(2, ((Mark) Forwarding.TABLE.get("VM.pool_migrate").steps().getFirst()).strictUnlessForceOption());
         // Xapi does not mark these
         for (String m : List.of("VM.power_state_reset", "VBD.destroy", "VIF.destroy", "SR.update", "VM.create")) {
@@ -127,8 +147,10 @@ class ForwardingTest {
         assertEquals(Map.of(t, "vm_start"), current(s, "host", f.host));
         assertEquals(f.host, s.get("VM", vm, "scheduled_to_be_resident_on"));
         Snapshot after = f.db.snapshot();
-        for (String[] o : List.of(new String[] {"VM", vm}, new String[] {"VBD", vbd}, new String[] {"VIF", vif},
-                new String[] {"host", f.host})) {
+        for (String[] o :
+                List.of(new String[] {"VM", vm}, new String[] {"VBD", vbd}, new String[] {"VIF", vif}, new String[] {
+                    "host", f.host
+                })) {
             assertEquals(Map.of(), current(after, o[0], o[1]), o[0]);
         }
         assertEquals(Refs.NULL, after.get("VM", vm, "scheduled_to_be_resident_on"));
@@ -185,7 +207,8 @@ class ForwardingTest {
         invoke("VM.destroy", halted);
         assertFalse(f.db.snapshot().exists("VM", halted));
 
-        ApiError t = assertThrows(ApiError.class, () -> invoke(f.callWithoutTask("VM.set_is_a_template"), running, true));
+        ApiError t =
+                assertThrows(ApiError.class, () -> invoke(f.callWithoutTask("VM.set_is_a_template"), running, true));
         assertEquals(List.of("VM_BAD_POWER_STATE", running, "halted", "running"), t.description());
         invoke(f.callWithoutTask("VM.set_is_a_template"), running, false); // unmarked, as Xapi
         assertEquals(false, f.get("VM", running, "is_a_template"));
@@ -234,8 +257,8 @@ class ForwardingTest {
         assertEquals(List.of("VDI_IN_USE", vdi, "destroy"), e.description());
         assertEquals(Map.of(), current(f.db.snapshot(), "SR", sr));
         // VDI.create (implicit) marks the SR of its record
-        String created = (String) invoke("VDI.create", new HashMap<>(Map.of("SR", sr, "name_label", "new", "type", "user",
-                "virtual_size", 1L)));
+        String created = (String) invoke(
+                "VDI.create", new HashMap<>(Map.of("SR", sr, "name_label", "new", "type", "user", "virtual_size", 1L)));
         assertTrue(f.db.snapshot().exists("VDI", created));
     }
 
@@ -316,15 +339,26 @@ class ForwardingTest {
     void operationsApi() throws Exception {
         new OperationsApi().register(table);
         String vm = f.vm("Running");
-        CallContext ctx = new CallContext(f.services.withLocks(locks), Fixture.DM.message("VM.assert_operation_valid"),
-                "VM.assert_operation_valid", null, null, null);
+        CallContext ctx = new CallContext(
+                f.services.withLocks(locks),
+                Fixture.DM.message("VM.assert_operation_valid"),
+                "VM.assert_operation_valid",
+                null,
+                null,
+                null);
         table.entry("VM.assert_operation_valid").implementation().invoke(ctx, List.of(vm, "pause"));
-        ApiError e = assertThrows(ApiError.class,
+        ApiError e = assertThrows(
+                ApiError.class,
                 () -> table.entry("VM.assert_operation_valid").implementation().invoke(ctx, List.of(vm, "start")));
         assertEquals(List.of("VM_BAD_POWER_STATE", vm, "halted", "running"), e.description());
         String vif = f.vif(vm, Map.of());
-        CallContext up = new CallContext(f.services.withLocks(locks), Fixture.DM.message("VM.update_allowed_operations"),
-                "VM.update_allowed_operations", null, null, null);
+        CallContext up = new CallContext(
+                f.services.withLocks(locks),
+                Fixture.DM.message("VM.update_allowed_operations"),
+                "VM.update_allowed_operations",
+                null,
+                null,
+                null);
         table.entry("VM.update_allowed_operations").implementation().invoke(up, List.of(vm));
         assertTrue(allowed("VM", vm).contains("pause"));
         assertEquals(List.of("attach", "plug"), allowed("VIF", vif), "the VM's devices too");

@@ -40,6 +40,7 @@ class LocksSdkTest {
 
     @TempDir
     static Path dir;
+
     static TestHost host;
     static final ExecutorService POOL = Executors.newVirtualThreadPerTaskExecutor();
 
@@ -56,7 +57,8 @@ class LocksSdkTest {
 
     static Connection login() throws Exception {
         Connection c = new Connection(host.uri("").toURL());
-        Session.loginWithPassword(c, "root", host.password(), APIVersion.latest().toString());
+        Session.loginWithPassword(
+                c, "root", host.password(), APIVersion.latest().toString());
         return c;
     }
 
@@ -83,8 +85,22 @@ class LocksSdkTest {
         String metrics = Refs.fresh();
         db.create("VM_metrics", metrics, Map.of("uuid", Fixture.uuid(), "current_domain_type", "pv"));
         String vmRef = Refs.fresh();
-        db.create("VM", vmRef, Map.of("uuid", Fixture.uuid(), "name_label", "locked", "power_state", "Running",
-                "domain_type", "pv", "metrics", metrics, "resident_on", host.server.services().hostRef()));
+        db.create(
+                "VM",
+                vmRef,
+                Map.of(
+                        "uuid",
+                        Fixture.uuid(),
+                        "name_label",
+                        "locked",
+                        "power_state",
+                        "Running",
+                        "domain_type",
+                        "pv",
+                        "metrics",
+                        metrics,
+                        "resident_on",
+                        host.server.services().hostRef()));
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         MessageTable t = host.server.messageTable();
@@ -106,8 +122,8 @@ class LocksSdkTest {
         assertTrue(entered.await(WAIT_S, TimeUnit.SECONDS));
         assertEquals(Map.of(task.toWireString(), Types.VmOperations.CLEAN_SHUTDOWN), vm.getCurrentOperations(c));
         assertFalse(vm.getAllowedOperations(c).contains(Types.VmOperations.PAUSE));
-        Types.OtherOperationInProgress busy = assertThrows(Types.OtherOperationInProgress.class,
-                () -> vm.assertOperationValid(c, Types.VmOperations.PAUSE));
+        Types.OtherOperationInProgress busy = assertThrows(
+                Types.OtherOperationInProgress.class, () -> vm.assertOperationValid(c, Types.VmOperations.PAUSE));
         assertEquals("VM", busy.clazz);
         assertEquals(vmRef, busy.object);
 

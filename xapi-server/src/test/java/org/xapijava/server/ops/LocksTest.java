@@ -60,7 +60,8 @@ class LocksTest {
         Object r = locks.withOperation(ctx, "VM", vm, "clean_shutdown", Retry.STANDARD, () -> {
             assertEquals(Map.of(ctx.taskRef(), "clean_shutdown"), current("VM", vm));
             assertTrue(!allowed("VM", vm).contains("pause"), "allowed_operations recomputed at marking");
-            assertEquals(List.of("cancel"), f.get("task", ctx.taskRef(), "allowed_operations"), "task made cancellable");
+            assertEquals(
+                    List.of("cancel"), f.get("task", ctx.taskRef(), "allowed_operations"), "task made cancellable");
             return 42;
         });
         assertEquals(42, r);
@@ -71,14 +72,16 @@ class LocksTest {
     @Test
     void theMarkingIsRemovedWhenTheBodyFails() {
         String vm = f.vm("Running");
-        ApiError e = assertThrows(ApiError.class, () -> locks.withOperation(f.call("VM.pause"), "VM", vm, "pause", Retry.STANDARD,
-                () -> {
+        ApiError e = assertThrows(
+                ApiError.class,
+                () -> locks.withOperation(f.call("VM.pause"), "VM", vm, "pause", Retry.STANDARD, () -> {
                     throw new ApiError("SR_BACKEND_FAILURE_1");
                 }));
         assertEquals("SR_BACKEND_FAILURE_1", e.code());
         assertEquals(Map.of(), current("VM", vm));
-        IllegalStateException x = assertThrows(IllegalStateException.class, () -> locks.withOperation(f.call("VM.pause"), "VM", vm,
-                "pause", Retry.STANDARD, () -> {
+        IllegalStateException x = assertThrows(
+                IllegalStateException.class,
+                () -> locks.withOperation(f.call("VM.pause"), "VM", vm, "pause", Retry.STANDARD, () -> {
                     throw new IllegalStateException("bug");
                 }));
         assertEquals("bug", x.getMessage());
@@ -90,8 +93,9 @@ class LocksTest {
     void aRefusalMarksNothingAndIsNotRetried() {
         String vm = f.vm("Halted");
         long t0 = System.nanoTime();
-        ApiError e = assertThrows(ApiError.class, () -> locks.withOperation(f.call("VM.pause"), "VM", vm, "pause",
-                Retry.STANDARD, () -> "never"));
+        ApiError e = assertThrows(
+                ApiError.class,
+                () -> locks.withOperation(f.call("VM.pause"), "VM", vm, "pause", Retry.STANDARD, () -> "never"));
         assertEquals(List.of("VM_BAD_POWER_STATE", vm, "running", "halted"), e.description());
         assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(1).toNanos());
         assertEquals(Map.of(), current("VM", vm));
@@ -105,8 +109,10 @@ class LocksTest {
         CallContext a = f.call("VM.clean_shutdown");
         Future<Object> first = hold(a, vm, "clean_shutdown", entered, release);
         assertTrue(entered.await(WAIT_S, TimeUnit.SECONDS));
-        ApiError e = assertThrows(ApiError.class, () -> locks.withOperation(f.call("VM.call_plugin"), "VM", vm, "call_plugin",
-                Retry.FAIL_IMMEDIATELY, () -> "never"));
+        ApiError e = assertThrows(
+                ApiError.class,
+                () -> locks.withOperation(
+                        f.call("VM.call_plugin"), "VM", vm, "call_plugin", Retry.FAIL_IMMEDIATELY, () -> "never"));
         assertEquals(List.of("OTHER_OPERATION_IN_PROGRESS", "VM", vm, "clean_shutdown", a.taskRef()), e.description());
         release.countDown();
         assertEquals("done", first.get(WAIT_S, TimeUnit.SECONDS));
@@ -121,8 +127,8 @@ class LocksTest {
         assertTrue(entered.await(WAIT_S, TimeUnit.SECONDS));
         CountDownLatch secondIn = new CountDownLatch(1);
         long t0 = System.nanoTime();
-        Future<Object> second = pool.submit(() -> locks.withOperation(f.call("VM.pause"), "VM", vm, "pause", Retry.FAIL_QUICKLY,
-                () -> {
+        Future<Object> second =
+                pool.submit(() -> locks.withOperation(f.call("VM.pause"), "VM", vm, "pause", Retry.FAIL_QUICKLY, () -> {
                     secondIn.countDown();
                     return "second";
                 }));
@@ -144,7 +150,9 @@ class LocksTest {
         CountDownLatch release = new CountDownLatch(1);
         Future<Object> first = hold(f.call("VM.clean_shutdown"), vm, "clean_shutdown", entered, release);
         assertTrue(entered.await(WAIT_S, TimeUnit.SECONDS));
-        assertEquals("ok", locks.withOperation(f.call("VM.pause"), "VM", other, "pause", Retry.FAIL_IMMEDIATELY, () -> "ok"));
+        assertEquals(
+                "ok",
+                locks.withOperation(f.call("VM.pause"), "VM", other, "pause", Retry.FAIL_IMMEDIATELY, () -> "ok"));
         release.countDown();
         first.get(WAIT_S, TimeUnit.SECONDS);
     }
@@ -158,7 +166,8 @@ class LocksTest {
         assertTrue(entered.await(WAIT_S, TimeUnit.SECONDS));
         CallContext waiter = f.call("VM.pause");
         long t0 = System.nanoTime();
-        Future<Object> second = pool.submit(() -> locks.withOperation(waiter, "VM", vm, "pause", Retry.FAIL_QUICKLY, () -> "no"));
+        Future<Object> second =
+                pool.submit(() -> locks.withOperation(waiter, "VM", vm, "pause", Retry.FAIL_QUICKLY, () -> "no"));
         assertEquals(1, locks.awaitQueued(1, Duration.ofSeconds(WAIT_S)));
         assertEquals(List.of("cancel"), f.get("task", waiter.taskRef(), "allowed_operations"));
         f.tasks.cancel(waiter.taskRef(), null);
@@ -174,23 +183,27 @@ class LocksTest {
     void tooManyPendingTasks() throws Exception {
         Locks slow = f.locks(new Locks.Timings(
                 new Locks.Policy(Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofSeconds(600)),
-                Fixture.fast().failQuickly(), Fixture.fast().failImmediately()));
+                Fixture.fast().failQuickly(),
+                Fixture.fast().failImmediately()));
         String vm = f.vm("Halted");
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        Future<Object> holder = pool.submit(() -> slow.withOperation(f.call("VM.start"), "VM", vm, "start", Retry.STANDARD, () -> {
-            entered.countDown();
-            assertTrue(release.await(WAIT_S, TimeUnit.SECONDS));
-            return "started";
-        }));
+        Future<Object> holder =
+                pool.submit(() -> slow.withOperation(f.call("VM.start"), "VM", vm, "start", Retry.STANDARD, () -> {
+                    entered.countDown();
+                    assertTrue(release.await(WAIT_S, TimeUnit.SECONDS));
+                    return "started";
+                }));
         assertTrue(entered.await(WAIT_S, TimeUnit.SECONDS));
         List<Future<Object>> waiters = new ArrayList<>();
         for (int i = 0; i <= Locks.MAX_QUEUED; i++) {
-            waiters.add(pool.submit(() -> slow.withOperation(f.call("VM.clone"), "VM", vm, "clone", Retry.STANDARD, () -> "cloned")));
+            waiters.add(pool.submit(
+                    () -> slow.withOperation(f.call("VM.clone"), "VM", vm, "clone", Retry.STANDARD, () -> "cloned")));
         }
         assertEquals(Locks.MAX_QUEUED + 1, slow.awaitQueued(Locks.MAX_QUEUED + 1, Duration.ofSeconds(WAIT_S)));
-        ApiError e = assertThrows(ApiError.class, () -> slow.withOperation(f.call("VM.clone"), "VM", vm, "clone", Retry.STANDARD,
-                () -> "no"));
+        ApiError e = assertThrows(
+                ApiError.class,
+                () -> slow.withOperation(f.call("VM.clone"), "VM", vm, "clone", Retry.STANDARD, () -> "no"));
         assertEquals(List.of("TOO_MANY_PENDING_TASKS"), e.description());
         release.countDown();
         assertEquals("started", holder.get(WAIT_S, TimeUnit.SECONDS));
@@ -224,13 +237,23 @@ class LocksTest {
         CallContext ctx = f.callWithoutTask("VM.set_NVRAM");
         String key = locks.withOperation(ctx, "VM", vm, "changing_NVRAM", Retry.STANDARD, () -> {
             String k = current("VM", vm).keySet().iterator().next();
-            String nested = locks.withOperation(ctx, "VM", other, "changing_NVRAM", Retry.STANDARD,
+            String nested = locks.withOperation(
+                    ctx,
+                    "VM",
+                    other,
+                    "changing_NVRAM",
+                    Retry.STANDARD,
                     () -> current("VM", other).keySet().iterator().next());
             assertSame(k, nested);
             return k;
         });
         assertTrue(key.matches("DummyRef:\\|[0-9a-f-]{36}\\|VM\\.set_NVRAM"), key);
-        String another = locks.withOperation(f.callWithoutTask("VM.set_NVRAM"), "VM", vm, "changing_NVRAM", Retry.STANDARD,
+        String another = locks.withOperation(
+                f.callWithoutTask("VM.set_NVRAM"),
+                "VM",
+                vm,
+                "changing_NVRAM",
+                Retry.STANDARD,
                 () -> current("VM", vm).keySet().iterator().next());
         assertTrue(!another.equals(key), "each call has its own key");
     }

@@ -15,29 +15,83 @@ import org.junit.jupiter.api.Test;
 class OcamlOrderTest {
     @Test
     void variantHashesAreTheCompilersValues() {
-        Map<String, Integer> ocaml = Map.of("attach", -535823419, "changing_VCPUs", -956142737, "unplug_force", -366422381,
-                "vdi_list_changed_blocks", 494850990, "exchange_ca_certificates_on_join", 85604460, "a", 97,
-                "update_allowed_operations", 752304921);
+        Map<String, Integer> ocaml = Map.of(
+                "attach",
+                -535823419,
+                "changing_VCPUs",
+                -956142737,
+                "unplug_force",
+                -366422381,
+                "vdi_list_changed_blocks",
+                494850990,
+                "exchange_ca_certificates_on_join",
+                85604460,
+                "a",
+                97,
+                "update_allowed_operations",
+                752304921);
         ocaml.forEach((tag, v) -> assertEquals(v, OcamlOrder.variantHash(tag), tag));
     }
 
     @Test
     void hashtableFoldOrdersAreXapis() {
-        assertEquals(List.of("attach", "unpause", "unplug", "plug", "insert", "unplug_force", "pause", "eject"),
+        assertEquals(
+                List.of("attach", "unpause", "unplug", "plug", "insert", "unplug_force", "pause", "eject"),
                 VbdChecker.FOLD_ORDER);
         assertEquals(List.of("attach", "unplug", "plug"), VifChecker.FOLD_ORDER);
-        assertEquals(List.of("vm_migrate", "provision", "vm_resume", "apply_updates", "enable", "power_on", "reboot",
-                "evacuate", "vm_start", "shutdown"), HostChecker.FOLD_ORDER);
-        assertEquals(List.of("vdi_enable_cbt", "vdi_list_changed_blocks", "vdi_introduce", "destroy", "unplug", "plug",
-                "pbd_create", "vdi_disable_cbt", "update", "pbd_destroy", "vdi_resize", "forget", "vdi_clone",
-                "vdi_data_destroy", "scan", "vdi_snapshot", "vdi_mirror", "vdi_create", "vdi_revert", "vdi_destroy",
-                "vdi_set_on_boot"), SrChecker.FOLD_ORDER);
+        assertEquals(
+                List.of(
+                        "vm_migrate",
+                        "provision",
+                        "vm_resume",
+                        "apply_updates",
+                        "enable",
+                        "power_on",
+                        "reboot",
+                        "evacuate",
+                        "vm_start",
+                        "shutdown"),
+                HostChecker.FOLD_ORDER);
+        assertEquals(
+                List.of(
+                        "vdi_enable_cbt",
+                        "vdi_list_changed_blocks",
+                        "vdi_introduce",
+                        "destroy",
+                        "unplug",
+                        "plug",
+                        "pbd_create",
+                        "vdi_disable_cbt",
+                        "update",
+                        "pbd_destroy",
+                        "vdi_resize",
+                        "forget",
+                        "vdi_clone",
+                        "vdi_data_destroy",
+                        "scan",
+                        "vdi_snapshot",
+                        "vdi_mirror",
+                        "vdi_create",
+                        "vdi_revert",
+                        "vdi_destroy",
+                        "vdi_set_on_boot"),
+                SrChecker.FOLD_ORDER);
     }
 
     @Test
     void setOrderIsTheVariantOrder() {
-        assertEquals(List.of("copy", "generate_config", "clone", "resize_online", "forget", "update", "resize", "snapshot",
-                "destroy"), VdiChecker.LISTED);
+        assertEquals(
+                List.of(
+                        "copy",
+                        "generate_config",
+                        "clone",
+                        "resize_online",
+                        "forget",
+                        "update",
+                        "resize",
+                        "snapshot",
+                        "destroy"),
+                VdiChecker.LISTED);
     }
 
     @Test

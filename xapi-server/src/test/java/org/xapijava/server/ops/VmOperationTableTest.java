@@ -75,22 +75,51 @@ class VmOperationTableTest {
             """;
 
     /** How Xapi prints operations in VM errors where that differs from the wire name (record_util.ml). */
-    private static final Map<String, String> PRINTED = Map.of("assert_operation_valid", "assertoperationvalid",
-            "data_source_op", "data_sources_op", "create_template", "(unknown operation)", "query_services",
-            "(unknown operation)", "changing_memory_limits", "(unknown operation)", "changing_VCPUs", "(unknown operation)");
+    private static final Map<String, String> PRINTED = Map.of(
+            "assert_operation_valid",
+            "assertoperationvalid",
+            "data_source_op",
+            "data_sources_op",
+            "create_template",
+            "(unknown operation)",
+            "query_services",
+            "(unknown operation)",
+            "changing_memory_limits",
+            "(unknown operation)",
+            "changing_VCPUs",
+            "(unknown operation)");
 
-    private static final Map<Character, String> STATE = Map.of('H', "Halted", 'P', "Paused", 'S', "Suspended", 'R', "Running");
+    private static final Map<Character, String> STATE =
+            Map.of('H', "Halted", 'P', "Paused", 'S', "Suspended", 'R', "Running");
 
-    enum Kind { NORMAL, TEMPLATE, DEFAULT_TEMPLATE, SNAPSHOT, CONTROL_DOMAIN }
+    enum Kind {
+        NORMAL,
+        TEMPLATE,
+        DEFAULT_TEMPLATE,
+        SNAPSHOT,
+        CONTROL_DOMAIN
+    }
 
-    record Row(String op, List<String> states, List<String> cdStates, boolean template, boolean defaultTemplate,
-               boolean snapshot, boolean controlDomain) {}
+    record Row(
+            String op,
+            List<String> states,
+            List<String> cdStates,
+            boolean template,
+            boolean defaultTemplate,
+            boolean snapshot,
+            boolean controlDomain) {}
 
     static List<Row> rows() {
         List<Row> out = new ArrayList<>();
         for (String line : TABLE.strip().split("\n")) {
             String[] c = line.trim().split("\\s+");
-            out.add(new Row(c[0], states(c[1]), states(c[2]), c[3].equals("ok"), c[4].equals("ok"), c[5].equals("ok"),
+            out.add(new Row(
+                    c[0],
+                    states(c[1]),
+                    states(c[2]),
+                    c[3].equals("ok"),
+                    c[4].equals("ok"),
+                    c[5].equals("ok"),
                     c[6].equals("ok")));
         }
         return out;
@@ -109,12 +138,19 @@ class VmOperationTableTest {
 
     /** The expected error description ([] when allowed), by Xapi's check order. */
     static List<String> expected(Row row, Kind kind, String state, String vm) {
-        List<String> states = kind == Kind.CONTROL_DOMAIN ? row.cdStates()
-                : kind == Kind.SNAPSHOT && (row.op().equals("clone") || row.op().equals("copy")) ? List.of("Halted", "Suspended")
-                : row.states();
+        List<String> states = kind == Kind.CONTROL_DOMAIN
+                ? row.cdStates()
+                : kind == Kind.SNAPSHOT && (row.op().equals("clone") || row.op().equals("copy"))
+                        ? List.of("Halted", "Suspended")
+                        : row.states();
         String printed = PRINTED.getOrDefault(row.op(), row.op());
         if (!states.contains(state)) {
-            return List.of("VM_BAD_POWER_STATE", vm, String.join(", ", states.stream().map(VmOperationTableTest::lower).toList()),
+            return List.of(
+                    "VM_BAD_POWER_STATE",
+                    vm,
+                    String.join(
+                            ", ",
+                            states.stream().map(VmOperationTableTest::lower).toList()),
                     lower(state));
         }
         if (kind == Kind.TEMPLATE && !row.template() || kind == Kind.DEFAULT_TEMPLATE && !row.defaultTemplate()) {
@@ -135,7 +171,7 @@ class VmOperationTableTest {
     static Map<String, Object> fields(Kind kind) {
         Map<String, Object> m = new HashMap<>();
         switch (kind) {
-            case NORMAL -> { }
+            case NORMAL -> {}
             case TEMPLATE -> m.put("is_a_template", true);
             case DEFAULT_TEMPLATE -> {
                 m.put("is_a_template", true);
@@ -152,7 +188,9 @@ class VmOperationTableTest {
 
     @Test
     void theTableCoversEveryOperationOfTheDatamodel() {
-        assertEquals(Fixture.DM.enumDef("vm_operations").values(), rows().stream().map(Row::op).toList());
+        assertEquals(
+                Fixture.DM.enumDef("vm_operations").values(),
+                rows().stream().map(Row::op).toList());
     }
 
     @Test
@@ -178,7 +216,8 @@ class VmOperationTableTest {
     void cloningASuspendedVmFollowsThePoolFlag() {
         Fixture f = new Fixture();
         String vm = f.vm("Suspended");
-        assertEquals(List.of("VM_BAD_POWER_STATE", vm, "halted", "suspended"),
+        assertEquals(
+                List.of("VM_BAD_POWER_STATE", vm, "halted", "suspended"),
                 VmChecker.of(f.db.snapshot(), vm).check("clone", true).description());
         f.db.set("pool", f.pool, "other_config", Map.of("allow_clone_suspended_vm", "true"));
         assertEquals(null, VmChecker.of(f.db.snapshot(), vm).check("clone", true));
@@ -186,24 +225,76 @@ class VmOperationTableTest {
     }
 
     /** Ops never in allowed_operations ({@code xapi_vm_lifecycle.ml:ignored_ops}), written down here. */
-    static final Set<String> XAPI_IGNORED = Set.of("create_template", "power_state_reset", "csvm", "get_boot_record",
-            "send_sysrq", "send_trigger", "query_services", "shutdown", "call_plugin", "changing_memory_live",
-            "awaiting_memory_live", "changing_memory_limits", "changing_shadow_memory_live", "changing_VCPUs",
-            "assert_operation_valid", "data_source_op", "update_allowed_operations", "import", "reverting");
+    static final Set<String> XAPI_IGNORED = Set.of(
+            "create_template",
+            "power_state_reset",
+            "csvm",
+            "get_boot_record",
+            "send_sysrq",
+            "send_trigger",
+            "query_services",
+            "shutdown",
+            "call_plugin",
+            "changing_memory_live",
+            "awaiting_memory_live",
+            "changing_memory_limits",
+            "changing_shadow_memory_live",
+            "changing_VCPUs",
+            "assert_operation_valid",
+            "data_source_op",
+            "update_allowed_operations",
+            "import",
+            "reverting");
 
     @Test
     void allowedOperationsPerPowerStateInXapisOrder() {
         Fixture f = new Fixture();
         Map<String, List<String>> expected = Map.of(
-                "Halted", List.of("create_vtpm", "destroy", "metadata_export", "export", "make_into_template", "changing_NVRAM",
-                        "changing_shadow_memory", "changing_static_range", "changing_dynamic_range", "migrate_send",
-                        "start_on", "start", "copy", "clone", "snapshot"),
-                "Running", List.of("metadata_export", "changing_VCPUs_live", "changing_dynamic_range", "migrate_send",
-                        "pool_migrate", "suspend", "hard_reboot", "hard_shutdown", "clean_reboot", "clean_shutdown", "pause",
-                        "checkpoint", "snapshot"),
-                "Paused", List.of("metadata_export", "hard_reboot", "hard_shutdown", "unpause", "checkpoint", "snapshot"),
-                "Suspended", List.of("destroy", "metadata_export", "export", "migrate_send", "resume_on", "resume",
-                        "hard_shutdown", "checkpoint", "snapshot"));
+                "Halted",
+                        List.of(
+                                "create_vtpm",
+                                "destroy",
+                                "metadata_export",
+                                "export",
+                                "make_into_template",
+                                "changing_NVRAM",
+                                "changing_shadow_memory",
+                                "changing_static_range",
+                                "changing_dynamic_range",
+                                "migrate_send",
+                                "start_on",
+                                "start",
+                                "copy",
+                                "clone",
+                                "snapshot"),
+                "Running",
+                        List.of(
+                                "metadata_export",
+                                "changing_VCPUs_live",
+                                "changing_dynamic_range",
+                                "migrate_send",
+                                "pool_migrate",
+                                "suspend",
+                                "hard_reboot",
+                                "hard_shutdown",
+                                "clean_reboot",
+                                "clean_shutdown",
+                                "pause",
+                                "checkpoint",
+                                "snapshot"),
+                "Paused",
+                        List.of("metadata_export", "hard_reboot", "hard_shutdown", "unpause", "checkpoint", "snapshot"),
+                "Suspended",
+                        List.of(
+                                "destroy",
+                                "metadata_export",
+                                "export",
+                                "migrate_send",
+                                "resume_on",
+                                "resume",
+                                "hard_shutdown",
+                                "checkpoint",
+                                "snapshot"));
         expected.forEach((state, ops) -> {
             String vm = f.vm(state);
             assertEquals(ops, VmChecker.of(f.db.snapshot(), vm).allowed(), state);
@@ -218,7 +309,8 @@ class VmOperationTableTest {
                 String vm = f.vm(state, fields(kind));
                 List<String> want = new ArrayList<>();
                 for (Row row : rows()) {
-                    if (!XAPI_IGNORED.contains(row.op()) && expected(row, kind, state, vm).isEmpty()) want.addFirst(row.op());
+                    if (!XAPI_IGNORED.contains(row.op())
+                            && expected(row, kind, state, vm).isEmpty()) want.addFirst(row.op());
                 }
                 List<String> got = VmChecker.of(f.db.snapshot(), vm).allowed();
                 assertEquals(want, got, kind + " " + state);

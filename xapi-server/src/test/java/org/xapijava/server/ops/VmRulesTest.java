@@ -93,9 +93,12 @@ class VmRulesTest {
 
     @Test
     void dom0AndOtherControlDomains() {
-        assertEquals(List.of("OPERATION_NOT_ALLOWED", "This operation is not allowed on dom0"), check(f.dom0, "changing_VCPUs"));
+        assertEquals(
+                List.of("OPERATION_NOT_ALLOWED", "This operation is not allowed on dom0"),
+                check(f.dom0, "changing_VCPUs"));
         assertEquals(List.of("VM_BAD_POWER_STATE", f.dom0, "halted, suspended", "running"), check(f.dom0, "destroy"));
-        assertEquals(List.of("OPERATION_NOT_ALLOWED", "This operation is not allowed on a control domain"),
+        assertEquals(
+                List.of("OPERATION_NOT_ALLOWED", "This operation is not allowed on a control domain"),
                 check(f.dom0, "pause"));
         assertEquals(List.of(), check(f.dom0, "changing_memory_live"));
         assertEquals(List.of(), check(f.dom0, "changing_static_range"));
@@ -133,7 +136,10 @@ class VmRulesTest {
         String metrics = Refs.fresh();
         f.db.create("VM_metrics", metrics, Map.of("uuid", Fixture.uuid(), "current_domain_type", "hvm"));
         String gm = Refs.fresh();
-        f.db.create("VM_guest_metrics", gm, Map.of("uuid", Fixture.uuid(), "PV_drivers_version", Map.of("major", "9", "minor", "1")));
+        f.db.create(
+                "VM_guest_metrics",
+                gm,
+                Map.of("uuid", Fixture.uuid(), "PV_drivers_version", Map.of("major", "9", "minor", "1")));
         String vm = f.vm("Running", Map.of("metrics", metrics, "guest_metrics", gm));
         assertEquals(List.of(), check(vm, "clean_shutdown"));
         f.db.set("VM_guest_metrics", gm, "PV_drivers_version", Map.of("major", "9", "minor", "x"));
@@ -190,7 +196,16 @@ class VmRulesTest {
         f.db.set("pool", f.pool, "other_config", Map.of("rolling_upgrade_in_progress", "true"));
         assertEquals(List.of("NOT_SUPPORTED_DURING_UPGRADE"), check(h, "snapshot"));
         assertEquals(List.of(), check(h, "start"));
-        assertEquals(List.of("destroy", "export", "make_into_template", "migrate_send", "start_on", "start", "copy", "clone"),
+        assertEquals(
+                List.of(
+                        "destroy",
+                        "export",
+                        "make_into_template",
+                        "migrate_send",
+                        "start_on",
+                        "start",
+                        "copy",
+                        "clone"),
                 VmChecker.of(f.db.snapshot(), h).allowed());
     }
 

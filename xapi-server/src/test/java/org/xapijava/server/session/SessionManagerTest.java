@@ -59,7 +59,8 @@ class SessionManagerTest {
         String s = sm.slaveLogin("OpaqueRef:h", "secret");
         assertTrue(sm.check(s).pool());
         ApiError e = assertThrows(ApiError.class, () -> sm.slaveLogin("OpaqueRef:h", "wrong"));
-        assertEquals(List.of("SESSION_AUTHENTICATION_FAILED", "OpaqueRef:h", "Pool credentials invalid"), e.description());
+        assertEquals(
+                List.of("SESSION_AUTHENTICATION_FAILED", "OpaqueRef:h", "Pool credentials invalid"), e.description());
         String local = sm.slaveLocalLogin("secret");
         assertTrue(sm.check(local).local());
         assertFalse(db.snapshot().exists("session", local));

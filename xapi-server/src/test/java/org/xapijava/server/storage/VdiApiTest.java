@@ -28,6 +28,7 @@ class VdiApiTest {
 
     @TempDir
     static Path dir;
+
     static TestHost host;
     static String session;
     static String localSr;
@@ -124,15 +125,19 @@ class VdiApiTest {
         Database db = db();
         String udev = null;
         for (String sr : db.getAll("SR")) if ("udev".equals(db.get("SR", sr, "type"))) udev = sr;
-        assertEquals(List.of("SR_OPERATION_NOT_SUPPORTED", udev), host.err("VDI.create", session, vdiRecord(udev, MIB, "x")));
+        assertEquals(
+                List.of("SR_OPERATION_NOT_SUPPORTED", udev),
+                host.err("VDI.create", session, vdiRecord(udev, MIB, "x")));
         Map<String, Object> cbt = vdiRecord(localSr, MIB, "x");
         cbt.put("type", "cbt_metadata");
         assertEquals(List.of("VDI_INCOMPATIBLE_TYPE", "", "cbt_metadata"), host.err("VDI.create", session, cbt));
         String bogus = "OpaqueRef:00000000-0000-0000-0000-000000000000";
-        assertEquals(List.of("HANDLE_INVALID", "SR", bogus), host.err("VDI.create", session, vdiRecord(bogus, MIB, "x")));
+        assertEquals(
+                List.of("HANDLE_INVALID", "SR", bogus), host.err("VDI.create", session, vdiRecord(bogus, MIB, "x")));
         Map<String, Object> qcow = vdiRecord(localSr, MIB, "x");
         qcow.put("sm_config", Map.of("type", "qcow2"));
-        assertEquals(List.of("SR_BACKEND_FAILURE_66", "", "Invalid VDI type [opterr=Invalid VDI type qcow2]", ""),
+        assertEquals(
+                List.of("SR_BACKEND_FAILURE_66", "", "Invalid VDI type [opterr=Invalid VDI type qcow2]", ""),
                 host.err("VDI.create", session, qcow));
     }
 
@@ -162,7 +167,9 @@ class VdiApiTest {
         assertEquals(Map.of("k", "v"), c.get("other_config"));
         assertEquals("reset", c.get("on_boot"));
         // Xapi refuses to snapshot a disk that is reset on boot
-        assertEquals(List.of("VDI_ON_BOOT_MODE_INCOMPATIBLE_WITH_OPERATION"), host.err("VDI.snapshot", session, vdi, Map.of()));
+        assertEquals(
+                List.of("VDI_ON_BOOT_MODE_INCOMPATIBLE_WITH_OPERATION"),
+                host.err("VDI.snapshot", session, vdi, Map.of()));
         db().set("VDI", vdi, "on_boot", "persist");
         assertEquals(false, c.get("is_a_snapshot"));
         assertEquals(Refs.NULL, c.get("snapshot_of"));
@@ -183,9 +190,27 @@ class VdiApiTest {
         String vdi = create(MIB, "gone");
         Path f = file(vdi);
         Database db = db();
-        String vm = db.getAll("VM").stream().filter(v -> Boolean.FALSE.equals(db.get("VM", v, "is_control_domain"))).findFirst().orElseThrow();
+        String vm = db.getAll("VM").stream()
+                .filter(v -> Boolean.FALSE.equals(db.get("VM", v, "is_control_domain")))
+                .findFirst()
+                .orElseThrow();
         String vbd = Refs.fresh();
-        db.create("VBD", vbd, Map.of("VM", vm, "VDI", vdi, "userdevice", "9", "mode", "RW", "type", "Disk", "currently_attached", true));
+        db.create(
+                "VBD",
+                vbd,
+                Map.of(
+                        "VM",
+                        vm,
+                        "VDI",
+                        vdi,
+                        "userdevice",
+                        "9",
+                        "mode",
+                        "RW",
+                        "type",
+                        "Disk",
+                        "currently_attached",
+                        true));
         assertEquals(List.of("VDI_IN_USE", vdi, "destroy"), host.err("VDI.destroy", session, vdi));
         assertTrue(Files.exists(f));
         db.set("VBD", vbd, "currently_attached", false);
@@ -229,7 +254,9 @@ class VdiApiTest {
         assertEquals(8 * MIB, db().get("VDI", into, "virtual_size"));
 
         String small = create(MIB, "small");
-        assertEquals(List.of("VDI_TOO_SMALL", small, Long.toString(4 * MIB)), host.err("VDI.copy", session, vdi, localSr, Refs.NULL, small));
+        assertEquals(
+                List.of("VDI_TOO_SMALL", small, Long.toString(4 * MIB)),
+                host.err("VDI.copy", session, vdi, localSr, Refs.NULL, small));
         db().set("VDI", small, "read_only", true);
         assertEquals(List.of("VDI_READONLY", small), host.err("VDI.copy", session, vdi, localSr, Refs.NULL, small));
     }
@@ -239,7 +266,8 @@ class VdiApiTest {
         String vdi = create(MIB, "r");
         host.ok("VDI.resize", session, vdi, Long.toString(3 * MIB));
         assertEquals(3 * MIB, db().get("VDI", vdi, "virtual_size"));
-        assertEquals(List.of("SR_BACKEND_FAILURE_79", "", "VDI Invalid size [opterr=shrinking not allowed]", ""),
+        assertEquals(
+                List.of("SR_BACKEND_FAILURE_79", "", "VDI Invalid size [opterr=shrinking not allowed]", ""),
                 host.err("VDI.resize", session, vdi, Long.toString(MIB)));
     }
 

@@ -11,7 +11,8 @@ import org.xapijava.model.errors.ApiError;
 class SnapshotMetadataTest {
     @Test
     void readsXapisSExpressions() {
-        List<String[]> p = SnapshotMetadata.parse("(('uuid' 'u-1') ('other_config' '((\\'k\\' \\'v\\'))') ('name__label' 'a\\\\b'))");
+        List<String[]> p = SnapshotMetadata.parse(
+                "(('uuid' 'u-1') ('other_config' '((\\'k\\' \\'v\\'))') ('name__label' 'a\\\\b'))");
         assertEquals(3, p.size());
         assertArrayEquals(new String[] {"uuid", "u-1"}, p.get(0));
         assertArrayEquals(new String[] {"other_config", "(('k' 'v'))"}, p.get(1));
@@ -25,14 +26,20 @@ class SnapshotMetadataTest {
 
     @Test
     void domainTypeDerivedFromTheBootPolicyWhenUnspecified() {
-        List<String[]> pairs = List.of(new String[] {"domain_type", "unspecified"}, new String[] {"HVM__boot_policy", "BIOS order"});
-        assertArrayEquals(new String[] {"domain_type", "hvm"}, VmReverter.ensureDomainType(pairs).get(0));
-        assertArrayEquals(new String[] {"domain_type", "pv"},
-                VmReverter.ensureDomainType(List.<String[]>of(new String[] {"HVM__boot_policy", ""})).get(0));
+        List<String[]> pairs =
+                List.of(new String[] {"domain_type", "unspecified"}, new String[] {"HVM__boot_policy", "BIOS order"});
+        assertArrayEquals(
+                new String[] {"domain_type", "hvm"},
+                VmReverter.ensureDomainType(pairs).get(0));
+        assertArrayEquals(
+                new String[] {"domain_type", "pv"},
+                VmReverter.ensureDomainType(List.<String[]>of(new String[] {"HVM__boot_policy", ""}))
+                        .get(0));
         assertEquals(pairs.size(), VmReverter.ensureDomainType(pairs).size());
         List<String[]> set = List.<String[]>of(new String[] {"domain_type", "pvh"});
         assertEquals(set, VmReverter.ensureDomainType(set));
-        ApiError e = assertThrows(ApiError.class, () -> VmReverter.ensureDomainType(List.<String[]>of(new String[] {"uuid", "x"})));
+        ApiError e = assertThrows(
+                ApiError.class, () -> VmReverter.ensureDomainType(List.<String[]>of(new String[] {"uuid", "x"})));
         assertEquals(List.of("INVALID_VALUE", "snapshot_metadata:HVM__boot_policy", "null"), e.description());
     }
 }

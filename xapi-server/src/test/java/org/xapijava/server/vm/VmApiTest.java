@@ -28,6 +28,7 @@ class VmApiTest {
 
     @TempDir
     static Path dir;
+
     static TestHost host;
     static String session;
     static String localSr;
@@ -87,8 +88,15 @@ class VmApiTest {
         r.put("actions_after_shutdown", "destroy");
         r.put("actions_after_reboot", "restart");
         r.put("actions_after_crash", "restart");
-        for (String k : List.of("PV_bootloader", "PV_kernel", "PV_ramdisk", "PV_args", "PV_bootloader_args", "PV_legacy_args",
-                "PCI_bus", "recommendations")) {
+        for (String k : List.of(
+                "PV_bootloader",
+                "PV_kernel",
+                "PV_ramdisk",
+                "PV_args",
+                "PV_bootloader_args",
+                "PV_legacy_args",
+                "PCI_bus",
+                "recommendations")) {
             r.put(k, "");
         }
         r.put("HVM_boot_policy", "BIOS order");
@@ -118,7 +126,8 @@ class VmApiTest {
         return vdi;
     }
 
-    static Map<String, Object> vbdRecord(String vm, String vdi, String userdevice, String type, String mode, boolean empty) {
+    static Map<String, Object> vbdRecord(
+            String vm, String vdi, String userdevice, String type, String mode, boolean empty) {
         Map<String, Object> b = new LinkedHashMap<>();
         b.put("VM", vm);
         b.put("VDI", vdi);
@@ -168,7 +177,8 @@ class VmApiTest {
 
     @SuppressWarnings("unchecked")
     static List<String> vdisOf(String vm) {
-        return ((List<String>) get("VM", vm, "VBDs")).stream().map(b -> str("VBD", b, "VDI")).toList();
+        return ((List<String>) get("VM", vm, "VBDs"))
+                .stream().map(b -> str("VBD", b, "VDI")).toList();
     }
 
     // ------------------------------------------------------------------ create, destroy
@@ -238,7 +248,10 @@ class VmApiTest {
 
     @Test
     void cloneOfATemplate() {
-        String tmpl = db().getAll("VM").stream().filter(v -> "Debian Bookworm 12".equals(get("VM", v, "name_label"))).findFirst().orElseThrow();
+        String tmpl = db().getAll("VM").stream()
+                .filter(v -> "Debian Bookworm 12".equals(get("VM", v, "name_label")))
+                .findFirst()
+                .orElseThrow();
         Map<String, String> toc = map("VM", tmpl, "other_config");
         String clone = (String) host.ok("VM.clone", session, tmpl, "my debian");
         Map<String, Object> r = db().getRecord("VM", clone);
@@ -275,7 +288,11 @@ class VmApiTest {
         assertNotEquals(d0, cd0);
         assertEquals("disk zero", read(file(cd0), MIB, 9));
         @SuppressWarnings("unchecked")
-        String cvbd = ((List<String>) get("VM", clone, "VBDs")).stream().filter(b -> "Disk".equals(get("VBD", b, "type"))).findFirst().orElseThrow();
+        String cvbd = ((List<String>) get("VM", clone, "VBDs"))
+                .stream()
+                        .filter(b -> "Disk".equals(get("VBD", b, "type")))
+                        .findFirst()
+                        .orElseThrow();
         assertEquals(Map.of("owner", ""), get("VBD", cvbd, "other_config"));
         assertEquals("0", get("VBD", cvbd, "userdevice"));
         @SuppressWarnings("unchecked")
@@ -289,10 +306,19 @@ class VmApiTest {
         assertTrue(db().exists("VBD", cd));
 
         String copy = (String) host.ok("VM.copy", session, vm, "copy", localSr);
-        String copied = vdisOf(copy).stream().filter(v -> !Refs.isNull(v)).findFirst().orElseThrow();
+        String copied =
+                vdisOf(copy).stream().filter(v -> !Refs.isNull(v)).findFirst().orElseThrow();
         assertEquals("disk zero", read(file(copied), MIB, 9));
         String copy2 = (String) host.ok("VM.copy", session, vm, "copy2", Refs.NULL);
-        assertEquals(localSr, get("VDI", vdisOf(copy2).stream().filter(v -> !Refs.isNull(v)).findFirst().orElseThrow(), "SR"));
+        assertEquals(
+                localSr,
+                get(
+                        "VDI",
+                        vdisOf(copy2).stream()
+                                .filter(v -> !Refs.isNull(v))
+                                .findFirst()
+                                .orElseThrow(),
+                        "SR"));
 
         String snap = (String) host.ok("VM.snapshot", session, vm, "snap", List.of());
         Map<String, Object> s = db().getRecord("VM", snap);
@@ -300,24 +326,33 @@ class VmApiTest {
         assertEquals(true, s.get("is_a_template"));
         assertEquals(vm, s.get("snapshot_of"));
         assertNotEquals(DateTime.EPOCH, s.get("snapshot_time"));
-        assertEquals(Map.of("disk-snapshot-type", "crash_consistent", "power-state-at-snapshot", "Halted"), s.get("snapshot_info"));
+        assertEquals(
+                Map.of("disk-snapshot-type", "crash_consistent", "power-state-at-snapshot", "Halted"),
+                s.get("snapshot_info"));
         assertTrue(((String) s.get("snapshot_metadata")).contains("('uuid' '" + get("VM", vm, "uuid") + "')"));
         assertEquals(snap, get("VM", vm, "parent"));
         assertEquals(List.of(snap), get("VM", vm, "snapshots"));
         @SuppressWarnings("unchecked")
         String svif = ((List<String>) s.get("VIFs")).get(0);
         assertEquals(get("VIF", vif, "MAC"), get("VIF", svif, "MAC"), "a snapshot keeps its MACs");
-        String sdisk = vdisOf(snap).stream().filter(v -> !Refs.isNull(v)).findFirst().orElseThrow();
+        String sdisk =
+                vdisOf(snap).stream().filter(v -> !Refs.isNull(v)).findFirst().orElseThrow();
         assertEquals(true, get("VDI", sdisk, "is_a_snapshot"));
         assertEquals(d0, get("VDI", sdisk, "snapshot_of"));
         assertTrue(host.server.services().alerts().getAllRecords().values().stream()
-                .anyMatch(m -> "VM_SNAPSHOTTED".equals(m.get("name")) && ((String) m.get("body")).contains("snapshot name: snap")));
+                .anyMatch(m -> "VM_SNAPSHOTTED".equals(m.get("name"))
+                        && ((String) m.get("body")).contains("snapshot name: snap")));
 
         String partial = (String) host.ok("VM.snapshot", session, vm, "partial", List.of(d0));
         assertEquals(1, vdisOf(partial).size(), "ignore_vdis leaves those disks out");
 
-        String iso = db().getAll("SR").stream().filter(x -> "iso".equals(get("SR", x, "content_type"))).findFirst().orElseThrow();
-        assertEquals(List.of("OPERATION_NOT_ALLOWED", "Cannot copy a VM's disks to an ISO SR"), host.err("VM.copy", session, vm, "c", iso));
+        String iso = db().getAll("SR").stream()
+                .filter(x -> "iso".equals(get("SR", x, "content_type")))
+                .findFirst()
+                .orElseThrow();
+        assertEquals(
+                List.of("OPERATION_NOT_ALLOWED", "Cannot copy a VM's disks to an ISO SR"),
+                host.err("VM.copy", session, vm, "c", iso));
     }
 
     @Test
@@ -367,9 +402,14 @@ class VmApiTest {
 
     @Test
     void provisionMakesTheTemplatesDisks() {
-        String tmpl = db().getAll("VM").stream().filter(v -> "Debian Bookworm 12".equals(get("VM", v, "name_label"))).findFirst().orElseThrow();
+        String tmpl = db().getAll("VM").stream()
+                .filter(v -> "Debian Bookworm 12".equals(get("VM", v, "name_label")))
+                .findFirst()
+                .orElseThrow();
         String vm = (String) host.ok("VM.clone", session, tmpl, "installed");
-        assertEquals(List.of("UUID_INVALID", "sr", ""), host.err("VM.provision", session, vm),
+        assertEquals(
+                List.of("UUID_INVALID", "sr", ""),
+                host.err("VM.provision", session, vm),
                 "sr=\"\" is the client's to fill, as xe vm-install does");
         Map<String, String> oc = map("VM", vm, "other_config");
         String xml = oc.get("disks").replace("sr=\"\"", "sr=\"" + get("SR", localSr, "uuid") + "\"");
@@ -417,22 +457,39 @@ class VmApiTest {
     void vbdCreateAndDestroy() {
         String vm = newVm("vbds");
         String vdi = newDisk(vm, "0", MIB);
-        assertEquals(List.of("DEVICE_ALREADY_EXISTS", "xvda"), host.err("VBD.create", session, vbdRecord(vm, vdi, "xvda", "Disk", "RW", false)));
-        assertEquals(List.of("DEVICE_ALREADY_EXISTS", "0"), host.err("VBD.create", session, vbdRecord(vm, vdi, "0", "Disk", "RW", false)));
+        assertEquals(
+                List.of("DEVICE_ALREADY_EXISTS", "xvda"),
+                host.err("VBD.create", session, vbdRecord(vm, vdi, "xvda", "Disk", "RW", false)));
+        assertEquals(
+                List.of("DEVICE_ALREADY_EXISTS", "0"),
+                host.err("VBD.create", session, vbdRecord(vm, vdi, "0", "Disk", "RW", false)));
         String auto = (String) host.ok("VBD.create", session, vbdRecord(vm, vdi, "autodetect", "Disk", "RO", false));
         assertEquals("1", get("VBD", auto, "userdevice"));
-        assertEquals(List.of("INVALID_DEVICE", "bogus"), host.err("VBD.create", session, vbdRecord(vm, vdi, "bogus", "Disk", "RW", false)));
-        assertEquals(List.of("VBD_NOT_REMOVABLE_MEDIA", "in constructor"), host.err("VBD.create", session, vbdRecord(vm, Refs.NULL, "5", "Disk", "RW", true)));
-        assertEquals(List.of("VBD_CDS_MUST_BE_READONLY"), host.err("VBD.create", session, vbdRecord(vm, vdi, "5", "CD", "RW", false)));
+        assertEquals(
+                List.of("INVALID_DEVICE", "bogus"),
+                host.err("VBD.create", session, vbdRecord(vm, vdi, "bogus", "Disk", "RW", false)));
+        assertEquals(
+                List.of("VBD_NOT_REMOVABLE_MEDIA", "in constructor"),
+                host.err("VBD.create", session, vbdRecord(vm, Refs.NULL, "5", "Disk", "RW", true)));
+        assertEquals(
+                List.of("VBD_CDS_MUST_BE_READONLY"),
+                host.err("VBD.create", session, vbdRecord(vm, vdi, "5", "CD", "RW", false)));
         db().set("VDI", vdi, "read_only", true);
-        assertEquals(List.of("VDI_READONLY", vdi), host.err("VBD.create", session, vbdRecord(vm, vdi, "5", "Disk", "RW", false)));
+        assertEquals(
+                List.of("VDI_READONLY", vdi),
+                host.err("VBD.create", session, vbdRecord(vm, vdi, "5", "Disk", "RW", false)));
         db().set("VDI", vdi, "read_only", false);
         String empty = (String) host.ok("VBD.create", session, vbdRecord(vm, Refs.NULL, "3", "CD", "RO", true));
         assertEquals(true, get("VBD", empty, "empty"));
-        assertEquals(List.of("HANDLE_INVALID", "VDI", Refs.NULL), host.err("VBD.create", session, vbdRecord(vm, Refs.NULL, "6", "Disk", "RW", false)));
+        assertEquals(
+                List.of("HANDLE_INVALID", "VDI", Refs.NULL),
+                host.err("VBD.create", session, vbdRecord(vm, Refs.NULL, "6", "Disk", "RW", false)));
         String gone = "OpaqueRef:6f1f6a0e-1111-2222-3333-444455556666";
-        assertEquals(List.of("HANDLE_INVALID", "VM", gone), host.err("VBD.create", session, vbdRecord(gone, vdi, "6", "Disk", "RW", false)));
-        assertEquals(List.of("NOT_IMPLEMENTED", "VBD of type 'floppy' is not supported on PV domain"), errFloppyOnPv(vdi));
+        assertEquals(
+                List.of("HANDLE_INVALID", "VM", gone),
+                host.err("VBD.create", session, vbdRecord(gone, vdi, "6", "Disk", "RW", false)));
+        assertEquals(
+                List.of("NOT_IMPLEMENTED", "VBD of type 'floppy' is not supported on PV domain"), errFloppyOnPv(vdi));
 
         List<?> allowed = (List<?>) host.ok("VM.get_allowed_VBD_devices", session, vm);
         assertEquals(252, allowed.size(), "0..254 minus 0, 1 and 3");
@@ -440,7 +497,10 @@ class VmApiTest {
         assertEquals("2", allowed.get(0));
 
         db().set("VBD", auto, "currently_attached", true);
-        assertEquals(List.of("OPERATION_NOT_ALLOWED", "VBD '" + get("VBD", auto, "uuid") + "' still attached to '" + get("VM", vm, "uuid") + "'"),
+        assertEquals(
+                List.of(
+                        "OPERATION_NOT_ALLOWED",
+                        "VBD '" + get("VBD", auto, "uuid") + "' still attached to '" + get("VM", vm, "uuid") + "'"),
                 host.err("VBD.destroy", session, auto));
         db().set("VBD", auto, "currently_attached", false);
         host.ok("VBD.destroy", session, auto);
@@ -480,7 +540,9 @@ class VmApiTest {
 
         db().set("VIF", v0, "currently_attached", true);
         db().set("VM", vm, "domid", 7L);
-        assertEquals(List.of("OPERATION_NOT_ALLOWED", "VIF currently attached to a running VM"), host.err("VIF.destroy", session, v0));
+        assertEquals(
+                List.of("OPERATION_NOT_ALLOWED", "VIF currently attached to a running VM"),
+                host.err("VIF.destroy", session, v0));
         db().set("VM", vm, "domid", -1L);
         host.ok("VIF.destroy", session, v0);
         assertFalse(db().exists("VIF", v0));

@@ -19,7 +19,8 @@ class VmValidationTest {
     void vcpus() {
         assertEquals(List.of("INVALID_VALUE", "VCPUs_max", "0"), err(() -> VmValidation.validateVcpus(0, 1)));
         assertEquals(List.of("INVALID_VALUE", "VCPUs-at-startup", "0"), err(() -> VmValidation.validateVcpus(2, 0)));
-        assertEquals(List.of("VALUE_NOT_SUPPORTED", "VCPUs-at-startup", "3", "value greater than VCPUs-max"),
+        assertEquals(
+                List.of("VALUE_NOT_SUPPORTED", "VCPUs-at-startup", "3", "value greater than VCPUs-max"),
                 err(() -> VmValidation.validateVcpus(2, 3)));
         VmValidation.validateVcpus(2, 2);
     }
@@ -34,13 +35,37 @@ class VmValidationTest {
 
     @Test
     void basicParametersAndCrashActions() {
-        Map<String, Object> vm = Map.of("VCPUs_max", 1L, "VCPUs_at_startup", 1L, "memory_static_min", 1L,
-                "memory_dynamic_min", 1L, "memory_target", 1L, "memory_dynamic_max", 1L, "memory_static_max", 1L,
-                "HVM_shadow_multiplier", 0.5, "actions_after_crash", "restart");
-        assertEquals(List.of("INVALID_VALUE", "HVM_shadow_multiplier", "0.5"), err(() -> VmValidation.validateBasicParameters(vm, "hvm")));
-        assertEquals("VALUE_NOT_SUPPORTED", err(() -> VmValidation.validateActionsAfterCrash("coredump_and_restart", "hvm")).get(0));
+        Map<String, Object> vm = Map.of(
+                "VCPUs_max",
+                1L,
+                "VCPUs_at_startup",
+                1L,
+                "memory_static_min",
+                1L,
+                "memory_dynamic_min",
+                1L,
+                "memory_target",
+                1L,
+                "memory_dynamic_max",
+                1L,
+                "memory_static_max",
+                1L,
+                "HVM_shadow_multiplier",
+                0.5,
+                "actions_after_crash",
+                "restart");
+        assertEquals(
+                List.of("INVALID_VALUE", "HVM_shadow_multiplier", "0.5"),
+                err(() -> VmValidation.validateBasicParameters(vm, "hvm")));
+        assertEquals(
+                "VALUE_NOT_SUPPORTED",
+                err(() -> VmValidation.validateActionsAfterCrash("coredump_and_restart", "hvm"))
+                        .get(0));
         VmValidation.validateActionsAfterCrash("coredump_and_restart", "pv");
-        assertEquals("VALUE_NOT_SUPPORTED", err(() -> VmValidation.validateActionsAfterCrash("rename_restart", "pv")).get(0));
+        assertEquals(
+                "VALUE_NOT_SUPPORTED",
+                err(() -> VmValidation.validateActionsAfterCrash("rename_restart", "pv"))
+                        .get(0));
     }
 
     @Test
@@ -50,6 +75,9 @@ class VmValidationTest {
         assertEquals(20 * MIB, VmValidation.memoryOverhead("pv", 2048 * MIB, 2, 1.0));
         // PV-in-PVH adds the shim: 23 + 2048/90 = 45 MiB
         assertEquals(66 * MIB, VmValidation.memoryOverhead("pv_in_pvh", 2048 * MIB, 2, 1.0));
-        assertEquals("INTERNAL_ERROR", err(() -> VmValidation.memoryOverhead("unspecified", MIB, 1, 1.0)).get(0));
+        assertEquals(
+                "INTERNAL_ERROR",
+                err(() -> VmValidation.memoryOverhead("unspecified", MIB, 1, 1.0))
+                        .get(0));
     }
 }

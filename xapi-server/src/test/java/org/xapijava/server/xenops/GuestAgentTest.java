@@ -32,9 +32,14 @@ class GuestAgentTest {
         ga.put("data/domain", "example.org");
         GuestAgent g = GuestAgent.parse(ga);
         assertEquals(Map.of("micro", "-1", "major", "7", "minor", "30"), g.pvDriversVersion());
-        assertEquals(List.of("micro", "major", "minor"), List.copyOf(g.pvDriversVersion().keySet()), "micro first, as Xapi adds it");
+        assertEquals(
+                List.of("micro", "major", "minor"),
+                List.copyOf(g.pvDriversVersion().keySet()),
+                "micro first, as Xapi adds it");
         assertEquals(Map.of("name", "Debian GNU/Linux 12", "distro", "debian", "uname", "6.1.0"), g.osVersion());
-        assertEquals(Map.of("0/ip", "10.0.0.2", "0/ipv4/0", "10.0.0.2", "0/ipv4/1", "10.0.0.3", "0/ipv6/0", "fe80::1"), g.networks());
+        assertEquals(
+                Map.of("0/ip", "10.0.0.2", "0/ipv4/0", "10.0.0.2", "0/ipv4/1", "10.0.0.3", "0/ipv6/0", "fe80::1"),
+                g.networks());
         assertEquals(Map.of("feature-shutdown", "1", "data-cant-suspend-reason", "busy", "data-ts", "1"), g.other());
         assertEquals(Map.of("free", "1000", "total", "2000"), g.memory());
         assertEquals("yes", g.canUseHotplugVbd());
@@ -52,8 +57,19 @@ class GuestAgentTest {
         ga.put("drivers/x", "ignored");
         ga.put("data/device_id", "0002");
         GuestAgent g = GuestAgent.parse(ga);
-        assertEquals(Map.of("0/ip", "192.168.1.5", "0/ipv4/0", "192.168.1.5", "0/ipv6/0", "fe80::5",
-                "1/ip", "192.168.2.5", "1/ipv4/0", "192.168.2.5"), g.networks());
+        assertEquals(
+                Map.of(
+                        "0/ip",
+                        "192.168.1.5",
+                        "0/ipv4/0",
+                        "192.168.1.5",
+                        "0/ipv6/0",
+                        "fe80::5",
+                        "1/ip",
+                        "192.168.2.5",
+                        "1/ipv4/0",
+                        "192.168.2.5"),
+                g.networks());
         assertEquals(Map.of("micro", "-1", "xenbus", "XenServer 9.1.9.105 "), g.pvDriversVersion());
         assertEquals(Map.of("device_id", "0002"), g.deviceId());
         assertEquals("unspecified", g.canUseHotplugVbd());

@@ -22,14 +22,29 @@ class MemoryCheckTest {
     MemoryCheckTest() {
         String metrics = Refs.fresh();
         db.create("host_metrics", metrics, Map.of("uuid", UUID.randomUUID().toString(), "memory_total", 4096 * MIB));
-        db.create("host", host, Map.of("uuid", UUID.randomUUID().toString(), "metrics", metrics, "memory_overhead", 64 * MIB));
+        db.create(
+                "host",
+                host,
+                Map.of("uuid", UUID.randomUUID().toString(), "metrics", metrics, "memory_overhead", 64 * MIB));
     }
 
     private String vm(String domainType, long dmin, long smax, double multiplier, Map<String, Object> extra) {
         String ref = Refs.fresh();
-        Map<String, Object> v = new HashMap<>(Map.of("uuid", UUID.randomUUID().toString(), "domain_type", domainType,
-                "memory_dynamic_min", dmin, "memory_dynamic_max", smax, "memory_static_max", smax, "VCPUs_max", 1L,
-                "HVM_shadow_multiplier", multiplier));
+        Map<String, Object> v = new HashMap<>(Map.of(
+                "uuid",
+                UUID.randomUUID().toString(),
+                "domain_type",
+                domainType,
+                "memory_dynamic_min",
+                dmin,
+                "memory_dynamic_max",
+                smax,
+                "memory_static_max",
+                smax,
+                "VCPUs_max",
+                1L,
+                "HVM_shadow_multiplier",
+                multiplier));
         v.putAll(extra);
         db.create("VM", ref, v);
         return ref;
@@ -64,17 +79,31 @@ class MemoryCheckTest {
     void freeMemoryCountsResidentAndScheduledVms() {
         vm("pv", 1024 * MIB, 1024 * MIB, 1.0, Map.of("resident_on", host, "memory_overhead", 10 * MIB));
         vm("hvm", 512 * MIB, 1024 * MIB, 1.0, Map.of("scheduled_to_be_resident_on", host, "memory_overhead", 6 * MIB));
-        vm("hvm", 512 * MIB, 1024 * MIB, 1.0, Map.of("resident_on", Refs.fresh(), "memory_overhead", 6 * MIB)); // elsewhere
-        String me = vm("hvm", 2048 * MIB, 2048 * MIB, 1.0, Map.of("scheduled_to_be_resident_on", host, "memory_overhead", 12 * MIB));
+        vm(
+                "hvm",
+                512 * MIB,
+                1024 * MIB,
+                1.0,
+                Map.of("resident_on", Refs.fresh(), "memory_overhead", 6 * MIB)); // elsewhere
+        String me = vm(
+                "hvm",
+                2048 * MIB,
+                2048 * MIB,
+                1.0,
+                Map.of("scheduled_to_be_resident_on", host, "memory_overhead", 12 * MIB));
         long free = (4096 - 64 - 1034 - 518) * MIB;
-        assertEquals(free, MemoryCheck.hostFreeMemoryBytes(db.snapshot(), host, me), "the VM's own reservation is not counted");
+        assertEquals(
+                free,
+                MemoryCheck.hostFreeMemoryBytes(db.snapshot(), host, me),
+                "the VM's own reservation is not counted");
         assertEquals(free - 2060 * MIB, MemoryCheck.hostFreeMemoryBytes(db.snapshot(), host, null));
         // the VM needs 2048 + 1 + 1 + ceil((256 + 4096) / 256) + 1 = 2068 MiB; 2480 are free
         MemoryCheck.assertEnoughMemory(db.snapshot(), me, host);
         String big = vm("hvm", 3000 * MIB, 3000 * MIB, 1.0, Map.of());
         long needed = (3000 + 1 + 1 + 25 + 1) * MIB; // shadow ceil((256 + 6000) / 256) = 25
         ApiError e = assertThrows(ApiError.class, () -> MemoryCheck.assertEnoughMemory(db.snapshot(), big, host));
-        assertEquals(List.of("HOST_NOT_ENOUGH_FREE_MEMORY", Long.toString(needed), Long.toString(free - 2060 * MIB)),
+        assertEquals(
+                List.of("HOST_NOT_ENOUGH_FREE_MEMORY", Long.toString(needed), Long.toString(free - 2060 * MIB)),
                 e.description());
     }
 }

@@ -33,23 +33,71 @@ class MetadataBuilderTest {
     private final String net = Refs.fresh();
 
     MetadataBuilderTest() {
-        db.create("pool", Refs.fresh(), Map.of("uuid", UUID.randomUUID().toString(),
-                "cpu_info", Map.of("features_hvm_host", "hvm-features", "features_pv_host", "pv-features")));
-        db.create("host", host, Map.of("uuid", UUID.randomUUID().toString(), "guest_VCPUs_params", Map.of("mask", "1,3")));
+        db.create(
+                "pool",
+                Refs.fresh(),
+                Map.of(
+                        "uuid",
+                        UUID.randomUUID().toString(),
+                        "cpu_info",
+                        Map.of("features_hvm_host", "hvm-features", "features_pv_host", "pv-features")));
+        db.create(
+                "host",
+                host,
+                Map.of("uuid", UUID.randomUUID().toString(), "guest_VCPUs_params", Map.of("mask", "1,3")));
         db.create("SR", sr, Map.of("uuid", srUuid, "type", "file"));
-        db.create("network", net, Map.of("uuid", UUID.randomUUID().toString(), "bridge", "xenbr0", "MTU", 9000L,
-                "default_locking_mode", "disabled"));
-        db.create("PIF", Refs.fresh(), Map.of("uuid", UUID.randomUUID().toString(), "network", net, "host", host, "VLAN", 42L));
+        db.create(
+                "network",
+                net,
+                Map.of(
+                        "uuid",
+                        UUID.randomUUID().toString(),
+                        "bridge",
+                        "xenbr0",
+                        "MTU",
+                        9000L,
+                        "default_locking_mode",
+                        "disabled"));
+        db.create(
+                "PIF",
+                Refs.fresh(),
+                Map.of("uuid", UUID.randomUUID().toString(), "network", net, "host", host, "VLAN", 42L));
     }
 
     private String vm(Map<String, Object> extra) {
         String ref = Refs.fresh();
-        Map<String, Object> v = new HashMap<>(Map.of("uuid", UUID.randomUUID().toString(), "name_label", "web", "domain_type", "hvm",
-                "memory_static_max", 512 * MIB, "memory_dynamic_max", 512 * MIB, "memory_dynamic_min", 256 * MIB,
-                "VCPUs_max", 4L, "VCPUs_at_startup", 2L, "HVM_shadow_multiplier", 1.5, "generation_id", "0:0"));
-        v.putAll(Map.of("actions_after_shutdown", "destroy", "actions_after_reboot", "restart",
-                "actions_after_crash", "coredump_and_restart", "actions_after_softreboot", "soft_reboot",
-                "power_state", "Halted"));
+        Map<String, Object> v = new HashMap<>(Map.of(
+                "uuid",
+                UUID.randomUUID().toString(),
+                "name_label",
+                "web",
+                "domain_type",
+                "hvm",
+                "memory_static_max",
+                512 * MIB,
+                "memory_dynamic_max",
+                512 * MIB,
+                "memory_dynamic_min",
+                256 * MIB,
+                "VCPUs_max",
+                4L,
+                "VCPUs_at_startup",
+                2L,
+                "HVM_shadow_multiplier",
+                1.5,
+                "generation_id",
+                "0:0"));
+        v.putAll(Map.of(
+                "actions_after_shutdown",
+                "destroy",
+                "actions_after_reboot",
+                "restart",
+                "actions_after_crash",
+                "coredump_and_restart",
+                "actions_after_softreboot",
+                "soft_reboot",
+                "power_state",
+                "Halted"));
         v.putAll(extra);
         db.create("VM", ref, v);
         return ref;
@@ -64,9 +112,19 @@ class MetadataBuilderTest {
         platform.put("tsc_mode", "9");
         platform.put("parallel", "/dev/lp0");
         platform.put("cores-per-socket", "2");
-        String vm = vm(Map.of("uuid", "vm-uuid", "platform", platform, "VCPUs_params", Map.of("mask", "1,2;3", "weight", "512"),
-                "HVM_boot_params", Map.of("order", ""), "xenstore_data", Map.of("vm-data/x", "1"),
-                "bios_strings", Map.of("bios-vendor", "Xen")));
+        String vm = vm(Map.of(
+                "uuid",
+                "vm-uuid",
+                "platform",
+                platform,
+                "VCPUs_params",
+                Map.of("mask", "1,2;3", "weight", "512"),
+                "HVM_boot_params",
+                Map.of("order", ""),
+                "xenstore_data",
+                Map.of("vm-data/x", "1"),
+                "bios_strings",
+                Map.of("bios-vendor", "Xen")));
         Metadata md = MetadataBuilder.of(db.snapshot(), vm, host, () -> "7:9");
         Vm v = md.vm();
         assertEquals("vm-uuid", v.id());
@@ -82,9 +140,11 @@ class MetadataBuilderTest {
         assertEquals(List.of(Vm.Action.Softreboot), v.onSoftreboot());
         // the VM's masks, each filtered by the host's; weight from VCPUs_params, cap 0
         assertEquals(List.of(List.of(1), List.of(3)), v.schedulerParams().affinity());
-        assertEquals(new Vm.SchedulerParams.Priority(512, 0), v.schedulerParams().priority());
+        assertEquals(
+                new Vm.SchedulerParams.Priority(512, 0), v.schedulerParams().priority());
         // featureset (the pool's HVM features) and timeoffset first, then usb flags, invalid entries dropped
-        assertEquals(List.of("featureset", "timeoffset", "usb", "usb_tablet", "vga", "videoram", "cores-per-socket"),
+        assertEquals(
+                List.of("featureset", "timeoffset", "usb", "usb_tablet", "vga", "videoram", "cores-per-socket"),
                 new ArrayList<>(v.platformdata().keySet()));
         assertEquals("hvm-features", v.platformdata().get("featureset"));
         assertEquals("0", v.platformdata().get("timeoffset"));
@@ -121,10 +181,17 @@ class MetadataBuilderTest {
 
     @Test
     void uefiAndPvBootloaderGuests() {
-        String uefi = vm(Map.of("HVM_boot_params", Map.of("firmware", "uefi"), "NVRAM", Map.of("EFI-variables-on-boot", "reset")));
-        Vm.HvmInfo h = assertInstanceOf(Vm.Hvm.class, MetadataBuilder.of(db.snapshot(), uefi, host, () -> "1:1").vm().ty()).info();
+        String uefi = vm(Map.of(
+                "HVM_boot_params", Map.of("firmware", "uefi"), "NVRAM", Map.of("EFI-variables-on-boot", "reset")));
+        Vm.HvmInfo h = assertInstanceOf(
+                        Vm.Hvm.class,
+                        MetadataBuilder.of(db.snapshot(), uefi, host, () -> "1:1")
+                                .vm()
+                                .ty())
+                .info();
         assertEquals(Vm.Firmware.uefi("Reset", "xapidb"), h.firmware());
-        String pv = vm(Map.of("domain_type", "pv", "PV_bootloader", "pygrub", "PV_args", "console=hvc0", "generation_id", "5:6"));
+        String pv = vm(Map.of(
+                "domain_type", "pv", "PV_bootloader", "pygrub", "PV_args", "console=hvc0", "generation_id", "5:6"));
         Vm v = MetadataBuilder.of(db.snapshot(), pv, host, () -> "never").vm();
         assertEquals("5:6", v.generationId());
         assertEquals("pv-features", v.platformdata().get("featureset"));
@@ -139,21 +206,69 @@ class MetadataBuilderTest {
     void attachedDisksAndNics() {
         String vm = vm(Map.of("uuid", "vm-uuid"));
         String vdi = Refs.fresh();
-        db.create("VDI", vdi, Map.of("uuid", UUID.randomUUID().toString(), "SR", sr, "location", "disk0", "on_boot", "reset"));
+        db.create(
+                "VDI",
+                vdi,
+                Map.of("uuid", UUID.randomUUID().toString(), "SR", sr, "location", "disk0", "on_boot", "reset"));
         String vbd = Refs.fresh();
-        Map<String, Object> v = new HashMap<>(Map.of("uuid", UUID.randomUUID().toString(), "VM", vm, "VDI", vdi, "userdevice", "0",
-                "mode", "RW", "type", "Disk", "currently_attached", true, "unpluggable", true));
+        Map<String, Object> v = new HashMap<>(Map.of(
+                "uuid",
+                UUID.randomUUID().toString(),
+                "VM",
+                vm,
+                "VDI",
+                vdi,
+                "userdevice",
+                "0",
+                "mode",
+                "RW",
+                "type",
+                "Disk",
+                "currently_attached",
+                true,
+                "unpluggable",
+                true));
         v.put("qos_algorithm_type", "ionice");
         v.put("qos_algorithm_params", Map.of("sched", "rt", "class", "high"));
         v.put("other_config", Map.of("polling-idle-threshold", "150", "backend-kind", "vbd3"));
         db.create("VBD", vbd, v);
         String detached = Refs.fresh();
-        db.create("VBD", detached, Map.of("uuid", UUID.randomUUID().toString(), "VM", vm, "VDI", Refs.NULL, "userdevice", "1",
-                "type", "CD", "empty", true, "currently_attached", false));
+        db.create(
+                "VBD",
+                detached,
+                Map.of(
+                        "uuid",
+                        UUID.randomUUID().toString(),
+                        "VM",
+                        vm,
+                        "VDI",
+                        Refs.NULL,
+                        "userdevice",
+                        "1",
+                        "type",
+                        "CD",
+                        "empty",
+                        true,
+                        "currently_attached",
+                        false));
         String vif = Refs.fresh();
-        Map<String, Object> n0 = new HashMap<>(Map.of("uuid", "vif-uuid", "VM", vm, "network", net, "device", "1",
-                "MAC", "aa:bb:cc:dd:ee:ff", "currently_attached", true, "other_config", Map.of("mtu", "bad"),
-                "locking_mode", "network_default"));
+        Map<String, Object> n0 = new HashMap<>(Map.of(
+                "uuid",
+                "vif-uuid",
+                "VM",
+                vm,
+                "network",
+                net,
+                "device",
+                "1",
+                "MAC",
+                "aa:bb:cc:dd:ee:ff",
+                "currently_attached",
+                true,
+                "other_config",
+                Map.of("mtu", "bad"),
+                "locking_mode",
+                "network_default"));
         n0.put("qos_algorithm_type", "ratelimit");
         n0.put("qos_algorithm_params", Map.of("kbps", "100"));
         db.create("VIF", vif, n0);
@@ -166,7 +281,9 @@ class MetadataBuilderTest {
         assertEquals(Vbd.Mode.ReadWrite, d.mode());
         assertEquals(new Disk.Vdi(srUuid + "/disk0"), d.backend());
         assertEquals(new Vbd.Qos(Vbd.Qos.Scheduler.RealTime, Vbd.Qos.QosClass.High, 0), d.qos());
-        assertEquals(Map.of("backend-kind", "vbd3", "polling-duration", "8000", "polling-idle-threshold", "100"), d.extraBackendKeys());
+        assertEquals(
+                Map.of("backend-kind", "vbd3", "polling-duration", "8000", "polling-idle-threshold", "100"),
+                d.extraBackendKeys());
         assertEquals(false, d.persistent(), "a disk reset on boot is not persistent");
         assertEquals(false, d.canAttachEarly(), "no SMAPIv3 driver");
         assertEquals(1, md.vifs().size());

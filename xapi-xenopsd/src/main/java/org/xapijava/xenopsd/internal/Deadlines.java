@@ -39,14 +39,17 @@ public final class Deadlines {
         }
 
         private Deadline(Closeable target, long nanos) {
-            this.future = TIMER.schedule(() -> {
-                expired.set(true);
-                try {
-                    target.close();
-                } catch (IOException ignored) {
-                    // closing is all we can do
-                }
-            }, nanos, TimeUnit.NANOSECONDS);
+            this.future = TIMER.schedule(
+                    () -> {
+                        expired.set(true);
+                        try {
+                            target.close();
+                        } catch (IOException ignored) {
+                            // closing is all we can do
+                        }
+                    },
+                    nanos,
+                    TimeUnit.NANOSECONDS);
         }
 
         public boolean expired() {

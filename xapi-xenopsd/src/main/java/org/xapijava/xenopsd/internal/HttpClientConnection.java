@@ -20,6 +20,7 @@ public final class HttpClientConnection implements AutoCloseable {
     private static final int MAX_HEAD = 64 * 1024;
     /** Largest response body accepted (a VM.list of thousands of VMs is far smaller). */
     private static final int MAX_BODY = 256 << 20;
+
     private static final String BODY_EOF = "connection closed in the response body";
 
     private final SocketChannel channel;
@@ -58,7 +59,7 @@ public final class HttpClientConnection implements AutoCloseable {
     }
 
     /** A response: status code, body, and whether the connection may carry another request. */
-    public record Response(int status, byte[] body, boolean keepAlive) { }
+    public record Response(int status, byte[] body, boolean keepAlive) {}
 
     /** Whether this connection has carried an exchange before (a pooled connection). */
     public boolean reused() {
@@ -103,7 +104,8 @@ public final class HttpClientConnection implements AutoCloseable {
                 + "Content-Length: " + body.length + "\r\n"
                 + "\r\n";
         byte[] h = head.getBytes(StandardCharsets.ISO_8859_1);
-        ByteBuffer out = ByteBuffer.allocate(h.length + body.length).put(h).put(body).flip();
+        ByteBuffer out =
+                ByteBuffer.allocate(h.length + body.length).put(h).put(body).flip();
         while (out.hasRemaining()) channel.write(out);
         return readResponse();
     }
@@ -111,7 +113,8 @@ public final class HttpClientConnection implements AutoCloseable {
     private Response readResponse() throws IOException {
         String statusLine = readLine();
         String[] parts = statusLine.split(" ", 3);
-        if (parts.length < 2 || !parts[0].startsWith("HTTP/1.")) throw new ProtocolIOException("bad status line: " + statusLine);
+        if (parts.length < 2 || !parts[0].startsWith("HTTP/1."))
+            throw new ProtocolIOException("bad status line: " + statusLine);
         int status;
         try {
             status = Integer.parseInt(parts[1]);
@@ -123,7 +126,7 @@ public final class HttpClientConnection implements AutoCloseable {
         boolean chunked = false;
         boolean close = http10;
         int headBytes = statusLine.length();
-        for (;;) {
+        for (; ; ) {
             String line = readLine();
             headBytes += line.length() + 2;
             if (headBytes > MAX_HEAD) throw new ProtocolIOException("response head too large");
@@ -141,13 +144,14 @@ public final class HttpClientConnection implements AutoCloseable {
                     }
                     if (contentLength < 0) throw new ProtocolIOException("bad content-length: " + value);
                 }
-                case "transfer-encoding" -> chunked = value.toLowerCase(java.util.Locale.ROOT).contains("chunked");
+                case "transfer-encoding" ->
+                    chunked = value.toLowerCase(java.util.Locale.ROOT).contains("chunked");
                 case "connection" -> {
                     String v = value.toLowerCase(java.util.Locale.ROOT);
                     if (v.contains("close")) close = true;
                     if (v.contains("keep-alive")) close = false;
                 }
-                default -> { }
+                default -> {}
             }
         }
         byte[] bodyBytes;
@@ -165,7 +169,7 @@ public final class HttpClientConnection implements AutoCloseable {
 
     private byte[] readChunked() throws IOException {
         java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
-        for (;;) {
+        for (; ; ) {
             String sizeLine = readLine();
             int semi = sizeLine.indexOf(';');
             String hex = (semi >= 0 ? sizeLine.substring(0, semi) : sizeLine).trim();
@@ -177,7 +181,9 @@ public final class HttpClientConnection implements AutoCloseable {
             }
             if (size < 0 || b.size() + (long) size > MAX_BODY) throw new ProtocolIOException("response body too large");
             if (size == 0) {
-                while (!readLine().isEmpty()) { /* trailers */ }
+                while (!readLine().isEmpty()) {
+                    /* trailers */
+                }
                 return b.toByteArray();
             }
             b.write(in.readExactly(size, BODY_EOF));
@@ -187,7 +193,7 @@ public final class HttpClientConnection implements AutoCloseable {
 
     private byte[] readToEnd() throws IOException {
         java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
-        for (;;) {
+        for (; ; ) {
             if (!in.available()) return b.toByteArray();
             if (b.size() + in.buffered() > MAX_BODY) throw new ProtocolIOException("response body too large");
             in.drainTo(b);
@@ -197,10 +203,13 @@ public final class HttpClientConnection implements AutoCloseable {
     /** A CRLF (or LF) terminated line in ISO-8859-1, without the terminator. */
     private String readLine() throws IOException {
         StringBuilder b = new StringBuilder();
-        for (;;) {
+        for (; ; ) {
             int c = in.read();
             if (c < 0) {
-                throw new EOFException(in.bytesRead() == 0 ? "connection closed before the response" : "connection closed in the response head");
+                throw new EOFException(
+                        in.bytesRead() == 0
+                                ? "connection closed before the response"
+                                : "connection closed in the response head");
             }
             if (c == '\n') {
                 int len = b.length();

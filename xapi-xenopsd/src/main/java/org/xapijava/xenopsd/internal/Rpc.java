@@ -100,7 +100,7 @@ public final class Rpc {
                 case 'x' -> radix = 16;
                 case 'o' -> radix = 8;
                 case 'b' -> radix = 2;
-                default -> { }
+                default -> {}
             }
             if (radix != 10) t = t.substring(2);
         }

@@ -15,130 +15,221 @@ sealed interface Atomic {
     String name();
 
     /** Kinds of hook scripts ({@code Xenops_hooks.script}); the simulator runs none. */
-    enum Hook { VM_pre_start, VM_pre_destroy, VM_post_destroy, VM_pre_reboot, VM_pre_suspend, VM_pre_resume, VM_post_resume }
+    enum Hook {
+        VM_pre_start,
+        VM_pre_destroy,
+        VM_post_destroy,
+        VM_pre_reboot,
+        VM_pre_suspend,
+        VM_pre_resume,
+        VM_post_resume
+    }
 
     /** {@code shutdown_request} of the backend interface. */
-    enum ShutdownRequest { Halt, Reboot, PowerOff, S3Suspend, Suspend }
+    enum ShutdownRequest {
+        Halt,
+        Reboot,
+        PowerOff,
+        S3Suspend,
+        Suspend
+    }
 
     record VmHookScript(String vm, Hook script) implements Atomic {
-        public String name() { return "VM_hook_script"; }
+        public String name() {
+            return "VM_hook_script";
+        }
     }
 
     record VmCreate(String vm) implements Atomic {
-        public String name() { return "VM_create"; }
+        public String name() {
+            return "VM_create";
+        }
     }
 
     record VmBuild(String vm, boolean force) implements Atomic {
-        public String name() { return "VM_build"; }
+        public String name() {
+            return "VM_build";
+        }
     }
 
     record VmCreateDeviceModel(String vm, boolean saveState) implements Atomic {
-        public String name() { return "VM_create_device_model"; }
+        public String name() {
+            return "VM_create_device_model";
+        }
     }
 
     record VmDestroyDeviceModel(String vm) implements Atomic {
-        public String name() { return "VM_destroy_device_model"; }
+        public String name() {
+            return "VM_destroy_device_model";
+        }
     }
 
     record VmDestroy(String vm) implements Atomic {
-        public String name() { return "VM_destroy"; }
+        public String name() {
+            return "VM_destroy";
+        }
     }
 
     record VmPause(String vm) implements Atomic {
-        public String name() { return "VM_pause"; }
+        public String name() {
+            return "VM_pause";
+        }
     }
 
     record VmUnpause(String vm) implements Atomic {
-        public String name() { return "VM_unpause"; }
+        public String name() {
+            return "VM_unpause";
+        }
     }
 
     /** {@code request} {@code null} is None: the domain is survivable from here on. */
     record VmSetDomainActionRequest(String vm, String request) implements Atomic {
-        public String name() { return "VM_set_domain_action_request"; }
+        public String name() {
+            return "VM_set_domain_action_request";
+        }
     }
 
     record VmShutdownDomain(String vm, ShutdownRequest reason, double timeout) implements Atomic {
-        public String name() { return "VM_shutdown_domain"; }
+        public String name() {
+            return "VM_shutdown_domain";
+        }
     }
 
     record VmSave(String vm, Disk disk) implements Atomic {
-        public String name() { return "VM_save"; }
+        public String name() {
+            return "VM_save";
+        }
     }
 
     record VmRestore(String vm, Disk disk) implements Atomic {
-        public String name() { return "VM_restore"; }
+        public String name() {
+            return "VM_restore";
+        }
     }
 
     record VmRemove(String vm) implements Atomic {
-        public String name() { return "VM_remove"; }
+        public String name() {
+            return "VM_remove";
+        }
     }
 
     record VmImportMetadata(String vm, Metadata md) implements Atomic {
-        public String name() { return "VM_import_metadata"; }
+        public String name() {
+            return "VM_import_metadata";
+        }
     }
 
     record VmDelay(String vm, double seconds) implements Atomic {
-        public String name() { return "VM_delay"; }
+        public String name() {
+            return "VM_delay";
+        }
     }
 
     record VbdSetActive(DeviceId id, boolean active) implements Atomic {
-        public String name() { return "VBD_set_active"; }
+        public String name() {
+            return "VBD_set_active";
+        }
     }
 
     record VbdEpochBegin(DeviceId id, Disk disk, boolean persistent) implements Atomic {
-        public String name() { return "VBD_epoch_begin"; }
+        public String name() {
+            return "VBD_epoch_begin";
+        }
     }
 
     record VbdEpochEnd(DeviceId id, Disk disk) implements Atomic {
-        public String name() { return "VBD_epoch_end"; }
+        public String name() {
+            return "VBD_epoch_end";
+        }
     }
 
     record VbdPlug(DeviceId id) implements Atomic {
-        public String name() { return "VBD_plug"; }
+        public String name() {
+            return "VBD_plug";
+        }
     }
 
     record VbdUnplug(DeviceId id, boolean force) implements Atomic {
-        public String name() { return "VBD_unplug"; }
+        public String name() {
+            return "VBD_unplug";
+        }
     }
 
     record VbdInsert(DeviceId id, Disk disk) implements Atomic {
-        public String name() { return "VBD_insert"; }
+        public String name() {
+            return "VBD_insert";
+        }
     }
 
     record VbdEject(DeviceId id) implements Atomic {
-        public String name() { return "VBD_eject"; }
+        public String name() {
+            return "VBD_eject";
+        }
     }
 
     record VifSetActive(DeviceId id, boolean active) implements Atomic {
-        public String name() { return "VIF_set_active"; }
+        public String name() {
+            return "VIF_set_active";
+        }
     }
 
     record VifPlug(DeviceId id) implements Atomic {
-        public String name() { return "VIF_plug"; }
+        public String name() {
+            return "VIF_plug";
+        }
     }
 
     record VifUnplug(DeviceId id, boolean force) implements Atomic {
-        public String name() { return "VIF_unplug"; }
+        public String name() {
+            return "VIF_unplug";
+        }
     }
 
     /** Steps xenopsd runs in parallel on other workers; the simulator runs them in order (same end state). */
     record Parallel(String vm, String description, List<Atomic> atoms) implements Atomic {
-        public String name() { return "Parallel"; }
+        public String name() {
+            return "Parallel";
+        }
     }
 
     record Serial(String vm, String description, List<Atomic> atoms) implements Atomic {
-        public String name() { return "Serial"; }
+        public String name() {
+            return "Serial";
+        }
     }
 
     /** A step whose failure is ignored. */
     record BestEffort(Atomic atom) implements Atomic {
-        public String name() { return "Best_effort"; }
+        public String name() {
+            return "Best_effort";
+        }
     }
 
     /** Every leaf step name, for validating {@code set-delay}. */
-    List<String> LEAF_NAMES = List.of("VM_hook_script", "VM_create", "VM_build", "VM_create_device_model",
-            "VM_destroy_device_model", "VM_destroy", "VM_pause", "VM_unpause", "VM_set_domain_action_request",
-            "VM_shutdown_domain", "VM_save", "VM_restore", "VM_remove", "VM_import_metadata", "VM_delay",
-            "VBD_set_active", "VBD_epoch_begin", "VBD_epoch_end", "VBD_plug", "VBD_unplug", "VBD_insert",
-            "VBD_eject", "VIF_set_active", "VIF_plug", "VIF_unplug");
+    List<String> LEAF_NAMES = List.of(
+            "VM_hook_script",
+            "VM_create",
+            "VM_build",
+            "VM_create_device_model",
+            "VM_destroy_device_model",
+            "VM_destroy",
+            "VM_pause",
+            "VM_unpause",
+            "VM_set_domain_action_request",
+            "VM_shutdown_domain",
+            "VM_save",
+            "VM_restore",
+            "VM_remove",
+            "VM_import_metadata",
+            "VM_delay",
+            "VBD_set_active",
+            "VBD_epoch_begin",
+            "VBD_epoch_end",
+            "VBD_plug",
+            "VBD_unplug",
+            "VBD_insert",
+            "VBD_eject",
+            "VIF_set_active",
+            "VIF_plug",
+            "VIF_unplug");
 }

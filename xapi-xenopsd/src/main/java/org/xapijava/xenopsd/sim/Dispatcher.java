@@ -50,27 +50,96 @@ final class Dispatcher {
 
     /** Every call name of {@code XenopsAPI} ({@code ocaml/xapi-idl/xen/xenops_interface.ml}) but Observer's. */
     static final Set<String> INTERFACE = Set.of(
-            "query", "get_diagnostics",
-            "Task.stat", "Task.cancel", "Task.destroy", "Task.list", "Task.destroy_on_finish",
-            "HOST.stat", "HOST.get_console_data", "HOST.get_total_memory_mib", "HOST.send_debug_keys",
-            "HOST.set_worker_pool_size", "HOST.update_guest_agent_features", "HOST.combine_cpu_policies",
-            "HOST.is_compatible", "HOST.set_numa_affinity_policy",
-            "VM.add", "VM.remove", "VM.generate_state_string", "VM.migrate", "VM.create", "VM.build",
-            "VM.create_device_model", "VM.destroy", "VM.pause", "VM.unpause", "VM.request_rdp", "VM.run_script",
-            "VM.set_xsdata", "VM.set_vcpus", "VM.set_shadow_multiplier", "VM.set_memory_dynamic_range", "VM.stat",
-            "VM.exists", "VM.list", "VM.delay", "VM.start", "VM.shutdown", "VM.reboot", "VM.suspend", "VM.resume",
-            "VM.fast_resume", "VM.s3suspend", "VM.s3resume", "VM.export_metadata", "VM.import_metadata",
+            "query",
+            "get_diagnostics",
+            "Task.stat",
+            "Task.cancel",
+            "Task.destroy",
+            "Task.list",
+            "Task.destroy_on_finish",
+            "HOST.stat",
+            "HOST.get_console_data",
+            "HOST.get_total_memory_mib",
+            "HOST.send_debug_keys",
+            "HOST.set_worker_pool_size",
+            "HOST.update_guest_agent_features",
+            "HOST.combine_cpu_policies",
+            "HOST.is_compatible",
+            "HOST.set_numa_affinity_policy",
+            "VM.add",
+            "VM.remove",
+            "VM.generate_state_string",
+            "VM.migrate",
+            "VM.create",
+            "VM.build",
+            "VM.create_device_model",
+            "VM.destroy",
+            "VM.pause",
+            "VM.unpause",
+            "VM.request_rdp",
+            "VM.run_script",
+            "VM.set_xsdata",
+            "VM.set_vcpus",
+            "VM.set_shadow_multiplier",
+            "VM.set_memory_dynamic_range",
+            "VM.stat",
+            "VM.exists",
+            "VM.list",
+            "VM.delay",
+            "VM.start",
+            "VM.shutdown",
+            "VM.reboot",
+            "VM.suspend",
+            "VM.resume",
+            "VM.fast_resume",
+            "VM.s3suspend",
+            "VM.s3resume",
+            "VM.export_metadata",
+            "VM.import_metadata",
             "VM.import_metadata_async",
-            "PCI.add", "PCI.remove", "PCI.stat", "PCI.list", "PCI.dequarantine",
-            "VBD.add", "VBD.plug", "VBD.unplug", "VBD.eject", "VBD.insert", "VBD.stat", "VBD.list", "VBD.remove",
-            "VUSB.add", "VUSB.plug", "VUSB.unplug", "VUSB.stat", "VUSB.list", "VUSB.remove",
-            "VIF.add", "VIF.plug", "VIF.unplug", "VIF.move", "VIF.stat", "VIF.list", "VIF.remove",
-            "VIF.set_carrier", "VIF.set_locking_mode", "VIF.set_ipv4_configuration", "VIF.set_ipv6_configuration",
-            "VIF.set_pvs_proxy", "VIF.set_trunks",
-            "VGPU.add", "VGPU.stat", "VGPU.list", "VGPU.remove",
-            "UPDATES.get", "UPDATES.last_id", "UPDATES.inject_barrier", "UPDATES.remove_barrier",
+            "PCI.add",
+            "PCI.remove",
+            "PCI.stat",
+            "PCI.list",
+            "PCI.dequarantine",
+            "VBD.add",
+            "VBD.plug",
+            "VBD.unplug",
+            "VBD.eject",
+            "VBD.insert",
+            "VBD.stat",
+            "VBD.list",
+            "VBD.remove",
+            "VUSB.add",
+            "VUSB.plug",
+            "VUSB.unplug",
+            "VUSB.stat",
+            "VUSB.list",
+            "VUSB.remove",
+            "VIF.add",
+            "VIF.plug",
+            "VIF.unplug",
+            "VIF.move",
+            "VIF.stat",
+            "VIF.list",
+            "VIF.remove",
+            "VIF.set_carrier",
+            "VIF.set_locking_mode",
+            "VIF.set_ipv4_configuration",
+            "VIF.set_ipv6_configuration",
+            "VIF.set_pvs_proxy",
+            "VIF.set_trunks",
+            "VGPU.add",
+            "VGPU.stat",
+            "VGPU.list",
+            "VGPU.remove",
+            "UPDATES.get",
+            "UPDATES.last_id",
+            "UPDATES.inject_barrier",
+            "UPDATES.remove_barrier",
             "UPDATES.refresh_vm",
-            "DEBUG.trigger", "DEBUG.shutdown");
+            "DEBUG.trigger",
+            "DEBUG.shutdown");
 
     private final Map<String, Handler> handlers = new HashMap<>();
 
@@ -148,7 +217,9 @@ final class Dispatcher {
             DeviceId id = a.req("id", DeviceId::fromRpc);
             return sim.vbdInsert(a.dbg(), id, a.req("disk", Disk::fromRpc));
         });
-        h.put("VBD.stat", a -> sim.vbdStat(a.dbg(), a.req("id", DeviceId::fromRpc)).toRpc());
+        h.put(
+                "VBD.stat",
+                a -> sim.vbdStat(a.dbg(), a.req("id", DeviceId::fromRpc)).toRpc());
         h.put("VBD.list", a -> Rpc.encodeList(sim.vbdList(a.dbg(), a.req("id", Rpc::string)), VbdStat::toRpc));
         h.put("VBD.remove", a -> {
             sim.vbdRemove(a.dbg(), a.req("id", DeviceId::fromRpc));
@@ -160,7 +231,9 @@ final class Dispatcher {
             DeviceId id = a.req("id", DeviceId::fromRpc);
             return sim.vifUnplug(a.dbg(), id, a.req("force", Rpc::bool));
         });
-        h.put("VIF.stat", a -> sim.vifStat(a.dbg(), a.req("id", DeviceId::fromRpc)).toRpc());
+        h.put(
+                "VIF.stat",
+                a -> sim.vifStat(a.dbg(), a.req("id", DeviceId::fromRpc)).toRpc());
         h.put("VIF.list", a -> Rpc.encodeList(sim.vifList(a.dbg(), a.req("id", Rpc::string)), VifStat::toRpc));
         h.put("VIF.remove", a -> {
             sim.vifRemove(a.dbg(), a.req("id", DeviceId::fromRpc));
@@ -169,7 +242,8 @@ final class Dispatcher {
         h.put("UPDATES.get", a -> {
             Long last = a.opt("last_id", Rpc::int64);
             Long timeout = a.opt("timeout", Rpc::int64);
-            return sim.updatesGet(a.dbg(), last == null ? null : clampInt(last), timeout == null ? null : clampInt(timeout))
+            return sim.updatesGet(
+                            a.dbg(), last == null ? null : clampInt(last), timeout == null ? null : clampInt(timeout))
                     .toRpc();
         });
         h.put("UPDATES.last_id", a -> (long) sim.updatesLastId(a.dbg()));
@@ -208,7 +282,8 @@ final class Dispatcher {
         Args(RpcCall call) {
             List<Object> ps = call.params();
             if (ps.isEmpty() || !(ps.get(0) instanceof Map<?, ?> m)) {
-                throw new MarshalError("Marshalling error: Expecting dict as first argument when named parameters exist");
+                throw new MarshalError(
+                        "Marshalling error: Expecting dict as first argument when named parameters exist");
             }
             this.named = m;
         }
@@ -252,7 +327,8 @@ final class Dispatcher {
         Handler h = handlers.get(call.method());
         if (h == null) {
             if (INTERFACE.contains(call.method())) {
-                return new Outcome(false, XenopsError.unimplemented(call.method()).toRpc());
+                return new Outcome(
+                        false, XenopsError.unimplemented(call.method()).toRpc());
             }
             return failure("Idl.UnknownMethod(" + RpcValues.ocamlQuoted(call.method()) + ")");
         }

@@ -24,11 +24,28 @@ import org.xapijava.xenopsd.internal.Rpc;
  * @param actionRequest {@code domain_action_request option}: {@code Needs_poweroff}, {@code Needs_reboot},
  *                      {@code Needs_suspend}, {@code Needs_crashdump}, {@code Needs_softreset}, or {@code null}
  */
-record Domain(int domid, String uuid, boolean hvm, String actionRequest, boolean paused, boolean built, int vcpus,
-              double shadowMultiplier, long memoryDynamicMin, long memoryDynamicMax, boolean qemuCreated,
-              boolean suspended, List<Vbd> vbds, List<Vif> vifs, List<Object> pcis, List<Object> vgpus,
-              List<Object> vusbs, Map<String, String> xsdata, double lastCreateTime, boolean survivable,
-              Disk suspendImage) {
+record Domain(
+        int domid,
+        String uuid,
+        boolean hvm,
+        String actionRequest,
+        boolean paused,
+        boolean built,
+        int vcpus,
+        double shadowMultiplier,
+        long memoryDynamicMin,
+        long memoryDynamicMax,
+        boolean qemuCreated,
+        boolean suspended,
+        List<Vbd> vbds,
+        List<Vif> vifs,
+        List<Object> pcis,
+        List<Object> vgpus,
+        List<Object> vusbs,
+        Map<String, String> xsdata,
+        double lastCreateTime,
+        boolean survivable,
+        Disk suspendImage) {
 
     static final List<String> ACTION_REQUESTS =
             List.of("Needs_poweroff", "Needs_reboot", "Needs_suspend", "Needs_crashdump", "Needs_softreset");
@@ -43,51 +60,203 @@ record Domain(int domid, String uuid, boolean hvm, String actionRequest, boolean
     }
 
     Domain withActionRequest(String r) {
-        return new Domain(domid, uuid, hvm, r, paused, built, vcpus, shadowMultiplier, memoryDynamicMin,
-                memoryDynamicMax, qemuCreated, suspended, vbds, vifs, pcis, vgpus, vusbs, xsdata, lastCreateTime,
-                survivable, suspendImage);
+        return new Domain(
+                domid,
+                uuid,
+                hvm,
+                r,
+                paused,
+                built,
+                vcpus,
+                shadowMultiplier,
+                memoryDynamicMin,
+                memoryDynamicMax,
+                qemuCreated,
+                suspended,
+                vbds,
+                vifs,
+                pcis,
+                vgpus,
+                vusbs,
+                xsdata,
+                lastCreateTime,
+                survivable,
+                suspendImage);
     }
 
     Domain withPaused(boolean p) {
-        return new Domain(domid, uuid, hvm, actionRequest, p, built, vcpus, shadowMultiplier, memoryDynamicMin,
-                memoryDynamicMax, qemuCreated, suspended, vbds, vifs, pcis, vgpus, vusbs, xsdata, lastCreateTime,
-                survivable, suspendImage);
+        return new Domain(
+                domid,
+                uuid,
+                hvm,
+                actionRequest,
+                p,
+                built,
+                vcpus,
+                shadowMultiplier,
+                memoryDynamicMin,
+                memoryDynamicMax,
+                qemuCreated,
+                suspended,
+                vbds,
+                vifs,
+                pcis,
+                vgpus,
+                vusbs,
+                xsdata,
+                lastCreateTime,
+                survivable,
+                suspendImage);
     }
 
     Domain withBuilt(boolean b) {
-        return new Domain(domid, uuid, hvm, actionRequest, paused, b, vcpus, shadowMultiplier, memoryDynamicMin,
-                memoryDynamicMax, qemuCreated, suspended, vbds, vifs, pcis, vgpus, vusbs, xsdata, lastCreateTime,
-                survivable, suspendImage);
+        return new Domain(
+                domid,
+                uuid,
+                hvm,
+                actionRequest,
+                paused,
+                b,
+                vcpus,
+                shadowMultiplier,
+                memoryDynamicMin,
+                memoryDynamicMax,
+                qemuCreated,
+                suspended,
+                vbds,
+                vifs,
+                pcis,
+                vgpus,
+                vusbs,
+                xsdata,
+                lastCreateTime,
+                survivable,
+                suspendImage);
     }
 
     Domain withQemuCreated(boolean q) {
-        return new Domain(domid, uuid, hvm, actionRequest, paused, built, vcpus, shadowMultiplier, memoryDynamicMin,
-                memoryDynamicMax, q, suspended, vbds, vifs, pcis, vgpus, vusbs, xsdata, lastCreateTime,
-                survivable, suspendImage);
+        return new Domain(
+                domid,
+                uuid,
+                hvm,
+                actionRequest,
+                paused,
+                built,
+                vcpus,
+                shadowMultiplier,
+                memoryDynamicMin,
+                memoryDynamicMax,
+                q,
+                suspended,
+                vbds,
+                vifs,
+                pcis,
+                vgpus,
+                vusbs,
+                xsdata,
+                lastCreateTime,
+                survivable,
+                suspendImage);
     }
 
     Domain withSuspended(boolean s, Disk image) {
-        return new Domain(domid, uuid, hvm, actionRequest, paused, built, vcpus, shadowMultiplier, memoryDynamicMin,
-                memoryDynamicMax, qemuCreated, s, vbds, vifs, pcis, vgpus, vusbs, xsdata, lastCreateTime,
-                survivable, image);
+        return new Domain(
+                domid,
+                uuid,
+                hvm,
+                actionRequest,
+                paused,
+                built,
+                vcpus,
+                shadowMultiplier,
+                memoryDynamicMin,
+                memoryDynamicMax,
+                qemuCreated,
+                s,
+                vbds,
+                vifs,
+                pcis,
+                vgpus,
+                vusbs,
+                xsdata,
+                lastCreateTime,
+                survivable,
+                image);
     }
 
     Domain withVbds(List<Vbd> v) {
-        return new Domain(domid, uuid, hvm, actionRequest, paused, built, vcpus, shadowMultiplier, memoryDynamicMin,
-                memoryDynamicMax, qemuCreated, suspended, v, vifs, pcis, vgpus, vusbs, xsdata, lastCreateTime,
-                survivable, suspendImage);
+        return new Domain(
+                domid,
+                uuid,
+                hvm,
+                actionRequest,
+                paused,
+                built,
+                vcpus,
+                shadowMultiplier,
+                memoryDynamicMin,
+                memoryDynamicMax,
+                qemuCreated,
+                suspended,
+                v,
+                vifs,
+                pcis,
+                vgpus,
+                vusbs,
+                xsdata,
+                lastCreateTime,
+                survivable,
+                suspendImage);
     }
 
     Domain withVifs(List<Vif> v) {
-        return new Domain(domid, uuid, hvm, actionRequest, paused, built, vcpus, shadowMultiplier, memoryDynamicMin,
-                memoryDynamicMax, qemuCreated, suspended, vbds, v, pcis, vgpus, vusbs, xsdata, lastCreateTime,
-                survivable, suspendImage);
+        return new Domain(
+                domid,
+                uuid,
+                hvm,
+                actionRequest,
+                paused,
+                built,
+                vcpus,
+                shadowMultiplier,
+                memoryDynamicMin,
+                memoryDynamicMax,
+                qemuCreated,
+                suspended,
+                vbds,
+                v,
+                pcis,
+                vgpus,
+                vusbs,
+                xsdata,
+                lastCreateTime,
+                survivable,
+                suspendImage);
     }
 
     Domain withSurvivable(boolean s) {
-        return new Domain(domid, uuid, hvm, actionRequest, paused, built, vcpus, shadowMultiplier, memoryDynamicMin,
-                memoryDynamicMax, qemuCreated, suspended, vbds, vifs, pcis, vgpus, vusbs, xsdata, lastCreateTime,
-                s, suspendImage);
+        return new Domain(
+                domid,
+                uuid,
+                hvm,
+                actionRequest,
+                paused,
+                built,
+                vcpus,
+                shadowMultiplier,
+                memoryDynamicMin,
+                memoryDynamicMax,
+                qemuCreated,
+                suspended,
+                vbds,
+                vifs,
+                pcis,
+                vgpus,
+                vusbs,
+                xsdata,
+                lastCreateTime,
+                s,
+                suspendImage);
     }
 
     Object toRpc() {

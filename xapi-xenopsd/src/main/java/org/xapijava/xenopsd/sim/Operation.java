@@ -12,52 +12,64 @@ sealed interface Operation {
     /** The queue (VM id) the operation runs on. */
     String vm();
 
-    record VmStart(String vm, boolean force) implements Operation { }
+    record VmStart(String vm, boolean force) implements Operation {}
 
     /** {@code VM.shutdown}: shut the domain down and deactivate the devices. */
-    record VmPoweroff(String vm, Double timeout) implements Operation { }
+    record VmPoweroff(String vm, Double timeout) implements Operation {}
 
     /** Destroy the domain (the inner part of power-off, reboot and suspend). */
-    record VmShutdown(String vm, Double timeout) implements Operation { }
+    record VmShutdown(String vm, Double timeout) implements Operation {}
 
-    record VmReboot(String vm, Double timeout) implements Operation { }
+    record VmReboot(String vm, Double timeout) implements Operation {}
 
-    record VmSuspend(String vm, Disk disk) implements Operation { }
+    record VmSuspend(String vm, Disk disk) implements Operation {}
 
-    record VmResume(String vm, Disk disk) implements Operation { }
+    record VmResume(String vm, Disk disk) implements Operation {}
 
-    record VmRestoreVifs(String vm) implements Operation { }
+    record VmRestoreVifs(String vm) implements Operation {}
 
-    record VmRestoreDevices(String vm) implements Operation { }
+    record VmRestoreDevices(String vm) implements Operation {}
 
     record VbdHotplug(DeviceId id) implements Operation {
-        public String vm() { return id.vm(); }
+        public String vm() {
+            return id.vm();
+        }
     }
 
     record VbdHotunplug(DeviceId id, boolean force) implements Operation {
-        public String vm() { return id.vm(); }
+        public String vm() {
+            return id.vm();
+        }
     }
 
     record VifHotplug(DeviceId id) implements Operation {
-        public String vm() { return id.vm(); }
+        public String vm() {
+            return id.vm();
+        }
     }
 
     record VifHotunplug(DeviceId id, boolean force) implements Operation {
-        public String vm() { return id.vm(); }
+        public String vm() {
+            return id.vm();
+        }
     }
 
     /** Acts on what the domain asks for (guest shutdown, reboot, crash) or cleans up after a failure. */
-    record VmCheckState(String vm) implements Operation { }
+    record VmCheckState(String vm) implements Operation {}
 
     record VbdCheckState(DeviceId id) implements Operation {
-        public String vm() { return id.vm(); }
+        public String vm() {
+            return id.vm();
+        }
     }
 
     record VifCheckState(DeviceId id) implements Operation {
-        public String vm() { return id.vm(); }
+        public String vm() {
+            return id.vm();
+        }
     }
 
-    record AtomicOp(String vm, Atomic atomic) implements Operation { }
+    record AtomicOp(String vm, Atomic atomic) implements Operation {}
 
     /** The check operations: queueing one that is already waiting is skipped ({@code Work.should_keep}). */
     default boolean isCheck() {

@@ -144,7 +144,7 @@ final class SimTask {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
         lock.lock();
         try {
-            for (;;) {
+            for (; ; ) {
                 if (cancelling && cancellable) throw XenopsError.cancelled(id);
                 long left = deadline - System.nanoTime();
                 if (left <= 0) return;

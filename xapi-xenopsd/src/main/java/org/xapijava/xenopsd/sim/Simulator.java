@@ -138,8 +138,15 @@ public final class Simulator implements Xenops, AutoCloseable {
     }
 
     /** Everything known about one VM; immutable, replaced on change. */
-    private record VmEntry(Vm vm, List<Vbd> vbds, List<Vif> vifs, List<Object> pcis, List<Object> vgpus,
-                           List<Object> vusbs, Domain domain, Map<String, Boolean> active) {
+    private record VmEntry(
+            Vm vm,
+            List<Vbd> vbds,
+            List<Vif> vifs,
+            List<Object> pcis,
+            List<Object> vgpus,
+            List<Object> vusbs,
+            Domain domain,
+            Map<String, Boolean> active) {
         VmEntry {
             vbds = List.copyOf(vbds);
             vifs = List.copyOf(vifs);
@@ -181,6 +188,7 @@ public final class Simulator implements Xenops, AutoCloseable {
 
     /** Guards {@link #vms}, {@link #versionCounter}, {@link #nextDomid} and the cancel trigger. */
     private final ReentrantLock m = new ReentrantLock();
+
     private final Map<String, VmEntry> vms = new TreeMap<>();
     private long versionCounter;
     private int nextDomid = -1;
@@ -193,6 +201,7 @@ public final class Simulator implements Xenops, AutoCloseable {
     private final Set<String> rebooting = ConcurrentHashMap.newKeySet();
     /** VMs whose simulated guest runs no guest agent ({@code DEBUG.trigger "guest-agent" [vm; "off"]}). */
     private final Set<String> withoutGuestAgent = ConcurrentHashMap.newKeySet();
+
     private final Map<String, Long> delays = new ConcurrentHashMap<>();
     private final WorkQueues queues;
 
@@ -251,7 +260,8 @@ public final class Simulator implements Xenops, AutoCloseable {
                 Object v = STATE_JSON.parseValue(b);
                 Rpc.Fields f = Rpc.fields(v, "vm_state");
                 Vm vm = f.req("vm", Vm::fromRpc);
-                VmEntry e = new VmEntry(vm,
+                VmEntry e = new VmEntry(
+                        vm,
                         f.def("vbds", x -> Rpc.list(x, Vbd::fromRpc), List.of()),
                         f.def("vifs", x -> Rpc.list(x, Vif::fromRpc), List.of()),
                         f.def("pcis", x -> new ArrayList<Object>(Rpc.list(x)), List.of()),
@@ -421,9 +431,29 @@ public final class Simulator implements Xenops, AutoCloseable {
         String timeoffset = vm.ty() instanceof Vm.Hvm h ? h.info().timeoffset() : "";
         boolean agent = d.built() && !d.suspended() && !withoutGuestAgent.contains(vm.id());
         Map<String, String> guestAgent = agent ? guestAgent(mem) : Map.of();
-        return new VmState(p, List.of(d.domid()), List.of(), mem, mem, vm.memoryStaticMax(), d.vcpus(),
-                d.shadowMultiplier(), timeoffset, false, guestAgent, Map.of(), agent, d.lastCreateTime(), d.hvm(),
-                false, false, dt, vm.platformdata().getOrDefault("featureset", ""), false, 0, List.of());
+        return new VmState(
+                p,
+                List.of(d.domid()),
+                List.of(),
+                mem,
+                mem,
+                vm.memoryStaticMax(),
+                d.vcpus(),
+                d.shadowMultiplier(),
+                timeoffset,
+                false,
+                guestAgent,
+                Map.of(),
+                agent,
+                d.lastCreateTime(),
+                d.hvm(),
+                false,
+                false,
+                dt,
+                vm.platformdata().getOrDefault("featureset", ""),
+                false,
+                0,
+                List.of());
     }
 
     /**
@@ -438,7 +468,8 @@ public final class Simulator implements Xenops, AutoCloseable {
         ga.put("attr/PVAddons/MinorVersion", "4");
         ga.put("attr/PVAddons/MicroVersion", "0");
         ga.put("attr/PVAddons/BuildVersion", "1");
-        for (String f : List.of("shutdown", "poweroff", "reboot", "suspend", "balloon")) ga.put("control/feature-" + f, "1");
+        for (String f : List.of("shutdown", "poweroff", "reboot", "suspend", "balloon"))
+            ga.put("control/feature-" + f, "1");
         ga.put("data/os_name", "Simulated Linux");
         ga.put("data/os_uname", "6.1.0-simulated");
         ga.put("data/os_distro", "debian");
@@ -451,8 +482,29 @@ public final class Simulator implements Xenops, AutoCloseable {
 
     /** {@code halted_vm} of {@code ocaml/xenopsd/lib/xenops_utils.ml}. */
     private static VmState haltedState() {
-        return new VmState(PowerState.Halted, List.of(), List.of(), 0, 0, 0, 0, 1.0, "", false, Map.of(), Map.of(),
-                false, 0.0, false, false, false, VmState.DomainType.Domain_undefined, "", false, 0, List.of());
+        return new VmState(
+                PowerState.Halted,
+                List.of(),
+                List.of(),
+                0,
+                0,
+                0,
+                0,
+                1.0,
+                "",
+                false,
+                Map.of(),
+                Map.of(),
+                false,
+                0.0,
+                false,
+                false,
+                false,
+                VmState.DomainType.Domain_undefined,
+                "",
+                false,
+                0,
+                List.of());
     }
 
     /** The power state {@link #vmState} reports, without building the rest of it. */
@@ -480,7 +532,8 @@ public final class Simulator implements Xenops, AutoCloseable {
         if (e.domain() != null) {
             for (Vif p : e.domain().vifs()) {
                 if (p.id().equals(vif.id())) {
-                    return new VifState(active, true, 0, false, "vif" + e.domain().domid() + "." + p.position(), false);
+                    return new VifState(
+                            active, true, 0, false, "vif" + e.domain().domid() + "." + p.position(), false);
                 }
             }
         }
@@ -533,7 +586,8 @@ public final class Simulator implements Xenops, AutoCloseable {
             outcome = new TaskInfo.Failed(e.toRpc());
         } catch (RuntimeException | Error e) {
             LOG.log(System.Logger.Level.ERROR, "task " + t.id + " failed", e);
-            outcome = new TaskInfo.Failed(XenopsError.internalError(e.toString()).toRpc());
+            outcome =
+                    new TaskInfo.Failed(XenopsError.internalError(e.toString()).toRpc());
             bt = "((name(" + e.getClass().getName() + ")))";
         }
         boolean destroy = t.finish(outcome, bt);
@@ -662,13 +716,21 @@ public final class Simulator implements Xenops, AutoCloseable {
                 VmEntry e = vmExn(id);
                 List<List<Vbd>> sets = vbdPlugSets(e.vbds());
                 return concat(
-                        one(new Atomic.VmHookScript(id, Hook.VM_pre_start), new Atomic.VmCreate(id),
+                        one(
+                                new Atomic.VmHookScript(id, Hook.VM_pre_start),
+                                new Atomic.VmCreate(id),
                                 new Atomic.VmBuild(id, s.force())),
-                        parallel("Devices.plug (no qemu)", id, concat(
-                                serial("VBDs.acticate_epoch_and_plug RW+RO", id,
-                                        concat(plugVbdsForStart("RW", id, sets.get(0)),
-                                                plugVbdsForStart("RO", id, sets.get(1)))),
-                                activateAndPlugVifs(id, vifPlugOrder(e.vifs())))),
+                        parallel(
+                                "Devices.plug (no qemu)",
+                                id,
+                                concat(
+                                        serial(
+                                                "VBDs.acticate_epoch_and_plug RW+RO",
+                                                id,
+                                                concat(
+                                                        plugVbdsForStart("RW", id, sets.get(0)),
+                                                        plugVbdsForStart("RO", id, sets.get(1)))),
+                                        activateAndPlugVifs(id, vifPlugOrder(e.vifs())))),
                         one(new Atomic.VmCreateDeviceModel(id, false)),
                         // at this point the domain is considered survivable
                         one(new Atomic.VmSetDomainActionRequest(id, null)));
@@ -679,7 +741,8 @@ public final class Simulator implements Xenops, AutoCloseable {
                 for (Vbd v : e.vbds()) unplugs.add(new Atomic.VbdUnplug(v.id(), true));
                 for (Vif v : e.vifs()) unplugs.add(new Atomic.VifUnplug(v.id(), true));
                 return concat(
-                        s.timeout() == null ? List.of()
+                        s.timeout() == null
+                                ? List.of()
                                 : one(new Atomic.VmShutdownDomain(id, ShutdownRequest.PowerOff, s.timeout())),
                         one(new Atomic.BestEffort(new Atomic.VmPause(id)), new Atomic.VmDestroyDeviceModel(id)),
                         parallel("Devices.unplug", id, unplugs),
@@ -690,9 +753,12 @@ public final class Simulator implements Xenops, AutoCloseable {
                 Hook reasonless = Hook.VM_pre_destroy;
                 List<Atomic> deactivate = new ArrayList<>();
                 for (Vbd v : e.vbds()) {
-                    deactivate.addAll(serial("VBD.epoch_and_deactivate", id, concat(
-                            v.backend() == null ? List.of() : one(new Atomic.VbdEpochEnd(v.id(), v.backend())),
-                            one(new Atomic.VbdSetActive(v.id(), false)))));
+                    deactivate.addAll(serial(
+                            "VBD.epoch_and_deactivate",
+                            id,
+                            concat(
+                                    v.backend() == null ? List.of() : one(new Atomic.VbdEpochEnd(v.id(), v.backend())),
+                                    one(new Atomic.VbdSetActive(v.id(), false)))));
                 }
                 for (Vif v : e.vifs()) deactivate.add(new Atomic.VifSetActive(v.id(), false));
                 return concat(
@@ -704,21 +770,26 @@ public final class Simulator implements Xenops, AutoCloseable {
             case Operation.VmReboot r -> {
                 VmEntry e = vmExn(id);
                 List<Atomic> epochEnds = new ArrayList<>();
-                for (Vbd v : e.vbds()) if (v.backend() != null) epochEnds.add(new Atomic.VbdEpochEnd(v.id(), v.backend()));
+                for (Vbd v : e.vbds())
+                    if (v.backend() != null) epochEnds.add(new Atomic.VbdEpochEnd(v.id(), v.backend()));
                 return concat(
-                        r.timeout() == null ? List.of()
+                        r.timeout() == null
+                                ? List.of()
                                 : one(new Atomic.VmShutdownDomain(id, ShutdownRequest.Reboot, r.timeout())),
                         one(new Atomic.VmHookScript(id, Hook.VM_pre_destroy)),
                         atomicsOf(new Operation.VmShutdown(id, null)),
                         parallel("VBD.epoch_end", id, epochEnds),
-                        one(new Atomic.VmHookScript(id, Hook.VM_post_destroy),
+                        one(
+                                new Atomic.VmHookScript(id, Hook.VM_post_destroy),
                                 new Atomic.VmHookScript(id, Hook.VM_pre_reboot)),
                         atomicsOf(new Operation.VmStart(id, false)),
                         one(new Atomic.VmUnpause(id)));
             }
             case Operation.VmSuspend s -> {
                 return concat(
-                        one(new Atomic.VmHookScript(id, Hook.VM_pre_suspend), new Atomic.VmSave(id, s.disk()),
+                        one(
+                                new Atomic.VmHookScript(id, Hook.VM_pre_suspend),
+                                new Atomic.VmSave(id, s.disk()),
                                 new Atomic.VmHookScript(id, Hook.VM_pre_destroy)),
                         atomicsOf(new Operation.VmShutdown(id, null)),
                         one(new Atomic.VmHookScript(id, Hook.VM_post_destroy)));
@@ -729,11 +800,15 @@ public final class Simulator implements Xenops, AutoCloseable {
                         one(new Atomic.VmRestore(id, r.disk())),
                         atomicsOf(new Operation.VmRestoreDevices(id)),
                         // at this point the domain is considered survivable
-                        one(new Atomic.VmSetDomainActionRequest(id, null),
+                        one(
+                                new Atomic.VmSetDomainActionRequest(id, null),
                                 new Atomic.VmHookScript(id, Hook.VM_post_resume)));
             }
             case Operation.VmRestoreVifs v -> {
-                return parallel("VIFs.activate_and_plug", id, activateAndPlugVifs(id, vmExn(id).vifs()));
+                return parallel(
+                        "VIFs.activate_and_plug",
+                        id,
+                        activateAndPlugVifs(id, vmExn(id).vifs()));
             }
             case Operation.VmRestoreDevices d -> {
                 List<List<Vbd>> sets = vbdPlugSets(vmExn(id).vbds());
@@ -764,11 +839,15 @@ public final class Simulator implements Xenops, AutoCloseable {
     private static List<Atomic> plugVbdsForStart(String typ, String id, List<Vbd> vbds) {
         List<Atomic> each = new ArrayList<>();
         for (Vbd vbd : vbds) {
-            each.addAll(serial("VBD.activate_epoch_and_plug " + typ, id, concat(
-                    one(new Atomic.VbdSetActive(vbd.id(), true)),
-                    vbd.backend() == null ? List.of()
-                            : one(new Atomic.VbdEpochBegin(vbd.id(), vbd.backend(), vbd.persistent())),
-                    one(new Atomic.VbdPlug(vbd.id())))));
+            each.addAll(serial(
+                    "VBD.activate_epoch_and_plug " + typ,
+                    id,
+                    concat(
+                            one(new Atomic.VbdSetActive(vbd.id(), true)),
+                            vbd.backend() == null
+                                    ? List.of()
+                                    : one(new Atomic.VbdEpochBegin(vbd.id(), vbd.backend(), vbd.persistent())),
+                            one(new Atomic.VbdPlug(vbd.id())))));
         }
         return parallel("VBDs.activate_epoch_and_plug " + typ, id, each);
     }
@@ -776,7 +855,9 @@ public final class Simulator implements Xenops, AutoCloseable {
     private static List<Atomic> activateAndPlugVifs(String id, List<Vif> vifs) {
         List<Atomic> each = new ArrayList<>();
         for (Vif vif : vifs) {
-            each.addAll(serial("VIF.activate_and_plug", id,
+            each.addAll(serial(
+                    "VIF.activate_and_plug",
+                    id,
                     one(new Atomic.VifSetActive(vif.id(), true), new Atomic.VifPlug(vif.id()))));
         }
         return each;
@@ -785,7 +866,9 @@ public final class Simulator implements Xenops, AutoCloseable {
     private static List<Atomic> plugVbdsForRestore(String typ, String id, List<Vbd> vbds) {
         List<Atomic> each = new ArrayList<>();
         for (Vbd vbd : vbds) {
-            each.addAll(serial("VBD.activate_and_plug " + typ, id,
+            each.addAll(serial(
+                    "VBD.activate_and_plug " + typ,
+                    id,
                     one(new Atomic.VbdSetActive(vbd.id(), true), new Atomic.VbdPlug(vbd.id()))));
         }
         return parallel("VBDs.activate_and_plug " + typ, id, each);
@@ -797,7 +880,7 @@ public final class Simulator implements Xenops, AutoCloseable {
             case Operation.VmStart s -> expect(s.vm(), PowerState.Halted);
             case Operation.VmReboot r -> expect(r.vm(), PowerState.Running, PowerState.Paused);
             case Operation.VmResume r -> expect(r.vm(), PowerState.Suspended, PowerState.Halted);
-            default -> { }
+            default -> {}
         }
     }
 
@@ -825,9 +908,9 @@ public final class Simulator implements Xenops, AutoCloseable {
     /** {@code trigger_cleanup_after_failure}. */
     private void cleanupAfterFailure(Operation op, SimTask t) {
         switch (op) {
-            case Operation.VmCheckState c -> { }
-            case Operation.VbdCheckState c -> { }
-            case Operation.VifCheckState c -> { }
+            case Operation.VmCheckState c -> {}
+            case Operation.VbdCheckState c -> {}
+            case Operation.VifCheckState c -> {}
             case Operation.VbdHotplug h -> immediateOperation(t.dbg, new Operation.VbdCheckState(h.id()));
             case Operation.VbdHotunplug h -> immediateOperation(t.dbg, new Operation.VbdCheckState(h.id()));
             case Operation.VifHotplug h -> immediateOperation(t.dbg, new Operation.VifCheckState(h.id()));
@@ -850,9 +933,13 @@ public final class Simulator implements Xenops, AutoCloseable {
             case Atomic.VifPlug x -> immediateOperation(t.dbg, new Operation.VifCheckState(x.id()));
             case Atomic.VifUnplug x -> immediateOperation(t.dbg, new Operation.VifCheckState(x.id()));
             case Atomic.BestEffort b -> cleanupAfterFailedAtom(b.atom(), t);
-            case Atomic.Parallel p -> { for (Atomic x : p.atoms()) cleanupAfterFailedAtom(x, t); }
-            case Atomic.Serial s -> { for (Atomic x : s.atoms()) cleanupAfterFailedAtom(x, t); }
-            case Atomic.VmImportMetadata x -> { }
+            case Atomic.Parallel p -> {
+                for (Atomic x : p.atoms()) cleanupAfterFailedAtom(x, t);
+            }
+            case Atomic.Serial s -> {
+                for (Atomic x : s.atoms()) cleanupAfterFailedAtom(x, t);
+            }
+            case Atomic.VmImportMetadata x -> {}
             default -> immediateOperation(t.dbg, new Operation.VmCheckState(vmOf(a)));
         }
     }
@@ -975,7 +1062,7 @@ public final class Simulator implements Xenops, AutoCloseable {
             };
             for (Vm.Action a : actions) {
                 switch (a) {
-                    case Coredump, Softreboot -> { } // no dump to write; the simulator's soft reset does nothing
+                    case Coredump, Softreboot -> {} // no dump to write; the simulator's soft reset does nothing
                     case Shutdown -> ops.add(new Operation.VmShutdown(id, null));
                     case Start -> ops.add(new Operation.VmReboot(id, null));
                     case Pause -> ops.add(new Operation.AtomicOp(id, new Atomic.VmPause(id)));
@@ -1017,8 +1104,12 @@ public final class Simulator implements Xenops, AutoCloseable {
                     LOG.log(System.Logger.Level.DEBUG, "ignoring error during best-effort step: " + e.getMessage());
                 }
             }
-            case Atomic.Parallel p -> { for (Atomic a : p.atoms()) performAtomic(a, t); }
-            case Atomic.Serial s -> { for (Atomic a : s.atoms()) performAtomic(a, t); }
+            case Atomic.Parallel p -> {
+                for (Atomic a : p.atoms()) performAtomic(a, t);
+            }
+            case Atomic.Serial s -> {
+                for (Atomic a : s.atoms()) performAtomic(a, t);
+            }
             default -> {
                 t.sleep(delays.getOrDefault(op.name(), 0L));
                 performLeaf(op, t);
@@ -1028,14 +1119,22 @@ public final class Simulator implements Xenops, AutoCloseable {
 
     private void performLeaf(Atomic op, SimTask t) {
         switch (op) {
-            case Atomic.VmHookScript h -> { }
+            case Atomic.VmHookScript h -> {}
             case Atomic.VmCreate c -> createDomain(c.vm());
             case Atomic.VmBuild b -> buildDomain(b.vm());
             case Atomic.VmCreateDeviceModel c -> updateDomain(c.vm(), d -> d.withQemuCreated(true));
-            case Atomic.VmDestroyDeviceModel c -> update(c.vm(), e -> e == null || e.domain() == null ? e
-                    : e.withDomain(e.domain().withQemuCreated(false)));
-            case Atomic.VmDestroy c -> update(c.vm(), e -> e == null || e.domain() == null || e.domain().suspended()
-                    ? e : e.withDomain(null)); // a suspended domain's state is kept
+            case Atomic.VmDestroyDeviceModel c ->
+                update(
+                        c.vm(),
+                        e -> e == null || e.domain() == null
+                                ? e
+                                : e.withDomain(e.domain().withQemuCreated(false)));
+            case Atomic.VmDestroy c ->
+                update(
+                        c.vm(),
+                        e -> e == null || e.domain() == null || e.domain().suspended()
+                                ? e
+                                : e.withDomain(null)); // a suspended domain's state is kept
             case Atomic.VmPause p -> {
                 vmExn(p.vm());
                 setPaused(p.vm(), true);
@@ -1051,8 +1150,14 @@ public final class Simulator implements Xenops, AutoCloseable {
             }
             case Atomic.VmSetDomainActionRequest r -> {
                 vmExn(r.vm());
-                update(r.vm(), e -> e == null || e.domain() == null ? e : e.withDomain(
-                        e.domain().withActionRequest(r.request()).withSurvivable(r.request() == null || e.domain().survivable())));
+                update(
+                        r.vm(),
+                        e -> e == null || e.domain() == null
+                                ? e
+                                : e.withDomain(e.domain()
+                                        .withActionRequest(r.request())
+                                        .withSurvivable(r.request() == null
+                                                || e.domain().survivable())));
             }
             case Atomic.VmShutdownDomain s -> {
                 vmExn(s.vm());
@@ -1086,8 +1191,8 @@ public final class Simulator implements Xenops, AutoCloseable {
                 update(a.id().vm(), e -> e.withActive(activeKey("vbd", a.id()), a.active()));
                 signalVbd(a.id());
             }
-            case Atomic.VbdEpochBegin x -> { }
-            case Atomic.VbdEpochEnd x -> { }
+            case Atomic.VbdEpochBegin x -> {}
+            case Atomic.VbdEpochEnd x -> {}
             case Atomic.VbdPlug p -> {
                 addVbd(vbdExn(p.id()));
                 signalVbd(p.id());
@@ -1139,7 +1244,8 @@ public final class Simulator implements Xenops, AutoCloseable {
     private int allocateDomid() { // with m held
         if (nextDomid < 0) {
             int highest = 0;
-            for (VmEntry e : vms.values()) if (e.domain() != null) highest = Math.max(highest, e.domain().domid());
+            for (VmEntry e : vms.values())
+                if (e.domain() != null) highest = Math.max(highest, e.domain().domid());
             nextDomid = highest + 1;
         }
         return nextDomid++;
@@ -1155,9 +1261,28 @@ public final class Simulator implements Xenops, AutoCloseable {
             }
             Vm vm = e.vm();
             double shadow = vm.ty() instanceof Vm.Hvm h ? h.info().shadowMultiplier() : 1.0;
-            return e.withDomain(new Domain(allocateDomid(), vmId, vm.ty().isHvm(), null, true, false, vm.vcpus(),
-                    shadow, vm.memoryDynamicMin(), vm.memoryDynamicMax(), false, false, List.of(), List.of(),
-                    List.of(), List.of(), List.of(), vm.xsdata(), System.currentTimeMillis() / 1000.0, false, null));
+            return e.withDomain(new Domain(
+                    allocateDomid(),
+                    vmId,
+                    vm.ty().isHvm(),
+                    null,
+                    true,
+                    false,
+                    vm.vcpus(),
+                    shadow,
+                    vm.memoryDynamicMin(),
+                    vm.memoryDynamicMax(),
+                    false,
+                    false,
+                    List.of(),
+                    List.of(),
+                    List.of(),
+                    List.of(),
+                    List.of(),
+                    vm.xsdata(),
+                    System.currentTimeMillis() / 1000.0,
+                    false,
+                    null));
         });
     }
 
@@ -1167,7 +1292,8 @@ public final class Simulator implements Xenops, AutoCloseable {
             long needed = e.domain().memoryDynamicMax();
             long used = 0;
             for (VmEntry o : vms.values()) {
-                if (o != e && o.domain() != null && !o.domain().suspended()) used += o.domain().memoryDynamicMax();
+                if (o != e && o.domain() != null && !o.domain().suspended())
+                    used += o.domain().memoryDynamicMax();
             }
             long total = config.totalMemoryMib() * 1024L * 1024L;
             if (total - used < needed) throw XenopsError.notEnoughMemory(needed);
@@ -1199,8 +1325,9 @@ public final class Simulator implements Xenops, AutoCloseable {
             }
             org.xapijava.xenopsd.DeviceNumber pos = vbd.position();
             if (pos == null) {
-                pos = org.xapijava.xenopsd.DeviceNumber.ofDiskNumber(d.hvm(), next + 1).orElseThrow(
-                        () -> XenopsError.internalError("Ran out of available device numbers for the vbd"));
+                pos = org.xapijava.xenopsd.DeviceNumber.ofDiskNumber(d.hvm(), next + 1)
+                        .orElseThrow(
+                                () -> XenopsError.internalError("Ran out of available device numbers for the vbd"));
             }
             if (used.contains(pos)) {
                 throw XenopsError.alreadyExists("vbd", debugString(pos));
@@ -1252,7 +1379,8 @@ public final class Simulator implements Xenops, AutoCloseable {
     private void addVif(Vif vif) {
         updateDomain(vif.id().vm(), d -> {
             for (Vif p : d.vifs()) {
-                if (p.position() == vif.position()) throw XenopsError.alreadyExists("vif", Integer.toString(vif.position()));
+                if (p.position() == vif.position())
+                    throw XenopsError.alreadyExists("vif", Integer.toString(vif.position()));
             }
             List<Vif> vifs = new ArrayList<>();
             vifs.add(vif);
@@ -1297,7 +1425,9 @@ public final class Simulator implements Xenops, AutoCloseable {
         } catch (IOException | RuntimeException e) {
             throw new XenopsError("IO_error", List.of());
         }
-        if (lines.size() < 2 || !lines.get(0).equals(IMAGE_MAGIC) || !lines.get(1).equals("vm=" + vmId)) {
+        if (lines.size() < 2
+                || !lines.get(0).equals(IMAGE_MAGIC)
+                || !lines.get(1).equals("vm=" + vmId)) {
             throw XenopsError.internalError("suspend image " + l.path() + " is not an image of VM " + vmId);
         }
     }
@@ -1323,16 +1453,29 @@ public final class Simulator implements Xenops, AutoCloseable {
         if (!vm.platformdata().containsKey("featureset")) {
             // a VM from a host without CPU levelling gets every feature this host offers
             Map<String, String> pd = new LinkedHashMap<>();
-            pd.put("featureset", vm.ty() instanceof Vm.Pv ? hostStat("").cpuInfo().featuresPv()
-                    : hostStat("").cpuInfo().featuresHvm());
+            pd.put(
+                    "featureset",
+                    vm.ty() instanceof Vm.Pv
+                            ? hostStat("").cpuInfo().featuresPv()
+                            : hostStat("").cpuInfo().featuresHvm());
             pd.putAll(vm.platformdata());
             vm = vm.toBuilder().platformdata(pd).build();
         }
         List<Vbd> vbds = new ArrayList<>();
         for (Vbd v : md.vbds()) {
             String name = v.id().name().startsWith("hd") ? "xvd" + v.id().name().substring(2) : v.id().name();
-            vbds.add(new Vbd(new DeviceId(vmId, name), v.position(), v.mode(), v.backend(), v.ty(), v.unpluggable(),
-                    v.extraBackendKeys(), v.extraPrivateKeys(), v.qos(), v.persistent(), v.canAttachEarly()));
+            vbds.add(new Vbd(
+                    new DeviceId(vmId, name),
+                    v.position(),
+                    v.mode(),
+                    v.backend(),
+                    v.ty(),
+                    v.unpluggable(),
+                    v.extraBackendKeys(),
+                    v.extraPrivateKeys(),
+                    v.qos(),
+                    v.persistent(),
+                    v.canAttachEarly()));
         }
         List<Vif> vifs = new ArrayList<>();
         for (Vif v : md.vifs()) vifs.add(withMac(v, new DeviceId(vmId, v.id().name())));
@@ -1374,9 +1517,22 @@ public final class Simulator implements Xenops, AutoCloseable {
             default -> v.mac();
         };
         if (mac.equals(v.mac()) && id.equals(v.id())) return v;
-        return new Vif(id, v.position(), mac, v.carrier(), v.mtu(), v.rate(), v.backend(), v.otherConfig(),
-                v.lockingMode(), v.extraPrivateKeys(), v.ipv4Configuration(), v.ipv6Configuration(), v.pvsProxy(),
-                v.vlan(), v.trunks());
+        return new Vif(
+                id,
+                v.position(),
+                mac,
+                v.carrier(),
+                v.mtu(),
+                v.rate(),
+                v.backend(),
+                v.otherConfig(),
+                v.lockingMode(),
+                v.extraPrivateKeys(),
+                v.ipv4Configuration(),
+                v.ipv6Configuration(),
+                v.pvsProxy(),
+                v.vlan(),
+                v.trunks());
     }
 
     private static String makeLocalMac(int[] b) {
@@ -1398,7 +1554,8 @@ public final class Simulator implements Xenops, AutoCloseable {
             byte[] h = seed.getBytes(StandardCharsets.UTF_8);
             for (int i = 0; i < dev * 2 + 1; i++) h = md5.digest(h);
             byte[] h2 = md5.digest(h);
-            return makeLocalMac(new int[] {h[0] & 0xff, h[1] & 0xff, h[2] & 0xff, h[3] & 0xff, h2[1] & 0xff, h2[2] & 0xff});
+            return makeLocalMac(
+                    new int[] {h[0] & 0xff, h[1] & 0xff, h[2] & 0xff, h[3] & 0xff, h2[1] & 0xff, h2[2] & 0xff});
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
@@ -1471,15 +1628,18 @@ public final class Simulator implements Xenops, AutoCloseable {
     @Override
     public String vmExportMetadata(String dbg, String vmId) {
         VmEntry e = vmExn(vmId);
-        String domains = e.domain() == null ? null : JsonRpcCodec.toJson(e.domain().toRpc());
+        String domains =
+                e.domain() == null ? null : JsonRpcCodec.toJson(e.domain().toRpc());
         return new Metadata(e.vm(), e.vbds(), e.vifs(), e.pcis(), e.vgpus(), e.vusbs(), domains).toJson();
     }
 
     @Override
     public String vmAdd(String dbg, Vm vm) {
-        update(vm.id(), e -> e == null
-                ? new VmEntry(vm, List.of(), List.of(), List.of(), List.of(), List.of(), null, Map.of())
-                : new VmEntry(vm, e.vbds(), e.vifs(), e.pcis(), e.vgpus(), e.vusbs(), e.domain(), e.active()));
+        update(
+                vm.id(),
+                e -> e == null
+                        ? new VmEntry(vm, List.of(), List.of(), List.of(), List.of(), List.of(), null, Map.of())
+                        : new VmEntry(vm, e.vbds(), e.vifs(), e.pcis(), e.vgpus(), e.vusbs(), e.domain(), e.active()));
         return vm.id();
     }
 
@@ -1534,10 +1694,29 @@ public final class Simulator implements Xenops, AutoCloseable {
     }
 
     private static VmState withPower(VmState s, PowerState p) {
-        return new VmState(p, s.domids(), s.consoles(), s.memoryTarget(), s.memoryActual(), s.memoryLimit(),
-                s.vcpuTarget(), s.shadowMultiplierTarget(), s.rtcTimeoffset(), s.uncooperativeBalloonDriver(),
-                s.guestAgent(), s.xsdataState(), s.pvDriversDetected(), s.lastStartTime(), s.hvm(), s.nomigrate(),
-                s.nestedVirt(), s.domainType(), s.featureset(), s.numaOptimised(), s.numaNodes(), s.numaNodeMemory());
+        return new VmState(
+                p,
+                s.domids(),
+                s.consoles(),
+                s.memoryTarget(),
+                s.memoryActual(),
+                s.memoryLimit(),
+                s.vcpuTarget(),
+                s.shadowMultiplierTarget(),
+                s.rtcTimeoffset(),
+                s.uncooperativeBalloonDriver(),
+                s.guestAgent(),
+                s.xsdataState(),
+                s.pvDriversDetected(),
+                s.lastStartTime(),
+                s.hvm(),
+                s.nomigrate(),
+                s.nestedVirt(),
+                s.domainType(),
+                s.featureset(),
+                s.numaOptimised(),
+                s.numaNodes(),
+                s.numaNodeMemory());
     }
 
     @Override
@@ -1783,7 +1962,8 @@ public final class Simulator implements Xenops, AutoCloseable {
                 if (!expected.equals(plugOrder)) throw XenopsError.internalError("check-vbd-plug-ordering");
             }
             case "guest-agent" -> {
-                if (args.size() != 2 || !List.of("on", "off").contains(args.get(1))) throw XenopsError.unimplemented(cmd);
+                if (args.size() != 2 || !List.of("on", "off").contains(args.get(1)))
+                    throw XenopsError.unimplemented(cmd);
                 vmExn(args.get(0));
                 if (args.get(1).equals("off")) withoutGuestAgent.add(args.get(0));
                 else withoutGuestAgent.remove(args.get(0));

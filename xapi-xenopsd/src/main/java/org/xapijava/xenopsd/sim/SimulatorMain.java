@@ -29,7 +29,7 @@ public final class SimulatorMain {
             """;
 
     /** Parsed command line. */
-    record Options(Path socket, Path stateDir, long totalMemoryMib, int workers, Map<String, Long> delays) { }
+    record Options(Path socket, Path stateDir, long totalMemoryMib, int workers, Map<String, Long> delays) {}
 
     static Options parse(String[] args) {
         Path socket = Path.of("/var/lib/xcp/xenopsd");
@@ -121,10 +121,12 @@ public final class SimulatorMain {
             sim.close();
             return 1;
         }
-        Thread hook = new Thread(() -> {
-            server.close();
-            sim.close();
-        }, "xenopsd-sim-shutdown");
+        Thread hook = new Thread(
+                () -> {
+                    server.close();
+                    sim.close();
+                },
+                "xenopsd-sim-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         out.println("xenopsd-simulator ready: " + o.socket());
         out.flush();

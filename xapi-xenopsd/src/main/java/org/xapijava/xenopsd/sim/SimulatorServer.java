@@ -42,6 +42,7 @@ public final class SimulatorServer implements AutoCloseable {
 
     /** Largest request body (metadata of a VM with many devices is a few tens of KiB). */
     public static final int MAX_BODY = 16 << 20;
+
     private static final int MAX_HEAD = 64 * 1024;
     /** A client that starts a request must finish sending it within this time. */
     public static final long REQUEST_READ_TIMEOUT_MS = 30_000;
@@ -169,7 +170,7 @@ public final class SimulatorServer implements AutoCloseable {
         /** A line without its CRLF; {@code null} at end of stream before any byte of it. */
         String readLine(int[] budget) throws IOException {
             StringBuilder b = new StringBuilder();
-            for (;;) {
+            for (; ; ) {
                 int c = in.read();
                 if (c < 0) {
                     if (b.isEmpty()) return null;
@@ -190,7 +191,8 @@ public final class SimulatorServer implements AutoCloseable {
                     + "user-agent: xenopsd\r\n"
                     + "content-length: " + body.length + "\r\n\r\n";
             byte[] h = head.getBytes(StandardCharsets.ISO_8859_1);
-            ByteBuffer out = ByteBuffer.allocate(h.length + body.length).put(h).put(body).flip();
+            ByteBuffer out =
+                    ByteBuffer.allocate(h.length + body.length).put(h).put(body).flip();
             while (out.hasRemaining()) ch.write(out);
         }
     }
@@ -214,7 +216,10 @@ public final class SimulatorServer implements AutoCloseable {
             }
         } catch (TooLarge e) {
             try {
-                c.write(e.status, e.status == 413 ? "Payload Too Large" : "Request Header Fields Too Large", new byte[0]);
+                c.write(
+                        e.status,
+                        e.status == 413 ? "Payload Too Large" : "Request Header Fields Too Large",
+                        new byte[0]);
             } catch (IOException ignored) {
                 // the client is gone
             }
@@ -253,7 +258,7 @@ public final class SimulatorServer implements AutoCloseable {
             }
             method = parts[0];
             if (parts[2].equals("HTTP/1.0")) close = true;
-            for (;;) {
+            for (; ; ) {
                 String line = c.readLine(budget);
                 if (line == null) throw new EOFException("connection closed in the request head");
                 if (line.isEmpty()) break;
@@ -278,7 +283,7 @@ public final class SimulatorServer implements AutoCloseable {
                         if (v.contains("close")) close = true;
                         if (v.contains("keep-alive")) close = false;
                     }
-                    default -> { }
+                    default -> {}
                 }
             }
             if (!method.equals("POST")) {
@@ -317,7 +322,8 @@ public final class SimulatorServer implements AutoCloseable {
             return o.success() ? Wire.encodeSuccess(o.value()) : Wire.encodeFailure(o.value());
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "cannot encode an answer", e);
-            return Wire.encodeFailure(Dispatcher.malformed("cannot encode the answer: " + e).value());
+            return Wire.encodeFailure(
+                    Dispatcher.malformed("cannot encode the answer: " + e).value());
         }
     }
 }

@@ -70,7 +70,10 @@ final class StateStore {
                 Files.deleteIfExists(target);
             } else {
                 Path tmp = dir.resolve(fileName(vmId) + ".tmp");
-                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                try (FileChannel ch = FileChannel.open(
+                        tmp,
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.WRITE,
                         StandardOpenOption.TRUNCATE_EXISTING)) {
                     ByteBuffer b = ByteBuffer.wrap(content);
                     while (b.hasRemaining()) ch.write(b);
@@ -94,8 +97,12 @@ final class StateStore {
         byte[] bytes = vmId.getBytes(StandardCharsets.UTF_8);
         for (int i = 0; i < bytes.length; i++) {
             int c = bytes[i] & 0xff;
-            boolean plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || c == '-' || c == '_' || (c == '.' && i > 0);
+            boolean plain = (c >= 'a' && c <= 'z')
+                    || (c >= 'A' && c <= 'Z')
+                    || (c >= '0' && c <= '9')
+                    || c == '-'
+                    || c == '_'
+                    || (c == '.' && i > 0);
             if (plain) b.append((char) c);
             else b.append('%').append(String.format("%02X", c));
         }

@@ -26,7 +26,7 @@ import org.xapijava.xenopsd.Updates;
  */
 final class UpdateLog {
 
-    private record Barrier(int id, Map<DynamicId, Integer> snapshot, int eventId) { }
+    private record Barrier(int id, Map<DynamicId, Integer> snapshot, int eventId) {}
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -36,6 +36,7 @@ final class UpdateLog {
     private final LinkedList<Barrier> barriers = new LinkedList<>();
     /** The next event number (events start at 1; 0 is "nothing seen yet"). */
     private int next = 1;
+
     private boolean closed;
 
     /** Wakes every waiting reader, which then answers with what there is (possibly nothing). */
@@ -114,10 +115,11 @@ final class UpdateLog {
      */
     Updates get(Integer from, Integer timeoutSeconds) throws InterruptedException {
         int f = from == null ? 0 : from;
-        long deadline = timeoutSeconds == null ? 0 : System.nanoTime() + TimeUnit.SECONDS.toNanos(Math.max(0, timeoutSeconds));
+        long deadline =
+                timeoutSeconds == null ? 0 : System.nanoTime() + TimeUnit.SECONDS.toNanos(Math.max(0, timeoutSeconds));
         lock.lock();
         try {
-            for (;;) {
+            for (; ; ) {
                 Updates r = compute(f);
                 if (!r.barriers().isEmpty() || !r.ids().isEmpty() || closed) return r;
                 if (timeoutSeconds == null) {

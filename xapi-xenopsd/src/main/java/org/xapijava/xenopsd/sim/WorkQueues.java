@@ -36,6 +36,7 @@ final class WorkQueues {
     private final ArrayDeque<String> readyTags = new ArrayDeque<>();
     /** Tags a worker is running an item of. */
     private final java.util.Set<String> busy = new java.util.HashSet<>();
+
     private final List<Thread> workers = new ArrayList<>();
     private boolean stopping;
 
@@ -68,7 +69,7 @@ final class WorkQueues {
     }
 
     private void workerLoop() {
-        for (;;) {
+        for (; ; ) {
             String tag;
             Item item;
             lock.lock();
@@ -86,8 +87,8 @@ final class WorkQueues {
                 item.run();
             } catch (RuntimeException | Error e) {
                 // the item records its own failure; never lose a worker
-                System.getLogger(WorkQueues.class.getName()).log(System.Logger.Level.ERROR,
-                        "queued work on " + tag + " failed", e);
+                System.getLogger(WorkQueues.class.getName())
+                        .log(System.Logger.Level.ERROR, "queued work on " + tag + " failed", e);
             } finally {
                 lock.lock();
                 try {

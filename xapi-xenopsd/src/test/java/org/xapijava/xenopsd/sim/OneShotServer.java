@@ -44,14 +44,18 @@ final class OneShotServer implements AutoCloseable {
                     int h = s.indexOf("\r\n\r\n");
                     if (h < 0) continue;
                     int cl = s.toLowerCase().indexOf("content-length:");
-                    need = h + 4 + Integer.parseInt(s.substring(cl + 15, s.indexOf("\r\n", cl)).trim());
+                    need = h
+                            + 4
+                            + Integer.parseInt(
+                                    s.substring(cl + 15, s.indexOf("\r\n", cl)).trim());
                     if (in.position() >= need) break;
                 }
                 if (need < 0) continue;
                 String body = "<?xml version=\"1.0\"?><methodResponse><params><param><value><struct><member><name>"
                         + "Status</name><value>Success</value></member><member><name>Value</name><value>42</value>"
                         + "</member></struct></value></param></params></methodResponse>";
-                String resp = "HTTP/1.1 200 OK\r\nuser-agent: xenopsd\r\ncontent-length: " + body.length() + "\r\n\r\n" + body;
+                String resp = "HTTP/1.1 200 OK\r\nuser-agent: xenopsd\r\ncontent-length: " + body.length() + "\r\n\r\n"
+                        + body;
                 ByteBuffer out = ByteBuffer.wrap(resp.getBytes(StandardCharsets.ISO_8859_1));
                 while (out.hasRemaining()) c.write(out);
                 served.incrementAndGet();

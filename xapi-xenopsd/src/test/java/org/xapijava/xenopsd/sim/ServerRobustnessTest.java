@@ -28,6 +28,7 @@ class ServerRobustnessTest {
 
     @TempDir
     Path dir;
+
     SimFixture f;
 
     @BeforeEach
@@ -57,7 +58,8 @@ class ServerRobustnessTest {
                 int h = s.indexOf("\r\n\r\n");
                 if (h >= 0) {
                     int cl = s.toLowerCase().indexOf("content-length: ");
-                    int len = Integer.parseInt(s.substring(cl + 16, s.indexOf("\r\n", cl)).trim());
+                    int len = Integer.parseInt(
+                            s.substring(cl + 16, s.indexOf("\r\n", cl)).trim());
                     if (got.size() >= h + 4 + len) break;
                 }
             }
@@ -104,7 +106,8 @@ class ServerRobustnessTest {
         assertTrue(raw("POST / HTTP/1.1\r\n\r\n").startsWith("HTTP/1.1 411"));
         assertTrue(raw("POST / HTTP/1.1\r\nContent-Length: 999999999\r\n\r\n").startsWith("HTTP/1.1 413"));
         assertTrue(raw("garbage\r\n\r\n").startsWith("HTTP/1.1 400"));
-        assertTrue(raw("POST / HTTP/1.1\r\nX-Big: " + "a".repeat(70_000) + "\r\n\r\n").startsWith("HTTP/1.1 431"));
+        assertTrue(raw("POST / HTTP/1.1\r\nX-Big: " + "a".repeat(70_000) + "\r\n\r\n")
+                .startsWith("HTTP/1.1 431"));
         assertAlive();
     }
 
@@ -116,10 +119,12 @@ class ServerRobustnessTest {
                 + "</param></params></methodCall>";
         String r = raw("POST /var/lib/xcp/xenopsd HTTP/1.1\r\nUser-agent: xapi\r\ncontent-length: " + body.length()
                 + "\r\n\r\n" + body);
-        assertTrue(r.contains("<?xml version=\"1.0\"?><methodResponse><params><param><value><struct>"
-                + "<member><name>Status</name><value>Success</value></member>"
-                + "<member><name>Value</name><value>1048576</value></member></struct></value></param></params>"
-                + "</methodResponse>"), r);
+        assertTrue(
+                r.contains("<?xml version=\"1.0\"?><methodResponse><params><param><value><struct>"
+                        + "<member><name>Status</name><value>Success</value></member>"
+                        + "<member><name>Value</name><value>1048576</value></member></struct></value></param></params>"
+                        + "</methodResponse>"),
+                r);
     }
 
     @Test
@@ -147,7 +152,8 @@ class ServerRobustnessTest {
     void clientSurvivesAServerThatClosesAfterEachAnswer() throws Exception {
         // the real xenopsd answers one request per connection; the pooled connection is then stale
         Path sock = dir.resolve("one-shot");
-        try (OneShotServer s = new OneShotServer(sock); XenopsClient c = new XenopsClient(sock)) {
+        try (OneShotServer s = new OneShotServer(sock);
+                XenopsClient c = new XenopsClient(sock)) {
             for (int i = 0; i < 5; i++) assertEquals(42L, c.hostTotalMemoryMib("t"));
             assertEquals(5, s.served());
         }

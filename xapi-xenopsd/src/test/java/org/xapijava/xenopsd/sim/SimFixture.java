@@ -44,12 +44,25 @@ final class SimFixture implements AutoCloseable {
 
     /** Metadata of an HVM VM with a read-write disk, a read-only CD and one NIC. */
     static Metadata metadata(String vmId, long memoryBytes) {
-        Vm vm = Vm.builder(vmId).name("vm " + vmId).memory(memoryBytes).vcpuMax(2).vcpus(2)
-                .platformdata(Map.of("featureset", "deadbeef")).build();
-        Vbd cd = Vbd.of(new DeviceId(vmId, "xvdd"), DeviceNumber.ofString(true, "3").orElseThrow(),
-                Vbd.Mode.ReadOnly, new Disk.Vdi("sr1/iso"), Vbd.Type.CDROM);
-        Vbd disk = Vbd.of(new DeviceId(vmId, "xvda"), DeviceNumber.ofString(true, "0").orElseThrow(),
-                Vbd.Mode.ReadWrite, Disk.Vdi.of("sr1", "disk0"), Vbd.Type.Disk);
+        Vm vm = Vm.builder(vmId)
+                .name("vm " + vmId)
+                .memory(memoryBytes)
+                .vcpuMax(2)
+                .vcpus(2)
+                .platformdata(Map.of("featureset", "deadbeef"))
+                .build();
+        Vbd cd = Vbd.of(
+                new DeviceId(vmId, "xvdd"),
+                DeviceNumber.ofString(true, "3").orElseThrow(),
+                Vbd.Mode.ReadOnly,
+                new Disk.Vdi("sr1/iso"),
+                Vbd.Type.CDROM);
+        Vbd disk = Vbd.of(
+                new DeviceId(vmId, "xvda"),
+                DeviceNumber.ofString(true, "0").orElseThrow(),
+                Vbd.Mode.ReadWrite,
+                Disk.Vdi.of("sr1", "disk0"),
+                Vbd.Type.Disk);
         Vif nic = Vif.of(new DeviceId(vmId, "0"), 0, "aa:bb:cc:dd:ee:ff", new Vif.Local("xenbr0"));
         // the CD comes first so that the plug order has to be arranged by the simulator
         return Metadata.of(vm, List.of(cd, disk), List.of(nic));
@@ -62,7 +75,7 @@ final class SimFixture implements AutoCloseable {
     static TaskInfo.State await(Xenops x, String taskId) {
         int last = x.updatesLastId("test");
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        for (;;) {
+        for (; ; ) {
             TaskInfo.State s = x.taskStat("test", taskId).state();
             if (!(s instanceof TaskInfo.Pending)) {
                 x.taskDestroy("test", taskId);

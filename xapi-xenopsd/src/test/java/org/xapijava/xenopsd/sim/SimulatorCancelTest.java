@@ -27,6 +27,7 @@ class SimulatorCancelTest {
 
     @TempDir
     Path dir;
+
     SimFixture f;
     XenopsClient x;
 
@@ -45,7 +46,7 @@ class SimulatorCancelTest {
     /** Waits (on updates) until the task's progress is above zero, i.e. it is inside its atomics. */
     private void awaitProgress(String task) {
         int last = 0;
-        for (;;) {
+        for (; ; ) {
             TaskInfo.State s = x.taskStat("t", task).state();
             if (s instanceof TaskInfo.Pending p && p.progress() > 0) return;
             if (!(s instanceof TaskInfo.Pending)) throw new AssertionError("task ended early: " + s);
@@ -73,7 +74,8 @@ class SimulatorCancelTest {
             assertFalse(v.state().plugged(), v.toString());
             assertFalse(v.state().active(), v.toString());
         }
-        for (VifStat v : x.vifList("t", vm)) assertFalse(v.state().plugged() || v.state().active());
+        for (VifStat v : x.vifList("t", vm))
+            assertFalse(v.state().plugged() || v.state().active());
         // and it starts normally afterwards
         x.debugTrigger("t", "set-delay", List.of("VBD_plug", "0"));
         ok(x, x.vmStart("t", vm, false));
@@ -104,10 +106,11 @@ class SimulatorCancelTest {
         x.debugTrigger("t", "set-delay", List.of("VBD_unplug", "300"));
         int last = x.updatesLastId("t");
         String task = x.vmSuspend("t", vm, new org.xapijava.xenopsd.Disk.Vdi("sr/img"));
-        for (;;) {
+        for (; ; ) {
             Updates u = x.updatesGet("t", last, 5);
             last = u.nextId();
-            if (u.ids().contains(new DynamicId.Task(task)) && !x.taskStat("t", task).cancellable()) break;
+            if (u.ids().contains(new DynamicId.Task(task))
+                    && !x.taskStat("t", task).cancellable()) break;
         }
         x.taskCancel("t", task); // ignored
         ok(x, task);

@@ -29,6 +29,7 @@ class SimulatorEventsTest {
 
     @TempDir
     Path dir;
+
     SimFixture f;
     XenopsClient x;
 
@@ -90,7 +91,8 @@ class SimulatorEventsTest {
         assertTrue(u.ids().contains(new DynamicId.Vbd(new DeviceId(vm, "xvda"))));
         assertTrue(u.ids().contains(new DynamicId.Vbd(new DeviceId(vm, "xvdd"))));
         assertTrue(u.ids().contains(new DynamicId.Vif(new DeviceId(vm, "0"))));
-        assertEquals(new DynamicId.Vif(new DeviceId(vm, "0")), u.ids().get(u.ids().size() - 1));
+        assertEquals(
+                new DynamicId.Vif(new DeviceId(vm, "0")), u.ids().get(u.ids().size() - 1));
         assertEquals(x.updatesLastId("t"), u.nextId());
     }
 
@@ -115,7 +117,8 @@ class SimulatorEventsTest {
         int after = u.nextId();
         x.updatesInjectBarrier("t", b, 43);
         Updates only = x.updatesGet("t", after, 0);
-        assertEquals(List.of(43), only.barriers().stream().map(Updates.Barrier::id).toList());
+        assertEquals(
+                List.of(43), only.barriers().stream().map(Updates.Barrier::id).toList());
         assertTrue(only.ids().isEmpty());
         x.updatesRemoveBarrier("t", 42);
         x.updatesRemoveBarrier("t", 43);
@@ -132,7 +135,7 @@ class SimulatorEventsTest {
         int last = x.updatesLastId("t");
         String task = x.vmStart("t", vm, false);
         List<Double> seen = new ArrayList<>();
-        for (;;) {
+        for (; ; ) {
             Updates u = x.updatesGet("t", last, 5);
             last = u.nextId();
             if (!u.ids().contains(new DynamicId.Task(task))) continue;

@@ -31,6 +31,7 @@ class SimulatorLifecycleTest {
 
     @TempDir
     Path dir;
+
     SimFixture f;
     XenopsClient x;
 
@@ -226,8 +227,14 @@ class SimulatorLifecycleTest {
         x.vmImportMetadata("t", SimFixture.metadata(vm, 1L << 30));
         ok(x, x.vmStart("t", vm, false));
         DeviceId extra = new DeviceId(vm, "xvdb");
-        x.vbdAdd("t", org.xapijava.xenopsd.Vbd.of(extra, null, org.xapijava.xenopsd.Vbd.Mode.ReadWrite,
-                Disk.Vdi.of("sr1", "disk1"), org.xapijava.xenopsd.Vbd.Type.Disk));
+        x.vbdAdd(
+                "t",
+                org.xapijava.xenopsd.Vbd.of(
+                        extra,
+                        null,
+                        org.xapijava.xenopsd.Vbd.Mode.ReadWrite,
+                        Disk.Vdi.of("sr1", "disk1"),
+                        org.xapijava.xenopsd.Vbd.Type.Disk));
         assertFalse(x.vbdStat("t", extra).state().plugged());
         ok(x, x.vbdPlug("t", extra));
         VbdStat s = x.vbdStat("t", extra);
@@ -277,8 +284,8 @@ class SimulatorLifecycleTest {
     void vifWithoutMacGetsXenopsdsHashChainMac() {
         String vm = "vm-mac";
         Metadata md = SimFixture.metadata(vm, 1L << 30);
-        org.xapijava.xenopsd.Vif nic = org.xapijava.xenopsd.Vif.of(new DeviceId(vm, "1"), 1, "",
-                new org.xapijava.xenopsd.Vif.Local("xenbr0"));
+        org.xapijava.xenopsd.Vif nic =
+                org.xapijava.xenopsd.Vif.of(new DeviceId(vm, "1"), 1, "", new org.xapijava.xenopsd.Vif.Local("xenbr0"));
         x.vmImportMetadata("t", Metadata.of(md.vm(), md.vbds(), List.of(nic)));
         String mac = x.vifStat("t", new DeviceId(vm, "1")).vif().mac();
         assertEquals(Simulator.hashchainLocalMac(1, vm), mac);

@@ -30,15 +30,27 @@ class SimulatorMainTest {
 
     @Test
     void parsesOptions() {
-        SimulatorMain.Options o = SimulatorMain.parse(new String[] {"--socket", "/x/s", "--state-dir=/x/d",
-                "--total-memory-mib", "2048", "--workers", "3", "--delay-ms", "VM_build=200,VBD_plug=5"});
+        SimulatorMain.Options o = SimulatorMain.parse(new String[] {
+            "--socket",
+            "/x/s",
+            "--state-dir=/x/d",
+            "--total-memory-mib",
+            "2048",
+            "--workers",
+            "3",
+            "--delay-ms",
+            "VM_build=200,VBD_plug=5"
+        });
         assertEquals(Path.of("/x/s"), o.socket());
         assertEquals(Path.of("/x/d"), o.stateDir());
         assertEquals(2048, o.totalMemoryMib());
         assertEquals(3, o.workers());
         assertEquals(Map.of("VM_build", 200L, "VBD_plug", 5L), o.delays());
-        assertEquals(Simulator.DEFAULT_TOTAL_MEMORY_MIB, SimulatorMain.parse(new String[0]).totalMemoryMib());
-        assertThrows(IllegalArgumentException.class, () -> SimulatorMain.parse(new String[] {"--delay-ms", "VM_fly=3"}));
+        assertEquals(
+                Simulator.DEFAULT_TOTAL_MEMORY_MIB,
+                SimulatorMain.parse(new String[0]).totalMemoryMib());
+        assertThrows(
+                IllegalArgumentException.class, () -> SimulatorMain.parse(new String[] {"--delay-ms", "VM_fly=3"}));
         assertThrows(IllegalArgumentException.class, () -> SimulatorMain.parse(new String[] {"--workers"}));
         assertThrows(IllegalArgumentException.class, () -> SimulatorMain.parse(new String[] {"--bogus", "1"}));
     }
@@ -48,16 +60,26 @@ class SimulatorMainTest {
         Path sock = dir.resolve("xenopsd");
         CompletableFuture<String> ready = new CompletableFuture<>();
         ByteArrayOutputStream all = new ByteArrayOutputStream();
-        PrintStream out = new PrintStream(new OutputStream() {
-            @Override
-            public synchronized void write(int b) {
-                all.write(b);
-                String s = all.toString(StandardCharsets.UTF_8);
-                if (s.contains("\n")) ready.complete(s.trim());
-            }
-        }, true, StandardCharsets.UTF_8);
+        PrintStream out = new PrintStream(
+                new OutputStream() {
+                    @Override
+                    public synchronized void write(int b) {
+                        all.write(b);
+                        String s = all.toString(StandardCharsets.UTF_8);
+                        if (s.contains("\n")) ready.complete(s.trim());
+                    }
+                },
+                true,
+                StandardCharsets.UTF_8);
         CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> SimulatorMain.run(
-                new String[] {"--socket", sock.toString(), "--state-dir", dir.resolve("state").toString()}, out, System.err));
+                new String[] {
+                    "--socket",
+                    sock.toString(),
+                    "--state-dir",
+                    dir.resolve("state").toString()
+                },
+                out,
+                System.err));
         assertEquals("xenopsd-simulator ready: " + sock, ready.get(20, TimeUnit.SECONDS));
         try (XenopsClient c = new XenopsClient(sock)) {
             assertEquals("xenops", c.query("t").name());

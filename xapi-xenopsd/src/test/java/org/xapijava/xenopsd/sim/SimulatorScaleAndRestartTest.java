@@ -34,7 +34,8 @@ class SimulatorScaleAndRestartTest {
     void fiftyVmsStartInParallel() throws Exception {
         // every step takes a little time, so the starts really overlap
         Simulator.Config c = Simulator.Config.inMemory().withDelays(Map.of("VM_build", 20L, "VBD_plug", 5L));
-        try (SimFixture f = new SimFixture(dir, c); ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+        try (SimFixture f = new SimFixture(dir, c);
+                ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             XenopsClient x = f.client;
             List<Future<?>> jobs = new ArrayList<>();
             for (int i = 0; i < 50; i++) {
@@ -64,7 +65,8 @@ class SimulatorScaleAndRestartTest {
                 }));
             }
             for (Future<?> j : jobs) j.get();
-            for (VmStat s : x.vmList("t")) assertEquals(PowerState.Halted, s.state().powerState());
+            for (VmStat s : x.vmList("t"))
+                assertEquals(PowerState.Halted, s.state().powerState());
             assertTrue(x.taskList("t").isEmpty(), "every task was destroyed");
         }
     }
