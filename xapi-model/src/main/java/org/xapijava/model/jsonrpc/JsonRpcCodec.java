@@ -65,6 +65,8 @@ public final class JsonRpcCodec {
                         .maxDocumentLength(limits.maxBytes())
                         .maxNestingDepth(limits.maxDepth() + 1) // backstop: TreeReader reports depth first
                         .maxStringLength((int) limits.maxBytes())
+                        // keys as long as strings: XML-RPC takes a member name up to the body limit
+                        .maxNameLength((int) limits.maxBytes())
                         .build())
                 .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
                 .enable(JsonReadFeature.ALLOW_UNESCAPED_CONTROL_CHARS)
@@ -132,7 +134,7 @@ public final class JsonRpcCodec {
 
     /** V1 {@code {"result":R,"error":null,"id":ID}}, V2 {@code {"jsonrpc":"2.0","result":R,"id":ID}}. */
     public void writeSuccess(OutputStream out, JsonRpcVersion version, JsonRpcId id, Object result) throws IOException {
-        Utf8JsonWriter w = new Utf8JsonWriter(out);
+        Utf8JsonWriter w = new Utf8JsonWriter(out, true);
         if (version == JsonRpcVersion.V1) {
             w.ascii("{\"result\":");
             w.writeValue(result);
@@ -218,7 +220,7 @@ public final class JsonRpcCodec {
      */
     public void writeRequest(OutputStream out, JsonRpcVersion version, JsonRpcId id, String method, List<?> params)
             throws IOException {
-        Utf8JsonWriter w = new Utf8JsonWriter(out);
+        Utf8JsonWriter w = new Utf8JsonWriter(out, true);
         if (version == JsonRpcVersion.V1) {
             w.ascii("{\"method\":");
             w.writeString(method);

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.util.Collection;
 import java.util.Map;
+import org.xapijava.model.rpc.UnwritableTextException;
 import org.xapijava.model.types.DateTime;
 
 /**
@@ -11,8 +12,9 @@ import org.xapijava.model.types.DateTime;
  * strings escape {@code "} and {@code \} with a backslash, {@code \b \f \n \r \t} by their short forms, every
  * other byte below 0x20 and 0x7F as {@code \}{@code u00xx} with lower-case hex; {@code /}, non-ASCII and
  * U+2028/U+2029 are written raw (UTF-8). Numbers: {@link Long}/{@link Integer} as decimal digits,
- * {@link Double} via {@link YojsonFloat}. An unpaired surrogate in a Java string (which no XenAPI string can
- * hold) is written as U+FFFD.
+ * {@link Double} via {@link YojsonFloat}. An unpaired surrogate in a Java string (which UTF-8 cannot carry and
+ * no stored XenAPI string holds) is refused with an {@link UnwritableTextException} by a strict writer (results
+ * and requests) and written as U+FFFD by a lenient one (error descriptions, which may echo a client's input).
  *
  * <p>Jackson's generator is not used because it escapes control characters with upper-case hex, leaves 0x7F
  * raw and formats doubles differently. Bytes go into a fixed buffer that is handed to the stream whenever it
@@ -45,11 +47,19 @@ final class Utf8JsonWriter {
 
     private final OutputStream out;
     private final byte[] buf;
+    private final boolean strict;
     private int pos;
 
+    /** A lenient writer (unpaired surrogates become U+FFFD). */
     Utf8JsonWriter(OutputStream out) {
+        this(out, false);
+    }
+
+    /** @param strict whether an unpaired surrogate is refused rather than written as U+FFFD */
+    Utf8JsonWriter(OutputStream out, boolean strict) {
         this.out = out;
         this.buf = new byte[BUFFER_SIZE];
+        this.strict = strict;
     }
 
     /** Hands the buffered bytes to the stream (does not flush or close the stream). */
@@ -147,6 +157,7 @@ final class Utf8JsonWriter {
                         b[p++] = (byte) (0x80 | ((cp >> 6) & 0x3F));
                         b[p++] = (byte) (0x80 | (cp & 0x3F));
                     } else {
+                        if (strict) throw new UnwritableTextException("the JSON-RPC writer", s);
                         b[p++] = (byte) 0xEF;
                         b[p++] = (byte) 0xBF;
                         b[p++] = (byte) 0xBD; // U+FFFD

@@ -10,21 +10,25 @@ import java.util.Map;
 import org.xapijava.model.errors.ApiError;
 
 /**
- * The string validation Xapi applies since XSA-474 (CVE-2025-58146, xen-api commit fb83a6b "Simplify UTF-8
- * decoding", September 2025). Two checks exist in Xapi and both are here:
+ * The string rules of the XenAPI. Two checks exist in Xapi and both are here:
  * <ol>
  *   <li><b>Dispatch</b> ({@link #checkParams}): before method lookup, every parameter is rendered with
  *       ocaml-rpc's {@code Rpc.to_string} and the rendering must be valid UTF-8 (OCaml's
- *       {@code String.is_valid_utf_8}); otherwise {@code INVALID_VALUE ["Invalid UTF-8 string in parameter",
- *       <rendering>]}. The rendering contains every string leaf, struct member name, and base64 payload of the
- *       parameter, so this validates all of them. Control characters are <em>not</em> refused here.</li>
- *   <li><b>Database write</b> ({@link #isValidDbValue}): a string, every element of a set and every key and
- *       value of a map written to the database must be valid UTF-8 <em>and</em> legal in XML 1.0 (no code point
- *       below U+0020 except TAB, LF, CR); otherwise Xapi raises {@code Db_exn.Invalid_value}, which clients see
- *       as {@code INTERNAL_ERROR ["Db_exn.Invalid_value"]} ({@link #DB_INVALID_VALUE}).</li>
+ *       {@code String.is_valid_utf_8}; XSA-474, CVE-2025-58146, xen-api commit fb83a6b); otherwise
+ *       {@code INVALID_VALUE ["Invalid UTF-8 string in parameter", <rendering>]}. The rendering contains every
+ *       string leaf, struct member name, and base64 payload of the parameter, so this validates all of them.
+ *       Control characters are <em>not</em> refused here.</li>
+ *   <li><b>Stored text</b> ({@link #firstUnstorable}): every string that is kept (a database value of any
+ *       type: strings, refs, enums, set elements, map keys and values; an alert's name and body) must be text
+ *       that UTF-8, XML 1.0 and every reader of our files and responses accept. Refused: unpaired surrogates
+ *       (not Unicode; Java's form of invalid UTF-8), C0 control characters other than TAB, LF and CR (XML 1.0
+ *       cannot carry them), and the Unicode noncharacters U+FDD0..U+FDEF and U+nFFFE/U+nFFFF of every plane
+ *       (U+FFFE and U+FFFF are not XML characters either). This is Xapi's {@code UTF8_XML} validator as it was
+ *       until XSA-474 (non-characters and illegal controls refused); the database answers
+ *       {@code INTERNAL_ERROR ["Db_exn.Invalid_value"]} ({@link #DB_INVALID_VALUE}), as Xapi's
+ *       {@code write_field} does.</li>
  * </ol>
- * Java strings cannot hold invalid UTF-8 bytes; the Java equivalent is an unpaired surrogate (which a JSON
- * {@code "\ud800"} escape produces). Stateless.
+ * Stateless.
  */
 public final class Utf8Check {
     private Utf8Check() {}
@@ -32,7 +36,7 @@ public final class Utf8Check {
     /** The parameter of {@code INVALID_VALUE} for a parameter that is not valid UTF-8. */
     public static final String INVALID_UTF8_IN_PARAMETER = "Invalid UTF-8 string in parameter";
 
-    /** Printexc text of Xapi's {@code Db_exn.Invalid_value} (raised by a database write of a non-XML string). */
+    /** Printexc text of Xapi's {@code Db_exn.Invalid_value} (raised by a database write of a refused string). */
     public static final String DB_INVALID_VALUE = "Db_exn.Invalid_value";
 
     /** Whether {@code s} encodes to valid UTF-8 (no unpaired surrogates). */
@@ -51,30 +55,62 @@ public final class Utf8Check {
         return true;
     }
 
-    /** Whether {@code s} is valid UTF-16 (no lone surrogate) and holds only characters XML 1.0 allows. */
-    public static boolean isValidXml(CharSequence s) {
-        return xmlValidPrefix(s) == s.length();
-    }
-
     /**
-     * Length of the longest prefix of {@code s} made of characters XML 1.0 allows (TAB, LF, CR,
-     * U+0020..U+D7FF, U+E000..U+FFFD, and supplementary characters as surrogate pairs), i.e. the index of
-     * the first character Xapi's database refuses, or {@code s.length()}.
+     * The index of the first character of {@code s} that stored text may not hold (see the class comment), or
+     * -1 when every character may be stored. A refused supplementary character is reported at its high
+     * surrogate.
      */
-    public static int xmlValidPrefix(CharSequence s) {
+    public static int firstUnstorable(CharSequence s) {
         int n = s.length();
         for (int i = 0; i < n; i++) {
             char c = s.charAt(i);
-            if (c >= 0x20 && c < 0xD800) continue;
-            if (c == '\t' || c == '\n' || c == '\r') continue;
-            if (c >= 0xE000 && c <= 0xFFFD) continue;
-            if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+            if (c >= 0x20 && c < 0xD800) continue; // nearly all text: one comparison pair
+            if (!storableBmp(c)) {
+                if (!Character.isHighSurrogate(c) || i + 1 >= n || !Character.isLowSurrogate(s.charAt(i + 1))) {
+                    return i;
+                }
+                int cp = Character.toCodePoint(c, s.charAt(i + 1));
+                if ((cp & 0xFFFE) == 0xFFFE) return i; // U+nFFFE, U+nFFFF
                 i++;
-                continue;
             }
-            return i;
         }
-        return n;
+        return -1;
+    }
+
+    /**
+     * Whether the BMP character {@code c} may be stored on its own (surrogates may not: only as a pair, which
+     * {@link #firstUnstorable} checks). The one rule every writer applies character by character.
+     */
+    public static boolean storableBmp(char c) {
+        if (c < 0x20) return c == '\t' || c == '\n' || c == '\r';
+        if (c < 0xD800) return true;
+        if (c < 0xE000) return false; // surrogates
+        return c < 0xFDD0 || (c > 0xFDEF && c < 0xFFFE);
+    }
+
+    /** Whether a supplementary code point may be stored (every one but the U+nFFFE/U+nFFFF noncharacters). */
+    public static boolean storableSupplementary(int codePoint) {
+        return (codePoint & 0xFFFE) != 0xFFFE;
+    }
+
+    /** Whether every character of {@code s} may be stored. */
+    public static boolean isStorable(CharSequence s) {
+        return firstUnstorable(s) < 0;
+    }
+
+    /**
+     * Names the first refused character of {@code s} for logs and load errors, e.g. {@code U+FFFF at index 1},
+     * or null when {@code s} may be stored.
+     */
+    public static String describeUnstorable(CharSequence s) {
+        int i = firstUnstorable(s);
+        if (i < 0) return null;
+        char c = s.charAt(i);
+        int cp = Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))
+                ? Character.toCodePoint(c, s.charAt(i + 1))
+                : c;
+        String what = Character.isSurrogate((char) cp) && cp <= 0xFFFF ? "unpaired surrogate " : "";
+        return what + String.format("U+%04X at index %d", cp, i);
     }
 
     /** Whether {@code bytes} are valid UTF-8. */
@@ -128,20 +164,19 @@ public final class Utf8Check {
     }
 
     /**
-     * Xapi's database-write check: a string, or all elements of a set, or all keys and values of a map, must be
-     * valid UTF-8 legal in XML ({@link #isValidXml}). Values of other types are always valid.
+     * Whether a value may be stored: a string, or all elements of a collection, or all keys and values of a
+     * map, checked with {@link #firstUnstorable}. Values of other types are always storable.
      */
     public static boolean isValidDbValue(Object v) {
         return switch (v) {
-            case CharSequence s -> isValidXml(s);
+            case CharSequence s -> isStorable(s);
             case Collection<?> c -> {
-                for (Object x : c) if (x instanceof CharSequence s && !isValidXml(s)) yield false;
+                for (Object x : c) if (!isValidDbValue(x)) yield false;
                 yield true;
             }
             case Map<?, ?> m -> {
                 for (Map.Entry<?, ?> e : m.entrySet()) {
-                    if (e.getKey() instanceof CharSequence k && !isValidXml(k)) yield false;
-                    if (e.getValue() instanceof CharSequence s && !isValidXml(s)) yield false;
+                    if (!isValidDbValue(e.getKey()) || !isValidDbValue(e.getValue())) yield false;
                 }
                 yield true;
             }

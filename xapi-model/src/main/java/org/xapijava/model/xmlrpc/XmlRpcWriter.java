@@ -10,6 +10,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.rpc.UnwritableTextException;
 import org.xapijava.model.types.CFloat;
 import org.xapijava.model.types.DateTime;
 
@@ -19,8 +20,11 @@ import org.xapijava.model.types.DateTime;
  * {@code <i4>}, doubles as {@code <double>%.16g</double>}, booleans as {@code <boolean>1</boolean>}, empty
  * string as {@code <value></value>}, {@code null} as {@code <value><nil/></value>}.
  *
- * <p>In text, {@code < > & "} become entities and characters below U+0020 other than TAB, LF and CR are
- * dropped (as Xapi does). Unpaired surrogates, which UTF-8 cannot carry, are written as U+FFFD.
+ * <p>In text, {@code < > & "} become entities. A character no XML-RPC reader accepts or that could only be
+ * written altered (characters below U+0020 other than TAB, LF and CR, U+FFFE, U+FFFF, unpaired surrogates) is
+ * refused in values with an {@link UnwritableTextException} (the database's check keeps them out of every
+ * stored value, so meeting one is a bug); in a Failure envelope, whose description may echo what a client sent,
+ * the controls are dropped (as Xapi does) and the others written as U+FFFD.
  * <b>Deliberate difference:</b> struct member names are escaped like strings; Xapi writes them raw, which lets
  * a map key containing {@code <} inject markup.
  *
@@ -97,6 +101,8 @@ public final class XmlRpcWriter {
     private final OutputStream out;
     private byte[] buf;
     private int pos;
+    /** Whether refused characters are dropped or replaced (in a Failure envelope) rather than refused. */
+    private boolean lenient;
 
     /** A writer that grows its buffer; read the bytes with {@link #toByteArray()}. */
     public XmlRpcWriter() {
@@ -194,7 +200,12 @@ public final class XmlRpcWriter {
         raw(RESPONSE_OPEN);
         raw(FAILURE_OPEN);
         raw(ARRAY_OPEN);
-        for (String s : errorDescription) string(s);
+        lenient = true;
+        try {
+            for (String s : errorDescription) string(s);
+        } finally {
+            lenient = false;
+        }
         raw(ARRAY_CLOSE);
         raw(STATUS_CLOSE);
         raw(RESPONSE_CLOSE);
@@ -406,11 +417,17 @@ public final class XmlRpcWriter {
                         byte[] ent = c == '<' ? LT : c == '>' ? GT : c == '&' ? AMP : QUOT;
                         System.arraycopy(ent, 0, b, p, ent.length);
                         p += ent.length;
+                    } else if (!lenient) {
+                        throw refused(s);
                     }
                 } else if (c < 0x800) {
                     b[p++] = (byte) (0xC0 | (c >> 6));
                     b[p++] = (byte) (0x80 | (c & 0x3F));
                 } else if (!Character.isSurrogate(c)) {
+                    if (c >= 0xFFFE) {
+                        if (!lenient) throw refused(s);
+                        c = '\uFFFD';
+                    }
                     b[p++] = (byte) (0xE0 | (c >> 12));
                     b[p++] = (byte) (0x80 | ((c >> 6) & 0x3F));
                     b[p++] = (byte) (0x80 | (c & 0x3F));
@@ -421,6 +438,7 @@ public final class XmlRpcWriter {
                     b[p++] = (byte) (0x80 | ((cp >> 6) & 0x3F));
                     b[p++] = (byte) (0x80 | (cp & 0x3F));
                 } else {
+                    if (!lenient) throw refused(s);
                     b[p++] = (byte) 0xEF; // U+FFFD for an unpaired surrogate
                     b[p++] = (byte) 0xBF;
                     b[p++] = (byte) 0xBD;
@@ -428,6 +446,10 @@ public final class XmlRpcWriter {
             }
             pos = p;
         }
+    }
+
+    private UnwritableTextException refused(String s) {
+        return new UnwritableTextException("the XML-RPC writer", s);
     }
 
     private static byte[] ascii(String s) {

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.rpc.UnwritableTextException;
 import org.xapijava.model.types.DateTime;
 
 /** Exact bytes of what the server writes (ocaml-rpc's Jsonrpc over Yojson.Safe.to_string). */
@@ -154,6 +155,26 @@ class JsonRpcWriteTest {
     @Test
     void unpairedSurrogateWrittenAsReplacementChar() {
         assertEquals("\"a\uFFFDb\uFFFD\"", JsonRpcCodec.toJson("a\uD800b\uDC00"));
+    }
+
+    @Test
+    void resultsAndRequestsRefuseWhatUtf8CannotCarryErrorsReplaceIt() throws IOException {
+        assertThrows(
+                UnwritableTextException.class,
+                () -> bytes(o -> codec.writeSuccess(o, JsonRpcVersion.V2, JsonRpcId.ZERO, List.of("a\uD800"))));
+        assertThrows(
+                UnwritableTextException.class,
+                () -> bytes(o -> codec.writeSuccess(o, JsonRpcVersion.V1, JsonRpcId.ZERO, Map.of("\uDC00", ""))));
+        assertThrows(
+                UnwritableTextException.class,
+                () -> bytes(o -> codec.writeRequest(o, JsonRpcVersion.V1, JsonRpcId.ZERO, "m", List.of("\uD800"))));
+        assertEquals(
+                "{\"result\":null,\"error\":[\"X\",\"a\uFFFD\"],\"id\":0}",
+                bytes(o -> codec.writeFailure(o, JsonRpcVersion.V1, JsonRpcId.ZERO, "X", List.of("a\uD800"))));
+        // JSON carries U+FFFF, noncharacters and (escaped) controls unchanged: nothing to refuse there
+        assertEquals(
+                "{\"result\":\"\uFFFF\uFDD0\\u0001\",\"error\":null,\"id\":0}",
+                bytes(o -> codec.writeSuccess(o, JsonRpcVersion.V1, JsonRpcId.ZERO, "\uFFFF\uFDD0\u0001")));
     }
 
     @Test

@@ -56,7 +56,7 @@ class Utf8CheckTest {
         // Xapi lets U+FFFE/U+FFFF into its database, then its own XML reader cannot load state.db: we refuse them
         assertFalse(Utf8Check.isValidDbValue("\ufffe"));
         assertFalse(Utf8Check.isValidDbValue("\uffff"));
-        assertEquals(2, Utf8Check.xmlValidPrefix("ab\u0001cd"));
+        assertEquals(2, Utf8Check.firstUnstorable("ab\u0001cd"));
         assertFalse(Utf8Check.isValidDbValue("a\u0000b"));
         assertFalse(Utf8Check.isValidDbValue("a\u001fb"));
         assertFalse(Utf8Check.isValidDbValue("\ud800"));
@@ -65,5 +65,40 @@ class Utf8CheckTest {
         assertFalse(Utf8Check.isValidDbValue(Map.of("k", "\u0002")));
         assertTrue(Utf8Check.isValidDbValue(Map.of("k", "v")));
         assertTrue(Utf8Check.isValidDbValue(42L));
+    }
+
+    @Test
+    void storedTextRefusesNoncharactersOfEveryPlane() {
+        for (int cp = 0xFDD0; cp <= 0xFDEF; cp++) {
+            assertEquals(1, Utf8Check.firstUnstorable("a" + Character.toString(cp)), Integer.toHexString(cp));
+        }
+        for (int plane = 0; plane <= 0x10; plane++) {
+            for (int low : new int[] {0xFFFE, 0xFFFF}) {
+                String s = "ab" + Character.toString((plane << 16) | low) + "c";
+                assertEquals(2, Utf8Check.firstUnstorable(s), Integer.toHexString((plane << 16) | low));
+            }
+            String fine = "ab" + Character.toString((plane << 16) | 0xFFFD);
+            assertEquals(-1, Utf8Check.firstUnstorable(fine));
+        }
+        assertEquals(-1, Utf8Check.firstUnstorable("\ufdcf\ufdf0\ufffd\ud7ff\ue000\u007f\u0085\ud83d\ude00"));
+        assertEquals("U+FFFF at index 1", Utf8Check.describeUnstorable("x\uffffy"));
+        assertEquals("U+10FFFF at index 0", Utf8Check.describeUnstorable("\udbff\udfff"));
+        assertEquals("unpaired surrogate U+D800 at index 2", Utf8Check.describeUnstorable("ab\ud800"));
+        assertEquals("U+0001 at index 0", Utf8Check.describeUnstorable("\u0001"));
+        assertEquals(null, Utf8Check.describeUnstorable("plain"));
+    }
+
+    @Test
+    void everyBmpCharacterFollowsOneRule() {
+        for (int c = 0; c <= 0xFFFF; c++) {
+            boolean expected = c == 9
+                    || c == 10
+                    || c == 13
+                    || (c >= 0x20 && c < 0xD800)
+                    || (c >= 0xE000 && c < 0xFDD0)
+                    || (c > 0xFDEF && c < 0xFFFE);
+            assertEquals(expected, Utf8Check.isStorable(String.valueOf((char) c)), Integer.toHexString(c));
+            assertEquals(expected, Utf8Check.storableBmp((char) c), Integer.toHexString(c));
+        }
     }
 }

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.rpc.UnwritableTextException;
 import org.xapijava.model.types.DateTime;
 
 class XmlRpcWriterTest {
@@ -69,10 +70,15 @@ class XmlRpcWriterTest {
     @Test
     void escapingAndDroppedControlCharacters() {
         assertEquals("<value>a&lt;b&gt;&amp;&quot;c'</value>", v("a<b>&\"c'"));
-        assertEquals("<value>ab\tc\nd\re</value>", v("a\u0001b\tc\nd\re\u001f"));
-        assertEquals("<value>\u00e9\u20ac\ud834\udd1e</value>", v("\u00e9\u20ac\ud834\udd1e"));
-        byte[] lone = XmlRpcWriter.success("x\ud800y");
-        assertEquals(true, s(lone).contains("<value>x\ufffdy</value>"));
+        assertEquals("<value>\u00e9\u20ac\ud834\udd1e\ufdd0</value>", v("\u00e9\u20ac\ud834\udd1e\ufdd0"));
+        // an error description echoes what a client sent: controls dropped (as Xapi does), the rest as U+FFFD
+        byte[] failure = XmlRpcWriter.failure(List.of("X", "a\u0001b\tc\nd\re\u001f", "x\ud800y\uffff\ufffe"));
+        assertEquals(true, s(failure).contains("<value>ab\tc\nd\re</value><value>x\ufffdy\ufffd\ufffd</value>"));
+        // a value holding what no reader accepts, or what could only be written altered, is a bug: refused
+        for (String bad : List.of("a\u0001b", "x\ud800y", "x\uffff", "\ufffe", "\udc00")) {
+            assertThrows(UnwritableTextException.class, () -> XmlRpcWriter.success(Map.of("k", List.of(bad))));
+            assertThrows(UnwritableTextException.class, () -> XmlRpcWriter.success(Map.of(bad, "v")));
+        }
         // Deliberate difference from Xapi: member names are escaped too.
         assertEquals(
                 "<value><struct><member><name>&lt;k&gt;</name><value>v</value></member></struct></value>",
