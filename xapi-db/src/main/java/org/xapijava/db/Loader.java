@@ -22,8 +22,8 @@ import org.xapijava.db.persist.DeltaBatch;
 import org.xapijava.db.persist.LoadedDb;
 import org.xapijava.model.FieldDef;
 import org.xapijava.model.Lifecycle;
+import org.xapijava.model.rpc.Utf8Check;
 import org.xapijava.model.types.DbStrings;
-import org.xapijava.model.types.XType;
 
 /**
  * Turns a {@code state.db} image plus replayed redo-log batches into a snapshot: typed values, defaults
@@ -53,45 +53,32 @@ final class Loader {
         throw new DbLoadException(ts.name, ref, column, "unknown column", null);
     }
 
-    private static Object parse(Schema schema, TableSchema ts, String ref, int i, String text) {
+    /**
+     * The typed value of a column's text, checked by {@link ValueCheck#problem}. A value found at fault stops the
+     * load with a {@link DbLoadException} naming the table, row and column; in repair mode ({@code repairs} not
+     * null) it is replaced by {@link ValueCheck#repair} and the change is recorded instead.
+     */
+    private static Object parse(
+            Schema schema,
+            TableSchema ts,
+            String ref,
+            int i,
+            String text,
+            String source,
+            List<DbRepair.Change> repairs) {
         Object v;
         try {
             v = DbStrings.fromDb(ts.types[i], text);
         } catch (RuntimeException e) {
             throw new DbLoadException(ts.name, ref, ts.columns[i], e.getMessage(), e);
         }
-        String bad = badEnum(schema, ts.types[i], v);
-        if (bad != null)
-            throw new DbLoadException(
-                    ts.name, ref, ts.columns[i], "'" + bad + "' is not a value of " + ts.types[i], null);
-        return v;
-    }
-
-    /** The first enum value inside {@code v} that its enum does not have, or null. */
-    private static String badEnum(Schema schema, XType t, Object v) {
-        switch (t) {
-            case XType.EnumType e -> {
-                return schema.dm.enumDef(e.name()).contains((String) v) ? null : (String) v;
-            }
-            case XType.SetType st -> {
-                for (Object x : (List<?>) v) {
-                    String b = badEnum(schema, st.element(), x);
-                    if (b != null) return b;
-                }
-                return null;
-            }
-            case XType.MapType mt -> {
-                for (Map.Entry<?, ?> x : ((Map<?, ?>) v).entrySet()) {
-                    String b = badEnum(schema, mt.key(), x.getKey());
-                    if (b == null) b = badEnum(schema, mt.value(), x.getValue());
-                    if (b != null) return b;
-                }
-                return null;
-            }
-            default -> {
-                return null;
-            }
-        }
+        String problem = ValueCheck.problem(schema.dm, ts.types[i], v);
+        if (problem == null) return v;
+        if (repairs == null) throw new DbLoadException(ts.name, ref, ts.columns[i], problem, null);
+        Object fixed = ValueCheck.repair(schema.dm, ts.types[i], v, ts.defaults[i]);
+        repairs.add(new DbRepair.Change(
+                source, ts.name, ref, ts.columns[i], text, DbStrings.toDb(ts.types[i], fixed), problem));
+        return fixed;
     }
 
     /** The table, null to skip one of a newer release, or a DbLoadException. */
@@ -106,6 +93,14 @@ final class Loader {
     }
 
     static Snapshot load(Schema schema, LoadedDb image, List<DeltaBatch> replay) {
+        return load(schema, image, replay, null);
+    }
+
+    /**
+     * Loads {@code image} and replays {@code replay}; with {@code repairs} not null, values found at fault are
+     * replaced and listed there instead of stopping the load (see {@link #parse}).
+     */
+    static Snapshot load(Schema schema, LoadedDb image, List<DeltaBatch> replay, List<DbRepair.Change> repairs) {
         Set<String> warned = new HashSet<>();
         int n = schema.tables.length;
         @SuppressWarnings("unchecked")
@@ -120,13 +115,17 @@ final class Loader {
             TableSchema ts = table(schema, e.getKey(), warned);
             if (ts == null || !ts.persistent) continue;
             for (LoadedDb.LoadedRow r : e.getValue()) {
+                String badRef = Utf8Check.describeUnstorable(r.ref());
+                if (badRef != null) {
+                    throw new DbLoadException(ts.name, r.ref(), null, "the row's ref holds " + badRef, null);
+                }
                 if (values[ts.index].containsKey(r.ref()))
                     throw new DbLoadException(ts.name, r.ref(), null, "duplicate row", null);
                 Object[] vs = ts.defaults.clone();
                 for (Map.Entry<String, String> c : r.columns().entrySet()) {
                     int i = column(ts, r.ref(), c.getKey(), warned);
                     if (i < 0 || !ts.persistentColumn[i]) continue; // non-persistent: keep the empty value below
-                    vs[i] = parse(schema, ts, r.ref(), i, c.getValue());
+                    vs[i] = parse(schema, ts, r.ref(), i, c.getValue(), "state.db", repairs);
                 }
                 for (int i = 0; i < vs.length; i++) if (!ts.persistentColumn[i]) vs[i] = ts.empties[i];
                 values[ts.index].put(r.ref(), vs);
@@ -176,10 +175,11 @@ final class Loader {
             tables[ts.index] = new Table(rows, Tombstones.EMPTY, byName);
         }
         Snapshot snap = new Snapshot(schema, image.generation(), tables, refs, uuids);
-        return replay(schema, snap, replay, warned);
+        return replay(schema, snap, replay, warned, repairs);
     }
 
-    private static Snapshot replay(Schema schema, Snapshot snap, List<DeltaBatch> batches, Set<String> warned) {
+    private static Snapshot replay(
+            Schema schema, Snapshot snap, List<DeltaBatch> batches, Set<String> warned, List<DbRepair.Change> repairs) {
         Transaction tx = new Transaction(snap);
         long last = snap.generation;
         for (DeltaBatch b : batches) {
@@ -193,7 +193,7 @@ final class Loader {
                 TableSchema ts = table(schema, d.table(), warned);
                 if (ts == null) continue;
                 try {
-                    apply(schema, tx, ts, d, warned);
+                    apply(schema, tx, ts, d, warned, "redo log generation " + b.generation(), repairs);
                 } catch (DbLoadException e) {
                     throw e;
                 } catch (RuntimeException e) {
@@ -212,14 +212,21 @@ final class Loader {
         return tx.finish();
     }
 
-    private static void apply(Schema schema, Transaction tx, TableSchema ts, Delta d, Set<String> warned) {
+    private static void apply(
+            Schema schema,
+            Transaction tx,
+            TableSchema ts,
+            Delta d,
+            Set<String> warned,
+            String source,
+            List<DbRepair.Change> repairs) {
         switch (d) {
             case Delta.CreateRow c -> {
                 Object[] vs = ts.defaults.clone();
                 for (Map.Entry<String, String> e : c.columns().entrySet()) {
                     int i = column(ts, c.ref(), e.getKey(), warned);
                     if (i < 0 || !ts.persistentColumn[i]) continue;
-                    vs[i] = parse(schema, ts, c.ref(), i, e.getValue());
+                    vs[i] = parse(schema, ts, c.ref(), i, e.getValue(), source, repairs);
                 }
                 long g = tx.generation();
                 tx.createRow(ts, c.ref(), vs, g, g);
@@ -228,7 +235,7 @@ final class Loader {
             case Delta.WriteField w -> {
                 int i = column(ts, w.ref(), w.column(), warned);
                 if (i < 0) return;
-                tx.writeField(ts, w.ref(), i, parse(schema, ts, w.ref(), i, w.value()));
+                tx.writeField(ts, w.ref(), i, parse(schema, ts, w.ref(), i, w.value(), source, repairs));
             }
         }
     }

@@ -6,8 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.xapijava.db.internal.PMap;
 import org.xapijava.db.internal.Row;
 import org.xapijava.db.internal.Schema.Link;
@@ -17,9 +15,7 @@ import org.xapijava.db.persist.Delta;
 import org.xapijava.model.Field;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.rpc.RpcValues;
-import org.xapijava.model.rpc.Utf8Check;
 import org.xapijava.model.types.DbStrings;
-import org.xapijava.model.types.Values;
 import org.xapijava.model.types.XType;
 
 /**
@@ -32,8 +28,6 @@ import org.xapijava.model.types.XType;
  * thread, which holds the writer lock; unusable after the transaction ends.
  */
 public final class Transaction extends DbReader {
-    private static final Logger LOG = LoggerFactory.getLogger(Transaction.class);
-
     private final long baseGeneration;
     private Table[] tables;
     private boolean tablesCopied;
@@ -115,7 +109,7 @@ public final class Transaction extends DbReader {
         Object[] vs = ts.defaults.clone();
         for (Map.Entry<String, ?> e : values.entrySet()) {
             int i = ts.fieldOrThrow(e.getKey());
-            vs[i] = normalize(ts, i, ts.types[i], e.getValue(), true);
+            vs[i] = normalize(ts, i, ts.types[i], e.getValue());
         }
         TableSchema existing = refs.get(ref);
         if (existing != null) {
@@ -162,7 +156,7 @@ public final class Transaction extends DbReader {
         TableSchema ts = schema.tableOrThrow(cls);
         int i = ts.fieldOrThrow(field);
         rowOrThrow(ts, ref);
-        writeField(ts, ref, i, normalize(ts, i, ts.types[i], value, false));
+        writeField(ts, ref, i, normalize(ts, i, ts.types[i], value));
     }
 
     public <T> void set(String ref, Field<T> field, T value) {
@@ -246,7 +240,7 @@ public final class Transaction extends DbReader {
         TableSchema ts = schema.tableOrThrow(cls);
         int i = ts.fieldOrThrow(field);
         XType.SetType st = setType(ts, i);
-        Object el = normalize(ts, i, st.element(), element, false);
+        Object el = normalize(ts, i, st.element(), element);
         List<?> cur = (List<?>) rowOrThrow(ts, ref).values()[i];
         if (cur.contains(el)) return;
         List<Object> nl = new ArrayList<>(cur.size() + 1);
@@ -276,8 +270,8 @@ public final class Transaction extends DbReader {
         TableSchema ts = schema.tableOrThrow(cls);
         int i = ts.fieldOrThrow(field);
         XType.MapType mt = mapType(ts, i);
-        Object k = normalize(ts, i, mt.key(), key, false);
-        Object v = normalize(ts, i, mt.value(), value, false);
+        Object k = normalize(ts, i, mt.key(), key);
+        Object v = normalize(ts, i, mt.value(), value);
         Map<?, ?> cur = (Map<?, ?>) rowOrThrow(ts, ref).values()[i];
         String ks = DbStrings.toDb(mt.key(), k);
         if (ks.isEmpty()) throw new ApiError("INTERNAL_ERROR", "Db_exn.Empty_key_in_map");
@@ -384,56 +378,9 @@ public final class Transaction extends DbReader {
         return Objects.equals(a, b);
     }
 
-    /**
-     * Checks a value against a column's type (refusing wrong types and unknown enum values) and
-     * returns an immutable copy. Strings with characters XML cannot hold are truncated before the
-     * first one when {@code truncate} (Xapi's create_row) and refused otherwise (Xapi's write_field).
-     */
-    Object normalize(TableSchema ts, int col, XType t, Object v, boolean truncate) {
-        switch (t) {
-            case XType.Prim p
-            when p.kind() == XType.Kind.STRING -> {
-                if (!(v instanceof String s)) throw typeError(ts, col, t, v);
-                int n = Utf8Check.xmlValidPrefix(s);
-                if (n == s.length()) return s;
-                if (!truncate) throw new ApiError("INTERNAL_ERROR", "Db_exn.Invalid_value");
-                LOG.warn("string truncated to: '{}'.", s.substring(0, n));
-                return s.substring(0, n);
-            }
-            case XType.EnumType e -> {
-                if (!(v instanceof String s)
-                        || !schema.dm.enumDef(e.name()).values().contains(s)) throw typeError(ts, col, t, v);
-                return s;
-            }
-            case XType.SetType st -> {
-                if (!(v instanceof List<?> l)) throw typeError(ts, col, t, v);
-                List<Object> out = new ArrayList<>(l.size());
-                for (Object x : l) out.add(normalize(ts, col, st.element(), x, truncate));
-                return Collections.unmodifiableList(out);
-            }
-            case XType.MapType mt -> {
-                if (!(v instanceof Map<?, ?> m)) throw typeError(ts, col, t, v);
-                Map<Object, Object> out = new LinkedHashMap<>();
-                for (Map.Entry<?, ?> x : m.entrySet()) {
-                    out.put(
-                            normalize(ts, col, mt.key(), x.getKey(), truncate),
-                            normalize(ts, col, mt.value(), x.getValue(), truncate));
-                }
-                return Collections.unmodifiableMap(out);
-            }
-            case XType.OptionType o -> {
-                return v == null ? null : normalize(ts, col, o.inner(), v, truncate);
-            }
-            default -> {
-                if (v == null || !Values.conforms(t, v)) throw typeError(ts, col, t, v);
-                return v;
-            }
-        }
-    }
-
-    private static IllegalArgumentException typeError(TableSchema ts, int col, XType t, Object v) {
-        return new IllegalArgumentException(ts.name + "." + ts.fields[col].name() + ": expected " + t + ", got "
-                + (v == null ? "null" : v.getClass().getSimpleName() + " " + v));
+    /** {@link ValueCheck#normalize} for column {@code col} of {@code ts}. */
+    private Object normalize(TableSchema ts, int col, XType t, Object v) {
+        return ValueCheck.normalize(schema.dm, ts, col, t, v);
     }
 
     static ApiError uniqueness(String table, String field, String value) {

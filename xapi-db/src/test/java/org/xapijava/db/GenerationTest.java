@@ -262,10 +262,15 @@ class GenerationTest {
         db.set("VM", vm, "power_state", "Running");
         db.set("VM", vm, "memory_static_max", 5L);
         assertEquals(5L, db.get(vm, VM.MEMORY_STATIC_MAX));
-        // create truncates at the first character XML cannot hold, as Xapi does
+        // create refuses what write refuses (Xapi's create_row would truncate: a value changed without an error)
+        long g2 = db.generation();
         String v2 = Refs.fresh();
-        db.create("VM", v2, Map.of("uuid", "u2", "name_label", "ok\u0000lost"));
-        assertEquals("ok", db.get(v2, VM.NAME_LABEL));
+        apiError(
+                () -> db.create("VM", v2, Map.of("uuid", "u2", "name_label", "ok\u0000lost")),
+                "INTERNAL_ERROR",
+                "Db_exn.Invalid_value");
+        assertEquals(g2, db.generation());
+        assertEquals(false, db.exists("VM", v2));
     }
 
     @Test

@@ -18,6 +18,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xapijava.model.rpc.UnwritableTextException;
 
 /**
  * The redo log: a local append-only file where every committed batch becomes durable before it is
@@ -204,8 +205,16 @@ public final class RedoLog implements CommitLog {
         return durable;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @throws UnwritableTextException when a string of the batch holds a character the database refuses (a value
+     *     its check should have stopped): refused here, in the committing thread, so that the transaction fails
+     *     alone instead of the log's writer (the encoder would have to alter the value)
+     */
     @Override
     public long append(DeltaBatch batch) {
+        RedoLogCodec.checkWritable(batch);
         queueLock.lock();
         try {
             if (closing) {

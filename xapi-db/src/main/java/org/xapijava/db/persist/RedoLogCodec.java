@@ -10,6 +10,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.CRC32C;
+import org.xapijava.model.rpc.UnwritableTextException;
+import org.xapijava.model.rpc.Utf8Check;
 
 /**
  * Bytes of the redo log, format version 1 (see {@link RedoLog} and {@code docs/redo-log-format.md}).
@@ -84,6 +86,38 @@ final class RedoLogCodec {
             throw new RedoLogFormatException(file, 20, "redo log header checksum mismatch");
         }
         return new Header(version, b.getLong(12));
+    }
+
+    /**
+     * Refuses a batch holding a string that the database refuses ({@link Utf8Check#firstUnstorable}): the
+     * encoder could only write such a string altered (an unpaired surrogate) or as a value a load refuses.
+     *
+     * @throws UnwritableTextException naming the table, row and column
+     */
+    static void checkWritable(DeltaBatch batch) {
+        for (Delta d : batch.deltas()) {
+            switch (d) {
+                case Delta.CreateRow c -> {
+                    check(c.table(), c.ref(), "_ref", c.ref());
+                    for (Map.Entry<String, String> e : c.columns().entrySet()) {
+                        check(c.table(), c.ref(), e.getKey(), e.getKey());
+                        check(c.table(), c.ref(), e.getKey(), e.getValue());
+                    }
+                }
+                case Delta.DeleteRow x -> check(x.table(), x.ref(), "_ref", x.ref());
+                case Delta.WriteField w -> {
+                    check(w.table(), w.ref(), "_ref", w.ref());
+                    check(w.table(), w.ref(), w.column(), w.value());
+                }
+            }
+        }
+    }
+
+    private static void check(String table, String ref, String column, String s) {
+        if (Utf8Check.firstUnstorable(s) >= 0) {
+            throw new UnwritableTextException(
+                    "the redo log writer (table " + table + ", row " + ref + ", column " + column + ")", s);
+        }
     }
 
     /** Encodes records into a growing buffer; one per writer thread (holds a CharsetEncoder). */

@@ -54,15 +54,31 @@ public final class StateDbReader {
         return f;
     }
 
-    /** Reads the file at {@code path} (plain or gzip). */
+    /**
+     * Reads the file at {@code path} (plain or gzip). A file that is not well-formed XML only because attribute
+     * values hold characters XML 1.0 refuses (control characters, U+FFFE, U+FFFF: what a broken writer leaves) is
+     * read a second time, tolerantly, with those characters kept in the values, so that loading can name the
+     * table, row and column that hold them (and a repair can replace them); any other fault is reported as found
+     * by the first, strict reading.
+     */
     public static LoadedDb read(Path path) throws IOException {
         try (InputStream in = Files.newInputStream(path)) {
-            return read(in, path.toString());
+            return read(in, path.toString(), false);
+        } catch (StateDbFormatException strict) {
+            try (InputStream in = Files.newInputStream(path)) {
+                return read(in, path.toString(), true);
+            } catch (StateDbFormatException | RuntimeException tolerantToo) {
+                throw strict;
+            }
         }
     }
 
     /** Reads a document from {@code in} (plain or gzip; not closed); {@code source} names it in errors. */
     public static LoadedDb read(InputStream in, String source) throws IOException {
+        return read(in, source, false);
+    }
+
+    private static LoadedDb read(InputStream in, String source, boolean tolerant) throws IOException {
         BufferedInputStream bin = new BufferedInputStream(in, 1 << 16);
         bin.mark(2);
         int b0 = bin.read();
@@ -84,6 +100,7 @@ public final class StateDbReader {
                         .newDecoder()
                         .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
                         .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT));
+        if (tolerant) chars = new IllegalCharEscaper(chars);
         XMLStreamReader r;
         try {
             r = FACTORY.createXMLStreamReader(chars);
@@ -91,7 +108,7 @@ public final class StateDbReader {
             throw wrap(source, e, "not XML");
         }
         try {
-            return new Parse(source, r).document();
+            return new Parse(source, r, tolerant).document();
         } catch (XMLStreamException e) {
             throw wrap(source, e, "malformed XML");
         } catch (RuntimeException e) {
@@ -180,13 +197,21 @@ public final class StateDbReader {
     private static final class Parse {
         private final String source;
         private final XMLStreamReader r;
+        private final boolean tolerant;
         private final Map<String, String> names = new HashMap<>();
         private String table;
         private String row;
 
-        Parse(String source, XMLStreamReader r) {
+        Parse(String source, XMLStreamReader r, boolean tolerant) {
             this.source = source;
             this.r = r;
+            this.tolerant = tolerant;
+        }
+
+        /** Attribute {@code i}'s value, with the characters a tolerant reading escaped restored. */
+        private String attr(int i) {
+            String v = r.getAttributeValue(i);
+            return tolerant ? IllegalCharEscaper.unescape(v) : v;
         }
 
         LoadedDb document() throws XMLStreamException, StateDbFormatException {
@@ -216,7 +241,7 @@ public final class StateDbReader {
                 if (r.getAttributeCount() != 1 || !r.getAttributeLocalName(0).equals("name")) {
                     throw error("<table> must have exactly one attribute, name");
                 }
-                String name = r.getAttributeValue(0);
+                String name = attr(0);
                 if (tables.containsKey(name)) {
                     throw error("table " + name + " appears twice");
                 }
@@ -245,8 +270,8 @@ public final class StateDbReader {
                 String value = null;
                 for (int i = 0; i < r.getAttributeCount(); i++) {
                     switch (r.getAttributeLocalName(i)) {
-                        case "key" -> key = r.getAttributeValue(i);
-                        case "value" -> value = r.getAttributeValue(i);
+                        case "key" -> key = attr(i);
+                        case "value" -> value = attr(i);
                         default -> throw error("unexpected attribute " + r.getAttributeLocalName(i) + " in <pair>");
                     }
                 }
@@ -303,7 +328,7 @@ public final class StateDbReader {
             String ref = null;
             for (int i = 0; i < n; i++) {
                 if (r.getAttributeLocalName(i).equals("ref")) {
-                    ref = r.getAttributeValue(i);
+                    ref = attr(i);
                     break;
                 }
             }
@@ -317,7 +342,7 @@ public final class StateDbReader {
             Map<String, String> columns = new LinkedHashMap<>(Math.max(16, n * 4 / 3 + 1));
             for (int i = 0; i < n; i++) {
                 String name = r.getAttributeLocalName(i);
-                String value = r.getAttributeValue(i);
+                String value = attr(i);
                 switch (name) {
                     case "ref", "_ref" -> {}
                     case "__ctime" -> ctime = time(name, value);

@@ -10,6 +10,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.zip.GZIPOutputStream;
+import org.xapijava.model.rpc.UnwritableTextException;
+import org.xapijava.model.rpc.Utf8Check;
 
 /**
  * Writes a {@link DbImage} as Xapi's {@code state.db}, byte for byte as Xapi's {@code Db_xml.To} with
@@ -23,15 +25,18 @@ import java.util.zip.GZIPOutputStream;
  *       tables empty ({@code <table name="session"/>});
  *   <li>rows in ascending byte order of refs, each {@code <row ref=".." __ctime=".." __mtime=".." ../>}
  *       followed by every column (including {@code _ref}) in ascending byte order of column names;
- *   <li>attribute values as Xmlm escapes them: {@code < > & "} as entities, {@code '} kept, control
- *       characters other than TAB, LF, CR replaced by U+FFFD; column values (only those: not the ref,
+ *   <li>attribute values as Xmlm escapes them: {@code < > & "} as entities, {@code '} kept; column values (only those: not the ref,
  *       the times, table names or the manifest) first pass Xapi's whitespace protection
  *       ({@code ' '→%.}, TAB{@code →%t}, LF{@code →%n}, CR{@code →%r}, {@code %→%%}).
  * </ul>
  *
  * <p>The bytes are encoded to UTF-8 by hand into one reused buffer and streamed to the file: no
- * intermediate strings, no {@code Writer}. A Java string holding an unpaired surrogate (not valid
- * Unicode, so never produced by Xapi's clients) is written as U+FFFD.
+ * intermediate strings, no {@code Writer}. A string holding a character the database refuses
+ * ({@link Utf8Check#firstUnstorable}: control characters other than TAB, LF, CR, unpaired surrogates,
+ * noncharacters) is refused with an {@link UnwritableTextException} naming the table, row and column,
+ * and no file is replaced: Xmlm would write U+FFFD for a control character (a silently changed value)
+ * and U+FFFE/U+FFFF as they are (a file no XML reader loads), so a {@code state.db} this writer
+ * writes always loads with the same values.
  *
  * <p>{@link #write(DbImage, Path)} replaces the file atomically (temporary file, fsync, rename, fsync
  * of the directory) and then writes {@code <path>.generation} the same way, as Xapi's
@@ -45,6 +50,8 @@ public final class StateDbWriter {
 
     private static final byte[] DECLARATION =
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n".getBytes(StandardCharsets.US_ASCII);
+
+    private static final String WRITER = "the state.db writer";
 
     private StateDbWriter() {}
 
@@ -198,7 +205,12 @@ public final class StateDbWriter {
                 buf[pos++] = ' ';
                 escaped(c.names[i]);
                 ascii("=\"");
-                protectedValue(c.values[i]);
+                try {
+                    protectedValue(c.values[i]);
+                } catch (UnwritableTextException e) {
+                    throw new UnwritableTextException(
+                            WRITER + " (table " + table + ", row " + ref + ", column " + c.names[i] + ")", c.values[i]);
+                }
                 ensure(1);
                 buf[pos++] = '"';
             }
@@ -349,7 +361,7 @@ public final class StateDbWriter {
                             b[p++] = (byte) c; // Xmlm passes these through unescaped
                         }
                     } else {
-                        p = replacement(b, p); // illegal in XML 1.0: Xmlm writes U+FFFD
+                        throw new UnwritableTextException(WRITER, s); // Xmlm would write U+FFFD
                     }
                 } else if (c < 0x800) {
                     b[p++] = (byte) (0xC0 | (c >> 6));
@@ -357,27 +369,22 @@ public final class StateDbWriter {
                 } else if (Character.isSurrogate(c)) {
                     if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
                         int cp = Character.toCodePoint(c, s.charAt(++i));
+                        if (!Utf8Check.storableSupplementary(cp)) throw new UnwritableTextException(WRITER, s);
                         b[p++] = (byte) (0xF0 | (cp >> 18));
                         b[p++] = (byte) (0x80 | ((cp >> 12) & 0x3F));
                         b[p++] = (byte) (0x80 | ((cp >> 6) & 0x3F));
                         b[p++] = (byte) (0x80 | (cp & 0x3F));
                     } else {
-                        p = replacement(b, p);
+                        throw new UnwritableTextException(WRITER, s);
                     }
                 } else {
+                    if (c >= 0xFDD0 && !Utf8Check.storableBmp(c)) throw new UnwritableTextException(WRITER, s);
                     b[p++] = (byte) (0xE0 | (c >> 12));
                     b[p++] = (byte) (0x80 | ((c >> 6) & 0x3F));
                     b[p++] = (byte) (0x80 | (c & 0x3F));
                 }
             }
             pos = p;
-        }
-
-        private static int replacement(byte[] b, int p) {
-            b[p++] = (byte) 0xEF;
-            b[p++] = (byte) 0xBF;
-            b[p++] = (byte) 0xBD;
-            return p;
         }
     }
 

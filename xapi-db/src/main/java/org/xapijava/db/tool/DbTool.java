@@ -8,12 +8,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.TreeMap;
+import org.xapijava.db.DbRepair;
 import org.xapijava.db.persist.Delta;
 import org.xapijava.db.persist.LoadedDb;
 import org.xapijava.db.persist.RedoLogFormatException;
 import org.xapijava.db.persist.RedoLogReader;
 import org.xapijava.db.persist.StateDbFormatException;
 import org.xapijava.db.persist.StateDbReader;
+import org.xapijava.model.Datamodel;
+import org.xapijava.model.rpc.Utf8Check;
 
 /**
  * Prints what a {@code state.db} or a redo log holds (offline; never changes the file).
@@ -21,9 +24,15 @@ import org.xapijava.db.persist.StateDbReader;
  * <pre>
  * dbtool state.db FILE [--rows]   manifest, .generation, rows per table; with --rows every row
  * dbtool redo-log FILE            header, every batch with its deltas, and where a torn tail starts
+ * dbtool repair STATE_DB [--redo-log FILE] [--dry-run]
+ *                                 loads the database as xapi's start-up does (the redo log defaults to
+ *                                 STATE_DB.redo when it exists), replaces every value the database refuses
+ *                                 (see {@link DbRepair}), prints each change, and writes the repaired state.db
+ *                                 (old files kept as .bak-TIME); with --dry-run it only prints. Stop xapi first.
  * </pre>
  *
- * Exit status: 0 fine, 1 the file is malformed or damaged, 2 usage or I/O error. Values are printed
+ * Exit status: 0 fine (for repair: nothing to repair, or repaired), 1 the file is malformed or damaged beyond
+ * repair, 2 usage or I/O error. Only {@code repair} without {@code --dry-run} changes files. Values are printed
  * in Java string-literal style where they hold characters that would be ambiguous on a terminal.
  */
 public final class DbTool {
@@ -53,6 +62,21 @@ public final class DbTool {
                     stateDb(file, rows, out);
                     return 0;
                 }
+                case "repair" -> {
+                    Path redo = null;
+                    boolean dryRun = false;
+                    for (int i = 2; i < args.length; i++) {
+                        if (args[i].equals("--dry-run")) {
+                            dryRun = true;
+                        } else if (args[i].equals("--redo-log") && i + 1 < args.length) {
+                            redo = Path.of(args[++i]);
+                        } else {
+                            return usage(err);
+                        }
+                    }
+                    if (redo == null) redo = file.resolveSibling(file.getFileName() + ".redo");
+                    return repair(file, redo, dryRun, out, err);
+                }
                 case "redo-log" -> {
                     if (args.length != 2) {
                         return usage(err);
@@ -75,6 +99,7 @@ public final class DbTool {
     private static int usage(PrintStream err) {
         err.println("usage: dbtool state.db FILE [--rows]");
         err.println("       dbtool redo-log FILE");
+        err.println("       dbtool repair STATE_DB [--redo-log FILE] [--dry-run]");
         return 2;
     }
 
@@ -104,6 +129,31 @@ public final class DbTool {
                 }
             }
         }
+    }
+
+    private static int repair(Path stateDb, Path redoLog, boolean dryRun, PrintStream out, PrintStream err) {
+        DbRepair.Result r;
+        try {
+            r = DbRepair.repair(Datamodel.get(), stateDb, redoLog, !dryRun);
+        } catch (IOException e) {
+            err.println("dbtool: " + e.getMessage());
+            return 1;
+        }
+        for (DbRepair.Change c : r.changes()) {
+            out.println(c.source() + ": " + c.table() + " " + c.ref() + " " + c.column() + ": " + c.problem());
+            out.println("    was: " + show(c.before()));
+            out.println("    now: " + show(c.after()));
+        }
+        if (r.changes().isEmpty()) {
+            out.println("nothing to repair in " + stateDb + (Files.exists(redoLog) ? " and " + redoLog : ""));
+        } else if (dryRun) {
+            out.println(r.changes().size() + " values would be replaced (dry run: nothing written)");
+        } else {
+            out.println(
+                    r.changes().size() + " values replaced; " + stateDb + " rewritten at generation " + r.generation());
+            for (Path b : r.backups()) out.println("kept the old file as " + b);
+        }
+        return 0;
     }
 
     private static int redoLog(Path file, PrintStream out) throws IOException {
@@ -148,7 +198,7 @@ public final class DbTool {
         boolean plain = !v.isEmpty();
         for (int i = 0; i < v.length() && plain; i++) {
             char c = v.charAt(i);
-            plain = c > ' ' && c != '"' && c != '\\' && c != 0x7f;
+            plain = c > ' ' && c != '"' && c != '\\' && c != 0x7f && (Utf8Check.storableBmp(c) || storablePair(v, i));
         }
         if (plain) {
             return v;
@@ -163,7 +213,7 @@ public final class DbTool {
                 case '\t' -> sb.append("\\t");
                 case '\r' -> sb.append("\\r");
                 default -> {
-                    if (c < ' ' || c == 0x7f) {
+                    if (c < ' ' || c == 0x7f || !Utf8Check.storableBmp(c) && !storablePair(v, i)) {
                         sb.append(String.format("\\u%04x", (int) c));
                     } else {
                         sb.append(c);
@@ -172,5 +222,12 @@ public final class DbTool {
             }
         }
         return sb.append('"').toString();
+    }
+
+    /** Whether {@code v} has a storable surrogate pair at {@code i} or ending at {@code i}. */
+    private static boolean storablePair(String v, int i) {
+        int start = Character.isLowSurrogate(v.charAt(i)) ? i - 1 : i;
+        if (start < 0 || start + 1 >= v.length()) return false;
+        return Utf8Check.firstUnstorable(v.substring(start, start + 2)) < 0;
     }
 }
