@@ -9,6 +9,7 @@ import org.xapijava.db.internal.Schema.TableSchema;
 import org.xapijava.model.Datamodel;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.rpc.Utf8Check;
+import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
 import org.xapijava.model.types.Values;
 import org.xapijava.model.types.XType;
@@ -71,9 +72,19 @@ final class ValueCheck {
             }
             default -> {
                 if (v == null || !Values.conforms(t, v)) throw typeError(ts, col, t, v);
+                if (v instanceof DateTime d && !hasWireForm(d)) throw typeError(ts, col, t, v);
                 return v;
             }
         }
+    }
+
+    /**
+     * Whether a datetime can be written and read back ({@code YYYYMMDDTHH:MM:SS} and an offset in whole minutes):
+     * what comes from a client always can; a value built in code might not.
+     */
+    private static boolean hasWireForm(DateTime d) {
+        int year = d.local().getYear();
+        return year >= 0 && year <= 9999 && (d.offset() == null || d.offset().getTotalSeconds() % 60 == 0);
     }
 
     private static String text(TableSchema ts, int col, XType t, Object v) {

@@ -20,7 +20,8 @@ import org.xapijava.model.types.DateTime;
  * {@code <i4>}, doubles as {@code <double>%.16g</double>}, booleans as {@code <boolean>1</boolean>}, empty
  * string as {@code <value></value>}, {@code null} as {@code <value><nil/></value>}.
  *
- * <p>In text, {@code < > & "} become entities. A character no XML-RPC reader accepts or that could only be
+ * <p>In text, {@code < > & "} become entities and CR becomes {@code &#13;} (Xapi writes it raw, which every XML
+ * reader turns into LF, so the value would not read back). A character no XML-RPC reader accepts or that could only be
  * written altered (characters below U+0020 other than TAB, LF and CR, U+FFFE, U+FFFF, unpaired surrogates) is
  * refused in values with an {@link UnwritableTextException} (the database's check keeps them out of every
  * stored value, so meeting one is a bug); in a Failure envelope, whose description may echo what a client sent,
@@ -78,6 +79,7 @@ public final class XmlRpcWriter {
     private static final byte[] GT = ascii("&gt;");
     private static final byte[] AMP = ascii("&amp;");
     private static final byte[] QUOT = ascii("&quot;");
+    private static final byte[] CR = ascii("&#13;");
 
     /** Per ASCII character: 0 copy, 1 escape as an entity, 2 drop. */
     private static final byte[] ASCII_CLASS = new byte[128];
@@ -86,7 +88,7 @@ public final class XmlRpcWriter {
         for (int c = 0; c < 0x20; c++) ASCII_CLASS[c] = 2;
         ASCII_CLASS['\t'] = 0;
         ASCII_CLASS['\n'] = 0;
-        ASCII_CLASS['\r'] = 0;
+        ASCII_CLASS['\r'] = 1; // as &#13;: a raw CR reaches every XML reader as LF (end-of-line handling)
         ASCII_CLASS['<'] = 1;
         ASCII_CLASS['>'] = 1;
         ASCII_CLASS['&'] = 1;
@@ -414,7 +416,7 @@ public final class XmlRpcWriter {
                     if (cls == 0) {
                         b[p++] = (byte) c;
                     } else if (cls == 1) {
-                        byte[] ent = c == '<' ? LT : c == '>' ? GT : c == '&' ? AMP : QUOT;
+                        byte[] ent = c == '<' ? LT : c == '>' ? GT : c == '&' ? AMP : c == '"' ? QUOT : CR;
                         System.arraycopy(ent, 0, b, p, ent.length);
                         p += ent.length;
                     } else if (!lenient) {

@@ -73,7 +73,7 @@ class XmlRpcWriterTest {
         assertEquals("<value>\u00e9\u20ac\ud834\udd1e\ufdd0</value>", v("\u00e9\u20ac\ud834\udd1e\ufdd0"));
         // an error description echoes what a client sent: controls dropped (as Xapi does), the rest as U+FFFD
         byte[] failure = XmlRpcWriter.failure(List.of("X", "a\u0001b\tc\nd\re\u001f", "x\ud800y\uffff\ufffe"));
-        assertEquals(true, s(failure).contains("<value>ab\tc\nd\re</value><value>x\ufffdy\ufffd\ufffd</value>"));
+        assertEquals(true, s(failure).contains("<value>ab\tc\nd&#13;e</value><value>x\ufffdy\ufffd\ufffd</value>"));
         // a value holding what no reader accepts, or what could only be written altered, is a bug: refused
         for (String bad : List.of("a\u0001b", "x\ud800y", "x\uffff", "\ufffe", "\udc00")) {
             assertThrows(UnwritableTextException.class, () -> XmlRpcWriter.success(Map.of("k", List.of(bad))));

@@ -45,6 +45,7 @@ import org.xapijava.model.EnumDef;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.rpc.RpcValues;
 import org.xapijava.model.rpc.Unmarshal;
+import org.xapijava.model.rpc.Utf8Check;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
 import org.xapijava.model.types.XType;
@@ -245,7 +246,13 @@ public final class MessageStore implements AutoCloseable {
                 }
                 usedKeys.add(key);
                 try {
-                    loaded.add(MessageXml.decode(Files.readAllBytes(p), name, key, clsEnum));
+                    StoredMessage m = MessageXml.decode(Files.readAllBytes(p), name, key, clsEnum);
+                    String bad = unstorableField(m);
+                    if (bad != null) {
+                        LOG.warn("Skipping message file {}: {}", p, bad);
+                        continue;
+                    }
+                    loaded.add(m);
                 } catch (MessageXml.MalformedMessageException e) {
                     LOG.warn("Skipping damaged message file {}: {}", p, e.getMessage());
                 } catch (IOException e) {
@@ -289,10 +296,12 @@ public final class MessageStore implements AutoCloseable {
      * {@code message.create}: checks, then writes a new message durably and returns its ref.
      * Checks in Xapi's order: {@code cls} must be a value of enum {@code cls}, matched ignoring case as
      * the RPC layer does (else {@code INTERNAL_ERROR ["Failure(\"Unknown tag/contents\")"]}, the
-     * unmarshalling error); the body must be valid Unicode (else {@code INVALID_VALUE ["UTF8 expected"]});
-     * the object must exist (else {@code UUID_INVALID [cls, obj_uuid]}). Xapi checks nothing about the
-     * name or the priority. As in Xapi, a failure to write the file is logged and answered with
-     * {@code OpaqueRef:NULL} rather than an error.
+     * unmarshalling error); the body, then the name, must be text the database may store
+     * ({@link Utf8Check#isStorable}: no unpaired surrogate, no control character but TAB, LF, CR, no
+     * noncharacter; else {@code INVALID_VALUE ["UTF8 expected"]}, Xapi's answer for a body that is not
+     * UTF-8); the object must exist (else {@code UUID_INVALID [cls, obj_uuid]}). Xapi checks nothing about
+     * the name or the priority, and lets controls and noncharacters through. As in Xapi, a failure to write
+     * the file is logged and answered with {@code OpaqueRef:NULL} rather than an error.
      *
      * @throws IllegalStateException after {@link #close}
      */
@@ -302,7 +311,7 @@ public final class MessageStore implements AutoCloseable {
         Objects.requireNonNull(body);
         ensureOpen();
         String c = canonicalCls(cls);
-        if (!isValidUnicode(body)) throw ApiError.invalidValue("UTF8 expected");
+        if (!Utf8Check.isStorable(body) || !Utf8Check.isStorable(name)) throw ApiError.invalidValue("UTF8 expected");
         if (!objectExists(c, objUuid)) throw ApiError.uuidInvalid(c, objUuid);
         LOG.debug("Message.create {} {} {} {}", name, priority, c, objUuid);
 
@@ -792,18 +801,20 @@ public final class MessageStore implements AutoCloseable {
         }
     }
 
-    /** No unpaired surrogate: the text has a UTF-8 encoding (Xapi: {@code Utf8.is_valid}). */
-    static boolean isValidUnicode(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (Character.isHighSurrogate(c)) {
-                if (i + 1 >= s.length() || !Character.isLowSurrogate(s.charAt(i + 1))) return false;
-                i++;
-            } else if (Character.isLowSurrogate(c)) {
-                return false;
-            }
+    /**
+     * Which text field of a loaded message holds a character {@code create} refuses (a file an older version
+     * or another writer left), or null: such a message could not be served (the RPC writers refuse it), so it is
+     * skipped like a damaged file.
+     */
+    static String unstorableField(StoredMessage m) {
+        String[][] fields = {
+            {"ref", m.ref}, {"uuid", m.uuid}, {"name", m.name}, {"obj_uuid", m.objUuid}, {"body", m.body}
+        };
+        for (String[] f : fields) {
+            String bad = Utf8Check.describeUnstorable(f[1]);
+            if (bad != null) return "its " + f[0] + " holds " + bad + ", a character no stored text may hold";
         }
-        return true;
+        return null;
     }
 
     /** Xapi's {@code %.5f} of the seconds a key stands for. */

@@ -26,6 +26,7 @@ import org.xapijava.model.jsonrpc.JsonRpcCodec;
 import org.xapijava.model.jsonrpc.JsonRpcParseException;
 import org.xapijava.model.jsonrpc.JsonRpcRequest;
 import org.xapijava.model.rpc.RpcCall;
+import org.xapijava.model.rpc.UnwritableTextException;
 import org.xapijava.model.rpc.Utf8Check;
 import org.xapijava.model.xmlrpc.XmlRpcParseException;
 import org.xapijava.model.xmlrpc.XmlRpcReader;
@@ -151,9 +152,14 @@ public final class RpcHandler extends Handler.Abstract {
         }
         Dispatcher.Outcome o = dispatcher.dispatch(call.method(), call.params(), caller);
         XmlRpcWriter w = new XmlRpcWriter();
-        if (!o.ok()) w.writeFailure(o.error().description());
-        else if (o.bare()) w.writeBare(o.value());
-        else w.writeSuccess(o.value());
+        try {
+            if (!o.ok()) w.writeFailure(o.error().description());
+            else if (o.bare()) w.writeBare(o.value());
+            else w.writeSuccess(o.value());
+        } catch (UnwritableTextException e) {
+            w.reset();
+            w.writeFailure(unwritable(call.method(), e).description());
+        }
         send(response, callback, "text/xml", w.byteBuffer());
     }
 
@@ -177,9 +183,24 @@ public final class RpcHandler extends Handler.Abstract {
             ApiError e = o.error();
             json.writeFailure(out, req.version(), req.id(), e);
         } else {
-            json.writeSuccess(out, req.version(), req.id(), o.value());
+            try {
+                json.writeSuccess(out, req.version(), req.id(), o.value());
+            } catch (UnwritableTextException e) {
+                out.reset();
+                json.writeFailure(out, req.version(), req.id(), unwritable(req.method(), e));
+            }
         }
         send(response, callback, "application/json", ByteBuffer.wrap(out.toByteArray()));
+    }
+
+    /**
+     * The answer to a call whose result a writer refused ({@link UnwritableTextException}): a value the
+     * database's check should have kept out, so a bug, logged as one; the client gets an INTERNAL_ERROR
+     * naming the problem rather than a response it cannot parse or an altered value.
+     */
+    private static ApiError unwritable(String method, UnwritableTextException e) {
+        LOG.error("the result of {} cannot be written", method, e);
+        return ApiError.internal(e.getMessage());
     }
 
     private static void send(Response response, Callback callback, String contentType, ByteBuffer body) {

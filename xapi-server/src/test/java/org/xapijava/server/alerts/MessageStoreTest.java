@@ -33,6 +33,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.rpc.Utf8Check;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
 
@@ -275,7 +276,7 @@ class MessageStoreTest {
         Map<String, Map<String, Object>> before;
         long g;
         try (MessageStore s = open()) {
-            a = s.create("A", 1, "VM", VM, "body <a> & \"b\"\r\n\u0002");
+            a = s.create("A", 1, "VM", VM, "body <a> & \"b\"\r\n\u0085");
             clock.set(1_710_821_785L, 0);
             b = s.create("B", 2, "Host", HOST, "");
             clock.set(1_710_821_786L, 0);
@@ -624,8 +625,8 @@ class MessageStoreTest {
         assertEquals("1710821784.12345", MessageStore.fileName(171_082_178_412_345L));
         assertEquals("0.00001", MessageStore.fileName(1));
         assertEquals("12.00000", MessageStore.fileName(1_200_000));
-        assertTrue(MessageStore.isValidUnicode("a\ud83d\ude00b"));
-        assertFalse(MessageStore.isValidUnicode("a\ude00"));
-        assertFalse(MessageStore.isValidUnicode("a\ud83d"));
+        assertTrue(Utf8Check.isStorable("a\ud83d\ude00b"));
+        assertFalse(Utf8Check.isStorable("a\ude00"));
+        assertFalse(Utf8Check.isStorable("a\ud83d"));
     }
 }
