@@ -10,8 +10,14 @@ public final class DbLoadException extends RuntimeException {
     private final String table;
     private final String ref;
     private final String column;
+    private final boolean repairable;
 
     public DbLoadException(String table, String ref, String column, String message, Throwable cause) {
+        this(table, ref, column, message, cause, false);
+    }
+
+    /** @param repairable whether {@link DbRepair} can replace the value at fault */
+    DbLoadException(String table, String ref, String column, String message, Throwable cause, boolean repairable) {
         super(
                 "cannot load " + (table == null ? "database" : "table " + table) + (ref == null ? "" : " row " + ref)
                         + (column == null ? "" : " column " + column) + ": " + message,
@@ -19,6 +25,12 @@ public final class DbLoadException extends RuntimeException {
         this.table = table;
         this.ref = ref;
         this.column = column;
+        this.repairable = repairable;
+    }
+
+    /** Whether the fault is a value {@link DbRepair} can replace (see {@link ValueCheck#repair}). */
+    public boolean repairable() {
+        return repairable;
     }
 
     public String table() {

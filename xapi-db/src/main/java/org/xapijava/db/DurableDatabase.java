@@ -107,7 +107,11 @@ public final class DurableDatabase implements AutoCloseable {
             if (log != null) log.close();
             throw new IOException(
                     "cannot load " + o.stateDb() + (replay.isEmpty() ? "" : " with the redo log " + o.redoLog()) + ": "
-                            + e.getMessage(),
+                            + e.getMessage()
+                            + (e.repairable()
+                                    ? "; with xapi stopped, `scripts/xapi-db-tool repair " + o.stateDb()
+                                            + "` replaces every such value and prints what it changed"
+                                    : ""),
                     e);
         } catch (RuntimeException e) {
             if (log != null) log.close();

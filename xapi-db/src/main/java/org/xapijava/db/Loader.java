@@ -74,7 +74,7 @@ final class Loader {
         }
         String problem = ValueCheck.problem(schema.dm, ts.types[i], v);
         if (problem == null) return v;
-        if (repairs == null) throw new DbLoadException(ts.name, ref, ts.columns[i], problem, null);
+        if (repairs == null) throw new DbLoadException(ts.name, ref, ts.columns[i], problem, null, true);
         Object fixed = ValueCheck.repair(schema.dm, ts.types[i], v, ts.defaults[i]);
         repairs.add(new DbRepair.Change(
                 source, ts.name, ref, ts.columns[i], text, DbStrings.toDb(ts.types[i], fixed), problem));

@@ -81,6 +81,7 @@ class DbRepairTest {
         assertTrue(m.contains(stateDb().toString()), m);
         assertTrue(m.contains("table VM row " + vm + " column "), m);
         assertTrue(m.contains("U+FFFF at index 1") || m.contains("U+0001 at index 1"), m);
+        assertTrue(m.contains("xapi-db-tool repair " + stateDb()), m);
 
         String[] dry = tool("repair", stateDb().toString(), "--dry-run");
         assertEquals("0", dry[0], dry[2]);

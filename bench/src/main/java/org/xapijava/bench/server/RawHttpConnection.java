@@ -126,6 +126,11 @@ public final class RawHttpConnection implements Closeable {
         return code;
     }
 
+    /** Makes a read that waits longer than {@code millis} fail (0: wait forever, the default). */
+    public void setReadTimeout(int millis) throws IOException {
+        socket.setSoTimeout(millis);
+    }
+
     /** Whether the server may still be sent requests on this connection. */
     public boolean isOpen() {
         return open;

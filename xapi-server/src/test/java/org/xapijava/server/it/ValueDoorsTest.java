@@ -171,6 +171,9 @@ class ValueDoorsTest {
         assertTrue(
                 accepted > ops / 5 && refused > ops / 10,
                 seed + ": " + accepted + " accepted, " + refused + " refused");
+        System.out.printf(
+                "ValueDoorsTest seed %d: %d values through both doors, %d accepted, %d refused%n",
+                seed, ops + 3, accepted, refused);
 
         host = TestHost.start(dir);
         try {
