@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.zip.GZIPOutputStream;
+import org.xapijava.model.util.AtomicFiles;
 
 /**
  * Writes a {@link DbImage} as Xapi's {@code state.db}, byte for byte as Xapi's {@code Db_xml.To} with
