@@ -46,7 +46,7 @@ public record DeviceNumber(Bus bus, long disk, long partition) {
 
     /** {@code of_string}: a number (OCaml {@code int_of_string}) as a disk number, else a Linux name. */
     public static DeviceNumber of(String name, boolean hvm) {
-        Long n = OcamlInts.parse(name);
+        Long n = ocamlInt(name);
         if (n != null) {
             DeviceNumber d = ofDiskNumber(hvm, n);
             if (d != null) return d;
@@ -113,7 +113,12 @@ public record DeviceNumber(Bus bus, long disk, long partition) {
     }
 
     private static Long decimal(String digits) {
-        return OcamlInts.parse(digits);
+        return ocamlInt(digits);
+    }
+
+    private static Long ocamlInt(String s) {
+        java.util.OptionalLong v = org.xapijava.model.rpc.RpcValues.tryParseOcamlInt(s);
+        return v.isPresent() ? v.getAsLong() : null;
     }
 
     /** {@code to_linux_device}: {@code xvda}, {@code hdb}, {@code sdc2}, {@code fda}. */

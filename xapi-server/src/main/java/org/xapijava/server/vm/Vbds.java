@@ -8,6 +8,7 @@ import java.util.Set;
 import org.xapijava.db.DbReader;
 import org.xapijava.db.Transaction;
 import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.rpc.RpcValues;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.DbValues;
 import org.xapijava.server.dispatch.CallContext;
@@ -165,7 +166,7 @@ final class Vbds {
     static boolean validDevice(String dev, String type) {
         if (dev.equals("autodetect") || DeviceNumber.of(dev, false) != null) return true;
         // Xapi's range test (n >= 0 || n < 16) holds for every integer
-        return !type.equals("Floppy") && OcamlInts.parse(dev) != null;
+        return !type.equals("Floppy") && RpcValues.tryParseOcamlInt(dev).isPresent();
     }
 
     /**

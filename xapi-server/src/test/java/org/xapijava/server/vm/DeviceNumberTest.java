@@ -66,21 +66,6 @@ class DeviceNumberTest {
     }
 
     @Test
-    void ocamlIntegers() {
-        assertEquals(5L, OcamlInts.parse("5"));
-        assertEquals(-5L, OcamlInts.parse("-5"));
-        assertEquals(5L, OcamlInts.parse("+5"));
-        assertEquals(255L, OcamlInts.parse("0xff"));
-        assertEquals(5L, OcamlInts.parse("0b101"));
-        assertEquals(8L, OcamlInts.parse("0o10"));
-        assertEquals(1000L, OcamlInts.parse("1_000"));
-        assertEquals((1L << 62) - 1, OcamlInts.parse("4611686018427387903"));
-        assertNull(OcamlInts.parse("4611686018427387904"), "decimal overflow of a 63-bit int");
-        assertEquals(-1L, OcamlInts.parse("0x7fffffffffffffff"), "other bases wrap");
-        for (String bad : List.of("", "-", "_1", "1a", "0x", " 1", "1 ", "٣")) assertNull(OcamlInts.parse(bad), bad);
-    }
-
-    @Test
     void vbdAndVifDeviceValidity() {
         assertTrue(Vbds.validDevice("autodetect", "Disk"));
         assertTrue(Vbds.validDevice("xvdb", "Floppy"));
