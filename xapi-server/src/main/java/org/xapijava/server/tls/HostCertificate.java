@@ -14,7 +14,6 @@ import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.Certificate;
-import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -136,13 +135,8 @@ public final class HostCertificate {
                 now,
                 now.plus(Duration.ofDays(SelfCert.VALID_FOR_DAYS)),
                 SelfCert.randomSerial(RANDOM));
-        String keyPem = Pem.encode(Pem.PKCS8_KEY, keys.getPrivate().getEncoded());
-        String certPem;
-        try {
-            certPem = Pem.encode(Pem.CERTIFICATE, cert.getEncoded());
-        } catch (CertificateEncodingException e) {
-            throw new IllegalStateException(e);
-        }
+        String keyPem = Pem.encodePrivateKey(keys.getPrivate());
+        String certPem = Pem.encodeCertificate(cert);
         // gencert joins the key and certificate PEMs (each ending in a newline) with "\n\n".
         String contents = keyPem + "\n\n" + certPem;
         Files.createDirectories(AtomicFiles.directoryOf(pemFile));
