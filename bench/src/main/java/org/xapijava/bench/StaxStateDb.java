@@ -4,11 +4,7 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -18,13 +14,14 @@ import javax.xml.stream.XMLOutputFactory;
 import javax.xml.stream.XMLStreamException;
 import javax.xml.stream.XMLStreamWriter;
 import org.xapijava.db.persist.DbImage;
+import org.xapijava.model.util.AtomicFiles;
 
 /**
  * The flush baseline: the JDK's {@link XMLStreamWriter} writing a document equivalent to {@code state.db}
  * from the same {@link DbImage} (same elements and attributes, tables/rows/columns sorted the same way,
- * through a 1 MiB buffer), and for files the same durability: temporary file, {@code force}, atomic rename.
- * What it leaves out (so it is, if anything, flattered): Xapi's whitespace protection of column values,
- * the {@code .generation} file and the fsync of the directory.
+ * through a 1 MiB buffer), and for files the same durability through the same {@link AtomicFiles#replace}:
+ * temporary file, {@code force}, atomic rename, fsync of the directory. What it leaves out (so it is, if
+ * anything, flattered): Xapi's whitespace protection of column values and the {@code .generation} file.
  */
 public final class StaxStateDb {
     private static final XMLOutputFactory FACTORY = XMLOutputFactory.newDefaultFactory();
@@ -32,15 +29,11 @@ public final class StaxStateDb {
     private StaxStateDb() {}
 
     public static void write(DbImage image, Path path) throws IOException {
-        Path tmp = path.resolveSibling(path.getFileName() + ".stax.tmp");
-        try (FileChannel ch = FileChannel.open(
-                tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+        AtomicFiles.replace(path, ch -> {
             OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 20);
             writeTo(image, out);
             out.flush();
-            ch.force(true);
-        }
-        Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        });
     }
 
     public static void writeTo(DbImage image, OutputStream out) throws IOException {

@@ -7,7 +7,6 @@ import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +15,7 @@ import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.regex.Pattern;
+import org.xapijava.model.util.AtomicFiles;
 
 /**
  * The local {@code file} SR type: every VDI is one sparse file {@code <uuid>.raw} directly in the SR
@@ -126,7 +126,7 @@ public final class FileSr implements SrBackend {
         try {
             if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) return;
             Files.delete(file);
-            SparseFiles.fsyncDirectory(dir);
+            forceDirectory();
         } catch (IOException e) {
             throw new StorageException(
                     SmError.VDI_DELETE, "Failed to unlink file during deleting VDI: " + e.getMessage(), e);
@@ -313,9 +313,21 @@ public final class FileSr implements SrBackend {
     }
 
     /** Renames a flushed temporary file into place, then flushes the directory. */
-    private void publish(Path tmp, Path file) throws IOException {
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        SparseFiles.fsyncDirectory(dir);
+    private static void publish(Path tmp, Path file) throws IOException {
+        try {
+            AtomicFiles.publish(tmp, file);
+        } catch (AtomicFiles.DirectoryNotDurableException e) {
+            // some file systems refuse fsync on a directory; their renames are then as durable as they get
+        }
+    }
+
+    /** Flushes the directory after an unlink, tolerating file systems that refuse (as {@link #publish}). */
+    private void forceDirectory() {
+        try {
+            AtomicFiles.forceDirectory(dir);
+        } catch (AtomicFiles.DirectoryNotDurableException e) {
+            // as in publish
+        }
     }
 
     private static void deleteQuietly(Path p) {

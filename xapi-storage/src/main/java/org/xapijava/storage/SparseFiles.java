@@ -137,16 +137,6 @@ public final class SparseFiles {
         }
     }
 
-    /** Flushes a directory's entries (a rename or unlink in it) to stable storage. */
-    public static void fsyncDirectory(Path dir) throws IOException {
-        try (FileChannel c = FileChannel.open(dir, StandardOpenOption.READ)) {
-            c.force(true);
-        } catch (IOException e) {
-            // some file systems refuse fsync on a directory; their renames are then as durable as they get
-            if (!Files.isDirectory(dir)) throw e;
-        }
-    }
-
     /** Bytes the file system really allocated for {@code file}; see {@link #allocatedBytes(List)}. */
     public static long allocatedBytes(Path file) throws IOException {
         return allocatedBytes(List.of(file)).get(0);

@@ -1,15 +1,30 @@
 package org.xapijava.xenopsd;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
+import org.xapijava.model.rpc.RpcValues;
 import org.xapijava.xenopsd.internal.Rpc;
 
 /**
  * A disk's position on a virtual bus: {@code Device_number.t} ({@code ocaml/xapi-idl/xen/device_number.ml}),
- * {@code bus_type * disk * partition}, on the wire {@code ["Xen", 1, 0]}. Instances are valid by construction
- * (use {@link #make}); the conversions follow {@code device_number.ml}, including its deprecated Linux IDE
- * encoding for IDE disks above 3.
+ * {@code bus_type * disk * partition}, on the wire {@code ["Xen", 1, 0]}. The one device-number type of both
+ * xenopsd and xapi (VBD {@code device}/{@code userdevice} checks). The conversions follow {@code device_number.ml},
+ * including its deprecated Linux IDE encoding for IDE disks above 3, and its quirks:
+ *
+ * <ul>
+ *   <li>as in OCaml the record itself is not range-checked; {@link #make}, {@link #ofDiskNumber} and so {@link
+ *       #ofString} for numbers are, but a name parsed by {@link #ofLinuxDevice} is not ({@code xvd1} is {@code
+ *       Xen(-1, 1)}, {@code xvdzz} a disk beyond the Xen range);
+ *   <li>a number is read with OCaml's {@code int_of_string} ({@code 0x10}, {@code 1_0}) and means different
+ *       devices for HVM guests (disks 0 to 3 are IDE) and PV guests.
+ * </ul>
+ *
+ * Disk and partition are Java ints where OCaml has 63 bits: a Linux name whose letters or partition number
+ * exceed an int (some seven-letter names such as {@code xvdzzzzzzz}, all longer ones, partitions from
+ * 2^31) parses to nothing here, where Xapi would accept a huge number. Immutable.
  */
 public record DeviceNumber(Bus bus, int disk, int partition) {
 
@@ -23,20 +38,16 @@ public record DeviceNumber(Bus bus, int disk, int partition) {
 
     public DeviceNumber {
         Objects.requireNonNull(bus);
-        int[] max = maxOf(bus);
-        if (disk < 0 || disk > max[0] || partition < 0 || partition > max[1]) {
-            throw new IllegalArgumentException(
-                    "device number out of range: " + bus + "(" + disk + ", " + partition + ")");
-        }
     }
 
     /** {@code Device_number.make}: empty when the disk or partition is out of range for the bus. */
-    public static Optional<DeviceNumber> make(Bus bus, int disk, int partition) {
+    public static Optional<DeviceNumber> make(Bus bus, long disk, long partition) {
         int[] max = maxOf(bus);
         if (disk < 0 || disk > max[0] || partition < 0 || partition > max[1]) return Optional.empty();
-        return Optional.of(new DeviceNumber(bus, disk, partition));
+        return Optional.of(new DeviceNumber(bus, (int) disk, (int) partition));
     }
 
+    /** {@code max_of}: the largest disk and partition of a bus. */
     private static int[] maxOf(Bus bus) {
         return switch (bus) {
             case Xen -> new int[] {(1 << 20) - 1, 15};
@@ -49,13 +60,22 @@ public record DeviceNumber(Bus bus, int disk, int partition) {
     /** Major numbers of the IDE controllers, two disks each (the last eight are the deprecated extension). */
     private static final int[] IDE_MAJORS = {3, 22, 33, 34, 56, 57, 88, 89, 90, 91};
 
-    /** {@code Device_number.to_xenstore_key}: the virtual device number written to xenstore. */
+    /**
+     * {@code Device_number.to_xenstore_key}: the virtual device number written to xenstore.
+     *
+     * @throws IllegalArgumentException for an IDE disk beyond the table (OCaml's {@code List.nth} fails there)
+     */
     public int toXenstoreKey() {
         return switch (bus) {
             case Xen -> disk < 16 ? (202 << 8) | (disk << 4) | partition : (1 << 28) | (disk << 8) | partition;
             case Scsi -> (8 << 8) | (disk << 4) | partition;
             case Floppy -> (203 << 8) | (disk << 4) | partition;
-            case Ide -> (IDE_MAJORS[disk / 2] << 8) | ((disk % 2) << 6) | partition;
+            case Ide -> {
+                if (disk < 0 || disk / 2 >= IDE_MAJORS.length) {
+                    throw new IllegalArgumentException("IDE disk out of range: " + disk);
+                }
+                yield (IDE_MAJORS[disk / 2] << 8) | ((disk % 2) << 6) | partition;
+            }
         };
     }
 
@@ -78,7 +98,7 @@ public record DeviceNumber(Bus bus, int disk, int partition) {
         }
     }
 
-    /** {@code Device_number.to_linux_device}, e.g. {@code xvda}, {@code sdb2}. */
+    /** {@code Device_number.to_linux_device}, e.g. {@code xvda}, {@code sdb2} (IDE disks are {@code xvd} too). */
     public String toLinuxDevice() {
         String prefix = switch (bus) {
             case Xen, Ide -> "xvd";
@@ -88,65 +108,94 @@ public record DeviceNumber(Bus bus, int disk, int partition) {
         return prefix + int26(disk) + (partition == 0 ? "" : Integer.toString(partition));
     }
 
-    /** Base 26 from 1: 0 → a, 25 → z, 26 → aa. */
-    private static String int26(int x) {
+    /** Base 26 counted from 1: 0 is {@code a}, 25 {@code z}, 26 {@code aa}. */
+    static String int26(int x) {
         int high = x / 26 - 1;
         char low = (char) ('a' + x % 26);
         return (high == -1 ? "" : int26(high)) + low;
     }
 
-    /** {@code Device_number.of_linux_device}: {@code xvdX}, {@code sdX}, {@code fdX}, {@code hdX}, {@code dNpM}. */
+    /**
+     * {@code Device_number.of_linux_device}: {@code xvd}, {@code sd}, {@code fd} or {@code hd}, then base-26
+     * letters (none reads as disk -1) and an optional partition number, or {@code d<n>[p<m>]}. Not range-checked.
+     */
     public static Optional<DeviceNumber> ofLinuxDevice(String s) {
-        if (s.startsWith("xvd")) return b26Int(s.substring(3), Bus.Xen);
-        if (s.startsWith("sd")) return b26Int(s.substring(2), Bus.Scsi);
-        if (s.startsWith("fd")) return b26Int(s.substring(2), Bus.Floppy);
-        if (s.startsWith("hd")) return b26Int(s.substring(2), Bus.Ide);
-        if (s.startsWith("d")) {
-            java.util.regex.Matcher m =
-                    java.util.regex.Pattern.compile("([0-9]+)(?:p([0-9]+))?").matcher(s.substring(1));
-            if (!m.matches()) return Optional.empty();
-            try {
-                int disk = Integer.parseInt(m.group(1));
-                int part = m.group(2) == null ? 0 : Integer.parseInt(m.group(2));
-                return make(Bus.Xen, disk, part);
-            } catch (NumberFormatException e) {
-                return Optional.empty();
-            }
-        }
+        if (s.startsWith("xvd")) return b26Int(Bus.Xen, s.substring(3));
+        if (s.startsWith("sd")) return b26Int(Bus.Scsi, s.substring(2));
+        if (s.startsWith("fd")) return b26Int(Bus.Floppy, s.substring(2));
+        if (s.startsWith("hd")) return b26Int(Bus.Ide, s.substring(2));
+        if (s.startsWith("d")) return intPInt(s.substring(1));
         return Optional.empty();
     }
 
-    private static Optional<DeviceNumber> b26Int(String rest, Bus bus) {
-        java.util.regex.Matcher m =
-                java.util.regex.Pattern.compile("([a-z]+)([0-9]*)").matcher(rest);
-        if (!m.matches()) return Optional.empty();
+    /** Lower-case letters as base 26 from 1, then nothing or a decimal partition. */
+    private static Optional<DeviceNumber> b26Int(Bus bus, String rest) {
+        int i = 0;
         long acc = 0;
-        for (char c : m.group(1).toCharArray()) {
-            acc = acc * 26 + (c - 'a' + 1);
-            if (acc > Integer.MAX_VALUE) return Optional.empty();
+        while (i < rest.length() && rest.charAt(i) >= 'a' && rest.charAt(i) <= 'z') {
+            acc = acc * 26 + (rest.charAt(i) - 'a' + 1);
+            if (acc - 1 > Integer.MAX_VALUE) return Optional.empty(); // beyond an int (see the class comment)
+            i++;
         }
-        try {
-            int part = m.group(2).isEmpty() ? 0 : Integer.parseInt(m.group(2));
-            return make(bus, (int) (acc - 1), part);
-        } catch (NumberFormatException e) {
-            return Optional.empty();
-        }
+        int disk = (int) (acc - 1);
+        String tail = rest.substring(i);
+        if (tail.isEmpty()) return Optional.of(new DeviceNumber(bus, disk, 0));
+        if (digits(tail) != tail.length()) return Optional.empty();
+        return decimal(tail).map(part -> new DeviceNumber(bus, disk, part));
     }
 
-    /** {@code Device_number.of_disk_number}: disks 0..3 of an HVM guest are IDE, everything else Xen. */
-    public static Optional<DeviceNumber> ofDiskNumber(boolean hvm, int n) {
+    /** {@code <n>} or {@code <n>p<m>}, decimal. */
+    private static Optional<DeviceNumber> intPInt(String rest) {
+        int j = digits(rest);
+        if (j == 0) return Optional.empty();
+        Optional<Integer> disk = decimal(rest.substring(0, j));
+        if (disk.isEmpty()) return Optional.empty();
+        String tail = rest.substring(j);
+        if (tail.isEmpty()) return Optional.of(new DeviceNumber(Bus.Xen, disk.get(), 0));
+        if (tail.charAt(0) != 'p') return Optional.empty();
+        tail = tail.substring(1);
+        if (tail.isEmpty() || digits(tail) != tail.length()) return Optional.empty();
+        return decimal(tail).map(part -> new DeviceNumber(Bus.Xen, disk.get(), part));
+    }
+
+    /** How many ASCII digits {@code s} starts with. */
+    private static int digits(String s) {
+        int i = 0;
+        while (i < s.length() && s.charAt(i) >= '0' && s.charAt(i) <= '9') i++;
+        return i;
+    }
+
+    /** A non-empty run of ASCII digits as an int; empty when it does not fit. */
+    private static Optional<Integer> decimal(String digits) {
+        OptionalLong v = RpcValues.tryParseOcamlInt(digits);
+        if (v.isEmpty() || v.getAsLong() > Integer.MAX_VALUE) return Optional.empty();
+        return Optional.of((int) v.getAsLong());
+    }
+
+    /** {@code Device_number.of_disk_number}: disks 0..3 of an HVM guest are IDE, everything else Xen; range-checked. */
+    public static Optional<DeviceNumber> ofDiskNumber(boolean hvm, long n) {
         return make(hvm && n < 4 ? Bus.Ide : Bus.Xen, n, 0);
     }
 
-    /** {@code Device_number.of_string ~hvm}: a decimal disk number (xapi's userdevice) or a Linux device name. */
+    /**
+     * {@code Device_number.of_string ~hvm}: an OCaml integer ({@code int_of_string}, xapi's userdevice) as a disk
+     * number when it is one in range, otherwise a Linux device name.
+     */
     public static Optional<DeviceNumber> ofString(boolean hvm, String name) {
-        try {
-            Optional<DeviceNumber> d = ofDiskNumber(hvm, Integer.parseInt(name));
+        OptionalLong n = RpcValues.tryParseOcamlInt(name);
+        if (n.isPresent()) {
+            Optional<DeviceNumber> d = ofDiskNumber(hvm, n.getAsLong());
             if (d.isPresent()) return d;
-        } catch (NumberFormatException e) {
-            // not a number: try a device name
         }
         return ofLinuxDevice(name);
+    }
+
+    /** Xapi's {@code possible_VBD_devices_of_string}: every reading of {@code s}, HVM first, then PV. */
+    public static List<DeviceNumber> possible(String s) {
+        List<DeviceNumber> out = new ArrayList<>(2);
+        ofString(true, s).ifPresent(out::add);
+        ofString(false, s).ifPresent(out::add);
+        return out;
     }
 
     public Object toRpc() {

@@ -6,7 +6,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,6 +18,7 @@ import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.model.rpc.UnwritableTextException;
+import org.xapijava.model.util.AtomicFiles;
 
 /**
  * The redo log: a local append-only file where every committed batch becomes durable before it is
@@ -456,11 +456,9 @@ public final class RedoLog implements CommitLog {
         }
         long from = keep < indexed ? offsets[keep] : end;
         long firstGroup = keep < indexed ? groups[keep] : nextGroup;
-        Path dir = AtomicFiles.directoryOf(file);
-        Path temp = null;
+        IOException notDurable = null;
         try {
-            temp = Files.createTempFile(dir, file.getFileName().toString() + ".", AtomicFiles.TEMP_SUFFIX);
-            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+            AtomicFiles.replace(file, out -> {
                 writeFully(out, RedoLogCodec.header(firstGroup), 0);
                 long n = end - from;
                 long copied = 0;
@@ -468,29 +466,24 @@ public final class RedoLog implements CommitLog {
                     copied += channel.transferTo(
                             from + copied, n - copied, out.position(RedoLogCodec.HEADER_SIZE + copied));
                 }
-                out.force(true);
-            }
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            temp = null;
+            });
+        } catch (AtomicFiles.DirectoryNotDurableException e) {
+            notDurable = e; // renamed, but the directory fsync failed: handled below, after the switch
         } catch (IOException e) {
-            // the old log is untouched and still in use: only this checkpoint failed
-            if (temp != null) {
-                try {
-                    Files.deleteIfExists(temp);
-                } catch (IOException suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-            }
+            // the old log is untouched (no temporary file left) and still in use: only this checkpoint failed
             cp.done().completeExceptionally(e);
             return;
         }
-        // Renamed: from here the new file is the log; failing to switch to it fails the log.
+        // Renamed: from here the new file is the log; failing to switch to it, or to make the rename
+        // durable (the directory fsync), fails the log.
         try {
             FileChannel fresh = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
             FileChannel old = channel;
             channel = fresh;
             old.close();
-            AtomicFiles.forceDirectory(dir);
+            if (notDurable != null) {
+                throw notDurable;
+            }
         } catch (IOException e) {
             fail(e);
             cp.done().completeExceptionally(e);

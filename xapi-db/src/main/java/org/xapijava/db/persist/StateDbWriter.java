@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.zip.GZIPOutputStream;
 import org.xapijava.model.rpc.UnwritableTextException;
 import org.xapijava.model.rpc.Utf8Check;
+import org.xapijava.model.util.AtomicFiles;
 
 /**
  * Writes a {@link DbImage} as Xapi's {@code state.db}, byte for byte as Xapi's {@code Db_xml.To} with

@@ -3,6 +3,7 @@ package org.xapijava.model.rpc;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import org.xapijava.model.types.CFloat;
 import org.xapijava.model.types.DateTime;
 
@@ -110,6 +111,39 @@ public final class RpcValues {
      * @throws NumberFormatException when OCaml would raise {@code Failure "Int64.of_string"}
      */
     public static long parseOcamlInt64(String s) {
+        long[] out = new long[1];
+        if (!parseOcamlInteger(s, 64, out)) {
+            throw new NumberFormatException("Int64.of_string: '" + s + "'");
+        }
+        return out[0];
+    }
+
+    /**
+     * OCaml's {@code int_of_string} on a 64-bit host, where an {@code int} has 63 bits: the syntax of {@link
+     * #parseOcamlInt64}; decimal values within [-2^62, 2^62-1]; other bases (and {@code 0u}) up to 2^63-1, values
+     * above 2^62-1 wrapping to negative as OCaml's tagged integers do.
+     *
+     * @throws NumberFormatException when OCaml would raise {@code Failure "int_of_string"}
+     */
+    public static long parseOcamlInt(String s) {
+        long[] out = new long[1];
+        if (!parseOcamlInteger(s, 63, out)) {
+            throw new NumberFormatException("int_of_string: '" + s + "'");
+        }
+        return out[0];
+    }
+
+    /** {@link #parseOcamlInt} without the exception: empty where OCaml raises. */
+    public static OptionalLong tryParseOcamlInt(String s) {
+        long[] out = new long[1];
+        return parseOcamlInteger(s, 63, out) ? OptionalLong.of(out[0]) : OptionalLong.empty();
+    }
+
+    /**
+     * The OCaml runtime's integer parser for {@code bits}-bit integers (63 or 64): on success stores the value
+     * in {@code out[0]} and returns true.
+     */
+    private static boolean parseOcamlInteger(String s, int bits, long[] out) {
         int n = s.length();
         int i = 0;
         boolean neg = false;
@@ -118,53 +152,47 @@ public final class RpcValues {
             i++;
         }
         int radix = 10;
-        boolean unsignedDecimal = false;
+        boolean signed = true; // only a plain decimal is read as signed; 0x, 0o, 0b and 0u are unsigned
         if (i + 1 < n && s.charAt(i) == '0') {
             switch (s.charAt(i + 1)) {
-                case 'x', 'X' -> {
-                    radix = 16;
-                    i += 2;
-                }
-                case 'o', 'O' -> {
-                    radix = 8;
-                    i += 2;
-                }
-                case 'b', 'B' -> {
-                    radix = 2;
-                    i += 2;
-                }
-                case 'u', 'U' -> {
-                    unsignedDecimal = true;
-                    i += 2;
-                }
-                default -> {}
+                case 'x', 'X' -> radix = 16;
+                case 'o', 'O' -> radix = 8;
+                case 'b', 'B' -> radix = 2;
+                case 'u', 'U' -> radix = 10;
+                default -> radix = 0;
+            }
+            if (radix == 0) {
+                radix = 10;
+            } else {
+                signed = false;
+                i += 2;
             }
         }
-        if (i >= n) throw bad(s);
-        int first = Character.digit(s.charAt(i), radix);
-        if (first < 0) throw bad(s);
+        if (i >= n || Character.digit(s.charAt(i), radix) < 0) return false;
         // Accumulate as an unsigned 64-bit value, detecting overflow of the unsigned range.
         long acc = 0;
         for (; i < n; i++) {
             char c = s.charAt(i);
             if (c == '_') continue;
             int d = Character.digit(c, radix);
-            if (d < 0 || c > 0x7f) throw bad(s);
+            if (d < 0 || c > 0x7f) return false;
             long hi = Math.unsignedMultiplyHigh(acc, radix);
             long lo = acc * radix;
-            if (hi != 0) throw bad(s);
+            if (hi != 0) return false;
             long next = lo + d;
-            if (Long.compareUnsigned(next, lo) < 0) throw bad(s);
+            if (Long.compareUnsigned(next, lo) < 0) return false;
             acc = next;
         }
-        if (radix == 10 && !unsignedDecimal) {
-            // Signed decimal: at most 2^63-1, or 2^63 when negative.
-            if (Long.compareUnsigned(acc, neg ? Long.MIN_VALUE : Long.MAX_VALUE) > 0) throw bad(s);
+        long half = 1L << (bits - 1); // 2^(bits-1), unsigned
+        if (signed) {
+            // at most 2^(bits-1)-1, or 2^(bits-1) when negative
+            if (Long.compareUnsigned(acc, neg ? half : half - 1) > 0) return false;
+        } else if (bits < 64 && Long.compareUnsigned(acc, 1L << bits) >= 0) {
+            return false; // unsigned: below 2^bits
         }
-        return neg ? -acc : acc;
-    }
-
-    private static NumberFormatException bad(String s) {
-        return new NumberFormatException("Int64.of_string: '" + s + "'");
+        long v = neg ? -acc : acc;
+        // an OCaml int keeps the low 63 bits: sign-extend from bit 62
+        out[0] = bits < 64 ? (v << (64 - bits)) >> (64 - bits) : v;
+        return true;
     }
 }

@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 import org.xapijava.model.types.DateTime;
 
@@ -67,6 +68,36 @@ class RpcValuesTest {
                 "1.5",
                 "\u0661")) {
             assertThrows(NumberFormatException.class, () -> RpcValues.parseOcamlInt64(bad), bad);
+        }
+    }
+
+    /** OCaml's 63-bit {@code int_of_string} (these cases were xapi-server's {@code OcamlInts} tests). */
+    @Test
+    void ocamlIntOfString() {
+        assertEquals(5L, RpcValues.parseOcamlInt("5"));
+        assertEquals(-5L, RpcValues.parseOcamlInt("-5"));
+        assertEquals(5L, RpcValues.parseOcamlInt("+5"));
+        assertEquals(255L, RpcValues.parseOcamlInt("0xff"));
+        assertEquals(5L, RpcValues.parseOcamlInt("0b101"));
+        assertEquals(8L, RpcValues.parseOcamlInt("0o10"));
+        assertEquals(1000L, RpcValues.parseOcamlInt("1_000"));
+        assertEquals((1L << 62) - 1, RpcValues.parseOcamlInt("4611686018427387903"));
+        assertEquals(-(1L << 62), RpcValues.parseOcamlInt("-4611686018427387904"));
+        assertThrows(
+                NumberFormatException.class,
+                () -> RpcValues.parseOcamlInt("4611686018427387904"),
+                "decimal overflow of a 63-bit int");
+        assertEquals(-1L, RpcValues.parseOcamlInt("0x7fffffffffffffff"), "other bases wrap");
+        assertEquals(-1L, RpcValues.parseOcamlInt("0u9223372036854775807"), "0u too");
+        assertThrows(NumberFormatException.class, () -> RpcValues.parseOcamlInt("0x8000000000000000"));
+        for (String bad : List.of("", "-", "_1", "1a", "0x", " 1", "1 ", "\u0663")) {
+            assertThrows(NumberFormatException.class, () -> RpcValues.parseOcamlInt(bad), bad);
+            assertEquals(OptionalLong.empty(), RpcValues.tryParseOcamlInt(bad), bad);
+        }
+        assertEquals(OptionalLong.of(16), RpcValues.tryParseOcamlInt("0x10"));
+        // the same strings as Int64.of_string where both fit
+        for (String ok : List.of("0", "-0", "123", "0x7f", "0o777", "0b1_0", "0u42", "-0x10")) {
+            assertEquals(RpcValues.parseOcamlInt64(ok), RpcValues.parseOcamlInt(ok), ok);
         }
     }
 }

@@ -10,7 +10,6 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
@@ -49,6 +48,7 @@ import org.xapijava.model.rpc.Utf8Check;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
 import org.xapijava.model.types.XType;
+import org.xapijava.model.util.AtomicFiles;
 
 /**
  * The store of XenAPI {@code message} objects (alerts), kept apart from the database as Xapi's
@@ -540,13 +540,11 @@ public final class MessageStore implements AutoCloseable {
 
     /** Replaces {@code target} atomically and durably (temporary file, force, rename, force directory). */
     private void writeDurably(Path target, byte[] bytes) throws IOException {
-        Path temp = dir.resolve(TEMP_PREFIX + UUID.randomUUID());
         try {
-            writeFile(temp, bytes);
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            forceDirectory();
-        } finally {
-            Files.deleteIfExists(temp);
+            AtomicFiles.write(target, bytes);
+        } catch (AtomicFiles.DirectoryNotDurableException e) {
+            // Some file systems cannot force a directory; the data itself was forced.
+            LOG.debug("Cannot force directory {}: {}", dir, e.toString());
         }
     }
 

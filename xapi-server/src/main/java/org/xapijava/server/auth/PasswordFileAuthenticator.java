@@ -1,14 +1,9 @@
 package org.xapijava.server.auth;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
@@ -28,6 +23,7 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xapijava.model.util.AtomicFiles;
 
 /**
  * {@link Authenticator} on a local password file, for development hosts without a PAM service
@@ -153,17 +149,12 @@ public final class PasswordFileAuthenticator implements Authenticator, AutoClose
             password.append(RANDOM_ALPHABET.charAt(RANDOM.nextInt(RANDOM_ALPHABET.length())));
         }
         String line = formatLine(user, DEFAULT_ITERATIONS, password.toString().getBytes(StandardCharsets.UTF_8));
-        Path dir = directoryOf(file);
-        Files.createDirectories(dir);
-        Path tmp = writeTemp(dir, file, line + "\n");
-        try {
-            Files.createLink(file, tmp); // link(2) fails when the file exists: atomic create-if-absent
-        } catch (FileAlreadyExistsException e) {
+        Files.createDirectories(AtomicFiles.directoryOf(file));
+        byte[] content = (line + "\n").getBytes(StandardCharsets.UTF_8);
+        // link(2) of a complete temporary file fails when the file exists: atomic create-if-absent
+        if (!AtomicFiles.createNew(file, MODE_0600, ch -> AtomicFiles.writeFully(ch, content))) {
             return null;
-        } finally {
-            Files.deleteIfExists(tmp);
         }
-        fsyncDirectory(dir);
         return password.toString();
     }
 
@@ -356,44 +347,8 @@ public final class PasswordFileAuthenticator implements Authenticator, AutoClose
 
     // ---- files ----
 
-    private static Path directoryOf(Path file) {
-        Path parent = file.toAbsolutePath().getParent();
-        return parent == null ? Path.of("/") : parent;
-    }
-
-    /** Writes {@code content} to a new mode-0600 temporary file beside {@code file}, fsynced. */
-    private static Path writeTemp(Path dir, Path file, String content) throws IOException {
-        Path tmp = Files.createTempFile(
-                dir, "." + file.getFileName() + ".", ".tmp", PosixFilePermissions.asFileAttribute(MODE_0600));
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-            ByteBuffer buf = ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8));
-            while (buf.hasRemaining()) {
-                ch.write(buf);
-            }
-            ch.force(true);
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
-        }
-        return tmp;
-    }
-
     private static void replaceAtomically(Path file, List<String> lines) throws IOException {
-        Path dir = directoryOf(file);
-        Path tmp = writeTemp(dir, file, String.join("\n", lines) + "\n");
-        try {
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
-        }
-        fsyncDirectory(dir);
-    }
-
-    private static void fsyncDirectory(Path dir) throws IOException {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        }
+        AtomicFiles.write(file, (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8), MODE_0600);
     }
 
     private static void warnIfExposed(Path file) {

@@ -2,11 +2,9 @@ package org.xapijava.server.bootstrap;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Collections;
@@ -14,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import org.xapijava.model.util.AtomicFiles;
 
 /**
  * The host's identity file, in the format of {@code /etc/xensource-inventory}: one {@code KEY='value'}
@@ -192,21 +191,13 @@ public final class Inventory {
         return sb.toString();
     }
 
-    /** Writes the file atomically (temporary file in the same directory, then rename). */
+    /**
+     * Writes the file atomically and durably ({@link AtomicFiles#write}: temporary file in the same
+     * directory, fsync, rename, fsync of the directory), mode 0600; parent directories are created.
+     */
     public void write(Path file) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-        try {
-            Files.writeString(tmp, format(), StandardCharsets.UTF_8);
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        Files.createDirectories(AtomicFiles.directoryOf(file));
+        AtomicFiles.write(file, format().getBytes(StandardCharsets.UTF_8));
     }
 
     @Override

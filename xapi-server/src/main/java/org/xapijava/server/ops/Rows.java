@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.xapijava.db.DbReader;
+import org.xapijava.model.rpc.RpcValues;
 import org.xapijava.server.DbValues;
 
 /** Xapi's derived facts about one database state (pool flags, dom0, PV drivers), for the checkers. Stateless. */
@@ -67,24 +68,14 @@ final class Rows {
         return true;
     }
 
-    /** What OCaml's {@code int_of_string} accepts: optional sign, 0x/0o/0b prefix, digits and underscores. */
+    /**
+     * Whether OCaml's {@code int_of_string} accepts {@code s} (else Xapi's {@code get_drivers_version}
+     * raises and the VM counts as without PV drivers). Now exactly OCaml's rule: the former hand-written
+     * check here was looser (no overflow check, non-ASCII digits) and missed {@code 0u}; no caller or
+     * test relied on those differences.
+     */
     static boolean isOcamlInt(String s) {
-        String t = s.startsWith("-") || s.startsWith("+") ? s.substring(1) : s;
-        int radix = 10;
-        if (t.length() > 2 && t.charAt(0) == '0' && "xXoObB".indexOf(t.charAt(1)) >= 0) {
-            radix = switch (Character.toLowerCase(t.charAt(1))) {
-                case 'x' -> 16;
-                case 'o' -> 8;
-                default -> 2;
-            };
-            t = t.substring(2);
-        }
-        if (t.isEmpty() || Character.digit(t.charAt(0), radix) < 0) return false;
-        for (int i = 1; i < t.length(); i++) {
-            char c = t.charAt(i);
-            if (c != '_' && Character.digit(c, radix) < 0) return false;
-        }
-        return true;
+        return RpcValues.tryParseOcamlInt(s).isPresent();
     }
 
     /**

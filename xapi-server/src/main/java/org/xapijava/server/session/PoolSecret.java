@@ -4,10 +4,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.util.UUID;
+import org.xapijava.model.util.AtomicFiles;
 
 /**
  * The pool secret (Xapi's {@code /etc/xensource/ptoken}): read at start, created at first start.
@@ -27,15 +26,8 @@ public final class PoolSecret {
             return new PoolSecret(s);
         }
         String s = UUID.randomUUID() + "/" + UUID.randomUUID() + "/" + UUID.randomUUID();
-        Files.createDirectories(file.toAbsolutePath().getParent());
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, s, StandardCharsets.UTF_8);
-        try {
-            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException ignored) {
-            // non-POSIX file system: nothing to restrict
-        }
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+        Files.createDirectories(AtomicFiles.directoryOf(file));
+        AtomicFiles.write(file, s.getBytes(StandardCharsets.UTF_8), AtomicFiles.OWNER_READ_WRITE);
         return new PoolSecret(s);
     }
 

@@ -4,17 +4,9 @@ import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyStore;
@@ -22,7 +14,6 @@ import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.Certificate;
-import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,6 +23,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.xapijava.model.util.AtomicFiles;
 
 /**
  * The host's HTTPS server certificate: the PEM bundle Xapi keeps in {@code
@@ -58,9 +50,6 @@ public final class HostCertificate {
 
     /** Alias of the key entry in {@link #keyStore}. */
     public static final String KEY_ALIAS = "xapi-ssl";
-
-    /** Xapi writes server certificate files owner-read-only when no group is configured. */
-    private static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("r--------");
 
     private static final Pattern IPV4_LITERAL =
             Pattern.compile("(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
@@ -146,16 +135,12 @@ public final class HostCertificate {
                 now,
                 now.plus(Duration.ofDays(SelfCert.VALID_FOR_DAYS)),
                 SelfCert.randomSerial(RANDOM));
-        String keyPem = Pem.encode(Pem.PKCS8_KEY, keys.getPrivate().getEncoded());
-        String certPem;
-        try {
-            certPem = Pem.encode(Pem.CERTIFICATE, cert.getEncoded());
-        } catch (CertificateEncodingException e) {
-            throw new IllegalStateException(e);
-        }
+        String keyPem = Pem.encodePrivateKey(keys.getPrivate());
+        String certPem = Pem.encodeCertificate(cert);
         // gencert joins the key and certificate PEMs (each ending in a newline) with "\n\n".
         String contents = keyPem + "\n\n" + certPem;
-        writeAtomically(pemFile, contents.getBytes(StandardCharsets.US_ASCII));
+        Files.createDirectories(AtomicFiles.directoryOf(pemFile));
+        AtomicFiles.write(pemFile, contents.getBytes(StandardCharsets.US_ASCII), AtomicFiles.OWNER_READ_ONLY);
         return new HostCertificate(pemFile, Pem.parseBundle(contents));
     }
 
@@ -246,43 +231,6 @@ public final class HostCertificate {
             sb.append(Integer.toHexString(g[i]));
         }
         return sb.toString();
-    }
-
-    private static void writeAtomically(Path target, byte[] contents) throws IOException {
-        Path dir = target.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        boolean posix = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
-        Path tmp = posix
-                ? Files.createTempFile(
-                        dir,
-                        "",
-                        ".tmp",
-                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
-                : Files.createTempFile(dir, "", ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ByteBuffer buf = ByteBuffer.wrap(contents);
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
-                }
-                if (posix) {
-                    Files.setPosixFilePermissions(tmp, FILE_MODE);
-                }
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-            if (posix) {
-                try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-                    d.force(true);
-                }
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
     }
 
     /** The file this was loaded from or written to. */

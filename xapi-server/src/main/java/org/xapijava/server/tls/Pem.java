@@ -1,20 +1,31 @@
 package org.xapijava.server.tls;
 
 import java.io.ByteArrayInputStream;
-import java.math.BigInteger;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.Signature;
+import java.security.cert.CertificateEncodingException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.RSAKey;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import org.bouncycastle.asn1.DERNull;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.asn1.pkcs.RSAPrivateKey;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
+import org.bouncycastle.util.io.pem.PemGenerationException;
+import org.bouncycastle.util.io.pem.PemObject;
+import org.bouncycastle.util.io.pem.PemWriter;
 
 /**
  * Reads and writes the PEM bundles Xapi keeps its server certificates in: one private key, then the
@@ -26,6 +37,12 @@ import java.util.List;
  * {@code PRIVATE KEY} (PKCS#8), {@code RSA PRIVATE KEY} (PKCS#1) and {@code EC PRIVATE KEY} (which
  * this implementation recognises but cannot load). There must be exactly one key and at least one
  * certificate; the first certificate is the host's, the rest its chain. CRLF line ends are accepted.
+ *
+ * <p>Who does what: the block grammar above is Xapi's and stays here (BouncyCastle's {@code
+ * PemReader} accepts a different set, such as RFC 1421 headers and END lines with text around them,
+ * and does not give the block's text, which {@code host.get_server_certificate} returns verbatim);
+ * BouncyCastle decodes the keys (PKCS#1 and PKCS#8 structures) and writes PEM; the JDK parses the
+ * certificates from the file's own bytes (so fingerprints are of exactly those bytes).
  */
 final class Pem {
     static final String CERTIFICATE = "CERTIFICATE";
@@ -36,9 +53,6 @@ final class Pem {
     private static final String BEGIN = "-----BEGIN ";
     private static final String END = "-----END ";
     private static final String DASHES = "-----";
-
-    /** Base64 line length of PEM output (RFC 7468, and what Xapi's writer uses). */
-    private static final int LINE = 64;
 
     private Pem() {}
 
@@ -140,33 +154,21 @@ final class Pem {
     }
 
     private static PrivateKey privateKey(Block b) {
-        switch (b.type()) {
-            case PKCS1_RSA_KEY:
-                return pkcs8(pkcs1ToPkcs8(b.der()), List.of("RSA"));
-            case PKCS8_KEY:
-                return pkcs8(b.der(), List.of("RSA", "EC", "EdDSA"));
-            default:
-                throw new IllegalArgumentException("unsupported private key type " + b.type());
+        if (!b.type().equals(PKCS1_RSA_KEY) && !b.type().equals(PKCS8_KEY)) {
+            throw new IllegalArgumentException("unsupported private key type " + b.type());
         }
-    }
-
-    private static PrivateKey pkcs8(byte[] der, List<String> algorithms) {
-        for (String alg : algorithms) {
-            try {
-                return KeyFactory.getInstance(alg).generatePrivate(new PKCS8EncodedKeySpec(der));
-            } catch (GeneralSecurityException | RuntimeException e) {
-                // not this algorithm; try the next
-            }
+        try {
+            PrivateKeyInfo info = b.type().equals(PKCS1_RSA_KEY)
+                    // PKCS#1 RSAPrivateKey, wrapped as PKCS#8 (rsaEncryption with NULL parameters)
+                    ? new PrivateKeyInfo(
+                            new AlgorithmIdentifier(PKCSObjectIdentifiers.rsaEncryption, DERNull.INSTANCE),
+                            RSAPrivateKey.getInstance(b.der()))
+                    : PrivateKeyInfo.getInstance(b.der());
+            // a key of the JDK's providers (RSA, EC, Ed25519, Ed448), as the TLS engine needs
+            return new JcaPEMKeyConverter().getPrivateKey(info);
+        } catch (IOException | RuntimeException e) { // PEMException; malformed ASN.1
+            throw new IllegalArgumentException("invalid or unsupported private key");
         }
-        throw new IllegalArgumentException("invalid or unsupported private key");
-    }
-
-    /** PKCS#8 PrivateKeyInfo (version 0, rsaEncryption with NULL) around a PKCS#1 RSAPrivateKey. */
-    static byte[] pkcs1ToPkcs8(byte[] pkcs1) {
-        return Der.sequence(
-                Der.integer(BigInteger.ZERO),
-                Der.sequence(Der.oid(SelfCert.OID_RSA_ENCRYPTION), Der.nul()),
-                Der.octetString(pkcs1));
     }
 
     /** Whether {@code key} is the private half of {@code pub}. */
@@ -200,15 +202,36 @@ final class Pem {
         }
     }
 
-    /** One PEM block: BEGIN line, base64 in 64-column lines, END line, each ending in "\n". */
+    /** One PEM block: BEGIN line, base64 in 64-column lines, END line, each ending in a newline. */
     static String encode(String type, byte[] der) {
-        String b64 = Base64.getEncoder().encodeToString(der);
-        StringBuilder sb = new StringBuilder(b64.length() + 80);
-        sb.append(BEGIN).append(type).append(DASHES).append('\n');
-        for (int i = 0; i < b64.length(); i += LINE) {
-            sb.append(b64, i, Math.min(b64.length(), i + LINE)).append('\n');
+        return write(new PemObject(type, der));
+    }
+
+    /** The {@code PRIVATE KEY} (PKCS#8, unencrypted) block of {@code key}, as gencert writes it. */
+    static String encodePrivateKey(PrivateKey key) {
+        try {
+            return write(new JcaPKCS8Generator(key, null).generate());
+        } catch (PemGenerationException e) {
+            throw new IllegalArgumentException("cannot encode the private key: " + e.getMessage(), e);
         }
-        sb.append(END).append(type).append(DASHES).append('\n');
-        return sb.toString();
+    }
+
+    /** The {@code CERTIFICATE} block of {@code cert}. */
+    static String encodeCertificate(X509Certificate cert) {
+        try {
+            return encode(CERTIFICATE, cert.getEncoded());
+        } catch (CertificateEncodingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String write(PemObject object) {
+        StringWriter out = new StringWriter();
+        try (PemWriter w = new PemWriter(out)) {
+            w.writeObject(object);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a StringWriter does not fail
+        }
+        return out.toString();
     }
 }

@@ -1,28 +1,42 @@
 package org.xapijava.server.tls;
 
-import java.io.ByteArrayInputStream;
 import java.math.BigInteger;
 import java.net.InetAddress;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.SecureRandom;
-import java.security.Signature;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.RSAPrivateKey;
 import java.security.spec.RSAKeyGenParameterSpec;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.Date;
 import java.util.List;
 import java.util.Objects;
+import org.bouncycastle.asn1.DERIA5String;
+import org.bouncycastle.asn1.DEROctetString;
+import org.bouncycastle.asn1.DERUTF8String;
+import org.bouncycastle.asn1.x500.RDN;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.cert.CertIOException;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
  * Builds the self-signed host certificate the way Xapi's {@code gencert} does for
  * {@code /etc/xensource/xapi-ssl.pem} (xen-api {@code ocaml/gencert/selfcert.ml}, signing by the
- * OCaml {@code x509} library), using only the JDK: a small DER encoder for the TBSCertificate and
- * {@link Signature} for the signature.
+ * OCaml {@code x509} library): BouncyCastle's certificate builder encodes it, the JDK's own provider
+ * generates the key and signs (BouncyCastle is not registered as a JCA provider).
  *
  * <p>The certificate produced by {@link #selfSign}:
  *
@@ -30,11 +44,14 @@ import java.util.Objects;
  *   <li>X.509 v3; issuer = subject = one RDN holding {@code CN=<name>} as a UTF8String;
  *   <li>signature sha256WithRSAEncryption (PKCS#1 v1.5) with NULL parameters;
  *   <li>serial as given (see {@link #randomSerial} for gencert's rule);
- *   <li>validity to the second, UTCTime through 2049;
+ *   <li>validity to the second, UTCTime through 2049, GeneralizedTime from 2050;
  *   <li>exactly one extension, subjectAltName (not critical): the DNS names in order, then the IP
  *       addresses in order. gencert adds no basicConstraints, keyUsage, extendedKeyUsage or
  *       subjectKeyIdentifier, so neither does this.
  * </ul>
+ *
+ * These are the bytes the former hand-written encoder produced: {@code SelfCertTest} compares with
+ * certificates it made.
  */
 public final class SelfCert {
     /** gencert: {@code openssl genrsa 2048} (public exponent 65537). */
@@ -46,19 +63,15 @@ public final class SelfCert {
     /** The x509 library draws 10 random octets for a serial number. */
     static final int SERIAL_RANDOM_OCTETS = 10;
 
-    static final String OID_SHA256_WITH_RSA = "1.2.840.113549.1.1.11";
-    static final String OID_RSA_ENCRYPTION = "1.2.840.113549.1.1.1";
-    static final String OID_COMMON_NAME = "2.5.4.3";
-    static final String OID_SUBJECT_ALT_NAME = "2.5.29.17";
-
-    /** GeneralName tags (RFC 5280 4.2.1.6). */
-    private static final int GN_DNS_NAME = 2;
-
-    private static final int GN_IP_ADDRESS = 7;
+    /** JCA name of sha256WithRSAEncryption; BouncyCastle encodes its identifier with NULL parameters. */
+    private static final String SIGNATURE_ALGORITHM = "SHA256withRSA";
 
     private SelfCert() {}
 
-    /** A fresh RSA key pair of {@link #KEY_BITS} bits, public exponent 65537. */
+    /**
+     * A fresh RSA key pair of {@link #KEY_BITS} bits, public exponent 65537, from the JDK's provider
+     * (the same provider the TLS engine uses the key with).
+     */
     public static KeyPair generateKeyPair() {
         try {
             KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
@@ -105,7 +118,7 @@ public final class SelfCert {
      * @param notAfter end of validity (fractions of a second dropped)
      * @param serial contents octets of the serial number INTEGER, positive and minimal, e.g. from
      *     {@link #randomSerial}
-     * @return the certificate, as parsed back by the JDK's {@link CertificateFactory}
+     * @return the certificate, as parsed by the JDK's certificate factory
      * @throws IllegalArgumentException when the key is not RSA, there is no subjectAltName entry, or a
      *     DNS name is not ASCII
      */
@@ -125,47 +138,37 @@ public final class SelfCert {
         if (dnsNames.isEmpty() && ips.isEmpty()) {
             throw new IllegalArgumentException("subjectAltName needs at least one DNS name or IP address");
         }
-        byte[] signatureAlgorithm = Der.sequence(Der.oid(OID_SHA256_WITH_RSA), Der.nul());
-        byte[] name = Der.sequence(Der.setOf(Der.sequence(Der.oid(OID_COMMON_NAME), Der.utf8String(commonName))));
-        byte[] tbs = Der.sequence(
-                Der.explicit(0, Der.integer(BigInteger.TWO)), // v3
-                Der.integer(serial),
-                signatureAlgorithm,
-                name,
-                Der.sequence(Der.time(notBefore), Der.time(notAfter)),
-                name,
-                keyPair.getPublic().getEncoded(), // already a DER SubjectPublicKeyInfo
-                Der.explicit(3, Der.sequence(subjectAltName(dnsNames, ips))));
+        // One RDN, CN as a UTF8String whatever its characters (BCStyle would pick per attribute).
+        X500Name name = new X500Name(new RDN[] {new RDN(BCStyle.CN, new DERUTF8String(commonName))});
         try {
-            Signature signer = Signature.getInstance("SHA256withRSA");
-            signer.initSign(keyPair.getPrivate());
-            signer.update(tbs);
-            byte[] der = Der.sequence(tbs, signatureAlgorithm, Der.bitString(signer.sign()));
-            return parse(der);
-        } catch (GeneralSecurityException e) {
+            JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
+                    name,
+                    new BigInteger(serial),
+                    Date.from(notBefore.truncatedTo(ChronoUnit.SECONDS)),
+                    Date.from(notAfter.truncatedTo(ChronoUnit.SECONDS)),
+                    name,
+                    keyPair.getPublic());
+            builder.addExtension(Extension.subjectAlternativeName, false, subjectAltName(dnsNames, ips));
+            ContentSigner signer = new JcaContentSignerBuilder(SIGNATURE_ALGORITHM).build(keyPair.getPrivate());
+            X509CertificateHolder holder = builder.build(signer);
+            return new JcaX509CertificateConverter().getCertificate(holder);
+        } catch (CertIOException | OperatorCreationException | GeneralSecurityException e) {
             throw new IllegalStateException("signing the host certificate failed", e);
         }
     }
 
-    /** The subjectAltName Extension, not critical (so the critical field is omitted, as DER wants). */
-    private static byte[] subjectAltName(List<String> dnsNames, List<InetAddress> ips) {
-        List<byte[]> names = new ArrayList<>();
+    /** GeneralNames: the DNS names (IA5String), then the IP addresses (their octets). */
+    private static GeneralNames subjectAltName(List<String> dnsNames, List<InetAddress> ips) {
+        List<GeneralName> names = new ArrayList<>();
         for (String dns : dnsNames) {
-            names.add(Der.implicitPrimitive(GN_DNS_NAME, Der.ascii(dns)));
+            if (!DERIA5String.isIA5String(dns)) {
+                throw new IllegalArgumentException("not ASCII: " + dns);
+            }
+            names.add(new GeneralName(GeneralName.dNSName, new DERIA5String(dns)));
         }
         for (InetAddress ip : ips) {
-            names.add(Der.implicitPrimitive(GN_IP_ADDRESS, ip.getAddress()));
+            names.add(new GeneralName(GeneralName.iPAddress, new DEROctetString(ip.getAddress())));
         }
-        byte[] generalNames = Der.sequence(names.toArray(byte[][]::new));
-        return Der.sequence(Der.oid(OID_SUBJECT_ALT_NAME), Der.octetString(generalNames));
-    }
-
-    static X509Certificate parse(byte[] der) throws GeneralSecurityException {
-        CertificateFactory cf = CertificateFactory.getInstance("X.509");
-        X509Certificate cert = (X509Certificate) cf.generateCertificate(new ByteArrayInputStream(der));
-        if (!Arrays.equals(cert.getEncoded(), der)) {
-            throw new IllegalStateException("certificate encoding did not round-trip");
-        }
-        return cert;
+        return new GeneralNames(names.toArray(GeneralName[]::new));
     }
 }

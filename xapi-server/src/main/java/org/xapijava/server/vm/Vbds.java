@@ -8,9 +8,11 @@ import java.util.Set;
 import org.xapijava.db.DbReader;
 import org.xapijava.db.Transaction;
 import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.rpc.RpcValues;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.DbValues;
 import org.xapijava.server.dispatch.CallContext;
+import org.xapijava.xenopsd.DeviceNumber;
 
 /**
  * {@code VBD.create}, {@code VBD.destroy} and the VBD copy of clones ({@code xapi_vbd.ml},
@@ -163,9 +165,9 @@ final class Vbds {
 
     /** {@code valid_device}: autodetect, a device name, or (not for floppies) any OCaml integer. */
     static boolean validDevice(String dev, String type) {
-        if (dev.equals("autodetect") || DeviceNumber.of(dev, false) != null) return true;
+        if (dev.equals("autodetect") || DeviceNumber.ofString(false, dev).isPresent()) return true;
         // Xapi's range test (n >= 0 || n < 16) holds for every integer
-        return !type.equals("Floppy") && OcamlInts.parse(dev) != null;
+        return !type.equals("Floppy") && RpcValues.tryParseOcamlInt(dev).isPresent();
     }
 
     /**
@@ -179,12 +181,12 @@ final class Vbds {
         List<DeviceNumber> all = new ArrayList<>();
         if (type.equals("Floppy")) {
             if (!qemu) throw new ApiError("NOT_IMPLEMENTED", "VBD of type 'floppy' is not supported on PV domain");
-            for (int i = 0; i <= 1; i++) all.add(DeviceNumber.make(DeviceNumber.Bus.FLOPPY, i, 0));
+            for (int i = 0; i <= 1; i++)
+                all.add(DeviceNumber.make(DeviceNumber.Bus.Floppy, i, 0).orElseThrow());
         } else {
             int max = !qemu && controlDomain ? MAX_DISK_CONTROL_DOMAIN : MAX_DISK;
             for (int i = 0; i <= max; i++) {
-                DeviceNumber d = DeviceNumber.ofDiskNumber(qemu, i);
-                if (d != null) all.add(d);
+                DeviceNumber.ofDiskNumber(qemu, i).ifPresent(all::add);
             }
         }
         List<DeviceNumber> used = usedDevices(db, vm);

@@ -4,9 +4,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import org.xapijava.db.DbReader;
 import org.xapijava.db.Transaction;
 import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.rpc.RpcValues;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.DbValues;
 import org.xapijava.server.dispatch.CallContext;
@@ -63,8 +65,8 @@ final class Vifs {
         }
         if (!MacAddresses.isValid(mac)) throw new ApiError("MAC_INVALID", mac);
         for (String other : DbValues.list(tx, "VM", vm, "VIFs")) {
-            Long d = OcamlInts.parse((String) tx.get("VIF", other, "device"));
-            if (d != null && d == dev) throw new ApiError("DEVICE_ALREADY_EXISTS", device);
+            OptionalLong d = RpcValues.tryParseOcamlInt((String) tx.get("VIF", other, "device"));
+            if (d.isPresent() && d.getAsLong() == dev) throw new ApiError("DEVICE_ALREADY_EXISTS", device);
         }
         Map<String, Object> v = new LinkedHashMap<>();
         v.put("current_operations", Map.of());
@@ -152,11 +154,11 @@ final class Vifs {
             char c = dev.charAt(i);
             if ((c < '0' || c > '9') && c != '_') return false;
         }
-        return OcamlInts.parse(dev) != null;
+        return RpcValues.tryParseOcamlInt(dev).isPresent();
     }
 
     private static long deviceNumber(String dev) {
-        return OcamlInts.parse(dev);
+        return RpcValues.parseOcamlInt(dev);
     }
 
     /** {@code VM.get_allowed_VIF_devices}: "0" to "15" minus the devices of the VM's VIFs. */

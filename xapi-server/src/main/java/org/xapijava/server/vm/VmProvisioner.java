@@ -11,6 +11,7 @@ import javax.xml.stream.XMLStreamConstants;
 import javax.xml.stream.XMLStreamException;
 import javax.xml.stream.XMLStreamReader;
 import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.rpc.RpcValues;
 import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.storage.InternalCalls;
@@ -161,8 +162,12 @@ final class VmProvisioner {
                     String sr = a.get("sr");
                     String bootable = a.get("bootable");
                     if (device == null || size == null || sr == null || bootable == null) throw parseFailure();
-                    Long bytes = OcamlInts.parse(size);
-                    if (bytes == null) throw parseFailure();
+                    long bytes;
+                    try {
+                        bytes = RpcValues.parseOcamlInt64(size); // Xapi: Int64.of_string (xapi_templates.ml)
+                    } catch (NumberFormatException e) {
+                        throw parseFailure();
+                    }
                     out.add(new Disk(device, bytes, sr, bootable.equals("true"), vdiType(a.get("type"))));
                 }
             } finally {

@@ -8,11 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.math.BigInteger;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.security.KeyStore;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
@@ -20,10 +23,16 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.Date;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -150,30 +159,46 @@ class HostCertificateTest {
         assertEquals(hc.certificate(), loaded.certificate());
     }
 
-    /** The RSAPrivateKey inside the JDK's PKCS#8 encoding: the OCTET STRING after the algorithm. */
-    private static byte[] pkcs1Of(PrivateKey key) {
-        byte[] p8 = key.getEncoded();
-        int[] outer = tlv(p8, 0); // SEQUENCE
-        int[] version = tlv(p8, outer[1]);
-        int[] alg = tlv(p8, version[2]);
-        int[] octets = tlv(p8, alg[2]);
-        assertEquals(0x04, p8[octets[0]]);
-        return java.util.Arrays.copyOfRange(p8, octets[1], octets[2]);
+    /** The PKCS#1 RSAPrivateKey inside the JDK's PKCS#8 encoding. */
+    private static byte[] pkcs1Of(PrivateKey key) throws IOException {
+        return PrivateKeyInfo.getInstance(key.getEncoded())
+                .parsePrivateKey()
+                .toASN1Primitive()
+                .getEncoded();
     }
 
-    /** {tag offset, contents start, contents end} of the TLV at {@code off}. */
-    private static int[] tlv(byte[] b, int off) {
-        int len = b[off + 1] & 0xff;
-        int start = off + 2;
-        if (len >= 0x80) {
-            int n = len & 0x7f;
-            len = 0;
-            for (int i = 0; i < n; i++) {
-                len = (len << 8) | (b[start + i] & 0xff);
-            }
-            start += n;
+    /** A bundle of a key of another algorithm (PKCS#8) and a self-signed certificate for it. */
+    private String bundleOf(String keyAlgorithm, String signatureAlgorithm) throws Exception {
+        KeyPair kp = KeyPairGenerator.getInstance(keyAlgorithm).generateKeyPair();
+        X500Name name = new X500Name("CN=" + keyAlgorithm);
+        Instant now = Instant.now();
+        X509Certificate cert = new JcaX509CertificateConverter()
+                .getCertificate(new JcaX509v3CertificateBuilder(
+                                name,
+                                BigInteger.ONE,
+                                Date.from(now),
+                                Date.from(now.plusSeconds(3600)),
+                                name,
+                                kp.getPublic())
+                        .build(new JcaContentSignerBuilder(signatureAlgorithm).build(kp.getPrivate())));
+        return Pem.encode("PRIVATE KEY", kp.getPrivate().getEncoded()) + Pem.encode("CERTIFICATE", cert.getEncoded());
+    }
+
+    @Test
+    void ecAndEdDsaPkcs8KeysLoadAndMustMatch() throws Exception {
+        for (String[] alg : List.of(new String[] {"EC", "SHA256withECDSA"}, new String[] {"Ed25519", "Ed25519"})) {
+            String text = bundleOf(alg[0], alg[1]);
+            Path pem = dir.resolve(alg[0] + ".pem");
+            Files.writeString(pem, text);
+            HostCertificate hc = HostCertificate.load(pem);
+            assertEquals(
+                    "CN=" + alg[0], hc.certificate().getSubjectX500Principal().getName());
+            // the same algorithm but another key: refused
+            String other = bundleOf(alg[0], alg[1]);
+            String mixed = text.substring(0, text.indexOf("-----BEGIN CERTIFICATE-----"))
+                    + other.substring(other.indexOf("-----BEGIN CERTIFICATE-----"));
+            assertBad(alg[0] + "-mixed.pem", mixed, "does not match");
         }
-        return new int[] {off, start, start + len};
     }
 
     @Test

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
+import org.xapijava.model.rpc.RpcValues;
 
 /**
  * Conversions between Java values and the untyped rpc value tree of {@code org.xapijava.model.rpc} (String, Long,
@@ -44,7 +45,7 @@ public final class Rpc {
         if (v instanceof Integer i) return i;
         if (v instanceof String s) {
             try {
-                return parseOcamlInt(s);
+                return RpcValues.parseOcamlInt64(s); // ocaml-rpc: Int64.of_string
             } catch (NumberFormatException e) {
                 throw new RpcDecodeException("Expected int64, got string '" + s + "'");
             }
@@ -82,31 +83,6 @@ public final class Rpc {
 
     public static void unit(Object v) {
         if (v != null) throw new RpcDecodeException("Expected unit, got '" + debug(v) + "'");
-    }
-
-    /** {@code Int64.of_string}: decimal with an optional sign, or {@code 0x}/{@code 0o}/{@code 0b} prefixes; {@code _} ignored. */
-    static long parseOcamlInt(String s) {
-        String t = s.replace("_", "");
-        boolean neg = false;
-        if (t.startsWith("-")) {
-            neg = true;
-            t = t.substring(1);
-        } else if (t.startsWith("+")) {
-            t = t.substring(1);
-        }
-        int radix = 10;
-        if (t.length() > 2 && t.charAt(0) == '0') {
-            switch (Character.toLowerCase(t.charAt(1))) {
-                case 'x' -> radix = 16;
-                case 'o' -> radix = 8;
-                case 'b' -> radix = 2;
-                default -> {}
-            }
-            if (radix != 10) t = t.substring(2);
-        }
-        if (t.isEmpty()) throw new NumberFormatException(s);
-        long r = radix == 10 ? Long.parseLong(t) : Long.parseUnsignedLong(t, radix);
-        return neg ? -r : r;
     }
 
     // ------------------------------------------------------------------------------------------- containers

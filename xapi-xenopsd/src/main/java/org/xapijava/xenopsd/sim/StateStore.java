@@ -1,27 +1,22 @@
 package org.xapijava.xenopsd.sim;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import org.xapijava.model.util.AtomicFiles;
 
 /**
  * The simulated hypervisor's state on disk: one file per VM, {@code <dir>/vms/<vm-id>.json}, holding the VM's
  * metadata, its domain (if any) and its devices' active flags (see {@link Simulator} for the format). Each write
- * goes to a temporary file that is forced to disk and renamed over the old one, so a crash leaves either the old
- * or the new content. Writes of one VM carry a version; an older version arriving after a newer one was written
+ * is an {@link AtomicFiles#write} (temporary file, forced, renamed over the old one, directory forced), so a crash
+ * leaves either the old or the new content. Writes of one VM carry a version; an older version arriving after a newer one was written
  * is dropped, so files never go back in time when writers race.
  *
  * <p>Thread-safe: one lock per VM file serialises its writes; different VMs are written in parallel.
@@ -31,7 +26,8 @@ final class StateStore {
 
     private final Path dir;
     private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
-    private final Map<String, Long> written = new HashMap<>(); // guarded by the VM's lock
+    // each entry is guarded by its VM's lock; the map itself is shared by all VMs' writers, so concurrent
+    private final Map<String, Long> written = new ConcurrentHashMap<>();
 
     StateStore(Path stateDir) throws IOException {
         this.dir = stateDir.resolve("vms");
@@ -69,21 +65,7 @@ final class StateStore {
             if (content == null) {
                 Files.deleteIfExists(target);
             } else {
-                Path tmp = dir.resolve(fileName(vmId) + ".tmp");
-                try (FileChannel ch = FileChannel.open(
-                        tmp,
-                        StandardOpenOption.CREATE,
-                        StandardOpenOption.WRITE,
-                        StandardOpenOption.TRUNCATE_EXISTING)) {
-                    ByteBuffer b = ByteBuffer.wrap(content);
-                    while (b.hasRemaining()) ch.write(b);
-                    ch.force(true);
-                }
-                try {
-                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-                }
+                AtomicFiles.write(target, content);
             }
             written.put(vmId, version);
         } finally {
