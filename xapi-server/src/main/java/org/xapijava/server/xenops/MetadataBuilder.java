@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.function.Supplier;
 import org.xapijava.db.DbReader;
 import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.rpc.RpcValues;
 import org.xapijava.server.DbValues;
 import org.xapijava.xenopsd.DeviceId;
 import org.xapijava.xenopsd.DeviceNumber;
@@ -279,12 +280,12 @@ public final class MetadataBuilder {
             if (v >= 0) vlan = v;
         }
         String device = DbValues.str(r, "VIF", vif, "device");
-        int position;
-        try {
-            position = Integer.parseInt(device);
-        } catch (NumberFormatException e) {
+        // Xapi's int_of_string (so "0x1" or "1_0" are positions, as VIF.create accepted them)
+        java.util.OptionalLong p = RpcValues.tryParseOcamlInt(device);
+        if (p.isEmpty() || p.getAsLong() != (int) p.getAsLong()) {
             throw ApiError.internal("Failure(\"int_of_string\")");
         }
+        int position = (int) p.getAsLong();
         List<Long> trunks = List.of();
         return new Vif(
                 new DeviceId(DbValues.str(r, "VM", vmRef, "uuid"), device),
