@@ -119,6 +119,17 @@ public abstract sealed class DbReader permits Snapshot, Transaction {
         return out;
     }
 
+    /** Refs of the rows of the field's class whose field equals {@code value} (Java equality of values). */
+    public List<String> refsWhere(Field<?> field, Object value) {
+        TableSchema ts = schema.tableOrThrow(field.cls());
+        int i = ts.fieldOrThrow(field.name());
+        List<String> out = new ArrayList<>();
+        table(ts.index).rows().forEach((ref, row) -> {
+            if (java.util.Objects.equals(row.values()[i], value)) out.add(ref);
+        });
+        return out;
+    }
+
     /** Refs of the rows matching a where-expression (see {@link WhereExpr}). */
     public List<String> getAllWhere(String cls, String expr) {
         List<String> out = new ArrayList<>();

@@ -1,0 +1,104 @@
+package org.xapijava.db;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.xapijava.model.Field;
+import org.xapijava.model.errors.ApiError;
+
+/**
+ * The database as message code reaches it, through typed field handles ({@code db.get(vm, VM.POWER_STATE)}):
+ * the in-memory database on the pool master ({@link LocalDb}), a client of the master's on a member (Xapi's
+ * {@code Db_remote_cache_access}), with the same code above both. Each method is one atomic step on the latest
+ * state, as one of Xapi's generated {@code Db.*} calls is; several steps that must happen together are one
+ * {@link Update}. Reads of several fields that must be consistent use {@link #record}. Classes are named by the
+ * generated classes' {@code XAPI_CLASS} constants. Values are the Java forms of
+ * {@link org.xapijava.model.types.XType}; errors are Xapi's ({@code HANDLE_INVALID}, {@code UUID_INVALID},
+ * {@code MAP_DUPLICATE_KEY}, {@code INTERNAL_ERROR ["Db_exn.Invalid_value"]} for text the database refuses).
+ * Implementations are thread-safe.
+ */
+public interface Db {
+
+    /** An {@link Update}'s optimistic precondition failed: re-read and try again. */
+    final class Conflict extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        public Conflict(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    // ------------------------------------------------------------------ reads
+
+    /** A field's value; {@code HANDLE_INVALID [cls, ref]} when the row is missing. */
+    <T> T get(String ref, Field<T> field);
+
+    /** Whether {@code ref} is a row of {@code cls}. */
+    boolean exists(String cls, String ref);
+
+    /** The whole record as clients see it (fields by wire name); {@code HANDLE_INVALID} when missing. */
+    Map<String, Object> record(String cls, String ref);
+
+    /** Every ref of {@code cls}. */
+    List<String> all(String cls);
+
+    /** Every record of {@code cls}, by ref. */
+    Map<String, Map<String, Object>> allRecords(String cls);
+
+    /** The refs of the rows of the field's class whose field equals {@code value}. */
+    <T> List<String> where(Field<T> field, T value);
+
+    /** The ref of the object of {@code cls} with this uuid; {@code UUID_INVALID [cls, uuid]} when none. */
+    String byUuid(String cls, String uuid);
+
+    /** The ref of the object of {@code cls} with this uuid, if there is one. */
+    default Optional<String> findByUuid(String cls, String uuid) {
+        try {
+            return Optional.of(byUuid(cls, uuid));
+        } catch (ApiError e) {
+            if ("UUID_INVALID".equals(e.code())) return Optional.empty();
+            throw e;
+        }
+    }
+
+    /** The refs of the objects of {@code cls} whose name_label is exactly {@code label}. */
+    List<String> byNameLabel(String cls, String label);
+
+    /** The generation at which {@code ref} was last modified (for {@link Update#unchanged}); HANDLE_INVALID. */
+    long modified(String cls, String ref);
+
+    // ------------------------------------------------------------------ writes, each atomic
+
+    /** Creates a row; fields not given take their datamodel defaults. */
+    void create(String ref, FieldValues values);
+
+    /** Creates a row under a fresh ref and returns it. */
+    default String create(FieldValues values) {
+        String ref = org.xapijava.model.types.Refs.fresh();
+        create(ref, values);
+        return ref;
+    }
+
+    <T> void set(String ref, Field<T> field, T value);
+
+    void delete(String cls, String ref);
+
+    /** Adds an element to a set field (no change when present). */
+    <E> void addToSet(String ref, Field<List<E>> field, E element);
+
+    <E> void removeFromSet(String ref, Field<List<E>> field, E element);
+
+    /** Adds a key; {@code MAP_DUPLICATE_KEY} when present. */
+    <K, V> void addToMap(String ref, Field<Map<K, V>> field, K key, V value);
+
+    /** Removes a key (no change when absent). */
+    <K, V> void removeFromMap(String ref, Field<Map<K, V>> field, K key);
+
+    /**
+     * Checks every precondition of {@code update}, then applies every operation, atomically: all or nothing.
+     *
+     * @throws Conflict when an {@link Update.Unchanged} (or an {@link Update.Equals} without its own error) fails
+     * @throws ApiError a failed precondition's error, or an operation's (then nothing is applied)
+     */
+    void apply(Update update);
+}
