@@ -83,6 +83,8 @@ class ValuePropertyTest {
         try (DurableDatabase again = open(dir)) {
             checkAll(again.database(), "after a clean restart");
         }
+        System.out.printf(
+                "ValuePropertyTest seed %d: %d writes, %d accepted, %d refused%n", seed, ops, accepted, refused);
         assertTrue(
                 accepted > ops / 4 && refused > ops / 20,
                 "seed " + seed + ": " + accepted + " accepted, " + refused
