@@ -28,33 +28,32 @@ import org.xapijava.model.Datamodel;
 import org.xapijava.model.rbac.Rbac;
 import org.xapijava.server.alerts.MessageStore;
 import org.xapijava.server.alerts.ObjectExistence;
-import org.xapijava.server.api.ApiModule;
-import org.xapijava.server.api.MessageApi;
-import org.xapijava.server.api.RoleApi;
-import org.xapijava.server.api.SessionApi;
-import org.xapijava.server.api.SubjectApi;
-import org.xapijava.server.api.TaskApi;
+import org.xapijava.server.api.AlertMessages;
+import org.xapijava.server.api.Messages;
+import org.xapijava.server.api.RoleMessages;
+import org.xapijava.server.api.SessionMessages;
+import org.xapijava.server.api.SubjectMessages;
+import org.xapijava.server.api.TaskMessages;
 import org.xapijava.server.auth.Authenticator;
 import org.xapijava.server.bootstrap.HostObjects;
 import org.xapijava.server.config.XapiConfig;
 import org.xapijava.server.dispatch.Dispatcher;
 import org.xapijava.server.dispatch.MessageTable;
 import org.xapijava.server.dispatch.RbacAuthorizer;
-import org.xapijava.server.event.EventApi;
+import org.xapijava.server.event.EventMessages;
 import org.xapijava.server.http.HttpLimits;
 import org.xapijava.server.http.RpcHandler;
 import org.xapijava.server.http.XapiErrorHandler;
 import org.xapijava.server.http.XapiHttpConnectionFactory;
 import org.xapijava.server.ops.Locks;
-import org.xapijava.server.ops.OperationsApi;
+import org.xapijava.server.ops.OperationMessages;
 import org.xapijava.server.session.PoolSecret;
 import org.xapijava.server.session.SessionManager;
-import org.xapijava.server.storage.InternalCalls;
-import org.xapijava.server.storage.StorageModule;
+import org.xapijava.server.storage.StorageMessages;
 import org.xapijava.server.task.TaskManager;
 import org.xapijava.server.tls.HostCertificate;
 import org.xapijava.server.tls.TlsPolicy;
-import org.xapijava.server.vm.VmModule;
+import org.xapijava.server.vm.VmMessages;
 import org.xapijava.server.xenops.EmbeddedXenopsd;
 import org.xapijava.server.xenops.XenopsService;
 import org.xapijava.xenopsd.XenopsClient;
@@ -83,7 +82,7 @@ public final class XapiServer implements AutoCloseable {
     private ScheduledExecutorService gc;
     private String rootPassword;
     private MessageStore alerts;
-    private EventApi events;
+    private EventMessages events;
     private EmbeddedXenopsd embeddedXenopsd;
     private XenopsClient xenopsClient;
     private XenopsService xenops;
@@ -115,15 +114,14 @@ public final class XapiServer implements AutoCloseable {
         services = base.withLocks(new Locks(base));
         Rbac rbac = Rbac.of(dm);
         table = new MessageTable(dm);
-        events = new EventApi(services);
-        for (ApiModule m : modules(rbac)) m.register(table);
-        InternalCalls calls = new InternalCalls(table);
-        StorageModule storage = new StorageModule(services, calls);
-        storage.register(table);
-        new VmModule(services, calls).register(table);
-        new OperationsApi().register(table);
+        events = new EventMessages(services);
+        for (Messages m : modules(rbac)) m.bind(table);
+        StorageMessages storage = new StorageMessages(services);
+        storage.bind(table);
+        new VmMessages(services).bind(table);
+        new OperationMessages().bind(table);
         xenops = xenopsService();
-        xenops.api().register(table);
+        xenops.api().bind(table);
         services.locks().applyForwarding(table);
         services.locks().updateAll(); // current_operations are not persistent: recompute every allowed_operations
         dispatcher = new Dispatcher(services, table, new RbacAuthorizer(rbac, db));
@@ -258,13 +256,13 @@ public final class XapiServer implements AutoCloseable {
         return embeddedXenopsd;
     }
 
-    private List<ApiModule> modules(Rbac rbac) {
+    private List<Messages> modules(Rbac rbac) {
         return List.of(
-                new SessionApi(services.sessions()),
-                new TaskApi(services.tasks(), rbac),
-                new RoleApi(rbac),
-                new MessageApi(services.alerts()),
-                new SubjectApi(rbac),
+                new SessionMessages(services.sessions()),
+                new TaskMessages(services.tasks(), rbac),
+                new RoleMessages(rbac),
+                new AlertMessages(services.alerts()),
+                new SubjectMessages(rbac),
                 events);
     }
 

@@ -2,6 +2,7 @@ package org.xapijava.server.dispatch;
 
 import org.xapijava.db.Database;
 import org.xapijava.model.MessageDef;
+import org.xapijava.model.client.XenApi;
 import org.xapijava.server.Services;
 import org.xapijava.server.session.SessionInfo;
 
@@ -16,15 +17,49 @@ public final class CallContext {
     private final Caller caller;
     private final SessionInfo session;
     private final String taskRef;
+    private final InternalApi internal;
+
+    /**
+     * The XenAPI as implementations call it from inside (Xapi's {@code Helpers.call_api_functions}): the typed
+     * client over the in-process transport, with this host's internal session, under a given task.
+     */
+    @FunctionalInterface
+    public interface InternalApi {
+        XenApi underTask(String taskRef);
+    }
 
     public CallContext(
             Services services, MessageDef message, String label, Caller caller, SessionInfo session, String taskRef) {
+        this(services, message, label, caller, session, taskRef, null);
+    }
+
+    public CallContext(
+            Services services,
+            MessageDef message,
+            String label,
+            Caller caller,
+            SessionInfo session,
+            String taskRef,
+            InternalApi internal) {
         this.services = services;
         this.message = message;
         this.label = label;
         this.caller = caller;
         this.session = session;
         this.taskRef = taskRef;
+        this.internal = internal;
+    }
+
+    /**
+     * The XenAPI for calls made from inside this call: through the dispatcher (so locking wraps them as a
+     * client's call), under this host's internal (unrestricted) session, as Xapi's internal calls use a pool
+     * session, and under this call's task, so that their progress and cancellation are this call's.
+     *
+     * @throws IllegalStateException when this context was made outside a dispatcher (unit tests)
+     */
+    public XenApi api() {
+        if (internal == null) throw new IllegalStateException("no in-process XenAPI for " + label);
+        return internal.underTask(taskRef);
     }
 
     public Services services() {
@@ -74,6 +109,6 @@ public final class CallContext {
     }
 
     CallContext withTask(String task) {
-        return new CallContext(services, message, label, caller, session, task);
+        return new CallContext(services, message, label, caller, session, task, internal);
     }
 }

@@ -20,6 +20,11 @@ public record Caller(String transport, String remoteAddress, boolean localRoot, 
         return new Caller("internal", "", true, Map.of());
     }
 
+    /** An internal caller whose calls run under {@code task} (null: under a task of their own). */
+    public static Caller internalUnder(String task) {
+        return task == null ? internal() : new Caller("internal", "", true, Map.of("task-id", task));
+    }
+
     public String header(String lowerCaseName) {
         return headers.get(lowerCaseName);
     }

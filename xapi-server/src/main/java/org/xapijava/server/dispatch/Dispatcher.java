@@ -12,6 +12,7 @@ import org.xapijava.model.Lifecycle;
 import org.xapijava.model.MessageDef;
 import org.xapijava.model.MessageKind;
 import org.xapijava.model.ParamDef;
+import org.xapijava.model.client.XenApi;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.rpc.Marshal;
 import org.xapijava.model.rpc.Unmarshal;
@@ -19,6 +20,7 @@ import org.xapijava.model.rpc.Utf8Check;
 import org.xapijava.model.types.XType;
 import org.xapijava.model.xmlrpc.XmlRpcWriter;
 import org.xapijava.server.Services;
+import org.xapijava.server.client.InProcessTransport;
 import org.xapijava.server.session.SessionInfo;
 
 /**
@@ -68,6 +70,25 @@ public final class Dispatcher {
 
     public MessageTable table() {
         return table;
+    }
+
+    /** This host's internal session, made on first use (a local, unrestricted one, as Xapi's pool session). */
+    private volatile String internalSession;
+
+    /**
+     * The typed XenAPI over this dispatcher, with the internal session, whose calls run under {@code task}
+     * (null: each call under a task of its own, as a client's).
+     */
+    public XenApi internalApi(String task) {
+        String s = internalSession;
+        if (s == null) {
+            synchronized (this) {
+                if (internalSession == null)
+                    internalSession = services.sessions().internalLogin();
+                s = internalSession;
+            }
+        }
+        return new XenApi(new InProcessTransport(this, Caller.internalUnder(task)), s);
     }
 
     /** Runs one call; never throws (every failure becomes an error outcome). */
@@ -135,7 +156,7 @@ public final class Dispatcher {
             impl = implicit;
         }
         String label = async ? ASYNC + m.wireName() : m.wireName();
-        CallContext ctx = new CallContext(services, m, label, caller, session, null);
+        CallContext ctx = new CallContext(services, m, label, caller, session, null, this::internalApi);
         if (async) return Outcome.success(startAsync(ctx, impl, args));
         String forwardedTask = caller.header("task-id");
         if (forwardedTask != null && !forwardedTask.isEmpty()) {

@@ -93,6 +93,14 @@ public final class SessionManager {
         return createLocal("");
     }
 
+    /**
+     * A session for this host's own calls to its XenAPI (Xapi makes a pool session for its internal calls):
+     * in memory, unrestricted, never expiring.
+     */
+    public String internalLogin() {
+        return createLocal("");
+    }
+
     /** {@code session.slave_local_login_with_password}: local PAM check, in-memory session. */
     public String slaveLocalLoginWithPassword(Caller caller, String uname, String pwd) {
         checkPassword(caller, uname, pwd);

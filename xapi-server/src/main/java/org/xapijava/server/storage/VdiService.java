@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.xapijava.db.DbReader;
+import org.xapijava.model.api.enums.OnBoot;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
@@ -31,12 +32,10 @@ public final class VdiService {
 
     private final Services services;
     private final StorageBackends backends;
-    private final InternalCalls calls;
 
-    public VdiService(Services services, StorageBackends backends, InternalCalls calls) {
+    public VdiService(Services services, StorageBackends backends) {
         this.services = services;
         this.backends = backends;
-        this.calls = calls;
     }
 
     public StorageBackends backends() {
@@ -217,11 +216,11 @@ public final class VdiService {
                 // the SM layer keeps locks in sm_config: a copy starts without
                 rec.put("sm_config", Map.of());
                 rec.put("tags", src.get("tags"));
-                created = (String) calls.call(ctx, "VDI.create", rec);
+                created = ctx.api().vdi().create(rec);
                 dst = created;
                 if ("reset".equals(src.get("on_boot"))) {
                     try {
-                        calls.call(ctx, "VDI.set_on_boot", created, "reset");
+                        ctx.api().vdi().setOnBoot(created, OnBoot.RESET);
                     } catch (ApiError ignored) {
                         // Xapi ignores a failure to carry on_boot over
                     }
@@ -240,7 +239,7 @@ public final class VdiService {
         } catch (RuntimeException e) {
             if (created != null) {
                 try {
-                    calls.call(ctx, "VDI.destroy", created);
+                    ctx.api().vdi().destroy(created);
                 } catch (RuntimeException ignored) {
                     // the copy's own error is the one to report
                 }

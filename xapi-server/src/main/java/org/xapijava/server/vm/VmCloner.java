@@ -7,13 +7,13 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import org.xapijava.db.DbReader;
 import org.xapijava.db.Transaction;
+import org.xapijava.model.api.VDI;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.DbValues;
 import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
-import org.xapijava.server.storage.InternalCalls;
 
 /**
  * {@code VM.clone}, {@code VM.copy} and {@code VM.snapshot} ({@code xapi_vm_clone.ml}): the disks first
@@ -42,11 +42,9 @@ final class VmCloner {
     static final String EPOCH_HINT = "epochhint";
 
     private final Services services;
-    private final InternalCalls calls;
 
-    VmCloner(Services services, InternalCalls calls) {
+    VmCloner(Services services) {
         this.services = services;
-        this.calls = calls;
     }
 
     /** A cloned disk: the source VBD, the new VDI (or the kept CD, or NULL) and whether to delete it on failure. */
@@ -295,16 +293,16 @@ final class VmCloner {
     /** {@code clone_single_vdi}: the VDI call of this kind of operation, made through the message table. */
     private String cloneOne(CallContext ctx, String vdi, DiskOp op, String copySr, Map<String, String> driverParams) {
         return switch (op) {
-            case CLONE -> (String) calls.call(ctx, "VDI.clone", vdi, driverParams);
-            case SNAPSHOT -> (String) calls.call(ctx, "VDI.snapshot", vdi, driverParams);
+            case CLONE -> ctx.api().vdi().clone(vdi, driverParams);
+            case SNAPSHOT -> ctx.api().vdi().snapshot(vdi, driverParams);
             case COPY ->
-                (String) calls.call(
-                        ctx,
-                        "VDI.copy",
-                        vdi,
-                        copySr == null ? (String) ctx.db().snapshot().get("VDI", vdi, "SR") : copySr,
-                        Refs.NULL,
-                        Refs.NULL);
+                ctx.api()
+                        .vdi()
+                        .copy(
+                                vdi,
+                                copySr == null ? ctx.db().snapshot().get(vdi, VDI.SR) : copySr,
+                                Refs.NULL,
+                                Refs.NULL);
         };
     }
 
@@ -313,7 +311,7 @@ final class VmCloner {
         for (ClonedDisk d : disks) {
             if (!d.ownedByUs() || Refs.isNull(d.vdi())) continue;
             try {
-                calls.call(ctx, "VDI.destroy", d.vdi());
+                ctx.api().vdi().destroy(d.vdi());
             } catch (RuntimeException ignored) {
                 // best effort, as Xapi
             }

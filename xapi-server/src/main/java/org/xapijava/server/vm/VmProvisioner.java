@@ -14,7 +14,6 @@ import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.rpc.RpcValues;
 import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
-import org.xapijava.server.storage.InternalCalls;
 
 /**
  * {@code VM.provision} ({@code xapi_vm.ml}, {@code xapi_templates.ml}, {@code xapi_templates_install.ml}):
@@ -43,11 +42,9 @@ final class VmProvisioner {
     record Disk(String device, long size, String sr, boolean bootable, String type) {}
 
     private final Services services;
-    private final InternalCalls calls;
 
-    VmProvisioner(Services services, InternalCalls calls) {
+    VmProvisioner(Services services) {
         this.services = services;
-        this.calls = calls;
     }
 
     void provision(CallContext ctx, String vm) {
@@ -75,8 +72,8 @@ final class VmProvisioner {
         } catch (RuntimeException e) {
             List<String> vdis = new ArrayList<>();
             for (String vbd : vbds) vdis.add((String) ctx.db().snapshot().get("VBD", vbd, "VDI"));
-            for (String vbd : vbds) ignoring(() -> calls.call(ctx, "VBD.destroy", vbd));
-            for (String vdi : vdis) ignoring(() -> calls.call(ctx, "VDI.destroy", vdi));
+            for (String vbd : vbds) ignoring(() -> ctx.api().vbd().destroy(vbd));
+            for (String vdi : vdis) ignoring(() -> ctx.api().vdi().destroy(vdi));
             throw e;
         }
     }
@@ -101,7 +98,7 @@ final class VmProvisioner {
         vdi.put("xenstore_data", Map.of());
         vdi.put("sm_config", Map.of(VM_HINT, vmUuid));
         vdi.put("tags", List.of());
-        String vdiRef = (String) calls.call(ctx, "VDI.create", vdi);
+        String vdiRef = ctx.api().vdi().create(vdi);
         Map<String, Object> vbd = new LinkedHashMap<>();
         vbd.put("VM", vm);
         vbd.put("VDI", vdiRef);
@@ -116,9 +113,9 @@ final class VmProvisioner {
         vbd.put("currently_attached", false);
         vbd.put("qos_algorithm_type", "");
         vbd.put("qos_algorithm_params", Map.of());
-        String vbdRef = (String) calls.call(ctx, "VBD.create", vbd);
+        String vbdRef = ctx.api().vbd().create(vbd);
         String device = (String) ctx.db().snapshot().get("VBD", vbdRef, "userdevice");
-        calls.call(ctx, "VDI.set_name_label", vdiRef, device);
+        ctx.api().vdi().setNameLabel(vdiRef, device);
         return vbdRef;
     }
 

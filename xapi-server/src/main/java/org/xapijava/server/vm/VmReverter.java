@@ -13,7 +13,6 @@ import org.xapijava.model.types.Refs;
 import org.xapijava.server.DbValues;
 import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
-import org.xapijava.server.storage.InternalCalls;
 
 /**
  * {@code VM.revert} ({@code xapi_vm_snapshot.ml}, with the steps Xapi's forwarding layer does for it):
@@ -76,12 +75,10 @@ final class VmReverter {
     }
 
     private final Services services;
-    private final InternalCalls calls;
     private final VmCloner cloner;
 
-    VmReverter(Services services, InternalCalls calls, VmCloner cloner) {
+    VmReverter(Services services, VmCloner cloner) {
         this.services = services;
-        this.calls = calls;
         this.cloner = cloner;
     }
 
@@ -99,7 +96,8 @@ final class VmReverter {
     /** Reverts the VM of {@code snapshot} to it. */
     void revert(CallContext ctx, String snapshot) {
         String vm = ensureVm(ctx, snapshot);
-        if (!"Halted".equals(ctx.db().snapshot().get("VM", vm, "power_state"))) calls.call(ctx, "VM.hard_shutdown", vm);
+        if (!"Halted".equals(ctx.db().snapshot().get("VM", vm, "power_state")))
+            ctx.api().vm().hardShutdown(vm);
         revertFields(ctx, snapshot, vm);
         String target = vm;
         ctx.db()
@@ -146,7 +144,7 @@ final class VmReverter {
         String body = "VM '" + after.get("VM", vm, "name_label") + "' (uuid: " + after.get("VM", vm, "uuid")
                 + ") reverted to snapshot: " + after.get("VM", snapshot, "name_label") + " (uuid "
                 + after.get("VM", snapshot, "uuid") + ")";
-        VmModule.alert(services, "VM_SNAPSHOT_REVERTED", vm, body);
+        VmMessages.alert(services, "VM_SNAPSHOT_REVERTED", vm, body);
     }
 
     /** {@code revert_vm_fields}: the VM's fields as the snapshot recorded them. */
@@ -212,13 +210,13 @@ final class VmReverter {
         vbdsToDestroy.addAll(vmCdVbds);
         // clear space first: the old VBDs and the disks the snapshot replaces
         for (String vbd : vbdsToDestroy) {
-            if (ctx.db().snapshot().exists("VBD", vbd)) calls.call(ctx, "VBD.destroy", vbd);
+            if (ctx.db().snapshot().exists("VBD", vbd)) ctx.api().vbd().destroy(vbd);
         }
         for (String vdi : disksToDestroy) {
             DbReader now = ctx.db().snapshot();
             if (!now.exists("VDI", vdi)) continue;
             if ("iso".equals(now.get("SR", (String) now.get("VDI", vdi, "SR"), "content_type"))) continue;
-            calls.call(ctx, "VDI.destroy", vdi);
+            ctx.api().vdi().destroy(vdi);
         }
         ctx.setProgress(0.2);
         Map<String, String> driverParams = Map.of(VmCloner.EPOCH_HINT, Rows.uuid());
@@ -243,9 +241,8 @@ final class VmReverter {
                 }
             });
             String snapSuspend = (String) db.get("VM", snapshot, "suspend_VDI");
-            String suspend = Refs.isNull(snapSuspend)
-                    ? Refs.NULL
-                    : (String) calls.call(ctx, "VDI.clone", snapSuspend, driverParams);
+            String suspend =
+                    Refs.isNull(snapSuspend) ? Refs.NULL : ctx.api().vdi().clone(snapSuspend, driverParams);
             if (!Refs.isNull(suspend)) made.add(new VmCloner.ClonedDisk(Refs.NULL, suspend, true));
             ctx.setProgress(0.6);
             List<String> newVbds = new ArrayList<>();
@@ -256,7 +253,8 @@ final class VmReverter {
             });
             for (String vbd : newVbds) services.locks().updateAllowedOperations("VBD", vbd);
             ctx.setProgress(0.7);
-            for (String vif : refs(ctx.db().snapshot(), vm, "VIFs")) calls.call(ctx, "VIF.destroy", vif);
+            for (String vif : refs(ctx.db().snapshot(), vm, "VIFs"))
+                ctx.api().vif().destroy(vif);
             List<String> newVifs = new ArrayList<>();
             ctx.db().transact(tx -> {
                 for (String vif : DbValues.list(tx, "VM", snapshot, "VIFs")) newVifs.add(Vifs.copy(tx, vif, vm, true));
@@ -304,7 +302,7 @@ final class VmReverter {
             }
             rec.put("suspend_VDI", Refs.NULL);
             rec.put("power_state", "Halted");
-            String newVm = (String) calls.call(ctx, "VM.create", rec);
+            String newVm = ctx.api().vm().create(rec);
             try {
                 String u = uuid;
                 List<String[]> fixed = ensureDomainType(meta);
@@ -315,7 +313,7 @@ final class VmReverter {
                 });
                 return newVm;
             } catch (RuntimeException e) {
-                calls.call(ctx, "VM.destroy", newVm);
+                ctx.api().vm().destroy(newVm);
                 throw e;
             }
         } catch (RuntimeException e) {

@@ -3,7 +3,6 @@ package org.xapijava.server.xenops;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,8 +15,6 @@ import org.xapijava.model.types.Refs;
 import org.xapijava.server.DbValues;
 import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
-import org.xapijava.server.dispatch.Caller;
-import org.xapijava.server.dispatch.Dispatcher;
 import org.xapijava.server.dispatch.MessageTable;
 import org.xapijava.xenopsd.Disk;
 
@@ -67,7 +64,7 @@ final class SuspendImages {
             rec.put("xenstore_data", Map.of());
             rec.put("sm_config", smConfig);
             rec.put("tags", List.of());
-            return (String) call(ctx, "VDI.create", rec);
+            return ctx.api().vdi().create(rec);
         }
         Path dir = srDirectory(services.db().snapshot(), sr);
         String uuid = UUID.randomUUID().toString();
@@ -112,7 +109,7 @@ final class SuspendImages {
     /** Destroys the image ({@code VDI.destroy}, or the file and its record). */
     void destroy(CallContext ctx, String vdi) {
         if (storageBound()) {
-            call(ctx, "VDI.destroy", vdi);
+            ctx.api().vdi().destroy(vdi);
             return;
         }
         DbReader r = services.db().snapshot();
@@ -145,19 +142,5 @@ final class SuspendImages {
             if (loc != null && !loc.isEmpty()) return Path.of(loc);
         }
         throw new ApiError("SR_NO_PBDS", sr);
-    }
-
-    /** An internal XenAPI call through the message table (Xapi's {@code call_api_functions}), under the caller's task. */
-    private Object call(CallContext ctx, String wireName, Object... args) {
-        MessageTable.Entry e = table.entry(wireName);
-        CallContext inner =
-                new CallContext(ctx.services(), e.message(), wireName, Caller.internal(), ctx.session(), ctx.taskRef());
-        try {
-            return e.implementation().invoke(inner, Arrays.asList(args));
-        } catch (RuntimeException ex) {
-            throw ex;
-        } catch (Exception ex) {
-            throw Dispatcher.toApiError(wireName, ex);
-        }
     }
 }

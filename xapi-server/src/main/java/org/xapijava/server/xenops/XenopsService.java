@@ -12,7 +12,7 @@ import org.xapijava.db.Snapshot;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.DbValues;
 import org.xapijava.server.Services;
-import org.xapijava.server.api.ApiModule;
+import org.xapijava.server.api.Messages;
 import org.xapijava.xenopsd.PowerState;
 import org.xapijava.xenopsd.VmStat;
 import org.xapijava.xenopsd.Xenops;
@@ -68,8 +68,8 @@ public final class XenopsService implements AutoCloseable {
     }
 
     /** The lifecycle messages, to register in the message table. */
-    public ApiModule api() {
-        return new LifecycleApi(this);
+    public Messages api() {
+        return new LifecycleMessages(this);
     }
 
     public Lifecycle lifecycle() {

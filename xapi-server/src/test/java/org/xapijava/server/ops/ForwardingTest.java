@@ -336,8 +336,8 @@ class ForwardingTest {
     }
 
     @Test
-    void operationsApi() throws Exception {
-        new OperationsApi().register(table);
+    void operationMessages() throws Exception {
+        new OperationMessages().bind(table);
         String vm = f.vm("Running");
         CallContext ctx = new CallContext(
                 f.services.withLocks(locks),

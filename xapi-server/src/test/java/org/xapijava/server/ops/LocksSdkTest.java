@@ -110,7 +110,7 @@ class LocksSdkTest {
             return null;
         });
         replace(t, "VM.pause", (ctx, a) -> null);
-        if (!t.isBound("VM.assert_operation_valid")) new OperationsApi().register(t);
+        if (!t.isBound("VM.assert_operation_valid")) new OperationMessages().bind(t);
         host.server.services().locks().applyForwarding(t);
 
         Connection c = login();

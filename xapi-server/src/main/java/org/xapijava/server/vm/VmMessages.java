@@ -5,12 +5,16 @@ import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.DbReader;
+import org.xapijava.model.api.VBD;
+import org.xapijava.model.api.VIF;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.Services;
-import org.xapijava.server.api.ApiModule;
+import org.xapijava.server.api.Messages;
+import org.xapijava.server.api.gen.VBDApi;
+import org.xapijava.server.api.gen.VIFApi;
+import org.xapijava.server.api.gen.VMApi;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.dispatch.MessageTable;
-import org.xapijava.server.storage.InternalCalls;
 
 /**
  * The VM, VBD and VIF object messages: {@code VM.create}, {@code destroy}, {@code clone},
@@ -23,73 +27,107 @@ import org.xapijava.server.storage.InternalCalls;
  * them by {@link org.xapijava.server.ops.Locks#applyForwarding}. The bodies recompute
  * {@code allowed_operations} of the objects they create.
  */
-public final class VmModule implements ApiModule {
-    private static final Logger LOG = LoggerFactory.getLogger(VmModule.class);
+public final class VmMessages implements Messages {
+    private static final Logger LOG = LoggerFactory.getLogger(VmMessages.class);
 
     private final Services services;
-    private final InternalCalls calls;
     private final VmCloner cloner;
     private final VmReverter reverter;
     private final VmProvisioner provisioner;
 
-    public VmModule(Services services, InternalCalls calls) {
+    public VmMessages(Services services) {
         this.services = services;
-        this.calls = calls;
-        this.cloner = new VmCloner(services, calls);
-        this.reverter = new VmReverter(services, calls, cloner);
-        this.provisioner = new VmProvisioner(services, calls);
+        this.cloner = new VmCloner(services);
+        this.reverter = new VmReverter(services, cloner);
+        this.provisioner = new VmProvisioner(services);
     }
 
     @Override
-    @SuppressWarnings("unchecked")
-    public void register(MessageTable t) {
-        t.bind("VM.create", (ctx, a) -> Vms.create(services, ctx, (Map<String, Object>) a.get(0)));
-        t.bind("VM.destroy", (ctx, a) -> {
-            Vms.destroy(ctx, (String) a.get(0));
-            return null;
-        });
-        t.bind(
-                "VM.clone",
-                (ctx, a) -> cloneOrCopy(ctx, (String) a.get(0), (String) a.get(1), VmCloner.DiskOp.CLONE, null));
-        t.bind("VM.copy", (ctx, a) -> copy(ctx, (String) a.get(0), (String) a.get(1), (String) a.get(2)));
-        t.bind("VM.snapshot", (ctx, a) -> snapshot(ctx, (String) a.get(0), (String) a.get(1), (List<String>) a.get(2)));
+    public void bind(MessageTable table) {
         services.locks().beforeMarking("VM.revert", (ctx, a) -> reverter.ensureVm(ctx, (String) a.get(0)));
-        t.bind("VM.revert", (ctx, a) -> {
-            reverter.revert(ctx, (String) a.get(0));
-            return null;
-        });
-        t.bind("VM.provision", (ctx, a) -> {
-            provisioner.provision(ctx, (String) a.get(0));
-            return null;
-        });
-        t.bind("VM.set_is_a_template", (ctx, a) -> {
-            Vms.setIsATemplate(services, ctx, (String) a.get(0), (Boolean) a.get(1));
-            return null;
-        });
-        t.bind(
-                "VM.get_allowed_VBD_devices",
-                (ctx, a) -> Vbds.allowedDiskNumbers(ctx.db().snapshot(), (String) a.get(0)));
-        t.bind(
-                "VM.get_allowed_VIF_devices",
-                (ctx, a) -> Vifs.allowedDevices(ctx.db().snapshot(), (String) a.get(0)));
-        t.bind("VBD.create", (ctx, a) -> {
-            String vbd = Vbds.create(ctx, (Map<String, Object>) a.get(0));
-            services.locks().updateAllowedOperations("VBD", vbd);
+        VMApi.bind(table, new Vm());
+        VBDApi.bind(table, new Vbd());
+        VIFApi.bind(table, new Vif());
+    }
+
+    private final class Vm implements VMApi {
+        @Override
+        public String create(CallContext ctx, Map<String, Object> args) {
+            return Vms.create(services, ctx, args);
+        }
+
+        @Override
+        public void destroy(CallContext ctx, String self) {
+            Vms.destroy(ctx, self);
+        }
+
+        @Override
+        public String clone(CallContext ctx, String vm, String newName) {
+            return cloneOrCopy(ctx, vm, newName, VmCloner.DiskOp.CLONE, null);
+        }
+
+        @Override
+        public String copy(CallContext ctx, String vm, String newName, String sr) {
+            return VmMessages.this.copy(ctx, vm, newName, sr);
+        }
+
+        @Override
+        public String snapshot(CallContext ctx, String vm, String newName, List<String> ignoreVdis) {
+            return VmMessages.this.snapshot(ctx, vm, newName, ignoreVdis);
+        }
+
+        @Override
+        public void revert(CallContext ctx, String snapshot) {
+            reverter.revert(ctx, snapshot);
+        }
+
+        @Override
+        public void provision(CallContext ctx, String vm) {
+            provisioner.provision(ctx, vm);
+        }
+
+        @Override
+        public void setIsATemplate(CallContext ctx, String vm, boolean value) {
+            Vms.setIsATemplate(services, ctx, vm, value);
+        }
+
+        @Override
+        public List<String> getAllowedVBDDevices(CallContext ctx, String vm) {
+            return Vbds.allowedDiskNumbers(ctx.db().snapshot(), vm);
+        }
+
+        @Override
+        public List<String> getAllowedVIFDevices(CallContext ctx, String vm) {
+            return Vifs.allowedDevices(ctx.db().snapshot(), vm);
+        }
+    }
+
+    private final class Vbd implements VBDApi {
+        @Override
+        public String create(CallContext ctx, Map<String, Object> args) {
+            String vbd = Vbds.create(ctx, args);
+            services.locks().updateAllowedOperations(VBD.XAPI_CLASS, vbd);
             return vbd;
-        });
-        t.bind("VBD.destroy", (ctx, a) -> {
-            Vbds.destroy(ctx, (String) a.get(0));
-            return null;
-        });
-        t.bind("VIF.create", (ctx, a) -> {
-            String vif = Vifs.create(ctx, (Map<String, Object>) a.get(0));
-            services.locks().updateAllowedOperations("VIF", vif);
+        }
+
+        @Override
+        public void destroy(CallContext ctx, String self) {
+            Vbds.destroy(ctx, self);
+        }
+    }
+
+    private final class Vif implements VIFApi {
+        @Override
+        public String create(CallContext ctx, Map<String, Object> args) {
+            String vif = Vifs.create(ctx, args);
+            services.locks().updateAllowedOperations(VIF.XAPI_CLASS, vif);
             return vif;
-        });
-        t.bind("VIF.destroy", (ctx, a) -> {
-            Vifs.destroy(ctx, (String) a.get(0));
-            return null;
-        });
+        }
+
+        @Override
+        public void destroy(CallContext ctx, String self) {
+            Vifs.destroy(ctx, self);
+        }
     }
 
     /** {@code VM.clone} / {@code VM.copy}; a clone of a snapshot that is not halted is shut down. */
@@ -99,7 +137,7 @@ public final class VmModule implements ApiModule {
         DbReader db = ctx.db().snapshot();
         if (Boolean.TRUE.equals(db.get("VM", vm, "is_a_snapshot"))
                 && !"Halted".equals(db.get("VM", created, "power_state"))) {
-            calls.call(ctx, "VM.hard_shutdown", created);
+            ctx.api().vm().hardShutdown(created);
         }
         return created;
     }

@@ -1,0 +1,67 @@
+package org.xapijava.server.api;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.xapijava.server.api.gen.SessionApi;
+import org.xapijava.server.dispatch.CallContext;
+import org.xapijava.server.dispatch.MessageTable;
+import org.xapijava.server.session.SessionManager;
+
+/** {@code session.*} (xapi_session.ml). */
+public final class SessionMessages implements SessionApi, Messages {
+    private final SessionManager sessions;
+
+    public SessionMessages(SessionManager sessions) {
+        this.sessions = sessions;
+    }
+
+    @Override
+    public void bind(MessageTable table) {
+        SessionApi.bind(table, this);
+    }
+
+    @Override
+    public String loginWithPassword(CallContext ctx, String uname, String pwd, String version, String originator) {
+        return sessions.loginWithPassword(ctx.caller(), uname, pwd, originator, null);
+    }
+
+    @Override
+    public void logout(CallContext ctx) {
+        sessions.logout(ctx.sessionRef());
+    }
+
+    @Override
+    public void localLogout(CallContext ctx) {
+        sessions.localLogout(ctx.sessionRef());
+    }
+
+    @Override
+    public String slaveLogin(CallContext ctx, String host, String psecret) {
+        return sessions.slaveLogin(host, psecret);
+    }
+
+    @Override
+    public String slaveLocalLogin(CallContext ctx, String psecret) {
+        return sessions.slaveLocalLogin(psecret);
+    }
+
+    @Override
+    public String slaveLocalLoginWithPassword(CallContext ctx, String uname, String pwd) {
+        return sessions.slaveLocalLoginWithPassword(ctx.caller(), uname, pwd);
+    }
+
+    @Override
+    public void changePassword(CallContext ctx, String oldPwd, String newPwd) {
+        sessions.changePassword(ctx.session(), oldPwd, newPwd);
+    }
+
+    @Override
+    public List<String> getAllSubjectIdentifiers(CallContext ctx) {
+        return new ArrayList<>(sessions.allSubjectIdentifiers());
+    }
+
+    @Override
+    public void logoutSubjectIdentifier(CallContext ctx, String subjectIdentifier) {
+        sessions.logoutSubjectIdentifier(ctx.sessionRef(), subjectIdentifier);
+    }
+}

@@ -1,0 +1,31 @@
+package org.xapijava.server.ops;
+
+import org.xapijava.model.api.VM;
+import org.xapijava.model.api.enums.VmOperations;
+import org.xapijava.server.api.Messages;
+import org.xapijava.server.api.gen.VMApi;
+import org.xapijava.server.dispatch.CallContext;
+import org.xapijava.server.dispatch.MessageTable;
+
+/**
+ * The explicit messages about operations themselves: {@code VM.assert_operation_valid} (strict, as
+ * {@code xapi_vm.ml}) and {@code VM.update_allowed_operations} (the VM's VBDs, VDIs and VIFs, then
+ * the VM). They are the only {@code assert_operation_valid} / {@code update_allowed_operations}
+ * messages of the datamodel. Stateless; the locks come from each call's services.
+ */
+public final class OperationMessages implements VMApi, Messages {
+    @Override
+    public void bind(MessageTable table) {
+        VMApi.bind(table, this);
+    }
+
+    @Override
+    public void assertOperationValid(CallContext ctx, String self, VmOperations op) {
+        ctx.services().locks().assertOperationValid(VM.XAPI_CLASS, self, op.wire());
+    }
+
+    @Override
+    public void updateAllowedOperations(CallContext ctx, String self) {
+        ctx.services().locks().updateAllowedOperations(VM.XAPI_CLASS, self);
+    }
+}
