@@ -30,6 +30,13 @@ public final class Datamodel {
     /** A permission that is not a message (e.g. {@code task.destroy/any}). */
     public record ExtraPermission(String name, List<String> roles) {}
 
+    /**
+     * One of Xapi's HTTP actions ({@code datamodel.ml http_actions}): name, method ({@code GET}, {@code PUT},
+     * {@code POST}, {@code CONNECT}, {@code OPTIONS}), path, whether Xapi skips its credential and RBAC check
+     * ({@code public_http_actions_with_no_rbac_check}) and the roles allowed it.
+     */
+    public record HttpActionDef(String name, String method, String path, boolean noRbacCheck, List<String> roles) {}
+
     private static volatile Datamodel instance;
 
     private final int schemaMajor;
@@ -48,6 +55,7 @@ public final class Datamodel {
     private final List<ExtraPermission> extraPermissions;
     private final List<String> emergencyCalls;
     private final JsonNode httpActions;
+    private final List<HttpActionDef> httpActionDefs;
     private final Map<String, List<String>> laterColumns;
     private final List<String> laterTables;
 
@@ -108,6 +116,16 @@ public final class Datamodel {
         extraPermissions = List.copyOf(eps);
         emergencyCalls = strings(root.path("emergencyCalls"));
         httpActions = root.path("httpActions");
+        List<HttpActionDef> has = new ArrayList<>();
+        for (JsonNode h : httpActions) {
+            has.add(new HttpActionDef(
+                    h.path("name").asText(),
+                    h.path("method").asText(),
+                    h.path("path").asText(),
+                    h.path("noRbacCheck").asBoolean(),
+                    strings(h.path("roles"))));
+        }
+        httpActionDefs = List.copyOf(has);
         Map<String, List<String>> lc = new LinkedHashMap<>();
         root.path("laterColumns").fields().forEachRemaining(e -> lc.put(e.getKey(), strings(e.getValue())));
         laterColumns = Collections.unmodifiableMap(lc);
@@ -279,6 +297,11 @@ public final class Datamodel {
     /** The HTTP actions table as the importer wrote it (name, method, path, roles, ...). */
     public JsonNode httpActions() {
         return httpActions;
+    }
+
+    /** The HTTP actions, in the datamodel's order. */
+    public List<HttpActionDef> httpActionDefs() {
+        return httpActionDefs;
     }
 
     /**

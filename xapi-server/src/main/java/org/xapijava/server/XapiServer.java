@@ -41,6 +41,9 @@ import org.xapijava.server.dispatch.Dispatcher;
 import org.xapijava.server.dispatch.MessageTable;
 import org.xapijava.server.dispatch.RbacAuthorizer;
 import org.xapijava.server.event.EventMessages;
+import org.xapijava.server.http.HttpAction;
+import org.xapijava.server.http.HttpAuthentication;
+import org.xapijava.server.http.HttpHandlerTable;
 import org.xapijava.server.http.HttpLimits;
 import org.xapijava.server.http.RpcHandler;
 import org.xapijava.server.http.XapiErrorHandler;
@@ -76,6 +79,7 @@ public final class XapiServer implements AutoCloseable {
     private Services services;
     private Dispatcher dispatcher;
     private MessageTable table;
+    private HttpHandlerTable handlers;
     private Server jetty;
     private ServerConnector http;
     private ServerConnector https;
@@ -168,7 +172,13 @@ public final class XapiServer implements AutoCloseable {
             jetty.addBean(new ConnectionLimit(CONN_LIMIT_UNIX, unix));
         }
         jetty.addBean(new ConnectionLimit(limits.maxConnections(), tcp.toArray(Connector[]::new)));
-        jetty.setHandler(new RpcHandler(dispatcher, Set.copyOf(localRoot)));
+        handlers = new HttpHandlerTable(
+                HttpAction.all(dm),
+                new HttpAuthentication(services.sessions(), secret, rbac, services.tasks()),
+                localRoot,
+                true);
+        new RpcHandler(dispatcher).register(handlers);
+        jetty.setHandler(handlers);
         xenops.start(); // Xapi's on_xapi_restart: resync, event thread, every resident VM refreshed
         jetty.start();
         LOG.info(
@@ -286,6 +296,11 @@ public final class XapiServer implements AutoCloseable {
 
     public MessageTable messageTable() {
         return table;
+    }
+
+    /** The HTTP handler table: where the HTTP actions' handlers are registered. */
+    public HttpHandlerTable httpHandlers() {
+        return handlers;
     }
 
     /** The TCP HTTP connector (tests watch its connections). */

@@ -24,6 +24,9 @@ final class HttpErrors {
     static final String UNPARSABLE_HEADERS = "The HTTP headers could not be parsed.";
 
     static final String CACHE_CONTROL = "no-cache, no-store";
+    /** Xapi's {@code response_unauthorised} page. */
+    static final String UNAUTHORISED =
+            "<html><body><h1>HTTP 401 unauthorised</h1>Please check your credentials and retry.</body></html>";
 
     /** {@code 403 Forbidden}: no handler for this method and path. */
     static void forbidden(Response response, Callback callback) {

@@ -3,19 +3,11 @@ package org.xapijava.server.http;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.nio.ByteBuffer;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.io.EofException;
-import org.eclipse.jetty.server.Connector;
-import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
@@ -35,74 +27,59 @@ import org.xapijava.server.dispatch.Caller;
 import org.xapijava.server.dispatch.Dispatcher;
 
 /**
- * The API's HTTP door, routed as Xapi's longest-prefix table does for RPC: {@code POST /jsonrpc} is
- * JSON-RPC; every other POST path not claimed by a longer handler (registered before this one) is
- * XML-RPC ({@code /}, {@code /RPC2}, {@code /json}, XO's {@code /xmlrpc}); {@code OPTIONS} on any
- * path answers CORS preflight (Xapi's handler on {@code /} is a prefix of every path); GET, PUT and
- * CONNECT are {@code 403 Forbidden}, as Xapi answers a known method on a path without handler; other
- * methods (HEAD, DELETE, ...) are unknown to Xapi's parser: {@code 501}.
+ * The API's doors in the {@link HttpHandlerTable}: XML-RPC on {@code post_root} ({@code /}, so by longest prefix
+ * every POST path no longer action claims, XO's {@code /xmlrpc} among them), {@code post_RPC2} ({@code /RPC2})
+ * and {@code post_json} ({@code /json}); JSON-RPC on {@code post_jsonrpc} ({@code /jsonrpc}); CORS preflight on the {@code OPTIONS} actions ({@code post_root_options} sits on
+ * {@code /}, so it answers every path).
  *
  * <p>Bodies need a {@code Content-Length} and are limited to 300 KiB (Xapi's
  * {@code http_limit_max_rpc_size}); violations and unparsable bodies are HTTP 500 (Xapi's page and
  * texts), after which the connection is closed; a body cut short closes the connection without an
  * answer. API errors are HTTP 200 with an error envelope. Runs blocking on a virtual thread.
  */
-public final class RpcHandler extends Handler.Abstract {
+public final class RpcHandler {
     private static final Logger LOG = LoggerFactory.getLogger(RpcHandler.class);
     /** Xapi's {@code Constants.http_limit_max_rpc_size}. */
     public static final int MAX_RPC_SIZE = 307_200;
 
     private final Dispatcher dispatcher;
     private final JsonRpcCodec json = JsonRpcCodec.standard();
-    private final Set<Connector> localRootConnectors;
 
-    /** @param localRootConnectors connectors whose callers are the local superuser (the Unix socket) */
-    public RpcHandler(Dispatcher dispatcher, Set<Connector> localRootConnectors) {
+    public RpcHandler(Dispatcher dispatcher) {
         this.dispatcher = dispatcher;
-        this.localRootConnectors = localRootConnectors;
     }
 
-    @Override
-    public boolean handle(Request request, Response response, Callback callback) throws Exception {
-        String method = request.getMethod();
-        String path = Request.getPathInContext(request);
-        switch (method) {
-            case "OPTIONS" -> {
-                // Xapi's OPTIONS handler sits on "/": by longest prefix it answers every path
-                preflight(request, response, callback);
-                return true;
-            }
-            case "POST" -> {}
-            case "GET", "PUT", "CONNECT" -> {
-                // methods Xapi knows, on a path no handler claims
-                HttpErrors.forbidden(response, callback);
-                return true;
-            }
-            default -> {
-                HttpErrors.methodNotImplemented(response, callback, method);
-                return true;
-            }
+    /** Registers the RPC and preflight actions. */
+    public void register(HttpHandlerTable table) {
+        for (String a : List.of("post_root", "post_RPC2", "post_json")) table.register(a, c -> post(c, false));
+        table.register("post_jsonrpc", c -> post(c, true));
+        for (String a : List.of("post_root_options", "post_json_options", "post_jsonrpc_options")) {
+            table.register(a, c -> preflight(c.request(), c.response(), c.callback()));
         }
+    }
+
+    private void post(HttpCall c, boolean jsonDoor) throws IOException {
+        Request request = c.request();
+        Response response = c.response();
+        Callback callback = c.callback();
         byte[] body;
         try {
             body = readBody(request);
         } catch (BodyException e) {
             HttpErrors.internalError(response, callback, e.getMessage());
-            return true;
+            return;
         } catch (IOException | RuntimeException e) {
             // the client went away mid-body: Xapi (End_of_file) closes without an answer
             LOG.debug("RPC body not received in full: {}", e.toString());
             request.getConnectionMetaData().getConnection().getEndPoint().close(e);
             callback.failed(e);
-            return true;
+            return;
         }
-        Caller caller = caller(request);
-        if (path.equals("/jsonrpc")) {
-            jsonRpc(body, caller, response, callback);
+        if (jsonDoor) {
+            jsonRpc(body, c.caller(), response, callback);
         } else {
-            xmlRpc(body, caller, response, callback);
+            xmlRpc(body, c.caller(), response, callback);
         }
-        return true;
     }
 
     private static final class BodyException extends Exception {
@@ -121,25 +98,6 @@ public final class RpcHandler extends Handler.Abstract {
         byte[] b = in.readNBytes((int) len);
         if (b.length != len) throw new EofException("End_of_file");
         return b;
-    }
-
-    private Caller caller(Request request) {
-        Map<String, String> headers = new HashMap<>();
-        for (HttpField f : request.getHeaders()) {
-            String n = f.getLowerCaseName();
-            if (n.equals("task-id") || n.equals("subtask-of") || n.startsWith("x-http-other-config-")) {
-                headers.put(n, f.getValue());
-            }
-        }
-        Connector c = request.getConnectionMetaData().getConnector();
-        boolean local = localRootConnectors.contains(c);
-        SocketAddress remote = request.getConnectionMetaData().getRemoteSocketAddress();
-        String addr = remote instanceof InetSocketAddress isa ? isa.getAddress().getHostAddress() : "";
-        return new Caller(path(request).equals("/jsonrpc") ? "jsonrpc" : "xmlrpc", addr, local, headers);
-    }
-
-    private static String path(Request r) {
-        return Request.getPathInContext(r);
     }
 
     private void xmlRpc(byte[] body, Caller caller, Response response, Callback callback) throws IOException {

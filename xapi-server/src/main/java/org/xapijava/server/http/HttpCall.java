@@ -1,0 +1,25 @@
+package org.xapijava.server.http;
+
+import java.util.Optional;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.xapijava.server.dispatch.Caller;
+
+/**
+ * One request routed to an action's handler, after the authentication stage.
+ *
+ * @param action   the action the request matched
+ * @param session  the session the caller proved ({@code session_id}, or the temporary one of Basic
+ *                 authentication, logged out after the handler); null when it came by the Unix socket, with the
+ *                 pool secret, or to a public action
+ * @param caller   who sent it (the Unix socket's callers are the local superuser) and the headers passed on
+ */
+public record HttpCall(
+        HttpAction action, Request request, Response response, Callback callback, String session, Caller caller) {
+
+    /** A parameter as Xapi looks it up ({@code lookup_param_of_req}): the cookie first, then the query. */
+    public Optional<String> param(String name) {
+        return HttpParams.cookieOrQuery(request, name);
+    }
+}
