@@ -23,15 +23,15 @@ final class Bootstrap {
 
     /**
      * First start, or the refresh of a later start: the inventory (created with fresh uuids at first
-     * start) and {@link FirstStart#ensure}. A wildcard bind address manages through the loopback address.
+     * start) and {@link FirstStart#ensure}, or for a member of an existing pool {@link FirstStart#ensureMember}. A wildcard bind address manages through the loopback address.
      */
-    static HostObjects run(Database db, XapiConfig config) throws IOException {
+    static HostObjects run(Database db, XapiConfig config, boolean member) throws IOException {
         Inventory inv = Inventory.loadOrCreate(config.path("inventory"));
         String address = config.get("bind");
         if (address.equals("0.0.0.0") || address.equals("::")) address = "127.0.0.1";
         BootstrapSettings settings =
                 BootstrapSettings.forThisHost(inv, address, config.path("local-sr-dir"), config.path("tools-iso-dir"));
-        return FirstStart.ensure(db, settings);
+        return member ? FirstStart.ensureMember(db, settings) : FirstStart.ensure(db, settings);
     }
 
     /** The authenticator and, for a development host, the root password to print. */

@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
 import org.xapijava.db.Database;
 import org.xapijava.db.DurableDatabase;
 import org.xapijava.db.FlushPolicy;
+import org.xapijava.db.LocalDb;
 import org.xapijava.model.Datamodel;
 import org.xapijava.model.rbac.Rbac;
 import org.xapijava.server.alerts.MessageStore;
@@ -38,9 +39,12 @@ import org.xapijava.server.auth.Authenticator;
 import org.xapijava.server.bootstrap.HostObjects;
 import org.xapijava.server.config.XapiConfig;
 import org.xapijava.server.dispatch.Dispatcher;
+import org.xapijava.server.dispatch.ForwardingStage;
 import org.xapijava.server.dispatch.MessageTable;
 import org.xapijava.server.dispatch.RbacAuthorizer;
 import org.xapijava.server.event.EventMessages;
+import org.xapijava.server.forward.HostClients;
+import org.xapijava.server.forward.PoolForwarding;
 import org.xapijava.server.http.HttpAction;
 import org.xapijava.server.http.HttpAuthentication;
 import org.xapijava.server.http.HttpHandlerTable;
@@ -72,6 +76,8 @@ public final class XapiServer implements AutoCloseable {
     static final Duration GC_PERIOD = Duration.ofSeconds(30);
     /** Xapi's {@code conn_limit_unix}: connections served at once on the Unix socket. */
     static final int CONN_LIMIT_UNIX = 1024;
+    /** How long a call forwarded to another host may take (a start or migration on a loaded host takes long). */
+    static final Duration FORWARDED_CALL_TIMEOUT = Duration.ofHours(1);
 
     private final XapiConfig config;
     private final Datamodel dm = Datamodel.get();
@@ -91,8 +97,23 @@ public final class XapiServer implements AutoCloseable {
     private XenopsClient xenopsClient;
     private XenopsService xenops;
 
+    /** The pool master whose database this host shares, in this JVM; null: this host is its own master. */
+    private final XapiServer master;
+
+    private HostClients hostClients;
+
     public XapiServer(XapiConfig config) {
+        this(config, null);
+    }
+
+    /**
+     * A host that is a member of {@code master}'s pool in the same JVM, on the master's (in-memory) database: it
+     * adds its own host objects at start and runs the calls the master forwards to it. This is how tests run the
+     * forwarding layer's remote arm before pools have their own remote database.
+     */
+    public XapiServer(XapiConfig config, XapiServer master) {
         this.config = config;
+        this.master = master;
     }
 
     /** Opens the database, runs first start, binds the connectors; returns when calls are answered. */
@@ -102,11 +123,16 @@ public final class XapiServer implements AutoCloseable {
         FlushPolicy policy = config.get("flush-policy").equals("eager")
                 ? FlushPolicy.eager(Duration.ofSeconds(1))
                 : FlushPolicy.XAPI;
-        durable =
-                DurableDatabase.open(dm, new DurableDatabase.Options(stateDb, config.path("redo-log"), policy, false));
-        Database db = durable.database();
+        Database db;
+        if (master == null) {
+            durable = DurableDatabase.open(
+                    dm, new DurableDatabase.Options(stateDb, config.path("redo-log"), policy, false));
+            db = durable.database();
+        } else {
+            db = master.services().db();
+        }
         Clock clock = Clock.systemUTC();
-        HostObjects refs = Bootstrap.run(db, config);
+        HostObjects refs = Bootstrap.run(db, config, master != null);
         PoolSecret secret = PoolSecret.loadOrCreate(config.path("pool-secret"));
         Bootstrap.Auth a = Bootstrap.auth(config);
         Authenticator auth = a.authenticator();
@@ -126,9 +152,15 @@ public final class XapiServer implements AutoCloseable {
         new OperationMessages().bind(table);
         xenops = xenopsService();
         xenops.api().bind(table);
-        services.locks().applyForwarding(table);
-        services.locks().updateAll(); // current_operations are not persistent: recompute every allowed_operations
-        dispatcher = new Dispatcher(services, table, new RbacAuthorizer(rbac, db));
+        ForwardingStage forwarding;
+        if (master == null) {
+            services.locks().updateAll(); // current_operations are not persistent: recompute every allowed_operations
+            hostClients = new HostClients(new LocalDb(db), secret, this::httpPort, FORWARDED_CALL_TIMEOUT);
+            forwarding = new PoolForwarding(dm, new LocalDb(db), refs.host(), services.locks(), hostClients);
+        } else {
+            forwarding = ForwardingStage.local(); // a member runs what its master forwards, under the master's locks
+        }
+        dispatcher = new Dispatcher(services, table, new RbacAuthorizer(rbac, db), forwarding);
 
         gc = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().daemon().name("xapi-gc").factory());
@@ -349,6 +381,10 @@ public final class XapiServer implements AutoCloseable {
         if (alerts != null) {
             alerts.close();
             alerts = null;
+        }
+        if (hostClients != null) {
+            hostClients.close();
+            hostClients = null;
         }
         if (durable != null) {
             durable.close();

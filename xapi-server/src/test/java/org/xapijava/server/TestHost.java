@@ -25,6 +25,20 @@ public final class TestHost implements AutoCloseable {
      * more {@code --key value} flags, e.g. {@link #simulator}.
      */
     public static TestHost start(Path dir, String... extra) throws Exception {
+        return start(dir, null, extra);
+    }
+
+    /**
+     * Starts a member of {@code master}'s pool in this JVM, on the master's database (see
+     * {@link XapiServer#XapiServer(XapiConfig, XapiServer)}), in {@code dir}; {@code extra} as {@link #start}
+     * (the pool's hosts share one HTTP port on different loopback addresses: give {@code --bind} and
+     * {@code --http-port}, and the master's {@code --pool-secret} file).
+     */
+    public static TestHost startMember(Path dir, TestHost master, String... extra) throws Exception {
+        return start(dir, master.server, extra);
+    }
+
+    private static TestHost start(Path dir, XapiServer master, String... extra) throws Exception {
         List<String> args = new ArrayList<>(List.of(
                 "--data-dir",
                 dir.toString(),
@@ -35,7 +49,7 @@ public final class TestHost implements AutoCloseable {
                 "--unix-socket",
                 dir.resolve("xapi.sock").toString()));
         args.addAll(List.of(extra));
-        XapiServer s = new XapiServer(XapiConfig.fromArgs(args));
+        XapiServer s = new XapiServer(XapiConfig.fromArgs(args), master);
         try {
             s.start();
         } catch (Exception e) {
@@ -61,9 +75,11 @@ public final class TestHost implements AutoCloseable {
         return server.rootPassword();
     }
 
-    /** {@code http://127.0.0.1:PORT} + path. */
+    /** {@code http://<bind address>:PORT} + path. */
     public URI uri(String path) {
-        return URI.create("http://127.0.0.1:" + port() + path);
+        String bind = server.bindAddress();
+        String h = bind.equals("0.0.0.0") || bind.equals("::") ? "127.0.0.1" : bind;
+        return URI.create("http://" + h + ":" + port() + path);
     }
 
     public Dispatcher dispatcher() {

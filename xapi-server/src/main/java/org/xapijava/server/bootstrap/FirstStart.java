@@ -70,10 +70,22 @@ public final class FirstStart {
      * @throws UncheckedIOException when an SR directory cannot be created or measured
      */
     public static HostObjects ensure(Database db, BootstrapSettings s) {
+        return ensure(db, s, false);
+    }
+
+    /**
+     * {@link #ensure} for a host joining the pool whose database {@code db} is: the pool record and its master
+     * stay as they are (the member does not become master, its local SR is not the pool's default).
+     */
+    public static HostObjects ensureMember(Database db, BootstrapSettings s) {
+        return ensure(db, s, true);
+    }
+
+    private static HostObjects ensure(Database db, BootstrapSettings s, boolean member) {
         Disk local = measure(s.localSrPath());
         Disk tools = measure(s.toolsIsoPath());
         Instant now = s.clock().instant();
-        return db.call(tx -> new Run(tx, s, local, tools, now).run());
+        return db.call(tx -> new Run(tx, s, local, tools, now, member).run());
     }
 
     /** Size and use of a directory's file system, after creating the directory. */
@@ -102,8 +114,11 @@ public final class FirstStart {
         private final ProductFacts facts = ProductFacts.get();
         private final Inventory inv;
         private boolean firstStart;
+        /** A member joining an existing pool: the pool's master and default SR are not this host's to set. */
+        private final boolean member;
 
-        Run(Transaction tx, BootstrapSettings s, Disk localDisk, Disk toolsDisk, Instant now) {
+        Run(Transaction tx, BootstrapSettings s, Disk localDisk, Disk toolsDisk, Instant now, boolean member) {
+            this.member = member;
             this.tx = tx;
             this.s = s;
             this.localDisk = localDisk;
@@ -478,6 +493,7 @@ public final class FirstStart {
                                 Refs.NULL));
             } else {
                 pool = pools.get(0);
+                if (member) return pool;
             }
             tx.set("pool", pool, "master", host);
             return pool;
@@ -1211,7 +1227,7 @@ public final class FirstStart {
                             smap("i18n-key", "local-storage", "i18n-original-value-name_label", LOCAL_STORAGE),
                             localDisk));
             createPbd(sr, host, smap("location", s.localSrPath().toString()));
-            tx.set("pool", pool, "default_SR", sr);
+            if (!member) tx.set("pool", pool, "default_SR", sr);
             tx.set("host", host, "crash_dump_sr", sr);
             tx.set("host", host, "suspend_image_sr", sr);
             return sr;

@@ -4,6 +4,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -76,9 +77,18 @@ public final class XmlRpcTransport implements Transport, AutoCloseable {
 
     @Override
     public Object call(String method, List<Object> params) {
+        return call(method, params, Map.of());
+    }
+
+    /**
+     * {@link #call(String, List)} with extra request headers, e.g. {@code task-id} when the pool master forwards
+     * a call to the host that runs it under the master's task.
+     */
+    public Object call(String method, List<Object> params, Map<String, String> headers) {
         Request req = client.POST(uri)
                 .body(new BytesRequestContent("text/xml", XmlRpcWriter.call(method, params)))
                 .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        if (!headers.isEmpty()) req.headers(h -> headers.forEach(h::put));
         ContentResponse r;
         try {
             r = new CompletableResponseListener(req, MAX_RESPONSE).send().get();

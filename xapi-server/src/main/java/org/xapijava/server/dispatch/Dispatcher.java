@@ -28,8 +28,8 @@ import org.xapijava.server.session.SessionInfo;
  * ({@code api_server.ml:callback1}, generated {@code Server.dispatch_call}, {@code server_helpers.ml}):
  * UTF-8 check, resolution ({@code Async.}, {@code Class_method}, unknown methods), arity with trailing
  * defaults, removed messages (session check only, nothing else decoded), typed decoding, session check,
- * async mode, RBAC, task, implementation,
- * result encoding. The order decides which error a client sees first. Thread-safe; each call runs on
+ * async mode, RBAC, task, the {@link ForwardingStage} (locks, placement: here or another host), the
+ * implementation, result encoding. The order decides which error a client sees first. Thread-safe; each call runs on
  * the caller's (virtual) thread, an async call on a new virtual thread.
  */
 public final class Dispatcher {
@@ -59,13 +59,20 @@ public final class Dispatcher {
     private final Datamodel dm;
     private final MessageTable table;
     private final Authorizer authorizer;
+    private final ForwardingStage forwarding;
     private final ImplicitMessages implicit = new ImplicitMessages();
 
+    /** A dispatcher whose calls all run here, with no lock plans (unit tests of the stages before). */
     public Dispatcher(Services services, MessageTable table, Authorizer authorizer) {
+        this(services, table, authorizer, ForwardingStage.local());
+    }
+
+    public Dispatcher(Services services, MessageTable table, Authorizer authorizer, ForwardingStage forwarding) {
         this.services = services;
         this.dm = services.dm();
         this.table = table;
         this.authorizer = authorizer;
+        this.forwarding = forwarding;
     }
 
     public MessageTable table() {
@@ -160,18 +167,18 @@ public final class Dispatcher {
         if (async) return Outcome.success(startAsync(ctx, impl, args));
         String forwardedTask = caller.header("task-id");
         if (forwardedTask != null && !forwardedTask.isEmpty()) {
-            return Outcome.success(encode(m, impl.invoke(ctx.withTask(forwardedTask), args)));
+            return Outcome.success(encode(m, forwarding.run(ctx.withTask(forwardedTask), args, impl)));
         }
         if (m.async() && !noTaskFor(m)) {
             // Xapi makes a task for every call of an async-capable message, sync ones too, and deletes it after
             String task = newTask(ctx);
             try {
-                return Outcome.success(encode(m, impl.invoke(ctx.withTask(task), args)));
+                return Outcome.success(encode(m, forwarding.run(ctx.withTask(task), args, impl)));
             } finally {
                 services.tasks().forget(task);
             }
         }
-        return Outcome.success(encode(m, impl.invoke(ctx, args)));
+        return Outcome.success(encode(m, forwarding.run(ctx, args, impl)));
     }
 
     /** Xapi's {@code no_task_id_for}: calls on tasks and events never get a task of their own. */
@@ -195,7 +202,7 @@ public final class Dispatcher {
         CallContext tctx = ctx.withTask(task);
         Thread.ofVirtual().name("task " + ctx.label()).start(() -> {
             try {
-                Object v = encode(ctx.message(), impl.invoke(tctx, args));
+                Object v = encode(ctx.message(), forwarding.run(tctx, args, impl));
                 services.tasks().complete(task, XmlRpcWriter.toString(v));
             } catch (Throwable e) {
                 ApiError err = toApiError(ctx.label(), e);

@@ -97,8 +97,8 @@ public final class MessageTable {
     }
 
     /**
-     * Replaces the implementation bound to {@code wireName} by {@code wrapper} applied to it (the
-     * forwarding layer wraps message code with locking this way).
+     * Replaces the implementation bound to {@code wireName} by {@code wrapper} applied to it (tests put slow or
+     * failing code in place of a message's).
      *
      * @throws IllegalArgumentException if nothing is bound to the message
      */

@@ -21,7 +21,6 @@ import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.DbValues;
 import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
-import org.xapijava.server.dispatch.MessageTable;
 
 /**
  * Xapi's operation locking ({@code helpers.ml}, {@code message_forwarding.ml}): check-and-mark of
@@ -97,7 +96,7 @@ public final class Locks {
     /** The DummyRef key of each task-less call in progress (one key per call, as Xapi's context). */
     private final Map<CallContext, String> dummyKeys = Collections.synchronizedMap(new WeakHashMap<>());
 
-    private final Forwarder forwarder;
+    private final LockPlanRunner plans;
 
     public Locks(Services services) {
         this(services, Checkers.ofThisHost(), Timings.XAPI);
@@ -107,7 +106,7 @@ public final class Locks {
         this.services = services;
         this.checkers = checkers;
         this.timings = timings;
-        this.forwarder = new Forwarder(this);
+        this.plans = new LockPlanRunner(this, services.dm());
     }
 
     Services services() {
@@ -184,23 +183,28 @@ public final class Locks {
     }
 
     /**
-     * Wraps every locking message already bound in {@code table} with Xapi's forwarding-layer marking
-     * ({@code message_forwarding.ml}, {@link Forwarding#TABLE}); an implicit message Xapi marks that no
-     * module bound gets the marking around its generic code. Messages whose plan names an operation the
-     * datamodel lacks, and unbound explicit messages, are left alone. Call once, after every module
-     * registered; calling again wraps only what is not wrapped yet.
-     */
-    /**
-     * Registers {@code step}, run before the forwarding layer's checks and marks of {@code message},
-     * for what Xapi's {@code message_forwarding.ml} does there with no lock held (e.g. {@code VM.revert}
-     * re-creating the snapshot's VM before marking it {@code reverting}). One step per message.
+     * Registers {@code step}, run before the lock plan's checks and marks of {@code message}, for what Xapi's
+     * {@code message_forwarding.ml} does there with no lock held (e.g. {@code VM.revert} re-creating the
+     * snapshot's VM before marking it {@code reverting}). One step per message.
      */
     public void beforeMarking(String message, org.xapijava.server.dispatch.Implementation step) {
-        forwarder.beforeMarking(message, step);
+        plans.beforeMarking(message, step);
     }
 
-    public void applyForwarding(MessageTable table) {
-        forwarder.apply(table);
+    /**
+     * Runs {@code inner} inside the lock plan of the call's message ({@link LockPlan#TABLE}: prechecks, markings
+     * undone whatever happens, refreshes after a success); {@code inner} is this host's implementation or the
+     * call to the host that runs the message. A message without a plan (or whose plan names an operation the
+     * datamodel lacks) runs {@code inner} unmarked.
+     */
+    public Object withPlan(CallContext ctx, List<Object> args, org.xapijava.server.dispatch.Implementation inner)
+            throws Exception {
+        return plans.run(ctx, args, inner);
+    }
+
+    /** Whether {@code message} has a lock plan that applies. */
+    public boolean hasPlan(String message) {
+        return plans.hasPlan(message);
     }
 
     // ------------------------------------------------------------------ keys

@@ -23,8 +23,8 @@ import org.xapijava.server.dispatch.MessageTable;
  * {@code VBD.destroy}; {@code VIF.create}, {@code VIF.destroy}. Power operations are not here.
  *
  * <p>These are the bodies of the messages (Xapi's {@code Local} side): checking and marking
- * {@code current_operations} (e.g. {@code clone} on the VM) is the forwarding layer's, wrapped around
- * them by {@link org.xapijava.server.ops.Locks#applyForwarding}. The bodies recompute
+ * {@code current_operations} (e.g. {@code clone} on the VM) is the dispatcher's forwarding stage's, which runs
+ * them inside their lock plans ({@link org.xapijava.server.ops.Locks#withPlan}). The bodies recompute
  * {@code allowed_operations} of the objects they create.
  */
 public final class VmMessages implements Messages {

@@ -12,7 +12,7 @@ import org.xapijava.server.dispatch.MessageTable;
  * {@code clean_shutdown}, {@code hard_shutdown}, {@code clean_reboot}, {@code hard_reboot}, {@code suspend},
  * {@code resume}, {@code resume_on}, {@code pause}, {@code unpause}, {@code power_state_reset};
  * {@code VBD.plug}, {@code unplug}, {@code unplug_force}; {@code VIF.plug}, {@code unplug},
- * {@code unplug_force}. Bind before {@code Locks.applyForwarding}, which wraps them with their markings.
+ * {@code unplug_force}. The dispatcher's forwarding stage runs them inside their lock plans.
  */
 public final class LifecycleMessages implements Messages {
     private final XenopsService service;

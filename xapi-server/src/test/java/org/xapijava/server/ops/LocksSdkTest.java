@@ -30,7 +30,7 @@ import org.xapijava.server.dispatch.Implementation;
 import org.xapijava.server.dispatch.MessageTable;
 
 /**
- * applyForwarding end to end: a slow fake VM.clean_shutdown on a real host, driven by the Citrix Java
+ * The lock plans end to end (the dispatcher's forwarding stage): a slow fake VM.clean_shutdown on a real host, driven by the Citrix Java
  * SDK. While it runs, other clients see the VM's current and allowed operations change, get
  * OTHER_OPERATION_IN_PROGRESS from VM.assert_operation_valid, and a VM.pause waits for the end (Xapi's
  * default policy, woken early) and then succeeds.
@@ -111,7 +111,6 @@ class LocksSdkTest {
         });
         replace(t, "VM.pause", (ctx, a) -> null);
         if (!t.isBound("VM.assert_operation_valid")) new OperationMessages().bind(t);
-        host.server.services().locks().applyForwarding(t);
 
         Connection c = login();
         VM vm = Types.toVM(vmRef);

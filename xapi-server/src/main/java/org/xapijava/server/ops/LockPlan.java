@@ -13,7 +13,7 @@ import org.xapijava.server.ops.Locks.Retry;
  * What Xapi's forwarding layer ({@code message_forwarding.ml}, and the few implementations in
  * {@code xapi_pool.ml}/{@code xapi_host.ml} that wrap a whole message the same way) checks and marks
  * around one message, as data: prechecks, then markings in order (each nested in the previous one),
- * then the message, then, on success, the allowed_operations it refreshes. {@link Locks#applyForwarding}
+ * then the message, then, on success, the allowed_operations it refreshes. {@link Locks#withPlan}
  * runs these plans; {@link #TABLE} lists them all. Immutable.
  *
  * @param message wire name
@@ -22,9 +22,9 @@ import org.xapijava.server.ops.Locks.Retry;
  * @param steps   markings, outermost first
  * @param after   refreshes after a successful call
  */
-public record Forwarding(String message, Guard guard, List<Check> checks, List<Step> steps, List<Refresh> after) {
+public record LockPlan(String message, Guard guard, List<Check> checks, List<Step> steps, List<Refresh> after) {
 
-    public Forwarding {
+    public LockPlan {
         checks = List.copyOf(checks);
         steps = List.copyOf(steps);
         after = List.copyOf(after);
@@ -191,15 +191,15 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
     private static final Target CHOSEN = new Target(Target.Kind.CHOSEN_HOST, -1, null, null);
 
     /** Every marking of Xapi's forwarding layer for the messages of the datamodel, by wire name. */
-    public static final Map<String, Forwarding> TABLE = table();
+    public static final Map<String, LockPlan> TABLE = table();
 
-    private static Map<String, Forwarding> table() {
-        Map<String, Forwarding> t = new LinkedHashMap<>();
+    private static Map<String, LockPlan> table() {
+        Map<String, LockPlan> t = new LinkedHashMap<>();
         // VM ---------------------------------------------------------------------------------
         vm(t, "VM.destroy", "destroy");
         put(
                 t,
-                new Forwarding(
+                new LockPlan(
                         "VM.set_is_a_template",
                         new Guard(Guard.Kind.ARG_TRUE, 1),
                         List.of(),
@@ -207,7 +207,7 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
                         List.of()));
         put(
                 t,
-                new Forwarding(
+                new LockPlan(
                         "VM.set_is_default_template",
                         new Guard(Guard.Kind.ARG_TRUE_AND_VM_NOT_TEMPLATE, 1),
                         List.of(),
@@ -227,7 +227,7 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
         }
         put(
                 t,
-                new Forwarding(
+                new LockPlan(
                         "VM.provision",
                         Guard.ALWAYS,
                         List.of(),
@@ -235,7 +235,7 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
                         List.of()));
         put(
                 t,
-                new Forwarding(
+                new LockPlan(
                         "VM.start",
                         Guard.ALWAYS,
                         List.of(),
@@ -247,7 +247,7 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
                         devices()));
         put(
                 t,
-                new Forwarding(
+                new LockPlan(
                         "VM.start_on",
                         Guard.ALWAYS,
                         List.of(new HostNotEvacuating(1)),
@@ -259,7 +259,7 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
                         devices()));
         put(
                 t,
-                new Forwarding(
+                new LockPlan(
                         "VM.resume",
                         Guard.ALWAYS,
                         List.of(),
@@ -270,7 +270,7 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
                         devices()));
         put(
                 t,
-                new Forwarding(
+                new LockPlan(
                         "VM.resume_on",
                         Guard.ALWAYS,
                         List.of(),
@@ -280,11 +280,11 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
                                 new ReserveHost(0, Target.arg(1), "vm_resume")),
                         devices()));
         for (String m : List.of("pause", "unpause", "clean_shutdown", "shutdown", "suspend")) {
-            put(t, new Forwarding("VM." + m, Guard.ALWAYS, List.of(), List.of(mark("VM", A0, m)), devices()));
+            put(t, new LockPlan("VM." + m, Guard.ALWAYS, List.of(), List.of(mark("VM", A0, m)), devices()));
         }
         put(
                 t,
-                new Forwarding(
+                new LockPlan(
                         "VM.clean_reboot",
                         Guard.ALWAYS,
                         List.of(),
@@ -292,7 +292,7 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
                         devices()));
         put(
                 t,
-                new Forwarding(
+                new LockPlan(
                         "VM.hard_shutdown",
                         Guard.ALWAYS,
                         List.of(),
@@ -311,7 +311,7 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
                         devices()));
         put(
                 t,
-                new Forwarding(
+                new LockPlan(
                         "VM.hard_reboot",
                         Guard.ALWAYS,
                         List.of(),
@@ -330,16 +330,16 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
                         devices()));
         put(
                 t,
-                new Forwarding(
+                new LockPlan(
                         "VM.hard_reboot_internal",
                         Guard.ALWAYS,
                         List.of(),
                         List.of(new MarkVbds(0, "attach"), new MarkVifs(0, "attach")),
                         devices()));
-        put(t, new Forwarding("VM.pool_migrate_complete", Guard.ALWAYS, List.of(), List.of(), devices()));
+        put(t, new LockPlan("VM.pool_migrate_complete", Guard.ALWAYS, List.of(), List.of(), devices()));
         put(
                 t,
-                new Forwarding(
+                new LockPlan(
                         "VM.pool_migrate",
                         Guard.ALWAYS,
                         List.of(),
@@ -350,7 +350,7 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
         vm(t, "VM.migrate_send", "migrate_send");
         put(
                 t,
-                new Forwarding(
+                new LockPlan(
                         "VM.revert",
                         Guard.ALWAYS,
                         List.of(),
@@ -360,7 +360,7 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
                         List.of()));
         put(
                 t,
-                new Forwarding(
+                new LockPlan(
                         "VM.call_plugin",
                         Guard.ALWAYS,
                         List.of(),
@@ -368,7 +368,7 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
                         List.of()));
         put(
                 t,
-                new Forwarding(
+                new LockPlan(
                         "VM.call_host_plugin",
                         Guard.ALWAYS,
                         List.of(new VmPowerState(0, List.of("Running"), false, ";")),
@@ -376,7 +376,7 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
                         List.of()));
         put(
                 t,
-                new Forwarding(
+                new LockPlan(
                         "VM.sysprep",
                         Guard.ALWAYS,
                         List.of(),
@@ -402,7 +402,7 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
         }
         put(
                 t,
-                new Forwarding(
+                new LockPlan(
                         "VM.query_data_source",
                         Guard.ALWAYS,
                         List.of(new VmPowerState(0, List.of("Running", "Paused"), true, ";")),
@@ -414,20 +414,14 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
                 "remove_from_blocked_operations",
                 "set_ha_always_run",
                 "set_ha_restart_priority")) {
-            put(
-                    t,
-                    new Forwarding(
-                            "VM." + m, Guard.ALWAYS, List.of(), List.of(), List.of(refresh(Refresh.Kind.VM, A0))));
+            put(t, new LockPlan("VM." + m, Guard.ALWAYS, List.of(), List.of(), List.of(refresh(Refresh.Kind.VM, A0))));
         }
-        put(
-                t,
-                new Forwarding(
-                        "VTPM.create", Guard.ALWAYS, List.of(), List.of(mark("VM", A0, "create_vtpm")), List.of()));
+        put(t, new LockPlan("VTPM.create", Guard.ALWAYS, List.of(), List.of(mark("VM", A0, "create_vtpm")), List.of()));
         // VBD, VIF ---------------------------------------------------------------------------
         for (String m : List.of("insert", "eject", "plug", "unplug", "unplug_force", "pause", "unpause")) {
             put(
                     t,
-                    new Forwarding(
+                    new LockPlan(
                             "VBD." + m,
                             Guard.ALWAYS,
                             List.of(),
@@ -436,7 +430,7 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
         }
         put(
                 t,
-                new Forwarding(
+                new LockPlan(
                         "VBD.unplug_force_no_safety_check",
                         Guard.ALWAYS,
                         List.of(),
@@ -450,7 +444,7 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
         single(t, "PBD.create", "SR", Target.recordField(0, "SR"), "pbd_create");
         single(t, "PBD.destroy", "SR", Target.fieldOf(0, "PBD", "SR"), "pbd_destroy");
         single(t, "PBD.plug", "SR", Target.fieldOf(0, "PBD", "SR"), "plug");
-        put(t, new Forwarding("PBD.unplug", Guard.ALWAYS, List.of(), List.of(new PbdUnplug(0)), List.of()));
+        put(t, new LockPlan("PBD.unplug", Guard.ALWAYS, List.of(), List.of(new PbdUnplug(0)), List.of()));
         // VDI --------------------------------------------------------------------------------
         Target srOfVdi = Target.fieldOf(0, "VDI", "SR");
         srVdi(t, "VDI.create", Target.recordField(0, "SR"), "vdi_create", null, null);
@@ -477,7 +471,7 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
                 "list_changed_blocks");
         put(
                 t,
-                new Forwarding(
+                new LockPlan(
                         "VDI.set_on_boot",
                         Guard.ALWAYS,
                         List.of(new VdiNotOnRunningVm(0)),
@@ -485,7 +479,7 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
                         List.of()));
         put(
                 t,
-                new Forwarding(
+                new LockPlan(
                         "VDI.set_allow_caching",
                         Guard.ALWAYS,
                         List.of(new VdiNotOnRunningVm(0)),
@@ -493,7 +487,7 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
                         List.of()));
         put(
                 t,
-                new Forwarding(
+                new LockPlan(
                         "VDI.revert",
                         Guard.ALWAYS,
                         List.of(),
@@ -503,7 +497,7 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
                         List.of()));
         put(
                 t,
-                new Forwarding(
+                new LockPlan(
                         "VDI.pool_migrate",
                         Guard.ALWAYS,
                         List.of(new VdiHasVbd(0)),
@@ -515,7 +509,7 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
         for (String m : List.of("shutdown", "reboot", "power_on", "evacuate")) single(t, "host." + m, "host", A0, m);
         put(
                 t,
-                new Forwarding(
+                new LockPlan(
                         "host.enable",
                         Guard.ALWAYS,
                         List.of(),
@@ -524,7 +518,7 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
         for (String m : List.of("disable", "declare_dead")) {
             put(
                     t,
-                    new Forwarding(
+                    new LockPlan(
                             "host." + m, Guard.ALWAYS, List.of(), List.of(), List.of(refresh(Refresh.Kind.HOST, A0))));
         }
         single(t, "host.refresh_server_certificate", "pool", POOL, "cert_refresh");
@@ -570,24 +564,21 @@ public record Forwarding(String message, Guard guard, List<Check> checks, List<S
         return List.of(refresh(Refresh.Kind.VM_AND_DEVICES, A0));
     }
 
-    private static void put(Map<String, Forwarding> t, Forwarding f) {
+    private static void put(Map<String, LockPlan> t, LockPlan f) {
         if (t.put(f.message(), f) != null) throw new IllegalStateException("two plans for " + f.message());
     }
 
-    private static void vm(Map<String, Forwarding> t, String message, String op) {
+    private static void vm(Map<String, LockPlan> t, String message, String op) {
         single(t, message, "VM", A0, op);
     }
 
-    private static void single(Map<String, Forwarding> t, String message, String cls, Target target, String op) {
-        put(t, new Forwarding(message, Guard.ALWAYS, List.of(), List.of(mark(cls, target, op)), List.of()));
+    private static void single(Map<String, LockPlan> t, String message, String cls, Target target, String op) {
+        put(t, new LockPlan(message, Guard.ALWAYS, List.of(), List.of(mark(cls, target, op)), List.of()));
     }
 
     private static void srVdi(
-            Map<String, Forwarding> t, String message, Target sr, String srOp, Target vdi, String vdiOp) {
-        put(
-                t,
-                new Forwarding(
-                        message, Guard.ALWAYS, List.of(), List.of(new MarkSrVdi(sr, srOp, vdi, vdiOp)), List.of()));
+            Map<String, LockPlan> t, String message, Target sr, String srOp, Target vdi, String vdiOp) {
+        put(t, new LockPlan(message, Guard.ALWAYS, List.of(), List.of(new MarkSrVdi(sr, srOp, vdi, vdiOp)), List.of()));
     }
 
     /** The (class, operation) pairs this plan marks (used to skip plans with operations the datamodel lacks). */

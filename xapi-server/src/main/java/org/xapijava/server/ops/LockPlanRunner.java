@@ -6,75 +6,61 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.DbReader;
 import org.xapijava.db.Transaction;
-import org.xapijava.model.MessageDef;
+import org.xapijava.model.Datamodel;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.DbValues;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.dispatch.Implementation;
-import org.xapijava.server.dispatch.ImplicitMessages;
-import org.xapijava.server.dispatch.MessageTable;
-import org.xapijava.server.ops.Forwarding.CancelVmOps;
-import org.xapijava.server.ops.Forwarding.Check;
-import org.xapijava.server.ops.Forwarding.HostNotEvacuating;
-import org.xapijava.server.ops.Forwarding.Mark;
-import org.xapijava.server.ops.Forwarding.MarkChosenHost;
-import org.xapijava.server.ops.Forwarding.MarkSrVdi;
-import org.xapijava.server.ops.Forwarding.MarkVbds;
-import org.xapijava.server.ops.Forwarding.MarkVifs;
-import org.xapijava.server.ops.Forwarding.PbdUnplug;
-import org.xapijava.server.ops.Forwarding.Refresh;
-import org.xapijava.server.ops.Forwarding.ReserveHost;
-import org.xapijava.server.ops.Forwarding.Step;
-import org.xapijava.server.ops.Forwarding.Target;
-import org.xapijava.server.ops.Forwarding.VdiHasVbd;
-import org.xapijava.server.ops.Forwarding.VdiNotOnRunningVm;
-import org.xapijava.server.ops.Forwarding.VmPowerState;
+import org.xapijava.server.ops.LockPlan.CancelVmOps;
+import org.xapijava.server.ops.LockPlan.Check;
+import org.xapijava.server.ops.LockPlan.HostNotEvacuating;
+import org.xapijava.server.ops.LockPlan.Mark;
+import org.xapijava.server.ops.LockPlan.MarkChosenHost;
+import org.xapijava.server.ops.LockPlan.MarkSrVdi;
+import org.xapijava.server.ops.LockPlan.MarkVbds;
+import org.xapijava.server.ops.LockPlan.MarkVifs;
+import org.xapijava.server.ops.LockPlan.PbdUnplug;
+import org.xapijava.server.ops.LockPlan.Refresh;
+import org.xapijava.server.ops.LockPlan.ReserveHost;
+import org.xapijava.server.ops.LockPlan.Step;
+import org.xapijava.server.ops.LockPlan.Target;
+import org.xapijava.server.ops.LockPlan.VdiHasVbd;
+import org.xapijava.server.ops.LockPlan.VdiNotOnRunningVm;
+import org.xapijava.server.ops.LockPlan.VmPowerState;
 import org.xapijava.server.ops.Locks.Retry;
 
 /**
- * Runs the {@link Forwarding} plans around message implementations: prechecks, markings (each undone
+ * Runs the {@link LockPlan} plans around message implementations: prechecks, markings (each undone
  * in reverse order whatever happens), the message, then the refreshes of a successful call.
  * Thread-safe; the markings and waits go through {@link Locks}.
  */
-final class Forwarder {
-    private static final Logger LOG = LoggerFactory.getLogger(Forwarder.class);
+final class LockPlanRunner {
+    private static final Logger LOG = LoggerFactory.getLogger(LockPlanRunner.class);
     /** How long one wait for cancelled tasks lasts before checking again (Xapi's event.from timeout). */
     private static final Duration TASK_WAIT_SLICE = Duration.ofSeconds(30);
 
     private final Locks locks;
-    /** The wrappers made here, so that applying twice does not wrap twice. */
-    private final Set<Implementation> wrappers = ConcurrentHashMap.newKeySet();
+    /** The plans whose markings all name operations the datamodel knows (Xapi's newer ones may not), by message. */
+    private final Map<String, LockPlan> plans = new ConcurrentHashMap<>();
     /** Steps a module runs before the plan's checks and marks (see {@link Locks#beforeMarking}). */
     private final Map<String, Implementation> preparers = new ConcurrentHashMap<>();
 
-    private final ImplicitMessages implicit = new ImplicitMessages();
-
-    Forwarder(Locks locks) {
+    LockPlanRunner(Locks locks, Datamodel dm) {
         this.locks = locks;
-    }
-
-    void apply(MessageTable table) {
-        for (Forwarding f : Forwarding.TABLE.values()) {
-            MessageDef m = table.resolve(f.message());
-            if (m == null || !opsKnown(table, f)) continue;
-            if (table.isBound(f.message())) {
-                table.wrap(f.message(), impl -> wrappers.contains(impl) ? impl : wrapper(f, impl));
-            } else if (m.isImplicit()) {
-                table.bind(f.message(), wrapper(f, implicit));
-            }
+        for (LockPlan f : LockPlan.TABLE.values()) {
+            if (dm.message(f.message()) != null && opsKnown(dm, f)) plans.put(f.message(), f);
         }
     }
 
-    /** Whether every operation the plan marks exists in the datamodel (Xapi's newer ones may not). */
-    private static boolean opsKnown(MessageTable table, Forwarding f) {
+    /** Whether every operation the plan marks exists in the datamodel. */
+    private static boolean opsKnown(Datamodel dm, LockPlan f) {
         for (String[] co : f.markedOps()) {
             String enumName = switch (co[0]) {
                 case "VM" -> "vm_operations";
@@ -86,15 +72,24 @@ final class Forwarder {
                 case "pool" -> "pool_allowed_operations";
                 default -> throw new IllegalStateException(co[0]);
             };
-            if (!table.datamodel().enumDef(enumName).contains(co[1])) return false;
+            if (!dm.enumDef(enumName).contains(co[1])) return false;
         }
         return true;
     }
 
-    private Implementation wrapper(Forwarding f, Implementation inner) {
-        Implementation w = (ctx, args) -> run(f, inner, ctx, args);
-        wrappers.add(w);
-        return w;
+    /** Whether {@code message} has a lock plan. */
+    boolean hasPlan(String message) {
+        return plans.containsKey(message);
+    }
+
+    /**
+     * Runs {@code inner} (this host's implementation, or the call to the host that runs the message) inside the
+     * lock plan of the call's message: prechecks, markings, then the refreshes of a successful call. A message
+     * without a plan runs {@code inner} as it is.
+     */
+    Object run(CallContext ctx, List<Object> args, Implementation inner) throws Exception {
+        LockPlan f = plans.get(ctx.message().wireName());
+        return f == null ? inner.invoke(ctx, args) : run(f, inner, ctx, args);
     }
 
     void beforeMarking(String message, Implementation step) {
@@ -102,7 +97,7 @@ final class Forwarder {
             throw new IllegalArgumentException(message + ": a step is already registered");
     }
 
-    private Object run(Forwarding f, Implementation inner, CallContext ctx, List<Object> args) throws Exception {
+    private Object run(LockPlan f, Implementation inner, CallContext ctx, List<Object> args) throws Exception {
         Implementation prepare = preparers.get(f.message());
         if (prepare != null) prepare.invoke(ctx, args);
         DbReader s = locks.snapshot();
@@ -361,7 +356,7 @@ final class Forwarder {
 
     // ------------------------------------------------------------------ refreshes
 
-    private void refresh(Forwarding f, Refresh r, List<Object> args) {
+    private void refresh(LockPlan f, Refresh r, List<Object> args) {
         try {
             String ref = (String) args.get(r.target().arg());
             locks.services().db().transact(tx -> refreshIn(tx, r.kind(), ref));

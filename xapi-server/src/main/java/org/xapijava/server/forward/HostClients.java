@@ -1,0 +1,111 @@
+package org.xapijava.server.forward;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xapijava.db.Db;
+import org.xapijava.model.api.ErrorCodes;
+import org.xapijava.model.api.Host;
+import org.xapijava.model.errors.ApiError;
+import org.xapijava.server.client.XmlRpcTransport;
+import org.xapijava.server.session.PoolSecret;
+
+/**
+ * The master's connections to the other hosts of the pool (Xapi's {@code call_slave_with_session}): XML-RPC to
+ * {@code http://<host.address>:<port>/} through the typed client's transport, with one pool session per host
+ * ({@code session.slave_login} with the pool secret, made again once if the host no longer knows it), and the
+ * caller's task passed on in the {@code task-id} header so that the host runs the call under it. A host that
+ * cannot be reached is {@code CANNOT_CONTACT_HOST [host]}. Thread-safe; {@link #close()} stops the clients.
+ */
+public final class HostClients implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(HostClients.class);
+
+    private record Client(String address, XmlRpcTransport transport) {}
+
+    private final Db db;
+    private final PoolSecret secret;
+    private final IntSupplier port;
+    private final Duration timeout;
+    private final Map<String, Client> clients = new ConcurrentHashMap<>();
+    private final Map<String, String> sessions = new ConcurrentHashMap<>();
+
+    /**
+     * @param port    the port every host of the pool answers XML-RPC on (this host's HTTP port, read when a host's
+     *                client is made)
+     * @param timeout how long one forwarded call may take (a VM start on a slow host takes minutes)
+     */
+    public HostClients(Db db, PoolSecret secret, IntSupplier port, Duration timeout) {
+        this.db = db;
+        this.secret = secret;
+        this.port = port;
+        this.timeout = timeout;
+    }
+
+    /**
+     * Calls {@code method} on {@code host} with {@code params} in RPC form (without the session), under
+     * {@code task} (null: none), and returns the result in RPC form.
+     *
+     * @throws ApiError the host's error, or {@code CANNOT_CONTACT_HOST [host]}
+     */
+    public Object call(String host, String method, List<Object> params, String task) {
+        Map<String, String> headers = task == null ? Map.of() : Map.of("task-id", task);
+        try {
+            try {
+                return client(host).transport().call(method, withSession(session(host), params), headers);
+            } catch (ApiError e) {
+                if (!e.code().equals(ErrorCodes.SESSION_INVALID)) throw e;
+                sessions.remove(host); // the host restarted or collected it: log in again, once
+                return client(host).transport().call(method, withSession(session(host), params), headers);
+            }
+        } catch (IllegalStateException e) {
+            LOG.warn("{} on host {}: {}", method, host, e.getMessage());
+            throw new ApiError(ErrorCodes.CANNOT_CONTACT_HOST, host);
+        }
+    }
+
+    private static List<Object> withSession(String session, List<Object> params) {
+        List<Object> out = new ArrayList<>(params.size() + 1);
+        out.add(session);
+        out.addAll(params);
+        return out;
+    }
+
+    private String session(String host) {
+        return sessions.computeIfAbsent(host, h ->
+                (String) client(h).transport().call("session.slave_login", List.of(h, secret.value())));
+    }
+
+    /** The host's client, made again when its address changed. */
+    private Client client(String host) {
+        String address = db.get(host, Host.ADDRESS);
+        return clients.compute(host, (h, c) -> {
+            if (c != null && c.address().equals(address)) return c;
+            if (c != null) c.transport().close();
+            sessions.remove(h);
+            return new Client(address, XmlRpcTransport.tcp(uri(address), null, timeout));
+        });
+    }
+
+    private URI uri(String address) {
+        String h = address.contains(":") ? "[" + address + "]" : address;
+        return URI.create("http://" + h + ":" + port.getAsInt() + "/");
+    }
+
+    @Override
+    public void close() {
+        for (Client c : clients.values()) {
+            try {
+                c.transport().close();
+            } catch (RuntimeException e) {
+                LOG.debug("closing the client of {}: {}", c.address(), e.toString());
+            }
+        }
+        clients.clear();
+    }
+}

@@ -1,0 +1,250 @@
+package org.xapijava.server.forward;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.xapijava.db.Db;
+import org.xapijava.model.Datamodel;
+import org.xapijava.model.MessageDef;
+import org.xapijava.model.ParamDef;
+import org.xapijava.model.api.Host;
+import org.xapijava.model.api.Task;
+import org.xapijava.model.api.VBD;
+import org.xapijava.model.api.VIF;
+import org.xapijava.model.api.VM;
+import org.xapijava.model.types.XType;
+
+/**
+ * Where each message runs, as Xapi's forwarding layer decides it ({@code message_forwarding.ml}): the host a
+ * {@code host} argument names ({@code do_op_on ~host}), the host a running or paused VM is resident on
+ * ({@code forward_vm_op}, and for a VBD or VIF its VM's: {@code forward_vbd_op}, {@code forward_vif_op}), the host
+ * the lock plan chose for a start or resume ({@code forward_to_suitable_host}: the VM's
+ * {@code scheduled_to_be_resident_on}), or the host a task was forwarded to ({@code task.cancel}). Every other
+ * message runs where it was called. Immutable, thread-safe.
+ */
+public final class Placements {
+    /** One message's rule: the host that runs it, or null for "here". */
+    @FunctionalInterface
+    interface Rule {
+        String host(Db r, List<Object> args);
+    }
+
+    /** Xapi's {@code Host} messages forwarded to the host of their {@code host}/{@code self} argument. */
+    static final Set<String> HOST_MESSAGES = Set.of(
+            "apply_edition",
+            "apply_guest_agent_config",
+            "attach_static_vdis",
+            "backup_rrds",
+            "bugreport_upload",
+            "call_extension",
+            "call_plugin",
+            "cert_distrib_atom",
+            "certificate_list",
+            "certificate_sync",
+            "crl_install",
+            "crl_list",
+            "crl_uninstall",
+            "detach_static_vdis",
+            "disable",
+            "disable_binary_storage",
+            "disable_display",
+            "disable_external_auth",
+            "disable_local_storage_caching",
+            "disable_ssh",
+            "dmesg",
+            "dmesg_clear",
+            "enable",
+            "enable_binary_storage",
+            "enable_display",
+            "enable_external_auth",
+            "enable_local_storage_caching",
+            "enable_ssh",
+            "external_auth_set_ldaps",
+            "forget_data_source_archives",
+            "get_data_sources",
+            "get_diagnostic_timing_stats",
+            "get_log",
+            "get_ntp_servers_status",
+            "get_ntp_synchronized",
+            "get_sched_gran",
+            "get_server_certificate",
+            "get_server_localtime",
+            "get_servertime",
+            "get_sm_diagnostics",
+            "get_system_status_capabilities",
+            "get_thread_diagnostics",
+            "get_tracked_user_agents",
+            "ha_disable_failover_decisions",
+            "ha_disarm_fencing",
+            "ha_join_liveset",
+            "ha_release_resources",
+            "ha_stop_daemon",
+            "ha_wait_for_shutdown_via_statefile",
+            "has_extension",
+            "install_ca_certificate",
+            "install_server_certificate",
+            "license_add",
+            "license_remove",
+            "list_timezones",
+            "mxgpu_vf_setup",
+            "nvidia_vf_setup",
+            "preconfigure_ha",
+            "prepare_for_poweroff",
+            "query_data_source",
+            "reboot",
+            "record_data_source",
+            "refresh_pack_info",
+            "refresh_server_certificate",
+            "request_backup",
+            "request_config_file_sync",
+            "rescan_drivers",
+            "reset_server_certificate",
+            "restart_agent",
+            "send_debug_keys",
+            "set_console_idle_timeout",
+            "set_hostname_live",
+            "set_https_only",
+            "set_iscsi_iqn",
+            "set_localdb_key",
+            "set_max_cstate",
+            "set_multipathing",
+            "set_ntp_custom_servers",
+            "set_ntp_mode",
+            "set_numa_affinity_policy",
+            "set_sched_gran",
+            "set_servertime",
+            "set_ssh_auto_mode",
+            "set_ssh_enabled_timeout",
+            "set_timezone",
+            "shutdown",
+            "sm_dp_destroy",
+            "syslog_reconfigure",
+            "uninstall_ca_certificate",
+            "update_master",
+            "update_pool_secret",
+            "write_uefi_certificates_to_disk");
+
+    /** Xapi's {@code VM} messages run on the VM's host while it runs ({@code forward_vm_op}). */
+    static final Set<String> VM_RESIDENT = Set.of(
+            "add_to_VCPUs_params_live",
+            "call_plugin",
+            "clean_reboot",
+            "clean_shutdown",
+            "forget_data_source_archives",
+            "get_data_sources",
+            "hard_reboot",
+            "hard_shutdown",
+            "pause",
+            "query_data_source",
+            "record_data_source",
+            "send_sysrq",
+            "send_trigger",
+            "set_VCPUs_number_live",
+            "set_memory_dynamic_range",
+            "set_memory_target_live",
+            "set_shadow_multiplier_live",
+            "shutdown",
+            "suspend",
+            "sysprep",
+            "unpause",
+            "wait_memory_target_live");
+
+    /** VBD and VIF messages run on their VM's host while it runs ({@code forward_vbd_op}, {@code forward_vif_op}). */
+    static final Set<String> VBD_RESIDENT =
+            Set.of("eject", "insert", "pause", "plug", "unpause", "unplug", "unplug_force");
+
+    static final Set<String> VIF_RESIDENT = Set.of(
+            "add_ipv4_allowed",
+            "add_trunks",
+            "move",
+            "plug",
+            "remove_trunks",
+            "set_locking_mode",
+            "set_trunks",
+            "unplug",
+            "unplug_force");
+
+    private final Map<String, Rule> rules = new HashMap<>();
+
+    public Placements(Datamodel dm) {
+        for (MessageDef m : dm.classes().stream()
+                .flatMap(c -> c.messages().values().stream())
+                .toList()) {
+            Rule r = ruleOf(m);
+            if (r != null) rules.put(m.wireName(), r);
+        }
+    }
+
+    private static Rule ruleOf(MessageDef m) {
+        return switch (m.cls()) {
+            case Host.XAPI_CLASS -> {
+                int i = HOST_MESSAGES.contains(m.name()) ? refArg(m, Host.XAPI_CLASS) : -1;
+                yield i < 0 ? null : (r, a) -> (String) a.get(i);
+            }
+            case VM.XAPI_CLASS ->
+                switch (m.name()) {
+                    case "start_on", "resume_on" -> {
+                        int i = refArg(m, Host.XAPI_CLASS);
+                        yield (r, a) -> (String) a.get(i);
+                    }
+                    case "start", "resume" -> (r, a) -> scheduledHost(r, (String) a.get(0));
+                    default -> VM_RESIDENT.contains(m.name()) ? (r, a) -> residentHost(r, (String) a.get(0)) : null;
+                };
+            case VBD.XAPI_CLASS ->
+                VBD_RESIDENT.contains(m.name()) ? (r, a) -> residentHost(r, vbdVm(r, (String) a.get(0))) : null;
+            case VIF.XAPI_CLASS ->
+                VIF_RESIDENT.contains(m.name()) ? (r, a) -> residentHost(r, vifVm(r, (String) a.get(0))) : null;
+            case Task.XAPI_CLASS -> m.name().equals("cancel") ? (r, a) -> forwardedTo(r, (String) a.get(0)) : null;
+            default -> null;
+        };
+    }
+
+    /** The index (after the session) of the message's first {@code ref cls} parameter, or -1. */
+    private static int refArg(MessageDef m, String cls) {
+        List<ParamDef> ps = m.callParams();
+        for (int i = 0; i < ps.size(); i++) {
+            if (ps.get(i).type() instanceof XType.RefType t && t.cls().equals(cls)) return i;
+        }
+        return -1;
+    }
+
+    /**
+     * The host that must run {@code message} with {@code args}, read from {@code r} (after the lock plan marked and
+     * reserved); null when it runs here or names no valid host (the implementation then gives the error).
+     */
+    public String hostFor(String message, Db r, List<Object> args) {
+        Rule rule = rules.get(message);
+        if (rule == null) return null;
+        String host = rule.host(r, args);
+        return host != null && r.exists(Host.XAPI_CLASS, host) ? host : null;
+    }
+
+    /** Whether {@code message} may run on another host. */
+    public boolean mayForward(String message) {
+        return rules.containsKey(message);
+    }
+
+    private static String residentHost(Db r, String vm) {
+        if (vm == null || !r.exists(VM.XAPI_CLASS, vm)) return null;
+        String power = r.get(vm, VM.POWER_STATE);
+        if (!power.equals("Running") && !power.equals("Paused")) return null;
+        return r.get(vm, VM.RESIDENT_ON);
+    }
+
+    private static String scheduledHost(Db r, String vm) {
+        return r.exists(VM.XAPI_CLASS, vm) ? r.get(vm, VM.SCHEDULED_TO_BE_RESIDENT_ON) : null;
+    }
+
+    private static String vbdVm(Db r, String vbd) {
+        return r.exists(VBD.XAPI_CLASS, vbd) ? r.get(vbd, VBD.VM) : null;
+    }
+
+    private static String vifVm(Db r, String vif) {
+        return r.exists(VIF.XAPI_CLASS, vif) ? r.get(vif, VIF.VM) : null;
+    }
+
+    private static String forwardedTo(Db r, String task) {
+        return r.exists(Task.XAPI_CLASS, task) ? r.get(task, Task.FORWARDED_TO) : null;
+    }
+}

@@ -1,0 +1,81 @@
+package org.xapijava.server.forward;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.xapijava.db.Db;
+import org.xapijava.model.Datamodel;
+import org.xapijava.model.MessageDef;
+import org.xapijava.model.ParamDef;
+import org.xapijava.model.api.ErrorCodes;
+import org.xapijava.model.api.Host;
+import org.xapijava.model.api.HostMetrics;
+import org.xapijava.model.api.Task;
+import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.rpc.Marshal;
+import org.xapijava.server.dispatch.CallContext;
+import org.xapijava.server.dispatch.ForwardingStage;
+import org.xapijava.server.dispatch.Implementation;
+import org.xapijava.server.dispatch.RawRpc;
+import org.xapijava.server.ops.Locks;
+
+/**
+ * The pool master's forwarding stage (Xapi's {@code message_forwarding.ml}): the message's lock plan (checks and
+ * markings, held for the whole call, {@link Locks#withPlan}), and inside it the {@link Placements placement}:
+ * here, this host's implementation runs; on another host, the task is marked forwarded to it
+ * ({@code set_forwarding_on_task}), the host must be live ({@code HOST_OFFLINE [host]} otherwise), and the same
+ * message is called there through {@link HostClients} under the same task. The result comes back in RPC form.
+ * Thread-safe.
+ */
+public final class PoolForwarding implements ForwardingStage {
+    private final Datamodel dm;
+    private final Db db;
+    private final String thisHost;
+    private final Locks locks;
+    private final Placements placements;
+    private final HostClients hosts;
+
+    public PoolForwarding(Datamodel dm, Db db, String thisHost, Locks locks, HostClients hosts) {
+        this.dm = dm;
+        this.db = db;
+        this.thisHost = thisHost;
+        this.locks = locks;
+        this.placements = new Placements(dm);
+        this.hosts = hosts;
+    }
+
+    @Override
+    public Object run(CallContext ctx, List<Object> args, Implementation local) throws Exception {
+        return locks.withPlan(ctx, args, (c, a) -> place(c, a, local));
+    }
+
+    private Object place(CallContext ctx, List<Object> args, Implementation local) throws Exception {
+        MessageDef m = ctx.message();
+        String host = placements.hostFor(m.wireName(), db, args);
+        if (host == null || host.equals(thisHost)) return local.invoke(ctx, args);
+        assertLive(host);
+        String task = ctx.taskRef();
+        if (task != null && db.exists(Task.XAPI_CLASS, task)) {
+            db.set(task, Task.FORWARDED, true);
+            db.set(task, Task.FORWARDED_TO, host);
+            db.set(task, Task.RESIDENT_ON, host);
+        }
+        return new RawRpc(hosts.call(host, m.wireName(), toRpc(m, args), task));
+    }
+
+    /** Xapi's {@code check_live}: a host whose metrics say it is not live is not called. */
+    private void assertLive(String host) {
+        String metrics = db.get(host, Host.METRICS);
+        if (!db.exists(HostMetrics.XAPI_CLASS, metrics) || !db.get(metrics, HostMetrics.LIVE)) {
+            throw new ApiError(ErrorCodes.HOST_OFFLINE, host);
+        }
+    }
+
+    /** The decoded arguments (after the session) back in RPC form, by the message's parameter types. */
+    private List<Object> toRpc(MessageDef m, List<Object> args) {
+        List<ParamDef> ps = m.callParams();
+        List<Object> out = new ArrayList<>(args.size());
+        for (int i = 0; i < args.size(); i++)
+            out.add(Marshal.toRpc(dm, ps.get(i).type(), args.get(i)));
+        return out;
+    }
+}

@@ -1,0 +1,171 @@
+package org.xapijava.server.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.xensource.xenapi.Connection;
+import com.xensource.xenapi.Task;
+import com.xensource.xenapi.Types;
+import com.xensource.xenapi.VM;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.xapijava.db.Database;
+import org.xapijava.model.api.Host;
+import org.xapijava.model.api.HostMetrics;
+import org.xapijava.server.TestHost;
+import org.xapijava.xenopsd.Xenops;
+
+/**
+ * The forwarding stage's remote arm: a master on 127.0.0.2 and a member on 127.0.0.3 of its pool (in this JVM, on
+ * the master's database, each with its own xenopsd simulator). A client talks to the master only; the master
+ * marks, then runs the call on the host the placement names, through XML-RPC with a pool session and the task
+ * passed on, and a cancel of that task reaches the member's running operation.
+ */
+class PoolForwardingTest {
+    @TempDir
+    static Path dirA;
+
+    @TempDir
+    static Path dirB;
+
+    static TestHost master;
+    static TestHost member;
+    static Connection c;
+
+    @BeforeAll
+    static void start() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket()) {
+            s.bind(new InetSocketAddress("127.0.0.2", 0));
+            port = s.getLocalPort();
+        }
+        master = TestHost.start(dirA, "--bind", "127.0.0.2", "--http-port", Integer.toString(port));
+        member = TestHost.startMember(
+                dirB,
+                master,
+                "--bind",
+                "127.0.0.3",
+                "--http-port",
+                Integer.toString(port),
+                "--pool-secret",
+                dirA.resolve("ptoken").toString());
+        c = LifecycleSupport.login(master);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (member != null) member.close();
+        if (master != null) master.close();
+    }
+
+    private static String hostB() {
+        return member.server.services().hostRef();
+    }
+
+    private static Xenops xenopsB() {
+        return member.server.xenops().xenops();
+    }
+
+    private static Xenops xenopsA() {
+        return master.server.xenops().xenops();
+    }
+
+    @Test
+    void theMemberJoinsTheMastersPool() {
+        Database db = master.server.services().db();
+        assertNotEquals(master.server.services().hostRef(), hostB());
+        assertEquals(2, db.snapshot().getAll(Host.XAPI_CLASS).size());
+        String pool = master.server.services().poolRef();
+        assertEquals(master.server.services().hostRef(), db.get("pool", pool, "master"));
+        assertEquals("127.0.0.3", db.snapshot().get(hostB(), Host.ADDRESS));
+    }
+
+    @Test
+    void aStartOnTheMemberRunsThereAndItsShutdownIsForwardedToo() throws Exception {
+        VM vm = LifecycleSupport.newVm(master, c, "on-b");
+        com.xensource.xenapi.Host b = com.xensource.xenapi.Types.toHost(hostB());
+        vm.startOn(c, b, false, false);
+        VM.Record r = vm.getRecord(c);
+        assertEquals(Types.VmPowerState.RUNNING, r.powerState);
+        assertEquals(hostB(), r.residentOn.toWireString());
+        assertTrue(r.currentOperations.isEmpty(), "the master unmarked: " + r.currentOperations);
+        String uuid = vm.getUuid(c);
+        assertTrue(xenopsB().vmExists("test", uuid), "the member's xenopsd runs it");
+        assertFalse(xenopsA().vmExists("test", uuid), "the master's does not");
+
+        // a VM operation on a running VM goes to the host it is resident on
+        vm.cleanShutdown(c);
+        assertEquals(Types.VmPowerState.HALTED, vm.getPowerState(c));
+        assertFalse(xenopsB().vmExists("test", uuid));
+        assertTrue(vm.getCurrentOperations(c).isEmpty());
+    }
+
+    @Test
+    void aCancelOfTheMastersTaskReachesTheMembersOperation() throws Exception {
+        VM vm = LifecycleSupport.newVm(master, c, "slow-on-b");
+        com.xensource.xenapi.Host b = com.xensource.xenapi.Types.toHost(hostB());
+        xenopsB().debugTrigger("test", "set-delay", List.of("VM_build", "10000"));
+        try {
+            Task task = vm.startOnAsync(c, b, false, false);
+            // the member runs the start under the master's task (a cancel that reaches it before it bound its
+            // xenopsd task is passed on at binding)
+            String uuid = vm.getUuid(c);
+            LifecycleSupport.await(
+                    master,
+                    "the member's xenopsd builds the VM",
+                    () -> xenopsB().vmExists("test", uuid));
+            var s = master.server.services().db().snapshot();
+            String t = task.toWireString();
+            assertTrue(s.get(t, org.xapijava.model.api.Task.FORWARDED), "the task is marked forwarded");
+            assertEquals(hostB(), s.get(t, org.xapijava.model.api.Task.FORWARDED_TO));
+            assertEquals(hostB(), task.getResidentOn(c).toWireString());
+            task.cancel(c); // asked of the master, forwarded to the member, which cancels its xenopsd task
+            Task.Record done = LifecycleSupport.awaitTask(master, c, task);
+            assertEquals(Types.TaskStatusType.CANCELLED, done.status, "error_info " + done.errorInfo);
+            assertEquals("TASK_CANCELLED", done.errorInfo.iterator().next());
+        } finally {
+            xenopsB().debugTrigger("test", "set-delay", List.of("VM_build", "0"));
+        }
+        VM.Record r = vm.getRecord(c);
+        assertEquals(Types.VmPowerState.HALTED, r.powerState);
+        assertTrue(r.currentOperations.isEmpty(), "nothing left marked: " + r.currentOperations);
+        assertFalse(xenopsB().vmExists("test", vm.getUuid(c)));
+    }
+
+    @Test
+    void anOfflineOrUnreachableHostIsNotCalled() throws Exception {
+        VM vm = LifecycleSupport.newVm(master, c, "b-goes-away");
+        com.xensource.xenapi.Host b = com.xensource.xenapi.Types.toHost(hostB());
+        vm.startOn(c, b, false, false);
+        Database db = master.server.services().db();
+        String metrics = db.snapshot().get(hostB(), Host.METRICS);
+        db.set(metrics, HostMetrics.LIVE, false);
+        try {
+            Types.HostOffline e =
+                    org.junit.jupiter.api.Assertions.assertThrows(Types.HostOffline.class, () -> vm.cleanShutdown(c));
+            assertEquals(hostB(), e.host);
+        } finally {
+            db.set(metrics, HostMetrics.LIVE, true);
+        }
+        db.set(hostB(), Host.ADDRESS, "127.0.0.4"); // nobody answers there
+        try {
+            Types.CannotContactHost e = org.junit.jupiter.api.Assertions.assertThrows(
+                    Types.CannotContactHost.class, () -> vm.cleanShutdown(c));
+            assertEquals(hostB(), e.host);
+        } finally {
+            db.set(hostB(), Host.ADDRESS, "127.0.0.3");
+        }
+        assertEquals(Types.VmPowerState.RUNNING, vm.getPowerState(c), "nothing happened to the VM");
+        assertTrue(vm.getCurrentOperations(c).isEmpty());
+        vm.hardShutdown(c);
+        assertEquals(Types.VmPowerState.HALTED, vm.getPowerState(c));
+    }
+}
