@@ -4,7 +4,7 @@ import java.time.Clock;
 import org.xapijava.db.Database;
 import org.xapijava.model.Datamodel;
 import org.xapijava.server.alerts.MessageStore;
-import org.xapijava.server.ops.Locks;
+import org.xapijava.server.ops.AllowedOperations;
 import org.xapijava.server.session.SessionManager;
 import org.xapijava.server.task.TaskManager;
 
@@ -15,7 +15,7 @@ import org.xapijava.server.task.TaskManager;
  * @param hostRef this host's {@code host} ref
  * @param poolRef the pool's ref
  * @param alerts  the message (alert) store, kept apart from the database as in Xapi
- * @param locks   operation locking ({@code current_operations} / {@code allowed_operations})
+ * @param allowed {@code allowed_operations} bookkeeping (locking itself is the dispatcher's forwarding stage's)
  */
 public record Services(
         Datamodel dm,
@@ -26,10 +26,4 @@ public record Services(
         SessionManager sessions,
         TaskManager tasks,
         MessageStore alerts,
-        Locks locks) {
-
-    /** The same services with {@code locks} set (Locks needs the services it belongs to). */
-    public Services withLocks(Locks l) {
-        return new Services(dm, db, clock, hostRef, poolRef, sessions, tasks, alerts, l);
-    }
-}
+        AllowedOperations allowed) {}

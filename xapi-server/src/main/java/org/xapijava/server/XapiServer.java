@@ -52,6 +52,7 @@ import org.xapijava.server.http.HttpLimits;
 import org.xapijava.server.http.RpcHandler;
 import org.xapijava.server.http.XapiErrorHandler;
 import org.xapijava.server.http.XapiHttpConnectionFactory;
+import org.xapijava.server.ops.AllowedOperations;
 import org.xapijava.server.ops.Locks;
 import org.xapijava.server.ops.OperationMessages;
 import org.xapijava.server.session.PoolSecret;
@@ -140,23 +141,26 @@ public final class XapiServer implements AutoCloseable {
         SessionManager sessions = new SessionManager(db, auth, clock, refs.host(), secret);
         TaskManager tasks = new TaskManager(db, clock, refs.host());
         alerts = MessageStore.open(config.path("messages-dir"), ObjectExistence.inDatabase(db));
-        Services base = new Services(dm, db, clock, refs.host(), refs.pool(), sessions, tasks, alerts, null);
-        services = base.withLocks(new Locks(base));
+        services = new Services(
+                dm, db, clock, refs.host(), refs.pool(), sessions, tasks, alerts, AllowedOperations.of(db));
+        Locks locks = new Locks(services);
         Rbac rbac = Rbac.of(dm);
         table = new MessageTable(dm);
         events = new EventMessages(services);
         for (Messages m : modules(rbac)) m.bind(table);
         StorageMessages storage = new StorageMessages(services);
         storage.bind(table);
-        new VmMessages(services).bind(table);
+        VmMessages vmMessages = new VmMessages(services);
+        vmMessages.bind(table);
+        locks.beforeMarking("VM.revert", vmMessages.revertPreparation());
         new OperationMessages().bind(table);
         xenops = xenopsService();
         xenops.api().bind(table);
         ForwardingStage forwarding;
         if (master == null) {
-            services.locks().updateAll(); // current_operations are not persistent: recompute every allowed_operations
+            services.allowed().updateAll(); // current_operations are not persistent: recompute every allowed_operations
             hostClients = new HostClients(new LocalDb(db), secret, this::httpPort, FORWARDED_CALL_TIMEOUT);
-            forwarding = new PoolForwarding(dm, new LocalDb(db), refs.host(), services.locks(), hostClients);
+            forwarding = new PoolForwarding(dm, new LocalDb(db), refs.host(), locks, hostClients);
         } else {
             forwarding = ForwardingStage.local(); // a member runs what its master forwards, under the master's locks
         }
@@ -208,7 +212,7 @@ public final class XapiServer implements AutoCloseable {
                 HttpAction.all(dm),
                 new HttpAuthentication(services.sessions(), secret, rbac, services.tasks()),
                 localRoot,
-                true);
+                master == null);
         new RpcHandler(dispatcher).register(handlers);
         jetty.setHandler(handlers);
         xenops.start(); // Xapi's on_xapi_restart: resync, event thread, every resident VM refreshed

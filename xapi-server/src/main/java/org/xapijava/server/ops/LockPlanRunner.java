@@ -234,7 +234,7 @@ final class LockPlanRunner {
                             List<String> l = DbValues.list(tx, "VM", vm, "VIFs");
                             for (String vif : l) {
                                 ApiError e = DbValues.valid(tx, "VIF", vif)
-                                        ? locks.refusal(tx, "VIF", vif, m.op(), true)
+                                        ? locks.allowed().refusal(tx, "VIF", vif, m.op(), true)
                                         : ApiError.handleInvalid("VIF", vif);
                                 // Xapi drops each VIF's error and reports the whole: never retried
                                 if (e != null)
@@ -253,7 +253,7 @@ final class LockPlanRunner {
                 locks.retrying(ctx, Retry.STANDARD, () -> {
                     locks.services().db().transact(tx -> {
                         // loadbalance_host_operation: no possible host is reported as the host being busy
-                        if (locks.refusal(tx, "host", host, h.op(), true) != null) {
+                        if (locks.allowed().refusal(tx, "host", host, h.op(), true) != null) {
                             throw new ApiError(ErrorCodes.OTHER_OPERATION_IN_PROGRESS, "host", host);
                         }
                         locks.addIn(tx, key, "host", host, h.op());
@@ -310,7 +310,7 @@ final class LockPlanRunner {
             String chosen = h.host().kind() == Target.Kind.CHOSEN_HOST
                     ? locks.services().hostRef()
                     : (String) args.get(h.host().arg());
-            ApiError e = locks.refusal(tx, "host", chosen, h.op(), true);
+            ApiError e = locks.allowed().refusal(tx, "host", chosen, h.op(), true);
             if (e != null) throw e;
             locks.addIn(tx, key, "host", chosen, h.op());
             tx.set("VM", vm, "scheduled_to_be_resident_on", chosen);
@@ -369,15 +369,15 @@ final class LockPlanRunner {
         switch (kind) {
             case VM_AND_DEVICES -> {
                 if (!DbValues.valid(tx, "VM", ref)) return;
-                locks.writeVmDevices(tx, ref);
-                locks.writeAllowed(tx, "VM", ref);
+                locks.allowed().writeVmDevices(tx, ref);
+                locks.allowed().writeAllowed(tx, "VM", ref);
             }
             case VM -> {
-                if (DbValues.valid(tx, "VM", ref)) locks.writeAllowed(tx, "VM", ref);
+                if (DbValues.valid(tx, "VM", ref)) locks.allowed().writeAllowed(tx, "VM", ref);
             }
-            case VBD_AND_VDI -> locks.writeVbdAndVdi(tx, ref);
+            case VBD_AND_VDI -> locks.allowed().writeVbdAndVdi(tx, ref);
             case HOST -> {
-                if (DbValues.valid(tx, "host", ref)) locks.writeAllowed(tx, "host", ref);
+                if (DbValues.valid(tx, "host", ref)) locks.allowed().writeAllowed(tx, "host", ref);
             }
         }
     }

@@ -13,7 +13,6 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.xapijava.db.DbReader;
 import org.xapijava.db.Snapshot;
 import org.xapijava.db.Transaction;
 import org.xapijava.model.api.ErrorCodes;
@@ -81,7 +80,7 @@ public final class Locks {
     static final int MAX_QUEUED = 100;
 
     private final Services services;
-    private final Checkers checkers;
+    private final AllowedOperations allowed;
     private final Timings timings;
     /** Guards the waiters' bookkeeping only; never held while the database is written. */
     private final ReentrantLock global = new ReentrantLock();
@@ -99,12 +98,12 @@ public final class Locks {
     private final LockPlanRunner plans;
 
     public Locks(Services services) {
-        this(services, Checkers.ofThisHost(), Timings.XAPI);
+        this(services, Timings.XAPI);
     }
 
-    Locks(Services services, Checkers checkers, Timings timings) {
+    Locks(Services services, Timings timings) {
         this.services = services;
-        this.checkers = checkers;
+        this.allowed = services.allowed();
         this.timings = timings;
         this.plans = new LockPlanRunner(this, services.dm());
     }
@@ -113,50 +112,18 @@ public final class Locks {
         return services;
     }
 
-    Checkers checkers() {
-        return checkers;
+    AllowedOperations allowed() {
+        return allowed;
     }
 
-    /**
-     * Recomputes {@code allowed_operations} of one object of class {@code cls} ("VM", "VBD", "VIF",
-     * "VDI", "SR", "host", "pool"), writing it only when it changed. Call after any change that can
-     * change the answer (power state, template flag, devices added or removed, ...). For a VM this is
-     * Xapi's {@code VM.update_allowed_operations}: its VBDs, their VDIs and its VIFs first (their
-     * failures logged, not raised), then the VM and its VTPMs; all in one transaction.
-     *
-     * @throws ApiError {@code HANDLE_INVALID} when there is no such object
-     */
+    /** {@link AllowedOperations#update} (tests and the lock plans' refreshes). */
     public void updateAllowedOperations(String cls, String ref) {
-        services.db().transact(tx -> {
-            if (!DbValues.valid(tx, cls, ref)) throw ApiError.handleInvalid(cls, ref);
-            if (cls.equals("VM")) writeVmDevices(tx, ref);
-            writeAllowed(tx, cls, ref);
-        });
+        allowed.update(cls, ref);
     }
 
-    /**
-     * Recomputes the allowed_operations of every VM, VBD, VIF, VDI, SR, host and pool (Xapi's
-     * {@code update_all_allowed_operations}, run at start: current_operations are not persistent). A
-     * failure on one object is logged and the others go on.
-     */
+    /** {@link AllowedOperations#updateAll}. */
     public void updateAll() {
-        services.db().transact(tx -> {
-            for (String cls : List.of("VM", "VBD", "VIF", "VDI", "SR", "host", "pool")) {
-                for (String ref : tx.getAll(cls)) {
-                    try {
-                        writeAllowed(tx, cls, ref);
-                    } catch (RuntimeException e) {
-                        LOG.warn("allowed_operations of {} {} not updated: {}", cls, ref, e.getMessage());
-                    }
-                }
-            }
-        });
-    }
-
-    /** Throws the XenAPI error Xapi's checker gives for {@code op} on the object now; marks nothing. */
-    public void assertOperationValid(String cls, String ref, String op) {
-        ApiError e = checkers.check(services.db().snapshot(), cls, ref, op, true);
-        if (e != null) throw e;
+        allowed.updateAll();
     }
 
     /**
@@ -338,65 +305,25 @@ public final class Locks {
      * recomputes its allowed_operations. Throws the checker's refusal (nothing written).
      */
     void markIn(Transaction tx, String key, String cls, String ref, String op, boolean strict) {
-        ApiError e = checkers.check(tx, cls, ref, op, strict);
+        ApiError e = allowed.refusal(tx, cls, ref, op, strict);
         if (e != null) throw e;
         // Xapi's with_host_operation: during a rolling upgrade only operations old hosts know are recorded
         boolean record = !cls.equals("host") || !Rows.rollingUpgrade(tx) || HostChecker.MIAMI_OPS.contains(op);
         if (record) tx.addToMap(cls, ref, "current_operations", key, op);
-        writeAllowed(tx, cls, ref);
+        allowed.writeAllowed(tx, cls, ref);
     }
 
     /** Adds {@code key → op} without a check (the caller checked), and recomputes allowed_operations. */
     void addIn(Transaction tx, String key, String cls, String ref, String op) {
         tx.addToMap(cls, ref, "current_operations", key, op);
-        writeAllowed(tx, cls, ref);
+        allowed.writeAllowed(tx, cls, ref);
     }
 
     /** Removes {@code key} from the object's current_operations and recomputes; nothing if the object is gone. */
     void unmarkIn(Transaction tx, String key, String cls, String ref) {
         if (!DbValues.valid(tx, cls, ref)) return;
         tx.removeFromMap(cls, ref, "current_operations", key);
-        writeAllowed(tx, cls, ref);
-    }
-
-    /** Writes the object's allowed_operations (for a VM, its VTPMs' too); no write when unchanged. */
-    void writeAllowed(Transaction tx, String cls, String ref) {
-        tx.set(cls, ref, "allowed_operations", checkers.allowed(tx, cls, ref));
-        if (cls.equals("VM")) {
-            for (String vtpm : DbValues.list(tx, "VM", ref, "VTPMs")) {
-                if (DbValues.valid(tx, "VTPM", vtpm))
-                    tx.set("VTPM", vtpm, "allowed_operations", Checkers.vtpmAllowed(tx, vtpm));
-            }
-        }
-    }
-
-    /** The VM's VBDs, their VDIs (non-empty VBDs) and VIFs; a failure is logged and the others go on. */
-    void writeVmDevices(Transaction tx, String vm) {
-        for (String vbd : DbValues.list(tx, "VM", vm, "VBDs")) writeVbdAndVdi(tx, vbd);
-        for (String vif : DbValues.list(tx, "VM", vm, "VIFs")) {
-            try {
-                if (DbValues.valid(tx, "VIF", vif)) writeAllowed(tx, "VIF", vif);
-            } catch (RuntimeException e) {
-                LOG.debug("allowed_operations of VIF {} not updated: {}", vif, e.getMessage());
-            }
-        }
-    }
-
-    /** A VBD and, when not empty, its VDI; failures logged. */
-    void writeVbdAndVdi(Transaction tx, String vbd) {
-        try {
-            if (!DbValues.valid(tx, "VBD", vbd)) return;
-            writeAllowed(tx, "VBD", vbd);
-            String vdi = DbValues.str(tx, "VBD", vbd, "VDI");
-            if (!DbValues.bool(tx, "VBD", vbd, "empty") && DbValues.valid(tx, "VDI", vdi)) writeAllowed(tx, "VDI", vdi);
-        } catch (RuntimeException e) {
-            LOG.debug("allowed_operations of VBD {} (and VDI) not updated: {}", vbd, e.getMessage());
-        }
-    }
-
-    /** The checker's refusal of {@code op} on {@code cls/ref} in {@code r}, or null. */
-    ApiError refusal(DbReader r, String cls, String ref, String op, boolean strict) {
-        return checkers.check(r, cls, ref, op, strict);
+        allowed.writeAllowed(tx, cls, ref);
     }
 
     Snapshot snapshot() {

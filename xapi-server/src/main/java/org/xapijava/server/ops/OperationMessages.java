@@ -21,11 +21,11 @@ public final class OperationMessages implements VMApi, Messages {
 
     @Override
     public void assertOperationValid(CallContext ctx, String self, VmOperations op) {
-        ctx.services().locks().assertOperationValid(VM.XAPI_CLASS, self, op.wire());
+        ctx.services().allowed().assertValid(VM.XAPI_CLASS, self, op.wire());
     }
 
     @Override
     public void updateAllowedOperations(CallContext ctx, String self) {
-        ctx.services().locks().updateAllowedOperations(VM.XAPI_CLASS, self);
+        ctx.services().allowed().update(VM.XAPI_CLASS, self);
     }
 }

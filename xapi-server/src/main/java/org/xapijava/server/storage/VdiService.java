@@ -91,7 +91,7 @@ public final class VdiService {
         row.put("tags", rec.get("tags"));
         String ref = insert(b, made, row);
         backends.refreshSr(sr);
-        services.locks().updateAllowedOperations("VDI", ref);
+        services.allowed().update("VDI", ref);
         return ref;
     }
 
@@ -181,7 +181,7 @@ public final class VdiService {
         if (snapshot) row.put("snapshot_of", vdi);
         String ref = insert(b, made, row);
         backends.refreshSr(sr);
-        services.locks().updateAllowedOperations("VDI", ref);
+        services.allowed().update("VDI", ref);
         return ref;
     }
 
@@ -234,7 +234,7 @@ public final class VdiService {
                 throw new ApiError("VDI_TOO_SMALL", dst, Long.toString(srcSize));
             }
             copyData(now, vdi, dst);
-            services.locks().updateAllowedOperations("VDI", dst);
+            services.allowed().update("VDI", dst);
             return dst;
         } catch (RuntimeException e) {
             if (created != null) {

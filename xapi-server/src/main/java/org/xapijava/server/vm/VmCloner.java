@@ -99,9 +99,9 @@ final class VmCloner {
                     deleteVdis(ctx, List.of(new ClonedDisk(Refs.NULL, suspendVdi, true)));
                     throw e;
                 }
-                for (String vbd : newVbds) services.locks().updateAllowedOperations("VBD", vbd);
-                for (String vif : newVifs) services.locks().updateAllowedOperations("VIF", vif);
-                services.locks().updateAllowedOperations("VM", ref);
+                for (String vbd : newVbds) services.allowed().update("VBD", vbd);
+                for (String vif : newVifs) services.allowed().update("VIF", vif);
+                services.allowed().update("VM", ref);
                 return ref;
             } catch (RuntimeException e) {
                 deleteVmRows(ctx, ref);

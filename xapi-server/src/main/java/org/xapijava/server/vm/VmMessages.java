@@ -14,6 +14,7 @@ import org.xapijava.server.api.gen.VBDApi;
 import org.xapijava.server.api.gen.VIFApi;
 import org.xapijava.server.api.gen.VMApi;
 import org.xapijava.server.dispatch.CallContext;
+import org.xapijava.server.dispatch.Implementation;
 import org.xapijava.server.dispatch.MessageTable;
 
 /**
@@ -42,9 +43,19 @@ public final class VmMessages implements Messages {
         this.provisioner = new VmProvisioner(services);
     }
 
+    /**
+     * What {@code VM.revert} does before its lock plan marks anything (Xapi's forwarding layer re-creates the
+     * snapshot's VM when it was deleted, with no lock held): register it with {@code Locks.beforeMarking}.
+     */
+    public Implementation revertPreparation() {
+        return (ctx, a) -> {
+            reverter.ensureVm(ctx, (String) a.get(0));
+            return null;
+        };
+    }
+
     @Override
     public void bind(MessageTable table) {
-        services.locks().beforeMarking("VM.revert", (ctx, a) -> reverter.ensureVm(ctx, (String) a.get(0)));
         VMApi.bind(table, new Vm());
         VBDApi.bind(table, new Vbd());
         VIFApi.bind(table, new Vif());
@@ -106,7 +117,7 @@ public final class VmMessages implements Messages {
         @Override
         public String create(CallContext ctx, Map<String, Object> args) {
             String vbd = Vbds.create(ctx, args);
-            services.locks().updateAllowedOperations(VBD.XAPI_CLASS, vbd);
+            services.allowed().update(VBD.XAPI_CLASS, vbd);
             return vbd;
         }
 
@@ -120,7 +131,7 @@ public final class VmMessages implements Messages {
         @Override
         public String create(CallContext ctx, Map<String, Object> args) {
             String vif = Vifs.create(ctx, args);
-            services.locks().updateAllowedOperations(VIF.XAPI_CLASS, vif);
+            services.allowed().update(VIF.XAPI_CLASS, vif);
             return vif;
         }
 

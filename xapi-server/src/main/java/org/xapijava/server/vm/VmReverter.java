@@ -126,12 +126,12 @@ final class VmReverter {
                 Rows.resetPowerState(tx, target, powerState);
             });
             ctx.setProgress(1.0);
-            services.locks().updateAllowedOperations("VM", target);
+            services.allowed().update("VM", target);
         } catch (RuntimeException e) {
             ctx.db().transact(tx -> {
                 if (tx.exists("VM", target)) Rows.resetPowerState(tx, target, "Halted");
             });
-            services.locks().updateAllowedOperations("VM", target);
+            services.allowed().update("VM", target);
             if (e instanceof ApiError a
                     && (a.code().equals("SR_BACKEND_FAILURE_44")
                             || a.code().equals("SR_BACKEND_FAILURE_109")
@@ -251,7 +251,7 @@ final class VmReverter {
                 for (VmCloner.ClonedDisk d : cds) newVbds.add(Vbds.copy(tx, d.vbd(), vm, d.vdi()));
                 tx.set("VM", vm, "suspend_VDI", suspend);
             });
-            for (String vbd : newVbds) services.locks().updateAllowedOperations("VBD", vbd);
+            for (String vbd : newVbds) services.allowed().update("VBD", vbd);
             ctx.setProgress(0.7);
             for (String vif : refs(ctx.db().snapshot(), vm, "VIFs"))
                 ctx.api().vif().destroy(vif);
@@ -259,7 +259,7 @@ final class VmReverter {
             ctx.db().transact(tx -> {
                 for (String vif : DbValues.list(tx, "VM", snapshot, "VIFs")) newVifs.add(Vifs.copy(tx, vif, vm, true));
             });
-            for (String vif : newVifs) services.locks().updateAllowedOperations("VIF", vif);
+            for (String vif : newVifs) services.allowed().update("VIF", vif);
             ctx.setProgress(0.8);
             ctx.db().transact(tx -> {
                 for (String vusb : DbValues.list(tx, "VM", vm, "VUSBs")) tx.delete("VUSB", vusb);

@@ -109,7 +109,7 @@ final class Vms {
                 tx.set("VM", ref, "hardware_platform_version", HAS_VENDOR_DEVICE_VERSION);
             }
         });
-        services.locks().updateAllowedOperations("VM", ref);
+        services.allowed().update("VM", ref);
         return ref;
     }
 
@@ -188,7 +188,7 @@ final class Vms {
             }
             tx.set("VM", vm, "is_a_template", value);
         });
-        if (value) services.locks().updateAllowedOperations("VM", vm);
+        if (value) services.allowed().update("VM", vm);
     }
 
     /** {@code Helpers.is_xha_protected}: restart priority "restart". */

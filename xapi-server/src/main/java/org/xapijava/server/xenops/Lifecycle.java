@@ -104,19 +104,6 @@ public final class Lifecycle {
 
     // ------------------------------------------------------------------------------------------- checks
 
-    /**
-     * The lifecycle checker's verdict on {@code op}, asked only when this call has not marked the object
-     * (the forwarding layer checks before marking; asking again after would meet our own marking).
-     */
-    private void assertValidUnlessMarked(CallContext ctx, String cls, String ref, String op) {
-        Snapshot s = services.db().snapshot();
-        if (!s.exists(cls, ref)) throw ApiError.handleInvalid(cls, ref);
-        if (ctx != null
-                && ctx.taskRef() != null
-                && DbValues.map(s, cls, ref, "current_operations").containsKey(ctx.taskRef())) return;
-        services.locks().assertOperationValid(cls, ref, op);
-    }
-
     /** {@code assert_resident_on}. */
     private void assertResidentOn(String vm) {
         if (!host().equals(DbValues.str(services.db().snapshot(), "VM", vm, "resident_on"))) {
@@ -284,7 +271,6 @@ public final class Lifecycle {
      * admission on this host), then {@code Xapi_vm.start}.
      */
     public void start(CallContext ctx, String vm, String op, boolean paused, boolean force) {
-        assertValidUnlessMarked(ctx, "VM", vm, op);
         prepareStart(vm);
         assertCanBootHere(vm, host());
         startAdmitted(ctx, vm, paused, force);
@@ -296,11 +282,8 @@ public final class Lifecycle {
         Snapshot s = services.db().snapshot();
         if (!s.exists("host", host)) throw ApiError.handleInvalid("host", host);
         if (!host.equals(host())) {
-            assertValidUnlessMarked(ctx, "VM", vm, "start_on");
-            prepareStart(vm);
-            assertCanBootHere(vm, host);
-            // the forwarding layer would now call that host: pools are not supported yet
-            throw new ApiError("NOT_IMPLEMENTED", "VM.start_on (on another host)");
+            // the forwarding stage sends a start on another host to that host
+            throw ApiError.internal("VM.start_on for host " + host + " reached host " + host());
         }
         start(ctx, vm, "start_on", paused, force);
     }
@@ -566,7 +549,6 @@ public final class Lifecycle {
 
     /** {@code VM.clean_shutdown}. */
     public void cleanShutdown(CallContext ctx, String vm) {
-        assertValidUnlessMarked(ctx, "VM", vm, "clean_shutdown");
         cleanShutdownWithTimeout(ctx, vm, DOMAIN_SHUTDOWN_TOTAL_TIMEOUT);
         alert(vm, "VM_SHUTDOWN", "VM '%s' (uuid: %s) shutdown", false);
     }
@@ -579,7 +561,6 @@ public final class Lifecycle {
 
     /** {@code VM.hard_shutdown}: a suspended VM loses its image; a live one is destroyed. */
     public void hardShutdown(CallContext ctx, String vm) {
-        assertValidUnlessMarked(ctx, "VM", vm, "hard_shutdown");
         hardShutdownImpl(ctx, vm);
         alert(vm, "VM_SHUTDOWN", "VM '%s' (uuid: %s) shutdown forcibly", false);
     }
@@ -609,7 +590,6 @@ public final class Lifecycle {
 
     /** {@code VM.shutdown}: clean (with the VM's shutdown_delay as the guest's time), hard if that fails. */
     public void shutdown(CallContext ctx, String vm) {
-        assertValidUnlessMarked(ctx, "VM", vm, "shutdown");
         if ("Suspended".equals(DbValues.str(services.db().snapshot(), "VM", vm, "power_state"))) {
             hardShutdownImpl(ctx, vm);
         } else {
@@ -629,7 +609,6 @@ public final class Lifecycle {
 
     /** {@code VM.clean_reboot}. */
     public void cleanReboot(CallContext ctx, String vm) {
-        assertValidUnlessMarked(ctx, "VM", vm, "clean_reboot");
         services.db().transact(tx -> {
             long required = DbValues.bool(tx, "VM", vm, "has_vendor_device") ? HAS_VENDOR_DEVICE_VERSION : 0;
             if (required > DbValues.lng(tx, "VM", vm, "hardware_platform_version"))
@@ -641,7 +620,6 @@ public final class Lifecycle {
 
     /** {@code VM.hard_reboot}: a live VM is rebooted, a halted one started, a suspended one refused. */
     public void hardReboot(CallContext ctx, String vm) {
-        assertValidUnlessMarked(ctx, "VM", vm, "hard_reboot");
         switch (DbValues.str(services.db().snapshot(), "VM", vm, "power_state")) {
             case "Running", "Paused" -> xenopsReboot(ctx, vm, null);
             case "Halted" -> startAdmitted(ctx, vm, false, false);
@@ -654,7 +632,6 @@ public final class Lifecycle {
 
     /** {@code VM.pause}. */
     public void pause(CallContext ctx, String vm) {
-        assertValidUnlessMarked(ctx, "VM", vm, "pause");
         String dbg = dbg(ctx);
         transform(vm, () -> {
             String id = uuid(vm);
@@ -668,7 +645,6 @@ public final class Lifecycle {
 
     /** {@code VM.unpause}. */
     public void unpause(CallContext ctx, String vm) {
-        assertValidUnlessMarked(ctx, "VM", vm, "unpause");
         String dbg = dbg(ctx);
         transform(vm, () -> {
             String id = uuid(vm);
@@ -684,7 +660,6 @@ public final class Lifecycle {
 
     /** {@code VM.suspend}: the VM's memory saved to a new suspend image, which becomes its {@code suspend_VDI}. */
     public void suspend(CallContext ctx, String vm) {
-        assertValidUnlessMarked(ctx, "VM", vm, "suspend");
         services.db().transact(tx -> tx.set("VM", vm, "ha_always_run", false));
         String dbg = dbg(ctx);
         transform(vm, () -> {
@@ -762,7 +737,6 @@ public final class Lifecycle {
 
     /** {@code VM.resume} / {@code VM.resume_on} on this host. */
     public void resume(CallContext ctx, String vm, String op, boolean paused, boolean force) {
-        assertValidUnlessMarked(ctx, "VM", vm, op);
         prepareResume(vm);
         assertCanBootHere(vm, host());
         resumeAdmitted(ctx, vm, paused);
@@ -773,10 +747,8 @@ public final class Lifecycle {
     public void resumeOn(CallContext ctx, String vm, String host, boolean paused, boolean force) {
         if (!services.db().snapshot().exists("host", host)) throw ApiError.handleInvalid("host", host);
         if (!host.equals(host())) {
-            assertValidUnlessMarked(ctx, "VM", vm, "resume_on");
-            prepareResume(vm);
-            assertCanBootHere(vm, host);
-            throw new ApiError("NOT_IMPLEMENTED", "VM.resume_on (on another host)");
+            // the forwarding stage sends a resume on another host to that host
+            throw ApiError.internal("VM.resume_on for host " + host + " reached host " + host());
         }
         resume(ctx, vm, "resume_on", paused, force);
     }
@@ -881,7 +853,6 @@ public final class Lifecycle {
 
     /** {@code VBD.plug}: a read-only disk cannot be plugged into an HVM guest; then {@code Xapi_xenops.vbd_plug}. */
     public void vbdPlug(CallContext ctx, String vbd) {
-        assertValidUnlessMarked(ctx, "VBD", vbd, "plug");
         Snapshot s = services.db().snapshot();
         String vm = DbValues.str(s, "VBD", vbd, "VM");
         String m = DbValues.str(s, "VM", vm, "metrics");
@@ -943,7 +914,6 @@ public final class Lifecycle {
 
     /** {@code VBD.unplug} / {@code VBD.unplug_force}. */
     public void vbdUnplug(CallContext ctx, String vbd, boolean force) {
-        assertValidUnlessMarked(ctx, "VBD", vbd, force ? "unplug_force" : "unplug");
         String vm = DbValues.str(services.db().snapshot(), "VBD", vbd, "VM");
         String dbg = dbg(ctx);
         transform(vm, () -> {
@@ -971,7 +941,6 @@ public final class Lifecycle {
 
     /** {@code VIF.plug}. */
     public void vifPlug(CallContext ctx, String vif) {
-        assertValidUnlessMarked(ctx, "VIF", vif, "plug");
         String vm = DbValues.str(services.db().snapshot(), "VIF", vif, "VM");
         String dbg = dbg(ctx);
         transform(vm, () -> {
@@ -999,7 +968,6 @@ public final class Lifecycle {
 
     /** {@code VIF.unplug} / {@code VIF.unplug_force}. */
     public void vifUnplug(CallContext ctx, String vif, boolean force) {
-        assertValidUnlessMarked(ctx, "VIF", vif, "unplug");
         String vm = DbValues.str(services.db().snapshot(), "VIF", vif, "VM");
         String dbg = dbg(ctx);
         transform(vm, () -> {

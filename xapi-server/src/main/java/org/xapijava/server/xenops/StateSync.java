@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
@@ -51,46 +50,28 @@ final class StateSync {
     private final Services services;
     private final Xenops xenops;
     private final GuestMetrics guestMetrics;
-    private XenopsdMetadata metadata;
-    private Barriers barriers;
+    private final XenopsdMetadata metadata;
+    private final Barriers barriers;
 
-    private final Map<String, VmState> vmCache = new ConcurrentHashMap<>();
-    private final Map<DeviceId, VbdState> vbdCache = new ConcurrentHashMap<>();
-    private final Map<DeviceId, VifState> vifCache = new ConcurrentHashMap<>();
+    private final XenopsCache cache;
 
     private final ReentrantLock suppressLock = new ReentrantLock();
     private final Condition unsuppressed = suppressLock.newCondition();
     private final Map<String, Integer> suppressed = new HashMap<>();
 
-    StateSync(Services services, Xenops xenops, GuestMetrics guestMetrics) {
+    StateSync(
+            Services services,
+            Xenops xenops,
+            GuestMetrics guestMetrics,
+            XenopsCache cache,
+            XenopsdMetadata metadata,
+            Barriers barriers) {
         this.services = services;
         this.xenops = xenops;
         this.guestMetrics = guestMetrics;
-    }
-
-    void wire(XenopsdMetadata metadata, Barriers barriers) {
+        this.cache = cache;
         this.metadata = metadata;
         this.barriers = barriers;
-    }
-
-    // ------------------------------------------------------------------------------------------- caches
-
-    /** {@code Xenops_cache.register}: the VM's last-known xenopsd state is forgotten. */
-    void register(String id) {
-        vmCache.remove(id);
-        vbdCache.keySet().removeIf(d -> d.vm().equals(id));
-        vifCache.keySet().removeIf(d -> d.vm().equals(id));
-    }
-
-    void unregister(String id) {
-        register(id);
-    }
-
-    /** Forgets every cached state (a new connection: everything is reported afresh). */
-    void clearCaches() {
-        vmCache.clear();
-        vbdCache.clear();
-        vifCache.clear();
     }
 
     // ------------------------------------------------------------------------------------------- suppression
@@ -205,7 +186,7 @@ final class StateSync {
             return;
         }
         if (!services.hostRef().equals(DbValues.str(s, "VM", vm, "resident_on"))) return;
-        VmState previous = vmCache.get(id);
+        VmState previous = cache.vms.get(id);
         VmState info;
         try {
             info = xenops.vmStat(dbg, id).state();
@@ -341,10 +322,10 @@ final class StateSync {
                 tx.set("VM", vm, "last_boot_CPU_flags", flags);
             });
         }
-        if (info == null) vmCache.remove(id);
-        else vmCache.put(id, info);
+        if (info == null) cache.vms.remove(id);
+        else cache.vms.put(id, info);
         if (updateAllowed[0] && services.db().snapshot().exists("VM", vm)) {
-            services.locks().updateAllowedOperations("VM", vm);
+            services.allowed().update("VM", vm);
         }
     }
 
@@ -409,7 +390,7 @@ final class StateSync {
         for (int domid : info.domids()) {
             try {
                 if (guestMetrics.update(vm, domid, info.guestAgent(), info.pvDriversDetected())) {
-                    services.locks().updateAllowedOperations("VM", vm);
+                    services.allowed().update("VM", vm);
                 }
             } catch (RuntimeException e) {
                 LOG.error("Caught {} while updating VM guest agent data", e.toString());
@@ -543,9 +524,9 @@ final class StateSync {
         if (state.equals("Halted")) removePendingGuidance(vm, "restart_vm");
         for (String d : devices) {
             String[] p = d.split(" ");
-            services.locks().updateAllowedOperations(p[0], p[1]);
+            services.allowed().update(p[0], p[1]);
         }
-        if (services.db().snapshot().exists("VM", vm)) services.locks().updateAllowedOperations("VM", vm);
+        if (services.db().snapshot().exists("VM", vm)) services.allowed().update("VM", vm);
     }
 
     // ------------------------------------------------------------------------------------------- VBD, VIF
@@ -560,7 +541,7 @@ final class StateSync {
         Snapshot s = services.db().snapshot();
         String vm = vmOfUuid(s, id.vm());
         if (vm == null || !services.hostRef().equals(DbValues.str(s, "VM", vm, "resident_on"))) return;
-        VbdState previous = vbdCache.get(id);
+        VbdState previous = cache.vbds.get(id);
         VbdState info;
         try {
             info = xenops.vbdStat(dbg, id).state();
@@ -615,7 +596,7 @@ final class StateSync {
                     LOG.error("VBD {} backend_present has unknown disk {}", id, present);
                 }
             });
-            if (vdiTouched[0] != null) services.locks().updateAllowedOperations("VDI", vdiTouched[0]);
+            if (vdiTouched[0] != null) services.allowed().update("VDI", vdiTouched[0]);
             if (!attached) {
                 try {
                     xenops.vbdRemove(dbg, id);
@@ -623,15 +604,15 @@ final class StateSync {
                     LOG.debug("VBD.remove failed: {}", e.toString());
                 }
             }
-            vbdCache.put(id, info);
+            cache.vbds.put(id, info);
         } else {
-            vbdCache.remove(id);
+            cache.vbds.remove(id);
         }
-        services.locks().updateAllowedOperations("VBD", theVbd);
+        services.allowed().update("VBD", theVbd);
         Snapshot after = services.db().snapshot();
         if (after.exists("VBD", theVbd) && !DbValues.bool(after, "VBD", theVbd, "empty")) {
             String vdi = DbValues.str(after, "VBD", theVbd, "VDI");
-            if (DbValues.valid(after, "VDI", vdi)) services.locks().updateAllowedOperations("VDI", vdi);
+            if (DbValues.valid(after, "VDI", vdi)) services.allowed().update("VDI", vdi);
         }
     }
 
@@ -658,7 +639,7 @@ final class StateSync {
         Snapshot s = services.db().snapshot();
         String vm = vmOfUuid(s, id.vm());
         if (vm == null || !services.hostRef().equals(DbValues.str(s, "VM", vm, "resident_on"))) return;
-        VifState previous = vifCache.get(id);
+        VifState previous = cache.vifs.get(id);
         VifState info;
         try {
             info = xenops.vifStat(dbg, id).state();
@@ -690,10 +671,10 @@ final class StateSync {
             services.db().transact(tx -> {
                 if (tx.exists("VIF", theVif)) tx.set("VIF", theVif, "currently_attached", attached);
             });
-            vifCache.put(id, info);
+            cache.vifs.put(id, info);
         } else {
-            vifCache.remove(id);
+            cache.vifs.remove(id);
         }
-        services.locks().updateAllowedOperations("VIF", theVif);
+        services.allowed().update("VIF", theVif);
     }
 }

@@ -41,6 +41,7 @@ public final class XenopsService implements AutoCloseable {
     private final Path socket;
     private final TaskBinding tasks;
     private final Barriers barriers = new Barriers();
+    private final XenopsCache cache = new XenopsCache();
     private final StateSync sync;
     private final XenopsdMetadata metadata;
     private final SuspendImages images;
@@ -59,9 +60,8 @@ public final class XenopsService implements AutoCloseable {
         this.socket = socket;
         this.tasks = new TaskBinding(services, xenops);
         GuestMetrics gm = new GuestMetrics(services);
-        this.sync = new StateSync(services, xenops, gm);
-        this.metadata = new XenopsdMetadata(services, xenops, sync);
-        sync.wire(metadata, barriers);
+        this.metadata = new XenopsdMetadata(services, xenops, cache);
+        this.sync = new StateSync(services, xenops, gm, cache, metadata, barriers);
         this.images = new SuspendImages(services);
         this.lifecycle = new Lifecycle(services, xenops, tasks, sync, metadata, images, socket);
         this.events = new EventLoop(xenops, sync, tasks, barriers, maxRetry, this::onReconnect);
@@ -143,7 +143,7 @@ public final class XenopsService implements AutoCloseable {
     /** The event thread reconnected: resynchronise, and have every resident VM reported afresh. */
     private void onReconnect() {
         String dbg = "xenopsd reconnect";
-        sync.clearCaches();
+        cache.clear();
         connect(dbg);
         for (String vm : residentVms(services.db().snapshot())) {
             xenops.updatesRefreshVm(dbg, DbValues.str(services.db().snapshot(), "VM", vm, "uuid"));

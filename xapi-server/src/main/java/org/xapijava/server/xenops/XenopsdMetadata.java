@@ -24,15 +24,15 @@ final class XenopsdMetadata {
 
     private final Services services;
     private final Xenops xenops;
-    private final StateSync sync;
+    private final XenopsCache cache;
     private final ReentrantLock lock = new ReentrantLock();
     /** The JSON last pushed per VM id ({@code Xapi_cache}). */
     private final Map<String, String> pushed = new ConcurrentHashMap<>();
 
-    XenopsdMetadata(Services services, Xenops xenops, StateSync sync) {
+    XenopsdMetadata(Services services, Xenops xenops, XenopsCache cache) {
         this.services = services;
         this.xenops = xenops;
-        this.sync = sync;
+        this.cache = cache;
     }
 
     /** The metadata of {@code vm} now (a fresh generation id stored first when the VM's is "0:0"). */
@@ -58,7 +58,7 @@ final class XenopsdMetadata {
             LOG.info("xenops: VM.import_metadata {}", json);
             String id = xenops.vmImportMetadata(dbg, json);
             pushed.put(id, json);
-            sync.register(id);
+            cache.register(id);
             return id;
         } finally {
             lock.unlock();
@@ -79,7 +79,7 @@ final class XenopsdMetadata {
         LOG.info("xenops: VM.remove {}", id);
         try {
             xenops.vmRemove(dbg, id);
-            sync.unregister(id);
+            cache.unregister(id);
             pushed.remove(id);
         } catch (XenopsError e) {
             if (e.is("Bad_power_state")) LOG.debug("metadata of VM {} not removed: it is still running", id);
@@ -124,6 +124,6 @@ final class XenopsdMetadata {
     /** {@code add_caches}: a VM found running at start-up; nothing is known of what was pushed. */
     void addCaches(String id) {
         pushed.remove(id);
-        sync.register(id);
+        cache.register(id);
     }
 }

@@ -58,7 +58,7 @@ final class ConcurrencySupport {
             tx.set("VM", ref, "HVM_boot_policy", "");
             tx.set("VM", ref, "PV_bootloader", "pygrub");
         });
-        host.server.services().locks().updateAllowedOperations("VM", ref);
+        host.server.services().allowed().update("VM", ref);
         return vm;
     }
 

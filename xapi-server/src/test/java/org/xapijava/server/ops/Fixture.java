@@ -49,7 +49,16 @@ final class Fixture {
         db.create("pool", pool, Map.of("uuid", uuid(), "master", host));
         dom0Vm();
         tasks = new TaskManager(db, Clock.systemUTC(), host);
-        services = new Services(DM, db, Clock.systemUTC(), host, pool, null, tasks, null, null);
+        services = new Services(
+                DM,
+                db,
+                Clock.systemUTC(),
+                host,
+                pool,
+                null,
+                tasks,
+                null,
+                new AllowedOperations(db, new Checkers(false)));
     }
 
     static String uuid() {
@@ -152,7 +161,7 @@ final class Fixture {
 
     /** Locks with the given wait timings and no power-on plugin. */
     Locks locks(Locks.Timings t) {
-        return new Locks(services, new Checkers(false), t);
+        return new Locks(services, t);
     }
 
     /** Short waits for tests: standard 1–2 s (cut short by wakeups), fail quickly 300 ms × up to 2 s. */

@@ -278,8 +278,8 @@ class LocksTest {
     @Test
     void assertOperationValidAndInvalidObjects() {
         String vm = f.vm("Halted");
-        locks.assertOperationValid("VM", vm, "start");
-        ApiError e = assertThrows(ApiError.class, () -> locks.assertOperationValid("VM", vm, "pause"));
+        locks.allowed().assertValid("VM", vm, "start");
+        ApiError e = assertThrows(ApiError.class, () -> locks.allowed().assertValid("VM", vm, "pause"));
         assertEquals("VM_BAD_POWER_STATE", e.code());
         ApiError h = assertThrows(ApiError.class, () -> locks.updateAllowedOperations("VM", "OpaqueRef:nope"));
         assertEquals(List.of("HANDLE_INVALID", "VM", "OpaqueRef:nope"), h.description());
