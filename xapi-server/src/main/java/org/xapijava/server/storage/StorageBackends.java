@@ -2,61 +2,82 @@ package org.xapijava.server.storage;
 
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Function;
 import org.xapijava.db.DbReader;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.Services;
-import org.xapijava.storage.FileSr;
-import org.xapijava.storage.SrBackend;
+import org.xapijava.server.dispatch.CallContext;
+import org.xapijava.storage.AttachInfo;
+import org.xapijava.storage.Smapiv2;
 import org.xapijava.storage.SrStat;
+import org.xapijava.storage.StorageContext;
+import org.xapijava.storage.StorageDrivers;
 import org.xapijava.storage.StorageException;
+import org.xapijava.storage.StorageMux;
 
 /**
- * Which SRs of this host have a storage backend, and the way from an SR or VDI ref to it. An SR has
- * one when its type has a backend here (today only {@code file}: {@link FileSr} on the directory of
- * its PBD's {@code device_config:location}); every other SR (udev, ISO, ...) answers
- * {@code SR_OPERATION_NOT_SUPPORTED [sr]} to VDI operations. Backends are made on first use and kept
- * per directory. Thread-safe.
+ * The server's way to storage: every SR and VDI operation goes through {@link Smapiv2} (a {@link StorageMux} over
+ * the {@link StorageDrivers} this host has), addressed by SR ref and VDI {@code location}. An SR is attached in
+ * the mux on first use, from this host's plugged PBD's {@code device_config} ({@code SR_NO_PBDS [sr]} without
+ * one); an SR whose type has no driver here (udev, ISO, ...) answers {@code SR_OPERATION_NOT_SUPPORTED [sr]} to
+ * VDI operations. Thread-safe.
  */
 public final class StorageBackends {
-    /** The SR types with a backend here, and how to open one on a PBD's location. */
-    private static final Map<String, Function<Path, SrBackend>> TYPES = Map.of("file", FileSr::new);
-
     private final Services services;
-    private final Map<Path, SrBackend> open = new ConcurrentHashMap<>();
+    private final StorageDrivers drivers;
+    private final Smapiv2 storage;
 
     public StorageBackends(Services services) {
-        this.services = services;
+        this(services, StorageDrivers.standard());
     }
 
-    /** Whether {@code sr} is of a type with a backend here (its PBD is not looked at). */
+    public StorageBackends(Services services, StorageDrivers drivers) {
+        this.services = services;
+        this.drivers = drivers;
+        this.storage = new StorageMux(drivers);
+    }
+
+    /** SMAPIv2 on this host. */
+    public Smapiv2 storage() {
+        return storage;
+    }
+
+    /** The storage context of a call: its label, task and session. */
+    public static StorageContext context(CallContext ctx) {
+        if (ctx == null) return StorageContext.of("xapi");
+        return new StorageContext(
+                ctx.label(),
+                ctx.taskRef() == null ? Refs.NULL : ctx.taskRef(),
+                ctx.sessionRef() == null ? Refs.NULL : ctx.sessionRef());
+    }
+
+    /** Whether {@code sr} is of a type with a driver here (its PBD is not looked at). */
     public boolean hasBackend(DbReader db, String sr) {
-        return TYPES.containsKey((String) db.get("SR", sr, "type"));
+        return drivers.get((String) db.get("SR", sr, "type")) != null;
     }
 
     /**
-     * The backend of {@code sr}, checked as Xapi checks before a VDI operation.
+     * Makes sure {@code sr} is attached in {@link #storage()}, checked as Xapi checks before a VDI operation, and
+     * returns it.
      *
-     * @throws ApiError {@code HANDLE_INVALID [SR, sr]}; {@code SR_OPERATION_NOT_SUPPORTED [sr]} for
-     *                  an SR type without a backend; {@code SR_NO_PBDS [sr]} when this host has no
-     *                  plugged PBD for it ({@code Sm.assert_pbd_is_plugged})
+     * @throws ApiError {@code HANDLE_INVALID [SR, sr]}; {@code SR_OPERATION_NOT_SUPPORTED [sr]} for an SR type
+     *                  without a driver; {@code SR_NO_PBDS [sr]} when this host has no plugged PBD for it
+     *                  ({@code Sm.assert_pbd_is_plugged}); the driver's failure to open it
      */
-    public SrBackend backendFor(DbReader db, String sr) {
-        Function<Path, SrBackend> type = TYPES.get((String) db.get("SR", sr, "type"));
-        if (type == null) throw new ApiError("SR_OPERATION_NOT_SUPPORTED", sr);
-        String location = pluggedLocation(db, sr);
-        Path dir = Path.of(location).toAbsolutePath().normalize();
+    public String attached(DbReader db, String sr) {
+        String type = (String) db.get("SR", sr, "type");
+        if (drivers.get(type) == null) throw new ApiError("SR_OPERATION_NOT_SUPPORTED", sr);
+        Map<String, String> config = pluggedConfig(db, sr);
         try {
-            return open.computeIfAbsent(dir, type);
+            storage.srAttach(StorageContext.of("SR.attach"), sr, type, config);
         } catch (StorageException e) {
             throw toApiError(e, sr, Refs.NULL);
         }
+        return sr;
     }
 
-    /** This host's plugged PBD's {@code device_config:location} for {@code sr}, or {@code SR_NO_PBDS}. */
-    private String pluggedLocation(DbReader db, String sr) {
+    /** This host's plugged PBD's {@code device_config} for {@code sr} (with a location), or {@code SR_NO_PBDS}. */
+    private Map<String, String> pluggedConfig(DbReader db, String sr) {
         String host = services.hostRef();
         @SuppressWarnings("unchecked")
         java.util.List<String> pbds = (java.util.List<String>) db.get("SR", sr, "PBDs");
@@ -67,30 +88,28 @@ public final class StorageBackends {
             @SuppressWarnings("unchecked")
             Map<String, String> dc = (Map<String, String>) db.get("PBD", pbd, "device_config");
             String location = dc.get("location");
-            if (location != null && !location.isEmpty()) return location;
+            if (location != null && !location.isEmpty()) return dc;
             break;
         }
         throw new ApiError("SR_NO_PBDS", sr);
     }
 
-    /** The backend of the SR holding {@code vdi}; see {@link #backendFor}. */
-    public SrBackend backendOfVdi(DbReader db, String vdi) {
-        return backendFor(db, (String) db.get("VDI", vdi, "SR"));
-    }
-
     /**
-     * Attaches {@code vdi} on this host and returns the local path of its data: what a device model
-     * or the xenopsd simulator opens for a VBD.
+     * Attaches {@code vdi} on this host through a datapath of its own ({@code xapi/<vdi>}) and returns the local
+     * path of its data: what a device model or the xenopsd simulator opens for a VBD.
      *
-     * @throws ApiError {@code HANDLE_INVALID}, {@code SR_OPERATION_NOT_SUPPORTED}, {@code SR_NO_PBDS}
-     *                  or the backend's failure
+     * @throws ApiError {@code HANDLE_INVALID}, {@code SR_OPERATION_NOT_SUPPORTED}, {@code SR_NO_PBDS} or the
+     *                  driver's failure
      */
     public Path attach(String vdi, boolean writable) {
         DbReader db = services.db().snapshot();
         String sr = (String) db.get("VDI", vdi, "SR");
-        SrBackend b = backendFor(db, sr);
+        String location = (String) db.get("VDI", vdi, "location");
+        StorageContext ctx = StorageContext.of("VDI.attach");
         try {
-            return b.attach((String) db.get("VDI", vdi, "location"), writable);
+            AttachInfo a = storage.vdiAttach(ctx, datapath(vdi), attached(db, sr), location, "", writable);
+            storage.vdiActivate(ctx, datapath(vdi), sr, location, "", writable);
+            return a.path();
         } catch (StorageException e) {
             throw toApiError(e, sr, vdi);
         }
@@ -98,26 +117,28 @@ public final class StorageBackends {
 
     /** Undoes {@link #attach}. */
     public void detach(String vdi) {
-        DbReader db = services.db().snapshot();
-        String sr = (String) db.get("VDI", vdi, "SR");
         try {
-            backendFor(db, sr).detach((String) db.get("VDI", vdi, "location"));
+            storage.dpDestroy(StorageContext.of("VDI.detach"), datapath(vdi));
         } catch (StorageException e) {
-            throw toApiError(e, sr, vdi);
+            throw toApiError(e, Refs.NULL, vdi);
         }
+    }
+
+    private static String datapath(String vdi) {
+        return "xapi/" + vdi;
     }
 
     /**
      * Writes the SR's totals ({@code physical_size}, {@code physical_utilisation},
-     * {@code virtual_allocation}) from its backend, as the FileSR driver does after each VDI change.
-     * Does nothing for SRs without a backend or when the SR is gone.
+     * {@code virtual_allocation}) from its driver, as the FileSR driver does after each VDI change.
+     * Does nothing for SRs without a driver or when the SR is gone.
      */
     public void refreshSr(String sr) {
         DbReader db = services.db().snapshot();
         if (!db.exists("SR", sr) || !hasBackend(db, sr)) return;
         SrStat st;
         try {
-            st = backendFor(db, sr).statSr();
+            st = storage.srStat(StorageContext.of("SR.stat"), attached(db, sr));
         } catch (StorageException e) {
             throw toApiError(e, sr, Refs.NULL);
         }

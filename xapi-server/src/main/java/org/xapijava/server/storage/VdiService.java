@@ -1,6 +1,5 @@
 package org.xapijava.server.storage;
 
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,7 +11,8 @@ import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
-import org.xapijava.storage.SrBackend;
+import org.xapijava.storage.Smapiv2;
+import org.xapijava.storage.StorageContext;
 import org.xapijava.storage.StorageException;
 import org.xapijava.storage.VdiInfo;
 
@@ -42,6 +42,10 @@ public final class VdiService {
         return backends;
     }
 
+    private Smapiv2 storage() {
+        return backends.storage();
+    }
+
     // ------------------------------------------------------------------ create
 
     /**
@@ -55,7 +59,7 @@ public final class VdiService {
         requireBackendType(db, sr);
         String type = (String) rec.get("type");
         if (type.equals("cbt_metadata")) throw new ApiError("VDI_INCOMPATIBLE_TYPE", "", "cbt_metadata");
-        SrBackend b = backends.backendFor(db, sr);
+        backends.attached(db, sr);
         Map<String, String> smConfig = (Map<String, String>) rec.get("sm_config");
         VdiInfo req = VdiInfo.request(
                 "",
@@ -68,7 +72,7 @@ public final class VdiService {
                 smConfig);
         VdiInfo made;
         try {
-            made = b.create(req);
+            made = storage().vdiCreate(StorageBackends.context(ctx), sr, req);
         } catch (StorageException e) {
             throw StorageBackends.toApiError(e, sr, Refs.NULL);
         }
@@ -89,7 +93,7 @@ public final class VdiService {
         row.put("other_config", rec.get("other_config"));
         row.put("xenstore_data", rec.get("xenstore_data"));
         row.put("tags", rec.get("tags"));
-        String ref = insert(b, made, row);
+        String ref = insert(ctx, sr, made, row);
         backends.refreshSr(sr);
         services.allowed().update("VDI", ref);
         return ref;
@@ -103,7 +107,7 @@ public final class VdiService {
         DbReader db = ctx.db().snapshot();
         String sr = (String) db.get("VDI", vdi, "SR");
         requireBackendType(db, sr);
-        SrBackend b = backends.backendFor(db, sr);
+        backends.attached(db, sr);
         assertManaged(db, vdi);
         List<String> vbds = (List<String>) db.get("VDI", vdi, "VBDs");
         for (String vbd : vbds) {
@@ -113,7 +117,7 @@ public final class VdiService {
             }
         }
         try {
-            b.destroy((String) db.get("VDI", vdi, "location"));
+            storage().vdiDestroy(StorageBackends.context(ctx), sr, (String) db.get("VDI", vdi, "location"));
         } catch (StorageException e) {
             throw StorageBackends.toApiError(e, sr, vdi);
         }
@@ -146,13 +150,15 @@ public final class VdiService {
         DbReader db = ctx.db().snapshot();
         String sr = (String) db.get("VDI", vdi, "SR");
         requireBackendType(db, sr);
-        SrBackend b = backends.backendFor(db, sr);
+        backends.attached(db, sr);
         assertManaged(db, vdi);
         Map<String, Object> src = db.getRecord("VDI", vdi);
         VdiInfo made;
         try {
             String location = (String) src.get("location");
-            made = snapshot ? b.snapshot(location) : b.clone(location);
+            made = snapshot
+                    ? storage().vdiSnapshot(StorageBackends.context(ctx), sr, location)
+                    : storage().vdiClone(StorageBackends.context(ctx), sr, location);
         } catch (StorageException e) {
             throw StorageBackends.toApiError(e, sr, vdi);
         }
@@ -179,7 +185,7 @@ public final class VdiService {
         row.put("snapshot_time", DateTime.ofInstant(services.clock().instant()));
         row.put("is_a_snapshot", snapshot);
         if (snapshot) row.put("snapshot_of", vdi);
-        String ref = insert(b, made, row);
+        String ref = insert(ctx, sr, made, row);
         backends.refreshSr(sr);
         services.allowed().update("VDI", ref);
         return ref;
@@ -233,7 +239,7 @@ public final class VdiService {
             if ((Long) now.get("VDI", dst, "virtual_size") < srcSize) {
                 throw new ApiError("VDI_TOO_SMALL", dst, Long.toString(srcSize));
             }
-            copyData(now, vdi, dst);
+            copyData(ctx, now, vdi, dst);
             services.allowed().update("VDI", dst);
             return dst;
         } catch (RuntimeException e) {
@@ -249,20 +255,16 @@ public final class VdiService {
     }
 
     /** Copies the bytes of {@code src} into {@code dst} (both attached here), then re-reads dst's use. */
-    private void copyData(DbReader db, String src, String dst) {
+    private void copyData(CallContext ctx, DbReader db, String src, String dst) {
         String srcSr = (String) db.get("VDI", src, "SR");
         String dstSr = (String) db.get("VDI", dst, "SR");
-        SrBackend from = backends.backendFor(db, srcSr);
-        SrBackend to = backends.backendFor(db, dstSr);
+        backends.attached(db, srcSr);
+        backends.attached(db, dstSr);
         String dstLocation = (String) db.get("VDI", dst, "location");
+        StorageContext sctx = StorageBackends.context(ctx);
         try {
-            Path data = from.attach((String) db.get("VDI", src, "location"), false);
-            try {
-                to.copyInto(dstLocation, data);
-            } finally {
-                from.detach((String) db.get("VDI", src, "location"));
-            }
-            VdiInfo after = to.stat(dstLocation);
+            storage().dataCopyInto(sctx, srcSr, (String) db.get("VDI", src, "location"), dstSr, dstLocation);
+            VdiInfo after = storage().vdiStat(sctx, dstSr, dstLocation);
             services.db().transact(tx -> {
                 if (tx.exists("VDI", dst)) tx.set("VDI", dst, "physical_utilisation", after.physicalUtilisation());
             });
@@ -279,11 +281,12 @@ public final class VdiService {
         DbReader db = ctx.db().snapshot();
         String sr = (String) db.get("VDI", vdi, "SR");
         requireBackendType(db, sr);
-        SrBackend b = backends.backendFor(db, sr);
+        backends.attached(db, sr);
         assertManaged(db, vdi);
         VdiInfo after;
         try {
-            after = b.resize((String) db.get("VDI", vdi, "location"), size);
+            after = storage()
+                    .vdiResize(StorageBackends.context(ctx), sr, (String) db.get("VDI", vdi, "location"), size);
         } catch (StorageException e) {
             throw StorageBackends.toApiError(e, sr, vdi);
         }
@@ -361,14 +364,14 @@ public final class VdiService {
         return v;
     }
 
-    /** Creates the row; if that fails the backend's VDI is removed again. */
-    private String insert(SrBackend b, VdiInfo made, Map<String, Object> row) {
+    /** Creates the row; if that fails the driver's VDI is removed again. */
+    private String insert(CallContext ctx, String sr, VdiInfo made, Map<String, Object> row) {
         String ref = Refs.fresh();
         try {
             services.db().create("VDI", ref, row);
         } catch (RuntimeException e) {
             try {
-                b.destroy(made.location());
+                storage().vdiDestroy(StorageBackends.context(ctx), sr, made.location());
             } catch (StorageException ignored) {
                 // the database error is the one to report
             }

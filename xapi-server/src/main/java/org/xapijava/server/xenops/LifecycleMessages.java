@@ -25,7 +25,6 @@ public final class LifecycleMessages implements Messages {
 
     @Override
     public void bind(MessageTable table) {
-        service.images().bind(table);
         VMApi.bind(table, new Vm());
         VBDApi.bind(table, new Vbd());
         VIFApi.bind(table, new Vif());
