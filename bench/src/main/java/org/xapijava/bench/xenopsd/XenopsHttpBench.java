@@ -42,15 +42,18 @@ import org.xapijava.xenopsd.XenopsClient;
  *
  * <p>Calls: {@code VM.stat} of the running VM (a 1.9 KB answer) and {@code UPDATES.get} from the latest id with
  * timeout 0 (an empty answer at once), each with 1 and 16 concurrent callers (virtual threads, closed loop,
- * every answer decoded). Each round runs every pair once per call and caller count, in rotating order.
+ * every answer decoded). Each round runs every pair once per call and caller count, in rotating order. Besides the
+ * rate, the CPU time per call of the client's and the server's process (read from {@code /proc}) is reported: on
+ * a machine shared with other work it moves far less than the rate. {@code -Dbench.jetty.threads=platform} runs
+ * the Jetty server's handlers on a pool of platform threads instead of virtual threads.
  */
 public final class XenopsHttpBench {
     private XenopsHttpBench() {}
 
-    /** {@code --round S --rounds N --warmup S} (seconds; defaults 2, 5, 3). */
+    /** {@code --round S --rounds N --warmup S} (seconds; defaults 2, 7, 3). */
     record Options(Duration round, int rounds, Duration warmup) {
         static Options parse(String[] args) {
-            Options o = new Options(Duration.ofSeconds(2), 5, Duration.ofSeconds(3));
+            Options o = new Options(Duration.ofSeconds(2), 7, Duration.ofSeconds(3));
             for (int i = 0; i < args.length; i += 2) {
                 int v = Integer.parseInt(args[i + 1]);
                 o = switch (args[i]) {
@@ -79,6 +82,13 @@ public final class XenopsHttpBench {
     }
 
     record Workload(String call, int callers) {}
+
+    /**
+     * One measurement: calls per second over all callers, and CPU time per call of the client's process (this
+     * one) and of the server's (from {@code /proc}, in 10 ms ticks), which other work on the machine disturbs far
+     * less than the rate.
+     */
+    record Sample(double rate, double clientCpuMicros, double serverCpuMicros) {}
 
     private static final String VM = "bench-vm";
 
@@ -117,13 +127,13 @@ public final class XenopsHttpBench {
                     new Workload("UPDATES.get", 16));
             CpuSample cpu0 = CpuSample.take(daemons);
             for (Workload w : workloads) {
-                for (Pair p : Pair.values()) measure(clients.get(p), w, o.warmup());
+                for (Pair p : Pair.values()) measure(clients.get(p), serverOf(p, daemons), w, o.warmup());
             }
             log.println("warm-up done");
-            Map<Workload, Map<Pair, double[]>> rates = new LinkedHashMap<>();
+            Map<Workload, Map<Pair, Sample[]>> rates = new LinkedHashMap<>();
             for (Workload w : workloads) {
-                Map<Pair, double[]> m = new LinkedHashMap<>();
-                for (Pair p : Pair.values()) m.put(p, new double[o.rounds()]);
+                Map<Pair, Sample[]> m = new LinkedHashMap<>();
+                for (Pair p : Pair.values()) m.put(p, new Sample[o.rounds()]);
                 rates.put(w, m);
             }
             List<String> loads = new ArrayList<>();
@@ -132,7 +142,7 @@ public final class XenopsHttpBench {
                     Pair[] ps = Pair.values();
                     for (int k = 0; k < ps.length; k++) {
                         Pair p = ps[(k + r) % ps.length]; // rotate which pair goes first
-                        rates.get(w).get(p)[r] = measure(clients.get(p), w, o.round());
+                        rates.get(w).get(p)[r] = measure(clients.get(p), serverOf(p, daemons), w, o.round());
                     }
                 }
                 loads.add(loadAverage());
@@ -161,6 +171,7 @@ public final class XenopsHttpBench {
                         "-XX:+UseSerialGC",
                         "-Xmx128m",
                         "-Xss512k",
+                        "-Dbench.jetty.threads=" + System.getProperty("bench.jetty.threads", "virtual"),
                         "-cp",
                         System.getProperty("java.class.path"),
                         SimDaemon.class.getName(),
@@ -200,8 +211,12 @@ public final class XenopsHttpBench {
         c.taskDestroy("b", task);
     }
 
-    /** Runs {@code w} on {@code c} for {@code d}; calls per second over all callers. */
-    private static double measure(XenopsClient c, Workload w, Duration d) throws InterruptedException {
+    private static Process serverOf(Pair p, List<Process> daemons) {
+        return p == Pair.HAND_HAND || p == Pair.JETTY_HAND ? daemons.get(0) : daemons.get(1);
+    }
+
+    /** Runs {@code w} on {@code c} (served by {@code server}) for {@code d}. */
+    private static Sample measure(XenopsClient c, Process server, Workload w, Duration d) throws InterruptedException {
         int last = c.updatesLastId("b");
         Consumer<XenopsClient> call = switch (w.call()) {
             case "VM.stat" -> x -> x.vmStat("b", VM);
@@ -226,12 +241,17 @@ public final class XenopsHttpBench {
                 }
             }));
         }
+        long clientTicks = CpuSample.ticks(ProcessHandle.current().pid());
+        long serverTicks = CpuSample.ticks(server.pid());
         window[0] = System.nanoTime();
         window[1] = window[0] + d.toNanos();
         go.countDown();
         for (Thread t : ts) t.join();
         double secs = (System.nanoTime() - window[0]) / 1e9;
-        return calls.sum() / secs;
+        long n = Math.max(1, calls.sum());
+        double clientUs = (CpuSample.ticks(ProcessHandle.current().pid()) - clientTicks) * 1e4 / n;
+        double serverUs = (CpuSample.ticks(server.pid()) - serverTicks) * 1e4 / n;
+        return new Sample(n / secs, clientUs, serverUs);
     }
 
     /** CPU ticks of the whole machine and of this benchmark's processes, to tell how busy the rest was. */
@@ -258,7 +278,7 @@ public final class XenopsHttpBench {
             return new CpuSample(System.nanoTime(), busy, ours);
         }
 
-        private static long ticks(long pid) {
+        static long ticks(long pid) {
             try {
                 String s = Files.readString(Path.of("/proc/" + pid + "/stat"));
                 String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
@@ -285,7 +305,7 @@ public final class XenopsHttpBench {
 
     private static String report(
             Options o,
-            Map<Workload, Map<Pair, double[]>> rates,
+            Map<Workload, Map<Pair, Sample[]>> samples,
             String load0,
             String load1,
             List<String> loads,
@@ -312,32 +332,63 @@ public final class XenopsHttpBench {
                 Math.max(0, busyCores - oursCores),
                 o.rounds(),
                 o.round().toSeconds()));
+        b.append(
+                "Calls per second (median of the rounds, min–max) and ratio to the hand-written pair of the same round "
+                        + "(median of the per-round ratios, min–max; above 1: faster than hand-written):\n\n");
         b.append("| call | callers | hand/hand calls/s | Jetty client: calls/s, ratio | Jetty server: calls/s, ratio "
                 + "| both Jetty: calls/s, ratio |\n|---|---|---|---|---|---|\n");
-        for (var e : rates.entrySet()) {
-            Map<Pair, double[]> m = e.getValue();
-            double[] base = m.get(Pair.HAND_HAND);
+        for (var e : samples.entrySet()) {
+            Map<Pair, Sample[]> m = e.getValue();
+            double[] base = pick(m.get(Pair.HAND_HAND), Sample::rate);
             b.append("| `")
                     .append(e.getKey().call())
                     .append("` | ")
                     .append(e.getKey().callers());
             b.append(" | ").append(rate(base));
             for (Pair p : List.of(Pair.JETTY_HAND, Pair.HAND_JETTY, Pair.JETTY_JETTY)) {
-                double[] x = m.get(p);
-                double[] ratio = new double[x.length];
-                for (int i = 0; i < x.length; i++) ratio[i] = x[i] / base[i];
-                b.append(" | ")
-                        .append(rate(x))
-                        .append(String.format(
-                                Locale.ROOT, "; **%.2f** (%.2f–%.2f)", median(ratio), min(ratio), max(ratio)));
+                double[] x = pick(m.get(p), Sample::rate);
+                b.append(" | ").append(rate(x)).append("; ").append(ratio(x, base));
             }
             b.append(" |\n");
         }
-        b.append("\nRatios: calls/s of the pair over the hand-written pair's in the same round; median of the rounds "
-                        + "(min–max). Simulator daemons at the end: ")
-                .append(rss)
-                .append(".\n");
+        b.append(
+                "\nCPU time per call (µs, median of the rounds) of the side that changes, and ratio to the hand-written "
+                        + "side of the same round (median of the per-round ratios, min–max; above 1: Jetty costs more):\n\n");
+        b.append("| call | callers | client: hand-written | client: Jetty, ratio | server: hand-written "
+                + "| server: Jetty, ratio |\n|---|---|---|---|---|---|\n");
+        for (var e : samples.entrySet()) {
+            Map<Pair, Sample[]> m = e.getValue();
+            double[] hc = pick(m.get(Pair.HAND_HAND), Sample::clientCpuMicros);
+            double[] jc = pick(m.get(Pair.JETTY_HAND), Sample::clientCpuMicros);
+            double[] hs = pick(m.get(Pair.HAND_HAND), Sample::serverCpuMicros);
+            double[] js = pick(m.get(Pair.HAND_JETTY), Sample::serverCpuMicros);
+            b.append(String.format(
+                    Locale.ROOT,
+                    "| `%s` | %d | %.0f | %.0f; %s | %.0f | %.0f; %s |%n",
+                    e.getKey().call(),
+                    e.getKey().callers(),
+                    median(hc),
+                    median(jc),
+                    ratio(jc, hc),
+                    median(hs),
+                    median(js),
+                    ratio(js, hs)));
+        }
+        b.append("\nSimulator daemons at the end: ").append(rss).append(".\n");
         return b.toString();
+    }
+
+    private static double[] pick(Sample[] s, java.util.function.ToDoubleFunction<Sample> f) {
+        double[] r = new double[s.length];
+        for (int i = 0; i < s.length; i++) r[i] = f.applyAsDouble(s[i]);
+        return r;
+    }
+
+    /** The median and range of the per-round ratios {@code x[i] / base[i]}. */
+    private static String ratio(double[] x, double[] base) {
+        double[] r = new double[x.length];
+        for (int i = 0; i < x.length; i++) r[i] = x[i] / base[i];
+        return String.format(Locale.ROOT, "**%.2f** (%.2f–%.2f)", median(r), min(r), max(r));
     }
 
     private static String rate(double[] x) {

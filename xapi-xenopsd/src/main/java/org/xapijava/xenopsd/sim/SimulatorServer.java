@@ -31,7 +31,10 @@ import org.xapijava.xenopsd.internal.Deadlines;
  * {@link #IDLE_TIMEOUT_MS}. A body that is not an XML-RPC call gets an rpc failure ({@code Internal_error}); the
  * server never stops for bad input. A request other than POST gets 404, as xenopsd answers.
  *
- * <p>One virtual thread accepts; one virtual thread per connection reads, dispatches and answers. Thread-safe.
+ * <p>One virtual thread accepts; one virtual thread per connection reads (through {@link ChannelInput}, the reader
+ * the client uses too), dispatches and answers. Hand-written rather than on Jetty because Jetty measured slower
+ * here, and larger in the simulator's small JVM (see {@code docs/decisions.md}, "xenopsd HTTP: Jetty or
+ * hand-written", and the benchmark {@code org.xapijava.bench.xenopsd.XenopsHttpBench}). Thread-safe.
  */
 public final class SimulatorServer implements AutoCloseable {
 
@@ -162,22 +165,12 @@ public final class SimulatorServer implements AutoCloseable {
             this.in = new ChannelInput(ch);
         }
 
-        /** A line without its CRLF; {@code null} at end of stream before any byte of it. */
+        /** A line of the request head ({@link ChannelInput#readLine}); {@code null} at end of stream before it. */
         String readLine(int[] budget) throws IOException {
-            StringBuilder b = new StringBuilder();
-            for (; ; ) {
-                int c = in.read();
-                if (c < 0) {
-                    if (b.isEmpty()) return null;
-                    throw new EOFException("connection closed in a request line");
-                }
-                if (--budget[0] < 0) throw new TooLarge(431);
-                if (c == '\n') {
-                    int n = b.length();
-                    if (n > 0 && b.charAt(n - 1) == '\r') b.setLength(n - 1);
-                    return b.toString();
-                }
-                b.append((char) c);
+            try {
+                return in.readLine(budget);
+            } catch (ChannelInput.LineTooLongException e) {
+                throw new TooLarge(431);
             }
         }
 
