@@ -162,7 +162,7 @@ final class Engine implements AutoCloseable {
         }
     }
 
-    void expect(String vmId, PowerState... allowed) {
+    private void expect(String vmId, PowerState... allowed) {
         PowerState p = vms.powerState(vmId);
         for (PowerState a : allowed) if (a == p) return;
         throw XenopsError.badPowerState(p, allowed[0]);
