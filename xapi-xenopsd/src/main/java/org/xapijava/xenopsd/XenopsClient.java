@@ -1,21 +1,19 @@
 package org.xapijava.xenopsd;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentLinkedDeque;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.xapijava.model.rpc.RpcResponse;
 import org.xapijava.model.xmlrpc.XmlRpcParseException;
-import org.xapijava.xenopsd.internal.Deadlines;
 import org.xapijava.xenopsd.internal.HttpClientConnection;
+import org.xapijava.xenopsd.internal.PooledUnixTransport;
 import org.xapijava.xenopsd.internal.Rpc;
 import org.xapijava.xenopsd.internal.Wire;
 import org.xapijava.xenopsd.internal.Wire.Arg;
+import org.xapijava.xenopsd.internal.XenopsTransport;
 
 /**
  * A {@link Xenops} client speaking XML-RPC over HTTP/1.1 on xenopsd's Unix domain socket (default
@@ -38,7 +36,7 @@ import org.xapijava.xenopsd.internal.Wire.Arg;
 public final class XenopsClient implements Xenops, AutoCloseable {
 
     /** Idle connections kept for reuse; more concurrent callers open extra connections that are then closed. */
-    public static final int MAX_IDLE = 16;
+    public static final int MAX_IDLE = PooledUnixTransport.MAX_IDLE;
 
     /** xenopsd's socket on a host ({@code Xenops_interface.default_path}). */
     public static final Path DEFAULT_SOCKET = Path.of("/var/lib/xcp/xenopsd");
@@ -47,13 +45,9 @@ public final class XenopsClient implements Xenops, AutoCloseable {
     /** xenopsd answers every call at once (long work runs as a task), so a minute means it is wedged. */
     public static final Duration DEFAULT_CALL_TIMEOUT = Duration.ofSeconds(60);
 
-    private static final String USER_AGENT = "xapi";
-
     private final Path socket;
-    private final long connectTimeoutNanos;
     private final long callTimeoutNanos;
-    private final ConcurrentLinkedDeque<HttpClientConnection> idle = new ConcurrentLinkedDeque<>();
-    private final AtomicInteger idleCount = new AtomicInteger();
+    private final XenopsTransport transport;
     private volatile boolean closed;
 
     public XenopsClient(Path socket) {
@@ -61,8 +55,16 @@ public final class XenopsClient implements Xenops, AutoCloseable {
     }
 
     public XenopsClient(Path socket, Duration connectTimeout, Duration callTimeout) {
+        this(socket, new PooledUnixTransport(socket, connectTimeout), callTimeout);
+    }
+
+    /**
+     * A client over another transport (the benchmarks compare transports with it); {@code transport} is closed
+     * with this client.
+     */
+    public XenopsClient(Path socket, XenopsTransport transport, Duration callTimeout) {
         this.socket = Objects.requireNonNull(socket);
-        this.connectTimeoutNanos = connectTimeout.toNanos();
+        this.transport = Objects.requireNonNull(transport);
         this.callTimeoutNanos = callTimeout.toNanos();
     }
 
@@ -80,7 +82,7 @@ public final class XenopsClient implements Xenops, AutoCloseable {
     private Object call(String method, String dbg, long timeoutNanos, Arg... args) {
         if (closed) throw new XenopsUnavailableException("xenopsd client is closed", null);
         byte[] request = Wire.encodeCall(method, Objects.requireNonNull(dbg, "dbg"), List.of(args));
-        HttpClientConnection.Response response = exchange(method, request, timeoutNanos);
+        HttpClientConnection.Response response = transport.exchange(method, request, timeoutNanos);
         if (response.status() != 200) {
             throw new XenopsProtocolException(
                     "xenopsd answered " + method + " with HTTP status " + response.status(), null);
@@ -96,83 +98,11 @@ public final class XenopsClient implements Xenops, AutoCloseable {
         return r.contents();
     }
 
-    private HttpClientConnection.Response exchange(String method, byte[] request, long timeoutNanos) {
-        boolean retried = false;
-        for (; ; ) {
-            HttpClientConnection c = borrow();
-            boolean fresh = c == null;
-            try {
-                if (fresh) c = HttpClientConnection.connect(socket, connectTimeoutNanos);
-            } catch (HttpClientConnection.TimeoutIOException e) {
-                throw new XenopsTimeoutException("connecting to xenopsd at " + socket + " timed out");
-            } catch (IOException e) {
-                throw new XenopsUnavailableException("cannot connect to xenopsd at " + socket + ": " + e, e);
-            }
-            try (Deadlines.Deadline d =
-                    timeoutNanos < 0 ? Deadlines.never() : Deadlines.arm(c.channel(), timeoutNanos)) {
-                HttpClientConnection.Response r;
-                try {
-                    r = c.post(socket.toString(), request, USER_AGENT);
-                } catch (IOException e) {
-                    c.close();
-                    if (d.expired()) {
-                        throw new XenopsTimeoutException("xenopsd did not answer " + method + " within "
-                                + Duration.ofNanos(timeoutNanos) + " (" + socket + ")");
-                    }
-                    if (e instanceof HttpClientConnection.ProtocolIOException) {
-                        throw new XenopsProtocolException(
-                                "xenopsd answered " + method + " with bad HTTP: " + e.getMessage(), e);
-                    }
-                    if (!fresh && !retried && c.bytesReadThisExchange() == 0) {
-                        retried = true; // the server had closed the pooled connection: it never read this request
-                        continue;
-                    }
-                    throw new XenopsUnavailableException("connection to xenopsd broke during " + method + ": " + e, e);
-                }
-                if (d.expired()) { // fired after the last byte was read: the answer is complete, but the channel is
-                    // gone
-                    c.close();
-                } else {
-                    giveBack(c, r.keepAlive());
-                }
-                return r;
-            }
-        }
-    }
-
-    private HttpClientConnection borrow() {
-        HttpClientConnection c;
-        while ((c = idle.pollFirst()) != null) {
-            idleCount.decrementAndGet();
-            if (c.idleAndOpen()) return c;
-            c.close();
-        }
-        return null;
-    }
-
-    private void giveBack(HttpClientConnection c, boolean keepAlive) {
-        if (!keepAlive || closed || idleCount.incrementAndGet() > MAX_IDLE) {
-            if (keepAlive && !closed) idleCount.decrementAndGet();
-            c.close();
-            return;
-        }
-        idle.offerFirst(c);
-        if (closed) drain();
-    }
-
-    private void drain() {
-        HttpClientConnection c;
-        while ((c = idle.pollFirst()) != null) {
-            idleCount.decrementAndGet();
-            c.close();
-        }
-    }
-
     /** Closes the pooled connections; later calls fail with {@link XenopsUnavailableException}. */
     @Override
     public void close() {
         closed = true;
-        drain();
+        transport.close();
     }
 
     private Object call(String method, String dbg, Arg... args) {

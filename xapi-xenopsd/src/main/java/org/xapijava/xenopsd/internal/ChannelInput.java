@@ -29,6 +29,42 @@ public final class ChannelInput {
         return in.get() & 0xff;
     }
 
+    /**
+     * A line in ISO-8859-1 without its terminator (LF, or CRLF), for HTTP heads and chunk sizes.
+     *
+     * @param budget {@code budget[0]} is how many more bytes the caller accepts (a head's limit across its
+     *               lines); every byte read, the terminator included, is taken from it
+     * @return the line, or {@code null} when the stream ends before any byte of it
+     * @throws EOFException         when the stream ends inside the line
+     * @throws LineTooLongException when the budget runs out first
+     */
+    public String readLine(int[] budget) throws IOException {
+        StringBuilder b = new StringBuilder();
+        for (; ; ) {
+            int c = read();
+            if (c < 0) {
+                if (b.isEmpty()) return null;
+                throw new EOFException("connection closed in a line");
+            }
+            if (--budget[0] < 0) throw new LineTooLongException();
+            if (c == '\n') {
+                int n = b.length();
+                if (n > 0 && b.charAt(n - 1) == '\r') b.setLength(n - 1);
+                return b.toString();
+            }
+            b.append((char) c);
+        }
+    }
+
+    /** A line, or the head it belongs to, is longer than the reader's caller accepts. */
+    public static final class LineTooLongException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        public LineTooLongException() {
+            super("line too long");
+        }
+    }
+
     /** Exactly {@code n} bytes; {@link EOFException} with {@code eofMessage} if the stream ends first. */
     public byte[] readExactly(int n, String eofMessage) throws IOException {
         byte[] r = new byte[n];

@@ -111,7 +111,8 @@ public final class HttpClientConnection implements AutoCloseable {
     }
 
     private Response readResponse() throws IOException {
-        String statusLine = readLine();
+        int[] headBudget = {MAX_HEAD};
+        String statusLine = readLine(headBudget);
         String[] parts = statusLine.split(" ", 3);
         if (parts.length < 2 || !parts[0].startsWith("HTTP/1."))
             throw new ProtocolIOException("bad status line: " + statusLine);
@@ -125,11 +126,8 @@ public final class HttpClientConnection implements AutoCloseable {
         long contentLength = -1;
         boolean chunked = false;
         boolean close = http10;
-        int headBytes = statusLine.length();
         for (; ; ) {
-            String line = readLine();
-            headBytes += line.length() + 2;
-            if (headBytes > MAX_HEAD) throw new ProtocolIOException("response head too large");
+            String line = readLine(headBudget);
             if (line.isEmpty()) break;
             int colon = line.indexOf(':');
             if (colon <= 0) throw new ProtocolIOException("bad header line: " + line);
@@ -200,25 +198,28 @@ public final class HttpClientConnection implements AutoCloseable {
         }
     }
 
-    /** A CRLF (or LF) terminated line in ISO-8859-1, without the terminator. */
-    private String readLine() throws IOException {
-        StringBuilder b = new StringBuilder();
-        for (; ; ) {
-            int c = in.read();
-            if (c < 0) {
-                throw new EOFException(
-                        in.bytesRead() == 0
-                                ? "connection closed before the response"
-                                : "connection closed in the response head");
-            }
-            if (c == '\n') {
-                int len = b.length();
-                if (len > 0 && b.charAt(len - 1) == '\r') b.setLength(len - 1);
-                return b.toString();
-            }
-            b.append((char) c);
-            if (b.length() > MAX_HEAD) throw new ProtocolIOException("response line too long");
+    /** A line of the response ({@link ChannelInput#readLine}), taken from {@code budget}. */
+    private String readLine(int[] budget) throws IOException {
+        String line;
+        try {
+            line = in.readLine(budget);
+        } catch (ChannelInput.LineTooLongException e) {
+            throw new ProtocolIOException("response head too large");
+        } catch (EOFException e) {
+            throw new EOFException("connection closed in the response head");
         }
+        if (line == null) {
+            throw new EOFException(
+                    in.bytesRead() == 0
+                            ? "connection closed before the response"
+                            : "connection closed in the response head");
+        }
+        return line;
+    }
+
+    /** A line of a chunked body (a chunk size, a chunk's CRLF, a trailer). */
+    private String readLine() throws IOException {
+        return readLine(new int[] {MAX_HEAD});
     }
 
     /** The response is not HTTP as expected. */

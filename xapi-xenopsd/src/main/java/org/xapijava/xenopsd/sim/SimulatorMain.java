@@ -62,7 +62,7 @@ public final class SimulatorMain {
                             int e = kv.indexOf('=');
                             if (e <= 0) throw new UsageException("--delay-ms expects STEP=MS, got " + kv);
                             String step = kv.substring(0, e).trim();
-                            Simulator.checkStepName(step);
+                            StepDelays.checkStepName(step);
                             long ms = Long.parseLong(kv.substring(e + 1).trim());
                             if (ms < 0) throw new UsageException("negative delay for " + step);
                             delays.put(step, ms);

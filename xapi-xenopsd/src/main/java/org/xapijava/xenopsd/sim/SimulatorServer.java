@@ -17,11 +17,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.xapijava.model.rpc.RpcCall;
-import org.xapijava.model.xmlrpc.XmlRpcParseException;
 import org.xapijava.xenopsd.internal.ChannelInput;
 import org.xapijava.xenopsd.internal.Deadlines;
-import org.xapijava.xenopsd.internal.Wire;
 
 /**
  * Serves a {@link Simulator} as xenopsd serves itself without the message switch: XML-RPC over HTTP/1.1
@@ -34,7 +31,10 @@ import org.xapijava.xenopsd.internal.Wire;
  * {@link #IDLE_TIMEOUT_MS}. A body that is not an XML-RPC call gets an rpc failure ({@code Internal_error}); the
  * server never stops for bad input. A request other than POST gets 404, as xenopsd answers.
  *
- * <p>One virtual thread accepts; one virtual thread per connection reads, dispatches and answers. Thread-safe.
+ * <p>One virtual thread accepts; one virtual thread per connection reads (through {@link ChannelInput}, the reader
+ * the client uses too), dispatches and answers. Hand-written rather than on Jetty because Jetty measured slower
+ * here, and larger in the simulator's small JVM (see {@code docs/decisions.md}, "xenopsd HTTP: Jetty or
+ * hand-written", and the benchmark {@code org.xapijava.bench.xenopsd.XenopsHttpBench}). Thread-safe.
  */
 public final class SimulatorServer implements AutoCloseable {
 
@@ -49,10 +49,9 @@ public final class SimulatorServer implements AutoCloseable {
     /** A kept-alive connection with no request for this long is closed. */
     public static final long IDLE_TIMEOUT_MS = 120_000;
 
-    private final Simulator sim;
+    private final RpcEndpoint endpoint;
     private final Path socket;
     private final ServerSocketChannel server;
-    private final Dispatcher dispatcher;
     private final Runnable onShutdownRequest;
     private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -60,9 +59,8 @@ public final class SimulatorServer implements AutoCloseable {
     private volatile boolean closing;
 
     private SimulatorServer(Simulator sim, Path socket, Runnable onShutdownRequest) throws IOException {
-        this.sim = Objects.requireNonNull(sim);
+        this.endpoint = new RpcEndpoint(Objects.requireNonNull(sim));
         this.socket = socket;
-        this.dispatcher = new Dispatcher(sim);
         this.onShutdownRequest = onShutdownRequest == null ? this::closeSoon : onShutdownRequest;
         Path parent = socket.toAbsolutePath().getParent();
         if (parent != null) Files.createDirectories(parent);
@@ -167,22 +165,12 @@ public final class SimulatorServer implements AutoCloseable {
             this.in = new ChannelInput(ch);
         }
 
-        /** A line without its CRLF; {@code null} at end of stream before any byte of it. */
+        /** A line of the request head ({@link ChannelInput#readLine}); {@code null} at end of stream before it. */
         String readLine(int[] budget) throws IOException {
-            StringBuilder b = new StringBuilder();
-            for (; ; ) {
-                int c = in.read();
-                if (c < 0) {
-                    if (b.isEmpty()) return null;
-                    throw new EOFException("connection closed in a request line");
-                }
-                if (--budget[0] < 0) throw new TooLarge(431);
-                if (c == '\n') {
-                    int n = b.length();
-                    if (n > 0 && b.charAt(n - 1) == '\r') b.setLength(n - 1);
-                    return b.toString();
-                }
-                b.append((char) c);
+            try {
+                return in.readLine(budget);
+            } catch (ChannelInput.LineTooLongException e) {
+                throw new TooLarge(431);
             }
         }
 
@@ -297,33 +285,13 @@ public final class SimulatorServer implements AutoCloseable {
             if (contentLength > MAX_BODY) throw new TooLarge(413);
             body = c.in.readExactly((int) contentLength, "connection closed in a request body");
         }
-        sim.awaitUnwedged();
-        Dispatcher.Outcome o = answer(body);
-        c.write(200, "OK", encode(o));
-        if (o.stopAfterReply()) {
+        endpoint.awaitUnwedged();
+        RpcEndpoint.Reply reply = endpoint.answer(body);
+        c.write(200, "OK", reply.body());
+        if (reply.stopAfterReply()) {
             onShutdownRequest.run();
             return false;
         }
         return !close;
-    }
-
-    private Dispatcher.Outcome answer(byte[] body) {
-        RpcCall call;
-        try {
-            call = Wire.decodeCall(body);
-        } catch (XmlRpcParseException e) {
-            return Dispatcher.malformed("Xmlrpc.Parse_error: " + e.getMessage());
-        }
-        return dispatcher.dispatch(call);
-    }
-
-    private static byte[] encode(Dispatcher.Outcome o) {
-        try {
-            return o.success() ? Wire.encodeSuccess(o.value()) : Wire.encodeFailure(o.value());
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "cannot encode an answer", e);
-            return Wire.encodeFailure(
-                    Dispatcher.malformed("cannot encode the answer: " + e).value());
-        }
     }
 }

@@ -1,0 +1,53 @@
+package org.xapijava.xenopsd.sim;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The simulated guests' agent: once a domain is built (and not suspended) its guest runs an agent that writes a
+ * Linux guest with PV drivers into xenstore, supporting clean shutdown, reboot and suspend, so that Xapi's checks
+ * treat it as a guest with tools. Xenopsd's own simulator reports no agent; {@code DEBUG.trigger "guest-agent"
+ * [vm; "off"]} gives that case for one VM ({@code "on"} undoes it).
+ *
+ * <p>Thread-safe (a concurrent set of the VMs without an agent).
+ */
+final class GuestAgent {
+
+    /** VMs whose simulated guest runs no guest agent. */
+    private final Set<String> withoutAgent = ConcurrentHashMap.newKeySet();
+
+    /** Whether the VM's guest runs the agent (when its domain is built). */
+    boolean runs(String vmId) {
+        return !withoutAgent.contains(vmId);
+    }
+
+    void set(String vmId, boolean on) {
+        if (on) withoutAgent.remove(vmId);
+        else withoutAgent.add(vmId);
+    }
+
+    /**
+     * What the agent writes in xenstore (paths relative to the domain's xenstore directory, as xenopsd reports
+     * them), for a guest with {@code memoryBytes} of memory.
+     */
+    static Map<String, String> xenstoreKeys(long memoryBytes) {
+        Map<String, String> ga = new LinkedHashMap<>();
+        ga.put("attr/PVAddons/MajorVersion", "8");
+        ga.put("attr/PVAddons/MinorVersion", "4");
+        ga.put("attr/PVAddons/MicroVersion", "0");
+        ga.put("attr/PVAddons/BuildVersion", "1");
+        for (String f : List.of("shutdown", "poweroff", "reboot", "suspend", "balloon"))
+            ga.put("control/feature-" + f, "1");
+        ga.put("data/os_name", "Simulated Linux");
+        ga.put("data/os_uname", "6.1.0-simulated");
+        ga.put("data/os_distro", "debian");
+        ga.put("data/os_majorver", "12");
+        ga.put("data/os_minorver", "0");
+        ga.put("data/meminfo_total", Long.toString(memoryBytes / 1024));
+        ga.put("data/meminfo_free", Long.toString(memoryBytes / 2048));
+        return Map.copyOf(ga);
+    }
+}
