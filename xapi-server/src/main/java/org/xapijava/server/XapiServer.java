@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
 import org.xapijava.db.Database;
 import org.xapijava.db.DurableDatabase;
 import org.xapijava.db.FlushPolicy;
+import org.xapijava.db.LocalDb;
 import org.xapijava.model.Datamodel;
 import org.xapijava.model.rbac.Rbac;
 import org.xapijava.server.alerts.MessageStore;
@@ -102,8 +103,9 @@ public final class XapiServer implements AutoCloseable {
         durable =
                 DurableDatabase.open(dm, new DurableDatabase.Options(stateDb, config.path("redo-log"), policy, false));
         Database db = durable.database();
+        LocalDb localDb = new LocalDb(db);
         Clock clock = Clock.systemUTC();
-        HostObjects refs = Bootstrap.run(db, config);
+        HostObjects refs = Bootstrap.run(localDb, config);
         PoolSecret secret = PoolSecret.loadOrCreate(config.path("pool-secret"));
         Bootstrap.Auth a = Bootstrap.auth(config);
         Authenticator auth = a.authenticator();
