@@ -6,15 +6,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import org.xapijava.db.Database;
+import org.xapijava.db.Db;
 import org.xapijava.server.auth.AuthenticationFailure;
 import org.xapijava.server.auth.Authenticator;
 import org.xapijava.server.auth.PamAuthenticator;
 import org.xapijava.server.auth.PasswordFileAuthenticator;
 import org.xapijava.server.bootstrap.BootstrapSettings;
-import org.xapijava.server.bootstrap.FirstStart;
 import org.xapijava.server.bootstrap.HostObjects;
 import org.xapijava.server.bootstrap.Inventory;
+import org.xapijava.server.bootstrap.StartupSync;
 import org.xapijava.server.config.XapiConfig;
 
 /** Start-up glue: first-start objects and the authenticator chosen by the configuration. */
@@ -23,15 +23,16 @@ final class Bootstrap {
 
     /**
      * First start, or the refresh of a later start: the inventory (created with fresh uuids at first
-     * start) and {@link FirstStart#ensure}, or for a member of an existing pool {@link FirstStart#ensureMember}. A wildcard bind address manages through the loopback address.
+     * start) and the start-up syncs on {@code db} ({@link StartupSync#run}, or {@link StartupSync#runMember} for a
+     * member of the pool whose database it is). A wildcard bind address manages through the loopback address.
      */
-    static HostObjects run(Database db, XapiConfig config, boolean member) throws IOException {
+    static HostObjects run(Db db, XapiConfig config, boolean member) throws IOException {
         Inventory inv = Inventory.loadOrCreate(config.path("inventory"));
         String address = config.get("bind");
         if (address.equals("0.0.0.0") || address.equals("::")) address = "127.0.0.1";
         BootstrapSettings settings =
                 BootstrapSettings.forThisHost(inv, address, config.path("local-sr-dir"), config.path("tools-iso-dir"));
-        return member ? FirstStart.ensureMember(db, settings) : FirstStart.ensure(db, settings);
+        return member ? StartupSync.runMember(db, settings) : StartupSync.run(db, settings);
     }
 
     /** The authenticator and, for a development host, the root password to print. */

@@ -132,8 +132,9 @@ public final class XapiServer implements AutoCloseable {
         } else {
             db = master.services().db();
         }
+        LocalDb localDb = new LocalDb(db);
         Clock clock = Clock.systemUTC();
-        HostObjects refs = Bootstrap.run(db, config, master != null);
+        HostObjects refs = Bootstrap.run(localDb, config, master != null);
         PoolSecret secret = PoolSecret.loadOrCreate(config.path("pool-secret"));
         Bootstrap.Auth a = Bootstrap.auth(config);
         Authenticator auth = a.authenticator();
@@ -159,8 +160,8 @@ public final class XapiServer implements AutoCloseable {
         ForwardingStage forwarding;
         if (master == null) {
             services.allowed().updateAll(); // current_operations are not persistent: recompute every allowed_operations
-            hostClients = new HostClients(new LocalDb(db), secret, this::httpPort, FORWARDED_CALL_TIMEOUT);
-            forwarding = new PoolForwarding(dm, new LocalDb(db), refs.host(), locks, hostClients);
+            hostClients = new HostClients(localDb, secret, this::httpPort, FORWARDED_CALL_TIMEOUT);
+            forwarding = new PoolForwarding(dm, localDb, refs.host(), locks, hostClients);
         } else {
             forwarding = ForwardingStage.local(); // a member runs what its master forwards, under the master's locks
         }

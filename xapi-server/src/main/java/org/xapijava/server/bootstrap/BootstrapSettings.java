@@ -9,7 +9,7 @@ import java.time.Clock;
 import java.util.Objects;
 
 /**
- * What {@link FirstStart#ensure} needs to know about the host it runs on.
+ * What {@link StartupSync#run} needs to know about the host it runs on.
  *
  * @param hostname          the host name ({@code host.hostname}, {@code host.name_label} at first start, the
  *                          control domain's name)

@@ -4,9 +4,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The objects {@link FirstStart#ensure} created or found, by reference. A reference is
+ * The objects {@link StartupSync#run} created or found, by reference. A reference is
  * {@code OpaqueRef:NULL} when the object is not there: the SRs the installer creates (local storage,
- * removable storage, DVD drives) are made at first start only, so a user may have removed them since.
+ * removable storage, DVD drives) are made during the host's first boot only ({@link FirstBoot}), so a user may
+ * have removed them since.
  *
  * @param firstStart                whether this call created the host (the database had no host with the
  *                                  inventory's INSTALLATION_UUID)

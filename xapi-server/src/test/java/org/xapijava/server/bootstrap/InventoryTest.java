@@ -46,7 +46,7 @@ class InventoryTest {
     @Test
     void loadOrCreateWritesAFreshInventoryOnceAndRereadsIt() throws Exception {
         Path file = dir.resolve("etc/xensource-inventory");
-        Inventory first = Inventory.loadOrCreate(file, FirstStartTest.hardware());
+        Inventory first = Inventory.loadOrCreate(file, StartupSyncTest.hardware());
         assertTrue(Files.exists(file));
         assertTrue(first.installationUuid().matches("[0-9a-f-]{36}"));
         assertTrue(first.controlDomainUuid().matches("[0-9a-f-]{36}"));
@@ -60,7 +60,7 @@ class InventoryTest {
         assertEquals("1856", first.get(Inventory.DOM0_MEM));
         assertEquals("4", first.get(Inventory.DOM0_VCPUS));
         assertTrue(Files.readString(file).contains("INSTALLATION_UUID='" + first.installationUuid() + "'\n"));
-        Inventory again = Inventory.loadOrCreate(file, FirstStartTest.hardware());
+        Inventory again = Inventory.loadOrCreate(file, StartupSyncTest.hardware());
         assertEquals(first, again);
     }
 

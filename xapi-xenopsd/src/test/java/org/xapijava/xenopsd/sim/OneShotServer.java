@@ -57,8 +57,9 @@ final class OneShotServer implements AutoCloseable {
                 String resp = "HTTP/1.1 200 OK\r\nuser-agent: xenopsd\r\ncontent-length: " + body.length() + "\r\n\r\n"
                         + body;
                 ByteBuffer out = ByteBuffer.wrap(resp.getBytes(StandardCharsets.ISO_8859_1));
-                while (out.hasRemaining()) c.write(out);
+                // counted before the answer leaves: the client may check the count as soon as it has read it
                 served.incrementAndGet();
+                while (out.hasRemaining()) c.write(out);
             } catch (IOException e) {
                 return; // closed
             }

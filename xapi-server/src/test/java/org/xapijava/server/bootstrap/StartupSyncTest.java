@@ -18,12 +18,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.xapijava.db.Database;
 import org.xapijava.db.DurableDatabase;
+import org.xapijava.db.LocalDb;
 import org.xapijava.model.ClassDef;
 import org.xapijava.model.Datamodel;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
 
-class FirstStartTest {
+class StartupSyncTest {
     private final Datamodel dm = Datamodel.get();
 
     @TempDir
@@ -83,7 +84,7 @@ class FirstStartTest {
     void firstStartCreatesTheHostObjectsWithValidReferences() {
         Database db = Database.empty(dm);
         BootstrapSettings s = settings();
-        HostObjects o = FirstStart.ensure(db, s);
+        HostObjects o = StartupSync.run(new LocalDb(db), s);
 
         assertTrue(o.firstStart());
         assertEquals(List.of(), RefIntegrity.dangling(db));
@@ -211,7 +212,7 @@ class FirstStartTest {
     @Test
     void templatesAreDefaultTemplatesWithTheirOtherConfig() {
         Database db = Database.empty(dm);
-        HostObjects o = FirstStart.ensure(db, settings());
+        HostObjects o = StartupSync.run(new LocalDb(db), settings());
         assertEquals(TemplateCatalog.templates().size(), o.templatesByUuid().size());
         assertTrue(o.templatesByUuid().size() >= 6);
         for (String vm : o.templatesByUuid().values()) {
@@ -263,9 +264,9 @@ class FirstStartTest {
     void secondStartChangesNoObjectCountAndKeepsTheObjects() {
         Database db = Database.empty(dm);
         BootstrapSettings s = settings();
-        HostObjects first = FirstStart.ensure(db, s);
+        HostObjects first = StartupSync.run(new LocalDb(db), s);
         Map<String, Integer> before = counts(db);
-        HostObjects second = FirstStart.ensure(db, s);
+        HostObjects second = StartupSync.run(new LocalDb(db), s);
         assertFalse(second.firstStart());
         assertEquals(before, counts(db));
         assertEquals(List.of(), RefIntegrity.dangling(db));
@@ -289,7 +290,7 @@ class FirstStartTest {
     void laterStartRefreshesAddressLivenessAndVersion() {
         Database db = Database.empty(dm);
         BootstrapSettings s = settings();
-        HostObjects o = FirstStart.ensure(db, s);
+        HostObjects o = StartupSync.run(new LocalDb(db), s);
         db.set("host_metrics", o.hostMetrics(), "live", false);
         db.set("host", o.host(), "API_version_minor", 1L);
         db.set("host", o.host(), "enabled", false);
@@ -307,7 +308,7 @@ class FirstStartTest {
                 s.smDirectory(),
                 s.hardware(),
                 Clock.fixed(Instant.parse("2026-03-02T10:00:00Z"), ZoneOffset.UTC));
-        FirstStart.ensure(db, later);
+        StartupSync.run(new LocalDb(db), later);
         assertEquals(Boolean.TRUE, db.get("host_metrics", o.hostMetrics(), "live"));
         assertEquals(dm.apiVersionMinor(), db.get("host", o.host(), "API_version_minor"));
         assertEquals(Boolean.TRUE, db.get("host", o.host(), "enabled"));
@@ -326,7 +327,7 @@ class FirstStartTest {
     void deletedInstallerSrsAreNotRecreatedButTheToolsSrIs() {
         Database db = Database.empty(dm);
         BootstrapSettings s = settings();
-        HostObjects o = FirstStart.ensure(db, s);
+        HostObjects o = StartupSync.run(new LocalDb(db), s);
         db.transact(tx -> {
             for (String sr : List.of(o.dvdDrivesSr(), o.toolsSr())) {
                 for (String pbd : tx.getAll("PBD")) {
@@ -335,7 +336,7 @@ class FirstStartTest {
                 tx.delete("SR", sr);
             }
         });
-        HostObjects again = FirstStart.ensure(db, s);
+        HostObjects again = StartupSync.run(new LocalDb(db), s);
         assertEquals(Refs.NULL, again.dvdDrivesSr());
         assertNotEquals(Refs.NULL, again.toolsSr());
         assertNotEquals(o.toolsSr(), again.toolsSr());
@@ -350,14 +351,14 @@ class FirstStartTest {
         HostObjects first;
         Map<String, Integer> before;
         try (DurableDatabase store = DurableDatabase.open(dm, DurableDatabase.Options.inDirectory(dbDir))) {
-            first = FirstStart.ensure(store.database(), s);
+            first = StartupSync.run(new LocalDb(store.database()), s);
             before = counts(store.database());
             store.flushNow();
         }
         try (DurableDatabase store = DurableDatabase.open(dm, DurableDatabase.Options.inDirectory(dbDir))) {
             Database db = store.database();
             assertEquals(first.host(), db.getByUuid("host", s.inventory().installationUuid()));
-            HostObjects second = FirstStart.ensure(db, s);
+            HostObjects second = StartupSync.run(new LocalDb(db), s);
             assertFalse(second.firstStart());
             assertEquals(before, counts(db));
             assertEquals(first.pool(), second.pool());
@@ -377,7 +378,7 @@ class FirstStartTest {
     @Test
     void refCheckerFindsADanglingReference() {
         Database db = Database.empty(dm);
-        HostObjects o = FirstStart.ensure(db, settings());
+        HostObjects o = StartupSync.run(new LocalDb(db), settings());
         String ghost = Refs.fresh();
         db.set("host", o.host(), "local_cache_sr", ghost);
         assertEquals(List.of("host.local_cache_sr of " + o.host() + " -> " + ghost), RefIntegrity.dangling(db));
@@ -386,7 +387,7 @@ class FirstStartTest {
     @Test
     void ipv6ManagementAddress() {
         Database db = Database.empty(dm);
-        HostObjects o = FirstStart.ensure(db, settings("fd00::5", Clock.systemUTC()));
+        HostObjects o = StartupSync.run(new LocalDb(db), settings("fd00::5", Clock.systemUTC()));
         assertEquals("fd00::5", db.get("host", o.host(), "address"));
         assertEquals("IPv6", db.get("PIF", o.managementPif(), "primary_address_type"));
         assertEquals(List.of("fd00::5/64"), db.get("PIF", o.managementPif(), "IPv6"));
