@@ -16,13 +16,9 @@ import org.xapijava.model.types.Refs;
 import org.xapijava.server.DbValues;
 import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
-import org.xapijava.xenopsd.DeviceId;
 import org.xapijava.xenopsd.Disk;
-import org.xapijava.xenopsd.Vbd;
-import org.xapijava.xenopsd.Vif;
 import org.xapijava.xenopsd.VmStat;
 import org.xapijava.xenopsd.Xenops;
-import org.xapijava.xenopsd.XenopsError;
 import org.xapijava.xenopsd.XenopsTimeoutException;
 import org.xapijava.xenopsd.XenopsUnavailableException;
 
@@ -87,7 +83,7 @@ public final class Lifecycle {
     }
 
     /** {@code transform_xenops_exn}: runs {@code body}, turning xenopsd failures into XenAPI errors. */
-    private <T> T transform(String vm, Supplier<T> body) {
+    <T> T transform(String vm, Supplier<T> body) {
         try {
             return body.get();
         } catch (RuntimeException e) {
@@ -95,7 +91,7 @@ public final class Lifecycle {
         }
     }
 
-    private void transform(String vm, Runnable body) {
+    void transform(String vm, Runnable body) {
         transform(vm, () -> {
             body.run();
             return null;
@@ -105,7 +101,7 @@ public final class Lifecycle {
     // ------------------------------------------------------------------------------------------- checks
 
     /** {@code assert_resident_on}. */
-    private void assertResidentOn(String vm) {
+    void assertResidentOn(String vm) {
         if (!host().equals(DbValues.str(services.db().snapshot(), "VM", vm, "resident_on"))) {
             throw ApiError.internal("the VM " + vm + " is not resident on this host");
         }
@@ -135,135 +131,6 @@ public final class Lifecycle {
             LOG.warn("Potential problem: VM {} in power state '{}' when expecting 'running'", vm, lower(actual));
     }
 
-    /**
-     * The admission checks of {@code assert_can_boot_here} ({@code xapi_vm_helpers.ml}) that apply to the
-     * objects held here: basic parameters, host live and enabled, control domain affinity, virtual hardware
-     * platform version, storage, HVM support, memory ({@link MemoryCheck}), physical CPUs.
-     */
-    void assertCanBootHere(String vm, String host) {
-        Snapshot r = services.db().snapshot();
-        validateBasicParameters(r, vm);
-        String metrics = DbValues.str(r, "host", host, "metrics");
-        if (!DbValues.valid(r, "host_metrics", metrics) || !DbValues.bool(r, "host_metrics", metrics, "live")) {
-            throw new ApiError("HOST_NOT_LIVE");
-        }
-        boolean controlDomain = DbValues.bool(r, "VM", vm, "is_control_domain");
-        if (controlDomain) {
-            String affinity = DbValues.str(r, "VM", vm, "affinity");
-            if (!Refs.isNull(affinity) && !affinity.equals(host)) {
-                throw new ApiError(
-                        "OPERATION_NOT_ALLOWED", "Cannot boot a control domain on a host different from its affinity");
-            }
-        }
-        boolean localLiveMigration = "Running".equals(DbValues.str(r, "VM", vm, "power_state"))
-                && host.equals(DbValues.str(r, "VM", vm, "resident_on"));
-        if (!controlDomain && !localLiveMigration && !DbValues.bool(r, "host", host, "enabled"))
-            throw new ApiError("HOST_DISABLED", host);
-        long version = DbValues.lng(r, "VM", vm, "hardware_platform_version");
-        @SuppressWarnings("unchecked")
-        List<Long> versions = (List<Long>) r.get("host", host, "virtual_hardware_platform_versions");
-        if (!versions.contains(version)) {
-            StringBuilder b = new StringBuilder("[");
-            for (int i = 0; i < versions.size(); i++)
-                b.append(i == 0 ? "" : "; ").append(versions.get(i));
-            throw new ApiError(
-                    "VM_HOST_INCOMPATIBLE_VIRTUAL_HARDWARE_PLATFORM_VERSION",
-                    host,
-                    b.append(']').toString(),
-                    vm,
-                    Long.toString(version));
-        }
-        assertCanSeeSrs(r, vm, host);
-        String dt = domainType(r, vm);
-        if (!dt.equals("pv")) {
-            boolean hvm =
-                    DbValues.list(r, "host", host, "capabilities").stream().anyMatch(c -> c.contains("hvm"));
-            if (!hvm) throw new ApiError("VM_HVM_REQUIRED", vm);
-        }
-        MemoryCheck.assertEnoughMemory(r, vm, host);
-        long vcpus = DbValues.lng(r, "VM", vm, "VCPUs_max");
-        long pcpus;
-        try {
-            pcpus = Long.parseLong(DbValues.map(r, "host", host, "cpu_info").getOrDefault("cpu_count", "0"));
-        } catch (NumberFormatException e) {
-            pcpus = 0;
-        }
-        if (vcpus > pcpus
-                && !MetadataBuilder.isTrue(DbValues.map(r, "VM", vm, "platform"), "vcpu-unrestricted", false)) {
-            throw new ApiError("HOST_NOT_ENOUGH_PCPUS", Long.toString(vcpus), Long.toString(pcpus));
-        }
-    }
-
-    /** {@code Helpers.domain_type}: the running domain's type, or the configured one for a halted VM. */
-    private static String domainType(DbReader r, String vm) {
-        if ("Halted".equals(DbValues.str(r, "VM", vm, "power_state"))) {
-            return MetadataBuilder.checkDomainType(DbValues.str(r, "VM", vm, "domain_type"));
-        }
-        String m = DbValues.str(r, "VM", vm, "metrics");
-        String t = DbValues.valid(r, "VM_metrics", m)
-                ? DbValues.str(r, "VM_metrics", m, "current_domain_type")
-                : "unspecified";
-        return MetadataBuilder.checkDomainType(t);
-    }
-
-    /** {@code validate_basic_parameters}: vCPUs, memory constraints, shadow multiplier, crash actions. */
-    private static void validateBasicParameters(DbReader r, String vm) {
-        long max = DbValues.lng(r, "VM", vm, "VCPUs_max");
-        long start = DbValues.lng(r, "VM", vm, "VCPUs_at_startup");
-        if (max < 1) throw ApiError.invalidValue("VCPUs_max", Long.toString(max));
-        if (start < 1) throw ApiError.invalidValue("VCPUs-at-startup", Long.toString(start));
-        if (start > max)
-            throw new ApiError(
-                    "VALUE_NOT_SUPPORTED", "VCPUs-at-startup", Long.toString(start), "value greater than VCPUs-max");
-        if (DbValues.lng(r, "VM", vm, "memory_static_max") < DbValues.lng(r, "VM", vm, "memory_static_min")
-                || DbValues.lng(r, "VM", vm, "memory_dynamic_max") < DbValues.lng(r, "VM", vm, "memory_dynamic_min")) {
-            throw new ApiError("MEMORY_CONSTRAINT_VIOLATION");
-        }
-        double shadow = DbValues.dbl(r, "VM", vm, "HVM_shadow_multiplier");
-        if (shadow < 1.0) throw ApiError.invalidValue("HVM_shadow_multiplier", XenopsErrors.ocamlFloat(shadow));
-        String crash = DbValues.str(r, "VM", vm, "actions_after_crash");
-        if (crash.equals("rename_restart")) {
-            throw new ApiError(
-                    "VALUE_NOT_SUPPORTED",
-                    "VM.actions_after_crash",
-                    "rename_restart",
-                    "option would leak a domain; VMs and not domains are managed by this API");
-        }
-        if ((crash.equals("coredump_and_destroy") || crash.equals("coredump_and_restart"))
-                && !domainType(r, vm).equals("pv")) {
-            throw new ApiError(
-                    "VALUE_NOT_SUPPORTED",
-                    "VM.actions_after_crash",
-                    crash,
-                    "cannot invoke a coredump of an HVM, PVH or PV-in-PVH domain");
-        }
-    }
-
-    /** {@code assert_can_see_SRs}: the SR of every disk (and of a suspended VM's image) is plugged on the host. */
-    private static void assertCanSeeSrs(DbReader r, String vm, String host) {
-        List<String> vdis = new java.util.ArrayList<>();
-        for (String vbd : DbValues.list(r, "VM", vm, "VBDs")) {
-            if (DbValues.valid(r, "VBD", vbd) && !DbValues.bool(r, "VBD", vbd, "empty"))
-                vdis.add(DbValues.str(r, "VBD", vbd, "VDI"));
-        }
-        if ("Suspended".equals(DbValues.str(r, "VM", vm, "power_state"))
-                && !Refs.isNull(DbValues.str(r, "VM", vm, "suspend_VDI"))) {
-            vdis.add(DbValues.str(r, "VM", vm, "suspend_VDI"));
-        }
-        for (String vdi : vdis) {
-            String sr = DbValues.str(r, "VDI", vdi, "SR");
-            boolean seen = false;
-            for (String pbd : DbValues.list(r, "host", host, "PBDs")) {
-                if (DbValues.valid(r, "PBD", pbd)
-                        && DbValues.bool(r, "PBD", pbd, "currently_attached")
-                        && sr.equals(DbValues.str(r, "PBD", pbd, "SR"))) {
-                    seen = true;
-                }
-            }
-            if (!seen) throw new ApiError("VM_REQUIRES_SR", vm, sr);
-        }
-    }
-
     // ------------------------------------------------------------------------------------------- start
 
     /**
@@ -272,7 +139,7 @@ public final class Lifecycle {
      */
     public void start(CallContext ctx, String vm, String op, boolean paused, boolean force) {
         prepareStart(vm);
-        assertCanBootHere(vm, host());
+        BootChecks.assertCanBootHere(services.db().snapshot(), vm, host());
         startAdmitted(ctx, vm, paused, force);
         alert(vm, "VM_STARTED", "VM '%s' (uuid: %s) started on host: %s (uuid: %s)", true);
     }
@@ -738,7 +605,7 @@ public final class Lifecycle {
     /** {@code VM.resume} / {@code VM.resume_on} on this host. */
     public void resume(CallContext ctx, String vm, String op, boolean paused, boolean force) {
         prepareResume(vm);
-        assertCanBootHere(vm, host());
+        BootChecks.assertCanBootHere(services.db().snapshot(), vm, host());
         resumeAdmitted(ctx, vm, paused);
         alert(vm, "VM_RESUMED", "VM '%s' (uuid: %s) resumed on host: %s (uuid: %s)", true);
     }
@@ -847,145 +714,6 @@ public final class Lifecycle {
      */
     private static boolean hostAlive(DbReader r, String host) {
         return false;
-    }
-
-    // ------------------------------------------------------------------------------------------- VBD, VIF
-
-    /** {@code VBD.plug}: a read-only disk cannot be plugged into an HVM guest; then {@code Xapi_xenops.vbd_plug}. */
-    public void vbdPlug(CallContext ctx, String vbd) {
-        Snapshot s = services.db().snapshot();
-        String vm = DbValues.str(s, "VBD", vbd, "VM");
-        String m = DbValues.str(s, "VM", vm, "metrics");
-        boolean hvm = DbValues.valid(s, "VM_metrics", m)
-                && "hvm".equals(DbValues.str(s, "VM_metrics", m, "current_domain_type"));
-        if (hvm
-                && !"CD".equals(DbValues.str(s, "VBD", vbd, "type"))
-                && "RO".equals(DbValues.str(s, "VBD", vbd, "mode"))) {
-            throw new ApiError("DISK_VBD_MUST_BE_READWRITE_FOR_HVM", vbd);
-        }
-        String dbg = dbg(ctx);
-        transform(vm, () -> {
-            assertResidentOn(vm);
-            String vmId = uuid(vm);
-            // attached before VBD.add, so that a metadata push meanwhile keeps the new VBD
-            services.db().transact(tx -> tx.set("VBD", vbd, "currently_attached", true));
-            try {
-                metadata.update(dbg, vm);
-                Vbd md = MetadataBuilder.vbd(services.db().snapshot(), vm, vbd);
-                sync.withSuppressed(dbg, vmId, () -> {
-                    LOG.info("xenops: VBD.add {}", md.id());
-                    DeviceId id = xenops.vbdAdd(dbg, md);
-                    LOG.info("xenops: VBD.plug {}", id);
-                    return tasks.syncWithTask(ctx, xenops.vbdPlug(dbg, id), true);
-                });
-            } catch (RuntimeException e) {
-                unmarkIfNotPlugged(dbg, "VBD", vbd, vm);
-                throw e;
-            }
-            if (!DbValues.bool(services.db().snapshot(), "VBD", vbd, "currently_attached")) {
-                throw ApiError.internal("vbd_plug: Unable to plug VBD " + vbd);
-            }
-        });
-    }
-
-    /**
-     * A failed plug leaves the device marked attached in Xapi until the next event on it; here it is unmarked
-     * at once when xenopsd does not report it plugged.
-     */
-    private void unmarkIfNotPlugged(String dbg, String cls, String ref, String vm) {
-        try {
-            Snapshot s = services.db().snapshot();
-            DeviceId id = cls.equals("VBD")
-                    ? MetadataBuilder.vbd(s, vm, ref).id()
-                    : new DeviceId(DbValues.str(s, "VM", vm, "uuid"), DbValues.str(s, "VIF", ref, "device"));
-            boolean plugged;
-            try {
-                plugged = cls.equals("VBD")
-                        ? xenops.vbdStat(dbg, id).state().plugged()
-                        : xenops.vifStat(dbg, id).state().plugged();
-            } catch (XenopsError e) {
-                plugged = false;
-            }
-            if (!plugged) services.db().transact(tx -> tx.set(cls, ref, "currently_attached", false));
-        } catch (RuntimeException e) {
-            LOG.warn("could not check {} {} after a failed plug: {}", cls, ref, e.toString());
-        }
-    }
-
-    /** {@code VBD.unplug} / {@code VBD.unplug_force}. */
-    public void vbdUnplug(CallContext ctx, String vbd, boolean force) {
-        String vm = DbValues.str(services.db().snapshot(), "VBD", vbd, "VM");
-        String dbg = dbg(ctx);
-        transform(vm, () -> {
-            assertResidentOn(vm);
-            Vbd md = MetadataBuilder.vbd(services.db().snapshot(), vm, vbd);
-            try {
-                LOG.info("xenops: VBD.unplug {}", md.id());
-                tasks.syncWithTask(ctx, xenops.vbdUnplug(dbg, md.id(), force), true);
-            } catch (XenopsError e) {
-                if (e.is("Does_not_exist")) {
-                    LOG.info("VBD is not plugged; setting currently_attached to false");
-                    services.db().transact(tx -> tx.set("VBD", vbd, "currently_attached", false));
-                } else if (e.is("Device_detach_rejected")) {
-                    throw new ApiError("DEVICE_DETACH_REJECTED", "VBD", vbd, "");
-                } else {
-                    throw e;
-                }
-            }
-            sync.waitBarrier(dbg, md.id().vm());
-            if (DbValues.bool(services.db().snapshot(), "VBD", vbd, "currently_attached")) {
-                throw ApiError.internal("vbd_unplug: Unable to unplug VBD " + vbd);
-            }
-        });
-    }
-
-    /** {@code VIF.plug}. */
-    public void vifPlug(CallContext ctx, String vif) {
-        String vm = DbValues.str(services.db().snapshot(), "VIF", vif, "VM");
-        String dbg = dbg(ctx);
-        transform(vm, () -> {
-            assertResidentOn(vm);
-            String vmId = uuid(vm);
-            services.db().transact(tx -> tx.set("VIF", vif, "currently_attached", true));
-            try {
-                metadata.update(dbg, vm);
-                Vif md = MetadataBuilder.vif(services.db().snapshot(), vm, vif, host());
-                sync.withSuppressed(dbg, vmId, () -> {
-                    LOG.info("xenops: VIF.add {}", md.id());
-                    DeviceId id = xenops.vifAdd(dbg, md);
-                    LOG.info("xenops: VIF.plug {}", id);
-                    return tasks.syncWithTask(ctx, xenops.vifPlug(dbg, id), true);
-                });
-            } catch (RuntimeException e) {
-                unmarkIfNotPlugged(dbg, "VIF", vif, vm);
-                throw e;
-            }
-            if (!DbValues.bool(services.db().snapshot(), "VIF", vif, "currently_attached")) {
-                throw ApiError.internal("vif_plug: Unable to plug VIF " + vif);
-            }
-        });
-    }
-
-    /** {@code VIF.unplug} / {@code VIF.unplug_force}. */
-    public void vifUnplug(CallContext ctx, String vif, boolean force) {
-        String vm = DbValues.str(services.db().snapshot(), "VIF", vif, "VM");
-        String dbg = dbg(ctx);
-        transform(vm, () -> {
-            assertResidentOn(vm);
-            DeviceId id = new DeviceId(uuid(vm), DbValues.str(services.db().snapshot(), "VIF", vif, "device"));
-            try {
-                LOG.info("xenops: VIF.unplug {}", id);
-                tasks.syncWithTask(ctx, xenops.vifUnplug(dbg, id, force), true);
-                sync.waitBarrier(dbg, id.vm());
-                if (DbValues.bool(services.db().snapshot(), "VIF", vif, "currently_attached")) {
-                    throw ApiError.internal("vif_unplug: Unable to unplug VIF " + vif);
-                }
-            } catch (XenopsError e) {
-                if (!e.is("Does_not_exist")) throw e;
-                LOG.info("VIF is not plugged; setting currently_attached to false");
-                services.db().transact(tx -> tx.set("VIF", vif, "currently_attached", false));
-            }
-        });
     }
 
     // ------------------------------------------------------------------------------------------- helpers

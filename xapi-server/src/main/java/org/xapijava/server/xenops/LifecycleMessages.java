@@ -17,10 +17,12 @@ import org.xapijava.server.dispatch.MessageTable;
 public final class LifecycleMessages implements Messages {
     private final XenopsService service;
     private final Lifecycle l;
+    private final DeviceHotplug devices;
 
     public LifecycleMessages(XenopsService service) {
         this.service = service;
         this.l = service.lifecycle();
+        this.devices = service.hotplug();
     }
 
     @Override
@@ -102,17 +104,17 @@ public final class LifecycleMessages implements Messages {
     private final class Vbd implements VBDApi {
         @Override
         public void plug(CallContext ctx, String self) {
-            l.vbdPlug(ctx, self);
+            devices.vbdPlug(ctx, self);
         }
 
         @Override
         public void unplug(CallContext ctx, String self) {
-            l.vbdUnplug(ctx, self, false);
+            devices.vbdUnplug(ctx, self, false);
         }
 
         @Override
         public void unplugForce(CallContext ctx, String self) {
-            l.vbdUnplug(ctx, self, true);
+            devices.vbdUnplug(ctx, self, true);
         }
     }
 
@@ -120,17 +122,17 @@ public final class LifecycleMessages implements Messages {
     private final class Vif implements VIFApi {
         @Override
         public void plug(CallContext ctx, String self) {
-            l.vifPlug(ctx, self);
+            devices.vifPlug(ctx, self);
         }
 
         @Override
         public void unplug(CallContext ctx, String self) {
-            l.vifUnplug(ctx, self, false);
+            devices.vifUnplug(ctx, self, false);
         }
 
         @Override
         public void unplugForce(CallContext ctx, String self) {
-            l.vifUnplug(ctx, self, true);
+            devices.vifUnplug(ctx, self, true);
         }
     }
 }

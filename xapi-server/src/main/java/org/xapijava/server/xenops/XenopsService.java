@@ -46,6 +46,7 @@ public final class XenopsService implements AutoCloseable {
     private final XenopsdMetadata metadata;
     private final SuspendImages images;
     private final Lifecycle lifecycle;
+    private final DeviceHotplug hotplug;
     private final EventLoop events;
     private volatile String instanceId;
 
@@ -64,12 +65,18 @@ public final class XenopsService implements AutoCloseable {
         this.sync = new StateSync(services, xenops, gm, cache, metadata, barriers);
         this.images = new SuspendImages(services);
         this.lifecycle = new Lifecycle(services, xenops, tasks, sync, metadata, images, socket);
+        this.hotplug = new DeviceHotplug(services, xenops, tasks, sync, metadata, lifecycle);
         this.events = new EventLoop(xenops, sync, tasks, barriers, maxRetry, this::onReconnect);
     }
 
     /** The lifecycle messages, to register in the message table. */
     public Messages api() {
         return new LifecycleMessages(this);
+    }
+
+    /** Disk and network hot-plug. */
+    DeviceHotplug hotplug() {
+        return hotplug;
     }
 
     public Lifecycle lifecycle() {
