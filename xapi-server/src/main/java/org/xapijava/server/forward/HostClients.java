@@ -76,9 +76,13 @@ public final class HostClients implements AutoCloseable {
         return out;
     }
 
+    /** The pool session on {@code host}, logged in when there is none (no lock held across the call). */
     private String session(String host) {
-        return sessions.computeIfAbsent(host, h ->
-                (String) client(h).transport().call("session.slave_login", List.of(h, secret.value())));
+        String s = sessions.get(host);
+        if (s != null) return s;
+        String fresh = (String) client(host).transport().call("session.slave_login", List.of(host, secret.value()));
+        String raced = sessions.putIfAbsent(host, fresh);
+        return raced == null ? fresh : raced;
     }
 
     /** The host's client, made again when its address changed. */

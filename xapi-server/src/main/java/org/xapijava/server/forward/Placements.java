@@ -220,11 +220,6 @@ public final class Placements {
         return host != null && r.exists(Host.XAPI_CLASS, host) ? host : null;
     }
 
-    /** Whether {@code message} may run on another host. */
-    public boolean mayForward(String message) {
-        return rules.containsKey(message);
-    }
-
     private static String residentHost(Db r, String vm) {
         if (vm == null || !r.exists(VM.XAPI_CLASS, vm)) return null;
         String power = r.get(vm, VM.POWER_STATE);
