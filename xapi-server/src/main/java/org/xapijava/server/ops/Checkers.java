@@ -5,6 +5,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import org.xapijava.db.DbReader;
+import org.xapijava.model.api.VM;
+import org.xapijava.model.api.VTPM;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.DbValues;
 
@@ -53,9 +55,8 @@ public record Checkers(boolean powerOnPlugin) {
 
     /** A VTPM's allowed operations ({@code vtpm_update_allowed_operations}): destroy while its VM is halted. */
     static List<String> vtpmAllowed(DbReader r, String vtpm) {
-        String vm = DbValues.str(r, "VTPM", vtpm, "VM");
-        return DbValues.valid(r, "VM", vm)
-                        && DbValues.str(r, "VM", vm, "power_state").equals("Halted")
+        String vm = r.get(vtpm, VTPM.VM);
+        return DbValues.valid(r, VM.XAPI_CLASS, vm) && r.get(vm, VM.POWER_STATE).equals("Halted")
                 ? List.of("destroy")
                 : List.of();
     }

@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.xapijava.db.DbReader;
 import org.xapijava.model.api.ErrorCodes;
+import org.xapijava.model.api.HostMetrics;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.DbValues;
 
@@ -117,7 +118,7 @@ final class HostChecker implements OpChecker {
         if (DbValues.bool(r, CLS, ref, "enabled"))
             t.refuse(List.of("reboot", "shutdown", "apply_updates"), ErrorCodes.HOST_NOT_DISABLED);
         String metrics = DbValues.str(r, CLS, ref, "metrics");
-        if (DbValues.valid(r, "host_metrics", metrics) && DbValues.bool(r, "host_metrics", metrics, "live")) {
+        if (DbValues.valid(r, HostMetrics.XAPI_CLASS, metrics) && r.get(metrics, HostMetrics.LIVE)) {
             t.refuse(List.of("power_on"), ErrorCodes.HOST_IS_LIVE, ref);
         }
         if (DbValues.str(r, CLS, ref, "power_on_mode").isEmpty())

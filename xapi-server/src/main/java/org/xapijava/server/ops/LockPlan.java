@@ -5,6 +5,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.xapijava.db.DbReader;
+import org.xapijava.model.api.VBD;
+import org.xapijava.model.api.VDI;
+import org.xapijava.model.api.VM;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.DbValues;
 import org.xapijava.server.ops.Locks.Retry;
@@ -73,11 +76,10 @@ public record LockPlan(String message, Guard guard, List<Check> checks, List<Ste
                 }
                 case VM_OF_VDI_ARG -> {
                     String vdi = (String) args.get(arg);
-                    List<String> vbds =
-                            DbValues.valid(r, "VDI", vdi) ? DbValues.list(r, "VDI", vdi, "VBDs") : List.of();
-                    yield vbds.isEmpty() || !DbValues.valid(r, "VBD", vbds.getFirst())
+                    List<String> vbds = DbValues.valid(r, VDI.XAPI_CLASS, vdi) ? r.get(vdi, VDI.VBDS) : List.of();
+                    yield vbds.isEmpty() || !DbValues.valid(r, VBD.XAPI_CLASS, vbds.getFirst())
                             ? Refs.NULL
-                            : DbValues.str(r, "VBD", vbds.getFirst(), "VM");
+                            : r.get(vbds.getFirst(), VBD.VM);
                 }
                 case POOL -> poolRef;
                 case CHOSEN_HOST -> throw new IllegalStateException("the chosen host is resolved by the host step");
@@ -101,7 +103,7 @@ public record LockPlan(String message, Guard guard, List<Check> checks, List<Ste
                 case ARG_TRUE -> Boolean.TRUE.equals(args.get(arg));
                 case ARG_TRUE_AND_VM_NOT_TEMPLATE ->
                     Boolean.TRUE.equals(args.get(arg))
-                            && !(DbValues.valid(r, "VM", (String) args.get(0))
+                            && !(DbValues.valid(r, VM.XAPI_CLASS, (String) args.get(0))
                                     && DbValues.bool(r, "VM", (String) args.get(0), "is_a_template"));
             };
         }

@@ -13,6 +13,13 @@ import org.xapijava.db.DbReader;
 import org.xapijava.db.Transaction;
 import org.xapijava.model.Datamodel;
 import org.xapijava.model.api.ErrorCodes;
+import org.xapijava.model.api.Host;
+import org.xapijava.model.api.SR;
+import org.xapijava.model.api.Task;
+import org.xapijava.model.api.VBD;
+import org.xapijava.model.api.VDI;
+import org.xapijava.model.api.VIF;
+import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.DbValues;
@@ -130,15 +137,15 @@ final class LockPlanRunner {
         switch (c) {
             case HostNotEvacuating h -> {
                 String host = (String) args.get(h.arg());
-                if (DbValues.valid(r, "host", host)
-                        && DbValues.map(r, "host", host, "current_operations").containsValue("evacuate")) {
+                if (DbValues.valid(r, Host.XAPI_CLASS, host)
+                        && r.get(host, Host.CURRENT_OPERATIONS).containsValue("evacuate")) {
                     throw new ApiError(ErrorCodes.HOST_EVACUATE_IN_PROGRESS, host);
                 }
             }
             case VmPowerState p -> {
                 String vm = (String) args.get(p.arg());
-                if (!DbValues.valid(r, "VM", vm)) throw ApiError.handleInvalid("VM", vm);
-                String actual = DbValues.str(r, "VM", vm, "power_state");
+                if (!DbValues.valid(r, VM.XAPI_CLASS, vm)) throw ApiError.handleInvalid("VM", vm);
+                String actual = r.get(vm, VM.POWER_STATE);
                 if (!p.states().contains(actual)) {
                     List<String> expected = p.states().stream()
                             .map(st -> p.lowercase() ? OpNames.lowerState(st) : st)
@@ -152,12 +159,12 @@ final class LockPlanRunner {
             }
             case VdiNotOnRunningVm v -> {
                 String vdi = (String) args.get(v.arg());
-                if (!DbValues.valid(r, "VDI", vdi)) throw ApiError.handleInvalid("VDI", vdi);
-                for (String vbd : DbValues.list(r, "VDI", vdi, "VBDs")) {
-                    if (!DbValues.valid(r, "VBD", vbd)) continue;
-                    String vm = DbValues.str(r, "VBD", vbd, "VM");
-                    if (!DbValues.valid(r, "VM", vm)) continue;
-                    String actual = DbValues.str(r, "VM", vm, "power_state");
+                if (!DbValues.valid(r, VDI.XAPI_CLASS, vdi)) throw ApiError.handleInvalid("VDI", vdi);
+                for (String vbd : r.get(vdi, VDI.VBDS)) {
+                    if (!DbValues.valid(r, VBD.XAPI_CLASS, vbd)) continue;
+                    String vm = r.get(vbd, VBD.VM);
+                    if (!DbValues.valid(r, VM.XAPI_CLASS, vm)) continue;
+                    String actual = r.get(vm, VM.POWER_STATE);
                     if (!actual.equals("Halted")) {
                         throw new ApiError(ErrorCodes.VM_BAD_POWER_STATE, vm, "halted", OpNames.lowerState(actual));
                     }
@@ -165,8 +172,8 @@ final class LockPlanRunner {
             }
             case VdiHasVbd v -> {
                 String vdi = (String) args.get(v.arg());
-                if (!DbValues.valid(r, "VDI", vdi)
-                        || DbValues.list(r, "VDI", vdi, "VBDs").isEmpty()) {
+                if (!DbValues.valid(r, VDI.XAPI_CLASS, vdi)
+                        || r.get(vdi, VDI.VBDS).isEmpty()) {
                     throw new ApiError(ErrorCodes.VDI_NEEDS_VM_FOR_MIGRATE, vdi);
                 }
             }
@@ -217,7 +224,7 @@ final class LockPlanRunner {
                         ctx,
                         Retry.FAIL_QUICKLY,
                         () -> locks.services().db().call(tx -> {
-                            List<String> l = DbValues.list(tx, "VM", vm, "VBDs");
+                            List<String> l = tx.get(vm, VM.VBDS);
                             for (String vbd : l) locks.markIn(tx, key, "VBD", vbd, m.op(), true);
                             return l;
                         }));
@@ -231,9 +238,9 @@ final class LockPlanRunner {
                         ctx,
                         Retry.STANDARD,
                         () -> locks.services().db().call(tx -> {
-                            List<String> l = DbValues.list(tx, "VM", vm, "VIFs");
+                            List<String> l = tx.get(vm, VM.VIFS);
                             for (String vif : l) {
-                                ApiError e = DbValues.valid(tx, "VIF", vif)
+                                ApiError e = DbValues.valid(tx, VIF.XAPI_CLASS, vif)
                                         ? locks.allowed().refusal(tx, "VIF", vif, m.op(), true)
                                         : ApiError.handleInvalid("VIF", vif);
                                 // Xapi drops each VIF's error and reports the whole: never retried
@@ -268,9 +275,9 @@ final class LockPlanRunner {
                 locks.retrying(ctx, Retry.STANDARD, () -> {
                     locks.services().db().transact(tx -> {
                         // this host is the SR master: no VDI of the SR may be busy
-                        for (String vdi : DbValues.list(tx, "SR", sr, "VDIs")) {
-                            if (!DbValues.valid(tx, "VDI", vdi)) continue;
-                            Map<String, String> ops = DbValues.map(tx, "VDI", vdi, "current_operations");
+                        for (String vdi : tx.get(sr, SR.VDIS)) {
+                            if (!DbValues.valid(tx, VDI.XAPI_CLASS, vdi)) continue;
+                            Map<String, String> ops = tx.get(vdi, VDI.CURRENT_OPERATIONS);
                             if (!ops.isEmpty()) {
                                 Map.Entry<String, String> e =
                                         ops.entrySet().iterator().next();
@@ -302,9 +309,9 @@ final class LockPlanRunner {
         String vm = (String) args.get(h.vmArg());
         // one transaction: the host choice, its check and the reservation are atomic, as under Xapi's global lock
         String host = locks.services().db().call(tx -> {
-            if (!DbValues.valid(tx, "VM", vm)) throw ApiError.handleInvalid("VM", vm);
+            if (!DbValues.valid(tx, VM.XAPI_CLASS, vm)) throw ApiError.handleInvalid("VM", vm);
             if (h.host().kind() == Target.Kind.CHOSEN_HOST) {
-                String scheduled = DbValues.str(tx, "VM", vm, "scheduled_to_be_resident_on");
+                String scheduled = tx.get(vm, VM.SCHEDULED_TO_BE_RESIDENT_ON);
                 if (!Refs.isNull(scheduled)) return scheduled; // already reserved: no host operation
             }
             String chosen = h.host().kind() == Target.Kind.CHOSEN_HOST
@@ -313,12 +320,12 @@ final class LockPlanRunner {
             ApiError e = locks.allowed().refusal(tx, "host", chosen, h.op(), true);
             if (e != null) throw e;
             locks.addIn(tx, key, "host", chosen, h.op());
-            tx.set("VM", vm, "scheduled_to_be_resident_on", chosen);
+            tx.set(vm, VM.SCHEDULED_TO_BE_RESIDENT_ON, chosen);
             return chosen;
         });
         undo.push(() -> locks.release(tx -> {
             locks.unmarkIn(tx, key, "host", host);
-            if (DbValues.valid(tx, "VM", vm)) tx.set("VM", vm, "scheduled_to_be_resident_on", Refs.NULL);
+            if (DbValues.valid(tx, VM.XAPI_CLASS, vm)) tx.set(vm, VM.SCHEDULED_TO_BE_RESIDENT_ON, Refs.NULL);
         }));
     }
 
@@ -330,11 +337,10 @@ final class LockPlanRunner {
     private void cancelVmOps(CancelVmOps c, CallContext ctx, List<Object> args) throws InterruptedException {
         String vm = (String) args.get(c.vmArg());
         DbReader r = locks.snapshot();
-        if (!DbValues.valid(r, "VM", vm)) return;
+        if (!DbValues.valid(r, VM.XAPI_CLASS, vm)) return;
         String own = ctx == null ? null : ctx.taskRef();
         List<String> cancelled = new ArrayList<>();
-        for (Map.Entry<String, String> e :
-                DbValues.map(r, "VM", vm, "current_operations").entrySet()) {
+        for (Map.Entry<String, String> e : r.get(vm, VM.CURRENT_OPERATIONS).entrySet()) {
             if (!c.ops().contains(e.getValue())) continue;
             try {
                 locks.services().tasks().cancel(e.getKey(), own);
@@ -348,8 +354,8 @@ final class LockPlanRunner {
             long gen = db.generation();
             if (own != null) locks.services().tasks().checkCancelled(own);
             DbReader now = db.snapshot();
-            if (cancelled.stream()
-                    .noneMatch(t -> now.exists("task", t) && "pending".equals(now.get("task", t, "status")))) return;
+            if (cancelled.stream().noneMatch(t -> now.exists("task", t) && "pending".equals(now.get(t, Task.STATUS))))
+                return;
             db.awaitGeneration(gen, TASK_WAIT_SLICE);
         }
     }
@@ -368,16 +374,16 @@ final class LockPlanRunner {
     private void refreshIn(Transaction tx, Refresh.Kind kind, String ref) {
         switch (kind) {
             case VM_AND_DEVICES -> {
-                if (!DbValues.valid(tx, "VM", ref)) return;
+                if (!DbValues.valid(tx, VM.XAPI_CLASS, ref)) return;
                 locks.allowed().writeVmDevices(tx, ref);
                 locks.allowed().writeAllowed(tx, "VM", ref);
             }
             case VM -> {
-                if (DbValues.valid(tx, "VM", ref)) locks.allowed().writeAllowed(tx, "VM", ref);
+                if (DbValues.valid(tx, VM.XAPI_CLASS, ref)) locks.allowed().writeAllowed(tx, "VM", ref);
             }
             case VBD_AND_VDI -> locks.allowed().writeVbdAndVdi(tx, ref);
             case HOST -> {
-                if (DbValues.valid(tx, "host", ref)) locks.allowed().writeAllowed(tx, "host", ref);
+                if (DbValues.valid(tx, Host.XAPI_CLASS, ref)) locks.allowed().writeAllowed(tx, "host", ref);
             }
         }
     }

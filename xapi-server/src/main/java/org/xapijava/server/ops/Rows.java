@@ -4,6 +4,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.xapijava.db.DbReader;
+import org.xapijava.model.api.Host;
+import org.xapijava.model.api.Pool;
+import org.xapijava.model.api.VM;
+import org.xapijava.model.api.VMGuestMetrics;
 import org.xapijava.model.rpc.RpcValues;
 import org.xapijava.server.DbValues;
 
@@ -20,27 +24,27 @@ final class Rows {
     /** Xapi's {@code rolling_upgrade_in_progress}: the pool's other_config has the key. */
     static boolean rollingUpgrade(DbReader r) {
         for (String pool : r.getAll("pool")) {
-            return DbValues.map(r, "pool", pool, "other_config").containsKey("rolling_upgrade_in_progress");
+            return r.get(pool, Pool.OTHER_CONFIG).containsKey("rolling_upgrade_in_progress");
         }
         return false;
     }
 
     /** The pool's other_config (empty without a pool). */
     static Map<String, String> poolOtherConfig(DbReader r) {
-        for (String pool : r.getAll("pool")) return DbValues.map(r, "pool", pool, "other_config");
+        for (String pool : r.getAll("pool")) return r.get(pool, Pool.OTHER_CONFIG);
         return Map.of();
     }
 
     /** Whether HA is enabled on the pool. */
     static boolean haEnabled(DbReader r) {
-        for (String pool : r.getAll("pool")) return DbValues.bool(r, "pool", pool, "ha_enabled");
+        for (String pool : r.getAll("pool")) return r.get(pool, Pool.HA_ENABLED);
         return false;
     }
 
     /** Whether a pool operation is in progress ({@code Xapi_pool_helpers.is_pool_op_in_progress}). */
     static boolean poolOpInProgress(DbReader r, String op) {
         for (String pool : r.getAll("pool"))
-            return DbValues.map(r, "pool", pool, "current_operations").containsValue(op);
+            return r.get(pool, Pool.CURRENT_OPERATIONS).containsValue(op);
         return false;
     }
 
@@ -49,9 +53,9 @@ final class Rows {
      * {@code control_domain} is this VM.
      */
     static boolean isDomainZero(DbReader r, String vm) {
-        if (!DbValues.bool(r, "VM", vm, "is_control_domain")) return false;
-        String host = DbValues.str(r, "VM", vm, "resident_on");
-        return DbValues.valid(r, "host", host) && vm.equals(DbValues.str(r, "host", host, "control_domain"));
+        if (!r.get(vm, VM.IS_CONTROL_DOMAIN)) return false;
+        String host = r.get(vm, VM.RESIDENT_ON);
+        return DbValues.valid(r, Host.XAPI_CLASS, host) && vm.equals(r.get(host, Host.CONTROL_DOMAIN));
     }
 
     /**
@@ -59,8 +63,8 @@ final class Rows {
      * a driver version whose major and minor (and micro and build, when present) are integers.
      */
     static boolean hasPvDrivers(DbReader r, String guestMetrics) {
-        if (!DbValues.valid(r, "VM_guest_metrics", guestMetrics)) return false;
-        Map<String, String> v = DbValues.map(r, "VM_guest_metrics", guestMetrics, "PV_drivers_version");
+        if (!DbValues.valid(r, VMGuestMetrics.XAPI_CLASS, guestMetrics)) return false;
+        Map<String, String> v = r.get(guestMetrics, VMGuestMetrics.PV_DRIVERS_VERSION);
         if (!v.containsKey("major") || !v.containsKey("minor")) return false;
         for (String k : List.of("major", "minor", "micro", "build")) {
             if (v.containsKey(k) && !isOcamlInt(v.get(k))) return false;
@@ -83,9 +87,9 @@ final class Rows {
      * suspended VM, the configured one for a halted VM; {@code INTERNAL_ERROR} when unspecified.
      */
     static String domainType(DbReader r, String vm) {
-        String t = "Halted".equals(DbValues.str(r, "VM", vm, "power_state"))
-                ? DbValues.str(r, "VM", vm, "domain_type")
-                : DbValues.str(r, "VM_metrics", DbValues.str(r, "VM", vm, "metrics"), "current_domain_type");
+        String t = "Halted".equals(r.get(vm, VM.POWER_STATE))
+                ? r.get(vm, VM.DOMAIN_TYPE)
+                : DbValues.str(r, "VM_metrics", r.get(vm, VM.METRICS), "current_domain_type");
         if ("unspecified".equals(t)) throw org.xapijava.model.errors.ApiError.internal("unspecified domain type");
         return t;
     }

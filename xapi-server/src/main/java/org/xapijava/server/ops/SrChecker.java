@@ -7,6 +7,9 @@ import java.util.Map;
 import java.util.Set;
 import org.xapijava.db.DbReader;
 import org.xapijava.model.api.ErrorCodes;
+import org.xapijava.model.api.PBD;
+import org.xapijava.model.api.SM;
+import org.xapijava.model.api.VDI;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.DbValues;
 
@@ -115,7 +118,7 @@ final class SrChecker {
     /** {@code features_of_sr_internal}: the known features of the first SM driver of this type. */
     static Set<String> smFeatures(DbReader r, String srType) {
         for (String sm : r.getAll("SM")) {
-            if (!srType.equals(DbValues.str(r, "SM", sm, "type"))) continue;
+            if (!srType.equals(r.get(sm, SM.TYPE))) continue;
             Set<String> out = new HashSet<>(mapKeys(r, sm));
             out.retainAll(KNOWN_FEATURES);
             return out;
@@ -125,7 +128,7 @@ final class SrChecker {
 
     @SuppressWarnings("unchecked")
     private static Set<String> mapKeys(DbReader r, String sm) {
-        return ((Map<String, Object>) r.get("SM", sm, "features")).keySet();
+        return r.get(sm, SM.FEATURES).keySet();
     }
 
     private static OpTable table(DbReader r, String ref) {
@@ -143,15 +146,14 @@ final class SrChecker {
         }
         t.refuse(forbidden, ErrorCodes.SR_OPERATION_NOT_SUPPORTED, ref);
         List<String> pbds = DbValues.list(r, CLS, ref, "PBDs");
-        if (pbds.stream()
-                .anyMatch(p -> DbValues.valid(r, "PBD", p) && DbValues.bool(r, "PBD", p, "currently_attached"))) {
+        if (pbds.stream().anyMatch(p -> DbValues.valid(r, PBD.XAPI_CLASS, p) && r.get(p, PBD.CURRENTLY_ATTACHED))) {
             t.refuse(List.of("destroy", "forget"), ErrorCodes.SR_HAS_PBD, ref);
         }
         if (pbds.isEmpty()) t.refuse(List.of("destroy"), ErrorCodes.SR_HAS_NO_PBDS, ref);
         for (String vdi : DbValues.list(r, CLS, ref, "VDIs")) {
-            if (DbValues.valid(r, "VDI", vdi)
-                    && DbValues.bool(r, "VDI", vdi, "managed")
-                    && !DbValues.str(r, "VDI", vdi, "type").equals("rrd")) {
+            if (DbValues.valid(r, VDI.XAPI_CLASS, vdi)
+                    && r.get(vdi, VDI.MANAGED)
+                    && !r.get(vdi, VDI.TYPE).equals("rrd")) {
                 t.refuse(List.of("destroy"), ErrorCodes.SR_NOT_EMPTY);
                 break;
             }

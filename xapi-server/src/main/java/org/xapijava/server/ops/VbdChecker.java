@@ -5,6 +5,9 @@ import java.util.List;
 import java.util.Map;
 import org.xapijava.db.DbReader;
 import org.xapijava.model.api.ErrorCodes;
+import org.xapijava.model.api.VDI;
+import org.xapijava.model.api.VM;
+import org.xapijava.model.api.VMGuestMetrics;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.DbValues;
 
@@ -55,7 +58,7 @@ final class VbdChecker implements OpChecker {
         List<Map.Entry<String, String>> current =
                 OcamlOrder.sortUniqByOp(DbValues.map(r, CLS, ref, "current_operations"));
         String vm = DbValues.str(r, CLS, ref, "VM");
-        boolean systemDomain = DbValues.bool(r, "VM", vm, "is_control_domain");
+        boolean systemDomain = r.get(vm, VM.IS_CONTROL_DOMAIN);
         if (!current.isEmpty()) {
             Map.Entry<String, String> first = current.getFirst();
             List<String> rest = new ArrayList<>(ALL_OPS);
@@ -84,7 +87,7 @@ final class VbdChecker implements OpChecker {
         boolean empty = DbValues.bool(r, CLS, ref, "empty");
         if (empty) t.refuse(List.of("eject"), ErrorCodes.VBD_IS_EMPTY, ref);
         else t.refuse(List.of("insert"), ErrorCodes.VBD_NOT_EMPTY, ref);
-        String power = DbValues.str(r, "VM", vm, "power_state");
+        String power = r.get(vm, VM.POWER_STATE);
         boolean plugged = DbValues.bool(r, CLS, ref, "currently_attached") || DbValues.bool(r, CLS, ref, "reserved");
         if (power.equals("Running")) {
             if (plugged) t.refuse(List.of("plug"), ErrorCodes.DEVICE_ALREADY_ATTACHED, ref);
@@ -94,7 +97,7 @@ final class VbdChecker implements OpChecker {
                     power.equals("Paused") ? PLUG_OPS : List.of("pause", "unpause", "plug", "unplug", "unplug_force");
             t.refuse(bad, ErrorCodes.VM_BAD_POWER_STATE, vm, "running", OpNames.lowerState(power));
         }
-        for (String vmOp : DbValues.map(r, "VM", vm, "current_operations").values()) {
+        for (String vmOp : r.get(vm, VM.CURRENT_OPERATIONS).values()) {
             if (List.of("clean_shutdown", "hard_shutdown", "suspend", "pause").contains(vmOp)) {
                 t.refuse(
                         List.of("plug", "unplug"),
@@ -105,13 +108,13 @@ final class VbdChecker implements OpChecker {
         // Xapi computes the domain type unconditionally: an unspecified one fails the whole check
         String domainType = Rows.domainType(r, vm);
         if (power.equals("Running") && domainType.equals("hvm")) {
-            String gm = DbValues.str(r, "VM", vm, "guest_metrics");
-            boolean hasGm = DbValues.valid(r, "VM_guest_metrics", gm);
-            String hotplug = hasGm ? DbValues.str(r, "VM_guest_metrics", gm, "can_use_hotplug_vbd") : null;
+            String gm = r.get(vm, VM.GUEST_METRICS);
+            boolean hasGm = DbValues.valid(r, VMGuestMetrics.XAPI_CLASS, gm);
+            String hotplug = hasGm ? r.get(gm, VMGuestMetrics.CAN_USE_HOTPLUG_VBD) : null;
             if ("no".equals(hotplug)) {
                 t.refuse(PLUG_OPS, ErrorCodes.OPERATION_NOT_ALLOWED, "VM states it does not support VBD hotplug.");
             } else if (!"yes".equals(hotplug)
-                    && !(hasGm && DbValues.bool(r, "VM_guest_metrics", gm, "PV_drivers_detected"))
+                    && !(hasGm && r.get(gm, VMGuestMetrics.PV_DRIVERS_DETECTED))
                     && !Rows.hasPvDrivers(r, gm)) {
                 t.refuse(PLUG_OPS, ErrorCodes.VM_MISSING_PV_DRIVERS, vm);
             }
@@ -131,10 +134,9 @@ final class VbdChecker implements OpChecker {
 
     private void vdiRules(OpTable t, boolean sharingChecks, boolean systemDomain) {
         String vdi = DbValues.str(r, CLS, ref, "VDI");
-        if (!DbValues.valid(r, "VDI", vdi)) throw ApiError.handleInvalid("VDI", vdi);
-        if (!DbValues.bool(r, "VDI", vdi, "managed")) t.refuse(ALL_OPS, ErrorCodes.VDI_NOT_MANAGED, ref);
-        for (Map.Entry<String, String> e :
-                DbValues.map(r, "VDI", vdi, "current_operations").entrySet()) {
+        if (!DbValues.valid(r, VDI.XAPI_CLASS, vdi)) throw ApiError.handleInvalid("VDI", vdi);
+        if (!r.get(vdi, VDI.MANAGED)) t.refuse(ALL_OPS, ErrorCodes.VDI_NOT_MANAGED, ref);
+        for (Map.Entry<String, String> e : r.get(vdi, VDI.CURRENT_OPERATIONS).entrySet()) {
             if (e.getValue().equals("mirror") || e.getValue().equals("copy")) continue;
             t.refuse(
                     List.of("attach", "plug", "insert"),
@@ -147,12 +149,12 @@ final class VbdChecker implements OpChecker {
         }
         if (DbValues.bool(r, CLS, ref, "currently_attached") || !sharingChecks) return;
         List<String> others = new ArrayList<>();
-        for (String vbd : DbValues.list(r, "VDI", vdi, "VBDs")) {
+        for (String vbd : r.get(vdi, VDI.VBDS)) {
             if (vbd.equals(ref) || !DbValues.valid(r, CLS, vbd)) continue;
             String ovm = DbValues.str(r, CLS, vbd, "VM");
-            if (DbValues.valid(r, "VM", ovm)) {
-                if (DbValues.str(r, "VM", ovm, "power_state").equals("Suspended")) continue; // really offline
-                if (DbValues.bool(r, "VM", ovm, "is_control_domain")) continue; // may share the disk safely
+            if (DbValues.valid(r, VM.XAPI_CLASS, ovm)) {
+                if (r.get(ovm, VM.POWER_STATE).equals("Suspended")) continue; // really offline
+                if (r.get(ovm, VM.IS_CONTROL_DOMAIN)) continue; // may share the disk safely
             }
             if (DbValues.bool(r, CLS, vbd, "currently_attached")
                     || DbValues.bool(r, CLS, vbd, "reserved")
@@ -163,12 +165,10 @@ final class VbdChecker implements OpChecker {
         boolean someoneRw =
                 others.stream().anyMatch(v -> DbValues.str(r, CLS, v, "mode").equals("RW"));
         boolean needWrite = DbValues.str(r, CLS, ref, "mode").equals("RW");
-        if (!DbValues.bool(r, "VDI", vdi, "sharable")
-                && !systemDomain
-                && (someoneRw || (needWrite && !others.isEmpty()))) {
+        if (!r.get(vdi, VDI.SHARABLE) && !systemDomain && (someoneRw || (needWrite && !others.isEmpty()))) {
             t.refuse(List.of("attach", "insert", "plug"), ErrorCodes.VDI_IN_USE, vdi);
         }
-        if (needWrite && DbValues.bool(r, "VDI", vdi, "read_only")) {
+        if (needWrite && r.get(vdi, VDI.READ_ONLY)) {
             t.refuse(List.of("attach", "insert", "plug"), ErrorCodes.VDI_READONLY, vdi);
         }
     }

@@ -6,6 +6,10 @@ import java.util.Map;
 import java.util.Set;
 import org.xapijava.db.DbReader;
 import org.xapijava.model.api.ErrorCodes;
+import org.xapijava.model.api.PBD;
+import org.xapijava.model.api.SR;
+import org.xapijava.model.api.VBD;
+import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.DbValues;
 
@@ -81,20 +85,19 @@ final class VdiChecker implements OpChecker {
         rollingUpgrade = Rows.rollingUpgrade(r);
         haEnabled = Rows.haEnabled(r);
         sr = DbValues.str(r, CLS, ref, "SR");
-        srType = DbValues.str(r, "SR", sr, "type");
-        toolsSr = DbValues.bool(r, "SR", sr, "is_tools_sr");
+        srType = r.get(sr, SR.TYPE);
+        toolsSr = r.get(sr, SR.IS_TOOLS_SR);
         type = DbValues.str(r, CLS, ref, "type");
         haStateOrRedoLog = type.equals("ha_statefile") || type.equals("redo_log");
         boolean attached = false;
-        for (String pbd : DbValues.list(r, "SR", sr, "PBDs")) {
-            if (DbValues.valid(r, "PBD", pbd) && DbValues.bool(r, "PBD", pbd, "currently_attached")) attached = true;
+        for (String pbd : r.get(sr, SR.PBDS)) {
+            if (DbValues.valid(r, PBD.XAPI_CLASS, pbd) && r.get(pbd, PBD.CURRENTLY_ATTACHED)) attached = true;
         }
         pbdsAttached = attached;
         for (String vbd : DbValues.list(r, CLS, ref, "VBDs")) {
-            if (!DbValues.valid(r, "VBD", vbd)) continue;
-            if (DbValues.bool(r, "VBD", vbd, "currently_attached") || DbValues.bool(r, "VBD", vbd, "reserved"))
-                activeVbds.add(vbd);
-            if (!DbValues.map(r, "VBD", vbd, "current_operations").isEmpty()) busyVbds.add(vbd);
+            if (!DbValues.valid(r, VBD.XAPI_CLASS, vbd)) continue;
+            if (r.get(vbd, VBD.CURRENTLY_ATTACHED) || r.get(vbd, VBD.RESERVED)) activeVbds.add(vbd);
+            if (!r.get(vbd, VBD.CURRENT_OPERATIONS).isEmpty()) busyVbds.add(vbd);
         }
         smFeatures = SrChecker.smFeatures(r, srType);
     }
@@ -143,8 +146,7 @@ final class VdiChecker implements OpChecker {
         boolean blockedByAttach = live
                 ? false
                 : op.equals("copy")
-                        ? activeVbds.stream()
-                                .anyMatch(v -> DbValues.str(r, "VBD", v, "mode").equals("RW"))
+                        ? activeVbds.stream().anyMatch(v -> r.get(v, VBD.MODE).equals("RW"))
                         : !activeVbds.isEmpty();
         if (blockedByAttach
                 && op.equals("list_changed_blocks")
@@ -153,7 +155,7 @@ final class VdiChecker implements OpChecker {
         }
         if (blockedByAttach) return new ApiError(ErrorCodes.VDI_IN_USE, ref, op);
         if (!busyVbds.isEmpty() && !op.equals("data_destroy")) {
-            Map.Entry<String, String> e = DbValues.map(r, "VBD", busyVbds.getFirst(), "current_operations")
+            Map.Entry<String, String> e = r.get(busyVbds.getFirst(), VBD.CURRENT_OPERATIONS)
                     .entrySet()
                     .iterator()
                     .next();
@@ -222,8 +224,8 @@ final class VdiChecker implements OpChecker {
     }
 
     private boolean onSnapshotVm(String vbd) {
-        String vm = DbValues.str(r, "VBD", vbd, "VM");
-        return DbValues.valid(r, "VM", vm) && DbValues.bool(r, "VM", vm, "is_a_snapshot");
+        String vm = r.get(vbd, VBD.VM);
+        return DbValues.valid(r, VM.XAPI_CLASS, vm) && r.get(vm, VM.IS_A_SNAPSHOT);
     }
 
     /** {@code check_destroy}. */

@@ -5,6 +5,11 @@ import java.util.List;
 import java.util.Map;
 import org.xapijava.db.DbReader;
 import org.xapijava.model.api.ErrorCodes;
+import org.xapijava.model.api.Network;
+import org.xapijava.model.api.PIF;
+import org.xapijava.model.api.VLAN;
+import org.xapijava.model.api.VM;
+import org.xapijava.model.api.VMGuestMetrics;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.DbValues;
 
@@ -47,7 +52,7 @@ final class VifChecker {
         if (isSriovNetwork(r, DbValues.str(r, CLS, ref, "network"))) {
             t.refuse(PLUG_OPS, ErrorCodes.OPERATION_NOT_ALLOWED, "Network SR-IOV VIF plug/unplug not allowed");
         }
-        String power = DbValues.str(r, "VM", vm, "power_state");
+        String power = r.get(vm, VM.POWER_STATE);
         boolean plugged = DbValues.bool(r, CLS, ref, "currently_attached") || DbValues.bool(r, CLS, ref, "reserved");
         if (power.equals("Running")) {
             if (plugged) t.refuse(List.of("plug"), ErrorCodes.DEVICE_ALREADY_ATTACHED, ref);
@@ -55,7 +60,7 @@ final class VifChecker {
         } else {
             t.refuse(PLUG_OPS, ErrorCodes.VM_BAD_POWER_STATE, vm, "running", OpNames.lowerState(power));
         }
-        for (String vmOp : DbValues.map(r, "VM", vm, "current_operations").values()) {
+        for (String vmOp : r.get(vm, VM.CURRENT_OPERATIONS).values()) {
             if (List.of("clean_shutdown", "hard_shutdown", "suspend", "pause").contains(vmOp)) {
                 t.refuse(
                         PLUG_OPS,
@@ -64,13 +69,13 @@ final class VifChecker {
             }
         }
         if (power.equals("Running") && Rows.domainType(r, vm).equals("hvm")) {
-            String gm = DbValues.str(r, "VM", vm, "guest_metrics");
-            boolean hasGm = DbValues.valid(r, "VM_guest_metrics", gm);
-            String hotplug = hasGm ? DbValues.str(r, "VM_guest_metrics", gm, "can_use_hotplug_vif") : null;
+            String gm = r.get(vm, VM.GUEST_METRICS);
+            boolean hasGm = DbValues.valid(r, VMGuestMetrics.XAPI_CLASS, gm);
+            String hotplug = hasGm ? r.get(gm, VMGuestMetrics.CAN_USE_HOTPLUG_VIF) : null;
             if ("no".equals(hotplug)) {
                 t.refuse(PLUG_OPS, ErrorCodes.OPERATION_NOT_ALLOWED, "VM states it does not support VIF hotplug.");
             } else if (!"yes".equals(hotplug)
-                    && !(hasGm && DbValues.bool(r, "VM_guest_metrics", gm, "PV_drivers_detected"))
+                    && !(hasGm && r.get(gm, VMGuestMetrics.PV_DRIVERS_DETECTED))
                     && !Rows.hasPvDrivers(r, gm)) {
                 t.refuse(PLUG_OPS, ErrorCodes.VM_MISSING_PV_DRIVERS, vm);
             }
@@ -83,19 +88,19 @@ final class VifChecker {
      * PIF, or a VLAN on one.
      */
     static boolean isSriovNetwork(DbReader r, String network) {
-        if (!DbValues.valid(r, "network", network)) return false;
-        List<String> pifs = DbValues.list(r, "network", network, "PIFs");
-        if (pifs.isEmpty() || !DbValues.valid(r, "PIF", pifs.getFirst())) return false;
+        if (!DbValues.valid(r, Network.XAPI_CLASS, network)) return false;
+        List<String> pifs = r.get(network, Network.PIFS);
+        if (pifs.isEmpty() || !DbValues.valid(r, PIF.XAPI_CLASS, pifs.getFirst())) return false;
         String pif = pifs.getFirst();
-        if (!DbValues.list(r, "PIF", pif, "tunnel_access_PIF_of").isEmpty()) return false;
-        String vlan = DbValues.str(r, "PIF", pif, "VLAN_master_of");
-        if (DbValues.valid(r, "VLAN", vlan)) {
-            String tagged = DbValues.str(r, "VLAN", vlan, "tagged_PIF");
-            return DbValues.valid(r, "PIF", tagged)
-                    && DbValues.list(r, "PIF", tagged, "tunnel_access_PIF_of").isEmpty()
-                    && !DbValues.valid(r, "VLAN", DbValues.str(r, "PIF", tagged, "VLAN_master_of"))
-                    && !DbValues.list(r, "PIF", tagged, "sriov_logical_PIF_of").isEmpty();
+        if (!r.get(pif, PIF.TUNNEL_ACCESS_PIF_OF).isEmpty()) return false;
+        String vlan = r.get(pif, PIF.VLAN_MASTER_OF);
+        if (DbValues.valid(r, VLAN.XAPI_CLASS, vlan)) {
+            String tagged = r.get(vlan, VLAN.TAGGED_PIF);
+            return DbValues.valid(r, PIF.XAPI_CLASS, tagged)
+                    && r.get(tagged, PIF.TUNNEL_ACCESS_PIF_OF).isEmpty()
+                    && !DbValues.valid(r, VLAN.XAPI_CLASS, r.get(tagged, PIF.VLAN_MASTER_OF))
+                    && !r.get(tagged, PIF.SRIOV_LOGICAL_PIF_OF).isEmpty();
         }
-        return !DbValues.list(r, "PIF", pif, "sriov_logical_PIF_of").isEmpty();
+        return !r.get(pif, PIF.SRIOV_LOGICAL_PIF_OF).isEmpty();
     }
 }

@@ -6,6 +6,16 @@ import java.util.Map;
 import java.util.Set;
 import org.xapijava.db.DbReader;
 import org.xapijava.model.api.ErrorCodes;
+import org.xapijava.model.api.PGPU;
+import org.xapijava.model.api.VBD;
+import org.xapijava.model.api.VDI;
+import org.xapijava.model.api.VGPU;
+import org.xapijava.model.api.VGPUType;
+import org.xapijava.model.api.VMAppliance;
+import org.xapijava.model.api.VMGuestMetrics;
+import org.xapijava.model.api.VMMetrics;
+import org.xapijava.model.api.VMPP;
+import org.xapijava.model.api.VMSS;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.DbValues;
 
@@ -154,10 +164,10 @@ final class VmChecker implements OpChecker {
         currentOps = DbValues.map(r, CLS, ref, "current_operations");
         String metrics = DbValues.str(r, CLS, ref, "metrics");
         Map<String, String> platform = DbValues.map(r, CLS, ref, "platform");
-        if (DbValues.valid(r, "VM_metrics", metrics)) {
-            nomigrate = DbValues.bool(r, "VM_metrics", metrics, "nomigrate");
-            nestedVirt = DbValues.bool(r, "VM_metrics", metrics, "nested_virt");
-            metricsDomainType = DbValues.str(r, "VM_metrics", metrics, "current_domain_type");
+        if (DbValues.valid(r, VMMetrics.XAPI_CLASS, metrics)) {
+            nomigrate = r.get(metrics, VMMetrics.NOMIGRATE);
+            nestedVirt = r.get(metrics, VMMetrics.NESTED_VIRT);
+            metricsDomainType = r.get(metrics, VMMetrics.CURRENT_DOMAIN_TYPE);
         } else {
             // Xapi reads the platform keys when there is no metrics record
             nomigrate = platformTrue(platform, "nomigrate");
@@ -165,20 +175,19 @@ final class VmChecker implements OpChecker {
             metricsDomainType = null;
         }
         String gm = DbValues.str(r, CLS, ref, "guest_metrics");
-        guestOther =
-                DbValues.valid(r, "VM_guest_metrics", gm) ? DbValues.map(r, "VM_guest_metrics", gm, "other") : null;
+        guestOther = DbValues.valid(r, VMGuestMetrics.XAPI_CLASS, gm) ? r.get(gm, VMGuestMetrics.OTHER) : null;
         pvDrivers = Rows.hasPvDrivers(r, gm);
         for (String vbd : DbValues.list(r, CLS, ref, "VBDs")) {
-            if (!DbValues.valid(r, "VBD", vbd)) continue;
-            String vdi = DbValues.str(r, "VBD", vbd, "VDI");
-            if (!DbValues.valid(r, "VDI", vdi)) continue;
-            Map<String, String> sm = DbValues.map(r, "VDI", vdi, "sm_config");
+            if (!DbValues.valid(r, VBD.XAPI_CLASS, vbd)) continue;
+            String vdi = r.get(vbd, VBD.VDI);
+            if (!DbValues.valid(r, VDI.XAPI_CLASS, vdi)) continue;
+            Map<String, String> sm = r.get(vdi, VDI.SM_CONFIG);
             vdiResetCaching.add(new boolean[] {"reset".equals(sm.get("on_boot")), Rows.boolOfAssoc(sm, "caching")});
         }
         pcis = DbValues.list(r, CLS, ref, "attached_PCIs");
         vgpus = DbValues.list(r, CLS, ref, "VGPUs");
         for (String vgpu : vgpus) {
-            if ("nvidia_sriov".equals(vgpuImplementation(vgpu))) sriovPcis.add(DbValues.str(r, "VGPU", vgpu, "PCI"));
+            if ("nvidia_sriov".equals(vgpuImplementation(vgpu))) sriovPcis.add(r.get(vgpu, VGPU.PCI));
         }
         vusbs = DbValues.list(r, CLS, ref, "VUSBs");
         vtpms = DbValues.list(r, CLS, ref, "VTPMs").size();
@@ -202,9 +211,9 @@ final class VmChecker implements OpChecker {
     }
 
     private String vgpuImplementation(String vgpu) {
-        if (!DbValues.valid(r, "VGPU", vgpu)) return null;
-        String type = DbValues.str(r, "VGPU", vgpu, "type");
-        return DbValues.valid(r, "VGPU_type", type) ? DbValues.str(r, "VGPU_type", type, "implementation") : null;
+        if (!DbValues.valid(r, VGPU.XAPI_CLASS, vgpu)) return null;
+        String type = r.get(vgpu, VGPU.TYPE);
+        return DbValues.valid(r, VGPUType.XAPI_CLASS, type) ? r.get(type, VGPUType.IMPLEMENTATION) : null;
     }
 
     /**
@@ -336,13 +345,13 @@ final class VmChecker implements OpChecker {
         if (!vusbs.isEmpty() && (MIGRATING.contains(op) || op.equals("snapshot")))
             return new ApiError(ErrorCodes.VM_HAS_VUSBS, ref);
         if (op.equals("make_into_template")) {
-            if (DbValues.valid(r, "VM_appliance", appliance)) {
+            if (DbValues.valid(r, VMAppliance.XAPI_CLASS, appliance)) {
                 return new ApiError(ErrorCodes.VM_IS_PART_OF_AN_APPLIANCE, ref, appliance);
             }
-            if (DbValues.valid(r, "VMPP", protectionPolicy)) {
+            if (DbValues.valid(r, VMPP.XAPI_CLASS, protectionPolicy)) {
                 return new ApiError(ErrorCodes.VM_ASSIGNED_TO_PROTECTION_POLICY, ref, protectionPolicy);
             }
-            if (DbValues.valid(r, "VMSS", snapshotSchedule)) {
+            if (DbValues.valid(r, VMSS.XAPI_CLASS, snapshotSchedule)) {
                 return new ApiError(ErrorCodes.VM_ASSIGNED_TO_SNAPSHOT_SCHEDULE, ref, snapshotSchedule);
             }
         }
@@ -419,9 +428,9 @@ final class VmChecker implements OpChecker {
     private boolean suspendable(String vgpu) {
         String impl = vgpuImplementation(vgpu);
         if (!"nvidia".equals(impl) && !"nvidia_sriov".equals(impl)) return false;
-        String pgpu = DbValues.str(r, "VGPU", vgpu, "resident_on");
-        return DbValues.valid(r, "PGPU", pgpu)
-                && DbValues.map(r, "PGPU", pgpu, "compatibility_metadata").containsKey("nvidia");
+        String pgpu = r.get(vgpu, VGPU.RESIDENT_ON);
+        return DbValues.valid(r, PGPU.XAPI_CLASS, pgpu)
+                && r.get(pgpu, PGPU.COMPATIBILITY_METADATA).containsKey("nvidia");
     }
 
     /**

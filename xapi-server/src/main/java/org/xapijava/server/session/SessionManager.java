@@ -20,6 +20,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Database;
 import org.xapijava.db.Snapshot;
+import org.xapijava.model.api.Session;
+import org.xapijava.model.api.Task;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
@@ -160,7 +162,7 @@ public final class SessionManager {
         if (last.toInstant().plus(LAST_ACTIVE_THRESHOLD).isBefore(now)) {
             try {
                 db.transact(tx -> {
-                    if (tx.exists("session", ref)) tx.set("session", ref, "last_active", DateTime.ofInstant(now));
+                    if (tx.exists("session", ref)) tx.set(ref, Session.LAST_ACTIVE, DateTime.ofInstant(now));
                 });
             } catch (ApiError ignored) {
                 // destroyed concurrently; the call fails on its next database access
@@ -259,10 +261,10 @@ public final class SessionManager {
         for (Map.Entry<String, Map<String, Object>> t : s.getAllRecords("task").entrySet()) {
             if ("pending".equals(t.getValue().get("status"))) {
                 // task.session is internal: not in the wire record
-                String sess = (String) s.get("task", t.getKey(), "session");
+                String sess = (String) s.get(t.getKey(), Task.SESSION);
                 // a pending task keeps its session and the session's ancestors alive
                 while (sess != null && !Refs.NULL.equals(sess) && busy.add(sess) && s.exists("session", sess)) {
-                    sess = (String) s.get("session", sess, "parent");
+                    sess = (String) s.get(sess, Session.PARENT);
                 }
             }
         }

@@ -3,6 +3,9 @@ package org.xapijava.server.storage;
 import java.nio.file.Path;
 import java.util.Map;
 import org.xapijava.db.DbReader;
+import org.xapijava.model.api.PBD;
+import org.xapijava.model.api.SR;
+import org.xapijava.model.api.VDI;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.Services;
@@ -53,7 +56,7 @@ public final class StorageBackends {
 
     /** Whether {@code sr} is of a type with a driver here (its PBD is not looked at). */
     public boolean hasBackend(DbReader db, String sr) {
-        return drivers.get((String) db.get("SR", sr, "type")) != null;
+        return drivers.get((String) db.get(sr, SR.TYPE)) != null;
     }
 
     /**
@@ -65,7 +68,7 @@ public final class StorageBackends {
      *                  ({@code Sm.assert_pbd_is_plugged}); the driver's failure to open it
      */
     public String attached(DbReader db, String sr) {
-        String type = (String) db.get("SR", sr, "type");
+        String type = (String) db.get(sr, SR.TYPE);
         if (drivers.get(type) == null) throw new ApiError("SR_OPERATION_NOT_SUPPORTED", sr);
         Map<String, String> config = pluggedConfig(db, sr);
         try {
@@ -80,13 +83,13 @@ public final class StorageBackends {
     private Map<String, String> pluggedConfig(DbReader db, String sr) {
         String host = services.hostRef();
         @SuppressWarnings("unchecked")
-        java.util.List<String> pbds = (java.util.List<String>) db.get("SR", sr, "PBDs");
+        java.util.List<String> pbds = (java.util.List<String>) db.get(sr, SR.PBDS);
         for (String pbd : pbds) {
-            if (!host.equals(db.get("PBD", pbd, "host"))) continue;
+            if (!host.equals(db.get(pbd, PBD.HOST))) continue;
             // Xapi looks at the first PBD of this host only
-            if (!Boolean.TRUE.equals(db.get("PBD", pbd, "currently_attached"))) break;
+            if (!Boolean.TRUE.equals(db.get(pbd, PBD.CURRENTLY_ATTACHED))) break;
             @SuppressWarnings("unchecked")
-            Map<String, String> dc = (Map<String, String>) db.get("PBD", pbd, "device_config");
+            Map<String, String> dc = (Map<String, String>) db.get(pbd, PBD.DEVICE_CONFIG);
             String location = dc.get("location");
             if (location != null && !location.isEmpty()) return dc;
             break;
@@ -103,8 +106,8 @@ public final class StorageBackends {
      */
     public Path attach(String vdi, boolean writable) {
         DbReader db = services.db().snapshot();
-        String sr = (String) db.get("VDI", vdi, "SR");
-        String location = (String) db.get("VDI", vdi, "location");
+        String sr = (String) db.get(vdi, VDI.SR);
+        String location = (String) db.get(vdi, VDI.LOCATION);
         StorageContext ctx = StorageContext.of("VDI.attach");
         try {
             AttachInfo a = storage.vdiAttach(ctx, datapath(vdi), attached(db, sr), location, "", writable);
@@ -144,9 +147,9 @@ public final class StorageBackends {
         }
         services.db().transact(tx -> {
             if (!tx.exists("SR", sr)) return;
-            tx.set("SR", sr, "physical_size", st.physicalSize());
-            tx.set("SR", sr, "physical_utilisation", st.physicalUtilisation());
-            tx.set("SR", sr, "virtual_allocation", st.virtualAllocation());
+            tx.set(sr, SR.PHYSICAL_SIZE, st.physicalSize());
+            tx.set(sr, SR.PHYSICAL_UTILISATION, st.physicalUtilisation());
+            tx.set(sr, SR.VIRTUAL_ALLOCATION, st.virtualAllocation());
         });
     }
 

@@ -5,6 +5,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.xapijava.db.DbReader;
+import org.xapijava.model.api.VBD;
+import org.xapijava.model.api.VDI;
+import org.xapijava.model.api.VM;
 import org.xapijava.model.api.enums.OnBoot;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.DateTime;
@@ -105,19 +108,19 @@ public final class VdiService {
     @SuppressWarnings("unchecked")
     public void destroy(CallContext ctx, String vdi) {
         DbReader db = ctx.db().snapshot();
-        String sr = (String) db.get("VDI", vdi, "SR");
+        String sr = (String) db.get(vdi, VDI.SR);
         requireBackendType(db, sr);
         backends.attached(db, sr);
         assertManaged(db, vdi);
-        List<String> vbds = (List<String>) db.get("VDI", vdi, "VBDs");
+        List<String> vbds = (List<String>) db.get(vdi, VDI.VBDS);
         for (String vbd : vbds) {
-            if (Boolean.TRUE.equals(db.get("VBD", vbd, "currently_attached"))
-                    || Boolean.TRUE.equals(db.get("VBD", vbd, "reserved"))) {
+            if (Boolean.TRUE.equals(db.get(vbd, VBD.CURRENTLY_ATTACHED))
+                    || Boolean.TRUE.equals(db.get(vbd, VBD.RESERVED))) {
                 throw new ApiError("VDI_IN_USE", vdi, "destroy");
             }
         }
         try {
-            storage().vdiDestroy(StorageBackends.context(ctx), sr, (String) db.get("VDI", vdi, "location"));
+            storage().vdiDestroy(StorageBackends.context(ctx), sr, (String) db.get(vdi, VDI.LOCATION));
         } catch (StorageException e) {
             throw StorageBackends.toApiError(e, sr, vdi);
         }
@@ -127,7 +130,7 @@ public final class VdiService {
                 if (tx.exists("VBD", vbd)) tx.delete("VBD", vbd);
             }
             for (String vm : tx.getAllWhere("VM", "field \"suspend_VDI\" = \"" + vdi + "\"")) {
-                tx.set("VM", vm, "suspend_VDI", Refs.NULL);
+                tx.set(vm, VM.SUSPEND_VDI, Refs.NULL);
             }
         });
         backends.refreshSr(sr);
@@ -148,7 +151,7 @@ public final class VdiService {
     @SuppressWarnings("unchecked")
     private String snapshotOrClone(CallContext ctx, String vdi, Map<String, String> driverParams, boolean snapshot) {
         DbReader db = ctx.db().snapshot();
-        String sr = (String) db.get("VDI", vdi, "SR");
+        String sr = (String) db.get(vdi, VDI.SR);
         requireBackendType(db, sr);
         backends.attached(db, sr);
         assertManaged(db, vdi);
@@ -231,12 +234,12 @@ public final class VdiService {
                         // Xapi ignores a failure to carry on_boot over
                     }
                 }
-                ctx.db().set("VDI", created, "allow_caching", src.get("allow_caching"));
+                ctx.db().set(created, VDI.ALLOW_CACHING, (Boolean) src.get("allow_caching"));
             }
             DbReader now = ctx.db().snapshot();
-            if (Boolean.TRUE.equals(now.get("VDI", dst, "read_only"))) throw new ApiError("VDI_READONLY", dst);
+            if (Boolean.TRUE.equals(now.get(dst, VDI.READ_ONLY))) throw new ApiError("VDI_READONLY", dst);
             long srcSize = (Long) src.get("virtual_size");
-            if ((Long) now.get("VDI", dst, "virtual_size") < srcSize) {
+            if ((Long) now.get(dst, VDI.VIRTUAL_SIZE) < srcSize) {
                 throw new ApiError("VDI_TOO_SMALL", dst, Long.toString(srcSize));
             }
             copyData(ctx, now, vdi, dst);
@@ -256,17 +259,17 @@ public final class VdiService {
 
     /** Copies the bytes of {@code src} into {@code dst} (both attached here), then re-reads dst's use. */
     private void copyData(CallContext ctx, DbReader db, String src, String dst) {
-        String srcSr = (String) db.get("VDI", src, "SR");
-        String dstSr = (String) db.get("VDI", dst, "SR");
+        String srcSr = (String) db.get(src, VDI.SR);
+        String dstSr = (String) db.get(dst, VDI.SR);
         backends.attached(db, srcSr);
         backends.attached(db, dstSr);
-        String dstLocation = (String) db.get("VDI", dst, "location");
+        String dstLocation = (String) db.get(dst, VDI.LOCATION);
         StorageContext sctx = StorageBackends.context(ctx);
         try {
-            storage().dataCopyInto(sctx, srcSr, (String) db.get("VDI", src, "location"), dstSr, dstLocation);
+            storage().dataCopyInto(sctx, srcSr, (String) db.get(src, VDI.LOCATION), dstSr, dstLocation);
             VdiInfo after = storage().vdiStat(sctx, dstSr, dstLocation);
             services.db().transact(tx -> {
-                if (tx.exists("VDI", dst)) tx.set("VDI", dst, "physical_utilisation", after.physicalUtilisation());
+                if (tx.exists("VDI", dst)) tx.set(dst, VDI.PHYSICAL_UTILISATION, after.physicalUtilisation());
             });
         } catch (StorageException e) {
             throw StorageBackends.toApiError(e, dstSr, dst);
@@ -279,33 +282,32 @@ public final class VdiService {
     /** {@code VDI.resize}: the backend grows the VDI; the database takes the size it reports. */
     public void resize(CallContext ctx, String vdi, long size) {
         DbReader db = ctx.db().snapshot();
-        String sr = (String) db.get("VDI", vdi, "SR");
+        String sr = (String) db.get(vdi, VDI.SR);
         requireBackendType(db, sr);
         backends.attached(db, sr);
         assertManaged(db, vdi);
         VdiInfo after;
         try {
-            after = storage()
-                    .vdiResize(StorageBackends.context(ctx), sr, (String) db.get("VDI", vdi, "location"), size);
+            after = storage().vdiResize(StorageBackends.context(ctx), sr, (String) db.get(vdi, VDI.LOCATION), size);
         } catch (StorageException e) {
             throw StorageBackends.toApiError(e, sr, vdi);
         }
         ctx.db().transact(tx -> {
             if (!tx.exists("VDI", vdi)) return;
-            tx.set("VDI", vdi, "virtual_size", after.virtualSize());
-            tx.set("VDI", vdi, "physical_utilisation", after.physicalUtilisation());
+            tx.set(vdi, VDI.VIRTUAL_SIZE, after.virtualSize());
+            tx.set(vdi, VDI.PHYSICAL_UTILISATION, after.physicalUtilisation());
         });
         backends.refreshSr(sr);
     }
 
     /** {@code VDI.set_name_label}: the SMAPIv1 layer keeps names in the database only. */
     public void setNameLabel(CallContext ctx, String vdi, String value) {
-        ctx.db().set("VDI", vdi, "name_label", value);
+        ctx.db().set(vdi, VDI.NAME_LABEL, value);
     }
 
     /** {@code VDI.set_name_description}, as {@link #setNameLabel}. */
     public void setNameDescription(CallContext ctx, String vdi, String value) {
-        ctx.db().set("VDI", vdi, "name_description", value);
+        ctx.db().set(vdi, VDI.NAME_DESCRIPTION, value);
     }
 
     // ------------------------------------------------------------------ helpers
@@ -317,7 +319,7 @@ public final class VdiService {
 
     /** {@code Xapi_vdi_helpers.assert_managed}. */
     private static void assertManaged(DbReader db, String vdi) {
-        if (!Boolean.TRUE.equals(db.get("VDI", vdi, "managed"))) throw new ApiError("VDI_NOT_MANAGED", vdi);
+        if (!Boolean.TRUE.equals(db.get(vdi, VDI.MANAGED))) throw new ApiError("VDI_NOT_MANAGED", vdi);
     }
 
     /**

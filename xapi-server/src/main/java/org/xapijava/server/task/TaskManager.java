@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 import org.xapijava.db.Database;
 import org.xapijava.db.DbReader;
 import org.xapijava.db.Snapshot;
+import org.xapijava.model.api.Task;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
@@ -89,14 +90,14 @@ public final class TaskManager {
 
     /** Whether {@code ref} is a task still pending, in a snapshot or inside a transaction. */
     private static boolean pending(DbReader r, String ref) {
-        return r.exists("task", ref) && "pending".equals(r.get("task", ref, "status"));
+        return r.exists("task", ref) && "pending".equals(r.get(ref, Task.STATUS));
     }
 
     /** Sets progress (0.0–1.0) of a pending task; no-op on a finished or vanished one. */
     public void setProgress(String ref, double progress) {
         db.transact(tx -> {
             if (pending(tx, ref)) {
-                tx.set("task", ref, "progress", Math.max(0.0, Math.min(1.0, progress)));
+                tx.set(ref, Task.PROGRESS, Math.max(0.0, Math.min(1.0, progress)));
             }
         });
     }
@@ -106,7 +107,7 @@ public final class TaskManager {
         if (onCancel != null) cancelHooks.put(ref, onCancel);
         db.transact(tx -> {
             if (pending(tx, ref)) {
-                tx.set("task", ref, "allowed_operations", List.of("cancel"));
+                tx.set(ref, Task.ALLOWED_OPERATIONS, List.of("cancel"));
             }
         });
     }
@@ -116,7 +117,7 @@ public final class TaskManager {
         cancelHooks.remove(ref);
         db.transact(tx -> {
             if (pending(tx, ref)) {
-                tx.set("task", ref, "allowed_operations", List.of());
+                tx.set(ref, Task.ALLOWED_OPERATIONS, List.of());
             }
         });
     }
@@ -126,11 +127,11 @@ public final class TaskManager {
         cancelHooks.remove(ref);
         db.transact(tx -> {
             if (!pending(tx, ref)) return;
-            tx.set("task", ref, "allowed_operations", List.of());
-            tx.set("task", ref, "finished", now());
-            tx.set("task", ref, "progress", 1.0);
-            tx.set("task", ref, "result", resultXml);
-            tx.set("task", ref, "status", "success");
+            tx.set(ref, Task.ALLOWED_OPERATIONS, List.of());
+            tx.set(ref, Task.FINISHED, now());
+            tx.set(ref, Task.PROGRESS, 1.0);
+            tx.set(ref, Task.RESULT, resultXml);
+            tx.set(ref, Task.STATUS, "success");
         });
     }
 
@@ -142,12 +143,12 @@ public final class TaskManager {
         info.addAll(error.params());
         db.transact(tx -> {
             if (!pending(tx, ref)) return;
-            tx.set("task", ref, "progress", 1.0);
-            tx.set("task", ref, "error_info", info);
-            tx.set("task", ref, "backtrace", backtrace == null ? "()" : backtrace);
-            tx.set("task", ref, "finished", now());
-            tx.set("task", ref, "allowed_operations", List.of());
-            tx.set("task", ref, "status", "TASK_CANCELLED".equals(error.code()) ? "cancelled" : "failure");
+            tx.set(ref, Task.PROGRESS, 1.0);
+            tx.set(ref, Task.ERROR_INFO, info);
+            tx.set(ref, Task.BACKTRACE, backtrace == null ? "()" : backtrace);
+            tx.set(ref, Task.FINISHED, now());
+            tx.set(ref, Task.ALLOWED_OPERATIONS, List.of());
+            tx.set(ref, Task.STATUS, "TASK_CANCELLED".equals(error.code()) ? "cancelled" : "failure");
         });
     }
 
@@ -161,9 +162,9 @@ public final class TaskManager {
         String key = callerTaskOrNull == null ? ref : callerTaskOrNull;
         db.transact(tx -> {
             if (!pending(tx, ref)) return;
-            Map<String, Object> ops = new LinkedHashMap<>();
+            Map<String, String> ops = new LinkedHashMap<>();
             ops.put(key, "cancel");
-            tx.set("task", ref, "current_operations", ops);
+            tx.set(ref, Task.CURRENT_OPERATIONS, ops);
         });
         Runnable hook = cancelHooks.get(ref);
         if (hook != null) {
@@ -180,7 +181,7 @@ public final class TaskManager {
     public boolean isCancelling(String ref) {
         Snapshot s = db.snapshot();
         if (!s.exists("task", ref)) return false;
-        Map<String, Object> ops = (Map<String, Object>) s.get("task", ref, "current_operations");
+        Map<String, String> ops = s.get(ref, Task.CURRENT_OPERATIONS);
         return ops.containsValue("cancel");
     }
 
@@ -196,10 +197,10 @@ public final class TaskManager {
     public void destroy(String ref) {
         db.transact(tx -> {
             if (!tx.exists("task", ref)) throw ApiError.handleInvalid("task", ref);
-            if ("pending".equals(tx.get("task", ref, "status"))) {
-                Map<String, Object> ops = new LinkedHashMap<>(castMap(tx.get("task", ref, "current_operations")));
+            if ("pending".equals(tx.get(ref, Task.STATUS))) {
+                Map<String, String> ops = new LinkedHashMap<>(tx.get(ref, Task.CURRENT_OPERATIONS));
                 ops.put("task", "destroy");
-                tx.set("task", ref, "current_operations", ops);
+                tx.set(ref, Task.CURRENT_OPERATIONS, ops);
             } else {
                 tx.delete("task", ref);
             }

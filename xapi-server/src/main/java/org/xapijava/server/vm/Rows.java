@@ -7,6 +7,11 @@ import java.util.UUID;
 import org.xapijava.db.Transaction;
 import org.xapijava.model.ClassDef;
 import org.xapijava.model.FieldDef;
+import org.xapijava.model.api.VBD;
+import org.xapijava.model.api.VIF;
+import org.xapijava.model.api.VM;
+import org.xapijava.model.api.VMGuestMetrics;
+import org.xapijava.model.api.VMMetrics;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
 import org.xapijava.model.types.XType;
@@ -73,15 +78,15 @@ final class Rows {
 
     /** {@code copy_metrics}: a copy of {@code vm}'s metrics, or empty ones when it has none. */
     static String copyMetrics(Transaction tx, String vm) {
-        String m = DbValues.str(tx, "VM", vm, "metrics");
-        if (DbValues.valid(tx, "VM_metrics", m)) return copy(tx, "VM_metrics", m, Map.of());
+        String m = tx.get(vm, VM.METRICS);
+        if (DbValues.valid(tx, VMMetrics.XAPI_CLASS, m)) return copy(tx, "VM_metrics", m, Map.of());
         return newVmMetrics(tx, "unspecified");
     }
 
     /** {@code copy_guest_metrics}: a copy of {@code vm}'s guest metrics, or NULL when it has none. */
     static String copyGuestMetrics(Transaction tx, String vm) {
-        String gm = DbValues.str(tx, "VM", vm, "guest_metrics");
-        if (DbValues.valid(tx, "VM_guest_metrics", gm)) return copy(tx, "VM_guest_metrics", gm, Map.of());
+        String gm = tx.get(vm, VM.GUEST_METRICS);
+        if (DbValues.valid(tx, VMGuestMetrics.XAPI_CLASS, gm)) return copy(tx, "VM_guest_metrics", gm, Map.of());
         return Refs.NULL;
     }
 
@@ -97,26 +102,26 @@ final class Rows {
      * The caller recomputes {@code allowed_operations} afterwards.
      */
     static void resetPowerState(Transaction tx, String vm, String state) {
-        tx.set("VM", vm, "current_operations", Map.of());
-        tx.set("VM", vm, "power_state", state);
+        tx.set(vm, VM.CURRENT_OPERATIONS, Map.of());
+        tx.set(vm, VM.POWER_STATE, state);
         if (state.equals("Halted")) {
-            for (String vbd : DbValues.list(tx, "VM", vm, "VBDs")) {
-                tx.set("VBD", vbd, "currently_attached", false);
-                tx.set("VBD", vbd, "reserved", false);
-                tx.set("VBD", vbd, "current_operations", Map.of());
+            for (String vbd : tx.get(vm, VM.VBDS)) {
+                tx.set(vbd, VBD.CURRENTLY_ATTACHED, false);
+                tx.set(vbd, VBD.RESERVED, false);
+                tx.set(vbd, VBD.CURRENT_OPERATIONS, Map.of());
             }
-            for (String vif : DbValues.list(tx, "VM", vm, "VIFs")) {
-                tx.set("VIF", vif, "currently_attached", false);
-                tx.set("VIF", vif, "reserved", false);
-                tx.set("VIF", vif, "reserved_pci", Refs.NULL);
-                tx.set("VIF", vif, "current_operations", Map.of());
+            for (String vif : tx.get(vm, VM.VIFS)) {
+                tx.set(vif, VIF.CURRENTLY_ATTACHED, false);
+                tx.set(vif, VIF.RESERVED, false);
+                tx.set(vif, VIF.RESERVED_PCI, Refs.NULL);
+                tx.set(vif, VIF.CURRENT_OPERATIONS, Map.of());
             }
-            tx.set("VM", vm, "requires_reboot", false);
+            tx.set(vm, VM.REQUIRES_REBOOT, false);
         }
         if (state.equals("Halted") || state.equals("Suspended")) {
-            tx.set("VM", vm, "resident_on", Refs.NULL);
-            tx.set("VM", vm, "scheduled_to_be_resident_on", Refs.NULL);
-            tx.set("VM", vm, "domid", -1L);
+            tx.set(vm, VM.RESIDENT_ON, Refs.NULL);
+            tx.set(vm, VM.SCHEDULED_TO_BE_RESIDENT_ON, Refs.NULL);
+            tx.set(vm, VM.DOMID, -1L);
         }
     }
 }

@@ -7,6 +7,9 @@ import java.util.Map;
 import java.util.Set;
 import org.xapijava.db.DbReader;
 import org.xapijava.db.Transaction;
+import org.xapijava.model.api.VBD;
+import org.xapijava.model.api.VDI;
+import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.rpc.RpcValues;
 import org.xapijava.model.types.Refs;
@@ -45,19 +48,19 @@ final class Vbds {
         String type = (String) r.get("type");
         boolean empty = (Boolean) r.get("empty");
         return ctx.db().call(tx -> {
-            boolean suspended = "Suspended".equals(tx.get("VM", vm, "power_state"));
+            boolean suspended = "Suspended".equals(tx.get(vm, VM.POWER_STATE));
             if (!empty) {
-                String vt = (String) tx.get("VDI", vdi, "type");
+                String vt = (String) tx.get(vdi, VDI.TYPE);
                 if (!ATTACHABLE_TYPES.contains(vt)) throw new ApiError("VDI_INCOMPATIBLE_TYPE", vdi, vt);
             }
             if (type.equals("CD") && !mode.equals("RO")) throw new ApiError("VBD_CDS_MUST_BE_READONLY");
             if (!type.equals("CD") && empty) throw new ApiError("VBD_NOT_REMOVABLE_MEDIA", "in constructor");
-            if (mode.equals("RW") && Boolean.TRUE.equals(tx.get("VDI", vdi, "read_only"))) {
+            if (mode.equals("RW") && Boolean.TRUE.equals(tx.get(vdi, VDI.READ_ONLY))) {
                 throw new ApiError("VDI_READONLY", vdi);
             }
             // CA-75697: no new VBD on a VM being migrated
             for (Map.Entry<String, String> op :
-                    DbValues.map(tx, "VM", vm, "current_operations").entrySet()) {
+                    tx.get(vm, VM.CURRENT_OPERATIONS).entrySet()) {
                 if (op.getValue().equals("migrate_send") || op.getValue().equals("pool_migrate")) {
                     throw new ApiError("OTHER_OPERATION_IN_PROGRESS", "VM", vm, op.getValue(), op.getKey());
                 }
@@ -75,8 +78,8 @@ final class Vbds {
                 if (used.contains(d)) throw new ApiError("DEVICE_ALREADY_EXISTS", device);
             }
             Map<String, String> otherConfig = (Map<String, String>) r.get("other_config");
-            if (DbValues.valid(tx, "VDI", vdi)) {
-                String kind = DbValues.map(tx, "VDI", vdi, "sm_config").get(BACKEND_KIND);
+            if (DbValues.valid(tx, VDI.XAPI_CLASS, vdi)) {
+                String kind = tx.get(vdi, VDI.SM_CONFIG).get(BACKEND_KIND);
                 if (kind != null) {
                     Map<String, String> oc = new LinkedHashMap<>();
                     oc.put(BACKEND_KIND, kind);
@@ -113,13 +116,12 @@ final class Vbds {
     /** {@code VBD.destroy}: refused while attached. */
     static void destroy(CallContext ctx, String vbd) {
         ctx.db().transact(tx -> {
-            if (Boolean.TRUE.equals(tx.get("VBD", vbd, "currently_attached"))
-                    || Boolean.TRUE.equals(tx.get("VBD", vbd, "reserved"))) {
-                String vm = (String) tx.get("VBD", vbd, "VM");
+            if (Boolean.TRUE.equals(tx.get(vbd, VBD.CURRENTLY_ATTACHED))
+                    || Boolean.TRUE.equals(tx.get(vbd, VBD.RESERVED))) {
+                String vm = (String) tx.get(vbd, VBD.VM);
                 throw new ApiError(
                         "OPERATION_NOT_ALLOWED",
-                        "VBD '" + tx.get("VBD", vbd, "uuid") + "' still attached to '" + tx.get("VM", vm, "uuid")
-                                + "'");
+                        "VBD '" + tx.get(vbd, VBD.UUID) + "' still attached to '" + tx.get(vm, VM.UUID) + "'");
             }
             delete(tx, vbd);
         });
@@ -176,8 +178,8 @@ final class Vbds {
      * {@code NOT_IMPLEMENTED}.
      */
     static List<DeviceNumber> allowedDevices(DbReader db, String vm, String type) {
-        boolean qemu = "hvm".equals(db.get("VM", vm, "domain_type"));
-        boolean controlDomain = Boolean.TRUE.equals(db.get("VM", vm, "is_control_domain"));
+        boolean qemu = "hvm".equals(db.get(vm, VM.DOMAIN_TYPE));
+        boolean controlDomain = Boolean.TRUE.equals(db.get(vm, VM.IS_CONTROL_DOMAIN));
         List<DeviceNumber> all = new ArrayList<>();
         if (type.equals("Floppy")) {
             if (!qemu) throw new ApiError("NOT_IMPLEMENTED", "VBD of type 'floppy' is not supported on PV domain");
@@ -197,10 +199,10 @@ final class Vbds {
     /** {@code all_used_VBD_devices}: every reading of every VBD's {@code device} and {@code userdevice}. */
     @SuppressWarnings("unchecked")
     static List<DeviceNumber> usedDevices(DbReader db, String vm) {
-        List<String> vbds = (List<String>) db.get("VM", vm, "VBDs");
+        List<String> vbds = (List<String>) db.get(vm, VM.VBDS);
         List<String> names = new ArrayList<>();
-        for (String vbd : vbds) names.add((String) db.get("VBD", vbd, "device"));
-        for (String vbd : vbds) names.add((String) db.get("VBD", vbd, "userdevice"));
+        for (String vbd : vbds) names.add((String) db.get(vbd, VBD.DEVICE));
+        for (String vbd : vbds) names.add((String) db.get(vbd, VBD.USERDEVICE));
         List<DeviceNumber> out = new ArrayList<>();
         for (String n : names) out.addAll(DeviceNumber.possible(n));
         return out;

@@ -7,7 +7,9 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import org.xapijava.db.DbReader;
 import org.xapijava.db.Transaction;
+import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VDI;
+import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
@@ -56,11 +58,11 @@ final class VmCloner {
      */
     String clone(CallContext ctx, String vm, String newName, DiskOp op, String copySr, List<String> ignoreVdis) {
         DbReader db = ctx.db().snapshot();
-        String powerState = (String) db.get("VM", vm, "power_state");
+        String powerState = (String) db.get(vm, VM.POWER_STATE);
         boolean snapshot = op == DiskOp.SNAPSHOT;
         String newPowerState = (op != DiskOp.SNAPSHOT && powerState.equals("Suspended")) ? "Suspended" : "Halted";
         List<String> vbds = new ArrayList<>(refs(db, "VM", vm, "VBDs"));
-        if (snapshot) vbds.removeIf(vbd -> ignoreVdis.contains((String) db.get("VBD", vbd, "VDI")));
+        if (snapshot) vbds.removeIf(vbd -> ignoreVdis.contains((String) db.get(vbd, VBD.VDI)));
         if (!refs(db, "VM", vm, "VGPUs").isEmpty()
                 || !refs(db, "VM", vm, "VTPMs").isEmpty()) {
             throw new ApiError("NOT_IMPLEMENTED", "copying the VGPUs and VTPMs of a VM");
@@ -78,20 +80,20 @@ final class VmCloner {
                         String nv = Vbds.copy(tx, d.vbd(), ref, d.vdi());
                         newVbds.add(nv);
                         // CA-58405: the new VM owns its new disks, whoever owned the originals
-                        if ("Disk".equals(tx.get("VBD", nv, "type"))
-                                && !DbValues.map(tx, "VBD", nv, "other_config").containsKey(OWNER)) {
+                        if ("Disk".equals(tx.get(nv, VBD.TYPE))
+                                && !tx.get(nv, VBD.OTHER_CONFIG).containsKey(OWNER)) {
                             tx.addToMap("VBD", nv, "other_config", OWNER, "");
                         }
                     }
                     for (String vif : refs(tx, "VM", vm, "VIFs")) newVifs.add(Vifs.copy(tx, vif, ref, snapshot));
                 });
-                String original = (String) db.get("VM", vm, "suspend_VDI");
+                String original = (String) db.get(vm, VM.SUSPEND_VDI);
                 String suspendVdi = Refs.isNull(original) || snapshot
                         ? Refs.NULL
                         : cloneOne(ctx, original, op, copySr, driverParams);
                 try {
                     ctx.db().transact(tx -> {
-                        tx.set("VM", ref, "suspend_VDI", suspendVdi);
+                        tx.set(ref, VM.SUSPEND_VDI, suspendVdi);
                         tx.removeFromMap("VM", ref, "current_operations", taskKey);
                         Rows.resetPowerState(tx, ref, newPowerState);
                     });
@@ -123,7 +125,7 @@ final class VmCloner {
         Map<String, Object> all = tx.getRecord("VM", vm);
         boolean snapshot = op == DiskOp.SNAPSHOT;
         String powerState = (String) all.get("power_state");
-        Map<String, String> oc = new LinkedHashMap<>(DbValues.map(tx, "VM", vm, "other_config"));
+        Map<String, String> oc = new LinkedHashMap<>(tx.get(vm, VM.OTHER_CONFIG));
         if (!snapshot) {
             if (oc.containsKey(Vms.MAC_SEED)) {
                 oc.put(Vms.MAC_SEED, Rows.uuid());
@@ -238,7 +240,7 @@ final class VmCloner {
         v.put("pending_guidances_recommended", List.of());
         v.put("pending_guidances_full", List.of());
         String ref = Rows.create(tx, "VM", v);
-        if (snapshot) tx.set("VM", vm, "parent", ref);
+        if (snapshot) tx.set(vm, VM.PARENT, ref);
         return ref;
     }
 
@@ -260,8 +262,8 @@ final class VmCloner {
         List<Long> sizes = new ArrayList<>();
         for (String vbd : vbds) {
             long size = 0;
-            String vdi = (String) db.get("VBD", vbd, "VDI");
-            if (db.exists("VDI", vdi)) size = (Long) db.get("VDI", vdi, "virtual_size");
+            String vdi = (String) db.get(vbd, VBD.VDI);
+            if (db.exists("VDI", vdi)) size = (Long) db.get(vdi, VDI.VIRTUAL_SIZE);
             sizes.add(size);
             total += size;
         }
@@ -272,10 +274,10 @@ final class VmCloner {
                 ctx.checkCancelled();
                 String vbd = vbds.get(i);
                 DbReader now = ctx.db().snapshot();
-                String vdi = (String) now.get("VBD", vbd, "VDI");
-                if (Boolean.TRUE.equals(now.get("VBD", vbd, "empty"))) {
+                String vdi = (String) now.get(vbd, VBD.VDI);
+                if (Boolean.TRUE.equals(now.get(vbd, VBD.EMPTY))) {
                     done.add(new ClonedDisk(vbd, Refs.NULL, false));
-                } else if ("CD".equals(now.get("VBD", vbd, "type"))) {
+                } else if ("CD".equals(now.get(vbd, VBD.TYPE))) {
                     done.add(new ClonedDisk(vbd, vdi, false));
                 } else {
                     done.add(new ClonedDisk(vbd, cloneOne(ctx, vdi, op, copySr, driverParams), true));
@@ -322,9 +324,9 @@ final class VmCloner {
     private static void deleteVmRows(CallContext ctx, String vm) {
         ctx.db().transact(tx -> {
             if (!tx.exists("VM", vm)) return;
-            String snapshotOf = (String) tx.get("VM", vm, "snapshot_of");
-            if (DbValues.valid(tx, "VM", snapshotOf) && vm.equals(tx.get("VM", snapshotOf, "parent"))) {
-                tx.set("VM", snapshotOf, "parent", tx.get("VM", vm, "parent"));
+            String snapshotOf = (String) tx.get(vm, VM.SNAPSHOT_OF);
+            if (DbValues.valid(tx, VM.XAPI_CLASS, snapshotOf) && vm.equals(tx.get(snapshotOf, VM.PARENT))) {
+                tx.set(snapshotOf, VM.PARENT, tx.get(vm, VM.PARENT));
             }
             Vms.deleteOwned(tx, vm);
             tx.delete("VM", vm);

@@ -5,8 +5,10 @@ import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.DbReader;
+import org.xapijava.model.api.SR;
 import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VIF;
+import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.Services;
 import org.xapijava.server.api.Messages;
@@ -146,8 +148,7 @@ public final class VmMessages implements Messages {
         setCancellable(ctx);
         String created = cloner.clone(ctx, vm, newName, op, sr, List.of());
         DbReader db = ctx.db().snapshot();
-        if (Boolean.TRUE.equals(db.get("VM", vm, "is_a_snapshot"))
-                && !"Halted".equals(db.get("VM", created, "power_state"))) {
+        if (Boolean.TRUE.equals(db.get(vm, VM.IS_A_SNAPSHOT)) && !"Halted".equals(db.get(created, VM.POWER_STATE))) {
             ctx.api().vm().hardShutdown(created);
         }
         return created;
@@ -160,7 +161,7 @@ public final class VmMessages implements Messages {
     private String copy(CallContext ctx, String vm, String newName, String sr) {
         DbReader db = ctx.db().snapshot();
         String target = db.exists("SR", sr) ? sr : null;
-        if (target != null && "iso".equals(db.get("SR", target, "content_type"))) {
+        if (target != null && "iso".equals(db.get(target, SR.CONTENT_TYPE))) {
             throw new ApiError("OPERATION_NOT_ALLOWED", "Cannot copy a VM's disks to an ISO SR");
         }
         return cloneOrCopy(ctx, vm, newName, VmCloner.DiskOp.COPY, target);
@@ -175,7 +176,7 @@ public final class VmMessages implements Messages {
                 services,
                 "VM_SNAPSHOTTED",
                 vm,
-                "VM '" + db.get("VM", vm, "name_label") + "' (uuid: " + db.get("VM", vm, "uuid")
+                "VM '" + db.get(vm, VM.NAME_LABEL) + "' (uuid: " + db.get(vm, VM.UUID)
                         + ") snapshotted, snapshot name: " + newName);
         return snap;
     }
@@ -188,7 +189,7 @@ public final class VmMessages implements Messages {
     /** A VM message (alert) of priority 5, as Xapi's forwarding layer sends; failures are ignored. */
     static void alert(Services services, String name, String vm, String body) {
         try {
-            String uuid = (String) services.db().snapshot().get("VM", vm, "uuid");
+            String uuid = (String) services.db().snapshot().get(vm, VM.UUID);
             services.alerts().create(name, 5, "VM", uuid, body);
         } catch (RuntimeException e) {
             LOG.debug("could not send {} for {}", name, vm, e);

@@ -10,6 +10,8 @@ import javax.xml.stream.XMLInputFactory;
 import javax.xml.stream.XMLStreamConstants;
 import javax.xml.stream.XMLStreamException;
 import javax.xml.stream.XMLStreamReader;
+import org.xapijava.model.api.VBD;
+import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.rpc.RpcValues;
 import org.xapijava.server.Services;
@@ -55,7 +57,7 @@ final class VmProvisioner {
         if (disks.isEmpty() && script == null) return;
         ctx.setProgress(0.1);
         // phase 1: disks (like Xapi, disks made before a failing one are not removed)
-        String vmUuid = (String) ctx.db().snapshot().get("VM", vm, "uuid");
+        String vmUuid = (String) ctx.db().snapshot().get(vm, VM.UUID);
         List<String> vbds = new ArrayList<>();
         for (Disk d : disks) vbds.add(createDisk(ctx, vm, vmUuid, d));
         try {
@@ -71,7 +73,7 @@ final class VmProvisioner {
             });
         } catch (RuntimeException e) {
             List<String> vdis = new ArrayList<>();
-            for (String vbd : vbds) vdis.add((String) ctx.db().snapshot().get("VBD", vbd, "VDI"));
+            for (String vbd : vbds) vdis.add((String) ctx.db().snapshot().get(vbd, VBD.VDI));
             for (String vbd : vbds) ignoring(() -> ctx.api().vbd().destroy(vbd));
             for (String vdi : vdis) ignoring(() -> ctx.api().vdi().destroy(vdi));
             throw e;
@@ -114,14 +116,14 @@ final class VmProvisioner {
         vbd.put("qos_algorithm_type", "");
         vbd.put("qos_algorithm_params", Map.of());
         String vbdRef = ctx.api().vbd().create(vbd);
-        String device = (String) ctx.db().snapshot().get("VBD", vbdRef, "userdevice");
+        String device = (String) ctx.db().snapshot().get(vbdRef, VBD.USERDEVICE);
         ctx.api().vdi().setNameLabel(vdiRef, device);
         return vbdRef;
     }
 
     @SuppressWarnings("unchecked")
     private static Map<String, String> otherConfig(CallContext ctx, String vm) {
-        return (Map<String, String>) ctx.db().snapshot().get("VM", vm, "other_config");
+        return (Map<String, String>) ctx.db().snapshot().get(vm, VM.OTHER_CONFIG);
     }
 
     /** {@code is_whitelisted}: directly in Xapi's script directory, only {@code a-z - /} in the path. */

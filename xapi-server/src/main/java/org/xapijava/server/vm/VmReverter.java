@@ -8,6 +8,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.xapijava.db.DbReader;
+import org.xapijava.model.api.VBD;
+import org.xapijava.model.api.VDI;
+import org.xapijava.model.api.VM;
+import org.xapijava.model.api.VMMetrics;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.DbValues;
@@ -89,40 +93,40 @@ final class VmReverter {
     String ensureVm(CallContext ctx, String snapshot) {
         DbReader db = ctx.db().snapshot();
         if (!db.exists("VM", snapshot)) throw ApiError.handleInvalid("VM", snapshot);
-        String vm = (String) db.get("VM", snapshot, "snapshot_of");
+        String vm = (String) db.get(snapshot, VM.SNAPSHOT_OF);
         return db.exists("VM", vm) ? vm : createVmFromSnapshot(ctx, snapshot);
     }
 
     /** Reverts the VM of {@code snapshot} to it. */
     void revert(CallContext ctx, String snapshot) {
         String vm = ensureVm(ctx, snapshot);
-        if (!"Halted".equals(ctx.db().snapshot().get("VM", vm, "power_state")))
+        if (!"Halted".equals(ctx.db().snapshot().get(vm, VM.POWER_STATE)))
             ctx.api().vm().hardShutdown(vm);
         revertFields(ctx, snapshot, vm);
         String target = vm;
         ctx.db()
-                .transact(tx -> tx.set("VM", target, "generation_id", VmCloner.freshGenerationId((String)
-                        tx.get("VM", target, "generation_id"))));
-        String powerState = (String) ctx.db().snapshot().get("VM", snapshot, "power_state");
+                .transact(tx -> tx.set(target, VM.GENERATION_ID, VmCloner.freshGenerationId((String)
+                        tx.get(target, VM.GENERATION_ID))));
+        String powerState = (String) ctx.db().snapshot().get(snapshot, VM.POWER_STATE);
         if (ctx.taskRef() != null) services.tasks().setNotCancellable(ctx.taskRef());
         try {
             revertDevices(ctx, snapshot, vm);
             ctx.db().transact(tx -> {
                 // guest metrics and metrics: the snapshot's, copied
-                String gm = (String) tx.get("VM", target, "guest_metrics");
+                String gm = (String) tx.get(target, VM.GUEST_METRICS);
                 Rows.deleteIfValid(tx, "VM_guest_metrics", gm);
-                tx.set("VM", target, "guest_metrics", Rows.copyGuestMetrics(tx, snapshot));
-                String m = (String) tx.get("VM", target, "metrics");
-                String snapMetrics = (String) tx.get("VM", snapshot, "metrics");
+                tx.set(target, VM.GUEST_METRICS, Rows.copyGuestMetrics(tx, snapshot));
+                String m = (String) tx.get(target, VM.METRICS);
+                String snapMetrics = (String) tx.get(snapshot, VM.METRICS);
                 Rows.deleteIfValid(tx, "VM_metrics", m);
                 tx.set(
                         "VM",
                         target,
                         "metrics",
-                        DbValues.valid(tx, "VM_metrics", snapMetrics)
+                        DbValues.valid(tx, VMMetrics.XAPI_CLASS, snapMetrics)
                                 ? Rows.copy(tx, "VM_metrics", snapMetrics, Map.of())
                                 : Refs.NULL);
-                tx.set("VM", target, "parent", snapshot);
+                tx.set(target, VM.PARENT, snapshot);
                 Rows.resetPowerState(tx, target, powerState);
             });
             ctx.setProgress(1.0);
@@ -141,16 +145,16 @@ final class VmReverter {
             throw new ApiError("VM_REVERT_FAILED", snapshot, vm);
         }
         DbReader after = ctx.db().snapshot();
-        String body = "VM '" + after.get("VM", vm, "name_label") + "' (uuid: " + after.get("VM", vm, "uuid")
-                + ") reverted to snapshot: " + after.get("VM", snapshot, "name_label") + " (uuid "
-                + after.get("VM", snapshot, "uuid") + ")";
+        String body = "VM '" + after.get(vm, VM.NAME_LABEL) + "' (uuid: " + after.get(vm, VM.UUID)
+                + ") reverted to snapshot: " + after.get(snapshot, VM.NAME_LABEL) + " (uuid "
+                + after.get(snapshot, VM.UUID) + ")";
         VmMessages.alert(services, "VM_SNAPSHOT_REVERTED", vm, body);
     }
 
     /** {@code revert_vm_fields}: the VM's fields as the snapshot recorded them. */
     private void revertFields(CallContext ctx, String snapshot, String vm) {
         DbReader db = ctx.db().snapshot();
-        String meta = (String) db.get("VM", snapshot, "snapshot_metadata");
+        String meta = (String) db.get(snapshot, VM.SNAPSHOT_METADATA);
         boolean postMnr = !meta.isEmpty();
         List<String[]> pairs = SnapshotMetadata.parse(postMnr ? meta : SnapshotMetadata.of(db, snapshot));
         List<String[]> fixed = ensureDomainType(pairs);
@@ -186,25 +190,25 @@ final class VmReverter {
         TreeSet<String> snapDiskVbds = new TreeSet<>();
         TreeSet<String> snapCdVbds = new TreeSet<>();
         for (String vbd : refs(db, snapshot, "VBDs")) {
-            ("Disk".equals(db.get("VBD", vbd, "type")) ? snapDiskVbds : snapCdVbds).add(vbd);
+            ("Disk".equals(db.get(vbd, VBD.TYPE)) ? snapDiskVbds : snapCdVbds).add(vbd);
         }
         Set<String> snapDisksSnapshotOf = new TreeSet<>();
-        for (String vbd : snapDiskVbds) snapDisksSnapshotOf.add(vdiSnapshotOf(db, (String) db.get("VBD", vbd, "VDI")));
+        for (String vbd : snapDiskVbds) snapDisksSnapshotOf.add(vdiSnapshotOf(db, (String) db.get(vbd, VBD.VDI)));
         TreeSet<String> vmVbds = new TreeSet<>(refs(db, vm, "VBDs"));
         TreeSet<String> vmDisks = new TreeSet<>();
         List<String> vmCdVbds = new ArrayList<>();
         for (String vbd : vmVbds) {
-            if ("Disk".equals(db.get("VBD", vbd, "type"))) vmDisks.add((String) db.get("VBD", vbd, "VDI"));
+            if ("Disk".equals(db.get(vbd, VBD.TYPE))) vmDisks.add((String) db.get(vbd, VBD.VDI));
             else vmCdVbds.add(vbd);
         }
         Set<String> withoutSnapshot = new TreeSet<>(vmDisks);
         withoutSnapshot.removeAll(snapDisksSnapshotOf);
         Set<String> disksToDestroy = new TreeSet<>(vmDisks);
         disksToDestroy.removeAll(withoutSnapshot);
-        disksToDestroy.add((String) db.get("VM", vm, "suspend_VDI"));
+        disksToDestroy.add((String) db.get(vm, VM.SUSPEND_VDI));
         Set<String> vbdsToDestroy = new TreeSet<>();
         for (String vbd : vmVbds) {
-            String vdi = (String) db.get("VBD", vbd, "VDI");
+            String vdi = (String) db.get(vbd, VBD.VDI);
             if (disksToDestroy.contains(vdi) || withoutSnapshot.contains(vdi)) vbdsToDestroy.add(vbd);
         }
         vbdsToDestroy.addAll(vmCdVbds);
@@ -215,7 +219,7 @@ final class VmReverter {
         for (String vdi : disksToDestroy) {
             DbReader now = ctx.db().snapshot();
             if (!now.exists("VDI", vdi)) continue;
-            if ("iso".equals(now.get("SR", (String) now.get("VDI", vdi, "SR"), "content_type"))) continue;
+            if ("iso".equals(now.get("SR", (String) now.get(vdi, VDI.SR), "content_type"))) continue;
             ctx.api().vdi().destroy(vdi);
         }
         ctx.setProgress(0.2);
@@ -223,7 +227,7 @@ final class VmReverter {
         List<String> toClone = new ArrayList<>(snapDiskVbds);
         List<String> previousSnapshotOf = new ArrayList<>();
         for (String vbd : toClone)
-            previousSnapshotOf.add(vdiSnapshotOf(ctx.db().snapshot(), (String) db.get("VBD", vbd, "VDI")));
+            previousSnapshotOf.add(vdiSnapshotOf(ctx.db().snapshot(), (String) db.get(vbd, VBD.VDI)));
         List<VmCloner.ClonedDisk> cloned = cloner.cloneDisks(ctx, toClone, VmCloner.DiskOp.CLONE, null, driverParams);
         List<VmCloner.ClonedDisk> made = new ArrayList<>(cloned);
         try {
@@ -236,11 +240,11 @@ final class VmReverter {
                 for (int i = 0; i < cloned.size(); i++) {
                     String old = previousSnapshotOf.get(i);
                     for (String s : tx.getAllWhere("VDI", "field \"snapshot_of\" = \"" + old + "\"")) {
-                        tx.set("VDI", s, "snapshot_of", cloned.get(i).vdi());
+                        tx.set(s, VDI.SNAPSHOT_OF, cloned.get(i).vdi());
                     }
                 }
             });
-            String snapSuspend = (String) db.get("VM", snapshot, "suspend_VDI");
+            String snapSuspend = (String) db.get(snapshot, VM.SUSPEND_VDI);
             String suspend =
                     Refs.isNull(snapSuspend) ? Refs.NULL : ctx.api().vdi().clone(snapSuspend, driverParams);
             if (!Refs.isNull(suspend)) made.add(new VmCloner.ClonedDisk(Refs.NULL, suspend, true));
@@ -249,7 +253,7 @@ final class VmReverter {
             ctx.db().transact(tx -> {
                 for (VmCloner.ClonedDisk d : cloned) newVbds.add(Vbds.copy(tx, d.vbd(), vm, d.vdi()));
                 for (VmCloner.ClonedDisk d : cds) newVbds.add(Vbds.copy(tx, d.vbd(), vm, d.vdi()));
-                tx.set("VM", vm, "suspend_VDI", suspend);
+                tx.set(vm, VM.SUSPEND_VDI, suspend);
             });
             for (String vbd : newVbds) services.allowed().update("VBD", vbd);
             ctx.setProgress(0.7);
@@ -257,14 +261,14 @@ final class VmReverter {
                 ctx.api().vif().destroy(vif);
             List<String> newVifs = new ArrayList<>();
             ctx.db().transact(tx -> {
-                for (String vif : DbValues.list(tx, "VM", snapshot, "VIFs")) newVifs.add(Vifs.copy(tx, vif, vm, true));
+                for (String vif : tx.get(snapshot, VM.VIFS)) newVifs.add(Vifs.copy(tx, vif, vm, true));
             });
             for (String vif : newVifs) services.allowed().update("VIF", vif);
             ctx.setProgress(0.8);
             ctx.db().transact(tx -> {
-                for (String vusb : DbValues.list(tx, "VM", vm, "VUSBs")) tx.delete("VUSB", vusb);
-                for (String vgpu : DbValues.list(tx, "VM", vm, "VGPUs")) tx.delete("VGPU", vgpu);
-                for (String vtpm : DbValues.list(tx, "VM", vm, "VTPMs")) tx.delete("VTPM", vtpm);
+                for (String vusb : tx.get(vm, VM.VUSBS)) tx.delete("VUSB", vusb);
+                for (String vgpu : tx.get(vm, VM.VGPUS)) tx.delete("VGPU", vgpu);
+                for (String vtpm : tx.get(vm, VM.VTPMS)) tx.delete("VTPM", vtpm);
             });
             ctx.setProgress(0.9);
         } catch (RuntimeException e) {
@@ -275,7 +279,7 @@ final class VmReverter {
 
     /** A VDI's {@code snapshot_of}, or NULL when the VDI is gone. */
     private static String vdiSnapshotOf(DbReader db, String vdi) {
-        return db.exists("VDI", vdi) ? (String) db.get("VDI", vdi, "snapshot_of") : Refs.NULL;
+        return db.exists("VDI", vdi) ? (String) db.get(vdi, VDI.SNAPSHOT_OF) : Refs.NULL;
     }
 
     /**
@@ -284,10 +288,10 @@ final class VmReverter {
      */
     private String createVmFromSnapshot(CallContext ctx, String snapshot) {
         DbReader db = ctx.db().snapshot();
-        String oldVm = (String) db.get("VM", snapshot, "snapshot_of");
+        String oldVm = (String) db.get(snapshot, VM.SNAPSHOT_OF);
         try {
             List<String> snapshots = db.getAllWhere("VM", "field \"snapshot_of\" = \"" + oldVm + "\"");
-            List<String[]> meta = SnapshotMetadata.parse((String) db.get("VM", snapshot, "snapshot_metadata"));
+            List<String[]> meta = SnapshotMetadata.parse((String) db.get(snapshot, VM.SNAPSHOT_METADATA));
             String uuid = null;
             for (String[] kv : meta) if (kv[0].equals("uuid")) uuid = kv[1];
             if (uuid == null) throw new IllegalStateException("no uuid in the snapshot metadata");
@@ -307,9 +311,9 @@ final class VmReverter {
                 String u = uuid;
                 List<String[]> fixed = ensureDomainType(meta);
                 ctx.db().transact(tx -> {
-                    tx.set("VM", newVm, "uuid", u);
+                    tx.set(newVm, VM.UUID, u);
                     SnapshotMetadata.copyFields(tx, fixed, newVm, DO_NOT_COPY, OVERRIDES);
-                    for (String s : snapshots) tx.set("VM", s, "snapshot_of", newVm);
+                    for (String s : snapshots) tx.set(s, VM.SNAPSHOT_OF, newVm);
                 });
                 return newVm;
             } catch (RuntimeException e) {

@@ -4,6 +4,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.xapijava.db.Transaction;
+import org.xapijava.model.api.Pool;
+import org.xapijava.model.api.VM;
+import org.xapijava.model.api.VMMetrics;
+import org.xapijava.model.api.VTPM;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
@@ -106,7 +110,7 @@ final class Vms {
                                     v.get("HVM_shadow_multiplier")));
             if (Boolean.TRUE.equals(v.get("has_vendor_device"))
                     && (Long) v.get("hardware_platform_version") < HAS_VENDOR_DEVICE_VERSION) {
-                tx.set("VM", ref, "hardware_platform_version", HAS_VENDOR_DEVICE_VERSION);
+                tx.set(ref, VM.HARDWARE_PLATFORM_VERSION, HAS_VENDOR_DEVICE_VERSION);
             }
         });
         services.allowed().update("VM", ref);
@@ -126,11 +130,11 @@ final class Vms {
      */
     static void destroy(CallContext ctx, String vm) {
         ctx.db().transact(tx -> {
-            String parent = (String) tx.get("VM", vm, "parent");
-            if ("true".equals(DbValues.map(tx, "VM", vm, "other_config").get(DEFAULT_TEMPLATE))) {
+            String parent = (String) tx.get(vm, VM.PARENT);
+            if ("true".equals(tx.get(vm, VM.OTHER_CONFIG).get(DEFAULT_TEMPLATE))) {
                 throw new ApiError("VM_CANNOT_DELETE_DEFAULT_TEMPLATE");
             }
-            for (String child : DbValues.list(tx, "VM", vm, "children")) tx.set("VM", child, "parent", parent);
+            for (String child : tx.get(vm, VM.CHILDREN)) tx.set(child, VM.PARENT, parent);
             deleteOwned(tx, vm);
             tx.delete("VM", vm);
         });
@@ -139,24 +143,23 @@ final class Vms {
     /** Deletes the rows that belong to {@code vm} (not its VDIs). */
     @SuppressWarnings("unchecked")
     static void deleteOwned(Transaction tx, String vm) {
-        for (String vtpm : DbValues.list(tx, "VM", vm, "VTPMs")) {
-            Object secret =
-                    tx.datamodel().cls("VTPM").field("contents") != null ? tx.get("VTPM", vtpm, "contents") : null;
+        for (String vtpm : tx.get(vm, VM.VTPMS)) {
+            Object secret = tx.datamodel().cls("VTPM").field("contents") != null ? tx.get(vtpm, VTPM.CONTENTS) : null;
             tx.delete("VTPM", vtpm);
             if (secret instanceof String s) Rows.deleteIfValid(tx, "secret", s);
         }
-        for (Object blob : ((Map<String, String>) tx.get("VM", vm, "blobs")).values()) {
+        for (Object blob : ((Map<String, String>) tx.get(vm, VM.BLOBS)).values()) {
             Rows.deleteIfValid(tx, "blob", (String) blob);
         }
-        tx.set("VM", vm, "appliance", Refs.NULL);
-        for (String vbd : DbValues.list(tx, "VM", vm, "VBDs")) Vbds.delete(tx, vbd);
-        for (String vif : DbValues.list(tx, "VM", vm, "VIFs")) Vifs.delete(tx, vif);
-        for (String vgpu : DbValues.list(tx, "VM", vm, "VGPUs")) tx.delete("VGPU", vgpu);
-        for (String vusb : DbValues.list(tx, "VM", vm, "VUSBs")) tx.delete("VUSB", vusb);
-        for (String console : DbValues.list(tx, "VM", vm, "consoles")) tx.delete("console", console);
-        for (String dump : DbValues.list(tx, "VM", vm, "crash_dumps")) tx.delete("crashdump", dump);
-        Rows.deleteIfValid(tx, "VM_metrics", (String) tx.get("VM", vm, "metrics"));
-        Rows.deleteIfValid(tx, "VM_guest_metrics", (String) tx.get("VM", vm, "guest_metrics"));
+        tx.set(vm, VM.APPLIANCE, Refs.NULL);
+        for (String vbd : tx.get(vm, VM.VBDS)) Vbds.delete(tx, vbd);
+        for (String vif : tx.get(vm, VM.VIFS)) Vifs.delete(tx, vif);
+        for (String vgpu : tx.get(vm, VM.VGPUS)) tx.delete("VGPU", vgpu);
+        for (String vusb : tx.get(vm, VM.VUSBS)) tx.delete("VUSB", vusb);
+        for (String console : tx.get(vm, VM.CONSOLES)) tx.delete("console", console);
+        for (String dump : tx.get(vm, VM.CRASH_DUMPS)) tx.delete("crashdump", dump);
+        Rows.deleteIfValid(tx, "VM_metrics", (String) tx.get(vm, VM.METRICS));
+        Rows.deleteIfValid(tx, "VM_guest_metrics", (String) tx.get(vm, VM.GUEST_METRICS));
     }
 
     /**
@@ -167,9 +170,9 @@ final class Vms {
      */
     static void setIsATemplate(Services services, CallContext ctx, String vm, boolean value) {
         ctx.db().transact(tx -> {
-            String metrics = (String) tx.get("VM", vm, "metrics");
+            String metrics = (String) tx.get(vm, VM.METRICS);
             if (!value) {
-                if (DbValues.valid(tx, "VM_metrics", metrics)) {
+                if (DbValues.valid(tx, VMMetrics.XAPI_CLASS, metrics)) {
                     tx.set(
                             "VM_metrics",
                             metrics,
@@ -178,21 +181,21 @@ final class Vms {
                 }
             } else {
                 String pool = services.poolRef();
-                if (Boolean.TRUE.equals(tx.get("pool", pool, "ha_enabled")) && haProtected(tx, vm)) {
+                if (Boolean.TRUE.equals(tx.get(pool, Pool.HA_ENABLED)) && haProtected(tx, vm)) {
                     throw new ApiError("VM_IS_PROTECTED", vm);
                 }
-                tx.set("VM", vm, "ha_always_run", false);
-                for (String vusb : DbValues.list(tx, "VM", vm, "VUSBs")) tx.delete("VUSB", vusb);
+                tx.set(vm, VM.HA_ALWAYS_RUN, false);
+                for (String vusb : tx.get(vm, VM.VUSBS)) tx.delete("VUSB", vusb);
                 Rows.deleteIfValid(tx, "VM_metrics", metrics);
-                tx.set("VM", vm, "metrics", Refs.NULL);
+                tx.set(vm, VM.METRICS, Refs.NULL);
             }
-            tx.set("VM", vm, "is_a_template", value);
+            tx.set(vm, VM.IS_A_TEMPLATE, value);
         });
         if (value) services.allowed().update("VM", vm);
     }
 
     /** {@code Helpers.is_xha_protected}: restart priority "restart". */
     private static boolean haProtected(Transaction tx, String vm) {
-        return "restart".equals(tx.get("VM", vm, "ha_restart_priority"));
+        return "restart".equals(tx.get(vm, VM.HA_RESTART_PRIORITY));
     }
 }

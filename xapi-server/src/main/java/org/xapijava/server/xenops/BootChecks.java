@@ -2,6 +2,13 @@ package org.xapijava.server.xenops;
 
 import java.util.List;
 import org.xapijava.db.DbReader;
+import org.xapijava.model.api.Host;
+import org.xapijava.model.api.HostMetrics;
+import org.xapijava.model.api.PBD;
+import org.xapijava.model.api.VBD;
+import org.xapijava.model.api.VDI;
+import org.xapijava.model.api.VM;
+import org.xapijava.model.api.VMMetrics;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.DbValues;
@@ -20,25 +27,25 @@ final class BootChecks {
      */
     static void assertCanBootHere(DbReader r, String vm, String host) {
         validateBasicParameters(r, vm);
-        String metrics = DbValues.str(r, "host", host, "metrics");
-        if (!DbValues.valid(r, "host_metrics", metrics) || !DbValues.bool(r, "host_metrics", metrics, "live")) {
+        String metrics = r.get(host, Host.METRICS);
+        if (!DbValues.valid(r, HostMetrics.XAPI_CLASS, metrics) || !r.get(metrics, HostMetrics.LIVE)) {
             throw new ApiError("HOST_NOT_LIVE");
         }
-        boolean controlDomain = DbValues.bool(r, "VM", vm, "is_control_domain");
+        boolean controlDomain = r.get(vm, VM.IS_CONTROL_DOMAIN);
         if (controlDomain) {
-            String affinity = DbValues.str(r, "VM", vm, "affinity");
+            String affinity = r.get(vm, VM.AFFINITY);
             if (!Refs.isNull(affinity) && !affinity.equals(host)) {
                 throw new ApiError(
                         "OPERATION_NOT_ALLOWED", "Cannot boot a control domain on a host different from its affinity");
             }
         }
-        boolean localLiveMigration = "Running".equals(DbValues.str(r, "VM", vm, "power_state"))
-                && host.equals(DbValues.str(r, "VM", vm, "resident_on"));
-        if (!controlDomain && !localLiveMigration && !DbValues.bool(r, "host", host, "enabled"))
+        boolean localLiveMigration =
+                "Running".equals(r.get(vm, VM.POWER_STATE)) && host.equals(r.get(vm, VM.RESIDENT_ON));
+        if (!controlDomain && !localLiveMigration && !r.get(host, Host.ENABLED))
             throw new ApiError("HOST_DISABLED", host);
-        long version = DbValues.lng(r, "VM", vm, "hardware_platform_version");
+        long version = r.get(vm, VM.HARDWARE_PLATFORM_VERSION);
         @SuppressWarnings("unchecked")
-        List<Long> versions = (List<Long>) r.get("host", host, "virtual_hardware_platform_versions");
+        List<Long> versions = (List<Long>) r.get(host, Host.VIRTUAL_HARDWARE_PLATFORM_VERSIONS);
         if (!versions.contains(version)) {
             StringBuilder b = new StringBuilder("[");
             for (int i = 0; i < versions.size(); i++)
@@ -53,52 +60,48 @@ final class BootChecks {
         assertCanSeeSrs(r, vm, host);
         String dt = domainType(r, vm);
         if (!dt.equals("pv")) {
-            boolean hvm =
-                    DbValues.list(r, "host", host, "capabilities").stream().anyMatch(c -> c.contains("hvm"));
+            boolean hvm = r.get(host, Host.CAPABILITIES).stream().anyMatch(c -> c.contains("hvm"));
             if (!hvm) throw new ApiError("VM_HVM_REQUIRED", vm);
         }
         MemoryCheck.assertEnoughMemory(r, vm, host);
-        long vcpus = DbValues.lng(r, "VM", vm, "VCPUs_max");
+        long vcpus = r.get(vm, VM.VCPUS_MAX);
         long pcpus;
         try {
-            pcpus = Long.parseLong(DbValues.map(r, "host", host, "cpu_info").getOrDefault("cpu_count", "0"));
+            pcpus = Long.parseLong(r.get(host, Host.CPU_INFO).getOrDefault("cpu_count", "0"));
         } catch (NumberFormatException e) {
             pcpus = 0;
         }
-        if (vcpus > pcpus
-                && !MetadataBuilder.isTrue(DbValues.map(r, "VM", vm, "platform"), "vcpu-unrestricted", false)) {
+        if (vcpus > pcpus && !MetadataBuilder.isTrue(r.get(vm, VM.PLATFORM), "vcpu-unrestricted", false)) {
             throw new ApiError("HOST_NOT_ENOUGH_PCPUS", Long.toString(vcpus), Long.toString(pcpus));
         }
     }
 
     /** {@code Helpers.domain_type}: the running domain's type, or the configured one for a halted VM. */
     private static String domainType(DbReader r, String vm) {
-        if ("Halted".equals(DbValues.str(r, "VM", vm, "power_state"))) {
-            return MetadataBuilder.checkDomainType(DbValues.str(r, "VM", vm, "domain_type"));
+        if ("Halted".equals(r.get(vm, VM.POWER_STATE))) {
+            return MetadataBuilder.checkDomainType(r.get(vm, VM.DOMAIN_TYPE));
         }
-        String m = DbValues.str(r, "VM", vm, "metrics");
-        String t = DbValues.valid(r, "VM_metrics", m)
-                ? DbValues.str(r, "VM_metrics", m, "current_domain_type")
-                : "unspecified";
+        String m = r.get(vm, VM.METRICS);
+        String t = DbValues.valid(r, VMMetrics.XAPI_CLASS, m) ? r.get(m, VMMetrics.CURRENT_DOMAIN_TYPE) : "unspecified";
         return MetadataBuilder.checkDomainType(t);
     }
 
     /** {@code validate_basic_parameters}: vCPUs, memory constraints, shadow multiplier, crash actions. */
     private static void validateBasicParameters(DbReader r, String vm) {
-        long max = DbValues.lng(r, "VM", vm, "VCPUs_max");
-        long start = DbValues.lng(r, "VM", vm, "VCPUs_at_startup");
+        long max = r.get(vm, VM.VCPUS_MAX);
+        long start = r.get(vm, VM.VCPUS_AT_STARTUP);
         if (max < 1) throw ApiError.invalidValue("VCPUs_max", Long.toString(max));
         if (start < 1) throw ApiError.invalidValue("VCPUs-at-startup", Long.toString(start));
         if (start > max)
             throw new ApiError(
                     "VALUE_NOT_SUPPORTED", "VCPUs-at-startup", Long.toString(start), "value greater than VCPUs-max");
-        if (DbValues.lng(r, "VM", vm, "memory_static_max") < DbValues.lng(r, "VM", vm, "memory_static_min")
-                || DbValues.lng(r, "VM", vm, "memory_dynamic_max") < DbValues.lng(r, "VM", vm, "memory_dynamic_min")) {
+        if (r.get(vm, VM.MEMORY_STATIC_MAX) < r.get(vm, VM.MEMORY_STATIC_MIN)
+                || r.get(vm, VM.MEMORY_DYNAMIC_MAX) < r.get(vm, VM.MEMORY_DYNAMIC_MIN)) {
             throw new ApiError("MEMORY_CONSTRAINT_VIOLATION");
         }
-        double shadow = DbValues.dbl(r, "VM", vm, "HVM_shadow_multiplier");
+        double shadow = r.get(vm, VM.HVM_SHADOW_MULTIPLIER);
         if (shadow < 1.0) throw ApiError.invalidValue("HVM_shadow_multiplier", XenopsErrors.ocamlFloat(shadow));
-        String crash = DbValues.str(r, "VM", vm, "actions_after_crash");
+        String crash = r.get(vm, VM.ACTIONS_AFTER_CRASH);
         if (crash.equals("rename_restart")) {
             throw new ApiError(
                     "VALUE_NOT_SUPPORTED",
@@ -119,21 +122,19 @@ final class BootChecks {
     /** {@code assert_can_see_SRs}: the SR of every disk (and of a suspended VM's image) is plugged on the host. */
     private static void assertCanSeeSrs(DbReader r, String vm, String host) {
         List<String> vdis = new java.util.ArrayList<>();
-        for (String vbd : DbValues.list(r, "VM", vm, "VBDs")) {
-            if (DbValues.valid(r, "VBD", vbd) && !DbValues.bool(r, "VBD", vbd, "empty"))
-                vdis.add(DbValues.str(r, "VBD", vbd, "VDI"));
+        for (String vbd : r.get(vm, VM.VBDS)) {
+            if (DbValues.valid(r, VBD.XAPI_CLASS, vbd) && !r.get(vbd, VBD.EMPTY)) vdis.add(r.get(vbd, VBD.VDI));
         }
-        if ("Suspended".equals(DbValues.str(r, "VM", vm, "power_state"))
-                && !Refs.isNull(DbValues.str(r, "VM", vm, "suspend_VDI"))) {
-            vdis.add(DbValues.str(r, "VM", vm, "suspend_VDI"));
+        if ("Suspended".equals(r.get(vm, VM.POWER_STATE)) && !Refs.isNull(r.get(vm, VM.SUSPEND_VDI))) {
+            vdis.add(r.get(vm, VM.SUSPEND_VDI));
         }
         for (String vdi : vdis) {
-            String sr = DbValues.str(r, "VDI", vdi, "SR");
+            String sr = r.get(vdi, VDI.SR);
             boolean seen = false;
-            for (String pbd : DbValues.list(r, "host", host, "PBDs")) {
-                if (DbValues.valid(r, "PBD", pbd)
-                        && DbValues.bool(r, "PBD", pbd, "currently_attached")
-                        && sr.equals(DbValues.str(r, "PBD", pbd, "SR"))) {
+            for (String pbd : r.get(host, Host.PBDS)) {
+                if (DbValues.valid(r, PBD.XAPI_CLASS, pbd)
+                        && r.get(pbd, PBD.CURRENTLY_ATTACHED)
+                        && sr.equals(r.get(pbd, PBD.SR))) {
                     seen = true;
                 }
             }

@@ -3,6 +3,10 @@ package org.xapijava.server.xenops;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Snapshot;
+import org.xapijava.model.api.VBD;
+import org.xapijava.model.api.VIF;
+import org.xapijava.model.api.VM;
+import org.xapijava.model.api.VMMetrics;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.DbValues;
 import org.xapijava.server.Services;
@@ -53,19 +57,17 @@ final class DeviceHotplug {
     }
 
     private String uuid(String vm) {
-        return DbValues.str(services.db().snapshot(), "VM", vm, "uuid");
+        return services.db().snapshot().get(vm, VM.UUID);
     }
 
     /** {@code VBD.plug}: a read-only disk cannot be plugged into an HVM guest; then {@code Xapi_xenops.vbd_plug}. */
     public void vbdPlug(CallContext ctx, String vbd) {
         Snapshot s = services.db().snapshot();
-        String vm = DbValues.str(s, "VBD", vbd, "VM");
-        String m = DbValues.str(s, "VM", vm, "metrics");
-        boolean hvm = DbValues.valid(s, "VM_metrics", m)
-                && "hvm".equals(DbValues.str(s, "VM_metrics", m, "current_domain_type"));
-        if (hvm
-                && !"CD".equals(DbValues.str(s, "VBD", vbd, "type"))
-                && "RO".equals(DbValues.str(s, "VBD", vbd, "mode"))) {
+        String vm = s.get(vbd, VBD.VM);
+        String m = s.get(vm, VM.METRICS);
+        boolean hvm =
+                DbValues.valid(s, VMMetrics.XAPI_CLASS, m) && "hvm".equals(s.get(m, VMMetrics.CURRENT_DOMAIN_TYPE));
+        if (hvm && !"CD".equals(s.get(vbd, VBD.TYPE)) && "RO".equals(s.get(vbd, VBD.MODE))) {
             throw new ApiError("DISK_VBD_MUST_BE_READWRITE_FOR_HVM", vbd);
         }
         String dbg = dbg(ctx);
@@ -73,7 +75,7 @@ final class DeviceHotplug {
             lifecycle.assertResidentOn(vm);
             String vmId = uuid(vm);
             // attached before VBD.add, so that a metadata push meanwhile keeps the new VBD
-            services.db().transact(tx -> tx.set("VBD", vbd, "currently_attached", true));
+            services.db().transact(tx -> tx.set(vbd, VBD.CURRENTLY_ATTACHED, true));
             try {
                 metadata.update(dbg, vm);
                 Vbd md = MetadataBuilder.vbd(services.db().snapshot(), vm, vbd);
@@ -87,7 +89,7 @@ final class DeviceHotplug {
                 unmarkIfNotPlugged(dbg, "VBD", vbd, vm);
                 throw e;
             }
-            if (!DbValues.bool(services.db().snapshot(), "VBD", vbd, "currently_attached")) {
+            if (!services.db().snapshot().get(vbd, VBD.CURRENTLY_ATTACHED)) {
                 throw ApiError.internal("vbd_plug: Unable to plug VBD " + vbd);
             }
         });
@@ -102,7 +104,7 @@ final class DeviceHotplug {
             Snapshot s = services.db().snapshot();
             DeviceId id = cls.equals("VBD")
                     ? MetadataBuilder.vbd(s, vm, ref).id()
-                    : new DeviceId(DbValues.str(s, "VM", vm, "uuid"), DbValues.str(s, "VIF", ref, "device"));
+                    : new DeviceId(s.get(vm, VM.UUID), s.get(ref, VIF.DEVICE));
             boolean plugged;
             try {
                 plugged = cls.equals("VBD")
@@ -119,7 +121,7 @@ final class DeviceHotplug {
 
     /** {@code VBD.unplug} / {@code VBD.unplug_force}. */
     public void vbdUnplug(CallContext ctx, String vbd, boolean force) {
-        String vm = DbValues.str(services.db().snapshot(), "VBD", vbd, "VM");
+        String vm = services.db().snapshot().get(vbd, VBD.VM);
         String dbg = dbg(ctx);
         lifecycle.transform(vm, () -> {
             lifecycle.assertResidentOn(vm);
@@ -130,7 +132,7 @@ final class DeviceHotplug {
             } catch (XenopsError e) {
                 if (e.is("Does_not_exist")) {
                     LOG.info("VBD is not plugged; setting currently_attached to false");
-                    services.db().transact(tx -> tx.set("VBD", vbd, "currently_attached", false));
+                    services.db().transact(tx -> tx.set(vbd, VBD.CURRENTLY_ATTACHED, false));
                 } else if (e.is("Device_detach_rejected")) {
                     throw new ApiError("DEVICE_DETACH_REJECTED", "VBD", vbd, "");
                 } else {
@@ -138,7 +140,7 @@ final class DeviceHotplug {
                 }
             }
             sync.waitBarrier(dbg, md.id().vm());
-            if (DbValues.bool(services.db().snapshot(), "VBD", vbd, "currently_attached")) {
+            if (services.db().snapshot().get(vbd, VBD.CURRENTLY_ATTACHED)) {
                 throw ApiError.internal("vbd_unplug: Unable to unplug VBD " + vbd);
             }
         });
@@ -146,12 +148,12 @@ final class DeviceHotplug {
 
     /** {@code VIF.plug}. */
     public void vifPlug(CallContext ctx, String vif) {
-        String vm = DbValues.str(services.db().snapshot(), "VIF", vif, "VM");
+        String vm = services.db().snapshot().get(vif, VIF.VM);
         String dbg = dbg(ctx);
         lifecycle.transform(vm, () -> {
             lifecycle.assertResidentOn(vm);
             String vmId = uuid(vm);
-            services.db().transact(tx -> tx.set("VIF", vif, "currently_attached", true));
+            services.db().transact(tx -> tx.set(vif, VIF.CURRENTLY_ATTACHED, true));
             try {
                 metadata.update(dbg, vm);
                 Vif md = MetadataBuilder.vif(services.db().snapshot(), vm, vif, host());
@@ -165,7 +167,7 @@ final class DeviceHotplug {
                 unmarkIfNotPlugged(dbg, "VIF", vif, vm);
                 throw e;
             }
-            if (!DbValues.bool(services.db().snapshot(), "VIF", vif, "currently_attached")) {
+            if (!services.db().snapshot().get(vif, VIF.CURRENTLY_ATTACHED)) {
                 throw ApiError.internal("vif_plug: Unable to plug VIF " + vif);
             }
         });
@@ -173,22 +175,22 @@ final class DeviceHotplug {
 
     /** {@code VIF.unplug} / {@code VIF.unplug_force}. */
     public void vifUnplug(CallContext ctx, String vif, boolean force) {
-        String vm = DbValues.str(services.db().snapshot(), "VIF", vif, "VM");
+        String vm = services.db().snapshot().get(vif, VIF.VM);
         String dbg = dbg(ctx);
         lifecycle.transform(vm, () -> {
             lifecycle.assertResidentOn(vm);
-            DeviceId id = new DeviceId(uuid(vm), DbValues.str(services.db().snapshot(), "VIF", vif, "device"));
+            DeviceId id = new DeviceId(uuid(vm), services.db().snapshot().get(vif, VIF.DEVICE));
             try {
                 LOG.info("xenops: VIF.unplug {}", id);
                 tasks.syncWithTask(ctx, xenops.vifUnplug(dbg, id, force), true);
                 sync.waitBarrier(dbg, id.vm());
-                if (DbValues.bool(services.db().snapshot(), "VIF", vif, "currently_attached")) {
+                if (services.db().snapshot().get(vif, VIF.CURRENTLY_ATTACHED)) {
                     throw ApiError.internal("vif_unplug: Unable to unplug VIF " + vif);
                 }
             } catch (XenopsError e) {
                 if (!e.is("Does_not_exist")) throw e;
                 LOG.info("VIF is not plugged; setting currently_attached to false");
-                services.db().transact(tx -> tx.set("VIF", vif, "currently_attached", false));
+                services.db().transact(tx -> tx.set(vif, VIF.CURRENTLY_ATTACHED, false));
             }
         });
     }

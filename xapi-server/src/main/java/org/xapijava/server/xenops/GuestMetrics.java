@@ -7,6 +7,8 @@ import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.xapijava.db.Transaction;
+import org.xapijava.model.api.VM;
+import org.xapijava.model.api.VMGuestMetrics;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.DbValues;
@@ -48,7 +50,7 @@ final class GuestMetrics {
             if (DbValues.hasField(tx, "VM_guest_metrics", "netbios_name")) row.put("netbios_name", g.netbiosName());
             if (DbValues.hasField(tx, "VM_guest_metrics", "services")) row.put("services", g.services());
             tx.create("VM_guest_metrics", ref, row);
-            tx.set("VM", vm, "guest_metrics", ref);
+            tx.set(vm, VM.GUEST_METRICS, ref);
         });
         cache.put(domid, g);
         return ref;
@@ -57,7 +59,7 @@ final class GuestMetrics {
     /** Creates the VM's guest metrics, once per domain, when it has none ({@code create_guest_metrics_if_needed}). */
     void createIfNeeded(String vm, List<Integer> domids, Map<String, String> guestAgent, boolean pvDriversDetected) {
         for (int domid : domids) {
-            if (!Refs.isNull(DbValues.str(services.db().snapshot(), "VM", vm, "guest_metrics"))) return;
+            if (!Refs.isNull(services.db().snapshot().get(vm, VM.GUEST_METRICS))) return;
             create(vm, domid, guestAgent, pvDriversDetected);
         }
     }
@@ -82,8 +84,8 @@ final class GuestMetrics {
                 || !now.canUseHotplugVbd().equals(before.canUseHotplugVbd())
                 || !now.canUseHotplugVif().equals(before.canUseHotplugVif());
         if (!changed) return false;
-        String existing = DbValues.str(services.db().snapshot(), "VM", vm, "guest_metrics");
-        String gm = DbValues.valid(services.db().snapshot(), "VM_guest_metrics", existing)
+        String existing = services.db().snapshot().get(vm, VM.GUEST_METRICS);
+        String gm = DbValues.valid(services.db().snapshot(), VMGuestMetrics.XAPI_CLASS, existing)
                 ? existing
                 : create(vm, domid, guestAgent, pvDriversDetected);
         services.db().transact(tx -> {
@@ -106,9 +108,9 @@ final class GuestMetrics {
                     DateTime.ofInstant(services.clock().instant()));
             String deviceId = now.deviceId().get("device_id");
             if (!now.deviceId().equals(before.deviceId()) && deviceId != null && tx.exists("VM", vm)) {
-                Map<String, String> platform = new LinkedHashMap<>(DbValues.map(tx, "VM", vm, "platform"));
+                Map<String, String> platform = new LinkedHashMap<>(tx.get(vm, VM.PLATFORM));
                 platform.put("device_id", deviceId);
-                tx.set("VM", vm, "platform", platform);
+                tx.set(vm, VM.PLATFORM, platform);
             }
         });
         return !now.other().equals(before.other())
@@ -125,10 +127,10 @@ final class GuestMetrics {
     void setPvDriversDetected(String vm, boolean detected) {
         services.db().transact(tx -> {
             if (!tx.exists("VM", vm)) return;
-            String gm = DbValues.str(tx, "VM", vm, "guest_metrics");
-            if (!DbValues.valid(tx, "VM_guest_metrics", gm)) return;
-            tx.set("VM_guest_metrics", gm, "PV_drivers_detected", detected);
-            tx.set("VM_guest_metrics", gm, "PV_drivers_up_to_date", detected);
+            String gm = tx.get(vm, VM.GUEST_METRICS);
+            if (!DbValues.valid(tx, VMGuestMetrics.XAPI_CLASS, gm)) return;
+            tx.set(gm, VMGuestMetrics.PV_DRIVERS_DETECTED, detected);
+            tx.set(gm, VMGuestMetrics.PV_DRIVERS_UP_TO_DATE, detected);
         });
     }
 
@@ -136,9 +138,9 @@ final class GuestMetrics {
     void delete(String vm) {
         services.db().transact(tx -> {
             if (!tx.exists("VM", vm)) return;
-            String gm = DbValues.str(tx, "VM", vm, "guest_metrics");
-            tx.set("VM", vm, "guest_metrics", Refs.NULL);
-            if (DbValues.valid(tx, "VM_guest_metrics", gm)) tx.delete("VM_guest_metrics", gm);
+            String gm = tx.get(vm, VM.GUEST_METRICS);
+            tx.set(vm, VM.GUEST_METRICS, Refs.NULL);
+            if (DbValues.valid(tx, VMGuestMetrics.XAPI_CLASS, gm)) tx.delete("VM_guest_metrics", gm);
         });
     }
 }

@@ -11,6 +11,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.DbReader;
 import org.xapijava.db.Snapshot;
+import org.xapijava.model.api.Host;
+import org.xapijava.model.api.PBD;
+import org.xapijava.model.api.Pool;
+import org.xapijava.model.api.SR;
+import org.xapijava.model.api.VBD;
+import org.xapijava.model.api.VIF;
+import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.DbValues;
@@ -79,7 +86,7 @@ public final class Lifecycle {
     }
 
     private String uuid(String vm) {
-        return DbValues.str(services.db().snapshot(), "VM", vm, "uuid");
+        return services.db().snapshot().get(vm, VM.UUID);
     }
 
     /** {@code transform_xenops_exn}: runs {@code body}, turning xenopsd failures into XenAPI errors. */
@@ -102,7 +109,7 @@ public final class Lifecycle {
 
     /** {@code assert_resident_on}. */
     void assertResidentOn(String vm) {
-        if (!host().equals(DbValues.str(services.db().snapshot(), "VM", vm, "resident_on"))) {
+        if (!host().equals(services.db().snapshot().get(vm, VM.RESIDENT_ON))) {
             throw ApiError.internal("the VM " + vm + " is not resident on this host");
         }
     }
@@ -113,7 +120,7 @@ public final class Lifecycle {
 
     /** {@code assert_final_power_state_is}. */
     private void assertFinalPowerStateIs(String vm, String expected) {
-        String actual = DbValues.str(services.db().snapshot(), "VM", vm, "power_state");
+        String actual = services.db().snapshot().get(vm, VM.POWER_STATE);
         if (!actual.equals(expected)) {
             throw ApiError.internal("VM not in expected power state after completing operation: " + vm + ", "
                     + lower(expected) + ", " + lower(actual));
@@ -126,7 +133,7 @@ public final class Lifecycle {
             assertFinalPowerStateIs(vm, expected);
             return;
         }
-        String actual = DbValues.str(services.db().snapshot(), "VM", vm, "power_state");
+        String actual = services.db().snapshot().get(vm, VM.POWER_STATE);
         if (!actual.equals(expected))
             LOG.warn("Potential problem: VM {} in power state '{}' when expecting 'running'", vm, lower(actual));
     }
@@ -158,43 +165,37 @@ public final class Lifecycle {
     /** {@code ensure_domain_type_is_specified} and {@code update_memory_overhead} of the forwarding layer. */
     private void prepareStart(String vm) {
         services.db().transact(tx -> {
-            if ("unspecified".equals(DbValues.str(tx, "VM", vm, "domain_type"))) {
-                tx.set(
-                        "VM",
-                        vm,
-                        "domain_type",
-                        DbValues.str(tx, "VM", vm, "HVM_boot_policy").isEmpty() ? "pv" : "hvm");
+            if ("unspecified".equals(tx.get(vm, VM.DOMAIN_TYPE))) {
+                tx.set(vm, VM.DOMAIN_TYPE, tx.get(vm, VM.HVM_BOOT_POLICY).isEmpty() ? "pv" : "hvm");
             }
         });
         long overhead = MemoryCheck.overheadBytes(services.db().snapshot(), vm);
-        services.db().transact(tx -> tx.set("VM", vm, "memory_overhead", overhead));
+        services.db().transact(tx -> tx.set(vm, VM.MEMORY_OVERHEAD, overhead));
     }
 
     /** {@code Xapi_vm.start} after admission. */
     private void startAdmitted(CallContext ctx, String vm, boolean paused, boolean force) {
         services.db().transact(tx -> {
-            if ("restart".equals(DbValues.str(tx, "VM", vm, "ha_restart_priority")))
-                tx.set("VM", vm, "ha_always_run", true);
-            Map<String, String> platform = DbValues.map(tx, "VM", vm, "platform");
+            if ("restart".equals(tx.get(vm, VM.HA_RESTART_PRIORITY))) tx.set(vm, VM.HA_ALWAYS_RUN, true);
+            Map<String, String> platform = tx.get(vm, VM.PLATFORM);
             Map<String, String> p = withDeviceModel(
                     platform,
-                    DbValues.str(tx, "VM", vm, "domain_type"),
-                    "uefi".equals(DbValues.map(tx, "VM", vm, "HVM_boot_params").get("firmware")));
-            if (!p.equals(platform)) tx.set("VM", vm, "platform", p);
+                    tx.get(vm, VM.DOMAIN_TYPE),
+                    "uefi".equals(tx.get(vm, VM.HVM_BOOT_PARAMS).get("firmware")));
+            if (!p.equals(platform)) tx.set(vm, VM.PLATFORM, p);
         });
-        Map<String, String> platform = DbValues.map(services.db().snapshot(), "VM", vm, "platform");
+        Map<String, String> platform = services.db().snapshot().get(vm, VM.PLATFORM);
         String nested = platform.get("nested-virt");
         if (nested != null && !List.of("true", "1", "false", "0").contains(nested.toLowerCase(Locale.ROOT))) {
             throw ApiError.invalidValue("platform:nested-virt", nested);
         }
         new GuestMetrics(services).delete(vm); // stale data, e.g. a clone's addresses
         services.db().transact(tx -> {
-            long required = DbValues.bool(tx, "VM", vm, "has_vendor_device") ? HAS_VENDOR_DEVICE_VERSION : 0;
-            if (required > DbValues.lng(tx, "VM", vm, "hardware_platform_version"))
-                tx.set("VM", vm, "hardware_platform_version", required);
+            long required = tx.get(vm, VM.HAS_VENDOR_DEVICE) ? HAS_VENDOR_DEVICE_VERSION : 0;
+            if (required > tx.get(vm, VM.HARDWARE_PLATFORM_VERSION)) tx.set(vm, VM.HARDWARE_PLATFORM_VERSION, required);
         });
         xenopsStart(ctx, vm, paused, force);
-        delay(DbValues.lng(services.db().snapshot(), "VM", vm, "start_delay"));
+        delay(services.db().snapshot().get(vm, VM.START_DELAY));
     }
 
     /** {@code ensure_device_model_profile_present}: HVM guests get the default device model; qemu-trad is upgraded. */
@@ -226,14 +227,14 @@ public final class Lifecycle {
             maybeRefreshVm(dbg, vm);
             // the devices xenopsd is to manage are marked attached, so that the pushed metadata lists them
             services.db().transact(tx -> {
-                boolean emptyAllowed = "hvm".equals(DbValues.str(tx, "VM", vm, "domain_type"));
-                for (String vbd : DbValues.list(tx, "VM", vm, "VBDs")) {
-                    if (tx.exists("VBD", vbd) && (emptyAllowed || !DbValues.bool(tx, "VBD", vbd, "empty"))) {
-                        tx.set("VBD", vbd, "currently_attached", true);
+                boolean emptyAllowed = "hvm".equals(tx.get(vm, VM.DOMAIN_TYPE));
+                for (String vbd : tx.get(vm, VM.VBDS)) {
+                    if (tx.exists("VBD", vbd) && (emptyAllowed || !tx.get(vbd, VBD.EMPTY))) {
+                        tx.set(vbd, VBD.CURRENTLY_ATTACHED, true);
                     }
                 }
-                for (String vif : DbValues.list(tx, "VM", vm, "VIFs")) {
-                    if (tx.exists("VIF", vif)) tx.set("VIF", vif, "currently_attached", true);
+                for (String vif : tx.get(vm, VM.VIFS)) {
+                    if (tx.exists("VIF", vif)) tx.set(vif, VIF.CURRENTLY_ATTACHED, true);
                 }
             });
             try {
@@ -278,8 +279,8 @@ public final class Lifecycle {
             // Xapi, the VM is resident here, so the event thread applies whatever xenopsd reports later.
             services.db().transact(tx -> {
                 if (!tx.exists("VM", vm)) return;
-                tx.set("VM", vm, "resident_on", host());
-                tx.set("VM", vm, "scheduled_to_be_resident_on", Refs.NULL);
+                tx.set(vm, VM.RESIDENT_ON, host());
+                tx.set(vm, VM.SCHEDULED_TO_BE_RESIDENT_ON, Refs.NULL);
             });
             reconcileLater(dbg, vm);
             return;
@@ -316,9 +317,8 @@ public final class Lifecycle {
                     } else {
                         Snapshot s = services.db().snapshot();
                         if (s.exists("VM", vm)
-                                && DbValues.map(s, "VM", vm, "current_operations")
-                                        .isEmpty()
-                                && host().equals(s.get("VM", vm, "resident_on"))) {
+                                && s.get(vm, VM.CURRENT_OPERATIONS).isEmpty()
+                                && host().equals(s.get(vm, VM.RESIDENT_ON))) {
                             sync.forceStateReset(vm, "Halted", true);
                         }
                     }
@@ -355,8 +355,8 @@ public final class Lifecycle {
     private void setResidentOn(String dbg, String vm) {
         String id = uuid(vm);
         services.db().transact(tx -> {
-            tx.set("VM", vm, "resident_on", host());
-            tx.set("VM", vm, "scheduled_to_be_resident_on", Refs.NULL);
+            tx.set(vm, VM.RESIDENT_ON, host());
+            tx.set(vm, VM.SCHEDULED_TO_BE_RESIDENT_ON, Refs.NULL);
         });
         sync.refreshAndWait(dbg, id);
         metadata.update(dbg, vm);
@@ -374,11 +374,11 @@ public final class Lifecycle {
             finallyWaitBarrier(dbg, id, () -> tasks.syncWithTask(ctx, xenops.vmShutdown(dbg, id, timeout), true));
             assertFinalPowerStateIs(vm, "Halted");
             Snapshot s = services.db().snapshot();
-            if (!Refs.isNull(DbValues.str(s, "VM", vm, "resident_on"))) {
+            if (!Refs.isNull(s.get(vm, VM.RESIDENT_ON))) {
                 throw ApiError.internal("shutdown: The VM " + vm + " is still resident on the host");
             }
-            for (String vbd : DbValues.list(s, "VM", vm, "VBDs")) {
-                if (s.exists("VBD", vbd) && DbValues.bool(s, "VBD", vbd, "currently_attached")) {
+            for (String vbd : s.get(vm, VM.VBDS)) {
+                if (s.exists("VBD", vbd) && s.get(vbd, VBD.CURRENTLY_ATTACHED)) {
                     throw ApiError.internal("shutdown: The VBD " + vbd + " is still attached to VM " + vm);
                 }
             }
@@ -421,9 +421,9 @@ public final class Lifecycle {
     }
 
     private void cleanShutdownWithTimeout(CallContext ctx, String vm, double timeout) {
-        services.db().transact(tx -> tx.set("VM", vm, "ha_always_run", false));
+        services.db().transact(tx -> tx.set(vm, VM.HA_ALWAYS_RUN, false));
         xenopsShutdown(ctx, vm, timeout);
-        delay(DbValues.lng(services.db().snapshot(), "VM", vm, "shutdown_delay"));
+        delay(services.db().snapshot().get(vm, VM.SHUTDOWN_DELAY));
     }
 
     /** {@code VM.hard_shutdown}: a suspended VM loses its image; a live one is destroyed. */
@@ -433,10 +433,10 @@ public final class Lifecycle {
     }
 
     private void hardShutdownImpl(CallContext ctx, String vm) {
-        services.db().transact(tx -> tx.set("VM", vm, "ha_always_run", false));
-        switch (DbValues.str(services.db().snapshot(), "VM", vm, "power_state")) {
+        services.db().transact(tx -> tx.set(vm, VM.HA_ALWAYS_RUN, false));
+        switch (services.db().snapshot().get(vm, VM.POWER_STATE)) {
             case "Suspended" -> {
-                String vdi = DbValues.str(services.db().snapshot(), "VM", vm, "suspend_VDI");
+                String vdi = services.db().snapshot().get(vm, VM.SUSPEND_VDI);
                 if (!Refs.isNull(vdi)) {
                     try {
                         images.destroy(ctx, vdi);
@@ -444,12 +444,12 @@ public final class Lifecycle {
                         LOG.warn("destroying suspend VDI {}: {}", vdi, e.toString());
                     }
                 }
-                services.db().transact(tx -> tx.set("VM", vm, "suspend_VDI", Refs.NULL));
+                services.db().transact(tx -> tx.set(vm, VM.SUSPEND_VDI, Refs.NULL));
                 sync.forceStateReset(vm, "Halted", false);
             }
             case "Running", "Paused" -> {
                 xenopsShutdown(ctx, vm, null);
-                delay(DbValues.lng(services.db().snapshot(), "VM", vm, "shutdown_delay"));
+                delay(services.db().snapshot().get(vm, VM.SHUTDOWN_DELAY));
             }
             default -> {} // Halted: nothing to do
         }
@@ -457,10 +457,10 @@ public final class Lifecycle {
 
     /** {@code VM.shutdown}: clean (with the VM's shutdown_delay as the guest's time), hard if that fails. */
     public void shutdown(CallContext ctx, String vm) {
-        if ("Suspended".equals(DbValues.str(services.db().snapshot(), "VM", vm, "power_state"))) {
+        if ("Suspended".equals(services.db().snapshot().get(vm, VM.POWER_STATE))) {
             hardShutdownImpl(ctx, vm);
         } else {
-            long delay = DbValues.lng(services.db().snapshot(), "VM", vm, "shutdown_delay");
+            long delay = services.db().snapshot().get(vm, VM.SHUTDOWN_DELAY);
             try {
                 cleanShutdownWithTimeout(ctx, vm, delay > 0 ? delay : DOMAIN_SHUTDOWN_TOTAL_TIMEOUT);
             } catch (RuntimeException e) {
@@ -477,9 +477,8 @@ public final class Lifecycle {
     /** {@code VM.clean_reboot}. */
     public void cleanReboot(CallContext ctx, String vm) {
         services.db().transact(tx -> {
-            long required = DbValues.bool(tx, "VM", vm, "has_vendor_device") ? HAS_VENDOR_DEVICE_VERSION : 0;
-            if (required > DbValues.lng(tx, "VM", vm, "hardware_platform_version"))
-                tx.set("VM", vm, "hardware_platform_version", required);
+            long required = tx.get(vm, VM.HAS_VENDOR_DEVICE) ? HAS_VENDOR_DEVICE_VERSION : 0;
+            if (required > tx.get(vm, VM.HARDWARE_PLATFORM_VERSION)) tx.set(vm, VM.HARDWARE_PLATFORM_VERSION, required);
         });
         xenopsReboot(ctx, vm, DOMAIN_SHUTDOWN_TOTAL_TIMEOUT);
         alert(vm, "VM_REBOOTED", "VM '%s' (uuid: %s) rebooted cleanly", false);
@@ -487,7 +486,7 @@ public final class Lifecycle {
 
     /** {@code VM.hard_reboot}: a live VM is rebooted, a halted one started, a suspended one refused. */
     public void hardReboot(CallContext ctx, String vm) {
-        switch (DbValues.str(services.db().snapshot(), "VM", vm, "power_state")) {
+        switch (services.db().snapshot().get(vm, VM.POWER_STATE)) {
             case "Running", "Paused" -> xenopsReboot(ctx, vm, null);
             case "Halted" -> startAdmitted(ctx, vm, false, false);
             default -> throw new ApiError("VM_BAD_POWER_STATE", vm, "running", "suspended");
@@ -527,7 +526,7 @@ public final class Lifecycle {
 
     /** {@code VM.suspend}: the VM's memory saved to a new suspend image, which becomes its {@code suspend_VDI}. */
     public void suspend(CallContext ctx, String vm) {
-        services.db().transact(tx -> tx.set("VM", vm, "ha_always_run", false));
+        services.db().transact(tx -> tx.set(vm, VM.HA_ALWAYS_RUN, false));
         String dbg = dbg(ctx);
         transform(vm, () -> {
             assertResidentOn(vm);
@@ -546,7 +545,7 @@ public final class Lifecycle {
                 throw e;
             }
             Disk disk = images.diskOf(vdi);
-            services.db().transact(tx -> tx.set("VM", vm, "suspend_VDI", vdi));
+            services.db().transact(tx -> tx.set(vm, VM.SUSPEND_VDI, vdi));
             try {
                 LOG.info("xenops: VM.suspend {} to {}", id, disk);
                 // the simulator says Suspended as soon as the memory is saved, before the devices are unplugged
@@ -554,9 +553,8 @@ public final class Lifecycle {
                 sync.withSuppressed(dbg, id, () -> tasks.syncWithTask(ctx, xenops.vmSuspend(dbg, id, disk), false));
                 assertFinalPowerStateIs(vm, "Suspended");
                 Snapshot s = services.db().snapshot();
-                boolean checkpoint =
-                        DbValues.map(s, "VM", vm, "current_operations").containsValue("checkpoint");
-                if (!checkpoint && !Refs.isNull(DbValues.str(s, "VM", vm, "resident_on"))) {
+                boolean checkpoint = s.get(vm, VM.CURRENT_OPERATIONS).containsValue("checkpoint");
+                if (!checkpoint && !Refs.isNull(s.get(vm, VM.RESIDENT_ON))) {
                     throw ApiError.internal("suspend: The VM " + vm + " is still resident on the host");
                 }
             } catch (RuntimeException e) {
@@ -566,7 +564,7 @@ public final class Lifecycle {
                 } catch (RuntimeException again) {
                     e.addSuppressed(again);
                 }
-                if ("Suspended".equals(DbValues.str(services.db().snapshot(), "VM", vm, "power_state"))) {
+                if ("Suspended".equals(services.db().snapshot().get(vm, VM.POWER_STATE))) {
                     LOG.info("VM has already suspended; we must perform a hard_shutdown");
                     sync.forceStateReset(vm, "Halted", false);
                 }
@@ -576,7 +574,7 @@ public final class Lifecycle {
                     e.addSuppressed(again);
                 }
                 services.db().transact(tx -> {
-                    if (tx.exists("VM", vm)) tx.set("VM", vm, "suspend_VDI", Refs.NULL);
+                    if (tx.exists("VM", vm)) tx.set(vm, VM.SUSPEND_VDI, Refs.NULL);
                 });
                 throw e;
             }
@@ -587,16 +585,14 @@ public final class Lifecycle {
     /** {@code Helpers.choose_suspend_sr}: the VM's, the pool's, then the host's suspend SR, if this host sees it. */
     private String chooseSuspendSr(String vm) {
         Snapshot s = services.db().snapshot();
-        String resident = DbValues.str(s, "VM", vm, "resident_on");
+        String resident = s.get(vm, VM.RESIDENT_ON);
         for (String sr : List.of(
-                DbValues.str(s, "VM", vm, "suspend_SR"),
-                DbValues.str(s, "pool", services.poolRef(), "suspend_image_SR"),
-                DbValues.valid(s, "host", resident)
-                        ? DbValues.str(s, "host", resident, "suspend_image_sr")
-                        : Refs.NULL)) {
-            if (!DbValues.valid(s, "SR", sr)) continue;
-            for (String pbd : DbValues.list(s, "SR", sr, "PBDs")) {
-                if (DbValues.valid(s, "PBD", pbd) && resident.equals(DbValues.str(s, "PBD", pbd, "host"))) return sr;
+                s.get(vm, VM.SUSPEND_SR),
+                s.get(services.poolRef(), Pool.SUSPEND_IMAGE_SR),
+                DbValues.valid(s, Host.XAPI_CLASS, resident) ? s.get(resident, Host.SUSPEND_IMAGE_SR) : Refs.NULL)) {
+            if (!DbValues.valid(s, SR.XAPI_CLASS, sr)) continue;
+            for (String pbd : s.get(sr, SR.PBDS)) {
+                if (DbValues.valid(s, PBD.XAPI_CLASS, pbd) && resident.equals(s.get(pbd, PBD.HOST))) return sr;
             }
         }
         throw new ApiError("VM_NO_SUSPEND_SR", vm);
@@ -622,25 +618,20 @@ public final class Lifecycle {
 
     private void prepareResume(String vm) {
         services.db().transact(tx -> {
-            if ("unspecified".equals(DbValues.str(tx, "VM", vm, "domain_type"))) {
-                tx.set(
-                        "VM",
-                        vm,
-                        "domain_type",
-                        DbValues.str(tx, "VM", vm, "HVM_boot_policy").isEmpty() ? "pv" : "hvm");
+            if ("unspecified".equals(tx.get(vm, VM.DOMAIN_TYPE))) {
+                tx.set(vm, VM.DOMAIN_TYPE, tx.get(vm, VM.HVM_BOOT_POLICY).isEmpty() ? "pv" : "hvm");
             }
         });
     }
 
     private void resumeAdmitted(CallContext ctx, String vm, boolean paused) {
         services.db().transact(tx -> {
-            if ("restart".equals(DbValues.str(tx, "VM", vm, "ha_restart_priority")))
-                tx.set("VM", vm, "ha_always_run", true);
+            if ("restart".equals(tx.get(vm, VM.HA_RESTART_PRIORITY))) tx.set(vm, VM.HA_ALWAYS_RUN, true);
         });
         String dbg = dbg(ctx);
         transform(vm, () -> {
             maybeRefreshVm(dbg, vm);
-            String vdi = DbValues.str(services.db().snapshot(), "VM", vm, "suspend_VDI");
+            String vdi = services.db().snapshot().get(vm, VM.SUSPEND_VDI);
             if (Refs.isNull(vdi)) {
                 LOG.info("VM suspend VDI not found; Performing VM hard_shutdown");
                 sync.forceStateReset(vm, "Halted", false);
@@ -670,7 +661,7 @@ public final class Lifecycle {
                 throw e;
             }
             setResidentOn(dbg, vm);
-            services.db().transact(tx -> tx.set("VM", vm, "suspend_VDI", Refs.NULL));
+            services.db().transact(tx -> tx.set(vm, VM.SUSPEND_VDI, Refs.NULL));
             images.destroy(ctx, vdi);
             checkPowerStateIs(vm, paused ? "Paused" : "Running");
         });
@@ -686,14 +677,14 @@ public final class Lifecycle {
     public void powerStateReset(CallContext ctx, String vm) {
         Snapshot s = services.db().snapshot();
         if (!s.exists("VM", vm)) throw ApiError.handleInvalid("VM", vm);
-        if (DbValues.bool(s, "VM", vm, "is_control_domain")) throw new ApiError("CANNOT_RESET_CONTROL_DOMAIN", vm);
-        String power = DbValues.str(s, "VM", vm, "power_state");
+        if (s.get(vm, VM.IS_CONTROL_DOMAIN)) throw new ApiError("CANNOT_RESET_CONTROL_DOMAIN", vm);
+        String power = s.get(vm, VM.POWER_STATE);
         if (power.equals("Running") || power.equals("Paused")) {
-            String resident = DbValues.str(s, "VM", vm, "resident_on");
+            String resident = s.get(vm, VM.RESIDENT_ON);
             if (resident.equals(host())) {
                 boolean running;
                 String dbg = dbg(ctx);
-                String id = DbValues.str(s, "VM", vm, "uuid");
+                String id = s.get(vm, VM.UUID);
                 try {
                     running = xenops.vmStat(dbg, id).state().powerState() == org.xapijava.xenopsd.PowerState.Running;
                     if (!running) metadata.delete(dbg, id);
@@ -732,15 +723,10 @@ public final class Lifecycle {
     private void alert(String vm, String name, String format, boolean withHost) {
         try {
             Snapshot s = services.db().snapshot();
-            String label = DbValues.str(s, "VM", vm, "name_label");
-            String uuid = DbValues.str(s, "VM", vm, "uuid");
+            String label = s.get(vm, VM.NAME_LABEL);
+            String uuid = s.get(vm, VM.UUID);
             String body = withHost
-                    ? String.format(
-                            format,
-                            label,
-                            uuid,
-                            DbValues.str(s, "host", host(), "name_label"),
-                            DbValues.str(s, "host", host(), "uuid"))
+                    ? String.format(format, label, uuid, s.get(host(), Host.NAME_LABEL), s.get(host(), Host.UUID))
                     : String.format(format, label, uuid);
             services.alerts().create(name, 5, "VM", uuid, body); // priority 5: Api_messages' lifecycle messages
         } catch (RuntimeException e) {

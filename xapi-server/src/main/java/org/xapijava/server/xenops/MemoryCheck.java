@@ -3,6 +3,9 @@ package org.xapijava.server.xenops;
 import java.util.ArrayList;
 import java.util.List;
 import org.xapijava.db.DbReader;
+import org.xapijava.model.api.Host;
+import org.xapijava.model.api.HostMetrics;
+import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.DbValues;
 
@@ -83,9 +86,9 @@ public final class MemoryCheck {
 
     private static long choose(Policy p, DbReader r, String vm) {
         return switch (p) {
-            case DYNAMIC_MIN -> DbValues.lng(r, "VM", vm, "memory_dynamic_min");
-            case DYNAMIC_MAX -> DbValues.lng(r, "VM", vm, "memory_dynamic_max");
-            case STATIC_MAX -> DbValues.lng(r, "VM", vm, "memory_static_max");
+            case DYNAMIC_MIN -> r.get(vm, VM.MEMORY_DYNAMIC_MIN);
+            case DYNAMIC_MAX -> r.get(vm, VM.MEMORY_DYNAMIC_MAX);
+            case STATIC_MAX -> r.get(vm, VM.MEMORY_STATIC_MAX);
         };
     }
 
@@ -95,30 +98,25 @@ public final class MemoryCheck {
      * PV-in-PVH) rounded up to MiB.
      */
     public static long startMemoryBytes(DbReader r, String vm) {
-        Kind k = Kind.of(DbValues.str(r, "VM", vm, "domain_type"));
+        Kind k = Kind.of(r.get(vm, VM.DOMAIN_TYPE));
         long required = choose(k.startPolicy(), r, vm);
         long targetMib = ceilDiv(ceilDiv(required, KIB), KIB);
-        long maxMib = ceilDiv(DbValues.lng(r, "VM", vm, "memory_static_max"), MIB);
-        long vcpus = DbValues.lng(r, "VM", vm, "VCPUs_max");
-        double multiplier = k.useVmMultiplier() ? DbValues.dbl(r, "VM", vm, "HVM_shadow_multiplier") : 1.0;
+        long maxMib = ceilDiv(r.get(vm, VM.MEMORY_STATIC_MAX), MIB);
+        long vcpus = r.get(vm, VM.VCPUS_MAX);
+        double multiplier = k.useVmMultiplier() ? r.get(vm, VM.HVM_SHADOW_MULTIPLIER) : 1.0;
         return (targetMib + k.model().overheadMib(maxMib, vcpus, multiplier)) * MIB;
     }
 
     /** {@code vm_compute_memory_overhead}: the VM's {@code memory_overhead} field. */
     public static long overheadBytes(DbReader r, String vm) {
-        Kind k = Kind.of(DbValues.str(r, "VM", vm, "domain_type"));
-        long maxMib = ceilDiv(DbValues.lng(r, "VM", vm, "memory_static_max"), MIB);
-        return k.model()
-                        .overheadMib(
-                                maxMib,
-                                DbValues.lng(r, "VM", vm, "VCPUs_max"),
-                                DbValues.dbl(r, "VM", vm, "HVM_shadow_multiplier"))
-                * MIB;
+        Kind k = Kind.of(r.get(vm, VM.DOMAIN_TYPE));
+        long maxMib = ceilDiv(r.get(vm, VM.MEMORY_STATIC_MAX), MIB);
+        return k.model().overheadMib(maxMib, r.get(vm, VM.VCPUS_MAX), r.get(vm, VM.HVM_SHADOW_MULTIPLIER)) * MIB;
     }
 
     /** {@code vm_compute_used_memory}: the chosen amount plus the VM's recorded overhead. */
     static long usedMemoryBytes(DbReader r, String vm, Policy p) {
-        return choose(p, r, vm) + DbValues.lng(r, "VM", vm, "memory_overhead");
+        return choose(p, r, vm) + r.get(vm, VM.MEMORY_OVERHEAD);
     }
 
     /**
@@ -128,11 +126,9 @@ public final class MemoryCheck {
      * as scheduled; at least 0.
      */
     public static long hostFreeMemoryBytes(DbReader r, String host, String ignoreScheduled) {
-        String metrics = DbValues.str(r, "host", host, "metrics");
-        long total = DbValues.valid(r, "host_metrics", metrics)
-                ? DbValues.lng(r, "host_metrics", metrics, "memory_total")
-                : 0;
-        long available = total - DbValues.lng(r, "host", host, "memory_overhead");
+        String metrics = r.get(host, Host.METRICS);
+        long total = DbValues.valid(r, HostMetrics.XAPI_CLASS, metrics) ? r.get(metrics, HostMetrics.MEMORY_TOTAL) : 0;
+        long available = total - r.get(host, Host.MEMORY_OVERHEAD);
         List<String> vms = new ArrayList<>(r.getAllWhere("VM", "field \"resident_on\" = \"" + host + "\""));
         for (String vm : r.getAllWhere("VM", "field \"scheduled_to_be_resident_on\" = \"" + host + "\"")) {
             if (!vm.equals(ignoreScheduled)) vms.add(vm);

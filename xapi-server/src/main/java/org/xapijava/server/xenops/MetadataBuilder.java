@@ -11,6 +11,15 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 import org.xapijava.db.DbReader;
+import org.xapijava.model.api.Host;
+import org.xapijava.model.api.Network;
+import org.xapijava.model.api.PIF;
+import org.xapijava.model.api.SM;
+import org.xapijava.model.api.SR;
+import org.xapijava.model.api.VBD;
+import org.xapijava.model.api.VDI;
+import org.xapijava.model.api.VIF;
+import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.rpc.RpcValues;
 import org.xapijava.server.DbValues;
@@ -75,19 +84,17 @@ public final class MetadataBuilder {
      */
     public static Metadata of(DbReader r, String vmRef, String hostRef, Supplier<String> genId) {
         List<String> vbdRefs = new ArrayList<>();
-        for (String vbd : DbValues.list(r, "VM", vmRef, "VBDs")) {
-            if (DbValues.valid(r, "VBD", vbd) && DbValues.bool(r, "VBD", vbd, "currently_attached")) vbdRefs.add(vbd);
+        for (String vbd : r.get(vmRef, VM.VBDS)) {
+            if (DbValues.valid(r, VBD.XAPI_CLASS, vbd) && r.get(vbd, VBD.CURRENTLY_ATTACHED)) vbdRefs.add(vbd);
         }
         List<Vbd> vbds = new ArrayList<>();
         for (String vbd : vbdRefs) vbds.add(vbd(r, vmRef, vbd));
         List<Vif> vifs = new ArrayList<>();
-        for (String vif : DbValues.list(r, "VM", vmRef, "VIFs")) {
-            if (DbValues.valid(r, "VIF", vif) && DbValues.bool(r, "VIF", vif, "currently_attached"))
+        for (String vif : r.get(vmRef, VM.VIFS)) {
+            if (DbValues.valid(r, VIF.XAPI_CLASS, vif) && r.get(vif, VIF.CURRENTLY_ATTACHED))
                 vifs.add(vif(r, vmRef, vif, hostRef));
         }
-        String domains = "Suspended".equals(DbValues.str(r, "VM", vmRef, "power_state"))
-                ? DbValues.str(r, "VM", vmRef, "last_booted_record")
-                : null;
+        String domains = "Suspended".equals(r.get(vmRef, VM.POWER_STATE)) ? r.get(vmRef, VM.LAST_BOOTED_RECORD) : null;
         return new Metadata(
                 vm(r, vmRef, vbdRefs, hostRef, genId), vbds, vifs, List.of(), List.of(), List.of(), domains);
     }
@@ -103,11 +110,11 @@ public final class MetadataBuilder {
 
     /** {@code MD.of_vbd}. */
     public static Vbd vbd(DbReader r, String vmRef, String vbd) {
-        boolean hvm = "hvm".equals(DbValues.str(r, "VM", vmRef, "domain_type"));
-        String userdevice = DbValues.str(r, "VBD", vbd, "userdevice");
+        boolean hvm = "hvm".equals(r.get(vmRef, VM.DOMAIN_TYPE));
+        String userdevice = r.get(vbd, VBD.USERDEVICE);
         DeviceNumber position =
                 DeviceNumber.ofString(hvm, userdevice).orElseThrow(() -> new ApiError("INVALID_DEVICE", userdevice));
-        Map<String, String> oc = DbValues.map(r, "VBD", vbd, "other_config");
+        Map<String, String> oc = r.get(vbd, VBD.OTHER_CONFIG);
         Map<String, String> backendKeys = new LinkedHashMap<>();
         if (oc.containsKey("backend-kind")) backendKeys.put("backend-kind", oc.get("backend-kind"));
         inRange(
@@ -124,27 +131,25 @@ public final class MetadataBuilder {
                 0,
                 100,
                 50);
-        String vdi = DbValues.str(r, "VBD", vbd, "VDI");
-        boolean vdiValid = DbValues.valid(r, "VDI", vdi);
-        Vbd.Type ty = switch (DbValues.str(r, "VBD", vbd, "type")) {
+        String vdi = r.get(vbd, VBD.VDI);
+        boolean vdiValid = DbValues.valid(r, VDI.XAPI_CLASS, vdi);
+        Vbd.Type ty = switch (r.get(vbd, VBD.TYPE)) {
             case "CD" -> Vbd.Type.CDROM;
             case "Floppy" -> Vbd.Type.Floppy;
             default -> Vbd.Type.Disk;
         };
         return new Vbd(
-                new DeviceId(DbValues.str(r, "VM", vmRef, "uuid"), position.toLinuxDevice()),
+                new DeviceId(r.get(vmRef, VM.UUID), position.toLinuxDevice()),
                 position,
-                "RO".equals(DbValues.str(r, "VBD", vbd, "mode")) ? Vbd.Mode.ReadOnly : Vbd.Mode.ReadWrite,
+                "RO".equals(r.get(vbd, VBD.MODE)) ? Vbd.Mode.ReadOnly : Vbd.Mode.ReadWrite,
                 diskOfVdi(r, vdi),
                 ty,
-                DbValues.bool(r, "VBD", vbd, "unpluggable"),
+                r.get(vbd, VBD.UNPLUGGABLE),
                 backendKeys,
                 Map.of(),
-                qos(
-                        DbValues.str(r, "VBD", vbd, "qos_algorithm_type"),
-                        DbValues.map(r, "VBD", vbd, "qos_algorithm_params")),
-                !vdiValid || "persist".equals(DbValues.str(r, "VDI", vdi, "on_boot")),
-                vdiValid && canAttachEarly(r, DbValues.str(r, "VDI", vdi, "SR")));
+                qos(r.get(vbd, VBD.QOS_ALGORITHM_TYPE), r.get(vbd, VBD.QOS_ALGORITHM_PARAMS)),
+                !vdiValid || "persist".equals(r.get(vdi, VDI.ON_BOOT)),
+                vdiValid && canAttachEarly(r, r.get(vdi, VDI.SR)));
     }
 
     /** An integer key clamped to [min, max]; a value that is not an integer becomes {@code fallback}. */
@@ -189,18 +194,18 @@ public final class MetadataBuilder {
 
     /** {@code disk_of_vdi}: {@code VDI "<sr-uuid>/<location>"}, or null when the VDI (or its SR) is not there. */
     public static Disk diskOfVdi(DbReader r, String vdi) {
-        if (!DbValues.valid(r, "VDI", vdi)) return null;
-        String sr = DbValues.str(r, "VDI", vdi, "SR");
-        if (!DbValues.valid(r, "SR", sr)) return null;
-        return Disk.Vdi.of(DbValues.str(r, "SR", sr, "uuid"), DbValues.str(r, "VDI", vdi, "location"));
+        if (!DbValues.valid(r, VDI.XAPI_CLASS, vdi)) return null;
+        String sr = r.get(vdi, VDI.SR);
+        if (!DbValues.valid(r, SR.XAPI_CLASS, sr)) return null;
+        return Disk.Vdi.of(r.get(sr, SR.UUID), r.get(vdi, VDI.LOCATION));
     }
 
     /** Whether the SR's driver speaks SMAPIv3 ({@code required_api_version} of its SM record at least 3.0). */
     private static boolean canAttachEarly(DbReader r, String sr) {
-        if (!DbValues.valid(r, "SR", sr)) return false;
-        String type = DbValues.str(r, "SR", sr, "type");
+        if (!DbValues.valid(r, SR.XAPI_CLASS, sr)) return false;
+        String type = r.get(sr, SR.TYPE);
         for (String sm : r.getAllWhere("SM", "field \"type\" = \"" + type + "\"")) {
-            String v = DbValues.str(r, "SM", sm, "required_api_version");
+            String v = r.get(sm, SM.REQUIRED_API_VERSION);
             return versionAtLeast3(v);
         }
         return false;
@@ -218,9 +223,9 @@ public final class MetadataBuilder {
 
     /** {@code MD.of_vif}. */
     public static Vif vif(DbReader r, String vmRef, String vif, String hostRef) {
-        String net = DbValues.str(r, "VIF", vif, "network");
-        Map<String, String> oc = DbValues.map(r, "VIF", vif, "other_config");
-        int netMtu = DbValues.valid(r, "network", net) ? (int) DbValues.lng(r, "network", net, "MTU") : 1500;
+        String net = r.get(vif, VIF.NETWORK);
+        Map<String, String> oc = r.get(vif, VIF.OTHER_CONFIG);
+        int netMtu = DbValues.valid(r, Network.XAPI_CLASS, net) ? (int) (long) r.get(net, Network.MTU) : 1500;
         int mtu = netMtu;
         if (oc.containsKey("mtu")) {
             try {
@@ -230,8 +235,8 @@ public final class MetadataBuilder {
             }
         }
         Vif.Rate rate = null;
-        if ("ratelimit".equals(DbValues.str(r, "VIF", vif, "qos_algorithm_type"))) {
-            Map<String, String> p = DbValues.map(r, "VIF", vif, "qos_algorithm_params");
+        if ("ratelimit".equals(r.get(vif, VIF.QOS_ALGORITHM_TYPE))) {
+            Map<String, String> p = r.get(vif, VIF.QOS_ALGORITHM_PARAMS);
             long timeslice = 0;
             try {
                 timeslice = Long.parseLong(p.getOrDefault("timeslice_us", ""));
@@ -244,42 +249,33 @@ public final class MetadataBuilder {
                 rate = null; // "parameter kbps not an integer"
             }
         }
-        String defaultLocking = DbValues.valid(r, "network", net)
-                ? DbValues.str(r, "network", net, "default_locking_mode")
-                : "unlocked";
-        Vif.LockingMode locking = switch (DbValues.str(r, "VIF", vif, "locking_mode")) {
+        String defaultLocking =
+                DbValues.valid(r, Network.XAPI_CLASS, net) ? r.get(net, Network.DEFAULT_LOCKING_MODE) : "unlocked";
+        Vif.LockingMode locking = switch (r.get(vif, VIF.LOCKING_MODE)) {
             case "network_default" ->
                 "disabled".equals(defaultLocking) ? Vif.LockingMode.DISABLED : Vif.LockingMode.UNLOCKED;
             case "locked" ->
                 new Vif.LockingMode(
-                        Vif.LockingMode.Kind.Locked,
-                        DbValues.list(r, "VIF", vif, "ipv4_allowed"),
-                        DbValues.list(r, "VIF", vif, "ipv6_allowed"));
+                        Vif.LockingMode.Kind.Locked, r.get(vif, VIF.IPV4_ALLOWED), r.get(vif, VIF.IPV6_ALLOWED));
             case "disabled" -> Vif.LockingMode.DISABLED;
             default -> Vif.LockingMode.UNLOCKED;
         };
-        Vif.IpConfig v4 = "Static".equals(DbValues.str(r, "VIF", vif, "ipv4_configuration_mode"))
-                ? new Vif.IpConfig(
-                        "Static4",
-                        DbValues.list(r, "VIF", vif, "ipv4_addresses"),
-                        emptyToNull(DbValues.str(r, "VIF", vif, "ipv4_gateway")))
+        Vif.IpConfig v4 = "Static".equals(r.get(vif, VIF.IPV4_CONFIGURATION_MODE))
+                ? new Vif.IpConfig("Static4", r.get(vif, VIF.IPV4_ADDRESSES), emptyToNull(r.get(vif, VIF.IPV4_GATEWAY)))
                 : Vif.IpConfig.UNSPECIFIED4;
-        Vif.IpConfig v6 = "Static".equals(DbValues.str(r, "VIF", vif, "ipv6_configuration_mode"))
-                ? new Vif.IpConfig(
-                        "Static6",
-                        DbValues.list(r, "VIF", vif, "ipv6_addresses"),
-                        emptyToNull(DbValues.str(r, "VIF", vif, "ipv6_gateway")))
+        Vif.IpConfig v6 = "Static".equals(r.get(vif, VIF.IPV6_CONFIGURATION_MODE))
+                ? new Vif.IpConfig("Static6", r.get(vif, VIF.IPV6_ADDRESSES), emptyToNull(r.get(vif, VIF.IPV6_GATEWAY)))
                 : Vif.IpConfig.UNSPECIFIED6;
         Map<String, String> priv = new LinkedHashMap<>();
-        priv.put("vif-uuid", DbValues.str(r, "VIF", vif, "uuid"));
-        priv.put("network-uuid", DbValues.valid(r, "network", net) ? DbValues.str(r, "network", net, "uuid") : "");
+        priv.put("vif-uuid", r.get(vif, VIF.UUID));
+        priv.put("network-uuid", DbValues.valid(r, Network.XAPI_CLASS, net) ? r.get(net, Network.UUID) : "");
         Long vlan = null;
         List<String> pifs = localPifs(r, net, hostRef);
         if (!pifs.isEmpty()) {
             long v = DbValues.lng(r, "PIF", pifs.get(0), "VLAN");
             if (v >= 0) vlan = v;
         }
-        String device = DbValues.str(r, "VIF", vif, "device");
+        String device = r.get(vif, VIF.DEVICE);
         // Xapi's int_of_string (so "0x1" or "1_0" are positions, as VIF.create accepted them)
         java.util.OptionalLong p = RpcValues.tryParseOcamlInt(device);
         if (p.isEmpty() || p.getAsLong() != (int) p.getAsLong()) {
@@ -288,9 +284,9 @@ public final class MetadataBuilder {
         int position = (int) p.getAsLong();
         List<Long> trunks = List.of();
         return new Vif(
-                new DeviceId(DbValues.str(r, "VM", vmRef, "uuid"), device),
+                new DeviceId(r.get(vmRef, VM.UUID), device),
                 position,
-                DbValues.str(r, "VIF", vif, "MAC"),
+                r.get(vif, VIF.MAC),
                 true,
                 mtu,
                 rate,
@@ -312,18 +308,18 @@ public final class MetadataBuilder {
     /** The network's PIFs on this host ({@code get_local_pifs}). */
     private static List<String> localPifs(DbReader r, String net, String host) {
         List<String> out = new ArrayList<>();
-        if (!DbValues.valid(r, "network", net)) return out;
-        for (String pif : DbValues.list(r, "network", net, "PIFs")) {
-            if (DbValues.valid(r, "PIF", pif) && host.equals(DbValues.str(r, "PIF", pif, "host"))) out.add(pif);
+        if (!DbValues.valid(r, Network.XAPI_CLASS, net)) return out;
+        for (String pif : r.get(net, Network.PIFS)) {
+            if (DbValues.valid(r, PIF.XAPI_CLASS, pif) && host.equals(r.get(pif, PIF.HOST))) out.add(pif);
         }
         return out;
     }
 
     /** {@code backend_of_network}: a driver domain named in {@code other_config:backend_vm}, else the local bridge. */
     private static Vif.Network backendOfNetwork(DbReader r, String net) {
-        if (!DbValues.valid(r, "network", net)) return new Vif.Local("");
-        String bridge = DbValues.str(r, "network", net, "bridge");
-        String backendVm = DbValues.map(r, "network", net, "other_config").get("backend_vm");
+        if (!DbValues.valid(r, Network.XAPI_CLASS, net)) return new Vif.Local("");
+        String bridge = r.get(net, Network.BRIDGE);
+        String backendVm = r.get(net, Network.OTHER_CONFIG).get("backend_vm");
         return backendVm != null ? new Vif.Remote(backendVm, bridge) : new Vif.Local(bridge);
     }
 
@@ -342,10 +338,10 @@ public final class MetadataBuilder {
 
     /** {@code MD.of_vm}; {@code vbds} are the attached VBDs (for the timeoffset of disks reset on boot). */
     static Vm vm(DbReader r, String vm, List<String> vbds, String hostRef, Supplier<String> genId) {
-        String domainType = checkDomainType(DbValues.str(r, "VM", vm, "domain_type"));
+        String domainType = checkDomainType(r.get(vm, VM.DOMAIN_TYPE));
         Vm.Firmware firmware = firmwareOf(r, vm);
-        Map<String, String> platform = sanityCheck(
-                DbValues.map(r, "VM", vm, "platform"), firmware, DbValues.lng(r, "VM", vm, "VCPUs_max"), domainType);
+        Map<String, String> platform =
+                sanityCheck(r.get(vm, VM.PLATFORM), firmware, r.get(vm, VM.VCPUS_MAX), domainType);
         String timeoffset = rtcTimeoffset(r, vm, vbds);
         Map<String, String> pd = new LinkedHashMap<>();
         pd.put("timeoffset", timeoffset);
@@ -353,12 +349,12 @@ public final class MetadataBuilder {
             if (!e.getKey().equals("timeoffset")) pd.put(e.getKey(), e.getValue());
         if (!pd.containsKey("featureset")) {
             String fs;
-            if (!"Suspended".equals(DbValues.str(r, "VM", vm, "power_state"))) {
+            if (!"Suspended".equals(r.get(vm, VM.POWER_STATE))) {
                 Map<String, String> ci =
                         DbValues.map(r, "pool", r.getAll("pool").get(0), "cpu_info");
                 fs = ci.getOrDefault(domainType.equals("pv") ? "features_pv_host" : "features_hvm_host", "");
             } else {
-                fs = DbValues.map(r, "VM", vm, "last_boot_CPU_flags").get("features");
+                fs = r.get(vm, VM.LAST_BOOT_CPU_FLAGS).get("features");
                 if (fs == null) throw ApiError.internal("Failure(\"VM's CPU featureset not initialised\")");
             }
             Map<String, String> withFs = new LinkedHashMap<>();
@@ -366,42 +362,40 @@ public final class MetadataBuilder {
             withFs.putAll(pd);
             pd = withFs;
         }
-        Map<String, String> plat = DbValues.map(r, "VM", vm, "platform");
-        if (!DbValues.list(r, "VM", vm, "VTPMs").isEmpty() || isTrue(plat, "vtpm", false)) {
+        Map<String, String> plat = r.get(vm, VM.PLATFORM);
+        if (!r.get(vm, VM.VTPMS).isEmpty() || isTrue(plat, "vtpm", false)) {
             Map<String, String> withTpm = new LinkedHashMap<>();
             withTpm.put("tpm_version", "2");
             withTpm.putAll(pd);
             pd = withTpm;
         }
-        Map<String, String> oc = DbValues.map(r, "VM", vm, "other_config");
+        Map<String, String> oc = r.get(vm, VM.OTHER_CONFIG);
         boolean msitranslate = oc.containsKey("msitranslate") ? "1".equals(oc.get("msitranslate")) : true;
-        if (!DbValues.list(r, "VM", vm, "VGPUs").isEmpty()) msitranslate = false;
-        String gen = DbValues.str(r, "VM", vm, "generation_id");
+        if (!r.get(vm, VM.VGPUS).isEmpty()) msitranslate = false;
+        String gen = r.get(vm, VM.GENERATION_ID);
         if (gen.equals("0:0")) gen = genId.get();
-        return Vm.builder(DbValues.str(r, "VM", vm, "uuid"))
-                .name(DbValues.str(r, "VM", vm, "name_label"))
+        return Vm.builder(r.get(vm, VM.UUID))
+                .name(r.get(vm, VM.NAME_LABEL))
                 .ssidref(0)
-                .xsdata(DbValues.map(r, "VM", vm, "xenstore_data"))
+                .xsdata(r.get(vm, VM.XENSTORE_DATA))
                 .platformdata(pd)
-                .biosStrings(DbValues.map(r, "VM", vm, "bios_strings"))
+                .biosStrings(r.get(vm, VM.BIOS_STRINGS))
                 .ty(builderOf(r, vm, domainType, timeoffset, firmware))
                 .suppressSpuriousPageFaults(false)
                 .machineAddressSize(null)
-                .memoryStaticMax(DbValues.lng(r, "VM", vm, "memory_static_max"))
-                .memoryDynamicMax(DbValues.lng(r, "VM", vm, "memory_dynamic_max"))
-                .memoryDynamicMin(DbValues.lng(r, "VM", vm, "memory_dynamic_min"))
-                .vcpuMax((int) DbValues.lng(r, "VM", vm, "VCPUs_max"))
-                .vcpus((int) DbValues.lng(r, "VM", vm, "VCPUs_at_startup"))
-                .schedulerParams(schedulerParams(
-                        DbValues.map(r, "VM", vm, "VCPUs_params"),
-                        DbValues.map(r, "host", hostRef, "guest_VCPUs_params")))
-                .onCrash(actions(DbValues.str(r, "VM", vm, "actions_after_crash")))
-                .onShutdown(actions(DbValues.str(r, "VM", vm, "actions_after_shutdown")))
-                .onReboot(actions(DbValues.str(r, "VM", vm, "actions_after_reboot")))
-                .onSoftreboot(actions(DbValues.str(r, "VM", vm, "actions_after_softreboot")))
+                .memoryStaticMax(r.get(vm, VM.MEMORY_STATIC_MAX))
+                .memoryDynamicMax(r.get(vm, VM.MEMORY_DYNAMIC_MAX))
+                .memoryDynamicMin(r.get(vm, VM.MEMORY_DYNAMIC_MIN))
+                .vcpuMax((int) (long) r.get(vm, VM.VCPUS_MAX))
+                .vcpus((int) (long) r.get(vm, VM.VCPUS_AT_STARTUP))
+                .schedulerParams(schedulerParams(r.get(vm, VM.VCPUS_PARAMS), r.get(hostRef, Host.GUEST_VCPUS_PARAMS)))
+                .onCrash(actions(r.get(vm, VM.ACTIONS_AFTER_CRASH)))
+                .onShutdown(actions(r.get(vm, VM.ACTIONS_AFTER_SHUTDOWN)))
+                .onReboot(actions(r.get(vm, VM.ACTIONS_AFTER_REBOOT)))
+                .onSoftreboot(actions(r.get(vm, VM.ACTIONS_AFTER_SOFTREBOOT)))
                 .pciMsitranslate(msitranslate)
                 .pciPowerMgmt(false)
-                .hasVendorDevice(DbValues.bool(r, "VM", vm, "has_vendor_device"))
+                .hasVendorDevice(r.get(vm, VM.HAS_VENDOR_DEVICE))
                 .generationId(gen)
                 .build();
     }
@@ -475,10 +469,10 @@ public final class MetadataBuilder {
 
     /** {@code firmware_of_vm}: {@code HVM_boot_params:firmware} with the NVRAM's UEFI settings. */
     static Vm.Firmware firmwareOf(DbReader r, String vm) {
-        String f = DbValues.map(r, "VM", vm, "HVM_boot_params").get("firmware");
+        String f = r.get(vm, VM.HVM_BOOT_PARAMS).get("firmware");
         if (f == null || f.equals("bios")) return Vm.Firmware.BIOS;
         if (!f.equals("uefi")) throw ApiError.invalidValue("HVM-boot-params['firmware']", f);
-        Map<String, String> nvram = DbValues.map(r, "VM", vm, "NVRAM");
+        Map<String, String> nvram = r.get(vm, VM.NVRAM);
         String onBoot = "Persist";
         String ob = nvram.get("EFI-variables-on-boot");
         if (ob != null) {
@@ -538,13 +532,13 @@ public final class MetadataBuilder {
      * carries its own {@code other_config:timeoffset}; two such VDIs are an error.
      */
     static String rtcTimeoffset(DbReader r, String vm, List<String> vbds) {
-        String t = DbValues.map(r, "VM", vm, "platform").getOrDefault("timeoffset", "0");
+        String t = r.get(vm, VM.PLATFORM).getOrDefault("timeoffset", "0");
         List<String[]> reset = new ArrayList<>();
         for (String vbd : vbds) {
-            if (DbValues.bool(r, "VBD", vbd, "empty")) continue;
-            String vdi = DbValues.str(r, "VBD", vbd, "VDI");
-            if (!DbValues.valid(r, "VDI", vdi) || !"reset".equals(DbValues.str(r, "VDI", vdi, "on_boot"))) continue;
-            String off = DbValues.map(r, "VDI", vdi, "other_config").get("timeoffset");
+            if (r.get(vbd, VBD.EMPTY)) continue;
+            String vdi = r.get(vbd, VBD.VDI);
+            if (!DbValues.valid(r, VDI.XAPI_CLASS, vdi) || !"reset".equals(r.get(vdi, VDI.ON_BOOT))) continue;
+            String off = r.get(vdi, VDI.OTHER_CONFIG).get("timeoffset");
             if (off != null) reset.add(new String[] {vdi, off});
         }
         if (reset.isEmpty()) return t;
@@ -557,8 +551,8 @@ public final class MetadataBuilder {
 
     /** {@code builder_of_vm}: HVM (hvmloader) or PV-style boot (direct kernel or bootloader). */
     static Vm.BuilderInfo builderOf(DbReader r, String vm, String domainType, String timeoffset, Vm.Firmware firmware) {
-        Map<String, String> platform = DbValues.map(r, "VM", vm, "platform");
-        Map<String, String> oc = DbValues.map(r, "VM", vm, "other_config");
+        Map<String, String> platform = r.get(vm, VM.PLATFORM);
+        Map<String, String> oc = r.get(vm, VM.OTHER_CONFIG);
         if (domainType.equals("hvm")) {
             boolean vgpu = false; // vGPUs are not modelled
             String video;
@@ -571,13 +565,13 @@ public final class MetadataBuilder {
             String serial = platform.containsKey("hvm_serial")
                     ? platform.get("hvm_serial")
                     : oc.getOrDefault("hvm_serial", "pty");
-            String order = DbValues.map(r, "VM", vm, "HVM_boot_params").get("order");
+            String order = r.get(vm, VM.HVM_BOOT_PARAMS).get("order");
             if (order == null || order.isEmpty()) order = "cd";
             int videoMib = intOr(platform.get("videoram"), 4);
             if (video.equals("Vgpu")) videoMib = Math.max(videoMib, 16);
             return new Vm.Hvm(new Vm.HvmInfo(
                     true,
-                    DbValues.dbl(r, "VM", vm, "HVM_shadow_multiplier"),
+                    r.get(vm, VM.HVM_SHADOW_MULTIPLIER),
                     timeoffset,
                     videoMib,
                     video,
@@ -594,27 +588,24 @@ public final class MetadataBuilder {
                     null));
         }
         Vm.PvBoot boot;
-        if (DbValues.str(r, "VM", vm, "PV_bootloader").isEmpty()) {
-            String kernel = bootFile(r, vm, "kernel", DbValues.str(r, "VM", vm, "PV_kernel"));
-            String rd = DbValues.str(r, "VM", vm, "PV_ramdisk");
-            boot = new Vm.Direct(
-                    kernel, DbValues.str(r, "VM", vm, "PV_args"), rd.isEmpty() ? null : bootFile(r, vm, "ramdisk", rd));
+        if (r.get(vm, VM.PV_BOOTLOADER).isEmpty()) {
+            String kernel = bootFile(r, vm, "kernel", r.get(vm, VM.PV_KERNEL));
+            String rd = r.get(vm, VM.PV_RAMDISK);
+            boot = new Vm.Direct(kernel, r.get(vm, VM.PV_ARGS), rd.isEmpty() ? null : bootFile(r, vm, "ramdisk", rd));
         } else {
             List<Disk> devices = new ArrayList<>();
-            for (String vbd : DbValues.list(r, "VM", vm, "VBDs")) {
-                if (!DbValues.valid(r, "VBD", vbd)
-                        || !DbValues.bool(r, "VBD", vbd, "bootable")
-                        || DbValues.bool(r, "VBD", vbd, "empty")) {
+            for (String vbd : r.get(vm, VM.VBDS)) {
+                if (!DbValues.valid(r, VBD.XAPI_CLASS, vbd) || !r.get(vbd, VBD.BOOTABLE) || r.get(vbd, VBD.EMPTY)) {
                     continue;
                 }
-                Disk d = diskOfVdi(r, DbValues.str(r, "VBD", vbd, "VDI"));
+                Disk d = diskOfVdi(r, r.get(vbd, VBD.VDI));
                 if (d != null) devices.add(d);
             }
             boot = new Vm.Indirect(
-                    DbValues.str(r, "VM", vm, "PV_bootloader"),
-                    DbValues.str(r, "VM", vm, "PV_args"),
-                    DbValues.str(r, "VM", vm, "PV_legacy_args"),
-                    DbValues.str(r, "VM", vm, "PV_bootloader_args"),
+                    r.get(vm, VM.PV_BOOTLOADER),
+                    r.get(vm, VM.PV_ARGS),
+                    r.get(vm, VM.PV_LEGACY_ARGS),
+                    r.get(vm, VM.PV_BOOTLOADER_ARGS),
                     devices);
         }
         Vm.PvInfo info = new Vm.PvInfo(

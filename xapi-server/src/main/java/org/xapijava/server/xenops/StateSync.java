@@ -16,6 +16,15 @@ import org.slf4j.LoggerFactory;
 import org.xapijava.db.DbReader;
 import org.xapijava.db.Snapshot;
 import org.xapijava.db.Transaction;
+import org.xapijava.model.api.Console;
+import org.xapijava.model.api.Host;
+import org.xapijava.model.api.SR;
+import org.xapijava.model.api.VBD;
+import org.xapijava.model.api.VDI;
+import org.xapijava.model.api.VIF;
+import org.xapijava.model.api.VM;
+import org.xapijava.model.api.VMGuestMetrics;
+import org.xapijava.model.api.VMMetrics;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.DbValues;
@@ -185,7 +194,7 @@ final class StateSync {
             LOG.debug("xenopsd event: VM {} is not in the database", id);
             return;
         }
-        if (!services.hostRef().equals(DbValues.str(s, "VM", vm, "resident_on"))) return;
+        if (!services.hostRef().equals(s.get(vm, VM.RESIDENT_ON))) return;
         VmState previous = cache.vms.get(id);
         VmState info;
         try {
@@ -207,7 +216,7 @@ final class StateSync {
     void updateVmInternal(String dbg, String id, String vm, VmState previous, VmState info) {
         boolean[] updateAllowed = {false};
         String power = powerState(info == null ? null : info.powerState());
-        String powerBefore = DbValues.str(services.db().snapshot(), "VM", vm, "power_state");
+        String powerBefore = services.db().snapshot().get(vm, VM.POWER_STATE);
         if (info != null && !"Suspended".equals(power) && differ(previous, info, VmState::domainType)) {
             String t = switch (info.domainType()) {
                 case Domain_HVM -> "hvm";
@@ -231,7 +240,7 @@ final class StateSync {
             if (!info.domids().isEmpty()) {
                 long domid = info.domids().get(0);
                 services.db().transact(tx -> {
-                    if (tx.exists("VM", vm)) tx.set("VM", vm, "domid", domid);
+                    if (tx.exists("VM", vm)) tx.set(vm, VM.DOMID, domid);
                 });
             }
         }
@@ -245,7 +254,7 @@ final class StateSync {
         if (info != null && differ(previous, info, VmState::memoryTarget)) {
             long t = info.memoryTarget();
             services.db().transact(tx -> {
-                if (tx.exists("VM", vm)) tx.set("VM", vm, "memory_target", t);
+                if (tx.exists("VM", vm)) tx.set(vm, VM.MEMORY_TARGET, t);
             });
         }
         if (info != null
@@ -254,10 +263,10 @@ final class StateSync {
             String off = info.rtcTimeoffset();
             services.db().transact(tx -> {
                 if (!tx.exists("VM", vm)) return;
-                Map<String, String> p = new LinkedHashMap<>(DbValues.map(tx, "VM", vm, "platform"));
+                Map<String, String> p = new LinkedHashMap<>(tx.get(vm, VM.PLATFORM));
                 p.remove("timeoffset");
                 p.put("timeoffset", off);
-                tx.set("VM", vm, "platform", p);
+                tx.set(vm, VM.PLATFORM, p);
             });
         }
         if (info != null && differ(previous, info, VmState::hvm)) {
@@ -288,7 +297,7 @@ final class StateSync {
                 if (differ(previous, info, VmState::xsdataState)) {
                     Map<String, String> xs = info.xsdataState();
                     services.db().transact(tx -> {
-                        if (tx.exists("VM", vm)) tx.set("VM", vm, "xenstore_data", xs);
+                        if (tx.exists("VM", vm)) tx.set(vm, VM.XENSTORE_DATA, xs);
                     });
                 }
             }
@@ -306,7 +315,7 @@ final class StateSync {
             double m = info.shadowMultiplierTarget();
             if (!"Halted".equals(power) && m >= 0.0) {
                 services.db().transact(tx -> {
-                    if (tx.exists("VM", vm)) tx.set("VM", vm, "HVM_shadow_multiplier", m);
+                    if (tx.exists("VM", vm)) tx.set(vm, VM.HVM_SHADOW_MULTIPLIER, m);
                 });
             }
         }
@@ -314,12 +323,11 @@ final class StateSync {
             String fs = info.featureset();
             services.db().transact(tx -> {
                 if (!tx.exists("VM", vm)) return;
-                String vendor =
-                        DbValues.map(tx, "host", services.hostRef(), "cpu_info").getOrDefault("vendor", "");
+                String vendor = tx.get(services.hostRef(), Host.CPU_INFO).getOrDefault("vendor", "");
                 Map<String, String> flags = new LinkedHashMap<>();
                 flags.put("vendor", vendor);
                 flags.put("features", fs);
-                tx.set("VM", vm, "last_boot_CPU_flags", flags);
+                tx.set(vm, VM.LAST_BOOT_CPU_FLAGS, flags);
             });
         }
         if (info == null) cache.vms.remove(id);
@@ -334,7 +342,7 @@ final class StateSync {
         if ("Halted".equals(power)) {
             boolean reboot = DbValues.hasField(s, "pool", "ha_reboot_vm_on_internal_shutdown")
                     && DbValues.bool(s, "pool", services.poolRef(), "ha_reboot_vm_on_internal_shutdown");
-            if (!reboot) services.db().transact(tx -> tx.set("VM", vm, "ha_always_run", false));
+            if (!reboot) services.db().transact(tx -> tx.set(vm, VM.HA_ALWAYS_RUN, false));
         }
         LOG.debug("xenopsd event: Updating VM {} power_state <- {}", id, power);
         if ("Suspended".equals(power)) {
@@ -343,7 +351,7 @@ final class StateSync {
                 LOG.error("Suspended VM {} has no domain-specific metadata", id);
             } else {
                 String rec = md.domains();
-                services.db().transact(tx -> tx.set("VM", vm, "last_booted_record", rec));
+                services.db().transact(tx -> tx.set(vm, VM.LAST_BOOTED_RECORD, rec));
             }
         }
         forceStateReset(vm, power, true);
@@ -360,9 +368,9 @@ final class StateSync {
         boolean[] later = {false};
         writeMetrics(vm, tx -> {
             String m = metricsOf(tx, vm);
-            DateTime expected = (DateTime) tx.get("VM_metrics", m, "start_time");
+            DateTime expected = (DateTime) tx.get(m, VMMetrics.START_TIME);
             if (startTime.toInstant().isAfter(expected.toInstant())) {
-                tx.set("VM_metrics", m, "start_time", startTime);
+                tx.set(m, VMMetrics.START_TIME, startTime);
                 later[0] = true;
             }
         });
@@ -372,9 +380,9 @@ final class StateSync {
         }
         guestMetrics.createIfNeeded(vm, info.domids(), info.guestAgent(), info.pvDriversDetected());
         Snapshot s = services.db().snapshot();
-        String gm = DbValues.str(s, "VM", vm, "guest_metrics");
-        if (DbValues.valid(s, "VM_guest_metrics", gm)) {
-            DateTime updated = (DateTime) s.get("VM_guest_metrics", gm, "last_updated");
+        String gm = s.get(vm, VM.GUEST_METRICS);
+        if (DbValues.valid(s, VMGuestMetrics.XAPI_CLASS, gm)) {
+            DateTime updated = (DateTime) s.get(gm, VMGuestMetrics.LAST_UPDATED);
             if (updated.toInstant().isBefore(start)) {
                 guestMetrics.delete(vm);
                 checkGuestAgent(vm, previous, info, updateAllowed);
@@ -408,16 +416,16 @@ final class StateSync {
     private void updateConsoles(String vm, List<VmState.Console> consoles) {
         services.db().transact(tx -> {
             if (!tx.exists("VM", vm)) return;
-            String address = DbValues.str(tx, "host", services.hostRef(), "address");
+            String address = tx.get(services.hostRef(), Host.ADDRESS);
             String uri = "https://" + address + "/console";
             Map<String, String> current = new LinkedHashMap<>(); // protocol → console
-            for (String c : DbValues.list(tx, "VM", vm, "consoles")) {
+            for (String c : tx.get(vm, VM.CONSOLES)) {
                 if (!tx.exists("console", c)) continue;
-                String p = switch (DbValues.str(tx, "console", c, "protocol")) {
+                String p = switch (tx.get(c, Console.PROTOCOL)) {
                     case "vt100" -> "Vt100";
                     default -> "Rfb"; // rfb, and rdp (never used)
                 };
-                String loc = DbValues.str(tx, "console", c, "location");
+                String loc = tx.get(c, Console.LOCATION);
                 int q = loc.indexOf('?');
                 current.put(p + " " + (q < 0 ? loc : loc.substring(0, q)), c);
             }
@@ -444,11 +452,11 @@ final class StateSync {
 
     /** The VM's metrics record, created when missing (Xapi's VM.create always makes one). */
     private static String metricsOf(Transaction tx, String vm) {
-        String m = DbValues.str(tx, "VM", vm, "metrics");
-        if (DbValues.valid(tx, "VM_metrics", m)) return m;
+        String m = tx.get(vm, VM.METRICS);
+        if (DbValues.valid(tx, VMMetrics.XAPI_CLASS, m)) return m;
         m = Refs.fresh();
         tx.create("VM_metrics", m, Map.of("uuid", UUID.randomUUID().toString()));
-        tx.set("VM", vm, "metrics", m);
+        tx.set(vm, VM.METRICS, m);
         return m;
     }
 
@@ -485,38 +493,38 @@ final class StateSync {
         List<String> devices = new ArrayList<>();
         services.db().transact(tx -> {
             if (!tx.exists("VM", vm)) return;
-            if (!keepCurrentOps) tx.set("VM", vm, "current_operations", Map.of());
-            tx.set("VM", vm, "power_state", state);
+            if (!keepCurrentOps) tx.set(vm, VM.CURRENT_OPERATIONS, Map.of());
+            tx.set(vm, VM.POWER_STATE, state);
             if (state.equals("Halted")) {
-                for (String vbd : DbValues.list(tx, "VM", vm, "VBDs")) {
+                for (String vbd : tx.get(vm, VM.VBDS)) {
                     if (!tx.exists("VBD", vbd)) continue;
-                    tx.set("VBD", vbd, "currently_attached", false);
-                    tx.set("VBD", vbd, "reserved", false);
-                    if (!DbValues.map(tx, "VBD", vbd, "current_operations").isEmpty()) {
-                        tx.set("VBD", vbd, "current_operations", Map.of());
+                    tx.set(vbd, VBD.CURRENTLY_ATTACHED, false);
+                    tx.set(vbd, VBD.RESERVED, false);
+                    if (!tx.get(vbd, VBD.CURRENT_OPERATIONS).isEmpty()) {
+                        tx.set(vbd, VBD.CURRENT_OPERATIONS, Map.of());
                         devices.add("VBD " + vbd);
                     }
                 }
-                for (String vif : DbValues.list(tx, "VM", vm, "VIFs")) {
+                for (String vif : tx.get(vm, VM.VIFS)) {
                     if (!tx.exists("VIF", vif)) continue;
-                    tx.set("VIF", vif, "currently_attached", false);
-                    tx.set("VIF", vif, "reserved", false);
-                    tx.set("VIF", vif, "reserved_pci", Refs.NULL);
-                    if (!DbValues.map(tx, "VIF", vif, "current_operations").isEmpty()) {
-                        tx.set("VIF", vif, "current_operations", Map.of());
+                    tx.set(vif, VIF.CURRENTLY_ATTACHED, false);
+                    tx.set(vif, VIF.RESERVED, false);
+                    tx.set(vif, VIF.RESERVED_PCI, Refs.NULL);
+                    if (!tx.get(vif, VIF.CURRENT_OPERATIONS).isEmpty()) {
+                        tx.set(vif, VIF.CURRENT_OPERATIONS, Map.of());
                         devices.add("VIF " + vif);
                     }
                 }
-                tx.set("VM", vm, "requires_reboot", false);
+                tx.set(vm, VM.REQUIRES_REBOOT, false);
             }
             if (state.equals("Halted") || state.equals("Suspended")) {
                 // a checkpoint keeps the VM resident while it suspends
                 boolean checkpoint = state.equals("Suspended")
-                        && DbValues.map(tx, "VM", vm, "current_operations").containsValue("checkpoint");
+                        && tx.get(vm, VM.CURRENT_OPERATIONS).containsValue("checkpoint");
                 if (!checkpoint) {
-                    tx.set("VM", vm, "resident_on", Refs.NULL);
-                    tx.set("VM", vm, "scheduled_to_be_resident_on", Refs.NULL);
-                    tx.set("VM", vm, "domid", -1L);
+                    tx.set(vm, VM.RESIDENT_ON, Refs.NULL);
+                    tx.set(vm, VM.SCHEDULED_TO_BE_RESIDENT_ON, Refs.NULL);
+                    tx.set(vm, VM.DOMID, -1L);
                 }
             }
         });
@@ -540,7 +548,7 @@ final class StateSync {
         if (suppressed(id.vm())) return;
         Snapshot s = services.db().snapshot();
         String vm = vmOfUuid(s, id.vm());
-        if (vm == null || !services.hostRef().equals(DbValues.str(s, "VM", vm, "resident_on"))) return;
+        if (vm == null || !services.hostRef().equals(s.get(vm, VM.RESIDENT_ON))) return;
         VbdState previous = cache.vbds.get(id);
         VbdState info;
         try {
@@ -555,9 +563,9 @@ final class StateSync {
                 .map(d -> Integer.toString(d.disk()))
                 .orElse(null);
         String vbd = null;
-        for (String v : DbValues.list(s, "VM", vm, "VBDs")) {
+        for (String v : s.get(vm, VM.VBDS)) {
             if (!s.exists("VBD", v)) continue;
-            String ud = DbValues.str(s, "VBD", v, "userdevice");
+            String ud = s.get(v, VBD.USERDEVICE);
             if (ud.equals(linux) || ud.equals(diskNumber)) {
                 vbd = v;
                 break;
@@ -574,21 +582,21 @@ final class StateSync {
             String[] vdiTouched = {null};
             services.db().transact(tx -> {
                 if (!tx.exists("VBD", theVbd)) return;
-                tx.set("VBD", theVbd, "device", linux);
-                tx.set("VBD", theVbd, "currently_attached", attached);
+                tx.set(theVbd, VBD.DEVICE, linux);
+                tx.set(theVbd, VBD.CURRENTLY_ATTACHED, attached);
                 if (!st.plugged()) return;
                 Disk present = st.backendPresent();
                 if (present instanceof Disk.Vdi v) {
                     String vdi = vdiOfDisk(tx, v.srAndLocation());
                     if (vdi != null) {
-                        tx.set("VBD", theVbd, "VDI", vdi);
-                        tx.set("VBD", theVbd, "empty", false);
+                        tx.set(theVbd, VBD.VDI, vdi);
+                        tx.set(theVbd, VBD.EMPTY, false);
                         vdiTouched[0] = vdi;
                     }
                 } else if (present == null) {
-                    if ("CD".equals(DbValues.str(tx, "VBD", theVbd, "type"))) {
-                        tx.set("VBD", theVbd, "empty", true);
-                        tx.set("VBD", theVbd, "VDI", Refs.NULL);
+                    if ("CD".equals(tx.get(theVbd, VBD.TYPE))) {
+                        tx.set(theVbd, VBD.EMPTY, true);
+                        tx.set(theVbd, VBD.VDI, Refs.NULL);
                     } else {
                         LOG.error("VBD {} is empty but is not a CD", id);
                     }
@@ -610,9 +618,9 @@ final class StateSync {
         }
         services.allowed().update("VBD", theVbd);
         Snapshot after = services.db().snapshot();
-        if (after.exists("VBD", theVbd) && !DbValues.bool(after, "VBD", theVbd, "empty")) {
-            String vdi = DbValues.str(after, "VBD", theVbd, "VDI");
-            if (DbValues.valid(after, "VDI", vdi)) services.allowed().update("VDI", vdi);
+        if (after.exists("VBD", theVbd) && !after.get(theVbd, VBD.EMPTY)) {
+            String vdi = after.get(theVbd, VBD.VDI);
+            if (DbValues.valid(after, VDI.XAPI_CLASS, vdi)) services.allowed().update("VDI", vdi);
         }
     }
 
@@ -627,8 +635,8 @@ final class StateSync {
             return null;
         }
         String location = x.substring(slash + 1);
-        for (String vdi : DbValues.list(r, "SR", sr, "VDIs")) {
-            if (r.exists("VDI", vdi) && location.equals(DbValues.str(r, "VDI", vdi, "location"))) return vdi;
+        for (String vdi : r.get(sr, SR.VDIS)) {
+            if (r.exists("VDI", vdi) && location.equals(r.get(vdi, VDI.LOCATION))) return vdi;
         }
         return null;
     }
@@ -638,7 +646,7 @@ final class StateSync {
         if (suppressed(id.vm())) return;
         Snapshot s = services.db().snapshot();
         String vm = vmOfUuid(s, id.vm());
-        if (vm == null || !services.hostRef().equals(DbValues.str(s, "VM", vm, "resident_on"))) return;
+        if (vm == null || !services.hostRef().equals(s.get(vm, VM.RESIDENT_ON))) return;
         VifState previous = cache.vifs.get(id);
         VifState info;
         try {
@@ -648,8 +656,8 @@ final class StateSync {
         }
         if (Objects.equals(info, previous)) return;
         String vif = null;
-        for (String v : DbValues.list(s, "VM", vm, "VIFs")) {
-            if (s.exists("VIF", v) && DbValues.str(s, "VIF", v, "device").equals(id.name())) {
+        for (String v : s.get(vm, VM.VIFS)) {
+            if (s.exists("VIF", v) && s.get(v, VIF.DEVICE).equals(id.name())) {
                 vif = v;
                 break;
             }
@@ -669,7 +677,7 @@ final class StateSync {
                 }
             }
             services.db().transact(tx -> {
-                if (tx.exists("VIF", theVif)) tx.set("VIF", theVif, "currently_attached", attached);
+                if (tx.exists("VIF", theVif)) tx.set(theVif, VIF.CURRENTLY_ATTACHED, attached);
             });
             cache.vifs.put(id, info);
         } else {

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xapijava.model.api.Task;
 import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.xenopsd.DynamicId;
@@ -149,7 +150,7 @@ final class TaskBinding {
             if (!tx.exists("task", task)) return;
             for (Map.Entry<String, String> e : t.debugInfo().entrySet()) {
                 @SuppressWarnings("unchecked")
-                Map<String, String> oc = (Map<String, String>) tx.get("task", task, "other_config");
+                Map<String, String> oc = (Map<String, String>) tx.get(task, Task.OTHER_CONFIG);
                 String k = "debug_info:" + e.getKey();
                 if (!oc.containsKey(k)) tx.addToMap("task", task, "other_config", k, e.getValue());
             }
@@ -174,13 +175,13 @@ final class TaskBinding {
         services.tasks().setProgress(task, p.progress());
         if (!t.cancellable()) {
             services.db().transact(tx -> {
-                if (!tx.exists("task", task) || !"pending".equals(tx.get("task", task, "status"))) return;
+                if (!tx.exists("task", task) || !"pending".equals(tx.get(task, Task.STATUS))) return;
                 @SuppressWarnings("unchecked")
-                List<String> ops = (List<String>) tx.get("task", task, "allowed_operations");
+                List<String> ops = (List<String>) tx.get(task, Task.ALLOWED_OPERATIONS);
                 if (ops.contains("cancel")) {
                     List<String> rest = new ArrayList<>(ops);
                     rest.remove("cancel");
-                    tx.set("task", task, "allowed_operations", rest);
+                    tx.set(task, Task.ALLOWED_OPERATIONS, rest);
                 }
             });
         }

@@ -9,6 +9,9 @@ import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Snapshot;
+import org.xapijava.model.api.Host;
+import org.xapijava.model.api.HostMetrics;
+import org.xapijava.model.api.VM;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.DbValues;
 import org.xapijava.server.Services;
@@ -128,7 +131,7 @@ public final class XenopsService implements AutoCloseable {
         if (!reachable) return;
         for (String vm : residentVms(services.db().snapshot())) {
             try {
-                sync.refreshAndWait(DBG, DbValues.str(services.db().snapshot(), "VM", vm, "uuid"));
+                sync.refreshAndWait(DBG, services.db().snapshot().get(vm, VM.UUID));
             } catch (RuntimeException e) {
                 LOG.warn("resynchronising VM {} with xenopsd: {}", vm, e.toString());
             }
@@ -153,7 +156,7 @@ public final class XenopsService implements AutoCloseable {
         cache.clear();
         connect(dbg);
         for (String vm : residentVms(services.db().snapshot())) {
-            xenops.updatesRefreshVm(dbg, DbValues.str(services.db().snapshot(), "VM", vm, "uuid"));
+            xenops.updatesRefreshVm(dbg, services.db().snapshot().get(vm, VM.UUID));
         }
     }
 
@@ -161,15 +164,15 @@ public final class XenopsService implements AutoCloseable {
     private void recordHostMemory(String dbg) {
         long bytes = xenops.hostTotalMemoryMib(dbg) * MemoryCheck.MIB;
         services.db().transact(tx -> {
-            String m = DbValues.str(tx, "host", services.hostRef(), "metrics");
-            if (DbValues.valid(tx, "host_metrics", m)) tx.set("host_metrics", m, "memory_total", bytes);
+            String m = tx.get(services.hostRef(), Host.METRICS);
+            if (DbValues.valid(tx, HostMetrics.XAPI_CLASS, m)) tx.set(m, HostMetrics.MEMORY_TOTAL, bytes);
         });
     }
 
     /** The VMs resident here but the control domain ({@code Helpers.get_domain_zero}). */
     private List<String> residentVms(Snapshot s) {
         List<String> out = new ArrayList<>();
-        for (String vm : DbValues.list(s, "host", services.hostRef(), "resident_VMs")) {
+        for (String vm : s.get(services.hostRef(), Host.RESIDENT_VMS)) {
             if (s.exists("VM", vm) && !isDomainZero(s, vm)) out.add(vm);
         }
         return out;
@@ -177,8 +180,8 @@ public final class XenopsService implements AutoCloseable {
 
     private boolean isDomainZero(Snapshot s, String vm) {
         if (DbValues.hasField(s, "host", "control_domain"))
-            return vm.equals(DbValues.str(s, "host", services.hostRef(), "control_domain"));
-        return DbValues.bool(s, "VM", vm, "is_control_domain");
+            return vm.equals(s.get(services.hostRef(), Host.CONTROL_DOMAIN));
+        return s.get(vm, VM.IS_CONTROL_DOMAIN);
     }
 
     /**
@@ -191,7 +194,7 @@ public final class XenopsService implements AutoCloseable {
         Snapshot s = services.db().snapshot();
         String host = services.hostRef();
         Map<String, String> residentInDb = new HashMap<>(); // uuid → ref
-        for (String vm : residentVms(s)) residentInDb.put(DbValues.str(s, "VM", vm, "uuid"), vm);
+        for (String vm : residentVms(s)) residentInDb.put(s.get(vm, VM.UUID), vm);
         List<VmStat> inXenopsd = xenops.vmList(dbg);
         List<String> known = new ArrayList<>();
         for (VmStat v : inXenopsd) {
@@ -204,12 +207,12 @@ public final class XenopsService implements AutoCloseable {
                 terminate = true;
             } else if (residentInDb.containsKey(id)) {
                 terminate = false;
-            } else if (DbValues.valid(s, "host", DbValues.str(s, "VM", ref, "resident_on"))) {
+            } else if (DbValues.valid(s, Host.XAPI_CLASS, s.get(ref, VM.RESIDENT_ON))) {
                 LOG.info("In xenopsd but resident elsewhere: {}", id);
                 terminate = true;
             } else {
                 LOG.info("Setting resident_on for VM {} to be this host as xenopsd is aware of it", id);
-                services.db().transact(tx -> tx.set("VM", ref, "resident_on", host));
+                services.db().transact(tx -> tx.set(ref, VM.RESIDENT_ON, host));
                 terminate = false;
             }
             if (terminate) {
@@ -234,7 +237,7 @@ public final class XenopsService implements AutoCloseable {
                     e.getKey());
             sync.forceStateReset(e.getValue(), "Halted", false);
             services.db().transact(tx -> {
-                if (tx.exists("VM", e.getValue())) tx.set("VM", e.getValue(), "resident_on", Refs.NULL);
+                if (tx.exists("VM", e.getValue())) tx.set(e.getValue(), VM.RESIDENT_ON, Refs.NULL);
             });
         }
     }

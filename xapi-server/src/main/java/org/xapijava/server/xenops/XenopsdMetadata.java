@@ -6,7 +6,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Snapshot;
-import org.xapijava.server.DbValues;
+import org.xapijava.model.api.VM;
 import org.xapijava.server.Services;
 import org.xapijava.xenopsd.Metadata;
 import org.xapijava.xenopsd.Xenops;
@@ -38,16 +38,16 @@ final class XenopsdMetadata {
     /** The metadata of {@code vm} now (a fresh generation id stored first when the VM's is "0:0"). */
     Metadata create(String vm) {
         Snapshot s = services.db().snapshot();
-        if ("0:0".equals(DbValues.str(s, "VM", vm, "generation_id"))) {
+        if ("0:0".equals(s.get(vm, VM.GENERATION_ID))) {
             // Xapi_vm_helpers.vm_fresh_genid: the new id is written to the database
             String fresh = MetadataBuilder.freshGenerationId("0:0");
             services.db().transact(tx -> {
-                if ("0:0".equals(DbValues.str(tx, "VM", vm, "generation_id"))) tx.set("VM", vm, "generation_id", fresh);
+                if ("0:0".equals(tx.get(vm, VM.GENERATION_ID))) tx.set(vm, VM.GENERATION_ID, fresh);
             });
             s = services.db().snapshot();
         }
         Snapshot view = s;
-        return MetadataBuilder.of(view, vm, services.hostRef(), () -> DbValues.str(view, "VM", vm, "generation_id"));
+        return MetadataBuilder.of(view, vm, services.hostRef(), () -> view.get(vm, VM.GENERATION_ID));
     }
 
     /** {@code push}: {@code VM.import_metadata}; the VM's caches start empty. Returns the xenopsd VM id. */
@@ -106,7 +106,7 @@ final class XenopsdMetadata {
      * ({@code VM.import_metadata_async}, its task destroyed when it finishes).
      */
     void update(String dbg, String vm) {
-        String id = DbValues.str(services.db().snapshot(), "VM", vm, "uuid");
+        String id = services.db().snapshot().get(vm, VM.UUID);
         lock.lock();
         try {
             if (!xenops.vmExists(dbg, id)) return;
