@@ -2,6 +2,7 @@ package org.xapijava.server;
 
 import java.time.Clock;
 import org.xapijava.db.Database;
+import org.xapijava.db.Db;
 import org.xapijava.model.Datamodel;
 import org.xapijava.server.alerts.MessageStore;
 import org.xapijava.server.ops.AllowedOperations;
@@ -16,6 +17,10 @@ import org.xapijava.server.task.TaskManager;
  * @param poolRef the pool's ref
  * @param alerts  the message (alert) store, kept apart from the database as in Xapi
  * @param allowed {@code allowed_operations} bookkeeping (locking itself is the dispatcher's forwarding stage's)
+ * @param data    the database as message code should use it ({@link Db}: typed handles, one atomic step per
+ *                call, {@link org.xapijava.db.Update} for steps that must go together), which a pool member
+ *                will reach over the wire; {@code db} is the in-memory database itself (transactions,
+ *                snapshots, events), which only this host has
  */
 public record Services(
         Datamodel dm,
@@ -26,4 +31,5 @@ public record Services(
         SessionManager sessions,
         TaskManager tasks,
         MessageStore alerts,
-        AllowedOperations allowed) {}
+        AllowedOperations allowed,
+        Db data) {}

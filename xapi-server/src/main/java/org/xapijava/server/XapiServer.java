@@ -143,7 +143,7 @@ public final class XapiServer implements AutoCloseable {
         TaskManager tasks = new TaskManager(db, clock, refs.host());
         alerts = MessageStore.open(config.path("messages-dir"), ObjectExistence.inDatabase(db));
         services = new Services(
-                dm, db, clock, refs.host(), refs.pool(), sessions, tasks, alerts, AllowedOperations.of(db));
+                dm, db, clock, refs.host(), refs.pool(), sessions, tasks, alerts, AllowedOperations.of(db), localDb);
         Locks locks = new Locks(services);
         Rbac rbac = Rbac.of(dm);
         table = new MessageTable(dm);

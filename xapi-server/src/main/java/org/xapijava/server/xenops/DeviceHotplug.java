@@ -75,7 +75,7 @@ final class DeviceHotplug {
             lifecycle.assertResidentOn(vm);
             String vmId = uuid(vm);
             // attached before VBD.add, so that a metadata push meanwhile keeps the new VBD
-            services.db().transact(tx -> tx.set(vbd, VBD.CURRENTLY_ATTACHED, true));
+            services.data().set(vbd, VBD.CURRENTLY_ATTACHED, true);
             try {
                 metadata.update(dbg, vm);
                 Vbd md = MetadataBuilder.vbd(services.db().snapshot(), vm, vbd);
@@ -113,7 +113,10 @@ final class DeviceHotplug {
             } catch (XenopsError e) {
                 plugged = false;
             }
-            if (!plugged) services.db().transact(tx -> tx.set(cls, ref, "currently_attached", false));
+            if (!plugged) {
+                services.data()
+                        .set(ref, cls.equals(VBD.XAPI_CLASS) ? VBD.CURRENTLY_ATTACHED : VIF.CURRENTLY_ATTACHED, false);
+            }
         } catch (RuntimeException e) {
             LOG.warn("could not check {} {} after a failed plug: {}", cls, ref, e.toString());
         }
@@ -132,7 +135,7 @@ final class DeviceHotplug {
             } catch (XenopsError e) {
                 if (e.is("Does_not_exist")) {
                     LOG.info("VBD is not plugged; setting currently_attached to false");
-                    services.db().transact(tx -> tx.set(vbd, VBD.CURRENTLY_ATTACHED, false));
+                    services.data().set(vbd, VBD.CURRENTLY_ATTACHED, false);
                 } else if (e.is("Device_detach_rejected")) {
                     throw new ApiError("DEVICE_DETACH_REJECTED", "VBD", vbd, "");
                 } else {
@@ -153,7 +156,7 @@ final class DeviceHotplug {
         lifecycle.transform(vm, () -> {
             lifecycle.assertResidentOn(vm);
             String vmId = uuid(vm);
-            services.db().transact(tx -> tx.set(vif, VIF.CURRENTLY_ATTACHED, true));
+            services.data().set(vif, VIF.CURRENTLY_ATTACHED, true);
             try {
                 metadata.update(dbg, vm);
                 Vif md = MetadataBuilder.vif(services.db().snapshot(), vm, vif, host());
@@ -190,7 +193,7 @@ final class DeviceHotplug {
             } catch (XenopsError e) {
                 if (!e.is("Does_not_exist")) throw e;
                 LOG.info("VIF is not plugged; setting currently_attached to false");
-                services.db().transact(tx -> tx.set(vif, VIF.CURRENTLY_ATTACHED, false));
+                services.data().set(vif, VIF.CURRENTLY_ATTACHED, false);
             }
         });
     }

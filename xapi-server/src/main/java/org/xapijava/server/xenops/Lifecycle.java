@@ -9,8 +9,10 @@ import java.util.Map;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xapijava.db.Db;
 import org.xapijava.db.DbReader;
 import org.xapijava.db.Snapshot;
+import org.xapijava.db.Update;
 import org.xapijava.model.api.Host;
 import org.xapijava.model.api.PBD;
 import org.xapijava.model.api.Pool;
@@ -51,6 +53,9 @@ public final class Lifecycle {
     private static final long SUSPEND_IMAGE_EXTRA = 104857600L;
 
     private final Services services;
+    /** The database as message code uses it (one atomic step per call). */
+    private final Db data;
+
     private final Xenops xenops;
     private final TaskBinding tasks;
     private final StateSync sync;
@@ -68,6 +73,7 @@ public final class Lifecycle {
             SuspendImages images,
             Path socket) {
         this.services = services;
+        this.data = services.data();
         this.xenops = xenops;
         this.tasks = tasks;
         this.sync = sync;
@@ -75,6 +81,11 @@ public final class Lifecycle {
         this.images = images;
         this.socket = socket;
         this.lookups = XenopsErrors.lookups(uuid -> services.db().snapshot().getByUuid("VM", uuid), tasks::taskOf);
+    }
+
+    /** Applies {@code u} when it holds any operation. */
+    private void apply(Update.Builder u) {
+        if (!u.isEmpty()) data.apply(u.build());
     }
 
     private String host() {
@@ -164,36 +175,29 @@ public final class Lifecycle {
 
     /** {@code ensure_domain_type_is_specified} and {@code update_memory_overhead} of the forwarding layer. */
     private void prepareStart(String vm) {
-        services.db().transact(tx -> {
-            if ("unspecified".equals(tx.get(vm, VM.DOMAIN_TYPE))) {
-                tx.set(vm, VM.DOMAIN_TYPE, tx.get(vm, VM.HVM_BOOT_POLICY).isEmpty() ? "pv" : "hvm");
-            }
-        });
+        if ("unspecified".equals(data.get(vm, VM.DOMAIN_TYPE))) {
+            data.set(vm, VM.DOMAIN_TYPE, data.get(vm, VM.HVM_BOOT_POLICY).isEmpty() ? "pv" : "hvm");
+        }
         long overhead = MemoryCheck.overheadBytes(services.db().snapshot(), vm);
-        services.db().transact(tx -> tx.set(vm, VM.MEMORY_OVERHEAD, overhead));
+        data.set(vm, VM.MEMORY_OVERHEAD, overhead);
     }
 
     /** {@code Xapi_vm.start} after admission. */
     private void startAdmitted(CallContext ctx, String vm, boolean paused, boolean force) {
-        services.db().transact(tx -> {
-            if ("restart".equals(tx.get(vm, VM.HA_RESTART_PRIORITY))) tx.set(vm, VM.HA_ALWAYS_RUN, true);
-            Map<String, String> platform = tx.get(vm, VM.PLATFORM);
-            Map<String, String> p = withDeviceModel(
-                    platform,
-                    tx.get(vm, VM.DOMAIN_TYPE),
-                    "uefi".equals(tx.get(vm, VM.HVM_BOOT_PARAMS).get("firmware")));
-            if (!p.equals(platform)) tx.set(vm, VM.PLATFORM, p);
-        });
-        Map<String, String> platform = services.db().snapshot().get(vm, VM.PLATFORM);
+        if ("restart".equals(data.get(vm, VM.HA_RESTART_PRIORITY))) data.set(vm, VM.HA_ALWAYS_RUN, true);
+        Map<String, String> configured = data.get(vm, VM.PLATFORM);
+        Map<String, String> platform = withDeviceModel(
+                configured,
+                data.get(vm, VM.DOMAIN_TYPE),
+                "uefi".equals(data.get(vm, VM.HVM_BOOT_PARAMS).get("firmware")));
+        if (!platform.equals(configured)) data.set(vm, VM.PLATFORM, platform);
         String nested = platform.get("nested-virt");
         if (nested != null && !List.of("true", "1", "false", "0").contains(nested.toLowerCase(Locale.ROOT))) {
             throw ApiError.invalidValue("platform:nested-virt", nested);
         }
         new GuestMetrics(services).delete(vm); // stale data, e.g. a clone's addresses
-        services.db().transact(tx -> {
-            long required = tx.get(vm, VM.HAS_VENDOR_DEVICE) ? HAS_VENDOR_DEVICE_VERSION : 0;
-            if (required > tx.get(vm, VM.HARDWARE_PLATFORM_VERSION)) tx.set(vm, VM.HARDWARE_PLATFORM_VERSION, required);
-        });
+        long required = data.get(vm, VM.HAS_VENDOR_DEVICE) ? HAS_VENDOR_DEVICE_VERSION : 0;
+        if (required > data.get(vm, VM.HARDWARE_PLATFORM_VERSION)) data.set(vm, VM.HARDWARE_PLATFORM_VERSION, required);
         xenopsStart(ctx, vm, paused, force);
         delay(services.db().snapshot().get(vm, VM.START_DELAY));
     }
@@ -226,17 +230,18 @@ public final class Lifecycle {
         transform(vm, () -> {
             maybeRefreshVm(dbg, vm);
             // the devices xenopsd is to manage are marked attached, so that the pushed metadata lists them
-            services.db().transact(tx -> {
-                boolean emptyAllowed = "hvm".equals(tx.get(vm, VM.DOMAIN_TYPE));
-                for (String vbd : tx.get(vm, VM.VBDS)) {
-                    if (tx.exists("VBD", vbd) && (emptyAllowed || !tx.get(vbd, VBD.EMPTY))) {
-                        tx.set(vbd, VBD.CURRENTLY_ATTACHED, true);
-                    }
+            boolean emptyAllowed = "hvm".equals(data.get(vm, VM.DOMAIN_TYPE));
+            Update.Builder attach = Update.builder();
+            for (String vbd : data.get(vm, VM.VBDS)) {
+                if (data.exists(VBD.XAPI_CLASS, vbd) && (emptyAllowed || !data.get(vbd, VBD.EMPTY))) {
+                    attach.exists(VBD.XAPI_CLASS, vbd).set(vbd, VBD.CURRENTLY_ATTACHED, true);
                 }
-                for (String vif : tx.get(vm, VM.VIFS)) {
-                    if (tx.exists("VIF", vif)) tx.set(vif, VIF.CURRENTLY_ATTACHED, true);
-                }
-            });
+            }
+            for (String vif : data.get(vm, VM.VIFS)) {
+                if (data.exists(VIF.XAPI_CLASS, vif))
+                    attach.exists(VIF.XAPI_CLASS, vif).set(vif, VIF.CURRENTLY_ATTACHED, true);
+            }
+            apply(attach);
             try {
                 String id = metadata.push(dbg, vm);
                 LOG.info("xenops: VM.start {}", id);
@@ -277,11 +282,12 @@ public final class Lifecycle {
         if (cause instanceof XenopsTimeoutException) {
             // xenopsd is there but did not answer in time: the start may still complete on its side. As
             // Xapi, the VM is resident here, so the event thread applies whatever xenopsd reports later.
-            services.db().transact(tx -> {
-                if (!tx.exists("VM", vm)) return;
-                tx.set(vm, VM.RESIDENT_ON, host());
-                tx.set(vm, VM.SCHEDULED_TO_BE_RESIDENT_ON, Refs.NULL);
-            });
+            if (data.exists(VM.XAPI_CLASS, vm)) {
+                data.apply(Update.builder()
+                        .set(vm, VM.RESIDENT_ON, host())
+                        .set(vm, VM.SCHEDULED_TO_BE_RESIDENT_ON, Refs.NULL)
+                        .build());
+            }
             reconcileLater(dbg, vm);
             return;
         }
@@ -354,10 +360,10 @@ public final class Lifecycle {
      */
     private void setResidentOn(String dbg, String vm) {
         String id = uuid(vm);
-        services.db().transact(tx -> {
-            tx.set(vm, VM.RESIDENT_ON, host());
-            tx.set(vm, VM.SCHEDULED_TO_BE_RESIDENT_ON, Refs.NULL);
-        });
+        data.apply(Update.builder()
+                .set(vm, VM.RESIDENT_ON, host())
+                .set(vm, VM.SCHEDULED_TO_BE_RESIDENT_ON, Refs.NULL)
+                .build());
         sync.refreshAndWait(dbg, id);
         metadata.update(dbg, vm);
     }
@@ -421,7 +427,7 @@ public final class Lifecycle {
     }
 
     private void cleanShutdownWithTimeout(CallContext ctx, String vm, double timeout) {
-        services.db().transact(tx -> tx.set(vm, VM.HA_ALWAYS_RUN, false));
+        data.set(vm, VM.HA_ALWAYS_RUN, false);
         xenopsShutdown(ctx, vm, timeout);
         delay(services.db().snapshot().get(vm, VM.SHUTDOWN_DELAY));
     }
@@ -433,7 +439,7 @@ public final class Lifecycle {
     }
 
     private void hardShutdownImpl(CallContext ctx, String vm) {
-        services.db().transact(tx -> tx.set(vm, VM.HA_ALWAYS_RUN, false));
+        data.set(vm, VM.HA_ALWAYS_RUN, false);
         switch (services.db().snapshot().get(vm, VM.POWER_STATE)) {
             case "Suspended" -> {
                 String vdi = services.db().snapshot().get(vm, VM.SUSPEND_VDI);
@@ -444,7 +450,7 @@ public final class Lifecycle {
                         LOG.warn("destroying suspend VDI {}: {}", vdi, e.toString());
                     }
                 }
-                services.db().transact(tx -> tx.set(vm, VM.SUSPEND_VDI, Refs.NULL));
+                data.set(vm, VM.SUSPEND_VDI, Refs.NULL);
                 sync.forceStateReset(vm, "Halted", false);
             }
             case "Running", "Paused" -> {
@@ -476,10 +482,8 @@ public final class Lifecycle {
 
     /** {@code VM.clean_reboot}. */
     public void cleanReboot(CallContext ctx, String vm) {
-        services.db().transact(tx -> {
-            long required = tx.get(vm, VM.HAS_VENDOR_DEVICE) ? HAS_VENDOR_DEVICE_VERSION : 0;
-            if (required > tx.get(vm, VM.HARDWARE_PLATFORM_VERSION)) tx.set(vm, VM.HARDWARE_PLATFORM_VERSION, required);
-        });
+        long required = data.get(vm, VM.HAS_VENDOR_DEVICE) ? HAS_VENDOR_DEVICE_VERSION : 0;
+        if (required > data.get(vm, VM.HARDWARE_PLATFORM_VERSION)) data.set(vm, VM.HARDWARE_PLATFORM_VERSION, required);
         xenopsReboot(ctx, vm, DOMAIN_SHUTDOWN_TOTAL_TIMEOUT);
         alert(vm, "VM_REBOOTED", "VM '%s' (uuid: %s) rebooted cleanly", false);
     }
@@ -526,7 +530,7 @@ public final class Lifecycle {
 
     /** {@code VM.suspend}: the VM's memory saved to a new suspend image, which becomes its {@code suspend_VDI}. */
     public void suspend(CallContext ctx, String vm) {
-        services.db().transact(tx -> tx.set(vm, VM.HA_ALWAYS_RUN, false));
+        data.set(vm, VM.HA_ALWAYS_RUN, false);
         String dbg = dbg(ctx);
         transform(vm, () -> {
             assertResidentOn(vm);
@@ -545,7 +549,7 @@ public final class Lifecycle {
                 throw e;
             }
             Disk disk = images.diskOf(vdi);
-            services.db().transact(tx -> tx.set(vm, VM.SUSPEND_VDI, vdi));
+            data.set(vm, VM.SUSPEND_VDI, vdi);
             try {
                 LOG.info("xenops: VM.suspend {} to {}", id, disk);
                 // the simulator says Suspended as soon as the memory is saved, before the devices are unplugged
@@ -573,9 +577,7 @@ public final class Lifecycle {
                 } catch (RuntimeException again) {
                     e.addSuppressed(again);
                 }
-                services.db().transact(tx -> {
-                    if (tx.exists("VM", vm)) tx.set(vm, VM.SUSPEND_VDI, Refs.NULL);
-                });
+                if (data.exists(VM.XAPI_CLASS, vm)) data.set(vm, VM.SUSPEND_VDI, Refs.NULL);
                 throw e;
             }
         });
@@ -617,17 +619,13 @@ public final class Lifecycle {
     }
 
     private void prepareResume(String vm) {
-        services.db().transact(tx -> {
-            if ("unspecified".equals(tx.get(vm, VM.DOMAIN_TYPE))) {
-                tx.set(vm, VM.DOMAIN_TYPE, tx.get(vm, VM.HVM_BOOT_POLICY).isEmpty() ? "pv" : "hvm");
-            }
-        });
+        if ("unspecified".equals(data.get(vm, VM.DOMAIN_TYPE))) {
+            data.set(vm, VM.DOMAIN_TYPE, data.get(vm, VM.HVM_BOOT_POLICY).isEmpty() ? "pv" : "hvm");
+        }
     }
 
     private void resumeAdmitted(CallContext ctx, String vm, boolean paused) {
-        services.db().transact(tx -> {
-            if ("restart".equals(tx.get(vm, VM.HA_RESTART_PRIORITY))) tx.set(vm, VM.HA_ALWAYS_RUN, true);
-        });
+        if ("restart".equals(data.get(vm, VM.HA_RESTART_PRIORITY))) data.set(vm, VM.HA_ALWAYS_RUN, true);
         String dbg = dbg(ctx);
         transform(vm, () -> {
             maybeRefreshVm(dbg, vm);
@@ -661,7 +659,7 @@ public final class Lifecycle {
                 throw e;
             }
             setResidentOn(dbg, vm);
-            services.db().transact(tx -> tx.set(vm, VM.SUSPEND_VDI, Refs.NULL));
+            data.set(vm, VM.SUSPEND_VDI, Refs.NULL);
             images.destroy(ctx, vdi);
             checkPowerStateIs(vm, paused ? "Paused" : "Running");
         });

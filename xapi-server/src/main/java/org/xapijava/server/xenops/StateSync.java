@@ -13,10 +13,13 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xapijava.db.Db;
 import org.xapijava.db.DbReader;
 import org.xapijava.db.Snapshot;
 import org.xapijava.db.Transaction;
+import org.xapijava.model.Field;
 import org.xapijava.model.api.Console;
+import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.Host;
 import org.xapijava.model.api.SR;
 import org.xapijava.model.api.VBD;
@@ -25,6 +28,7 @@ import org.xapijava.model.api.VIF;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.api.VMGuestMetrics;
 import org.xapijava.model.api.VMMetrics;
+import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.DbValues;
@@ -81,6 +85,16 @@ final class StateSync {
         this.cache = cache;
         this.metadata = metadata;
         this.barriers = barriers;
+    }
+
+    /** Writes {@code field} of {@code ref} unless the object is gone (it may vanish while its events are read). */
+    private <T> void setIfExists(String ref, Field<T> field, T value) {
+        Db data = services.data();
+        try {
+            if (data.exists(field.cls(), ref)) data.set(ref, field, value);
+        } catch (ApiError e) {
+            if (!e.code().equals(ErrorCodes.HANDLE_INVALID)) throw e;
+        }
     }
 
     // ------------------------------------------------------------------------------------------- suppression
@@ -239,9 +253,7 @@ final class StateSync {
             updateAllowed[0] = true;
             if (!info.domids().isEmpty()) {
                 long domid = info.domids().get(0);
-                services.db().transact(tx -> {
-                    if (tx.exists("VM", vm)) tx.set(vm, VM.DOMID, domid);
-                });
+                setIfExists(vm, VM.DOMID, domid);
             }
         }
         if (info != null && differ(previous, info, VmState::consoles)) {
@@ -253,9 +265,7 @@ final class StateSync {
         }
         if (info != null && differ(previous, info, VmState::memoryTarget)) {
             long t = info.memoryTarget();
-            services.db().transact(tx -> {
-                if (tx.exists("VM", vm)) tx.set(vm, VM.MEMORY_TARGET, t);
-            });
+            setIfExists(vm, VM.MEMORY_TARGET, t);
         }
         if (info != null
                 && differ(previous, info, VmState::rtcTimeoffset)
@@ -296,9 +306,7 @@ final class StateSync {
                     guestMetrics.setPvDriversDetected(vm, info.pvDriversDetected());
                 if (differ(previous, info, VmState::xsdataState)) {
                     Map<String, String> xs = info.xsdataState();
-                    services.db().transact(tx -> {
-                        if (tx.exists("VM", vm)) tx.set(vm, VM.XENSTORE_DATA, xs);
-                    });
+                    setIfExists(vm, VM.XENSTORE_DATA, xs);
                 }
             }
         }
@@ -314,9 +322,7 @@ final class StateSync {
         if (info != null && differ(previous, info, VmState::shadowMultiplierTarget)) {
             double m = info.shadowMultiplierTarget();
             if (!"Halted".equals(power) && m >= 0.0) {
-                services.db().transact(tx -> {
-                    if (tx.exists("VM", vm)) tx.set(vm, VM.HVM_SHADOW_MULTIPLIER, m);
-                });
+                setIfExists(vm, VM.HVM_SHADOW_MULTIPLIER, m);
             }
         }
         if (info != null && !"Suspended".equals(power) && differ(previous, info, VmState::featureset)) {
@@ -342,7 +348,7 @@ final class StateSync {
         if ("Halted".equals(power)) {
             boolean reboot = DbValues.hasField(s, "pool", "ha_reboot_vm_on_internal_shutdown")
                     && DbValues.bool(s, "pool", services.poolRef(), "ha_reboot_vm_on_internal_shutdown");
-            if (!reboot) services.db().transact(tx -> tx.set(vm, VM.HA_ALWAYS_RUN, false));
+            if (!reboot) services.data().set(vm, VM.HA_ALWAYS_RUN, false);
         }
         LOG.debug("xenopsd event: Updating VM {} power_state <- {}", id, power);
         if ("Suspended".equals(power)) {
@@ -351,7 +357,7 @@ final class StateSync {
                 LOG.error("Suspended VM {} has no domain-specific metadata", id);
             } else {
                 String rec = md.domains();
-                services.db().transact(tx -> tx.set(vm, VM.LAST_BOOTED_RECORD, rec));
+                services.data().set(vm, VM.LAST_BOOTED_RECORD, rec);
             }
         }
         forceStateReset(vm, power, true);
@@ -676,9 +682,7 @@ final class StateSync {
                     LOG.debug("VIF.remove failed: {}", e.toString());
                 }
             }
-            services.db().transact(tx -> {
-                if (tx.exists("VIF", theVif)) tx.set(theVif, VIF.CURRENTLY_ATTACHED, attached);
-            });
+            setIfExists(theVif, VIF.CURRENTLY_ATTACHED, attached);
             cache.vifs.put(id, info);
         } else {
             cache.vifs.remove(id);

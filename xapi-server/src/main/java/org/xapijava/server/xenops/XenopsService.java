@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xapijava.db.Db;
 import org.xapijava.db.Snapshot;
 import org.xapijava.model.api.Host;
 import org.xapijava.model.api.HostMetrics;
@@ -163,10 +164,9 @@ public final class XenopsService implements AutoCloseable {
     /** {@code record_host_memory_properties}: {@code memory_total} = xenopsd's total memory. */
     private void recordHostMemory(String dbg) {
         long bytes = xenops.hostTotalMemoryMib(dbg) * MemoryCheck.MIB;
-        services.db().transact(tx -> {
-            String m = tx.get(services.hostRef(), Host.METRICS);
-            if (DbValues.valid(tx, HostMetrics.XAPI_CLASS, m)) tx.set(m, HostMetrics.MEMORY_TOTAL, bytes);
-        });
+        Db data = services.data();
+        String m = data.get(services.hostRef(), Host.METRICS);
+        if (!Refs.isNull(m) && data.exists(HostMetrics.XAPI_CLASS, m)) data.set(m, HostMetrics.MEMORY_TOTAL, bytes);
     }
 
     /** The VMs resident here but the control domain ({@code Helpers.get_domain_zero}). */
@@ -212,7 +212,7 @@ public final class XenopsService implements AutoCloseable {
                 terminate = true;
             } else {
                 LOG.info("Setting resident_on for VM {} to be this host as xenopsd is aware of it", id);
-                services.db().transact(tx -> tx.set(ref, VM.RESIDENT_ON, host));
+                services.data().set(ref, VM.RESIDENT_ON, host);
                 terminate = false;
             }
             if (terminate) {
@@ -236,9 +236,8 @@ public final class XenopsService implements AutoCloseable {
                     "VM {} was marked as resident here in the DB but isn't known to xenopsd. Resetting in DB",
                     e.getKey());
             sync.forceStateReset(e.getValue(), "Halted", false);
-            services.db().transact(tx -> {
-                if (tx.exists("VM", e.getValue())) tx.set(e.getValue(), VM.RESIDENT_ON, Refs.NULL);
-            });
+            if (services.data().exists(VM.XAPI_CLASS, e.getValue()))
+                services.data().set(e.getValue(), VM.RESIDENT_ON, Refs.NULL);
         }
     }
 

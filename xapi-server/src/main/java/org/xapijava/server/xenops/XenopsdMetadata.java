@@ -41,9 +41,8 @@ final class XenopsdMetadata {
         if ("0:0".equals(s.get(vm, VM.GENERATION_ID))) {
             // Xapi_vm_helpers.vm_fresh_genid: the new id is written to the database
             String fresh = MetadataBuilder.freshGenerationId("0:0");
-            services.db().transact(tx -> {
-                if ("0:0".equals(tx.get(vm, VM.GENERATION_ID))) tx.set(vm, VM.GENERATION_ID, fresh);
-            });
+            if ("0:0".equals(services.data().get(vm, VM.GENERATION_ID)))
+                services.data().set(vm, VM.GENERATION_ID, fresh);
             s = services.db().snapshot();
         }
         Snapshot view = s;

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.xapijava.db.Database;
+import org.xapijava.db.LocalDb;
 import org.xapijava.model.Datamodel;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.Services;
@@ -58,7 +59,8 @@ final class Fixture {
                 null,
                 tasks,
                 null,
-                new AllowedOperations(db, new Checkers(false)));
+                new AllowedOperations(db, new Checkers(false)),
+                new LocalDb(db));
     }
 
     static String uuid() {
