@@ -145,7 +145,7 @@ public final class ApiGenerator {
         if (t.endsWith(" set")) return "java.util.List<" + boxed(javaType(t.substring(0, t.length() - 4), false)) + ">";
         if (t.endsWith(" map")) {
             String inner = t.substring(1, t.lastIndexOf(')'));
-            int arrow = topArrow(inner);
+            int arrow = JavaGenerator.topArrow(inner);
             return "java.util.Map<" + boxed(javaType(inner.substring(0, arrow), false)) + ", "
                     + boxed(javaType(inner.substring(arrow + 2), false)) + ">";
         }
@@ -176,17 +176,6 @@ public final class ApiGenerator {
         String s = t.trim();
         if (s.endsWith(" option")) s = s.substring(0, s.length() - 7).trim();
         return s.matches("enum \\S+");
-    }
-
-    private static int topArrow(String s) {
-        int depth = 0;
-        for (int i = 0; i < s.length() - 1; i++) {
-            char c = s.charAt(i);
-            if (c == '(') depth++;
-            else if (c == ')') depth--;
-            else if (depth == 0 && c == '-' && s.charAt(i + 1) == '>') return i;
-        }
-        throw new IllegalArgumentException("no arrow in " + s);
     }
 
     private static String esc(String s) {

@@ -73,7 +73,8 @@ public final class JavaGenerator {
         };
     }
 
-    private static int topArrow(String s) {
+    /** The index of the {@code ->} of a map type {@code (K -> V)} at nesting depth 0. */
+    static int topArrow(String s) {
         int depth = 0;
         for (int i = 0; i < s.length() - 1; i++) {
             char c = s.charAt(i);

@@ -56,10 +56,6 @@ final class DeviceHotplug {
         return TaskBinding.dbg(ctx);
     }
 
-    private String uuid(String vm) {
-        return services.db().snapshot().get(vm, VM.UUID);
-    }
-
     /** {@code VBD.plug}: a read-only disk cannot be plugged into an HVM guest; then {@code Xapi_xenops.vbd_plug}. */
     public void vbdPlug(CallContext ctx, String vbd) {
         Snapshot s = services.db().snapshot();
@@ -73,7 +69,7 @@ final class DeviceHotplug {
         String dbg = dbg(ctx);
         lifecycle.transform(vm, () -> {
             lifecycle.assertResidentOn(vm);
-            String vmId = uuid(vm);
+            String vmId = lifecycle.uuid(vm);
             // attached before VBD.add, so that a metadata push meanwhile keeps the new VBD
             services.data().set(vbd, VBD.CURRENTLY_ATTACHED, true);
             try {
@@ -155,7 +151,7 @@ final class DeviceHotplug {
         String dbg = dbg(ctx);
         lifecycle.transform(vm, () -> {
             lifecycle.assertResidentOn(vm);
-            String vmId = uuid(vm);
+            String vmId = lifecycle.uuid(vm);
             services.data().set(vif, VIF.CURRENTLY_ATTACHED, true);
             try {
                 metadata.update(dbg, vm);
@@ -182,7 +178,8 @@ final class DeviceHotplug {
         String dbg = dbg(ctx);
         lifecycle.transform(vm, () -> {
             lifecycle.assertResidentOn(vm);
-            DeviceId id = new DeviceId(uuid(vm), services.db().snapshot().get(vif, VIF.DEVICE));
+            DeviceId id =
+                    new DeviceId(lifecycle.uuid(vm), services.db().snapshot().get(vif, VIF.DEVICE));
             try {
                 LOG.info("xenops: VIF.unplug {}", id);
                 tasks.syncWithTask(ctx, xenops.vifUnplug(dbg, id, force), true);

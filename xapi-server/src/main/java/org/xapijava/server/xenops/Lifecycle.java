@@ -96,7 +96,8 @@ public final class Lifecycle {
         return TaskBinding.dbg(ctx);
     }
 
-    private String uuid(String vm) {
+    /** The VM's uuid, xenopsd's name for it. */
+    String uuid(String vm) {
         return services.db().snapshot().get(vm, VM.UUID);
     }
 
