@@ -98,7 +98,7 @@ public final class HttpHandlerTable extends Handler.Abstract {
             HttpErrors.forbidden(response, callback);
             return true;
         }
-        Caller caller = caller(request);
+        Caller caller = caller(request, route.action());
         HttpAuthentication.Credentials creds = null;
         if (!route.action().isPublic()) {
             try {
@@ -149,7 +149,7 @@ public final class HttpHandlerTable extends Handler.Abstract {
     }
 
     /** Who sent {@code request}: the door (the Unix socket's callers are root), address and forwarded headers. */
-    Caller caller(Request request) {
+    Caller caller(Request request, HttpAction action) {
         Map<String, String> headers = new HashMap<>();
         for (HttpField f : request.getHeaders()) {
             String n = f.getLowerCaseName();
@@ -161,7 +161,7 @@ public final class HttpHandlerTable extends Handler.Abstract {
         boolean local = localRootConnectors.contains(c);
         SocketAddress remote = request.getConnectionMetaData().getRemoteSocketAddress();
         String addr = remote instanceof InetSocketAddress isa ? isa.getAddress().getHostAddress() : "";
-        String transport = Request.getPathInContext(request).equals("/jsonrpc") ? "jsonrpc" : "xmlrpc";
+        String transport = action.name().equals("post_jsonrpc") ? "jsonrpc" : "xmlrpc";
         return new Caller(transport, addr, local, headers);
     }
 }

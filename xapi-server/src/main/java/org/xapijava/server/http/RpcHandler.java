@@ -28,9 +28,10 @@ import org.xapijava.server.dispatch.Dispatcher;
 
 /**
  * The API's doors in the {@link HttpHandlerTable}: XML-RPC on {@code post_root} ({@code /}, so by longest prefix
- * every POST path no longer action claims, XO's {@code /xmlrpc} among them), {@code post_RPC2} ({@code /RPC2})
- * and {@code post_json} ({@code /json}); JSON-RPC on {@code post_jsonrpc} ({@code /jsonrpc}); CORS preflight on the {@code OPTIONS} actions ({@code post_root_options} sits on
- * {@code /}, so it answers every path).
+ * every POST path that no more specific action claims, XO's {@code /xmlrpc} among them), {@code post_RPC2}
+ * ({@code /RPC2}) and {@code post_json} ({@code /json}); JSON-RPC on {@code post_jsonrpc} ({@code /jsonrpc});
+ * CORS preflight on the {@code OPTIONS} actions ({@code post_root_options} sits on {@code /}, so it answers
+ * every path).
  *
  * <p>Bodies need a {@code Content-Length} and are limited to 300 KiB (Xapi's
  * {@code http_limit_max_rpc_size}); violations and unparsable bodies are HTTP 500 (Xapi's page and
