@@ -6,7 +6,10 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import org.xapijava.db.Transaction;
+import org.xapijava.db.Db;
+import org.xapijava.db.FieldValues;
+import org.xapijava.db.Update;
+import org.xapijava.model.Field;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.api.VMGuestMetrics;
 import org.xapijava.model.types.DateTime;
@@ -33,25 +36,27 @@ final class GuestMetrics {
     String create(String vm, int domid, Map<String, String> guestAgent, boolean pvDriversDetected) {
         GuestAgent g = GuestAgent.parse(guestAgent);
         String ref = Refs.fresh();
-        services.db().transact(tx -> {
-            Map<String, Object> row = new LinkedHashMap<>();
-            row.put("uuid", UUID.randomUUID().toString());
-            row.put("os_version", g.osVersion());
-            row.put("PV_drivers_version", g.pvDriversVersion());
-            row.put("PV_drivers_up_to_date", pvDriversDetected);
-            row.put("networks", g.networks());
-            row.put("other", g.other());
-            row.put("last_updated", DateTime.ofInstant(services.clock().instant()));
-            row.put("other_config", Map.of());
-            row.put("live", true);
-            row.put("can_use_hotplug_vbd", g.canUseHotplugVbd());
-            row.put("can_use_hotplug_vif", g.canUseHotplugVif());
-            row.put("PV_drivers_detected", pvDriversDetected);
-            if (DbValues.hasField(tx, "VM_guest_metrics", "netbios_name")) row.put("netbios_name", g.netbiosName());
-            if (DbValues.hasField(tx, "VM_guest_metrics", "services")) row.put("services", g.services());
-            tx.create("VM_guest_metrics", ref, row);
-            tx.set(vm, VM.GUEST_METRICS, ref);
-        });
+        // netbios_name and services are not columns of this datamodel (Xapi's newer ones have them)
+        FieldValues row = FieldValues.of(VMGuestMetrics.XAPI_CLASS)
+                .with(VMGuestMetrics.UUID, UUID.randomUUID().toString())
+                .with(VMGuestMetrics.OS_VERSION, g.osVersion())
+                .with(VMGuestMetrics.PV_DRIVERS_VERSION, g.pvDriversVersion())
+                .with(VMGuestMetrics.PV_DRIVERS_UP_TO_DATE, pvDriversDetected)
+                .with(VMGuestMetrics.NETWORKS, g.networks())
+                .with(VMGuestMetrics.OTHER, g.other())
+                .with(
+                        VMGuestMetrics.LAST_UPDATED,
+                        DateTime.ofInstant(services.clock().instant()))
+                .with(VMGuestMetrics.OTHER_CONFIG, Map.of())
+                .with(VMGuestMetrics.LIVE, true)
+                .with(VMGuestMetrics.CAN_USE_HOTPLUG_VBD, g.canUseHotplugVbd())
+                .with(VMGuestMetrics.CAN_USE_HOTPLUG_VIF, g.canUseHotplugVif())
+                .with(VMGuestMetrics.PV_DRIVERS_DETECTED, pvDriversDetected);
+        services.data()
+                .apply(Update.builder()
+                        .create(ref, row)
+                        .set(vm, VM.GUEST_METRICS, ref)
+                        .build());
         cache.put(domid, g);
         return ref;
     }
@@ -88,59 +93,56 @@ final class GuestMetrics {
         String gm = DbValues.valid(services.db().snapshot(), VMGuestMetrics.XAPI_CLASS, existing)
                 ? existing
                 : create(vm, domid, guestAgent, pvDriversDetected);
-        services.db().transact(tx -> {
-            if (!tx.exists("VM_guest_metrics", gm)) return;
-            setIf(tx, gm, "PV_drivers_version", now.pvDriversVersion(), before.pvDriversVersion());
-            setIf(tx, gm, "os_version", now.osVersion(), before.osVersion());
-            if (DbValues.hasField(tx, "VM_guest_metrics", "netbios_name")) {
-                setIf(tx, gm, "netbios_name", now.netbiosName(), before.netbiosName());
-            }
-            setIf(tx, gm, "networks", now.networks(), before.networks());
-            if (DbValues.hasField(tx, "VM_guest_metrics", "services"))
-                setIf(tx, gm, "services", now.services(), before.services());
-            setIf(tx, gm, "other", now.other(), before.other());
-            setIf(tx, gm, "can_use_hotplug_vbd", now.canUseHotplugVbd(), before.canUseHotplugVbd());
-            setIf(tx, gm, "can_use_hotplug_vif", now.canUseHotplugVif(), before.canUseHotplugVif());
-            tx.set(
-                    "VM_guest_metrics",
+        Db data = services.data();
+        if (data.exists(VMGuestMetrics.XAPI_CLASS, gm)) {
+            Update.Builder u = Update.builder();
+            setIf(u, gm, VMGuestMetrics.PV_DRIVERS_VERSION, now.pvDriversVersion(), before.pvDriversVersion());
+            setIf(u, gm, VMGuestMetrics.OS_VERSION, now.osVersion(), before.osVersion());
+            setIf(u, gm, VMGuestMetrics.NETWORKS, now.networks(), before.networks());
+            setIf(u, gm, VMGuestMetrics.OTHER, now.other(), before.other());
+            setIf(u, gm, VMGuestMetrics.CAN_USE_HOTPLUG_VBD, now.canUseHotplugVbd(), before.canUseHotplugVbd());
+            setIf(u, gm, VMGuestMetrics.CAN_USE_HOTPLUG_VIF, now.canUseHotplugVif(), before.canUseHotplugVif());
+            u.set(
                     gm,
-                    "last_updated",
+                    VMGuestMetrics.LAST_UPDATED,
                     DateTime.ofInstant(services.clock().instant()));
             String deviceId = now.deviceId().get("device_id");
-            if (!now.deviceId().equals(before.deviceId()) && deviceId != null && tx.exists("VM", vm)) {
-                Map<String, String> platform = new LinkedHashMap<>(tx.get(vm, VM.PLATFORM));
+            if (!now.deviceId().equals(before.deviceId()) && deviceId != null && data.exists(VM.XAPI_CLASS, vm)) {
+                Map<String, String> platform = new LinkedHashMap<>(data.get(vm, VM.PLATFORM));
                 platform.put("device_id", deviceId);
-                tx.set(vm, VM.PLATFORM, platform);
+                u.set(vm, VM.PLATFORM, platform);
             }
-        });
+            data.apply(u.build());
+        }
         return !now.other().equals(before.other())
                 || !now.pvDriversVersion().equals(before.pvDriversVersion())
                 || !now.canUseHotplugVbd().equals(before.canUseHotplugVbd())
                 || !now.canUseHotplugVif().equals(before.canUseHotplugVif());
     }
 
-    private static void setIf(Transaction tx, String gm, String field, Object now, Object before) {
-        if (!Objects.equals(now, before)) tx.set("VM_guest_metrics", gm, field, now);
+    private static <T> void setIf(Update.Builder u, String gm, Field<T> field, T now, T before) {
+        if (!Objects.equals(now, before)) u.set(gm, field, now);
     }
 
     /** {@code PV_drivers_detected} (and {@code PV_drivers_up_to_date}, which follows it) of the VM's record. */
     void setPvDriversDetected(String vm, boolean detected) {
-        services.db().transact(tx -> {
-            if (!tx.exists("VM", vm)) return;
-            String gm = tx.get(vm, VM.GUEST_METRICS);
-            if (!DbValues.valid(tx, VMGuestMetrics.XAPI_CLASS, gm)) return;
-            tx.set(gm, VMGuestMetrics.PV_DRIVERS_DETECTED, detected);
-            tx.set(gm, VMGuestMetrics.PV_DRIVERS_UP_TO_DATE, detected);
-        });
+        Db data = services.data();
+        if (!data.exists(VM.XAPI_CLASS, vm)) return;
+        String gm = data.get(vm, VM.GUEST_METRICS);
+        if (Refs.isNull(gm) || !data.exists(VMGuestMetrics.XAPI_CLASS, gm)) return;
+        data.apply(Update.builder()
+                .set(gm, VMGuestMetrics.PV_DRIVERS_DETECTED, detected)
+                .set(gm, VMGuestMetrics.PV_DRIVERS_UP_TO_DATE, detected)
+                .build());
     }
 
     /** {@code Xapi_vm_helpers.delete_guest_metrics}: the VM's record is dropped (stale after a restart). */
     void delete(String vm) {
-        services.db().transact(tx -> {
-            if (!tx.exists("VM", vm)) return;
-            String gm = tx.get(vm, VM.GUEST_METRICS);
-            tx.set(vm, VM.GUEST_METRICS, Refs.NULL);
-            if (DbValues.valid(tx, VMGuestMetrics.XAPI_CLASS, gm)) tx.delete("VM_guest_metrics", gm);
-        });
+        Db data = services.data();
+        if (!data.exists(VM.XAPI_CLASS, vm)) return;
+        String gm = data.get(vm, VM.GUEST_METRICS);
+        Update.Builder u = Update.builder().set(vm, VM.GUEST_METRICS, Refs.NULL);
+        if (!Refs.isNull(gm) && data.exists(VMGuestMetrics.XAPI_CLASS, gm)) u.delete(VMGuestMetrics.XAPI_CLASS, gm);
+        data.apply(u.build());
     }
 }

@@ -1,11 +1,11 @@
 package org.xapijava.server.xenops;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xapijava.db.Db;
+import org.xapijava.db.Update;
 import org.xapijava.model.api.Task;
 import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
@@ -146,15 +146,15 @@ final class TaskBinding {
     private void copyDebugInfo(CallContext ctx, TaskInfo t) {
         if (ctx == null || ctx.taskRef() == null || t.debugInfo().isEmpty()) return;
         String task = ctx.taskRef();
-        services.db().transact(tx -> {
-            if (!tx.exists("task", task)) return;
-            for (Map.Entry<String, String> e : t.debugInfo().entrySet()) {
-                @SuppressWarnings("unchecked")
-                Map<String, String> oc = (Map<String, String>) tx.get(task, Task.OTHER_CONFIG);
-                String k = "debug_info:" + e.getKey();
-                if (!oc.containsKey(k)) tx.addToMap("task", task, "other_config", k, e.getValue());
-            }
-        });
+        Db data = services.data();
+        if (!data.exists(Task.XAPI_CLASS, task)) return;
+        Map<String, String> oc = data.get(task, Task.OTHER_CONFIG);
+        Update.Builder u = Update.builder();
+        for (Map.Entry<String, String> e : t.debugInfo().entrySet()) {
+            String k = "debug_info:" + e.getKey();
+            if (!oc.containsKey(k)) u.addToMap(task, Task.OTHER_CONFIG, k, e.getValue());
+        }
+        if (!u.isEmpty()) data.apply(u.build());
     }
 
     /**
@@ -174,16 +174,12 @@ final class TaskBinding {
         if (!(t.state() instanceof TaskInfo.Pending p)) return;
         services.tasks().setProgress(task, p.progress());
         if (!t.cancellable()) {
-            services.db().transact(tx -> {
-                if (!tx.exists("task", task) || !"pending".equals(tx.get(task, Task.STATUS))) return;
-                @SuppressWarnings("unchecked")
-                List<String> ops = (List<String>) tx.get(task, Task.ALLOWED_OPERATIONS);
-                if (ops.contains("cancel")) {
-                    List<String> rest = new ArrayList<>(ops);
-                    rest.remove("cancel");
-                    tx.set(task, Task.ALLOWED_OPERATIONS, rest);
-                }
-            });
+            Db data = services.data();
+            if (data.exists(Task.XAPI_CLASS, task)
+                    && "pending".equals(data.get(task, Task.STATUS))
+                    && data.get(task, Task.ALLOWED_OPERATIONS).contains("cancel")) {
+                data.removeFromSet(task, Task.ALLOWED_OPERATIONS, "cancel");
+            }
         }
     }
 
