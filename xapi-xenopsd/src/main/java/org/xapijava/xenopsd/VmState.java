@@ -86,7 +86,7 @@ public record VmState(
     /** One {@code (node, bytes)} pair of {@code numa_node_memory}. */
     public record NodeMemory(int node, long bytes) {}
 
-    /** The state of a VM that has no domain (xenopsd's {@code halted_vm} in the simulator backend). */
+    /** The state of a VM that has no domain ({@code halted_vm} of {@code ocaml/xenopsd/lib/xenops_utils.ml}). */
     public static VmState halted() {
         return new VmState(
                 PowerState.Halted,
@@ -96,7 +96,7 @@ public record VmState(
                 0,
                 0,
                 0,
-                0.0,
+                1.0,
                 "",
                 false,
                 Map.of(),

@@ -33,7 +33,7 @@ final class StateReports {
 
     VmState vmState(VmEntry e) {
         Domain d = e.domain();
-        if (d == null) return halted();
+        if (d == null) return VmState.halted();
         Vm vm = e.vm();
         long mem = d.suspended() ? 0 : d.memoryDynamicMax();
         VmState.DomainType dt = switch (vm.ty()) {
@@ -65,33 +65,6 @@ final class StateReports {
                 false,
                 dt,
                 vm.platformdata().getOrDefault("featureset", ""),
-                false,
-                0,
-                List.of());
-    }
-
-    /** {@code halted_vm} of {@code ocaml/xenopsd/lib/xenops_utils.ml}. */
-    static VmState halted() {
-        return new VmState(
-                PowerState.Halted,
-                List.of(),
-                List.of(),
-                0,
-                0,
-                0,
-                0,
-                1.0,
-                "",
-                false,
-                Map.of(),
-                Map.of(),
-                false,
-                0.0,
-                false,
-                false,
-                false,
-                VmState.DomainType.Domain_undefined,
-                "",
                 false,
                 0,
                 List.of());
