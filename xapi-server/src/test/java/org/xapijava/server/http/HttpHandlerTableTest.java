@@ -58,6 +58,14 @@ class HttpHandlerTableTest {
         t.register("get_export", echo);
         t.register("get_export_metadata", echo);
         t.register("get_blob", echo); // public: no credentials checked
+        // answers a handler's own parameter as Xapi looks it up (cookie first, then query)
+        t.register(
+                "get_export_raw_vdi",
+                c -> c.response()
+                        .write(
+                                true,
+                                ByteBuffer.wrap(c.param("vdi").orElse("none").getBytes(StandardCharsets.UTF_8)),
+                                c.callback()));
         t.register("connect_console_ws", c -> {
             throw new ApiError("VM_BAD_POWER_STATE", List.of("OpaqueRef:x", "running", "halted"));
         });
@@ -98,6 +106,17 @@ class HttpHandlerTableTest {
         r = get("/export?session_id=OpaqueRef:nonsense", "Cookie", "session_id=" + s);
         assertEquals(200, r.statusCode(), r.body());
         assertEquals("get_export|" + s + "|false", r.body());
+    }
+
+    @Test
+    void aHandlersParametersComeFromTheCookieFirstThenTheQuery() throws Exception {
+        String s = host.login();
+        assertEquals("q", get("/export_raw_vdi?session_id=" + s + "&vdi=q").body());
+        assertEquals(
+                "c",
+                get("/export_raw_vdi?session_id=" + s + "&vdi=q", "Cookie", "vdi=c")
+                        .body());
+        assertEquals("none", get("/export_raw_vdi?session_id=" + s).body());
     }
 
     @Test
