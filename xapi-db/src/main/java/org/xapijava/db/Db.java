@@ -3,6 +3,8 @@ package org.xapijava.db;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.function.Supplier;
 import org.xapijava.model.Field;
 import org.xapijava.model.errors.ApiError;
 
@@ -26,6 +28,34 @@ public interface Db {
         public Conflict(String message) {
             super(message, null, false, false);
         }
+    }
+
+    /** How many conflicts in a row {@link #retrying} absorbs before it gives up and throws the last one. */
+    int MAX_CONFLICTS = 1000;
+
+    /**
+     * Runs {@code attempt} again while it throws {@link Conflict}: the optimistic loop around reads and one
+     * {@link #apply} whose preconditions ({@link Update.Builder#unchanged}, {@link Update.Builder#expect} without
+     * an error) say what those reads saw. Each conflict means another writer committed in between, so some
+     * caller always makes progress; after {@link #MAX_CONFLICTS} conflicts in a row the last one is thrown. The
+     * attempt must re-read everything it decides on: it starts afresh each time.
+     */
+    static <R> R retrying(Supplier<R> attempt) {
+        for (int i = 1; ; i++) {
+            try {
+                return attempt.get();
+            } catch (Conflict c) {
+                if (i >= MAX_CONFLICTS) throw c;
+            }
+        }
+    }
+
+    /** {@link #retrying(Supplier)} for an attempt with no result. */
+    static void retrying(Runnable attempt) {
+        retrying(() -> {
+            attempt.run();
+            return null;
+        });
     }
 
     // ------------------------------------------------------------------ reads
@@ -66,6 +96,21 @@ public interface Db {
 
     /** The generation at which {@code ref} was last modified (for {@link Update#unchanged}); HANDLE_INVALID. */
     long modified(String cls, String ref);
+
+    /**
+     * {@link #modified} of {@code ref} when it is a row of {@code cls} (Xapi's {@code Db.is_valid_ref}), for an
+     * {@link Update.Builder#unchanged} that makes an update conditional on the row still being there as read;
+     * empty when {@code ref} is NULL or names no row of {@code cls}.
+     */
+    default OptionalLong version(String cls, String ref) {
+        if (org.xapijava.model.types.Refs.isNull(ref)) return OptionalLong.empty();
+        try {
+            return OptionalLong.of(modified(cls, ref));
+        } catch (ApiError e) {
+            if ("HANDLE_INVALID".equals(e.code())) return OptionalLong.empty();
+            throw e;
+        }
+    }
 
     // ------------------------------------------------------------------ writes, each atomic
 

@@ -46,7 +46,11 @@ class LocalDbTest {
         assertEquals(Map.of(), db.get(a, VM.OTHER_CONFIG));
         assertEquals(List.of("t"), db.record(VM.XAPI_CLASS, a).get("tags"));
         assertEquals(2, db.all(VM.XAPI_CLASS).size());
+        assertEquals(db.modified(VM.XAPI_CLASS, b), db.version(VM.XAPI_CLASS, b).orElseThrow());
+        assertTrue(db.version(VDI.XAPI_CLASS, b).isEmpty(), "a row of another class");
+        assertTrue(db.version(VM.XAPI_CLASS, Refs.NULL).isEmpty());
         db.delete(VM.XAPI_CLASS, b);
+        assertTrue(db.version(VM.XAPI_CLASS, b).isEmpty());
         assertFalse(db.exists(VM.XAPI_CLASS, b));
         apiError(() -> db.get(b, VM.NAME_LABEL), "HANDLE_INVALID", "VM", b);
         assertThrows(
@@ -136,5 +140,49 @@ class LocalDbTest {
                         .build()));
         assertEquals(g, database.generation());
         assertEquals("a", db.get(a, VM.NAME_LABEL));
+    }
+
+    @Test
+    void retryingRunsAnAttemptAgainUntilItsReadsStillHold() {
+        String a = vm("a");
+        AtomicInteger attempts = new AtomicInteger();
+        String seen = Db.retrying(() -> {
+            long m = db.modified(VM.XAPI_CLASS, a);
+            String label = db.get(a, VM.NAME_LABEL);
+            // someone else writes between the first attempt's reads and its update
+            if (attempts.incrementAndGet() == 1) db.set(a, VM.NAME_LABEL, "b");
+            db.apply(Update.builder()
+                    .unchanged(VM.XAPI_CLASS, a, m)
+                    .set(a, VM.NAME_DESCRIPTION, "was " + label)
+                    .build());
+            return label;
+        });
+        assertEquals(2, attempts.get());
+        assertEquals("b", seen);
+        assertEquals("was b", db.get(a, VM.NAME_DESCRIPTION));
+        // an error that is not a conflict is not retried
+        attempts.set(0);
+        apiError(
+                () -> Db.retrying(() -> {
+                    attempts.incrementAndGet();
+                    db.apply(Update.builder()
+                            .exists(VM.XAPI_CLASS, "OpaqueRef:gone")
+                            .build());
+                }),
+                "HANDLE_INVALID",
+                "VM",
+                "OpaqueRef:gone");
+        assertEquals(1, attempts.get());
+        // a conflict that never clears is thrown in the end
+        attempts.set(0);
+        assertThrows(
+                Db.Conflict.class,
+                () -> Db.retrying(() -> {
+                    attempts.incrementAndGet();
+                    db.apply(Update.builder()
+                            .expect(a, VM.NAME_LABEL, "never", null)
+                            .build());
+                }));
+        assertEquals(Db.MAX_CONFLICTS, attempts.get());
     }
 }
