@@ -1,11 +1,15 @@
 package org.xapijava.server.vm;
 
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.UUID;
-import org.xapijava.db.Transaction;
+import org.xapijava.db.Db;
+import org.xapijava.db.FieldValues;
+import org.xapijava.db.Update;
 import org.xapijava.model.ClassDef;
+import org.xapijava.model.Datamodel;
+import org.xapijava.model.Field;
 import org.xapijava.model.FieldDef;
 import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VIF;
@@ -15,9 +19,12 @@ import org.xapijava.model.api.VMMetrics;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
 import org.xapijava.model.types.XType;
-import org.xapijava.server.DbValues;
 
-/** Database row helpers shared by the VM, VBD and VIF code; each runs inside the caller's transaction. */
+/**
+ * Database row helpers shared by the VM, VBD and VIF code: they read through {@link Db} and add their writes
+ * to the caller's {@link Update}, which the caller applies once (so a pool member can send it to the master).
+ * Stateless.
+ */
 final class Rows {
     private Rows() {}
 
@@ -25,103 +32,138 @@ final class Rows {
         return UUID.randomUUID().toString();
     }
 
-    /** Creates a row of {@code cls} with a fresh ref and uuid; fields the database lacks are dropped. */
-    static String create(Transaction tx, String cls, Map<String, Object> values) {
-        ClassDef c = tx.datamodel().cls(cls);
-        Map<String, Object> v = new LinkedHashMap<>();
-        for (Map.Entry<String, Object> e : values.entrySet()) {
-            var f = c.field(e.getKey());
-            if (f != null && f.inDatabase()) v.put(e.getKey(), e.getValue());
+    /** A field of a record keyed by wire name (a constructor record, a {@link Db#record}), typed. */
+    static <T> T of(Map<String, Object> record, Field<T> field) {
+        return field.cast(record.get(field.name()));
+    }
+
+    /** Sets each of {@code fields} in {@code v} to its value in {@code record} (keyed by wire name). */
+    static FieldValues copied(FieldValues v, List<Field<?>> fields, Map<String, Object> record) {
+        for (Field<?> f : fields) copyOne(v, f, record);
+        return v;
+    }
+
+    private static <T> void copyOne(FieldValues v, Field<T> f, Map<String, Object> record) {
+        v.with(f, of(record, f));
+    }
+
+    /** The untyped handle of a field of the datamodel, for code that walks a class's fields. */
+    static Field<Object> handle(String cls, FieldDef f) {
+        return new Field<>(cls, f.name());
+    }
+
+    /** Values of a row of {@code cls} from a record keyed by wire name; fields the database lacks are dropped. */
+    static FieldValues values(String cls, Map<String, Object> byName) {
+        ClassDef c = Datamodel.get().cls(cls);
+        FieldValues v = FieldValues.of(cls);
+        for (Map.Entry<String, Object> e : byName.entrySet()) {
+            FieldDef f = c.field(e.getKey());
+            if (f != null && f.inDatabase()) v.with(handle(cls, f), e.getValue());
         }
-        if (c.field("uuid") != null && !v.containsKey("uuid")) v.put("uuid", uuid());
+        return v;
+    }
+
+    /** Adds the creation of a row with {@code values} under a fresh ref to {@code u}; returns the ref. */
+    static String create(Update.Builder u, FieldValues values) {
         String ref = Refs.fresh();
-        tx.create(cls, ref, v);
+        u.create(ref, values);
         return ref;
     }
 
     /**
-     * A new row of {@code cls} with the values of {@code src}'s (fresh uuid; reference sets, which the
-     * database derives, left out), then {@code overrides}.
+     * Adds a new row with the values of {@code src}'s (fresh uuid, given by {@code uuid}, whose class is the
+     * row's; reference sets, which the database derives, left out) to {@code u}; returns its ref.
      */
-    static String copy(Transaction tx, String cls, String src, Map<String, Object> overrides) {
-        ClassDef c = tx.datamodel().cls(cls);
-        Map<String, Object> rec = tx.getRecord(cls, src);
-        Map<String, Object> v = new LinkedHashMap<>();
-        for (FieldDef f : c.fields()) {
-            if (!f.inDatabase() || f.name().equals("uuid") || !rec.containsKey(f.name())) continue;
+    static String copy(Db data, Update.Builder u, Field<String> uuid, String src) {
+        String cls = uuid.cls();
+        Map<String, Object> rec = data.record(cls, src);
+        FieldValues v = FieldValues.of(cls);
+        for (FieldDef f : Datamodel.get().cls(cls).fields()) {
+            if (!f.inDatabase() || f.name().equals(uuid.name()) || !rec.containsKey(f.name())) continue;
             if (f.type() instanceof XType.SetType st && st.element() instanceof XType.RefType) continue;
-            v.put(f.name(), rec.get(f.name()));
+            v.with(handle(cls, f), rec.get(f.name()));
         }
-        v.putAll(overrides);
-        return create(tx, cls, v);
+        return create(u, v.with(uuid, uuid()));
     }
 
     /** The empty {@code VM_metrics} of a new VM ({@code VM.create}). */
-    static String newVmMetrics(Transaction tx, String currentDomainType) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("memory_actual", 0L);
-        m.put("VCPUs_number", 0L);
-        m.put("VCPUs_CPU", Map.of());
-        m.put("VCPUs_params", Map.of());
-        m.put("VCPUs_flags", Map.of());
-        m.put("state", List.of());
-        m.put("start_time", DateTime.EPOCH);
-        m.put("install_time", DateTime.EPOCH);
-        m.put("last_updated", DateTime.EPOCH);
-        m.put("other_config", Map.of());
-        m.put("hvm", false);
-        m.put("nested_virt", false);
-        m.put("nomigrate", false);
-        m.put("current_domain_type", currentDomainType);
-        return create(tx, "VM_metrics", m);
-    }
-
-    /** {@code copy_metrics}: a copy of {@code vm}'s metrics, or empty ones when it has none. */
-    static String copyMetrics(Transaction tx, String vm) {
-        String m = tx.get(vm, VM.METRICS);
-        if (DbValues.valid(tx, VMMetrics.XAPI_CLASS, m)) return copy(tx, "VM_metrics", m, Map.of());
-        return newVmMetrics(tx, "unspecified");
-    }
-
-    /** {@code copy_guest_metrics}: a copy of {@code vm}'s guest metrics, or NULL when it has none. */
-    static String copyGuestMetrics(Transaction tx, String vm) {
-        String gm = tx.get(vm, VM.GUEST_METRICS);
-        if (DbValues.valid(tx, VMGuestMetrics.XAPI_CLASS, gm)) return copy(tx, "VM_guest_metrics", gm, Map.of());
-        return Refs.NULL;
-    }
-
-    /** Deletes a row if it exists. */
-    static void deleteIfValid(Transaction tx, String cls, String ref) {
-        if (DbValues.valid(tx, cls, ref)) tx.delete(cls, ref);
+    static FieldValues newVmMetrics(String currentDomainType) {
+        return FieldValues.of(VMMetrics.XAPI_CLASS)
+                .with(VMMetrics.UUID, uuid())
+                .with(VMMetrics.MEMORY_ACTUAL, 0L)
+                .with(VMMetrics.VCPUS_NUMBER, 0L)
+                .with(VMMetrics.VCPUS_CPU, Map.of())
+                .with(VMMetrics.VCPUS_PARAMS, Map.of())
+                .with(VMMetrics.VCPUS_FLAGS, Map.of())
+                .with(VMMetrics.STATE, List.of())
+                .with(VMMetrics.START_TIME, DateTime.EPOCH)
+                .with(VMMetrics.INSTALL_TIME, DateTime.EPOCH)
+                .with(VMMetrics.LAST_UPDATED, DateTime.EPOCH)
+                .with(VMMetrics.OTHER_CONFIG, Map.of())
+                .with(VMMetrics.HVM, false)
+                .with(VMMetrics.NESTED_VIRT, false)
+                .with(VMMetrics.NOMIGRATE, false)
+                .with(VMMetrics.CURRENT_DOMAIN_TYPE, currentDomainType);
     }
 
     /**
-     * The database part of Xapi's {@code force_state_reset} for {@code vm}: current operations cleared,
-     * power state set; for Halted every VBD and VIF detached (and their operations cleared) and
-     * {@code requires_reboot} cleared; for Halted and Suspended no host, no reservation, no domain.
-     * The caller recomputes {@code allowed_operations} afterwards.
+     * {@code copy_metrics}: adds a copy of {@code vm}'s metrics (or empty ones when it has none) to {@code u},
+     * on condition that the copied row is still as read; returns its ref.
      */
-    static void resetPowerState(Transaction tx, String vm, String state) {
-        tx.set(vm, VM.CURRENT_OPERATIONS, Map.of());
-        tx.set(vm, VM.POWER_STATE, state);
+    static String copyMetrics(Db data, Update.Builder u, String vm) {
+        String m = data.get(vm, VM.METRICS);
+        OptionalLong version = data.version(VMMetrics.XAPI_CLASS, m);
+        if (version.isEmpty()) return create(u, newVmMetrics("unspecified"));
+        u.unchanged(VMMetrics.XAPI_CLASS, m, version.getAsLong());
+        return copy(data, u, VMMetrics.UUID, m);
+    }
+
+    /** {@code copy_guest_metrics}: as {@link #copyMetrics}, NULL when {@code vm} has no guest metrics. */
+    static String copyGuestMetrics(Db data, Update.Builder u, String vm) {
+        String gm = data.get(vm, VM.GUEST_METRICS);
+        OptionalLong version = data.version(VMGuestMetrics.XAPI_CLASS, gm);
+        if (version.isEmpty()) return Refs.NULL;
+        u.unchanged(VMGuestMetrics.XAPI_CLASS, gm, version.getAsLong());
+        return copy(data, u, VMGuestMetrics.UUID, gm);
+    }
+
+    /**
+     * Adds the deletion of {@code ref} to {@code u} if it is a row of {@code cls}, on condition that it is still
+     * there when {@code u} is applied ({@link Db.Conflict} otherwise: read again).
+     */
+    static void deleteIfValid(Db data, Update.Builder u, String cls, String ref) {
+        OptionalLong version = data.version(cls, ref);
+        if (version.isPresent()) u.unchanged(cls, ref, version.getAsLong()).delete(cls, ref);
+    }
+
+    /**
+     * The database part of Xapi's {@code force_state_reset} for {@code vm}, added to {@code u}: current
+     * operations cleared, power state set; for Halted every VBD and VIF detached (and their operations
+     * cleared) and {@code requires_reboot} cleared; for Halted and Suspended no host, no reservation, no
+     * domain. The VBDs and VIFs are those of {@code vm} as read now: the caller makes {@code u} conditional on
+     * {@code vm} being unchanged. The caller recomputes {@code allowed_operations} afterwards.
+     */
+    static void resetPowerState(Db data, Update.Builder u, String vm, String state) {
+        u.set(vm, VM.CURRENT_OPERATIONS, Map.of());
+        u.set(vm, VM.POWER_STATE, state);
         if (state.equals("Halted")) {
-            for (String vbd : tx.get(vm, VM.VBDS)) {
-                tx.set(vbd, VBD.CURRENTLY_ATTACHED, false);
-                tx.set(vbd, VBD.RESERVED, false);
-                tx.set(vbd, VBD.CURRENT_OPERATIONS, Map.of());
+            for (String vbd : data.get(vm, VM.VBDS)) {
+                u.set(vbd, VBD.CURRENTLY_ATTACHED, false);
+                u.set(vbd, VBD.RESERVED, false);
+                u.set(vbd, VBD.CURRENT_OPERATIONS, Map.of());
             }
-            for (String vif : tx.get(vm, VM.VIFS)) {
-                tx.set(vif, VIF.CURRENTLY_ATTACHED, false);
-                tx.set(vif, VIF.RESERVED, false);
-                tx.set(vif, VIF.RESERVED_PCI, Refs.NULL);
-                tx.set(vif, VIF.CURRENT_OPERATIONS, Map.of());
+            for (String vif : data.get(vm, VM.VIFS)) {
+                u.set(vif, VIF.CURRENTLY_ATTACHED, false);
+                u.set(vif, VIF.RESERVED, false);
+                u.set(vif, VIF.RESERVED_PCI, Refs.NULL);
+                u.set(vif, VIF.CURRENT_OPERATIONS, Map.of());
             }
-            tx.set(vm, VM.REQUIRES_REBOOT, false);
+            u.set(vm, VM.REQUIRES_REBOOT, false);
         }
         if (state.equals("Halted") || state.equals("Suspended")) {
-            tx.set(vm, VM.RESIDENT_ON, Refs.NULL);
-            tx.set(vm, VM.SCHEDULED_TO_BE_RESIDENT_ON, Refs.NULL);
-            tx.set(vm, VM.DOMID, -1L);
+            u.set(vm, VM.RESIDENT_ON, Refs.NULL);
+            u.set(vm, VM.SCHEDULED_TO_BE_RESIDENT_ON, Refs.NULL);
+            u.set(vm, VM.DOMID, -1L);
         }
     }
 }

@@ -6,9 +6,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.xapijava.db.DbReader;
-import org.xapijava.db.Transaction;
+import org.xapijava.db.Update;
 import org.xapijava.model.ClassDef;
+import org.xapijava.model.Datamodel;
 import org.xapijava.model.FieldDef;
+import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.DbStrings;
 import org.xapijava.model.types.XType;
@@ -27,9 +29,9 @@ public final class SnapshotMetadata {
 
     /** The metadata string of {@code vm}'s row as {@code db} sees it. */
     public static String of(DbReader db, String vm) {
-        ClassDef cls = db.datamodel().cls("VM");
+        ClassDef cls = db.datamodel().cls(VM.XAPI_CLASS);
         TreeMap<String, String> cols = new TreeMap<>();
-        for (FieldDef f : cls.dbFields()) cols.put(f.column(), db.getDbString("VM", vm, f.column()));
+        for (FieldDef f : cls.dbFields()) cols.put(f.column(), db.getDbString(VM.XAPI_CLASS, vm, f.column()));
         cols.put("_ref", vm);
         // the database's string form of a string map: (('column' 'value') ...), in the order given
         return DbStrings.toDb(COLUMNS, new LinkedHashMap<>(cols.descendingMap()));
@@ -53,18 +55,18 @@ public final class SnapshotMetadata {
     }
 
     /**
-     * Xapi's {@code copy_vm_fields}: writes every column of {@code metadata} into VM {@code dst}
-     * except those in {@code doNotCopy}, with {@code overrides} taking precedence over the stored
+     * Xapi's {@code copy_vm_fields}: adds to {@code u} the writing of every column of {@code metadata} into VM
+     * {@code dst} except those in {@code doNotCopy}, with {@code overrides} taking precedence over the stored
      * values. Columns the datamodel no longer has are skipped, as Xapi skips them; so are the
      * reference-set columns (relations the database derives itself).
      */
-    public static void copyFields(
-            Transaction tx,
+    static void copyFields(
+            Update.Builder u,
             List<String[]> metadata,
             String dst,
             java.util.Set<String> doNotCopy,
             Map<String, String> overrides) {
-        ClassDef cls = tx.datamodel().cls("VM");
+        ClassDef cls = Datamodel.get().cls(VM.XAPI_CLASS);
         for (String[] kv : metadata) {
             String column = kv[0];
             if (doNotCopy.contains(column)) continue;
@@ -78,7 +80,7 @@ public final class SnapshotMetadata {
             } catch (RuntimeException e) {
                 continue;
             }
-            tx.set("VM", dst, f.name(), v);
+            u.set(dst, Rows.handle(VM.XAPI_CLASS, f), v);
         }
     }
 

@@ -4,25 +4,26 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
-import org.xapijava.db.DbReader;
-import org.xapijava.db.Transaction;
+import org.xapijava.db.Db;
+import org.xapijava.db.FieldValues;
+import org.xapijava.db.Update;
 import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VDI;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.rpc.RpcValues;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.DbValues;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.xenopsd.DeviceNumber;
 
 /**
  * {@code VBD.create}, {@code VBD.destroy} and the VBD copy of clones ({@code xapi_vbd.ml},
  * {@code xapi_vbd_helpers.ml}), and the device numbering they share with
- * {@code VM.get_allowed_VBD_devices} ({@code xapi_vm_helpers.ml}). Every check and write of one call
- * runs in one database transaction, which also does what Xapi's {@code autodetect_mutex} does: two
- * concurrent creates never get the same device. No {@code VBD_metrics} rows are made: the datamodel
+ * {@code VM.get_allowed_VBD_devices} ({@code xapi_vm_helpers.ml}). The writes of one call are one
+ * {@link Update} conditional on the rows its checks read being unchanged, which also does what Xapi's
+ * {@code autodetect_mutex} does: two concurrent creates never get the same device (the second reads again). No {@code VBD_metrics} rows are made: the datamodel
  * removed that class and the {@code VBD.metrics} field, so no client could reach them. Thread-safe.
  */
 final class Vbds {
@@ -38,129 +39,155 @@ final class Vbds {
 
     private Vbds() {}
 
-    /** {@code VBD.create} from the constructor record. */
-    @SuppressWarnings("unchecked")
+    /**
+     * {@code VBD.create} from the constructor record. The checks read the VM, its VBDs and the VDI; the row is
+     * created on condition that none of them changed meanwhile (else everything is read again).
+     */
     static String create(CallContext ctx, Map<String, Object> r) {
-        String vm = (String) r.get("VM");
-        String vdi = (String) r.get("VDI");
-        String userdevice = (String) r.get("userdevice");
-        String mode = (String) r.get("mode");
-        String type = (String) r.get("type");
-        boolean empty = (Boolean) r.get("empty");
-        return ctx.db().call(tx -> {
-            boolean suspended = "Suspended".equals(tx.get(vm, VM.POWER_STATE));
-            if (!empty) {
-                String vt = (String) tx.get(vdi, VDI.TYPE);
-                if (!ATTACHABLE_TYPES.contains(vt)) throw new ApiError("VDI_INCOMPATIBLE_TYPE", vdi, vt);
-            }
-            if (type.equals("CD") && !mode.equals("RO")) throw new ApiError("VBD_CDS_MUST_BE_READONLY");
-            if (!type.equals("CD") && empty) throw new ApiError("VBD_NOT_REMOVABLE_MEDIA", "in constructor");
-            if (mode.equals("RW") && Boolean.TRUE.equals(tx.get(vdi, VDI.READ_ONLY))) {
-                throw new ApiError("VDI_READONLY", vdi);
-            }
-            // CA-75697: no new VBD on a VM being migrated
-            for (Map.Entry<String, String> op :
-                    tx.get(vm, VM.CURRENT_OPERATIONS).entrySet()) {
-                if (op.getValue().equals("migrate_send") || op.getValue().equals("pool_migrate")) {
-                    throw new ApiError("OTHER_OPERATION_IN_PROGRESS", "VM", vm, op.getValue(), op.getKey());
-                }
-            }
-            List<DeviceNumber> possible = allowedDevices(tx, vm, type);
-            if (!validDevice(userdevice, type)) throw new ApiError("INVALID_DEVICE", userdevice);
-            String device = userdevice;
-            if (userdevice.equals("autodetect")) {
-                if (possible.isEmpty()) throw new ApiError("INVALID_DEVICE", userdevice);
-                DeviceNumber first = possible.get(0);
-                device = type.equals("Floppy") ? first.toLinuxDevice() : Long.toString(first.disk());
-            }
-            List<DeviceNumber> used = usedDevices(tx, vm);
-            for (DeviceNumber d : DeviceNumber.possible(device)) {
-                if (used.contains(d)) throw new ApiError("DEVICE_ALREADY_EXISTS", device);
-            }
-            Map<String, String> otherConfig = (Map<String, String>) r.get("other_config");
-            if (DbValues.valid(tx, VDI.XAPI_CLASS, vdi)) {
-                String kind = tx.get(vdi, VDI.SM_CONFIG).get(BACKEND_KIND);
-                if (kind != null) {
-                    Map<String, String> oc = new LinkedHashMap<>();
-                    oc.put(BACKEND_KIND, kind);
-                    oc.putAll(otherConfig);
-                    otherConfig = oc;
-                }
-            }
-            Map<String, Object> v = new LinkedHashMap<>();
-            v.put("current_operations", Map.of());
-            v.put("allowed_operations", List.of());
-            v.put("storage_lock", false);
-            v.put("VM", vm);
-            v.put("VDI", vdi);
-            v.put("userdevice", device);
-            v.put("device", suspended ? r.get("device") : "");
-            v.put("bootable", r.get("bootable"));
-            v.put("mode", mode);
-            v.put("type", type);
-            v.put("unpluggable", r.get("unpluggable"));
-            v.put("empty", empty);
-            v.put("reserved", false);
-            v.put("qos_algorithm_type", r.get("qos_algorithm_type"));
-            v.put("qos_algorithm_params", r.get("qos_algorithm_params"));
-            v.put("qos_supported_algorithms", List.of());
-            v.put("currently_attached", suspended && (Boolean) r.get("currently_attached"));
-            v.put("status_code", 0L);
-            v.put("status_detail", "");
-            v.put("runtime_properties", Map.of());
-            v.put("other_config", otherConfig);
-            return Rows.create(tx, "VBD", v);
-        });
+        Db data = ctx.services().data();
+        return Db.retrying(() -> createOnce(data, r));
     }
 
-    /** {@code VBD.destroy}: refused while attached. */
+    private static String createOnce(Db data, Map<String, Object> r) {
+        String vm = Rows.of(r, VBD.VM);
+        String vdi = Rows.of(r, VBD.VDI);
+        String userdevice = Rows.of(r, VBD.USERDEVICE);
+        String mode = Rows.of(r, VBD.MODE);
+        String type = Rows.of(r, VBD.TYPE);
+        boolean empty = Rows.of(r, VBD.EMPTY);
+        Update.Builder u = Update.builder();
+        // read first: a change after this is a conflict
+        u.unchanged(VM.XAPI_CLASS, vm, data.modified(VM.XAPI_CLASS, vm));
+        boolean suspended = "Suspended".equals(data.get(vm, VM.POWER_STATE));
+        OptionalLong vdiRead = data.version(VDI.XAPI_CLASS, vdi);
+        if (vdiRead.isPresent()) u.unchanged(VDI.XAPI_CLASS, vdi, vdiRead.getAsLong());
+        if (!empty) {
+            String vt = data.get(vdi, VDI.TYPE);
+            if (!ATTACHABLE_TYPES.contains(vt)) throw new ApiError("VDI_INCOMPATIBLE_TYPE", vdi, vt);
+        }
+        if (type.equals("CD") && !mode.equals("RO")) throw new ApiError("VBD_CDS_MUST_BE_READONLY");
+        if (!type.equals("CD") && empty) throw new ApiError("VBD_NOT_REMOVABLE_MEDIA", "in constructor");
+        if (mode.equals("RW") && Boolean.TRUE.equals(data.get(vdi, VDI.READ_ONLY))) {
+            throw new ApiError("VDI_READONLY", vdi);
+        }
+        // CA-75697: no new VBD on a VM being migrated
+        for (Map.Entry<String, String> op : data.get(vm, VM.CURRENT_OPERATIONS).entrySet()) {
+            if (op.getValue().equals("migrate_send") || op.getValue().equals("pool_migrate")) {
+                throw new ApiError("OTHER_OPERATION_IN_PROGRESS", VM.XAPI_CLASS, vm, op.getValue(), op.getKey());
+            }
+        }
+        // what Xapi's autodetect_mutex guards: the devices of the VM's VBDs, unchanged until the create
+        for (String other : data.get(vm, VM.VBDS)) {
+            OptionalLong read = data.version(VBD.XAPI_CLASS, other);
+            // gone since the VM was read: the VM changed too
+            if (read.isEmpty()) throw new Db.Conflict(other + " is gone");
+            u.unchanged(VBD.XAPI_CLASS, other, read.getAsLong());
+        }
+        List<DeviceNumber> possible = allowedDevices(data, vm, type);
+        if (!validDevice(userdevice, type)) throw new ApiError("INVALID_DEVICE", userdevice);
+        String device = userdevice;
+        if (userdevice.equals("autodetect")) {
+            if (possible.isEmpty()) throw new ApiError("INVALID_DEVICE", userdevice);
+            DeviceNumber first = possible.get(0);
+            device = type.equals("Floppy") ? first.toLinuxDevice() : Long.toString(first.disk());
+        }
+        List<DeviceNumber> used = usedDevices(data, vm);
+        for (DeviceNumber d : DeviceNumber.possible(device)) {
+            if (used.contains(d)) throw new ApiError("DEVICE_ALREADY_EXISTS", device);
+        }
+        Map<String, String> otherConfig = Rows.of(r, VBD.OTHER_CONFIG);
+        if (vdiRead.isPresent()) {
+            String kind = data.get(vdi, VDI.SM_CONFIG).get(BACKEND_KIND);
+            if (kind != null) {
+                Map<String, String> oc = new LinkedHashMap<>();
+                oc.put(BACKEND_KIND, kind);
+                oc.putAll(otherConfig);
+                otherConfig = oc;
+            }
+        }
+        FieldValues v = FieldValues.of(VBD.XAPI_CLASS)
+                .with(VBD.CURRENT_OPERATIONS, Map.of())
+                .with(VBD.ALLOWED_OPERATIONS, List.of())
+                .with(VBD.STORAGE_LOCK, false)
+                .with(VBD.VM, vm)
+                .with(VBD.VDI, vdi)
+                .with(VBD.USERDEVICE, device)
+                .with(VBD.DEVICE, suspended ? Rows.of(r, VBD.DEVICE) : "")
+                .with(VBD.BOOTABLE, Rows.of(r, VBD.BOOTABLE))
+                .with(VBD.MODE, mode)
+                .with(VBD.TYPE, type)
+                .with(VBD.UNPLUGGABLE, Rows.of(r, VBD.UNPLUGGABLE))
+                .with(VBD.EMPTY, empty)
+                .with(VBD.RESERVED, false)
+                .with(VBD.QOS_ALGORITHM_TYPE, Rows.of(r, VBD.QOS_ALGORITHM_TYPE))
+                .with(VBD.QOS_ALGORITHM_PARAMS, Rows.of(r, VBD.QOS_ALGORITHM_PARAMS))
+                .with(VBD.QOS_SUPPORTED_ALGORITHMS, List.of())
+                .with(VBD.CURRENTLY_ATTACHED, suspended && Rows.of(r, VBD.CURRENTLY_ATTACHED))
+                .with(VBD.STATUS_CODE, 0L)
+                .with(VBD.STATUS_DETAIL, "")
+                .with(VBD.RUNTIME_PROPERTIES, Map.of())
+                .with(VBD.OTHER_CONFIG, otherConfig)
+                .with(VBD.UUID, Rows.uuid());
+        String ref = Rows.create(u, v);
+        data.apply(u.build());
+        return ref;
+    }
+
+    /** {@code VBD.destroy}: refused while attached (checked on the VBD as it is when it is deleted). */
     static void destroy(CallContext ctx, String vbd) {
-        ctx.db().transact(tx -> {
-            if (Boolean.TRUE.equals(tx.get(vbd, VBD.CURRENTLY_ATTACHED))
-                    || Boolean.TRUE.equals(tx.get(vbd, VBD.RESERVED))) {
-                String vm = (String) tx.get(vbd, VBD.VM);
+        Db data = ctx.services().data();
+        Db.retrying(() -> {
+            long read = data.modified(VBD.XAPI_CLASS, vbd);
+            if (Boolean.TRUE.equals(data.get(vbd, VBD.CURRENTLY_ATTACHED))
+                    || Boolean.TRUE.equals(data.get(vbd, VBD.RESERVED))) {
+                String vm = data.get(vbd, VBD.VM);
                 throw new ApiError(
                         "OPERATION_NOT_ALLOWED",
-                        "VBD '" + tx.get(vbd, VBD.UUID) + "' still attached to '" + tx.get(vm, VM.UUID) + "'");
+                        "VBD '" + data.get(vbd, VBD.UUID) + "' still attached to '" + data.get(vm, VM.UUID) + "'");
             }
-            delete(tx, vbd);
+            Update.Builder u = Update.builder().unchanged(VBD.XAPI_CLASS, vbd, read);
+            delete(u, vbd);
+            data.apply(u.build());
         });
     }
 
-    /** Deletes a VBD (no checks). */
-    static void delete(Transaction tx, String vbd) {
-        tx.delete("VBD", vbd);
+    /** Adds the deletion of a VBD to {@code u} (no checks). */
+    static void delete(Update.Builder u, String vbd) {
+        u.delete(VBD.XAPI_CLASS, vbd);
     }
 
     /**
-     * {@code Xapi_vbd_helpers.copy}: a VBD of {@code vm} like {@code vbd} but pointing at {@code vdi}
-     * (empty when that is NULL), with no operations.
+     * {@code Xapi_vbd_helpers.copy}: adds a VBD of {@code vm} like {@code vbd} but pointing at {@code vdi} (empty
+     * when that is NULL), with no operations, to {@code u}, on condition that {@code vbd} is still as read;
+     * returns its ref.
      */
-    static String copy(Transaction tx, String vbd, String vm, String vdi) {
-        Map<String, Object> all = tx.getRecord("VBD", vbd);
-        Map<String, Object> v = new LinkedHashMap<>();
-        v.put("allowed_operations", List.of());
-        v.put("current_operations", Map.of());
-        v.put("storage_lock", false);
-        v.put("VM", vm);
-        v.put("VDI", vdi);
-        v.put("empty", (Boolean) all.get("empty") || Refs.isNull(vdi));
-        v.put("reserved", false);
-        v.put("userdevice", all.get("userdevice"));
-        v.put("device", all.get("device"));
-        v.put("bootable", all.get("bootable"));
-        v.put("mode", all.get("mode"));
-        v.put("currently_attached", all.get("currently_attached"));
-        v.put("status_code", 0L);
-        v.put("type", all.get("type"));
-        v.put("unpluggable", all.get("unpluggable"));
-        v.put("status_detail", "");
-        v.put("other_config", all.get("other_config"));
-        v.put("qos_algorithm_type", all.get("qos_algorithm_type"));
-        v.put("qos_algorithm_params", all.get("qos_algorithm_params"));
-        v.put("qos_supported_algorithms", List.of());
-        v.put("runtime_properties", Map.of());
-        return Rows.create(tx, "VBD", v);
+    static String copy(Db data, Update.Builder u, String vbd, String vm, String vdi) {
+        u.unchanged(VBD.XAPI_CLASS, vbd, data.modified(VBD.XAPI_CLASS, vbd));
+        Map<String, Object> all = data.record(VBD.XAPI_CLASS, vbd);
+        FieldValues v = FieldValues.of(VBD.XAPI_CLASS)
+                .with(VBD.ALLOWED_OPERATIONS, List.of())
+                .with(VBD.CURRENT_OPERATIONS, Map.of())
+                .with(VBD.STORAGE_LOCK, false)
+                .with(VBD.VM, vm)
+                .with(VBD.VDI, vdi)
+                .with(VBD.EMPTY, Rows.of(all, VBD.EMPTY) || Refs.isNull(vdi))
+                .with(VBD.RESERVED, false)
+                .with(VBD.USERDEVICE, Rows.of(all, VBD.USERDEVICE))
+                .with(VBD.DEVICE, Rows.of(all, VBD.DEVICE))
+                .with(VBD.BOOTABLE, Rows.of(all, VBD.BOOTABLE))
+                .with(VBD.MODE, Rows.of(all, VBD.MODE))
+                .with(VBD.CURRENTLY_ATTACHED, Rows.of(all, VBD.CURRENTLY_ATTACHED))
+                .with(VBD.STATUS_CODE, 0L)
+                .with(VBD.TYPE, Rows.of(all, VBD.TYPE))
+                .with(VBD.UNPLUGGABLE, Rows.of(all, VBD.UNPLUGGABLE))
+                .with(VBD.STATUS_DETAIL, "")
+                .with(VBD.OTHER_CONFIG, Rows.of(all, VBD.OTHER_CONFIG))
+                .with(VBD.QOS_ALGORITHM_TYPE, Rows.of(all, VBD.QOS_ALGORITHM_TYPE))
+                .with(VBD.QOS_ALGORITHM_PARAMS, Rows.of(all, VBD.QOS_ALGORITHM_PARAMS))
+                .with(VBD.QOS_SUPPORTED_ALGORITHMS, List.of())
+                .with(VBD.RUNTIME_PROPERTIES, Map.of())
+                .with(VBD.UUID, Rows.uuid());
+        return Rows.create(u, v);
     }
 
     // ------------------------------------------------------------------ device numbers
@@ -177,7 +204,7 @@ final class Vbds {
      * order, minus those in use; a floppy on a VM without a device model is
      * {@code NOT_IMPLEMENTED}.
      */
-    static List<DeviceNumber> allowedDevices(DbReader db, String vm, String type) {
+    static List<DeviceNumber> allowedDevices(Db db, String vm, String type) {
         boolean qemu = "hvm".equals(db.get(vm, VM.DOMAIN_TYPE));
         boolean controlDomain = Boolean.TRUE.equals(db.get(vm, VM.IS_CONTROL_DOMAIN));
         List<DeviceNumber> all = new ArrayList<>();
@@ -197,19 +224,18 @@ final class Vbds {
     }
 
     /** {@code all_used_VBD_devices}: every reading of every VBD's {@code device} and {@code userdevice}. */
-    @SuppressWarnings("unchecked")
-    static List<DeviceNumber> usedDevices(DbReader db, String vm) {
-        List<String> vbds = (List<String>) db.get(vm, VM.VBDS);
+    static List<DeviceNumber> usedDevices(Db db, String vm) {
+        List<String> vbds = db.get(vm, VM.VBDS);
         List<String> names = new ArrayList<>();
-        for (String vbd : vbds) names.add((String) db.get(vbd, VBD.DEVICE));
-        for (String vbd : vbds) names.add((String) db.get(vbd, VBD.USERDEVICE));
+        for (String vbd : vbds) names.add(db.get(vbd, VBD.DEVICE));
+        for (String vbd : vbds) names.add(db.get(vbd, VBD.USERDEVICE));
         List<DeviceNumber> out = new ArrayList<>();
         for (String n : names) out.addAll(DeviceNumber.possible(n));
         return out;
     }
 
     /** {@code VM.get_allowed_VBD_devices}: the disk numbers still free for a disk. */
-    static List<String> allowedDiskNumbers(DbReader db, String vm) {
+    static List<String> allowedDiskNumbers(Db db, String vm) {
         List<String> out = new ArrayList<>();
         for (DeviceNumber d : allowedDevices(db, vm, "Disk")) out.add(Long.toString(d.disk()));
         return out;

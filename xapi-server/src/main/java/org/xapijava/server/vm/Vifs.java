@@ -5,21 +5,22 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
-import org.xapijava.db.DbReader;
-import org.xapijava.db.Transaction;
+import org.xapijava.db.Db;
+import org.xapijava.db.FieldValues;
+import org.xapijava.db.Update;
+import org.xapijava.model.Field;
 import org.xapijava.model.api.Network;
 import org.xapijava.model.api.VIF;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.rpc.RpcValues;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.DbValues;
 import org.xapijava.server.dispatch.CallContext;
 
 /**
  * {@code VIF.create}, {@code VIF.destroy} and the VIF copy of clones and snapshots
  * ({@code xapi_vif.ml}, {@code xapi_vif_helpers.ml}): MACs derived from the VM's {@code mac_seed},
- * device numbers unique per VM (checked and written in one transaction). No {@code VIF_metrics} rows
+ * device numbers unique per VM (written in one {@link Update} conditional on the VM being as checked). No {@code VIF_metrics} rows
  * are made: the datamodel removed the {@code VIF.metrics} field that would link them. Thread-safe.
  */
 final class Vifs {
@@ -28,125 +29,146 @@ final class Vifs {
 
     private Vifs() {}
 
+    /** The fields {@link #copy} takes from the VIF it copies. */
+    private static final List<Field<?>> COPIED = List.of(
+            VIF.DEVICE,
+            VIF.NETWORK,
+            VIF.CURRENTLY_ATTACHED,
+            VIF.MTU,
+            VIF.OTHER_CONFIG,
+            VIF.QOS_ALGORITHM_TYPE,
+            VIF.QOS_ALGORITHM_PARAMS,
+            VIF.LOCKING_MODE,
+            VIF.IPV4_ALLOWED,
+            VIF.IPV6_ALLOWED,
+            VIF.IPV4_CONFIGURATION_MODE,
+            VIF.IPV4_ADDRESSES,
+            VIF.IPV4_GATEWAY,
+            VIF.IPV6_CONFIGURATION_MODE,
+            VIF.IPV6_ADDRESSES,
+            VIF.IPV6_GATEWAY);
+
     /** {@code VIF.create} from the constructor record. */
     static String create(CallContext ctx, Map<String, Object> r) {
-        String vm = (String) r.get("VM");
-        return ctx.db().call(tx -> {
-            boolean suspended = "Suspended".equals(tx.get(vm, VM.POWER_STATE));
+        Db data = ctx.services().data();
+        String vm = Rows.of(r, VIF.VM);
+        return Db.retrying(() -> {
+            Update.Builder u = Update.builder();
+            // read first: a change after this is a conflict
+            OptionalLong vmRead = data.version(VM.XAPI_CLASS, vm);
+            if (vmRead.isPresent()) u.unchanged(VM.XAPI_CLASS, vm, vmRead.getAsLong());
+            boolean suspended = "Suspended".equals(data.get(vm, VM.POWER_STATE));
             Map<String, Object> f = new LinkedHashMap<>(r);
-            f.put("currently_attached", suspended && (Boolean) r.get("currently_attached"));
-            f.put("ipv4_configuration_mode", "None");
-            f.put("ipv4_addresses", List.of());
-            f.put("ipv4_gateway", "");
-            f.put("ipv6_configuration_mode", "None");
-            f.put("ipv6_addresses", List.of());
-            f.put("ipv6_gateway", "");
-            return insert(tx, f);
+            f.put(VIF.CURRENTLY_ATTACHED.name(), suspended && Rows.of(r, VIF.CURRENTLY_ATTACHED));
+            f.put(VIF.IPV4_CONFIGURATION_MODE.name(), "None");
+            f.put(VIF.IPV4_ADDRESSES.name(), List.of());
+            f.put(VIF.IPV4_GATEWAY.name(), "");
+            f.put(VIF.IPV6_CONFIGURATION_MODE.name(), "None");
+            f.put(VIF.IPV6_ADDRESSES.name(), List.of());
+            f.put(VIF.IPV6_GATEWAY.name(), "");
+            String ref = insert(data, u, f, new ArrayList<>());
+            data.apply(u.build());
+            return ref;
         });
     }
 
     /**
-     * {@code Xapi_vif_helpers.create}: checks and writes a VIF with the fields of {@code f}
-     * (constructor fields plus the IP configuration ones).
+     * {@code Xapi_vif_helpers.create}: checks a VIF with the fields of {@code f} (constructor fields plus the IP
+     * configuration ones, by wire name) against its VM as read now and adds its creation to {@code u}, which
+     * the caller makes conditional on the VM being unchanged. {@code pending} holds the device numbers of VIFs
+     * of the same VM already added to {@code u}; this one's is added.
      */
-    static String insert(Transaction tx, Map<String, Object> f) {
-        String vm = (String) f.get("VM");
-        String network = (String) f.get("network");
-        String device = (String) f.get("device");
+    static String insert(Db data, Update.Builder u, Map<String, Object> f, List<Long> pending) {
+        String vm = Rows.of(f, VIF.VM);
+        String network = Rows.of(f, VIF.NETWORK);
+        String device = Rows.of(f, VIF.DEVICE);
         // Xapi looks at the network's PIFs first (SR-IOV licence check): a bad network fails here
-        tx.get(network, Network.PIFS);
+        data.get(network, Network.PIFS);
         String seed = null;
-        if (DbValues.valid(tx, VM.XAPI_CLASS, vm))
-            seed = tx.get(vm, VM.OTHER_CONFIG).get("mac_seed");
+        if (!Refs.isNull(vm) && data.exists(VM.XAPI_CLASS, vm))
+            seed = data.get(vm, VM.OTHER_CONFIG).get(Vms.MAC_SEED);
         if (!validDevice(device)) throw new ApiError("INVALID_DEVICE", device);
         long dev = deviceNumber(device);
-        String mac = (String) f.get("MAC");
+        String mac = Rows.of(f, VIF.MAC);
         boolean autogenerated = false;
         if (seed != null && mac.isEmpty()) {
             mac = MacAddresses.generate(dev, seed);
             autogenerated = true;
         }
         if (!MacAddresses.isValid(mac)) throw new ApiError("MAC_INVALID", mac);
-        for (String other : tx.get(vm, VM.VIFS)) {
-            OptionalLong d = RpcValues.tryParseOcamlInt((String) tx.get(other, VIF.DEVICE));
+        for (String other : data.get(vm, VM.VIFS)) {
+            OptionalLong d = RpcValues.tryParseOcamlInt(data.get(other, VIF.DEVICE));
             if (d.isPresent() && d.getAsLong() == dev) throw new ApiError("DEVICE_ALREADY_EXISTS", device);
         }
-        Map<String, Object> v = new LinkedHashMap<>();
-        v.put("current_operations", Map.of());
-        v.put("allowed_operations", List.of());
-        v.put("reserved", false);
-        v.put("device", device);
-        v.put("network", network);
-        v.put("VM", vm);
-        v.put("MAC", mac);
-        v.put("MAC_autogenerated", autogenerated);
-        v.put("MTU", f.get("MTU"));
-        v.put("qos_algorithm_type", f.get("qos_algorithm_type"));
-        v.put("qos_algorithm_params", f.get("qos_algorithm_params"));
-        v.put("qos_supported_algorithms", List.of());
-        v.put("currently_attached", f.get("currently_attached"));
-        v.put("status_code", 0L);
-        v.put("status_detail", "");
-        v.put("runtime_properties", Map.of());
-        v.put("other_config", f.get("other_config"));
-        v.put("locking_mode", f.get("locking_mode"));
-        v.put("ipv4_allowed", f.get("ipv4_allowed"));
-        v.put("ipv6_allowed", f.get("ipv6_allowed"));
-        v.put("ipv4_configuration_mode", f.get("ipv4_configuration_mode"));
-        v.put("ipv4_addresses", f.get("ipv4_addresses"));
-        v.put("ipv4_gateway", f.get("ipv4_gateway"));
-        v.put("ipv6_configuration_mode", f.get("ipv6_configuration_mode"));
-        v.put("ipv6_addresses", f.get("ipv6_addresses"));
-        v.put("ipv6_gateway", f.get("ipv6_gateway"));
-        v.put("reserved_pci", Refs.NULL);
-        return Rows.create(tx, "VIF", v);
+        if (pending.contains(dev)) throw new ApiError("DEVICE_ALREADY_EXISTS", device);
+        pending.add(dev);
+        FieldValues v = FieldValues.of(VIF.XAPI_CLASS)
+                .with(VIF.CURRENT_OPERATIONS, Map.of())
+                .with(VIF.ALLOWED_OPERATIONS, List.of())
+                .with(VIF.RESERVED, false)
+                .with(VIF.DEVICE, device)
+                .with(VIF.NETWORK, network)
+                .with(VIF.VM, vm)
+                .with(VIF.MAC, mac)
+                .with(VIF.MAC_AUTOGENERATED, autogenerated)
+                .with(VIF.MTU, Rows.of(f, VIF.MTU))
+                .with(VIF.QOS_ALGORITHM_TYPE, Rows.of(f, VIF.QOS_ALGORITHM_TYPE))
+                .with(VIF.QOS_ALGORITHM_PARAMS, Rows.of(f, VIF.QOS_ALGORITHM_PARAMS))
+                .with(VIF.QOS_SUPPORTED_ALGORITHMS, List.of())
+                .with(VIF.CURRENTLY_ATTACHED, Rows.of(f, VIF.CURRENTLY_ATTACHED))
+                .with(VIF.STATUS_CODE, 0L)
+                .with(VIF.STATUS_DETAIL, "")
+                .with(VIF.RUNTIME_PROPERTIES, Map.of())
+                .with(VIF.OTHER_CONFIG, Rows.of(f, VIF.OTHER_CONFIG))
+                .with(VIF.LOCKING_MODE, Rows.of(f, VIF.LOCKING_MODE))
+                .with(VIF.IPV4_ALLOWED, Rows.of(f, VIF.IPV4_ALLOWED))
+                .with(VIF.IPV6_ALLOWED, Rows.of(f, VIF.IPV6_ALLOWED))
+                .with(VIF.IPV4_CONFIGURATION_MODE, Rows.of(f, VIF.IPV4_CONFIGURATION_MODE))
+                .with(VIF.IPV4_ADDRESSES, Rows.of(f, VIF.IPV4_ADDRESSES))
+                .with(VIF.IPV4_GATEWAY, Rows.of(f, VIF.IPV4_GATEWAY))
+                .with(VIF.IPV6_CONFIGURATION_MODE, Rows.of(f, VIF.IPV6_CONFIGURATION_MODE))
+                .with(VIF.IPV6_ADDRESSES, Rows.of(f, VIF.IPV6_ADDRESSES))
+                .with(VIF.IPV6_GATEWAY, Rows.of(f, VIF.IPV6_GATEWAY))
+                .with(VIF.RESERVED_PCI, Refs.NULL)
+                .with(VIF.UUID, Rows.uuid());
+        return Rows.create(u, v);
     }
 
-    /** {@code VIF.destroy}: refused while attached to a running VM. */
+    /** {@code VIF.destroy}: refused while attached to a running VM (both checked as they are when it is deleted). */
     static void destroy(CallContext ctx, String vif) {
-        ctx.db().transact(tx -> {
-            String vm = (String) tx.get(vif, VIF.VM);
-            if ((Long) tx.get(vm, VM.DOMID) != -1L && Boolean.TRUE.equals(tx.get(vif, VIF.CURRENTLY_ATTACHED))) {
+        Db data = ctx.services().data();
+        Db.retrying(() -> {
+            long read = data.modified(VIF.XAPI_CLASS, vif);
+            String vm = data.get(vif, VIF.VM);
+            Update.Builder u = Update.builder().unchanged(VIF.XAPI_CLASS, vif, read);
+            OptionalLong vmRead = data.version(VM.XAPI_CLASS, vm);
+            if (vmRead.isPresent()) u.unchanged(VM.XAPI_CLASS, vm, vmRead.getAsLong());
+            if (data.get(vm, VM.DOMID) != -1L && Boolean.TRUE.equals(data.get(vif, VIF.CURRENTLY_ATTACHED))) {
                 throw new ApiError("OPERATION_NOT_ALLOWED", "VIF currently attached to a running VM");
             }
-            delete(tx, vif);
+            delete(u, vif);
+            data.apply(u.build());
         });
     }
 
-    /** Deletes a VIF (no checks). */
-    static void delete(Transaction tx, String vif) {
-        tx.delete("VIF", vif);
+    /** Adds the deletion of a VIF to {@code u} (no checks). */
+    static void delete(Update.Builder u, String vif) {
+        u.delete(VIF.XAPI_CLASS, vif);
     }
 
     /**
-     * {@code Xapi_vif_helpers.copy}: {@code vif} recreated on {@code vm}, with its MAC when
-     * {@code preserveMac}, else a MAC from {@code vm}'s seed.
+     * {@code Xapi_vif_helpers.copy}: adds {@code vif} recreated on {@code vm} to {@code u}, with its MAC when
+     * {@code preserveMac}, else a MAC from {@code vm}'s seed, on condition that {@code vif} is still as read;
+     * {@code pending} as for {@link #insert}.
      */
-    static String copy(Transaction tx, String vif, String vm, boolean preserveMac) {
-        Map<String, Object> all = tx.getRecord("VIF", vif);
+    static String copy(Db data, Update.Builder u, String vif, String vm, boolean preserveMac, List<Long> pending) {
+        u.unchanged(VIF.XAPI_CLASS, vif, data.modified(VIF.XAPI_CLASS, vif));
+        Map<String, Object> all = data.record(VIF.XAPI_CLASS, vif);
         Map<String, Object> f = new LinkedHashMap<>();
-        for (String k : List.of(
-                "device",
-                "network",
-                "currently_attached",
-                "MTU",
-                "other_config",
-                "qos_algorithm_type",
-                "qos_algorithm_params",
-                "locking_mode",
-                "ipv4_allowed",
-                "ipv6_allowed",
-                "ipv4_configuration_mode",
-                "ipv4_addresses",
-                "ipv4_gateway",
-                "ipv6_configuration_mode",
-                "ipv6_addresses",
-                "ipv6_gateway")) {
-            f.put(k, all.get(k));
-        }
-        f.put("VM", vm);
-        f.put("MAC", preserveMac ? all.get("MAC") : "");
-        return insert(tx, f);
+        for (Field<?> k : COPIED) f.put(k.name(), all.get(k.name()));
+        f.put(VIF.VM.name(), vm);
+        f.put(VIF.MAC.name(), preserveMac ? all.get(VIF.MAC.name()) : "");
+        return insert(data, u, f, pending);
     }
 
     /** {@code valid_device}: an unsigned decimal integer (OCaml {@code %u}: digits, {@code _} after the first). */
@@ -164,10 +186,9 @@ final class Vifs {
     }
 
     /** {@code VM.get_allowed_VIF_devices}: "0" to "15" minus the devices of the VM's VIFs. */
-    @SuppressWarnings("unchecked")
-    static List<String> allowedDevices(DbReader db, String vm) {
+    static List<String> allowedDevices(Db db, String vm) {
         List<String> used = new ArrayList<>();
-        for (String vif : (List<String>) db.get(vm, VM.VIFS)) used.add((String) db.get(vif, VIF.DEVICE));
+        for (String vif : db.get(vm, VM.VIFS)) used.add(db.get(vif, VIF.DEVICE));
         List<String> out = new ArrayList<>();
         for (int i = 0; i <= MAX_DEVICE; i++) {
             String d = Integer.toString(i);

@@ -4,16 +4,19 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.ThreadLocalRandom;
-import org.xapijava.db.DbReader;
-import org.xapijava.db.Transaction;
+import org.xapijava.db.Db;
+import org.xapijava.db.FieldValues;
+import org.xapijava.db.Update;
+import org.xapijava.model.Field;
 import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VDI;
+import org.xapijava.model.api.VIF;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.DbValues;
 import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
 
@@ -57,56 +60,66 @@ final class VmCloner {
      * snapshots {@code vm} into a new VM named {@code newName}; returns its ref.
      */
     String clone(CallContext ctx, String vm, String newName, DiskOp op, String copySr, List<String> ignoreVdis) {
-        DbReader db = ctx.db().snapshot();
-        String powerState = (String) db.get(vm, VM.POWER_STATE);
+        Db data = services.data();
+        String powerState = data.get(vm, VM.POWER_STATE);
         boolean snapshot = op == DiskOp.SNAPSHOT;
         String newPowerState = (op != DiskOp.SNAPSHOT && powerState.equals("Suspended")) ? "Suspended" : "Halted";
-        List<String> vbds = new ArrayList<>(refs(db, "VM", vm, "VBDs"));
-        if (snapshot) vbds.removeIf(vbd -> ignoreVdis.contains((String) db.get(vbd, VBD.VDI)));
-        if (!refs(db, "VM", vm, "VGPUs").isEmpty()
-                || !refs(db, "VM", vm, "VTPMs").isEmpty()) {
+        List<String> vbds = new ArrayList<>(data.get(vm, VM.VBDS));
+        if (snapshot) vbds.removeIf(vbd -> ignoreVdis.contains(data.get(vbd, VBD.VDI)));
+        if (!data.get(vm, VM.VGPUS).isEmpty() || !data.get(vm, VM.VTPMS).isEmpty()) {
             throw new ApiError("NOT_IMPLEMENTED", "copying the VGPUs and VTPMs of a VM");
         }
+        String original = data.get(vm, VM.SUSPEND_VDI);
         Map<String, String> driverParams = Map.of(EPOCH_HINT, Rows.uuid());
         List<ClonedDisk> disks = cloneDisks(ctx, vbds, op, copySr, driverParams);
         try {
             String taskKey = taskKey(ctx);
-            String ref = ctx.db().call(tx -> copyVmRecord(tx, vm, newName, op, newPowerState, taskKey));
+            String ref = Db.retrying(() -> copyVmRecord(data, vm, newName, op, newPowerState, taskKey));
             try {
                 List<String> newVbds = new ArrayList<>();
                 List<String> newVifs = new ArrayList<>();
-                ctx.db().transact(tx -> {
+                Db.retrying(() -> {
+                    newVbds.clear();
+                    newVifs.clear();
+                    Update.Builder u = Update.builder()
+                            .unchanged(VM.XAPI_CLASS, vm, data.modified(VM.XAPI_CLASS, vm))
+                            .unchanged(VM.XAPI_CLASS, ref, data.modified(VM.XAPI_CLASS, ref));
                     for (ClonedDisk d : disks) {
-                        String nv = Vbds.copy(tx, d.vbd(), ref, d.vdi());
+                        String nv = Vbds.copy(data, u, d.vbd(), ref, d.vdi());
                         newVbds.add(nv);
                         // CA-58405: the new VM owns its new disks, whoever owned the originals
-                        if ("Disk".equals(tx.get(nv, VBD.TYPE))
-                                && !tx.get(nv, VBD.OTHER_CONFIG).containsKey(OWNER)) {
-                            tx.addToMap("VBD", nv, "other_config", OWNER, "");
+                        if ("Disk".equals(data.get(d.vbd(), VBD.TYPE))
+                                && !data.get(d.vbd(), VBD.OTHER_CONFIG).containsKey(OWNER)) {
+                            u.addToMap(nv, VBD.OTHER_CONFIG, OWNER, "");
                         }
                     }
-                    for (String vif : refs(tx, "VM", vm, "VIFs")) newVifs.add(Vifs.copy(tx, vif, ref, snapshot));
+                    List<Long> devices = new ArrayList<>();
+                    for (String vif : data.get(vm, VM.VIFS))
+                        newVifs.add(Vifs.copy(data, u, vif, ref, snapshot, devices));
+                    data.apply(u.build());
                 });
-                String original = (String) db.get(vm, VM.SUSPEND_VDI);
                 String suspendVdi = Refs.isNull(original) || snapshot
                         ? Refs.NULL
                         : cloneOne(ctx, original, op, copySr, driverParams);
                 try {
-                    ctx.db().transact(tx -> {
-                        tx.set(ref, VM.SUSPEND_VDI, suspendVdi);
-                        tx.removeFromMap("VM", ref, "current_operations", taskKey);
-                        Rows.resetPowerState(tx, ref, newPowerState);
+                    Db.retrying(() -> {
+                        Update.Builder u = Update.builder()
+                                .unchanged(VM.XAPI_CLASS, ref, data.modified(VM.XAPI_CLASS, ref))
+                                .set(ref, VM.SUSPEND_VDI, suspendVdi)
+                                .removeFromMap(ref, VM.CURRENT_OPERATIONS, taskKey);
+                        Rows.resetPowerState(data, u, ref, newPowerState);
+                        data.apply(u.build());
                     });
                 } catch (RuntimeException e) {
                     deleteVdis(ctx, List.of(new ClonedDisk(Refs.NULL, suspendVdi, true)));
                     throw e;
                 }
-                for (String vbd : newVbds) services.allowed().update("VBD", vbd);
-                for (String vif : newVifs) services.allowed().update("VIF", vif);
-                services.allowed().update("VM", ref);
+                for (String vbd : newVbds) services.allowed().update(VBD.XAPI_CLASS, vbd);
+                for (String vif : newVifs) services.allowed().update(VIF.XAPI_CLASS, vif);
+                services.allowed().update(VM.XAPI_CLASS, ref);
                 return ref;
             } catch (RuntimeException e) {
-                deleteVmRows(ctx, ref);
+                deleteVmRows(data, ref);
                 throw e;
             }
         } catch (RuntimeException e) {
@@ -115,17 +128,61 @@ final class VmCloner {
         }
     }
 
+    /** The fields of the source VM that {@link #copyVmRecord} keeps as they are. */
+    private static final List<Field<?>> COPIED = List.of(
+            VM.NAME_DESCRIPTION,
+            VM.USER_VERSION,
+            VM.AFFINITY,
+            VM.MEMORY_OVERHEAD,
+            VM.MEMORY_TARGET,
+            VM.MEMORY_STATIC_MAX,
+            VM.MEMORY_DYNAMIC_MAX,
+            VM.MEMORY_DYNAMIC_MIN,
+            VM.MEMORY_STATIC_MIN,
+            VM.VCPUS_MAX,
+            VM.VCPUS_AT_STARTUP,
+            VM.VCPUS_PARAMS,
+            VM.ACTIONS_AFTER_SOFTREBOOT,
+            VM.ACTIONS_AFTER_SHUTDOWN,
+            VM.ACTIONS_AFTER_REBOOT,
+            VM.ACTIONS_AFTER_CRASH,
+            VM.HVM_BOOT_POLICY,
+            VM.HVM_BOOT_PARAMS,
+            VM.HVM_SHADOW_MULTIPLIER,
+            VM.PLATFORM,
+            VM.PV_KERNEL,
+            VM.PV_RAMDISK,
+            VM.PV_ARGS,
+            VM.PV_BOOTLOADER,
+            VM.PV_BOOTLOADER_ARGS,
+            VM.PV_LEGACY_ARGS,
+            VM.PCI_BUS,
+            VM.LAST_BOOT_CPU_FLAGS,
+            VM.IS_CONTROL_DOMAIN,
+            VM.LAST_BOOTED_RECORD,
+            VM.RECOMMENDATIONS,
+            VM.XENSTORE_DATA,
+            VM.HA_RESTART_PRIORITY,
+            VM.TAGS,
+            VM.BIOS_STRINGS,
+            VM.HARDWARE_PLATFORM_VERSION,
+            VM.HAS_VENDOR_DEVICE,
+            VM.REFERENCE_LABEL,
+            VM.DOMAIN_TYPE,
+            VM.NVRAM);
+
     /**
      * {@code copy_vm_record}: the new VM row (with the calling task's operation in
      * {@code current_operations} until the clone completes); for a snapshot the source's
-     * {@code parent} becomes the snapshot.
+     * {@code parent} becomes the snapshot. Conditional on the source VM being as read.
      */
-    private String copyVmRecord(
-            Transaction tx, String vm, String newName, DiskOp op, String newPowerState, String taskKey) {
-        Map<String, Object> all = tx.getRecord("VM", vm);
+    private String copyVmRecord(Db data, String vm, String newName, DiskOp op, String newPowerState, String taskKey) {
+        Update.Builder u = Update.builder().unchanged(VM.XAPI_CLASS, vm, data.modified(VM.XAPI_CLASS, vm));
+        Map<String, Object> all = data.record(VM.XAPI_CLASS, vm);
         boolean snapshot = op == DiskOp.SNAPSHOT;
-        String powerState = (String) all.get("power_state");
-        Map<String, String> oc = new LinkedHashMap<>(tx.get(vm, VM.OTHER_CONFIG));
+        String powerState = Rows.of(all, VM.POWER_STATE);
+        boolean template = Boolean.TRUE.equals(Rows.of(all, VM.IS_A_TEMPLATE));
+        Map<String, String> oc = new LinkedHashMap<>(Rows.of(all, VM.OTHER_CONFIG));
         if (!snapshot) {
             if (oc.containsKey(Vms.MAC_SEED)) {
                 oc.put(Vms.MAC_SEED, Rows.uuid());
@@ -138,9 +195,9 @@ final class VmCloner {
         }
         oc.remove(Vms.DEFAULT_TEMPLATE);
         oc.remove(XENSOURCE_INTERNAL);
-        if (Boolean.TRUE.equals(all.get("is_a_template")) && !oc.containsKey(BASE_TEMPLATE_NAME)) {
+        if (template && !oc.containsKey(BASE_TEMPLATE_NAME)) {
             Map<String, String> m = new LinkedHashMap<>();
-            m.put(BASE_TEMPLATE_NAME, (String) all.get("name_label"));
+            m.put(BASE_TEMPLATE_NAME, Rows.of(all, VM.NAME_LABEL));
             m.putAll(oc);
             oc = m;
         }
@@ -149,98 +206,61 @@ final class VmCloner {
             snapshotInfo.put("disk-snapshot-type", "crash_consistent");
             snapshotInfo.put("power-state-at-snapshot", powerState);
         }
-        String metrics = Rows.copyMetrics(tx, vm);
-        String guestMetrics = Rows.copyGuestMetrics(tx, vm);
+        String metrics = Rows.copyMetrics(data, u, vm);
+        String guestMetrics = Rows.copyGuestMetrics(data, u, vm);
         String opName = switch (op) {
             case CLONE -> "clone";
             case COPY -> "copy";
             case SNAPSHOT -> "snapshot";
         };
-        Map<String, Object> v = new LinkedHashMap<>();
-        for (String k : List.of(
-                "name_description",
-                "user_version",
-                "affinity",
-                "memory_overhead",
-                "memory_target",
-                "memory_static_max",
-                "memory_dynamic_max",
-                "memory_dynamic_min",
-                "memory_static_min",
-                "VCPUs_max",
-                "VCPUs_at_startup",
-                "VCPUs_params",
-                "actions_after_softreboot",
-                "actions_after_shutdown",
-                "actions_after_reboot",
-                "actions_after_crash",
-                "HVM_boot_policy",
-                "HVM_boot_params",
-                "HVM_shadow_multiplier",
-                "platform",
-                "PV_kernel",
-                "PV_ramdisk",
-                "PV_args",
-                "PV_bootloader",
-                "PV_bootloader_args",
-                "PV_legacy_args",
-                "PCI_bus",
-                "last_boot_CPU_flags",
-                "is_control_domain",
-                "last_booted_record",
-                "recommendations",
-                "xenstore_data",
-                "ha_restart_priority",
-                "tags",
-                "bios_strings",
-                "hardware_platform_version",
-                "has_vendor_device",
-                "reference_label",
-                "domain_type",
-                "NVRAM")) {
-            v.put(k, all.get(k));
-        }
-        v.put("power_state", newPowerState);
-        v.put("allowed_operations", List.of());
-        v.put("blocked_operations", Map.of());
-        v.put("name_label", newName);
-        v.put("current_operations", Map.of(taskKey, opName));
-        v.put("is_a_template", snapshot || Boolean.TRUE.equals(all.get("is_a_template")));
-        v.put("is_default_template", false);
-        v.put("is_a_snapshot", snapshot);
-        v.put("snapshot_of", snapshot ? vm : Refs.NULL);
-        v.put("snapshot_time", snapshot ? DateTime.ofInstant(services.clock().instant()) : DateTime.EPOCH);
-        v.put("snapshot_info", snapshotInfo);
-        v.put("snapshot_metadata", snapshot ? SnapshotMetadata.of(tx, vm) : "");
-        v.put("transportable_snapshot_id", "");
-        // CA-52668: clones and copies are new top-level VMs
-        v.put("parent", snapshot ? all.get("parent") : Refs.NULL);
-        v.put("resident_on", Refs.NULL);
-        v.put("scheduled_to_be_resident_on", Refs.NULL);
-        v.put("suspend_VDI", Refs.NULL);
-        v.put("other_config", oc);
-        v.put("domid", -1L);
-        v.put("domarch", "");
-        v.put("metrics", metrics);
-        v.put("blobs", Map.of());
-        v.put("guest_metrics", guestMetrics);
-        v.put("ha_always_run", false);
-        v.put("protection_policy", Refs.NULL);
-        v.put("is_vmss_snapshot", false);
-        v.put("snapshot_schedule", Refs.NULL);
-        v.put("appliance", Refs.NULL);
-        v.put("start_delay", 0L);
-        v.put("shutdown_delay", 0L);
-        v.put("order", 0L);
-        v.put("suspend_SR", Refs.NULL);
-        v.put("version", 0L);
-        v.put("generation_id", freshGenerationId((String) all.get("generation_id")));
-        v.put("requires_reboot", false);
-        v.put("pending_guidances", List.of());
-        v.put("pending_guidances_recommended", List.of());
-        v.put("pending_guidances_full", List.of());
-        String ref = Rows.create(tx, "VM", v);
-        if (snapshot) tx.set(vm, VM.PARENT, ref);
+        // the metadata is every database column, internal ones too, which only the database's own reader has
+        String metadata = snapshot ? SnapshotMetadata.of(services.db().snapshot(), vm) : "";
+        FieldValues v = Rows.copied(FieldValues.of(VM.XAPI_CLASS), COPIED, all)
+                .with(VM.POWER_STATE, newPowerState)
+                .with(VM.ALLOWED_OPERATIONS, List.of())
+                .with(VM.BLOCKED_OPERATIONS, Map.of())
+                .with(VM.NAME_LABEL, newName)
+                .with(VM.CURRENT_OPERATIONS, Map.of(taskKey, opName))
+                .with(VM.IS_A_TEMPLATE, snapshot || template)
+                .with(VM.IS_DEFAULT_TEMPLATE, false)
+                .with(VM.IS_A_SNAPSHOT, snapshot)
+                .with(VM.SNAPSHOT_OF, snapshot ? vm : Refs.NULL)
+                .with(
+                        VM.SNAPSHOT_TIME,
+                        snapshot ? DateTime.ofInstant(services.clock().instant()) : DateTime.EPOCH)
+                .with(VM.SNAPSHOT_INFO, snapshotInfo)
+                .with(VM.SNAPSHOT_METADATA, metadata)
+                .with(VM.TRANSPORTABLE_SNAPSHOT_ID, "")
+                // CA-52668: clones and copies are new top-level VMs
+                .with(VM.PARENT, snapshot ? Rows.of(all, VM.PARENT) : Refs.NULL)
+                .with(VM.RESIDENT_ON, Refs.NULL)
+                .with(VM.SCHEDULED_TO_BE_RESIDENT_ON, Refs.NULL)
+                .with(VM.SUSPEND_VDI, Refs.NULL)
+                .with(VM.OTHER_CONFIG, oc)
+                .with(VM.DOMID, -1L)
+                .with(VM.DOMARCH, "")
+                .with(VM.METRICS, metrics)
+                .with(VM.BLOBS, Map.of())
+                .with(VM.GUEST_METRICS, guestMetrics)
+                .with(VM.HA_ALWAYS_RUN, false)
+                .with(VM.PROTECTION_POLICY, Refs.NULL)
+                .with(VM.IS_VMSS_SNAPSHOT, false)
+                .with(VM.SNAPSHOT_SCHEDULE, Refs.NULL)
+                .with(VM.APPLIANCE, Refs.NULL)
+                .with(VM.START_DELAY, 0L)
+                .with(VM.SHUTDOWN_DELAY, 0L)
+                .with(VM.ORDER, 0L)
+                .with(VM.SUSPEND_SR, Refs.NULL)
+                .with(VM.VERSION, 0L)
+                .with(VM.GENERATION_ID, freshGenerationId(Rows.of(all, VM.GENERATION_ID)))
+                .with(VM.REQUIRES_REBOOT, false)
+                .with(VM.PENDING_GUIDANCES, List.of())
+                .with(VM.PENDING_GUIDANCES_RECOMMENDED, List.of())
+                .with(VM.PENDING_GUIDANCES_FULL, List.of())
+                .with(VM.UUID, Rows.uuid());
+        String ref = Rows.create(u, v);
+        if (snapshot) u.set(vm, VM.PARENT, ref);
+        data.apply(u.build());
         return ref;
     }
 
@@ -257,13 +277,13 @@ final class VmCloner {
      */
     List<ClonedDisk> cloneDisks(
             CallContext ctx, List<String> vbds, DiskOp op, String copySr, Map<String, String> driverParams) {
-        DbReader db = ctx.db().snapshot();
+        Db data = services.data();
         long total = 0;
         List<Long> sizes = new ArrayList<>();
         for (String vbd : vbds) {
             long size = 0;
-            String vdi = (String) db.get(vbd, VBD.VDI);
-            if (db.exists("VDI", vdi)) size = (Long) db.get(vdi, VDI.VIRTUAL_SIZE);
+            String vdi = data.get(vbd, VBD.VDI);
+            if (!Refs.isNull(vdi) && data.exists(VDI.XAPI_CLASS, vdi)) size = data.get(vdi, VDI.VIRTUAL_SIZE);
             sizes.add(size);
             total += size;
         }
@@ -273,11 +293,11 @@ final class VmCloner {
             for (int i = 0; i < vbds.size(); i++) {
                 ctx.checkCancelled();
                 String vbd = vbds.get(i);
-                DbReader now = ctx.db().snapshot();
-                String vdi = (String) now.get(vbd, VBD.VDI);
-                if (Boolean.TRUE.equals(now.get(vbd, VBD.EMPTY))) {
+                Map<String, Object> now = data.record(VBD.XAPI_CLASS, vbd);
+                String vdi = Rows.of(now, VBD.VDI);
+                if (Boolean.TRUE.equals(Rows.of(now, VBD.EMPTY))) {
                     done.add(new ClonedDisk(vbd, Refs.NULL, false));
-                } else if ("CD".equals(now.get(vbd, VBD.TYPE))) {
+                } else if ("CD".equals(Rows.of(now, VBD.TYPE))) {
                     done.add(new ClonedDisk(vbd, vdi, false));
                 } else {
                     done.add(new ClonedDisk(vbd, cloneOne(ctx, vdi, op, copySr, driverParams), true));
@@ -300,11 +320,7 @@ final class VmCloner {
             case COPY ->
                 ctx.api()
                         .vdi()
-                        .copy(
-                                vdi,
-                                copySr == null ? ctx.db().snapshot().get(vdi, VDI.SR) : copySr,
-                                Refs.NULL,
-                                Refs.NULL);
+                        .copy(vdi, copySr == null ? services.data().get(vdi, VDI.SR) : copySr, Refs.NULL, Refs.NULL);
         };
     }
 
@@ -321,15 +337,19 @@ final class VmCloner {
     }
 
     /** Removes a half-made VM and the rows made for it. */
-    private static void deleteVmRows(CallContext ctx, String vm) {
-        ctx.db().transact(tx -> {
-            if (!tx.exists("VM", vm)) return;
-            String snapshotOf = (String) tx.get(vm, VM.SNAPSHOT_OF);
-            if (DbValues.valid(tx, VM.XAPI_CLASS, snapshotOf) && vm.equals(tx.get(snapshotOf, VM.PARENT))) {
-                tx.set(snapshotOf, VM.PARENT, tx.get(vm, VM.PARENT));
+    private static void deleteVmRows(Db data, String vm) {
+        Db.retrying(() -> {
+            OptionalLong read = data.version(VM.XAPI_CLASS, vm);
+            if (read.isEmpty()) return;
+            Update.Builder u = Update.builder().unchanged(VM.XAPI_CLASS, vm, read.getAsLong());
+            String snapshotOf = data.get(vm, VM.SNAPSHOT_OF);
+            OptionalLong source = data.version(VM.XAPI_CLASS, snapshotOf);
+            if (source.isPresent() && vm.equals(data.get(snapshotOf, VM.PARENT))) {
+                u.unchanged(VM.XAPI_CLASS, snapshotOf, source.getAsLong())
+                        .set(snapshotOf, VM.PARENT, data.get(vm, VM.PARENT));
             }
-            Vms.deleteOwned(tx, vm);
-            tx.delete("VM", vm);
+            Vms.deleteOwned(data, u, vm);
+            data.apply(u.delete(VM.XAPI_CLASS, vm).build());
         });
     }
 
@@ -337,10 +357,5 @@ final class VmCloner {
     static String taskKey(CallContext ctx) {
         String t = ctx.taskRef();
         return t != null ? t : "DummyRef:|" + Rows.uuid() + "|" + ctx.label();
-    }
-
-    @SuppressWarnings("unchecked")
-    private static List<String> refs(DbReader db, String cls, String ref, String field) {
-        return (List<String>) db.get(cls, ref, field);
     }
 }

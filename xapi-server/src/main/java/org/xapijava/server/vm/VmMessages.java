@@ -106,12 +106,12 @@ public final class VmMessages implements Messages {
 
         @Override
         public List<String> getAllowedVBDDevices(CallContext ctx, String vm) {
-            return Vbds.allowedDiskNumbers(ctx.db().snapshot(), vm);
+            return Vbds.allowedDiskNumbers(ctx.services().data(), vm);
         }
 
         @Override
         public List<String> getAllowedVIFDevices(CallContext ctx, String vm) {
-            return Vifs.allowedDevices(ctx.db().snapshot(), vm);
+            return Vifs.allowedDevices(ctx.services().data(), vm);
         }
     }
 

@@ -10,6 +10,8 @@ import javax.xml.stream.XMLInputFactory;
 import javax.xml.stream.XMLStreamConstants;
 import javax.xml.stream.XMLStreamException;
 import javax.xml.stream.XMLStreamReader;
+import org.xapijava.db.Update;
+import org.xapijava.model.api.SR;
 import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
@@ -57,7 +59,7 @@ final class VmProvisioner {
         if (disks.isEmpty() && script == null) return;
         ctx.setProgress(0.1);
         // phase 1: disks (like Xapi, disks made before a failing one are not removed)
-        String vmUuid = (String) ctx.db().snapshot().get(vm, VM.UUID);
+        String vmUuid = services.data().get(vm, VM.UUID);
         List<String> vbds = new ArrayList<>();
         for (Disk d : disks) vbds.add(createDisk(ctx, vm, vmUuid, d));
         try {
@@ -67,13 +69,14 @@ final class VmProvisioner {
                 throw new ApiError("NOT_IMPLEMENTED", "post-install scripts");
             }
             // phase 3: the template information goes
-            ctx.db().transact(tx -> {
-                tx.removeFromMap("VM", vm, "other_config", DISKS);
-                tx.removeFromMap("VM", vm, "other_config", POSTINSTALL);
-            });
+            services.data()
+                    .apply(Update.builder()
+                            .removeFromMap(vm, VM.OTHER_CONFIG, DISKS)
+                            .removeFromMap(vm, VM.OTHER_CONFIG, POSTINSTALL)
+                            .build());
         } catch (RuntimeException e) {
             List<String> vdis = new ArrayList<>();
-            for (String vbd : vbds) vdis.add((String) ctx.db().snapshot().get(vbd, VBD.VDI));
+            for (String vbd : vbds) vdis.add(services.data().get(vbd, VBD.VDI));
             for (String vbd : vbds) ignoring(() -> ctx.api().vbd().destroy(vbd));
             for (String vdi : vdis) ignoring(() -> ctx.api().vdi().destroy(vdi));
             throw e;
@@ -84,7 +87,7 @@ final class VmProvisioner {
     private String createDisk(CallContext ctx, String vm, String vmUuid, Disk d) {
         String sr;
         try {
-            sr = ctx.db().snapshot().getByUuid("SR", d.sr());
+            sr = services.data().byUuid(SR.XAPI_CLASS, d.sr());
         } catch (ApiError e) {
             throw new ApiError("UUID_INVALID", "sr", d.sr());
         }
@@ -116,14 +119,13 @@ final class VmProvisioner {
         vbd.put("qos_algorithm_type", "");
         vbd.put("qos_algorithm_params", Map.of());
         String vbdRef = ctx.api().vbd().create(vbd);
-        String device = (String) ctx.db().snapshot().get(vbdRef, VBD.USERDEVICE);
+        String device = services.data().get(vbdRef, VBD.USERDEVICE);
         ctx.api().vdi().setNameLabel(vdiRef, device);
         return vbdRef;
     }
 
-    @SuppressWarnings("unchecked")
     private static Map<String, String> otherConfig(CallContext ctx, String vm) {
-        return (Map<String, String>) ctx.db().snapshot().get(vm, VM.OTHER_CONFIG);
+        return ctx.services().data().get(vm, VM.OTHER_CONFIG);
     }
 
     /** {@code is_whitelisted}: directly in Xapi's script directory, only {@code a-z - /} in the path. */

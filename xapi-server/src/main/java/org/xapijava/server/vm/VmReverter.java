@@ -5,16 +5,24 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
-import org.xapijava.db.DbReader;
+import org.xapijava.db.Db;
+import org.xapijava.db.Update;
+import org.xapijava.model.Datamodel;
+import org.xapijava.model.api.SR;
 import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VDI;
+import org.xapijava.model.api.VGPU;
+import org.xapijava.model.api.VIF;
 import org.xapijava.model.api.VM;
+import org.xapijava.model.api.VMGuestMetrics;
 import org.xapijava.model.api.VMMetrics;
+import org.xapijava.model.api.VTPM;
+import org.xapijava.model.api.VUSB;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.DbValues;
 import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
 
@@ -91,51 +99,65 @@ final class VmReverter {
      * forwarding layer does this before it marks the snapshot {@code revert} and the VM {@code reverting}.
      */
     String ensureVm(CallContext ctx, String snapshot) {
-        DbReader db = ctx.db().snapshot();
-        if (!db.exists("VM", snapshot)) throw ApiError.handleInvalid("VM", snapshot);
-        String vm = (String) db.get(snapshot, VM.SNAPSHOT_OF);
-        return db.exists("VM", vm) ? vm : createVmFromSnapshot(ctx, snapshot);
+        Db data = services.data();
+        if (!data.exists(VM.XAPI_CLASS, snapshot)) throw ApiError.handleInvalid(VM.XAPI_CLASS, snapshot);
+        String vm = data.get(snapshot, VM.SNAPSHOT_OF);
+        return !Refs.isNull(vm) && data.exists(VM.XAPI_CLASS, vm) ? vm : createVmFromSnapshot(ctx, snapshot);
     }
 
     /** Reverts the VM of {@code snapshot} to it. */
     void revert(CallContext ctx, String snapshot) {
+        Db data = services.data();
         String vm = ensureVm(ctx, snapshot);
-        if (!"Halted".equals(ctx.db().snapshot().get(vm, VM.POWER_STATE)))
-            ctx.api().vm().hardShutdown(vm);
+        if (!"Halted".equals(data.get(vm, VM.POWER_STATE))) ctx.api().vm().hardShutdown(vm);
         revertFields(ctx, snapshot, vm);
         String target = vm;
-        ctx.db()
-                .transact(tx -> tx.set(target, VM.GENERATION_ID, VmCloner.freshGenerationId((String)
-                        tx.get(target, VM.GENERATION_ID))));
-        String powerState = (String) ctx.db().snapshot().get(snapshot, VM.POWER_STATE);
+        Db.retrying(() -> {
+            String genid = data.get(target, VM.GENERATION_ID);
+            data.apply(Update.builder()
+                    .expect(target, VM.GENERATION_ID, genid, null)
+                    .set(target, VM.GENERATION_ID, VmCloner.freshGenerationId(genid))
+                    .build());
+        });
+        String powerState = data.get(snapshot, VM.POWER_STATE);
         if (ctx.taskRef() != null) services.tasks().setNotCancellable(ctx.taskRef());
         try {
             revertDevices(ctx, snapshot, vm);
-            ctx.db().transact(tx -> {
+            Db.retrying(() -> {
+                Update.Builder u = Update.builder()
+                        .unchanged(VM.XAPI_CLASS, target, data.modified(VM.XAPI_CLASS, target))
+                        .unchanged(VM.XAPI_CLASS, snapshot, data.modified(VM.XAPI_CLASS, snapshot));
                 // guest metrics and metrics: the snapshot's, copied
-                String gm = (String) tx.get(target, VM.GUEST_METRICS);
-                Rows.deleteIfValid(tx, "VM_guest_metrics", gm);
-                tx.set(target, VM.GUEST_METRICS, Rows.copyGuestMetrics(tx, snapshot));
-                String m = (String) tx.get(target, VM.METRICS);
-                String snapMetrics = (String) tx.get(snapshot, VM.METRICS);
-                Rows.deleteIfValid(tx, "VM_metrics", m);
-                tx.set(
-                        "VM",
-                        target,
-                        "metrics",
-                        DbValues.valid(tx, VMMetrics.XAPI_CLASS, snapMetrics)
-                                ? Rows.copy(tx, "VM_metrics", snapMetrics, Map.of())
-                                : Refs.NULL);
-                tx.set(target, VM.PARENT, snapshot);
-                Rows.resetPowerState(tx, target, powerState);
+                String gm = data.get(target, VM.GUEST_METRICS);
+                Rows.deleteIfValid(data, u, VMGuestMetrics.XAPI_CLASS, gm);
+                boolean sharedGm = gm.equals(data.get(snapshot, VM.GUEST_METRICS));
+                u.set(target, VM.GUEST_METRICS, sharedGm ? Refs.NULL : Rows.copyGuestMetrics(data, u, snapshot));
+                String m = data.get(target, VM.METRICS);
+                String snapMetrics = data.get(snapshot, VM.METRICS);
+                Rows.deleteIfValid(data, u, VMMetrics.XAPI_CLASS, m);
+                OptionalLong snapMetricsRead =
+                        m.equals(snapMetrics) ? OptionalLong.empty() : data.version(VMMetrics.XAPI_CLASS, snapMetrics);
+                String metrics = Refs.NULL;
+                if (snapMetricsRead.isPresent()) {
+                    u.unchanged(VMMetrics.XAPI_CLASS, snapMetrics, snapMetricsRead.getAsLong());
+                    metrics = Rows.copy(data, u, VMMetrics.UUID, snapMetrics);
+                }
+                u.set(target, VM.METRICS, metrics);
+                u.set(target, VM.PARENT, snapshot);
+                Rows.resetPowerState(data, u, target, powerState);
+                data.apply(u.build());
             });
             ctx.setProgress(1.0);
-            services.allowed().update("VM", target);
+            services.allowed().update(VM.XAPI_CLASS, target);
         } catch (RuntimeException e) {
-            ctx.db().transact(tx -> {
-                if (tx.exists("VM", target)) Rows.resetPowerState(tx, target, "Halted");
+            Db.retrying(() -> {
+                OptionalLong read = data.version(VM.XAPI_CLASS, target);
+                if (read.isEmpty()) return;
+                Update.Builder u = Update.builder().unchanged(VM.XAPI_CLASS, target, read.getAsLong());
+                Rows.resetPowerState(data, u, target, "Halted");
+                data.apply(u.build());
             });
-            services.allowed().update("VM", target);
+            services.allowed().update(VM.XAPI_CLASS, target);
             if (e instanceof ApiError a
                     && (a.code().equals("SR_BACKEND_FAILURE_44")
                             || a.code().equals("SR_BACKEND_FAILURE_109")
@@ -144,23 +166,23 @@ final class VmReverter {
             }
             throw new ApiError("VM_REVERT_FAILED", snapshot, vm);
         }
-        DbReader after = ctx.db().snapshot();
-        String body = "VM '" + after.get(vm, VM.NAME_LABEL) + "' (uuid: " + after.get(vm, VM.UUID)
-                + ") reverted to snapshot: " + after.get(snapshot, VM.NAME_LABEL) + " (uuid "
-                + after.get(snapshot, VM.UUID) + ")";
+        String body = "VM '" + data.get(vm, VM.NAME_LABEL) + "' (uuid: " + data.get(vm, VM.UUID)
+                + ") reverted to snapshot: " + data.get(snapshot, VM.NAME_LABEL) + " (uuid "
+                + data.get(snapshot, VM.UUID) + ")";
         VmMessages.alert(services, "VM_SNAPSHOT_REVERTED", vm, body);
     }
 
     /** {@code revert_vm_fields}: the VM's fields as the snapshot recorded them. */
     private void revertFields(CallContext ctx, String snapshot, String vm) {
-        DbReader db = ctx.db().snapshot();
-        String meta = (String) db.get(snapshot, VM.SNAPSHOT_METADATA);
+        String meta = services.data().get(snapshot, VM.SNAPSHOT_METADATA);
         boolean postMnr = !meta.isEmpty();
-        List<String[]> pairs = SnapshotMetadata.parse(postMnr ? meta : SnapshotMetadata.of(db, snapshot));
-        List<String[]> fixed = ensureDomainType(pairs);
-        ctx.db()
-                .transact(tx -> SnapshotMetadata.copyFields(
-                        tx, fixed, vm, postMnr ? DO_NOT_COPY : EXTENDED_DO_NOT_COPY, OVERRIDES));
+        // without recorded metadata, the snapshot's own row as metadata (every column: the database's reader)
+        List<String[]> pairs = SnapshotMetadata.parse(
+                postMnr ? meta : SnapshotMetadata.of(services.db().snapshot(), snapshot));
+        Update.Builder u = Update.builder();
+        SnapshotMetadata.copyFields(
+                u, ensureDomainType(pairs), vm, postMnr ? DO_NOT_COPY : EXTENDED_DO_NOT_COPY, OVERRIDES);
+        services.data().apply(u.build());
         ctx.setProgress(0.1);
     }
 
@@ -185,49 +207,52 @@ final class VmReverter {
 
     /** {@code update_vifs_vbds_vgpus_and_vusbs}: the disks, CDs, suspend image and VIFs of the snapshot. */
     private void revertDevices(CallContext ctx, String snapshot, String vm) {
-        DbReader db = ctx.db().snapshot();
+        Db data = services.data();
         // Xapi works on sets ordered by reference
         TreeSet<String> snapDiskVbds = new TreeSet<>();
         TreeSet<String> snapCdVbds = new TreeSet<>();
-        for (String vbd : refs(db, snapshot, "VBDs")) {
-            ("Disk".equals(db.get(vbd, VBD.TYPE)) ? snapDiskVbds : snapCdVbds).add(vbd);
+        for (String vbd : data.get(snapshot, VM.VBDS)) {
+            ("Disk".equals(data.get(vbd, VBD.TYPE)) ? snapDiskVbds : snapCdVbds).add(vbd);
         }
+        Map<String, String> snapVdis = new LinkedHashMap<>();
+        for (String vbd : snapDiskVbds) snapVdis.put(vbd, data.get(vbd, VBD.VDI));
         Set<String> snapDisksSnapshotOf = new TreeSet<>();
-        for (String vbd : snapDiskVbds) snapDisksSnapshotOf.add(vdiSnapshotOf(db, (String) db.get(vbd, VBD.VDI)));
-        TreeSet<String> vmVbds = new TreeSet<>(refs(db, vm, "VBDs"));
+        for (String vdi : snapVdis.values()) snapDisksSnapshotOf.add(vdiSnapshotOf(data, vdi));
+        TreeSet<String> vmVbds = new TreeSet<>(data.get(vm, VM.VBDS));
+        Map<String, String> vmVdis = new LinkedHashMap<>();
         TreeSet<String> vmDisks = new TreeSet<>();
         List<String> vmCdVbds = new ArrayList<>();
         for (String vbd : vmVbds) {
-            if ("Disk".equals(db.get(vbd, VBD.TYPE))) vmDisks.add((String) db.get(vbd, VBD.VDI));
+            vmVdis.put(vbd, data.get(vbd, VBD.VDI));
+            if ("Disk".equals(data.get(vbd, VBD.TYPE))) vmDisks.add(vmVdis.get(vbd));
             else vmCdVbds.add(vbd);
         }
         Set<String> withoutSnapshot = new TreeSet<>(vmDisks);
         withoutSnapshot.removeAll(snapDisksSnapshotOf);
         Set<String> disksToDestroy = new TreeSet<>(vmDisks);
         disksToDestroy.removeAll(withoutSnapshot);
-        disksToDestroy.add((String) db.get(vm, VM.SUSPEND_VDI));
+        disksToDestroy.add(data.get(vm, VM.SUSPEND_VDI));
         Set<String> vbdsToDestroy = new TreeSet<>();
         for (String vbd : vmVbds) {
-            String vdi = (String) db.get(vbd, VBD.VDI);
+            String vdi = vmVdis.get(vbd);
             if (disksToDestroy.contains(vdi) || withoutSnapshot.contains(vdi)) vbdsToDestroy.add(vbd);
         }
         vbdsToDestroy.addAll(vmCdVbds);
+        String snapSuspend = data.get(snapshot, VM.SUSPEND_VDI);
         // clear space first: the old VBDs and the disks the snapshot replaces
         for (String vbd : vbdsToDestroy) {
-            if (ctx.db().snapshot().exists("VBD", vbd)) ctx.api().vbd().destroy(vbd);
+            if (data.exists(VBD.XAPI_CLASS, vbd)) ctx.api().vbd().destroy(vbd);
         }
         for (String vdi : disksToDestroy) {
-            DbReader now = ctx.db().snapshot();
-            if (!now.exists("VDI", vdi)) continue;
-            if ("iso".equals(now.get("SR", (String) now.get(vdi, VDI.SR), "content_type"))) continue;
+            if (Refs.isNull(vdi) || !data.exists(VDI.XAPI_CLASS, vdi)) continue;
+            if ("iso".equals(data.get(data.get(vdi, VDI.SR), SR.CONTENT_TYPE))) continue;
             ctx.api().vdi().destroy(vdi);
         }
         ctx.setProgress(0.2);
         Map<String, String> driverParams = Map.of(VmCloner.EPOCH_HINT, Rows.uuid());
         List<String> toClone = new ArrayList<>(snapDiskVbds);
         List<String> previousSnapshotOf = new ArrayList<>();
-        for (String vbd : toClone)
-            previousSnapshotOf.add(vdiSnapshotOf(ctx.db().snapshot(), (String) db.get(vbd, VBD.VDI)));
+        for (String vbd : toClone) previousSnapshotOf.add(vdiSnapshotOf(data, snapVdis.get(vbd)));
         List<VmCloner.ClonedDisk> cloned = cloner.cloneDisks(ctx, toClone, VmCloner.DiskOp.CLONE, null, driverParams);
         List<VmCloner.ClonedDisk> made = new ArrayList<>(cloned);
         try {
@@ -236,39 +261,50 @@ final class VmReverter {
             made.addAll(cds);
             ctx.setProgress(0.5);
             // the snapshots of the replaced disks now hang off the new disks
-            ctx.db().transact(tx -> {
+            Db.retrying(() -> {
+                Update.Builder u = Update.builder();
                 for (int i = 0; i < cloned.size(); i++) {
                     String old = previousSnapshotOf.get(i);
-                    for (String s : tx.getAllWhere("VDI", "field \"snapshot_of\" = \"" + old + "\"")) {
-                        tx.set(s, VDI.SNAPSHOT_OF, cloned.get(i).vdi());
+                    for (String s : data.where(VDI.SNAPSHOT_OF, old)) {
+                        u.expect(s, VDI.SNAPSHOT_OF, old, null)
+                                .set(s, VDI.SNAPSHOT_OF, cloned.get(i).vdi());
                     }
                 }
+                if (!u.isEmpty()) data.apply(u.build());
             });
-            String snapSuspend = (String) db.get(snapshot, VM.SUSPEND_VDI);
             String suspend =
                     Refs.isNull(snapSuspend) ? Refs.NULL : ctx.api().vdi().clone(snapSuspend, driverParams);
             if (!Refs.isNull(suspend)) made.add(new VmCloner.ClonedDisk(Refs.NULL, suspend, true));
             ctx.setProgress(0.6);
             List<String> newVbds = new ArrayList<>();
-            ctx.db().transact(tx -> {
-                for (VmCloner.ClonedDisk d : cloned) newVbds.add(Vbds.copy(tx, d.vbd(), vm, d.vdi()));
-                for (VmCloner.ClonedDisk d : cds) newVbds.add(Vbds.copy(tx, d.vbd(), vm, d.vdi()));
-                tx.set(vm, VM.SUSPEND_VDI, suspend);
+            Db.retrying(() -> {
+                newVbds.clear();
+                Update.Builder u = Update.builder();
+                for (VmCloner.ClonedDisk d : cloned) newVbds.add(Vbds.copy(data, u, d.vbd(), vm, d.vdi()));
+                for (VmCloner.ClonedDisk d : cds) newVbds.add(Vbds.copy(data, u, d.vbd(), vm, d.vdi()));
+                data.apply(u.set(vm, VM.SUSPEND_VDI, suspend).build());
             });
-            for (String vbd : newVbds) services.allowed().update("VBD", vbd);
+            for (String vbd : newVbds) services.allowed().update(VBD.XAPI_CLASS, vbd);
             ctx.setProgress(0.7);
-            for (String vif : refs(ctx.db().snapshot(), vm, "VIFs"))
-                ctx.api().vif().destroy(vif);
+            for (String vif : data.get(vm, VM.VIFS)) ctx.api().vif().destroy(vif);
             List<String> newVifs = new ArrayList<>();
-            ctx.db().transact(tx -> {
-                for (String vif : tx.get(snapshot, VM.VIFS)) newVifs.add(Vifs.copy(tx, vif, vm, true));
+            Db.retrying(() -> {
+                newVifs.clear();
+                Update.Builder u = Update.builder()
+                        .unchanged(VM.XAPI_CLASS, snapshot, data.modified(VM.XAPI_CLASS, snapshot))
+                        .unchanged(VM.XAPI_CLASS, vm, data.modified(VM.XAPI_CLASS, vm));
+                List<Long> devices = new ArrayList<>();
+                for (String vif : data.get(snapshot, VM.VIFS)) newVifs.add(Vifs.copy(data, u, vif, vm, true, devices));
+                if (!u.isEmpty()) data.apply(u.build());
             });
-            for (String vif : newVifs) services.allowed().update("VIF", vif);
+            for (String vif : newVifs) services.allowed().update(VIF.XAPI_CLASS, vif);
             ctx.setProgress(0.8);
-            ctx.db().transact(tx -> {
-                for (String vusb : tx.get(vm, VM.VUSBS)) tx.delete("VUSB", vusb);
-                for (String vgpu : tx.get(vm, VM.VGPUS)) tx.delete("VGPU", vgpu);
-                for (String vtpm : tx.get(vm, VM.VTPMS)) tx.delete("VTPM", vtpm);
+            Db.retrying(() -> {
+                Update.Builder u = Update.builder().unchanged(VM.XAPI_CLASS, vm, data.modified(VM.XAPI_CLASS, vm));
+                for (String vusb : data.get(vm, VM.VUSBS)) u.delete(VUSB.XAPI_CLASS, vusb);
+                for (String vgpu : data.get(vm, VM.VGPUS)) u.delete(VGPU.XAPI_CLASS, vgpu);
+                for (String vtpm : data.get(vm, VM.VTPMS)) u.delete(VTPM.XAPI_CLASS, vtpm);
+                if (!u.isEmpty()) data.apply(u.build());
             });
             ctx.setProgress(0.9);
         } catch (RuntimeException e) {
@@ -278,8 +314,8 @@ final class VmReverter {
     }
 
     /** A VDI's {@code snapshot_of}, or NULL when the VDI is gone. */
-    private static String vdiSnapshotOf(DbReader db, String vdi) {
-        return db.exists("VDI", vdi) ? (String) db.get(vdi, VDI.SNAPSHOT_OF) : Refs.NULL;
+    private static String vdiSnapshotOf(Db data, String vdi) {
+        return !Refs.isNull(vdi) && data.exists(VDI.XAPI_CLASS, vdi) ? data.get(vdi, VDI.SNAPSHOT_OF) : Refs.NULL;
     }
 
     /**
@@ -287,34 +323,30 @@ final class VmReverter {
      * (halted, no suspend image) and metadata, with its old uuid; every snapshot of it points at it.
      */
     private String createVmFromSnapshot(CallContext ctx, String snapshot) {
-        DbReader db = ctx.db().snapshot();
-        String oldVm = (String) db.get(snapshot, VM.SNAPSHOT_OF);
+        Db data = services.data();
+        String oldVm = data.get(snapshot, VM.SNAPSHOT_OF);
         try {
-            List<String> snapshots = db.getAllWhere("VM", "field \"snapshot_of\" = \"" + oldVm + "\"");
-            List<String[]> meta = SnapshotMetadata.parse((String) db.get(snapshot, VM.SNAPSHOT_METADATA));
+            List<String> snapshots = data.where(VM.SNAPSHOT_OF, oldVm);
+            List<String[]> meta = SnapshotMetadata.parse(data.get(snapshot, VM.SNAPSHOT_METADATA));
             String uuid = null;
-            for (String[] kv : meta) if (kv[0].equals("uuid")) uuid = kv[1];
+            for (String[] kv : meta) if (kv[0].equals(VM.UUID.name())) uuid = kv[1];
             if (uuid == null) throw new IllegalStateException("no uuid in the snapshot metadata");
             Map<String, Object> rec = new LinkedHashMap<>();
-            Map<String, Object> snap = db.getRecord("VM", snapshot);
-            var cls = db.datamodel().cls("VM");
-            for (var f : cls.wireFields()) {
+            Map<String, Object> snap = data.record(VM.XAPI_CLASS, snapshot);
+            for (var f : Datamodel.get().cls(VM.XAPI_CLASS).wireFields()) {
                 if (f.qualifier() == org.xapijava.model.Qualifier.RW
                         || f.qualifier() == org.xapijava.model.Qualifier.STATIC_RO) {
                     rec.put(f.name(), snap.get(f.name()));
                 }
             }
-            rec.put("suspend_VDI", Refs.NULL);
-            rec.put("power_state", "Halted");
+            rec.put(VM.SUSPEND_VDI.name(), Refs.NULL);
+            rec.put(VM.POWER_STATE.name(), "Halted");
             String newVm = ctx.api().vm().create(rec);
             try {
-                String u = uuid;
-                List<String[]> fixed = ensureDomainType(meta);
-                ctx.db().transact(tx -> {
-                    tx.set(newVm, VM.UUID, u);
-                    SnapshotMetadata.copyFields(tx, fixed, newVm, DO_NOT_COPY, OVERRIDES);
-                    for (String s : snapshots) tx.set(s, VM.SNAPSHOT_OF, newVm);
-                });
+                Update.Builder u = Update.builder().set(newVm, VM.UUID, uuid);
+                SnapshotMetadata.copyFields(u, ensureDomainType(meta), newVm, DO_NOT_COPY, OVERRIDES);
+                for (String s : snapshots) u.set(s, VM.SNAPSHOT_OF, newVm);
+                data.apply(u.build());
                 return newVm;
             } catch (RuntimeException e) {
                 ctx.api().vm().destroy(newVm);
@@ -323,10 +355,5 @@ final class VmReverter {
         } catch (RuntimeException e) {
             throw new ApiError("VM_REVERT_FAILED", snapshot, oldVm);
         }
-    }
-
-    @SuppressWarnings("unchecked")
-    private static List<String> refs(DbReader db, String vm, String field) {
-        return (List<String>) db.get("VM", vm, field);
     }
 }

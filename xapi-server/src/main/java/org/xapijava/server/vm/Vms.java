@@ -3,21 +3,31 @@ package org.xapijava.server.vm;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.xapijava.db.Transaction;
+import java.util.OptionalLong;
+import org.xapijava.db.Db;
+import org.xapijava.db.FieldValues;
+import org.xapijava.db.Update;
+import org.xapijava.model.api.Blob;
+import org.xapijava.model.api.Console;
+import org.xapijava.model.api.Crashdump;
 import org.xapijava.model.api.Pool;
+import org.xapijava.model.api.Secret;
+import org.xapijava.model.api.VGPU;
 import org.xapijava.model.api.VM;
+import org.xapijava.model.api.VMGuestMetrics;
 import org.xapijava.model.api.VMMetrics;
 import org.xapijava.model.api.VTPM;
+import org.xapijava.model.api.VUSB;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.DbValues;
 import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
 
 /**
  * {@code VM.create}, {@code VM.destroy} and {@code VM.set_is_a_template} as Xapi implements them
- * ({@code xapi_vm.ml}, {@code xapi_vm_helpers.ml}). Each call's database work is one transaction;
+ * ({@code xapi_vm.ml}, {@code xapi_vm_helpers.ml}). Each call's database work is one {@link Update}, made
+ * conditional on what it read (and read again on a conflict);
  * {@code allowed_operations} is recomputed through {@link org.xapijava.server.ops.Locks} afterwards.
  * Operation checks and marking ({@code destroy}, {@code make_into_template}) belong to the forwarding
  * layer. Thread-safe.
@@ -37,83 +47,81 @@ final class Vms {
      * to {@code VM.start}), except that a Suspended VM needs its suspend image, boot record and CPU
      * flags ({@code VM_BAD_POWER_STATE}).
      */
-    @SuppressWarnings("unchecked")
     static String create(Services services, CallContext ctx, Map<String, Object> r) {
         String ref = Refs.fresh();
-        boolean suspended = "Suspended".equals(r.get("power_state"));
-        Map<String, String> cpuFlags = suspended ? (Map<String, String>) r.get("last_boot_CPU_flags") : Map.of();
-        String bootRecord = suspended ? (String) r.get("last_booted_record") : "";
-        String suspendVdi = suspended ? (String) r.get("suspend_VDI") : Refs.NULL;
+        String requested = Rows.of(r, VM.POWER_STATE);
+        boolean suspended = "Suspended".equals(requested);
+        Map<String, String> cpuFlags = suspended ? Rows.of(r, VM.LAST_BOOT_CPU_FLAGS) : Map.of();
+        String bootRecord = suspended ? Rows.of(r, VM.LAST_BOOTED_RECORD) : "";
+        String suspendVdi = suspended ? Rows.of(r, VM.SUSPEND_VDI) : Refs.NULL;
         if (suspended && (cpuFlags.isEmpty() || bootRecord.isEmpty() || Refs.isNull(suspendVdi))) {
-            throw new ApiError("VM_BAD_POWER_STATE", ref, "halted", lower((String) r.get("power_state")));
+            throw new ApiError("VM_BAD_POWER_STATE", ref, "halted", lower(requested));
         }
-        Map<String, String> oc = (Map<String, String>) r.get("other_config");
+        Map<String, String> oc = Rows.of(r, VM.OTHER_CONFIG);
         if (!oc.containsKey(MAC_SEED)) {
             Map<String, String> m = new LinkedHashMap<>();
             m.put(MAC_SEED, Rows.uuid());
             m.putAll(oc);
             oc = m;
         }
-        String domainType = (String) r.get("domain_type");
-        if (domainType.equals("unspecified")) domainType = ((String) r.get("HVM_boot_policy")).isEmpty() ? "pv" : "hvm";
-        String metricsDomainType = suspended ? (String) r.get("domain_type") : "unspecified";
-        Map<String, Object> v = new LinkedHashMap<>(r);
-        v.put("power_state", suspended ? "Suspended" : "Halted");
-        v.put("allowed_operations", List.of());
-        v.put("current_operations", Map.of());
-        v.put("blocked_operations", Map.of());
-        v.put("is_default_template", false);
-        v.put("transportable_snapshot_id", "");
-        v.put("is_a_snapshot", false);
-        v.put("snapshot_time", DateTime.EPOCH);
-        v.put("snapshot_of", Refs.NULL);
-        v.put("parent", Refs.NULL);
-        v.put("snapshot_info", Map.of());
-        v.put("snapshot_metadata", "");
-        v.put("resident_on", Refs.NULL);
-        v.put("scheduled_to_be_resident_on", Refs.NULL);
-        v.put("memory_overhead", 0L);
-        v.put("suspend_VDI", suspendVdi);
-        v.put("other_config", oc);
-        v.put("domid", -1L);
-        v.put("domarch", "");
-        v.put("last_boot_CPU_flags", cpuFlags);
-        v.put("is_control_domain", false);
-        v.put("guest_metrics", Refs.NULL);
-        v.put("last_booted_record", bootRecord);
-        v.put("blobs", Map.of());
-        v.put("bios_strings", Map.of());
-        v.put("protection_policy", Refs.NULL);
-        v.put("snapshot_schedule", Refs.NULL);
-        v.put("is_vmss_snapshot", false);
-        v.put("requires_reboot", false);
-        v.put("domain_type", domainType);
-        v.put("pending_guidances", List.of());
-        v.put("pending_guidances_recommended", List.of());
-        v.put("pending_guidances_full", List.of());
-        String dt = domainType;
-        ctx.db().transact(tx -> {
-            v.put("metrics", Rows.newVmMetrics(tx, metricsDomainType));
-            v.put("uuid", Rows.uuid());
-            Map<String, Object> known = new LinkedHashMap<>();
-            v.forEach((k, x) -> {
-                var f = tx.datamodel().cls("VM").field(k);
-                if (f != null && f.inDatabase()) known.put(k, x);
-            });
-            tx.create("VM", ref, known);
-            tx.set(
-                    "VM",
-                    ref,
-                    "memory_overhead",
-                    VmValidation.memoryOverhead(
-                            dt, (Long) v.get("memory_static_max"), (Long) v.get("VCPUs_max"), (Double)
-                                    v.get("HVM_shadow_multiplier")));
-            if (Boolean.TRUE.equals(v.get("has_vendor_device"))
-                    && (Long) v.get("hardware_platform_version") < HAS_VENDOR_DEVICE_VERSION) {
-                tx.set(ref, VM.HARDWARE_PLATFORM_VERSION, HAS_VENDOR_DEVICE_VERSION);
-            }
-        });
-        services.allowed().update("VM", ref);
+        String domainType = Rows.of(r, VM.DOMAIN_TYPE);
+        if (domainType.equals("unspecified"))
+            domainType = Rows.of(r, VM.HVM_BOOT_POLICY).isEmpty() ? "pv" : "hvm";
+        String metricsDomainType = suspended ? Rows.of(r, VM.DOMAIN_TYPE) : "unspecified";
+        String metrics = Refs.fresh();
+        FieldValues v = Rows.values(VM.XAPI_CLASS, r)
+                .with(VM.POWER_STATE, suspended ? "Suspended" : "Halted")
+                .with(VM.ALLOWED_OPERATIONS, List.of())
+                .with(VM.CURRENT_OPERATIONS, Map.of())
+                .with(VM.BLOCKED_OPERATIONS, Map.of())
+                .with(VM.IS_DEFAULT_TEMPLATE, false)
+                .with(VM.TRANSPORTABLE_SNAPSHOT_ID, "")
+                .with(VM.IS_A_SNAPSHOT, false)
+                .with(VM.SNAPSHOT_TIME, DateTime.EPOCH)
+                .with(VM.SNAPSHOT_OF, Refs.NULL)
+                .with(VM.PARENT, Refs.NULL)
+                .with(VM.SNAPSHOT_INFO, Map.of())
+                .with(VM.SNAPSHOT_METADATA, "")
+                .with(VM.RESIDENT_ON, Refs.NULL)
+                .with(VM.SCHEDULED_TO_BE_RESIDENT_ON, Refs.NULL)
+                .with(VM.MEMORY_OVERHEAD, 0L)
+                .with(VM.SUSPEND_VDI, suspendVdi)
+                .with(VM.OTHER_CONFIG, oc)
+                .with(VM.DOMID, -1L)
+                .with(VM.DOMARCH, "")
+                .with(VM.LAST_BOOT_CPU_FLAGS, cpuFlags)
+                .with(VM.IS_CONTROL_DOMAIN, false)
+                .with(VM.GUEST_METRICS, Refs.NULL)
+                .with(VM.LAST_BOOTED_RECORD, bootRecord)
+                .with(VM.BLOBS, Map.of())
+                .with(VM.BIOS_STRINGS, Map.of())
+                .with(VM.PROTECTION_POLICY, Refs.NULL)
+                .with(VM.SNAPSHOT_SCHEDULE, Refs.NULL)
+                .with(VM.IS_VMSS_SNAPSHOT, false)
+                .with(VM.REQUIRES_REBOOT, false)
+                .with(VM.DOMAIN_TYPE, domainType)
+                .with(VM.PENDING_GUIDANCES, List.of())
+                .with(VM.PENDING_GUIDANCES_RECOMMENDED, List.of())
+                .with(VM.PENDING_GUIDANCES_FULL, List.of())
+                .with(VM.METRICS, metrics)
+                .with(VM.UUID, Rows.uuid());
+        Update.Builder u = Update.builder()
+                .create(metrics, Rows.newVmMetrics(metricsDomainType))
+                .create(ref, v)
+                .set(
+                        ref,
+                        VM.MEMORY_OVERHEAD,
+                        VmValidation.memoryOverhead(
+                                domainType,
+                                Rows.of(r, VM.MEMORY_STATIC_MAX),
+                                Rows.of(r, VM.VCPUS_MAX),
+                                Rows.of(r, VM.HVM_SHADOW_MULTIPLIER)));
+        if (Boolean.TRUE.equals(Rows.of(r, VM.HAS_VENDOR_DEVICE))
+                && Rows.of(r, VM.HARDWARE_PLATFORM_VERSION) < HAS_VENDOR_DEVICE_VERSION) {
+            u.set(ref, VM.HARDWARE_PLATFORM_VERSION, HAS_VENDOR_DEVICE_VERSION);
+        }
+        services.data().apply(u.build());
+        services.allowed().update(VM.XAPI_CLASS, ref);
         return ref;
     }
 
@@ -129,37 +137,41 @@ final class Vms {
      * is refused ({@code VM_CANNOT_DELETE_DEFAULT_TEMPLATE}).
      */
     static void destroy(CallContext ctx, String vm) {
-        ctx.db().transact(tx -> {
-            String parent = (String) tx.get(vm, VM.PARENT);
-            if ("true".equals(tx.get(vm, VM.OTHER_CONFIG).get(DEFAULT_TEMPLATE))) {
+        Db data = ctx.services().data();
+        Db.retrying(() -> {
+            long read = data.modified(VM.XAPI_CLASS, vm);
+            String parent = data.get(vm, VM.PARENT);
+            if ("true".equals(data.get(vm, VM.OTHER_CONFIG).get(DEFAULT_TEMPLATE))) {
                 throw new ApiError("VM_CANNOT_DELETE_DEFAULT_TEMPLATE");
             }
-            for (String child : tx.get(vm, VM.CHILDREN)) tx.set(child, VM.PARENT, parent);
-            deleteOwned(tx, vm);
-            tx.delete("VM", vm);
+            Update.Builder u = Update.builder().unchanged(VM.XAPI_CLASS, vm, read);
+            for (String child : data.get(vm, VM.CHILDREN)) u.set(child, VM.PARENT, parent);
+            deleteOwned(data, u, vm);
+            data.apply(u.delete(VM.XAPI_CLASS, vm).build());
         });
     }
 
-    /** Deletes the rows that belong to {@code vm} (not its VDIs). */
-    @SuppressWarnings("unchecked")
-    static void deleteOwned(Transaction tx, String vm) {
-        for (String vtpm : tx.get(vm, VM.VTPMS)) {
-            Object secret = tx.datamodel().cls("VTPM").field("contents") != null ? tx.get(vtpm, VTPM.CONTENTS) : null;
-            tx.delete("VTPM", vtpm);
-            if (secret instanceof String s) Rows.deleteIfValid(tx, "secret", s);
+    /**
+     * Adds the deletion of the rows that belong to {@code vm} (not its VDIs) to {@code u}, which the caller
+     * makes conditional on {@code vm} being unchanged since it read it (the sets of devices are its).
+     */
+    static void deleteOwned(Db data, Update.Builder u, String vm) {
+        boolean vtpmContents = VTPM.CONTENTS.def() != null;
+        for (String vtpm : data.get(vm, VM.VTPMS)) {
+            String secret = vtpmContents ? data.get(vtpm, VTPM.CONTENTS) : null;
+            u.delete(VTPM.XAPI_CLASS, vtpm);
+            if (secret != null) Rows.deleteIfValid(data, u, Secret.XAPI_CLASS, secret);
         }
-        for (Object blob : ((Map<String, String>) tx.get(vm, VM.BLOBS)).values()) {
-            Rows.deleteIfValid(tx, "blob", (String) blob);
-        }
-        tx.set(vm, VM.APPLIANCE, Refs.NULL);
-        for (String vbd : tx.get(vm, VM.VBDS)) Vbds.delete(tx, vbd);
-        for (String vif : tx.get(vm, VM.VIFS)) Vifs.delete(tx, vif);
-        for (String vgpu : tx.get(vm, VM.VGPUS)) tx.delete("VGPU", vgpu);
-        for (String vusb : tx.get(vm, VM.VUSBS)) tx.delete("VUSB", vusb);
-        for (String console : tx.get(vm, VM.CONSOLES)) tx.delete("console", console);
-        for (String dump : tx.get(vm, VM.CRASH_DUMPS)) tx.delete("crashdump", dump);
-        Rows.deleteIfValid(tx, "VM_metrics", (String) tx.get(vm, VM.METRICS));
-        Rows.deleteIfValid(tx, "VM_guest_metrics", (String) tx.get(vm, VM.GUEST_METRICS));
+        for (String blob : data.get(vm, VM.BLOBS).values()) Rows.deleteIfValid(data, u, Blob.XAPI_CLASS, blob);
+        u.set(vm, VM.APPLIANCE, Refs.NULL);
+        for (String vbd : data.get(vm, VM.VBDS)) Vbds.delete(u, vbd);
+        for (String vif : data.get(vm, VM.VIFS)) Vifs.delete(u, vif);
+        for (String vgpu : data.get(vm, VM.VGPUS)) u.delete(VGPU.XAPI_CLASS, vgpu);
+        for (String vusb : data.get(vm, VM.VUSBS)) u.delete(VUSB.XAPI_CLASS, vusb);
+        for (String console : data.get(vm, VM.CONSOLES)) u.delete(Console.XAPI_CLASS, console);
+        for (String dump : data.get(vm, VM.CRASH_DUMPS)) u.delete(Crashdump.XAPI_CLASS, dump);
+        Rows.deleteIfValid(data, u, VMMetrics.XAPI_CLASS, data.get(vm, VM.METRICS));
+        Rows.deleteIfValid(data, u, VMGuestMetrics.XAPI_CLASS, data.get(vm, VM.GUEST_METRICS));
     }
 
     /**
@@ -169,33 +181,39 @@ final class Vms {
      * is left as it is.
      */
     static void setIsATemplate(Services services, CallContext ctx, String vm, boolean value) {
-        ctx.db().transact(tx -> {
-            String metrics = (String) tx.get(vm, VM.METRICS);
+        Db data = services.data();
+        Db.retrying(() -> {
+            long read = data.modified(VM.XAPI_CLASS, vm);
+            String metrics = data.get(vm, VM.METRICS);
+            Update.Builder u = Update.builder().unchanged(VM.XAPI_CLASS, vm, read);
             if (!value) {
-                if (DbValues.valid(tx, VMMetrics.XAPI_CLASS, metrics)) {
-                    tx.set(
-                            "VM_metrics",
-                            metrics,
-                            "install_time",
-                            DateTime.ofInstant(services.clock().instant()));
+                OptionalLong m = data.version(VMMetrics.XAPI_CLASS, metrics);
+                if (m.isPresent()) {
+                    u.unchanged(VMMetrics.XAPI_CLASS, metrics, m.getAsLong())
+                            .set(
+                                    metrics,
+                                    VMMetrics.INSTALL_TIME,
+                                    DateTime.ofInstant(services.clock().instant()));
                 }
             } else {
                 String pool = services.poolRef();
-                if (Boolean.TRUE.equals(tx.get(pool, Pool.HA_ENABLED)) && haProtected(tx, vm)) {
+                long poolRead = data.modified(Pool.XAPI_CLASS, pool);
+                if (Boolean.TRUE.equals(data.get(pool, Pool.HA_ENABLED)) && haProtected(data, vm)) {
                     throw new ApiError("VM_IS_PROTECTED", vm);
                 }
-                tx.set(vm, VM.HA_ALWAYS_RUN, false);
-                for (String vusb : tx.get(vm, VM.VUSBS)) tx.delete("VUSB", vusb);
-                Rows.deleteIfValid(tx, "VM_metrics", metrics);
-                tx.set(vm, VM.METRICS, Refs.NULL);
+                u.unchanged(Pool.XAPI_CLASS, pool, poolRead);
+                u.set(vm, VM.HA_ALWAYS_RUN, false);
+                for (String vusb : data.get(vm, VM.VUSBS)) u.delete(VUSB.XAPI_CLASS, vusb);
+                Rows.deleteIfValid(data, u, VMMetrics.XAPI_CLASS, metrics);
+                u.set(vm, VM.METRICS, Refs.NULL);
             }
-            tx.set(vm, VM.IS_A_TEMPLATE, value);
+            data.apply(u.set(vm, VM.IS_A_TEMPLATE, value).build());
         });
-        if (value) services.allowed().update("VM", vm);
+        if (value) services.allowed().update(VM.XAPI_CLASS, vm);
     }
 
     /** {@code Helpers.is_xha_protected}: restart priority "restart". */
-    private static boolean haProtected(Transaction tx, String vm) {
-        return "restart".equals(tx.get(vm, VM.HA_RESTART_PRIORITY));
+    private static boolean haProtected(Db data, String vm) {
+        return "restart".equals(data.get(vm, VM.HA_RESTART_PRIORITY));
     }
 }
