@@ -69,6 +69,11 @@ public interface Db {
     /** The whole record as clients see it (fields by wire name); {@code HANDLE_INVALID} when missing. */
     Map<String, Object> record(String cls, String ref);
 
+    /** A field's value in a record keyed by wire name ({@link #record}, a constructor record), typed. */
+    static <T> T value(Map<String, ?> record, Field<T> field) {
+        return field.cast(record.get(field.name()));
+    }
+
     /** Every ref of {@code cls}. */
     List<String> all(String cls);
 

@@ -45,6 +45,7 @@ class LocalDbTest {
         db.removeFromMap(a, VM.OTHER_CONFIG, "k");
         assertEquals(Map.of(), db.get(a, VM.OTHER_CONFIG));
         assertEquals(List.of("t"), db.record(VM.XAPI_CLASS, a).get("tags"));
+        assertEquals(List.of("t"), Db.value(db.record(VM.XAPI_CLASS, a), VM.TAGS));
         assertEquals(2, db.all(VM.XAPI_CLASS).size());
         assertEquals(db.modified(VM.XAPI_CLASS, b), db.version(VM.XAPI_CLASS, b).orElseThrow());
         assertTrue(db.version(VDI.XAPI_CLASS, b).isEmpty(), "a row of another class");

@@ -32,11 +32,6 @@ final class Rows {
         return UUID.randomUUID().toString();
     }
 
-    /** A field of a record keyed by wire name (a constructor record, a {@link Db#record}), typed. */
-    static <T> T of(Map<String, Object> record, Field<T> field) {
-        return field.cast(record.get(field.name()));
-    }
-
     /** Sets each of {@code fields} in {@code v} to its value in {@code record} (keyed by wire name). */
     static FieldValues copied(FieldValues v, List<Field<?>> fields, Map<String, Object> record) {
         for (Field<?> f : fields) copyOne(v, f, record);
@@ -44,7 +39,7 @@ final class Rows {
     }
 
     private static <T> void copyOne(FieldValues v, Field<T> f, Map<String, Object> record) {
-        v.with(f, of(record, f));
+        v.with(f, Db.value(record, f));
     }
 
     /** The untyped handle of a field of the datamodel, for code that walks a class's fields. */

@@ -49,12 +49,12 @@ final class Vbds {
     }
 
     private static String createOnce(Db data, Map<String, Object> r) {
-        String vm = Rows.of(r, VBD.VM);
-        String vdi = Rows.of(r, VBD.VDI);
-        String userdevice = Rows.of(r, VBD.USERDEVICE);
-        String mode = Rows.of(r, VBD.MODE);
-        String type = Rows.of(r, VBD.TYPE);
-        boolean empty = Rows.of(r, VBD.EMPTY);
+        String vm = Db.value(r, VBD.VM);
+        String vdi = Db.value(r, VBD.VDI);
+        String userdevice = Db.value(r, VBD.USERDEVICE);
+        String mode = Db.value(r, VBD.MODE);
+        String type = Db.value(r, VBD.TYPE);
+        boolean empty = Db.value(r, VBD.EMPTY);
         Update.Builder u = Update.builder();
         // read first: a change after this is a conflict
         u.unchanged(VM.XAPI_CLASS, vm, data.modified(VM.XAPI_CLASS, vm));
@@ -95,7 +95,7 @@ final class Vbds {
         for (DeviceNumber d : DeviceNumber.possible(device)) {
             if (used.contains(d)) throw new ApiError("DEVICE_ALREADY_EXISTS", device);
         }
-        Map<String, String> otherConfig = Rows.of(r, VBD.OTHER_CONFIG);
+        Map<String, String> otherConfig = Db.value(r, VBD.OTHER_CONFIG);
         if (vdiRead.isPresent()) {
             String kind = data.get(vdi, VDI.SM_CONFIG).get(BACKEND_KIND);
             if (kind != null) {
@@ -112,17 +112,17 @@ final class Vbds {
                 .with(VBD.VM, vm)
                 .with(VBD.VDI, vdi)
                 .with(VBD.USERDEVICE, device)
-                .with(VBD.DEVICE, suspended ? Rows.of(r, VBD.DEVICE) : "")
-                .with(VBD.BOOTABLE, Rows.of(r, VBD.BOOTABLE))
+                .with(VBD.DEVICE, suspended ? Db.value(r, VBD.DEVICE) : "")
+                .with(VBD.BOOTABLE, Db.value(r, VBD.BOOTABLE))
                 .with(VBD.MODE, mode)
                 .with(VBD.TYPE, type)
-                .with(VBD.UNPLUGGABLE, Rows.of(r, VBD.UNPLUGGABLE))
+                .with(VBD.UNPLUGGABLE, Db.value(r, VBD.UNPLUGGABLE))
                 .with(VBD.EMPTY, empty)
                 .with(VBD.RESERVED, false)
-                .with(VBD.QOS_ALGORITHM_TYPE, Rows.of(r, VBD.QOS_ALGORITHM_TYPE))
-                .with(VBD.QOS_ALGORITHM_PARAMS, Rows.of(r, VBD.QOS_ALGORITHM_PARAMS))
+                .with(VBD.QOS_ALGORITHM_TYPE, Db.value(r, VBD.QOS_ALGORITHM_TYPE))
+                .with(VBD.QOS_ALGORITHM_PARAMS, Db.value(r, VBD.QOS_ALGORITHM_PARAMS))
                 .with(VBD.QOS_SUPPORTED_ALGORITHMS, List.of())
-                .with(VBD.CURRENTLY_ATTACHED, suspended && Rows.of(r, VBD.CURRENTLY_ATTACHED))
+                .with(VBD.CURRENTLY_ATTACHED, suspended && Db.value(r, VBD.CURRENTLY_ATTACHED))
                 .with(VBD.STATUS_CODE, 0L)
                 .with(VBD.STATUS_DETAIL, "")
                 .with(VBD.RUNTIME_PROPERTIES, Map.of())
@@ -170,20 +170,20 @@ final class Vbds {
                 .with(VBD.STORAGE_LOCK, false)
                 .with(VBD.VM, vm)
                 .with(VBD.VDI, vdi)
-                .with(VBD.EMPTY, Rows.of(all, VBD.EMPTY) || Refs.isNull(vdi))
+                .with(VBD.EMPTY, Db.value(all, VBD.EMPTY) || Refs.isNull(vdi))
                 .with(VBD.RESERVED, false)
-                .with(VBD.USERDEVICE, Rows.of(all, VBD.USERDEVICE))
-                .with(VBD.DEVICE, Rows.of(all, VBD.DEVICE))
-                .with(VBD.BOOTABLE, Rows.of(all, VBD.BOOTABLE))
-                .with(VBD.MODE, Rows.of(all, VBD.MODE))
-                .with(VBD.CURRENTLY_ATTACHED, Rows.of(all, VBD.CURRENTLY_ATTACHED))
+                .with(VBD.USERDEVICE, Db.value(all, VBD.USERDEVICE))
+                .with(VBD.DEVICE, Db.value(all, VBD.DEVICE))
+                .with(VBD.BOOTABLE, Db.value(all, VBD.BOOTABLE))
+                .with(VBD.MODE, Db.value(all, VBD.MODE))
+                .with(VBD.CURRENTLY_ATTACHED, Db.value(all, VBD.CURRENTLY_ATTACHED))
                 .with(VBD.STATUS_CODE, 0L)
-                .with(VBD.TYPE, Rows.of(all, VBD.TYPE))
-                .with(VBD.UNPLUGGABLE, Rows.of(all, VBD.UNPLUGGABLE))
+                .with(VBD.TYPE, Db.value(all, VBD.TYPE))
+                .with(VBD.UNPLUGGABLE, Db.value(all, VBD.UNPLUGGABLE))
                 .with(VBD.STATUS_DETAIL, "")
-                .with(VBD.OTHER_CONFIG, Rows.of(all, VBD.OTHER_CONFIG))
-                .with(VBD.QOS_ALGORITHM_TYPE, Rows.of(all, VBD.QOS_ALGORITHM_TYPE))
-                .with(VBD.QOS_ALGORITHM_PARAMS, Rows.of(all, VBD.QOS_ALGORITHM_PARAMS))
+                .with(VBD.OTHER_CONFIG, Db.value(all, VBD.OTHER_CONFIG))
+                .with(VBD.QOS_ALGORITHM_TYPE, Db.value(all, VBD.QOS_ALGORITHM_TYPE))
+                .with(VBD.QOS_ALGORITHM_PARAMS, Db.value(all, VBD.QOS_ALGORITHM_PARAMS))
                 .with(VBD.QOS_SUPPORTED_ALGORITHMS, List.of())
                 .with(VBD.RUNTIME_PROPERTIES, Map.of())
                 .with(VBD.UUID, Rows.uuid());

@@ -180,9 +180,9 @@ final class VmCloner {
         Update.Builder u = Update.builder().unchanged(VM.XAPI_CLASS, vm, data.modified(VM.XAPI_CLASS, vm));
         Map<String, Object> all = data.record(VM.XAPI_CLASS, vm);
         boolean snapshot = op == DiskOp.SNAPSHOT;
-        String powerState = Rows.of(all, VM.POWER_STATE);
-        boolean template = Boolean.TRUE.equals(Rows.of(all, VM.IS_A_TEMPLATE));
-        Map<String, String> oc = new LinkedHashMap<>(Rows.of(all, VM.OTHER_CONFIG));
+        String powerState = Db.value(all, VM.POWER_STATE);
+        boolean template = Boolean.TRUE.equals(Db.value(all, VM.IS_A_TEMPLATE));
+        Map<String, String> oc = new LinkedHashMap<>(Db.value(all, VM.OTHER_CONFIG));
         if (!snapshot) {
             if (oc.containsKey(Vms.MAC_SEED)) {
                 oc.put(Vms.MAC_SEED, Rows.uuid());
@@ -197,7 +197,7 @@ final class VmCloner {
         oc.remove(XENSOURCE_INTERNAL);
         if (template && !oc.containsKey(BASE_TEMPLATE_NAME)) {
             Map<String, String> m = new LinkedHashMap<>();
-            m.put(BASE_TEMPLATE_NAME, Rows.of(all, VM.NAME_LABEL));
+            m.put(BASE_TEMPLATE_NAME, Db.value(all, VM.NAME_LABEL));
             m.putAll(oc);
             oc = m;
         }
@@ -232,7 +232,7 @@ final class VmCloner {
                 .with(VM.SNAPSHOT_METADATA, metadata)
                 .with(VM.TRANSPORTABLE_SNAPSHOT_ID, "")
                 // CA-52668: clones and copies are new top-level VMs
-                .with(VM.PARENT, snapshot ? Rows.of(all, VM.PARENT) : Refs.NULL)
+                .with(VM.PARENT, snapshot ? Db.value(all, VM.PARENT) : Refs.NULL)
                 .with(VM.RESIDENT_ON, Refs.NULL)
                 .with(VM.SCHEDULED_TO_BE_RESIDENT_ON, Refs.NULL)
                 .with(VM.SUSPEND_VDI, Refs.NULL)
@@ -252,7 +252,7 @@ final class VmCloner {
                 .with(VM.ORDER, 0L)
                 .with(VM.SUSPEND_SR, Refs.NULL)
                 .with(VM.VERSION, 0L)
-                .with(VM.GENERATION_ID, freshGenerationId(Rows.of(all, VM.GENERATION_ID)))
+                .with(VM.GENERATION_ID, freshGenerationId(Db.value(all, VM.GENERATION_ID)))
                 .with(VM.REQUIRES_REBOOT, false)
                 .with(VM.PENDING_GUIDANCES, List.of())
                 .with(VM.PENDING_GUIDANCES_RECOMMENDED, List.of())
@@ -294,10 +294,10 @@ final class VmCloner {
                 ctx.checkCancelled();
                 String vbd = vbds.get(i);
                 Map<String, Object> now = data.record(VBD.XAPI_CLASS, vbd);
-                String vdi = Rows.of(now, VBD.VDI);
-                if (Boolean.TRUE.equals(Rows.of(now, VBD.EMPTY))) {
+                String vdi = Db.value(now, VBD.VDI);
+                if (Boolean.TRUE.equals(Db.value(now, VBD.EMPTY))) {
                     done.add(new ClonedDisk(vbd, Refs.NULL, false));
-                } else if ("CD".equals(Rows.of(now, VBD.TYPE))) {
+                } else if ("CD".equals(Db.value(now, VBD.TYPE))) {
                     done.add(new ClonedDisk(vbd, vdi, false));
                 } else {
                     done.add(new ClonedDisk(vbd, cloneOne(ctx, vdi, op, copySr, driverParams), true));

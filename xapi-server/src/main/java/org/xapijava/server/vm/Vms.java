@@ -49,25 +49,25 @@ final class Vms {
      */
     static String create(Services services, CallContext ctx, Map<String, Object> r) {
         String ref = Refs.fresh();
-        String requested = Rows.of(r, VM.POWER_STATE);
+        String requested = Db.value(r, VM.POWER_STATE);
         boolean suspended = "Suspended".equals(requested);
-        Map<String, String> cpuFlags = suspended ? Rows.of(r, VM.LAST_BOOT_CPU_FLAGS) : Map.of();
-        String bootRecord = suspended ? Rows.of(r, VM.LAST_BOOTED_RECORD) : "";
-        String suspendVdi = suspended ? Rows.of(r, VM.SUSPEND_VDI) : Refs.NULL;
+        Map<String, String> cpuFlags = suspended ? Db.value(r, VM.LAST_BOOT_CPU_FLAGS) : Map.of();
+        String bootRecord = suspended ? Db.value(r, VM.LAST_BOOTED_RECORD) : "";
+        String suspendVdi = suspended ? Db.value(r, VM.SUSPEND_VDI) : Refs.NULL;
         if (suspended && (cpuFlags.isEmpty() || bootRecord.isEmpty() || Refs.isNull(suspendVdi))) {
             throw new ApiError("VM_BAD_POWER_STATE", ref, "halted", lower(requested));
         }
-        Map<String, String> oc = Rows.of(r, VM.OTHER_CONFIG);
+        Map<String, String> oc = Db.value(r, VM.OTHER_CONFIG);
         if (!oc.containsKey(MAC_SEED)) {
             Map<String, String> m = new LinkedHashMap<>();
             m.put(MAC_SEED, Rows.uuid());
             m.putAll(oc);
             oc = m;
         }
-        String domainType = Rows.of(r, VM.DOMAIN_TYPE);
+        String domainType = Db.value(r, VM.DOMAIN_TYPE);
         if (domainType.equals("unspecified"))
-            domainType = Rows.of(r, VM.HVM_BOOT_POLICY).isEmpty() ? "pv" : "hvm";
-        String metricsDomainType = suspended ? Rows.of(r, VM.DOMAIN_TYPE) : "unspecified";
+            domainType = Db.value(r, VM.HVM_BOOT_POLICY).isEmpty() ? "pv" : "hvm";
+        String metricsDomainType = suspended ? Db.value(r, VM.DOMAIN_TYPE) : "unspecified";
         String metrics = Refs.fresh();
         FieldValues v = Rows.values(VM.XAPI_CLASS, r)
                 .with(VM.POWER_STATE, suspended ? "Suspended" : "Halted")
@@ -113,11 +113,11 @@ final class Vms {
                         VM.MEMORY_OVERHEAD,
                         VmValidation.memoryOverhead(
                                 domainType,
-                                Rows.of(r, VM.MEMORY_STATIC_MAX),
-                                Rows.of(r, VM.VCPUS_MAX),
-                                Rows.of(r, VM.HVM_SHADOW_MULTIPLIER)));
-        if (Boolean.TRUE.equals(Rows.of(r, VM.HAS_VENDOR_DEVICE))
-                && Rows.of(r, VM.HARDWARE_PLATFORM_VERSION) < HAS_VENDOR_DEVICE_VERSION) {
+                                Db.value(r, VM.MEMORY_STATIC_MAX),
+                                Db.value(r, VM.VCPUS_MAX),
+                                Db.value(r, VM.HVM_SHADOW_MULTIPLIER)));
+        if (Boolean.TRUE.equals(Db.value(r, VM.HAS_VENDOR_DEVICE))
+                && Db.value(r, VM.HARDWARE_PLATFORM_VERSION) < HAS_VENDOR_DEVICE_VERSION) {
             u.set(ref, VM.HARDWARE_PLATFORM_VERSION, HAS_VENDOR_DEVICE_VERSION);
         }
         services.data().apply(u.build());
