@@ -2,7 +2,9 @@ package org.xapijava.server.storage;
 
 import java.nio.file.Path;
 import java.util.Map;
+import org.xapijava.db.Db;
 import org.xapijava.db.DbReader;
+import org.xapijava.db.Update;
 import org.xapijava.model.api.PBD;
 import org.xapijava.model.api.SR;
 import org.xapijava.model.api.VDI;
@@ -145,12 +147,14 @@ public final class StorageBackends {
         } catch (StorageException e) {
             throw toApiError(e, sr, Refs.NULL);
         }
-        services.db().transact(tx -> {
-            if (!tx.exists("SR", sr)) return;
-            tx.set(sr, SR.PHYSICAL_SIZE, st.physicalSize());
-            tx.set(sr, SR.PHYSICAL_UTILISATION, st.physicalUtilisation());
-            tx.set(sr, SR.VIRTUAL_ALLOCATION, st.virtualAllocation());
-        });
+        Db data = services.data();
+        Db.retrying(() -> data.version(SR.XAPI_CLASS, sr)
+                .ifPresent(m -> data.apply(Update.builder()
+                        .unchanged(SR.XAPI_CLASS, sr, m)
+                        .set(sr, SR.PHYSICAL_SIZE, st.physicalSize())
+                        .set(sr, SR.PHYSICAL_UTILISATION, st.physicalUtilisation())
+                        .set(sr, SR.VIRTUAL_ALLOCATION, st.virtualAllocation())
+                        .build())));
     }
 
     /**

@@ -4,7 +4,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.xapijava.db.Db;
 import org.xapijava.db.DbReader;
+import org.xapijava.db.FieldValues;
+import org.xapijava.db.Update;
 import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VDI;
 import org.xapijava.model.api.VM;
@@ -55,23 +58,22 @@ public final class VdiService {
      * {@code VDI.create}: {@code rec} holds the constructor fields (name_label, name_description, SR,
      * virtual_size, type, sharable, read_only, other_config, xenstore_data, sm_config, tags).
      */
-    @SuppressWarnings("unchecked")
     public String create(CallContext ctx, Map<String, Object> rec) {
-        String sr = (String) rec.get("SR");
+        String sr = Db.value(rec, VDI.SR);
         DbReader db = ctx.db().snapshot();
         requireBackendType(db, sr);
-        String type = (String) rec.get("type");
+        String type = Db.value(rec, VDI.TYPE);
         if (type.equals("cbt_metadata")) throw new ApiError("VDI_INCOMPATIBLE_TYPE", "", "cbt_metadata");
         backends.attached(db, sr);
-        Map<String, String> smConfig = (Map<String, String>) rec.get("sm_config");
+        Map<String, String> smConfig = Db.value(rec, VDI.SM_CONFIG);
         VdiInfo req = VdiInfo.request(
                 "",
-                (String) rec.get("name_label"),
-                (String) rec.get("name_description"),
+                Db.value(rec, VDI.NAME_LABEL),
+                Db.value(rec, VDI.NAME_DESCRIPTION),
                 type,
-                (Long) rec.get("virtual_size"),
-                (Boolean) rec.get("read_only"),
-                (Boolean) rec.get("sharable"),
+                Db.value(rec, VDI.VIRTUAL_SIZE),
+                Db.value(rec, VDI.READ_ONLY),
+                Db.value(rec, VDI.SHARABLE),
                 smConfig);
         VdiInfo made;
         try {
@@ -84,18 +86,18 @@ public final class VdiService {
             String v = smConfig.get(k);
             if (v != null && !v.isEmpty()) sm.put(k, v);
         }
-        Map<String, Object> row = row(
-                made,
-                sr,
-                (String) rec.get("name_label"),
-                (String) rec.get("name_description"),
-                type,
-                (Boolean) rec.get("sharable"),
-                (Boolean) rec.get("read_only"),
-                sm);
-        row.put("other_config", rec.get("other_config"));
-        row.put("xenstore_data", rec.get("xenstore_data"));
-        row.put("tags", rec.get("tags"));
+        FieldValues row = row(
+                        made,
+                        sr,
+                        Db.value(rec, VDI.NAME_LABEL),
+                        Db.value(rec, VDI.NAME_DESCRIPTION),
+                        type,
+                        Db.value(rec, VDI.SHARABLE),
+                        Db.value(rec, VDI.READ_ONLY),
+                        sm)
+                .with(VDI.OTHER_CONFIG, Db.value(rec, VDI.OTHER_CONFIG))
+                .with(VDI.XENSTORE_DATA, Db.value(rec, VDI.XENSTORE_DATA))
+                .with(VDI.TAGS, Db.value(rec, VDI.TAGS));
         String ref = insert(ctx, sr, made, row);
         backends.refreshSr(sr);
         services.allowed().update("VDI", ref);
@@ -124,14 +126,20 @@ public final class VdiService {
         } catch (StorageException e) {
             throw StorageBackends.toApiError(e, sr, vdi);
         }
-        ctx.db().transact(tx -> {
-            if (tx.exists("VDI", vdi)) tx.delete("VDI", vdi);
+        Db data = services.data();
+        Db.retrying(() -> {
+            // each row as read: one deleted or changed meanwhile is read again
+            Update.Builder u = Update.builder();
+            data.version(VDI.XAPI_CLASS, vdi)
+                    .ifPresent(m -> u.unchanged(VDI.XAPI_CLASS, vdi, m).delete(VDI.XAPI_CLASS, vdi));
             for (String vbd : vbds) {
-                if (tx.exists("VBD", vbd)) tx.delete("VBD", vbd);
+                data.version(VBD.XAPI_CLASS, vbd)
+                        .ifPresent(m -> u.unchanged(VBD.XAPI_CLASS, vbd, m).delete(VBD.XAPI_CLASS, vbd));
             }
-            for (String vm : tx.getAllWhere("VM", "field \"suspend_VDI\" = \"" + vdi + "\"")) {
-                tx.set(vm, VM.SUSPEND_VDI, Refs.NULL);
+            for (String vm : data.where(VM.SUSPEND_VDI, vdi)) {
+                u.expect(vm, VM.SUSPEND_VDI, vdi, null).set(vm, VM.SUSPEND_VDI, Refs.NULL);
             }
+            if (!u.isEmpty()) data.apply(u.build());
         });
         backends.refreshSr(sr);
     }
@@ -148,17 +156,16 @@ public final class VdiService {
         return snapshotOrClone(ctx, vdi, driverParams, true);
     }
 
-    @SuppressWarnings("unchecked")
     private String snapshotOrClone(CallContext ctx, String vdi, Map<String, String> driverParams, boolean snapshot) {
         DbReader db = ctx.db().snapshot();
         String sr = (String) db.get(vdi, VDI.SR);
         requireBackendType(db, sr);
         backends.attached(db, sr);
         assertManaged(db, vdi);
-        Map<String, Object> src = db.getRecord("VDI", vdi);
+        Map<String, Object> src = db.getRecord(VDI.XAPI_CLASS, vdi);
         VdiInfo made;
         try {
-            String location = (String) src.get("location");
+            String location = Db.value(src, VDI.LOCATION);
             made = snapshot
                     ? storage().vdiSnapshot(StorageBackends.context(ctx), sr, location)
                     : storage().vdiClone(StorageBackends.context(ctx), sr, location);
@@ -170,24 +177,24 @@ public final class VdiService {
             String v = driverParams.get(k);
             if (v != null) sm.put(k, v);
         }
-        Map<String, Object> row = row(
-                made,
-                sr,
-                (String) src.get("name_label"),
-                (String) src.get("name_description"),
-                (String) src.get("type"),
-                (Boolean) src.get("sharable"),
-                false,
-                sm);
-        row.put("other_config", src.get("other_config"));
-        row.put("xenstore_data", src.get("xenstore_data"));
-        row.put("tags", src.get("tags"));
-        row.put("on_boot", src.get("on_boot"));
-        row.put("allow_caching", src.get("allow_caching"));
-        // the SMAPIv1 layer stamps every clone and snapshot with the time it was made
-        row.put("snapshot_time", DateTime.ofInstant(services.clock().instant()));
-        row.put("is_a_snapshot", snapshot);
-        if (snapshot) row.put("snapshot_of", vdi);
+        FieldValues row = row(
+                        made,
+                        sr,
+                        Db.value(src, VDI.NAME_LABEL),
+                        Db.value(src, VDI.NAME_DESCRIPTION),
+                        Db.value(src, VDI.TYPE),
+                        Db.value(src, VDI.SHARABLE),
+                        false,
+                        sm)
+                .with(VDI.OTHER_CONFIG, Db.value(src, VDI.OTHER_CONFIG))
+                .with(VDI.XENSTORE_DATA, Db.value(src, VDI.XENSTORE_DATA))
+                .with(VDI.TAGS, Db.value(src, VDI.TAGS))
+                .with(VDI.ON_BOOT, Db.value(src, VDI.ON_BOOT))
+                .with(VDI.ALLOW_CACHING, Db.value(src, VDI.ALLOW_CACHING))
+                // the SMAPIv1 layer stamps every clone and snapshot with the time it was made
+                .with(VDI.SNAPSHOT_TIME, DateTime.ofInstant(services.clock().instant()))
+                .with(VDI.IS_A_SNAPSHOT, snapshot);
+        if (snapshot) row.with(VDI.SNAPSHOT_OF, vdi);
         String ref = insert(ctx, sr, made, row);
         backends.refreshSr(sr);
         services.allowed().update("VDI", ref);
@@ -234,7 +241,7 @@ public final class VdiService {
                         // Xapi ignores a failure to carry on_boot over
                     }
                 }
-                ctx.db().set(created, VDI.ALLOW_CACHING, (Boolean) src.get("allow_caching"));
+                services.data().set(created, VDI.ALLOW_CACHING, Db.value(src, VDI.ALLOW_CACHING));
             }
             DbReader now = ctx.db().snapshot();
             if (Boolean.TRUE.equals(now.get(dst, VDI.READ_ONLY))) throw new ApiError("VDI_READONLY", dst);
@@ -268,9 +275,12 @@ public final class VdiService {
         try {
             storage().dataCopyInto(sctx, srcSr, (String) db.get(src, VDI.LOCATION), dstSr, dstLocation);
             VdiInfo after = storage().vdiStat(sctx, dstSr, dstLocation);
-            services.db().transact(tx -> {
-                if (tx.exists("VDI", dst)) tx.set(dst, VDI.PHYSICAL_UTILISATION, after.physicalUtilisation());
-            });
+            Db data = services.data();
+            Db.retrying(() -> data.version(VDI.XAPI_CLASS, dst)
+                    .ifPresent(m -> data.apply(Update.builder()
+                            .unchanged(VDI.XAPI_CLASS, dst, m)
+                            .set(dst, VDI.PHYSICAL_UTILISATION, after.physicalUtilisation())
+                            .build())));
         } catch (StorageException e) {
             throw StorageBackends.toApiError(e, dstSr, dst);
         }
@@ -292,22 +302,24 @@ public final class VdiService {
         } catch (StorageException e) {
             throw StorageBackends.toApiError(e, sr, vdi);
         }
-        ctx.db().transact(tx -> {
-            if (!tx.exists("VDI", vdi)) return;
-            tx.set(vdi, VDI.VIRTUAL_SIZE, after.virtualSize());
-            tx.set(vdi, VDI.PHYSICAL_UTILISATION, after.physicalUtilisation());
-        });
+        Db data = services.data();
+        Db.retrying(() -> data.version(VDI.XAPI_CLASS, vdi)
+                .ifPresent(m -> data.apply(Update.builder()
+                        .unchanged(VDI.XAPI_CLASS, vdi, m)
+                        .set(vdi, VDI.VIRTUAL_SIZE, after.virtualSize())
+                        .set(vdi, VDI.PHYSICAL_UTILISATION, after.physicalUtilisation())
+                        .build())));
         backends.refreshSr(sr);
     }
 
     /** {@code VDI.set_name_label}: the SMAPIv1 layer keeps names in the database only. */
     public void setNameLabel(CallContext ctx, String vdi, String value) {
-        ctx.db().set(vdi, VDI.NAME_LABEL, value);
+        services.data().set(vdi, VDI.NAME_LABEL, value);
     }
 
     /** {@code VDI.set_name_description}, as {@link #setNameLabel}. */
     public void setNameDescription(CallContext ctx, String vdi, String value) {
-        ctx.db().set(vdi, VDI.NAME_DESCRIPTION, value);
+        services.data().set(vdi, VDI.NAME_DESCRIPTION, value);
     }
 
     // ------------------------------------------------------------------ helpers
@@ -326,7 +338,7 @@ public final class VdiService {
      * The row Xapi makes for a VDI a driver reports ({@code Xapi_sr.update_vdis}), with the
      * higher-level fields given; callers put the rest.
      */
-    private static Map<String, Object> row(
+    private static FieldValues row(
             VdiInfo made,
             String sr,
             String name,
@@ -335,42 +347,41 @@ public final class VdiService {
             boolean sharable,
             boolean readOnly,
             Map<String, String> smConfig) {
-        Map<String, Object> v = new LinkedHashMap<>();
-        v.put("uuid", made.uuid().isEmpty() ? UUID.randomUUID().toString() : made.uuid());
-        v.put("name_label", name);
-        v.put("name_description", description);
-        v.put("is_a_snapshot", false);
-        v.put("snapshot_of", Refs.NULL);
-        v.put("snapshot_time", DateTime.EPOCH);
-        v.put("SR", sr);
-        v.put("virtual_size", made.virtualSize());
-        v.put("physical_utilisation", made.physicalUtilisation());
-        v.put("type", type);
-        v.put("sharable", sharable);
-        v.put("read_only", readOnly);
-        v.put("xenstore_data", Map.of());
-        v.put("sm_config", smConfig);
-        v.put("other_config", Map.of());
-        v.put("storage_lock", false);
-        v.put("location", made.location());
-        v.put("managed", true);
-        v.put("missing", false);
-        v.put("parent", Refs.NULL);
-        v.put("tags", List.of());
-        v.put("on_boot", "persist");
-        v.put("allow_caching", false);
-        v.put("metadata_of_pool", Refs.NULL);
-        v.put("metadata_latest", false);
-        v.put("is_tools_iso", false);
-        v.put("cbt_enabled", false);
-        return v;
+        return FieldValues.of(VDI.XAPI_CLASS)
+                .with(VDI.UUID, made.uuid().isEmpty() ? UUID.randomUUID().toString() : made.uuid())
+                .with(VDI.NAME_LABEL, name)
+                .with(VDI.NAME_DESCRIPTION, description)
+                .with(VDI.IS_A_SNAPSHOT, false)
+                .with(VDI.SNAPSHOT_OF, Refs.NULL)
+                .with(VDI.SNAPSHOT_TIME, DateTime.EPOCH)
+                .with(VDI.SR, sr)
+                .with(VDI.VIRTUAL_SIZE, made.virtualSize())
+                .with(VDI.PHYSICAL_UTILISATION, made.physicalUtilisation())
+                .with(VDI.TYPE, type)
+                .with(VDI.SHARABLE, sharable)
+                .with(VDI.READ_ONLY, readOnly)
+                .with(VDI.XENSTORE_DATA, Map.of())
+                .with(VDI.SM_CONFIG, smConfig)
+                .with(VDI.OTHER_CONFIG, Map.of())
+                .with(VDI.STORAGE_LOCK, false)
+                .with(VDI.LOCATION, made.location())
+                .with(VDI.MANAGED, true)
+                .with(VDI.MISSING, false)
+                .with(VDI.PARENT, Refs.NULL)
+                .with(VDI.TAGS, List.of())
+                .with(VDI.ON_BOOT, "persist")
+                .with(VDI.ALLOW_CACHING, false)
+                .with(VDI.METADATA_OF_POOL, Refs.NULL)
+                .with(VDI.METADATA_LATEST, false)
+                .with(VDI.IS_TOOLS_ISO, false)
+                .with(VDI.CBT_ENABLED, false);
     }
 
     /** Creates the row; if that fails the driver's VDI is removed again. */
-    private String insert(CallContext ctx, String sr, VdiInfo made, Map<String, Object> row) {
+    private String insert(CallContext ctx, String sr, VdiInfo made, FieldValues row) {
         String ref = Refs.fresh();
         try {
-            services.db().create("VDI", ref, row);
+            services.data().create(ref, row);
         } catch (RuntimeException e) {
             try {
                 storage().vdiDestroy(StorageBackends.context(ctx), sr, made.location());
