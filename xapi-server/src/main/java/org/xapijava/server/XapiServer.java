@@ -140,7 +140,7 @@ public final class XapiServer implements AutoCloseable {
         Authenticator auth = a.authenticator();
         rootPassword = a.rootPassword();
         SessionManager sessions = new SessionManager(db, auth, clock, refs.host(), secret);
-        TaskManager tasks = new TaskManager(db, clock, refs.host());
+        TaskManager tasks = new TaskManager(localDb, clock, refs.host());
         alerts = MessageStore.open(config.path("messages-dir"), ObjectExistence.inDatabase(db));
         services = new Services(
                 dm, db, clock, refs.host(), refs.pool(), sessions, tasks, alerts, AllowedOperations.of(db), localDb);

@@ -8,13 +8,14 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.xapijava.db.Database;
-import org.xapijava.db.DbReader;
-import org.xapijava.db.Snapshot;
+import org.xapijava.db.Db;
+import org.xapijava.db.FieldValues;
+import org.xapijava.db.Update;
 import org.xapijava.model.api.Task;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.DateTime;
@@ -34,8 +35,10 @@ public final class TaskManager {
     public static final Duration PENDING_TIMEOUT = Duration.ofSeconds(86400);
     /** Xapi's {@code max_tasks}: beyond this, the oldest completed tasks are deleted by the GC. */
     public static final int MAX_TASKS = 200;
+    /** The status of a task still running. */
+    private static final String PENDING = "pending";
 
-    private final Database db;
+    private final Db data;
     private final Clock clock;
     private final String hostRef;
     /** Hooks that cancel the work behind a task (xenopsd task, storage task, stream), by task ref. */
@@ -43,43 +46,46 @@ public final class TaskManager {
     /** Progress seen by the previous GC pass, for pending tasks (Xapi deletes only stuck ones). */
     private final Map<String, Double> progressAtLastGc = new ConcurrentHashMap<>();
 
-    public TaskManager(Database db, Clock clock, String hostRef) {
-        this.db = db;
+    public TaskManager(Db data, Clock clock, String hostRef) {
+        this.data = data;
         this.clock = clock;
         this.hostRef = hostRef;
     }
 
     /**
-     * Creates a pending task. {@code subtaskOf} is kept only if it names a task.
+     * Creates a pending task. {@code subtaskOf} is kept only if it names a task (still there when the task
+     * is created).
      *
      * @param otherConfig initial other_config (e.g. {@code http:<k>} from x-http-other-config-* headers)
      */
     public String create(
             String label, String description, String sessionRef, String subtaskOf, Map<String, String> otherConfig) {
         String ref = Refs.fresh();
-        Map<String, Object> row = new HashMap<>();
-        row.put("uuid", UUID.randomUUID().toString());
-        row.put("name_label", label);
-        row.put("name_description", description == null ? "" : description);
-        row.put("created", now());
-        row.put("finished", DateTime.EPOCH);
-        row.put("status", "pending");
-        row.put("resident_on", hostRef);
-        row.put("progress", 0.0);
-        row.put("type", "<none/>");
-        row.put("result", "");
-        row.put("error_info", List.of());
-        row.put("other_config", otherConfig == null ? Map.of() : otherConfig);
-        row.put("backtrace", "()");
-        row.put("session", sessionRef == null ? Refs.NULL : sessionRef);
-        row.put("externalpid", -1L);
-        row.put("stunnelpid", -1L);
-        row.put("forwarded", false);
-        row.put("forwarded_to", Refs.NULL);
-        db.transact(tx -> {
-            boolean parentOk = subtaskOf != null && tx.exists("task", subtaskOf);
-            row.put("subtask_of", parentOk ? subtaskOf : Refs.NULL);
-            tx.create("task", ref, row);
+        FieldValues row = FieldValues.of(Task.XAPI_CLASS)
+                .with(Task.UUID, UUID.randomUUID().toString())
+                .with(Task.NAME_LABEL, label)
+                .with(Task.NAME_DESCRIPTION, description == null ? "" : description)
+                .with(Task.CREATED, now())
+                .with(Task.FINISHED, DateTime.EPOCH)
+                .with(Task.STATUS, PENDING)
+                .with(Task.RESIDENT_ON, hostRef)
+                .with(Task.PROGRESS, 0.0)
+                .with(Task.TYPE, "<none/>")
+                .with(Task.RESULT, "")
+                .with(Task.ERROR_INFO, List.of())
+                .with(Task.OTHER_CONFIG, otherConfig == null ? Map.of() : otherConfig)
+                .with(Task.BACKTRACE, "()")
+                .with(Task.SESSION, sessionRef == null ? Refs.NULL : sessionRef)
+                .with(Task.EXTERNALPID, -1L)
+                .with(Task.STUNNELPID, -1L)
+                .with(Task.FORWARDED, false)
+                .with(Task.FORWARDED_TO, Refs.NULL);
+        Db.retrying(() -> {
+            Update.Builder u = Update.builder();
+            OptionalLong parent = subtaskOf == null ? OptionalLong.empty() : data.version(Task.XAPI_CLASS, subtaskOf);
+            parent.ifPresent(m -> u.unchanged(Task.XAPI_CLASS, subtaskOf, m));
+            row.with(Task.SUBTASK_OF, parent.isPresent() ? subtaskOf : Refs.NULL);
+            data.apply(u.create(ref, row).build());
         });
         return ref;
     }
@@ -88,51 +94,46 @@ public final class TaskManager {
         return DateTime.ofInstant(clock.instant());
     }
 
-    /** Whether {@code ref} is a task still pending, in a snapshot or inside a transaction. */
-    private static boolean pending(DbReader r, String ref) {
-        return r.exists("task", ref) && "pending".equals(r.get(ref, Task.STATUS));
+    /**
+     * Applies {@code u} if {@code ref} is a task still pending when it is applied; else (finished, or gone)
+     * changes nothing.
+     */
+    private void ifPending(String ref, Update.Builder u) {
+        try {
+            data.apply(u.expect(ref, Task.STATUS, PENDING, null).build());
+        } catch (Db.Conflict finishedOrGone) {
+            // nothing to do, as for Xapi's writes to a finished task
+        }
     }
 
     /** Sets progress (0.0–1.0) of a pending task; no-op on a finished or vanished one. */
     public void setProgress(String ref, double progress) {
-        db.transact(tx -> {
-            if (pending(tx, ref)) {
-                tx.set(ref, Task.PROGRESS, Math.max(0.0, Math.min(1.0, progress)));
-            }
-        });
+        ifPending(ref, Update.builder().set(ref, Task.PROGRESS, Math.max(0.0, Math.min(1.0, progress))));
     }
 
     /** {@code TaskHelper.set_cancellable}: allowed_operations = [cancel]. */
     public void setCancellable(String ref, Runnable onCancel) {
         if (onCancel != null) cancelHooks.put(ref, onCancel);
-        db.transact(tx -> {
-            if (pending(tx, ref)) {
-                tx.set(ref, Task.ALLOWED_OPERATIONS, List.of("cancel"));
-            }
-        });
+        ifPending(ref, Update.builder().set(ref, Task.ALLOWED_OPERATIONS, List.of("cancel")));
     }
 
     /** {@code TaskHelper.set_not_cancellable}. */
     public void setNotCancellable(String ref) {
         cancelHooks.remove(ref);
-        db.transact(tx -> {
-            if (pending(tx, ref)) {
-                tx.set(ref, Task.ALLOWED_OPERATIONS, List.of());
-            }
-        });
+        ifPending(ref, Update.builder().set(ref, Task.ALLOWED_OPERATIONS, List.of()));
     }
 
     /** Completes a pending task with an XML-RPC {@code <value>} fragment as its result. */
     public void complete(String ref, String resultXml) {
         cancelHooks.remove(ref);
-        db.transact(tx -> {
-            if (!pending(tx, ref)) return;
-            tx.set(ref, Task.ALLOWED_OPERATIONS, List.of());
-            tx.set(ref, Task.FINISHED, now());
-            tx.set(ref, Task.PROGRESS, 1.0);
-            tx.set(ref, Task.RESULT, resultXml);
-            tx.set(ref, Task.STATUS, "success");
-        });
+        ifPending(
+                ref,
+                Update.builder()
+                        .set(ref, Task.ALLOWED_OPERATIONS, List.of())
+                        .set(ref, Task.FINISHED, now())
+                        .set(ref, Task.PROGRESS, 1.0)
+                        .set(ref, Task.RESULT, resultXml)
+                        .set(ref, Task.STATUS, "success"));
     }
 
     /** Fails a pending task: {@code cancelled} when the error is TASK_CANCELLED, else {@code failure}. */
@@ -141,15 +142,15 @@ public final class TaskManager {
         List<String> info = new ArrayList<>();
         info.add(error.code());
         info.addAll(error.params());
-        db.transact(tx -> {
-            if (!pending(tx, ref)) return;
-            tx.set(ref, Task.PROGRESS, 1.0);
-            tx.set(ref, Task.ERROR_INFO, info);
-            tx.set(ref, Task.BACKTRACE, backtrace == null ? "()" : backtrace);
-            tx.set(ref, Task.FINISHED, now());
-            tx.set(ref, Task.ALLOWED_OPERATIONS, List.of());
-            tx.set(ref, Task.STATUS, "TASK_CANCELLED".equals(error.code()) ? "cancelled" : "failure");
-        });
+        ifPending(
+                ref,
+                Update.builder()
+                        .set(ref, Task.PROGRESS, 1.0)
+                        .set(ref, Task.ERROR_INFO, info)
+                        .set(ref, Task.BACKTRACE, backtrace == null ? "()" : backtrace)
+                        .set(ref, Task.FINISHED, now())
+                        .set(ref, Task.ALLOWED_OPERATIONS, List.of())
+                        .set(ref, Task.STATUS, "TASK_CANCELLED".equals(error.code()) ? "cancelled" : "failure"));
     }
 
     /**
@@ -157,15 +158,11 @@ public final class TaskManager {
      * task's cancel hook. Advisory, as in Xapi: running code notices through {@link #checkCancelled}.
      */
     public void cancel(String ref, String callerTaskOrNull) {
-        Snapshot s = db.snapshot();
-        if (!s.exists("task", ref)) throw ApiError.handleInvalid("task", ref);
+        if (!data.exists(Task.XAPI_CLASS, ref)) throw ApiError.handleInvalid(Task.XAPI_CLASS, ref);
         String key = callerTaskOrNull == null ? ref : callerTaskOrNull;
-        db.transact(tx -> {
-            if (!pending(tx, ref)) return;
-            Map<String, String> ops = new LinkedHashMap<>();
-            ops.put(key, "cancel");
-            tx.set(ref, Task.CURRENT_OPERATIONS, ops);
-        });
+        Map<String, String> ops = new LinkedHashMap<>();
+        ops.put(key, "cancel");
+        ifPending(ref, Update.builder().set(ref, Task.CURRENT_OPERATIONS, ops));
         Runnable hook = cancelHooks.get(ref);
         if (hook != null) {
             try {
@@ -177,11 +174,14 @@ public final class TaskManager {
     }
 
     /** Whether someone asked to cancel this task. */
-    @SuppressWarnings("unchecked")
     public boolean isCancelling(String ref) {
-        Snapshot s = db.snapshot();
-        if (!s.exists("task", ref)) return false;
-        Map<String, String> ops = s.get(ref, Task.CURRENT_OPERATIONS);
+        Map<String, String> ops;
+        try {
+            ops = data.get(ref, Task.CURRENT_OPERATIONS);
+        } catch (ApiError e) {
+            if ("HANDLE_INVALID".equals(e.code())) return false;
+            throw e;
+        }
         return ops.containsValue("cancel");
     }
 
@@ -195,15 +195,17 @@ public final class TaskManager {
      * {@code current_operations["task"] = destroy} and the GC deletes it once it finishes.
      */
     public void destroy(String ref) {
-        db.transact(tx -> {
-            if (!tx.exists("task", ref)) throw ApiError.handleInvalid("task", ref);
-            if ("pending".equals(tx.get(ref, Task.STATUS))) {
-                Map<String, String> ops = new LinkedHashMap<>(tx.get(ref, Task.CURRENT_OPERATIONS));
+        Db.retrying(() -> {
+            // HANDLE_INVALID when there is no such task
+            Update.Builder u = Update.builder().unchanged(Task.XAPI_CLASS, ref, data.modified(Task.XAPI_CLASS, ref));
+            if (PENDING.equals(data.get(ref, Task.STATUS))) {
+                Map<String, String> ops = new LinkedHashMap<>(data.get(ref, Task.CURRENT_OPERATIONS));
                 ops.put("task", "destroy");
-                tx.set(ref, Task.CURRENT_OPERATIONS, ops);
+                u.set(ref, Task.CURRENT_OPERATIONS, ops);
             } else {
-                tx.delete("task", ref);
+                u.delete(Task.XAPI_CLASS, ref);
             }
+            data.apply(u.build());
         });
         cancelHooks.remove(ref);
     }
@@ -212,31 +214,36 @@ public final class TaskManager {
     public void forget(String ref) {
         cancelHooks.remove(ref);
         progressAtLastGc.remove(ref);
-        db.transact(tx -> {
-            if (tx.exists("task", ref)) tx.delete("task", ref);
-        });
+        deleteIfThere(List.of(ref));
     }
 
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> castMap(Object o) {
-        return (Map<String, Object>) o;
+    /** Deletes those of {@code tasks} that still exist, in one update. */
+    private void deleteIfThere(List<String> tasks) {
+        Db.retrying(() -> {
+            Update.Builder u = Update.builder();
+            for (String ref : tasks) {
+                data.version(Task.XAPI_CLASS, ref)
+                        .ifPresent(m -> u.unchanged(Task.XAPI_CLASS, ref, m).delete(Task.XAPI_CLASS, ref));
+            }
+            if (!u.isEmpty()) data.apply(u.build());
+        });
     }
 
     /** One pass of Xapi's task GC ({@code db_gc_util.ml:timeout_tasks}). Returns how many were deleted. */
     public int collectGarbage() {
-        Snapshot s = db.snapshot();
         Instant now = clock.instant();
         List<String> doomed = new ArrayList<>();
         List<Map.Entry<String, Instant>> completed = new ArrayList<>();
         Map<String, Double> seen = new HashMap<>();
         int remaining = 0;
-        for (Map.Entry<String, Map<String, Object>> e : s.getAllRecords("task").entrySet()) {
+        for (Map.Entry<String, Map<String, Object>> e :
+                data.allRecords(Task.XAPI_CLASS).entrySet()) {
             String ref = e.getKey();
             Map<String, Object> r = e.getValue();
-            boolean isPending = "pending".equals(r.get("status"));
-            Instant created = ((DateTime) r.get("created")).toInstant();
+            boolean isPending = PENDING.equals(Db.value(r, Task.STATUS));
+            Instant created = Db.value(r, Task.CREATED).toInstant();
             if (isPending) {
-                double progress = (Double) r.get("progress");
+                double progress = Db.value(r, Task.PROGRESS);
                 Double before = progressAtLastGc.get(ref);
                 if (created.plus(PENDING_TIMEOUT).isBefore(now) && before != null && before == progress) {
                     doomed.add(ref);
@@ -246,8 +253,8 @@ public final class TaskManager {
                 remaining++;
                 continue;
             }
-            Instant finished = ((DateTime) r.get("finished")).toInstant();
-            boolean flagged = castMap(r.get("current_operations")).containsValue("destroy");
+            Instant finished = Db.value(r, Task.FINISHED).toInstant();
+            boolean flagged = Db.value(r, Task.CURRENT_OPERATIONS).containsValue("destroy");
             if (flagged || finished.plus(COMPLETED_TIMEOUT).isBefore(now)) {
                 doomed.add(ref);
             } else {
@@ -263,15 +270,18 @@ public final class TaskManager {
         progressAtLastGc.keySet().retainAll(seen.keySet());
         progressAtLastGc.putAll(seen);
         if (doomed.isEmpty()) return 0;
-        db.transact(tx -> {
-            for (String ref : doomed) if (tx.exists("task", ref)) tx.delete("task", ref);
-        });
+        deleteIfThere(doomed);
         doomed.forEach(cancelHooks::remove);
         return doomed.size();
     }
 
     /** Whether the task is still pending. */
     public boolean isPending(String ref) {
-        return pending(db.snapshot(), ref);
+        try {
+            return PENDING.equals(data.get(ref, Task.STATUS));
+        } catch (ApiError e) {
+            if ("HANDLE_INVALID".equals(e.code())) return false;
+            throw e;
+        }
     }
 }

@@ -49,7 +49,7 @@ final class Fixture {
                         ""));
         db.create("pool", pool, Map.of("uuid", uuid(), "master", host));
         dom0Vm();
-        tasks = new TaskManager(db, Clock.systemUTC(), host);
+        tasks = new TaskManager(new LocalDb(db), Clock.systemUTC(), host);
         services = new Services(
                 DM,
                 db,

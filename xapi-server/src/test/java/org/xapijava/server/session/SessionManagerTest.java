@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.xapijava.db.Database;
+import org.xapijava.db.LocalDb;
 import org.xapijava.model.Datamodel;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
@@ -108,7 +109,7 @@ class SessionManagerTest {
     @Test
     void aSessionWithAPendingTaskIsKept() {
         String s = login("a");
-        TaskManager tm = new TaskManager(db, clock, Refs.NULL);
+        TaskManager tm = new TaskManager(new LocalDb(db), clock, Refs.NULL);
         String t = tm.create("x", "", s, null, Map.of());
         clock.advance(Duration.ofHours(25));
         assertEquals(0, sm.collectGarbage());

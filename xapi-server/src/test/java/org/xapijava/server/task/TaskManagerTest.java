@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.xapijava.db.Database;
+import org.xapijava.db.LocalDb;
 import org.xapijava.model.Datamodel;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
@@ -20,7 +21,7 @@ import org.xapijava.server.MutableClock;
 class TaskManagerTest {
     final Database db = Database.empty(Datamodel.get());
     final MutableClock clock = new MutableClock();
-    final TaskManager tm = new TaskManager(db, clock, Refs.NULL);
+    final TaskManager tm = new TaskManager(new LocalDb(db), clock, Refs.NULL);
 
     Object f(String t, String field) {
         return db.snapshot().get("task", t, field);
