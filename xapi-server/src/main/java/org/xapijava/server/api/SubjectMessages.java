@@ -5,6 +5,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.xapijava.db.Db;
+import org.xapijava.db.Update;
 import org.xapijava.model.api.Subject;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.rbac.Rbac;
@@ -44,17 +46,27 @@ public final class SubjectMessages implements SubjectApi, Messages {
     @Override
     public void addToRoles(CallContext ctx, String self, String role) {
         if (!rbac.isRole(role)) throw new ApiError("ROLE_NOT_FOUND");
-        ctx.db().transact(tx -> {
-            if (tx.get(self, Subject.ROLES).contains(role)) throw new ApiError("ROLE_ALREADY_EXISTS");
-            tx.addToSet(Subject.XAPI_CLASS, self, Subject.ROLES.name(), role);
+        Db data = ctx.services().data();
+        Db.retrying(() -> {
+            List<String> roles = data.get(self, Subject.ROLES);
+            if (roles.contains(role)) throw new ApiError("ROLE_ALREADY_EXISTS");
+            data.apply(Update.builder()
+                    .expect(self, Subject.ROLES, roles, null)
+                    .addToSet(self, Subject.ROLES, role)
+                    .build());
         });
     }
 
     @Override
     public void removeFromRoles(CallContext ctx, String self, String role) {
-        ctx.db().transact(tx -> {
-            if (!tx.get(self, Subject.ROLES).contains(role)) throw new ApiError("ROLE_NOT_FOUND");
-            tx.removeFromSet(Subject.XAPI_CLASS, self, Subject.ROLES.name(), role);
+        Db data = ctx.services().data();
+        Db.retrying(() -> {
+            List<String> roles = data.get(self, Subject.ROLES);
+            if (!roles.contains(role)) throw new ApiError("ROLE_NOT_FOUND");
+            data.apply(Update.builder()
+                    .expect(self, Subject.ROLES, roles, null)
+                    .removeFromSet(self, Subject.ROLES, role)
+                    .build());
         });
     }
 

@@ -5,7 +5,6 @@ import java.util.Map;
 import java.util.UUID;
 import org.xapijava.db.Database;
 import org.xapijava.model.MessageDef;
-import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
 
 /**
@@ -52,10 +51,8 @@ public final class ImplicitMessages implements Implementation {
             case CREATE -> create(ctx, m, a.get(0));
             case DESTROY -> {
                 String ref = (String) a.get(0);
-                db.transact(tx -> {
-                    if (!tx.exists(cls, ref)) throw ApiError.handleInvalid(cls, ref);
-                    tx.delete(cls, ref);
-                });
+                // HANDLE_INVALID [cls, ref] when there is no such row
+                ctx.services().data().delete(cls, ref);
                 yield null;
             }
             case EXPLICIT ->
