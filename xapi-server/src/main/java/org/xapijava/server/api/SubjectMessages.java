@@ -36,7 +36,7 @@ public final class SubjectMessages implements SubjectApi, Messages {
     public String create(CallContext ctx, Map<String, Object> args) {
         Object sid = args.get(Subject.SUBJECT_IDENTIFIER.name());
         for (Map<String, Object> r :
-                ctx.db().snapshot().getAllRecords(Subject.XAPI_CLASS).values()) {
+                ctx.services().data().allRecords(Subject.XAPI_CLASS).values()) {
             if (sid.equals(r.get(Subject.SUBJECT_IDENTIFIER.name()))) throw new ApiError("SUBJECT_ALREADY_EXISTS");
         }
         // the directory lookup Xapi does next needs external authentication (not available here)
@@ -73,7 +73,7 @@ public final class SubjectMessages implements SubjectApi, Messages {
     @Override
     public List<String> getPermissionsNameLabel(CallContext ctx, String self) {
         Set<String> out = new LinkedHashSet<>();
-        for (String r : ctx.db().snapshot().get(self, Subject.ROLES)) {
+        for (String r : ctx.services().data().get(self, Subject.ROLES)) {
             if (rbac.isValid(r)) out.addAll(rbac.permissionLabelsOfRole(r));
         }
         return new ArrayList<>(out);

@@ -3,7 +3,6 @@ package org.xapijava.server.storage;
 import java.nio.file.Path;
 import java.util.Map;
 import org.xapijava.db.Db;
-import org.xapijava.db.DbReader;
 import org.xapijava.db.Update;
 import org.xapijava.model.api.PBD;
 import org.xapijava.model.api.SR;
@@ -57,8 +56,8 @@ public final class StorageBackends {
     }
 
     /** Whether {@code sr} is of a type with a driver here (its PBD is not looked at). */
-    public boolean hasBackend(DbReader db, String sr) {
-        return drivers.get((String) db.get(sr, SR.TYPE)) != null;
+    public boolean hasBackend(Db db, String sr) {
+        return drivers.get(db.get(sr, SR.TYPE)) != null;
     }
 
     /**
@@ -69,8 +68,8 @@ public final class StorageBackends {
      *                  without a driver; {@code SR_NO_PBDS [sr]} when this host has no plugged PBD for it
      *                  ({@code Sm.assert_pbd_is_plugged}); the driver's failure to open it
      */
-    public String attached(DbReader db, String sr) {
-        String type = (String) db.get(sr, SR.TYPE);
+    public String attached(Db db, String sr) {
+        String type = db.get(sr, SR.TYPE);
         if (drivers.get(type) == null) throw new ApiError("SR_OPERATION_NOT_SUPPORTED", sr);
         Map<String, String> config = pluggedConfig(db, sr);
         try {
@@ -82,16 +81,14 @@ public final class StorageBackends {
     }
 
     /** This host's plugged PBD's {@code device_config} for {@code sr} (with a location), or {@code SR_NO_PBDS}. */
-    private Map<String, String> pluggedConfig(DbReader db, String sr) {
+    private Map<String, String> pluggedConfig(Db db, String sr) {
         String host = services.hostRef();
-        @SuppressWarnings("unchecked")
-        java.util.List<String> pbds = (java.util.List<String>) db.get(sr, SR.PBDS);
+        java.util.List<String> pbds = db.get(sr, SR.PBDS);
         for (String pbd : pbds) {
             if (!host.equals(db.get(pbd, PBD.HOST))) continue;
             // Xapi looks at the first PBD of this host only
             if (!Boolean.TRUE.equals(db.get(pbd, PBD.CURRENTLY_ATTACHED))) break;
-            @SuppressWarnings("unchecked")
-            Map<String, String> dc = (Map<String, String>) db.get(pbd, PBD.DEVICE_CONFIG);
+            Map<String, String> dc = db.get(pbd, PBD.DEVICE_CONFIG);
             String location = dc.get("location");
             if (location != null && !location.isEmpty()) return dc;
             break;
@@ -107,9 +104,9 @@ public final class StorageBackends {
      *                  driver's failure
      */
     public Path attach(String vdi, boolean writable) {
-        DbReader db = services.db().snapshot();
-        String sr = (String) db.get(vdi, VDI.SR);
-        String location = (String) db.get(vdi, VDI.LOCATION);
+        Db db = services.data();
+        String sr = db.get(vdi, VDI.SR);
+        String location = db.get(vdi, VDI.LOCATION);
         StorageContext ctx = StorageContext.of("VDI.attach");
         try {
             AttachInfo a = storage.vdiAttach(ctx, datapath(vdi), attached(db, sr), location, "", writable);
@@ -139,8 +136,8 @@ public final class StorageBackends {
      * Does nothing for SRs without a driver or when the SR is gone.
      */
     public void refreshSr(String sr) {
-        DbReader db = services.db().snapshot();
-        if (!db.exists("SR", sr) || !hasBackend(db, sr)) return;
+        Db db = services.data();
+        if (!db.exists(SR.XAPI_CLASS, sr) || !hasBackend(db, sr)) return;
         SrStat st;
         try {
             st = storage.srStat(StorageContext.of("SR.stat"), attached(db, sr));

@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.xapijava.db.Db;
-import org.xapijava.db.DbReader;
 import org.xapijava.db.FieldValues;
 import org.xapijava.db.Update;
 import org.xapijava.model.api.VBD;
@@ -60,7 +59,7 @@ public final class VdiService {
      */
     public String create(CallContext ctx, Map<String, Object> rec) {
         String sr = Db.value(rec, VDI.SR);
-        DbReader db = ctx.db().snapshot();
+        Db db = services.data();
         requireBackendType(db, sr);
         String type = Db.value(rec, VDI.TYPE);
         if (type.equals("cbt_metadata")) throw new ApiError("VDI_INCOMPATIBLE_TYPE", "", "cbt_metadata");
@@ -100,21 +99,20 @@ public final class VdiService {
                 .with(VDI.TAGS, Db.value(rec, VDI.TAGS));
         String ref = insert(ctx, sr, made, row);
         backends.refreshSr(sr);
-        services.allowed().update("VDI", ref);
+        services.allowed().update(VDI.XAPI_CLASS, ref);
         return ref;
     }
 
     // ------------------------------------------------------------------ destroy
 
     /** {@code VDI.destroy}: the backend's data, the row, its VBDs and any VM's {@code suspend_VDI} link. */
-    @SuppressWarnings("unchecked")
     public void destroy(CallContext ctx, String vdi) {
-        DbReader db = ctx.db().snapshot();
-        String sr = (String) db.get(vdi, VDI.SR);
+        Db db = services.data();
+        String sr = db.get(vdi, VDI.SR);
         requireBackendType(db, sr);
         backends.attached(db, sr);
         assertManaged(db, vdi);
-        List<String> vbds = (List<String>) db.get(vdi, VDI.VBDS);
+        List<String> vbds = db.get(vdi, VDI.VBDS);
         for (String vbd : vbds) {
             if (Boolean.TRUE.equals(db.get(vbd, VBD.CURRENTLY_ATTACHED))
                     || Boolean.TRUE.equals(db.get(vbd, VBD.RESERVED))) {
@@ -122,7 +120,7 @@ public final class VdiService {
             }
         }
         try {
-            storage().vdiDestroy(StorageBackends.context(ctx), sr, (String) db.get(vdi, VDI.LOCATION));
+            storage().vdiDestroy(StorageBackends.context(ctx), sr, db.get(vdi, VDI.LOCATION));
         } catch (StorageException e) {
             throw StorageBackends.toApiError(e, sr, vdi);
         }
@@ -157,12 +155,12 @@ public final class VdiService {
     }
 
     private String snapshotOrClone(CallContext ctx, String vdi, Map<String, String> driverParams, boolean snapshot) {
-        DbReader db = ctx.db().snapshot();
-        String sr = (String) db.get(vdi, VDI.SR);
+        Db db = services.data();
+        String sr = db.get(vdi, VDI.SR);
         requireBackendType(db, sr);
         backends.attached(db, sr);
         assertManaged(db, vdi);
-        Map<String, Object> src = db.getRecord(VDI.XAPI_CLASS, vdi);
+        Map<String, Object> src = db.record(VDI.XAPI_CLASS, vdi);
         VdiInfo made;
         try {
             String location = Db.value(src, VDI.LOCATION);
@@ -197,7 +195,7 @@ public final class VdiService {
         if (snapshot) row.with(VDI.SNAPSHOT_OF, vdi);
         String ref = insert(ctx, sr, made, row);
         backends.refreshSr(sr);
-        services.allowed().update("VDI", ref);
+        services.allowed().update(VDI.XAPI_CLASS, ref);
         return ref;
     }
 
@@ -209,32 +207,32 @@ public final class VdiService {
      * {@code baseVdi} only tells which blocks may be skipped; this copies them all.
      */
     public String copy(CallContext ctx, String vdi, String sr, String baseVdi, String intoVdi) {
-        DbReader db = ctx.db().snapshot();
+        Db db = services.data();
         assertManaged(db, vdi);
-        Map<String, Object> src = db.getRecord("VDI", vdi);
+        Map<String, Object> src = db.record(VDI.XAPI_CLASS, vdi);
         String created = null;
         try {
             String dst;
-            if (db.exists("VDI", intoVdi)) {
+            if (db.exists(VDI.XAPI_CLASS, intoVdi)) {
                 dst = intoVdi;
             } else {
                 Map<String, Object> rec = new LinkedHashMap<>();
-                rec.put("name_label", src.get("name_label"));
-                rec.put("name_description", src.get("name_description"));
-                rec.put("SR", sr);
-                rec.put("virtual_size", src.get("virtual_size"));
-                rec.put("type", src.get("type"));
-                rec.put("sharable", src.get("sharable"));
+                rec.put(VDI.NAME_LABEL.name(), src.get(VDI.NAME_LABEL.name()));
+                rec.put(VDI.NAME_DESCRIPTION.name(), src.get(VDI.NAME_DESCRIPTION.name()));
+                rec.put(VDI.SR.name(), sr);
+                rec.put(VDI.VIRTUAL_SIZE.name(), src.get(VDI.VIRTUAL_SIZE.name()));
+                rec.put(VDI.TYPE.name(), src.get(VDI.TYPE.name()));
+                rec.put(VDI.SHARABLE.name(), src.get(VDI.SHARABLE.name()));
                 // Xapi always makes the copy writable, so that read-only sources can be copied too
-                rec.put("read_only", false);
-                rec.put("other_config", src.get("other_config"));
-                rec.put("xenstore_data", src.get("xenstore_data"));
+                rec.put(VDI.READ_ONLY.name(), false);
+                rec.put(VDI.OTHER_CONFIG.name(), src.get(VDI.OTHER_CONFIG.name()));
+                rec.put(VDI.XENSTORE_DATA.name(), src.get(VDI.XENSTORE_DATA.name()));
                 // the SM layer keeps locks in sm_config: a copy starts without
-                rec.put("sm_config", Map.of());
-                rec.put("tags", src.get("tags"));
+                rec.put(VDI.SM_CONFIG.name(), Map.of());
+                rec.put(VDI.TAGS.name(), src.get(VDI.TAGS.name()));
                 created = ctx.api().vdi().create(rec);
                 dst = created;
-                if ("reset".equals(src.get("on_boot"))) {
+                if ("reset".equals(Db.value(src, VDI.ON_BOOT))) {
                     try {
                         ctx.api().vdi().setOnBoot(created, OnBoot.RESET);
                     } catch (ApiError ignored) {
@@ -243,14 +241,14 @@ public final class VdiService {
                 }
                 services.data().set(created, VDI.ALLOW_CACHING, Db.value(src, VDI.ALLOW_CACHING));
             }
-            DbReader now = ctx.db().snapshot();
+            Db now = services.data();
             if (Boolean.TRUE.equals(now.get(dst, VDI.READ_ONLY))) throw new ApiError("VDI_READONLY", dst);
-            long srcSize = (Long) src.get("virtual_size");
-            if ((Long) now.get(dst, VDI.VIRTUAL_SIZE) < srcSize) {
+            long srcSize = Db.value(src, VDI.VIRTUAL_SIZE);
+            if (now.get(dst, VDI.VIRTUAL_SIZE) < srcSize) {
                 throw new ApiError("VDI_TOO_SMALL", dst, Long.toString(srcSize));
             }
             copyData(ctx, now, vdi, dst);
-            services.allowed().update("VDI", dst);
+            services.allowed().update(VDI.XAPI_CLASS, dst);
             return dst;
         } catch (RuntimeException e) {
             if (created != null) {
@@ -265,15 +263,15 @@ public final class VdiService {
     }
 
     /** Copies the bytes of {@code src} into {@code dst} (both attached here), then re-reads dst's use. */
-    private void copyData(CallContext ctx, DbReader db, String src, String dst) {
-        String srcSr = (String) db.get(src, VDI.SR);
-        String dstSr = (String) db.get(dst, VDI.SR);
+    private void copyData(CallContext ctx, Db db, String src, String dst) {
+        String srcSr = db.get(src, VDI.SR);
+        String dstSr = db.get(dst, VDI.SR);
         backends.attached(db, srcSr);
         backends.attached(db, dstSr);
-        String dstLocation = (String) db.get(dst, VDI.LOCATION);
+        String dstLocation = db.get(dst, VDI.LOCATION);
         StorageContext sctx = StorageBackends.context(ctx);
         try {
-            storage().dataCopyInto(sctx, srcSr, (String) db.get(src, VDI.LOCATION), dstSr, dstLocation);
+            storage().dataCopyInto(sctx, srcSr, db.get(src, VDI.LOCATION), dstSr, dstLocation);
             VdiInfo after = storage().vdiStat(sctx, dstSr, dstLocation);
             Db data = services.data();
             Db.retrying(() -> data.version(VDI.XAPI_CLASS, dst)
@@ -291,14 +289,14 @@ public final class VdiService {
 
     /** {@code VDI.resize}: the backend grows the VDI; the database takes the size it reports. */
     public void resize(CallContext ctx, String vdi, long size) {
-        DbReader db = ctx.db().snapshot();
-        String sr = (String) db.get(vdi, VDI.SR);
+        Db db = services.data();
+        String sr = db.get(vdi, VDI.SR);
         requireBackendType(db, sr);
         backends.attached(db, sr);
         assertManaged(db, vdi);
         VdiInfo after;
         try {
-            after = storage().vdiResize(StorageBackends.context(ctx), sr, (String) db.get(vdi, VDI.LOCATION), size);
+            after = storage().vdiResize(StorageBackends.context(ctx), sr, db.get(vdi, VDI.LOCATION), size);
         } catch (StorageException e) {
             throw StorageBackends.toApiError(e, sr, vdi);
         }
@@ -325,12 +323,12 @@ public final class VdiService {
     // ------------------------------------------------------------------ helpers
 
     /** {@code SR_OPERATION_NOT_SUPPORTED [sr]} for an SR type without a backend (after HANDLE_INVALID). */
-    private void requireBackendType(DbReader db, String sr) {
+    private void requireBackendType(Db db, String sr) {
         if (!backends.hasBackend(db, sr)) throw new ApiError("SR_OPERATION_NOT_SUPPORTED", sr);
     }
 
     /** {@code Xapi_vdi_helpers.assert_managed}. */
-    private static void assertManaged(DbReader db, String vdi) {
+    private static void assertManaged(Db db, String vdi) {
         if (!Boolean.TRUE.equals(db.get(vdi, VDI.MANAGED))) throw new ApiError("VDI_NOT_MANAGED", vdi);
     }
 

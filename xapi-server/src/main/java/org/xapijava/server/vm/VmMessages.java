@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.xapijava.db.DbReader;
+import org.xapijava.db.Db;
 import org.xapijava.model.api.SR;
 import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VIF;
@@ -147,7 +147,7 @@ public final class VmMessages implements Messages {
     private String cloneOrCopy(CallContext ctx, String vm, String newName, VmCloner.DiskOp op, String sr) {
         setCancellable(ctx);
         String created = cloner.clone(ctx, vm, newName, op, sr, List.of());
-        DbReader db = ctx.db().snapshot();
+        Db db = services.data();
         if (Boolean.TRUE.equals(db.get(vm, VM.IS_A_SNAPSHOT)) && !"Halted".equals(db.get(created, VM.POWER_STATE))) {
             ctx.api().vm().hardShutdown(created);
         }
@@ -159,8 +159,8 @@ public final class VmMessages implements Messages {
      * SR is refused.
      */
     private String copy(CallContext ctx, String vm, String newName, String sr) {
-        DbReader db = ctx.db().snapshot();
-        String target = db.exists("SR", sr) ? sr : null;
+        Db db = services.data();
+        String target = db.exists(SR.XAPI_CLASS, sr) ? sr : null;
         if (target != null && "iso".equals(db.get(target, SR.CONTENT_TYPE))) {
             throw new ApiError("OPERATION_NOT_ALLOWED", "Cannot copy a VM's disks to an ISO SR");
         }
@@ -171,7 +171,7 @@ public final class VmMessages implements Messages {
     private String snapshot(CallContext ctx, String vm, String newName, List<String> ignoreVdis) {
         setCancellable(ctx);
         String snap = cloner.clone(ctx, vm, newName, VmCloner.DiskOp.SNAPSHOT, null, ignoreVdis);
-        DbReader db = ctx.db().snapshot();
+        Db db = services.data();
         alert(
                 services,
                 "VM_SNAPSHOTTED",
@@ -189,8 +189,8 @@ public final class VmMessages implements Messages {
     /** A VM message (alert) of priority 5, as Xapi's forwarding layer sends; failures are ignored. */
     static void alert(Services services, String name, String vm, String body) {
         try {
-            String uuid = (String) services.db().snapshot().get(vm, VM.UUID);
-            services.alerts().create(name, 5, "VM", uuid, body);
+            String uuid = services.data().get(vm, VM.UUID);
+            services.alerts().create(name, 5, VM.XAPI_CLASS, uuid, body);
         } catch (RuntimeException e) {
             LOG.debug("could not send {} for {}", name, vm, e);
         }
