@@ -78,11 +78,12 @@ public final class Marshal {
     /** The struct of a record of {@code cls}: wire fields in datamodel order, None options omitted. */
     public static Map<String, Object> record(Datamodel dm, ClassDef cls, Map<?, ?> rec) {
         List<FieldDef> fields = cls.wireFields();
-        RecordMap out = new RecordMap(fields.size());
-        Object[] aligned = alignedValues(fields, rec);
+        RecordMap out = new RecordMap(cls.wireFieldNames());
+        WireRecord byPosition = rec instanceof WireRecord w && w.wireClass() == cls ? w : null;
+        Object[] aligned = byPosition == null ? alignedValues(fields, rec) : null;
         for (int i = 0, n = fields.size(); i < n; i++) {
             FieldDef f = fields.get(i);
-            Object x = aligned != null ? aligned[i] : rec.get(f.name());
+            Object x = byPosition != null ? byPosition.wireValue(i) : aligned != null ? aligned[i] : rec.get(f.name());
             if (f.type() instanceof XType.OptionType o) {
                 if (x != null) out.add(f.name(), toRpc(dm, o.inner(), x));
                 continue;
