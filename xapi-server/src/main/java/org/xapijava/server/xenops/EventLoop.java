@@ -1,8 +1,14 @@
 package org.xapijava.server.xenops;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -165,18 +171,64 @@ final class EventLoop implements AutoCloseable {
             Updates u = xenops.updatesGet(DBG, from, null);
             if (closing) return;
             Set<DynamicId> done = new HashSet<>();
+            List<DynamicId> first = new ArrayList<>();
+            for (Updates.Barrier b : u.barriers()) first.addAll(b.ids());
+            applyAll(first, done);
             for (Updates.Barrier b : u.barriers()) {
-                for (DynamicId id : b.ids()) apply(id, done);
                 xenops.updatesRemoveBarrier(DBG, b.id());
                 barriers.wakeup(b.id());
             }
-            for (DynamicId id : u.ids()) apply(id, done);
+            applyAll(u.ids(), done);
             from = u.nextId();
         }
     }
 
-    private void apply(DynamicId id, Set<DynamicId> done) {
-        if (!done.add(id)) return;
+    /** At most this many objects' updates are applied at once. */
+    static final int PARALLEL_OBJECTS = 16;
+
+    /**
+     * Applies {@code ids} (each once per batch, {@code done} remembering which): the ids of one VM (the VM and its
+     * devices) in their order, different VMs and tasks side by side, and returns when all are applied. Xapi applies
+     * a batch one id after the other; each id costs a round trip to xenopsd and a durable database write, so with
+     * many VMs changing at once one event thread became the queue every lifecycle call waited in (its barrier).
+     */
+    private void applyAll(List<DynamicId> ids, Set<DynamicId> done) {
+        Map<String, List<DynamicId>> byObject = new LinkedHashMap<>();
+        for (DynamicId id : ids) {
+            if (!done.add(id)) continue;
+            String key = id instanceof DynamicId.Task t ? "task/" + t.id() : "vm/" + id.vmId();
+            byObject.computeIfAbsent(key, k -> new ArrayList<>()).add(id);
+        }
+        if (byObject.size() <= 1) {
+            for (List<DynamicId> group : byObject.values()) for (DynamicId id : group) apply(id);
+            return;
+        }
+        Semaphore slots = new Semaphore(PARALLEL_OBJECTS);
+        AtomicReference<XenopsUnavailableException> lost = new AtomicReference<>();
+        List<Thread> workers = new ArrayList<>(byObject.size());
+        try {
+            for (List<DynamicId> group : byObject.values()) {
+                slots.acquire();
+                workers.add(Thread.ofVirtual().name("xenopsd events worker").start(() -> {
+                    try {
+                        for (DynamicId id : group) apply(id);
+                    } catch (XenopsUnavailableException e) {
+                        lost.compareAndSet(null, e);
+                    } finally {
+                        slots.release();
+                    }
+                }));
+            }
+            for (Thread w : workers) w.join();
+        } catch (InterruptedException e) {
+            // close() interrupts the loop: the workers end with their calls; reconnecting starts from scratch
+            Thread.currentThread().interrupt();
+            throw new XenopsUnavailableException("interrupted while applying xenopsd's events", e);
+        }
+        if (lost.get() != null) throw lost.get();
+    }
+
+    private void apply(DynamicId id) {
         try {
             switch (id) {
                 case DynamicId.Vm v -> sync.updateVm(DBG, v.id());
