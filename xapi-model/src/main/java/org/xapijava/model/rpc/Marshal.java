@@ -91,6 +91,10 @@ public final class Marshal {
             if (x == null && !rec.containsKey(f.name())) {
                 x = f.hasDefault() ? f.defaultValue() : dm.emptyValue(f.type());
             }
+            if (byPosition != null && passThrough(f.type(), x)) {
+                out.add(f.name(), x); // the database checked the value's type when it was written
+                continue;
+            }
             out.add(f.name(), toRpc(dm, f.type(), x));
         }
         return out;
@@ -110,6 +114,12 @@ public final class Marshal {
             vals[i++] = e.getValue();
         }
         return i == n ? vals : null;
+    }
+
+    /** A set or map of scalars whose Java form is its RPC form (held so by the database): no copy, no check. */
+    private static boolean passThrough(XType t, Object x) {
+        return (t instanceof XType.SetType s && flat(s.element()) && x instanceof List<?>)
+                || (t instanceof XType.MapType m && stringKeyed(m.key()) && flat(m.value()) && x instanceof Map<?, ?>);
     }
 
     // Fast path: a set or map of scalars that already has its RPC form (as the database holds it) is

@@ -4,8 +4,9 @@ import org.xapijava.model.ClassDef;
 
 /**
  * A record map that holds its values by wire-field position: value {@code i} is the value of
- * {@code wireClass().wireFields().get(i)}. {@link Marshal#record} reads such a record by position instead of
- * matching names (the database's record views are ones).
+ * {@code wireClass().wireFields().get(i)}, already of its field's type (the database checks values when they are
+ * written). {@link Marshal#record} reads such a record by position instead of matching names, and passes its sets
+ * and maps of scalars through without checking them again (the database's record views are such records).
  */
 public interface WireRecord {
     /** The class whose {@link ClassDef#wireFields()} the positions follow. */
