@@ -11,7 +11,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -206,11 +205,11 @@ public final class HostBench {
                         .get("token");
         String[] tokens = new String[n];
         Arrays.fill(tokens, token);
-        List<RawHttpConnection> conns = new ArrayList<>(n);
+        // each waiter connects when it first sends (as an event client does), then keeps its connection
+        RawHttpConnection[] conns = new RawHttpConnection[n];
         double[] all = new double[o.wakeRounds];
         Process load = wrk.background(host.address, Duration.ofSeconds(600));
         try (RawHttpConnection writer = new RawHttpConnection(host.address, 16 * 1024)) {
-            for (int i = 0; i < n; i++) conns.add(new RawHttpConnection(host.address, 4096));
             for (int r = -1; r < o.wakeRounds; r++) {
                 long[] end = new long[n];
                 RawHttpConnection.Body[] bodies = new RawHttpConnection.Body[n];
@@ -225,7 +224,8 @@ public final class HostBench {
                     bodies[i] = RawHttpConnection.Body.keeping(256);
                     Thread.ofVirtual().start(() -> {
                         try {
-                            RawHttpConnection c = conns.get(k);
+                            if (conns[k] == null) conns[k] = new RawHttpConnection(host.address, 4096);
+                            RawHttpConnection c = conns[k];
                             c.send(req);
                             if (c.readResponse(bodies[k]) != 200) throw new IOException("HTTP error");
                             end[k] = System.nanoTime();
@@ -240,7 +240,12 @@ public final class HostBench {
                 if (done.getCount() != n) throw new IllegalStateException("waiters answered before the write");
                 long t0 = System.nanoTime();
                 ServerBench.call(writer, "VM.set_name_description", List.of(session, vm, "wake round " + r));
-                if (!done.await(60, TimeUnit.SECONDS)) throw new IllegalStateException("waiters unanswered after 60 s");
+                if (!done.await(60, TimeUnit.SECONDS)) {
+                    int answered = 0;
+                    for (long e : end) if (e != 0) answered++;
+                    throw new IllegalStateException(done.getCount() + " waiters unanswered 60 s after the write ("
+                            + answered + " answered; first failure: " + failure.get() + ")");
+                }
                 if (failure.get() != null) throw new IOException("a waiter failed", failure.get());
                 long last = 0;
                 for (int i = 0; i < n; i++) {
@@ -255,7 +260,7 @@ public final class HostBench {
         } finally {
             load.destroy();
             load.waitFor();
-            for (RawHttpConnection c : conns) c.close();
+            for (RawHttpConnection c : conns) if (c != null) c.close();
         }
         return all;
     }

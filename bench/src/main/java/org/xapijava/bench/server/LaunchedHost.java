@@ -142,8 +142,10 @@ public final class LaunchedHost implements AutoCloseable {
             throw new IOException("no ready line from " + p.info().command().orElse("the process") + "; see "
                     + dir.resolve("stderr.log"));
         }
-        // keep draining standard output so the process never blocks on a full pipe
-        Thread.ofVirtual().start(() -> {
+        // keep draining standard output so the process never blocks on a full pipe; a platform thread, since a
+        // pipe read holds its carrier: two of them on virtual threads took both carriers of a 2-core machine and
+        // starved every other virtual thread of the benchmark (the event waiters never ran)
+        Thread.ofPlatform().daemon().name("drain-" + dir.getFileName()).start(() -> {
             try {
                 while (out.readLine() != null) {
                     // nothing: the ready line was all we needed
@@ -192,6 +194,10 @@ public final class LaunchedHost implements AutoCloseable {
         } catch (Exception e) {
             tree.forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly();
+        }
+        if (Boolean.getBoolean("bench.keep")) {
+            System.err.println("kept " + dir);
+            return;
         }
         try (Stream<Path> s = Files.walk(dir)) {
             for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
