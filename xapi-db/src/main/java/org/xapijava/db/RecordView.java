@@ -13,7 +13,7 @@ import org.xapijava.db.internal.Schema.TableSchema;
  * The wire record of one row: an unmodifiable, allocation-light map view of the class's wire fields
  * (datamodel order) over an immutable row. Never changes, whatever happens to the database later.
  */
-final class RecordView extends AbstractMap<String, Object> {
+final class RecordView extends AbstractMap<String, Object> implements org.xapijava.model.rpc.WireRecord {
     private final TableSchema ts;
     private final Row row;
 
@@ -25,6 +25,16 @@ final class RecordView extends AbstractMap<String, Object> {
     @Override
     public int size() {
         return ts.wire.length;
+    }
+
+    @Override
+    public org.xapijava.model.ClassDef wireClass() {
+        return ts.cls;
+    }
+
+    @Override
+    public Object wireValue(int i) {
+        return row.values()[ts.wire[i]];
     }
 
     @Override

@@ -17,6 +17,7 @@ public final class ClassDef {
     private final Lifecycle lifecycle;
     private final List<FieldDef> fields;
     private final List<FieldDef> wireFields;
+    private final String[] wireFieldNames;
     private final List<FieldDef> dbFields;
     private final Map<String, FieldDef> fieldsByName = new LinkedHashMap<>();
     private final Map<String, FieldDef> fieldsByColumn = new LinkedHashMap<>();
@@ -47,6 +48,7 @@ public final class ClassDef {
             }
         }
         this.wireFields = Collections.unmodifiableList(wire);
+        this.wireFieldNames = wire.stream().map(FieldDef::name).toArray(String[]::new);
         this.dbFields = Collections.unmodifiableList(db);
         for (MessageDef m : messages) this.messages.put(m.name(), m);
     }
@@ -77,6 +79,14 @@ public final class ClassDef {
     /** Fields sent to clients, in record order. */
     public List<FieldDef> wireFields() {
         return wireFields;
+    }
+
+    /**
+     * The names of {@link #wireFields()}, in order: one array per class, shared (callers must not change it), so
+     * that a record holding it can be recognised by identity.
+     */
+    public String[] wireFieldNames() {
+        return wireFieldNames;
     }
 
     /** Fields stored in the database, in datamodel order; a field's position is {@link #dbIndex}. */

@@ -6,6 +6,7 @@ import static org.xapijava.bench.Stats.median;
 import static org.xapijava.bench.Stats.min;
 
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,6 +22,7 @@ import java.util.stream.Stream;
 import org.xapijava.server.XapiServer;
 import org.xapijava.server.config.XapiConfig;
 import org.xapijava.server.xenops.EmbeddedXenopsd;
+import org.xapijava.xenopsd.Xenops;
 import org.xapijava.xenopsd.XenopsClient;
 
 /**
@@ -134,74 +136,10 @@ public final class LifecycleBench {
             long t0 = System.nanoTime();
             LifecycleFixture.Vms vms = LifecycleFixture.create(server, o.vms());
             log.printf(Locale.ROOT, "created %d VMs in %.1f s%n", o.vms(), (System.nanoTime() - t0) / 1e9);
-            int[] owner = new int[o.vms()];
-            int[][] mine = new int[o.clients()][];
-            for (int c = 0; c < o.clients(); c++) {
-                List<Integer> l = new ArrayList<>();
-                for (int v = c; v < o.vms(); v += o.clients()) {
-                    owner[v] = c;
-                    l.add(v);
-                }
-                mine[c] = l.stream().mapToInt(Integer::intValue).toArray();
-            }
             xapiSim = new XenopsClient(server.embeddedXenopsd().socket());
-            ours = new XapiSide(server, xapiSim, vms.refs(), vms.uuids(), o.clients(), owner);
-
-            // first cycle through xapi: while every VM runs, take the metadata xapi pushed to its simulator
-            XapiSide side = ours;
-            inParallel(o.clients(), c -> {
-                for (int v : mine[c]) side.start(c, v);
-            });
-            List<String> metadata = new ArrayList<>();
-            for (String uuid : vms.uuids()) metadata.add(side.exportMetadata(uuid));
-            inParallel(o.clients(), c -> {
-                for (int v : mine[c]) side.cleanShutdown(c, v);
-            });
-            ours.checkIdle();
-            SimulatorSide base = new SimulatorSide(baselineClient, vms.uuids(), metadata);
-
-            if (!o.warmup().isZero()) {
-                log.printf(
-                        Locale.ROOT,
-                        "warm-up: %s %.0f ops/s%n",
-                        ours.name(),
-                        round(ours, o.warmup(), mine).perSecond());
-                log.printf(
-                        Locale.ROOT,
-                        "warm-up: %s %.0f ops/s%n",
-                        base.name(),
-                        round(base, o.warmup(), mine).perSecond());
-            }
-            List<Round> x = new ArrayList<>();
-            List<Round> y = new ArrayList<>();
-            for (int r = 0; r < o.rounds(); r++) {
-                // alternate which side goes first, so that a slow drift of the machine favours neither
-                if (r % 2 == 0) {
-                    x.add(round(ours, o.round(), mine));
-                    y.add(round(base, o.round(), mine));
-                } else {
-                    y.add(round(base, o.round(), mine));
-                    x.add(round(ours, o.round(), mine));
-                }
-                log.printf(
-                        Locale.ROOT,
-                        "round %d: %s %.0f ops/s, %s %.0f ops/s%n",
-                        r + 1,
-                        ours.name(),
-                        x.getLast().perSecond(),
-                        base.name(),
-                        y.getLast().perSecond());
-            }
-            String env = String.format(
-                    Locale.ROOT,
-                    "%d cores, Java %s (%s), max heap %d MiB, load average %s at start, %s at end",
-                    Runtime.getRuntime().availableProcessors(),
-                    Runtime.version(),
-                    System.getProperty("java.vm.name"),
-                    Runtime.getRuntime().maxMemory() >> 20,
-                    loadBefore,
-                    loadAverage());
-            return new Results(o, x, y, env);
+            InetSocketAddress a = new InetSocketAddress("127.0.0.1", server.httpPort());
+            ours = new XapiSide(a, server.rootPassword(), xapiSim, vms.refs(), vms.uuids(), o.clients(), owners(o));
+            return measure(o, ours, baselineClient, vms, log, loadBefore);
         } finally {
             if (ours != null) ours.close();
             if (xapiSim != null) xapiSim.close();
@@ -211,6 +149,88 @@ public final class LifecycleBench {
                 for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
             }
         }
+    }
+
+    /** Which client owns each VM: VM {@code v} belongs to client {@code v % clients}. */
+    static int[] owners(Options o) {
+        int[] owner = new int[o.vms()];
+        for (int v = 0; v < o.vms(); v++) owner[v] = v % o.clients();
+        return owner;
+    }
+
+    /**
+     * The measurement proper, whatever runs the host: one untimed cycle through xapi (taking, while every VM runs,
+     * the metadata xapi pushed to its simulator, for the baseline to import), warm-up, then the timed rounds.
+     */
+    static Results measure(
+            Options o,
+            XapiSide ours,
+            Xenops baselineClient,
+            LifecycleFixture.Vms vms,
+            PrintStream log,
+            String loadBefore)
+            throws Exception {
+        int[][] mine = new int[o.clients()][];
+        for (int c = 0; c < o.clients(); c++) {
+            List<Integer> l = new ArrayList<>();
+            for (int v = c; v < o.vms(); v += o.clients()) l.add(v);
+            mine[c] = l.stream().mapToInt(Integer::intValue).toArray();
+        }
+        // first cycle through xapi: while every VM runs, take the metadata xapi pushed to its simulator
+        XapiSide side = ours;
+        inParallel(o.clients(), c -> {
+            for (int v : mine[c]) side.start(c, v);
+        });
+        List<String> metadata = new ArrayList<>();
+        for (String uuid : vms.uuids()) metadata.add(side.exportMetadata(uuid));
+        inParallel(o.clients(), c -> {
+            for (int v : mine[c]) side.cleanShutdown(c, v);
+        });
+        ours.checkIdle();
+        SimulatorSide base = new SimulatorSide(baselineClient, vms.uuids(), metadata);
+
+        if (!o.warmup().isZero()) {
+            log.printf(
+                    Locale.ROOT,
+                    "warm-up: %s %.0f ops/s%n",
+                    ours.name(),
+                    round(ours, o.warmup(), mine).perSecond());
+            log.printf(
+                    Locale.ROOT,
+                    "warm-up: %s %.0f ops/s%n",
+                    base.name(),
+                    round(base, o.warmup(), mine).perSecond());
+        }
+        List<Round> x = new ArrayList<>();
+        List<Round> y = new ArrayList<>();
+        for (int r = 0; r < o.rounds(); r++) {
+            // alternate which side goes first, so that a slow drift of the machine favours neither
+            if (r % 2 == 0) {
+                x.add(round(ours, o.round(), mine));
+                y.add(round(base, o.round(), mine));
+            } else {
+                y.add(round(base, o.round(), mine));
+                x.add(round(ours, o.round(), mine));
+            }
+            log.printf(
+                    Locale.ROOT,
+                    "round %d: %s %.0f ops/s, %s %.0f ops/s%n",
+                    r + 1,
+                    ours.name(),
+                    x.getLast().perSecond(),
+                    base.name(),
+                    y.getLast().perSecond());
+        }
+        String env = String.format(
+                Locale.ROOT,
+                "%d cores, Java %s (%s), max heap %d MiB, load average %s at start, %s at end",
+                Runtime.getRuntime().availableProcessors(),
+                Runtime.version(),
+                System.getProperty("java.vm.name"),
+                Runtime.getRuntime().maxMemory() >> 20,
+                loadBefore,
+                loadAverage());
+        return new Results(o, x, y, env);
     }
 
     /** A client's work. */

@@ -86,4 +86,46 @@ final class LifecycleFixture {
             return new Vms(refs, uuids);
         }
     }
+
+    /**
+     * The VMs as a user makes them on a host started by {@code scripts/xapi}: the first cloned from the "Other
+     * install media" template and provisioned (its disks created in the default SR), given a NIC on the management
+     * network, then {@code VM.clone}d.
+     */
+    @SuppressWarnings("unchecked")
+    static Vms fromTemplate(InetSocketAddress a, String password, int n) throws IOException {
+        try (XmlRpcConnection c = new XmlRpcConnection(a)) {
+            String s = (String)
+                    c.call("session.login_with_password", "root", password, "1.0", "xapi-java lifecycle bench");
+            List<?> templates = (List<?>) c.call("VM.get_by_name_label", s, "Other install media");
+            if (templates.isEmpty()) throw new IllegalStateException("no \"Other install media\" template");
+            String first = (String) c.call("VM.clone", s, templates.get(0), "bench-0");
+            c.call("VM.provision", s, first);
+            String network = null;
+            for (Map.Entry<String, Object> e :
+                    ((Map<String, Object>) c.call("network.get_all_records", s)).entrySet()) {
+                if (!((List<?>) ((Map<String, Object>) e.getValue()).get("PIFs")).isEmpty()) network = e.getKey();
+            }
+            if (network == null) throw new IllegalStateException("no management network");
+            Map<String, Object> vif = new LinkedHashMap<>();
+            vif.put("device", "0");
+            vif.put("network", network);
+            vif.put("VM", first);
+            vif.put("MAC", "");
+            vif.put("MTU", "1500");
+            vif.put("other_config", Map.of());
+            vif.put("qos_algorithm_type", "");
+            vif.put("qos_algorithm_params", Map.of());
+            vif.put("locking_mode", "network_default");
+            vif.put("ipv4_allowed", List.of());
+            vif.put("ipv6_allowed", List.of());
+            c.call("VIF.create", s, vif);
+            List<String> refs = new ArrayList<>(List.of(first));
+            for (int i = 1; i < n; i++) refs.add((String) c.call("VM.clone", s, first, "bench-" + i));
+            List<String> uuids = new ArrayList<>();
+            for (String ref : refs) uuids.add((String) c.call("VM.get_uuid", s, ref));
+            c.call("session.logout", s);
+            return new Vms(refs, uuids);
+        }
+    }
 }

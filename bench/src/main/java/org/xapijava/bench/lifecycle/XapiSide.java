@@ -5,8 +5,6 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.xapijava.db.Snapshot;
-import org.xapijava.server.XapiServer;
 import org.xapijava.xenopsd.Metadata;
 import org.xapijava.xenopsd.Xenops;
 
@@ -17,7 +15,8 @@ import org.xapijava.xenopsd.Xenops;
  * {@code c} is only ever driven by one thread.
  */
 final class XapiSide implements Side {
-    private final XapiServer server;
+    private final XmlRpcConnection check;
+    private final String checkSession;
     private final Xenops xenops;
     private final List<String> vms;
     private final List<String> uuids;
@@ -30,19 +29,26 @@ final class XapiSide implements Side {
      *
      * @param owner the client of each VM
      */
-    XapiSide(XapiServer server, Xenops xenops, List<String> vms, List<String> uuids, int clients, int[] owner)
+    XapiSide(
+            InetSocketAddress a,
+            String password,
+            Xenops xenops,
+            List<String> vms,
+            List<String> uuids,
+            int clients,
+            int[] owner)
             throws IOException {
-        this.server = server;
         this.xenops = xenops;
         this.vms = List.copyOf(vms);
         this.uuids = List.copyOf(uuids);
-        InetSocketAddress a = new InetSocketAddress("127.0.0.1", server.httpPort());
+        this.check = new XmlRpcConnection(a);
+        this.checkSession = (String) check.call("session.login_with_password", "root", password, "1.0", "bench check");
         List<String> sessions = new ArrayList<>();
         for (int i = 0; i < clients; i++) {
             XmlRpcConnection c = new XmlRpcConnection(a);
             connections.add(c);
-            sessions.add((String) c.call(
-                    "session.login_with_password", "root", server.rootPassword(), "1.0", "xapi-java lifecycle bench"));
+            sessions.add((String)
+                    c.call("session.login_with_password", "root", password, "1.0", "xapi-java lifecycle bench"));
         }
         for (int v = 0; v < vms.size(); v++) {
             String session = sessions.get(owner[v]);
@@ -68,17 +74,13 @@ final class XapiSide implements Side {
 
     /** Every VM Halted with nothing in {@code current_operations}, and unknown to xapi's simulator. */
     @Override
-    public void checkIdle() {
-        Snapshot s = server.services().db().snapshot();
+    public void checkIdle() throws IOException {
         for (int v = 0; v < vms.size(); v++) {
             String vm = vms.get(v);
-            if (!"Halted".equals(s.get("VM", vm, "power_state"))) {
-                throw new IllegalStateException("VM " + vm + " is " + s.get("VM", vm, "power_state"));
-            }
-            if (!((Map<?, ?>) s.get("VM", vm, "current_operations")).isEmpty()) {
-                throw new IllegalStateException(
-                        "VM " + vm + " is still marked: " + s.get("VM", vm, "current_operations"));
-            }
+            Object power = check.call("VM.get_power_state", checkSession, vm);
+            if (!"Halted".equals(power)) throw new IllegalStateException("VM " + vm + " is " + power);
+            Map<?, ?> ops = (Map<?, ?>) check.call("VM.get_current_operations", checkSession, vm);
+            if (!ops.isEmpty()) throw new IllegalStateException("VM " + vm + " is still marked: " + ops);
             if (xenops.vmExists("bench", uuids.get(v)))
                 throw new IllegalStateException("xapi's simulator still has VM " + uuids.get(v));
         }
@@ -96,5 +98,6 @@ final class XapiSide implements Side {
 
     void close() throws IOException {
         for (XmlRpcConnection c : connections) c.close();
+        check.close();
     }
 }

@@ -32,7 +32,7 @@ public final class BareJetty implements AutoCloseable {
     private final ServerConnector http;
     private final Map<String, byte[]> fixed = new ConcurrentHashMap<>();
 
-    private BareJetty(String host) throws Exception {
+    private BareJetty(String host, int port) throws Exception {
         // The same pool shape as XapiServer (max 64 platform threads, min 4, virtual threads for handlers).
         QueuedThreadPool pool = new QueuedThreadPool(64, 4);
         pool.setName("bare-http");
@@ -46,7 +46,7 @@ public final class BareJetty implements AutoCloseable {
         hc.setHeaderCacheSize(0); // as XapiServer
         http = new ServerConnector(jetty, 1, 1, new HttpConnectionFactory(hc));
         http.setHost(host);
-        http.setPort(0);
+        http.setPort(port);
         http.setIdleTimeout(300_000);
         http.setAcceptQueueSize(1024);
         jetty.addConnector(http);
@@ -71,7 +71,12 @@ public final class BareJetty implements AutoCloseable {
 
     /** Starts a baseline server on an ephemeral port of {@code host}. */
     public static BareJetty start(String host) throws Exception {
-        return new BareJetty(host);
+        return new BareJetty(host, 0);
+    }
+
+    /** Starts a baseline server on {@code port} of {@code host} (0: an ephemeral port). */
+    public static BareJetty start(String host, int port) throws Exception {
+        return new BareJetty(host, port);
     }
 
     /** The bound port. */

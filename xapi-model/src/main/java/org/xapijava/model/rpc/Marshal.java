@@ -78,17 +78,22 @@ public final class Marshal {
     /** The struct of a record of {@code cls}: wire fields in datamodel order, None options omitted. */
     public static Map<String, Object> record(Datamodel dm, ClassDef cls, Map<?, ?> rec) {
         List<FieldDef> fields = cls.wireFields();
-        RecordMap out = new RecordMap(fields.size());
-        Object[] aligned = alignedValues(fields, rec);
+        RecordMap out = new RecordMap(cls.wireFieldNames());
+        WireRecord byPosition = rec instanceof WireRecord w && w.wireClass() == cls ? w : null;
+        Object[] aligned = byPosition == null ? alignedValues(fields, rec) : null;
         for (int i = 0, n = fields.size(); i < n; i++) {
             FieldDef f = fields.get(i);
-            Object x = aligned != null ? aligned[i] : rec.get(f.name());
+            Object x = byPosition != null ? byPosition.wireValue(i) : aligned != null ? aligned[i] : rec.get(f.name());
             if (f.type() instanceof XType.OptionType o) {
                 if (x != null) out.add(f.name(), toRpc(dm, o.inner(), x));
                 continue;
             }
             if (x == null && !rec.containsKey(f.name())) {
                 x = f.hasDefault() ? f.defaultValue() : dm.emptyValue(f.type());
+            }
+            if (byPosition != null && passThrough(f.type(), x)) {
+                out.add(f.name(), x); // the database checked the value's type when it was written
+                continue;
             }
             out.add(f.name(), toRpc(dm, f.type(), x));
         }
@@ -109,6 +114,12 @@ public final class Marshal {
             vals[i++] = e.getValue();
         }
         return i == n ? vals : null;
+    }
+
+    /** A set or map of scalars whose Java form is its RPC form (held so by the database): no copy, no check. */
+    private static boolean passThrough(XType t, Object x) {
+        return (t instanceof XType.SetType s && flat(s.element()) && x instanceof List<?>)
+                || (t instanceof XType.MapType m && stringKeyed(m.key()) && flat(m.value()) && x instanceof Map<?, ?>);
     }
 
     // Fast path: a set or map of scalars that already has its RPC form (as the database holds it) is

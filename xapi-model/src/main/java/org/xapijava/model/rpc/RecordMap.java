@@ -12,19 +12,38 @@ import java.util.Set;
  * and to iterate than a {@link java.util.LinkedHashMap} for the 20–100 fields of a record, which is
  * all the encoders do with it; {@link #get} is a linear scan. Immutable once built (package code fills it).
  */
-final class RecordMap extends AbstractMap<String, Object> {
-    private final String[] keys;
+public final class RecordMap extends AbstractMap<String, Object> {
+    /** The class's wire field names (shared, never written) until a field is left out; then a copy of its own. */
+    private String[] keys;
+
+    private final String[] all;
     private final Object[] values;
     private int size;
 
-    RecordMap(int capacity) {
-        keys = new String[capacity];
-        values = new Object[capacity];
+    /** A record whose fields are {@code names} in order, some of which may be left out. */
+    RecordMap(String[] names) {
+        all = names;
+        keys = names;
+        values = new Object[names.length];
     }
 
     void add(String key, Object value) {
+        if (keys == all && all[size] != key) keys = java.util.Arrays.copyOf(all, all.length);
         keys[size] = key;
         values[size++] = value;
+    }
+
+    /**
+     * The shared array of names when this record holds every one of them in order (the same array object for every
+     * complete record of a class, so writers can cache per-class encodings by its identity), else null.
+     */
+    public String[] completeKeys() {
+        return keys == all && size == all.length ? all : null;
+    }
+
+    /** The value at position {@code i}. */
+    public Object valueAt(int i) {
+        return values[i];
     }
 
     @Override

@@ -120,7 +120,17 @@ public final class XmlRpcReader {
         return new Parse(in, limits).call();
     }
 
+    /**
+     * Decodes a {@code methodCall} held in memory: the plain form every client sends is scanned directly
+     * ({@link FastXmlRpcParser}), anything else goes through StAX; both give the same call for the same bytes.
+     */
     public RpcCall readCall(byte[] bytes) throws XmlRpcParseException {
+        RpcCall fast = FastXmlRpcParser.parse(bytes, limits);
+        return fast != null ? fast : readCallStax(bytes);
+    }
+
+    /** {@link #readCall(byte[])} without the fast path (for tests that compare the two). */
+    RpcCall readCallStax(byte[] bytes) throws XmlRpcParseException {
         try {
             return readCall(new ByteArrayInputStream(bytes));
         } catch (IOException e) {
@@ -139,6 +149,12 @@ public final class XmlRpcReader {
     }
 
     public RpcResponse readResponse(byte[] bytes) throws XmlRpcParseException {
+        RpcResponse fast = FastXmlRpcParser.parseResponse(bytes, limits);
+        return fast != null ? fast : readResponseStax(bytes);
+    }
+
+    /** {@link #readResponse(byte[])} without the fast path (for tests that compare the two). */
+    RpcResponse readResponseStax(byte[] bytes) throws XmlRpcParseException {
         try {
             return readResponse(new ByteArrayInputStream(bytes));
         } catch (IOException e) {
@@ -157,6 +173,21 @@ public final class XmlRpcReader {
 
     public Object readValue(String xml) throws XmlRpcParseException {
         return readValue(xml.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * A response's value as a result: Xapi's {@code {Status: Success, Value}} and {@code {Status: Failure,
+     * ErrorDescription}} envelopes, or any other value as a success (shared by both parse paths).
+     */
+    static RpcResponse interpret(Object v) {
+        if (v instanceof Map<?, ?> m) {
+            Object status = m.get("Status");
+            if ("Success".equals(status) && m.containsKey("Value")) return RpcResponse.success(m.get("Value"));
+            if ("Failure".equals(status) && m.containsKey("ErrorDescription")) {
+                return RpcResponse.failure(m.get("ErrorDescription"));
+            }
+        }
+        return RpcResponse.success(v);
     }
 
     /** Raised by {@link Counting} on bad input bytes; recognised in the parser's cause chain. */
@@ -365,7 +396,7 @@ public final class XmlRpcReader {
                         Object v = value();
                         closeTag("param");
                         closeTag("params");
-                        r = interpret(v);
+                        r = XmlRpcReader.interpret(v);
                     } else if (tag.equals("fault")) {
                         Object v = value();
                         closeTag("fault");
@@ -408,17 +439,6 @@ public final class XmlRpcReader {
             } catch (XMLStreamException | RuntimeException e) {
                 throw translate(e);
             }
-        }
-
-        private static RpcResponse interpret(Object v) {
-            if (v instanceof Map<?, ?> m) {
-                Object status = m.get("Status");
-                if ("Success".equals(status) && m.containsKey("Value")) return RpcResponse.success(m.get("Value"));
-                if ("Failure".equals(status) && m.containsKey("ErrorDescription")) {
-                    return RpcResponse.failure(m.get("ErrorDescription"));
-                }
-            }
-            return RpcResponse.success(v);
         }
 
         // ---- values ----

@@ -10,6 +10,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.rpc.RecordMap;
 import org.xapijava.model.rpc.UnwritableTextException;
 import org.xapijava.model.types.CFloat;
 import org.xapijava.model.types.DateTime;
@@ -74,6 +75,31 @@ public final class XmlRpcWriter {
             new java.util.concurrent.ConcurrentHashMap<>();
 
     private static final int MEMBER_HEAD_CACHE_LIMIT = 8192;
+
+    /**
+     * The encoded member heads of complete records, by the identity of their class's shared name array
+     * ({@link RecordMap#completeKeys()}): one lookup per record instead of one per field. One entry per class.
+     */
+    private static final java.util.concurrent.ConcurrentHashMap<String[], byte[][]> RECORD_HEADS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static byte[][] memberHeads(String[] names) {
+        byte[][] heads = new byte[names.length][];
+        XmlRpcWriter w = new XmlRpcWriter();
+        try {
+            for (int i = 0; i < names.length; i++) {
+                w.reset();
+                w.raw(MEMBER_OPEN);
+                w.text(names[i]);
+                w.raw(NAME_CLOSE);
+                heads[i] = w.toByteArray();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return heads;
+    }
+
     private static final byte[] MEMBER_CLOSE = ascii("</member>");
     private static final byte[] LT = ascii("&lt;");
     private static final byte[] GT = ascii("&gt;");
@@ -244,76 +270,93 @@ public final class XmlRpcWriter {
      * @throws IllegalArgumentException when {@code v} (or something inside it) is not an RPC value
      */
     public void writeValue(Object v) throws IOException {
-        switch (v) {
-            case null -> raw(NIL);
-            case String s -> string(s);
-            case Long l -> {
-                raw(VALUE_OPEN);
-                decimal(l);
-                raw(VALUE_CLOSE);
-            }
-            case Integer i -> {
-                raw(I4_OPEN);
-                decimal(i);
-                raw(I4_CLOSE);
-            }
-            case Boolean b -> raw(b ? TRUE : FALSE);
-            case Double d -> {
-                raw(DOUBLE_OPEN);
-                asciiText(CFloat.g(d, 16));
-                raw(DOUBLE_CLOSE);
-            }
-            case DateTime d -> {
-                raw(DATE_OPEN);
-                asciiText(d.toString());
-                raw(DATE_CLOSE);
-            }
-            case byte[] b -> {
-                raw(BASE64_OPEN);
-                raw(Base64.getEncoder().encode(b));
-                raw(BASE64_CLOSE);
-            }
-            case List<?> l -> {
-                raw(ARRAY_OPEN);
-                for (int i = 0, n = l.size(); i < n; i++) writeValue(l.get(i));
-                raw(ARRAY_CLOSE);
-            }
-            case Collection<?> c -> {
-                raw(ARRAY_OPEN);
-                for (Object x : c) writeValue(x);
-                raw(ARRAY_CLOSE);
-            }
-            case Map<?, ?> m -> {
-                raw(STRUCT_OPEN);
-                for (Map.Entry<?, ?> e : m.entrySet()) {
-                    if (!(e.getKey() instanceof String k)) {
-                        throw new IllegalArgumentException("struct member name is not a String: " + e.getKey());
-                    }
-                    byte[] head = MEMBER_HEADS.get(k);
-                    if (head != null) {
-                        raw(head);
-                    } else if (k.length() <= 64 && MEMBER_HEADS.size() < MEMBER_HEAD_CACHE_LIMIT) {
-                        // room for the whole head first, so no flush moves it while it is written
-                        ensure(MEMBER_OPEN.length + 6 * k.length() + 6 + NAME_CLOSE.length);
-                        int start = pos;
-                        raw(MEMBER_OPEN);
-                        text(k);
-                        raw(NAME_CLOSE);
-                        MEMBER_HEADS.putIfAbsent(k, Arrays.copyOfRange(buf, start, pos));
-                    } else {
-                        raw(MEMBER_OPEN);
-                        text(k);
-                        raw(NAME_CLOSE);
-                    }
-                    writeValue(e.getValue());
-                    raw(MEMBER_CLOSE);
-                }
-                raw(STRUCT_CLOSE);
-            }
-            default ->
-                throw new IllegalArgumentException(
-                        "not an RPC value: " + v.getClass().getName());
+        // An if-chain, most frequent types first: a pattern switch over these unrelated types goes through
+        // SwitchBootstraps.typeSwitch, which tests the cases one by one on every call and profiled as a tenth of
+        // the encoding time of a record.
+        if (v instanceof String s) {
+            string(s);
+        } else if (v instanceof RecordMap r && r.completeKeys() != null) {
+            record(r);
+        } else if (v instanceof Map<?, ?> m) {
+            struct(m);
+        } else if (v instanceof Long l) {
+            raw(VALUE_OPEN);
+            decimal(l);
+            raw(VALUE_CLOSE);
+        } else if (v instanceof List<?> l) {
+            raw(ARRAY_OPEN);
+            for (int i = 0, n = l.size(); i < n; i++) writeValue(l.get(i));
+            raw(ARRAY_CLOSE);
+        } else if (v instanceof Boolean b) {
+            raw(b ? TRUE : FALSE);
+        } else if (v == null) {
+            raw(NIL);
+        } else if (v instanceof Double d) {
+            raw(DOUBLE_OPEN);
+            asciiText(CFloat.g(d, 16));
+            raw(DOUBLE_CLOSE);
+        } else if (v instanceof DateTime d) {
+            raw(DATE_OPEN);
+            asciiText(d.toString());
+            raw(DATE_CLOSE);
+        } else if (v instanceof Integer i) {
+            raw(I4_OPEN);
+            decimal(i);
+            raw(I4_CLOSE);
+        } else if (v instanceof byte[] b) {
+            raw(BASE64_OPEN);
+            raw(Base64.getEncoder().encode(b));
+            raw(BASE64_CLOSE);
+        } else if (v instanceof Collection<?> c) {
+            raw(ARRAY_OPEN);
+            for (Object x : c) writeValue(x);
+            raw(ARRAY_CLOSE);
+        } else {
+            throw new IllegalArgumentException(
+                    "not an RPC value: " + v.getClass().getName());
         }
+    }
+
+    /** A complete record: its class's member heads from the cache, then the values by position. */
+    private void record(RecordMap r) throws IOException {
+        String[] keys = r.completeKeys();
+        byte[][] heads = RECORD_HEADS.get(keys);
+        if (heads == null) heads = RECORD_HEADS.computeIfAbsent(keys, XmlRpcWriter::memberHeads);
+        raw(STRUCT_OPEN);
+        for (int i = 0; i < heads.length; i++) {
+            raw(heads[i]);
+            writeValue(r.valueAt(i));
+            raw(MEMBER_CLOSE);
+        }
+        raw(STRUCT_CLOSE);
+    }
+
+    private void struct(Map<?, ?> m) throws IOException {
+        raw(STRUCT_OPEN);
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            if (!(e.getKey() instanceof String k)) {
+                throw new IllegalArgumentException("struct member name is not a String: " + e.getKey());
+            }
+            byte[] head = MEMBER_HEADS.get(k);
+            if (head != null) {
+                raw(head);
+            } else if (k.length() <= 64 && MEMBER_HEADS.size() < MEMBER_HEAD_CACHE_LIMIT) {
+                // room for the whole head first, so no flush moves it while it is written
+                ensure(MEMBER_OPEN.length + 6 * k.length() + 6 + NAME_CLOSE.length);
+                int start = pos;
+                raw(MEMBER_OPEN);
+                text(k);
+                raw(NAME_CLOSE);
+                MEMBER_HEADS.putIfAbsent(k, Arrays.copyOfRange(buf, start, pos));
+            } else {
+                raw(MEMBER_OPEN);
+                text(k);
+                raw(NAME_CLOSE);
+            }
+            writeValue(e.getValue());
+            raw(MEMBER_CLOSE);
+        }
+        raw(STRUCT_CLOSE);
     }
 
     // ---- buffer ----

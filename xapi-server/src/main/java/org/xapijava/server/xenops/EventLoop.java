@@ -1,8 +1,6 @@
 package org.xapijava.server.xenops;
 
 import java.time.Duration;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -15,10 +13,11 @@ import org.xapijava.xenopsd.XenopsUnavailableException;
 
 /**
  * The thread that follows xenopsd's events ({@code events_from_xenopsd}/{@code events_watch} of
- * {@code ocaml/xapi/xapi_xenops.ml}): one virtual thread long-polling {@code UPDATES.get}; each batch's
- * barriers first (their ids applied, then {@code UPDATES.remove_barrier} and the waiter woken), then the other
- * ids, each applied once per batch: VMs, VBDs and VIFs through {@link StateSync}, tasks through
- * {@link TaskBinding}.
+ * {@code ocaml/xapi/xapi_xenops.ml}): one virtual thread long-polling {@code UPDATES.get} and handing each id to
+ * its object's lane ({@link EventLanes}: one VM and its devices in order, VMs side by side), where VMs, VBDs and
+ * VIFs are applied through {@link StateSync} and tasks through {@link TaskBinding}; a barrier is removed
+ * ({@code UPDATES.remove_barrier}) and its waiter woken once its ids and every update read before it are applied. Xapi applies every id on its one
+ * event thread; see docs/decisions.md ("xenopsd events applied per VM").
  *
  * <p>When the connection breaks, waiters on barriers fail, and the thread reconnects after a growing delay
  * (timed waits, starting at {@link #FIRST_RETRY} and doubling up to the configured maximum; Xapi waits 10 s
@@ -38,6 +37,7 @@ final class EventLoop implements AutoCloseable {
     private final Barriers barriers;
     private final Duration maxRetry;
     private final Runnable onConnect;
+    private final EventLanes<DynamicId> lanes = new EventLanes<>(EventLoop::laneOf, this::apply, PARALLEL_OBJECTS);
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -158,25 +158,48 @@ final class EventLoop implements AutoCloseable {
         }
     }
 
-    /** {@code events_watch}: from the beginning of this daemon's events, for ever. */
+    /**
+     * {@code events_watch}: from the beginning of this daemon's events, for ever. Each update goes to its object's
+     * lane ({@link EventLanes}); a barrier is removed and its waiter woken once its ids and every update read before
+     * them have been applied. The thread reads the next batch at once: updates read later never delay a barrier.
+     */
     private void watch() {
         Integer from = null;
-        while (!closing) {
-            Updates u = xenops.updatesGet(DBG, from, null);
-            if (closing) return;
-            Set<DynamicId> done = new HashSet<>();
-            for (Updates.Barrier b : u.barriers()) {
-                for (DynamicId id : b.ids()) apply(id, done);
-                xenops.updatesRemoveBarrier(DBG, b.id());
-                barriers.wakeup(b.id());
+        try {
+            while (!closing) {
+                Updates u = xenops.updatesGet(DBG, from, null);
+                if (closing) return;
+                for (Updates.Barrier b : u.barriers()) {
+                    for (DynamicId id : b.ids()) lanes.submit(id);
+                    lanes.allSubmitted().whenComplete((v, e) -> {
+                        if (e != null) return; // the connection broke: run() fails every waiter
+                        try {
+                            xenops.updatesRemoveBarrier(DBG, b.id());
+                        } catch (RuntimeException x) {
+                            LOG.warn("xenopsd: could not remove barrier {}: {}", b.id(), x.toString());
+                        }
+                        barriers.wakeup(b.id());
+                    });
+                }
+                for (DynamicId id : u.ids()) lanes.submit(id);
+                from = u.nextId();
+                RuntimeException failed = lanes.failure();
+                if (failed != null) throw failed;
             }
-            for (DynamicId id : u.ids()) apply(id, done);
-            from = u.nextId();
+        } finally {
+            lanes.clear(new XenopsUnavailableException("xenopsd's event stream was restarted", null));
         }
     }
 
-    private void apply(DynamicId id, Set<DynamicId> done) {
-        if (!done.add(id)) return;
+    /** At most this many updates are applied at once. */
+    static final int PARALLEL_OBJECTS = 16;
+
+    /** The lane of an update: its VM (the VM and its devices, in order), or the task. */
+    private static String laneOf(DynamicId id) {
+        return id instanceof DynamicId.Task t ? "task/" + t.id() : "vm/" + id.vmId();
+    }
+
+    private void apply(DynamicId id) {
         try {
             switch (id) {
                 case DynamicId.Vm v -> sync.updateVm(DBG, v.id());
