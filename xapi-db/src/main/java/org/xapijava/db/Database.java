@@ -37,6 +37,11 @@ import org.xapijava.model.Field;
  * nothing is pending, else together with the pending ones. Without a commit log every commit is
  * published at once. A committing thread sees its own transaction in {@link #snapshot()} once
  * {@link #transact} returns.
+ *
+ * <p><b>Deferred durability.</b> Inside {@link #deferringDurability} a thread's commits do not wait for
+ * durability one by one: the scope waits once, at its end, for everything the thread wrote or read, so what it
+ * did is durable and published when the scope returns. Meanwhile that thread (only) reads the newest committed
+ * state, its own writes included.
  */
 public final class Database {
     private static final long NO_TICKET = Long.MIN_VALUE;
@@ -59,6 +64,12 @@ public final class Database {
     private volatile CompletableFuture<Void> nextPublish = new CompletableFuture<>();
 
     private record Pending(long ticket, Snapshot state) {}
+
+    /**
+     * Per thread inside {@link #deferringDurability}: the highest ticket the scope waits for at its end (what the
+     * thread appended or saw in the head state); {@link #NO_TICKET} while it has nothing to wait for. Null outside.
+     */
+    private final ThreadLocal<long[]> deferred = new ThreadLocal<>();
 
     Database(Schema schema, Snapshot initial, CommitLog log) {
         this.schema = schema;
@@ -97,9 +108,41 @@ public final class Database {
 
     // ------------------------------------------------------------------ reads
 
-    /** The current published state. */
+    /**
+     * The current published state; inside {@link #deferringDurability}, once the thread has written, the newest
+     * committed state (what it reads is then waited for at the scope's end).
+     */
     public Snapshot snapshot() {
-        return published;
+        long[] d = deferred.get();
+        if (d == null || d[0] == NO_TICKET) return published;
+        writeLock.lock();
+        try {
+            if (lastAppended > d[0]) d[0] = lastAppended;
+            return head;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /**
+     * Runs {@code body} with this thread's commits not waiting for durability each, then waits once for the last
+     * of them (and for whatever newer state the thread read): when this returns, everything {@code body} wrote is
+     * durable and published, as if each commit had waited. For a run of small writes that need not be durable
+     * one by one (xenopsd's state of one VM written field by field). Nested scopes join the outer one.
+     */
+    public void deferringDurability(Runnable body) {
+        if (deferred.get() != null) {
+            body.run();
+            return;
+        }
+        long[] d = {NO_TICKET};
+        deferred.set(d);
+        try {
+            body.run();
+        } finally {
+            deferred.remove();
+            if (d[0] != NO_TICKET) awaitDurable(d[0]);
+        }
     }
 
     /** The published generation count (the next stamp). */
@@ -165,43 +208,43 @@ public final class Database {
     }
 
     public <T> T get(String ref, Field<T> field) {
-        return published.get(ref, field);
+        return snapshot().get(ref, field);
     }
 
     public Object get(String cls, String ref, String field) {
-        return published.get(cls, ref, field);
+        return snapshot().get(cls, ref, field);
     }
 
     public Map<String, Object> getRecord(String cls, String ref) {
-        return published.getRecord(cls, ref);
+        return snapshot().getRecord(cls, ref);
     }
 
     public List<String> getAll(String cls) {
-        return published.getAll(cls);
+        return snapshot().getAll(cls);
     }
 
     public Map<String, Map<String, Object>> getAllRecords(String cls) {
-        return published.getAllRecords(cls);
+        return snapshot().getAllRecords(cls);
     }
 
     public List<String> getAllWhere(String cls, String expr) {
-        return published.getAllWhere(cls, expr);
+        return snapshot().getAllWhere(cls, expr);
     }
 
     public Map<String, Map<String, Object>> getAllRecordsWhere(String cls, String expr) {
-        return published.getAllRecordsWhere(cls, expr);
+        return snapshot().getAllRecordsWhere(cls, expr);
     }
 
     public String getByUuid(String cls, String uuid) {
-        return published.getByUuid(cls, uuid);
+        return snapshot().getByUuid(cls, uuid);
     }
 
     public List<String> getByNameLabel(String cls, String label) {
-        return published.getByNameLabel(cls, label);
+        return snapshot().getByNameLabel(cls, label);
     }
 
     public boolean exists(String cls, String ref) {
-        return published.exists(cls, ref);
+        return snapshot().exists(cls, ref);
     }
 
     // ------------------------------------------------------------------ writes
@@ -256,7 +299,11 @@ public final class Database {
         } finally {
             writeLock.unlock();
         }
-        if (waitFor != NO_TICKET) awaitDurable(waitFor);
+        if (waitFor != NO_TICKET) {
+            long[] d = deferred.get();
+            if (d == null) awaitDurable(waitFor);
+            else if (waitFor > d[0]) d[0] = waitFor;
+        }
         return result;
     }
 

@@ -117,4 +117,46 @@ class DurabilityTest {
         assertInstanceOf(UncheckedIOException.class, e.getCause());
         assertEquals(0, db.generation());
     }
+
+    /**
+     * Inside deferringDurability a thread's commits return without waiting, the thread reads its own writes, other
+     * readers see nothing until durable, and the scope returns only once all of it is durable and published.
+     */
+    @Test
+    void aDeferringScopeWaitsOnceAtItsEndAndItsThreadReadsItsOwnWrites() throws Exception {
+        TestSupport.FakeLog log = new TestSupport.FakeLog();
+        Database db = Database.empty(DM, log);
+        String vm = Refs.fresh();
+        java.util.concurrent.CountDownLatch written = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicReference<String> seenInside =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        CompletableFuture<Void> scope = CompletableFuture.runAsync(
+                () -> db.deferringDurability(() -> {
+                    db.create("VM", vm, Map.of("uuid", "u1", "name_label", "x"));
+                    db.set(vm, VM.NAME_LABEL, "y"); // returns at once: two commits, no wait
+                    seenInside.set(db.get(vm, VM.NAME_LABEL));
+                    written.countDown();
+                }),
+                Thread::startVirtualThread);
+        assertTrue(written.await(5, TimeUnit.SECONDS), "the scope's commits did not wait for durability");
+        assertEquals("y", seenInside.get(), "the writing thread reads its own writes");
+        assertEquals(2, log.lastTicket());
+        assertFalse(db.exists("VM", vm), "others see nothing before durable");
+        Thread.sleep(50);
+        assertFalse(scope.isDone(), "the scope waits for durability at its end");
+        log.release(1);
+        Thread.sleep(50);
+        assertFalse(scope.isDone(), "…for its last commit");
+        log.release(2);
+        scope.get(5, TimeUnit.SECONDS);
+        assertEquals("y", db.get(vm, VM.NAME_LABEL), "published when the scope returns");
+        // outside a scope, commits wait again
+        CompletableFuture<Void> plain =
+                CompletableFuture.runAsync(() -> db.set(vm, VM.NAME_LABEL, "z"), Thread::startVirtualThread);
+        waitUntil(() -> log.lastTicket() == 3);
+        Thread.sleep(50);
+        assertFalse(plain.isDone());
+        log.release(3);
+        plain.get(5, TimeUnit.SECONDS);
+    }
 }

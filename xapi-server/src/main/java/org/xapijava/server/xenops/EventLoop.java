@@ -37,6 +37,9 @@ final class EventLoop implements AutoCloseable {
     private final Barriers barriers;
     private final Duration maxRetry;
     private final Runnable onConnect;
+    /** Runs one update's application with the database's durability waited for once at its end. */
+    private final java.util.function.Consumer<Runnable> durabilityScope;
+
     private final EventLanes<DynamicId> lanes = new EventLanes<>(EventLoop::laneOf, this::apply, PARALLEL_OBJECTS);
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -54,7 +57,9 @@ final class EventLoop implements AutoCloseable {
             TaskBinding tasks,
             Barriers barriers,
             Duration maxRetry,
-            Runnable onConnect) {
+            Runnable onConnect,
+            java.util.function.Consumer<Runnable> durabilityScope) {
+        this.durabilityScope = durabilityScope;
         this.xenops = xenops;
         this.sync = sync;
         this.tasks = tasks;
@@ -199,7 +204,16 @@ final class EventLoop implements AutoCloseable {
         return id instanceof DynamicId.Task t ? "task/" + t.id() : "vm/" + id.vmId();
     }
 
+    /**
+     * Applies one update. Its database writes (one per changed field, as Xapi's) wait for durability once, at the
+     * end ({@link org.xapijava.db.Database#deferringDurability}), instead of each: a barrier woken after the update
+     * still finds all of it durable and published.
+     */
     private void apply(DynamicId id) {
+        durabilityScope.accept(() -> applyNow(id));
+    }
+
+    private void applyNow(DynamicId id) {
         try {
             switch (id) {
                 case DynamicId.Vm v -> sync.updateVm(DBG, v.id());

@@ -70,7 +70,8 @@ public final class XenopsService implements AutoCloseable {
         this.images = new SuspendImages(services);
         this.lifecycle = new Lifecycle(services, xenops, tasks, sync, metadata, images, socket);
         this.hotplug = new DeviceHotplug(services, xenops, tasks, sync, metadata, lifecycle);
-        this.events = new EventLoop(xenops, sync, tasks, barriers, maxRetry, this::onReconnect);
+        this.events = new EventLoop(
+                xenops, sync, tasks, barriers, maxRetry, this::onReconnect, services.db()::deferringDurability);
     }
 
     /** The lifecycle messages, to register in the message table. */
