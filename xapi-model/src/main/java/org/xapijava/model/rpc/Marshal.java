@@ -97,6 +97,7 @@ public final class Marshal {
             }
             out.add(f.name(), toRpc(dm, f.type(), x));
         }
+        if (byPosition != null) out.version(byPosition.version()); // the result follows from the row alone
         return out;
     }
 

@@ -19,6 +19,8 @@ public final class RecordMap extends AbstractMap<String, Object> {
     private final String[] all;
     private final Object[] values;
     private int size;
+    /** {@link WireRecord#version()} of the record this one was marshalled from, or null. */
+    private Object version;
 
     /** A record whose fields are {@code names} in order, some of which may be left out. */
     RecordMap(String[] names) {
@@ -39,6 +41,18 @@ public final class RecordMap extends AbstractMap<String, Object> {
      */
     public String[] completeKeys() {
         return keys == all && size == all.length ? all : null;
+    }
+
+    void version(Object v) {
+        version = v;
+    }
+
+    /**
+     * The version of the database record this was marshalled from ({@link WireRecord#version()}): two complete
+     * records with the same non-null version hold the same values. Null when unknown.
+     */
+    public Object version() {
+        return version;
     }
 
     /** The value at position {@code i}. */

@@ -129,6 +129,8 @@ public final class XmlRpcWriter {
     private final OutputStream out;
     private byte[] buf;
     private int pos;
+    /** Times the buffer went to {@code out}: a record encoded while this stayed put is whole in the buffer. */
+    private long flushes;
     /** Whether refused characters are dropped or replaced (in a Failure envelope) rather than refused. */
     private boolean lenient;
 
@@ -317,8 +319,29 @@ public final class XmlRpcWriter {
         }
     }
 
-    /** A complete record: its class's member heads from the cache, then the values by position. */
+    /**
+     * A complete record: the encoding kept for its database row's version when there is one ({@link
+     * EncodedRecords}), else its class's member heads from the cache and the values by position.
+     */
     private void record(RecordMap r) throws IOException {
+        Object version = lenient ? null : r.version();
+        byte[] kept = version == null ? null : EncodedRecords.get(version);
+        if (kept != null) {
+            raw(kept);
+            return;
+        }
+        if (version == null || !EncodedRecords.seenBefore(version)) {
+            members(r);
+            return;
+        }
+        ensure(EncodedRecords.MAX_BYTES); // room for the record in the buffer, so no flush cuts it (most often)
+        long flushesBefore = flushes;
+        int start = pos;
+        members(r);
+        if (flushes == flushesBefore && buf != null) EncodedRecords.put(version, Arrays.copyOfRange(buf, start, pos));
+    }
+
+    private void members(RecordMap r) throws IOException {
         String[] keys = r.completeKeys();
         byte[][] heads = RECORD_HEADS.get(keys);
         if (heads == null) heads = RECORD_HEADS.computeIfAbsent(keys, XmlRpcWriter::memberHeads);
@@ -366,6 +389,7 @@ public final class XmlRpcWriter {
         if (out != null) {
             out.write(buf, 0, pos);
             pos = 0;
+            flushes++;
             out.flush();
         }
     }
@@ -395,6 +419,7 @@ public final class XmlRpcWriter {
         if (out != null) {
             out.write(buf, 0, pos);
             pos = 0;
+            flushes++;
             if (buf.length >= n) return;
         }
         buf = Arrays.copyOf(buf, Math.max(buf.length * 2, pos + n));
