@@ -277,7 +277,7 @@ public final class XmlRpcWriter {
         // the encoding time of a record.
         if (v instanceof String s) {
             string(s);
-        } else if (v instanceof RecordMap r && r.completeKeys() != null) {
+        } else if (v instanceof RecordMap r) {
             record(r);
         } else if (v instanceof Map<?, ?> m) {
             struct(m);
@@ -320,8 +320,9 @@ public final class XmlRpcWriter {
     }
 
     /**
-     * A complete record: the encoding kept for its database row's version when there is one ({@link
-     * EncodedRecords}), else its class's member heads from the cache and the values by position.
+     * A marshalled record: the encoding kept for its database row's version when there is one ({@link
+     * EncodedRecords}; the record is then never filled), else, when complete, its class's member heads from the
+     * cache and the values by position, or member by member.
      */
     private void record(RecordMap r) throws IOException {
         Object version = lenient ? null : r.version();
@@ -331,14 +332,19 @@ public final class XmlRpcWriter {
             return;
         }
         if (version == null || !EncodedRecords.seenBefore(version)) {
-            members(r);
+            plain(r);
             return;
         }
         ensure(EncodedRecords.MAX_BYTES); // room for the record in the buffer, so no flush cuts it (most often)
         long flushesBefore = flushes;
         int start = pos;
-        members(r);
+        plain(r);
         if (flushes == flushesBefore && buf != null) EncodedRecords.put(version, Arrays.copyOfRange(buf, start, pos));
+    }
+
+    private void plain(RecordMap r) throws IOException {
+        if (r.completeKeys() != null) members(r);
+        else struct(r);
     }
 
     private void members(RecordMap r) throws IOException {
