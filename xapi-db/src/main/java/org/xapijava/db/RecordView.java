@@ -33,6 +33,11 @@ final class RecordView extends AbstractMap<String, Object> implements org.xapija
     }
 
     @Override
+    public Object version() {
+        return row; // immutable: a write makes a new row
+    }
+
+    @Override
     public Object wireValue(int i) {
         return row.values()[ts.wire[i]];
     }

@@ -77,9 +77,20 @@ public final class Marshal {
 
     /** The struct of a record of {@code cls}: wire fields in datamodel order, None options omitted. */
     public static Map<String, Object> record(Datamodel dm, ClassDef cls, Map<?, ?> rec) {
-        List<FieldDef> fields = cls.wireFields();
         RecordMap out = new RecordMap(cls.wireFieldNames());
         WireRecord byPosition = rec instanceof WireRecord w && w.wireClass() == cls ? w : null;
+        Object version = byPosition == null ? null : byPosition.version();
+        if (version != null) {
+            // the result follows from the row alone: marshalled only if a writer has not kept its encoding
+            out.lazy(version, r -> fill(dm, cls, rec, byPosition, r));
+        } else {
+            fill(dm, cls, rec, byPosition, out);
+        }
+        return out;
+    }
+
+    private static void fill(Datamodel dm, ClassDef cls, Map<?, ?> rec, WireRecord byPosition, RecordMap out) {
+        List<FieldDef> fields = cls.wireFields();
         Object[] aligned = byPosition == null ? alignedValues(fields, rec) : null;
         for (int i = 0, n = fields.size(); i < n; i++) {
             FieldDef f = fields.get(i);
@@ -97,7 +108,6 @@ public final class Marshal {
             }
             out.add(f.name(), toRpc(dm, f.type(), x));
         }
-        return out;
     }
 
     /**

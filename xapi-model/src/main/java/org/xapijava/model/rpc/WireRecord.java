@@ -14,4 +14,13 @@ public interface WireRecord {
 
     /** The value of wire field {@code i}. */
     Object wireValue(int i);
+
+    /**
+     * An object standing for exactly these values: two records of the same class with the same non-null version
+     * (compared by identity) hold the same values, so encoders may reuse what they wrote for it. The database's
+     * immutable row; null when the record has no such object.
+     */
+    default Object version() {
+        return null;
+    }
 }

@@ -129,6 +129,8 @@ public final class XmlRpcWriter {
     private final OutputStream out;
     private byte[] buf;
     private int pos;
+    /** Times the buffer went to {@code out}: a record encoded while this stayed put is whole in the buffer. */
+    private long flushes;
     /** Whether refused characters are dropped or replaced (in a Failure envelope) rather than refused. */
     private boolean lenient;
 
@@ -275,7 +277,7 @@ public final class XmlRpcWriter {
         // the encoding time of a record.
         if (v instanceof String s) {
             string(s);
-        } else if (v instanceof RecordMap r && r.completeKeys() != null) {
+        } else if (v instanceof RecordMap r) {
             record(r);
         } else if (v instanceof Map<?, ?> m) {
             struct(m);
@@ -317,8 +319,35 @@ public final class XmlRpcWriter {
         }
     }
 
-    /** A complete record: its class's member heads from the cache, then the values by position. */
+    /**
+     * A marshalled record: the encoding kept for its database row's version when there is one ({@link
+     * EncodedRecords}; the record is then never filled), else, when complete, its class's member heads from the
+     * cache and the values by position, or member by member.
+     */
     private void record(RecordMap r) throws IOException {
+        Object version = lenient ? null : r.version();
+        byte[] kept = version == null ? null : EncodedRecords.get(version);
+        if (kept != null) {
+            raw(kept);
+            return;
+        }
+        if (version == null || !EncodedRecords.seenBefore(version)) {
+            plain(r);
+            return;
+        }
+        ensure(EncodedRecords.MAX_BYTES); // room for the record in the buffer, so no flush cuts it (most often)
+        long flushesBefore = flushes;
+        int start = pos;
+        plain(r);
+        if (flushes == flushesBefore && buf != null) EncodedRecords.put(version, Arrays.copyOfRange(buf, start, pos));
+    }
+
+    private void plain(RecordMap r) throws IOException {
+        if (r.completeKeys() != null) members(r);
+        else struct(r);
+    }
+
+    private void members(RecordMap r) throws IOException {
         String[] keys = r.completeKeys();
         byte[][] heads = RECORD_HEADS.get(keys);
         if (heads == null) heads = RECORD_HEADS.computeIfAbsent(keys, XmlRpcWriter::memberHeads);
@@ -366,6 +395,7 @@ public final class XmlRpcWriter {
         if (out != null) {
             out.write(buf, 0, pos);
             pos = 0;
+            flushes++;
             out.flush();
         }
     }
@@ -395,6 +425,7 @@ public final class XmlRpcWriter {
         if (out != null) {
             out.write(buf, 0, pos);
             pos = 0;
+            flushes++;
             if (buf.length >= n) return;
         }
         buf = Arrays.copyOf(buf, Math.max(buf.length * 2, pos + n));

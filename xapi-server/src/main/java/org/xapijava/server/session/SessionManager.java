@@ -23,6 +23,7 @@ import org.xapijava.db.Snapshot;
 import org.xapijava.model.api.Session;
 import org.xapijava.model.api.Task;
 import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.rpc.WireRecord;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.auth.AuthenticationFailure;
@@ -56,8 +57,11 @@ public final class SessionManager {
     private final String hostRef;
     private final PoolSecret poolSecret;
     private final Map<String, SessionInfo> localSessions = new ConcurrentHashMap<>();
-    /** Permission sets of restricted sessions, by session ref; pruned by {@link #collectGarbage}. */
-    private final Map<String, PermissionSet> permissionSets = new ConcurrentHashMap<>();
+    /**
+     * What {@link #check} made of each session's row, by session ref, with the row it came from (database rows are
+     * immutable: the same row object means the same record); pruned by {@link #collectGarbage}.
+     */
+    private final Map<String, Known> known = new ConcurrentHashMap<>();
 
     public SessionManager(Database db, Authenticator auth, Clock clock, String hostRef, PoolSecret poolSecret) {
         this.db = db;
@@ -157,7 +161,13 @@ public final class SessionManager {
         Snapshot s = db.snapshot();
         if (ref == null || !s.exists("session", ref)) throw new ApiError("SESSION_INVALID", ref == null ? "" : ref);
         Map<String, Object> r = s.getRecord("session", ref);
-        DateTime last = (DateTime) r.get("last_active");
+        Object row = r instanceof WireRecord w ? w.version() : null;
+        Known k = known.get(ref);
+        if (k == null || row == null || k.row() != row) {
+            k = new Known(row, (DateTime) r.get("last_active"), info(ref, r));
+            if (row != null) known.put(ref, k);
+        }
+        DateTime last = k.lastActive();
         Instant now = clock.instant();
         if (last.toInstant().plus(LAST_ACTIVE_THRESHOLD).isBefore(now)) {
             try {
@@ -168,31 +178,23 @@ public final class SessionManager {
                 // destroyed concurrently; the call fails on its next database access
             }
         }
+        return k.info();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static SessionInfo info(String ref, Map<String, Object> r) {
         List<String> perms = (List<String>) r.get("rbac_permissions");
         return new SessionInfo(
                 ref,
                 (Boolean) r.get("is_local_superuser"),
                 (Boolean) r.get("pool"),
                 false,
-                permissionSet(ref, perms),
+                perms.isEmpty() ? Set.of() : Set.copyOf(perms),
                 (String) r.get("auth_user_sid"),
                 (String) r.get("auth_user_name"));
     }
 
-    /**
-     * The session's permissions as a set, built once per stored list (database values are immutable, so
-     * the same list instance means the same permissions) instead of on every call.
-     */
-    private Set<String> permissionSet(String ref, List<String> perms) {
-        if (perms.isEmpty()) return Set.of();
-        PermissionSet cached = permissionSets.get(ref);
-        if (cached != null && cached.source() == perms) return cached.set();
-        Set<String> set = Set.copyOf(perms);
-        permissionSets.put(ref, new PermissionSet(perms, set));
-        return set;
-    }
-
-    private record PermissionSet(List<String> source, Set<String> set) {}
+    private record Known(Object row, DateTime lastActive, SessionInfo info) {}
 
     /** Whether {@code ref} is a live session (database or local). */
     public boolean isValid(String ref) {
@@ -204,7 +206,7 @@ public final class SessionManager {
     /** {@code session.logout}: destroys the session (and its event registrations die with it). */
     public void logout(String ref) {
         if (localSessions.remove(ref) != null) return;
-        permissionSets.remove(ref);
+        known.remove(ref);
         db.transact(tx -> {
             if (tx.exists("session", ref)) tx.delete("session", ref);
         });
@@ -255,7 +257,7 @@ public final class SessionManager {
      */
     public int collectGarbage() {
         Snapshot s = db.snapshot();
-        permissionSets.keySet().removeIf(ref -> !s.exists("session", ref));
+        known.keySet().removeIf(ref -> !s.exists("session", ref));
         Instant now = clock.instant();
         Set<String> busy = new HashSet<>();
         for (Map.Entry<String, Map<String, Object>> t : s.getAllRecords("task").entrySet()) {
