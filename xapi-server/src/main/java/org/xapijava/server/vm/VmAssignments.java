@@ -37,6 +37,9 @@ final class VmAssignments {
     /** {@code Constants.ha_valid_restart_priorities}. */
     static final List<String> HA_VALID_RESTART_PRIORITIES = List.of(HA_RESTART, "best-effort", "");
 
+    /** The {@code sm_config} key of a VDI that resets on boot (spelt as the VDI's {@code on_boot} field). */
+    private static final String SM_CONFIG_ON_BOOT = VDI.ON_BOOT.name();
+
     private final Services services;
 
     VmAssignments(Services services) {
@@ -154,7 +157,7 @@ final class VmAssignments {
             if (!data.exists(VBD.XAPI_CLASS, vbd)) continue;
             String vdi = data.get(vbd, VBD.VDI);
             if (data.exists(VDI.XAPI_CLASS, vdi)
-                    && "reset".equals(data.get(vdi, VDI.SM_CONFIG).get("on_boot"))) {
+                    && "reset".equals(data.get(vdi, VDI.SM_CONFIG).get(SM_CONFIG_ON_BOOT))) {
                 throw new ApiError(ErrorCodes.VDI_ON_BOOT_MODE_INCOMPATIBLE_WITH_OPERATION);
             }
         }
