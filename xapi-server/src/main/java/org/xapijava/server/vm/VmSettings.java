@@ -19,22 +19,24 @@ import org.xapijava.model.types.DateTime;
 import org.xapijava.server.Services;
 import org.xapijava.server.api.Messages;
 import org.xapijava.server.api.gen.VMApi;
+import org.xapijava.server.config.XapiConfig;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.dispatch.MessageTable;
 import org.xapijava.server.xenops.ShadowMemory;
 import org.xapijava.server.xenops.XenopsErrors;
+import org.xapijava.server.xenops.XenopsService;
 
 /**
  * The VM's configuration messages other than memory and vCPUs, as Xapi implements them ({@code xapi_vm.ml},
  * {@code xapi_vm_helpers.ml}, the {@code VM} part of {@code message_forwarding.ml}): crash action, boot policy and
- * domain type, shadow multiplier (halted and live), firmware ({@link VmFirmware}), NVRAM, vendor device, default
- * template flag, appliance start order and delays, appliance, HA restart priority, snapshot schedule
- * ({@link VmAssignments}), suspend image ({@link VmAssignments}), the deprecated {@code get_boot_record} and
- * {@code get_cooperative}, {@code query_services} and {@code update_snapshot_metadata}.
+ * domain type, shadow multiplier (halted and live), BIOS strings, UEFI and secure boot ({@link VmFirmware}), NVRAM,
+ * vendor device, default template flag, start order and delays, appliance, HA restart priority, snapshot schedule and
+ * suspend image ({@link VmAssignments}), the deprecated {@code get_boot_record} and {@code get_cooperative},
+ * {@code query_services} and {@code update_snapshot_metadata}.
  *
- * <p>Where Xapi runs a message under an operation ({@code set_NVRAM}, {@code add_to_NVRAM}, {@code remove_from_NVRAM}
- * {@code changing_NVRAM}; {@code set_HVM_shadow_multiplier} {@code changing_shadow_memory};
- * {@code set_shadow_multiplier_live} {@code changing_shadow_memory_live}; {@code set_is_default_template}
+ * <p>Where Xapi runs a message under an operation ({@code set_NVRAM}, {@code add_to_NVRAM}, {@code remove_from_NVRAM}:
+ * {@code changing_NVRAM}; {@code set_HVM_shadow_multiplier}: {@code changing_shadow_memory};
+ * {@code set_shadow_multiplier_live}: {@code changing_shadow_memory_live}; {@code set_is_default_template}:
  * {@code make_into_template}; {@code get_boot_record}, {@code query_services}), the dispatcher's forwarding stage
  * checks and marks it ({@link org.xapijava.server.ops.LockPlan}) and sends a live VM's call to its host; the bodies
  * here only do the work. Thread-safe.
@@ -58,6 +60,15 @@ public final class VmSettings implements Messages {
         this.firmware = new VmFirmware(services, varstoreSbState, varstoreLs);
         this.assignments = new VmAssignments(services);
         this.shadow = shadow;
+    }
+
+    /** This host's: shadow memory through {@code xenops}, varstored's tools where the settings name them. */
+    public static VmSettings of(Services services, XenopsService xenops, XapiConfig config) {
+        return new VmSettings(
+                services,
+                new ShadowMemory(services, xenops),
+                config.path("varstore-sb-state"),
+                config.path("varstore-ls"));
     }
 
     @Override
