@@ -368,6 +368,9 @@ class VmSettingsSdkTest {
         assertTrue(!ConcurrencySupport.allowedOperations(host, c, vm).contains("make_into_template"));
         vm.setSnapshotSchedule(c, Types.toVMSS(VmSettingsTableSdkTest.NULL));
         assertTrue(ConcurrencySupport.allowedOperations(host, c, vm).contains("make_into_template"));
+        call("VM.set_snapshot_schedule", session(), ref, ""); // Xapi takes an empty reference as no schedule
+        assertEquals("", record(vm).get("snapshot_schedule"));
+        assertTrue(ConcurrencySupport.allowedOperations(host, c, vm).contains("make_into_template"));
         // a pool without the VMSS feature refuses every schedule, NULL included
         Pool pool = Pool.getAll(c).iterator().next();
         Map<String, String> restrictions = pool.getRestrictions(c);
