@@ -62,6 +62,7 @@ import org.xapijava.server.task.TaskManager;
 import org.xapijava.server.tls.HostCertificate;
 import org.xapijava.server.tls.TlsPolicy;
 import org.xapijava.server.vm.VmMessages;
+import org.xapijava.server.vm.VmSettings;
 import org.xapijava.server.xenops.EmbeddedXenopsd;
 import org.xapijava.server.xenops.XenopsService;
 import org.xapijava.xenopsd.XenopsClient;
@@ -157,6 +158,7 @@ public final class XapiServer implements AutoCloseable {
         new OperationMessages().bind(table);
         xenops = xenopsService();
         xenops.api().bind(table);
+        VmSettings.of(services, xenops, config).bind(table);
         ForwardingStage forwarding;
         if (master == null) {
             services.allowed().updateAll(); // current_operations are not persistent: recompute every allowed_operations

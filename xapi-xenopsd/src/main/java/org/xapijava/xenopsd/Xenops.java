@@ -94,6 +94,9 @@ public interface Xenops {
     /** {@code VM.unpause}. @return the task id */
     String vmUnpause(String dbg, String vmId);
 
+    /** {@code VM.set_shadow_multiplier}: the running domain's shadow memory multiplier. @return the task id */
+    String vmSetShadowMultiplier(String dbg, String vmId, double multiplier);
+
     /** {@code VM.stat}. */
     VmStat vmStat(String dbg, String vmId);
 

@@ -212,6 +212,11 @@ public final class XenopsClient implements Xenops, AutoCloseable {
     }
 
     @Override
+    public String vmSetShadowMultiplier(String dbg, String vmId, double multiplier) {
+        return taskCall("VM.set_shadow_multiplier", dbg, Arg.of("id", vmId), Arg.of("multiplier", multiplier));
+    }
+
+    @Override
     public VmStat vmStat(String dbg, String vmId) {
         return decode("VM.stat", call("VM.stat", dbg, Arg.of("id", vmId)), VmStat::fromRpc);
     }

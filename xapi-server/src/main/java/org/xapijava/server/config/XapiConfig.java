@@ -51,6 +51,9 @@ public final class XapiConfig {
         {"xenopsd-sim-delays", "", null},
         {"xenopsd-reconnect-max-ms", "10000", null},
         {"xenopsd-call-timeout-ms", "60000", null},
+        // Xapi's xapi.conf keys of the UEFI variable store tools (varstored)
+        {"varstore-sb-state", "/usr/bin/varstore-sb-state", null},
+        {"varstore-ls", "/usr/bin/varstore-ls", null},
     };
 
     /**

@@ -122,11 +122,16 @@ public final class MessageTable {
         return new ArrayList<>(byName.keySet());
     }
 
-    /** Explicit messages with no implementation (they answer NOT_IMPLEMENTED), sorted. */
+    /**
+     * Explicit messages with no implementation (they answer NOT_IMPLEMENTED), sorted. Removed messages are not among
+     * them: they answer {@code MESSAGE_REMOVED} whatever is bound.
+     */
     public List<String> unimplemented() {
         TreeSet<String> out = new TreeSet<>();
         for (MessageDef m : byName.values()) {
-            if (m.kind() == MessageKind.EXPLICIT && !bound.containsKey(m.wireName())) out.add(m.wireName());
+            if (m.kind() == MessageKind.EXPLICIT
+                    && m.lifecycle() != Lifecycle.REMOVED
+                    && !bound.containsKey(m.wireName())) out.add(m.wireName());
         }
         return new ArrayList<>(out);
     }

@@ -468,7 +468,7 @@ public final class MetadataBuilder {
     }
 
     /** {@code firmware_of_vm}: {@code HVM_boot_params:firmware} with the NVRAM's UEFI settings. */
-    static Vm.Firmware firmwareOf(DbReader r, String vm) {
+    public static Vm.Firmware firmwareOf(DbReader r, String vm) {
         String f = r.get(vm, VM.HVM_BOOT_PARAMS).get("firmware");
         if (f == null || f.equals("bios")) return Vm.Firmware.BIOS;
         if (!f.equals("uefi")) throw ApiError.invalidValue("HVM-boot-params['firmware']", f);

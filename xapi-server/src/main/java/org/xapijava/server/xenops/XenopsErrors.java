@@ -158,7 +158,7 @@ public final class XenopsErrors {
     }
 
     /** OCaml's {@code string_of_float}: {@code %.12g}, with a trailing dot when that looks like an integer. */
-    static String ocamlFloat(double d) {
+    public static String ocamlFloat(double d) {
         if (Double.isNaN(d)) return "nan";
         if (Double.isInfinite(d)) return d > 0 ? "inf" : "-inf";
         String s = formatG12(d);

@@ -84,6 +84,16 @@ public final class XenopsService implements AutoCloseable {
         return hotplug;
     }
 
+    /** The binding of xenopsd tasks to the calls' tasks. */
+    TaskBinding tasks() {
+        return tasks;
+    }
+
+    /** What follows xenopsd's reports into the database ({@code Events_from_xenopsd.wait} among them). */
+    StateSync sync() {
+        return sync;
+    }
+
     public Lifecycle lifecycle() {
         return lifecycle;
     }

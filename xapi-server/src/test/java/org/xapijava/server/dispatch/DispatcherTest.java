@@ -139,9 +139,9 @@ class DispatcherTest {
     @Test
     void unimplementedExplicitMessagesSayNotImplemented() {
         assertEquals(
-                List.of("NOT_IMPLEMENTED", "VM.query_services"),
-                host.err("VM.query_services", session, "OpaqueRef:NULL"));
-        assertTrue(host.server.messageTable().unimplemented().contains("VM.query_services"));
+                List.of("NOT_IMPLEMENTED", "Cluster.get_network"),
+                host.err("Cluster.get_network", session, "OpaqueRef:NULL"));
+        assertTrue(host.server.messageTable().unimplemented().contains("Cluster.get_network"));
     }
 
     @Test

@@ -125,6 +125,12 @@ sealed interface Atomic {
         }
     }
 
+    record VmSetShadowMultiplier(String vm, double multiplier) implements Atomic {
+        public String name() {
+            return "VM_set_shadow_multiplier";
+        }
+    }
+
     record VbdSetActive(DeviceId id, boolean active) implements Atomic {
         public String name() {
             return "VBD_set_active";
@@ -222,6 +228,7 @@ sealed interface Atomic {
             "VM_remove",
             "VM_import_metadata",
             "VM_delay",
+            "VM_set_shadow_multiplier",
             "VBD_set_active",
             "VBD_epoch_begin",
             "VBD_epoch_end",

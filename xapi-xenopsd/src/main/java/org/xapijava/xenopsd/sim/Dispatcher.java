@@ -200,6 +200,10 @@ final class Dispatcher {
         });
         h.put("VM.pause", a -> sim.vmPause(a.dbg(), a.req("id", Rpc::string)));
         h.put("VM.unpause", a -> sim.vmUnpause(a.dbg(), a.req("id", Rpc::string)));
+        h.put("VM.set_shadow_multiplier", a -> {
+            String id = a.req("id", Rpc::string);
+            return sim.vmSetShadowMultiplier(a.dbg(), id, a.req("multiplier", Rpc::float64));
+        });
         h.put("VM.stat", a -> sim.vmStat(a.dbg(), a.req("id", Rpc::string)).toRpc());
         h.put("VM.exists", a -> sim.vmExists(a.dbg(), a.req("id", Rpc::string)));
         h.put("VM.list", a -> {

@@ -84,6 +84,31 @@ record Domain(
                 suspendImage);
     }
 
+    Domain withShadowMultiplier(double m) {
+        return new Domain(
+                domid,
+                uuid,
+                hvm,
+                actionRequest,
+                paused,
+                built,
+                vcpus,
+                m,
+                memoryDynamicMin,
+                memoryDynamicMax,
+                qemuCreated,
+                suspended,
+                vbds,
+                vifs,
+                pcis,
+                vgpus,
+                vusbs,
+                xsdata,
+                lastCreateTime,
+                survivable,
+                suspendImage);
+    }
+
     Domain withPaused(boolean p) {
         return new Domain(
                 domid,

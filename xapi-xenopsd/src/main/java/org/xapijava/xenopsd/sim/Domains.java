@@ -95,6 +95,17 @@ final class Domains {
         });
     }
 
+    /**
+     * {@code VM_set_shadow_multiplier}: the simulator backend's, which records the multiplier for every domain type
+     * (xenopsd's xc backend refuses PV domains with {@code Unimplemented}); {@code Domain_not_built} unless built.
+     */
+    void setShadowMultiplier(String vmId, double multiplier) {
+        vms.updateDomain(vmId, d -> {
+            if (!d.built() || (d.hvm() && !d.qemuCreated())) throw XenopsError.domainNotBuilt();
+            return d.withShadowMultiplier(multiplier);
+        });
+    }
+
     /** A request from the guest (or the toolstack) for the next {@code VM_check_state}; the domain must exist. */
     void requestAction(String vmId, String request) {
         vms.updateDomain(vmId, d -> d.withActionRequest(request));

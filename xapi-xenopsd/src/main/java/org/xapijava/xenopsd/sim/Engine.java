@@ -239,6 +239,7 @@ final class Engine implements AutoCloseable {
             case Atomic.VmRemove x -> x.vm();
             case Atomic.VmImportMetadata x -> x.vm();
             case Atomic.VmDelay x -> x.vm();
+            case Atomic.VmSetShadowMultiplier x -> x.vm();
             case Atomic.VbdSetActive x -> x.id().vm();
             case Atomic.VbdEpochBegin x -> x.id().vm();
             case Atomic.VbdEpochEnd x -> x.id().vm();
@@ -441,6 +442,11 @@ final class Engine implements AutoCloseable {
             case Atomic.VmRemove r -> removeVm(r.vm());
             case Atomic.VmImportMetadata i -> metadata.importMetadata(i.md());
             case Atomic.VmDelay d -> t.sleep((long) (d.seconds() * 1000));
+            case Atomic.VmSetShadowMultiplier m -> {
+                vms.vmExn(m.vm());
+                domains.setShadowMultiplier(m.vm(), m.multiplier());
+                vms.signalVm(m.vm());
+            }
             case Atomic.VbdSetActive a -> {
                 vms.vbdExn(a.id());
                 devices.setActive("vbd", a.id(), a.active());

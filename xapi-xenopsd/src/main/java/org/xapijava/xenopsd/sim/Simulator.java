@@ -275,6 +275,13 @@ public final class Simulator implements Xenops, AutoCloseable {
     }
 
     @Override
+    public String vmSetShadowMultiplier(String dbg, String vmId, double multiplier) {
+        return engine.queueOperation(
+                        dbg, new Operation.AtomicOp(vmId, new Atomic.VmSetShadowMultiplier(vmId, multiplier)))
+                .id;
+    }
+
+    @Override
     public VmStat vmStat(String dbg, String vmId) {
         VmEntry e = vms.vmExn(vmId);
         VmState s = reports.vmState(e);
