@@ -157,6 +157,7 @@ public final class XapiServer implements AutoCloseable {
         new OperationMessages().bind(table);
         xenops = xenopsService();
         xenops.api().bind(table);
+        new org.xapijava.server.vm.VmLive(services, xenops.live()).bind(table);
         ForwardingStage forwarding;
         if (master == null) {
             services.allowed().updateAll(); // current_operations are not persistent: recompute every allowed_operations
