@@ -9,6 +9,7 @@ import org.xapijava.db.Database;
 import org.xapijava.db.Db;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.Pool;
+import org.xapijava.model.api.Task;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.api.VMMetrics;
 import org.xapijava.model.errors.ApiError;
@@ -161,7 +162,7 @@ public final class VmLive implements Messages {
         Db data = services.data();
         OptionalLong v = data.version(VM.XAPI_CLASS, vm);
         OptionalLong m = v.isPresent() ? data.version(VMMetrics.XAPI_CLASS, data.get(vm, VM.METRICS)) : v;
-        OptionalLong t = data.version("task", task);
+        OptionalLong t = data.version(Task.XAPI_CLASS, task);
         return v + "/" + m + "/" + t;
     }
 }

@@ -4,6 +4,7 @@ import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Db;
+import org.xapijava.model.api.Host;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.api.VMMetrics;
 import org.xapijava.model.errors.ApiError;
@@ -106,7 +107,9 @@ public final class LiveCalls {
                 if (e.is("Not_enough_memory")) {
                     var s = services.db().snapshot();
                     String host = s.get(vm, VM.RESIDENT_ON);
-                    long free = DbValues.valid(s, "host", host) ? MemoryCheck.hostFreeMemoryBytes(s, host, null) : 0;
+                    long free = DbValues.valid(s, Host.XAPI_CLASS, host)
+                            ? MemoryCheck.hostFreeMemoryBytes(s, host, null)
+                            : 0;
                     throw new ApiError(
                             "HOST_NOT_ENOUGH_FREE_MEMORY",
                             String.valueOf(e.args().get(0)),
