@@ -159,6 +159,7 @@ public final class XapiServer implements AutoCloseable {
         xenops = xenopsService();
         xenops.api().bind(table);
         VmSettings.of(services, xenops, config).bind(table);
+        new org.xapijava.server.vm.VmLive(services, xenops.live()).bind(table);
         ForwardingStage forwarding;
         if (master == null) {
             services.allowed().updateAll(); // current_operations are not persistent: recompute every allowed_operations
