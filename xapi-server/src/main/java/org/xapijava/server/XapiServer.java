@@ -61,6 +61,7 @@ import org.xapijava.server.storage.StorageMessages;
 import org.xapijava.server.task.TaskManager;
 import org.xapijava.server.tls.HostCertificate;
 import org.xapijava.server.tls.TlsPolicy;
+import org.xapijava.server.vm.VmMemory;
 import org.xapijava.server.vm.VmMessages;
 import org.xapijava.server.vm.VmSettings;
 import org.xapijava.server.xenops.EmbeddedXenopsd;
@@ -160,6 +161,7 @@ public final class XapiServer implements AutoCloseable {
         xenops.api().bind(table);
         VmSettings.of(services, xenops, config).bind(table);
         new org.xapijava.server.vm.VmLive(services, xenops.live()).bind(table);
+        VmMemory.of(services, config, null).bind(table); // running VMs' range: xenopsd's set_memory_dynamic_range
         ForwardingStage forwarding;
         if (master == null) {
             services.allowed().updateAll(); // current_operations are not persistent: recompute every allowed_operations

@@ -54,6 +54,9 @@ public final class XapiConfig {
         // Xapi's xapi.conf keys of the UEFI variable store tools (varstored)
         {"varstore-sb-state", "/usr/bin/varstore-sb-state", null},
         {"varstore-ls", "/usr/bin/varstore-ls", null},
+        // Xapi's xen-cmdline-script (dom0 memory goes on Xen's command line) and its host-requires-reboot flag file
+        {"xen-cmdline-script", "/opt/xensource/libexec/xen-cmdline", null},
+        {"requires-reboot-file", "/var/run/nonpersistent/xapi/host-requires-reboot", "host-requires-reboot"},
     };
 
     /**

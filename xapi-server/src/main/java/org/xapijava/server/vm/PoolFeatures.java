@@ -15,6 +15,7 @@ import org.xapijava.model.errors.ApiError;
 final class PoolFeatures {
     /** The features, by Xapi's name ({@code Features.name_of_feature}), with their restriction flag. */
     enum Feature {
+        DMC("restrict_dmc"),
         VMSS("restrict_vmss"),
         VSS("restrict_vss");
 

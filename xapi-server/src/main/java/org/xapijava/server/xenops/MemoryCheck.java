@@ -98,12 +98,28 @@ public final class MemoryCheck {
      * PV-in-PVH) rounded up to MiB.
      */
     public static long startMemoryBytes(DbReader r, String vm) {
-        Kind k = Kind.of(r.get(vm, VM.DOMAIN_TYPE));
-        long required = choose(k.startPolicy(), r, vm);
-        long targetMib = ceilDiv(ceilDiv(required, KIB), KIB);
-        long maxMib = ceilDiv(r.get(vm, VM.MEMORY_STATIC_MAX), MIB);
-        long vcpus = r.get(vm, VM.VCPUS_MAX);
-        double multiplier = k.useVmMultiplier() ? r.get(vm, VM.HVM_SHADOW_MULTIPLIER) : 1.0;
+        String domainType = r.get(vm, VM.DOMAIN_TYPE);
+        long required = choose(Kind.of(domainType).startPolicy(), r, vm);
+        return requiredMemoryBytes(
+                domainType,
+                required,
+                r.get(vm, VM.MEMORY_STATIC_MAX),
+                r.get(vm, VM.VCPUS_MAX),
+                r.get(vm, VM.HVM_SHADOW_MULTIPLIER));
+    }
+
+    /**
+     * {@code vm_compute_required_memory} as {@code vm_compute_start_memory} calls it, normal and shadow memory
+     * added: the bytes a VM of {@code domainType} with these settings needs on a host to run with
+     * {@code requiredBytes} of guest memory (rounded up to KiB, then MiB), its overhead included. A PV guest's shadow
+     * memory is computed with multiplier 1, the others' with {@code vmMultiplier}.
+     */
+    public static long requiredMemoryBytes(
+            String domainType, long requiredBytes, long staticMaxBytes, long vcpus, double vmMultiplier) {
+        Kind k = Kind.of(domainType);
+        long targetMib = ceilDiv(ceilDiv(requiredBytes, KIB), KIB);
+        long maxMib = ceilDiv(staticMaxBytes, MIB);
+        double multiplier = k.useVmMultiplier() ? vmMultiplier : 1.0;
         return (targetMib + k.model().overheadMib(maxMib, vcpus, multiplier)) * MIB;
     }
 
