@@ -160,7 +160,8 @@ public final class XapiServer implements AutoCloseable {
         xenops = xenopsService();
         xenops.api().bind(table);
         VmSettings.of(services, xenops, config).bind(table);
-        VmMemory.of(services, config, null).bind(table); // running VMs' range: xenopsd's set_memory_dynamic_range
+        new org.xapijava.server.vm.VmLive(services, xenops.live()).bind(table);
+        VmMemory.of(services, config, xenops.live()::setMemoryDynamicRange).bind(table);
         ForwardingStage forwarding;
         if (master == null) {
             services.allowed().updateAll(); // current_operations are not persistent: recompute every allowed_operations

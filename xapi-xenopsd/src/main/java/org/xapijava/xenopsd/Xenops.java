@@ -1,6 +1,7 @@
 package org.xapijava.xenopsd;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * The calls of xenopsd's interface that VM lifecycle needs: {@code XenopsAPI} in
@@ -94,8 +95,32 @@ public interface Xenops {
     /** {@code VM.unpause}. @return the task id */
     String vmUnpause(String dbg, String vmId);
 
-    /** {@code VM.set_shadow_multiplier}: the running domain's shadow memory multiplier. @return the task id */
+    /**
+     * {@code VM.set_xsdata}: replaces what the guest's xenstore holds under {@code vm-data/} and {@code FIST/} by the
+     * keys of {@code xsdata} under those prefixes (others are ignored). @return the task id
+     */
+    String vmSetXsdata(String dbg, String vmId, Map<String, String> xsdata);
+
+    /**
+     * {@code VM.set_vcpus}: hot-plugs or unplugs vCPUs so that {@code vcpus} are online; the task fails with
+     * {@code Invalid_vcpus vcpu_max} unless {@code 0 < vcpus <= vcpu_max}. @return the task id
+     */
+    String vmSetVcpus(String dbg, String vmId, int vcpus);
+
+    /** {@code VM.set_shadow_multiplier}: {@code Unimplemented} for a PV domain. @return the task id */
     String vmSetShadowMultiplier(String dbg, String vmId, double multiplier);
+
+    /**
+     * {@code VM.set_memory_dynamic_range}: the running domain's new range, in bytes; its balloon target follows
+     * (the wire parameters are {@code minimum} and {@code maximum}). @return the task id
+     */
+    String vmSetMemoryDynamicRange(String dbg, String vmId, long min, long max);
+
+    /** {@code VM.s3suspend}: asks the guest to enter ACPI S3. @return the task id */
+    String vmS3suspend(String dbg, String vmId);
+
+    /** {@code VM.s3resume}: wakes a guest from ACPI S3. @return the task id */
+    String vmS3resume(String dbg, String vmId);
 
     /** {@code VM.stat}. */
     VmStat vmStat(String dbg, String vmId);

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
 import org.xapijava.model.rpc.RpcResponse;
@@ -212,8 +213,35 @@ public final class XenopsClient implements Xenops, AutoCloseable {
     }
 
     @Override
+    public String vmSetXsdata(String dbg, String vmId, Map<String, String> xsdata) {
+        // a (string * string) list parameter travels as a Dict (ocaml-rpc's List (Tuple (String, _)))
+        return taskCall("VM.set_xsdata", dbg, Arg.of("id", vmId), Arg.of("xsdata", Rpc.encodeStringMap(xsdata)));
+    }
+
+    @Override
+    public String vmSetVcpus(String dbg, String vmId, int vcpus) {
+        return taskCall("VM.set_vcpus", dbg, Arg.of("id", vmId), Arg.of("vcpus", (long) vcpus));
+    }
+
+    @Override
     public String vmSetShadowMultiplier(String dbg, String vmId, double multiplier) {
         return taskCall("VM.set_shadow_multiplier", dbg, Arg.of("id", vmId), Arg.of("multiplier", multiplier));
+    }
+
+    @Override
+    public String vmSetMemoryDynamicRange(String dbg, String vmId, long min, long max) {
+        return taskCall(
+                "VM.set_memory_dynamic_range", dbg, Arg.of("id", vmId), Arg.of("minimum", min), Arg.of("maximum", max));
+    }
+
+    @Override
+    public String vmS3suspend(String dbg, String vmId) {
+        return taskCall("VM.s3suspend", dbg, Arg.of("id", vmId));
+    }
+
+    @Override
+    public String vmS3resume(String dbg, String vmId) {
+        return taskCall("VM.s3resume", dbg, Arg.of("id", vmId));
     }
 
     @Override

@@ -60,9 +60,7 @@ public final class VmMemory implements Messages {
     private final Path requiresRebootFile;
 
     /**
-     * @param live               the running-domain call, or null while this host's xenopsd client has none (then a
-     *                           running VM's dynamic range answers {@code NOT_IMPLEMENTED} once its checks passed,
-     *                           before anything changes)
+     * @param live               the running-domain call ({@code xenops.LiveCalls})
      * @param xenCmdline         Xapi's {@code xen-cmdline-script}
      * @param requiresRebootFile Xapi's {@code requires_reboot_file}, touched when dom0's memory changed
      */
@@ -300,17 +298,13 @@ public final class VmMemory implements Messages {
             Map<String, Object> r = data.record(VM.XAPI_CLASS, vm);
             MemoryConstraints c = MemoryConstraints.of(r);
             new MemoryConstraints(c.staticMin(), min, min, max, c.staticMax()).assertValidFor(pinReason(r));
-            boolean running = running(r);
-            if (running && live == null) {
-                throw new ApiError(ErrorCodes.NOT_IMPLEMENTED, ctx.message().wireName());
-            }
             data.apply(Update.builder()
                     .unchanged(VM.XAPI_CLASS, vm, read)
                     .set(vm, VM.MEMORY_TARGET, min)
                     .set(vm, VM.MEMORY_DYNAMIC_MIN, min)
                     .set(vm, VM.MEMORY_DYNAMIC_MAX, max)
                     .build());
-            return running;
+            return running(r);
         });
         if (isRunning) live.set(ctx, vm, min, max);
     }

@@ -1,7 +1,5 @@
 package org.xapijava.server.xenops;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.xapijava.db.Db;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.VM;
@@ -9,17 +7,15 @@ import org.xapijava.model.api.enums.VmPowerState;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
-import org.xapijava.xenopsd.XenopsError;
 
 /**
  * {@code VM.set_shadow_multiplier_live} on the host the VM runs on ({@code Xapi_vm.set_shadow_multiplier_live},
- * {@code Xapi_xenops.set_shadow_multiplier}): the running domain's shadow memory multiplier through xenopsd, then the
+ * {@code Xapi_xenops.set_shadow_multiplier}): the running domain's shadow memory multiplier through xenopsd
+ * ({@link LiveCalls#setShadowMultiplier}), then the
  * VM's {@code memory_overhead} recomputed. The dispatcher's forwarding stage marks the VM
  * {@code changing_shadow_memory_live} and sends the call to the VM's host. Thread-safe.
  */
 public final class ShadowMemory {
-    private static final Logger LOG = LoggerFactory.getLogger(ShadowMemory.class);
-
     private final Services services;
     private final XenopsService service;
 
@@ -46,29 +42,7 @@ public final class ShadowMemory {
                     state.toLowerCase(java.util.Locale.ROOT));
         }
         if (multiplier < 1.0) throw ApiError.invalidValue("multiplier", XenopsErrors.ocamlFloat(multiplier));
-        Lifecycle l = service.lifecycle();
-        String dbg = TaskBinding.dbg(ctx);
-        l.transform(vm, () -> {
-            String id = l.uuid(vm);
-            LOG.info("xenops: VM.set_shadow_multiplier {} {}", id, multiplier);
-            try {
-                service.tasks().syncWithTask(ctx, service.xenops().vmSetShadowMultiplier(dbg, id, multiplier), true);
-                service.sync().waitBarrier(dbg, id);
-            } catch (XenopsError e) {
-                if (e.is("Unimplemented")) {
-                    LOG.error("VM.set_shadow_multiplier: not supported for PV domains");
-                } else if (e.is("Not_enough_memory")) {
-                    String host = data.get(vm, VM.RESIDENT_ON);
-                    long free = MemoryCheck.hostFreeMemoryBytes(services.db().snapshot(), host, null);
-                    throw new ApiError(
-                            ErrorCodes.HOST_NOT_ENOUGH_FREE_MEMORY,
-                            e.args().get(0).toString(),
-                            Long.toString(free));
-                } else {
-                    throw e;
-                }
-            }
-        });
+        service.live().setShadowMultiplier(ctx, vm, multiplier);
         data.set(vm, VM.MEMORY_OVERHEAD, MemoryCheck.overheadBytes(services.db().snapshot(), vm));
     }
 }

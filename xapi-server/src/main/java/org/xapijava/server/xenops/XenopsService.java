@@ -51,6 +51,7 @@ public final class XenopsService implements AutoCloseable {
     private final SuspendImages images;
     private final Lifecycle lifecycle;
     private final DeviceHotplug hotplug;
+    private final LiveCalls live;
     private final EventLoop events;
     private volatile String instanceId;
 
@@ -70,6 +71,7 @@ public final class XenopsService implements AutoCloseable {
         this.images = new SuspendImages(services);
         this.lifecycle = new Lifecycle(services, xenops, tasks, sync, metadata, images, socket);
         this.hotplug = new DeviceHotplug(services, xenops, tasks, sync, metadata, lifecycle);
+        this.live = new LiveCalls(services, xenops, tasks, sync, lifecycle);
         this.events = new EventLoop(
                 xenops, sync, tasks, barriers, maxRetry, this::onReconnect, services.db()::deferringDurability);
     }
@@ -92,6 +94,11 @@ public final class XenopsService implements AutoCloseable {
     /** What follows xenopsd's reports into the database ({@code Events_from_xenopsd.wait} among them). */
     StateSync sync() {
         return sync;
+    }
+
+    /** Changes to running VMs (xsdata, vCPUs, shadow, memory range, S3) and their {@code VM.stat}. */
+    public LiveCalls live() {
+        return live;
     }
 
     public Lifecycle lifecycle() {

@@ -202,6 +202,12 @@ class VmSettingsTableSdkTest {
                 },
                 checker("changing_shadow_memory_live"),
                 (s, r, after) -> {
+                    if ("pv".equals(s.before().get("domain_type"))) {
+                        // xenopsd's xc backend answers Unimplemented for a PV domain, which Xapi ignores
+                        assertEquals(s.before().get("HVM_shadow_multiplier"), after.get("HVM_shadow_multiplier"));
+                        assertEquals(s.before().get("memory_overhead"), after.get("memory_overhead"));
+                        return;
+                    }
                     // xenopsd reports the new multiplier, which reaches the field before the call returns
                     assertEquals(2.0, after.get("HVM_shadow_multiplier"));
                     assertTrue((Long) after.get("memory_overhead")

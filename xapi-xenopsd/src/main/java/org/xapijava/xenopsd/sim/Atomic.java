@@ -1,6 +1,7 @@
 package org.xapijava.xenopsd.sim;
 
 import java.util.List;
+import java.util.Map;
 import org.xapijava.xenopsd.DeviceId;
 import org.xapijava.xenopsd.Disk;
 import org.xapijava.xenopsd.Metadata;
@@ -125,9 +126,43 @@ sealed interface Atomic {
         }
     }
 
+    record VmSetXsdata(String vm, Map<String, String> xsdata) implements Atomic {
+        public VmSetXsdata {
+            xsdata = Map.copyOf(xsdata);
+        }
+
+        public String name() {
+            return "VM_set_xsdata";
+        }
+    }
+
+    record VmSetVcpus(String vm, int vcpus) implements Atomic {
+        public String name() {
+            return "VM_set_vcpus";
+        }
+    }
+
     record VmSetShadowMultiplier(String vm, double multiplier) implements Atomic {
         public String name() {
             return "VM_set_shadow_multiplier";
+        }
+    }
+
+    record VmSetMemoryDynamicRange(String vm, long min, long max) implements Atomic {
+        public String name() {
+            return "VM_set_memory_dynamic_range";
+        }
+    }
+
+    record VmS3suspend(String vm) implements Atomic {
+        public String name() {
+            return "VM_s3suspend";
+        }
+    }
+
+    record VmS3resume(String vm) implements Atomic {
+        public String name() {
+            return "VM_s3resume";
         }
     }
 
@@ -228,7 +263,12 @@ sealed interface Atomic {
             "VM_remove",
             "VM_import_metadata",
             "VM_delay",
+            "VM_set_xsdata",
+            "VM_set_vcpus",
             "VM_set_shadow_multiplier",
+            "VM_set_memory_dynamic_range",
+            "VM_s3suspend",
+            "VM_s3resume",
             "VBD_set_active",
             "VBD_epoch_begin",
             "VBD_epoch_end",

@@ -93,6 +93,7 @@ final class DebugHooks {
                     throw XenopsError.unimplemented(cmd);
                 vms.vmExn(args.get(0));
                 guestAgent.set(args.get(0), args.get(1).equals("on"));
+                domains.setBalloonDriver(args.get(0), args.get(1).equals("on")); // the PV drivers come with it
                 engine.backendVmEvent(args.get(0));
             }
             case "set-delay" -> {

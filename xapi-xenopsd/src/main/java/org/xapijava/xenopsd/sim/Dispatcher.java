@@ -198,6 +198,25 @@ final class Dispatcher {
             String id = a.req("id", Rpc::string);
             return sim.vmResume(a.dbg(), id, a.req("suspend_vdi", Disk::fromRpc));
         });
+        h.put("VM.set_xsdata", a -> {
+            String id = a.req("id", Rpc::string);
+            return sim.vmSetXsdata(a.dbg(), id, a.req("xsdata", Rpc::stringMap));
+        });
+        h.put("VM.set_vcpus", a -> {
+            String id = a.req("id", Rpc::string);
+            return sim.vmSetVcpus(a.dbg(), id, a.req("vcpus", Rpc::integer));
+        });
+        h.put("VM.set_shadow_multiplier", a -> {
+            String id = a.req("id", Rpc::string);
+            return sim.vmSetShadowMultiplier(a.dbg(), id, a.req("multiplier", Rpc::float64));
+        });
+        h.put("VM.set_memory_dynamic_range", a -> {
+            String id = a.req("id", Rpc::string);
+            long min = a.req("minimum", Rpc::int64);
+            return sim.vmSetMemoryDynamicRange(a.dbg(), id, min, a.req("maximum", Rpc::int64));
+        });
+        h.put("VM.s3suspend", a -> sim.vmS3suspend(a.dbg(), a.req("id", Rpc::string)));
+        h.put("VM.s3resume", a -> sim.vmS3resume(a.dbg(), a.req("id", Rpc::string)));
         h.put("VM.pause", a -> sim.vmPause(a.dbg(), a.req("id", Rpc::string)));
         h.put("VM.unpause", a -> sim.vmUnpause(a.dbg(), a.req("id", Rpc::string)));
         h.put("VM.set_shadow_multiplier", a -> {

@@ -11,13 +11,15 @@ import org.xapijava.xenopsd.internal.Rpc;
 /**
  * A simulated domain: the simulator backend's {@code Domain.t} ({@code ocaml/xenopsd/lib/xenops_server_simulator.ml}),
  * with the same members and rpc form (it is what {@code VM.export_metadata} puts in {@code domains} and what the
- * state directory stores), plus two members of our own that a reader of the original ignores:
+ * state directory stores), plus three members of our own that a reader of the original ignores:
  * <ul>
  *   <li>{@code survivable}: false from {@code VM_create} until {@code VM_start}/{@code VM_resume} finished
  *       ({@code VM_set_domain_action_request None}); a domain left unsurvivable by a failed or cancelled
  *       operation is destroyed by the clean-up (the real xc backend reaches the same end through a
  *       {@code poweroff} action request set at creation);</li>
- *   <li>{@code suspend_image}: the disk the domain was saved to.</li>
+ *   <li>{@code suspend_image}: the disk the domain was saved to;</li>
+ *   <li>{@code guest}: what the guest shows of itself ({@link Guest}: its {@code vm-data} nodes in xenstore, its
+ *       balloon, its S3 state).</li>
  * </ul>
  * {@code vbds} and {@code vifs} are kept in reverse plug order, as in the original. Immutable.
  *
@@ -45,7 +47,8 @@ record Domain(
         Map<String, String> xsdata,
         double lastCreateTime,
         boolean survivable,
-        Disk suspendImage) {
+        Disk suspendImage,
+        Guest guest) {
 
     static final List<String> ACTION_REQUESTS =
             List.of("Needs_poweroff", "Needs_reboot", "Needs_suspend", "Needs_crashdump", "Needs_softreset");
@@ -57,231 +60,164 @@ record Domain(
         vgpus = java.util.Collections.unmodifiableList(new ArrayList<>(vgpus));
         vusbs = java.util.Collections.unmodifiableList(new ArrayList<>(vusbs));
         xsdata = Rpc.frozen(xsdata);
+        java.util.Objects.requireNonNull(guest, "guest");
     }
 
     Domain withActionRequest(String r) {
-        return new Domain(
-                domid,
-                uuid,
-                hvm,
-                r,
-                paused,
-                built,
-                vcpus,
-                shadowMultiplier,
-                memoryDynamicMin,
-                memoryDynamicMax,
-                qemuCreated,
-                suspended,
-                vbds,
-                vifs,
-                pcis,
-                vgpus,
-                vusbs,
-                xsdata,
-                lastCreateTime,
-                survivable,
-                suspendImage);
-    }
-
-    Domain withShadowMultiplier(double m) {
-        return new Domain(
-                domid,
-                uuid,
-                hvm,
-                actionRequest,
-                paused,
-                built,
-                vcpus,
-                m,
-                memoryDynamicMin,
-                memoryDynamicMax,
-                qemuCreated,
-                suspended,
-                vbds,
-                vifs,
-                pcis,
-                vgpus,
-                vusbs,
-                xsdata,
-                lastCreateTime,
-                survivable,
-                suspendImage);
+        Copy c = new Copy(this);
+        c.actionRequest = r;
+        return c.build();
     }
 
     Domain withPaused(boolean p) {
-        return new Domain(
-                domid,
-                uuid,
-                hvm,
-                actionRequest,
-                p,
-                built,
-                vcpus,
-                shadowMultiplier,
-                memoryDynamicMin,
-                memoryDynamicMax,
-                qemuCreated,
-                suspended,
-                vbds,
-                vifs,
-                pcis,
-                vgpus,
-                vusbs,
-                xsdata,
-                lastCreateTime,
-                survivable,
-                suspendImage);
+        Copy c = new Copy(this);
+        c.paused = p;
+        return c.build();
     }
 
     Domain withBuilt(boolean b) {
-        return new Domain(
-                domid,
-                uuid,
-                hvm,
-                actionRequest,
-                paused,
-                b,
-                vcpus,
-                shadowMultiplier,
-                memoryDynamicMin,
-                memoryDynamicMax,
-                qemuCreated,
-                suspended,
-                vbds,
-                vifs,
-                pcis,
-                vgpus,
-                vusbs,
-                xsdata,
-                lastCreateTime,
-                survivable,
-                suspendImage);
+        Copy c = new Copy(this);
+        c.built = b;
+        return c.build();
     }
 
     Domain withQemuCreated(boolean q) {
-        return new Domain(
-                domid,
-                uuid,
-                hvm,
-                actionRequest,
-                paused,
-                built,
-                vcpus,
-                shadowMultiplier,
-                memoryDynamicMin,
-                memoryDynamicMax,
-                q,
-                suspended,
-                vbds,
-                vifs,
-                pcis,
-                vgpus,
-                vusbs,
-                xsdata,
-                lastCreateTime,
-                survivable,
-                suspendImage);
+        Copy c = new Copy(this);
+        c.qemuCreated = q;
+        return c.build();
     }
 
     Domain withSuspended(boolean s, Disk image) {
-        return new Domain(
-                domid,
-                uuid,
-                hvm,
-                actionRequest,
-                paused,
-                built,
-                vcpus,
-                shadowMultiplier,
-                memoryDynamicMin,
-                memoryDynamicMax,
-                qemuCreated,
-                s,
-                vbds,
-                vifs,
-                pcis,
-                vgpus,
-                vusbs,
-                xsdata,
-                lastCreateTime,
-                survivable,
-                image);
+        Copy c = new Copy(this);
+        c.suspended = s;
+        c.suspendImage = image;
+        return c.build();
     }
 
     Domain withVbds(List<Vbd> v) {
-        return new Domain(
-                domid,
-                uuid,
-                hvm,
-                actionRequest,
-                paused,
-                built,
-                vcpus,
-                shadowMultiplier,
-                memoryDynamicMin,
-                memoryDynamicMax,
-                qemuCreated,
-                suspended,
-                v,
-                vifs,
-                pcis,
-                vgpus,
-                vusbs,
-                xsdata,
-                lastCreateTime,
-                survivable,
-                suspendImage);
+        Copy c = new Copy(this);
+        c.vbds = v;
+        return c.build();
     }
 
     Domain withVifs(List<Vif> v) {
-        return new Domain(
-                domid,
-                uuid,
-                hvm,
-                actionRequest,
-                paused,
-                built,
-                vcpus,
-                shadowMultiplier,
-                memoryDynamicMin,
-                memoryDynamicMax,
-                qemuCreated,
-                suspended,
-                vbds,
-                v,
-                pcis,
-                vgpus,
-                vusbs,
-                xsdata,
-                lastCreateTime,
-                survivable,
-                suspendImage);
+        Copy c = new Copy(this);
+        c.vifs = v;
+        return c.build();
     }
 
     Domain withSurvivable(boolean s) {
-        return new Domain(
-                domid,
-                uuid,
-                hvm,
-                actionRequest,
-                paused,
-                built,
-                vcpus,
-                shadowMultiplier,
-                memoryDynamicMin,
-                memoryDynamicMax,
-                qemuCreated,
-                suspended,
-                vbds,
-                vifs,
-                pcis,
-                vgpus,
-                vusbs,
-                xsdata,
-                lastCreateTime,
-                s,
-                suspendImage);
+        Copy c = new Copy(this);
+        c.survivable = s;
+        return c.build();
+    }
+
+    Domain withVcpus(int n) {
+        Copy c = new Copy(this);
+        c.vcpus = n;
+        return c.build();
+    }
+
+    Domain withShadowMultiplier(double m) {
+        Copy c = new Copy(this);
+        c.shadowMultiplier = m;
+        return c.build();
+    }
+
+    Domain withMemoryDynamicRange(long min, long max) {
+        Copy c = new Copy(this);
+        c.memoryDynamicMin = min;
+        c.memoryDynamicMax = max;
+        return c.build();
+    }
+
+    Domain withXsdata(Map<String, String> x) {
+        Copy c = new Copy(this);
+        c.xsdata = x;
+        return c.build();
+    }
+
+    Domain withGuest(Guest g) {
+        Copy c = new Copy(this);
+        c.guest = g;
+        return c.build();
+    }
+
+    /** A domain being changed: every member, copied from one and built into a new one. */
+    private static final class Copy {
+        int domid;
+        String uuid;
+        boolean hvm;
+        String actionRequest;
+        boolean paused;
+        boolean built;
+        int vcpus;
+        double shadowMultiplier;
+        long memoryDynamicMin;
+        long memoryDynamicMax;
+        boolean qemuCreated;
+        boolean suspended;
+        List<Vbd> vbds;
+        List<Vif> vifs;
+        List<Object> pcis;
+        List<Object> vgpus;
+        List<Object> vusbs;
+        Map<String, String> xsdata;
+        double lastCreateTime;
+        boolean survivable;
+        Disk suspendImage;
+        Guest guest;
+
+        Copy(Domain d) {
+            domid = d.domid;
+            uuid = d.uuid;
+            hvm = d.hvm;
+            actionRequest = d.actionRequest;
+            paused = d.paused;
+            built = d.built;
+            vcpus = d.vcpus;
+            shadowMultiplier = d.shadowMultiplier;
+            memoryDynamicMin = d.memoryDynamicMin;
+            memoryDynamicMax = d.memoryDynamicMax;
+            qemuCreated = d.qemuCreated;
+            suspended = d.suspended;
+            vbds = d.vbds;
+            vifs = d.vifs;
+            pcis = d.pcis;
+            vgpus = d.vgpus;
+            vusbs = d.vusbs;
+            xsdata = d.xsdata;
+            lastCreateTime = d.lastCreateTime;
+            survivable = d.survivable;
+            suspendImage = d.suspendImage;
+            guest = d.guest;
+        }
+
+        Domain build() {
+            return new Domain(
+                    domid,
+                    uuid,
+                    hvm,
+                    actionRequest,
+                    paused,
+                    built,
+                    vcpus,
+                    shadowMultiplier,
+                    memoryDynamicMin,
+                    memoryDynamicMax,
+                    qemuCreated,
+                    suspended,
+                    vbds,
+                    vifs,
+                    pcis,
+                    vgpus,
+                    vusbs,
+                    xsdata,
+                    lastCreateTime,
+                    survivable,
+                    suspendImage,
+                    guest);
+        }
     }
 
     Object toRpc() {
@@ -307,11 +243,15 @@ record Domain(
                 .put("last_create_time", lastCreateTime)
                 .put("survivable", survivable)
                 .opt("suspend_image", suspendImage == null ? null : suspendImage.toRpc())
+                .put("guest", guest.toRpc())
                 .build();
     }
 
     static Domain fromRpc(Object v) {
         Rpc.Fields f = Rpc.fields(v, "t");
+        Map<String, String> xsdata = f.req("xsdata", Rpc::stringMap);
+        long dynamicMax = f.req("memory_dynamic_max", Rpc::int64);
+        double created = f.req("last_create_time", Rpc::float64);
         return new Domain(
                 f.req("domid", Rpc::integer),
                 f.req("uuid", Rpc::string),
@@ -326,7 +266,7 @@ record Domain(
                 f.req("vcpus", Rpc::integer),
                 f.req("shadow_multiplier", Rpc::float64),
                 f.req("memory_dynamic_min", Rpc::int64),
-                f.req("memory_dynamic_max", Rpc::int64),
+                dynamicMax,
                 f.req("qemu_created", Rpc::bool),
                 f.req("suspended", Rpc::bool),
                 f.req("vbds", x -> Rpc.list(x, Vbd::fromRpc)),
@@ -334,9 +274,11 @@ record Domain(
                 f.req("pcis", x -> new ArrayList<Object>(Rpc.list(x))),
                 f.req("vgpus", x -> new ArrayList<Object>(Rpc.list(x))),
                 f.req("vusbs", x -> new ArrayList<Object>(Rpc.list(x))),
-                f.req("xsdata", Rpc::stringMap),
-                f.req("last_create_time", Rpc::float64),
+                xsdata,
+                created,
                 f.def("survivable", Rpc::bool, true),
-                f.opt("suspend_image", Disk::fromRpc));
+                f.opt("suspend_image", Disk::fromRpc),
+                // a domain of an earlier simulator (or xenopsd's own): its guest as if it had just been created
+                f.def("guest", Guest::fromRpc, Guest.created(xsdata, dynamicMax, created, true)));
     }
 }

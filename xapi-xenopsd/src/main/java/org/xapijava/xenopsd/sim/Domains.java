@@ -1,6 +1,7 @@
 package org.xapijava.xenopsd.sim;
 
 import java.util.List;
+import java.util.Map;
 import org.xapijava.xenopsd.Disk;
 import org.xapijava.xenopsd.Vm;
 import org.xapijava.xenopsd.XenopsError;
@@ -18,22 +19,33 @@ final class Domains {
 
     private final VmTable vms;
     private final HostMemory memory;
+    private final GuestAgent guestAgent;
+    private final Balloons balloons;
 
-    Domains(VmTable vms, HostMemory memory) {
+    Domains(VmTable vms, HostMemory memory, GuestAgent guestAgent, Balloons balloons) {
         this.vms = vms;
         this.memory = memory;
+        this.guestAgent = guestAgent;
+        this.balloons = balloons;
     }
 
-    /** {@code VM_create}: a new paused domain, or the suspended one made unsurvivable again (resume). */
+    /**
+     * {@code VM_create}: a new paused domain, or the suspended one made unsurvivable again (resume). Either way the
+     * guest's xenstore gets a fresh {@code vm-data} directory with the VM's current {@code xsdata}, and its memory is
+     * at its target.
+     */
     void create(String vmId) {
         vms.update(vmId, e -> {
             if (e == null) throw XenopsError.doesNotExist("VM", vmId + "/config");
             Domain d = e.domain();
+            Vm vm = e.vm();
+            double now = Balloons.now();
             if (d != null) {
                 if (!d.suspended()) throw XenopsError.alreadyExists("domain", vmId);
-                return e.withDomain(d.withSurvivable(false));
+                Guest g = Guest.created(vm.xsdata(), Balloons.target(d), now, guestAgent.runs(vmId));
+                return e.withDomain(
+                        d.withSurvivable(false).withXsdata(vm.xsdata()).withGuest(g));
             }
-            Vm vm = e.vm();
             double shadow = vm.ty() instanceof Vm.Hvm h ? h.info().shadowMultiplier() : 1.0;
             return e.withDomain(new Domain(
                     vms.allocateDomid(),
@@ -54,9 +66,10 @@ final class Domains {
                     List.of(),
                     List.of(),
                     vm.xsdata(),
-                    System.currentTimeMillis() / 1000.0,
+                    now,
                     false,
-                    null));
+                    null,
+                    Guest.created(vm.xsdata(), vm.memoryDynamicMax(), now, guestAgent.runs(vmId))));
         });
     }
 
@@ -95,17 +108,6 @@ final class Domains {
         });
     }
 
-    /**
-     * {@code VM_set_shadow_multiplier}: the simulator backend's, which records the multiplier for every domain type
-     * (xenopsd's xc backend refuses PV domains with {@code Unimplemented}); {@code Domain_not_built} unless built.
-     */
-    void setShadowMultiplier(String vmId, double multiplier) {
-        vms.updateDomain(vmId, d -> {
-            if (!d.built() || (d.hvm() && !d.qemuCreated())) throw XenopsError.domainNotBuilt();
-            return d.withShadowMultiplier(multiplier);
-        });
-    }
-
     /** A request from the guest (or the toolstack) for the next {@code VM_check_state}; the domain must exist. */
     void requestAction(String vmId, String request) {
         vms.updateDomain(vmId, d -> d.withActionRequest(request));
@@ -137,5 +139,88 @@ final class Domains {
         if (vms.get(vmId) == null) throw XenopsError.internalError("Failure(\"" + vmId + " doesn't exist\")");
         SuspendImages.check(vmId, disk);
         vms.updateDomain(vmId, d -> d.withBuilt(true).withSuspended(false, null));
+    }
+
+    // ------------------------------------------------------------------------------------------- live changes
+
+    /**
+     * The VM's domain as it runs now: {@code Does_not_exist ("VM", ...)} for an unknown VM, {@code Does_not_exist
+     * ("domain", vm)} without a domain or with a saved one (xenopsd's {@code on_domain}: a suspended VM has none).
+     * Lock held: call from inside {@link VmTable#update}.
+     */
+    private static Domain liveDomain(VmEntry e, String vmId) {
+        if (e == null) throw XenopsError.doesNotExist("VM", vmId + "/config");
+        Domain d = e.domain();
+        if (d == null || d.suspended()) throw XenopsError.doesNotExist("domain", vmId);
+        return d;
+    }
+
+    /** Changes the running domain with {@code f} (given the VM's entry too), then signals the VM. */
+    private Domain changeLive(String vmId, java.util.function.BiFunction<VmEntry, Domain, Domain> f) {
+        VmEntry after = vms.update(vmId, e -> e.withDomain(f.apply(e, liveDomain(e, vmId))));
+        vms.signalVm(vmId);
+        return after.domain();
+    }
+
+    /**
+     * {@code VM_set_xsdata}: the allowed prefixes' trees are removed from the guest's xenstore and {@code xsdata}'s
+     * keys written; the domain keeps {@code xsdata}. xenopsd watches {@code vm-data}, so the VM is signalled.
+     */
+    void setXsdata(String vmId, Map<String, String> xsdata) {
+        changeLive(
+                vmId,
+                (e, d) -> d.withXsdata(xsdata)
+                        .withGuest(d.guest().withXsdataState(GuestXenstore.written(xsdata, false))));
+    }
+
+    /**
+     * {@code VM_set_vcpus}: {@code Invalid_vcpus vcpu_max} unless {@code 0 < n <= vcpu_max} (of the VM's metadata),
+     * then the guest has {@code n} vCPUs online.
+     */
+    void setVcpus(String vmId, int n) {
+        int max = vms.vmExn(vmId).vm().vcpuMax();
+        if (n <= 0 || n > max) throw XenopsError.invalidVcpus(max);
+        changeLive(vmId, (e, d) -> d.withVcpus(n));
+    }
+
+    /**
+     * {@code VM_set_shadow_multiplier}: {@code Unimplemented} for a PV domain, as the xc backend;
+     * {@code Domain_not_built} unless built (an HVM domain also needs its device model).
+     */
+    void setShadowMultiplier(String vmId, double m) {
+        changeLive(vmId, (e, d) -> {
+            if (e.vm().ty() instanceof Vm.Pv) {
+                throw XenopsError.unimplemented("shadow_multiplier for PV domains");
+            }
+            if (!d.built() || (d.hvm() && !d.qemuCreated())) throw XenopsError.domainNotBuilt();
+            return d.withShadowMultiplier(m);
+        });
+    }
+
+    /**
+     * {@code VM_set_memory_dynamic_range}: the new range, the target its maximum; the balloon starts toward it from
+     * where it is (and moves only if the guest runs the agent's balloon driver).
+     */
+    void setMemoryDynamicRange(String vmId, long min, long max) {
+        double now = Balloons.now();
+        boolean driver = guestAgent.runs(vmId);
+        Domain d = changeLive(vmId, (e, x) -> Balloons.restarted(x, now, driver).withMemoryDynamicRange(min, max));
+        balloons.signalOnArrival(vmId, d);
+    }
+
+    /** The guest's balloon driver comes or goes (the guest agent was turned on or off); no-op without a domain. */
+    void setBalloonDriver(String vmId, boolean driver) {
+        double now = Balloons.now();
+        VmEntry after = vms.update(
+                vmId,
+                e -> e == null || e.domain() == null || e.domain().suspended()
+                        ? e
+                        : e.withDomain(Balloons.restarted(e.domain(), now, driver)));
+        if (after != null) balloons.signalOnArrival(vmId, after.domain());
+    }
+
+    /** {@code VM_s3suspend} ({@code true}) / {@code VM_s3resume}: the guest enters or leaves ACPI S3. */
+    void setS3(String vmId, boolean suspended) {
+        changeLive(vmId, (e, d) -> d.withGuest(d.guest().withS3(suspended)));
     }
 }

@@ -239,7 +239,12 @@ final class Engine implements AutoCloseable {
             case Atomic.VmRemove x -> x.vm();
             case Atomic.VmImportMetadata x -> x.vm();
             case Atomic.VmDelay x -> x.vm();
+            case Atomic.VmSetXsdata x -> x.vm();
+            case Atomic.VmSetVcpus x -> x.vm();
             case Atomic.VmSetShadowMultiplier x -> x.vm();
+            case Atomic.VmSetMemoryDynamicRange x -> x.vm();
+            case Atomic.VmS3suspend x -> x.vm();
+            case Atomic.VmS3resume x -> x.vm();
             case Atomic.VbdSetActive x -> x.id().vm();
             case Atomic.VbdEpochBegin x -> x.id().vm();
             case Atomic.VbdEpochEnd x -> x.id().vm();
@@ -442,11 +447,12 @@ final class Engine implements AutoCloseable {
             case Atomic.VmRemove r -> removeVm(r.vm());
             case Atomic.VmImportMetadata i -> metadata.importMetadata(i.md());
             case Atomic.VmDelay d -> t.sleep((long) (d.seconds() * 1000));
-            case Atomic.VmSetShadowMultiplier m -> {
-                vms.vmExn(m.vm());
-                domains.setShadowMultiplier(m.vm(), m.multiplier());
-                vms.signalVm(m.vm());
-            }
+            case Atomic.VmSetXsdata x -> domains.setXsdata(x.vm(), x.xsdata());
+            case Atomic.VmSetVcpus x -> domains.setVcpus(x.vm(), x.vcpus());
+            case Atomic.VmSetShadowMultiplier x -> domains.setShadowMultiplier(x.vm(), x.multiplier());
+            case Atomic.VmSetMemoryDynamicRange x -> domains.setMemoryDynamicRange(x.vm(), x.min(), x.max());
+            case Atomic.VmS3suspend x -> domains.setS3(x.vm(), true);
+            case Atomic.VmS3resume x -> domains.setS3(x.vm(), false);
             case Atomic.VbdSetActive a -> {
                 vms.vbdExn(a.id());
                 devices.setActive("vbd", a.id(), a.active());

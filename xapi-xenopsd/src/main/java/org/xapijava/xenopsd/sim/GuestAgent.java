@@ -9,8 +9,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The simulated guests' agent: once a domain is built (and not suspended) its guest runs an agent that writes a
  * Linux guest with PV drivers into xenstore, supporting clean shutdown, reboot and suspend, so that Xapi's checks
- * treat it as a guest with tools. Xenopsd's own simulator reports no agent; {@code DEBUG.trigger "guest-agent"
- * [vm; "off"]} gives that case for one VM ({@code "on"} undoes it).
+ * treat it as a guest with tools; its PV drivers include a balloon driver ({@link Balloons}). Xenopsd's own simulator
+ * reports no agent; {@code DEBUG.trigger "guest-agent" [vm; "off"]} gives that case for one VM, balloon driver
+ * included ({@code "on"} undoes it).
  *
  * <p>Thread-safe (a concurrent set of the VMs without an agent).
  */

@@ -39,8 +39,10 @@ import org.xapijava.xenopsd.XenopsError;
  *   <li>{@link Engine}: per-VM queues ({@link WorkQueues}), operations run as atomic steps ({@link Planner} builds
  *       the lists of {@link Atomic}s), progress, cancellation and clean-up; {@link StepDelays}: each step's
  *       simulated duration;</li>
- *   <li>{@link Domains}: domains and domids (create, build, pause, save/restore with {@link SuspendImages});
- *       {@link HostMemory}: memory accounting;</li>
+ *   <li>{@link Domains}: domains and domids (create, build, pause, save/restore with {@link SuspendImages}, and the
+ *       live changes: xsdata, vCPUs, shadow, memory range, S3); {@link HostMemory}: memory accounting;
+ *       {@link Guest}: what the guest shows ({@link GuestXenstore}: its {@code vm-data}; {@link Balloons}: its
+ *       memory moving toward the target);</li>
  *   <li>{@link Devices}: VBD/VIF configuration and hot-plug; {@link Macs}: generated MAC addresses;</li>
  *   <li>{@link Tasks} and {@link SimTask}: the task table, progress and cancellation;</li>
  *   <li>{@link UpdateLog}: the {@code UPDATES} stream with barriers;</li>
@@ -104,6 +106,7 @@ public final class Simulator implements Xenops, AutoCloseable {
     private final String instanceId = UUID.randomUUID().toString();
     private final UpdateLog updates = new UpdateLog();
     private final VmTable vms;
+    private final Balloons balloons;
     private final Tasks tasks;
     private final GuestAgent guestAgent = new GuestAgent();
     private final StateReports reports = new StateReports(guestAgent);
@@ -117,14 +120,16 @@ public final class Simulator implements Xenops, AutoCloseable {
         this.config = config;
         StateStore store = config.stateDir() == null ? null : new StateStore(config.stateDir());
         this.vms = new VmTable(store, updates);
+        this.balloons = new Balloons(vms);
         this.tasks = new Tasks(updates);
         this.devices = new Devices(vms);
         this.metadata = new MetadataImport(vms, skeletonHost());
-        Domains domains = new Domains(vms, new HostMemory(config.totalMemoryMib()));
+        Domains domains = new Domains(vms, new HostMemory(config.totalMemoryMib()), guestAgent, balloons);
         StepDelays delays = new StepDelays(config.delaysMs());
         this.engine = new Engine(vms, tasks, domains, devices, metadata, delays, config.workers());
         this.debug = new DebugHooks(vms, tasks, domains, engine, guestAgent, delays);
         vms.registerObjects();
+        balloons.resumeAll();
     }
 
     /**
@@ -146,6 +151,7 @@ public final class Simulator implements Xenops, AutoCloseable {
         if (closed) return;
         closed = true;
         engine.close();
+        balloons.close();
         updates.close();
         debug.close();
     }
@@ -275,10 +281,38 @@ public final class Simulator implements Xenops, AutoCloseable {
     }
 
     @Override
+    public String vmSetXsdata(String dbg, String vmId, Map<String, String> xsdata) {
+        return atomic(dbg, vmId, new Atomic.VmSetXsdata(vmId, xsdata));
+    }
+
+    @Override
+    public String vmSetVcpus(String dbg, String vmId, int vcpus) {
+        return atomic(dbg, vmId, new Atomic.VmSetVcpus(vmId, vcpus));
+    }
+
+    @Override
     public String vmSetShadowMultiplier(String dbg, String vmId, double multiplier) {
-        return engine.queueOperation(
-                        dbg, new Operation.AtomicOp(vmId, new Atomic.VmSetShadowMultiplier(vmId, multiplier)))
-                .id;
+        return atomic(dbg, vmId, new Atomic.VmSetShadowMultiplier(vmId, multiplier));
+    }
+
+    @Override
+    public String vmSetMemoryDynamicRange(String dbg, String vmId, long min, long max) {
+        return atomic(dbg, vmId, new Atomic.VmSetMemoryDynamicRange(vmId, min, max));
+    }
+
+    @Override
+    public String vmS3suspend(String dbg, String vmId) {
+        return atomic(dbg, vmId, new Atomic.VmS3suspend(vmId));
+    }
+
+    @Override
+    public String vmS3resume(String dbg, String vmId) {
+        return atomic(dbg, vmId, new Atomic.VmS3resume(vmId));
+    }
+
+    /** {@code queue_operation dbg id (Atomic a)}: the task id. */
+    private String atomic(String dbg, String vmId, Atomic a) {
+        return engine.queueOperation(dbg, new Operation.AtomicOp(vmId, a)).id;
     }
 
     @Override

@@ -14,7 +14,9 @@ import org.xapijava.xenopsd.VmState;
  * What {@code VM.stat}, {@code VBD.stat} and {@code VIF.stat} report for a {@link VmEntry}: the simulator
  * backend's {@code get_state} functions. Power state: Halted without a domain, Suspended for a saved domain,
  * Paused for a paused one and Running otherwise (the xc backend's rule; the upstream simulator never says
- * Paused). Memory target and actual are the domain's dynamic max (0 once suspended), the limit its static max.
+ * Paused). Memory target is the domain's balloon target and actual where its balloon is now ({@link Balloons}; both
+ * 0 once suspended), the limit its static max. {@code xsdata_state} is the guest's {@code vm-data} (and
+ * {@code FIST}) nodes ({@link GuestXenstore}).
  *
  * <p>Pure functions of an entry, apart from asking {@link GuestAgent} whether the guest runs one. Thread-safe.
  */
@@ -35,7 +37,8 @@ final class StateReports {
         Domain d = e.domain();
         if (d == null) return VmState.halted();
         Vm vm = e.vm();
-        long mem = d.suspended() ? 0 : d.memoryDynamicMax();
+        long target = d.suspended() ? 0 : Balloons.target(d);
+        long actual = d.suspended() ? 0 : Balloons.actual(d, Balloons.now());
         VmState.DomainType dt = switch (vm.ty()) {
             case Vm.Hvm h -> VmState.DomainType.Domain_HVM;
             case Vm.Pv pv -> VmState.DomainType.Domain_PV;
@@ -44,20 +47,20 @@ final class StateReports {
         };
         String timeoffset = vm.ty() instanceof Vm.Hvm h ? h.info().timeoffset() : "";
         boolean agent = d.built() && !d.suspended() && guestAgent.runs(vm.id());
-        Map<String, String> agentKeys = agent ? GuestAgent.xenstoreKeys(mem) : Map.of();
+        Map<String, String> agentKeys = agent ? GuestAgent.xenstoreKeys(actual) : Map.of();
         return new VmState(
                 powerState(d),
                 List.of(d.domid()),
                 List.of(),
-                mem,
-                mem,
-                vm.memoryStaticMax(),
+                target,
+                actual,
+                Math.max(actual, vm.memoryStaticMax()),
                 d.vcpus(),
                 d.shadowMultiplier(),
                 timeoffset,
                 false,
                 agentKeys,
-                Map.of(),
+                d.guest().xsdataState(),
                 agent,
                 d.lastCreateTime(),
                 d.hvm(),
