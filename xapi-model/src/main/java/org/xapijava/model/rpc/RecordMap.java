@@ -24,8 +24,11 @@ public final class RecordMap extends AbstractMap<String, Object> {
     private int size;
     /** {@link WireRecord#version()} of the record this one was marshalled from, or null. */
     private Object version;
-    /** What fills this record on first use, or null once filled (or when filled at once). */
-    private java.util.function.Consumer<RecordMap> fill;
+    /**
+     * What fills this record on first use, or null once filled (or when filled at once). Cleared only after the
+     * fill, so a reader that sees null sees every value (the volatile write publishes them).
+     */
+    private volatile java.util.function.Consumer<RecordMap> fill;
 
     /** A record whose fields are {@code names} in order, some of which may be left out. */
     RecordMap(String[] names) {
@@ -56,10 +59,14 @@ public final class RecordMap extends AbstractMap<String, Object> {
     }
 
     private void filled() {
+        if (fill != null) fillOnce();
+    }
+
+    private synchronized void fillOnce() {
         java.util.function.Consumer<RecordMap> f = fill;
         if (f != null) {
-            fill = null;
             f.accept(this);
+            fill = null;
         }
     }
 

@@ -242,4 +242,31 @@ class XmlRpcWriterTest {
                         org.xapijava.model.rpc.Marshal.record(dm, vm, new LinkedHashMap<>(second))))),
                 again);
     }
+    /**
+     * One lazily marshalled record encoded by many threads at once (an {@code event.from} answer shared by the
+     * waiters it wakes) comes out whole in every one of them: filling it on first read is done once.
+     */
+    @Test
+    void aLazyRecordReadByManyThreadsAtOnceIsFilledOnce() throws Exception {
+        org.xapijava.model.Datamodel dm = org.xapijava.model.Datamodel.get();
+        org.xapijava.model.ClassDef vm = dm.cls("VM");
+        int threads = 16;
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(threads)) {
+            for (int round = 0; round < 200; round++) {
+                VersionedRecord row = new VersionedRecord(vm, "round " + round);
+                String expected = XmlRpcWriter.toString(
+                        new LinkedHashMap<>(org.xapijava.model.rpc.Marshal.record(dm, vm, new LinkedHashMap<>(row))));
+                Map<String, Object> shared = org.xapijava.model.rpc.Marshal.record(dm, vm, row);
+                var start = new java.util.concurrent.CyclicBarrier(threads);
+                List<java.util.concurrent.Future<String>> outs = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    outs.add(pool.submit(() -> {
+                        start.await();
+                        return XmlRpcWriter.toString(new LinkedHashMap<>(shared));
+                    }));
+                }
+                for (var f : outs) assertEquals(expected, f.get(), "round " + round);
+            }
+        }
+    }
 }
