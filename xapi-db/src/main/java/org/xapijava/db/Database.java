@@ -220,7 +220,7 @@ public final class Database {
     }
 
     public List<String> getAll(String cls) {
-        return snapshot().getAll(cls);
+        return snapshot().all(cls);
     }
 
     public Map<String, Map<String, Object>> getAllRecords(String cls) {

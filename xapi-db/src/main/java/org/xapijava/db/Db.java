@@ -19,7 +19,7 @@ import org.xapijava.model.errors.ApiError;
  * {@code MAP_DUPLICATE_KEY}, {@code INTERNAL_ERROR ["Db_exn.Invalid_value"]} for text the database refuses).
  * Implementations are thread-safe.
  */
-public interface Db {
+public interface Db extends FieldReads {
 
     /** An {@link Update}'s optimistic precondition failed: re-read and try again. */
     final class Conflict extends RuntimeException {
@@ -61,13 +61,21 @@ public interface Db {
     // ------------------------------------------------------------------ reads
 
     /** A field's value; {@code HANDLE_INVALID [cls, ref]} when the row is missing. */
+    @Override
     <T> T get(String ref, Field<T> field);
 
     /** Whether {@code ref} is a row of {@code cls}. */
+    @Override
     boolean exists(String cls, String ref);
 
     /** The whole record as clients see it (fields by wire name); {@code HANDLE_INVALID} when missing. */
     Map<String, Object> record(String cls, String ref);
+
+    /**
+     * Every database column of the row (hidden ones included, {@code _ref} not) in the database's string form, in
+     * datamodel order, as Xapi's remote database access reads a record; {@code HANDLE_INVALID} when missing.
+     */
+    Map<String, String> columns(String cls, String ref);
 
     /** A field's value in a record keyed by wire name ({@link #record}, a constructor record), typed. */
     static <T> T value(Map<String, ?> record, Field<T> field) {
@@ -79,6 +87,12 @@ public interface Db {
 
     /** Every record of {@code cls}, by ref. */
     Map<String, Map<String, Object>> allRecords(String cls);
+
+    /** The refs of the rows matching a where-expression ({@link WhereExpr}), as {@code get_all_where}. */
+    List<String> allWhere(String cls, String expr);
+
+    /** The records of the rows matching a where-expression, by ref, as {@code get_all_records_where}. */
+    Map<String, Map<String, Object>> allRecordsWhere(String cls, String expr);
 
     /** The refs of the rows of the field's class whose field equals {@code value}. */
     <T> List<String> where(Field<T> field, T value);

@@ -19,7 +19,7 @@ import org.xapijava.model.types.DbStrings;
  * fields by wire name ({@code name_label}); where-expressions use database column names.
  * Values are the immutable Java values of {@link org.xapijava.model.types.XType}.
  */
-public abstract sealed class DbReader permits Snapshot, Transaction {
+public abstract sealed class DbReader implements FieldReads permits Snapshot, Transaction {
     final Schema schema;
 
     DbReader(Schema schema) {
@@ -61,6 +61,7 @@ public abstract sealed class DbReader permits Snapshot, Transaction {
     }
 
     /** Whether {@code ref} is a row of {@code cls}. */
+    @Override
     public boolean exists(String cls, String ref) {
         return row(schema.tableOrThrow(cls), ref) != null;
     }
@@ -73,6 +74,7 @@ public abstract sealed class DbReader permits Snapshot, Transaction {
     }
 
     /** A field's value, typed. */
+    @Override
     public <T> T get(String ref, Field<T> field) {
         return field.cast(get(field.cls(), ref, field.name()));
     }
@@ -102,7 +104,8 @@ public abstract sealed class DbReader permits Snapshot, Transaction {
     }
 
     /** Every ref of the class. */
-    public List<String> getAll(String cls) {
+    @Override
+    public List<String> all(String cls) {
         return table(schema.tableOrThrow(cls).index).rows().keys();
     }
 
@@ -120,7 +123,8 @@ public abstract sealed class DbReader permits Snapshot, Transaction {
     }
 
     /** Refs of the rows of the field's class whose field equals {@code value} (Java equality of values). */
-    public List<String> refsWhere(Field<?> field, Object value) {
+    @Override
+    public <T> List<String> where(Field<T> field, T value) {
         TableSchema ts = schema.tableOrThrow(field.cls());
         int i = ts.fieldOrThrow(field.name());
         List<String> out = new ArrayList<>();

@@ -37,8 +37,17 @@ public final class LocalDb implements Db {
     }
 
     @Override
+    public Map<String, String> columns(String cls, String ref) {
+        Snapshot s = db.snapshot();
+        if (!s.exists(cls, ref)) throw ApiError.handleInvalid(cls, ref);
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (var f : s.datamodel().cls(cls).dbFields()) out.put(f.column(), s.getDbString(cls, ref, f.column()));
+        return out;
+    }
+
+    @Override
     public List<String> all(String cls) {
-        return db.snapshot().getAll(cls);
+        return db.snapshot().all(cls);
     }
 
     @Override
@@ -47,8 +56,18 @@ public final class LocalDb implements Db {
     }
 
     @Override
+    public List<String> allWhere(String cls, String expr) {
+        return db.snapshot().getAllWhere(cls, expr);
+    }
+
+    @Override
+    public Map<String, Map<String, Object>> allRecordsWhere(String cls, String expr) {
+        return db.snapshot().getAllRecordsWhere(cls, expr);
+    }
+
+    @Override
     public <T> List<String> where(Field<T> field, T value) {
-        return db.snapshot().refsWhere(field, value);
+        return db.snapshot().where(field, value);
     }
 
     @Override
@@ -128,7 +147,20 @@ public final class LocalDb implements Db {
                     throw new Conflict(u.cls() + " " + u.ref() + " changed since generation " + u.modified());
                 }
             }
+            case Update.SameRows r -> {
+                java.util.Set<String> now = new java.util.HashSet<>(
+                        r.field() == null ? tx.all(r.cls()) : tx.where(anyField(r.field()), r.value()));
+                if (!now.equals(r.refs())) {
+                    throw new Conflict("the rows of " + r.cls()
+                            + (r.field() == null ? "" : " with " + r.field() + " = " + r.value()) + " changed");
+                }
+            }
         }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Field<Object> anyField(Field<?> f) {
+        return (Field<Object>) f;
     }
 
     private static void apply(Transaction tx, Update.Op op) {

@@ -41,6 +41,18 @@ public record Update(List<Precondition> preconditions, List<Op> ops) {
      */
     public record Unchanged(String cls, String ref, long modified) implements Precondition {}
 
+    /**
+     * The rows of {@code cls} whose {@code field} equals {@code value} (every row of {@code cls} when
+     * {@code field} is null) are exactly {@code refs}, as when the caller listed them; else {@link Db.Conflict}.
+     * Catches a row that joined or left the set, which {@link Unchanged} on the rows read cannot.
+     */
+    public record SameRows(String cls, Field<?> field, Object value, java.util.Set<String> refs)
+            implements Precondition {
+        public SameRows {
+            refs = java.util.Set.copyOf(refs);
+        }
+    }
+
     /** One change. */
     public sealed interface Op {}
 
@@ -87,6 +99,12 @@ public record Update(List<Precondition> preconditions, List<Op> ops) {
         /** Requires the row to be as the caller read it (its modification generation). */
         public Builder unchanged(String cls, String ref, long modified) {
             pre.add(new Unchanged(cls, ref, modified));
+            return this;
+        }
+
+        /** Adds preconditions made elsewhere (e.g. {@link ReadSet#preconditions()}). */
+        public Builder require(List<Precondition> preconditions) {
+            pre.addAll(preconditions);
             return this;
         }
 

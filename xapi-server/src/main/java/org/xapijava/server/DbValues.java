@@ -3,21 +3,15 @@ package org.xapijava.server;
 import java.util.List;
 import java.util.Map;
 import org.xapijava.db.DbReader;
-import org.xapijava.model.types.Refs;
 
 /**
  * Typed reads of one database state (a snapshot or a transaction), for hand-written server code:
- * the cast a field's {@link org.xapijava.model.types.XType} implies, and Xapi's
- * {@code Db.is_valid_ref}. A missing row throws {@code HANDLE_INVALID} as {@link DbReader#get} does.
+ * the cast a field's {@link org.xapijava.model.types.XType} implies (Xapi's {@code Db.is_valid_ref} is
+ * {@link org.xapijava.db.FieldReads#isValid}). A missing row throws {@code HANDLE_INVALID} as {@link DbReader#get} does.
  * Stateless.
  */
 public final class DbValues {
     private DbValues() {}
-
-    /** Xapi's {@code Db.is_valid_ref}: not null (nor {@code OpaqueRef:NULL}) and a row of {@code cls}. */
-    public static boolean valid(DbReader r, String cls, String ref) {
-        return !Refs.isNull(ref) && r.exists(cls, ref);
-    }
 
     public static String str(DbReader r, String cls, String ref, String field) {
         return (String) r.get(cls, ref, field);

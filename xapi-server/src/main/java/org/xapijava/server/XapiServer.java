@@ -156,7 +156,7 @@ public final class XapiServer implements AutoCloseable {
         VmMessages vmMessages = new VmMessages(services);
         vmMessages.bind(table);
         locks.beforeMarking("VM.revert", vmMessages.revertPreparation());
-        new OperationMessages().bind(table);
+        new OperationMessages(services.allowed()).bind(table);
         xenops = xenopsService();
         xenops.api().bind(table);
         VmSettings.of(services, xenops, config).bind(table);

@@ -31,46 +31,49 @@ class ServerBenchTest {
      * A stand-in {@code event.from} for builds that lack it: waits on the database's generation and
      * answers the changes of the named classes in Xapi's event-batch shape.
      */
-    static final Implementation FAKE_EVENT_FROM = (ctx, a) -> {
-        @SuppressWarnings("unchecked")
-        List<String> classes = (List<String>) a.get(0);
-        String token = (String) a.get(1);
-        double timeout = (Double) a.get(2);
-        Database db = ctx.db();
-        List<String> names = new ArrayList<>();
-        for (String c : classes) names.add(db.datamodel().clsIgnoreCase(c).name());
-        long since = token.isEmpty() ? -1 : Long.parseLong(token);
-        long deadline = System.nanoTime() + (long) (timeout * 1e9);
-        while (true) {
-            Changes ch = db.changesSince(names, since);
-            long left = deadline - System.nanoTime();
-            if (!ch.changes().isEmpty() || left <= 0) {
-                List<Object> events = new ArrayList<>();
-                for (Change c : ch.changes()) {
-                    ClassDef cd = db.datamodel().cls(c.cls());
-                    Map<String, Object> e = new LinkedHashMap<>();
-                    e.put("id", Long.toString(c.id()));
-                    e.put("class", c.cls().toLowerCase(java.util.Locale.ROOT));
-                    e.put("operation", c.op().name().toLowerCase(java.util.Locale.ROOT));
-                    e.put("ref", c.ref());
-                    if (c.op() != Change.Op.DEL)
-                        e.put(
-                                "snapshot",
-                                Marshal.record(db.datamodel(), cd, ch.snapshot().getRecord(c.cls(), c.ref())));
-                    events.add(e);
+    static Implementation fakeEventFrom(Database db) {
+        return (ctx, a) -> {
+            @SuppressWarnings("unchecked")
+            List<String> classes = (List<String>) a.get(0);
+            String token = (String) a.get(1);
+            double timeout = (Double) a.get(2);
+            List<String> names = new ArrayList<>();
+            for (String c : classes) names.add(db.datamodel().clsIgnoreCase(c).name());
+            long since = token.isEmpty() ? -1 : Long.parseLong(token);
+            long deadline = System.nanoTime() + (long) (timeout * 1e9);
+            while (true) {
+                Changes ch = db.changesSince(names, since);
+                long left = deadline - System.nanoTime();
+                if (!ch.changes().isEmpty() || left <= 0) {
+                    List<Object> events = new ArrayList<>();
+                    for (Change c : ch.changes()) {
+                        ClassDef cd = db.datamodel().cls(c.cls());
+                        Map<String, Object> e = new LinkedHashMap<>();
+                        e.put("id", Long.toString(c.id()));
+                        e.put("class", c.cls().toLowerCase(java.util.Locale.ROOT));
+                        e.put("operation", c.op().name().toLowerCase(java.util.Locale.ROOT));
+                        e.put("ref", c.ref());
+                        if (c.op() != Change.Op.DEL)
+                            e.put(
+                                    "snapshot",
+                                    Marshal.record(
+                                            db.datamodel(), cd, ch.snapshot().getRecord(c.cls(), c.ref())));
+                        events.add(e);
+                    }
+                    Map<String, Object> batch = new LinkedHashMap<>();
+                    batch.put("events", events);
+                    batch.put("valid_ref_counts", Map.of());
+                    batch.put("token", Long.toString(ch.token()));
+                    return new RawRpc(batch);
                 }
-                Map<String, Object> batch = new LinkedHashMap<>();
-                batch.put("events", events);
-                batch.put("valid_ref_counts", Map.of());
-                batch.put("token", Long.toString(ch.token()));
-                return new RawRpc(batch);
+                db.awaitGeneration(ch.snapshot().generation(), Duration.ofNanos(left));
             }
-            db.awaitGeneration(ch.snapshot().generation(), Duration.ofNanos(left));
-        }
-    };
+        };
+    }
 
     private static void bindFakeIfMissing(XapiServer s) {
-        if (!s.messageTable().isBound("event.from")) s.messageTable().bind("event.from", FAKE_EVENT_FROM);
+        if (!s.messageTable().isBound("event.from"))
+            s.messageTable().bind("event.from", fakeEventFrom(s.services().db()));
     }
 
     @Test

@@ -35,8 +35,7 @@ public final class SubjectMessages implements SubjectApi, Messages {
     @Override
     public String create(CallContext ctx, Map<String, Object> args) {
         Object sid = args.get(Subject.SUBJECT_IDENTIFIER.name());
-        for (Map<String, Object> r :
-                ctx.services().data().allRecords(Subject.XAPI_CLASS).values()) {
+        for (Map<String, Object> r : ctx.data().allRecords(Subject.XAPI_CLASS).values()) {
             if (sid.equals(r.get(Subject.SUBJECT_IDENTIFIER.name()))) throw new ApiError("SUBJECT_ALREADY_EXISTS");
         }
         // the directory lookup Xapi does next needs external authentication (not available here)
@@ -46,7 +45,7 @@ public final class SubjectMessages implements SubjectApi, Messages {
     @Override
     public void addToRoles(CallContext ctx, String self, String role) {
         if (!rbac.isRole(role)) throw new ApiError("ROLE_NOT_FOUND");
-        Db data = ctx.services().data();
+        Db data = ctx.data();
         Db.retrying(() -> {
             List<String> roles = data.get(self, Subject.ROLES);
             if (roles.contains(role)) throw new ApiError("ROLE_ALREADY_EXISTS");
@@ -59,7 +58,7 @@ public final class SubjectMessages implements SubjectApi, Messages {
 
     @Override
     public void removeFromRoles(CallContext ctx, String self, String role) {
-        Db data = ctx.services().data();
+        Db data = ctx.data();
         Db.retrying(() -> {
             List<String> roles = data.get(self, Subject.ROLES);
             if (!roles.contains(role)) throw new ApiError("ROLE_NOT_FOUND");
@@ -73,7 +72,7 @@ public final class SubjectMessages implements SubjectApi, Messages {
     @Override
     public List<String> getPermissionsNameLabel(CallContext ctx, String self) {
         Set<String> out = new LinkedHashSet<>();
-        for (String r : ctx.services().data().get(self, Subject.ROLES)) {
+        for (String r : ctx.data().get(self, Subject.ROLES)) {
             if (rbac.isValid(r)) out.addAll(rbac.permissionLabelsOfRole(r));
         }
         return new ArrayList<>(out);

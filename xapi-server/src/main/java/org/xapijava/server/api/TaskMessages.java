@@ -2,7 +2,7 @@ package org.xapijava.server.api;
 
 import java.util.List;
 import java.util.Map;
-import org.xapijava.db.DbReader;
+import org.xapijava.db.Db;
 import org.xapijava.model.api.Session;
 import org.xapijava.model.api.Task;
 import org.xapijava.model.api.enums.TaskStatusType;
@@ -50,22 +50,22 @@ public final class TaskMessages implements TaskApi, Messages {
 
     @Override
     public void setStatus(CallContext ctx, String self, TaskStatusType value) {
-        ctx.db().set(self, Task.STATUS, value.wire());
+        ctx.data().set(self, Task.STATUS, value.wire());
     }
 
     @Override
     public void setProgress(CallContext ctx, String self, double value) {
-        ctx.db().set(self, Task.PROGRESS, value);
+        ctx.data().set(self, Task.PROGRESS, value);
     }
 
     @Override
     public void setResult(CallContext ctx, String self, String value) {
-        ctx.db().set(self, Task.RESULT, value);
+        ctx.data().set(self, Task.RESULT, value);
     }
 
     @Override
     public void setErrorInfo(CallContext ctx, String self, List<String> value) {
-        ctx.db().set(self, Task.ERROR_INFO, value);
+        ctx.data().set(self, Task.ERROR_INFO, value);
     }
 
     /**
@@ -73,7 +73,7 @@ public final class TaskMessages implements TaskApi, Messages {
      * {@code task.destroy/any}.
      */
     private void assertCanTouch(CallContext ctx, String task) {
-        DbReader s = ctx.db().snapshot();
+        Db s = ctx.data();
         if (!s.exists(Task.XAPI_CLASS, task)) throw ApiError.handleInvalid(Task.XAPI_CLASS, task);
         if (ctx.session() == null || ctx.session().unrestricted()) return;
         if (ctx.session().permissions().contains(DESTROY_ANY)) return;

@@ -1,6 +1,6 @@
 package org.xapijava.server.dispatch;
 
-import org.xapijava.db.Database;
+import org.xapijava.db.Db;
 import org.xapijava.model.MessageDef;
 import org.xapijava.model.client.XenApi;
 import org.xapijava.server.Services;
@@ -11,7 +11,9 @@ import org.xapijava.server.session.SessionInfo;
  * Confined to the thread running the call (an async call's context moves to the task's thread once).
  */
 public final class CallContext {
+    /** What a call reaches through its context: the database and its task's progress and cancellation. */
     private final Services services;
+
     private final MessageDef message;
     private final String label;
     private final Caller caller;
@@ -62,12 +64,9 @@ public final class CallContext {
         return internal.underTask(taskRef);
     }
 
-    public Services services() {
-        return services;
-    }
-
-    public Database db() {
-        return services.db();
+    /** The database as this call reaches it (Xapi's {@code __context}'s database handle). */
+    public Db data() {
+        return services.data();
     }
 
     public MessageDef message() {

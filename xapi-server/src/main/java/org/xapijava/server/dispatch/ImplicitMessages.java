@@ -3,7 +3,9 @@ package org.xapijava.server.dispatch;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.xapijava.db.Database;
+import org.xapijava.db.Db;
+import org.xapijava.db.FieldValues;
+import org.xapijava.model.Field;
 import org.xapijava.model.MessageDef;
 import org.xapijava.model.types.Refs;
 
@@ -17,42 +19,42 @@ public final class ImplicitMessages implements Implementation {
     @Override
     public Object invoke(CallContext ctx, List<Object> a) {
         MessageDef m = ctx.message();
-        Database db = ctx.db();
+        Db db = ctx.data();
         String cls = m.cls();
         return switch (m.kind()) {
-            case GET_FIELD -> db.snapshot().get(cls, (String) a.get(0), m.field());
+            case GET_FIELD -> db.get((String) a.get(0), field(m));
             case SET_FIELD -> {
-                db.set(cls, (String) a.get(0), m.field(), a.get(1));
+                db.set((String) a.get(0), field(m), a.get(1));
                 yield null;
             }
             case ADD_TO_MAP -> {
-                db.addToMap(cls, (String) a.get(0), m.field(), a.get(1), a.get(2));
+                db.addToMap((String) a.get(0), mapField(m), a.get(1), a.get(2));
                 yield null;
             }
             case REMOVE_FROM_MAP -> {
-                db.removeFromMap(cls, (String) a.get(0), m.field(), a.get(1));
+                db.removeFromMap((String) a.get(0), mapField(m), a.get(1));
                 yield null;
             }
             case ADD_TO_SET -> {
-                db.addToSet(cls, (String) a.get(0), m.field(), a.get(1));
+                db.addToSet((String) a.get(0), setField(m), a.get(1));
                 yield null;
             }
             case REMOVE_FROM_SET -> {
-                db.removeFromSet(cls, (String) a.get(0), m.field(), a.get(1));
+                db.removeFromSet((String) a.get(0), setField(m), a.get(1));
                 yield null;
             }
-            case GET_RECORD -> db.snapshot().getRecord(cls, (String) a.get(0));
-            case GET_ALL -> db.snapshot().getAll(cls);
-            case GET_ALL_RECORDS -> db.snapshot().getAllRecords(cls);
-            case GET_ALL_RECORDS_WHERE -> db.snapshot().getAllRecordsWhere(cls, (String) a.get(0));
-            case GET_ALL_WHERE -> db.snapshot().getAllWhere(cls, (String) a.get(0));
-            case GET_BY_UUID -> db.snapshot().getByUuid(cls, (String) a.get(0));
-            case GET_BY_NAME_LABEL -> db.snapshot().getByNameLabel(cls, (String) a.get(0));
-            case CREATE -> create(ctx, m, a.get(0));
+            case GET_RECORD -> db.record(cls, (String) a.get(0));
+            case GET_ALL -> db.all(cls);
+            case GET_ALL_RECORDS -> db.allRecords(cls);
+            case GET_ALL_RECORDS_WHERE -> db.allRecordsWhere(cls, (String) a.get(0));
+            case GET_ALL_WHERE -> db.allWhere(cls, (String) a.get(0));
+            case GET_BY_UUID -> db.byUuid(cls, (String) a.get(0));
+            case GET_BY_NAME_LABEL -> db.byNameLabel(cls, (String) a.get(0));
+            case CREATE -> create(db, m, a.get(0));
             case DESTROY -> {
                 String ref = (String) a.get(0);
                 // HANDLE_INVALID [cls, ref] when there is no such row
-                ctx.services().data().delete(cls, ref);
+                db.delete(cls, ref);
                 yield null;
             }
             case EXPLICIT ->
@@ -60,13 +62,29 @@ public final class ImplicitMessages implements Implementation {
         };
     }
 
+    /** The handle of the message's field: the datamodel names it, the decoder has checked the value's type. */
+    private static Field<Object> field(MessageDef m) {
+        return new Field<>(m.cls(), m.field());
+    }
+
+    private static Field<Map<Object, Object>> mapField(MessageDef m) {
+        return new Field<>(m.cls(), m.field());
+    }
+
+    private static Field<List<Object>> setField(MessageDef m) {
+        return new Field<>(m.cls(), m.field());
+    }
+
     @SuppressWarnings("unchecked")
-    private static String create(CallContext ctx, MessageDef m, Object record) {
+    private static String create(Db db, MessageDef m, Object record) {
         // the decoder kept the constructor fields only (Unmarshal.constructorRecord)
-        Map<String, Object> values = new java.util.LinkedHashMap<>((Map<String, Object>) record);
-        values.put("uuid", UUID.randomUUID().toString());
+        FieldValues values = FieldValues.of(m.cls());
+        for (Map.Entry<String, Object> e : ((Map<String, Object>) record).entrySet()) {
+            values.with(new Field<>(m.cls(), e.getKey()), e.getValue());
+        }
+        values.with(new Field<>(m.cls(), "uuid"), UUID.randomUUID().toString());
         String ref = Refs.fresh();
-        ctx.db().create(m.cls(), ref, values);
+        db.create(ref, values);
         return ref;
     }
 }

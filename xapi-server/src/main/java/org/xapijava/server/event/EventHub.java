@@ -441,7 +441,7 @@ public final class EventHub {
         Snapshot s = db.snapshot();
         String pool = services.poolRef();
         if (pool == null || !s.exists("pool", pool)) {
-            List<String> pools = s.getAll("pool");
+            List<String> pools = s.all("pool");
             if (pools.isEmpty()) return;
             pool = pools.get(0);
         }

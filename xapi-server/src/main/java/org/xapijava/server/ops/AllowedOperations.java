@@ -15,7 +15,6 @@ import org.xapijava.model.api.VIF;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.api.VTPM;
 import org.xapijava.model.errors.ApiError;
-import org.xapijava.server.DbValues;
 
 /**
  * Xapi's {@code allowed_operations} bookkeeping ({@code xapi_vm_lifecycle.ml update_allowed_operations} and its
@@ -62,7 +61,7 @@ public final class AllowedOperations {
      */
     public void update(String cls, String ref) {
         db.transact(tx -> {
-            if (!DbValues.valid(tx, cls, ref)) throw ApiError.handleInvalid(cls, ref);
+            if (!tx.isValid(cls, ref)) throw ApiError.handleInvalid(cls, ref);
             if (cls.equals(VM.XAPI_CLASS)) writeVmDevices(tx, ref);
             writeAllowed(tx, cls, ref);
         });
@@ -76,7 +75,7 @@ public final class AllowedOperations {
     public void updateAll() {
         db.transact(tx -> {
             for (String cls : CLASSES) {
-                for (String ref : tx.getAll(cls)) {
+                for (String ref : tx.all(cls)) {
                     try {
                         writeAllowed(tx, cls, ref);
                     } catch (RuntimeException e) {

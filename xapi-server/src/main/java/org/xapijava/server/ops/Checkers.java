@@ -8,7 +8,6 @@ import org.xapijava.db.DbReader;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.api.VTPM;
 import org.xapijava.model.errors.ApiError;
-import org.xapijava.server.DbValues;
 
 /**
  * The operation checkers by class name ({@code VM}, {@code VBD}, {@code VIF}, {@code VDI},
@@ -56,7 +55,7 @@ public record Checkers(boolean powerOnPlugin) {
     /** A VTPM's allowed operations ({@code vtpm_update_allowed_operations}): destroy while its VM is halted. */
     static List<String> vtpmAllowed(DbReader r, String vtpm) {
         String vm = r.get(vtpm, VTPM.VM);
-        return DbValues.valid(r, VM.XAPI_CLASS, vm) && r.get(vm, VM.POWER_STATE).equals("Halted")
+        return r.isValid(VM.XAPI_CLASS, vm) && r.get(vm, VM.POWER_STATE).equals("Halted")
                 ? List.of("destroy")
                 : List.of();
     }

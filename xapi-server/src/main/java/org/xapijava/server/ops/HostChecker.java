@@ -43,7 +43,7 @@ final class HostChecker implements OpChecker {
 
     /** @param powerOnPlugin whether Xapi's {@code power-on-host} plugin is installed and executable */
     static HostChecker of(DbReader r, String ref, boolean powerOnPlugin) {
-        if (!DbValues.valid(r, CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
+        if (!r.isValid(CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
         return new HostChecker(table(r, ref, powerOnPlugin), Rows.rollingUpgrade(r));
     }
 
@@ -118,7 +118,7 @@ final class HostChecker implements OpChecker {
         if (DbValues.bool(r, CLS, ref, "enabled"))
             t.refuse(List.of("reboot", "shutdown", "apply_updates"), ErrorCodes.HOST_NOT_DISABLED);
         String metrics = DbValues.str(r, CLS, ref, "metrics");
-        if (DbValues.valid(r, HostMetrics.XAPI_CLASS, metrics) && r.get(metrics, HostMetrics.LIVE)) {
+        if (r.isValid(HostMetrics.XAPI_CLASS, metrics) && r.get(metrics, HostMetrics.LIVE)) {
             t.refuse(List.of("power_on"), ErrorCodes.HOST_IS_LIVE, ref);
         }
         if (DbValues.str(r, CLS, ref, "power_on_mode").isEmpty())

@@ -68,7 +68,7 @@ public record LockPlan(String message, Guard guard, List<Check> checks, List<Ste
                 case ARG -> (String) args.get(arg);
                 case FIELD_OF_ARG -> {
                     String ref = (String) args.get(arg);
-                    yield DbValues.valid(r, cls, ref) ? DbValues.str(r, cls, ref, field) : Refs.NULL;
+                    yield r.isValid(cls, ref) ? DbValues.str(r, cls, ref, field) : Refs.NULL;
                 }
                 case RECORD_FIELD -> {
                     Object v = args.get(arg) instanceof Map<?, ?> m ? m.get(field) : null;
@@ -76,8 +76,8 @@ public record LockPlan(String message, Guard guard, List<Check> checks, List<Ste
                 }
                 case VM_OF_VDI_ARG -> {
                     String vdi = (String) args.get(arg);
-                    List<String> vbds = DbValues.valid(r, VDI.XAPI_CLASS, vdi) ? r.get(vdi, VDI.VBDS) : List.of();
-                    yield vbds.isEmpty() || !DbValues.valid(r, VBD.XAPI_CLASS, vbds.getFirst())
+                    List<String> vbds = r.isValid(VDI.XAPI_CLASS, vdi) ? r.get(vdi, VDI.VBDS) : List.of();
+                    yield vbds.isEmpty() || !r.isValid(VBD.XAPI_CLASS, vbds.getFirst())
                             ? Refs.NULL
                             : r.get(vbds.getFirst(), VBD.VM);
                 }
@@ -103,7 +103,7 @@ public record LockPlan(String message, Guard guard, List<Check> checks, List<Ste
                 case ARG_TRUE -> Boolean.TRUE.equals(args.get(arg));
                 case ARG_TRUE_AND_VM_NOT_TEMPLATE ->
                     Boolean.TRUE.equals(args.get(arg))
-                            && !(DbValues.valid(r, VM.XAPI_CLASS, (String) args.get(0))
+                            && !(r.isValid(VM.XAPI_CLASS, (String) args.get(0))
                                     && DbValues.bool(r, "VM", (String) args.get(0), "is_a_template"));
             };
         }

@@ -22,7 +22,6 @@ import org.xapijava.model.api.VIF;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.DbValues;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.dispatch.Implementation;
 import org.xapijava.server.ops.LockPlan.CancelVmOps;
@@ -137,14 +136,14 @@ final class LockPlanRunner {
         switch (c) {
             case HostNotEvacuating h -> {
                 String host = (String) args.get(h.arg());
-                if (DbValues.valid(r, Host.XAPI_CLASS, host)
+                if (r.isValid(Host.XAPI_CLASS, host)
                         && r.get(host, Host.CURRENT_OPERATIONS).containsValue("evacuate")) {
                     throw new ApiError(ErrorCodes.HOST_EVACUATE_IN_PROGRESS, host);
                 }
             }
             case VmPowerState p -> {
                 String vm = (String) args.get(p.arg());
-                if (!DbValues.valid(r, VM.XAPI_CLASS, vm)) throw ApiError.handleInvalid("VM", vm);
+                if (!r.isValid(VM.XAPI_CLASS, vm)) throw ApiError.handleInvalid("VM", vm);
                 String actual = r.get(vm, VM.POWER_STATE);
                 if (!p.states().contains(actual)) {
                     List<String> expected = p.states().stream()
@@ -159,11 +158,11 @@ final class LockPlanRunner {
             }
             case VdiNotOnRunningVm v -> {
                 String vdi = (String) args.get(v.arg());
-                if (!DbValues.valid(r, VDI.XAPI_CLASS, vdi)) throw ApiError.handleInvalid("VDI", vdi);
+                if (!r.isValid(VDI.XAPI_CLASS, vdi)) throw ApiError.handleInvalid("VDI", vdi);
                 for (String vbd : r.get(vdi, VDI.VBDS)) {
-                    if (!DbValues.valid(r, VBD.XAPI_CLASS, vbd)) continue;
+                    if (!r.isValid(VBD.XAPI_CLASS, vbd)) continue;
                     String vm = r.get(vbd, VBD.VM);
-                    if (!DbValues.valid(r, VM.XAPI_CLASS, vm)) continue;
+                    if (!r.isValid(VM.XAPI_CLASS, vm)) continue;
                     String actual = r.get(vm, VM.POWER_STATE);
                     if (!actual.equals("Halted")) {
                         throw new ApiError(ErrorCodes.VM_BAD_POWER_STATE, vm, "halted", OpNames.lowerState(actual));
@@ -172,8 +171,7 @@ final class LockPlanRunner {
             }
             case VdiHasVbd v -> {
                 String vdi = (String) args.get(v.arg());
-                if (!DbValues.valid(r, VDI.XAPI_CLASS, vdi)
-                        || r.get(vdi, VDI.VBDS).isEmpty()) {
+                if (!r.isValid(VDI.XAPI_CLASS, vdi) || r.get(vdi, VDI.VBDS).isEmpty()) {
                     throw new ApiError(ErrorCodes.VDI_NEEDS_VM_FOR_MIGRATE, vdi);
                 }
             }
@@ -240,7 +238,7 @@ final class LockPlanRunner {
                         () -> locks.services().db().call(tx -> {
                             List<String> l = tx.get(vm, VM.VIFS);
                             for (String vif : l) {
-                                ApiError e = DbValues.valid(tx, VIF.XAPI_CLASS, vif)
+                                ApiError e = tx.isValid(VIF.XAPI_CLASS, vif)
                                         ? locks.allowed().refusal(tx, "VIF", vif, m.op(), true)
                                         : ApiError.handleInvalid("VIF", vif);
                                 // Xapi drops each VIF's error and reports the whole: never retried
@@ -276,7 +274,7 @@ final class LockPlanRunner {
                     locks.services().db().transact(tx -> {
                         // this host is the SR master: no VDI of the SR may be busy
                         for (String vdi : tx.get(sr, SR.VDIS)) {
-                            if (!DbValues.valid(tx, VDI.XAPI_CLASS, vdi)) continue;
+                            if (!tx.isValid(VDI.XAPI_CLASS, vdi)) continue;
                             Map<String, String> ops = tx.get(vdi, VDI.CURRENT_OPERATIONS);
                             if (!ops.isEmpty()) {
                                 Map.Entry<String, String> e =
@@ -309,7 +307,7 @@ final class LockPlanRunner {
         String vm = (String) args.get(h.vmArg());
         // one transaction: the host choice, its check and the reservation are atomic, as under Xapi's global lock
         String host = locks.services().db().call(tx -> {
-            if (!DbValues.valid(tx, VM.XAPI_CLASS, vm)) throw ApiError.handleInvalid("VM", vm);
+            if (!tx.isValid(VM.XAPI_CLASS, vm)) throw ApiError.handleInvalid("VM", vm);
             if (h.host().kind() == Target.Kind.CHOSEN_HOST) {
                 String scheduled = tx.get(vm, VM.SCHEDULED_TO_BE_RESIDENT_ON);
                 if (!Refs.isNull(scheduled)) return scheduled; // already reserved: no host operation
@@ -325,7 +323,7 @@ final class LockPlanRunner {
         });
         undo.push(() -> locks.release(tx -> {
             locks.unmarkIn(tx, key, "host", host);
-            if (DbValues.valid(tx, VM.XAPI_CLASS, vm)) tx.set(vm, VM.SCHEDULED_TO_BE_RESIDENT_ON, Refs.NULL);
+            if (tx.isValid(VM.XAPI_CLASS, vm)) tx.set(vm, VM.SCHEDULED_TO_BE_RESIDENT_ON, Refs.NULL);
         }));
     }
 
@@ -337,7 +335,7 @@ final class LockPlanRunner {
     private void cancelVmOps(CancelVmOps c, CallContext ctx, List<Object> args) throws InterruptedException {
         String vm = (String) args.get(c.vmArg());
         DbReader r = locks.snapshot();
-        if (!DbValues.valid(r, VM.XAPI_CLASS, vm)) return;
+        if (!r.isValid(VM.XAPI_CLASS, vm)) return;
         String own = ctx == null ? null : ctx.taskRef();
         List<String> cancelled = new ArrayList<>();
         for (Map.Entry<String, String> e : r.get(vm, VM.CURRENT_OPERATIONS).entrySet()) {
@@ -374,16 +372,16 @@ final class LockPlanRunner {
     private void refreshIn(Transaction tx, Refresh.Kind kind, String ref) {
         switch (kind) {
             case VM_AND_DEVICES -> {
-                if (!DbValues.valid(tx, VM.XAPI_CLASS, ref)) return;
+                if (!tx.isValid(VM.XAPI_CLASS, ref)) return;
                 locks.allowed().writeVmDevices(tx, ref);
                 locks.allowed().writeAllowed(tx, "VM", ref);
             }
             case VM -> {
-                if (DbValues.valid(tx, VM.XAPI_CLASS, ref)) locks.allowed().writeAllowed(tx, "VM", ref);
+                if (tx.isValid(VM.XAPI_CLASS, ref)) locks.allowed().writeAllowed(tx, "VM", ref);
             }
             case VBD_AND_VDI -> locks.allowed().writeVbdAndVdi(tx, ref);
             case HOST -> {
-                if (DbValues.valid(tx, Host.XAPI_CLASS, ref)) locks.allowed().writeAllowed(tx, "host", ref);
+                if (tx.isValid(Host.XAPI_CLASS, ref)) locks.allowed().writeAllowed(tx, "host", ref);
             }
         }
     }

@@ -17,7 +17,6 @@ import org.xapijava.db.Snapshot;
 import org.xapijava.db.Transaction;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.errors.ApiError;
-import org.xapijava.server.DbValues;
 import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
 
@@ -321,7 +320,7 @@ public final class Locks {
 
     /** Removes {@code key} from the object's current_operations and recomputes; nothing if the object is gone. */
     void unmarkIn(Transaction tx, String key, String cls, String ref) {
-        if (!DbValues.valid(tx, cls, ref)) return;
+        if (!tx.isValid(cls, ref)) return;
         tx.removeFromMap(cls, ref, "current_operations", key);
         allowed.writeAllowed(tx, cls, ref);
     }

@@ -11,9 +11,15 @@ import org.xapijava.server.dispatch.MessageTable;
  * The explicit messages about operations themselves: {@code VM.assert_operation_valid} (strict, as
  * {@code xapi_vm.ml}) and {@code VM.update_allowed_operations} (the VM's VBDs, VDIs and VIFs, then
  * the VM). They are the only {@code assert_operation_valid} / {@code update_allowed_operations}
- * messages of the datamodel. Stateless; the locks come from each call's services.
+ * messages of the datamodel. Thread-safe.
  */
 public final class OperationMessages implements VMApi, Messages {
+    private final AllowedOperations allowed;
+
+    public OperationMessages(AllowedOperations allowed) {
+        this.allowed = allowed;
+    }
+
     @Override
     public void bind(MessageTable table) {
         VMApi.bind(table, this);
@@ -21,11 +27,11 @@ public final class OperationMessages implements VMApi, Messages {
 
     @Override
     public void assertOperationValid(CallContext ctx, String self, VmOperations op) {
-        ctx.services().allowed().assertValid(VM.XAPI_CLASS, self, op.wire());
+        allowed.assertValid(VM.XAPI_CLASS, self, op.wire());
     }
 
     @Override
     public void updateAllowedOperations(CallContext ctx, String self) {
-        ctx.services().allowed().update(VM.XAPI_CLASS, self);
+        allowed.update(VM.XAPI_CLASS, self);
     }
 }

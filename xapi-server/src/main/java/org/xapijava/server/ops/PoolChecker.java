@@ -98,7 +98,7 @@ final class PoolChecker implements OpChecker {
     }
 
     static PoolChecker of(DbReader r, String ref) {
-        if (!DbValues.valid(r, CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
+        if (!r.isValid(CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
         return new PoolChecker(r, ref);
     }
 

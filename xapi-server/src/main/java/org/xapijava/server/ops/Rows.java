@@ -23,7 +23,7 @@ final class Rows {
 
     /** Xapi's {@code rolling_upgrade_in_progress}: the pool's other_config has the key. */
     static boolean rollingUpgrade(DbReader r) {
-        for (String pool : r.getAll("pool")) {
+        for (String pool : r.all("pool")) {
             return r.get(pool, Pool.OTHER_CONFIG).containsKey("rolling_upgrade_in_progress");
         }
         return false;
@@ -31,19 +31,19 @@ final class Rows {
 
     /** The pool's other_config (empty without a pool). */
     static Map<String, String> poolOtherConfig(DbReader r) {
-        for (String pool : r.getAll("pool")) return r.get(pool, Pool.OTHER_CONFIG);
+        for (String pool : r.all("pool")) return r.get(pool, Pool.OTHER_CONFIG);
         return Map.of();
     }
 
     /** Whether HA is enabled on the pool. */
     static boolean haEnabled(DbReader r) {
-        for (String pool : r.getAll("pool")) return r.get(pool, Pool.HA_ENABLED);
+        for (String pool : r.all("pool")) return r.get(pool, Pool.HA_ENABLED);
         return false;
     }
 
     /** Whether a pool operation is in progress ({@code Xapi_pool_helpers.is_pool_op_in_progress}). */
     static boolean poolOpInProgress(DbReader r, String op) {
-        for (String pool : r.getAll("pool"))
+        for (String pool : r.all("pool"))
             return r.get(pool, Pool.CURRENT_OPERATIONS).containsValue(op);
         return false;
     }
@@ -55,7 +55,7 @@ final class Rows {
     static boolean isDomainZero(DbReader r, String vm) {
         if (!r.get(vm, VM.IS_CONTROL_DOMAIN)) return false;
         String host = r.get(vm, VM.RESIDENT_ON);
-        return DbValues.valid(r, Host.XAPI_CLASS, host) && vm.equals(r.get(host, Host.CONTROL_DOMAIN));
+        return r.isValid(Host.XAPI_CLASS, host) && vm.equals(r.get(host, Host.CONTROL_DOMAIN));
     }
 
     /**
@@ -63,7 +63,7 @@ final class Rows {
      * a driver version whose major and minor (and micro and build, when present) are integers.
      */
     static boolean hasPvDrivers(DbReader r, String guestMetrics) {
-        if (!DbValues.valid(r, VMGuestMetrics.XAPI_CLASS, guestMetrics)) return false;
+        if (!r.isValid(VMGuestMetrics.XAPI_CLASS, guestMetrics)) return false;
         Map<String, String> v = r.get(guestMetrics, VMGuestMetrics.PV_DRIVERS_VERSION);
         if (!v.containsKey("major") || !v.containsKey("minor")) return false;
         for (String k : List.of("major", "minor", "micro", "build")) {

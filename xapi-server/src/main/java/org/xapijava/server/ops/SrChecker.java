@@ -111,13 +111,13 @@ final class SrChecker {
     private SrChecker() {}
 
     static OpChecker of(DbReader r, String ref) {
-        if (!DbValues.valid(r, CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
+        if (!r.isValid(CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
         return table(r, ref).checker(FOLD_ORDER);
     }
 
     /** {@code features_of_sr_internal}: the known features of the first SM driver of this type. */
     static Set<String> smFeatures(DbReader r, String srType) {
-        for (String sm : r.getAll("SM")) {
+        for (String sm : r.all("SM")) {
             if (!srType.equals(r.get(sm, SM.TYPE))) continue;
             Set<String> out = new HashSet<>(mapKeys(r, sm));
             out.retainAll(KNOWN_FEATURES);
@@ -146,12 +146,12 @@ final class SrChecker {
         }
         t.refuse(forbidden, ErrorCodes.SR_OPERATION_NOT_SUPPORTED, ref);
         List<String> pbds = DbValues.list(r, CLS, ref, "PBDs");
-        if (pbds.stream().anyMatch(p -> DbValues.valid(r, PBD.XAPI_CLASS, p) && r.get(p, PBD.CURRENTLY_ATTACHED))) {
+        if (pbds.stream().anyMatch(p -> r.isValid(PBD.XAPI_CLASS, p) && r.get(p, PBD.CURRENTLY_ATTACHED))) {
             t.refuse(List.of("destroy", "forget"), ErrorCodes.SR_HAS_PBD, ref);
         }
         if (pbds.isEmpty()) t.refuse(List.of("destroy"), ErrorCodes.SR_HAS_NO_PBDS, ref);
         for (String vdi : DbValues.list(r, CLS, ref, "VDIs")) {
-            if (DbValues.valid(r, VDI.XAPI_CLASS, vdi)
+            if (r.isValid(VDI.XAPI_CLASS, vdi)
                     && r.get(vdi, VDI.MANAGED)
                     && !r.get(vdi, VDI.TYPE).equals("rrd")) {
                 t.refuse(List.of("destroy"), ErrorCodes.SR_NOT_EMPTY);

@@ -37,7 +37,7 @@ final class VbdChecker implements OpChecker {
     }
 
     static VbdChecker of(DbReader r, String ref) {
-        if (!DbValues.valid(r, CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
+        if (!r.isValid(CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
         return new VbdChecker(r, ref);
     }
 
@@ -109,7 +109,7 @@ final class VbdChecker implements OpChecker {
         String domainType = Rows.domainType(r, vm);
         if (power.equals("Running") && domainType.equals("hvm")) {
             String gm = r.get(vm, VM.GUEST_METRICS);
-            boolean hasGm = DbValues.valid(r, VMGuestMetrics.XAPI_CLASS, gm);
+            boolean hasGm = r.isValid(VMGuestMetrics.XAPI_CLASS, gm);
             String hotplug = hasGm ? r.get(gm, VMGuestMetrics.CAN_USE_HOTPLUG_VBD) : null;
             if ("no".equals(hotplug)) {
                 t.refuse(PLUG_OPS, ErrorCodes.OPERATION_NOT_ALLOWED, "VM states it does not support VBD hotplug.");
@@ -134,7 +134,7 @@ final class VbdChecker implements OpChecker {
 
     private void vdiRules(OpTable t, boolean sharingChecks, boolean systemDomain) {
         String vdi = DbValues.str(r, CLS, ref, "VDI");
-        if (!DbValues.valid(r, VDI.XAPI_CLASS, vdi)) throw ApiError.handleInvalid("VDI", vdi);
+        if (!r.isValid(VDI.XAPI_CLASS, vdi)) throw ApiError.handleInvalid("VDI", vdi);
         if (!r.get(vdi, VDI.MANAGED)) t.refuse(ALL_OPS, ErrorCodes.VDI_NOT_MANAGED, ref);
         for (Map.Entry<String, String> e : r.get(vdi, VDI.CURRENT_OPERATIONS).entrySet()) {
             if (e.getValue().equals("mirror") || e.getValue().equals("copy")) continue;
@@ -150,9 +150,9 @@ final class VbdChecker implements OpChecker {
         if (DbValues.bool(r, CLS, ref, "currently_attached") || !sharingChecks) return;
         List<String> others = new ArrayList<>();
         for (String vbd : r.get(vdi, VDI.VBDS)) {
-            if (vbd.equals(ref) || !DbValues.valid(r, CLS, vbd)) continue;
+            if (vbd.equals(ref) || !r.isValid(CLS, vbd)) continue;
             String ovm = DbValues.str(r, CLS, vbd, "VM");
-            if (DbValues.valid(r, VM.XAPI_CLASS, ovm)) {
+            if (r.isValid(VM.XAPI_CLASS, ovm)) {
                 if (r.get(ovm, VM.POWER_STATE).equals("Suspended")) continue; // really offline
                 if (r.get(ovm, VM.IS_CONTROL_DOMAIN)) continue; // may share the disk safely
             }

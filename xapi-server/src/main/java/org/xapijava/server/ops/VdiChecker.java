@@ -91,11 +91,11 @@ final class VdiChecker implements OpChecker {
         haStateOrRedoLog = type.equals("ha_statefile") || type.equals("redo_log");
         boolean attached = false;
         for (String pbd : r.get(sr, SR.PBDS)) {
-            if (DbValues.valid(r, PBD.XAPI_CLASS, pbd) && r.get(pbd, PBD.CURRENTLY_ATTACHED)) attached = true;
+            if (r.isValid(PBD.XAPI_CLASS, pbd) && r.get(pbd, PBD.CURRENTLY_ATTACHED)) attached = true;
         }
         pbdsAttached = attached;
         for (String vbd : DbValues.list(r, CLS, ref, "VBDs")) {
-            if (!DbValues.valid(r, VBD.XAPI_CLASS, vbd)) continue;
+            if (!r.isValid(VBD.XAPI_CLASS, vbd)) continue;
             if (r.get(vbd, VBD.CURRENTLY_ATTACHED) || r.get(vbd, VBD.RESERVED)) activeVbds.add(vbd);
             if (!r.get(vbd, VBD.CURRENT_OPERATIONS).isEmpty()) busyVbds.add(vbd);
         }
@@ -103,7 +103,7 @@ final class VdiChecker implements OpChecker {
     }
 
     static VdiChecker of(DbReader r, String ref) {
-        if (!DbValues.valid(r, CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
+        if (!r.isValid(CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
         return new VdiChecker(r, ref);
     }
 
@@ -225,7 +225,7 @@ final class VdiChecker implements OpChecker {
 
     private boolean onSnapshotVm(String vbd) {
         String vm = r.get(vbd, VBD.VM);
-        return DbValues.valid(r, VM.XAPI_CLASS, vm) && r.get(vm, VM.IS_A_SNAPSHOT);
+        return r.isValid(VM.XAPI_CLASS, vm) && r.get(vm, VM.IS_A_SNAPSHOT);
     }
 
     /** {@code check_destroy}. */

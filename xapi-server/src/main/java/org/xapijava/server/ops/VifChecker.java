@@ -23,7 +23,7 @@ final class VifChecker {
     private VifChecker() {}
 
     static OpChecker of(DbReader r, String ref) {
-        if (!DbValues.valid(r, CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
+        if (!r.isValid(CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
         return table(r, ref).checker(FOLD_ORDER);
     }
 
@@ -70,7 +70,7 @@ final class VifChecker {
         }
         if (power.equals("Running") && Rows.domainType(r, vm).equals("hvm")) {
             String gm = r.get(vm, VM.GUEST_METRICS);
-            boolean hasGm = DbValues.valid(r, VMGuestMetrics.XAPI_CLASS, gm);
+            boolean hasGm = r.isValid(VMGuestMetrics.XAPI_CLASS, gm);
             String hotplug = hasGm ? r.get(gm, VMGuestMetrics.CAN_USE_HOTPLUG_VIF) : null;
             if ("no".equals(hotplug)) {
                 t.refuse(PLUG_OPS, ErrorCodes.OPERATION_NOT_ALLOWED, "VM states it does not support VIF hotplug.");
@@ -88,17 +88,17 @@ final class VifChecker {
      * PIF, or a VLAN on one.
      */
     static boolean isSriovNetwork(DbReader r, String network) {
-        if (!DbValues.valid(r, Network.XAPI_CLASS, network)) return false;
+        if (!r.isValid(Network.XAPI_CLASS, network)) return false;
         List<String> pifs = r.get(network, Network.PIFS);
-        if (pifs.isEmpty() || !DbValues.valid(r, PIF.XAPI_CLASS, pifs.getFirst())) return false;
+        if (pifs.isEmpty() || !r.isValid(PIF.XAPI_CLASS, pifs.getFirst())) return false;
         String pif = pifs.getFirst();
         if (!r.get(pif, PIF.TUNNEL_ACCESS_PIF_OF).isEmpty()) return false;
         String vlan = r.get(pif, PIF.VLAN_MASTER_OF);
-        if (DbValues.valid(r, VLAN.XAPI_CLASS, vlan)) {
+        if (r.isValid(VLAN.XAPI_CLASS, vlan)) {
             String tagged = r.get(vlan, VLAN.TAGGED_PIF);
-            return DbValues.valid(r, PIF.XAPI_CLASS, tagged)
+            return r.isValid(PIF.XAPI_CLASS, tagged)
                     && r.get(tagged, PIF.TUNNEL_ACCESS_PIF_OF).isEmpty()
-                    && !DbValues.valid(r, VLAN.XAPI_CLASS, r.get(tagged, PIF.VLAN_MASTER_OF))
+                    && !r.isValid(VLAN.XAPI_CLASS, r.get(tagged, PIF.VLAN_MASTER_OF))
                     && !r.get(tagged, PIF.SRIOV_LOGICAL_PIF_OF).isEmpty();
         }
         return !r.get(pif, PIF.SRIOV_LOGICAL_PIF_OF).isEmpty();

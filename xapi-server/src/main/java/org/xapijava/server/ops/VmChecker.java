@@ -164,7 +164,7 @@ final class VmChecker implements OpChecker {
         currentOps = DbValues.map(r, CLS, ref, "current_operations");
         String metrics = DbValues.str(r, CLS, ref, "metrics");
         Map<String, String> platform = DbValues.map(r, CLS, ref, "platform");
-        if (DbValues.valid(r, VMMetrics.XAPI_CLASS, metrics)) {
+        if (r.isValid(VMMetrics.XAPI_CLASS, metrics)) {
             nomigrate = r.get(metrics, VMMetrics.NOMIGRATE);
             nestedVirt = r.get(metrics, VMMetrics.NESTED_VIRT);
             metricsDomainType = r.get(metrics, VMMetrics.CURRENT_DOMAIN_TYPE);
@@ -175,12 +175,12 @@ final class VmChecker implements OpChecker {
             metricsDomainType = null;
         }
         String gm = DbValues.str(r, CLS, ref, "guest_metrics");
-        guestOther = DbValues.valid(r, VMGuestMetrics.XAPI_CLASS, gm) ? r.get(gm, VMGuestMetrics.OTHER) : null;
+        guestOther = r.isValid(VMGuestMetrics.XAPI_CLASS, gm) ? r.get(gm, VMGuestMetrics.OTHER) : null;
         pvDrivers = Rows.hasPvDrivers(r, gm);
         for (String vbd : DbValues.list(r, CLS, ref, "VBDs")) {
-            if (!DbValues.valid(r, VBD.XAPI_CLASS, vbd)) continue;
+            if (!r.isValid(VBD.XAPI_CLASS, vbd)) continue;
             String vdi = r.get(vbd, VBD.VDI);
-            if (!DbValues.valid(r, VDI.XAPI_CLASS, vdi)) continue;
+            if (!r.isValid(VDI.XAPI_CLASS, vdi)) continue;
             Map<String, String> sm = r.get(vdi, VDI.SM_CONFIG);
             vdiResetCaching.add(new boolean[] {"reset".equals(sm.get("on_boot")), Rows.boolOfAssoc(sm, "caching")});
         }
@@ -198,7 +198,7 @@ final class VmChecker implements OpChecker {
 
     /** The checker of VM {@code ref} in state {@code r}; {@code HANDLE_INVALID} if there is no such VM. */
     static VmChecker of(DbReader r, String ref) {
-        if (!DbValues.valid(r, CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
+        if (!r.isValid(CLS, ref)) throw ApiError.handleInvalid(CLS, ref);
         return new VmChecker(r, ref);
     }
 
@@ -211,9 +211,9 @@ final class VmChecker implements OpChecker {
     }
 
     private String vgpuImplementation(String vgpu) {
-        if (!DbValues.valid(r, VGPU.XAPI_CLASS, vgpu)) return null;
+        if (!r.isValid(VGPU.XAPI_CLASS, vgpu)) return null;
         String type = r.get(vgpu, VGPU.TYPE);
-        return DbValues.valid(r, VGPUType.XAPI_CLASS, type) ? r.get(type, VGPUType.IMPLEMENTATION) : null;
+        return r.isValid(VGPUType.XAPI_CLASS, type) ? r.get(type, VGPUType.IMPLEMENTATION) : null;
     }
 
     /**
@@ -345,13 +345,13 @@ final class VmChecker implements OpChecker {
         if (!vusbs.isEmpty() && (MIGRATING.contains(op) || op.equals("snapshot")))
             return new ApiError(ErrorCodes.VM_HAS_VUSBS, ref);
         if (op.equals("make_into_template")) {
-            if (DbValues.valid(r, VMAppliance.XAPI_CLASS, appliance)) {
+            if (r.isValid(VMAppliance.XAPI_CLASS, appliance)) {
                 return new ApiError(ErrorCodes.VM_IS_PART_OF_AN_APPLIANCE, ref, appliance);
             }
-            if (DbValues.valid(r, VMPP.XAPI_CLASS, protectionPolicy)) {
+            if (r.isValid(VMPP.XAPI_CLASS, protectionPolicy)) {
                 return new ApiError(ErrorCodes.VM_ASSIGNED_TO_PROTECTION_POLICY, ref, protectionPolicy);
             }
-            if (DbValues.valid(r, VMSS.XAPI_CLASS, snapshotSchedule)) {
+            if (r.isValid(VMSS.XAPI_CLASS, snapshotSchedule)) {
                 return new ApiError(ErrorCodes.VM_ASSIGNED_TO_SNAPSHOT_SCHEDULE, ref, snapshotSchedule);
             }
         }
@@ -429,7 +429,7 @@ final class VmChecker implements OpChecker {
         String impl = vgpuImplementation(vgpu);
         if (!"nvidia".equals(impl) && !"nvidia_sriov".equals(impl)) return false;
         String pgpu = r.get(vgpu, VGPU.RESIDENT_ON);
-        return DbValues.valid(r, PGPU.XAPI_CLASS, pgpu)
+        return r.isValid(PGPU.XAPI_CLASS, pgpu)
                 && r.get(pgpu, PGPU.COMPATIBILITY_METADATA).containsKey("nvidia");
     }
 

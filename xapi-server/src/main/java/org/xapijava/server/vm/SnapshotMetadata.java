@@ -5,7 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.xapijava.db.DbReader;
+import org.xapijava.db.Db;
 import org.xapijava.db.Update;
 import org.xapijava.model.ClassDef;
 import org.xapijava.model.Datamodel;
@@ -28,10 +28,8 @@ public final class SnapshotMetadata {
     private SnapshotMetadata() {}
 
     /** The metadata string of {@code vm}'s row as {@code db} sees it. */
-    public static String of(DbReader db, String vm) {
-        ClassDef cls = db.datamodel().cls(VM.XAPI_CLASS);
-        TreeMap<String, String> cols = new TreeMap<>();
-        for (FieldDef f : cls.dbFields()) cols.put(f.column(), db.getDbString(VM.XAPI_CLASS, vm, f.column()));
+    public static String of(Db db, String vm) {
+        TreeMap<String, String> cols = new TreeMap<>(db.columns(VM.XAPI_CLASS, vm));
         cols.put("_ref", vm);
         // the database's string form of a string map: (('column' 'value') ...), in the order given
         return DbStrings.toDb(COLUMNS, new LinkedHashMap<>(cols.descendingMap()));

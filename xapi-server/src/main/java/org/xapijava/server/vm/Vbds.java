@@ -44,7 +44,7 @@ final class Vbds {
      * created on condition that none of them changed meanwhile (else everything is read again).
      */
     static String create(CallContext ctx, Map<String, Object> r) {
-        Db data = ctx.services().data();
+        Db data = ctx.data();
         return Db.retrying(() -> createOnce(data, r));
     }
 
@@ -135,7 +135,7 @@ final class Vbds {
 
     /** {@code VBD.destroy}: refused while attached (checked on the VBD as it is when it is deleted). */
     static void destroy(CallContext ctx, String vbd) {
-        Db data = ctx.services().data();
+        Db data = ctx.data();
         Db.retrying(() -> {
             long read = data.modified(VBD.XAPI_CLASS, vbd);
             if (Boolean.TRUE.equals(data.get(vbd, VBD.CURRENTLY_ATTACHED))

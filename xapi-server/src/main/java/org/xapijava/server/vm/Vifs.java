@@ -50,7 +50,7 @@ final class Vifs {
 
     /** {@code VIF.create} from the constructor record. */
     static String create(CallContext ctx, Map<String, Object> r) {
-        Db data = ctx.services().data();
+        Db data = ctx.data();
         String vm = Db.value(r, VIF.VM);
         return Db.retrying(() -> {
             Update.Builder u = Update.builder();
@@ -136,7 +136,7 @@ final class Vifs {
 
     /** {@code VIF.destroy}: refused while attached to a running VM (both checked as they are when it is deleted). */
     static void destroy(CallContext ctx, String vif) {
-        Db data = ctx.services().data();
+        Db data = ctx.data();
         Db.retrying(() -> {
             long read = data.modified(VIF.XAPI_CLASS, vif);
             String vm = data.get(vif, VIF.VM);

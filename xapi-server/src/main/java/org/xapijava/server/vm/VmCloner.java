@@ -214,7 +214,7 @@ final class VmCloner {
             case SNAPSHOT -> "snapshot";
         };
         // the metadata is every database column, internal ones too, which only the database's own reader has
-        String metadata = snapshot ? SnapshotMetadata.of(services.db().snapshot(), vm) : "";
+        String metadata = snapshot ? SnapshotMetadata.of(data, vm) : "";
         FieldValues v = Rows.copied(FieldValues.of(VM.XAPI_CLASS), COPIED, all)
                 .with(VM.POWER_STATE, newPowerState)
                 .with(VM.ALLOWED_OPERATIONS, List.of())

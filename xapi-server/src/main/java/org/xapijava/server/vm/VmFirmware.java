@@ -78,11 +78,13 @@ final class VmFirmware {
     static final String EFI_VARIABLES = "EFI-variables";
 
     private final Services services;
+    private final Db data;
     private final Path varstoreSbState;
     private final Path varstoreLs;
 
     VmFirmware(Services services, Path varstoreSbState, Path varstoreLs) {
         this.services = services;
+        this.data = services.data();
         this.varstoreSbState = varstoreSbState;
         this.varstoreLs = varstoreLs;
     }
@@ -93,7 +95,6 @@ final class VmFirmware {
      * checked in the order given). The VM gets the generic strings with the given ones in their place.
      */
     void setBiosStrings(String vm, Map<String, String> value) {
-        Db data = services.data();
         Db.retrying(() -> {
             long read = data.modified(VM.XAPI_CLASS, vm);
             if (!data.get(vm, VM.BIOS_STRINGS).isEmpty()) throw new ApiError(ErrorCodes.VM_BIOS_STRINGS_ALREADY_SET);
@@ -130,7 +131,6 @@ final class VmFirmware {
      * the host's BIOS strings, and the host becomes its {@code affinity}.
      */
     void copyBiosStrings(String vm, String host) {
-        Db data = services.data();
         Db.retrying(() -> {
             long read = data.modified(VM.XAPI_CLASS, vm);
             if (!data.get(vm, VM.BIOS_STRINGS).isEmpty()) throw new ApiError(ErrorCodes.VM_BIOS_STRINGS_ALREADY_SET);
@@ -152,7 +152,6 @@ final class VmFirmware {
      * accepted and has nothing to update here.
      */
     void setNvramEfiVariables(String vm, String value, UpdateStatus update) {
-        Db data = services.data();
         Db.retrying(() -> {
             long read = data.modified(VM.XAPI_CLASS, vm);
             Map<String, String> nvram = new LinkedHashMap<>();
@@ -173,7 +172,7 @@ final class VmFirmware {
      * {@code INTERNAL_ERROR ["Unix.Unix_error(Unix.ENOENT, \"access\", \"/usr/bin/varstore-sb-state\")"]}.
      */
     String setUefiMode(String vm, VmUefiMode mode) {
-        String uuid = services.data().get(vm, VM.UUID);
+        String uuid = data.get(vm, VM.UUID);
         return Scripts.call(varstoreSbState, List.of(uuid, mode.wire()));
     }
 
@@ -185,9 +184,8 @@ final class VmFirmware {
      * know is {@code INVALID_VALUE} ({@code firmware_of_vm}).
      */
     VmSecurebootReadiness getSecurebootReadiness(String vm) {
-        Vm.Firmware firmware = MetadataBuilder.firmwareOf(services.db().snapshot(), vm);
+        Vm.Firmware firmware = MetadataBuilder.firmwareOf(data, vm);
         if (!firmware.uefi()) return VmSecurebootReadiness.NOT_SUPPORTED;
-        Db data = services.data();
         if (!platformTrue(data.get(vm, VM.PLATFORM).get("secureboot"))) return VmSecurebootReadiness.DISABLED;
         if (!data.get(vm, VM.NVRAM).containsKey(EFI_VARIABLES)) return VmSecurebootReadiness.FIRST_BOOT;
         String listing = Scripts.call(varstoreLs, List.of(data.get(vm, VM.UUID)));

@@ -49,10 +49,12 @@ public final class VmLive implements Messages {
     static final String RESTRICT_LIVE_SET_VCPUS = "restrict_set_vcpus_number_live";
 
     private final Services services;
+    private final Db data;
     private final LiveCalls live;
 
     public VmLive(Services services, LiveCalls live) {
         this.services = services;
+        this.data = services.data();
         this.live = live;
     }
 
@@ -99,7 +101,6 @@ public final class VmLive implements Messages {
 
         @Override
         public void setXenstoreData(CallContext ctx, String self, Map<String, String> value) {
-            Db data = services.data();
             data.set(self, VM.XENSTORE_DATA, value);
             if ("Running".equals(data.get(self, VM.POWER_STATE))) live.setXenstoreData(ctx, self, value);
         }
@@ -110,12 +111,11 @@ public final class VmLive implements Messages {
      * hot-plugged, then the VM's memory overhead recomputed.
      */
     private void setVcpusNumberLive(CallContext ctx, String vm, long n) {
-        Db data = services.data();
         String flag = data.get(services.poolRef(), Pool.RESTRICTIONS).get(RESTRICT_LIVE_SET_VCPUS);
         // Features.of_assoc_list: a negative flag enables the feature when it reads "false"; missing is disabled
         if (!"false".equals(flag)) throw new ApiError("LICENCE_RESTRICTION", "Live_set_vcpus");
         live.setVcpus(ctx, vm, n);
-        data.set(vm, VM.MEMORY_OVERHEAD, MemoryCheck.overheadBytes(services.db().snapshot(), vm));
+        data.set(vm, VM.MEMORY_OVERHEAD, MemoryCheck.overheadBytes(data, vm));
     }
 
     /**
@@ -143,7 +143,6 @@ public final class VmLive implements Messages {
                     difference,
                     WAIT_MEMORY_TARGET_TOLERANCE);
             if (difference <= WAIT_MEMORY_TARGET_TOLERANCE) {
-                Db data = services.data();
                 String metrics = data.get(vm, VM.METRICS);
                 data.set(metrics, VMMetrics.MEMORY_ACTUAL, s.memoryActual());
                 return;
@@ -159,7 +158,6 @@ public final class VmLive implements Messages {
 
     /** When the VM's row, its metrics' row and the task's row last changed: what a new look depends on. */
     private String watchedRows(String vm, String task) {
-        Db data = services.data();
         OptionalLong v = data.version(VM.XAPI_CLASS, vm);
         OptionalLong m = v.isPresent() ? data.version(VMMetrics.XAPI_CLASS, data.get(vm, VM.METRICS)) : v;
         OptionalLong t = data.version(Task.XAPI_CLASS, task);

@@ -9,6 +9,7 @@ import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Db;
+import org.xapijava.db.ReadSet;
 import org.xapijava.db.Update;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.Host;
@@ -249,17 +250,20 @@ public final class VmMemory implements Messages {
     }
 
     /**
-     * Xapi's {@code reserve_memory_for_dynamic_change}: in one transaction (Xapi's global lock), the host the VM runs
-     * on must have room for the increase of {@code dynamic_min} ({@code HOST_NOT_ENOUGH_FREE_MEMORY [needed KiB,
-     * free KiB]}), and an increase is written at once so that concurrent reservations see it; if {@code body} then
+     * Xapi's {@code reserve_memory_for_dynamic_change}: in one atomic step (Xapi's global lock; here an update that
+     * requires every row the check read to be unchanged, retried on conflict), the host the VM runs on must have
+     * room for the increase of {@code dynamic_min} ({@code HOST_NOT_ENOUGH_FREE_MEMORY [needed KiB, free KiB]}),
+     * and an increase is written at once so that concurrent reservations see it; if {@code body} then
      * fails, the old range is written back.
      */
     private void reserveThen(String vm, long min, long max, Runnable body) {
-        long[] old = services.db().call(tx -> {
-            String host = tx.get(vm, VM.RESIDENT_ON);
-            long oldMin = tx.get(vm, VM.MEMORY_DYNAMIC_MIN);
-            long oldMax = tx.get(vm, VM.MEMORY_DYNAMIC_MAX);
-            long available = MemoryCheck.hostFreeMemoryBytes(tx, host, null);
+        Db data = services.data();
+        long[] old = Db.retrying(() -> {
+            ReadSet r = new ReadSet(data); // what the check reads, required unchanged when the new range is written
+            String host = r.get(vm, VM.RESIDENT_ON);
+            long oldMin = r.get(vm, VM.MEMORY_DYNAMIC_MIN);
+            long oldMax = r.get(vm, VM.MEMORY_DYNAMIC_MAX);
+            long available = MemoryCheck.hostFreeMemoryBytes(r, host, null);
             long change = oldMin - min;
             if (available + change < 0) {
                 throw new ApiError(
@@ -268,8 +272,11 @@ public final class VmMemory implements Messages {
                         Long.toString(available / 1024));
             }
             if (change >= 0) return null;
-            tx.set(vm, VM.MEMORY_DYNAMIC_MIN, min);
-            tx.set(vm, VM.MEMORY_DYNAMIC_MAX, max);
+            data.apply(Update.builder()
+                    .require(r.preconditions())
+                    .set(vm, VM.MEMORY_DYNAMIC_MIN, min)
+                    .set(vm, VM.MEMORY_DYNAMIC_MAX, max)
+                    .build());
             return new long[] {oldMin, oldMax};
         });
         try {

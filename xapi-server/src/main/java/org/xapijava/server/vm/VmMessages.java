@@ -106,12 +106,12 @@ public final class VmMessages implements Messages {
 
         @Override
         public List<String> getAllowedVBDDevices(CallContext ctx, String vm) {
-            return Vbds.allowedDiskNumbers(ctx.services().data(), vm);
+            return Vbds.allowedDiskNumbers(ctx.data(), vm);
         }
 
         @Override
         public List<String> getAllowedVIFDevices(CallContext ctx, String vm) {
-            return Vifs.allowedDevices(ctx.services().data(), vm);
+            return Vifs.allowedDevices(ctx.data(), vm);
         }
     }
 

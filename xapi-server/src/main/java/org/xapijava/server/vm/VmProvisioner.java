@@ -125,7 +125,7 @@ final class VmProvisioner {
     }
 
     private static Map<String, String> otherConfig(CallContext ctx, String vm) {
-        return ctx.services().data().get(vm, VM.OTHER_CONFIG);
+        return ctx.data().get(vm, VM.OTHER_CONFIG);
     }
 
     /** {@code is_whitelisted}: directly in Xapi's script directory, only {@code a-z - /} in the path. */

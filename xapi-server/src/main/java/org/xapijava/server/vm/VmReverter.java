@@ -174,11 +174,11 @@ final class VmReverter {
 
     /** {@code revert_vm_fields}: the VM's fields as the snapshot recorded them. */
     private void revertFields(CallContext ctx, String snapshot, String vm) {
-        String meta = services.data().get(snapshot, VM.SNAPSHOT_METADATA);
+        Db data = services.data();
+        String meta = data.get(snapshot, VM.SNAPSHOT_METADATA);
         boolean postMnr = !meta.isEmpty();
-        // without recorded metadata, the snapshot's own row as metadata (every column: the database's reader)
-        List<String[]> pairs = SnapshotMetadata.parse(
-                postMnr ? meta : SnapshotMetadata.of(services.db().snapshot(), snapshot));
+        // without recorded metadata, the snapshot's own row as metadata (every column)
+        List<String[]> pairs = SnapshotMetadata.parse(postMnr ? meta : SnapshotMetadata.of(data, snapshot));
         Update.Builder u = Update.builder();
         SnapshotMetadata.copyFields(
                 u, ensureDomainType(pairs), vm, postMnr ? DO_NOT_COPY : EXTENDED_DO_NOT_COPY, OVERRIDES);

@@ -137,7 +137,7 @@ final class Vms {
      * is refused ({@code VM_CANNOT_DELETE_DEFAULT_TEMPLATE}).
      */
     static void destroy(CallContext ctx, String vm) {
-        Db data = ctx.services().data();
+        Db data = ctx.data();
         Db.retrying(() -> {
             long read = data.modified(VM.XAPI_CLASS, vm);
             String parent = data.get(vm, VM.PARENT);

@@ -1,7 +1,7 @@
 package org.xapijava.server.xenops;
 
 import java.util.List;
-import org.xapijava.db.DbReader;
+import org.xapijava.db.FieldReads;
 import org.xapijava.model.api.Host;
 import org.xapijava.model.api.HostMetrics;
 import org.xapijava.model.api.PBD;
@@ -11,7 +11,6 @@ import org.xapijava.model.api.VM;
 import org.xapijava.model.api.VMMetrics;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.DbValues;
 
 /**
  * Whether a VM may boot on a host, as Xapi's {@code xapi_vm_helpers.ml} asks before a start or resume: pure
@@ -25,10 +24,10 @@ final class BootChecks {
      * objects held here: basic parameters, host live and enabled, control domain affinity, virtual hardware
      * platform version, storage, HVM support, memory ({@link MemoryCheck}), physical CPUs.
      */
-    static void assertCanBootHere(DbReader r, String vm, String host) {
+    static void assertCanBootHere(FieldReads r, String vm, String host) {
         validateBasicParameters(r, vm);
         String metrics = r.get(host, Host.METRICS);
-        if (!DbValues.valid(r, HostMetrics.XAPI_CLASS, metrics) || !r.get(metrics, HostMetrics.LIVE)) {
+        if (!r.isValid(HostMetrics.XAPI_CLASS, metrics) || !r.get(metrics, HostMetrics.LIVE)) {
             throw new ApiError("HOST_NOT_LIVE");
         }
         boolean controlDomain = r.get(vm, VM.IS_CONTROL_DOMAIN);
@@ -77,17 +76,17 @@ final class BootChecks {
     }
 
     /** {@code Helpers.domain_type}: the running domain's type, or the configured one for a halted VM. */
-    private static String domainType(DbReader r, String vm) {
+    private static String domainType(FieldReads r, String vm) {
         if ("Halted".equals(r.get(vm, VM.POWER_STATE))) {
             return MetadataBuilder.checkDomainType(r.get(vm, VM.DOMAIN_TYPE));
         }
         String m = r.get(vm, VM.METRICS);
-        String t = DbValues.valid(r, VMMetrics.XAPI_CLASS, m) ? r.get(m, VMMetrics.CURRENT_DOMAIN_TYPE) : "unspecified";
+        String t = r.isValid(VMMetrics.XAPI_CLASS, m) ? r.get(m, VMMetrics.CURRENT_DOMAIN_TYPE) : "unspecified";
         return MetadataBuilder.checkDomainType(t);
     }
 
     /** {@code validate_basic_parameters}: vCPUs, memory constraints, shadow multiplier, crash actions. */
-    private static void validateBasicParameters(DbReader r, String vm) {
+    private static void validateBasicParameters(FieldReads r, String vm) {
         long max = r.get(vm, VM.VCPUS_MAX);
         long start = r.get(vm, VM.VCPUS_AT_STARTUP);
         if (max < 1) throw ApiError.invalidValue("VCPUs_max", Long.toString(max));
@@ -120,10 +119,10 @@ final class BootChecks {
     }
 
     /** {@code assert_can_see_SRs}: the SR of every disk (and of a suspended VM's image) is plugged on the host. */
-    private static void assertCanSeeSrs(DbReader r, String vm, String host) {
+    private static void assertCanSeeSrs(FieldReads r, String vm, String host) {
         List<String> vdis = new java.util.ArrayList<>();
         for (String vbd : r.get(vm, VM.VBDS)) {
-            if (DbValues.valid(r, VBD.XAPI_CLASS, vbd) && !r.get(vbd, VBD.EMPTY)) vdis.add(r.get(vbd, VBD.VDI));
+            if (r.isValid(VBD.XAPI_CLASS, vbd) && !r.get(vbd, VBD.EMPTY)) vdis.add(r.get(vbd, VBD.VDI));
         }
         if ("Suspended".equals(r.get(vm, VM.POWER_STATE)) && !Refs.isNull(r.get(vm, VM.SUSPEND_VDI))) {
             vdis.add(r.get(vm, VM.SUSPEND_VDI));
@@ -132,7 +131,7 @@ final class BootChecks {
             String sr = r.get(vdi, VDI.SR);
             boolean seen = false;
             for (String pbd : r.get(host, Host.PBDS)) {
-                if (DbValues.valid(r, PBD.XAPI_CLASS, pbd)
+                if (r.isValid(PBD.XAPI_CLASS, pbd)
                         && r.get(pbd, PBD.CURRENTLY_ATTACHED)
                         && sr.equals(r.get(pbd, PBD.SR))) {
                     seen = true;

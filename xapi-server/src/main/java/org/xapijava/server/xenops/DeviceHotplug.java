@@ -2,13 +2,12 @@ package org.xapijava.server.xenops;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.xapijava.db.Snapshot;
+import org.xapijava.db.Db;
 import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VIF;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.api.VMMetrics;
 import org.xapijava.model.errors.ApiError;
-import org.xapijava.server.DbValues;
 import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.xenopsd.DeviceId;
@@ -27,6 +26,7 @@ final class DeviceHotplug {
     private static final Logger LOG = LoggerFactory.getLogger(DeviceHotplug.class);
 
     private final Services services;
+    private final Db data;
     private final Xenops xenops;
     private final TaskBinding tasks;
     private final StateSync sync;
@@ -41,6 +41,7 @@ final class DeviceHotplug {
             XenopsdMetadata metadata,
             Lifecycle lifecycle) {
         this.services = services;
+        this.data = services.data();
         this.xenops = xenops;
         this.tasks = tasks;
         this.sync = sync;
@@ -58,12 +59,10 @@ final class DeviceHotplug {
 
     /** {@code VBD.plug}: a read-only disk cannot be plugged into an HVM guest; then {@code Xapi_xenops.vbd_plug}. */
     public void vbdPlug(CallContext ctx, String vbd) {
-        Snapshot s = services.db().snapshot();
-        String vm = s.get(vbd, VBD.VM);
-        String m = s.get(vm, VM.METRICS);
-        boolean hvm =
-                DbValues.valid(s, VMMetrics.XAPI_CLASS, m) && "hvm".equals(s.get(m, VMMetrics.CURRENT_DOMAIN_TYPE));
-        if (hvm && !"CD".equals(s.get(vbd, VBD.TYPE)) && "RO".equals(s.get(vbd, VBD.MODE))) {
+        String vm = data.get(vbd, VBD.VM);
+        String m = data.get(vm, VM.METRICS);
+        boolean hvm = data.isValid(VMMetrics.XAPI_CLASS, m) && "hvm".equals(data.get(m, VMMetrics.CURRENT_DOMAIN_TYPE));
+        if (hvm && !"CD".equals(data.get(vbd, VBD.TYPE)) && "RO".equals(data.get(vbd, VBD.MODE))) {
             throw new ApiError("DISK_VBD_MUST_BE_READWRITE_FOR_HVM", vbd);
         }
         String dbg = dbg(ctx);
@@ -71,10 +70,10 @@ final class DeviceHotplug {
             lifecycle.assertResidentOn(vm);
             String vmId = lifecycle.uuid(vm);
             // attached before VBD.add, so that a metadata push meanwhile keeps the new VBD
-            services.data().set(vbd, VBD.CURRENTLY_ATTACHED, true);
+            data.set(vbd, VBD.CURRENTLY_ATTACHED, true);
             try {
                 metadata.update(dbg, vm);
-                Vbd md = MetadataBuilder.vbd(services.db().snapshot(), vm, vbd);
+                Vbd md = MetadataBuilder.vbd(data, vm, vbd);
                 sync.withSuppressed(dbg, vmId, () -> {
                     LOG.info("xenops: VBD.add {}", md.id());
                     DeviceId id = xenops.vbdAdd(dbg, md);
@@ -85,7 +84,7 @@ final class DeviceHotplug {
                 unmarkIfNotPlugged(dbg, "VBD", vbd, vm);
                 throw e;
             }
-            if (!services.db().snapshot().get(vbd, VBD.CURRENTLY_ATTACHED)) {
+            if (!data.get(vbd, VBD.CURRENTLY_ATTACHED)) {
                 throw ApiError.internal("vbd_plug: Unable to plug VBD " + vbd);
             }
         });
@@ -97,10 +96,9 @@ final class DeviceHotplug {
      */
     private void unmarkIfNotPlugged(String dbg, String cls, String ref, String vm) {
         try {
-            Snapshot s = services.db().snapshot();
             DeviceId id = cls.equals("VBD")
-                    ? MetadataBuilder.vbd(s, vm, ref).id()
-                    : new DeviceId(s.get(vm, VM.UUID), s.get(ref, VIF.DEVICE));
+                    ? MetadataBuilder.vbd(data, vm, ref).id()
+                    : new DeviceId(data.get(vm, VM.UUID), data.get(ref, VIF.DEVICE));
             boolean plugged;
             try {
                 plugged = cls.equals("VBD")
@@ -120,18 +118,18 @@ final class DeviceHotplug {
 
     /** {@code VBD.unplug} / {@code VBD.unplug_force}. */
     public void vbdUnplug(CallContext ctx, String vbd, boolean force) {
-        String vm = services.db().snapshot().get(vbd, VBD.VM);
+        String vm = data.get(vbd, VBD.VM);
         String dbg = dbg(ctx);
         lifecycle.transform(vm, () -> {
             lifecycle.assertResidentOn(vm);
-            Vbd md = MetadataBuilder.vbd(services.db().snapshot(), vm, vbd);
+            Vbd md = MetadataBuilder.vbd(data, vm, vbd);
             try {
                 LOG.info("xenops: VBD.unplug {}", md.id());
                 tasks.syncWithTask(ctx, xenops.vbdUnplug(dbg, md.id(), force), true);
             } catch (XenopsError e) {
                 if (e.is("Does_not_exist")) {
                     LOG.info("VBD is not plugged; setting currently_attached to false");
-                    services.data().set(vbd, VBD.CURRENTLY_ATTACHED, false);
+                    data.set(vbd, VBD.CURRENTLY_ATTACHED, false);
                 } else if (e.is("Device_detach_rejected")) {
                     throw new ApiError("DEVICE_DETACH_REJECTED", "VBD", vbd, "");
                 } else {
@@ -139,7 +137,7 @@ final class DeviceHotplug {
                 }
             }
             sync.waitBarrier(dbg, md.id().vm());
-            if (services.db().snapshot().get(vbd, VBD.CURRENTLY_ATTACHED)) {
+            if (data.get(vbd, VBD.CURRENTLY_ATTACHED)) {
                 throw ApiError.internal("vbd_unplug: Unable to unplug VBD " + vbd);
             }
         });
@@ -147,15 +145,15 @@ final class DeviceHotplug {
 
     /** {@code VIF.plug}. */
     public void vifPlug(CallContext ctx, String vif) {
-        String vm = services.db().snapshot().get(vif, VIF.VM);
+        String vm = data.get(vif, VIF.VM);
         String dbg = dbg(ctx);
         lifecycle.transform(vm, () -> {
             lifecycle.assertResidentOn(vm);
             String vmId = lifecycle.uuid(vm);
-            services.data().set(vif, VIF.CURRENTLY_ATTACHED, true);
+            data.set(vif, VIF.CURRENTLY_ATTACHED, true);
             try {
                 metadata.update(dbg, vm);
-                Vif md = MetadataBuilder.vif(services.db().snapshot(), vm, vif, host());
+                Vif md = MetadataBuilder.vif(data, vm, vif, host());
                 sync.withSuppressed(dbg, vmId, () -> {
                     LOG.info("xenops: VIF.add {}", md.id());
                     DeviceId id = xenops.vifAdd(dbg, md);
@@ -166,7 +164,7 @@ final class DeviceHotplug {
                 unmarkIfNotPlugged(dbg, "VIF", vif, vm);
                 throw e;
             }
-            if (!services.db().snapshot().get(vif, VIF.CURRENTLY_ATTACHED)) {
+            if (!data.get(vif, VIF.CURRENTLY_ATTACHED)) {
                 throw ApiError.internal("vif_plug: Unable to plug VIF " + vif);
             }
         });
@@ -174,23 +172,22 @@ final class DeviceHotplug {
 
     /** {@code VIF.unplug} / {@code VIF.unplug_force}. */
     public void vifUnplug(CallContext ctx, String vif, boolean force) {
-        String vm = services.db().snapshot().get(vif, VIF.VM);
+        String vm = data.get(vif, VIF.VM);
         String dbg = dbg(ctx);
         lifecycle.transform(vm, () -> {
             lifecycle.assertResidentOn(vm);
-            DeviceId id =
-                    new DeviceId(lifecycle.uuid(vm), services.db().snapshot().get(vif, VIF.DEVICE));
+            DeviceId id = new DeviceId(lifecycle.uuid(vm), data.get(vif, VIF.DEVICE));
             try {
                 LOG.info("xenops: VIF.unplug {}", id);
                 tasks.syncWithTask(ctx, xenops.vifUnplug(dbg, id, force), true);
                 sync.waitBarrier(dbg, id.vm());
-                if (services.db().snapshot().get(vif, VIF.CURRENTLY_ATTACHED)) {
+                if (data.get(vif, VIF.CURRENTLY_ATTACHED)) {
                     throw ApiError.internal("vif_unplug: Unable to unplug VIF " + vif);
                 }
             } catch (XenopsError e) {
                 if (!e.is("Does_not_exist")) throw e;
                 LOG.info("VIF is not plugged; setting currently_attached to false");
-                services.data().set(vif, VIF.CURRENTLY_ATTACHED, false);
+                data.set(vif, VIF.CURRENTLY_ATTACHED, false);
             }
         });
     }

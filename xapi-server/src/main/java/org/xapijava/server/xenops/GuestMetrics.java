@@ -14,7 +14,6 @@ import org.xapijava.model.api.VM;
 import org.xapijava.model.api.VMGuestMetrics;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.DbValues;
 import org.xapijava.server.Services;
 
 /**
@@ -26,10 +25,12 @@ import org.xapijava.server.Services;
  */
 final class GuestMetrics {
     private final Services services;
+    private final Db data;
     private final Map<Integer, GuestAgent> cache = new ConcurrentHashMap<>();
 
     GuestMetrics(Services services) {
         this.services = services;
+        this.data = services.data();
     }
 
     /** {@code create_and_set_guest_metrics}: a fresh, live record for the VM, from the agent's data. */
@@ -64,7 +65,7 @@ final class GuestMetrics {
     /** Creates the VM's guest metrics, once per domain, when it has none ({@code create_guest_metrics_if_needed}). */
     void createIfNeeded(String vm, List<Integer> domids, Map<String, String> guestAgent, boolean pvDriversDetected) {
         for (int domid : domids) {
-            if (!Refs.isNull(services.db().snapshot().get(vm, VM.GUEST_METRICS))) return;
+            if (!Refs.isNull(data.get(vm, VM.GUEST_METRICS))) return;
             create(vm, domid, guestAgent, pvDriversDetected);
         }
     }
@@ -89,11 +90,10 @@ final class GuestMetrics {
                 || !now.canUseHotplugVbd().equals(before.canUseHotplugVbd())
                 || !now.canUseHotplugVif().equals(before.canUseHotplugVif());
         if (!changed) return false;
-        String existing = services.db().snapshot().get(vm, VM.GUEST_METRICS);
-        String gm = DbValues.valid(services.db().snapshot(), VMGuestMetrics.XAPI_CLASS, existing)
+        String existing = data.get(vm, VM.GUEST_METRICS);
+        String gm = data.isValid(VMGuestMetrics.XAPI_CLASS, existing)
                 ? existing
                 : create(vm, domid, guestAgent, pvDriversDetected);
-        Db data = services.data();
         if (data.exists(VMGuestMetrics.XAPI_CLASS, gm)) {
             Update.Builder u = Update.builder();
             setIf(u, gm, VMGuestMetrics.PV_DRIVERS_VERSION, now.pvDriversVersion(), before.pvDriversVersion());
@@ -126,7 +126,6 @@ final class GuestMetrics {
 
     /** {@code PV_drivers_detected} (and {@code PV_drivers_up_to_date}, which follows it) of the VM's record. */
     void setPvDriversDetected(String vm, boolean detected) {
-        Db data = services.data();
         if (!data.exists(VM.XAPI_CLASS, vm)) return;
         String gm = data.get(vm, VM.GUEST_METRICS);
         if (Refs.isNull(gm) || !data.exists(VMGuestMetrics.XAPI_CLASS, gm)) return;
@@ -138,7 +137,6 @@ final class GuestMetrics {
 
     /** {@code Xapi_vm_helpers.delete_guest_metrics}: the VM's record is dropped (stale after a restart). */
     void delete(String vm) {
-        Db data = services.data();
         if (!data.exists(VM.XAPI_CLASS, vm)) return;
         String gm = data.get(vm, VM.GUEST_METRICS);
         Update.Builder u = Update.builder().set(vm, VM.GUEST_METRICS, Refs.NULL);

@@ -10,8 +10,6 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Db;
-import org.xapijava.db.DbReader;
-import org.xapijava.db.Snapshot;
 import org.xapijava.db.Update;
 import org.xapijava.model.api.Host;
 import org.xapijava.model.api.PBD;
@@ -22,7 +20,6 @@ import org.xapijava.model.api.VIF;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.DbValues;
 import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.xenopsd.Disk;
@@ -80,7 +77,7 @@ public final class Lifecycle {
         this.metadata = metadata;
         this.images = images;
         this.socket = socket;
-        this.lookups = XenopsErrors.lookups(uuid -> services.db().snapshot().getByUuid("VM", uuid), tasks::taskOf);
+        this.lookups = XenopsErrors.lookups(uuid -> data.byUuid(VM.XAPI_CLASS, uuid), tasks::taskOf);
     }
 
     /** Applies {@code u} when it holds any operation. */
@@ -98,7 +95,7 @@ public final class Lifecycle {
 
     /** The VM's uuid, xenopsd's name for it. */
     String uuid(String vm) {
-        return services.db().snapshot().get(vm, VM.UUID);
+        return data.get(vm, VM.UUID);
     }
 
     /** {@code transform_xenops_exn}: runs {@code body}, turning xenopsd failures into XenAPI errors. */
@@ -121,7 +118,7 @@ public final class Lifecycle {
 
     /** {@code assert_resident_on}. */
     void assertResidentOn(String vm) {
-        if (!host().equals(services.db().snapshot().get(vm, VM.RESIDENT_ON))) {
+        if (!host().equals(data.get(vm, VM.RESIDENT_ON))) {
             throw ApiError.internal("the VM " + vm + " is not resident on this host");
         }
     }
@@ -132,7 +129,7 @@ public final class Lifecycle {
 
     /** {@code assert_final_power_state_is}. */
     private void assertFinalPowerStateIs(String vm, String expected) {
-        String actual = services.db().snapshot().get(vm, VM.POWER_STATE);
+        String actual = data.get(vm, VM.POWER_STATE);
         if (!actual.equals(expected)) {
             throw ApiError.internal("VM not in expected power state after completing operation: " + vm + ", "
                     + lower(expected) + ", " + lower(actual));
@@ -145,7 +142,7 @@ public final class Lifecycle {
             assertFinalPowerStateIs(vm, expected);
             return;
         }
-        String actual = services.db().snapshot().get(vm, VM.POWER_STATE);
+        String actual = data.get(vm, VM.POWER_STATE);
         if (!actual.equals(expected))
             LOG.warn("Potential problem: VM {} in power state '{}' when expecting 'running'", vm, lower(actual));
     }
@@ -158,15 +155,14 @@ public final class Lifecycle {
      */
     public void start(CallContext ctx, String vm, String op, boolean paused, boolean force) {
         prepareStart(vm);
-        BootChecks.assertCanBootHere(services.db().snapshot(), vm, host());
+        BootChecks.assertCanBootHere(data, vm, host());
         startAdmitted(ctx, vm, paused, force);
         alert(vm, "VM_STARTED", "VM '%s' (uuid: %s) started on host: %s (uuid: %s)", true);
     }
 
     /** {@code VM.start_on}: only this host can run the VM; another host is refused as Xapi's placement would. */
     public void startOn(CallContext ctx, String vm, String host, boolean paused, boolean force) {
-        Snapshot s = services.db().snapshot();
-        if (!s.exists("host", host)) throw ApiError.handleInvalid("host", host);
+        if (!data.exists(Host.XAPI_CLASS, host)) throw ApiError.handleInvalid("host", host);
         if (!host.equals(host())) {
             // the forwarding stage sends a start on another host to that host
             throw ApiError.internal("VM.start_on for host " + host + " reached host " + host());
@@ -179,7 +175,7 @@ public final class Lifecycle {
         if ("unspecified".equals(data.get(vm, VM.DOMAIN_TYPE))) {
             data.set(vm, VM.DOMAIN_TYPE, data.get(vm, VM.HVM_BOOT_POLICY).isEmpty() ? "pv" : "hvm");
         }
-        long overhead = MemoryCheck.overheadBytes(services.db().snapshot(), vm);
+        long overhead = MemoryCheck.overheadBytes(data, vm);
         data.set(vm, VM.MEMORY_OVERHEAD, overhead);
     }
 
@@ -200,7 +196,7 @@ public final class Lifecycle {
         long required = data.get(vm, VM.HAS_VENDOR_DEVICE) ? HAS_VENDOR_DEVICE_VERSION : 0;
         if (required > data.get(vm, VM.HARDWARE_PLATFORM_VERSION)) data.set(vm, VM.HARDWARE_PLATFORM_VERSION, required);
         xenopsStart(ctx, vm, paused, force);
-        delay(services.db().snapshot().get(vm, VM.START_DELAY));
+        delay(data.get(vm, VM.START_DELAY));
     }
 
     /** {@code ensure_device_model_profile_present}: HVM guests get the default device model; qemu-trad is upgraded. */
@@ -322,10 +318,9 @@ public final class Lifecycle {
                     if (xenops.vmExists(dbg, id)) {
                         sync.refreshAndWait(dbg, id);
                     } else {
-                        Snapshot s = services.db().snapshot();
-                        if (s.exists("VM", vm)
-                                && s.get(vm, VM.CURRENT_OPERATIONS).isEmpty()
-                                && host().equals(s.get(vm, VM.RESIDENT_ON))) {
+                        if (data.exists(VM.XAPI_CLASS, vm)
+                                && data.get(vm, VM.CURRENT_OPERATIONS).isEmpty()
+                                && host().equals(data.get(vm, VM.RESIDENT_ON))) {
                             sync.forceStateReset(vm, "Halted", true);
                         }
                     }
@@ -380,12 +375,11 @@ public final class Lifecycle {
             LOG.info("xenops: VM.shutdown {}", id);
             finallyWaitBarrier(dbg, id, () -> tasks.syncWithTask(ctx, xenops.vmShutdown(dbg, id, timeout), true));
             assertFinalPowerStateIs(vm, "Halted");
-            Snapshot s = services.db().snapshot();
-            if (!Refs.isNull(s.get(vm, VM.RESIDENT_ON))) {
+            if (!Refs.isNull(data.get(vm, VM.RESIDENT_ON))) {
                 throw ApiError.internal("shutdown: The VM " + vm + " is still resident on the host");
             }
-            for (String vbd : s.get(vm, VM.VBDS)) {
-                if (s.exists("VBD", vbd) && s.get(vbd, VBD.CURRENTLY_ATTACHED)) {
+            for (String vbd : data.get(vm, VM.VBDS)) {
+                if (data.exists(VBD.XAPI_CLASS, vbd) && data.get(vbd, VBD.CURRENTLY_ATTACHED)) {
                     throw ApiError.internal("shutdown: The VBD " + vbd + " is still attached to VM " + vm);
                 }
             }
@@ -430,7 +424,7 @@ public final class Lifecycle {
     private void cleanShutdownWithTimeout(CallContext ctx, String vm, double timeout) {
         data.set(vm, VM.HA_ALWAYS_RUN, false);
         xenopsShutdown(ctx, vm, timeout);
-        delay(services.db().snapshot().get(vm, VM.SHUTDOWN_DELAY));
+        delay(data.get(vm, VM.SHUTDOWN_DELAY));
     }
 
     /** {@code VM.hard_shutdown}: a suspended VM loses its image; a live one is destroyed. */
@@ -441,9 +435,9 @@ public final class Lifecycle {
 
     private void hardShutdownImpl(CallContext ctx, String vm) {
         data.set(vm, VM.HA_ALWAYS_RUN, false);
-        switch (services.db().snapshot().get(vm, VM.POWER_STATE)) {
+        switch (data.get(vm, VM.POWER_STATE)) {
             case "Suspended" -> {
-                String vdi = services.db().snapshot().get(vm, VM.SUSPEND_VDI);
+                String vdi = data.get(vm, VM.SUSPEND_VDI);
                 if (!Refs.isNull(vdi)) {
                     try {
                         images.destroy(ctx, vdi);
@@ -456,7 +450,7 @@ public final class Lifecycle {
             }
             case "Running", "Paused" -> {
                 xenopsShutdown(ctx, vm, null);
-                delay(services.db().snapshot().get(vm, VM.SHUTDOWN_DELAY));
+                delay(data.get(vm, VM.SHUTDOWN_DELAY));
             }
             default -> {} // Halted: nothing to do
         }
@@ -464,10 +458,10 @@ public final class Lifecycle {
 
     /** {@code VM.shutdown}: clean (with the VM's shutdown_delay as the guest's time), hard if that fails. */
     public void shutdown(CallContext ctx, String vm) {
-        if ("Suspended".equals(services.db().snapshot().get(vm, VM.POWER_STATE))) {
+        if ("Suspended".equals(data.get(vm, VM.POWER_STATE))) {
             hardShutdownImpl(ctx, vm);
         } else {
-            long delay = services.db().snapshot().get(vm, VM.SHUTDOWN_DELAY);
+            long delay = data.get(vm, VM.SHUTDOWN_DELAY);
             try {
                 cleanShutdownWithTimeout(ctx, vm, delay > 0 ? delay : DOMAIN_SHUTDOWN_TOTAL_TIMEOUT);
             } catch (RuntimeException e) {
@@ -491,7 +485,7 @@ public final class Lifecycle {
 
     /** {@code VM.hard_reboot}: a live VM is rebooted, a halted one started, a suspended one refused. */
     public void hardReboot(CallContext ctx, String vm) {
-        switch (services.db().snapshot().get(vm, VM.POWER_STATE)) {
+        switch (data.get(vm, VM.POWER_STATE)) {
             case "Running", "Paused" -> xenopsReboot(ctx, vm, null);
             case "Halted" -> startAdmitted(ctx, vm, false, false);
             default -> throw new ApiError("VM_BAD_POWER_STATE", vm, "running", "suspended");
@@ -557,9 +551,8 @@ public final class Lifecycle {
                 // and the domain destroyed: the VM's events wait for the end (Xapi does not suppress them here)
                 sync.withSuppressed(dbg, id, () -> tasks.syncWithTask(ctx, xenops.vmSuspend(dbg, id, disk), false));
                 assertFinalPowerStateIs(vm, "Suspended");
-                Snapshot s = services.db().snapshot();
-                boolean checkpoint = s.get(vm, VM.CURRENT_OPERATIONS).containsValue("checkpoint");
-                if (!checkpoint && !Refs.isNull(s.get(vm, VM.RESIDENT_ON))) {
+                boolean checkpoint = data.get(vm, VM.CURRENT_OPERATIONS).containsValue("checkpoint");
+                if (!checkpoint && !Refs.isNull(data.get(vm, VM.RESIDENT_ON))) {
                     throw ApiError.internal("suspend: The VM " + vm + " is still resident on the host");
                 }
             } catch (RuntimeException e) {
@@ -569,7 +562,7 @@ public final class Lifecycle {
                 } catch (RuntimeException again) {
                     e.addSuppressed(again);
                 }
-                if ("Suspended".equals(services.db().snapshot().get(vm, VM.POWER_STATE))) {
+                if ("Suspended".equals(data.get(vm, VM.POWER_STATE))) {
                     LOG.info("VM has already suspended; we must perform a hard_shutdown");
                     sync.forceStateReset(vm, "Halted", false);
                 }
@@ -587,15 +580,14 @@ public final class Lifecycle {
 
     /** {@code Helpers.choose_suspend_sr}: the VM's, the pool's, then the host's suspend SR, if this host sees it. */
     private String chooseSuspendSr(String vm) {
-        Snapshot s = services.db().snapshot();
-        String resident = s.get(vm, VM.RESIDENT_ON);
+        String resident = data.get(vm, VM.RESIDENT_ON);
         for (String sr : List.of(
-                s.get(vm, VM.SUSPEND_SR),
-                s.get(services.poolRef(), Pool.SUSPEND_IMAGE_SR),
-                DbValues.valid(s, Host.XAPI_CLASS, resident) ? s.get(resident, Host.SUSPEND_IMAGE_SR) : Refs.NULL)) {
-            if (!DbValues.valid(s, SR.XAPI_CLASS, sr)) continue;
-            for (String pbd : s.get(sr, SR.PBDS)) {
-                if (DbValues.valid(s, PBD.XAPI_CLASS, pbd) && resident.equals(s.get(pbd, PBD.HOST))) return sr;
+                data.get(vm, VM.SUSPEND_SR),
+                data.get(services.poolRef(), Pool.SUSPEND_IMAGE_SR),
+                data.isValid(Host.XAPI_CLASS, resident) ? data.get(resident, Host.SUSPEND_IMAGE_SR) : Refs.NULL)) {
+            if (!data.isValid(SR.XAPI_CLASS, sr)) continue;
+            for (String pbd : data.get(sr, SR.PBDS)) {
+                if (data.isValid(PBD.XAPI_CLASS, pbd) && resident.equals(data.get(pbd, PBD.HOST))) return sr;
             }
         }
         throw new ApiError("VM_NO_SUSPEND_SR", vm);
@@ -604,14 +596,14 @@ public final class Lifecycle {
     /** {@code VM.resume} / {@code VM.resume_on} on this host. */
     public void resume(CallContext ctx, String vm, String op, boolean paused, boolean force) {
         prepareResume(vm);
-        BootChecks.assertCanBootHere(services.db().snapshot(), vm, host());
+        BootChecks.assertCanBootHere(data, vm, host());
         resumeAdmitted(ctx, vm, paused);
         alert(vm, "VM_RESUMED", "VM '%s' (uuid: %s) resumed on host: %s (uuid: %s)", true);
     }
 
     /** {@code VM.resume_on}: as {@link #startOn}. */
     public void resumeOn(CallContext ctx, String vm, String host, boolean paused, boolean force) {
-        if (!services.db().snapshot().exists("host", host)) throw ApiError.handleInvalid("host", host);
+        if (!data.exists(Host.XAPI_CLASS, host)) throw ApiError.handleInvalid("host", host);
         if (!host.equals(host())) {
             // the forwarding stage sends a resume on another host to that host
             throw ApiError.internal("VM.resume_on for host " + host + " reached host " + host());
@@ -630,7 +622,7 @@ public final class Lifecycle {
         String dbg = dbg(ctx);
         transform(vm, () -> {
             maybeRefreshVm(dbg, vm);
-            String vdi = services.db().snapshot().get(vm, VM.SUSPEND_VDI);
+            String vdi = data.get(vm, VM.SUSPEND_VDI);
             if (Refs.isNull(vdi)) {
                 LOG.info("VM suspend VDI not found; Performing VM hard_shutdown");
                 sync.forceStateReset(vm, "Halted", false);
@@ -674,16 +666,15 @@ public final class Lifecycle {
      * ({@code HOST_IS_LIVE}).
      */
     public void powerStateReset(CallContext ctx, String vm) {
-        Snapshot s = services.db().snapshot();
-        if (!s.exists("VM", vm)) throw ApiError.handleInvalid("VM", vm);
-        if (s.get(vm, VM.IS_CONTROL_DOMAIN)) throw new ApiError("CANNOT_RESET_CONTROL_DOMAIN", vm);
-        String power = s.get(vm, VM.POWER_STATE);
+        if (!data.exists(VM.XAPI_CLASS, vm)) throw ApiError.handleInvalid("VM", vm);
+        if (data.get(vm, VM.IS_CONTROL_DOMAIN)) throw new ApiError("CANNOT_RESET_CONTROL_DOMAIN", vm);
+        String power = data.get(vm, VM.POWER_STATE);
         if (power.equals("Running") || power.equals("Paused")) {
-            String resident = s.get(vm, VM.RESIDENT_ON);
+            String resident = data.get(vm, VM.RESIDENT_ON);
             if (resident.equals(host())) {
                 boolean running;
                 String dbg = dbg(ctx);
-                String id = s.get(vm, VM.UUID);
+                String id = data.get(vm, VM.UUID);
                 try {
                     running = xenops.vmStat(dbg, id).state().powerState() == org.xapijava.xenopsd.PowerState.Running;
                     if (!running) metadata.delete(dbg, id);
@@ -691,7 +682,7 @@ public final class Lifecycle {
                     running = false;
                 }
                 if (running) throw new ApiError("DOMAIN_EXISTS", vm);
-            } else if (hostAlive(s, resident)) {
+            } else if (hostAlive(resident)) {
                 throw new ApiError("HOST_IS_LIVE", resident);
             }
         }
@@ -702,7 +693,7 @@ public final class Lifecycle {
      * {@code Xapi_host.is_host_alive} for a host other than this one: Xapi asks it over the network and counts
      * any failure as dead. Pools are not supported yet, so no other host can answer: never alive.
      */
-    private static boolean hostAlive(DbReader r, String host) {
+    private static boolean hostAlive(String host) {
         return false;
     }
 
@@ -721,11 +712,10 @@ public final class Lifecycle {
     /** {@code create_vm_message}: an alert on the VM; failures are ignored, as in Xapi. */
     private void alert(String vm, String name, String format, boolean withHost) {
         try {
-            Snapshot s = services.db().snapshot();
-            String label = s.get(vm, VM.NAME_LABEL);
-            String uuid = s.get(vm, VM.UUID);
+            String label = data.get(vm, VM.NAME_LABEL);
+            String uuid = data.get(vm, VM.UUID);
             String body = withHost
-                    ? String.format(format, label, uuid, s.get(host(), Host.NAME_LABEL), s.get(host(), Host.UUID))
+                    ? String.format(format, label, uuid, data.get(host(), Host.NAME_LABEL), data.get(host(), Host.UUID))
                     : String.format(format, label, uuid);
             services.alerts().create(name, 5, "VM", uuid, body); // priority 5: Api_messages' lifecycle messages
         } catch (RuntimeException e) {

@@ -9,7 +9,6 @@ import org.xapijava.model.api.VM;
 import org.xapijava.model.api.VMMetrics;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.DbValues;
 import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.xenopsd.VmStat;
@@ -31,6 +30,7 @@ public final class LiveCalls {
     static final String INVALID_VCPUS = "VCPU values must satisfy: 0 < VCPUs ≤ VCPUs_max";
 
     private final Services services;
+    private final Db data;
     private final Xenops xenops;
     private final TaskBinding tasks;
     private final StateSync sync;
@@ -38,6 +38,7 @@ public final class LiveCalls {
 
     LiveCalls(Services services, Xenops xenops, TaskBinding tasks, StateSync sync, Lifecycle lifecycle) {
         this.services = services;
+        this.data = services.data();
         this.xenops = xenops;
         this.tasks = tasks;
         this.sync = sync;
@@ -82,7 +83,6 @@ public final class LiveCalls {
                             INVALID_VCPUS, String.valueOf(e.args().get(0)));
                 throw e;
             }
-            Db data = services.data();
             data.set(vm, VM.VCPUS_AT_STARTUP, n);
             String metrics = data.get(vm, VM.METRICS);
             if (!Refs.isNull(metrics) && data.exists(VMMetrics.XAPI_CLASS, metrics))
@@ -105,11 +105,9 @@ public final class LiveCalls {
                 tasks.syncWithTask(ctx, xenops.vmSetShadowMultiplier(dbg, id, multiplier), true);
             } catch (XenopsError e) {
                 if (e.is("Not_enough_memory")) {
-                    var s = services.db().snapshot();
-                    String host = s.get(vm, VM.RESIDENT_ON);
-                    long free = DbValues.valid(s, Host.XAPI_CLASS, host)
-                            ? MemoryCheck.hostFreeMemoryBytes(s, host, null)
-                            : 0;
+                    String host = data.get(vm, VM.RESIDENT_ON);
+                    long free =
+                            data.isValid(Host.XAPI_CLASS, host) ? MemoryCheck.hostFreeMemoryBytes(data, host, null) : 0;
                     throw new ApiError(
                             "HOST_NOT_ENOUGH_FREE_MEMORY",
                             String.valueOf(e.args().get(0)),

@@ -2,12 +2,11 @@ package org.xapijava.server.xenops;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.xapijava.db.DbReader;
+import org.xapijava.db.FieldReads;
 import org.xapijava.model.api.Host;
 import org.xapijava.model.api.HostMetrics;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
-import org.xapijava.server.DbValues;
 
 /**
  * The pool master's memory accounting ({@code ocaml/xapi/memory_check.ml} over the memory models of
@@ -84,7 +83,7 @@ public final class MemoryCheck {
         }
     }
 
-    private static long choose(Policy p, DbReader r, String vm) {
+    private static long choose(Policy p, FieldReads r, String vm) {
         return switch (p) {
             case DYNAMIC_MIN -> r.get(vm, VM.MEMORY_DYNAMIC_MIN);
             case DYNAMIC_MAX -> r.get(vm, VM.MEMORY_DYNAMIC_MAX);
@@ -97,7 +96,7 @@ public final class MemoryCheck {
      * (normal plus shadow) a VM needs to start, i.e. its footprint at its dynamic minimum (static maximum for
      * PV-in-PVH) rounded up to MiB.
      */
-    public static long startMemoryBytes(DbReader r, String vm) {
+    public static long startMemoryBytes(FieldReads r, String vm) {
         String domainType = r.get(vm, VM.DOMAIN_TYPE);
         long required = choose(Kind.of(domainType).startPolicy(), r, vm);
         return requiredMemoryBytes(
@@ -124,14 +123,14 @@ public final class MemoryCheck {
     }
 
     /** {@code vm_compute_memory_overhead}: the VM's {@code memory_overhead} field. */
-    public static long overheadBytes(DbReader r, String vm) {
+    public static long overheadBytes(FieldReads r, String vm) {
         Kind k = Kind.of(r.get(vm, VM.DOMAIN_TYPE));
         long maxMib = ceilDiv(r.get(vm, VM.MEMORY_STATIC_MAX), MIB);
         return k.model().overheadMib(maxMib, r.get(vm, VM.VCPUS_MAX), r.get(vm, VM.HVM_SHADOW_MULTIPLIER)) * MIB;
     }
 
     /** {@code vm_compute_used_memory}: the chosen amount plus the VM's recorded overhead. */
-    static long usedMemoryBytes(DbReader r, String vm, Policy p) {
+    static long usedMemoryBytes(FieldReads r, String vm, Policy p) {
         return choose(p, r, vm) + r.get(vm, VM.MEMORY_OVERHEAD);
     }
 
@@ -141,12 +140,12 @@ public final class MemoryCheck {
      * {@code scheduled_to_be_resident_on} it (the control domain included), {@code ignoreScheduled} not counted
      * as scheduled; at least 0.
      */
-    public static long hostFreeMemoryBytes(DbReader r, String host, String ignoreScheduled) {
+    public static long hostFreeMemoryBytes(FieldReads r, String host, String ignoreScheduled) {
         String metrics = r.get(host, Host.METRICS);
-        long total = DbValues.valid(r, HostMetrics.XAPI_CLASS, metrics) ? r.get(metrics, HostMetrics.MEMORY_TOTAL) : 0;
+        long total = r.isValid(HostMetrics.XAPI_CLASS, metrics) ? r.get(metrics, HostMetrics.MEMORY_TOTAL) : 0;
         long available = total - r.get(host, Host.MEMORY_OVERHEAD);
-        List<String> vms = new ArrayList<>(r.getAllWhere("VM", "field \"resident_on\" = \"" + host + "\""));
-        for (String vm : r.getAllWhere("VM", "field \"scheduled_to_be_resident_on\" = \"" + host + "\"")) {
+        List<String> vms = new ArrayList<>(r.where(VM.RESIDENT_ON, host));
+        for (String vm : r.where(VM.SCHEDULED_TO_BE_RESIDENT_ON, host)) {
             if (!vm.equals(ignoreScheduled)) vms.add(vm);
         }
         for (String vm : vms) available -= usedMemoryBytes(r, vm, Policy.DYNAMIC_MIN);
@@ -157,7 +156,7 @@ public final class MemoryCheck {
      * {@code assert_enough_memory_available}: {@code HOST_NOT_ENOUGH_FREE_MEMORY [needed, available]} when the
      * host's free memory (the VM's own reservation there not counted) is below what the VM needs to start.
      */
-    public static void assertEnoughMemory(DbReader r, String vm, String host) {
+    public static void assertEnoughMemory(FieldReads r, String vm, String host) {
         long available = hostFreeMemoryBytes(r, host, vm);
         long needed = startMemoryBytes(r, vm);
         if (available < needed) {

@@ -10,10 +10,11 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
-import org.xapijava.db.DbReader;
+import org.xapijava.db.FieldReads;
 import org.xapijava.model.api.Host;
 import org.xapijava.model.api.Network;
 import org.xapijava.model.api.PIF;
+import org.xapijava.model.api.Pool;
 import org.xapijava.model.api.SM;
 import org.xapijava.model.api.SR;
 import org.xapijava.model.api.VBD;
@@ -22,7 +23,6 @@ import org.xapijava.model.api.VIF;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.rpc.RpcValues;
-import org.xapijava.server.DbValues;
 import org.xapijava.xenopsd.DeviceId;
 import org.xapijava.xenopsd.DeviceNumber;
 import org.xapijava.xenopsd.Disk;
@@ -82,16 +82,16 @@ public final class MetadataBuilder {
      *
      * @param genId supplies a fresh generation id when the VM's is {@code "0:0"} (see {@link #freshGenerationId})
      */
-    public static Metadata of(DbReader r, String vmRef, String hostRef, Supplier<String> genId) {
+    public static Metadata of(FieldReads r, String vmRef, String hostRef, Supplier<String> genId) {
         List<String> vbdRefs = new ArrayList<>();
         for (String vbd : r.get(vmRef, VM.VBDS)) {
-            if (DbValues.valid(r, VBD.XAPI_CLASS, vbd) && r.get(vbd, VBD.CURRENTLY_ATTACHED)) vbdRefs.add(vbd);
+            if (r.isValid(VBD.XAPI_CLASS, vbd) && r.get(vbd, VBD.CURRENTLY_ATTACHED)) vbdRefs.add(vbd);
         }
         List<Vbd> vbds = new ArrayList<>();
         for (String vbd : vbdRefs) vbds.add(vbd(r, vmRef, vbd));
         List<Vif> vifs = new ArrayList<>();
         for (String vif : r.get(vmRef, VM.VIFS)) {
-            if (DbValues.valid(r, VIF.XAPI_CLASS, vif) && r.get(vif, VIF.CURRENTLY_ATTACHED))
+            if (r.isValid(VIF.XAPI_CLASS, vif) && r.get(vif, VIF.CURRENTLY_ATTACHED))
                 vifs.add(vif(r, vmRef, vif, hostRef));
         }
         String domains = "Suspended".equals(r.get(vmRef, VM.POWER_STATE)) ? r.get(vmRef, VM.LAST_BOOTED_RECORD) : null;
@@ -109,7 +109,7 @@ public final class MetadataBuilder {
     // ------------------------------------------------------------------------------------------- VBD
 
     /** {@code MD.of_vbd}. */
-    public static Vbd vbd(DbReader r, String vmRef, String vbd) {
+    public static Vbd vbd(FieldReads r, String vmRef, String vbd) {
         boolean hvm = "hvm".equals(r.get(vmRef, VM.DOMAIN_TYPE));
         String userdevice = r.get(vbd, VBD.USERDEVICE);
         DeviceNumber position =
@@ -132,7 +132,7 @@ public final class MetadataBuilder {
                 100,
                 50);
         String vdi = r.get(vbd, VBD.VDI);
-        boolean vdiValid = DbValues.valid(r, VDI.XAPI_CLASS, vdi);
+        boolean vdiValid = r.isValid(VDI.XAPI_CLASS, vdi);
         Vbd.Type ty = switch (r.get(vbd, VBD.TYPE)) {
             case "CD" -> Vbd.Type.CDROM;
             case "Floppy" -> Vbd.Type.Floppy;
@@ -193,18 +193,18 @@ public final class MetadataBuilder {
     }
 
     /** {@code disk_of_vdi}: {@code VDI "<sr-uuid>/<location>"}, or null when the VDI (or its SR) is not there. */
-    public static Disk diskOfVdi(DbReader r, String vdi) {
-        if (!DbValues.valid(r, VDI.XAPI_CLASS, vdi)) return null;
+    public static Disk diskOfVdi(FieldReads r, String vdi) {
+        if (!r.isValid(VDI.XAPI_CLASS, vdi)) return null;
         String sr = r.get(vdi, VDI.SR);
-        if (!DbValues.valid(r, SR.XAPI_CLASS, sr)) return null;
+        if (!r.isValid(SR.XAPI_CLASS, sr)) return null;
         return Disk.Vdi.of(r.get(sr, SR.UUID), r.get(vdi, VDI.LOCATION));
     }
 
     /** Whether the SR's driver speaks SMAPIv3 ({@code required_api_version} of its SM record at least 3.0). */
-    private static boolean canAttachEarly(DbReader r, String sr) {
-        if (!DbValues.valid(r, SR.XAPI_CLASS, sr)) return false;
+    private static boolean canAttachEarly(FieldReads r, String sr) {
+        if (!r.isValid(SR.XAPI_CLASS, sr)) return false;
         String type = r.get(sr, SR.TYPE);
-        for (String sm : r.getAllWhere("SM", "field \"type\" = \"" + type + "\"")) {
+        for (String sm : r.where(SM.TYPE, type)) {
             String v = r.get(sm, SM.REQUIRED_API_VERSION);
             return versionAtLeast3(v);
         }
@@ -222,10 +222,10 @@ public final class MetadataBuilder {
     // ------------------------------------------------------------------------------------------- VIF
 
     /** {@code MD.of_vif}. */
-    public static Vif vif(DbReader r, String vmRef, String vif, String hostRef) {
+    public static Vif vif(FieldReads r, String vmRef, String vif, String hostRef) {
         String net = r.get(vif, VIF.NETWORK);
         Map<String, String> oc = r.get(vif, VIF.OTHER_CONFIG);
-        int netMtu = DbValues.valid(r, Network.XAPI_CLASS, net) ? (int) (long) r.get(net, Network.MTU) : 1500;
+        int netMtu = r.isValid(Network.XAPI_CLASS, net) ? (int) (long) r.get(net, Network.MTU) : 1500;
         int mtu = netMtu;
         if (oc.containsKey("mtu")) {
             try {
@@ -250,7 +250,7 @@ public final class MetadataBuilder {
             }
         }
         String defaultLocking =
-                DbValues.valid(r, Network.XAPI_CLASS, net) ? r.get(net, Network.DEFAULT_LOCKING_MODE) : "unlocked";
+                r.isValid(Network.XAPI_CLASS, net) ? r.get(net, Network.DEFAULT_LOCKING_MODE) : "unlocked";
         Vif.LockingMode locking = switch (r.get(vif, VIF.LOCKING_MODE)) {
             case "network_default" ->
                 "disabled".equals(defaultLocking) ? Vif.LockingMode.DISABLED : Vif.LockingMode.UNLOCKED;
@@ -268,11 +268,11 @@ public final class MetadataBuilder {
                 : Vif.IpConfig.UNSPECIFIED6;
         Map<String, String> priv = new LinkedHashMap<>();
         priv.put("vif-uuid", r.get(vif, VIF.UUID));
-        priv.put("network-uuid", DbValues.valid(r, Network.XAPI_CLASS, net) ? r.get(net, Network.UUID) : "");
+        priv.put("network-uuid", r.isValid(Network.XAPI_CLASS, net) ? r.get(net, Network.UUID) : "");
         Long vlan = null;
         List<String> pifs = localPifs(r, net, hostRef);
         if (!pifs.isEmpty()) {
-            long v = DbValues.lng(r, "PIF", pifs.get(0), "VLAN");
+            long v = r.get(pifs.get(0), PIF.VLAN);
             if (v >= 0) vlan = v;
         }
         String device = r.get(vif, VIF.DEVICE);
@@ -306,18 +306,18 @@ public final class MetadataBuilder {
     }
 
     /** The network's PIFs on this host ({@code get_local_pifs}). */
-    private static List<String> localPifs(DbReader r, String net, String host) {
+    private static List<String> localPifs(FieldReads r, String net, String host) {
         List<String> out = new ArrayList<>();
-        if (!DbValues.valid(r, Network.XAPI_CLASS, net)) return out;
+        if (!r.isValid(Network.XAPI_CLASS, net)) return out;
         for (String pif : r.get(net, Network.PIFS)) {
-            if (DbValues.valid(r, PIF.XAPI_CLASS, pif) && host.equals(r.get(pif, PIF.HOST))) out.add(pif);
+            if (r.isValid(PIF.XAPI_CLASS, pif) && host.equals(r.get(pif, PIF.HOST))) out.add(pif);
         }
         return out;
     }
 
     /** {@code backend_of_network}: a driver domain named in {@code other_config:backend_vm}, else the local bridge. */
-    private static Vif.Network backendOfNetwork(DbReader r, String net) {
-        if (!DbValues.valid(r, Network.XAPI_CLASS, net)) return new Vif.Local("");
+    private static Vif.Network backendOfNetwork(FieldReads r, String net) {
+        if (!r.isValid(Network.XAPI_CLASS, net)) return new Vif.Local("");
         String bridge = r.get(net, Network.BRIDGE);
         String backendVm = r.get(net, Network.OTHER_CONFIG).get("backend_vm");
         return backendVm != null ? new Vif.Remote(backendVm, bridge) : new Vif.Local(bridge);
@@ -337,7 +337,7 @@ public final class MetadataBuilder {
     }
 
     /** {@code MD.of_vm}; {@code vbds} are the attached VBDs (for the timeoffset of disks reset on boot). */
-    static Vm vm(DbReader r, String vm, List<String> vbds, String hostRef, Supplier<String> genId) {
+    static Vm vm(FieldReads r, String vm, List<String> vbds, String hostRef, Supplier<String> genId) {
         String domainType = checkDomainType(r.get(vm, VM.DOMAIN_TYPE));
         Vm.Firmware firmware = firmwareOf(r, vm);
         Map<String, String> platform =
@@ -350,8 +350,7 @@ public final class MetadataBuilder {
         if (!pd.containsKey("featureset")) {
             String fs;
             if (!"Suspended".equals(r.get(vm, VM.POWER_STATE))) {
-                Map<String, String> ci =
-                        DbValues.map(r, "pool", r.getAll("pool").get(0), "cpu_info");
+                Map<String, String> ci = r.get(r.all(Pool.XAPI_CLASS).get(0), Pool.CPU_INFO);
                 fs = ci.getOrDefault(domainType.equals("pv") ? "features_pv_host" : "features_hvm_host", "");
             } else {
                 fs = r.get(vm, VM.LAST_BOOT_CPU_FLAGS).get("features");
@@ -468,7 +467,7 @@ public final class MetadataBuilder {
     }
 
     /** {@code firmware_of_vm}: {@code HVM_boot_params:firmware} with the NVRAM's UEFI settings. */
-    public static Vm.Firmware firmwareOf(DbReader r, String vm) {
+    public static Vm.Firmware firmwareOf(FieldReads r, String vm) {
         String f = r.get(vm, VM.HVM_BOOT_PARAMS).get("firmware");
         if (f == null || f.equals("bios")) return Vm.Firmware.BIOS;
         if (!f.equals("uefi")) throw ApiError.invalidValue("HVM-boot-params['firmware']", f);
@@ -531,13 +530,13 @@ public final class MetadataBuilder {
      * {@code rtc_timeoffset_of_vm}: {@code platform:timeoffset} (default "0"), unless one VDI reset on boot
      * carries its own {@code other_config:timeoffset}; two such VDIs are an error.
      */
-    static String rtcTimeoffset(DbReader r, String vm, List<String> vbds) {
+    static String rtcTimeoffset(FieldReads r, String vm, List<String> vbds) {
         String t = r.get(vm, VM.PLATFORM).getOrDefault("timeoffset", "0");
         List<String[]> reset = new ArrayList<>();
         for (String vbd : vbds) {
             if (r.get(vbd, VBD.EMPTY)) continue;
             String vdi = r.get(vbd, VBD.VDI);
-            if (!DbValues.valid(r, VDI.XAPI_CLASS, vdi) || !"reset".equals(r.get(vdi, VDI.ON_BOOT))) continue;
+            if (!r.isValid(VDI.XAPI_CLASS, vdi) || !"reset".equals(r.get(vdi, VDI.ON_BOOT))) continue;
             String off = r.get(vdi, VDI.OTHER_CONFIG).get("timeoffset");
             if (off != null) reset.add(new String[] {vdi, off});
         }
@@ -550,7 +549,8 @@ public final class MetadataBuilder {
     }
 
     /** {@code builder_of_vm}: HVM (hvmloader) or PV-style boot (direct kernel or bootloader). */
-    static Vm.BuilderInfo builderOf(DbReader r, String vm, String domainType, String timeoffset, Vm.Firmware firmware) {
+    static Vm.BuilderInfo builderOf(
+            FieldReads r, String vm, String domainType, String timeoffset, Vm.Firmware firmware) {
         Map<String, String> platform = r.get(vm, VM.PLATFORM);
         Map<String, String> oc = r.get(vm, VM.OTHER_CONFIG);
         if (domainType.equals("hvm")) {
@@ -595,7 +595,7 @@ public final class MetadataBuilder {
         } else {
             List<Disk> devices = new ArrayList<>();
             for (String vbd : r.get(vm, VM.VBDS)) {
-                if (!DbValues.valid(r, VBD.XAPI_CLASS, vbd) || !r.get(vbd, VBD.BOOTABLE) || r.get(vbd, VBD.EMPTY)) {
+                if (!r.isValid(VBD.XAPI_CLASS, vbd) || !r.get(vbd, VBD.BOOTABLE) || r.get(vbd, VBD.EMPTY)) {
                     continue;
                 }
                 Disk d = diskOfVdi(r, r.get(vbd, VBD.VDI));
@@ -626,7 +626,7 @@ public final class MetadataBuilder {
      * {@code kernel_path}: a direct-boot kernel or ramdisk must be a regular file inside an allowed dom0
      * directory, else {@code INVALID_VALUE [name, file, reason]}.
      */
-    private static String bootFile(DbReader r, String vm, String name, String file) {
+    private static String bootFile(FieldReads r, String vm, String name, String file) {
         Optional<String> reason;
         Path real = null;
         try {

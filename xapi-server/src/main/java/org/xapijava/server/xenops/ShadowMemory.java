@@ -17,10 +17,12 @@ import org.xapijava.server.dispatch.CallContext;
  */
 public final class ShadowMemory {
     private final Services services;
+    private final Db data;
     private final XenopsService service;
 
     public ShadowMemory(Services services, XenopsService service) {
         this.services = services;
+        this.data = services.data();
         this.service = service;
     }
 
@@ -32,7 +34,6 @@ public final class ShadowMemory {
      * for before it recomputes the overhead.
      */
     public void setLive(CallContext ctx, String vm, double multiplier) {
-        Db data = services.data();
         String state = data.get(vm, VM.POWER_STATE);
         if (!state.equals(VmPowerState.RUNNING.wire())) {
             throw new ApiError(
@@ -43,6 +44,6 @@ public final class ShadowMemory {
         }
         if (multiplier < 1.0) throw ApiError.invalidValue("multiplier", XenopsErrors.ocamlFloat(multiplier));
         service.live().setShadowMultiplier(ctx, vm, multiplier);
-        data.set(vm, VM.MEMORY_OVERHEAD, MemoryCheck.overheadBytes(services.db().snapshot(), vm));
+        data.set(vm, VM.MEMORY_OVERHEAD, MemoryCheck.overheadBytes(data, vm));
     }
 }

@@ -387,7 +387,7 @@ final class StateSync {
         guestMetrics.createIfNeeded(vm, info.domids(), info.guestAgent(), info.pvDriversDetected());
         Snapshot s = services.db().snapshot();
         String gm = s.get(vm, VM.GUEST_METRICS);
-        if (DbValues.valid(s, VMGuestMetrics.XAPI_CLASS, gm)) {
+        if (s.isValid(VMGuestMetrics.XAPI_CLASS, gm)) {
             DateTime updated = (DateTime) s.get(gm, VMGuestMetrics.LAST_UPDATED);
             if (updated.toInstant().isBefore(start)) {
                 guestMetrics.delete(vm);
@@ -459,7 +459,7 @@ final class StateSync {
     /** The VM's metrics record, created when missing (Xapi's VM.create always makes one). */
     private static String metricsOf(Transaction tx, String vm) {
         String m = tx.get(vm, VM.METRICS);
-        if (DbValues.valid(tx, VMMetrics.XAPI_CLASS, m)) return m;
+        if (tx.isValid(VMMetrics.XAPI_CLASS, m)) return m;
         m = Refs.fresh();
         tx.create("VM_metrics", m, Map.of("uuid", UUID.randomUUID().toString()));
         tx.set(vm, VM.METRICS, m);
@@ -626,7 +626,7 @@ final class StateSync {
         Snapshot after = services.db().snapshot();
         if (after.exists("VBD", theVbd) && !after.get(theVbd, VBD.EMPTY)) {
             String vdi = after.get(theVbd, VBD.VDI);
-            if (DbValues.valid(after, VDI.XAPI_CLASS, vdi)) services.allowed().update("VDI", vdi);
+            if (after.isValid(VDI.XAPI_CLASS, vdi)) services.allowed().update("VDI", vdi);
         }
     }
 

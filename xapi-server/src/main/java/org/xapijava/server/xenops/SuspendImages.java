@@ -3,6 +3,7 @@ package org.xapijava.server.xenops;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.xapijava.db.Db;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
@@ -15,9 +16,11 @@ import org.xapijava.xenopsd.Disk;
  */
 final class SuspendImages {
     private final Services services;
+    private final Db data;
 
     SuspendImages(Services services) {
         this.services = services;
+        this.data = services.data();
     }
 
     /**
@@ -42,7 +45,7 @@ final class SuspendImages {
 
     /** What xenopsd is given for the image. */
     Disk diskOf(String vdi) {
-        Disk d = MetadataBuilder.diskOfVdi(services.db().snapshot(), vdi);
+        Disk d = MetadataBuilder.diskOfVdi(data, vdi);
         if (d == null) throw ApiError.handleInvalid("VDI", vdi);
         return d;
     }

@@ -225,7 +225,7 @@ public final class XenopsService implements AutoCloseable {
                 terminate = true;
             } else if (residentInDb.containsKey(id)) {
                 terminate = false;
-            } else if (DbValues.valid(s, Host.XAPI_CLASS, s.get(ref, VM.RESIDENT_ON))) {
+            } else if (s.isValid(Host.XAPI_CLASS, s.get(ref, VM.RESIDENT_ON))) {
                 LOG.info("In xenopsd but resident elsewhere: {}", id);
                 terminate = true;
             } else {

@@ -64,6 +64,11 @@ final class InterruptedDb implements Db {
     }
 
     @Override
+    public Map<String, String> columns(String cls, String ref) {
+        return db.columns(cls, ref);
+    }
+
+    @Override
     public List<String> all(String cls) {
         return db.all(cls);
     }
@@ -71,6 +76,16 @@ final class InterruptedDb implements Db {
     @Override
     public Map<String, Map<String, Object>> allRecords(String cls) {
         return db.allRecords(cls);
+    }
+
+    @Override
+    public List<String> allWhere(String cls, String expr) {
+        return db.allWhere(cls, expr);
+    }
+
+    @Override
+    public Map<String, Map<String, Object>> allRecordsWhere(String cls, String expr) {
+        return db.allRecordsWhere(cls, expr);
     }
 
     @Override

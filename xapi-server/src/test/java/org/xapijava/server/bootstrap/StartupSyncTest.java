@@ -330,7 +330,7 @@ class StartupSyncTest {
         HostObjects o = StartupSync.run(new LocalDb(db), s);
         db.transact(tx -> {
             for (String sr : List.of(o.dvdDrivesSr(), o.toolsSr())) {
-                for (String pbd : tx.getAll("PBD")) {
+                for (String pbd : tx.all("PBD")) {
                     if (sr.equals(tx.get("PBD", pbd, "SR"))) tx.delete("PBD", pbd);
                 }
                 tx.delete("SR", sr);

@@ -155,7 +155,7 @@ final class ConcurrencySupport {
         Snapshot s = host.server.services().db().snapshot();
         Map<String, Object> out = new TreeMap<>();
         for (String cls : MARKED_CLASSES) {
-            for (String ref : s.getAll(cls)) {
+            for (String ref : s.all(cls)) {
                 Map<String, Object> ops = (Map<String, Object>) s.get(cls, ref, "current_operations");
                 if (!ops.isEmpty()) out.put(cls + " " + ref, ops);
             }

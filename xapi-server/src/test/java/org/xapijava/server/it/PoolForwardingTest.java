@@ -82,7 +82,7 @@ class PoolForwardingTest {
     void theMemberJoinsTheMastersPool() {
         Database db = master.server.services().db();
         assertNotEquals(master.server.services().hostRef(), hostB());
-        assertEquals(2, db.snapshot().getAll(Host.XAPI_CLASS).size());
+        assertEquals(2, db.snapshot().all(Host.XAPI_CLASS).size());
         String pool = master.server.services().poolRef();
         assertEquals(master.server.services().hostRef(), db.get("pool", pool, "master"));
         assertEquals("127.0.0.3", db.snapshot().get(hostB(), Host.ADDRESS));

@@ -220,7 +220,7 @@ class DeviceCheckersTest {
         String unplugged = f.sr("nfs", List.of("VDI_RESIZE"));
         f.db.set(
                 "PBD",
-                f.db.snapshot().getAll("PBD").stream()
+                f.db.snapshot().all("PBD").stream()
                         .filter(p -> unplugged.equals(f.get("PBD", p, "SR")))
                         .findFirst()
                         .orElseThrow(),
@@ -256,7 +256,7 @@ class DeviceCheckersTest {
         assertEquals(List.of(), check("SR", sr, "plug"));
         assertEquals(List.of("OTHER_OPERATION_IN_PROGRESS", "SR", sr, "plug", "t1"), check("SR", sr, "vdi_create"));
         f.ops("SR", sr, Map.of());
-        String pbd = f.db.snapshot().getAll("PBD").stream()
+        String pbd = f.db.snapshot().all("PBD").stream()
                 .filter(p -> sr.equals(f.get("PBD", p, "SR")))
                 .findFirst()
                 .orElseThrow();

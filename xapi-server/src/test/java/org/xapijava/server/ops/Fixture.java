@@ -106,7 +106,7 @@ final class Fixture {
         String sm = Refs.fresh();
         Map<String, Long> f = new HashMap<>();
         for (String x : features) f.put(x, 1L);
-        if (db.snapshot().getAll("SM").stream()
+        if (db.snapshot().all("SM").stream()
                 .noneMatch(s -> type.equals(db.snapshot().get("SM", s, "type")))) {
             db.create("SM", sm, Map.of("uuid", uuid(), "type", type, "features", f));
         }

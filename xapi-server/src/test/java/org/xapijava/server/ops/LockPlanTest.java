@@ -326,7 +326,7 @@ class LockPlanTest {
 
     @Test
     void operationMessages() throws Exception {
-        new OperationMessages().bind(table);
+        new OperationMessages(f.services.allowed()).bind(table);
         String vm = f.vm("Running");
         CallContext ctx = new CallContext(
                 f.services,

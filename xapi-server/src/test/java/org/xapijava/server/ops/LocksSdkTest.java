@@ -110,7 +110,8 @@ class LocksSdkTest {
             return null;
         });
         replace(t, "VM.pause", (ctx, a) -> null);
-        if (!t.isBound("VM.assert_operation_valid")) new OperationMessages().bind(t);
+        if (!t.isBound("VM.assert_operation_valid"))
+            new OperationMessages(host.server.services().allowed()).bind(t);
 
         Connection c = login();
         VM vm = Types.toVM(vmRef);
