@@ -14,13 +14,15 @@ import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Db;
-import org.xapijava.db.DbReader;
-import org.xapijava.db.Snapshot;
-import org.xapijava.db.Transaction;
+import org.xapijava.db.FieldReads;
+import org.xapijava.db.FieldValues;
+import org.xapijava.db.ReadSet;
+import org.xapijava.db.Update;
 import org.xapijava.model.Field;
 import org.xapijava.model.api.Console;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.Host;
+import org.xapijava.model.api.Pool;
 import org.xapijava.model.api.SR;
 import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VDI;
@@ -31,7 +33,6 @@ import org.xapijava.model.api.VMMetrics;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.DbValues;
 import org.xapijava.server.Services;
 import org.xapijava.xenopsd.DeviceId;
 import org.xapijava.xenopsd.DeviceNumber;
@@ -57,10 +58,15 @@ import org.xapijava.xenopsd.XenopsError;
 final class StateSync {
     private static final Logger LOG = LoggerFactory.getLogger(StateSync.class);
     /** Guest agent keys whose changes do not affect allowed operations ({@code check_guest_agent}). */
+    /** {@code pool.ha_reboot_vm_on_internal_shutdown}, a field of datamodels newer than this build's. */
+    private static final Field<Boolean> HA_REBOOT_ON_INTERNAL_SHUTDOWN =
+            new Field<>(Pool.XAPI_CLASS, "ha_reboot_vm_on_internal_shutdown");
+
     private static final List<String> IGNORED_GUEST_KEYS =
             List.of("data/meminfo_free", "data/updated", "data/update_cnt");
 
     private final Services services;
+    private final Db data;
     private final Xenops xenops;
     private final GuestMetrics guestMetrics;
     private final XenopsdMetadata metadata;
@@ -80,6 +86,7 @@ final class StateSync {
             XenopsdMetadata metadata,
             Barriers barriers) {
         this.services = services;
+        this.data = services.data();
         this.xenops = xenops;
         this.guestMetrics = guestMetrics;
         this.cache = cache;
@@ -89,12 +96,31 @@ final class StateSync {
 
     /** Writes {@code field} of {@code ref} unless the object is gone (it may vanish while its events are read). */
     private <T> void setIfExists(String ref, Field<T> field, T value) {
-        Db data = services.data();
         try {
             if (data.exists(field.cls(), ref)) data.set(ref, field, value);
         } catch (ApiError e) {
             if (!e.code().equals(ErrorCodes.HANDLE_INVALID)) throw e;
         }
+    }
+
+    /**
+     * One atomic step planned from what it reads (Xapi's database calls under one lock): {@code plan} reads through
+     * a {@link ReadSet} and adds its writes to an {@link Update.Builder} (null or nothing added: no write); the update
+     * is applied only if nothing read has changed, else planned again from fresh reads. A row that vanishes while it
+     * is read makes the step start again, when the plan's existence checks see it gone.
+     */
+    private void step(java.util.function.BiConsumer<ReadSet, Update.Builder> plan) {
+        Db.retrying(() -> {
+            ReadSet r = new ReadSet(data);
+            Update.Builder u = Update.builder();
+            try {
+                plan.accept(r, u);
+            } catch (ApiError e) {
+                if (!e.code().equals(ErrorCodes.HANDLE_INVALID)) throw e;
+                throw new Db.Conflict("a row read vanished: " + e.getMessage());
+            }
+            if (!u.isEmpty()) data.apply(u.require(r.preconditions()).build());
+        });
     }
 
     // ------------------------------------------------------------------------------------------- suppression
@@ -181,11 +207,17 @@ final class StateSync {
 
     // ------------------------------------------------------------------------------------------- VM
 
-    private String vmOfUuid(DbReader r, String uuid) {
+    private String vmOfUuid(String uuid) {
+        return data.findByUuid(VM.XAPI_CLASS, uuid).orElse(null);
+    }
+
+    /** Whether {@code vm} is resident on this host (false when it has gone meanwhile). */
+    private boolean residentHere(String vm) {
         try {
-            return r.getByUuid("VM", uuid);
-        } catch (RuntimeException e) {
-            return null;
+            return services.hostRef().equals(data.get(vm, VM.RESIDENT_ON));
+        } catch (ApiError e) {
+            if (!e.code().equals(ErrorCodes.HANDLE_INVALID)) throw e;
+            return false;
         }
     }
 
@@ -202,13 +234,12 @@ final class StateSync {
             LOG.debug("xenopsd event: ignoring event for VM {} (events suppressed)", id);
             return;
         }
-        Snapshot s = services.db().snapshot();
-        String vm = vmOfUuid(s, id);
+        String vm = vmOfUuid(id);
         if (vm == null) {
             LOG.debug("xenopsd event: VM {} is not in the database", id);
             return;
         }
-        if (!services.hostRef().equals(s.get(vm, VM.RESIDENT_ON))) return;
+        if (!residentHere(vm)) return;
         VmState previous = cache.vms.get(id);
         VmState info;
         try {
@@ -230,7 +261,7 @@ final class StateSync {
     void updateVmInternal(String dbg, String id, String vm, VmState previous, VmState info) {
         boolean[] updateAllowed = {false};
         String power = powerState(info == null ? null : info.powerState());
-        String powerBefore = services.db().snapshot().get(vm, VM.POWER_STATE);
+        String powerBefore = data.get(vm, VM.POWER_STATE);
         if (info != null && !"Suspended".equals(power) && differ(previous, info, VmState::domainType)) {
             String t = switch (info.domainType()) {
                 case Domain_HVM -> "hvm";
@@ -239,7 +270,7 @@ final class StateSync {
                 case Domain_PVH -> "pvh";
                 case Domain_undefined -> "Halted".equals(power) ? "unspecified" : null;
             };
-            if (t != null) writeMetrics(vm, tx -> tx.set("VM_metrics", metricsOf(tx, vm), "current_domain_type", t));
+            if (t != null) writeMetrics(vm, (r, u, m) -> u.set(m, VMMetrics.CURRENT_DOMAIN_TYPE, t));
         }
         if (differ(previous, info, VmState::powerState)) {
             updateAllowed[0] = true;
@@ -271,25 +302,25 @@ final class StateSync {
                 && differ(previous, info, VmState::rtcTimeoffset)
                 && !info.rtcTimeoffset().isEmpty()) {
             String off = info.rtcTimeoffset();
-            services.db().transact(tx -> {
-                if (!tx.exists("VM", vm)) return;
-                Map<String, String> p = new LinkedHashMap<>(tx.get(vm, VM.PLATFORM));
+            step((r, u) -> {
+                if (!r.exists(VM.XAPI_CLASS, vm)) return;
+                Map<String, String> p = new LinkedHashMap<>(r.get(vm, VM.PLATFORM));
                 p.remove("timeoffset");
                 p.put("timeoffset", off);
-                tx.set(vm, VM.PLATFORM, p);
+                u.set(vm, VM.PLATFORM, p);
             });
         }
         if (info != null && differ(previous, info, VmState::hvm)) {
             boolean v = info.hvm();
-            writeMetrics(vm, tx -> tx.set("VM_metrics", metricsOf(tx, vm), "hvm", v));
+            writeMetrics(vm, (r, u, m) -> u.set(m, VMMetrics.HVM, v));
         }
         if (info != null && differ(previous, info, VmState::nomigrate)) {
             boolean v = info.nomigrate();
-            writeMetrics(vm, tx -> tx.set("VM_metrics", metricsOf(tx, vm), "nomigrate", v));
+            writeMetrics(vm, (r, u, m) -> u.set(m, VMMetrics.NOMIGRATE, v));
         }
         if (info != null && differ(previous, info, VmState::nestedVirt)) {
             boolean v = info.nestedVirt();
-            writeMetrics(vm, tx -> tx.set("VM_metrics", metricsOf(tx, vm), "nested_virt", v));
+            writeMetrics(vm, (r, u, m) -> u.set(m, VMMetrics.NESTED_VIRT, v));
         }
         if (info != null && differ(previous, info, VmState::lastStartTime)) {
             try {
@@ -312,12 +343,12 @@ final class StateSync {
         }
         if (info != null && differ(previous, info, VmState::vcpuTarget)) {
             long n = info.vcpuTarget();
-            writeMetrics(vm, tx -> tx.set("VM_metrics", metricsOf(tx, vm), "VCPUs_number", n));
+            writeMetrics(vm, (r, u, m) -> u.set(m, VMMetrics.VCPUS_NUMBER, n));
         }
         if (info != null && differ(previous, info, VmState::memoryActual)) {
             // Xapi learns memory_actual from rrdd's samples; here xenopsd's figure is taken at each event
-            long m = info.memoryActual();
-            writeMetrics(vm, tx -> tx.set("VM_metrics", metricsOf(tx, vm), "memory_actual", m));
+            long actual = info.memoryActual();
+            writeMetrics(vm, (r, u, m) -> u.set(m, VMMetrics.MEMORY_ACTUAL, actual));
         }
         if (info != null && differ(previous, info, VmState::shadowMultiplierTarget)) {
             double m = info.shadowMultiplierTarget();
@@ -327,28 +358,25 @@ final class StateSync {
         }
         if (info != null && !"Suspended".equals(power) && differ(previous, info, VmState::featureset)) {
             String fs = info.featureset();
-            services.db().transact(tx -> {
-                if (!tx.exists("VM", vm)) return;
-                String vendor = tx.get(services.hostRef(), Host.CPU_INFO).getOrDefault("vendor", "");
-                Map<String, String> flags = new LinkedHashMap<>();
-                flags.put("vendor", vendor);
-                flags.put("features", fs);
-                tx.set(vm, VM.LAST_BOOT_CPU_FLAGS, flags);
-            });
+            String vendor = data.get(services.hostRef(), Host.CPU_INFO).getOrDefault("vendor", "");
+            Map<String, String> flags = new LinkedHashMap<>();
+            flags.put("vendor", vendor);
+            flags.put("features", fs);
+            setIfExists(vm, VM.LAST_BOOT_CPU_FLAGS, flags);
         }
         if (info == null) cache.vms.remove(id);
         else cache.vms.put(id, info);
-        if (updateAllowed[0] && services.db().snapshot().exists("VM", vm)) {
-            services.allowed().update("VM", vm);
+        if (updateAllowed[0] && data.exists(VM.XAPI_CLASS, vm)) {
+            services.allowed().update(VM.XAPI_CLASS, vm);
         }
     }
 
     private void onPowerStateChange(String dbg, String id, String vm, String power, VmState info) {
-        Snapshot s = services.db().snapshot();
         if ("Halted".equals(power)) {
-            boolean reboot = DbValues.hasField(s, "pool", "ha_reboot_vm_on_internal_shutdown")
-                    && DbValues.bool(s, "pool", services.poolRef(), "ha_reboot_vm_on_internal_shutdown");
-            if (!reboot) services.data().set(vm, VM.HA_ALWAYS_RUN, false);
+            // a field of newer datamodels than this build's: read only where the datamodel has it
+            boolean reboot = HA_REBOOT_ON_INTERNAL_SHUTDOWN.def() != null
+                    && data.get(services.poolRef(), HA_REBOOT_ON_INTERNAL_SHUTDOWN);
+            if (!reboot) data.set(vm, VM.HA_ALWAYS_RUN, false);
         }
         LOG.debug("xenopsd event: Updating VM {} power_state <- {}", id, power);
         if ("Suspended".equals(power)) {
@@ -357,7 +385,7 @@ final class StateSync {
                 LOG.error("Suspended VM {} has no domain-specific metadata", id);
             } else {
                 String rec = md.domains();
-                services.data().set(vm, VM.LAST_BOOTED_RECORD, rec);
+                data.set(vm, VM.LAST_BOOTED_RECORD, rec);
             }
         }
         forceStateReset(vm, power, true);
@@ -372,11 +400,11 @@ final class StateSync {
         Instant start = Instant.ofEpochSecond((long) Math.floor(info.lastStartTime()));
         DateTime startTime = DateTime.ofInstant(start);
         boolean[] later = {false};
-        writeMetrics(vm, tx -> {
-            String m = metricsOf(tx, vm);
-            DateTime expected = (DateTime) tx.get(m, VMMetrics.START_TIME);
+        writeMetrics(vm, (r, u, m) -> {
+            later[0] = false; // planned again after a conflict
+            DateTime expected = r.isValid(VMMetrics.XAPI_CLASS, m) ? r.get(m, VMMetrics.START_TIME) : DateTime.EPOCH;
             if (startTime.toInstant().isAfter(expected.toInstant())) {
-                tx.set(m, VMMetrics.START_TIME, startTime);
+                u.set(m, VMMetrics.START_TIME, startTime);
                 later[0] = true;
             }
         });
@@ -385,10 +413,9 @@ final class StateSync {
             removePendingGuidance(vm, "restart_vm");
         }
         guestMetrics.createIfNeeded(vm, info.domids(), info.guestAgent(), info.pvDriversDetected());
-        Snapshot s = services.db().snapshot();
-        String gm = s.get(vm, VM.GUEST_METRICS);
-        if (s.isValid(VMGuestMetrics.XAPI_CLASS, gm)) {
-            DateTime updated = (DateTime) s.get(gm, VMGuestMetrics.LAST_UPDATED);
+        String gm = data.get(vm, VM.GUEST_METRICS);
+        if (data.isValid(VMGuestMetrics.XAPI_CLASS, gm)) {
+            DateTime updated = data.get(gm, VMGuestMetrics.LAST_UPDATED);
             if (updated.toInstant().isBefore(start)) {
                 guestMetrics.delete(vm);
                 checkGuestAgent(vm, previous, info, updateAllowed);
@@ -404,7 +431,7 @@ final class StateSync {
         for (int domid : info.domids()) {
             try {
                 if (guestMetrics.update(vm, domid, info.guestAgent(), info.pvDriversDetected())) {
-                    services.allowed().update("VM", vm);
+                    services.allowed().update(VM.XAPI_CLASS, vm);
                 }
             } catch (RuntimeException e) {
                 LOG.error("Caught {} while updating VM guest agent data", e.toString());
@@ -420,71 +447,78 @@ final class StateSync {
 
     /** The VM's consoles: destroyed when gone from xenopsd's list, created when new. */
     private void updateConsoles(String vm, List<VmState.Console> consoles) {
-        services.db().transact(tx -> {
-            if (!tx.exists("VM", vm)) return;
-            String address = tx.get(services.hostRef(), Host.ADDRESS);
+        step((r, u) -> {
+            if (!r.exists(VM.XAPI_CLASS, vm)) return;
+            String address = r.get(services.hostRef(), Host.ADDRESS);
             String uri = "https://" + address + "/console";
             Map<String, String> current = new LinkedHashMap<>(); // protocol → console
-            for (String c : tx.get(vm, VM.CONSOLES)) {
-                if (!tx.exists("console", c)) continue;
-                String p = switch (tx.get(c, Console.PROTOCOL)) {
+            for (String c : r.get(vm, VM.CONSOLES)) {
+                if (!r.exists(Console.XAPI_CLASS, c)) continue;
+                String p = switch (r.get(c, Console.PROTOCOL)) {
                     case "vt100" -> "Vt100";
                     default -> "Rfb"; // rfb, and rdp (never used)
                 };
-                String loc = tx.get(c, Console.LOCATION);
+                String loc = r.get(c, Console.LOCATION);
                 int q = loc.indexOf('?');
                 current.put(p + " " + (q < 0 ? loc : loc.substring(0, q)), c);
             }
             Map<String, VmState.Console> wanted = new LinkedHashMap<>();
             for (VmState.Console c : consoles) wanted.putIfAbsent(c.protocol().name() + " " + uri, c);
             for (Map.Entry<String, String> e : current.entrySet()) {
-                if (!wanted.containsKey(e.getKey())) tx.delete("console", e.getValue());
+                if (!wanted.containsKey(e.getKey())) u.delete(Console.XAPI_CLASS, e.getValue());
             }
             for (Map.Entry<String, VmState.Console> e : wanted.entrySet()) {
                 if (current.containsKey(e.getKey())) continue;
                 String uuid = UUID.randomUUID().toString();
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("uuid", uuid);
-                row.put("protocol", e.getValue().protocol() == VmState.ConsoleProtocol.Vt100 ? "vt100" : "rfb");
-                row.put("location", uri + "?uuid=" + uuid);
-                row.put("VM", vm);
-                row.put("other_config", Map.of());
-                if (DbValues.hasField(tx, "console", "port"))
-                    row.put("port", (long) e.getValue().port());
-                tx.create("console", Refs.fresh(), row);
+                u.create(
+                        Refs.fresh(),
+                        FieldValues.of(Console.XAPI_CLASS)
+                                .with(Console.UUID, uuid)
+                                .with(
+                                        Console.PROTOCOL,
+                                        e.getValue().protocol() == VmState.ConsoleProtocol.Vt100 ? "vt100" : "rfb")
+                                .with(Console.LOCATION, uri + "?uuid=" + uuid)
+                                .with(Console.VM, vm)
+                                .with(Console.OTHER_CONFIG, Map.of())
+                                .with(Console.PORT, (long) e.getValue().port()));
             }
         });
     }
 
-    /** The VM's metrics record, created when missing (Xapi's VM.create always makes one). */
-    private static String metricsOf(Transaction tx, String vm) {
-        String m = tx.get(vm, VM.METRICS);
-        if (tx.isValid(VMMetrics.XAPI_CLASS, m)) return m;
-        m = Refs.fresh();
-        tx.create("VM_metrics", m, Map.of("uuid", UUID.randomUUID().toString()));
-        tx.set(vm, VM.METRICS, m);
-        return m;
+    /** What {@link #writeMetrics} writes into the VM's metrics row {@code m}, from what it reads. */
+    @FunctionalInterface
+    private interface MetricsWrite {
+        void plan(ReadSet r, Update.Builder u, String m);
     }
 
-    private void writeMetrics(String vm, java.util.function.Consumer<Transaction> body) {
-        services.db().transact(tx -> {
-            if (!tx.exists("VM", vm)) return;
-            body.accept(tx);
-            tx.set(
-                    "VM_metrics",
-                    metricsOf(tx, vm),
-                    "last_updated",
-                    DateTime.ofInstant(services.clock().instant()));
+    /**
+     * Writes into the VM's metrics record and stamps its {@code last_updated}, in one step; the record is created when
+     * missing (Xapi's VM.create always makes one). Nothing when the VM is gone.
+     */
+    private void writeMetrics(String vm, MetricsWrite body) {
+        step((r, u) -> {
+            if (!r.exists(VM.XAPI_CLASS, vm)) return;
+            String m = r.get(vm, VM.METRICS);
+            if (!r.isValid(VMMetrics.XAPI_CLASS, m)) {
+                m = Refs.fresh();
+                u.create(
+                        m,
+                        FieldValues.of(VMMetrics.XAPI_CLASS)
+                                .with(VMMetrics.UUID, UUID.randomUUID().toString()));
+                u.set(vm, VM.METRICS, m);
+            }
+            body.plan(r, u, m);
+            u.set(m, VMMetrics.LAST_UPDATED, DateTime.ofInstant(services.clock().instant()));
         });
     }
 
     /** {@code remove_pending_guidance} from the three guidance lists. */
     private void removePendingGuidance(String vm, String guidance) {
-        services.db().transact(tx -> {
-            if (!tx.exists("VM", vm)) return;
-            for (String f : List.of("pending_guidances", "pending_guidances_recommended", "pending_guidances_full")) {
-                if (DbValues.hasField(tx, "VM", f)
-                        && DbValues.list(tx, "VM", vm, f).contains(guidance)) tx.removeFromSet("VM", vm, f, guidance);
+        step((r, u) -> {
+            if (!r.exists(VM.XAPI_CLASS, vm)) return;
+            for (Field<List<String>> f :
+                    List.of(VM.PENDING_GUIDANCES, VM.PENDING_GUIDANCES_RECOMMENDED, VM.PENDING_GUIDANCES_FULL)) {
+                if (r.get(vm, f).contains(guidance)) u.removeFromSet(vm, f, guidance);
             }
         });
     }
@@ -497,40 +531,42 @@ final class StateSync {
      */
     void forceStateReset(String vm, String state, boolean keepCurrentOps) {
         List<String> devices = new ArrayList<>();
-        services.db().transact(tx -> {
-            if (!tx.exists("VM", vm)) return;
-            if (!keepCurrentOps) tx.set(vm, VM.CURRENT_OPERATIONS, Map.of());
-            tx.set(vm, VM.POWER_STATE, state);
+        step((r, u) -> {
+            devices.clear(); // planned again after a conflict
+            if (!r.exists(VM.XAPI_CLASS, vm)) return;
+            // the current operations as they will be once this step is applied
+            Map<String, String> ops = keepCurrentOps ? r.get(vm, VM.CURRENT_OPERATIONS) : Map.of();
+            if (!keepCurrentOps) u.set(vm, VM.CURRENT_OPERATIONS, Map.of());
+            u.set(vm, VM.POWER_STATE, state);
             if (state.equals("Halted")) {
-                for (String vbd : tx.get(vm, VM.VBDS)) {
-                    if (!tx.exists("VBD", vbd)) continue;
-                    tx.set(vbd, VBD.CURRENTLY_ATTACHED, false);
-                    tx.set(vbd, VBD.RESERVED, false);
-                    if (!tx.get(vbd, VBD.CURRENT_OPERATIONS).isEmpty()) {
-                        tx.set(vbd, VBD.CURRENT_OPERATIONS, Map.of());
-                        devices.add("VBD " + vbd);
+                for (String vbd : r.get(vm, VM.VBDS)) {
+                    if (!r.exists(VBD.XAPI_CLASS, vbd)) continue;
+                    u.set(vbd, VBD.CURRENTLY_ATTACHED, false);
+                    u.set(vbd, VBD.RESERVED, false);
+                    if (!r.get(vbd, VBD.CURRENT_OPERATIONS).isEmpty()) {
+                        u.set(vbd, VBD.CURRENT_OPERATIONS, Map.of());
+                        devices.add(VBD.XAPI_CLASS + " " + vbd);
                     }
                 }
-                for (String vif : tx.get(vm, VM.VIFS)) {
-                    if (!tx.exists("VIF", vif)) continue;
-                    tx.set(vif, VIF.CURRENTLY_ATTACHED, false);
-                    tx.set(vif, VIF.RESERVED, false);
-                    tx.set(vif, VIF.RESERVED_PCI, Refs.NULL);
-                    if (!tx.get(vif, VIF.CURRENT_OPERATIONS).isEmpty()) {
-                        tx.set(vif, VIF.CURRENT_OPERATIONS, Map.of());
-                        devices.add("VIF " + vif);
+                for (String vif : r.get(vm, VM.VIFS)) {
+                    if (!r.exists(VIF.XAPI_CLASS, vif)) continue;
+                    u.set(vif, VIF.CURRENTLY_ATTACHED, false);
+                    u.set(vif, VIF.RESERVED, false);
+                    u.set(vif, VIF.RESERVED_PCI, Refs.NULL);
+                    if (!r.get(vif, VIF.CURRENT_OPERATIONS).isEmpty()) {
+                        u.set(vif, VIF.CURRENT_OPERATIONS, Map.of());
+                        devices.add(VIF.XAPI_CLASS + " " + vif);
                     }
                 }
-                tx.set(vm, VM.REQUIRES_REBOOT, false);
+                u.set(vm, VM.REQUIRES_REBOOT, false);
             }
             if (state.equals("Halted") || state.equals("Suspended")) {
                 // a checkpoint keeps the VM resident while it suspends
-                boolean checkpoint = state.equals("Suspended")
-                        && tx.get(vm, VM.CURRENT_OPERATIONS).containsValue("checkpoint");
+                boolean checkpoint = state.equals("Suspended") && ops.containsValue("checkpoint");
                 if (!checkpoint) {
-                    tx.set(vm, VM.RESIDENT_ON, Refs.NULL);
-                    tx.set(vm, VM.SCHEDULED_TO_BE_RESIDENT_ON, Refs.NULL);
-                    tx.set(vm, VM.DOMID, -1L);
+                    u.set(vm, VM.RESIDENT_ON, Refs.NULL);
+                    u.set(vm, VM.SCHEDULED_TO_BE_RESIDENT_ON, Refs.NULL);
+                    u.set(vm, VM.DOMID, -1L);
                 }
             }
         });
@@ -540,7 +576,7 @@ final class StateSync {
             String[] p = d.split(" ");
             services.allowed().update(p[0], p[1]);
         }
-        if (services.db().snapshot().exists("VM", vm)) services.allowed().update("VM", vm);
+        if (data.exists(VM.XAPI_CLASS, vm)) services.allowed().update(VM.XAPI_CLASS, vm);
     }
 
     // ------------------------------------------------------------------------------------------- VBD, VIF
@@ -552,9 +588,8 @@ final class StateSync {
      */
     void updateVbd(String dbg, DeviceId id) {
         if (suppressed(id.vm())) return;
-        Snapshot s = services.db().snapshot();
-        String vm = vmOfUuid(s, id.vm());
-        if (vm == null || !services.hostRef().equals(s.get(vm, VM.RESIDENT_ON))) return;
+        String vm = vmOfUuid(id.vm());
+        if (vm == null || !residentHere(vm)) return;
         VbdState previous = cache.vbds.get(id);
         VbdState info;
         try {
@@ -569,9 +604,9 @@ final class StateSync {
                 .map(d -> Integer.toString(d.disk()))
                 .orElse(null);
         String vbd = null;
-        for (String v : s.get(vm, VM.VBDS)) {
-            if (!s.exists("VBD", v)) continue;
-            String ud = s.get(v, VBD.USERDEVICE);
+        for (String v : data.get(vm, VM.VBDS)) {
+            if (!data.exists(VBD.XAPI_CLASS, v)) continue;
+            String ud = data.get(v, VBD.USERDEVICE);
             if (ud.equals(linux) || ud.equals(diskNumber)) {
                 vbd = v;
                 break;
@@ -586,23 +621,24 @@ final class StateSync {
             VbdState st = info;
             boolean attached = st.plugged() || st.active();
             String[] vdiTouched = {null};
-            services.db().transact(tx -> {
-                if (!tx.exists("VBD", theVbd)) return;
-                tx.set(theVbd, VBD.DEVICE, linux);
-                tx.set(theVbd, VBD.CURRENTLY_ATTACHED, attached);
+            step((r, u) -> {
+                vdiTouched[0] = null; // planned again after a conflict
+                if (!r.exists(VBD.XAPI_CLASS, theVbd)) return;
+                u.set(theVbd, VBD.DEVICE, linux);
+                u.set(theVbd, VBD.CURRENTLY_ATTACHED, attached);
                 if (!st.plugged()) return;
                 Disk present = st.backendPresent();
                 if (present instanceof Disk.Vdi v) {
-                    String vdi = vdiOfDisk(tx, v.srAndLocation());
+                    String vdi = vdiOfDisk(r, v.srAndLocation());
                     if (vdi != null) {
-                        tx.set(theVbd, VBD.VDI, vdi);
-                        tx.set(theVbd, VBD.EMPTY, false);
+                        u.set(theVbd, VBD.VDI, vdi);
+                        u.set(theVbd, VBD.EMPTY, false);
                         vdiTouched[0] = vdi;
                     }
                 } else if (present == null) {
-                    if ("CD".equals(tx.get(theVbd, VBD.TYPE))) {
-                        tx.set(theVbd, VBD.EMPTY, true);
-                        tx.set(theVbd, VBD.VDI, Refs.NULL);
+                    if ("CD".equals(r.get(theVbd, VBD.TYPE))) {
+                        u.set(theVbd, VBD.EMPTY, true);
+                        u.set(theVbd, VBD.VDI, Refs.NULL);
                     } else {
                         LOG.error("VBD {} is empty but is not a CD", id);
                     }
@@ -610,7 +646,7 @@ final class StateSync {
                     LOG.error("VBD {} backend_present has unknown disk {}", id, present);
                 }
             });
-            if (vdiTouched[0] != null) services.allowed().update("VDI", vdiTouched[0]);
+            if (vdiTouched[0] != null) services.allowed().update(VDI.XAPI_CLASS, vdiTouched[0]);
             if (!attached) {
                 try {
                     xenops.vbdRemove(dbg, id);
@@ -622,27 +658,23 @@ final class StateSync {
         } else {
             cache.vbds.remove(id);
         }
-        services.allowed().update("VBD", theVbd);
-        Snapshot after = services.db().snapshot();
-        if (after.exists("VBD", theVbd) && !after.get(theVbd, VBD.EMPTY)) {
-            String vdi = after.get(theVbd, VBD.VDI);
-            if (after.isValid(VDI.XAPI_CLASS, vdi)) services.allowed().update("VDI", vdi);
+        services.allowed().update(VBD.XAPI_CLASS, theVbd);
+        Map<String, Object> after = data.exists(VBD.XAPI_CLASS, theVbd) ? data.record(VBD.XAPI_CLASS, theVbd) : null;
+        if (after != null && !Db.value(after, VBD.EMPTY)) {
+            String vdi = Db.value(after, VBD.VDI);
+            if (data.isValid(VDI.XAPI_CLASS, vdi)) services.allowed().update(VDI.XAPI_CLASS, vdi);
         }
     }
 
     /** {@code vdi_of_disk}: the VDI named {@code "<sr-uuid>/<location>"}, or null. */
-    static String vdiOfDisk(DbReader r, String x) {
+    String vdiOfDisk(FieldReads r, String x) {
         int slash = x.indexOf('/');
         if (slash < 0) return null;
-        String sr;
-        try {
-            sr = r.getByUuid("SR", x.substring(0, slash));
-        } catch (RuntimeException e) {
-            return null;
-        }
+        String sr = data.findByUuid(SR.XAPI_CLASS, x.substring(0, slash)).orElse(null);
+        if (sr == null || !r.exists(SR.XAPI_CLASS, sr)) return null;
         String location = x.substring(slash + 1);
         for (String vdi : r.get(sr, SR.VDIS)) {
-            if (r.exists("VDI", vdi) && location.equals(r.get(vdi, VDI.LOCATION))) return vdi;
+            if (r.exists(VDI.XAPI_CLASS, vdi) && location.equals(r.get(vdi, VDI.LOCATION))) return vdi;
         }
         return null;
     }
@@ -650,9 +682,8 @@ final class StateSync {
     /** {@code update_vif}: {@code currently_attached} of the VIF with xenopsd's device; a dead device is removed. */
     void updateVif(String dbg, DeviceId id) {
         if (suppressed(id.vm())) return;
-        Snapshot s = services.db().snapshot();
-        String vm = vmOfUuid(s, id.vm());
-        if (vm == null || !services.hostRef().equals(s.get(vm, VM.RESIDENT_ON))) return;
+        String vm = vmOfUuid(id.vm());
+        if (vm == null || !residentHere(vm)) return;
         VifState previous = cache.vifs.get(id);
         VifState info;
         try {
@@ -662,8 +693,8 @@ final class StateSync {
         }
         if (Objects.equals(info, previous)) return;
         String vif = null;
-        for (String v : s.get(vm, VM.VIFS)) {
-            if (s.exists("VIF", v) && s.get(v, VIF.DEVICE).equals(id.name())) {
+        for (String v : data.get(vm, VM.VIFS)) {
+            if (data.exists(VIF.XAPI_CLASS, v) && data.get(v, VIF.DEVICE).equals(id.name())) {
                 vif = v;
                 break;
             }
@@ -687,6 +718,6 @@ final class StateSync {
         } else {
             cache.vifs.remove(id);
         }
-        services.allowed().update("VIF", theVif);
+        services.allowed().update(VIF.XAPI_CLASS, theVif);
     }
 }
