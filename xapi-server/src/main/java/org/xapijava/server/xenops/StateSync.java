@@ -57,11 +57,11 @@ import org.xapijava.xenopsd.XenopsError;
  */
 final class StateSync {
     private static final Logger LOG = LoggerFactory.getLogger(StateSync.class);
-    /** Guest agent keys whose changes do not affect allowed operations ({@code check_guest_agent}). */
     /** {@code pool.ha_reboot_vm_on_internal_shutdown}, a field of datamodels newer than this build's. */
     private static final Field<Boolean> HA_REBOOT_ON_INTERNAL_SHUTDOWN =
             new Field<>(Pool.XAPI_CLASS, "ha_reboot_vm_on_internal_shutdown");
 
+    /** Guest agent keys whose changes do not affect allowed operations ({@code check_guest_agent}). */
     private static final List<String> IGNORED_GUEST_KEYS =
             List.of("data/meminfo_free", "data/updated", "data/update_cnt");
 
