@@ -292,17 +292,14 @@ class OperationTableSdkTest {
     static TestHost host;
     static ConcurrencySupport.Recording c;
     static Host thisHost;
-    static final Map<Kind, VM> subjects = new LinkedHashMap<>();
-    /** The ordinary VM the snapshot subject was taken of (reverting the snapshot reverts it). */
-    static VM snapshotSource;
-
-    static int made;
+    static VmSubjects subjects;
 
     @BeforeAll
     static void start() throws Exception {
         host = TestHost.start(dir);
         c = ConcurrencySupport.login(host);
         thisHost = Types.toHost(host.server.services().hostRef());
+        subjects = new VmSubjects(host, c, "table");
     }
 
     @AfterAll
@@ -327,7 +324,7 @@ class OperationTableSdkTest {
     private static void cell(String name, Kind kind, String state, String message) throws Exception {
         String bug = KNOWN_BUGS.get(name);
         Assumptions.assumeTrue(bug == null, bug);
-        VM vm = subject(kind, state);
+        VM vm = subjects.subject(kind, state);
         String ref = vm.toWireString();
         assertEquals(
                 state,
@@ -387,10 +384,10 @@ class OperationTableSdkTest {
     /**
      * After a successful call: the VM it made is destroyed; a subject the call changed for good (destroyed,
      * provisioned, made a template, reset from a live or suspended state) is discarded so that the next cell makes
-     * a fresh one; a plain power change is undone by the next cell's {@link #subject}.
+     * a fresh one; a plain power change is undone by the next cell's {@link VmSubjects#subject}.
      */
     private static void restoreAfter(Kind kind, VM vm, String message, VM created) throws Exception {
-        if (created != null) discard(created);
+        if (created != null) subjects.discard(created);
         boolean changedForGood = switch (message) {
             case "destroy", "provision", "set_is_a_template" -> true;
             case "power_state_reset" ->
@@ -398,92 +395,9 @@ class OperationTableSdkTest {
             default -> false;
         };
         if (changedForGood) {
-            discard(vm);
-            subjects.remove(kind);
+            subjects.discard(vm);
+            subjects.forget(kind);
         }
-    }
-
-    /** The subject of {@code kind}, in {@code state}, made or driven there through real operations. */
-    private static VM subject(Kind kind, String state) throws Exception {
-        VM vm = subjects.get(kind);
-        if (vm != null && !valid(vm)) vm = null;
-        if (vm == null) {
-            vm = make(kind);
-            subjects.put(kind, vm);
-        }
-        if (kind == Kind.VM) drive(vm, state);
-        return vm;
-    }
-
-    private static boolean valid(VM vm) throws Exception {
-        return ConcurrencySupport.errorOf(c, () -> vm.getUuid(c)) == null;
-    }
-
-    private static VM make(Kind kind) throws Exception {
-        String name = "table-" + kind.name().toLowerCase(java.util.Locale.ROOT) + "-" + (++made);
-        switch (kind) {
-            case VM -> {
-                return ConcurrencySupport.pvVm(host, c, name);
-            }
-            case TEMPLATE -> {
-                VM vm = ConcurrencySupport.pvVm(host, c, name);
-                vm.setIsATemplate(c, true);
-                return vm;
-            }
-            case DEFAULT_TEMPLATE -> {
-                VM vm = ConcurrencySupport.pvVm(host, c, name);
-                // what marks first-start templates as default; set first: it is a plain field write, and
-                // allowed_operations is recomputed by the marking of set_is_a_template
-                vm.addToOtherConfig(c, "default_template", "true");
-                vm.setIsATemplate(c, true);
-                return vm;
-            }
-            case SNAPSHOT -> {
-                if (snapshotSource == null || !valid(snapshotSource))
-                    snapshotSource = ConcurrencySupport.pvVm(host, c, name + "-source");
-                return snapshotSource.snapshot(c, name);
-            }
-            case CONTROL_DOMAIN -> {
-                for (Map.Entry<VM, VM.Record> e : VM.getAllRecords(c).entrySet()) {
-                    if (e.getValue().isControlDomain) return e.getKey();
-                }
-                throw new AssertionError("no control domain");
-            }
-            default -> throw new IllegalArgumentException(kind.toString());
-        }
-    }
-
-    /** Drives an ordinary VM to {@code target} through lifecycle calls. */
-    private static void drive(VM vm, String target) throws Exception {
-        String now = vm.getPowerState(c).toString().toLowerCase(java.util.Locale.ROOT);
-        if (now.equals(target)) return;
-        switch (now + ">" + target) {
-            case "running>paused" -> vm.pause(c);
-            case "paused>running" -> vm.unpause(c);
-            case "running>suspended" -> vm.suspend(c);
-            case "suspended>running" -> vm.resume(c, false, false);
-            default -> {
-                if (!now.equals(H)) vm.hardShutdown(c);
-                if (target.equals(H)) return;
-                vm.start(c, false, false);
-                if (target.equals(P)) vm.pause(c);
-                if (target.equals(S)) vm.suspend(c);
-            }
-        }
-    }
-
-    /**
-     * Removes a VM the table made or changed for good: a default template loses its flag, a live or suspended VM is
-     * shut down, and a domain the simulator still has (after a reset of a paused VM) is destroyed there too.
-     */
-    private static void discard(VM vm) throws Exception {
-        if (!valid(vm)) return;
-        VM.Record r = vm.getRecord(c);
-        if (r.isControlDomain) return;
-        if ("true".equals(r.otherConfig.get("default_template"))) vm.removeFromOtherConfig(c, "default_template");
-        if (r.powerState != Types.VmPowerState.HALTED) vm.hardShutdown(c);
-        vm.destroy(c);
-        ConcurrencySupport.purgeFromSimulator(host, r.uuid);
     }
 
     // ---------------------------------------------------------------------------------------- outside the table
@@ -516,7 +430,7 @@ class OperationTableSdkTest {
         assertEquals(
                 List.of("VM_BAD_POWER_STATE", ref, "running", "halted"),
                 ConcurrencySupport.errorOf(c, () -> t.cleanShutdown(c)));
-        assertTrue(valid(t));
+        assertTrue(subjects.valid(t));
         assertFalse(ConcurrencySupport.allowedOperations(host, c, t).contains("destroy"));
         ConcurrencySupport.assertNothingMarked(host);
     }

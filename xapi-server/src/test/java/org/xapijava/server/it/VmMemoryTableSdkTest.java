@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -19,6 +18,10 @@ import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.io.TempDir;
 import org.xapijava.server.TestHost;
 import org.xapijava.server.it.OperationTableSdkTest.Kind;
+import org.xapijava.server.it.VmTable.Call;
+import org.xapijava.server.it.VmTable.Effect;
+import org.xapijava.server.it.VmTable.Expect;
+import org.xapijava.server.it.VmTable.Msg;
 
 /**
  * The memory and vCPU messages of issue 11 through the Citrix SDK, on an ordinary VM in each power state reached
@@ -51,38 +54,9 @@ class VmMemoryTableSdkTest {
     static TestHost host;
     static ConcurrencySupport.Recording c;
     static Path cmdlineLog;
-    static final Map<Kind, VM> subjects = new LinkedHashMap<>();
-    static VM snapshotSource;
-    static int made;
+    static VmTable table;
 
     // ---------------------------------------------------------------------------------------- the messages
-
-    /** One cell's view of its subject. */
-    record Subject(Kind kind, String state, VM vm, String ref, Map<String, Object> before) {
-        long num(String field) {
-            return (Long) before.get(field);
-        }
-    }
-
-    @FunctionalInterface
-    interface Call {
-        Object run(Subject s) throws Exception;
-    }
-
-    @FunctionalInterface
-    interface Expect {
-        /** The error of the call, or null when it succeeds. */
-        List<String> of(Subject s);
-    }
-
-    @FunctionalInterface
-    interface Effect {
-        /** Checks what a successful call did, given its result and the record after it. */
-        void check(Subject s, Object result, Map<String, Object> after) throws Exception;
-    }
-
-    /** A message: how it is called, what it answers, what it changes (then the {@code restore} fields are put back). */
-    record Msg(String name, Call call, Expect expect, Effect effect, List<String> restore) {}
 
     static final List<Msg> MESSAGES = new ArrayList<>();
 
@@ -339,6 +313,21 @@ class VmMemoryTableSdkTest {
         VmSettingsSdkTest.script(script, "echo \"$@\" >> '" + cmdlineLog + "'");
         host = TestHost.start(dir.resolve("host"), "--xen-cmdline-script", script.toString());
         c = ConcurrencySupport.login(host);
+        table = new VmTable(
+                host, c, new VmSubjects(host, c, "memory", VmMemoryTableSdkTest::newVm), new VmTable.Hooks() {
+                    @Override
+                    public void refused(VmTable.Subject s) {
+                        assertEquals(
+                                false,
+                                Files.exists(cmdlineLog),
+                                s.kind().label + " " + s.state() + ": xen-cmdline called");
+                    }
+
+                    @Override
+                    public void restored(VmTable.Subject s) throws Exception {
+                        Files.deleteIfExists(host.dir.resolve("host-requires-reboot"));
+                    }
+                });
     }
 
     @AfterAll
@@ -348,65 +337,10 @@ class VmMemoryTableSdkTest {
 
     @TestFactory
     Stream<DynamicTest> everyMessageOnEverySubjectInEveryPowerState() {
-        List<DynamicTest> tests = new ArrayList<>();
-        for (Map.Entry<Kind, List<String>> e : STATES.entrySet()) {
-            for (String state : e.getValue()) {
-                for (Msg m : MESSAGES) {
-                    String name = e.getKey().label + " " + state + ": VM." + m.name();
-                    tests.add(DynamicTest.dynamicTest(name, () -> cell(name, e.getKey(), state, m)));
-                }
-            }
-        }
-        return tests.stream();
-    }
-
-    private static void cell(String name, Kind kind, String state, Msg m) throws Exception {
-        VM vm = subject(kind, state);
-        String ref = vm.toWireString();
-        assertEquals(state, vm.getPowerState(c).toString().toLowerCase(Locale.ROOT), name + ": the subject's state");
-        Subject s = new Subject(kind, state, vm, ref, record(ref));
-        List<String> want = m.expect().of(s);
-        Object[] result = new Object[1];
-        List<String> got =
-                ConcurrencySupport.errorOf(c, () -> result[0] = m.call().run(s));
-        assertEquals(want, got, name + ": outcome (null = success)");
-        ConcurrencySupport.assertNothingMarked(host);
-        Map<String, Object> after = record(ref);
-        if (got != null) {
-            assertEquals(s.before(), after, name + ": a refused call changes nothing");
-            assertEquals(false, Files.exists(cmdlineLog), name + ": xen-cmdline called");
-            return;
-        }
-        m.effect().check(s, result[0], after);
-        restore(ref, s.before(), m.restore());
-    }
-
-    /** The VM's database record, as clients see it. */
-    static Map<String, Object> record(String ref) {
-        return host.server.services().db().snapshot().getRecord("VM", ref);
-    }
-
-    /** Puts the listed fields back as they were, and recomputes the VM's allowed operations. */
-    static void restore(String ref, Map<String, Object> before, List<String> fields) throws Exception {
-        if (fields.isEmpty()) return;
-        host.server.services().db().transact(tx -> {
-            for (String f : fields) tx.set("VM", ref, f, before.get(f));
-        });
-        host.server.services().allowed().update("VM", ref);
-        Files.deleteIfExists(host.dir.resolve("host-requires-reboot"));
+        return table.tests(STATES, MESSAGES);
     }
 
     // ---------------------------------------------------------------------------------------- subjects
-
-    private static VM subject(Kind kind, String state) throws Exception {
-        VM vm = subjects.get(kind);
-        if (vm == null) {
-            vm = make(kind);
-            subjects.put(kind, vm);
-        }
-        if (kind == Kind.VM) drive(vm, state);
-        return vm;
-    }
 
     /** A halted PV VM with 2 vCPUs (1 at start) and a dynamic range of 192-256 MiB, set through the API. */
     private static VM newVm(String name) throws Exception {
@@ -414,48 +348,5 @@ class VmMemoryTableSdkTest {
         vm.setVCPUsMax(c, 2L);
         vm.setMemoryDynamicRange(c, 192 * MIB, 256 * MIB);
         return vm;
-    }
-
-    private static VM make(Kind kind) throws Exception {
-        String name = "memory-" + kind.name().toLowerCase(Locale.ROOT) + "-" + (++made);
-        switch (kind) {
-            case VM -> {
-                return newVm(name);
-            }
-            case TEMPLATE -> {
-                VM vm = newVm(name);
-                vm.setIsATemplate(c, true);
-                return vm;
-            }
-            case SNAPSHOT -> {
-                if (snapshotSource == null) snapshotSource = newVm(name + "-source");
-                return snapshotSource.snapshot(c, name);
-            }
-            case CONTROL_DOMAIN -> {
-                for (Map.Entry<VM, VM.Record> e : VM.getAllRecords(c).entrySet()) {
-                    if (e.getValue().isControlDomain) return e.getKey();
-                }
-                throw new AssertionError("no control domain");
-            }
-            default -> throw new IllegalArgumentException(kind.toString());
-        }
-    }
-
-    private static void drive(VM vm, String target) throws Exception {
-        String now = vm.getPowerState(c).toString().toLowerCase(Locale.ROOT);
-        if (now.equals(target)) return;
-        switch (now + ">" + target) {
-            case "running>paused" -> vm.pause(c);
-            case "paused>running" -> vm.unpause(c);
-            case "running>suspended" -> vm.suspend(c);
-            case "suspended>running" -> vm.resume(c, false, false);
-            default -> {
-                if (!now.equals(H)) vm.hardShutdown(c);
-                if (target.equals(H)) return;
-                vm.start(c, false, false);
-                if (target.equals(P)) vm.pause(c);
-                if (target.equals(S)) vm.suspend(c);
-            }
-        }
     }
 }

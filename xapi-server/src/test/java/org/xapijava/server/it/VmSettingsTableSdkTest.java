@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -23,6 +22,10 @@ import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.io.TempDir;
 import org.xapijava.server.TestHost;
 import org.xapijava.server.it.OperationTableSdkTest.Kind;
+import org.xapijava.server.it.VmTable.Call;
+import org.xapijava.server.it.VmTable.Effect;
+import org.xapijava.server.it.VmTable.Expect;
+import org.xapijava.server.it.VmTable.Msg;
 
 /**
  * The VM configuration messages of issue 11 through the Citrix SDK, on an ordinary VM in each power state reached
@@ -84,41 +87,9 @@ class VmSettingsTableSdkTest {
     static Host thisHost;
     static VMAppliance appliance;
     static VMSS schedule;
-    static final Map<Kind, VM> subjects = new LinkedHashMap<>();
-    static VM snapshotSource;
-    static int made;
+    static VmTable table;
 
     // ---------------------------------------------------------------------------------------- the messages
-
-    /** One cell's view of its subject. */
-    record Subject(Kind kind, String state, VM vm, String ref, Map<String, Object> before) {
-        boolean template() {
-            return Boolean.TRUE.equals(before.get("is_a_template"));
-        }
-    }
-
-    @FunctionalInterface
-    interface Call {
-        Object run(Subject s) throws Exception;
-    }
-
-    @FunctionalInterface
-    interface Expect {
-        /** The error of the call, or null when it succeeds. */
-        List<String> of(Subject s);
-    }
-
-    @FunctionalInterface
-    interface Effect {
-        /** Checks what a successful call did, given its result and the record after it. */
-        void check(Subject s, Object result, Map<String, Object> after) throws Exception;
-    }
-
-    /**
-     * A message: how it is called, what it answers, what it changes (checked, then the {@code restore} fields are put
-     * back as they were).
-     */
-    record Msg(String name, Call call, Expect expect, Effect effect, List<String> restore) {}
 
     static final List<Msg> MESSAGES = new ArrayList<>();
 
@@ -408,7 +379,7 @@ class VmSettingsTableSdkTest {
                 NOTHING);
     }
 
-    static boolean biosStringsSet(Subject s) {
+    static boolean biosStringsSet(VmTable.Subject s) {
         return !((Map<?, ?>) s.before().get("bios_strings")).isEmpty();
     }
 
@@ -440,6 +411,16 @@ class VmSettingsTableSdkTest {
         v.frequency = Types.VmssFrequency.DAILY;
         v.schedule = new HashMap<>(Map.of("hour", "1", "min", "0"));
         schedule = VMSS.create(c, v);
+        VmSubjects subjects = new VmSubjects(host, c, "settings");
+        table = new VmTable(host, c, subjects, new VmTable.Hooks() {
+            @Override
+            public boolean succeeded(VmTable.Subject s, Msg m) throws Exception {
+                if (!m.name().equals("set_is_default_template") || s.template()) return false;
+                subjects.discard(s.vm()); // made a default template for good
+                subjects.forget(s.kind());
+                return true;
+            }
+        });
     }
 
     @AfterAll
@@ -461,123 +442,6 @@ class VmSettingsTableSdkTest {
 
     @TestFactory
     Stream<DynamicTest> everyMessageOnEverySubjectInEveryPowerState() {
-        List<DynamicTest> tests = new ArrayList<>();
-        for (Map.Entry<Kind, List<String>> e : STATES.entrySet()) {
-            for (String state : e.getValue()) {
-                for (Msg m : MESSAGES) {
-                    String name = e.getKey().label + " " + state + ": VM." + m.name();
-                    tests.add(DynamicTest.dynamicTest(name, () -> cell(name, e.getKey(), state, m)));
-                }
-            }
-        }
-        return tests.stream();
-    }
-
-    private static void cell(String name, Kind kind, String state, Msg m) throws Exception {
-        VM vm = subject(kind, state);
-        String ref = vm.toWireString();
-        assertEquals(state, vm.getPowerState(c).toString().toLowerCase(Locale.ROOT), name + ": the subject's state");
-        Subject s = new Subject(kind, state, vm, ref, record(ref));
-        List<String> want = m.expect().of(s);
-        Object[] result = new Object[1];
-        List<String> got =
-                ConcurrencySupport.errorOf(c, () -> result[0] = m.call().run(s));
-        assertEquals(want, got, name + ": outcome (null = success)");
-        ConcurrencySupport.assertNothingMarked(host);
-        Map<String, Object> after = record(ref);
-        if (got != null) {
-            assertEquals(s.before(), after, name + ": a refused call changes nothing");
-            return;
-        }
-        m.effect().check(s, result[0], after);
-        if (m.name().equals("set_is_default_template") && !s.template()) {
-            discard(vm); // made a template for good
-            subjects.remove(kind);
-            return;
-        }
-        restore(ref, s.before(), m.restore());
-    }
-
-    /** The VM's database record, as clients see it. */
-    static Map<String, Object> record(String ref) {
-        return host.server.services().db().snapshot().getRecord("VM", ref);
-    }
-
-    /** Puts the listed fields back as they were, and recomputes the VM's allowed operations. */
-    static void restore(String ref, Map<String, Object> before, List<String> fields) {
-        if (fields.isEmpty()) return;
-        host.server.services().db().transact(tx -> {
-            for (String f : fields) tx.set("VM", ref, f, before.get(f));
-        });
-        host.server.services().allowed().update("VM", ref);
-    }
-
-    // ---------------------------------------------------------------------------------------- subjects
-
-    private static VM subject(Kind kind, String state) throws Exception {
-        VM vm = subjects.get(kind);
-        if (vm == null) {
-            vm = make(kind);
-            subjects.put(kind, vm);
-        }
-        if (kind == Kind.VM) drive(vm, state);
-        return vm;
-    }
-
-    private static VM make(Kind kind) throws Exception {
-        String name = "settings-" + kind.name().toLowerCase(Locale.ROOT) + "-" + (++made);
-        switch (kind) {
-            case VM -> {
-                return ConcurrencySupport.pvVm(host, c, name);
-            }
-            case TEMPLATE -> {
-                VM vm = ConcurrencySupport.pvVm(host, c, name);
-                vm.setIsATemplate(c, true);
-                return vm;
-            }
-            case SNAPSHOT -> {
-                if (snapshotSource == null) snapshotSource = ConcurrencySupport.pvVm(host, c, name + "-source");
-                return snapshotSource.snapshot(c, name);
-            }
-            case CONTROL_DOMAIN -> {
-                for (Map.Entry<VM, VM.Record> e : VM.getAllRecords(c).entrySet()) {
-                    if (e.getValue().isControlDomain) return e.getKey();
-                }
-                throw new AssertionError("no control domain");
-            }
-            default -> throw new IllegalArgumentException(kind.toString());
-        }
-    }
-
-    private static void drive(VM vm, String target) throws Exception {
-        String now = vm.getPowerState(c).toString().toLowerCase(Locale.ROOT);
-        if (now.equals(target)) return;
-        switch (now + ">" + target) {
-            case "running>paused" -> vm.pause(c);
-            case "paused>running" -> vm.unpause(c);
-            case "running>suspended" -> vm.suspend(c);
-            case "suspended>running" -> vm.resume(c, false, false);
-            default -> {
-                if (!now.equals(H)) vm.hardShutdown(c);
-                if (target.equals(H)) return;
-                vm.start(c, false, false);
-                if (target.equals(P)) vm.pause(c);
-                if (target.equals(S)) vm.suspend(c);
-            }
-        }
-    }
-
-    /** Removes a VM a cell made a default template: the flag goes first (default templates cannot be destroyed). */
-    private static void discard(VM vm) throws Exception {
-        String ref = vm.toWireString();
-        VM.Record r = vm.getRecord(c);
-        host.server.services().db().transact(tx -> {
-            tx.set("VM", ref, "is_default_template", false);
-            tx.removeFromMap("VM", ref, "other_config", "default_template");
-        });
-        host.server.services().allowed().update("VM", ref);
-        if (r.powerState != Types.VmPowerState.HALTED) vm.hardShutdown(c);
-        vm.destroy(c);
-        ConcurrencySupport.purgeFromSimulator(host, r.uuid);
+        return table.tests(STATES, MESSAGES);
     }
 }
