@@ -29,6 +29,7 @@ import org.xapijava.model.Datamodel;
 import org.xapijava.model.rbac.Rbac;
 import org.xapijava.server.alerts.MessageStore;
 import org.xapijava.server.alerts.ObjectExistence;
+import org.xapijava.server.alerts.VmAlerts;
 import org.xapijava.server.api.AlertMessages;
 import org.xapijava.server.api.Messages;
 import org.xapijava.server.api.RoleMessages;
@@ -42,6 +43,7 @@ import org.xapijava.server.dispatch.Dispatcher;
 import org.xapijava.server.dispatch.ForwardingStage;
 import org.xapijava.server.dispatch.MessageTable;
 import org.xapijava.server.dispatch.RbacAuthorizer;
+import org.xapijava.server.event.EventHub;
 import org.xapijava.server.event.EventMessages;
 import org.xapijava.server.forward.HostClients;
 import org.xapijava.server.forward.PoolForwarding;
@@ -146,22 +148,25 @@ public final class XapiServer implements AutoCloseable {
         alerts = MessageStore.open(config.path("messages-dir"), ObjectExistence.inDatabase(db));
         services = new Services(
                 dm, db, clock, refs.host(), refs.pool(), sessions, tasks, alerts, AllowedOperations.of(db), localDb);
-        Locks locks = new Locks(services);
+        Locks locks = new Locks(db, refs.host(), refs.pool(), tasks, services.allowed());
         Rbac rbac = Rbac.of(dm);
         table = new MessageTable(dm);
-        events = new EventMessages(services);
+        events = new EventMessages(new EventHub(db, sessions, alerts, clock, refs.pool()));
         for (Messages m : modules(rbac)) m.bind(table);
-        StorageMessages storage = new StorageMessages(services);
+        StorageMessages storage = new StorageMessages(localDb, clock, refs.host(), services.allowed());
         storage.bind(table);
-        VmMessages vmMessages = new VmMessages(services);
+        VmAlerts vmAlerts = new VmAlerts(localDb, alerts);
+        VmMessages vmMessages = new VmMessages(localDb, clock, refs.pool(), tasks, services.allowed(), vmAlerts);
         vmMessages.bind(table);
         locks.beforeMarking("VM.revert", vmMessages.revertPreparation());
         new OperationMessages(services.allowed()).bind(table);
-        xenops = xenopsService();
+        xenops = xenopsService(vmAlerts);
         xenops.api().bind(table);
-        VmSettings.of(services, xenops, config).bind(table);
-        new org.xapijava.server.vm.VmLive(services, xenops.live()).bind(table);
-        VmMemory.of(services, config, xenops.live()::setMemoryDynamicRange).bind(table);
+        VmSettings.of(localDb, clock, refs.pool(), services.allowed(), xenops, config)
+                .bind(table);
+        new org.xapijava.server.vm.VmLive(localDb, db, refs.pool(), tasks, xenops.live()).bind(table);
+        VmMemory.of(localDb, refs.pool(), config, xenops.live()::setMemoryDynamicRange)
+                .bind(table);
         ForwardingStage forwarding;
         if (master == null) {
             services.allowed().updateAll(); // current_operations are not persistent: recompute every allowed_operations
@@ -170,7 +175,7 @@ public final class XapiServer implements AutoCloseable {
         } else {
             forwarding = ForwardingStage.local(); // a member runs what its master forwards, under the master's locks
         }
-        dispatcher = new Dispatcher(services, table, new RbacAuthorizer(rbac, db), forwarding);
+        dispatcher = new Dispatcher(localDb, sessions, tasks, table, new RbacAuthorizer(rbac, db), forwarding);
 
         gc = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().daemon().name("xapi-gc").factory());
@@ -273,7 +278,7 @@ public final class XapiServer implements AutoCloseable {
      * The xenopsd this host uses: with {@code xenopsd = embedded} a simulator started here on
      * {@code xenopsd-socket} (state in {@code xenopsd-state-dir}); with {@code external} a daemon already there.
      */
-    private XenopsService xenopsService() throws java.io.IOException {
+    private XenopsService xenopsService(VmAlerts vmAlerts) throws java.io.IOException {
         Path socket = config.path("xenopsd-socket");
         switch (config.get("xenopsd")) {
             case "embedded" -> {
@@ -295,7 +300,17 @@ public final class XapiServer implements AutoCloseable {
                 XenopsClient.DEFAULT_CONNECT_TIMEOUT,
                 Duration.ofMillis(config.integer("xenopsd-call-timeout-ms")));
         return new XenopsService(
-                services, xenopsClient, socket, Duration.ofMillis(config.integer("xenopsd-reconnect-max-ms")));
+                services.data(),
+                services.db(),
+                services.clock(),
+                services.hostRef(),
+                services.poolRef(),
+                services.tasks(),
+                services.allowed(),
+                vmAlerts,
+                xenopsClient,
+                socket,
+                Duration.ofMillis(config.integer("xenopsd-reconnect-max-ms")));
     }
 
     /** xapi's side of xenopsd. */

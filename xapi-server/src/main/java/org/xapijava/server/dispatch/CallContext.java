@@ -3,16 +3,16 @@ package org.xapijava.server.dispatch;
 import org.xapijava.db.Db;
 import org.xapijava.model.MessageDef;
 import org.xapijava.model.client.XenApi;
-import org.xapijava.server.Services;
 import org.xapijava.server.session.SessionInfo;
+import org.xapijava.server.task.TaskManager;
 
 /**
  * One call in progress: which message, who called it, through which session, under which task.
  * Confined to the thread running the call (an async call's context moves to the task's thread once).
  */
 public final class CallContext {
-    /** What a call reaches through its context: the database and its task's progress and cancellation. */
-    private final Services services;
+    private final Db data;
+    private final TaskManager tasks;
 
     private final MessageDef message;
     private final String label;
@@ -31,19 +31,31 @@ public final class CallContext {
     }
 
     public CallContext(
-            Services services, MessageDef message, String label, Caller caller, SessionInfo session, String taskRef) {
-        this(services, message, label, caller, session, taskRef, null);
+            Db data,
+            TaskManager tasks,
+            MessageDef message,
+            String label,
+            Caller caller,
+            SessionInfo session,
+            String taskRef) {
+        this(data, tasks, message, label, caller, session, taskRef, null);
     }
 
+    /**
+     * @param data  the database as the call reaches it
+     * @param tasks the tasks, for this call's progress and cancellation
+     */
     public CallContext(
-            Services services,
+            Db data,
+            TaskManager tasks,
             MessageDef message,
             String label,
             Caller caller,
             SessionInfo session,
             String taskRef,
             InternalApi internal) {
-        this.services = services;
+        this.data = data;
+        this.tasks = tasks;
         this.message = message;
         this.label = label;
         this.caller = caller;
@@ -66,7 +78,7 @@ public final class CallContext {
 
     /** The database as this call reaches it (Xapi's {@code __context}'s database handle). */
     public Db data() {
-        return services.data();
+        return data;
     }
 
     public MessageDef message() {
@@ -99,15 +111,15 @@ public final class CallContext {
 
     /** Throws {@code TASK_CANCELLED [task]} if the caller's task was cancelled. */
     public void checkCancelled() {
-        if (taskRef != null) services.tasks().checkCancelled(taskRef);
+        if (taskRef != null) tasks.checkCancelled(taskRef);
     }
 
     /** Sets the progress of this call's task, if any. */
     public void setProgress(double p) {
-        if (taskRef != null) services.tasks().setProgress(taskRef, p);
+        if (taskRef != null) tasks.setProgress(taskRef, p);
     }
 
     CallContext withTask(String task) {
-        return new CallContext(services, message, label, caller, session, task, internal);
+        return new CallContext(data, tasks, message, label, caller, session, task, internal);
     }
 }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xapijava.db.Db;
 import org.xapijava.model.ClassDef;
 import org.xapijava.model.Datamodel;
 import org.xapijava.model.Lifecycle;
@@ -19,9 +20,10 @@ import org.xapijava.model.rpc.Unmarshal;
 import org.xapijava.model.rpc.Utf8Check;
 import org.xapijava.model.types.XType;
 import org.xapijava.model.xmlrpc.XmlRpcWriter;
-import org.xapijava.server.Services;
 import org.xapijava.server.client.InProcessTransport;
 import org.xapijava.server.session.SessionInfo;
+import org.xapijava.server.session.SessionManager;
+import org.xapijava.server.task.TaskManager;
 
 /**
  * One call, whatever door it came in by, through Xapi's stages in Xapi's order
@@ -55,7 +57,9 @@ public final class Dispatcher {
         }
     }
 
-    private final Services services;
+    private final Db data;
+    private final SessionManager sessions;
+    private final TaskManager tasks;
     private final Datamodel dm;
     private final MessageTable table;
     private final Authorizer authorizer;
@@ -63,13 +67,26 @@ public final class Dispatcher {
     private final ImplicitMessages implicit = new ImplicitMessages();
 
     /** A dispatcher whose calls all run here, with no lock plans (unit tests of the stages before). */
-    public Dispatcher(Services services, MessageTable table, Authorizer authorizer) {
-        this(services, table, authorizer, ForwardingStage.local());
+    public Dispatcher(Db data, SessionManager sessions, TaskManager tasks, MessageTable table, Authorizer authorizer) {
+        this(data, sessions, tasks, table, authorizer, ForwardingStage.local());
     }
 
-    public Dispatcher(Services services, MessageTable table, Authorizer authorizer, ForwardingStage forwarding) {
-        this.services = services;
-        this.dm = services.dm();
+    /**
+     * @param data     the database as calls reach it ({@link CallContext#data()})
+     * @param sessions checks each call's session
+     * @param tasks    the tasks of asynchronous calls and their progress and cancellation
+     */
+    public Dispatcher(
+            Db data,
+            SessionManager sessions,
+            TaskManager tasks,
+            MessageTable table,
+            Authorizer authorizer,
+            ForwardingStage forwarding) {
+        this.data = data;
+        this.sessions = sessions;
+        this.tasks = tasks;
+        this.dm = table.datamodel();
         this.table = table;
         this.authorizer = authorizer;
         this.forwarding = forwarding;
@@ -90,8 +107,7 @@ public final class Dispatcher {
         String s = internalSession;
         if (s == null) {
             synchronized (this) {
-                if (internalSession == null)
-                    internalSession = services.sessions().internalLogin();
+                if (internalSession == null) internalSession = sessions.internalLogin();
                 s = internalSession;
             }
         }
@@ -139,14 +155,13 @@ public final class Dispatcher {
         checkArity(m, params);
         if (m.lifecycle() == Lifecycle.REMOVED) {
             // Xapi's generated stub of a removed message decodes nothing but the session
-            if (!m.sessionless())
-                services.sessions().check((String) Unmarshal.fromRpc(dm, XType.STRING, params.get(0)));
+            if (!m.sessionless()) sessions.check((String) Unmarshal.fromRpc(dm, XType.STRING, params.get(0)));
             throw new ApiError("MESSAGE_REMOVED");
         }
         List<Object> args = decode(m, params);
         SessionInfo session = null;
         if (!m.sessionless()) {
-            session = services.sessions().check((String) Unmarshal.fromRpc(dm, XType.STRING, params.get(0)));
+            session = sessions.check((String) Unmarshal.fromRpc(dm, XType.STRING, params.get(0)));
             if (m.poolInternal() && !session.pool() && !session.local()) {
                 throw ApiError.internal(
                         "Internal API \"" + m.wireName() + "\" call attempted with non-pool (external) session");
@@ -163,7 +178,7 @@ public final class Dispatcher {
             impl = implicit;
         }
         String label = async ? ASYNC + m.wireName() : m.wireName();
-        CallContext ctx = new CallContext(services, m, label, caller, session, null, this::internalApi);
+        CallContext ctx = new CallContext(data, tasks, m, label, caller, session, null, this::internalApi);
         if (async) return Outcome.success(startAsync(ctx, impl, args));
         String forwardedTask = caller.header("task-id");
         if (forwardedTask != null && !forwardedTask.isEmpty()) {
@@ -175,7 +190,7 @@ public final class Dispatcher {
             try {
                 return Outcome.success(encode(m, forwarding.run(ctx.withTask(task), args, impl)));
             } finally {
-                services.tasks().forget(task);
+                tasks.forget(task);
             }
         }
         return Outcome.success(encode(m, forwarding.run(ctx, args, impl)));
@@ -193,8 +208,7 @@ public final class Dispatcher {
                 oc.put("http:" + h.getKey().substring("x-http-other-config-".length()), h.getValue());
             }
         }
-        return services.tasks()
-                .create(ctx.label(), "", ctx.sessionRef(), ctx.caller().header("subtask-of"), oc);
+        return tasks.create(ctx.label(), "", ctx.sessionRef(), ctx.caller().header("subtask-of"), oc);
     }
 
     private String startAsync(CallContext ctx, Implementation impl, List<Object> args) {
@@ -203,11 +217,11 @@ public final class Dispatcher {
         Thread.ofVirtual().name("task " + ctx.label()).start(() -> {
             try {
                 Object v = encode(ctx.message(), forwarding.run(tctx, args, impl));
-                services.tasks().complete(task, XmlRpcWriter.toString(v));
+                tasks.complete(task, XmlRpcWriter.toString(v));
             } catch (Throwable e) {
                 ApiError err = toApiError(ctx.label(), e);
                 try {
-                    services.tasks().fail(task, err, null);
+                    tasks.fail(task, err, null);
                 } catch (RuntimeException e2) {
                     LOG.warn("could not record the failure of task {}", task, e2);
                 }
@@ -277,7 +291,7 @@ public final class Dispatcher {
         if (!params.isEmpty()) {
             Object first = params.get(0);
             String ref = first instanceof String s ? s : String.valueOf(first);
-            SessionInfo s = services.sessions().check(ref);
+            SessionInfo s = sessions.check(ref);
             if (!s.unrestricted()) authorizer.checkPermission(s, "host.call_extension");
         }
         throw new ApiError("MESSAGE_METHOD_UNKNOWN", name);

@@ -1,5 +1,6 @@
 package org.xapijava.server.event;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -27,9 +28,9 @@ import org.xapijava.model.Datamodel;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.rpc.Marshal;
 import org.xapijava.model.types.CFloat;
-import org.xapijava.server.Services;
 import org.xapijava.server.alerts.MessageEvent;
 import org.xapijava.server.alerts.MessageStore;
+import org.xapijava.server.session.SessionManager;
 
 /**
  * Xapi's events ({@code ocaml/xapi/xapi_event.ml}) over the database's change feed and the message
@@ -78,10 +79,12 @@ public final class EventHub {
                 Batching.EVENT_FROM, Batching.EVENT_FROM_TASK, Batching.EVENT_NEXT, NextQueue.MAX_QUEUE_BYTES);
     }
 
-    private final Services services;
     private final Datamodel dm;
     private final Database db;
+    private final SessionManager sessions;
     private final MessageStore alerts;
+    private final Clock clock;
+    private final String poolRef;
     private final Config config;
     private final NextQueue next;
     private final Executor pumpExecutor =
@@ -115,15 +118,18 @@ public final class EventHub {
 
     private volatile SnapCache cache;
 
-    public EventHub(Services services) {
-        this(services, Config.XAPI);
+    public EventHub(Database db, SessionManager sessions, MessageStore alerts, Clock clock, String poolRef) {
+        this(db, sessions, alerts, clock, poolRef, Config.XAPI);
     }
 
-    public EventHub(Services services, Config config) {
-        this.services = services;
-        this.dm = services.dm();
-        this.db = services.db();
-        this.alerts = services.alerts();
+    public EventHub(
+            Database db, SessionManager sessions, MessageStore alerts, Clock clock, String poolRef, Config config) {
+        this.dm = db.datamodel();
+        this.db = db;
+        this.sessions = sessions;
+        this.alerts = alerts;
+        this.clock = clock;
+        this.poolRef = poolRef;
         this.config = config;
         this.next = new NextQueue(config.maxQueueBytes());
         List<String> ev = new ArrayList<>();
@@ -200,7 +206,7 @@ public final class EventHub {
         FromCall call = new FromCall(session, subs);
         register(call);
         try {
-            if (!services.sessions().isValid(session)) throw new ApiError("SESSION_INVALID", session);
+            if (!sessions.isValid(session)) throw new ApiError("SESSION_INVALID", session);
             batching.sleepBefore();
             long since = t.initial() ? -1 : t.db();
             long floor = t.initial() ? 0 : t.db();
@@ -439,7 +445,7 @@ public final class EventHub {
     public void heartbeat() {
         if (next.interest().none()) return;
         Snapshot s = db.snapshot();
-        String pool = services.poolRef();
+        String pool = poolRef;
         if (pool == null || !s.exists("pool", pool)) {
             List<String> pools = s.all("pool");
             if (pools.isEmpty()) return;
@@ -451,7 +457,7 @@ public final class EventHub {
 
     /** Xapi's {@code string_of_float (Unix.time ())}: whole seconds, e.g. {@code "1716300000."}. */
     private String nowString() {
-        String g = CFloat.g(services.clock().instant().getEpochSecond(), 12);
+        String g = CFloat.g(clock.instant().getEpochSecond(), 12);
         for (int i = 0; i < g.length(); i++) {
             char ch = g.charAt(i);
             if (ch != '-' && (ch < '0' || ch > '9')) return g;
@@ -603,16 +609,16 @@ public final class EventHub {
     }
 
     private void checkSessions() {
-        Set<String> sessions;
+        Set<String> known;
         lock.lock();
         try {
-            sessions = new HashSet<>(bySession.keySet());
+            known = new HashSet<>(bySession.keySet());
         } finally {
             lock.unlock();
         }
-        sessions.addAll(next.sessions());
-        for (String s : sessions) {
-            if (!services.sessions().isValid(s)) sessionDeleted(s);
+        known.addAll(next.sessions());
+        for (String s : known) {
+            if (!sessions.isValid(s)) sessionDeleted(s);
         }
     }
 

@@ -1,7 +1,6 @@
 package org.xapijava.server.event;
 
 import java.util.List;
-import org.xapijava.server.Services;
 import org.xapijava.server.api.Messages;
 import org.xapijava.server.api.gen.EventApi;
 import org.xapijava.server.dispatch.CallContext;
@@ -15,11 +14,6 @@ import org.xapijava.server.dispatch.RawRpc;
  */
 public final class EventMessages implements EventApi, Messages {
     private final EventHub hub;
-
-    /** A module with its own hub over the server's services (Xapi's tunables). */
-    public EventMessages(Services services) {
-        this(new EventHub(services));
-    }
 
     public EventMessages(EventHub hub) {
         this.hub = hub;

@@ -182,7 +182,7 @@ final class LockPlanRunner {
 
     /** The target's ref; null when a derived target (a field of the argument) names nothing. */
     private String target(Target t, DbReader r, List<Object> args) {
-        String ref = t.resolve(r, locks.services().poolRef(), args);
+        String ref = t.resolve(r, locks.poolRef(), args);
         boolean derived = t.kind() == Target.Kind.FIELD_OF_ARG || t.kind() == Target.Kind.VM_OF_VDI_ARG;
         return derived && Refs.isNull(ref) ? null : ref;
     }
@@ -195,7 +195,7 @@ final class LockPlanRunner {
                 if (ref == null) return;
                 boolean strict = m.strictUnlessForceOption() < 0 || !forced(args.get(m.strictUnlessForceOption()));
                 locks.retrying(ctx, m.retry(), () -> {
-                    locks.services().db().transact(tx -> locks.markIn(tx, key, m.cls(), ref, m.op(), strict));
+                    locks.db().transact(tx -> locks.markIn(tx, key, m.cls(), ref, m.op(), strict));
                     return null;
                 });
                 undo.push(() -> locks.release(tx -> locks.unmarkIn(tx, key, m.cls(), ref)));
@@ -205,7 +205,7 @@ final class LockPlanRunner {
                 String vdi = m.vdiOp() == null ? null : target(m.vdi(), r, args);
                 if (sr == null && vdi == null) return;
                 locks.retrying(ctx, Retry.STANDARD, () -> {
-                    locks.services().db().transact(tx -> {
+                    locks.db().transact(tx -> {
                         if (sr != null) locks.markIn(tx, key, "SR", sr, m.srOp(), true);
                         if (vdi != null) locks.markIn(tx, key, "VDI", vdi, m.vdiOp(), true);
                     });
@@ -221,7 +221,7 @@ final class LockPlanRunner {
                 List<String> vbds = locks.retrying(
                         ctx,
                         Retry.FAIL_QUICKLY,
-                        () -> locks.services().db().call(tx -> {
+                        () -> locks.db().call(tx -> {
                             List<String> l = tx.get(vm, VM.VBDS);
                             for (String vbd : l) locks.markIn(tx, key, "VBD", vbd, m.op(), true);
                             return l;
@@ -235,7 +235,7 @@ final class LockPlanRunner {
                 List<String> vifs = locks.retrying(
                         ctx,
                         Retry.STANDARD,
-                        () -> locks.services().db().call(tx -> {
+                        () -> locks.db().call(tx -> {
                             List<String> l = tx.get(vm, VM.VIFS);
                             for (String vif : l) {
                                 ApiError e = tx.isValid(VIF.XAPI_CLASS, vif)
@@ -254,9 +254,9 @@ final class LockPlanRunner {
             }
             case ReserveHost h -> reserveHost(h, key, args, undo);
             case MarkChosenHost h -> {
-                String host = locks.services().hostRef();
+                String host = locks.hostRef();
                 locks.retrying(ctx, Retry.STANDARD, () -> {
-                    locks.services().db().transact(tx -> {
+                    locks.db().transact(tx -> {
                         // loadbalance_host_operation: no possible host is reported as the host being busy
                         if (locks.allowed().refusal(tx, "host", host, h.op(), true) != null) {
                             throw new ApiError(ErrorCodes.OTHER_OPERATION_IN_PROGRESS, "host", host);
@@ -271,7 +271,7 @@ final class LockPlanRunner {
                 String sr = target(Target.fieldOf(p.arg(), "PBD", "SR"), r, args);
                 if (sr == null) return;
                 locks.retrying(ctx, Retry.STANDARD, () -> {
-                    locks.services().db().transact(tx -> {
+                    locks.db().transact(tx -> {
                         // this host is the SR master: no VDI of the SR may be busy
                         for (String vdi : tx.get(sr, SR.VDIS)) {
                             if (!tx.isValid(VDI.XAPI_CLASS, vdi)) continue;
@@ -306,14 +306,14 @@ final class LockPlanRunner {
     private void reserveHost(ReserveHost h, String key, List<Object> args, Deque<Runnable> undo) {
         String vm = (String) args.get(h.vmArg());
         // one transaction: the host choice, its check and the reservation are atomic, as under Xapi's global lock
-        String host = locks.services().db().call(tx -> {
+        String host = locks.db().call(tx -> {
             if (!tx.isValid(VM.XAPI_CLASS, vm)) throw ApiError.handleInvalid("VM", vm);
             if (h.host().kind() == Target.Kind.CHOSEN_HOST) {
                 String scheduled = tx.get(vm, VM.SCHEDULED_TO_BE_RESIDENT_ON);
                 if (!Refs.isNull(scheduled)) return scheduled; // already reserved: no host operation
             }
             String chosen = h.host().kind() == Target.Kind.CHOSEN_HOST
-                    ? locks.services().hostRef()
+                    ? locks.hostRef()
                     : (String) args.get(h.host().arg());
             ApiError e = locks.allowed().refusal(tx, "host", chosen, h.op(), true);
             if (e != null) throw e;
@@ -341,16 +341,16 @@ final class LockPlanRunner {
         for (Map.Entry<String, String> e : r.get(vm, VM.CURRENT_OPERATIONS).entrySet()) {
             if (!c.ops().contains(e.getValue())) continue;
             try {
-                locks.services().tasks().cancel(e.getKey(), own);
+                locks.tasks().cancel(e.getKey(), own);
             } catch (RuntimeException ex) {
                 LOG.debug("cancelling task {} for {} failed: {}", e.getKey(), vm, ex.getMessage());
             }
             cancelled.add(e.getKey());
         }
-        var db = locks.services().db();
+        var db = locks.db();
         while (true) {
             long gen = db.generation();
-            if (own != null) locks.services().tasks().checkCancelled(own);
+            if (own != null) locks.tasks().checkCancelled(own);
             DbReader now = db.snapshot();
             if (cancelled.stream().noneMatch(t -> now.exists("task", t) && "pending".equals(now.get(t, Task.STATUS))))
                 return;
@@ -363,7 +363,7 @@ final class LockPlanRunner {
     private void refresh(LockPlan f, Refresh r, List<Object> args) {
         try {
             String ref = (String) args.get(r.target().arg());
-            locks.services().db().transact(tx -> refreshIn(tx, r.kind(), ref));
+            locks.db().transact(tx -> refreshIn(tx, r.kind(), ref));
         } catch (RuntimeException e) {
             LOG.warn("{}: refreshing allowed_operations failed", f.message(), e);
         }

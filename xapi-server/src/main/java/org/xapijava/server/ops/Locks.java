@@ -13,12 +13,13 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xapijava.db.Database;
 import org.xapijava.db.Snapshot;
 import org.xapijava.db.Transaction;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.errors.ApiError;
-import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
+import org.xapijava.server.task.TaskManager;
 
 /**
  * Xapi's operation locking ({@code helpers.ml}, {@code message_forwarding.ml}): check-and-mark of
@@ -78,7 +79,10 @@ public final class Locks {
     /** Xapi's {@code max_number_of_queueing_threads}: one more waiter than this gets TOO_MANY_PENDING_TASKS. */
     static final int MAX_QUEUED = 100;
 
-    private final Services services;
+    private final Database db;
+    private final String hostRef;
+    private final String poolRef;
+    private final TaskManager tasks;
     private final AllowedOperations allowed;
     private final Timings timings;
     /** Guards the waiters' bookkeeping only; never held while the database is written. */
@@ -96,19 +100,39 @@ public final class Locks {
 
     private final LockPlanRunner plans;
 
-    public Locks(Services services) {
-        this(services, Timings.XAPI);
+    /**
+     * @param db      the database the markings are written to (the pool's: the forwarding stage runs on the master)
+     * @param hostRef this host, where a call with no other placement runs
+     * @param poolRef the pool, for plans on the pool object
+     */
+    public Locks(Database db, String hostRef, String poolRef, TaskManager tasks, AllowedOperations allowed) {
+        this(db, hostRef, poolRef, tasks, allowed, Timings.XAPI);
     }
 
-    Locks(Services services, Timings timings) {
-        this.services = services;
-        this.allowed = services.allowed();
+    Locks(Database db, String hostRef, String poolRef, TaskManager tasks, AllowedOperations allowed, Timings timings) {
+        this.db = db;
+        this.hostRef = hostRef;
+        this.poolRef = poolRef;
+        this.tasks = tasks;
+        this.allowed = allowed;
         this.timings = timings;
-        this.plans = new LockPlanRunner(this, services.dm());
+        this.plans = new LockPlanRunner(this, db.datamodel());
     }
 
-    Services services() {
-        return services;
+    Database db() {
+        return db;
+    }
+
+    String hostRef() {
+        return hostRef;
+    }
+
+    String poolRef() {
+        return poolRef;
+    }
+
+    TaskManager tasks() {
+        return tasks;
     }
 
     AllowedOperations allowed() {
@@ -138,7 +162,7 @@ public final class Locks {
             throws Exception {
         String key = key(ctx);
         retrying(ctx, retry, () -> {
-            services.db().transact(tx -> markIn(tx, key, cls, ref, op, true));
+            db.transact(tx -> markIn(tx, key, cls, ref, op, true));
             return null;
         });
         try {
@@ -191,13 +215,12 @@ public final class Locks {
      */
     <T> T retrying(CallContext ctx, Retry retry, Supplier<T> attempt) throws InterruptedException {
         String task = ctx == null ? null : ctx.taskRef();
-        if (task != null) services.tasks().setCancellable(task, null);
+        if (task != null) tasks.setCancellable(task, null);
         Policy policy = timings.of(retry);
         long waited = 0;
         boolean hooked = false;
         while (true) {
-            if (task != null && services.tasks().isCancelling(task))
-                throw new ApiError(ErrorCodes.TASK_CANCELLED, task);
+            if (task != null && tasks.isCancelling(task)) throw new ApiError(ErrorCodes.TASK_CANCELLED, task);
             long seen = wakeupCount(); // before the attempt: an unmarking after it is never missed
             ApiError conflict;
             try {
@@ -209,7 +232,7 @@ public final class Locks {
             }
             if (task != null && !hooked) {
                 // a cancel of the task wakes this waiter (replacing no hook of the call's own work: none runs yet)
-                services.tasks().setCancellable(task, this::wakeAll);
+                tasks.setCancellable(task, this::wakeAll);
                 hooked = true;
             }
             waited = queueAndWait(policy, waited, conflict, seen, task);
@@ -237,7 +260,7 @@ public final class Locks {
             global.lock();
             try {
                 long remaining = timeout;
-                if (task == null || !services.tasks().isCancelling(task)) {
+                if (task == null || !tasks.isCancelling(task)) {
                     while (wakeups == seen && remaining > 0) remaining = released.awaitNanos(remaining);
                 }
             } finally {
@@ -289,7 +312,7 @@ public final class Locks {
     /** Runs {@code unmark} in one transaction, then wakes the waiters; failures are logged, never raised. */
     void release(java.util.function.Consumer<Transaction> unmark) {
         try {
-            services.db().transact(unmark);
+            db.transact(unmark);
         } catch (RuntimeException e) {
             LOG.warn("unmarking failed", e);
         } finally {
@@ -326,6 +349,6 @@ public final class Locks {
     }
 
     Snapshot snapshot() {
-        return services.db().snapshot();
+        return db.snapshot();
     }
 }

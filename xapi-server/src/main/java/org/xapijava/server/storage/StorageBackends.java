@@ -9,7 +9,6 @@ import org.xapijava.model.api.SR;
 import org.xapijava.model.api.VDI;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.storage.AttachInfo;
 import org.xapijava.storage.Smapiv2;
@@ -27,16 +26,18 @@ import org.xapijava.storage.StorageMux;
  * VDI operations. Thread-safe.
  */
 public final class StorageBackends {
-    private final Services services;
+    private final Db data;
+    private final String hostRef;
     private final StorageDrivers drivers;
     private final Smapiv2 storage;
 
-    public StorageBackends(Services services) {
-        this(services, StorageDrivers.standard());
+    public StorageBackends(Db data, String hostRef) {
+        this(data, hostRef, StorageDrivers.standard());
     }
 
-    public StorageBackends(Services services, StorageDrivers drivers) {
-        this.services = services;
+    public StorageBackends(Db data, String hostRef, StorageDrivers drivers) {
+        this.data = data;
+        this.hostRef = hostRef;
         this.drivers = drivers;
         this.storage = new StorageMux(drivers);
     }
@@ -82,7 +83,7 @@ public final class StorageBackends {
 
     /** This host's plugged PBD's {@code device_config} for {@code sr} (with a location), or {@code SR_NO_PBDS}. */
     private Map<String, String> pluggedConfig(Db db, String sr) {
-        String host = services.hostRef();
+        String host = hostRef;
         java.util.List<String> pbds = db.get(sr, SR.PBDS);
         for (String pbd : pbds) {
             if (!host.equals(db.get(pbd, PBD.HOST))) continue;
@@ -104,7 +105,7 @@ public final class StorageBackends {
      *                  driver's failure
      */
     public Path attach(String vdi, boolean writable) {
-        Db db = services.data();
+        Db db = data;
         String sr = db.get(vdi, VDI.SR);
         String location = db.get(vdi, VDI.LOCATION);
         StorageContext ctx = StorageContext.of("VDI.attach");
@@ -136,7 +137,7 @@ public final class StorageBackends {
      * Does nothing for SRs without a driver or when the SR is gone.
      */
     public void refreshSr(String sr) {
-        Db db = services.data();
+        Db db = data;
         if (!db.exists(SR.XAPI_CLASS, sr) || !hasBackend(db, sr)) return;
         SrStat st;
         try {
@@ -144,7 +145,6 @@ public final class StorageBackends {
         } catch (StorageException e) {
             throw toApiError(e, sr, Refs.NULL);
         }
-        Db data = services.data();
         Db.retrying(() -> data.version(SR.XAPI_CLASS, sr)
                 .ifPresent(m -> data.apply(Update.builder()
                         .unchanged(SR.XAPI_CLASS, sr, m)

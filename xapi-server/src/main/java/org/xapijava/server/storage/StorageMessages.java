@@ -1,11 +1,13 @@
 package org.xapijava.server.storage;
 
+import java.time.Clock;
 import java.util.Map;
-import org.xapijava.server.Services;
+import org.xapijava.db.Db;
 import org.xapijava.server.api.Messages;
 import org.xapijava.server.api.gen.VDIApi;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.dispatch.MessageTable;
+import org.xapijava.server.ops.AllowedOperations;
 
 /**
  * The VDI messages backed by storage: {@code VDI.create} (replacing the generic database-only
@@ -16,9 +18,9 @@ public final class StorageMessages implements VDIApi, Messages {
     private final StorageBackends backends;
     private final VdiService vdis;
 
-    public StorageMessages(Services services) {
-        this.backends = new StorageBackends(services);
-        this.vdis = new VdiService(services, backends);
+    public StorageMessages(Db data, Clock clock, String hostRef, AllowedOperations allowed) {
+        this.backends = new StorageBackends(data, hostRef);
+        this.vdis = new VdiService(data, clock, allowed, backends);
     }
 
     /** This host's storage backends (for whoever needs a VDI's data path, e.g. VBD.plug). */

@@ -1,5 +1,6 @@
 package org.xapijava.server.storage;
 
+import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,8 +15,8 @@ import org.xapijava.model.api.enums.OnBoot;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
+import org.xapijava.server.ops.AllowedOperations;
 import org.xapijava.storage.Smapiv2;
 import org.xapijava.storage.StorageContext;
 import org.xapijava.storage.StorageException;
@@ -35,11 +36,15 @@ public final class VdiService {
     /** {@code sm_config} keys of the driver parameters a clone or snapshot keeps ({@code storage_smapiv1.ml}). */
     static final List<String> SM_CONFIG_KEPT_ON_CLONE = List.of("base_mirror");
 
-    private final Services services;
+    private final Db data;
+    private final Clock clock;
+    private final AllowedOperations allowed;
     private final StorageBackends backends;
 
-    public VdiService(Services services, StorageBackends backends) {
-        this.services = services;
+    public VdiService(Db data, Clock clock, AllowedOperations allowed, StorageBackends backends) {
+        this.data = data;
+        this.clock = clock;
+        this.allowed = allowed;
         this.backends = backends;
     }
 
@@ -59,7 +64,7 @@ public final class VdiService {
      */
     public String create(CallContext ctx, Map<String, Object> rec) {
         String sr = Db.value(rec, VDI.SR);
-        Db db = services.data();
+        Db db = data;
         requireBackendType(db, sr);
         String type = Db.value(rec, VDI.TYPE);
         if (type.equals("cbt_metadata")) throw new ApiError("VDI_INCOMPATIBLE_TYPE", "", "cbt_metadata");
@@ -99,7 +104,7 @@ public final class VdiService {
                 .with(VDI.TAGS, Db.value(rec, VDI.TAGS));
         String ref = insert(ctx, sr, made, row);
         backends.refreshSr(sr);
-        services.allowed().update(VDI.XAPI_CLASS, ref);
+        allowed.update(VDI.XAPI_CLASS, ref);
         return ref;
     }
 
@@ -107,7 +112,7 @@ public final class VdiService {
 
     /** {@code VDI.destroy}: the backend's data, the row, its VBDs and any VM's {@code suspend_VDI} link. */
     public void destroy(CallContext ctx, String vdi) {
-        Db db = services.data();
+        Db db = data;
         String sr = db.get(vdi, VDI.SR);
         requireBackendType(db, sr);
         backends.attached(db, sr);
@@ -124,7 +129,6 @@ public final class VdiService {
         } catch (StorageException e) {
             throw StorageBackends.toApiError(e, sr, vdi);
         }
-        Db data = services.data();
         Db.retrying(() -> {
             // each row as read: one deleted or changed meanwhile is read again
             Update.Builder u = Update.builder();
@@ -155,7 +159,7 @@ public final class VdiService {
     }
 
     private String snapshotOrClone(CallContext ctx, String vdi, Map<String, String> driverParams, boolean snapshot) {
-        Db db = services.data();
+        Db db = data;
         String sr = db.get(vdi, VDI.SR);
         requireBackendType(db, sr);
         backends.attached(db, sr);
@@ -190,12 +194,12 @@ public final class VdiService {
                 .with(VDI.ON_BOOT, Db.value(src, VDI.ON_BOOT))
                 .with(VDI.ALLOW_CACHING, Db.value(src, VDI.ALLOW_CACHING))
                 // the SMAPIv1 layer stamps every clone and snapshot with the time it was made
-                .with(VDI.SNAPSHOT_TIME, DateTime.ofInstant(services.clock().instant()))
+                .with(VDI.SNAPSHOT_TIME, DateTime.ofInstant(clock.instant()))
                 .with(VDI.IS_A_SNAPSHOT, snapshot);
         if (snapshot) row.with(VDI.SNAPSHOT_OF, vdi);
         String ref = insert(ctx, sr, made, row);
         backends.refreshSr(sr);
-        services.allowed().update(VDI.XAPI_CLASS, ref);
+        allowed.update(VDI.XAPI_CLASS, ref);
         return ref;
     }
 
@@ -207,7 +211,7 @@ public final class VdiService {
      * {@code baseVdi} only tells which blocks may be skipped; this copies them all.
      */
     public String copy(CallContext ctx, String vdi, String sr, String baseVdi, String intoVdi) {
-        Db db = services.data();
+        Db db = data;
         assertManaged(db, vdi);
         Map<String, Object> src = db.record(VDI.XAPI_CLASS, vdi);
         String created = null;
@@ -239,16 +243,16 @@ public final class VdiService {
                         // Xapi ignores a failure to carry on_boot over
                     }
                 }
-                services.data().set(created, VDI.ALLOW_CACHING, Db.value(src, VDI.ALLOW_CACHING));
+                data.set(created, VDI.ALLOW_CACHING, Db.value(src, VDI.ALLOW_CACHING));
             }
-            Db now = services.data();
+            Db now = data;
             if (Boolean.TRUE.equals(now.get(dst, VDI.READ_ONLY))) throw new ApiError("VDI_READONLY", dst);
             long srcSize = Db.value(src, VDI.VIRTUAL_SIZE);
             if (now.get(dst, VDI.VIRTUAL_SIZE) < srcSize) {
                 throw new ApiError("VDI_TOO_SMALL", dst, Long.toString(srcSize));
             }
             copyData(ctx, now, vdi, dst);
-            services.allowed().update(VDI.XAPI_CLASS, dst);
+            allowed.update(VDI.XAPI_CLASS, dst);
             return dst;
         } catch (RuntimeException e) {
             if (created != null) {
@@ -273,7 +277,6 @@ public final class VdiService {
         try {
             storage().dataCopyInto(sctx, srcSr, db.get(src, VDI.LOCATION), dstSr, dstLocation);
             VdiInfo after = storage().vdiStat(sctx, dstSr, dstLocation);
-            Db data = services.data();
             Db.retrying(() -> data.version(VDI.XAPI_CLASS, dst)
                     .ifPresent(m -> data.apply(Update.builder()
                             .unchanged(VDI.XAPI_CLASS, dst, m)
@@ -289,7 +292,7 @@ public final class VdiService {
 
     /** {@code VDI.resize}: the backend grows the VDI; the database takes the size it reports. */
     public void resize(CallContext ctx, String vdi, long size) {
-        Db db = services.data();
+        Db db = data;
         String sr = db.get(vdi, VDI.SR);
         requireBackendType(db, sr);
         backends.attached(db, sr);
@@ -300,7 +303,6 @@ public final class VdiService {
         } catch (StorageException e) {
             throw StorageBackends.toApiError(e, sr, vdi);
         }
-        Db data = services.data();
         Db.retrying(() -> data.version(VDI.XAPI_CLASS, vdi)
                 .ifPresent(m -> data.apply(Update.builder()
                         .unchanged(VDI.XAPI_CLASS, vdi, m)
@@ -312,12 +314,12 @@ public final class VdiService {
 
     /** {@code VDI.set_name_label}: the SMAPIv1 layer keeps names in the database only. */
     public void setNameLabel(CallContext ctx, String vdi, String value) {
-        services.data().set(vdi, VDI.NAME_LABEL, value);
+        data.set(vdi, VDI.NAME_LABEL, value);
     }
 
     /** {@code VDI.set_name_description}, as {@link #setNameLabel}. */
     public void setNameDescription(CallContext ctx, String vdi, String value) {
-        services.data().set(vdi, VDI.NAME_DESCRIPTION, value);
+        data.set(vdi, VDI.NAME_DESCRIPTION, value);
     }
 
     // ------------------------------------------------------------------ helpers
@@ -379,7 +381,7 @@ public final class VdiService {
     private String insert(CallContext ctx, String sr, VdiInfo made, FieldValues row) {
         String ref = Refs.fresh();
         try {
-            services.data().create(ref, row);
+            data.create(ref, row);
         } catch (RuntimeException e) {
             try {
                 storage().vdiDestroy(StorageBackends.context(ctx), sr, made.location());

@@ -21,8 +21,8 @@ import org.xapijava.model.api.enums.VmPowerState;
 import org.xapijava.model.api.enums.VmssType;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
+import org.xapijava.server.ops.AllowedOperations;
 
 /**
  * What a VM is assigned to or protected by, as Xapi sets it ({@code xapi_vm.ml}): its suspend image
@@ -40,10 +40,14 @@ final class VmAssignments {
     /** The {@code sm_config} key of a VDI that resets on boot (spelt as the VDI's {@code on_boot} field). */
     private static final String SM_CONFIG_ON_BOOT = VDI.ON_BOOT.name();
 
-    private final Services services;
+    private final Db data;
+    private final String poolRef;
+    private final AllowedOperations allowed;
 
-    VmAssignments(Services services) {
-        this.services = services;
+    VmAssignments(Db data, String poolRef, AllowedOperations allowed) {
+        this.data = data;
+        this.poolRef = poolRef;
+        this.allowed = allowed;
     }
 
     // ------------------------------------------------------------------------------------------- suspend image
@@ -57,7 +61,6 @@ final class VmAssignments {
      * ["<uuid> : <checksum>", ...]} for the current and the new image.
      */
     void setSuspendVdi(CallContext ctx, String vm, String value) {
-        Db data = services.data();
         VmSettings.assertPowerState(data, vm, VmPowerState.SUSPENDED);
         if (data.get(value, VDI.TYPE).equals(VdiType.CBT_METADATA.wire())) {
             throw new ApiError(ErrorCodes.VDI_INCOMPATIBLE_TYPE, vm, "CBT metadata");
@@ -111,14 +114,13 @@ final class VmAssignments {
      * operations checker here yet.)
      */
     void setAppliance(String vm, String value) {
-        Db data = services.data();
         if (data.get(vm, VM.IS_CONTROL_DOMAIN) || data.get(vm, VM.IS_A_TEMPLATE) || data.get(vm, VM.IS_A_SNAPSHOT)) {
             throw new ApiError(
                     ErrorCodes.OPERATION_NOT_ALLOWED,
                     "Control domains, templates and snapshots cannot be assigned to appliances.");
         }
         data.set(vm, VM.APPLIANCE, value);
-        services.allowed().update(VM.XAPI_CLASS, vm);
+        allowed.update(VM.XAPI_CLASS, vm);
     }
 
     // ------------------------------------------------------------------------------------------- snapshot schedule
@@ -131,20 +133,19 @@ final class VmAssignments {
      * are recomputed.
      */
     void setSnapshotSchedule(String vm, String value) {
-        Db data = services.data();
-        PoolFeatures.assertEnabled(data, services.poolRef(), PoolFeatures.Feature.VMSS);
+        PoolFeatures.assertEnabled(data, poolRef, PoolFeatures.Feature.VMSS);
         boolean valid = data.exists(VMSS.XAPI_CLASS, value);
         if (!(valid || Refs.isNull(value) || value.isEmpty())) throw ApiError.invalidValue(value);
         if (valid) {
             if (data.get(vm, VM.IS_CONTROL_DOMAIN)) throw ApiError.invalidValue(value);
             if (data.get(vm, VM.IS_A_TEMPLATE)) throw new ApiError(ErrorCodes.VM_IS_TEMPLATE, vm);
             if (data.get(value, VMSS.TYPE).equals(VmssType.SNAPSHOT_WITH_QUIESCE.wire())) {
-                PoolFeatures.assertEnabled(data, services.poolRef(), PoolFeatures.Feature.VSS);
+                PoolFeatures.assertEnabled(data, poolRef, PoolFeatures.Feature.VSS);
                 assertSupportsQuiesceSnapshot(data, vm);
             }
         }
         data.set(vm, VM.SNAPSHOT_SCHEDULE, value);
-        services.allowed().update(VM.XAPI_CLASS, vm);
+        allowed.update(VM.XAPI_CLASS, vm);
     }
 
     /**
@@ -183,11 +184,10 @@ final class VmAssignments {
         if (!HA_VALID_RESTART_PRIORITIES.contains(value)) {
             throw ApiError.invalidValue(VM.HA_RESTART_PRIORITY.name(), value);
         }
-        Db data = services.data();
         Db.retrying(() -> {
             long read = data.modified(VM.XAPI_CLASS, vm);
             String current = data.get(vm, VM.HA_RESTART_PRIORITY);
-            String pool = services.poolRef();
+            String pool = poolRef;
             long poolRead = data.modified(Pool.XAPI_CLASS, pool);
             if (!current.equals(HA_RESTART) && value.equals(HA_RESTART) && data.get(pool, Pool.HA_ENABLED)) {
                 throw new ApiError(ErrorCodes.NOT_IMPLEMENTED, "VM.set_ha_restart_priority");

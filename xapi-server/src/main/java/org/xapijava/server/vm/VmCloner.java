@@ -1,5 +1,6 @@
 package org.xapijava.server.vm;
 
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,8 +18,8 @@ import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
+import org.xapijava.server.ops.AllowedOperations;
 
 /**
  * {@code VM.clone}, {@code VM.copy} and {@code VM.snapshot} ({@code xapi_vm_clone.ml}): the disks first
@@ -46,10 +47,14 @@ final class VmCloner {
     /** {@code Constants._sm_epoch_hint}: a driver parameter naming this batch of disk operations. */
     static final String EPOCH_HINT = "epochhint";
 
-    private final Services services;
+    private final Db data;
+    private final Clock clock;
+    private final AllowedOperations allowed;
 
-    VmCloner(Services services) {
-        this.services = services;
+    VmCloner(Db data, Clock clock, AllowedOperations allowed) {
+        this.data = data;
+        this.clock = clock;
+        this.allowed = allowed;
     }
 
     /** A cloned disk: the source VBD, the new VDI (or the kept CD, or NULL) and whether to delete it on failure. */
@@ -60,7 +65,6 @@ final class VmCloner {
      * snapshots {@code vm} into a new VM named {@code newName}; returns its ref.
      */
     String clone(CallContext ctx, String vm, String newName, DiskOp op, String copySr, List<String> ignoreVdis) {
-        Db data = services.data();
         String powerState = data.get(vm, VM.POWER_STATE);
         boolean snapshot = op == DiskOp.SNAPSHOT;
         String newPowerState = (op != DiskOp.SNAPSHOT && powerState.equals("Suspended")) ? "Suspended" : "Halted";
@@ -114,9 +118,9 @@ final class VmCloner {
                     deleteVdis(ctx, List.of(new ClonedDisk(Refs.NULL, suspendVdi, true)));
                     throw e;
                 }
-                for (String vbd : newVbds) services.allowed().update(VBD.XAPI_CLASS, vbd);
-                for (String vif : newVifs) services.allowed().update(VIF.XAPI_CLASS, vif);
-                services.allowed().update(VM.XAPI_CLASS, ref);
+                for (String vbd : newVbds) allowed.update(VBD.XAPI_CLASS, vbd);
+                for (String vif : newVifs) allowed.update(VIF.XAPI_CLASS, vif);
+                allowed.update(VM.XAPI_CLASS, ref);
                 return ref;
             } catch (RuntimeException e) {
                 deleteVmRows(data, ref);
@@ -225,9 +229,7 @@ final class VmCloner {
                 .with(VM.IS_DEFAULT_TEMPLATE, false)
                 .with(VM.IS_A_SNAPSHOT, snapshot)
                 .with(VM.SNAPSHOT_OF, snapshot ? vm : Refs.NULL)
-                .with(
-                        VM.SNAPSHOT_TIME,
-                        snapshot ? DateTime.ofInstant(services.clock().instant()) : DateTime.EPOCH)
+                .with(VM.SNAPSHOT_TIME, snapshot ? DateTime.ofInstant(clock.instant()) : DateTime.EPOCH)
                 .with(VM.SNAPSHOT_INFO, snapshotInfo)
                 .with(VM.SNAPSHOT_METADATA, metadata)
                 .with(VM.TRANSPORTABLE_SNAPSHOT_ID, "")
@@ -277,7 +279,6 @@ final class VmCloner {
      */
     List<ClonedDisk> cloneDisks(
             CallContext ctx, List<String> vbds, DiskOp op, String copySr, Map<String, String> driverParams) {
-        Db data = services.data();
         long total = 0;
         List<Long> sizes = new ArrayList<>();
         for (String vbd : vbds) {
@@ -318,9 +319,7 @@ final class VmCloner {
             case CLONE -> ctx.api().vdi().clone(vdi, driverParams);
             case SNAPSHOT -> ctx.api().vdi().snapshot(vdi, driverParams);
             case COPY ->
-                ctx.api()
-                        .vdi()
-                        .copy(vdi, copySr == null ? services.data().get(vdi, VDI.SR) : copySr, Refs.NULL, Refs.NULL);
+                ctx.api().vdi().copy(vdi, copySr == null ? data.get(vdi, VDI.SR) : copySr, Refs.NULL, Refs.NULL);
         };
     }
 

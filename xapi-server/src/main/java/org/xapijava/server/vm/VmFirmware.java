@@ -16,7 +16,6 @@ import org.xapijava.model.api.enums.UpdateStatus;
 import org.xapijava.model.api.enums.VmSecurebootReadiness;
 import org.xapijava.model.api.enums.VmUefiMode;
 import org.xapijava.model.errors.ApiError;
-import org.xapijava.server.Services;
 import org.xapijava.server.xenops.MetadataBuilder;
 import org.xapijava.xenopsd.Vm;
 
@@ -77,14 +76,12 @@ final class VmFirmware {
     /** The NVRAM key varstored keeps the UEFI variables under. */
     static final String EFI_VARIABLES = "EFI-variables";
 
-    private final Services services;
     private final Db data;
     private final Path varstoreSbState;
     private final Path varstoreLs;
 
-    VmFirmware(Services services, Path varstoreSbState, Path varstoreLs) {
-        this.services = services;
-        this.data = services.data();
+    VmFirmware(Db data, Path varstoreSbState, Path varstoreLs) {
+        this.data = data;
         this.varstoreSbState = varstoreSbState;
         this.varstoreLs = varstoreLs;
     }

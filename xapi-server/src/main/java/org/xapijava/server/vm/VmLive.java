@@ -14,11 +14,11 @@ import org.xapijava.model.api.VM;
 import org.xapijava.model.api.VMMetrics;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.Services;
 import org.xapijava.server.api.Messages;
 import org.xapijava.server.api.gen.VMApi;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.dispatch.MessageTable;
+import org.xapijava.server.task.TaskManager;
 import org.xapijava.server.xenops.LiveCalls;
 import org.xapijava.server.xenops.MemoryCheck;
 import org.xapijava.xenopsd.VmState;
@@ -48,13 +48,17 @@ public final class VmLive implements Messages {
     /** The pool restriction that licenses {@code set_VCPUs_number_live} (feature {@code Live_set_vcpus}). */
     static final String RESTRICT_LIVE_SET_VCPUS = "restrict_set_vcpus_number_live";
 
-    private final Services services;
+    private final Database db;
+    private final String poolRef;
+    private final TaskManager tasks;
     private final Db data;
     private final LiveCalls live;
 
-    public VmLive(Services services, LiveCalls live) {
-        this.services = services;
-        this.data = services.data();
+    public VmLive(Db data, Database db, String poolRef, TaskManager tasks, LiveCalls live) {
+        this.data = data;
+        this.db = db;
+        this.poolRef = poolRef;
+        this.tasks = tasks;
         this.live = live;
     }
 
@@ -111,7 +115,7 @@ public final class VmLive implements Messages {
      * hot-plugged, then the VM's memory overhead recomputed.
      */
     private void setVcpusNumberLive(CallContext ctx, String vm, long n) {
-        String flag = data.get(services.poolRef(), Pool.RESTRICTIONS).get(RESTRICT_LIVE_SET_VCPUS);
+        String flag = data.get(poolRef, Pool.RESTRICTIONS).get(RESTRICT_LIVE_SET_VCPUS);
         // Features.of_assoc_list: a negative flag enables the feature when it reads "false"; missing is disabled
         if (!"false".equals(flag)) throw new ApiError("LICENCE_RESTRICTION", "Live_set_vcpus");
         live.setVcpus(ctx, vm, n);
@@ -128,11 +132,9 @@ public final class VmLive implements Messages {
     private void waitMemoryTargetLive(CallContext ctx, String vm) throws InterruptedException {
         String task = ctx.taskRef() == null ? Refs.NULL : ctx.taskRef();
         long deadline = System.nanoTime() + WAIT_MEMORY_TARGET_TIMEOUT.toNanos();
-        Database db = services.db();
         while (true) {
             if (System.nanoTime() - deadline > 0) throw new ApiError("VM_MEMORY_TARGET_WAIT_TIMEOUT", task);
-            if (ctx.taskRef() != null && services.tasks().isCancelling(task))
-                throw new ApiError(ErrorCodes.TASK_CANCELLED, task);
+            if (ctx.taskRef() != null && tasks.isCancelling(task)) throw new ApiError(ErrorCodes.TASK_CANCELLED, task);
             String watched = watchedRows(vm, task);
             VmState s = live.stat(ctx, vm).state();
             long difference = Math.abs(s.memoryActual() - s.memoryTarget());

@@ -18,7 +18,6 @@ import org.xapijava.model.api.VM;
 import org.xapijava.model.api.enums.VmPowerState;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.Services;
 import org.xapijava.server.api.Messages;
 import org.xapijava.server.api.gen.VMApi;
 import org.xapijava.server.config.XapiConfig;
@@ -55,7 +54,8 @@ public final class VmMemory implements Messages {
         void set(CallContext ctx, String vm, long min, long max);
     }
 
-    private final Services services;
+    private final Db data;
+    private final String poolRef;
     private final LiveRange live;
     private final Path xenCmdline;
     private final Path requiresRebootFile;
@@ -65,16 +65,18 @@ public final class VmMemory implements Messages {
      * @param xenCmdline         Xapi's {@code xen-cmdline-script}
      * @param requiresRebootFile Xapi's {@code requires_reboot_file}, touched when dom0's memory changed
      */
-    public VmMemory(Services services, LiveRange live, Path xenCmdline, Path requiresRebootFile) {
-        this.services = services;
+    public VmMemory(Db data, String poolRef, LiveRange live, Path xenCmdline, Path requiresRebootFile) {
+        this.data = data;
+        this.poolRef = poolRef;
         this.live = live;
         this.xenCmdline = xenCmdline;
         this.requiresRebootFile = requiresRebootFile;
     }
 
     /** This host's: the scripts the settings name. */
-    public static VmMemory of(Services services, XapiConfig config, LiveRange live) {
-        return new VmMemory(services, live, config.path("xen-cmdline-script"), config.path("requires-reboot-file"));
+    public static VmMemory of(Db data, String poolRef, XapiConfig config, LiveRange live) {
+        return new VmMemory(
+                data, poolRef, live, config.path("xen-cmdline-script"), config.path("requires-reboot-file"));
     }
 
     @Override
@@ -85,7 +87,7 @@ public final class VmMemory implements Messages {
     private final class Api implements VMApi {
         @Override
         public void setMemory(CallContext ctx, String self, long value) {
-            long staticMin = services.data().get(self, VM.MEMORY_STATIC_MIN);
+            long staticMin = data.get(self, VM.MEMORY_STATIC_MIN);
             setLimits(self, staticMin, value, value, value);
         }
 
@@ -102,12 +104,12 @@ public final class VmMemory implements Messages {
 
         @Override
         public void setMemoryStaticMin(CallContext ctx, String self, long value) {
-            setStaticRange(self, value, services.data().get(self, VM.MEMORY_STATIC_MAX));
+            setStaticRange(self, value, data.get(self, VM.MEMORY_STATIC_MAX));
         }
 
         @Override
         public void setMemoryStaticMax(CallContext ctx, String self, long value) {
-            setStaticRange(self, services.data().get(self, VM.MEMORY_STATIC_MIN), value);
+            setStaticRange(self, data.get(self, VM.MEMORY_STATIC_MIN), value);
         }
 
         @Override
@@ -117,12 +119,12 @@ public final class VmMemory implements Messages {
 
         @Override
         public void setMemoryDynamicMin(CallContext ctx, String self, long value) {
-            setDynamicRange(ctx, self, value, services.data().get(self, VM.MEMORY_DYNAMIC_MAX));
+            setDynamicRange(ctx, self, value, data.get(self, VM.MEMORY_DYNAMIC_MAX));
         }
 
         @Override
         public void setMemoryDynamicMax(CallContext ctx, String self, long value) {
-            setDynamicRange(ctx, self, services.data().get(self, VM.MEMORY_DYNAMIC_MIN), value);
+            setDynamicRange(ctx, self, data.get(self, VM.MEMORY_DYNAMIC_MIN), value);
         }
 
         @Override
@@ -137,12 +139,12 @@ public final class VmMemory implements Messages {
 
         @Override
         public long computeMemoryOverhead(CallContext ctx, String vm) {
-            return overhead(services.data().record(VM.XAPI_CLASS, vm), null, null);
+            return overhead(data.record(VM.XAPI_CLASS, vm), null, null);
         }
 
         @Override
         public long maximiseMemory(CallContext ctx, String self, long total, boolean approximate) {
-            return maximise(services.data().record(VM.XAPI_CLASS, self), total, approximate);
+            return maximise(data.record(VM.XAPI_CLASS, self), total, approximate);
         }
 
         @Override
@@ -179,7 +181,6 @@ public final class VmMemory implements Messages {
      * reboot for the change to take effect.
      */
     private void setStatic(String vm, String message, java.util.function.UnaryOperator<MemoryConstraints> change) {
-        Db data = services.data();
         Written w = Db.retrying(() -> {
             long read = data.modified(VM.XAPI_CLASS, vm);
             Map<String, Object> r = data.record(VM.XAPI_CLASS, vm);
@@ -239,7 +240,7 @@ public final class VmMemory implements Messages {
      * {@code dynamic_min} needs on its host.
      */
     private void setDynamicRange(CallContext ctx, String vm, long min, long max) {
-        Map<String, Object> r = services.data().record(VM.XAPI_CLASS, vm);
+        Map<String, Object> r = data.record(VM.XAPI_CLASS, vm);
         if (running(r)) {
             reserveThen(vm, min, max, () -> setDynamicRangeHere(ctx, vm, min, max));
         } else if (halted(r)) {
@@ -257,7 +258,6 @@ public final class VmMemory implements Messages {
      * fails, the old range is written back.
      */
     private void reserveThen(String vm, long min, long max, Runnable body) {
-        Db data = services.data();
         long[] old = Db.retrying(() -> {
             ReadSet r = new ReadSet(data); // what the check reads, required unchanged when the new range is written
             String host = r.get(vm, VM.RESIDENT_ON);
@@ -283,11 +283,10 @@ public final class VmMemory implements Messages {
             body.run();
         } catch (RuntimeException e) {
             if (old != null) {
-                services.data()
-                        .apply(Update.builder()
-                                .set(vm, VM.MEMORY_DYNAMIC_MIN, old[0])
-                                .set(vm, VM.MEMORY_DYNAMIC_MAX, old[1])
-                                .build());
+                data.apply(Update.builder()
+                        .set(vm, VM.MEMORY_DYNAMIC_MIN, old[0])
+                        .set(vm, VM.MEMORY_DYNAMIC_MAX, old[1])
+                        .build());
             }
             throw e;
         }
@@ -299,7 +298,6 @@ public final class VmMemory implements Messages {
      * gets the range through xenopsd.
      */
     private void setDynamicRangeHere(CallContext ctx, String vm, long min, long max) {
-        Db data = services.data();
         boolean isRunning = Db.retrying(() -> {
             long read = data.modified(VM.XAPI_CLASS, vm);
             Map<String, Object> r = data.record(VM.XAPI_CLASS, vm);
@@ -324,7 +322,6 @@ public final class VmMemory implements Messages {
      * {@code VCPUs_at_startup}. A running control domain needs a reboot for it.
      */
     private void setVcpusMax(String vm, long value) {
-        Db data = services.data();
         Db.retrying(() -> {
             long read = data.modified(VM.XAPI_CLASS, vm);
             Map<String, Object> r = data.record(VM.XAPI_CLASS, vm);
@@ -350,7 +347,6 @@ public final class VmMemory implements Messages {
      * ({@code OPERATION_NOT_ALLOWED}); {@code INVALID_VALUE} below 1 or above {@code VCPUs_max}.
      */
     private void setVcpusAtStartup(String vm, long value) {
-        Db data = services.data();
         Db.retrying(() -> {
             long read = data.modified(VM.XAPI_CLASS, vm);
             Map<String, Object> r = data.record(VM.XAPI_CLASS, vm);
@@ -424,8 +420,7 @@ public final class VmMemory implements Messages {
 
     /** Why the VM's memory must stay pinned at its static maximum, or null ({@link MemoryConstraints#pinReason}). */
     private String pinReason(Map<String, Object> r) {
-        Db data = services.data();
-        boolean dmc = PoolFeatures.enabled(data.get(services.poolRef(), Pool.RESTRICTIONS), PoolFeatures.Feature.DMC);
+        boolean dmc = PoolFeatures.enabled(data.get(poolRef, Pool.RESTRICTIONS), PoolFeatures.Feature.DMC);
         return MemoryConstraints.pinReason(r, dmc, MemoryConstraints.nestedVirt(data, r));
     }
 

@@ -1,16 +1,15 @@
 package org.xapijava.server.vm;
 
+import java.time.Clock;
 import java.util.List;
 import java.util.Map;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.xapijava.db.Db;
 import org.xapijava.model.api.SR;
 import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VIF;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
-import org.xapijava.server.Services;
+import org.xapijava.server.alerts.VmAlerts;
 import org.xapijava.server.api.Messages;
 import org.xapijava.server.api.gen.VBDApi;
 import org.xapijava.server.api.gen.VIFApi;
@@ -18,6 +17,8 @@ import org.xapijava.server.api.gen.VMApi;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.dispatch.Implementation;
 import org.xapijava.server.dispatch.MessageTable;
+import org.xapijava.server.ops.AllowedOperations;
+import org.xapijava.server.task.TaskManager;
 
 /**
  * The VM, VBD and VIF object messages: {@code VM.create}, {@code destroy}, {@code clone},
@@ -31,18 +32,26 @@ import org.xapijava.server.dispatch.MessageTable;
  * {@code allowed_operations} of the objects they create.
  */
 public final class VmMessages implements Messages {
-    private static final Logger LOG = LoggerFactory.getLogger(VmMessages.class);
 
-    private final Services services;
+    private final Db data;
+    private final TaskManager tasks;
+    private final AllowedOperations allowed;
+    private final VmAlerts vmAlerts;
+    private final Vms vms;
     private final VmCloner cloner;
     private final VmReverter reverter;
     private final VmProvisioner provisioner;
 
-    public VmMessages(Services services) {
-        this.services = services;
-        this.cloner = new VmCloner(services);
-        this.reverter = new VmReverter(services, cloner);
-        this.provisioner = new VmProvisioner(services);
+    public VmMessages(
+            Db data, Clock clock, String poolRef, TaskManager tasks, AllowedOperations allowed, VmAlerts vmAlerts) {
+        this.data = data;
+        this.tasks = tasks;
+        this.allowed = allowed;
+        this.vmAlerts = vmAlerts;
+        this.vms = new Vms(data, clock, poolRef, allowed);
+        this.cloner = new VmCloner(data, clock, allowed);
+        this.reverter = new VmReverter(data, tasks, allowed, vmAlerts, cloner);
+        this.provisioner = new VmProvisioner(data, vms);
     }
 
     /**
@@ -66,7 +75,7 @@ public final class VmMessages implements Messages {
     private final class Vm implements VMApi {
         @Override
         public String create(CallContext ctx, Map<String, Object> args) {
-            return Vms.create(services, ctx, args);
+            return vms.create(ctx, args);
         }
 
         @Override
@@ -101,7 +110,7 @@ public final class VmMessages implements Messages {
 
         @Override
         public void setIsATemplate(CallContext ctx, String vm, boolean value) {
-            Vms.setIsATemplate(services, ctx, vm, value);
+            vms.setIsATemplate(ctx, vm, value);
         }
 
         @Override
@@ -119,7 +128,7 @@ public final class VmMessages implements Messages {
         @Override
         public String create(CallContext ctx, Map<String, Object> args) {
             String vbd = Vbds.create(ctx, args);
-            services.allowed().update(VBD.XAPI_CLASS, vbd);
+            allowed.update(VBD.XAPI_CLASS, vbd);
             return vbd;
         }
 
@@ -133,7 +142,7 @@ public final class VmMessages implements Messages {
         @Override
         public String create(CallContext ctx, Map<String, Object> args) {
             String vif = Vifs.create(ctx, args);
-            services.allowed().update(VIF.XAPI_CLASS, vif);
+            allowed.update(VIF.XAPI_CLASS, vif);
             return vif;
         }
 
@@ -147,7 +156,7 @@ public final class VmMessages implements Messages {
     private String cloneOrCopy(CallContext ctx, String vm, String newName, VmCloner.DiskOp op, String sr) {
         setCancellable(ctx);
         String created = cloner.clone(ctx, vm, newName, op, sr, List.of());
-        Db db = services.data();
+        Db db = data;
         if (Boolean.TRUE.equals(db.get(vm, VM.IS_A_SNAPSHOT)) && !"Halted".equals(db.get(created, VM.POWER_STATE))) {
             ctx.api().vm().hardShutdown(created);
         }
@@ -159,7 +168,7 @@ public final class VmMessages implements Messages {
      * SR is refused.
      */
     private String copy(CallContext ctx, String vm, String newName, String sr) {
-        Db db = services.data();
+        Db db = data;
         String target = db.exists(SR.XAPI_CLASS, sr) ? sr : null;
         if (target != null && "iso".equals(db.get(target, SR.CONTENT_TYPE))) {
             throw new ApiError("OPERATION_NOT_ALLOWED", "Cannot copy a VM's disks to an ISO SR");
@@ -171,9 +180,8 @@ public final class VmMessages implements Messages {
     private String snapshot(CallContext ctx, String vm, String newName, List<String> ignoreVdis) {
         setCancellable(ctx);
         String snap = cloner.clone(ctx, vm, newName, VmCloner.DiskOp.SNAPSHOT, null, ignoreVdis);
-        Db db = services.data();
-        alert(
-                services,
+        Db db = data;
+        vmAlerts.send(
                 "VM_SNAPSHOTTED",
                 vm,
                 "VM '" + db.get(vm, VM.NAME_LABEL) + "' (uuid: " + db.get(vm, VM.UUID)
@@ -183,16 +191,6 @@ public final class VmMessages implements Messages {
 
     /** Long disk operations can be cancelled between disks ({@code TaskHelper.set_cancellable}). */
     private void setCancellable(CallContext ctx) {
-        if (ctx.taskRef() != null) services.tasks().setCancellable(ctx.taskRef(), null);
-    }
-
-    /** A VM message (alert) of priority 5, as Xapi's forwarding layer sends; failures are ignored. */
-    static void alert(Services services, String name, String vm, String body) {
-        try {
-            String uuid = services.data().get(vm, VM.UUID);
-            services.alerts().create(name, 5, VM.XAPI_CLASS, uuid, body);
-        } catch (RuntimeException e) {
-            LOG.debug("could not send {} for {}", name, vm, e);
-        }
+        if (ctx.taskRef() != null) tasks.setCancellable(ctx.taskRef(), null);
     }
 }

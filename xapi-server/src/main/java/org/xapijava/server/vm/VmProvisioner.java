@@ -10,13 +10,13 @@ import javax.xml.stream.XMLInputFactory;
 import javax.xml.stream.XMLStreamConstants;
 import javax.xml.stream.XMLStreamException;
 import javax.xml.stream.XMLStreamReader;
+import org.xapijava.db.Db;
 import org.xapijava.db.Update;
 import org.xapijava.model.api.SR;
 import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.rpc.RpcValues;
-import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
 
 /**
@@ -45,21 +45,23 @@ final class VmProvisioner {
     /** One disk of the provisioning XML. */
     record Disk(String device, long size, String sr, boolean bootable, String type) {}
 
-    private final Services services;
+    private final Db data;
+    private final Vms vms;
 
-    VmProvisioner(Services services) {
-        this.services = services;
+    VmProvisioner(Db data, Vms vms) {
+        this.data = data;
+        this.vms = vms;
     }
 
     void provision(CallContext ctx, String vm) {
         Map<String, String> oc = otherConfig(ctx, vm);
         List<Disk> disks = oc.containsKey(DISKS) ? parse(oc.get(DISKS)) : List.of();
         String script = oc.get(POSTINSTALL);
-        Vms.setIsATemplate(services, ctx, vm, false);
+        vms.setIsATemplate(ctx, vm, false);
         if (disks.isEmpty() && script == null) return;
         ctx.setProgress(0.1);
         // phase 1: disks (like Xapi, disks made before a failing one are not removed)
-        String vmUuid = services.data().get(vm, VM.UUID);
+        String vmUuid = data.get(vm, VM.UUID);
         List<String> vbds = new ArrayList<>();
         for (Disk d : disks) vbds.add(createDisk(ctx, vm, vmUuid, d));
         try {
@@ -69,14 +71,13 @@ final class VmProvisioner {
                 throw new ApiError("NOT_IMPLEMENTED", "post-install scripts");
             }
             // phase 3: the template information goes
-            services.data()
-                    .apply(Update.builder()
-                            .removeFromMap(vm, VM.OTHER_CONFIG, DISKS)
-                            .removeFromMap(vm, VM.OTHER_CONFIG, POSTINSTALL)
-                            .build());
+            data.apply(Update.builder()
+                    .removeFromMap(vm, VM.OTHER_CONFIG, DISKS)
+                    .removeFromMap(vm, VM.OTHER_CONFIG, POSTINSTALL)
+                    .build());
         } catch (RuntimeException e) {
             List<String> vdis = new ArrayList<>();
-            for (String vbd : vbds) vdis.add(services.data().get(vbd, VBD.VDI));
+            for (String vbd : vbds) vdis.add(data.get(vbd, VBD.VDI));
             for (String vbd : vbds) ignoring(() -> ctx.api().vbd().destroy(vbd));
             for (String vdi : vdis) ignoring(() -> ctx.api().vdi().destroy(vdi));
             throw e;
@@ -87,7 +88,7 @@ final class VmProvisioner {
     private String createDisk(CallContext ctx, String vm, String vmUuid, Disk d) {
         String sr;
         try {
-            sr = services.data().byUuid(SR.XAPI_CLASS, d.sr());
+            sr = data.byUuid(SR.XAPI_CLASS, d.sr());
         } catch (ApiError e) {
             throw new ApiError("UUID_INVALID", "sr", d.sr());
         }
@@ -119,7 +120,7 @@ final class VmProvisioner {
         vbd.put("qos_algorithm_type", "");
         vbd.put("qos_algorithm_params", Map.of());
         String vbdRef = ctx.api().vbd().create(vbd);
-        String device = services.data().get(vbdRef, VBD.USERDEVICE);
+        String device = data.get(vbdRef, VBD.USERDEVICE);
         ctx.api().vdi().setNameLabel(vdiRef, device);
         return vbdRef;
     }

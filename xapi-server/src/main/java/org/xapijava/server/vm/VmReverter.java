@@ -23,8 +23,10 @@ import org.xapijava.model.api.VTPM;
 import org.xapijava.model.api.VUSB;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.Services;
+import org.xapijava.server.alerts.VmAlerts;
 import org.xapijava.server.dispatch.CallContext;
+import org.xapijava.server.ops.AllowedOperations;
+import org.xapijava.server.task.TaskManager;
 
 /**
  * {@code VM.revert} ({@code xapi_vm_snapshot.ml}, with the steps Xapi's forwarding layer does for it):
@@ -86,11 +88,17 @@ final class VmReverter {
         EXTENDED_DO_NOT_COPY = Set.copyOf(s);
     }
 
-    private final Services services;
+    private final Db data;
+    private final TaskManager tasks;
+    private final AllowedOperations allowed;
+    private final VmAlerts vmAlerts;
     private final VmCloner cloner;
 
-    VmReverter(Services services, VmCloner cloner) {
-        this.services = services;
+    VmReverter(Db data, TaskManager tasks, AllowedOperations allowed, VmAlerts vmAlerts, VmCloner cloner) {
+        this.data = data;
+        this.tasks = tasks;
+        this.allowed = allowed;
+        this.vmAlerts = vmAlerts;
         this.cloner = cloner;
     }
 
@@ -99,7 +107,6 @@ final class VmReverter {
      * forwarding layer does this before it marks the snapshot {@code revert} and the VM {@code reverting}.
      */
     String ensureVm(CallContext ctx, String snapshot) {
-        Db data = services.data();
         if (!data.exists(VM.XAPI_CLASS, snapshot)) throw ApiError.handleInvalid(VM.XAPI_CLASS, snapshot);
         String vm = data.get(snapshot, VM.SNAPSHOT_OF);
         return !Refs.isNull(vm) && data.exists(VM.XAPI_CLASS, vm) ? vm : createVmFromSnapshot(ctx, snapshot);
@@ -107,7 +114,6 @@ final class VmReverter {
 
     /** Reverts the VM of {@code snapshot} to it. */
     void revert(CallContext ctx, String snapshot) {
-        Db data = services.data();
         String vm = ensureVm(ctx, snapshot);
         if (!"Halted".equals(data.get(vm, VM.POWER_STATE))) ctx.api().vm().hardShutdown(vm);
         revertFields(ctx, snapshot, vm);
@@ -120,7 +126,7 @@ final class VmReverter {
                     .build());
         });
         String powerState = data.get(snapshot, VM.POWER_STATE);
-        if (ctx.taskRef() != null) services.tasks().setNotCancellable(ctx.taskRef());
+        if (ctx.taskRef() != null) tasks.setNotCancellable(ctx.taskRef());
         try {
             revertDevices(ctx, snapshot, vm);
             Db.retrying(() -> {
@@ -148,7 +154,7 @@ final class VmReverter {
                 data.apply(u.build());
             });
             ctx.setProgress(1.0);
-            services.allowed().update(VM.XAPI_CLASS, target);
+            allowed.update(VM.XAPI_CLASS, target);
         } catch (RuntimeException e) {
             Db.retrying(() -> {
                 OptionalLong read = data.version(VM.XAPI_CLASS, target);
@@ -157,7 +163,7 @@ final class VmReverter {
                 Rows.resetPowerState(data, u, target, "Halted");
                 data.apply(u.build());
             });
-            services.allowed().update(VM.XAPI_CLASS, target);
+            allowed.update(VM.XAPI_CLASS, target);
             if (e instanceof ApiError a
                     && (a.code().equals("SR_BACKEND_FAILURE_44")
                             || a.code().equals("SR_BACKEND_FAILURE_109")
@@ -169,12 +175,11 @@ final class VmReverter {
         String body = "VM '" + data.get(vm, VM.NAME_LABEL) + "' (uuid: " + data.get(vm, VM.UUID)
                 + ") reverted to snapshot: " + data.get(snapshot, VM.NAME_LABEL) + " (uuid "
                 + data.get(snapshot, VM.UUID) + ")";
-        VmMessages.alert(services, "VM_SNAPSHOT_REVERTED", vm, body);
+        vmAlerts.send("VM_SNAPSHOT_REVERTED", vm, body);
     }
 
     /** {@code revert_vm_fields}: the VM's fields as the snapshot recorded them. */
     private void revertFields(CallContext ctx, String snapshot, String vm) {
-        Db data = services.data();
         String meta = data.get(snapshot, VM.SNAPSHOT_METADATA);
         boolean postMnr = !meta.isEmpty();
         // without recorded metadata, the snapshot's own row as metadata (every column)
@@ -182,7 +187,7 @@ final class VmReverter {
         Update.Builder u = Update.builder();
         SnapshotMetadata.copyFields(
                 u, ensureDomainType(pairs), vm, postMnr ? DO_NOT_COPY : EXTENDED_DO_NOT_COPY, OVERRIDES);
-        services.data().apply(u.build());
+        data.apply(u.build());
         ctx.setProgress(0.1);
     }
 
@@ -207,7 +212,6 @@ final class VmReverter {
 
     /** {@code update_vifs_vbds_vgpus_and_vusbs}: the disks, CDs, suspend image and VIFs of the snapshot. */
     private void revertDevices(CallContext ctx, String snapshot, String vm) {
-        Db data = services.data();
         // Xapi works on sets ordered by reference
         TreeSet<String> snapDiskVbds = new TreeSet<>();
         TreeSet<String> snapCdVbds = new TreeSet<>();
@@ -284,7 +288,7 @@ final class VmReverter {
                 for (VmCloner.ClonedDisk d : cds) newVbds.add(Vbds.copy(data, u, d.vbd(), vm, d.vdi()));
                 data.apply(u.set(vm, VM.SUSPEND_VDI, suspend).build());
             });
-            for (String vbd : newVbds) services.allowed().update(VBD.XAPI_CLASS, vbd);
+            for (String vbd : newVbds) allowed.update(VBD.XAPI_CLASS, vbd);
             ctx.setProgress(0.7);
             for (String vif : data.get(vm, VM.VIFS)) ctx.api().vif().destroy(vif);
             List<String> newVifs = new ArrayList<>();
@@ -297,7 +301,7 @@ final class VmReverter {
                 for (String vif : data.get(snapshot, VM.VIFS)) newVifs.add(Vifs.copy(data, u, vif, vm, true, devices));
                 if (!u.isEmpty()) data.apply(u.build());
             });
-            for (String vif : newVifs) services.allowed().update(VIF.XAPI_CLASS, vif);
+            for (String vif : newVifs) allowed.update(VIF.XAPI_CLASS, vif);
             ctx.setProgress(0.8);
             Db.retrying(() -> {
                 Update.Builder u = Update.builder().unchanged(VM.XAPI_CLASS, vm, data.modified(VM.XAPI_CLASS, vm));
@@ -323,7 +327,6 @@ final class VmReverter {
      * (halted, no suspend image) and metadata, with its old uuid; every snapshot of it points at it.
      */
     private String createVmFromSnapshot(CallContext ctx, String snapshot) {
-        Db data = services.data();
         String oldVm = data.get(snapshot, VM.SNAPSHOT_OF);
         try {
             List<String> snapshots = data.where(VM.SNAPSHOT_OF, oldVm);

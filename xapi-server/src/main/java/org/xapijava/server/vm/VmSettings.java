@@ -1,6 +1,7 @@
 package org.xapijava.server.vm;
 
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -16,12 +17,12 @@ import org.xapijava.model.api.enums.VmSecurebootReadiness;
 import org.xapijava.model.api.enums.VmUefiMode;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.DateTime;
-import org.xapijava.server.Services;
 import org.xapijava.server.api.Messages;
 import org.xapijava.server.api.gen.VMApi;
 import org.xapijava.server.config.XapiConfig;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.dispatch.MessageTable;
+import org.xapijava.server.ops.AllowedOperations;
 import org.xapijava.server.xenops.ShadowMemory;
 import org.xapijava.server.xenops.XenopsErrors;
 import org.xapijava.server.xenops.XenopsService;
@@ -45,7 +46,8 @@ public final class VmSettings implements Messages {
     /** {@code Constants.hvm_default_boot_policy}. */
     static final String HVM_DEFAULT_BOOT_POLICY = "BIOS order";
 
-    private final Services services;
+    private final Db data;
+    private final Vms vms;
     private final VmFirmware firmware;
     private final VmAssignments assignments;
     private final ShadowMemory shadow;
@@ -55,18 +57,23 @@ public final class VmSettings implements Messages {
      * @param varstoreSbState varstored's {@code varstore-sb-state} tool
      * @param varstoreLs      varstored's {@code varstore-ls} tool
      */
-    public VmSettings(Services services, ShadowMemory shadow, Path varstoreSbState, Path varstoreLs) {
-        this.services = services;
-        this.firmware = new VmFirmware(services, varstoreSbState, varstoreLs);
-        this.assignments = new VmAssignments(services);
+    public VmSettings(
+            Db data, Vms vms, VmAssignments assignments, ShadowMemory shadow, Path varstoreSbState, Path varstoreLs) {
+        this.data = data;
+        this.vms = vms;
+        this.firmware = new VmFirmware(data, varstoreSbState, varstoreLs);
+        this.assignments = assignments;
         this.shadow = shadow;
     }
 
     /** This host's: shadow memory through {@code xenops}, varstored's tools where the settings name them. */
-    public static VmSettings of(Services services, XenopsService xenops, XapiConfig config) {
+    public static VmSettings of(
+            Db data, Clock clock, String poolRef, AllowedOperations allowed, XenopsService xenops, XapiConfig config) {
         return new VmSettings(
-                services,
-                new ShadowMemory(services, xenops),
+                data,
+                new Vms(data, clock, poolRef, allowed),
+                new VmAssignments(data, poolRef, allowed),
+                new ShadowMemory(data, xenops),
                 config.path("varstore-sb-state"),
                 config.path("varstore-ls"));
     }
@@ -80,7 +87,7 @@ public final class VmSettings implements Messages {
         @Override
         public void setActionsAfterCrash(CallContext ctx, String self, OnCrashBehaviour value) {
             // no check here: Xapi validates the crash action when the VM starts
-            services.data().set(self, VM.ACTIONS_AFTER_CRASH, value.wire());
+            data.set(self, VM.ACTIONS_AFTER_CRASH, value.wire());
         }
 
         @Override
@@ -126,17 +133,17 @@ public final class VmSettings implements Messages {
 
         @Override
         public void setNVRAM(CallContext ctx, String self, Map<String, String> value) {
-            services.data().set(self, VM.NVRAM, value);
+            data.set(self, VM.NVRAM, value);
         }
 
         @Override
         public void addToNVRAM(CallContext ctx, String self, String key, String value) {
-            services.data().addToMap(self, VM.NVRAM, key, value);
+            data.addToMap(self, VM.NVRAM, key, value);
         }
 
         @Override
         public void removeFromNVRAM(CallContext ctx, String self, String key) {
-            services.data().removeFromMap(self, VM.NVRAM, key);
+            data.removeFromMap(self, VM.NVRAM, key);
         }
 
         @Override
@@ -198,7 +205,7 @@ public final class VmSettings implements Messages {
         @Override
         public Map<String, Object> getBootRecord(CallContext ctx, String self) {
             // Xapi answers the VM's current record (the forwarding stage marks get_boot_record first)
-            return services.data().record(VM.XAPI_CLASS, self);
+            return data.record(VM.XAPI_CLASS, self);
         }
 
         @Override
@@ -215,23 +222,21 @@ public final class VmSettings implements Messages {
         @Override
         public void updateSnapshotMetadata(
                 CallContext ctx, String vm, String snapshotOf, DateTime snapshotTime, String transportableSnapshotId) {
-            services.data()
-                    .apply(Update.builder()
-                            .set(vm, VM.IS_A_SNAPSHOT, true)
-                            .set(vm, VM.SNAPSHOT_TIME, snapshotTime)
-                            .set(vm, VM.SNAPSHOT_OF, snapshotOf)
-                            .set(vm, VM.TRANSPORTABLE_SNAPSHOT_ID, transportableSnapshotId)
-                            .build());
+            data.apply(Update.builder()
+                    .set(vm, VM.IS_A_SNAPSHOT, true)
+                    .set(vm, VM.SNAPSHOT_TIME, snapshotTime)
+                    .set(vm, VM.SNAPSHOT_OF, snapshotOf)
+                    .set(vm, VM.TRANSPORTABLE_SNAPSHOT_ID, transportableSnapshotId)
+                    .build());
         }
     }
 
     /** {@code domain_type} and {@code HVM_boot_policy} together ({@code set_domain_type}, {@code set_HVM_boot_policy}). */
     private void setBootFields(String vm, DomainType domainType, String bootPolicy) {
-        services.data()
-                .apply(Update.builder()
-                        .set(vm, VM.DOMAIN_TYPE, domainType.wire())
-                        .set(vm, VM.HVM_BOOT_POLICY, bootPolicy)
-                        .build());
+        data.apply(Update.builder()
+                .set(vm, VM.DOMAIN_TYPE, domainType.wire())
+                .set(vm, VM.HVM_BOOT_POLICY, bootPolicy)
+                .build());
     }
 
     /**
@@ -239,7 +244,6 @@ public final class VmSettings implements Messages {
      * {@code INVALID_VALUE ["multiplier", value]}; the VM's {@code memory_overhead} follows.
      */
     private void setHvmShadowMultiplier(String vm, double value) {
-        Db data = services.data();
         if (!data.get(vm, VM.POWER_STATE).equals(VmPowerState.HALTED.wire())) {
             throw ApiError.internal("Failure(\"assertion_failed: set_HVM_shadow_multiplier should only be called"
                     + " when the VM is Halted\")");
@@ -263,7 +267,6 @@ public final class VmSettings implements Messages {
      * vendor device needs hardware platform version 2, which the VM gets if it had less.
      */
     private void setHasVendorDevice(String vm, boolean value) {
-        Db data = services.data();
         Db.retrying(() -> {
             long read = data.modified(VM.XAPI_CLASS, vm);
             assertPowerState(data, vm, VmPowerState.HALTED);
@@ -282,8 +285,7 @@ public final class VmSettings implements Messages {
      * {@code default_template} follows the flag, for older clients.
      */
     private void setIsDefaultTemplate(CallContext ctx, String vm, boolean value) {
-        Db data = services.data();
-        if (value && !data.get(vm, VM.IS_A_TEMPLATE)) Vms.setIsATemplate(services, ctx, vm, true);
+        if (value && !data.get(vm, VM.IS_A_TEMPLATE)) vms.setIsATemplate(ctx, vm, true);
         Db.retrying(() -> {
             long read = data.modified(VM.XAPI_CLASS, vm);
             Map<String, String> oc = new LinkedHashMap<>();
@@ -302,7 +304,7 @@ public final class VmSettings implements Messages {
     /** {@code set_order}, {@code set_start_delay}, {@code set_shutdown_delay}: {@code INVALID_VALUE} below 0. */
     private void setNonNegative(String vm, org.xapijava.model.Field<Long> field, long value) {
         if (value < 0) throw ApiError.invalidValue(field.name() + " must be non-negative", Long.toString(value));
-        services.data().set(vm, field, value);
+        data.set(vm, field, value);
     }
 
     /**

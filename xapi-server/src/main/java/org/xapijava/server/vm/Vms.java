@@ -1,5 +1,6 @@
 package org.xapijava.server.vm;
 
+import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,8 +22,8 @@ import org.xapijava.model.api.VUSB;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
+import org.xapijava.server.ops.AllowedOperations;
 
 /**
  * {@code VM.create}, {@code VM.destroy} and {@code VM.set_is_a_template} as Xapi implements them
@@ -38,7 +39,17 @@ final class Vms {
     /** {@code Xapi_globs.has_vendor_device}: the platform version a vendor device needs. */
     static final long HAS_VENDOR_DEVICE_VERSION = 2;
 
-    private Vms() {}
+    private final Db data;
+    private final Clock clock;
+    private final String poolRef;
+    private final AllowedOperations allowed;
+
+    Vms(Db data, Clock clock, String poolRef, AllowedOperations allowed) {
+        this.data = data;
+        this.clock = clock;
+        this.poolRef = poolRef;
+        this.allowed = allowed;
+    }
 
     /**
      * {@code VM.create}: a Halted (or, with a suspend image, Suspended) VM with a {@code mac_seed}, its
@@ -47,7 +58,7 @@ final class Vms {
      * to {@code VM.start}), except that a Suspended VM needs its suspend image, boot record and CPU
      * flags ({@code VM_BAD_POWER_STATE}).
      */
-    static String create(Services services, CallContext ctx, Map<String, Object> r) {
+    String create(CallContext ctx, Map<String, Object> r) {
         String ref = Refs.fresh();
         String requested = Db.value(r, VM.POWER_STATE);
         boolean suspended = "Suspended".equals(requested);
@@ -120,8 +131,8 @@ final class Vms {
                 && Db.value(r, VM.HARDWARE_PLATFORM_VERSION) < HAS_VENDOR_DEVICE_VERSION) {
             u.set(ref, VM.HARDWARE_PLATFORM_VERSION, HAS_VENDOR_DEVICE_VERSION);
         }
-        services.data().apply(u.build());
-        services.allowed().update(VM.XAPI_CLASS, ref);
+        data.apply(u.build());
+        allowed.update(VM.XAPI_CLASS, ref);
         return ref;
     }
 
@@ -180,8 +191,7 @@ final class Vms {
      * ordinary VM ("install time"): stamps {@code VM_metrics.install_time}. {@code is_default_template}
      * is left as it is.
      */
-    static void setIsATemplate(Services services, CallContext ctx, String vm, boolean value) {
-        Db data = services.data();
+    void setIsATemplate(CallContext ctx, String vm, boolean value) {
         Db.retrying(() -> {
             long read = data.modified(VM.XAPI_CLASS, vm);
             String metrics = data.get(vm, VM.METRICS);
@@ -190,13 +200,10 @@ final class Vms {
                 OptionalLong m = data.version(VMMetrics.XAPI_CLASS, metrics);
                 if (m.isPresent()) {
                     u.unchanged(VMMetrics.XAPI_CLASS, metrics, m.getAsLong())
-                            .set(
-                                    metrics,
-                                    VMMetrics.INSTALL_TIME,
-                                    DateTime.ofInstant(services.clock().instant()));
+                            .set(metrics, VMMetrics.INSTALL_TIME, DateTime.ofInstant(clock.instant()));
                 }
             } else {
-                String pool = services.poolRef();
+                String pool = poolRef;
                 long poolRead = data.modified(Pool.XAPI_CLASS, pool);
                 if (Boolean.TRUE.equals(data.get(pool, Pool.HA_ENABLED)) && haProtected(data, vm)) {
                     throw new ApiError("VM_IS_PROTECTED", vm);
@@ -209,7 +216,7 @@ final class Vms {
             }
             data.apply(u.set(vm, VM.IS_A_TEMPLATE, value).build());
         });
-        if (value) services.allowed().update(VM.XAPI_CLASS, vm);
+        if (value) allowed.update(VM.XAPI_CLASS, vm);
     }
 
     /** {@code Helpers.is_xha_protected}: restart priority "restart". */

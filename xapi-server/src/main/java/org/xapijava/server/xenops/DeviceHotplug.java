@@ -8,7 +8,6 @@ import org.xapijava.model.api.VIF;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.api.VMMetrics;
 import org.xapijava.model.errors.ApiError;
-import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.xenopsd.DeviceId;
 import org.xapijava.xenopsd.Vbd;
@@ -25,7 +24,7 @@ import org.xapijava.xenopsd.XenopsError;
 final class DeviceHotplug {
     private static final Logger LOG = LoggerFactory.getLogger(DeviceHotplug.class);
 
-    private final Services services;
+    private final String hostRef;
     private final Db data;
     private final Xenops xenops;
     private final TaskBinding tasks;
@@ -34,14 +33,15 @@ final class DeviceHotplug {
     private final Lifecycle lifecycle;
 
     DeviceHotplug(
-            Services services,
+            Db data,
+            String hostRef,
             Xenops xenops,
             TaskBinding tasks,
             StateSync sync,
             XenopsdMetadata metadata,
             Lifecycle lifecycle) {
-        this.services = services;
-        this.data = services.data();
+        this.data = data;
+        this.hostRef = hostRef;
         this.xenops = xenops;
         this.tasks = tasks;
         this.sync = sync;
@@ -50,7 +50,7 @@ final class DeviceHotplug {
     }
 
     private String host() {
-        return services.hostRef();
+        return hostRef;
     }
 
     private static String dbg(CallContext ctx) {
@@ -108,8 +108,7 @@ final class DeviceHotplug {
                 plugged = false;
             }
             if (!plugged) {
-                services.data()
-                        .set(ref, cls.equals(VBD.XAPI_CLASS) ? VBD.CURRENTLY_ATTACHED : VIF.CURRENTLY_ATTACHED, false);
+                data.set(ref, cls.equals(VBD.XAPI_CLASS) ? VBD.CURRENTLY_ATTACHED : VIF.CURRENTLY_ATTACHED, false);
             }
         } catch (RuntimeException e) {
             LOG.warn("could not check {} {} after a failed plug: {}", cls, ref, e.toString());

@@ -1,5 +1,6 @@
 package org.xapijava.server.xenops;
 
+import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +15,6 @@ import org.xapijava.model.api.VM;
 import org.xapijava.model.api.VMGuestMetrics;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.Services;
 
 /**
  * The VM_guest_metrics records, kept in step with what the guest agent publishes
@@ -24,13 +24,13 @@ import org.xapijava.server.Services;
  * Thread-safe; called from the event thread and from lifecycle calls.
  */
 final class GuestMetrics {
-    private final Services services;
+    private final Clock clock;
     private final Db data;
     private final Map<Integer, GuestAgent> cache = new ConcurrentHashMap<>();
 
-    GuestMetrics(Services services) {
-        this.services = services;
-        this.data = services.data();
+    GuestMetrics(Db data, Clock clock) {
+        this.data = data;
+        this.clock = clock;
     }
 
     /** {@code create_and_set_guest_metrics}: a fresh, live record for the VM, from the agent's data. */
@@ -45,19 +45,14 @@ final class GuestMetrics {
                 .with(VMGuestMetrics.PV_DRIVERS_UP_TO_DATE, pvDriversDetected)
                 .with(VMGuestMetrics.NETWORKS, g.networks())
                 .with(VMGuestMetrics.OTHER, g.other())
-                .with(
-                        VMGuestMetrics.LAST_UPDATED,
-                        DateTime.ofInstant(services.clock().instant()))
+                .with(VMGuestMetrics.LAST_UPDATED, DateTime.ofInstant(clock.instant()))
                 .with(VMGuestMetrics.OTHER_CONFIG, Map.of())
                 .with(VMGuestMetrics.LIVE, true)
                 .with(VMGuestMetrics.CAN_USE_HOTPLUG_VBD, g.canUseHotplugVbd())
                 .with(VMGuestMetrics.CAN_USE_HOTPLUG_VIF, g.canUseHotplugVif())
                 .with(VMGuestMetrics.PV_DRIVERS_DETECTED, pvDriversDetected);
-        services.data()
-                .apply(Update.builder()
-                        .create(ref, row)
-                        .set(vm, VM.GUEST_METRICS, ref)
-                        .build());
+        data.apply(
+                Update.builder().create(ref, row).set(vm, VM.GUEST_METRICS, ref).build());
         cache.put(domid, g);
         return ref;
     }
@@ -102,10 +97,7 @@ final class GuestMetrics {
             setIf(u, gm, VMGuestMetrics.OTHER, now.other(), before.other());
             setIf(u, gm, VMGuestMetrics.CAN_USE_HOTPLUG_VBD, now.canUseHotplugVbd(), before.canUseHotplugVbd());
             setIf(u, gm, VMGuestMetrics.CAN_USE_HOTPLUG_VIF, now.canUseHotplugVif(), before.canUseHotplugVif());
-            u.set(
-                    gm,
-                    VMGuestMetrics.LAST_UPDATED,
-                    DateTime.ofInstant(services.clock().instant()));
+            u.set(gm, VMGuestMetrics.LAST_UPDATED, DateTime.ofInstant(clock.instant()));
             String deviceId = now.deviceId().get("device_id");
             if (!now.deviceId().equals(before.deviceId()) && deviceId != null && data.exists(VM.XAPI_CLASS, vm)) {
                 Map<String, String> platform = new LinkedHashMap<>(data.get(vm, VM.PLATFORM));

@@ -20,7 +20,7 @@ import org.xapijava.model.api.VIF;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.Services;
+import org.xapijava.server.alerts.VmAlerts;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.xenopsd.Disk;
 import org.xapijava.xenopsd.VmStat;
@@ -49,12 +49,15 @@ public final class Lifecycle {
     /** Suspend images are 1.2 × 1.05 × static max + 100 MiB ({@code Xapi_xenops.suspend}). */
     private static final long SUSPEND_IMAGE_EXTRA = 104857600L;
 
-    private final Services services;
+    private final String hostRef;
+    private final String poolRef;
+    private final VmAlerts vmAlerts;
     /** The database as message code uses it (one atomic step per call). */
     private final Db data;
 
     private final Xenops xenops;
     private final TaskBinding tasks;
+    private final GuestMetrics guestMetrics;
     private final StateSync sync;
     private final XenopsdMetadata metadata;
     private final SuspendImages images;
@@ -62,17 +65,24 @@ public final class Lifecycle {
     private final XenopsErrors.Lookups lookups;
 
     Lifecycle(
-            Services services,
+            Db data,
+            String hostRef,
+            String poolRef,
+            VmAlerts vmAlerts,
             Xenops xenops,
             TaskBinding tasks,
+            GuestMetrics guestMetrics,
             StateSync sync,
             XenopsdMetadata metadata,
             SuspendImages images,
             Path socket) {
-        this.services = services;
-        this.data = services.data();
+        this.data = data;
+        this.hostRef = hostRef;
+        this.poolRef = poolRef;
+        this.vmAlerts = vmAlerts;
         this.xenops = xenops;
         this.tasks = tasks;
+        this.guestMetrics = guestMetrics;
         this.sync = sync;
         this.metadata = metadata;
         this.images = images;
@@ -86,7 +96,7 @@ public final class Lifecycle {
     }
 
     private String host() {
-        return services.hostRef();
+        return hostRef;
     }
 
     private static String dbg(CallContext ctx) {
@@ -192,7 +202,7 @@ public final class Lifecycle {
         if (nested != null && !List.of("true", "1", "false", "0").contains(nested.toLowerCase(Locale.ROOT))) {
             throw ApiError.invalidValue("platform:nested-virt", nested);
         }
-        new GuestMetrics(services).delete(vm); // stale data, e.g. a clone's addresses
+        guestMetrics.delete(vm); // stale data, e.g. a clone's addresses
         long required = data.get(vm, VM.HAS_VENDOR_DEVICE) ? HAS_VENDOR_DEVICE_VERSION : 0;
         if (required > data.get(vm, VM.HARDWARE_PLATFORM_VERSION)) data.set(vm, VM.HARDWARE_PLATFORM_VERSION, required);
         xenopsStart(ctx, vm, paused, force);
@@ -583,7 +593,7 @@ public final class Lifecycle {
         String resident = data.get(vm, VM.RESIDENT_ON);
         for (String sr : List.of(
                 data.get(vm, VM.SUSPEND_SR),
-                data.get(services.poolRef(), Pool.SUSPEND_IMAGE_SR),
+                data.get(poolRef, Pool.SUSPEND_IMAGE_SR),
                 data.isValid(Host.XAPI_CLASS, resident) ? data.get(resident, Host.SUSPEND_IMAGE_SR) : Refs.NULL)) {
             if (!data.isValid(SR.XAPI_CLASS, sr)) continue;
             for (String pbd : data.get(sr, SR.PBDS)) {
@@ -717,7 +727,7 @@ public final class Lifecycle {
             String body = withHost
                     ? String.format(format, label, uuid, data.get(host(), Host.NAME_LABEL), data.get(host(), Host.UUID))
                     : String.format(format, label, uuid);
-            services.alerts().create(name, 5, "VM", uuid, body); // priority 5: Api_messages' lifecycle messages
+            vmAlerts.send(name, vm, body);
         } catch (RuntimeException e) {
             LOG.debug("alert {} on VM {} not created: {}", name, vm, e.toString());
         }

@@ -9,7 +9,6 @@ import org.xapijava.model.api.VM;
 import org.xapijava.model.api.VMMetrics;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.xenopsd.VmStat;
 import org.xapijava.xenopsd.Xenops;
@@ -29,16 +28,14 @@ public final class LiveCalls {
     /** Xapi's {@code INVALID_VALUE} text when xenopsd refuses a vCPU count ({@code Invalid_vcpus}). */
     static final String INVALID_VCPUS = "VCPU values must satisfy: 0 < VCPUs ≤ VCPUs_max";
 
-    private final Services services;
     private final Db data;
     private final Xenops xenops;
     private final TaskBinding tasks;
     private final StateSync sync;
     private final Lifecycle lifecycle;
 
-    LiveCalls(Services services, Xenops xenops, TaskBinding tasks, StateSync sync, Lifecycle lifecycle) {
-        this.services = services;
-        this.data = services.data();
+    LiveCalls(Db data, Xenops xenops, TaskBinding tasks, StateSync sync, Lifecycle lifecycle) {
+        this.data = data;
         this.xenops = xenops;
         this.tasks = tasks;
         this.sync = sync;

@@ -5,7 +5,6 @@ import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.api.enums.VmPowerState;
 import org.xapijava.model.errors.ApiError;
-import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
 
 /**
@@ -16,13 +15,11 @@ import org.xapijava.server.dispatch.CallContext;
  * {@code changing_shadow_memory_live} and sends the call to the VM's host. Thread-safe.
  */
 public final class ShadowMemory {
-    private final Services services;
     private final Db data;
     private final XenopsService service;
 
-    public ShadowMemory(Services services, XenopsService service) {
-        this.services = services;
-        this.data = services.data();
+    public ShadowMemory(Db data, XenopsService service) {
+        this.data = data;
         this.service = service;
     }
 

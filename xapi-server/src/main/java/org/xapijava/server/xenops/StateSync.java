@@ -1,5 +1,6 @@
 package org.xapijava.server.xenops;
 
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -33,7 +34,7 @@ import org.xapijava.model.api.VMMetrics;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.Services;
+import org.xapijava.server.ops.AllowedOperations;
 import org.xapijava.xenopsd.DeviceId;
 import org.xapijava.xenopsd.DeviceNumber;
 import org.xapijava.xenopsd.Disk;
@@ -65,7 +66,10 @@ final class StateSync {
     private static final List<String> IGNORED_GUEST_KEYS =
             List.of("data/meminfo_free", "data/updated", "data/update_cnt");
 
-    private final Services services;
+    private final Clock clock;
+    private final String hostRef;
+    private final String poolRef;
+    private final AllowedOperations allowed;
     private final Db data;
     private final Xenops xenops;
     private final GuestMetrics guestMetrics;
@@ -79,14 +83,21 @@ final class StateSync {
     private final Map<String, Integer> suppressed = new HashMap<>();
 
     StateSync(
-            Services services,
+            Db data,
+            Clock clock,
+            String hostRef,
+            String poolRef,
+            AllowedOperations allowed,
             Xenops xenops,
             GuestMetrics guestMetrics,
             XenopsCache cache,
             XenopsdMetadata metadata,
             Barriers barriers) {
-        this.services = services;
-        this.data = services.data();
+        this.data = data;
+        this.clock = clock;
+        this.hostRef = hostRef;
+        this.poolRef = poolRef;
+        this.allowed = allowed;
         this.xenops = xenops;
         this.guestMetrics = guestMetrics;
         this.cache = cache;
@@ -214,7 +225,7 @@ final class StateSync {
     /** Whether {@code vm} is resident on this host (false when it has gone meanwhile). */
     private boolean residentHere(String vm) {
         try {
-            return services.hostRef().equals(data.get(vm, VM.RESIDENT_ON));
+            return hostRef.equals(data.get(vm, VM.RESIDENT_ON));
         } catch (ApiError e) {
             if (!e.code().equals(ErrorCodes.HANDLE_INVALID)) throw e;
             return false;
@@ -358,7 +369,7 @@ final class StateSync {
         }
         if (info != null && !"Suspended".equals(power) && differ(previous, info, VmState::featureset)) {
             String fs = info.featureset();
-            String vendor = data.get(services.hostRef(), Host.CPU_INFO).getOrDefault("vendor", "");
+            String vendor = data.get(hostRef, Host.CPU_INFO).getOrDefault("vendor", "");
             Map<String, String> flags = new LinkedHashMap<>();
             flags.put("vendor", vendor);
             flags.put("features", fs);
@@ -367,15 +378,15 @@ final class StateSync {
         if (info == null) cache.vms.remove(id);
         else cache.vms.put(id, info);
         if (updateAllowed[0] && data.exists(VM.XAPI_CLASS, vm)) {
-            services.allowed().update(VM.XAPI_CLASS, vm);
+            allowed.update(VM.XAPI_CLASS, vm);
         }
     }
 
     private void onPowerStateChange(String dbg, String id, String vm, String power, VmState info) {
         if ("Halted".equals(power)) {
             // a field of newer datamodels than this build's: read only where the datamodel has it
-            boolean reboot = HA_REBOOT_ON_INTERNAL_SHUTDOWN.def() != null
-                    && data.get(services.poolRef(), HA_REBOOT_ON_INTERNAL_SHUTDOWN);
+            boolean reboot =
+                    HA_REBOOT_ON_INTERNAL_SHUTDOWN.def() != null && data.get(poolRef, HA_REBOOT_ON_INTERNAL_SHUTDOWN);
             if (!reboot) data.set(vm, VM.HA_ALWAYS_RUN, false);
         }
         LOG.debug("xenopsd event: Updating VM {} power_state <- {}", id, power);
@@ -431,7 +442,7 @@ final class StateSync {
         for (int domid : info.domids()) {
             try {
                 if (guestMetrics.update(vm, domid, info.guestAgent(), info.pvDriversDetected())) {
-                    services.allowed().update(VM.XAPI_CLASS, vm);
+                    allowed.update(VM.XAPI_CLASS, vm);
                 }
             } catch (RuntimeException e) {
                 LOG.error("Caught {} while updating VM guest agent data", e.toString());
@@ -449,7 +460,7 @@ final class StateSync {
     private void updateConsoles(String vm, List<VmState.Console> consoles) {
         step((r, u) -> {
             if (!r.exists(VM.XAPI_CLASS, vm)) return;
-            String address = r.get(services.hostRef(), Host.ADDRESS);
+            String address = r.get(hostRef, Host.ADDRESS);
             String uri = "https://" + address + "/console";
             Map<String, String> current = new LinkedHashMap<>(); // protocol → console
             for (String c : r.get(vm, VM.CONSOLES)) {
@@ -508,7 +519,7 @@ final class StateSync {
                 u.set(vm, VM.METRICS, m);
             }
             body.plan(r, u, m);
-            u.set(m, VMMetrics.LAST_UPDATED, DateTime.ofInstant(services.clock().instant()));
+            u.set(m, VMMetrics.LAST_UPDATED, DateTime.ofInstant(clock.instant()));
         });
     }
 
@@ -574,9 +585,9 @@ final class StateSync {
         if (state.equals("Halted")) removePendingGuidance(vm, "restart_vm");
         for (String d : devices) {
             String[] p = d.split(" ");
-            services.allowed().update(p[0], p[1]);
+            allowed.update(p[0], p[1]);
         }
-        if (data.exists(VM.XAPI_CLASS, vm)) services.allowed().update(VM.XAPI_CLASS, vm);
+        if (data.exists(VM.XAPI_CLASS, vm)) allowed.update(VM.XAPI_CLASS, vm);
     }
 
     // ------------------------------------------------------------------------------------------- VBD, VIF
@@ -646,7 +657,7 @@ final class StateSync {
                     LOG.error("VBD {} backend_present has unknown disk {}", id, present);
                 }
             });
-            if (vdiTouched[0] != null) services.allowed().update(VDI.XAPI_CLASS, vdiTouched[0]);
+            if (vdiTouched[0] != null) allowed.update(VDI.XAPI_CLASS, vdiTouched[0]);
             if (!attached) {
                 try {
                     xenops.vbdRemove(dbg, id);
@@ -658,11 +669,11 @@ final class StateSync {
         } else {
             cache.vbds.remove(id);
         }
-        services.allowed().update(VBD.XAPI_CLASS, theVbd);
+        allowed.update(VBD.XAPI_CLASS, theVbd);
         Map<String, Object> after = data.exists(VBD.XAPI_CLASS, theVbd) ? data.record(VBD.XAPI_CLASS, theVbd) : null;
         if (after != null && !Db.value(after, VBD.EMPTY)) {
             String vdi = Db.value(after, VBD.VDI);
-            if (data.isValid(VDI.XAPI_CLASS, vdi)) services.allowed().update(VDI.XAPI_CLASS, vdi);
+            if (data.isValid(VDI.XAPI_CLASS, vdi)) allowed.update(VDI.XAPI_CLASS, vdi);
         }
     }
 
@@ -718,6 +729,6 @@ final class StateSync {
         } else {
             cache.vifs.remove(id);
         }
-        services.allowed().update(VIF.XAPI_CLASS, theVif);
+        allowed.update(VIF.XAPI_CLASS, theVif);
     }
 }

@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Map;
 import org.xapijava.db.Db;
 import org.xapijava.model.errors.ApiError;
-import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.xenopsd.Disk;
 
@@ -15,12 +14,10 @@ import org.xapijava.xenopsd.Disk;
  * through SMAPIv2 like any VDI); xenopsd then gets the VDI as {@code VDI "<sr-uuid>/<location>"}. Thread-safe.
  */
 final class SuspendImages {
-    private final Services services;
     private final Db data;
 
-    SuspendImages(Services services) {
-        this.services = services;
-        this.data = services.data();
+    SuspendImages(Db data) {
+        this.data = data;
     }
 
     /**

@@ -7,8 +7,8 @@ import org.slf4j.LoggerFactory;
 import org.xapijava.db.Db;
 import org.xapijava.db.Update;
 import org.xapijava.model.api.Task;
-import org.xapijava.server.Services;
 import org.xapijava.server.dispatch.CallContext;
+import org.xapijava.server.task.TaskManager;
 import org.xapijava.xenopsd.DynamicId;
 import org.xapijava.xenopsd.TaskInfo;
 import org.xapijava.xenopsd.Updates;
@@ -27,13 +27,15 @@ final class TaskBinding {
     /** Xapi's {@code event_wait} polls {@code UPDATES.get} with this timeout (seconds). */
     static final int WAIT_POLL_SECONDS = 30;
 
-    private final Services services;
+    private final Db data;
+    private final TaskManager tasks;
     private final Xenops xenops;
     /** xenopsd task id → xapi task ref ({@code TaskHelper}'s id_to_task table). */
     private final Map<String, String> byXenopsTask = new ConcurrentHashMap<>();
 
-    TaskBinding(Services services, Xenops xenops) {
-        this.services = services;
+    TaskBinding(Db data, TaskManager tasks, Xenops xenops) {
+        this.data = data;
+        this.tasks = tasks;
         this.xenops = xenops;
     }
 
@@ -78,19 +80,19 @@ final class TaskBinding {
                 LOG.info("xenops: TASK.cancel {}", id);
                 xenops.taskCancel(dbg, id);
             };
-            services.tasks().setCancellable(task, cancel);
+            tasks.setCancellable(task, cancel);
             // a cancel that came before the binding (the task is cancellable while it waits for locks)
             // found no xenopsd task to pass on to: pass it on now
-            if (services.tasks().isCancelling(task)) cancel.run();
+            if (tasks.isCancelling(task)) cancel.run();
         } else {
-            services.tasks().setNotCancellable(task);
+            tasks.setNotCancellable(task);
         }
     }
 
     private void unregister(CallContext ctx, String id) {
         String task = ctx == null ? null : ctx.taskRef();
         if (task == null) return;
-        services.tasks().setNotCancellable(task);
+        tasks.setNotCancellable(task);
         byXenopsTask.remove(id, task);
     }
 
@@ -146,7 +148,6 @@ final class TaskBinding {
     private void copyDebugInfo(CallContext ctx, TaskInfo t) {
         if (ctx == null || ctx.taskRef() == null || t.debugInfo().isEmpty()) return;
         String task = ctx.taskRef();
-        Db data = services.data();
         if (!data.exists(Task.XAPI_CLASS, task)) return;
         Map<String, String> oc = data.get(task, Task.OTHER_CONFIG);
         Update.Builder u = Update.builder();
@@ -172,9 +173,8 @@ final class TaskBinding {
             return;
         }
         if (!(t.state() instanceof TaskInfo.Pending p)) return;
-        services.tasks().setProgress(task, p.progress());
+        tasks.setProgress(task, p.progress());
         if (!t.cancellable()) {
-            Db data = services.data();
             if (data.exists(Task.XAPI_CLASS, task)
                     && "pending".equals(data.get(task, Task.STATUS))
                     && data.get(task, Task.ALLOWED_OPERATIONS).contains("cancel")) {

@@ -1,6 +1,7 @@
 package org.xapijava.server.xenops;
 
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -8,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xapijava.db.Database;
 import org.xapijava.db.Db;
 import org.xapijava.db.Snapshot;
 import org.xapijava.model.api.Host;
@@ -15,8 +17,10 @@ import org.xapijava.model.api.HostMetrics;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.DbValues;
-import org.xapijava.server.Services;
+import org.xapijava.server.alerts.VmAlerts;
 import org.xapijava.server.api.Messages;
+import org.xapijava.server.ops.AllowedOperations;
+import org.xapijava.server.task.TaskManager;
 import org.xapijava.xenopsd.PowerState;
 import org.xapijava.xenopsd.VmStat;
 import org.xapijava.xenopsd.Xenops;
@@ -40,7 +44,9 @@ public final class XenopsService implements AutoCloseable {
 
     private static final String DBG = "xapi startup";
 
-    private final Services services;
+    private final Db data;
+    private final Database db;
+    private final String hostRef;
     private final Xenops xenops;
     private final Path socket;
     private final TaskBinding tasks;
@@ -60,20 +66,34 @@ public final class XenopsService implements AutoCloseable {
      * @param socket     its socket (named in error messages)
      * @param maxRetry   the longest wait between two reconnection attempts of the event thread
      */
-    public XenopsService(Services services, Xenops xenops, Path socket, Duration maxRetry) {
-        this.services = services;
+    public XenopsService(
+            Db data,
+            Database db,
+            Clock clock,
+            String hostRef,
+            String poolRef,
+            TaskManager taskManager,
+            AllowedOperations allowed,
+            VmAlerts vmAlerts,
+            Xenops xenops,
+            Path socket,
+            Duration maxRetry) {
+        this.data = data;
+        this.db = db;
+        this.hostRef = hostRef;
         this.xenops = xenops;
         this.socket = socket;
-        this.tasks = new TaskBinding(services, xenops);
-        GuestMetrics gm = new GuestMetrics(services);
-        this.metadata = new XenopsdMetadata(services, xenops, cache);
-        this.sync = new StateSync(services, xenops, gm, cache, metadata, barriers);
-        this.images = new SuspendImages(services);
-        this.lifecycle = new Lifecycle(services, xenops, tasks, sync, metadata, images, socket);
-        this.hotplug = new DeviceHotplug(services, xenops, tasks, sync, metadata, lifecycle);
-        this.live = new LiveCalls(services, xenops, tasks, sync, lifecycle);
-        this.events = new EventLoop(
-                xenops, sync, tasks, barriers, maxRetry, this::onReconnect, services.db()::deferringDurability);
+        this.tasks = new TaskBinding(data, taskManager, xenops);
+        GuestMetrics gm = new GuestMetrics(data, clock);
+        this.metadata = new XenopsdMetadata(data, db, hostRef, xenops, cache);
+        this.sync = new StateSync(data, clock, hostRef, poolRef, allowed, xenops, gm, cache, metadata, barriers);
+        this.images = new SuspendImages(data);
+        this.lifecycle =
+                new Lifecycle(data, hostRef, poolRef, vmAlerts, xenops, tasks, gm, sync, metadata, images, socket);
+        this.hotplug = new DeviceHotplug(data, hostRef, xenops, tasks, sync, metadata, lifecycle);
+        this.live = new LiveCalls(data, xenops, tasks, sync, lifecycle);
+        this.events =
+                new EventLoop(xenops, sync, tasks, barriers, maxRetry, this::onReconnect, db::deferringDurability);
     }
 
     /** The lifecycle messages, to register in the message table. */
@@ -148,9 +168,9 @@ public final class XenopsService implements AutoCloseable {
         }
         events.start(reachable);
         if (!reachable) return;
-        for (String vm : residentVms(services.db().snapshot())) {
+        for (String vm : residentVms(db.snapshot())) {
             try {
-                sync.refreshAndWait(DBG, services.db().snapshot().get(vm, VM.UUID));
+                sync.refreshAndWait(DBG, db.snapshot().get(vm, VM.UUID));
             } catch (RuntimeException e) {
                 LOG.warn("resynchronising VM {} with xenopsd: {}", vm, e.toString());
             }
@@ -174,31 +194,29 @@ public final class XenopsService implements AutoCloseable {
         String dbg = "xenopsd reconnect";
         cache.clear();
         connect(dbg);
-        for (String vm : residentVms(services.db().snapshot())) {
-            xenops.updatesRefreshVm(dbg, services.db().snapshot().get(vm, VM.UUID));
+        for (String vm : residentVms(db.snapshot())) {
+            xenops.updatesRefreshVm(dbg, db.snapshot().get(vm, VM.UUID));
         }
     }
 
     /** {@code record_host_memory_properties}: {@code memory_total} = xenopsd's total memory. */
     private void recordHostMemory(String dbg) {
         long bytes = xenops.hostTotalMemoryMib(dbg) * MemoryCheck.MIB;
-        Db data = services.data();
-        String m = data.get(services.hostRef(), Host.METRICS);
+        String m = data.get(hostRef, Host.METRICS);
         if (!Refs.isNull(m) && data.exists(HostMetrics.XAPI_CLASS, m)) data.set(m, HostMetrics.MEMORY_TOTAL, bytes);
     }
 
     /** The VMs resident here but the control domain ({@code Helpers.get_domain_zero}). */
     private List<String> residentVms(Snapshot s) {
         List<String> out = new ArrayList<>();
-        for (String vm : s.get(services.hostRef(), Host.RESIDENT_VMS)) {
+        for (String vm : s.get(hostRef, Host.RESIDENT_VMS)) {
             if (s.exists("VM", vm) && !isDomainZero(s, vm)) out.add(vm);
         }
         return out;
     }
 
     private boolean isDomainZero(Snapshot s, String vm) {
-        if (DbValues.hasField(s, "host", "control_domain"))
-            return vm.equals(s.get(services.hostRef(), Host.CONTROL_DOMAIN));
+        if (DbValues.hasField(s, "host", "control_domain")) return vm.equals(s.get(hostRef, Host.CONTROL_DOMAIN));
         return s.get(vm, VM.IS_CONTROL_DOMAIN);
     }
 
@@ -209,8 +227,8 @@ public final class XenopsService implements AutoCloseable {
      * are reset to Halted.
      */
     void resyncResidentOn(String dbg) {
-        Snapshot s = services.db().snapshot();
-        String host = services.hostRef();
+        Snapshot s = db.snapshot();
+        String host = hostRef;
         Map<String, String> residentInDb = new HashMap<>(); // uuid → ref
         for (String vm : residentVms(s)) residentInDb.put(s.get(vm, VM.UUID), vm);
         List<VmStat> inXenopsd = xenops.vmList(dbg);
@@ -230,7 +248,7 @@ public final class XenopsService implements AutoCloseable {
                 terminate = true;
             } else {
                 LOG.info("Setting resident_on for VM {} to be this host as xenopsd is aware of it", id);
-                services.data().set(ref, VM.RESIDENT_ON, host);
+                data.set(ref, VM.RESIDENT_ON, host);
                 terminate = false;
             }
             if (terminate) {
@@ -254,8 +272,7 @@ public final class XenopsService implements AutoCloseable {
                     "VM {} was marked as resident here in the DB but isn't known to xenopsd. Resetting in DB",
                     e.getKey());
             sync.forceStateReset(e.getValue(), "Halted", false);
-            if (services.data().exists(VM.XAPI_CLASS, e.getValue()))
-                services.data().set(e.getValue(), VM.RESIDENT_ON, Refs.NULL);
+            if (data.exists(VM.XAPI_CLASS, e.getValue())) data.set(e.getValue(), VM.RESIDENT_ON, Refs.NULL);
         }
     }
 

@@ -163,7 +163,8 @@ final class Fixture {
 
     /** Locks with the given wait timings and no power-on plugin. */
     Locks locks(Locks.Timings t) {
-        return new Locks(services, t);
+        return new Locks(
+                services.db(), services.hostRef(), services.poolRef(), services.tasks(), services.allowed(), t);
     }
 
     /** Short waits for tests: standard 1–2 s (cut short by wakeups), fail quickly 300 ms × up to 2 s. */
@@ -177,12 +178,14 @@ final class Fixture {
     /** A call of {@code message} under a fresh task (as the dispatcher gives async-capable messages). */
     CallContext call(String message) {
         String task = tasks.create(message, "", null, null, Map.of());
-        return new CallContext(services, DM.message(message), message, Caller.internal(), null, task);
+        return new CallContext(
+                services.data(), services.tasks(), DM.message(message), message, Caller.internal(), null, task);
     }
 
     /** A call of {@code message} without a task. */
     CallContext callWithoutTask(String message) {
-        return new CallContext(services, DM.message(message), message, Caller.internal(), null, null);
+        return new CallContext(
+                services.data(), services.tasks(), DM.message(message), message, Caller.internal(), null, null);
     }
 
     Object get(String cls, String ref, String field) {

@@ -329,7 +329,8 @@ class LockPlanTest {
         new OperationMessages(f.services.allowed()).bind(table);
         String vm = f.vm("Running");
         CallContext ctx = new CallContext(
-                f.services,
+                f.services.data(),
+                f.services.tasks(),
                 Fixture.DM.message("VM.assert_operation_valid"),
                 "VM.assert_operation_valid",
                 null,
@@ -342,7 +343,8 @@ class LockPlanTest {
         assertEquals(List.of("VM_BAD_POWER_STATE", vm, "halted", "running"), e.description());
         String vif = f.vif(vm, Map.of());
         CallContext up = new CallContext(
-                f.services,
+                f.services.data(),
+                f.services.tasks(),
                 Fixture.DM.message("VM.update_allowed_operations"),
                 "VM.update_allowed_operations",
                 null,

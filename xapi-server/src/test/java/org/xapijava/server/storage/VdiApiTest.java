@@ -274,7 +274,8 @@ class VdiApiTest {
     @Test
     void attachGivesTheDataPath() {
         String vdi = create(MIB, "a");
-        StorageBackends b = new StorageBackends(host.server.services());
+        StorageBackends b = new StorageBackends(
+                host.server.services().data(), host.server.services().hostRef());
         assertEquals(file(vdi).toAbsolutePath(), b.attach(vdi, true).toAbsolutePath());
     }
 }
