@@ -2,8 +2,11 @@ package org.xapijava.model.jsonrpc;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Map;
+import org.xapijava.model.rpc.EncodedRecords;
+import org.xapijava.model.rpc.RecordMap;
 import org.xapijava.model.rpc.UnwritableTextException;
 import org.xapijava.model.types.DateTime;
 
@@ -49,6 +52,8 @@ final class Utf8JsonWriter {
     private final byte[] buf;
     private final boolean strict;
     private int pos;
+    /** How many times the buffer went to the stream (a kept record's bytes must come from one buffer). */
+    private long flushes;
 
     /** A lenient writer (unpaired surrogates become U+FFFD). */
     Utf8JsonWriter(OutputStream out) {
@@ -67,7 +72,19 @@ final class Utf8JsonWriter {
         if (pos > 0) {
             out.write(buf, 0, pos);
             pos = 0;
+            flushes++;
         }
+    }
+
+    private void raw(byte[] b) throws IOException {
+        if (b.length > buf.length) {
+            flushBuffer();
+            out.write(b);
+            return;
+        }
+        ensure(b.length);
+        System.arraycopy(b, 0, buf, pos, b.length);
+        pos += b.length;
     }
 
     private void ensure(int n) throws IOException {
@@ -187,24 +204,12 @@ final class Utf8JsonWriter {
     private void writeValue(Object v, int depth) throws IOException {
         if (v instanceof String s) {
             writeString(s);
+        } else if (v instanceof RecordMap r && strict && r.version() != null) {
+            checkDepth(depth);
+            record(r, depth);
         } else if (v instanceof Map<?, ?> m) {
             checkDepth(depth);
-            raw('{');
-            boolean first = true;
-            for (Map.Entry<?, ?> e : m.entrySet()) {
-                if (!first) raw(',');
-                first = false;
-                if (!(e.getKey() instanceof String k)) {
-                    throw new IllegalArgumentException("rpc map key is not a String: "
-                            + (e.getKey() == null
-                                    ? "null"
-                                    : e.getKey().getClass().getName()));
-                }
-                writeString(k);
-                raw(':');
-                writeValue(e.getValue(), depth + 1);
-            }
-            raw('}');
+            map(m, depth);
         } else if (v instanceof Collection<?> c) {
             checkDepth(depth);
             raw('[');
@@ -231,6 +236,47 @@ final class Utf8JsonWriter {
             throw new IllegalArgumentException(
                     "not an rpc value: " + v.getClass().getName());
         }
+    }
+
+    private void map(Map<?, ?> m, int depth) throws IOException {
+        raw('{');
+        boolean first = true;
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            if (!first) raw(',');
+            first = false;
+            if (!(e.getKey() instanceof String k)) {
+                throw new IllegalArgumentException("rpc map key is not a String: "
+                        + (e.getKey() == null ? "null" : e.getKey().getClass().getName()));
+            }
+            writeString(k);
+            raw(':');
+            writeValue(e.getValue(), depth + 1);
+        }
+        raw('}');
+    }
+
+    /**
+     * A record marshalled from a database row: the bytes kept for the row's version when there are ({@link
+     * EncodedRecords#JSON}; the record is then never filled), else written and, on the row's second encoding, kept.
+     * Only a strict writer (a success answer) keeps or reuses bytes: a lenient one may write other bytes for the same
+     * values.
+     */
+    private void record(RecordMap r, int depth) throws IOException {
+        Object version = r.version();
+        byte[] kept = EncodedRecords.JSON.get(version);
+        if (kept != null) {
+            raw(kept);
+            return;
+        }
+        if (!EncodedRecords.JSON.seenBefore(version)) {
+            map(r, depth);
+            return;
+        }
+        ensure(EncodedRecords.MAX_BYTES); // room for the record in the buffer, so no flush cuts it (most often)
+        long flushesBefore = flushes;
+        int start = pos;
+        map(r, depth);
+        if (flushes == flushesBefore) EncodedRecords.JSON.put(version, Arrays.copyOfRange(buf, start, pos));
     }
 
     private static void checkDepth(int depth) {

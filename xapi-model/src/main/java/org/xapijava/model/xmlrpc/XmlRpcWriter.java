@@ -10,6 +10,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.rpc.EncodedRecords;
 import org.xapijava.model.rpc.RecordMap;
 import org.xapijava.model.rpc.UnwritableTextException;
 import org.xapijava.model.types.CFloat;
@@ -326,12 +327,12 @@ public final class XmlRpcWriter {
      */
     private void record(RecordMap r) throws IOException {
         Object version = lenient ? null : r.version();
-        byte[] kept = version == null ? null : EncodedRecords.get(version);
+        byte[] kept = version == null ? null : EncodedRecords.XML_RPC.get(version);
         if (kept != null) {
             raw(kept);
             return;
         }
-        if (version == null || !EncodedRecords.seenBefore(version)) {
+        if (version == null || !EncodedRecords.XML_RPC.seenBefore(version)) {
             plain(r);
             return;
         }
@@ -339,7 +340,8 @@ public final class XmlRpcWriter {
         long flushesBefore = flushes;
         int start = pos;
         plain(r);
-        if (flushes == flushesBefore && buf != null) EncodedRecords.put(version, Arrays.copyOfRange(buf, start, pos));
+        if (flushes == flushesBefore && buf != null)
+            EncodedRecords.XML_RPC.put(version, Arrays.copyOfRange(buf, start, pos));
     }
 
     private void plain(RecordMap r) throws IOException {

@@ -16,7 +16,9 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.rpc.Marshal;
 import org.xapijava.model.rpc.UnwritableTextException;
+import org.xapijava.model.rpc.VersionedRecord;
 import org.xapijava.model.types.DateTime;
 
 /** Exact bytes of what the server writes (ocaml-rpc's Jsonrpc over Yojson.Safe.to_string). */
@@ -236,5 +238,42 @@ class JsonRpcWriteTest {
                         .length,
                 total[0]);
         assertEquals(true, maxChunk[0] <= Utf8JsonWriter.BUFFER_SIZE);
+    }
+
+    /**
+     * A record of a database row encodes as the same fields in a plain map, the first, second (kept) and third
+     * (reused) time; the kept bytes stand for the row's version (a value changed behind it is not seen, which a
+     * database row never allows), and a new version is encoded afresh, inside a larger answer too.
+     */
+    @Test
+    void recordsOfTheSameVersionReuseTheirEncodingAndANewVersionIsEncodedAfresh() throws IOException {
+        org.xapijava.model.Datamodel dm = org.xapijava.model.Datamodel.get();
+        org.xapijava.model.ClassDef vm = dm.cls("VM");
+        VersionedRecord first = new VersionedRecord(vm, "first \"name\" \u00e9");
+        String plain = bytes(o -> codec.writeSuccess(
+                o, JsonRpcVersion.V2, JsonRpcId.of(1), new LinkedHashMap<>(Marshal.record(dm, vm, first))));
+        for (int i = 0; i < 3; i++) {
+            assertEquals(
+                    plain,
+                    bytes(o ->
+                            codec.writeSuccess(o, JsonRpcVersion.V2, JsonRpcId.of(1), Marshal.record(dm, vm, first))),
+                    "encoding " + i);
+        }
+        first.changeInPlace("name_label", "changed in place");
+        assertEquals(
+                plain,
+                bytes(o -> codec.writeSuccess(o, JsonRpcVersion.V2, JsonRpcId.of(1), Marshal.record(dm, vm, first))),
+                "the kept bytes were reused");
+        VersionedRecord second = new VersionedRecord(vm, "second");
+        String fresh = bytes(o ->
+                codec.writeSuccess(o, JsonRpcVersion.V2, JsonRpcId.of(1), List.of(Marshal.record(dm, vm, second))));
+        org.junit.jupiter.api.Assertions.assertTrue(fresh.contains("second") && !fresh.contains("first"), fresh);
+        assertEquals(
+                bytes(o -> codec.writeSuccess(
+                        o,
+                        JsonRpcVersion.V2,
+                        JsonRpcId.of(1),
+                        List.of(new LinkedHashMap<>(Marshal.record(dm, vm, new LinkedHashMap<>(second)))))),
+                fresh);
     }
 }

@@ -15,6 +15,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.rpc.UnwritableTextException;
+import org.xapijava.model.rpc.VersionedRecord;
 import org.xapijava.model.types.DateTime;
 
 class XmlRpcWriterTest {
@@ -164,51 +165,6 @@ class XmlRpcWriterTest {
         org.junit.jupiter.api.Assertions.assertTrue(complete > 50, "complete records: " + complete);
     }
 
-    /** A database-like record: values by wire position and a version object standing for them. */
-    private static final class VersionedRecord extends java.util.AbstractMap<String, Object>
-            implements org.xapijava.model.rpc.WireRecord {
-        final org.xapijava.model.ClassDef cls;
-        final Object[] values;
-        final Object version = new Object();
-
-        VersionedRecord(org.xapijava.model.ClassDef cls, String nameLabel) {
-            this.cls = cls;
-            org.xapijava.model.Datamodel dm = org.xapijava.model.Datamodel.get();
-            values = new Object[cls.wireFields().size()];
-            for (int i = 0; i < values.length; i++) {
-                org.xapijava.model.FieldDef f = cls.wireFields().get(i);
-                values[i] = f.name().equals("name_label")
-                        ? nameLabel
-                        : f.type() instanceof org.xapijava.model.types.XType.OptionType
-                                ? null
-                                : f.hasDefault() ? f.defaultValue() : dm.emptyValue(f.type());
-            }
-        }
-
-        @Override
-        public org.xapijava.model.ClassDef wireClass() {
-            return cls;
-        }
-
-        @Override
-        public Object wireValue(int i) {
-            return values[i];
-        }
-
-        @Override
-        public Object version() {
-            return version;
-        }
-
-        @Override
-        public java.util.Set<Map.Entry<String, Object>> entrySet() {
-            java.util.LinkedHashMap<String, Object> m = new java.util.LinkedHashMap<>();
-            for (int i = 0; i < values.length; i++)
-                m.put(cls.wireFields().get(i).name(), values[i]);
-            return m.entrySet();
-        }
-    }
-
     /**
      * A record with a version is kept once encoded twice and then reused while the version is the same object; a new version
      * (a database write makes a new row) is encoded afresh, so a kept encoding is never stale.
@@ -226,12 +182,7 @@ class XmlRpcWriterTest {
         org.junit.jupiter.api.Assertions.assertTrue(expected.contains("first &lt;name&gt;"), expected);
         // the same version again, its values changed behind the cache's back (which a database row never does):
         // the kept encoding is what is written, which shows it is reused
-        first.values[
-                vm.wireFields()
-                        .indexOf(vm.wireFields().stream()
-                                .filter(f -> f.name().equals("name_label"))
-                                .findFirst()
-                                .orElseThrow())] = "changed in place";
+        first.changeInPlace("name_label", "changed in place");
         assertEquals(expected, XmlRpcWriter.toString(org.xapijava.model.rpc.Marshal.record(dm, vm, first)));
         // a new version with new values: encoded afresh, inside a larger answer too
         VersionedRecord second = new VersionedRecord(vm, "second");
