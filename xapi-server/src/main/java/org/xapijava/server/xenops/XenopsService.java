@@ -11,12 +11,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Database;
 import org.xapijava.db.Db;
-import org.xapijava.db.Snapshot;
 import org.xapijava.model.api.Host;
 import org.xapijava.model.api.HostMetrics;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.DbValues;
 import org.xapijava.server.alerts.VmAlerts;
 import org.xapijava.server.api.Messages;
 import org.xapijava.server.ops.AllowedOperations;
@@ -85,7 +83,7 @@ public final class XenopsService implements AutoCloseable {
         this.socket = socket;
         this.tasks = new TaskBinding(data, taskManager, xenops);
         GuestMetrics gm = new GuestMetrics(data, clock);
-        this.metadata = new XenopsdMetadata(data, db, hostRef, xenops, cache);
+        this.metadata = new XenopsdMetadata(data, hostRef, xenops, cache);
         this.sync = new StateSync(data, clock, hostRef, poolRef, allowed, xenops, gm, cache, metadata, barriers);
         this.images = new SuspendImages(data);
         this.lifecycle =
@@ -168,9 +166,9 @@ public final class XenopsService implements AutoCloseable {
         }
         events.start(reachable);
         if (!reachable) return;
-        for (String vm : residentVms(db.snapshot())) {
+        for (String vm : residentVms()) {
             try {
-                sync.refreshAndWait(DBG, db.snapshot().get(vm, VM.UUID));
+                sync.refreshAndWait(DBG, data.get(vm, VM.UUID));
             } catch (RuntimeException e) {
                 LOG.warn("resynchronising VM {} with xenopsd: {}", vm, e.toString());
             }
@@ -194,8 +192,8 @@ public final class XenopsService implements AutoCloseable {
         String dbg = "xenopsd reconnect";
         cache.clear();
         connect(dbg);
-        for (String vm : residentVms(db.snapshot())) {
-            xenops.updatesRefreshVm(dbg, db.snapshot().get(vm, VM.UUID));
+        for (String vm : residentVms()) {
+            xenops.updatesRefreshVm(dbg, data.get(vm, VM.UUID));
         }
     }
 
@@ -207,17 +205,13 @@ public final class XenopsService implements AutoCloseable {
     }
 
     /** The VMs resident here but the control domain ({@code Helpers.get_domain_zero}). */
-    private List<String> residentVms(Snapshot s) {
+    private List<String> residentVms() {
         List<String> out = new ArrayList<>();
-        for (String vm : s.get(hostRef, Host.RESIDENT_VMS)) {
-            if (s.exists("VM", vm) && !isDomainZero(s, vm)) out.add(vm);
+        String domainZero = data.get(hostRef, Host.CONTROL_DOMAIN);
+        for (String vm : data.get(hostRef, Host.RESIDENT_VMS)) {
+            if (data.exists(VM.XAPI_CLASS, vm) && !vm.equals(domainZero)) out.add(vm);
         }
         return out;
-    }
-
-    private boolean isDomainZero(Snapshot s, String vm) {
-        if (DbValues.hasField(s, "host", "control_domain")) return vm.equals(s.get(hostRef, Host.CONTROL_DOMAIN));
-        return s.get(vm, VM.IS_CONTROL_DOMAIN);
     }
 
     /**
@@ -227,23 +221,22 @@ public final class XenopsService implements AutoCloseable {
      * are reset to Halted.
      */
     void resyncResidentOn(String dbg) {
-        Snapshot s = db.snapshot();
         String host = hostRef;
         Map<String, String> residentInDb = new HashMap<>(); // uuid → ref
-        for (String vm : residentVms(s)) residentInDb.put(s.get(vm, VM.UUID), vm);
+        for (String vm : residentVms()) residentInDb.put(data.get(vm, VM.UUID), vm);
         List<VmStat> inXenopsd = xenops.vmList(dbg);
         List<String> known = new ArrayList<>();
         for (VmStat v : inXenopsd) {
             String id = v.vm().id();
             known.add(id);
-            String ref = vmOfUuid(s, id);
+            String ref = data.findByUuid(VM.XAPI_CLASS, id).orElse(null);
             boolean terminate;
             if (ref == null) {
                 LOG.info("In xenopsd but unknown to xapi: {}", id);
                 terminate = true;
             } else if (residentInDb.containsKey(id)) {
                 terminate = false;
-            } else if (s.isValid(Host.XAPI_CLASS, s.get(ref, VM.RESIDENT_ON))) {
+            } else if (data.isValid(Host.XAPI_CLASS, data.get(ref, VM.RESIDENT_ON))) {
                 LOG.info("In xenopsd but resident elsewhere: {}", id);
                 terminate = true;
             } else {
@@ -273,14 +266,6 @@ public final class XenopsService implements AutoCloseable {
                     e.getKey());
             sync.forceStateReset(e.getValue(), "Halted", false);
             if (data.exists(VM.XAPI_CLASS, e.getValue())) data.set(e.getValue(), VM.RESIDENT_ON, Refs.NULL);
-        }
-    }
-
-    private static String vmOfUuid(Snapshot s, String uuid) {
-        try {
-            return s.getByUuid("VM", uuid);
-        } catch (RuntimeException e) {
-            return null;
         }
     }
 

@@ -5,9 +5,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.xapijava.db.Database;
 import org.xapijava.db.Db;
-import org.xapijava.db.Snapshot;
+import org.xapijava.db.Update;
 import org.xapijava.model.api.VM;
 import org.xapijava.xenopsd.Metadata;
 import org.xapijava.xenopsd.Xenops;
@@ -24,7 +23,6 @@ final class XenopsdMetadata {
     private static final Logger LOG = LoggerFactory.getLogger(XenopsdMetadata.class);
 
     private final Db data;
-    private final Database db;
     private final String hostRef;
     private final Xenops xenops;
     private final XenopsCache cache;
@@ -32,9 +30,8 @@ final class XenopsdMetadata {
     /** The JSON last pushed per VM id ({@code Xapi_cache}). */
     private final Map<String, String> pushed = new ConcurrentHashMap<>();
 
-    XenopsdMetadata(Db data, Database db, String hostRef, Xenops xenops, XenopsCache cache) {
+    XenopsdMetadata(Db data, String hostRef, Xenops xenops, XenopsCache cache) {
         this.data = data;
-        this.db = db;
         this.hostRef = hostRef;
         this.xenops = xenops;
         this.cache = cache;
@@ -42,15 +39,19 @@ final class XenopsdMetadata {
 
     /** The metadata of {@code vm} now (a fresh generation id stored first when the VM's is "0:0"). */
     Metadata create(String vm) {
-        Snapshot s = db.snapshot();
-        if ("0:0".equals(s.get(vm, VM.GENERATION_ID))) {
+        if ("0:0".equals(data.get(vm, VM.GENERATION_ID))) {
             // Xapi_vm_helpers.vm_fresh_genid: the new id is written to the database
             String fresh = MetadataBuilder.freshGenerationId("0:0");
-            if ("0:0".equals(data.get(vm, VM.GENERATION_ID))) data.set(vm, VM.GENERATION_ID, fresh);
-            s = db.snapshot();
+            try {
+                data.apply(Update.builder()
+                        .expect(vm, VM.GENERATION_ID, "0:0", null)
+                        .set(vm, VM.GENERATION_ID, fresh)
+                        .build());
+            } catch (Db.Conflict e) {
+                // another call gave the VM its generation id first: that one stands
+            }
         }
-        Snapshot view = s;
-        return MetadataBuilder.of(view, vm, hostRef, () -> view.get(vm, VM.GENERATION_ID));
+        return MetadataBuilder.of(data, vm, hostRef, () -> data.get(vm, VM.GENERATION_ID));
     }
 
     /** {@code push}: {@code VM.import_metadata}; the VM's caches start empty. Returns the xenopsd VM id. */
@@ -109,7 +110,7 @@ final class XenopsdMetadata {
      * ({@code VM.import_metadata_async}, its task destroyed when it finishes).
      */
     void update(String dbg, String vm) {
-        String id = db.snapshot().get(vm, VM.UUID);
+        String id = data.get(vm, VM.UUID);
         lock.lock();
         try {
             if (!xenops.vmExists(dbg, id)) return;
