@@ -98,6 +98,7 @@ public final class XapiServer implements AutoCloseable {
     private EventMessages events;
     private EmbeddedXenopsd embeddedXenopsd;
     private XenopsClient xenopsClient;
+    private org.xapijava.server.network.HostBridges bridges;
     private XenopsService xenops;
 
     /** The pool master whose database this host shares, in this JVM; null: this host is its own master. */
@@ -162,6 +163,9 @@ public final class XapiServer implements AutoCloseable {
         VmSettings.of(services, xenops, config).bind(table);
         new org.xapijava.server.vm.VmLive(services, xenops.live()).bind(table);
         VmMemory.of(services, config, xenops.live()::setMemoryDynamicRange).bind(table);
+        bridges = new org.xapijava.server.network.HostBridges(services);
+        new org.xapijava.server.vm.VifSettings(services, xenops.vifLive(), bridges).bind(table);
+        new org.xapijava.server.network.NetworkMessages(services, bridges).bind(table);
         ForwardingStage forwarding;
         if (master == null) {
             services.allowed().updateAll(); // current_operations are not persistent: recompute every allowed_operations
@@ -299,6 +303,11 @@ public final class XapiServer implements AutoCloseable {
     }
 
     /** xapi's side of xenopsd. */
+    /** This host's simulated bridges (network attach). */
+    public org.xapijava.server.network.HostBridges bridges() {
+        return bridges;
+    }
+
     public XenopsService xenops() {
         return xenops;
     }

@@ -52,6 +52,7 @@ public final class XenopsService implements AutoCloseable {
     private final Lifecycle lifecycle;
     private final DeviceHotplug hotplug;
     private final LiveCalls live;
+    private final VifLive vifLive;
     private final EventLoop events;
     private volatile String instanceId;
 
@@ -72,6 +73,7 @@ public final class XenopsService implements AutoCloseable {
         this.lifecycle = new Lifecycle(services, xenops, tasks, sync, metadata, images, socket);
         this.hotplug = new DeviceHotplug(services, xenops, tasks, sync, metadata, lifecycle);
         this.live = new LiveCalls(services, xenops, tasks, sync, lifecycle);
+        this.vifLive = new VifLive(services, xenops, tasks, sync, lifecycle);
         this.events = new EventLoop(
                 xenops, sync, tasks, barriers, maxRetry, this::onReconnect, services.db()::deferringDurability);
     }
@@ -99,6 +101,11 @@ public final class XenopsService implements AutoCloseable {
     /** Changes to running VMs (xsdata, vCPUs, shadow, memory range, S3) and their {@code VM.stat}. */
     public LiveCalls live() {
         return live;
+    }
+
+    /** Changes to a running VM's plugged VIFs (locking mode, guest IP settings, network). */
+    public VifLive vifLive() {
+        return vifLive;
     }
 
     public Lifecycle lifecycle() {
