@@ -201,6 +201,19 @@ class VifSettingsSdkTest {
             vif.removeIpv4Allowed(c, "10.0.0.5");
             vif.setIpv4Allowed(c, set());
             vif.setIpv6Allowed(c, set());
+            // VIF.create and the copies of clones check it too (Xapi_vif_helpers.create)
+            VIF.Record r = vif.getRecord(c);
+            r.device = "1";
+            r.MAC = "";
+            r.lockingMode = Types.VifLockingMode.LOCKED;
+            int vifs = vm.getVIFs(c).size();
+            assertEquals(licence, ConcurrencySupport.errorOf(c, () -> VIF.create(c, r)));
+            r.lockingMode = Types.VifLockingMode.NETWORK_DEFAULT;
+            r.ipv6Allowed = set("fe80::1");
+            assertEquals(licence, ConcurrencySupport.errorOf(c, () -> VIF.create(c, r)));
+            assertEquals(vifs, vm.getVIFs(c).size());
+            r.ipv6Allowed = set();
+            VIF.create(c, r).destroy(c);
         } finally {
             restrict("restrict_vif_locking", "false");
         }
