@@ -6,6 +6,7 @@ import java.util.Map;
 import org.xapijava.db.Db;
 import org.xapijava.db.Update;
 import org.xapijava.model.Field;
+import org.xapijava.model.ParamDef;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.Host;
 import org.xapijava.model.api.Network;
@@ -102,7 +103,7 @@ public final class VifSettings implements Messages {
         Db data = services.data();
         data.get(vif, VIF.VM); // the forwarding layer reads it first
         List<String> set = setify(value);
-        String field = kind == Kind.IPV4 ? "ipv4_allowed" : "ipv6_allowed";
+        String field = allowedField(kind).name();
         changeLockingConfig(ctx, vif, !set.isEmpty(), () -> {
             for (String a : set) IpAddresses.assertValidIpOrCidr(kind, field, a);
             data.set(vif, allowedField(kind), set);
@@ -113,7 +114,7 @@ public final class VifSettings implements Messages {
         Db data = services.data();
         data.get(vif, VIF.VM);
         changeLockingConfig(ctx, vif, true, () -> {
-            IpAddresses.assertValidIpOrCidr(kind, kind == Kind.IPV4 ? "ipv4_allowed" : "ipv6_allowed", value);
+            IpAddresses.assertValidIpOrCidr(kind, allowedField(kind).name(), value);
             data.addToSet(vif, allowedField(kind), value);
         });
     }
@@ -155,9 +156,12 @@ public final class VifSettings implements Messages {
         data.get(vif, VIF.VM);
         if (isStatic) {
             PoolFeatures.assertEnabled(data, services.poolRef(), PoolFeatures.Feature.Guest_ip_setting);
-            IpAddresses.assertValidCidr(kind, "address", address);
+            // Xapi names the bad value by the message's parameter: address (2) or gateway (3), after self and mode
+            List<ParamDef> params = ctx.message().callParams();
+            IpAddresses.assertValidCidr(kind, params.get(2).name(), address);
             assertNoLockingModeConflict(data, vif, kind, address);
-            if (!gateway.isEmpty()) IpAddresses.assertValidIp(kind, "gateway", gateway);
+            if (!gateway.isEmpty())
+                IpAddresses.assertValidIp(kind, params.get(3).name(), gateway);
         }
         assertHasStaticIpFeature(data, vif);
         boolean v4 = kind == Kind.IPV4;
