@@ -100,6 +100,7 @@ public final class XapiServer implements AutoCloseable {
     private EventMessages events;
     private EmbeddedXenopsd embeddedXenopsd;
     private XenopsClient xenopsClient;
+    private org.xapijava.server.network.HostBridges bridges;
     private XenopsService xenops;
 
     /** The pool master whose database this host shares, in this JVM; null: this host is its own master. */
@@ -167,6 +168,10 @@ public final class XapiServer implements AutoCloseable {
         new org.xapijava.server.vm.VmLive(localDb, db, refs.pool(), tasks, xenops.live()).bind(table);
         VmMemory.of(localDb, refs.pool(), config, xenops.live()::setMemoryDynamicRange)
                 .bind(table);
+        bridges = new org.xapijava.server.network.HostBridges(localDb, refs.host());
+        new org.xapijava.server.vm.VifSettings(localDb, refs.host(), refs.pool(), xenops.vifLive(), bridges)
+                .bind(table);
+        new org.xapijava.server.network.NetworkMessages(localDb, refs.host(), bridges).bind(table);
         ForwardingStage forwarding;
         if (master == null) {
             services.allowed().updateAll(); // current_operations are not persistent: recompute every allowed_operations
@@ -314,6 +319,11 @@ public final class XapiServer implements AutoCloseable {
     }
 
     /** xapi's side of xenopsd. */
+    /** This host's simulated bridges (network attach). */
+    public org.xapijava.server.network.HostBridges bridges() {
+        return bridges;
+    }
+
     public XenopsService xenops() {
         return xenops;
     }

@@ -66,6 +66,66 @@ public record Vif(
                 List.of());
     }
 
+    /** This VIF on another network ({@code VIF.move}). */
+    public Vif withBackend(Network network) {
+        return new Vif(
+                id,
+                position,
+                mac,
+                carrier,
+                mtu,
+                rate,
+                network,
+                otherConfig,
+                lockingMode,
+                extraPrivateKeys,
+                ipv4Configuration,
+                ipv6Configuration,
+                pvsProxy,
+                vlan,
+                trunks);
+    }
+
+    /** This VIF with another locking mode ({@code VIF.set_locking_mode}). */
+    public Vif withLockingMode(LockingMode mode) {
+        return new Vif(
+                id,
+                position,
+                mac,
+                carrier,
+                mtu,
+                rate,
+                backend,
+                otherConfig,
+                mode,
+                extraPrivateKeys,
+                ipv4Configuration,
+                ipv6Configuration,
+                pvsProxy,
+                vlan,
+                trunks);
+    }
+
+    /** This VIF with other guest IP configurations ({@code VIF.set_ipv4_configuration}, {@code set_ipv6_...}). */
+    public Vif withIpConfigurations(IpConfig ipv4, IpConfig ipv6) {
+        return new Vif(
+                id,
+                position,
+                mac,
+                carrier,
+                mtu,
+                rate,
+                backend,
+                otherConfig,
+                lockingMode,
+                extraPrivateKeys,
+                ipv4,
+                ipv6,
+                pvsProxy,
+                vlan,
+                trunks);
+    }
+
     /** {@code rate}: kilobytes per second and the time slice in microseconds. */
     public record Rate(long kbytesPerS, long timesliceUs) {}
 
@@ -184,6 +244,16 @@ public record Vif(
             return Rpc.tag(tag, Rpc.tupleOf(new ArrayList<Object>(cidrs), Rpc.encodeOption(gateway)));
         }
 
+        /** An {@code ipv4_configuration} value. */
+        public static IpConfig ipv4FromRpc(Object v) {
+            return fromRpc(v, List.of("Unspecified4", "Static4", "DHCP4"));
+        }
+
+        /** An {@code ipv6_configuration} value. */
+        public static IpConfig ipv6FromRpc(Object v) {
+            return fromRpc(v, List.of("Unspecified6", "Static6", "Autoconf6"));
+        }
+
         static IpConfig fromRpc(Object v, List<String> tags) {
             Rpc.Tag t = Rpc.variant(v);
             for (String s : tags) {
@@ -232,14 +302,8 @@ public record Vif(
                 f.def("other_config", Rpc::stringMap, Map.of()),
                 f.def("locking_mode", LockingMode::fromRpc, LockingMode.UNLOCKED),
                 f.def("extra_private_keys", Rpc::stringMap, Map.of()),
-                f.def(
-                        "ipv4_configuration",
-                        x -> IpConfig.fromRpc(x, List.of("Unspecified4", "Static4", "DHCP4")),
-                        IpConfig.UNSPECIFIED4),
-                f.def(
-                        "ipv6_configuration",
-                        x -> IpConfig.fromRpc(x, List.of("Unspecified6", "Static6", "Autoconf6")),
-                        IpConfig.UNSPECIFIED6),
+                f.def("ipv4_configuration", IpConfig::ipv4FromRpc, IpConfig.UNSPECIFIED4),
+                f.def("ipv6_configuration", IpConfig::ipv6FromRpc, IpConfig.UNSPECIFIED6),
                 f.opt("pvs_proxy", x -> {
                     Rpc.tuple(x, 3);
                     return x;

@@ -168,6 +168,21 @@ public interface Xenops {
     /** {@code VIF.unplug}. @return the task id */
     String vifUnplug(String dbg, DeviceId id, boolean force);
 
+    /**
+     * {@code VIF.move}: the VIF's backend becomes {@code network}, in xenopsd's record and, when plugged, in the
+     * domain. @return the task id
+     */
+    String vifMove(String dbg, DeviceId id, Vif.Network network);
+
+    /** {@code VIF.set_locking_mode}. @return the task id */
+    String vifSetLockingMode(String dbg, DeviceId id, Vif.LockingMode mode);
+
+    /** {@code VIF.set_ipv4_configuration}. @return the task id */
+    String vifSetIpv4Configuration(String dbg, DeviceId id, Vif.IpConfig config);
+
+    /** {@code VIF.set_ipv6_configuration}. @return the task id */
+    String vifSetIpv6Configuration(String dbg, DeviceId id, Vif.IpConfig config);
+
     /** {@code VIF.stat}. */
     VifStat vifStat(String dbg, DeviceId id);
 

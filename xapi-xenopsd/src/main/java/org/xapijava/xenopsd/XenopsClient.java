@@ -315,6 +315,34 @@ public final class XenopsClient implements Xenops, AutoCloseable {
     }
 
     @Override
+    public String vifMove(String dbg, DeviceId id, Vif.Network network) {
+        return taskCall("VIF.move", dbg, Arg.of("id", id.toRpc()), Arg.of("network", network.toRpc()));
+    }
+
+    @Override
+    public String vifSetLockingMode(String dbg, DeviceId id, Vif.LockingMode mode) {
+        return taskCall("VIF.set_locking_mode", dbg, Arg.of("id", id.toRpc()), Arg.of("locking_mode", mode.toRpc()));
+    }
+
+    @Override
+    public String vifSetIpv4Configuration(String dbg, DeviceId id, Vif.IpConfig config) {
+        return taskCall(
+                "VIF.set_ipv4_configuration",
+                dbg,
+                Arg.of("id", id.toRpc()),
+                Arg.of("ipv4_configuration", config.toRpc()));
+    }
+
+    @Override
+    public String vifSetIpv6Configuration(String dbg, DeviceId id, Vif.IpConfig config) {
+        return taskCall(
+                "VIF.set_ipv6_configuration",
+                dbg,
+                Arg.of("id", id.toRpc()),
+                Arg.of("ipv6_configuration", config.toRpc()));
+    }
+
+    @Override
     public VifStat vifStat(String dbg, DeviceId id) {
         return decode("VIF.stat", call("VIF.stat", dbg, Arg.of("id", id.toRpc())), VifStat::fromRpc);
     }

@@ -9,6 +9,7 @@ import org.xapijava.model.Datamodel;
 import org.xapijava.model.MessageDef;
 import org.xapijava.model.ParamDef;
 import org.xapijava.model.api.Host;
+import org.xapijava.model.api.Network;
 import org.xapijava.model.api.Task;
 import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VIF;
@@ -163,14 +164,24 @@ public final class Placements {
 
     static final Set<String> VIF_RESIDENT = Set.of(
             "add_ipv4_allowed",
+            "add_ipv6_allowed",
             "add_trunks",
+            "configure_ipv4",
+            "configure_ipv6",
             "move",
             "plug",
+            "remove_ipv4_allowed",
+            "remove_ipv6_allowed",
             "remove_trunks",
+            "set_ipv4_allowed",
+            "set_ipv6_allowed",
             "set_locking_mode",
             "set_trunks",
             "unplug",
             "unplug_force");
+
+    /** Network messages run on the host their {@code host} argument names ({@code do_op_on ~host}). */
+    static final Set<String> NETWORK_ON_HOST = Set.of("attach", "attach_for_vm", "detach_for_vm");
 
     private final Map<String, Rule> rules = new HashMap<>();
 
@@ -202,6 +213,10 @@ public final class Placements {
                 VBD_RESIDENT.contains(m.name()) ? (r, a) -> residentHost(r, vbdVm(r, (String) a.get(0))) : null;
             case VIF.XAPI_CLASS ->
                 VIF_RESIDENT.contains(m.name()) ? (r, a) -> residentHost(r, vifVm(r, (String) a.get(0))) : null;
+            case Network.XAPI_CLASS -> {
+                int i = NETWORK_ON_HOST.contains(m.name()) ? refArg(m, Host.XAPI_CLASS) : -1;
+                yield i < 0 ? null : (r, a) -> (String) a.get(i);
+            }
             case Task.XAPI_CLASS -> m.name().equals("cancel") ? (r, a) -> forwardedTo(r, (String) a.get(0)) : null;
             default -> null;
         };

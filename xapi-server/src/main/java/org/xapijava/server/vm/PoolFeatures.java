@@ -17,7 +17,10 @@ final class PoolFeatures {
     enum Feature {
         DMC("restrict_dmc"),
         VMSS("restrict_vmss"),
-        VSS("restrict_vss");
+        VSS("restrict_vss"),
+        // the next two carry Xapi's constructor names, which LICENCE_RESTRICTION names
+        VIF_locking("restrict_vif_locking"),
+        Guest_ip_setting("restrict_guest_ip_setting");
 
         final String flag;
 

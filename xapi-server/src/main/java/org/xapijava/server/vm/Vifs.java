@@ -10,6 +10,7 @@ import org.xapijava.db.FieldValues;
 import org.xapijava.db.Update;
 import org.xapijava.model.Field;
 import org.xapijava.model.api.Network;
+import org.xapijava.model.api.Pool;
 import org.xapijava.model.api.VIF;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
@@ -84,6 +85,14 @@ final class Vifs {
         String device = Db.value(f, VIF.DEVICE);
         // Xapi looks at the network's PIFs first (SR-IOV licence check): a bad network fails here
         data.get(network, Network.PIFS);
+        // assert_locking_licensed for a locked VIF or one with allowed addresses
+        if ("locked".equals(Db.value(f, VIF.LOCKING_MODE))
+                || hasAny(Db.value(f, VIF.IPV4_ALLOWED))
+                || hasAny(Db.value(f, VIF.IPV6_ALLOWED))) {
+            for (String pool : data.all(Pool.XAPI_CLASS)) {
+                PoolFeatures.assertEnabled(data, pool, PoolFeatures.Feature.VIF_locking);
+            }
+        }
         String seed = null;
         if (!Refs.isNull(vm) && data.exists(VM.XAPI_CLASS, vm))
             seed = data.get(vm, VM.OTHER_CONFIG).get(Vms.MAC_SEED);
@@ -132,6 +141,10 @@ final class Vifs {
                 .with(VIF.RESERVED_PCI, Refs.NULL)
                 .with(VIF.UUID, Rows.uuid());
         return Rows.create(u, v);
+    }
+
+    private static boolean hasAny(List<String> l) {
+        return l != null && !l.isEmpty();
     }
 
     /** {@code VIF.destroy}: refused while attached to a running VM (both checked as they are when it is deleted). */

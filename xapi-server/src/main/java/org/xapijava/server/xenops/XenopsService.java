@@ -56,6 +56,7 @@ public final class XenopsService implements AutoCloseable {
     private final Lifecycle lifecycle;
     private final DeviceHotplug hotplug;
     private final LiveCalls live;
+    private final VifLive vifLive;
     private final EventLoop events;
     private volatile String instanceId;
 
@@ -90,6 +91,7 @@ public final class XenopsService implements AutoCloseable {
                 new Lifecycle(data, hostRef, poolRef, vmAlerts, xenops, tasks, gm, sync, metadata, images, socket);
         this.hotplug = new DeviceHotplug(data, hostRef, xenops, tasks, sync, metadata, lifecycle);
         this.live = new LiveCalls(data, xenops, tasks, sync, lifecycle);
+        this.vifLive = new VifLive(data, hostRef, xenops, tasks, sync, lifecycle);
         this.events =
                 new EventLoop(xenops, sync, tasks, barriers, maxRetry, this::onReconnect, db::deferringDurability);
     }
@@ -117,6 +119,11 @@ public final class XenopsService implements AutoCloseable {
     /** Changes to running VMs (xsdata, vCPUs, shadow, memory range, S3) and their {@code VM.stat}. */
     public LiveCalls live() {
         return live;
+    }
+
+    /** Changes to a running VM's plugged VIFs (locking mode, guest IP settings, network). */
+    public VifLive vifLive() {
+        return vifLive;
     }
 
     public Lifecycle lifecycle() {

@@ -5,6 +5,7 @@ import java.util.Map;
 import org.xapijava.xenopsd.DeviceId;
 import org.xapijava.xenopsd.Disk;
 import org.xapijava.xenopsd.Metadata;
+import org.xapijava.xenopsd.Vif;
 
 /**
  * The atomic steps xenopsd's operations are made of ({@code atomic} in {@code ocaml/xenopsd/lib/xenops_server.ml}),
@@ -226,6 +227,30 @@ sealed interface Atomic {
         }
     }
 
+    record VifMove(DeviceId id, Vif.Network network) implements Atomic {
+        public String name() {
+            return "VIF_move";
+        }
+    }
+
+    record VifSetLockingMode(DeviceId id, Vif.LockingMode mode) implements Atomic {
+        public String name() {
+            return "VIF_set_locking_mode";
+        }
+    }
+
+    record VifSetIpv4Configuration(DeviceId id, Vif.IpConfig config) implements Atomic {
+        public String name() {
+            return "VIF_set_ipv4_configuration";
+        }
+    }
+
+    record VifSetIpv6Configuration(DeviceId id, Vif.IpConfig config) implements Atomic {
+        public String name() {
+            return "VIF_set_ipv6_configuration";
+        }
+    }
+
     /** Steps xenopsd runs in parallel on other workers; the simulator runs them in order (same end state). */
     record Parallel(String vm, String description, List<Atomic> atoms) implements Atomic {
         public String name() {
@@ -278,5 +303,9 @@ sealed interface Atomic {
             "VBD_eject",
             "VIF_set_active",
             "VIF_plug",
-            "VIF_unplug");
+            "VIF_unplug",
+            "VIF_move",
+            "VIF_set_locking_mode",
+            "VIF_set_ipv4_configuration",
+            "VIF_set_ipv6_configuration");
 }

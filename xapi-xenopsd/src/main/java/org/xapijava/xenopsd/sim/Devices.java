@@ -3,6 +3,7 @@ package org.xapijava.xenopsd.sim;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import org.xapijava.xenopsd.DeviceId;
 import org.xapijava.xenopsd.DeviceNumber;
 import org.xapijava.xenopsd.Disk;
@@ -187,6 +188,56 @@ final class Devices {
             List<Vif> vifs = new ArrayList<>();
             vifs.add(vif);
             vifs.addAll(d.vifs());
+            return d.withVifs(vifs);
+        });
+    }
+
+    /**
+     * Xenopsd's {@code VIF_DB.write} of a changed VIF record: {@code Does_not_exist ("VM", "vm/vif.n")} when
+     * there is none. @return the VIF as it was
+     */
+    Vif updateVifConfig(DeviceId id, UnaryOperator<Vif> change) {
+        Vif[] old = new Vif[1];
+        vms.update(id.vm(), e -> {
+            Vif v = e == null ? null : e.vif(id.name());
+            if (v == null) throw XenopsError.doesNotExist("VM", id.vm() + "/vif." + id.name());
+            old[0] = v;
+            return e.withVifs(replacedOrAdded(e.vifs(), change.apply(v), Vif::id));
+        });
+        return old[0];
+    }
+
+    /**
+     * The simulator backend's {@code set_locking_mode}, {@code set_ipv4_configuration}, ...: the plugged copy of
+     * the VIF changed, if it is plugged; the domain must exist.
+     */
+    void updatePluggedVif(DeviceId id, UnaryOperator<Vif> change) {
+        vms.updateDomain(id.vm(), d -> {
+            List<Vif> vifs = new ArrayList<>();
+            for (Vif p : d.vifs()) vifs.add(p.id().equals(id) ? change.apply(p) : p);
+            return d.withVifs(vifs);
+        });
+    }
+
+    /**
+     * The simulator backend's {@code move_vif}: the plugged VIF on {@code network}, first in the domain's list;
+     * {@code Does_not_exist ("VIF", "vm.n")} when it is not plugged.
+     */
+    void moveVif(Vif vif, Vif.Network network) {
+        vms.updateDomain(vif.id().vm(), d -> {
+            Vif plugged = null;
+            List<Vif> rest = new ArrayList<>();
+            for (Vif p : d.vifs()) {
+                if (p.id().equals(vif.id())) plugged = p;
+                else rest.add(p);
+            }
+            if (plugged == null) {
+                throw XenopsError.doesNotExist(
+                        "VIF", vif.id().vm() + "." + vif.id().name());
+            }
+            List<Vif> vifs = new ArrayList<>();
+            vifs.add(plugged.withBackend(network));
+            vifs.addAll(rest);
             return d.withVifs(vifs);
         });
     }

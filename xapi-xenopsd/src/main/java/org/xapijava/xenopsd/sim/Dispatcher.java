@@ -254,6 +254,22 @@ final class Dispatcher {
             DeviceId id = a.req("id", DeviceId::fromRpc);
             return sim.vifUnplug(a.dbg(), id, a.req("force", Rpc::bool));
         });
+        h.put("VIF.move", a -> {
+            DeviceId id = a.req("id", DeviceId::fromRpc);
+            return sim.vifMove(a.dbg(), id, a.req("network", Vif.Network::fromRpc));
+        });
+        h.put("VIF.set_locking_mode", a -> {
+            DeviceId id = a.req("id", DeviceId::fromRpc);
+            return sim.vifSetLockingMode(a.dbg(), id, a.req("locking_mode", Vif.LockingMode::fromRpc));
+        });
+        h.put("VIF.set_ipv4_configuration", a -> {
+            DeviceId id = a.req("id", DeviceId::fromRpc);
+            return sim.vifSetIpv4Configuration(a.dbg(), id, a.req("ipv4_configuration", Vif.IpConfig::ipv4FromRpc));
+        });
+        h.put("VIF.set_ipv6_configuration", a -> {
+            DeviceId id = a.req("id", DeviceId::fromRpc);
+            return sim.vifSetIpv6Configuration(a.dbg(), id, a.req("ipv6_configuration", Vif.IpConfig::ipv6FromRpc));
+        });
         h.put(
                 "VIF.stat",
                 a -> sim.vifStat(a.dbg(), a.req("id", DeviceId::fromRpc)).toRpc());

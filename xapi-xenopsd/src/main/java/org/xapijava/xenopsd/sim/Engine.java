@@ -210,6 +210,10 @@ final class Engine implements AutoCloseable {
             case Atomic.VifSetActive x -> immediateOperation(t.dbg, new Operation.VifCheckState(x.id()));
             case Atomic.VifPlug x -> immediateOperation(t.dbg, new Operation.VifCheckState(x.id()));
             case Atomic.VifUnplug x -> immediateOperation(t.dbg, new Operation.VifCheckState(x.id()));
+            case Atomic.VifMove x -> immediateOperation(t.dbg, new Operation.VifCheckState(x.id()));
+            case Atomic.VifSetLockingMode x -> immediateOperation(t.dbg, new Operation.VifCheckState(x.id()));
+            case Atomic.VifSetIpv4Configuration x -> immediateOperation(t.dbg, new Operation.VifCheckState(x.id()));
+            case Atomic.VifSetIpv6Configuration x -> immediateOperation(t.dbg, new Operation.VifCheckState(x.id()));
             case Atomic.BestEffort b -> cleanupAfterFailedAtom(b.atom(), t);
             case Atomic.Parallel p -> {
                 for (Atomic x : p.atoms()) cleanupAfterFailedAtom(x, t);
@@ -255,6 +259,10 @@ final class Engine implements AutoCloseable {
             case Atomic.VifSetActive x -> x.id().vm();
             case Atomic.VifPlug x -> x.id().vm();
             case Atomic.VifUnplug x -> x.id().vm();
+            case Atomic.VifMove x -> x.id().vm();
+            case Atomic.VifSetLockingMode x -> x.id().vm();
+            case Atomic.VifSetIpv4Configuration x -> x.id().vm();
+            case Atomic.VifSetIpv6Configuration x -> x.id().vm();
             case Atomic.Parallel x -> x.vm();
             case Atomic.Serial x -> x.vm();
             case Atomic.BestEffort x -> vmOf(x.atom());
@@ -498,6 +506,39 @@ final class Engine implements AutoCloseable {
                     devices.unplugVif(vms.vifExn(u.id()), u.force());
                 } finally {
                     vms.signalVif(u.id());
+                }
+            }
+            // the record is written before the domain is changed (the backend's scripts read it), as xenopsd does
+            case Atomic.VifMove m -> {
+                try {
+                    Vif vif = devices.updateVifConfig(m.id(), v -> v.withBackend(m.network()));
+                    devices.moveVif(vif, m.network());
+                } finally {
+                    vms.signalVif(m.id());
+                }
+            }
+            case Atomic.VifSetLockingMode m -> {
+                try {
+                    devices.updateVifConfig(m.id(), v -> v.withLockingMode(m.mode()));
+                    devices.updatePluggedVif(m.id(), v -> v.withLockingMode(m.mode()));
+                } finally {
+                    vms.signalVif(m.id());
+                }
+            }
+            case Atomic.VifSetIpv4Configuration c -> {
+                try {
+                    devices.updateVifConfig(c.id(), v -> v.withIpConfigurations(c.config(), v.ipv6Configuration()));
+                    devices.updatePluggedVif(c.id(), v -> v.withIpConfigurations(c.config(), v.ipv6Configuration()));
+                } finally {
+                    vms.signalVif(c.id());
+                }
+            }
+            case Atomic.VifSetIpv6Configuration c -> {
+                try {
+                    devices.updateVifConfig(c.id(), v -> v.withIpConfigurations(v.ipv4Configuration(), c.config()));
+                    devices.updatePluggedVif(c.id(), v -> v.withIpConfigurations(v.ipv4Configuration(), c.config()));
+                } finally {
+                    vms.signalVif(c.id());
                 }
             }
             case Atomic.Parallel p -> throw new IllegalStateException("not a leaf");

@@ -8,8 +8,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The simulated guests' agent: once a domain is built (and not suspended) its guest runs an agent that writes a
- * Linux guest with PV drivers into xenstore, supporting clean shutdown, reboot and suspend, so that Xapi's checks
- * treat it as a guest with tools; its PV drivers include a balloon driver ({@link Balloons}). Xenopsd's own simulator
+ * Linux guest with PV drivers into xenstore, supporting clean shutdown, reboot, suspend and static IP setting
+ * ({@code VIF.configure_ipv4}), so that Xapi's checks treat it as a guest with tools; its PV drivers include a
+ * balloon driver ({@link Balloons}). Xenopsd's own simulator
  * reports no agent; {@code DEBUG.trigger "guest-agent" [vm; "off"]} gives that case for one VM, balloon driver
  * included ({@code "on"} undoes it).
  *
@@ -40,7 +41,7 @@ final class GuestAgent {
         ga.put("attr/PVAddons/MinorVersion", "4");
         ga.put("attr/PVAddons/MicroVersion", "0");
         ga.put("attr/PVAddons/BuildVersion", "1");
-        for (String f : List.of("shutdown", "poweroff", "reboot", "suspend", "balloon"))
+        for (String f : List.of("shutdown", "poweroff", "reboot", "suspend", "balloon", "static-ip-setting"))
             ga.put("control/feature-" + f, "1");
         ga.put("data/os_name", "Simulated Linux");
         ga.put("data/os_uname", "6.1.0-simulated");

@@ -400,6 +400,26 @@ public final class Simulator implements Xenops, AutoCloseable {
     }
 
     @Override
+    public String vifMove(String dbg, DeviceId id, Vif.Network network) {
+        return atomic(dbg, id.vm(), new Atomic.VifMove(id, network));
+    }
+
+    @Override
+    public String vifSetLockingMode(String dbg, DeviceId id, Vif.LockingMode mode) {
+        return atomic(dbg, id.vm(), new Atomic.VifSetLockingMode(id, mode));
+    }
+
+    @Override
+    public String vifSetIpv4Configuration(String dbg, DeviceId id, Vif.IpConfig config) {
+        return atomic(dbg, id.vm(), new Atomic.VifSetIpv4Configuration(id, config));
+    }
+
+    @Override
+    public String vifSetIpv6Configuration(String dbg, DeviceId id, Vif.IpConfig config) {
+        return atomic(dbg, id.vm(), new Atomic.VifSetIpv6Configuration(id, config));
+    }
+
+    @Override
     public VifStat vifStat(String dbg, DeviceId id) {
         Vif vif = vms.vifExn(id);
         return new VifStat(vif, StateReports.vifState(vms.get(id.vm()), vif));
