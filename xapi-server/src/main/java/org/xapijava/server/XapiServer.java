@@ -35,6 +35,7 @@ import org.xapijava.server.api.RoleMessages;
 import org.xapijava.server.api.SessionMessages;
 import org.xapijava.server.api.SubjectMessages;
 import org.xapijava.server.api.TaskMessages;
+import org.xapijava.server.appliance.ApplianceMessages;
 import org.xapijava.server.auth.Authenticator;
 import org.xapijava.server.bootstrap.HostObjects;
 import org.xapijava.server.config.XapiConfig;
@@ -64,6 +65,7 @@ import org.xapijava.server.tls.TlsPolicy;
 import org.xapijava.server.vm.VmMemory;
 import org.xapijava.server.vm.VmMessages;
 import org.xapijava.server.vm.VmSettings;
+import org.xapijava.server.vm.VmssMessages;
 import org.xapijava.server.xenops.EmbeddedXenopsd;
 import org.xapijava.server.xenops.XenopsService;
 import org.xapijava.xenopsd.XenopsClient;
@@ -162,6 +164,10 @@ public final class XapiServer implements AutoCloseable {
         VmSettings.of(services, xenops, config).bind(table);
         new org.xapijava.server.vm.VmLive(services, xenops.live()).bind(table);
         VmMemory.of(services, config, xenops.live()::setMemoryDynamicRange).bind(table);
+        ApplianceMessages appliances = new ApplianceMessages(services);
+        appliances.bind(table);
+        locks.beforeMarking("VM_appliance.start", appliances.startPreparation());
+        new VmssMessages(services).bind(table);
         ForwardingStage forwarding;
         if (master == null) {
             services.allowed().updateAll(); // current_operations are not persistent: recompute every allowed_operations
