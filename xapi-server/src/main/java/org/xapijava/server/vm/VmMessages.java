@@ -170,6 +170,7 @@ public final class VmMessages implements Messages {
     /** {@code VM.snapshot}, then the {@code VM_SNAPSHOTTED} message. */
     private String snapshot(CallContext ctx, String vm, String newName, List<String> ignoreVdis) {
         setCancellable(ctx);
+        VmssRun.showTaskInXenCenter(services, ctx, vm);
         String snap = cloner.clone(ctx, vm, newName, VmCloner.DiskOp.SNAPSHOT, null, ignoreVdis);
         Db db = services.data();
         alert(
