@@ -113,6 +113,9 @@ public interface Db extends FieldReads {
     /** The refs of the objects of {@code cls} whose name_label is exactly {@code label}. */
     List<String> byNameLabel(String cls, String label);
 
+    /** The generation at which {@code ref} was created (orders rows by creation); HANDLE_INVALID. */
+    long created(String cls, String ref);
+
     /** The generation at which {@code ref} was last modified (for {@link Update#unchanged}); HANDLE_INVALID. */
     long modified(String cls, String ref);
 

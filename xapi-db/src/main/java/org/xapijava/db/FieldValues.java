@@ -25,6 +25,17 @@ public final class FieldValues {
     }
 
     /**
+     * The values of a record keyed by field name (a constructor's record, as the decoder checked it).
+     *
+     * @throws IllegalArgumentException when a name is not a field of {@code cls}
+     */
+    public static FieldValues ofNames(String cls, Map<String, ?> byName) {
+        FieldValues v = new FieldValues(cls);
+        for (Map.Entry<String, ?> e : byName.entrySet()) v.with(new Field<Object>(cls, e.getKey()), e.getValue());
+        return v;
+    }
+
+    /**
      * Sets {@code field} to {@code value}.
      *
      * @throws IllegalArgumentException when the field is not one of this class's

@@ -81,6 +81,11 @@ public final class LocalDb implements Db {
     }
 
     @Override
+    public long created(String cls, String ref) {
+        return db.snapshot().stat(cls, ref).created();
+    }
+
+    @Override
     public long modified(String cls, String ref) {
         return db.snapshot().stat(cls, ref).modified();
     }

@@ -36,6 +36,7 @@ import org.xapijava.server.api.RoleMessages;
 import org.xapijava.server.api.SessionMessages;
 import org.xapijava.server.api.SubjectMessages;
 import org.xapijava.server.api.TaskMessages;
+import org.xapijava.server.appliance.ApplianceMessages;
 import org.xapijava.server.auth.Authenticator;
 import org.xapijava.server.bootstrap.HostObjects;
 import org.xapijava.server.config.XapiConfig;
@@ -66,6 +67,7 @@ import org.xapijava.server.tls.TlsPolicy;
 import org.xapijava.server.vm.VmMemory;
 import org.xapijava.server.vm.VmMessages;
 import org.xapijava.server.vm.VmSettings;
+import org.xapijava.server.vm.VmssMessages;
 import org.xapijava.server.xenops.EmbeddedXenopsd;
 import org.xapijava.server.xenops.XenopsService;
 import org.xapijava.xenopsd.XenopsClient;
@@ -172,6 +174,10 @@ public final class XapiServer implements AutoCloseable {
         new org.xapijava.server.vm.VifSettings(localDb, refs.host(), refs.pool(), xenops.vifLive(), bridges)
                 .bind(table);
         new org.xapijava.server.network.NetworkMessages(localDb, refs.host(), bridges).bind(table);
+        ApplianceMessages appliances = new ApplianceMessages(localDb, db, refs.pool(), tasks);
+        appliances.bind(table);
+        locks.beforeMarking("VM_appliance.start", appliances.startPreparation());
+        new VmssMessages(localDb, clock, refs.pool(), alerts).bind(table);
         ForwardingStage forwarding;
         if (master == null) {
             services.allowed().updateAll(); // current_operations are not persistent: recompute every allowed_operations

@@ -78,10 +78,7 @@ public final class ImplicitMessages implements Implementation {
     @SuppressWarnings("unchecked")
     private static String create(Db db, MessageDef m, Object record) {
         // the decoder kept the constructor fields only (Unmarshal.constructorRecord)
-        FieldValues values = FieldValues.of(m.cls());
-        for (Map.Entry<String, Object> e : ((Map<String, Object>) record).entrySet()) {
-            values.with(new Field<>(m.cls(), e.getKey()), e.getValue());
-        }
+        FieldValues values = FieldValues.ofNames(m.cls(), (Map<String, Object>) record);
         values.with(new Field<>(m.cls(), "uuid"), UUID.randomUUID().toString());
         String ref = Refs.fresh();
         db.create(ref, values);

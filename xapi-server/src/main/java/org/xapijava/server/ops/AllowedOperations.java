@@ -13,6 +13,7 @@ import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VDI;
 import org.xapijava.model.api.VIF;
 import org.xapijava.model.api.VM;
+import org.xapijava.model.api.VMAppliance;
 import org.xapijava.model.api.VTPM;
 import org.xapijava.model.errors.ApiError;
 
@@ -33,7 +34,8 @@ public final class AllowedOperations {
             VDI.XAPI_CLASS,
             SR.XAPI_CLASS,
             Host.XAPI_CLASS,
-            Pool.XAPI_CLASS);
+            Pool.XAPI_CLASS,
+            VMAppliance.XAPI_CLASS);
     /** The field every one of them has. */
     private static final String ALLOWED_OPERATIONS = VM.ALLOWED_OPERATIONS.name();
 
@@ -52,7 +54,7 @@ public final class AllowedOperations {
 
     /**
      * Recomputes {@code allowed_operations} of one object of class {@code cls} ("VM", "VBD", "VIF",
-     * "VDI", "SR", "host", "pool"), writing it only when it changed. Call after any change that can
+     * "VDI", "SR", "host", "pool", "VM_appliance"), writing it only when it changed. Call after any change that can
      * change the answer (power state, template flag, devices added or removed, ...). For a VM this is
      * Xapi's {@code VM.update_allowed_operations}: its VBDs, their VDIs and its VIFs first (their
      * failures logged, not raised), then the VM and its VTPMs; all in one transaction.
@@ -68,7 +70,7 @@ public final class AllowedOperations {
     }
 
     /**
-     * Recomputes the allowed_operations of every VM, VBD, VIF, VDI, SR, host and pool (Xapi's
+     * Recomputes the allowed_operations of every VM, VBD, VIF, VDI, SR, host, pool and VM appliance (Xapi's
      * {@code update_all_allowed_operations}, run at start: current_operations are not persistent). A
      * failure on one object is logged and the others go on.
      */
@@ -92,10 +94,19 @@ public final class AllowedOperations {
         if (e != null) throw e;
     }
 
-    /** Writes the object's allowed_operations (for a VM, its VTPMs' too); no write when unchanged. */
+    /**
+     * Writes the object's allowed_operations (for a VM, its appliance's and its VTPMs' too, as Xapi's
+     * {@code update_allowed_operations}); no write when unchanged.
+     */
     void writeAllowed(Transaction tx, String cls, String ref) {
         tx.set(cls, ref, ALLOWED_OPERATIONS, checkers.allowed(tx, cls, ref));
         if (cls.equals(VM.XAPI_CLASS)) {
+            String appliance = tx.get(ref, VM.APPLIANCE);
+            if (tx.isValid(VMAppliance.XAPI_CLASS, appliance))
+                tx.set(
+                        appliance,
+                        VMAppliance.ALLOWED_OPERATIONS,
+                        checkers.allowed(tx, VMAppliance.XAPI_CLASS, appliance));
             for (String vtpm : tx.get(ref, VM.VTPMS)) {
                 if (tx.exists(VTPM.XAPI_CLASS, vtpm))
                     tx.set(vtpm, VTPM.ALLOWED_OPERATIONS, Checkers.vtpmAllowed(tx, vtpm));

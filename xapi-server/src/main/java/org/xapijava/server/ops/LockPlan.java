@@ -8,6 +8,7 @@ import org.xapijava.db.DbReader;
 import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VDI;
 import org.xapijava.model.api.VM;
+import org.xapijava.model.api.VMAppliance;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.DbValues;
 import org.xapijava.server.ops.Locks.Retry;
@@ -419,6 +420,10 @@ public record LockPlan(String message, Guard guard, List<Check> checks, List<Ste
             put(t, new LockPlan("VM." + m, Guard.ALWAYS, List.of(), List.of(), List.of(refresh(Refresh.Kind.VM, A0))));
         }
         put(t, new LockPlan("VTPM.create", Guard.ALWAYS, List.of(), List.of(mark("VM", A0, "create_vtpm")), List.of()));
+        // VM_appliance (with_vm_appliance_operation) ------------------------------------------------
+        for (String m : List.of("start", "clean_shutdown", "hard_shutdown", "shutdown")) {
+            single(t, VMAppliance.XAPI_CLASS + "." + m, VMAppliance.XAPI_CLASS, A0, m);
+        }
         // VBD, VIF ---------------------------------------------------------------------------
         for (String m : List.of("insert", "eject", "plug", "unplug", "unplug_force", "pause", "unpause")) {
             put(

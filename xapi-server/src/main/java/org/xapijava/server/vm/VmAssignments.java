@@ -14,6 +14,7 @@ import org.xapijava.model.api.Pool;
 import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VDI;
 import org.xapijava.model.api.VM;
+import org.xapijava.model.api.VMAppliance;
 import org.xapijava.model.api.VMGuestMetrics;
 import org.xapijava.model.api.VMSS;
 import org.xapijava.model.api.enums.VdiType;
@@ -109,9 +110,8 @@ final class VmAssignments {
     // ------------------------------------------------------------------------------------------- appliance
 
     /**
-     * {@code VM.set_appliance}: a control domain, template or snapshot is {@code OPERATION_NOT_ALLOWED}; the VM's
-     * allowed operations are recomputed. (Xapi recomputes the old and the new appliance's too; appliances have no
-     * operations checker here yet.)
+     * {@code VM.set_appliance}: a control domain, template or snapshot is {@code OPERATION_NOT_ALLOWED}; the allowed
+     * operations of the old appliance (if any) and of the VM, with its new appliance, are recomputed.
      */
     void setAppliance(String vm, String value) {
         if (data.get(vm, VM.IS_CONTROL_DOMAIN) || data.get(vm, VM.IS_A_TEMPLATE) || data.get(vm, VM.IS_A_SNAPSHOT)) {
@@ -119,7 +119,9 @@ final class VmAssignments {
                     ErrorCodes.OPERATION_NOT_ALLOWED,
                     "Control domains, templates and snapshots cannot be assigned to appliances.");
         }
+        String previous = data.get(vm, VM.APPLIANCE);
         data.set(vm, VM.APPLIANCE, value);
+        if (data.exists(VMAppliance.XAPI_CLASS, previous)) allowed.update(VMAppliance.XAPI_CLASS, previous);
         allowed.update(VM.XAPI_CLASS, vm);
     }
 

@@ -78,7 +78,9 @@ final class VmCloner {
         List<ClonedDisk> disks = cloneDisks(ctx, vbds, op, copySr, driverParams);
         try {
             String taskKey = taskKey(ctx);
-            String ref = Db.retrying(() -> copyVmRecord(data, vm, newName, op, newPowerState, taskKey));
+            // Xapi_vmss.is_vmss_snapshot: a snapshot made in the snapshot schedule's session
+            boolean vmssSnapshot = snapshot && VmssRun.isVmssSession(data, ctx.sessionRef());
+            String ref = Db.retrying(() -> copyVmRecord(data, vm, newName, op, newPowerState, taskKey, vmssSnapshot));
             try {
                 List<String> newVbds = new ArrayList<>();
                 List<String> newVifs = new ArrayList<>();
@@ -180,7 +182,8 @@ final class VmCloner {
      * {@code current_operations} until the clone completes); for a snapshot the source's
      * {@code parent} becomes the snapshot. Conditional on the source VM being as read.
      */
-    private String copyVmRecord(Db data, String vm, String newName, DiskOp op, String newPowerState, String taskKey) {
+    private String copyVmRecord(
+            Db data, String vm, String newName, DiskOp op, String newPowerState, String taskKey, boolean vmssSnapshot) {
         Update.Builder u = Update.builder().unchanged(VM.XAPI_CLASS, vm, data.modified(VM.XAPI_CLASS, vm));
         Map<String, Object> all = data.record(VM.XAPI_CLASS, vm);
         boolean snapshot = op == DiskOp.SNAPSHOT;
@@ -246,7 +249,7 @@ final class VmCloner {
                 .with(VM.GUEST_METRICS, guestMetrics)
                 .with(VM.HA_ALWAYS_RUN, false)
                 .with(VM.PROTECTION_POLICY, Refs.NULL)
-                .with(VM.IS_VMSS_SNAPSHOT, false)
+                .with(VM.IS_VMSS_SNAPSHOT, vmssSnapshot)
                 .with(VM.SNAPSHOT_SCHEDULE, Refs.NULL)
                 .with(VM.APPLIANCE, Refs.NULL)
                 .with(VM.START_DELAY, 0L)

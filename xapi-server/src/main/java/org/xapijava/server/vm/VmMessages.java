@@ -80,7 +80,7 @@ public final class VmMessages implements Messages {
 
         @Override
         public void destroy(CallContext ctx, String self) {
-            Vms.destroy(ctx, self);
+            vms.destroy(ctx, self);
         }
 
         @Override
@@ -179,6 +179,7 @@ public final class VmMessages implements Messages {
     /** {@code VM.snapshot}, then the {@code VM_SNAPSHOTTED} message. */
     private String snapshot(CallContext ctx, String vm, String newName, List<String> ignoreVdis) {
         setCancellable(ctx);
+        VmssRun.showTaskInXenCenter(data, ctx, vm);
         String snap = cloner.clone(ctx, vm, newName, VmCloner.DiskOp.SNAPSHOT, null, ignoreVdis);
         Db db = data;
         vmAlerts.send(

@@ -15,6 +15,7 @@ import org.xapijava.model.api.Pool;
 import org.xapijava.model.api.Secret;
 import org.xapijava.model.api.VGPU;
 import org.xapijava.model.api.VM;
+import org.xapijava.model.api.VMAppliance;
 import org.xapijava.model.api.VMGuestMetrics;
 import org.xapijava.model.api.VMMetrics;
 import org.xapijava.model.api.VTPM;
@@ -147,11 +148,12 @@ final class Vms {
      * parent; snapshots keep their (now dangling) {@code snapshot_of}, as in Xapi. A default template
      * is refused ({@code VM_CANNOT_DELETE_DEFAULT_TEMPLATE}).
      */
-    static void destroy(CallContext ctx, String vm) {
+    void destroy(CallContext ctx, String vm) {
         Db data = ctx.data();
-        Db.retrying(() -> {
+        String appliance = Db.retrying(() -> {
             long read = data.modified(VM.XAPI_CLASS, vm);
             String parent = data.get(vm, VM.PARENT);
+            String inAppliance = data.get(vm, VM.APPLIANCE);
             if ("true".equals(data.get(vm, VM.OTHER_CONFIG).get(DEFAULT_TEMPLATE))) {
                 throw new ApiError("VM_CANNOT_DELETE_DEFAULT_TEMPLATE");
             }
@@ -159,7 +161,12 @@ final class Vms {
             for (String child : data.get(vm, VM.CHILDREN)) u.set(child, VM.PARENT, parent);
             deleteOwned(data, u, vm);
             data.apply(u.delete(VM.XAPI_CLASS, vm).build());
+            return inAppliance;
         });
+        // the appliance lost a VM: its allowed operations change (Xapi recomputes them as it clears the field)
+        if (data.exists(VMAppliance.XAPI_CLASS, appliance)) {
+            allowed.update(VMAppliance.XAPI_CLASS, appliance);
+        }
     }
 
     /**

@@ -104,6 +104,11 @@ final class InterruptedDb implements Db {
     }
 
     @Override
+    public long created(String cls, String ref) {
+        return db.created(cls, ref);
+    }
+
+    @Override
     public long modified(String cls, String ref) {
         return db.modified(cls, ref);
     }

@@ -5,10 +5,12 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.xensource.xenapi.APIVersion;
 import com.xensource.xenapi.Connection;
 import com.xensource.xenapi.Network;
+import com.xensource.xenapi.SR;
 import com.xensource.xenapi.Session;
 import com.xensource.xenapi.Task;
 import com.xensource.xenapi.Types;
 import com.xensource.xenapi.VBD;
+import com.xensource.xenapi.VDI;
 import com.xensource.xenapi.VIF;
 import com.xensource.xenapi.VM;
 import java.net.URL;
@@ -104,6 +106,37 @@ final class LifecycleSupport {
         cd.qosAlgorithmParams = new HashMap<>();
         VBD.create(c, cd);
         return vm;
+    }
+
+    /** A new VDI of {@code size} bytes on {@code sr}, in {@code vm} as a read-write disk at {@code device}. */
+    static VDI attachDisk(Connection c, VM vm, SR sr, String device, long size) throws Exception {
+        VDI.Record d = new VDI.Record();
+        d.nameLabel = vm.getNameLabel(c) + " disk " + device;
+        d.nameDescription = "";
+        d.SR = sr;
+        d.virtualSize = size;
+        d.type = Types.VdiType.USER;
+        d.sharable = false;
+        d.readOnly = false;
+        d.otherConfig = new HashMap<>();
+        d.xenstoreData = new HashMap<>();
+        d.smConfig = new HashMap<>();
+        d.tags = new HashSet<>();
+        VDI vdi = VDI.create(c, d);
+        VBD.Record b = new VBD.Record();
+        b.VM = vm;
+        b.VDI = vdi;
+        b.userdevice = device;
+        b.bootable = true;
+        b.mode = Types.VbdMode.RW;
+        b.type = Types.VbdType.DISK;
+        b.empty = false;
+        b.unpluggable = true;
+        b.otherConfig = new HashMap<>();
+        b.qosAlgorithmType = "";
+        b.qosAlgorithmParams = new HashMap<>();
+        VBD.create(c, b);
+        return vdi;
     }
 
     /** Calls {@code check} after every database publication until it returns true; fails after {@link #WAIT}. */
