@@ -162,6 +162,8 @@ public final class XapiServer implements AutoCloseable {
         VmSettings.of(services, xenops, config).bind(table);
         new org.xapijava.server.vm.VmLive(services, xenops.live()).bind(table);
         VmMemory.of(services, config, xenops.live()::setMemoryDynamicRange).bind(table);
+        new org.xapijava.server.vm.VbdDevices(services, new org.xapijava.server.xenops.CdMedia(xenops, services))
+                .bind(table);
         ForwardingStage forwarding;
         if (master == null) {
             services.allowed().updateAll(); // current_operations are not persistent: recompute every allowed_operations
