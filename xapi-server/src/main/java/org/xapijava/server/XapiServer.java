@@ -164,6 +164,7 @@ public final class XapiServer implements AutoCloseable {
         VmMemory.of(services, config, xenops.live()::setMemoryDynamicRange).bind(table);
         new org.xapijava.server.vm.VbdDevices(services, new org.xapijava.server.xenops.CdMedia(xenops, services))
                 .bind(table);
+        new org.xapijava.server.vm.Vtpms(services).bind(table);
         ForwardingStage forwarding;
         if (master == null) {
             services.allowed().updateAll(); // current_operations are not persistent: recompute every allowed_operations
