@@ -178,6 +178,13 @@ public final class XapiServer implements AutoCloseable {
         appliances.bind(table);
         locks.beforeMarking("VM_appliance.start", appliances.startPreparation());
         new VmssMessages(localDb, clock, refs.pool(), alerts).bind(table);
+        new org.xapijava.server.vm.VbdDevices(
+                        localDb,
+                        refs.pool(),
+                        services.allowed(),
+                        new org.xapijava.server.xenops.CdMedia(xenops, localDb))
+                .bind(table);
+        new org.xapijava.server.vm.Vtpms(localDb, refs.pool(), services.allowed()).bind(table);
         ForwardingStage forwarding;
         if (master == null) {
             services.allowed().updateAll(); // current_operations are not persistent: recompute every allowed_operations

@@ -159,8 +159,8 @@ public final class Placements {
             "wait_memory_target_live");
 
     /** VBD and VIF messages run on their VM's host while it runs ({@code forward_vbd_op}, {@code forward_vif_op}). */
-    static final Set<String> VBD_RESIDENT =
-            Set.of("eject", "insert", "pause", "plug", "unpause", "unplug", "unplug_force");
+    static final Set<String> VBD_RESIDENT = Set.of(
+            "eject", "insert", "pause", "plug", "unpause", "unplug", "unplug_force", "unplug_force_no_safety_check");
 
     static final Set<String> VIF_RESIDENT = Set.of(
             "add_ipv4_allowed",

@@ -9,6 +9,7 @@ import java.util.Set;
 import org.xapijava.db.Db;
 import org.xapijava.db.FieldValues;
 import org.xapijava.db.Update;
+import org.xapijava.model.api.Pool;
 import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VDI;
 import org.xapijava.model.api.VM;
@@ -45,10 +46,11 @@ final class Vbds {
      */
     static String create(CallContext ctx, Map<String, Object> r) {
         Db data = ctx.data();
-        return Db.retrying(() -> createOnce(data, r));
+        String pool = data.all(Pool.XAPI_CLASS).get(0); // Helpers.get_pool
+        return Db.retrying(() -> createOnce(data, pool, r));
     }
 
-    private static String createOnce(Db data, Map<String, Object> r) {
+    private static String createOnce(Db data, String pool, Map<String, Object> r) {
         String vm = Db.value(r, VBD.VM);
         String vdi = Db.value(r, VBD.VDI);
         String userdevice = Db.value(r, VBD.USERDEVICE);
@@ -95,6 +97,7 @@ final class Vbds {
         for (DeviceNumber d : DeviceNumber.possible(device)) {
             if (used.contains(d)) throw new ApiError("DEVICE_ALREADY_EXISTS", device);
         }
+        if (!empty) VbdDevices.assertDoesntMakeVmNonAgile(data, pool, vm, vdi);
         Map<String, String> otherConfig = Db.value(r, VBD.OTHER_CONFIG);
         if (vdiRead.isPresent()) {
             String kind = data.get(vdi, VDI.SM_CONFIG).get(BACKEND_KIND);

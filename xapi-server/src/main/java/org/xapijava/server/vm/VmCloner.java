@@ -70,9 +70,7 @@ final class VmCloner {
         String newPowerState = (op != DiskOp.SNAPSHOT && powerState.equals("Suspended")) ? "Suspended" : "Halted";
         List<String> vbds = new ArrayList<>(data.get(vm, VM.VBDS));
         if (snapshot) vbds.removeIf(vbd -> ignoreVdis.contains(data.get(vbd, VBD.VDI)));
-        if (!data.get(vm, VM.VGPUS).isEmpty() || !data.get(vm, VM.VTPMS).isEmpty()) {
-            throw new ApiError("NOT_IMPLEMENTED", "copying the VGPUs and VTPMs of a VM");
-        }
+        if (!data.get(vm, VM.VGPUS).isEmpty()) throw new ApiError("NOT_IMPLEMENTED", "copying the VGPUs of a VM");
         String original = data.get(vm, VM.SUSPEND_VDI);
         Map<String, String> driverParams = Map.of(EPOCH_HINT, Rows.uuid());
         List<ClonedDisk> disks = cloneDisks(ctx, vbds, op, copySr, driverParams);
@@ -102,6 +100,7 @@ final class VmCloner {
                     List<Long> devices = new ArrayList<>();
                     for (String vif : data.get(vm, VM.VIFS))
                         newVifs.add(Vifs.copy(data, u, vif, ref, snapshot, devices));
+                    for (String vtpm : data.get(vm, VM.VTPMS)) Vtpms.copy(data, u, vtpm, ref);
                     data.apply(u.build());
                 });
                 String suspendVdi = Refs.isNull(original) || snapshot

@@ -307,7 +307,11 @@ final class VmReverter {
                 Update.Builder u = Update.builder().unchanged(VM.XAPI_CLASS, vm, data.modified(VM.XAPI_CLASS, vm));
                 for (String vusb : data.get(vm, VM.VUSBS)) u.delete(VUSB.XAPI_CLASS, vusb);
                 for (String vgpu : data.get(vm, VM.VGPUS)) u.delete(VGPU.XAPI_CLASS, vgpu);
-                for (String vtpm : data.get(vm, VM.VTPMS)) u.delete(VTPM.XAPI_CLASS, vtpm);
+                // update_vtpm: the VM's own go (with their contents), copies of the snapshot's come
+                for (String vtpm : data.get(vm, VM.VTPMS)) {
+                    if (data.exists(VTPM.XAPI_CLASS, vtpm)) Vtpms.delete(data, u, vtpm);
+                }
+                for (String vtpm : data.get(snapshot, VM.VTPMS)) Vtpms.copy(data, u, vtpm, vm);
                 if (!u.isEmpty()) data.apply(u.build());
             });
             ctx.setProgress(0.9);

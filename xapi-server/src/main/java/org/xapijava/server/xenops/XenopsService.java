@@ -106,6 +106,11 @@ public final class XenopsService implements AutoCloseable {
         return hotplug;
     }
 
+    /** The metadata pushed to xenopsd ({@code Events_from_xapi}). */
+    XenopsdMetadata metadata() {
+        return metadata;
+    }
+
     /** The binding of xenopsd tasks to the calls' tasks. */
     TaskBinding tasks() {
         return tasks;

@@ -109,6 +109,26 @@ class PoolForwardingTest {
     }
 
     @Test
+    void aRunningVmsCdIsChangedOnItsHost() throws Exception {
+        VM vm = LifecycleSupport.newVm(master, c, "cd-on-b");
+        vm.startOn(c, com.xensource.xenapi.Types.toHost(hostB()), false, false);
+        com.xensource.xenapi.VBD cd = VbdCdSdkTest.cd(c, vm);
+        com.xensource.xenapi.VDI iso = VbdCdSdkTest.iso(master, "b.iso");
+        cd.insert(c, iso);
+        org.xapijava.xenopsd.DeviceId id = new org.xapijava.xenopsd.DeviceId(vm.getUuid(c), cd.getDevice(c));
+        assertEquals(
+                org.xapijava.xenopsd.Disk.Vdi.of(iso.getSR(c).getUuid(c), "b.iso"),
+                xenopsB().vbdStat("test", id).state().backendPresent(),
+                "the member's xenopsd has the medium");
+        assertEquals(iso, cd.getVDI(c));
+        assertTrue(cd.getCurrentOperations(c).isEmpty(), "the master unmarked");
+        cd.eject(c);
+        assertEquals(null, xenopsB().vbdStat("test", id).state().backendPresent());
+        assertTrue(cd.getEmpty(c));
+        vm.hardShutdown(c);
+    }
+
+    @Test
     void aCancelOfTheMastersTaskReachesTheMembersOperation() throws Exception {
         VM vm = LifecycleSupport.newVm(master, c, "slow-on-b");
         com.xensource.xenapi.Host b = com.xensource.xenapi.Types.toHost(hostB());

@@ -265,6 +265,33 @@ class SimulatorLifecycleTest {
     }
 
     @Test
+    void mediaChangeNeedsARunningOrPausedDomain() {
+        String vm = "vm-media";
+        x.vmImportMetadata("t", SimFixture.metadata(vm, 1L << 30));
+        DeviceId cd = new DeviceId(vm, "xvdd");
+        // xenopsd's VBD_insert/VBD_eject: the VBD must exist, and its VM run or be paused
+        XenopsError e = failed(x, x.vbdEject("t", cd));
+        assertEquals("Bad_power_state", e.code());
+        assertEquals(List.of(PowerState.Halted, PowerState.Running), e.args());
+        e = failed(x, x.vbdInsert("t", cd, new Disk.Vdi("sr1/other-iso")));
+        assertEquals("Bad_power_state", e.code());
+        e = failed(x, x.vbdInsert("t", new DeviceId(vm, "xvdc"), new Disk.Vdi("sr1/other-iso")));
+        assertEquals("Does_not_exist", e.code());
+        assertEquals(new Disk.Vdi("sr1/iso"), x.vbdStat("t", cd).vbd().backend(), "nothing changed");
+
+        ok(x, x.vmStart("t", vm, false));
+        assertEquals(PowerState.Paused, power(vm));
+        ok(x, x.vbdEject("t", cd));
+        assertNull(x.vbdStat("t", cd).state().backendPresent());
+        ok(x, x.vbdInsert("t", cd, new Disk.Vdi("sr1/other-iso")));
+        assertEquals(new Disk.Vdi("sr1/other-iso"), x.vbdStat("t", cd).state().backendPresent());
+        ok(x, x.vmUnpause("t", vm));
+        ok(x, x.vbdEject("t", cd));
+        assertNull(x.vbdStat("t", cd).state().backendPresent());
+        assertTrue(x.vbdStat("t", cd).state().plugged(), "an empty drive stays plugged");
+    }
+
+    @Test
     void metadataRoundTripsThroughExport() {
         String vm = "vm-md";
         Metadata md = SimFixture.metadata(vm, 1L << 30);
