@@ -108,8 +108,8 @@ final class LifecycleSupport {
         return vm;
     }
 
-    /** A new VDI of {@code size} bytes on {@code sr}, in {@code vm} as a read-write disk at {@code device}. */
-    static VDI attachDisk(Connection c, VM vm, SR sr, String device, long size) throws Exception {
+    /** A new VDI of {@code size} bytes on {@code sr}, in {@code vm} as a read-write disk at {@code device}; its VBD. */
+    static VBD attachDisk(Connection c, VM vm, SR sr, String device, long size) throws Exception {
         VDI.Record d = new VDI.Record();
         d.nameLabel = vm.getNameLabel(c) + " disk " + device;
         d.nameDescription = "";
@@ -127,7 +127,7 @@ final class LifecycleSupport {
         b.VM = vm;
         b.VDI = vdi;
         b.userdevice = device;
-        b.bootable = true;
+        b.bootable = false;
         b.mode = Types.VbdMode.RW;
         b.type = Types.VbdType.DISK;
         b.empty = false;
@@ -135,8 +135,7 @@ final class LifecycleSupport {
         b.otherConfig = new HashMap<>();
         b.qosAlgorithmType = "";
         b.qosAlgorithmParams = new HashMap<>();
-        VBD.create(c, b);
-        return vdi;
+        return VBD.create(c, b);
     }
 
     /** Calls {@code check} after every database publication until it returns true; fails after {@link #WAIT}. */

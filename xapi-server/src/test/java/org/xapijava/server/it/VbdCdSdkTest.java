@@ -13,8 +13,6 @@ import com.xensource.xenapi.VBD;
 import com.xensource.xenapi.VDI;
 import com.xensource.xenapi.VM;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -78,32 +76,8 @@ class VbdCdSdkTest {
 
     /** A read-write disk of {@code size} on the pool's default SR, plugged as {@code device} of {@code vm}. */
     static VBD disk(Connection c, VM vm, String device) throws Exception {
-        VDI.Record r = new VDI.Record();
-        r.nameLabel = "disk " + device;
-        r.nameDescription = "";
-        r.SR = Pool.getAll(c).iterator().next().getDefaultSR(c);
-        r.virtualSize = 1L << 20;
-        r.type = Types.VdiType.USER;
-        r.sharable = false;
-        r.readOnly = false;
-        r.otherConfig = new HashMap<>();
-        r.xenstoreData = new HashMap<>();
-        r.smConfig = new HashMap<>();
-        r.tags = new HashSet<>();
-        VDI vdi = VDI.create(c, r);
-        VBD.Record b = new VBD.Record();
-        b.VM = vm;
-        b.VDI = vdi;
-        b.userdevice = device;
-        b.bootable = false;
-        b.mode = Types.VbdMode.RW;
-        b.type = Types.VbdType.DISK;
-        b.empty = false;
-        b.unpluggable = true;
-        b.otherConfig = new HashMap<>();
-        b.qosAlgorithmType = "";
-        b.qosAlgorithmParams = new HashMap<>();
-        return VBD.create(c, b);
+        return LifecycleSupport.attachDisk(
+                c, vm, Pool.getAll(c).iterator().next().getDefaultSR(c), device, 1L << 20);
     }
 
     /** What a refusal must leave as it was: the drive's medium and that nothing is marked on it. */
