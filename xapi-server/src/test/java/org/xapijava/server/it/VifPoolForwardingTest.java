@@ -9,8 +9,6 @@ import com.xensource.xenapi.Network;
 import com.xensource.xenapi.Types;
 import com.xensource.xenapi.VIF;
 import com.xensource.xenapi.VM;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -34,34 +32,22 @@ class VifPoolForwardingTest {
     @TempDir
     static Path dirB;
 
+    static TwoHostPool pool;
     static TestHost master;
     static TestHost member;
     static Connection c;
 
     @BeforeAll
     static void start() throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket()) {
-            s.bind(new InetSocketAddress("127.0.0.2", 0));
-            port = s.getLocalPort();
-        }
-        master = TestHost.start(dirA, "--bind", "127.0.0.2", "--http-port", Integer.toString(port));
-        member = TestHost.startMember(
-                dirB,
-                master,
-                "--bind",
-                "127.0.0.3",
-                "--http-port",
-                Integer.toString(port),
-                "--pool-secret",
-                dirA.resolve("ptoken").toString());
+        pool = TwoHostPool.start(dirA, dirB);
+        master = pool.master();
+        member = pool.member();
         c = LifecycleSupport.login(master);
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (member != null) member.close();
-        if (master != null) master.close();
+        if (pool != null) pool.close();
     }
 
     @Test
