@@ -21,14 +21,6 @@ public final class DbValues {
         return (Boolean) r.get(cls, ref, field);
     }
 
-    public static long lng(DbReader r, String cls, String ref, String field) {
-        return (Long) r.get(cls, ref, field);
-    }
-
-    public static double dbl(DbReader r, String cls, String ref, String field) {
-        return (Double) r.get(cls, ref, field);
-    }
-
     /** A {@code (string -> string) map} field. */
     @SuppressWarnings("unchecked")
     public static Map<String, String> map(DbReader r, String cls, String ref, String field) {
@@ -39,10 +31,5 @@ public final class DbValues {
     @SuppressWarnings("unchecked")
     public static List<String> list(DbReader r, String cls, String ref, String field) {
         return (List<String>) r.get(cls, ref, field);
-    }
-
-    /** Whether the datamodel has {@code cls.field} (some Xapi fields are absent from older datamodels). */
-    public static boolean hasField(DbReader r, String cls, String field) {
-        return r.datamodel().cls(cls).field(field) != null;
     }
 }
