@@ -52,6 +52,11 @@ public final class Database {
 
     /** The newest committed state (possibly not yet durable). Guarded by writeLock. */
     private Snapshot head;
+    /**
+     * The newest committed state and the ticket that makes it durable, for reads inside a deferring scope without
+     * the lock; replaced (under writeLock) with every commit.
+     */
+    private volatile Head headView;
     /** Committed states waiting for durability, oldest first. Guarded by writeLock. */
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     /** Guarded by writeLock. */
@@ -65,6 +70,8 @@ public final class Database {
 
     private record Pending(long ticket, Snapshot state) {}
 
+    private record Head(Snapshot state, long ticket) {}
+
     /**
      * Per thread inside {@link #deferringDurability}: the highest ticket the scope waits for at its end (what the
      * thread appended or saw in the head state); {@link #NO_TICKET} while it has nothing to wait for. Null outside.
@@ -75,6 +82,7 @@ public final class Database {
         this.schema = schema;
         this.log = log;
         this.head = initial;
+        this.headView = new Head(initial, NO_TICKET);
         this.published = initial;
         if (log != null) log.setDurableListener(this::onDurable);
     }
@@ -109,19 +117,15 @@ public final class Database {
     // ------------------------------------------------------------------ reads
 
     /**
-     * The current published state; inside {@link #deferringDurability}, once the thread has written, the newest
-     * committed state (what it reads is then waited for at the scope's end).
+     * The current published state; inside {@link #deferringDurability}, the newest committed state (whatever of it
+     * is not durable yet is waited for at the scope's end).
      */
     public Snapshot snapshot() {
         long[] d = deferred.get();
-        if (d == null || d[0] == NO_TICKET) return published;
-        writeLock.lock();
-        try {
-            if (lastAppended > d[0]) d[0] = lastAppended;
-            return head;
-        } finally {
-            writeLock.unlock();
-        }
+        if (d == null) return published;
+        Head h = headView;
+        if (h.ticket > d[0]) d[0] = h.ticket;
+        return h.state;
     }
 
     /**
@@ -131,14 +135,28 @@ public final class Database {
      * one by one (xenopsd's state of one VM written field by field). Nested scopes join the outer one.
      */
     public void deferringDurability(Runnable body) {
-        if (deferred.get() != null) {
+        callDeferringDurability(() -> {
             body.run();
-            return;
-        }
+            return null;
+        });
+    }
+
+    /** A body run by {@link #callDeferringDurability}: a result, or one checked exception. */
+    @FunctionalInterface
+    public interface Body<T, E extends Exception> {
+        T run() throws E;
+    }
+
+    /**
+     * {@link #deferringDurability} for a body with a result (or a checked exception): the scope's wait happens
+     * whether the body returns or throws, before either reaches the caller.
+     */
+    public <T, E extends Exception> T callDeferringDurability(Body<T, E> body) throws E {
+        if (deferred.get() != null) return body.run();
         long[] d = {NO_TICKET};
         deferred.set(d);
         try {
-            body.run();
+            return body.run();
         } finally {
             deferred.remove();
             if (d[0] != NO_TICKET) awaitDurable(d[0]);
@@ -285,10 +303,12 @@ public final class Database {
                 long ticket = log.append(new DeltaBatch(next.generation, tx.deltas()));
                 head = next;
                 lastAppended = ticket;
+                headView = new Head(next, ticket);
                 pending.add(new Pending(ticket, next));
                 waitFor = ticket;
             } else {
                 head = next;
+                headView = new Head(next, pending.isEmpty() ? NO_TICKET : lastAppended);
                 if (pending.isEmpty()) {
                     publish(next);
                 } else {

@@ -159,4 +159,49 @@ class DurabilityTest {
         log.release(3);
         plain.get(5, TimeUnit.SECONDS);
     }
+    /**
+     * A scope reads the newest committed state from its first read, before it has written anything (a thread handed
+     * work by a call still in its scope sees that call's writes), and its end waits until what it read is durable;
+     * a reader outside any scope still sees only durable state. A call's scope with a result returns it, or throws
+     * its exception, only after that wait.
+     */
+    @Test
+    void aScopeReadsWhatOthersCommittedAndWaitsForItAtItsEnd() throws Exception {
+        TestSupport.FakeLog log = new TestSupport.FakeLog();
+        Database db = Database.empty(DM, log);
+        String vm = Refs.fresh();
+        java.util.concurrent.CountDownLatch written = new java.util.concurrent.CountDownLatch(1);
+        CompletableFuture<Void> writer = CompletableFuture.runAsync(
+                () -> db.deferringDurability(() -> {
+                    db.create("VM", vm, Map.of("uuid", "u1", "name_label", "x"));
+                    written.countDown();
+                }),
+                Thread::startVirtualThread);
+        assertTrue(written.await(5, TimeUnit.SECONDS));
+        assertFalse(db.exists("VM", vm), "outside a scope: durable state only");
+        CompletableFuture<String> reader = CompletableFuture.supplyAsync(
+                () -> db.callDeferringDurability(() -> db.get(vm, VM.NAME_LABEL)), Thread::startVirtualThread);
+        Thread.sleep(50);
+        assertFalse(reader.isDone(), "the reader's scope waits for what it read");
+        CompletableFuture<Void> failing = CompletableFuture.runAsync(
+                () -> {
+                    try {
+                        db.callDeferringDurability(() -> {
+                            if (db.exists("VM", vm)) throw new IOException("seen");
+                            return null;
+                        });
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                },
+                Thread::startVirtualThread);
+        Thread.sleep(50);
+        assertFalse(failing.isDone(), "an exception leaves the scope after its wait too");
+        log.release(1);
+        assertEquals("x", reader.get(5, TimeUnit.SECONDS));
+        var e = assertThrows(java.util.concurrent.ExecutionException.class, () -> failing.get(5, TimeUnit.SECONDS));
+        assertInstanceOf(UncheckedIOException.class, e.getCause());
+        writer.get(5, TimeUnit.SECONDS);
+        assertTrue(db.exists("VM", vm));
+    }
 }

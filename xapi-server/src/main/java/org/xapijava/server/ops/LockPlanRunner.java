@@ -92,12 +92,15 @@ final class LockPlanRunner {
 
     /**
      * Runs {@code inner} (this host's implementation, or the call to the host that runs the message) inside the
-     * lock plan of the call's message: prechecks, markings, then the refreshes of a successful call. A message
-     * without a plan runs {@code inner} as it is.
+     * lock plan of the call's message: prechecks, markings, then the refreshes of a successful call, all in one
+     * deferring-durability scope. A message without a plan runs {@code inner} as it is.
      */
     Object run(CallContext ctx, List<Object> args, Implementation inner) throws Exception {
         LockPlan f = plans.get(ctx.message().wireName());
-        return f == null ? inner.invoke(ctx, args) : run(f, inner, ctx, args);
+        if (f == null) return inner.invoke(ctx, args);
+        // an operation's writes (markings, the implementation's, the refreshes) do not wait for durability one by
+        // one: the call waits once, at its end, before its answer or error leaves (Database#deferringDurability)
+        return locks.db().callDeferringDurability(() -> run(f, inner, ctx, args));
     }
 
     void beforeMarking(String message, Implementation step) {
