@@ -174,6 +174,8 @@ final class EventLoop implements AutoCloseable {
             while (!closing) {
                 Updates u = xenops.updatesGet(DBG, from, null);
                 if (closing) return;
+                tasks.following(true);
+                for (DynamicId id : u.ids()) if (id instanceof DynamicId.Task t) tasks.taskSeen(t.id());
                 for (Updates.Barrier b : u.barriers()) {
                     for (DynamicId id : b.ids()) lanes.submit(id);
                     lanes.allSubmitted().whenComplete((v, e) -> {
@@ -192,6 +194,7 @@ final class EventLoop implements AutoCloseable {
                 if (failed != null) throw failed;
             }
         } finally {
+            tasks.following(false);
             lanes.clear(new XenopsUnavailableException("xenopsd's event stream was restarted", null));
         }
     }

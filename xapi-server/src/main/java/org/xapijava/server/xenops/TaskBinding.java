@@ -1,7 +1,11 @@
 package org.xapijava.server.xenops;
 
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Db;
@@ -30,13 +34,28 @@ final class TaskBinding {
     private final Db data;
     private final TaskManager tasks;
     private final Xenops xenops;
+    /** While the event thread follows xenopsd's updates, a waiter asks for the task's state this often anyway. */
+    static final long FOLLOWED_RECHECK_MS = 1_000;
+
     /** xenopsd task id → xapi task ref ({@code TaskHelper}'s id_to_task table). */
     private final Map<String, String> byXenopsTask = new ConcurrentHashMap<>();
+    /** xenopsd task id → what its waiter parks on; completed by the event thread when an update names the task. */
+    private final Map<String, CompletableFuture<Void>> watched = new ConcurrentHashMap<>();
+
+    private final long recheckMs;
+    /** Whether the event thread is reading xenopsd's updates (see {@link #following}). */
+    private volatile boolean followed;
 
     TaskBinding(Db data, TaskManager tasks, Xenops xenops) {
+        this(data, tasks, xenops, FOLLOWED_RECHECK_MS);
+    }
+
+    /** With the period of a followed waiter's own look at its task (tests lengthen it). */
+    TaskBinding(Db data, TaskManager tasks, Xenops xenops, long recheckMs) {
         this.data = data;
         this.tasks = tasks;
         this.xenops = xenops;
+        this.recheckMs = recheckMs;
     }
 
     static String dbg(CallContext ctx) {
@@ -97,10 +116,49 @@ final class TaskBinding {
     }
 
     /**
-     * {@code wait_for_task}: returns once the task has completed or failed, following {@code UPDATES.get}
-     * from the newest event id so that no end is missed.
+     * {@code wait_for_task}: returns once the task has completed or failed. Xapi's waiter reads {@code UPDATES.get}
+     * itself, from the newest event id, so that no end is missed; with many calls waiting at once, each update
+     * then goes to every one of them, and each reads and decodes it. While the event thread follows the updates
+     * ({@link #following}), a waiter instead parks until that thread reads an update naming its task
+     * ({@link #taskSeen}), and asks for the task's state then (and every {@value #FOLLOWED_RECHECK_MS} ms in any
+     * case); otherwise it polls as Xapi's does.
      */
     void waitFor(String dbg, String id) {
+        if (!followed) {
+            pollUpdates(dbg, id);
+            return;
+        }
+        CompletableFuture<Void> seen = new CompletableFuture<>();
+        watched.put(id, seen);
+        try {
+            while (!ended(dbg, id)) {
+                if (!followed) {
+                    // the event thread stopped (after this waiter's future was in place, so it was woken)
+                    pollUpdates(dbg, id);
+                    return;
+                }
+                try {
+                    seen.get(recheckMs, TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
+                    // look at the task again
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    pollUpdates(dbg, id); // fails as Xapi's waiter does when interrupted
+                    return;
+                } catch (ExecutionException e) {
+                    throw new IllegalStateException(e); // never completed exceptionally
+                }
+                // a new future before the next look at the task: an update after that look completes it
+                seen = new CompletableFuture<>();
+                watched.put(id, seen);
+            }
+        } finally {
+            watched.remove(id);
+        }
+    }
+
+    /** Xapi's {@code wait_for_task}: follows {@code UPDATES.get} from the newest event id until the task ends. */
+    private void pollUpdates(String dbg, String id) {
         Integer from = xenops.updatesLastId(dbg);
         if (ended(dbg, id)) return;
         for (; ; ) {
@@ -110,6 +168,21 @@ final class TaskBinding {
                 if (d instanceof DynamicId.Task t && t.id().equals(id) && ended(dbg, id)) return;
             }
         }
+    }
+
+    /**
+     * The event thread starts ({@code true}) or stops following xenopsd's updates; when it stops, every waiter
+     * looks at its task again and goes back to polling.
+     */
+    void following(boolean on) {
+        followed = on;
+        if (!on) for (CompletableFuture<Void> f : watched.values()) f.complete(null);
+    }
+
+    /** The event thread read an update naming xenopsd task {@code id}: its waiter, if any, looks again. */
+    void taskSeen(String id) {
+        CompletableFuture<Void> f = watched.get(id);
+        if (f != null) f.complete(null);
     }
 
     private boolean ended(String dbg, String id) {
