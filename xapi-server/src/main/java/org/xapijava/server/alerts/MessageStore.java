@@ -3,14 +3,11 @@ package org.xapijava.server.alerts;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -48,7 +45,6 @@ import org.xapijava.model.rpc.Utf8Check;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
 import org.xapijava.model.types.XType;
-import org.xapijava.model.util.AtomicFiles;
 
 /**
  * The store of XenAPI {@code message} objects (alerts), kept apart from the database as Xapi's
@@ -110,6 +106,9 @@ public final class MessageStore implements AutoCloseable {
     private static final Pattern MESSAGE_FILE = Pattern.compile("[0-9]+(\\.[0-9]+)?");
 
     private final Path dir;
+    /** Writes and forces the directory's files (those of {@link #createForcedLater} in the background). */
+    private final MessageFiles files;
+
     private final ObjectExistence existence;
     private final int limit;
     private final InstantSource clock;
@@ -182,6 +181,7 @@ public final class MessageStore implements AutoCloseable {
 
     private MessageStore(Path dir, ObjectExistence existence, int limit, InstantSource clock) {
         this.dir = dir;
+        this.files = new MessageFiles(dir);
         this.existence = existence;
         this.limit = limit;
         this.clock = clock;
@@ -306,6 +306,21 @@ public final class MessageStore implements AutoCloseable {
      * @throws IllegalStateException after {@link #close}
      */
     public String create(String name, long priority, String cls, String objUuid, String body) {
+        return create(name, priority, cls, objUuid, body, true);
+    }
+
+    /**
+     * {@link #create}, except that the file is forced to disk shortly after this returns, by a background thread
+     * that forces what several creates wrote at once ({@link MessageFiles}), instead of before: the message
+     * is in the file system when this returns (a crash of the process keeps it), and on disk within about
+     * {@value MessageFiles#DELAY_MS} ms. For the alerts Xapi sends as a side effect of an operation
+     * ({@code create_vm_message}), which Xapi itself never forces to disk.
+     */
+    public String createForcedLater(String name, long priority, String cls, String objUuid, String body) {
+        return create(name, priority, cls, objUuid, body, false);
+    }
+
+    private String create(String name, long priority, String cls, String objUuid, String body, boolean forceNow) {
         Objects.requireNonNull(name);
         Objects.requireNonNull(objUuid);
         Objects.requireNonNull(body);
@@ -338,7 +353,8 @@ public final class MessageStore implements AutoCloseable {
         StoredMessage written = null;
         try {
             written = write(
-                    new StoredMessage(ref, uuid, name, priority, c, objUuid, timestamp, body, gen, fileName(key), key));
+                    new StoredMessage(ref, uuid, name, priority, c, objUuid, timestamp, body, gen, fileName(key), key),
+                    forceNow);
         } catch (IOException | RuntimeException e) {
             LOG.error("Message.create {}: cannot write the message into {}: {}", name, dir, e.toString());
         } finally {
@@ -448,7 +464,7 @@ public final class MessageStore implements AutoCloseable {
     private void remove(StoredMessage m, long gen) {
         try {
             Files.deleteIfExists(dir.resolve(m.fileName));
-            forceDirectory();
+            files.forceDirectory();
         } catch (IOException | RuntimeException e) {
             // As Xapi's unlink_safe: the message is gone from the API all the same.
             LOG.warn("Cannot remove message file {}: {}", dir.resolve(m.fileName), e.toString());
@@ -470,7 +486,7 @@ public final class MessageStore implements AutoCloseable {
     private long allocate() throws IOException {
         if (allocated >= reserved) {
             long bound = allocated + GENERATION_RESERVE;
-            writeDurably(dir.resolve(RESERVATION_FILE), (bound + "\n").getBytes(StandardCharsets.US_ASCII));
+            files.writeDurably(dir.resolve(RESERVATION_FILE), (bound + "\n").getBytes(StandardCharsets.US_ASCII));
             reserved = bound;
         }
         return ++allocated;
@@ -487,11 +503,11 @@ public final class MessageStore implements AutoCloseable {
      * Writes {@code m} under its file name, or, if a file appeared there meanwhile, under the next free
      * name; returns the message as written.
      */
-    private StoredMessage write(StoredMessage m) throws IOException {
+    private StoredMessage write(StoredMessage m, boolean forceNow) throws IOException {
         byte[] bytes = MessageXml.encode(m);
         Path temp = dir.resolve(TEMP_PREFIX + m.ref.substring(m.ref.indexOf(':') + 1));
         try {
-            writeFile(temp, bytes);
+            MessageFiles.writeFile(temp, bytes, forceNow);
             StoredMessage target = m;
             while (true) {
                 try {
@@ -520,40 +536,11 @@ public final class MessageStore implements AutoCloseable {
                 }
             }
             Files.delete(temp);
-            forceDirectory();
+            if (forceNow) files.forceDirectory();
+            else files.forceLater(dir.resolve(target.fileName));
             return target;
         } finally {
             Files.deleteIfExists(temp);
-        }
-    }
-
-    private static void writeFile(Path p, byte[] bytes) throws IOException {
-        try (FileChannel ch = FileChannel.open(
-                p,
-                Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
-            ByteBuffer buf = ByteBuffer.wrap(bytes);
-            while (buf.hasRemaining()) ch.write(buf);
-            ch.force(true);
-        }
-    }
-
-    /** Replaces {@code target} atomically and durably (temporary file, force, rename, force directory). */
-    private void writeDurably(Path target, byte[] bytes) throws IOException {
-        try {
-            AtomicFiles.write(target, bytes);
-        } catch (AtomicFiles.DirectoryNotDurableException e) {
-            // Some file systems cannot force a directory; the data itself was forced.
-            LOG.debug("Cannot force directory {}: {}", dir, e.toString());
-        }
-    }
-
-    private void forceDirectory() throws IOException {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException e) {
-            // Some file systems cannot open or force a directory; the data itself was forced.
-            LOG.debug("Cannot force directory {}: {}", dir, e.toString());
         }
     }
 
@@ -775,6 +762,7 @@ public final class MessageStore implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        files.close();
         Map.Entry<Waiter, CompletableFuture<Long>> e;
         while ((e = waiters.pollFirstEntry()) != null) e.getValue().cancel(false);
     }

@@ -26,7 +26,7 @@ public final class VmAlerts {
     /** Sends {@code name} about {@code vm} with {@code body}; failures are ignored. */
     public void send(String name, String vm, String body) {
         try {
-            alerts.create(name, PRIORITY, VM.XAPI_CLASS, data.get(vm, VM.UUID), body);
+            alerts.createForcedLater(name, PRIORITY, VM.XAPI_CLASS, data.get(vm, VM.UUID), body);
         } catch (RuntimeException e) {
             LOG.debug("alert {} on VM {} not created: {}", name, vm, e.toString());
         }

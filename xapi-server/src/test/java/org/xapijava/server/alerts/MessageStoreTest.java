@@ -83,6 +83,30 @@ class MessageStoreTest {
 
     // ------------------------------------------------------------------ basic API
 
+    /**
+     * An operation's alert ({@code createForcedLater}) is in place and visible when the call returns, before its
+     * force; a message destroyed before its force is skipped by the forcer; closing forces what waits, and the
+     * messages load again.
+     */
+    @Test
+    void alertsForcedLaterAreWrittenAtOnceAndSurviveAReopen() throws Exception {
+        String kept;
+        try (MessageStore s = open()) {
+            clock.set(1_710_821_784L, 0);
+            kept = s.createForcedLater("VM_STARTED", 5, "VM", VM, "started");
+            assertEquals("started", s.getRecord(kept).get("body"));
+            assertEquals(List.of("1710821784.00000"), messageFiles(), "the file is there when the call returns");
+            clock.set(1_710_821_785L, 0);
+            String gone = s.createForcedLater("VM_SHUTDOWN", 5, "VM", VM, "shutdown");
+            s.destroy(gone); // before the forcer's turn: its file is skipped, not an error
+            assertEquals(List.of("1710821784.00000"), messageFiles());
+        }
+        try (MessageStore s = open()) {
+            assertEquals(List.of(kept), s.getAll());
+            assertEquals("started", s.getRecord(kept).get("body"));
+        }
+    }
+
     @Test
     void createGetDestroy() throws Exception {
         try (MessageStore s = open()) {
