@@ -207,7 +207,7 @@ public final class XapiServer implements AutoCloseable {
         if (master == null) {
             vmssTimer =
                     new org.xapijava.server.vm.VmssTimer(localDb, clock, () -> dispatcher.internalApi(null), alerts);
-            vmssTimer.start();
+            if (!config.get("vmss-timer").equals("off")) vmssTimer.start();
         }
 
         gc = Executors.newSingleThreadScheduledExecutor(

@@ -53,7 +53,10 @@ public final class TestHost implements AutoCloseable {
                 "--https-port",
                 "0",
                 "--unix-socket",
-                dir.resolve("xapi.sock").toString()));
+                dir.resolve("xapi.sock").toString(),
+                // tests tick the snapshot schedule timer themselves: no run at a real quarter hour mid-test
+                "--vmss-timer",
+                "off"));
         args.addAll(List.of(extra));
         XapiServer s = new XapiServer(XapiConfig.fromArgs(args), master, clock);
         try {
