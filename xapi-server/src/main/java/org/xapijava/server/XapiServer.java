@@ -109,6 +109,10 @@ public final class XapiServer implements AutoCloseable {
     private final XapiServer master;
 
     private HostClients hostClients;
+    /** The time of this host: the system's UTC clock but in tests. */
+    private final Clock clock;
+    /** The snapshot schedule timer; on the master only. */
+    private org.xapijava.server.vm.VmssTimer vmssTimer;
 
     public XapiServer(XapiConfig config) {
         this(config, null);
@@ -120,8 +124,14 @@ public final class XapiServer implements AutoCloseable {
      * forwarding layer's remote arm before pools have their own remote database.
      */
     public XapiServer(XapiConfig config, XapiServer master) {
+        this(config, master, Clock.systemUTC());
+    }
+
+    /** As {@link #XapiServer(XapiConfig, XapiServer)}, on {@code clock} (tests move time by hand). */
+    public XapiServer(XapiConfig config, XapiServer master, Clock clock) {
         this.config = config;
         this.master = master;
+        this.clock = clock;
     }
 
     /** Opens the database, runs first start, binds the connectors; returns when calls are answered. */
@@ -140,7 +150,6 @@ public final class XapiServer implements AutoCloseable {
             db = master.services().db();
         }
         LocalDb localDb = new LocalDb(db);
-        Clock clock = Clock.systemUTC();
         HostObjects refs = Bootstrap.run(localDb, config, master != null);
         PoolSecret secret = PoolSecret.loadOrCreate(config.path("pool-secret"));
         Bootstrap.Auth a = Bootstrap.auth(config);
@@ -168,6 +177,7 @@ public final class XapiServer implements AutoCloseable {
         VmSettings.of(localDb, clock, refs.pool(), services.allowed(), xenops, config)
                 .bind(table);
         new org.xapijava.server.vm.VmLive(localDb, db, refs.pool(), tasks, xenops.live()).bind(table);
+        new org.xapijava.server.vm.Placement(localDb).bind(table);
         VmMemory.of(localDb, refs.pool(), config, xenops.live()::setMemoryDynamicRange)
                 .bind(table);
         bridges = new org.xapijava.server.network.HostBridges(localDb, refs.host());
@@ -194,6 +204,11 @@ public final class XapiServer implements AutoCloseable {
             forwarding = ForwardingStage.local(); // a member runs what its master forwards, under the master's locks
         }
         dispatcher = new Dispatcher(localDb, sessions, tasks, table, new RbacAuthorizer(rbac, db), forwarding);
+        if (master == null) {
+            vmssTimer =
+                    new org.xapijava.server.vm.VmssTimer(localDb, clock, () -> dispatcher.internalApi(null), alerts);
+            if (!config.get("vmss-timer").equals("off")) vmssTimer.start();
+        }
 
         gc = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().daemon().name("xapi-gc").factory());
@@ -332,6 +347,11 @@ public final class XapiServer implements AutoCloseable {
     }
 
     /** xapi's side of xenopsd. */
+    /** The snapshot schedule timer (null on a member, which leaves schedules to its master). */
+    public org.xapijava.server.vm.VmssTimer vmssTimer() {
+        return vmssTimer;
+    }
+
     /** This host's simulated bridges (network attach). */
     public org.xapijava.server.network.HostBridges bridges() {
         return bridges;
@@ -414,6 +434,10 @@ public final class XapiServer implements AutoCloseable {
             jetty = null;
         }
         if (gc != null) gc.shutdownNow();
+        if (vmssTimer != null) {
+            vmssTimer.close();
+            vmssTimer = null;
+        }
         if (xenops != null) {
             xenops.close();
             xenops = null;

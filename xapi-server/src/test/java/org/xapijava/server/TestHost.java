@@ -25,7 +25,12 @@ public final class TestHost implements AutoCloseable {
      * more {@code --key value} flags, e.g. {@link #simulator}.
      */
     public static TestHost start(Path dir, String... extra) throws Exception {
-        return start(dir, null, extra);
+        return start(dir, null, java.time.Clock.systemUTC(), extra);
+    }
+
+    /** As {@link #start(Path, String...)}, on {@code clock} (a {@link MutableClock} the test moves). */
+    public static TestHost startAt(Path dir, java.time.Clock clock, String... extra) throws Exception {
+        return start(dir, null, clock, extra);
     }
 
     /**
@@ -35,10 +40,11 @@ public final class TestHost implements AutoCloseable {
      * {@code --http-port}, and the master's {@code --pool-secret} file).
      */
     public static TestHost startMember(Path dir, TestHost master, String... extra) throws Exception {
-        return start(dir, master.server, extra);
+        return start(dir, master.server, java.time.Clock.systemUTC(), extra);
     }
 
-    private static TestHost start(Path dir, XapiServer master, String... extra) throws Exception {
+    private static TestHost start(Path dir, XapiServer master, java.time.Clock clock, String... extra)
+            throws Exception {
         List<String> args = new ArrayList<>(List.of(
                 "--data-dir",
                 dir.toString(),
@@ -47,9 +53,12 @@ public final class TestHost implements AutoCloseable {
                 "--https-port",
                 "0",
                 "--unix-socket",
-                dir.resolve("xapi.sock").toString()));
+                dir.resolve("xapi.sock").toString(),
+                // tests tick the snapshot schedule timer themselves: no run at a real quarter hour mid-test
+                "--vmss-timer",
+                "off"));
         args.addAll(List.of(extra));
-        XapiServer s = new XapiServer(XapiConfig.fromArgs(args), master);
+        XapiServer s = new XapiServer(XapiConfig.fromArgs(args), master, clock);
         try {
             s.start();
         } catch (Exception e) {

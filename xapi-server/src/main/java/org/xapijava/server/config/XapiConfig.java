@@ -51,6 +51,8 @@ public final class XapiConfig {
         {"xenopsd-sim-delays", "", null},
         {"xenopsd-reconnect-max-ms", "10000", null},
         {"xenopsd-call-timeout-ms", "60000", null},
+        // the snapshot schedule timer's background thread (on; off leaves the ticks to whoever calls them: tests)
+        {"vmss-timer", "on", null},
         // Xapi's xapi.conf keys of the UEFI variable store tools (varstored)
         {"varstore-sb-state", "/usr/bin/varstore-sb-state", null},
         {"varstore-ls", "/usr/bin/varstore-ls", null},

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.xapijava.db.DbReader;
+import org.xapijava.db.FieldReads;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.Network;
 import org.xapijava.model.api.PIF;
@@ -14,7 +15,7 @@ import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.DbValues;
 
 /** Xapi's VIF operation checker ({@code xapi_vif_helpers.ml:valid_operations}). */
-final class VifChecker {
+public final class VifChecker {
     static final String CLS = "VIF";
     static final List<String> ALL_OPS = List.of("attach", "plug", "unplug");
     static final List<String> FOLD_ORDER = OcamlOrder.hashtblFoldOrder(ALL_OPS);
@@ -87,7 +88,7 @@ final class VifChecker {
      * {@code Xapi_network_sriov_helpers.is_sriov_network}: the network's first PIF is an SR-IOV logical
      * PIF, or a VLAN on one.
      */
-    static boolean isSriovNetwork(DbReader r, String network) {
+    public static boolean isSriovNetwork(FieldReads r, String network) {
         if (!r.isValid(Network.XAPI_CLASS, network)) return false;
         List<String> pifs = r.get(network, Network.PIFS);
         if (pifs.isEmpty() || !r.isValid(PIF.XAPI_CLASS, pifs.getFirst())) return false;

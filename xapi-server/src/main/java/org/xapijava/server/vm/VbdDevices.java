@@ -1,15 +1,9 @@
 package org.xapijava.server.vm;
 
-import java.util.HashSet;
-import java.util.List;
-import java.util.Set;
 import org.xapijava.db.Db;
 import org.xapijava.db.Update;
 import org.xapijava.model.api.ErrorCodes;
-import org.xapijava.model.api.Host;
-import org.xapijava.model.api.PBD;
 import org.xapijava.model.api.Pool;
-import org.xapijava.model.api.SR;
 import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VDI;
 import org.xapijava.model.api.VM;
@@ -185,7 +179,7 @@ public final class VbdDevices implements Messages {
      */
     static void assertDoesntMakeVmNonAgile(Db data, String pool, String vm, String vdi) {
         String sr = data.get(vdi, VDI.SR);
-        boolean properlyShared = properlyShared(data, sr);
+        boolean properlyShared = Agility.srProperlyShared(data, sr);
         if (data.get(pool, Pool.HA_ENABLED)
                 && !data.get(pool, Pool.HA_ALLOW_OVERCOMMIT)
                 && data.get(vm, VM.HA_ALWAYS_RUN)
@@ -193,20 +187,6 @@ public final class VbdDevices implements Messages {
                 && !properlyShared) {
             throw new ApiError(ErrorCodes.HA_CONSTRAINT_VIOLATION_SR_NOT_SHARED, sr);
         }
-    }
-
-    /** {@code Agility.is_sr_properly_shared}: shared, and every enabled host has a plugged PBD on it. */
-    static boolean properlyShared(Db data, String sr) {
-        if (!data.get(sr, SR.SHARED)) return false;
-        Set<String> plugged = new HashSet<>();
-        for (String pbd : data.get(sr, SR.PBDS)) {
-            if (data.get(pbd, PBD.CURRENTLY_ATTACHED)) plugged.add(data.get(pbd, PBD.HOST));
-        }
-        List<String> hosts = data.all(Host.XAPI_CLASS);
-        for (String h : hosts) {
-            if (data.get(h, Host.ENABLED) && !plugged.contains(h)) return false;
-        }
-        return true;
     }
 
     // ------------------------------------------------------------------ pause

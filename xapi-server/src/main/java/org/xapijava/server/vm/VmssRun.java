@@ -253,7 +253,7 @@ final class VmssRun {
         return b.append(']').toString();
     }
 
-    private static String describe(Db data, String vmss) {
+    static String describe(Db data, String vmss) {
         return "'" + data.get(vmss, VMSS.NAME_LABEL) + "' (uuid: " + data.get(vmss, VMSS.UUID) + ")";
     }
 

@@ -1,9 +1,16 @@
 package org.xapijava.server.vm;
 
+import java.time.DayOfWeek;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.xapijava.model.api.VMSS;
 import org.xapijava.model.api.enums.VmssFrequency;
 import org.xapijava.model.errors.ApiError;
@@ -153,6 +160,49 @@ final class VmssSchedule {
         String v = asciiLower(value);
         for (String r : range) if (asciiLower(r).equals(v)) return r;
         return null;
+    }
+
+    /**
+     * The latest time at or before {@code at} (in {@code zone}, to the minute) at which a schedule of this frequency
+     * and these keys runs: hourly at {@code min} past each hour, daily at {@code hour:min}, weekly at
+     * {@code hour:min} on each of {@code days}. A missing key has its default; an unreadable value (the setters
+     * refuse them) is null: such a schedule never runs.
+     */
+    static Instant latestRun(VmssFrequency f, Map<String, String> schedule, Instant at, ZoneId zone) {
+        int minute;
+        int hour;
+        Set<DayOfWeek> days = EnumSet.noneOf(DayOfWeek.class);
+        try {
+            minute = Integer.parseInt(schedule.getOrDefault(MIN, MIN_KEY.defaultValue()));
+            hour = (int) RpcValues.parseOcamlInt(schedule.getOrDefault(HOUR, HOUR_KEY.defaultValue()));
+            for (String d : schedule.getOrDefault(DAYS, DAYS_KEY.defaultValue()).split(",", -1)) {
+                String day = member(d, DAY_NAMES);
+                if (day == null) return null;
+                days.add(DayOfWeek.of(DAY_NAMES.indexOf(day) + 1));
+            }
+        } catch (NumberFormatException e) {
+            return null;
+        }
+        if (!MINUTES.contains(Integer.toString(minute)) || hour < 0 || hour > 23) return null;
+        ZonedDateTime now = at.atZone(zone);
+        ZonedDateTime t = switch (f) {
+            case HOURLY -> {
+                ZonedDateTime c = now.truncatedTo(ChronoUnit.HOURS).withMinute(minute);
+                yield c.isAfter(now) ? c.minusHours(1) : c;
+            }
+            case DAILY -> {
+                ZonedDateTime c =
+                        now.truncatedTo(ChronoUnit.DAYS).withHour(hour).withMinute(minute);
+                yield c.isAfter(now) ? c.minusDays(1) : c;
+            }
+            case WEEKLY -> {
+                ZonedDateTime c =
+                        now.truncatedTo(ChronoUnit.DAYS).withHour(hour).withMinute(minute);
+                while (c.isAfter(now) || !days.contains(c.getDayOfWeek())) c = c.minusDays(1);
+                yield c;
+            }
+        };
+        return t.toInstant();
     }
 
     /** OCaml's {@code String.lowercase_ascii}: only A-Z change. */

@@ -5,31 +5,45 @@ import org.xapijava.db.FieldReads;
 import org.xapijava.model.api.Host;
 import org.xapijava.model.api.HostMetrics;
 import org.xapijava.model.api.PBD;
+import org.xapijava.model.api.PUSB;
+import org.xapijava.model.api.USBGroup;
 import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VDI;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.api.VMMetrics;
+import org.xapijava.model.api.VUSB;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
 
 /**
- * Whether a VM may boot on a host, as Xapi's {@code xapi_vm_helpers.ml} asks before a start or resume: pure
- * functions of a database snapshot. Stateless.
+ * Whether a VM may boot on a host, as Xapi's {@code xapi_vm_helpers.ml} asks before a start or resume and
+ * {@code VM.assert_can_boot_here} / {@code VM.get_possible_hosts} ask for a client: pure functions of a database
+ * view, one set of checks for all of them. Stateless.
  */
-final class BootChecks {
+public final class BootChecks {
+    /** {@code Constants.cpu_info_vendor_key}: a key of a host's {@code cpu_info} and a VM's last boot CPU flags. */
+    static final String CPU_VENDOR = "vendor";
+    /** {@code Constants.cpu_info_features_key}: the feature set a VM last booted with. */
+    static final String CPU_FEATURES = "features";
+
     private BootChecks() {}
 
-    /**
-     * The admission checks of {@code assert_can_boot_here} ({@code xapi_vm_helpers.ml}) that apply to the
-     * objects held here: basic parameters, host live and enabled, control domain affinity, virtual hardware
-     * platform version, storage, HVM support, memory ({@link MemoryCheck}), physical CPUs.
-     */
+    /** {@code assert_can_boot_here} as the forwarding layer's start and resume ask it (no CPU check). */
     static void assertCanBootHere(FieldReads r, String vm, String host) {
+        assertCanBootHere(r, vm, host, false);
+    }
+
+    /**
+     * {@code assert_can_boot_here} ({@code xapi_vm_helpers.ml}) for the objects held here, in Xapi's order: basic
+     * parameters, host live, control domain affinity, host enabled, virtual hardware platform version, the CPU the
+     * VM last booted on ({@code cpuidCheck}), storage ({@code VM_REQUIRES_SR}), networks ({@link NetworkReach}),
+     * USB devices, HVM support, memory ({@link MemoryCheck}), physical CPUs. A host that is not a valid reference
+     * is not live, as Xapi's {@code is_host_live} finds it. vGPUs and SR-IOV VFs are not checked (neither exists
+     * here).
+     */
+    public static void assertCanBootHere(FieldReads r, String vm, String host, boolean cpuidCheck) {
         validateBasicParameters(r, vm);
-        String metrics = r.get(host, Host.METRICS);
-        if (!r.isValid(HostMetrics.XAPI_CLASS, metrics) || !r.get(metrics, HostMetrics.LIVE)) {
-            throw new ApiError("HOST_NOT_LIVE");
-        }
+        if (!isHostLive(r, host)) throw new ApiError("HOST_NOT_LIVE");
         boolean controlDomain = r.get(vm, VM.IS_CONTROL_DOMAIN);
         if (controlDomain) {
             String affinity = r.get(vm, VM.AFFINITY);
@@ -56,7 +70,10 @@ final class BootChecks {
                     vm,
                     Long.toString(version));
         }
+        if (cpuidCheck) assertCpuCompatible(r, vm, host);
         assertCanSeeSrs(r, vm, host);
+        NetworkReach.assertCanSeeNetworks(r, vm, host);
+        assertUsbsAvailable(r, vm, host);
         String dt = domainType(r, vm);
         if (!dt.equals("pv")) {
             boolean hvm = r.get(host, Host.CAPABILITIES).stream().anyMatch(c -> c.contains("hvm"));
@@ -72,6 +89,95 @@ final class BootChecks {
         }
         if (vcpus > pcpus && !MetadataBuilder.isTrue(r.get(vm, VM.PLATFORM), "vcpu-unrestricted", false)) {
             throw new ApiError("HOST_NOT_ENOUGH_PCPUS", Long.toString(vcpus), Long.toString(pcpus));
+        }
+    }
+
+    /** {@code is_host_live}: the host's metrics say live; false for anything unreadable. */
+    public static boolean isHostLive(FieldReads r, String host) {
+        if (!r.isValid(Host.XAPI_CLASS, host)) return false;
+        String metrics = r.get(host, Host.METRICS);
+        return r.isValid(HostMetrics.XAPI_CLASS, metrics) && r.get(metrics, HostMetrics.LIVE);
+    }
+
+    /**
+     * {@code Cpuid_helpers.assert_vm_is_compatible}: a VM that is not halted may only go to a host whose CPU has its
+     * last boot's vendor and features ({@code VM_INCOMPATIBLE_WITH_THIS_HOST [vm, host, why]}); the host's
+     * {@code features_pv} or {@code features_hvm} by the VM's current domain type.
+     */
+    static void assertCpuCompatible(FieldReads r, String vm, String host) {
+        if ("Halted".equals(r.get(vm, VM.POWER_STATE))) return;
+        String dt = domainType(r, vm);
+        java.util.Map<String, String> hostCpu = r.get(host, Host.CPU_INFO);
+        String hostVendor = hostCpu.get(CPU_VENDOR);
+        String hostFeatures = hostCpu.get(dt.equals("pv") ? "features_pv" : "features_hvm");
+        if (hostVendor == null || hostFeatures == null) {
+            throw incompatible(vm, host, "Host does not have new leveling feature keys - not comparing VM's flags");
+        }
+        java.util.Map<String, String> last = r.get(vm, VM.LAST_BOOT_CPU_FLAGS);
+        String vendor = last.get(CPU_VENDOR);
+        if (vendor != null && !vendor.equals(hostVendor)) {
+            throw incompatible(vm, host, "VM last booted on a host which had a CPU from a different vendor.");
+        }
+        String features = last.get(CPU_FEATURES);
+        if (features != null && !featuresSubset(features, hostFeatures)) {
+            throw incompatible(vm, host, "VM last booted on a CPU with features this host's CPU does not have.");
+        }
+    }
+
+    private static ApiError incompatible(String vm, String host, String why) {
+        return new ApiError("VM_INCOMPATIBLE_WITH_THIS_HOST", vm, host, why);
+    }
+
+    /**
+     * xenopsd's {@code HOST.is_compatible} on feature sets ({@code "0000000a-1f2e..."}: 32-bit words in hex, joined
+     * by dashes): every bit of the VM's is set in the host's, words the host lacks reading as zero. An unreadable
+     * set is not compatible.
+     */
+    static boolean featuresSubset(String vmFeatures, String hostFeatures) {
+        long[] v = words(vmFeatures);
+        long[] h = words(hostFeatures);
+        if (v == null || h == null) return false;
+        for (int i = 0; i < v.length; i++) {
+            long hw = i < h.length ? h[i] : 0;
+            if ((v[i] & ~hw) != 0) return false;
+        }
+        return true;
+    }
+
+    private static long[] words(String s) {
+        if (s.isEmpty()) return new long[0];
+        String[] parts = s.split("-", -1);
+        long[] out = new long[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                out[i] = Long.parseLong(parts[i], 16);
+            } catch (NumberFormatException e) {
+                return null;
+            }
+            if (out[i] < 0 || out[i] > 0xffffffffL) return null;
+        }
+        return out;
+    }
+
+    /**
+     * {@code assert_usbs_available}: each VUSB's USB group's first PUSB is on the host, else {@code
+     * OPERATION_NOT_ALLOWED ["VUSB <vusb> is not available on Host <host>"]}.
+     */
+    private static void assertUsbsAvailable(FieldReads r, String vm, String host) {
+        for (String vusb : r.get(vm, VM.VUSBS)) {
+            boolean here = false;
+            if (r.isValid(VUSB.XAPI_CLASS, vusb)) {
+                String group = r.get(vusb, VUSB.USB_GROUP);
+                if (r.isValid(USBGroup.XAPI_CLASS, group)) {
+                    List<String> pusbs = r.get(group, USBGroup.PUSBS);
+                    here = !pusbs.isEmpty()
+                            && r.isValid(PUSB.XAPI_CLASS, pusbs.getFirst())
+                            && host.equals(r.get(pusbs.getFirst(), PUSB.HOST));
+                }
+            }
+            if (!here) {
+                throw new ApiError("OPERATION_NOT_ALLOWED", "VUSB " + vusb + " is not available on Host " + host);
+            }
         }
     }
 

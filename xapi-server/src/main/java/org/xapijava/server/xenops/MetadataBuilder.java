@@ -353,7 +353,7 @@ public final class MetadataBuilder {
                 Map<String, String> ci = r.get(r.all(Pool.XAPI_CLASS).get(0), Pool.CPU_INFO);
                 fs = ci.getOrDefault(domainType.equals("pv") ? "features_pv_host" : "features_hvm_host", "");
             } else {
-                fs = r.get(vm, VM.LAST_BOOT_CPU_FLAGS).get("features");
+                fs = r.get(vm, VM.LAST_BOOT_CPU_FLAGS).get(BootChecks.CPU_FEATURES);
                 if (fs == null) throw ApiError.internal("Failure(\"VM's CPU featureset not initialised\")");
             }
             Map<String, String> withFs = new LinkedHashMap<>();

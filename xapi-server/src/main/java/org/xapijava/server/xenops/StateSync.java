@@ -369,10 +369,10 @@ final class StateSync {
         }
         if (info != null && !"Suspended".equals(power) && differ(previous, info, VmState::featureset)) {
             String fs = info.featureset();
-            String vendor = data.get(hostRef, Host.CPU_INFO).getOrDefault("vendor", "");
+            String vendor = data.get(hostRef, Host.CPU_INFO).getOrDefault(BootChecks.CPU_VENDOR, "");
             Map<String, String> flags = new LinkedHashMap<>();
-            flags.put("vendor", vendor);
-            flags.put("features", fs);
+            flags.put(BootChecks.CPU_VENDOR, vendor);
+            flags.put(BootChecks.CPU_FEATURES, fs);
             setIfExists(vm, VM.LAST_BOOT_CPU_FLAGS, flags);
         }
         if (info == null) cache.vms.remove(id);

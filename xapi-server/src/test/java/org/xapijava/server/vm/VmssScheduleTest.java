@@ -109,4 +109,42 @@ class VmssScheduleTest {
                 map("c", "3", "a", "1", "b", "9"),
                 VmssSchedule.merge(map("b", "9", "c", "3"), map("a", "1", "b", "2")));
     }
+
+    private static java.time.Instant at(String s) {
+        return java.time.Instant.parse(s);
+    }
+
+    private static java.time.Instant latest(VmssFrequency f, Map<String, String> schedule, String now) {
+        return VmssSchedule.latestRun(f, schedule, at(now), java.time.ZoneOffset.UTC);
+    }
+
+    @Test
+    void theLatestRunIsAtTheScheduledMinuteHourAndDay() {
+        // hourly: min past each hour, the current hour's once it has come
+        assertEquals(
+                at("2026-01-01T09:15:00Z"), latest(VmssFrequency.HOURLY, map("min", "15"), "2026-01-01T09:15:00Z"));
+        assertEquals(
+                at("2026-01-01T08:45:00Z"), latest(VmssFrequency.HOURLY, map("min", "45"), "2026-01-01T09:44:59Z"));
+        assertEquals(at("2026-01-01T09:00:00Z"), latest(VmssFrequency.HOURLY, map(), "2026-01-01T09:44:59Z"));
+        // daily: hour (OCaml syntax, as stored) and min, else yesterday's
+        assertEquals(
+                at("2026-01-01T07:30:00Z"),
+                latest(VmssFrequency.DAILY, map("hour", "7", "min", "30"), "2026-01-01T23:00:00Z"));
+        assertEquals(
+                at("2025-12-31T17:00:00Z"),
+                latest(VmssFrequency.DAILY, map("hour", "0x11", "min", "0"), "2026-01-01T16:59:00Z"));
+        // weekly: the latest of the days (2026-01-01 is a Thursday)
+        Map<String, String> w = map("hour", "1", "min", "0", "days", "Saturday,Tuesday");
+        assertEquals(at("2025-12-30T01:00:00Z"), latest(VmssFrequency.WEEKLY, w, "2026-01-01T12:00:00Z"));
+        assertEquals(at("2026-01-03T01:00:00Z"), latest(VmssFrequency.WEEKLY, w, "2026-01-03T01:00:00Z"));
+        assertEquals(at("2025-12-30T01:00:00Z"), latest(VmssFrequency.WEEKLY, w, "2026-01-03T00:59:00Z"));
+        assertEquals(at("2025-12-29T00:00:00Z"), latest(VmssFrequency.WEEKLY, map(), "2026-01-01T12:00:00Z"));
+    }
+
+    @Test
+    void anUnreadableScheduleNeverRuns() {
+        assertEquals(null, latest(VmssFrequency.HOURLY, map("min", "20"), "2026-01-01T09:00:00Z"));
+        assertEquals(null, latest(VmssFrequency.DAILY, map("hour", "24"), "2026-01-01T09:00:00Z"));
+        assertEquals(null, latest(VmssFrequency.WEEKLY, map("days", "Caturday"), "2026-01-01T09:00:00Z"));
+    }
 }
