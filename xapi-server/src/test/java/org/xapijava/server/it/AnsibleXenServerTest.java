@@ -1,0 +1,103 @@
+package org.xapijava.server.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.File;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.xapijava.db.Db;
+import org.xapijava.model.api.Network;
+import org.xapijava.model.api.VDI;
+import org.xapijava.model.api.VM;
+import org.xapijava.server.TestHost;
+
+/**
+ * Ansible's {@code community.general} XenServer modules (Debian's {@code ansible} package, installed by
+ * {@code scripts/setup-test-system}) drive a real host: {@code ansible-playbook} runs as a process with
+ * {@code PYTHONPATH} on {@code scripts/python}, so {@code import XenAPI} finds the project's module. The playbook
+ * ({@code ansible/xenserver-guest.yml}) creates a VM from "Other install media" with vCPUs, memory, a disk and a
+ * NIC, reconfigures it, power-cycles it, gathers its facts and removes it, running each step twice (the second
+ * run must report no change) and asserting what each step returns.
+ */
+class AnsibleXenServerTest {
+    static final Path PYTHON =
+            Path.of("..", "scripts", "python").toAbsolutePath().normalize();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void xenserverGuestModulesCreateReconfigurePowerCycleAndRemoveAVm() throws Exception {
+        Path playbookCommand = onPath("ansible-playbook");
+        try (TestHost h = TestHost.start(dir.resolve("host"))) {
+            Db db = h.server.services().data();
+            String network = db.all(Network.XAPI_CLASS).stream()
+                    .filter(ref -> !db.get(ref, Network.PIFS).isEmpty())
+                    .map(ref -> db.get(ref, Network.NAME_LABEL))
+                    .findFirst()
+                    .orElseThrow();
+            Path playbook = dir.resolve("xenserver-guest.yml");
+            try (InputStream in = getClass().getResourceAsStream("/ansible/xenserver-guest.yml")) {
+                Files.copy(in, playbook);
+            }
+            Path vars = dir.resolve("vars.json");
+            Files.writeString(
+                    vars,
+                    new ObjectMapper()
+                            .writeValueAsString(Map.of(
+                                    "xs_url", h.uri("").toString(),
+                                    "xs_password", h.password(),
+                                    "xs_network", network)));
+            ProcessBuilder pb = new ProcessBuilder(List.of(
+                            playbookCommand.toString(), "-i", "localhost,", "-e", "@" + vars, playbook.toString()))
+                    .directory(dir.toFile())
+                    .redirectErrorStream(true);
+            Map<String, String> env = pb.environment();
+            env.put("PYTHONPATH", PYTHON.toString());
+            env.put("ANSIBLE_HOME", dir.resolve("ansible-home").toString());
+            env.put("ANSIBLE_LOCAL_TEMP", dir.resolve("ansible-tmp").toString());
+            env.put("ANSIBLE_PYTHON_INTERPRETER", "/usr/bin/python3");
+            env.put("ANSIBLE_NOCOLOR", "1");
+            env.put("ANSIBLE_RETRY_FILES_ENABLED", "0");
+            env.put("PYTHONDONTWRITEBYTECODE", "1");
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(300, TimeUnit.SECONDS), "ansible-playbook did not stop");
+            assertEquals(0, p.exitValue(), out);
+            Matcher recap = Pattern.compile("localhost\\s*: ok=(\\d+)\\s+changed=(\\d+)\\s+unreachable=(\\d+)\\s+"
+                            + "failed=(\\d+)\\s+skipped=(\\d+)\\s+rescued=(\\d+)\\s+ignored=(\\d+)")
+                    .matcher(out);
+            assertTrue(recap.find(), out);
+            assertEquals("0", recap.group(4), out); // failed
+            assertEquals("0", recap.group(5), out); // skipped
+            assertEquals("0", recap.group(7), out); // ignored
+            assertTrue(Integer.parseInt(recap.group(1)) >= 30, out);
+
+            // the VM and both of its disks are gone from the host
+            assertEquals(List.of(), db.where(VM.NAME_LABEL, "ansible-vm"), out);
+            assertEquals(List.of(), db.where(VDI.NAME_LABEL, "ansible-disk-0"), out);
+            assertEquals(List.of(), db.where(VDI.NAME_LABEL, "ansible-disk-1"), out);
+        }
+    }
+
+    /** The command's path on PATH, or a failure saying how to install it (never a silent skip). */
+    static Path onPath(String command) {
+        for (String d : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+            Path p = Path.of(d, command);
+            if (Files.isExecutable(p)) return p;
+        }
+        throw new IllegalStateException(command + " is not on PATH: install Debian's ansible package (7.7.0, with"
+                + " community.general), e.g. with scripts/setup-test-system");
+    }
+}
