@@ -11,13 +11,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.xapijava.db.Db;
+import org.xapijava.db.FieldValues;
 import org.xapijava.model.api.Network;
+import org.xapijava.model.api.SR;
 import org.xapijava.model.api.VDI;
 import org.xapijava.model.api.VM;
 import org.xapijava.server.TestHost;
@@ -47,6 +50,7 @@ class AnsibleXenServerTest {
                     .map(ref -> db.get(ref, Network.NAME_LABEL))
                     .findFirst()
                     .orElseThrow();
+            String iso = isoInLibrary(h, "ansible.iso");
             Path playbook = dir.resolve("xenserver-guest.yml");
             try (InputStream in = getClass().getResourceAsStream("/ansible/xenserver-guest.yml")) {
                 Files.copy(in, playbook);
@@ -56,9 +60,14 @@ class AnsibleXenServerTest {
                     vars,
                     new ObjectMapper()
                             .writeValueAsString(Map.of(
-                                    "xs_url", h.uri("").toString(),
-                                    "xs_password", h.password(),
-                                    "xs_network", network)));
+                                    "xs_url",
+                                    h.uri("").toString(),
+                                    "xs_password",
+                                    h.password(),
+                                    "xs_network",
+                                    network,
+                                    "xs_iso",
+                                    iso)));
             ProcessBuilder pb = new ProcessBuilder(List.of(
                             playbookCommand.toString(), "-i", "localhost,", "-e", "@" + vars, playbook.toString()))
                     .directory(dir.toFile())
@@ -82,13 +91,35 @@ class AnsibleXenServerTest {
             assertEquals("0", recap.group(4), out); // failed
             assertEquals("0", recap.group(5), out); // skipped
             assertEquals("0", recap.group(7), out); // ignored
-            assertTrue(Integer.parseInt(recap.group(1)) >= 30, out);
+            long tasks = Files.readAllLines(playbook).stream()
+                    .filter(l -> l.startsWith("    - name: "))
+                    .count();
+            assertEquals(Long.toString(tasks), recap.group(1), out); // every task ran and passed
 
             // the VM and both of its disks are gone from the host
             assertEquals(List.of(), db.where(VM.NAME_LABEL, "ansible-vm"), out);
             assertEquals(List.of(), db.where(VDI.NAME_LABEL, "ansible-disk-0"), out);
             assertEquals(List.of(), db.where(VDI.NAME_LABEL, "ansible-disk-1"), out);
         }
+    }
+
+    /**
+     * An ISO file in the host's ISO library (the tools SR's directory) and its VDI, as a scan of the ISO SR would
+     * record it (ISO SRs are not scanned yet: docs/decisions.md); its name_label.
+     */
+    static String isoInLibrary(TestHost h, String name) throws Exception {
+        Files.write(h.dir.resolve("iso").resolve(name), new byte[1 << 20]);
+        Db data = h.server.services().data();
+        data.create(FieldValues.of(VDI.XAPI_CLASS)
+                .with(VDI.UUID, UUID.randomUUID().toString())
+                .with(VDI.NAME_LABEL, name)
+                .with(VDI.SR, data.where(SR.IS_TOOLS_SR, true).getFirst())
+                .with(VDI.LOCATION, name)
+                .with(VDI.TYPE, "user")
+                .with(VDI.READ_ONLY, true)
+                .with(VDI.MANAGED, true)
+                .with(VDI.VIRTUAL_SIZE, 1L << 20));
+        return name;
     }
 
     /** The command's path on PATH, or a failure saying how to install it (never a silent skip). */
