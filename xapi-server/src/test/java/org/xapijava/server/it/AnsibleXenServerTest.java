@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.xapijava.db.Db;
 import org.xapijava.db.FieldValues;
+import org.xapijava.model.api.Host;
 import org.xapijava.model.api.Network;
 import org.xapijava.model.api.SR;
 import org.xapijava.model.api.VDI;
@@ -30,8 +31,9 @@ import org.xapijava.server.TestHost;
  * {@code scripts/setup-test-system}) drive a real host: {@code ansible-playbook} runs as a process with
  * {@code PYTHONPATH} on {@code scripts/python}, so {@code import XenAPI} finds the project's module. The playbook
  * ({@code ansible/xenserver-guest.yml}) creates a VM from "Other install media" with vCPUs, memory, a disk and a
- * NIC, reconfigures it, power-cycles it, gathers its facts and removes it, running each step twice (the second
- * run must report no change) and asserting what each step returns.
+ * NIC, reconfigures it, power-cycles it, gathers its facts and removes it; a second VM is deployed running (its IP
+ * address awaited), changed while running, suspended, resumed and removed running. Each step that can be repeated
+ * runs twice (the second run must report no change), and the playbook asserts what each step returns.
  */
 class AnsibleXenServerTest {
     static final Path PYTHON =
@@ -67,7 +69,9 @@ class AnsibleXenServerTest {
                                     "xs_network",
                                     network,
                                     "xs_iso",
-                                    iso)));
+                                    iso,
+                                    "xs_host",
+                                    db.get(h.server.services().hostRef(), Host.NAME_LABEL))));
             ProcessBuilder pb = new ProcessBuilder(List.of(
                             playbookCommand.toString(), "-i", "localhost,", "-e", "@" + vars, playbook.toString()))
                     .directory(dir.toFile())
@@ -96,10 +100,13 @@ class AnsibleXenServerTest {
                     .count();
             assertEquals(Long.toString(tasks), recap.group(1), out); // every task ran and passed
 
-            // the VM and both of its disks are gone from the host
-            assertEquals(List.of(), db.where(VM.NAME_LABEL, "ansible-vm"), out);
-            assertEquals(List.of(), db.where(VDI.NAME_LABEL, "ansible-disk-0"), out);
-            assertEquals(List.of(), db.where(VDI.NAME_LABEL, "ansible-disk-1"), out);
+            // both VMs and their disks are gone from the host
+            for (String vm : List.of("ansible-vm", "ansible-vm-2")) {
+                assertEquals(List.of(), db.where(VM.NAME_LABEL, vm), out);
+            }
+            for (String disk : List.of("ansible-disk-0", "ansible-disk-1", "ansible-disk-2")) {
+                assertEquals(List.of(), db.where(VDI.NAME_LABEL, disk), out);
+            }
         }
     }
 
