@@ -531,6 +531,7 @@ final class Engine implements AutoCloseable {
                     devices.updatePluggedVif(c.id(), v -> v.withIpConfigurations(c.config(), v.ipv6Configuration()));
                 } finally {
                     vms.signalVif(c.id());
+                    vms.signalVm(c.id().vm()); // the guest agent reports the new address
                 }
             }
             case Atomic.VifSetIpv6Configuration c -> {

@@ -47,7 +47,7 @@ final class StateReports {
         };
         String timeoffset = vm.ty() instanceof Vm.Hvm h ? h.info().timeoffset() : "";
         boolean agent = d.built() && !d.suspended() && guestAgent.runs(vm.id());
-        Map<String, String> agentKeys = agent ? GuestAgent.xenstoreKeys(actual) : Map.of();
+        Map<String, String> agentKeys = agent ? GuestAgent.xenstoreKeys(actual, d.vifs()) : Map.of();
         return new VmState(
                 powerState(d),
                 List.of(d.domid()),

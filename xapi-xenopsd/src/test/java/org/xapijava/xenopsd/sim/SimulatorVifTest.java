@@ -8,6 +8,7 @@ import static org.xapijava.xenopsd.sim.SimFixture.ok;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -98,6 +99,24 @@ class SimulatorVifTest {
         ok(x, x.vifSetIpv4Configuration("t", id, Vif.IpConfig.UNSPECIFIED4));
         assertEquals(Vif.IpConfig.UNSPECIFIED4, plugged(id).ipv4Configuration());
         assertEquals(v6, plugged(id).ipv6Configuration());
+    }
+
+    @Test
+    void theGuestAgentReportsEachPluggedNicsAddress() {
+        String vm = "vm-ip";
+        define(vm);
+        assertEquals(Map.of(), x.vmStat("t", vm).state().guestAgent(), "no guest without a domain");
+        run(vm);
+        DeviceId id = new DeviceId(vm, "0");
+        // aa:bb:cc:dd:ee:ff: the simulated DHCP's 10.0.0.0/8 address from the MAC's last three bytes
+        assertEquals(
+                "10.221.238." + (1 + 0xff % 254),
+                x.vmStat("t", vm).state().guestAgent().get("attr/vif/0/ipv4/0"));
+        int last = x.updatesLastId("t");
+        ok(x, x.vifSetIpv4Configuration("t", id, new Vif.IpConfig("Static4", List.of("192.168.7.9/24"), null)));
+        assertEquals("192.168.7.9", x.vmStat("t", vm).state().guestAgent().get("attr/vif/0/ipv4/0"));
+        Updates u = x.updatesGet("t", last, 5);
+        assertTrue(u.ids().contains(new DynamicId.Vm(vm)), "the VM is signalled: " + u.ids());
     }
 
     @Test
