@@ -96,7 +96,6 @@ public final class XapiConfig {
             v.put("http-port", "8080");
             v.put("https-port", "8443");
             v.put("auth", "file");
-            v.put("flush-policy", "eager");
             v.put("xenopsd", "embedded");
         }
         String conf = flags.get("config");
