@@ -191,6 +191,9 @@ public final class XapiServer implements AutoCloseable {
                         new org.xapijava.server.xenops.CdMedia(xenops, localDb))
                 .bind(table);
         new org.xapijava.server.vm.Vtpms(localDb, refs.pool(), services.allowed()).bind(table);
+        new org.xapijava.server.vm.Vusbs(localDb, refs.pool()).bind(table);
+        new org.xapijava.server.vm.VmGroups(localDb, refs.pool()).bind(table);
+        new org.xapijava.server.network.NetworkIntroduce(localDb).bind(table);
         ForwardingStage forwarding;
         if (master == null) {
             services.allowed().updateAll(); // current_operations are not persistent: recompute every allowed_operations

@@ -78,6 +78,7 @@ final class LockPlanRunner {
                 case "host" -> "host_allowed_operations";
                 case "pool" -> "pool_allowed_operations";
                 case VMAppliance.XAPI_CLASS -> "vm_appliance_operation";
+                case "VUSB" -> "vusb_operations";
                 default -> throw new IllegalStateException(co[0]);
             };
             if (!dm.enumDef(enumName).contains(co[1])) return false;
