@@ -78,7 +78,7 @@ public final class BlobHandler {
         Callback callback = c.callback();
         Fields q = Request.extractQueryParameters(request);
         Fields.Field ref = q.get("ref");
-        Fields.Field uuid = q.get("uuid");
+        Fields.Field uuid = q.get(Blob.UUID.name());
         if (ref == null && uuid == null) {
             bare(response, callback, 400);
             return;

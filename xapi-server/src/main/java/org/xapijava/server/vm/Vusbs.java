@@ -11,6 +11,7 @@ import org.xapijava.model.api.USBGroup;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.api.VMMetrics;
 import org.xapijava.model.api.VUSB;
+import org.xapijava.model.api.enums.DomainType;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.api.Messages;
 import org.xapijava.server.api.gen.USBGroupApi;
@@ -143,7 +144,7 @@ public final class Vusbs implements Messages {
         String vm = data.get(vusb, VUSB.VM);
         String metrics = data.get(vm, VM.METRICS);
         boolean hvm = data.exists(VMMetrics.XAPI_CLASS, metrics)
-                && data.get(metrics, VMMetrics.CURRENT_DOMAIN_TYPE).equals("hvm");
+                && data.get(metrics, VMMetrics.CURRENT_DOMAIN_TYPE).equals(DomainType.HVM.wire());
         if (!hvm) throw ApiError.internal("vusb_unplug: Unable to unplug vusb " + vusb);
         data.set(vusb, VUSB.CURRENTLY_ATTACHED, false);
     }

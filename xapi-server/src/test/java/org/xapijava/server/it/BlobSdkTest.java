@@ -65,7 +65,7 @@ class BlobSdkTest {
     }
 
     private Path file(Blob b, Connection c) throws Exception {
-        return dir.resolve("blobs").resolve(b.getUuid(c));
+        return dir.resolve("blob-files").resolve(b.getUuid(c));
     }
 
     @Test
@@ -269,7 +269,7 @@ class BlobSdkTest {
                         + "Content-Length: 10\r\n\r\nabc");
             }
             LifecycleSupport.await(host, "the cut PUT to end", () -> {
-                try (var files = Files.list(dir.resolve("blobs"))) {
+                try (var files = Files.list(dir.resolve("blob-files"))) {
                     return files.noneMatch(f -> f.getFileName().toString().startsWith("."));
                 }
             });
