@@ -38,6 +38,8 @@ import org.xapijava.server.api.SubjectMessages;
 import org.xapijava.server.api.TaskMessages;
 import org.xapijava.server.appliance.ApplianceMessages;
 import org.xapijava.server.auth.Authenticator;
+import org.xapijava.server.blob.BlobStore;
+import org.xapijava.server.blob.Blobs;
 import org.xapijava.server.bootstrap.HostObjects;
 import org.xapijava.server.config.XapiConfig;
 import org.xapijava.server.dispatch.Dispatcher;
@@ -48,6 +50,7 @@ import org.xapijava.server.event.EventHub;
 import org.xapijava.server.event.EventMessages;
 import org.xapijava.server.forward.HostClients;
 import org.xapijava.server.forward.PoolForwarding;
+import org.xapijava.server.http.BlobHandler;
 import org.xapijava.server.http.HttpAction;
 import org.xapijava.server.http.HttpAuthentication;
 import org.xapijava.server.http.HttpHandlerTable;
@@ -168,7 +171,10 @@ public final class XapiServer implements AutoCloseable {
         StorageMessages storage = new StorageMessages(localDb, clock, refs.host(), services.allowed());
         storage.bind(table);
         VmAlerts vmAlerts = new VmAlerts(localDb, alerts);
-        VmMessages vmMessages = new VmMessages(localDb, clock, refs.pool(), tasks, services.allowed(), vmAlerts);
+        BlobStore blobStore = BlobStore.open(config.path("blobs-dir"), Long.parseLong(config.get("blob-max-size")));
+        Blobs blobs = new Blobs(localDb, blobStore);
+        blobs.bind(table);
+        VmMessages vmMessages = new VmMessages(localDb, clock, refs.pool(), tasks, services.allowed(), vmAlerts, blobs);
         vmMessages.bind(table);
         locks.beforeMarking("VM.revert", vmMessages.revertPreparation());
         new OperationMessages(services.allowed()).bind(table);
@@ -195,6 +201,9 @@ public final class XapiServer implements AutoCloseable {
                         new org.xapijava.server.xenops.CdMedia(xenops, localDb))
                 .bind(table);
         new org.xapijava.server.vm.Vtpms(localDb, refs.pool(), services.allowed()).bind(table);
+        new org.xapijava.server.vm.Vusbs(localDb, refs.pool()).bind(table);
+        new org.xapijava.server.vm.VmGroups(localDb, refs.pool()).bind(table);
+        new org.xapijava.server.network.NetworkIntroduce(localDb).bind(table);
         ForwardingStage forwarding;
         if (master == null) {
             services.allowed().updateAll(); // current_operations are not persistent: recompute every allowed_operations
@@ -252,12 +261,10 @@ public final class XapiServer implements AutoCloseable {
             jetty.addBean(new ConnectionLimit(CONN_LIMIT_UNIX, unix));
         }
         jetty.addBean(new ConnectionLimit(limits.maxConnections(), tcp.toArray(Connector[]::new)));
-        handlers = new HttpHandlerTable(
-                HttpAction.all(dm),
-                new HttpAuthentication(services.sessions(), secret, rbac, services.tasks()),
-                localRoot,
-                master == null);
+        HttpAuthentication httpAuth = new HttpAuthentication(services.sessions(), secret, rbac, services.tasks());
+        handlers = new HttpHandlerTable(HttpAction.all(dm), httpAuth, localRoot, master == null);
         new RpcHandler(dispatcher).register(handlers);
+        new BlobHandler(localDb, blobStore, clock, httpAuth).register(handlers);
         jetty.setHandler(handlers);
         xenops.start(); // Xapi's on_xapi_restart: resync, event thread, every resident VM refreshed
         jetty.start();

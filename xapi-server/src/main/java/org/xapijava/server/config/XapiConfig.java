@@ -37,6 +37,10 @@ public final class XapiConfig {
         {"server-cert", "/etc/xensource/xapi-ssl.pem", "xapi-ssl.pem"},
         {"password-file", "/etc/xensource/xapi-passwd", "passwd"},
         {"messages-dir", "/var/lib/xcp/blobs/messages", "messages"},
+        // Xapi's xapi_blob_location: one file per blob, named by its uuid
+        {"blobs-dir", "/var/lib/xcp/blobs", "blob-files"},
+        // the largest blob a PUT may store, in bytes (Xapi has no limit but the disk's)
+        {"blob-max-size", "67108864", null},
         {"local-sr-dir", "/var/run/sr-mount/local", "sr/local"},
         {"tools-iso-dir", "/opt/xensource/packages/iso", "iso"},
         {"flush-policy", "xapi", null},

@@ -14,6 +14,7 @@ import org.xapijava.model.api.Task;
 import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VIF;
 import org.xapijava.model.api.VM;
+import org.xapijava.model.api.VUSB;
 import org.xapijava.model.types.XType;
 
 /**
@@ -217,6 +218,8 @@ public final class Placements {
                 int i = NETWORK_ON_HOST.contains(m.name()) ? refArg(m, Host.XAPI_CLASS) : -1;
                 yield i < 0 ? null : (r, a) -> (String) a.get(i);
             }
+            case VUSB.XAPI_CLASS ->
+                m.name().equals("unplug") ? (r, a) -> residentHost(r, vusbVm(r, (String) a.get(0))) : null;
             case Task.XAPI_CLASS -> m.name().equals("cancel") ? (r, a) -> forwardedTo(r, (String) a.get(0)) : null;
             default -> null;
         };
@@ -259,6 +262,10 @@ public final class Placements {
 
     private static String vifVm(Db r, String vif) {
         return r.exists(VIF.XAPI_CLASS, vif) ? r.get(vif, VIF.VM) : null;
+    }
+
+    private static String vusbVm(Db r, String vusb) {
+        return r.exists(VUSB.XAPI_CLASS, vusb) ? r.get(vusb, VUSB.VM) : null;
     }
 
     private static String forwardedTo(Db r, String task) {

@@ -12,7 +12,7 @@ import org.xapijava.model.errors.ApiError;
 
 /**
  * The operation checkers by class name ({@code VM}, {@code VBD}, {@code VIF}, {@code VDI},
- * {@code SR}, {@code host}, {@code pool}, {@code VM_appliance}): pure functions of one database state and of
+ * {@code SR}, {@code host}, {@code pool}, {@code VM_appliance}, {@code VUSB}): pure functions of one database state and of
  * the few host facts Xapi reads outside the database. Immutable and thread-safe.
  *
  * @param powerOnPlugin whether the {@code power-on-host} plugin is installed (host {@code power_on})
@@ -20,7 +20,7 @@ import org.xapijava.model.errors.ApiError;
 public record Checkers(boolean powerOnPlugin) {
     /** The classes with operations that this package checks. */
     public static final Set<String> CLASSES =
-            Set.of("VM", "VBD", "VIF", "VDI", "SR", "host", "pool", VMAppliance.XAPI_CLASS);
+            Set.of("VM", "VBD", "VIF", "VDI", "SR", "host", "pool", VMAppliance.XAPI_CLASS, VusbChecker.CLS);
 
     /** Xapi's plugin, looked up where Xapi looks ({@code xapi_plugins_root}). */
     static final Path POWER_ON_PLUGIN = Path.of("/etc/xapi.d/plugins/power-on-host");
@@ -41,6 +41,7 @@ public record Checkers(boolean powerOnPlugin) {
             case "host" -> HostChecker.of(r, ref, powerOnPlugin);
             case "pool" -> PoolChecker.of(r, ref);
             case VMAppliance.XAPI_CLASS -> VmApplianceChecker.of(r, ref);
+            case VusbChecker.CLS -> VusbChecker.of(r, ref);
             default -> throw new IllegalArgumentException("no operations checker for class " + cls);
         };
     }

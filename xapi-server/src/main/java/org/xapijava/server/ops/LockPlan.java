@@ -9,6 +9,7 @@ import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VDI;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.api.VMAppliance;
+import org.xapijava.model.api.VUSB;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.DbValues;
 import org.xapijava.server.ops.Locks.Retry;
@@ -446,6 +447,7 @@ public record LockPlan(String message, Guard guard, List<Check> checks, List<Ste
         single(t, "VIF.plug", "VIF", A0, "plug");
         single(t, "VIF.unplug", "VIF", A0, "unplug");
         single(t, "VIF.unplug_force", "VIF", A0, "unplug"); // Xapi marks unplug for both
+        single(t, "VUSB.unplug", VUSB.XAPI_CLASS, A0, "unplug"); // with_vusb_marked
         // SR, PBD ----------------------------------------------------------------------------
         for (String m : List.of("destroy", "forget", "scan")) single(t, "SR." + m, "SR", A0, m);
         single(t, "PBD.create", "SR", Target.recordField(0, "SR"), "pbd_create");

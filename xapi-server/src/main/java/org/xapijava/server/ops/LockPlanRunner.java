@@ -21,6 +21,7 @@ import org.xapijava.model.api.VDI;
 import org.xapijava.model.api.VIF;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.api.VMAppliance;
+import org.xapijava.model.api.VUSB;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.dispatch.CallContext;
@@ -78,6 +79,7 @@ final class LockPlanRunner {
                 case "host" -> "host_allowed_operations";
                 case "pool" -> "pool_allowed_operations";
                 case VMAppliance.XAPI_CLASS -> "vm_appliance_operation";
+                case VUSB.XAPI_CLASS -> "vusb_operations";
                 default -> throw new IllegalStateException(co[0]);
             };
             if (!dm.enumDef(enumName).contains(co[1])) return false;

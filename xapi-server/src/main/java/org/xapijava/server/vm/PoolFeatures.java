@@ -21,7 +21,9 @@ public final class PoolFeatures {
         // the next two carry Xapi's constructor names, which LICENCE_RESTRICTION names
         VIF_locking("restrict_vif_locking", false),
         Guest_ip_setting("restrict_guest_ip_setting", false),
-        VM_appliance_start("restrict_vm_appliance_start", true);
+        VM_appliance_start("restrict_vm_appliance_start", true),
+        USB_passthrough("restrict_usb_passthrough", false),
+        VM_groups("restrict_vm_groups", false);
 
         final String flag;
         /** Enabled when the flag is missing or not a boolean ({@code enabled_when_unknown}). */

@@ -14,6 +14,7 @@ import org.xapijava.server.api.Messages;
 import org.xapijava.server.api.gen.VBDApi;
 import org.xapijava.server.api.gen.VIFApi;
 import org.xapijava.server.api.gen.VMApi;
+import org.xapijava.server.blob.Blobs;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.dispatch.Implementation;
 import org.xapijava.server.dispatch.MessageTable;
@@ -41,10 +42,19 @@ public final class VmMessages implements Messages {
     private final VmCloner cloner;
     private final VmReverter reverter;
     private final VmProvisioner provisioner;
+    private final Blobs blobs;
 
+    /** @param blobs the blobs, whose files {@code VM.destroy} removes with the VM's blobs */
     public VmMessages(
-            Db data, Clock clock, String poolRef, TaskManager tasks, AllowedOperations allowed, VmAlerts vmAlerts) {
+            Db data,
+            Clock clock,
+            String poolRef,
+            TaskManager tasks,
+            AllowedOperations allowed,
+            VmAlerts vmAlerts,
+            Blobs blobs) {
         this.data = data;
+        this.blobs = blobs;
         this.tasks = tasks;
         this.allowed = allowed;
         this.vmAlerts = vmAlerts;
@@ -80,7 +90,9 @@ public final class VmMessages implements Messages {
 
         @Override
         public void destroy(CallContext ctx, String self) {
+            List<String> blobFiles = blobs.uuidsOf(self);
             vms.destroy(ctx, self);
+            blobs.removeGone(blobFiles);
         }
 
         @Override

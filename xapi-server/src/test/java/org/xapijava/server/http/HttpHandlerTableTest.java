@@ -57,7 +57,8 @@ class HttpHandlerTableTest {
         };
         t.register("get_export", echo);
         t.register("get_export_metadata", echo);
-        t.register("get_blob", echo); // public: no credentials checked
+        // public: no credentials checked (get_blob, the other public GET, is the blob handler's)
+        t.register("get_pool_update_download", echo);
         // answers a handler's own parameter as Xapi looks it up (cookie first, then query)
         t.register(
                 "get_export_raw_vdi",
@@ -149,7 +150,7 @@ class HttpHandlerTableTest {
         assertEquals("http/get_export", info.get(1), info.toString());
 
         // a public action does not look at the session at all
-        assertEquals(200, get("/blob?session_id=" + ro).statusCode());
+        assertEquals(200, get("/update/x?session_id=" + ro).statusCode());
     }
 
     @Test
@@ -202,9 +203,9 @@ class HttpHandlerTableTest {
                 get("/export_metadata?session_id=" + s).body());
         assertEquals(
                 "get_export|" + s + "|false", get("/export/sub?session_id=" + s).body());
-        HttpResponse<String> r = get("/blob?ref=x");
+        HttpResponse<String> r = get("/update/x");
         assertEquals(200, r.statusCode());
-        assertEquals("get_blob|null|false", r.body());
+        assertEquals("get_pool_update_download|null|false", r.body());
     }
 
     @Test
