@@ -168,6 +168,9 @@ public final class XapiServer implements AutoCloseable {
         VmSettings.of(localDb, clock, refs.pool(), services.allowed(), xenops, config)
                 .bind(table);
         new org.xapijava.server.vm.VmLive(localDb, db, refs.pool(), tasks, xenops.live()).bind(table);
+        new org.xapijava.server.vm.VmCheckpoint(
+                        localDb, clock, refs.pool(), tasks, services.allowed(), vmAlerts, xenops.lifecycle())
+                .bind(table);
         VmMemory.of(localDb, refs.pool(), config, xenops.live()::setMemoryDynamicRange)
                 .bind(table);
         bridges = new org.xapijava.server.network.HostBridges(localDb, refs.host());
