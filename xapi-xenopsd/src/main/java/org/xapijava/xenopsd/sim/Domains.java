@@ -223,6 +223,23 @@ final class Domains {
         if (after != null) balloons.signalOnArrival(vmId, after.domain());
     }
 
+    /**
+     * {@code VM_request_rdp}: xenopsd writes {@code control/ts} in the guest's xenstore; the simulated guest, which
+     * offers no remote desktop ({@code feature-ts2}), ignores it. The domain must exist.
+     */
+    void requestRdp(String vmId, boolean enabled) {
+        vms.updateDomain(vmId, d -> d);
+    }
+
+    /**
+     * {@code VM_run_script}: xenopsd needs the guest agent's {@code control/feature-xs-batcmd}, which the simulated
+     * (Linux) guest agent does not offer: {@code Unimplemented}, with xenopsd's message. The domain must exist.
+     */
+    void runScript(String vmId) {
+        vms.updateDomain(vmId, d -> d);
+        throw XenopsError.unimplemented("run-script is not supported on the given VM (or it is still booting)");
+    }
+
     /** {@code VM_s3suspend} ({@code true}) / {@code VM_s3resume}: the guest enters or leaves ACPI S3. */
     void setS3(String vmId, boolean suspended) {
         changeLive(vmId, (e, d) -> d.withGuest(d.guest().withS3(suspended)));
