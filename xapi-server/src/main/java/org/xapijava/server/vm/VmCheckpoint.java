@@ -48,6 +48,11 @@ public final class VmCheckpoint implements Messages {
 
     /** The SM capability every SR of a running VM's disks needs ({@code Smint.Feature.Vdi_snapshot}). */
     static final String VDI_SNAPSHOT = "VDI_SNAPSHOT";
+    /**
+     * {@code VM.pool_migrate}'s option for a live migration (an option key, not the guest metrics field of that name:
+     * the one entry of this file in {@code string-names-baseline.txt}).
+     */
+    static final String LIVE = "live";
 
     private final Db data;
     private final String poolRef;
@@ -167,6 +172,6 @@ public final class VmCheckpoint implements Messages {
             throw new ApiError(ErrorCodes.VM_BAD_POWER_STATE, vm, "running", state.toLowerCase(java.util.Locale.ROOT));
         }
         String host = data.get(vm, VM.RESIDENT_ON);
-        ctx.api().vm().poolMigrate(vm, host, Map.of("live", "true"));
+        ctx.api().vm().poolMigrate(vm, host, Map.of(LIVE, "true"));
     }
 }
