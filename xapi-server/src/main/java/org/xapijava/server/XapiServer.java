@@ -184,6 +184,10 @@ public final class XapiServer implements AutoCloseable {
                 .bind(table);
         new org.xapijava.server.vm.VmLive(localDb, db, refs.pool(), tasks, xenops.live()).bind(table);
         new org.xapijava.server.vm.Placement(localDb).bind(table);
+        new org.xapijava.server.vm.VmCheckpoint(
+                        localDb, clock, refs.pool(), tasks, services.allowed(), vmAlerts, xenops.lifecycle())
+                .bind(table);
+        new org.xapijava.server.vm.VmGuestCalls(localDb, refs.pool(), xenops.live()).bind(table);
         VmMemory.of(localDb, refs.pool(), config, xenops.live()::setMemoryDynamicRange)
                 .bind(table);
         bridges = new org.xapijava.server.network.HostBridges(localDb, refs.host());

@@ -116,6 +116,15 @@ public interface Xenops {
      */
     String vmSetMemoryDynamicRange(String dbg, String vmId, long min, long max);
 
+    /** {@code VM.request_rdp}: asks the guest agent to switch remote desktop on or off. @return the task id */
+    String vmRequestRdp(String dbg, String vmId, boolean enabled);
+
+    /**
+     * {@code VM.run_script}: has the guest agent run {@code script}; the task's result is {@code {"rc", "stdout",
+     * "stderr"}}. @return the task id
+     */
+    String vmRunScript(String dbg, String vmId, String script);
+
     /** {@code VM.s3suspend}: asks the guest to enter ACPI S3. @return the task id */
     String vmS3suspend(String dbg, String vmId);
 

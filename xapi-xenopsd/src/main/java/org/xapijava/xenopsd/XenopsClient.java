@@ -235,6 +235,16 @@ public final class XenopsClient implements Xenops, AutoCloseable {
     }
 
     @Override
+    public String vmRequestRdp(String dbg, String vmId, boolean enabled) {
+        return taskCall("VM.request_rdp", dbg, Arg.of("id", vmId), Arg.of("enabled", enabled));
+    }
+
+    @Override
+    public String vmRunScript(String dbg, String vmId, String script) {
+        return taskCall("VM.run_script", dbg, Arg.of("id", vmId), Arg.of("script", script));
+    }
+
+    @Override
     public String vmS3suspend(String dbg, String vmId) {
         return taskCall("VM.s3suspend", dbg, Arg.of("id", vmId));
     }

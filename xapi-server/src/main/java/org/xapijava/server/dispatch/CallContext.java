@@ -76,6 +76,18 @@ public final class CallContext {
         return internal.underTask(taskRef);
     }
 
+    /**
+     * The XenAPI for a nested call that marks an object this call has marked too (e.g. {@code VM.revert}'s
+     * {@code hard_shutdown} of the VM it marks {@code reverting}): the call runs under a task of its own, as each of
+     * Xapi's internal calls does, so its marking has its own key.
+     *
+     * @throws IllegalStateException when this context was made outside a dispatcher (unit tests)
+     */
+    public XenApi apiInOwnTask() {
+        if (internal == null) throw new IllegalStateException("no in-process XenAPI for " + label);
+        return internal.underTask(null);
+    }
+
     /** The database as this call reaches it (Xapi's {@code __context}'s database handle). */
     public Db data() {
         return data;

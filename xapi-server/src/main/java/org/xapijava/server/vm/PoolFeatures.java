@@ -18,6 +18,7 @@ public final class PoolFeatures {
         DMC("restrict_dmc", false),
         VMSS("restrict_vmss", false),
         VSS("restrict_vss", false),
+        Checkpoint("restrict_checkpoint", false),
         // the next two carry Xapi's constructor names, which LICENCE_RESTRICTION names
         VIF_locking("restrict_vif_locking", false),
         Guest_ip_setting("restrict_guest_ip_setting", false),

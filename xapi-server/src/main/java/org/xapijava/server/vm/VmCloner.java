@@ -37,7 +37,9 @@ final class VmCloner {
     enum DiskOp {
         CLONE,
         COPY,
-        SNAPSHOT
+        SNAPSHOT,
+        /** a snapshot with memory: the suspend image is snapshotted too and the new VM stays Suspended */
+        CHECKPOINT
     }
 
     static final String BASE_TEMPLATE_NAME = "base_template_name";
@@ -65,9 +67,28 @@ final class VmCloner {
      * snapshots {@code vm} into a new VM named {@code newName}; returns its ref.
      */
     String clone(CallContext ctx, String vm, String newName, DiskOp op, String copySr, List<String> ignoreVdis) {
+        return clone(ctx, vm, newName, op, copySr, ignoreVdis, null);
+    }
+
+    /**
+     * As {@link #clone(CallContext, String, String, DiskOp, String, List)}, with the new VM's {@code snapshot_info}
+     * given ({@code snapshot_info_record}; null: computed from the VM as it is now).
+     */
+    String clone(
+            CallContext ctx,
+            String vm,
+            String newName,
+            DiskOp op,
+            String copySr,
+            List<String> ignoreVdis,
+            Map<String, String> snapshotInfo) {
         String powerState = data.get(vm, VM.POWER_STATE);
-        boolean snapshot = op == DiskOp.SNAPSHOT;
-        String newPowerState = (op != DiskOp.SNAPSHOT && powerState.equals("Suspended")) ? "Suspended" : "Halted";
+        boolean snapshot = op == DiskOp.SNAPSHOT || op == DiskOp.CHECKPOINT;
+        String newPowerState = switch (op) {
+            case CHECKPOINT -> powerState.equals("Running") || powerState.equals("Suspended") ? "Suspended" : "Halted";
+            case SNAPSHOT -> "Halted";
+            case CLONE, COPY -> powerState.equals("Suspended") ? "Suspended" : "Halted";
+        };
         List<String> vbds = new ArrayList<>(data.get(vm, VM.VBDS));
         if (snapshot) vbds.removeIf(vbd -> ignoreVdis.contains(data.get(vbd, VBD.VDI)));
         if (!data.get(vm, VM.VGPUS).isEmpty()) throw new ApiError("NOT_IMPLEMENTED", "copying the VGPUs of a VM");
@@ -78,7 +99,8 @@ final class VmCloner {
             String taskKey = taskKey(ctx);
             // Xapi_vmss.is_vmss_snapshot: a snapshot made in the snapshot schedule's session
             boolean vmssSnapshot = snapshot && VmssRun.isVmssSession(data, ctx.sessionRef());
-            String ref = Db.retrying(() -> copyVmRecord(data, vm, newName, op, newPowerState, taskKey, vmssSnapshot));
+            String ref = Db.retrying(
+                    () -> copyVmRecord(data, vm, newName, op, newPowerState, taskKey, vmssSnapshot, snapshotInfo));
             try {
                 List<String> newVbds = new ArrayList<>();
                 List<String> newVifs = new ArrayList<>();
@@ -103,7 +125,7 @@ final class VmCloner {
                     for (String vtpm : data.get(vm, VM.VTPMS)) Vtpms.copy(data, u, vtpm, ref);
                     data.apply(u.build());
                 });
-                String suspendVdi = Refs.isNull(original) || snapshot
+                String suspendVdi = Refs.isNull(original) || op == DiskOp.SNAPSHOT
                         ? Refs.NULL
                         : cloneOne(ctx, original, op, copySr, driverParams);
                 try {
@@ -182,10 +204,17 @@ final class VmCloner {
      * {@code parent} becomes the snapshot. Conditional on the source VM being as read.
      */
     private String copyVmRecord(
-            Db data, String vm, String newName, DiskOp op, String newPowerState, String taskKey, boolean vmssSnapshot) {
+            Db data,
+            String vm,
+            String newName,
+            DiskOp op,
+            String newPowerState,
+            String taskKey,
+            boolean vmssSnapshot,
+            Map<String, String> givenSnapshotInfo) {
         Update.Builder u = Update.builder().unchanged(VM.XAPI_CLASS, vm, data.modified(VM.XAPI_CLASS, vm));
         Map<String, Object> all = data.record(VM.XAPI_CLASS, vm);
-        boolean snapshot = op == DiskOp.SNAPSHOT;
+        boolean snapshot = op == DiskOp.SNAPSHOT || op == DiskOp.CHECKPOINT;
         String powerState = Db.value(all, VM.POWER_STATE);
         boolean template = Boolean.TRUE.equals(Db.value(all, VM.IS_A_TEMPLATE));
         Map<String, String> oc = new LinkedHashMap<>(Db.value(all, VM.OTHER_CONFIG));
@@ -208,7 +237,9 @@ final class VmCloner {
             oc = m;
         }
         Map<String, String> snapshotInfo = new LinkedHashMap<>();
-        if (snapshot) {
+        if (givenSnapshotInfo != null) {
+            snapshotInfo.putAll(givenSnapshotInfo);
+        } else if (snapshot) {
             snapshotInfo.put("disk-snapshot-type", "crash_consistent");
             snapshotInfo.put("power-state-at-snapshot", powerState);
         }
@@ -218,6 +249,7 @@ final class VmCloner {
             case CLONE -> "clone";
             case COPY -> "copy";
             case SNAPSHOT -> "snapshot";
+            case CHECKPOINT -> "checkpoint";
         };
         // the metadata is every database column, internal ones too, which only the database's own reader has
         String metadata = snapshot ? SnapshotMetadata.of(data, vm) : "";
@@ -319,7 +351,7 @@ final class VmCloner {
     private String cloneOne(CallContext ctx, String vdi, DiskOp op, String copySr, Map<String, String> driverParams) {
         return switch (op) {
             case CLONE -> ctx.api().vdi().clone(vdi, driverParams);
-            case SNAPSHOT -> ctx.api().vdi().snapshot(vdi, driverParams);
+            case SNAPSHOT, CHECKPOINT -> ctx.api().vdi().snapshot(vdi, driverParams);
             case COPY ->
                 ctx.api().vdi().copy(vdi, copySr == null ? data.get(vdi, VDI.SR) : copySr, Refs.NULL, Refs.NULL);
         };

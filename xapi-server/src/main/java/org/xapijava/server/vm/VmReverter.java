@@ -115,7 +115,9 @@ final class VmReverter {
     /** Reverts the VM of {@code snapshot} to it. */
     void revert(CallContext ctx, String snapshot) {
         String vm = ensureVm(ctx, snapshot);
-        if (!"Halted".equals(data.get(vm, VM.POWER_STATE))) ctx.api().vm().hardShutdown(vm);
+        // a task of its own: the VM is marked reverting under this call's task
+        if (!"Halted".equals(data.get(vm, VM.POWER_STATE)))
+            ctx.apiInOwnTask().vm().hardShutdown(vm);
         revertFields(ctx, snapshot, vm);
         String target = vm;
         Db.retrying(() -> {

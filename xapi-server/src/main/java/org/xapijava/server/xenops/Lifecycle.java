@@ -536,6 +536,15 @@ public final class Lifecycle {
     /** {@code VM.suspend}: the VM's memory saved to a new suspend image, which becomes its {@code suspend_VDI}. */
     public void suspend(CallContext ctx, String vm) {
         data.set(vm, VM.HA_ALWAYS_RUN, false);
+        suspendDomain(ctx, vm);
+        alert(vm, "VM_SUSPENDED", "VM '%s' (uuid: %s) suspended", false);
+    }
+
+    /**
+     * {@code Xapi_xenops.suspend}: the memory saved to a new suspend image (the VM's {@code suspend_VDI}) and the
+     * domain destroyed; the VM ends Suspended, still resident here while a {@code checkpoint} marks it. No alert.
+     */
+    public void suspendDomain(CallContext ctx, String vm) {
         String dbg = dbg(ctx);
         transform(vm, () -> {
             assertResidentOn(vm);
@@ -585,7 +594,6 @@ public final class Lifecycle {
                 throw e;
             }
         });
-        alert(vm, "VM_SUSPENDED", "VM '%s' (uuid: %s) suspended", false);
     }
 
     /** {@code Helpers.choose_suspend_sr}: the VM's, the pool's, then the host's suspend SR, if this host sees it. */
@@ -629,6 +637,14 @@ public final class Lifecycle {
 
     private void resumeAdmitted(CallContext ctx, String vm, boolean paused) {
         if ("restart".equals(data.get(vm, VM.HA_RESTART_PRIORITY))) data.set(vm, VM.HA_ALWAYS_RUN, true);
+        resumeDomain(ctx, vm, paused);
+    }
+
+    /**
+     * {@code Xapi_xenops.resume}: a new domain from the VM's suspend image, which is then destroyed; the VM ends
+     * Running (or Paused). No placement check and no alert: {@code VM.checkpoint}'s slow resume.
+     */
+    public void resumeDomain(CallContext ctx, String vm, boolean paused) {
         String dbg = dbg(ctx);
         transform(vm, () -> {
             maybeRefreshVm(dbg, vm);

@@ -138,6 +138,28 @@ public final class LiveCalls {
         taskThenWait(ctx, vm, "s3resume", id -> xenops.vmS3resume(dbg, id));
     }
 
+    /** {@code request_rdp}: the guest agent is asked to switch remote desktop on or off. */
+    public void requestRdp(CallContext ctx, String vm, boolean enabled) {
+        String dbg = TaskBinding.dbg(ctx);
+        taskThenWait(ctx, vm, "request_rdp", id -> xenops.vmRequestRdp(dbg, id, enabled));
+    }
+
+    /**
+     * {@code run_script}: the guest agent runs {@code script}; the task's result as JSON ({@code ""} without one),
+     * as Xapi hands it back to the caller.
+     */
+    public String runScript(CallContext ctx, String vm, String script) {
+        String dbg = TaskBinding.dbg(ctx);
+        return lifecycle.transform(vm, () -> {
+            String id = lifecycle.uuid(vm);
+            LOG.info("xenops: VM.run_script {}", id);
+            Object r = tasks.syncWithTask(ctx, xenops.vmRunScript(dbg, id, script), true);
+            String result = r == null ? "" : org.xapijava.model.jsonrpc.JsonRpcCodec.toJson(r);
+            sync.waitBarrier(dbg, id);
+            return result;
+        });
+    }
+
     /** xenopsd's {@code VM.stat} of the VM, its errors as XenAPI errors. */
     public VmStat stat(CallContext ctx, String vm) {
         String dbg = TaskBinding.dbg(ctx);

@@ -375,7 +375,11 @@ final class StateSync {
             flags.put(BootChecks.CPU_FEATURES, fs);
             setIfExists(vm, VM.LAST_BOOT_CPU_FLAGS, flags);
         }
-        if (info == null) cache.vms.remove(id);
+        // a VM that has just suspended was pulled out of xenopsd (VM.remove): nothing is left to compare later reports
+        // with. Xapi caches the Suspended state, which only a checkpoint (the VM stays resident) could then compare
+        // with the "no VM" of a late event, and take for a shutdown.
+        boolean pulled = info != null && "Suspended".equals(power) && differ(previous, info, VmState::powerState);
+        if (info == null || pulled) cache.vms.remove(id);
         else cache.vms.put(id, info);
         if (updateAllowed[0] && data.exists(VM.XAPI_CLASS, vm)) {
             allowed.update(VM.XAPI_CLASS, vm);

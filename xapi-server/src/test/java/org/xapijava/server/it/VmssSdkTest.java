@@ -361,8 +361,11 @@ class VmssSdkTest {
         VMSS v = VMSS.create(c, record("checkpoints", Types.VmssType.CHECKPOINT, Types.VmssFrequency.DAILY, 3, map()));
         VM vm = LifecycleSupport.newVm(host, c, "memory too");
         vm.setSnapshotSchedule(c, v);
+        // VM.checkpoint refuses a halted VM
+        String ref = vm.toWireString();
         assertEquals(
-                List.of("NOT_IMPLEMENTED", "VM.checkpoint"), ConcurrencySupport.errorOf(c, () -> v.snapshotNow(c)));
+                List.of("VM_BAD_POWER_STATE", ref, "paused, suspended, running", "halted"),
+                ConcurrencySupport.errorOf(c, () -> v.snapshotNow(c)));
         assertEquals(Set.of(), vm.getSnapshots(c));
         List<Message.Record> alerts = messagesAbout(v.getUuid(c));
         assertEquals(1, alerts.size());
@@ -370,7 +373,8 @@ class VmssSdkTest {
         assertEquals("VMSS_SNAPSHOT_FAILED", m.name);
         assertEquals(3L, m.priority);
         // the line XenCenter's PolicyAlert parses: VM:<name> UUID:<uuid> Error:['CODE', ...]
-        String line = "VM:memory too UUID:" + vm.getUuid(c) + " Error:['NOT_IMPLEMENTED', 'VM.checkpoint']";
+        String line = "VM:memory too UUID:" + vm.getUuid(c) + " Error:['VM_BAD_POWER_STATE', '" + ref
+                + "', 'paused, suspended, running', 'halted']";
         assertTrue(m.body.lines().anyMatch(line::equals), m.body);
         vm.setSnapshotSchedule(c, Types.toVMSS("OpaqueRef:NULL"));
     }

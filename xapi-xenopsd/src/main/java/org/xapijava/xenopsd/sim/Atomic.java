@@ -155,6 +155,18 @@ sealed interface Atomic {
         }
     }
 
+    record VmRequestRdp(String vm, boolean enabled) implements Atomic {
+        public String name() {
+            return "VM_request_rdp";
+        }
+    }
+
+    record VmRunScript(String vm, String script) implements Atomic {
+        public String name() {
+            return "VM_run_script";
+        }
+    }
+
     record VmS3suspend(String vm) implements Atomic {
         public String name() {
             return "VM_s3suspend";
@@ -294,6 +306,8 @@ sealed interface Atomic {
             "VM_set_memory_dynamic_range",
             "VM_s3suspend",
             "VM_s3resume",
+            "VM_request_rdp",
+            "VM_run_script",
             "VBD_set_active",
             "VBD_epoch_begin",
             "VBD_epoch_end",

@@ -216,6 +216,8 @@ final class Dispatcher {
             return sim.vmSetMemoryDynamicRange(a.dbg(), id, min, a.req("maximum", Rpc::int64));
         });
         h.put("VM.s3suspend", a -> sim.vmS3suspend(a.dbg(), a.req("id", Rpc::string)));
+        h.put("VM.request_rdp", a -> sim.vmRequestRdp(a.dbg(), a.req("id", Rpc::string), a.req("enabled", Rpc::bool)));
+        h.put("VM.run_script", a -> sim.vmRunScript(a.dbg(), a.req("id", Rpc::string), a.req("script", Rpc::string)));
         h.put("VM.s3resume", a -> sim.vmS3resume(a.dbg(), a.req("id", Rpc::string)));
         h.put("VM.pause", a -> sim.vmPause(a.dbg(), a.req("id", Rpc::string)));
         h.put("VM.unpause", a -> sim.vmUnpause(a.dbg(), a.req("id", Rpc::string)));

@@ -63,6 +63,12 @@ record Domain(
         java.util.Objects.requireNonNull(guest, "guest");
     }
 
+    Domain withDomid(int id) {
+        Copy c = new Copy(this);
+        c.domid = id;
+        return c.build();
+    }
+
     Domain withActionRequest(String r) {
         Copy c = new Copy(this);
         c.actionRequest = r;

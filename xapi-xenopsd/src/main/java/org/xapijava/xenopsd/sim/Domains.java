@@ -30,7 +30,8 @@ final class Domains {
     }
 
     /**
-     * {@code VM_create}: a new paused domain, or the suspended one made unsurvivable again (resume). Either way the
+     * {@code VM_create}: a new paused domain, or the suspended one made unsurvivable again under a new domid (resume:
+     * Xen restores a saved image into a new domain). Either way the
      * guest's xenstore gets a fresh {@code vm-data} directory with the VM's current {@code xsdata}, and its memory is
      * at its target.
      */
@@ -43,8 +44,11 @@ final class Domains {
             if (d != null) {
                 if (!d.suspended()) throw XenopsError.alreadyExists("domain", vmId);
                 Guest g = Guest.created(vm.xsdata(), Balloons.target(d), now, guestAgent.runs(vmId));
-                return e.withDomain(
-                        d.withSurvivable(false).withXsdata(vm.xsdata()).withGuest(g));
+                // restoring a saved image makes a new domain, with a new domid, as Xen does
+                return e.withDomain(d.withDomid(vms.allocateDomid())
+                        .withSurvivable(false)
+                        .withXsdata(vm.xsdata())
+                        .withGuest(g));
             }
             double shadow = vm.ty() instanceof Vm.Hvm h ? h.info().shadowMultiplier() : 1.0;
             return e.withDomain(new Domain(
@@ -217,6 +221,23 @@ final class Domains {
                         ? e
                         : e.withDomain(Balloons.restarted(e.domain(), now, driver)));
         if (after != null) balloons.signalOnArrival(vmId, after.domain());
+    }
+
+    /**
+     * {@code VM_request_rdp}: xenopsd writes {@code control/ts} in the guest's xenstore; the simulated guest, which
+     * offers no remote desktop ({@code feature-ts2}), ignores it. The domain must exist.
+     */
+    void requestRdp(String vmId, boolean enabled) {
+        vms.updateDomain(vmId, d -> d);
+    }
+
+    /**
+     * {@code VM_run_script}: xenopsd needs the guest agent's {@code control/feature-xs-batcmd}, which the simulated
+     * (Linux) guest agent does not offer: {@code Unimplemented}, with xenopsd's message. The domain must exist.
+     */
+    void runScript(String vmId) {
+        vms.updateDomain(vmId, d -> d);
+        throw XenopsError.unimplemented("run-script is not supported on the given VM (or it is still booting)");
     }
 
     /** {@code VM_s3suspend} ({@code true}) / {@code VM_s3resume}: the guest enters or leaves ACPI S3. */

@@ -248,6 +248,8 @@ final class Engine implements AutoCloseable {
             case Atomic.VmSetShadowMultiplier x -> x.vm();
             case Atomic.VmSetMemoryDynamicRange x -> x.vm();
             case Atomic.VmS3suspend x -> x.vm();
+            case Atomic.VmRequestRdp x -> x.vm();
+            case Atomic.VmRunScript x -> x.vm();
             case Atomic.VmS3resume x -> x.vm();
             case Atomic.VbdSetActive x -> x.id().vm();
             case Atomic.VbdEpochBegin x -> x.id().vm();
@@ -460,6 +462,8 @@ final class Engine implements AutoCloseable {
             case Atomic.VmSetShadowMultiplier x -> domains.setShadowMultiplier(x.vm(), x.multiplier());
             case Atomic.VmSetMemoryDynamicRange x -> domains.setMemoryDynamicRange(x.vm(), x.min(), x.max());
             case Atomic.VmS3suspend x -> domains.setS3(x.vm(), true);
+            case Atomic.VmRequestRdp x -> domains.requestRdp(x.vm(), x.enabled());
+            case Atomic.VmRunScript x -> domains.runScript(x.vm());
             case Atomic.VmS3resume x -> domains.setS3(x.vm(), false);
             case Atomic.VbdSetActive a -> {
                 vms.vbdExn(a.id());

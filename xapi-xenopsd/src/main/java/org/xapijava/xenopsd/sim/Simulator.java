@@ -301,6 +301,16 @@ public final class Simulator implements Xenops, AutoCloseable {
     }
 
     @Override
+    public String vmRequestRdp(String dbg, String vmId, boolean enabled) {
+        return atomic(dbg, vmId, new Atomic.VmRequestRdp(vmId, enabled));
+    }
+
+    @Override
+    public String vmRunScript(String dbg, String vmId, String script) {
+        return atomic(dbg, vmId, new Atomic.VmRunScript(vmId, script));
+    }
+
+    @Override
     public String vmS3suspend(String dbg, String vmId) {
         return atomic(dbg, vmId, new Atomic.VmS3suspend(vmId));
     }
