@@ -30,6 +30,28 @@ final class OpTable {
         }
     }
 
+    /**
+     * Refuses every operation with {@code OTHER_OPERATION_IN_PROGRESS [cls, ref, {ops}, {tasks}]} when
+     * {@code current} (the object's {@code current_operations}) is not empty: Xapi folds the pairs onto list heads,
+     * so both lists come out reversed, always in braces.
+     */
+    void refuseWhileInProgress(String cls, String ref, Map<String, String> current) {
+        if (current.isEmpty()) return;
+        List<String> tasks = new ArrayList<>();
+        List<String> running = new ArrayList<>();
+        current.forEach((task, op) -> {
+            tasks.addFirst(task);
+            running.addFirst(op);
+        });
+        refuse(
+                ops,
+                org.xapijava.model.api.ErrorCodes.OTHER_OPERATION_IN_PROGRESS,
+                cls,
+                ref,
+                "{" + String.join("; ", running) + "}",
+                "{" + String.join("; ", tasks) + "}");
+    }
+
     /** The error recorded for {@code op}, or null. */
     ApiError error(String op) {
         return errors.get(op);

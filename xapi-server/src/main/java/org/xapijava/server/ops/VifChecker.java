@@ -1,8 +1,6 @@
 package org.xapijava.server.ops;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.xapijava.db.DbReader;
 import org.xapijava.db.FieldReads;
 import org.xapijava.model.api.ErrorCodes;
@@ -30,24 +28,8 @@ public final class VifChecker {
 
     private static OpTable table(DbReader r, String ref) {
         OpTable t = new OpTable(ALL_OPS);
-        Map<String, String> current = DbValues.map(r, CLS, ref, "current_operations");
+        t.refuseWhileInProgress(CLS, ref, DbValues.map(r, CLS, ref, "current_operations"));
         String vm = DbValues.str(r, CLS, ref, "VM");
-        if (!current.isEmpty()) {
-            // Xapi folds the pairs onto list heads: both lists come out reversed, always in braces
-            List<String> tasks = new ArrayList<>();
-            List<String> ops = new ArrayList<>();
-            current.forEach((task, op) -> {
-                tasks.addFirst(task);
-                ops.addFirst(op);
-            });
-            t.refuse(
-                    ALL_OPS,
-                    ErrorCodes.OTHER_OPERATION_IN_PROGRESS,
-                    CLS,
-                    ref,
-                    "{" + String.join("; ", ops) + "}",
-                    "{" + String.join("; ", tasks) + "}");
-        }
         if (Rows.isDomainZero(r, vm))
             t.refuse(List.of("plug"), ErrorCodes.OPERATION_NOT_ALLOWED, "Control domain does not support hotplug");
         if (isSriovNetwork(r, DbValues.str(r, CLS, ref, "network"))) {

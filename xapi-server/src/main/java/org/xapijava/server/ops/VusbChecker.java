@@ -1,8 +1,6 @@
 package org.xapijava.server.ops;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.xapijava.db.DbReader;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.VM;
@@ -30,23 +28,7 @@ final class VusbChecker {
 
     private static OpTable table(DbReader r, String ref) {
         OpTable t = new OpTable(ALL_OPS);
-        Map<String, String> current = r.get(ref, VUSB.CURRENT_OPERATIONS);
-        if (!current.isEmpty()) {
-            // Xapi folds the pairs onto list heads: both lists come out reversed
-            List<String> tasks = new ArrayList<>();
-            List<String> ops = new ArrayList<>();
-            current.forEach((task, op) -> {
-                tasks.addFirst(task);
-                ops.addFirst(op);
-            });
-            t.refuse(
-                    ALL_OPS,
-                    ErrorCodes.OTHER_OPERATION_IN_PROGRESS,
-                    CLS,
-                    ref,
-                    "{" + String.join("; ", ops) + "}",
-                    "{" + String.join("; ", tasks) + "}");
-        }
+        t.refuseWhileInProgress(CLS, ref, r.get(ref, VUSB.CURRENT_OPERATIONS));
         String vm = r.get(ref, VUSB.VM);
         String power = r.get(vm, VM.POWER_STATE);
         boolean attached = r.get(ref, VUSB.CURRENTLY_ATTACHED);

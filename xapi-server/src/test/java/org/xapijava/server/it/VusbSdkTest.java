@@ -129,7 +129,16 @@ class VusbSdkTest {
             assertEquals(List.of("VM_BAD_POWER_STATE", v, "running", "halted"), fails(host, c, "VUSB.unplug", vusb));
             assertTrue(data.get(vusb, VUSB.CURRENT_OPERATIONS).isEmpty());
 
-            // running, the VUSB detached (this host attaches none)
+            // running (its group's device is on this host, as VM.start's placement checks want), the VUSB
+            // detached (this host attaches none)
+            String pusb = data.create(org.xapijava.db.FieldValues.of(org.xapijava.model.api.PUSB.XAPI_CLASS)
+                    .with(
+                            org.xapijava.model.api.PUSB.UUID,
+                            java.util.UUID.randomUUID().toString())
+                    .with(org.xapijava.model.api.PUSB.USB_GROUP, g)
+                    .with(
+                            org.xapijava.model.api.PUSB.HOST,
+                            host.server.services().hostRef()));
             vm.start(c, false, false);
             assertFalse(data.get(vusb, VUSB.CURRENTLY_ATTACHED));
             assertEquals(List.of("DEVICE_ALREADY_DETACHED", vusb), fails(host, c, "VUSB.unplug", vusb));
@@ -149,6 +158,9 @@ class VusbSdkTest {
                     List.of("attach", "plug"),
                     data.get(vusb, VUSB.ALLOWED_OPERATIONS).stream().sorted().toList());
             vm.hardShutdown(c);
+            data.apply(org.xapijava.db.Update.builder()
+                    .delete(org.xapijava.model.api.PUSB.XAPI_CLASS, pusb)
+                    .build()); // the device is gone: the group can go
 
             // detached: destroy goes; a group's destroy takes its detached VUSBs
             call(host, c, "VUSB.destroy", vusb);
