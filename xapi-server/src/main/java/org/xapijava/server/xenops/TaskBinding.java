@@ -153,7 +153,7 @@ final class TaskBinding {
                 watched.put(id, seen);
             }
         } finally {
-            watched.remove(id);
+            watched.remove(id, seen);
         }
     }
 
