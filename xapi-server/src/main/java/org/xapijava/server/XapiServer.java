@@ -158,7 +158,7 @@ public final class XapiServer implements AutoCloseable {
         Bootstrap.Auth a = Bootstrap.auth(config);
         Authenticator auth = a.authenticator();
         rootPassword = a.rootPassword();
-        SessionManager sessions = new SessionManager(db, auth, clock, refs.host(), secret);
+        SessionManager sessions = new SessionManager(db, localDb, auth, clock, refs.host(), secret);
         TaskManager tasks = new TaskManager(localDb, clock, refs.host());
         alerts = MessageStore.open(config.path("messages-dir"), ObjectExistence.inDatabase(db));
         services = new Services(

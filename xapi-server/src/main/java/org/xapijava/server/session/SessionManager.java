@@ -19,7 +19,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Database;
+import org.xapijava.db.Db;
 import org.xapijava.db.Snapshot;
+import org.xapijava.db.Update;
 import org.xapijava.model.api.Session;
 import org.xapijava.model.api.Task;
 import org.xapijava.model.errors.ApiError;
@@ -52,6 +54,7 @@ public final class SessionManager {
     public static final int MAX_ANONYMOUS = 400;
 
     private final Database db;
+    private final Db data;
     private final Authenticator auth;
     private final Clock clock;
     private final String hostRef;
@@ -63,8 +66,14 @@ public final class SessionManager {
      */
     private final Map<String, Known> known = new ConcurrentHashMap<>();
 
-    public SessionManager(Database db, Authenticator auth, Clock clock, String hostRef, PoolSecret poolSecret) {
+    /**
+     * @param db   the database sessions are read from (their rows, by identity, for {@link #check})
+     * @param data the same database's interface, through which sessions are written
+     */
+    public SessionManager(
+            Database db, Db data, Authenticator auth, Clock clock, String hostRef, PoolSecret poolSecret) {
         this.db = db;
+        this.data = data;
         this.auth = auth;
         this.clock = clock;
         this.hostRef = hostRef;
@@ -171,9 +180,10 @@ public final class SessionManager {
         Instant now = clock.instant();
         if (last.toInstant().plus(LAST_ACTIVE_THRESHOLD).isBefore(now)) {
             try {
-                db.transact(tx -> {
-                    if (tx.exists("session", ref)) tx.set(ref, Session.LAST_ACTIVE, DateTime.ofInstant(now));
-                });
+                data.apply(Update.builder()
+                        .exists(Session.XAPI_CLASS, ref)
+                        .set(ref, Session.LAST_ACTIVE, DateTime.ofInstant(now))
+                        .build());
             } catch (ApiError ignored) {
                 // destroyed concurrently; the call fails on its next database access
             }
@@ -207,9 +217,16 @@ public final class SessionManager {
     public void logout(String ref) {
         if (localSessions.remove(ref) != null) return;
         known.remove(ref);
-        db.transact(tx -> {
-            if (tx.exists("session", ref)) tx.delete("session", ref);
-        });
+        destroy(ref);
+    }
+
+    /** Deletes session {@code ref}; one already gone is not an error. */
+    private void destroy(String ref) {
+        try {
+            data.delete(Session.XAPI_CLASS, ref);
+        } catch (ApiError gone) {
+            // HANDLE_INVALID: destroyed concurrently
+        }
     }
 
     /** {@code session.local_logout}. */
@@ -239,14 +256,13 @@ public final class SessionManager {
 
     /** {@code session.logout_subject_identifier}: never the caller's own session, never local superusers. */
     public void logoutSubjectIdentifier(String callerRef, String sid) {
-        db.transact(tx -> {
-            for (Map.Entry<String, Map<String, Object>> e :
-                    tx.getAllRecords("session").entrySet()) {
-                Map<String, Object> r = e.getValue();
-                if (e.getKey().equals(callerRef) || (Boolean) r.get("is_local_superuser")) continue;
-                if (sid.equals(r.get("auth_user_sid"))) tx.delete("session", e.getKey());
-            }
-        });
+        // one session at a time, as Xapi destroys them
+        for (Map.Entry<String, Map<String, Object>> e :
+                db.snapshot().getAllRecords(Session.XAPI_CLASS).entrySet()) {
+            Map<String, Object> r = e.getValue();
+            if (e.getKey().equals(callerRef) || (Boolean) r.get("is_local_superuser")) continue;
+            if (sid.equals(r.get("auth_user_sid"))) destroy(e.getKey());
+        }
     }
 
     // ------------------------------------------------------------------ garbage collection
@@ -295,9 +311,7 @@ public final class SessionManager {
                 doomed.add(members.get(i).getKey());
         }
         if (doomed.isEmpty()) return 0;
-        db.transact(tx -> {
-            for (String ref : doomed) if (tx.exists("session", ref)) tx.delete("session", ref);
-        });
+        for (String ref : doomed) destroy(ref);
         LOG.info("session GC destroyed {} session(s)", doomed.size());
         return doomed.size();
     }

@@ -33,7 +33,8 @@ class SessionManagerTest {
         @Override
         public void changePassword(String user, String oldPassword, String newPassword) {}
     };
-    final SessionManager sm = new SessionManager(db, auth, clock, Refs.NULL, new PoolSecret("secret"));
+    final SessionManager sm =
+            new SessionManager(db, new org.xapijava.db.LocalDb(db), auth, clock, Refs.NULL, new PoolSecret("secret"));
     final Caller remote = new Caller("xmlrpc", "127.0.0.1", false, Map.of());
 
     String login(String originator) {
