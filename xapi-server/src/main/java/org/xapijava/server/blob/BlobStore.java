@@ -5,17 +5,16 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xapijava.model.util.AtomicFiles;
 
 /**
  * The host's blob directory (Xapi's {@code xapi_blob_location}, {@code /var/lib/xcp/blobs}): one file per blob, named
@@ -29,6 +28,8 @@ public final class BlobStore {
     private static final Pattern UUID_NAME = Pattern.compile("[0-9a-fA-F-]{1,64}");
     /** Copy buffer: large enough for disk-speed copies, small enough for many concurrent uploads. */
     private static final int BUFFER = 64 * 1024;
+    /** In the name of an upload being written ({@code .<uuid>.part-<random>}), never a blob's. */
+    private static final String PART = ".part-";
 
     private final Path dir;
     private final long maxSize;
@@ -58,6 +59,10 @@ public final class BlobStore {
             } catch (java.nio.file.FileAlreadyExistsException raced) {
                 // created meanwhile: fine
             }
+        }
+        // uploads a crash cut short (nothing else writes here before the store is open)
+        try (java.nio.file.DirectoryStream<Path> parts = Files.newDirectoryStream(d, ".*" + PART + "*")) {
+            for (Path p : parts) Files.deleteIfExists(p);
         }
         return new BlobStore(d, maxSize);
     }
@@ -92,13 +97,13 @@ public final class BlobStore {
     public long store(String uuid, InputStream in, long length) throws IOException {
         Path target = file(uuid);
         if (target == null) throw new IOException("not a blob uuid: " + uuid);
-        Path tmp = dir.resolve("." + uuid + ".part-" + UUID.randomUUID());
+        Path tmp = dir.resolve("." + uuid + PART + UUID.randomUUID());
         boolean done = false;
         try {
             try (FileChannel ch = FileChannel.open(
                     tmp,
                     java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
+                    PosixFilePermissions.asFileAttribute(AtomicFiles.OWNER_READ_WRITE))) {
                 byte[] buf = new byte[(int) Math.min(BUFFER, Math.max(1, length))];
                 long left = length;
                 while (left > 0) {
@@ -111,9 +116,9 @@ public final class BlobStore {
                 ch.force(true); // Xapi opens the file O_SYNC
             }
             try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+                AtomicFiles.publish(tmp, target); // the rename, then the directory forced
+            } catch (AtomicFiles.DirectoryNotDurableException e) {
+                LOG.debug("blob {}: {}", uuid, e.getMessage()); // the new data is in place all the same
             }
             done = true;
             return length;
