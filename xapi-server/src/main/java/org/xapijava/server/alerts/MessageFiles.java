@@ -67,9 +67,9 @@ final class MessageFiles implements AutoCloseable {
 
     /** Forces the directory (its entries); a file system that cannot is logged, not an error. */
     void forceDirectory() {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException e) {
+        try {
+            AtomicFiles.forceDirectory(dir);
+        } catch (AtomicFiles.DirectoryNotDurableException e) {
             // some file systems cannot open or force a directory; the data itself was forced
             LOG.debug("Cannot force directory {}: {}", dir, e.toString());
         }
