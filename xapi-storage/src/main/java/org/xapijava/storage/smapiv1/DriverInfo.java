@@ -16,7 +16,7 @@ import java.util.Objects;
  * @param copyright             {@code copyright}
  * @param driverVersion         {@code driver_version} (the SM record's {@code version})
  * @param requiredApiVersion    {@code required_api_version}
- * @param features              capability name → version, in the driver's order; a capability without a
+ * @param features              capability name → version, in Xapi's capability-table order; a capability without a
  *                              {@code /<n>} suffix has version 1; names Xapi does not know are dropped
  * @param configuration         {@code configuration}: device_config key → description, in the driver's order
  * @param supportedImageFormats {@code supported_image_formats} (empty when the driver gives none)
