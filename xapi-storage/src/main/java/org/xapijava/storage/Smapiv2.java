@@ -9,8 +9,15 @@ import java.util.Map;
  * ({@code vdi}, Xapi's {@code VDI.location}), datapaths by the name their user gives ({@code dp}, e.g.
  * {@code vbd/<domid>/<device>}). Every call takes a {@link StorageContext}. Errors are
  * {@link StorageException}s carrying the driver's error. Implementations are thread-safe.
+ *
+ * <p>The calls with a default body came with the SMAPIv1 stack (issue 12); a backend that cannot do one answers
+ * {@link SmError#UNIMPLEMENTED}, which the server reports as Xapi does for a driver without the capability.
  */
 public interface Smapiv2 {
+
+    private static StorageException unimplemented(String call) {
+        return new StorageException(SmError.UNIMPLEMENTED, call);
+    }
 
     // ------------------------------------------------------------------ SR
 
@@ -29,7 +36,89 @@ public interface Smapiv2 {
     /** {@code SR.scan}: every VDI of the SR. */
     List<VdiInfo> srScan(StorageContext ctx, String sr);
 
+    /**
+     * {@code SR.create}: creates the SR's storage (the SR record and its PBDs exist already, as in Xapi) and returns
+     * the device_config to keep in its PBDs.
+     */
+    default Map<String, String> srCreate(
+            StorageContext ctx,
+            String sr,
+            String type,
+            String nameLabel,
+            String nameDescription,
+            Map<String, String> deviceConfig,
+            long physicalSize) {
+        throw unimplemented("SR.create");
+    }
+
+    /** {@code SR.destroy}: deletes the SR's storage (every datapath of it is torn down first); it is then unbound. */
+    default void srDestroy(StorageContext ctx, String sr) {
+        throw unimplemented("SR.destroy");
+    }
+
+    /**
+     * {@code SR.probe} of an SR of {@code type}: what storage {@code deviceConfig} leads to, as the driver's raw XML
+     * ({@code Raw} of SMAPIv2).
+     */
+    default String srProbe(
+            StorageContext ctx, String type, Map<String, String> deviceConfig, Map<String, String> smConfig) {
+        throw unimplemented("SR.probe");
+    }
+
+    /** {@code SR.update}: the driver refreshes the SR's totals in the database. */
+    default void srUpdate(StorageContext ctx, String sr) {
+        throw unimplemented("SR.update");
+    }
+
     // ------------------------------------------------------------------ VDI
+
+    /** {@code VDI.snapshot} with the caller's driver parameters. */
+    default VdiInfo vdiSnapshot(StorageContext ctx, String sr, String vdi, Map<String, String> driverParams) {
+        if (!driverParams.isEmpty()) throw unimplemented("VDI.snapshot with driver_params");
+        return vdiSnapshot(ctx, sr, vdi);
+    }
+
+    /** {@code VDI.clone} with the caller's driver parameters. */
+    default VdiInfo vdiClone(StorageContext ctx, String sr, String vdi, Map<String, String> driverParams) {
+        if (!driverParams.isEmpty()) throw unimplemented("VDI.clone with driver_params");
+        return vdiClone(ctx, sr, vdi);
+    }
+
+    /** {@code VDI.introduce}: makes the driver know the storage at {@code location} as a VDI with {@code uuid}. */
+    default VdiInfo vdiIntroduce(
+            StorageContext ctx, String sr, String uuid, Map<String, String> smConfig, String location) {
+        throw unimplemented("VDI.introduce");
+    }
+
+    /** {@code VDI.epoch_begin}: a VM starts using the VDI ({@code persistent} false: its writes are dropped after). */
+    default void vdiEpochBegin(StorageContext ctx, String sr, String vdi, String vm, boolean persistent) {
+        throw unimplemented("VDI.epoch_begin");
+    }
+
+    /** {@code VDI.epoch_end}: the VM stopped using the VDI. */
+    default void vdiEpochEnd(StorageContext ctx, String sr, String vdi, String vm) {
+        throw unimplemented("VDI.epoch_end");
+    }
+
+    /** {@code VDI.set_persistent}: false makes the driver reset the VDI's content at its next epoch. */
+    default void vdiSetPersistent(StorageContext ctx, String sr, String vdi, boolean persistent) {
+        throw unimplemented("VDI.set_persistent");
+    }
+
+    /** {@code VDI.compose}: {@code vdi2}'s differences are put on top of {@code vdi1}. */
+    default void vdiCompose(StorageContext ctx, String sr, String vdi1, String vdi2) {
+        throw unimplemented("VDI.compose");
+    }
+
+    /** {@code VDI.similar_content}: VDIs of the SR with content like {@code vdi}'s, nearest first. */
+    default List<VdiInfo> vdiSimilarContent(StorageContext ctx, String sr, String vdi) {
+        throw unimplemented("VDI.similar_content");
+    }
+
+    /** {@code VDI.revert}: {@code vdi} gets the content of its snapshot {@code snapshot}. */
+    default void vdiRevert(StorageContext ctx, String sr, String snapshot, String vdi) {
+        throw unimplemented("VDI.revert");
+    }
 
     VdiInfo vdiCreate(StorageContext ctx, String sr, VdiInfo request);
 
@@ -62,6 +151,24 @@ public interface Smapiv2 {
 
     /** {@code DP.destroy2}: deactivates and detaches everything {@code dp} holds. */
     void dpDestroy(StorageContext ctx, String dp);
+
+    /**
+     * {@code DP.destroy2} with Xapi's {@code allow_leak}: when a teardown step fails and {@code allowLeak} is true the
+     * datapath is forgotten anyway; when false it stays (as leaked) and the failure is raised.
+     */
+    default void dpDestroy(StorageContext ctx, String dp, boolean allowLeak) {
+        dpDestroy(ctx, dp);
+    }
+
+    /** {@code DP.create}: names a datapath; returns {@code id} (datapaths exist by being used). */
+    default String dpCreate(StorageContext ctx, String id) {
+        return id;
+    }
+
+    /** {@code DP.diagnostics}: a human-readable dump of the datapaths' state. */
+    default String dpDiagnostics(StorageContext ctx) {
+        throw unimplemented("DP.diagnostics");
+    }
 
     /** The datapaths that hold the VDI attached (for {@code VDI_IN_USE} checks and diagnostics). */
     List<String> dpsOf(String sr, String vdi);

@@ -84,7 +84,24 @@ public final class StorageMux implements Smapiv2 {
         return driver(sr).scan();
     }
 
+    /** {@code SR.update}: the in-process drivers compute their totals when asked; nothing to refresh. */
+    @Override
+    public void srUpdate(StorageContext ctx, String sr) {
+        driver(sr);
+    }
+
     // ------------------------------------------------------------------ VDI
+
+    /** {@code VDI.epoch_begin}: the in-process drivers keep no per-epoch state (reset-on-boot is not offered). */
+    @Override
+    public void vdiEpochBegin(StorageContext ctx, String sr, String vdi, String vm, boolean persistent) {
+        driver(sr);
+    }
+
+    @Override
+    public void vdiEpochEnd(StorageContext ctx, String sr, String vdi, String vm) {
+        driver(sr);
+    }
 
     @Override
     public VdiInfo vdiCreate(StorageContext ctx, String sr, VdiInfo request) {
@@ -194,6 +211,20 @@ public final class StorageMux implements Smapiv2 {
                 vdiDetach(ctx, dp, e.getKey().substring(0, slash), e.getKey().substring(slash + 1), "");
             }
         }
+    }
+
+    @Override
+    public String dpDiagnostics(StorageContext ctx) {
+        StringBuilder b = new StringBuilder();
+        for (Map.Entry<String, VdiPaths> e : paths.entrySet()) {
+            synchronized (e.getValue()) {
+                if (e.getValue().attached.isEmpty()) continue;
+                b.append(e.getKey()).append(": ").append(e.getValue().attached);
+                if (e.getValue().activeDp != null) b.append(" active ").append(e.getValue().activeDp);
+                b.append('\n');
+            }
+        }
+        return b.toString();
     }
 
     @Override

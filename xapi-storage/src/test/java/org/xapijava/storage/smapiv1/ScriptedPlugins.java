@@ -13,8 +13,13 @@ final class ScriptedPlugins {
 
     /** Copies the script to {@code dir/name}, mode 0755, and returns its path. */
     static Path install(Path dir, String name) throws IOException {
+        return install(dir, name, "ScriptSR");
+    }
+
+    /** Copies the script {@code smapiv1/<script>} to {@code dir/name}, mode 0755, and returns its path. */
+    static Path install(Path dir, String name, String script) throws IOException {
         Path p = dir.resolve(name);
-        try (InputStream in = ScriptedPlugins.class.getResourceAsStream("/smapiv1/ScriptSR")) {
+        try (InputStream in = ScriptedPlugins.class.getResourceAsStream("/smapiv1/" + script)) {
             Files.copy(in, p, StandardCopyOption.REPLACE_EXISTING);
         }
         Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));

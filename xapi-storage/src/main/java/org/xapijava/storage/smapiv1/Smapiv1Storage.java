@@ -1,0 +1,755 @@
+package org.xapijava.storage.smapiv1;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.xapijava.storage.AttachInfo;
+import org.xapijava.storage.SmError;
+import org.xapijava.storage.Smapiv2;
+import org.xapijava.storage.SrStat;
+import org.xapijava.storage.StorageContext;
+import org.xapijava.storage.StorageException;
+import org.xapijava.storage.VdiInfo;
+import org.xapijava.storage.smapiv1.Smapiv1Adapter.Target;
+import org.xapijava.storage.smapiv1.VdiAutomaton.Op;
+import org.xapijava.storage.smapiv1.VdiAutomaton.State;
+import org.xapijava.storage.smapiv1.VdiAutomaton.Step;
+
+/**
+ * {@link Smapiv2} served by SMAPIv1 driver executables, as Xapi's {@code storage_smapiv1.ml} (the v2→v1 adapter)
+ * under {@code storage_smapiv1_wrapper.ml} (the datapath state wrapper). SRs are bound to their type's driver by
+ * {@link #srAttach}; every driver call gets the PBD's device_config with {@code SRmaster}, a fresh
+ * {@code __sm__backend} session from the {@link Smapiv1Host}, and the task as {@code subtask_of}. Drivers keep the
+ * database themselves; results ({@code vdi_info}) are re-read from the host after the call.
+ *
+ * <p>Datapaths: each VDI's datapaths have a {@link State}; a request moves one datapath, and only the backend
+ * operations that the VDI's superstate change needs are run ({@link VdiAutomaton}). A read-only attach cannot become
+ * read-write, activation needs an attach, detach needs a deactivation. A failed step leaves the datapath where it
+ * failed; a datapath whose teardown failed is remembered as leaked and torn down again before the next attach or
+ * epoch. The state is written to {@code <stateDir>/storage.db} after each change and read back at construction.
+ * Locks: one read/write lock per SR (SR attach, detach and destroy take it exclusively), one lock per VDI.
+ */
+public final class Smapiv1Storage implements Smapiv2 {
+    private static final System.Logger LOG = System.getLogger(Smapiv1Storage.class.getName());
+    private static final String EPOCH = "19700101T00:00:00Z";
+
+    private final Smapiv1Executor executor;
+    private final Smapiv1Host host;
+    private final Smapiv1Adapter adapter;
+    private final Map<String, DriverInfo> drivers = new ConcurrentHashMap<>();
+    private final DatapathTable table;
+    private final Map<String, ReentrantReadWriteLock> srLocks = new ConcurrentHashMap<>();
+    private final Map<String, ReentrantLock> vdiLocks = new ConcurrentHashMap<>();
+
+    /**
+     * @param executor runs the drivers
+     * @param host     the database and sessions
+     * @param drivers  the SMAPIv1 drivers found ({@link DriverDiscovery}), by their {@link DriverInfo#type()}
+     * @param stateDir where {@code storage.db} lives (Xapi: {@code /var/run/nonpersistent/xapi})
+     */
+    public Smapiv1Storage(Smapiv1Executor executor, Smapiv1Host host, Collection<DriverInfo> drivers, Path stateDir) {
+        this.executor = executor;
+        this.host = host;
+        this.adapter = new Smapiv1Adapter(executor, host);
+        setDrivers(drivers);
+        this.table = new DatapathTable(stateDir);
+    }
+
+    /** Replaces the known drivers (after a new discovery). */
+    public void setDrivers(Collection<DriverInfo> found) {
+        Map<String, DriverInfo> m = new HashMap<>();
+        for (DriverInfo d : found) m.put(d.type(), d);
+        drivers.keySet().retainAll(m.keySet());
+        drivers.putAll(m);
+    }
+
+    /** The driver of SR type {@code type}, or null. */
+    public DriverInfo driver(String type) {
+        return drivers.get(type);
+    }
+
+    /** The SR types that have a driver. */
+    public Set<String> types() {
+        return Set.copyOf(drivers.keySet());
+    }
+
+    /** The SRs bound here (attached), with their type: what a restarted server finds in the state file. */
+    public Map<String, String> attachedSrs() {
+        synchronized (table) {
+            Map<String, String> m = new LinkedHashMap<>();
+            table.srs.forEach((k, v) -> m.put(k, v.type));
+            return m;
+        }
+    }
+
+    /** The datapaths of a VDI with their states. */
+    public Map<String, State> dpStates(String sr, String vdi) {
+        synchronized (table) {
+            DatapathTable.Sr s = table.srs.get(sr);
+            DatapathTable.Vdi v = s == null ? null : s.vdis.get(vdi);
+            return v == null ? Map.of() : new LinkedHashMap<>(v.dps);
+        }
+    }
+
+    /** The datapaths of a VDI whose teardown failed. */
+    public List<String> leaked(String sr, String vdi) {
+        synchronized (table) {
+            DatapathTable.Sr s = table.srs.get(sr);
+            DatapathTable.Vdi v = s == null ? null : s.vdis.get(vdi);
+            return v == null ? List.of() : new ArrayList<>(v.leaked);
+        }
+    }
+
+    // ------------------------------------------------------------------ plumbing
+
+    private DriverInfo driverOrFail(String type) {
+        DriverInfo d = drivers.get(type);
+        if (d == null) throw StorageException.xapi(SmError.SR_UNAVAILABLE, "SR_UNKNOWN_DRIVER", List.of(type));
+        return d;
+    }
+
+    private String srRefOrFail(String sr) {
+        String ref = host.srRef(sr);
+        if (ref == null) throw StorageException.xapi(SmError.SR_UNAVAILABLE, "UUID_INVALID", List.of("SR", sr));
+        return ref;
+    }
+
+    private Target target(String sr) {
+        String type;
+        synchronized (table) {
+            DatapathTable.Sr s = table.srs.get(sr);
+            if (s == null) {
+                String ref = host.srRef(sr);
+                throw StorageException.xapi(SmError.SR_UNAVAILABLE, "SR_NOT_ATTACHED", List.of(ref == null ? sr : ref));
+            }
+            type = s.type;
+        }
+        return new Target(sr, srRefOrFail(sr), driverOrFail(type));
+    }
+
+    private ReentrantReadWriteLock srLock(String sr) {
+        return srLocks.computeIfAbsent(sr, k -> new ReentrantReadWriteLock(true));
+    }
+
+    private Lock vdiLock(String sr, String vdi) {
+        return vdiLocks.computeIfAbsent(sr + "\u0000" + vdi, k -> new ReentrantLock(true));
+    }
+
+    private static StorageException illegal(VdiAutomaton.IllegalTransition e) {
+        return StorageException.xapi(
+                SmError.INVALID_ARG, "INTERNAL_ERROR", List.of("Storage_error(Illegal_transition): " + e.getMessage()));
+    }
+
+    // ------------------------------------------------------------------ SR
+
+    @Override
+    public Map<String, String> srCreate(
+            StorageContext ctx,
+            String sr,
+            String type,
+            String nameLabel,
+            String nameDescription,
+            Map<String, String> deviceConfig,
+            long physicalSize) {
+        DriverInfo d = driverOrFail(type);
+        String ref = srRefOrFail(sr);
+        Smapiv1Call c = Smapiv1Call.builder(host.hostRef(), "sr_create", List.of(Long.toString(physicalSize)))
+                .deviceConfig(adapter.deviceConfig(deviceConfig, true))
+                .sr(ref, sr)
+                .subtaskOf(ctx.task())
+                .localCacheSr(host.localCacheSrUuid())
+                .build();
+        adapter.exec(d, c, ref);
+        Map<String, String> out = new LinkedHashMap<>(deviceConfig);
+        out.remove("SRmaster");
+        return out;
+    }
+
+    @Override
+    public void srAttach(StorageContext ctx, String sr, String type, Map<String, String> deviceConfig) {
+        DriverInfo d = driverOrFail(type);
+        Lock w = srLock(sr).writeLock();
+        w.lock();
+        try {
+            synchronized (table) {
+                if (table.srs.containsKey(sr)) return;
+            }
+            String ref = srRefOrFail(sr);
+            Smapiv1Call c = Smapiv1Call.builder(host.hostRef(), "sr_attach", List.of())
+                    .deviceConfig(adapter.deviceConfig(deviceConfig, host.isSrMaster(ref)))
+                    .sr(ref, sr)
+                    .subtaskOf(ctx.task())
+                    .localCacheSr(host.localCacheSrUuid())
+                    .build();
+            adapter.exec(d, c, ref);
+            synchronized (table) {
+                table.srs.put(sr, new DatapathTable.Sr(type));
+                table.save();
+            }
+        } finally {
+            w.unlock();
+        }
+    }
+
+    @Override
+    public void srDetach(StorageContext ctx, String sr) {
+        detachOrDestroy(ctx, sr, "sr_detach");
+    }
+
+    @Override
+    public void srDestroy(StorageContext ctx, String sr) {
+        detachOrDestroy(ctx, sr, "sr_delete");
+    }
+
+    /** Tears down every datapath of the SR (all VDI locks held), then runs {@code command} and unbinds the SR. */
+    private void detachOrDestroy(StorageContext ctx, String sr, String command) {
+        Lock w = srLock(sr).writeLock();
+        w.lock();
+        try {
+            Target t = target(sr);
+            List<RuntimeException> failures = new ArrayList<>();
+            for (Map.Entry<String, List<String>> e : datapathsOf(sr).entrySet()) {
+                for (String dp : e.getValue()) {
+                    try {
+                        destroyDatapath(ctx, t, dp, e.getKey(), false);
+                    } catch (RuntimeException ex) {
+                        failures.add(ex);
+                    }
+                }
+            }
+            if (!failures.isEmpty()) throw failures.getFirst();
+            adapter.exec(t, adapter.call(ctx, t, command, List.of()).build());
+            synchronized (table) {
+                table.srs.remove(sr);
+                table.save();
+            }
+        } finally {
+            w.unlock();
+        }
+    }
+
+    /** VDI → its datapaths (including leaked ones) of one SR. */
+    private Map<String, List<String>> datapathsOf(String sr) {
+        synchronized (table) {
+            Map<String, List<String>> m = new LinkedHashMap<>();
+            DatapathTable.Sr s = table.srs.get(sr);
+            if (s == null) return m;
+            s.vdis.forEach((vdi, v) -> {
+                LinkedHashSet<String> dps = new LinkedHashSet<>(v.dps.keySet());
+                dps.addAll(v.leaked);
+                m.put(vdi, new ArrayList<>(dps));
+            });
+            return m;
+        }
+    }
+
+    @Override
+    public boolean srAttached(String sr) {
+        synchronized (table) {
+            return table.srs.containsKey(sr);
+        }
+    }
+
+    @Override
+    public String srProbe(
+            StorageContext ctx, String type, Map<String, String> deviceConfig, Map<String, String> smConfig) {
+        DriverInfo d = driverOrFail(type);
+        if (!d.has("SR_PROBE")) {
+            throw StorageException.xapi(
+                    SmError.UNIMPLEMENTED,
+                    "SR_BACKEND_FAILURE",
+                    List.of("Operation 'sr_probe' not supported by this SR type", "", ""));
+        }
+        Smapiv1Call c = Smapiv1Call.builder(host.hostRef(), "sr_probe", List.of())
+                .deviceConfig(adapter.deviceConfig(deviceConfig, true))
+                .srSmConfig(smConfig)
+                .subtaskOf(ctx.task())
+                .localCacheSr(host.localCacheSrUuid())
+                .build();
+        Object r = adapter.exec(d, c, null);
+        if (!(r instanceof String s)) throw Smapiv1Adapter.parseFailure(r, "expected a string");
+        return s;
+    }
+
+    @Override
+    public void srUpdate(StorageContext ctx, String sr) {
+        Target t = target(sr);
+        adapter.exec(t, adapter.call(ctx, t, "sr_update", List.of()).build());
+    }
+
+    @Override
+    public SrStat srStat(StorageContext ctx, String sr) {
+        Target t = target(sr);
+        adapter.exec(t, adapter.call(ctx, t, "sr_update", List.of()).build());
+        return host.srTotals(t.srRef());
+    }
+
+    @Override
+    public List<VdiInfo> srScan(StorageContext ctx, String sr) {
+        Target t = target(sr);
+        adapter.exec(t, adapter.call(ctx, t, "sr_scan", List.of()).build());
+        return host.vdis(t.srRef());
+    }
+
+    // ------------------------------------------------------------------ VDI
+
+    @Override
+    public VdiInfo vdiCreate(StorageContext ctx, String sr, VdiInfo request) {
+        Target t = target(sr);
+        Smapiv1Call.Builder b = adapter.call(
+                        ctx,
+                        t,
+                        "vdi_create",
+                        List.of(
+                                Long.toUnsignedString(request.virtualSize()),
+                                request.nameLabel(),
+                                request.nameDescription(),
+                                "",
+                                "false",
+                                EPOCH,
+                                "",
+                                Boolean.toString(request.readOnly())))
+                .vdiType(request.type())
+                .vdiSmConfig(request.smConfig());
+        if (!request.uuid().isEmpty()) b.vdiUuid(request.uuid());
+        return adapter.reread(t, Smapiv1Adapter.location(adapter.exec(t, b.build())));
+    }
+
+    @Override
+    public void vdiDestroy(StorageContext ctx, String sr, String vdi) {
+        withVdi(sr, vdi, t -> {
+            removeDatapaths(ctx, t, vdi, false);
+            adapter.exec(
+                    t,
+                    adapter.vdiCall(ctx, t, "vdi_delete", List.of(), adapter.vdiRefOrFail(t, vdi))
+                            .build());
+            synchronized (table) {
+                DatapathTable.Sr s = table.srs.get(sr);
+                if (s != null && s.vdis.remove(vdi) != null) table.save();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public VdiInfo vdiSnapshot(StorageContext ctx, String sr, String vdi) {
+        return vdiSnapshot(ctx, sr, vdi, Map.of());
+    }
+
+    @Override
+    public VdiInfo vdiClone(StorageContext ctx, String sr, String vdi) {
+        return vdiClone(ctx, sr, vdi, Map.of());
+    }
+
+    @Override
+    public VdiInfo vdiSnapshot(StorageContext ctx, String sr, String vdi, Map<String, String> driverParams) {
+        return snapshotOrClone(ctx, sr, vdi, "vdi_snapshot", driverParams);
+    }
+
+    @Override
+    public VdiInfo vdiClone(StorageContext ctx, String sr, String vdi, Map<String, String> driverParams) {
+        return snapshotOrClone(ctx, sr, vdi, "vdi_clone", driverParams);
+    }
+
+    /**
+     * Runs {@code vdi_snapshot}/{@code vdi_clone}, copies the source's {@code content_id} to the new VDI and runs
+     * {@code vdi_update} on it when the driver has VDI_UPDATE. (Xapi also sets the new VDI's names, snapshot time
+     * and is_a_snapshot here; the server does, as it holds them.)
+     */
+    private VdiInfo snapshotOrClone(
+            StorageContext ctx, String sr, String vdi, String command, Map<String, String> driverParams) {
+        Target t = target(sr);
+        String src = adapter.vdiRefOrFail(t, vdi);
+        String loc = Smapiv1Adapter.location(adapter.exec(
+                t,
+                adapter.vdiCall(ctx, t, command, List.of(), src)
+                        .driverParams(driverParams)
+                        .build()));
+        String made = adapter.vdiRefOrFail(t, loc);
+        String contentId = host.contentId(src);
+        if (contentId != null) host.setContentId(made, contentId);
+        if (t.driver().has("VDI_UPDATE"))
+            adapter.exec(
+                    t, adapter.vdiCall(ctx, t, "vdi_update", List.of(), made).build());
+        return adapter.reread(t, loc);
+    }
+
+    @Override
+    public VdiInfo vdiResize(StorageContext ctx, String sr, String vdi, long newSize) {
+        Target t = target(sr);
+        String ref = adapter.vdiRefOrFail(t, vdi);
+        String loc = Smapiv1Adapter.location(adapter.exec(
+                t,
+                adapter.vdiCall(ctx, t, "vdi_resize", List.of(Long.toUnsignedString(newSize)), ref)
+                        .build()));
+        return adapter.reread(t, loc);
+    }
+
+    @Override
+    public VdiInfo vdiStat(StorageContext ctx, String sr, String vdi) {
+        return adapter.reread(target(sr), vdi);
+    }
+
+    @Override
+    public VdiInfo vdiIntroduce(
+            StorageContext ctx, String sr, String uuid, Map<String, String> smConfig, String location) {
+        Target t = target(sr);
+        Smapiv1Call c = adapter.call(ctx, t, "vdi_introduce", List.of())
+                .vdiLocation(location)
+                .vdiSmConfig(smConfig)
+                .newUuid(uuid)
+                .build();
+        return adapter.reread(t, Smapiv1Adapter.location(adapter.exec(t, c)));
+    }
+
+    @Override
+    public void vdiEpochBegin(StorageContext ctx, String sr, String vdi, String vm, boolean persistent) {
+        withVdi(sr, vdi, t -> {
+            removeDatapaths(ctx, t, vdi, true);
+            adapter.exec(
+                    t,
+                    adapter.vdiCall(ctx, t, "vdi_epoch_begin", List.of(), adapter.vdiRefOrFail(t, vdi))
+                            .build());
+            return null;
+        });
+    }
+
+    @Override
+    public void vdiEpochEnd(StorageContext ctx, String sr, String vdi, String vm) {
+        withVdi(sr, vdi, t -> {
+            adapter.exec(
+                    t,
+                    adapter.vdiCall(ctx, t, "vdi_epoch_end", List.of(), adapter.vdiRefOrFail(t, vdi))
+                            .build());
+            return null;
+        });
+    }
+
+    /** As Xapi: making a VDI non-persistent clones it and deletes the clone (leaving an empty leaf on CoW SRs). */
+    @Override
+    public void vdiSetPersistent(StorageContext ctx, String sr, String vdi, boolean persistent) {
+        if (persistent) return;
+        Target t = target(sr);
+        String clone = Smapiv1Adapter.location(adapter.exec(
+                t,
+                adapter.vdiCall(ctx, t, "vdi_clone", List.of(), adapter.vdiRefOrFail(t, vdi))
+                        .driverParams(Map.of())
+                        .build()));
+        adapter.exec(
+                t,
+                adapter.vdiCall(ctx, t, "vdi_delete", List.of(), adapter.vdiRefOrFail(t, clone))
+                        .build());
+    }
+
+    @Override
+    public void vdiCompose(StorageContext ctx, String sr, String vdi1, String vdi2) {
+        Target t = target(sr);
+        String ref1 = adapter.vdiRefOrFail(t, vdi1);
+        adapter.exec(
+                t,
+                adapter.vdiCall(ctx, t, "vdi_compose", List.of(ref1), adapter.vdiRefOrFail(t, vdi2))
+                        .build());
+    }
+
+    @Override
+    public void vdiRevert(StorageContext ctx, String sr, String snapshot, String vdi) {
+        Target t = target(sr);
+        if (!t.driver().has("VDI_REVERT")) throw new StorageException(SmError.UNIMPLEMENTED, "VDI.revert");
+        String target = adapter.vdiRefOrFail(t, vdi);
+        adapter.exec(
+                t,
+                adapter.vdiCall(ctx, t, "vdi_revert", List.of(target), adapter.vdiRefOrFail(t, snapshot))
+                        .build());
+    }
+
+    /** As Xapi: the SR's VDIs nearest first in the tree {@code sm_config:vhd-parent} draws. */
+    @Override
+    public List<VdiInfo> vdiSimilarContent(StorageContext ctx, String sr, String vdi) {
+        return adapter.similarContent(target(sr), vdi);
+    }
+
+    // ------------------------------------------------------------------ data
+
+    /**
+     * {@code DATA.copy_into} through a temporary datapath: the source attached and activated read-only, the
+     * destination read-write, the bytes copied between the two {@code params} paths (the destination keeps its size
+     * when the source is smaller), then the datapath destroyed. Drivers that give no {@code params} (tapdisk-backed)
+     * answer {@link SmError#UNIMPLEMENTED}.
+     */
+    @Override
+    public void dataCopyInto(StorageContext ctx, String sr, String vdi, String destSr, String destVdi) {
+        String dp = "copy/" + UUID.randomUUID();
+        try {
+            AttachInfo src = vdiAttach(ctx, dp, sr, vdi, "", false);
+            vdiActivate(ctx, dp, sr, vdi, "", false);
+            AttachInfo dst = vdiAttach(ctx, dp, destSr, destVdi, "", true);
+            vdiActivate(ctx, dp, destSr, destVdi, "", true);
+            if (src.path() == null || dst.path() == null) {
+                throw new StorageException(SmError.UNIMPLEMENTED, "DATA.copy_into needs attach params paths");
+            }
+            copyBytes(src.path(), dst.path());
+        } catch (RuntimeException e) {
+            try {
+                dpDestroy(ctx, dp, true);
+            } catch (RuntimeException f) {
+                e.addSuppressed(f);
+            }
+            throw e;
+        }
+        dpDestroy(ctx, dp, false);
+    }
+
+    private static void copyBytes(Path from, Path to) {
+        try (FileChannel in = FileChannel.open(from, StandardOpenOption.READ);
+                FileChannel out = FileChannel.open(to, StandardOpenOption.WRITE)) {
+            long pos = 0;
+            long size = in.size();
+            while (pos < size) pos += in.transferTo(pos, Math.min(1 << 20, size - pos), out.position(pos));
+            out.force(true);
+        } catch (IOException e) {
+            throw new StorageException(SmError.GENERIC, "copy " + from + " to " + to + ": " + e.getMessage(), e);
+        }
+    }
+
+    // ------------------------------------------------------------------ datapaths
+
+    private interface VdiWork<T> {
+        T run(Target t);
+    }
+
+    private <T> T withVdi(String sr, String vdi, VdiWork<T> work) {
+        Lock r = srLock(sr).readLock();
+        r.lock();
+        try {
+            Target t = target(sr);
+            Lock l = vdiLock(sr, vdi);
+            l.lock();
+            try {
+                return work.run(t);
+            } finally {
+                l.unlock();
+            }
+        } finally {
+            r.unlock();
+        }
+    }
+
+    @Override
+    public AttachInfo vdiAttach(StorageContext ctx, String dp, String sr, String vdi, String vm, boolean readWrite) {
+        return withVdi(sr, vdi, t -> {
+            removeDatapaths(ctx, t, vdi, true);
+            State s = perform(ctx, t, dp, vdi, vm, Op.attach(readWrite));
+            synchronized (table) {
+                DatapathTable.Vdi v = table.srs.get(sr).vdis.get(vdi);
+                return v.attachInfo.withReadWrite(s.readWrite());
+            }
+        });
+    }
+
+    @Override
+    public void vdiActivate(StorageContext ctx, String dp, String sr, String vdi, String vm, boolean readWrite) {
+        withVdi(sr, vdi, t -> perform(ctx, t, dp, vdi, vm, Op.ACTIVATE));
+    }
+
+    @Override
+    public void vdiDeactivate(StorageContext ctx, String dp, String sr, String vdi, String vm) {
+        withVdi(sr, vdi, t -> perform(ctx, t, dp, vdi, vm, Op.DEACTIVATE));
+    }
+
+    @Override
+    public void vdiDetach(StorageContext ctx, String dp, String sr, String vdi, String vm) {
+        withVdi(sr, vdi, t -> perform(ctx, t, dp, vdi, vm, Op.DETACH));
+    }
+
+    @Override
+    public void dpDestroy(StorageContext ctx, String dp) {
+        dpDestroy(ctx, dp, false);
+    }
+
+    @Override
+    public void dpDestroy(StorageContext ctx, String dp, boolean allowLeak) {
+        List<String[]> holders = new ArrayList<>();
+        synchronized (table) {
+            table.srs.forEach((sr, s) -> s.vdis.forEach((vdi, v) -> {
+                if (v.dps.containsKey(dp) || v.leaked.contains(dp)) holders.add(new String[] {sr, vdi});
+            }));
+        }
+        List<RuntimeException> failures = new ArrayList<>();
+        for (String[] h : holders) {
+            try {
+                withVdi(h[0], h[1], t -> {
+                    destroyDatapath(ctx, t, dp, h[1], allowLeak);
+                    return null;
+                });
+            } catch (RuntimeException e) {
+                failures.add(e);
+            }
+        }
+        if (!failures.isEmpty()) throw failures.getFirst();
+    }
+
+    @Override
+    public List<String> dpsOf(String sr, String vdi) {
+        return new ArrayList<>(dpStates(sr, vdi).keySet());
+    }
+
+    @Override
+    public String dpDiagnostics(StorageContext ctx) {
+        StringBuilder b = new StringBuilder();
+        synchronized (table) {
+            table.srs.forEach((sr, s) -> {
+                b.append("SR ").append(sr).append(" (").append(s.type).append(")\n");
+                s.vdis.forEach((vdi, v) -> {
+                    b.append("  VDI ")
+                            .append(vdi)
+                            .append(": ")
+                            .append(v.superstate().text())
+                            .append('\n');
+                    v.dps.forEach((dp, st) -> b.append("    ")
+                            .append(dp)
+                            .append(": ")
+                            .append(st.text())
+                            .append(v.leaked.contains(dp) ? " (leaked)" : "")
+                            .append('\n'));
+                });
+            });
+            for (DatapathTable.Failure f : table.errors()) {
+                b.append("error ")
+                        .append(f.time())
+                        .append(' ')
+                        .append(f.dp())
+                        .append(' ')
+                        .append(f.sr());
+                b.append(' ').append(f.vdi()).append(": ").append(f.error()).append('\n');
+            }
+        }
+        return b.toString();
+    }
+
+    /** Tears down the VDI's leaked datapaths ({@code onlyLeaked}) or all of them; raises the first failure. */
+    private void removeDatapaths(StorageContext ctx, Target t, String vdi, boolean onlyLeaked) {
+        List<String> dps;
+        synchronized (table) {
+            DatapathTable.Vdi v = table.srs.get(t.sr()).vdis.get(vdi);
+            if (v == null) return;
+            LinkedHashSet<String> s = new LinkedHashSet<>(v.leaked);
+            if (!onlyLeaked) s.addAll(v.dps.keySet());
+            dps = new ArrayList<>(s);
+        }
+        RuntimeException first = null;
+        for (String dp : dps) {
+            LOG.log(System.Logger.Level.INFO, "Attempting to destroy datapath dp:{0} sr:{1} vdi:{2}", dp, t.sr(), vdi);
+            try {
+                destroyDatapath(ctx, t, dp, vdi, false);
+            } catch (RuntimeException e) {
+                if (first == null) first = e;
+            }
+        }
+        if (first != null) throw first;
+    }
+
+    /** Takes {@code dp} of the VDI to detached (VDI lock held); on failure leaks it or, if allowed, forgets it. */
+    private void destroyDatapath(StorageContext ctx, Target t, String dp, String vdi, boolean allowLeak) {
+        State current;
+        String vm;
+        synchronized (table) {
+            DatapathTable.Vdi v = table.srs.get(t.sr()).vdis.get(vdi);
+            if (v == null) return;
+            current = v.of(dp);
+            vm = v.dpv.getOrDefault(dp, "");
+        }
+        try {
+            for (Step s : VdiAutomaton.steps(current, State.DETACHED)) perform(ctx, t, dp, vdi, vm, s.op());
+            synchronized (table) {
+                DatapathTable.Vdi v = table.srs.get(t.sr()).vdis.get(vdi);
+                if (v != null && v.leaked.remove(dp)) table.save();
+            }
+        } catch (RuntimeException e) {
+            synchronized (table) {
+                DatapathTable.Vdi v = table.srs.get(t.sr()).vdis.get(vdi);
+                if (v != null) {
+                    if (allowLeak) {
+                        LOG.log(System.Logger.Level.INFO, "forgetting dp {0} although its teardown failed", dp);
+                        v.set(dp, null, State.DETACHED);
+                        v.leaked.remove(dp);
+                        if (v.superstate() == State.DETACHED)
+                            table.srs.get(t.sr()).vdis.remove(vdi);
+                    } else {
+                        v.leaked.add(dp);
+                    }
+                    table.save();
+                }
+            }
+            if (!allowLeak) throw e;
+        }
+    }
+
+    /**
+     * One datapath request (VDI lock held): computes the VDI's superstate before and after, runs the backend
+     * operations between them, then records the datapath's new state. Returns it.
+     */
+    private State perform(StorageContext ctx, Target t, String dp, String vdi, String vm, Op op) {
+        DatapathTable.Vdi v;
+        State before;
+        State after;
+        State dpAfter;
+        synchronized (table) {
+            DatapathTable.Sr s = table.srs.get(t.sr());
+            v = s.vdis.get(vdi);
+            if (v == null) v = new DatapathTable.Vdi();
+            before = v.superstate();
+            try {
+                dpAfter = VdiAutomaton.apply(v.of(dp), op);
+                Map<String, State> next = new LinkedHashMap<>(v.dps);
+                next.put(dp, dpAfter);
+                after = VdiAutomaton.superstate(next.values());
+                List<Step> steps = VdiAutomaton.steps(before, after);
+                if (steps.isEmpty() && dpAfter == v.of(dp)) return dpAfter;
+            } catch (VdiAutomaton.IllegalTransition e) {
+                table.addError(dp, t.sr(), vdi, e.getMessage());
+                table.save();
+                throw illegal(e);
+            }
+        }
+        for (Step step : VdiAutomaton.steps(before, after)) {
+            try {
+                AttachInfo attached = adapter.backend(ctx, t, vdi, step.op(), after.readWrite());
+                synchronized (table) {
+                    if (attached != null) v.attachInfo = attached;
+                    v.set(dp, vm, VdiAutomaton.apply(v.of(dp), step.op()));
+                    table.srs.get(t.sr()).vdis.putIfAbsent(vdi, v);
+                }
+            } catch (RuntimeException e) {
+                synchronized (table) {
+                    table.addError(dp, t.sr(), vdi, e.getMessage());
+                    if (v.superstate() == State.DETACHED)
+                        table.srs.get(t.sr()).vdis.remove(vdi);
+                    table.save();
+                }
+                throw e;
+            }
+        }
+        synchronized (table) {
+            v.set(dp, vm, dpAfter);
+            DatapathTable.Sr s = table.srs.get(t.sr());
+            if (v.superstate() == State.DETACHED && v.leaked.isEmpty()) s.vdis.remove(vdi);
+            else s.vdis.putIfAbsent(vdi, v);
+            table.save();
+        }
+        return dpAfter;
+    }
+}
