@@ -41,7 +41,9 @@ import org.xapijava.storage.StorageException;
  * <p>Beyond Xapi: every driver runs in its own session (through util-linux {@code setsid}, which execs the driver
  * in place), and when it outlives the {@linkplain Config#timeout() timeout} or writes more than the output caps the
  * whole process group is killed with SIGKILL (children included) and the call fails with {@code SR_BACKEND_FAILURE
- * ["timed out after <n> s" | "stdout over <n> bytes" | ..., stdout, stderr]}. Pipes are read on platform threads.
+ * ["timed out after <n> s" | "stdout over <n> bytes" | ..., stdout, stderr]} (the output quoted up to 64 KiB). Pipes
+ * are read on platform threads; once the driver has exited its output is read for two more seconds at most, so that
+ * a child it left holding the pipes (a background job that did not close them) does not hold the call.
  * {@code sr_attach}, {@code sr_detach} and {@code sr_probe} run under one host-wide mutex (Xapi's
  * {@code "sr_attach/detach"}). Thread-safe.
  */
@@ -52,6 +54,13 @@ public final class Smapiv1Executor {
     public static final String PATH = "/sbin:/usr/sbin:/bin:/usr/bin";
 
     private static final Path SETSID = Path.of("/usr/bin/setsid");
+
+    /** How long output is still read after the driver exits (children it left may hold the pipes open). */
+    private static final long PIPE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+    /** How much of stdout and stderr a failure of a killed driver quotes. */
+    private static final int QUOTE_LIMIT = 65536;
+
     private static final String[] SIGNALS = {
         "",
         "SIGHUP",
@@ -208,11 +217,20 @@ public final class Smapiv1Executor {
             long left = deadline - System.nanoTime();
             if (left <= 0) return false;
             if (!p.isAlive()) {
-                out.thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-                left = deadline - System.nanoTime();
-                if (left > 0) err.thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                long end = Math.min(deadline, System.nanoTime() + PIPE_GRACE_NANOS);
+                for (Drain d : new Drain[] {out, err}) {
+                    long wait = end - System.nanoTime();
+                    if (wait > 0) d.thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(wait)));
+                }
                 if (out.overflow || err.overflow) return false;
-                return !out.thread.isAlive() && !err.thread.isAlive();
+                if (out.thread.isAlive() || err.thread.isAlive()) {
+                    if (System.nanoTime() - deadline >= 0) return false;
+                    LOG.log(
+                            System.Logger.Level.WARNING,
+                            "SM driver (pid {0}) exited leaving processes that hold its output open; reading stopped",
+                            p.pid());
+                }
+                return true;
             }
             p.waitFor(Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)), TimeUnit.NANOSECONDS);
         }
@@ -285,7 +303,9 @@ public final class Smapiv1Executor {
     Object interpret(Outcome o, Smapiv1Call call) {
         String stdout = new String(o.stdout(), StandardCharsets.UTF_8);
         String stderr = new String(o.stderr(), StandardCharsets.UTF_8);
-        if (o.killedBecause() != null) throw failure(o.killedBecause(), stdout, stderr);
+        if (o.killedBecause() != null) {
+            throw failure(o.killedBecause(), quote(stdout), quote(stderr));
+        }
         if (o.exit() > 128 && o.exit() < 128 + SIGNALS.length) {
             throw failure("received signal: " + SIGNALS[o.exit() - 128], stdout, stderr);
         }
@@ -306,6 +326,10 @@ public final class Smapiv1Executor {
         }
         // a {Status: Failure, ErrorDescription} struct: Xapi hands such a value back as the result
         return Map.of("Status", "Failure", "ErrorDescription", r.contents());
+    }
+
+    private static String quote(String s) {
+        return s.length() <= QUOTE_LIMIT ? s : s.substring(0, QUOTE_LIMIT);
     }
 
     private static StorageException fault(long code, String text, String stderr, Smapiv1Call call) {

@@ -187,13 +187,25 @@ class Smapiv1ExecutorTest {
         List<String> d = desc(fails(Map.of("mode", "hang", "out", out.toString())));
         assertEquals(List.of("SR_BACKEND_FAILURE", "timed out after 2 s", "", ""), d);
         assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(15).toNanos());
-        long child = Long.parseLong(Files.readString(out).trim());
-        for (int i = 0;
-                i < 100 && ProcessHandle.of(child).map(ProcessHandle::isAlive).orElse(false);
-                i++) {
-            Thread.sleep(50);
+        for (String pid : Files.readString(out).trim().split(" ")) {
+            long child = Long.parseLong(pid);
+            for (int i = 0; i < 100 && alive(child); i++) Thread.sleep(50);
+            assertFalse(alive(child), "descendant " + child);
         }
-        assertFalse(ProcessHandle.of(child).map(ProcessHandle::isAlive).orElse(false), "grandchild " + child);
+    }
+
+    @Test
+    void aChildHoldingThePipesDoesNotHoldTheCall() throws Exception {
+        Path out = dir.resolve("daemon.pid");
+        long t0 = System.nanoTime();
+        try {
+            assertEquals(
+                    "done",
+                    exec.exec(driver, call("vdi_attach", Map.of("mode", "daemonchild", "out", out.toString()))));
+            assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(15).toNanos());
+        } finally {
+            ProcessHandle.of(Long.parseLong(Files.readString(out).trim())).ifPresent(ProcessHandle::destroyForcibly);
+        }
     }
 
     @Test
@@ -242,6 +254,10 @@ class Smapiv1ExecutorTest {
         }
         spans.sort((x, y) -> Double.compare(x[0], y[0]));
         assertTrue(spans.get(1)[0] < spans.get(0)[1], "no overlap: " + line(spans));
+    }
+
+    private static boolean alive(long pid) {
+        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
     }
 
     private static String line(List<double[]> spans) {
