@@ -35,6 +35,11 @@ final class Smapiv1Adapter {
     private final Smapiv1Executor executor;
     private final Smapiv1Host host;
 
+    /** The task a call runs under, sent as {@code subtask_of}; null (member absent) outside any task. */
+    static String subtask(StorageContext ctx) {
+        return ctx.task().equals("OpaqueRef:NULL") ? null : ctx.task();
+    }
+
     Smapiv1Adapter(Smapiv1Executor executor, Smapiv1Host host) {
         this.executor = executor;
         this.host = host;
@@ -51,7 +56,7 @@ final class Smapiv1Adapter {
         return Smapiv1Call.builder(host.hostRef(), command, args)
                 .deviceConfig(deviceConfig(host.deviceConfig(t.srRef()), host.isSrMaster(t.srRef())))
                 .sr(t.srRef(), t.sr())
-                .subtaskOf(ctx.task())
+                .subtaskOf(Smapiv1Adapter.subtask(ctx))
                 .localCacheSr(host.localCacheSrUuid());
     }
 

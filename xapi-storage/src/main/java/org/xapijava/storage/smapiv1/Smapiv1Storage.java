@@ -170,7 +170,7 @@ public final class Smapiv1Storage implements Smapiv2 {
         Smapiv1Call c = Smapiv1Call.builder(host.hostRef(), "sr_create", List.of(Long.toString(physicalSize)))
                 .deviceConfig(adapter.deviceConfig(deviceConfig, true))
                 .sr(ref, sr)
-                .subtaskOf(ctx.task())
+                .subtaskOf(Smapiv1Adapter.subtask(ctx))
                 .localCacheSr(host.localCacheSrUuid())
                 .build();
         adapter.exec(d, c, ref);
@@ -192,7 +192,7 @@ public final class Smapiv1Storage implements Smapiv2 {
             Smapiv1Call c = Smapiv1Call.builder(host.hostRef(), "sr_attach", List.of())
                     .deviceConfig(adapter.deviceConfig(deviceConfig, host.isSrMaster(ref)))
                     .sr(ref, sr)
-                    .subtaskOf(ctx.task())
+                    .subtaskOf(Smapiv1Adapter.subtask(ctx))
                     .localCacheSr(host.localCacheSrUuid())
                     .build();
             adapter.exec(d, c, ref);
@@ -277,7 +277,7 @@ public final class Smapiv1Storage implements Smapiv2 {
         Smapiv1Call c = Smapiv1Call.builder(host.hostRef(), "sr_probe", List.of())
                 .deviceConfig(adapter.deviceConfig(deviceConfig, true))
                 .srSmConfig(smConfig)
-                .subtaskOf(ctx.task())
+                .subtaskOf(Smapiv1Adapter.subtask(ctx))
                 .localCacheSr(host.localCacheSrUuid())
                 .build();
         Object r = adapter.exec(d, c, null);
