@@ -555,6 +555,10 @@ public final class Smapiv1Storage implements Smapiv2 {
             State s = perform(ctx, t, dp, vdi, vm, Op.attach(readWrite));
             synchronized (table) {
                 DatapathTable.Vdi v = table.srs.get(sr).vdis.get(vdi);
+                if (v == null || v.attachInfo == null) {
+                    throw StorageException.xapi(
+                            SmError.GENERIC, "INTERNAL_ERROR", List.of("no attach result recorded for " + vdi));
+                }
                 return v.attachInfo.withReadWrite(s.readWrite());
             }
         });
@@ -676,7 +680,11 @@ public final class Smapiv1Storage implements Smapiv2 {
             for (Step s : VdiAutomaton.steps(current, State.DETACHED)) perform(ctx, t, dp, vdi, vm, s.op());
             synchronized (table) {
                 DatapathTable.Vdi v = table.srs.get(t.sr()).vdis.get(vdi);
-                if (v != null && v.leaked.remove(dp)) table.save();
+                if (v != null && v.leaked.remove(dp)) {
+                    if (v.superstate() == State.DETACHED && v.leaked.isEmpty())
+                        table.srs.get(t.sr()).vdis.remove(vdi);
+                    table.save();
+                }
             }
         } catch (RuntimeException e) {
             synchronized (table) {

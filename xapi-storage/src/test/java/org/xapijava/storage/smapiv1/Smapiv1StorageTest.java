@@ -281,15 +281,53 @@ class Smapiv1StorageTest {
         storage.vdiAttach(CTX, "dp2", SR, vdi, "", true);
         assertEquals(Map.of("dp2", State.ATTACHED_RW), storage.dpStates(SR, vdi));
         assertEquals(List.of(), storage.leaked(SR, vdi));
+        assertFalse(storage.dpDiagnostics(CTX).contains("detached"));
         assertEquals(
                 List.of("vdi_detach", "vdi_detach", "vdi_detach", "vdi_attach"),
                 commands().subList(3, 7));
+
+        // a leaked datapath is retried by epoch_begin too; once torn down the VDI leaves the table
+        fail("vdi_detach");
+        assertThrows(StorageException.class, () -> storage.dpDestroy(CTX, "dp2"));
+        fail(null);
+        storage.vdiEpochBegin(CTX, SR, vdi, "", true);
+        assertEquals(
+                List.of("vdi_detach", "vdi_epoch_begin"),
+                commands().subList(commands().size() - 2, commands().size()));
+        assertEquals(List.of(), storage.leaked(SR, vdi));
+        assertFalse(storage.dpDiagnostics(CTX).contains("VDI " + vdi));
+        storage.vdiAttach(CTX, "dp2", SR, vdi, "", true);
 
         // with allow_leak the datapath is forgotten even though its detach fails
         fail("vdi_detach");
         storage.dpDestroy(CTX, "dp2", true);
         assertEquals(Map.of(), storage.dpStates(SR, vdi));
         assertEquals(List.of(), storage.leaked(SR, vdi));
+    }
+
+    @Test
+    void dataCopyIntoGoesThroughTheAttachedPaths() throws Exception {
+        Path data = Files.createDirectories(dir.resolve("data"));
+        dc.put("dir", data.toString());
+        host.deviceConfigs.put(host.srRef(SR), new LinkedHashMap<>(dc));
+        String src = attachedVdi();
+        String dst = storage.vdiCreate(CTX, SR, VdiInfo.request("", "dst", "", "user", 8, false, false, Map.of()))
+                .location();
+        Files.write(data.resolve(src), new byte[] {1, 2, 3});
+        Files.write(data.resolve(dst), new byte[] {9, 9, 9, 9, 9});
+        storage.dataCopyInto(CTX, SR, src, SR, dst);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(
+                new byte[] {1, 2, 3, 9, 9}, Files.readAllBytes(data.resolve(dst)));
+        assertEquals(Map.of(), storage.dpStates(SR, src));
+        assertEquals(Map.of(), storage.dpStates(SR, dst));
+        assertEquals(
+                List.of("false", "true"),
+                List.of(calls().stream()
+                        .filter(c -> c.get("command").equals("vdi_attach"))
+                        .map(c -> ((List<?>) ((Map<?, ?>) c.get("struct")).get("args"))
+                                .getFirst()
+                                .toString())
+                        .toArray()));
     }
 
     @Test
