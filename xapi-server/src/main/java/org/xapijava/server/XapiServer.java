@@ -170,6 +170,7 @@ public final class XapiServer implements AutoCloseable {
         for (Messages m : modules(rbac)) m.bind(table);
         StorageMessages storage = new StorageMessages(localDb, clock, refs.host(), services.allowed());
         storage.bind(table);
+        new org.xapijava.server.storage.SrRecords(localDb, services.allowed()).bind(table);
         VmAlerts vmAlerts = new VmAlerts(localDb, alerts);
         BlobStore blobStore = BlobStore.open(config.path("blobs-dir"), Long.parseLong(config.get("blob-max-size")));
         Blobs blobs = new Blobs(localDb, blobStore);
