@@ -19,6 +19,7 @@ import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VIF;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.api.VUSB;
+import org.xapijava.model.api.enums.StorageOperations;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.XType;
 
@@ -191,7 +192,8 @@ public final class Placements {
     static final Set<String> NETWORK_ON_HOST = Set.of("attach", "attach_for_vm", "detach_for_vm");
 
     /** SR messages run on a host with a plugged PBD, the SR master's first for a shared SR ({@code forward_sr_op}). */
-    static final Set<String> SR_ON_PBD_HOST = Set.of("scan", "update", "set_name_label", "set_name_description");
+    static final Set<String> SR_ON_PBD_HOST = Set.of(
+            StorageOperations.SCAN.wire(), StorageOperations.UPDATE.wire(), "set_name_label", "set_name_description");
 
     /** PBD messages run on the PBD's host ({@code do_op_on ~host:(Db.PBD.get_host self)}). */
     static final Set<String> PBD_ON_HOST = Set.of("plug", "unplug");
