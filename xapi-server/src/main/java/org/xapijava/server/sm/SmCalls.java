@@ -145,7 +145,7 @@ public final class SmCalls implements Messages {
                     .with(VDI.MISSING, false)
                     .with(VDI.PARENT, Refs.NULL)
                     .with(VDI.TAGS, List.of())
-                    .with(VDI.ON_BOOT, "persist")
+                    .with(VDI.ON_BOOT, org.xapijava.model.api.enums.OnBoot.PERSIST.wire())
                     .with(VDI.ALLOW_CACHING, false)
                     .with(VDI.METADATA_OF_POOL, metadataOfPool)
                     .with(VDI.METADATA_LATEST, false)
@@ -158,7 +158,8 @@ public final class SmCalls implements Messages {
                     if (location.equals(data.get(vdi, VDI.LOCATION)))
                         throw new ApiError(ErrorCodes.LOCATION_NOT_UNIQUE, sr, location);
                 }
-                if (!UUID_SHAPE.matcher(uuid).matches()) throw new ApiError(ErrorCodes.UUID_INVALID, "VDI", uuid);
+                if (!UUID_SHAPE.matcher(uuid).matches())
+                    throw new ApiError(ErrorCodes.UUID_INVALID, VDI.XAPI_CLASS, uuid);
                 data.apply(Update.builder()
                         .require(List.of(new Update.SameRows(VDI.XAPI_CLASS, VDI.SR, sr, Set.copyOf(siblings))))
                         .create(ref, row)

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -16,7 +17,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.xapijava.db.Db;
 import org.xapijava.db.FieldValues;
+import org.xapijava.model.api.Host;
 import org.xapijava.model.api.PBD;
+import org.xapijava.model.api.Pool;
 import org.xapijava.model.api.SR;
 import org.xapijava.model.api.Session;
 import org.xapijava.model.api.VBD;
@@ -93,6 +96,35 @@ class SmCallbacksTest {
     private static List<String> error(Runnable r) {
         ApiError e = assertThrows(ApiError.class, r::run);
         return e.description();
+    }
+
+    /** What the drivers read besides the API: the inventory file and the records they look up through it (§3.2). */
+    @Test
+    void theInventoryAndTheRecordsTheDriversLookUp() throws Exception {
+        List<String> lines = Files.readAllLines(dir.resolve("xensource-inventory"));
+        String installation = value(lines, "INSTALLATION_UUID");
+        String dom0Uuid = value(lines, "CONTROL_DOMAIN_UUID");
+        assertFalse(value(lines, "PRODUCT_BRAND").isEmpty());
+        assertFalse(value(lines, "BUILD_NUMBER").isEmpty());
+        String me = data.byUuid(Host.XAPI_CLASS, installation);
+        String dom0 = data.byUuid(VM.XAPI_CLASS, dom0Uuid);
+        assertTrue(data.get(dom0, VM.IS_CONTROL_DOMAIN));
+        assertEquals(me, data.get(dom0, VM.RESIDENT_ON));
+        assertTrue(data.get(me, Host.OTHER_CONFIG) != null);
+        String pool = data.all(Pool.XAPI_CLASS).getFirst();
+        assertTrue(data.get(pool, Pool.RESTRICTIONS).containsKey("restrict_read_caching"));
+    }
+
+    /** The value of {@code KEY='value'}, quotes required. */
+    private static String value(List<String> lines, String key) {
+        for (String l : lines) {
+            if (l.startsWith(key + "=")) {
+                String v = l.substring(key.length() + 1);
+                assertTrue(v.length() >= 2 && v.startsWith("'") && v.endsWith("'"), l);
+                return v.substring(1, v.length() - 1);
+            }
+        }
+        throw new AssertionError("no " + key);
     }
 
     @Test
