@@ -53,6 +53,9 @@ public final class HostPlugins implements HostApi, Messages {
     /** Most bytes kept of each of stdout and stderr; a plugin writing more is killed. */
     static final int MAX_OUTPUT = 64 << 20;
 
+    /** How long the output is still read after the plugin exited (its descendants may hold the pipes). */
+    private static final Duration DRAIN = Duration.ofSeconds(5);
+
     private static final XmlRpcReader READER = XmlRpcReader.RESPONSES;
 
     /** An XML-RPC {@code <fault>} answer. */
@@ -159,8 +162,9 @@ public final class HostPlugins implements HostApi, Messages {
                 killed = true;
                 p.waitFor();
             }
-            out.thread.join();
-            err.thread.join();
+            // a descendant that left the process group may keep the pipes open: wait a little, then take what came
+            out.thread.join(DRAIN);
+            err.thread.join(DRAIN);
         } catch (InterruptedException e) {
             killGroup(p);
             Thread.currentThread().interrupt();
