@@ -27,6 +27,7 @@ DEFAULTS = {
     "lock-dir": "/var/lock/sm",  # <lock-dir>/<sr-uuid>/sr, .../gc, .../gc.kick
     "mount-base": "/run/sr-mount",  # EXTSR mounts <device> at <mount-base>/<sr-uuid>; ISOSR NFS/SMB too
     "datapath-dir": "/run/sr-datapath",  # <datapath-dir>/<sr-uuid>/<vdi-uuid>: FUSE export of a qcow2 VDI
+    "gc": "auto",  # "off": the plugins only leave the kick file; smgc.py is then run by hand
 }
 
 

@@ -48,7 +48,7 @@ def backing_of(path):
 
 
 def is_mounted(path):
-    path = os.path.realpath(path)
+    path = os.path.abspath(path)  # no stat: a dead FUSE mount fails every stat with ENOTCONN
     with open("/proc/self/mountinfo") as f:
         for line in f:
             mountpoint = line.split()[4].replace("\\040", " ")
@@ -143,7 +143,7 @@ class Datapath:
                 os.kill(pid, signal.SIGKILL)
                 while pid_alive(pid):
                     time.sleep(0.02)
-        if os.path.lexists(self.path) and is_mounted(self.path):
+        if is_mounted(self.path):
             run(["fusermount3", "-u", "-z", self.path], check=False)
         for f in (self.pidfile, self.modefile):
             try:
@@ -490,6 +490,8 @@ def kick_gc(sr_path, sr_uuid):
     kick, _, logfile = gc_paths(sr_uuid)
     with open(kick, "w"):
         pass
+    if smcore.CONFIG["gc"] == "off":
+        return
     with open(logfile, "a") as out:
         subprocess.Popen([sys.executable, os.path.join(smcore.HERE, "smgc.py"), sr_path, sr_uuid],
                          stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True,

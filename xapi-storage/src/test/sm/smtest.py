@@ -171,18 +171,12 @@ class PluginTestCase(unittest.TestCase):
     def _cleanup(self):
         self.xapi.close()
         # stop every export and GC left by a failing test, then unmount what is still mounted under tmp
-        for pidfile in _walk(self.lockdir, "gc.pid"):
-            try:
-                os.killpg(int(open(pidfile).read()), 9)
-            except (OSError, ValueError):
-                pass
+        for pidfile in _walk(self.lockdir, "gc.pid"):  # only a GC still holding its lock
+            _kill_running_gc(pidfile)
         with open("/proc/self/mountinfo") as f:
             mounts = [line.split()[4] for line in f if line.split()[4].startswith(self.tmp)]
-        for pidfile in _walk(self.dpdir, ".pid"):
-            try:
-                os.kill(int(open(pidfile).read()), 9)
-            except (OSError, ValueError):
-                pass
+        for pidfile in _walk(self.dpdir, ".pid"):  # only a qemu-storage-daemon of this test
+            _kill_own_daemon(pidfile, self.tmp)
         for m in sorted(mounts, reverse=True):
             subprocess.run(["umount", "-l", m], check=False, stderr=subprocess.DEVNULL)
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -241,3 +235,39 @@ def _walk(root, suffix):
         for f in files:
             if f.endswith(suffix):
                 yield os.path.join(d, f)
+
+
+def _read_pid(pidfile):
+    try:
+        with open(pidfile) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _kill_running_gc(pidfile):
+    import fcntl
+    lock = os.path.join(os.path.dirname(pidfile), "gc")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return  # not running
+    except BlockingIOError:
+        pid = _read_pid(pidfile)
+        if pid:
+            try:
+                os.killpg(pid, 9)
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
+
+
+def _kill_own_daemon(pidfile, tmp):
+    pid = _read_pid(pidfile)
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            if tmp.encode() in f.read():
+                os.kill(pid, 9)
+    except (OSError, TypeError):
+        pass
