@@ -487,6 +487,12 @@ def gc_paths(sr_uuid):
 
 def kick_gc(sr_path, sr_uuid):
     """Starts the coalescing GC in its own session (it outlives the plugin; its output goes to gc.log)."""
+    try:
+        work = any(HIDDEN_FILE.match(n) or n == JOURNAL or n.endswith(".tmp") for n in os.listdir(sr_path))
+    except OSError:
+        work = False
+    if not work:
+        return  # only hidden nodes, a journal or leftovers give the GC something to do
     kick, _, logfile = gc_paths(sr_uuid)
     with open(kick, "w"):
         pass

@@ -100,7 +100,9 @@ class FileTestCase(PluginTestCase):
         kick = os.path.join(self.lockdir, self.sr_uuid, "gc.kick")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if os.path.exists(lock) and not os.path.exists(kick):
+            if not os.path.exists(kick):
+                if not os.path.exists(lock):
+                    return  # never kicked (nothing to collect)
                 fd = os.open(lock, os.O_RDWR)
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
