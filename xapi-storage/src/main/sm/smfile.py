@@ -124,12 +124,57 @@ class Datapath:
                 "--blockdev", "driver=qcow2,node-name=q,file=f,read-only=%s" % ro,
                 "--export", "type=fuse,id=e,node-name=q,mountpoint=%s,writable=%s"
                 % (self.path.replace(",", ",,"), "on" if writable else "off"),
+                "--chardev", "socket,id=m,path=%s,abstract=on,server=on,wait=off" % self.monitor_name(),
+                "--monitor", "chardev=m",
                 "--pidfile", self.pidfile, "--daemonize"]
         smcore.tool("fusermount3")
         with open(self.modefile + ".tmp", "w") as f:
             f.write("rw" if writable else "ro")
         os.rename(self.modefile + ".tmp", self.modefile)
         run(argv)
+
+    def monitor_name(self):
+        """The daemon's QMP socket, in the abstract namespace (no file, no sun_path length trouble)."""
+        return "xapi-java-sm/%s/%s" % (os.path.basename(self.dir), os.path.basename(self.path))
+
+    def qmp(self, *commands):
+        """Runs QMP commands [(name, arguments)] on the daemon; returns their results, or raises SMError."""
+        import socket
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(30)
+        try:
+            sock.connect("\0" + self.monitor_name())
+            stream = sock.makefile("rw")
+            json.loads(stream.readline())  # greeting
+            results = []
+            for name, arguments in [("qmp_capabilities", {})] + list(commands):
+                stream.write(json.dumps({"execute": name, "arguments": arguments}) + "\n")
+                stream.flush()
+                while True:
+                    line = stream.readline()
+                    if not line:
+                        raise SMError("VDIUnavailable", "qemu-storage-daemon closed its monitor")
+                    answer = json.loads(line)
+                    if "error" in answer:
+                        raise SMError("VDIUnavailable", "QMP %s: %s" % (name, answer["error"].get("desc")))
+                    if "return" in answer:
+                        results.append(answer["return"])
+                        break
+            return results[1:]
+        except OSError as e:
+            raise SMError("VDIUnavailable", "QMP: %s" % e)
+        finally:
+            sock.close()
+
+    def live_snapshot(self, leaf):
+        """Moves the running export onto the (already written) new leaf file; the old one becomes its backing."""
+        [exports] = self.qmp(("query-block-exports", {}))
+        top = exports[0]["node-name"]
+        node = "n" + smcore.new_uuid().replace("-", "")[:16]
+        self.qmp(("blockdev-add", {"driver": "qcow2", "node-name": node, "read-only": self.mode() != "rw",
+                                   "file": {"driver": "file", "filename": os.path.abspath(leaf),
+                                            "read-only": self.mode() != "rw"}, "backing": None}),
+                 ("blockdev-snapshot", {"node": top, "overlay": node}))
 
     def stop(self):
         """Stops the export; idempotent, and cleans up after a daemon or plugin killed part way."""
@@ -284,8 +329,9 @@ class FileStore:
                 os.fsync(f.fileno())
         elif backing is None:
             run(["qemu-img", "create", "-q", "-f", "qcow2", tmp, str(size)])
-        else:
-            run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", backing, "-F", "qcow2", tmp], cwd=self.path)
+        else:  # -u with the size: the backing (perhaps held by a running export) is not opened
+            run(["qemu-img", "create", "-q", "-f", "qcow2", "-u", "-b", backing, "-F", "qcow2", tmp, str(size)],
+                cwd=self.path)
         os.rename(tmp, final)
         fsync_dir(self.path)
         return final
@@ -341,11 +387,12 @@ class FileStore:
         path, fmt = self.vdi_file(location)
         if fmt != "qcow2":
             raise SMError("VDIType", "a raw VDI has no snapshot or clone")
+        size, _ = self.sizes(path, fmt)
         hidden = "%s.hidden.qcow2" % smcore.new_uuid()
         os.link(path, self.file(hidden))
         fsync_dir(self.path)
-        self.create_image(location, None, "qcow2", backing=hidden)
-        return hidden
+        self.create_image(location, size, "qcow2", backing=hidden)
+        return hidden, size
 
     def vdi_snapshot(self, is_snapshot):
         req = self.req
@@ -354,19 +401,23 @@ class FileStore:
         error = "VDISnapshot" if is_snapshot else "VDIClone"
         with self.lock():
             dp = Datapath(self.sr_uuid, req.vdi_location)
-            mode = dp.mode() if dp.active() else None
-            if mode:  # the export is paused across the snapshot and reopened on the new leaf
-                dp.stop()
+            active = dp.active()
             try:
+                hidden, size = self._freeze(req.vdi_location)
+            except SMError as e:
+                raise SMError(error, e.text) if e.name == "VDIType" else e
+            if active:
+                # The running export moves onto the new leaf (QMP blockdev-snapshot): the path stays open.
+                # Until it has, its writes still land in the hidden node, which the new leaf reads through.
                 try:
-                    hidden = self._freeze(req.vdi_location)
-                except SMError as e:
-                    raise SMError(error, e.text) if e.name == "VDIType" else e
-                uuid = smcore.new_uuid()
-                path = self.create_image(uuid, None, "qcow2", backing=hidden)
-            finally:
-                if mode:
+                    dp.live_snapshot(self.vdi_file(req.vdi_location)[0])
+                except SMError as e:  # fall back to reopening the export on the new leaf
+                    log("live snapshot failed (%s): restarting the export" % e.text)
+                    mode = dp.mode()
+                    dp.stop()
                     dp.start(self.vdi_file(req.vdi_location)[0], mode == "rw")
+            uuid = smcore.new_uuid()
+            path = self.create_image(uuid, size, "qcow2", backing=hidden)
             record = req.xapi.VDI.get_record(req.vdi_ref)
             vsize, psize = self.sizes(path, "qcow2")
             sm_config = {"vdi_type": "qcow2"}
@@ -395,8 +446,8 @@ class FileStore:
             old, fmt = self.vdi_file(target_location)
             if fmt != "qcow2":
                 raise SMError("VDIType", "a raw VDI cannot be reverted")
-            hidden = self._freeze(req.vdi_location)
-            self.create_image(target_location, None, "qcow2", backing=hidden)  # replaces the old leaf
+            hidden, size = self._freeze(req.vdi_location)
+            self.create_image(target_location, size, "qcow2", backing=hidden)  # replaces the old leaf
             vsize, psize = self.sizes(self.vdi_file(target_location)[0], "qcow2")
             req.xapi.VDI.set_virtual_size(target_ref, str(vsize))
             req.xapi.VDI.set_physical_utilisation(target_ref, str(psize))

@@ -75,6 +75,10 @@ class FileTestCase(PluginTestCase):
         self.deactivate(ref)
         return data
 
+    def daemon_pid(self, path):
+        with open(path + ".pid") as f:
+            return int(f.read())
+
     def leaf(self, ref):
         return os.path.join(self.sr_path, self.location(ref) + ".qcow2")
 

@@ -74,20 +74,26 @@ class FileSRTest(FileTestCase):
         self.assertEqual(data, self.read(clone_ref, MiB, len(data)))
         self.assertEqual(pattern(2, MiB) + data[MiB:], self.read(ref, MiB, len(data)))
 
-    def test_snapshot_of_an_activated_vdi(self):
+    def test_snapshot_of_an_activated_vdi_keeps_the_path_open(self):
         ref = self.create(8 * MiB)
         path = self.activate(ref)
-        with open(path, "r+b") as f:
+        pid = self.daemon_pid(path)
+        with open(path, "r+b", buffering=0) as f:  # held open across the snapshot, as a guest would
             f.write(pattern(3, MiB))
-        snap = self.c("vdi_snapshot", vdi=ref)
-        with open(path, "r+b") as f:  # the export is back, on the new leaf, writable
+            os.fsync(f.fileno())
+            snap = self.copy("vdi_snapshot", ref)
+            f.seek(0)
             self.assertEqual(pattern(3, MiB), f.read(MiB))
             f.seek(0)
             f.write(pattern(4, MiB))
+            os.fsync(f.fileno())
+        self.assertEqual(pid, self.daemon_pid(path))  # the same daemon, moved onto the new leaf
+        self.assertEqual([self.location(ref) + ".qcow2", self.hidden()[0]], chain_of(self.leaf(ref)))
         self.deactivate(ref)
-        snap_ref = self.xapi.by_location(self.sr_ref)[snap["location"]]
-        self.assertEqual(pattern(3, MiB), self.read(snap_ref, 0, MiB))
+        self.assertEqual(pattern(3, MiB), self.content(snap)[:MiB])
         self.assertEqual(pattern(4, MiB), self.read(ref, 0, MiB))
+        clone = self.copy("vdi_clone", snap)
+        self.assertEqual(pattern(3, MiB), self.content(clone)[:MiB])
 
     def test_gc_coalesces_after_snapshot_deletion(self):
         ref = self.create(16 * MiB)
@@ -168,7 +174,7 @@ class FileSRTest(FileTestCase):
         self.c("vdi_activate", args=["true"], vdi=ref)  # again: nothing changes
         self.fault(24, "FileSR", "vdi_activate", dconf=self.dconf(), args=["false"], vdi=ref)
         self.fault(16, "FileSR", "sr_detach", dconf=self.dconf())
-        pid = int(open(path + ".pid").read())
+        pid = self.daemon_pid(path)
         os.kill(pid, signal.SIGKILL)
         time.sleep(0.2)
         self.c("vdi_deactivate", vdi=ref)  # cleans up the stale FUSE mount
