@@ -110,6 +110,8 @@ class Datapath:
 
     def prepare(self):
         os.makedirs(self.dir, exist_ok=True)
+        if is_mounted(self.path) and not self.active():  # the export of a killed daemon
+            run(["fusermount3", "-u", "-z", self.path], check=False)
         if not os.path.exists(self.path):
             with open(self.path, "a"):
                 pass

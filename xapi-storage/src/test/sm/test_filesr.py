@@ -190,6 +190,18 @@ class FileSRTest(FileTestCase):
         self.assertFalse(os.path.exists(path))
         self.c("sr_detach")
 
+    def test_attach_and_activate_after_a_killed_daemon(self):
+        ref = self.create(4 * MiB)
+        path = self.activate(ref)
+        os.kill(self.daemon_pid(path), signal.SIGKILL)  # xapi restarted, the daemon died, nobody deactivated
+        time.sleep(0.2)
+        self.assertEqual(path, self.c("vdi_attach", args=["true"], vdi=ref)["params"])
+        self.c("vdi_activate", args=["true"], vdi=ref)
+        with open(path, "r+b") as f:
+            f.write(b"y" * 512)
+        self.deactivate(ref)
+        self.assertEqual(b"y" * 512, self.content(ref)[:512])
+
     def test_location_never_leaves_the_sr(self):
         for bad in ("../../etc/passwd", "/etc/passwd", "x"):
             self.fault(1, "FileSR", "vdi_attach", dconf=self.dconf(), args=["true"], vdi="OpaqueRef:x", vdi_location=bad)
