@@ -126,6 +126,19 @@ class FileSRTest(FileTestCase):
         self.wait_gc()
         self.assertEqual([], self.files())
 
+    def test_a_snapshot_killed_part_way_leaves_nothing_behind(self):
+        ref = self.create(4 * MiB)
+        self.poke(ref, 0, MiB, 12)
+        leaf = self.leaf(ref)
+        # the state after the hard link and a half-written new leaf, when the plugin was killed there
+        os.link(leaf, os.path.join(self.sr_path, str(uuidlib.uuid4()) + ".hidden.qcow2"))
+        shutil.copy(leaf, leaf + ".tmp")
+        self.c("sr_scan")  # kicks the GC
+        self.wait_gc()
+        self.assertEqual([self.location(ref) + ".qcow2"], self.files())
+        self.assertEqual(bytes([12]) * MiB, self.content(ref)[:MiB])
+        self.assertEqual([self.location(ref)], list(self.xapi.by_location(self.sr_ref)))
+
     def test_scan_reconciles_both_ways(self):
         ref = self.create(4 * MiB)
         snap = self.copy("vdi_snapshot", ref)
