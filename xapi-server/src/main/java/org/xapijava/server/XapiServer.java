@@ -107,6 +107,7 @@ public final class XapiServer implements AutoCloseable {
     private XenopsClient xenopsClient;
     private org.xapijava.server.network.HostBridges bridges;
     private XenopsService xenops;
+    private org.xapijava.server.sm.SmSessions smSessions;
 
     /** The pool master whose database this host shares, in this JVM; null: this host is its own master. */
     private final XapiServer master;
@@ -170,6 +171,7 @@ public final class XapiServer implements AutoCloseable {
         for (Messages m : modules(rbac)) m.bind(table);
         StorageMessages storage = new StorageMessages(localDb, clock, refs.host(), services.allowed());
         storage.bind(table);
+        new org.xapijava.server.storage.SrRecords(localDb, services.allowed()).bind(table);
         VmAlerts vmAlerts = new VmAlerts(localDb, alerts);
         BlobStore blobStore = BlobStore.open(config.path("blobs-dir"), Long.parseLong(config.get("blob-max-size")));
         Blobs blobs = new Blobs(localDb, blobStore);
@@ -208,6 +210,11 @@ public final class XapiServer implements AutoCloseable {
         new org.xapijava.server.vm.Vusbs(localDb, refs.pool()).bind(table);
         new org.xapijava.server.vm.VmGroups(localDb, refs.pool()).bind(table);
         new org.xapijava.server.network.NetworkIntroduce(localDb).bind(table);
+        smSessions = new org.xapijava.server.sm.SmSessions(localDb, clock, refs.host());
+        new org.xapijava.server.sm.SmCalls(localDb, services.allowed()).bind(table);
+        new org.xapijava.server.sm.HostPlugins(
+                        config.path("xapi-plugins-root"), Duration.ofSeconds(config.integer("plugin-timeout-seconds")))
+                .bind(table);
         ForwardingStage forwarding;
         if (master == null) {
             services.allowed().updateAll(); // current_operations are not persistent: recompute every allowed_operations
@@ -395,6 +402,11 @@ public final class XapiServer implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("GC pass failed", e);
         }
+    }
+
+    /** The sessions storage plugins call back with ({@code __sm__backend}). */
+    public org.xapijava.server.sm.SmSessions smSessions() {
+        return smSessions;
     }
 
     public Services services() {

@@ -62,6 +62,10 @@ public final class XapiConfig {
         {"varstore-ls", "/usr/bin/varstore-ls", null},
         // Xapi's xen-cmdline-script (dom0 memory goes on Xen's command line) and its host-requires-reboot flag file
         {"xen-cmdline-script", "/opt/xensource/libexec/xen-cmdline", null},
+        // Xapi's xapi-plugins-root: the executables host.call_plugin runs
+        {"xapi-plugins-root", "/etc/xapi.d/plugins", "plugins"},
+        // how long a host plugin may run before its process group is killed (Xapi waits forever)
+        {"plugin-timeout-seconds", "3600", null},
         {"requires-reboot-file", "/var/run/nonpersistent/xapi/host-requires-reboot", "host-requires-reboot"},
     };
 

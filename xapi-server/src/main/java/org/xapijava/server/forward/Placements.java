@@ -8,13 +8,19 @@ import org.xapijava.db.Db;
 import org.xapijava.model.Datamodel;
 import org.xapijava.model.MessageDef;
 import org.xapijava.model.ParamDef;
+import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.Host;
 import org.xapijava.model.api.Network;
+import org.xapijava.model.api.PBD;
+import org.xapijava.model.api.Pool;
+import org.xapijava.model.api.SR;
 import org.xapijava.model.api.Task;
 import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VIF;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.api.VUSB;
+import org.xapijava.model.api.enums.StorageOperations;
+import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.XType;
 
 /**
@@ -22,7 +28,8 @@ import org.xapijava.model.types.XType;
  * {@code host} argument names ({@code do_op_on ~host}), the host a running or paused VM is resident on
  * ({@code forward_vm_op}, and for a VBD or VIF its VM's: {@code forward_vbd_op}, {@code forward_vif_op}), the host
  * the lock plan chose for a start or resume ({@code forward_to_suitable_host}: the VM's
- * {@code scheduled_to_be_resident_on}), or the host a task was forwarded to ({@code task.cancel}). Every other
+ * {@code scheduled_to_be_resident_on}), or the host a task was forwarded to ({@code task.cancel}), a host with the SR plugged for SR operations
+ * ({@code forward_sr_op}) and a PBD's host for {@code PBD.plug}/{@code unplug}. Every other
  * message runs where it was called. Immutable, thread-safe.
  */
 public final class Placements {
@@ -184,6 +191,13 @@ public final class Placements {
     /** Network messages run on the host their {@code host} argument names ({@code do_op_on ~host}). */
     static final Set<String> NETWORK_ON_HOST = Set.of("attach", "attach_for_vm", "detach_for_vm");
 
+    /** SR messages run on a host with a plugged PBD, the SR master's first for a shared SR ({@code forward_sr_op}). */
+    static final Set<String> SR_ON_PBD_HOST = Set.of(
+            StorageOperations.SCAN.wire(), StorageOperations.UPDATE.wire(), "set_name_label", "set_name_description");
+
+    /** PBD messages run on the PBD's host ({@code do_op_on ~host:(Db.PBD.get_host self)}). */
+    static final Set<String> PBD_ON_HOST = Set.of("plug", "unplug");
+
     private final Map<String, Rule> rules = new HashMap<>();
 
     public Placements(Datamodel dm) {
@@ -221,6 +235,8 @@ public final class Placements {
             case VUSB.XAPI_CLASS ->
                 m.name().equals("unplug") ? (r, a) -> residentHost(r, vusbVm(r, (String) a.get(0))) : null;
             case Task.XAPI_CLASS -> m.name().equals("cancel") ? (r, a) -> forwardedTo(r, (String) a.get(0)) : null;
+            case SR.XAPI_CLASS -> SR_ON_PBD_HOST.contains(m.name()) ? (r, a) -> srHost(r, (String) a.get(0)) : null;
+            case PBD.XAPI_CLASS -> PBD_ON_HOST.contains(m.name()) ? (r, a) -> pbdHost(r, (String) a.get(0)) : null;
             default -> null;
         };
     }
@@ -266,6 +282,31 @@ public final class Placements {
 
     private static String vusbVm(Db r, String vusb) {
         return r.exists(VUSB.XAPI_CLASS, vusb) ? r.get(vusb, VUSB.VM) : null;
+    }
+
+    /**
+     * {@code choose_pbd_for_sr ~consider_unplugged_pbds:false}: the host of a plugged PBD of {@code sr}; for a shared
+     * SR only when the master has one (it comes first).
+     *
+     * @throws ApiError {@code SR_HAS_NO_PBDS [sr]} when there is none
+     */
+    private static String srHost(Db r, String sr) {
+        if (sr == null || !r.exists(SR.XAPI_CLASS, sr)) return null;
+        List<String> plugged = r.get(sr, SR.PBDS).stream()
+                .filter(p -> r.get(p, PBD.CURRENTLY_ATTACHED))
+                .toList();
+        if (r.get(sr, SR.SHARED)) {
+            List<String> pools = r.all(Pool.XAPI_CLASS);
+            String master = pools.isEmpty() ? null : r.get(pools.get(0), Pool.MASTER);
+            for (String p : plugged) if (r.get(p, PBD.HOST).equals(master)) return master;
+            throw new ApiError(ErrorCodes.SR_HAS_NO_PBDS, sr);
+        }
+        if (plugged.isEmpty()) throw new ApiError(ErrorCodes.SR_HAS_NO_PBDS, sr);
+        return r.get(plugged.get(0), PBD.HOST);
+    }
+
+    private static String pbdHost(Db r, String pbd) {
+        return r.exists(PBD.XAPI_CLASS, pbd) ? r.get(pbd, PBD.HOST) : null;
     }
 
     private static String forwardedTo(Db r, String task) {

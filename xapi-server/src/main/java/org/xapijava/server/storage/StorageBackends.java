@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.xapijava.db.Db;
 import org.xapijava.db.Update;
+import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.PBD;
 import org.xapijava.model.api.SR;
 import org.xapijava.model.api.VDI;
@@ -21,7 +22,7 @@ import org.xapijava.storage.StorageMux;
 /**
  * The server's way to storage: every SR and VDI operation goes through {@link Smapiv2} (a {@link StorageMux} over
  * the {@link StorageDrivers} this host has), addressed by SR ref and VDI {@code location}. An SR is attached in
- * the mux on first use, from this host's plugged PBD's {@code device_config} ({@code SR_NO_PBDS [sr]} without
+ * the mux on first use, from this host's plugged PBD's {@code device_config} ({@code SR_HAS_NO_PBDS [sr]} without
  * one); an SR whose type has no driver here (udev, ISO, ...) answers {@code SR_OPERATION_NOT_SUPPORTED [sr]} to
  * VDI operations. Thread-safe.
  */
@@ -66,7 +67,7 @@ public final class StorageBackends {
      * returns it.
      *
      * @throws ApiError {@code HANDLE_INVALID [SR, sr]}; {@code SR_OPERATION_NOT_SUPPORTED [sr]} for an SR type
-     *                  without a driver; {@code SR_NO_PBDS [sr]} when this host has no plugged PBD for it
+     *                  without a driver; {@code SR_HAS_NO_PBDS [sr]} when this host has no plugged PBD for it
      *                  ({@code Sm.assert_pbd_is_plugged}); the driver's failure to open it
      */
     public String attached(Db db, String sr) {
@@ -94,7 +95,7 @@ public final class StorageBackends {
             if (location != null && !location.isEmpty()) return dc;
             break;
         }
-        throw new ApiError("SR_NO_PBDS", sr);
+        throw new ApiError(ErrorCodes.SR_HAS_NO_PBDS, sr);
     }
 
     /**

@@ -148,7 +148,8 @@ class VdiApiTest {
         String pbd = ((List<String>) db.get("SR", localSr, "PBDs")).get(0);
         db.set("PBD", pbd, "currently_attached", false);
         try {
-            assertEquals(List.of("SR_NO_PBDS", localSr), host.err("VDI.create", session, vdiRecord(localSr, MIB, "x")));
+            assertEquals(
+                    List.of("SR_HAS_NO_PBDS", localSr), host.err("VDI.create", session, vdiRecord(localSr, MIB, "x")));
         } finally {
             db.set("PBD", pbd, "currently_attached", true);
         }

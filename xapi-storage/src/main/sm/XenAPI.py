@@ -1,0 +1,1 @@
+../../../../scripts/python/XenAPI.py
