@@ -66,6 +66,14 @@ public final class XapiConfig {
         {"xapi-plugins-root", "/etc/xapi.d/plugins", "plugins"},
         // how long a host plugin may run before its process group is killed (Xapi waits forever)
         {"plugin-timeout-seconds", "3600", null},
+        // Xapi's sm-dir (the SMAPIv1 driver executables <X>SR) and sm-plugins (the drivers used; * for all); the
+        // development layout installs the bundled drivers into <data-dir>/sm at start
+        {"sm-dir", "/opt/xensource/sm", "sm"},
+        {"sm-plugins", "ext nfs iscsi lvmoiscsi dummy file hba rawhba udev iso lvm lvmohba lvmofcoe shm smb", null},
+        // how long a storage driver call may run before its process group is killed
+        {"sm-timeout-seconds", "3600", null},
+        // the datapath state of the storage layer (Xapi's /var/run/nonpersistent/xapi/storage.db)
+        {"storage-state-dir", "/var/run/nonpersistent/xapi", "nonpersistent"},
         {"requires-reboot-file", "/var/run/nonpersistent/xapi/host-requires-reboot", "host-requires-reboot"},
     };
 
