@@ -108,6 +108,7 @@ public final class XapiServer implements AutoCloseable {
     private org.xapijava.server.network.HostBridges bridges;
     private XenopsService xenops;
     private org.xapijava.server.sm.SmSessions smSessions;
+    private StorageMessages storageMessages;
 
     /** The pool master whose database this host shares, in this JVM; null: this host is its own master. */
     private final XapiServer master;
@@ -169,7 +170,12 @@ public final class XapiServer implements AutoCloseable {
         table = new MessageTable(dm);
         events = new EventMessages(new EventHub(db, sessions, alerts, clock, refs.pool()));
         for (Messages m : modules(rbac)) m.bind(table);
-        StorageMessages storage = new StorageMessages(localDb, clock, refs.host(), services.allowed());
+        smSessions = new org.xapijava.server.sm.SmSessions(localDb, clock, refs.host());
+        StorageMessages storage = storageMessages = new StorageMessages(
+                localDb,
+                clock,
+                services.allowed(),
+                org.xapijava.server.storage.StorageStartup.start(config, localDb, refs.host(), smSessions));
         storage.bind(table);
         new org.xapijava.server.storage.SrRecords(localDb, services.allowed()).bind(table);
         VmAlerts vmAlerts = new VmAlerts(localDb, alerts);
@@ -210,7 +216,6 @@ public final class XapiServer implements AutoCloseable {
         new org.xapijava.server.vm.Vusbs(localDb, refs.pool()).bind(table);
         new org.xapijava.server.vm.VmGroups(localDb, refs.pool()).bind(table);
         new org.xapijava.server.network.NetworkIntroduce(localDb).bind(table);
-        smSessions = new org.xapijava.server.sm.SmSessions(localDb, clock, refs.host());
         new org.xapijava.server.sm.SmCalls(localDb, services.allowed()).bind(table);
         new org.xapijava.server.sm.HostPlugins(
                         config.path("xapi-plugins-root"), Duration.ofSeconds(config.integer("plugin-timeout-seconds")))
@@ -405,6 +410,11 @@ public final class XapiServer implements AutoCloseable {
     }
 
     /** The sessions storage plugins call back with ({@code __sm__backend}). */
+    /** This host's storage (SMAPIv2 over its drivers). */
+    public org.xapijava.server.storage.StorageBackends storageBackends() {
+        return storageMessages.backends();
+    }
+
     public org.xapijava.server.sm.SmSessions smSessions() {
         return smSessions;
     }

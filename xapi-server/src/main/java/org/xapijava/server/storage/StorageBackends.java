@@ -2,8 +2,8 @@ package org.xapijava.server.storage;
 
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.xapijava.db.Db;
-import org.xapijava.db.Update;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.PBD;
 import org.xapijava.model.api.SR;
@@ -13,34 +13,33 @@ import org.xapijava.model.types.Refs;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.storage.AttachInfo;
 import org.xapijava.storage.Smapiv2;
-import org.xapijava.storage.SrStat;
 import org.xapijava.storage.StorageContext;
-import org.xapijava.storage.StorageDrivers;
 import org.xapijava.storage.StorageException;
-import org.xapijava.storage.StorageMux;
 
 /**
- * The server's way to storage: every SR and VDI operation goes through {@link Smapiv2} (a {@link StorageMux} over
- * the {@link StorageDrivers} this host has), addressed by SR ref and VDI {@code location}. An SR is attached in
- * the mux on first use, from this host's plugged PBD's {@code device_config} ({@code SR_HAS_NO_PBDS [sr]} without
- * one); an SR whose type has no driver here (udev, ISO, ...) answers {@code SR_OPERATION_NOT_SUPPORTED [sr]} to
- * VDI operations. Thread-safe.
+ * The server's way to storage: every SR and VDI operation goes through {@link Smapiv2} (the SMAPIv1 drivers of
+ * this host, {@code org.xapijava.storage.smapiv1.Smapiv1Storage}), SRs named by uuid and VDIs by {@code location}
+ * as SMAPIv2 names them. An SR is bound to its driver on first use, from this host's plugged PBD's
+ * {@code device_config} ({@code SR_HAS_NO_PBDS [sr]} without one); an SR whose type has no driver here answers
+ * {@code SR_OPERATION_NOT_SUPPORTED [sr]} to VDI operations. The drivers keep the SR's totals themselves. Thread-safe.
  */
 public final class StorageBackends {
     private final Db data;
     private final String hostRef;
-    private final StorageDrivers drivers;
+    private final Predicate<String> drivers;
     private final Smapiv2 storage;
 
-    public StorageBackends(Db data, String hostRef) {
-        this(data, hostRef, StorageDrivers.standard());
-    }
-
-    public StorageBackends(Db data, String hostRef, StorageDrivers drivers) {
+    /**
+     * @param data    this host's view of the database
+     * @param hostRef this host
+     * @param storage SMAPIv2 on this host (SRs named by uuid)
+     * @param drivers whether an SR type has a storage driver here
+     */
+    public StorageBackends(Db data, String hostRef, Smapiv2 storage, Predicate<String> drivers) {
         this.data = data;
         this.hostRef = hostRef;
         this.drivers = drivers;
-        this.storage = new StorageMux(drivers);
+        this.storage = storage;
     }
 
     /** SMAPIv2 on this host. */
@@ -59,7 +58,7 @@ public final class StorageBackends {
 
     /** Whether {@code sr} is of a type with a driver here (its PBD is not looked at). */
     public boolean hasBackend(Db db, String sr) {
-        return drivers.get(db.get(sr, SR.TYPE)) != null;
+        return drivers.test(db.get(sr, SR.TYPE));
     }
 
     /**
@@ -72,17 +71,18 @@ public final class StorageBackends {
      */
     public String attached(Db db, String sr) {
         String type = db.get(sr, SR.TYPE);
-        if (drivers.get(type) == null) throw new ApiError("SR_OPERATION_NOT_SUPPORTED", sr);
+        if (!drivers.test(type)) throw new ApiError("SR_OPERATION_NOT_SUPPORTED", sr);
         Map<String, String> config = pluggedConfig(db, sr);
+        String uuid = db.get(sr, SR.UUID);
         try {
-            storage.srAttach(StorageContext.of("SR.attach"), sr, type, config);
+            storage.srAttach(StorageContext.of("SR.attach"), uuid, type, config);
         } catch (StorageException e) {
             throw toApiError(e, sr, Refs.NULL);
         }
-        return sr;
+        return uuid;
     }
 
-    /** This host's plugged PBD's {@code device_config} for {@code sr} (with a location), or {@code SR_NO_PBDS}. */
+    /** This host's plugged PBD's {@code device_config} for {@code sr}, or {@code SR_HAS_NO_PBDS}. */
     private Map<String, String> pluggedConfig(Db db, String sr) {
         String host = hostRef;
         java.util.List<String> pbds = db.get(sr, SR.PBDS);
@@ -90,10 +90,7 @@ public final class StorageBackends {
             if (!host.equals(db.get(pbd, PBD.HOST))) continue;
             // Xapi looks at the first PBD of this host only
             if (!Boolean.TRUE.equals(db.get(pbd, PBD.CURRENTLY_ATTACHED))) break;
-            Map<String, String> dc = db.get(pbd, PBD.DEVICE_CONFIG);
-            String location = dc.get("location");
-            if (location != null && !location.isEmpty()) return dc;
-            break;
+            return db.get(pbd, PBD.DEVICE_CONFIG);
         }
         throw new ApiError(ErrorCodes.SR_HAS_NO_PBDS, sr);
     }
@@ -111,8 +108,9 @@ public final class StorageBackends {
         String location = db.get(vdi, VDI.LOCATION);
         StorageContext ctx = StorageContext.of("VDI.attach");
         try {
-            AttachInfo a = storage.vdiAttach(ctx, datapath(vdi), attached(db, sr), location, "", writable);
-            storage.vdiActivate(ctx, datapath(vdi), sr, location, "", writable);
+            String srId = attached(db, sr);
+            AttachInfo a = storage.vdiAttach(ctx, datapath(vdi), srId, location, "", writable);
+            storage.vdiActivate(ctx, datapath(vdi), srId, location, "", writable);
             return a.path();
         } catch (StorageException e) {
             throw toApiError(e, sr, vdi);
@@ -133,34 +131,13 @@ public final class StorageBackends {
     }
 
     /**
-     * Writes the SR's totals ({@code physical_size}, {@code physical_utilisation},
-     * {@code virtual_allocation}) from its driver, as the FileSR driver does after each VDI change.
-     * Does nothing for SRs without a driver or when the SR is gone.
-     */
-    public void refreshSr(String sr) {
-        Db db = data;
-        if (!db.exists(SR.XAPI_CLASS, sr) || !hasBackend(db, sr)) return;
-        SrStat st;
-        try {
-            st = storage.srStat(StorageContext.of("SR.stat"), attached(db, sr));
-        } catch (StorageException e) {
-            throw toApiError(e, sr, Refs.NULL);
-        }
-        Db.retrying(() -> data.version(SR.XAPI_CLASS, sr)
-                .ifPresent(m -> data.apply(Update.builder()
-                        .unchanged(SR.XAPI_CLASS, sr, m)
-                        .set(sr, SR.PHYSICAL_SIZE, st.physicalSize())
-                        .set(sr, SR.PHYSICAL_UTILISATION, st.physicalUtilisation())
-                        .set(sr, SR.VIRTUAL_ALLOCATION, st.virtualAllocation())
-                        .build())));
-    }
-
-    /**
      * The XenAPI error Xapi gives for a driver failure ({@code sm_exec.ml}): driver code 24 is
      * {@code VDI_IN_USE []}, 38 (unimplemented) {@code SR_OPERATION_NOT_SUPPORTED [sr]}, 144
      * {@code VDI_MISSING [sr, vdi]}, any other N {@code SR_BACKEND_FAILURE_N ["", fault, ""]}.
      */
     public static ApiError toApiError(StorageException e, String sr, String vdi) {
+        ApiError exact = e.xapiError();
+        if (exact != null) return exact;
         return switch (e.error()) {
             case VDI_IN_USE -> new ApiError("VDI_IN_USE");
             case UNIMPLEMENTED -> new ApiError("SR_OPERATION_NOT_SUPPORTED", sr);

@@ -18,8 +18,8 @@ public final class StorageMessages implements VDIApi, Messages {
     private final StorageBackends backends;
     private final VdiService vdis;
 
-    public StorageMessages(Db data, Clock clock, String hostRef, AllowedOperations allowed) {
-        this.backends = new StorageBackends(data, hostRef);
+    public StorageMessages(Db data, Clock clock, AllowedOperations allowed, StorageBackends backends) {
+        this.backends = backends;
         this.vdis = new VdiService(data, clock, allowed, backends);
     }
 

@@ -68,7 +68,7 @@ public final class VdiService {
         requireBackendType(db, sr);
         String type = Db.value(rec, VDI.TYPE);
         if (type.equals("cbt_metadata")) throw new ApiError("VDI_INCOMPATIBLE_TYPE", "", "cbt_metadata");
-        backends.attached(db, sr);
+        String srId = backends.attached(db, sr);
         Map<String, String> smConfig = Db.value(rec, VDI.SM_CONFIG);
         VdiInfo req = VdiInfo.request(
                 "",
@@ -81,7 +81,7 @@ public final class VdiService {
                 smConfig);
         VdiInfo made;
         try {
-            made = storage().vdiCreate(StorageBackends.context(ctx), sr, req);
+            made = storage().vdiCreate(StorageBackends.context(ctx), srId, req);
         } catch (StorageException e) {
             throw StorageBackends.toApiError(e, sr, Refs.NULL);
         }
@@ -102,8 +102,7 @@ public final class VdiService {
                 .with(VDI.OTHER_CONFIG, Db.value(rec, VDI.OTHER_CONFIG))
                 .with(VDI.XENSTORE_DATA, Db.value(rec, VDI.XENSTORE_DATA))
                 .with(VDI.TAGS, Db.value(rec, VDI.TAGS));
-        String ref = insert(ctx, sr, made, row);
-        backends.refreshSr(sr);
+        String ref = insert(ctx, sr, srId, made, row);
         allowed.update(VDI.XAPI_CLASS, ref);
         return ref;
     }
@@ -115,7 +114,7 @@ public final class VdiService {
         Db db = data;
         String sr = db.get(vdi, VDI.SR);
         requireBackendType(db, sr);
-        backends.attached(db, sr);
+        String srId = backends.attached(db, sr);
         assertManaged(db, vdi);
         List<String> vbds = db.get(vdi, VDI.VBDS);
         for (String vbd : vbds) {
@@ -125,7 +124,7 @@ public final class VdiService {
             }
         }
         try {
-            storage().vdiDestroy(StorageBackends.context(ctx), sr, db.get(vdi, VDI.LOCATION));
+            storage().vdiDestroy(StorageBackends.context(ctx), srId, db.get(vdi, VDI.LOCATION));
         } catch (StorageException e) {
             throw StorageBackends.toApiError(e, sr, vdi);
         }
@@ -143,7 +142,6 @@ public final class VdiService {
             }
             if (!u.isEmpty()) data.apply(u.build());
         });
-        backends.refreshSr(sr);
     }
 
     // ------------------------------------------------------------------ clone, snapshot
@@ -162,15 +160,15 @@ public final class VdiService {
         Db db = data;
         String sr = db.get(vdi, VDI.SR);
         requireBackendType(db, sr);
-        backends.attached(db, sr);
+        String srId = backends.attached(db, sr);
         assertManaged(db, vdi);
         Map<String, Object> src = db.record(VDI.XAPI_CLASS, vdi);
         VdiInfo made;
         try {
             String location = Db.value(src, VDI.LOCATION);
             made = snapshot
-                    ? storage().vdiSnapshot(StorageBackends.context(ctx), sr, location)
-                    : storage().vdiClone(StorageBackends.context(ctx), sr, location);
+                    ? storage().vdiSnapshot(StorageBackends.context(ctx), srId, location)
+                    : storage().vdiClone(StorageBackends.context(ctx), srId, location);
         } catch (StorageException e) {
             throw StorageBackends.toApiError(e, sr, vdi);
         }
@@ -197,8 +195,7 @@ public final class VdiService {
                 .with(VDI.SNAPSHOT_TIME, DateTime.ofInstant(clock.instant()))
                 .with(VDI.IS_A_SNAPSHOT, snapshot);
         if (snapshot) row.with(VDI.SNAPSHOT_OF, vdi);
-        String ref = insert(ctx, sr, made, row);
-        backends.refreshSr(sr);
+        String ref = insert(ctx, sr, srId, made, row);
         allowed.update(VDI.XAPI_CLASS, ref);
         return ref;
     }
@@ -270,13 +267,13 @@ public final class VdiService {
     private void copyData(CallContext ctx, Db db, String src, String dst) {
         String srcSr = db.get(src, VDI.SR);
         String dstSr = db.get(dst, VDI.SR);
-        backends.attached(db, srcSr);
-        backends.attached(db, dstSr);
+        String srcId = backends.attached(db, srcSr);
+        String dstId = backends.attached(db, dstSr);
         String dstLocation = db.get(dst, VDI.LOCATION);
         StorageContext sctx = StorageBackends.context(ctx);
         try {
-            storage().dataCopyInto(sctx, srcSr, db.get(src, VDI.LOCATION), dstSr, dstLocation);
-            VdiInfo after = storage().vdiStat(sctx, dstSr, dstLocation);
+            storage().dataCopyInto(sctx, srcId, db.get(src, VDI.LOCATION), dstId, dstLocation);
+            VdiInfo after = storage().vdiStat(sctx, dstId, dstLocation);
             Db.retrying(() -> data.version(VDI.XAPI_CLASS, dst)
                     .ifPresent(m -> data.apply(Update.builder()
                             .unchanged(VDI.XAPI_CLASS, dst, m)
@@ -285,7 +282,6 @@ public final class VdiService {
         } catch (StorageException e) {
             throw StorageBackends.toApiError(e, dstSr, dst);
         }
-        backends.refreshSr(dstSr);
     }
 
     // ------------------------------------------------------------------ resize, names
@@ -295,11 +291,11 @@ public final class VdiService {
         Db db = data;
         String sr = db.get(vdi, VDI.SR);
         requireBackendType(db, sr);
-        backends.attached(db, sr);
+        String srId = backends.attached(db, sr);
         assertManaged(db, vdi);
         VdiInfo after;
         try {
-            after = storage().vdiResize(StorageBackends.context(ctx), sr, db.get(vdi, VDI.LOCATION), size);
+            after = storage().vdiResize(StorageBackends.context(ctx), srId, db.get(vdi, VDI.LOCATION), size);
         } catch (StorageException e) {
             throw StorageBackends.toApiError(e, sr, vdi);
         }
@@ -309,7 +305,6 @@ public final class VdiService {
                         .set(vdi, VDI.VIRTUAL_SIZE, after.virtualSize())
                         .set(vdi, VDI.PHYSICAL_UTILISATION, after.physicalUtilisation())
                         .build())));
-        backends.refreshSr(sr);
     }
 
     /** {@code VDI.set_name_label}: the SMAPIv1 layer keeps names in the database only. */
@@ -377,19 +372,55 @@ public final class VdiService {
                 .with(VDI.CBT_ENABLED, false);
     }
 
-    /** Creates the row; if that fails the driver's VDI is removed again. */
-    private String insert(CallContext ctx, String sr, VdiInfo made, FieldValues row) {
-        String ref = Refs.fresh();
+    /**
+     * {@code update_vdi_db}: a driver that keeps the database itself (SMAPIv1: {@code VDI.db_introduce}) has made the
+     * row already: it takes the fields xapi sets over the driver's ({@code xapi_vdi.ml} create, and the names, times
+     * and snapshot fields of {@code storage_smapiv1.ml} for clones and snapshots), the driver's size, location and
+     * sm_config stay. Otherwise the row is created. If that fails the driver's VDI is removed again.
+     */
+    private String insert(CallContext ctx, String sr, String srId, VdiInfo made, FieldValues row) {
+        String existing = null;
+        for (String v : data.where(VDI.LOCATION, made.location())) {
+            if (sr.equals(data.get(v, VDI.SR))) existing = v;
+        }
         try {
+            if (existing != null) {
+                String ref = existing;
+                Update.Builder u = Update.builder().exists(VDI.XAPI_CLASS, ref);
+                for (org.xapijava.model.Field<?> f : XAPI_SETS) setFrom(u, ref, row, f);
+                data.apply(u.build());
+                return ref;
+            }
+            String ref = Refs.fresh();
             data.create(ref, row);
+            return ref;
         } catch (RuntimeException e) {
             try {
-                storage().vdiDestroy(StorageBackends.context(ctx), sr, made.location());
+                storage().vdiDestroy(StorageBackends.context(ctx), srId, made.location());
             } catch (StorageException ignored) {
                 // the database error is the one to report
             }
             throw e;
         }
-        return ref;
+    }
+
+    /** The fields xapi writes over a driver-made row. */
+    private static final List<org.xapijava.model.Field<?>> XAPI_SETS = List.of(
+            VDI.NAME_LABEL,
+            VDI.NAME_DESCRIPTION,
+            VDI.OTHER_CONFIG,
+            VDI.SHARABLE,
+            VDI.TAGS,
+            VDI.XENSTORE_DATA,
+            VDI.ON_BOOT,
+            VDI.ALLOW_CACHING,
+            VDI.SNAPSHOT_TIME,
+            VDI.IS_A_SNAPSHOT,
+            VDI.SNAPSHOT_OF);
+
+    @SuppressWarnings("unchecked")
+    private static <T> void setFrom(Update.Builder u, String ref, FieldValues row, org.xapijava.model.Field<T> f) {
+        Object v = row.byName().get(f.name());
+        if (v != null) u.set(ref, f, (T) v);
     }
 }

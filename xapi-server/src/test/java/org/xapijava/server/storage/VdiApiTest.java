@@ -275,8 +275,7 @@ class VdiApiTest {
     @Test
     void attachGivesTheDataPath() {
         String vdi = create(MIB, "a");
-        StorageBackends b = new StorageBackends(
-                host.server.services().data(), host.server.services().hostRef());
+        StorageBackends b = host.server.storageBackends();
         assertEquals(file(vdi).toAbsolutePath(), b.attach(vdi, true).toAbsolutePath());
     }
 }
