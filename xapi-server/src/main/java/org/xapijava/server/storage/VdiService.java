@@ -416,7 +416,8 @@ public final class VdiService {
             VDI.ALLOW_CACHING,
             VDI.SNAPSHOT_TIME,
             VDI.IS_A_SNAPSHOT,
-            VDI.SNAPSHOT_OF);
+            VDI.SNAPSHOT_OF,
+            VDI.SM_CONFIG);
 
     @SuppressWarnings("unchecked")
     private static <T> void setFrom(Update.Builder u, String ref, FieldValues row, org.xapijava.model.Field<T> f) {
