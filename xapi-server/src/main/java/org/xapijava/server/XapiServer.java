@@ -177,8 +177,10 @@ public final class XapiServer implements AutoCloseable {
                 services.allowed(),
                 org.xapijava.server.storage.StorageStartup.start(config, localDb, refs.host(), smSessions));
         storage.bind(table);
-        new org.xapijava.server.storage.SrRecords(localDb, services.allowed()).bind(table);
-        new org.xapijava.server.storage.SrOperations(localDb, storage.backends()).bind(table);
+        org.xapijava.server.storage.SrRecords srRecords =
+                new org.xapijava.server.storage.SrRecords(localDb, services.allowed());
+        srRecords.bind(table);
+        new org.xapijava.server.storage.SrOperations(localDb, refs.host(), storage.backends(), srRecords).bind(table);
         VmAlerts vmAlerts = new VmAlerts(localDb, alerts);
         BlobStore blobStore = BlobStore.open(config.path("blobs-dir"), Long.parseLong(config.get("blob-max-size")));
         Blobs blobs = new Blobs(localDb, blobStore);

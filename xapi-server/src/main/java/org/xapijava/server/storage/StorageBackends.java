@@ -56,6 +56,11 @@ public final class StorageBackends {
                 ctx.sessionRef() == null ? Refs.NULL : ctx.sessionRef());
     }
 
+    /** Whether SR type {@code type} has a driver here. */
+    public boolean hasDriver(String type) {
+        return drivers.test(type);
+    }
+
     /** Whether {@code sr} is of a type with a driver here (its PBD is not looked at). */
     public boolean hasBackend(Db db, String sr) {
         return drivers.test(db.get(sr, SR.TYPE));
