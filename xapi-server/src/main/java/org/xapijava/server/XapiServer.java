@@ -107,6 +107,8 @@ public final class XapiServer implements AutoCloseable {
     private XenopsClient xenopsClient;
     private org.xapijava.server.network.HostBridges bridges;
     private XenopsService xenops;
+    /** xapi's SMAPIv2 service for xenopsd ({@code storage-socket}), or null. */
+    private org.xapijava.server.storage.rpc.StorageSocket storageSocket;
 
     /** The pool master whose database this host shares, in this JVM; null: this host is its own master. */
     private final XapiServer master;
@@ -170,6 +172,7 @@ public final class XapiServer implements AutoCloseable {
         for (Messages m : modules(rbac)) m.bind(table);
         StorageMessages storage = new StorageMessages(localDb, clock, refs.host(), services.allowed());
         storage.bind(table);
+        startStorageSocket(localDb, storage);
         new org.xapijava.server.storage.SrRecords(localDb, services.allowed()).bind(table);
         VmAlerts vmAlerts = new VmAlerts(localDb, alerts);
         BlobStore blobStore = BlobStore.open(config.path("blobs-dir"), Long.parseLong(config.get("blob-max-size")));
@@ -319,6 +322,22 @@ public final class XapiServer implements AutoCloseable {
         return new XapiHttpConnectionFactory(hc, readTimeout, totalTimeout);
     }
 
+    /** Serves SMAPIv2 on {@code storage-socket} (unless empty) for xenopsd's disk attachments. */
+    private void startStorageSocket(LocalDb localDb, StorageMessages storage) throws Exception {
+        String path = config.get("storage-socket");
+        if (path.isEmpty()) return;
+        storageSocket = new org.xapijava.server.storage.rpc.StorageSocket(
+                Path.of(path),
+                new org.xapijava.server.storage.rpc.StorageRpc(
+                        new org.xapijava.server.storage.rpc.Datapaths(localDb, storage.backends())));
+        storageSocket.start();
+    }
+
+    /** xapi's storage socket, or null when not served. */
+    public org.xapijava.server.storage.rpc.StorageSocket storageSocket() {
+        return storageSocket;
+    }
+
     /**
      * The xenopsd this host uses: with {@code xenopsd = embedded} a simulator started here on
      * {@code xenopsd-socket} (state in {@code xenopsd-state-dir}); with {@code external} a daemon already there.
@@ -332,7 +351,8 @@ public final class XapiServer implements AutoCloseable {
                         EmbeddedXenopsd.config(
                                 config.path("xenopsd-state-dir"),
                                 Long.parseLong(config.get("xenopsd-sim-memory-mib")),
-                                config.get("xenopsd-sim-delays")));
+                                config.get("xenopsd-sim-delays"),
+                                storageSocket == null ? null : storageSocket.path()));
                 embeddedXenopsd.start();
             }
             case "external" -> {}
@@ -461,6 +481,10 @@ public final class XapiServer implements AutoCloseable {
         if (embeddedXenopsd != null) {
             embeddedXenopsd.close();
             embeddedXenopsd = null;
+        }
+        if (storageSocket != null) {
+            storageSocket.close();
+            storageSocket = null;
         }
         if (alerts != null) {
             alerts.close();
