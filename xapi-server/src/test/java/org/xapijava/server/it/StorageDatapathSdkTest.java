@@ -135,4 +135,51 @@ class StorageDatapathSdkTest {
             assertEquals(Map.of(), dps(host, s, c, shared));
         }
     }
+
+    @Test
+    void aStorageFailureFailsTheStartWithNothingLeftAttached() throws Exception {
+        try (TestHost host = TestHost.start(dir)) {
+            StorageSocketCalls s =
+                    new StorageSocketCalls(host.server.storageSocket().path());
+            Connection c = LifecycleSupport.login(host);
+            SR sr = Pool.getAll(c).iterator().next().getDefaultSR(c);
+            VM vm = LifecycleSupport.newVm(host, c, "broken disk");
+            VBD a = LifecycleSupport.attachDisk(c, vm, sr, "0", 1L << 20);
+            VBD b = LifecycleSupport.attachDisk(c, vm, sr, "1", 1L << 20);
+            VDI va = a.getVDI(c);
+            VDI vb = b.getVDI(c);
+            // the second disk's file disappears behind the SR's back: its attach fails in the driver (VDIUnavailable)
+            java.nio.file.Path file =
+                    java.nio.file.Path.of((String) ((Map<?, ?>) ((List<?>) ((List<?>) ((Map<?, ?>) s.ok(
+                                                            "VDI.attach3",
+                                                            "dp",
+                                                            "probe",
+                                                            "sr",
+                                                            sr.getUuid(c),
+                                                            "vdi",
+                                                            vb.getLocation(c),
+                                                            "vm",
+                                                            "0",
+                                                            "read_write",
+                                                            false))
+                                                    .get("implementations"))
+                                            .get(1))
+                                    .get(1))
+                            .get("path"));
+            s.ok("DP.destroy", "dp", "probe", "allow_leak", false);
+            java.nio.file.Files.delete(file);
+            // xenopsd's Storage_backend_error (code, params) is the XenAPI error (code, params)
+            Types.XenAPIException e = assertThrows(Types.XenAPIException.class, () -> vm.start(c, false, false));
+            assertEquals(
+                    "SR_BACKEND_FAILURE_46",
+                    e.shortDescription,
+                    List.of(e.errorDescription).toString());
+            assertEquals("", e.errorDescription[1]);
+            assertTrue(e.errorDescription[2].startsWith("The VDI is not available"), e.errorDescription[2]);
+            assertEquals(Types.VmPowerState.HALTED, vm.getPowerState(c));
+            assertEquals(Map.of(), dps(host, s, c, va));
+            assertEquals(Map.of(), dps(host, s, c, vb));
+            assertEquals(Map.of(), host.server.embeddedXenopsd().simulator().attachedDisks());
+        }
+    }
 }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import org.xapijava.db.Db;
 import org.xapijava.model.api.SR;
+import org.xapijava.model.api.VDI;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.storage.StorageBackends;
 import org.xapijava.storage.AttachInfo;
@@ -75,8 +76,13 @@ public final class Datapaths {
         return vdis.computeIfAbsent(k, x -> new LinkedHashMap<>());
     }
 
-    private static StorageError backendError(StorageException e, String srRef) {
-        ApiError a = StorageBackends.toApiError(e, srRef, "");
+    /** The driver's failure as xapi reports it ({@link StorageBackends#toApiError}) in a {@code Backend_error}. */
+    private StorageError backendError(StorageException e, String srRef, String location) {
+        String vdiRef = org.xapijava.model.types.Refs.NULL;
+        for (String v : data.where(VDI.LOCATION, location)) {
+            if (srRef.equals(data.get(v, VDI.SR))) vdiRef = v;
+        }
+        ApiError a = StorageBackends.toApiError(e, srRef, vdiRef);
         return StorageError.backend(a.code(), a.params());
     }
 
@@ -94,7 +100,7 @@ public final class Datapaths {
                 h.info = driven(ref) ? storage().vdiAttach(ctx, dp, ref, vdi, vm, readWrite) : null;
             } catch (StorageException e) {
                 if (!h.state.attached()) dps.remove(dp);
-                throw backendError(e, ref);
+                throw backendError(e, ref, vdi);
             }
             h.state = DpState.attached(readWrite);
             return h.info;
@@ -119,7 +125,7 @@ public final class Datapaths {
             try {
                 if (driven(ref)) storage().vdiActivate(ctx, dp, ref, vdi, vm, rw);
             } catch (StorageException e) {
-                throw backendError(e, ref);
+                throw backendError(e, ref, vdi);
             }
             h.state = DpState.activated(h.state.readWrite());
         }
@@ -134,7 +140,7 @@ public final class Datapaths {
             try {
                 if (driven(ref)) storage().vdiDeactivate(ctx, dp, ref, vdi, vm);
             } catch (StorageException e) {
-                throw backendError(e, ref);
+                throw backendError(e, ref, vdi);
             }
             if (h != null && h.state.activated()) h.state = DpState.attached(h.state.readWrite());
         }
@@ -150,7 +156,7 @@ public final class Datapaths {
             try {
                 if (driven(ref)) storage().vdiDetach(ctx, dp, ref, vdi, vm);
             } catch (StorageException e) {
-                throw backendError(e, ref);
+                throw backendError(e, ref, vdi);
             }
             dps.remove(dp);
         }
@@ -167,7 +173,9 @@ public final class Datapaths {
         try {
             storage().dpDestroy(ctx, dp);
         } catch (StorageException e) {
-            throw backendError(e, "");
+            ApiError a = StorageBackends.toApiError(
+                    e, org.xapijava.model.types.Refs.NULL, org.xapijava.model.types.Refs.NULL);
+            throw StorageError.backend(a.code(), a.params());
         }
     }
 
