@@ -109,6 +109,8 @@ public final class XapiServer implements AutoCloseable {
     private XenopsService xenops;
     private org.xapijava.server.sm.SmSessions smSessions;
     private StorageMessages storageMessages;
+    /** xapi's SMAPIv2 service for xenopsd ({@code storage-socket}), or null. */
+    private org.xapijava.server.storage.rpc.StorageSocket storageSocket;
 
     /** The pool master whose database this host shares, in this JVM; null: this host is its own master. */
     private final XapiServer master;
@@ -177,6 +179,7 @@ public final class XapiServer implements AutoCloseable {
                 services.allowed(),
                 org.xapijava.server.storage.StorageStartup.start(config, localDb, refs.host(), smSessions));
         storage.bind(table);
+        startStorageSocket(localDb, storage);
         org.xapijava.server.storage.SrRecords srRecords =
                 new org.xapijava.server.storage.SrRecords(localDb, services.allowed());
         srRecords.bind(table);
@@ -333,6 +336,22 @@ public final class XapiServer implements AutoCloseable {
         return new XapiHttpConnectionFactory(hc, readTimeout, totalTimeout);
     }
 
+    /** Serves SMAPIv2 on {@code storage-socket} (unless empty) for xenopsd's disk attachments. */
+    private void startStorageSocket(LocalDb localDb, StorageMessages storage) throws Exception {
+        String path = config.get("storage-socket");
+        if (path.isEmpty()) return;
+        storageSocket = new org.xapijava.server.storage.rpc.StorageSocket(
+                Path.of(path),
+                new org.xapijava.server.storage.rpc.StorageRpc(
+                        new org.xapijava.server.storage.rpc.Datapaths(localDb, storage.backends())));
+        storageSocket.start();
+    }
+
+    /** xapi's storage socket, or null when not served. */
+    public org.xapijava.server.storage.rpc.StorageSocket storageSocket() {
+        return storageSocket;
+    }
+
     /**
      * The xenopsd this host uses: with {@code xenopsd = embedded} a simulator started here on
      * {@code xenopsd-socket} (state in {@code xenopsd-state-dir}); with {@code external} a daemon already there.
@@ -346,7 +365,8 @@ public final class XapiServer implements AutoCloseable {
                         EmbeddedXenopsd.config(
                                 config.path("xenopsd-state-dir"),
                                 Long.parseLong(config.get("xenopsd-sim-memory-mib")),
-                                config.get("xenopsd-sim-delays")));
+                                config.get("xenopsd-sim-delays"),
+                                storageSocket == null ? null : storageSocket.path()));
                 embeddedXenopsd.start();
             }
             case "external" -> {}
@@ -485,6 +505,10 @@ public final class XapiServer implements AutoCloseable {
         if (embeddedXenopsd != null) {
             embeddedXenopsd.close();
             embeddedXenopsd = null;
+        }
+        if (storageSocket != null) {
+            storageSocket.close();
+            storageSocket = null;
         }
         if (alerts != null) {
             alerts.close();

@@ -51,6 +51,9 @@ public final class XapiConfig {
         {"xenopsd", "external", null},
         {"xenopsd-socket", "/var/lib/xcp/xenopsd", "xenopsd.sock"},
         {"xenopsd-state-dir", "/var/run/nonpersistent/xenopsd", "xenopsd"},
+        // xapi's SMAPIv2 storage service (Xcp_service without the message switch), where xenopsd attaches disks;
+        // empty: not served
+        {"storage-socket", "/var/lib/xcp/storage", "storage.sock"},
         {"xenopsd-sim-memory-mib", "1048576", null},
         {"xenopsd-sim-delays", "", null},
         {"xenopsd-reconnect-max-ms", "10000", null},

@@ -30,6 +30,14 @@ public final class EmbeddedXenopsd implements AutoCloseable {
      * @param delays {@code STEP=MS,...} (empty: every step instantaneous)
      */
     public static Simulator.Config config(Path stateDir, long totalMemoryMib, String delays) {
+        return config(stateDir, totalMemoryMib, delays, null);
+    }
+
+    /**
+     * As {@link #config(Path, long, String)}, the simulator attaching VBD disks through xapi's storage socket
+     * {@code storageSocket} ({@code null}: disks only recorded).
+     */
+    public static Simulator.Config config(Path stateDir, long totalMemoryMib, String delays, Path storageSocket) {
         Map<String, Long> d = new LinkedHashMap<>();
         for (String kv : delays.split(",")) {
             if (kv.isBlank()) continue;
@@ -39,7 +47,7 @@ public final class EmbeddedXenopsd implements AutoCloseable {
                     kv.substring(0, eq).trim(),
                     Long.parseLong(kv.substring(eq + 1).trim()));
         }
-        return new Simulator.Config(stateDir, totalMemoryMib, Simulator.DEFAULT_WORKERS, d);
+        return new Simulator.Config(stateDir, totalMemoryMib, Simulator.DEFAULT_WORKERS, d, storageSocket);
     }
 
     /** Starts the simulator (loading its state directory) and listens on the socket. */

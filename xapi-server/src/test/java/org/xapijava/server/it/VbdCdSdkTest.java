@@ -56,6 +56,16 @@ class VbdCdSdkTest {
     static VDI iso(TestHost host, String name) {
         Db data = host.server.services().data();
         String sr = data.where(SR.IS_TOOLS_SR, true).getFirst();
+        // the image itself, in the tools SR's directory: its driver (ISOSR) attaches the file
+        String pbd = data.get(sr, SR.PBDS).getFirst();
+        java.nio.file.Path dir = java.nio.file.Path.of(
+                data.get(pbd, org.xapijava.model.api.PBD.DEVICE_CONFIG).get("location"));
+        try {
+            java.nio.file.Files.createDirectories(dir);
+            java.nio.file.Files.write(dir.resolve(name), new byte[1 << 20]);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         String ref = data.create(FieldValues.of(org.xapijava.model.api.VDI.XAPI_CLASS)
                 .with(org.xapijava.model.api.VDI.UUID, UUID.randomUUID().toString())
                 .with(org.xapijava.model.api.VDI.NAME_LABEL, name)

@@ -46,6 +46,7 @@ final class Engine implements AutoCloseable {
     private final Devices devices;
     private final MetadataImport metadata;
     private final StepDelays delays;
+    private final VbdStorage storage;
     private final WorkQueues queues;
     /** VMs in the middle of {@code VM_reboot}: {@code VM.stat} reports them Running throughout. */
     private final Set<String> rebooting = ConcurrentHashMap.newKeySet();
@@ -59,6 +60,7 @@ final class Engine implements AutoCloseable {
             Devices devices,
             MetadataImport metadata,
             StepDelays delays,
+            VbdStorage storage,
             int workers) {
         this.vms = vms;
         this.tasks = tasks;
@@ -67,6 +69,7 @@ final class Engine implements AutoCloseable {
         this.devices = devices;
         this.metadata = metadata;
         this.delays = delays;
+        this.storage = storage;
         this.queues = new WorkQueues(workers, "xenopsd-sim");
     }
 
@@ -418,7 +421,10 @@ final class Engine implements AutoCloseable {
             case Atomic.VmBuild b -> domains.build(b.vm());
             case Atomic.VmCreateDeviceModel c -> domains.createDeviceModel(c.vm());
             case Atomic.VmDestroyDeviceModel c -> domains.destroyDeviceModel(c.vm());
-            case Atomic.VmDestroy c -> domains.destroy(c.vm());
+            case Atomic.VmDestroy c -> {
+                releaseVbds(c.vm(), t); // VM.destroy: detach any remaining disks
+                domains.destroy(c.vm());
+            }
             case Atomic.VmPause p -> {
                 vms.vmExn(p.vm());
                 domains.setPaused(p.vm(), true);
@@ -473,20 +479,21 @@ final class Engine implements AutoCloseable {
             case Atomic.VbdEpochBegin x -> {}
             case Atomic.VbdEpochEnd x -> {}
             case Atomic.VbdPlug p -> {
-                devices.plugVbd(vms.vbdExn(p.id()));
+                plugVbd(vms.vbdExn(p.id()), t);
                 vms.signalVbd(p.id());
             }
             case Atomic.VbdUnplug u -> {
                 try {
                     devices.unplugVbd(vms.vbdExn(u.id()), u.force());
                 } finally {
+                    releaseVbd(u.id(), t); // as xenopsd: the datapath is destroyed whatever the unplug did
                     vms.signalVbd(u.id());
                 }
             }
             case Atomic.VbdInsert i -> {
                 vms.vbdExn(i.id());
                 expect(i.id().vm(), PowerState.Running, PowerState.Paused);
-                devices.changeMedium(i.id(), i.disk());
+                insertMedium(i.id(), i.disk(), t);
                 vms.signalVbd(i.id());
             }
             case Atomic.VbdEject j -> {
@@ -494,6 +501,7 @@ final class Engine implements AutoCloseable {
                 if (vbd.ty() == Vbd.Type.Disk) throw XenopsError.mediaNotEjectable();
                 expect(j.id().vm(), PowerState.Running, PowerState.Paused);
                 devices.changeMedium(j.id(), null);
+                releaseVbd(j.id(), t);
                 vms.signalVbd(j.id());
             }
             case Atomic.VifSetActive a -> {
@@ -550,6 +558,62 @@ final class Engine implements AutoCloseable {
             case Atomic.Serial s -> throw new IllegalStateException("not a leaf");
             case Atomic.BestEffort b -> throw new IllegalStateException("not a leaf");
         }
+    }
+
+    // =========================================================================================== storage
+
+    /** The VBD's copy plugged in the domain, or null. */
+    private static Vbd pluggedCopy(Domain d, org.xapijava.xenopsd.DeviceId id) {
+        for (Vbd p : d.vbds()) if (p.id().equals(id)) return p;
+        return null;
+    }
+
+    /** {@code VBD.plug}: its disk attached and activated, then the device added (the disk freed if that fails). */
+    private void plugVbd(Vbd vbd, SimTask t) {
+        Domain d = vms.domainExn(vbd.id().vm());
+        if (pluggedCopy(d, vbd.id()) != null) {
+            devices.plugVbd(vbd); // Already_exists, the storage untouched
+            return;
+        }
+        storage.attachAndActivate(t.dbg, d.domid(), vbd, vbd.backend());
+        try {
+            devices.plugVbd(vbd);
+        } catch (RuntimeException e) {
+            storage.release(t.dbg, d.domid(), vbd.id());
+            throw e;
+        }
+    }
+
+    /** {@code VBD.insert}: the new medium attached and activated, then inserted (freed if that fails). */
+    private void insertMedium(org.xapijava.xenopsd.DeviceId id, org.xapijava.xenopsd.Disk disk, SimTask t) {
+        Domain d = vms.domainExn(id.vm());
+        Vbd plugged = pluggedCopy(d, id);
+        if (plugged == null || plugged.backend() != null) {
+            devices.changeMedium(id, disk); // Device_not_connected or Media_present, the storage untouched
+            return;
+        }
+        storage.attachAndActivate(t.dbg, d.domid(), plugged, disk);
+        try {
+            devices.changeMedium(id, disk);
+        } catch (RuntimeException e) {
+            storage.release(t.dbg, d.domid(), id);
+            throw e;
+        }
+    }
+
+    /** {@code DP.destroy} of the VBD's datapath in the VM's domain, if it has one. */
+    private void releaseVbd(org.xapijava.xenopsd.DeviceId id, SimTask t) {
+        if (!storage.enabled()) return;
+        VmEntry e = vms.get(id.vm());
+        if (e != null && e.domain() != null) storage.release(t.dbg, e.domain().domid(), id);
+    }
+
+    /** {@code DP.destroy} of the datapath of every VBD of the VM in its domain. */
+    private void releaseVbds(String vmId, SimTask t) {
+        if (!storage.enabled()) return;
+        VmEntry e = vms.get(vmId);
+        if (e == null || e.domain() == null) return;
+        for (Vbd v : e.vbds()) storage.release(t.dbg, e.domain().domid(), v.id());
     }
 
     /** {@code VM_remove}: only a halted or suspended VM; its objects are no longer reported. */

@@ -76,8 +76,15 @@ public final class Simulator implements Xenops, AutoCloseable {
      * @param totalMemoryMib the host's memory
      * @param workers        how many VM queues are served at once
      * @param delaysMs       simulated duration per atomic step name (e.g. {@code VM_build}), in milliseconds
+     * @param storageSocket  xapi's SMAPIv2 storage socket, through which VBD disks are attached and activated as
+     *                       xenopsd does, or {@code null}: disks are only recorded
      */
-    public record Config(Path stateDir, long totalMemoryMib, int workers, Map<String, Long> delaysMs) {
+    public record Config(
+            Path stateDir, long totalMemoryMib, int workers, Map<String, Long> delaysMs, Path storageSocket) {
+        public Config(Path stateDir, long totalMemoryMib, int workers, Map<String, Long> delaysMs) {
+            this(stateDir, totalMemoryMib, workers, delaysMs, null);
+        }
+
         public Config {
             if (totalMemoryMib <= 0) throw new IllegalArgumentException("totalMemoryMib must be positive");
             if (workers <= 0) throw new IllegalArgumentException("workers must be positive");
@@ -94,11 +101,16 @@ public final class Simulator implements Xenops, AutoCloseable {
         }
 
         public Config withDelays(Map<String, Long> d) {
-            return new Config(stateDir, totalMemoryMib, workers, d);
+            return new Config(stateDir, totalMemoryMib, workers, d, storageSocket);
         }
 
         public Config withTotalMemoryMib(long mib) {
-            return new Config(stateDir, mib, workers, delaysMs);
+            return new Config(stateDir, mib, workers, delaysMs, storageSocket);
+        }
+
+        /** With VBD disks attached through xapi's storage socket ({@code null}: only recorded). */
+        public Config withStorageSocket(Path socket) {
+            return new Config(stateDir, totalMemoryMib, workers, delaysMs, socket);
         }
     }
 
@@ -112,6 +124,7 @@ public final class Simulator implements Xenops, AutoCloseable {
     private final StateReports reports = new StateReports(guestAgent);
     private final Devices devices;
     private final MetadataImport metadata;
+    private final VbdStorage storage;
     private final Engine engine;
     private final DebugHooks debug;
     private volatile boolean closed;
@@ -126,7 +139,8 @@ public final class Simulator implements Xenops, AutoCloseable {
         this.metadata = new MetadataImport(vms, skeletonHost());
         Domains domains = new Domains(vms, new HostMemory(config.totalMemoryMib()), guestAgent, balloons);
         StepDelays delays = new StepDelays(config.delaysMs());
-        this.engine = new Engine(vms, tasks, domains, devices, metadata, delays, config.workers());
+        this.storage = VbdStorage.at(config.storageSocket());
+        this.engine = new Engine(vms, tasks, domains, devices, metadata, delays, storage, config.workers());
         this.debug = new DebugHooks(vms, tasks, domains, engine, guestAgent, delays);
         vms.registerObjects();
         balloons.resumeAll();
@@ -145,12 +159,21 @@ public final class Simulator implements Xenops, AutoCloseable {
         return config;
     }
 
+    /**
+     * The VBD disks attached through the storage socket now: datapath ({@code vbd/<domid>/<vbd>}) → the backend the
+     * storage service answered ({@code {implementations: [...]}}). Empty without a storage socket.
+     */
+    public Map<String, Object> attachedDisks() {
+        return storage.attached();
+    }
+
     /** Stops the workers (queued operations are dropped) and answers waiting {@code UPDATES.get}s. Idempotent. */
     @Override
     public void close() {
         if (closed) return;
         closed = true;
         engine.close();
+        storage.close();
         balloons.close();
         updates.close();
         debug.close();

@@ -9,7 +9,7 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * The simulator daemon: {@code xenopsd-sim [--socket PATH] [--state-dir DIR] [--total-memory-mib N]
- * [--workers N] [--delay-ms STEP=MS,...]}. Prints {@code xenopsd-simulator ready: <socket>} once it listens;
+ * [--workers N] [--delay-ms STEP=MS,...] [--storage-socket PATH]}. Prints {@code xenopsd-simulator ready: <socket>} once it listens;
  * stops cleanly on SIGTERM or Ctrl-C (and on {@code DEBUG.shutdown}), removing its socket.
  *
  * <p>Defaults: socket {@code /var/lib/xcp/xenopsd} (xenopsd's), no state directory (state in memory), 1 TiB of
@@ -25,15 +25,24 @@ public final class SimulatorMain {
               --total-memory-mib N     host memory in MiB (default 1048576 = 1 TiB)
               --workers N              VM queues served at once (default 16)
               --delay-ms STEP=MS,...   simulated duration of atomic steps, e.g. VM_build=200,VBD_plug=20
+              --storage-socket PATH    xapi's SMAPIv2 storage socket: VBD disks are attached and activated
+                                       through it as xenopsd does (default: none, disks only recorded)
               --help                   this text
             """;
 
     /** Parsed command line. */
-    record Options(Path socket, Path stateDir, long totalMemoryMib, int workers, Map<String, Long> delays) {}
+    record Options(
+            Path socket,
+            Path stateDir,
+            long totalMemoryMib,
+            int workers,
+            Map<String, Long> delays,
+            Path storageSocket) {}
 
     static Options parse(String[] args) {
         Path socket = Path.of("/var/lib/xcp/xenopsd");
         Path stateDir = null;
+        Path storageSocket = null;
         long mem = Simulator.DEFAULT_TOTAL_MEMORY_MIB;
         int workers = Simulator.DEFAULT_WORKERS;
         Map<String, Long> delays = new LinkedHashMap<>();
@@ -54,6 +63,7 @@ public final class SimulatorMain {
                 switch (a) {
                     case "--socket" -> socket = Path.of(v);
                     case "--state-dir" -> stateDir = Path.of(v);
+                    case "--storage-socket" -> storageSocket = Path.of(v);
                     case "--total-memory-mib" -> mem = Long.parseLong(v);
                     case "--workers" -> workers = Integer.parseInt(v);
                     case "--delay-ms" -> {
@@ -77,7 +87,7 @@ public final class SimulatorMain {
                 throw new UsageException(e.getMessage());
             }
         }
-        return new Options(socket, stateDir, mem, workers, delays);
+        return new Options(socket, stateDir, mem, workers, delays, storageSocket);
     }
 
     static final class UsageException extends IllegalArgumentException {
@@ -109,7 +119,8 @@ public final class SimulatorMain {
         SimulatorServer server;
         CountDownLatch stop = new CountDownLatch(1);
         try {
-            sim = Simulator.start(new Simulator.Config(o.stateDir(), o.totalMemoryMib(), o.workers(), o.delays()));
+            sim = Simulator.start(
+                    new Simulator.Config(o.stateDir(), o.totalMemoryMib(), o.workers(), o.delays(), o.storageSocket()));
         } catch (IOException | IllegalArgumentException e) {
             err.println("xenopsd-sim: cannot start: " + e.getMessage());
             return 1;

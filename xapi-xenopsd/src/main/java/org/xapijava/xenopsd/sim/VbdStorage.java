@@ -1,0 +1,107 @@
+package org.xapijava.xenopsd.sim;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.xapijava.xenopsd.DeviceId;
+import org.xapijava.xenopsd.Disk;
+import org.xapijava.xenopsd.Vbd;
+import org.xapijava.xenopsd.XenopsError;
+
+/**
+ * What xenopsd asks of storage for the VBDs it plugs ({@code ocaml/xenopsd/lib/storage.ml}, used by the Xen
+ * backend's {@code VBD.plug/unplug/insert/eject} and {@code VM.destroy}): a VBD whose disk is {@code VDI "sr/vdi"}
+ * is attached ({@code VDI.attach3}, with {@code read_write} from the VBD's mode) then activated
+ * ({@code VDI.activate3}: the storage layer activates in the mode of the attach) through datapath
+ * {@code vbd/<domid>/<vbd-name>} for {@code vm = "<domid>"}; unplugging, ejecting and destroying the domain free the
+ * datapath with {@code DP.destroy} (allow_leak false), whose errors are logged and ignored as xenopsd does. An
+ * activation that fails frees its datapath at once, so nothing is left half attached. {@code Local} disks and empty
+ * drives need no storage.
+ *
+ * <p>Without a storage socket ({@link #none()}) every call is a no-op: the simulator only records the disks, as it
+ * did before it had a storage client. The backends the storage service answered are kept per datapath
+ * ({@link #attached()}), as xenopsd keeps them in its private xenstore keys. Thread-safe.
+ */
+final class VbdStorage implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(VbdStorage.class.getName());
+
+    private final StorageClient client;
+    private final Map<String, Object> backends = new ConcurrentHashMap<>();
+
+    private VbdStorage(StorageClient client) {
+        this.client = client;
+    }
+
+    static VbdStorage none() {
+        return new VbdStorage(null);
+    }
+
+    static VbdStorage at(Path storageSocket) {
+        return storageSocket == null ? none() : new VbdStorage(new StorageClient(storageSocket));
+    }
+
+    boolean enabled() {
+        return client != null;
+    }
+
+    /** {@code Storage.id_of}: the datapath of a VBD plugged into domain {@code domid}. */
+    static String datapath(int domid, DeviceId vbd) {
+        return "vbd/" + domid + "/" + vbd.name();
+    }
+
+    /**
+     * Attaches and activates {@code disk} for {@code vbd} in domain {@code domid}; a no-op for anything but a
+     * {@code VDI} disk. @throws XenopsError {@code Storage_backend_error} (or {@code Internal_error}) with nothing
+     * left attached
+     */
+    void attachAndActivate(String dbg, int domid, Vbd vbd, Disk disk) {
+        if (client == null || !(disk instanceof Disk.Vdi v)) return;
+        String[] srVdi = srAndVdi(v);
+        String dp = datapath(domid, vbd.id());
+        String vm = Integer.toString(domid);
+        Object backend = client.attach3(dbg, dp, srVdi[0], srVdi[1], vm, vbd.mode() == Vbd.Mode.ReadWrite);
+        try {
+            client.activate3(dbg, dp, srVdi[0], srVdi[1], vm);
+        } catch (XenopsError e) {
+            release(dbg, domid, vbd.id());
+            throw e;
+        }
+        backends.put(dp, backend);
+        LOG.log(
+                System.Logger.Level.INFO,
+                "VBD " + vbd.id().vm() + "." + vbd.id().name() + ": " + dp + " attached " + v.srAndLocation()
+                        + (vbd.mode() == Vbd.Mode.ReadWrite ? " RW" : " RO") + ", backend " + backend);
+    }
+
+    /** {@code Storage.dp_destroy} of the VBD's datapath in domain {@code domid}: errors logged and ignored. */
+    void release(String dbg, int domid, DeviceId vbd) {
+        if (client == null) return;
+        String dp = datapath(domid, vbd);
+        backends.remove(dp);
+        try {
+            client.dpDestroy(dbg, dp, false);
+        } catch (XenopsError e) {
+            LOG.log(System.Logger.Level.WARNING, "DP destroy returned unexpected exception: " + e.getMessage());
+        }
+    }
+
+    /** {@code get_disk_by_name}: {@code "sr/vdi"} split at the first slash. */
+    private static String[] srAndVdi(Disk.Vdi v) {
+        String s = v.srAndLocation();
+        int slash = s.indexOf('/');
+        if (slash < 0) {
+            throw XenopsError.internalError("Storage_error ([S(Vdi_does_not_exist);S(" + s + ")])");
+        }
+        return new String[] {s.substring(0, slash), s.substring(slash + 1)};
+    }
+
+    /** The backend ({@code VDI.attach3}'s answer) of every datapath attached now, by datapath. */
+    Map<String, Object> attached() {
+        return Map.copyOf(backends);
+    }
+
+    @Override
+    public void close() {
+        if (client != null) client.close();
+    }
+}
