@@ -261,6 +261,15 @@ class FileStore:
     def lock(self):
         return smcore.Lock(self.sr_uuid, "sr")
 
+    def adjust_totals(self, delta):
+        """As sm's SR._update after a VDI is made, removed or resized: virtual_allocation moves by delta (read
+        and written back through the callbacks, no rescan), physical_utilisation is what the filesystem says."""
+        x = self.req.xapi
+        current = int(x.SR.get_virtual_allocation(self.req.sr_ref))
+        x.SR.set_virtual_allocation(self.req.sr_ref, str(max(0, current + delta)))
+        st = os.statvfs(self.path)
+        x.SR.set_physical_utilisation(self.req.sr_ref, str((st.f_blocks - st.f_bfree) * st.f_frsize))
+
     def kick_gc(self):
         kick_gc(self.path, self.sr_uuid)
 
@@ -365,6 +374,7 @@ class FileStore:
             except BaseException:
                 os.unlink(path)
                 raise
+            self.adjust_totals(vsize)
         return smcore.vdi_result(uuid, uuid)
 
     def vdi_delete(self):
@@ -375,10 +385,12 @@ class FileStore:
             if Datapath(self.sr_uuid, req.vdi_location).active():
                 raise SMError("VDIInUse", "VDI %s is activated" % req.vdi_location)
             Datapath(self.sr_uuid, req.vdi_location).remove()
+            vsize, _ = self.sizes(path, fmt)
             os.unlink(path)
             fsync_dir(self.path)
             if req.vdi_ref:
                 req.xapi.VDI.db_forget(req.vdi_ref)
+            self.adjust_totals(-vsize)
         self.kick_gc()
 
     def _freeze(self, location):
@@ -430,6 +442,7 @@ class FileStore:
                                 snapshot_time=smcore.now_datetime() if is_snapshot else None)
             _, leaf_psize = self.sizes(self.vdi_file(req.vdi_location)[0], "qcow2")
             req.xapi.VDI.set_physical_utilisation(req.vdi_ref, str(leaf_psize))
+            self.adjust_totals(vsize)
         return smcore.vdi_result(uuid, uuid)
 
     def vdi_revert(self):
@@ -478,6 +491,7 @@ class FileStore:
             if req.vdi_ref:
                 req.xapi.VDI.set_virtual_size(req.vdi_ref, str(vsize))
                 req.xapi.VDI.set_physical_utilisation(req.vdi_ref, str(psize))
+            self.adjust_totals(vsize - current)
         return smcore.vdi_result(req.vdi_uuid or req.vdi_location, req.vdi_location)
 
     def vdi_attach(self):

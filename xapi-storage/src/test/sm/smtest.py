@@ -25,7 +25,8 @@ VDI_FIELDS = ["uuid", "name_label", "name_description", "SR", "type", "sharable"
 # The SM-only calls and the reads the plugins are allowed to make; anything else is refused.
 ALLOWED = {"VDI.db_introduce", "VDI.db_forget", "VDI.get_record", "VDI.get_all_records_where",
            "VDI.set_virtual_size", "VDI.set_physical_utilisation", "VDI.set_read_only",
-           "SR.set_physical_size", "SR.set_physical_utilisation", "SR.set_virtual_allocation"}
+           "SR.set_physical_size", "SR.set_physical_utilisation", "SR.set_virtual_allocation",
+           "SR.get_virtual_allocation"}
 
 
 class _Handler(SimpleXMLRPCRequestHandler):
@@ -134,6 +135,9 @@ class FakeXapi:
 
     def SR_set_physical_utilisation(self, ref, value):
         return self._sr(ref, "physical_utilisation", value)
+
+    def SR_get_virtual_allocation(self, ref):
+        return self.srs.get(ref, {}).get("virtual_allocation", "0")
 
     def SR_set_virtual_allocation(self, ref, value):
         return self._sr(ref, "virtual_allocation", value)

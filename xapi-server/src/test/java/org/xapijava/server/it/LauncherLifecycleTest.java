@@ -156,7 +156,7 @@ class LauncherLifecycleTest {
             VBD vbd = vm.getVBDs(c).iterator().next();
             VDI disk = vbd.getVDI(c);
             assertTrue(
-                    Files.isRegularFile(data.resolve("sr/local").resolve(disk.getUuid(c) + ".raw")),
+                    Files.isRegularFile(data.resolve("sr/local").resolve(disk.getUuid(c) + ".qcow2")),
                     "the disk is a file in the local SR");
 
             vm.start(c, false, false);

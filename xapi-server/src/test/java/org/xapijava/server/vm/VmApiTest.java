@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -21,6 +19,7 @@ import org.xapijava.db.Database;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.TestHost;
+import org.xapijava.server.storage.VdiData;
 
 /** The VM, VBD and VIF object messages through the dispatcher of an in-process host, field by field. */
 class VmApiTest {
@@ -156,23 +155,15 @@ class VmApiTest {
     }
 
     static Path file(String vdi) {
-        return srDir.resolve(db().get("VDI", vdi, "location") + ".raw");
+        return VdiData.image(srDir, (String) db().get("VDI", vdi, "location"));
     }
 
-    static void write(Path f, long offset, String text) throws IOException {
-        try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
-            raf.seek(offset);
-            raf.write(text.getBytes(StandardCharsets.US_ASCII));
-        }
+    static void write(String vdi, long offset, String text) throws IOException {
+        VdiData.write(host.server, vdi, offset, text);
     }
 
-    static String read(Path f, long offset, int len) throws IOException {
-        byte[] b = new byte[len];
-        try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "r")) {
-            raf.seek(offset);
-            raf.readFully(b);
-        }
-        return new String(b, StandardCharsets.US_ASCII);
+    static String read(String vdi, long offset, int len) throws IOException {
+        return VdiData.read(host.server, vdi, offset, len);
     }
 
     @SuppressWarnings("unchecked")
@@ -276,7 +267,7 @@ class VmApiTest {
     void cloneCopyAndSnapshotOfAVmWithDisks() throws IOException {
         String vm = newVm("src");
         String d0 = newDisk(vm, "0", 4 * MIB);
-        write(file(d0), MIB, "disk zero");
+        write(d0, MIB, "disk zero");
         String cd = (String) host.ok("VBD.create", session, vbdRecord(vm, Refs.NULL, "3", "CD", "RO", true));
         String vif = (String) host.ok("VIF.create", session, vifRecord(vm, "0", ""));
         db().set("VM", vm, "generation_id", "1:2");
@@ -286,7 +277,7 @@ class VmApiTest {
         assertEquals(2, cdisks.size());
         String cd0 = cdisks.stream().filter(v -> !Refs.isNull(v)).findFirst().orElseThrow();
         assertNotEquals(d0, cd0);
-        assertEquals("disk zero", read(file(cd0), MIB, 9));
+        assertEquals("disk zero", read(cd0, MIB, 9));
         @SuppressWarnings("unchecked")
         String cvbd = ((List<String>) get("VM", clone, "VBDs"))
                 .stream()
@@ -308,7 +299,7 @@ class VmApiTest {
         String copy = (String) host.ok("VM.copy", session, vm, "copy", localSr);
         String copied =
                 vdisOf(copy).stream().filter(v -> !Refs.isNull(v)).findFirst().orElseThrow();
-        assertEquals("disk zero", read(file(copied), MIB, 9));
+        assertEquals("disk zero", read(copied, MIB, 9));
         String copy2 = (String) host.ok("VM.copy", session, vm, "copy2", Refs.NULL);
         assertEquals(
                 localSr,
@@ -359,12 +350,12 @@ class VmApiTest {
     void revertBringsBackDisksFieldsAndMacs() throws IOException {
         String vm = newVm("rev");
         String d0 = newDisk(vm, "0", 2 * MIB);
-        write(file(d0), 0, "before");
+        write(d0, 0, "before");
         host.ok("VIF.create", session, vifRecord(vm, "0", "aa:bb:cc:dd:ee:ff"));
         String snap = (String) host.ok("VM.snapshot", session, vm, "s1", List.of());
         String snapDisk = vdisOf(snap).get(0);
         String older = (String) host.ok("VDI.snapshot", session, d0, Map.of());
-        write(file(d0), 0, "after!");
+        write(d0, 0, "after!");
         db().set("VM", vm, "name_label", "renamed");
         db().set("VM", vm, "power_state", "Halted");
         String extra = newDisk(vm, "1", MIB);
@@ -378,7 +369,7 @@ class VmApiTest {
         List<String> disks = vdisOf(vm);
         assertEquals(1, disks.size());
         String now = disks.get(0);
-        assertEquals("before", read(file(now), 0, 6));
+        assertEquals("before", read(now, 0, 6));
         assertEquals(now, get("VDI", snapDisk, "snapshot_of"), "the snapshot tree hangs off the new disk");
         assertEquals(now, get("VDI", older, "snapshot_of"));
         @SuppressWarnings("unchecked")
@@ -395,7 +386,7 @@ class VmApiTest {
         assertEquals(again, get("VM", snap, "snapshot_of"));
         assertEquals("rev", get("VM", again, "name_label"));
         assertEquals(false, get("VM", again, "is_a_template"));
-        assertEquals("before", read(file(vdisOf(again).get(0)), 0, 6));
+        assertEquals("before", read(vdisOf(again).get(0), 0, 6));
     }
 
     // ------------------------------------------------------------------ provision, templates
