@@ -303,4 +303,31 @@ class VdiApiTest {
             b.detach(vdi);
         }
     }
+
+    @Test
+    void aDiskOfTheOldInProcessBackendIsServedByTheFileDriver() throws IOException {
+        // before the SMAPIv1 drivers, the local SR held one sparse <uuid>.raw per VDI, its location the uuid
+        String uuid = java.util.UUID.randomUUID().toString();
+        Path raw = srDir.resolve(uuid + ".raw");
+        try (RandomAccessFile f = new RandomAccessFile(raw.toFile(), "rw")) {
+            f.setLength(2 * MIB);
+            f.seek(MIB);
+            f.write("kept".getBytes(StandardCharsets.US_ASCII));
+        }
+        String vdi = Refs.fresh();
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("uuid", uuid);
+        row.put("SR", localSr);
+        row.put("location", uuid);
+        row.put("virtual_size", 2 * MIB);
+        row.put("type", "user");
+        row.put("managed", true);
+        row.put("sm_config", Map.of("type", "raw"));
+        db().create("VDI", vdi, row);
+        assertEquals("kept", read(vdi, MIB, 4));
+        write(vdi, 0, "more");
+        assertEquals("more", read(vdi, 0, 4));
+        host.ok("VDI.destroy", session, vdi);
+        assertFalse(Files.exists(raw));
+    }
 }
