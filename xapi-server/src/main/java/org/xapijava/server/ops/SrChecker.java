@@ -68,45 +68,9 @@ final class SrChecker {
             Map.entry("update", "SR_UPDATE"),
             Map.entry("vdi_revert", "VDI_REVERT"),
             Map.entry("vdi_snapshot", "VDI_SNAPSHOT"));
-    /** The capability names Xapi knows ({@code Smint.Feature.string_to_capability_table}); others are dropped. */
-    static final Set<String> KNOWN_FEATURES = Set.of(
-            "SR_CREATE",
-            "SR_DELETE",
-            "SR_ATTACH",
-            "SR_DETACH",
-            "SR_SCAN",
-            "SR_PROBE",
-            "SR_UPDATE",
-            "SR_SUPPORTS_LOCAL_CACHING",
-            "SR_METADATA",
-            "SR_TRIM",
-            "SR_MULTIPATH",
-            "SR_CACHING",
-            "SR_STATS",
-            "VDI_CREATE",
-            "VDI_DELETE",
-            "VDI_ATTACH",
-            "VDI_DETACH",
-            "VDI_MIRROR",
-            "VDI_MIRROR_IN",
-            "VDI_RESIZE",
-            "VDI_RESIZE_ONLINE",
-            "VDI_CLONE",
-            "VDI_SNAPSHOT",
-            "VDI_ACTIVATE",
-            "VDI_ACTIVATE_READONLY",
-            "VDI_DEACTIVATE",
-            "VDI_UPDATE",
-            "VDI_INTRODUCE",
-            "VDI_GENERATE_CONFIG",
-            "VDI_ATTACH_OFFLINE",
-            "VDI_RESET_ON_BOOT",
-            "VDI_CONFIG_CBT",
-            "VDI_COMPOSE",
-            "LARGE_VDI",
-            "THIN_PROVISIONING",
-            "VDI_READ_CACHING",
-            "VDI_REVERT");
+    /** The capability names Xapi knows ({@code Smint.Feature.string_to_capability_table}, one list: the driver discovery's); others are dropped. */
+    static final Set<String> KNOWN_FEATURES =
+            Set.copyOf(org.xapijava.storage.smapiv1.DriverDiscovery.KNOWN_CAPABILITIES);
 
     private SrChecker() {}
 

@@ -78,33 +78,15 @@ class VdiApiTest {
 
     /** The VDI's image in the SR directory (the file plugin's qcow2 leaf). */
     static Path file(String vdi) {
-        return srDir.resolve(db().get("VDI", vdi, "location") + ".qcow2");
+        return VdiData.image(srDir, (String) db().get("VDI", vdi, "location"));
     }
 
-    /** Writes through the VDI's datapath (attached and activated read-write, then released). */
     static void write(String vdi, long offset, String text) throws IOException {
-        StorageBackends b = host.server.storageBackends();
-        Path p = b.attach(vdi, true);
-        try (RandomAccessFile raf = new RandomAccessFile(p.toFile(), "rw")) {
-            raf.seek(offset);
-            raf.write(text.getBytes(StandardCharsets.US_ASCII));
-        } finally {
-            b.detach(vdi);
-        }
+        VdiData.write(host.server, vdi, offset, text);
     }
 
-    /** Reads through the VDI's datapath (attached read-only, then released). */
     static String read(String vdi, long offset, int len) throws IOException {
-        byte[] bytes = new byte[len];
-        StorageBackends b = host.server.storageBackends();
-        Path p = b.attach(vdi, false);
-        try (RandomAccessFile raf = new RandomAccessFile(p.toFile(), "r")) {
-            raf.seek(offset);
-            raf.readFully(bytes);
-        } finally {
-            b.detach(vdi);
-        }
-        return new String(bytes, StandardCharsets.US_ASCII);
+        return VdiData.read(host.server, vdi, offset, len);
     }
 
     @Test
