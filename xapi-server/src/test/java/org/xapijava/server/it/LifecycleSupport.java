@@ -48,7 +48,8 @@ final class LifecycleSupport {
     static VM newVm(TestHost host, Connection c, String name) throws Exception {
         VM template = null;
         for (Map.Entry<VM, VM.Record> e : VM.getAllRecords(c).entrySet()) {
-            if (e.getValue().isATemplate && !e.getValue().isControlDomain) {
+            // a real template: snapshots and checkpoints are templates too, with a power state of their own
+            if (e.getValue().isATemplate && !e.getValue().isASnapshot && !e.getValue().isControlDomain) {
                 template = e.getKey();
                 break;
             }
