@@ -80,10 +80,7 @@ public final class ServerSmapiv1Host implements Smapiv1Host {
 
     @Override
     public String vdiRef(String srRef, String location) {
-        for (String vdi : data.where(VDI.LOCATION, location)) {
-            if (srRef.equals(data.get(vdi, VDI.SR))) return vdi;
-        }
-        return null;
+        return StorageBackends.vdiAt(data, srRef, location);
     }
 
     @Override

@@ -56,6 +56,14 @@ public final class StorageBackends {
                 ctx.sessionRef() == null ? Refs.NULL : ctx.sessionRef());
     }
 
+    /** The VDI of {@code sr} at {@code location} (unique in its SR: {@code LOCATION_NOT_UNIQUE}), or null. */
+    public static String vdiAt(Db data, String sr, String location) {
+        for (String vdi : data.where(VDI.LOCATION, location)) {
+            if (sr.equals(data.get(vdi, VDI.SR))) return vdi;
+        }
+        return null;
+    }
+
     /** Whether SR type {@code type} has a driver here. */
     public boolean hasDriver(String type) {
         return drivers.test(type);

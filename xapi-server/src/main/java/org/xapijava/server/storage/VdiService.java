@@ -379,10 +379,7 @@ public final class VdiService {
      * sm_config stay. Otherwise the row is created. If that fails the driver's VDI is removed again.
      */
     private String insert(CallContext ctx, String sr, String srId, VdiInfo made, FieldValues row) {
-        String existing = null;
-        for (String v : data.where(VDI.LOCATION, made.location())) {
-            if (sr.equals(data.get(v, VDI.SR))) existing = v;
-        }
+        String existing = StorageBackends.vdiAt(data, sr, made.location());
         try {
             if (existing != null) {
                 String ref = existing;

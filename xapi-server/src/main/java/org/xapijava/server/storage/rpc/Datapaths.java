@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 import org.xapijava.db.Db;
 import org.xapijava.model.api.SR;
-import org.xapijava.model.api.VDI;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.storage.StorageBackends;
 import org.xapijava.storage.AttachInfo;
@@ -79,10 +78,8 @@ public final class Datapaths {
 
     /** The driver's failure as xapi reports it ({@link StorageBackends#toApiError}) in a {@code Backend_error}. */
     private StorageError backendError(StorageException e, String srRef, String location) {
-        String vdiRef = org.xapijava.model.types.Refs.NULL;
-        for (String v : data.where(VDI.LOCATION, location)) {
-            if (srRef.equals(data.get(v, VDI.SR))) vdiRef = v;
-        }
+        String found = StorageBackends.vdiAt(data, srRef, location);
+        String vdiRef = found == null ? org.xapijava.model.types.Refs.NULL : found;
         ApiError a = StorageBackends.toApiError(e, srRef, vdiRef);
         return StorageError.backend(a.code(), a.params());
     }
