@@ -22,6 +22,7 @@ import sys
 import time
 
 import smcore
+import smlock
 from smcore import SMError, log, run
 
 VDI_FILE = re.compile(r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(qcow2|raw)$")
@@ -513,18 +514,23 @@ class FileStore:
         writable = smcore.to_bool(req.arg(0, "writable"))
         with self.lock():
             path, fmt = self.vdi_file(req.vdi_location)
-            if fmt == "raw":
-                return None
             dp = Datapath(self.sr_uuid, req.vdi_location)
-            if dp.active():
+            if fmt != "raw" and dp.active():
                 if dp.mode() == ("rw" if writable else "ro"):
                     return None  # already so: idempotent
                 raise SMError("VDIInUse", "VDI %s is activated %s" % (req.vdi_location, dp.mode()))
+            tags = smlock.ActivationTags(req)
+            tags.begin(writable)
             try:
-                dp.start(path, writable)
-            except smcore.CommandFailed as e:
-                dp.stop()
-                raise SMError("VDIUnavailable", str(e))
+                if fmt != "raw":
+                    try:
+                        dp.start(path, writable)
+                    except smcore.CommandFailed as e:
+                        dp.stop()
+                        raise SMError("VDIUnavailable", str(e))
+                tags.commit(writable)
+            finally:
+                tags.end()
         return None
 
     def vdi_deactivate(self):
@@ -532,8 +538,15 @@ class FileStore:
         with self.lock():
             smcore.check_uuid(req.vdi_location, "VDI location")
             Datapath(self.sr_uuid, req.vdi_location).stop()
+            smlock.ActivationTags(req).release()
         self.kick_gc()
         return None
+
+    def reset_tags(self):
+        """sr_attach: this host's activation tags on the SR's VDIs are stale."""
+        req = self.req
+        if req.session_ref and req.sr_ref:
+            smlock.reset_host_tags(req, req.xapi.VDI.get_all_records_where('field "SR" = "%s"' % req.sr_ref))
 
     def vdi_detach(self):
         req = self.req

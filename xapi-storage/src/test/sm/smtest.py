@@ -26,7 +26,8 @@ VDI_FIELDS = ["uuid", "name_label", "name_description", "SR", "type", "sharable"
 ALLOWED = {"VDI.db_introduce", "VDI.db_forget", "VDI.get_record", "VDI.get_all_records_where",
            "VDI.set_virtual_size", "VDI.set_physical_utilisation", "VDI.set_read_only",
            "SR.set_physical_size", "SR.set_physical_utilisation", "SR.set_virtual_allocation",
-           "SR.get_virtual_allocation"}
+           "SR.get_virtual_allocation", "VDI.get_sm_config", "VDI.add_to_sm_config", "VDI.remove_from_sm_config",
+           "host.get_metrics", "host_metrics.get_live"}
 
 
 class _Handler(SimpleXMLRPCRequestHandler):
@@ -58,6 +59,7 @@ class FakeXapi:
         self.calls = []
         self.vdis = {}
         self.srs = {}
+        self.hosts = {"OpaqueRef:host": True}  # host ref -> live
         self.lock = threading.Lock()
         self.server = _Server(path, self)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -126,6 +128,28 @@ class FakeXapi:
         self.vdis[ref]["read_only"] = value
         return ""
 
+    def VDI_get_sm_config(self, ref):
+        return dict(self.vdis[ref].get("sm_config", {}))
+
+    def VDI_add_to_sm_config(self, ref, key, value):
+        sm_config = self.vdis[ref].setdefault("sm_config", {})
+        if key in sm_config:
+            raise _Fail(["MAP_DUPLICATE_KEY", "VDI", "sm_config", ref, key])
+        sm_config[key] = value
+        return ""
+
+    def VDI_remove_from_sm_config(self, ref, key):
+        self.vdis[ref].setdefault("sm_config", {}).pop(key, None)
+        return ""
+
+    def host_get_metrics(self, ref):
+        if ref not in self.hosts:
+            raise _Fail(["HANDLE_INVALID", "host", ref])
+        return "OpaqueRef:metrics-" + ref
+
+    def host_metrics_get_live(self, ref):
+        return self.hosts[ref[len("OpaqueRef:metrics-"):]]
+
     def _sr(self, ref, key, value):
         self.srs.setdefault(ref, {})[key] = value
         return ""
@@ -167,6 +191,8 @@ class PluginTestCase(unittest.TestCase):
         self.dpdir = os.path.join(self.tmp, "dp")
         with open(os.path.join(self.plugins, "sm.conf"), "w") as f:
             f.write("lock-dir = %s\nmount-base = %s\ndatapath-dir = %s\n" % (self.lockdir, self.mountbase, self.dpdir))
+            f.write("activation-retry-seconds = 1\nallow-multiple-vdi-attach = %s\n"
+                    % os.path.join(self.tmp, "allow_multiple_vdi_attach"))
         self.xapi = FakeXapi(os.path.join(self.tmp, "xapi.sock"))
         self.sr_uuid = str(uuidlib.uuid4())
         self.sr_ref = "OpaqueRef:sr-%s" % self.sr_uuid

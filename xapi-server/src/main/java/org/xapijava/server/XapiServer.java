@@ -183,7 +183,9 @@ public final class XapiServer implements AutoCloseable {
         org.xapijava.server.storage.SrRecords srRecords =
                 new org.xapijava.server.storage.SrRecords(localDb, services.allowed());
         srRecords.bind(table);
-        new org.xapijava.server.storage.SrOperations(localDb, refs.host(), storage.backends(), srRecords).bind(table);
+        org.xapijava.server.storage.SrOperations srOperations =
+                new org.xapijava.server.storage.SrOperations(localDb, refs.host(), storage.backends(), srRecords);
+        srOperations.bind(table);
         VmAlerts vmAlerts = new VmAlerts(localDb, alerts);
         BlobStore blobStore = BlobStore.open(config.path("blobs-dir"), Long.parseLong(config.get("blob-max-size")));
         Blobs blobs = new Blobs(localDb, blobStore);
@@ -290,6 +292,9 @@ public final class XapiServer implements AutoCloseable {
         jetty.setHandler(handlers);
         xenops.start(); // Xapi's on_xapi_restart: resync, event thread, every resident VM refreshed
         jetty.start();
+        // after the Unix socket listens: the drivers call back while PBDs are plugged
+        new org.xapijava.server.storage.StorageResync(localDb, refs.host(), storage.backends(), srOperations, alerts)
+                .run();
         LOG.info(
                 "xapi started: {} explicit messages not implemented",
                 table.unimplemented().size());

@@ -173,6 +173,21 @@ public interface Smapiv2 {
     /** The datapaths that hold the VDI attached (for {@code VDI_IN_USE} checks and diagnostics). */
     List<String> dpsOf(String sr, String vdi);
 
+    /**
+     * {@code DP.stat_vdi}: the state of each datapath holding the VDI on this host (none: detached); the VDI's
+     * superstate is {@link DpState#superstate} of the values.
+     */
+    default Map<String, DpState> dpStatVdi(String sr, String vdi) {
+        Map<String, DpState> m = new java.util.LinkedHashMap<>();
+        for (String dp : dpsOf(sr, vdi)) m.put(dp, DpState.attached(false));
+        return m;
+    }
+
+    /** {@code SR.list}: the SRs attached on this host, by uuid. */
+    default java.util.Set<String> srList() {
+        return java.util.Set.of();
+    }
+
     // ------------------------------------------------------------------ data
 
     /**

@@ -26,7 +26,8 @@ public final class BundledDrivers {
             "sm-errorcodes.tsv",
             "smcore.py",
             "smfile.py",
-            "smgc.py");
+            "smgc.py",
+            "smlock.py");
 
     private static final String RESOURCES = "/org/xapijava/storage/sm/";
 

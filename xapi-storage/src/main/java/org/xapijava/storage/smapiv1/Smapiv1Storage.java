@@ -18,6 +18,7 @@ import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.xapijava.storage.AttachInfo;
+import org.xapijava.storage.DpState;
 import org.xapijava.storage.SmError;
 import org.xapijava.storage.Smapiv2;
 import org.xapijava.storage.SrStat;
@@ -609,6 +610,23 @@ public final class Smapiv1Storage implements Smapiv2 {
     @Override
     public List<String> dpsOf(String sr, String vdi) {
         return new ArrayList<>(dpStates(sr, vdi).keySet());
+    }
+
+    @Override
+    public Map<String, DpState> dpStatVdi(String sr, String vdi) {
+        Map<String, DpState> m = new LinkedHashMap<>();
+        dpStates(sr, vdi).forEach((dp, st) -> m.put(dp, dpState(st)));
+        return m;
+    }
+
+    private static DpState dpState(State s) {
+        if (s.activated()) return DpState.activated(s.readWrite());
+        return s.attached() ? DpState.attached(s.readWrite()) : DpState.DETACHED;
+    }
+
+    @Override
+    public Set<String> srList() {
+        return attachedSrs().keySet();
     }
 
     @Override

@@ -9,6 +9,7 @@ import org.xapijava.model.api.SR;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.storage.StorageBackends;
 import org.xapijava.storage.AttachInfo;
+import org.xapijava.storage.DpState;
 import org.xapijava.storage.Smapiv2;
 import org.xapijava.storage.StorageContext;
 import org.xapijava.storage.StorageException;
@@ -191,8 +192,9 @@ public final class Datapaths {
     }
 
     /**
-     * {@code DP.stat_vdi}: the state of every datapath holding the VDI (datapaths the storage layer knows but this
-     * socket did not attach, such as xapi's own, are reported {@code Attached RO}) and the superstate.
+     * {@code DP.stat_vdi}: the state of every datapath holding the VDI (those the storage layer holds but this socket
+     * did not attach, such as xapi's own or any from before a restart of xapi, with the storage layer's state) and
+     * the superstate.
      */
     public Stat stat(String sr, String vdi) {
         String ref = srRef(sr);
@@ -202,9 +204,7 @@ public final class Datapaths {
             for (Map.Entry<String, Held> e : dps.entrySet()) {
                 if (e.getValue().state.attached()) states.put(e.getKey(), e.getValue().state);
             }
-            if (driven(ref)) {
-                for (String dp : storage().dpsOf(sr, vdi)) states.putIfAbsent(dp, DpState.attached(false));
-            }
+            if (driven(ref)) storage().dpStatVdi(sr, vdi).forEach(states::putIfAbsent);
         }
         return new Stat(DpState.superstate(new ArrayList<>(states.values())), states);
     }

@@ -1,6 +1,7 @@
 package org.xapijava.server.storage.rpc;
 
 import java.util.List;
+import org.xapijava.storage.DpState;
 
 /**
  * One of xcp-idl's {@code Storage_interface.Errors.error} variants, as the storage interface answers it over

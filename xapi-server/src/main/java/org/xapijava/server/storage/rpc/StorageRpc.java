@@ -11,6 +11,7 @@ import org.xapijava.model.xmlrpc.XmlRpcParseException;
 import org.xapijava.model.xmlrpc.XmlRpcReader;
 import org.xapijava.model.xmlrpc.XmlRpcWriter;
 import org.xapijava.storage.AttachInfo;
+import org.xapijava.storage.DpState;
 import org.xapijava.storage.StorageContext;
 
 /**

@@ -1,4 +1,4 @@
-package org.xapijava.server.storage.rpc;
+package org.xapijava.storage;
 
 import java.util.List;
 
