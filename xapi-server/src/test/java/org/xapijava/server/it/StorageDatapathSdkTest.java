@@ -88,6 +88,13 @@ class StorageDatapathSdkTest {
             assertEquals(Map.of(), dps(host, s, c, va));
             assertEquals(Map.of(), dps(host, s, c, vb));
             assertEquals(Map.of(), dps(host, s, c, iso));
+            // xenopsd wrote the image into the suspend VDI through a datapath of its own, now gone
+            VDI image = vm.getSuspendVDI(c);
+            assertEquals(Map.of(), dps(host, s, c, image));
+            String head = org.xapijava.server.storage.VdiData.read(host.server, image.toWireString(), 0, 128);
+            assertTrue(
+                    head.startsWith("xapi-java simulated suspend image v1\nvm=" + vm.getUuid(c) + "\n"),
+                    "the suspend image: " + head);
             vm.resume(c, false, false);
             assertTrue(vm.getDomid(c) != before);
             assertEquals(Map.of(dp(c, vm, a), List.of("Activated", "RW")), dps(host, s, c, va));

@@ -131,17 +131,20 @@ final class Domains {
                                 .withSurvivable(request == null || e.domain().survivable())));
     }
 
-    /** {@code VM_save}: the image, then the domain marked suspended. */
-    void save(String vmId, Disk disk) {
+    /**
+     * {@code VM_save}: the image written at {@code image} (the disk's local path, see {@link VbdStorage#withDisk};
+     * null: nothing to write), then the domain marked suspended.
+     */
+    void save(String vmId, Disk disk, java.nio.file.Path image) {
         Domain d = vms.domainExn(vmId);
-        SuspendImages.write(vmId, d, disk);
+        SuspendImages.write(vmId, d, image, disk instanceof Disk.Vdi);
         vms.updateDomain(vmId, x -> x.withSuspended(true, disk));
     }
 
-    /** {@code VM_restore}: checks the image, then the domain is built and no longer suspended. */
-    void restore(String vmId, Disk disk) {
+    /** {@code VM_restore}: checks the image at {@code image}, then the domain is built and no longer suspended. */
+    void restore(String vmId, java.nio.file.Path image) {
         if (vms.get(vmId) == null) throw XenopsError.internalError("Failure(\"" + vmId + " doesn't exist\")");
-        SuspendImages.check(vmId, disk);
+        SuspendImages.check(vmId, image);
         vms.updateDomain(vmId, d -> d.withBuilt(true).withSuspended(false, null));
     }
 

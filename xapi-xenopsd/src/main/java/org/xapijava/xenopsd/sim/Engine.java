@@ -457,9 +457,16 @@ final class Engine implements AutoCloseable {
                 vms.vmExn(s.vm());
                 t.prohibitCancellation(); // just before suspending the domain, as xenopsd does
                 tasks.signal(t.id);
-                domains.save(s.vm(), s.disk());
+                storage.withDisk(t.dbg, t.id, s.disk(), true, image -> {
+                    domains.save(s.vm(), s.disk(), image);
+                    return null;
+                });
             }
-            case Atomic.VmRestore r -> domains.restore(r.vm(), r.disk());
+            case Atomic.VmRestore r ->
+                storage.withDisk(t.dbg, t.id, r.disk(), false, image -> {
+                    domains.restore(r.vm(), image);
+                    return null;
+                });
             case Atomic.VmRemove r -> removeVm(r.vm());
             case Atomic.VmImportMetadata i -> metadata.importMetadata(i.md());
             case Atomic.VmDelay d -> t.sleep((long) (d.seconds() * 1000));

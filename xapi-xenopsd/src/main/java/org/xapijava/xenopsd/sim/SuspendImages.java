@@ -6,13 +6,12 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
-import org.xapijava.xenopsd.Disk;
 import org.xapijava.xenopsd.XenopsError;
 
 /**
- * The suspend image of a simulated domain: suspending to a {@code Local path} writes a small text file there
- * (magic line, VM id, domid, memory) that resuming checks names the VM; suspending to a {@code VDI} writes
- * nothing (the domain's record of the disk is the image). Stateless; thread-safe.
+ * The suspend image of a simulated domain: a few text lines (magic line, VM id, domid, memory) written where the
+ * image goes — a {@code Local} path, or the start of a {@code VDI} reached through the storage service (see
+ * {@link VbdStorage#withDisk}) — that resuming checks name the VM. Stateless; thread-safe.
  */
 final class SuspendImages {
     private SuspendImages() {}
@@ -21,33 +20,48 @@ final class SuspendImages {
 
     private static final String IMAGE_MAGIC = "xapi-java simulated suspend image v1";
 
-    /** {@code IO_error} when the file cannot be written. */
-    static void write(String vmId, Domain d, Disk disk) {
-        if (!(disk instanceof Disk.Local l)) return;
-        String text = IMAGE_MAGIC + "\nvm=" + vmId + "\ndomid=" + d.domid() + "\nmemory=" + d.memoryDynamicMax() + "\n";
+    /**
+     * Writes the image to {@code path} (null: nothing to write): a local file is replaced, a VDI's datapath (a
+     * device-like file of the disk's size) written in place. {@code IO_error} when it cannot be written.
+     */
+    static void write(String vmId, Domain d, Path path, boolean inPlace) {
+        if (path == null) return;
+        byte[] text = (IMAGE_MAGIC + "\nvm=" + vmId + "\ndomid=" + d.domid() + "\nmemory=" + d.memoryDynamicMax()
+                        + "\n")
+                .getBytes(StandardCharsets.UTF_8);
         try {
-            Files.writeString(Path.of(l.path()), text, StandardCharsets.UTF_8);
+            if (!inPlace) {
+                Files.write(path, text);
+                return;
+            }
+            try (java.nio.channels.FileChannel ch =
+                    java.nio.channels.FileChannel.open(path, java.nio.file.StandardOpenOption.WRITE)) {
+                ch.write(java.nio.ByteBuffer.wrap(text), 0);
+                ch.force(true);
+            }
         } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "cannot write suspend image " + l.path() + ": " + e);
+            LOG.log(System.Logger.Level.ERROR, "cannot write suspend image " + path + ": " + e);
             throw new XenopsError("IO_error", List.of());
         }
     }
 
-    /** {@code Internal_error} unless a local image exists and names the VM; {@code IO_error} if unreadable. */
-    static void check(String vmId, Disk disk) {
-        if (!(disk instanceof Disk.Local l)) return;
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(Path.of(l.path()), StandardCharsets.UTF_8);
+    /**
+     * {@code Internal_error} unless the image at {@code path} names the VM (null: nothing to check); {@code IO_error}
+     * if unreadable. Reads the first lines only (a VDI's image is followed by the rest of the disk).
+     */
+    static void check(String vmId, Path path) {
+        if (path == null) return;
+        String head;
+        try (java.io.InputStream in = Files.newInputStream(path)) {
+            head = new String(in.readNBytes(4096), StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
-            throw XenopsError.internalError("suspend image " + l.path() + " does not exist");
+            throw XenopsError.internalError("suspend image " + path + " does not exist");
         } catch (IOException | RuntimeException e) {
             throw new XenopsError("IO_error", List.of());
         }
-        if (lines.size() < 2
-                || !lines.get(0).equals(IMAGE_MAGIC)
-                || !lines.get(1).equals("vm=" + vmId)) {
-            throw XenopsError.internalError("suspend image " + l.path() + " is not an image of VM " + vmId);
+        String[] lines = head.split("\n", 3);
+        if (lines.length < 2 || !lines[0].equals(IMAGE_MAGIC) || !lines[1].equals("vm=" + vmId)) {
+            throw XenopsError.internalError("suspend image " + path + " is not an image of VM " + vmId);
         }
     }
 }

@@ -85,6 +85,47 @@ final class VbdStorage implements AutoCloseable {
         }
     }
 
+    /**
+     * xenopsd's {@code with_disk}: {@code f} given the local path of {@code disk} — a {@code Local} disk's own path;
+     * a {@code VDI} attached and activated ({@code write}: read-write) on the task's datapath
+     * ({@code xenopsd/task/<task>}) and the datapath destroyed afterwards, whatever happens; {@code null} for a
+     * {@code VDI} without a storage service or whose SR gives no local path (its image is then only recorded).
+     */
+    <T> T withDisk(String dbg, String task, Disk disk, boolean write, java.util.function.Function<Path, T> f) {
+        if (disk instanceof Disk.Local l) return f.apply(Path.of(l.path()));
+        if (client == null || !(disk instanceof Disk.Vdi v)) return f.apply(null);
+        String[] srVdi = srAndVdi(v);
+        String dp = "xenopsd/task/" + task;
+        try {
+            Object backend = client.attach3(dbg, dp, srVdi[0], srVdi[1], "", write);
+            client.activate3(dbg, dp, srVdi[0], srVdi[1], "");
+            return f.apply(localPath(backend));
+        } finally {
+            try {
+                client.dpDestroy(dbg, dp, false);
+            } catch (XenopsError e) {
+                LOG.log(System.Logger.Level.WARNING, "DP destroy of " + dp + " failed: " + e.getMessage());
+            }
+        }
+    }
+
+    /** The {@code File} or {@code BlockDevice} path of an attach's backend, or null. */
+    private static Path localPath(Object backend) {
+        if (!(backend instanceof Map<?, ?> m) || !(m.get("implementations") instanceof java.util.List<?> impls)) {
+            return null;
+        }
+        for (Object i : impls) {
+            if (i instanceof java.util.List<?> kv
+                    && kv.size() == 2
+                    && ("File".equals(kv.get(0)) || "BlockDevice".equals(kv.get(0)))
+                    && kv.get(1) instanceof Map<?, ?> args
+                    && args.get("path") instanceof String path) {
+                return Path.of(path);
+            }
+        }
+        return null;
+    }
+
     /** {@code get_disk_by_name}: {@code "sr/vdi"} split at the first slash. */
     private static String[] srAndVdi(Disk.Vdi v) {
         String s = v.srAndLocation();
