@@ -125,6 +125,17 @@ class StorageSocketWireTest {
                             .get("superstate"));
             assertEquals(List.of(), storageDps(host, sr, loc));
 
+            // epochs: the driver's vdi_epoch_begin / vdi_epoch_end when the VDI is reset on boot (no-ops in the file
+            // driver), nothing when it persists
+            for (boolean persistent : new boolean[] {true, false}) {
+                assertEquals(
+                        null, s.ok("VDI.epoch_begin", "sr", srUuid, "vdi", loc, "vm", "7", "persistent", persistent));
+                assertEquals(null, s.ok("VDI.epoch_end", "sr", srUuid, "vdi", loc, "vm", "7"));
+            }
+            assertEquals(
+                    List.of("No_storage_plugin_for_sr", "nope"),
+                    s.err("VDI.epoch_begin", "sr", "nope", "vdi", loc, "vm", "7", "persistent", true));
+
             // bad names and calls
             assertEquals(
                     List.of("No_storage_plugin_for_sr", "nope"),

@@ -483,8 +483,8 @@ final class Engine implements AutoCloseable {
                 devices.setActive("vbd", a.id(), a.active());
                 vms.signalVbd(a.id());
             }
-            case Atomic.VbdEpochBegin x -> {}
-            case Atomic.VbdEpochEnd x -> {}
+            case Atomic.VbdEpochBegin x -> storage.epochBegin(t.dbg, domidOf(x.id().vm()), x.disk(), x.persistent());
+            case Atomic.VbdEpochEnd x -> storage.epochEnd(t.dbg, domidOf(x.id().vm()), x.disk());
             case Atomic.VbdPlug p -> {
                 plugVbd(vms.vbdExn(p.id()), t);
                 vms.signalVbd(p.id());
@@ -606,6 +606,12 @@ final class Engine implements AutoCloseable {
             storage.release(t.dbg, d.domid(), id);
             throw e;
         }
+    }
+
+    /** The VM's domain id, as xenopsd's {@code Storage.vm_of_domid} names the storage VM; 0 without a domain. */
+    private int domidOf(String vmId) {
+        VmEntry e = vms.get(vmId);
+        return e == null || e.domain() == null ? 0 : e.domain().domid();
     }
 
     /** {@code DP.destroy} of the VBD's datapath in the VM's domain, if it has one. */

@@ -59,6 +59,25 @@ final class StorageClient implements AutoCloseable {
         call("VDI.activate3", a);
     }
 
+    /** {@code VDI.epoch_begin}. */
+    void epochBegin(String dbg, String sr, String vdi, String vm, boolean persistent) {
+        Map<String, Object> a = args(dbg);
+        a.put("sr", sr);
+        a.put("vdi", vdi);
+        a.put("vm", vm);
+        a.put("persistent", persistent);
+        call("VDI.epoch_begin", a);
+    }
+
+    /** {@code VDI.epoch_end}. */
+    void epochEnd(String dbg, String sr, String vdi, String vm) {
+        Map<String, Object> a = args(dbg);
+        a.put("sr", sr);
+        a.put("vdi", vdi);
+        a.put("vm", vm);
+        call("VDI.epoch_end", a);
+    }
+
     /** {@code DP.destroy dp allow_leak}. */
     void dpDestroy(String dbg, String dp, boolean allowLeak) {
         Map<String, Object> a = args(dbg);

@@ -73,6 +73,23 @@ final class VbdStorage implements AutoCloseable {
                         + (vbd.mode() == Vbd.Mode.ReadWrite ? " RW" : " RO") + ", backend " + backend);
     }
 
+    /**
+     * xenopsd's {@code VBD.epoch_begin}: {@code VDI.epoch_begin} of a {@code VDI} disk for domain {@code domid}
+     * (nothing for another disk). @throws XenopsError the storage's failure (the VM start fails)
+     */
+    void epochBegin(String dbg, int domid, Disk disk, boolean persistent) {
+        if (client == null || !(disk instanceof Disk.Vdi v)) return;
+        String[] srVdi = srAndVdi(v);
+        client.epochBegin(dbg, srVdi[0], srVdi[1], Integer.toString(domid), persistent);
+    }
+
+    /** xenopsd's {@code VBD.epoch_end}: {@code VDI.epoch_end} of a {@code VDI} disk. */
+    void epochEnd(String dbg, int domid, Disk disk) {
+        if (client == null || !(disk instanceof Disk.Vdi v)) return;
+        String[] srVdi = srAndVdi(v);
+        client.epochEnd(dbg, srVdi[0], srVdi[1], Integer.toString(domid));
+    }
+
     /** {@code Storage.dp_destroy} of the VBD's datapath in domain {@code domid}: errors logged and ignored. */
     void release(String dbg, int domid, DeviceId vbd) {
         if (client == null) return;

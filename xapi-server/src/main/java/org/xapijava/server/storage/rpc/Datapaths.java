@@ -40,6 +40,8 @@ public final class Datapaths {
     private final StorageBackends backends;
     /** VDI → datapath → what it holds; the VDI's map is its lock. */
     private final Map<Key, Map<String, Held>> vdis = new java.util.concurrent.ConcurrentHashMap<>();
+    /** VDIs whose epoch began non-persistent (their {@code epoch_end} goes to the driver). */
+    private final java.util.Set<Key> resetEpochs = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public Datapaths(Db data, StorageBackends backends) {
         this.data = data;
@@ -158,6 +160,44 @@ public final class Datapaths {
                 throw backendError(e, ref, vdi);
             }
             dps.remove(dp);
+        }
+    }
+
+    /**
+     * {@code VDI.epoch_begin}: a VM is about to use the VDI; when its {@code on_boot} is {@code reset}
+     * ({@code persistent} false) the storage layer runs the driver's {@code vdi_epoch_begin}, which resets it. Xapi
+     * runs the driver for a persistent VDI too, where every sm driver returns at once (sm's {@code SRCommand}): here
+     * that exec is skipped (decisions.md). Nothing for an SR without a driver.
+     */
+    public void epochBegin(StorageContext ctx, String sr, String vdi, String vm, boolean persistent) {
+        String ref = srRef(sr);
+        if (!driven(ref) || persistent) return;
+        Key k = new Key(ref, vdi);
+        synchronized (dps(k)) {
+            try {
+                storage().vdiEpochBegin(ctx, sr, vdi, vm, false);
+            } catch (StorageException e) {
+                throw backendError(e, ref, vdi);
+            }
+            resetEpochs.add(k);
+        }
+    }
+
+    /**
+     * {@code VDI.epoch_end}: the VM no longer uses the VDI; the driver's {@code vdi_epoch_end} after a non-persistent
+     * {@code epoch_begin} (sm drivers do nothing for it either way; skipped otherwise, as above).
+     */
+    public void epochEnd(StorageContext ctx, String sr, String vdi, String vm) {
+        String ref = srRef(sr);
+        Key k = new Key(ref, vdi);
+        if (!driven(ref) || !resetEpochs.contains(k)) return;
+        synchronized (dps(k)) {
+            try {
+                storage().vdiEpochEnd(ctx, sr, vdi, vm);
+            } catch (StorageException e) {
+                throw backendError(e, ref, vdi);
+            }
+            resetEpochs.remove(k);
         }
     }
 

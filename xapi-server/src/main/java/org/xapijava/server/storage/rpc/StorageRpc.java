@@ -235,6 +235,8 @@ public final class StorageRpc {
                 a.str("vm");
                 return backend(dps.attachInfo(a.str("sr"), a.str("vdi"), a.str("dp")));
             }
+            case "VDI.epoch_begin" -> dps.epochBegin(ctx, a.str("sr"), a.str("vdi"), a.str("vm"), a.bool("persistent"));
+            case "VDI.epoch_end" -> dps.epochEnd(ctx, a.str("sr"), a.str("vdi"), a.str("vm"));
             case "DP.stat_vdi" -> {
                 return stat(dps.stat(a.str("sr"), a.str("vdi")));
             }
