@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Drives a xapi-java host whose sm-dir holds real xapi-project/sm drivers through XenAPI and reports each
-step PASS/FAIL/SKIP (run by scripts/sm-conformance, which lays out the drivers and starts the host)."""
+step PASS, FAIL, BLOCKED (needs an OS tool missing here) or SKIP; exit status 1 when a step failed. Run by
+scripts/sm-conformance, which lays out the drivers and starts the host."""
 
 import argparse
 import os
