@@ -110,7 +110,8 @@ public final class StorageBackends {
 
     /**
      * Attaches {@code vdi} on this host through a datapath of its own ({@code xapi/<vdi>}) and returns the local
-     * path of its data: what a device model or the xenopsd simulator opens for a VBD.
+     * path of its data: what a device model or the xenopsd simulator opens for a VBD; null when the driver gave no
+     * {@code params} (a {@code params_nbd}-only attach, as xapi-project/sm drivers answer).
      *
      * @throws ApiError {@code HANDLE_INVALID}, {@code SR_OPERATION_NOT_SUPPORTED}, {@code SR_NO_PBDS} or the
      *                  driver's failure

@@ -267,9 +267,22 @@ public final class StorageRpc {
      * {@code backend}: a file or device the attach gave, as {@code XenDisk {params = path; extra = [];
      * backend_type = "vbd3"}} (the blkback/tapdisk view, as the SMAPIv1 adapter answers it) and {@code File path}
      * (or {@code BlockDevice path} for a device under {@code /dev}); no implementation for an SR without a driver.
+     * An attach without {@code params} (what xapi-project/sm's blktap2 layer answers: the disk is its
+     * {@code params_nbd}, empty when no tapdisk is wanted) is Xapi's {@code XenDisk {params = params_nbd; extra =
+     * xenstore_data; backend_type = "vbd3"}} and {@code Nbd {uri = params_nbd}} ({@code storage_smapiv1.ml}
+     * {@code attach2}).
      */
     static Map<String, Object> backend(AttachInfo info) {
         if (info == null) return Map.of("implementations", List.of());
+        if (info.path() == null) {
+            Map<String, Object> xenDisk = new LinkedHashMap<>();
+            xenDisk.put("backend_type", "vbd3");
+            xenDisk.put("extra", info.xenstoreData());
+            xenDisk.put("params", info.paramsNbd());
+            return Map.of(
+                    "implementations",
+                    List.of(List.of("XenDisk", xenDisk), List.of("Nbd", Map.of("uri", info.paramsNbd()))));
+        }
         String path = info.path().toString();
         Map<String, Object> xenDisk = new LinkedHashMap<>();
         xenDisk.put("backend_type", "vbd3");
