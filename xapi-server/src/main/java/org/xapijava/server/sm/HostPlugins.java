@@ -1,8 +1,6 @@
 package org.xapijava.server.sm;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +9,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -19,6 +16,7 @@ import org.slf4j.LoggerFactory;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.rpc.RpcResponse;
+import org.xapijava.model.util.GroupProcess;
 import org.xapijava.model.xmlrpc.XmlRpcParseException;
 import org.xapijava.model.xmlrpc.XmlRpcReader;
 import org.xapijava.model.xmlrpc.XmlRpcWriter;
@@ -48,13 +46,10 @@ public final class HostPlugins implements HostApi, Messages {
     private static final Logger LOG = LoggerFactory.getLogger(HostPlugins.class);
 
     /** Forkhelpers' {@code default_path}, the plugin's whole environment. */
-    static final String PATH = "/sbin:/usr/sbin:/bin:/usr/bin";
+    static final String PATH = GroupProcess.DEFAULT_PATH;
 
     /** Most bytes kept of each of stdout and stderr; a plugin writing more is killed. */
     static final int MAX_OUTPUT = 64 << 20;
-
-    /** How long the output is still read after the plugin exited (its descendants may hold the pipes). */
-    private static final Duration DRAIN = Duration.ofSeconds(5);
 
     private static final XmlRpcReader READER = XmlRpcReader.RESPONSES;
 
@@ -142,56 +137,26 @@ public final class HostPlugins implements HostApi, Messages {
     private record Run(int exit, String signal, String stdout, String stderr) {}
 
     private Run run(Path exe, String xml) {
-        ProcessBuilder pb = new ProcessBuilder("setsid", exe.toString(), xml)
-                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-        pb.environment().clear();
-        pb.environment().put("PATH", PATH);
-        Process p;
+        GroupProcess.Result r;
         try {
-            p = pb.start();
+            r = GroupProcess.run(
+                    List.of(exe.toString(), xml),
+                    Map.of("PATH", PATH),
+                    new GroupProcess.Limits(timeout, MAX_OUTPUT, MAX_OUTPUT));
         } catch (IOException e) {
             throw failure("non-zero exit", "", e.getMessage());
         }
-        Capture out = new Capture(p.getInputStream(), p);
-        Capture err = new Capture(p.getErrorStream(), p);
-        boolean killed = false;
-        try {
-            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                LOG.warn("plugin {} ran longer than {}: killing its process group", exe, timeout);
-                killGroup(p);
-                killed = true;
-                p.waitFor();
-            }
-            // a descendant that left the process group may keep the pipes open: wait a little, then take what came
-            out.thread.join(DRAIN);
-            err.thread.join(DRAIN);
-        } catch (InterruptedException e) {
-            killGroup(p);
-            Thread.currentThread().interrupt();
+        if ("interrupted".equals(r.killedBecause())) {
             throw ApiError.internal("interrupted while running plugin " + exe.getFileName());
         }
-        if (out.overflow || err.overflow) killed = true;
-        int code = p.exitValue();
-        // a process killed by signal N exits, as Java reports it, with 128 + N
-        String signal = killed ? "SIGKILL" : code > 128 && code < 128 + 65 ? signalName(code - 128) : null;
-        return new Run(code, signal, out.text(), err.text());
-    }
-
-    /** SIGKILL to the plugin's process group (it leads its own session), then to the process itself. */
-    private static void killGroup(Process p) {
-        try {
-            new ProcessBuilder("kill", "-KILL", "--", "-" + p.pid())
-                    .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .start()
-                    .waitFor();
-        } catch (IOException e) {
-            LOG.warn("could not kill the process group of {}", p.pid(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        p.descendants().forEach(ProcessHandle::destroyForcibly);
-        p.destroyForcibly();
+        if (r.killedBecause() != null) LOG.warn("plugin {}: {}, its process group killed", exe, r.killedBecause());
+        // killed for its time or its output: reported as killed by SIGKILL
+        String signal = r.killedBecause() != null ? "SIGKILL" : r.signal() != 0 ? signalName(r.signal()) : null;
+        return new Run(
+                r.exit(),
+                signal,
+                new String(r.stdout(), StandardCharsets.UTF_8),
+                new String(r.stderr(), StandardCharsets.UTF_8));
     }
 
     /** OCaml's {@code Fmt.Dump.signal} names of the usual signals. */
@@ -213,37 +178,5 @@ public final class HostPlugins implements HostApi, Messages {
             case 12 -> "SIGUSR2";
             default -> "SIG(" + n + ")";
         };
-    }
-
-    /** One output stream drained on a platform thread, up to {@link #MAX_OUTPUT} bytes. */
-    private static final class Capture {
-        final ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        final Thread thread;
-        volatile boolean overflow;
-
-        Capture(InputStream in, Process p) {
-            thread = Thread.ofPlatform()
-                    .daemon()
-                    .name("plugin-output-" + p.pid())
-                    .start(() -> {
-                        byte[] b = new byte[8192];
-                        try (in) {
-                            for (int n; (n = in.read(b)) > 0; ) {
-                                if (buf.size() + n > MAX_OUTPUT) {
-                                    overflow = true;
-                                    killGroup(p);
-                                    break;
-                                }
-                                buf.write(b, 0, n);
-                            }
-                        } catch (IOException e) {
-                            // the stream closed under us: the process is gone
-                        }
-                    });
-        }
-
-        String text() {
-            return buf.toString(StandardCharsets.UTF_8);
-        }
     }
 }

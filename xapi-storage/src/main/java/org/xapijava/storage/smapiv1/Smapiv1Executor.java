@@ -1,23 +1,19 @@
 package org.xapijava.storage.smapiv1;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import javax.xml.stream.XMLInputFactory;
 import javax.xml.stream.XMLStreamConstants;
 import javax.xml.stream.XMLStreamException;
 import javax.xml.stream.XMLStreamReader;
 import org.xapijava.model.rpc.RpcResponse;
+import org.xapijava.model.util.GroupProcess;
 import org.xapijava.model.xmlrpc.XmlRpcParseException;
 import org.xapijava.model.xmlrpc.XmlRpcReader;
 import org.xapijava.storage.SmError;
@@ -48,15 +44,9 @@ import org.xapijava.storage.StorageException;
  * {@code "sr_attach/detach"}). Thread-safe.
  */
 public final class Smapiv1Executor {
-    private static final System.Logger LOG = System.getLogger(Smapiv1Executor.class.getName());
 
     /** Xapi's PATH for drivers ({@code Forkhelpers.default_path_env_pair}). */
-    public static final String PATH = "/sbin:/usr/sbin:/bin:/usr/bin";
-
-    private static final Path SETSID = Path.of("/usr/bin/setsid");
-
-    /** How long output is still read after the driver exits (children it left may hold the pipes open). */
-    private static final long PIPE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
+    public static final String PATH = GroupProcess.DEFAULT_PATH;
 
     /** How much of stdout and stderr a failure of a killed driver quotes. */
     private static final int QUOTE_LIMIT = 65536;
@@ -156,146 +146,21 @@ public final class Smapiv1Executor {
 
     /** Runs the driver with {@code xml} as its argument and collects everything. */
     Outcome run(Path driver, String xml) {
-        List<String> argv = new ArrayList<>(3);
-        if (Files.isExecutable(SETSID)) argv.add(SETSID.toString());
-        argv.add(driver.toString());
-        argv.add(xml);
-        ProcessBuilder pb = new ProcessBuilder(argv);
-        Map<String, String> env = pb.environment();
-        env.clear();
+        Map<String, String> env = new java.util.LinkedHashMap<>();
         env.put("PATH", PATH);
         env.put("ORIGINATOR", "SM");
         if (config.xapiSocket() != null)
             env.put("XAPI_UNIX_SOCKET", config.xapiSocket().toString());
-        Process p;
+        GroupProcess.Result r;
         try {
-            p = pb.start();
+            r = GroupProcess.run(
+                    List.of(driver.toString(), xml),
+                    env,
+                    new GroupProcess.Limits(config.timeout(), config.maxStdout(), config.maxStderr()));
         } catch (IOException e) {
             throw failure("cannot run " + driver + ": " + e.getMessage(), "", "");
         }
-        long deadline = System.nanoTime() + config.timeout().toNanos();
-        try {
-            p.getOutputStream().close();
-        } catch (IOException ignored) {
-            // the driver does not read stdin
-        }
-        Drain out = new Drain(p.getInputStream(), config.maxStdout(), "stdout");
-        Drain err = new Drain(p.getErrorStream(), config.maxStderr(), "stderr");
-        String killed = null;
-        try {
-            boolean done = waitFor(p, out, err, deadline);
-            if (!done) {
-                killed = out.overflow
-                        ? "stdout over " + config.maxStdout() + " bytes"
-                        : err.overflow
-                                ? "stderr over " + config.maxStderr() + " bytes"
-                                : "timed out after " + config.timeout().toSeconds() + " s";
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            killed = "interrupted";
-        }
-        if (killed != null) {
-            LOG.log(System.Logger.Level.WARNING, "killing SM driver {0} (pid {1}): {2}", driver, p.pid(), killed);
-            killGroup(p);
-            joinQuietly(out, err);
-        }
-        int exit;
-        try {
-            exit = p.waitFor();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            exit = -1;
-        }
-        return new Outcome(exit, out.bytes(), err.bytes(), killed);
-    }
-
-    /** Waits for exit and both pipes' end until the deadline or an overflow; true when all three happened. */
-    private static boolean waitFor(Process p, Drain out, Drain err, long deadline) throws InterruptedException {
-        while (true) {
-            if (out.overflow || err.overflow) return false;
-            long left = deadline - System.nanoTime();
-            if (left <= 0) return false;
-            if (!p.isAlive()) {
-                long end = Math.min(deadline, System.nanoTime() + PIPE_GRACE_NANOS);
-                for (Drain d : new Drain[] {out, err}) {
-                    long wait = end - System.nanoTime();
-                    if (wait > 0) d.thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(wait)));
-                }
-                if (out.overflow || err.overflow) return false;
-                if (out.thread.isAlive() || err.thread.isAlive()) {
-                    if (System.nanoTime() - deadline >= 0) return false;
-                    LOG.log(
-                            System.Logger.Level.WARNING,
-                            "SM driver (pid {0}) exited leaving processes that hold its output open; reading stopped",
-                            p.pid());
-                }
-                return true;
-            }
-            p.waitFor(Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)), TimeUnit.NANOSECONDS);
-        }
-    }
-
-    /** SIGKILL to the driver's process group (its pid, as setsid made it a session leader), then to the process. */
-    private static void killGroup(Process p) {
-        try {
-            Process k = new ProcessBuilder("/bin/kill", "-KILL", "--", "-" + p.pid())
-                    .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .start();
-            k.waitFor(10, TimeUnit.SECONDS);
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.ERROR, "cannot run kill: " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        p.descendants().forEach(ProcessHandle::destroyForcibly);
-        p.destroyForcibly();
-    }
-
-    private static void joinQuietly(Drain... drains) {
-        for (Drain d : drains) {
-            try {
-                d.thread.join(5_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-    }
-
-    /** Reads one pipe to its end on a platform thread, keeping at most {@code cap} bytes. */
-    private static final class Drain {
-        final Thread thread;
-        private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        volatile boolean overflow;
-
-        Drain(InputStream in, int cap, String name) {
-            thread = Thread.ofPlatform().daemon().name("sm-exec-" + name).start(() -> {
-                byte[] b = new byte[8192];
-                try (in) {
-                    int n;
-                    while ((n = in.read(b)) > 0) {
-                        synchronized (buf) {
-                            int room = cap - buf.size();
-                            buf.write(b, 0, Math.min(n, Math.max(room, 0)));
-                            if (n > room) {
-                                overflow = true;
-                                return;
-                            }
-                        }
-                    }
-                } catch (IOException e) {
-                    // the pipe closed under us: the process was killed
-                }
-            });
-        }
-
-        byte[] bytes() {
-            synchronized (buf) {
-                return buf.toByteArray();
-            }
-        }
+        return new Outcome(r.exit(), r.stdout(), r.stderr(), r.killedBecause());
     }
 
     // ------------------------------------------------------------------ results
