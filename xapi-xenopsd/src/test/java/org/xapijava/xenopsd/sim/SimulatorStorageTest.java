@@ -28,7 +28,8 @@ import org.xapijava.xenopsd.XenopsError;
 
 /**
  * The simulator's storage calls, against a scripted storage service on a Unix socket: what it sends
- * ({@code VDI.attach3} + {@code VDI.activate3} per VDI disk at start, RW before RO, {@code DP.destroy} at shutdown,
+ * ({@code VDI.epoch_begin}, {@code VDI.attach3} + {@code VDI.activate3} per VDI disk at start, RW before RO,
+ * {@code DP.destroy} and {@code VDI.epoch_end} at shutdown,
  * datapath {@code vbd/<domid>/<vbd>}, {@code vm} the domid) and how a storage error fails the start (xenopsd's
  * {@code Storage_backend_error}) with every datapath destroyed.
  */
@@ -124,21 +125,41 @@ class SimulatorStorageTest {
             int domid = f.client.vmStat("t", vm).state().domids().get(0);
             String a = "vbd/" + domid + "/xvda";
             String d = "vbd/" + domid + "/xvdd";
+            // VDI.epoch_begin (no datapath) before each disk's attach, as xenopsd's VBD_epoch_begin
             assertEquals(
-                    List.of("VDI.attach3 " + a, "VDI.activate3 " + a, "VDI.attach3 " + d, "VDI.activate3 " + d),
+                    List.of(
+                            "VDI.epoch_begin null",
+                            "VDI.attach3 " + a,
+                            "VDI.activate3 " + a,
+                            "VDI.epoch_begin null",
+                            "VDI.attach3 " + d,
+                            "VDI.activate3 " + d),
                     storage.summary());
-            Map<?, ?> attach = (Map<?, ?>) storage.calls.get(0).params().get(0);
+            Map<?, ?> epoch = (Map<?, ?>) storage.calls.get(0).params().get(0);
+            assertEquals(
+                    Map.of("dbg", "t", "sr", "sr1", "vdi", "disk0", "vm", Integer.toString(domid), "persistent", true),
+                    epoch);
+            Map<?, ?> attach = (Map<?, ?>) storage.calls.get(1).params().get(0);
             assertEquals("sr1", attach.get("sr"));
             assertEquals("disk0", attach.get("vdi"));
             assertEquals(Integer.toString(domid), attach.get("vm"));
             assertEquals(true, attach.get("read_write"));
-            assertEquals(false, ((Map<?, ?>) storage.calls.get(2).params().get(0)).get("read_write"));
+            assertEquals(false, ((Map<?, ?>) storage.calls.get(4).params().get(0)).get("read_write"));
             assertEquals(Map.of(a, backendValue(), d, backendValue()), f.sim.attachedDisks());
 
             storage.calls.clear();
             SimFixture.ok(f.client, f.client.vmShutdown("t", vm, null));
-            assertTrue(storage.summary().containsAll(List.of("DP.destroy " + a, "DP.destroy " + d)));
-            assertEquals(false, ((Map<?, ?>) storage.calls.get(0).params().get(0)).get("allow_leak"));
+            List<String> down = storage.summary();
+            assertTrue(down.containsAll(List.of("DP.destroy " + a, "DP.destroy " + d)), down.toString());
+            assertEquals(
+                    2, down.stream().filter(x -> x.equals("VDI.epoch_end null")).count(), down.toString());
+            assertEquals(
+                    false,
+                    ((Map<?, ?>) storage.calls
+                                    .get(down.indexOf("DP.destroy " + a))
+                                    .params()
+                                    .get(0))
+                            .get("allow_leak"));
             assertEquals(Map.of(), f.sim.attachedDisks());
         }
     }
@@ -164,6 +185,7 @@ class SimulatorStorageTest {
             assertEquals(List.of("SR_BACKEND_FAILURE_46", List.of("", "gone", "")), e.args());
             assertEquals(PowerState.Halted, f.client.vmStat("t", vm).state().powerState());
             List<String> s = storage.summary();
+            assertEquals("VDI.epoch_begin null", s.removeFirst());
             assertEquals("VDI.attach3", s.get(0).split(" ")[0]);
             assertEquals("VDI.activate3", s.get(1).split(" ")[0]);
             String dp = s.get(0).split(" ")[1];
