@@ -211,10 +211,13 @@ public final class VdiOperations implements VDIApi, Messages {
     @Override
     public void revert(CallContext ctx, String snapshot) {
         String sr = data.get(snapshot, VDI.SR);
+        String of = data.get(snapshot, VDI.SNAPSHOT_OF);
+        // the datamodel has no revert_to/revert_from operations to mark: Xapi's checks of them, without marking
+        allowed.assertValid(VDI.XAPI_CLASS, snapshot, "revert_to");
+        if (!data.exists(VDI.XAPI_CLASS, of)) throw ApiError.handleInvalid(VDI.XAPI_CLASS, of);
+        allowed.assertValid(VDI.XAPI_CLASS, of, "revert_from");
         String srId = backends.attached(data, sr);
         assertManaged(snapshot);
-        String of = data.get(snapshot, VDI.SNAPSHOT_OF);
-        if (!data.exists(VDI.XAPI_CLASS, of)) throw ApiError.handleInvalid(VDI.XAPI_CLASS, of);
         try {
             storage()
                     .vdiRevert(
