@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import time
+import xmlrpc.client
 
 import smcore
 import smlock
@@ -494,6 +495,54 @@ class FileStore:
                 req.xapi.VDI.set_physical_utilisation(req.vdi_ref, str(psize))
             self.adjust_totals(vsize - current)
         return smcore.vdi_result(req.vdi_uuid or req.vdi_location, req.vdi_location)
+
+    def vdi_update(self):
+        """sm's FileVDI.update: the VDI must have its file; its sizes are written back to the record."""
+        req = self.req
+        self.check_available()
+        path, fmt = self.vdi_file(req.vdi_location)
+        vsize, psize = self.sizes(path, fmt)
+        if req.vdi_ref:
+            req.xapi.VDI.set_virtual_size(req.vdi_ref, str(vsize))
+            req.xapi.VDI.set_physical_utilisation(req.vdi_ref, str(psize))
+        return None
+
+    def vdi_generate_config(self):
+        """sm's FileVDI.generate_config: a vdi_attach_from_config methodCall (device_config, sr_uuid, vdi_uuid,
+        command), itself wrapped as the string of a methodResponse; VDIUnavailable without the VDI's file."""
+        req = self.req
+        try:
+            self.vdi_file(req.vdi_location)
+        except SMError:
+            raise SMError("VDIUnavailable", "no file for VDI %s" % req.vdi_location)
+        config = {"device_config": dict(req.dconf), "sr_uuid": self.sr_uuid,
+                  "vdi_uuid": req.vdi_uuid or req.vdi_location, "command": "vdi_attach_from_config"}
+        call = xmlrpc.client.dumps((config,), "vdi_attach_from_config")
+        return xmlrpc.client.dumps((call,), "", True)
+
+    def vdi_epoch_begin(self, capabilities):
+        """sm's SRCommand: nothing unless the VDI's on_boot is reset; then the driver needs VDI_RESET_ON_BOOT/2
+        (else Unimplemented) and the leaf's own writes are dropped: a new empty leaf over the same backing
+        (written as .tmp, renamed). A qcow2 VDI without backing is refused, as sm refuses a VHD without parent."""
+        req = self.req
+        if req.params.get("vdi_on_boot") != "reset":
+            return None
+        if "VDI_RESET_ON_BOOT/2" not in capabilities:
+            raise SMError("Unimplemented", "VDI_RESET_ON_BOOT/2")
+        self.check_available()
+        with self.lock():
+            path, fmt = self.vdi_file(req.vdi_location)
+            if fmt != "qcow2":
+                raise SMError("Unimplemented", "reset of a %s VDI" % fmt)
+            if Datapath(self.sr_uuid, req.vdi_location).active():
+                raise SMError("VDIInUse", "VDI %s is activated" % req.vdi_location)
+            backing = backing_of(path)
+            if not backing:
+                raise SMError("SMGeneral", "VDI %s has no parent, will not reset contents" % req.vdi_location)
+            size, _ = self.sizes(path, fmt)
+            self.create_image(req.vdi_location, size, "qcow2", backing=backing)
+        self.kick_gc()
+        return None
 
     def vdi_attach(self):
         req = self.req

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import uuid as uuidlib
+import xml.dom.minidom
 
 from filetest import MiB, FileTestCase, pattern
 from smtest import PluginTestCase
@@ -60,6 +61,34 @@ class ExtSRTest(FileTestCase):
         self.c("sr_detach")
         self.c("sr_delete")
         self.assertFalse(self.mounted())
+
+    def test_probe_update_and_reset_on_boot(self):
+        empty = self.c("sr_probe", sr=False)
+        self.assertEqual([], xml.dom.minidom.parseString(empty).getElementsByTagName("SR"))
+        self.c("sr_create", args=["0"])
+        found = xml.dom.minidom.parseString(self.c("sr_probe", sr=False)).getElementsByTagName("SR")
+        self.assertEqual(1, len(found))
+        text = {n.tagName: n.firstChild.data for n in found[0].childNodes if n.nodeType == n.ELEMENT_NODE}
+        self.assertEqual({"UUID": self.sr_uuid, "Devlist": self.device, "size": str(256 * MiB)}, text)
+        self.c("sr_attach")
+        caps = self.call("EXTSR", "sr_get_driver_info", sr=False)["capabilities"]
+        for cap in ("SR_PROBE", "VDI_UPDATE", "VDI_GENERATE_CONFIG", "VDI_RESET_ON_BOOT/2"):
+            self.assertIn(cap, caps)
+        ref = self.create(4 * MiB)
+        self.c("vdi_update", vdi=ref)
+        self.write(ref, 0, pattern(40, MiB))
+        # a VDI without parent is not reset
+        self.fault(202, "EXTSR", "vdi_epoch_begin", dconf=self.dconf(), vdi=ref, extra={"vdi_on_boot": "reset"})
+        self.assertEqual(pattern(40, MiB), self.read(ref, 0, MiB))
+        # with a parent (here a snapshot's frozen node), the leaf's own writes go
+        snap = self.copy("vdi_snapshot", ref)
+        self.write(ref, MiB, pattern(41, MiB))
+        self.c("vdi_epoch_begin", vdi=ref, extra={"vdi_on_boot": "reset"})
+        self.assertEqual(pattern(40, MiB) + bytes(MiB), self.read(ref, 0, 2 * MiB))
+        self.c("vdi_delete", vdi=snap)
+        self.c("vdi_delete", vdi=ref)
+        self.wait_gc()
+        self.c("sr_detach")
 
     def test_bad_device_config(self):
         self.fault(90, "EXTSR", "sr_create", dconf={}, args=["0"])

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import time
 import uuid as uuidlib
+import xmlrpc.client
 
 from filetest import MiB, FileTestCase, chain_of, pattern
 
@@ -181,6 +182,34 @@ class FileSRTest(FileTestCase):
         self.assertEqual(pattern(10, MiB), self.read(ref, 0, MiB))
         self.wait_gc()
         self.assertEqual(pattern(10, MiB), self.read(snap, 0, MiB))
+
+    def test_update_generate_config_and_probe(self):
+        ref = self.create(4 * MiB)
+        self.xapi.vdis[ref]["virtual_size"] = "1"
+        self.assertEqual("", self.c("vdi_update", vdi=ref) or "")
+        self.assertEqual(str(4 * MiB), self.xapi.vdis[ref]["virtual_size"], "vdi_update writes the sizes back")
+        config = self.c("vdi_generate_config", vdi=ref)
+        (inner,), _ = xmlrpc.client.loads(config)
+        (params,), method = xmlrpc.client.loads(inner)
+        self.assertEqual("vdi_attach_from_config", method)
+        self.assertEqual({"device_config": dict(self.dconf(), SRmaster="true"), "sr_uuid": self.sr_uuid,
+                          "vdi_uuid": self.xapi.vdis[ref]["uuid"], "command": "vdi_attach_from_config"}, params)
+        self.fault(46, "FileSR", "vdi_generate_config", dconf=self.dconf(), vdi_location=str(uuidlib.uuid4()))
+        self.fault(144, "FileSR", "vdi_update", dconf=self.dconf(), vdi_location=str(uuidlib.uuid4()))
+        # as sm's FileSR: SR_PROBE advertised, sr_probe not implemented
+        self.assertIn("SR_PROBE", self.call("FileSR", "sr_get_driver_info", sr=False)["capabilities"])
+        self.fault(38, "FileSR", "sr_probe", dconf=self.dconf(), sr=False)
+
+    def test_epoch_begin_resets_only_with_the_capability(self):
+        ref = self.create(4 * MiB)
+        self.write(ref, 0, pattern(12, MiB))
+        self.c("vdi_epoch_begin", vdi=ref)  # on_boot persist: nothing
+        self.c("vdi_epoch_begin", vdi=ref, extra={"vdi_on_boot": "persist"})
+        self.assertEqual(pattern(12, MiB), self.read(ref, 0, MiB))
+        # sm's FileSR has no VDI_RESET_ON_BOOT/2: a reset is Unimplemented and changes nothing
+        self.fault(38, "FileSR", "vdi_epoch_begin", dconf=self.dconf(), vdi=ref, extra={"vdi_on_boot": "reset"})
+        self.assertEqual(pattern(12, MiB), self.read(ref, 0, MiB))
+        self.c("vdi_epoch_end", vdi=ref)
 
     def test_deactivate_is_idempotent_and_survives_a_killed_daemon(self):
         ref = self.create(4 * MiB)

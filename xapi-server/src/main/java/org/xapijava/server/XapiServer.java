@@ -179,6 +179,8 @@ public final class XapiServer implements AutoCloseable {
                 services.allowed(),
                 org.xapijava.server.storage.StorageStartup.start(config, localDb, refs.host(), smSessions));
         storage.bind(table);
+        new org.xapijava.server.storage.VdiOperations(localDb, services.allowed(), storage.backends(), refs.pool())
+                .bind(table);
         startStorageSocket(localDb, storage);
         org.xapijava.server.storage.SrRecords srRecords =
                 new org.xapijava.server.storage.SrRecords(localDb, services.allowed());

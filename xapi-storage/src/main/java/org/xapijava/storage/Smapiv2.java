@@ -120,6 +120,31 @@ public interface Smapiv2 {
         throw unimplemented("VDI.revert");
     }
 
+    /** {@code VDI.generate_config}: what attaches the VDI without xapi (the driver's string, as it is). */
+    default String vdiGenerateConfig(StorageContext ctx, String sr, String vdi) {
+        throw unimplemented("VDI.generate_config");
+    }
+
+    /** The SMAPIv2 calls on a VDI's changed block tracking. */
+    enum CbtCall {
+        /** {@code VDI.enable_cbt} */
+        ENABLE,
+        /** {@code VDI.disable_cbt} */
+        DISABLE,
+        /** {@code VDI.data_destroy}: the data goes, the CBT metadata stays */
+        DATA_DESTROY
+    }
+
+    /** {@code VDI.enable_cbt}, {@code VDI.disable_cbt} or {@code VDI.data_destroy}. */
+    default void vdiCbt(StorageContext ctx, String sr, String vdi, CbtCall call) {
+        throw unimplemented("VDI." + call.name().toLowerCase(java.util.Locale.ROOT));
+    }
+
+    /** {@code VDI.list_changed_blocks}: the blocks that differ between two VDIs, as the driver encodes them. */
+    default String vdiListChangedBlocks(StorageContext ctx, String sr, String vdiFrom, String vdiTo) {
+        throw unimplemented("VDI.list_changed_blocks");
+    }
+
     VdiInfo vdiCreate(StorageContext ctx, String sr, VdiInfo request);
 
     void vdiDestroy(StorageContext ctx, String sr, String vdi);

@@ -7,7 +7,7 @@ import java.util.Set;
  * How Xapi spells operations and power states inside error parameters ({@code record_util.ml}),
  * which is not always the enum's wire name. Pure functions.
  */
-final class OpNames {
+public final class OpNames {
     private OpNames() {}
 
     /**
@@ -44,7 +44,7 @@ final class OpNames {
     }
 
     /** {@code Record_util.vdi_type_to_string}. */
-    static String vdiType(String t) {
+    public static String vdiType(String t) {
         return switch (t) {
             case "system" -> "System";
             case "user" -> "User";

@@ -1,23 +1,14 @@
 package org.xapijava.server.sm;
 
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.regex.Pattern;
 import org.xapijava.db.Db;
-import org.xapijava.db.FieldValues;
-import org.xapijava.db.Update;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.PBD;
 import org.xapijava.model.api.SR;
-import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VDI;
-import org.xapijava.model.api.VM;
-import org.xapijava.model.api.enums.VbdType;
 import org.xapijava.model.api.enums.VdiType;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.DateTime;
-import org.xapijava.model.types.Refs;
 import org.xapijava.server.api.Messages;
 import org.xapijava.server.api.gen.PBDApi;
 import org.xapijava.server.api.gen.SRApi;
@@ -25,6 +16,7 @@ import org.xapijava.server.api.gen.VDIApi;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.dispatch.MessageTable;
 import org.xapijava.server.ops.AllowedOperations;
+import org.xapijava.server.storage.VdiRecords;
 
 /**
  * The calls reserved for storage plugins (Xapi's {@code message_forwarding.ml} guards them with
@@ -35,10 +27,6 @@ import org.xapijava.server.ops.AllowedOperations;
  * [""]} otherwise), then writes the database only. Thread-safe.
  */
 public final class SmCalls implements Messages {
-    /** What Xapi's {@code Scanf "%02x%02x%02x%02x-%02x%02x-..."} accepts as a uuid: 8-4-4-4-12 hex digits. */
-    private static final Pattern UUID_SHAPE =
-            Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
-
     /** {@code device_config} key only xapi may add ({@code Xapi_pbd.assert_no_srmaster_key}). */
     static final String SR_MASTER_KEY = "SRmaster";
 
@@ -121,50 +109,28 @@ public final class SmCalls implements Messages {
                 String snapshotOf,
                 boolean cbtEnabled) {
             SmAccess.check(ctx, sr);
-            if (!data.exists(SR.XAPI_CLASS, sr)) throw new ApiError(ErrorCodes.HANDLE_INVALID, SR.XAPI_CLASS, sr);
-            String ref = Refs.fresh();
-            FieldValues row = FieldValues.of(VDI.XAPI_CLASS)
-                    .with(VDI.UUID, uuid)
-                    .with(VDI.NAME_LABEL, nameLabel)
-                    .with(VDI.NAME_DESCRIPTION, nameDescription)
-                    .with(VDI.IS_A_SNAPSHOT, isASnapshot)
-                    .with(VDI.SNAPSHOT_OF, snapshotOf)
-                    .with(VDI.SNAPSHOT_TIME, snapshotTime)
-                    .with(VDI.SR, sr)
-                    .with(VDI.VIRTUAL_SIZE, virtualSize)
-                    .with(VDI.PHYSICAL_UTILISATION, physicalUtilisation)
-                    .with(VDI.TYPE, type.wire())
-                    .with(VDI.SHARABLE, sharable)
-                    .with(VDI.READ_ONLY, readOnly)
-                    .with(VDI.XENSTORE_DATA, xenstoreData)
-                    .with(VDI.SM_CONFIG, smConfig)
-                    .with(VDI.OTHER_CONFIG, otherConfig)
-                    .with(VDI.STORAGE_LOCK, false)
-                    .with(VDI.LOCATION, location)
-                    .with(VDI.MANAGED, managed)
-                    .with(VDI.MISSING, false)
-                    .with(VDI.PARENT, Refs.NULL)
-                    .with(VDI.TAGS, List.of())
-                    .with(VDI.ON_BOOT, org.xapijava.model.api.enums.OnBoot.PERSIST.wire())
-                    .with(VDI.ALLOW_CACHING, false)
-                    .with(VDI.METADATA_OF_POOL, metadataOfPool)
-                    .with(VDI.METADATA_LATEST, false)
-                    .with(VDI.IS_TOOLS_ISO, false)
-                    .with(VDI.CBT_ENABLED, cbtEnabled);
-            Db.retrying(() -> {
-                // the SR's VDIs as checked, in the same step as the new row: two plugins may introduce at once
-                List<String> siblings = data.where(VDI.SR, sr);
-                for (String vdi : siblings) {
-                    if (location.equals(data.get(vdi, VDI.LOCATION)))
-                        throw new ApiError(ErrorCodes.LOCATION_NOT_UNIQUE, sr, location);
-                }
-                if (!UUID_SHAPE.matcher(uuid).matches())
-                    throw new ApiError(ErrorCodes.UUID_INVALID, VDI.XAPI_CLASS, uuid);
-                data.apply(Update.builder()
-                        .require(List.of(new Update.SameRows(VDI.XAPI_CLASS, VDI.SR, sr, Set.copyOf(siblings))))
-                        .create(ref, row)
-                        .build());
-            });
+            String ref = VdiRecords.introduce(
+                    data,
+                    new VdiRecords.Introduced(
+                            uuid,
+                            nameLabel,
+                            nameDescription,
+                            sr,
+                            type,
+                            sharable,
+                            readOnly,
+                            otherConfig,
+                            location,
+                            xenstoreData,
+                            smConfig,
+                            managed,
+                            virtualSize,
+                            physicalUtilisation,
+                            metadataOfPool,
+                            isASnapshot,
+                            snapshotTime,
+                            snapshotOf,
+                            cbtEnabled));
             allowed.update(VDI.XAPI_CLASS, ref);
             return ref;
         }
@@ -176,26 +142,7 @@ public final class SmCalls implements Messages {
         @Override
         public void dbForget(CallContext ctx, String vdi) {
             checked(ctx, vdi);
-            Db.retrying(() -> {
-                Update.Builder u = Update.builder();
-                data.version(VDI.XAPI_CLASS, vdi)
-                        .ifPresent(m -> u.unchanged(VDI.XAPI_CLASS, vdi, m).delete(VDI.XAPI_CLASS, vdi));
-                if (u.isEmpty()) return; // forgotten meanwhile
-                for (String vbd : data.where(VBD.VDI, vdi)) {
-                    data.version(VBD.XAPI_CLASS, vbd).ifPresent(m -> {
-                        u.unchanged(VBD.XAPI_CLASS, vbd, m);
-                        if (VbdType.CD.wire().equals(data.get(vbd, VBD.TYPE))) {
-                            u.set(vbd, VBD.VDI, Refs.NULL).set(vbd, VBD.EMPTY, true);
-                        } else {
-                            u.delete(VBD.XAPI_CLASS, vbd);
-                        }
-                    });
-                }
-                for (String vm : data.where(VM.SUSPEND_VDI, vdi)) {
-                    u.expect(vm, VM.SUSPEND_VDI, vdi, null).set(vm, VM.SUSPEND_VDI, Refs.NULL);
-                }
-                data.apply(u.build());
-            });
+            VdiRecords.forget(data, vdi);
         }
 
         @Override

@@ -8,6 +8,7 @@ import java.util.Map;
 import org.xapijava.db.Db;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.Host;
+import org.xapijava.model.api.HostMetrics;
 import org.xapijava.model.api.PBD;
 import org.xapijava.model.api.Pool;
 import org.xapijava.model.api.SR;
@@ -27,7 +28,7 @@ import org.xapijava.storage.StorageException;
 
 /**
  * The SR and PBD messages that run the SR's driver, as Xapi's {@code xapi_sr.ml} and {@code xapi_pbd.ml}:
- * {@code SR.create}, {@code destroy}, {@code probe}, {@code scan} (the driver brings the database in line with the
+ * {@code SR.create}, {@code destroy}, {@code probe} (and {@code probe_ext}), {@code scan} (the driver brings the database in line with the
  * disks itself; xapi then counts {@code virtual_allocation}), {@code update} (the driver's totals), {@code PBD.plug}
  * and {@code unplug}. The placement stage runs them on a host with the SR plugged; the lock plan marks the SR for a
  * scan. Thread-safe.
@@ -179,6 +180,37 @@ public final class SrOperations implements SRApi, Messages {
         } catch (StorageException e) {
             throw StorageBackends.toApiError(e, Refs.NULL, Refs.NULL);
         }
+    }
+
+    /**
+     * {@code SR.probe_ext}: the probe runs as {@code SR.probe}; an SMAPIv1 driver answers raw XML, which Xapi does not
+     * turn into probe results: {@code SR_OPERATION_NOT_SUPPORTED []}.
+     */
+    @Override
+    public List<Map<String, Object>> probeExt(
+            CallContext ctx, String host, Map<String, String> deviceConfig, String type, Map<String, String> smConfig) {
+        probe(ctx, host, deviceConfig, type, smConfig);
+        throw new ApiError(ErrorCodes.SR_OPERATION_NOT_SUPPORTED);
+    }
+
+    /**
+     * {@code SR.get_live_hosts}: the hosts with a plugged PBD of {@code sr} whose metrics say live
+     * ({@code possible_hosts} with {@code assert_can_see_specified_SRs}).
+     */
+    @Override
+    public List<String> getLiveHosts(CallContext ctx, String sr) {
+        List<String> out = new ArrayList<>();
+        for (String host : data.all(Host.XAPI_CLASS)) {
+            boolean sees = false;
+            for (String pbd : data.get(host, Host.PBDS)) {
+                if (data.exists(PBD.XAPI_CLASS, pbd)
+                        && data.get(pbd, PBD.CURRENTLY_ATTACHED)
+                        && sr.equals(data.get(pbd, PBD.SR))) sees = true;
+            }
+            String m = data.get(host, Host.METRICS);
+            if (sees && data.exists(HostMetrics.XAPI_CLASS, m) && data.get(m, HostMetrics.LIVE)) out.add(host);
+        }
+        return out;
     }
 
     /**

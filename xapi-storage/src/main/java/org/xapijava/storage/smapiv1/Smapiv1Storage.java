@@ -51,6 +51,7 @@ public final class Smapiv1Storage implements Smapiv2 {
     private final Smapiv1Executor executor;
     private final Smapiv1Host host;
     private final Smapiv1Adapter adapter;
+    private final Smapiv1VdiCalls vdiCalls;
     private final Map<String, DriverInfo> drivers = new ConcurrentHashMap<>();
     private final DatapathTable table;
     private final Map<String, ReentrantReadWriteLock> srLocks = new ConcurrentHashMap<>();
@@ -66,6 +67,7 @@ public final class Smapiv1Storage implements Smapiv2 {
         this.executor = executor;
         this.host = host;
         this.adapter = new Smapiv1Adapter(executor, host);
+        this.vdiCalls = new Smapiv1VdiCalls(adapter, host);
         setDrivers(drivers);
         this.table = new DatapathTable(stateDir);
     }
@@ -402,19 +404,7 @@ public final class Smapiv1Storage implements Smapiv2 {
 
     @Override
     public VdiInfo vdiStat(StorageContext ctx, String sr, String vdi) {
-        return adapter.reread(target(sr), vdi);
-    }
-
-    @Override
-    public VdiInfo vdiIntroduce(
-            StorageContext ctx, String sr, String uuid, Map<String, String> smConfig, String location) {
-        Target t = target(sr);
-        Smapiv1Call c = adapter.call(ctx, t, "vdi_introduce", List.of())
-                .vdiLocation(location)
-                .vdiSmConfig(smConfig)
-                .newUuid(uuid)
-                .build();
-        return adapter.reread(t, Smapiv1Adapter.location(adapter.exec(t, c)));
+        return vdiCalls.stat(ctx, target(sr), vdi);
     }
 
     @Override
@@ -440,47 +430,45 @@ public final class Smapiv1Storage implements Smapiv2 {
         });
     }
 
-    /** As Xapi: making a VDI non-persistent clones it and deletes the clone (leaving an empty leaf on CoW SRs). */
+    @Override
+    public VdiInfo vdiIntroduce(
+            StorageContext ctx, String sr, String uuid, Map<String, String> smConfig, String location) {
+        return vdiCalls.introduce(ctx, target(sr), uuid, smConfig, location);
+    }
+
     @Override
     public void vdiSetPersistent(StorageContext ctx, String sr, String vdi, boolean persistent) {
-        if (persistent) return;
-        Target t = target(sr);
-        String clone = Smapiv1Adapter.location(adapter.exec(
-                t,
-                adapter.vdiCall(ctx, t, "vdi_clone", List.of(), adapter.vdiRefOrFail(t, vdi))
-                        .driverParams(Map.of())
-                        .build()));
-        adapter.exec(
-                t,
-                adapter.vdiCall(ctx, t, "vdi_delete", List.of(), adapter.vdiRefOrFail(t, clone))
-                        .build());
+        if (!persistent) vdiCalls.makeNonPersistent(ctx, target(sr), vdi);
     }
 
     @Override
     public void vdiCompose(StorageContext ctx, String sr, String vdi1, String vdi2) {
-        Target t = target(sr);
-        String ref1 = adapter.vdiRefOrFail(t, vdi1);
-        adapter.exec(
-                t,
-                adapter.vdiCall(ctx, t, "vdi_compose", List.of(ref1), adapter.vdiRefOrFail(t, vdi2))
-                        .build());
+        vdiCalls.compose(ctx, target(sr), vdi1, vdi2);
     }
 
     @Override
     public void vdiRevert(StorageContext ctx, String sr, String snapshot, String vdi) {
-        Target t = target(sr);
-        if (!t.driver().has("VDI_REVERT")) throw new StorageException(SmError.UNIMPLEMENTED, "VDI.revert");
-        String target = adapter.vdiRefOrFail(t, vdi);
-        adapter.exec(
-                t,
-                adapter.vdiCall(ctx, t, "vdi_revert", List.of(target), adapter.vdiRefOrFail(t, snapshot))
-                        .build());
+        vdiCalls.revert(ctx, target(sr), snapshot, vdi);
     }
 
-    /** As Xapi: the SR's VDIs nearest first in the tree {@code sm_config:vhd-parent} draws. */
     @Override
     public List<VdiInfo> vdiSimilarContent(StorageContext ctx, String sr, String vdi) {
         return adapter.similarContent(target(sr), vdi);
+    }
+
+    @Override
+    public String vdiGenerateConfig(StorageContext ctx, String sr, String vdi) {
+        return vdiCalls.generateConfig(ctx, target(sr), vdi);
+    }
+
+    @Override
+    public void vdiCbt(StorageContext ctx, String sr, String vdi, CbtCall call) {
+        vdiCalls.cbt(ctx, target(sr), vdi, call);
+    }
+
+    @Override
+    public String vdiListChangedBlocks(StorageContext ctx, String sr, String vdiFrom, String vdiTo) {
+        return vdiCalls.listChangedBlocks(ctx, target(sr), vdiFrom, vdiTo);
     }
 
     // ------------------------------------------------------------------ data

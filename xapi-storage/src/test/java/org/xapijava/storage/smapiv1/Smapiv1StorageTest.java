@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.xapijava.storage.AttachInfo;
 import org.xapijava.storage.SmError;
+import org.xapijava.storage.Smapiv2;
 import org.xapijava.storage.StorageContext;
 import org.xapijava.storage.StorageException;
 import org.xapijava.storage.VdiInfo;
@@ -362,5 +363,38 @@ class Smapiv1StorageTest {
         storage.srDestroy(CTX, SR);
         assertEquals("sr_delete", commands().getLast());
         assertFalse(storage.srAttached(SR));
+    }
+
+    @Test
+    void statGenerateConfigAndCbtCalls() throws Exception {
+        String vdi = attachedVdi();
+        String ref = "OpaqueRef:vdi-" + vdi;
+        assertEquals(vdi, storage.vdiStat(CTX, SR, vdi).location());
+        assertEquals(ref, last("vdi_update").get("vdi_ref"));
+        assertEquals("vdi_generate_config-" + vdi, storage.vdiGenerateConfig(CTX, SR, vdi));
+        assertEquals(ref, last("vdi_generate_config").get("vdi_ref"));
+        storage.vdiCbt(CTX, SR, vdi, Smapiv2.CbtCall.ENABLE);
+        storage.vdiCbt(CTX, SR, vdi, Smapiv2.CbtCall.DISABLE);
+        assertNull(host.contentId(ref));
+        storage.vdiCbt(CTX, SR, vdi, Smapiv2.CbtCall.DATA_DESTROY);
+        List<String> cs = commands();
+        assertEquals(
+                List.of("vdi_enable_cbt", "vdi_disable_cbt", "vdi_data_destroy"), cs.subList(cs.size() - 3, cs.size()));
+        assertEquals(ref, last("vdi_data_destroy").get("vdi_ref"));
+        assertEquals("/No content: this is a cbt_metadata VDI/", host.contentId(ref));
+        assertEquals("vdi_list_changed_blocks-" + vdi, storage.vdiListChangedBlocks(CTX, SR, vdi, vdi));
+        assertEquals(List.of(ref), last("vdi_list_changed_blocks").get("args"));
+        // as Xapi's VDI.stat: a failing vdi_update is the VDI missing
+        fail("vdi_update");
+        StorageException e = assertThrows(StorageException.class, () -> storage.vdiStat(CTX, SR, vdi));
+        assertEquals(
+                List.of("INTERNAL_ERROR", "Storage_interface.Storage_error(Vdi_does_not_exist(\"" + vdi + "\"))"),
+                e.xapiError().description());
+        // and so is any failure of vdi_introduce, named by the location asked for
+        fail("vdi_introduce");
+        e = assertThrows(StorageException.class, () -> storage.vdiIntroduce(CTX, SR, "u", Map.of(), "there"));
+        assertEquals(
+                List.of("INTERNAL_ERROR", "Storage_interface.Storage_error(Vdi_does_not_exist(\"there\"))"),
+                e.xapiError().description());
     }
 }
