@@ -35,6 +35,7 @@ final class RoundTrips {
     private final Smapiv1Executor executor;
     private final Path floorSh;
     private final Path floorPy;
+    private final Path floorPyS;
     private final StorageFixture fx;
 
     RoundTrips(StorageFixture fx, Path scratch) throws IOException {
@@ -44,6 +45,9 @@ final class RoundTrips {
         this.floorPy = script(
                 scratch.resolve("FloorPySR"),
                 "#!/usr/bin/env python3\nimport sys\nsys.stdout.write(" + pyString(RESPONSE) + ")\n");
+        this.floorPyS = script(
+                scratch.resolve("FloorPySSR"),
+                "#!/usr/bin/python3 -S\nimport sys\nsys.stdout.write(" + pyString(RESPONSE) + ")\n");
     }
 
     private static String pyString(String s) {
@@ -78,6 +82,13 @@ final class RoundTrips {
         what.put("floor: `#!/bin/sh` printf", "exec only");
         cases.put("floor: `python3` print", () -> timed(this::floorPy));
         what.put("floor: `python3` print", "exec + Python start-up");
+        cases.put(
+                "floor: `python3 -S` print (the drivers' shebang)",
+                () -> timed(() -> executor.exec(
+                        floorPyS,
+                        Smapiv1Call.builder(fx.hostRef, "sr_get_driver_info", List.of())
+                                .build())));
+        what.put("floor: `python3 -S` print (the drivers' shebang)", "exec + Python start-up without `site`");
         for (StorageFixture.Sr sr : List.of(fx.dummy, fx.local)) {
             String d = sr.driver().getFileName().toString();
             cases.put(
@@ -135,6 +146,11 @@ final class RoundTrips {
                         .vdiSmConfig(Map.of())
                         .build());
         return (String) ((Map<String, Object>) r).get("uuid");
+    }
+
+    /** The case named {@code name}. */
+    static Case find(List<Case> cases, String name) {
+        return cases.stream().filter(c -> c.name().equals(name)).findFirst().orElseThrow();
     }
 
     private static double timed(Callable<?> c) throws Exception {

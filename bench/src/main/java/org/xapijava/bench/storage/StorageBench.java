@@ -75,7 +75,8 @@ public final class StorageBench {
             // 1. round trips
             RoundTrips rt = new RoundTrips(fx, scratch);
             List<RoundTrips.Case> cases = rt.measure(3, o.rounds(), log);
-            double floorPy = percentile(cases.get(1).ms(), 50);
+            double floorPy =
+                    percentile(RoundTrips.find(cases, "floor: `python3` print").ms(), 50);
             out.printf(
                     Locale.ROOT,
                     "### 1. SMAPIv1 round trips through Smapiv1Executor (%d interleaved rounds, load %s)%n%n",
@@ -285,7 +286,8 @@ public final class StorageBench {
             Thread.sleep(50);
             runs = w.drain();
         }
-        double fileCreate = percentile(cases.get(7).ms(), 50);
+        double fileCreate =
+                percentile(RoundTrips.find(cases, "FileSR vdi_create (1 GiB)").ms(), 50);
         out.printf(
                 Locale.ROOT,
                 "### 4. VDI.snapshot of a 10 GiB VDI with 1 GiB written (%d snapshots in a row, load %s)%n%n",
