@@ -11,12 +11,8 @@ lock files, reads the optional configuration file and opens the callback session
 
 import fcntl
 import os
-import shutil
-import subprocess
 import sys
 import time
-import traceback
-import uuid as uuidlib
 import xmlrpc.client
 
 HERE = os.path.dirname(os.path.realpath(__file__))
@@ -96,6 +92,8 @@ PACKAGES = {
 
 
 def tool(name):
+    import shutil
+
     path = shutil.which(name)
     if path is None:
         raise SMError("SMGeneral", "required tool %s not found (Debian package %s)" % (name, PACKAGES.get(name, name)))
@@ -110,6 +108,8 @@ class CommandFailed(Exception):
 
 def run(argv, check=True, **kwargs):
     """Runs a tool (looked up on PATH), returns its stdout; stderr goes into the failure."""
+    import subprocess
+
     argv = [tool(argv[0])] + list(argv[1:])
     p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
     if check and p.returncode != 0:
@@ -231,6 +231,8 @@ def parse(argv):
 
 
 def check_uuid(value, what="uuid"):
+    import uuid as uuidlib
+
     try:
         if str(uuidlib.UUID(value)) == value:
             return value
@@ -240,6 +242,8 @@ def check_uuid(value, what="uuid"):
 
 
 def new_uuid():
+    import uuid as uuidlib
+
     return str(uuidlib.uuid4())
 
 
@@ -303,6 +307,8 @@ def main(driver_info, commands, argv=None):
         e2 = SMError("SMGeneral", str(e))
         _print(_fault(e2))
     except BaseException as e:  # anything else: GenericException, the traceback on stderr only
+        import traceback
+
         traceback.print_exc(file=sys.stderr)
         name = "APIFailure" if type(e).__name__ == "Failure" else "GenericException"
         e2 = SMError(name, "%s: %s" % (type(e).__name__, e))

@@ -17,6 +17,14 @@ public final class Stats {
         return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
     }
 
+    /** The {@code p}-th percentile of {@code x} (0 < p <= 100), nearest rank. */
+    public static double percentile(double[] x, double p) {
+        double[] s = x.clone();
+        Arrays.sort(s);
+        int rank = (int) Math.ceil(p / 100 * s.length);
+        return s[Math.max(0, Math.min(s.length - 1, rank - 1))];
+    }
+
     public static double min(double[] x) {
         return Arrays.stream(x).min().orElse(Double.NaN);
     }

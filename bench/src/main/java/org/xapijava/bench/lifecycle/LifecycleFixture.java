@@ -14,13 +14,13 @@ import org.xapijava.server.XapiServer;
  * shutdown of a running HVM guest until its PV drivers are reported ({@code VM_LACKS_FEATURE}), which a cycle that
  * shuts the guest down at once could meet; no disks so that the benchmark measures the lifecycle, not storage.
  */
-final class LifecycleFixture {
+public final class LifecycleFixture {
     private static final long MIB = 1024L * 1024;
 
     private LifecycleFixture() {}
 
     /** The VMs, by index: their refs and uuids. */
-    record Vms(List<String> refs, List<String> uuids) {}
+    public record Vms(List<String> refs, List<String> uuids) {}
 
     @SuppressWarnings("unchecked")
     static Vms create(XapiServer server, int n) throws IOException {
@@ -93,7 +93,7 @@ final class LifecycleFixture {
      * network, then {@code VM.clone}d.
      */
     @SuppressWarnings("unchecked")
-    static Vms fromTemplate(InetSocketAddress a, String password, int n) throws IOException {
+    public static Vms fromTemplate(InetSocketAddress a, String password, int n) throws IOException {
         try (XmlRpcConnection c = new XmlRpcConnection(a)) {
             String s = (String)
                     c.call("session.login_with_password", "root", password, "1.0", "xapi-java lifecycle bench");

@@ -16,14 +16,14 @@ import org.xapijava.model.xmlrpc.XmlRpcWriter;
  * ({@link XmlRpcWriter}, {@link XmlRpcReader}). Every answer is decoded and checked, so a failing server cannot
  * look fast. Not thread-safe: one per client thread.
  */
-final class XmlRpcConnection implements Closeable {
+public final class XmlRpcConnection implements Closeable {
     /** Receive buffer: lifecycle answers are a few hundred bytes; headers must fit. */
     private static final int BUFFER = 16 * 1024;
 
     private final InetSocketAddress address;
     private RawHttpConnection http;
 
-    XmlRpcConnection(InetSocketAddress address) throws IOException {
+    public XmlRpcConnection(InetSocketAddress address) throws IOException {
         this.address = address;
         this.http = new RawHttpConnection(address, BUFFER);
     }
@@ -34,7 +34,7 @@ final class XmlRpcConnection implements Closeable {
     }
 
     /** Calls {@code method(params)}; returns the decoded value. @throws ApiError on a XenAPI failure */
-    Object call(String method, Object... params) throws IOException {
+    public Object call(String method, Object... params) throws IOException {
         return send(request(method, List.of(params)));
     }
 
