@@ -13,7 +13,8 @@ import fcntl
 import os
 import sys
 import time
-import xmlrpc.client
+
+import smxml
 
 HERE = os.path.dirname(os.path.realpath(__file__))
 NULL_REF = "OpaqueRef:NULL"
@@ -213,7 +214,7 @@ def parse(argv):
     if len(argv) != 2:
         raise SMError("BadRequest", "expected exactly one argument (a methodCall), got %d" % (len(argv) - 1))
     try:
-        params, method = xmlrpc.client.loads(argv[1])
+        params, method = smxml.loads(argv[1])
     except Exception as e:
         raise SMError("BadRequest", "not an XML-RPC methodCall: %s" % e)
     if method is None or len(params) != 1 or not isinstance(params[0], dict):
@@ -251,11 +252,16 @@ def to_bool(value):
     return str(value).lower() in ("true", "1", "yes", "on")
 
 
+def _datetime(text):
+    import xmlrpc.client  # only commands that call back get here, and XenAPI imports it anyway
+    return xmlrpc.client.DateTime(text)
+
+
 def now_datetime():
-    return xmlrpc.client.DateTime(time.strftime("%Y%m%dT%H:%M:%SZ", time.gmtime()))
+    return _datetime(time.strftime("%Y%m%dT%H:%M:%SZ", time.gmtime()))
 
 
-EPOCH = xmlrpc.client.DateTime("19700101T00:00:00Z")
+EPOCH = "19700101T00:00:00Z"  # sent as a dateTime.iso8601 (db_introduce below)
 
 
 def db_introduce(req, uuid, location, virtual_size, physical_utilisation, name_label="", name_description="",
@@ -265,7 +271,7 @@ def db_introduce(req, uuid, location, virtual_size, physical_utilisation, name_l
     return req.xapi.VDI.db_introduce(
         uuid, name_label, name_description, req.sr_ref, vdi_type, sharable, read_only, {}, location, {},
         sm_config or {}, True, str(virtual_size), str(physical_utilisation), NULL_REF, is_a_snapshot,
-        snapshot_time if snapshot_time is not None else EPOCH, snapshot_of, False)
+        snapshot_time if snapshot_time is not None else _datetime(EPOCH), snapshot_of, False)
 
 
 def vdi_result(uuid, location):
@@ -278,7 +284,7 @@ def vdi_result(uuid, location):
 def _fault(e):
     # XML 1.0 cannot carry most control characters: a fault string never makes the response unparseable
     text = "".join(c if c in "\t\n\r" or ord(c) >= 0x20 else "?" for c in e.text)
-    return xmlrpc.client.dumps(xmlrpc.client.Fault(e.code, text), methodresponse=True)
+    return smxml.dumps_fault(e.code, text)
 
 
 def _print(text):
@@ -298,7 +304,7 @@ def main(driver_info, commands, argv=None):
             if handler is None:
                 raise SMError("Unimplemented", "command %s" % req.command)
             result = handler(req)
-        _print(xmlrpc.client.dumps((result,), methodresponse=True, allow_none=True))
+        _print(smxml.dumps_response(result))
     except SMError as e:
         log("fault %d %s: %s" % (e.code, e.name, e.text))
         _print(_fault(e))

@@ -20,7 +20,6 @@ import signal
 import subprocess
 import sys
 import time
-import xmlrpc.client
 
 import smcore
 import smlock
@@ -517,6 +516,8 @@ class FileStore:
             raise SMError("VDIUnavailable", "no file for VDI %s" % req.vdi_location)
         config = {"device_config": dict(req.dconf), "sr_uuid": self.sr_uuid,
                   "vdi_uuid": req.vdi_uuid or req.vdi_location, "command": "vdi_attach_from_config"}
+        import xmlrpc.client  # only here: the plugins' start-up does without it (smxml.py)
+
         call = xmlrpc.client.dumps((config,), "vdi_attach_from_config")
         return xmlrpc.client.dumps((call,), "", True)
 

@@ -37,6 +37,7 @@ class ActivationTags:
         self.host = req.params.get("host_ref")
         self.retry_seconds = retry_seconds
         self.holding = False
+        self.seen = None
 
     @property
     def enabled(self):
@@ -89,12 +90,22 @@ class ActivationTags:
             if not blocked:
                 try:
                     x.VDI.add_to_sm_config(self.vdi, ACTIVATING, "True")
-                    self.holding = True
-                    return
                 except Exception as e:
                     if _failure_code(e) != "MAP_DUPLICATE_KEY":
                         raise
                     blocked = [ACTIVATING]
+                else:
+                    self.holding = True
+                    # read again under the mutex: another host may have committed its tag since the first read
+                    self.seen = x.VDI.get_sm_config(self.vdi)
+                    conflicts = self._conflict(self.seen, writable)
+                    blocked = [k for k in BLOCKING if k in self.seen]
+                    if not conflicts and not blocked:
+                        return
+                    self.end()
+                    if conflicts:
+                        raise SMError("VDIUnavailable", "VDI %s is activated elsewhere: %s"
+                                      % (self.vdi, ", ".join(conflicts)))
             if time.monotonic() >= deadline:
                 raise SMError("VDIUnavailable", "VDI %s: %s still set after %ds"
                               % (self.vdi, ", ".join(blocked), self.retry_seconds))
@@ -106,7 +117,7 @@ class ActivationTags:
             return
         x = self.req.xapi
         mode = "RW" if writable else "RO"
-        sm_config = x.VDI.get_sm_config(self.vdi)
+        sm_config = self.seen if self.seen is not None else x.VDI.get_sm_config(self.vdi)
         if sm_config.get(self.key) == mode:
             return
         if self.key in sm_config:

@@ -84,3 +84,18 @@ class ActivationTagsTest(FileTestCase):
         self.sm_config()["host_" + OTHER] = "RO"
         self.c("sr_attach")
         self.assertEqual({"host_" + OTHER: "RO"}, self.tags())
+
+    def test_a_tag_committed_by_another_host_while_taking_the_mutex_is_seen(self):
+        self.xapi.hosts[OTHER] = True
+        add = self.xapi.VDI_add_to_sm_config
+
+        def racing_add(ref, key, value):
+            result = add(ref, key, value)
+            if key == "activating":  # the other host committed just before our mutex was taken
+                self.xapi.vdis[ref]["sm_config"]["host_" + OTHER] = "RW"
+            return result
+
+        self.xapi.VDI_add_to_sm_config = racing_add
+        self.c("vdi_attach", args=["true"], vdi=self.ref)
+        self.fault(46, "FileSR", "vdi_activate", dconf=self.dconf(), args=["true"], vdi=self.ref)
+        self.assertEqual({"host_" + OTHER: "RW"}, self.tags())  # the mutex released, nothing of ours

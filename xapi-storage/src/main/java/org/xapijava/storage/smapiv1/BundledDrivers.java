@@ -27,7 +27,8 @@ public final class BundledDrivers {
             "smcore.py",
             "smfile.py",
             "smgc.py",
-            "smlock.py");
+            "smlock.py",
+            "smxml.py");
 
     private static final String RESOURCES = "/org/xapijava/storage/sm/";
 
