@@ -32,7 +32,8 @@ import org.xapijava.storage.VdiInfo;
 
 /**
  * The VDI messages of {@code xapi_vdi.ml} beside the ones {@link VdiService} makes: introduce, pool_introduce,
- * forget, update, generate_config, revert, set_on_boot, set_allow_caching, the CBT calls (enable_cbt, disable_cbt,
+ * forget, update, generate_config, revert, set_on_boot, set_allow_caching, force_unlock, checksum, the CBT calls
+ * (enable_cbt, disable_cbt,
  * data_destroy, list_changed_blocks), get_nbd_info, open_database and read_database_pool_uuid. The forwarding stage
  * has run Xapi's operation checks first (the SR's capability for the operation: {@code SR_OPERATION_NOT_SUPPORTED
  * [sr]}, {@code VDI_IN_USE}, ...); each then checks what Xapi's implementation checks and calls storage
@@ -63,6 +64,36 @@ public final class VdiOperations implements VDIApi, Messages {
     /** {@code Xapi_vdi_helpers.assert_managed}. */
     private void assertManaged(String vdi) {
         if (!data.get(vdi, VDI.MANAGED)) throw new ApiError(ErrorCodes.VDI_NOT_MANAGED, vdi);
+    }
+
+    /** {@code VDI.force_unlock}: deprecated in Xapi, which answers {@code MESSAGE_DEPRECATED []}. */
+    @Override
+    public void forceUnlock(CallContext ctx, String vdi) {
+        throw new ApiError(ErrorCodes.MESSAGE_DEPRECATED);
+    }
+
+    /**
+     * {@code VDI.checksum}: the MD5 (hex) of the VDI's whole content, read through a read-only attach of it on this
+     * host as Xapi's {@code with_block_attached_device} does.
+     */
+    @Override
+    public String checksum(CallContext ctx, String self) {
+        java.nio.file.Path p = backends.attach(self, false);
+        try {
+            if (p == null) throw ApiError.internal("VDI.checksum: the attach of " + self + " gave no local path");
+            java.security.MessageDigest md5 = java.security.MessageDigest.getInstance("MD5");
+            try (java.io.InputStream in = java.nio.file.Files.newInputStream(p)) {
+                byte[] buf = new byte[1 << 20];
+                for (int n; (n = in.read(buf)) > 0; ) md5.update(buf, 0, n);
+            }
+            return java.util.HexFormat.of().formatHex(md5.digest());
+        } catch (java.io.IOException e) {
+            throw ApiError.internal("VDI.checksum: " + e.getMessage());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        } finally {
+            backends.detach(self);
+        }
     }
 
     // ------------------------------------------------------------------ introduce, forget, update

@@ -109,10 +109,10 @@ final class LifecycleSupport {
         return vm;
     }
 
-    /** A new VDI of {@code size} bytes on {@code sr}, in {@code vm} as a read-write disk at {@code device}; its VBD. */
-    static VBD attachDisk(Connection c, VM vm, SR sr, String device, long size) throws Exception {
+    /** A VDI record for {@code VDI.create}: a user disk of {@code size} bytes on {@code sr}, nothing else set. */
+    static VDI.Record vdiRecord(SR sr, String name, long size) {
         VDI.Record d = new VDI.Record();
-        d.nameLabel = vm.getNameLabel(c) + " disk " + device;
+        d.nameLabel = name;
         d.nameDescription = "";
         d.SR = sr;
         d.virtualSize = size;
@@ -123,7 +123,11 @@ final class LifecycleSupport {
         d.xenstoreData = new HashMap<>();
         d.smConfig = new HashMap<>();
         d.tags = new HashSet<>();
-        VDI vdi = VDI.create(c, d);
+        return d;
+    }
+
+    /** {@code vdi} in {@code vm} as a read-write, unpluggable disk at {@code device}; the new VBD. */
+    static VBD diskVbd(Connection c, VM vm, VDI vdi, String device) throws Exception {
         VBD.Record b = new VBD.Record();
         b.VM = vm;
         b.VDI = vdi;
@@ -137,6 +141,12 @@ final class LifecycleSupport {
         b.qosAlgorithmType = "";
         b.qosAlgorithmParams = new HashMap<>();
         return VBD.create(c, b);
+    }
+
+    /** A new VDI of {@code size} bytes on {@code sr}, in {@code vm} as a read-write disk at {@code device}; its VBD. */
+    static VBD attachDisk(Connection c, VM vm, SR sr, String device, long size) throws Exception {
+        VDI vdi = VDI.create(c, vdiRecord(sr, vm.getNameLabel(c) + " disk " + device, size));
+        return diskVbd(c, vm, vdi, device);
     }
 
     /** Calls {@code check} after every database publication until it returns true; fails after {@link #WAIT}. */

@@ -14,8 +14,6 @@ import com.xensource.xenapi.VM;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -65,22 +63,6 @@ class SrDataSdkTest {
         return out;
     }
 
-    private static VDI.Record disk(SR sr, String name, long size) {
-        VDI.Record d = new VDI.Record();
-        d.nameLabel = name;
-        d.nameDescription = "";
-        d.SR = sr;
-        d.virtualSize = size;
-        d.type = Types.VdiType.USER;
-        d.sharable = false;
-        d.readOnly = false;
-        d.otherConfig = new HashMap<>();
-        d.xenstoreData = new HashMap<>();
-        d.smConfig = new HashMap<>();
-        d.tags = new HashSet<>();
-        return d;
-    }
-
     private static long hiddenNodes(Path srDir) throws IOException {
         try (Stream<Path> s = Files.list(srDir)) {
             return s.filter(p -> p.getFileName().toString().endsWith(".hidden.qcow2"))
@@ -98,7 +80,7 @@ class SrDataSdkTest {
             assertTrue(Files.isDirectory(srDir), srDir.toString());
             for (PBD pbd : sr.getPBDs(c)) assertTrue(pbd.getCurrentlyAttached(c));
 
-            VDI vdi = VDI.create(c, disk(sr, "data", 16 * MIB));
+            VDI vdi = VDI.create(c, LifecycleSupport.vdiRecord(sr, "data", 16 * MIB));
             String v = vdi.toWireString();
             VdiData.write(host.server, v, 0, A);
             VDI snap = vdi.snapshot(c, Map.of());
@@ -116,19 +98,7 @@ class SrDataSdkTest {
             // a VM with the disk on this SR: started (the simulator attaches it through the driver), shut down
             VM vm = LifecycleSupport.newVm(host, c, "on " + type);
             LifecycleSupport.attachDisk(c, vm, sr, "1", 4 * MIB);
-            com.xensource.xenapi.VBD.Record b = new com.xensource.xenapi.VBD.Record();
-            b.VM = vm;
-            b.VDI = vdi;
-            b.userdevice = "0";
-            b.bootable = true;
-            b.mode = Types.VbdMode.RW;
-            b.type = Types.VbdType.DISK;
-            b.empty = false;
-            b.unpluggable = true;
-            b.otherConfig = new HashMap<>();
-            b.qosAlgorithmType = "";
-            b.qosAlgorithmParams = new HashMap<>();
-            com.xensource.xenapi.VBD.create(c, b);
+            LifecycleSupport.diskVbd(c, vm, vdi, "0");
             vm.start(c, false, false);
             assertEquals(Types.VmPowerState.RUNNING, vm.getPowerState(c));
             vm.cleanShutdown(c);

@@ -118,19 +118,7 @@ class StorageRestartSdkTest {
                     Map.of(dp, List.of("Activated", "RW")), dps(host, c, disk), "the datapath as before the restart");
 
             VM second = LifecycleSupport.newVm(host, c, "second");
-            VBD.Record b = new VBD.Record();
-            b.VM = second;
-            b.VDI = disk;
-            b.userdevice = "0";
-            b.bootable = false;
-            b.mode = Types.VbdMode.RW;
-            b.type = Types.VbdType.DISK;
-            b.empty = false;
-            b.unpluggable = true;
-            b.otherConfig = new java.util.HashMap<>();
-            b.qosAlgorithmType = "";
-            b.qosAlgorithmParams = new java.util.HashMap<>();
-            VBD.create(c, b);
+            LifecycleSupport.diskVbd(c, second, disk, "0");
             assertThrows(Types.VdiInUse.class, () -> second.start(c, false, false));
 
             vm.cleanShutdown(c);

@@ -11,8 +11,6 @@ import com.xensource.xenapi.SR;
 import com.xensource.xenapi.Types;
 import com.xensource.xenapi.VDI;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -75,19 +73,7 @@ class VdiMessagesSdkTest {
     }
 
     static VDI newVdi(SR sr, long size, String name) throws Exception {
-        VDI.Record d = new VDI.Record();
-        d.nameLabel = name;
-        d.nameDescription = "";
-        d.SR = sr;
-        d.virtualSize = size;
-        d.type = Types.VdiType.USER;
-        d.sharable = false;
-        d.readOnly = false;
-        d.otherConfig = new HashMap<>();
-        d.xenstoreData = new HashMap<>();
-        d.smConfig = new HashMap<>();
-        d.tags = new HashSet<>();
-        return VDI.create(c, d);
+        return VDI.create(c, LifecycleSupport.vdiRecord(sr, name, size));
     }
 
     static SR dummySr(String name) throws Exception {
@@ -108,6 +94,20 @@ class VdiMessagesSdkTest {
                 location,
                 Map.of(),
                 Map.of());
+    }
+
+    @Test
+    void checksumIsTheMd5OfTheContentAndForceUnlockIsDeprecated() throws Exception {
+        VDI v = newVdi(local, MIB, "summed");
+        byte[] content = new byte[(int) MIB];
+        byte[] text = "checksummed content".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        System.arraycopy(text, 0, content, 4096, text.length);
+        org.xapijava.server.storage.VdiData.write(host.server, v.toWireString(), 4096, "checksummed content");
+        String expected = java.util.HexFormat.of()
+                .formatHex(java.security.MessageDigest.getInstance("MD5").digest(content));
+        assertEquals(expected, rawOk("VDI.checksum", v.toWireString()));
+        assertEquals(List.of("MESSAGE_DEPRECATED"), rawErr("VDI.force_unlock", v.toWireString()));
+        v.destroy(c);
     }
 
     @Test
