@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Map;
 import org.xapijava.db.Db;
 import org.xapijava.model.api.SR;
+import org.xapijava.model.api.VDI;
+import org.xapijava.model.api.enums.OnBoot;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.storage.StorageBackends;
 import org.xapijava.storage.AttachInfo;
@@ -40,8 +42,6 @@ public final class Datapaths {
     private final StorageBackends backends;
     /** VDI → datapath → what it holds; the VDI's map is its lock. */
     private final Map<Key, Map<String, Held>> vdis = new java.util.concurrent.ConcurrentHashMap<>();
-    /** VDIs whose epoch began non-persistent (their {@code epoch_end} goes to the driver). */
-    private final java.util.Set<Key> resetEpochs = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public Datapaths(Db data, StorageBackends backends) {
         this.data = data;
@@ -172,32 +172,31 @@ public final class Datapaths {
     public void epochBegin(StorageContext ctx, String sr, String vdi, String vm, boolean persistent) {
         String ref = srRef(sr);
         if (!driven(ref) || persistent) return;
-        Key k = new Key(ref, vdi);
-        synchronized (dps(k)) {
+        synchronized (dps(new Key(ref, vdi))) {
             try {
                 storage().vdiEpochBegin(ctx, sr, vdi, vm, false);
             } catch (StorageException e) {
                 throw backendError(e, ref, vdi);
             }
-            resetEpochs.add(k);
         }
     }
 
     /**
-     * {@code VDI.epoch_end}: the VM no longer uses the VDI; the driver's {@code vdi_epoch_end} after a non-persistent
-     * {@code epoch_begin} (sm drivers do nothing for it either way; skipped otherwise, as above).
+     * {@code VDI.epoch_end}: the VM no longer uses the VDI; the driver's {@code vdi_epoch_end} for a VDI reset on boot
+     * (its {@code on_boot}, which cannot change while a VM uses it: the one {@code epoch_begin} ran the driver for;
+     * sm drivers do nothing for it either way, skipped otherwise as above).
      */
     public void epochEnd(StorageContext ctx, String sr, String vdi, String vm) {
         String ref = srRef(sr);
-        Key k = new Key(ref, vdi);
-        if (!driven(ref) || !resetEpochs.contains(k)) return;
-        synchronized (dps(k)) {
+        if (!driven(ref)) return;
+        String vdiRef = StorageBackends.vdiAt(data, ref, vdi);
+        if (vdiRef == null || !OnBoot.RESET.wire().equals(data.get(vdiRef, VDI.ON_BOOT))) return;
+        synchronized (dps(new Key(ref, vdi))) {
             try {
                 storage().vdiEpochEnd(ctx, sr, vdi, vm);
             } catch (StorageException e) {
                 throw backendError(e, ref, vdi);
             }
-            resetEpochs.remove(k);
         }
     }
 
