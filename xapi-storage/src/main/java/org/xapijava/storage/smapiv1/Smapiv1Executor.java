@@ -110,9 +110,6 @@ public final class Smapiv1Executor {
         }
     }
 
-    /** What a finished driver process left: its exit code (128+n for signal n), output, and why it was killed. */
-    record Outcome(int exit, byte[] stdout, byte[] stderr, String killedBecause) {}
-
     private final Config config;
     private final XmlRpcReader reader;
     private final ReentrantLock attachDetach = new ReentrantLock(true);
@@ -137,7 +134,7 @@ public final class Smapiv1Executor {
         boolean serial = cmd.equals("sr_attach") || cmd.equals("sr_detach") || cmd.equals("sr_probe");
         if (serial) attachDetach.lock();
         try {
-            Outcome o = run(driver, call.toXml());
+            GroupProcess.Result o = run(driver, call.toXml());
             return interpret(o, call);
         } finally {
             if (serial) attachDetach.unlock();
@@ -145,27 +142,25 @@ public final class Smapiv1Executor {
     }
 
     /** Runs the driver with {@code xml} as its argument and collects everything. */
-    Outcome run(Path driver, String xml) {
+    GroupProcess.Result run(Path driver, String xml) {
         Map<String, String> env = new java.util.LinkedHashMap<>();
         env.put("PATH", PATH);
         env.put("ORIGINATOR", "SM");
         if (config.xapiSocket() != null)
             env.put("XAPI_UNIX_SOCKET", config.xapiSocket().toString());
-        GroupProcess.Result r;
         try {
-            r = GroupProcess.run(
+            return GroupProcess.run(
                     List.of(driver.toString(), xml),
                     env,
                     new GroupProcess.Limits(config.timeout(), config.maxStdout(), config.maxStderr()));
         } catch (IOException e) {
             throw failure("cannot run " + driver + ": " + e.getMessage(), "", "");
         }
-        return new Outcome(r.exit(), r.stdout(), r.stderr(), r.killedBecause());
     }
 
     // ------------------------------------------------------------------ results
 
-    Object interpret(Outcome o, Smapiv1Call call) {
+    Object interpret(GroupProcess.Result o, Smapiv1Call call) {
         String stdout = new String(o.stdout(), StandardCharsets.UTF_8);
         String stderr = new String(o.stderr(), StandardCharsets.UTF_8);
         if (o.killedBecause() != null) {

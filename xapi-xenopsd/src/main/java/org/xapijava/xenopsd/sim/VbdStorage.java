@@ -95,10 +95,17 @@ final class VbdStorage implements AutoCloseable {
         if (client == null) return;
         String dp = datapath(domid, vbd);
         backends.remove(dp);
+        destroy(dbg, dp);
+    }
+
+    /** xenopsd's {@code Storage.dp_destroy}: {@code DP.destroy dp false}, a failure logged and ignored. */
+    private void destroy(String dbg, String dp) {
         try {
             client.dpDestroy(dbg, dp, false);
         } catch (XenopsError e) {
-            LOG.log(System.Logger.Level.WARNING, "DP destroy returned unexpected exception: " + e.getMessage());
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "DP destroy of " + dp + " returned unexpected exception: " + e.getMessage());
         }
     }
 
@@ -118,11 +125,7 @@ final class VbdStorage implements AutoCloseable {
             client.activate3(dbg, dp, srVdi[0], srVdi[1], "");
             return f.apply(localPath(backend));
         } finally {
-            try {
-                client.dpDestroy(dbg, dp, false);
-            } catch (XenopsError e) {
-                LOG.log(System.Logger.Level.WARNING, "DP destroy of " + dp + " failed: " + e.getMessage());
-            }
+            destroy(dbg, dp);
         }
     }
 
