@@ -78,16 +78,30 @@ public final class Database {
      */
     private final ThreadLocal<long[]> deferred = new ThreadLocal<>();
 
+    /** Whether this is a pool member's read replica: written only by {@link #applyFeed}. */
+    private final boolean replica;
+    /**
+     * The master: this incarnation's random id, stamped on every feed batch. A replica: the epoch of the master
+     * state it holds, null before its first full batch. Written under writeLock.
+     */
+    private volatile String epoch;
+
     Database(Schema schema, Snapshot initial, CommitLog log) {
+        this(schema, initial, log, false);
+    }
+
+    private Database(Schema schema, Snapshot initial, CommitLog log, boolean replica) {
         this.schema = schema;
         this.log = log;
+        this.replica = replica;
+        this.epoch = replica ? null : java.util.UUID.randomUUID().toString();
         this.head = initial;
         this.headView = new Head(initial, NO_TICKET);
         this.published = initial;
         if (log != null) log.setDurableListener(this::onDurable);
     }
 
-    /** An empty in-memory database (no commit log), generation 0. */
+    /** An empty in-memory database (no commit log), generation 0: a master (see {@link #replica}). */
     public static Database empty(Datamodel dm) {
         return empty(dm, null);
     }
@@ -110,8 +124,98 @@ public final class Database {
         return new Database(s, snap, log);
     }
 
+    /**
+     * An empty read replica of a pool master's database (generation 0, no epoch): it refuses every local write with
+     * an {@link IllegalStateException} and changes only through {@link #applyFeed}, starting with a full batch.
+     */
+    public static Database replica(Datamodel dm) {
+        Schema s = new Schema(dm);
+        return new Database(s, Snapshot.empty(s, 0), null, true);
+    }
+
     public Datamodel datamodel() {
         return schema.dm;
+    }
+
+    // ------------------------------------------------------------------ replica feed
+
+    /** Whether this database is a replica ({@link #replica}). */
+    public boolean isReplica() {
+        return replica;
+    }
+
+    /**
+     * The master: the id of this incarnation of the database (new at every start, so a replica never takes a
+     * restarted master's generations for the old ones). A replica: the epoch of the state it holds, null until its
+     * first full batch. A member asks {@code master.feed(replica.feedEpoch(), replica.generation())}.
+     */
+    public String feedEpoch() {
+        return epoch;
+    }
+
+    /**
+     * The batch bringing a replica that holds generation {@code since} of master incarnation {@code epoch} to the
+     * current published state: incremental when this database can say exactly what changed since then, else (other
+     * or null epoch, {@code since} ahead of this generation or negative, tombstones trimmed past it) a full image.
+     * An incremental batch with {@code since == generation()} is empty. Never waits; reads one published snapshot.
+     *
+     * @throws IllegalStateException on a replica (members take the feed from the master only)
+     */
+    public FeedBatch feed(String epoch, long since) {
+        if (replica) throw new IllegalStateException("a replica does not serve the replica feed; ask the master");
+        Snapshot s = published;
+        boolean full = !this.epoch.equals(epoch) || !ReplicaFeed.exactSince(s, since);
+        return ReplicaFeed.batch(s, this.epoch, since, full);
+    }
+
+    /**
+     * {@link #feed}, once there is something to send: at once when the batch is full, else when the published
+     * generation exceeds {@code since} or at the timeout (then possibly an empty batch).
+     */
+    public FeedBatch awaitFeed(String epoch, long since, Duration timeout) throws InterruptedException {
+        if (this.epoch.equals(epoch) && ReplicaFeed.exactSince(published, since)) awaitGeneration(since, timeout);
+        return feed(epoch, since);
+    }
+
+    /** {@link #awaitFeed} without a waiting thread: completed with the batch once there is something to send. */
+    public CompletableFuture<FeedBatch> nextFeed(String epoch, long since) {
+        if (replica) throw new IllegalStateException("a replica does not serve the replica feed; ask the master");
+        boolean incremental = this.epoch.equals(epoch) && ReplicaFeed.exactSince(published, since);
+        return onGenerationAfter(incremental ? since : Long.MIN_VALUE).thenApply(g -> feed(epoch, since));
+    }
+
+    /**
+     * Installs a feed batch on this replica atomically and publishes it: afterwards every read answers what the
+     * master answered at {@link FeedBatch#to()} (rows, values, stamps, indexes, tombstones, generation) and
+     * generation waiters wake. A full batch replaces the whole content; an empty one changes nothing.
+     *
+     * @throws FeedBatch.GapException when an incremental batch does not follow this replica's state (other epoch,
+     *     or {@code since} is not {@link #generation()}): nothing applied, ask again
+     * @throws IllegalStateException when this database is not a replica, or the batch contradicts its content
+     * @throws IllegalArgumentException when the batch does not fit this datamodel
+     */
+    public void applyFeed(FeedBatch b) {
+        if (!replica) throw new IllegalStateException("applyFeed: this database is not a replica");
+        writeLock.lock();
+        try {
+            if (!b.full) {
+                if (epoch == null || !epoch.equals(b.epoch))
+                    throw new FeedBatch.GapException("feed batch of master epoch " + b.epoch
+                            + " does not follow this replica's epoch " + epoch + "; ask for a full batch");
+                if (b.since != head.generation)
+                    throw new FeedBatch.GapException("feed batch from generation " + b.since + " does not follow "
+                            + "this replica's generation " + head.generation + "; ask again from it");
+                if (b.to < b.since) throw new IllegalArgumentException("feed batch goes back: " + b);
+                if (b.to == b.since && b.parts.isEmpty()) return;
+            }
+            Snapshot next = ReplicaFeed.apply(head, b);
+            head = next;
+            headView = new Head(next, NO_TICKET);
+            epoch = b.epoch;
+            publish(next);
+        } finally {
+            writeLock.unlock();
+        }
     }
 
     // ------------------------------------------------------------------ reads
@@ -281,8 +385,12 @@ public final class Database {
      * the transaction is durable and visible. Keep bodies short: no I/O, no waiting.
      *
      * @throws UncheckedIOException when the commit log failed (the change is then never published)
+     * @throws IllegalStateException on a {@linkplain #replica replica}, which members write through the master
      */
     public <R> R call(Function<Transaction, R> body) {
+        if (replica)
+            throw new IllegalStateException(
+                    "this database is a read replica of the pool master's: members write through the master");
         long waitFor = NO_TICKET;
         R result;
         writeLock.lock();
