@@ -2,6 +2,7 @@ package org.xapijava.server;
 
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.server.config.XapiConfig;
@@ -27,13 +28,18 @@ public final class Main {
             System.exit(2);
             return;
         }
-        XapiServer server = new XapiServer(config);
+        AtomicReference<XapiServer> current = new AtomicReference<>();
+        CountDownLatch stopping = new CountDownLatch(1);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(
                         () -> {
+                            stopping.countDown();
                             try {
-                                server.close();
+                                synchronized (current) {
+                                    XapiServer s = current.getAndSet(null);
+                                    if (s != null) s.close();
+                                }
                                 LOG.info("xapi stopped");
                             } catch (Exception e) {
                                 LOG.error("clean stop failed", e);
@@ -42,17 +48,44 @@ public final class Main {
                             }
                         },
                         "xapi-shutdown"));
-        try {
-            server.start();
-        } catch (Exception e) {
-            LOG.error("xapi failed to start", e);
-            System.err.println("xapi: failed to start: " + e);
-            System.exit(1);
+        boolean first = true;
+        while (stopping.getCount() > 0) {
+            XapiServer server = new XapiServer(config);
+            synchronized (current) {
+                if (stopping.getCount() == 0) break;
+                current.set(server);
+            }
+            try {
+                server.start();
+            } catch (Exception e) {
+                LOG.error("xapi failed to start", e);
+                System.err.println("xapi: failed to start: " + e);
+                System.exit(1);
+            }
+            if (first) {
+                String pw = server.rootPassword();
+                System.out.println("xapi ready: http://" + server.bindAddress() + ":" + server.httpPort()
+                        + " user=root password=" + (pw == null ? "(PAM)" : pw));
+                System.out.flush();
+                first = false;
+            }
+            // Xapi restarts itself when its role changes or its master is lost: here, the same process starts again
+            java.util.concurrent.CompletableFuture.anyOf(
+                            server.restartRequested(), java.util.concurrent.CompletableFuture.runAsync(() -> {
+                                try {
+                                    stopping.await();
+                                } catch (InterruptedException e) {
+                                    Thread.currentThread().interrupt();
+                                }
+                            }))
+                    .join();
+            synchronized (current) {
+                if (stopping.getCount() == 0) break;
+                current.set(null);
+            }
+            LOG.warn("xapi restarting");
+            server.close();
         }
-        String pw = server.rootPassword();
-        System.out.println("xapi ready: http://" + server.bindAddress() + ":" + server.httpPort()
-                + " user=root password=" + (pw == null ? "(PAM)" : pw));
-        System.out.flush();
         stopped.await();
     }
 }

@@ -1,5 +1,6 @@
 package org.xapijava.server;
 
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -26,6 +27,8 @@ import org.xapijava.db.DurableDatabase;
 import org.xapijava.db.FlushPolicy;
 import org.xapijava.db.LocalDb;
 import org.xapijava.model.Datamodel;
+import org.xapijava.model.api.ErrorCodes;
+import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.rbac.Rbac;
 import org.xapijava.server.alerts.MessageStore;
 import org.xapijava.server.alerts.ObjectExistence;
@@ -61,6 +64,16 @@ import org.xapijava.server.http.XapiHttpConnectionFactory;
 import org.xapijava.server.ops.AllowedOperations;
 import org.xapijava.server.ops.Locks;
 import org.xapijava.server.ops.OperationMessages;
+import org.xapijava.server.pool.EmergencyCalls;
+import org.xapijava.server.pool.Liveness;
+import org.xapijava.server.pool.MemberAgent;
+import org.xapijava.server.pool.MemberConnection;
+import org.xapijava.server.pool.MemberGate;
+import org.xapijava.server.pool.PoolJoin;
+import org.xapijava.server.pool.PoolMessages;
+import org.xapijava.server.pool.PoolRole;
+import org.xapijava.server.pool.ReplicaHandler;
+import org.xapijava.server.pool.ReplicaService;
 import org.xapijava.server.session.PoolSecret;
 import org.xapijava.server.session.SessionManager;
 import org.xapijava.server.storage.StorageMessages;
@@ -116,6 +129,17 @@ public final class XapiServer implements AutoCloseable {
     private final XapiServer master;
 
     private HostClients hostClients;
+    private PoolSecret poolSecret;
+    /** This host's role, read from {@code pool-conf} at start. */
+    private PoolRole role;
+    /** A member's connection to its master's database; null on the master and on in-process members. */
+    private MemberConnection memberConnection;
+    /** A member's hello and heartbeat; null on the master. */
+    private MemberAgent memberAgent;
+    /** The master's view of its members' heartbeats; null on a member. */
+    private Liveness liveness;
+    /** Completed when this host must restart (a new role, the master lost): {@link Main} starts it again. */
+    private final java.util.concurrent.CompletableFuture<Void> restart = new java.util.concurrent.CompletableFuture<>();
     /** The time of this host: the system's UTC clock but in tests. */
     private final Clock clock;
     /** The snapshot schedule timer; on the master only. */
@@ -148,25 +172,53 @@ public final class XapiServer implements AutoCloseable {
         FlushPolicy policy = config.get("flush-policy").equals("eager")
                 ? FlushPolicy.eager(Duration.ofSeconds(1))
                 : FlushPolicy.XAPI;
+        role = master != null ? PoolRole.slave(master.bindAddress()) : PoolRole.load(config.path("pool-conf"));
+        PoolSecret secret = poolSecret = PoolSecret.loadOrCreate(config.path("pool-secret"));
         Database db;
-        if (master == null) {
+        org.xapijava.db.Db localDb;
+        AllowedOperations allowed;
+        if (master != null) {
+            db = master.services().db();
+            localDb = new LocalDb(db);
+            allowed = AllowedOperations.of(db);
+        } else if (role.isMaster()) {
+            promoteBackup();
             durable = DurableDatabase.open(
                     dm, new DurableDatabase.Options(stateDb, config.path("redo-log"), policy, false));
             db = durable.database();
+            localDb = new LocalDb(db);
+            allowed = AllowedOperations.of(db);
         } else {
-            db = master.services().db();
+            ApiError emergency = new ApiError(ErrorCodes.HOST_BROKEN);
+            if (role.isSlave()) {
+                try {
+                    memberConnection = MemberConnection.open(
+                            dm, masterUri(role.masterAddress()), secret.value(), memberTiming(), this::requestRestart);
+                    emergency = null;
+                } catch (ApiError e) {
+                    LOG.error(
+                            "cannot reach the pool master at {}: emergency mode ({})",
+                            role.masterAddress(),
+                            e.toString());
+                    emergency = new ApiError(ErrorCodes.HOST_STILL_BOOTING);
+                }
+            }
+            if (emergency != null) {
+                startEmergency(secret, emergency);
+                return;
+            }
+            db = memberConnection.replica();
+            localDb = memberConnection.db();
+            allowed = memberConnection.allowedOperations();
         }
-        LocalDb localDb = new LocalDb(db);
-        HostObjects refs = Bootstrap.run(localDb, config, master != null);
-        PoolSecret secret = PoolSecret.loadOrCreate(config.path("pool-secret"));
+        HostObjects refs = Bootstrap.run(localDb, config, !role.isMaster());
         Bootstrap.Auth a = Bootstrap.auth(config);
         Authenticator auth = a.authenticator();
         rootPassword = a.rootPassword();
         SessionManager sessions = new SessionManager(db, localDb, auth, clock, refs.host(), secret);
         TaskManager tasks = new TaskManager(localDb, clock, refs.host());
         alerts = MessageStore.open(config.path("messages-dir"), ObjectExistence.inDatabase(db));
-        services = new Services(
-                dm, db, clock, refs.host(), refs.pool(), sessions, tasks, alerts, AllowedOperations.of(db), localDb);
+        services = new Services(dm, db, clock, refs.host(), refs.pool(), sessions, tasks, alerts, allowed, localDb);
         Locks locks = new Locks(db, refs.host(), refs.pool(), tasks, services.allowed());
         Rbac rbac = Rbac.of(dm);
         table = new MessageTable(dm);
@@ -231,15 +283,34 @@ public final class XapiServer implements AutoCloseable {
                         config.path("xapi-plugins-root"), Duration.ofSeconds(config.integer("plugin-timeout-seconds")))
                 .bind(table);
         ForwardingStage forwarding;
-        if (master == null) {
+        MemberGate gate = null;
+        if (role.isMaster()) {
             services.allowed().updateAll(); // current_operations are not persistent: recompute every allowed_operations
             hostClients = new HostClients(localDb, secret, this::httpPort, FORWARDED_CALL_TIMEOUT);
             forwarding = new PoolForwarding(dm, localDb, refs.host(), locks, hostClients);
+            liveness = new Liveness(
+                    localDb,
+                    clock,
+                    refs.host(),
+                    Duration.ofSeconds(config.integer("host-assumed-dead-seconds")),
+                    services.allowed());
         } else {
             forwarding = ForwardingStage.local(); // a member runs what its master forwards, under the master's locks
+            gate = new MemberGate(role.masterAddress(), null);
         }
+        new PoolMessages(localDb, role, secret, liveness, hostClients, gate).bind(table);
+        new PoolJoin(
+                        localDb,
+                        refs.host(),
+                        config.integer("http-port"),
+                        config.path("pool-conf"),
+                        config.path("pool-secret"),
+                        this::requestRestart)
+                .bind(table);
+        new EmergencyCalls(config.path("pool-conf"), this::requestRestart).bind(table);
         dispatcher = new Dispatcher(localDb, sessions, tasks, table, new RbacAuthorizer(rbac, db), forwarding);
-        if (master == null) {
+        if (gate != null) dispatcher.setRoleGate(gate);
+        if (role.isMaster()) {
             vmssTimer =
                     new org.xapijava.server.vm.VmssTimer(localDb, clock, () -> dispatcher.internalApi(null), alerts);
             if (!config.get("vmss-timer").equals("off")) vmssTimer.start();
@@ -248,7 +319,36 @@ public final class XapiServer implements AutoCloseable {
         gc = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().daemon().name("xapi-gc").factory());
         gc.scheduleWithFixedDelay(this::collectGarbage, GC_PERIOD.toSeconds(), GC_PERIOD.toSeconds(), TimeUnit.SECONDS);
+        if (liveness != null) {
+            // Xapi checks with its 30 s GC, the heartbeat's period
+            long every = config.integer("heartbeat-interval-seconds");
+            gc.scheduleWithFixedDelay(liveness::check, every, every, TimeUnit.SECONDS);
+        }
 
+        Set<Connector> localRoot = buildConnectors();
+        HttpAuthentication httpAuth = new HttpAuthentication(services.sessions(), secret, rbac, services.tasks());
+        handlers = new HttpHandlerTable(HttpAction.all(dm), httpAuth, localRoot, master == null);
+        new RpcHandler(dispatcher).register(handlers);
+        new BlobHandler(localDb, blobStore, clock, httpAuth).register(handlers);
+        if (role.isMaster() && master == null) {
+            handlers.register(
+                    "post_remote_db_access_v2",
+                    new ReplicaHandler(db, new ReplicaService(db, services.allowed()), null));
+        }
+        jetty.setHandler(handlers);
+        xenops.start(); // Xapi's on_xapi_restart: resync, event thread, every resident VM refreshed
+        jetty.start();
+        if (!role.isMaster()) joinMaster(localDb, refs);
+        // after the Unix socket listens: the drivers call back while PBDs are plugged
+        new org.xapijava.server.storage.StorageResync(localDb, refs.host(), storage.backends(), srOperations, alerts)
+                .run();
+        LOG.info(
+                "xapi started: {} explicit messages not implemented",
+                table.unimplemented().size());
+    }
+
+    /** Jetty with its HTTP, HTTPS and Unix-socket connectors (not started); returns the local superuser's ones. */
+    private Set<Connector> buildConnectors() throws Exception {
         QueuedThreadPool pool = new QueuedThreadPool(64, 4);
         pool.setName("xapi-http");
         pool.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
@@ -287,19 +387,119 @@ public final class XapiServer implements AutoCloseable {
             jetty.addBean(new ConnectionLimit(CONN_LIMIT_UNIX, unix));
         }
         jetty.addBean(new ConnectionLimit(limits.maxConnections(), tcp.toArray(Connector[]::new)));
-        HttpAuthentication httpAuth = new HttpAuthentication(services.sessions(), secret, rbac, services.tasks());
-        handlers = new HttpHandlerTable(HttpAction.all(dm), httpAuth, localRoot, master == null);
+        return localRoot;
+    }
+
+    /** The master's XML-RPC and database URI: the address in {@code pool.conf} on this host's HTTP port. */
+    private URI masterUri(String address) {
+        String h = address.contains(":") ? "[" + address + "]" : address;
+        return URI.create("http://" + h + ":" + config.integer("http-port") + "/");
+    }
+
+    private MemberConnection.Timing memberTiming() {
+        return new MemberConnection.Timing(
+                Duration.ofSeconds(config.integer("master-call-timeout-seconds")),
+                Duration.ofMillis(config.integer("master-backoff-min-ms")),
+                Duration.ofMillis(config.integer("master-backoff-max-ms")),
+                Duration.ofSeconds(config.integer("master-connection-timeout-seconds")));
+    }
+
+    /**
+     * A member's last start-up steps, once its connectors answer (the master calls it back): {@code pool.hello} to
+     * the master (its failure puts this host in emergency mode, as Xapi's), this host enabled again, the heartbeat.
+     */
+    private void joinMaster(org.xapijava.db.Db data, HostObjects refs) {
+        URI uri = master != null
+                ? URI.create("http://" + hostPart(master.bindAddress()) + ":" + master.httpPort() + "/")
+                : masterUri(role.masterAddress());
+        memberAgent = new MemberAgent(
+                uri,
+                refs.host(),
+                poolSecret.value(),
+                clock,
+                Duration.ofSeconds(config.integer("master-call-timeout-seconds")),
+                this::requestRestart);
+        String uuid = data.get(refs.host(), org.xapijava.model.api.Host.UUID);
+        memberAgent.hello(uuid, data.get(refs.host(), org.xapijava.model.api.Host.ADDRESS));
+        data.set(refs.host(), org.xapijava.model.api.Host.ENABLED, true);
+        memberAgent.startHeartbeat(Duration.ofSeconds(config.integer("heartbeat-interval-seconds")));
+    }
+
+    private static String hostPart(String address) {
+        return address.contains(":") ? "[" + address + "]" : address;
+    }
+
+    /**
+     * Emergency mode (Xapi's {@code slave_emergency_mode}): a member that cannot reach its master, or a broken role,
+     * answers only the emergency calls, each other call getting {@code error}; no database of the pool, this host's
+     * in-memory sessions only. It tries its master again every {@code emergency-retry-seconds} by restarting.
+     */
+    private void startEmergency(PoolSecret secret, ApiError error) throws Exception {
+        Database db = Database.empty(dm);
+        LocalDb localDb = new LocalDb(db);
+        Bootstrap.Auth a = Bootstrap.auth(config);
+        rootPassword = a.rootPassword();
+        SessionManager sessions = new SessionManager(db, localDb, a.authenticator(), clock, "OpaqueRef:NULL", secret);
+        TaskManager tasks = new TaskManager(localDb, clock, "OpaqueRef:NULL");
+        table = new MessageTable(dm);
+        new SessionMessages(sessions).bind(table);
+        MemberGate gate = new MemberGate(role.masterAddress(), error);
+        new PoolMessages(localDb, role, secret, null, null, gate).bind(table);
+        new EmergencyCalls(config.path("pool-conf"), this::requestRestart).bind(table);
+        Rbac rbac = Rbac.of(dm);
+        dispatcher = new Dispatcher(localDb, sessions, tasks, table, new RbacAuthorizer(rbac, db));
+        dispatcher.setRoleGate(gate);
+        Set<Connector> localRoot = buildConnectors();
+        handlers = new HttpHandlerTable(
+                HttpAction.all(dm), new HttpAuthentication(sessions, secret, rbac, tasks), localRoot, false);
         new RpcHandler(dispatcher).register(handlers);
-        new BlobHandler(localDb, blobStore, clock, httpAuth).register(handlers);
         jetty.setHandler(handlers);
-        xenops.start(); // Xapi's on_xapi_restart: resync, event thread, every resident VM refreshed
         jetty.start();
-        // after the Unix socket listens: the drivers call back while PBDs are plugged
-        new org.xapijava.server.storage.StorageResync(localDb, refs.host(), storage.backends(), srOperations, alerts)
-                .run();
-        LOG.info(
-                "xapi started: {} explicit messages not implemented",
-                table.unimplemented().size());
+        if (role.isSlave()) {
+            gc = Executors.newSingleThreadScheduledExecutor(
+                    Thread.ofPlatform().daemon().name("xapi-emergency").factory());
+            gc.schedule(this::requestRestart, config.integer("emergency-retry-seconds"), TimeUnit.SECONDS);
+        }
+        LOG.warn("xapi started in emergency mode: {}", error.getMessage());
+    }
+
+    /**
+     * A member made master ({@code pool.emergency_transition_to_master}) starts on its backup of the pool's database
+     * (Xapi's): the backup replaces {@code state.db} and the redo log of the host's earlier life.
+     */
+    private void promoteBackup() throws java.io.IOException {
+        Path backup = config.path("backup-db");
+        if (!Files.exists(backup)) return;
+        Path stateDb = config.path("state-db");
+        LOG.warn("this host becomes master on its backup of the pool's database {}", backup);
+        Files.deleteIfExists(config.path("redo-log"));
+        Files.deleteIfExists(org.xapijava.db.persist.StateDbWriter.generationPath(stateDb));
+        Files.move(
+                backup,
+                stateDb,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.deleteIfExists(org.xapijava.db.persist.StateDbWriter.generationPath(backup));
+    }
+
+    /** Asks {@link Main} to stop this host and start it again (a new role, or the master lost). */
+    public void requestRestart() {
+        restart.complete(null);
+    }
+
+    /** Completed when this host asks to be restarted. */
+    public java.util.concurrent.CompletableFuture<Void> restartRequested() {
+        return restart;
+    }
+
+    /** This host's pool role. */
+    public PoolRole role() {
+        return role;
+    }
+
+    /** Whether this host is in emergency mode. */
+    public boolean inEmergencyMode() {
+        return services == null && dispatcher != null;
     }
 
     /**
@@ -344,7 +544,7 @@ public final class XapiServer implements AutoCloseable {
     }
 
     /** Serves SMAPIv2 on {@code storage-socket} (unless empty) for xenopsd's disk attachments. */
-    private void startStorageSocket(LocalDb localDb, StorageMessages storage) throws Exception {
+    private void startStorageSocket(org.xapijava.db.Db localDb, StorageMessages storage) throws Exception {
         String path = config.get("storage-socket");
         if (path.isEmpty()) return;
         storageSocket = new org.xapijava.server.storage.rpc.StorageSocket(
@@ -497,6 +697,10 @@ public final class XapiServer implements AutoCloseable {
             jetty = null;
         }
         if (gc != null) gc.shutdownNow();
+        if (memberAgent != null) {
+            memberAgent.close(!restart.isDone());
+            memberAgent = null;
+        }
         if (vmssTimer != null) {
             vmssTimer.close();
             vmssTimer = null;
@@ -524,6 +728,15 @@ public final class XapiServer implements AutoCloseable {
         if (hostClients != null) {
             hostClients.close();
             hostClients = null;
+        }
+        if (memberConnection != null) {
+            memberConnection.close();
+            try {
+                memberConnection.backup(config.path("backup-db"));
+            } catch (java.io.IOException | RuntimeException e) {
+                LOG.warn("cannot write the backup of the pool's database", e);
+            }
+            memberConnection = null;
         }
         if (durable != null) {
             durable.close();

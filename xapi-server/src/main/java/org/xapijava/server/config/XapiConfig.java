@@ -33,6 +33,22 @@ public final class XapiConfig {
         {"state-db", "/var/lib/xcp/state.db", "state.db"},
         {"redo-log", "/var/lib/xcp/state.db.redo", "state.db.redo"},
         {"pool-secret", "/etc/xensource/ptoken", "ptoken"},
+        // this host's role: master, slave:<master address> or broken (Xapi's pool_role.ml)
+        {"pool-conf", "/etc/xensource/pool.conf", "pool.conf"},
+        // a member's local copy of the master's database, pushed by host.request_backup (Xapi's backup db)
+        {"backup-db", "/var/lib/xcp/state.db.backup", "state.db.backup"},
+        // seconds between a member's heartbeats (Xapi's host_heartbeat_interval) and before a silent member is
+        // declared dead (host_assumed_dead_interval)
+        {"heartbeat-interval-seconds", "30", null},
+        {"host-assumed-dead-seconds", "600", null},
+        // a member's calls to its master's database: the longest one may take, the reconnection backoff (Xapi's
+        // master_connection.ml: 2 s doubling to 256 s), how long without contact before xapi restarts
+        {"master-call-timeout-seconds", "30", null},
+        {"master-backoff-min-ms", "2000", null},
+        {"master-backoff-max-ms", "256000", null},
+        {"master-connection-timeout-seconds", "120", null},
+        // how long a member in emergency mode waits before it tries its master again (Xapi: 60 s + 0-120 s)
+        {"emergency-retry-seconds", "60", null},
         {"inventory", "/etc/xensource-inventory", "xensource-inventory"},
         {"server-cert", "/etc/xensource/xapi-ssl.pem", "xapi-ssl.pem"},
         {"password-file", "/etc/xensource/xapi-passwd", "passwd"},

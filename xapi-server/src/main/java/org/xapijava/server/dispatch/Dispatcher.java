@@ -65,6 +65,7 @@ public final class Dispatcher {
     private final Authorizer authorizer;
     private final ForwardingStage forwarding;
     private final ImplicitMessages implicit = new ImplicitMessages();
+    private volatile RoleGate role = RoleGate.MASTER;
 
     /** A dispatcher whose calls all run here, with no lock plans (unit tests of the stages before). */
     public Dispatcher(Db data, SessionManager sessions, TaskManager tasks, MessageTable table, Authorizer authorizer) {
@@ -94,6 +95,11 @@ public final class Dispatcher {
 
     public MessageTable table() {
         return table;
+    }
+
+    /** What this host's pool role lets in ({@link RoleGate#MASTER} until set). */
+    public void setRoleGate(RoleGate gate) {
+        this.role = gate;
     }
 
     /** This host's internal session, made on first use (a local, unrestricted one, as Xapi's pool session). */
@@ -159,9 +165,14 @@ public final class Dispatcher {
             throw new ApiError("MESSAGE_REMOVED");
         }
         List<Object> args = decode(m, params);
+        RoleGate gate = role;
+        ApiError refused = gate.beforeSession(m);
+        if (refused != null) throw refused;
         SessionInfo session = null;
         if (!m.sessionless()) {
             session = sessions.check((String) Unmarshal.fromRpc(dm, XType.STRING, params.get(0)));
+            refused = gate.afterSession(m, session, caller);
+            if (refused != null) throw refused;
             if (m.poolInternal() && !session.pool() && !session.local()) {
                 throw ApiError.internal(
                         "Internal API \"" + m.wireName() + "\" call attempted with non-pool (external) session");

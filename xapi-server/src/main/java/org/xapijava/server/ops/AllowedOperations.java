@@ -41,10 +41,25 @@ public final class AllowedOperations {
 
     private final Database db;
     private final Checkers checkers;
+    /** On a pool member: recomputes one object's allowed operations on the master and waits for it; else null. */
+    private final java.util.function.BiConsumer<String, String> onMaster;
 
     public AllowedOperations(Database db, Checkers checkers) {
+        this(db, checkers, null);
+    }
+
+    private AllowedOperations(Database db, Checkers checkers, java.util.function.BiConsumer<String, String> onMaster) {
         this.db = db;
         this.checkers = checkers;
+        this.onMaster = onMaster;
+    }
+
+    /**
+     * A pool member's: {@code db} is its replica of the master's database (read-only), and each
+     * {@link #update} is run on the master by {@code onMaster}, which returns once the replica holds the result.
+     */
+    public static AllowedOperations ofMember(Database db, java.util.function.BiConsumer<String, String> onMaster) {
+        return new AllowedOperations(db, Checkers.ofThisHost(), onMaster);
     }
 
     /** The checkers of this host ({@link Checkers#ofThisHost}). */
@@ -62,6 +77,10 @@ public final class AllowedOperations {
      * @throws ApiError {@code HANDLE_INVALID} when there is no such object
      */
     public void update(String cls, String ref) {
+        if (onMaster != null) {
+            onMaster.accept(cls, ref);
+            return;
+        }
         db.transact(tx -> {
             if (!tx.isValid(cls, ref)) throw ApiError.handleInvalid(cls, ref);
             if (cls.equals(VM.XAPI_CLASS)) writeVmDevices(tx, ref);

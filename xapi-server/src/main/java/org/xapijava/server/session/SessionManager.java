@@ -153,7 +153,7 @@ public final class SessionManager {
         row.put("auth_user_name", uname);
         row.put("originator", originator == null ? "" : originator);
         row.put("parent", parent == null || !db.snapshot().exists("session", parent) ? Refs.NULL : parent);
-        db.create("session", ref, row);
+        data.create(ref, org.xapijava.db.FieldValues.ofNames(Session.XAPI_CLASS, row));
         return ref;
     }
 

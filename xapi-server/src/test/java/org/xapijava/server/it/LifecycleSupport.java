@@ -46,6 +46,11 @@ final class LifecycleSupport {
 
     /** An HVM VM of 256 MiB and 1 vCPU (from a template's record), with VIF 0 and an empty CD drive on 3. */
     static VM newVm(TestHost host, Connection c, String name) throws Exception {
+        return newVm(host.server, c, name);
+    }
+
+    /** {@link #newVm(TestHost, Connection, String)} on the pool whose master is {@code server}. */
+    static VM newVm(org.xapijava.server.XapiServer server, Connection c, String name) throws Exception {
         VM template = null;
         for (Map.Entry<VM, VM.Record> e : VM.getAllRecords(c).entrySet()) {
             // a real template: snapshots and checkpoints are templates too, with a power state of their own
@@ -75,7 +80,7 @@ final class LifecycleSupport {
         r.actionsAfterCrash = Types.OnCrashBehaviour.RESTART;
         VM vm = VM.create(c, r);
         // Xapi's VM.create gives a new VM domid -1; the generic constructor here leaves the default 0
-        host.server.services().db().set("VM", vm.toWireString(), "domid", -1L);
+        server.services().db().set("VM", vm.toWireString(), "domid", -1L);
         Network mgmt = null;
         for (Map.Entry<Network, Network.Record> e : Network.getAllRecords(c).entrySet()) {
             if (!e.getValue().PIFs.isEmpty()) mgmt = e.getKey();

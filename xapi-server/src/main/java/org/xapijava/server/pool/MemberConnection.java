@@ -1,0 +1,79 @@
+package org.xapijava.server.pool;
+
+import java.net.URI;
+import java.time.Duration;
+import org.xapijava.db.Database;
+import org.xapijava.model.Datamodel;
+import org.xapijava.server.ops.AllowedOperations;
+
+/**
+ * A pool member's database: the replica of the master's ({@link Database#replica}) filled with the master's full image
+ * at start and then followed ({@link ReplicaFollower}), the {@link MemberDb} the member's code reads and writes
+ * through, and the {@link HttpMasterLink} under both. {@link #close} stops following and closes the link.
+ */
+public final class MemberConnection implements AutoCloseable {
+    private final Database replica;
+    private final HttpMasterLink link;
+    private final MemberDb db;
+    private final ReplicaFollower follower;
+
+    /** The timings of the link (Xapi's defaults in production, shorter in tests). */
+    public record Timing(Duration call, Duration backoffMin, Duration backoffMax, Duration connectionTimeout) {}
+
+    private MemberConnection(Database replica, HttpMasterLink link, MemberDb db, ReplicaFollower follower) {
+        this.replica = replica;
+        this.link = link;
+        this.db = db;
+        this.follower = follower;
+    }
+
+    /**
+     * Connects to the master at {@code master} and fetches its database.
+     *
+     * @param lost run when the master has been unreachable for the connection timeout (xapi restarts)
+     * @throws org.xapijava.model.errors.ApiError {@code INTERNAL_ERROR} when the master cannot be reached or refuses
+     *     the pool secret (nothing is left open)
+     */
+    public static MemberConnection open(Datamodel dm, URI master, String secret, Timing t, Runnable lost) {
+        HttpMasterLink link = new HttpMasterLink(master, null, secret, t.call());
+        try {
+            Database replica = Database.replica(dm);
+            ReplicaFollower follower =
+                    new ReplicaFollower(replica, link, t.backoffMin(), t.backoffMax(), t.connectionTimeout(), lost);
+            follower.syncOnce(t.call());
+            follower.start();
+            return new MemberConnection(replica, link, new MemberDb(replica, link, t.call()), follower);
+        } catch (RuntimeException e) {
+            link.close();
+            throw e;
+        }
+    }
+
+    public Database replica() {
+        return replica;
+    }
+
+    public MemberDb db() {
+        return db;
+    }
+
+    /** The member's {@link AllowedOperations}: its checks read the replica, its updates run on the master. */
+    public AllowedOperations allowedOperations() {
+        return AllowedOperations.ofMember(
+                replica, (cls, ref) -> db.awaitReplica(link.updateAllowedOperations(cls, ref)));
+    }
+
+    /**
+     * Writes the replica to {@code file} in {@code state.db} form, durably (Xapi's database backup on a member: what
+     * becomes the pool's database if this host is made master with {@code pool.emergency_transition_to_master}).
+     */
+    public void backup(java.nio.file.Path file) throws java.io.IOException {
+        org.xapijava.db.persist.StateDbWriter.write(replica.snapshot().image(), file);
+    }
+
+    @Override
+    public void close() {
+        follower.close();
+        link.close();
+    }
+}

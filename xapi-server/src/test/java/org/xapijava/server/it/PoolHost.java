@@ -1,0 +1,136 @@
+package org.xapijava.server.it;
+
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.xapijava.server.XapiServer;
+import org.xapijava.server.config.XapiConfig;
+
+/**
+ * One host of a pool under test, started as {@code scripts/xapi} starts it but in this JVM: its own data directory,
+ * database (or replica of its master's), xenopsd simulator and address on the pool's shared HTTP port, and restarted
+ * (a new {@link XapiServer} on the same configuration) whenever it asks to be, as {@code Main} does: after
+ * {@code pool.join}, when its master is lost, after an emergency transition. Timings are short: 1 s heartbeats, a
+ * member declared dead after 4 s of silence, a lost master noticed after 3 s.
+ */
+final class PoolHost implements AutoCloseable {
+    final Path dir;
+    final String address;
+    private final XapiConfig config;
+    private volatile XapiServer server;
+    private volatile boolean closed;
+    private final AtomicInteger starts = new AtomicInteger();
+    private final Thread watcher;
+
+    private PoolHost(Path dir, String address, XapiConfig config) throws Exception {
+        this.dir = dir;
+        this.address = address;
+        this.config = config;
+        startOnce();
+        watcher = Thread.ofVirtual().name("pool-host-" + address).start(this::watch);
+    }
+
+    /** A free port on 127.0.0.2 for the whole pool. */
+    static int freePort() throws Exception {
+        try (ServerSocket s = new ServerSocket()) {
+            s.bind(new InetSocketAddress("127.0.0.2", 0));
+            return s.getLocalPort();
+        }
+    }
+
+    static PoolHost start(Path dir, String address, int port, String... extra) throws Exception {
+        List<String> args = new ArrayList<>(List.of(
+                "--data-dir", dir.toString(),
+                "--bind", address,
+                "--http-port", Integer.toString(port),
+                "--https-port", "-1",
+                "--unix-socket", dir.resolve("xapi.sock").toString(),
+                "--vmss-timer", "off",
+                "--heartbeat-interval-seconds", "1",
+                "--host-assumed-dead-seconds", "4",
+                "--master-call-timeout-seconds", "10",
+                "--master-backoff-min-ms", "100",
+                "--master-backoff-max-ms", "400",
+                "--master-connection-timeout-seconds", "3",
+                "--emergency-retry-seconds", "3600"));
+        args.addAll(List.of(extra));
+        return new PoolHost(dir, address, XapiConfig.fromArgs(args));
+    }
+
+    private void startOnce() throws Exception {
+        XapiServer s = new XapiServer(config);
+        try {
+            s.start();
+        } catch (Exception e) {
+            s.close();
+            throw e;
+        }
+        server = s;
+        starts.incrementAndGet();
+    }
+
+    private void watch() {
+        while (!closed) {
+            XapiServer s = server;
+            try {
+                s.restartRequested().get();
+            } catch (InterruptedException e) {
+                return;
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IllegalStateException(e);
+            }
+            synchronized (this) {
+                if (closed) return;
+                try {
+                    s.close();
+                    startOnce();
+                } catch (Exception e) {
+                    throw new IllegalStateException("restart of " + address + " failed", e);
+                }
+            }
+        }
+    }
+
+    XapiServer server() {
+        return server;
+    }
+
+    /** How many times this host has started. */
+    int starts() {
+        return starts.get();
+    }
+
+    String password() {
+        return server.rootPassword();
+    }
+
+    java.net.URL url() throws Exception {
+        return java.net
+                .URI
+                .create("http://" + address + ":" + config.integer("http-port") + "/")
+                .toURL();
+    }
+
+    /** Stops the host cleanly (a member tells its master it is shutting down). */
+    @Override
+    public void close() throws Exception {
+        synchronized (this) {
+            closed = true;
+        }
+        watcher.interrupt();
+        server.close();
+    }
+
+    /** Stops the host without telling its master (a crash, as far as the pool sees). */
+    void kill() throws Exception {
+        synchronized (this) {
+            closed = true;
+        }
+        watcher.interrupt();
+        server.requestRestart(); // not a clean stop: no shutting-down heartbeat
+        server.close();
+    }
+}
