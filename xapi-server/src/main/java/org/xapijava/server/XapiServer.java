@@ -136,6 +136,8 @@ public final class XapiServer implements AutoCloseable {
     private MemberConnection memberConnection;
     /** A member's hello and heartbeat; null on the master. */
     private MemberAgent memberAgent;
+    /** The master's feed to its members' replicas; null on a member. */
+    private ReplicaHandler replicaHandler;
     /** The master's view of its members' heartbeats; null on a member. */
     private Liveness liveness;
     /** Completed when this host must restart (a new role, the master lost): {@link Main} starts it again. */
@@ -331,9 +333,8 @@ public final class XapiServer implements AutoCloseable {
         new RpcHandler(dispatcher).register(handlers);
         new BlobHandler(localDb, blobStore, clock, httpAuth).register(handlers);
         if (role.isMaster() && master == null) {
-            handlers.register(
-                    "post_remote_db_access_v2",
-                    new ReplicaHandler(db, new ReplicaService(db, services.allowed()), null));
+            replicaHandler = new ReplicaHandler(db, new ReplicaService(db, services.allowed()), null);
+            handlers.register("post_remote_db_access_v2", replicaHandler);
         }
         jetty.setHandler(handlers);
         xenops.start(); // Xapi's on_xapi_restart: resync, event thread, every resident VM refreshed
@@ -688,6 +689,7 @@ public final class XapiServer implements AutoCloseable {
     /** Stops accepting calls, stops Jetty, then flushes and closes the database. Idempotent. */
     @Override
     public synchronized void close() throws Exception {
+        if (replicaHandler != null) replicaHandler.close();
         if (jetty != null) {
             try {
                 jetty.stop();

@@ -34,6 +34,8 @@ public final class ReplicaHandler implements ActionHandler {
     static final int MAX_BODY = 300 * 1024;
     /** The longest a feed request waits for a change. */
     static final Duration MAX_WAIT = Duration.ofSeconds(60);
+    /** How often a waiting feed request looks whether the master is stopping. */
+    private static final Duration SLICE = Duration.ofMillis(250);
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -41,6 +43,7 @@ public final class ReplicaHandler implements ActionHandler {
     private final FeedCodec codec;
     private final ReplicaService service;
     private final ActionHandler other;
+    private volatile boolean closed;
 
     public ReplicaHandler(Database database, ReplicaService service, ActionHandler other) {
         this.database = database;
@@ -84,7 +87,12 @@ public final class ReplicaHandler implements ActionHandler {
                 Math.min(MAX_WAIT.toMillis(), Math.max(0, req.get(3).asLong())));
         FeedBatch b;
         try {
-            b = database.awaitFeed(epoch, since, wait);
+            // in slices, so that a stopping master answers its members at once instead of holding its stop
+            long deadline = System.nanoTime() + wait.toNanos();
+            do {
+                long left = Math.max(0, Math.min(SLICE.toNanos(), deadline - System.nanoTime()));
+                b = database.awaitFeed(epoch, since, Duration.ofNanos(left));
+            } while (b.isEmpty() && !b.full() && !closed && System.nanoTime() < deadline);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             fail(c, "interrupted");
@@ -93,6 +101,11 @@ public final class ReplicaHandler implements ActionHandler {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         codec.encode(b, out);
         send(c, "application/octet-stream", out.toByteArray());
+    }
+
+    /** The master is stopping: waiting feed requests answer now (empty). */
+    public void close() {
+        closed = true;
     }
 
     private static void send(HttpCall c, String type, byte[] body) {

@@ -7,7 +7,8 @@ import org.xapijava.server.TestHost;
 
 /**
  * A pool of two in-process hosts on one HTTP port: the master on 127.0.0.2 (in {@code masterDir}), a member on
- * 127.0.0.3 (in {@code memberDir}) on the master's database, with the master's pool secret. Closing stops the
+ * 127.0.0.3 (in {@code memberDir}) with the master's pool secret and {@code pool.conf} naming the master, which
+ * reaches the master's database only over HTTP (its replica and its writes through the master). Closing stops the
  * member, then the master.
  */
 record TwoHostPool(TestHost master, TestHost member) implements AutoCloseable {
@@ -19,9 +20,10 @@ record TwoHostPool(TestHost master, TestHost member) implements AutoCloseable {
         }
         TestHost master = TestHost.start(masterDir, "--bind", "127.0.0.2", "--http-port", Integer.toString(port));
         try {
-            TestHost member = TestHost.startMember(
+            // a member of the master's pool from its first start: it reaches the master only over HTTP
+            java.nio.file.Files.writeString(memberDir.resolve("pool.conf"), "slave:127.0.0.2");
+            TestHost member = TestHost.start(
                     memberDir,
-                    master,
                     "--bind",
                     "127.0.0.3",
                     "--http-port",
