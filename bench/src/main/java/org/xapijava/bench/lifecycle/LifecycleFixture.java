@@ -22,9 +22,14 @@ public final class LifecycleFixture {
     /** The VMs, by index: their refs and uuids. */
     public record Vms(List<String> refs, List<String> uuids) {}
 
-    @SuppressWarnings("unchecked")
     static Vms create(XapiServer server, int n) throws IOException {
-        try (XmlRpcConnection c = new XmlRpcConnection(new InetSocketAddress("127.0.0.1", server.httpPort()))) {
+        return create(server, new InetSocketAddress("127.0.0.1", server.httpPort()), n);
+    }
+
+    /** {@link #create(XapiServer, int)} on the pool whose master {@code server} answers at {@code a}. */
+    @SuppressWarnings("unchecked")
+    public static Vms create(XapiServer server, InetSocketAddress a, int n) throws IOException {
+        try (XmlRpcConnection c = new XmlRpcConnection(a)) {
             String s = (String) c.call(
                     "session.login_with_password", "root", server.rootPassword(), "1.0", "xapi-java lifecycle bench");
             Map<String, Object> template = null;

@@ -1,0 +1,296 @@
+package org.xapijava.bench.pool;
+
+import static org.xapijava.bench.Stats.loadAverage;
+import static org.xapijava.bench.Stats.percentile;
+
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import org.xapijava.bench.lifecycle.LifecycleFixture;
+import org.xapijava.bench.lifecycle.XmlRpcConnection;
+import org.xapijava.db.Db;
+import org.xapijava.model.api.VM;
+import org.xapijava.server.XapiServer;
+import org.xapijava.server.config.XapiConfig;
+
+/**
+ * The pool benchmark (issue 13, item 11), on hosts in this JVM that reach each other only over HTTP (a master on
+ * 127.0.0.2, members on 127.0.0.3... with {@code pool.conf} naming it, each with its own embedded xenopsd simulator),
+ * each figure beside a baseline of the same run:
+ *
+ * <ol>
+ *   <li>a database write and a record read by a member's code (its replica; its writes through the master and back
+ *       through the feed) against the same on the master;
+ *   <li>{@code VM.start_on} a member (forwarded) against {@code VM.start_on} the master, through the master's XML-RPC;
+ *   <li>the time from a member's write to an {@code event.from} waiter on the master waking with it;
+ *   <li>start + hard_shutdown cycles per second of {@code vms} VMs from {@code clients} clients on the pool (the
+ *       master places each start) against one host alone, and the process CPU per cycle.
+ * </ol>
+ *
+ * Markdown on standard output, progress on standard error. Run by {@code scripts/bench-pool}.
+ */
+public final class PoolBench {
+    private PoolBench() {}
+
+    record Options(int hosts, int vms, int clients, int samples, int starts, double seconds) {
+        static Options parse(String[] args) {
+            int hosts = 3, vms = 32, clients = 8, samples = 300, starts = 40;
+            double seconds = 20;
+            for (int i = 0; i + 1 < args.length; i += 2) {
+                switch (args[i]) {
+                    case "--hosts" -> hosts = Integer.parseInt(args[i + 1]);
+                    case "--vms" -> vms = Integer.parseInt(args[i + 1]);
+                    case "--clients" -> clients = Integer.parseInt(args[i + 1]);
+                    case "--samples" -> samples = Integer.parseInt(args[i + 1]);
+                    case "--starts" -> starts = Integer.parseInt(args[i + 1]);
+                    case "--seconds" -> seconds = Double.parseDouble(args[i + 1]);
+                    default -> throw new IllegalArgumentException("unknown option " + args[i]);
+                }
+            }
+            if (hosts < 2 || hosts > 200) throw new IllegalArgumentException("--hosts: 2..200");
+            return new Options(hosts, vms, clients, samples, starts, seconds);
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options o = Options.parse(args);
+        PrintStream log = System.err;
+        PrintStream out = System.out;
+        Path dir = Files.createTempDirectory("bench-pool-");
+        String load = loadAverage();
+        int port;
+        try (ServerSocket s = new ServerSocket()) {
+            s.bind(new InetSocketAddress("127.0.0.2", 0));
+            port = s.getLocalPort();
+        }
+        List<XapiServer> pool = new ArrayList<>();
+        XapiServer alone = null;
+        try {
+            long t0 = System.nanoTime();
+            XapiServer master = start(dir.resolve("host1"), "127.0.0.2", port);
+            pool.add(master);
+            for (int i = 2; i <= o.hosts(); i++) {
+                Path d = dir.resolve("host" + i);
+                Files.createDirectories(d);
+                Files.writeString(d.resolve("pool.conf"), "slave:127.0.0.2");
+                Files.copy(dir.resolve("host1/ptoken"), d.resolve("ptoken"));
+                pool.add(start(d, "127.0.0." + (i + 1), port));
+            }
+            log.printf(Locale.ROOT, "%d hosts up in %.1f s%n", o.hosts(), (System.nanoTime() - t0) / 1e9);
+            out.printf(
+                    Locale.ROOT,
+                    "Pool of %d hosts in one JVM (members over HTTP); %d cores; load average at start %s.%n%n",
+                    o.hosts(),
+                    Runtime.getRuntime().availableProcessors(),
+                    load);
+            InetSocketAddress ma = new InetSocketAddress("127.0.0.2", port);
+            LifecycleFixture.Vms vms = LifecycleFixture.create(master, ma, o.vms());
+            XapiServer member = pool.get(1);
+
+            // 1. database steps
+            Db onMaster = master.services().data();
+            Db onMember = member.services().data();
+            String vm = vms.refs().get(0);
+            double[][] w = interleave(
+                    o.samples(),
+                    i -> onMember.set(vm, VM.NAME_DESCRIPTION, "m" + i),
+                    i -> onMaster.set(vm, VM.NAME_DESCRIPTION, "a" + i));
+            double[][] r = interleave(
+                    o.samples(), i -> onMember.record(VM.XAPI_CLASS, vm), i -> onMaster.record(VM.XAPI_CLASS, vm));
+            out.println("| database step | on a member p50 / p99 (ms) | on the master p50 / p99 (ms) | ratio p50 |");
+            out.println("|---|---|---|---|");
+            row(out, "write (`Db.set`)", w);
+            row(out, "read (`Db.record` of a VM)", r);
+            out.println();
+
+            // 2. start_on a member against start_on the master
+            String hostMaster = master.services().hostRef();
+            String hostMember = member.services().hostRef();
+            double[][] st = new double[2][o.starts()];
+            try (XmlRpcConnection c = new XmlRpcConnection(ma)) {
+                String s = login(c, master);
+                for (int i = 0; i < o.starts(); i++) {
+                    for (int side = 0; side < 2; side++) {
+                        String h = side == 0 ? hostMember : hostMaster;
+                        long a = System.nanoTime();
+                        c.call("VM.start_on", s, vm, h, false, false);
+                        st[side][i] = (System.nanoTime() - a) / 1e6;
+                        c.call("VM.hard_shutdown", s, vm);
+                    }
+                }
+            }
+            out.println(
+                    "| call | on a member (forwarded) p50 / p99 (ms) | on the master p50 / p99 (ms) | added p50 (ms) |");
+            out.println("|---|---|---|---|");
+            out.printf(
+                    Locale.ROOT,
+                    "| `VM.start_on` | %.1f / %.1f | %.1f / %.1f | %+.1f |%n%n",
+                    percentile(st[0], 50),
+                    percentile(st[0], 99),
+                    percentile(st[1], 50),
+                    percentile(st[1], 99),
+                    percentile(st[0], 50) - percentile(st[1], 50));
+
+            // 3. member write -> event.from on the master
+            double[] ev = events(master, ma, onMember, vms.refs().get(1), Math.min(o.samples(), 100));
+            out.printf(
+                    Locale.ROOT,
+                    "A member's write seen by an `event.from` waiter on the master: p50 %.2f ms, p99 %.2f ms (%d"
+                            + " samples).%n%n",
+                    percentile(ev, 50),
+                    percentile(ev, 99),
+                    ev.length);
+
+            // 4. lifecycle rate: the pool against one host alone
+            Rate pr = rate(ma, master, vms.refs(), o);
+            for (XapiServer h : pool.reversed()) h.close();
+            pool.clear();
+            alone = start(dir.resolve("alone"), "127.0.0.2", port);
+            LifecycleFixture.Vms avms = LifecycleFixture.create(alone, ma, o.vms());
+            Rate ar = rate(ma, alone, avms.refs(), o);
+            out.println("| lifecycle (start + hard_shutdown) | cycles/s | process CPU ms per cycle |");
+            out.println("|---|---|---|");
+            out.printf(Locale.ROOT, "| pool of %d hosts | %.1f | %.2f |%n", o.hosts(), pr.perSecond, pr.cpuMs);
+            out.printf(Locale.ROOT, "| one host | %.1f | %.2f |%n", ar.perSecond, ar.cpuMs);
+            out.printf(
+                    Locale.ROOT,
+                    "%n%d VMs, %d clients, %.0f s each; pool / one host = %.2f; load average at end %s.%n",
+                    o.vms(),
+                    o.clients(),
+                    o.seconds(),
+                    pr.perSecond / ar.perSecond,
+                    loadAverage());
+        } finally {
+            for (XapiServer h : pool.reversed()) h.close();
+            if (alone != null) alone.close();
+        }
+    }
+
+    static XapiServer start(Path dir, String address, int port) throws Exception {
+        XapiServer s = new XapiServer(XapiConfig.fromArgs(List.of(
+                "--data-dir",
+                dir.toString(),
+                "--bind",
+                address,
+                "--http-port",
+                Integer.toString(port),
+                "--https-port",
+                "-1",
+                "--unix-socket",
+                dir.resolve("xapi.sock").toString(),
+                "--vmss-timer",
+                "off")));
+        s.start();
+        return s;
+    }
+
+    interface Step {
+        void run(int i) throws Exception;
+    }
+
+    /** {@code n} timed runs of each step, alternating, after {@code n / 10} untimed ones; ms. */
+    static double[][] interleave(int n, Step a, Step b) throws Exception {
+        for (int i = 0; i < n / 10; i++) {
+            a.run(i);
+            b.run(i);
+        }
+        double[][] t = new double[2][n];
+        for (int i = 0; i < n; i++) {
+            long x = System.nanoTime();
+            a.run(i);
+            long y = System.nanoTime();
+            b.run(i);
+            long z = System.nanoTime();
+            t[0][i] = (y - x) / 1e6;
+            t[1][i] = (z - y) / 1e6;
+        }
+        return t;
+    }
+
+    static void row(PrintStream out, String what, double[][] t) {
+        out.printf(
+                Locale.ROOT,
+                "| %s | %.3f / %.3f | %.3f / %.3f | %.1f |%n",
+                what,
+                percentile(t[0], 50),
+                percentile(t[0], 99),
+                percentile(t[1], 50),
+                percentile(t[1], 99),
+                percentile(t[0], 50) / percentile(t[1], 50));
+    }
+
+    static String login(XmlRpcConnection c, XapiServer master) throws Exception {
+        return (String) c.call("session.login_with_password", "root", master.rootPassword(), "1.0", "bench-pool");
+    }
+
+    /** Member writes of {@code vm}'s description, each timed until a waiting {@code event.from} returns it. */
+    @SuppressWarnings("unchecked")
+    static double[] events(XapiServer master, InetSocketAddress ma, Db onMember, String vm, int n) throws Exception {
+        double[] t = new double[n];
+        try (XmlRpcConnection c = new XmlRpcConnection(ma)) {
+            String s = login(c, master);
+            Map<String, Object> first = (Map<String, Object>) c.call("event.from", s, List.of("vm"), "", 0.0);
+            String token = (String) first.get("token");
+            try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+                for (int i = 0; i < n; i++) {
+                    String tok = token;
+                    Future<Map<String, Object>> wait =
+                            ex.submit(() -> (Map<String, Object>) c.call("event.from", s, List.of("vm"), tok, 30.0));
+                    Thread.sleep(5); // the waiter is parked at the master
+                    String value = "event-" + i;
+                    long a = System.nanoTime();
+                    onMember.set(vm, VM.NAME_DESCRIPTION, value);
+                    Map<String, Object> got = wait.get();
+                    t[i] = (System.nanoTime() - a) / 1e6;
+                    token = (String) got.get("token");
+                }
+            }
+        }
+        return t;
+    }
+
+    record Rate(double perSecond, double cpuMs) {}
+
+    /** start + hard_shutdown cycles of {@code vms} from {@code clients} clients through {@code a} for the run's time. */
+    static Rate rate(InetSocketAddress a, XapiServer master, List<String> vms, Options o) throws Exception {
+        AtomicLong cycles = new AtomicLong();
+        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        long deadline = System.nanoTime() + (long) (o.seconds() * 1e9);
+        long cpu0 = os.getProcessCpuTime();
+        long t0 = System.nanoTime();
+        try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> fs = new ArrayList<>();
+            for (int c = 0; c < o.clients(); c++) {
+                int me = c;
+                fs.add(ex.submit(() -> {
+                    try (XmlRpcConnection x = new XmlRpcConnection(a)) {
+                        String s = login(x, master);
+                        while (System.nanoTime() < deadline) {
+                            for (int v = me; v < vms.size() && System.nanoTime() < deadline; v += o.clients()) {
+                                x.call("VM.start", s, vms.get(v), false, false);
+                                x.call("VM.hard_shutdown", s, vms.get(v));
+                                cycles.incrementAndGet();
+                            }
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : fs) f.get();
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        double cpuMs = (os.getProcessCpuTime() - cpu0) / 1e6 / Math.max(1, cycles.get());
+        return new Rate(cycles.get() / secs, cpuMs);
+    }
+}
