@@ -85,6 +85,8 @@ public final class Database {
      * state it holds, null before its first full batch. Written under writeLock.
      */
     private volatile String epoch;
+    /** The master: the last incremental batch {@link #feed} built (a cache for members asking the same). */
+    private volatile FeedBatch lastFeed;
 
     Database(Schema schema, Snapshot initial, CommitLog log) {
         this(schema, initial, log, false);
@@ -165,7 +167,13 @@ public final class Database {
         if (replica) throw new IllegalStateException("a replica does not serve the replica feed; ask the master");
         Snapshot s = published;
         boolean full = !this.epoch.equals(epoch) || !ReplicaFeed.exactSince(s, since);
-        return ReplicaFeed.batch(s, this.epoch, since, full);
+        if (full) return ReplicaFeed.batch(s, this.epoch, since, true);
+        // members at the same generation asking after the same publication share one scan
+        FeedBatch last = lastFeed;
+        if (last != null && last.since == since && last.to == s.generation) return last;
+        FeedBatch b = ReplicaFeed.batch(s, this.epoch, since, false);
+        lastFeed = b;
+        return b;
     }
 
     /**

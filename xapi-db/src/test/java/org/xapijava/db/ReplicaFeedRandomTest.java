@@ -51,7 +51,7 @@ class ReplicaFeedRandomTest {
         Database late = null;
         int applied = 0;
         int fulls = 0;
-        int transactions = 2500;
+        int transactions = 2000;
         for (int n = 0; n < transactions; n++) {
             int ops = 1 + rnd.nextInt(4);
             try {

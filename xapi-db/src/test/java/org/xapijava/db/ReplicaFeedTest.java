@@ -52,6 +52,7 @@ class ReplicaFeedTest {
         FeedBatch next = master.feed(replica.feedEpoch(), replica.generation());
         assertFalse(next.full());
         assertEquals(1, next.rowCount());
+        assertSame(next, master.feed(replica.feedEpoch(), replica.generation()), "members at one generation share");
         replica.applyFeed(ReplicaAssert.wire(next));
         ReplicaAssert.assertSameState(master, replica);
         assertEquals(Map.of("k", "v"), replica.get(vm, VM.OTHER_CONFIG));
