@@ -35,26 +35,81 @@ class ReplicaFeedMeasureTest {
                 vms[i] = Refs.fresh();
                 Map<String, Object> oc = new LinkedHashMap<>();
                 for (int k = 0; k < 5; k++) oc.put("key" + k, "value " + i + "/" + k);
-                tx.create("VM", vms[i], Map.of(
-                        "uuid", UUID.randomUUID().toString(), "name_label", "vm " + i, "other_config", oc,
-                        "tags", List.of("t1", "t2"), "memory_static_max", 4L << 30, "VCPUs_max", 4L));
+                tx.create(
+                        "VM",
+                        vms[i],
+                        Map.of(
+                                "uuid",
+                                UUID.randomUUID().toString(),
+                                "name_label",
+                                "vm " + i,
+                                "other_config",
+                                oc,
+                                "tags",
+                                List.of("t1", "t2"),
+                                "memory_static_max",
+                                4L << 30,
+                                "VCPUs_max",
+                                4L));
                 String metrics = Refs.fresh();
-                tx.create("VM_metrics", metrics, Map.of("uuid", UUID.randomUUID().toString(), "VCPUs_CPU",
-                        Map.of(0L, 1L, 1L, 0L), "VCPUs_flags", Map.of(0L, List.of("online", "x")), "start_time",
-                        org.xapijava.model.types.DateTime.now(), "memory_actual", 1L << 30));
+                tx.create(
+                        "VM_metrics",
+                        metrics,
+                        Map.of(
+                                "uuid",
+                                UUID.randomUUID().toString(),
+                                "VCPUs_CPU",
+                                Map.of(0L, 1L, 1L, 0L),
+                                "VCPUs_flags",
+                                Map.of(0L, List.of("online", "x")),
+                                "start_time",
+                                org.xapijava.model.types.DateTime.now(),
+                                "memory_actual",
+                                1L << 30));
                 for (int d = 0; d < 2; d++) {
-                    tx.create("VIF", Refs.fresh(), Map.of("uuid", UUID.randomUUID().toString(), "VM", vms[i], "MAC",
-                            "00:16:3e:00:00:0" + d, "device", String.valueOf(d)));
+                    tx.create(
+                            "VIF",
+                            Refs.fresh(),
+                            Map.of(
+                                    "uuid",
+                                    UUID.randomUUID().toString(),
+                                    "VM",
+                                    vms[i],
+                                    "MAC",
+                                    "00:16:3e:00:00:0" + d,
+                                    "device",
+                                    String.valueOf(d)));
                     String vdi = Refs.fresh();
-                    tx.create("VDI", vdi, Map.of("uuid", UUID.randomUUID().toString(), "name_label", "disk " + d,
-                            "virtual_size", 20L << 30, "sm_config", Map.of("vhd-parent", "x")));
-                    tx.create("VBD", Refs.fresh(), Map.of("uuid", UUID.randomUUID().toString(), "VM", vms[i],
-                            "VDI", vdi, "userdevice", String.valueOf(d)));
+                    tx.create(
+                            "VDI",
+                            vdi,
+                            Map.of(
+                                    "uuid",
+                                    UUID.randomUUID().toString(),
+                                    "name_label",
+                                    "disk " + d,
+                                    "virtual_size",
+                                    20L << 30,
+                                    "sm_config",
+                                    Map.of("vhd-parent", "x")));
+                    tx.create(
+                            "VBD",
+                            Refs.fresh(),
+                            Map.of(
+                                    "uuid",
+                                    UUID.randomUUID().toString(),
+                                    "VM",
+                                    vms[i],
+                                    "VDI",
+                                    vdi,
+                                    "userdevice",
+                                    String.valueOf(d)));
                 }
             }
         });
         int rows = 0;
-        for (String c : List.of("VM", "VM_metrics", "VIF", "VDI", "VBD")) rows += master.snapshot().count(c);
+        for (String c : List.of("VM", "VM_metrics", "VIF", "VDI", "VBD"))
+            rows += master.snapshot().count(c);
         assertEquals(10_000, rows);
 
         FeedCodec codec = new FeedCodec(TestSupport.DM);

@@ -37,7 +37,9 @@ class ReplicaFeedRandomTest {
     private static final double[] FLOATS = {
         0.0, -0.0, 1.5, 0.1, 1e-300, -2.5e300, Double.NaN, Double.POSITIVE_INFINITY, Double.MIN_VALUE, 123456.789
     };
-    private static final ZoneOffset[] ZONES = {null, ZoneOffset.UTC, ZoneOffset.ofHoursMinutes(5, 30), ZoneOffset.ofHours(-8)};
+    private static final ZoneOffset[] ZONES = {
+        null, ZoneOffset.UTC, ZoneOffset.ofHoursMinutes(5, 30), ZoneOffset.ofHours(-8)
+    };
 
     private final List<String> freedUuids = new ArrayList<>();
     private Random rnd;
@@ -113,7 +115,8 @@ class ReplicaFeedRandomTest {
             String f = ts.fields[i].name();
             if (t instanceof XType.SetType st && rnd.nextBoolean()) {
                 List<?> cur = (List<?>) tx.get(cls, ref, f);
-                if (!cur.isEmpty() && rnd.nextBoolean()) tx.removeFromSet(cls, ref, f, cur.get(rnd.nextInt(cur.size())));
+                if (!cur.isEmpty() && rnd.nextBoolean())
+                    tx.removeFromSet(cls, ref, f, cur.get(rnd.nextInt(cur.size())));
                 else tx.addToSet(cls, ref, f, value(tx, st.element()));
             } else if (t instanceof XType.MapType mt && rnd.nextBoolean()) {
                 Map<?, ?> cur = (Map<?, ?>) tx.get(cls, ref, f);
@@ -132,7 +135,11 @@ class ReplicaFeedRandomTest {
         Map<String, Object> vs = new LinkedHashMap<>();
         if (ts.uuid >= 0) {
             boolean reuse = !freedUuids.isEmpty() && rnd.nextBoolean();
-            vs.put("uuid", reuse ? freedUuids.remove(freedUuids.size() - 1) : UUID.randomUUID().toString());
+            vs.put(
+                    "uuid",
+                    reuse
+                            ? freedUuids.remove(freedUuids.size() - 1)
+                            : UUID.randomUUID().toString());
         }
         if (ts.nameLabel >= 0) vs.put("name_label", LABELS[rnd.nextInt(LABELS.length)]);
         int extra = rnd.nextInt(4);
@@ -147,8 +154,7 @@ class ReplicaFeedRandomTest {
     private int writableField(TableSchema ts) {
         // ref fields half the time, so that relations (VBD.VM, VIF.network, ...) move often
         List<Integer> refFields = new ArrayList<>();
-        for (int i = 0; i < ts.types.length; i++)
-            if (ts.relationField[i] && !ts.backPointer[i]) refFields.add(i);
+        for (int i = 0; i < ts.types.length; i++) if (ts.relationField[i] && !ts.backPointer[i]) refFields.add(i);
         if (!refFields.isEmpty() && rnd.nextBoolean()) return refFields.get(rnd.nextInt(refFields.size()));
         while (true) {
             int i = rnd.nextInt(ts.types.length);
@@ -169,10 +175,16 @@ class ReplicaFeedRandomTest {
                     case INT -> rnd.nextBoolean() ? (long) rnd.nextInt(100) : rnd.nextLong();
                     case FLOAT -> rnd.nextBoolean() ? rnd.nextDouble() * 1e6 : FLOATS[rnd.nextInt(FLOATS.length)];
                     case BOOL -> rnd.nextBoolean();
-                    case DATETIME -> new DateTime(
-                            LocalDateTime.of(1970 + rnd.nextInt(130), 1 + rnd.nextInt(12), 1 + rnd.nextInt(28),
-                                    rnd.nextInt(24), rnd.nextInt(60), rnd.nextInt(60)),
-                            ZONES[rnd.nextInt(ZONES.length)]);
+                    case DATETIME ->
+                        new DateTime(
+                                LocalDateTime.of(
+                                        1970 + rnd.nextInt(130),
+                                        1 + rnd.nextInt(12),
+                                        1 + rnd.nextInt(28),
+                                        rnd.nextInt(24),
+                                        rnd.nextInt(60),
+                                        rnd.nextInt(60)),
+                                ZONES[rnd.nextInt(ZONES.length)]);
                 };
             case XType.EnumType e -> {
                 List<String> vs = DM.enumDef(e.name()).values();

@@ -139,7 +139,10 @@ class ReplicaFeedTest {
                 ReplicaAssert.assertSameState(master, follower);
             }
         }
-        assertTrue(master.snapshot().tables[master.snapshot().schema.table("VBD").index].deleted().droppedUpTo()
+        assertTrue(master.snapshot()
+                        .tables[master.snapshot().schema.table("VBD").index]
+                        .deleted()
+                        .droppedUpTo()
                 >= stale);
         FeedBatch b = master.feed(replica.feedEpoch(), stale);
         assertTrue(b.full(), "tombstones of the window were trimmed");
@@ -290,7 +293,8 @@ class ReplicaFeedTest {
                 () -> ReplicaAssert.CODEC.decode(new ByteArrayInputStream(Arrays.copyOf(bytes, bytes.length - 3))));
         byte[] other = bytes.clone();
         other[5] ^= 1; // the schema fingerprint
-        IOException e = assertThrows(IOException.class, () -> ReplicaAssert.CODEC.decode(new ByteArrayInputStream(other)));
+        IOException e =
+                assertThrows(IOException.class, () -> ReplicaAssert.CODEC.decode(new ByteArrayInputStream(other)));
         assertTrue(e.getMessage().contains("datamodel"), e.getMessage());
     }
 }
