@@ -53,8 +53,10 @@ class ReplicaFeedRandomTest {
         Database late = null;
         int applied = 0;
         int fulls = 0;
+        int trimFulls = 0;
         int transactions = 2000;
         for (int n = 0; n < transactions; n++) {
+            if (rnd.nextInt(80) == 0) burst(master);
             int ops = 1 + rnd.nextInt(4);
             try {
                 master.transact(tx -> {
@@ -64,13 +66,10 @@ class ReplicaFeedRandomTest {
                 // refused as a whole (uniqueness, duplicate map key, ...): nothing changed
             }
             if (rnd.nextInt(12) == 0 || n == transactions - 1) {
-                FeedBatch b;
-                if (rnd.nextInt(15) == 0) {
-                    b = master.feed(null, replica.generation()); // a forced full image over a live replica
-                } else {
-                    b = master.feed(replica.feedEpoch(), replica.generation());
-                }
+                boolean forced = rnd.nextInt(15) == 0; // a full image over a live replica
+                FeedBatch b = master.feed(forced ? null : replica.feedEpoch(), replica.generation());
                 if (b.full()) fulls++;
+                if (b.full() && !forced && master.feedEpoch().equals(replica.feedEpoch())) trimFulls++;
                 replica.applyFeed(rnd.nextInt(5) == 0 ? b : ReplicaAssert.wire(b));
                 applied++;
                 ReplicaAssert.assertSameState(master, replica);
@@ -83,10 +82,16 @@ class ReplicaFeedRandomTest {
         }
         assertTrue(applied > 100, "applied " + applied);
         assertTrue(fulls >= 2, "fulls " + fulls);
+        System.out.printf("seed %d: %d batches applied, %d full (%d after trims)%n", seed, applied, fulls, trimFulls);
         int rows = 0;
         for (String c : CLASSES) rows += master.snapshot().count(c);
         assertTrue(rows > 20, "rows " + rows);
         assertEquals(master.generation(), replica.generation());
+        boolean trimmed = false;
+        for (org.xapijava.db.internal.Table t : master.snapshot().tables)
+            trimmed |= t.deleted().droppedUpTo() >= 0;
+        assertTrue(trimmed, "some tombstone list was trimmed");
+        assertTrue(trimFulls > 0, "a full image after a trim");
     }
 
     // ------------------------------------------------------------------ random operations
@@ -129,6 +134,19 @@ class ReplicaFeedRandomTest {
                 tx.set(cls, ref, f, value(tx, t));
             }
         }
+    }
+
+    /** Short-lived rows of one class: tombstone trims inside incremental windows, and full images after them. */
+    private void burst(Database master) {
+        String cls = List.of("VBD", "task", "VDI").get(rnd.nextInt(3));
+        int n = 150 + rnd.nextInt(450);
+        master.transact(tx -> {
+            for (int k = 0; k < n; k++) {
+                String r = Refs.fresh();
+                tx.create(cls, r, Map.of("uuid", UUID.randomUUID().toString()));
+                tx.delete(cls, r);
+            }
+        });
     }
 
     private void create(Transaction tx, TableSchema ts) {
