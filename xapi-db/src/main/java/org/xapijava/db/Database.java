@@ -42,6 +42,11 @@ import org.xapijava.model.Field;
  * durability one by one: the scope waits once, at its end, for everything the thread wrote or read, so what it
  * did is durable and published when the scope returns. Meanwhile that thread (only) reads the newest committed
  * state, its own writes included.
+ *
+ * <p><b>Replica feed.</b> A master hands out {@link FeedBatch}es ({@link #feed}, {@link #awaitFeed},
+ * {@link #nextFeed}) built from its published state; a {@linkplain #replica replica} installs them with
+ * {@link #applyFeed} (under the writer lock, published like a commit) and refuses every other write. See
+ * {@code docs/database.md}.
  */
 public final class Database {
     private static final long NO_TICKET = Long.MIN_VALUE;
