@@ -186,15 +186,21 @@ public final class Database {
      * generation exceeds {@code since} or at the timeout (then possibly an empty batch).
      */
     public FeedBatch awaitFeed(String epoch, long since, Duration timeout) throws InterruptedException {
+        if (replica) throw new IllegalStateException("a replica does not serve the replica feed; ask the master");
         if (this.epoch.equals(epoch) && ReplicaFeed.exactSince(published, since)) awaitGeneration(since, timeout);
         return feed(epoch, since);
     }
 
-    /** {@link #awaitFeed} without a waiting thread: completed with the batch once there is something to send. */
+    /**
+     * {@link #awaitFeed} without a waiting thread: completed with the batch once there is something to send. The
+     * batch is built on a virtual thread of its own, never in the committing thread (which publishes under the
+     * writer lock).
+     */
     public CompletableFuture<FeedBatch> nextFeed(String epoch, long since) {
         if (replica) throw new IllegalStateException("a replica does not serve the replica feed; ask the master");
         boolean incremental = this.epoch.equals(epoch) && ReplicaFeed.exactSince(published, since);
-        return onGenerationAfter(incremental ? since : Long.MIN_VALUE).thenApply(g -> feed(epoch, since));
+        return onGenerationAfter(incremental ? since : Long.MIN_VALUE)
+                .thenApplyAsync(g -> feed(epoch, since), r -> Thread.ofVirtual().start(r));
     }
 
     /**

@@ -229,7 +229,7 @@ class ReplicaFeedTest {
         long g = replica.generation();
         CompletableFuture<FeedBatch> next = master.nextFeed(replica.feedEpoch(), g);
         assertFalse(next.isDone());
-        assertTrue(master.nextFeed("other", g).isDone(), "a full image is ready at once");
+        assertTrue(master.nextFeed("other", g).get(10, TimeUnit.SECONDS).full(), "a full image is ready at once");
         long t0 = System.nanoTime();
         FeedBatch timedOut = master.awaitFeed(replica.feedEpoch(), g, Duration.ofMillis(100));
         assertTrue(timedOut.isEmpty());
