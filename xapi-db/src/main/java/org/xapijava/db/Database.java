@@ -42,6 +42,11 @@ import org.xapijava.model.Field;
  * durability one by one: the scope waits once, at its end, for everything the thread wrote or read, so what it
  * did is durable and published when the scope returns. Meanwhile that thread (only) reads the newest committed
  * state, its own writes included.
+ *
+ * <p><b>Replica feed.</b> A master hands out {@link FeedBatch}es ({@link #feed}, {@link #awaitFeed},
+ * {@link #nextFeed}) built from its published state; a {@linkplain #replica replica} installs them with
+ * {@link #applyFeed} (under the writer lock, published like a commit) and refuses every other write. See
+ * {@code docs/database.md}.
  */
 public final class Database {
     private static final long NO_TICKET = Long.MIN_VALUE;
@@ -85,6 +90,8 @@ public final class Database {
      * state it holds, null before its first full batch. Written under writeLock.
      */
     private volatile String epoch;
+    /** The master: the last incremental batch {@link #feed} built (a cache for members asking the same). */
+    private volatile FeedBatch lastFeed;
 
     Database(Schema schema, Snapshot initial, CommitLog log) {
         this(schema, initial, log, false);
@@ -165,7 +172,13 @@ public final class Database {
         if (replica) throw new IllegalStateException("a replica does not serve the replica feed; ask the master");
         Snapshot s = published;
         boolean full = !this.epoch.equals(epoch) || !ReplicaFeed.exactSince(s, since);
-        return ReplicaFeed.batch(s, this.epoch, since, full);
+        if (full) return ReplicaFeed.batch(s, this.epoch, since, true);
+        // members at the same generation asking after the same publication share one scan
+        FeedBatch last = lastFeed;
+        if (last != null && last.since == since && last.to == s.generation) return last;
+        FeedBatch b = ReplicaFeed.batch(s, this.epoch, since, false);
+        lastFeed = b;
+        return b;
     }
 
     /**
@@ -173,15 +186,21 @@ public final class Database {
      * generation exceeds {@code since} or at the timeout (then possibly an empty batch).
      */
     public FeedBatch awaitFeed(String epoch, long since, Duration timeout) throws InterruptedException {
+        if (replica) throw new IllegalStateException("a replica does not serve the replica feed; ask the master");
         if (this.epoch.equals(epoch) && ReplicaFeed.exactSince(published, since)) awaitGeneration(since, timeout);
         return feed(epoch, since);
     }
 
-    /** {@link #awaitFeed} without a waiting thread: completed with the batch once there is something to send. */
+    /**
+     * {@link #awaitFeed} without a waiting thread: completed with the batch once there is something to send. The
+     * batch is built on a virtual thread of its own, never in the committing thread (which publishes under the
+     * writer lock).
+     */
     public CompletableFuture<FeedBatch> nextFeed(String epoch, long since) {
         if (replica) throw new IllegalStateException("a replica does not serve the replica feed; ask the master");
         boolean incremental = this.epoch.equals(epoch) && ReplicaFeed.exactSince(published, since);
-        return onGenerationAfter(incremental ? since : Long.MIN_VALUE).thenApply(g -> feed(epoch, since));
+        return onGenerationAfter(incremental ? since : Long.MIN_VALUE)
+                .thenApplyAsync(g -> feed(epoch, since), r -> Thread.ofVirtual().start(r));
     }
 
     /**

@@ -31,7 +31,12 @@ public final class FeedBatch {
      * {@code names}: label → the master's refs of that label in index order (only labels of several rows);
      * {@code tombLen}/{@code tombDropped}: the master's tombstone list state (full batches only).
      */
-    record Part(String table, List<Row> rows, List<Tomb> deleted, Map<String, List<String>> names, int tombLen,
+    record Part(
+            String table,
+            List<Row> rows,
+            List<Tomb> deleted,
+            Map<String, List<String>> names,
+            int tombLen,
             long tombDropped) {}
 
     FeedBatch(String epoch, long since, long to, boolean full, List<Part> parts) {

@@ -55,7 +55,8 @@ public final class FeedCodec {
         long h = 0xcbf29ce484222325L; // FNV-1a 64
         for (TableSchema ts : schema.tables) {
             StringBuilder b = new StringBuilder(ts.name).append('{');
-            for (int i = 0; i < ts.columns.length; i++) b.append(ts.columns[i]).append(':').append(ts.types[i]).append(';');
+            for (int i = 0; i < ts.columns.length; i++)
+                b.append(ts.columns[i]).append(':').append(ts.types[i]).append(';');
             for (char c : b.append('}').toString().toCharArray()) {
                 h ^= c;
                 h *= 0x100000001b3L;

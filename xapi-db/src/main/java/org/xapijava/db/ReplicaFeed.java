@@ -63,7 +63,12 @@ final class ReplicaFeed {
                 }
             }
             parts.add(new FeedBatch.Part(
-                    ts.name, rows, deleted, names, t.deleted().xapiLen(), t.deleted().droppedUpTo()));
+                    ts.name,
+                    rows,
+                    deleted,
+                    names,
+                    t.deleted().xapiLen(),
+                    t.deleted().droppedUpTo()));
         }
         return new FeedBatch(epoch, full ? -1 : since, s.generation, full, parts);
     }
@@ -175,8 +180,9 @@ final class ReplicaFeed {
     /** Label → refs, for tests comparing name indexes. */
     static Map<String, List<String>> nameIndex(Snapshot s, String cls) {
         Map<String, List<String>> out = new LinkedHashMap<>();
-        s.tables[s.schema.tableOrThrow(cls).index].byName().forEach((label, v) -> out.put(
-                label, v instanceof String one ? List.of(one) : List.of((String[]) v)));
+        s.tables[s.schema.tableOrThrow(cls).index]
+                .byName()
+                .forEach((label, v) -> out.put(label, v instanceof String one ? List.of(one) : List.of((String[]) v)));
         return out;
     }
 }

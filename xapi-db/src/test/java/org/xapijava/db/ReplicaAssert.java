@@ -107,8 +107,12 @@ final class ReplicaAssert {
         List<Tombstones.Tomb> y = b.entries();
         for (int i = 0; i < x.size(); i++) {
             assertArrayEquals(
-                    new Object[] {x.get(i).created(), x.get(i).deleted(), x.get(i).ref()},
-                    new Object[] {y.get(i).created(), y.get(i).deleted(), y.get(i).ref()},
+                    new Object[] {
+                        x.get(i).created(), x.get(i).deleted(), x.get(i).ref()
+                    },
+                    new Object[] {
+                        y.get(i).created(), y.get(i).deleted(), y.get(i).ref()
+                    },
                     table + " tombstone " + i);
         }
     }

@@ -37,7 +37,9 @@ class ReplicaFeedRandomTest {
     private static final double[] FLOATS = {
         0.0, -0.0, 1.5, 0.1, 1e-300, -2.5e300, Double.NaN, Double.POSITIVE_INFINITY, Double.MIN_VALUE, 123456.789
     };
-    private static final ZoneOffset[] ZONES = {null, ZoneOffset.UTC, ZoneOffset.ofHoursMinutes(5, 30), ZoneOffset.ofHours(-8)};
+    private static final ZoneOffset[] ZONES = {
+        null, ZoneOffset.UTC, ZoneOffset.ofHoursMinutes(5, 30), ZoneOffset.ofHours(-8)
+    };
 
     private final List<String> freedUuids = new ArrayList<>();
     private Random rnd;
@@ -51,8 +53,10 @@ class ReplicaFeedRandomTest {
         Database late = null;
         int applied = 0;
         int fulls = 0;
-        int transactions = 2500;
+        int trimFulls = 0;
+        int transactions = 2000;
         for (int n = 0; n < transactions; n++) {
+            if (rnd.nextInt(80) == 0) burst(master);
             int ops = 1 + rnd.nextInt(4);
             try {
                 master.transact(tx -> {
@@ -62,13 +66,10 @@ class ReplicaFeedRandomTest {
                 // refused as a whole (uniqueness, duplicate map key, ...): nothing changed
             }
             if (rnd.nextInt(12) == 0 || n == transactions - 1) {
-                FeedBatch b;
-                if (rnd.nextInt(15) == 0) {
-                    b = master.feed(null, replica.generation()); // a forced full image over a live replica
-                } else {
-                    b = master.feed(replica.feedEpoch(), replica.generation());
-                }
+                boolean forced = rnd.nextInt(15) == 0; // a full image over a live replica
+                FeedBatch b = master.feed(forced ? null : replica.feedEpoch(), replica.generation());
                 if (b.full()) fulls++;
+                if (b.full() && !forced && master.feedEpoch().equals(replica.feedEpoch())) trimFulls++;
                 replica.applyFeed(rnd.nextInt(5) == 0 ? b : ReplicaAssert.wire(b));
                 applied++;
                 ReplicaAssert.assertSameState(master, replica);
@@ -81,10 +82,16 @@ class ReplicaFeedRandomTest {
         }
         assertTrue(applied > 100, "applied " + applied);
         assertTrue(fulls >= 2, "fulls " + fulls);
+        System.out.printf("seed %d: %d batches applied, %d full (%d after trims)%n", seed, applied, fulls, trimFulls);
         int rows = 0;
         for (String c : CLASSES) rows += master.snapshot().count(c);
         assertTrue(rows > 20, "rows " + rows);
         assertEquals(master.generation(), replica.generation());
+        boolean trimmed = false;
+        for (org.xapijava.db.internal.Table t : master.snapshot().tables)
+            trimmed |= t.deleted().droppedUpTo() >= 0;
+        assertTrue(trimmed, "some tombstone list was trimmed");
+        assertTrue(trimFulls > 0, "a full image after a trim");
     }
 
     // ------------------------------------------------------------------ random operations
@@ -113,7 +120,8 @@ class ReplicaFeedRandomTest {
             String f = ts.fields[i].name();
             if (t instanceof XType.SetType st && rnd.nextBoolean()) {
                 List<?> cur = (List<?>) tx.get(cls, ref, f);
-                if (!cur.isEmpty() && rnd.nextBoolean()) tx.removeFromSet(cls, ref, f, cur.get(rnd.nextInt(cur.size())));
+                if (!cur.isEmpty() && rnd.nextBoolean())
+                    tx.removeFromSet(cls, ref, f, cur.get(rnd.nextInt(cur.size())));
                 else tx.addToSet(cls, ref, f, value(tx, st.element()));
             } else if (t instanceof XType.MapType mt && rnd.nextBoolean()) {
                 Map<?, ?> cur = (Map<?, ?>) tx.get(cls, ref, f);
@@ -128,11 +136,28 @@ class ReplicaFeedRandomTest {
         }
     }
 
+    /** Short-lived rows of one class: tombstone trims inside incremental windows, and full images after them. */
+    private void burst(Database master) {
+        String cls = List.of("VBD", "task", "VDI").get(rnd.nextInt(3));
+        int n = 150 + rnd.nextInt(450);
+        master.transact(tx -> {
+            for (int k = 0; k < n; k++) {
+                String r = Refs.fresh();
+                tx.create(cls, r, Map.of("uuid", UUID.randomUUID().toString()));
+                tx.delete(cls, r);
+            }
+        });
+    }
+
     private void create(Transaction tx, TableSchema ts) {
         Map<String, Object> vs = new LinkedHashMap<>();
         if (ts.uuid >= 0) {
             boolean reuse = !freedUuids.isEmpty() && rnd.nextBoolean();
-            vs.put("uuid", reuse ? freedUuids.remove(freedUuids.size() - 1) : UUID.randomUUID().toString());
+            vs.put(
+                    "uuid",
+                    reuse
+                            ? freedUuids.remove(freedUuids.size() - 1)
+                            : UUID.randomUUID().toString());
         }
         if (ts.nameLabel >= 0) vs.put("name_label", LABELS[rnd.nextInt(LABELS.length)]);
         int extra = rnd.nextInt(4);
@@ -147,8 +172,7 @@ class ReplicaFeedRandomTest {
     private int writableField(TableSchema ts) {
         // ref fields half the time, so that relations (VBD.VM, VIF.network, ...) move often
         List<Integer> refFields = new ArrayList<>();
-        for (int i = 0; i < ts.types.length; i++)
-            if (ts.relationField[i] && !ts.backPointer[i]) refFields.add(i);
+        for (int i = 0; i < ts.types.length; i++) if (ts.relationField[i] && !ts.backPointer[i]) refFields.add(i);
         if (!refFields.isEmpty() && rnd.nextBoolean()) return refFields.get(rnd.nextInt(refFields.size()));
         while (true) {
             int i = rnd.nextInt(ts.types.length);
@@ -169,10 +193,16 @@ class ReplicaFeedRandomTest {
                     case INT -> rnd.nextBoolean() ? (long) rnd.nextInt(100) : rnd.nextLong();
                     case FLOAT -> rnd.nextBoolean() ? rnd.nextDouble() * 1e6 : FLOATS[rnd.nextInt(FLOATS.length)];
                     case BOOL -> rnd.nextBoolean();
-                    case DATETIME -> new DateTime(
-                            LocalDateTime.of(1970 + rnd.nextInt(130), 1 + rnd.nextInt(12), 1 + rnd.nextInt(28),
-                                    rnd.nextInt(24), rnd.nextInt(60), rnd.nextInt(60)),
-                            ZONES[rnd.nextInt(ZONES.length)]);
+                    case DATETIME ->
+                        new DateTime(
+                                LocalDateTime.of(
+                                        1970 + rnd.nextInt(130),
+                                        1 + rnd.nextInt(12),
+                                        1 + rnd.nextInt(28),
+                                        rnd.nextInt(24),
+                                        rnd.nextInt(60),
+                                        rnd.nextInt(60)),
+                                ZONES[rnd.nextInt(ZONES.length)]);
                 };
             case XType.EnumType e -> {
                 List<String> vs = DM.enumDef(e.name()).values();

@@ -52,6 +52,7 @@ class ReplicaFeedTest {
         FeedBatch next = master.feed(replica.feedEpoch(), replica.generation());
         assertFalse(next.full());
         assertEquals(1, next.rowCount());
+        assertSame(next, master.feed(replica.feedEpoch(), replica.generation()), "members at one generation share");
         replica.applyFeed(ReplicaAssert.wire(next));
         ReplicaAssert.assertSameState(master, replica);
         assertEquals(Map.of("k", "v"), replica.get(vm, VM.OTHER_CONFIG));
@@ -138,7 +139,10 @@ class ReplicaFeedTest {
                 ReplicaAssert.assertSameState(master, follower);
             }
         }
-        assertTrue(master.snapshot().tables[master.snapshot().schema.table("VBD").index].deleted().droppedUpTo()
+        assertTrue(master.snapshot()
+                        .tables[master.snapshot().schema.table("VBD").index]
+                        .deleted()
+                        .droppedUpTo()
                 >= stale);
         FeedBatch b = master.feed(replica.feedEpoch(), stale);
         assertTrue(b.full(), "tombstones of the window were trimmed");
@@ -225,7 +229,7 @@ class ReplicaFeedTest {
         long g = replica.generation();
         CompletableFuture<FeedBatch> next = master.nextFeed(replica.feedEpoch(), g);
         assertFalse(next.isDone());
-        assertTrue(master.nextFeed("other", g).isDone(), "a full image is ready at once");
+        assertTrue(master.nextFeed("other", g).get(10, TimeUnit.SECONDS).full(), "a full image is ready at once");
         long t0 = System.nanoTime();
         FeedBatch timedOut = master.awaitFeed(replica.feedEpoch(), g, Duration.ofMillis(100));
         assertTrue(timedOut.isEmpty());
@@ -289,7 +293,8 @@ class ReplicaFeedTest {
                 () -> ReplicaAssert.CODEC.decode(new ByteArrayInputStream(Arrays.copyOf(bytes, bytes.length - 3))));
         byte[] other = bytes.clone();
         other[5] ^= 1; // the schema fingerprint
-        IOException e = assertThrows(IOException.class, () -> ReplicaAssert.CODEC.decode(new ByteArrayInputStream(other)));
+        IOException e =
+                assertThrows(IOException.class, () -> ReplicaAssert.CODEC.decode(new ByteArrayInputStream(other)));
         assertTrue(e.getMessage().contains("datamodel"), e.getMessage());
     }
 }
