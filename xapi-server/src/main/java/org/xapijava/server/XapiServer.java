@@ -96,6 +96,9 @@ public final class XapiServer implements AutoCloseable {
     private Dispatcher dispatcher;
     private MessageTable table;
     private HttpHandlerTable handlers;
+    /** {@code /remote_db_access[_v2]}: served on the master only. */
+    private org.xapijava.server.remotedb.RemoteDbHandler remoteDb;
+
     private Server jetty;
     private ServerConnector http;
     private ServerConnector https;
@@ -291,7 +294,8 @@ public final class XapiServer implements AutoCloseable {
         handlers = new HttpHandlerTable(HttpAction.all(dm), httpAuth, localRoot, master == null);
         new RpcHandler(dispatcher).register(handlers);
         new BlobHandler(localDb, blobStore, clock, httpAuth).register(handlers);
-        new org.xapijava.server.remotedb.RemoteDbHandler(db).register(handlers); // master only
+        remoteDb = new org.xapijava.server.remotedb.RemoteDbHandler(db);
+        remoteDb.register(handlers); // master only: the table ignores it on a member
         jetty.setHandler(handlers);
         xenops.start(); // Xapi's on_xapi_restart: resync, event thread, every resident VM refreshed
         jetty.start();
@@ -460,6 +464,11 @@ public final class XapiServer implements AutoCloseable {
 
     public MessageTable messageTable() {
         return table;
+    }
+
+    /** The remote database access handler (its operations can take more request kinds); null on a member. */
+    public org.xapijava.server.remotedb.RemoteDbHandler remoteDb() {
+        return master == null ? remoteDb : null;
     }
 
     /** The HTTP handler table: where the HTTP actions' handlers are registered. */

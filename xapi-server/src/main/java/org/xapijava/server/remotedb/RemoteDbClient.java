@@ -473,12 +473,19 @@ public final class RemoteDbClient implements RemoteDbAccess, AutoCloseable {
         conn = null;
     }
 
-    /** Xapi's {@code Uri.pct_encode ~component:`Query} of the secret (which is plain ASCII in practice). */
-    private static String percentEncode(String s) {
+    /** The characters ocaml-uri leaves as they are in a query component (its {@code safe_chars_for_query}). */
+    private static final String QUERY_SAFE = "-._~!$'()*,=:@/?";
+
+    /**
+     * Xapi's {@code Uri.pct_encode ~component:`Query} of the secret, which Xapi's cookie header carries
+     * ({@code Http.Request.to_header_list}); Xapi's secrets ({@code uuid/uuid/uuid}) pass unchanged.
+     */
+    static String percentEncode(String s) {
         StringBuilder b = new StringBuilder();
         for (byte x : s.getBytes(StandardCharsets.UTF_8)) {
             int c = x & 0xff;
-            if (Character.isLetterOrDigit(c) && c < 0x80 || "-._~".indexOf(c) >= 0) b.append((char) c);
+            boolean alnum = c < 0x80 && Character.isLetterOrDigit(c);
+            if (alnum || QUERY_SAFE.indexOf(c) >= 0) b.append((char) c);
             else b.append('%').append(String.format("%02X", c));
         }
         return b.toString();
