@@ -112,7 +112,10 @@ public final class RemoteDbHandler {
         return null;
     }
 
-    /** {@code Http_svr.response_str}: 200, keep-alive, no caching, Content-Length. */
+    /**
+     * {@code Http_svr.response_str}: 200, no caching, Content-Length; the connection stays open (Xapi also writes
+     * {@code connection: keep-alive}, the HTTP/1.1 default, which Jetty leaves out).
+     */
     private static void send(HttpCall c, String answer) {
         byte[] b = answer.getBytes(StandardCharsets.UTF_8);
         Response r = c.response();

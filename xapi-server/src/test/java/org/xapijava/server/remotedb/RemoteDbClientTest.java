@@ -348,6 +348,74 @@ class RemoteDbClientTest {
         }
     }
 
+    /**
+     * The request bytes of a real Xapi member ({@code Http.Request.to_wire_string} of
+     * {@code Xmlrpc_client.xmlrpc ~version:"1.1" ~keep_alive:true}: cookie, Content-Length, User-Agent, Connection in
+     * that order), twice on one connection, and the exact answer. Xapi sends no Host header and prefixes a frame
+     * header ({@code ~frame:true}); this server does not accept either yet (see {@link #xapiMembersFramedRequest}),
+     * so this request carries a Host header.
+     */
+    @Test
+    void xapisOwnRequestBytes() throws Exception {
+        String body = XmlLight.write(V1Codec.call("read_refs", V1Codec.string("pool")));
+        String req = "POST /remote_db_access HTTP/1.1\r\nHost: " + host + "\r\nCookie: pool_secret=" + secret
+                + "\r\nContent-Length: "
+                + body.length() + "\r\nUser-Agent: xapi/25.6\r\nConnection: keep-alive\r\n\r\n" + body;
+        try (Socket s = new Socket(host, master.port())) {
+            s.setSoTimeout(10_000);
+            for (int i = 0; i < 2; i++) { // twice on one connection: kept alive
+                s.getOutputStream().write(req.getBytes(StandardCharsets.UTF_8));
+                byte[] head = readHead(s.getInputStream());
+                String h = new String(head, StandardCharsets.ISO_8859_1);
+                assertTrue(h.startsWith("HTTP/1.1 200"), h);
+                // Jetty leaves out Xapi's "connection: keep-alive" (the HTTP/1.1 default) but keeps the connection
+                assertFalse(h.toLowerCase().contains("connection: close"), h);
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)")
+                        .matcher(h);
+                assertTrue(m.find(), h);
+                String answer =
+                        new String(s.getInputStream().readNBytes(Integer.parseInt(m.group(1))), StandardCharsets.UTF_8);
+                String pool = master.server.services().poolRef();
+                assertEquals(
+                        "<value><array><data><value>success</value><value><array><data><value>" + pool
+                                + "</value></data></array></value></data></array></value>",
+                        answer);
+            }
+        }
+    }
+
+    /**
+     * What a real Xapi member sends: {@code FRAME <12-digit header length>} before a request without Host. Jetty
+     * 12.0's parser answers an HTTP/1.1 request without Host 400 unconditionally, and nothing strips the frame
+     * header: the connection factory needs both before Xapi members can use this master.
+     */
+    @org.junit.jupiter.api.Disabled("not implemented: FRAME header and Host-less HTTP/1.1 (XapiHttpConnectionFactory)")
+    @Test
+    void xapiMembersFramedRequest() throws Exception {
+        String body = XmlLight.write(V1Codec.call("read_refs", V1Codec.string("pool")));
+        String head = "POST /remote_db_access HTTP/1.1\r\nCookie: pool_secret=" + secret + "\r\nContent-Length: "
+                + body.length() + "\r\nUser-Agent: xapi/25.6\r\nConnection: keep-alive\r\n\r\n";
+        String req = String.format("FRAME %012d", head.length()) + head + body;
+        try (Socket s = new Socket(host, master.port())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(req.getBytes(StandardCharsets.UTF_8));
+            String h = new String(readHead(s.getInputStream()), StandardCharsets.ISO_8859_1);
+            assertTrue(h.startsWith("HTTP/1.1 200"), h);
+        }
+    }
+
+    static byte[] readHead(InputStream in) throws IOException {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        while (true) {
+            int c = in.read();
+            if (c < 0) throw new java.io.EOFException();
+            b.write(c);
+            byte[] x = b.toByteArray();
+            int n = x.length;
+            if (n >= 4 && x[n - 4] == '\r' && x[n - 3] == '\n' && x[n - 2] == '\r' && x[n - 1] == '\n') return x;
+        }
+    }
+
     @Test
     void aBodyOver300KiBIsRefusedUnread() throws Exception {
         // Content-Length announces 400 KiB; only 1 KiB is sent: the refusal comes without waiting for the rest
