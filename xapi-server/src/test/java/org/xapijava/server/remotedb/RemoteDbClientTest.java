@@ -279,6 +279,29 @@ class RemoteDbClientTest {
         }
     }
 
+    /** As Xapi's members do (through stunnel): over TLS, to the master's HTTPS port, trusting its certificate. */
+    @Test
+    void overHttps() throws Exception {
+        org.xapijava.server.tls.HostCertificate cert = org.xapijava.server.tls.HostCertificate.load(
+                dir.resolve("master").resolve("xapi-ssl.pem"));
+        java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("master", cert.certificate());
+        javax.net.ssl.TrustManagerFactory tmf =
+                javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        try (RemoteDbClient c = RemoteDbClient.builder("127.0.0.1", master.server.httpsPort(), secret)
+                .sockets(ctx.getSocketFactory())
+                .policy(FAST)
+                .build()) {
+            for (int i = 0; i < 5; i++)
+                assertEquals(List.of(master.server.services().poolRef()), c.readRefs("pool"));
+            assertEquals(1, c.connectionsOpened());
+        }
+    }
+
     @Test
     void reconnectsAfterTheConnectionIsCut() throws Exception {
         try (CountingProxy proxy = new CountingProxy(host, master.port());
