@@ -109,6 +109,9 @@ public final class XapiServer implements AutoCloseable {
     private Dispatcher dispatcher;
     private MessageTable table;
     private HttpHandlerTable handlers;
+    /** {@code /remote_db_access[_v2]}: served on the master only. */
+    private org.xapijava.server.remotedb.RemoteDbHandler remoteDb;
+
     private Server jetty;
     private ServerConnector http;
     private ServerConnector https;
@@ -136,6 +139,8 @@ public final class XapiServer implements AutoCloseable {
     private MemberConnection memberConnection;
     /** A member's hello and heartbeat; null on the master. */
     private MemberAgent memberAgent;
+    /** A member's role gate (HOST_IS_SLAVE, emergency mode); null on the master. */
+    private MemberGate memberGate;
     /** The master's feed to its members' replicas; null on a member. */
     private ReplicaHandler replicaHandler;
     /** The master's view of its members' heartbeats; null on a member. */
@@ -298,7 +303,7 @@ public final class XapiServer implements AutoCloseable {
                     services.allowed());
         } else {
             forwarding = ForwardingStage.local(); // a member runs what its master forwards, under the master's locks
-            gate = new MemberGate(role.masterAddress(), null);
+            gate = memberGate = new MemberGate(role.masterAddress(), null);
         }
         new PoolMessages(localDb, role, secret, liveness, hostClients, gate).bind(table);
         new PoolJoin(
@@ -333,8 +338,9 @@ public final class XapiServer implements AutoCloseable {
         new RpcHandler(dispatcher).register(handlers);
         new BlobHandler(localDb, blobStore, clock, httpAuth).register(handlers);
         if (role.isMaster() && master == null) {
-            replicaHandler = new ReplicaHandler(db, new ReplicaService(db, services.allowed()), null);
-            handlers.register("post_remote_db_access_v2", replicaHandler);
+            replicaHandler = new ReplicaHandler(db, new ReplicaService(db, services.allowed()));
+            remoteDb = new org.xapijava.server.remotedb.RemoteDbHandler(db);
+            remoteDb.register(handlers, replicaHandler);
         }
         jetty.setHandler(handlers);
         xenops.start(); // Xapi's on_xapi_restart: resync, event thread, every resident VM refreshed
@@ -421,7 +427,18 @@ public final class XapiServer implements AutoCloseable {
                 Duration.ofSeconds(config.integer("master-call-timeout-seconds")),
                 this::requestRestart);
         String uuid = data.get(refs.host(), org.xapijava.model.api.Host.UUID);
-        memberAgent.hello(uuid, data.get(refs.host(), org.xapijava.model.api.Host.ADDRESS));
+        try {
+            memberAgent.hello(uuid, data.get(refs.host(), org.xapijava.model.api.Host.ADDRESS));
+        } catch (ApiError e) {
+            // Xapi stashes pool.hello's error as the emergency mode's
+            LOG.error("pool.hello to {} refused: emergency mode ({})", uri, e.toString());
+            memberGate.enterEmergency(e);
+            return;
+        } catch (IllegalStateException e) {
+            LOG.error("pool.hello to {} failed: emergency mode ({})", uri, e.getMessage());
+            memberGate.enterEmergency(new ApiError(ErrorCodes.HOST_STILL_BOOTING));
+            return;
+        }
         data.set(refs.host(), org.xapijava.model.api.Host.ENABLED, true);
         memberAgent.startHeartbeat(Duration.ofSeconds(config.integer("heartbeat-interval-seconds")));
     }
@@ -500,7 +517,7 @@ public final class XapiServer implements AutoCloseable {
 
     /** Whether this host is in emergency mode. */
     public boolean inEmergencyMode() {
-        return services == null && dispatcher != null;
+        return (services == null && dispatcher != null) || (memberGate != null && memberGate.inEmergency());
     }
 
     /**
@@ -660,6 +677,11 @@ public final class XapiServer implements AutoCloseable {
 
     public MessageTable messageTable() {
         return table;
+    }
+
+    /** The remote database access handler (its operations can take more request kinds); null on a member. */
+    public org.xapijava.server.remotedb.RemoteDbHandler remoteDb() {
+        return master == null ? remoteDb : null;
     }
 
     /** The HTTP handler table: where the HTTP actions' handlers are registered. */

@@ -104,6 +104,7 @@ public final class HttpHandlerTable extends Handler.Abstract {
             try {
                 creds = auth.check(route.action(), request, caller);
             } catch (HttpAuthentication.Refusal r) {
+                LOG.info("HTTP action {} refused ({}): {}", route.action().name(), r.status, r.getMessage());
                 refuse(route.action(), r, response, callback);
                 return true;
             }

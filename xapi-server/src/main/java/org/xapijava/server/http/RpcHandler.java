@@ -85,14 +85,23 @@ public final class RpcHandler {
         }
     }
 
-    private static final class BodyException extends Exception {
+    /** A body refused before it is read: its text is Xapi's exception as printed, for the 500 page. */
+    public static final class BodyException extends Exception {
+        private static final long serialVersionUID = 1L;
+
         BodyException(String m) {
             super(m, null, false, false);
         }
     }
 
-    /** The body, of exactly Content-Length bytes; Xapi's {@code Http_svr.read_body ~limit}. */
-    private static byte[] readBody(Request request) throws BodyException, IOException {
+    /**
+     * The body, of exactly Content-Length bytes, at most {@link #MAX_RPC_SIZE}; Xapi's
+     * {@code Http_svr.read_body ~limit}. A larger body is refused before any of it is read.
+     *
+     * @throws BodyException without a Content-Length or over the limit (answer: {@link #internalError})
+     * @throws IOException   when the body is cut short (close the connection without an answer)
+     */
+    public static byte[] readBody(Request request) throws BodyException, IOException {
         long len = request.getLength();
         // Xapi's texts: Printexc of its exceptions
         if (len < 0) throw new BodyException("Failure(\"We require a content-length: HTTP header\")");
@@ -101,6 +110,14 @@ public final class RpcHandler {
         byte[] b = in.readNBytes((int) len);
         if (b.length != len) throw new EofException("End_of_file");
         return b;
+    }
+
+    /**
+     * Xapi's answer to an exception escaping a handler (a refused body among them): HTTP 500 whose page shows
+     * {@code info}; the connection is closed.
+     */
+    public static void internalError(HttpCall c, String info) {
+        HttpErrors.internalError(c.response(), c.callback(), info);
     }
 
     private void xmlRpc(byte[] body, Caller caller, Response response, Callback callback) throws IOException {
