@@ -65,6 +65,7 @@ import org.xapijava.server.ops.AllowedOperations;
 import org.xapijava.server.ops.Locks;
 import org.xapijava.server.ops.OperationMessages;
 import org.xapijava.server.pool.EmergencyCalls;
+import org.xapijava.server.pool.Followers;
 import org.xapijava.server.pool.Liveness;
 import org.xapijava.server.pool.MemberAgent;
 import org.xapijava.server.pool.MemberConnection;
@@ -141,6 +142,8 @@ public final class XapiServer implements AutoCloseable {
     private MemberAgent memberAgent;
     /** A member's role gate (HOST_IS_SLAVE, emergency mode); null on the master. */
     private MemberGate memberGate;
+    /** The master's record of its members' replicas; null on a member. */
+    private Followers followers;
     /** The master's feed to its members' replicas; null on a member. */
     private ReplicaHandler replicaHandler;
     /** The master's view of its members' heartbeats; null on a member. */
@@ -294,7 +297,8 @@ public final class XapiServer implements AutoCloseable {
         if (role.isMaster()) {
             services.allowed().updateAll(); // current_operations are not persistent: recompute every allowed_operations
             hostClients = new HostClients(localDb, secret, this::httpPort, FORWARDED_CALL_TIMEOUT);
-            forwarding = new PoolForwarding(dm, localDb, refs.host(), locks, hostClients);
+            followers = new Followers(db, Duration.ofMillis(config.integer("replication-wait-ms")));
+            forwarding = new PoolForwarding(dm, localDb, refs.host(), locks, hostClients, followers);
             liveness = new Liveness(
                     localDb,
                     clock,
@@ -338,7 +342,7 @@ public final class XapiServer implements AutoCloseable {
         new RpcHandler(dispatcher).register(handlers);
         new BlobHandler(localDb, blobStore, clock, httpAuth).register(handlers);
         if (role.isMaster() && master == null) {
-            replicaHandler = new ReplicaHandler(db, new ReplicaService(db, services.allowed()));
+            replicaHandler = new ReplicaHandler(db, new ReplicaService(db, services.allowed()), followers);
             remoteDb = new org.xapijava.server.remotedb.RemoteDbHandler(db);
             remoteDb.register(handlers, replicaHandler);
         }
@@ -408,7 +412,8 @@ public final class XapiServer implements AutoCloseable {
                 Duration.ofSeconds(config.integer("master-call-timeout-seconds")),
                 Duration.ofMillis(config.integer("master-backoff-min-ms")),
                 Duration.ofMillis(config.integer("master-backoff-max-ms")),
-                Duration.ofSeconds(config.integer("master-connection-timeout-seconds")));
+                Duration.ofSeconds(config.integer("master-connection-timeout-seconds")),
+                Duration.ofMillis(config.integer("replica-poll-delay-ms")));
     }
 
     /**

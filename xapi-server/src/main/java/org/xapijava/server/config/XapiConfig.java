@@ -49,6 +49,11 @@ public final class XapiConfig {
         {"master-connection-timeout-seconds", "120", null},
         // how long a member in emergency mode waits before it tries its master again (Xapi: 60 s + 0-120 s)
         {"emergency-retry-seconds", "60", null},
+        // the master holds a call's answer until its members' replicas hold its writes, this long at most per member
+        // (then the member is out of step and not waited for until it catches up)
+        {"replication-wait-ms", "2000", null},
+        // tests only: a member waits this long before each request of its master's feed (a slow member)
+        {"replica-poll-delay-ms", "0", null},
         {"inventory", "/etc/xensource-inventory", "xensource-inventory"},
         {"server-cert", "/etc/xensource/xapi-ssl.pem", "xapi-ssl.pem"},
         {"password-file", "/etc/xensource/xapi-passwd", "passwd"},

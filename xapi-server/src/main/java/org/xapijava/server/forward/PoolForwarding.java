@@ -16,6 +16,7 @@ import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.dispatch.ForwardingStage;
 import org.xapijava.server.dispatch.Implementation;
 import org.xapijava.server.dispatch.RawRpc;
+import org.xapijava.server.dispatch.ReplicationBarrier;
 import org.xapijava.server.ops.Locks;
 
 /**
@@ -33,8 +34,11 @@ public final class PoolForwarding implements ForwardingStage {
     private final Locks locks;
     private final Placements placements;
     private final HostClients hosts;
+    private final ReplicationBarrier replication;
 
-    public PoolForwarding(Datamodel dm, Db db, String thisHost, Locks locks, HostClients hosts) {
+    public PoolForwarding(
+            Datamodel dm, Db db, String thisHost, Locks locks, HostClients hosts, ReplicationBarrier replication) {
+        this.replication = replication;
         this.dm = dm;
         this.db = db;
         this.thisHost = thisHost;
@@ -45,7 +49,12 @@ public final class PoolForwarding implements ForwardingStage {
 
     @Override
     public Object run(CallContext ctx, List<Object> args, Implementation local) throws Exception {
-        return locks.withPlan(ctx, args, (c, a) -> place(c, a, local));
+        long mark = replication.mark();
+        try {
+            return locks.withPlan(ctx, args, (c, a) -> place(c, a, local));
+        } finally {
+            replication.await(mark); // the answer leaves once the members hold what the call wrote
+        }
     }
 
     private Object place(CallContext ctx, List<Object> args, Implementation local) throws Exception {

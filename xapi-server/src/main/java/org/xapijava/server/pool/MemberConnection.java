@@ -18,7 +18,8 @@ public final class MemberConnection implements AutoCloseable {
     private final ReplicaFollower follower;
 
     /** The timings of the link (Xapi's defaults in production, shorter in tests). */
-    public record Timing(Duration call, Duration backoffMin, Duration backoffMax, Duration connectionTimeout) {}
+    public record Timing(
+            Duration call, Duration backoffMin, Duration backoffMax, Duration connectionTimeout, Duration applyDelay) {}
 
     private MemberConnection(Database replica, HttpMasterLink link, MemberDb db, ReplicaFollower follower) {
         this.replica = replica;
@@ -38,8 +39,8 @@ public final class MemberConnection implements AutoCloseable {
         HttpMasterLink link = new HttpMasterLink(master, null, secret, t.call());
         try {
             Database replica = Database.replica(dm);
-            ReplicaFollower follower =
-                    new ReplicaFollower(replica, link, t.backoffMin(), t.backoffMax(), t.connectionTimeout(), lost);
+            ReplicaFollower follower = new ReplicaFollower(
+                    replica, link, t.backoffMin(), t.backoffMax(), t.connectionTimeout(), t.applyDelay(), lost);
             follower.syncOnce(t.call());
             follower.start();
             return new MemberConnection(replica, link, new MemberDb(replica, link, t.call()), follower);

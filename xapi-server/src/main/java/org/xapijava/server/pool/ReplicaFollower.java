@@ -30,6 +30,11 @@ public final class ReplicaFollower implements AutoCloseable {
     private final Duration backoffMax;
     private final Duration connectionTimeout;
     private final Runnable lost;
+    /** This replica's id in the master's {@link Followers}. */
+    private final String id = java.util.UUID.randomUUID().toString();
+    /** Test hook: how long the follower waits before each feed request (a slow member); zero in production. */
+    private final Duration applyDelay;
+
     private volatile String epoch = "";
     private volatile long since = -1;
     private volatile boolean closed;
@@ -41,6 +46,7 @@ public final class ReplicaFollower implements AutoCloseable {
             Duration backoffMin,
             Duration backoffMax,
             Duration connectionTimeout,
+            Duration applyDelay,
             Runnable lost) {
         this.replica = replica;
         this.link = link;
@@ -49,6 +55,7 @@ public final class ReplicaFollower implements AutoCloseable {
         this.backoffMax = backoffMax;
         this.connectionTimeout = connectionTimeout;
         this.lost = lost;
+        this.applyDelay = applyDelay;
     }
 
     /**
@@ -66,7 +73,8 @@ public final class ReplicaFollower implements AutoCloseable {
                 .add("Feed")
                 .add(epoch)
                 .add(since)
-                .add(wait.toMillis());
+                .add(wait.toMillis())
+                .add(id);
         byte[] body = link.post(req, timeout);
         try {
             return codec.decode(new ByteArrayInputStream(body));
@@ -91,9 +99,12 @@ public final class ReplicaFollower implements AutoCloseable {
         long lastContact = System.nanoTime();
         while (!closed) {
             try {
+                if (!applyDelay.isZero()) Thread.sleep(applyDelay);
                 apply(fetch(POLL, POLL.plusSeconds(30)));
                 lastContact = System.nanoTime();
                 backoff = backoffMin;
+            } catch (InterruptedException e) {
+                return;
             } catch (FeedBatch.GapException e) {
                 LOG.warn("replica out of step ({}): asking for a full image", e.getMessage());
                 since = -1;

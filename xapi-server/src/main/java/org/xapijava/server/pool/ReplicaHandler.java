@@ -21,7 +21,8 @@ import org.xapijava.server.remotedb.RemoteDbHandler;
 /**
  * The xapi-java members' requests on the master's {@code POST /remote_db_access_v2} (after the handler table checked
  * the pool secret): a JSON array naming the request. {@code ["Feed", epoch, since, wait_ms]} answers the master's changes after
- * generation {@code since} ({@link Database#awaitFeed}, waiting up to {@code wait_ms} for one; a full image when the
+ * generation {@code since} ({@link Database#awaitFeed}; with the member's id as a fifth element, the request also
+ * acknowledges that its replica holds {@code since}, {@link Followers}), waiting up to {@code wait_ms} for one; a full image when the
  * member is new, behind the tombstones or of another epoch of the master) in {@link FeedCodec}'s form;
  * {@code ["Apply", update]} and {@code ["Update_allowed_operations", cls, ref]} are {@link ReplicaService}'s. Other
  * requests are Xapi's own v2 ones ({@link RemoteDbHandler}, which also reads the body within Xapi's 300 KiB).
@@ -39,12 +40,14 @@ public final class ReplicaHandler implements RemoteDbHandler.V2Extension {
     private final Database database;
     private final FeedCodec codec;
     private final ReplicaService service;
+    private final Followers followers;
     private volatile boolean closed;
 
-    public ReplicaHandler(Database database, ReplicaService service) {
+    public ReplicaHandler(Database database, ReplicaService service, Followers followers) {
         this.database = database;
         this.codec = new FeedCodec(database.datamodel());
         this.service = service;
+        this.followers = followers;
     }
 
     @Override
@@ -52,8 +55,12 @@ public final class ReplicaHandler implements RemoteDbHandler.V2Extension {
         String kind = req.isArray() && !req.isEmpty() ? req.get(0).asText() : "";
         switch (kind) {
             case "Feed" -> feed(c, req);
-            case "Apply", "Update_allowed_operations" ->
-                send(c, "application/json", JSON.writeValueAsBytes(service.handle(req)));
+            case "Apply", "Update_allowed_operations" -> {
+                long mark = followers.mark();
+                byte[] answer = JSON.writeValueAsBytes(service.handle(req));
+                followers.await(mark);
+                send(c, "application/json", answer);
+            }
             default -> {
                 return false;
             }
@@ -64,6 +71,9 @@ public final class ReplicaHandler implements RemoteDbHandler.V2Extension {
     private void feed(HttpCall c, JsonNode req) throws IOException {
         String epoch = req.get(1).asText();
         long since = req.get(2).asLong();
+        // the member's id: its replica holds generation `since` of this master's epoch
+        if (req.size() > 4 && epoch.equals(database.feedEpoch()))
+            followers.acked(req.get(4).asText(), since);
         Duration wait = Duration.ofMillis(
                 Math.min(MAX_WAIT.toMillis(), Math.max(0, req.get(3).asLong())));
         FeedBatch b;
