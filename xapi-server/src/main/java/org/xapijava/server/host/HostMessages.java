@@ -47,6 +47,10 @@ public final class HostMessages implements Messages {
     static final int DEFAULT_BATCH_SIZE = 10;
     /** How long one wait for a migration task lasts before looking again (a database change wakes it earlier). */
     private static final Duration TASK_WAIT_SLICE = Duration.ofSeconds(30);
+    /** Keys of {@code VM.pool_migrate}'s options map (they happen to spell a class and a field name). */
+    private static final String OPTION_NETWORK = "network";
+
+    private static final String OPTION_LIVE = "live";
     /** {@code Constants.ha_restart}. */
     private static final String HA_RESTART = "restart";
 
@@ -256,9 +260,9 @@ public final class HostMessages implements Messages {
         Map<String, String> options = new LinkedHashMap<>();
         if (!Refs.isNull(network)) {
             if (!data.exists(Network.XAPI_CLASS, network)) throw ApiError.handleInvalid(Network.XAPI_CLASS, network);
-            options.put("network", network);
+            options.put(OPTION_NETWORK, network);
         }
-        options.put("live", "true");
+        options.put(OPTION_LIVE, "true");
         int n = batchSize > 0 ? (int) Math.min(Integer.MAX_VALUE, batchSize) : DEFAULT_BATCH_SIZE;
         n = Math.max(1, Math.abs(n));
         LOG.info("Host.evacuate: migrating VMs in batches of {}", n);

@@ -153,7 +153,7 @@ final class LockPlanRunner {
             }
             case VmPowerState p -> {
                 String vm = (String) args.get(p.arg());
-                if (!r.isValid(VM.XAPI_CLASS, vm)) throw ApiError.handleInvalid("VM", vm);
+                if (!r.isValid(VM.XAPI_CLASS, vm)) throw ApiError.handleInvalid(VM.XAPI_CLASS, vm);
                 String actual = r.get(vm, VM.POWER_STATE);
                 if (!p.states().contains(actual)) {
                     List<String> expected = p.states().stream()

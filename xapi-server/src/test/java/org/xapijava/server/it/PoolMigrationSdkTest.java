@@ -244,6 +244,39 @@ class PoolMigrationSdkTest {
     }
 
     @Test
+    void aDestinationXenopsdThatDiesWhileReceivingLeavesTheVmRunningWhereItWas() throws Exception {
+        VM vm = runningOn("mig-dies", hostA());
+        String uuid = vm.getUuid(c);
+        var embedded = member.server.embeddedXenopsd();
+        long connections = member.server.xenops().connections();
+        xenops(member).debugTrigger("test", "set-delay", List.of("VM_build", "3000"));
+        com.xensource.xenapi.Task task = vm.poolMigrateAsync(c, hostB(), Map.of());
+        try {
+            // the member's xenopsd has the VM's metadata and is building its domain: it dies now
+            LifecycleSupport.await(
+                    master, "the member receives the VM", () -> xenops(member).vmExists("test", uuid));
+            embedded.stop();
+            var done = LifecycleSupport.awaitTask(master, c, task, Duration.ofSeconds(60));
+            assertEquals(Types.TaskStatusType.FAILURE, done.status, "" + done.errorInfo);
+            VM.Record r = vm.getRecord(c);
+            assertEquals(Types.VmPowerState.RUNNING, r.powerState);
+            assertEquals(hostA(), r.residentOn);
+            assertTrue(r.currentOperations.isEmpty(), "" + r.currentOperations);
+            assertEquals(
+                    PowerState.Running,
+                    xenops(master).vmStat("test", uuid).state().powerState());
+        } finally {
+            embedded.start();
+            assertTrue(member.server.xenops().awaitConnections(connections, Duration.ofSeconds(30)));
+            xenops(member).debugTrigger("test", "set-delay", List.of("VM_build", "0"));
+        }
+        // the member's xenopsd, back, drops the half-received VM (it is resident elsewhere)
+        assertRunsOn(vm, master, member);
+        vm.poolMigrate(c, hostB(), Map.of());
+        assertRunsOn(vm, member, master);
+    }
+
+    @Test
     void aDisabledHostTakesNoNewVmAndMayBeRebooted() throws Exception {
         hostB().disable(c);
         assertFalse(hostB().getEnabled(c));

@@ -72,7 +72,9 @@ final class Migrations {
         }
         String image = image(id);
         try (XenopsClient remote = XenopsClient.overHttp(URI.create(m.url()), REMOTE_CALL_TIMEOUT)) {
-            LOG.log(System.Logger.Level.INFO, "VM.migrate " + id + ": metadata to " + URI.create(m.url()).getHost());
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    "VM.migrate " + id + ": metadata to " + URI.create(m.url()).getHost());
             remote(() -> remote.vmImportMetadata(t.dbg, metadata.exportConfiguration(id)));
             t.checkCancelling();
             if (!wasPaused) perform.accept(List.of(new Atomic.VmPause(id)), t);
