@@ -15,7 +15,6 @@ import org.xapijava.db.Db;
 import org.xapijava.db.DbReader;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.Host;
-import org.xapijava.model.api.Network;
 import org.xapijava.model.api.Pool;
 import org.xapijava.model.api.Task;
 import org.xapijava.model.api.VM;
@@ -30,6 +29,7 @@ import org.xapijava.server.ops.AllowedOperations;
 import org.xapijava.server.task.TaskManager;
 import org.xapijava.server.xenops.BootChecks;
 import org.xapijava.server.xenops.MemoryCheck;
+import org.xapijava.server.xenops.Migration;
 
 /**
  * The host's availability for VMs, as Xapi's {@code xapi_host.ml}: {@code host.disable} and {@code host.enable}
@@ -47,9 +47,7 @@ public final class HostMessages implements Messages {
     static final int DEFAULT_BATCH_SIZE = 10;
     /** How long one wait for a migration task lasts before looking again (a database change wakes it earlier). */
     private static final Duration TASK_WAIT_SLICE = Duration.ofSeconds(30);
-    /** Keys of {@code VM.pool_migrate}'s options map (they happen to spell a class and a field name). */
-    private static final String OPTION_NETWORK = "network";
-
+    /** A key of {@code VM.pool_migrate}'s options map (it happens to spell a field name). */
     private static final String OPTION_LIVE = "live";
     /** {@code Constants.ha_restart}. */
     private static final String HA_RESTART = "restart";
@@ -259,8 +257,10 @@ public final class HostMessages implements Messages {
         for (Plan p : plans.values()) if (p.error() != null) throw p.error();
         Map<String, String> options = new LinkedHashMap<>();
         if (!Refs.isNull(network)) {
-            if (!data.exists(Network.XAPI_CLASS, network)) throw ApiError.handleInvalid(Network.XAPI_CLASS, network);
-            options.put(OPTION_NETWORK, network);
+            // every destination must have an address on the network
+            DbReader r = db.snapshot();
+            for (Plan p : plans.values()) Migration.addressOnNetwork(r, network, p.destination());
+            options.put(Migration.OPTION_NETWORK, network);
         }
         options.put(OPTION_LIVE, "true");
         int n = batchSize > 0 ? (int) Math.min(Integer.MAX_VALUE, batchSize) : DEFAULT_BATCH_SIZE;

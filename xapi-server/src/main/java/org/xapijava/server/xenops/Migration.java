@@ -4,13 +4,19 @@ import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.function.IntSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Db;
+import org.xapijava.db.FieldReads;
+import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.Host;
+import org.xapijava.model.api.Network;
+import org.xapijava.model.api.PIF;
 import org.xapijava.model.api.VM;
+import org.xapijava.model.api.enums.PrimaryAddressType;
 import org.xapijava.model.client.XenApi;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.alerts.VmAlerts;
@@ -37,6 +43,8 @@ public final class Migration implements Messages {
     private static final Logger LOG = LoggerFactory.getLogger(Migration.class);
     /** How long the call of {@code VM.pool_migrate_complete} on the destination may take. */
     private static final Duration COMPLETE_TIMEOUT = Duration.ofMinutes(5);
+    /** The key of {@code VM.pool_migrate}'s options naming the network to migrate over. */
+    public static final String OPTION_NETWORK = "network";
 
     private final Db data;
     private final String hostRef;
@@ -87,12 +95,13 @@ public final class Migration implements Messages {
             lifecycle.assertResidentOn(vm);
             String id = lifecycle.uuid(vm);
             boolean localhost = host.equals(hostRef);
-            String url = xenopsUrl(host, ctx.sessionRef());
+            String url = xenopsUrl(host, destinationAddress(data, host, options), ctx.sessionRef());
             sync.withSuppressed(dbg, id, () -> {
                 try {
                     LOG.info("xenops: VM.migrate {} to {}", id, host);
                     tasks.syncWithTask(ctx, xenops.vmMigrate(dbg, id, url, localhost), true);
-                    if (!localhost) metadata.delete(dbg, id); // every record of the VM here goes
+                    // every record of the VM here goes (xenopsd removed it at the end of the migration)
+                    if (!localhost && xenops.vmExists(dbg, id)) metadata.delete(dbg, id);
                     callComplete(ctx, vm, host);
                 } catch (RuntimeException e) {
                     LOG.error("xenops: VM.migrate {}: caught {}", id, e.toString());
@@ -105,9 +114,44 @@ public final class Migration implements Messages {
         alertMigrated(vm, source, host);
     }
 
+    /**
+     * The address the destination is reached at: its {@code address}, or with a {@code network} option its IP on that
+     * network ({@code assert_valid_ip_configuration_on_network_for_host}).
+     */
+    static String destinationAddress(FieldReads r, String host, Map<String, String> options) {
+        String network = options.get(OPTION_NETWORK);
+        return network == null ? r.get(host, Host.ADDRESS) : addressOnNetwork(r, network, host);
+    }
+
+    /**
+     * {@code assert_valid_ip_configuration_on_network_for_host}: the primary address of the host's PIF on
+     * {@code network}; {@code PIF_NOT_PRESENT [host, network]} without one, {@code REQUIRED_PIF_IS_UNPLUGGED [pif]}
+     * when it is unplugged, {@code INTERFACE_HAS_NO_IP [pif]} when it has no address.
+     */
+    public static String addressOnNetwork(FieldReads r, String network, String host) {
+        if (!r.isValid(Network.XAPI_CLASS, network)) throw ApiError.handleInvalid(Network.XAPI_CLASS, network);
+        String pif = null;
+        for (String p : r.get(network, Network.PIFS)) {
+            if (r.isValid(PIF.XAPI_CLASS, p) && host.equals(r.get(p, PIF.HOST))) {
+                pif = p;
+                break;
+            }
+        }
+        if (pif == null) throw new ApiError(ErrorCodes.PIF_NOT_PRESENT, host, network);
+        if (!r.get(pif, PIF.CURRENTLY_ATTACHED)) throw new ApiError(ErrorCodes.REQUIRED_PIF_IS_UNPLUGGED, pif);
+        String ip;
+        if (PrimaryAddressType.IPV6.wire().equals(r.get(pif, PIF.PRIMARY_ADDRESS_TYPE))) {
+            List<String> v6 = r.get(pif, PIF.IPV6);
+            ip = v6.isEmpty() ? "" : v6.getFirst().replaceFirst("/.*$", "");
+        } else {
+            ip = r.get(pif, PIF.IP);
+        }
+        if (ip.isEmpty()) throw new ApiError(ErrorCodes.INTERFACE_HAS_NO_IP, pif);
+        return ip;
+    }
+
     /** {@code http://<address>:<port>/services/xenops?session_id=<session>} of the destination. */
-    private String xenopsUrl(String host, String session) {
-        String address = data.get(host, Host.ADDRESS);
+    private String xenopsUrl(String host, String address, String session) {
         String h = address.contains(":") ? "[" + address + "]" : address;
         return "http://" + h + ":" + port.getAsInt() + "/services/xenops?session_id="
                 + URLEncoder.encode(session, StandardCharsets.UTF_8);
