@@ -149,6 +149,28 @@ class PoolMigrationSdkTest {
     }
 
     @Test
+    void aMigrationOverANamedNetworkUsesTheDestinationsAddressThere() throws Exception {
+        VM vm = runningOn("mig-net", hostA());
+        com.xensource.xenapi.PIF management = null;
+        for (com.xensource.xenapi.PIF p : hostB().getPIFs(c)) if (p.getManagement(c)) management = p;
+        String network = management.getNetwork(c).toWireString();
+        vm.poolMigrate(c, hostB(), Map.of("network", network));
+        assertRunsOn(vm, member, master);
+        // a network the destination has no PIF on
+        com.xensource.xenapi.Network.Record nr = new com.xensource.xenapi.Network.Record();
+        nr.nameLabel = "no PIFs";
+        nr.nameDescription = "";
+        nr.MTU = 1500L;
+        nr.otherConfig = new java.util.HashMap<>();
+        nr.tags = new java.util.HashSet<>();
+        com.xensource.xenapi.Network bare = com.xensource.xenapi.Network.create(c, nr);
+        Types.PifNotPresent e = assertThrows(
+                Types.PifNotPresent.class, () -> vm.poolMigrate(c, hostA(), Map.of("network", bare.toWireString())));
+        assertEquals(hostA().toWireString(), e.host);
+        assertRunsOn(vm, member, master);
+    }
+
+    @Test
     void aMigrationToTheHostItIsOnMovesItToANewDomain() throws Exception {
         VM vm = runningOn("mig-local", hostA());
         long domid = vm.getDomid(c);
