@@ -106,6 +106,7 @@ public final class Migration implements Messages {
                 } catch (RuntimeException e) {
                     LOG.error("xenops: VM.migrate {}: caught {}", id, e.toString());
                     shutDownIfSuspended(ctx, vm, id);
+                    recordIfLeft(dbg, vm, id, host, localhost);
                     throw e;
                 }
                 return null;
@@ -172,6 +173,22 @@ public final class Migration implements Messages {
         URI uri = URI.create("http://" + h + ":" + port.getAsInt() + "/");
         try (XmlRpcTransport t = XmlRpcTransport.tcp(uri, null, COMPLETE_TIMEOUT)) {
             new XenApi(t, ctx.sessionRef()).vm().poolMigrateComplete(vm, host);
+        }
+    }
+
+    /**
+     * After a failure past xenopsd's end of the migration (the destination's {@code pool_migrate_complete} failed):
+     * the VM runs there, so the database says so, and the destination's xapi follows its events from now on.
+     */
+    private void recordIfLeft(String dbg, String vm, String id, String host, boolean localhost) {
+        try {
+            if (!localhost && !xenops.vmExists(dbg, id) && data.exists(VM.XAPI_CLASS, vm)) {
+                LOG.warn(
+                        "VM {} has left for host {}, whose pool_migrate_complete failed: resident there now", id, host);
+                data.set(vm, VM.RESIDENT_ON, host);
+            }
+        } catch (RuntimeException again) {
+            LOG.warn("VM {}: recording where it runs after a failed migration: {}", id, again.toString());
         }
     }
 

@@ -75,19 +75,23 @@ final class Migrations {
             LOG.log(
                     System.Logger.Level.INFO,
                     "VM.migrate " + id + ": metadata to " + URI.create(m.url()).getHost());
-            remote(() -> remote.vmImportMetadata(t.dbg, metadata.exportConfiguration(id)));
-            t.checkCancelling();
-            if (!wasPaused) perform.accept(List.of(new Atomic.VmPause(id)), t);
-            t.prohibitCancellation(); // the memory is on its way: no going back from here but a failure
+            boolean paused = false;
             try {
+                remote(() -> remote.vmImportMetadata(t.dbg, metadata.exportConfiguration(id)));
+                t.checkCancelling();
+                if (!wasPaused) {
+                    perform.accept(List.of(new Atomic.VmPause(id)), t);
+                    paused = true;
+                }
+                t.prohibitCancellation(); // the memory is on its way: no going back from here but a failure
                 remote(() -> {
                     remote.vmReceiveMemory(t.dbg, id, image);
                     return null;
                 });
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "VM.migrate " + id + ": the destination did not take it: " + e);
-                // the destination did not take the domain: it goes on running here
-                if (!wasPaused) perform.accept(List.of(new Atomic.VmUnpause(id)), t);
+                // cancelled, or the destination did not take the domain: it goes on running here
+                if (paused) perform.accept(List.of(new Atomic.VmUnpause(id)), t);
                 try {
                     remote.vmRemove(t.dbg, id);
                 } catch (RuntimeException ignored) {
