@@ -194,6 +194,29 @@ class PoolMigrationSdkTest {
         assertEquals(hostB().toWireString(), d.host);
         assertRunsOn(vm, master, member);
 
+        // a destination that is not live: HOST_NOT_LIVE (the start checks); a source that is not: HOST_OFFLINE
+        Database live = master.server.services().db();
+        String metricsB = live.snapshot().get(hostB().toWireString(), org.xapijava.model.api.Host.METRICS);
+        hostB().enable(c);
+        live.set(metricsB, HostMetrics.LIVE, false);
+        try {
+            assertThrows(Types.HostNotLive.class, () -> vm.poolMigrate(c, hostB(), Map.of()));
+        } finally {
+            live.set(metricsB, HostMetrics.LIVE, true);
+        }
+        // the source (a member) is not live: HOST_OFFLINE, from the forwarding to it
+        vm.poolMigrate(c, hostB(), Map.of());
+        live.set(metricsB, HostMetrics.LIVE, false);
+        try {
+            Types.HostOffline o = assertThrows(Types.HostOffline.class, () -> vm.poolMigrate(c, hostA(), Map.of()));
+            assertEquals(hostB().toWireString(), o.host);
+        } finally {
+            live.set(metricsB, HostMetrics.LIVE, true);
+        }
+        assertRunsOn(vm, member, master);
+        vm.poolMigrate(c, hostA(), Map.of());
+        assertRunsOn(vm, master, member);
+
         // a destination without the VM's storage: VM_REQUIRES_SR, from the start checks
         hostB().enable(c);
         SR local = masterLocalSr();
