@@ -264,6 +264,8 @@ public final class XapiServer implements AutoCloseable {
                 .bind(table);
         new org.xapijava.server.vm.VmLive(localDb, db, refs.pool(), tasks, xenops.live()).bind(table);
         new org.xapijava.server.vm.Placement(localDb).bind(table);
+        new org.xapijava.server.xenops.Migration(xenops, localDb, refs.host(), vmAlerts, this::httpPort).bind(table);
+        new org.xapijava.server.host.HostMessages(localDb, db, tasks, services.allowed(), refs.pool()).bind(table);
         new org.xapijava.server.vm.VmCheckpoint(
                         localDb, clock, refs.pool(), tasks, services.allowed(), vmAlerts, xenops.lifecycle())
                 .bind(table);
@@ -341,6 +343,7 @@ public final class XapiServer implements AutoCloseable {
         handlers = new HttpHandlerTable(HttpAction.all(dm), httpAuth, localRoot, master == null);
         new RpcHandler(dispatcher).register(handlers);
         new BlobHandler(localDb, blobStore, clock, httpAuth).register(handlers);
+        new org.xapijava.server.http.XenopsServicesHandler(xenops.socket()).register(handlers);
         if (role.isMaster() && master == null) {
             replicaHandler = new ReplicaHandler(db, new ReplicaService(db, services.allowed()), followers);
             remoteDb = new org.xapijava.server.remotedb.RemoteDbHandler(db);

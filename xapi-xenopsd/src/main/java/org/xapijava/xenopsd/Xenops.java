@@ -89,6 +89,23 @@ public interface Xenops {
     /** {@code VM.resume}: restores a suspended VM from {@code disk}, left paused. @return the task id */
     String vmResume(String dbg, String vmId, Disk disk);
 
+    /**
+     * {@code VM.migrate}: sends the running VM to the xenopsd behind {@code url} (the destination host's xapi,
+     * {@code http://<address>/services/xenops?session_id=...}); at the end the VM is gone from here. With
+     * {@code localhostMigration} the domain moves to a new domid on this host. @return the task id
+     */
+    String vmMigrate(String dbg, String vmId, String url, boolean localhostMigration);
+
+    /**
+     * The receiving end of a migration (the simulator's stand-in for xenopsd's {@code /migrate/mem} stream): builds
+     * a paused domain of the VM, whose metadata was imported, from the sender's memory {@code image}. Returns once
+     * done (the sender's synchronisation point).
+     */
+    void vmReceiveMemory(String dbg, String vmId, String image);
+
+    /** The sender's final handshake of a migration: the received domain is unpaused. Returns once done. */
+    void vmReceiveMemoryComplete(String dbg, String vmId);
+
     /** {@code VM.pause}. @return the task id */
     String vmPause(String dbg, String vmId);
 

@@ -69,6 +69,17 @@ public final class XenopsClient implements Xenops, AutoCloseable {
         this.callTimeoutNanos = callTimeout.toNanos();
     }
 
+    /**
+     * A client of the xenopsd behind an HTTP URL (a destination host's xapi at {@code /services/xenops}): what a
+     * migrating xenopsd uses.
+     */
+    public static XenopsClient overHttp(java.net.URI url, Duration callTimeout) {
+        return new XenopsClient(
+                Path.of(url.getPath().isEmpty() ? "/" : url.getPath()),
+                new org.xapijava.xenopsd.internal.HttpUrlTransport(url, DEFAULT_CONNECT_TIMEOUT),
+                callTimeout);
+    }
+
     public Path socket() {
         return socket;
     }
@@ -200,6 +211,31 @@ public final class XenopsClient implements Xenops, AutoCloseable {
     @Override
     public String vmResume(String dbg, String vmId, Disk disk) {
         return taskCall("VM.resume", dbg, Arg.of("id", vmId), Arg.of("suspend_vdi", disk.toRpc()));
+    }
+
+    @Override
+    public String vmMigrate(String dbg, String vmId, String url, boolean localhostMigration) {
+        return taskCall(
+                "VM.migrate",
+                dbg,
+                Arg.of("id", vmId),
+                Arg.of("vdi_map", java.util.Map.of()),
+                Arg.of("vif_map", java.util.Map.of()),
+                Arg.of("vgpu_pci_map", java.util.Map.of()),
+                Arg.of("url", url),
+                Arg.of("compress", false),
+                Arg.of("verify_dest", false),
+                Arg.of("localhost_migration", localhostMigration));
+    }
+
+    @Override
+    public void vmReceiveMemory(String dbg, String vmId, String image) {
+        unitCall("VM.receive_memory", dbg, Arg.of("id", vmId), Arg.of("image", image));
+    }
+
+    @Override
+    public void vmReceiveMemoryComplete(String dbg, String vmId) {
+        unitCall("VM.receive_memory_complete", dbg, Arg.of("id", vmId));
     }
 
     @Override

@@ -145,6 +145,7 @@ public final class Placements {
             "hard_reboot",
             "hard_shutdown",
             "pause",
+            "pool_migrate",
             "query_data_source",
             "record_data_source",
             "s3_resume",
@@ -217,7 +218,7 @@ public final class Placements {
             }
             case VM.XAPI_CLASS ->
                 switch (m.name()) {
-                    case "start_on", "resume_on" -> {
+                    case "start_on", "resume_on", "pool_migrate_complete" -> {
                         int i = refArg(m, Host.XAPI_CLASS);
                         yield (r, a) -> (String) a.get(i);
                     }

@@ -130,6 +130,13 @@ public record LockPlan(String message, Guard guard, List<Check> checks, List<Ste
     /** The VDI in argument {@code arg} must have a VBD ({@code VDI_NEEDS_VM_FOR_MIGRATE [vdi]}). */
     public record VdiHasVbd(int arg) implements Check {}
 
+    /**
+     * {@code Cpuid_helpers.assert_vm_is_compatible}: unless the options map in argument {@code optionsArg} says
+     * {@code force=true}, the VM in argument {@code vmArg} must be compatible with the CPU of the host in argument
+     * {@code hostArg} ({@code VM_INCOMPATIBLE_WITH_THIS_HOST}).
+     */
+    public record VmCompatibleWithHost(int vmArg, int hostArg, int optionsArg) implements Check {}
+
     /** A marking (or reservation) held while the message runs. */
     public sealed interface Step {}
 
@@ -163,6 +170,14 @@ public record LockPlan(String message, Guard guard, List<Check> checks, List<Ste
      * a VM already scheduled keeps its host and no host operation is added ({@code forward_to_suitable_host}).
      */
     public record ReserveHost(int vmArg, Target host, String op) implements Step {}
+
+    /**
+     * {@code reserve_memory_for_vm}'s {@code assert_can_boot_here} (no CPU check) of the VM in argument
+     * {@code vmArg} on the host in argument {@code hostArg}, before its reservation: {@code HOST_NOT_LIVE},
+     * {@code HOST_DISABLED}, {@code VM_REQUIRES_SR}, {@code VM_REQUIRES_NETWORK}, {@code HOST_NOT_ENOUGH_FREE_MEMORY},
+     * ...
+     */
+    public record AssertCanBootOn(int vmArg, int hostArg) implements Step {}
 
     /**
      * {@code loadbalance_host_operation}: marks this host with {@code op}, waiting per the standard policy.
@@ -346,9 +361,10 @@ public record LockPlan(String message, Guard guard, List<Check> checks, List<Ste
                 new LockPlan(
                         "VM.pool_migrate",
                         Guard.ALWAYS,
-                        List.of(),
+                        List.of(new VmCompatibleWithHost(0, 1, 2)),
                         List.of(
                                 new Mark("VM", A0, "pool_migrate", Retry.STANDARD, 2),
+                                new AssertCanBootOn(0, 1),
                                 new ReserveHost(0, Target.arg(1), "vm_migrate")),
                         devices()));
         vm(t, "VM.migrate_send", "migrate_send");
@@ -606,6 +622,7 @@ public record LockPlan(String message, Guard guard, List<Check> checks, List<Ste
                 case MarkChosenHost m -> out.add(new String[] {"host", m.op()});
                 case PbdUnplug m -> out.add(new String[] {"SR", "unplug"});
                 case CancelVmOps m -> {}
+                case AssertCanBootOn m -> {}
             }
         }
         return out;

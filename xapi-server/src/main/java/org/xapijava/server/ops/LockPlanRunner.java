@@ -26,6 +26,7 @@ import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.dispatch.Implementation;
+import org.xapijava.server.ops.LockPlan.AssertCanBootOn;
 import org.xapijava.server.ops.LockPlan.CancelVmOps;
 import org.xapijava.server.ops.LockPlan.Check;
 import org.xapijava.server.ops.LockPlan.HostNotEvacuating;
@@ -41,8 +42,10 @@ import org.xapijava.server.ops.LockPlan.Step;
 import org.xapijava.server.ops.LockPlan.Target;
 import org.xapijava.server.ops.LockPlan.VdiHasVbd;
 import org.xapijava.server.ops.LockPlan.VdiNotOnRunningVm;
+import org.xapijava.server.ops.LockPlan.VmCompatibleWithHost;
 import org.xapijava.server.ops.LockPlan.VmPowerState;
 import org.xapijava.server.ops.Locks.Retry;
+import org.xapijava.server.xenops.BootChecks;
 
 /**
  * Runs the {@link LockPlan} plans around message implementations: prechecks, markings (each undone
@@ -150,7 +153,7 @@ final class LockPlanRunner {
             }
             case VmPowerState p -> {
                 String vm = (String) args.get(p.arg());
-                if (!r.isValid(VM.XAPI_CLASS, vm)) throw ApiError.handleInvalid("VM", vm);
+                if (!r.isValid(VM.XAPI_CLASS, vm)) throw ApiError.handleInvalid(VM.XAPI_CLASS, vm);
                 String actual = r.get(vm, VM.POWER_STATE);
                 if (!p.states().contains(actual)) {
                     List<String> expected = p.states().stream()
@@ -175,6 +178,13 @@ final class LockPlanRunner {
                         throw new ApiError(ErrorCodes.VM_BAD_POWER_STATE, vm, "halted", OpNames.lowerState(actual));
                     }
                 }
+            }
+            case VmCompatibleWithHost v -> {
+                String vm = (String) args.get(v.vmArg());
+                String host = (String) args.get(v.hostArg());
+                if (!r.isValid(VM.XAPI_CLASS, vm)) throw ApiError.handleInvalid("VM", vm);
+                if (!r.isValid(Host.XAPI_CLASS, host)) throw ApiError.handleInvalid(Host.XAPI_CLASS, host);
+                if (!forced(args.get(v.optionsArg()))) BootChecks.assertCpuCompatible(r, vm, host);
             }
             case VdiHasVbd v -> {
                 String vdi = (String) args.get(v.arg());
@@ -259,6 +269,8 @@ final class LockPlanRunner {
                     for (String vif : vifs) locks.unmarkIn(tx, key, "VIF", vif);
                 }));
             }
+            case AssertCanBootOn b ->
+                BootChecks.assertCanBootHere(r, (String) args.get(b.vmArg()), (String) args.get(b.hostArg()), false);
             case ReserveHost h -> reserveHost(h, key, args, undo);
             case MarkChosenHost h -> {
                 String host = locks.hostRef();

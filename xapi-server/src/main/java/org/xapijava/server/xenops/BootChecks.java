@@ -42,6 +42,12 @@ public final class BootChecks {
      * here).
      */
     public static void assertCanBootHere(FieldReads r, String vm, String host, boolean cpuidCheck) {
+        assertCanBootHere(r, vm, host, cpuidCheck, true);
+    }
+
+    /** As {@link #assertCanBootHere(FieldReads, String, String, boolean)}, the memory check only if {@code memoryCheck}. */
+    public static void assertCanBootHere(
+            FieldReads r, String vm, String host, boolean cpuidCheck, boolean memoryCheck) {
         validateBasicParameters(r, vm);
         if (!isHostLive(r, host)) throw new ApiError("HOST_NOT_LIVE");
         boolean controlDomain = r.get(vm, VM.IS_CONTROL_DOMAIN);
@@ -79,7 +85,7 @@ public final class BootChecks {
             boolean hvm = r.get(host, Host.CAPABILITIES).stream().anyMatch(c -> c.contains("hvm"));
             if (!hvm) throw new ApiError("VM_HVM_REQUIRED", vm);
         }
-        MemoryCheck.assertEnoughMemory(r, vm, host);
+        if (memoryCheck) MemoryCheck.assertEnoughMemory(r, vm, host);
         long vcpus = r.get(vm, VM.VCPUS_MAX);
         long pcpus;
         try {
@@ -104,7 +110,7 @@ public final class BootChecks {
      * last boot's vendor and features ({@code VM_INCOMPATIBLE_WITH_THIS_HOST [vm, host, why]}); the host's
      * {@code features_pv} or {@code features_hvm} by the VM's current domain type.
      */
-    static void assertCpuCompatible(FieldReads r, String vm, String host) {
+    public static void assertCpuCompatible(FieldReads r, String vm, String host) {
         if ("Halted".equals(r.get(vm, VM.POWER_STATE))) return;
         String dt = domainType(r, vm);
         java.util.Map<String, String> hostCpu = r.get(host, Host.CPU_INFO);

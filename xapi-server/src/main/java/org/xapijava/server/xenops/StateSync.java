@@ -528,7 +528,7 @@ final class StateSync {
     }
 
     /** {@code remove_pending_guidance} from the three guidance lists. */
-    private void removePendingGuidance(String vm, String guidance) {
+    void removePendingGuidance(String vm, String guidance) {
         step((r, u) -> {
             if (!r.exists(VM.XAPI_CLASS, vm)) return;
             for (Field<List<String>> f :

@@ -248,9 +248,13 @@ class VmCheckpointSdkTest {
         assertEquals(
                 List.of("VM_BAD_POWER_STATE", ref, "running", "suspended"), fails("VM.restart_device_models", ref));
         vm.resume(c, false, false);
-        // Xapi migrates the VM to its own host: VM.pool_migrate, which belongs to the pool work
-        assertEquals(List.of("NOT_IMPLEMENTED", "VM.pool_migrate"), fails("VM.restart_device_models", ref));
+        // Xapi migrates the VM to its own host (VM.pool_migrate): a new domain, on the same host
+        long domid = vm.getDomid(c);
+        String residentOn = vm.getResidentOn(c).toWireString();
+        new RawConnection(LifecycleSupport.url(host)).call("VM.restart_device_models", c.getSessionReference(), ref);
         assertEquals(Types.VmPowerState.RUNNING, vm.getPowerState(c));
+        assertEquals(residentOn, vm.getResidentOn(c).toWireString());
+        org.junit.jupiter.api.Assertions.assertNotEquals(domid, vm.getDomid(c));
         assertTrue(vm.getCurrentOperations(c).isEmpty());
         vm.hardShutdown(c);
     }

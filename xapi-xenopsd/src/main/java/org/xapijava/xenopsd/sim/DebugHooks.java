@@ -105,6 +105,11 @@ final class DebugHooks {
                     throw XenopsError.internalError("set-delay: " + e.getMessage());
                 }
             }
+            case "refuse-migration" -> {
+                if (args.size() != 1 || !List.of("on", "off").contains(args.get(0)))
+                    throw XenopsError.unimplemented(cmd);
+                engine.migrations().refuse(args.get(0).equals("on"));
+            }
             case "wedge" -> {
                 if (args.size() != 1) throw XenopsError.unimplemented(cmd);
                 double secs;

@@ -220,6 +220,22 @@ final class Dispatcher {
         h.put("VM.run_script", a -> sim.vmRunScript(a.dbg(), a.req("id", Rpc::string), a.req("script", Rpc::string)));
         h.put("VM.s3resume", a -> sim.vmS3resume(a.dbg(), a.req("id", Rpc::string)));
         h.put("VM.pause", a -> sim.vmPause(a.dbg(), a.req("id", Rpc::string)));
+        h.put(
+                "VM.migrate",
+                a -> sim.vmMigrate(
+                        a.dbg(),
+                        a.req("id", Rpc::string),
+                        a.req("url", Rpc::string),
+                        a.req("localhost_migration", Rpc::bool)));
+        // the simulator's memory stream and handshakes (xenopsd's /migrate/vm and /migrate/mem HTTP exchanges)
+        h.put("VM.receive_memory", a -> {
+            sim.vmReceiveMemory(a.dbg(), a.req("id", Rpc::string), a.req("image", Rpc::string));
+            return null;
+        });
+        h.put("VM.receive_memory_complete", a -> {
+            sim.vmReceiveMemoryComplete(a.dbg(), a.req("id", Rpc::string));
+            return null;
+        });
         h.put("VM.unpause", a -> sim.vmUnpause(a.dbg(), a.req("id", Rpc::string)));
         h.put("VM.set_shadow_multiplier", a -> {
             String id = a.req("id", Rpc::string);

@@ -48,6 +48,7 @@ final class Engine implements AutoCloseable {
     private final StepDelays delays;
     private final VbdStorage storage;
     private final WorkQueues queues;
+    private final Migrations migrations;
     /** VMs in the middle of {@code VM_reboot}: {@code VM.stat} reports them Running throughout. */
     private final Set<String> rebooting = ConcurrentHashMap.newKeySet();
 
@@ -71,6 +72,12 @@ final class Engine implements AutoCloseable {
         this.delays = delays;
         this.storage = storage;
         this.queues = new WorkQueues(workers, "xenopsd-sim");
+        this.migrations = new Migrations(vms, domains, planner, metadata, this::performAtomics);
+    }
+
+    /** Live migration, sending and receiving. */
+    Migrations migrations() {
+        return migrations;
     }
 
     /** Stops the workers; queued operations are dropped and no more are accepted. Idempotent. */
@@ -161,6 +168,8 @@ final class Engine implements AutoCloseable {
             case Operation.VmStart s -> expect(s.vm(), PowerState.Halted);
             case Operation.VmReboot r -> expect(r.vm(), PowerState.Running, PowerState.Paused);
             case Operation.VmResume r -> expect(r.vm(), PowerState.Suspended, PowerState.Halted);
+            case Operation.VmMigrate m -> expect(m.vm(), PowerState.Running, PowerState.Paused);
+            case Operation.VmReceiveMemory r -> expect(r.vm(), PowerState.Halted);
             default -> {}
         }
     }
@@ -311,6 +320,11 @@ final class Engine implements AutoCloseable {
                 performAtomics(planner.atomicsOf(op), t);
                 vms.signalVm(id);
             }
+            case Operation.VmMigrate m -> {
+                migrations.send(m, t);
+                vms.signalVm(id);
+            }
+            case Operation.VmReceiveMemory r -> migrations.receive(r, t);
             case Operation.VmCheckState c -> checkVmState(id, t);
             case Operation.VbdCheckState c -> {
                 vms.vbdExn(c.id());

@@ -111,6 +111,12 @@ final class MetadataImport {
         return new Metadata(e.vm(), e.vbds(), e.vifs(), e.pcis(), e.vgpus(), e.vusbs(), domains).toJson();
     }
 
+    /** The VM's configuration and devices without its domain: what a migration sends ahead of the memory. */
+    String exportConfiguration(String vmId) {
+        VmEntry e = vms.vmExn(vmId);
+        return new Metadata(e.vm(), e.vbds(), e.vifs(), e.pcis(), e.vgpus(), e.vusbs(), null).toJson();
+    }
+
     private static Domain parseDomain(String json) {
         try {
             return Domain.fromRpc(VmEntry.STATE_JSON.parseValue(json.getBytes(StandardCharsets.UTF_8)));

@@ -26,6 +26,18 @@ sealed interface Operation {
 
     record VmResume(String vm, Disk disk) implements Operation {}
 
+    /**
+     * {@code VM.migrate}: the domain sent to the xenopsd behind {@code url} (the destination's xapi,
+     * {@code /services/xenops}), or, for a {@code localhost} migration, moved to a new domain here.
+     */
+    record VmMigrate(String vm, String url, boolean localhost) implements Operation {}
+
+    /**
+     * The receiving end of a migration ({@code VM_receive_memory}): a paused domain made from the sender's memory
+     * image {@code image}; the sender's final handshake unpauses it.
+     */
+    record VmReceiveMemory(String vm, String image) implements Operation {}
+
     record VmRestoreVifs(String vm) implements Operation {}
 
     record VmRestoreDevices(String vm) implements Operation {}

@@ -294,6 +294,25 @@ public final class Simulator implements Xenops, AutoCloseable {
     }
 
     @Override
+    public String vmMigrate(String dbg, String vmId, String url, boolean localhostMigration) {
+        return engine.queueOperation(dbg, new Operation.VmMigrate(vmId, url, localhostMigration)).id;
+    }
+
+    @Override
+    public void vmReceiveMemory(String dbg, String vmId, String image) {
+        SimTask t = engine.queueOperationAndWait(dbg, new Operation.VmReceiveMemory(vmId, image));
+        tasks.destroyIfPresent(t.id);
+        if (t.state() instanceof TaskInfo.Failed f) throw f.toError();
+    }
+
+    @Override
+    public void vmReceiveMemoryComplete(String dbg, String vmId) {
+        SimTask t = engine.queueOperationAndWait(dbg, new Operation.AtomicOp(vmId, new Atomic.VmUnpause(vmId)));
+        tasks.destroyIfPresent(t.id);
+        if (t.state() instanceof TaskInfo.Failed f) throw f.toError();
+    }
+
+    @Override
     public String vmPause(String dbg, String vmId) {
         return engine.queueOperation(dbg, new Operation.AtomicOp(vmId, new Atomic.VmPause(vmId))).id;
     }

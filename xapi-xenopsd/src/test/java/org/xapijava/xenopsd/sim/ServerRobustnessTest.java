@@ -93,10 +93,11 @@ class ServerRobustnessTest {
         String positional = raw(post("<?xml version=\"1.0\"?><methodCall><methodName>VM.stat</methodName><params>"
                 + "<param><value>d</value></param></params></methodCall>"));
         assertTrue(positional.contains("Expecting dict as first argument"), positional);
-        String unimpl = raw(post("<?xml version=\"1.0\"?><methodCall><methodName>VM.migrate</methodName><params>"
-                + "<param><value><struct><member><name>debug_info</name><value>d</value></member></struct></value>"
-                + "</param></params></methodCall>"));
-        assertTrue(unimpl.contains("<value>Unimplemented</value><value>VM.migrate</value>"), unimpl);
+        String unimpl =
+                raw(post("<?xml version=\"1.0\"?><methodCall><methodName>VM.generate_state_string</methodName><params>"
+                        + "<param><value><struct><member><name>debug_info</name><value>d</value></member></struct></value>"
+                        + "</param></params></methodCall>"));
+        assertTrue(unimpl.contains("<value>Unimplemented</value><value>VM.generate_state_string</value>"), unimpl);
         assertAlive();
     }
 

@@ -1,0 +1,184 @@
+package org.xapijava.xenopsd.sim;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiConsumer;
+import org.xapijava.xenopsd.PowerState;
+import org.xapijava.xenopsd.XenopsClient;
+import org.xapijava.xenopsd.XenopsError;
+
+/**
+ * Live migration between simulators, in the order of xenopsd's {@code VM_migrate} and {@code VM_receive_memory}
+ * ({@code ocaml/xenopsd/lib/xenops_server.ml}), with the simulator's memory image for the memory stream.
+ *
+ * <p><b>Sender</b> ({@link #send}): the VM's metadata goes to the destination ({@code VM.import_metadata} through
+ * the URL xapi gave, i.e. the destination host's xapi, which hands {@code /services/xenops} to its xenopsd); the
+ * domain is paused (the last round of a live migration); the memory image goes over
+ * ({@code VM.receive_memory}: the destination builds a paused domain from it, its devices plugged). If the
+ * destination does not take it, the domain here is unpaused and the destination's copy of the metadata removed:
+ * the VM runs here as before. Once it has (xenopsd's synchronisation point 1), the domain here is destroyed, its
+ * devices released and the VM removed; then the final handshake ({@code VM.receive_memory_complete}) unpauses the
+ * destination's domain. At no time do two unpaused domains of the VM exist.
+ *
+ * <p><b>Localhost migration</b>: the domain moves to a new domid here, as xenopsd's renaming does.
+ *
+ * <p>{@code DEBUG.trigger "refuse-migration" ["on"|"off"]} makes this simulator refuse to receive (a test of a
+ * failed migration). Thread-safe.
+ */
+final class Migrations {
+    private static final System.Logger LOG = System.getLogger(Migrations.class.getName());
+    private static final String IMAGE_MAGIC = "xapi-java simulated migration image v1";
+    /** How long one call to the destination may take (its xenopsd answers at once; a build may be slowed down). */
+    private static final Duration REMOTE_CALL_TIMEOUT = Duration.ofMinutes(5);
+
+    private final VmTable vms;
+    private final Domains domains;
+    private final Planner planner;
+    private final MetadataImport metadata;
+    /** Runs a list of atomics with progress ({@code perform_atomics}). */
+    private final BiConsumer<List<Atomic>, SimTask> perform;
+
+    private volatile boolean refusing;
+
+    Migrations(
+            VmTable vms,
+            Domains domains,
+            Planner planner,
+            MetadataImport metadata,
+            BiConsumer<List<Atomic>, SimTask> perform) {
+        this.vms = vms;
+        this.domains = domains;
+        this.planner = planner;
+        this.metadata = metadata;
+        this.perform = perform;
+    }
+
+    void refuse(boolean on) {
+        refusing = on;
+    }
+
+    // ------------------------------------------------------------------------------------------- sender
+
+    void send(Operation.VmMigrate m, SimTask t) {
+        String id = m.vm();
+        boolean wasPaused = vms.powerState(id) == PowerState.Paused;
+        if (m.localhost()) {
+            moveLocally(id, wasPaused, t);
+            return;
+        }
+        String image = image(id);
+        try (XenopsClient remote = XenopsClient.overHttp(URI.create(m.url()), REMOTE_CALL_TIMEOUT)) {
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    "VM.migrate " + id + ": metadata to " + URI.create(m.url()).getHost());
+            boolean paused = false;
+            try {
+                remote(() -> remote.vmImportMetadata(t.dbg, metadata.exportConfiguration(id)));
+                t.checkCancelling();
+                if (!wasPaused) {
+                    perform.accept(List.of(new Atomic.VmPause(id)), t);
+                    paused = true;
+                }
+                t.prohibitCancellation(); // the memory is on its way: no going back from here but a failure
+                remote(() -> {
+                    remote.vmReceiveMemory(t.dbg, id, image);
+                    return null;
+                });
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "VM.migrate " + id + ": the destination did not take it: " + e);
+                // cancelled, or the destination did not take the domain: it goes on running here
+                if (paused) perform.accept(List.of(new Atomic.VmUnpause(id)), t);
+                try {
+                    remote.vmRemove(t.dbg, id);
+                } catch (RuntimeException ignored) {
+                    // unreachable, or it still holds a domain it will clean up itself
+                }
+                throw e;
+            }
+            // synchronisation point: the destination holds the domain; ours goes, with its devices
+            List<Atomic> release = new ArrayList<>(planner.atomicsOf(new Operation.VmPoweroff(id, null)));
+            release.add(new Atomic.VmRemove(id));
+            perform.accept(release, t);
+            if (!wasPaused) {
+                remote(() -> {
+                    remote.vmReceiveMemoryComplete(t.dbg, id);
+                    return null;
+                });
+            }
+        }
+    }
+
+    /** A call to the destination; a failure that is not xenopsd's own error becomes {@code Internal_error}. */
+    private static <T> T remote(java.util.function.Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (XenopsError e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw XenopsError.internalError("VM.migrate: the destination failed: " + e.getMessage());
+        }
+    }
+
+    private void moveLocally(String id, boolean wasPaused, SimTask t) {
+        if (!wasPaused) perform.accept(List.of(new Atomic.VmPause(id)), t);
+        vms.update(id, e -> e.withDomain(e.domain().withDomid(vms.allocateDomid())));
+        vms.signalVm(id);
+        if (!wasPaused) perform.accept(List.of(new Atomic.VmUnpause(id)), t);
+    }
+
+    /** The simulated memory image: what the destination's domain takes over from ours. */
+    private String image(String id) {
+        Domain d = vms.domainExn(id);
+        Map<String, String> kv = new LinkedHashMap<>();
+        kv.put("vm", id);
+        kv.put("vcpus", Integer.toString(d.vcpus()));
+        kv.put("shadow", Double.toString(d.shadowMultiplier()));
+        kv.put("dynamic_min", Long.toString(d.memoryDynamicMin()));
+        kv.put("dynamic_max", Long.toString(d.memoryDynamicMax()));
+        StringBuilder b = new StringBuilder(IMAGE_MAGIC).append('\n');
+        kv.forEach((k, v) -> b.append(k).append('=').append(v).append('\n'));
+        return b.toString();
+    }
+
+    // ------------------------------------------------------------------------------------------- receiver
+
+    void receive(Operation.VmReceiveMemory r, SimTask t) {
+        String id = r.vm();
+        if (refusing) throw XenopsError.internalError("VM_receive_memory: this host refuses migrations");
+        Map<String, String> image = parse(id, r.image());
+        List<Atomic> atoms = new ArrayList<>();
+        atoms.add(new Atomic.VmCreate(id));
+        atoms.add(new Atomic.VmBuild(id, false));
+        atoms.addAll(planner.atomicsOf(new Operation.VmRestoreDevices(id)));
+        perform.accept(atoms, t);
+        vms.updateDomain(
+                id,
+                d -> d.withVcpus(Integer.parseInt(image.get("vcpus")))
+                        .withShadowMultiplier(Double.parseDouble(image.get("shadow")))
+                        .withMemoryDynamicRange(
+                                Long.parseLong(image.get("dynamic_min")), Long.parseLong(image.get("dynamic_max"))));
+        // the domain is whole: survivable, and paused until the sender's final handshake
+        perform.accept(List.of(new Atomic.VmSetDomainActionRequest(id, null)), t);
+        vms.signalVm(id);
+    }
+
+    private static Map<String, String> parse(String id, String image) {
+        String[] lines = image.split("\n");
+        if (lines.length < 2 || !lines[0].equals(IMAGE_MAGIC) || !lines[1].equals("vm=" + id)) {
+            throw XenopsError.internalError("VM_receive_memory: not a memory image of VM " + id);
+        }
+        Map<String, String> kv = new LinkedHashMap<>();
+        for (int i = 1; i < lines.length; i++) {
+            int eq = lines[i].indexOf('=');
+            if (eq > 0) kv.put(lines[i].substring(0, eq), lines[i].substring(eq + 1));
+        }
+        for (String k : List.of("vcpus", "shadow", "dynamic_min", "dynamic_max")) {
+            if (!kv.containsKey(k)) throw XenopsError.internalError("VM_receive_memory: the image lacks " + k);
+        }
+        return kv;
+    }
+}
