@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -38,8 +37,6 @@ import org.xapijava.server.dispatch.MessageTable;
  */
 public final class MasterTransition implements Messages {
     private static final Logger LOG = LoggerFactory.getLogger(MasterTransition.class);
-    /** How long an accepted proposal blocks another (Xapi's ten minutes). */
-    static final Duration PROPOSAL_HOLD = Duration.ofMinutes(10);
     /** A host told to follow a new master restarts after this, once the new master has answered its caller. */
     static final Duration COMMIT_RESTART = Duration.ofSeconds(1);
 
@@ -49,12 +46,9 @@ public final class MasterTransition implements Messages {
     private final PoolRole role;
     private final PeerCalls peers;
     private final Path poolConf;
-    private final Clock clock;
     private final Runnable restart;
 
-    private final Object proposalLock = new Object();
-    private String proposed;
-    private Instant proposedAt;
+    private final NewMasterProposal proposal;
 
     /**
      * @param me        this host's ref ({@code OpaqueRef:NULL} in emergency mode)
@@ -75,7 +69,7 @@ public final class MasterTransition implements Messages {
         this.role = role;
         this.peers = peers;
         this.poolConf = poolConf;
-        this.clock = clock;
+        this.proposal = new NewMasterProposal(clock);
         this.restart = restart;
     }
 
@@ -173,53 +167,25 @@ public final class MasterTransition implements Messages {
     private final class HostCalls implements HostApi {
         @Override
         public void proposeNewMaster(CallContext ctx, String address, boolean manual) {
-            synchronized (proposalLock) {
-                Instant now = clock.instant();
-                if (proposed != null && !proposed.equals(address)) {
-                    Duration ago = Duration.between(proposedAt, now);
-                    if (ago.compareTo(PROPOSAL_HOLD) <= 0) {
-                        throw new ApiError(
-                                ErrorCodes.HA_ABORT_NEW_MASTER,
-                                "Already agreed to commit host address '" + proposed + "' at "
-                                        + DateTime.ofInstant(proposedAt) + " ('" + ago.toSeconds() + "' secs ago)");
-                    }
-                }
-                proposed = address;
-                proposedAt = now;
-            }
+            proposal.propose(address);
         }
 
         @Override
         public void abortNewMaster(CallContext ctx, String address) {
-            synchronized (proposalLock) {
-                if (proposed == null) LOG.error("abort_new_master {} without a proposal", address);
-                proposed = null;
-            }
+            proposal.abort(address);
         }
 
         @Override
         public void commitNewMaster(CallContext ctx, String address) {
-            synchronized (proposalLock) {
-                if (proposed == null) {
-                    throw new ApiError(
-                            ErrorCodes.HA_ABORT_NEW_MASTER,
-                            "Received commit_new_master(" + address + ") but never received a proposal");
-                }
-                if (!proposed.equals(address)) {
-                    throw new ApiError(
-                            ErrorCodes.HA_ABORT_NEW_MASTER,
-                            "Received commit_new_master(" + address + ") but previously received proposal for "
-                                    + proposed);
-                }
-                PoolRole next = address.equals(myAddress) ? PoolRole.MASTER : PoolRole.slave(address);
-                if (next.equals(role)) {
-                    LOG.info("already in role {}: nothing to do", next.line());
-                    return;
-                }
-                store(next);
-                LOG.warn("pool role is now '{}': restarting", next.line());
-                DelayedRestart.after(COMMIT_RESTART, restart);
+            proposal.assertAgreed(address);
+            PoolRole next = address.equals(myAddress) ? PoolRole.MASTER : PoolRole.slave(address);
+            if (next.equals(role)) {
+                LOG.info("already in role {}: nothing to do", next.line());
+                return;
             }
+            store(next);
+            LOG.warn("pool role is now '{}': restarting", next.line());
+            DelayedRestart.after(COMMIT_RESTART, restart);
         }
     }
 }

@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
@@ -228,6 +229,22 @@ class PoolSdkTest {
         VM kept = newVm("written-before-the-master-changed");
         String keptUuid = kept.getUuid(master);
         int aStarts = a.starts(), bStarts = b.starts(), cStarts = c.starts();
+        // C already agreed to another master: the proposal is aborted where it was accepted, nothing changes
+        onLocalSession(c, api -> api.host().proposeNewMaster("192.0.2.9", true));
+        Types.HaAbortNewMaster refused = assertThrows(
+                Types.HaAbortNewMaster.class, () -> Pool.designateNewMaster(master, hostAt(master, "127.0.0.3")));
+        assertTrue(refused.reason.contains("192.0.2.9"), refused.reason);
+        onLocalSession(a, api -> api.host().proposeNewMaster("192.0.2.7", true)); // A's agreement was aborted
+        onLocalSession(a, api -> api.host().abortNewMaster("192.0.2.7"));
+        onLocalSession(c, api -> api.host().abortNewMaster("192.0.2.9"));
+        assertEquals(List.of(aStarts, bStarts, cStarts), List.of(a.starts(), b.starts(), c.starts()), "no restart");
+        assertTrue(a.server().role().isMaster() && b.server().role().isSlave());
+        assertTrue(Pool.getAll(master)
+                .iterator()
+                .next()
+                .getCurrentOperations(master)
+                .isEmpty());
+
         Pool.designateNewMaster(master, hostAt(master, "127.0.0.3"));
         await(
                 "B restarted as master, A and C as its members",
@@ -374,6 +391,16 @@ class PoolSdkTest {
         assertEquals(hc.toWireString(), e.host);
         assertTrue(vm.getCurrentOperations(master).isEmpty(), "nothing left marked");
         assertEquals(Types.VmPowerState.HALTED, vm.getPowerState(master));
+    }
+
+    /** Runs {@code calls} on {@code h} under a local session (slave_local_login_with_password). */
+    private static void onLocalSession(PoolHost h, java.util.function.Consumer<org.xapijava.model.client.XenApi> calls)
+            throws Exception {
+        Connection conn = new Connection(h.url());
+        Session.slaveLocalLoginWithPassword(conn, "root", h.password());
+        try (var t = org.xapijava.server.client.XmlRpcTransport.tcp(h.url().toURI(), null, Duration.ofSeconds(10))) {
+            calls.accept(new org.xapijava.model.client.XenApi(t, conn.getSessionReference()));
+        }
     }
 
     private static boolean modifiedAfter(Path p, FileTime t) {
