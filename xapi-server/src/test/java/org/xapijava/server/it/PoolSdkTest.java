@@ -302,7 +302,10 @@ class PoolSdkTest {
                 () -> c.starts() > cStarts
                         && c.server().role().isMaster()
                         && c.server().services() != null);
-        assertFalse(Files.exists(dirC.resolve("ptoken")) && Files.exists(dirC.resolve("state.db.backup")));
+        assertFalse(Files.exists(dirC.resolve("state.db.backup")), "no backup of the pool's database left");
+        assertFalse(
+                Files.readString(dirC.resolve("ptoken")).equals(Files.readString(dirB.resolve("ptoken"))),
+                "a pool secret of its own");
         Connection cc = login(c);
         var hosts = Host.getAllRecords(cc);
         assertEquals(1, hosts.size(), "a pool of one");
