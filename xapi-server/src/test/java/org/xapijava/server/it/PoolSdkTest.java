@@ -260,6 +260,7 @@ class PoolSdkTest {
         assertFalse(a.server().inEmergencyMode() || c.server().inEmergencyMode());
         Pool pool = Pool.getAll(master).iterator().next();
         assertEquals("127.0.0.3", pool.getMaster(master).getAddress(master));
+        assertTrue(pool.getCurrentOperations(master).isEmpty(), "the old master's marking is not in the new database");
         assertEquals(Set.of("127.0.0.2", "127.0.0.3", "127.0.0.4"), addresses(master));
         assertEquals(
                 "written-before-the-master-changed",
