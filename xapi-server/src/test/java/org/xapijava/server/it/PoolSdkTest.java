@@ -395,6 +395,15 @@ class PoolSdkTest {
         assertEquals(hc.toWireString(), e.host);
         assertTrue(vm.getCurrentOperations(master).isEmpty(), "nothing left marked");
         assertEquals(Types.VmPowerState.HALTED, vm.getPowerState(master));
+        // neither ejected nor made master while it is offline
+        assertEquals(hc.toWireString(), assertThrows(Types.HostOffline.class, () -> Pool.eject(master, hc)).host);
+        assertThrows(Types.HostOffline.class, () -> Pool.designateNewMaster(master, hc));
+        assertEquals(3, Host.getAll(master).size());
+        assertTrue(Pool.getAll(master)
+                .iterator()
+                .next()
+                .getCurrentOperations(master)
+                .isEmpty());
     }
 
     /** Runs {@code calls} on {@code h} under a local session (slave_local_login_with_password). */
