@@ -64,12 +64,16 @@ import org.xapijava.server.http.XapiHttpConnectionFactory;
 import org.xapijava.server.ops.AllowedOperations;
 import org.xapijava.server.ops.Locks;
 import org.xapijava.server.ops.OperationMessages;
+import org.xapijava.server.pool.DatabaseBackups;
 import org.xapijava.server.pool.EmergencyCalls;
 import org.xapijava.server.pool.Followers;
 import org.xapijava.server.pool.Liveness;
+import org.xapijava.server.pool.MasterTransition;
 import org.xapijava.server.pool.MemberAgent;
 import org.xapijava.server.pool.MemberConnection;
 import org.xapijava.server.pool.MemberGate;
+import org.xapijava.server.pool.PeerCalls;
+import org.xapijava.server.pool.PoolEject;
 import org.xapijava.server.pool.PoolJoin;
 import org.xapijava.server.pool.PoolMessages;
 import org.xapijava.server.pool.PoolRole;
@@ -321,6 +325,13 @@ public final class XapiServer implements AutoCloseable {
                         this::requestRestart)
                 .bind(table);
         new EmergencyCalls(config.path("pool-conf"), this::requestRestart).bind(table);
+        String address = localDb.get(refs.host(), org.xapijava.model.api.Host.ADDRESS);
+        masterTransition(localDb, refs.host(), address, secret).bind(table);
+        new PoolEject(localDb, refs.host(), role, hostClients, memberConnection, config, this::requestRestart)
+                .bind(table);
+        DatabaseBackups backups = new DatabaseBackups(
+                localDb, refs.host(), role, db::generation, this::writeBackup, () -> dispatcher.internalApi(null));
+        backups.bind(table);
         dispatcher = new Dispatcher(localDb, sessions, tasks, table, new RbacAuthorizer(rbac, db), forwarding);
         if (gate != null) dispatcher.setRoleGate(gate);
         if (role.isMaster()) {
@@ -336,6 +347,8 @@ public final class XapiServer implements AutoCloseable {
             // Xapi checks with its 30 s GC, the heartbeat's period
             long every = config.integer("heartbeat-interval-seconds");
             gc.scheduleWithFixedDelay(liveness::check, every, every, TimeUnit.SECONDS);
+            long push = config.integer("pool-backup-interval-seconds"); // Xapi's 300 s push of backups to members
+            gc.scheduleWithFixedDelay(backups::pushToMembers, push, push, TimeUnit.SECONDS);
         }
 
         Set<Connector> localRoot = buildConnectors();
@@ -472,6 +485,7 @@ public final class XapiServer implements AutoCloseable {
         MemberGate gate = new MemberGate(role.masterAddress(), error);
         new PoolMessages(localDb, role, secret, null, null, gate).bind(table);
         new EmergencyCalls(config.path("pool-conf"), this::requestRestart).bind(table);
+        masterTransition(localDb, "OpaqueRef:NULL", config.get("bind"), secret).bind(table);
         Rbac rbac = Rbac.of(dm);
         dispatcher = new Dispatcher(localDb, sessions, tasks, table, new RbacAuthorizer(rbac, db));
         dispatcher.setRoleGate(gate);
@@ -506,6 +520,22 @@ public final class XapiServer implements AutoCloseable {
                 java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         Files.deleteIfExists(org.xapijava.db.persist.StateDbWriter.generationPath(backup));
+    }
+
+    /** The master-change calls ({@code pool.designate_new_master}, {@code recover_slaves}, {@code host.*_new_master}). */
+    private MasterTransition masterTransition(org.xapijava.db.Db data, String host, String address, PoolSecret secret) {
+        PeerCalls peers = new PeerCalls(
+                config.integer("http-port"),
+                secret.value(),
+                Duration.ofSeconds(config.integer("master-call-timeout-seconds")));
+        return new MasterTransition(
+                data, host, address, role, peers, config.path("pool-conf"), clock, this::requestRestart);
+    }
+
+    /** {@code host.request_backup} here: the master flushes its database, a member writes its replica. */
+    private void writeBackup() throws java.io.IOException {
+        if (durable != null) durable.flushNow();
+        else if (memberConnection != null) memberConnection.backup(config.path("backup-db"));
     }
 
     /** Asks {@link Main} to stop this host and start it again (a new role, or the master lost). */

@@ -47,6 +47,8 @@ public final class XapiConfig {
         {"master-backoff-min-ms", "2000", null},
         {"master-backoff-max-ms", "256000", null},
         {"master-connection-timeout-seconds", "120", null},
+        // seconds between the master's requests that every live member write its database backup (Xapi's 300 s)
+        {"pool-backup-interval-seconds", "300", null},
         // how long a member in emergency mode waits before it tries its master again (Xapi: 60 s + 0-120 s)
         {"emergency-retry-seconds", "60", null},
         // the master holds a call's answer until its members' replicas hold its writes, this long at most per member

@@ -29,7 +29,8 @@ import org.xapijava.model.types.XType;
  * ({@code forward_vm_op}, and for a VBD or VIF its VM's: {@code forward_vbd_op}, {@code forward_vif_op}), the host
  * the lock plan chose for a start or resume ({@code forward_to_suitable_host}: the VM's
  * {@code scheduled_to_be_resident_on}), or the host a task was forwarded to ({@code task.cancel}), a host with the SR plugged for SR operations
- * ({@code forward_sr_op}) and a PBD's host for {@code PBD.plug}/{@code unplug}. Every other
+ * ({@code forward_sr_op}), a PBD's host for {@code PBD.plug}/{@code unplug} and the new master for
+ * {@code pool.designate_new_master}. Every other
  * message runs where it was called. Immutable, thread-safe.
  */
 public final class Placements {
@@ -238,6 +239,9 @@ public final class Placements {
             case Task.XAPI_CLASS -> m.name().equals("cancel") ? (r, a) -> forwardedTo(r, (String) a.get(0)) : null;
             case SR.XAPI_CLASS -> SR_ON_PBD_HOST.contains(m.name()) ? (r, a) -> srHost(r, (String) a.get(0)) : null;
             case PBD.XAPI_CLASS -> PBD_ON_HOST.contains(m.name()) ? (r, a) -> pbdHost(r, (String) a.get(0)) : null;
+            // Xapi's Pool.designate_new_master: do_op_on ~host (the new master runs the two-phase commit)
+            case Pool.XAPI_CLASS ->
+                m.name().equals("designate_new_master") ? (r, a) -> (String) a.get(refArg(m, Host.XAPI_CLASS)) : null;
             default -> null;
         };
     }

@@ -39,7 +39,7 @@ public final class EmergencyCalls implements Messages {
             throw new UncheckedIOException(e);
         }
         LOG.warn("pool role is now '{}': restarting", role.line());
-        restart.run();
+        DelayedRestart.after(DelayedRestart.AFTER_ANSWER, restart); // once this call has answered
     }
 
     private final class Api implements PoolApi {

@@ -2,8 +2,11 @@ package org.xapijava.server.pool;
 
 import java.net.URI;
 import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.xapijava.db.Database;
 import org.xapijava.model.Datamodel;
+import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.ops.AllowedOperations;
 
 /**
@@ -12,14 +15,16 @@ import org.xapijava.server.ops.AllowedOperations;
  * through, and the {@link HttpMasterLink} under both. {@link #close} stops following and closes the link.
  */
 public final class MemberConnection implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(MemberConnection.class);
     private final Database replica;
     private final HttpMasterLink link;
     private final MemberDb db;
     private final ReplicaFollower follower;
+    private volatile boolean discarded;
 
     /** The timings of the link (Xapi's defaults in production, shorter in tests). */
     public record Timing(
-            Duration call, Duration backoffMin, Duration backoffMax, Duration connectionTimeout, Duration applyDelay) {}
+            Duration call, Duration backoffMin, Duration backoffMax, Duration connectionTimeout, Duration pollDelay) {}
 
     private MemberConnection(Database replica, HttpMasterLink link, MemberDb db, ReplicaFollower follower) {
         this.replica = replica;
@@ -40,13 +45,43 @@ public final class MemberConnection implements AutoCloseable {
         try {
             Database replica = Database.replica(dm);
             ReplicaFollower follower = new ReplicaFollower(
-                    replica, link, t.backoffMin(), t.backoffMax(), t.connectionTimeout(), t.applyDelay(), lost);
-            follower.syncOnce(t.call());
+                    replica, link, t.backoffMin(), t.backoffMax(), t.connectionTimeout(), t.pollDelay(), lost);
+            firstSync(follower, t);
             follower.start();
             return new MemberConnection(replica, link, new MemberDb(replica, link, t.call()), follower);
         } catch (RuntimeException e) {
             link.close();
             throw e;
+        }
+    }
+
+    /**
+     * The first image of the master's database, retried with the link's backoff until the connection timeout (Xapi's
+     * member blocks on its master connection at start the same way): a member restarted by a master change finds its
+     * new master starting up.
+     */
+    private static void firstSync(ReplicaFollower follower, Timing t) {
+        long deadline = System.nanoTime() + t.connectionTimeout().toNanos();
+        Duration backoff = t.backoffMin();
+        while (true) {
+            try {
+                follower.syncOnce(t.call());
+                return;
+            } catch (ApiError e) {
+                if (System.nanoTime() + backoff.toNanos() > deadline) throw e;
+                LOG.warn(
+                        "the pool master does not answer yet ({}); retrying in {} ms",
+                        e.getMessage(),
+                        backoff.toMillis());
+                try {
+                    Thread.sleep(backoff);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+                backoff = backoff.multipliedBy(2);
+                if (backoff.compareTo(t.backoffMax()) > 0) backoff = t.backoffMax();
+            }
         }
     }
 
@@ -69,7 +104,15 @@ public final class MemberConnection implements AutoCloseable {
      * becomes the pool's database if this host is made master with {@code pool.emergency_transition_to_master}).
      */
     public void backup(java.nio.file.Path file) throws java.io.IOException {
-        org.xapijava.db.persist.StateDbWriter.write(replica.snapshot().image(), file);
+        if (discarded) return;
+        synchronized (this) {
+            org.xapijava.db.persist.StateDbWriter.write(replica.snapshot().image(), file);
+        }
+    }
+
+    /** This host left the pool ({@code pool.eject}): {@link #backup} writes nothing from now on. */
+    public void discard() {
+        discarded = true;
     }
 
     @Override

@@ -108,15 +108,7 @@ public final class PoolJoin implements Messages {
                 throw new UncheckedIOException(e);
             }
             LOG.warn("this host is now a member of the pool of {}: restarting", masterAddress);
-            // after this call's answer has left
-            Thread.ofVirtual().start(() -> {
-                try {
-                    Thread.sleep(200);
-                } catch (InterruptedException e) {
-                    return;
-                }
-                restart.run();
-            });
+            DelayedRestart.after(DelayedRestart.AFTER_ANSWER, restart);
         }
     }
 

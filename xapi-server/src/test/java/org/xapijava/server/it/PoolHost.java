@@ -14,7 +14,7 @@ import org.xapijava.server.config.XapiConfig;
  * database (or replica of its master's), xenopsd simulator and address on the pool's shared HTTP port, and restarted
  * (a new {@link XapiServer} on the same configuration) whenever it asks to be, as {@code Main} does: after
  * {@code pool.join}, when its master is lost, after an emergency transition. Timings are short: 1 s heartbeats, a
- * member declared dead after 4 s of silence, a lost master noticed after 3 s.
+ * member declared dead after 4 s of silence, a lost master noticed after 6 s (and a new one waited for as long at start), members' backups written every 2 s.
  */
 final class PoolHost implements AutoCloseable {
     final Path dir;
@@ -54,8 +54,9 @@ final class PoolHost implements AutoCloseable {
                 "--master-call-timeout-seconds", "10",
                 "--master-backoff-min-ms", "100",
                 "--master-backoff-max-ms", "400",
-                "--master-connection-timeout-seconds", "3",
-                "--emergency-retry-seconds", "3600"));
+                "--master-connection-timeout-seconds", "6",
+                "--emergency-retry-seconds", "3600",
+                "--pool-backup-interval-seconds", "2"));
         args.addAll(List.of(extra));
         return new PoolHost(dir, address, XapiConfig.fromArgs(args));
     }

@@ -10,12 +10,17 @@ import com.xensource.xenapi.APIVersion;
 import com.xensource.xenapi.Connection;
 import com.xensource.xenapi.Host;
 import com.xensource.xenapi.HostMetrics;
+import com.xensource.xenapi.PBD;
+import com.xensource.xenapi.PIF;
 import com.xensource.xenapi.Pool;
 import com.xensource.xenapi.Session;
 import com.xensource.xenapi.Types;
 import com.xensource.xenapi.VM;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
@@ -31,8 +36,10 @@ import org.junit.jupiter.api.io.TempDir;
  * A pool of three hosts, each a host of its own in this JVM (own data directory, own xenopsd simulator, own address
  * on the pool's port) that reaches its master only over the wire, driven by the Citrix SDK: members join with
  * {@code pool.join}, answer clients {@code HOST_IS_SLAVE}, run what the master forwards on the master's database (their
- * replica of it and their writes to it), heartbeat; a dead member goes offline; a dead master leaves its members in
- * emergency mode until one of them is made master on its copy of the pool's database. The tests run in order: each
+ * replica of it and their writes to it), heartbeat and write their backups of the pool's database; a member designated
+ * master takes the pool over (two-phase commit) and the old master follows it; an ejected member comes back as a pool
+ * of its own and joins again; a dead master leaves its members in emergency mode until one of them is made master on
+ * its copy of the pool's database and recovers the others; a dead member goes offline. The tests run in order: each
  * builds on the pool the previous one left.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -50,6 +57,8 @@ class PoolSdkTest {
     static PoolHost b;
     static PoolHost c;
     static Connection master;
+    /** The pool's master: A, then B once designated, then A again once B died. */
+    static PoolHost masterHost;
 
     @BeforeAll
     static void start() throws Exception {
@@ -58,6 +67,7 @@ class PoolSdkTest {
         b = PoolHost.start(dirB, "127.0.0.3", port);
         c = PoolHost.start(dirC, "127.0.0.4", port);
         master = login(a);
+        masterHost = a;
     }
 
     @AfterAll
@@ -170,6 +180,205 @@ class PoolSdkTest {
 
     @Test
     @Order(5)
+    void membersWriteTheirBackupEveryIntervalAndAtOnceOnSyncDatabase() throws Exception {
+        Path backupB = dirB.resolve("state.db.backup");
+        Path backupC = dirC.resolve("state.db.backup");
+        await(
+                "the master's periodic push wrote the members' backups",
+                () -> Files.exists(backupB) && Files.exists(backupC));
+        FileTime before = Files.getLastModifiedTime(backupC);
+        await("the push runs again", () -> modifiedAfter(backupC, before));
+        VM written = newVm("seen-in-the-backup");
+        String uuid = written.getUuid(master);
+        await(
+                "the member's replica holds the write",
+                () -> b.server().services().db().generation()
+                        >= a.server().services().db().generation());
+        Files.delete(backupB);
+        Pool.syncDatabase(master);
+        assertTrue(Files.readString(backupB).contains(uuid), "the backup holds the pool's last write");
+        written.destroy(master);
+    }
+
+    @Test
+    @Order(6)
+    void aHostRefusesASecondProposalUntilTheFirstIsAborted() throws Exception {
+        Connection cb = new Connection(b.url());
+        Session.slaveLocalLoginWithPassword(cb, "root", b.password());
+        try (var t = org.xapijava.server.client.XmlRpcTransport.tcp(b.url().toURI(), null, Duration.ofSeconds(10))) {
+            var api = new org.xapijava.model.client.XenApi(t, cb.getSessionReference());
+            api.host().proposeNewMaster("192.0.2.1", true);
+            api.host().proposeNewMaster("192.0.2.1", true); // the same proposal again: agreed
+            org.xapijava.model.errors.ApiError e = assertThrows(
+                    org.xapijava.model.errors.ApiError.class, () -> api.host().proposeNewMaster("192.0.2.2", true));
+            assertEquals("HA_ABORT_NEW_MASTER", e.code());
+            assertTrue(e.getMessage().contains("192.0.2.1"), e.getMessage());
+            org.xapijava.model.errors.ApiError commit = assertThrows(
+                    org.xapijava.model.errors.ApiError.class, () -> api.host().commitNewMaster("192.0.2.2"));
+            assertEquals("HA_ABORT_NEW_MASTER", commit.code());
+            api.host().abortNewMaster("192.0.2.1");
+            api.host().proposeNewMaster("192.0.2.2", true);
+            api.host().abortNewMaster("192.0.2.2");
+        }
+        assertTrue(b.server().role().isSlave(), "nothing committed");
+    }
+
+    @Test
+    @Order(7)
+    void aMemberDesignatedMasterTakesThePoolOverAndTheOthersFollowIt() throws Exception {
+        VM kept = newVm("written-before-the-master-changed");
+        String keptUuid = kept.getUuid(master);
+        int aStarts = a.starts(), bStarts = b.starts(), cStarts = c.starts();
+        // C already agreed to another master: the proposal is aborted where it was accepted, nothing changes
+        onLocalSession(c, api -> api.host().proposeNewMaster("192.0.2.9", true));
+        Types.HaAbortNewMaster refused = assertThrows(
+                Types.HaAbortNewMaster.class, () -> Pool.designateNewMaster(master, hostAt(master, "127.0.0.3")));
+        assertTrue(refused.reason.contains("192.0.2.9"), refused.reason);
+        onLocalSession(a, api -> api.host().proposeNewMaster("192.0.2.7", true)); // A's agreement was aborted
+        onLocalSession(a, api -> api.host().abortNewMaster("192.0.2.7"));
+        onLocalSession(c, api -> api.host().abortNewMaster("192.0.2.9"));
+        assertEquals(List.of(aStarts, bStarts, cStarts), List.of(a.starts(), b.starts(), c.starts()), "no restart");
+        assertTrue(a.server().role().isMaster() && b.server().role().isSlave());
+        assertTrue(Pool.getAll(master)
+                .iterator()
+                .next()
+                .getCurrentOperations(master)
+                .isEmpty());
+
+        Pool.designateNewMaster(master, hostAt(master, "127.0.0.3"));
+        await(
+                "B restarted as master, A and C as its members",
+                () -> b.starts() > bStarts
+                        && a.starts() > aStarts
+                        && c.starts() > cStarts
+                        && b.server().role().isMaster()
+                        && a.server().role().equals(org.xapijava.server.pool.PoolRole.slave("127.0.0.3"))
+                        && c.server().role().equals(org.xapijava.server.pool.PoolRole.slave("127.0.0.3")));
+        masterHost = b;
+        master = login(b);
+        await("three hosts enabled and live on the new master", () -> allEnabledAndLive(master, 3));
+        assertFalse(a.server().inEmergencyMode() || c.server().inEmergencyMode());
+        Pool pool = Pool.getAll(master).iterator().next();
+        assertEquals("127.0.0.3", pool.getMaster(master).getAddress(master));
+        assertTrue(pool.getCurrentOperations(master).isEmpty(), "the old master's marking is not in the new database");
+        assertEquals(Set.of("127.0.0.2", "127.0.0.3", "127.0.0.4"), addresses(master));
+        assertEquals(
+                "written-before-the-master-changed",
+                VM.getByUuid(master, keptUuid).getNameLabel(master));
+        Types.HostIsSlave e = assertThrows(Types.HostIsSlave.class, () -> login(a));
+        assertEquals("127.0.0.3", e.masterIPAddress);
+        // the old master runs what the new one forwards
+        VM vm = newVm("on-the-old-master");
+        Host ha = hostAt(master, "127.0.0.2");
+        vm.startOn(master, ha, false, false);
+        assertTrue(a.server().xenops().xenops().vmExists("test", vm.getUuid(master)));
+        vm.hardShutdown(master);
+    }
+
+    @Test
+    @Order(8)
+    void anEjectedHostComesBackAsAFreshPoolOfItsOwnAndCanJoinAgain() throws Exception {
+        Types.InternalError self =
+                assertThrows(Types.InternalError.class, () -> Pool.eject(master, hostAt(master, "127.0.0.3")));
+        assertTrue(String.valueOf(self.message).contains("Cannot_eject_master"), self.message);
+        Host hc = hostAt(master, "127.0.0.4");
+        VM running = newVm("running-on-c");
+        running.startOn(master, hc, false, false);
+        Types.OperationNotAllowed busy = assertThrows(Types.OperationNotAllowed.class, () -> Pool.eject(master, hc));
+        assertEquals("VM resident on host", busy.reason);
+        assertEquals(3, Host.getAll(master).size(), "a refused eject changes nothing");
+        running.hardShutdown(master);
+
+        String uuid = hc.getUuid(master);
+        String poolUuid = Pool.getAll(master).iterator().next().getUuid(master);
+        int cStarts = c.starts();
+        Pool.eject(master, hc);
+        assertEquals(Set.of("127.0.0.2", "127.0.0.3"), addresses(master));
+        for (PBD.Record r : PBD.getAllRecords(master).values()) assertFalse(r.host.equals(hc), "no PBD of C left");
+        for (PIF.Record r : PIF.getAllRecords(master).values()) assertFalse(r.host.equals(hc), "no PIF of C left");
+        for (VM.Record r : VM.getAllRecords(master).values())
+            assertFalse(r.isControlDomain && r.residentOn.equals(hc), "no control domain of C left");
+        await(
+                "C restarted as a standalone host",
+                () -> c.starts() > cStarts
+                        && c.server().role().isMaster()
+                        && c.server().services() != null);
+        assertFalse(Files.exists(dirC.resolve("state.db.backup")), "no backup of the pool's database left");
+        assertFalse(
+                Files.readString(dirC.resolve("ptoken")).equals(Files.readString(dirB.resolve("ptoken"))),
+                "a pool secret of its own");
+        Connection cc = login(c);
+        var hosts = Host.getAllRecords(cc);
+        assertEquals(1, hosts.size(), "a pool of one");
+        Host.Record me = hosts.values().iterator().next();
+        assertEquals(uuid, me.uuid, "the inventory's host uuid is kept, as Xapi's");
+        assertEquals("127.0.0.4", me.address);
+        Pool own = Pool.getAll(cc).iterator().next();
+        assertFalse(own.getUuid(cc).equals(poolUuid), "a new pool");
+        assertEquals(hosts.keySet().iterator().next(), own.getMaster(cc));
+
+        Pool.join(cc, "127.0.0.3", "root", b.password());
+        await("C is a member again", () -> allEnabledAndLive(master, 3));
+        assertEquals(uuid, hostAt(master, "127.0.0.4").getUuid(master));
+    }
+
+    @Test
+    @Order(9)
+    void whenTheMasterDiesAMemberMadeMasterRecoversTheOthers() throws Exception {
+        VM kept = newVm("written-before-the-master-died");
+        String keptUuid = kept.getUuid(master);
+        long generation = b.server().services().db().generation();
+        await(
+                "the members hold the last write",
+                () -> a.server().services() != null
+                        && a.server().services().db().generation() >= generation
+                        && c.server().services() != null
+                        && c.server().services().db().generation() >= generation);
+        b.kill();
+        await(
+                "the members are in emergency mode",
+                () -> a.server().inEmergencyMode() && c.server().inEmergencyMode());
+        Connection ca = new Connection(a.url());
+        assertThrows(
+                Types.HostStillBooting.class,
+                () -> Session.loginWithPassword(
+                        ca, "root", a.password(), APIVersion.latest().toString()));
+        Session.slaveLocalLoginWithPassword(ca, "root", a.password());
+        try (var t = org.xapijava.server.client.XmlRpcTransport.tcp(a.url().toURI(), null, Duration.ofSeconds(10))) {
+            var api = new org.xapijava.model.client.XenApi(t, ca.getSessionReference());
+            assertTrue(api.host().isInEmergencyMode(), "host.is_in_emergency_mode");
+        }
+        int aStarts = a.starts(), cStarts = c.starts();
+        Pool.emergencyTransitionToMaster(ca);
+        await("A restarted as master", () -> a.starts() > aStarts && !a.server().inEmergencyMode());
+        masterHost = a;
+        master = login(a);
+        assertEquals(Set.of("127.0.0.2", "127.0.0.3", "127.0.0.4"), addresses(master), "the pool's database");
+        assertEquals(
+                "written-before-the-master-died", VM.getByUuid(master, keptUuid).getNameLabel(master));
+
+        Host hc = hostAt(master, "127.0.0.4");
+        assertEquals(Set.of(hc), Pool.recoverSlaves(master), "the hosts that answered: C, not the dead B");
+        await(
+                "C restarted as A's member",
+                () -> c.starts() > cStarts
+                        && !c.server().inEmergencyMode()
+                        && c.server().role().equals(org.xapijava.server.pool.PoolRole.slave("127.0.0.2")));
+        await("C enabled and live on A", () -> {
+            try {
+                return hc.getEnabled(master) && hc.getMetrics(master).getLive(master);
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        VM vm = newVm("on-c-after-recovery");
+        vm.startOn(master, hc, false, false);
+        assertTrue(c.server().xenops().xenops().vmExists("test", vm.getUuid(master)));
+        vm.hardShutdown(master);
+    }
+
+    @Test
+    @Order(10)
     void aMemberThatDiesGoesOfflineAndCallsForItFailHostOffline() throws Exception {
         Host hc = hostAt(master, "127.0.0.4");
         HostMetrics m = hc.getMetrics(master);
@@ -186,39 +395,33 @@ class PoolSdkTest {
         assertEquals(hc.toWireString(), e.host);
         assertTrue(vm.getCurrentOperations(master).isEmpty(), "nothing left marked");
         assertEquals(Types.VmPowerState.HALTED, vm.getPowerState(master));
+        // neither ejected nor made master while it is offline
+        assertEquals(hc.toWireString(), assertThrows(Types.HostOffline.class, () -> Pool.eject(master, hc)).host);
+        assertThrows(Types.HostOffline.class, () -> Pool.designateNewMaster(master, hc));
+        assertEquals(3, Host.getAll(master).size());
+        assertTrue(Pool.getAll(master)
+                .iterator()
+                .next()
+                .getCurrentOperations(master)
+                .isEmpty());
     }
 
-    @Test
-    @Order(6)
-    void whenTheMasterDiesAMemberIsInEmergencyModeUntilItIsMadeMaster() throws Exception {
-        VM kept = newVm("written-before-the-master-died");
-        String keptUuid = kept.getUuid(master);
-        long generation = a.server().services().db().generation();
-        await(
-                "the member holds the last write",
-                () -> b.server().services() != null
-                        && b.server().services().db().generation() >= generation);
-        a.kill();
-        await("the member is in emergency mode", () -> b.server().inEmergencyMode());
-        Connection cb = new Connection(b.url());
-        Types.HostStillBooting booting = assertThrows(
-                Types.HostStillBooting.class,
-                () -> Session.loginWithPassword(
-                        cb, "root", a.password(), APIVersion.latest().toString()));
-        Session.slaveLocalLoginWithPassword(cb, "root", b.password());
-        try (var t = org.xapijava.server.client.XmlRpcTransport.tcp(b.url().toURI(), null, Duration.ofSeconds(10))) {
-            var api = new org.xapijava.model.client.XenApi(t, cb.getSessionReference());
-            assertTrue(api.host().isInEmergencyMode(), "host.is_in_emergency_mode");
+    /** Runs {@code calls} on {@code h} under a local session (slave_local_login_with_password). */
+    private static void onLocalSession(PoolHost h, java.util.function.Consumer<org.xapijava.model.client.XenApi> calls)
+            throws Exception {
+        Connection conn = new Connection(h.url());
+        Session.slaveLocalLoginWithPassword(conn, "root", h.password());
+        try (var t = org.xapijava.server.client.XmlRpcTransport.tcp(h.url().toURI(), null, Duration.ofSeconds(10))) {
+            calls.accept(new org.xapijava.model.client.XenApi(t, conn.getSessionReference()));
         }
-        int startsBefore = b.starts();
-        Pool.emergencyTransitionToMaster(cb);
-        await(
-                "the member restarted as master",
-                () -> b.starts() > startsBefore && !b.server().inEmergencyMode());
-        Connection nb = login(b);
-        assertEquals(Set.of("127.0.0.2", "127.0.0.3", "127.0.0.4"), addresses(nb), "the pool's database");
-        assertEquals(
-                "written-before-the-master-died", VM.getByUuid(nb, keptUuid).getNameLabel(nb));
+    }
+
+    private static boolean modifiedAfter(Path p, FileTime t) {
+        try {
+            return Files.getLastModifiedTime(p).compareTo(t) > 0;
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     private static Host hostAt(Connection conn, String address) throws Exception {
@@ -228,6 +431,6 @@ class PoolSdkTest {
     }
 
     private static VM newVm(String name) throws Exception {
-        return LifecycleSupport.newVm(a.server(), master, name);
+        return LifecycleSupport.newVm(masterHost.server(), master, name);
     }
 }
