@@ -268,7 +268,8 @@ public final class XapiServer implements AutoCloseable {
                 .bind(table);
         new org.xapijava.server.vm.VmLive(localDb, db, refs.pool(), tasks, xenops.live()).bind(table);
         new org.xapijava.server.vm.Placement(localDb).bind(table);
-        new org.xapijava.server.xenops.Migration(xenops, localDb, refs.host(), vmAlerts, this::httpPort).bind(table);
+        new org.xapijava.server.xenops.Migration(xenops, localDb, refs.host(), vmAlerts, this::httpPort, secret)
+                .bind(table);
         new org.xapijava.server.host.HostMessages(localDb, db, tasks, services.allowed(), refs.pool()).bind(table);
         new org.xapijava.server.vm.VmCheckpoint(
                         localDb, clock, refs.pool(), tasks, services.allowed(), vmAlerts, xenops.lifecycle())
@@ -302,7 +303,7 @@ public final class XapiServer implements AutoCloseable {
         MemberGate gate = null;
         if (role.isMaster()) {
             services.allowed().updateAll(); // current_operations are not persistent: recompute every allowed_operations
-            hostClients = new HostClients(localDb, secret, this::httpPort, FORWARDED_CALL_TIMEOUT);
+            hostClients = new HostClients(localDb, secret, this::httpPort, FORWARDED_CALL_TIMEOUT, db::generation);
             followers = new Followers(db, Duration.ofMillis(config.integer("replication-wait-ms")));
             forwarding = new PoolForwarding(dm, localDb, refs.host(), locks, hostClients, followers);
             liveness = new Liveness(
@@ -312,7 +313,8 @@ public final class XapiServer implements AutoCloseable {
                     Duration.ofSeconds(config.integer("host-assumed-dead-seconds")),
                     services.allowed());
         } else {
-            forwarding = ForwardingStage.local(); // a member runs what its master forwards, under the master's locks
+            // a member runs what its master forwards, under the master's locks, once it holds what the master wrote
+            forwarding = memberConnection == null ? ForwardingStage.local() : memberConnection.forwardingStage();
             gate = memberGate = new MemberGate(role.masterAddress(), null);
         }
         new PoolMessages(localDb, role, secret, liveness, hostClients, gate).bind(table);

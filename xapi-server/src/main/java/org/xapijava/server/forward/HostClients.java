@@ -34,13 +34,22 @@ public final class HostClients implements AutoCloseable {
     private final Duration timeout;
     private final Map<String, Client> clients = new ConcurrentHashMap<>();
     private final Map<String, String> sessions = new ConcurrentHashMap<>();
+    private final java.util.function.LongSupplier generation;
+
+    /**
+     * The header of a forwarded call that carries the master's database generation when it was made: a member runs
+     * the call once its replica holds that generation, so it sees every write the master made before.
+     */
+    public static final String GENERATION_HEADER = "x-xapi-db-generation";
 
     /**
      * @param port    the port every host of the pool answers XML-RPC on (this host's HTTP port, read when a host's
      *                client is made)
      * @param timeout how long one forwarded call may take (a VM start on a slow host takes minutes)
      */
-    public HostClients(Db db, PoolSecret secret, IntSupplier port, Duration timeout) {
+    public HostClients(
+            Db db, PoolSecret secret, IntSupplier port, Duration timeout, java.util.function.LongSupplier generation) {
+        this.generation = generation;
         this.db = db;
         this.secret = secret;
         this.port = port;
@@ -54,7 +63,9 @@ public final class HostClients implements AutoCloseable {
      * @throws ApiError the host's error, or {@code CANNOT_CONTACT_HOST [host]}
      */
     public Object call(String host, String method, List<Object> params, String task) {
-        Map<String, String> headers = task == null ? Map.of() : Map.of("task-id", task);
+        String g = Long.toString(generation.getAsLong());
+        Map<String, String> headers =
+                task == null ? Map.of(GENERATION_HEADER, g) : Map.of("task-id", task, GENERATION_HEADER, g);
         try {
             try {
                 return client(host).transport().call(method, withSession(session(host), params), headers);

@@ -7,6 +7,8 @@ import org.slf4j.LoggerFactory;
 import org.xapijava.db.Database;
 import org.xapijava.model.Datamodel;
 import org.xapijava.model.errors.ApiError;
+import org.xapijava.server.dispatch.ForwardingStage;
+import org.xapijava.server.forward.HostClients;
 import org.xapijava.server.ops.AllowedOperations;
 
 /**
@@ -91,6 +93,24 @@ public final class MemberConnection implements AutoCloseable {
 
     public MemberDb db() {
         return db;
+    }
+
+    /**
+     * The member's forwarding stage: a call the master forwards runs here, under the master's locks, once the replica
+     * holds the master's generation the call was sent at ({@link HostClients#GENERATION_HEADER}).
+     */
+    public ForwardingStage forwardingStage() {
+        return (ctx, args, local) -> {
+            String g = ctx.caller().header(HostClients.GENERATION_HEADER);
+            if (g != null && !g.isEmpty()) {
+                try {
+                    db.awaitReplica(Long.parseLong(g));
+                } catch (NumberFormatException e) {
+                    throw ApiError.internal("bad " + HostClients.GENERATION_HEADER + " header: " + g);
+                }
+            }
+            return local.invoke(ctx, args);
+        };
     }
 
     /** The member's {@link AllowedOperations}: its checks read the replica, its updates run on the master. */

@@ -55,11 +55,19 @@ public final class Migration implements Messages {
     private final XenopsdMetadata metadata;
     private final VmAlerts vmAlerts;
     private final IntSupplier port;
+    private final org.xapijava.server.session.PoolSecret secret;
 
     /**
      * @param port the port the pool's hosts answer HTTP on (this host's, as {@code forward.HostClients} assumes)
      */
-    public Migration(XenopsService service, Db data, String hostRef, VmAlerts vmAlerts, IntSupplier port) {
+    public Migration(
+            XenopsService service,
+            Db data,
+            String hostRef,
+            VmAlerts vmAlerts,
+            IntSupplier port,
+            org.xapijava.server.session.PoolSecret secret) {
+        this.secret = secret;
         this.data = data;
         this.hostRef = hostRef;
         this.xenops = service.xenops();
@@ -95,19 +103,23 @@ public final class Migration implements Messages {
             lifecycle.assertResidentOn(vm);
             String id = lifecycle.uuid(vm);
             boolean localhost = host.equals(hostRef);
-            String url = xenopsUrl(host, destinationAddress(data, host, options), ctx.sessionRef());
+            // another host serves a pool session (a client's session is HOST_IS_SLAVE on a member)
+            String session = localhost ? ctx.sessionRef() : ctx.api().session().slaveLogin(hostRef, secret.value());
+            String url = xenopsUrl(host, destinationAddress(data, host, options), session);
             sync.withSuppressed(dbg, id, () -> {
                 try {
                     LOG.info("xenops: VM.migrate {} to {}", id, host);
                     tasks.syncWithTask(ctx, xenops.vmMigrate(dbg, id, url, localhost), true);
                     // every record of the VM here goes (xenopsd removed it at the end of the migration)
                     if (!localhost && xenops.vmExists(dbg, id)) metadata.delete(dbg, id);
-                    callComplete(ctx, vm, host);
+                    callComplete(ctx, vm, host, session);
                 } catch (RuntimeException e) {
                     LOG.error("xenops: VM.migrate {}: caught {}", id, e.toString());
                     shutDownIfSuspended(ctx, vm, id);
                     recordIfLeft(dbg, vm, id, host, localhost);
                     throw e;
+                } finally {
+                    if (!localhost) logout(ctx, session);
                 }
                 return null;
             });
@@ -161,9 +173,9 @@ public final class Migration implements Messages {
     /**
      * {@code VM.pool_migrate_complete} on the destination: here through the in-process XenAPI; on another host
      * straight to its xapi (Xapi goes through the master, which forwards it there; in this build a member's
-     * in-process XenAPI runs calls locally), with the caller's session.
+     * in-process XenAPI runs calls locally), with a pool session.
      */
-    private void callComplete(CallContext ctx, String vm, String host) {
+    private void callComplete(CallContext ctx, String vm, String host, String session) {
         if (host.equals(hostRef)) {
             ctx.api().vm().poolMigrateComplete(vm, host);
             return;
@@ -172,7 +184,15 @@ public final class Migration implements Messages {
         String h = address.contains(":") ? "[" + address + "]" : address;
         URI uri = URI.create("http://" + h + ":" + port.getAsInt() + "/");
         try (XmlRpcTransport t = XmlRpcTransport.tcp(uri, null, COMPLETE_TIMEOUT)) {
-            new XenApi(t, ctx.sessionRef()).vm().poolMigrateComplete(vm, host);
+            new XenApi(t, session).vm().poolMigrateComplete(vm, host);
+        }
+    }
+
+    private static void logout(CallContext ctx, String session) {
+        try {
+            ctx.api().withSession(session).session().logout();
+        } catch (RuntimeException e) {
+            LOG.debug("logout of the migration's pool session: {}", e.toString());
         }
     }
 
