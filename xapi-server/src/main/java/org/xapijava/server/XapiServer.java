@@ -72,6 +72,7 @@ import org.xapijava.server.pool.MasterTransition;
 import org.xapijava.server.pool.MemberAgent;
 import org.xapijava.server.pool.MemberConnection;
 import org.xapijava.server.pool.MemberGate;
+import org.xapijava.server.pool.MemberStart;
 import org.xapijava.server.pool.PeerCalls;
 import org.xapijava.server.pool.PoolEject;
 import org.xapijava.server.pool.PoolJoin;
@@ -196,7 +197,7 @@ public final class XapiServer implements AutoCloseable {
             localDb = new LocalDb(db);
             allowed = AllowedOperations.of(db);
         } else if (role.isMaster()) {
-            promoteBackup();
+            MemberStart.promoteBackup(config.path("backup-db"), stateDb, config.path("redo-log"));
             durable = DurableDatabase.open(
                     dm, new DurableDatabase.Options(stateDb, config.path("redo-log"), policy, false));
             db = durable.database();
@@ -207,7 +208,11 @@ public final class XapiServer implements AutoCloseable {
             if (role.isSlave()) {
                 try {
                     memberConnection = MemberConnection.open(
-                            dm, masterUri(role.masterAddress()), secret.value(), memberTiming(), this::requestRestart);
+                            dm,
+                            MemberStart.uri(role.masterAddress(), config.integer("http-port")),
+                            secret.value(),
+                            MemberStart.timing(config),
+                            this::requestRestart);
                     emergency = null;
                 } catch (ApiError e) {
                     LOG.error(
@@ -367,7 +372,13 @@ public final class XapiServer implements AutoCloseable {
         jetty.setHandler(handlers);
         xenops.start(); // Xapi's on_xapi_restart: resync, event thread, every resident VM refreshed
         jetty.start();
-        if (!role.isMaster()) joinMaster(localDb, refs);
+        if (!role.isMaster()) {
+            URI uri = master != null
+                    ? MemberStart.uri(master.bindAddress(), master.httpPort())
+                    : MemberStart.uri(role.masterAddress(), config.integer("http-port"));
+            memberAgent = MemberStart.hello(
+                    uri, localDb, refs.host(), secret.value(), clock, config, memberGate, this::requestRestart);
+        }
         // after the Unix socket listens: the drivers call back while PBDs are plugged
         new org.xapijava.server.storage.StorageResync(localDb, refs.host(), storage.backends(), srOperations, alerts)
                 .run();
@@ -419,57 +430,6 @@ public final class XapiServer implements AutoCloseable {
         return localRoot;
     }
 
-    /** The master's XML-RPC and database URI: the address in {@code pool.conf} on this host's HTTP port. */
-    private URI masterUri(String address) {
-        String h = address.contains(":") ? "[" + address + "]" : address;
-        return URI.create("http://" + h + ":" + config.integer("http-port") + "/");
-    }
-
-    private MemberConnection.Timing memberTiming() {
-        return new MemberConnection.Timing(
-                Duration.ofSeconds(config.integer("master-call-timeout-seconds")),
-                Duration.ofMillis(config.integer("master-backoff-min-ms")),
-                Duration.ofMillis(config.integer("master-backoff-max-ms")),
-                Duration.ofSeconds(config.integer("master-connection-timeout-seconds")),
-                Duration.ofMillis(config.integer("replica-poll-delay-ms")));
-    }
-
-    /**
-     * A member's last start-up steps, once its connectors answer (the master calls it back): {@code pool.hello} to
-     * the master (its failure puts this host in emergency mode, as Xapi's), this host enabled again, the heartbeat.
-     */
-    private void joinMaster(org.xapijava.db.Db data, HostObjects refs) {
-        URI uri = master != null
-                ? URI.create("http://" + hostPart(master.bindAddress()) + ":" + master.httpPort() + "/")
-                : masterUri(role.masterAddress());
-        memberAgent = new MemberAgent(
-                uri,
-                refs.host(),
-                poolSecret.value(),
-                clock,
-                Duration.ofSeconds(config.integer("master-call-timeout-seconds")),
-                this::requestRestart);
-        String uuid = data.get(refs.host(), org.xapijava.model.api.Host.UUID);
-        try {
-            memberAgent.hello(uuid, data.get(refs.host(), org.xapijava.model.api.Host.ADDRESS));
-        } catch (ApiError e) {
-            // Xapi stashes pool.hello's error as the emergency mode's
-            LOG.error("pool.hello to {} refused: emergency mode ({})", uri, e.toString());
-            memberGate.enterEmergency(e);
-            return;
-        } catch (IllegalStateException e) {
-            LOG.error("pool.hello to {} failed: emergency mode ({})", uri, e.getMessage());
-            memberGate.enterEmergency(new ApiError(ErrorCodes.HOST_STILL_BOOTING));
-            return;
-        }
-        data.set(refs.host(), org.xapijava.model.api.Host.ENABLED, true);
-        memberAgent.startHeartbeat(Duration.ofSeconds(config.integer("heartbeat-interval-seconds")));
-    }
-
-    private static String hostPart(String address) {
-        return address.contains(":") ? "[" + address + "]" : address;
-    }
-
     /**
      * Emergency mode (Xapi's {@code slave_emergency_mode}): a member that cannot reach its master, or a broken role,
      * answers only the emergency calls, each other call getting {@code error}; no database of the pool, this host's
@@ -503,25 +463,6 @@ public final class XapiServer implements AutoCloseable {
             gc.schedule(this::requestRestart, config.integer("emergency-retry-seconds"), TimeUnit.SECONDS);
         }
         LOG.warn("xapi started in emergency mode: {}", error.getMessage());
-    }
-
-    /**
-     * A member made master ({@code pool.emergency_transition_to_master}) starts on its backup of the pool's database
-     * (Xapi's): the backup replaces {@code state.db} and the redo log of the host's earlier life.
-     */
-    private void promoteBackup() throws java.io.IOException {
-        Path backup = config.path("backup-db");
-        if (!Files.exists(backup)) return;
-        Path stateDb = config.path("state-db");
-        LOG.warn("this host becomes master on its backup of the pool's database {}", backup);
-        Files.deleteIfExists(config.path("redo-log"));
-        Files.deleteIfExists(org.xapijava.db.persist.StateDbWriter.generationPath(stateDb));
-        Files.move(
-                backup,
-                stateDb,
-                java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        Files.deleteIfExists(org.xapijava.db.persist.StateDbWriter.generationPath(backup));
     }
 
     /** The master-change calls ({@code pool.designate_new_master}, {@code recover_slaves}, {@code host.*_new_master}). */
