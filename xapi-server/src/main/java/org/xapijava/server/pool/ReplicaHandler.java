@@ -55,12 +55,10 @@ public final class ReplicaHandler implements RemoteDbHandler.V2Extension {
         String kind = req.isArray() && !req.isEmpty() ? req.get(0).asText() : "";
         switch (kind) {
             case "Feed" -> feed(c, req);
-            case "Apply", "Update_allowed_operations" -> {
-                long mark = followers.mark();
-                byte[] answer = JSON.writeValueAsBytes(service.handle(req));
-                followers.await(mark);
-                send(c, "application/json", answer);
-            }
+            // no replication wait here: the writing member waits for its own replica, and the client call it serves
+            // waits for every member at its end (PoolForwarding)
+            case "Apply", "Update_allowed_operations" ->
+                send(c, "application/json", JSON.writeValueAsBytes(service.handle(req)));
             default -> {
                 return false;
             }
