@@ -309,6 +309,22 @@ public final class MessageStore implements AutoCloseable {
         return create(name, priority, cls, objUuid, body, true);
     }
 
+    /** Where a pool member's messages go: the master's {@code message.create}. */
+    @FunctionalInterface
+    public interface Forwarder {
+        String create(String name, long priority, String cls, String objUuid, String body);
+    }
+
+    private volatile Forwarder forwarder;
+
+    /**
+     * On a pool member: messages are the master's (Xapi's {@code Xapi_message.create} on a member calls the master),
+     * so each {@link #create} from now on goes to {@code f} instead of this store.
+     */
+    public void forwardTo(Forwarder f) {
+        this.forwarder = f;
+    }
+
     /**
      * {@link #create}, except that the file is forced to disk shortly after this returns, by a background thread
      * that forces what several creates wrote at once ({@link MessageFiles}), instead of before: the message
@@ -321,6 +337,8 @@ public final class MessageStore implements AutoCloseable {
     }
 
     private String create(String name, long priority, String cls, String objUuid, String body, boolean forceNow) {
+        Forwarder f = forwarder;
+        if (f != null) return f.create(name, priority, cls, objUuid, body);
         Objects.requireNonNull(name);
         Objects.requireNonNull(objUuid);
         Objects.requireNonNull(body);

@@ -67,6 +67,11 @@ public final class MemberAgent implements AutoCloseable {
         }
     }
 
+    /** {@code message.create} on the master (a member's alerts are the pool's, kept by the master). */
+    public String createMessage(String name, long priority, String cls, String objUuid, String body) {
+        return api().message().create(name, priority, org.xapijava.model.api.enums.Cls.of(cls), objUuid, body);
+    }
+
     /** Starts tickling every {@code interval}. */
     public synchronized void startHeartbeat(Duration interval) {
         timer = Executors.newSingleThreadScheduledExecutor(

@@ -86,6 +86,13 @@ class PoolForwardingTest {
         String uuid = vm.getUuid(c);
         assertTrue(xenopsB().vmExists("test", uuid), "the member's xenopsd runs it");
         assertFalse(xenopsA().vmExists("test", uuid), "the master's does not");
+        // the member's alert is the pool's: the master keeps it (Xapi's message.create on a member calls the master)
+        boolean started = false;
+        for (com.xensource.xenapi.Message.Record m :
+                com.xensource.xenapi.Message.getAllRecords(c).values()) {
+            if (m.name.equals("VM_STARTED") && m.objUuid.equals(uuid)) started = true;
+        }
+        assertTrue(started, "VM_STARTED on the master");
 
         // a VM operation on a running VM goes to the host it is resident on
         vm.cleanShutdown(c);
