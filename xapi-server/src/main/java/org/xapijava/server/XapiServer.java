@@ -378,7 +378,7 @@ public final class XapiServer implements AutoCloseable {
                     : MemberStart.uri(role.masterAddress(), config.integer("http-port"));
             memberAgent = MemberStart.hello(
                     uri, localDb, refs.host(), secret.value(), clock, config, memberGate, this::requestRestart);
-            alerts.forwardTo(memberAgent::createMessage);
+            if (!memberGate.inEmergency()) alerts.forwardTo(memberAgent::createMessage);
         }
         // after the Unix socket listens: the drivers call back while PBDs are plugged
         new org.xapijava.server.storage.StorageResync(localDb, refs.host(), storage.backends(), srOperations, alerts)

@@ -338,7 +338,15 @@ public final class MessageStore implements AutoCloseable {
 
     private String create(String name, long priority, String cls, String objUuid, String body, boolean forceNow) {
         Forwarder f = forwarder;
-        if (f != null) return f.create(name, priority, cls, objUuid, body);
+        if (f != null) {
+            try {
+                return f.create(name, priority, cls, objUuid, body);
+            } catch (IllegalStateException e) {
+                // the master could not be reached: logged and answered as a failed write, as below
+                LOG.warn("message {} not sent to the master: {}", name, e.getMessage());
+                return Refs.NULL;
+            }
+        }
         Objects.requireNonNull(name);
         Objects.requireNonNull(objUuid);
         Objects.requireNonNull(body);
