@@ -103,8 +103,11 @@ public final class Migration implements Messages {
             lifecycle.assertResidentOn(vm);
             String id = lifecycle.uuid(vm);
             boolean localhost = host.equals(hostRef);
-            // another host serves a pool session (a client's session is HOST_IS_SLAVE on a member)
-            String session = localhost ? ctx.sessionRef() : ctx.api().session().slaveLogin(hostRef, secret.value());
+            // another host gets a pool session it made itself (a client's session is HOST_IS_SLAVE on a member, and a
+            // session made here might not have reached its replica yet)
+            String session = localhost
+                    ? ctx.sessionRef()
+                    : onDestination(host, null, api -> api.session().slaveLogin(host, secret.value()));
             String url = xenopsUrl(host, destinationAddress(data, host, options), session);
             sync.withSuppressed(dbg, id, () -> {
                 try {
@@ -119,7 +122,7 @@ public final class Migration implements Messages {
                     recordIfLeft(dbg, vm, id, host, localhost);
                     throw e;
                 } finally {
-                    if (!localhost) logout(ctx, session);
+                    if (!localhost) logout(host, session);
                 }
                 return null;
             });
@@ -165,8 +168,7 @@ public final class Migration implements Messages {
 
     /** {@code http://<address>:<port>/services/xenops?session_id=<session>} of the destination. */
     private String xenopsUrl(String host, String address, String session) {
-        String h = address.contains(":") ? "[" + address + "]" : address;
-        return "http://" + h + ":" + port.getAsInt() + "/services/xenops?session_id="
+        return XmlRpcTransport.hostUri(address, port.getAsInt()) + "services/xenops?session_id="
                 + URLEncoder.encode(session, StandardCharsets.UTF_8);
     }
 
@@ -180,17 +182,26 @@ public final class Migration implements Messages {
             ctx.api().vm().poolMigrateComplete(vm, host);
             return;
         }
-        String address = data.get(host, Host.ADDRESS);
-        String h = address.contains(":") ? "[" + address + "]" : address;
-        URI uri = URI.create("http://" + h + ":" + port.getAsInt() + "/");
+        onDestination(host, session, api -> {
+            api.vm().poolMigrateComplete(vm, host);
+            return null;
+        });
+    }
+
+    /** Runs {@code call} with the XenAPI of {@code host} (its xapi over XML-RPC) under {@code session}. */
+    private <T> T onDestination(String host, String session, java.util.function.Function<XenApi, T> call) {
+        URI uri = XmlRpcTransport.hostUri(data.get(host, Host.ADDRESS), port.getAsInt());
         try (XmlRpcTransport t = XmlRpcTransport.tcp(uri, null, COMPLETE_TIMEOUT)) {
-            new XenApi(t, session).vm().poolMigrateComplete(vm, host);
+            return call.apply(new XenApi(t, session));
         }
     }
 
-    private static void logout(CallContext ctx, String session) {
+    private void logout(String host, String session) {
         try {
-            ctx.api().withSession(session).session().logout();
+            onDestination(host, session, api -> {
+                api.session().logout();
+                return null;
+            });
         } catch (RuntimeException e) {
             LOG.debug("logout of the migration's pool session: {}", e.toString());
         }
