@@ -209,7 +209,8 @@ public final class XapiServer implements AutoCloseable {
                 try {
                     memberConnection = MemberConnection.open(
                             dm,
-                            MemberStart.uri(role.masterAddress(), config.integer("http-port")),
+                            org.xapijava.server.client.XmlRpcTransport.hostUri(
+                                    role.masterAddress(), config.integer("http-port")),
                             secret.value(),
                             MemberStart.timing(config),
                             this::requestRestart);
@@ -374,8 +375,9 @@ public final class XapiServer implements AutoCloseable {
         jetty.start();
         if (!role.isMaster()) {
             URI uri = master != null
-                    ? MemberStart.uri(master.bindAddress(), master.httpPort())
-                    : MemberStart.uri(role.masterAddress(), config.integer("http-port"));
+                    ? org.xapijava.server.client.XmlRpcTransport.hostUri(master.bindAddress(), master.httpPort())
+                    : org.xapijava.server.client.XmlRpcTransport.hostUri(
+                            role.masterAddress(), config.integer("http-port"));
             memberAgent = MemberStart.hello(
                     uri, localDb, refs.host(), secret.value(), clock, config, memberGate, this::requestRestart);
             if (!memberGate.inEmergency()) alerts.forwardTo(memberAgent::createMessage);

@@ -46,6 +46,15 @@ public final class XmlRpcTransport implements Transport, AutoCloseable {
         this.timeout = timeout;
     }
 
+    /**
+     * {@code http://<address>:<port>/}, where a pool's host at {@code address} answers XML-RPC (an IPv6 address in
+     * brackets): a pool's hosts all listen on the same port.
+     */
+    public static URI hostUri(String address, int port) {
+        String h = address.contains(":") ? "[" + address + "]" : address;
+        return URI.create("http://" + h + ":" + port + "/");
+    }
+
     /** XML-RPC to {@code http://...} or, with {@code tls} given, {@code https://...}. */
     public static XmlRpcTransport tcp(URI uri, SSLContext tls, Duration timeout) {
         ClientConnector connector = new ClientConnector();

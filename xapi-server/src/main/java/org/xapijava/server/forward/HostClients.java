@@ -1,6 +1,5 @@
 package org.xapijava.server.forward;
 
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -103,13 +102,9 @@ public final class HostClients implements AutoCloseable {
             if (c != null && c.address().equals(address)) return c;
             if (c != null) c.transport().close();
             sessions.remove(h);
-            return new Client(address, XmlRpcTransport.tcp(uri(address), null, timeout));
+            return new Client(
+                    address, XmlRpcTransport.tcp(XmlRpcTransport.hostUri(address, port.getAsInt()), null, timeout));
         });
-    }
-
-    private URI uri(String address) {
-        String h = address.contains(":") ? "[" + address + "]" : address;
-        return URI.create("http://" + h + ":" + port.getAsInt() + "/");
     }
 
     @Override

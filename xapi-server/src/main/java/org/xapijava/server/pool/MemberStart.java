@@ -22,12 +22,6 @@ public final class MemberStart {
 
     private MemberStart() {}
 
-    /** {@code http://<address>:<port>/}: a pool's hosts all answer on the same port. */
-    public static URI uri(String address, int port) {
-        String h = address.contains(":") ? "[" + address + "]" : address;
-        return URI.create("http://" + h + ":" + port + "/");
-    }
-
     /** The member's link timings from the configuration. */
     public static MemberConnection.Timing timing(XapiConfig config) {
         return new MemberConnection.Timing(

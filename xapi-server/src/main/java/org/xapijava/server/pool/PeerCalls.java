@@ -64,7 +64,6 @@ public final class PeerCalls {
 
     /** The XML-RPC URI of the host at {@code address}. */
     public URI uri(String address) {
-        String h = address.contains(":") ? "[" + address + "]" : address;
-        return URI.create("http://" + h + ":" + port + "/");
+        return XmlRpcTransport.hostUri(address, port);
     }
 }

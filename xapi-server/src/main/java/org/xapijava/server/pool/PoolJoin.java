@@ -2,7 +2,6 @@ package org.xapijava.server.pool;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -114,7 +113,7 @@ public final class PoolJoin implements Messages {
 
     private void joinCommon(CallContext ctx, String address, String user, String password, boolean force) {
         String secret;
-        try (XmlRpcTransport t = XmlRpcTransport.tcp(uri(address), null, TIMEOUT)) {
+        try (XmlRpcTransport t = XmlRpcTransport.tcp(XmlRpcTransport.hostUri(address, port), null, TIMEOUT)) {
             XenApi anon = new XenApi(t, null);
             String session;
             try {
@@ -153,11 +152,6 @@ public final class PoolJoin implements Messages {
             local.host().updatePoolSecret(host, secret);
             local.host().updateMaster(host, address);
         }
-    }
-
-    private URI uri(String address) {
-        String h = address.contains(":") ? "[" + address + "]" : address;
-        return URI.create("http://" + h + ":" + port + "/");
     }
 
     /** Xapi's {@code pre_join_checks}, in its order, for what this host has. */

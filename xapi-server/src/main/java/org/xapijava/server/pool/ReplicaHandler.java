@@ -5,17 +5,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Database;
 import org.xapijava.db.FeedBatch;
 import org.xapijava.db.FeedCodec;
 import org.xapijava.server.http.HttpCall;
+import org.xapijava.server.http.RpcHandler;
 import org.xapijava.server.remotedb.RemoteDbHandler;
 
 /**
@@ -84,7 +83,8 @@ public final class ReplicaHandler implements RemoteDbHandler.V2Extension {
             } while (b.isEmpty() && !b.full() && !closed && System.nanoTime() < deadline);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            fail(c, "interrupted");
+            LOG.warn("feed request interrupted");
+            RpcHandler.internalError(c, "interrupted");
             return;
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -103,14 +103,5 @@ public final class ReplicaHandler implements RemoteDbHandler.V2Extension {
         r.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
         r.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
         r.write(true, ByteBuffer.wrap(body), c.callback());
-    }
-
-    private static void fail(HttpCall c, String why) {
-        LOG.warn("remote database request refused: {}", why);
-        Response r = c.response();
-        byte[] b = why.getBytes(StandardCharsets.UTF_8);
-        r.setStatus(500);
-        r.getHeaders().put(HttpHeader.CONTENT_LENGTH, b.length);
-        r.write(true, ByteBuffer.wrap(b), Callback.from(c.callback()::succeeded, c.callback()::failed));
     }
 }

@@ -45,11 +45,7 @@ class PoolFailoverTest {
     }
 
     static void await(String what, BooleanSupplier done) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (!done.getAsBoolean()) {
-            if (System.nanoTime() > deadline) fail("timed out waiting: " + what);
-            Thread.sleep(50);
-        }
+        PoolHost.await(what, Duration.ofSeconds(90), done);
     }
 
     /** The master as {@code scripts/xapi} runs it (its own JVM, xenopsd simulator embedded); its root password. */

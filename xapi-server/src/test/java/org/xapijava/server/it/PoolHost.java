@@ -41,6 +41,16 @@ final class PoolHost implements AutoCloseable {
         }
     }
 
+    /** Waits until {@code done} holds, looking every 50 ms; fails the test with {@code what} after {@code timeout}. */
+    static void await(String what, java.time.Duration timeout, java.util.function.BooleanSupplier done)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() > deadline) org.junit.jupiter.api.Assertions.fail("timed out waiting: " + what);
+            Thread.sleep(50);
+        }
+    }
+
     static PoolHost start(Path dir, String address, int port, String... extra) throws Exception {
         List<String> args = new ArrayList<>(List.of(
                 "--data-dir", dir.toString(),

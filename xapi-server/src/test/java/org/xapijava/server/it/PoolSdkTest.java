@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.xensource.xenapi.APIVersion;
 import com.xensource.xenapi.Connection;
@@ -89,11 +88,7 @@ class PoolSdkTest {
     }
 
     static void await(String what, BooleanSupplier done) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!done.getAsBoolean()) {
-            if (System.nanoTime() > deadline) fail("timed out waiting: " + what);
-            Thread.sleep(100);
-        }
+        PoolHost.await(what, Duration.ofSeconds(60), done);
     }
 
     static Set<String> addresses(Connection conn) throws Exception {

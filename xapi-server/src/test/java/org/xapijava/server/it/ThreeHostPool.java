@@ -1,7 +1,5 @@
 package org.xapijava.server.it;
 
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.List;
 import org.xapijava.server.TestHost;
@@ -13,11 +11,7 @@ import org.xapijava.server.TestHost;
  */
 record ThreeHostPool(TestHost master, TestHost member1, TestHost member2) implements AutoCloseable {
     static ThreeHostPool start(Path masterDir, Path member1Dir, Path member2Dir) throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket()) {
-            s.bind(new InetSocketAddress("127.0.0.2", 0));
-            port = s.getLocalPort();
-        }
+        int port = PoolHost.freePort();
         TestHost master = TestHost.start(masterDir, "--bind", "127.0.0.2", "--http-port", Integer.toString(port));
         TestHost m1 = null;
         try {

@@ -1,7 +1,5 @@
 package org.xapijava.server.it;
 
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import org.xapijava.server.TestHost;
 
@@ -13,11 +11,7 @@ import org.xapijava.server.TestHost;
  */
 record TwoHostPool(TestHost master, TestHost member) implements AutoCloseable {
     static TwoHostPool start(Path masterDir, Path memberDir) throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket()) {
-            s.bind(new InetSocketAddress("127.0.0.2", 0));
-            port = s.getLocalPort();
-        }
+        int port = PoolHost.freePort();
         TestHost master = TestHost.start(masterDir, "--bind", "127.0.0.2", "--http-port", Integer.toString(port));
         try {
             // a member of the master's pool from its first start: it reaches the master only over HTTP
