@@ -565,11 +565,12 @@ class FileStore:
         with self.lock():
             path, fmt = self.vdi_file(req.vdi_location)
             dp = Datapath(self.sr_uuid, req.vdi_location)
-            if fmt != "raw" and dp.active():
-                if dp.mode() == ("rw" if writable else "ro"):
-                    return None  # already so: idempotent
-                raise SMError("VDIInUse", "VDI %s is activated %s" % (req.vdi_location, dp.mode()))
             tags = smlock.ActivationTags(req)
+            if fmt != "raw" and dp.active():
+                # already so for this host: idempotent (another host sharing this machine's datapath-dir is not us)
+                if dp.mode() == ("rw" if writable else "ro") and tags.held(writable):
+                    return None
+                raise SMError("VDIInUse", "VDI %s is activated %s" % (req.vdi_location, dp.mode()))
             tags.begin(writable)
             try:
                 if fmt != "raw":

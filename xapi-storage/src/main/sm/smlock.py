@@ -111,6 +111,12 @@ class ActivationTags:
                               % (self.vdi, ", ".join(blocked), self.retry_seconds))
             time.sleep(POLL_SECONDS)
 
+    def held(self, writable):
+        """Whether this host's tag says the VDI is activated here in this mode (always, without tags)."""
+        if not self.enabled:
+            return True
+        return self.req.xapi.VDI.get_sm_config(self.vdi).get(self.key) == ("RW" if writable else "RO")
+
     def commit(self, writable):
         """Tags the VDI as activated on this host."""
         if not self.enabled:

@@ -49,6 +49,19 @@ class ActivationTagsTest(FileTestCase):
         self.c("vdi_deactivate", vdi=self.ref)
         self.assertEqual({"host_" + OTHER: "RO"}, self.tags())
 
+    def test_a_datapath_running_for_another_host_is_not_taken_as_this_hosts(self):
+        # two hosts of a pool on one machine share the datapath directory: the daemon another host started for the
+        # VDI must not make this host's activation a no-op without its tag
+        self.activate(self.ref)
+        self.c("vdi_activate", args=["true"], vdi=self.ref)  # again, this host: idempotent
+        self.assertEqual({ME: "RW"}, self.tags())
+        del self.sm_config()[ME]
+        self.xapi.hosts[OTHER] = True
+        self.sm_config()["host_" + OTHER] = "RW"
+        self.fault(24, "FileSR", "vdi_activate", dconf=self.dconf(), args=["true"], vdi=self.ref)
+        self.assertEqual({"host_" + OTHER: "RW"}, self.tags())
+        self.deactivate(self.ref)
+
     def test_stale_tags_of_dead_or_unknown_hosts_are_cleared(self):
         self.xapi.hosts[OTHER] = False  # not live
         self.sm_config()["host_" + OTHER] = "RW"

@@ -103,8 +103,11 @@ public interface Xenops {
      */
     void vmReceiveMemory(String dbg, String vmId, String image);
 
-    /** The sender's final handshake of a migration: the received domain is unpaused. Returns once done. */
-    void vmReceiveMemoryComplete(String dbg, String vmId);
+    /**
+     * The sender's final handshake of a migration, once its domain and datapaths are gone: the received domain's
+     * devices restored (disks activated), then unpaused when {@code unpause}. Returns once done.
+     */
+    void vmReceiveMemoryComplete(String dbg, String vmId, boolean unpause);
 
     /** {@code VM.pause}. @return the task id */
     String vmPause(String dbg, String vmId);

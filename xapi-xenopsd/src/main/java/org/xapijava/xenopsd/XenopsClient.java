@@ -234,8 +234,8 @@ public final class XenopsClient implements Xenops, AutoCloseable {
     }
 
     @Override
-    public void vmReceiveMemoryComplete(String dbg, String vmId) {
-        unitCall("VM.receive_memory_complete", dbg, Arg.of("id", vmId));
+    public void vmReceiveMemoryComplete(String dbg, String vmId, boolean unpause) {
+        unitCall("VM.receive_memory_complete", dbg, Arg.of("id", vmId), Arg.of("unpause", unpause));
     }
 
     @Override

@@ -13,6 +13,7 @@ import org.xapijava.model.api.PBD;
 import org.xapijava.model.api.Pool;
 import org.xapijava.model.api.SR;
 import org.xapijava.model.types.Refs;
+import org.xapijava.server.storage.SrRecords;
 
 /**
  * This host's storage at start-up, after Xapi's {@code create_storage.ml} ({@code initialise_storage}: a PBD of
@@ -39,6 +40,10 @@ final class HostStorage {
 
     static final String ISO_TYPE = "iso";
     static final String UDEV_TYPE = "udev";
+    /** Pool {@code other_config} key that turns off creating members' PBDs of shared SRs (Xapi's globs). */
+    static final String SYNC_CREATE_PBDS = "sync_create_pbds";
+    /** Its value that turns the sync off ({@code Xapi_globs.sync_switch_off}). */
+    static final String SWITCH_OFF = "nosync";
 
     private final StartupContext c;
     private final Db db;
@@ -208,6 +213,25 @@ final class HostStorage {
     void ensureToolsPbd(String host, String toolsSr) {
         if (Refs.isNull(pbdOf(toolsSr, host))) {
             db.create(pbdValues(toolsSr, host, PoolStorage.toolsDeviceConfig(c.settings)));
+        }
+    }
+
+    /**
+     * {@code create_pbds_for_shared_srs}: for every shared SR but the tools SR that the master has a PBD of, this
+     * host gets one with the master's device config (less {@code SRmaster}) when it has none, unplugged: the
+     * start's plug of unplugged PBDs ({@code StorageResync}) plugs it through this host's driver. Skipped when the
+     * pool's {@code other_config:sync_create_pbds} is {@code nosync}, as Xapi.
+     */
+    void ensureSharedPbds(String host, String pool) {
+        if (SWITCH_OFF.equals(db.get(pool, Pool.OTHER_CONFIG).get(SYNC_CREATE_PBDS))) return;
+        String master = db.get(pool, Pool.MASTER);
+        for (String sr : db.where(SR.SHARED, true)) {
+            if (db.get(sr, SR.IS_TOOLS_SR) || !Refs.isNull(pbdOf(sr, host))) continue;
+            String masters = pbdOf(sr, master);
+            if (Refs.isNull(masters)) continue;
+            Map<String, String> config = new LinkedHashMap<>(db.get(masters, PBD.DEVICE_CONFIG));
+            config.remove(SrRecords.SR_MASTER_KEY);
+            db.create(pbdValues(sr, host, config).with(PBD.CURRENTLY_ATTACHED, false));
         }
     }
 

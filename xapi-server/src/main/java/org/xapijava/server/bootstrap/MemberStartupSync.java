@@ -61,12 +61,13 @@ final class MemberStartupSync {
 
     /**
      * {@code Create_storage.initialise_storage}: the installer's SRs while the first boot is pending, a PBD of
-     * this host on the tools SR, then the PBDs resynchronised.
+     * this host on the tools SR and on every other shared SR, then the PBDs resynchronised.
      */
     HostStorage.InstallerSrs initialiseStorage(Synced h) {
         String pool = db.all(Pool.XAPI_CLASS).getFirst();
         HostStorage.InstallerSrs srs = storage.ensureInstallerSrs(h.host(), pool, h.firstBootPending());
         for (String tools : db.where(SR.IS_TOOLS_SR, true)) storage.ensureToolsPbd(h.host(), tools);
+        storage.ensureSharedPbds(h.host(), pool);
         storage.resyncPbds(h.host());
         return srs;
     }

@@ -16,6 +16,7 @@ import org.xapijava.server.api.gen.VDIApi;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.dispatch.MessageTable;
 import org.xapijava.server.ops.AllowedOperations;
+import org.xapijava.server.storage.SrRecords;
 import org.xapijava.server.storage.VdiRecords;
 
 /**
@@ -27,8 +28,6 @@ import org.xapijava.server.storage.VdiRecords;
  * [""]} otherwise), then writes the database only. Thread-safe.
  */
 public final class SmCalls implements Messages {
-    /** {@code device_config} key only xapi may add ({@code Xapi_pbd.assert_no_srmaster_key}). */
-    static final String SR_MASTER_KEY = "SRmaster";
 
     private final Db data;
     private final AllowedOperations allowed;
@@ -69,10 +68,13 @@ public final class SmCalls implements Messages {
         @Override
         public void setDeviceConfig(CallContext ctx, String self, Map<String, String> value) {
             SmAccess.check(ctx, data.get(self, PBD.SR));
-            String master = value.get(SR_MASTER_KEY);
+            String master = value.get(SrRecords.SR_MASTER_KEY);
             if (master != null) {
                 throw new ApiError(
-                        ErrorCodes.VALUE_NOT_SUPPORTED, SR_MASTER_KEY, master, "This key is for internal use only");
+                        ErrorCodes.VALUE_NOT_SUPPORTED,
+                        SrRecords.SR_MASTER_KEY,
+                        master,
+                        "This key is for internal use only");
             }
             data.set(self, PBD.DEVICE_CONFIG, value);
         }

@@ -16,10 +16,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Db;
 import org.xapijava.db.FieldValues;
+import org.xapijava.db.ReadSet;
 import org.xapijava.db.Update;
+import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.Host;
 import org.xapijava.model.api.SM;
 import org.xapijava.model.api.SR;
+import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.types.Refs;
 import org.xapijava.storage.smapiv1.DriverInfo;
 
 /**
@@ -38,7 +42,9 @@ import org.xapijava.storage.smapiv1.DriverInfo;
  * </ol>
  *
  * Features are sorted by name, as Xapi's {@code Smint.Feature.parse_string_int64} leaves them; {@code version} is
- * set at creation only (Xapi's update leaves it). Master only; one sync at a time ({@code synchronized}).
+ * set at creation only (Xapi's update leaves it). Every host of a pool syncs the pool's table at its start, members
+ * maybe at the same time: each record's step is one atomic {@link Update} made on what it read ({@link ReadSet}),
+ * made again on a conflict, so that two hosts never make two records of a type nor update one the other destroyed.
  */
 public final class SmRecordSync {
     private static final Logger LOG = LoggerFactory.getLogger(SmRecordSync.class);
@@ -83,37 +89,93 @@ public final class SmRecordSync {
 
         List<String> destroyed = new ArrayList<>();
         for (String sm : data.all(SM.XAPI_CLASS)) {
-            String type = data.get(sm, SM.TYPE);
-            boolean unused = !keep.contains(type);
-            boolean unavailable = !fileExists.test(data.get(sm, SM.DRIVER_FILENAME))
-                    && !versionAtLeast(data.get(sm, SM.REQUIRED_API_VERSION), API_WITHOUT_FILE);
-            if (unused || unavailable) {
-                LOG.info("unregistering SM plugin {}: {}", type, unused ? "not configured, not in use" : "unavailable");
-                data.delete(SM.XAPI_CLASS, sm);
-                destroyed.add(sm);
-            }
+            if (unregisterIfGone(sm, keep)) destroyed.add(sm);
         }
 
         Map<String, String> created = new LinkedHashMap<>();
         List<String> updated = new ArrayList<>();
         for (Map.Entry<String, DriverInfo> e : byType.entrySet()) {
-            List<String> existing = data.where(SM.TYPE, e.getKey());
-            if (existing.isEmpty()) {
-                created.put(e.getKey(), create(e.getKey(), e.getValue()));
-            } else {
-                for (String sm : existing) {
-                    update(sm, e.getKey(), e.getValue());
-                    updated.add(sm);
-                }
-            }
+            List<String> touched = whileRowsGo(() -> register(e.getKey(), e.getValue()));
+            if (touched.isEmpty()) continue;
+            if (touched.get(0).startsWith(CREATED))
+                created.put(e.getKey(), touched.get(0).substring(CREATED.length()));
+            else updated.addAll(touched);
         }
         return new Result(created, updated, destroyed);
     }
 
-    private String create(String type, DriverInfo d) {
+    /**
+     * {@link Db#retrying} that also starts again when a row read went away between two reads (another host's
+     * sync destroyed it): {@code HANDLE_INVALID} from a read is a conflict like any other.
+     */
+    private static <R> R whileRowsGo(java.util.function.Supplier<R> attempt) {
+        return Db.retrying(() -> {
+            try {
+                return attempt.get();
+            } catch (ApiError e) {
+                if (ErrorCodes.HANDLE_INVALID.equals(e.code())) throw new Db.Conflict(e.getMessage());
+                throw e;
+            }
+        });
+    }
+
+    /** Marks the one ref {@link #register} created, as against the refs it updated. */
+    private static final String CREATED = "created:";
+
+    /**
+     * Destroys {@code sm} when its type is not kept or its driver is unavailable; false when it is kept or another
+     * host's sync destroyed it first (each member of a pool syncs the pool's SM table at its start, maybe at the
+     * same time as another).
+     */
+    private boolean unregisterIfGone(String sm, Set<String> keep) {
+        return whileRowsGo(() -> {
+            ReadSet read = new ReadSet(data);
+            if (!read.exists(SM.XAPI_CLASS, sm)) return false;
+            String type = read.get(sm, SM.TYPE);
+            boolean unused = !keep.contains(type);
+            String filename = read.get(sm, SM.DRIVER_FILENAME);
+            boolean unavailable = !fileExists.test(filename)
+                    && !versionAtLeast(read.get(sm, SM.REQUIRED_API_VERSION), API_WITHOUT_FILE);
+            if (!unused && !unavailable) return false;
+            data.apply(Update.builder()
+                    .require(read.preconditions())
+                    .delete(SM.XAPI_CLASS, sm)
+                    .build());
+            LOG.info(
+                    "unregistered SM plugin {}: {}",
+                    type,
+                    unused ? "not configured, not in use" : "unavailable (" + filename + ")");
+            return true;
+        });
+    }
+
+    /**
+     * One atomic step for a driver's type, made on what was read: a record created when the type has none (so
+     * that two hosts syncing at once make one record, not two), else every record of the type updated. Throws
+     * {@link Db.Conflict} when another writer changed what was read.
+     *
+     * @return {@link #CREATED} and the new ref, or the refs updated
+     */
+    private List<String> register(String type, DriverInfo d) {
+        ReadSet read = new ReadSet(data);
+        List<String> existing = read.where(SM.TYPE, type);
+        Update.Builder u = Update.builder();
+        if (existing.isEmpty()) {
+            String ref = Refs.fresh();
+            u.create(ref, initial(type, d));
+            data.apply(u.require(read.preconditions()).build());
+            LOG.info("registered SM plugin {} (version {})", type, d.driverVersion());
+            return List.of(CREATED + ref);
+        }
+        int hosts = read.all(Host.XAPI_CLASS).size();
+        for (String sm : existing) update(read, u, sm, type, d, hosts);
+        data.apply(u.require(read.preconditions()).build());
+        return existing;
+    }
+
+    private static FieldValues initial(String type, DriverInfo d) {
         Map<String, Long> features = sorted(d.features());
-        LOG.info("registering SM plugin {} (version {})", type, d.driverVersion());
-        return data.create(FieldValues.of(SM.XAPI_CLASS)
+        return FieldValues.of(SM.XAPI_CLASS)
                 .with(SM.UUID, UUID.randomUUID().toString())
                 .with(SM.TYPE, type)
                 .with(SM.NAME_LABEL, d.name())
@@ -128,11 +190,11 @@ public final class SmRecordSync {
                 .with(SM.CONFIGURATION, d.configuration())
                 .with(SM.OTHER_CONFIG, Map.of())
                 .with(SM.DRIVER_FILENAME, d.driverFilename())
-                .with(SM.REQUIRED_CLUSTER_STACK, List.of()));
+                .with(SM.REQUIRED_CLUSTER_STACK, List.of());
     }
 
-    private void update(String sm, String type, DriverInfo d) {
-        Map<String, Long> existing = data.get(sm, SM.FEATURES);
+    private void update(ReadSet read, Update.Builder u, String sm, String type, DriverInfo d, int hosts) {
+        Map<String, Long> existing = read.get(sm, SM.FEATURES);
         Map<String, Long> query = sorted(d.features());
         // a feature whose version changed is both removed (old pair) and new (new pair), as Xapi's set difference
         Map<String, Long> retained = new LinkedHashMap<>();
@@ -145,10 +207,10 @@ public final class SmRecordSync {
         });
         Map<String, List<String>> pending = new LinkedHashMap<>();
         pending.put(hostRef, unparse(fresh));
-        data.get(sm, SM.HOST_PENDING_FEATURES).forEach((h, fs) -> {
+        read.get(sm, SM.HOST_PENDING_FEATURES).forEach((h, fs) -> {
             if (!h.equals(hostRef)) pending.put(h, fs);
         });
-        Map<String, Long> valid = validPending(pending);
+        Map<String, Long> valid = validPending(pending, hosts);
         Set<String> validText = new LinkedHashSet<>(unparse(valid));
         Map<String, List<String>> stillPending = new LinkedHashMap<>();
         boolean anyLeft = false;
@@ -160,8 +222,7 @@ public final class SmRecordSync {
         }
         Map<String, Long> features = new LinkedHashMap<>(retained);
         valid.forEach(features::putIfAbsent);
-        data.apply(Update.builder()
-                .set(sm, SM.TYPE, type)
+        u.set(sm, SM.TYPE, type)
                 .set(sm, SM.NAME_LABEL, d.name())
                 .set(sm, SM.NAME_DESCRIPTION, d.description())
                 .set(sm, SM.VENDOR, d.vendor())
@@ -171,16 +232,15 @@ public final class SmRecordSync {
                 .set(sm, SM.FEATURES, features)
                 .set(sm, SM.HOST_PENDING_FEATURES, anyLeft ? stillPending : Map.of())
                 .set(sm, SM.CONFIGURATION, d.configuration())
-                .set(sm, SM.DRIVER_FILENAME, d.driverFilename())
-                .build());
+                .set(sm, SM.DRIVER_FILENAME, d.driverFilename());
     }
 
     /**
      * Xapi's {@code valid_hosts_pending_features}: when every host of the pool has an entry, the features all of
      * them report, each at the lowest version reported (in the order of the first entry); otherwise none.
      */
-    private Map<String, Long> validPending(Map<String, List<String>> pending) {
-        if (pending.size() != data.all(Host.XAPI_CLASS).size()) return Map.of();
+    private static Map<String, Long> validPending(Map<String, List<String>> pending, int hosts) {
+        if (pending.size() != hosts) return Map.of();
         Map<String, Long> acc = null;
         for (List<String> fs : pending.values()) {
             Map<String, Long> parsed = parse(fs);

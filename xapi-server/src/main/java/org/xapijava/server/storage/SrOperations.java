@@ -5,6 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.xapijava.db.Db;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.Host;
@@ -34,6 +36,8 @@ import org.xapijava.storage.StorageException;
  * scan. Thread-safe.
  */
 public final class SrOperations implements SRApi, Messages {
+    private static final Logger LOG = LoggerFactory.getLogger(SrOperations.class);
+
     private final Db data;
     private final String hostRef;
     private final StorageBackends backends;
@@ -118,8 +122,23 @@ public final class SrOperations implements SRApi, Messages {
         Map<String, String> config = new LinkedHashMap<>(made);
         config.remove(SrRecords.SR_MASTER_KEY);
         for (String pbd : pbds) data.set(pbd, PBD.DEVICE_CONFIG, config);
-        for (String pbd : pbds) ctx.api().pbd().plug(pbd);
+        plugAll(ctx, pbds);
         return sr;
+    }
+
+    /**
+     * Xapi's end of {@code SR.create}: every PBD plugged, each on its own host; a plug that fails leaves its PBD
+     * unplugged and the SR made ({@code Tasks.wait_for_all} on the plugs raises nothing). Xapi plugs them in
+     * parallel ({@code Client.Async.PBD.plug}); here one after the other, under the caller's task.
+     */
+    private static void plugAll(CallContext ctx, List<String> pbds) {
+        for (String pbd : pbds) {
+            try {
+                ctx.api().pbd().plug(pbd);
+            } catch (RuntimeException e) {
+                LOG.warn("SR.create: plugging PBD {} failed: {}", pbd, e.getMessage());
+            }
+        }
     }
 
     private static Map<String, Object> pbdRecord(String host, String sr, Map<String, String> config) {

@@ -30,7 +30,7 @@ import org.xapijava.server.ops.AllowedOperations;
  */
 public final class SrRecords implements SRApi, Messages {
     /** {@code device_config} key xapi adds for the driver; never stored in a PBD. */
-    static final String SR_MASTER_KEY = "SRmaster";
+    public static final String SR_MASTER_KEY = "SRmaster";
 
     private final Db data;
     private final AllowedOperations allowed;

@@ -194,4 +194,36 @@ class SmRecordSyncTest {
         assertFalse(SmRecordSync.versionAtLeast("1.0", "5.0"));
         assertFalse(SmRecordSync.versionAtLeast("4.99", "5.0"));
     }
+
+    @Test
+    void hostsSyncingAtOnceMakeOneRecordPerTypeAndNeverFailOnAnotherHostsDeletion() throws Exception {
+        String other = host();
+        DriverInfo file = driver("File", "1.0", features("SR_PROBE", 1));
+        DriverInfo ext = driver("Ext", "1.0", features("VDI_DELETE", 1));
+        for (int round = 0; round < 50; round++) {
+            // the other host's driver file is gone: each sync finds the other's record unavailable and destroys it
+            String missing = smDir.resolve("gone-" + round).toString();
+            DriverInfo fileElsewhere =
+                    new DriverInfo("file", missing, "n", "d", "v", "c", "1.0", "1.0", Map.of(), Map.of(), List.of());
+            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+            List<Thread> threads = new java.util.ArrayList<>();
+            List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+            for (var job : List.<Runnable>of(
+                    () -> new SmRecordSync(data, host).sync(List.of(file, ext), Set.of()),
+                    () -> new SmRecordSync(data, other).sync(List.of(fileElsewhere, ext), Set.of()))) {
+                threads.add(Thread.ofVirtual().start(() -> {
+                    try {
+                        start.await();
+                        job.run();
+                    } catch (Throwable t) {
+                        failures.add(t);
+                    }
+                }));
+            }
+            for (Thread t : threads) t.join();
+            assertEquals(List.of(), failures);
+            assertEquals(1, data.where(SM.TYPE, "file").size(), "round " + round);
+            assertEquals(1, data.where(SM.TYPE, "ext").size(), "round " + round);
+        }
+    }
 }

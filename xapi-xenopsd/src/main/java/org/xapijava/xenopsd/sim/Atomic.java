@@ -197,6 +197,13 @@ sealed interface Atomic {
         }
     }
 
+    /** xenopsd's {@code VBD_attach}: the disk attached (not activated) ahead of a migration's plug. */
+    record VbdAttach(DeviceId id) implements Atomic {
+        public String name() {
+            return "VBD_attach";
+        }
+    }
+
     record VbdPlug(DeviceId id) implements Atomic {
         public String name() {
             return "VBD_plug";

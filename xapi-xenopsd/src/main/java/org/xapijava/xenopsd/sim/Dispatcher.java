@@ -233,7 +233,8 @@ final class Dispatcher {
             return null;
         });
         h.put("VM.receive_memory_complete", a -> {
-            sim.vmReceiveMemoryComplete(a.dbg(), a.req("id", Rpc::string));
+            Boolean unpause = a.opt("unpause", Rpc::bool);
+            sim.vmReceiveMemoryComplete(a.dbg(), a.req("id", Rpc::string), unpause == null || unpause);
             return null;
         });
         h.put("VM.unpause", a -> sim.vmUnpause(a.dbg(), a.req("id", Rpc::string)));

@@ -170,6 +170,7 @@ final class Engine implements AutoCloseable {
             case Operation.VmResume r -> expect(r.vm(), PowerState.Suspended, PowerState.Halted);
             case Operation.VmMigrate m -> expect(m.vm(), PowerState.Running, PowerState.Paused);
             case Operation.VmReceiveMemory r -> expect(r.vm(), PowerState.Halted);
+            case Operation.VmReceiveMemoryComplete r -> expect(r.vm(), PowerState.Paused);
             default -> {}
         }
     }
@@ -215,6 +216,7 @@ final class Engine implements AutoCloseable {
             case Atomic.VbdSetActive x -> immediateOperation(t.dbg, new Operation.VbdCheckState(x.id()));
             case Atomic.VbdEpochBegin x -> immediateOperation(t.dbg, new Operation.VbdCheckState(x.id()));
             case Atomic.VbdEpochEnd x -> immediateOperation(t.dbg, new Operation.VbdCheckState(x.id()));
+            case Atomic.VbdAttach x -> immediateOperation(t.dbg, new Operation.VbdCheckState(x.id()));
             case Atomic.VbdPlug x -> immediateOperation(t.dbg, new Operation.VbdCheckState(x.id()));
             case Atomic.VbdUnplug x -> immediateOperation(t.dbg, new Operation.VbdCheckState(x.id()));
             case Atomic.VbdInsert x -> immediateOperation(t.dbg, new Operation.VbdCheckState(x.id()));
@@ -266,6 +268,7 @@ final class Engine implements AutoCloseable {
             case Atomic.VbdSetActive x -> x.id().vm();
             case Atomic.VbdEpochBegin x -> x.id().vm();
             case Atomic.VbdEpochEnd x -> x.id().vm();
+            case Atomic.VbdAttach x -> x.id().vm();
             case Atomic.VbdPlug x -> x.id().vm();
             case Atomic.VbdUnplug x -> x.id().vm();
             case Atomic.VbdInsert x -> x.id().vm();
@@ -325,6 +328,10 @@ final class Engine implements AutoCloseable {
                 vms.signalVm(id);
             }
             case Operation.VmReceiveMemory r -> migrations.receive(r, t);
+            case Operation.VmReceiveMemoryComplete r -> {
+                migrations.complete(r.vm(), r.unpause(), t);
+                vms.signalVm(id);
+            }
             case Operation.VmCheckState c -> checkVmState(id, t);
             case Operation.VbdCheckState c -> {
                 vms.vbdExn(c.id());
@@ -499,6 +506,10 @@ final class Engine implements AutoCloseable {
             }
             case Atomic.VbdEpochBegin x -> storage.epochBegin(t.dbg, domidOf(x.id().vm()), x.disk(), x.persistent());
             case Atomic.VbdEpochEnd x -> storage.epochEnd(t.dbg, domidOf(x.id().vm()), x.disk());
+            case Atomic.VbdAttach x -> {
+                Vbd vbd = vms.vbdExn(x.id());
+                storage.attach(t.dbg, domidOf(x.id().vm()), vbd, vbd.backend());
+            }
             case Atomic.VbdPlug p -> {
                 plugVbd(vms.vbdExn(p.id()), t);
                 vms.signalVbd(p.id());

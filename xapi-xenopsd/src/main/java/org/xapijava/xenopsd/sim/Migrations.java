@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import org.xapijava.xenopsd.PowerState;
+import org.xapijava.xenopsd.Vbd;
 import org.xapijava.xenopsd.XenopsClient;
 import org.xapijava.xenopsd.XenopsError;
 
@@ -103,12 +104,10 @@ final class Migrations {
             List<Atomic> release = new ArrayList<>(planner.atomicsOf(new Operation.VmPoweroff(id, null)));
             release.add(new Atomic.VmRemove(id));
             perform.accept(release, t);
-            if (!wasPaused) {
-                remote(() -> {
-                    remote.vmReceiveMemoryComplete(t.dbg, id);
-                    return null;
-                });
-            }
+            remote(() -> {
+                remote.vmReceiveMemoryComplete(t.dbg, id, !wasPaused);
+                return null;
+            });
         }
     }
 
@@ -153,7 +152,8 @@ final class Migrations {
         List<Atomic> atoms = new ArrayList<>();
         atoms.add(new Atomic.VmCreate(id));
         atoms.add(new Atomic.VmBuild(id, false));
-        atoms.addAll(planner.atomicsOf(new Operation.VmRestoreDevices(id)));
+        // the disks attached only: the sender still has them activated until it has released its domain
+        for (Vbd vbd : vms.vmExn(id).vbds()) atoms.add(new Atomic.VbdAttach(vbd.id()));
         perform.accept(atoms, t);
         vms.updateDomain(
                 id,
@@ -164,6 +164,29 @@ final class Migrations {
         // the domain is whole: survivable, and paused until the sender's final handshake
         perform.accept(List.of(new Atomic.VmSetDomainActionRequest(id, null)), t);
         vms.signalVm(id);
+    }
+
+    /**
+     * The final handshake (xenopsd's synchronisation point 3, the sender's all-clear: its domain and datapaths are
+     * gone): the devices restored (disks activated and plugged, VIFs, device model), then the domain unpaused unless
+     * it was paused when it left. A failure leaves no domain here (xenopsd's clean-up of the received VM).
+     */
+    void complete(String id, boolean unpause, SimTask t) {
+        List<Atomic> atoms = new ArrayList<>(planner.atomicsOf(new Operation.VmRestoreDevices(id)));
+        if (unpause) atoms.add(new Atomic.VmUnpause(id));
+        try {
+            perform.accept(atoms, t);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "VM.receive_memory_complete " + id + ": cleaning up: " + e);
+            List<Atomic> clean = new ArrayList<>(planner.atomicsOf(new Operation.VmPoweroff(id, null)));
+            clean.add(new Atomic.VmRemove(id));
+            try {
+                perform.accept(clean, t);
+            } catch (RuntimeException again) {
+                LOG.log(System.Logger.Level.WARNING, "VM.receive_memory_complete " + id + ": clean-up: " + again);
+            }
+            throw e;
+        }
     }
 
     private static Map<String, String> parse(String id, String image) {

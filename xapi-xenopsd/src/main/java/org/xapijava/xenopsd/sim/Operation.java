@@ -34,9 +34,15 @@ sealed interface Operation {
 
     /**
      * The receiving end of a migration ({@code VM_receive_memory}): a paused domain made from the sender's memory
-     * image {@code image}; the sender's final handshake unpauses it.
+     * image {@code image}, its disks attached; the sender's final handshake restores its devices and unpauses it.
      */
     record VmReceiveMemory(String vm, String image) implements Operation {}
+
+    /**
+     * The sender's final handshake of a migration: the received domain's devices restored (its disks activated now
+     * that the sender has released them), then unpaused when {@code unpause}.
+     */
+    record VmReceiveMemoryComplete(String vm, boolean unpause) implements Operation {}
 
     record VmRestoreVifs(String vm) implements Operation {}
 

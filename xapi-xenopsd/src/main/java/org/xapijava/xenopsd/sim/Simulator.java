@@ -306,8 +306,8 @@ public final class Simulator implements Xenops, AutoCloseable {
     }
 
     @Override
-    public void vmReceiveMemoryComplete(String dbg, String vmId) {
-        SimTask t = engine.queueOperationAndWait(dbg, new Operation.AtomicOp(vmId, new Atomic.VmUnpause(vmId)));
+    public void vmReceiveMemoryComplete(String dbg, String vmId, boolean unpause) {
+        SimTask t = engine.queueOperationAndWait(dbg, new Operation.VmReceiveMemoryComplete(vmId, unpause));
         tasks.destroyIfPresent(t.id);
         if (t.state() instanceof TaskInfo.Failed f) throw f.toError();
     }

@@ -55,22 +55,39 @@ final class VbdStorage implements AutoCloseable {
      * left attached
      */
     void attachAndActivate(String dbg, int domid, Vbd vbd, Disk disk) {
+        attach(dbg, domid, vbd, disk);
+        activate(dbg, domid, vbd, disk);
+    }
+
+    /**
+     * xenopsd's {@code VBD_attach}: {@code disk} attached for {@code vbd} in domain {@code domid}, not activated
+     * (a migration's receiver attaches while the sender still has the disk activated); a no-op for anything but a
+     * {@code VDI} disk or a datapath already attached.
+     */
+    void attach(String dbg, int domid, Vbd vbd, Disk disk) {
         if (client == null || !(disk instanceof Disk.Vdi v)) return;
-        String[] srVdi = srAndVdi(v);
         String dp = datapath(domid, vbd.id());
-        String vm = Integer.toString(domid);
-        Object backend = client.attach3(dbg, dp, srVdi[0], srVdi[1], vm, vbd.mode() == Vbd.Mode.ReadWrite);
-        try {
-            client.activate3(dbg, dp, srVdi[0], srVdi[1], vm);
-        } catch (XenopsError e) {
-            release(dbg, domid, vbd.id());
-            throw e;
-        }
+        if (backends.containsKey(dp)) return;
+        String[] srVdi = srAndVdi(v);
+        Object backend =
+                client.attach3(dbg, dp, srVdi[0], srVdi[1], Integer.toString(domid), vbd.mode() == Vbd.Mode.ReadWrite);
         backends.put(dp, backend);
         LOG.log(
                 System.Logger.Level.INFO,
                 "VBD " + vbd.id().vm() + "." + vbd.id().name() + ": " + dp + " attached " + v.srAndLocation()
                         + (vbd.mode() == Vbd.Mode.ReadWrite ? " RW" : " RO") + ", backend " + backend);
+    }
+
+    /** Activates the attached {@code disk}; the datapath destroyed (nothing left attached) when that fails. */
+    void activate(String dbg, int domid, Vbd vbd, Disk disk) {
+        if (client == null || !(disk instanceof Disk.Vdi v)) return;
+        String[] srVdi = srAndVdi(v);
+        try {
+            client.activate3(dbg, datapath(domid, vbd.id()), srVdi[0], srVdi[1], Integer.toString(domid));
+        } catch (XenopsError e) {
+            release(dbg, domid, vbd.id());
+            throw e;
+        }
     }
 
     /**

@@ -1,0 +1,215 @@
+package org.xapijava.server.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.xensource.xenapi.APIVersion;
+import com.xensource.xenapi.Connection;
+import com.xensource.xenapi.Host;
+import com.xensource.xenapi.PBD;
+import com.xensource.xenapi.Pool;
+import com.xensource.xenapi.SR;
+import com.xensource.xenapi.Session;
+import com.xensource.xenapi.Types;
+import com.xensource.xenapi.VBD;
+import com.xensource.xenapi.VDI;
+import com.xensource.xenapi.VM;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Shared storage in a pool of hosts that reach their master only over the wire (item 6 of the pool issue): a
+ * {@code file} SR created with {@code shared=true} at a directory every host reaches gets a PBD per host, each
+ * plugged by its own host's driver; a host joining later gets its PBD and plugs it at its start, as Xapi's
+ * {@code create_pbds_for_shared_srs}; a disk on it is activated read-write on one host only (the driver's
+ * activation tag moves with a live migration, a second VM using the disk elsewhere is refused).
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class PoolSharedStorageSdkTest {
+    @TempDir
+    static Path dirA;
+
+    @TempDir
+    static Path dirB;
+
+    @TempDir
+    static Path dirC;
+
+    @TempDir
+    static Path nas;
+
+    static PoolHost a;
+    static PoolHost b;
+    static PoolHost c;
+    static Connection master;
+    static SR shared;
+    static VDI disk;
+
+    @BeforeAll
+    static void start() throws Exception {
+        int port = PoolHost.freePort();
+        a = PoolHost.start(dirA, "127.0.0.2", port);
+        b = PoolHost.start(dirB, "127.0.0.3", port);
+        c = PoolHost.start(dirC, "127.0.0.4", port);
+        master = login(a);
+        Pool.join(login(b), "127.0.0.2", "root", a.password());
+        PoolHost.await("B restarted as a member", Duration.ofSeconds(60), () -> b.starts() >= 2);
+        PoolHost.await("two hosts enabled and live", Duration.ofSeconds(60), () -> allEnabledAndLive(2));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        for (PoolHost h : new PoolHost[] {c, b, a}) {
+            try {
+                if (h != null) h.close();
+            } catch (Exception e) {
+                // the next one still stops
+            }
+        }
+    }
+
+    static Connection login(PoolHost h) throws Exception {
+        Connection conn = new Connection(h.url());
+        Session.loginWithPassword(
+                conn, "root", h.password(), APIVersion.latest().toString());
+        return conn;
+    }
+
+    static boolean allEnabledAndLive(int n) {
+        try {
+            var hosts = Host.getAllRecords(master);
+            if (hosts.size() != n) return false;
+            for (Host.Record r : hosts.values()) if (!r.enabled || !r.metrics.getLive(master)) return false;
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    /** The hosts with a plugged PBD of {@code sr}, by address. */
+    static Set<String> pluggedOn(SR sr) throws Exception {
+        return sr.getPBDs(master).stream()
+                .filter(p -> get(() -> p.getCurrentlyAttached(master)))
+                .map(p -> get(() -> p.getHost(master).getAddress(master)))
+                .collect(Collectors.toSet());
+    }
+
+    /** The hosts {@code vdi}'s driver tags as activated on, by address, with the mode. */
+    static Map<String, String> activatedOn(VDI vdi) throws Exception {
+        Map<String, String> out = new HashMap<>();
+        for (var e : vdi.getSmConfig(master).entrySet()) {
+            if (!e.getKey().startsWith("host_")) continue;
+            Host h = Types.toHost(e.getKey().substring("host_".length()));
+            out.put(h.getAddress(master), e.getValue());
+        }
+        return out;
+    }
+
+    static Host hostAt(String address) throws Exception {
+        for (var e : Host.getAllRecords(master).entrySet())
+            if (e.getValue().address.equals(address)) return e.getKey();
+        throw new AssertionError("no host at " + address);
+    }
+
+    interface Get<T> {
+        T get() throws Exception;
+    }
+
+    static <T> T get(Get<T> g) {
+        try {
+            return g.get();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    @Order(1)
+    void aSharedSrCreatedOnThePoolIsPluggedOnEveryHostByItsOwnDriver() throws Exception {
+        shared = SR.create(
+                master,
+                hostAt("127.0.0.2"),
+                Map.of("location", nas.toString()),
+                0L,
+                "NAS",
+                "shared by the pool",
+                "file",
+                "user",
+                true,
+                Map.of());
+        assertTrue(shared.getShared(master));
+        assertEquals(Set.of("127.0.0.2", "127.0.0.3"), pluggedOn(shared));
+        assertEquals(2, shared.getPBDs(master).size(), "one PBD per host");
+        // each host's storage layer attached it: the member answers for its own PBD
+        PBD onB = null;
+        for (PBD p : shared.getPBDs(master)) if (p.getHost(master).equals(hostAt("127.0.0.3"))) onB = p;
+        onB.unplug(master);
+        assertEquals(Set.of("127.0.0.2"), pluggedOn(shared));
+        onB.plug(master);
+        assertEquals(Set.of("127.0.0.2", "127.0.0.3"), pluggedOn(shared));
+        disk = VDI.create(master, LifecycleSupport.vdiRecord(shared, "pool disk", 64L << 20));
+        assertEquals(shared, disk.getSR(master));
+    }
+
+    @Test
+    @Order(2)
+    void aDiskOnItIsActivatedOnOneHostAndFollowsItsVmWhenItMigrates() throws Exception {
+        VM vm = LifecycleSupport.newVm(a.server(), master, "on-the-nas");
+        LifecycleSupport.diskVbd(master, vm, disk, "1");
+        vm.startOn(master, hostAt("127.0.0.3"), false, false);
+        assertEquals(Map.of("127.0.0.3", "RW"), activatedOn(disk));
+        assertTrue(b.server().xenops().xenops().vmExists("test", vm.getUuid(master)));
+
+        VM other = LifecycleSupport.newVm(a.server(), master, "wants-the-same-disk");
+        LifecycleSupport.diskVbd(master, other, disk, "1");
+        assertThrows(Types.VdiInUse.class, () -> other.startOn(master, hostAt("127.0.0.2"), false, false));
+        assertEquals(Types.VmPowerState.HALTED, other.getPowerState(master));
+        assertEquals(Map.of("127.0.0.3", "RW"), activatedOn(disk));
+
+        vm.poolMigrate(master, hostAt("127.0.0.2"), Map.of("live", "true"));
+        assertEquals(hostAt("127.0.0.2"), vm.getResidentOn(master));
+        assertEquals(Map.of("127.0.0.2", "RW"), activatedOn(disk), "the tag moved with the VM");
+        assertFalse(b.server().xenops().xenops().vmExists("test", vm.getUuid(master)));
+        vm.hardShutdown(master);
+        assertEquals(Map.of(), activatedOn(disk));
+        other.destroy(master);
+        for (VBD v : vm.getVBDs(master)) if (v.getVDI(master).equals(disk)) v.destroy(master);
+        vm.destroy(master);
+    }
+
+    @Test
+    @Order(3)
+    void aHostJoiningLaterGetsItsPbdPluggedAndRunsTheDisk() throws Exception {
+        Pool.join(login(c), "127.0.0.2", "root", a.password());
+        PoolHost.await("C restarted as a member", Duration.ofSeconds(60), () -> c.starts() >= 2);
+        PoolHost.await("three hosts enabled and live", Duration.ofSeconds(60), () -> allEnabledAndLive(3));
+        PoolHost.await(
+                "C's PBD of the shared SR is plugged",
+                Duration.ofSeconds(30),
+                () -> get(() -> pluggedOn(shared)).contains("127.0.0.4"));
+        assertEquals(3, shared.getPBDs(master).size());
+        PBD onC = null;
+        for (PBD p : shared.getPBDs(master)) if (p.getHost(master).equals(hostAt("127.0.0.4"))) onC = p;
+        assertEquals(Map.of("location", nas.toString()), onC.getDeviceConfig(master), "the master's, as Xapi");
+
+        VM vm = LifecycleSupport.newVm(a.server(), master, "on-c");
+        LifecycleSupport.diskVbd(master, vm, disk, "1");
+        vm.startOn(master, hostAt("127.0.0.4"), false, false);
+        assertEquals(Map.of("127.0.0.4", "RW"), activatedOn(disk));
+        vm.hardShutdown(master);
+        assertEquals(Map.of(), activatedOn(disk));
+    }
+}
