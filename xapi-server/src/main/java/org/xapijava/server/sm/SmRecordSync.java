@@ -95,11 +95,9 @@ public final class SmRecordSync {
         Map<String, String> created = new LinkedHashMap<>();
         List<String> updated = new ArrayList<>();
         for (Map.Entry<String, DriverInfo> e : byType.entrySet()) {
-            List<String> touched = whileRowsGo(() -> register(e.getKey(), e.getValue()));
-            if (touched.isEmpty()) continue;
-            if (touched.get(0).startsWith(CREATED))
-                created.put(e.getKey(), touched.get(0).substring(CREATED.length()));
-            else updated.addAll(touched);
+            Registered r = whileRowsGo(() -> register(e.getKey(), e.getValue()));
+            if (r.created() != null) created.put(e.getKey(), r.created());
+            updated.addAll(r.updated());
         }
         return new Result(created, updated, destroyed);
     }
@@ -119,8 +117,8 @@ public final class SmRecordSync {
         });
     }
 
-    /** Marks the one ref {@link #register} created, as against the refs it updated. */
-    private static final String CREATED = "created:";
+    /** What {@link #register} did for a type: the record it created (or null), the records it updated. */
+    private record Registered(String created, List<String> updated) {}
 
     /**
      * Destroys {@code sm} when its type is not kept or its driver is unavailable; false when it is kept or another
@@ -154,9 +152,8 @@ public final class SmRecordSync {
      * that two hosts syncing at once make one record, not two), else every record of the type updated. Throws
      * {@link Db.Conflict} when another writer changed what was read.
      *
-     * @return {@link #CREATED} and the new ref, or the refs updated
      */
-    private List<String> register(String type, DriverInfo d) {
+    private Registered register(String type, DriverInfo d) {
         ReadSet read = new ReadSet(data);
         List<String> existing = read.where(SM.TYPE, type);
         Update.Builder u = Update.builder();
@@ -165,12 +162,12 @@ public final class SmRecordSync {
             u.create(ref, initial(type, d));
             data.apply(u.require(read.preconditions()).build());
             LOG.info("registered SM plugin {} (version {})", type, d.driverVersion());
-            return List.of(CREATED + ref);
+            return new Registered(ref, List.of());
         }
         int hosts = read.all(Host.XAPI_CLASS).size();
         for (String sm : existing) update(read, u, sm, type, d, hosts);
         data.apply(u.require(read.preconditions()).build());
-        return existing;
+        return new Registered(null, existing);
     }
 
     private static FieldValues initial(String type, DriverInfo d) {

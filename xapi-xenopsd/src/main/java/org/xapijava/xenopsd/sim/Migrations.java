@@ -19,11 +19,13 @@ import org.xapijava.xenopsd.XenopsError;
  * <p><b>Sender</b> ({@link #send}): the VM's metadata goes to the destination ({@code VM.import_metadata} through
  * the URL xapi gave, i.e. the destination host's xapi, which hands {@code /services/xenops} to its xenopsd); the
  * domain is paused (the last round of a live migration); the memory image goes over
- * ({@code VM.receive_memory}: the destination builds a paused domain from it, its devices plugged). If the
- * destination does not take it, the domain here is unpaused and the destination's copy of the metadata removed:
- * the VM runs here as before. Once it has (xenopsd's synchronisation point 1), the domain here is destroyed, its
- * devices released and the VM removed; then the final handshake ({@code VM.receive_memory_complete}) unpauses the
- * destination's domain. At no time do two unpaused domains of the VM exist.
+ * ({@code VM.receive_memory}: the destination builds a paused domain from it, its disks attached but not
+ * activated). If the destination does not take it, the domain here is unpaused and the destination's copy of the
+ * metadata removed: the VM runs here as before. Once it has (xenopsd's synchronisation point 1), the domain here is
+ * destroyed, its devices released (its disks deactivated) and the VM removed; then the final handshake
+ * ({@code VM.receive_memory_complete}) restores the destination's devices (its disks activated there) and unpauses
+ * its domain unless the VM left paused. At no time do two unpaused domains of the VM exist, nor is a disk activated
+ * on both hosts.
  *
  * <p><b>Localhost migration</b>: the domain moves to a new domid here, as xenopsd's renaming does.
  *
