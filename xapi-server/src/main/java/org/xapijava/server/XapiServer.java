@@ -58,6 +58,7 @@ import org.xapijava.server.http.HttpAction;
 import org.xapijava.server.http.HttpAuthentication;
 import org.xapijava.server.http.HttpHandlerTable;
 import org.xapijava.server.http.HttpLimits;
+import org.xapijava.server.http.HttpTasks;
 import org.xapijava.server.http.RpcHandler;
 import org.xapijava.server.http.XapiErrorHandler;
 import org.xapijava.server.http.XapiHttpConnectionFactory;
@@ -365,6 +366,9 @@ public final class XapiServer implements AutoCloseable {
         new RpcHandler(dispatcher).register(handlers);
         new BlobHandler(localDb, blobStore, clock, httpAuth).register(handlers);
         new org.xapijava.server.http.XenopsServicesHandler(xenops.socket()).register(handlers);
+        new org.xapijava.server.transfer.RawVdiTransfer(
+                        localDb, refs.host(), storageMessages.backends(), new HttpTasks(localDb, tasks), dispatcher)
+                .register(handlers);
         if (role.isMaster() && master == null) {
             replicaHandler = new ReplicaHandler(db, new ReplicaService(db, services.allowed()), followers);
             remoteDb = new org.xapijava.server.remotedb.RemoteDbHandler(db);

@@ -80,7 +80,7 @@ public final class BlobHandler {
         Fields.Field ref = q.get("ref");
         Fields.Field uuid = q.get(Blob.UUID.name());
         if (ref == null && uuid == null) {
-            bare(response, callback, 400);
+            HttpErrors.bare(response, callback, 400);
             return;
         }
         String self;
@@ -131,7 +131,7 @@ public final class BlobHandler {
             in = Files.newInputStream(f);
             size = Files.size(f);
         } catch (NoSuchFileException | NullPointerException e) {
-            bare(response, callback, 404);
+            HttpErrors.bare(response, callback, 404);
             return;
         }
         try (in) {
@@ -199,16 +199,6 @@ public final class BlobHandler {
         h.put(HttpHeader.CACHE_CONTROL, HttpErrors.CACHE_CONTROL);
         h.put(HttpHeader.CONTENT_LENGTH, b.length);
         response.write(true, ByteBuffer.wrap(b), callback);
-    }
-
-    /** A status with Xapi's bare headers ({@code http_400_badrequest}, {@code http_404_missing}) and no body. */
-    private static void bare(Response response, Callback callback, int status) {
-        response.setStatus(status);
-        var h = response.getHeaders();
-        h.put(HttpHeader.CONNECTION, "close");
-        h.put(HttpHeader.CACHE_CONTROL, HttpErrors.CACHE_CONTROL);
-        h.put(HttpHeader.CONTENT_LENGTH, "0");
-        response.write(true, ByteBuffer.allocate(0), callback);
     }
 
     /** {@code with_context}'s refusals: 401 with this handler's realm; the table's other answers otherwise. */

@@ -110,7 +110,7 @@ public final class HttpAuthentication {
     private void authorize(HttpAction action, SessionInfo s, Request request) throws Refusal {
         if (s.unrestricted() || s.permissions().contains(action.permission())) return;
         ApiError denied = rbac.denied(action.permission());
-        HttpParams.cookieOrQuery(request, "task_id").ifPresent(task -> {
+        HttpParams.cookieOrQuery(request, HttpParams.TASK_ID).ifPresent(task -> {
             try {
                 tasks.fail(task, denied, null);
             } catch (RuntimeException e) {

@@ -11,7 +11,7 @@ import org.eclipse.jetty.util.Callback;
  * headers: {@code content-type: text/html}, {@code connection: close},
  * {@code cache-control: no-cache, no-store}; the connection is closed after the page, as Xapi does.
  */
-final class HttpErrors {
+public final class HttpErrors {
     private HttpErrors() {}
 
     static final String FORBIDDEN =
@@ -97,5 +97,19 @@ final class HttpErrors {
         System.arraycopy(h, 0, out, 0, h.length);
         System.arraycopy(body, 0, out, h.length, body.length);
         return out;
+    }
+
+    /**
+     * A status with Xapi's bare headers and no body ({@code http_400_badrequest}, {@code http_404_missing},
+     * {@code http_302_redirect} with its {@code Location} set by the caller): {@code Connection: close}, Xapi's
+     * cache control, a zero length.
+     */
+    public static void bare(Response response, Callback callback, int status) {
+        response.setStatus(status);
+        var h = response.getHeaders();
+        h.put(HttpHeader.CONNECTION, "close");
+        h.put(HttpHeader.CACHE_CONTROL, CACHE_CONTROL);
+        h.put(HttpHeader.CONTENT_LENGTH, "0");
+        response.write(true, java.nio.ByteBuffer.allocate(0), callback);
     }
 }

@@ -117,14 +117,22 @@ public final class StorageBackends {
      *                  driver's failure
      */
     public Path attach(String vdi, boolean writable) {
+        return attach(vdi, writable, datapath(vdi));
+    }
+
+    /**
+     * {@link #attach(String, boolean)} through the datapath {@code dp} (a transfer's own, so that two transfers of a
+     * VDI do not share one); undone by {@link #destroyDatapath}.
+     */
+    public Path attach(String vdi, boolean writable, String dp) {
         Db db = data;
         String sr = db.get(vdi, VDI.SR);
         String location = db.get(vdi, VDI.LOCATION);
         StorageContext ctx = StorageContext.of("VDI.attach");
         try {
             String srId = attached(db, sr);
-            AttachInfo a = storage.vdiAttach(ctx, datapath(vdi), srId, location, "", writable);
-            storage.vdiActivate(ctx, datapath(vdi), srId, location, "", writable);
+            AttachInfo a = storage.vdiAttach(ctx, dp, srId, location, "", writable);
+            storage.vdiActivate(ctx, dp, srId, location, "", writable);
             return a.path();
         } catch (StorageException e) {
             throw toApiError(e, sr, vdi);
@@ -137,6 +145,15 @@ public final class StorageBackends {
             storage.dpDestroy(StorageContext.of("VDI.detach"), datapath(vdi));
         } catch (StorageException e) {
             throw toApiError(e, Refs.NULL, vdi);
+        }
+    }
+
+    /** Destroys datapath {@code dp} (what {@link #attach(String, boolean, String)} made): deactivated, detached. */
+    public void destroyDatapath(String dp) {
+        try {
+            storage.dpDestroy(StorageContext.of("DP.destroy"), dp);
+        } catch (StorageException e) {
+            throw toApiError(e, Refs.NULL, Refs.NULL);
         }
     }
 

@@ -61,7 +61,7 @@ class HttpHandlerTableTest {
         t.register("get_pool_update_download", echo);
         // answers a handler's own parameter as Xapi looks it up (cookie first, then query)
         t.register(
-                "get_export_raw_vdi",
+                "get_host_backup",
                 c -> c.response()
                         .write(
                                 true,
@@ -112,12 +112,12 @@ class HttpHandlerTableTest {
     @Test
     void aHandlersParametersComeFromTheCookieFirstThenTheQuery() throws Exception {
         String s = host.login();
-        assertEquals("q", get("/export_raw_vdi?session_id=" + s + "&vdi=q").body());
+        assertEquals("q", get("/host_backup?session_id=" + s + "&vdi=q").body());
         assertEquals(
                 "c",
-                get("/export_raw_vdi?session_id=" + s + "&vdi=q", "Cookie", "vdi=c")
+                get("/host_backup?session_id=" + s + "&vdi=q", "Cookie", "vdi=c")
                         .body());
-        assertEquals("none", get("/export_raw_vdi?session_id=" + s).body());
+        assertEquals("none", get("/host_backup?session_id=" + s).body());
     }
 
     @Test

@@ -1,0 +1,68 @@
+package org.xapijava.server.transfer;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import org.xapijava.model.api.ErrorCodes;
+import org.xapijava.model.errors.ApiError;
+
+/**
+ * Writes an import's data into an attached VDI of {@code size} bytes: a write past the end is
+ * {@code VDI_IO_ERROR}. All-zero blocks are skipped when the VDI is new (it reads as zeros already: vhd-tool's
+ * {@code --prezeroed}, which Xapi passes for every sparse SR; here only for a VDI the import made, so that an
+ * import into an existing VDI replaces all of it). Not thread-safe.
+ */
+final class DiskWriter {
+    private final FileChannel out;
+    private final long size;
+    private final boolean prezeroed;
+    private final byte[] buf = new byte[RawVdiTransfer.BLOCK];
+
+    DiskWriter(FileChannel out, long size, boolean prezeroed) {
+        this.out = out;
+        this.size = size;
+        this.prezeroed = prezeroed;
+    }
+
+    /** The whole of {@code in}, from offset 0. */
+    void stream(InputStream in, RawVdiTransfer.Progress progress) throws IOException {
+        long at = 0;
+        for (int n; (n = in.readNBytes(buf, 0, buf.length)) > 0; ) {
+            progress.check();
+            write(at, buf, n);
+            at += n;
+            progress.at(at);
+        }
+    }
+
+    /** {@code length} bytes of {@code in} at {@code offset}. */
+    void copy(InputStream in, long offset, long length, RawVdiTransfer.Progress progress, long doneBefore)
+            throws IOException {
+        long left = length;
+        long at = offset;
+        while (left > 0) {
+            progress.check();
+            int want = (int) Math.min(buf.length, left);
+            int n = in.readNBytes(buf, 0, want);
+            if (n < want) throw new IOException("the body ended inside a chunk at " + (at + n));
+            write(at, buf, n);
+            at += n;
+            left -= n;
+            progress.at(doneBefore + (length - left));
+        }
+    }
+
+    private void write(long at, byte[] b, int n) throws IOException {
+        if (at + n > size) throw new ApiError(ErrorCodes.VDI_IO_ERROR, RawVdiTransfer.IO_ERRORS);
+        if (prezeroed && allZero(b, n)) return;
+        ByteBuffer bb = ByteBuffer.wrap(b, 0, n);
+        long pos = at;
+        while (bb.hasRemaining()) pos += out.write(bb, pos);
+    }
+
+    private static boolean allZero(byte[] b, int n) {
+        for (int i = 0; i < n; i++) if (b[i] != 0) return false;
+        return true;
+    }
+}

@@ -1,0 +1,393 @@
+package org.xapijava.server.transfer;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xapijava.db.Db;
+import org.xapijava.model.api.ErrorCodes;
+import org.xapijava.model.api.SR;
+import org.xapijava.model.api.VDI;
+import org.xapijava.model.api.enums.VdiType;
+import org.xapijava.model.client.XenApi;
+import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.types.Refs;
+import org.xapijava.server.client.InProcessTransport;
+import org.xapijava.server.dispatch.Caller;
+import org.xapijava.server.dispatch.Dispatcher;
+import org.xapijava.server.http.HttpCall;
+import org.xapijava.server.http.HttpErrors;
+import org.xapijava.server.http.HttpHandlerTable;
+import org.xapijava.server.http.HttpParams;
+import org.xapijava.server.http.HttpTasks;
+import org.xapijava.server.storage.StorageBackends;
+
+/**
+ * {@code GET /export_raw_vdi} and {@code PUT /import_raw_vdi} as Xapi's {@code export_raw_vdi.ml} and
+ * {@code import_raw_vdi.ml} (reference/http-handlers.md §7–8) for the {@code raw} format: a VDI's whole virtual size
+ * out, or a body (plain, or Xapi's {@code chunked} framing of {@code {offset, length}} + data) written into it,
+ * through a datapath of the transfer's own on this host ({@link StorageBackends#attach(String, boolean, String)});
+ * progress and cancellation through the transfer's task ({@link HttpTasks}). A VDI whose SR this host does not
+ * see is redirected (302) to a host that does. {@code vhd}, {@code qcow2} and {@code tar} are not done yet: their
+ * task fails {@code NOT_IMPLEMENTED}. Memory per transfer: one 1 MiB buffer. Thread-safe.
+ */
+public final class RawVdiTransfer {
+    private static final Logger LOG = LoggerFactory.getLogger(RawVdiTransfer.class);
+    static final int BLOCK = 1 << 20;
+    /** Xapi's parameters of {@code VDI_IO_ERROR} for a failed copy. */
+    static final String IO_ERRORS = "Device I/O errors";
+
+    private final Db data;
+    private final String hostRef;
+    private final StorageBackends storage;
+    private final HttpTasks tasks;
+    private final Dispatcher dispatcher;
+
+    public RawVdiTransfer(Db data, String hostRef, StorageBackends storage, HttpTasks tasks, Dispatcher dispatcher) {
+        this.data = data;
+        this.hostRef = hostRef;
+        this.storage = storage;
+        this.tasks = tasks;
+        this.dispatcher = dispatcher;
+    }
+
+    /** Registers {@code get_export_raw_vdi} and {@code put_import_raw_vdi}. */
+    public void register(HttpHandlerTable table) {
+        table.register("get_export_raw_vdi", c -> guarded(c, this::export));
+        table.register("put_import_raw_vdi", c -> guarded(c, this::importRaw));
+    }
+
+    private interface Body {
+        void run(HttpCall c) throws IOException;
+    }
+
+    /** An error escaping the handler fails the caller's task as Xapi's {@code add_handler} does, then is a 500. */
+    private void guarded(HttpCall c, Body body) throws IOException {
+        try {
+            body.run(c);
+        } catch (ApiError e) {
+            tasks.escaped(c, e);
+            throw e;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ export
+
+    private void export(HttpCall c) throws IOException {
+        String vdi = vdiOf(c).orElseThrow(() -> ApiError.internal("Missing vdi query parameter"));
+        String sr = data.get(vdi, VDI.SR);
+        if (redirected(c, sr)) return;
+        String task = tasks.begin(c, "Exporting raw VDI");
+        Format format = Format.of(c);
+        if (format == null) {
+            tasks.fail(
+                    task,
+                    ApiError.internal("Unknown format " + c.param("format").orElse("")));
+            Replies.bare(c, 404, task);
+            return;
+        }
+        if (format != Format.RAW) {
+            tasks.fail(task, new ApiError(ErrorCodes.NOT_IMPLEMENTED, "export_raw_vdi format=" + format.name));
+            Replies.bare(c, 500, task);
+            return;
+        }
+        long size = data.get(vdi, VDI.VIRTUAL_SIZE);
+        String dp = "export_raw_vdi/" + task;
+        Path path;
+        try {
+            path = storage.attach(vdi, false, dp);
+        } catch (ApiError e) {
+            tasks.fail(task, e);
+            throw e;
+        }
+        try {
+            Response r = c.response();
+            r.setStatus(200);
+            var h = r.getHeaders();
+            h.put(HttpHeader.CONNECTION, "close");
+            h.put(HttpHeader.CACHE_CONTROL, "no-cache, no-store");
+            h.put("task-id", task);
+            h.put(HttpHeader.CONTENT_TYPE, format.contentType);
+            h.put(
+                    "Content-Disposition",
+                    "attachment; filename=\"" + data.get(vdi, VDI.UUID) + "." + format.name + "\"");
+            Progress progress = new Progress(tasks, task, size);
+            OutputStream out = Content.Sink.asOutputStream(r);
+            try (FileChannel in = FileChannel.open(path, StandardOpenOption.READ)) {
+                copyOut(in, out, size, progress);
+            }
+            // the body ends once the datapath is gone: a client may use the VDI as soon as it has read it all
+            dp = detach(dp);
+            tasks.complete(task, "");
+            out.close();
+            c.callback().succeeded();
+        } catch (IOException | RuntimeException e) {
+            abort(c, task, e);
+        } finally {
+            detach(dp);
+        }
+    }
+
+    /** The VDI's {@code size} bytes from {@code in}, zeros past its end (a driver's file may be shorter). */
+    private static void copyOut(FileChannel in, OutputStream out, long size, Progress progress) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(BLOCK);
+        long done = 0;
+        while (done < size) {
+            progress.check();
+            int want = (int) Math.min(BLOCK, size - done);
+            buf.clear().limit(want);
+            int n = in.read(buf, done);
+            if (n <= 0) {
+                java.util.Arrays.fill(buf.array(), 0, want, (byte) 0);
+                n = want;
+            }
+            out.write(buf.array(), 0, n);
+            done += n;
+            progress.at(done);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ import
+
+    private void importRaw(HttpCall c) throws IOException {
+        String vdi = vdiOf(c).orElse(null);
+        String sr = vdi != null ? data.get(vdi, VDI.SR) : srOf(c).orElse(null);
+        if (sr == null) {
+            c.param(HttpParams.TASK_ID).ifPresent(t -> tasks.fail(t, new ApiError(ErrorCodes.VDI_MISSING)));
+            Replies.bare(c, 400, null);
+            return;
+        }
+        if (redirected(c, sr)) return;
+        String task = tasks.begin(c, "Importing raw VDI");
+        boolean chunked = c.param("chunked").isPresent();
+        Format format = Format.of(c);
+        String encoding = c.request().getHeaders().get(HttpHeader.TRANSFER_ENCODING);
+        String refusal = format == null
+                ? "Unknown format " + c.param("format").orElse("")
+                : format != Format.RAW && chunked
+                        ? "Cannot handle chunked VHD"
+                        : encoding != null ? "Cannot handle encoding: " + encoding : null;
+        if (refusal != null) {
+            tasks.fail(task, ApiError.internal(refusal));
+            Replies.bare(c, 404, task);
+            return;
+        }
+        if (format != Format.RAW) {
+            tasks.fail(task, new ApiError(ErrorCodes.NOT_IMPLEMENTED, "import_raw_vdi format=" + format.name));
+            Replies.bare(c, 500, task);
+            return;
+        }
+        long length = c.request().getLength();
+        boolean created = false;
+        if (vdi == null) {
+            if (length < 0 || chunked) {
+                tasks.fail(task, ApiError.internal("Not enough info supplied to import"));
+                Replies.bare(c, 400, task);
+                return;
+            }
+            try {
+                Map<String, Object> rec = new java.util.LinkedHashMap<>();
+                rec.put(VDI.NAME_LABEL.name(), "Imported VDI");
+                rec.put(VDI.NAME_DESCRIPTION.name(), "");
+                rec.put(VDI.SR.name(), sr);
+                rec.put(VDI.VIRTUAL_SIZE.name(), length);
+                rec.put(VDI.TYPE.name(), VdiType.USER.wire());
+                rec.put(VDI.SHARABLE.name(), false);
+                rec.put(VDI.READ_ONLY.name(), false);
+                rec.put(VDI.OTHER_CONFIG.name(), Map.of());
+                rec.put(VDI.XENSTORE_DATA.name(), Map.of());
+                rec.put(VDI.SM_CONFIG.name(), Map.of());
+                rec.put(VDI.TAGS.name(), java.util.List.of());
+                vdi = api(c).vdi().create(rec);
+            } catch (ApiError e) {
+                tasks.fail(task, e);
+                throw e;
+            }
+            created = true;
+        }
+        long size = data.get(vdi, VDI.VIRTUAL_SIZE);
+        String dp = "import_raw_vdi/" + task;
+        Path path;
+        try {
+            path = storage.attach(vdi, true, dp);
+        } catch (ApiError e) {
+            tasks.fail(task, e);
+            throw e;
+        }
+        try {
+            Response r = c.response();
+            r.setStatus(200);
+            var h = r.getHeaders();
+            h.put(HttpHeader.CONNECTION, "close");
+            h.put(HttpHeader.CACHE_CONTROL, "no-cache, no-store");
+            h.put("task-id", task);
+            h.put(HttpHeader.CONTENT_TYPE, "application/octet-stream");
+            Progress progress = new Progress(tasks, task, length > 0 ? length : size);
+            try (InputStream in = Content.Source.asInputStream(c.request());
+                    FileChannel out = FileChannel.open(path, StandardOpenOption.WRITE)) {
+                DiskWriter w = new DiskWriter(out, size, created);
+                if (chunked) ChunkedRaw.read(in, w, progress);
+                else w.stream(in, progress);
+                out.force(false);
+            }
+            dp = detach(dp); // before the answer, as for an export
+            tasks.complete(task, "<value>" + vdi + "</value>");
+            r.write(true, ByteBuffer.allocate(0), c.callback());
+        } catch (IOException | RuntimeException e) {
+            abort(c, task, e);
+        } finally {
+            detach(dp);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ common
+
+    /**
+     * A transfer that failed once its 200 was committed: the task fails ({@code TASK_CANCELLED} when cancelled, the
+     * error itself when it is a XenAPI one, else {@code VDI_IO_ERROR}) and the connection is cut.
+     */
+    private void abort(HttpCall c, String task, Exception e) {
+        ApiError error = e instanceof ApiError a ? a : new ApiError(ErrorCodes.VDI_IO_ERROR, IO_ERRORS);
+        LOG.info("{} of task {} failed: {}", c.action().name(), task, e.toString());
+        tasks.fail(task, error);
+        c.request().getConnectionMetaData().getConnection().getEndPoint().close(e);
+        c.callback().failed(e);
+    }
+
+    /** Destroys datapath {@code dp} unless null (done already); returns null. */
+    private String detach(String dp) {
+        if (dp == null) return null;
+        try {
+            storage.destroyDatapath(dp);
+        } catch (ApiError e) {
+            LOG.warn("datapath {} not destroyed: {}", dp, e.getMessage());
+        }
+        return null;
+    }
+
+    /**
+     * Xapi's {@code check_sr_availability}: unless a PBD of this host has {@code sr} plugged, a 302 to a live host
+     * that has (same scheme, port and query: the hosts of a pool listen on the same ports); true when redirected.
+     */
+    private boolean redirected(HttpCall c, String sr) {
+        String elsewhere = null;
+        for (String pbd : data.get(sr, SR.PBDS)) {
+            if (!data.get(pbd, org.xapijava.model.api.PBD.CURRENTLY_ATTACHED)) continue;
+            String host = data.get(pbd, org.xapijava.model.api.PBD.HOST);
+            if (host.equals(hostRef)) return false;
+            if (elsewhere == null) elsewhere = host;
+        }
+        if (elsewhere == null) throw new ApiError(ErrorCodes.SR_HAS_NO_PBDS, sr);
+        var uri = c.request().getHttpURI();
+        String query = uri.getQuery();
+        String location = uri.getScheme() + "://" + data.get(elsewhere, org.xapijava.model.api.Host.ADDRESS)
+                + (uri.getPort() > 0 ? ":" + uri.getPort() : "") + uri.getPath() + (query == null ? "" : "?" + query);
+        Replies.redirect(c, location);
+        return true;
+    }
+
+    /** Xapi's {@code vdi_of_req}: {@code vdi} as a reference when it is one, else as a uuid. */
+    private Optional<String> vdiOf(HttpCall c) {
+        return c.param(HttpParams.VDI).map(v -> data.exists(VDI.XAPI_CLASS, v) ? v : byUuid(VDI.XAPI_CLASS, v));
+    }
+
+    /** Xapi's {@code sr_of_req}: {@code sr_id} (a reference), else {@code sr_uuid}. */
+    private Optional<String> srOf(HttpCall c) {
+        Optional<String> id = c.param("sr_id");
+        if (id.isPresent()) {
+            if (!data.exists(SR.XAPI_CLASS, id.get())) throw ApiError.handleInvalid(SR.XAPI_CLASS, id.get());
+            return id;
+        }
+        return c.param("sr_uuid").map(u -> byUuid(SR.XAPI_CLASS, u));
+    }
+
+    private String byUuid(String cls, String uuid) {
+        return data.findByUuid(cls, uuid).orElseThrow(() -> new ApiError(ErrorCodes.UUID_INVALID, cls, uuid));
+    }
+
+    /** The XenAPI as the caller: its own session, or this host's internal one (Unix socket, pool secret). */
+    private XenApi api(HttpCall c) {
+        if (c.session() == null || Refs.isNull(c.session())) return dispatcher.internalApi(null);
+        Caller caller = new Caller(
+                c.caller().transport(), c.caller().remoteAddress(), c.caller().localRoot(), null);
+        return new XenApi(new InProcessTransport(dispatcher, caller), c.session());
+    }
+
+    /** Xapi's {@code Importexport.Format}: the {@code format} parameter, case-insensitive, raw by default. */
+    enum Format {
+        RAW("raw", "application/octet-stream"),
+        VHD("vhd", "application/vhd"),
+        TAR("tar", "application/x-tar"),
+        QCOW2("qcow2", "application/x-qemu-disk");
+
+        final String name;
+        final String contentType;
+
+        Format(String name, String contentType) {
+            this.name = name;
+            this.contentType = contentType;
+        }
+
+        /** The call's format; null when unknown. */
+        static Format of(HttpCall c) {
+            String f = c.param("format").orElse("raw").toLowerCase(Locale.ROOT);
+            for (Format x : values()) if (x.name.equals(f)) return x;
+            return null;
+        }
+    }
+
+    /** Task progress at most every 1 %, and the task's cancellation noticed between blocks. */
+    static final class Progress {
+        private final HttpTasks tasks;
+        private final String task;
+        private final long total;
+        private double reported;
+
+        Progress(HttpTasks tasks, String task, long total) {
+            this.tasks = tasks;
+            this.task = task;
+            this.total = Math.max(1, total);
+        }
+
+        void check() {
+            if (tasks.manager().isCancelling(task)) throw new ApiError(ErrorCodes.TASK_CANCELLED, task);
+        }
+
+        void at(long done) {
+            double p = Math.min(1.0, (double) done / total);
+            if (p - reported >= 0.01) {
+                reported = p;
+                tasks.manager().setProgress(task, p);
+            }
+        }
+    }
+
+    /** Xapi's bare status answers and its 302. */
+    static final class Replies {
+        private Replies() {}
+
+        /** {@code http_400_badrequest}, {@code http_404_missing} (HTTP/1.0 in Xapi), {@code 500}: no body. */
+        static void bare(HttpCall c, int status, String task) {
+            Response r = c.response();
+            if (task != null) r.getHeaders().put("task-id", task);
+            HttpErrors.bare(r, c.callback(), status);
+        }
+
+        static void redirect(HttpCall c, String location) {
+            Response r = c.response();
+            r.getHeaders().put(HttpHeader.LOCATION, location);
+            HttpErrors.bare(r, c.callback(), 302);
+        }
+    }
+}

@@ -1,0 +1,217 @@
+package org.xapijava.server.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.xensource.xenapi.Connection;
+import com.xensource.xenapi.Pool;
+import com.xensource.xenapi.SR;
+import com.xensource.xenapi.Task;
+import com.xensource.xenapi.Types;
+import com.xensource.xenapi.VDI;
+import java.io.ByteArrayOutputStream;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.xapijava.server.TestHost;
+
+/**
+ * {@code PUT /import_raw_vdi} and {@code GET /export_raw_vdi} (format raw) over real HTTP against a host's local
+ * {@code file} SR, whose driver serves each transfer through a datapath of its own: data written plainly or in
+ * Xapi's chunked framing reads back byte for byte over the whole virtual size; a VDI made by an import into an SR
+ * ({@code sr_id}, Content-Length) is the task's result; the caller's {@code task_id} task is the transfer's; bad
+ * requests get Xapi's answers and change nothing.
+ */
+class RawVdiTransferTest {
+    @TempDir
+    static Path dir;
+
+    static TestHost host;
+    static Connection c;
+    static String session;
+    static SR sr;
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+    static final long MIB = 1 << 20;
+
+    @BeforeAll
+    static void start() throws Exception {
+        host = TestHost.start(dir);
+        c = LifecycleSupport.login(host);
+        session = c.getSessionReference();
+        sr = Pool.getAll(c).iterator().next().getDefaultSR(c);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        host.close();
+    }
+
+    static VDI newVdi(long size) throws Exception {
+        return VDI.create(c, LifecycleSupport.vdiRecord(sr, "transfer", size));
+    }
+
+    static HttpResponse<byte[]> get(String query) throws Exception {
+        return HTTP.send(
+                HttpRequest.newBuilder(host.uri("/export_raw_vdi?" + query))
+                        .GET()
+                        .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    static HttpResponse<byte[]> put(String query, byte[] body) throws Exception {
+        return HTTP.send(
+                HttpRequest.newBuilder(host.uri("/import_raw_vdi?" + query))
+                        .PUT(HttpRequest.BodyPublishers.ofByteArray(body))
+                        .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    static byte[] random(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    static Task task(HttpResponse<?> r) {
+        return Types.toTask(r.headers().firstValue("task-id").orElseThrow());
+    }
+
+    @Test
+    void dataImportedPlainlyExportsBackWholeAndByteForByte() throws Exception {
+        VDI vdi = newVdi(8 * MIB);
+        byte[] data = random((int) (3 * MIB + 12345), 1);
+        HttpResponse<byte[]> in = put("session_id=" + session + "&vdi=" + vdi.toWireString(), data);
+        assertEquals(200, in.statusCode(), new String(in.body()));
+        Task t = task(in);
+        assertEquals(Types.TaskStatusType.SUCCESS, t.getStatus(c));
+        assertEquals("<value>" + vdi.toWireString() + "</value>", t.getResult(c));
+
+        // by uuid, format given in capitals as Xapi allows
+        HttpResponse<byte[]> out = get("session_id=" + session + "&vdi=" + vdi.getUuid(c) + "&format=RAW");
+        assertEquals(200, out.statusCode());
+        assertEquals(8 * MIB, out.body().length, "the whole virtual size");
+        assertArrayEquals(data, Arrays.copyOf(out.body(), data.length));
+        assertTrue(allZero(Arrays.copyOfRange(out.body(), data.length, out.body().length)));
+        assertEquals(
+                "application/octet-stream",
+                out.headers().firstValue("content-type").orElse(""));
+        assertEquals(
+                "attachment; filename=\"" + vdi.getUuid(c) + ".raw\"",
+                out.headers().firstValue("content-disposition").orElse(""));
+        assertEquals(Types.TaskStatusType.SUCCESS, task(out).getStatus(c));
+        assertEquals(1.0, task(out).getProgress(c));
+    }
+
+    @Test
+    void chunkedFramesLandAtTheirOffsetsAndTheCallersTaskIsTheTransfers() throws Exception {
+        VDI vdi = newVdi(16 * MIB);
+        byte[] first = random(4096, 2);
+        byte[] second = random((int) MIB + 7, 3);
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.write(frame(MIB, first));
+        body.write(frame(9 * MIB, second));
+        body.write(new byte[12]); // the end: offset 0, length 0
+        Task mine = Task.create(c, "upload", "by the client");
+        HttpResponse<byte[]> in = put(
+                "session_id=" + session + "&vdi=" + vdi.toWireString() + "&chunked=true&task_id=" + mine.toWireString(),
+                body.toByteArray());
+        assertEquals(200, in.statusCode());
+        assertEquals(mine, task(in));
+        assertEquals(Types.TaskStatusType.SUCCESS, mine.getStatus(c));
+
+        byte[] disk =
+                get("session_id=" + session + "&vdi=" + vdi.toWireString()).body();
+        assertEquals(16 * MIB, disk.length);
+        assertArrayEquals(first, Arrays.copyOfRange(disk, (int) MIB, (int) MIB + first.length));
+        assertArrayEquals(second, Arrays.copyOfRange(disk, (int) (9 * MIB), (int) (9 * MIB) + second.length));
+        assertTrue(allZero(Arrays.copyOf(disk, (int) MIB)));
+    }
+
+    @Test
+    void anImportIntoAnSrMakesTheVdiOfTheBodysSize() throws Exception {
+        byte[] data = random((int) (2 * MIB), 4);
+        int before = sr.getVDIs(c).size();
+        HttpResponse<byte[]> in = put("session_id=" + session + "&sr_id=" + sr.toWireString(), data);
+        assertEquals(200, in.statusCode());
+        String result = task(in).getResult(c);
+        VDI made = Types.toVDI(result.replace("<value>", "").replace("</value>", ""));
+        assertEquals("Imported VDI", made.getNameLabel(c));
+        assertEquals(2 * MIB, made.getVirtualSize(c));
+        assertEquals(before + 1, sr.getVDIs(c).size());
+        assertArrayEquals(
+                data,
+                get("session_id=" + session + "&vdi=" + made.toWireString()).body());
+    }
+
+    @Test
+    void badRequestsGetXapisAnswersAndChangeNothing() throws Exception {
+        VDI vdi = newVdi(MIB);
+        String s = "session_id=" + session;
+        // no credentials: 401 with the action's realm
+        HttpResponse<byte[]> anonymous = get("vdi=" + vdi.toWireString());
+        assertEquals(401, anonymous.statusCode());
+        assertEquals(
+                "Basic realm=\"get_export_raw_vdi\"",
+                anonymous.headers().firstValue("www-authenticate").orElse(""));
+        // an unknown format: 404, the task fails INTERNAL_ERROR
+        HttpResponse<byte[]> unknown = get(s + "&vdi=" + vdi.toWireString() + "&format=floppy");
+        assertEquals(404, unknown.statusCode());
+        assertEquals(List.of("INTERNAL_ERROR", "Unknown format floppy"), errorOf(task(unknown)));
+        // neither VDI nor SR: 400, the caller's task fails VDI_MISSING
+        Task mine = Task.create(c, "upload", "");
+        HttpResponse<byte[]> nowhere = put(s + "&task_id=" + mine.toWireString(), new byte[10]);
+        assertEquals(400, nowhere.statusCode());
+        assertEquals(List.of("VDI_MISSING"), errorOf(mine));
+        // an unknown VDI: 500, the caller's task fails RBAC_PERMISSION_DENIED naming the error, as Xapi's
+        Task other = Task.create(c, "download", "");
+        HttpResponse<byte[]> missing = get(s + "&vdi=no-such-uuid&task_id=" + other.toWireString());
+        assertEquals(500, missing.statusCode());
+        assertEquals(
+                List.of("RBAC_PERMISSION_DENIED", "http/get_export_raw_vdi", "UUID_INVALID: [ VDI; no-such-uuid ]"),
+                errorOf(other));
+        // more data than the VDI holds: VDI_IO_ERROR (after the 200: the connection is cut, the task tells)
+        Task upload = Task.create(c, "upload", "");
+        try {
+            put(s + "&vdi=" + vdi.toWireString() + "&task_id=" + upload.toWireString(), random((int) (2 * MIB), 5));
+        } catch (java.io.IOException cut) {
+            // expected when the cut comes before the client has read the answer
+        }
+        assertEquals(Types.TaskStatusType.FAILURE, upload.getStatus(c));
+        assertEquals(List.of("VDI_IO_ERROR", "Device I/O errors"), errorOf(upload));
+        // a format not done yet fails loudly
+        HttpResponse<byte[]> vhd = get(s + "&vdi=" + vdi.toWireString() + "&format=vhd");
+        assertEquals(500, vhd.statusCode());
+        assertEquals("NOT_IMPLEMENTED", errorOf(task(vhd)).get(0));
+        // no datapath left behind: the VDI can be destroyed
+        vdi.destroy(c);
+    }
+
+    static List<String> errorOf(Task t) throws Exception {
+        return List.copyOf(t.getErrorInfo(c));
+    }
+
+    static byte[] frame(long offset, byte[] data) {
+        byte[] h = java.nio.ByteBuffer.allocate(12)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .putLong(offset)
+                .putInt(data.length)
+                .array();
+        byte[] out = Arrays.copyOf(h, 12 + data.length);
+        System.arraycopy(data, 0, out, 12, data.length);
+        return out;
+    }
+
+    static boolean allZero(byte[] b) {
+        for (byte x : b) if (x != 0) return false;
+        return true;
+    }
+}
