@@ -8,7 +8,7 @@ import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.errors.ApiError;
 
 /**
- * Writes an import's data into an attached VDI of {@code size} bytes: a write past the end is
+ * Writes an import's data into an attached VDI of {@code size} bytes: non-zero data past the end is
  * {@code VDI_IO_ERROR}. All-zero blocks are skipped when the VDI is new (it reads as zeros already: vhd-tool's
  * {@code --prezeroed}, which Xapi passes for every sparse SR; here only for a VDI the import made, so that an
  * import into an existing VDI replaces all of it). Not thread-safe.
@@ -23,6 +23,11 @@ final class DiskWriter {
         this.out = out;
         this.size = size;
         this.prezeroed = prezeroed;
+    }
+
+    /** The VDI's size. */
+    long size() {
+        return size;
     }
 
     /** The whole of {@code in}, from offset 0. */
@@ -54,15 +59,29 @@ final class DiskWriter {
     }
 
     private void write(long at, byte[] b, int n) throws IOException {
-        if (at + n > size) throw new ApiError(ErrorCodes.VDI_IO_ERROR, RawVdiTransfer.IO_ERRORS);
-        if (prezeroed && allZero(b, n)) return;
-        ByteBuffer bb = ByteBuffer.wrap(b, 0, n);
+        write(at, b, 0, n);
+    }
+
+    /**
+     * {@code n} bytes of {@code b} from {@code off} at disk offset {@code at}. Bytes past the VDI's end are dropped
+     * when they are zeros (a VHD's last block may reach past a size that is not a whole number of blocks), else
+     * {@code VDI_IO_ERROR}.
+     */
+    void write(long at, byte[] b, int off, int n) throws IOException {
+        if (at + n > size) {
+            int keep = (int) Math.max(0, size - at);
+            if (!allZero(b, off + keep, n - keep))
+                throw new ApiError(ErrorCodes.VDI_IO_ERROR, RawVdiTransfer.IO_ERRORS);
+            n = keep;
+        }
+        if (n == 0 || prezeroed && allZero(b, off, n)) return;
+        ByteBuffer bb = ByteBuffer.wrap(b, off, n);
         long pos = at;
         while (bb.hasRemaining()) pos += out.write(bb, pos);
     }
 
-    private static boolean allZero(byte[] b, int n) {
-        for (int i = 0; i < n; i++) if (b[i] != 0) return false;
+    static boolean allZero(byte[] b, int off, int n) {
+        for (int i = off; i < off + n; i++) if (b[i] != 0) return false;
         return true;
     }
 }

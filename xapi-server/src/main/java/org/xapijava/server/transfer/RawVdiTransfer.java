@@ -35,12 +35,14 @@ import org.xapijava.server.storage.StorageBackends;
 
 /**
  * {@code GET /export_raw_vdi} and {@code PUT /import_raw_vdi} as Xapi's {@code export_raw_vdi.ml} and
- * {@code import_raw_vdi.ml} (reference/http-handlers.md §7–8) for the {@code raw} format: a VDI's whole virtual size
- * out, or a body (plain, or Xapi's {@code chunked} framing of {@code {offset, length}} + data) written into it,
+ * {@code import_raw_vdi.ml} (reference/http-handlers.md §7–8) for the {@code raw} and {@code vhd} formats: a VDI's
+ * whole virtual size out, or its blocks holding data as a dynamic VHD ({@link VhdStreams}); in, a body (plain, or
+ * Xapi's {@code chunked} framing of {@code {offset, length}} + data, or a dynamic or differencing VHD) written into it,
  * through a datapath of the transfer's own on this host ({@link StorageBackends#attach(String, boolean, String)});
  * progress and cancellation through the transfer's task ({@link HttpTasks}). A VDI whose SR this host does not
- * see is redirected (302) to a host that does. {@code vhd}, {@code qcow2} and {@code tar} are not done yet: their
- * task fails {@code NOT_IMPLEMENTED}. Memory per transfer: one 1 MiB buffer. Thread-safe.
+ * see is redirected (302) to a host that does. {@code qcow2}, {@code tar} and differencing exports ({@code base=})
+ * are not done yet: their task fails {@code NOT_IMPLEMENTED}. Memory per transfer: a block buffer (1 MiB raw, 2 MiB
+ * VHD). Thread-safe.
  */
 public final class RawVdiTransfer {
     private static final Logger LOG = LoggerFactory.getLogger(RawVdiTransfer.class);
@@ -97,12 +99,18 @@ public final class RawVdiTransfer {
             Replies.bare(c, 404, task);
             return;
         }
-        if (format != Format.RAW) {
-            tasks.fail(task, new ApiError(ErrorCodes.NOT_IMPLEMENTED, "export_raw_vdi format=" + format.name));
+        if (format == Format.TAR || format == Format.QCOW2 || c.param("base").isPresent()) {
+            String what = c.param("base").isPresent() ? "base=" : "format=" + format.name;
+            tasks.fail(task, new ApiError(ErrorCodes.NOT_IMPLEMENTED, "export_raw_vdi " + what));
             Replies.bare(c, 500, task);
             return;
         }
         long size = data.get(vdi, VDI.VIRTUAL_SIZE);
+        if (format == Format.VHD && size > Vhd.MAX_SIZE) {
+            ApiError tooLarge = new ApiError(ErrorCodes.VDI_TOO_LARGE, vdi, Long.toString(Vhd.MAX_SIZE));
+            tasks.fail(task, tooLarge);
+            throw tooLarge;
+        }
         String dp = "export_raw_vdi/" + task;
         Path path;
         try {
@@ -125,7 +133,8 @@ public final class RawVdiTransfer {
             Progress progress = new Progress(tasks, task, size);
             OutputStream out = Content.Sink.asOutputStream(r);
             try (FileChannel in = FileChannel.open(path, StandardOpenOption.READ)) {
-                copyOut(in, out, size, progress);
+                if (format == Format.VHD) VhdStreams.write(in, out, size, progress);
+                else copyOut(in, out, size, progress);
             }
             // the body ends once the datapath is gone: a client may use the VDI as soon as it has read it all
             dp = detach(dp);
@@ -183,7 +192,7 @@ public final class RawVdiTransfer {
             Replies.bare(c, 404, task);
             return;
         }
-        if (format != Format.RAW) {
+        if (format == Format.TAR || format == Format.QCOW2) {
             tasks.fail(task, new ApiError(ErrorCodes.NOT_IMPLEMENTED, "import_raw_vdi format=" + format.name));
             Replies.bare(c, 500, task);
             return;
@@ -191,6 +200,11 @@ public final class RawVdiTransfer {
         long length = c.request().getLength();
         boolean created = false;
         if (vdi == null) {
+            if (format == Format.VHD) {
+                tasks.fail(task, ApiError.internal("Importing a VHD directly into an SR not yet supported"));
+                Replies.bare(c, 400, task);
+                return;
+            }
             if (length < 0 || chunked) {
                 tasks.fail(task, ApiError.internal("Not enough info supplied to import"));
                 Replies.bare(c, 400, task);
@@ -237,7 +251,8 @@ public final class RawVdiTransfer {
             try (InputStream in = Content.Source.asInputStream(c.request());
                     FileChannel out = FileChannel.open(path, StandardOpenOption.WRITE)) {
                 DiskWriter w = new DiskWriter(out, size, created);
-                if (chunked) ChunkedRaw.read(in, w, progress);
+                if (format == Format.VHD) VhdStreams.read(in, w, progress);
+                else if (chunked) ChunkedRaw.read(in, w, progress);
                 else w.stream(in, progress);
                 out.force(false);
             }

@@ -188,11 +188,114 @@ class RawVdiTransferTest {
         assertEquals(Types.TaskStatusType.FAILURE, upload.getStatus(c));
         assertEquals(List.of("VDI_IO_ERROR", "Device I/O errors"), errorOf(upload));
         // a format not done yet fails loudly
-        HttpResponse<byte[]> vhd = get(s + "&vdi=" + vdi.toWireString() + "&format=vhd");
+        HttpResponse<byte[]> vhd = get(s + "&vdi=" + vdi.toWireString() + "&format=qcow2");
         assertEquals(500, vhd.statusCode());
         assertEquals("NOT_IMPLEMENTED", errorOf(task(vhd)).get(0));
         // no datapath left behind: the VDI can be destroyed
         vdi.destroy(c);
+    }
+
+    @Test
+    void aVhdExportHoldsOnlyTheBlocksWithDataAndQemuReadsItBack() throws Exception {
+        VDI vdi = newVdi(11 * MIB); // not a whole number of 2 MiB blocks
+        byte[] a = random(4096, 6);
+        byte[] b = random((int) MIB, 7);
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.write(frame(MIB, a));
+        body.write(frame(10 * MIB, b)); // the last, partial block
+        body.write(new byte[12]);
+        assertEquals(
+                200,
+                put("session_id=" + session + "&vdi=" + vdi.toWireString() + "&chunked", body.toByteArray())
+                        .statusCode());
+        HttpResponse<byte[]> out = get("session_id=" + session + "&vdi=" + vdi.toWireString() + "&format=vhd");
+        assertEquals(200, out.statusCode());
+        assertEquals("application/vhd", out.headers().firstValue("content-type").orElse(""));
+        assertEquals(
+                "attachment; filename=\"" + vdi.getUuid(c) + ".vhd\"",
+                out.headers().firstValue("content-disposition").orElse(""));
+        byte[] vhd = out.body();
+        // footer copy, header, empty sector, a 512-byte BAT (6 blocks), two blocks of bitmap + 2 MiB, the footer
+        assertEquals(2048 + 512 + 2 * (512 + 2 * MIB) + 512, vhd.length);
+        assertEquals("conectix", new String(vhd, 0, 8, java.nio.charset.StandardCharsets.US_ASCII));
+        assertEquals("caml", new String(vhd, 28, 4, java.nio.charset.StandardCharsets.US_ASCII));
+        java.nio.ByteBuffer footer = java.nio.ByteBuffer.wrap(vhd);
+        assertEquals(12 * MIB, footer.getLong(48), "current size rounded up to whole blocks");
+        assertEquals(3, footer.getInt(60), "dynamic");
+        assertArrayEquals(Arrays.copyOf(vhd, 512), Arrays.copyOfRange(vhd, vhd.length - 512, vhd.length));
+
+        Path file = dir.resolve("export.vhd");
+        java.nio.file.Files.write(file, vhd);
+        Path raw = dir.resolve("export.raw");
+        run(
+                "qemu-img",
+                "convert",
+                "--image-opts",
+                "driver=vpc,force_size_calc=current_size,file.filename=" + file,
+                "-O",
+                "raw",
+                raw.toString());
+        byte[] converted = java.nio.file.Files.readAllBytes(raw);
+        byte[] expected =
+                get("session_id=" + session + "&vdi=" + vdi.toWireString()).body();
+        assertEquals(12 * MIB, converted.length);
+        assertArrayEquals(expected, Arrays.copyOf(converted, expected.length));
+    }
+
+    @Test
+    void aVhdMadeByQemuImportsAndAVhdExportImportsBack() throws Exception {
+        byte[] data = random((int) (3 * MIB), 8);
+        Arrays.fill(data, (int) MIB, (int) (2 * MIB), (byte) 0); // a hole
+        Path raw = dir.resolve("source.raw");
+        byte[] disk = Arrays.copyOf(data, (int) (8 * MIB));
+        java.nio.file.Files.write(raw, disk);
+        Path vhd = dir.resolve("source.vhd");
+        run("qemu-img", "convert", "-f", "raw", "-O", "vpc", "-o", "subformat=dynamic", raw.toString(), vhd.toString());
+        VDI target = newVdi(8 * MIB);
+        HttpResponse<byte[]> in = put(
+                "session_id=" + session + "&vdi=" + target.toWireString() + "&format=vhd",
+                java.nio.file.Files.readAllBytes(vhd));
+        assertEquals(200, in.statusCode());
+        assertEquals(Types.TaskStatusType.SUCCESS, task(in).getStatus(c), String.valueOf(errorOf(task(in))));
+        assertArrayEquals(
+                disk,
+                get("session_id=" + session + "&vdi=" + target.toWireString()).body());
+
+        // our own export, imported into a fresh VDI
+        byte[] ours = get("session_id=" + session + "&vdi=" + target.toWireString() + "&format=vhd")
+                .body();
+        VDI copy = newVdi(8 * MIB);
+        assertEquals(
+                200,
+                put("session_id=" + session + "&vdi=" + copy.toWireString() + "&format=VHD", ours)
+                        .statusCode());
+        assertArrayEquals(
+                disk,
+                get("session_id=" + session + "&vdi=" + copy.toWireString()).body());
+
+        // not a VHD: VDI_IO_ERROR, as when vhd-tool cannot read it
+        Task t = Task.create(c, "upload", "");
+        try {
+            put(
+                    "session_id=" + session + "&vdi=" + copy.toWireString() + "&format=vhd&task_id=" + t.toWireString(),
+                    random(4096, 9));
+        } catch (java.io.IOException cut) {
+            // the connection may be cut first
+        }
+        assertEquals(List.of("VDI_IO_ERROR", "Device I/O errors"), errorOf(t));
+        // a VHD straight into an SR: Xapi's refusal
+        HttpResponse<byte[]> intoSr =
+                put("session_id=" + session + "&sr_id=" + sr.toWireString() + "&format=vhd", ours);
+        assertEquals(400, intoSr.statusCode());
+        assertEquals(
+                List.of("INTERNAL_ERROR", "Importing a VHD directly into an SR not yet supported"),
+                errorOf(task(intoSr)));
+    }
+
+    static void run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), String.join(" ", command) + ": " + out);
     }
 
     static List<String> errorOf(Task t) throws Exception {
