@@ -39,8 +39,10 @@ class XenOrchestraClientTest {
                     "Xen Orchestra's client is missing in " + XO + ": run scripts/setup-test-system");
         }
         host = TestHost.start(dir);
-        try (InputStream in = XenOrchestraClientTest.class.getResourceAsStream("/xo/xo-client.mjs")) {
-            Files.copy(in, XO.resolve("xo-client.mjs"), StandardCopyOption.REPLACE_EXISTING);
+        for (String script : List.of("xo-client.mjs", "xo-transfer.mjs")) {
+            try (InputStream in = XenOrchestraClientTest.class.getResourceAsStream("/xo/" + script)) {
+                Files.copy(in, XO.resolve(script), StandardCopyOption.REPLACE_EXISTING);
+            }
         }
     }
 
@@ -76,5 +78,72 @@ class XenOrchestraClientTest {
         assertEquals("xo-net", r.path("asyncName").asText());
         assertEquals("HANDLE_INVALID", r.path("errorCode").asText());
         assertEquals("[\"VM\",\"OpaqueRef:nope\"]", r.path("errorParams").toString());
+    }
+
+    /**
+     * Xen Orchestra's disk transfers ({@code VDI_exportContent}, {@code VDI_importContent}): a VHD export read with
+     * {@code getResource} and its task, imported into another VDI with {@code putResource} (its empty probe PUT
+     * first), both read back raw and equal.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"json-rpc", "xml-rpc"})
+    void xenOrchestraMovesADisksContent(String transport) throws Exception {
+        com.xensource.xenapi.Connection c =
+                new com.xensource.xenapi.Connection(host.uri("/").toURL());
+        com.xensource.xenapi.Session.loginWithPassword(c, "root", host.server.rootPassword(), "1.0");
+        com.xensource.xenapi.SR sr =
+                com.xensource.xenapi.Pool.getAll(c).iterator().next().getDefaultSR(c);
+        long mib = 1 << 20;
+        com.xensource.xenapi.VDI source = newVdi(c, sr, 6 * mib);
+        com.xensource.xenapi.VDI target = newVdi(c, sr, 6 * mib);
+        byte[] data = new byte[(int) (3 * mib)];
+        new java.util.Random(11).nextBytes(data);
+        var put = java.net.http.HttpClient.newHttpClient()
+                .send(
+                        java.net.http.HttpRequest.newBuilder(host.uri("/import_raw_vdi?session_id="
+                                        + c.getSessionReference() + "&vdi=" + source.toWireString()))
+                                .PUT(java.net.http.HttpRequest.BodyPublishers.ofByteArray(data))
+                                .build(),
+                        java.net.http.HttpResponse.BodyHandlers.discarding());
+        assertEquals(200, put.statusCode());
+        Process p = new ProcessBuilder(List.of(
+                        "node",
+                        "xo-transfer.mjs",
+                        "http://127.0.0.1:" + host.server.httpPort(),
+                        "root",
+                        host.server.rootPassword(),
+                        transport,
+                        source.toWireString(),
+                        target.toWireString()))
+                .directory(XO.toFile())
+                .redirectErrorStream(true)
+                .start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(90, TimeUnit.SECONDS), "client did not stop");
+        String last = out.strip().lines().reduce((a, b) -> b).orElse("");
+        JsonNode r = new ObjectMapper().readTree(last);
+        assertEquals(0, p.exitValue(), out);
+        assertEquals("conectix", r.path("vhdCookie").asText(), out);
+        assertEquals(2048 + 512 + 2 * (512 + 2 * mib) + 512, r.path("vhdBytes").asLong(), out);
+        assertEquals(target.toWireString(), r.path("importResult").asText(), out);
+        assertEquals(6 * mib, r.path("rawBytes").asLong(), out);
+        assertTrue(r.path("same").asBoolean(), out);
+    }
+
+    private static com.xensource.xenapi.VDI newVdi(
+            com.xensource.xenapi.Connection c, com.xensource.xenapi.SR sr, long size) throws Exception {
+        com.xensource.xenapi.VDI.Record d = new com.xensource.xenapi.VDI.Record();
+        d.nameLabel = "moved by xo";
+        d.nameDescription = "";
+        d.SR = sr;
+        d.virtualSize = size;
+        d.type = com.xensource.xenapi.Types.VdiType.USER;
+        d.sharable = false;
+        d.readOnly = false;
+        d.otherConfig = new java.util.HashMap<>();
+        d.xenstoreData = new java.util.HashMap<>();
+        d.smConfig = new java.util.HashMap<>();
+        d.tags = new java.util.HashSet<>();
+        return com.xensource.xenapi.VDI.create(c, d);
     }
 }

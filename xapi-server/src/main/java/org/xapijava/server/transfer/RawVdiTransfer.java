@@ -13,6 +13,7 @@ import java.util.Optional;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Blocker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Db;
@@ -247,6 +248,12 @@ public final class RawVdiTransfer {
             h.put(HttpHeader.CACHE_CONTROL, "no-cache, no-store");
             h.put("task-id", task);
             h.put(HttpHeader.CONTENT_TYPE, "application/octet-stream");
+            // the 200 goes before the body is read, as Xapi's: Xen Orchestra's client first sends an empty probe
+            // PUT (to catch a 302) and only looks at its status line
+            try (Blocker.Callback sent = Blocker.callback()) {
+                r.write(false, ByteBuffer.allocate(0), sent);
+                sent.block();
+            }
             Progress progress = new Progress(tasks, task, length > 0 ? length : size);
             try (InputStream in = Content.Source.asInputStream(c.request());
                     FileChannel out = FileChannel.open(path, StandardOpenOption.WRITE)) {
