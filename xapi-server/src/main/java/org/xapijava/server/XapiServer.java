@@ -366,8 +366,20 @@ public final class XapiServer implements AutoCloseable {
         new RpcHandler(dispatcher).register(handlers);
         new BlobHandler(localDb, blobStore, clock, httpAuth).register(handlers);
         new org.xapijava.server.http.XenopsServicesHandler(xenops.socket()).register(handlers);
+        HttpTasks httpTasks = new HttpTasks(localDb, tasks);
         new org.xapijava.server.transfer.RawVdiTransfer(
-                        localDb, refs.host(), storageMessages.backends(), new HttpTasks(localDb, tasks), dispatcher)
+                        localDb, refs.host(), storageMessages.backends(), httpTasks, dispatcher)
+                .register(handlers);
+        new org.xapijava.server.transfer.DatabaseDump(
+                        db,
+                        httpTasks,
+                        new org.xapijava.server.transfer.DatabaseDump.RestoreTarget(
+                                dm,
+                                localDb,
+                                refs.host(),
+                                config.path("backup-db"),
+                                config.path("pool-conf"),
+                                this::requestRestart))
                 .register(handlers);
         if (role.isMaster() && master == null) {
             replicaHandler = new ReplicaHandler(db, new ReplicaService(db, services.allowed()), followers);

@@ -292,6 +292,30 @@ class RawVdiTransferTest {
                 errorOf(task(intoSr)));
     }
 
+    @Test
+    void theDatabaseDumpIsTheWholeDatabaseInStateDbForm() throws Exception {
+        VDI marker = newVdi(MIB);
+        Task mine = Task.create(c, "dump", "");
+        HttpResponse<byte[]> dump = HTTP.send(
+                HttpRequest.newBuilder(
+                                host.uri("/pool/xmldbdump?session_id=" + session + "&task_id=" + mine.toWireString()))
+                        .GET()
+                        .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, dump.statusCode());
+        assertEquals(Types.TaskStatusType.SUCCESS, mine.getStatus(c));
+        var db = org.xapijava.db.persist.StateDbReader.read(new java.io.ByteArrayInputStream(dump.body()), "dump");
+        assertTrue(
+                db.tables().get("VDI").stream().anyMatch(r -> r.ref().equals(marker.toWireString())),
+                "the dump holds the last VDI made");
+        assertEquals(VDI.getAll(c).size(), db.tables().get("VDI").size(), "every VDI, as the database has them");
+        HttpResponse<byte[]> anonymous = HTTP.send(
+                HttpRequest.newBuilder(host.uri("/pool/xmldbdump")).GET().build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(401, anonymous.statusCode());
+        marker.destroy(c);
+    }
+
     static void run(String... command) throws Exception {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
