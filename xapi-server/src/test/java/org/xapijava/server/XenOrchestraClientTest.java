@@ -4,14 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,20 +23,11 @@ class XenOrchestraClientTest {
     static Path dir;
 
     static TestHost host;
-    static final Path XO = Path.of("..", ".test-deps", "xo").toAbsolutePath().normalize();
 
     @BeforeAll
     static void start() throws Exception {
-        if (!Files.exists(XO.resolve("node_modules/xen-api/package.json"))) {
-            throw new IllegalStateException(
-                    "Xen Orchestra's client is missing in " + XO + ": run scripts/setup-test-system");
-        }
+        XoClient.requireInstalled();
         host = TestHost.start(dir);
-        for (String script : List.of("xo-client.mjs", "xo-transfer.mjs")) {
-            try (InputStream in = XenOrchestraClientTest.class.getResourceAsStream("/xo/" + script)) {
-                Files.copy(in, XO.resolve(script), StandardCopyOption.REPLACE_EXISTING);
-            }
-        }
     }
 
     @AfterAll
@@ -54,21 +38,13 @@ class XenOrchestraClientTest {
     @ParameterizedTest
     @ValueSource(strings = {"json-rpc", "xml-rpc"})
     void xenOrchestraConnectsWatchesAndCalls(String transport) throws Exception {
-        Process p = new ProcessBuilder(List.of(
-                        "node",
-                        "xo-client.mjs",
-                        "http://127.0.0.1:" + host.server.httpPort(),
-                        "root",
-                        host.server.rootPassword(),
-                        transport))
-                .directory(XO.toFile())
-                .redirectErrorStream(true)
-                .start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(90, TimeUnit.SECONDS), "client did not stop");
-        String last = out.strip().lines().reduce((a, b) -> b).orElse("");
-        JsonNode r = new ObjectMapper().readTree(last);
-        assertEquals(0, p.exitValue(), out);
+        JsonNode r = XoClient.run(
+                "xo-client.mjs",
+                "http://127.0.0.1:" + host.server.httpPort(),
+                "root",
+                host.server.rootPassword(),
+                transport);
+        String out = r.toString();
         assertEquals("connected", r.path("connected").asText(), out);
         assertEquals(1, r.path("pools").asInt());
         assertEquals(1, r.path("hosts").asInt());
@@ -106,23 +82,15 @@ class XenOrchestraClientTest {
                                 .build(),
                         java.net.http.HttpResponse.BodyHandlers.discarding());
         assertEquals(200, put.statusCode());
-        Process p = new ProcessBuilder(List.of(
-                        "node",
-                        "xo-transfer.mjs",
-                        "http://127.0.0.1:" + host.server.httpPort(),
-                        "root",
-                        host.server.rootPassword(),
-                        transport,
-                        source.toWireString(),
-                        target.toWireString()))
-                .directory(XO.toFile())
-                .redirectErrorStream(true)
-                .start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(90, TimeUnit.SECONDS), "client did not stop");
-        String last = out.strip().lines().reduce((a, b) -> b).orElse("");
-        JsonNode r = new ObjectMapper().readTree(last);
-        assertEquals(0, p.exitValue(), out);
+        JsonNode r = XoClient.run(
+                "xo-transfer.mjs",
+                "http://127.0.0.1:" + host.server.httpPort(),
+                "root",
+                host.server.rootPassword(),
+                transport,
+                source.toWireString(),
+                target.toWireString());
+        String out = r.toString();
         assertEquals("conectix", r.path("vhdCookie").asText(), out);
         assertEquals(2048 + 512 + 2 * (512 + 2 * mib) + 512, r.path("vhdBytes").asLong(), out);
         assertEquals(target.toWireString(), r.path("importResult").asText(), out);

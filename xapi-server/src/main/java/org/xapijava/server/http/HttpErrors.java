@@ -23,7 +23,7 @@ public final class HttpErrors {
     /** The extra text of Xapi's 500 for a request head it cannot parse ({@code Http_parse_failure}). */
     static final String UNPARSABLE_HEADERS = "The HTTP headers could not be parsed.";
 
-    static final String CACHE_CONTROL = "no-cache, no-store";
+    public static final String CACHE_CONTROL = "no-cache, no-store";
     /** Xapi's {@code response_unauthorised} page. */
     static final String UNAUTHORISED =
             "<html><body><h1>HTTP 401 unauthorised</h1>Please check your credentials and retry.</body></html>";

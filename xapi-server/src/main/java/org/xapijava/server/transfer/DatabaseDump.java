@@ -2,7 +2,6 @@ package org.xapijava.server.transfer;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Response;
 import org.slf4j.Logger;
@@ -55,9 +54,7 @@ public final class DatabaseDump {
     private void dump(HttpCall c) throws IOException {
         String task = tasks.begin(c, "Dumping database as XML");
         Response r = c.response();
-        r.setStatus(200);
-        r.getHeaders().put(HttpHeader.CONNECTION, "close");
-        r.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache, no-store");
+        Replies.ok(r, null, null);
         try {
             OutputStream out = Content.Sink.asOutputStream(r);
             StateDbWriter.writeTo(db.snapshot().image(), out);
@@ -65,10 +62,7 @@ public final class DatabaseDump {
             out.close();
             c.callback().succeeded();
         } catch (IOException | RuntimeException e) {
-            LOG.info("database dump of task {} failed: {}", task, e.toString());
-            tasks.fail(task, e instanceof ApiError a ? a : ApiError.internal(e.toString()));
-            c.request().getConnectionMetaData().getConnection().getEndPoint().close(e);
-            c.callback().failed(e);
+            Replies.abort(c, tasks, task, e, ApiError.internal(e.toString()));
         }
     }
 
@@ -77,21 +71,16 @@ public final class DatabaseDump {
         long length = c.request().getLength();
         if (length < 0) {
             tasks.complete(task, ""); // Xapi's with_context: the handler returned
-            RawVdiTransfer.Replies.bare(c, 400, task);
+            Replies.bare(c, 400, task);
             return;
         }
         Response r = c.response();
-        r.setStatus(200);
-        r.getHeaders().put(HttpHeader.CONNECTION, "close");
-        r.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache, no-store");
+        Replies.ok(r, null, null);
         boolean dryRun = "true"
                 .equals(org.eclipse.jetty.server.Request.extractQueryParameters(c.request())
                         .getValue("dry_run"));
         try {
-            try (org.eclipse.jetty.util.Blocker.Callback sent = org.eclipse.jetty.util.Blocker.callback()) {
-                r.write(false, java.nio.ByteBuffer.allocate(0), sent);
-                sent.block();
-            }
+            Replies.commit(r);
             DatabaseRestore.restore(
                     Content.Source.asInputStream(c.request()),
                     length,
@@ -109,10 +98,7 @@ public final class DatabaseDump {
             tasks.complete(task, "");
             r.write(true, java.nio.ByteBuffer.allocate(0), c.callback());
         } catch (IOException | RuntimeException e) {
-            LOG.info("database restore of task {} failed: {}", task, e.toString());
-            tasks.fail(task, e instanceof ApiError a ? a : ApiError.internal(e.toString()));
-            c.request().getConnectionMetaData().getConnection().getEndPoint().close(e);
-            c.callback().failed(e);
+            Replies.abort(c, tasks, task, e, ApiError.internal(e.toString()));
         }
     }
 }

@@ -13,7 +13,6 @@ import java.util.Optional;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.util.Blocker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Db;
@@ -28,7 +27,6 @@ import org.xapijava.server.client.InProcessTransport;
 import org.xapijava.server.dispatch.Caller;
 import org.xapijava.server.dispatch.Dispatcher;
 import org.xapijava.server.http.HttpCall;
-import org.xapijava.server.http.HttpErrors;
 import org.xapijava.server.http.HttpHandlerTable;
 import org.xapijava.server.http.HttpParams;
 import org.xapijava.server.http.HttpTasks;
@@ -113,21 +111,10 @@ public final class RawVdiTransfer {
             throw tooLarge;
         }
         String dp = "export_raw_vdi/" + task;
-        Path path;
-        try {
-            path = storage.attach(vdi, false, dp);
-        } catch (ApiError e) {
-            tasks.fail(task, e);
-            throw e;
-        }
+        Path path = attach(task, vdi, false, dp);
         try {
             Response r = c.response();
-            r.setStatus(200);
-            var h = r.getHeaders();
-            h.put(HttpHeader.CONNECTION, "close");
-            h.put(HttpHeader.CACHE_CONTROL, "no-cache, no-store");
-            h.put("task-id", task);
-            h.put(HttpHeader.CONTENT_TYPE, format.contentType);
+            var h = Replies.ok(r, task, format.contentType);
             h.put(
                     "Content-Disposition",
                     "attachment; filename=\"" + data.get(vdi, VDI.UUID) + "." + format.name + "\"");
@@ -143,7 +130,7 @@ public final class RawVdiTransfer {
             out.close();
             c.callback().succeeded();
         } catch (IOException | RuntimeException e) {
-            abort(c, task, e);
+            Replies.abort(c, tasks, task, e, new ApiError(ErrorCodes.VDI_IO_ERROR, IO_ERRORS));
         } finally {
             detach(dp);
         }
@@ -233,27 +220,13 @@ public final class RawVdiTransfer {
         }
         long size = data.get(vdi, VDI.VIRTUAL_SIZE);
         String dp = "import_raw_vdi/" + task;
-        Path path;
-        try {
-            path = storage.attach(vdi, true, dp);
-        } catch (ApiError e) {
-            tasks.fail(task, e);
-            throw e;
-        }
+        Path path = attach(task, vdi, true, dp);
         try {
             Response r = c.response();
-            r.setStatus(200);
-            var h = r.getHeaders();
-            h.put(HttpHeader.CONNECTION, "close");
-            h.put(HttpHeader.CACHE_CONTROL, "no-cache, no-store");
-            h.put("task-id", task);
-            h.put(HttpHeader.CONTENT_TYPE, "application/octet-stream");
+            Replies.ok(r, task, Format.RAW.contentType);
             // the 200 goes before the body is read, as Xapi's: Xen Orchestra's client first sends an empty probe
             // PUT (to catch a 302) and only looks at its status line
-            try (Blocker.Callback sent = Blocker.callback()) {
-                r.write(false, ByteBuffer.allocate(0), sent);
-                sent.block();
-            }
+            Replies.commit(r);
             Progress progress = new Progress(tasks, task, length > 0 ? length : size);
             try (InputStream in = Content.Source.asInputStream(c.request());
                     FileChannel out = FileChannel.open(path, StandardOpenOption.WRITE)) {
@@ -267,7 +240,7 @@ public final class RawVdiTransfer {
             tasks.complete(task, "<value>" + vdi + "</value>");
             r.write(true, ByteBuffer.allocate(0), c.callback());
         } catch (IOException | RuntimeException e) {
-            abort(c, task, e);
+            Replies.abort(c, tasks, task, e, new ApiError(ErrorCodes.VDI_IO_ERROR, IO_ERRORS));
         } finally {
             detach(dp);
         }
@@ -275,16 +248,14 @@ public final class RawVdiTransfer {
 
     // ------------------------------------------------------------------------------------------------ common
 
-    /**
-     * A transfer that failed once its 200 was committed: the task fails ({@code TASK_CANCELLED} when cancelled, the
-     * error itself when it is a XenAPI one, else {@code VDI_IO_ERROR}) and the connection is cut.
-     */
-    private void abort(HttpCall c, String task, Exception e) {
-        ApiError error = e instanceof ApiError a ? a : new ApiError(ErrorCodes.VDI_IO_ERROR, IO_ERRORS);
-        LOG.info("{} of task {} failed: {}", c.action().name(), task, e.toString());
-        tasks.fail(task, error);
-        c.request().getConnectionMetaData().getConnection().getEndPoint().close(e);
-        c.callback().failed(e);
+    /** {@code vdi} attached on this host through datapath {@code dp}; a refusal fails {@code task} too. */
+    private Path attach(String task, String vdi, boolean writable, String dp) {
+        try {
+            return storage.attach(vdi, writable, dp);
+        } catch (ApiError e) {
+            tasks.fail(task, e);
+            throw e;
+        }
     }
 
     /** Destroys datapath {@code dp} unless null (done already); returns null. */
@@ -392,24 +363,6 @@ public final class RawVdiTransfer {
                 reported = p;
                 tasks.manager().setProgress(task, p);
             }
-        }
-    }
-
-    /** Xapi's bare status answers and its 302. */
-    static final class Replies {
-        private Replies() {}
-
-        /** {@code http_400_badrequest}, {@code http_404_missing} (HTTP/1.0 in Xapi), {@code 500}: no body. */
-        static void bare(HttpCall c, int status, String task) {
-            Response r = c.response();
-            if (task != null) r.getHeaders().put("task-id", task);
-            HttpErrors.bare(r, c.callback(), status);
-        }
-
-        static void redirect(HttpCall c, String location) {
-            Response r = c.response();
-            r.getHeaders().put(HttpHeader.LOCATION, location);
-            HttpErrors.bare(r, c.callback(), 302);
         }
     }
 }

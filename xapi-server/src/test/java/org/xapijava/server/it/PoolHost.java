@@ -51,6 +51,47 @@ final class PoolHost implements AutoCloseable {
         }
     }
 
+    /** A client logged in as root on {@code h} (an ordinary session: {@code HOST_IS_SLAVE} on a member). */
+    static com.xensource.xenapi.Connection login(PoolHost h) throws Exception {
+        com.xensource.xenapi.Connection conn = new com.xensource.xenapi.Connection(h.url());
+        com.xensource.xenapi.Session.loginWithPassword(
+                conn,
+                "root",
+                h.password(),
+                com.xensource.xenapi.APIVersion.latest().toString());
+        return conn;
+    }
+
+    /** The host of the pool {@code conn} is logged in to whose address is {@code address}. */
+    static com.xensource.xenapi.Host hostAt(com.xensource.xenapi.Connection conn, String address) throws Exception {
+        for (var e : com.xensource.xenapi.Host.getAllRecords(conn).entrySet())
+            if (e.getValue().address.equals(address)) return e.getKey();
+        throw new AssertionError("no host at " + address);
+    }
+
+    /** Whether the pool has {@code n} hosts, every one enabled and live. */
+    static boolean allEnabledAndLive(com.xensource.xenapi.Connection conn, int n) {
+        try {
+            var hosts = com.xensource.xenapi.Host.getAllRecords(conn);
+            if (hosts.size() != n) return false;
+            for (var r : hosts.values()) if (!r.enabled || !r.metrics.getLive(conn)) return false;
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    /** Closes every host given (nulls skipped), each even when another fails. */
+    static void closeAll(PoolHost... hosts) {
+        for (PoolHost h : hosts) {
+            try {
+                if (h != null) h.close();
+            } catch (Exception e) {
+                // the next one still stops
+            }
+        }
+    }
+
     static PoolHost start(Path dir, String address, int port, String... extra) throws Exception {
         List<String> args = new ArrayList<>(List.of(
                 "--data-dir", dir.toString(),

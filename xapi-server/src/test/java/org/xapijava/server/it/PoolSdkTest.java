@@ -70,21 +70,12 @@ class PoolSdkTest {
     }
 
     @AfterAll
-    static void stop() throws Exception {
-        for (PoolHost h : new PoolHost[] {c, b, a}) {
-            try {
-                if (h != null) h.close();
-            } catch (Exception e) {
-                // the next one still stops
-            }
-        }
+    static void stop() {
+        PoolHost.closeAll(c, b, a);
     }
 
     static Connection login(PoolHost h) throws Exception {
-        Connection conn = new Connection(h.url());
-        Session.loginWithPassword(
-                conn, "root", h.password(), APIVersion.latest().toString());
-        return conn;
+        return PoolHost.login(h);
     }
 
     static void await(String what, BooleanSupplier done) throws InterruptedException {
@@ -96,16 +87,7 @@ class PoolSdkTest {
     }
 
     static boolean allEnabledAndLive(Connection conn, int n) {
-        try {
-            var hosts = Host.getAllRecords(conn);
-            if (hosts.size() != n) return false;
-            for (Host.Record r : hosts.values()) {
-                if (!r.enabled || !r.metrics.getLive(conn)) return false;
-            }
-            return true;
-        } catch (Exception e) {
-            return false;
-        }
+        return PoolHost.allEnabledAndLive(conn, n);
     }
 
     @Test
@@ -420,9 +402,7 @@ class PoolSdkTest {
     }
 
     private static Host hostAt(Connection conn, String address) throws Exception {
-        for (var e : Host.getAllRecords(conn).entrySet())
-            if (e.getValue().address.equals(address)) return e.getKey();
-        throw new AssertionError("no host at " + address);
+        return PoolHost.hostAt(conn, address);
     }
 
     private static VM newVm(String name) throws Exception {

@@ -5,13 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.xensource.xenapi.APIVersion;
 import com.xensource.xenapi.Connection;
 import com.xensource.xenapi.Host;
 import com.xensource.xenapi.PBD;
 import com.xensource.xenapi.Pool;
 import com.xensource.xenapi.SR;
-import com.xensource.xenapi.Session;
 import com.xensource.xenapi.Types;
 import com.xensource.xenapi.VBD;
 import com.xensource.xenapi.VDI;
@@ -71,32 +69,16 @@ class PoolSharedStorageSdkTest {
     }
 
     @AfterAll
-    static void stop() throws Exception {
-        for (PoolHost h : new PoolHost[] {c, b, a}) {
-            try {
-                if (h != null) h.close();
-            } catch (Exception e) {
-                // the next one still stops
-            }
-        }
+    static void stop() {
+        PoolHost.closeAll(c, b, a);
     }
 
     static Connection login(PoolHost h) throws Exception {
-        Connection conn = new Connection(h.url());
-        Session.loginWithPassword(
-                conn, "root", h.password(), APIVersion.latest().toString());
-        return conn;
+        return PoolHost.login(h);
     }
 
     static boolean allEnabledAndLive(int n) {
-        try {
-            var hosts = Host.getAllRecords(master);
-            if (hosts.size() != n) return false;
-            for (Host.Record r : hosts.values()) if (!r.enabled || !r.metrics.getLive(master)) return false;
-            return true;
-        } catch (Exception e) {
-            return false;
-        }
+        return PoolHost.allEnabledAndLive(master, n);
     }
 
     /** The hosts with a plugged PBD of {@code sr}, by address. */
@@ -119,9 +101,7 @@ class PoolSharedStorageSdkTest {
     }
 
     static Host hostAt(String address) throws Exception {
-        for (var e : Host.getAllRecords(master).entrySet())
-            if (e.getValue().address.equals(address)) return e.getKey();
-        throw new AssertionError("no host at " + address);
+        return PoolHost.hostAt(master, address);
     }
 
     interface Get<T> {
