@@ -98,8 +98,9 @@ public final class RawVdiTransfer {
             Replies.bare(c, 404, task);
             return;
         }
-        if (format == Format.TAR || format == Format.QCOW2 || c.param("base").isPresent()) {
-            String what = c.param("base").isPresent() ? "base=" : "format=" + format.name;
+        String base = c.param("base").map(b -> refOrUuid(VDI.XAPI_CLASS, b)).orElse(null);
+        if (format == Format.TAR || format == Format.QCOW2 || base != null && format != Format.VHD) {
+            String what = "format=" + format.name + (base != null ? " with base=" : "");
             tasks.fail(task, new ApiError(ErrorCodes.NOT_IMPLEMENTED, "export_raw_vdi " + what));
             Replies.bare(c, 500, task);
             return;
@@ -111,7 +112,15 @@ public final class RawVdiTransfer {
             throw tooLarge;
         }
         String dp = "export_raw_vdi/" + task;
-        Path path = attach(task, vdi, false, dp);
+        String baseDp = base == null ? null : dp + "/base";
+        Path basePath = base == null ? null : attach(task, base, false, baseDp);
+        Path path;
+        try {
+            path = attach(task, vdi, false, dp);
+        } catch (ApiError e) {
+            detach(baseDp);
+            throw e;
+        }
         try {
             Response r = c.response();
             var h = Replies.ok(r, task, format.contentType);
@@ -120,11 +129,13 @@ public final class RawVdiTransfer {
                     "attachment; filename=\"" + data.get(vdi, VDI.UUID) + "." + format.name + "\"");
             Progress progress = new Progress(tasks, task, size);
             OutputStream out = Content.Sink.asOutputStream(r);
-            try (FileChannel in = FileChannel.open(path, StandardOpenOption.READ)) {
-                if (format == Format.VHD) VhdStreams.write(in, out, size, progress);
+            try (FileChannel in = FileChannel.open(path, StandardOpenOption.READ);
+                    FileChannel old = basePath == null ? null : FileChannel.open(basePath, StandardOpenOption.READ)) {
+                if (format == Format.VHD) VhdStreams.write(in, old, parent(base, basePath), out, size, progress);
                 else copyOut(in, out, size, progress);
             }
-            // the body ends once the datapath is gone: a client may use the VDI as soon as it has read it all
+            // the body ends once the datapaths are gone: a client may use the VDI as soon as it has read it all
+            baseDp = detach(baseDp);
             dp = detach(dp);
             tasks.complete(task, "");
             out.close();
@@ -132,8 +143,23 @@ public final class RawVdiTransfer {
         } catch (IOException | RuntimeException e) {
             Replies.abort(c, tasks, task, e, new ApiError(ErrorCodes.VDI_IO_ERROR, IO_ERRORS));
         } finally {
+            detach(baseDp);
             detach(dp);
         }
+    }
+
+    /**
+     * The parent a differencing export names: the base VDI's uuid as its unique id (a VDI here has no VHD file whose
+     * footer vhd-tool would quote), the attached base's modification time and path.
+     */
+    private Vhd.Parent parent(String base, Path basePath) throws IOException {
+        if (base == null) return null;
+        long mtime =
+                java.nio.file.Files.getLastModifiedTime(basePath).toInstant().getEpochSecond();
+        return new Vhd.Parent(
+                java.util.UUID.fromString(data.get(base, VDI.UUID)),
+                Math.max(0, mtime - Vhd.VHD_EPOCH),
+                basePath.toString());
     }
 
     /** The VDI's {@code size} bytes from {@code in}, zeros past its end (a driver's file may be shorter). */
@@ -292,7 +318,7 @@ public final class RawVdiTransfer {
 
     /** Xapi's {@code vdi_of_req}: {@code vdi} as a reference when it is one, else as a uuid. */
     private Optional<String> vdiOf(HttpCall c) {
-        return c.param(HttpParams.VDI).map(v -> data.exists(VDI.XAPI_CLASS, v) ? v : byUuid(VDI.XAPI_CLASS, v));
+        return c.param(HttpParams.VDI).map(v -> refOrUuid(VDI.XAPI_CLASS, v));
     }
 
     /** Xapi's {@code sr_of_req}: {@code sr_id} (a reference), else {@code sr_uuid}. */
@@ -303,6 +329,11 @@ public final class RawVdiTransfer {
             return id;
         }
         return c.param("sr_uuid").map(u -> byUuid(SR.XAPI_CLASS, u));
+    }
+
+    /** Xapi's {@code vdi_of_req}/{@code base_vdi_of_req}: a reference when it is one, else a uuid. */
+    private String refOrUuid(String cls, String value) {
+        return data.exists(cls, value) ? value : byUuid(cls, value);
     }
 
     private String byUuid(String cls, String uuid) {

@@ -76,7 +76,20 @@ final class Vhd {
         return out;
     }
 
-    static byte[] header(int blocks) {
+    /**
+     * The parent of a differencing VHD as vhd-tool names it ({@code Parent_locator.from_filename}): its unique id,
+     * its time stamp (seconds since 2000-01-01) and its file name.
+     */
+    record Parent(UUID uid, long timeStamp, String filename) {}
+
+    /** Seconds from the Unix epoch to the VHD one (2000-01-01T00:00:00Z). */
+    static final long VHD_EPOCH = 946_684_800L;
+
+    /** Where vhd-tool's one parent locator points (the empty sector after the header). */
+    static final long LOCATOR_OFFSET = 1536;
+
+    /** A dynamic disk's header, or a differencing one's when {@code parent} is given. */
+    static byte[] header(int blocks, Parent parent) {
         ByteBuffer b = ByteBuffer.allocate(HEADER);
         b.put("cxsparse".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         b.putLong(-1L);
@@ -84,7 +97,22 @@ final class Vhd {
         b.putInt(0x00010000);
         b.putInt(blocks);
         b.putInt(BLOCK);
-        // checksum (36), parent uid, time stamp, reserved, name, locators: zeros
+        // checksum at 36 below; without a parent the rest is zeros
+        if (parent != null) {
+            b.putInt(36, 0);
+            b.putLong(40, parent.uid().getMostSignificantBits());
+            b.putLong(48, parent.uid().getLeastSignificantBits());
+            b.putInt(56, (int) parent.timeStamp());
+            byte[] name = parent.filename().getBytes(java.nio.charset.StandardCharsets.UTF_16BE);
+            b.put(64, name, 0, Math.min(name.length, 512));
+            // locator 0: MacX, one sector of space, the file:// URI's length, at 1536 (left empty, as vhd-tool)
+            int uri = ("file://" + parent.filename()).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            b.putInt(576, 0x4d616358);
+            b.putInt(580, 1);
+            b.putInt(584, uri);
+            b.putInt(588, 0);
+            b.putLong(592, LOCATOR_OFFSET);
+        }
         byte[] out = b.array();
         ByteBuffer.wrap(out).putInt(36, checksum(out));
         return out;

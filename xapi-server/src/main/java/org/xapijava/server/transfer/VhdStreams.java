@@ -27,23 +27,37 @@ final class VhdStreams {
     private VhdStreams() {}
 
     /**
-     * Writes the {@code size} bytes of {@code in} as a dynamic VHD: one pass to find the blocks that are not all
-     * zeros, one to send them (the BAT comes before the data).
+     * Writes the {@code size} bytes of {@code in} as a VHD: one pass to find the blocks to send, one to send them (the
+     * BAT comes before the data). Without {@code base}, a dynamic VHD of the blocks that are not all zeros; with
+     * it (the disk {@code in} was made from, of the same size), a differencing VHD of {@code parent} holding the
+     * blocks whose content differs from the base's (vhd-tool's {@code --relative-to}, which takes the blocks
+     * allocated in the VDI's chain and not in the base's: here a block rewritten with the same data is left out).
      */
-    static void write(FileChannel in, OutputStream out, long size, RawVdiTransfer.Progress progress)
+    static void write(
+            FileChannel in,
+            FileChannel base,
+            Vhd.Parent parent,
+            OutputStream out,
+            long size,
+            RawVdiTransfer.Progress progress)
             throws IOException {
         long rounded = Vhd.roundedSize(size);
         int blocks = Vhd.blocks(rounded);
         byte[] buf = new byte[Vhd.BLOCK];
+        byte[] old = base == null ? null : new byte[Vhd.BLOCK];
         BitSet present = new BitSet(blocks);
         for (int i = 0; i < blocks; i++) {
             progress.check();
-            if (!DiskWriter.allZero(buf, 0, read(in, (long) i * Vhd.BLOCK, size, buf))) present.set(i);
+            read(in, (long) i * Vhd.BLOCK, size, buf);
+            boolean send = base == null
+                    ? !DiskWriter.allZero(buf, 0, buf.length)
+                    : !Arrays.equals(buf, read(base, (long) i * Vhd.BLOCK, size, old));
+            if (send) present.set(i);
             progress.at((long) i * Vhd.BLOCK / 2);
         }
-        byte[] footer = Vhd.footer(rounded, Vhd.DYNAMIC, UUID.randomUUID());
+        byte[] footer = Vhd.footer(rounded, base == null ? Vhd.DYNAMIC : Vhd.DIFFERENCING, UUID.randomUUID());
         out.write(footer);
-        out.write(Vhd.header(blocks));
+        out.write(Vhd.header(blocks, base == null ? null : parent));
         out.write(new byte[(int) (Vhd.TABLE_OFFSET - Vhd.HEADER_OFFSET - Vhd.HEADER)]);
         int batBytes = Vhd.batBytes(blocks);
         ByteBuffer bat = ByteBuffer.allocate(batBytes);
@@ -70,8 +84,8 @@ final class VhdStreams {
         out.write(footer);
     }
 
-    /** Block {@code at} of the disk into {@code buf}, zeros past {@code size} and past the file's end. */
-    private static int read(FileChannel in, long at, long size, byte[] buf) throws IOException {
+    /** Block {@code at} of the disk into {@code buf} (returned), zeros past {@code size} and the file's end. */
+    private static byte[] read(FileChannel in, long at, long size, byte[] buf) throws IOException {
         Arrays.fill(buf, (byte) 0);
         int want = (int) Math.max(0, Math.min(buf.length, size - at));
         ByteBuffer b = ByteBuffer.wrap(buf, 0, want);
@@ -81,7 +95,7 @@ final class VhdStreams {
             if (n <= 0) break;
             pos += n;
         }
-        return buf.length;
+        return buf;
     }
 
     /**

@@ -293,6 +293,54 @@ class RawVdiTransferTest {
     }
 
     @Test
+    void aDeltaAgainstASnapshotHoldsTheChangedBlocksAndRebuildsTheDiskOnAClone() throws Exception {
+        VDI vdi = newVdi(8 * MIB);
+        byte[] zero = random((int) MIB, 10);
+        byte[] two = random((int) MIB, 11);
+        ByteArrayOutputStream first = new ByteArrayOutputStream();
+        first.write(frame(0, zero));
+        first.write(frame(4 * MIB, two));
+        first.write(new byte[12]);
+        String s = "session_id=" + session;
+        assertEquals(
+                200,
+                put(s + "&vdi=" + vdi.toWireString() + "&chunked", first.toByteArray())
+                        .statusCode());
+        VDI base = vdi.snapshot(c, new java.util.HashMap<>());
+        // block 0 rewritten with the same data, block 2 changed, block 3 new
+        ByteArrayOutputStream second = new ByteArrayOutputStream();
+        second.write(frame(0, zero));
+        second.write(frame(4 * MIB + 100, random(5000, 12)));
+        second.write(frame(6 * MIB, random(4096, 13)));
+        second.write(new byte[12]);
+        assertEquals(
+                200,
+                put(s + "&vdi=" + vdi.toWireString() + "&chunked", second.toByteArray())
+                        .statusCode());
+
+        HttpResponse<byte[]> delta = get(s + "&vdi=" + vdi.toWireString() + "&format=vhd&base=" + base.getUuid(c));
+        assertEquals(200, delta.statusCode());
+        byte[] d = delta.body();
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(d);
+        assertEquals(4, b.getInt(60), "differencing");
+        assertEquals(2048 + 512 + 2 * (512 + 2 * MIB) + 512, d.length, "blocks 2 and 3 only");
+        assertEquals(
+                java.util.UUID.fromString(base.getUuid(c)),
+                new java.util.UUID(b.getLong(512 + 40), b.getLong(512 + 48)),
+                "the parent's unique id");
+        assertEquals(-1, b.getInt(2048), "block 0 is the base's");
+        assertEquals(-1, b.getInt(2048 + 4), "block 1 is the base's");
+
+        VDI rebuilt = base.createClone(c, new java.util.HashMap<>());
+        assertEquals(
+                200,
+                put(s + "&vdi=" + rebuilt.toWireString() + "&format=vhd", d).statusCode());
+        assertArrayEquals(
+                get(s + "&vdi=" + vdi.toWireString()).body(),
+                get(s + "&vdi=" + rebuilt.toWireString()).body());
+    }
+
+    @Test
     void theDatabaseDumpIsTheWholeDatabaseInStateDbForm() throws Exception {
         VDI marker = newVdi(MIB);
         Task mine = Task.create(c, "dump", "");
