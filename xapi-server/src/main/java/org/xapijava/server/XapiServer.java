@@ -368,7 +368,12 @@ public final class XapiServer implements AutoCloseable {
         new org.xapijava.server.http.XenopsServicesHandler(xenops.socket()).register(handlers);
         HttpTasks httpTasks = new HttpTasks(localDb, tasks);
         new org.xapijava.server.transfer.RawVdiTransfer(
-                        localDb, refs.host(), storageMessages.backends(), httpTasks, dispatcher)
+                        localDb,
+                        refs.host(),
+                        storageMessages.backends(),
+                        httpTasks,
+                        dispatcher,
+                        config.integer("max-transfers"))
                 .register(handlers);
         new org.xapijava.server.transfer.DatabaseDump(
                         db,

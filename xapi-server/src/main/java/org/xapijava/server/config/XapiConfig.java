@@ -64,6 +64,8 @@ public final class XapiConfig {
         {"blobs-dir", "/var/lib/xcp/blobs", "blob-files"},
         // the largest blob a PUT may store, in bytes (Xapi has no limit but the disk's)
         {"blob-max-size", "67108864", null},
+        // disk transfers (export_raw_vdi, import_raw_vdi) at once on this host; beyond, 503 and TOO_BUSY
+        {"max-transfers", "16", null},
         {"local-sr-dir", "/var/run/sr-mount/local", "sr/local"},
         {"tools-iso-dir", "/opt/xensource/packages/iso", "iso"},
         {"flush-policy", "xapi", null},

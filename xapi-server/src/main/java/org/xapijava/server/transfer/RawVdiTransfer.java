@@ -41,7 +41,7 @@ import org.xapijava.server.storage.StorageBackends;
  * progress and cancellation through the transfer's task ({@link HttpTasks}). A VDI whose SR this host does not
  * see is redirected (302) to a host that does. {@code qcow2}, {@code tar} and differencing exports ({@code base=})
  * are not done yet: their task fails {@code NOT_IMPLEMENTED}. Memory per transfer: a block buffer (1 MiB raw, 2 MiB
- * VHD). Thread-safe.
+ * VHD); at most {@code max-transfers} transfers at once. Thread-safe.
  */
 public final class RawVdiTransfer {
     private static final Logger LOG = LoggerFactory.getLogger(RawVdiTransfer.class);
@@ -54,13 +54,25 @@ public final class RawVdiTransfer {
     private final StorageBackends storage;
     private final HttpTasks tasks;
     private final Dispatcher dispatcher;
+    /** The transfers that may run at once ({@code max-transfers}). */
+    private final java.util.concurrent.Semaphore slots;
 
-    public RawVdiTransfer(Db data, String hostRef, StorageBackends storage, HttpTasks tasks, Dispatcher dispatcher) {
+    private final int maxTransfers;
+
+    public RawVdiTransfer(
+            Db data,
+            String hostRef,
+            StorageBackends storage,
+            HttpTasks tasks,
+            Dispatcher dispatcher,
+            int maxTransfers) {
         this.data = data;
         this.hostRef = hostRef;
         this.storage = storage;
         this.tasks = tasks;
         this.dispatcher = dispatcher;
+        this.maxTransfers = maxTransfers;
+        this.slots = new java.util.concurrent.Semaphore(maxTransfers);
     }
 
     /** Registers {@code get_export_raw_vdi} and {@code put_import_raw_vdi}. */
@@ -73,13 +85,25 @@ public final class RawVdiTransfer {
         void run(HttpCall c) throws IOException;
     }
 
-    /** An error escaping the handler fails the caller's task as Xapi's {@code add_handler} does, then is a 500. */
+    /**
+     * At most {@code max-transfers} at once: beyond, {@code 503} and the caller's task fails {@code TOO_BUSY}
+     * (nothing is attached). An error escaping the handler fails the caller's task as Xapi's {@code add_handler}
+     * does, then is a 500.
+     */
     private void guarded(HttpCall c, Body body) throws IOException {
+        if (!slots.tryAcquire()) {
+            LOG.info("{} refused: {} transfers already running", c.action().name(), maxTransfers);
+            c.param(HttpParams.TASK_ID).ifPresent(t -> tasks.fail(t, new ApiError(ErrorCodes.TOO_BUSY)));
+            Replies.bare(c, 503, null);
+            return;
+        }
         try {
             body.run(c);
         } catch (ApiError e) {
             tasks.escaped(c, e);
             throw e;
+        } finally {
+            slots.release();
         }
     }
 
