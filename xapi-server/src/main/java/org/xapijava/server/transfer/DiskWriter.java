@@ -30,6 +30,17 @@ final class DiskWriter {
         return size;
     }
 
+    /** {@code length} zero bytes at {@code at}: nothing to do when the VDI is new (it reads as zeros already). */
+    void zeros(long at, long length) throws IOException {
+        if (prezeroed) return;
+        java.util.Arrays.fill(buf, (byte) 0);
+        for (long done = 0; done < length; ) {
+            int n = (int) Math.min(buf.length, length - done);
+            write(at + done, buf, 0, n);
+            done += n;
+        }
+    }
+
     /** The whole of {@code in}, from offset 0. */
     void stream(InputStream in, RawVdiTransfer.Progress progress) throws IOException {
         long at = 0;

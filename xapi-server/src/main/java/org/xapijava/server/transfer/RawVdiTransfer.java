@@ -123,7 +123,7 @@ public final class RawVdiTransfer {
             return;
         }
         String base = c.param("base").map(b -> refOrUuid(VDI.XAPI_CLASS, b)).orElse(null);
-        if (format == Format.TAR || format == Format.QCOW2 || base != null && format != Format.VHD) {
+        if (format == Format.QCOW2 || base != null && format != Format.VHD) {
             String what = "format=" + format.name + (base != null ? " with base=" : "");
             tasks.fail(task, new ApiError(ErrorCodes.NOT_IMPLEMENTED, "export_raw_vdi " + what));
             Replies.bare(c, 500, task);
@@ -155,8 +155,11 @@ public final class RawVdiTransfer {
             OutputStream out = Content.Sink.asOutputStream(r);
             try (FileChannel in = FileChannel.open(path, StandardOpenOption.READ);
                     FileChannel old = basePath == null ? null : FileChannel.open(basePath, StandardOpenOption.READ)) {
-                if (format == Format.VHD) VhdStreams.write(in, old, parent(base, basePath), out, size, progress);
-                else copyOut(in, out, size, progress);
+                switch (format) {
+                    case VHD -> VhdStreams.write(in, old, parent(base, basePath), out, size, progress);
+                    case TAR -> DiskTar.write(in, size, DiskTar.PREFIX, out, progress);
+                    default -> copyOut(in, out, size, progress);
+                }
             }
             // the body ends once the datapaths are gone: a client may use the VDI as soon as it has read it all
             baseDp = detach(baseDp);
@@ -230,7 +233,7 @@ public final class RawVdiTransfer {
             Replies.bare(c, 404, task);
             return;
         }
-        if (format == Format.TAR || format == Format.QCOW2) {
+        if (format == Format.QCOW2) {
             tasks.fail(task, new ApiError(ErrorCodes.NOT_IMPLEMENTED, "import_raw_vdi format=" + format.name));
             Replies.bare(c, 500, task);
             return;
@@ -243,7 +246,7 @@ public final class RawVdiTransfer {
                 Replies.bare(c, 400, task);
                 return;
             }
-            if (length < 0 || chunked) {
+            if (length < 0 || chunked || format != Format.RAW) {
                 tasks.fail(task, ApiError.internal("Not enough info supplied to import"));
                 Replies.bare(c, 400, task);
                 return;
@@ -282,6 +285,7 @@ public final class RawVdiTransfer {
                     FileChannel out = FileChannel.open(path, StandardOpenOption.WRITE)) {
                 DiskWriter w = new DiskWriter(out, size, created);
                 if (format == Format.VHD) VhdStreams.read(in, w, progress);
+                else if (format == Format.TAR) DiskTar.read(in, DiskTar.PREFIX, w, progress);
                 else if (chunked) ChunkedRaw.read(in, w, progress);
                 else w.stream(in, progress);
                 out.force(false);
@@ -397,6 +401,9 @@ public final class RawVdiTransfer {
 
     /** Task progress at most every 1 %, and the task's cancellation noticed between blocks. */
     static final class Progress {
+        /** No task: nothing reported, nothing cancels (tests, internal copies). */
+        static final Progress NONE = new Progress(null, null, 1);
+
         private final HttpTasks tasks;
         private final String task;
         private final long total;
@@ -409,10 +416,12 @@ public final class RawVdiTransfer {
         }
 
         void check() {
+            if (tasks == null) return;
             if (tasks.manager().isCancelling(task)) throw new ApiError(ErrorCodes.TASK_CANCELLED, task);
         }
 
         void at(long done) {
+            if (tasks == null) return;
             double p = Math.min(1.0, (double) done / total);
             if (p - reported >= 0.01) {
                 reported = p;

@@ -341,6 +341,35 @@ class RawVdiTransferTest {
     }
 
     @Test
+    void aDiskInXvaChunkFormGoesOutAndBackIn() throws Exception {
+        VDI vdi = newVdi(3 * MIB + 4096);
+        byte[] data = random((int) MIB, 14);
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.write(frame(2 * MIB, data));
+        body.write(new byte[12]);
+        String s = "session_id=" + session;
+        assertEquals(
+                200,
+                put(s + "&vdi=" + vdi.toWireString() + "&chunked", body.toByteArray())
+                        .statusCode());
+        HttpResponse<byte[]> tar = get(s + "&vdi=" + vdi.toWireString() + "&format=tar");
+        assertEquals(200, tar.statusCode());
+        assertEquals(
+                "application/x-tar", tar.headers().firstValue("content-type").orElse(""));
+        // chunks 0 (first), 2 (data) and 3 (last, 4096 bytes), each with its .xxhash, then the end
+        int chunk = 512 + (int) MIB;
+        int sum = 512 + 512;
+        assertEquals(2 * (chunk + sum) + (512 + 4096 + sum) + 1024, tar.body().length);
+        VDI copy = newVdi(3 * MIB + 4096);
+        HttpResponse<byte[]> in = put(s + "&vdi=" + copy.toWireString() + "&format=tar", tar.body());
+        assertEquals(200, in.statusCode());
+        assertEquals(Types.TaskStatusType.SUCCESS, task(in).getStatus(c));
+        assertArrayEquals(
+                get(s + "&vdi=" + vdi.toWireString()).body(),
+                get(s + "&vdi=" + copy.toWireString()).body());
+    }
+
+    @Test
     void theDatabaseDumpIsTheWholeDatabaseInStateDbForm() throws Exception {
         VDI marker = newVdi(MIB);
         Task mine = Task.create(c, "dump", "");

@@ -1,0 +1,100 @@
+package org.xapijava.server.transfer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.xapijava.model.errors.ApiError;
+
+/** A disk in Xapi's chunk form ({@link DiskTar}) and the tar headers it is written with ({@link TarWriter}). */
+class DiskTarTest {
+    @TempDir
+    Path dir;
+
+    static final RawVdiTransfer.Progress NO_PROGRESS = RawVdiTransfer.Progress.NONE;
+
+    @Test
+    void xxh64IsPrintedAsXapiPrintsIt() {
+        // the XXH64 reference vectors (seed 0); Xapi's empty-chunk checksum is the first
+        assertEquals("EF46DB3751D8E999", DiskTar.xxh64(new byte[0], 0));
+        assertEquals("D24EC4F1A98C6E5B", DiskTar.xxh64("a".getBytes(StandardCharsets.US_ASCII), 1));
+        assertEquals("44BC2CF5AD770999", DiskTar.xxh64("abc".getBytes(StandardCharsets.US_ASCII), 3));
+    }
+
+    @Test
+    void headersAreV7WithXapisDefaults() {
+        byte[] h = TarWriter.header("vdi/00000000", 1 << 20, 0);
+        assertEquals("vdi/00000000", new String(h, 0, 12, StandardCharsets.US_ASCII));
+        assertEquals("0000400\0", new String(h, 100, 8, StandardCharsets.US_ASCII));
+        assertEquals("00004000000\0", new String(h, 124, 12, StandardCharsets.US_ASCII));
+        assertEquals('0', h[156]);
+        assertEquals("\0\0\0\0\0\0", new String(h, 257, 6, StandardCharsets.US_ASCII), "no ustar magic");
+        long sum = 0;
+        for (int i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? ' ' : h[i] & 0xff;
+        assertEquals(Long.toOctalString(sum), new String(h, 148, 6, StandardCharsets.US_ASCII).replaceFirst("^0+", ""));
+    }
+
+    @Test
+    void chunksSkipZerosButTheFirstAndLastAndReadBackWhole() throws Exception {
+        long size = 5 * DiskTar.CHUNK + 1000; // 6 chunks, the last short
+        byte[] disk = new byte[(int) size];
+        byte[] two = new byte[DiskTar.CHUNK];
+        new Random(1).nextBytes(two);
+        System.arraycopy(two, 0, disk, 2 * DiskTar.CHUNK, DiskTar.CHUNK);
+        Path src = dir.resolve("src");
+        Files.write(src, disk);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (FileChannel in = FileChannel.open(src)) {
+            DiskTar.write(in, size, DiskTar.PREFIX, out, NO_PROGRESS);
+        }
+        List<String> names = new ArrayList<>();
+        try (TarArchiveInputStream t = new TarArchiveInputStream(new ByteArrayInputStream(out.toByteArray()))) {
+            for (TarArchiveEntry e; (e = t.getNextEntry()) != null; ) names.add(e.getName() + ":" + e.getSize());
+        }
+        assertEquals(
+                List.of(
+                        "vdi/00000000:1048576",
+                        "vdi/00000000.xxhash:16",
+                        "vdi/00000002:1048576",
+                        "vdi/00000002.xxhash:16",
+                        "vdi/00000005:1000",
+                        "vdi/00000005.xxhash:16"),
+                names);
+
+        Path dst = dir.resolve("dst");
+        Files.write(dst, new byte[(int) size]);
+        try (FileChannel o = FileChannel.open(dst, StandardOpenOption.WRITE)) {
+            DiskTar.read(
+                    new ByteArrayInputStream(out.toByteArray()), "vdi", new DiskWriter(o, size, false), NO_PROGRESS);
+        }
+        assertEquals(
+                java.util.HexFormat.of().formatHex(disk),
+                java.util.HexFormat.of().formatHex(Files.readAllBytes(dst)));
+
+        // a flipped byte: the chunk's checksum fails, as Xapi's
+        byte[] bad = out.toByteArray();
+        bad[512 + 7] ^= 1; // inside chunk 0's data
+        ApiError e;
+        try (FileChannel o = FileChannel.open(dst, StandardOpenOption.WRITE)) {
+            e = assertThrows(
+                    ApiError.class,
+                    () -> DiskTar.read(
+                            new ByteArrayInputStream(bad), "vdi", new DiskWriter(o, size, false), NO_PROGRESS));
+        }
+        assertEquals("INTERNAL_ERROR", e.code());
+        assertEquals(true, e.params().get(0).startsWith("Block vdi/00000000 checksum failed"), e.getMessage());
+    }
+}
