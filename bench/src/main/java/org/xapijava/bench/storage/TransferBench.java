@@ -1,0 +1,165 @@
+package org.xapijava.bench.storage;
+
+import static org.xapijava.bench.Stats.loadAverage;
+import static org.xapijava.bench.Stats.percentile;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import org.xapijava.bench.server.LaunchedHost;
+
+/**
+ * HTTP disk transfers (issue 14) against a host started by {@code scripts/xapi}: a disk of random data imported
+ * into a VDI of the local {@code file} SR ({@code PUT /import_raw_vdi}) and exported from it ({@code GET
+ * /export_raw_vdi}) as raw, VHD and tar, each beside the same data converted by {@code qemu-img} (raw to qcow2 for
+ * imports, qcow2 to raw for exports) in the same run: what the transfer adds to moving the bytes in and out of the
+ * SR's qcow2 (HTTP, the driver's FUSE datapath, checksums). Markdown on standard output, progress on standard
+ * error. Run by {@code scripts/bench-transfer}; options {@code --mib N} (1024) {@code --rounds N} (3).
+ */
+public final class TransferBench {
+    private TransferBench() {}
+
+    public static void main(String[] args) throws Exception {
+        int mib = 1024;
+        int rounds = 3;
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            switch (args[i]) {
+                case "--mib" -> mib = Integer.parseInt(args[i + 1]);
+                case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        PrintStream log = System.err;
+        PrintStream out = System.out;
+        Path root = Path.of(System.getProperty("bench.root", ".")).toAbsolutePath();
+        Path scratch = Files.createTempDirectory("bench-transfer-");
+        long size = (long) mib << 20;
+        try (LaunchedHost host = LaunchedHost.xapi(root, Map.of(), List.of());
+                StorageFixture fx = new StorageFixture(host.address, host.password, host.dataDir())) {
+            String base = "http://" + host.address.getHostString() + ":" + host.address.getPort();
+            String s = "session_id=" + fx.session;
+            Path data = scratch.resolve("data.img");
+            byte[] block = new byte[1 << 20];
+            Random random = new Random(1);
+            try (var o = Files.newOutputStream(data)) {
+                for (int i = 0; i < mib; i++) {
+                    random.nextBytes(block);
+                    o.write(block);
+                }
+            }
+            out.printf(
+                    Locale.ROOT,
+                    "%d MiB of random data, %d rounds; %d cores; load average at start %s.%n%n",
+                    mib,
+                    rounds,
+                    Runtime.getRuntime().availableProcessors(),
+                    loadAverage());
+            Map<String, List<Double>> seconds = new LinkedHashMap<>();
+            HttpClient http = HttpClient.newHttpClient();
+            for (int r = 0; r < rounds; r++) {
+                log.println("round " + (r + 1));
+                Path qcow = scratch.resolve("baseline.qcow2");
+                time(seconds, "baseline in: `qemu-img convert` raw → qcow2", () -> qemu("raw", data, "qcow2", qcow));
+                time(
+                        seconds,
+                        "baseline out: `qemu-img convert` qcow2 → raw",
+                        () -> qemu("qcow2", qcow, "raw", scratch.resolve("baseline.raw")));
+                Files.delete(qcow);
+                Files.delete(scratch.resolve("baseline.raw"));
+                String vdi = newVdi(fx, size);
+                time(seconds, "import raw", () -> put(http, base, s + "&vdi=" + vdi, data));
+                for (String f : List.of("raw", "vhd", "tar")) {
+                    Path file = scratch.resolve("export." + f);
+                    time(seconds, "export " + f, () -> get(http, base, s + "&vdi=" + vdi + "&format=" + f, file));
+                    if (f.equals("raw")) {
+                        if (Files.mismatch(file, data) != -1) throw new IllegalStateException("export differs");
+                    } else {
+                        String copy = newVdi(fx, size);
+                        time(seconds, "import " + f, () -> put(http, base, s + "&vdi=" + copy + "&format=" + f, file));
+                        fx.c.call("VDI.destroy", fx.session, copy);
+                    }
+                    Files.delete(file);
+                }
+                fx.c.call("VDI.destroy", fx.session, vdi);
+            }
+            double in = percentile(array(seconds.get("baseline in: `qemu-img convert` raw → qcow2")), 50);
+            double outBase = percentile(array(seconds.get("baseline out: `qemu-img convert` qcow2 → raw")), 50);
+            out.println("| transfer | p50 s | MiB/s | baseline p50 ÷ p50 |");
+            out.println("|---|---|---|---|");
+            for (var e : seconds.entrySet()) {
+                double p50 = percentile(array(e.getValue()), 50);
+                boolean isIn = e.getKey().startsWith("import") || e.getKey().startsWith("baseline in");
+                out.printf(
+                        Locale.ROOT,
+                        "| %s | %.2f | %.0f | %.2f× |%n",
+                        e.getKey(),
+                        p50,
+                        mib / p50,
+                        (isIn ? in : outBase) / p50);
+            }
+            out.printf(Locale.ROOT, "%nLoad average at the end: %s.%n", loadAverage());
+        } finally {
+            try (var w = Files.walk(scratch)) {
+                for (Path p : w.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    private static void time(Map<String, List<Double>> seconds, String name, Step step) throws Exception {
+        long t0 = System.nanoTime();
+        step.run();
+        seconds.computeIfAbsent(name, k -> new ArrayList<>()).add((System.nanoTime() - t0) / 1e9);
+    }
+
+    private static double[] array(List<Double> l) {
+        return l.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    private static String newVdi(StorageFixture fx, long size) throws IOException {
+        return (String) fx.c.call("VDI.create", fx.session, StorageFixture.vdiRecord(fx.local.ref(), size, "bench"));
+    }
+
+    private static void put(HttpClient http, String base, String query, Path file) throws Exception {
+        HttpResponse<Void> r = http.send(
+                HttpRequest.newBuilder(URI.create(base + "/import_raw_vdi?" + query))
+                        .PUT(HttpRequest.BodyPublishers.ofFile(file))
+                        .build(),
+                HttpResponse.BodyHandlers.discarding());
+        if (r.statusCode() != 200) throw new IllegalStateException("import answered " + r.statusCode());
+    }
+
+    private static void get(HttpClient http, String base, String query, Path file) throws Exception {
+        HttpResponse<Path> r = http.send(
+                HttpRequest.newBuilder(URI.create(base + "/export_raw_vdi?" + query))
+                        .GET()
+                        .build(),
+                HttpResponse.BodyHandlers.ofFile(file));
+        if (r.statusCode() != 200) throw new IllegalStateException("export answered " + r.statusCode());
+    }
+
+    private static void qemu(String from, Path in, String to, Path out) throws Exception {
+        Process p = new ProcessBuilder("qemu-img", "convert", "-f", from, "-O", to, in.toString(), out.toString())
+                .redirectErrorStream(true)
+                .start();
+        try (InputStream o = p.getInputStream()) {
+            o.transferTo(java.io.OutputStream.nullOutputStream());
+        }
+        if (p.waitFor() != 0) throw new IllegalStateException("qemu-img convert failed");
+    }
+}
