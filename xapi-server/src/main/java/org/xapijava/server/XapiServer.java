@@ -58,7 +58,6 @@ import org.xapijava.server.http.HttpAction;
 import org.xapijava.server.http.HttpAuthentication;
 import org.xapijava.server.http.HttpHandlerTable;
 import org.xapijava.server.http.HttpLimits;
-import org.xapijava.server.http.HttpTasks;
 import org.xapijava.server.http.RpcHandler;
 import org.xapijava.server.http.XapiErrorHandler;
 import org.xapijava.server.http.XapiHttpConnectionFactory;
@@ -366,26 +365,17 @@ public final class XapiServer implements AutoCloseable {
         new RpcHandler(dispatcher).register(handlers);
         new BlobHandler(localDb, blobStore, clock, httpAuth).register(handlers);
         new org.xapijava.server.http.XenopsServicesHandler(xenops.socket()).register(handlers);
-        HttpTasks httpTasks = new HttpTasks(localDb, tasks);
-        new org.xapijava.server.transfer.RawVdiTransfer(
-                        localDb,
-                        refs.host(),
-                        storageMessages.backends(),
-                        httpTasks,
-                        dispatcher,
-                        config.integer("max-transfers"))
-                .register(handlers);
-        new org.xapijava.server.transfer.DatabaseDump(
-                        db,
-                        httpTasks,
-                        new org.xapijava.server.transfer.DatabaseDump.RestoreTarget(
-                                dm,
-                                localDb,
-                                refs.host(),
-                                config.path("backup-db"),
-                                config.path("pool-conf"),
-                                this::requestRestart))
-                .register(handlers);
+        org.xapijava.server.transfer.TransferHandlers.register(
+                handlers,
+                config,
+                dm,
+                db,
+                localDb,
+                refs.host(),
+                storageMessages.backends(),
+                tasks,
+                dispatcher,
+                this::requestRestart);
         if (role.isMaster() && master == null) {
             replicaHandler = new ReplicaHandler(db, new ReplicaService(db, services.allowed()), followers);
             remoteDb = new org.xapijava.server.remotedb.RemoteDbHandler(db);
