@@ -16,6 +16,7 @@ import org.xapijava.model.api.Pool;
 import org.xapijava.model.api.SR;
 import org.xapijava.model.api.Task;
 import org.xapijava.model.api.VBD;
+import org.xapijava.model.api.VDI;
 import org.xapijava.model.api.VIF;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.api.VUSB;
@@ -29,7 +30,8 @@ import org.xapijava.model.types.XType;
  * ({@code forward_vm_op}, and for a VBD or VIF its VM's: {@code forward_vbd_op}, {@code forward_vif_op}), the host
  * the lock plan chose for a start or resume ({@code forward_to_suitable_host}: the VM's
  * {@code scheduled_to_be_resident_on}), or the host a task was forwarded to ({@code task.cancel}), a host with the SR plugged for SR operations
- * ({@code forward_sr_op}), a PBD's host for {@code PBD.plug}/{@code unplug} and the new master for
+ * ({@code forward_sr_op}) and for VDI operations ({@code forward_vdi_op}: the VDI's SR; {@code VDI.copy} a host seeing
+ * both SRs), a PBD's host for {@code PBD.plug}/{@code unplug} and the new master for
  * {@code pool.designate_new_master}. Every other
  * message runs where it was called. Immutable, thread-safe.
  */
@@ -197,6 +199,27 @@ public final class Placements {
     static final Set<String> SR_ON_PBD_HOST = Set.of(
             StorageOperations.SCAN.wire(), StorageOperations.UPDATE.wire(), "set_name_label", "set_name_description");
 
+    /**
+     * VDI messages that run where the VDI's SR is plugged ({@code forward_vdi_op}: the SR's {@code forward_sr_op}),
+     * their VDI the first argument.
+     */
+    static final Set<String> VDI_ON_SR_HOST = Set.of(
+            "set_name_label",
+            "set_name_description",
+            "set_on_boot",
+            "destroy",
+            "snapshot",
+            "clone",
+            "revert",
+            "resize",
+            "resize_online",
+            "force_unlock",
+            "enable_cbt",
+            "disable_cbt",
+            "data_destroy",
+            "update",
+            "checksum");
+
     /** PBD messages run on the PBD's host ({@code do_op_on ~host:(Db.PBD.get_host self)}). */
     static final Set<String> PBD_ON_HOST = Set.of("plug", "unplug");
 
@@ -239,11 +262,66 @@ public final class Placements {
             case Task.XAPI_CLASS -> m.name().equals("cancel") ? (r, a) -> forwardedTo(r, (String) a.get(0)) : null;
             case SR.XAPI_CLASS -> SR_ON_PBD_HOST.contains(m.name()) ? (r, a) -> srHost(r, (String) a.get(0)) : null;
             case PBD.XAPI_CLASS -> PBD_ON_HOST.contains(m.name()) ? (r, a) -> pbdHost(r, (String) a.get(0)) : null;
+            case VDI.XAPI_CLASS -> vdiRule(m);
             // Xapi's Pool.designate_new_master: do_op_on ~host (the new master runs the two-phase commit)
             case Pool.XAPI_CLASS ->
                 m.name().equals("designate_new_master") ? (r, a) -> (String) a.get(refArg(m, Host.XAPI_CLASS)) : null;
             default -> null;
         };
+    }
+
+    /**
+     * Xapi's VDI forwarding: most operations where the VDI's SR is plugged; {@code create} and {@code introduce}
+     * where their SR is; {@code list_changed_blocks} by its {@code vdi_to}; {@code copy} on a host that sees both
+     * SRs; {@code generate_config} on its host.
+     */
+    private static Rule vdiRule(MessageDef m) {
+        return switch (m.name()) {
+            case "create" ->
+                (r, a) -> a.get(0) instanceof Map<?, ?> rec && rec.get(VDI.SR.name()) instanceof String sr
+                        ? srHost(r, sr)
+                        : null;
+            case "introduce" -> {
+                int i = refArg(m, SR.XAPI_CLASS);
+                yield (r, a) -> srHost(r, (String) a.get(i));
+            }
+            case "list_changed_blocks" -> (r, a) -> srHost(r, vdiSr(r, (String) a.get(1)));
+            case "copy" -> {
+                int i = refArg(m, SR.XAPI_CLASS);
+                yield (r, a) -> hostSeeing(r, vdiSr(r, (String) a.get(0)), (String) a.get(i));
+            }
+            case "generate_config" -> {
+                int i = refArg(m, Host.XAPI_CLASS);
+                yield (r, a) -> (String) a.get(i);
+            }
+            default -> VDI_ON_SR_HOST.contains(m.name()) ? (r, a) -> srHost(r, vdiSr(r, (String) a.get(0))) : null;
+        };
+    }
+
+    private static String vdiSr(Db r, String vdi) {
+        return vdi != null && r.exists(VDI.XAPI_CLASS, vdi) ? r.get(vdi, VDI.SR) : null;
+    }
+
+    /**
+     * {@code forward_sr_multiple_op}: a host with a plugged PBD of both SRs, the master first (null when the
+     * destination is NULL or gone: the implementation answers).
+     */
+    private static String hostSeeing(Db r, String src, String dst) {
+        if (src == null || dst == null || !r.exists(SR.XAPI_CLASS, dst)) return srHost(r, src);
+        java.util.Set<String> srcHosts = pluggedHosts(r, src);
+        java.util.Set<String> both = new java.util.LinkedHashSet<>();
+        for (String h : pluggedHosts(r, dst)) if (srcHosts.contains(h)) both.add(h);
+        List<String> pools = r.all(Pool.XAPI_CLASS);
+        String master = pools.isEmpty() ? null : r.get(pools.get(0), Pool.MASTER);
+        if (both.contains(master)) return master;
+        if (both.isEmpty()) throw new ApiError(ErrorCodes.SR_HAS_NO_PBDS, dst);
+        return both.iterator().next();
+    }
+
+    private static java.util.Set<String> pluggedHosts(Db r, String sr) {
+        java.util.Set<String> out = new java.util.LinkedHashSet<>();
+        for (String p : r.get(sr, SR.PBDS)) if (r.get(p, PBD.CURRENTLY_ATTACHED)) out.add(r.get(p, PBD.HOST));
+        return out;
     }
 
     /** The index (after the session) of the message's first {@code ref cls} parameter, or -1. */

@@ -192,4 +192,49 @@ class PoolSharedStorageSdkTest {
         vm.hardShutdown(master);
         assertEquals(Map.of(), activatedOn(disk));
     }
+
+    @Test
+    @Order(4)
+    void aDisksContentOnAMembersLocalSrIsRedirectedToThatMember() throws Exception {
+        Host hb = hostAt("127.0.0.3");
+        SR local = null;
+        for (PBD p : PBD.getAll(master)) {
+            SR sr = p.getSR(master);
+            if (p.getHost(master).equals(hb) && sr.getType(master).equals("file") && !sr.getShared(master)) local = sr;
+        }
+        VDI onB = VDI.create(master, LifecycleSupport.vdiRecord(local, "on-b", 1 << 20));
+        String q = "session_id=" + master.getSessionReference() + "&vdi=" + onB.toWireString();
+        byte[] data = new byte[1 << 20];
+        new java.util.Random(21).nextBytes(data);
+        var http = java.net.http.HttpClient.newHttpClient();
+        // on the master: the SR is not plugged here, so the answer sends the client to B, same port, same query
+        var put = http.send(
+                java.net.http.HttpRequest.newBuilder(a.url().toURI().resolve("/import_raw_vdi?" + q))
+                        .PUT(java.net.http.HttpRequest.BodyPublishers.ofByteArray(new byte[0]))
+                        .build(),
+                java.net.http.HttpResponse.BodyHandlers.discarding());
+        assertEquals(302, put.statusCode());
+        String location = put.headers().firstValue("location").orElseThrow();
+        assertEquals(b.url().toURI().resolve("/import_raw_vdi?" + q).toString(), location);
+        assertEquals(
+                200,
+                http.send(
+                                java.net.http.HttpRequest.newBuilder(java.net.URI.create(location))
+                                        .PUT(java.net.http.HttpRequest.BodyPublishers.ofByteArray(data))
+                                        .build(),
+                                java.net.http.HttpResponse.BodyHandlers.discarding())
+                        .statusCode());
+        var follow = java.net.http.HttpClient.newBuilder()
+                .followRedirects(java.net.http.HttpClient.Redirect.NORMAL)
+                .build();
+        var out = follow.send(
+                java.net.http.HttpRequest.newBuilder(a.url().toURI().resolve("/export_raw_vdi?" + q))
+                        .GET()
+                        .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, out.statusCode());
+        assertEquals(b.url().getHost(), out.uri().getHost(), "served by B");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(data, out.body());
+        onB.destroy(master);
+    }
 }
