@@ -21,6 +21,7 @@ import org.xapijava.model.api.VIF;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.api.VUSB;
 import org.xapijava.model.api.enums.StorageOperations;
+import org.xapijava.model.api.enums.VdiOperations;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.XType;
 
@@ -206,18 +207,18 @@ public final class Placements {
     static final Set<String> VDI_ON_SR_HOST = Set.of(
             "set_name_label",
             "set_name_description",
-            "set_on_boot",
-            "destroy",
-            "snapshot",
-            "clone",
+            VdiOperations.SET_ON_BOOT.wire(),
+            VdiOperations.DESTROY.wire(),
+            VdiOperations.SNAPSHOT.wire(),
+            VdiOperations.CLONE.wire(),
             "revert",
-            "resize",
-            "resize_online",
-            "force_unlock",
-            "enable_cbt",
-            "disable_cbt",
-            "data_destroy",
-            "update",
+            VdiOperations.RESIZE.wire(),
+            VdiOperations.RESIZE_ONLINE.wire(),
+            VdiOperations.FORCE_UNLOCK.wire(),
+            VdiOperations.ENABLE_CBT.wire(),
+            VdiOperations.DISABLE_CBT.wire(),
+            VdiOperations.DATA_DESTROY.wire(),
+            VdiOperations.UPDATE.wire(),
             "checksum");
 
     /** PBD messages run on the PBD's host ({@code do_op_on ~host:(Db.PBD.get_host self)}). */

@@ -27,8 +27,8 @@ import org.xapijava.model.errors.ApiError;
  * (gaps count in units of the first chunk's length, as Xapi's). Stateless.
  */
 final class DiskTar {
-    /** Xapi's {@code vdi_tar_export_dir}: the prefix of a lone disk's members. */
-    static final String PREFIX = "vdi";
+    /** Xapi's {@code vdi_tar_export_dir}: the prefix of a lone disk's members ({@code vdi}, the query's name too). */
+    static final String PREFIX = org.xapijava.server.http.HttpParams.VDI;
 
     static final int CHUNK = 1 << 20;
     private static final XXHashFactory XXH = XXHashFactory.fastestJavaInstance();
