@@ -3,12 +3,10 @@ package org.xapijava.server.transfer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Locale;
 import net.jpountz.xxhash.StreamingXXHash64;
@@ -43,14 +41,7 @@ final class DiskTar {
         long chunks = (size + CHUNK - 1) / CHUNK;
         for (long k = 0; k < chunks; k++) {
             progress.check();
-            int len = (int) Math.min(CHUNK, size - k * CHUNK);
-            Arrays.fill(buf, (byte) 0);
-            ByteBuffer b = ByteBuffer.wrap(buf, 0, len);
-            for (long pos = k * CHUNK; b.hasRemaining(); ) {
-                int n = in.read(b, pos);
-                if (n <= 0) break;
-                pos += n;
-            }
+            int len = DiskReader.read(in, k * CHUNK, size, buf);
             if (k == 0 || k == chunks - 1 || !DiskWriter.allZero(buf, 0, len)) {
                 String name = prefix + "/" + String.format(Locale.ROOT, "%08d", k);
                 tar.file(name, buf, len);

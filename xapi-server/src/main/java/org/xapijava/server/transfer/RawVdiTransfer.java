@@ -191,18 +191,11 @@ public final class RawVdiTransfer {
 
     /** The VDI's {@code size} bytes from {@code in}, zeros past its end (a driver's file may be shorter). */
     private static void copyOut(FileChannel in, OutputStream out, long size, Progress progress) throws IOException {
-        ByteBuffer buf = ByteBuffer.allocate(BLOCK);
-        long done = 0;
-        while (done < size) {
+        byte[] buf = new byte[BLOCK];
+        for (long done = 0; done < size; ) {
             progress.check();
-            int want = (int) Math.min(BLOCK, size - done);
-            buf.clear().limit(want);
-            int n = in.read(buf, done);
-            if (n <= 0) {
-                java.util.Arrays.fill(buf.array(), 0, want, (byte) 0);
-                n = want;
-            }
-            out.write(buf.array(), 0, n);
+            int n = DiskReader.read(in, done, size, buf);
+            out.write(buf, 0, n);
             done += n;
             progress.at(done);
         }

@@ -48,10 +48,9 @@ final class VhdStreams {
         BitSet present = new BitSet(blocks);
         for (int i = 0; i < blocks; i++) {
             progress.check();
-            read(in, (long) i * Vhd.BLOCK, size, buf);
-            boolean send = base == null
-                    ? !DiskWriter.allZero(buf, 0, buf.length)
-                    : !Arrays.equals(buf, read(base, (long) i * Vhd.BLOCK, size, old));
+            DiskReader.read(in, (long) i * Vhd.BLOCK, size, buf);
+            if (base != null) DiskReader.read(base, (long) i * Vhd.BLOCK, size, old);
+            boolean send = base == null ? !DiskWriter.allZero(buf, 0, buf.length) : !Arrays.equals(buf, old);
             if (send) present.set(i);
             progress.at((long) i * Vhd.BLOCK / 2);
         }
@@ -76,26 +75,12 @@ final class VhdStreams {
         Arrays.fill(bitmap, (byte) 0xff);
         for (int i = present.nextSetBit(0); i >= 0; i = present.nextSetBit(i + 1)) {
             progress.check();
-            read(in, (long) i * Vhd.BLOCK, size, buf);
+            DiskReader.read(in, (long) i * Vhd.BLOCK, size, buf);
             out.write(bitmap);
             out.write(buf);
             progress.at(size / 2 + (long) i * Vhd.BLOCK / 2);
         }
         out.write(footer);
-    }
-
-    /** Block {@code at} of the disk into {@code buf} (returned), zeros past {@code size} and the file's end. */
-    private static byte[] read(FileChannel in, long at, long size, byte[] buf) throws IOException {
-        Arrays.fill(buf, (byte) 0);
-        int want = (int) Math.max(0, Math.min(buf.length, size - at));
-        ByteBuffer b = ByteBuffer.wrap(buf, 0, want);
-        long pos = at;
-        while (b.hasRemaining()) {
-            int n = in.read(b, pos);
-            if (n <= 0) break;
-            pos += n;
-        }
-        return buf;
     }
 
     /**
