@@ -375,7 +375,10 @@ public final class XapiServer implements AutoCloseable {
                 storageMessages.backends(),
                 tasks,
                 dispatcher,
-                this::requestRestart);
+                this::requestRestart,
+                refs.pool(),
+                role.isMaster() && master == null ? locks : null,
+                services.allowed());
         if (role.isMaster() && master == null) {
             replicaHandler = new ReplicaHandler(db, new ReplicaService(db, services.allowed()), followers);
             remoteDb = new org.xapijava.server.remotedb.RemoteDbHandler(db);

@@ -33,23 +33,54 @@ final class DiskTar {
 
     private DiskTar() {}
 
+    /** Xapi's keep-alive: an empty chunk once nothing was written for 5 s ({@code stream_vdi.ml}). */
+    static final long KEEP_ALIVE_NANOS = 5_000_000_000L;
+
     /** The {@code size} bytes of {@code in} as chunks under {@code prefix}, then the tar's end. */
     static void write(FileChannel in, long size, String prefix, OutputStream out, RawVdiTransfer.Progress progress)
             throws IOException {
         TarWriter tar = new TarWriter(out);
+        writeChunks(tar, in, size, prefix, progress, KEEP_ALIVE_NANOS);
+        tar.end();
+    }
+
+    /**
+     * The {@code size} bytes of {@code in} as chunks under {@code prefix} (a member of a larger archive). While
+     * all-zero chunks are skipped, an empty chunk (and its checksum) goes out once nothing was written for
+     * {@code keepAliveNanos}, under the current number; the numbers after it are one higher for the same offsets, as
+     * Xapi's {@code write_chunk ~timeout_workaround} (a reader places chunks by the gaps between numbers).
+     */
+    static void writeChunks(
+            TarWriter tar,
+            FileChannel in,
+            long size,
+            String prefix,
+            RawVdiTransfer.Progress progress,
+            long keepAliveNanos)
+            throws IOException {
         byte[] buf = new byte[CHUNK];
         long chunks = (size + CHUNK - 1) / CHUNK;
+        long shift = 0;
+        long lastWrite = System.nanoTime();
         for (long k = 0; k < chunks; k++) {
             progress.check();
             int len = DiskReader.read(in, k * CHUNK, size, buf);
             if (k == 0 || k == chunks - 1 || !DiskWriter.allZero(buf, 0, len)) {
-                String name = prefix + "/" + String.format(Locale.ROOT, "%08d", k);
-                tar.file(name, buf, len);
-                tar.file(name + ".xxhash", xxh64(buf, len).getBytes(StandardCharsets.US_ASCII), 16);
+                chunk(tar, prefix, k + shift, buf, len);
+                lastWrite = System.nanoTime();
+            } else if (System.nanoTime() - lastWrite >= keepAliveNanos) {
+                chunk(tar, prefix, k + shift, buf, 0);
+                shift++;
+                lastWrite = System.nanoTime();
             }
             progress.at(k * CHUNK + len);
         }
-        tar.end();
+    }
+
+    private static void chunk(TarWriter tar, String prefix, long number, byte[] buf, int len) throws IOException {
+        String name = prefix + "/" + String.format(Locale.ROOT, "%08d", number);
+        tar.file(name, buf, len);
+        tar.file(name + ".xxhash", xxh64(buf, len).getBytes(StandardCharsets.US_ASCII), 16);
     }
 
     /**
@@ -58,62 +89,83 @@ final class DiskTar {
      * failed: ...} for a wrong checksum, as Xapi's failures).
      */
     static void read(InputStream in, String prefix, DiskWriter w, RawVdiTransfer.Progress progress) throws IOException {
-        TarArchiveInputStream tar = new TarArchiveInputStream(in);
-        String last = "-1";
-        long lastNumber = -1;
-        long firstLength = -1;
-        long offset = 0;
-        byte[] buf = new byte[CHUNK];
-        while (offset < w.size()) {
-            progress.check();
-            TarArchiveEntry e = tar.getNextEntry();
-            if (e == null) throw new ApiError(ErrorCodes.IMPORT_ERROR_PREMATURE_EOF);
-            String name = e.getName();
-            if (firstLength < 0) firstLength = e.getSize();
-            if (!name.startsWith(prefix + "/")) throw invalid();
-            String suffix = name.substring(prefix.length() + 1);
-            long number;
-            try {
-                number = Long.parseLong(suffix);
-            } catch (NumberFormatException bad) {
-                throw invalid();
+        new Reader(new TarArchiveInputStream(in), true).disk(prefix, w, progress);
+    }
+
+    /**
+     * Reads disks out of one archive ({@code stream_vdi.ml recv_all_vdi}): a gap between chunk numbers counts in
+     * units of the first chunk met in the whole archive. Not thread-safe.
+     */
+    static final class Reader {
+        private final TarArchiveInputStream tar;
+        private final boolean verify;
+        private final byte[] buf = new byte[CHUNK];
+        private long firstLength = -1;
+
+        /** {@code verify}: checksums are compared (false for {@code force} or an archive older than checksums). */
+        Reader(TarArchiveInputStream tar, boolean verify) {
+            this.tar = tar;
+            this.verify = verify;
+        }
+
+        /** The chunks of {@code prefix} into {@code w}, until its size is covered. */
+        void disk(String prefix, DiskWriter w, RawVdiTransfer.Progress progress) throws IOException {
+            String last = "-1";
+            long lastNumber = -1;
+            long offset = 0;
+            while (offset < w.size()) {
+                progress.check();
+                TarArchiveEntry e = tar.getNextEntry();
+                if (e == null) throw new ApiError(ErrorCodes.IMPORT_ERROR_PREMATURE_EOF);
+                String name = e.getName();
+                if (firstLength < 0) firstLength = e.getSize();
+                if (!name.startsWith(prefix + "/")) throw invalid();
+                String suffix = name.substring(prefix.length() + 1);
+                long number;
+                try {
+                    number = Long.parseLong(suffix);
+                } catch (NumberFormatException bad) {
+                    throw invalid();
+                }
+                if (suffix.compareTo(last) <= 0 || number <= lastNumber) throw invalid();
+                long gap = number - lastNumber - 1;
+                if (gap > 0) {
+                    if (gap > (w.size() - offset) / Math.max(1, firstLength)) throw invalid();
+                    w.zeros(offset, gap * firstLength);
+                    offset += gap * firstLength;
+                }
+                StreamingXXHash64 xxh = XXH.newStreamingHash64(0);
+                MessageDigest sha = sha1();
+                long left = e.getSize();
+                while (left > 0) {
+                    int n = tar.readNBytes(buf, 0, (int) Math.min(buf.length, left));
+                    if (n <= 0) throw new ApiError(ErrorCodes.IMPORT_ERROR_PREMATURE_EOF);
+                    xxh.update(buf, 0, n);
+                    sha.update(buf, 0, n);
+                    w.write(offset, buf, 0, n);
+                    offset += n;
+                    left -= n;
+                }
+                TarArchiveEntry sum = tar.getNextEntry();
+                if (sum == null) throw new ApiError(ErrorCodes.IMPORT_ERROR_PREMATURE_EOF);
+                String recomputed;
+                if (sum.getName().equals(name + ".xxhash"))
+                    recomputed = String.format(Locale.ROOT, "%016X", xxh.getValue());
+                else if (sum.getName().equals(name + ".checksum"))
+                    recomputed = HexFormat.of().formatHex(sha.digest());
+                else
+                    throw ApiError.internal(
+                            "Expected to find a supported inline checksum file, instead found a file called: "
+                                    + sum.getName());
+                if (sum.getSize() > 128) throw invalid();
+                String original = new String(tar.readAllBytes(), StandardCharsets.US_ASCII);
+                if (verify && !original.equals(recomputed))
+                    throw ApiError.internal("Block " + name + " checksum failed: original = " + original
+                            + "; recomputed = " + recomputed);
+                last = suffix;
+                lastNumber = number;
+                progress.at(offset);
             }
-            if (suffix.compareTo(last) <= 0) throw invalid();
-            long gap = number - lastNumber - 1;
-            if (gap > 0) {
-                w.zeros(offset, gap * firstLength);
-                offset += gap * firstLength;
-            }
-            StreamingXXHash64 xxh = XXH.newStreamingHash64(0);
-            MessageDigest sha = sha1();
-            long left = e.getSize();
-            while (left > 0) {
-                int n = tar.readNBytes(buf, 0, (int) Math.min(buf.length, left));
-                if (n <= 0) throw new ApiError(ErrorCodes.IMPORT_ERROR_PREMATURE_EOF);
-                xxh.update(buf, 0, n);
-                sha.update(buf, 0, n);
-                w.write(offset, buf, 0, n);
-                offset += n;
-                left -= n;
-            }
-            TarArchiveEntry sum = tar.getNextEntry();
-            if (sum == null) throw new ApiError(ErrorCodes.IMPORT_ERROR_PREMATURE_EOF);
-            String recomputed;
-            if (sum.getName().equals(name + ".xxhash"))
-                recomputed = String.format(Locale.ROOT, "%016X", xxh.getValue());
-            else if (sum.getName().equals(name + ".checksum"))
-                recomputed = HexFormat.of().formatHex(sha.digest());
-            else
-                throw ApiError.internal(
-                        "Expected to find a supported inline checksum file, instead found a file called: "
-                                + sum.getName());
-            String original = new String(tar.readAllBytes(), StandardCharsets.US_ASCII);
-            if (!original.equals(recomputed))
-                throw ApiError.internal(
-                        "Block " + name + " checksum failed: original = " + original + "; recomputed = " + recomputed);
-            last = suffix;
-            lastNumber = number;
-            progress.at(offset);
         }
     }
 

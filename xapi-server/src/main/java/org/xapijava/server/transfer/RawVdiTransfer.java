@@ -20,12 +20,7 @@ import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.SR;
 import org.xapijava.model.api.VDI;
 import org.xapijava.model.api.enums.VdiType;
-import org.xapijava.model.client.XenApi;
 import org.xapijava.model.errors.ApiError;
-import org.xapijava.model.types.Refs;
-import org.xapijava.server.client.InProcessTransport;
-import org.xapijava.server.dispatch.Caller;
-import org.xapijava.server.dispatch.Dispatcher;
 import org.xapijava.server.http.HttpCall;
 import org.xapijava.server.http.HttpHandlerTable;
 import org.xapijava.server.http.HttpParams;
@@ -39,8 +34,7 @@ import org.xapijava.server.storage.StorageBackends;
  * Xapi's {@code chunked} framing of {@code {offset, length}} + data, or a dynamic or differencing VHD) written into it,
  * through a datapath of the transfer's own on this host ({@link StorageBackends#attach(String, boolean, String)});
  * progress and cancellation through the transfer's task ({@link HttpTasks}). A VDI whose SR this host does not
- * see is redirected (302) to a host that does. {@code qcow2}, {@code tar} and differencing exports ({@code base=})
- * are not done yet: their task fails {@code NOT_IMPLEMENTED}. Memory per transfer: a block buffer (1 MiB raw, 2 MiB
+ * see is redirected (302) to a host that does. {@code qcow2} is not done yet: its task fails {@code NOT_IMPLEMENTED}. Memory per transfer: a block buffer (1 MiB raw, 2 MiB
  * VHD); at most {@code max-transfers} transfers at once. Thread-safe.
  */
 public final class RawVdiTransfer {
@@ -50,61 +44,23 @@ public final class RawVdiTransfer {
     static final String IO_ERRORS = "Device I/O errors";
 
     private final Db data;
-    private final String hostRef;
     private final StorageBackends storage;
     private final HttpTasks tasks;
-    private final Dispatcher dispatcher;
-    /** The transfers that may run at once ({@code max-transfers}). */
-    private final java.util.concurrent.Semaphore slots;
+    private final TransferRequests requests;
+    private final TransferGuard guard;
 
-    private final int maxTransfers;
-
-    public RawVdiTransfer(
-            Db data,
-            String hostRef,
-            StorageBackends storage,
-            HttpTasks tasks,
-            Dispatcher dispatcher,
-            int maxTransfers) {
+    RawVdiTransfer(Db data, StorageBackends storage, HttpTasks tasks, TransferRequests requests, TransferGuard guard) {
         this.data = data;
-        this.hostRef = hostRef;
         this.storage = storage;
         this.tasks = tasks;
-        this.dispatcher = dispatcher;
-        this.maxTransfers = maxTransfers;
-        this.slots = new java.util.concurrent.Semaphore(maxTransfers);
+        this.requests = requests;
+        this.guard = guard;
     }
 
     /** Registers {@code get_export_raw_vdi} and {@code put_import_raw_vdi}. */
     public void register(HttpHandlerTable table) {
-        table.register("get_export_raw_vdi", c -> guarded(c, this::export));
-        table.register("put_import_raw_vdi", c -> guarded(c, this::importRaw));
-    }
-
-    private interface Body {
-        void run(HttpCall c) throws IOException;
-    }
-
-    /**
-     * At most {@code max-transfers} at once: beyond, {@code 503} and the caller's task fails {@code TOO_BUSY}
-     * (nothing is attached). An error escaping the handler fails the caller's task as Xapi's {@code add_handler}
-     * does, then is a 500.
-     */
-    private void guarded(HttpCall c, Body body) throws IOException {
-        if (!slots.tryAcquire()) {
-            LOG.info("{} refused: {} transfers already running", c.action().name(), maxTransfers);
-            c.param(HttpParams.TASK_ID).ifPresent(t -> tasks.fail(t, new ApiError(ErrorCodes.TOO_BUSY)));
-            Replies.bare(c, 503, null);
-            return;
-        }
-        try {
-            body.run(c);
-        } catch (ApiError e) {
-            tasks.escaped(c, e);
-            throw e;
-        } finally {
-            slots.release();
-        }
+        table.register("get_export_raw_vdi", c -> guard.run(c, this::export));
+        table.register("put_import_raw_vdi", c -> guard.run(c, this::importRaw));
     }
 
     // ------------------------------------------------------------------------------------------------ export
@@ -112,7 +68,7 @@ public final class RawVdiTransfer {
     private void export(HttpCall c) throws IOException {
         String vdi = vdiOf(c).orElseThrow(() -> ApiError.internal("Missing vdi query parameter"));
         String sr = data.get(vdi, VDI.SR);
-        if (redirected(c, sr)) return;
+        if (requests.redirected(c, java.util.List.of(sr))) return;
         String task = tasks.begin(c, "Exporting raw VDI");
         Format format = Format.of(c);
         if (format == null) {
@@ -122,7 +78,8 @@ public final class RawVdiTransfer {
             Replies.bare(c, 404, task);
             return;
         }
-        String base = c.param("base").map(b -> refOrUuid(VDI.XAPI_CLASS, b)).orElse(null);
+        String base =
+                c.param("base").map(b -> requests.refOrUuid(VDI.XAPI_CLASS, b)).orElse(null);
         if (format == Format.QCOW2 || base != null && format != Format.VHD) {
             String what = "format=" + format.name + (base != null ? " with base=" : "");
             tasks.fail(task, new ApiError(ErrorCodes.NOT_IMPLEMENTED, "export_raw_vdi " + what));
@@ -211,7 +168,7 @@ public final class RawVdiTransfer {
             Replies.bare(c, 400, null);
             return;
         }
-        if (redirected(c, sr)) return;
+        if (requests.redirected(c, java.util.List.of(sr))) return;
         String task = tasks.begin(c, "Importing raw VDI");
         boolean chunked = c.param("chunked").isPresent();
         Format format = Format.of(c);
@@ -257,7 +214,7 @@ public final class RawVdiTransfer {
                 rec.put(VDI.XENSTORE_DATA.name(), Map.of());
                 rec.put(VDI.SM_CONFIG.name(), Map.of());
                 rec.put(VDI.TAGS.name(), java.util.List.of());
-                vdi = api(c).vdi().create(rec);
+                vdi = requests.api(c).vdi().create(rec);
             } catch (ApiError e) {
                 tasks.fail(task, e);
                 throw e;
@@ -316,30 +273,9 @@ public final class RawVdiTransfer {
         return null;
     }
 
-    /**
-     * Xapi's {@code check_sr_availability}: unless a PBD of this host has {@code sr} plugged, a 302 to a live host
-     * that has (same scheme, port and query: the hosts of a pool listen on the same ports); true when redirected.
-     */
-    private boolean redirected(HttpCall c, String sr) {
-        String elsewhere = null;
-        for (String pbd : data.get(sr, SR.PBDS)) {
-            if (!data.get(pbd, org.xapijava.model.api.PBD.CURRENTLY_ATTACHED)) continue;
-            String host = data.get(pbd, org.xapijava.model.api.PBD.HOST);
-            if (host.equals(hostRef)) return false;
-            if (elsewhere == null) elsewhere = host;
-        }
-        if (elsewhere == null) throw new ApiError(ErrorCodes.SR_HAS_NO_PBDS, sr);
-        var uri = c.request().getHttpURI();
-        String query = uri.getQuery();
-        String location = uri.getScheme() + "://" + data.get(elsewhere, org.xapijava.model.api.Host.ADDRESS)
-                + (uri.getPort() > 0 ? ":" + uri.getPort() : "") + uri.getPath() + (query == null ? "" : "?" + query);
-        Replies.redirect(c, location);
-        return true;
-    }
-
     /** Xapi's {@code vdi_of_req}: {@code vdi} as a reference when it is one, else as a uuid. */
     private Optional<String> vdiOf(HttpCall c) {
-        return c.param(HttpParams.VDI).map(v -> refOrUuid(VDI.XAPI_CLASS, v));
+        return c.param(HttpParams.VDI).map(v -> requests.refOrUuid(VDI.XAPI_CLASS, v));
     }
 
     /** Xapi's {@code sr_of_req}: {@code sr_id} (a reference), else {@code sr_uuid}. */
@@ -349,24 +285,7 @@ public final class RawVdiTransfer {
             if (!data.exists(SR.XAPI_CLASS, id.get())) throw ApiError.handleInvalid(SR.XAPI_CLASS, id.get());
             return id;
         }
-        return c.param("sr_uuid").map(u -> byUuid(SR.XAPI_CLASS, u));
-    }
-
-    /** Xapi's {@code vdi_of_req}/{@code base_vdi_of_req}: a reference when it is one, else a uuid. */
-    private String refOrUuid(String cls, String value) {
-        return data.exists(cls, value) ? value : byUuid(cls, value);
-    }
-
-    private String byUuid(String cls, String uuid) {
-        return data.findByUuid(cls, uuid).orElseThrow(() -> new ApiError(ErrorCodes.UUID_INVALID, cls, uuid));
-    }
-
-    /** The XenAPI as the caller: its own session, or this host's internal one (Unix socket, pool secret). */
-    private XenApi api(HttpCall c) {
-        if (c.session() == null || Refs.isNull(c.session())) return dispatcher.internalApi(null);
-        Caller caller = new Caller(
-                c.caller().transport(), c.caller().remoteAddress(), c.caller().localRoot(), null);
-        return new XenApi(new InProcessTransport(dispatcher, caller), c.session());
+        return c.param("sr_uuid").map(u -> requests.byUuid(SR.XAPI_CLASS, u));
     }
 
     /** Xapi's {@code Importexport.Format}: the {@code format} parameter, case-insensitive, raw by default. */
@@ -401,6 +320,8 @@ public final class RawVdiTransfer {
         private final String task;
         private final long total;
         private double reported;
+        /** Bytes done before the current disk (an archive of several disks). */
+        private long base;
 
         Progress(HttpTasks tasks, String task, long total) {
             this.tasks = tasks;
@@ -413,9 +334,14 @@ public final class RawVdiTransfer {
             if (tasks.manager().isCancelling(task)) throw new ApiError(ErrorCodes.TASK_CANCELLED, task);
         }
 
+        /** The next {@link #at} counts from {@code done} bytes (the disks before this one). */
+        void base(long done) {
+            base = done;
+        }
+
         void at(long done) {
             if (tasks == null) return;
-            double p = Math.min(1.0, (double) done / total);
+            double p = Math.min(1.0, (double) (base + done) / total);
             if (p - reported >= 0.01) {
                 reported = p;
                 tasks.manager().setProgress(task, p);

@@ -21,7 +21,12 @@ final class TarWriter {
 
     /** A regular file {@code name} holding the first {@code n} bytes of {@code data}. */
     void file(String name, byte[] data, int n) throws IOException {
-        out.write(header(name, n, 0));
+        file(name, data, n, 0);
+    }
+
+    /** A regular file {@code name} holding the first {@code n} bytes of {@code data}, modified at {@code mtime}. */
+    void file(String name, byte[] data, int n, long mtime) throws IOException {
+        out.write(header(name, n, mtime));
         out.write(data, 0, n);
         int pad = (BLOCK - n % BLOCK) % BLOCK;
         if (pad > 0) out.write(new byte[pad]);

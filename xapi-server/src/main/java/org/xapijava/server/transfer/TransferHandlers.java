@@ -7,6 +7,8 @@ import org.xapijava.server.config.XapiConfig;
 import org.xapijava.server.dispatch.Dispatcher;
 import org.xapijava.server.http.HttpHandlerTable;
 import org.xapijava.server.http.HttpTasks;
+import org.xapijava.server.ops.AllowedOperations;
+import org.xapijava.server.ops.Locks;
 import org.xapijava.server.storage.StorageBackends;
 import org.xapijava.server.task.TaskManager;
 
@@ -15,7 +17,8 @@ public final class TransferHandlers {
     private TransferHandlers() {}
 
     /**
-     * Registers the disk transfers ({@link RawVdiTransfer}, bounded by {@code max-transfers}) and the database dump
+     * Registers the disk transfers ({@link RawVdiTransfer}), VM export and import ({@link VmExport},
+     * {@link VmImport}; {@code locks} null on a pool member), all bounded by {@code max-transfers}, and the database dump
      * ({@link DatabaseDump}, whose restore writes {@code backup-db} and {@code pool-conf}, then calls
      * {@code restart}).
      */
@@ -29,9 +32,16 @@ public final class TransferHandlers {
             StorageBackends storage,
             TaskManager tasks,
             Dispatcher dispatcher,
-            Runnable restart) {
+            Runnable restart,
+            String pool,
+            Locks locks,
+            AllowedOperations allowed) {
         HttpTasks httpTasks = new HttpTasks(data, tasks);
-        new RawVdiTransfer(data, host, storage, httpTasks, dispatcher, config.integer("max-transfers")).register(table);
+        TransferRequests requests = new TransferRequests(data, host, dispatcher);
+        TransferGuard guard = new TransferGuard(httpTasks, config.integer("max-transfers"));
+        new RawVdiTransfer(data, storage, httpTasks, requests, guard).register(table);
+        new VmExport(dm, data, host, storage, httpTasks, requests, guard, locks).register(table);
+        new VmImport(dm, data, host, pool, storage, httpTasks, requests, guard, allowed).register(table);
         new DatabaseDump(
                         db,
                         httpTasks,

@@ -55,8 +55,8 @@ class HttpHandlerTableTest {
             c.response().getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain");
             c.response().write(true, ByteBuffer.wrap(body.getBytes(StandardCharsets.UTF_8)), c.callback());
         };
-        t.register("get_export", echo);
-        t.register("get_export_metadata", echo);
+        t.register("get_vncsnapshot", echo);
+        t.register("get_system_status", echo);
         // public: no credentials checked (get_blob, the other public GET, is the blob handler's)
         t.register("get_pool_update_download", echo);
         // answers a handler's own parameter as Xapi looks it up (cookie first, then query)
@@ -70,7 +70,7 @@ class HttpHandlerTableTest {
         t.register("connect_console_ws", c -> {
             throw new ApiError("VM_BAD_POWER_STATE", List.of("OpaqueRef:x", "running", "halted"));
         });
-        t.register("put_import", c -> {
+        t.register("put_host_restore", c -> {
             // reads the body as a handler would, answers its length
             long n = Content.Source.asInputStream(c.request()).readAllBytes().length;
             c.response().write(true, ByteBuffer.wrap(Long.toString(n).getBytes(StandardCharsets.UTF_8)), c.callback());
@@ -99,14 +99,14 @@ class HttpHandlerTableTest {
     @Test
     void aValidSessionReachesTheHandlerByQueryOrCookie() throws Exception {
         String s = host.login();
-        HttpResponse<String> r = get("/export?session_id=" + s + "&uuid=x");
+        HttpResponse<String> r = get("/vncsnapshot?session_id=" + s + "&uuid=x");
         assertEquals(200, r.statusCode(), r.body());
-        assertEquals("get_export|" + s + "|false", r.body());
+        assertEquals("get_vncsnapshot|" + s + "|false", r.body());
 
         // the cookie wins over the query (Xapi's lookup_param_of_req)
-        r = get("/export?session_id=OpaqueRef:nonsense", "Cookie", "session_id=" + s);
+        r = get("/vncsnapshot?session_id=OpaqueRef:nonsense", "Cookie", "session_id=" + s);
         assertEquals(200, r.statusCode(), r.body());
-        assertEquals("get_export|" + s + "|false", r.body());
+        assertEquals("get_vncsnapshot|" + s + "|false", r.body());
     }
 
     @Test
@@ -122,11 +122,12 @@ class HttpHandlerTableTest {
 
     @Test
     void noOrBadCredentialsAre401WithTheActionAsRealm() throws Exception {
-        for (String path : List.of("/export", "/export?session_id=OpaqueRef:nonsense", "/export?pool_secret=wrong")) {
+        for (String path : List.of(
+                "/vncsnapshot", "/vncsnapshot?session_id=OpaqueRef:nonsense", "/vncsnapshot?pool_secret=wrong")) {
             HttpResponse<String> r = get(path);
             assertEquals(401, r.statusCode(), path);
             assertEquals(
-                    "Basic realm=\"get_export\"",
+                    "Basic realm=\"get_vncsnapshot\"",
                     r.headers().firstValue("WWW-Authenticate").orElse(""),
                     path);
             assertTrue(r.body().contains("HTTP 401 unauthorised"), r.body());
@@ -138,7 +139,7 @@ class HttpHandlerTableTest {
         String root = host.login();
         String task = (String) host.ok("task.create", root, "export", "a refused export");
         String ro = readOnlySession();
-        HttpResponse<String> r = get("/export?session_id=" + ro + "&task_id=" + task);
+        HttpResponse<String> r = get("/vncsnapshot?session_id=" + ro + "&task_id=" + task);
         assertEquals(403, r.statusCode(), r.body());
 
         @SuppressWarnings("unchecked")
@@ -147,7 +148,7 @@ class HttpHandlerTableTest {
         @SuppressWarnings("unchecked")
         List<String> info = (List<String>) rec.get("error_info");
         assertEquals("RBAC_PERMISSION_DENIED", info.get(0), info.toString());
-        assertEquals("http/get_export", info.get(1), info.toString());
+        assertEquals("http/get_vncsnapshot", info.get(1), info.toString());
 
         // a public action does not look at the session at all
         assertEquals(200, get("/update/x?session_id=" + ro).statusCode());
@@ -157,17 +158,17 @@ class HttpHandlerTableTest {
     void thePoolSecretIsTrustedWithoutASession() throws Exception {
         String secret = PoolSecret.loadOrCreate(dir.resolve("ptoken")).value();
         assertTrue(Files.exists(dir.resolve("ptoken")));
-        HttpResponse<String> r = get("/export?pool_secret=" + secret);
+        HttpResponse<String> r = get("/vncsnapshot?pool_secret=" + secret);
         assertEquals(200, r.statusCode(), r.body());
-        assertEquals("get_export|null|false", r.body());
-        r = get("/export", "Cookie", "pool_secret=" + secret);
+        assertEquals("get_vncsnapshot|null|false", r.body());
+        r = get("/vncsnapshot", "Cookie", "pool_secret=" + secret);
         assertEquals(200, r.statusCode(), r.body());
     }
 
     @Test
     void basicAuthLogsATemporarySessionInAndOut() throws Exception {
         String good = Base64.getEncoder().encodeToString(("root:" + host.password()).getBytes(StandardCharsets.UTF_8));
-        HttpResponse<String> r = get("/export", "Authorization", "Basic " + good);
+        HttpResponse<String> r = get("/vncsnapshot", "Authorization", "Basic " + good);
         assertEquals(200, r.statusCode(), r.body());
         String temp = r.body().split("\\|")[1];
         assertTrue(temp.startsWith("OpaqueRef:"), r.body());
@@ -186,12 +187,12 @@ class HttpHandlerTableTest {
         assertTrue(gone, "temporary session " + temp + " still valid");
 
         String bad = Base64.getEncoder().encodeToString("root:wrong".getBytes(StandardCharsets.UTF_8));
-        r = get("/export", "Authorization", "Basic " + bad);
+        r = get("/vncsnapshot", "Authorization", "Basic " + bad);
         assertEquals(401, r.statusCode());
-        r = get("/export", "Authorization", "Basic !!!not-base64");
+        r = get("/vncsnapshot", "Authorization", "Basic !!!not-base64");
         assertEquals(401, r.statusCode());
         // Xapi's header parser knows Basic only: another scheme is an internal error
-        r = get("/export", "Authorization", "Bearer abc");
+        r = get("/vncsnapshot", "Authorization", "Bearer abc");
         assertEquals(500, r.statusCode());
     }
 
@@ -199,10 +200,11 @@ class HttpHandlerTableTest {
     void theLongestRegisteredPrefixWinsAndPublicActionsNeedNoCredentials() throws Exception {
         String s = host.login();
         assertEquals(
-                "get_export_metadata|" + s + "|false",
-                get("/export_metadata?session_id=" + s).body());
+                "get_system_status|" + s + "|false",
+                get("/system-status?session_id=" + s).body());
         assertEquals(
-                "get_export|" + s + "|false", get("/export/sub?session_id=" + s).body());
+                "get_vncsnapshot|" + s + "|false",
+                get("/vncsnapshot/sub?session_id=" + s).body());
         HttpResponse<String> r = get("/update/x");
         assertEquals(200, r.statusCode());
         assertEquals("get_pool_update_download|null|false", r.body());
@@ -215,7 +217,7 @@ class HttpHandlerTableTest {
         assertEquals(403, r.statusCode());
         // a method Xapi's parser does not know: 501
         HttpResponse<String> head = http.send(
-                HttpRequest.newBuilder(host.uri("/export"))
+                HttpRequest.newBuilder(host.uri("/vncsnapshot"))
                         .method("DELETE", HttpRequest.BodyPublishers.noBody())
                         .build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -245,7 +247,7 @@ class HttpHandlerTableTest {
         String s = host.login();
         byte[] body = new byte[100_000];
         HttpResponse<String> r = http.send(
-                HttpRequest.newBuilder(host.uri("/import?session_id=" + s))
+                HttpRequest.newBuilder(host.uri("/host_restore?session_id=" + s))
                         .PUT(HttpRequest.BodyPublishers.ofByteArray(body))
                         .build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -256,7 +258,7 @@ class HttpHandlerTableTest {
     @Test
     void theUnixSocketIsTheLocalSuperuser() throws Exception {
         try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("xapi.sock")))) {
-            ch.write(ByteBuffer.wrap("GET /export HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+            ch.write(ByteBuffer.wrap("GET /vncsnapshot HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
                     .getBytes(StandardCharsets.US_ASCII)));
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             ByteBuffer buf = ByteBuffer.allocate(4096);
@@ -266,7 +268,7 @@ class HttpHandlerTableTest {
             }
             String resp = out.toString(StandardCharsets.US_ASCII);
             assertTrue(resp.startsWith("HTTP/1.1 200"), resp);
-            assertTrue(resp.endsWith("get_export|null|true"), resp);
+            assertTrue(resp.endsWith("get_vncsnapshot|null|true"), resp);
         }
     }
 
@@ -274,7 +276,7 @@ class HttpHandlerTableTest {
     void registrationKnowsOnlyTheDatamodelsActionsOnce() {
         HttpHandlerTable t = host.server.httpHandlers();
         assertThrows(IllegalArgumentException.class, () -> t.register("get_nonsense", c -> {}));
-        assertThrows(IllegalArgumentException.class, () -> t.register("get_export", c -> {}));
+        assertThrows(IllegalArgumentException.class, () -> t.register("get_vncsnapshot", c -> {}));
         assertTrue(
                 Set.copyOf(t.registered()).containsAll(Set.of("post_root", "post_RPC2", "post_json", "post_jsonrpc")));
         assertFalse(t.registered().contains("get_root"));

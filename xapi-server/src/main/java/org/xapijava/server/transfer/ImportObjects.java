@@ -1,0 +1,302 @@
+package org.xapijava.server.transfer;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xapijava.db.Db;
+import org.xapijava.model.Datamodel;
+import org.xapijava.model.api.ErrorCodes;
+import org.xapijava.model.api.Host;
+import org.xapijava.model.api.Network;
+import org.xapijava.model.api.SR;
+import org.xapijava.model.api.VBD;
+import org.xapijava.model.api.VDI;
+import org.xapijava.model.api.VIF;
+import org.xapijava.model.api.VM;
+import org.xapijava.model.api.enums.VbdType;
+import org.xapijava.model.api.enums.VmOperations;
+import org.xapijava.model.api.enums.VmPowerState;
+import org.xapijava.model.client.XenApi;
+import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.rpc.Unmarshal;
+import org.xapijava.model.types.Refs;
+import org.xapijava.server.ops.AllowedOperations;
+import org.xapijava.server.xenops.MetadataBuilder;
+
+/**
+ * The objects of an XVA made in this pool, as Xapi's {@code import.ml handle_all} for a full import: class by class
+ * (host, SR, VDI, VM, network, VBD, VIF; metrics, guest metrics and the GPU, PVS and vTPM classes are not imported),
+ * each archive id mapped to the object it became. Hosts are found by uuid (else null), every non-ISO SR is the
+ * target SR, VDIs are created there ({@code sm_config:import_task}), VMs created Halted with a fresh
+ * {@code mac_seed} and generation id (kept by {@code restore}, which keeps the uuid and replaces an older halted
+ * version), networks found by name, then bridge, else created, VIFs get new MACs unless restoring, VBDs of disks not
+ * in the archive are empty CDs or left out. Everything made is undone by {@link #cleanup} in reverse order. Not
+ * thread-safe: one per import.
+ */
+final class ImportObjects {
+    private static final Logger LOG = LoggerFactory.getLogger(ImportObjects.class);
+    /** Xapi's {@code Xapi_globs.import_task}. */
+    static final String IMPORT_TASK = "import_task";
+    /** The VM {@code other_config} key Xapi drops on import ({@code Xapi_globs.grant_api_access}). */
+    private static final String GRANT_API_ACCESS = "grant_api_access";
+    /** The VM {@code other_config} key of its MAC seed ({@code Xapi_globs.mac_seed}). */
+    private static final String MAC_SEED = "mac_seed";
+
+    private final Datamodel dm;
+    private final Db data;
+    private final XenApi api;
+    private final AllowedOperations allowed;
+    private final String task;
+    private final String targetSr;
+    private final boolean restore;
+    private final boolean force;
+
+    /** Archive id → reference here. */
+    private final Map<String, String> table = new HashMap<>();
+
+    private final Map<String, OvaXml.Obj> byId = new LinkedHashMap<>();
+    private final List<String> createdVms = new ArrayList<>();
+    private final Deque<Runnable> undo = new ArrayDeque<>();
+
+    ImportObjects(
+            Datamodel dm,
+            Db data,
+            XenApi api,
+            AllowedOperations allowed,
+            String task,
+            String targetSr,
+            boolean restore,
+            boolean force) {
+        this.dm = dm;
+        this.data = data;
+        this.api = api;
+        this.allowed = allowed;
+        this.task = task;
+        this.targetSr = targetSr;
+        this.restore = restore;
+        this.force = force;
+    }
+
+    /** The order Xapi handles classes in ({@code import.ml handle_all}), restricted to what is imported here. */
+    private static final List<String> ORDER = List.of(
+            Host.XAPI_CLASS,
+            SR.XAPI_CLASS,
+            VDI.XAPI_CLASS,
+            VM.XAPI_CLASS,
+            Network.XAPI_CLASS,
+            VBD.XAPI_CLASS,
+            VIF.XAPI_CLASS);
+
+    /** Makes the objects of {@code objects}; on failure the caller runs {@link #cleanup} (unless forced). */
+    void run(List<OvaXml.Obj> objects) {
+        for (OvaXml.Obj o : objects) byId.put(o.id(), o);
+        for (String cls : ORDER) {
+            for (OvaXml.Obj o : objects) {
+                if (!o.cls().equals(cls)) continue;
+                Map<String, Object> r = Unmarshal.record(dm, dm.cls(cls), o.snapshot());
+                switch (cls) {
+                    case Host.XAPI_CLASS -> host(o, r);
+                    case SR.XAPI_CLASS -> sr(o, r);
+                    case VDI.XAPI_CLASS -> vdi(o, r);
+                    case VM.XAPI_CLASS -> vm(o, r);
+                    case Network.XAPI_CLASS -> network(o, r);
+                    case VBD.XAPI_CLASS -> vbd(o, r);
+                    default -> vif(o, r);
+                }
+            }
+        }
+    }
+
+    /** The reference archive id {@code id} became, if any. */
+    String lookup(String id) {
+        return table.get(id);
+    }
+
+    /** The VMs made, in archive order. */
+    List<String> createdVms() {
+        return createdVms;
+    }
+
+    /** Undoes what {@link #run} made, newest first; a failing step is logged and the others go on. */
+    void cleanup() {
+        while (!undo.isEmpty()) {
+            try {
+                undo.pop().run();
+            } catch (RuntimeException e) {
+                LOG.warn("import cleanup step failed: {}", e.toString());
+            }
+        }
+    }
+
+    /** The archive's record of {@code id}: {@code IMPORT_ERROR_FAILED_TO_FIND_OBJECT} when it has none. */
+    Map<String, Object> exported(String cls, String id) {
+        OvaXml.Obj o = byId.get(id);
+        if (o == null || !o.cls().equals(cls)) throw new ApiError(ErrorCodes.IMPORT_ERROR_FAILED_TO_FIND_OBJECT, id);
+        return Unmarshal.record(dm, dm.cls(cls), o.snapshot());
+    }
+
+    private String required(String id) {
+        String ref = table.get(id);
+        if (ref == null) throw new ApiError(ErrorCodes.IMPORT_ERROR_FAILED_TO_FIND_OBJECT, id);
+        return ref;
+    }
+
+    private String orNull(String id) {
+        return table.getOrDefault(id, Refs.NULL);
+    }
+
+    // ------------------------------------------------------------------------------------------------ classes
+
+    private void host(OvaXml.Obj o, Map<String, Object> r) {
+        table.put(
+                o.id(), data.findByUuid(Host.XAPI_CLASS, Db.value(r, Host.UUID)).orElse(Refs.NULL));
+    }
+
+    private void sr(OvaXml.Obj o, Map<String, Object> r) {
+        if (!"iso".equals(Db.value(r, SR.CONTENT_TYPE))) table.put(o.id(), targetSr);
+    }
+
+    private void vdi(OvaXml.Obj o, Map<String, Object> r) {
+        String sr = table.get(Db.value(r, VDI.SR));
+        if (sr == null) {
+            // a disk of an ISO SR is not in the archive: the same ISO here keeps the CD in, else it is ejected
+            data.findByUuid(VDI.XAPI_CLASS, Db.value(r, VDI.UUID)).ifPresent(v -> table.put(o.id(), v));
+            return;
+        }
+        Map<String, String> sm = new LinkedHashMap<>(Db.value(r, VDI.SM_CONFIG));
+        sm.remove(IMPORT_TASK);
+        sm.put(IMPORT_TASK, task);
+        r.put(VDI.SR.name(), sr);
+        r.put(VDI.SM_CONFIG.name(), sm);
+        String vdi = api.vdi().create(r);
+        undo.push(() -> api.vdi().destroy(vdi));
+        table.put(o.id(), vdi);
+    }
+
+    private void vm(OvaXml.Obj o, Map<String, Object> r) {
+        String uuid = Db.value(r, VM.UUID);
+        if (restore) replaceOlder(uuid, Db.value(r, VM.VERSION));
+        Map<String, String> oc = new LinkedHashMap<>(Db.value(r, VM.OTHER_CONFIG));
+        oc.remove(GRANT_API_ACCESS);
+        if (!restore) oc.remove(MAC_SEED); // VM.create makes a fresh one
+        r.put(VM.OTHER_CONFIG.name(), oc);
+        if (!Db.value(r, VM.IS_A_TEMPLATE))
+            r.put(VM.GENERATION_ID.name(), MetadataBuilder.freshGenerationId(Db.value(r, VM.GENERATION_ID)));
+        r.put(VM.PROTECTION_POLICY.name(), Refs.NULL);
+        r.put(VM.VERSION.name(), restore ? Db.value(r, VM.VERSION) + 1 : 0L);
+        r.put(VM.APPLIANCE.name(), Refs.NULL);
+        r.put(VM.SNAPSHOT_SCHEDULE.name(), Refs.NULL);
+        r.put(VM.AFFINITY.name(), orNull(Db.value(r, VM.AFFINITY)));
+        r.put(VM.SUSPEND_VDI.name(), Refs.NULL);
+        r.put(VM.POWER_STATE.name(), VmPowerState.HALTED.wire());
+        String suspendSr = Db.value(r, VM.SUSPEND_SR);
+        if (!data.exists(SR.XAPI_CLASS, suspendSr)) r.put(VM.SUSPEND_SR.name(), Refs.NULL);
+        String vm = api.vm().create(r);
+        undo.push(() -> {
+            data.removeFromMap(vm, VM.CURRENT_OPERATIONS, task);
+            data.set(vm, VM.POWER_STATE, VmPowerState.HALTED.wire());
+            api.vm().destroy(vm);
+        });
+        if (restore) data.set(vm, VM.UUID, uuid);
+        data.set(vm, VM.LAST_BOOTED_RECORD, Db.value(r, VM.LAST_BOOTED_RECORD));
+        data.set(vm, VM.LAST_BOOT_CPU_FLAGS, Db.value(r, VM.LAST_BOOT_CPU_FLAGS));
+        data.set(vm, VM.BIOS_STRINGS, Db.value(r, VM.BIOS_STRINGS));
+        data.set(vm, VM.IS_A_SNAPSHOT, Db.value(r, VM.IS_A_SNAPSHOT));
+        data.set(vm, VM.SNAPSHOT_TIME, Db.value(r, VM.SNAPSHOT_TIME));
+        data.set(vm, VM.TRANSPORTABLE_SNAPSHOT_ID, Db.value(r, VM.TRANSPORTABLE_SNAPSHOT_ID));
+        data.removeFromMap(vm, VM.OTHER_CONFIG, IMPORT_TASK);
+        data.addToMap(vm, VM.OTHER_CONFIG, IMPORT_TASK, task);
+        if (!force) data.addToMap(vm, VM.CURRENT_OPERATIONS, task, VmOperations.IMPORT.wire());
+        allowed.update(VM.XAPI_CLASS, vm);
+        table.put(o.id(), vm);
+        createdVms.add(vm);
+    }
+
+    /**
+     * {@code restore}: a VM here with the archive's uuid is replaced when it is Halted and older
+     * ({@code VM_BAD_POWER_STATE}, {@code VM_TO_IMPORT_IS_NOT_NEWER_VERSION} otherwise), with its VIFs and VBDs.
+     */
+    private void replaceOlder(String uuid, long version) {
+        String existing = data.findByUuid(VM.XAPI_CLASS, uuid).orElse(null);
+        if (existing == null) return;
+        String state = data.get(existing, VM.POWER_STATE);
+        if (!state.equals(VmPowerState.HALTED.wire()))
+            throw new ApiError(
+                    ErrorCodes.VM_BAD_POWER_STATE, existing, "halted", state.toLowerCase(java.util.Locale.ROOT));
+        long have = data.get(existing, VM.VERSION);
+        if (have >= version)
+            throw new ApiError(
+                    ErrorCodes.VM_TO_IMPORT_IS_NOT_NEWER_VERSION,
+                    existing,
+                    Long.toString(have),
+                    Long.toString(version));
+        for (String vif : data.get(existing, VM.VIFS)) api.vif().destroy(vif);
+        for (String vbd : data.get(existing, VM.VBDS)) api.vbd().destroy(vbd);
+        api.vm().destroy(existing);
+    }
+
+    private void network(OvaXml.Obj o, Map<String, Object> r) {
+        List<String> named = data.byNameLabel(Network.XAPI_CLASS, Db.value(r, Network.NAME_LABEL));
+        if (!named.isEmpty()) {
+            table.put(o.id(), named.get(0));
+            return;
+        }
+        List<String> bridged = data.where(Network.BRIDGE, Db.value(r, Network.BRIDGE));
+        if (!bridged.isEmpty()) {
+            table.put(o.id(), bridged.get(0));
+            return;
+        }
+        String net = api.network().create(r);
+        undo.push(() -> api.network().destroy(net));
+        data.removeFromMap(net, Network.OTHER_CONFIG, IMPORT_TASK);
+        data.addToMap(net, Network.OTHER_CONFIG, IMPORT_TASK, task);
+        table.put(o.id(), net);
+    }
+
+    private void vbd(OvaXml.Obj o, Map<String, Object> r) {
+        String vm = required(Db.value(r, VBD.VM));
+        String vdi = table.get(Db.value(r, VBD.VDI));
+        boolean cd = VbdType.CD.wire().equals(Db.value(r, VBD.TYPE))
+                || VbdType.FLOPPY.wire().equals(Db.value(r, VBD.TYPE));
+        if (Db.value(r, VBD.CURRENTLY_ATTACHED) && vdi == null && !cd)
+            throw new ApiError(ErrorCodes.IMPORT_ERROR_ATTACHED_DISKS_NOT_FOUND);
+        if (vdi == null) {
+            if (!cd) {
+                LOG.warn("import {}: VBD {} of a disk not in the archive left out", task, o.id());
+                return;
+            }
+            vdi = Refs.NULL;
+            r.put(VBD.EMPTY.name(), true);
+        }
+        r.put(VBD.VM.name(), vm);
+        r.put(VBD.VDI.name(), vdi);
+        r.put(VBD.DEVICE.name(), "");
+        r.put(VBD.CURRENTLY_ATTACHED.name(), false);
+        String vbd = api.vbd().create(r);
+        undo.push(() -> api.vbd().destroy(vbd));
+        keepUuid(vbd, VBD.XAPI_CLASS, Db.value(r, VBD.UUID), VBD.UUID);
+        table.put(o.id(), vbd);
+    }
+
+    private void vif(OvaXml.Obj o, Map<String, Object> r) {
+        if (!restore) r.put(VIF.MAC.name(), "");
+        r.put(VIF.VM.name(), required(Db.value(r, VIF.VM)));
+        r.put(VIF.NETWORK.name(), required(Db.value(r, VIF.NETWORK)));
+        r.put(VIF.CURRENTLY_ATTACHED.name(), false);
+        String vif = api.vif().create(r);
+        undo.push(() -> api.vif().destroy(vif));
+        keepUuid(vif, VIF.XAPI_CLASS, Db.value(r, VIF.UUID), VIF.UUID);
+        table.put(o.id(), vif);
+    }
+
+    /** {@code restore} keeps a device's uuid when no object here has it. */
+    private void keepUuid(String ref, String cls, String uuid, org.xapijava.model.Field<String> field) {
+        if (restore && data.findByUuid(cls, uuid).isEmpty()) data.set(ref, field, uuid);
+    }
+}

@@ -1,0 +1,84 @@
+package org.xapijava.server.transfer;
+
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import org.xapijava.db.Db;
+import org.xapijava.model.api.ErrorCodes;
+import org.xapijava.model.api.Host;
+import org.xapijava.model.api.PBD;
+import org.xapijava.model.api.SR;
+import org.xapijava.model.client.XenApi;
+import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.types.Refs;
+import org.xapijava.server.client.InProcessTransport;
+import org.xapijava.server.dispatch.Caller;
+import org.xapijava.server.dispatch.Dispatcher;
+import org.xapijava.server.http.HttpCall;
+
+/**
+ * What every transfer handler asks of its request: objects named by reference or uuid as Xapi's
+ * {@code Importexport} helpers, whether this host sees the storage (else the 302 to a host that does), and the
+ * XenAPI as the caller. Thread-safe.
+ */
+final class TransferRequests {
+    private final Db data;
+    private final String hostRef;
+    private final Dispatcher dispatcher;
+
+    TransferRequests(Db data, String hostRef, Dispatcher dispatcher) {
+        this.data = data;
+        this.hostRef = hostRef;
+        this.dispatcher = dispatcher;
+    }
+
+    /** The hosts with a plugged PBD of {@code sr}. */
+    private Set<String> hostsSeeing(String sr) {
+        Set<String> hosts = new LinkedHashSet<>();
+        for (String pbd : data.get(sr, SR.PBDS))
+            if (data.get(pbd, PBD.CURRENTLY_ATTACHED)) hosts.add(data.get(pbd, PBD.HOST));
+        return hosts;
+    }
+
+    /**
+     * Xapi's {@code check_sr_availability} / {@code check_vm_host_SRs}: unless this host has every SR of {@code srs}
+     * plugged, a 302 to a host that has (same scheme, port and query: the hosts of a pool listen on the same ports);
+     * true when redirected. No host seeing them all is {@code SR_HAS_NO_PBDS} of the first SR no host sees.
+     */
+    boolean redirected(HttpCall c, Collection<String> srs) {
+        Set<String> candidates = null;
+        for (String sr : srs) {
+            Set<String> seeing = hostsSeeing(sr);
+            if (seeing.isEmpty()) throw new ApiError(ErrorCodes.SR_HAS_NO_PBDS, sr);
+            if (candidates == null) candidates = seeing;
+            else candidates.retainAll(seeing);
+        }
+        if (candidates == null || candidates.contains(hostRef)) return false;
+        if (candidates.isEmpty())
+            throw new ApiError(ErrorCodes.SR_HAS_NO_PBDS, srs.iterator().next());
+        String elsewhere = candidates.iterator().next();
+        var uri = c.request().getHttpURI();
+        String query = uri.getQuery();
+        String location = uri.getScheme() + "://" + data.get(elsewhere, Host.ADDRESS)
+                + (uri.getPort() > 0 ? ":" + uri.getPort() : "") + uri.getPath() + (query == null ? "" : "?" + query);
+        Replies.redirect(c, location);
+        return true;
+    }
+
+    /** {@code value} as a reference of {@code cls} when it is one, else as a uuid ({@code UUID_INVALID}). */
+    String refOrUuid(String cls, String value) {
+        return data.exists(cls, value) ? value : byUuid(cls, value);
+    }
+
+    String byUuid(String cls, String uuid) {
+        return data.findByUuid(cls, uuid).orElseThrow(() -> new ApiError(ErrorCodes.UUID_INVALID, cls, uuid));
+    }
+
+    /** The XenAPI as the caller: its own session, or this host's internal one (Unix socket, pool secret). */
+    XenApi api(HttpCall c) {
+        if (c.session() == null || Refs.isNull(c.session())) return dispatcher.internalApi(null);
+        Caller caller = new Caller(
+                c.caller().transport(), c.caller().remoteAddress(), c.caller().localRoot(), null);
+        return new XenApi(new InProcessTransport(dispatcher, caller), c.session());
+    }
+}

@@ -1,0 +1,213 @@
+package org.xapijava.server.transfer;
+
+import com.github.luben.zstd.ZstdOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.zip.GZIPOutputStream;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xapijava.db.Db;
+import org.xapijava.model.Datamodel;
+import org.xapijava.model.api.ErrorCodes;
+import org.xapijava.model.api.SR;
+import org.xapijava.model.api.VBD;
+import org.xapijava.model.api.VDI;
+import org.xapijava.model.api.VM;
+import org.xapijava.model.api.enums.VbdType;
+import org.xapijava.model.api.enums.VmOperations;
+import org.xapijava.model.api.enums.VmPowerState;
+import org.xapijava.model.errors.ApiError;
+import org.xapijava.server.dispatch.CallContext;
+import org.xapijava.server.http.HttpCall;
+import org.xapijava.server.http.HttpHandlerTable;
+import org.xapijava.server.http.HttpTasks;
+import org.xapijava.server.ops.Locks;
+import org.xapijava.server.storage.StorageBackends;
+
+/**
+ * {@code GET /export} as Xapi's {@code export.ml handler} (reference/http-handlers.md §3–4): a Halted or Suspended
+ * VM, marked {@code export} for the transfer's task, as an XVA: {@code ova.xml} ({@link OvaXml}), then each of its
+ * disks that is not a CD or on an ISO SR (the suspend image too with {@code preserve_power_state=true}), in the
+ * lexicographic order of their ids, as 1 MiB chunks with XXH64 checksum files ({@link DiskTar}), then the tar's end;
+ * the whole optionally gzip ({@code use_compression=true|gzip}) or zstd ({@code zstd}) compressed. A VM whose disks
+ * this host does not see is redirected (302) to a host that does. Memory per export: a 1 MiB chunk buffer and the
+ * compressor's window. Thread-safe.
+ */
+final class VmExport {
+    private static final Logger LOG = LoggerFactory.getLogger(VmExport.class);
+    private final Datamodel dm;
+    private final Db data;
+    private final String hostRef;
+    private final StorageBackends storage;
+    private final HttpTasks tasks;
+    private final TransferRequests requests;
+    private final TransferGuard guard;
+    /** The master's locks; null on a pool member, whose export checks the power state without marking the VM. */
+    private final Locks locks;
+
+    VmExport(
+            Datamodel dm,
+            Db data,
+            String hostRef,
+            StorageBackends storage,
+            HttpTasks tasks,
+            TransferRequests requests,
+            TransferGuard guard,
+            Locks locks) {
+        this.dm = dm;
+        this.data = data;
+        this.hostRef = hostRef;
+        this.storage = storage;
+        this.tasks = tasks;
+        this.requests = requests;
+        this.guard = guard;
+        this.locks = locks;
+    }
+
+    void register(HttpHandlerTable table) {
+        table.register("get_export", c -> guard.run(c, this::export));
+    }
+
+    /** Xapi's {@code vm_from_request}: {@code ref} as it is, else {@code uuid} ({@code UUID_INVALID}). */
+    private String vmOf(HttpCall c) {
+        var ref = c.param("ref");
+        if (ref.isPresent()) {
+            if (!data.exists(VM.XAPI_CLASS, ref.get())) throw ApiError.handleInvalid(VM.XAPI_CLASS, ref.get());
+            return ref.get();
+        }
+        String uuid = c.param("uuid").orElseThrow(() -> ApiError.internal("Missing uuid or ref query parameter"));
+        return requests.byUuid(VM.XAPI_CLASS, uuid);
+    }
+
+    private static boolean flag(HttpCall c, String name) {
+        return c.param(name).map("true"::equals).orElse(false);
+    }
+
+    private void export(HttpCall c) throws IOException {
+        String vm = vmOf(c);
+        boolean keepPower = flag(c, "preserve_power_state");
+        List<String> disks = disks(vm, keepPower);
+        Set<String> srs = new LinkedHashSet<>();
+        for (String vdi : disks) srs.add(data.get(vdi, VDI.SR));
+        if (requests.redirected(c, srs)) return;
+        String task = tasks.begin(c, "VM.export");
+        tasks.manager().setProgress(task, 0.0);
+        try {
+            if (locks != null) {
+                CallContext ctx = new CallContext(data, tasks.manager(), null, "VM.export", c.caller(), null, task);
+                locks.withOperation(
+                        ctx, VM.XAPI_CLASS, vm, VmOperations.EXPORT.wire(), Locks.Retry.FAIL_QUICKLY, () -> {
+                            stream(c, task, vm, keepPower, disks);
+                            return null;
+                        });
+            } else {
+                assertExportable(vm);
+                stream(c, task, vm, keepPower, disks);
+            }
+        } catch (ApiError e) {
+            if (!c.response().isCommitted()) {
+                tasks.fail(task, e);
+                Replies.bare(c, 500, task);
+            }
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A member's check of Xapi's {@code export} rule (Halted or Suspended), as {@code VM_BAD_POWER_STATE}. */
+    private void assertExportable(String vm) {
+        String state = data.get(vm, VM.POWER_STATE);
+        if (!state.equals(VmPowerState.HALTED.wire()) && !state.equals(VmPowerState.SUSPENDED.wire()))
+            throw new ApiError(
+                    ErrorCodes.VM_BAD_POWER_STATE, vm, "halted, suspended", state.toLowerCase(java.util.Locale.ROOT));
+    }
+
+    /**
+     * The VDIs an export streams ({@code export.ml export}): those of the VM's VBDs that are not CDs, the suspend
+     * image of a Suspended VM whose power state is kept, none on an ISO SR.
+     */
+    private List<String> disks(String vm, boolean keepPower) {
+        List<String> out = new ArrayList<>();
+        if (keepPower && VmPowerState.SUSPENDED.wire().equals(data.get(vm, VM.POWER_STATE)))
+            out.add(data.get(vm, VM.SUSPEND_VDI));
+        for (String vbd : data.get(vm, VM.VBDS)) {
+            if (VbdType.CD.wire().equals(data.get(vbd, VBD.TYPE)) || data.get(vbd, VBD.EMPTY)) continue;
+            out.add(data.get(vbd, VBD.VDI));
+        }
+        out.removeIf(vdi ->
+                !data.exists(VDI.XAPI_CLASS, vdi) || "iso".equals(data.get(data.get(vdi, VDI.SR), SR.CONTENT_TYPE)));
+        return out;
+    }
+
+    private void stream(HttpCall c, String task, String vm, boolean keepPower, List<String> vdis) throws IOException {
+        OvaXml.Table table = OvaXml.select(data, vm, keepPower);
+        byte[] ova = OvaXml.write(dm, data, hostRef, table, keepPower);
+        List<String> disks = new ArrayList<>(new LinkedHashSet<>(vdis));
+        disks.removeIf(v -> !table.has(v));
+        disks.sort((a, b) -> table.id(a).compareTo(table.id(b)));
+        long total = 0;
+        for (String vdi : disks) total += data.get(vdi, VDI.VIRTUAL_SIZE);
+        Response r = c.response();
+        Replies.ok(r, task, "application/octet-stream")
+                .put("Content-Disposition", "attachment; filename=\"export.xva\"");
+        RawVdiTransfer.Progress progress = new RawVdiTransfer.Progress(tasks, task, total);
+        String dp = null;
+        try {
+            OutputStream out = compressed(c, new java.io.BufferedOutputStream(Content.Sink.asOutputStream(r), 1 << 16));
+            TarWriter tar = new TarWriter(out);
+            tar.file(OvaXml.FILE, ova, ova.length, System.currentTimeMillis() / 1000);
+            long done = 0;
+            int n = 0;
+            for (String vdi : disks) {
+                long size = data.get(vdi, VDI.VIRTUAL_SIZE);
+                dp = "export/" + task + "/" + n++;
+                Path path = storage.attach(vdi, false, dp);
+                progress.base(done);
+                try (FileChannel in = FileChannel.open(path, StandardOpenOption.READ)) {
+                    DiskTar.writeChunks(tar, in, size, table.id(vdi), progress, DiskTar.KEEP_ALIVE_NANOS);
+                }
+                dp = detach(dp);
+                done += size;
+            }
+            tar.end();
+            out.close(); // the compressor's end, then the response's
+            tasks.complete(task, "");
+            c.callback().succeeded();
+        } catch (IOException | RuntimeException e) {
+            Replies.abort(c, tasks, task, e, new ApiError(ErrorCodes.CLIENT_ERROR, e.toString()));
+        } finally {
+            detach(dp);
+        }
+    }
+
+    /** Xapi's {@code use_compression}: {@code true} or {@code gzip} is gzip, {@code zstd} is zstd, else none. */
+    private static OutputStream compressed(HttpCall c, OutputStream out) throws IOException {
+        String how = c.param("use_compression").orElse("");
+        return switch (how) {
+            case "true", "gzip" -> new GZIPOutputStream(out, 1 << 16);
+            case "zstd" -> new ZstdOutputStream(out);
+            default -> out;
+        };
+    }
+
+    private String detach(String dp) {
+        if (dp == null) return null;
+        try {
+            storage.destroyDatapath(dp);
+        } catch (ApiError e) {
+            LOG.warn("datapath {} not destroyed: {}", dp, e.getMessage());
+        }
+        return null;
+    }
+}
