@@ -19,6 +19,7 @@ import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VDI;
 import org.xapijava.model.api.VIF;
 import org.xapijava.model.api.VM;
+import org.xapijava.model.api.VMMetrics;
 import org.xapijava.model.api.enums.VbdType;
 import org.xapijava.model.api.enums.VmOperations;
 import org.xapijava.model.api.enums.VmPowerState;
@@ -193,6 +194,8 @@ final class ImportObjects {
         r.put(VM.APPLIANCE.name(), Refs.NULL);
         r.put(VM.SNAPSHOT_SCHEDULE.name(), Refs.NULL);
         r.put(VM.AFFINITY.name(), orNull(Db.value(r, VM.AFFINITY)));
+        String exportedPowerState = Db.value(r, VM.POWER_STATE);
+        String suspendVdi = Db.value(r, VM.SUSPEND_VDI);
         r.put(VM.SUSPEND_VDI.name(), Refs.NULL);
         r.put(VM.POWER_STATE.name(), VmPowerState.HALTED.wire());
         String suspendSr = Db.value(r, VM.SUSPEND_SR);
@@ -212,10 +215,26 @@ final class ImportObjects {
         data.set(vm, VM.TRANSPORTABLE_SNAPSHOT_ID, Db.value(r, VM.TRANSPORTABLE_SNAPSHOT_ID));
         data.removeFromMap(vm, VM.OTHER_CONFIG, IMPORT_TASK);
         data.addToMap(vm, VM.OTHER_CONFIG, IMPORT_TASK, task);
+        if (VmPowerState.SUSPENDED.wire().equals(exportedPowerState)) suspended(vm, r, suspendVdi);
         if (!force) data.addToMap(vm, VM.CURRENT_OPERATIONS, task, VmOperations.IMPORT.wire());
         allowed.update(VM.XAPI_CLASS, vm);
         table.put(o.id(), vm);
         createdVms.add(vm);
+    }
+
+    /**
+     * A VM exported Suspended ({@code preserve_power_state}) is Suspended here on its imported suspend image, its
+     * metrics' domain type the VM's; without that image the import fails unless forced (the VM is then Halted).
+     */
+    private void suspended(String vm, Map<String, Object> r, String suspendVdiId) {
+        String image = table.get(suspendVdiId);
+        if (image == null || Refs.isNull(image)) {
+            if (force) return;
+            throw OvaXml.generic("Failed to find VM's suspend_VDI: " + suspendVdiId);
+        }
+        data.set(vm, VM.POWER_STATE, VmPowerState.SUSPENDED.wire());
+        data.set(vm, VM.SUSPEND_VDI, image);
+        data.set(data.get(vm, VM.METRICS), VMMetrics.CURRENT_DOMAIN_TYPE, Db.value(r, VM.DOMAIN_TYPE));
     }
 
     /**
@@ -276,10 +295,12 @@ final class ImportObjects {
         }
         r.put(VBD.VM.name(), vm);
         r.put(VBD.VDI.name(), vdi);
+        boolean attached = Db.value(r, VBD.CURRENTLY_ATTACHED);
         r.put(VBD.DEVICE.name(), "");
         r.put(VBD.CURRENTLY_ATTACHED.name(), false);
         String vbd = api.vbd().create(r);
         undo.push(() -> api.vbd().destroy(vbd));
+        if (attached) data.set(vbd, VBD.CURRENTLY_ATTACHED, true); // a suspended VM's, as Xapi keeps it
         keepUuid(vbd, VBD.XAPI_CLASS, Db.value(r, VBD.UUID), VBD.UUID);
         table.put(o.id(), vbd);
     }

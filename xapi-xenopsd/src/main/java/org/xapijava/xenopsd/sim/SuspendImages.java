@@ -11,7 +11,9 @@ import org.xapijava.xenopsd.XenopsError;
 /**
  * The suspend image of a simulated domain: a few text lines (magic line, VM id, domid, memory) written where the
  * image goes — a {@code Local} path, or the start of a {@code VDI} reached through the storage service (see
- * {@link VbdStorage#withDisk}) — that resuming checks name the VM. Stateless; thread-safe.
+ * {@link VbdStorage#withDisk}) — that resuming checks is a simulated image. The VM line is informative only: as a
+ * Xen save image holds no xapi identity, an image moves with an exported VM that is imported under a new uuid.
+ * Stateless; thread-safe.
  */
 final class SuspendImages {
     private SuspendImages() {}
@@ -46,8 +48,8 @@ final class SuspendImages {
     }
 
     /**
-     * {@code Internal_error} unless the image at {@code path} names the VM (null: nothing to check); {@code IO_error}
-     * if unreadable. Reads the first lines only (a VDI's image is followed by the rest of the disk).
+     * {@code Internal_error} unless the image at {@code path} is a simulated suspend image (null: nothing to check);
+     * {@code IO_error} if unreadable. Reads the first lines only (a VDI's image is followed by the rest of the disk).
      */
     static void check(String vmId, Path path) {
         if (path == null) return;
@@ -60,7 +62,7 @@ final class SuspendImages {
             throw new XenopsError("IO_error", List.of());
         }
         String[] lines = head.split("\n", 3);
-        if (lines.length < 2 || !lines[0].equals(IMAGE_MAGIC) || !lines[1].equals("vm=" + vmId)) {
+        if (lines.length < 2 || !lines[0].equals(IMAGE_MAGIC) || !lines[1].startsWith("vm=")) {
             throw XenopsError.internalError("suspend image " + path + " is not an image of VM " + vmId);
         }
     }
