@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -96,6 +97,78 @@ class XenOrchestraClientTest {
         assertEquals(target.toWireString(), r.path("importResult").asText(), out);
         assertEquals(6 * mib, r.path("rawBytes").asLong(), out);
         assertTrue(r.path("same").asBoolean(), out);
+    }
+
+    /**
+     * Xen Orchestra's {@code VM_export} and {@code VM_import}: a zstd XVA read with {@code getResource}, imported with
+     * {@code putResource} (its probe PUT first) into the default SR; the task's result names the new VM, whose disk
+     * holds the source's bytes.
+     */
+    @Test
+    void xenOrchestraExportsAndImportsAVm() throws Exception {
+        com.xensource.xenapi.Connection c =
+                new com.xensource.xenapi.Connection(host.uri("/").toURL());
+        com.xensource.xenapi.Session.loginWithPassword(c, "root", host.server.rootPassword(), "1.0");
+        com.xensource.xenapi.SR sr =
+                com.xensource.xenapi.Pool.getAll(c).iterator().next().getDefaultSR(c);
+        com.xensource.xenapi.VM tmpl = com.xensource
+                .xenapi
+                .VM
+                .getByNameLabel(c, "Other install media")
+                .iterator()
+                .next();
+        com.xensource.xenapi.VM vm = tmpl.createClone(c, "exported by xo");
+        vm.setIsATemplate(c, false);
+        long mib = 1 << 20;
+        com.xensource.xenapi.VDI disk = newVdi(c, sr, 4 * mib);
+        com.xensource.xenapi.VBD.Record b = new com.xensource.xenapi.VBD.Record();
+        b.VM = vm;
+        b.VDI = disk;
+        b.userdevice = "0";
+        b.bootable = true;
+        b.mode = com.xensource.xenapi.Types.VbdMode.RW;
+        b.type = com.xensource.xenapi.Types.VbdType.DISK;
+        b.empty = false;
+        b.unpluggable = false;
+        b.otherConfig = new java.util.HashMap<>();
+        b.qosAlgorithmType = "";
+        b.qosAlgorithmParams = new java.util.HashMap<>();
+        com.xensource.xenapi.VBD.create(c, b);
+        byte[] data = new byte[(int) (2 * mib)];
+        new java.util.Random(12).nextBytes(data);
+        var http = java.net.http.HttpClient.newHttpClient();
+        var put = http.send(
+                java.net.http.HttpRequest.newBuilder(host.uri("/import_raw_vdi?session_id=" + c.getSessionReference()
+                                + "&vdi=" + disk.toWireString()))
+                        .PUT(java.net.http.HttpRequest.BodyPublishers.ofByteArray(data))
+                        .build(),
+                java.net.http.HttpResponse.BodyHandlers.discarding());
+        assertEquals(200, put.statusCode());
+        JsonNode r = XoClient.run(
+                "xo-vm-transfer.mjs",
+                "http://127.0.0.1:" + host.server.httpPort(),
+                "root",
+                host.server.rootPassword(),
+                "json-rpc",
+                vm.toWireString(),
+                sr.toWireString(),
+                "zstd");
+        String out = r.toString();
+        assertEquals("28b52ffd", r.path("head").asText(), out);
+        assertTrue(r.path("imported").isArray() && r.path("imported").size() == 1, out);
+        com.xensource.xenapi.VM copy =
+                com.xensource.xenapi.Types.toVM(r.path("imported").get(0).asText());
+        assertEquals("exported by xo", copy.getNameLabel(c));
+        assertTrue(!copy.getUuid(c).equals(vm.getUuid(c)), out);
+        com.xensource.xenapi.VDI copied = copy.getVBDs(c).iterator().next().getVDI(c);
+        byte[] back = http.send(
+                        java.net.http.HttpRequest.newBuilder(host.uri("/export_raw_vdi?session_id="
+                                        + c.getSessionReference() + "&vdi=" + copied.toWireString()))
+                                .build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofByteArray())
+                .body();
+        assertEquals(4 * mib, back.length);
+        assertTrue(java.util.Arrays.equals(data, java.util.Arrays.copyOf(back, data.length)), out);
     }
 
     private static com.xensource.xenapi.VDI newVdi(
