@@ -97,6 +97,7 @@ final class ImportObjects {
     /** Makes the objects of {@code objects}; on failure the caller runs {@link #cleanup} (unless forced). */
     void run(List<OvaXml.Obj> objects) {
         for (OvaXml.Obj o : objects) byId.put(o.id(), o);
+        if (restore) assertNoForeignMacSeed(objects);
         for (String cls : ORDER) {
             for (OvaXml.Obj o : objects) {
                 if (!o.cls().equals(cls)) continue;
@@ -238,6 +239,26 @@ final class ImportObjects {
     }
 
     /**
+     * Xapi's {@code assert_can_restore_backup}: a restored VM's {@code mac_seed} may be shared only with the VM of
+     * the same uuid ({@code DUPLICATE_MAC_SEED [seed]}); pairs involving a snapshot are let through here.
+     */
+    private void assertNoForeignMacSeed(List<OvaXml.Obj> objects) {
+        Map<String, String> seeds = new HashMap<>();
+        data.allRecords(VM.XAPI_CLASS).forEach((ref, rec) -> {
+            String seed = Db.value(rec, VM.OTHER_CONFIG).get(MAC_SEED);
+            if (seed != null && !Db.value(rec, VM.IS_A_SNAPSHOT)) seeds.put(seed, Db.value(rec, VM.UUID));
+        });
+        for (OvaXml.Obj o : objects) {
+            if (!o.cls().equals(VM.XAPI_CLASS)) continue;
+            Map<String, Object> r = Unmarshal.record(dm, dm.cls(VM.XAPI_CLASS), o.snapshot());
+            String seed = Db.value(r, VM.OTHER_CONFIG).get(MAC_SEED);
+            String holder = seed == null ? null : seeds.get(seed);
+            if (holder != null && !Db.value(r, VM.IS_A_SNAPSHOT) && !holder.equals(Db.value(r, VM.UUID)))
+                throw new ApiError(ErrorCodes.DUPLICATE_MAC_SEED, seed);
+        }
+    }
+
+    /**
      * {@code restore}: a VM here with the archive's uuid is replaced when it is Halted and older
      * ({@code VM_BAD_POWER_STATE}, {@code VM_TO_IMPORT_IS_NOT_NEWER_VERSION} otherwise), with its VIFs and VBDs.
      */
@@ -249,7 +270,7 @@ final class ImportObjects {
             throw new ApiError(
                     ErrorCodes.VM_BAD_POWER_STATE, existing, "halted", state.toLowerCase(java.util.Locale.ROOT));
         long have = data.get(existing, VM.VERSION);
-        if (have >= version)
+        if (have >= version && !force)
             throw new ApiError(
                     ErrorCodes.VM_TO_IMPORT_IS_NOT_NEWER_VERSION,
                     existing,
