@@ -103,7 +103,7 @@ public final class GuestActivity {
 
     /** The guest's free memory in KiB, out of {@code totalKib}: between 20 % and 50 % of it, moving slowly. */
     public static long freeKib(String uuid, long totalKib, double t) {
-        Wave w = Wave.of(seed(uuid, "memory"), 0.3, 0.4);
+        Wave w = Wave.of(seed(uuid, "guest-free"), 0.3, 0.4);
         double fraction = Math.min(0.5, Math.max(0.2, w.rate(Math.max(t, 0)) / 1.85 + 0.05));
         return (long) (totalKib * fraction);
     }

@@ -29,6 +29,10 @@ import org.xapijava.server.http.HttpTasks;
 public final class RrdHandlers {
     static final String JSON = "application/json";
     static final String XML = "text/xml";
+    /** The parameter {@code host=true} (the host's RRD in the export): the class's name. */
+    static final String HOST_PARAM = Host.XAPI_CLASS;
+    /** The parameter {@code uuid=} of {@code /vm_rrd}: the VM's uuid. */
+    static final String UUID_PARAM = VM.UUID.name();
 
     private final Rrds rrds;
     private final RrdArchive archive;
@@ -64,7 +68,7 @@ public final class RrdHandlers {
         long from = Long.parseLong(start.trim());
         Cf cf = Cf.parse(q.getValue("cf"));
         long interval = parseOr(q.getValue("interval"), 0);
-        boolean withHost = "true".equals(q.getValue("host"));
+        boolean withHost = "true".equals(q.getValue(HOST_PARAM));
         List<String> vms = q.getValues("vm_uuid");
         if (vms == null) vms = List.of();
         boolean json = prefersJson(c.request(), q);
@@ -99,7 +103,7 @@ public final class RrdHandlers {
 
     private void vmRrd(HttpCall c) {
         Fields q = Request.extractQueryParameters(c.request());
-        String uuid = q.getValue("uuid");
+        String uuid = q.getValue(UUID_PARAM);
         if (uuid == null) {
             HttpErrors.bare(c.response(), c.callback(), 400);
             return;
