@@ -380,7 +380,7 @@ public final class XapiServer implements AutoCloseable {
                 tasks,
                 dispatcher,
                 this::requestRestart);
-        statistics.register(handlers, localDb, tasks);
+        statistics.register(handlers, tasks);
         if (role.isMaster() && master == null) {
             replicaHandler = new ReplicaHandler(db, new ReplicaService(db, services.allowed()), followers);
             remoteDb = new org.xapijava.server.remotedb.RemoteDbHandler(db);

@@ -68,7 +68,7 @@ public final class Statistics implements AutoCloseable {
         new RrdMessages(rrds, data, clock).bind(table);
     }
 
-    public void register(HttpHandlerTable handlers, Db data, TaskManager tasks) {
+    public void register(HttpHandlerTable handlers, TaskManager tasks) {
         new RrdHandlers(rrds, archive, data, hostRef, new HttpTasks(data, tasks)).register(handlers);
     }
 
