@@ -208,6 +208,13 @@ class RrdStatisticsTest {
                 400,
                 get("/rrd_updates?session_id=" + session + "&json=true", null).statusCode());
         assertEquals(401, get("/rrd_updates?start=0", null).statusCode());
+        // Xen Orchestra passes a task of its own: it completes once answered
+        com.xensource.xenapi.Task task = com.xensource.xenapi.Task.create(c, "stats", "");
+        assertEquals(
+                200,
+                get("/rrd_updates?session_id=" + session + "&json=true&start=-10&task_id=" + task.toWireString(), null)
+                        .statusCode());
+        assertEquals(com.xensource.xenapi.Types.TaskStatusType.SUCCESS, task.getStatus(c));
     }
 
     @Test
