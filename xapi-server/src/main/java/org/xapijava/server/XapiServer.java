@@ -127,6 +127,7 @@ public final class XapiServer implements AutoCloseable {
     private EventMessages events;
     private EmbeddedXenopsd embeddedXenopsd;
     private XenopsClient xenopsClient;
+    private org.xapijava.server.rrd.Statistics statistics;
     private org.xapijava.server.network.HostBridges bridges;
     private XenopsService xenops;
     private org.xapijava.server.sm.SmSessions smSessions;
@@ -277,6 +278,9 @@ public final class XapiServer implements AutoCloseable {
         new org.xapijava.server.xenops.Migration(xenops, localDb, refs.host(), vmAlerts, this::httpPort, secret)
                 .bind(table);
         new org.xapijava.server.host.HostMessages(localDb, db, tasks, services.allowed(), refs.pool()).bind(table);
+        statistics = org.xapijava.server.rrd.Statistics.create(
+                config, xenopsClient, localDb, refs.host(), refs.pool(), clock);
+        statistics.bind(table);
         new org.xapijava.server.vm.VmCheckpoint(
                         localDb, clock, refs.pool(), tasks, services.allowed(), vmAlerts, xenops.lifecycle())
                 .bind(table);
@@ -379,6 +383,7 @@ public final class XapiServer implements AutoCloseable {
                 refs.pool(),
                 role.isMaster() && master == null ? locks : null,
                 services.allowed());
+        statistics.register(handlers, tasks);
         if (role.isMaster() && master == null) {
             replicaHandler = new ReplicaHandler(db, new ReplicaService(db, services.allowed()), followers);
             remoteDb = new org.xapijava.server.remotedb.RemoteDbHandler(db);
@@ -387,6 +392,7 @@ public final class XapiServer implements AutoCloseable {
         jetty.setHandler(handlers);
         xenops.start(); // Xapi's on_xapi_restart: resync, event thread, every resident VM refreshed
         jetty.start();
+        statistics.start();
         if (!role.isMaster()) {
             URI uri = master != null
                     ? org.xapijava.server.client.XmlRpcTransport.hostUri(master.bindAddress(), master.httpPort())
@@ -626,6 +632,11 @@ public final class XapiServer implements AutoCloseable {
         return bridges;
     }
 
+    /** xcp-rrdd's part: the RRDs, their sampler and handlers (null before start and after close). */
+    public org.xapijava.server.rrd.Statistics statistics() {
+        return statistics;
+    }
+
     public XenopsService xenops() {
         return xenops;
     }
@@ -726,6 +737,10 @@ public final class XapiServer implements AutoCloseable {
         if (vmssTimer != null) {
             vmssTimer.close();
             vmssTimer = null;
+        }
+        if (statistics != null) {
+            statistics.close();
+            statistics = null;
         }
         if (xenops != null) {
             xenops.close();

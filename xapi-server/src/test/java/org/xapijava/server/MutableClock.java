@@ -10,6 +10,13 @@ import java.time.ZoneOffset;
 public final class MutableClock extends Clock {
     private volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
 
+    public MutableClock() {}
+
+    /** A clock at {@code start}. */
+    public MutableClock(Instant start) {
+        now = start;
+    }
+
     public void advance(Duration d) {
         now = now.plus(d);
     }

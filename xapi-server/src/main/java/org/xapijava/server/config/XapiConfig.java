@@ -64,6 +64,12 @@ public final class XapiConfig {
         {"blobs-dir", "/var/lib/xcp/blobs", "blob-files"},
         // the largest blob a PUT may store, in bytes (Xapi has no limit but the disk's)
         {"blob-max-size", "67108864", null},
+        // Xapi's rrd_location: one gzipped RRD per object (host, VMs), written at shutdown and every backup interval
+        {"rrd-dir", "/var/lib/xcp/blobs/rrds", "rrds"},
+        // xcp-rrdd's monitor period (tests shorten it and move the server's clock by a step between samples)
+        {"rrd-sample-period-ms", "5000", null},
+        // Xapi's rrd_backup_interval: seconds between two archivings of every RRD in memory
+        {"rrd-backup-interval-seconds", "86400", null},
         // disk transfers (export_raw_vdi, import_raw_vdi) at once on this host; beyond, 503 and TOO_BUSY
         {"max-transfers", "16", null},
         {"local-sr-dir", "/var/run/sr-mount/local", "sr/local"},

@@ -1,0 +1,212 @@
+package org.xapijava.server.rrd;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Fields;
+import org.xapijava.db.Db;
+import org.xapijava.model.api.Host;
+import org.xapijava.model.api.VM;
+import org.xapijava.server.http.HttpCall;
+import org.xapijava.server.http.HttpErrors;
+import org.xapijava.server.http.HttpHandlerTable;
+import org.xapijava.server.http.HttpParams;
+import org.xapijava.server.http.HttpTasks;
+
+/**
+ * The statistics handlers, as Xapi's {@code rrdd_proxy.ml} hands them to {@code rrdd_http_handler.ml}:
+ * {@code /rrd_updates} (the rows since {@code start}, 400 without it; {@code cf}, {@code interval}, {@code
+ * host=true}, {@code vm_uuid=} repeatable, {@code sr_uuid=}), {@code /host_rrd} and {@code /vm_rrd?uuid=} (the whole
+ * RRD as rrdtool's dump; a VM running on another host is a 302 to it, one running nowhere is read from its archive,
+ * 404 when there is none), with their legacy names {@code /host_rrds} and {@code /vm_rrds}. JSON when the
+ * {@code Accept} header prefers it to XML ({@code *}{@code /*} does), or without a usable one when a {@code json}
+ * parameter is present. A caller's {@code task_id} is completed once answered ({@code with_context}). Thread-safe.
+ */
+public final class RrdHandlers {
+    static final String JSON = "application/json";
+    static final String XML = "text/xml";
+    /** The parameter {@code host=true} (the host's RRD in the export): the class's name. */
+    static final String HOST_PARAM = Host.XAPI_CLASS;
+    /** The parameter {@code uuid=} of {@code /vm_rrd}: the VM's uuid. */
+    static final String UUID_PARAM = VM.UUID.name();
+
+    private final Rrds rrds;
+    private final RrdArchive archive;
+    private final Db data;
+    private final String hostRef;
+    private final HttpTasks tasks;
+
+    public RrdHandlers(Rrds rrds, RrdArchive archive, Db data, String hostRef, HttpTasks tasks) {
+        this.rrds = rrds;
+        this.archive = archive;
+        this.data = data;
+        this.hostRef = hostRef;
+        this.tasks = tasks;
+    }
+
+    /** Registers {@code rrd_updates}, {@code host_rrd}, {@code get_host_rrds}, {@code vm_rrd}, {@code get_vm_rrds}. */
+    public void register(HttpHandlerTable table) {
+        table.register("rrd_updates", this::updates);
+        table.register("host_rrd", this::hostRrd);
+        table.register("get_host_rrds", this::hostRrd);
+        table.register("vm_rrd", this::vmRrd);
+        table.register("get_vm_rrds", this::vmRrd);
+    }
+
+    private void updates(HttpCall c) {
+        Fields q = Request.extractQueryParameters(c.request());
+        String start = q.getValue("start");
+        if (start == null) {
+            HttpErrors.bare(c.response(), c.callback(), 400);
+            completeTask(c);
+            return;
+        }
+        long from = Long.parseLong(start.trim());
+        Cf cf = Cf.parse(q.getValue("cf"));
+        long interval = parseOr(q.getValue("interval"), 0);
+        boolean withHost = "true".equals(q.getValue(HOST_PARAM));
+        List<String> vms = q.getValues("vm_uuid");
+        if (vms == null) vms = List.of();
+        boolean json = prefersJson(c.request(), q);
+        RrdUpdates u = rrds.updates(withHost, vms.isEmpty() ? null : new ArrayList<>(vms), from, interval, cf);
+        byte[] body = (json ? u.json() : u.xml()).getBytes(StandardCharsets.UTF_8);
+        completeTask(c);
+        Response r = c.response();
+        r.setStatus(200);
+        var h = r.getHeaders();
+        h.put(HttpHeader.CONTENT_TYPE, json ? JSON : XML);
+        h.put("Access-Control-Allow-Origin", "*");
+        h.put("Access-Control-Allow-Headers", "X-Requested-With");
+        h.put(HttpHeader.CONTENT_LENGTH, body.length);
+        r.write(true, ByteBuffer.wrap(body), c.callback());
+    }
+
+    private static long parseOr(String s, long otherwise) {
+        try {
+            return s == null ? otherwise : Long.parseLong(s.trim());
+        } catch (NumberFormatException e) {
+            return otherwise;
+        }
+    }
+
+    private void hostRrd(HttpCall c) {
+        Fields q = Request.extractQueryParameters(c.request());
+        boolean json = prefersJson(c.request(), q);
+        String dump = rrds.hostDump(json);
+        if (dump == null) throw new IllegalStateException("No host RRD available!");
+        dump(c, dump, json);
+    }
+
+    private void vmRrd(HttpCall c) {
+        Fields q = Request.extractQueryParameters(c.request());
+        String uuid = q.getValue(UUID_PARAM);
+        if (uuid == null) {
+            HttpErrors.bare(c.response(), c.callback(), 400);
+            return;
+        }
+        boolean json = prefersJson(c.request(), q);
+        String dump = rrds.vmDump(uuid, json);
+        if (dump == null) {
+            String vm = data.findByUuid(VM.XAPI_CLASS, uuid).orElse(null);
+            String owner = vm == null ? null : data.get(vm, VM.RESIDENT_ON);
+            if (owner != null && !owner.equals(hostRef) && data.exists(Host.XAPI_CLASS, owner)) {
+                var uri = c.request().getHttpURI();
+                String query = uri.getQuery();
+                String location =
+                        "https://" + data.get(owner, Host.ADDRESS) + uri.getPath() + (query == null ? "" : "?" + query);
+                c.response().getHeaders().put(HttpHeader.LOCATION, location);
+                HttpErrors.bare(c.response(), c.callback(), 302);
+                return;
+            }
+            Rrd archived = uuid.matches("[0-9A-Za-z-]+") ? archive.load(uuid) : null;
+            if (archived == null) {
+                HttpErrors.bare(c.response(), c.callback(), 404);
+                return;
+            }
+            dump = json ? RrdDump.json(archived) : RrdDump.xml(archived, false);
+        }
+        dump(c, dump, json);
+    }
+
+    /** {@code rrd_handler}: HTTP/1.0-style, no length, the connection closed after the dump. */
+    private void dump(HttpCall c, String dump, boolean json) {
+        completeTask(c);
+        Response r = c.response();
+        r.setStatus(200);
+        var h = r.getHeaders();
+        h.put(HttpHeader.CONNECTION, "close");
+        h.put(HttpHeader.CONTENT_TYPE, json ? JSON : XML);
+        h.put("Access-Control-Allow-Origin", "*");
+        r.write(true, ByteBuffer.wrap(dump.getBytes(StandardCharsets.UTF_8)), c.callback());
+    }
+
+    /** {@code with_context} with the caller's task: it completes when the handler returns. */
+    private void completeTask(HttpCall c) {
+        c.param(HttpParams.TASK_ID).ifPresent(task -> {
+            try {
+                tasks.complete(task, "");
+            } catch (RuntimeException e) {
+                // not a task, or no longer pending: Xapi's forwarded task would fail alike, after the answer
+            }
+        });
+    }
+
+    /**
+     * {@code client_prefers_json}: of JSON and XML, the one the {@code Accept} header ranks first (JSON on a tie,
+     * so {@code *}{@code /*} means JSON); without an {@code Accept} header, or one that accepts neither, whether a
+     * {@code json} parameter was given.
+     */
+    static boolean prefersJson(Request request, Fields query) {
+        Boolean ranked = acceptRanksJson(request.getHeaders().get(HttpHeader.ACCEPT));
+        return ranked != null ? ranked : query.get("json") != null;
+    }
+
+    /** True/false when the header ranks JSON/XML first, null when it says nothing of either. */
+    static Boolean acceptRanksJson(String accept) {
+        if (accept == null || accept.isBlank()) return null;
+        double json = -1;
+        double xml = -1;
+        int jsonSpecificity = -1;
+        int xmlSpecificity = -1;
+        for (String part : accept.split(",")) {
+            String[] bits = part.trim().split(";");
+            String range = bits[0].trim().toLowerCase(java.util.Locale.ROOT);
+            if (range.isEmpty()) continue;
+            double q = 1.0;
+            for (int i = 1; i < bits.length; i++) {
+                String p = bits[i].trim();
+                if (p.startsWith("q=")) {
+                    try {
+                        q = Double.parseDouble(p.substring(2));
+                    } catch (NumberFormatException e) {
+                        return null; // Accept.Parse_failure: as if there were none
+                    }
+                }
+            }
+            int js = specificity(range, JSON);
+            if (js > jsonSpecificity) {
+                jsonSpecificity = js;
+                json = q;
+            }
+            int xs = specificity(range, XML);
+            if (xs > xmlSpecificity) {
+                xmlSpecificity = xs;
+                xml = q;
+            }
+        }
+        if (json <= 0 && xml <= 0) return null;
+        return json >= xml;
+    }
+
+    /** How closely {@code range} names {@code type}: 2 exactly, 1 by {@code type/*}, 0 by {@code *}{@code /*}. */
+    private static int specificity(String range, String type) {
+        if (range.equals(type)) return 2;
+        if (range.equals("*/*")) return 0;
+        if (range.endsWith("/*") && type.startsWith(range.substring(0, range.length() - 1))) return 1;
+        return -1;
+    }
+}
