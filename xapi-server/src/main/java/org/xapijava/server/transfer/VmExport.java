@@ -113,15 +113,12 @@ final class VmExport {
                 assertExportable(vm);
                 stream(c, task, vm, keepPower, disks);
             }
-        } catch (ApiError e) {
-            if (!c.response().isCommitted()) {
-                tasks.fail(task, e);
-                Replies.bare(c, 500, task);
-            }
-        } catch (IOException | RuntimeException e) {
-            throw e;
         } catch (Exception e) {
-            throw new IllegalStateException(e);
+            // before the answer's status (the lock refused, ova.xml not made): the task fails, a 500 without body;
+            // after it the stream has failed the task and cut the connection itself
+            if (c.response().isCommitted()) return;
+            tasks.fail(task, e instanceof ApiError a ? a : ApiError.internal(e.toString()));
+            Replies.bare(c, 500, task);
         }
     }
 
