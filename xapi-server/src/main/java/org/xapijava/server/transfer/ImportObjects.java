@@ -46,6 +46,8 @@ final class ImportObjects {
     static final String IMPORT_TASK = "import_task";
     /** The VM {@code other_config} key Xapi drops on import ({@code Xapi_globs.grant_api_access}). */
     private static final String GRANT_API_ACCESS = "grant_api_access";
+    /** The {@code other_config} key marking a default template ({@code Xapi_globs.default_template_key}). */
+    private static final String DEFAULT_TEMPLATE = "default_template";
     /** The VM {@code other_config} key of its MAC seed ({@code Xapi_globs.mac_seed}). */
     private static final String MAC_SEED = "mac_seed";
 
@@ -183,8 +185,22 @@ final class ImportObjects {
 
     private void vm(OvaXml.Obj o, Map<String, Object> r) {
         String uuid = Db.value(r, VM.UUID);
-        if (restore) replaceOlder(uuid, Db.value(r, VM.VERSION));
         Map<String, String> oc = new LinkedHashMap<>(Db.value(r, VM.OTHER_CONFIG));
+        if (Db.value(r, VM.IS_DEFAULT_TEMPLATE)
+                || Db.value(r, VM.IS_A_TEMPLATE) && "true".equals(oc.get(DEFAULT_TEMPLATE))) {
+            // a default template stands for the one of the same name here, not imported again
+            List<String> same = data.byNameLabel(VM.XAPI_CLASS, Db.value(r, VM.NAME_LABEL));
+            if (!same.isEmpty()) {
+                table.put(o.id(), same.get(0));
+                createdVms.add(same.get(0));
+                return;
+            }
+        }
+        if (restore && !replaceOlder(uuid, Db.value(r, VM.VERSION))) return;
+        if (!force) {
+            r.put(VM.IS_DEFAULT_TEMPLATE.name(), false);
+            oc.remove(DEFAULT_TEMPLATE);
+        }
         oc.remove(GRANT_API_ACCESS);
         if (!restore) oc.remove(MAC_SEED); // VM.create makes a fresh one
         r.put(VM.OTHER_CONFIG.name(), oc);
@@ -260,12 +276,15 @@ final class ImportObjects {
 
     /**
      * {@code restore}: a VM here with the archive's uuid is replaced when it is Halted and older
-     * ({@code VM_BAD_POWER_STATE}, {@code VM_TO_IMPORT_IS_NOT_NEWER_VERSION} otherwise), with its VIFs and VBDs.
+     * ({@code VM_BAD_POWER_STATE}, {@code VM_TO_IMPORT_IS_NOT_NEWER_VERSION} otherwise; {@code force} skips the
+     * archive's VM when the one here is not Halted, and replaces it whatever the versions), with its VIFs and VBDs.
+     * False when the archive's VM is skipped.
      */
-    private void replaceOlder(String uuid, long version) {
+    private boolean replaceOlder(String uuid, long version) {
         String existing = data.findByUuid(VM.XAPI_CLASS, uuid).orElse(null);
-        if (existing == null) return;
+        if (existing == null) return true;
         String state = data.get(existing, VM.POWER_STATE);
+        if (!state.equals(VmPowerState.HALTED.wire()) && force) return false;
         if (!state.equals(VmPowerState.HALTED.wire()))
             throw new ApiError(
                     ErrorCodes.VM_BAD_POWER_STATE, existing, "halted", state.toLowerCase(java.util.Locale.ROOT));
@@ -279,6 +298,7 @@ final class ImportObjects {
         for (String vif : data.get(existing, VM.VIFS)) api.vif().destroy(vif);
         for (String vbd : data.get(existing, VM.VBDS)) api.vbd().destroy(vbd);
         api.vm().destroy(existing);
+        return true;
     }
 
     private void network(OvaXml.Obj o, Map<String, Object> r) {
