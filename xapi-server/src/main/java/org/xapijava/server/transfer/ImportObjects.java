@@ -59,6 +59,14 @@ final class ImportObjects {
     private final String targetSr;
     private final boolean restore;
     private final boolean force;
+    /** A metadata import's VDI map and dry run; null for a full import. */
+    private final Metadata metadata;
+
+    /**
+     * What a metadata import ({@code /import_metadata}) changes: SRs are found by uuid and VDIs not created but found
+     * (by {@code vdiMap}, exported uuid → uuid here, else by SR and location); a dry run makes nothing.
+     */
+    record Metadata(Map<String, String> vdiMap, boolean dryRun) {}
 
     /** Archive id → reference here. */
     private final Map<String, String> table = new HashMap<>();
@@ -66,6 +74,8 @@ final class ImportObjects {
     private final Map<String, OvaXml.Obj> byId = new LinkedHashMap<>();
     private final List<String> createdVms = new ArrayList<>();
     private final Deque<Runnable> undo = new ArrayDeque<>();
+    /** Made VMs and the ids their {@code snapshot_of} and {@code parent} named in the archive. */
+    private final List<String[]> links = new ArrayList<>();
 
     ImportObjects(
             Datamodel dm,
@@ -75,7 +85,8 @@ final class ImportObjects {
             String task,
             String targetSr,
             boolean restore,
-            boolean force) {
+            boolean force,
+            Metadata metadata) {
         this.dm = dm;
         this.data = data;
         this.api = api;
@@ -84,6 +95,7 @@ final class ImportObjects {
         this.targetSr = targetSr;
         this.restore = restore;
         this.force = force;
+        this.metadata = metadata;
     }
 
     /** The order Xapi handles classes in ({@code import.ml handle_all}), restricted to what is imported here. */
@@ -114,6 +126,11 @@ final class ImportObjects {
                     default -> vif(o, r);
                 }
             }
+        }
+        // Xapi's update_snapshot_and_parent_links: once every VM exists, snapshots point at what they came from
+        for (String[] l : links) {
+            if (table.containsKey(l[1])) data.set(l[0], VM.SNAPSHOT_OF, table.get(l[1]));
+            if (table.containsKey(l[2])) data.set(l[0], VM.PARENT, table.get(l[2]));
         }
     }
 
@@ -151,6 +168,15 @@ final class ImportObjects {
         return ref;
     }
 
+    private boolean dryRun() {
+        return metadata != null && metadata.dryRun();
+    }
+
+    /** What a dry run puts in the table for an object it would make ({@code Ref.make ()}). */
+    private void dummy(OvaXml.Obj o) {
+        table.put(o.id(), Refs.fresh());
+    }
+
     private String orNull(String id) {
         return table.getOrDefault(id, Refs.NULL);
     }
@@ -163,16 +189,32 @@ final class ImportObjects {
     }
 
     private void sr(OvaXml.Obj o, Map<String, Object> r) {
-        if (!"iso".equals(Db.value(r, SR.CONTENT_TYPE))) table.put(o.id(), targetSr);
+        if (metadata != null)
+            data.findByUuid(SR.XAPI_CLASS, Db.value(r, SR.UUID)).ifPresent(sr -> table.put(o.id(), sr));
+        else if (!"iso".equals(Db.value(r, SR.CONTENT_TYPE))) table.put(o.id(), targetSr);
     }
 
     private void vdi(OvaXml.Obj o, Map<String, Object> r) {
-        String sr = table.get(Db.value(r, VDI.SR));
-        if (sr == null) {
-            // a disk of an ISO SR is not in the archive: the same ISO here keeps the CD in, else it is ejected
-            data.findByUuid(VDI.XAPI_CLASS, Db.value(r, VDI.UUID)).ifPresent(v -> table.put(o.id(), v));
+        Map<String, Object> exportedSr = exported(SR.XAPI_CLASS, Db.value(r, VDI.SR));
+        String location = Db.value(r, VDI.LOCATION);
+        if ("iso".equals(Db.value(exportedSr, SR.CONTENT_TYPE))) {
+            // the same ISO here (by location, on an ISO SR that is not udev) keeps the CD in, else it is ejected
+            for (String v : data.all(VDI.XAPI_CLASS)) {
+                String sr = data.get(v, VDI.SR);
+                if (data.get(v, VDI.LOCATION).equals(location)
+                        && "iso".equals(data.get(sr, SR.CONTENT_TYPE))
+                        && !"udev".equals(data.get(sr, SR.TYPE))) {
+                    table.put(o.id(), v);
+                    return;
+                }
+            }
             return;
         }
+        if (metadata != null) {
+            found(o, r, location);
+            return;
+        }
+        String sr = table.get(Db.value(r, VDI.SR));
         Map<String, String> sm = new LinkedHashMap<>(Db.value(r, VDI.SM_CONFIG));
         sm.remove(IMPORT_TASK);
         sm.put(IMPORT_TASK, task);
@@ -181,6 +223,27 @@ final class ImportObjects {
         String vdi = api.vdi().create(r);
         undo.push(() -> api.vdi().destroy(vdi));
         table.put(o.id(), vdi);
+    }
+
+    /**
+     * A metadata import's VDI: the one the VDI map names (by uuid), else the one at the exported location on the SR
+     * here of the exported SR's uuid; else skipped with {@code force}, else {@code VDI_LOCATION_MISSING [sr,
+     * location]} (the SR is here) or {@code VDI_CONTENT_ID_MISSING}.
+     */
+    private void found(OvaXml.Obj o, Map<String, Object> r, String location) {
+        String mapped = metadata.vdiMap().get(Db.value(r, VDI.UUID));
+        String vdi =
+                mapped == null ? null : data.findByUuid(VDI.XAPI_CLASS, mapped).orElse(null);
+        String sr = table.get(Db.value(r, VDI.SR));
+        if (vdi == null && sr != null)
+            for (String v : data.get(sr, SR.VDIS)) if (data.get(v, VDI.LOCATION).equals(location)) vdi = v;
+        if (vdi != null) {
+            table.put(o.id(), vdi);
+            return;
+        }
+        if (force) return;
+        if (sr != null) throw new ApiError(ErrorCodes.VDI_LOCATION_MISSING, sr, location);
+        throw new ApiError(ErrorCodes.VDI_CONTENT_ID_MISSING);
     }
 
     private void vm(OvaXml.Obj o, Map<String, Object> r) {
@@ -197,6 +260,10 @@ final class ImportObjects {
             }
         }
         if (restore && !replaceOlder(uuid, Db.value(r, VM.VERSION))) return;
+        if (dryRun()) {
+            dummy(o);
+            return;
+        }
         if (!force) {
             r.put(VM.IS_DEFAULT_TEMPLATE.name(), false);
             oc.remove(DEFAULT_TEMPLATE);
@@ -228,6 +295,7 @@ final class ImportObjects {
         data.set(vm, VM.LAST_BOOT_CPU_FLAGS, Db.value(r, VM.LAST_BOOT_CPU_FLAGS));
         data.set(vm, VM.BIOS_STRINGS, Db.value(r, VM.BIOS_STRINGS));
         data.set(vm, VM.IS_A_SNAPSHOT, Db.value(r, VM.IS_A_SNAPSHOT));
+        links.add(new String[] {vm, Db.value(r, VM.SNAPSHOT_OF), Db.value(r, VM.PARENT)});
         data.set(vm, VM.SNAPSHOT_TIME, Db.value(r, VM.SNAPSHOT_TIME));
         data.set(vm, VM.TRANSPORTABLE_SNAPSHOT_ID, Db.value(r, VM.TRANSPORTABLE_SNAPSHOT_ID));
         data.removeFromMap(vm, VM.OTHER_CONFIG, IMPORT_TASK);
@@ -295,6 +363,7 @@ final class ImportObjects {
                     existing,
                     Long.toString(have),
                     Long.toString(version));
+        if (dryRun()) return true;
         for (String vif : data.get(existing, VM.VIFS)) api.vif().destroy(vif);
         for (String vbd : data.get(existing, VM.VBDS)) api.vbd().destroy(vbd);
         api.vm().destroy(existing);
@@ -310,6 +379,10 @@ final class ImportObjects {
         List<String> bridged = data.where(Network.BRIDGE, Db.value(r, Network.BRIDGE));
         if (!bridged.isEmpty()) {
             table.put(o.id(), bridged.get(0));
+            return;
+        }
+        if (dryRun()) {
+            dummy(o);
             return;
         }
         String net = api.network().create(r);
@@ -336,6 +409,10 @@ final class ImportObjects {
         }
         r.put(VBD.VM.name(), vm);
         r.put(VBD.VDI.name(), vdi);
+        if (dryRun()) {
+            dummy(o);
+            return;
+        }
         boolean attached = Db.value(r, VBD.CURRENTLY_ATTACHED);
         r.put(VBD.DEVICE.name(), "");
         r.put(VBD.CURRENTLY_ATTACHED.name(), false);
@@ -351,6 +428,10 @@ final class ImportObjects {
         r.put(VIF.VM.name(), required(Db.value(r, VIF.VM)));
         r.put(VIF.NETWORK.name(), required(Db.value(r, VIF.NETWORK)));
         r.put(VIF.CURRENTLY_ATTACHED.name(), false);
+        if (dryRun()) {
+            dummy(o);
+            return;
+        }
         String vif = api.vif().create(r);
         undo.push(() -> api.vif().destroy(vif));
         keepUuid(vif, VIF.XAPI_CLASS, Db.value(r, VIF.UUID), VIF.UUID);

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.xapijava.db.Db;
 import org.xapijava.model.Datamodel;
 import org.xapijava.model.Field;
@@ -86,34 +87,70 @@ final class OvaXml {
         }
     }
 
+    /** What a walk takes in: Xapi's {@code update_table} arguments. */
+    record Selection(boolean snapshots, boolean keepPower, boolean vhdParents, Set<String> excluded) {
+        /** A full export ({@code export.ml export}): no snapshots, no parents, every device. */
+        static Selection full(boolean keepPower) {
+            return new Selection(false, keepPower, false, Set.of());
+        }
+    }
+
+    /** The device types {@code excluded_device_types} may name ({@code Devicetype}). */
+    static final Set<String> DEVICE_TYPES = Set.of("vif", "vbd", "vgpu", "vtpm");
+
     /** Xapi's {@code update_table} for one VM of a full export. */
     static Table select(Db data, String vm, boolean preservePowerState) {
+        return select(data, List.of(vm), Selection.full(preservePowerState));
+    }
+
+    /** Xapi's {@code update_table} over {@code vms}. */
+    static Table select(Db data, List<String> vms, Selection s) {
         Table t = new Table();
+        for (String vm : vms) walk(data, t, vm, s.snapshots(), s);
+        return t;
+    }
+
+    private static void walk(Db data, Table t, String vm, boolean snapshots, Selection s) {
+        if (!data.exists(VM.XAPI_CLASS, vm) || t.has(vm)) return;
         t.add(VM.XAPI_CLASS, vm);
-        for (String vif : data.get(vm, VM.VIFS)) {
-            if (!data.exists(VIF.XAPI_CLASS, vif)) continue;
-            t.add(VIF.XAPI_CLASS, vif);
-            t.add(Network.XAPI_CLASS, data.get(vif, VIF.NETWORK));
+        if (!s.excluded().contains("vif")) {
+            for (String vif : data.get(vm, VM.VIFS)) {
+                if (!data.exists(VIF.XAPI_CLASS, vif)) continue;
+                t.add(VIF.XAPI_CLASS, vif);
+                t.add(Network.XAPI_CLASS, data.get(vif, VIF.NETWORK));
+            }
         }
-        for (String vbd : data.get(vm, VM.VBDS)) {
-            if (!data.exists(VBD.XAPI_CLASS, vbd)) continue;
-            t.add(VBD.XAPI_CLASS, vbd);
-            if (!data.get(vbd, VBD.EMPTY)) addVdi(data, t, data.get(vbd, VBD.VDI));
+        if (!s.excluded().contains("vbd")) {
+            for (String vbd : data.get(vm, VM.VBDS)) {
+                if (!data.exists(VBD.XAPI_CLASS, vbd)) continue;
+                t.add(VBD.XAPI_CLASS, vbd);
+                if (!data.get(vbd, VBD.EMPTY)) addVdi(data, t, data.get(vbd, VBD.VDI), s.vhdParents());
+            }
         }
+        if (snapshots) for (String snap : data.get(vm, VM.SNAPSHOTS)) walk(data, t, snap, false, s);
         String suspend = data.get(vm, VM.SUSPEND_VDI);
-        if (preservePowerState
+        if (s.keepPower()
                 && VmPowerState.SUSPENDED.wire().equals(data.get(vm, VM.POWER_STATE))
-                && data.exists(VDI.XAPI_CLASS, suspend)) addVdi(data, t, suspend);
+                && data.exists(VDI.XAPI_CLASS, suspend)) addVdi(data, t, suspend, s.vhdParents());
         t.add(VMMetrics.XAPI_CLASS, data.get(vm, VM.METRICS));
         t.add(VMGuestMetrics.XAPI_CLASS, data.get(vm, VM.GUEST_METRICS));
         t.add(Host.XAPI_CLASS, data.get(vm, VM.RESIDENT_ON));
         t.add(Host.XAPI_CLASS, data.get(vm, VM.AFFINITY));
-        return t;
+        if (snapshots) walk(data, t, data.get(vm, VM.PARENT), false, s);
     }
 
-    private static void addVdi(Db data, Table t, String vdi) {
+    /** Xapi's {@code sm_config} key naming a VHD's parent VDI by uuid. */
+    static final String VHD_PARENT = "vhd-parent";
+
+    private static void addVdi(Db data, Table t, String vdi, boolean parents) {
         t.add(VDI.XAPI_CLASS, vdi);
-        if (data.exists(VDI.XAPI_CLASS, vdi)) t.add(SR.XAPI_CLASS, data.get(vdi, VDI.SR));
+        if (!data.exists(VDI.XAPI_CLASS, vdi)) return;
+        t.add(SR.XAPI_CLASS, data.get(vdi, VDI.SR));
+        String parent = parents ? data.get(vdi, VDI.SM_CONFIG).get(VHD_PARENT) : null;
+        if (parent != null)
+            data.findByUuid(VDI.XAPI_CLASS, parent).ifPresent(p -> {
+                if (!t.has(p)) addVdi(data, t, p, true);
+            });
     }
 
     /** The classes in Xapi's emission order ({@code make_all}; the GPU, PVS and vTPM classes are not exported). */
@@ -130,12 +167,21 @@ final class OvaXml {
 
     /** The {@code ova.xml} bytes of the objects of {@code t}; {@code version} from this host's software version. */
     static byte[] write(Datamodel dm, Db data, String thisHost, Table t, boolean preservePowerState) {
+        return write(dm, data, thisHost, t, preservePowerState, false);
+    }
+
+    /**
+     * The {@code ova.xml} bytes of the objects of {@code t}; {@code withSnapshots} keeps the VMs' snapshot fields (a
+     * metadata export with its snapshots).
+     */
+    static byte[] write(
+            Datamodel dm, Db data, String thisHost, Table t, boolean preservePowerState, boolean withSnapshots) {
         List<Object> objects = new ArrayList<>();
         for (String cls : ORDER) {
             for (String ref : t.of(cls)) {
                 if (!data.exists(cls, ref)) continue;
                 Map<String, Object> rec = new LinkedHashMap<>(data.record(cls, ref));
-                rewrite(cls, rec, t, preservePowerState);
+                rewrite(cls, rec, t, preservePowerState, withSnapshots);
                 Map<String, Object> obj = new LinkedHashMap<>();
                 obj.put(CLASS, cls);
                 obj.put(ID, t.id(ref));
@@ -172,7 +218,7 @@ final class OvaXml {
     }
 
     /** Xapi's {@code make_<class>}: what an export keeps of each record. */
-    private static void rewrite(String cls, Map<String, Object> r, Table t, boolean keepPower) {
+    private static void rewrite(String cls, Map<String, Object> r, Table t, boolean keepPower, boolean withSnapshots) {
         switch (cls) {
             case Host.XAPI_CLASS -> {
                 for (Field<?> f : List.of(
@@ -181,7 +227,6 @@ final class OvaXml {
                         Host.PGPUS,
                         Host.PCIS,
                         Host.HOST_CPUS,
-                        Host.BLOBS,
                         Host.PATCHES,
                         Host.CRASHDUMPS,
                         Host.SUPPORTED_BOOTLOADERS,
@@ -190,6 +235,7 @@ final class OvaXml {
                         Host.HA_NETWORK_PEERS,
                         Host.TAGS)) r.put(f.name(), List.of());
                 for (Field<?> f : List.of(
+                        Host.BLOBS,
                         Host.LICENSE_PARAMS,
                         Host.EXTERNAL_AUTH_CONFIGURATION,
                         Host.LOGGING,
@@ -208,12 +254,18 @@ final class OvaXml {
                 if (!keepPower) r.put(VM.POWER_STATE.name(), VmPowerState.HALTED.wire());
                 if (keepPower) lookup(r, VM.SUSPEND_VDI, t);
                 else r.put(VM.SUSPEND_VDI.name(), Refs.NULL);
-                r.put(VM.IS_A_SNAPSHOT.name(), false);
-                r.put(VM.SNAPSHOT_OF.name(), Refs.NULL);
-                r.put(VM.SNAPSHOTS.name(), List.of());
-                r.put(VM.SNAPSHOT_TIME.name(), DateTime.EPOCH);
-                r.put(VM.TRANSPORTABLE_SNAPSHOT_ID.name(), "");
-                r.put(VM.PARENT.name(), Refs.NULL);
+                if (withSnapshots) {
+                    // the snapshots' references stay as they are here, as Xapi's make_vm leaves them
+                    lookup(r, VM.SNAPSHOT_OF, t);
+                    lookup(r, VM.PARENT, t);
+                } else {
+                    r.put(VM.IS_A_SNAPSHOT.name(), false);
+                    r.put(VM.SNAPSHOT_OF.name(), Refs.NULL);
+                    r.put(VM.SNAPSHOTS.name(), List.of());
+                    r.put(VM.SNAPSHOT_TIME.name(), DateTime.EPOCH);
+                    r.put(VM.TRANSPORTABLE_SNAPSHOT_ID.name(), "");
+                    r.put(VM.PARENT.name(), Refs.NULL);
+                }
                 r.put(VM.CURRENT_OPERATIONS.name(), Map.of());
                 r.put(VM.ALLOWED_OPERATIONS.name(), List.of());
                 r.put(VM.CRASH_DUMPS.name(), List.of());

@@ -75,6 +75,7 @@ final class VmExport {
 
     void register(HttpHandlerTable table) {
         table.register("get_export", c -> guard.run(c, this::export));
+        table.register("get_export_metadata", c -> guard.run(c, this::exportMetadata));
     }
 
     /** Xapi's {@code vm_from_request}: {@code ref} as it is, else {@code uuid} ({@code UUID_INVALID}). */
@@ -120,6 +121,90 @@ final class VmExport {
             tasks.fail(task, e instanceof ApiError a ? a : ApiError.internal(e.toString()));
             Replies.bare(c, 500, task);
         }
+    }
+
+    /** Xapi's {@code bool_from_request}: {@code true} or {@code false} ({@code bool_of_string}), else the default. */
+    private static boolean bool(HttpCall c, String name, boolean absent) {
+        String v = c.param(name).orElse(null);
+        if (v == null) return absent;
+        if (v.equals("true") || v.equals("false")) return v.equals("true");
+        throw ApiError.internal("Invalid_argument(\"bool_of_string\")");
+    }
+
+    /**
+     * {@code GET /export_metadata} as Xapi's {@code metadata_handler}: {@code ova.xml} alone (then the tar's end) of
+     * one VM ({@code ref}/{@code uuid}) or, with {@code all=true}, of every VM but the default templates (the
+     * control domain too unless {@code include_dom0=false}), with their snapshots
+     * ({@code export_snapshots}, default true), power state kept, VHD parents with {@code include_vhd_parents},
+     * without the device types of {@code excluded_device_types} ({@code vif,vbd,vgpu,vtpm}); each VM marked
+     * {@code metadata_export} meanwhile. Built in memory and sent with its {@code Content-Length}; a failure is a 500
+     * and the task's error.
+     */
+    private void exportMetadata(HttpCall c) throws IOException {
+        boolean all = bool(c, "all", false);
+        boolean snapshots = bool(c, "export_snapshots", true);
+        boolean dom0 = bool(c, "include_dom0", true);
+        boolean parents = bool(c, "include_vhd_parents", false);
+        Set<String> excluded = new LinkedHashSet<>();
+        for (String d : c.param("excluded_device_types").orElse("").split(",")) {
+            if (d.isEmpty()) continue;
+            if (!OvaXml.DEVICE_TYPES.contains(d)) throw ApiError.internal("Unknown device type: " + d);
+            excluded.add(d);
+        }
+        List<String> vms = all ? everyVm(dom0) : List.of(vmOf(c));
+        String task = tasks.begin(c, "VM.export_metadata");
+        try {
+            OvaXml.Selection selection = new OvaXml.Selection(snapshots, true, parents, excluded);
+            byte[] tar = lockedAll(c, task, vms, 0, () -> {
+                OvaXml.Table table = OvaXml.select(data, vms, selection);
+                byte[] ova = OvaXml.write(dm, data, hostRef, table, true, snapshots);
+                java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(ova.length + 2048);
+                TarWriter w = new TarWriter(out);
+                w.file(OvaXml.FILE, ova, ova.length, System.currentTimeMillis() / 1000);
+                w.end();
+                return out.toByteArray();
+            });
+            Response r = c.response();
+            var h = Replies.ok(r, task, "application/octet-stream");
+            h.put("Content-Disposition", "attachment; filename=\"export.xva\"");
+            h.put(org.eclipse.jetty.http.HttpHeader.CONTENT_LENGTH, Long.toString(tar.length));
+            tasks.complete(task, "");
+            r.write(true, java.nio.ByteBuffer.wrap(tar), c.callback());
+        } catch (Exception e) {
+            if (c.response().isCommitted()) throw e instanceof IOException io ? io : new IOException(e);
+            tasks.fail(task, e instanceof ApiError a ? a : ApiError.internal(e.toString()));
+            Replies.bare(c, 500, task);
+        }
+    }
+
+    /** Every VM of {@code all=true}: not default templates, control domains only with {@code include_dom0}. */
+    private List<String> everyVm(boolean dom0) {
+        List<String> out = new ArrayList<>();
+        for (String vm : data.all(VM.XAPI_CLASS)) {
+            boolean defaultTemplate = data.get(vm, VM.IS_DEFAULT_TEMPLATE)
+                    || data.get(vm, VM.IS_A_TEMPLATE)
+                            && "true".equals(data.get(vm, VM.OTHER_CONFIG).get(DEFAULT_TEMPLATE));
+            if (defaultTemplate || !dom0 && data.get(vm, VM.IS_CONTROL_DOMAIN)) continue;
+            out.add(vm);
+        }
+        return out;
+    }
+
+    /** The {@code other_config} key marking a default template ({@code Xapi_globs.default_template_key}). */
+    private static final String DEFAULT_TEMPLATE = "default_template";
+
+    /** Runs {@code body} with {@code vms[from..]} marked {@code metadata_export} for {@code task} (the master's). */
+    private <T> T lockedAll(HttpCall c, String task, List<String> vms, int from, java.util.concurrent.Callable<T> body)
+            throws Exception {
+        if (locks == null || from == vms.size()) return body.call();
+        CallContext ctx = new CallContext(data, tasks.manager(), null, "VM.export_metadata", c.caller(), null, task);
+        return locks.withOperation(
+                ctx,
+                VM.XAPI_CLASS,
+                vms.get(from),
+                VmOperations.METADATA_EXPORT.wire(),
+                Locks.Retry.FAIL_QUICKLY,
+                () -> lockedAll(c, task, vms, from + 1, body));
     }
 
     /** A member's check of Xapi's {@code export} rule (Halted or Suspended), as {@code VM_BAD_POWER_STATE}. */

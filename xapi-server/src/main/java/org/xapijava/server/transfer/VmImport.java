@@ -89,6 +89,70 @@ final class VmImport {
 
     void register(HttpHandlerTable table) {
         table.register("put_import", c -> guard.run(c, this::importVm));
+        table.register("put_import_metadata", c -> guard.run(c, this::importMetadata));
+    }
+
+    /**
+     * {@code PUT /import_metadata} as Xapi's {@code import.ml metadata_handler}: the 200 first, then {@code ova.xml}
+     * (the rest of the body drained), its VMs, snapshots, networks, VBDs and VIFs made on the disks already here
+     * ({@code vdi:<exported uuid>=<uuid here>} in the query, else the same SR uuid and location), nothing made with
+     * {@code dry_run=true}; {@code restore} and {@code force} as for {@code /import} ({@code live} and
+     * {@code check_cpu} are accepted: no CPU check applies here). The task's result is the VMs, as an import's.
+     */
+    private void importMetadata(HttpCall c) throws IOException {
+        String task = tasks.begin(c, "VM.metadata_import");
+        boolean restore = flag(c, "restore");
+        boolean force = flag(c, "force");
+        Map<String, String> vdiMap = new java.util.LinkedHashMap<>();
+        org.eclipse.jetty.server.Request.extractQueryParameters(c.request()).forEach(f -> {
+            if (f.getName().startsWith("vdi:") && f.getName().length() > 4)
+                vdiMap.put(f.getName().substring(4), f.getValue());
+        });
+        Response r = c.response();
+        Replies.ok(r, task, "application/octet-stream");
+        Replies.commit(r);
+        ImportObjects objects = new ImportObjects(
+                dm,
+                data,
+                requests.api(c),
+                allowed,
+                task,
+                null,
+                restore,
+                force,
+                new ImportObjects.Metadata(vdiMap, flag(c, "dry_run")));
+        boolean made = false;
+        try (InputStream body = Content.Source.asInputStream(c.request())) {
+            TarArchiveInputStream tar = new TarArchiveInputStream(open(body));
+            OvaXml.Header header = header(tar);
+            made = true;
+            objects.run(header.objects());
+            List<String> vms = complete(task, objects.createdVms());
+            tar.transferTo(java.io.OutputStream.nullOutputStream()); // Xapi drains the rest
+            tasks.complete(task, XmlRpcWriter.toString(vms));
+            r.write(true, ByteBuffer.allocate(0), c.callback());
+        } catch (IOException | RuntimeException e) {
+            ApiError error = importError(e);
+            LOG.info("metadata import of task {} failed: {}", task, error.toString());
+            if (made && !force) objects.cleanup();
+            Replies.abort(c, tasks, task, e, error);
+        }
+    }
+
+    /** {@code ova.xml}, the archive's first member, read and checked against this host's version. */
+    private OvaXml.Header header(TarArchiveInputStream tar) throws IOException {
+        TarArchiveEntry first = tar.getNextEntry();
+        if (first == null) throw new ApiError(ErrorCodes.IMPORT_ERROR_PREMATURE_EOF);
+        if (!first.getName().equals(OvaXml.FILE))
+            throw new ApiError(ErrorCodes.IMPORT_ERROR_UNEXPECTED_FILE, OvaXml.FILE, first.getName());
+        if (first.getSize() > MAX_OVA_XML) throw OvaXml.generic("ova.xml is larger than " + MAX_OVA_XML);
+        byte[] xml = tar.readNBytes((int) first.getSize());
+        if (xml.length < first.getSize()) throw new ApiError(ErrorCodes.IMPORT_ERROR_PREMATURE_EOF);
+        OvaXml.Header header = OvaXml.parse(xml);
+        long[] mine = OvaXml.thisVersion(data, hostRef);
+        if (mine[0] < header.xapiMajor() || mine[0] == header.xapiMajor() && mine[1] < header.xapiMinor())
+            throw new ApiError(ErrorCodes.IMPORT_INCOMPATIBLE_VERSION);
+        return header;
     }
 
     /** Xapi's {@code sr_of_req}, else {@code get_default_sr} ({@code DEFAULT_SR_NOT_FOUND [ref]}). */
@@ -129,21 +193,11 @@ final class VmImport {
         Response r = c.response();
         Replies.ok(r, task, "application/octet-stream");
         Replies.commit(r);
-        ImportObjects objects = new ImportObjects(dm, data, requests.api(c), allowed, task, sr, restore, force);
+        ImportObjects objects = new ImportObjects(dm, data, requests.api(c), allowed, task, sr, restore, force, null);
         boolean made = false;
         try (InputStream body = Content.Source.asInputStream(c.request())) {
             TarArchiveInputStream tar = new TarArchiveInputStream(open(body));
-            TarArchiveEntry first = tar.getNextEntry();
-            if (first == null) throw new ApiError(ErrorCodes.IMPORT_ERROR_PREMATURE_EOF);
-            if (!first.getName().equals(OvaXml.FILE))
-                throw new ApiError(ErrorCodes.IMPORT_ERROR_UNEXPECTED_FILE, OvaXml.FILE, first.getName());
-            if (first.getSize() > MAX_OVA_XML) throw OvaXml.generic("ova.xml is larger than " + MAX_OVA_XML);
-            byte[] xml = tar.readNBytes((int) first.getSize());
-            if (xml.length < first.getSize()) throw new ApiError(ErrorCodes.IMPORT_ERROR_PREMATURE_EOF);
-            OvaXml.Header header = OvaXml.parse(xml);
-            long[] mine = OvaXml.thisVersion(data, hostRef);
-            if (mine[0] < header.xapiMajor() || mine[0] == header.xapiMajor() && mine[1] < header.xapiMinor())
-                throw new ApiError(ErrorCodes.IMPORT_INCOMPATIBLE_VERSION);
+            OvaXml.Header header = header(tar);
             made = true;
             objects.run(header.objects());
             data.addToMap(task, Task.OTHER_CONFIG, OBJECT_CREATION, "complete");

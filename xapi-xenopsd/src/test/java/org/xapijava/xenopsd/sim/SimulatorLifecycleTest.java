@@ -140,7 +140,7 @@ class SimulatorLifecycleTest {
     }
 
     @Test
-    void resumeFromAnImageOfAnotherVmFailsAndTheVmStaysSuspended() throws Exception {
+    void resumeFromWhatIsNoImageFailsAndTheVmStaysSuspended() throws Exception {
         x.vmImportMetadata("t", SimFixture.metadata("a", 1L << 30));
         x.vmImportMetadata("t", SimFixture.metadata("b", 1L << 30));
         Path ia = dir.resolve("a.img");
@@ -149,11 +149,17 @@ class SimulatorLifecycleTest {
             ok(x, x.vmStart("t", vm, false));
             ok(x, x.vmSuspend("t", vm, new Disk.Local(dir.resolve(vm + ".img").toString())));
         }
-        XenopsError e = failed(x, x.vmResume("t", "a", new Disk.Local(ib.toString())));
+        Path junk = dir.resolve("junk.img");
+        java.nio.file.Files.writeString(junk, "not a suspend image\n");
+        XenopsError e = failed(x, x.vmResume("t", "a", new Disk.Local(junk.toString())));
         assertEquals("Internal_error", e.code());
         assertEquals(PowerState.Suspended, power("a"));
         ok(x, x.vmResume("t", "a", new Disk.Local(ia.toString())));
         assertEquals(PowerState.Paused, power("a"));
+        // an image moves with its VM: another VM's (an imported VM's, under a new uuid) resumes too, as Xen's
+        ok(x, x.vmResume("t", "b", new Disk.Local(ia.toString())));
+        assertEquals(PowerState.Paused, power("b"));
+        java.nio.file.Files.deleteIfExists(ib);
     }
 
     @Test
