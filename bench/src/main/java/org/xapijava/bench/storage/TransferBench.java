@@ -94,6 +94,7 @@ public final class TransferBench {
                 }
                 fx.c.call("VDI.destroy", fx.session, vdi);
             }
+            Map<String, List<Double>> sparse = sparseVmExports(log, fx, http, base, s, scratch, mib, rounds);
             double in = percentile(array(seconds.get("baseline in: `qemu-img convert` raw → qcow2")), 50);
             double outBase = percentile(array(seconds.get("baseline out: `qemu-img convert` qcow2 → raw")), 50);
             out.println("| transfer | p50 s | MiB/s | baseline p50 ÷ p50 |");
@@ -109,12 +110,139 @@ public final class TransferBench {
                         mib / p50,
                         (isIn ? in : outBase) / p50);
             }
+            out.printf(
+                    Locale.ROOT,
+                    "%nA VM whose disk is %d MiB holding %d MiB of data (the rest never written), exported and imported;"
+                            + " MiB/s of data; baselines on a file of the same bytes: `cat` to /dev/null (the floor),"
+                            + " `tar` of it to /dev/null, `cp` of it for imports.%n%n",
+                    4L * mib,
+                    mib);
+            double cat = percentile(array(sparse.get("baseline: `cat` of the disk file")), 50);
+            double cp = percentile(array(sparse.get("baseline: `cp` of the disk file")), 50);
+            out.println("| transfer | p50 s | MiB/s of data | `cat` p50 ÷ p50 (export) / `cp` p50 ÷ p50 (import) |");
+            out.println("|---|---|---|---|");
+            for (var e : sparse.entrySet()) {
+                double p50 = percentile(array(e.getValue()), 50);
+                boolean isIn = e.getKey().startsWith("import") || e.getKey().contains("`cp`");
+                out.printf(
+                        Locale.ROOT,
+                        "| %s | %.2f | %.0f | %.2f× |%n",
+                        e.getKey(),
+                        p50,
+                        mib / p50,
+                        (isIn ? cp : cat) / p50);
+            }
             out.printf(Locale.ROOT, "%nLoad average at the end: %s.%n", loadAverage());
         } finally {
             try (var w = Files.walk(scratch)) {
                 for (Path p : w.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
             }
         }
+    }
+
+    /**
+     * A VM with one disk of {@code 4 × mib} MiB whose first {@code mib} MiB hold random data: exported raw, as XVA
+     * (plain and zstd) and as VHD, the XVAs imported back; beside {@code cat}, {@code tar} and {@code cp} of a file
+     * holding the same bytes (sparse where the disk was never written).
+     */
+    private static Map<String, List<Double>> sparseVmExports(
+            PrintStream log,
+            StorageFixture fx,
+            HttpClient http,
+            String base,
+            String s,
+            Path scratch,
+            int mib,
+            int rounds)
+            throws Exception {
+        long size = 4L * mib << 20;
+        Path data = scratch.resolve("data.img");
+        Path disk = scratch.resolve("disk.img");
+        try (var ch = java.nio.channels.FileChannel.open(
+                        disk, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+                var in = java.nio.channels.FileChannel.open(data)) {
+            ch.transferFrom(in, 0, (long) mib << 20);
+        }
+        try (var raf = new java.io.RandomAccessFile(disk.toFile(), "rw")) {
+            raf.setLength(size);
+        }
+        String vdi = newVdi(fx, size);
+        put(http, base, s + "&vdi=" + vdi, data); // the first quarter written, the rest never
+        String template =
+                (String) ((List<?>) fx.c.call("VM.get_by_name_label", fx.session, "Other install media")).get(0);
+        String vm = (String) fx.c.call("VM.clone", fx.session, template, "bench export");
+        fx.c.call("VM.set_is_a_template", fx.session, vm, false);
+        Map<String, Object> vbd = new LinkedHashMap<>();
+        vbd.put("VM", vm);
+        vbd.put("VDI", vdi);
+        vbd.put("userdevice", "0");
+        vbd.put("bootable", true);
+        vbd.put("mode", "RW");
+        vbd.put("type", "Disk");
+        vbd.put("unpluggable", false);
+        vbd.put("empty", false);
+        vbd.put("other_config", Map.of());
+        vbd.put("qos_algorithm_type", "");
+        vbd.put("qos_algorithm_params", Map.of());
+        fx.c.call("VBD.create", fx.session, vbd);
+        Map<String, List<Double>> seconds = new LinkedHashMap<>();
+        Path sink = null; // discarded
+        for (int r = 0; r < rounds; r++) {
+            log.println("sparse round " + (r + 1));
+            time(seconds, "baseline: `cat` of the disk file", () -> run("sh", "-c", "cat '" + disk + "' > /dev/null"));
+            time(
+                    seconds,
+                    "baseline: `tar` of the disk file",
+                    () -> run(
+                            "sh",
+                            "-c",
+                            "tar -cf - -C '" + disk.getParent() + "' '" + disk.getFileName() + "' > /dev/null"));
+            time(seconds, "baseline: `cp` of the disk file", () -> {
+                run("cp", disk.toString(), scratch.resolve("copy.img").toString());
+                Files.delete(scratch.resolve("copy.img"));
+            });
+            time(seconds, "export raw", () -> getPath(http, base, "/export_raw_vdi", s + "&vdi=" + vdi, sink));
+            time(
+                    seconds,
+                    "export vhd",
+                    () -> getPath(http, base, "/export_raw_vdi", s + "&vdi=" + vdi + "&format=vhd", sink));
+            for (String z : List.of("none", "zstd")) {
+                Path xva = scratch.resolve("vm-" + z + ".xva");
+                time(
+                        seconds,
+                        "export XVA (" + z + ")",
+                        () -> getPath(http, base, "/export", s + "&ref=" + vm + "&use_compression=" + z, xva));
+                time(seconds, "import XVA (" + z + ")", () -> {
+                    HttpResponse<Void> a = http.send(
+                            HttpRequest.newBuilder(URI.create(base + "/import?" + s))
+                                    .PUT(HttpRequest.BodyPublishers.ofFile(xva))
+                                    .build(),
+                            HttpResponse.BodyHandlers.discarding());
+                    if (a.statusCode() != 200) throw new IllegalStateException("import answered " + a.statusCode());
+                });
+                Files.delete(xva);
+            }
+        }
+        return seconds;
+    }
+
+    private static void run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        try (InputStream o = p.getInputStream()) {
+            o.transferTo(java.io.OutputStream.nullOutputStream());
+        }
+        if (p.waitFor() != 0) throw new IllegalStateException(String.join(" ", command) + " failed");
+    }
+
+    /** GETs {@code path}; the body into {@code file}, or discarded when null. */
+    private static void getPath(HttpClient http, String base, String path, String query, Path file) throws Exception {
+        HttpRequest q = HttpRequest.newBuilder(URI.create(base + path + "?" + query))
+                .GET()
+                .build();
+        HttpResponse<?> r = file == null
+                ? http.send(q, HttpResponse.BodyHandlers.discarding())
+                : http.send(q, HttpResponse.BodyHandlers.ofFile(file));
+        if (r.statusCode() != 200) throw new IllegalStateException(path + " answered " + r.statusCode());
     }
 
     private interface Step {

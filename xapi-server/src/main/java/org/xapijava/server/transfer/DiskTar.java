@@ -3,7 +3,6 @@ package org.xapijava.server.transfer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -37,7 +36,7 @@ final class DiskTar {
     static final long KEEP_ALIVE_NANOS = 5_000_000_000L;
 
     /** The {@code size} bytes of {@code in} as chunks under {@code prefix}, then the tar's end. */
-    static void write(FileChannel in, long size, String prefix, OutputStream out, RawVdiTransfer.Progress progress)
+    static void write(DiskReader in, long size, String prefix, OutputStream out, RawVdiTransfer.Progress progress)
             throws IOException {
         TarWriter tar = new TarWriter(out);
         writeChunks(tar, in, size, prefix, progress, KEEP_ALIVE_NANOS);
@@ -52,7 +51,7 @@ final class DiskTar {
      */
     static void writeChunks(
             TarWriter tar,
-            FileChannel in,
+            DiskReader in,
             long size,
             String prefix,
             RawVdiTransfer.Progress progress,
@@ -64,7 +63,7 @@ final class DiskTar {
         long lastWrite = System.nanoTime();
         for (long k = 0; k < chunks; k++) {
             progress.check();
-            int len = DiskReader.read(in, k * CHUNK, size, buf);
+            int len = in.read(k * CHUNK, size, buf);
             if (k == 0 || k == chunks - 1 || !DiskWriter.allZero(buf, 0, len)) {
                 chunk(tar, prefix, k + shift, buf, len);
                 lastWrite = System.nanoTime();

@@ -110,8 +110,8 @@ public final class RawVdiTransfer {
                     "attachment; filename=\"" + data.get(vdi, VDI.UUID) + "." + format.name + "\"");
             Progress progress = new Progress(tasks, task, size);
             OutputStream out = Content.Sink.asOutputStream(r);
-            try (FileChannel in = FileChannel.open(path, StandardOpenOption.READ);
-                    FileChannel old = basePath == null ? null : FileChannel.open(basePath, StandardOpenOption.READ)) {
+            try (DiskReader in = DiskReader.open(path);
+                    DiskReader old = basePath == null ? null : DiskReader.open(basePath)) {
                 switch (format) {
                     case VHD -> VhdStreams.write(in, old, parent(base, basePath), out, size, progress);
                     case TAR -> DiskTar.write(in, size, DiskTar.PREFIX, out, progress);
@@ -147,11 +147,11 @@ public final class RawVdiTransfer {
     }
 
     /** The VDI's {@code size} bytes from {@code in}, zeros past its end (a driver's file may be shorter). */
-    private static void copyOut(FileChannel in, OutputStream out, long size, Progress progress) throws IOException {
+    private static void copyOut(DiskReader in, OutputStream out, long size, Progress progress) throws IOException {
         byte[] buf = new byte[BLOCK];
         for (long done = 0; done < size; ) {
             progress.check();
-            int n = DiskReader.read(in, done, size, buf);
+            int n = in.read(done, size, buf);
             out.write(buf, 0, n);
             done += n;
             progress.at(done);

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -34,8 +33,8 @@ final class VhdStreams {
      * allocated in the VDI's chain and not in the base's: here a block rewritten with the same data is left out).
      */
     static void write(
-            FileChannel in,
-            FileChannel base,
+            DiskReader in,
+            DiskReader base,
             Vhd.Parent parent,
             OutputStream out,
             long size,
@@ -48,8 +47,8 @@ final class VhdStreams {
         BitSet present = new BitSet(blocks);
         for (int i = 0; i < blocks; i++) {
             progress.check();
-            DiskReader.read(in, (long) i * Vhd.BLOCK, size, buf);
-            if (base != null) DiskReader.read(base, (long) i * Vhd.BLOCK, size, old);
+            in.read((long) i * Vhd.BLOCK, size, buf);
+            if (base != null) base.read((long) i * Vhd.BLOCK, size, old);
             boolean send = base == null ? !DiskWriter.allZero(buf, 0, buf.length) : !Arrays.equals(buf, old);
             if (send) present.set(i);
             progress.at((long) i * Vhd.BLOCK / 2);
@@ -75,7 +74,7 @@ final class VhdStreams {
         Arrays.fill(bitmap, (byte) 0xff);
         for (int i = present.nextSetBit(0); i >= 0; i = present.nextSetBit(i + 1)) {
             progress.check();
-            DiskReader.read(in, (long) i * Vhd.BLOCK, size, buf);
+            in.read((long) i * Vhd.BLOCK, size, buf);
             out.write(bitmap);
             out.write(buf);
             progress.at(size / 2 + (long) i * Vhd.BLOCK / 2);

@@ -3,9 +3,7 @@ package org.xapijava.server.transfer;
 import com.github.luben.zstd.ZstdOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -256,7 +254,7 @@ final class VmExport {
                 dp = "export/" + task + "/" + n++;
                 Path path = storage.attach(vdi, false, dp);
                 progress.base(done);
-                try (FileChannel in = FileChannel.open(path, StandardOpenOption.READ)) {
+                try (DiskReader in = DiskReader.open(path)) {
                     DiskTar.writeChunks(tar, in, size, table.id(vdi), progress, DiskTar.KEEP_ALIVE_NANOS);
                 }
                 dp = detach(dp);

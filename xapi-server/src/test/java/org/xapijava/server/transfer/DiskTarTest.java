@@ -57,7 +57,7 @@ class DiskTarTest {
         Path src = dir.resolve("src");
         Files.write(src, disk);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (FileChannel in = FileChannel.open(src)) {
+        try (DiskReader in = DiskReader.open(src)) {
             DiskTar.write(in, size, DiskTar.PREFIX, out, NO_PROGRESS);
         }
         List<String> names = new ArrayList<>();
@@ -107,7 +107,7 @@ class DiskTarTest {
         Path src = dir.resolve("ka");
         Files.write(src, disk);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (FileChannel in = FileChannel.open(src)) {
+        try (DiskReader in = DiskReader.open(src)) {
             TarWriter tar = new TarWriter(out);
             // a keep-alive period of 0: every skipped chunk sends an empty one, as a 5 s pause would
             DiskTar.writeChunks(tar, in, size, "Ref:3", NO_PROGRESS, 0);
@@ -138,5 +138,39 @@ class DiskTarTest {
         assertEquals(
                 java.util.HexFormat.of().formatHex(disk),
                 java.util.HexFormat.of().formatHex(Files.readAllBytes(dst)));
+    }
+
+    @Test
+    void aSparseFileReadsTheSameWhetherItsHolesAreSkippedOrNot() throws Exception {
+        Path sparse = dir.resolve("sparse");
+        long size = 64L << 20;
+        byte[] a = new byte[5000];
+        byte[] b = new byte[3 * DiskTar.CHUNK + 17];
+        new Random(7).nextBytes(a);
+        new Random(8).nextBytes(b);
+        try (var f = new java.io.RandomAccessFile(sparse.toFile(), "rw")) {
+            f.setLength(size - 4096); // the file shorter than the disk: the rest reads as zeros
+            f.seek(10L << 20);
+            f.write(a);
+            f.seek((40L << 20) + 3);
+            f.write(b);
+        }
+        byte[] expected = new byte[(int) size];
+        System.arraycopy(a, 0, expected, 10 << 20, a.length);
+        System.arraycopy(b, 0, expected, (40 << 20) + 3, b.length);
+        byte[] buf = new byte[DiskTar.CHUNK];
+        try (DiskReader r = DiskReader.open(sparse)) {
+            for (long at = 0; at < size; at += DiskTar.CHUNK) {
+                assertEquals(DiskTar.CHUNK, r.read(at, size, buf));
+                assertEquals(
+                        java.util.HexFormat.of().formatHex(expected, (int) at, (int) at + DiskTar.CHUNK),
+                        java.util.HexFormat.of().formatHex(buf),
+                        "block at " + at);
+            }
+            // out of order too (an export of a VHD reads each block twice)
+            assertEquals(DiskTar.CHUNK, r.read(10L << 20, size, buf));
+            assertEquals(a[0], buf[0]);
+            assertEquals(1000, r.read(size - 1000, size, buf), "the disk's last bytes");
+        }
     }
 }
