@@ -34,8 +34,9 @@ import org.xapijava.server.storage.StorageBackends;
  * Xapi's {@code chunked} framing of {@code {offset, length}} + data, or a dynamic or differencing VHD) written into it,
  * through a datapath of the transfer's own on this host ({@link StorageBackends#attach(String, boolean, String)});
  * progress and cancellation through the transfer's task ({@link HttpTasks}). A VDI whose SR this host does not
- * see is redirected (302) to a host that does. {@code qcow2} is not done yet: its task fails {@code NOT_IMPLEMENTED}. Memory per transfer: a block buffer (1 MiB raw, 2 MiB
- * VHD); at most {@code max-transfers} transfers at once. Thread-safe.
+ * see is redirected (302) to a host that does. {@code qcow2} is not done yet: its task fails {@code NOT_IMPLEMENTED}.
+ * Memory per transfer: a block buffer (1 MiB raw, 2 MiB VHD); at most {@code max-transfers} transfers at once
+ * ({@link TransferGuard}). Thread-safe.
  */
 public final class RawVdiTransfer {
     private static final Logger LOG = LoggerFactory.getLogger(RawVdiTransfer.class);
