@@ -121,22 +121,9 @@ final class VmImport {
                 restore,
                 force,
                 new ImportObjects.Metadata(vdiMap, flag(c, "dry_run")));
-        boolean made = false;
-        try (InputStream body = Content.Source.asInputStream(c.request())) {
-            TarArchiveInputStream tar = new TarArchiveInputStream(open(body));
-            OvaXml.Header header = header(tar);
-            made = true;
-            objects.run(header.objects());
-            List<String> vms = complete(task, objects.createdVms());
-            tar.transferTo(java.io.OutputStream.nullOutputStream()); // Xapi drains the rest
-            tasks.complete(task, XmlRpcWriter.toString(vms));
-            r.write(true, ByteBuffer.allocate(0), c.callback());
-        } catch (IOException | RuntimeException e) {
-            ApiError error = importError(e);
-            LOG.info("metadata import of task {} failed: {}", task, error.toString());
-            if (made && !force) objects.cleanup();
-            Replies.abort(c, tasks, task, e, error);
-        }
+        // Xapi drains the rest of the body
+        importArchive(
+                c, task, objects, force, (tar, header) -> tar.transferTo(java.io.OutputStream.nullOutputStream()));
     }
 
     /** {@code ova.xml}, the archive's first member, read and checked against this host's version. */
@@ -194,20 +181,37 @@ final class VmImport {
         Replies.ok(r, task, "application/octet-stream");
         Replies.commit(r);
         ImportObjects objects = new ImportObjects(dm, data, requests.api(c), allowed, task, sr, restore, force, null);
+        importArchive(c, task, objects, force, (tar, header) -> {
+            data.addToMap(task, Task.OTHER_CONFIG, OBJECT_CREATION, "complete");
+            receiveDisks(tar, header, objects, task, force);
+        });
+    }
+
+    /** What an import does between making its objects and completing. */
+    private interface Middle {
+        void run(TarArchiveInputStream tar, OvaXml.Header header) throws IOException;
+    }
+
+    /**
+     * The archive of the request's body: {@code ova.xml} read and checked, the objects made, {@code middle}, the
+     * task completed with the VMs and the answer ended; a failure undoes the objects (not with {@code force}), fails
+     * the task with Xapi's import error and cuts the connection.
+     */
+    private void importArchive(HttpCall c, String task, ImportObjects objects, boolean force, Middle middle)
+            throws IOException {
         boolean made = false;
         try (InputStream body = Content.Source.asInputStream(c.request())) {
             TarArchiveInputStream tar = new TarArchiveInputStream(open(body));
             OvaXml.Header header = header(tar);
             made = true;
             objects.run(header.objects());
-            data.addToMap(task, Task.OTHER_CONFIG, OBJECT_CREATION, "complete");
-            receiveDisks(tar, header, objects, task, force);
+            middle.run(tar, header);
             List<String> vms = complete(task, objects.createdVms());
             tasks.complete(task, XmlRpcWriter.toString(vms));
-            r.write(true, ByteBuffer.allocate(0), c.callback());
+            c.response().write(true, ByteBuffer.allocate(0), c.callback());
         } catch (IOException | RuntimeException e) {
             ApiError error = importError(e);
-            LOG.info("import of task {} failed: {}", task, error.toString());
+            LOG.info("{} of task {} failed: {}", c.action().name(), task, error.toString());
             if (made && !force) objects.cleanup();
             Replies.abort(c, tasks, task, e, error);
         }
