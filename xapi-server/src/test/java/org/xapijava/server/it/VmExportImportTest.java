@@ -460,6 +460,75 @@ class VmExportImportTest {
         assertEquals(List.of("IMPORT_ERROR_CANNOT_HANDLE_CHUNKED"), List.copyOf(task(r).getErrorInfo(c)));
     }
 
+    @Test
+    void anImportCancelledThroughItsTaskLeavesNothing() throws Exception {
+        VM vm = install("cancelled", 16L * MIB);
+        write(disk(vm, "0"), random(16 * MIB, 51));
+        byte[] xva = get("/export", "ref=" + vm.toWireString()).body();
+        int[] before = census();
+        Task t = Task.create(c, "import", "to be cancelled");
+        int head = 4 * MIB; // ova.xml and the first chunks, then the body stalls until the task is cancelled
+        java.util.concurrent.CountDownLatch cancelled = new java.util.concurrent.CountDownLatch(1);
+        java.io.InputStream body =
+                new java.io.SequenceInputStream(new ByteArrayInputStream(xva, 0, head), new java.io.InputStream() {
+                    int at = head;
+
+                    @Override
+                    public int read() throws java.io.IOException {
+                        try {
+                            cancelled.await();
+                        } catch (InterruptedException e) {
+                            throw new java.io.IOException(e);
+                        }
+                        return at < xva.length ? xva[at++] & 0xff : -1;
+                    }
+                });
+        var pending = HTTP.sendAsync(
+                HttpRequest.newBuilder(host.uri("/import?session_id=" + session + "&sr_id=" + sr.toWireString()
+                                + "&task_id=" + t.toWireString()))
+                        .PUT(HttpRequest.BodyPublishers.fromPublisher(
+                                HttpRequest.BodyPublishers.ofInputStream(() -> body), xva.length))
+                        .build(),
+                HttpResponse.BodyHandlers.discarding());
+        LifecycleSupport.await(
+                host,
+                "objects made",
+                () -> "complete".equals(t.getOtherConfig(c).get("object_creation")));
+        t.cancel(c);
+        cancelled.countDown();
+        Task.Record r = LifecycleSupport.awaitTask(host, c, t);
+        assertEquals(Types.TaskStatusType.CANCELLED, r.status, String.valueOf(r.errorInfo));
+        try {
+            pending.get(20, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException cut) {
+            // the connection closed under the body
+        }
+        assertArrayEquals(before, census(), "nothing half-made left");
+    }
+
+    @Test
+    void aClientThatStopsReadingEndsTheExportAndFreesTheVm() throws Exception {
+        VM vm = install("abandoned", 64L * MIB);
+        write(disk(vm, "0"), random(64 * MIB, 61));
+        Task t = Task.create(c, "export", "abandoned");
+        HttpResponse<java.io.InputStream> r = HTTP.send(
+                HttpRequest.newBuilder(host.uri("/export?session_id=" + session + "&ref=" + vm.toWireString()
+                                + "&task_id=" + t.toWireString()))
+                        .build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(200, r.statusCode());
+        r.body().readNBytes(MIB);
+        r.body().close(); // and no more
+        Task.Record done = LifecycleSupport.awaitTask(host, c, t);
+        assertEquals(Types.TaskStatusType.FAILURE, done.status);
+        LifecycleSupport.await(
+                host, "the export mark gone", () -> vm.getCurrentOperations(c).isEmpty());
+        // the host keeps serving: the same VM exports whole
+        HttpResponse<byte[]> again = get("/export", "ref=" + vm.toWireString());
+        assertEquals(200, again.statusCode());
+        assertEquals(Types.TaskStatusType.SUCCESS, task(again).getStatus(c));
+    }
+
     // ------------------------------------------------------------------------------------------------ by hand
 
     @Test
