@@ -18,7 +18,7 @@ public final class TransferHandlers {
 
     /**
      * Registers the disk transfers ({@link RawVdiTransfer}), VM export and import ({@link VmExport},
-     * {@link VmImport}; {@code locks} null on a pool member), all bounded by {@code max-transfers}, and the database dump
+     * {@link VmImport}; {@code locks} null on a pool member, and only there), all bounded by {@code max-transfers}, and the database dump
      * ({@link DatabaseDump}, whose restore writes {@code backup-db} and {@code pool-conf}, then calls
      * {@code restart}).
      */
@@ -37,10 +37,10 @@ public final class TransferHandlers {
             Locks locks,
             AllowedOperations allowed) {
         HttpTasks httpTasks = new HttpTasks(data, tasks);
-        TransferRequests requests = new TransferRequests(data, host, dispatcher);
+        TransferRequests requests = new TransferRequests(data, host, dispatcher, locks == null);
         TransferGuard guard = new TransferGuard(httpTasks, config.integer("max-transfers"));
         new RawVdiTransfer(data, storage, httpTasks, requests, guard).register(table);
-        new VmExport(dm, data, host, storage, httpTasks, requests, guard, locks).register(table);
+        new VmExport(dm, data, host, storage, httpTasks, requests, guard, locks, allowed).register(table);
         new VmImport(dm, data, host, pool, storage, httpTasks, requests, guard, allowed).register(table);
         new DatabaseDump(
                         db,

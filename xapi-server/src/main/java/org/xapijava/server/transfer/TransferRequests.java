@@ -25,11 +25,14 @@ final class TransferRequests {
     private final Db data;
     private final String hostRef;
     private final Dispatcher dispatcher;
+    /** Whether this host is a pool member (its callers' sessions are answered HOST_IS_SLAVE here). */
+    private final boolean member;
 
-    TransferRequests(Db data, String hostRef, Dispatcher dispatcher) {
+    TransferRequests(Db data, String hostRef, Dispatcher dispatcher, boolean member) {
         this.data = data;
         this.hostRef = hostRef;
         this.dispatcher = dispatcher;
+        this.member = member;
     }
 
     /** The hosts with a plugged PBD of {@code sr}. */
@@ -74,9 +77,13 @@ final class TransferRequests {
         return data.findByUuid(cls, uuid).orElseThrow(() -> new ApiError(ErrorCodes.UUID_INVALID, cls, uuid));
     }
 
-    /** The XenAPI as the caller: its own session, or this host's internal one (Unix socket, pool secret). */
+    /**
+     * The XenAPI as the caller: its own session, or this host's internal one (Unix socket, pool secret, and on a pool
+     * member, where a client's session is refused {@code HOST_IS_SLAVE}: Xapi's handlers there call the master with
+     * the pool's session too, the caller's rights checked by the handler's RBAC).
+     */
     XenApi api(HttpCall c) {
-        if (c.session() == null || Refs.isNull(c.session())) return dispatcher.internalApi(null);
+        if (member || c.session() == null || Refs.isNull(c.session())) return dispatcher.internalApi(null);
         Caller caller = new Caller(
                 c.caller().transport(), c.caller().remoteAddress(), c.caller().localRoot(), null);
         return new XenApi(new InProcessTransport(dispatcher, caller), c.session());

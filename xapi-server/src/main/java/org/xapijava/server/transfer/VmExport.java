@@ -49,8 +49,10 @@ final class VmExport {
     private final HttpTasks tasks;
     private final TransferRequests requests;
     private final TransferGuard guard;
-    /** The master's locks; null on a pool member, whose export checks the power state without marking the VM. */
+    /** The master's locks; null on a pool member (see {@link #marked}). */
     private final Locks locks;
+
+    private final org.xapijava.server.ops.AllowedOperations allowed;
 
     VmExport(
             Datamodel dm,
@@ -60,7 +62,8 @@ final class VmExport {
             HttpTasks tasks,
             TransferRequests requests,
             TransferGuard guard,
-            Locks locks) {
+            Locks locks,
+            org.xapijava.server.ops.AllowedOperations allowed) {
         this.dm = dm;
         this.data = data;
         this.hostRef = hostRef;
@@ -69,6 +72,7 @@ final class VmExport {
         this.requests = requests;
         this.guard = guard;
         this.locks = locks;
+        this.allowed = allowed;
     }
 
     void register(HttpHandlerTable table) {
@@ -101,17 +105,10 @@ final class VmExport {
         String task = tasks.begin(c, "VM.export");
         tasks.manager().setProgress(task, 0.0);
         try {
-            if (locks != null) {
-                CallContext ctx = new CallContext(data, tasks.manager(), null, "VM.export", c.caller(), null, task);
-                locks.withOperation(
-                        ctx, VM.XAPI_CLASS, vm, VmOperations.EXPORT.wire(), Locks.Retry.FAIL_QUICKLY, () -> {
-                            stream(c, task, vm, keepPower, disks);
-                            return null;
-                        });
-            } else {
-                assertExportable(vm);
+            marked(c, task, vm, VmOperations.EXPORT, () -> {
                 stream(c, task, vm, keepPower, disks);
-            }
+                return null;
+            });
         } catch (Exception e) {
             // before the answer's status (the lock refused, ova.xml not made): the task fails, a 500 without body;
             // after it the stream has failed the task and cut the connection itself
@@ -191,26 +188,35 @@ final class VmExport {
     /** The {@code other_config} key marking a default template ({@code Xapi_globs.default_template_key}). */
     private static final String DEFAULT_TEMPLATE = "default_template";
 
-    /** Runs {@code body} with {@code vms[from..]} marked {@code metadata_export} for {@code task} (the master's). */
+    /** Runs {@code body} with {@code vms[from..]} marked {@code metadata_export} for {@code task}. */
     private <T> T lockedAll(HttpCall c, String task, List<String> vms, int from, java.util.concurrent.Callable<T> body)
             throws Exception {
-        if (locks == null || from == vms.size()) return body.call();
-        CallContext ctx = new CallContext(data, tasks.manager(), null, "VM.export_metadata", c.caller(), null, task);
-        return locks.withOperation(
-                ctx,
-                VM.XAPI_CLASS,
-                vms.get(from),
-                VmOperations.METADATA_EXPORT.wire(),
-                Locks.Retry.FAIL_QUICKLY,
-                () -> lockedAll(c, task, vms, from + 1, body));
+        if (from == vms.size()) return body.call();
+        return marked(
+                c, task, vms.get(from), VmOperations.METADATA_EXPORT, () -> lockedAll(c, task, vms, from + 1, body));
     }
 
-    /** A member's check of Xapi's {@code export} rule (Halted or Suspended), as {@code VM_BAD_POWER_STATE}. */
-    private void assertExportable(String vm) {
-        String state = data.get(vm, VM.POWER_STATE);
-        if (!state.equals(VmPowerState.HALTED.wire()) && !state.equals(VmPowerState.SUSPENDED.wire()))
-            throw new ApiError(
-                    ErrorCodes.VM_BAD_POWER_STATE, vm, "halted, suspended", state.toLowerCase(java.util.Locale.ROOT));
+    /**
+     * Runs {@code body} with {@code vm} marked {@code op} for {@code task}, unmarked after: on the master through its
+     * locks (checked and marked at once, waiting as Xapi's {@code fail_quickly}); on a member as Xapi's own
+     * {@code lock_vm} does it everywhere (the checker's verdict, then the mark, a slight race Xapi accepts), the
+     * writes going to the master's database.
+     */
+    private <T> T marked(HttpCall c, String task, String vm, VmOperations op, java.util.concurrent.Callable<T> body)
+            throws Exception {
+        if (locks != null) {
+            CallContext ctx = new CallContext(data, tasks.manager(), null, "VM." + op.wire(), c.caller(), null, task);
+            return locks.withOperation(ctx, VM.XAPI_CLASS, vm, op.wire(), Locks.Retry.FAIL_QUICKLY, body);
+        }
+        allowed.assertValid(VM.XAPI_CLASS, vm, op.wire());
+        data.addToMap(vm, VM.CURRENT_OPERATIONS, task, op.wire());
+        try {
+            allowed.update(VM.XAPI_CLASS, vm);
+            return body.call();
+        } finally {
+            data.removeFromMap(vm, VM.CURRENT_OPERATIONS, task);
+            allowed.update(VM.XAPI_CLASS, vm);
+        }
     }
 
     /**

@@ -237,4 +237,94 @@ class PoolSharedStorageSdkTest {
         org.junit.jupiter.api.Assertions.assertArrayEquals(data, out.body());
         onB.destroy(master);
     }
+
+    /**
+     * A VM whose disk is on a member's local SR: its export through the master is redirected to the member, which
+     * marks the VM {@code export} in the pool's database while it streams; an import into that SR through the master
+     * is redirected there too and makes the VM, whose disk holds the same bytes.
+     */
+    @Test
+    @Order(5)
+    void aVmOnAMembersLocalSrExportsAndImportsOnThatMember() throws Exception {
+        Host hb = hostAt("127.0.0.3");
+        SR local = null;
+        for (PBD p : PBD.getAll(master)) {
+            SR sr = p.getSR(master);
+            if (p.getHost(master).equals(hb) && sr.getType(master).equals("file") && !sr.getShared(master)) local = sr;
+        }
+        com.xensource.xenapi.VM vm = com.xensource
+                .xenapi
+                .VM
+                .getByNameLabel(master, "Other install media")
+                .iterator()
+                .next()
+                .createClone(master, "on b");
+        vm.setIsATemplate(master, false);
+        VDI onB = VDI.create(master, LifecycleSupport.vdiRecord(local, "on-b disk", 8L << 20));
+        LifecycleSupport.diskVbd(master, vm, onB, "0");
+        byte[] data = new byte[8 << 20];
+        new java.util.Random(22).nextBytes(data);
+        String s = "session_id=" + master.getSessionReference();
+        var follow = java.net.http.HttpClient.newBuilder()
+                .followRedirects(java.net.http.HttpClient.Redirect.NORMAL)
+                .build();
+        assertEquals(
+                200,
+                follow.send(
+                                java.net.http.HttpRequest.newBuilder(a.url()
+                                                .toURI()
+                                                .resolve("/import_raw_vdi?" + s + "&vdi=" + onB.toWireString()))
+                                        .PUT(java.net.http.HttpRequest.BodyPublishers.ofByteArray(data))
+                                        .build(),
+                                java.net.http.HttpResponse.BodyHandlers.discarding())
+                        .statusCode());
+        var out = follow.send(
+                java.net.http.HttpRequest.newBuilder(
+                                a.url().toURI().resolve("/export?" + s + "&ref=" + vm.toWireString()))
+                        .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(200, out.statusCode());
+        assertEquals(b.url().getHost(), out.uri().getHost(), "served by B");
+        java.io.ByteArrayOutputStream xva = new java.io.ByteArrayOutputStream();
+        try (java.io.InputStream in = out.body()) {
+            xva.write(in.readNBytes(1 << 20));
+            assertEquals(
+                    java.util.List.of("export"),
+                    java.util.List.copyOf(vm.getCurrentOperations(master).values()).stream()
+                            .map(Object::toString)
+                            .map(x -> x.toLowerCase(java.util.Locale.ROOT))
+                            .toList(),
+                    "marked in the pool's database while B streams");
+            in.transferTo(xva);
+        }
+        PoolHost.await(
+                "the mark gone",
+                Duration.ofSeconds(20),
+                () -> get(() -> vm.getCurrentOperations(master).isEmpty()));
+        var put = follow.send(
+                java.net.http.HttpRequest.newBuilder(
+                                a.url().toURI().resolve("/import?" + s + "&sr_id=" + local.toWireString()))
+                        .PUT(java.net.http.HttpRequest.BodyPublishers.ofByteArray(xva.toByteArray()))
+                        .build(),
+                java.net.http.HttpResponse.BodyHandlers.discarding());
+        assertEquals(200, put.statusCode());
+        assertEquals(b.url().getHost(), put.uri().getHost(), "imported by B");
+        com.xensource.xenapi.Task t =
+                Types.toTask(put.headers().firstValue("task-id").orElseThrow());
+        PoolHost.await(
+                "the import done",
+                Duration.ofSeconds(30),
+                () -> get(() -> t.getStatus(master)) != Types.TaskStatusType.PENDING);
+        assertEquals(Types.TaskStatusType.SUCCESS, t.getStatus(master), String.valueOf(t.getErrorInfo(master)));
+        String result = t.getResult(master);
+        com.xensource.xenapi.VM copy = Types.toVM(result.replaceAll(".*<value>(OpaqueRef:[^<]+)</value>.*", "$1"));
+        VDI copied = copy.getVBDs(master).iterator().next().getVDI(master);
+        assertEquals(local, copied.getSR(master));
+        var back = follow.send(
+                java.net.http.HttpRequest.newBuilder(
+                                a.url().toURI().resolve("/export_raw_vdi?" + s + "&vdi=" + copied.toWireString()))
+                        .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(data, back.body());
+    }
 }
