@@ -46,8 +46,6 @@ final class ImportObjects {
     static final String IMPORT_TASK = "import_task";
     /** The VM {@code other_config} key Xapi drops on import ({@code Xapi_globs.grant_api_access}). */
     private static final String GRANT_API_ACCESS = "grant_api_access";
-    /** The {@code other_config} key marking a default template ({@code Xapi_globs.default_template_key}). */
-    private static final String DEFAULT_TEMPLATE = "default_template";
     /** The VM {@code other_config} key of its MAC seed ({@code Xapi_globs.mac_seed}). */
     private static final String MAC_SEED = "mac_seed";
 
@@ -249,8 +247,7 @@ final class ImportObjects {
     private void vm(OvaXml.Obj o, Map<String, Object> r) {
         String uuid = Db.value(r, VM.UUID);
         Map<String, String> oc = new LinkedHashMap<>(Db.value(r, VM.OTHER_CONFIG));
-        if (Db.value(r, VM.IS_DEFAULT_TEMPLATE)
-                || Db.value(r, VM.IS_A_TEMPLATE) && "true".equals(oc.get(DEFAULT_TEMPLATE))) {
+        if (OvaXml.isDefaultTemplate(Db.value(r, VM.IS_DEFAULT_TEMPLATE), Db.value(r, VM.IS_A_TEMPLATE), oc)) {
             // a default template stands for the one of the same name here, not imported again
             List<String> same = data.byNameLabel(VM.XAPI_CLASS, Db.value(r, VM.NAME_LABEL));
             if (!same.isEmpty()) {
@@ -266,7 +263,7 @@ final class ImportObjects {
         }
         if (!force) {
             r.put(VM.IS_DEFAULT_TEMPLATE.name(), false);
-            oc.remove(DEFAULT_TEMPLATE);
+            oc.remove(OvaXml.DEFAULT_TEMPLATE);
         }
         oc.remove(GRANT_API_ACCESS);
         if (!restore) oc.remove(MAC_SEED); // VM.create makes a fresh one

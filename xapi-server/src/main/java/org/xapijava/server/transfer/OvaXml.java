@@ -87,6 +87,17 @@ final class OvaXml {
         }
     }
 
+    /** The {@code other_config} key marking a default template ({@code Xapi_globs.default_template_key}). */
+    static final String DEFAULT_TEMPLATE = "default_template";
+
+    /**
+     * Xapi's test for a default template on export ({@code all=true} leaves them out) and on import (one here of the
+     * same name stands for it): the flag, or a template whose {@code other_config} says so.
+     */
+    static boolean isDefaultTemplate(boolean isDefaultTemplate, boolean isTemplate, Map<String, String> otherConfig) {
+        return isDefaultTemplate || isTemplate && "true".equals(otherConfig.get(DEFAULT_TEMPLATE));
+    }
+
     /** What a walk takes in: Xapi's {@code update_table} arguments. */
     record Selection(boolean snapshots, boolean keepPower, boolean vhdParents, Set<String> excluded) {
         /** A full export ({@code export.ml export}): no snapshots, no parents, every device. */

@@ -17,7 +17,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Db;
 import org.xapijava.model.api.ErrorCodes;
-import org.xapijava.model.api.SR;
 import org.xapijava.model.api.VDI;
 import org.xapijava.model.api.enums.VdiType;
 import org.xapijava.model.errors.ApiError;
@@ -163,7 +162,7 @@ public final class RawVdiTransfer {
 
     private void importRaw(HttpCall c) throws IOException {
         String vdi = vdiOf(c).orElse(null);
-        String sr = vdi != null ? data.get(vdi, VDI.SR) : srOf(c).orElse(null);
+        String sr = vdi != null ? data.get(vdi, VDI.SR) : requests.srOf(c).orElse(null);
         if (sr == null) {
             c.param(HttpParams.TASK_ID).ifPresent(t -> tasks.fail(t, new ApiError(ErrorCodes.VDI_MISSING)));
             Replies.bare(c, 400, null);
@@ -263,30 +262,13 @@ public final class RawVdiTransfer {
         }
     }
 
-    /** Destroys datapath {@code dp} unless null (done already); returns null. */
     private String detach(String dp) {
-        if (dp == null) return null;
-        try {
-            storage.destroyDatapath(dp);
-        } catch (ApiError e) {
-            LOG.warn("datapath {} not destroyed: {}", dp, e.getMessage());
-        }
-        return null;
+        return TransferRequests.detach(storage, dp);
     }
 
     /** Xapi's {@code vdi_of_req}: {@code vdi} as a reference when it is one, else as a uuid. */
     private Optional<String> vdiOf(HttpCall c) {
         return c.param(HttpParams.VDI).map(v -> requests.refOrUuid(VDI.XAPI_CLASS, v));
-    }
-
-    /** Xapi's {@code sr_of_req}: {@code sr_id} (a reference), else {@code sr_uuid}. */
-    private Optional<String> srOf(HttpCall c) {
-        Optional<String> id = c.param("sr_id");
-        if (id.isPresent()) {
-            if (!data.exists(SR.XAPI_CLASS, id.get())) throw ApiError.handleInvalid(SR.XAPI_CLASS, id.get());
-            return id;
-        }
-        return c.param("sr_uuid").map(u -> requests.byUuid(SR.XAPI_CLASS, u));
     }
 
     /** Xapi's {@code Importexport.Format}: the {@code format} parameter, case-insensitive, raw by default. */

@@ -22,6 +22,8 @@ import org.xapijava.server.http.HttpCall;
  * XenAPI as the caller. Thread-safe.
  */
 final class TransferRequests {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TransferRequests.class);
+
     private final Db data;
     private final String hostRef;
     private final Dispatcher dispatcher;
@@ -66,6 +68,32 @@ final class TransferRequests {
                 + (uri.getPort() > 0 ? ":" + uri.getPort() : "") + uri.getPath() + (query == null ? "" : "?" + query);
         Replies.redirect(c, location);
         return true;
+    }
+
+    /** Xapi's {@code sr_of_req}: {@code sr_id} (a reference, {@code HANDLE_INVALID} if none), else {@code sr_uuid}. */
+    java.util.Optional<String> srOf(HttpCall c) {
+        java.util.Optional<String> id = c.param("sr_id");
+        if (id.isPresent()) {
+            if (!data.exists(SR.XAPI_CLASS, id.get())) throw ApiError.handleInvalid(SR.XAPI_CLASS, id.get());
+            return id;
+        }
+        return c.param("sr_uuid").map(u -> byUuid(SR.XAPI_CLASS, u));
+    }
+
+    /** Xapi's {@code find_query_flag}: the parameter is {@code true}. */
+    static boolean flag(HttpCall c, String name) {
+        return c.param(name).map("true"::equals).orElse(false);
+    }
+
+    /** Destroys a transfer's datapath {@code dp} unless null (done already), a failure logged; returns null. */
+    static String detach(org.xapijava.server.storage.StorageBackends storage, String dp) {
+        if (dp == null) return null;
+        try {
+            storage.destroyDatapath(dp);
+        } catch (ApiError e) {
+            LOG.warn("datapath {} not destroyed: {}", dp, e.getMessage());
+        }
+        return null;
     }
 
     /** {@code value} as a reference of {@code cls} when it is one, else as a uuid ({@code UUID_INVALID}). */

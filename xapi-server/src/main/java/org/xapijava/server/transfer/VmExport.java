@@ -91,13 +91,9 @@ final class VmExport {
         return requests.byUuid(VM.XAPI_CLASS, uuid);
     }
 
-    private static boolean flag(HttpCall c, String name) {
-        return c.param(name).map("true"::equals).orElse(false);
-    }
-
     private void export(HttpCall c) throws IOException {
         String vm = vmOf(c);
-        boolean keepPower = flag(c, "preserve_power_state");
+        boolean keepPower = TransferRequests.flag(c, "preserve_power_state");
         List<String> disks = disks(vm, keepPower);
         Set<String> srs = new LinkedHashSet<>();
         for (String vdi : disks) srs.add(data.get(vdi, VDI.SR));
@@ -176,17 +172,15 @@ final class VmExport {
     private List<String> everyVm(boolean dom0) {
         List<String> out = new ArrayList<>();
         for (String vm : data.all(VM.XAPI_CLASS)) {
-            boolean defaultTemplate = data.get(vm, VM.IS_DEFAULT_TEMPLATE)
-                    || data.get(vm, VM.IS_A_TEMPLATE)
-                            && "true".equals(data.get(vm, VM.OTHER_CONFIG).get(DEFAULT_TEMPLATE));
+            boolean defaultTemplate = OvaXml.isDefaultTemplate(
+                    data.get(vm, VM.IS_DEFAULT_TEMPLATE),
+                    data.get(vm, VM.IS_A_TEMPLATE),
+                    data.get(vm, VM.OTHER_CONFIG));
             if (defaultTemplate || !dom0 && data.get(vm, VM.IS_CONTROL_DOMAIN)) continue;
             out.add(vm);
         }
         return out;
     }
-
-    /** The {@code other_config} key marking a default template ({@code Xapi_globs.default_template_key}). */
-    private static final String DEFAULT_TEMPLATE = "default_template";
 
     /** Runs {@code body} with {@code vms[from..]} marked {@code metadata_export} for {@code task}. */
     private <T> T lockedAll(HttpCall c, String task, List<String> vms, int from, java.util.concurrent.Callable<T> body)
@@ -288,12 +282,6 @@ final class VmExport {
     }
 
     private String detach(String dp) {
-        if (dp == null) return null;
-        try {
-            storage.destroyDatapath(dp);
-        } catch (ApiError e) {
-            LOG.warn("datapath {} not destroyed: {}", dp, e.getMessage());
-        }
-        return null;
+        return TransferRequests.detach(storage, dp);
     }
 }

@@ -101,8 +101,8 @@ final class VmImport {
      */
     private void importMetadata(HttpCall c) throws IOException {
         String task = tasks.begin(c, "VM.metadata_import");
-        boolean restore = flag(c, "restore");
-        boolean force = flag(c, "force");
+        boolean restore = TransferRequests.flag(c, "restore");
+        boolean force = TransferRequests.flag(c, "force");
         Map<String, String> vdiMap = new java.util.LinkedHashMap<>();
         org.eclipse.jetty.server.Request.extractQueryParameters(c.request()).forEach(f -> {
             if (f.getName().startsWith("vdi:") && f.getName().length() > 4)
@@ -120,7 +120,7 @@ final class VmImport {
                 null,
                 restore,
                 force,
-                new ImportObjects.Metadata(vdiMap, flag(c, "dry_run")));
+                new ImportObjects.Metadata(vdiMap, TransferRequests.flag(c, "dry_run")));
         // Xapi drains the rest of the body
         importArchive(
                 c, task, objects, force, (tar, header) -> tar.transferTo(java.io.OutputStream.nullOutputStream()));
@@ -144,20 +144,11 @@ final class VmImport {
 
     /** Xapi's {@code sr_of_req}, else {@code get_default_sr} ({@code DEFAULT_SR_NOT_FOUND [ref]}). */
     private String srOf(HttpCall c) {
-        var id = c.param("sr_id");
-        if (id.isPresent()) {
-            if (!data.exists(SR.XAPI_CLASS, id.get())) throw ApiError.handleInvalid(SR.XAPI_CLASS, id.get());
-            return id.get();
-        }
-        var uuid = c.param("sr_uuid");
-        if (uuid.isPresent()) return requests.byUuid(SR.XAPI_CLASS, uuid.get());
+        var given = requests.srOf(c);
+        if (given.isPresent()) return given.get();
         String sr = data.get(poolRef, Pool.DEFAULT_SR);
         if (!data.exists(SR.XAPI_CLASS, sr)) throw new ApiError(ErrorCodes.DEFAULT_SR_NOT_FOUND, sr);
         return sr;
-    }
-
-    private static boolean flag(HttpCall c, String name) {
-        return c.param(name).map("true"::equals).orElse(false);
     }
 
     private void importVm(HttpCall c) throws IOException {
@@ -175,8 +166,8 @@ final class VmImport {
             Replies.bare(c, 403, task);
             return;
         }
-        boolean restore = flag(c, "restore");
-        boolean force = flag(c, "force");
+        boolean restore = TransferRequests.flag(c, "restore");
+        boolean force = TransferRequests.flag(c, "force");
         Response r = c.response();
         Replies.ok(r, task, "application/octet-stream");
         Replies.commit(r);
@@ -298,11 +289,7 @@ final class VmImport {
                     throw OvaXml.generic(e.params().get(0));
                 throw e;
             } finally {
-                try {
-                    storage.destroyDatapath(dp);
-                } catch (ApiError e) {
-                    LOG.warn("datapath {} not destroyed: {}", dp, e.getMessage());
-                }
+                TransferRequests.detach(storage, dp);
             }
             done += size;
         }
