@@ -19,8 +19,8 @@ import java.util.Set;
 
 /**
  * The static xe command table (Xapi's {@code cmdtable_data}), read once from the resource {@code commands.txt}
- * next to this class; its header comment gives the format. Thread-safe: the table is parsed on first use (class
- * holder idiom) and immutable afterwards.
+ * next to this class; its header comment gives the format. Thread-safe: the table is parsed once, on first use,
+ * and immutable afterwards.
  */
 public final class CommandSpecs {
 
@@ -29,28 +29,45 @@ public final class CommandSpecs {
 
     private CommandSpecs() {}
 
-    private static final class Table {
-        static final Map<String, CommandSpec> BY_NAME = load();
-        static final List<CommandSpec> ALL = List.copyOf(BY_NAME.values());
+    /** The parsed resource: by name, and in Xapi's order. */
+    private record Table(Map<String, CommandSpec> byName, List<CommandSpec> all) {}
 
-        private static Map<String, CommandSpec> load() {
-            try (InputStream in = CommandSpecs.class.getResourceAsStream(RESOURCE)) {
-                if (in == null) throw new IllegalStateException("missing resource " + RESOURCE);
-                return index(parse(new InputStreamReader(in, StandardCharsets.UTF_8), RESOURCE));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+    /** Set once, under the class's lock; read without it afterwards. */
+    private static volatile Table table;
+
+    private static Table table() {
+        Table t = table;
+        if (t == null) {
+            synchronized (CommandSpecs.class) {
+                t = table;
+                if (t == null) {
+                    t = load();
+                    table = t;
+                }
             }
+        }
+        return t;
+    }
+
+    /** Reads the resource; a malformed one throws every time it is asked for, naming its first bad line. */
+    private static Table load() {
+        try (InputStream in = CommandSpecs.class.getResourceAsStream(RESOURCE)) {
+            if (in == null) throw new IllegalStateException("missing resource " + RESOURCE);
+            Map<String, CommandSpec> byName = index(parse(new InputStreamReader(in, StandardCharsets.UTF_8), RESOURCE));
+            return new Table(byName, List.copyOf(byName.values()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
-    /** Every static command, in Xapi's order. */
+    /** Every static command, in Xapi's order (an unmodifiable list). */
     public static List<CommandSpec> all() {
-        return Table.ALL;
+        return table().all();
     }
 
     /** The static command of that exact name. */
     public static Optional<CommandSpec> get(String name) {
-        return Optional.ofNullable(Table.BY_NAME.get(name));
+        return Optional.ofNullable(table().byName().get(name));
     }
 
     private static Map<String, CommandSpec> index(List<CommandSpec> specs) {

@@ -43,6 +43,11 @@ class CommandSpecsTest {
         assertEquals(387, all.size());
         assertEquals(387, all.stream().map(CommandSpec::name).distinct().count());
         assertSame(all, CommandSpecs.all());
+        assertThrows(UnsupportedOperationException.class, () -> all.remove(0));
+        assertThrows(
+                UnsupportedOperationException.class, () -> all.get(0).optn().add("x"));
+        assertThrows(
+                UnsupportedOperationException.class, () -> all.get(0).flags().add(CommandFlag.STANDARD));
         assertTrue(CommandSpecs.get("help").isEmpty(), "help is handled outside the table");
         assertTrue(CommandSpecs.get("vm-list").isEmpty(), "vm-list is a generated command");
         assertEquals("blob-get", all.get(0).name());
