@@ -107,11 +107,12 @@ public final class DatamodelImporter {
         return out;
     }
 
-    /** An error's code and parameter names: the facts clients see (its prose documentation is not kept). */
+    /** An error's code, parameter names and documentation (which {@code xe} prints as the error's message). */
     private static ObjectNode nameAndParams(JsonNode e) {
         ObjectNode o = F.objectNode();
         o.put("name", e.path("name").asText());
         o.set("params", e.path("params").deepCopy());
+        if (e.hasNonNull("doc")) o.put("doc", e.path("doc").asText());
         return o;
     }
 

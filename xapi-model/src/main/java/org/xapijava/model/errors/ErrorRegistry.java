@@ -18,8 +18,8 @@ import java.util.Map;
 public final class ErrorRegistry {
     public static final String RESOURCE = "/org/xapijava/model/errors.json";
 
-    /** One error code. */
-    public record ErrorDef(String name, List<String> params) {}
+    /** One error code, its parameter names and its documentation (null for the codes Xapi leaves undocumented). */
+    public record ErrorDef(String name, List<String> params, String doc) {}
 
     private static final Map<String, ErrorDef> ALL = load();
 
@@ -32,7 +32,7 @@ public final class ErrorRegistry {
             for (JsonNode e : new ObjectMapper().readTree(in)) {
                 List<String> ps = new ArrayList<>();
                 for (JsonNode p : e.path("params")) ps.add(p.asText());
-                m.put(e.path("name").asText(), new ErrorDef(e.path("name").asText(), List.copyOf(ps)));
+                m.put(e.path("name").asText(), new ErrorDef(e.path("name").asText(), List.copyOf(ps), e.has("doc") ? e.path("doc").asText() : null));
             }
             return Collections.unmodifiableMap(m);
         } catch (IOException e) {
