@@ -1,5 +1,6 @@
 package org.xapijava.server;
 
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,6 +45,8 @@ import org.xapijava.server.auth.Authenticator;
 import org.xapijava.server.blob.BlobStore;
 import org.xapijava.server.blob.Blobs;
 import org.xapijava.server.bootstrap.HostObjects;
+import org.xapijava.server.cli.CliHandler;
+import org.xapijava.server.cli.ServerCliHost;
 import org.xapijava.server.config.XapiConfig;
 import org.xapijava.server.dispatch.Dispatcher;
 import org.xapijava.server.dispatch.ForwardingStage;
@@ -384,6 +387,19 @@ public final class XapiServer implements AutoCloseable {
                 role.isMaster() && master == null ? locks : null,
                 services.allowed());
         statistics.register(handlers, tasks);
+        InetSocketAddress masterCli = role.isMaster()
+                ? null
+                : master != null
+                        ? new InetSocketAddress(master.bindAddress(), master.httpPort())
+                        : new InetSocketAddress(role.masterAddress(), config.integer("http-port"));
+        new CliHandler(new ServerCliHost(
+                        dispatcher,
+                        role.isMaster(),
+                        role.masterAddress(),
+                        masterCli,
+                        ServerCliHost.index(db),
+                        dm.apiVersionMajor() + "." + dm.apiVersionMinor()))
+                .register(handlers);
         if (role.isMaster() && master == null) {
             replicaHandler = new ReplicaHandler(db, new ReplicaService(db, services.allowed()), followers);
             remoteDb = new org.xapijava.server.remotedb.RemoteDbHandler(db);

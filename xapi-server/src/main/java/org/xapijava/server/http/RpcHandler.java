@@ -102,10 +102,15 @@ public final class RpcHandler {
      * @throws IOException   when the body is cut short (close the connection without an answer)
      */
     public static byte[] readBody(Request request) throws BodyException, IOException {
+        return readBody(request, MAX_RPC_SIZE);
+    }
+
+    /** {@link #readBody(Request)} with another limit ({@code /cli}: 200 KiB). */
+    public static byte[] readBody(Request request, long limit) throws BodyException, IOException {
         long len = request.getLength();
         // Xapi's texts: Printexc of its exceptions
         if (len < 0) throw new BodyException("Failure(\"We require a content-length: HTTP header\")");
-        if (len > MAX_RPC_SIZE) throw new BodyException("Http_svr.Client_requested_size_over_limit");
+        if (len > limit) throw new BodyException("Http_svr.Client_requested_size_over_limit");
         InputStream in = Content.Source.asInputStream(request);
         byte[] b = in.readNBytes((int) len);
         if (b.length != len) throw new EofException("End_of_file");

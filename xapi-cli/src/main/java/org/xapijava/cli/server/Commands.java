@@ -1,0 +1,17 @@
+package org.xapijava.cli.server;
+
+import java.util.Map;
+
+/** Binds the code of every static command that has some, by name. */
+final class Commands {
+    private Commands() {}
+
+    static void bindAll(Map<String, CommandImpl> table) {
+        VmCommands.bind(table);
+        HostCommands.bind(table);
+        StorageCommands.bind(table);
+        NetworkCommands.bind(table);
+        TransferCommands.bind(table);
+        PoolCommands.bind(table);
+    }
+}

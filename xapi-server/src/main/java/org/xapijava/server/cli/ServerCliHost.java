@@ -1,0 +1,141 @@
+package org.xapijava.server.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.xapijava.cli.protocol.CliProtocol;
+import org.xapijava.cli.server.CliHost;
+import org.xapijava.model.client.Transport;
+import org.xapijava.server.client.InProcessTransport;
+import org.xapijava.server.dispatch.Caller;
+import org.xapijava.server.dispatch.Dispatcher;
+
+/**
+ * This host as the CLI sees it: commands call through the host's {@link Dispatcher} as the {@code cli} door (the
+ * Unix socket's clients are the local superuser), references are looked up in the host's database, and a member
+ * relays commands to its master's {@code /cli}.
+ */
+public final class ServerCliHost implements CliHost {
+    private final Dispatcher dispatcher;
+    private final boolean master;
+    private final String masterAddress;
+    private final InetSocketAddress masterCli;
+    private final Function<String, RefInfo> refs;
+    private final String apiVersion;
+
+    /**
+     * @param masterCli where the master's {@code /cli} listens (null on the master itself)
+     * @param refs      the reference index (Xapi's {@code Ref_index})
+     */
+    public ServerCliHost(
+            Dispatcher dispatcher,
+            boolean master,
+            String masterAddress,
+            InetSocketAddress masterCli,
+            Function<String, RefInfo> refs,
+            String apiVersion) {
+        this.dispatcher = dispatcher;
+        this.master = master;
+        this.masterAddress = masterAddress;
+        this.masterCli = masterCli;
+        this.refs = refs;
+        this.apiVersion = apiVersion;
+    }
+
+    /** Xapi's {@code Ref_index} over this host's database: the uuid and name-label of any object by reference. */
+    public static Function<String, RefInfo> index(org.xapijava.db.Database db) {
+        return ref -> {
+            org.xapijava.db.Snapshot s = db.snapshot();
+            String cls = s.classOf(ref);
+            if (cls == null) return null;
+            org.xapijava.model.ClassDef def = s.datamodel().cls(cls);
+            if (def.field("uuid") == null) return null;
+            String name = def.field("name_label") != null ? (String) s.get(cls, ref, "name_label") : null;
+            return new RefInfo((String) s.get(cls, ref, "uuid"), name);
+        };
+    }
+
+    @Override
+    public Transport transport(boolean unixSocket, String clientAddress) {
+        return new InProcessTransport(dispatcher, new Caller("cli", clientAddress, unixSocket, Map.of()));
+    }
+
+    @Override
+    public boolean isMaster() {
+        return master;
+    }
+
+    @Override
+    public String masterAddress() {
+        return masterAddress;
+    }
+
+    @Override
+    public RefInfo lookupRef(String ref) {
+        if (ref == null || !ref.startsWith("OpaqueRef:")) return null;
+        return refs.apply(ref);
+    }
+
+    @Override
+    public String apiVersion() {
+        return apiVersion;
+    }
+
+    /**
+     * Xapi's {@code forward}: {@code POST /cli HTTP/1.0} to the master with a {@code session_id=} first line and the
+     * arguments joined by CRLF, the handshake as a client, then bytes copied both ways until either side closes.
+     * Pool traffic is plain HTTP in this project (docs/decisions.md), so the relay is too.
+     */
+    @Override
+    public void forwardToMaster(String session, List<String> args, InputStream clientIn, OutputStream clientOut)
+            throws IOException {
+        List<String> lines = new ArrayList<>();
+        lines.add("session_id=" + session);
+        lines.addAll(args);
+        byte[] body = String.join("\r\n", lines).getBytes(StandardCharsets.UTF_8);
+        try (Socket s = new Socket()) {
+            s.connect(masterCli, 10_000);
+            s.setTcpNoDelay(true);
+            OutputStream mo = s.getOutputStream();
+            InputStream mi = s.getInputStream();
+            String head = "POST /cli HTTP/1.0\r\nUser-agent: xapi/" + apiVersion + "\r\ncontent-length: " + body.length
+                    + "\r\n\r\n";
+            mo.write(head.getBytes(StandardCharsets.US_ASCII));
+            mo.write(body);
+            mo.flush();
+            CliProtocol.readBanner(mi);
+            mo.write(CliProtocol.banner());
+            mo.flush();
+            Thread up = Thread.ofVirtual().name("cli-relay").start(() -> {
+                try {
+                    clientIn.transferTo(mo);
+                } catch (IOException e) {
+                    // either side went away: the other copy ends too
+                } finally {
+                    try {
+                        s.shutdownOutput();
+                    } catch (IOException ignored) {
+                        // closed already
+                    }
+                }
+            });
+            try {
+                byte[] buf = new byte[16 * 1024];
+                int n;
+                while ((n = mi.read(buf)) >= 0) {
+                    clientOut.write(buf, 0, n);
+                    clientOut.flush();
+                }
+            } finally {
+                up.interrupt();
+            }
+        }
+    }
+}
