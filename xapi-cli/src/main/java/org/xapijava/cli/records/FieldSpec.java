@@ -64,7 +64,16 @@ public record FieldSpec(
         /** a map whose existing keys are changed one by one ({@code set_in_map}) */
         SET_IN_MAP,
         /** a reference whose setter takes the target's uuid (looked up with {@code get_by_uuid}) */
-        BY_UUID
+        BY_UUID,
+        /**
+         * an enum (a set of enums, a map keyed by one) spelled the CLI's own way ({@code Destroy}, {@code VM.start}):
+         * {@link RecordTables#enumText}
+         */
+        CLI_ENUM,
+        /** a map shown as the list of its values ({@code current_operations}: task to operation) */
+        VALUES,
+        /** a map that {@code -param-clear} empties with {@code <Class>.set_<field>} ({@code xenstore-data}) */
+        CLEAR_BY_SET
     }
 
     /** Whether the field is a computed one. */
