@@ -44,11 +44,106 @@ final class Computed {
                     yield UNKNOWN;
                 }
             }
+            case "pif_speed" -> metric(o, "speed") + " Mbit/s";
+            case "pif_duplex" -> {
+                if (Boolean.TRUE.equals(metricValue(o, "duplex"))) yield "full";
+                yield Boolean.TRUE.equals(metricValue(o, "carrier")) ? "half" : "unknown";
+            }
+            case "remaining_capacity" -> Long.toString(api.networkSriov().getRemainingCapacity(o.ref()));
+            case "supported_sr_types" -> String.join("; ", api.sr().getSupportedTypes());
+            case "license_state" -> String.join("; ", api.pool().getLicenseState(o.ref()).entrySet().stream()
+                    .map(e -> e.getKey() + ": " + e.getValue())
+                    .toList());
+            case "vswitch_controller" -> {
+                String v = str(o.raw().get("vswitch_controller"));
+                yield v.isEmpty() ? "<not set>" : v;
+            }
+            case "sr_host" -> {
+                List<?> pbds = o.raw().get("PBDs") instanceof List<?> l ? l : List.of();
+                if (pbds.size() > 1) yield "<shared>";
+                if (pbds.isEmpty()) yield Values.NOT_IN_DATABASE;
+                Map<String, Object> pbd = o.resolver().record("PBD", str(pbds.get(0)));
+                String host = pbd == null ? null : o.resolver().nameOf(str(pbd.get("host")));
+                yield host == null ? Values.NOT_IN_DATABASE : host;
+            }
+            case "vbd_vdi_name_label" -> {
+                if (Boolean.TRUE.equals(o.raw().get("empty"))) yield "<EMPTY>";
+                String n = o.resolver().nameOf(str(o.raw().get("VDI")));
+                yield n == null ? Values.NOT_IN_DATABASE : n;
+            }
+            case "attachable" -> {
+                try {
+                    api.vbd().assertAttachable(o.ref());
+                    yield "true";
+                } catch (ApiError e) {
+                    yield "false";
+                }
+            }
+            case "metadata_of_pool" -> {
+                String pool = str(o.raw().get("metadata_of_pool"));
+                List<String> pools = api.pool().getAll();
+                if (!pools.isEmpty() && pools.get(0).equals(pool)) yield Values.uuid(o.resolver(), pool);
+                try {
+                    String u = api.vdi().readDatabasePoolUuid(o.ref());
+                    yield u.isEmpty() ? Values.NOT_IN_DATABASE : u;
+                } catch (ApiError e) {
+                    yield Values.NOT_IN_DATABASE;
+                }
+            }
+            case "compatibility_metadata" -> {
+                List<String> out = new ArrayList<>();
+                if (o.raw().get("compatibility_metadata") instanceof Map<?, ?> m) {
+                    m.forEach((k, v) -> out.add(k + ":(" + str(v).length() + " bytes)"));
+                }
+                yield String.join("; ", out);
+            }
+            case "max_resolution" -> str(o.raw().get("max_resolution_x")) + "x" + str(o.raw().get("max_resolution_y"));
+            case "vtpm_secret" -> {
+                byte[] contents = api.vtpm().getContents(o.ref()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                yield "MD5=" + md5(contents) + " size=" + contents.length + " bytes";
+            }
             default -> {
+                if (name.startsWith("all_hosts:") || name.startsWith("hosts_consistent:")) yield hosts(name, o);
                 List<String> m = members(name, o);
                 yield String.join("; ", m);
             }
         };
+    }
+
+    /** {@code all_hosts:<field>} and {@code hosts_consistent:<field>} of the pool record. */
+    private static String hosts(String name, ObjectRecord o) {
+        String field = name.substring(name.indexOf(':') + 1);
+        boolean all = name.startsWith("all_hosts:");
+        org.xapijava.model.FieldDef fd = org.xapijava.model.Datamodel.get().cls("host").field(field);
+        java.util.Set<String> seen = new java.util.LinkedHashSet<>();
+        boolean every = true;
+        for (String h : o.resolver().api().host().getAll()) {
+            Map<String, Object> r = o.resolver().record("host", h);
+            if (r == null) continue;
+            Object v = r.get(field);
+            every &= Boolean.TRUE.equals(v);
+            seen.add(Values.render(fd.type(), v, o.resolver(), Values.Style.PLAIN));
+        }
+        if (all) return Boolean.toString(every && !seen.isEmpty());
+        return seen.size() == 1 ? seen.iterator().next() : "<inconsistent>";
+    }
+
+    private static Object metricValue(ObjectRecord o, String field) {
+        Map<String, Object> m = o.resolver().record("PIF_metrics", str(o.raw().get("metrics")));
+        return m == null ? null : m.get(field);
+    }
+
+    private static String metric(ObjectRecord o, String field) {
+        Object v = metricValue(o, field);
+        return v == null ? Values.NOT_IN_DATABASE : v.toString();
+    }
+
+    private static String md5(byte[] b) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5").digest(b));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     static List<String> members(String name, ObjectRecord o) {
