@@ -268,10 +268,9 @@ class RecordTablesTest {
         Set<Op> five = EnumSet.of(Op.LIST, Op.PARAM_LIST, Op.PARAM_GET, Op.PARAM_SET, Op.PARAM_CLEAR);
         Set<Op> four = EnumSet.of(Op.LIST, Op.PARAM_LIST, Op.PARAM_GET, Op.PARAM_CLEAR);
         Set<Op> three = EnumSet.of(Op.LIST, Op.PARAM_LIST, Op.PARAM_GET);
-        for (String c : List.of("pool pif tunnel vif network console vm template snapshot host vdi vbd sr pbd task vmss"
-                        + " pgpu gpu-group vgpu usb-group vusb cluster observer pci caller")
-                .get(0)
-                .split(" ")) byOps.put(c, all);
+        String allSeven = "pool pif tunnel vif network console vm template snapshot host vdi vbd sr pbd task vmss"
+                + " pgpu gpu-group vgpu usb-group vusb cluster observer pci caller";
+        for (String c : allSeven.split(" ")) byOps.put(c, all);
         for (String c : "bond secret appliance vm-group pvs-site pusb repository rate-limit".split(" ")) {
             byOps.put(c, five);
         }
