@@ -456,8 +456,10 @@ public final class XapiServer implements AutoCloseable {
             Files.createDirectories(p.toAbsolutePath().getParent());
             Files.deleteIfExists(p);
             // Xapi's Unix socket has no header timeouts and its own, larger connection cap
-            UnixDomainServerConnector unix =
-                    new UnixDomainServerConnector(jetty, connectionFactory(limits, Duration.ZERO, Duration.ZERO));
+            XapiHttpConnectionFactory unixHttp = connectionFactory(limits, Duration.ZERO, Duration.ZERO);
+            // a request without Host (xe's HTTP/1.0 POST /cli) has no authority a socket path could give
+            unixHttp.getHttpConfiguration().setServerAuthority(new org.eclipse.jetty.util.HostPort("localhost"));
+            UnixDomainServerConnector unix = new UnixDomainServerConnector(jetty, unixHttp);
             unix.setUnixDomainPath(p);
             unix.setIdleTimeout(-1);
             unix.setAcceptQueueSize(HttpLimits.LISTEN_BACKLOG);

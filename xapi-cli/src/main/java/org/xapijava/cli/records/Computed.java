@@ -14,7 +14,43 @@ import org.xapijava.model.errors.ApiError;
 final class Computed {
     private static final String UNKNOWN = "<unknown>";
 
+    /** The names this class computes ({@code all_hosts:}, {@code hosts_consistent:}, {@code ref_strings:} take a field). */
+    static final java.util.Set<String> NAMES = java.util.Set.of(
+            "memory_target",
+            "cooperative",
+            "last_boot_record",
+            "memory_free_computed",
+            "io_read_kbs",
+            "io_write_kbs",
+            "cpu_utilisation",
+            "pif_speed",
+            "pif_duplex",
+            "remaining_capacity",
+            "supported_sr_types",
+            "license_state",
+            "vswitch_controller",
+            "sr_host",
+            "vbd_vdi_name_label",
+            "attachable",
+            "metadata_of_pool",
+            "compatibility_metadata",
+            "max_resolution",
+            "vtpm_secret",
+            "allowed_VBD_devices",
+            "allowed_VIF_devices",
+            "possible_hosts",
+            "vcpus_utilisation");
+
     private Computed() {}
+
+    /** Whether {@code name} (a table's {@code #name}) is computed here. */
+    static boolean known(String name) {
+        int colon = name.indexOf(':');
+        if (colon >= 0)
+            return java.util.List.of("all_hosts", "hosts_consistent", "ref_strings")
+                    .contains(name.substring(0, colon));
+        return NAMES.contains(name);
+    }
 
     static String text(String name, ObjectRecord o) {
         XenApi api = o.resolver().api();
@@ -51,9 +87,12 @@ final class Computed {
             }
             case "remaining_capacity" -> Long.toString(api.networkSriov().getRemainingCapacity(o.ref()));
             case "supported_sr_types" -> String.join("; ", api.sr().getSupportedTypes());
-            case "license_state" -> String.join("; ", api.pool().getLicenseState(o.ref()).entrySet().stream()
-                    .map(e -> e.getKey() + ": " + e.getValue())
-                    .toList());
+            case "license_state" ->
+                String.join(
+                        "; ",
+                        api.pool().getLicenseState(o.ref()).entrySet().stream()
+                                .map(e -> e.getKey() + ": " + e.getValue())
+                                .toList());
             case "vswitch_controller" -> {
                 String v = str(o.raw().get("vswitch_controller"));
                 yield v.isEmpty() ? "<not set>" : v;
@@ -97,13 +136,24 @@ final class Computed {
                 }
                 yield String.join("; ", out);
             }
-            case "max_resolution" -> str(o.raw().get("max_resolution_x")) + "x" + str(o.raw().get("max_resolution_y"));
+            case "max_resolution" ->
+                str(o.raw().get("max_resolution_x")) + "x" + str(o.raw().get("max_resolution_y"));
             case "vtpm_secret" -> {
                 byte[] contents = api.vtpm().getContents(o.ref()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
                 yield "MD5=" + md5(contents) + " size=" + contents.length + " bytes";
             }
             default -> {
                 if (name.startsWith("all_hosts:") || name.startsWith("hosts_consistent:")) yield hosts(name, o);
+                if (name.startsWith("ref_strings:")) {
+                    List<String> out = new ArrayList<>();
+                    if (o.raw().get(name.substring("ref_strings:".length())) instanceof List<?> l) {
+                        for (Object ref : l) {
+                            String u = o.resolver().uuidOf(str(ref));
+                            out.add(u == null ? str(ref) : u);
+                        }
+                    }
+                    yield String.join("; ", out);
+                }
                 List<String> m = members(name, o);
                 yield String.join("; ", m);
             }
@@ -114,7 +164,8 @@ final class Computed {
     private static String hosts(String name, ObjectRecord o) {
         String field = name.substring(name.indexOf(':') + 1);
         boolean all = name.startsWith("all_hosts:");
-        org.xapijava.model.FieldDef fd = org.xapijava.model.Datamodel.get().cls("host").field(field);
+        org.xapijava.model.FieldDef fd =
+                org.xapijava.model.Datamodel.get().cls("host").field(field);
         java.util.Set<String> seen = new java.util.LinkedHashSet<>();
         boolean every = true;
         for (String h : o.resolver().api().host().getAll()) {
@@ -140,7 +191,8 @@ final class Computed {
 
     private static String md5(byte[] b) {
         try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5").digest(b));
+            return java.util.HexFormat.of()
+                    .formatHex(java.security.MessageDigest.getInstance("MD5").digest(b));
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
@@ -158,7 +210,9 @@ final class Computed {
             }
             default -> {
                 if (name.equals("vcpus_utilisation")) {
-                    yield entries(name, o).stream().map(e -> e.getKey() + ": " + e.getValue()).toList();
+                    yield entries(name, o).stream()
+                            .map(e -> e.getKey() + ": " + e.getValue())
+                            .toList();
                 }
                 throw unknown(name);
             }
@@ -170,7 +224,8 @@ final class Computed {
         XenApi api = o.resolver().api();
         List<Map.Entry<String, String>> out = new ArrayList<>();
         try {
-            Map<String, Object> metrics = o.resolver().record("VM_metrics", str(o.raw().get("metrics")));
+            Map<String, Object> metrics =
+                    o.resolver().record("VM_metrics", str(o.raw().get("metrics")));
             long n = metrics == null ? 0 : ((Number) metrics.get("VCPUs_number")).longValue();
             for (int i = 0; i < n; i++) {
                 out.add(Map.entry(Integer.toString(i), f3(api.vm().queryDataSource(o.ref(), "cpu" + i))));
@@ -187,17 +242,15 @@ final class Computed {
         boolean read = name.equals("io_read_kbs");
         String device = str(o.raw().get("device"));
         try {
-            double v =
-                    switch (o.spec().apiClass()) {
-                        case "PIF" -> api.host()
-                                .queryDataSource(str(o.raw().get("host")), "pif_" + device + (read ? "_rx" : "_tx"));
-                        case "VIF" -> api.vm()
-                                .queryDataSource(str(o.raw().get("VM")), "vif_" + device + (read ? "_rx" : "_tx"));
-                        case "VBD" -> api.vm()
-                                .queryDataSource(
-                                        str(o.raw().get("VM")), "vbd_" + device + (read ? "_read" : "_write"));
-                        default -> throw unknown(name + " of " + o.spec().apiClass());
-                    };
+            double v = switch (o.spec().apiClass()) {
+                case "PIF" ->
+                    api.host().queryDataSource(str(o.raw().get("host")), "pif_" + device + (read ? "_rx" : "_tx"));
+                case "VIF" ->
+                    api.vm().queryDataSource(str(o.raw().get("VM")), "vif_" + device + (read ? "_rx" : "_tx"));
+                case "VBD" ->
+                    api.vm().queryDataSource(str(o.raw().get("VM")), "vbd_" + device + (read ? "_read" : "_write"));
+                default -> throw unknown(name + " of " + o.spec().apiClass());
+            };
             return f3(v / 1024.0);
         } catch (ApiError e) {
             return UNKNOWN;

@@ -158,7 +158,8 @@ public final class RecordSetters {
         String s = f.setter();
         int dot = s.indexOf('.');
         String name = s.substring(dot + 1);
-        String remove = name.startsWith("add_to_") ? "remove_from_" + name.substring(7)
+        String remove = name.startsWith("add_to_")
+                ? "remove_from_" + name.substring(7)
                 : name.startsWith("add_") ? "remove_" + name.substring(4) : null;
         MessageDef m = remove == null ? null : Datamodel.get().message(s.substring(0, dot + 1) + remove);
         if (m == null) throw new IllegalStateException("no remove message for " + f.name() + " (" + s + ")");
@@ -191,8 +192,7 @@ public final class RecordSetters {
                         try {
                             yield Long.parseLong(text.strip());
                         } catch (NumberFormatException e) {
-                            throw new CliFailure(
-                                    "Failed to parse parameter '" + f.name() + "': expecting an integer");
+                            throw new CliFailure("Failed to parse parameter '" + f.name() + "': expecting an integer");
                         }
                     }
                     case FLOAT -> {
@@ -219,7 +219,9 @@ public final class RecordSetters {
                     yield o.resolver()
                             .api()
                             .transport()
-                            .call(r.cls() + ".get_by_uuid", List.of(o.resolver().api().sessionRef(), text));
+                            .call(
+                                    r.cls() + ".get_by_uuid",
+                                    List.of(o.resolver().api().sessionRef(), text));
                 }
                 yield text;
             }

@@ -36,6 +36,17 @@ public final class GenericCommands {
 
     static List<Generated> of(ClassCommands c) {
         RecordSpec spec = RecordTables.get().record(c.record());
+        if (!available(spec)) {
+            // a class of a newer Xapi than the datamodel: its commands exist and answer NOT_IMPLEMENTED
+            List<Generated> out = new ArrayList<>();
+            for (ClassCommands.Op op : c.ops()) {
+                String name = c.cliName() + op.suffix;
+                out.add(gen(name, List.of(), List.of(), "", false, ctx -> {
+                    throw new org.xapijava.model.errors.ApiError("NOT_IMPLEMENTED", "xe " + name);
+                }));
+            }
+            return out;
+        }
         List<FieldSpec> shown = spec.fields().stream()
                 .filter(f -> !f.has(FieldSpec.Flag.HIDDEN))
                 .toList();
@@ -129,6 +140,11 @@ public final class GenericCommands {
             String name, List<String> reqd, List<String> optn, String help, boolean standard, CommandImpl impl) {
         Set<CommandFlag> flags = standard ? Set.of(CommandFlag.STANDARD) : Set.of();
         return new Generated(new CommandSpec(name, reqd, optn, help, flags, null, ImplKind.NO_FD), impl);
+    }
+
+    /** Whether the datamodel has the record's class (newer Xapi classes this project lacks have none). */
+    static boolean available(RecordSpec spec) {
+        return org.xapijava.model.Datamodel.get().cls(spec.apiClass()) != null;
     }
 
     private static void list(CommandContext ctx, ClassCommands c, RecordSpec spec) {

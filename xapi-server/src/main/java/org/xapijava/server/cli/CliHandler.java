@@ -3,7 +3,6 @@ package org.xapijava.server.cli;
 import java.io.IOException;
 import java.io.OutputStream;
 import org.eclipse.jetty.io.EndPoint;
-import org.eclipse.jetty.io.EofException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.cli.server.CliHost;
@@ -59,9 +58,9 @@ public final class CliHandler {
         } catch (RuntimeException e) {
             LOG.warn("/cli command failed outside the protocol", e);
         } finally {
-            EofException done = new EofException("thin CLI protocol connection closed");
-            ep.close(done);
-            c.callback().failed(done);
+            // the reply was the protocol's: no HTTP response may follow it
+            ep.close();
+            c.callback().succeeded();
         }
     }
 }
