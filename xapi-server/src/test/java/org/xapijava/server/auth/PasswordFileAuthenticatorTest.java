@@ -260,6 +260,40 @@ class PasswordFileAuthenticatorTest {
     }
 
     @Test
+    void concurrentFirstLoginsRehashOnceAndAllSucceed() throws Exception {
+        Path file = dir.resolve("passwd");
+        Files.writeString(file, legacyLine("root", "secret-1", 20_000) + "\n");
+        try (PasswordFileAuthenticator auth = PasswordFileAuthenticator.load(file, 4)) {
+            CountDownLatch go = new CountDownLatch(1);
+            AtomicInteger ok = new AtomicInteger();
+            List<Thread> callers = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                callers.add(Thread.ofVirtual().start(() -> {
+                    try {
+                        go.await();
+                        auth.authenticate("root", "secret-1");
+                        ok.incrementAndGet();
+                    } catch (InterruptedException | AuthenticationFailure e) {
+                        throw new AssertionError(e);
+                    }
+                }));
+            }
+            go.countDown();
+            for (Thread t : callers) {
+                t.join();
+            }
+            assertEquals(8, ok.get());
+            List<String> lines = Files.readAllLines(file);
+            assertEquals(1, lines.size());
+            assertTrue(lines.getFirst().matches(CRYPT_LINE), lines.getFirst());
+            assertEquals(List.of(file), filesIn(dir));
+        }
+        try (PasswordFileAuthenticator reloaded = PasswordFileAuthenticator.load(file)) {
+            assertDoesNotThrow(() -> reloaded.authenticate("root", "secret-1"));
+        }
+    }
+
+    @Test
     void failedRehashStillLogsInAndKeepsTheLegacyLine() throws Exception {
         Path sub = Files.createDirectory(dir.resolve("ro"));
         Path file = sub.resolve("passwd");
