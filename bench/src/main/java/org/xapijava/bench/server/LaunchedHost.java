@@ -49,7 +49,22 @@ public final class LaunchedHost implements AutoCloseable {
      * data directory and port; waits for its ready line.
      */
     public static LaunchedHost xapi(Path root, Map<String, String> env, List<String> extraArgs) throws IOException {
+        return xapi(root, env, extraArgs, Map.of());
+    }
+
+    /**
+     * {@link #xapi(Path, Map, List)} with {@code seed} written into the fresh data directory first (file name to
+     * content, mode 0600), e.g. the password file and {@code root-password} of another host.
+     */
+    public static LaunchedHost xapi(
+            Path root, Map<String, String> env, List<String> extraArgs, Map<String, String> seed) throws IOException {
         Path dir = Files.createTempDirectory("bench-host-");
+        Path data = Files.createDirectory(dir.resolve("data"));
+        for (Map.Entry<String, String> f : seed.entrySet()) {
+            Path file = data.resolve(f.getKey());
+            Files.writeString(file, f.getValue(), StandardCharsets.UTF_8);
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        }
         List<String> cmd = new ArrayList<>(List.of(
                 root.resolve("scripts/xapi").toString(),
                 "--data-dir",

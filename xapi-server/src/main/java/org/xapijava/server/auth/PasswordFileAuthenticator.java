@@ -19,8 +19,11 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.apache.commons.codec.digest.Sha2Crypt;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.model.util.AtomicFiles;
@@ -35,41 +38,69 @@ import org.xapijava.model.util.AtomicFiles;
  * writable). Unlike PAM it adds no delay after a failure.
  *
  * <h2>File format</h2>
- * UTF-8 text, one account a line: {@code user:pbkdf2-sha256:<iterations>:<salt>:<hash>} where salt
- * and hash are standard Base64 and hash is PBKDF2-HMAC-SHA256 (RFC 8018) of the password's UTF-8
- * bytes, 32 bytes long. Blank lines and lines starting with {@code #} are ignored and kept on
- * rewrite. A user name is non-empty and has no {@code :}, NUL or line break and does not start with
- * {@code #}; each user appears once. The file is created and rewritten with mode 0600; a file
- * readable by others is used but warned about.
+ * UTF-8 text, one account a line, as the first two fields of {@code /etc/shadow}: {@code
+ * user:$6$<salt>$<hash>}, the sha512-crypt of the password's UTF-8 bytes in glibc's {@code crypt(3)}
+ * format (Drepper's "Unix crypt using SHA-256 and SHA-512"), which is what dom0's pam_unix writes
+ * and checks for root: a salt of 1 to 16 characters of {@code ./0-9A-Za-z}, an optional {@code
+ * rounds=N$} before it (default 5000, as dom0; {@value #MIN_ROUNDS} to {@value #MAX_ROUNDS} here),
+ * and 86 characters of hash. New hashes have the default rounds, written without {@code rounds=},
+ * and a random 16-character salt (96 bits). The hashing is Apache commons-codec's {@link Sha2Crypt}.
+ *
+ * <p>Files written before that hold {@code user:pbkdf2-sha256:<iterations>:<salt>:<hash>} lines
+ * (salt and hash in standard Base64, hash the 32-byte PBKDF2-HMAC-SHA256 of RFC 8018). They are
+ * still read and checked; the first successful login of such a user rewrites its line as
+ * sha512-crypt (the password is needed, so it cannot happen at start). When that rewrite fails the
+ * login still succeeds and the old line stays, to be upgraded on a later login.
+ *
+ * <p>Blank lines and lines starting with {@code #} are ignored and kept on rewrite. A user name is
+ * non-empty and has no {@code :}, NUL or line break and does not start with {@code #}; each user
+ * appears once. The file is created and rewritten with mode 0600; a file readable by others is used
+ * but warned about.
  *
  * <h2>Lifecycle</h2>
  * {@link #load} reads the file once and keeps the accounts in memory; {@link #changePassword}
  * rewrites the file atomically (temporary file in the same directory, fsync, rename, fsync of the
- * directory) and then updates the memory. Edits made to the file by others while the authenticator
- * lives are not seen until the next load (to reset a forgotten password: stop the host, delete the
- * file, start again and read the new random password). {@link #createWithRandomPassword} and
+ * directory) and then updates the memory; so does the upgrade of a legacy line. Edits made to the
+ * file by others while the authenticator lives are not seen until the next load (to reset a
+ * forgotten password: stop the host, delete the file, start again and read the new random
+ * password). {@link #createWithRandomPassword} and
  * {@link #loadOrCreate} create the file when it is absent, with one account and a fresh random
  * password.
  *
  * <p>Checks run on a bounded pool of platform threads, as PAM calls do (Xapi's
- * {@code pool.local_auth_max_threads}), so that a burst of logins cannot take every CPU with
- * PBKDF2. Comparison is constant-time, and an unknown user costs the same hashing as a known one.
- * Thread-safe.
+ * {@code pool.local_auth_max_threads}), so that a burst of logins cannot take every CPU. The
+ * comparison of hashes is constant-time ({@link MessageDigest#isEqual}), and an unknown user costs
+ * the same hashing as a known one with a current line. Thread-safe.
  */
 public final class PasswordFileAuthenticator implements Authenticator, AutoCloseable {
 
-    /** The only hashing scheme, as written in the file. */
-    public static final String SCHEME = "pbkdf2-sha256";
-    /** Iterations for new hashes: OWASP's 2023 recommendation for PBKDF2-HMAC-SHA256. */
-    public static final int DEFAULT_ITERATIONS = 600_000;
+    /** The prefix of every hash written: sha512-crypt in glibc's format. */
+    public static final String CRYPT_PREFIX = "$6$";
+    /** Rounds of sha512-crypt for new hashes: glibc's default, that of dom0's /etc/shadow. */
+    public static final int DEFAULT_ROUNDS = 5000;
+    /** The fewest rounds glibc computes ({@code ROUNDS_MIN}); fewer written would never match. */
+    public static final int MIN_ROUNDS = 1000;
+    /**
+     * Above this a line's rounds are refused (glibc allows 999,999,999): about 5 s of CPU a check,
+     * a bound that keeps a damaged file from stalling every login.
+     */
+    public static final int MAX_ROUNDS = 10_000_000;
+    /** The scheme of lines written before sha512-crypt, still read and upgraded on login. */
+    public static final String LEGACY_SCHEME = "pbkdf2-sha256";
     /** Longest password pam_unix accepts in a change (PAM_MAX_RESP_SIZE 512, less its NUL). */
     public static final int MAX_PASSWORD_BYTES = 511;
 
-    /** Above this a line's iteration count is refused: it would let a file stall every login. */
+    /** Above this a legacy line's iteration count is refused: it would let a file stall every login. */
     private static final int MAX_ITERATIONS = 10_000_000;
 
-    private static final int SALT_BYTES = 16;
-    private static final int HASH_BYTES = 32;
+    private static final int PBKDF2_HASH_BYTES = 32;
+    /** glibc's longest salt; 16 characters of 64 kinds are 96 bits. */
+    private static final int CRYPT_SALT_LENGTH = 16;
+    /** The crypt alphabet (salt and hash characters), in its order. */
+    private static final String CRYPT_ALPHABET = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    /** {@code $6$[rounds=N$]salt$hash}: group 1 the rounds or null, group 2 the salt, group 3 the hash. */
+    private static final Pattern CRYPT =
+            Pattern.compile("\\$6\\$(?:rounds=([0-9]{1,10})\\$)?([./0-9A-Za-z]{1,16})\\$([./0-9A-Za-z]{86})");
     /** 20 characters of 62 kinds: about 119 bits. */
     private static final int RANDOM_PASSWORD_LENGTH = 20;
 
@@ -79,14 +110,41 @@ public final class PasswordFileAuthenticator implements Authenticator, AutoClose
     private static final Logger LOG = LoggerFactory.getLogger(PasswordFileAuthenticator.class);
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    /** A stored password hash. */
+    private sealed interface Hash permits Crypt, Pbkdf2 {
+        /** Hashes {@code password} as this hash was made and compares in constant time. */
+        boolean matches(byte[] password);
+    }
+
+    /**
+     * A sha512-crypt hash: {@code setting} is {@code $6$[rounds=N$]salt} as written, {@code hash} the
+     * 86 characters after it, in ASCII.
+     */
+    private record Crypt(String setting, byte[] hash) implements Hash {
+        @Override
+        public boolean matches(byte[] password) {
+            String computed = sha512Crypt(password, setting);
+            byte[] tail = computed.substring(computed.lastIndexOf('$') + 1).getBytes(StandardCharsets.US_ASCII);
+            return MessageDigest.isEqual(tail, hash);
+        }
+    }
+
+    /** A legacy PBKDF2-HMAC-SHA256 hash. */
+    private record Pbkdf2(int iterations, byte[] salt, byte[] hash) implements Hash {
+        @Override
+        public boolean matches(byte[] password) {
+            return MessageDigest.isEqual(pbkdf2(password, salt, iterations), hash);
+        }
+    }
+
     /** One account: its line index in {@link State#lines} and its hash. */
-    private record Entry(int index, int iterations, byte[] salt, byte[] hash) {}
+    private record Entry(int index, Hash hash) {}
 
     /** The file as last read or written: every line, and the accounts by user. */
     private record State(List<String> lines, Map<String, Entry> accounts) {}
 
     /** What an unknown user is checked against, so that it costs as much as a known one. */
-    private static final Entry DUMMY = new Entry(-1, DEFAULT_ITERATIONS, new byte[SALT_BYTES], new byte[HASH_BYTES]);
+    private static final Hash DUMMY = new Crypt(CRYPT_PREFIX + "unknownuser", new byte[86]);
 
     private final Path file;
     private final AuthPool pool;
@@ -148,7 +206,7 @@ public final class PasswordFileAuthenticator implements Authenticator, AutoClose
         for (int i = 0; i < RANDOM_PASSWORD_LENGTH; i++) {
             password.append(RANDOM_ALPHABET.charAt(RANDOM.nextInt(RANDOM_ALPHABET.length())));
         }
-        String line = formatLine(user, DEFAULT_ITERATIONS, password.toString().getBytes(StandardCharsets.UTF_8));
+        String line = formatLine(user, password.toString().getBytes(StandardCharsets.UTF_8));
         Files.createDirectories(AtomicFiles.directoryOf(file));
         byte[] content = (line + "\n").getBytes(StandardCharsets.UTF_8);
         // link(2) of a complete temporary file fails when the file exists: atomic create-if-absent
@@ -177,6 +235,10 @@ public final class PasswordFileAuthenticator implements Authenticator, AutoClose
         return pool;
     }
 
+    /**
+     * {@inheritDoc} A successful login of a user whose line is still PBKDF2 rewrites that line as
+     * sha512-crypt before returning (see the class comment).
+     */
     @Override
     public void authenticate(String user, String password) throws AuthenticationFailure {
         String name = CStrings.truncateAtNul(user);
@@ -185,11 +247,12 @@ public final class PasswordFileAuthenticator implements Authenticator, AutoClose
             try {
                 Entry entry = state.accounts().get(name);
                 boolean known = entry != null;
-                Entry against = known ? entry : DUMMY;
-                byte[] computed = pbkdf2(secret, against.salt(), against.iterations());
-                boolean match = MessageDigest.isEqual(computed, against.hash());
+                boolean match = (known ? entry.hash() : DUMMY).matches(secret);
                 if (!(known && match && secret.length > 0)) {
                     throw new AuthenticationFailure(PamStatus.AUTHENTICATION_FAILURE);
+                }
+                if (entry.hash() instanceof Pbkdf2) {
+                    upgrade(name, entry, secret);
                 }
                 return null;
             } finally {
@@ -199,8 +262,38 @@ public final class PasswordFileAuthenticator implements Authenticator, AutoClose
     }
 
     /**
-     * {@inheritDoc} The new hash uses {@value #DEFAULT_ITERATIONS} iterations and a fresh salt; the
-     * file is rewritten atomically before the change is visible to {@link #authenticate}.
+     * Rewrites the legacy line {@code entry} of {@code name} as sha512-crypt of {@code secret}, which
+     * has just matched it, unless the account changed meanwhile. A failed write is logged and leaves
+     * the file and memory as they were.
+     */
+    private void upgrade(String name, Entry entry, byte[] secret) {
+        writeLock.lock();
+        try {
+            State current = state;
+            if (current.accounts().get(name) != entry) {
+                return; // changed or upgraded by another call since it was read
+            }
+            state = rewrite(current, entry.index(), formatLine(name, secret));
+            LOG.info("password of {} in {} rehashed from {} to sha512-crypt", name, file, LEGACY_SCHEME);
+        } catch (IOException e) {
+            LOG.warn("cannot rewrite password file {} to upgrade the hash of {}; kept as it was", file, name, e);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Replaces line {@code index} of {@code current}, writes the file atomically, returns the new state. */
+    private State rewrite(State current, int index, String line) throws IOException {
+        List<String> lines = new ArrayList<>(current.lines());
+        lines.set(index, line);
+        State next = parse(file, String.join("\n", lines) + "\n");
+        replaceAtomically(file, next.lines());
+        return next;
+    }
+
+    /**
+     * {@inheritDoc} The new hash is sha512-crypt with {@value #DEFAULT_ROUNDS} rounds and a fresh
+     * salt; the file is rewritten atomically before the change is visible to {@link #authenticate}.
      * {@code oldPassword} is not used.
      */
     @Override
@@ -215,12 +308,9 @@ public final class PasswordFileAuthenticator implements Authenticator, AutoClose
                 if (entry == null || secret.length == 0 || secret.length > MAX_PASSWORD_BYTES) {
                     throw new AuthenticationFailure(PamStatus.AUTHTOK_ERROR);
                 }
-                List<String> lines = new ArrayList<>(current.lines());
-                lines.set(entry.index(), formatLine(name, DEFAULT_ITERATIONS, secret));
                 State next;
                 try {
-                    next = parse(file, String.join("\n", lines) + "\n");
-                    replaceAtomically(file, next.lines());
+                    next = rewrite(current, entry.index(), formatLine(name, secret));
                 } catch (IOException e) {
                     LOG.error("cannot rewrite password file {}", file, e);
                     throw new AuthenticationFailure(PamStatus.AUTHTOK_ERROR, e);
@@ -255,44 +345,75 @@ public final class PasswordFileAuthenticator implements Authenticator, AutoClose
                 continue;
             }
             String[] f = line.split(":", -1);
-            if (f.length != 5) {
+            if (f.length != 2 && f.length != 5) {
                 throw new PasswordFileException(
                         file,
                         lineNo,
-                        "expected 5 fields user:scheme:iterations:salt:hash separated by ':', found " + f.length);
+                        "expected user:$6$salt$hash (2 fields separated by ':') or user:" + LEGACY_SCHEME
+                                + ":iterations:salt:hash (5 fields), found " + f.length + " fields");
             }
             String user = f[0];
             if (user.isEmpty() || user.indexOf('\0') >= 0 || user.indexOf('\r') >= 0) {
                 throw new PasswordFileException(file, lineNo, "invalid user name");
             }
-            if (!SCHEME.equals(f[1])) {
-                throw new PasswordFileException(
-                        file, lineNo, "unknown scheme '" + f[1] + "' (expected " + SCHEME + ")");
-            }
-            int iterations;
-            try {
-                iterations = Integer.parseInt(f[2]);
-            } catch (NumberFormatException e) {
-                iterations = -1;
-            }
-            if (iterations < 1 || iterations > MAX_ITERATIONS) {
-                throw new PasswordFileException(
-                        file, lineNo, "iteration count must be a number from 1 to " + MAX_ITERATIONS);
-            }
-            byte[] salt = decode(file, lineNo, "salt", f[3]);
-            byte[] hash = decode(file, lineNo, "hash", f[4]);
-            if (salt.length == 0) {
-                throw new PasswordFileException(file, lineNo, "empty salt");
-            }
-            if (hash.length != HASH_BYTES) {
-                throw new PasswordFileException(
-                        file, lineNo, "hash must be " + HASH_BYTES + " bytes, found " + hash.length);
-            }
-            if (accounts.putIfAbsent(user, new Entry(i, iterations, salt, hash)) != null) {
+            Hash hash = f.length == 2 ? parseCrypt(file, lineNo, f[1]) : parsePbkdf2(file, lineNo, f);
+            if (accounts.putIfAbsent(user, new Entry(i, hash)) != null) {
                 throw new PasswordFileException(file, lineNo, "user '" + user + "' appears twice");
             }
         }
         return new State(List.copyOf(lines), Map.copyOf(accounts));
+    }
+
+    /** The hash field of a current line: {@code $6$[rounds=N$]salt$hash}. */
+    private static Crypt parseCrypt(Path file, int lineNo, String field) throws PasswordFileException {
+        if (!field.startsWith(CRYPT_PREFIX)) {
+            throw new PasswordFileException(
+                    file, lineNo, "unsupported hash: only sha512-crypt (" + CRYPT_PREFIX + ") is read");
+        }
+        Matcher m = CRYPT.matcher(field);
+        if (!m.matches()) {
+            throw new PasswordFileException(
+                    file,
+                    lineNo,
+                    "malformed sha512-crypt hash: expected $6$[rounds=N$]salt$hash, the salt 1 to 16 and the hash"
+                            + " 86 characters of ./0-9A-Za-z");
+        }
+        if (m.group(1) != null) {
+            long rounds = Long.parseLong(m.group(1));
+            if (rounds < MIN_ROUNDS || rounds > MAX_ROUNDS) {
+                throw new PasswordFileException(
+                        file, lineNo, "rounds must be from " + MIN_ROUNDS + " to " + MAX_ROUNDS + ", found " + rounds);
+            }
+        }
+        return new Crypt(field.substring(0, m.start(3) - 1), m.group(3).getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** A legacy line's fields: {@code user:pbkdf2-sha256:iterations:salt:hash}. */
+    private static Pbkdf2 parsePbkdf2(Path file, int lineNo, String[] f) throws PasswordFileException {
+        if (!LEGACY_SCHEME.equals(f[1])) {
+            throw new PasswordFileException(
+                    file, lineNo, "unknown scheme '" + f[1] + "' (expected " + LEGACY_SCHEME + ")");
+        }
+        int iterations;
+        try {
+            iterations = Integer.parseInt(f[2]);
+        } catch (NumberFormatException e) {
+            iterations = -1;
+        }
+        if (iterations < 1 || iterations > MAX_ITERATIONS) {
+            throw new PasswordFileException(
+                    file, lineNo, "iteration count must be a number from 1 to " + MAX_ITERATIONS);
+        }
+        byte[] salt = decode(file, lineNo, "salt", f[3]);
+        byte[] hash = decode(file, lineNo, "hash", f[4]);
+        if (salt.length == 0) {
+            throw new PasswordFileException(file, lineNo, "empty salt");
+        }
+        if (hash.length != PBKDF2_HASH_BYTES) {
+            throw new PasswordFileException(
+                    file, lineNo, "hash must be " + PBKDF2_HASH_BYTES + " bytes, found " + hash.length);
+        }
+        return new Pbkdf2(iterations, salt, hash);
     }
 
     private static byte[] decode(Path file, int lineNo, String what, String base64) throws PasswordFileException {
@@ -312,18 +433,32 @@ public final class PasswordFileAuthenticator implements Authenticator, AutoClose
         }
     }
 
-    private static String formatLine(String user, int iterations, byte[] password) {
-        byte[] salt = new byte[SALT_BYTES];
-        RANDOM.nextBytes(salt);
-        Base64.Encoder b64 = Base64.getEncoder();
-        return user + ":" + SCHEME + ":" + iterations + ":" + b64.encodeToString(salt) + ":"
-                + b64.encodeToString(pbkdf2(password, salt, iterations));
+    /** {@code user:$6$salt$hash} of {@code password} with a fresh salt and the default rounds. */
+    private static String formatLine(String user, byte[] password) {
+        StringBuilder setting = new StringBuilder(CRYPT_PREFIX);
+        for (int i = 0; i < CRYPT_SALT_LENGTH; i++) {
+            setting.append(CRYPT_ALPHABET.charAt(RANDOM.nextInt(CRYPT_ALPHABET.length())));
+        }
+        return user + ":" + sha512Crypt(password, setting.toString());
     }
 
     /**
-     * PBKDF2-HMAC-SHA256 (RFC 8018 §5.2) with a 32-byte output (a single block). Written on
-     * {@link Mac} rather than {@code SecretKeyFactory} so that it hashes bytes, not chars; an empty
-     * password (which HMAC keys cannot be) is hashed as one NUL byte, and never accepted anyway.
+     * {@link Sha2Crypt#sha512Crypt(byte[], String)} of a copy of {@code password}: the library zeroes
+     * the bytes it is given, and the caller may still need them (a login that upgrades its line).
+     */
+    static String sha512Crypt(byte[] password, String setting) {
+        byte[] copy = password.clone();
+        try {
+            return Sha2Crypt.sha512Crypt(copy, setting);
+        } finally {
+            Arrays.fill(copy, (byte) 0);
+        }
+    }
+
+    /**
+     * PBKDF2-HMAC-SHA256 (RFC 8018 §5.2) with a 32-byte output (a single block), for legacy lines.
+     * Written on {@link Mac} rather than {@code SecretKeyFactory} so that it hashes bytes, not chars;
+     * an empty password (which HMAC keys cannot be) is hashed as one NUL byte, and never accepted.
      */
     static byte[] pbkdf2(byte[] password, byte[] salt, int iterations) {
         try {

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -29,6 +30,18 @@ class PasswordFileAuthenticatorTest {
 
     private static final String FAIL = "Authentication failure";
     private static final String AUTHTOK = "Authentication token manipulation error";
+    /** A line as this class writes it: {@code user:$6$} 16 salt characters {@code $} 86 hash characters. */
+    private static final String CRYPT_LINE = "[^:]+:\\$6\\$[./0-9A-Za-z]{16}\\$[./0-9A-Za-z]{86}";
+    /** Drepper's "Unix crypt using SHA-256 and SHA-512", the SHA-512 vectors (as glibc and OpenSSL compute them). */
+    private static final String SPEC_DEFAULT =
+            "$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1";
+
+    private static final String SPEC_ROUNDS_10000 =
+            "$6$rounds=10000$saltstringsaltst$OW1/O6BYHV6BcXZu8QVeXbDWra3Oeqh0sbHbbMCVNSnCM/UrjmM0Dp8vOuZeHBy/YTBmSK6H9"
+                    + "qs/y3RnOaw5v.";
+    /** 86 hash characters (a constant: annotation values use it). */
+    private static final String HASH86 =
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
     @TempDir
     Path dir;
@@ -47,6 +60,22 @@ class PasswordFileAuthenticatorTest {
         return PosixFilePermissions.toString(Files.getPosixFilePermissions(file));
     }
 
+    /** A legacy line made with the JDK's own PBKDF2 (not the class under test). */
+    private static String legacyLine(String user, String password, int iterations) throws Exception {
+        byte[] salt = "0123456789abcdef".getBytes(StandardCharsets.UTF_8);
+        byte[] hash = SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256")
+                .generateSecret(new PBEKeySpec(password.toCharArray(), salt, iterations, 256))
+                .getEncoded();
+        Base64.Encoder b64 = Base64.getEncoder();
+        return user + ":pbkdf2-sha256:" + iterations + ":" + b64.encodeToString(salt) + ":" + b64.encodeToString(hash);
+    }
+
+    private static List<Path> filesIn(Path dir) throws Exception {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.toList();
+        }
+    }
+
     @Test
     void createsOnceWithMode0600AndARandomPassword() throws Exception {
         Path file = dir.resolve("data/passwd"); // the missing parent is created
@@ -55,7 +84,8 @@ class PasswordFileAuthenticatorTest {
         assertTrue(password.matches("[A-Za-z0-9]{20}"), password);
         assertEquals("rw-------", mode(file));
         String content = Files.readString(file);
-        assertTrue(content.matches("root:pbkdf2-sha256:600000:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+\n"), content);
+        assertTrue(content.matches(CRYPT_LINE + "\n"), content);
+        assertTrue(content.startsWith("root:$6$"), content);
         assertTrue(!content.contains(password));
 
         assertNull(PasswordFileAuthenticator.createWithRandomPassword(file, "root"));
@@ -105,7 +135,8 @@ class PasswordFileAuthenticatorTest {
         List<String> lines = Files.readAllLines(file);
         assertEquals("# accounts of this host", lines.get(0));
         assertEquals("", lines.get(1));
-        assertTrue(lines.get(2).startsWith("root:pbkdf2-sha256:600000:"));
+        assertTrue(lines.get(2).matches(CRYPT_LINE), lines.get(2));
+        assertTrue(lines.get(2).startsWith("root:$6$"), lines.get(2));
         assertTrue(lines.get(3).startsWith("xapitest:pbkdf2-sha256:1:AAAA:"));
         try (PasswordFileAuthenticator reloaded = PasswordFileAuthenticator.load(file)) {
             assertDoesNotThrow(() -> reloaded.authenticate("root", fresh));
@@ -163,9 +194,136 @@ class PasswordFileAuthenticatorTest {
         }
     }
 
+    @Test
+    void sha512CryptMatchesTheSpecVectors() {
+        byte[] password = "Hello world!".getBytes(StandardCharsets.UTF_8);
+        assertEquals(SPEC_DEFAULT, PasswordFileAuthenticator.sha512Crypt(password, "$6$saltstring"));
+        assertEquals(
+                SPEC_ROUNDS_10000,
+                PasswordFileAuthenticator.sha512Crypt(password, "$6$rounds=10000$saltstringsaltstring"));
+        // the library zeroes what it is given: the helper hashes a copy
+        assertEquals("Hello world!", new String(password, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void specVectorsInTheFileVerify() throws Exception {
+        Path file = dir.resolve("passwd");
+        Files.writeString(file, "root:" + SPEC_DEFAULT + "\nother:" + SPEC_ROUNDS_10000 + "\n");
+        String before = Files.readString(file);
+        try (PasswordFileAuthenticator auth = PasswordFileAuthenticator.load(file)) {
+            assertDoesNotThrow(() -> auth.authenticate("root", "Hello world!"));
+            assertDoesNotThrow(() -> auth.authenticate("other", "Hello world!"));
+            assertEquals(FAIL, authFailure(auth, "root", "Hello world"));
+            assertEquals(FAIL, authFailure(auth, "root", "hello world!"));
+            assertEquals(FAIL, authFailure(auth, "other", "Hello world!!"));
+            assertEquals(FAIL, authFailure(auth, "nobody", "Hello world!"));
+        }
+        assertEquals(before, Files.readString(file)); // current lines are never rewritten by a login
+    }
+
+    @Test
+    void legacyLineVerifiesAndIsRehashedOnItsFirstLogin() throws Exception {
+        Path file = dir.resolve("passwd");
+        String legacyOther = legacyLine("other", "other-password", 1000);
+        Files.writeString(
+                file,
+                "# made before sha512-crypt\n" + legacyLine("root", "old-pässword", 1000) + "\n" + legacyOther + "\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        String before = Files.readString(file);
+        try (PasswordFileAuthenticator auth = PasswordFileAuthenticator.load(file)) {
+            assertEquals(FAIL, authFailure(auth, "root", "old-password"));
+            assertEquals(FAIL, authFailure(auth, "root", ""));
+            assertEquals(before, Files.readString(file)); // a failed login rewrites nothing
+
+            assertDoesNotThrow(() -> auth.authenticate("root", "old-pässword"));
+            List<String> lines = Files.readAllLines(file);
+            assertEquals(3, lines.size());
+            assertEquals("# made before sha512-crypt", lines.get(0));
+            assertTrue(lines.get(1).matches(CRYPT_LINE) && lines.get(1).startsWith("root:$6$"), lines.get(1));
+            assertEquals(legacyOther, lines.get(2)); // other users wait for their own login
+            assertEquals("rw-------", mode(file));
+            assertEquals(List.of(file), filesIn(dir)); // written through a temporary file, none left
+
+            String upgraded = Files.readString(file);
+            assertDoesNotThrow(() -> auth.authenticate("root", "old-pässword"));
+            assertEquals(FAIL, authFailure(auth, "root", "old-password"));
+            assertEquals(upgraded, Files.readString(file)); // once only
+            assertDoesNotThrow(() -> auth.authenticate("other", "other-password"));
+        }
+        List<String> lines = Files.readAllLines(file);
+        assertTrue(lines.get(2).matches(CRYPT_LINE) && lines.get(2).startsWith("other:$6$"), lines.get(2));
+        try (PasswordFileAuthenticator reloaded = PasswordFileAuthenticator.load(file)) {
+            assertDoesNotThrow(() -> reloaded.authenticate("root", "old-pässword"));
+            assertDoesNotThrow(() -> reloaded.authenticate("other", "other-password"));
+            assertEquals(FAIL, authFailure(reloaded, "root", "other-password"));
+        }
+    }
+
+    @Test
+    void concurrentFirstLoginsRehashOnceAndAllSucceed() throws Exception {
+        Path file = dir.resolve("passwd");
+        Files.writeString(file, legacyLine("root", "secret-1", 20_000) + "\n");
+        try (PasswordFileAuthenticator auth = PasswordFileAuthenticator.load(file, 4)) {
+            CountDownLatch go = new CountDownLatch(1);
+            AtomicInteger ok = new AtomicInteger();
+            List<Thread> callers = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                callers.add(Thread.ofVirtual().start(() -> {
+                    try {
+                        go.await();
+                        auth.authenticate("root", "secret-1");
+                        ok.incrementAndGet();
+                    } catch (InterruptedException | AuthenticationFailure e) {
+                        throw new AssertionError(e);
+                    }
+                }));
+            }
+            go.countDown();
+            for (Thread t : callers) {
+                t.join();
+            }
+            assertEquals(8, ok.get());
+            List<String> lines = Files.readAllLines(file);
+            assertEquals(1, lines.size());
+            assertTrue(lines.getFirst().matches(CRYPT_LINE), lines.getFirst());
+            assertEquals(List.of(file), filesIn(dir));
+        }
+        try (PasswordFileAuthenticator reloaded = PasswordFileAuthenticator.load(file)) {
+            assertDoesNotThrow(() -> reloaded.authenticate("root", "secret-1"));
+        }
+    }
+
+    @Test
+    void failedRehashStillLogsInAndKeepsTheLegacyLine() throws Exception {
+        Path sub = Files.createDirectory(dir.resolve("ro"));
+        Path file = sub.resolve("passwd");
+        Files.writeString(file, legacyLine("root", "secret-1", 1000) + "\n");
+        try (PasswordFileAuthenticator auth = PasswordFileAuthenticator.load(file)) {
+            Files.delete(file);
+            Files.createDirectory(file); // the rename onto a directory fails, whoever we run as
+            assertDoesNotThrow(() -> auth.authenticate("root", "secret-1"));
+            assertDoesNotThrow(() -> auth.authenticate("root", "secret-1")); // tried again, still fine
+            assertEquals(FAIL, authFailure(auth, "root", "secret-2"));
+            assertEquals(List.of(file), filesIn(sub));
+            assertTrue(Files.isDirectory(file));
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(
             strings = {
+                "root:" + SPEC_DEFAULT + ":extra",
+                "root:$5$saltstring$5B8vYYiY.CVt1RlTTf8KbXBH3hsxY/GNooZF4sBRp8A",
+                "root:$6$saltstring",
+                "root:$6$saltstring$short",
+                "root:$6$saltstring$" + HASH86 + "A",
+                "root:$6$salt string$" + HASH86,
+                "root:$6$saltstringsaltstring$" + HASH86, // glibc would cut the salt: it could never match
+                "root:$6$$" + HASH86,
+                "root:$6$rounds=999$saltstring$" + HASH86,
+                "root:$6$rounds=10000001$saltstring$" + HASH86,
+                "root:$6$rounds=$saltstring$" + HASH86,
+                "root:",
                 "root:pbkdf2-sha256:600000:AAAA",
                 "root:md5:600000:AAAA:" + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
                 "root:pbkdf2-sha256:lots:AAAA:" + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
@@ -186,6 +344,33 @@ class PasswordFileAuthenticatorTest {
         assertEquals(file, e.file());
         assertEquals(3, e.line());
         assertTrue(e.getMessage().startsWith(file + ":3: "), e.getMessage());
+    }
+
+    @Test
+    void corruptedCryptLinesSayWhatIsWrong() throws Exception {
+        Path file = dir.resolve("passwd");
+        String[][] cases = {
+            {"root:$1$saltstring$abc", "unsupported hash: only sha512-crypt ($6$) is read"},
+            {
+                "root:$6$saltstring$short",
+                "malformed sha512-crypt hash: expected $6$[rounds=N$]salt$hash, the salt 1 to 16 and the hash 86"
+                        + " characters of ./0-9A-Za-z"
+            },
+            {"root:$6$rounds=999$saltstring$" + HASH86, "rounds must be from 1000 to 10000000, found 999"},
+            {
+                "root:a:b:c",
+                "expected user:$6$salt$hash (2 fields separated by ':') or"
+                        + " user:pbkdf2-sha256:iterations:salt:hash (5 fields), found 4 fields"
+            },
+        };
+        for (String[] c : cases) {
+            Files.writeString(file, "root2:" + SPEC_DEFAULT + "\n" + c[0] + "\n");
+            PasswordFileException e =
+                    assertThrows(PasswordFileException.class, () -> PasswordFileAuthenticator.load(file));
+            assertEquals(file + ":2: " + c[1], e.getMessage());
+        }
+        Files.writeString(file, "root:$6$rounds=1000$saltstring$" + HASH86 + "\n");
+        assertDoesNotThrow(() -> PasswordFileAuthenticator.load(file).close()); // glibc's fewest rounds
     }
 
     @Test
