@@ -54,6 +54,14 @@ final class MiniHttpServer implements AutoCloseable {
         t.start();
     }
 
+    private int handled;
+
+    /** Waits until {@code n} connections were handled (at most 10 s). */
+    synchronized void awaitHandled(int n) throws InterruptedException {
+        long end = System.currentTimeMillis() + 10_000;
+        while (handled < n && System.currentTimeMillis() < end) wait(100);
+    }
+
     int port() {
         return server.getLocalPort();
     }
@@ -76,6 +84,11 @@ final class MiniHttpServer implements AutoCloseable {
             handler.handle(new Exchange(h, in, s.getOutputStream()));
         } catch (Throwable e) {
             failures.add(e);
+        } finally {
+            synchronized (this) {
+                handled++;
+                notifyAll();
+            }
         }
     }
 
