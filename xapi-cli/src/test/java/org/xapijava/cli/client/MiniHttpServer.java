@@ -35,7 +35,11 @@ final class MiniHttpServer implements AutoCloseable {
     final List<Throwable> failures = new CopyOnWriteArrayList<>();
 
     MiniHttpServer(Handler handler) throws IOException {
-        server = new ServerSocket(0, 10, InetAddress.getByName("127.0.0.1"));
+        this(0, handler);
+    }
+
+    MiniHttpServer(int port, Handler handler) throws IOException {
+        server = new ServerSocket(port, 10, InetAddress.getByName("127.0.0.1"));
         Thread t = new Thread(
                 () -> {
                     while (!server.isClosed()) {

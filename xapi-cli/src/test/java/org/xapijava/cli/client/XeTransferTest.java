@@ -312,4 +312,40 @@ class XeTransferTest {
         assertEquals(new HttpCommands.Target("srv", "http://h/x"), HttpCommands.target("http://h/x", "srv"));
         assertEquals(new HttpCommands.Target("h", "/"), HttpCommands.target("https://h", "srv"));
     }
+
+    @Test
+    void httpConnectReconnectsUntilTheConsoleAnswersAndReportsOtherStatuses() throws Exception {
+        int port;
+        try (java.net.ServerSocket probe =
+                new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            port = probe.getLocalPort();
+        }
+        MiniHttpServer[] late = new MiniHttpServer[1];
+        Thread starter = new Thread(() -> {
+            try {
+                Thread.sleep(400);
+                late[0] = new MiniHttpServer(port, x -> x.respond("HTTP/1.1 403 Forbidden\r\n\r\n"));
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        starter.start();
+        List<CliMessage> got = new ArrayList<>();
+        try (FakeCliServer s = FakeCliServer.unix(dir, p -> {
+            p.handshake().send(new CliMessage.HttpConnect("/console?ref=x"));
+            got.addAll(responses(p));
+            p.send(new CliMessage.Exit(1));
+        })) {
+            XeTestSupport xe = new XeTestSupport(dir);
+            xe.env.put("XE_UNIX_SOCKET", s.socketPath.toString());
+            XeTestSupport.Result r = xe.run("-p", "" + port, "console", "vm=x");
+            s.awaitDone();
+            starter.join();
+            assertEquals(1, r.code());
+            assertEquals(List.of(CliMessage.Response.FAILED), got);
+            assertEquals("Server said: HTTP/1.1 403 Forbidden\n", r.err());
+        } finally {
+            if (late[0] != null) late[0].close();
+        }
+    }
 }
