@@ -26,13 +26,14 @@ public final class Xe {
 
     private Xe() {}
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws java.io.IOException {
         PrintStream out = new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 65536));
         PrintStream err = new PrintStream(new FileOutputStream(FileDescriptor.err), true);
         Interrupt.install();
         Map<String, String> env = System.getenv();
         String home = env.get("HOME");
         Stdio stdio = new Stdio(System.in, out, err, System.getProperty("user.dir"), true);
+        if (Boolean.getBoolean("xe.train")) System.exit(Training.run());
         int code = run(
                 args,
                 env,

@@ -6,7 +6,6 @@ import java.util.Map;
 import org.xapijava.cli.records.ObjectRecord;
 import org.xapijava.cli.records.RecordSpec;
 import org.xapijava.cli.records.Resolver;
-import org.xapijava.model.Datamodel;
 import org.xapijava.model.client.XenApi;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.rpc.Unmarshal;
@@ -70,9 +69,7 @@ final class ApiResolver implements Resolver {
     List<ObjectRecord> all(RecordSpec spec, String where) {
         String cls = spec.apiClass();
         XType t = new XType.MapType(new XType.RefType(cls), new XType.RecordType(cls));
-        Object rpc = Datamodel.get().message(cls + ".get_all_records_where") != null
-                ? api.transport().call(cls + ".get_all_records_where", List.of(api.sessionRef(), where))
-                : api.transport().call(cls + ".get_all_records", List.of(api.sessionRef()));
+        Object rpc = api.transport().call(cls + ".get_all_records_where", List.of(api.sessionRef(), where));
         Map<String, Map<String, Object>> all = (Map<String, Map<String, Object>>) Unmarshal.fromRpc(t, rpc);
         return all.entrySet().stream()
                 .map(e -> new ObjectRecord(spec, e.getKey(), e.getValue(), this))

@@ -16,7 +16,9 @@ final class Tasks {
         List<String> classes = List.of("task/" + task);
         String token = "";
         while (api.task().getStatus(task) == TaskStatusType.PENDING) {
-            Map<String, Object> batch = api.event().from(classes, token, 30.0);
+            // the generated client cannot read an event_batch (a struct, not a class): the call is made raw
+            Object raw = api.transport().call("event.from", List.of(api.sessionRef(), classes, token, 30.0));
+            if (!(raw instanceof Map<?, ?> batch)) break;
             token = String.valueOf(batch.get("token"));
             if (progress != null && batch.get("events") instanceof List<?> events) {
                 for (Object e : events) {

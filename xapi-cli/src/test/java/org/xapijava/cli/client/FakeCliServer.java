@@ -99,6 +99,11 @@ final class FakeCliServer implements AutoCloseable {
         return new FakeCliServer(s, null, null, script);
     }
 
+    /** A server on a given (for instance TLS) server socket. */
+    static FakeCliServer on(ServerSocket s, Script script) {
+        return new FakeCliServer(s, null, null, script);
+    }
+
     static FakeCliServer unix(Path dir, Script script) throws IOException {
         Path p = dir.resolve("xapi.sock");
         Files.deleteIfExists(p);

@@ -35,7 +35,11 @@ final class MiniHttpServer implements AutoCloseable {
     final List<Throwable> failures = new CopyOnWriteArrayList<>();
 
     MiniHttpServer(Handler handler) throws IOException {
-        server = new ServerSocket(0, 10, InetAddress.getByName("127.0.0.1"));
+        this(0, handler);
+    }
+
+    MiniHttpServer(int port, Handler handler) throws IOException {
+        server = new ServerSocket(port, 10, InetAddress.getByName("127.0.0.1"));
         Thread t = new Thread(
                 () -> {
                     while (!server.isClosed()) {
@@ -52,6 +56,14 @@ final class MiniHttpServer implements AutoCloseable {
                 "mini-http");
         t.setDaemon(true);
         t.start();
+    }
+
+    private int handled;
+
+    /** Waits until {@code n} connections were handled (at most 10 s). */
+    synchronized void awaitHandled(int n) throws InterruptedException {
+        long end = System.currentTimeMillis() + 10_000;
+        while (handled < n && System.currentTimeMillis() < end) wait(100);
     }
 
     int port() {
@@ -76,6 +88,11 @@ final class MiniHttpServer implements AutoCloseable {
             handler.handle(new Exchange(h, in, s.getOutputStream()));
         } catch (Throwable e) {
             failures.add(e);
+        } finally {
+            synchronized (this) {
+                handled++;
+                notifyAll();
+            }
         }
     }
 

@@ -274,4 +274,34 @@ class XeSessionTest {
             assertTrue(r.err().contains("Read: Command Debug now\ndebug from server: now\n"), r.err());
         }
     }
+
+    @Test
+    void aClosedStdoutEndsTheClientQuietly() throws Exception {
+        try (FakeCliServer s = FakeCliServer.tcp(p -> p.handshake()
+                .send(new CliMessage.Print("line 1"))
+                .send(new CliMessage.Print("line 2"))
+                .send(new CliMessage.Exit(0)))) {
+            java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+            java.io.PrintStream brokenPipe = new java.io.PrintStream(new java.io.OutputStream() {
+                @Override
+                public void write(int b) throws IOException {
+                    throw new IOException("Broken pipe");
+                }
+            });
+            int code = Xe.run(
+                    new String[] {"-p", "" + s.port(), "vm-list"},
+                    java.util.Map.of("XE_UNIX_SOCKET", dir.resolve("none").toString()),
+                    dir,
+                    new Stdio(
+                            java.io.InputStream.nullInputStream(),
+                            brokenPipe,
+                            new java.io.PrintStream(err),
+                            dir.toString(),
+                            false),
+                    Xe.HEARTBEAT_MILLIS,
+                    "xe");
+            assertEquals(1, code);
+            assertEquals("", err.toString());
+        }
+    }
 }

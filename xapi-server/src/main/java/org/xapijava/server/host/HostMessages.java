@@ -23,6 +23,7 @@ import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.api.Messages;
 import org.xapijava.server.api.gen.HostApi;
+import org.xapijava.server.api.gen.PoolApi;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.dispatch.MessageTable;
 import org.xapijava.server.ops.AllowedOperations;
@@ -94,7 +95,50 @@ public final class HostMessages implements Messages {
                     throws InterruptedException {
                 HostMessages.this.evacuate(ctx, host, network, batchSize);
             }
+
+            @Override
+            public long computeFreeMemory(CallContext ctx, String host) {
+                DbReader r = db.snapshot();
+                if (!r.isValid(Host.XAPI_CLASS, host)) throw ApiError.handleInvalid(Host.XAPI_CLASS, host);
+                return MemoryCheck.hostFreeMemoryBytes(r, host, null);
+            }
         });
+        PoolApi.bind(table, new PoolApi() {
+            @Override
+            public Map<String, String> getLicenseState(CallContext ctx, String self) {
+                return licenseState();
+            }
+        });
+    }
+
+    /**
+     * {@code pool.get_license_state} ({@code Xapi_pool_license.get_lowest_edition_with_expiry}): the lowest edition
+     * of the pool's hosts (their {@code editions} list is in v6d's order, lowest first) and the earliest licence
+     * expiry among the hosts of that edition, {@code never} when none has one.
+     */
+    Map<String, String> licenseState() {
+        DbReader r = db.snapshot();
+        String lowest = null;
+        int lowestRank = Integer.MAX_VALUE;
+        for (String h : r.all(Host.XAPI_CLASS)) {
+            String edition = r.get(h, Host.EDITION);
+            int rank = r.get(h, Host.EDITIONS).indexOf(edition);
+            if (rank < 0) rank = Integer.MAX_VALUE - 1;
+            if (lowest == null || rank < lowestRank) {
+                lowest = edition;
+                lowestRank = rank;
+            }
+        }
+        String expiry = null;
+        for (String h : r.all(Host.XAPI_CLASS)) {
+            if (!r.get(h, Host.EDITION).equals(lowest)) continue;
+            String e = r.get(h, Host.LICENSE_PARAMS).get("expiry");
+            if (e != null && !e.isEmpty() && (expiry == null || e.compareTo(expiry) < 0)) expiry = e;
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        out.put("edition", lowest == null ? "" : lowest);
+        out.put("expiry", expiry == null ? "never" : expiry);
+        return out;
     }
 
     // ------------------------------------------------------------------------------------------- enabled
