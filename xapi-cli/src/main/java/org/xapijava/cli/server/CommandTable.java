@@ -49,6 +49,7 @@ public final class CommandTable {
             if (table.put(g.spec().name(), new Command(g.spec(), g.impl())) != null) {
                 throw new IllegalStateException("two commands named " + g.spec().name());
             }
+            if (!g.implemented()) unbound.add(g.spec().name());
         }
         unbound.sort(null);
         return new CommandTable(table, unbound);
@@ -68,7 +69,10 @@ public final class CommandTable {
         return byName.values();
     }
 
-    /** The static commands that have no code yet (they answer {@code NOT_IMPLEMENTED}), sorted. */
+    /**
+     * The commands that answer {@code NOT_IMPLEMENTED} whatever the server implements, sorted: static commands
+     * without code here, and the generated commands of classes the datamodel lacks.
+     */
     public List<String> unbound() {
         return unbound;
     }

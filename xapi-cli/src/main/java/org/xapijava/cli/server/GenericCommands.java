@@ -22,8 +22,8 @@ import org.xapijava.cli.records.RecordTables;
  * be cleared.
  */
 public final class GenericCommands {
-    /** One generated command. */
-    public record Generated(CommandSpec spec, CommandImpl impl) {}
+    /** One generated command; {@code implemented} is false for the classes the datamodel lacks. */
+    public record Generated(CommandSpec spec, CommandImpl impl, boolean implemented) {}
 
     private GenericCommands() {}
 
@@ -41,9 +41,10 @@ public final class GenericCommands {
             List<Generated> out = new ArrayList<>();
             for (ClassCommands.Op op : c.ops()) {
                 String name = c.cliName() + op.suffix;
-                out.add(gen(name, List.of(), List.of(), "", false, ctx -> {
+                Generated g = gen(name, List.of(), List.of(), "", false, ctx -> {
                     throw new org.xapijava.model.errors.ApiError("NOT_IMPLEMENTED", "xe " + name);
-                }));
+                });
+                out.add(new Generated(g.spec(), g.impl(), false));
             }
             return out;
         }
@@ -139,7 +140,7 @@ public final class GenericCommands {
     private static Generated gen(
             String name, List<String> reqd, List<String> optn, String help, boolean standard, CommandImpl impl) {
         Set<CommandFlag> flags = standard ? Set.of(CommandFlag.STANDARD) : Set.of();
-        return new Generated(new CommandSpec(name, reqd, optn, help, flags, null, ImplKind.NO_FD), impl);
+        return new Generated(new CommandSpec(name, reqd, optn, help, flags, null, ImplKind.NO_FD), impl, true);
     }
 
     /** Whether the datamodel has the record's class (newer Xapi classes this project lacks have none). */
