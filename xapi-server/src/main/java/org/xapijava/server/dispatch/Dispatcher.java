@@ -166,7 +166,7 @@ public final class Dispatcher {
         }
         List<Object> args = decode(m, params);
         RoleGate gate = role;
-        ApiError refused = gate.beforeSession(m);
+        ApiError refused = gate.beforeSession(m, caller);
         if (refused != null) throw refused;
         SessionInfo session = null;
         if (!m.sessionless()) {

@@ -11,9 +11,10 @@ import org.xapijava.server.session.SessionInfo;
 public interface RoleGate {
     /**
      * The error a call of {@code m} gets before its session is looked at: in emergency mode, every message but the
-     * emergency calls gets the stashed error ({@code HOST_STILL_BOOTING}, {@code HOST_BROKEN}, ...); null to go on.
+     * emergency calls gets the stashed error ({@code HOST_STILL_BOOTING}, {@code HOST_BROKEN}, ...); on a member, a
+     * password login from anywhere but the Unix socket gets {@code HOST_IS_SLAVE}; null to go on.
      */
-    ApiError beforeSession(MessageDef m);
+    ApiError beforeSession(MessageDef m, Caller caller);
 
     /**
      * The error a call with {@code session} gets on this host: on a pool member, a session that is neither a pool
@@ -25,7 +26,7 @@ public interface RoleGate {
     /** A pool master's: everything goes on. */
     RoleGate MASTER = new RoleGate() {
         @Override
-        public ApiError beforeSession(MessageDef m) {
+        public ApiError beforeSession(MessageDef m, Caller caller) {
             return null;
         }
 

@@ -249,4 +249,36 @@ class XeCliTest {
         }
         assertEquals(List.of(), failures);
     }
+
+    @Test
+    @Order(9)
+    void filesMoveBothWaysThroughTheClient() throws Exception {
+        Path xva = dir.resolve("web1.xva");
+        String exported = ok("vm-export", "uuid=" + web1, "filename=" + xva, "compress=zstd");
+        assertEquals("Export succeeded\n", exported);
+        assertTrue(Files.size(xva) > 1024);
+        // the client refuses to overwrite (O_EXCL), as Xapi's
+        XeRun.Result again = xe("vm-export", "uuid=" + web1, "filename=" + xva);
+        assertEquals(1, again.code(), again::toString);
+        String imported = ok("vm-import", "filename=" + xva).strip();
+        assertTrue(imported.matches("[0-9a-f-]{36}") && !imported.equals(web1), imported);
+        assertEquals("web1\n", ok("vm-param-get", "uuid=" + imported, "param-name=name-label"));
+        // a raw disk out and into a new disk: the same bytes
+        String sr = ok("pool-list", "params=default-SR", "--minimal").strip();
+        String vdi = ok("vdi-create", "sr-uuid=" + sr, "name-label=scratch", "virtual-size=4MiB")
+                .strip();
+        Path data = dir.resolve("data.raw");
+        byte[] bytes = new byte[4 << 20];
+        new java.util.Random(7).nextBytes(bytes);
+        Files.write(data, bytes);
+        assertEquals("", ok("vdi-import", "uuid=" + vdi, "filename=" + data, "format=raw"));
+        Path back = dir.resolve("back.raw");
+        assertEquals("", ok("vdi-export", "uuid=" + vdi, "filename=" + back, "format=raw"));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(bytes, Files.readAllBytes(back));
+        // a file the user did not name is refused by the client
+        XeRun.Result missing = xe("vdi-import", "uuid=" + vdi, "filename=" + dir.resolve("nope.raw"));
+        assertEquals(1, missing.code(), missing::toString);
+        ok("vdi-destroy", "uuid=" + vdi);
+        ok("vm-uninstall", "uuid=" + imported, "--force");
+    }
 }

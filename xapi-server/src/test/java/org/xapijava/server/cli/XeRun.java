@@ -12,9 +12,9 @@ import org.xapijava.cli.client.Xe;
 import org.xapijava.server.TestHost;
 
 /** Runs the real {@code xe} client code against a test host and keeps what it printed. */
-final class XeRun {
+public final class XeRun {
     /** What one command printed and its exit status. */
-    record Result(int code, String out, String err) {
+    public record Result(int code, String out, String err) {
         @Override
         public String toString() {
             return "exit " + code + "\n--- stdout\n" + out + "--- stderr\n" + err;
@@ -24,7 +24,7 @@ final class XeRun {
     private XeRun() {}
 
     /** Over TCP with the host's root password (the Unix socket named by XE_UNIX_SOCKET does not exist). */
-    static Result tcp(TestHost host, Path home, String stdin, String... args) {
+    public static Result tcp(TestHost host, Path home, String stdin, String... args) {
         List<String> a = new ArrayList<>(
                 List.of("-s", "127.0.0.1", "-p", Integer.toString(host.port()), "-u", "root", "-pw", host.password()));
         a.addAll(List.of(args));
@@ -32,11 +32,11 @@ final class XeRun {
     }
 
     /** Over the host's Unix socket (the local superuser: no password). */
-    static Result unix(TestHost host, Path home, String stdin, String... args) {
+    public static Result unix(TestHost host, Path home, String stdin, String... args) {
         return run(Map.of("XE_UNIX_SOCKET", host.dir.resolve("xapi.sock").toString()), home, stdin, List.of(args));
     }
 
-    static Result run(Map<String, String> env, Path home, String stdin, List<String> args) {
+    public static Result run(Map<String, String> env, Path home, String stdin, List<String> args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code;
