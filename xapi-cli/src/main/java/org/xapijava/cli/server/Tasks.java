@@ -13,11 +13,18 @@ final class Tasks {
 
     /** Blocks until {@code task} is no longer pending, telling {@code progress} each update (event.from, 30 s waits). */
     static void track(XenApi api, String task, DoubleConsumer progress) {
+        track(api, task, progress, null);
+    }
+
+    /** {@link #track(XenApi, String, DoubleConsumer)}, also ending (within a second) once {@code stop} says so. */
+    static void track(XenApi api, String task, DoubleConsumer progress, java.util.function.BooleanSupplier stop) {
         List<String> classes = List.of("task/" + task);
         String token = "";
+        double wait = stop == null ? 30.0 : 1.0;
         while (api.task().getStatus(task) == TaskStatusType.PENDING) {
+            if (stop != null && stop.getAsBoolean()) return;
             // the generated client cannot read an event_batch (a struct, not a class): the call is made raw
-            Object raw = api.transport().call("event.from", List.of(api.sessionRef(), classes, token, 30.0));
+            Object raw = api.transport().call("event.from", List.of(api.sessionRef(), classes, token, wait));
             if (!(raw instanceof Map<?, ?> batch)) break;
             token = String.valueOf(batch.get("token"));
             if (progress != null && batch.get("events") instanceof List<?> events) {

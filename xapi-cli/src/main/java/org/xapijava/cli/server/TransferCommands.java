@@ -157,7 +157,9 @@ final class TransferCommands {
                 ? api.task().create(label, "")
                 : api.task().getByUuid(c.params().get("task-uuid"));
         try {
-            CliMessage.Response r = c.conn().awaitTransfer(command.apply(task));
+            CliMessage.Response r = c.params().bool("progress", false)
+                    ? withProgress(c, task, command.apply(task))
+                    : c.conn().awaitTransfer(command.apply(task));
             if (r == CliMessage.Response.OK) {
                 Tasks.track(api, task, null);
                 if (api.task().getStatus(task) == TaskStatusType.SUCCESS)
@@ -172,6 +174,44 @@ final class TransferCommands {
             throw new ApiError(info.get(0), info.subList(1, info.size()));
         } finally {
             if (own) destroyQuietly(api, task);
+        }
+    }
+
+    /**
+     * The transfer while Xapi's 80-column progress bar follows the task ({@code wait_for_task_completion_with_progress}):
+     * the client's verdict is read on a thread of its own.
+     */
+    private static CliMessage.Response withProgress(CommandContext c, String task, CliMessage.Command transfer)
+            throws IOException, InterruptedException {
+        java.util.concurrent.CompletableFuture<CliMessage.Response> verdict =
+                new java.util.concurrent.CompletableFuture<>();
+        Thread reader = Thread.ofVirtual().name("cli-transfer").start(() -> {
+            try {
+                verdict.complete(c.conn().awaitTransfer(transfer));
+            } catch (Throwable e) {
+                verdict.completeExceptionally(e);
+            }
+        });
+        ProgressBar bar = new ProgressBar(80);
+        Tasks.track(
+                c.api(),
+                task,
+                p -> {
+                    if (bar.update(p)) c.conn().printStderr("\r" + bar.text());
+                },
+                verdict::isDone);
+        reader.join();
+        if (c.api().task().getStatus(task) != TaskStatusType.PENDING) {
+            bar.update(1.0);
+            c.conn().printStderr("\r" + bar.text());
+            c.conn().printStderr("\n");
+            c.conn().printStderr(bar.summary());
+        }
+        try {
+            return verdict.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof IOException io) throw io;
+            throw new IllegalStateException(e.getCause());
         }
     }
 
