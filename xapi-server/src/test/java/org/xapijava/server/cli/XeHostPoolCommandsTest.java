@@ -112,6 +112,39 @@ class XeHostPoolCommandsTest {
         assertEquals(String.join("\n", editions) + "\n", ok("host-all-editions"));
 
         assertEquals("", ok("host-get-vms-which-prevent-evacuation", "uuid=" + hostUuid));
+        // a running VM cannot leave a host alone in its pool
+        String sr = min("sr-list", "type=file");
+        String vm = ok("vm-install", "template=Other install media", "new-name-label=stuck", "sr-uuid=" + sr)
+                .strip();
+        ok(
+                "vm-memory-limits-set",
+                "uuid=" + vm,
+                "static-min=128MiB",
+                "static-max=256MiB",
+                "dynamic-min=256MiB",
+                "dynamic-max=256MiB");
+        String vmRef = (String) host.ok("VM.get_by_uuid", session, vm);
+        host.ok("VM.start", session, vmRef, false, false);
+        try {
+            Map<String, List<String>> why =
+                    (Map<String, List<String>>) host.ok("host.get_vms_which_prevent_evacuation", session, hostRef);
+            String reason = String.join(",", why.get(vmRef));
+            assertTrue(reason.startsWith("NO_HOSTS_AVAILABLE"), reason);
+            assertEquals(
+                    table(List.of(
+                            Map.entry("uuid ( RO)", vm),
+                            Map.entry("name-label ( RW)", "stuck"),
+                            Map.entry("reason ( RO)", reason))),
+                    ok("host-get-vms-which-prevent-evacuation", "uuid=" + hostUuid));
+            assertEquals(
+                    table(List.of(Map.entry("power-state ( RO)", "running"), Map.entry("reason ( RO)", reason))),
+                    ok("host-get-vms-which-prevent-evacuation", "uuid=" + hostUuid, "params=power-state,reason"));
+            assertEquals(
+                    table(List.of(Map.entry("name-label ( RW)", "stuck"))),
+                    ok("host-get-vms-which-prevent-evacuation", "uuid=" + hostUuid, "params=name-label"));
+        } finally {
+            host.ok("VM.hard_shutdown", session, vmRef);
+        }
         assertTrue(fails("host-get-vms-which-prevent-evacuation", "uuid=nope")
                 .startsWith("The uuid you supplied was invalid.\n"));
     }
@@ -143,6 +176,8 @@ class XeHostPoolCommandsTest {
     @Test
     void messageDestroyAll() {
         String pool = min("pool-list");
+        ok("message-destroy-all"); // what other tests' VMs left
+        assertEquals("", min("message-list"));
         ok("message-create", "name=low", "priority=3", "body=b", "pool-uuid=" + pool);
         ok("message-create", "name=high", "priority=5", "body=b", "pool-uuid=" + pool);
         assertEquals(
@@ -193,6 +228,20 @@ class XeHostPoolCommandsTest {
         assertEquals(
                 "The uuid you supplied was invalid.\ntype: PVS_site\nuuid: nope\n",
                 fails("pvs-cache-storage-create", "sr-uuid=" + sr, "pvs-site-uuid=nope", "size=1GiB"));
+        // PVS_site.introduce is not implemented: a site as it would have made one
+        String site = "11111111-2222-3333-4444-555555555555";
+        host.server.services().db().create("PVS_site", Refs.fresh(), Map.of("uuid", site, "name_label", "site"));
+        String cache = min("pvs-cache-storage-create", "sr-uuid=" + sr, "pvs-site-uuid=" + site, "size=1GiB");
+        assertEquals(
+                table(List.of(
+                        Map.entry("uuid ( RO)", cache),
+                        Map.entry("host-uuid ( RO)", hostUuid),
+                        Map.entry("sr-uuid ( RO)", sr),
+                        Map.entry("pvs-site-uuid ( RO)", site),
+                        Map.entry("size ( RO)", "1073741824"))),
+                ok("pvs-cache-storage-list"));
+        ok("pvs-cache-storage-destroy", "uuid=" + cache);
+        assertEquals("", min("pvs-cache-storage-list"));
         assertTrue(fails("sr-probe-ext", "type=file")
                 .startsWith("The SR backend does not support the operation (check the SR's allowed operations)\n"));
         assertEquals(
