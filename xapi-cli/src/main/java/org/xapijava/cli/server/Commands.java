@@ -13,5 +13,9 @@ final class Commands {
         NetworkCommands.bind(table);
         TransferCommands.bind(table);
         PoolCommands.bind(table);
+        HostMoreCommands.bind(table);
+        PoolMoreCommands.bind(table);
+        StorageMoreCommands.bind(table);
+        AuthCommands.bind(table);
     }
 }

@@ -11,7 +11,7 @@ import org.xapijava.model.errors.ApiError;
 /** The pool, task, message, secret and session commands of {@code cli_operations.ml}. */
 final class PoolCommands {
     /** Xapi's {@code fuse_time} and {@code db_restore_fuse_time}, as the CLI prints them. */
-    private static final String FUSE = "10.000";
+    static final String FUSE = "10.000";
 
     private static final String DB_RESTORE_FUSE = "30.000";
 
