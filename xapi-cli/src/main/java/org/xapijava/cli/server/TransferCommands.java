@@ -193,17 +193,17 @@ final class TransferCommands {
             }
         });
         ProgressBar bar = new ProgressBar(80);
+        // followed until the task ends; a client that failed ends it too (the handler may never have run)
         Tasks.track(
                 c.api(),
                 task,
                 p -> {
                     if (bar.update(p)) c.conn().printStderr("\r" + bar.text());
                 },
-                verdict::isDone);
+                () -> verdict.isDone() && verdict.getNow(CliMessage.Response.OK) != CliMessage.Response.OK);
         reader.join();
         if (c.api().task().getStatus(task) != TaskStatusType.PENDING) {
-            bar.update(1.0);
-            c.conn().printStderr("\r" + bar.text());
+            if (bar.update(c.api().task().getProgress(task))) c.conn().printStderr("\r" + bar.text());
             c.conn().printStderr("\n");
             c.conn().printStderr(bar.summary());
         }

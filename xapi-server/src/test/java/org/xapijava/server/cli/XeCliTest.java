@@ -275,6 +275,10 @@ class XeCliTest {
         Path back = dir.resolve("back.raw");
         assertEquals("", ok("vdi-export", "uuid=" + vdi, "filename=" + back, "format=raw"));
         org.junit.jupiter.api.Assertions.assertArrayEquals(bytes, Files.readAllBytes(back));
+        // progress=true: Xapi's 80-column bar on stderr, then the total time
+        XeRun.Result withBar = xe("vdi-import", "uuid=" + vdi, "filename=" + data, "format=raw", "progress=true");
+        assertEquals(0, withBar.code(), withBar::toString);
+        assertTrue(withBar.err().contains("100% ETA") && withBar.err().contains("\nTotal time: "), withBar::toString);
         // a file the user did not name is refused by the client
         XeRun.Result missing = xe("vdi-import", "uuid=" + vdi, "filename=" + dir.resolve("nope.raw"));
         assertEquals(1, missing.code(), missing::toString);
