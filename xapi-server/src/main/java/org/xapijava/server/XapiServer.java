@@ -1,6 +1,5 @@
 package org.xapijava.server;
 
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -387,18 +386,12 @@ public final class XapiServer implements AutoCloseable {
                 role.isMaster() && master == null ? locks : null,
                 services.allowed());
         statistics.register(handlers, tasks);
-        InetSocketAddress masterCli = role.isMaster()
-                ? null
-                : master != null
-                        ? new InetSocketAddress(master.bindAddress(), master.httpPort())
-                        : new InetSocketAddress(role.masterAddress(), config.integer("http-port"));
-        new CliHandler(new ServerCliHost(
+        new CliHandler(ServerCliHost.of(
                         dispatcher,
-                        role.isMaster(),
-                        role.masterAddress(),
-                        masterCli,
-                        ServerCliHost.index(db),
-                        dm.apiVersionMajor() + "." + dm.apiVersionMinor()))
+                        role,
+                        master == null ? null : master.bindAddress(),
+                        master == null ? config.integer("http-port") : master.httpPort(),
+                        db))
                 .register(handlers);
         if (role.isMaster() && master == null) {
             replicaHandler = new ReplicaHandler(db, new ReplicaService(db, services.allowed()), followers);
@@ -496,6 +489,7 @@ public final class XapiServer implements AutoCloseable {
         handlers = new HttpHandlerTable(
                 HttpAction.all(dm), new HttpAuthentication(sessions, secret, rbac, tasks), localRoot, false);
         new RpcHandler(dispatcher).register(handlers);
+        new CliHandler(ServerCliHost.of(dispatcher, role, null, config.integer("http-port"), db)).register(handlers);
         jetty.setHandler(handlers);
         jetty.start();
         if (role.isSlave()) {

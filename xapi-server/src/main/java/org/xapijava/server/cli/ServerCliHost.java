@@ -49,6 +49,29 @@ public final class ServerCliHost implements CliHost {
         this.apiVersion = apiVersion;
     }
 
+    /**
+     * This host's: on a member, the master's {@code /cli} is at {@code masterBind} (an in-process test pool's master)
+     * or the pool's master address, on {@code masterPort}.
+     */
+    public static ServerCliHost of(
+            Dispatcher dispatcher,
+            org.xapijava.server.pool.PoolRole role,
+            String masterBind,
+            int masterPort,
+            org.xapijava.db.Database db) {
+        org.xapijava.model.Datamodel dm = db.datamodel();
+        InetSocketAddress masterCli = role.isMaster()
+                ? null
+                : new InetSocketAddress(masterBind != null ? masterBind : role.masterAddress(), masterPort);
+        return new ServerCliHost(
+                dispatcher,
+                role.isMaster(),
+                role.masterAddress(),
+                masterCli,
+                index(db),
+                dm.apiVersionMajor() + "." + dm.apiVersionMinor());
+    }
+
     /** Xapi's {@code Ref_index} over this host's database: the uuid and name-label of any object by reference. */
     public static Function<String, RefInfo> index(org.xapijava.db.Database db) {
         return ref -> {
