@@ -13,6 +13,7 @@ final class Commands {
         NetworkCommands.bind(table);
         TransferCommands.bind(table);
         PoolCommands.bind(table);
+        MiscCommands.bind(table);
         HostMoreCommands.bind(table);
         PoolMoreCommands.bind(table);
         StorageMoreCommands.bind(table);

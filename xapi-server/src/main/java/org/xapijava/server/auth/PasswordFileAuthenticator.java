@@ -247,8 +247,13 @@ public final class PasswordFileAuthenticator implements Authenticator, AutoClose
             try {
                 Entry entry = state.accounts().get(name);
                 boolean known = entry != null;
-                boolean match = (known ? entry.hash() : DUMMY).matches(secret);
-                if (!(known && match && secret.length > 0)) {
+                // a password longer than any this file can hold fails after a check of the usual cost:
+                // sha512-crypt's cost grows with the password's length (a 300 KiB login body took seconds)
+                boolean tooLong = secret.length > MAX_PASSWORD_BYTES;
+                byte[] checked = tooLong ? Arrays.copyOf(secret, MAX_PASSWORD_BYTES) : secret;
+                boolean match = (known && !tooLong ? entry.hash() : DUMMY).matches(checked);
+                if (checked != secret) Arrays.fill(checked, (byte) 0);
+                if (!(known && match && secret.length > 0 && !tooLong)) {
                     throw new AuthenticationFailure(PamStatus.AUTHENTICATION_FAILURE);
                 }
                 if (entry.hash() instanceof Pbkdf2) {

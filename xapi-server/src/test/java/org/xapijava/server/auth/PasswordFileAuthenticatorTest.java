@@ -111,6 +111,8 @@ class PasswordFileAuthenticatorTest {
             assertEquals(FAIL, authFailure(auth, "admin", password));
             assertEquals(FAIL, authFailure(auth, "", password));
             assertEquals(FAIL, authFailure(auth, null, null));
+            // over pam_unix's 512 bytes: refused, even when it starts with the right password
+            assertEquals(FAIL, authFailure(auth, "root", password + "\u0001".repeat(600)));
         }
     }
 

@@ -23,6 +23,15 @@ public final class XeRun {
 
     private XeRun() {}
 
+    /** {@link #tcp} of a command that must succeed silently on stderr; its stdout. */
+    public static String ok(TestHost host, Path home, String... args) {
+        Result r = tcp(host, home, "", args);
+        if (r.code() != 0 || !r.err().isEmpty()) {
+            throw new AssertionError("xe " + String.join(" ", args) + "\n" + r);
+        }
+        return r.out();
+    }
+
     /** Over TCP with the host's root password (the Unix socket named by XE_UNIX_SOCKET does not exist). */
     public static Result tcp(TestHost host, Path home, String stdin, String... args) {
         List<String> a = new ArrayList<>(

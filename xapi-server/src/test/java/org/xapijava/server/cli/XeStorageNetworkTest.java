@@ -31,10 +31,7 @@ class XeStorageNetworkTest {
     }
 
     static String ok(String... args) {
-        XeRun.Result r = XeRun.tcp(host, home, "", args);
-        assertEquals(0, r.code(), () -> "xe " + String.join(" ", args) + "\n" + r);
-        assertEquals("", r.err(), () -> "xe " + String.join(" ", args) + "\n" + r);
-        return r.out();
+        return XeRun.ok(host, home, args);
     }
 
     static XeRun.Result xe(String... args) {
@@ -114,6 +111,12 @@ class XeStorageNetworkTest {
         int first = Integer.parseInt(b[0], 16);
         assertEquals(2, first & 3, mac);
         assertEquals("9000\n", ok("vif-param-get", "uuid=" + vif, "param-name=MTU"));
+        assertEquals(
+                "Error: Required parameter not found: address\n",
+                xe("vif-configure-ipv4", "uuid=" + vif, "mode=static").err());
+        ok("vif-configure-ipv4", "uuid=" + vif, "mode=static", "address=192.0.2.10/24", "gateway=192.0.2.1");
+        assertEquals("192.0.2.10/24\n", ok("vif-param-get", "uuid=" + vif, "param-name=ipv4-addresses"));
+        assertEquals("Static\n", ok("vif-param-get", "uuid=" + vif, "param-name=ipv4-configuration-mode"));
         assertEquals(vif + "\n", ok("vif-list", "vm-uuid=" + vm, "MAC=" + mac.toUpperCase(), "--minimal"));
         ok("vm-start", "uuid=" + vm);
         assertEquals("true\n", ok("vbd-param-get", "uuid=" + vbd, "param-name=currently-attached"));
