@@ -70,7 +70,8 @@ final class ApiResolver implements Resolver {
     List<ObjectRecord> all(RecordSpec spec, String where) {
         String cls = spec.apiClass();
         XType t = new XType.MapType(new XType.RefType(cls), new XType.RecordType(cls));
-        Object rpc = Datamodel.get().message(cls + ".get_all_records_where") != null
+        // get_all_records_where is not in the published datamodel: Xapi generates it for every class (as the server)
+        Object rpc = Datamodel.get().message(cls + ".get_all_records_where") != null || !where.equals("true")
                 ? api.transport().call(cls + ".get_all_records_where", List.of(api.sessionRef(), where))
                 : api.transport().call(cls + ".get_all_records", List.of(api.sessionRef()));
         Map<String, Map<String, Object>> all = (Map<String, Map<String, Object>>) Unmarshal.fromRpc(t, rpc);

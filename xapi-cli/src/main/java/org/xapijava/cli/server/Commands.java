@@ -13,5 +13,8 @@ final class Commands {
         NetworkCommands.bind(table);
         TransferCommands.bind(table);
         PoolCommands.bind(table);
+        VmDeviceCommands.bind(table);
+        VmMiscCommands.bind(table);
+        ApplianceCommands.bind(table);
     }
 }

@@ -16,7 +16,7 @@ final class Tasks {
         List<String> classes = List.of("task/" + task);
         String token = "";
         while (api.task().getStatus(task) == TaskStatusType.PENDING) {
-            Map<String, Object> batch = api.event().from(classes, token, 30.0);
+            Map<String, Object> batch = eventFrom(api, classes, token, 30.0);
             token = String.valueOf(batch.get("token"));
             if (progress != null && batch.get("events") instanceof List<?> events) {
                 for (Object e : events) {
@@ -28,6 +28,16 @@ final class Tasks {
                 }
             }
         }
+    }
+
+    /**
+     * {@code event.from} as the wire gives it ({@code events}, {@code valid_ref_counts}, {@code token}): the typed
+     * client cannot read its result, an {@code event_batch} record the datamodel has no class for.
+     */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> eventFrom(XenApi api, List<String> classes, String token, double timeout) {
+        return (Map<String, Object>)
+                api.transport().call("event.from", List.of(api.sessionRef(), classes, token, timeout));
     }
 
     /** {@code result_from_task}: nothing on success, the task's error otherwise. */
