@@ -201,6 +201,11 @@ class XeVmDeviceCommandsTest {
                         "    network-name-label ( RO): " + netName),
                 xe("vm-vif-list", "uuid=" + vm).out());
         assertEquals(vif, ok("vm-vif-list", "uuid=" + vm, "params=uuid", "--minimal"));
+        // always as if --multiple: one table per VM
+        String twin = newVm("vifs");
+        String vif2 = ok("vif-create", "vm-uuid=" + twin, "network-uuid=" + net, "device=1");
+        String both = ok("vm-vif-list", "name-label=vifs", "params=uuid", "--minimal");
+        assertTrue(both.equals(vif + "," + vif2) || both.equals(vif2 + "," + vif), both);
     }
 
     @Test
@@ -446,5 +451,12 @@ class XeVmDeviceCommandsTest {
         assertEquals("No text console available\n", fails("console", "uuid=" + vm));
         assertEquals("No VM found\n", fails("console", "vm=nosuch"));
         assertEquals("Multiple VMs found: please narrow your request to one VM.\n", fails("console"));
+        // the control domain has a text console: the client is sent to it (this server's /console answers 500)
+        String dom0 = ok("vm-list", "is-control-domain=true", "--minimal");
+        String dom0Name = ok("vm-param-get", "uuid=" + dom0, "param-name=name-label");
+        XeRun.Result r = xe("console", "uuid=" + dom0);
+        assertEquals(1, r.code(), r::toString);
+        assertEquals("Connecting to console on VM " + dom0Name + ". Press Ctrl + ']' to quit.\n", r.out());
+        assertTrue(r.err().endsWith("Error: Failure\n"), r::toString);
     }
 }
