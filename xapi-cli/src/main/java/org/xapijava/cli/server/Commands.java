@@ -18,5 +18,8 @@ final class Commands {
         PoolMoreCommands.bind(table);
         StorageMoreCommands.bind(table);
         AuthCommands.bind(table);
+        VmDeviceCommands.bind(table);
+        VmMiscCommands.bind(table);
+        ApplianceCommands.bind(table);
     }
 }

@@ -77,6 +77,11 @@ final class ErrorPrinter {
     }
 
     private String refConvert(String s) {
+        return refConvert(host, s);
+    }
+
+    /** Xapi's {@code Cli_util.ref_convert}: a known reference as {@code uuid (name-label)}, anything else as is. */
+    static String refConvert(CliHost host, String s) {
         if (!s.startsWith("OpaqueRef:")) return s;
         CliHost.RefInfo r = host.lookupRef(s);
         if (r == null) return s;

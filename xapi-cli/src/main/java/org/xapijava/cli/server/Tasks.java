@@ -23,9 +23,7 @@ final class Tasks {
         double wait = stop == null ? 30.0 : 1.0;
         while (api.task().getStatus(task) == TaskStatusType.PENDING) {
             if (stop != null && stop.getAsBoolean()) return;
-            // the generated client cannot read an event_batch (a struct, not a class): the call is made raw
-            Object raw = api.transport().call("event.from", List.of(api.sessionRef(), classes, token, wait));
-            if (!(raw instanceof Map<?, ?> batch)) break;
+            Map<String, Object> batch = eventFrom(api, classes, token, wait);
             token = String.valueOf(batch.get("token"));
             if (progress != null && batch.get("events") instanceof List<?> events) {
                 for (Object e : events) {
@@ -37,6 +35,16 @@ final class Tasks {
                 }
             }
         }
+    }
+
+    /**
+     * {@code event.from} as the wire gives it ({@code events}, {@code valid_ref_counts}, {@code token}): the typed
+     * client cannot read its result, an {@code event_batch} record the datamodel has no class for.
+     */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> eventFrom(XenApi api, List<String> classes, String token, double timeout) {
+        return (Map<String, Object>)
+                api.transport().call("event.from", List.of(api.sessionRef(), classes, token, timeout));
     }
 
     /** {@code result_from_task}: nothing on success, the task's error otherwise. */

@@ -115,6 +115,15 @@ final class TransferCommands {
         CliMessage.Response r = c.conn().awaitTransfer(new CliMessage.HttpGet(filename, uri));
         boolean ok = r == CliMessage.Response.OK;
         if (!ok && api.task().getProgress(task) < 0.0) api.task().setStatus(task, TaskStatusType.FAILURE);
+        outcome(c, task, ok, !filename.isEmpty(), label);
+    }
+
+    /**
+     * The end of Xapi's {@code download_file} (and of {@code blob_get}/{@code blob_put}): waits for the task, then
+     * {@code <label> succeeded} (when {@code print}), or the failure as Xapi reports it.
+     */
+    static void outcome(CommandContext c, String task, boolean ok, boolean print, String label) {
+        XenApi api = c.api();
         Tasks.track(api, task, null);
         switch (api.task().getStatus(task)) {
             case SUCCESS -> {
@@ -122,7 +131,7 @@ final class TransferCommands {
                     c.conn().printStderr(label + " failed, unknown error.\n");
                     throw new CliErrors.ExitWithError(1);
                 }
-                if (!filename.isEmpty()) c.conn().print(label + " succeeded");
+                if (print) c.conn().print(label + " succeeded");
             }
             case FAILURE -> {
                 List<String> info = api.task().getErrorInfo(task);
