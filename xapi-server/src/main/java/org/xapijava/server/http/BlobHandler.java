@@ -159,11 +159,21 @@ public final class BlobHandler {
             HttpErrors.internalError(response, callback, TOO_LARGE);
             return;
         }
+        // Xapi answers 200 before it reads the body: clients that wait for the answer before sending (xe's HttpPut)
+        // need it
+        response.setStatus(200);
+        var h = response.getHeaders();
+        h.put(HttpHeader.CONNECTION, "close");
+        h.put(HttpHeader.CACHE_CONTROL, HttpErrors.CACHE_CONTROL);
+        h.put("Access-Control-Allow-Origin", "*");
+        // no length, as Xapi's: the answer ends (chunked, or with the connection) only once the data is stored
         long size;
-        try {
+        try (org.eclipse.jetty.util.Blocker.Callback sent = org.eclipse.jetty.util.Blocker.callback()) {
+            response.write(false, ByteBuffer.allocate(0), sent);
+            sent.block();
             size = store.store(uuid, Content.Source.asInputStream(request), len);
         } catch (IOException | RuntimeException e) {
-            // the client went away mid-body (or the disk failed): nothing changed, no answer
+            // the client went away mid-body (or the disk failed): nothing changed
             LOG.info("PUT of blob {} not stored: {}", uuid, e.toString());
             request.getConnectionMetaData().getConnection().getEndPoint().close(e);
             callback.failed(e);
@@ -178,15 +188,7 @@ public final class BlobHandler {
         } catch (ApiError gone) {
             // destroyed while its data arrived: the data goes too
             store.remove(uuid);
-            missing(response, callback, UNKNOWN_REFERENCE);
-            return;
         }
-        response.setStatus(200);
-        var h = response.getHeaders();
-        h.put(HttpHeader.CONNECTION, "close");
-        h.put(HttpHeader.CACHE_CONTROL, HttpErrors.CACHE_CONTROL);
-        h.put("Access-Control-Allow-Origin", "*");
-        h.put(HttpHeader.CONTENT_LENGTH, "0");
         response.write(true, ByteBuffer.allocate(0), callback);
     }
 

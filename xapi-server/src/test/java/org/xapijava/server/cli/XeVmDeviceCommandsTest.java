@@ -299,8 +299,13 @@ class XeVmDeviceCommandsTest {
     }
 
     @Test
-    void dataSources() {
+    void dataSources() throws InterruptedException {
+        // the host's data sources exist once the sampler has read the host (every 5 s from start)
         String list = ok("host-data-source-list");
+        for (int i = 0; i < 200 && !list.contains("name_label          : cpu0"); i++) {
+            Thread.sleep(100);
+            list = ok("host-data-source-list");
+        }
         assertTrue(
                 list.contains(record(
                         "name_label          : cpu0",
