@@ -17,5 +17,10 @@ final class Commands {
         PoolMoreCommands.bind(table);
         StorageMoreCommands.bind(table);
         AuthCommands.bind(table);
+        NetworkMoreCommands.bind(table);
+        HaLicenceCommands.bind(table);
+        HostControlCommands.bind(table);
+        PatchUpdateCommands.bind(table);
+        ObjectCommands.bind(table);
     }
 }
