@@ -156,4 +156,144 @@ class XeApiBoundCommandsTest {
         fails(INTERNAL + "Failure: port field should be an integer\n", "sdn-controller-introduce", "tcp-port=x");
         fails("Error: Expected one of 'ssl', 'pssl', got tcp\n", "sdn-controller-introduce", "protocol=TCP");
     }
+
+    @Test
+    void haAndLicences() throws Exception {
+        reaches("pool.enable_ha", "pool-ha-enable", "heartbeat-sr-uuids=" + sr, "ha-config:timeout=30");
+        fails(uuidInvalid("SR", "nope"), "pool-ha-enable", "heartbeat-sr-uuids=" + sr + ",nope");
+        reaches("pool.disable_ha", "pool-ha-disable");
+        reaches("pool.ha_prevent_restarts_for", "pool-ha-prevent-restarts-for", "seconds=1_000");
+        fails(INTERNAL + "Failure: Int64.of_string\n", "pool-ha-prevent-restarts-for", "seconds=1.5");
+        reaches("pool.ha_compute_max_host_failures_to_tolerate", "pool-ha-compute-max-host-failures-to-tolerate");
+        String dom0 = min("vm-list", "is-control-domain=true");
+        reaches(
+                "pool.ha_compute_hypothetical_max_host_failures_to_tolerate",
+                "pool-ha-compute-hypothetical-max-host-failures-to-tolerate",
+                "vm-uuid=" + dom0,
+                "restart-priority=restart");
+        fails(
+                INTERNAL + "Failure: Call requires an equal number of vm-uuid and restart-priority arguments\n",
+                "pool-ha-compute-hypothetical-max-host-failures-to-tolerate",
+                "vm-uuid=" + dom0);
+        reaches("pool.ha_compute_vm_failover_plan", "pool-ha-compute-vm-failover-plan", "host-uuids=" + hostUuid);
+        reaches("pool.enable_redo_log", "pool-enable-redo-log", "sr-uuid=" + sr);
+        reaches("pool.disable_redo_log", "pool-disable-redo-log");
+        reaches("pool.rotate_secret", "pool-secret-rotate");
+        reaches(
+                "pool.enable_external_auth",
+                "pool-enable-external-auth",
+                "auth-type=AD",
+                "service-name=example.com",
+                "config:user=u");
+        reaches("pool.disable_external_auth", "pool-disable-external-auth");
+        fails(uuidInvalid("pool", "nope"), "pool-disable-external-auth", "uuid=nope");
+        String pool = min("pool-list");
+        reaches("pool.enable_local_storage_caching", "pool-enable-local-storage-caching", "uuid=" + pool);
+        reaches("pool.disable_local_storage_caching", "pool-disable-local-storage-caching", "uuid=" + pool);
+        reaches("pool.enable_ssh", "pool-enable-ssh");
+        reaches("pool.disable_ssh", "pool-disable-ssh", "uuid=" + pool);
+        reaches("host.enable_ssh", "host-enable-ssh", "host=" + hostUuid);
+        reaches("host.disable_ssh", "host-disable-ssh");
+
+        // the licence server is set on every host before the edition is applied
+        reaches(
+                "pool.apply_edition",
+                "pool-apply-edition",
+                "edition=premium",
+                "license-server-address=ls.example.com",
+                "license-server-port=27001");
+        assertEquals(
+                "ls.example.com",
+                min("host-param-get", "uuid=" + hostUuid, "param-name=license-server", "param-key=address"));
+        assertEquals("27001", min("host-param-get", "uuid=" + hostUuid, "param-name=license-server", "param-key=port"));
+        fails(
+                "NOTE: The given port number is invalid; reverting to the current value.\n\n"
+                        + "The function is not implemented\nfunction: host.apply_edition\n",
+                "host-apply-edition",
+                "edition=premium",
+                "license-server-port=70000");
+        assertEquals("27001", min("host-param-get", "uuid=" + hostUuid, "param-name=license-server", "param-key=port"));
+        reaches("host.apply_edition", "host-apply-edition", "host-uuid=" + hostUuid, "edition=premium");
+
+        fails("Failed to read license file.\n", "host-license-add", "license-file=" + dir.resolve("none.lic"));
+        Path lic = Files.writeString(dir.resolve("x.lic"), "licence");
+        fails("Failed to apply license file.\n", "host-license-add", "license-file=" + lic);
+        reaches("host.license_remove", "host-license-remove");
+    }
+
+    @Test
+    void certificatesAndHostControl() throws Exception {
+        reaches("host.get_server_certificate", "host-get-server-certificate");
+        reaches("host.refresh_server_certificate", "host-refresh-server-certificate", "host=" + hostUuid);
+        reaches("host.reset_server_certificate", "host-reset-server-certificate", "uuid=" + hostUuid);
+        fails("Error: No matching hosts found\n", "host-reset-server-certificate", "uuid=nope");
+        Path cert = Files.writeString(dir.resolve("ca.pem"), "-----BEGIN CERTIFICATE-----\n");
+        Path missing = dir.resolve("missing.pem");
+        fails(
+                "Failed to read certificate\n",
+                "host-server-certificate-install",
+                "certificate=" + missing,
+                "private-key=" + cert);
+        fails(
+                "Failed to read private key\n",
+                "host-server-certificate-install",
+                "certificate=" + cert,
+                "private-key=" + missing);
+        fails(
+                "Failed to read certificate chain\n",
+                "host-server-certificate-install",
+                "certificate=" + cert,
+                "private-key=" + cert,
+                "certificate-chain=" + missing);
+        fails(
+                INTERNAL + "Failure: Parameter certificate-chain is defined multiple times, define it only once.\n",
+                "host-server-certificate-install",
+                "certificate=" + cert,
+                "private-key=" + cert,
+                "certificate-chain=" + cert,
+                "certificate-chain=" + cert);
+        reaches(
+                "host.install_server_certificate",
+                "host-server-certificate-install",
+                "certificate=" + cert,
+                "private-key=" + cert,
+                "certificate-chain=" + cert);
+        fails("Failed to read certificate\n", "pool-install-ca-certificate", "filename=" + missing);
+        reaches("pool.install_ca_certificate", "pool-install-ca-certificate", "filename=" + cert);
+        reaches("pool.install_ca_certificate", "pool-certificate-install", "filename=" + cert);
+        reaches("pool.uninstall_ca_certificate", "pool-uninstall-ca-certificate", "name=ca.pem", "force=true");
+        fails(
+                "Error: Failed to parse parameter 'force': Expected 'true','t','yes','y','1','false','f','no','n','0'"
+                        + " got sure\n",
+                "pool-uninstall-ca-certificate",
+                "name=ca.pem",
+                "force=sure");
+        reaches("pool.uninstall_ca_certificate", "pool-certificate-uninstall", "name=ca.pem");
+        reaches("pool.certificate_list", "pool-certificate-list");
+        reaches("pool.certificate_sync", "pool-certificate-sync");
+        fails("Failed to read CRL\n", "pool-crl-install", "filename=" + missing);
+        reaches("pool.crl_install", "pool-crl-install", "filename=" + cert);
+        reaches("pool.crl_uninstall", "pool-crl-uninstall", "name=ca.pem");
+        reaches("pool.crl_list", "pool-crl-list");
+        reaches("pool.enable_tls_verification", "pool-enable-tls-verification");
+        reaches("pool.enable_client_certificate_auth", "pool-enable-client-certificate-auth", "name=client");
+        reaches("pool.disable_client_certificate_auth", "pool-disable-client-certificate-auth");
+
+        fails(
+                INTERNAL + "Failure: This operation is dangerous and may cause data loss. This operation must be"
+                        + " forced (use --force).\n",
+                "host-emergency-ha-disable");
+        reaches("host.emergency_ha_disable", "host-emergency-ha-disable", "--force", "soft=true");
+        reaches("host.emergency_reset_server_certificate", "host-emergency-reset-server-certificate");
+        reaches("host.emergency_disable_tls_verification", "host-emergency-disable-tls-verification");
+        reaches("host.emergency_reenable_tls_verification", "host-emergency-reenable-tls-verification");
+        reaches("host.emergency_clear_mandatory_guidance", "host-emergency-clear-mandatory-guidance");
+        reaches("host.set_hostname_live", "host-set-hostname-live", "host-uuid=" + hostUuid, "host-name=h1");
+        reaches("host.enable_display", "host-enable-display", "uuid=" + hostUuid);
+        reaches("host.disable_display", "host-disable-display", "uuid=" + hostUuid);
+        reaches("host.syslog_reconfigure", "host-syslog-reconfigure", "host-uuid=" + hostUuid);
+        reaches("host.send_debug_keys", "host-send-debug-keys", "host-uuid=" + hostUuid, "keys=q");
+        reaches("host.power_on", "host-power-on", "host=" + hostUuid);
+        reaches("host.set_power_on_mode", "host-set-power-on-mode", "power-on-mode=wake-on-lan", "power-on-config:x=y");
+    }
 }
