@@ -296,4 +296,169 @@ class XeApiBoundCommandsTest {
         reaches("host.power_on", "host-power-on", "host=" + hostUuid);
         reaches("host.set_power_on_mode", "host-set-power-on-mode", "power-on-mode=wake-on-lan", "power-on-config:x=y");
     }
+
+    /** An object of {@code cls} as the server would have made it: its uuid. */
+    static String seed(String cls, String uuid, Map<String, Object> fields) {
+        Map<String, Object> f = new java.util.HashMap<>(fields);
+        f.put("uuid", uuid);
+        host.server.services().db().create(cls, Refs.fresh(), f);
+        return uuid;
+    }
+
+    @Test
+    void patchesAndUpdates() throws Exception {
+        Path data = Files.write(dir.resolve("update.iso"), new byte[4096]);
+        int vdis = min("vdi-list", "sr-uuid=" + sr).split(",").length;
+        // the update lands in a new VDI, which is destroyed when the update cannot be introduced
+        reaches("pool_update.introduce", "update-upload", "file-name=" + data, "sr-uuid=" + sr);
+        assertEquals(vdis, min("vdi-list", "sr-uuid=" + sr).split(",").length);
+        fails(uuidInvalid("SR", "nope"), "update-upload", "file-name=" + data, "sr-uuid=nope");
+        assertEquals(vdis, min("vdi-list", "sr-uuid=" + sr).split(",").length);
+        String vdi = min("vdi-create", "sr-uuid=" + sr, "name-label=u", "virtual-size=1MiB");
+        reaches("pool_update.introduce", "update-introduce", "vdi-uuid=" + vdi);
+        // the server has no /pool_patch_upload handler yet: the client's transfer fails, the task holds no error
+        fails("Error code: CLIENT_ERROR\nError parameters: \n", "patch-upload", "file-name=" + data);
+
+        String update = seed("pool_update", "bbbbbbbb-0000-0000-0000-000000000001", Map.of("name_label", "u"));
+        fails(uuidInvalid("pool_update", "nope"), "update-precheck", "uuid=nope");
+        reaches("pool_update.precheck", "update-precheck", "uuid=" + update);
+        reaches("pool_update.apply", "update-apply", "uuid=" + update, "host=" + hostUuid);
+        reaches("pool_update.pool_apply", "update-pool-apply", "uuid=" + update);
+        reaches("pool_update.pool_clean", "update-pool-clean", "uuid=" + update);
+        reaches("pool_update.destroy", "update-destroy", "uuid=" + update);
+        reaches("pool_update.resync_host", "update-resync-host", "host-uuid=" + hostUuid);
+        String p = seed("pool_patch", "bbbbbbbb-0000-0000-0000-000000000002", Map.of("name_label", "p"));
+        fails(uuidInvalid("pool_patch", "nope"), "patch-destroy", "uuid=nope");
+        reaches("pool_patch.destroy", "patch-destroy", "uuid=" + p);
+        reaches("pool_patch.clean", "patch-clean", "uuid=" + p);
+        reaches("pool_patch.pool_clean", "patch-pool-clean", "uuid=" + p);
+        reaches("pool_patch.apply", "patch-apply", "uuid=" + p, "host-uuid=" + hostUuid);
+        reaches("pool_patch.precheck", "patch-precheck", "uuid=" + p, "host-uuid=" + hostUuid);
+        reaches("pool_patch.pool_apply", "patch-pool-apply", "uuid=" + p);
+    }
+
+    @Test
+    void objects() throws Exception {
+        reaches("auth.get_subject_identifier", "subject-add", "subject-name=alice");
+        reaches("GPU_group.create", "gpu-group-create", "name-label=g");
+        String group = seed("GPU_group", "cccccccc-0000-0000-0000-000000000001", Map.of("name_label", "g"));
+        String type = seed("VGPU_type", "cccccccc-0000-0000-0000-000000000002", Map.of());
+        reaches(
+                "GPU_group.get_remaining_capacity",
+                "gpu-group-get-remaining-capacity",
+                "uuid=" + group,
+                "vgpu-type-uuid=" + type);
+        fails(
+                uuidInvalid("VGPU_type", "nope"),
+                "gpu-group-get-remaining-capacity",
+                "uuid=" + group,
+                "vgpu-type-uuid=nope");
+        String dom0 = min("vm-list", "is-control-domain=true");
+        reaches("VGPU.create", "vgpu-create", "vm-uuid=" + dom0, "gpu-group-uuid=" + group);
+        reaches(
+                "VGPU.create",
+                "vgpu-create",
+                "vm-uuid=" + dom0,
+                "gpu-group-uuid=" + group,
+                "vgpu-type-uuid=" + type,
+                "device=1");
+        reaches("GPU_group.destroy", "gpu-group-destroy", "uuid=" + group);
+        String vgpu = seed("VGPU", "cccccccc-0000-0000-0000-000000000003", Map.of());
+        reaches("VGPU.destroy", "vgpu-destroy", "uuid=" + vgpu);
+        String pgpu = seed("PGPU", "cccccccc-0000-0000-0000-000000000004", Map.of());
+        reaches("PGPU.enable_dom0_access", "pgpu-enable-dom0-access", "uuid=" + pgpu);
+        reaches("PGPU.disable_dom0_access", "pgpu-disable-dom0-access", "uuid=" + pgpu);
+
+        reaches("PVS_site.introduce", "pvs-site-introduce", "name-label=s", "pvs-uuid=p");
+        String site = seed("PVS_site", "dddddddd-0000-0000-0000-000000000001", Map.of("name_label", "s"));
+        reaches("PVS_site.forget", "pvs-site-forget", "uuid=" + site);
+        reaches(
+                "PVS_server.introduce",
+                "pvs-server-introduce",
+                "addresses=10.0.0.1,10.0.0.2",
+                "first-port=6910",
+                "last-port=6930",
+                "pvs-site-uuid=" + site);
+        fails(
+                INTERNAL + "Failure: Int64.of_string\n",
+                "pvs-server-introduce",
+                "addresses=10.0.0.1",
+                "first-port=69x",
+                "last-port=6930",
+                "pvs-site-uuid=" + site);
+        fails(
+                INTERNAL + "Failure: Int64.of_string\n",
+                "pvs-server-introduce",
+                "addresses=10.0.0.1",
+                "first-port=6910",
+                "last-port=",
+                "pvs-site-uuid=" + site);
+        String server = seed("PVS_server", "dddddddd-0000-0000-0000-000000000002", Map.of());
+        reaches("PVS_server.forget", "pvs-server-forget", "uuid=" + server);
+        String vif = seed("VIF", "dddddddd-0000-0000-0000-000000000005", Map.of());
+        reaches("PVS_proxy.create", "pvs-proxy-create", "pvs-site-uuid=" + site, "vif-uuid=" + vif);
+        String proxy = seed("PVS_proxy", "dddddddd-0000-0000-0000-000000000003", Map.of());
+        reaches("PVS_proxy.destroy", "pvs-proxy-destroy", "uuid=" + proxy);
+        String sdn = seed("SDN_controller", "dddddddd-0000-0000-0000-000000000004", Map.of());
+        reaches("SDN_controller.forget", "sdn-controller-forget", "uuid=" + sdn);
+
+        reaches(
+                "Repository.introduce",
+                "repository-introduce",
+                "name-label=r",
+                "binary-url=https://a/b",
+                "source-url=https://a/s",
+                "update=true",
+                "gpgkey-path=k");
+        fails(
+                "Error: Failed to parse parameter 'update': Expected 'true','t','yes','y','1','false','f','no','n','0'"
+                        + " got perhaps\n",
+                "repository-introduce",
+                "name-label=r",
+                "binary-url=https://a/b",
+                "source-url=https://a/s",
+                "update=perhaps");
+        reaches("Repository.introduce_bundle", "repository-introduce-bundle", "name-label=b");
+        fails(
+                "Failed to read certificate file\n",
+                "repository-introduce-remote-pool",
+                "name-label=r",
+                "binary-url=https://a/b",
+                "certificate-file=" + dir.resolve("none.pem"));
+        Path cert = Files.writeString(dir.resolve("remote.pem"), "cert");
+        reaches(
+                "Repository.introduce_remote_pool",
+                "repository-introduce-remote-pool",
+                "name-label=r",
+                "binary-url=https://a/b",
+                "certificate-file=" + cert);
+        String repo = seed("Repository", "eeeeeeee-0000-0000-0000-000000000001", Map.of("name_label", "r"));
+        reaches("Repository.set_gpgkey_path", "repository-set-gpgkey-path", "uuid=" + repo, "gpgkey-path=k");
+        reaches("Repository.forget", "repository-forget", "uuid=" + repo);
+
+        reaches("Cluster.pool_create", "cluster-pool-create", "network-uuid=" + network, "token-timeout=x");
+        reaches("Cluster.create", "cluster-create", "pif-uuid=" + pif, "pool-auto-join=false");
+        fails(
+                "Error: Failed to parse parameter 'pool-auto-join': Expected 'true','t','yes','y','1','false','f',"
+                        + "'no','n','0' got often\n",
+                "cluster-create",
+                "pif-uuid=" + pif,
+                "pool-auto-join=often");
+        String cluster = seed("Cluster", "ffffffff-0000-0000-0000-000000000001", Map.of());
+        reaches("Cluster.pool_destroy", "cluster-pool-destroy", "cluster-uuid=" + cluster);
+        reaches("Cluster.pool_force_destroy", "cluster-pool-force-destroy", "cluster-uuid=" + cluster);
+        reaches("Cluster.pool_resync", "cluster-pool-resync", "cluster-uuid=" + cluster);
+        reaches("Cluster.destroy", "cluster-destroy", "uuid=" + cluster);
+        reaches(
+                "Cluster_host.create",
+                "cluster-host-create",
+                "cluster-uuid=" + cluster,
+                "host-uuid=" + hostUuid,
+                "pif-uuid=" + pif);
+        String member = seed("Cluster_host", "ffffffff-0000-0000-0000-000000000002", Map.of());
+        reaches("Cluster_host.enable", "cluster-host-enable", "uuid=" + member);
+        reaches("Cluster_host.disable", "cluster-host-disable", "uuid=" + member);
+        reaches("Cluster_host.destroy", "cluster-host-destroy", "uuid=" + member);
+        reaches("Cluster_host.force_destroy", "cluster-host-force-destroy", "uuid=" + member);
+    }
 }
