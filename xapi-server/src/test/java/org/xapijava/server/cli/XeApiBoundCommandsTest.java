@@ -101,6 +101,14 @@ class XeApiBoundCommandsTest {
                 "mode=Bogus");
         fails(uuidInvalid("PIF", "nope"), "bond-create", "network-uuid=" + network, "pif-uuids=" + pif + ",nope");
         fails(uuidInvalid("Bond", "nope"), "bond-destroy", "uuid=nope");
+        String bond = seed("Bond", "aaaaaaaa-0000-0000-0000-000000000002", Map.of());
+        reaches("Bond.destroy", "bond-destroy", "uuid=" + bond);
+        reaches("Bond.set_mode", "bond-set-mode", "uuid=" + bond, "mode=active-backup");
+        fails("Error: Invalid bond mode. Got round-robin\n", "bond-set-mode", "uuid=" + bond, "mode=Round-Robin");
+        String tunnel = seed("tunnel", "aaaaaaaa-0000-0000-0000-000000000003", Map.of());
+        reaches("tunnel.destroy", "tunnel-destroy", "uuid=" + tunnel);
+        String sriov = seed("network_sriov", "aaaaaaaa-0000-0000-0000-000000000004", Map.of());
+        reaches("network_sriov.destroy", "network-sriov-destroy", "uuid=" + sriov);
         reaches("tunnel.create", "tunnel-create", "pif-uuid=" + pif, "network-uuid=" + network);
         reaches("tunnel.create", "tunnel-create", "pif-uuid=" + pif, "network-uuid=" + network, "protocol=VXLAN");
         fails(
