@@ -32,7 +32,13 @@ public final class CommandTable {
     }
 
     private static CommandTable build() {
-        Map<String, CommandImpl> code = new HashMap<>();
+        Map<String, CommandImpl> code = new HashMap<>() {
+            @Override
+            public CommandImpl put(String name, CommandImpl impl) {
+                if (containsKey(name)) throw new IllegalStateException("two codes for the command " + name);
+                return super.put(name, impl);
+            }
+        };
         Commands.bindAll(code);
         Map<String, Command> table = new HashMap<>();
         List<String> unbound = new ArrayList<>();

@@ -21,5 +21,10 @@ final class Commands {
         VmDeviceCommands.bind(table);
         VmMiscCommands.bind(table);
         ApplianceCommands.bind(table);
+        NetworkMoreCommands.bind(table);
+        HaLicenceCommands.bind(table);
+        HostControlCommands.bind(table);
+        PatchUpdateCommands.bind(table);
+        ObjectCommands.bind(table);
     }
 }
