@@ -32,7 +32,12 @@ public final class ErrorRegistry {
             for (JsonNode e : new ObjectMapper().readTree(in)) {
                 List<String> ps = new ArrayList<>();
                 for (JsonNode p : e.path("params")) ps.add(p.asText());
-                m.put(e.path("name").asText(), new ErrorDef(e.path("name").asText(), List.copyOf(ps), e.has("doc") ? e.path("doc").asText() : null));
+                m.put(
+                        e.path("name").asText(),
+                        new ErrorDef(
+                                e.path("name").asText(),
+                                List.copyOf(ps),
+                                e.has("doc") ? e.path("doc").asText() : null));
             }
             return Collections.unmodifiableMap(m);
         } catch (IOException e) {
