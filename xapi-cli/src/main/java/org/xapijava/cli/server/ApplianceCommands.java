@@ -68,7 +68,7 @@ final class ApplianceCommands {
         });
         t.put("vtpm-destroy", c -> {
             String uuid = c.params().get("uuid");
-            VmCommands.failWithoutForce(c);
+            CliArgs.failWithoutForce(c);
             c.api().vtpm().destroy(c.api().vtpm().getByUuid(uuid));
         });
         t.put("vusb-create", c -> {
@@ -139,7 +139,7 @@ final class ApplianceCommands {
             case "weekly" -> VmssFrequency.WEEKLY;
             default -> throw new CliFailure("Expected 'hourly', 'daily', 'weekly', got " + freqText);
         };
-        Map<String, String> schedule = StorageCommands.map(p, "schedule");
+        Map<String, String> schedule = p.mapOf("schedule");
         String description = p.getOr("name-description", "");
         boolean enabled = p.bool("enabled", true);
         long retained;

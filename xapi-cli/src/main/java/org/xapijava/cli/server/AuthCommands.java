@@ -3,8 +3,8 @@ package org.xapijava.cli.server;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.xapijava.cli.records.CliFailure;
 import org.xapijava.model.client.XenApi;
-import org.xapijava.model.errors.ApiError;
 
 /** The subject, role and session-subject commands of {@code cli_operations.ml}. */
 final class AuthCommands {
@@ -50,10 +50,10 @@ final class AuthCommands {
         String roleUuid = p.getOr("role-uuid", "");
         String roleName = p.getOr("role-name", "");
         if (roleUuid.isEmpty() && roleName.isEmpty()) {
-            throw ApiError.internal("Failure: Required parameter not found: role-uuid or role-name");
+            throw new CliFailure("Required parameter not found: role-uuid or role-name");
         }
         if (!roleUuid.isEmpty() && !roleName.isEmpty()) {
-            throw ApiError.internal("Failure: Parameters role-uuid and role-name cannot be used together");
+            throw new CliFailure("Parameters role-uuid and role-name cannot be used together");
         }
         String subject = c.params().get("uuid");
         String role;

@@ -3,7 +3,6 @@ package org.xapijava.cli.server;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -99,7 +98,7 @@ final class CliArgs {
 
     /** Xapi's {@code fail_without_force}. */
     static void failWithoutForce(CommandContext c) {
-        if (!c.params().bool("force", false)) throw ApiError.internal("Failure: " + NO_FORCE);
+        if (!c.params().bool("force", false)) throw new CliFailure(NO_FORCE);
     }
 
     /** Xapi's {@code get_unique_param}: the value given once, null when absent, a failure when given twice. */
@@ -113,16 +112,9 @@ final class CliArgs {
             }
         }
         if (n > 1) {
-            throw ApiError.internal("Failure: Parameter " + key + " is defined multiple times, define it only once.");
+            throw new CliFailure("Parameter " + key + " is defined multiple times, define it only once.");
         }
         return found;
-    }
-
-    /** Xapi's {@code read_map_params} as a map (a later key replaces an earlier one). */
-    static Map<String, String> map(CommandContext c, String name) {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (Map.Entry<String, String> e : c.params().map(name)) out.put(e.getKey(), e.getValue());
-        return out;
     }
 
     /** {@code String.split_on_char ','}: every piece, empty ones kept. */

@@ -6,6 +6,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.xapijava.cli.records.CliFailure;
 import org.xapijava.model.errors.ApiError;
 
 /**
@@ -17,7 +18,7 @@ final class HaLicenceCommands {
 
     static void bind(Map<String, CommandImpl> t) {
         t.put("pool-ha-enable", c -> {
-            Map<String, String> configuration = CliArgs.map(c, "ha-config");
+            Map<String, String> configuration = c.params().mapOf("ha-config");
             List<String> srs = new ArrayList<>();
             for (String uuid :
                     c.params().opt("heartbeat-sr-uuids").map(CliArgs::commas).orElse(List.of()))
@@ -48,12 +49,12 @@ final class HaLicenceCommands {
             String pool = CliArgs.poolOr(c, "uuid");
             String authType = c.params().get("auth-type");
             String serviceName = c.params().get("service-name");
-            Map<String, String> config = CliArgs.map(c, "config");
+            Map<String, String> config = c.params().mapOf("config");
             c.api().pool().enableExternalAuth(pool, config, serviceName, authType);
         });
         t.put("pool-disable-external-auth", c -> {
             String pool = CliArgs.poolOr(c, "uuid");
-            c.api().pool().disableExternalAuth(pool, CliArgs.map(c, "config"));
+            c.api().pool().disableExternalAuth(pool, c.params().mapOf("config"));
         });
         t.put("pool-enable-local-storage-caching", c -> c.api().pool().enableLocalStorageCaching(CliArgs.pool(c)));
         t.put("pool-disable-local-storage-caching", c -> c.api().pool().disableLocalStorageCaching(CliArgs.pool(c)));
@@ -95,7 +96,7 @@ final class HaLicenceCommands {
             if (e.getKey().equals("restart-priority")) priorities.add(e.getValue());
         }
         if (vms.size() != priorities.size()) {
-            throw ApiError.internal("Failure: Call requires an equal number of vm-uuid and restart-priority arguments");
+            throw new CliFailure("Call requires an equal number of vm-uuid and restart-priority arguments");
         }
         Map<String, String> configuration = new LinkedHashMap<>();
         for (int i = 0; i < vms.size(); i++) configuration.put(c.api().vm().getByUuid(vms.get(i)), priorities.get(i));

@@ -51,7 +51,7 @@ final class HostControlCommands {
                 }));
         t.put("host-set-power-on-mode", c -> {
             String mode = c.params().get("power-on-mode");
-            Map<String, String> config = CliArgs.map(c, "power-on-config");
+            Map<String, String> config = c.params().mapOf("power-on-config");
             Selectors.hosts(c, true, Set.of("power-on-mode", "power-on-config"), h -> {
                 c.api().host().setPowerOnMode(h.ref(), mode, config);
                 return null;

@@ -46,7 +46,7 @@ final class MiscCommands {
             Params p = c.params();
             List<String> whitelist =
                     p.opt("sr-whitelist").map(w -> List.of(w.split(",", -1))).orElse(List.of());
-            String task = c.api().drTask().create(p.get("type"), StorageCommands.map(p, "device-config"), whitelist);
+            String task = c.api().drTask().create(p.get("type"), p.mapOf("device-config"), whitelist);
             c.out().list(List.of(c.api().drTask().getUuid(task)));
         });
         t.put(

@@ -125,7 +125,7 @@ final class NetworkMoreCommands {
         for (String uuid : CliArgs.commas(p.get("pif-uuids")))
             members.add(c.api().pif().getByUuid(uuid));
         BondMode mode = bondMode(p.getOr("mode", ""));
-        Map<String, String> properties = CliArgs.map(c, "properties");
+        Map<String, String> properties = c.params().mapOf("properties");
         String bond = c.api().bond().create(network, members, mac, mode, properties);
         c.out().list(List.of(c.api().bond().getUuid(bond)));
     }
@@ -145,7 +145,7 @@ final class NetworkMoreCommands {
         try {
             return CliArgs.int64(s);
         } catch (ApiError e) {
-            throw ApiError.internal("Failure: Failed to parse parameter 'vlan': expecting an integer");
+            throw new CliFailure("Failed to parse parameter 'vlan': expecting an integer");
         }
     }
 
@@ -156,7 +156,7 @@ final class NetworkMoreCommands {
             try {
                 port = CliArgs.int64(p.get("tcp-port"));
             } catch (ApiError e) {
-                throw ApiError.internal("Failure: port field should be an integer");
+                throw new CliFailure("port field should be an integer");
             }
         }
         SdnControllerProtocol protocol = p.has("protocol")

@@ -90,6 +90,13 @@ public final class Params {
         return out;
     }
 
+    /** {@link #map(String)} as a map (a later key replaces an earlier one). */
+    public Map<String, String> mapOf(String name) {
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, String> e : map(name)) out.put(e.getKey(), e.getValue());
+        return out;
+    }
+
     /** These parameters without {@code key} (every occurrence). */
     public Params without(String key) {
         return new Params(entries.stream().filter(e -> !e.getKey().equals(key)).toList());

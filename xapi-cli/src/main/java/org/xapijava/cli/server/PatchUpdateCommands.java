@@ -5,9 +5,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.xapijava.cli.protocol.CliMessage;
+import org.xapijava.cli.records.CliFailure;
 import org.xapijava.model.api.enums.LivepatchStatus;
 import org.xapijava.model.client.XenApi;
-import org.xapijava.model.errors.ApiError;
 
 /** The patch and update commands of {@code cli_operations.ml}: uploads over HTTP, then the pool_patch and pool_update calls. */
 final class PatchUpdateCommands {
@@ -109,7 +109,7 @@ final class PatchUpdateCommands {
             } else {
                 String uuid = VmCommands.defaultSrUuid(api);
                 if (uuid == null) {
-                    throw ApiError.internal("Failure: No sr-uuid parameter was given, and the pool's default SR is"
+                    throw new CliFailure("No sr-uuid parameter was given, and the pool's default SR is"
                             + " unspecified or invalid. Please explicitly specify the SR to use in the sr-uuid"
                             + " parameter, or set the pool's default SR.");
                 }

@@ -94,7 +94,7 @@ final class PoolCommands {
                             "value",
                             c.params().get("value"),
                             "other_config",
-                            StorageCommands.map(c.params(), "other-config")));
+                            c.params().mapOf("other-config")));
             c.out().list(List.of(c.api().secret().getUuid(s)));
         });
         t.put(

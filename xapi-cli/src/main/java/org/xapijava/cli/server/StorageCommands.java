@@ -26,7 +26,7 @@ final class StorageCommands {
                             p.get("type"),
                             p.getOr("content-type", ""),
                             p.bool("shared", false),
-                            map(p, "sm-config"));
+                            p.mapOf("sm-config"));
             c.out().list(List.of(p.get("uuid")));
         });
         t.put("sr-probe", c -> {
@@ -34,7 +34,7 @@ final class StorageCommands {
             c.out()
                     .list(List.of(c.api()
                             .sr()
-                            .probe(hostOf(c, true), map(p, "device-config"), p.get("type"), map(p, "sm-config"))));
+                            .probe(hostOf(c, true), p.mapOf("device-config"), p.get("type"), p.mapOf("sm-config"))));
         });
         t.put("sr-scan", c -> c.api().sr().scan(sr(c)));
         t.put("sr-destroy", c -> c.api().sr().destroy(sr(c)));
@@ -47,7 +47,7 @@ final class StorageCommands {
             Map<String, Object> r = new HashMap<>();
             r.put("host", host);
             r.put("SR", sr);
-            r.put("device_config", map(p, "device-config"));
+            r.put("device_config", p.mapOf("device-config"));
             r.put("other_config", Map.of());
             String pbd = c.api().pbd().create(r);
             c.out().list(List.of(c.api().pbd().getUuid(pbd)));
@@ -76,13 +76,13 @@ final class StorageCommands {
         });
         t.put("vdi-copy", StorageCommands::vdiCopy);
         t.put("vdi-clone", c -> {
-            String made = c.api().vdi().clone(vdi(c), map(c.params(), "driver-params"));
+            String made = c.api().vdi().clone(vdi(c), c.params().mapOf("driver-params"));
             c.params().opt("new-name-label").ifPresent(n -> c.api().vdi().setNameLabel(made, n));
             c.params().opt("new-name-description").ifPresent(n -> c.api().vdi().setNameDescription(made, n));
             c.out().list(List.of(c.api().vdi().getUuid(made)));
         });
         t.put("vdi-snapshot", c -> {
-            String made = c.api().vdi().snapshot(vdi(c), map(c.params(), "driver-params"));
+            String made = c.api().vdi().snapshot(vdi(c), c.params().mapOf("driver-params"));
             c.out().list(List.of(c.api().vdi().getUuid(made)));
         });
         t.put("vdi-unlock", c -> {
@@ -106,12 +106,6 @@ final class StorageCommands {
                         .insert(vbd(c), c.api().vdi().getByUuid(c.params().get("vdi-uuid"))));
         t.put("vbd-plug", c -> c.api().vbd().plug(vbd(c)));
         t.put("vbd-unplug", StorageCommands::vbdUnplug);
-    }
-
-    static Map<String, String> map(Params p, String name) {
-        Map<String, String> m = new LinkedHashMap<>();
-        for (Map.Entry<String, String> e : p.map(name)) m.put(e.getKey(), e.getValue());
-        return m;
     }
 
     private static String sr(CommandContext c) {
@@ -173,7 +167,7 @@ final class StorageCommands {
                         p.get("type"),
                         p.getOr("content-type", ""),
                         shared,
-                        map(p, "sm-config"));
+                        p.mapOf("sm-config"));
         c.conn().print(c.api().sr().getUuid(sr));
     }
 
@@ -193,7 +187,7 @@ final class StorageCommands {
         r.put("type", type);
         r.put("sharable", p.bool("sharable", false));
         r.put("read_only", false);
-        r.put("sm_config", map(p, "sm-config"));
+        r.put("sm_config", p.mapOf("sm-config"));
         r.put("tags", p.map("tags").stream().map(Map.Entry::getKey).toList());
         String vdi = c.api().vdi().create(r);
         c.out().list(List.of(c.api().vdi().getUuid(vdi)));

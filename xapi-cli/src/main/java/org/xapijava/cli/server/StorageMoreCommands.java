@@ -3,10 +3,10 @@ package org.xapijava.cli.server;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.xapijava.cli.records.CliFailure;
 import org.xapijava.model.api.ProbeResult;
 import org.xapijava.model.api.SrStat;
 import org.xapijava.model.api.enums.VdiType;
-import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.DateTime;
 
 /** The SR and VDI commands of {@code cli_operations.ml} for extended probes, introductions and changed-block tracking. */
@@ -37,7 +37,7 @@ final class StorageMoreCommands {
             case "user" -> VdiType.USER;
             case "suspend" -> VdiType.SUSPEND;
             case "crashdump" -> VdiType.CRASHDUMP;
-            default -> throw ApiError.internal("Failure: Unknown vdi type: " + p.get("type"));
+            default -> throw new CliFailure("Unknown vdi type: " + p.get("type"));
         };
         String vdi = c.api()
                 .vdi()
@@ -49,10 +49,10 @@ final class StorageMoreCommands {
                         type,
                         p.bool("sharable", false),
                         p.bool("read-only", false),
-                        StorageCommands.map(p, "other-config"),
+                        p.mapOf("other-config"),
                         p.get("location"),
-                        StorageCommands.map(p, "xenstore-data"),
-                        StorageCommands.map(p, "sm-config"),
+                        p.mapOf("xenstore-data"),
+                        p.mapOf("sm-config"),
                         p.bool("managed", false),
                         0L,
                         0L,
@@ -74,10 +74,7 @@ final class StorageMoreCommands {
         List<Map<String, Object>> results = c.api()
                 .sr()
                 .probeExt(
-                        StorageCommands.hostOf(c, true),
-                        StorageCommands.map(p, "device-config"),
-                        p.get("type"),
-                        StorageCommands.map(p, "sm-config"));
+                        StorageCommands.hostOf(c, true), p.mapOf("device-config"), p.get("type"), p.mapOf("sm-config"));
         List<Map<String, Object>> srs = new ArrayList<>();
         List<Map<String, Object>> complete = new ArrayList<>();
         List<Map<String, Object>> incomplete = new ArrayList<>();

@@ -70,7 +70,7 @@ final class VmCommands {
                     return null;
                 }));
         t.put("vm-reset-powerstate", c -> {
-            failWithoutForce(c);
+            CliArgs.failWithoutForce(c);
             Selectors.vms(c, Selectors.VmScope.ORDINARY, true, Set.of(), vm -> {
                 c.api().vm().powerStateReset(vm.ref());
                 return null;
@@ -125,7 +125,7 @@ final class VmCommands {
         t.put("snapshot-destroy", c -> c.api().vm().destroy(snapshot(c.api(), snapshotUuid(c))));
         t.put("snapshot-uninstall", c -> uninstall(c, List.of(snapshot(c.api(), snapshotUuid(c)))));
         t.put("snapshot-reset-powerstate", c -> {
-            failWithoutForce(c);
+            CliArgs.failWithoutForce(c);
             c.api().vm().powerStateReset(snapshot(c.api(), snapshotUuid(c)));
         });
         t.put("vm-memory-set", c -> {
@@ -193,14 +193,6 @@ final class VmCommands {
     }
 
     static final String NULL = "OpaqueRef:NULL";
-
-    /** Xapi's {@code fail_without_force}. */
-    static void failWithoutForce(CommandContext c) {
-        if (!c.params().bool("force", false)) {
-            throw new CliFailure("This operation is dangerous and may cause data loss. This operation must be forced"
-                    + " (use --force).");
-        }
-    }
 
     static long parseLong(String name, String v) {
         try {

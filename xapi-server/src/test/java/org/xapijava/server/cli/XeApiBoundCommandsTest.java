@@ -151,7 +151,7 @@ class XeApiBoundCommandsTest {
                 "network-uuid=" + network,
                 "vlan=0x10");
         fails(
-                INTERNAL + "Failure: Failed to parse parameter 'vlan': expecting an integer\n",
+                "Error: Failed to parse parameter 'vlan': expecting an integer\n",
                 "pool-vlan-create",
                 "pif-uuid=" + pif,
                 "network-uuid=" + network,
@@ -161,7 +161,7 @@ class XeApiBoundCommandsTest {
         reaches("host.management_disable", "host-management-disable");
         reaches("host.local_management_reconfigure", "host-emergency-management-reconfigure", "interface=eth0");
         reaches("SDN_controller.introduce", "sdn-controller-introduce", "address=10.0.0.1", "tcp-port=6632");
-        fails(INTERNAL + "Failure: port field should be an integer\n", "sdn-controller-introduce", "tcp-port=x");
+        fails("Error: port field should be an integer\n", "sdn-controller-introduce", "tcp-port=x");
         fails("Error: Expected one of 'ssl', 'pssl', got tcp\n", "sdn-controller-introduce", "protocol=TCP");
     }
 
@@ -180,7 +180,7 @@ class XeApiBoundCommandsTest {
                 "vm-uuid=" + dom0,
                 "restart-priority=restart");
         fails(
-                INTERNAL + "Failure: Call requires an equal number of vm-uuid and restart-priority arguments\n",
+                "Error: Call requires an equal number of vm-uuid and restart-priority arguments\n",
                 "pool-ha-compute-hypothetical-max-host-failures-to-tolerate",
                 "vm-uuid=" + dom0);
         reaches("pool.ha_compute_vm_failover_plan", "pool-ha-compute-vm-failover-plan", "host-uuids=" + hostUuid);
@@ -254,7 +254,7 @@ class XeApiBoundCommandsTest {
                 "private-key=" + cert,
                 "certificate-chain=" + missing);
         fails(
-                INTERNAL + "Failure: Parameter certificate-chain is defined multiple times, define it only once.\n",
+                "Error: Parameter certificate-chain is defined multiple times, define it only once.\n",
                 "host-server-certificate-install",
                 "certificate=" + cert,
                 "private-key=" + cert,
@@ -288,7 +288,7 @@ class XeApiBoundCommandsTest {
         reaches("pool.disable_client_certificate_auth", "pool-disable-client-certificate-auth");
 
         fails(
-                INTERNAL + "Failure: This operation is dangerous and may cause data loss. This operation must be"
+                "Error: This operation is dangerous and may cause data loss. This operation must be"
                         + " forced (use --force).\n",
                 "host-emergency-ha-disable");
         reaches("host.emergency_ha_disable", "host-emergency-ha-disable", "--force", "soft=true");
