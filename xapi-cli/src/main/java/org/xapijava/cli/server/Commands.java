@@ -26,5 +26,6 @@ final class Commands {
         HostControlCommands.bind(table);
         PatchUpdateCommands.bind(table);
         ObjectCommands.bind(table);
+        HostExtraCommands.bind(table);
     }
 }

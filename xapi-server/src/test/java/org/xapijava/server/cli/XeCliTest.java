@@ -282,4 +282,27 @@ class XeCliTest {
         ok("vdi-destroy", "uuid=" + vdi);
         ok("vm-uninstall", "uuid=" + imported, "--force");
     }
+
+    @Test
+    @Order(10)
+    void oneCallCommandsCheckTheirArgumentsThenReachTheApi() {
+        fails(
+                "Error: This operation is provided only to recover individual hosts that are unable to access the"
+                        + " external authentication service. This operation must be forced (use --force).\n",
+                "host-enable-external-auth",
+                "host-uuid=x",
+                "auth-type=AD",
+                "service-name=s");
+        fails("The uuid you supplied was invalid.\ntype: PCI\nuuid: nope\n", "pci-get-dom0-access-status", "uuid=nope");
+        String host = ok("host-list", "--minimal").strip();
+        // a call the server does not implement yet names itself
+        XeRun.Result r = xe("host-get-thread-diagnostics", "uuid=" + host);
+        assertTrue(r.code() == 0 || r.err().contains("function: host.get_thread_diagnostics"), r::toString);
+        XeRun.Result sb = xe("pool-get-guest-secureboot-readiness");
+        assertTrue(
+                sb.code() == 0
+                        ? sb.out().matches("[a-z_]+\n")
+                        : sb.err().contains("pool.get_guest_secureboot_readiness"),
+                sb::toString);
+    }
 }
