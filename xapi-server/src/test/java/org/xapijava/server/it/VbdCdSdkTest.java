@@ -15,11 +15,9 @@ import com.xensource.xenapi.VM;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.xapijava.db.Db;
-import org.xapijava.db.FieldValues;
 import org.xapijava.model.api.SR;
 import org.xapijava.server.TestHost;
 import org.xapijava.xenopsd.DeviceId;
@@ -53,29 +51,29 @@ class VbdCdSdkTest {
     }
 
     /** An ISO in the tools SR (read-only, {@code location} its file name), as an ISO SR's scan would record it. */
+    /**
+     * An ISO image in the tools SR, as an administrator adds one: the file, then a scan of the SR, which makes its
+     * VDI (a VDI written straight into the database could be forgotten by a scan already running). The SR is shared
+     * but each host's PBD names its own directory: the file goes into every one.
+     */
     static VDI iso(TestHost host, String name) {
         Db data = host.server.services().data();
         String sr = data.where(SR.IS_TOOLS_SR, true).getFirst();
-        // the image itself, in the tools SR's directory: its driver (ISOSR) attaches the file
-        String pbd = data.get(sr, SR.PBDS).getFirst();
-        java.nio.file.Path dir = java.nio.file.Path.of(
-                data.get(pbd, org.xapijava.model.api.PBD.DEVICE_CONFIG).get("location"));
-        try {
-            java.nio.file.Files.createDirectories(dir);
-            java.nio.file.Files.write(dir.resolve(name), new byte[1 << 20]);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        for (String pbd : data.get(sr, SR.PBDS)) {
+            java.nio.file.Path dir = java.nio.file.Path.of(
+                    data.get(pbd, org.xapijava.model.api.PBD.DEVICE_CONFIG).get("location"));
+            try {
+                java.nio.file.Files.createDirectories(dir);
+                java.nio.file.Files.write(dir.resolve(name), new byte[1 << 20]);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
         }
-        String ref = data.create(FieldValues.of(org.xapijava.model.api.VDI.XAPI_CLASS)
-                .with(org.xapijava.model.api.VDI.UUID, UUID.randomUUID().toString())
-                .with(org.xapijava.model.api.VDI.NAME_LABEL, name)
-                .with(org.xapijava.model.api.VDI.SR, sr)
-                .with(org.xapijava.model.api.VDI.LOCATION, name)
-                .with(org.xapijava.model.api.VDI.TYPE, "user")
-                .with(org.xapijava.model.api.VDI.READ_ONLY, true)
-                .with(org.xapijava.model.api.VDI.MANAGED, true)
-                .with(org.xapijava.model.api.VDI.VIRTUAL_SIZE, 1L << 20));
-        return com.xensource.xenapi.Types.toVDI(ref);
+        host.ok("SR.scan", host.login(), sr);
+        for (String vdi : data.where(org.xapijava.model.api.VDI.LOCATION, name)) {
+            if (data.get(vdi, org.xapijava.model.api.VDI.SR).equals(sr)) return com.xensource.xenapi.Types.toVDI(vdi);
+        }
+        throw new AssertionError("the scan of the tools SR made no VDI for " + name);
     }
 
     /** The VM's CD drive (the one {@link LifecycleSupport#newVm} gives it). */
