@@ -89,15 +89,29 @@ final class HttpCommands {
 
     /** §1.7.3. Returns true when the client must stop with status 1 (after {@code Operation failed}). */
     boolean get(String filename, String url) throws XeException {
+        return transfer("HttpGet", () -> download(filename, url, 0));
+    }
+
+    /** One transfer of a file. */
+    @FunctionalInterface
+    private interface Transfer {
+        void run() throws XeException, ClientSideError, IOException;
+    }
+
+    /**
+     * Runs {@code t}; a client-side error is answered {@code Failed} after {@code Operation failed} (true: the client
+     * stops with status 1), any other failure {@code Failed} alone (the server reads the task's error).
+     */
+    private boolean transfer(String what, Transfer t) throws XeException {
         try {
-            download(filename, url, 0);
+            t.run();
             return false;
         } catch (ClientSideError e) {
             session.send(CliMessage.Response.FAILED);
             operationFailed(e.getMessage());
             return true;
         } catch (IOException | RuntimeException e) {
-            session.debug.log("HttpGet failure: " + e + "\n");
+            session.debug.log(what + " failure: " + e + "\n");
             session.send(CliMessage.Response.FAILED);
             return false;
         }
@@ -175,18 +189,7 @@ final class HttpCommands {
     /** §1.7.2. Returns true when the client must stop with status 1 (after {@code Operation failed}). */
     boolean put(String filename, String url) throws XeException {
         session.permitted.check(filename, false);
-        try {
-            upload(filename, url, 0);
-            return false;
-        } catch (ClientSideError e) {
-            session.send(CliMessage.Response.FAILED);
-            operationFailed(e.getMessage());
-            return true;
-        } catch (IOException | RuntimeException e) {
-            session.debug.log("HttpPut failure: " + e + "\n");
-            session.send(CliMessage.Response.FAILED);
-            return false;
-        }
+        return transfer("HttpPut", () -> upload(filename, url, 0));
     }
 
     private void upload(String filename, String url, int redirects) throws XeException, ClientSideError, IOException {

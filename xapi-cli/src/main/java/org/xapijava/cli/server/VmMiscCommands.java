@@ -15,6 +15,7 @@ import org.xapijava.cli.records.ObjectRecord;
 import org.xapijava.cli.records.RecordSpec;
 import org.xapijava.cli.records.RecordTables;
 import org.xapijava.cli.records.Sizes;
+import org.xapijava.model.BiosStrings;
 import org.xapijava.model.api.DataSource;
 import org.xapijava.model.api.enums.VmUefiMode;
 import org.xapijava.model.client.XenApi;
@@ -38,9 +39,6 @@ final class VmMiscCommands {
             "vdi",
             "vgpu",
             "image-format");
-
-    /** {@code Constants.generic_bios_strings} (with the standard type 11 strings). */
-    static final Map<String, String> GENERIC_BIOS_STRINGS = genericBiosStrings();
 
     /** The classes {@code event-wait} can watch (Xapi's list), by their CLI record. */
     private static final Map<String, String> EVENT_CLASSES = Map.ofEntries(
@@ -87,7 +85,7 @@ final class VmMiscCommands {
                 c -> Selectors.vms(c, Selectors.VmScope.ORDINARY, true, Set.of(), vm -> {
                     Map<String, String> bios = c.api().vm().getBiosStrings(vm.ref());
                     if (bios.isEmpty()) c.out().msg("The BIOS strings of this VM have not yet been set.");
-                    else if (bios.equals(GENERIC_BIOS_STRINGS)) c.out().msg("This VM is BIOS-generic.");
+                    else if (bios.equals(BiosStrings.GENERIC)) c.out().msg("This VM is BIOS-generic.");
                     else c.out().msg("This VM is BIOS-customized.");
                     return null;
                 }));
@@ -399,26 +397,5 @@ final class VmMiscCommands {
             all &= k.equal() == v.equals(k.value());
         }
         return all;
-    }
-
-    private static Map<String, String> genericBiosStrings() {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put("bios-vendor", "Xen");
-        m.put("bios-version", "");
-        m.put("system-manufacturer", "Xen");
-        m.put("system-product-name", "HVM domU");
-        m.put("system-version", "");
-        m.put("system-serial-number", "");
-        m.put("baseboard-manufacturer", "");
-        m.put("baseboard-product-name", "");
-        m.put("baseboard-version", "");
-        m.put("baseboard-serial-number", "");
-        m.put("baseboard-asset-tag", "");
-        m.put("baseboard-location-in-chassis", "");
-        m.put("enclosure-asset-tag", "");
-        m.put("hp-rombios", "");
-        m.put("oem-1", "Xen");
-        m.put("oem-2", "MS_VM_CERT/SHA1/bdbeb6e0a816d43fa6d3fe8aaef04c2bad9d3e3d");
-        return Map.copyOf(m);
     }
 }

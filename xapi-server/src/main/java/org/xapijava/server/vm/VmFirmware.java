@@ -3,12 +3,12 @@ package org.xapijava.server.vm;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.xapijava.db.Db;
 import org.xapijava.db.Update;
+import org.xapijava.model.BiosStrings;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.Host;
 import org.xapijava.model.api.VM;
@@ -29,31 +29,6 @@ import org.xapijava.xenopsd.Vm;
  * Thread-safe.
  */
 final class VmFirmware {
-    /** {@code Constants.generic_bios_strings}: what a VM gets when it has none, and what set_bios_strings fills in. */
-    static final Map<String, String> GENERIC_BIOS_STRINGS;
-
-    static {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put("bios-vendor", "Xen");
-        m.put("bios-version", "");
-        m.put("system-manufacturer", "Xen");
-        m.put("system-product-name", "HVM domU");
-        m.put("system-version", "");
-        m.put("system-serial-number", "");
-        m.put("baseboard-manufacturer", "");
-        m.put("baseboard-product-name", "");
-        m.put("baseboard-version", "");
-        m.put("baseboard-serial-number", "");
-        m.put("baseboard-asset-tag", "");
-        m.put("baseboard-location-in-chassis", "");
-        m.put("enclosure-asset-tag", "");
-        m.put("hp-rombios", "");
-        // Constants.standard_type11_strings, always included
-        m.put("oem-1", "Xen");
-        m.put("oem-2", "MS_VM_CERT/SHA1/bdbeb6e0a816d43fa6d3fe8aaef04c2bad9d3e3d");
-        GENERIC_BIOS_STRINGS = Collections.unmodifiableMap(m);
-    }
-
     /** {@code Constants.settable_vm_bios_string_keys}. */
     static final List<String> SETTABLE_BIOS_STRING_KEYS = List.of(
             "bios-vendor",
@@ -96,7 +71,7 @@ final class VmFirmware {
             long read = data.modified(VM.XAPI_CLASS, vm);
             if (!data.get(vm, VM.BIOS_STRINGS).isEmpty()) throw new ApiError(ErrorCodes.VM_BIOS_STRINGS_ALREADY_SET);
             assertValidBiosStrings(value);
-            Map<String, String> strings = new LinkedHashMap<>(GENERIC_BIOS_STRINGS);
+            Map<String, String> strings = new LinkedHashMap<>(BiosStrings.GENERIC);
             strings.replaceAll((k, v) -> value.getOrDefault(k, v));
             data.apply(Update.builder()
                     .unchanged(VM.XAPI_CLASS, vm, read)
