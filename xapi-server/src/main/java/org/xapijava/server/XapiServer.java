@@ -276,7 +276,7 @@ public final class XapiServer implements AutoCloseable {
         VmSettings.of(localDb, clock, refs.pool(), services.allowed(), xenops, config)
                 .bind(table);
         new org.xapijava.server.vm.VmLive(localDb, db, refs.pool(), tasks, xenops.live()).bind(table);
-        new org.xapijava.server.vm.Placement(localDb).bind(table);
+        new org.xapijava.server.vm.Placement(localDb, refs.pool()).bind(table);
         new org.xapijava.server.xenops.Migration(xenops, localDb, refs.host(), vmAlerts, this::httpPort, secret)
                 .bind(table);
         new org.xapijava.server.host.HostMessages(localDb, db, tasks, services.allowed(), refs.pool()).bind(table);
@@ -287,6 +287,9 @@ public final class XapiServer implements AutoCloseable {
                         localDb, clock, refs.pool(), tasks, services.allowed(), vmAlerts, xenops.lifecycle())
                 .bind(table);
         new org.xapijava.server.vm.VmGuestCalls(localDb, refs.pool(), xenops.live()).bind(table);
+        org.xapijava.server.transfer.TransferHandlers.urlImport(
+                        dm, localDb, refs.host(), refs.pool(), storage.backends(), tasks, services.allowed())
+                .bind(table);
         VmMemory.of(localDb, refs.pool(), config, xenops.live()::setMemoryDynamicRange)
                 .bind(table);
         bridges = new org.xapijava.server.network.HostBridges(localDb, refs.host());

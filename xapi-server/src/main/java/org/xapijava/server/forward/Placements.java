@@ -27,7 +27,8 @@ import org.xapijava.model.types.XType;
 
 /**
  * Where each message runs, as Xapi's forwarding layer decides it ({@code message_forwarding.ml}): the host a
- * {@code host} argument names ({@code do_op_on ~host}), the host a running or paused VM is resident on
+ * {@code host} argument names ({@code do_op_on ~host}), a host with the SR plugged for {@code VM.import}, the host a
+ * running or paused VM is resident on
  * ({@code forward_vm_op}, and for a VBD or VIF its VM's: {@code forward_vbd_op}, {@code forward_vif_op}), the host
  * the lock plan chose for a start or resume ({@code forward_to_suitable_host}: the VM's
  * {@code scheduled_to_be_resident_on}), or the host a task was forwarded to ({@code task.cancel}), a host with the SR plugged for SR operations
@@ -141,12 +142,14 @@ public final class Placements {
     /** Xapi's {@code VM} messages run on the VM's host while it runs ({@code forward_vm_op}). */
     static final Set<String> VM_RESIDENT = Set.of(
             "add_to_VCPUs_params_live",
+            "call_host_plugin",
             "call_plugin",
             "clean_reboot",
             "clean_shutdown",
             "forget_data_source_archives",
             "get_data_sources",
             "hard_reboot",
+            "hard_reboot_internal",
             "hard_shutdown",
             "pause",
             "pool_migrate",
@@ -248,6 +251,10 @@ public final class Placements {
                         yield (r, a) -> (String) a.get(i);
                     }
                     case "start", "resume" -> (r, a) -> scheduledHost(r, (String) a.get(0));
+                    case "import" -> {
+                        int i = refArg(m, SR.XAPI_CLASS);
+                        yield (r, a) -> srHost(r, (String) a.get(i));
+                    }
                     default -> VM_RESIDENT.contains(m.name()) ? (r, a) -> residentHost(r, (String) a.get(0)) : null;
                 };
             case VBD.XAPI_CLASS ->

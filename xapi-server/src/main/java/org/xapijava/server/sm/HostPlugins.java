@@ -22,6 +22,7 @@ import org.xapijava.model.xmlrpc.XmlRpcReader;
 import org.xapijava.model.xmlrpc.XmlRpcWriter;
 import org.xapijava.server.api.Messages;
 import org.xapijava.server.api.gen.HostApi;
+import org.xapijava.server.api.gen.VMApi;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.dispatch.MessageTable;
 
@@ -37,6 +38,12 @@ import org.xapijava.server.dispatch.MessageTable;
  * {@code XENAPI_PLUGIN_FAILURE ["failed to parse plugin output", stdout, reason]}; a non-zero exit is
  * {@code XENAPI_PLUGIN_FAILURE ["non-zero exit", stdout, stderr]}; death by a signal
  * {@code ["signal: SIGxxx", stdout, stderr]}.
+ *
+ * <p>{@code VM.call_host_plugin} runs the same plugin on the host a running VM is resident on (the forwarding stage
+ * checks the power state, marks the VM {@code call_plugin} and places the call); the VM is otherwise unused, as in
+ * Xapi. {@code VM.import_convert} starts as Xapi's does, by running the {@code conversion} plugin's {@code main} for
+ * the address of a XenConvert appliance ({@code XENAPI_MISSING_PLUGIN [conversion]} on a host without it, which is
+ * every host of this kind); talking to such an appliance is {@code NOT_IMPLEMENTED}.
  *
  * <p>The plugin runs in a session of its own ({@code setsid}); when it outlives the timeout its whole process group
  * is killed (then it reports as killed by {@code SIGKILL}). Its output is read on two platform threads, never on the
@@ -59,6 +66,9 @@ public final class HostPlugins implements HostApi, Messages {
     /** The {@code Status} member of Xapi's envelope. */
     private static final Pattern STATUS = Pattern.compile("<name>\\s*Status\\s*</name>");
 
+    /** The plugin Xapi's {@code VM.import_convert} asks for the conversion appliance's address. */
+    static final String CONVERSION_PLUGIN = "conversion";
+
     private final Path dir;
     private final Duration timeout;
 
@@ -74,6 +84,26 @@ public final class HostPlugins implements HostApi, Messages {
     @Override
     public void bind(MessageTable table) {
         HostApi.bind(table, this);
+        VMApi.bind(table, new VMApi() {
+            @Override
+            public String callHostPlugin(
+                    CallContext ctx, String vm, String plugin, String fn, Map<String, String> args) {
+                return call(ctx.sessionRef(), plugin, fn, args);
+            }
+
+            @Override
+            public void importConvert(
+                    CallContext ctx,
+                    String type,
+                    String username,
+                    String password,
+                    String sr,
+                    Map<String, String> remoteConfig) {
+                String vpx = call(ctx.sessionRef(), CONVERSION_PLUGIN, "main", Map.of());
+                LOG.info("VM.import_convert: the conversion plugin names the appliance {}", vpx);
+                throw new ApiError(ErrorCodes.NOT_IMPLEMENTED, "VM.import_convert through a conversion appliance");
+            }
+        });
     }
 
     @Override

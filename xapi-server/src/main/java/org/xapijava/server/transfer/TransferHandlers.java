@@ -3,6 +3,7 @@ package org.xapijava.server.transfer;
 import org.xapijava.db.Database;
 import org.xapijava.db.Db;
 import org.xapijava.model.Datamodel;
+import org.xapijava.server.api.Messages;
 import org.xapijava.server.config.XapiConfig;
 import org.xapijava.server.dispatch.Dispatcher;
 import org.xapijava.server.http.HttpHandlerTable;
@@ -15,6 +16,20 @@ import org.xapijava.server.task.TaskManager;
 /** The import and export handlers of a host, registered in its HTTP handler table. Stateless. */
 public final class TransferHandlers {
     private TransferHandlers() {}
+
+    /** {@code VM.import}: {@link UrlImport}, the XVA of a URL imported as {@code PUT /import} imports a body. */
+    public static Messages urlImport(
+            Datamodel dm,
+            Db data,
+            String host,
+            String pool,
+            StorageBackends storage,
+            TaskManager tasks,
+            AllowedOperations allowed) {
+        // the HTTP parts of the importer (its requests and transfer guard) are not used from a message
+        return new UrlImport(
+                data, new VmImport(dm, data, host, pool, storage, new HttpTasks(data, tasks), null, null, allowed));
+    }
 
     /**
      * Registers the disk transfers ({@link RawVdiTransfer}), VM export and import ({@link VmExport},

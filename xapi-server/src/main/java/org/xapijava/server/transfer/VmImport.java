@@ -32,6 +32,7 @@ import org.xapijava.model.api.VDI;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.api.enums.VbdType;
 import org.xapijava.model.api.enums.VmPowerState;
+import org.xapijava.model.client.XenApi;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.xmlrpc.XmlRpcWriter;
 import org.xapijava.server.http.HttpCall;
@@ -172,10 +173,15 @@ final class VmImport {
         Replies.ok(r, task, "application/octet-stream");
         Replies.commit(r);
         ImportObjects objects = new ImportObjects(dm, data, requests.api(c), allowed, task, sr, restore, force, null);
-        importArchive(c, task, objects, force, (tar, header) -> {
+        importArchive(c, task, objects, force, disksOf(objects, task, force));
+    }
+
+    /** A full import's middle: the task says the objects exist, then the disks are received. */
+    private Middle disksOf(ImportObjects objects, String task, boolean force) {
+        return (tar, header) -> {
             data.addToMap(task, Task.OTHER_CONFIG, OBJECT_CREATION, "complete");
             receiveDisks(tar, header, objects, task, force);
-        });
+        };
     }
 
     /** What an import does between making its objects and completing. */
@@ -190,21 +196,46 @@ final class VmImport {
      */
     private void importArchive(HttpCall c, String task, ImportObjects objects, boolean force, Middle middle)
             throws IOException {
-        boolean made = false;
         try (InputStream body = Content.Source.asInputStream(c.request())) {
+            List<String> vms = readArchive(body, task, objects, force, middle);
+            tasks.complete(task, XmlRpcWriter.toString(vms));
+            c.response().write(true, ByteBuffer.allocate(0), c.callback());
+        } catch (IOException | RuntimeException e) {
+            Replies.abort(c, tasks, task, e, importError(e));
+        }
+    }
+
+    /**
+     * A full import of {@code body} into {@code sr} under {@code task} ({@code VM.import}'s {@code stream_import}):
+     * the VMs made, or Xapi's import error once what was made is undone (not with {@code force}).
+     */
+    List<String> importStream(InputStream body, String task, XenApi api, String sr, boolean restore, boolean force) {
+        ImportObjects objects = new ImportObjects(dm, data, api, allowed, task, sr, restore, force, null);
+        try {
+            return readArchive(body, task, objects, force, disksOf(objects, task, force));
+        } catch (IOException | RuntimeException e) {
+            throw importError(e);
+        }
+    }
+
+    /**
+     * {@code ova.xml} read and checked, the objects made, {@code middle}: the VMs; a failure undoes the objects (not
+     * with {@code force}) and is thrown on.
+     */
+    private List<String> readArchive(InputStream body, String task, ImportObjects objects, boolean force, Middle middle)
+            throws IOException {
+        boolean made = false;
+        try {
             TarArchiveInputStream tar = new TarArchiveInputStream(open(body));
             OvaXml.Header header = header(tar);
             made = true;
             objects.run(header.objects());
             middle.run(tar, header);
-            List<String> vms = complete(task, objects.createdVms());
-            tasks.complete(task, XmlRpcWriter.toString(vms));
-            c.response().write(true, ByteBuffer.allocate(0), c.callback());
+            return complete(task, objects.createdVms());
         } catch (IOException | RuntimeException e) {
-            ApiError error = importError(e);
-            LOG.info("{} of task {} failed: {}", c.action().name(), task, error.toString());
+            LOG.info("import of task {} failed: {}", task, e.toString());
             if (made && !force) objects.cleanup();
-            Replies.abort(c, tasks, task, e, error);
+            throw e;
         }
     }
 

@@ -25,7 +25,8 @@ public final class PoolFeatures {
         VM_appliance_start("restrict_vm_appliance_start", true),
         USB_passthrough("restrict_usb_passthrough", false),
         VM_groups("restrict_vm_groups", false),
-        CBT("restrict_cbt", false);
+        CBT("restrict_cbt", false),
+        WLB("restrict_wlb", false);
 
         final String flag;
         /** Enabled when the flag is missing or not a boolean ({@code enabled_when_unknown}). */

@@ -503,6 +503,18 @@ public final class Lifecycle {
         alert(vm, "VM_REBOOTED", "VM '%s' (uuid: %s) rebooted forcibly", false);
     }
 
+    /**
+     * {@code VM.hard_reboot_internal}: what its datamodel documentation says ("immediately restarts the specified
+     * VM"): a running or paused VM rebooted by xenopsd, with no VM operation marked and no message. Xapi keeps the
+     * message deprecated and its implementation fails an assertion (decisions.md).
+     */
+    public void hardRebootInternal(CallContext ctx, String vm) {
+        String state = data.get(vm, VM.POWER_STATE);
+        if (!state.equals("Running") && !state.equals("Paused"))
+            throw new ApiError("VM_BAD_POWER_STATE", vm, "running", state.toLowerCase(java.util.Locale.ROOT));
+        xenopsReboot(ctx, vm, null);
+    }
+
     // ------------------------------------------------------------------------------------------- pause
 
     /** {@code VM.pause}. */

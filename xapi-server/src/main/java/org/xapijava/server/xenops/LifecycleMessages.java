@@ -9,7 +9,8 @@ import org.xapijava.server.dispatch.MessageTable;
 
 /**
  * The VM, VBD and VIF messages that go to xenopsd: {@code VM.start}, {@code start_on}, {@code shutdown},
- * {@code clean_shutdown}, {@code hard_shutdown}, {@code clean_reboot}, {@code hard_reboot}, {@code suspend},
+ * {@code clean_shutdown}, {@code hard_shutdown}, {@code clean_reboot}, {@code hard_reboot}, {@code hard_reboot_internal},
+ * {@code suspend},
  * {@code resume}, {@code resume_on}, {@code pause}, {@code unpause}, {@code power_state_reset};
  * {@code VBD.plug}, {@code unplug}, {@code unplug_force}; {@code VIF.plug}, {@code unplug},
  * {@code unplug_force}. The dispatcher's forwarding stage runs them inside their lock plans.
@@ -67,6 +68,11 @@ public final class LifecycleMessages implements Messages {
         @Override
         public void hardReboot(CallContext ctx, String vm) {
             l.hardReboot(ctx, vm);
+        }
+
+        @Override
+        public void hardRebootInternal(CallContext ctx, String vm) {
+            l.hardRebootInternal(ctx, vm);
         }
 
         @Override

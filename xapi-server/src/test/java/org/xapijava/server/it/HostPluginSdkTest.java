@@ -22,7 +22,8 @@ import org.xapijava.server.TestHost;
 /**
  * {@code host.call_plugin} through the Citrix SDK with small shell plugins in the host's plugin directory: the call
  * passed as one XML-RPC argument (function name, session, argument struct), the result envelope, and each of Xapi's
- * failures ({@code XENAPI_MISSING_PLUGIN}, {@code XENAPI_PLUGIN_FAILURE} with its reason, stdout and stderr).
+ * failures ({@code XENAPI_MISSING_PLUGIN}, {@code XENAPI_PLUGIN_FAILURE} with its reason, stdout and stderr);
+ * {@code VM.call_host_plugin} for a running VM.
  */
 class HostPluginSdkTest {
     private static final String OK = "<?xml version='1.0'?><methodResponse><params><param><value><struct>"
@@ -91,6 +92,46 @@ class HostPluginSdkTest {
         // Xapi's PATH, not the server's
         String env = me.callPlugin(c, "env", "f", Map.of());
         assertTrue(env.startsWith("/sbin:/usr/sbin:/bin:/usr/bin|"), env);
+    }
+
+    @Test
+    void vmCallHostPluginRunsThePluginOnTheHostOfARunningVm() throws Exception {
+        com.xensource.xenapi.VM vm = LifecycleSupport.newVm(host, c, "plugin-vm");
+        String session = c.getSessionReference();
+        RawConnection raw = new RawConnection(LifecycleSupport.url(host));
+        List<String> halted = raw.failure("VM.call_host_plugin", session, vm.toWireString(), "echo", "vm_fn", Map.of());
+        assertEquals(List.of("VM_BAD_POWER_STATE", vm.toWireString(), "Running", "Halted"), halted);
+        vm.start(c, false, false);
+        try {
+            Object reply =
+                    raw.rawCall("VM.call_host_plugin", session, vm.toWireString(), "echo", "vm_fn", Map.of("k", "v"));
+            @SuppressWarnings("unchecked")
+            String b64 = (String) ((Map<String, Object>) reply).get("Value");
+            String call = new String(java.util.Base64.getDecoder().decode(b64), StandardCharsets.UTF_8);
+            assertTrue(call.contains("<methodName>vm_fn</methodName>"), call);
+            assertTrue(call.contains(session), call);
+            assertTrue(call.contains("<name>k</name>"), call);
+            assertEquals(
+                    List.of("XENAPI_MISSING_PLUGIN", "nope"),
+                    raw.failure("VM.call_host_plugin", session, vm.toWireString(), "nope", "f", Map.of()));
+            assertEquals(
+                    List.of("VDI_IN_USE", "x", "y"),
+                    raw.failure("VM.call_host_plugin", session, vm.toWireString(), "failure", "f", Map.of()));
+            assertTrue(vm.getCurrentOperations(c).isEmpty(), "the call_plugin mark is gone");
+            // VM.import_convert asks the conversion plugin first, which hosts of this kind lack
+            assertEquals(
+                    List.of("XENAPI_MISSING_PLUGIN", "conversion"),
+                    raw.failure(
+                            "VM.import_convert",
+                            session,
+                            "ESXServer",
+                            "u",
+                            "p",
+                            "OpaqueRef:NULL",
+                            Map.of("hostname", "esx", "username", "u", "password", "p", "vm-name", "x")));
+        } finally {
+            vm.hardShutdown(c);
+        }
     }
 
     @Test
