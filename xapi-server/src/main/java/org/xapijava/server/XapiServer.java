@@ -287,6 +287,9 @@ public final class XapiServer implements AutoCloseable {
                         localDb, clock, refs.pool(), tasks, services.allowed(), vmAlerts, xenops.lifecycle())
                 .bind(table);
         new org.xapijava.server.vm.VmGuestCalls(localDb, refs.pool(), xenops.live()).bind(table);
+        new org.xapijava.server.vm.VmSysprep(
+                        localDb, refs.host(), xenopsClient, org.xapijava.server.vm.VmSysprep.Settings.of(config))
+                .bind(table);
         org.xapijava.server.transfer.TransferHandlers.urlImport(
                         dm, localDb, refs.host(), refs.pool(), storage.backends(), tasks, services.allowed())
                 .bind(table);

@@ -269,4 +269,17 @@ public interface Xenops {
 
     /** {@code DEBUG.trigger}: a backend-specific test hook (see the simulator's documentation). */
     void debugTrigger(String dbg, String cmd, List<String> args);
+
+    /**
+     * Simulator extension {@code SIM.xenstore_write}: writes {@code value} at {@code path} (under {@code control/})
+     * of the VM's domain, as a real xapi writes the guest's xenstore itself (VM.sysprep); {@code Does_not_exist}
+     * without a domain.
+     */
+    void xenstoreWrite(String dbg, String vmId, String path, String value);
+
+    /**
+     * Simulator extension {@code SIM.xenstore_read}: the value at {@code path} of the VM's domain ({@code ""} for the
+     * domain itself), or null when it, or the domain, is missing.
+     */
+    String xenstoreRead(String dbg, String vmId, String path);
 }

@@ -466,4 +466,18 @@ public final class XenopsClient implements Xenops, AutoCloseable {
     public void debugTrigger(String dbg, String cmd, List<String> args) {
         unitCall("DEBUG.trigger", dbg, Arg.of("cmd", cmd), Arg.of("args", new ArrayList<Object>(args)));
     }
+
+    @Override
+    public void xenstoreWrite(String dbg, String vmId, String path, String value) {
+        unitCall("SIM.xenstore_write", dbg, Arg.of("id", vmId), Arg.of("path", path), Arg.of("value", value));
+    }
+
+    @Override
+    public String xenstoreRead(String dbg, String vmId, String path) {
+        List<String> v = decode(
+                "SIM.xenstore_read",
+                call("SIM.xenstore_read", dbg, Arg.of("id", vmId), Arg.of("path", path)),
+                x -> Rpc.list(x, Rpc::string));
+        return v.isEmpty() ? null : v.get(0);
+    }
 }

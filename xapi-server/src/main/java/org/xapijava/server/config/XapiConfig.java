@@ -94,6 +94,12 @@ public final class XapiConfig {
         // Xapi's xapi.conf keys of the UEFI variable store tools (varstored)
         {"varstore-sb-state", "/usr/bin/varstore-sb-state", null},
         {"varstore-ls", "/usr/bin/varstore-ls", null},
+        // VM.sysprep: Xapi's vm-sysprep-enabled and vm-sysprep-wait (seconds for the guest to see the CD), its
+        // genisoimage path, and the directory of the local ISO SR holding the unattend.xml ISOs (Xapi: /var/opt/iso)
+        {"vm-sysprep-enabled", "true", null},
+        {"vm-sysprep-wait", "5.0", null},
+        {"genisoimage", "/usr/bin/genisoimage", null},
+        {"sysprep-iso-dir", "/var/opt/iso", "sysprep-iso"},
         // Xapi's xen-cmdline-script (dom0 memory goes on Xen's command line) and its host-requires-reboot flag file
         {"xen-cmdline-script", "/opt/xensource/libexec/xen-cmdline", null},
         // Xapi's xapi-plugins-root: the executables host.call_plugin runs

@@ -27,11 +27,7 @@ import org.xapijava.server.xenops.XenopsErrors;
  * {@code other_config:allow_guest_agent_run_script=true}, else {@code FEATURE_RESTRICTED}; {@code username},
  * {@code password} and {@code script} required; the caller needs {@code VM.checkpoint}'s permission; a script of at
  * most 1024 bytes; xenopsd's result as JSON); other functions {@code XENAPI_PLUGIN_FAILURE}. The lock plan marks the
- * VM {@code call_plugin} and fails at once when it is busy.
- *
- * <p>{@code sysprep}: Xapi's checks in its order ({@code INVALID_VALUE} for a negative timeout, then
- * {@code SYSPREP [uuid; reason]} for a VM without a domain, an {@code unattend.xml} over 32 KiB, a guest that does
- * not report {@code feature-sysprep}). Thread-safe.
+ * VM {@code call_plugin} and fails at once when it is busy. ({@code sysprep} is {@link VmSysprep}'s.) Thread-safe.
  */
 public final class VmGuestCalls implements Messages {
     /** The only plugin {@code VM.call_plugin} knows. */
@@ -42,8 +38,6 @@ public final class VmGuestCalls implements Messages {
     static final String ALLOW_RUN_SCRIPT = "allow_guest_agent_run_script";
     /** The longest script {@code run-script} passes on. */
     static final int MAX_SCRIPT_BYTES = 1024;
-    /** The largest {@code unattend.xml} {@code sysprep} accepts. */
-    static final int MAX_UNATTEND_BYTES = 32 * 1024;
 
     private final Db data;
     private final String poolRef;
@@ -66,11 +60,6 @@ public final class VmGuestCalls implements Messages {
         @Override
         public String callPlugin(CallContext ctx, String vm, String plugin, String fn, Map<String, String> args) {
             return VmGuestCalls.this.callPlugin(ctx, vm, plugin, fn, args);
-        }
-
-        @Override
-        public void sysprep(CallContext ctx, String self, String unattend, double timeout) {
-            VmGuestCalls.this.sysprep(self, unattend, timeout);
         }
     }
 
@@ -156,21 +145,6 @@ public final class VmGuestCalls implements Messages {
                     "The script length must not exceed 1024 bytes");
         }
         return live.runScript(ctx, vm, script);
-    }
-
-    /** {@code VM.sysprep}'s checks, in Xapi's order. */
-    void sysprep(String vm, String unattend, double timeout) {
-        String uuid = data.get(vm, VM.UUID);
-        if (timeout < 0.0) throw new ApiError(ErrorCodes.INVALID_VALUE, "timeout", XenopsErrors.ocamlFloat(timeout));
-        if (data.get(vm, VM.DOMID) <= 0) throw new ApiError(ErrorCodes.SYSPREP, uuid, "VM is not running");
-        if (unattend.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_UNATTEND_BYTES) {
-            throw new ApiError(ErrorCodes.SYSPREP, uuid, "unattend.xml file too large");
-        }
-        if (!"1".equals(guestFeature(vm, "feature-sysprep"))) {
-            throw new ApiError(ErrorCodes.SYSPREP, uuid, "VM driver does not support sysprep");
-        }
-        // a guest with sysprep support gets an ISO of unattend.xml in its CD drive: no simulated guest offers it
-        throw new ApiError(ErrorCodes.NOT_IMPLEMENTED, "VM.sysprep for a guest that supports sysprep");
     }
 
     /** The guest agent's {@code control/<key>}, as its guest metrics' {@code other} reports it, or null. */

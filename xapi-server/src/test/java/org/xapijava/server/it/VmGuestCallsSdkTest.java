@@ -25,7 +25,8 @@ import org.xapijava.server.TestHost;
 /**
  * {@code VM.call_plugin} and {@code VM.sysprep} through the Citrix SDK (and the raw wire for the exact error
  * parameters) against a host with the embedded xenopsd simulator, whose simulated Linux guest agent offers neither
- * remote desktop, nor scripts, nor sysprep: Xapi's checks in its order, its rate limit, and what xenopsd answers.
+ * remote desktop, nor scripts, nor sysprep: Xapi's checks in its order, its rate limit, and what xenopsd answers;
+ * and sysprep run to its end by a simulated guest that offers it ({@code DEBUG.trigger "sysprep"}).
  */
 class VmGuestCallsSdkTest {
     private static final String PLUGIN = "guest-agent-operation";
@@ -38,7 +39,7 @@ class VmGuestCallsSdkTest {
 
     @BeforeAll
     static void start() throws Exception {
-        host = TestHost.start(dir);
+        host = TestHost.start(dir, "--vm-sysprep-wait", "0.1");
         c = LifecycleSupport.login(host);
     }
 
@@ -198,6 +199,63 @@ class VmGuestCallsSdkTest {
                 fails("VM.sysprep", ref, "<xml/>", 60.0));
         assertTrue(vm.getCurrentOperations(c).isEmpty());
         assertEquals(Types.VmPowerState.RUNNING, vm.getPowerState(c));
+        vm.hardShutdown(c);
+    }
+
+    @Test
+    void sysprepRunsInAGuestThatOffersItThenTheGuestShutsDown() throws Exception {
+        VM vm = LifecycleSupport.newVm(host, c, "windows");
+        String ref = vm.toWireString();
+        String uuid = vm.getUuid(c);
+        org.xapijava.xenopsd.Xenops x = host.server.xenops().xenops();
+        vm.start(c, false, false);
+        x.debugTrigger("t", "sysprep", List.of(uuid, "on"));
+        LifecycleSupport.await(
+                host,
+                "the guest agent reports feature-sysprep",
+                () -> "1".equals(vm.getGuestMetrics(c).getOther(c).get("feature-sysprep")));
+        Object done = new RawConnection(LifecycleSupport.url(host))
+                .rawCall("VM.sysprep", c.getSessionReference(), ref, "<unattend>answers</unattend>", 30.0);
+        assertEquals(
+                "Success",
+                ((java.util.Map<?, ?>) done).get("Status"),
+                () -> java.util.Arrays.toString((Object[]) ((java.util.Map<?, ?>) done).get("ErrorDescription")));
+        LifecycleSupport.await(host, "the guest shut down", () -> vm.getPowerState(c) == Types.VmPowerState.HALTED);
+        assertTrue(vm.getCurrentOperations(c).isEmpty());
+        // the CD is empty again, the ISO gone from the host's sysprep ISO SR (made on first use)
+        for (com.xensource.xenapi.VBD b : vm.getVBDs(c))
+            if (b.getType(c) == Types.VbdType.CD) assertTrue(b.getEmpty(c));
+        java.util.Set<com.xensource.xenapi.SR> srs = com.xensource.xenapi.SR.getAll(c);
+        com.xensource.xenapi.SR iso = srs.stream()
+                .filter(s -> {
+                    try {
+                        return s.getNameLabel(c).startsWith("SYSPREP-");
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                })
+                .findFirst()
+                .orElseThrow();
+        assertEquals("iso", iso.getType(c));
+        assertEquals("Sysprep ISOs", iso.getNameDescription(c));
+        try (var files = java.nio.file.Files.list(dir.resolve("sysprep-iso"))) {
+            assertEquals(0, files.count(), "the ISO is removed");
+        }
+
+        // a guest that never starts sysprep: Xapi's time-out, and the CD is ejected all the same
+        vm.start(c, false, false);
+        x.debugTrigger("t", "sysprep", List.of(uuid, "hang"));
+        LifecycleSupport.await(
+                host,
+                "the guest agent reports feature-sysprep",
+                () -> vm.getGuestMetrics(c).getOther(c).containsKey("feature-sysprep"));
+        assertEquals(
+                List.of("SYSPREP", uuid, "No response from sysprep within allocated time"),
+                fails("VM.sysprep", ref, "<xml/>", 1.0));
+        assertEquals(Types.VmPowerState.RUNNING, vm.getPowerState(c));
+        for (com.xensource.xenapi.VBD b : vm.getVBDs(c))
+            if (b.getType(c) == Types.VbdType.CD) assertTrue(b.getEmpty(c));
+        assertTrue(vm.getCurrentOperations(c).isEmpty());
         vm.hardShutdown(c);
     }
 }

@@ -12,7 +12,8 @@ import org.xapijava.xenopsd.XenopsError;
  * {@code DEBUG.trigger} and the wedge. Commands: xenopsd's {@code "reboot" [vm]} and {@code "halt" [vm]} (the guest
  * reboots or shuts itself down: an action request, then a backend event), {@code "check-vbd-plug-ordering" [vm]}
  * and {@code "set-cancel-trigger" [dbg; n]}; and extensions: {@code "crash" [vm]}, {@code "guest-agent" [vm;
- * "on"|"off"]} ({@link GuestAgent}), {@code "set-delay" [step; ms]} ({@link StepDelays}) and {@code "wedge"
+ * "on"|"off"]} ({@link GuestAgent}), {@code "sysprep" [vm; "on"|"off"|"hang"]} ({@link GuestControl}),
+ * {@code "set-delay" [step; ms]} ({@link StepDelays}) and {@code "wedge"
  * [seconds]}: the socket server stops answering calls for that long ({@link #awaitUnwedged()}; {@code 0} ends
  * it). Anything else, or the wrong number of arguments, is {@code Unimplemented cmd}.
  *
@@ -25,6 +26,7 @@ final class DebugHooks {
     private final Domains domains;
     private final Engine engine;
     private final GuestAgent guestAgent;
+    private final GuestControl control;
     private final StepDelays delays;
 
     private final ReentrantLock wedgeLock = new ReentrantLock();
@@ -36,7 +38,15 @@ final class DebugHooks {
     /** Guarded by {@code wedgeLock}: no more wedging once the simulator is closed. */
     private boolean closed;
 
-    DebugHooks(VmTable vms, Tasks tasks, Domains domains, Engine engine, GuestAgent guestAgent, StepDelays delays) {
+    DebugHooks(
+            VmTable vms,
+            Tasks tasks,
+            Domains domains,
+            Engine engine,
+            GuestAgent guestAgent,
+            GuestControl control,
+            StepDelays delays) {
+        this.control = control;
         this.vms = vms;
         this.tasks = tasks;
         this.domains = domains;
@@ -94,6 +104,13 @@ final class DebugHooks {
                 vms.vmExn(args.get(0));
                 guestAgent.set(args.get(0), args.get(1).equals("on"));
                 domains.setBalloonDriver(args.get(0), args.get(1).equals("on")); // the PV drivers come with it
+                engine.backendVmEvent(args.get(0));
+            }
+            case "sysprep" -> {
+                if (args.size() != 2 || !List.of("on", "off", "hang").contains(args.get(1)))
+                    throw XenopsError.unimplemented(cmd);
+                control.setSysprep(
+                        args.get(0), GuestControl.Sysprep.valueOf(args.get(1).toUpperCase(java.util.Locale.ROOT)));
                 engine.backendVmEvent(args.get(0));
             }
             case "set-delay" -> {

@@ -48,7 +48,10 @@ final class Dispatcher {
         Object call(Args a);
     }
 
-    /** Every call name of {@code XenopsAPI} ({@code ocaml/xapi-idl/xen/xenops_interface.ml}) but Observer's. */
+    /**
+     * Every call name of {@code XenopsAPI} ({@code ocaml/xapi-idl/xen/xenops_interface.ml}) but Observer's, and the
+     * simulator's own {@code SIM.*} calls (what a real xapi does to the guest's xenstore without xenopsd).
+     */
     static final Set<String> INTERFACE = Set.of(
             "query",
             "get_diagnostics",
@@ -139,7 +142,9 @@ final class Dispatcher {
             "UPDATES.remove_barrier",
             "UPDATES.refresh_vm",
             "DEBUG.trigger",
-            "DEBUG.shutdown");
+            "DEBUG.shutdown",
+            "SIM.xenstore_write",
+            "SIM.xenstore_read");
 
     private final Map<String, Handler> handlers = new HashMap<>();
 
@@ -317,6 +322,15 @@ final class Dispatcher {
         h.put("UPDATES.refresh_vm", a -> {
             sim.updatesRefreshVm(a.dbg(), a.req("id", Rpc::string));
             return null;
+        });
+        h.put("SIM.xenstore_write", a -> {
+            sim.xenstoreWrite(
+                    a.dbg(), a.req("id", Rpc::string), a.req("path", Rpc::string), a.req("value", Rpc::string));
+            return null;
+        });
+        h.put("SIM.xenstore_read", a -> {
+            String v = sim.xenstoreRead(a.dbg(), a.req("id", Rpc::string), a.req("path", Rpc::string));
+            return v == null ? List.of() : List.of(v);
         });
         h.put("DEBUG.trigger", a -> {
             String cmd = a.req("cmd", Rpc::string);

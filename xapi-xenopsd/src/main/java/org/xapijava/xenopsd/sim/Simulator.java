@@ -121,7 +121,8 @@ public final class Simulator implements Xenops, AutoCloseable {
     private final Balloons balloons;
     private final Tasks tasks;
     private final GuestAgent guestAgent = new GuestAgent();
-    private final StateReports reports = new StateReports(guestAgent);
+    private final GuestControl control;
+    private final StateReports reports;
     private final Devices devices;
     private final MetadataImport metadata;
     private final VbdStorage storage;
@@ -141,7 +142,12 @@ public final class Simulator implements Xenops, AutoCloseable {
         StepDelays delays = new StepDelays(config.delaysMs());
         this.storage = VbdStorage.at(config.storageSocket());
         this.engine = new Engine(vms, tasks, domains, devices, metadata, delays, storage, config.workers());
-        this.debug = new DebugHooks(vms, tasks, domains, engine, guestAgent, delays);
+        this.control = new GuestControl(vms, vm -> {
+            domains.requestAction(vm, "Needs_poweroff");
+            engine.backendVmEvent(vm);
+        });
+        this.reports = new StateReports(guestAgent, control);
+        this.debug = new DebugHooks(vms, tasks, domains, engine, guestAgent, control, delays);
         vms.registerObjects();
         balloons.resumeAll();
     }
@@ -195,6 +201,16 @@ public final class Simulator implements Xenops, AutoCloseable {
     @Override
     public void debugTrigger(String dbg, String cmd, List<String> args) {
         debug.trigger(cmd, args);
+    }
+
+    @Override
+    public void xenstoreWrite(String dbg, String vmId, String path, String value) {
+        control.write(vmId, path, value);
+    }
+
+    @Override
+    public String xenstoreRead(String dbg, String vmId, String path) {
+        return control.read(vmId, path);
     }
 
     /** The simulator's host: xenopsd's skeleton backend figures. */

@@ -23,9 +23,11 @@ import org.xapijava.xenopsd.VmState;
 final class StateReports {
 
     private final GuestAgent guestAgent;
+    private final GuestControl control;
 
-    StateReports(GuestAgent guestAgent) {
+    StateReports(GuestAgent guestAgent, GuestControl control) {
         this.guestAgent = guestAgent;
+        this.control = control;
     }
 
     static PowerState powerState(Domain d) {
@@ -48,6 +50,10 @@ final class StateReports {
         String timeoffset = vm.ty() instanceof Vm.Hvm h ? h.info().timeoffset() : "";
         boolean agent = d.built() && !d.suspended() && guestAgent.runs(vm.id());
         Map<String, String> agentKeys = agent ? GuestAgent.xenstoreKeys(actual, d.vifs()) : Map.of();
+        if (agent && control.offersSysprep(vm.id())) {
+            agentKeys = new java.util.HashMap<>(agentKeys);
+            agentKeys.put("control/feature-sysprep", "1");
+        }
         return new VmState(
                 powerState(d),
                 List.of(d.domid()),
