@@ -132,6 +132,7 @@ final class VmMiscCommands {
             });
         });
         t.put("vm-retrieve-wlb-recommendations", VmMiscCommands::wlbRecommendations);
+        t.put("vm-sysprep", VmMiscCommands::sysprep);
         t.put("event-wait", VmMiscCommands::eventWait);
     }
 
@@ -397,5 +398,31 @@ final class VmMiscCommands {
             all &= k.equal() == v.equals(k.value());
         }
         return all;
+    }
+
+    /**
+     * {@code vm-sysprep}: the client's {@code filename} ({@code Failed to read file.} and exit 1 when it cannot send
+     * it), a {@code timeout} in seconds (180 when missing or not a number, 0 when negative), {@code VM.sysprep} on
+     * each selected VM.
+     */
+    private static void sysprep(CommandContext c) throws Exception {
+        String filename = c.params().get("filename");
+        double timeout;
+        try {
+            timeout = Double.parseDouble(c.params().getOr("timeout", ""));
+        } catch (NumberFormatException e) {
+            timeout = 3.0 * 60.0;
+        }
+        double t = timeout < 0.0 ? 0.0 : timeout;
+        byte[] xml = c.conn().load(filename);
+        if (xml == null) {
+            c.conn().printStderr("Failed to read file.\n");
+            throw new CliErrors.ExitWithError(1);
+        }
+        String unattend = new String(xml, java.nio.charset.StandardCharsets.UTF_8);
+        Selectors.vms(c, Selectors.VmScope.ORDINARY, true, Set.of("filename", "timeout"), vm -> {
+            c.api().vm().sysprep(vm.ref(), unattend, t);
+            return null;
+        });
     }
 }

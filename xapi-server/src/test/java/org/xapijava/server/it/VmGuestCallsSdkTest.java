@@ -258,4 +258,26 @@ class VmGuestCallsSdkTest {
         assertTrue(vm.getCurrentOperations(c).isEmpty());
         vm.hardShutdown(c);
     }
+
+    @Test
+    void xeVmSysprepSendsTheClientsFile() throws Exception {
+        VM vm = LifecycleSupport.newVm(host, c, "windows-xe");
+        String uuid = vm.getUuid(c);
+        vm.start(c, false, false);
+        host.server.xenops().xenops().debugTrigger("t", "sysprep", List.of(uuid, "on"));
+        LifecycleSupport.await(
+                host,
+                "the guest agent reports feature-sysprep",
+                () -> "1".equals(vm.getGuestMetrics(c).getOther(c).get("feature-sysprep")));
+        java.nio.file.Path home = java.nio.file.Files.createDirectories(dir.resolve("xe-home"));
+        org.xapijava.server.cli.XeRun.Result missing = org.xapijava.server.cli.XeRun.tcp(
+                host, home, "", "vm-sysprep", "uuid=" + uuid, "filename=" + home.resolve("none.xml"));
+        assertEquals(1, missing.code(), missing.toString());
+        assertEquals("Failed to read file.\n", missing.err(), missing.toString());
+        java.nio.file.Path xml = java.nio.file.Files.writeString(home.resolve("unattend.xml"), "<unattend/>");
+        org.xapijava.server.cli.XeRun.Result r = org.xapijava.server.cli.XeRun.tcp(
+                host, home, "", "vm-sysprep", "uuid=" + uuid, "filename=" + xml, "timeout=30");
+        assertEquals(0, r.code(), r.toString());
+        LifecycleSupport.await(host, "the guest shut down", () -> vm.getPowerState(c) == Types.VmPowerState.HALTED);
+    }
 }
