@@ -28,12 +28,14 @@ import org.xapijava.server.storage.StorageBackends;
 
 /**
  * {@code GET /export_raw_vdi} and {@code PUT /import_raw_vdi} as Xapi's {@code export_raw_vdi.ml} and
- * {@code import_raw_vdi.ml} (reference/http-handlers.md §7–8) for the {@code raw} and {@code vhd} formats: a VDI's
+ * {@code import_raw_vdi.ml} (reference/http-handlers.md §7–8) for the {@code raw}, {@code vhd}, {@code tar} and
+ * {@code qcow2} formats: a VDI's
  * whole virtual size out, or its blocks holding data as a dynamic VHD ({@link VhdStreams}); in, a body (plain, or
  * Xapi's {@code chunked} framing of {@code {offset, length}} + data, or a dynamic or differencing VHD) written into it,
  * through a datapath of the transfer's own on this host ({@link StorageBackends#attach(String, boolean, String)});
  * progress and cancellation through the transfer's task ({@link HttpTasks}). A VDI whose SR this host does not
- * see is redirected (302) to a host that does. {@code qcow2} is not done yet: its task fails {@code NOT_IMPLEMENTED}.
+ * see is redirected (302) to a host that does. {@code qcow2} goes out (also against a {@code base=}) and in as
+ * {@link Qcow2Streams}.
  * Memory per transfer: a block buffer (1 MiB raw, 2 MiB VHD); at most {@code max-transfers} transfers at once
  * ({@link TransferGuard}). Thread-safe.
  */
@@ -80,7 +82,7 @@ public final class RawVdiTransfer {
         }
         String base =
                 c.param("base").map(b -> requests.refOrUuid(VDI.XAPI_CLASS, b)).orElse(null);
-        if (format == Format.QCOW2 || base != null && format != Format.VHD) {
+        if (base != null && format != Format.VHD && format != Format.QCOW2) {
             String what = "format=" + format.name + (base != null ? " with base=" : "");
             tasks.fail(task, new ApiError(ErrorCodes.NOT_IMPLEMENTED, "export_raw_vdi " + what));
             Replies.bare(c, 500, task);
@@ -114,6 +116,7 @@ public final class RawVdiTransfer {
                     DiskReader old = basePath == null ? null : DiskReader.open(basePath)) {
                 switch (format) {
                     case VHD -> VhdStreams.write(in, old, parent(base, basePath), out, size, progress);
+                    case QCOW2 -> Qcow2Streams.write(in, old, out, size, progress);
                     case TAR -> DiskTar.write(in, size, DiskTar.PREFIX, out, progress);
                     default -> copyOut(in, out, size, progress);
                 }
@@ -183,16 +186,12 @@ public final class RawVdiTransfer {
             Replies.bare(c, 404, task);
             return;
         }
-        if (format == Format.QCOW2) {
-            tasks.fail(task, new ApiError(ErrorCodes.NOT_IMPLEMENTED, "import_raw_vdi format=" + format.name));
-            Replies.bare(c, 500, task);
-            return;
-        }
         long length = c.request().getLength();
         boolean created = false;
         if (vdi == null) {
-            if (format == Format.VHD) {
-                tasks.fail(task, ApiError.internal("Importing a VHD directly into an SR not yet supported"));
+            if (format == Format.VHD || format == Format.QCOW2) {
+                String what = format == Format.VHD ? "a VHD" : "a QCOW2";
+                tasks.fail(task, ApiError.internal("Importing " + what + " directly into an SR not yet supported"));
                 Replies.bare(c, 400, task);
                 return;
             }
@@ -235,6 +234,7 @@ public final class RawVdiTransfer {
                     FileChannel out = FileChannel.open(path, StandardOpenOption.WRITE)) {
                 DiskWriter w = new DiskWriter(out, size, created);
                 if (format == Format.VHD) VhdStreams.read(in, w, progress);
+                else if (format == Format.QCOW2) Qcow2Streams.read(in, w, progress);
                 else if (format == Format.TAR) DiskTar.read(in, DiskTar.PREFIX, w, progress);
                 else if (chunked) ChunkedRaw.read(in, w, progress);
                 else w.stream(in, progress);

@@ -87,7 +87,7 @@ final class VhdStreams {
      * stream that is not such a VHD, or whose blocks are not after its BAT, is {@code VDI_IO_ERROR}.
      */
     static void read(InputStream in, DiskWriter w, RawVdiTransfer.Progress progress) throws IOException {
-        Positioned s = new Positioned(in);
+        ForwardStream s = new ForwardStream(in, VhdStreams::bad);
         byte[] footer = s.read(Vhd.FOOTER);
         ByteBuffer f = ByteBuffer.wrap(footer);
         if (!ascii(footer, 0, 8).equals("conectix")) throw bad("no VHD footer at the start");
@@ -154,33 +154,5 @@ final class VhdStreams {
     private static ApiError bad(String why) {
         LOG.info("VHD import refused: {}", why);
         return new ApiError(ErrorCodes.VDI_IO_ERROR, RawVdiTransfer.IO_ERRORS);
-    }
-
-    /** A stream that knows its position and only goes forward. */
-    private static final class Positioned {
-        private final InputStream in;
-        private long pos;
-
-        Positioned(InputStream in) {
-            this.in = in;
-        }
-
-        byte[] read(int n) throws IOException {
-            byte[] b = new byte[n];
-            readFully(b);
-            return b;
-        }
-
-        void readFully(byte[] b) throws IOException {
-            if (in.readNBytes(b, 0, b.length) < b.length) throw bad("the VHD ends early at " + pos);
-            pos += b.length;
-        }
-
-        void skipTo(long offset) throws IOException {
-            if (offset < pos) throw bad("a VHD structure at " + offset + " before " + pos);
-            long n = offset - pos;
-            in.skipNBytes(n);
-            pos = offset;
-        }
     }
 }
