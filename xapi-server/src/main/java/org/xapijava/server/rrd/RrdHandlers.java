@@ -14,7 +14,6 @@ import org.xapijava.model.api.VM;
 import org.xapijava.server.http.HttpCall;
 import org.xapijava.server.http.HttpErrors;
 import org.xapijava.server.http.HttpHandlerTable;
-import org.xapijava.server.http.HttpParams;
 import org.xapijava.server.http.HttpTasks;
 
 /**
@@ -146,13 +145,7 @@ public final class RrdHandlers {
 
     /** {@code with_context} with the caller's task: it completes when the handler returns. */
     private void completeTask(HttpCall c) {
-        c.param(HttpParams.TASK_ID).ifPresent(task -> {
-            try {
-                tasks.complete(task, "");
-            } catch (RuntimeException e) {
-                // not a task, or no longer pending: Xapi's forwarded task would fail alike, after the answer
-            }
-        });
+        tasks.completeCallers(c);
     }
 
     /**
