@@ -40,6 +40,9 @@ import org.xapijava.server.api.SessionMessages;
 import org.xapijava.server.api.SubjectMessages;
 import org.xapijava.server.api.TaskMessages;
 import org.xapijava.server.appliance.ApplianceMessages;
+import org.xapijava.server.audit.AuditLog;
+import org.xapijava.server.audit.AuditLogHandler;
+import org.xapijava.server.audit.AuditRecords;
 import org.xapijava.server.auth.Authenticator;
 import org.xapijava.server.blob.BlobStore;
 import org.xapijava.server.blob.Blobs;
@@ -60,6 +63,8 @@ import org.xapijava.server.http.HttpAction;
 import org.xapijava.server.http.HttpAuthentication;
 import org.xapijava.server.http.HttpHandlerTable;
 import org.xapijava.server.http.HttpLimits;
+import org.xapijava.server.http.HttpTasks;
+import org.xapijava.server.http.MessagesHandler;
 import org.xapijava.server.http.RpcHandler;
 import org.xapijava.server.http.XapiErrorHandler;
 import org.xapijava.server.http.XapiHttpConnectionFactory;
@@ -370,6 +375,18 @@ public final class XapiServer implements AutoCloseable {
         handlers = new HttpHandlerTable(HttpAction.all(dm), httpAuth, localRoot, master == null);
         new RpcHandler(dispatcher).register(handlers);
         new BlobHandler(localDb, blobStore, clock, httpAuth).register(handlers);
+        HttpTasks httpTasks = new HttpTasks(localDb, tasks);
+        new MessagesHandler(alerts, httpTasks, () -> role.isMaster() ? null : role.masterAddress()).register(handlers);
+        AuditRecords audit = new AuditRecords(
+                new AuditLog(
+                        config.path("audit-log"),
+                        config.integer("audit-log-max-bytes"),
+                        clock,
+                        localDb.get(refs.host(), org.xapijava.model.api.Host.HOSTNAME)),
+                localDb);
+        dispatcher.setAuditTrail(audit);
+        httpAuth.setAudit(audit);
+        new AuditLogHandler(audit.log(), httpTasks).register(handlers);
         new org.xapijava.server.http.XenopsServicesHandler(xenops.socket()).register(handlers);
         org.xapijava.server.transfer.TransferHandlers.register(
                 handlers,
