@@ -402,7 +402,7 @@ public final class XapiServer implements AutoCloseable {
                 refs.pool(),
                 role.isMaster() && master == null ? locks : null,
                 services.allowed());
-        statistics.register(handlers, tasks);
+        statistics.register(handlers, tasks, () -> role.isMaster() ? null : role.masterAddress());
         new CliHandler(ServerCliHost.of(
                         dispatcher,
                         role,
