@@ -50,6 +50,9 @@ import org.xapijava.server.bootstrap.HostObjects;
 import org.xapijava.server.cli.CliHandler;
 import org.xapijava.server.cli.ServerCliHost;
 import org.xapijava.server.config.XapiConfig;
+import org.xapijava.server.diagnostics.HostBackup;
+import org.xapijava.server.diagnostics.HostLogsDownload;
+import org.xapijava.server.diagnostics.SystemStatus;
 import org.xapijava.server.dispatch.Dispatcher;
 import org.xapijava.server.dispatch.ForwardingStage;
 import org.xapijava.server.dispatch.MessageTable;
@@ -131,6 +134,9 @@ public final class XapiServer implements AutoCloseable {
     private ScheduledExecutorService gc;
     private String rootPassword;
     private MessageStore alerts;
+    /** Xapi's RBAC audit log file (closed at close). */
+    private AuditLog auditLog;
+
     private EventMessages events;
     private EmbeddedXenopsd embeddedXenopsd;
     private XenopsClient xenopsClient;
@@ -302,6 +308,7 @@ public final class XapiServer implements AutoCloseable {
         appliances.bind(table);
         locks.beforeMarking("VM_appliance.start", appliances.startPreparation());
         new VmssMessages(localDb, clock, refs.pool(), alerts).bind(table);
+        SystemStatus.bind(table);
         new org.xapijava.server.vm.VbdDevices(
                         localDb,
                         refs.pool(),
@@ -351,7 +358,15 @@ public final class XapiServer implements AutoCloseable {
         DatabaseBackups backups = new DatabaseBackups(
                 localDb, refs.host(), role, db::generation, this::writeBackup, () -> dispatcher.internalApi(null));
         backups.bind(table);
+        auditLog = new AuditLog(
+                config.path("audit-log"),
+                config.integer("audit-log-max-bytes"),
+                clock,
+                localDb.get(refs.host(), org.xapijava.model.api.Host.HOSTNAME));
+        AuditRecords audit = new AuditRecords(auditLog, localDb);
+        audit.bind(table);
         dispatcher = new Dispatcher(localDb, sessions, tasks, table, new RbacAuthorizer(rbac, db), forwarding);
+        dispatcher.setAuditTrail(audit);
         if (gate != null) dispatcher.setRoleGate(gate);
         if (role.isMaster()) {
             vmssTimer =
@@ -377,16 +392,18 @@ public final class XapiServer implements AutoCloseable {
         new BlobHandler(localDb, blobStore, clock, httpAuth).register(handlers);
         HttpTasks httpTasks = new HttpTasks(localDb, tasks);
         new MessagesHandler(alerts, httpTasks, () -> role.isMaster() ? null : role.masterAddress()).register(handlers);
-        AuditRecords audit = new AuditRecords(
-                new AuditLog(
-                        config.path("audit-log"),
-                        config.integer("audit-log-max-bytes"),
-                        clock,
-                        localDb.get(refs.host(), org.xapijava.model.api.Host.HOSTNAME)),
-                localDb);
-        dispatcher.setAuditTrail(audit);
         httpAuth.setAudit(audit);
         new AuditLogHandler(audit.log(), httpTasks).register(handlers);
+        new HostLogsDownload(config.path("log-dir"), httpTasks).register(handlers);
+        new SystemStatus(
+                        config.path("log-dir"),
+                        List.of(config.path("pool-conf"), config.path("inventory")),
+                        config::asMap,
+                        () -> localDb.get(refs.host(), org.xapijava.model.api.Host.HOSTNAME),
+                        clock,
+                        httpTasks)
+                .register(handlers);
+        new HostBackup(httpTasks).register(handlers);
         new org.xapijava.server.http.XenopsServicesHandler(xenops.socket()).register(handlers);
         org.xapijava.server.transfer.TransferHandlers.register(
                 handlers,
@@ -790,6 +807,10 @@ public final class XapiServer implements AutoCloseable {
         if (alerts != null) {
             alerts.close();
             alerts = null;
+        }
+        if (auditLog != null) {
+            auditLog.close();
+            auditLog = null;
         }
         if (hostClients != null) {
             hostClients.close();

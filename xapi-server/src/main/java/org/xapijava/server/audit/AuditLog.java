@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * oldest dropped), so the log takes at most {@code (KEEP + 1) * maxBytes} bytes. Thread-safe (writes serialize on
  * this object; readers see whole lines).
  */
-public final class AuditLog {
+public final class AuditLog implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);
     /** Rotated files kept beside the current one (Xapi's reader looks at up to {@code audit.log.100}). */
     static final int KEEP = 4;
@@ -42,7 +42,10 @@ public final class AuditLog {
     private final long maxBytes;
     private final Clock clock;
     private final String hostname;
-    private long size = -1;
+    /** The current file, open for appending (guarded by this); null until the first line or after a failure. */
+    private OutputStream out;
+    /** Bytes in the current file (guarded by this). */
+    private long size;
 
     /**
      * @param file     the current log ({@code audit.log}); rotated files are {@code <file>.1} ... beside it
@@ -69,26 +72,55 @@ public final class AuditLog {
      */
     public void append(String label, String record) {
         var now = clock.instant();
-        String line = SYSLOG_TIME.format(now) + " " + hostname + " xapi: [" + XAPI_TIME.format(now) + "|audit|"
-                + hostname + "|" + Thread.currentThread().threadId() + " "
-                + Thread.currentThread().getName() + "|" + label + "|audit] "
-                + record.replace('\n', ' ').replace('\r', ' ') + "\n";
-        byte[] b = line.getBytes(StandardCharsets.UTF_8);
+        appendRaw(SYSLOG_TIME.format(now) + " " + hostname + " xapi: [" + XAPI_TIME.format(now) + "|audit|" + hostname
+                + "|" + Thread.currentThread().threadId() + " "
+                + Thread.currentThread().getName() + "|" + label
+                + "|audit] " + record);
+    }
+
+    /**
+     * Appends {@code line} as it is (Xapi's {@code append_line ~raw:true}, for {@code pool.audit_log_append}: a
+     * member's line kept with its own prefixes), new lines and carriage returns replaced by spaces.
+     */
+    public void appendRaw(String line) {
+        byte[] b = (line.replace('\n', ' ').replace('\r', ' ') + "\n").getBytes(StandardCharsets.UTF_8);
         synchronized (this) {
             try {
-                if (size < 0) size = Files.exists(file) ? Files.size(file) : 0;
-                if (size > 0 && size + b.length > maxBytes) rotate();
-                Files.createDirectories(file.toAbsolutePath().getParent());
-                Files.write(file, b, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                if (out == null) {
+                    Files.createDirectories(file.toAbsolutePath().getParent());
+                    out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                    size = Files.size(file);
+                }
+                if (size > 0 && size + b.length > maxBytes) {
+                    rotate();
+                    out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                }
+                out.write(b); // unbuffered: the line is in the file (not forced) when this returns
                 size += b.length;
             } catch (IOException e) {
                 LOG.warn("audit log {}: line not written: {}", file, e.toString());
-                size = -1;
+                closeQuietly();
             }
         }
     }
 
+    /** Closes the file; a later line opens it again. */
+    @Override
+    public synchronized void close() {
+        closeQuietly();
+    }
+
+    private void closeQuietly() {
+        try {
+            if (out != null) out.close();
+        } catch (IOException e) {
+            LOG.debug("closing the audit log {}: {}", file, e.toString());
+        }
+        out = null;
+    }
+
     private void rotate() throws IOException {
+        closeQuietly();
         Files.deleteIfExists(rotated(KEEP));
         for (int i = KEEP - 1; i >= 1; i--) {
             Path from = rotated(i);

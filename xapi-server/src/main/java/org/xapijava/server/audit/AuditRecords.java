@@ -14,7 +14,10 @@ import org.xapijava.model.ParamDef;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.XType;
+import org.xapijava.server.api.gen.PoolApi;
 import org.xapijava.server.dispatch.AuditTrail;
+import org.xapijava.server.dispatch.CallContext;
+import org.xapijava.server.dispatch.MessageTable;
 import org.xapijava.server.session.SessionInfo;
 import org.xapijava.server.session.SessionManager;
 
@@ -68,6 +71,16 @@ public final class AuditRecords implements AuditTrail {
 
     public AuditLog log() {
         return log;
+    }
+
+    /** Binds {@code pool.audit_log_append}: a member's audit line, appended as it is. */
+    public void bind(MessageTable table) {
+        PoolApi.bind(table, new PoolApi() {
+            @Override
+            public void auditLogAppend(CallContext ctx, String line) {
+                log.appendRaw(line);
+            }
+        });
     }
 
     /** Xapi's {@code has_to_audit}: side-effecting ({@code .get} not in the name) and not in the spam list. */

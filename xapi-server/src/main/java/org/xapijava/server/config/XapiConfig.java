@@ -61,7 +61,9 @@ public final class XapiConfig {
         {"password-file", "/etc/xensource/xapi-passwd", "passwd"},
         {"messages-dir", "/var/lib/xcp/blobs/messages", "messages"},
         // Xapi's RBAC audit log (rbac_audit.ml through syslog), served by GET /audit_log
-        {"audit-log", "/var/log/audit.log", "audit.log"},
+        {"audit-log", "/var/log/audit.log", "logs/audit.log"},
+        // the host's logs: what GET /host_logs_download and the system status's xenserver-logs collect
+        {"log-dir", "/var/log", "logs"},
         // the size at which the audit log is rotated (logrotate's job on a Xapi host); 4 rotations are kept
         {"audit-log-max-bytes", "10485760", null},
         // Xapi's xapi_blob_location: one file per blob, named by its uuid

@@ -13,6 +13,7 @@ import com.xensource.xenapi.VM;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Date;
@@ -243,6 +244,17 @@ class HostHttpHandlersTest {
                 String t = l.substring(l.indexOf('[') + 1, l.indexOf('[') + 22);
                 assertEquals(t.compareTo(later) >= 0, since.contains(l), l);
             }
+
+            // pool.audit_log_append: a member's line, kept as it is
+            String memberLine =
+                    "Dec  6 16:05:01 member1 xapi: [20261206T16:05:01.123Z|audit|member1|7 t|VM.start|audit]"
+                            + " ('trackid=x' 'LOCAL_SUPERUSER' 'root' 'ALLOWED' 'OK' 'API' 'VM.start' ())";
+            String poolSession = (String) host.ok(
+                    "session.slave_login",
+                    host.server.services().hostRef(),
+                    Files.readString(dir.resolve("ptoken")).strip());
+            host.ok("pool.audit_log_append", poolSession, memberLine); // pool-internal, not in the SDK
+            assertTrue(get(host, "/audit_log?" + s).body().lines().anyMatch(memberLine::equals));
 
             // read-only may read it; no credentials: 401 with the action as realm
             assertEquals(
