@@ -41,7 +41,6 @@ import org.xapijava.server.api.SubjectMessages;
 import org.xapijava.server.api.TaskMessages;
 import org.xapijava.server.appliance.ApplianceMessages;
 import org.xapijava.server.audit.AuditLog;
-import org.xapijava.server.audit.AuditLogHandler;
 import org.xapijava.server.audit.AuditRecords;
 import org.xapijava.server.auth.Authenticator;
 import org.xapijava.server.blob.BlobStore;
@@ -50,8 +49,7 @@ import org.xapijava.server.bootstrap.HostObjects;
 import org.xapijava.server.cli.CliHandler;
 import org.xapijava.server.cli.ServerCliHost;
 import org.xapijava.server.config.XapiConfig;
-import org.xapijava.server.diagnostics.HostBackup;
-import org.xapijava.server.diagnostics.HostLogsDownload;
+import org.xapijava.server.diagnostics.HostHandlers;
 import org.xapijava.server.diagnostics.SystemStatus;
 import org.xapijava.server.dispatch.Dispatcher;
 import org.xapijava.server.dispatch.ForwardingStage;
@@ -67,7 +65,6 @@ import org.xapijava.server.http.HttpAuthentication;
 import org.xapijava.server.http.HttpHandlerTable;
 import org.xapijava.server.http.HttpLimits;
 import org.xapijava.server.http.HttpTasks;
-import org.xapijava.server.http.MessagesHandler;
 import org.xapijava.server.http.RpcHandler;
 import org.xapijava.server.http.XapiErrorHandler;
 import org.xapijava.server.http.XapiHttpConnectionFactory;
@@ -390,20 +387,16 @@ public final class XapiServer implements AutoCloseable {
         handlers = new HttpHandlerTable(HttpAction.all(dm), httpAuth, localRoot, master == null);
         new RpcHandler(dispatcher).register(handlers);
         new BlobHandler(localDb, blobStore, clock, httpAuth).register(handlers);
-        HttpTasks httpTasks = new HttpTasks(localDb, tasks);
-        new MessagesHandler(alerts, httpTasks, () -> role.isMaster() ? null : role.masterAddress()).register(handlers);
         httpAuth.setAudit(audit);
-        new AuditLogHandler(audit.log(), httpTasks).register(handlers);
-        new HostLogsDownload(config.path("log-dir"), httpTasks).register(handlers);
-        new SystemStatus(
-                        config.path("log-dir"),
-                        List.of(config.path("pool-conf"), config.path("inventory")),
-                        config::asMap,
-                        () -> localDb.get(refs.host(), org.xapijava.model.api.Host.HOSTNAME),
-                        clock,
-                        httpTasks)
-                .register(handlers);
-        new HostBackup(httpTasks).register(handlers);
+        HostHandlers.register(
+                handlers,
+                new HttpTasks(localDb, tasks),
+                config,
+                alerts,
+                auditLog,
+                () -> role.isMaster() ? null : role.masterAddress(),
+                () -> localDb.get(refs.host(), org.xapijava.model.api.Host.HOSTNAME),
+                clock);
         new org.xapijava.server.http.XenopsServicesHandler(xenops.socket()).register(handlers);
         org.xapijava.server.transfer.TransferHandlers.register(
                 handlers,
