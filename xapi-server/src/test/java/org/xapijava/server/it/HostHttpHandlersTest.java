@@ -256,6 +256,14 @@ class HostHttpHandlersTest {
             host.ok("pool.audit_log_append", poolSession, memberLine); // pool-internal, not in the SDK
             assertTrue(get(host, "/audit_log?" + s).body().lines().anyMatch(memberLine::equals));
 
+            // xe audit-log-get downloads it into a file
+            Path home = Files.createDirectories(dir.resolve("xe-home"));
+            Path got = dir.resolve("audit-copy.log");
+            String printed = org.xapijava.server.cli.XeRun.ok(
+                    host, home, "audit-log-get", "filename=" + got, "since=2000-01-01T00:00:00Z");
+            assertEquals("audit-log-get (since \"2000-01-01T00:00:00Z\") into file " + got + " succeeded\n", printed);
+            assertTrue(Files.readString(got).lines().anyMatch(l -> l.contains("'VM.set_name_label'")));
+
             // read-only may read it; no credentials: 401 with the action as realm
             assertEquals(
                     200,
