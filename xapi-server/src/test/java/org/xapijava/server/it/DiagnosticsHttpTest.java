@@ -165,6 +165,43 @@ class DiagnosticsHttpTest {
             assertTrue(caps.contains(" key=\"xenserver-logs\" "), caps);
             assertTrue(caps.contains(" key=\"xenserver-config\" "), caps);
 
+            // the same through xe
+            Path home = Files.createDirectories(dir.resolve("xe-home"));
+            Path logsFile = dir.resolve("logs.tgz");
+            assertEquals(
+                    "", org.xapijava.server.cli.XeRun.ok(host, home, "host-logs-download", "file-name=" + logsFile));
+            assertArrayEquals(
+                    xensource,
+                    untar(new GZIPInputStream(Files.newInputStream(logsFile))).get(prefix + "xensource.log"));
+            Path zipFile = dir.resolve("status.zip");
+            org.xapijava.server.cli.XeRun.ok(
+                    host,
+                    home,
+                    "host-get-system-status",
+                    "filename=" + zipFile,
+                    "output=zip",
+                    "entries=xenserver-config");
+            Map<String, byte[]> xeZip = unzip(Files.readAllBytes(zipFile));
+            assertTrue(
+                    xeZip.keySet().stream().anyMatch(n -> n.endsWith("/xapi.conf")),
+                    xeZip.keySet().toString());
+            var badOutput = org.xapijava.server.cli.XeRun.tcp(
+                    host, home, "", "host-get-system-status", "filename=" + zipFile, "output=rar");
+            assertEquals(1, badOutput.code());
+            assertTrue(
+                    badOutput.err().contains("Invalid output format. Must be 'tar', 'zip' or 'tar.bz2'"),
+                    badOutput.err());
+            assertEquals(
+                    caps.strip(),
+                    org.xapijava.server.cli.XeRun.ok(host, home, "host-get-system-status-capabilities")
+                            .strip());
+            var backup = org.xapijava.server.cli.XeRun.tcp(
+                    host, home, "", "host-backup", "file-name=" + dir.resolve("backup.tgz"));
+            assertEquals(1, backup.code());
+            assertTrue(
+                    backup.err().contains("The backup could not be performed because the backup script failed."),
+                    backup.toString());
+
             // roles: pool-operator; read-only is 403, nobody 401
             String reader = withRole(host, "read-only");
             assertEquals(403, get(host, "/system-status?" + reader).statusCode());
