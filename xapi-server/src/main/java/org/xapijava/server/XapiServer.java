@@ -40,6 +40,8 @@ import org.xapijava.server.api.SessionMessages;
 import org.xapijava.server.api.SubjectMessages;
 import org.xapijava.server.api.TaskMessages;
 import org.xapijava.server.appliance.ApplianceMessages;
+import org.xapijava.server.audit.AuditLog;
+import org.xapijava.server.audit.AuditRecords;
 import org.xapijava.server.auth.Authenticator;
 import org.xapijava.server.blob.BlobStore;
 import org.xapijava.server.blob.Blobs;
@@ -47,6 +49,8 @@ import org.xapijava.server.bootstrap.HostObjects;
 import org.xapijava.server.cli.CliHandler;
 import org.xapijava.server.cli.ServerCliHost;
 import org.xapijava.server.config.XapiConfig;
+import org.xapijava.server.diagnostics.HostHandlers;
+import org.xapijava.server.diagnostics.SystemStatus;
 import org.xapijava.server.dispatch.Dispatcher;
 import org.xapijava.server.dispatch.ForwardingStage;
 import org.xapijava.server.dispatch.MessageTable;
@@ -60,6 +64,7 @@ import org.xapijava.server.http.HttpAction;
 import org.xapijava.server.http.HttpAuthentication;
 import org.xapijava.server.http.HttpHandlerTable;
 import org.xapijava.server.http.HttpLimits;
+import org.xapijava.server.http.HttpTasks;
 import org.xapijava.server.http.RpcHandler;
 import org.xapijava.server.http.XapiErrorHandler;
 import org.xapijava.server.http.XapiHttpConnectionFactory;
@@ -126,6 +131,9 @@ public final class XapiServer implements AutoCloseable {
     private ScheduledExecutorService gc;
     private String rootPassword;
     private MessageStore alerts;
+    /** Xapi's RBAC audit log file (closed at close). */
+    private AuditLog auditLog;
+
     private EventMessages events;
     private EmbeddedXenopsd embeddedXenopsd;
     private XenopsClient xenopsClient;
@@ -303,6 +311,7 @@ public final class XapiServer implements AutoCloseable {
         appliances.bind(table);
         locks.beforeMarking("VM_appliance.start", appliances.startPreparation());
         new VmssMessages(localDb, clock, refs.pool(), alerts).bind(table);
+        SystemStatus.bind(table);
         new org.xapijava.server.vm.VbdDevices(
                         localDb,
                         refs.pool(),
@@ -352,7 +361,15 @@ public final class XapiServer implements AutoCloseable {
         DatabaseBackups backups = new DatabaseBackups(
                 localDb, refs.host(), role, db::generation, this::writeBackup, () -> dispatcher.internalApi(null));
         backups.bind(table);
+        auditLog = new AuditLog(
+                config.path("audit-log"),
+                config.integer("audit-log-max-bytes"),
+                clock,
+                localDb.get(refs.host(), org.xapijava.model.api.Host.HOSTNAME));
+        AuditRecords audit = new AuditRecords(auditLog, localDb);
+        audit.bind(table);
         dispatcher = new Dispatcher(localDb, sessions, tasks, table, new RbacAuthorizer(rbac, db), forwarding);
+        dispatcher.setAuditTrail(audit);
         if (gate != null) dispatcher.setRoleGate(gate);
         if (role.isMaster()) {
             vmssTimer =
@@ -376,6 +393,16 @@ public final class XapiServer implements AutoCloseable {
         handlers = new HttpHandlerTable(HttpAction.all(dm), httpAuth, localRoot, master == null);
         new RpcHandler(dispatcher).register(handlers);
         new BlobHandler(localDb, blobStore, clock, httpAuth).register(handlers);
+        httpAuth.setAudit(audit);
+        HostHandlers.register(
+                handlers,
+                new HttpTasks(localDb, tasks),
+                config,
+                alerts,
+                auditLog,
+                () -> role.isMaster() ? null : role.masterAddress(),
+                () -> localDb.get(refs.host(), org.xapijava.model.api.Host.HOSTNAME),
+                clock);
         new org.xapijava.server.http.XenopsServicesHandler(xenops.socket()).register(handlers);
         org.xapijava.server.transfer.TransferHandlers.register(
                 handlers,
@@ -391,7 +418,7 @@ public final class XapiServer implements AutoCloseable {
                 refs.pool(),
                 role.isMaster() && master == null ? locks : null,
                 services.allowed());
-        statistics.register(handlers, tasks);
+        statistics.register(handlers, tasks, () -> role.isMaster() ? null : role.masterAddress());
         new CliHandler(ServerCliHost.of(
                         dispatcher,
                         role,
@@ -779,6 +806,10 @@ public final class XapiServer implements AutoCloseable {
         if (alerts != null) {
             alerts.close();
             alerts = null;
+        }
+        if (auditLog != null) {
+            auditLog.close();
+            auditLog = null;
         }
         if (hostClients != null) {
             hostClients.close();

@@ -12,6 +12,7 @@ final class Commands {
         StorageCommands.bind(table);
         NetworkCommands.bind(table);
         TransferCommands.bind(table);
+        HostDiagnosticsCommands.bind(table);
         PoolCommands.bind(table);
         MiscCommands.bind(table);
         HostMoreCommands.bind(table);

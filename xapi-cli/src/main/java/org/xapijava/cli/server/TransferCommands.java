@@ -36,6 +36,7 @@ final class TransferCommands {
         t.put("template-export", c -> exportOf(c, "template"));
         t.put("snapshot-export-to-template", c -> exportOf(c, "snapshot"));
         t.put("vm-import", TransferCommands::vmImport);
+        t.put("audit-log-get", TransferCommands::auditLogGet);
         t.put("vdi-import", c -> {
             String vdi = c.api().vdi().getByUuid(c.params().get("uuid"));
             String format = c.params().opt("format").map(f -> "&format=" + f).orElse("");
@@ -106,6 +107,29 @@ final class TransferCommands {
                     "Export");
         } finally {
             if (own) destroyQuietly(api, task);
+        }
+    }
+
+    /**
+     * Xapi's {@code audit_log_get}: {@code since} and the file name cut to 255 characters, then {@code
+     * download_file_with_task} of {@code /audit_log} (a task of its own at progress -1, destroyed at the end).
+     */
+    private static void auditLogGet(CommandContext c) throws IOException {
+        String filename = c.params().get("filename");
+        String since = c.params().has("since") ? c.params().get("since") : "";
+        if (since.length() > 255) since = since.substring(0, 255);
+        String label = "audit-log-get" + (since.isEmpty() ? " " : " (since \"" + since + "\") ") + "into file "
+                + (filename.length() <= 255 ? filename : filename.substring(0, 255));
+        String query = since.isEmpty()
+                ? ""
+                : "&since=" + java.net.URLEncoder.encode(since, java.nio.charset.StandardCharsets.UTF_8);
+        XenApi api = c.api();
+        String task = api.task().create(label, "");
+        api.task().setProgress(task, -1.0);
+        try {
+            download(c, task, filename, "/audit_log?session_id=" + c.session() + "&task_id=" + task + query, label);
+        } finally {
+            destroyQuietly(api, task);
         }
     }
 

@@ -112,7 +112,7 @@ public final class MessageStore implements AutoCloseable {
     private final ObjectExistence existence;
     private final int limit;
     private final InstantSource clock;
-    private final EnumDef clsEnum;
+    final EnumDef clsEnum;
 
     /** Orders allocation and publication; see the class comment for what it guards. */
     private final ReentrantLock lock = new ReentrantLock();
@@ -355,10 +355,55 @@ public final class MessageStore implements AutoCloseable {
         if (!Utf8Check.isStorable(body) || !Utf8Check.isStorable(name)) throw ApiError.invalidValue("UTF8 expected");
         if (!objectExists(c, objUuid)) throw ApiError.uuidInvalid(c, objUuid);
         LOG.debug("Message.create {} {} {} {}", name, priority, c, objUuid);
+        return insert(
+                Refs.fresh(),
+                UUID.randomUUID().toString(),
+                name,
+                priority,
+                c,
+                objUuid,
+                clock.instant(),
+                body,
+                forceNow);
+    }
 
-        String ref = Refs.fresh();
-        String uuid = UUID.randomUUID().toString();
-        Instant now = clock.instant();
+    /**
+     * A message that already exists elsewhere (Xapi's {@code write} from {@code PUT /messages}: another pool's or a
+     * member's messages), kept with its own ref, uuid and timestamp (its file named by that time) under a new
+     * generation, forced to disk before this returns. A message whose ref or uuid this store already holds is left
+     * alone (Xapi skips an existing ref). {@code cls} must be a value of enum {@code cls}; the object is not checked
+     * (Xapi checks only the request's object).
+     *
+     * @return whether the message was written
+     * @throws IllegalStateException after {@link #close}
+     */
+    public boolean importMessage(
+            String ref,
+            String uuid,
+            String name,
+            long priority,
+            String cls,
+            String objUuid,
+            DateTime timestamp,
+            String body) {
+        ensureOpen();
+        String c = canonicalCls(cls);
+        if (byRef.containsKey(ref) || refByUuid.containsKey(uuid)) return false;
+        return !insert(ref, uuid, name, priority, c, objUuid, timestamp.toInstant(), body, true)
+                .equals(Refs.NULL);
+    }
+
+    /** Writes a checked message under a new generation and makes it visible; {@code OpaqueRef:NULL} on failure. */
+    private String insert(
+            String ref,
+            String uuid,
+            String name,
+            long priority,
+            String c,
+            String objUuid,
+            Instant now,
+            String body,
+            boolean forceNow) {
         long wantedKey = Math.floorDiv(now.getEpochSecond() * 1_000_000_000L + now.getNano(), 10_000L);
         DateTime timestamp = DateTime.ofInstant(now);
 
@@ -805,7 +850,11 @@ public final class MessageStore implements AutoCloseable {
         return c;
     }
 
-    private boolean objectExists(String cls, String objUuid) {
+    /**
+     * Xapi's {@code check_uuid}: whether an object of kind {@code cls} (a value of enum {@code cls}, canonical
+     * spelling) has this uuid.
+     */
+    public boolean objectExists(String cls, String objUuid) {
         try {
             return existence.exists(cls, objUuid);
         } catch (RuntimeException e) {

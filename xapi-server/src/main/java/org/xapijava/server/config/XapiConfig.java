@@ -60,6 +60,12 @@ public final class XapiConfig {
         {"server-cert", "/etc/xensource/xapi-ssl.pem", "xapi-ssl.pem"},
         {"password-file", "/etc/xensource/xapi-passwd", "passwd"},
         {"messages-dir", "/var/lib/xcp/blobs/messages", "messages"},
+        // Xapi's RBAC audit log (rbac_audit.ml through syslog), served by GET /audit_log
+        {"audit-log", "/var/log/audit.log", "logs/audit.log"},
+        // the host's logs: what GET /host_logs_download and the system status's xenserver-logs collect
+        {"log-dir", "/var/log", "logs"},
+        // the size at which the audit log is rotated (logrotate's job on a Xapi host); 4 rotations are kept
+        {"audit-log-max-bytes", "10485760", null},
         // Xapi's xapi_blob_location: one file per blob, named by its uuid
         {"blobs-dir", "/var/lib/xcp/blobs", "blob-files"},
         // the largest blob a PUT may store, in bytes (Xapi has no limit but the disk's)

@@ -97,6 +97,14 @@ public final class Dispatcher {
         return table;
     }
 
+    /** Where allowed and denied calls are reported (Xapi's RBAC audit log); null: nowhere. */
+    private volatile AuditTrail audit;
+
+    /** Reports every call with a session to {@code trail} from now on (Xapi's {@code rbac_audit.ml}). */
+    public void setAuditTrail(AuditTrail trail) {
+        this.audit = trail;
+    }
+
     /** What this host's pool role lets in ({@link RoleGate#MASTER} until set). */
     public void setRoleGate(RoleGate gate) {
         this.role = gate;
@@ -181,7 +189,35 @@ public final class Dispatcher {
         if (async && !m.async()) {
             throw new ApiError("Fault", "No async mode for this operation (rpc: " + m.wireName() + ")");
         }
-        if (session != null && !session.unrestricted()) authorizer.check(session, m, args);
+        AuditTrail trail = session == null ? null : audit;
+        if (session != null && !session.unrestricted()) {
+            try {
+                authorizer.check(session, m, args);
+            } catch (ApiError denied) {
+                if (trail != null) trail.record(session, m, args, true, null);
+                throw denied;
+            }
+        }
+        if (trail == null || async) return execute(m, entry, args, caller, session, async);
+        try {
+            Outcome o = execute(m, entry, args, caller, session, false);
+            trail.record(session, m, args, false, null);
+            return o;
+        } catch (Exception e) {
+            trail.record(session, m, args, false, toApiError(m.wireName(), e));
+            throw e;
+        }
+    }
+
+    /** The call's implementation, after RBAC: as a task when async, else in the caller's or a new task. */
+    private Outcome execute(
+            MessageDef m,
+            MessageTable.Entry entry,
+            List<Object> args,
+            Caller caller,
+            SessionInfo session,
+            boolean async)
+            throws Exception {
 
         Implementation impl = entry.implementation();
         if (impl == null) {
@@ -226,11 +262,14 @@ public final class Dispatcher {
         String task = newTask(ctx);
         CallContext tctx = ctx.withTask(task);
         Thread.ofVirtual().name("task " + ctx.label()).start(() -> {
+            AuditTrail trail = ctx.session() == null ? null : audit;
             try {
                 Object v = encode(ctx.message(), forwarding.run(tctx, args, impl));
                 tasks.complete(task, XmlRpcWriter.toString(v));
+                if (trail != null) trail.record(ctx.session(), ctx.message(), args, false, null);
             } catch (Throwable e) {
                 ApiError err = toApiError(ctx.label(), e);
+                if (trail != null) trail.record(ctx.session(), ctx.message(), args, false, err);
                 try {
                     tasks.fail(task, err, null);
                 } catch (RuntimeException e2) {

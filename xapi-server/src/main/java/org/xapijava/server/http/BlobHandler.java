@@ -52,7 +52,8 @@ public final class BlobHandler {
     static final String UNKNOWN_REFERENCE = "Unknown reference\n";
     static final String NO_STORAGE = "Local storage missing\n";
     static final String NEED_LENGTH = "Failure(\"Need content length\")";
-    static final String TOO_LARGE = "Http_svr.Client_requested_size_over_limit";
+    /** Xapi's failure for a body over a handler's limit. */
+    public static final String TOO_LARGE = "Http_svr.Client_requested_size_over_limit";
 
     private final Db data;
     private final BlobStore store;

@@ -106,9 +106,21 @@ public final class HttpAuthentication {
         throw new Refusal(401, "no credentials");
     }
 
+    private volatile org.xapijava.server.audit.AuditRecords audit;
+
+    /** Records every session's check of an action in Xapi's RBAC audit log from now on. */
+    public void setAudit(org.xapijava.server.audit.AuditRecords audit) {
+        this.audit = audit;
+    }
+
     /** The session's RBAC check of {@code http/<action>}; a denial fails the {@code task_id} task. */
     private void authorize(HttpAction action, SessionInfo s, Request request) throws Refusal {
-        if (s.unrestricted() || s.permissions().contains(action.permission())) return;
+        org.xapijava.server.audit.AuditRecords trail = audit;
+        if (s.unrestricted() || s.permissions().contains(action.permission())) {
+            if (trail != null) trail.http(s, action.permission(), false);
+            return;
+        }
+        if (trail != null) trail.http(s, action.permission(), true);
         ApiError denied = rbac.denied(action.permission());
         HttpParams.cookieOrQuery(request, HttpParams.TASK_ID).ifPresent(task -> {
             try {

@@ -44,7 +44,7 @@ public final class HttpErrors {
     }
 
     /** {@code 500} with Xapi's text; {@code info} (e.g. an OCaml exception as printed) is HTML-escaped here. */
-    static void internalError(Response response, Callback callback, String info) {
+    public static void internalError(Response response, Callback callback, String info) {
         page(response, callback, 500, internalErrorPage(info));
     }
 

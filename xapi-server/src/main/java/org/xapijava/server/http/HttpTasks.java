@@ -42,6 +42,22 @@ public final class HttpTasks {
                 label, "", session, call.param(HttpParams.SUBTASK_OF).orElse(null), Map.of());
     }
 
+    /**
+     * Xapi's {@code with_context ~dummy:true}: the caller's {@code task_id} task, if any and still pending, completes
+     * (with no result) once the handler has answered; without one no task is made.
+     */
+    public void completeCallers(HttpCall call) {
+        call.param(HttpParams.TASK_ID).ifPresent(task -> {
+            try {
+                tasks.complete(task, "");
+            } catch (RuntimeException e) {
+                // not a task, or no longer pending: Xapi's forwarded task would fail alike, after the answer
+                LOG.debug(
+                        "cannot complete task {} of {}: {}", task, call.action().name(), e.toString());
+            }
+        });
+    }
+
     /** Completes {@code task} with an XML-RPC {@code <value>} (empty: no result). */
     public void complete(String task, String resultXml) {
         tasks.complete(task, resultXml);

@@ -6,8 +6,11 @@ import java.util.List;
 import java.util.Map;
 import org.xapijava.db.Db;
 import org.xapijava.model.api.Host;
+import org.xapijava.model.api.PBD;
 import org.xapijava.model.api.PIF;
+import org.xapijava.model.api.SR;
 import org.xapijava.model.api.VBD;
+import org.xapijava.model.api.VDI;
 import org.xapijava.model.api.VIF;
 import org.xapijava.model.api.VM;
 import org.xapijava.xenopsd.PowerState;
@@ -57,6 +60,7 @@ public final class DomainReadings {
         double vcpuLoad = 0;
         long vmMemory = 0;
         Map<String, double[]> networkRates = new HashMap<>(); // network ref → {rx, tx}
+        Map<String, double[]> srMib = new HashMap<>(); // SR ref → {read, written} MiB since the previous sample
         for (VmStat v : xenops.vmList(dbg)) {
             VmState s = v.state();
             if (s.powerState() != PowerState.Running && s.powerState() != PowerState.Paused) continue;
@@ -106,10 +110,64 @@ public final class DomainReadings {
                         "vbd_" + dev + "_write",
                         "Writes from device " + dev + ", in B/s",
                         GuestActivity.vbdWriteBytes(uuid, dev, t)));
+                String vdi = data.get(vbd, VBD.VDI);
+                if (dt > 0 && data.exists(VDI.XAPI_CLASS, vdi)) {
+                    double[] mib = srMib.computeIfAbsent(data.get(vdi, VDI.SR), k -> new double[2]);
+                    double before = Math.max(0, t - dt);
+                    mib[0] += (GuestActivity.vbdReadBytes(uuid, dev, t) - GuestActivity.vbdReadBytes(uuid, dev, before))
+                            / MIB;
+                    mib[1] +=
+                            (GuestActivity.vbdWriteBytes(uuid, dev, t) - GuestActivity.vbdWriteBytes(uuid, dev, before))
+                                    / MIB;
+                }
             }
             vms.add(new Rrds.VmSample(uuid, s.domids().getFirst(), dss));
         }
-        return new Sample(hostSources(now, dt, vcpuLoad, vmMemory, networkRates), vms);
+        List<DataSource> host = hostSources(now, dt, vcpuLoad, vmMemory, networkRates);
+        List<Rrds.SrSample> srs = new ArrayList<>();
+        for (String pbd : data.get(hostRef, Host.PBDS)) {
+            if (!data.exists(PBD.XAPI_CLASS, pbd) || !data.get(pbd, PBD.CURRENTLY_ATTACHED)) continue;
+            String sr = data.get(pbd, PBD.SR);
+            if (!data.exists(SR.XAPI_CLASS, sr)) continue;
+            String srUuid = data.get(sr, SR.UUID);
+            double[] mib = srMib.getOrDefault(sr, new double[2]);
+            // rrdp-iostat: the SR's sums go into the host's RRD, suffixed by the SR uuid's first 8 characters
+            host.addAll(srSources(srUuid.substring(0, Math.min(8, srUuid.length())), mib));
+            srs.add(new Rrds.SrSample(srUuid, srSources(null, mib)));
+        }
+        return new Sample(host, vms, srs);
+    }
+
+    /** One MiB, the unit of the SR throughputs. */
+    private static final double MIB = 1024.0 * 1024.0;
+
+    /**
+     * rrdp-iostat's SR throughputs ({@code io_throughput_read}, {@code _write}, {@code _total}: ABSOLUTE, the MiB
+     * moved since the previous sample), named {@code <name>_<suffix>} when {@code suffix} is given.
+     */
+    private static List<DataSource> srSources(String suffix, double[] mib) {
+        String[][] specs = {
+            {"io_throughput_read", "Data read from the SR, in MiB/s"},
+            {"io_throughput_write", "Data written to the SR, in MiB/s"},
+            {"io_throughput_total", "All SR I/O, in MiB/s"}
+        };
+        double[] values = {mib[0], mib[1], mib[0] + mib[1]};
+        List<DataSource> out = new ArrayList<>(3);
+        for (int i = 0; i < specs.length; i++) {
+            String name = suffix == null ? specs[i][0] : specs[i][0] + "_" + suffix;
+            out.add(new DataSource(
+                    name,
+                    specs[i][1],
+                    DsType.ABSOLUTE,
+                    "MiB/s",
+                    0.0,
+                    Double.POSITIVE_INFINITY,
+                    true,
+                    false,
+                    values[i],
+                    false));
+        }
+        return out;
     }
 
     /** The host's CPUs (idle time, read inverted as Xapi does), load, memory and PIFs. */
@@ -163,6 +221,11 @@ public final class DomainReadings {
         return dss;
     }
 
-    /** One sample: the host's sources and each running VM's. */
-    public record Sample(List<DataSource> host, List<Rrds.VmSample> vms) {}
+    /** One sample: the host's sources, each running VM's and each plugged SR's. */
+    public record Sample(List<DataSource> host, List<Rrds.VmSample> vms, List<Rrds.SrSample> srs) {
+
+        public Sample(List<DataSource> host, List<Rrds.VmSample> vms) {
+            this(host, vms, List.of());
+        }
+    }
 }

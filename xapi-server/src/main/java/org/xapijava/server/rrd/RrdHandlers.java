@@ -14,7 +14,6 @@ import org.xapijava.model.api.VM;
 import org.xapijava.server.http.HttpCall;
 import org.xapijava.server.http.HttpErrors;
 import org.xapijava.server.http.HttpHandlerTable;
-import org.xapijava.server.http.HttpParams;
 import org.xapijava.server.http.HttpTasks;
 
 /**
@@ -22,7 +21,7 @@ import org.xapijava.server.http.HttpTasks;
  * {@code /rrd_updates} (the rows since {@code start}, 400 without it; {@code cf}, {@code interval}, {@code
  * host=true}, {@code vm_uuid=} repeatable, {@code sr_uuid=}), {@code /host_rrd} and {@code /vm_rrd?uuid=} (the whole
  * RRD as rrdtool's dump; a VM running on another host is a 302 to it, one running nowhere is read from its archive,
- * 404 when there is none), with their legacy names {@code /host_rrds} and {@code /vm_rrds}. JSON when the
+ * 404 when there is none), with their legacy names {@code /host_rrds} and {@code /vm_rrds}, and {@code /sr_rrd?uuid=}. JSON when the
  * {@code Accept} header prefers it to XML ({@code *}{@code /*} does), or without a usable one when a {@code json}
  * parameter is present. A caller's {@code task_id} is completed once answered ({@code with_context}). Thread-safe.
  */
@@ -48,13 +47,43 @@ public final class RrdHandlers {
         this.tasks = tasks;
     }
 
-    /** Registers {@code rrd_updates}, {@code host_rrd}, {@code get_host_rrds}, {@code vm_rrd}, {@code get_vm_rrds}. */
-    public void register(HttpHandlerTable table) {
+    /**
+     * Registers {@code rrd_updates}, {@code host_rrd}, {@code get_host_rrds}, {@code vm_rrd}, {@code get_vm_rrds},
+     * {@code sr_rrd} and {@code rrd} (PUT, {@link RrdPut}).
+     *
+     * @param masterAddress the pool master's address on a member, null on the master
+     */
+    public void register(HttpHandlerTable table, java.util.function.Supplier<String> masterAddress) {
         table.register("rrd_updates", this::updates);
         table.register("host_rrd", this::hostRrd);
         table.register("get_host_rrds", this::hostRrd);
         table.register("vm_rrd", this::vmRrd);
         table.register("get_vm_rrds", this::vmRrd);
+        table.register("sr_rrd", this::srRrd);
+        new RrdPut(rrds, archive, data, tasks, masterAddress).register(table);
+    }
+
+    /**
+     * {@code get_sr_rrd_forwarder} and {@code get_sr_rrd_handler}: the SR's RRD ({@code uuid=}, else 400) as a dump;
+     * an SR with no RRD here (not plugged on this host) is Xapi's failure {@code No SR RRD available!} (500).
+     */
+    private void srRrd(HttpCall c) {
+        Fields q = Request.extractQueryParameters(c.request());
+        String uuid = q.getValue(UUID_PARAM);
+        if (uuid == null) {
+            HttpErrors.bare(c.response(), c.callback(), 400);
+            completeTask(c);
+            return;
+        }
+        boolean json = prefersJson(c.request(), q);
+        String dump = rrds.srDump(uuid, json);
+        if (dump == null) {
+            completeTask(c);
+            HttpErrors.internalError(
+                    c.response(), c.callback(), org.xapijava.model.rpc.RpcValues.ocamlFailure("No SR RRD available!"));
+            return;
+        }
+        dump(c, dump, json);
     }
 
     private void updates(HttpCall c) {
@@ -71,8 +100,11 @@ public final class RrdHandlers {
         boolean withHost = "true".equals(q.getValue(HOST_PARAM));
         List<String> vms = q.getValues("vm_uuid");
         if (vms == null) vms = List.of();
+        List<String> srs = q.getValues("sr_uuid");
+        if (srs == null) srs = List.of();
         boolean json = prefersJson(c.request(), q);
-        RrdUpdates u = rrds.updates(withHost, vms.isEmpty() ? null : new ArrayList<>(vms), from, interval, cf);
+        RrdUpdates u = rrds.updates(
+                withHost, vms.isEmpty() ? null : new ArrayList<>(vms), new ArrayList<>(srs), from, interval, cf);
         byte[] body = (json ? u.json() : u.xml()).getBytes(StandardCharsets.UTF_8);
         completeTask(c);
         Response r = c.response();
@@ -146,13 +178,7 @@ public final class RrdHandlers {
 
     /** {@code with_context} with the caller's task: it completes when the handler returns. */
     private void completeTask(HttpCall c) {
-        c.param(HttpParams.TASK_ID).ifPresent(task -> {
-            try {
-                tasks.complete(task, "");
-            } catch (RuntimeException e) {
-                // not a task, or no longer pending: Xapi's forwarded task would fail alike, after the answer
-            }
-        });
+        tasks.completeCallers(c);
     }
 
     /**

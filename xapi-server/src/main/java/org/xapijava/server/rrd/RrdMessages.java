@@ -7,18 +7,20 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.xapijava.db.Db;
+import org.xapijava.model.api.SR;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.server.api.Messages;
 import org.xapijava.server.api.gen.HostApi;
+import org.xapijava.server.api.gen.SRApi;
 import org.xapijava.server.api.gen.VMApi;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.dispatch.MessageTable;
 
 /**
  * The XenAPI side of the statistics, as Xapi's {@code xapi_host.ml} and {@code xapi_vm.ml} call xcp-rrdd: {@code
- * host.get_servertime} and {@code host.get_server_localtime}; the data sources of the host and of a VM ({@code
+ * host.get_servertime} and {@code host.get_server_localtime}; the data sources of the host, of a VM and of an SR ({@code
  * get_data_sources}, {@code query_data_source}, {@code record_data_source}, {@code forget_data_source_archives}),
  * each a {@code data_source} record (name_label, name_description, enabled, standard, units, min, max, and a value
  * of 0 as Xapi's {@code Rrdd_helper} leaves it). The forwarding layer already sends these to the host concerned
@@ -72,6 +74,32 @@ public final class RrdMessages implements Messages {
             @Override
             public void forgetDataSourceArchives(CallContext ctx, String host, String dataSource) {
                 rrds.forgetHost(dataSource);
+            }
+        });
+        SRApi.bind(table, new SRApi() {
+            @Override
+            public List<Map<String, Object>> getDataSources(CallContext ctx, String sr) {
+                return records(rrds.srSources(data.get(sr, SR.UUID)));
+            }
+
+            @Override
+            public double queryDataSource(CallContext ctx, String sr, String dataSource) {
+                String uuid = data.get(sr, SR.UUID);
+                return rrdd(() -> rrds.querySr(uuid, dataSource, now()));
+            }
+
+            @Override
+            public void recordDataSource(CallContext ctx, String sr, String dataSource) {
+                String uuid = data.get(sr, SR.UUID);
+                rrdd(() -> {
+                    rrds.recordSr(uuid, dataSource, now());
+                    return 0.0;
+                });
+            }
+
+            @Override
+            public void forgetDataSourceArchives(CallContext ctx, String sr, String dataSource) {
+                rrds.forgetSr(data.get(sr, SR.UUID), dataSource);
             }
         });
         VMApi.bind(table, new VMApi() {

@@ -32,10 +32,14 @@ public final class Rrds {
     /** What a sample found for one VM. */
     public record VmSample(String uuid, long domid, List<DataSource> sources) {}
 
+    /** What a sample found for one SR plugged here. */
+    public record SrSample(String uuid, List<DataSource> sources) {}
+
     private final String hostUuid;
     private final RrdArchive archive;
     private Entry host;
     private final Map<String, Entry> vms = new TreeMap<>();
+    private final Map<String, Entry> srs = new TreeMap<>();
     private boolean minMaxForVms;
 
     /**
@@ -62,10 +66,19 @@ public final class Rrds {
      * {@code update_rrds}: one sample of the host and the VMs running here. VMs not in it are archived and dropped.
      */
     public void update(double timestamp, List<DataSource> hostSources, List<VmSample> vmSamples) {
-        List<String> gone = new ArrayList<>();
+        update(timestamp, hostSources, vmSamples, List.of());
+    }
+
+    /**
+     * {@code update_rrds}: one sample of the host, the VMs running here and the SRs plugged here. VMs and SRs not in
+     * it are archived and dropped; those seen for the first time start from their archive when there is one.
+     */
+    public void update(
+            double timestamp, List<DataSource> hostSources, List<VmSample> vmSamples, List<SrSample> srSamples) {
         List<String> fresh = new ArrayList<>();
         synchronized (this) {
             for (VmSample v : vmSamples) if (!vms.containsKey(v.uuid())) fresh.add(v.uuid());
+            for (SrSample v : srSamples) if (!srs.containsKey(v.uuid())) fresh.add(v.uuid());
         }
         Map<String, Rrd> restored = new LinkedHashMap<>();
         for (String uuid : fresh) {
@@ -84,10 +97,27 @@ public final class Rrds {
                 }
                 vms.put(v.uuid(), apply(e, timestamp, v.sources(), v.domid(), minMaxForVms));
             }
-            for (String uuid : vms.keySet()) if (!sampled.contains(uuid)) gone.add(uuid);
-            for (String uuid : gone) toArchive.put(uuid, vms.remove(uuid).rrd);
+            for (SrSample v : srSamples) {
+                sampled.add(v.uuid());
+                Entry e = srs.get(v.uuid());
+                if (e == null && restored.containsKey(v.uuid())) e = new Entry(restored.get(v.uuid()), -1);
+                srs.put(v.uuid(), apply(e, timestamp, v.sources(), 0, true));
+            }
+            for (Map<String, Entry> owners : List.of(vms, srs)) {
+                List<String> gone = new ArrayList<>();
+                for (String uuid : owners.keySet()) if (!sampled.contains(uuid)) gone.add(uuid);
+                for (String uuid : gone) toArchive.put(uuid, owners.remove(uuid).rrd);
+            }
         }
         toArchive.forEach(archive::save);
+    }
+
+    /**
+     * {@code put_rrd_handler} without {@code archive}: the RRD another host sent for a VM now running here (a
+     * migration) replaces this host's, with no live sources until the next sample, as domain {@code domid}.
+     */
+    public synchronized void putVm(String uuid, Rrd rrd, long domid) {
+        vms.put(uuid, new Entry(rrd, domid));
     }
 
     private Entry apply(Entry e, double timestamp, List<DataSource> sources, long domid, boolean minMax) {
@@ -115,10 +145,11 @@ public final class Rrds {
     public synchronized Snapshot snapshot() {
         Map<String, Rrd> v = new LinkedHashMap<>();
         vms.forEach((k, e) -> v.put(k, e.rrd.copy()));
+        srs.forEach((k, e) -> v.put(k, e.rrd.copy()));
         return new Snapshot(host == null ? null : host.rrd.copy(), v);
     }
 
-    /** A consistent copy of every RRD in memory. */
+    /** A consistent copy of every RRD in memory (the VMs' and the SRs' by uuid in {@code vms}). */
     public record Snapshot(Rrd host, Map<String, Rrd> vms) {}
 
     /**
@@ -126,13 +157,55 @@ public final class Rrds {
      * VMs' (those of {@code vmUuids}, or all when null), built under the lock.
      */
     public synchronized RrdUpdates updates(boolean withHost, List<String> vmUuids, long start, long interval, Cf cf) {
+        return updates(withHost, vmUuids, List.of(), start, interval, cf);
+    }
+
+    /** {@link #updates(boolean, List, long, long, Cf)} with the SRs of {@code srUuids} ({@code sr_uuid=}) too. */
+    public synchronized RrdUpdates updates(
+            boolean withHost, List<String> vmUuids, List<String> srUuids, long start, long interval, Cf cf) {
         List<RrdUpdates.Source> sources = new ArrayList<>();
         if (withHost && host != null) sources.add(new RrdUpdates.Source("host:" + hostUuid + ":", host.rrd));
         vms.forEach((uuid, e) -> {
             if (vmUuids == null || vmUuids.contains(uuid))
                 sources.add(new RrdUpdates.Source("vm:" + uuid + ":", e.rrd));
         });
+        srs.forEach((uuid, e) -> {
+            if (srUuids.contains(uuid)) sources.add(new RrdUpdates.Source("sr:" + uuid + ":", e.rrd));
+        });
         return RrdUpdates.of(sources, start, interval, cf);
+    }
+
+    /** An SR's RRD as a dump (null: none here). */
+    public synchronized String srDump(String uuid, boolean json) {
+        Entry e = srs.get(uuid);
+        if (e == null) return null;
+        return json ? RrdDump.json(e.rrd) : RrdDump.xml(e.rrd, false);
+    }
+
+    /** {@code query_possible_sr_dss}: empty when the SR has no RRD here. */
+    public synchronized List<SourceInfo> srSources(String uuid) {
+        Entry e = srs.get(uuid);
+        return e == null ? List.of() : possible(e);
+    }
+
+    /** {@code query_sr_ds}. */
+    public synchronized double querySr(String uuid, String name, double now) {
+        Entry e = srs.get(uuid);
+        if (e == null) throw missing("SR: " + uuid);
+        return query(e, name, now);
+    }
+
+    /** {@code add_sr_ds}. */
+    public synchronized void recordSr(String uuid, String name, double now) {
+        Entry e = srs.get(uuid);
+        if (e == null) throw missing("SR: " + uuid);
+        record(e, name, now);
+    }
+
+    /** {@code forget_sr_ds}. */
+    public synchronized void forgetSr(String uuid, String name) {
+        Entry e = srs.get(uuid);
+        if (e != null) e.rrd.removeSource(name);
     }
 
     /** The host's RRD as a dump (null: none yet). */

@@ -66,7 +66,7 @@ public final class Sampler implements AutoCloseable {
         if (t <= lastSample) return;
         lastSample = t;
         DomainReadings.Sample s = readings.apply(t);
-        rrds.update(t, s.host(), s.vms());
+        rrds.update(t, s.host(), s.vms(), s.srs());
         samples++;
         notifyAll();
         if (clock.millis() - lastBackup >= backupEvery.toMillis()) {

@@ -68,8 +68,10 @@ public final class Statistics implements AutoCloseable {
         new RrdMessages(rrds, data, clock).bind(table);
     }
 
-    public void register(HttpHandlerTable handlers, TaskManager tasks) {
-        new RrdHandlers(rrds, archive, data, hostRef, new HttpTasks(data, tasks)).register(handlers);
+    /** @param masterAddress the pool master's address on a member, null on the master */
+    public void register(
+            HttpHandlerTable handlers, TaskManager tasks, java.util.function.Supplier<String> masterAddress) {
+        new RrdHandlers(rrds, archive, data, hostRef, new HttpTasks(data, tasks)).register(handlers, masterAddress);
     }
 
     public void start() {
