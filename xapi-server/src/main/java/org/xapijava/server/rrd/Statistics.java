@@ -72,6 +72,11 @@ public final class Statistics implements AutoCloseable {
     public void register(
             HttpHandlerTable handlers, TaskManager tasks, java.util.function.Supplier<String> masterAddress) {
         new RrdHandlers(rrds, archive, data, hostRef, new HttpTasks(data, tasks)).register(handlers, masterAddress);
+        new Metrics(
+                        rrds,
+                        uuid -> data.findByUuid(org.xapijava.model.api.SR.XAPI_CLASS, uuid)
+                                .isPresent())
+                .register(handlers);
     }
 
     public void start() {

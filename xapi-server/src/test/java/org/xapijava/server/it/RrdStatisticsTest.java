@@ -218,6 +218,52 @@ class RrdStatisticsTest {
     }
 
     @Test
+    void prometheusMetricsHoldTheNewestValues() throws Exception {
+        HttpResponse<String> m = get("/metrics?session_id=" + session, null);
+        assertEquals(200, m.statusCode());
+        assertEquals(
+                "text/plain; version=0.0.4; charset=utf-8",
+                m.headers().firstValue("content-type").orElse(""));
+        java.util.regex.Pattern sample = java.util.regex.Pattern.compile(
+                "(xapi_(host|vm|sr)_[a-zA-Z0-9_:]+)\\{uuid=\"([0-9a-f-]{36})\"\\} (NaN|[-+]?Inf|[-0-9.Ee]+)");
+        java.util.Set<String> typed = new java.util.HashSet<>();
+        String current = null;
+        Map<String, Double> values = new java.util.HashMap<>();
+        for (String line : m.body().split("\n")) {
+            if (line.startsWith("# TYPE ")) {
+                String[] w = line.split(" ");
+                assertEquals("gauge", w[3], line);
+                assertTrue(typed.add(w[2]), "one group per metric: " + w[2]);
+                current = w[2];
+                continue;
+            }
+            var x = sample.matcher(line);
+            assertTrue(x.matches(), line);
+            assertEquals(current, x.group(1), "a sample under its own TYPE line");
+            values.put(
+                    x.group(1) + "/" + x.group(3),
+                    x.group(4).equals("NaN") ? Double.NaN : Double.parseDouble(x.group(4)));
+        }
+        double cpu = values.get("xapi_host_cpu_avg/" + hostUuid);
+        assertTrue(cpu >= 0 && cpu <= 1, "host cpu_avg " + cpu);
+        assertTrue(values.get("xapi_vm_memory/" + vmUuid) > 0, "the VM's memory");
+        assertTrue(
+                values.keySet().stream().anyMatch(k -> k.startsWith("xapi_sr_io_throughput_read/")),
+                "the plugged SR's throughput: " + values.keySet());
+        // a scraper's basic authentication, and none
+        String basic = java.util.Base64.getEncoder()
+                .encodeToString(("root:" + host.password()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        HttpResponse<String> scraped = HTTP.send(
+                HttpRequest.newBuilder(host.uri("/metrics"))
+                        .header("Authorization", "Basic " + basic)
+                        .GET()
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, scraped.statusCode());
+        assertEquals(401, get("/metrics", null).statusCode());
+    }
+
+    @Test
     void wholeRrds() throws Exception {
         HttpResponse<String> h = get("/host_rrd?session_id=" + session, null);
         assertEquals(200, h.statusCode());
