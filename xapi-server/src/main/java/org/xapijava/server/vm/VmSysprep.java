@@ -142,7 +142,7 @@ public final class VmSysprep implements Messages {
 
     /** Polls the guest's {@code path} until {@code until} holds of its value (null: missing); false on time-out. */
     private boolean waitFor(String dbg, String uuid, String path, Predicate<String> until, double seconds) {
-        long deadline = System.nanoTime() + (long) (seconds * 1e9);
+        long deadline = System.nanoTime() + (long) Math.min(seconds * 1e9, Long.MAX_VALUE / 4); // no overflow
         while (true) {
             if (until.test(xenops.xenstoreRead(dbg, uuid, path))) return true;
             if (System.nanoTime() - deadline > 0) return false;
