@@ -112,13 +112,16 @@ final class VmMiscCommands {
                     c.out().table(List.of(new Printer.Row(row)));
                     return null;
                 }));
-        t.put("vm-memory-target-set", c -> {
-            long target = Sizes.parse("target", c.params().get("target"));
-            Selectors.vms(c, CONTROL_DOMAINS, true, Set.of("target"), vm -> {
-                c.api().vm().setMemoryDynamicRange(vm.ref(), target, target);
-                return null;
+        // vm-memory-balloon is Xapi's other name of the same operation (cli_frontend.ml: vm_memory_target_set)
+        for (String name : List.of("vm-memory-target-set", "vm-memory-balloon")) {
+            t.put(name, c -> {
+                long target = Sizes.parse("target", c.params().get("target"));
+                Selectors.vms(c, CONTROL_DOMAINS, true, Set.of("target"), vm -> {
+                    c.api().vm().setMemoryDynamicRange(vm.ref(), target, target);
+                    return null;
+                });
             });
-        });
+        }
         t.put("vm-memory-shadow-multiplier-set", c -> {
             double m;
             try {
