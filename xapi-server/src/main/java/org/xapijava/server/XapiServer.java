@@ -141,6 +141,11 @@ public final class XapiServer implements AutoCloseable {
     private final XapiServer master;
 
     private HostClients hostClients;
+    /** How this host reaches the others of its pool (HTTPS checked against its trust store, or HTTP). */
+    private org.xapijava.server.pool.PoolTls poolTls;
+    /** The pool's certificates on this host (its own, the trust store, the records). */
+    private org.xapijava.server.pool.PoolCertificates certificates;
+
     private PoolSecret poolSecret;
     /** This host's role, read from {@code pool-conf} at start. */
     private PoolRole role;
@@ -192,6 +197,7 @@ public final class XapiServer implements AutoCloseable {
                 : FlushPolicy.XAPI;
         role = master != null ? PoolRole.slave(master.bindAddress()) : PoolRole.load(config.path("pool-conf"));
         PoolSecret secret = poolSecret = PoolSecret.loadOrCreate(config.path("pool-secret"));
+        poolTls = org.xapijava.server.pool.PoolTls.of(config);
         Database db;
         org.xapijava.db.Db localDb;
         AllowedOperations allowed;
@@ -212,8 +218,8 @@ public final class XapiServer implements AutoCloseable {
                 try {
                     memberConnection = MemberConnection.open(
                             dm,
-                            org.xapijava.server.client.XmlRpcTransport.hostUri(
-                                    role.masterAddress(), config.integer("http-port")),
+                            poolTls.uri(role.masterAddress()),
+                            poolTls.context(),
                             secret.value(),
                             MemberStart.timing(config),
                             this::requestRestart);
@@ -316,6 +322,7 @@ public final class XapiServer implements AutoCloseable {
         if (role.isMaster()) {
             services.allowed().updateAll(); // current_operations are not persistent: recompute every allowed_operations
             hostClients = new HostClients(localDb, secret, this::httpPort, FORWARDED_CALL_TIMEOUT, db::generation);
+            hostClients.useTls(poolTls);
             followers = new Followers(db, Duration.ofMillis(config.integer("replication-wait-ms")));
             forwarding = new PoolForwarding(dm, localDb, refs.host(), locks, hostClients, followers);
             liveness = new Liveness(
@@ -330,10 +337,14 @@ public final class XapiServer implements AutoCloseable {
             gate = memberGate = new MemberGate(role.masterAddress(), null);
         }
         new PoolMessages(localDb, role, secret, liveness, hostClients, gate).bind(table);
+        certificates = new org.xapijava.server.pool.PoolCertificates(
+                localDb, refs.host(), refs.pool(), poolTls, config.path("server-cert"), role.isMaster(), hostClients);
+        certificates.bind(table);
         new PoolJoin(
                         localDb,
                         refs.host(),
-                        config.integer("http-port"),
+                        poolTls,
+                        certificates,
                         config.path("pool-conf"),
                         config.path("pool-secret"),
                         this::requestRestart)
@@ -342,6 +353,7 @@ public final class XapiServer implements AutoCloseable {
         String address = localDb.get(refs.host(), org.xapijava.model.api.Host.ADDRESS);
         masterTransition(localDb, refs.host(), address, secret).bind(table);
         new PoolEject(localDb, refs.host(), role, hostClients, memberConnection, config, this::requestRestart)
+                .forgetting(certificates)
                 .bind(table);
         DatabaseBackups backups = new DatabaseBackups(
                 localDb, refs.host(), role, db::generation, this::writeBackup, () -> dispatcher.internalApi(null));
@@ -402,13 +414,23 @@ public final class XapiServer implements AutoCloseable {
         xenops.start(); // Xapi's on_xapi_restart: resync, event thread, every resident VM refreshed
         jetty.start();
         statistics.start();
+        certificates.syncAtStart();
         if (!role.isMaster()) {
             URI uri = master != null
                     ? org.xapijava.server.client.XmlRpcTransport.hostUri(master.bindAddress(), master.httpPort())
-                    : org.xapijava.server.client.XmlRpcTransport.hostUri(
-                            role.masterAddress(), config.integer("http-port"));
+                    : poolTls.uri(role.masterAddress());
             memberAgent = MemberStart.hello(
-                    uri, localDb, refs.host(), secret.value(), clock, config, memberGate, this::requestRestart);
+                    uri,
+                    master != null ? null : poolTls.context(),
+                    localDb,
+                    refs.host(),
+                    secret.value(),
+                    clock,
+                    config,
+                    memberGate,
+                    this::requestRestart);
+            if (master == null && !memberGate.inEmergency())
+                certificates.syncWithMaster(peerCalls(secret), role.masterAddress());
             if (!memberGate.inEmergency()) alerts.forwardTo(memberAgent::createMessage);
         }
         // after the Unix socket listens: the drivers call back while PBDs are plugged
@@ -482,6 +504,9 @@ public final class XapiServer implements AutoCloseable {
         new PoolMessages(localDb, role, secret, null, null, gate).bind(table);
         new EmergencyCalls(config.path("pool-conf"), this::requestRestart).bind(table);
         masterTransition(localDb, "OpaqueRef:NULL", config.get("bind"), secret).bind(table);
+        new org.xapijava.server.pool.PoolCertificates(
+                        localDb, "OpaqueRef:NULL", "OpaqueRef:NULL", poolTls, config.path("server-cert"), false, null)
+                .bind(table);
         Rbac rbac = Rbac.of(dm);
         dispatcher = new Dispatcher(localDb, sessions, tasks, table, new RbacAuthorizer(rbac, db));
         dispatcher.setRoleGate(gate);
@@ -502,12 +527,17 @@ public final class XapiServer implements AutoCloseable {
 
     /** The master-change calls ({@code pool.designate_new_master}, {@code recover_slaves}, {@code host.*_new_master}). */
     private MasterTransition masterTransition(org.xapijava.db.Db data, String host, String address, PoolSecret secret) {
-        PeerCalls peers = new PeerCalls(
+        return new MasterTransition(
+                data, host, address, role, peerCalls(secret), config.path("pool-conf"), clock, this::requestRestart);
+    }
+
+    /** Calls to the other hosts of the pool under their local sessions, over the pool's transport. */
+    private PeerCalls peerCalls(PoolSecret secret) {
+        return new PeerCalls(
                 config.integer("http-port"),
                 secret.value(),
-                Duration.ofSeconds(config.integer("master-call-timeout-seconds")));
-        return new MasterTransition(
-                data, host, address, role, peers, config.path("pool-conf"), clock, this::requestRestart);
+                Duration.ofSeconds(config.integer("master-call-timeout-seconds")),
+                poolTls);
     }
 
     /** {@code host.request_backup} here: the master flushes its database, a member writes its replica. */
