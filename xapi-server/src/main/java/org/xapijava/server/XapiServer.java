@@ -338,7 +338,8 @@ public final class XapiServer implements AutoCloseable {
         }
         new PoolMessages(localDb, role, secret, liveness, hostClients, gate).bind(table);
         certificates = new org.xapijava.server.pool.PoolCertificates(
-                localDb, refs.host(), refs.pool(), poolTls, config.path("server-cert"), role.isMaster(), hostClients);
+                localDb, refs.host(), refs.pool(), poolTls, config, role.isMaster(), hostClients);
+        certificates.serving(() -> https, () -> role.isMaster() ? null : peerCalls(secret), role.masterAddress());
         certificates.bind(table);
         new PoolJoin(
                         localDb,
@@ -505,7 +506,7 @@ public final class XapiServer implements AutoCloseable {
         new EmergencyCalls(config.path("pool-conf"), this::requestRestart).bind(table);
         masterTransition(localDb, "OpaqueRef:NULL", config.get("bind"), secret).bind(table);
         new org.xapijava.server.pool.PoolCertificates(
-                        localDb, "OpaqueRef:NULL", "OpaqueRef:NULL", poolTls, config.path("server-cert"), false, null)
+                        localDb, "OpaqueRef:NULL", "OpaqueRef:NULL", poolTls, config, false, null)
                 .bind(table);
         Rbac rbac = Rbac.of(dm);
         dispatcher = new Dispatcher(localDb, sessions, tasks, table, new RbacAuthorizer(rbac, db));
@@ -572,11 +573,7 @@ public final class XapiServer implements AutoCloseable {
      */
     private ServerConnector httpsConnector(HttpLimits limits, int port) throws Exception {
         String bind = config.get("bind");
-        java.net.InetAddress ip = java.net.InetAddress.getByName(bind);
-        if (ip.isAnyLocalAddress()) ip = java.net.InetAddress.getLoopbackAddress();
-        String hostname = java.net.InetAddress.getLocalHost().getHostName();
-        HostCertificate cert =
-                HostCertificate.loadOrCreate(config.path("server-cert"), hostname, List.of(), List.of(ip));
+        HostCertificate cert = HostCertificate.forBind(config.path("server-cert"), bind, false);
         XapiHttpConnectionFactory f =
                 connectionFactory(limits, limits.headerReadTimeout(), limits.headerTotalTimeout());
         f.getHttpConfiguration().addCustomizer(TlsPolicy.secureRequestCustomizer());

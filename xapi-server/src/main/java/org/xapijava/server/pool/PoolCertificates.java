@@ -47,28 +47,88 @@ public final class PoolCertificates implements Messages {
     /** Xapi's safe certificate names ({@code certificates.ml} {@code is_unsafe}). */
     private static final Pattern CA_NAME = Pattern.compile("[A-Za-z0-9_.-]+\\.pem");
 
-    static final String HOST = "host";
-    static final String HOST_INTERNAL = "host_internal";
-    static final String CA = "ca";
+    static final String HOST = org.xapijava.model.api.enums.CertificateType.HOST.wire();
+    static final String HOST_INTERNAL = org.xapijava.model.api.enums.CertificateType.HOST_INTERNAL.wire();
+    static final String CA = org.xapijava.model.api.enums.CertificateType.CA.wire();
 
     private final Db db;
     private final String me;
     private final String pool;
     private final PoolTls tls;
     private final Path serverCert;
+    private final String bind;
+    /** This host's HTTPS connector (null: none), its calls to its master (null on the master), the master's address. */
+    private java.util.function.Supplier<org.eclipse.jetty.server.ServerConnector> https = () -> null;
+
+    private java.util.function.Supplier<PeerCalls> peers = () -> null;
+    private String masterAddress = "";
     private final boolean master;
     /** The master's clients of its members (null on a member). */
     private final HostClients hosts;
 
     public PoolCertificates(
-            Db db, String me, String pool, PoolTls tls, Path serverCert, boolean master, HostClients hosts) {
+            Db db,
+            String me,
+            String pool,
+            PoolTls tls,
+            org.xapijava.server.config.XapiConfig config,
+            boolean master,
+            HostClients hosts) {
         this.db = db;
         this.me = me;
         this.pool = pool;
         this.tls = tls;
-        this.serverCert = serverCert;
+        this.serverCert = config.path("server-cert");
+        this.bind = config.get("bind");
         this.master = master;
         this.hosts = hosts;
+    }
+
+    /** Where a new certificate is served and, on a member, how it reaches the master. */
+    public void serving(
+            java.util.function.Supplier<org.eclipse.jetty.server.ServerConnector> https,
+            java.util.function.Supplier<PeerCalls> peers,
+            String masterAddress) {
+        this.https = https;
+        this.peers = peers;
+        this.masterAddress = masterAddress;
+    }
+
+    /**
+     * {@code host.reset_server_certificate} and {@code refresh_server_certificate} on this host: a new key and
+     * self-signed certificate written, sent to the pool (through the master, which distributes it) so that every host
+     * trusts it, then served on new connections, and the records replaced. This host serves one certificate to
+     * clients and the pool, so both calls renew it.
+     */
+    private synchronized void renew() {
+        org.eclipse.jetty.server.ServerConnector c = https.get();
+        if (c == null) throw ApiError.internal("this host has no HTTPS server certificate");
+        HostCertificate fresh;
+        try {
+            fresh = HostCertificate.forBind(serverCert, bind, true);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        String uuid = db.get(me, Host.UUID);
+        PeerCalls toMaster = peers.get();
+        if (toMaster != null && tls.enabled()) {
+            Map<String, String> all = toMaster.on(
+                    masterAddress, api -> api.pool().exchangeCertificatesOnJoin(uuid, fresh.certificatePem()));
+            tls.trust().putHosts(all);
+        } else {
+            tls.trust().putHost(uuid, fresh.certificatePem());
+            if (master)
+                distribute(null, command("write", Map.of("certs", Map.of(uuid + ".pem", fresh.certificatePem()))));
+        }
+        try {
+            org.eclipse.jetty.server.SslConnectionFactory f =
+                    c.getConnectionFactory(org.eclipse.jetty.server.SslConnectionFactory.class);
+            org.xapijava.server.tls.TlsPolicy.reload(f.getSslContextFactory(), fresh);
+        } catch (Exception e) {
+            throw ApiError.internal("cannot serve the new certificate: " + e.getMessage());
+        }
+        recordHostCertificate(me, fresh.certificate());
+        LOG.info("this host's certificate was renewed: {}", fresh.sha256Fingerprint());
     }
 
     @Override
@@ -292,7 +352,7 @@ public final class PoolCertificates implements Messages {
         if (tls.trust().cas().containsKey(name) || caRecords().containsValue(name))
             throw new ApiError(ErrorCodes.CERTIFICATE_ALREADY_EXISTS, name);
         tls.trust().putCa(name, PoolTrust.pem(c));
-        distribute(null, command("write_ca", Map.of("name", name, "pem", PoolTrust.pem(c))));
+        distribute(null, command("write_ca", Map.of("ca_name", name, "pem", PoolTrust.pem(c))));
         db.create(row(CA, name, "OpaqueRef:NULL", c));
     }
 
@@ -300,7 +360,7 @@ public final class PoolCertificates implements Messages {
         if (!CA_NAME.matcher(name).matches() || name.startsWith("."))
             throw new ApiError(ErrorCodes.CERTIFICATE_NAME_INVALID, name);
         if (!tls.trust().removeCa(name) && !force) throw new ApiError(ErrorCodes.CERTIFICATE_DOES_NOT_EXIST, name);
-        distribute(null, command("remove_ca", Map.of("name", name)));
+        distribute(null, command("remove_ca", Map.of("ca_name", name)));
         List<String> refs = caRecords().entrySet().stream()
                 .filter(e -> e.getValue().equals(name))
                 .map(Map.Entry::getKey)
@@ -315,6 +375,16 @@ public final class PoolCertificates implements Messages {
             HostCertificate c = own();
             if (c == null) throw ApiError.internal("this host has no server certificate (HTTPS is off)");
             return c.certificatePem();
+        }
+
+        @Override
+        public void resetServerCertificate(CallContext ctx, String host) {
+            renew();
+        }
+
+        @Override
+        public void refreshServerCertificate(CallContext ctx, String host) {
+            renew();
         }
 
         @Override
@@ -365,8 +435,8 @@ public final class PoolCertificates implements Messages {
                 }
                 case "remove" -> tls.trust().removeHost(stripPem(a.path("file").asText()));
                 case "write_ca" ->
-                    tls.trust().putCa(a.path("name").asText(), a.path("pem").asText());
-                case "remove_ca" -> tls.trust().removeCa(a.path("name").asText());
+                    tls.trust().putCa(a.path("ca_name").asText(), a.path("pem").asText());
+                case "remove_ca" -> tls.trust().removeCa(a.path("ca_name").asText());
                 case "verify" -> {
                     tls.setVerifying(a.path("on").asBoolean());
                     db.set(me, Host.TLS_VERIFICATION_ENABLED, a.path("on").asBoolean());
