@@ -400,11 +400,12 @@ public final class XapiServer implements AutoCloseable {
                 services.allowed());
         statistics.register(handlers, tasks);
         new CliHandler(ServerCliHost.of(
-                        dispatcher,
-                        role,
-                        master == null ? null : master.bindAddress(),
-                        master == null ? config.integer("http-port") : master.httpPort(),
-                        db))
+                                dispatcher,
+                                role,
+                                master == null ? null : master.bindAddress(),
+                                master == null ? config.integer("http-port") : master.httpPort(),
+                                db)
+                        .withTls(master == null ? poolTls : null))
                 .register(handlers);
         if (role.isMaster() && master == null) {
             replicaHandler = new ReplicaHandler(db, new ReplicaService(db, services.allowed()), followers);

@@ -78,6 +78,11 @@ public final class PoolTls {
         }
     }
 
+    /** The HTTPS port every host of the pool answers on (meaningful when {@link #enabled()}). */
+    public int httpsPort() {
+        return httpsPort;
+    }
+
     public PoolTrust trust() {
         return trust;
     }

@@ -119,7 +119,7 @@ class PoolTlsSdkTest {
     }
 
     @Test
-    @Order(2)
+    @Order(20)
     void joinExchangesCertificatesAndThePoolTalksVerifiedHttps() throws Exception {
         assertFalse(certOf(a).equals(certOf(b)));
         Pool.join(PoolHost.login(b), "127.0.0.2", "root", a.password());
@@ -163,6 +163,41 @@ class PoolTlsSdkTest {
         assertTrue(api.host().getTlsVerificationEnabled(api.host().getByUuid(ub)));
     }
 
+    @Test
+    @Order(21)
+    void xeOnTheMemberIsRelayedToTheMasterOverTls() throws Exception {
+        Path home = Files.createDirectories(dirB.resolve("xe-home"));
+        var r = org.xapijava.server.cli.XeRun.run(
+                Map.of("XE_UNIX_SOCKET", dirB.resolve("xapi.sock").toString()),
+                home,
+                "",
+                List.of("host-list", "params=address", "--minimal"));
+        assertEquals(0, r.code(), r::toString);
+        assertEquals(Set.of("127.0.0.2", "127.0.0.3"), Set.of(r.out().strip().split(",")));
+    }
+
+    @Test
+    @Order(22)
+    void verificationDisabledOnAMemberIsEnabledAgainPoolWide() throws Exception {
+        XenApi master = typed(a);
+        String hostB = master.host().getByUuid(uuidOf(b));
+        XmlRpcTransport t = XmlRpcTransport.tcp(b.url().toURI(), null, Duration.ofSeconds(30));
+        XenApi anon = new XenApi(t, null);
+        XenApi onB = anon.withSession(anon.session().slaveLocalLoginWithPassword("root", b.password()));
+        onB.host().emergencyDisableTlsVerification();
+        assertFalse(Files.exists(dirB.resolve("verify-certificates")));
+        assertFalse(master.host().getTlsVerificationEnabled(hostB));
+        master.pool().enableTlsVerification();
+        assertTrue(Files.exists(dirB.resolve("verify-certificates")));
+        assertTrue(master.host().getTlsVerificationEnabled(hostB));
+        assertTrue(
+                master.pool().getTlsVerificationEnabled(master.pool().getAll().get(0)));
+        onB.host().emergencyDisableTlsVerification();
+        onB.host().emergencyReenableTlsVerification();
+        assertTrue(Files.exists(dirB.resolve("verify-certificates")));
+        assertTrue(master.host().getTlsVerificationEnabled(hostB));
+    }
+
     /** The certificate records: host uuid/type to fingerprint. */
     static Map<String, String> fingerprints(XenApi api) {
         Map<String, String> out = new HashMap<>();
@@ -174,7 +209,7 @@ class PoolTlsSdkTest {
     }
 
     @Test
-    @Order(3)
+    @Order(30)
     void aHostWithAnUnknownCertificateIsRefused() throws Exception {
         c = host(dirC, "127.0.0.4");
         PoolTls tlsOfB = PoolTls.of(b.config());
@@ -202,7 +237,7 @@ class PoolTlsSdkTest {
     }
 
     @Test
-    @Order(4)
+    @Order(40)
     void caCertificatesAreInstalledOnEveryHostAndListed() throws Exception {
         Connection master = PoolHost.login(a);
         String ca = certOf(Files.readString(dirC.resolve("xapi-ssl.pem")));
@@ -231,7 +266,7 @@ class PoolTlsSdkTest {
     }
 
     @Test
-    @Order(5)
+    @Order(50)
     void ejectRemovesTheHostsCertificatesFromThePool() throws Exception {
         String ub = uuidOf(b);
         Connection master = PoolHost.login(a);
@@ -254,7 +289,7 @@ class PoolTlsSdkTest {
     }
 
     @Test
-    @Order(6)
+    @Order(60)
     void trustHelpersParseOnlyOneCertificate() {
         assertThrows(IllegalArgumentException.class, () -> PoolTrust.parse("nonsense"));
     }
