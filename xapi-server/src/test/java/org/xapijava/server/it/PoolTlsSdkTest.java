@@ -232,8 +232,37 @@ class PoolTlsSdkTest {
         } finally {
             unverified.setVerifying(true);
         }
+        // C with verification off joins a pool that verifies: refused, C unchanged
+        typed(c).host().emergencyDisableTlsVerification();
+        c.server().requestRestart();
+        PoolHost.await("C restarted", Duration.ofSeconds(30), () -> c.starts() == 2);
+        ApiError mismatch = assertThrows(ApiError.class, () -> typed(c).pool().join("127.0.0.2", "root", a.password()));
+        assertEquals("POOL_JOINING_HOST_TLS_VERIFICATION_MISMATCH", mismatch.code());
+        assertEquals("master", Files.readString(dirC.resolve("pool.conf")).strip());
+        assertEquals(2, typed(a).host().getAll().size());
         c.close();
         c = null;
+    }
+
+    @Test
+    @Order(35)
+    void theMasterRenewsItsCertificateAndItsMemberTrustsTheNewOne() throws Exception {
+        XenApi api = typed(a);
+        String ua = uuidOf(a);
+        String before = certOf(a);
+        api.host().resetServerCertificate(api.host().getByUuid(ua));
+        String after = certOf(a);
+        assertFalse(before.equals(after));
+        assertEquals(
+                after.strip(),
+                Files.readString(dirB.resolve("certs-pool/" + ua + ".pem")).strip());
+        // a new connection from B to A checks A's new certificate: the call is answered (the login refused)
+        PeerCalls fromB = new PeerCalls(port, "unused", Duration.ofSeconds(10), PoolTls.of(b.config()));
+        ApiError refused = assertThrows(
+                ApiError.class, () -> fromB.on("127.0.0.2", x -> x.pool().getAll()));
+        assertEquals("SESSION_AUTHENTICATION_FAILED", refused.code());
+        Connection master = PoolHost.login(a);
+        PoolHost.await("the pool still live", Duration.ofSeconds(30), () -> PoolHost.allEnabledAndLive(master, 2));
     }
 
     @Test
