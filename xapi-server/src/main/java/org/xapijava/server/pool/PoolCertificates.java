@@ -312,6 +312,19 @@ public final class PoolCertificates implements Messages {
             db.set(pool, Pool.TLS_VERIFICATION_ENABLED, true);
         }
 
+        /**
+         * Xapi's {@code certificate_sync} (its trust part): every member's store of host certificates replaced by the
+         * master's, and the master's CA certificates written to each (best effort, logged).
+         */
+        @Override
+        public void certificateSync(CallContext ctx) {
+            if (!master) return;
+            distribute(null, command("replace", Map.of("certs", tls.trust().hosts())));
+            tls.trust()
+                    .cas()
+                    .forEach((name, pem) -> distribute(null, command("write_ca", Map.of("ca_name", name, "pem", pem))));
+        }
+
         @Override
         public List<String> certificateList(CallContext ctx) {
             return caRecords().values().stream().toList();
@@ -432,6 +445,13 @@ public final class PoolCertificates implements Messages {
                             .properties()
                             .forEach(e -> certs.put(e.getKey(), e.getValue().asText()));
                     tls.trust().putHosts(certs);
+                }
+                case "replace" -> {
+                    Map<String, String> certs = new LinkedHashMap<>();
+                    a.path("certs")
+                            .properties()
+                            .forEach(e -> certs.put(e.getKey(), e.getValue().asText()));
+                    tls.trust().replaceHosts(certs);
                 }
                 case "remove" -> tls.trust().removeHost(stripPem(a.path("file").asText()));
                 case "write_ca" ->

@@ -278,6 +278,14 @@ class PoolTlsSdkTest {
         assertThrows(Types.CertificateNameInvalid.class, () -> Pool.certificateInstall(master, "../x.pem", ca));
         ApiError bad = assertThrows(ApiError.class, () -> typed(a).pool().installCaCertificate("x.pem", "garbage"));
         assertEquals("CA_CERTIFICATE_INVALID", bad.code());
+        // a member's store damaged by hand is put right by pool.certificate_sync
+        Path stray = dirB.resolve("certs-pool/stray.pem");
+        Files.writeString(stray, ca);
+        Files.delete(dirB.resolve("certs-ca/corp-root.pem"));
+        Pool.certificateSync(master);
+        assertFalse(Files.exists(stray));
+        assertEquals(storeOf(a), storeOf(b));
+        assertTrue(Files.exists(dirB.resolve("certs-ca/corp-root.pem")));
         Pool.certificateUninstall(master, "corp-root.pem");
         assertEquals(Set.of(), Pool.certificateList(master));
         assertFalse(Files.exists(dirB.resolve("certs-ca/corp-root.pem")));
