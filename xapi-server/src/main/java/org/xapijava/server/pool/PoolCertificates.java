@@ -304,7 +304,10 @@ public final class PoolCertificates implements Messages {
                 try {
                     hosts.call(h, "host.cert_distrib_atom", List.of(h, command("verify", Map.of("on", true))), null);
                 } catch (ApiError e) {
-                    throw new ApiError(ErrorCodes.TLS_CONNECTION_FAILED, db.get(h, Host.ADDRESS), "443");
+                    throw new ApiError(
+                            ErrorCodes.TLS_CONNECTION_FAILED,
+                            db.get(h, Host.ADDRESS),
+                            Integer.toString(tls.httpsPort()));
                 }
             }
             tls.setVerifying(true);

@@ -152,6 +152,7 @@ public final class PoolJoin implements Messages {
                 }
             }
         }
+        if (tls.enabled()) verifiedLogin(address, user, password);
         XenApi local = ctx.api();
         for (String pbd : db.get(me, Host.PBDS)) {
             try {
@@ -163,6 +164,26 @@ public final class PoolJoin implements Messages {
         for (String host : db.all(Host.XAPI_CLASS)) {
             local.host().updatePoolSecret(host, secret);
             local.host().updateMaster(host, address);
+        }
+    }
+
+    /**
+     * The join's second phase as Xapi's: once the pool's certificates are trusted, a login to the master over a
+     * checked connection ({@code JOINING_HOST_SERVICE_FAILED} when refused, {@code JOINING_HOST_CONNECTION_FAILED}
+     * when the master's certificate is not the one the pool sent).
+     */
+    private void verifiedLogin(String address, String user, String password) {
+        try (XmlRpcTransport t = XmlRpcTransport.tcp(tls.uri(address), tls.context(), TIMEOUT)) {
+            XenApi anon = new XenApi(t, null);
+            XenApi remote = anon.withSession(anon.session().loginWithPassword(user, password, "2.21", "xapi"));
+            remote.session().logout();
+        } catch (IllegalStateException e) {
+            LOG.warn("pool.join: the checked connection to {} failed: {}", address, e.getMessage());
+            String m = String.valueOf(e.getMessage());
+            throw new ApiError(
+                    m.contains(": HTTP ")
+                            ? ErrorCodes.JOINING_HOST_SERVICE_FAILED
+                            : ErrorCodes.JOINING_HOST_CONNECTION_FAILED);
         }
     }
 
