@@ -55,6 +55,10 @@ class PoolTlsSdkTest {
     static PoolHost a;
     static PoolHost b;
     static PoolHost c;
+    static PoolHost d;
+
+    @TempDir
+    static Path dirD;
 
     @BeforeAll
     static void start() throws Exception {
@@ -70,7 +74,7 @@ class PoolTlsSdkTest {
 
     @AfterAll
     static void stop() {
-        PoolHost.closeAll(c, b, a);
+        PoolHost.closeAll(d, c, b, a);
     }
 
     static String uuidOf(PoolHost h) throws Exception {
@@ -303,23 +307,44 @@ class PoolTlsSdkTest {
     }
 
     @Test
+    @Order(45)
+    void aThirdHostsCertificateReachesTheMembersAlready() throws Exception {
+        d = host(dirD, "127.0.0.4");
+        Pool.join(PoolHost.login(d), "127.0.0.2", "root", a.password());
+        Connection master = PoolHost.login(a);
+        PoolHost.await(
+                "D a live member",
+                Duration.ofSeconds(60),
+                () -> d.starts() == 2 && PoolHost.allEnabledAndLive(master, 3));
+        Set<String> all = Set.of(uuidOf(a) + ".pem", uuidOf(b) + ".pem", uuidOf(d) + ".pem");
+        // the master sent D's certificate to B when D joined (host.cert_distrib_atom)
+        assertEquals(all, storeOf(b));
+        assertEquals(all, storeOf(d));
+        assertEquals(all, storeOf(a));
+    }
+
+    @Test
     @Order(50)
     void ejectRemovesTheHostsCertificatesFromThePool() throws Exception {
         String ub = uuidOf(b);
+        String ud = uuidOf(d);
         Connection master = PoolHost.login(a);
         Pool.eject(master, com.xensource.xenapi.Host.getByUuid(master, ub));
         PoolHost.await("B gone", Duration.ofSeconds(30), () -> {
             try {
-                return com.xensource.xenapi.Host.getAll(master).size() == 1;
+                return com.xensource.xenapi.Host.getAll(master).size() == 2;
             } catch (Exception e) {
                 return false;
             }
         });
         String ua = uuidOf(a);
-        assertEquals(Set.of(ua + ".pem"), storeOf(a));
+        // neither the master nor the remaining member trusts B any more
+        assertEquals(Set.of(ua + ".pem", ud + ".pem"), storeOf(a));
+        assertEquals(Set.of(ua + ".pem", ud + ".pem"), storeOf(d));
         assertFalse(Files.readString(dirA.resolve("xapi-pool-ca-bundle.pem")).contains(certOf(b)));
+        assertFalse(Files.readString(dirD.resolve("xapi-pool-ca-bundle.pem")).contains(certOf(b)));
         for (var r : typed(a).certificate().getAllRecords().values())
-            assertEquals(ua, typed(a).host().getUuid((String) r.get("host")));
+            assertFalse(ub.equals(typed(a).host().getUuid((String) r.get("host"))));
         // B, a fresh host again, trusts itself only
         PoolHost.await("B restarted", Duration.ofSeconds(30), () -> b.starts() >= 3);
         assertEquals(Set.of(ub + ".pem"), storeOf(b));
