@@ -418,6 +418,8 @@ public final class XapiServer implements AutoCloseable {
         statistics.start();
         certificates.syncAtStart();
         if (!role.isMaster()) {
+            // before the hello: the master calls this host back, checking its certificate
+            if (master == null) certificates.syncWithMaster(peerCalls(secret), role.masterAddress());
             URI uri = master != null
                     ? org.xapijava.server.client.XmlRpcTransport.hostUri(master.bindAddress(), master.httpPort())
                     : poolTls.uri(role.masterAddress());
@@ -431,8 +433,6 @@ public final class XapiServer implements AutoCloseable {
                     config,
                     memberGate,
                     this::requestRestart);
-            if (master == null && !memberGate.inEmergency())
-                certificates.syncWithMaster(peerCalls(secret), role.masterAddress());
             if (!memberGate.inEmergency()) alerts.forwardTo(memberAgent::createMessage);
         }
         // after the Unix socket listens: the drivers call back while PBDs are plugged
@@ -506,9 +506,10 @@ public final class XapiServer implements AutoCloseable {
         new PoolMessages(localDb, role, secret, null, null, gate).bind(table);
         new EmergencyCalls(config.path("pool-conf"), this::requestRestart).bind(table);
         masterTransition(localDb, "OpaqueRef:NULL", config.get("bind"), secret).bind(table);
-        new org.xapijava.server.pool.PoolCertificates(
-                        localDb, "OpaqueRef:NULL", "OpaqueRef:NULL", poolTls, config, false, null)
-                .bind(table);
+        certificates = new org.xapijava.server.pool.PoolCertificates(
+                localDb, "OpaqueRef:NULL", "OpaqueRef:NULL", poolTls, config, false, null);
+        certificates.serving(() -> https, () -> null, "");
+        certificates.bind(table);
         Rbac rbac = Rbac.of(dm);
         dispatcher = new Dispatcher(localDb, sessions, tasks, table, new RbacAuthorizer(rbac, db));
         dispatcher.setRoleGate(gate);

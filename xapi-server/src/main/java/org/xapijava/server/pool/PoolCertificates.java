@@ -101,14 +101,7 @@ public final class PoolCertificates implements Messages {
      * clients and the pool, so both calls renew it.
      */
     private synchronized void renew() {
-        org.eclipse.jetty.server.ServerConnector c = https.get();
-        if (c == null) throw ApiError.internal("this host has no HTTPS server certificate");
-        HostCertificate fresh;
-        try {
-            fresh = HostCertificate.forBind(serverCert, bind, true);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        HostCertificate fresh = fresh();
         String uuid = db.get(me, Host.UUID);
         PeerCalls toMaster = peers.get();
         if (toMaster != null && tls.enabled()) {
@@ -120,15 +113,30 @@ public final class PoolCertificates implements Messages {
             if (master)
                 distribute(null, command("write", Map.of("certs", Map.of(uuid + ".pem", fresh.certificatePem()))));
         }
+        serve(fresh);
+        recordHostCertificate(me, fresh.certificate());
+        LOG.info("this host's certificate was renewed: {}", fresh.sha256Fingerprint());
+    }
+
+    /** A new key and self-signed certificate written to {@code server-cert} (not served yet). */
+    private HostCertificate fresh() {
+        if (https.get() == null) throw ApiError.internal("this host has no HTTPS server certificate");
+        try {
+            return HostCertificate.forBind(serverCert, bind, true);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Serves {@code cert} on the HTTPS connector's new connections (Xapi restarts stunnel). */
+    private void serve(HostCertificate cert) {
         try {
             org.eclipse.jetty.server.SslConnectionFactory f =
-                    c.getConnectionFactory(org.eclipse.jetty.server.SslConnectionFactory.class);
-            org.xapijava.server.tls.TlsPolicy.reload(f.getSslContextFactory(), fresh);
+                    https.get().getConnectionFactory(org.eclipse.jetty.server.SslConnectionFactory.class);
+            org.xapijava.server.tls.TlsPolicy.reload(f.getSslContextFactory(), cert);
         } catch (Exception e) {
             throw ApiError.internal("cannot serve the new certificate: " + e.getMessage());
         }
-        recordHostCertificate(me, fresh.certificate());
-        LOG.info("this host's certificate was renewed: {}", fresh.sha256Fingerprint());
     }
 
     @Override
@@ -169,9 +177,13 @@ public final class PoolCertificates implements Messages {
         HostCertificate c = own();
         if (c == null || !tls.enabled()) return;
         String uuid = db.get(me, Host.UUID);
-        Map<String, String> all =
-                peers.on(masterAddress, api -> api.pool().exchangeCertificatesOnJoin(uuid, c.certificatePem()));
-        tls.trust().putHosts(all);
+        try {
+            Map<String, String> all =
+                    peers.on(masterAddress, api -> api.pool().exchangeCertificatesOnJoin(uuid, c.certificatePem()));
+            tls.trust().putHosts(all);
+        } catch (RuntimeException e) {
+            LOG.warn("certificate sync with the master at {} failed: {}", masterAddress, e.getMessage());
+        }
     }
 
     /**
@@ -401,6 +413,19 @@ public final class PoolCertificates implements Messages {
         @Override
         public void refreshServerCertificate(CallContext ctx, String host) {
             renew();
+        }
+
+        /**
+         * As Xapi's: a new certificate served, without the database (it may be unreachable); the pool learns it at
+         * this host's next start as a member (its certificate sent to the master before its hello).
+         */
+        @Override
+        public void emergencyResetServerCertificate(CallContext ctx) {
+            synchronized (PoolCertificates.this) {
+                HostCertificate c = fresh();
+                serve(c);
+                LOG.warn("this host's certificate was reset (emergency): {}", c.sha256Fingerprint());
+            }
         }
 
         @Override

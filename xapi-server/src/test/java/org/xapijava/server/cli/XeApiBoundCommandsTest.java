@@ -302,7 +302,7 @@ class XeApiBoundCommandsTest {
                         + " forced (use --force).\n",
                 "host-emergency-ha-disable");
         reaches("host.emergency_ha_disable", "host-emergency-ha-disable", "--force", "soft=true");
-        reaches("host.emergency_reset_server_certificate", "host-emergency-reset-server-certificate");
+        runs("host.emergency_reset_server_certificate", "host-emergency-reset-server-certificate");
         runs("host.emergency_disable_tls_verification", "host-emergency-disable-tls-verification");
         runs("host.emergency_reenable_tls_verification", "host-emergency-reenable-tls-verification");
         reaches("host.emergency_clear_mandatory_guidance", "host-emergency-clear-mandatory-guidance");
