@@ -149,6 +149,11 @@ public final class XapiServer implements AutoCloseable {
     private final XapiServer master;
 
     private HostClients hostClients;
+    /** How this host reaches the others of its pool (HTTPS checked against its trust store, or HTTP). */
+    private org.xapijava.server.pool.PoolTls poolTls;
+    /** The pool's certificates on this host (its own, the trust store, the records). */
+    private org.xapijava.server.pool.PoolCertificates certificates;
+
     private PoolSecret poolSecret;
     /** This host's role, read from {@code pool-conf} at start. */
     private PoolRole role;
@@ -200,6 +205,7 @@ public final class XapiServer implements AutoCloseable {
                 : FlushPolicy.XAPI;
         role = master != null ? PoolRole.slave(master.bindAddress()) : PoolRole.load(config.path("pool-conf"));
         PoolSecret secret = poolSecret = PoolSecret.loadOrCreate(config.path("pool-secret"));
+        poolTls = org.xapijava.server.pool.PoolTls.of(config);
         Database db;
         org.xapijava.db.Db localDb;
         AllowedOperations allowed;
@@ -220,8 +226,8 @@ public final class XapiServer implements AutoCloseable {
                 try {
                     memberConnection = MemberConnection.open(
                             dm,
-                            org.xapijava.server.client.XmlRpcTransport.hostUri(
-                                    role.masterAddress(), config.integer("http-port")),
+                            poolTls.uri(role.masterAddress()),
+                            poolTls.context(),
                             secret.value(),
                             MemberStart.timing(config),
                             this::requestRestart);
@@ -331,6 +337,7 @@ public final class XapiServer implements AutoCloseable {
         if (role.isMaster()) {
             services.allowed().updateAll(); // current_operations are not persistent: recompute every allowed_operations
             hostClients = new HostClients(localDb, secret, this::httpPort, FORWARDED_CALL_TIMEOUT, db::generation);
+            hostClients.useTls(poolTls);
             followers = new Followers(db, Duration.ofMillis(config.integer("replication-wait-ms")));
             forwarding = new PoolForwarding(dm, localDb, refs.host(), locks, hostClients, followers);
             liveness = new Liveness(
@@ -345,10 +352,15 @@ public final class XapiServer implements AutoCloseable {
             gate = memberGate = new MemberGate(role.masterAddress(), null);
         }
         new PoolMessages(localDb, role, secret, liveness, hostClients, gate).bind(table);
+        certificates = new org.xapijava.server.pool.PoolCertificates(
+                localDb, refs.host(), refs.pool(), poolTls, config, role.isMaster(), hostClients);
+        certificates.serving(() -> https, () -> role.isMaster() ? null : peerCalls(secret), role.masterAddress());
+        certificates.bind(table);
         new PoolJoin(
                         localDb,
                         refs.host(),
-                        config.integer("http-port"),
+                        poolTls,
+                        certificates,
                         config.path("pool-conf"),
                         config.path("pool-secret"),
                         this::requestRestart)
@@ -357,6 +369,7 @@ public final class XapiServer implements AutoCloseable {
         String address = localDb.get(refs.host(), org.xapijava.model.api.Host.ADDRESS);
         masterTransition(localDb, refs.host(), address, secret).bind(table);
         new PoolEject(localDb, refs.host(), role, hostClients, memberConnection, config, this::requestRestart)
+                .forgetting(certificates)
                 .bind(table);
         DatabaseBackups backups = new DatabaseBackups(
                 localDb, refs.host(), role, db::generation, this::writeBackup, () -> dispatcher.internalApi(null));
@@ -420,11 +433,12 @@ public final class XapiServer implements AutoCloseable {
                 services.allowed());
         statistics.register(handlers, tasks, () -> role.isMaster() ? null : role.masterAddress());
         new CliHandler(ServerCliHost.of(
-                        dispatcher,
-                        role,
-                        master == null ? null : master.bindAddress(),
-                        master == null ? config.integer("http-port") : master.httpPort(),
-                        db))
+                                dispatcher,
+                                role,
+                                master == null ? null : master.bindAddress(),
+                                master == null ? config.integer("http-port") : master.httpPort(),
+                                db)
+                        .withTls(master == null ? poolTls : null))
                 .register(handlers);
         if (role.isMaster() && master == null) {
             replicaHandler = new ReplicaHandler(db, new ReplicaService(db, services.allowed()), followers);
@@ -435,13 +449,23 @@ public final class XapiServer implements AutoCloseable {
         xenops.start(); // Xapi's on_xapi_restart: resync, event thread, every resident VM refreshed
         jetty.start();
         statistics.start();
+        certificates.syncAtStart();
         if (!role.isMaster()) {
+            // before the hello: the master calls this host back, checking its certificate
+            if (master == null) certificates.syncWithMaster(peerCalls(secret), role.masterAddress());
             URI uri = master != null
                     ? org.xapijava.server.client.XmlRpcTransport.hostUri(master.bindAddress(), master.httpPort())
-                    : org.xapijava.server.client.XmlRpcTransport.hostUri(
-                            role.masterAddress(), config.integer("http-port"));
+                    : poolTls.uri(role.masterAddress());
             memberAgent = MemberStart.hello(
-                    uri, localDb, refs.host(), secret.value(), clock, config, memberGate, this::requestRestart);
+                    uri,
+                    master != null ? null : poolTls.context(),
+                    localDb,
+                    refs.host(),
+                    secret.value(),
+                    clock,
+                    config,
+                    memberGate,
+                    this::requestRestart);
             if (!memberGate.inEmergency()) alerts.forwardTo(memberAgent::createMessage);
         }
         // after the Unix socket listens: the drivers call back while PBDs are plugged
@@ -515,6 +539,10 @@ public final class XapiServer implements AutoCloseable {
         new PoolMessages(localDb, role, secret, null, null, gate).bind(table);
         new EmergencyCalls(config.path("pool-conf"), this::requestRestart).bind(table);
         masterTransition(localDb, "OpaqueRef:NULL", config.get("bind"), secret).bind(table);
+        certificates = new org.xapijava.server.pool.PoolCertificates(
+                localDb, "OpaqueRef:NULL", "OpaqueRef:NULL", poolTls, config, false, null);
+        certificates.serving(() -> https, () -> null, "");
+        certificates.bind(table);
         Rbac rbac = Rbac.of(dm);
         dispatcher = new Dispatcher(localDb, sessions, tasks, table, new RbacAuthorizer(rbac, db));
         dispatcher.setRoleGate(gate);
@@ -535,12 +563,17 @@ public final class XapiServer implements AutoCloseable {
 
     /** The master-change calls ({@code pool.designate_new_master}, {@code recover_slaves}, {@code host.*_new_master}). */
     private MasterTransition masterTransition(org.xapijava.db.Db data, String host, String address, PoolSecret secret) {
-        PeerCalls peers = new PeerCalls(
+        return new MasterTransition(
+                data, host, address, role, peerCalls(secret), config.path("pool-conf"), clock, this::requestRestart);
+    }
+
+    /** Calls to the other hosts of the pool under their local sessions, over the pool's transport. */
+    private PeerCalls peerCalls(PoolSecret secret) {
+        return new PeerCalls(
                 config.integer("http-port"),
                 secret.value(),
-                Duration.ofSeconds(config.integer("master-call-timeout-seconds")));
-        return new MasterTransition(
-                data, host, address, role, peers, config.path("pool-conf"), clock, this::requestRestart);
+                Duration.ofSeconds(config.integer("master-call-timeout-seconds")),
+                poolTls);
     }
 
     /** {@code host.request_backup} here: the master flushes its database, a member writes its replica. */
@@ -575,11 +608,7 @@ public final class XapiServer implements AutoCloseable {
      */
     private ServerConnector httpsConnector(HttpLimits limits, int port) throws Exception {
         String bind = config.get("bind");
-        java.net.InetAddress ip = java.net.InetAddress.getByName(bind);
-        if (ip.isAnyLocalAddress()) ip = java.net.InetAddress.getLoopbackAddress();
-        String hostname = java.net.InetAddress.getLocalHost().getHostName();
-        HostCertificate cert =
-                HostCertificate.loadOrCreate(config.path("server-cert"), hostname, List.of(), List.of(ip));
+        HostCertificate cert = HostCertificate.forBind(config.path("server-cert"), bind, false);
         XapiHttpConnectionFactory f =
                 connectionFactory(limits, limits.headerReadTimeout(), limits.headerTotalTimeout());
         f.getHttpConfiguration().addCustomizer(TlsPolicy.secureRequestCustomizer());

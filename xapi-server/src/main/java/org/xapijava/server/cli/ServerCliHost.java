@@ -26,7 +26,10 @@ public final class ServerCliHost implements CliHost {
     private final Dispatcher dispatcher;
     private final boolean master;
     private final String masterAddress;
-    private final InetSocketAddress masterCli;
+    private volatile InetSocketAddress masterCli;
+    /** The pool's TLS sockets to the master, or null: plain HTTP. */
+    private volatile javax.net.ssl.SSLSocketFactory tls;
+
     private final Function<String, RefInfo> refs;
     private final String apiVersion;
 
@@ -72,6 +75,18 @@ public final class ServerCliHost implements CliHost {
                 dm.apiVersionMajor() + "." + dm.apiVersionMinor());
     }
 
+    /**
+     * On a member of a pool whose traffic is TLS ({@code tls} enabled): the relay goes to the master's HTTPS port,
+     * checked as the pool's other connections. Returns this.
+     */
+    public ServerCliHost withTls(org.xapijava.server.pool.PoolTls tls) {
+        if (tls != null && tls.enabled() && masterCli != null) {
+            masterCli = new InetSocketAddress(masterCli.getHostString(), tls.httpsPort());
+            this.tls = tls.context().getSocketFactory();
+        }
+        return this;
+    }
+
     /** Xapi's {@code Ref_index} over this host's database: the uuid and name-label of any object by reference. */
     public static Function<String, RefInfo> index(org.xapijava.db.Database db) {
         return ref -> {
@@ -114,7 +129,7 @@ public final class ServerCliHost implements CliHost {
     /**
      * Xapi's {@code forward}: {@code POST /cli HTTP/1.0} to the master with a {@code session_id=} first line and the
      * arguments joined by CRLF, the handshake as a client, then bytes copied both ways until either side closes.
-     * Pool traffic is plain HTTP in this project (docs/decisions.md), so the relay is too.
+     * Over TLS to the master's HTTPS port when the pool's traffic is ({@link #withTls}), else plain HTTP.
      */
     @Override
     public void forwardToMaster(String session, List<String> args, InputStream clientIn, OutputStream clientOut)
@@ -123,7 +138,8 @@ public final class ServerCliHost implements CliHost {
         lines.add("session_id=" + session);
         lines.addAll(args);
         byte[] body = String.join("\r\n", lines).getBytes(StandardCharsets.UTF_8);
-        try (Socket s = new Socket()) {
+        javax.net.ssl.SSLSocketFactory f = tls;
+        try (Socket s = f == null ? new Socket() : f.createSocket()) {
             s.connect(masterCli, 10_000);
             s.setTcpNoDelay(true);
             OutputStream mo = s.getOutputStream();

@@ -58,6 +58,12 @@ public final class XapiConfig {
         {"replica-poll-delay-ms", "0", null},
         {"inventory", "/etc/xensource-inventory", "xensource-inventory"},
         {"server-cert", "/etc/xensource/xapi-ssl.pem", "xapi-ssl.pem"},
+        // the pool's trust (Xapi's stunnel files): the other hosts' certificates, their bundle, the pool's CA
+        // certificates, and the flag file whose presence turns verification of peers on
+        {"certs-pool-dir", "/etc/stunnel/certs-pool", "certs-pool"},
+        {"pool-bundle", "/etc/stunnel/xapi-pool-ca-bundle.pem", "xapi-pool-ca-bundle.pem"},
+        {"certs-ca-dir", "/etc/stunnel/certs", "certs-ca"},
+        {"verify-certificates", "/var/xapi/verify-certificates", "verify-certificates"},
         {"password-file", "/etc/xensource/xapi-passwd", "passwd"},
         {"messages-dir", "/var/lib/xcp/blobs/messages", "messages"},
         // Xapi's RBAC audit log (rbac_audit.ml through syslog), served by GET /audit_log

@@ -34,6 +34,8 @@ public final class HostClients implements AutoCloseable {
     private final Map<String, Client> clients = new ConcurrentHashMap<>();
     private final Map<String, String> sessions = new ConcurrentHashMap<>();
     private final java.util.function.LongSupplier generation;
+    /** The pool's HTTPS transport, or null: plain HTTP on {@link #port}. */
+    private volatile org.xapijava.server.pool.PoolTls tls;
 
     /**
      * The header of a forwarded call that carries the master's database generation when it was made: a member runs
@@ -95,6 +97,12 @@ public final class HostClients implements AutoCloseable {
         return raced == null ? fresh : raced;
     }
 
+    /** From now on, hosts are called over the pool's TLS transport when it is {@linkplain
+     * org.xapijava.server.pool.PoolTls#enabled() enabled}. */
+    public void useTls(org.xapijava.server.pool.PoolTls tls) {
+        this.tls = tls;
+    }
+
     /** The host's client, made again when its address changed. */
     private Client client(String host) {
         String address = db.get(host, Host.ADDRESS);
@@ -102,6 +110,9 @@ public final class HostClients implements AutoCloseable {
             if (c != null && c.address().equals(address)) return c;
             if (c != null) c.transport().close();
             sessions.remove(h);
+            org.xapijava.server.pool.PoolTls t = tls;
+            if (t != null && t.enabled())
+                return new Client(address, XmlRpcTransport.tcp(t.uri(address), t.context(), timeout));
             return new Client(
                     address, XmlRpcTransport.tcp(XmlRpcTransport.hostUri(address, port.getAsInt()), null, timeout));
         });

@@ -38,7 +38,19 @@ public final class MemberAgent implements AutoCloseable {
      * @param restart what to do when the master no longer accepts this host (restart xapi)
      */
     public MemberAgent(URI master, String host, String secret, Clock clock, Duration timeout, Runnable restart) {
-        this.transport = XmlRpcTransport.tcp(master, null, timeout);
+        this(master, null, host, secret, clock, timeout, restart);
+    }
+
+    /** As above, over HTTPS checked by {@code tls} (null: plain HTTP). */
+    public MemberAgent(
+            URI master,
+            javax.net.ssl.SSLContext tls,
+            String host,
+            String secret,
+            Clock clock,
+            Duration timeout,
+            Runnable restart) {
+        this.transport = XmlRpcTransport.tcp(master, tls, timeout);
         this.host = host;
         this.secret = secret;
         this.clock = clock;

@@ -43,7 +43,13 @@ public final class MemberConnection implements AutoCloseable {
      *     the pool secret (nothing is left open)
      */
     public static MemberConnection open(Datamodel dm, URI master, String secret, Timing t, Runnable lost) {
-        HttpMasterLink link = new HttpMasterLink(master, null, secret, t.call());
+        return open(dm, master, null, secret, t, lost);
+    }
+
+    /** As above, over HTTPS checked by {@code tls} (null: plain HTTP). */
+    public static MemberConnection open(
+            Datamodel dm, URI master, javax.net.ssl.SSLContext tls, String secret, Timing t, Runnable lost) {
+        HttpMasterLink link = new HttpMasterLink(master, tls, secret, t.call());
         try {
             Database replica = Database.replica(dm);
             ReplicaFollower follower = new ReplicaFollower(

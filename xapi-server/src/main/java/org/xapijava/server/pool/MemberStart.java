@@ -42,6 +42,7 @@ public final class MemberStart {
      */
     public static MemberAgent hello(
             URI master,
+            javax.net.ssl.SSLContext tls,
             Db data,
             String host,
             String secret,
@@ -51,6 +52,7 @@ public final class MemberStart {
             Runnable restart) {
         MemberAgent agent = new MemberAgent(
                 master,
+                tls,
                 host,
                 secret,
                 clock,

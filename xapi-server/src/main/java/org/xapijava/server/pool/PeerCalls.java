@@ -22,6 +22,7 @@ public final class PeerCalls {
     private final int port;
     private final String secret;
     private final Duration timeout;
+    private final PoolTls tls;
 
     /**
      * @param port    the HTTP port every host of the pool answers on
@@ -29,6 +30,12 @@ public final class PeerCalls {
      * @param timeout how long one call may take
      */
     public PeerCalls(int port, String secret, Duration timeout) {
+        this(port, secret, timeout, null);
+    }
+
+    /** As {@link #PeerCalls(int, String, Duration)}, over {@code tls} when it is enabled (null: plain HTTP). */
+    public PeerCalls(int port, String secret, Duration timeout, PoolTls tls) {
+        this.tls = tls;
         this.port = port;
         this.secret = secret;
         this.timeout = timeout;
@@ -36,7 +43,7 @@ public final class PeerCalls {
 
     /** Runs {@code calls} on the host at {@code address} under a local session there, logged out after. */
     public <T> T on(String address, Function<XenApi, T> calls) {
-        try (XmlRpcTransport t = XmlRpcTransport.tcp(uri(address), null, timeout)) {
+        try (XmlRpcTransport t = XmlRpcTransport.tcp(uri(address), tls == null ? null : tls.context(), timeout)) {
             XenApi anon = new XenApi(t, null);
             XenApi api = anon.withSession(anon.session().slaveLocalLogin(secret));
             try {
@@ -64,6 +71,7 @@ public final class PeerCalls {
 
     /** The XML-RPC URI of the host at {@code address}. */
     public URI uri(String address) {
+        if (tls != null && tls.enabled()) return tls.uri(address);
         return XmlRpcTransport.hostUri(address, port);
     }
 }

@@ -35,11 +35,11 @@ import org.xapijava.server.forward.HostClients;
 /**
  * {@code pool.eject(host)} (Xapi's {@code xapi_pool.ml} {@code eject}, {@code eject_self}, forwarded as
  * {@code message_forwarding.ml} does under the pool operation {@code eject}). On the master: the target host ejects
- * itself first, then the other members are told (best effort; they have no certificates of it to remove here), then
- * the master destroys the host's objects. On the target: Xapi's checks (HA, updates in progress, VMs not halted on it),
+ * itself first, then the other members are told (best effort: each stops trusting its certificate), then the master
+ * forgets its certificates and destroys the host's objects. On the target: Xapi's checks (HA, updates in progress, VMs not halted on it),
  * its PBDs unplugged and the SRs only it had forgotten, its control domains destroyed, then its data wiped to a fresh
  * standalone host (role {@code master}; pool secret, database backup, database files, blobs and messages removed; the
- * inventory, hence the host's uuid, kept) and xapi restarted: it comes up as a new pool of one. Thread-safe.
+ * inventory, hence the host's uuid, kept; its trust store back to its own certificate) and xapi restarted: it comes up as a new pool of one. Thread-safe.
  */
 public final class PoolEject implements Messages {
     private static final Logger LOG = LoggerFactory.getLogger(PoolEject.class);
@@ -54,6 +54,7 @@ public final class PoolEject implements Messages {
 
     private final XapiConfig config;
     private final Runnable restart;
+    private PoolCertificates certificates;
 
     public PoolEject(
             Db db,
@@ -72,6 +73,12 @@ public final class PoolEject implements Messages {
         this.restart = restart;
     }
 
+    /** The pool's certificates to update when a host leaves. */
+    public PoolEject forgetting(PoolCertificates certificates) {
+        this.certificates = certificates;
+        return this;
+    }
+
     @Override
     public void bind(MessageTable table) {
         PoolApi.bind(table, new Api());
@@ -83,7 +90,7 @@ public final class PoolEject implements Messages {
             if (!db.exists(Host.XAPI_CLASS, host)) throw ApiError.handleInvalid(Host.XAPI_CLASS, host);
             if (role.isMaster()) ejectFromMaster(host);
             else if (host.equals(me)) ejectSelf(ctx);
-            // another member: Xapi removes the ejected host's certificates; there are none here
+            else if (certificates != null) certificates.untrust(host); // another member: the host's certificate goes
         }
     }
 
@@ -100,6 +107,7 @@ public final class PoolEject implements Messages {
                 LOG.warn("pool.eject of {}: cleaning up on host {} failed: {}", host, other, e.getMessage());
             }
         }
+        if (certificates != null) certificates.forget(host);
         destroyHostObjects(host);
         LOG.info("host {} ejected from the pool", host);
     }
@@ -134,6 +142,7 @@ public final class PoolEject implements Messages {
             }
         }
         wipe();
+        if (certificates != null) certificates.trustOnlySelf();
         LOG.warn("this host has left its pool: restarting as a new standalone host");
         DelayedRestart.after(DelayedRestart.AFTER_ANSWER, restart);
     }

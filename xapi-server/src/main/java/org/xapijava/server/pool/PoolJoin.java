@@ -38,8 +38,10 @@ import org.xapijava.server.dispatch.MessageTable;
  * log in to the master with the given credentials, Xapi's pre-join checks in Xapi's order (those that apply to a host
  * without HA, clustering, updates or external authentication), the pool secret from {@code pool.initial_auth}, this
  * host's PBDs unplugged, then the secret and {@code slave:<master>} written and xapi restarted as a member: its start
- * registers its host, PIFs and storage in the master's database. Both hosts are unchanged when a check fails. Not done
- * as Xapi: certificates are not exchanged (pool traffic is plain HTTP here), and the joiner's VMs are not copied to the
+ * registers its host, PIFs and storage in the master's database. Both hosts are unchanged when a check fails. The
+ * first phase runs over HTTPS without checking the master (nothing is known of it yet), then certificates are exchanged
+ * ({@code pool.exchange_certificates_on_join}) and the joiner trusts the pool's; from the restart on, every call to the
+ * master is checked against them ({@link PoolTls}). Not done as Xapi: the joiner's VMs are not copied to the
  * master (Xapi imports their metadata; that needs the HTTP import of the export issue). Thread-safe.
  */
 public final class PoolJoin implements Messages {
@@ -48,22 +50,31 @@ public final class PoolJoin implements Messages {
 
     private final Db db;
     private final String me;
-    private final int port;
+    private final PoolTls tls;
+    private final PoolCertificates certificates;
     private final Path poolConf;
     private final Path poolSecret;
     private final Runnable restart;
 
     /**
      * @param me         this host's ref
-     * @param port       the HTTP port every host of a pool answers on (this host's)
+     * @param tls        how the hosts of a pool reach each other
      * @param poolConf   where this host's role is kept
      * @param poolSecret where this host's pool secret is kept
      * @param restart    restarts xapi (in its new role)
      */
-    public PoolJoin(Db db, String me, int port, Path poolConf, Path poolSecret, Runnable restart) {
+    public PoolJoin(
+            Db db,
+            String me,
+            PoolTls tls,
+            PoolCertificates certificates,
+            Path poolConf,
+            Path poolSecret,
+            Runnable restart) {
         this.db = db;
         this.me = me;
-        this.port = port;
+        this.tls = tls;
+        this.certificates = certificates;
         this.poolConf = poolConf;
         this.poolSecret = poolSecret;
         this.restart = restart;
@@ -113,7 +124,7 @@ public final class PoolJoin implements Messages {
 
     private void joinCommon(CallContext ctx, String address, String user, String password, boolean force) {
         String secret;
-        try (XmlRpcTransport t = XmlRpcTransport.tcp(XmlRpcTransport.hostUri(address, port), null, TIMEOUT)) {
+        try (XmlRpcTransport t = XmlRpcTransport.tcp(tls.uri(address), tls.unverifiedContext(), TIMEOUT)) {
             XenApi anon = new XenApi(t, null);
             String session;
             try {
@@ -130,6 +141,7 @@ public final class PoolJoin implements Messages {
             try {
                 preJoinChecks(remote, force);
                 secret = remote.pool().initialAuth();
+                certificates.exchangeOnJoin(remote);
             } catch (IllegalStateException e) {
                 throw new ApiError(ErrorCodes.JOINING_HOST_CONNECTION_FAILED);
             } finally {
@@ -140,6 +152,7 @@ public final class PoolJoin implements Messages {
                 }
             }
         }
+        if (tls.enabled()) verifiedLogin(address, user, password);
         XenApi local = ctx.api();
         for (String pbd : db.get(me, Host.PBDS)) {
             try {
@@ -151,6 +164,26 @@ public final class PoolJoin implements Messages {
         for (String host : db.all(Host.XAPI_CLASS)) {
             local.host().updatePoolSecret(host, secret);
             local.host().updateMaster(host, address);
+        }
+    }
+
+    /**
+     * The join's second phase as Xapi's: once the pool's certificates are trusted, a login to the master over a
+     * checked connection ({@code JOINING_HOST_SERVICE_FAILED} when refused, {@code JOINING_HOST_CONNECTION_FAILED}
+     * when the master's certificate is not the one the pool sent).
+     */
+    private void verifiedLogin(String address, String user, String password) {
+        try (XmlRpcTransport t = XmlRpcTransport.tcp(tls.uri(address), tls.context(), TIMEOUT)) {
+            XenApi anon = new XenApi(t, null);
+            XenApi remote = anon.withSession(anon.session().loginWithPassword(user, password, "2.21", "xapi"));
+            remote.session().logout();
+        } catch (IllegalStateException e) {
+            LOG.warn("pool.join: the checked connection to {} failed: {}", address, e.getMessage());
+            String m = String.valueOf(e.getMessage());
+            throw new ApiError(
+                    m.contains(": HTTP ")
+                            ? ErrorCodes.JOINING_HOST_SERVICE_FAILED
+                            : ErrorCodes.JOINING_HOST_CONNECTION_FAILED);
         }
     }
 
@@ -223,6 +256,11 @@ public final class PoolJoin implements Messages {
         String mySchema = mySoftware.getOrDefault("db_schema", "");
         if (masterSchema.isEmpty() || mySchema.isEmpty() || !masterSchema.equals(mySchema))
             throw new ApiError(ErrorCodes.POOL_JOINING_HOST_MUST_HAVE_SAME_DB_SCHEMA, mySchema, masterSchema);
+        if (tls.enabled()
+                && remote.pool().getTlsVerificationEnabled(remotePool) != db.get(pool, Pool.TLS_VERIFICATION_ENABLED)) {
+            LOG.error("pool.join: the pool's TLS verification and this host's differ");
+            throw new ApiError(ErrorCodes.POOL_JOINING_HOST_TLS_VERIFICATION_MISMATCH);
+        }
     }
 
     /** Xapi's compatibility info: the platform version and the product brand (else the platform name). */

@@ -88,6 +88,19 @@ public final class HostCertificate {
     }
 
     /**
+     * {@link #loadOrCreate} (or, with {@code fresh}, {@link #create}) for a host listening on {@code bind}: its
+     * address (the loopback one for a wildcard) and the machine's host name as subjects.
+     */
+    public static HostCertificate forBind(Path pemFile, String bind, boolean fresh) throws IOException {
+        InetAddress ip = InetAddress.getByName(bind);
+        if (ip.isAnyLocalAddress()) ip = InetAddress.getLoopbackAddress();
+        String hostname = InetAddress.getLocalHost().getHostName();
+        return fresh
+                ? create(pemFile, hostname, List.of(), List.of(ip))
+                : loadOrCreate(pemFile, hostname, List.of(), List.of(ip));
+    }
+
+    /**
      * Loads an existing bundle.
      *
      * @throws IOException "Can't process &lt;path&gt;: &lt;reason&gt;" when unreadable or invalid

@@ -144,6 +144,18 @@ final class Pem {
         return Math.min(text.length(), eol + 1);
     }
 
+    /**
+     * The one certificate of {@code text} (a single {@code CERTIFICATE} block, nothing else but blanks).
+     *
+     * @throws IllegalArgumentException when there is not exactly one certificate or it does not parse
+     */
+    static X509Certificate parseCertificate(String text) {
+        List<Block> all = blocks(text);
+        if (all.size() != 1 || !all.get(0).type().equals(CERTIFICATE))
+            throw new IllegalArgumentException("expected exactly one certificate");
+        return certificate(all.get(0));
+    }
+
     private static X509Certificate certificate(Block b) {
         try {
             CertificateFactory cf = CertificateFactory.getInstance("X.509");

@@ -61,6 +61,17 @@ public final class TlsPolicy {
         return f;
     }
 
+    /** Serves {@code cert} from now on on {@code factory}'s new connections (Xapi restarts stunnel). */
+    public static void reload(SslContextFactory.Server factory, HostCertificate cert) throws Exception {
+        byte[] pw = new byte[16];
+        new SecureRandom().nextBytes(pw);
+        String password = HexFormat.of().formatHex(pw);
+        factory.reload(f -> {
+            f.setKeyStore(cert.keyStore(password.toCharArray()));
+            f.setKeyStorePassword(password);
+        });
+    }
+
     /**
      * The request customizer to put in the HTTPS connector's {@code HttpConfiguration}: it marks
      * requests secure like Jetty's default, but does not reject a request whose SNI name is not in

@@ -146,6 +146,11 @@ final class PoolHost implements AutoCloseable {
         }
     }
 
+    /** This host's configuration. */
+    XapiConfig config() {
+        return config;
+    }
+
     XapiServer server() {
         return server;
     }

@@ -1,0 +1,501 @@
+package org.xapijava.server.pool;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateNotYetValidException;
+import java.security.cert.X509Certificate;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xapijava.db.Db;
+import org.xapijava.db.FieldValues;
+import org.xapijava.model.api.Certificate;
+import org.xapijava.model.api.ErrorCodes;
+import org.xapijava.model.api.Host;
+import org.xapijava.model.api.Pool;
+import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.types.DateTime;
+import org.xapijava.server.api.Messages;
+import org.xapijava.server.api.gen.HostApi;
+import org.xapijava.server.api.gen.PoolApi;
+import org.xapijava.server.dispatch.CallContext;
+import org.xapijava.server.dispatch.MessageTable;
+import org.xapijava.server.forward.HostClients;
+import org.xapijava.server.tls.HostCertificate;
+import org.xapijava.server.tls.PoolTrust;
+
+/**
+ * The pool's certificates as Xapi keeps them ({@code cert_distrib.ml}, {@code certificates.ml}): each host's own
+ * certificate in every host's trust store ({@link PoolTrust}), {@code Certificate} records of type {@code host} and
+ * {@code host_internal} for it, the pool's CA certificates; {@code pool.exchange_certificates_on_join},
+ * {@code pool.enable_tls_verification}, {@code pool.certificate_*} / {@code *_ca_certificate},
+ * {@code host.get_server_certificate}, {@code host.emergency_disable/reenable_tls_verification} and the master's
+ * distribution call {@code host.cert_distrib_atom} (its command a JSON object of ours, not Xapi's rpc form). A host
+ * serves one certificate (its {@code server-cert}) for clients and for the pool alike. Thread-safe.
+ */
+public final class PoolCertificates implements Messages {
+    private static final Logger LOG = LoggerFactory.getLogger(PoolCertificates.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Xapi's safe certificate names ({@code certificates.ml} {@code is_unsafe}). */
+    private static final Pattern CA_NAME = Pattern.compile("[A-Za-z0-9_.-]+\\.pem");
+
+    static final String HOST = org.xapijava.model.api.enums.CertificateType.HOST.wire();
+    static final String HOST_INTERNAL = org.xapijava.model.api.enums.CertificateType.HOST_INTERNAL.wire();
+    static final String CA = org.xapijava.model.api.enums.CertificateType.CA.wire();
+
+    private final Db db;
+    private final String me;
+    private final String pool;
+    private final PoolTls tls;
+    private final Path serverCert;
+    private final String bind;
+    /** This host's HTTPS connector (null: none), its calls to its master (null on the master), the master's address. */
+    private java.util.function.Supplier<org.eclipse.jetty.server.ServerConnector> https = () -> null;
+
+    private java.util.function.Supplier<PeerCalls> peers = () -> null;
+    private String masterAddress = "";
+    private final boolean master;
+    /** The master's clients of its members (null on a member). */
+    private final HostClients hosts;
+
+    public PoolCertificates(
+            Db db,
+            String me,
+            String pool,
+            PoolTls tls,
+            org.xapijava.server.config.XapiConfig config,
+            boolean master,
+            HostClients hosts) {
+        this.db = db;
+        this.me = me;
+        this.pool = pool;
+        this.tls = tls;
+        this.serverCert = config.path("server-cert");
+        this.bind = config.get("bind");
+        this.master = master;
+        this.hosts = hosts;
+    }
+
+    /** Where a new certificate is served and, on a member, how it reaches the master. */
+    public void serving(
+            java.util.function.Supplier<org.eclipse.jetty.server.ServerConnector> https,
+            java.util.function.Supplier<PeerCalls> peers,
+            String masterAddress) {
+        this.https = https;
+        this.peers = peers;
+        this.masterAddress = masterAddress;
+    }
+
+    /**
+     * {@code host.reset_server_certificate} and {@code refresh_server_certificate} on this host: a new key and
+     * self-signed certificate written, sent to the pool (through the master, which distributes it) so that every host
+     * trusts it, then served on new connections, and the records replaced. This host serves one certificate to
+     * clients and the pool, so both calls renew it.
+     */
+    private synchronized void renew() {
+        HostCertificate fresh = fresh();
+        String uuid = db.get(me, Host.UUID);
+        PeerCalls toMaster = peers.get();
+        if (toMaster != null && tls.enabled()) {
+            Map<String, String> all = toMaster.on(
+                    masterAddress, api -> api.pool().exchangeCertificatesOnJoin(uuid, fresh.certificatePem()));
+            tls.trust().putHosts(all);
+        } else {
+            tls.trust().putHost(uuid, fresh.certificatePem());
+            if (master)
+                distribute(null, command("write", Map.of("certs", Map.of(uuid + ".pem", fresh.certificatePem()))));
+        }
+        serve(fresh);
+        recordHostCertificate(me, fresh.certificate());
+        LOG.info("this host's certificate was renewed: {}", fresh.sha256Fingerprint());
+    }
+
+    /** A new key and self-signed certificate written to {@code server-cert} (not served yet). */
+    private HostCertificate fresh() {
+        if (https.get() == null) throw ApiError.internal("this host has no HTTPS server certificate");
+        try {
+            return HostCertificate.forBind(serverCert, bind, true);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Serves {@code cert} on the HTTPS connector's new connections (Xapi restarts stunnel). */
+    private void serve(HostCertificate cert) {
+        try {
+            org.eclipse.jetty.server.SslConnectionFactory f =
+                    https.get().getConnectionFactory(org.eclipse.jetty.server.SslConnectionFactory.class);
+            org.xapijava.server.tls.TlsPolicy.reload(f.getSslContextFactory(), cert);
+        } catch (Exception e) {
+            throw ApiError.internal("cannot serve the new certificate: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void bind(MessageTable table) {
+        PoolApi.bind(table, new PoolCalls());
+        HostApi.bind(table, new HostCalls());
+    }
+
+    /** This host's certificate, or null when it has none (no HTTPS). */
+    private HostCertificate own() {
+        try {
+            return java.nio.file.Files.exists(serverCert) ? HostCertificate.load(serverCert) : null;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * At start, once the HTTPS connector made this host's certificate: the certificate in this host's own trust
+     * store, its {@code host} and {@code host_internal} records in the database (stale ones of this host removed),
+     * {@code host.tls_verification_enabled} from the flag file, and on a master alone in its pool the pool's flag too.
+     */
+    public void syncAtStart() {
+        HostCertificate c = own();
+        if (c == null) return;
+        String uuid = db.get(me, Host.UUID);
+        tls.trust().putHost(uuid, c.certificatePem());
+        recordHostCertificate(me, c.certificate());
+        db.set(me, Host.TLS_VERIFICATION_ENABLED, tls.verifying());
+        if (master && db.all(Host.XAPI_CLASS).size() == 1) db.set(pool, Pool.TLS_VERIFICATION_ENABLED, tls.verifying());
+    }
+
+    /**
+     * On a member at start: sends its certificate to the master and trusts the pool's answer (Xapi's
+     * {@code certificates_sync} and its "missing certificates" check, done once per start here).
+     */
+    public void syncWithMaster(PeerCalls peers, String masterAddress) {
+        HostCertificate c = own();
+        if (c == null || !tls.enabled()) return;
+        String uuid = db.get(me, Host.UUID);
+        try {
+            Map<String, String> all =
+                    peers.on(masterAddress, api -> api.pool().exchangeCertificatesOnJoin(uuid, c.certificatePem()));
+            tls.trust().putHosts(all);
+        } catch (RuntimeException e) {
+            LOG.warn("certificate sync with the master at {} failed: {}", masterAddress, e.getMessage());
+        }
+    }
+
+    /**
+     * On the joining host, in the join's first phase: sends this host's certificate to the pool, checks the master's
+     * is in the answer ({@code POOL_JOINING_MASTER_CERTIFICATE_NOT_IN_POOL_BUNDLE [uuid]} otherwise) and trusts the
+     * pool's certificates. Nothing is done without HTTPS.
+     */
+    void exchangeOnJoin(org.xapijava.model.client.XenApi remote) {
+        HostCertificate c = own();
+        if (c == null || !tls.enabled()) return;
+        Map<String, String> all = remote.pool().exchangeCertificatesOnJoin(db.get(me, Host.UUID), c.certificatePem());
+        String masterUuid = remote.host()
+                .getUuid(remote.pool().getMaster(remote.pool().getAll().get(0)));
+        if (!all.containsKey(masterUuid + ".pem")) {
+            LOG.error("pool.join: the master's certificate {}.pem is not in the pool's bundle", masterUuid);
+            throw new ApiError(ErrorCodes.POOL_JOINING_MASTER_CERTIFICATE_NOT_IN_POOL_BUNDLE, masterUuid);
+        }
+        tls.trust().putHosts(all);
+    }
+
+    /** The {@code host} and {@code host_internal} records of {@code host}'s {@code cert}, replacing stale ones. */
+    private void recordHostCertificate(String host, X509Certificate cert) {
+        String fp = PoolTrust.fingerprint(cert, "SHA-256");
+        for (String type : List.of(HOST, HOST_INTERNAL)) {
+            boolean have = false;
+            for (String ref : db.where(Certificate.HOST, host)) {
+                if (!db.get(ref, Certificate.TYPE).equals(type)) continue;
+                if (db.get(ref, Certificate.FINGERPRINT).equals(fp) && !have) have = true;
+                else db.delete(Certificate.XAPI_CLASS, ref);
+            }
+            if (!have) db.create(row(type, "", host, cert));
+        }
+    }
+
+    private static FieldValues row(String type, String name, String host, X509Certificate cert) {
+        return FieldValues.of(Certificate.XAPI_CLASS)
+                .with(Certificate.UUID, java.util.UUID.randomUUID().toString())
+                .with(Certificate.NAME, name)
+                .with(Certificate.TYPE, type)
+                .with(Certificate.HOST, host)
+                .with(
+                        Certificate.NOT_BEFORE,
+                        DateTime.ofInstant(cert.getNotBefore().toInstant()))
+                .with(
+                        Certificate.NOT_AFTER,
+                        DateTime.ofInstant(cert.getNotAfter().toInstant()))
+                .with(Certificate.FINGERPRINT, PoolTrust.fingerprint(cert, "SHA-256"));
+    }
+
+    /** On the master, {@code host} left the pool: its records go, and this host stops trusting it. */
+    public void forget(String host) {
+        for (String ref : db.where(Certificate.HOST, host)) db.delete(Certificate.XAPI_CLASS, ref);
+        untrust(host);
+    }
+
+    /** This host stops trusting {@code host}'s certificate (it left the pool). */
+    public void untrust(String host) {
+        tls.trust().removeHost(db.get(host, Host.UUID));
+    }
+
+    /** This host left its pool: it trusts its own certificate only, as a fresh host. */
+    public void trustOnlySelf() {
+        HostCertificate c = own();
+        String file = db.get(me, Host.UUID) + ".pem";
+        tls.trust().replaceHosts(c == null ? Map.of() : Map.of(file, c.certificatePem()));
+    }
+
+    private static String command(String op, Map<String, Object> args) {
+        ObjectNode n = JSON.createObjectNode().put("op", op);
+        n.set("args", JSON.valueToTree(args));
+        return n.toString();
+    }
+
+    /** Runs {@code command} on every other host but {@code except}, best effort (logged), as Xapi distributes. */
+    private void distribute(String except, String command) {
+        if (hosts == null) return;
+        for (String h : db.all(Host.XAPI_CLASS)) {
+            if (h.equals(me) || h.equals(except)) continue;
+            try {
+                hosts.call(h, "host.cert_distrib_atom", List.of(h, command), null);
+            } catch (RuntimeException e) {
+                LOG.warn("certificate distribution to {} failed: {}", h, e.getMessage());
+            }
+        }
+    }
+
+    private static X509Certificate parseCa(String pem) {
+        X509Certificate c;
+        try {
+            c = PoolTrust.parse(pem);
+        } catch (IllegalArgumentException e) {
+            throw new ApiError(ErrorCodes.CA_CERTIFICATE_INVALID, e.getMessage());
+        }
+        try {
+            c.checkValidity();
+        } catch (CertificateExpiredException e) {
+            throw new ApiError(
+                    ErrorCodes.CA_CERTIFICATE_EXPIRED,
+                    DateTime.ofInstant(c.getNotAfter().toInstant()).toString());
+        } catch (CertificateNotYetValidException e) {
+            throw new ApiError(
+                    ErrorCodes.CA_CERTIFICATE_NOT_VALID_YET,
+                    DateTime.ofInstant(c.getNotBefore().toInstant()).toString());
+        }
+        return c;
+    }
+
+    private final class PoolCalls implements PoolApi {
+        @Override
+        public Map<String, String> exchangeCertificatesOnJoin(CallContext ctx, String uuid, String certificate) {
+            X509Certificate c;
+            try {
+                c = PoolTrust.parse(certificate);
+                tls.trust().putHost(uuid, certificate);
+            } catch (IllegalArgumentException e) {
+                throw new ApiError(ErrorCodes.CERTIFICATE_CORRUPT, uuid + ".pem");
+            }
+            if (master) {
+                distribute(null, command("write", Map.of("certs", Map.of(uuid + ".pem", PoolTrust.pem(c)))));
+                db.findByUuid(Host.XAPI_CLASS, uuid).ifPresent(h -> recordHostCertificate(h, c));
+            }
+            return tls.trust().hosts();
+        }
+
+        @Override
+        public void enableTlsVerification(CallContext ctx) {
+            // every host must answer with verification on before the pool's flag is set (Xapi pings them all)
+            for (String h : db.all(Host.XAPI_CLASS)) {
+                if (h.equals(me) || hosts == null) continue;
+                try {
+                    hosts.call(h, "host.cert_distrib_atom", List.of(h, command("verify", Map.of("on", true))), null);
+                } catch (ApiError e) {
+                    throw new ApiError(
+                            ErrorCodes.TLS_CONNECTION_FAILED,
+                            db.get(h, Host.ADDRESS),
+                            Integer.toString(tls.httpsPort()));
+                }
+            }
+            tls.setVerifying(true);
+            db.set(me, Host.TLS_VERIFICATION_ENABLED, true);
+            db.set(pool, Pool.TLS_VERIFICATION_ENABLED, true);
+        }
+
+        /**
+         * Xapi's {@code certificate_sync} (its trust part): every member's store of host certificates replaced by the
+         * master's, and the master's CA certificates written to each (best effort, logged).
+         */
+        @Override
+        public void certificateSync(CallContext ctx) {
+            if (!master) return;
+            distribute(null, command("replace", Map.of("certs", tls.trust().hosts())));
+            tls.trust()
+                    .cas()
+                    .forEach((name, pem) -> distribute(null, command("write_ca", Map.of("ca_name", name, "pem", pem))));
+        }
+
+        @Override
+        public List<String> certificateList(CallContext ctx) {
+            return caRecords().values().stream().toList();
+        }
+
+        @Override
+        public void certificateInstall(CallContext ctx, String name, String cert) {
+            installCa(name, cert);
+        }
+
+        @Override
+        public void installCaCertificate(CallContext ctx, String name, String cert) {
+            installCa(name, cert);
+        }
+
+        @Override
+        public void certificateUninstall(CallContext ctx, String name) {
+            uninstallCa(name, false);
+        }
+
+        @Override
+        public void uninstallCaCertificate(CallContext ctx, String name) {
+            uninstallCa(name, false);
+        }
+    }
+
+    /** The pool's {@code ca} records: ref to name. */
+    private Map<String, String> caRecords() {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String ref : db.where(Certificate.TYPE, CA)) out.put(ref, db.get(ref, Certificate.NAME));
+        return out;
+    }
+
+    private void installCa(String name, String pem) {
+        if (!CA_NAME.matcher(name).matches() || name.startsWith("."))
+            throw new ApiError(ErrorCodes.CERTIFICATE_NAME_INVALID, name);
+        X509Certificate c = parseCa(pem);
+        if (tls.trust().cas().containsKey(name) || caRecords().containsValue(name))
+            throw new ApiError(ErrorCodes.CERTIFICATE_ALREADY_EXISTS, name);
+        tls.trust().putCa(name, PoolTrust.pem(c));
+        distribute(null, command("write_ca", Map.of("ca_name", name, "pem", PoolTrust.pem(c))));
+        db.create(row(CA, name, "OpaqueRef:NULL", c));
+    }
+
+    private void uninstallCa(String name, boolean force) {
+        if (!CA_NAME.matcher(name).matches() || name.startsWith("."))
+            throw new ApiError(ErrorCodes.CERTIFICATE_NAME_INVALID, name);
+        if (!tls.trust().removeCa(name) && !force) throw new ApiError(ErrorCodes.CERTIFICATE_DOES_NOT_EXIST, name);
+        distribute(null, command("remove_ca", Map.of("ca_name", name)));
+        List<String> refs = caRecords().entrySet().stream()
+                .filter(e -> e.getValue().equals(name))
+                .map(Map.Entry::getKey)
+                .toList();
+        if (refs.isEmpty()) throw new ApiError(ErrorCodes.INVALID_VALUE, "certificate:name", name);
+        for (String r : refs) db.delete(Certificate.XAPI_CLASS, r);
+    }
+
+    private final class HostCalls implements HostApi {
+        @Override
+        public String getServerCertificate(CallContext ctx, String host) {
+            HostCertificate c = own();
+            if (c == null) throw ApiError.internal("this host has no server certificate (HTTPS is off)");
+            return c.certificatePem();
+        }
+
+        @Override
+        public void resetServerCertificate(CallContext ctx, String host) {
+            renew();
+        }
+
+        @Override
+        public void refreshServerCertificate(CallContext ctx, String host) {
+            renew();
+        }
+
+        /**
+         * As Xapi's: a new certificate served, without the database (it may be unreachable); the pool learns it at
+         * this host's next start as a member (its certificate sent to the master before its hello).
+         */
+        @Override
+        public void emergencyResetServerCertificate(CallContext ctx) {
+            synchronized (PoolCertificates.this) {
+                HostCertificate c = fresh();
+                serve(c);
+                LOG.warn("this host's certificate was reset (emergency): {}", c.sha256Fingerprint());
+            }
+        }
+
+        @Override
+        public void emergencyDisableTlsVerification(CallContext ctx) {
+            tls.setVerifying(false);
+            try {
+                db.set(me, Host.TLS_VERIFICATION_ENABLED, false);
+            } catch (RuntimeException e) {
+                throw ApiError.internal("TLS verification disabled successfully. Failed to contact the coordinator"
+                        + " to update the database.");
+            }
+        }
+
+        @Override
+        public void emergencyReenableTlsVerification(CallContext ctx) {
+            boolean poolOn;
+            try {
+                poolOn = db.get(pool, Pool.TLS_VERIFICATION_ENABLED)
+                        || java.nio.file.Files.exists(tls.trust().bundle());
+            } catch (RuntimeException e) {
+                poolOn = true;
+            }
+            if (!poolOn) throw new ApiError(ErrorCodes.TLS_VERIFICATION_NOT_ENABLED_IN_POOL);
+            tls.setVerifying(true);
+            try {
+                db.set(me, Host.TLS_VERIFICATION_ENABLED, true);
+            } catch (RuntimeException e) {
+                LOG.info("TLS verification re-enabled; the database is not reachable: {}", e.getMessage());
+            }
+        }
+
+        @Override
+        public String certDistribAtom(CallContext ctx, String host, String command) {
+            JsonNode n;
+            try {
+                n = JSON.readTree(command);
+            } catch (IOException e) {
+                throw new ApiError(ErrorCodes.INVALID_VALUE, "command", command);
+            }
+            JsonNode a = n.path("args");
+            switch (n.path("op").asText()) {
+                case "write" -> {
+                    Map<String, String> certs = new LinkedHashMap<>();
+                    a.path("certs")
+                            .properties()
+                            .forEach(e -> certs.put(e.getKey(), e.getValue().asText()));
+                    tls.trust().putHosts(certs);
+                }
+                case "replace" -> {
+                    Map<String, String> certs = new LinkedHashMap<>();
+                    a.path("certs")
+                            .properties()
+                            .forEach(e -> certs.put(e.getKey(), e.getValue().asText()));
+                    tls.trust().replaceHosts(certs);
+                }
+                case "remove" -> tls.trust().removeHost(stripPem(a.path("file").asText()));
+                case "write_ca" ->
+                    tls.trust().putCa(a.path("ca_name").asText(), a.path("pem").asText());
+                case "remove_ca" -> tls.trust().removeCa(a.path("ca_name").asText());
+                case "verify" -> {
+                    tls.setVerifying(a.path("on").asBoolean());
+                    db.set(me, Host.TLS_VERIFICATION_ENABLED, a.path("on").asBoolean());
+                }
+                default -> throw new ApiError(ErrorCodes.INVALID_VALUE, "command", command);
+            }
+            return "";
+        }
+    }
+
+    private static String stripPem(String file) {
+        return file.endsWith(".pem") ? file.substring(0, file.length() - 4) : file;
+    }
+}
