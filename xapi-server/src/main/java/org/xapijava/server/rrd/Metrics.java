@@ -26,6 +26,13 @@ final class Metrics {
 
     private static final Pattern NOT_NAME = Pattern.compile("[^a-zA-Z0-9_:]");
 
+    /** The kinds of object a metric's name starts with ({@code xapi_<kind>_}). */
+    private enum Kind {
+        host,
+        vm,
+        sr
+    }
+
     private final Rrds rrds;
     /** Whether a uuid of the snapshot's non-host RRDs is an SR's (else a VM's). */
     private final Predicate<String> isSr;
@@ -51,19 +58,19 @@ final class Metrics {
     String render() {
         Rrds.Snapshot s = rrds.snapshot();
         Map<String, StringBuilder> gauges = new TreeMap<>();
-        if (s.host() != null) add(gauges, "host", rrds.hostUuid(), s.host());
-        s.vms().forEach((uuid, rrd) -> add(gauges, isSr.test(uuid) ? "sr" : "vm", uuid, rrd));
+        if (s.host() != null) add(gauges, Kind.host, rrds.hostUuid(), s.host());
+        s.vms().forEach((uuid, rrd) -> add(gauges, isSr.test(uuid) ? Kind.sr : Kind.vm, uuid, rrd));
         StringBuilder out = new StringBuilder();
         gauges.forEach((name, samples) ->
                 out.append("# TYPE ").append(name).append(" gauge\n").append(samples));
         return out.toString();
     }
 
-    private static void add(Map<String, StringBuilder> gauges, String kind, String uuid, Rrd rrd) {
+    private static void add(Map<String, StringBuilder> gauges, Kind kind, String uuid, Rrd rrd) {
         List<String> names = rrd.names();
         double at = rrd.lastUpdated();
         for (String ds : names) {
-            String metric = "xapi_" + kind + "_" + NOT_NAME.matcher(ds).replaceAll("_");
+            String metric = "xapi_" + kind.name() + "_" + NOT_NAME.matcher(ds).replaceAll("_");
             gauges.computeIfAbsent(metric, k -> new StringBuilder())
                     .append(metric)
                     .append("{uuid=\"")
