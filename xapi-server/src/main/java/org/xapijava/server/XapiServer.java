@@ -5,21 +5,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.jetty.server.ConnectionLimit;
 import org.eclipse.jetty.server.Connector;
-import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.server.SslConnectionFactory;
-import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Database;
@@ -60,14 +53,12 @@ import org.xapijava.server.event.EventMessages;
 import org.xapijava.server.forward.HostClients;
 import org.xapijava.server.forward.PoolForwarding;
 import org.xapijava.server.http.BlobHandler;
+import org.xapijava.server.http.HostConnectors;
 import org.xapijava.server.http.HttpAction;
 import org.xapijava.server.http.HttpAuthentication;
 import org.xapijava.server.http.HttpHandlerTable;
-import org.xapijava.server.http.HttpLimits;
 import org.xapijava.server.http.HttpTasks;
 import org.xapijava.server.http.RpcHandler;
-import org.xapijava.server.http.XapiErrorHandler;
-import org.xapijava.server.http.XapiHttpConnectionFactory;
 import org.xapijava.server.ops.AllowedOperations;
 import org.xapijava.server.ops.Locks;
 import org.xapijava.server.ops.OperationMessages;
@@ -91,8 +82,6 @@ import org.xapijava.server.session.PoolSecret;
 import org.xapijava.server.session.SessionManager;
 import org.xapijava.server.storage.StorageMessages;
 import org.xapijava.server.task.TaskManager;
-import org.xapijava.server.tls.HostCertificate;
-import org.xapijava.server.tls.TlsPolicy;
 import org.xapijava.server.vm.VmMemory;
 import org.xapijava.server.vm.VmMessages;
 import org.xapijava.server.vm.VmSettings;
@@ -110,8 +99,6 @@ public final class XapiServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(XapiServer.class);
     /** Xapi's GC period for sessions and tasks ({@code db_gc.ml}). */
     static final Duration GC_PERIOD = Duration.ofSeconds(30);
-    /** Xapi's {@code conn_limit_unix}: connections served at once on the Unix socket. */
-    static final int CONN_LIMIT_UNIX = 1024;
     /** How long a call forwarded to another host may take (a start or migration on a loaded host takes long). */
     static final Duration FORWARDED_CALL_TIMEOUT = Duration.ofHours(1);
 
@@ -476,49 +463,13 @@ public final class XapiServer implements AutoCloseable {
                 table.unimplemented().size());
     }
 
-    /** Jetty with its HTTP, HTTPS and Unix-socket connectors (not started); returns the local superuser's ones. */
+    /** Jetty and its connectors ({@link HostConnectors}), not started; returns the local superuser's ones. */
     private Set<Connector> buildConnectors() throws Exception {
-        QueuedThreadPool pool = new QueuedThreadPool(64, 4);
-        pool.setName("xapi-http");
-        pool.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
-        jetty = new Server(pool);
-        jetty.setStopTimeout(5_000);
-        jetty.setErrorHandler(new XapiErrorHandler());
-        HttpLimits limits = HttpLimits.of(config);
-        http = new ServerConnector(
-                jetty, 1, 1, connectionFactory(limits, limits.headerReadTimeout(), limits.headerTotalTimeout()));
-        http.setHost(config.get("bind"));
-        http.setPort(config.integer("http-port"));
-        http.setIdleTimeout(((XapiHttpConnectionFactory) http.getDefaultConnectionFactory()).connectorIdleTimeout());
-        http.setAcceptQueueSize(HttpLimits.LISTEN_BACKLOG);
-        jetty.addConnector(http);
-        List<Connector> tcp = new ArrayList<>(List.of(http));
-        int httpsPort = config.integer("https-port");
-        if (httpsPort >= 0) {
-            https = httpsConnector(limits, httpsPort);
-            jetty.addConnector(https);
-            tcp.add(https);
-        }
-        Set<Connector> localRoot = new HashSet<>();
-        String sock = config.get("unix-socket");
-        if (!sock.isEmpty()) {
-            Path p = Path.of(sock);
-            Files.createDirectories(p.toAbsolutePath().getParent());
-            Files.deleteIfExists(p);
-            // Xapi's Unix socket has no header timeouts and its own, larger connection cap
-            XapiHttpConnectionFactory unixHttp = connectionFactory(limits, Duration.ZERO, Duration.ZERO);
-            // a request without Host (xe's HTTP/1.0 POST /cli) has no authority a socket path could give
-            unixHttp.getHttpConfiguration().setServerAuthority(new org.eclipse.jetty.util.HostPort("localhost"));
-            UnixDomainServerConnector unix = new UnixDomainServerConnector(jetty, unixHttp);
-            unix.setUnixDomainPath(p);
-            unix.setIdleTimeout(-1);
-            unix.setAcceptQueueSize(HttpLimits.LISTEN_BACKLOG);
-            jetty.addConnector(unix);
-            localRoot.add(unix);
-            jetty.addBean(new ConnectionLimit(CONN_LIMIT_UNIX, unix));
-        }
-        jetty.addBean(new ConnectionLimit(limits.maxConnections(), tcp.toArray(Connector[]::new)));
-        return localRoot;
+        HostConnectors.Built built = HostConnectors.build(config);
+        jetty = built.jetty();
+        http = built.http();
+        https = built.https();
+        return built.localRoot();
     }
 
     /**
@@ -602,41 +553,9 @@ public final class XapiServer implements AutoCloseable {
         return (services == null && dispatcher != null) || (memberGate != null && memberGate.inEmergency());
     }
 
-    /**
-     * HTTPS with the host certificate ({@code server-cert}; created at first start when absent, as
-     * Xapi's gencert does) and Xapi's TLS policy (TLS 1.2, ECDHE-RSA AES-GCM).
-     */
-    private ServerConnector httpsConnector(HttpLimits limits, int port) throws Exception {
-        String bind = config.get("bind");
-        HostCertificate cert = HostCertificate.forBind(config.path("server-cert"), bind, false);
-        XapiHttpConnectionFactory f =
-                connectionFactory(limits, limits.headerReadTimeout(), limits.headerTotalTimeout());
-        f.getHttpConfiguration().addCustomizer(TlsPolicy.secureRequestCustomizer());
-        ServerConnector c = new ServerConnector(
-                jetty, 1, 1, new SslConnectionFactory(TlsPolicy.sslContextFactory(cert), "http/1.1"), f);
-        c.setHost(bind);
-        c.setPort(port);
-        c.setIdleTimeout(f.connectorIdleTimeout());
-        return c;
-    }
-
     /** The bound HTTPS port, or -1 when HTTPS is off. */
     public int httpsPort() {
         return https == null ? -1 : https.getLocalPort();
-    }
-
-    /** HTTP/1.1 with Xapi's header limits; responses without Server or X-Powered-By headers. */
-    private static XapiHttpConnectionFactory connectionFactory(
-            HttpLimits limits, Duration readTimeout, Duration totalTimeout) {
-        HttpConfiguration hc = new HttpConfiguration();
-        hc.setSendServerVersion(false);
-        hc.setSendXPoweredBy(false);
-        hc.setSendDateHeader(false);
-        // Jetty builds a 96 KiB header-field cache per keep-alive connection: 480 MiB for 5,000 event.from
-        // waiters, for no measurable gain on XenAPI's few, small headers
-        hc.setHeaderCacheSize(0);
-        hc.setRequestHeaderSize(limits.maxHeaderBytes());
-        return new XapiHttpConnectionFactory(hc, readTimeout, totalTimeout);
     }
 
     /** Serves SMAPIv2 on {@code storage-socket} (unless empty) for xenopsd's disk attachments. */
