@@ -1,14 +1,10 @@
 package org.xapijava.server.alerts;
 
 import java.io.IOException;
-import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayDeque;
@@ -32,7 +28,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.WhereExpr;
@@ -102,8 +97,6 @@ public final class MessageStore implements AutoCloseable {
     static final String TEMP_PREFIX = ".tmp-";
     /** File names are seconds with five decimals: keys count units of 10 µs. */
     private static final long UNITS_PER_SECOND = 100_000;
-    /** Names of message files: decimal seconds ({@code %.5f} when written by Xapi or here). */
-    private static final Pattern MESSAGE_FILE = Pattern.compile("[0-9]+(\\.[0-9]+)?");
 
     private final Path dir;
     /** Writes and forces the directory's files (those of {@link #createForcedLater} in the background). */
@@ -217,51 +210,10 @@ public final class MessageStore implements AutoCloseable {
     // ------------------------------------------------------------------ loading
 
     private void load() throws IOException {
-        if (!Files.isDirectory(dir)) {
-            try {
-                Files.createDirectories(
-                        dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            } catch (UnsupportedOperationException e) {
-                Files.createDirectories(dir);
-            }
-        }
-        long maxGeneration = readReservation();
-        List<StoredMessage> loaded = new ArrayList<>();
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
-            for (Path p : entries) {
-                String name = p.getFileName().toString();
-                if (name.startsWith(TEMP_PREFIX)) {
-                    Files.deleteIfExists(p);
-                    continue;
-                }
-                if (!MESSAGE_FILE.matcher(name).matches() || !Files.isRegularFile(p)) continue;
-                long key;
-                try {
-                    key = new BigDecimal(name)
-                            .movePointRight(5)
-                            .setScale(0, RoundingMode.FLOOR)
-                            .longValueExact();
-                } catch (ArithmeticException e) {
-                    continue; // not a time
-                }
-                usedKeys.add(key);
-                try {
-                    StoredMessage m = MessageXml.decode(Files.readAllBytes(p), name, key, clsEnum);
-                    String bad = unstorableField(m);
-                    if (bad != null) {
-                        LOG.warn("Skipping message file {}: {}", p, bad);
-                        continue;
-                    }
-                    loaded.add(m);
-                } catch (MessageXml.MalformedMessageException e) {
-                    LOG.warn("Skipping damaged message file {}: {}", p, e.getMessage());
-                } catch (IOException e) {
-                    LOG.warn("Skipping unreadable message file {}: {}", p, e.toString());
-                }
-            }
-        }
-        loaded.sort(Comparator.comparingLong((StoredMessage m) -> m.fileKey).thenComparing(m -> m.fileName));
-        for (StoredMessage m : loaded) {
+        MessageDirectory.Loaded l = MessageDirectory.read(dir, clsEnum);
+        usedKeys.addAll(l.keys());
+        long maxGeneration = l.reservation();
+        for (StoredMessage m : l.messages()) {
             if (byRef.containsKey(m.ref) || refByUuid.containsKey(m.uuid) || byFileKey.containsKey(m.fileKey)) {
                 LOG.warn(
                         "Skipping message file {}: ref {} or uuid {} already loaded from another file",
@@ -277,17 +229,6 @@ public final class MessageStore implements AutoCloseable {
         reserved = maxGeneration; // the first change writes a new reservation
         visible = maxGeneration;
         LOG.debug("Loaded {} messages from {}; generation {}", byRef.size(), dir, maxGeneration);
-    }
-
-    private long readReservation() {
-        Path p = dir.resolve(RESERVATION_FILE);
-        if (!Files.exists(p)) return 0;
-        try {
-            return Long.parseLong(Files.readString(p, StandardCharsets.US_ASCII).trim());
-        } catch (IOException | NumberFormatException e) {
-            LOG.warn("Ignoring damaged generation reservation {}: {}", p, e.toString());
-            return 0;
-        }
     }
 
     // ------------------------------------------------------------------ writes
@@ -860,22 +801,6 @@ public final class MessageStore implements AutoCloseable {
         } catch (RuntimeException e) {
             return false;
         }
-    }
-
-    /**
-     * Which text field of a loaded message holds a character {@code create} refuses (a file an older version
-     * or another writer left), or null: such a message could not be served (the RPC writers refuse it), so it is
-     * skipped like a damaged file.
-     */
-    static String unstorableField(StoredMessage m) {
-        String[][] fields = {
-            {"ref", m.ref}, {"uuid", m.uuid}, {"name", m.name}, {"obj_uuid", m.objUuid}, {"body", m.body}
-        };
-        for (String[] f : fields) {
-            String bad = Utf8Check.describeUnstorable(f[1]);
-            if (bad != null) return "its " + f[0] + " holds " + bad + ", a character no stored text may hold";
-        }
-        return null;
     }
 
     /** Xapi's {@code %.5f} of the seconds a key stands for. */
