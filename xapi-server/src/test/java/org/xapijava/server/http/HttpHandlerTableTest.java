@@ -56,12 +56,12 @@ class HttpHandlerTableTest {
             c.response().write(true, ByteBuffer.wrap(body.getBytes(StandardCharsets.UTF_8)), c.callback());
         };
         t.register("get_vncsnapshot", echo);
-        t.register("get_system_status", echo);
+        t.register("get_wlb_report", echo);
         // public: no credentials checked (get_blob, the other public GET, is the blob handler's)
         t.register("get_pool_update_download", echo);
         // answers a handler's own parameter as Xapi looks it up (cookie first, then query)
         t.register(
-                "get_host_backup",
+                "get_wlb_diagnostics",
                 c -> c.response()
                         .write(
                                 true,
@@ -70,7 +70,7 @@ class HttpHandlerTableTest {
         t.register("connect_console_ws", c -> {
             throw new ApiError("VM_BAD_POWER_STATE", List.of("OpaqueRef:x", "running", "halted"));
         });
-        t.register("put_host_restore", c -> {
+        t.register("put_bundle", c -> {
             // reads the body as a handler would, answers its length
             long n = Content.Source.asInputStream(c.request()).readAllBytes().length;
             c.response().write(true, ByteBuffer.wrap(Long.toString(n).getBytes(StandardCharsets.UTF_8)), c.callback());
@@ -112,12 +112,12 @@ class HttpHandlerTableTest {
     @Test
     void aHandlersParametersComeFromTheCookieFirstThenTheQuery() throws Exception {
         String s = host.login();
-        assertEquals("q", get("/host_backup?session_id=" + s + "&vdi=q").body());
+        assertEquals("q", get("/wlb_diagnostics?session_id=" + s + "&vdi=q").body());
         assertEquals(
                 "c",
-                get("/host_backup?session_id=" + s + "&vdi=q", "Cookie", "vdi=c")
+                get("/wlb_diagnostics?session_id=" + s + "&vdi=q", "Cookie", "vdi=c")
                         .body());
-        assertEquals("none", get("/host_backup?session_id=" + s).body());
+        assertEquals("none", get("/wlb_diagnostics?session_id=" + s).body());
     }
 
     @Test
@@ -200,8 +200,8 @@ class HttpHandlerTableTest {
     void theLongestRegisteredPrefixWinsAndPublicActionsNeedNoCredentials() throws Exception {
         String s = host.login();
         assertEquals(
-                "get_system_status|" + s + "|false",
-                get("/system-status?session_id=" + s).body());
+                "get_wlb_report|" + s + "|false",
+                get("/wlb_report?session_id=" + s).body());
         assertEquals(
                 "get_vncsnapshot|" + s + "|false",
                 get("/vncsnapshot/sub?session_id=" + s).body());
@@ -247,7 +247,7 @@ class HttpHandlerTableTest {
         String s = host.login();
         byte[] body = new byte[100_000];
         HttpResponse<String> r = http.send(
-                HttpRequest.newBuilder(host.uri("/host_restore?session_id=" + s))
+                HttpRequest.newBuilder(host.uri("/bundle?session_id=" + s))
                         .PUT(HttpRequest.BodyPublishers.ofByteArray(body))
                         .build(),
                 HttpResponse.BodyHandlers.ofString());
