@@ -1,5 +1,6 @@
 package org.xapijava.server.transfer;
 
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -14,6 +15,7 @@ import org.eclipse.jetty.http.HttpStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Db;
+import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.SR;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.api.Messages;
@@ -29,12 +31,15 @@ import org.xapijava.server.dispatch.MessageTable;
  * {@link #MAX_REDIRECTS} of them ({@code IMPORT_ERROR ["Maximum redirect limit reached"]}); one without a
  * {@code Location} is {@code IMPORT_ERROR ["Redirect with no new location"]}; any other status than 200 is
  * {@code IMPORT_ERROR ["<code> <reason>"]}. The forwarding stage runs the call on a host with the SR plugged
- * ({@code choose_pbd_for_sr}). Thread-safe.
+ * ({@code choose_pbd_for_sr}). Unlike Xapi's, the transfer ends when its task is cancelled ({@code TASK_CANCELLED})
+ * or the server sends nothing for {@link #IDLE} ({@code IMPORT_ERROR}), what it made undone. Thread-safe.
  */
 public final class UrlImport implements Messages {
     private static final Logger LOG = LoggerFactory.getLogger(UrlImport.class);
     /** Xapi's {@code max_redirects}. */
     static final int MAX_REDIRECTS = 5;
+    /** How long the server may send nothing before the import gives up (Xapi waits as long as it takes). */
+    static final Duration IDLE = Duration.ofSeconds(60);
 
     private final Db data;
     private final VmImport importer;
@@ -67,10 +72,14 @@ public final class UrlImport implements Messages {
             HttpResponse<InputStream> r = get(uri);
             int status = r.statusCode();
             if (status == 200) {
-                try (InputStream body = r.body()) {
-                    return importer.importStream(body, ctx.taskRef(), ctx.api(), sr, fullRestore, force);
-                } catch (IOException e) {
-                    throw VmImport.importError(e);
+                Watched body = new Watched(r.body(), ctx, IDLE);
+                try (body) {
+                    // its own calls under tasks of their own: undoing what it made must work once its task is cancelled
+                    return importer.importStream(body, ctx.taskRef(), ctx.apiInOwnTask(), sr, fullRestore, force);
+                } catch (IOException | ApiError e) {
+                    if (body.why == Cut.CANCELLED) throw new ApiError(ErrorCodes.TASK_CANCELLED, ctx.taskRef());
+                    if (body.why == Cut.IDLE) throw generic("no data from " + uri.getHost() + " for " + IDLE);
+                    throw e instanceof ApiError a ? a : VmImport.importError(e);
                 }
             }
             close(r);
@@ -116,5 +125,69 @@ public final class UrlImport implements Messages {
     /** Xapi's {@code import_error_generic}. */
     private static ApiError generic(String why) {
         return OvaXml.generic(why);
+    }
+
+    /** Why a body was cut. */
+    private enum Cut {
+        CANCELLED,
+        IDLE
+    }
+
+    /**
+     * The body, cut (closed, which ends a blocked read) when the call's task is cancelled or no byte came for
+     * {@code idle}: a cancellation or a stalled server ends the import instead of holding it.
+     */
+    private static final class Watched extends FilterInputStream {
+        private volatile long last = System.nanoTime();
+        volatile Cut why;
+        private final Thread watcher;
+
+        Watched(InputStream in, CallContext ctx, Duration idle) {
+            super(in);
+            watcher = Thread.ofVirtual().name("VM.import watch").start(() -> {
+                try {
+                    while (why == null) {
+                        Thread.sleep(250);
+                        try {
+                            ctx.checkCancelled();
+                        } catch (ApiError cancelled) {
+                            cut(Cut.CANCELLED);
+                        }
+                        if (why == null && System.nanoTime() - last > idle.toNanos()) cut(Cut.IDLE);
+                    }
+                } catch (InterruptedException done) {
+                    // the import is over
+                }
+            });
+        }
+
+        private void cut(Cut reason) {
+            why = reason;
+            try {
+                in.close();
+            } catch (IOException e) {
+                // cut all the same
+            }
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            last = System.nanoTime();
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            last = System.nanoTime();
+            return n;
+        }
+
+        @Override
+        public void close() throws IOException {
+            watcher.interrupt();
+            super.close();
+        }
     }
 }

@@ -64,6 +64,18 @@ class VmRareCallsSdkTest {
             x.close();
         });
         web.createContext("/moved", x -> redirect(x, "/vm.xva"));
+        web.createContext("/stall", x -> {
+            // half of the archive, then nothing: a server that hangs mid-transfer
+            x.sendResponseHeaders(200, xva.length);
+            x.getResponseBody().write(xva, 0, xva.length / 2);
+            x.getResponseBody().flush();
+            try {
+                Thread.sleep(30_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            x.close();
+        });
         web.createContext("/loop", x -> redirect(x, "/loop"));
         web.createContext("/nowhere", x -> {
             x.sendResponseHeaders(302, -1);
@@ -73,6 +85,7 @@ class VmRareCallsSdkTest {
             x.sendResponseHeaders(404, -1);
             x.close();
         });
+        web.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
         web.start();
     }
 
@@ -174,6 +187,20 @@ class VmRareCallsSdkTest {
                 List.of("HANDLE_INVALID", "SR", "OpaqueRef:nope"),
                 raw.failure("VM.import", session, url("/vm.xva"), "OpaqueRef:nope", false, false));
         assertEquals(vms, VM.getAll(c).size(), "no VM left by the failures");
+
+        // a server that stops sending: the import's task is cancelled, and ends, leaving nothing
+        xva = out.body();
+        Task stalled = VM.import_Async(c, url("/stall"), sr, false, false);
+        LifecycleSupport.await(
+                host, "the import has made its objects", () -> VM.getAll(c).size() > vms || isDone(stalled));
+        stalled.cancel(c);
+        Task.Record cancelled = LifecycleSupport.awaitTask(host, c, stalled);
+        assertEquals(Types.TaskStatusType.CANCELLED, cancelled.status, String.valueOf(cancelled.errorInfo));
+        assertEquals(vms, VM.getAll(c).size(), "the cancelled import's VM is gone");
+    }
+
+    static boolean isDone(Task t) throws Exception {
+        return t.getStatus(c) != Types.TaskStatusType.PENDING;
     }
 
     @Test
