@@ -86,14 +86,19 @@ final class CliArgs {
         return pools.get(0);
     }
 
-    /** Xapi's {@code get_file_or_fail}: the client's file, or {@code Failed to read <desc>} and exit 1. */
+    /** Xapi's {@code get_file_or_fail}: the client's file as text, or {@code Failed to read <desc>} and exit 1. */
     static String fileOrFail(CommandContext c, String desc, String filename) throws IOException {
+        return new String(bytesOrFail(c, desc, filename), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** The client's file as it is, or {@code Failed to read <desc>} on standard error and exit 1. */
+    static byte[] bytesOrFail(CommandContext c, String desc, String filename) throws IOException {
         byte[] data = c.conn().load(filename);
         if (data == null) {
             c.conn().printStderr("Failed to read " + desc + "\n");
             throw new CliErrors.ExitWithError(1);
         }
-        return new String(data, java.nio.charset.StandardCharsets.UTF_8);
+        return data;
     }
 
     /** Xapi's {@code fail_without_force}. */

@@ -192,11 +192,7 @@ final class HaLicenceCommands {
     /** The licence file loaded from the client and sent base64-encoded; every failure is a short message. */
     private static void licenseAdd(CommandContext c) throws IOException {
         String host = HostMoreCommands.hostOr(c, "host-uuid");
-        byte[] license = c.conn().load(c.params().get("license-file"));
-        if (license == null) {
-            c.conn().printStderr("Failed to read license file.\n");
-            throw new CliErrors.ExitWithError(1);
-        }
+        byte[] license = CliArgs.bytesOrFail(c, "license file.", c.params().get("license-file"));
         try {
             c.api().host().licenseAdd(host, Base64.getEncoder().encodeToString(license));
             c.conn().print("License applied.");

@@ -87,12 +87,7 @@ final class HostControlCommands {
         t.put("pool-certificate-sync", c -> c.api().pool().certificateSync());
         t.put("pool-crl-install", c -> {
             String filename = c.params().get("filename");
-            byte[] crl = c.conn().load(filename);
-            if (crl == null) {
-                c.conn().printStderr("Failed to read CRL\n");
-                throw new CliErrors.ExitWithError(1);
-            }
-            c.api().pool().crlInstall(basename(filename), utf8(crl));
+            c.api().pool().crlInstall(basename(filename), CliArgs.fileOrFail(c, "CRL", filename));
         });
         t.put("pool-crl-uninstall", c -> c.api().pool().crlUninstall(c.params().get("name")));
         t.put("pool-crl-list", c -> c.out().list(c.api().pool().crlList()));
@@ -109,12 +104,7 @@ final class HostControlCommands {
     /** {@code pool_install_ca_certificate}: the file's base name and its text. */
     private static void installCa(CommandContext c) throws IOException {
         String filename = c.params().get("filename");
-        byte[] cert = c.conn().load(filename);
-        if (cert == null) {
-            c.conn().printStderr("Failed to read certificate\n");
-            throw new CliErrors.ExitWithError(1);
-        }
-        c.api().pool().installCaCertificate(basename(filename), utf8(cert));
+        c.api().pool().installCaCertificate(basename(filename), CliArgs.fileOrFail(c, "certificate", filename));
     }
 
     /**
@@ -144,9 +134,5 @@ final class HostControlCommands {
         while (p.length() > 1 && p.endsWith("/")) p = p.substring(0, p.length() - 1);
         int i = p.lastIndexOf('/');
         return i < 0 || p.equals("/") ? p : p.substring(i + 1);
-    }
-
-    private static String utf8(byte[] b) {
-        return new String(b, java.nio.charset.StandardCharsets.UTF_8);
     }
 }

@@ -76,8 +76,8 @@ final class HostDiagnosticsCommands {
     /** {@code host_get_system_status}: {@code output} tar.bz2 (default), tar or zip, else Xapi's failure. */
     private static void systemStatus(CommandContext c) throws Exception {
         String filename = c.params().get("filename");
-        String entries = c.params().has("entries") ? c.params().get("entries") : "";
-        String output = c.params().has("output") ? c.params().get("output") : "tar.bz2";
+        String entries = c.params().getOr("entries", "");
+        String output = c.params().getOr("output", "tar.bz2");
         if (!Set.of("tar.bz2", "tar", "zip").contains(output))
             throw new CliFailure("Invalid output format. Must be 'tar', 'zip' or 'tar.bz2'");
         Selectors.hosts(

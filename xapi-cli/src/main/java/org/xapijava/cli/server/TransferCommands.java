@@ -116,7 +116,7 @@ final class TransferCommands {
      */
     private static void auditLogGet(CommandContext c) throws IOException {
         String filename = c.params().get("filename");
-        String since = c.params().has("since") ? c.params().get("since") : "";
+        String since = c.params().getOr("since", "");
         if (since.length() > 255) since = since.substring(0, 255);
         String label = "audit-log-get" + (since.isEmpty() ? " " : " (since \"" + since + "\") ") + "into file "
                 + (filename.length() <= 255 ? filename : filename.substring(0, 255));

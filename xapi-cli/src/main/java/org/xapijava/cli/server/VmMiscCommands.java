@@ -283,12 +283,7 @@ final class VmMiscCommands {
             String k = e.getKey();
             int colon = k.indexOf(':');
             if (colon >= 0 && k.substring(colon + 1).equals("file")) {
-                byte[] data = c.conn().load(e.getValue());
-                if (data == null) {
-                    c.conn().printStderr("Failed to read file " + e.getValue() + "\n");
-                    throw new CliErrors.ExitWithError(1);
-                }
-                args.put(k.substring(0, colon), new String(data, java.nio.charset.StandardCharsets.UTF_8));
+                args.put(k.substring(0, colon), CliArgs.fileOrFail(c, "file " + e.getValue(), e.getValue()));
             } else {
                 args.put(k, e.getValue());
             }
@@ -417,12 +412,7 @@ final class VmMiscCommands {
             timeout = 3.0 * 60.0;
         }
         double t = timeout < 0.0 ? 0.0 : timeout;
-        byte[] xml = c.conn().load(filename);
-        if (xml == null) {
-            c.conn().printStderr("Failed to read file.\n");
-            throw new CliErrors.ExitWithError(1);
-        }
-        String unattend = new String(xml, java.nio.charset.StandardCharsets.UTF_8);
+        String unattend = CliArgs.fileOrFail(c, "file.", filename);
         Selectors.vms(c, Selectors.VmScope.ORDINARY, true, Set.of("filename", "timeout"), vm -> {
             c.api().vm().sysprep(vm.ref(), unattend, t);
             return null;
