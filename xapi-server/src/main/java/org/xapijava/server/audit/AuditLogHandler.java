@@ -39,10 +39,7 @@ public final class AuditLogHandler {
         String task = tasks.begin(c, LABEL);
         String since = AuditLog.logTimestampOf(c.param(SINCE).orElse(""));
         Response r = c.response();
-        r.setStatus(200);
-        var h = r.getHeaders();
-        h.put(HttpHeader.CONNECTION, "close");
-        h.put(HttpHeader.CACHE_CONTROL, HttpErrors.CACHE_CONTROL);
+        var h = HttpErrors.head(r, 200);
         h.put(HttpHeader.CONTENT_TYPE, "text/plain");
         try (OutputStream out = Content.Sink.asOutputStream(r)) {
             log.transfer(since, out);

@@ -3,7 +3,6 @@ package org.xapijava.server.diagnostics;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Path;
-import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Response;
 import org.xapijava.model.errors.ApiError;
@@ -37,9 +36,7 @@ public final class HostLogsDownload {
     private void handle(HttpCall c) throws IOException {
         String task = tasks.begin(c, TASK_LABEL);
         Response r = c.response();
-        r.setStatus(200);
-        r.getHeaders().put(HttpHeader.CONNECTION, "close");
-        r.getHeaders().put(HttpHeader.CACHE_CONTROL, HttpErrors.CACHE_CONTROL);
+        HttpErrors.head(r, 200);
         try (OutputStream out = Content.Sink.asOutputStream(r)) {
             HostArchive.write(HostArchive.directory(logDir), HostArchive.Format.TAR_GZ, out);
         } catch (IOException e) {

@@ -162,10 +162,7 @@ public final class SystemStatus {
                         .replace("+00:00", "Z")
                 + "-" + hostname.get() + "." + format.extension;
         Response r = c.response();
-        r.setStatus(200);
-        var h = r.getHeaders();
-        h.put(HttpHeader.CONNECTION, "close");
-        h.put(HttpHeader.CACHE_CONTROL, HttpErrors.CACHE_CONTROL);
+        var h = HttpErrors.head(r, 200);
         h.put(HttpHeader.CONTENT_TYPE, format.mime);
         h.put("Content-Disposition", "attachment; filename=\"" + filename + "\"");
         try (OutputStream out = Content.Sink.asOutputStream(r)) {

@@ -162,16 +162,12 @@ public final class BlobHandler {
         }
         // Xapi answers 200 before it reads the body: clients that wait for the answer before sending (xe's HttpPut)
         // need it
-        response.setStatus(200);
-        var h = response.getHeaders();
-        h.put(HttpHeader.CONNECTION, "close");
-        h.put(HttpHeader.CACHE_CONTROL, HttpErrors.CACHE_CONTROL);
+        var h = HttpErrors.head(response, 200);
         h.put("Access-Control-Allow-Origin", "*");
         // no length, as Xapi's: the answer ends (chunked, or with the connection) only once the data is stored
         long size;
-        try (org.eclipse.jetty.util.Blocker.Callback sent = org.eclipse.jetty.util.Blocker.callback()) {
-            response.write(false, ByteBuffer.allocate(0), sent);
-            sent.block();
+        try {
+            HttpErrors.commit(response);
             size = store.store(uuid, Content.Source.asInputStream(request), len);
         } catch (IOException | RuntimeException e) {
             // the client went away mid-body (or the disk failed): nothing changed
@@ -196,10 +192,7 @@ public final class BlobHandler {
     /** Xapi's {@code response_missing}: 404 with a plain body and no content type. */
     private static void missing(Response response, Callback callback, String body) {
         byte[] b = body.getBytes(StandardCharsets.UTF_8);
-        response.setStatus(404);
-        var h = response.getHeaders();
-        h.put(HttpHeader.CONNECTION, "close");
-        h.put(HttpHeader.CACHE_CONTROL, HttpErrors.CACHE_CONTROL);
+        var h = HttpErrors.head(response, 404);
         h.put(HttpHeader.CONTENT_LENGTH, b.length);
         response.write(true, ByteBuffer.wrap(b), callback);
     }

@@ -100,16 +100,32 @@ public final class HttpErrors {
     }
 
     /**
+     * The head of Xapi's answers of its HTTP handlers ({@code Http.http_200_okay} and friends): {@code status},
+     * {@code Connection: close} and Xapi's cache control; the headers, for the caller's own.
+     */
+    public static org.eclipse.jetty.http.HttpFields.Mutable head(Response response, int status) {
+        response.setStatus(status);
+        var h = response.getHeaders();
+        h.put(HttpHeader.CONNECTION, "close");
+        h.put(HttpHeader.CACHE_CONTROL, CACHE_CONTROL);
+        return h;
+    }
+
+    /** Sends the status line and headers now, before any body (an answer before the request's body is read). */
+    public static void commit(Response response) throws java.io.IOException {
+        try (org.eclipse.jetty.util.Blocker.Callback sent = org.eclipse.jetty.util.Blocker.callback()) {
+            response.write(false, ByteBuffer.allocate(0), sent);
+            sent.block();
+        }
+    }
+
+    /**
      * A status with Xapi's bare headers and no body ({@code http_400_badrequest}, {@code http_404_missing},
      * {@code http_302_redirect} with its {@code Location} set by the caller): {@code Connection: close}, Xapi's
      * cache control, a zero length.
      */
     public static void bare(Response response, Callback callback, int status) {
-        response.setStatus(status);
-        var h = response.getHeaders();
-        h.put(HttpHeader.CONNECTION, "close");
-        h.put(HttpHeader.CACHE_CONTROL, CACHE_CONTROL);
-        h.put(HttpHeader.CONTENT_LENGTH, "0");
+        head(response, status).put(HttpHeader.CONTENT_LENGTH, "0");
         response.write(true, java.nio.ByteBuffer.allocate(0), callback);
     }
 }

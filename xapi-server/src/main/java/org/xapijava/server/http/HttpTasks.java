@@ -58,6 +58,21 @@ public final class HttpTasks {
         });
     }
 
+    /**
+     * The counterpart of {@link #completeCallers} for a handler's own failure (Xapi's {@code failwith} in the
+     * handler): the caller's {@code task_id} task, if any and still pending, fails with {@code INTERNAL_ERROR} naming
+     * {@code Failure(failure)}.
+     */
+    public void failCallers(HttpCall call, String failure) {
+        call.param(HttpParams.TASK_ID).ifPresent(task -> {
+            try {
+                fail(task, ApiError.internal(org.xapijava.model.rpc.RpcValues.ocamlFailure(failure)));
+            } catch (RuntimeException e) {
+                LOG.debug("cannot fail task {} of {}: {}", task, call.action().name(), e.toString());
+            }
+        });
+    }
+
     /** Completes {@code task} with an XML-RPC {@code <value>} (empty: no result). */
     public void complete(String task, String resultXml) {
         tasks.complete(task, resultXml);

@@ -8,13 +8,11 @@ import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.util.Blocker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.model.Datamodel;
 import org.xapijava.model.EnumDef;
 import org.xapijava.model.api.Message;
-import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.rpc.RpcValues;
 import org.xapijava.server.alerts.MessageImport;
 import org.xapijava.server.alerts.MessageStore;
@@ -90,22 +88,18 @@ public final class MessagesHandler {
         }
         long length = c.request().getLength();
         if (length > MAX_BODY) {
-            failCallers(c, BlobHandler.TOO_LARGE);
+            tasks.failCallers(c, BlobHandler.TOO_LARGE);
             HttpErrors.internalError(response, c.callback(), BlobHandler.TOO_LARGE);
             return;
         }
-        response.setStatus(200);
-        var h = response.getHeaders();
-        h.put(HttpHeader.CONNECTION, "close");
-        h.put(HttpHeader.CACHE_CONTROL, HttpErrors.CACHE_CONTROL);
+        var h = HttpErrors.head(response, 200);
         byte[] body;
-        try (Blocker.Callback sent = Blocker.callback()) {
-            response.write(false, ByteBuffer.allocate(0), sent);
-            sent.block();
+        try {
+            HttpErrors.commit(response);
             body = readAtMost(Content.Source.asInputStream(c.request()), MAX_BODY);
         } catch (IOException e) {
             LOG.info("PUT /messages for {} {}: body not received: {}", cls, uuid, e.toString());
-            failCallers(c, "Xapi_message.handler: " + e.getMessage());
+            tasks.failCallers(c, "Xapi_message.handler: " + e.getMessage());
             c.request().getConnectionMetaData().getConnection().getEndPoint().close(e);
             c.callback().failed(e);
             return;
@@ -116,7 +110,7 @@ public final class MessagesHandler {
             tasks.completeCallers(c);
         } catch (MessageImport.MalformedBody e) {
             LOG.warn("PUT /messages for {} {}: nothing stored: {}", cls, uuid, e.getMessage());
-            failCallers(c, "Xapi_message.handler: " + e.getMessage());
+            tasks.failCallers(c, "Xapi_message.handler: " + e.getMessage());
         }
         response.write(true, ByteBuffer.allocate(0), c.callback());
     }
@@ -130,17 +124,7 @@ public final class MessagesHandler {
 
     /** A failure before the 200: Xapi's 500 page naming it; the caller's task fails with it. */
     private void refuse(HttpCall c, String failure) {
-        failCallers(c, failure);
+        tasks.failCallers(c, failure);
         HttpErrors.internalError(c.response(), c.callback(), RpcValues.ocamlFailure(failure));
-    }
-
-    private void failCallers(HttpCall c, String failure) {
-        c.param(HttpParams.TASK_ID).ifPresent(task -> {
-            try {
-                tasks.fail(task, ApiError.internal(RpcValues.ocamlFailure(failure)));
-            } catch (RuntimeException e) {
-                LOG.debug("cannot fail task {}: {}", task, e.toString());
-            }
-        });
     }
 }

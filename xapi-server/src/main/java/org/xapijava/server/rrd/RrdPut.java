@@ -9,20 +9,16 @@ import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.util.Blocker;
 import org.eclipse.jetty.util.Fields;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Db;
 import org.xapijava.model.api.Host;
 import org.xapijava.model.api.VM;
-import org.xapijava.model.errors.ApiError;
-import org.xapijava.model.rpc.RpcValues;
 import org.xapijava.server.http.BlobHandler;
 import org.xapijava.server.http.HttpCall;
 import org.xapijava.server.http.HttpErrors;
 import org.xapijava.server.http.HttpHandlerTable;
-import org.xapijava.server.http.HttpParams;
 import org.xapijava.server.http.HttpTasks;
 
 /**
@@ -97,22 +93,19 @@ final class RrdPut {
             return;
         }
         if (c.request().getLength() > MAX_BODY) {
-            failCallers(c, BlobHandler.TOO_LARGE);
+            tasks.failCallers(c, BlobHandler.TOO_LARGE);
             HttpErrors.internalError(response, c.callback(), BlobHandler.TOO_LARGE);
             return;
         }
         long domid = vm.map(v -> data.get(v, VM.DOMID)).orElse(0L);
-        response.setStatus(200);
-        response.getHeaders().put(HttpHeader.CONNECTION, "close");
-        response.getHeaders().put(HttpHeader.CACHE_CONTROL, HttpErrors.CACHE_CONTROL);
+        HttpErrors.head(response, 200);
         byte[] body;
-        try (Blocker.Callback sent = Blocker.callback()) {
-            response.write(false, ByteBuffer.allocate(0), sent);
-            sent.block();
+        try {
+            HttpErrors.commit(response);
             body = Content.Source.asInputStream(c.request()).readNBytes((int) MAX_BODY + 1);
         } catch (IOException e) {
             LOG.info("PUT /rrd of {}: body not received: {}", uuid, e.toString());
-            failCallers(c, e.toString());
+            tasks.failCallers(c, e.toString());
             c.request().getConnectionMetaData().getConnection().getEndPoint().close(e);
             c.callback().failed(e);
             return;
@@ -125,18 +118,8 @@ final class RrdPut {
             tasks.completeCallers(c);
         } catch (IllegalArgumentException e) {
             LOG.warn("PUT /rrd of {}: not kept: {}", uuid, e.getMessage());
-            failCallers(c, e.getMessage());
+            tasks.failCallers(c, e.getMessage());
         }
         response.write(true, ByteBuffer.allocate(0), c.callback());
-    }
-
-    private void failCallers(HttpCall c, String why) {
-        c.param(HttpParams.TASK_ID).ifPresent(task -> {
-            try {
-                tasks.fail(task, ApiError.internal(RpcValues.ocamlFailure(why)));
-            } catch (RuntimeException e) {
-                LOG.debug("cannot fail task {}: {}", task, e.toString());
-            }
-        });
     }
 }

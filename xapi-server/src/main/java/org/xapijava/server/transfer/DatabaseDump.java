@@ -10,6 +10,7 @@ import org.xapijava.db.Database;
 import org.xapijava.db.persist.StateDbWriter;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.http.HttpCall;
+import org.xapijava.server.http.HttpErrors;
 import org.xapijava.server.http.HttpHandlerTable;
 import org.xapijava.server.http.HttpTasks;
 
@@ -80,7 +81,7 @@ public final class DatabaseDump {
                 .equals(org.eclipse.jetty.server.Request.extractQueryParameters(c.request())
                         .getValue("dry_run"));
         try {
-            Replies.commit(r);
+            HttpErrors.commit(r);
             DatabaseRestore.restore(
                     Content.Source.asInputStream(c.request()),
                     length,

@@ -21,6 +21,7 @@ import org.xapijava.model.api.VDI;
 import org.xapijava.model.api.enums.VdiType;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.http.HttpCall;
+import org.xapijava.server.http.HttpErrors;
 import org.xapijava.server.http.HttpHandlerTable;
 import org.xapijava.server.http.HttpParams;
 import org.xapijava.server.http.HttpTasks;
@@ -228,7 +229,7 @@ public final class RawVdiTransfer {
             Replies.ok(r, task, Format.RAW.contentType);
             // the 200 goes before the body is read, as Xapi's: Xen Orchestra's client first sends an empty probe
             // PUT (to catch a 302) and only looks at its status line
-            Replies.commit(r);
+            HttpErrors.commit(r);
             Progress progress = new Progress(tasks, task, length > 0 ? length : size);
             try (InputStream in = Content.Source.asInputStream(c.request());
                     FileChannel out = FileChannel.open(path, StandardOpenOption.WRITE)) {

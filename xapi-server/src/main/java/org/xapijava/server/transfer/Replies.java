@@ -1,10 +1,7 @@
 package org.xapijava.server.transfer;
 
-import java.io.IOException;
-import java.nio.ByteBuffer;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.util.Blocker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.model.errors.ApiError;
@@ -27,21 +24,10 @@ final class Replies {
 
     /** A transfer's {@code 200}: {@code Connection: close}, Xapi's cache control, {@code task-id}, the type. */
     static org.eclipse.jetty.http.HttpFields.Mutable ok(Response r, String task, String contentType) {
-        r.setStatus(200);
-        var h = r.getHeaders();
-        h.put(HttpHeader.CONNECTION, "close");
-        h.put(HttpHeader.CACHE_CONTROL, HttpErrors.CACHE_CONTROL);
+        var h = HttpErrors.head(r, 200);
         if (task != null) h.put("task-id", task);
         if (contentType != null) h.put(HttpHeader.CONTENT_TYPE, contentType);
         return h;
-    }
-
-    /** Sends the status line and headers now, before any body. */
-    static void commit(Response r) throws IOException {
-        try (Blocker.Callback sent = Blocker.callback()) {
-            r.write(false, ByteBuffer.allocate(0), sent);
-            sent.block();
-        }
     }
 
     static void redirect(HttpCall c, String location) {

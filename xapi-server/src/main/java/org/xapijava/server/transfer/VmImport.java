@@ -36,6 +36,7 @@ import org.xapijava.model.client.XenApi;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.xmlrpc.XmlRpcWriter;
 import org.xapijava.server.http.HttpCall;
+import org.xapijava.server.http.HttpErrors;
 import org.xapijava.server.http.HttpHandlerTable;
 import org.xapijava.server.http.HttpTasks;
 import org.xapijava.server.ops.AllowedOperations;
@@ -111,7 +112,7 @@ final class VmImport {
         });
         Response r = c.response();
         Replies.ok(r, task, "application/octet-stream");
-        Replies.commit(r);
+        HttpErrors.commit(r);
         ImportObjects objects = new ImportObjects(
                 dm,
                 data,
@@ -171,7 +172,7 @@ final class VmImport {
         boolean force = TransferRequests.flag(c, "force");
         Response r = c.response();
         Replies.ok(r, task, "application/octet-stream");
-        Replies.commit(r);
+        HttpErrors.commit(r);
         ImportObjects objects = new ImportObjects(dm, data, requests.api(c), allowed, task, sr, restore, force, null);
         importArchive(c, task, objects, force, disksOf(objects, task, force));
     }
