@@ -93,30 +93,17 @@ public final class HostArchive {
         tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
         tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
         for (Member m : members) {
-            TarArchiveEntry e = new TarArchiveEntry(m.name());
-            e.setMode(0400);
-            if (m.bytes() != null) {
-                e.setSize(m.bytes().length);
-                e.setModTime(m.mtime() * 1000);
+            Opened o = open(m);
+            if (o == null) continue;
+            try (InputStream in = o.in()) {
+                TarArchiveEntry e = new TarArchiveEntry(m.name());
+                e.setMode(0400);
+                e.setSize(o.size());
+                e.setModTime(o.mtimeMillis());
                 tar.putArchiveEntry(e);
-                tar.write(m.bytes());
-            } else {
-                InputStream in;
-                long size;
-                try {
-                    in = Files.newInputStream(m.file());
-                    size = Files.size(m.file());
-                    e.setModTime(Files.getLastModifiedTime(m.file()).toMillis());
-                } catch (NoSuchFileException gone) {
-                    continue;
-                }
-                try (in) {
-                    e.setSize(size);
-                    tar.putArchiveEntry(e);
-                    copy(in, tar, size);
-                }
+                copy(in, tar, o.size());
+                tar.closeArchiveEntry();
             }
-            tar.closeArchiveEntry();
         }
         tar.finish();
     }
@@ -124,30 +111,41 @@ public final class HostArchive {
     private static void zip(List<Member> members, OutputStream out) throws IOException {
         ZipOutputStream zip = new ZipOutputStream(out);
         for (Member m : members) {
-            if (m.bytes() != null) {
+            Opened o = open(m);
+            if (o == null) continue;
+            try (InputStream in = o.in()) {
                 ZipEntry e = new ZipEntry(m.name());
-                e.setTime(m.mtime() * 1000);
+                e.setTime(o.mtimeMillis());
                 zip.putNextEntry(e);
-                zip.write(m.bytes());
-            } else {
-                InputStream in;
-                long size;
-                ZipEntry e = new ZipEntry(m.name());
-                try {
-                    in = Files.newInputStream(m.file());
-                    size = Files.size(m.file());
-                    e.setTime(Files.getLastModifiedTime(m.file()).toMillis());
-                } catch (NoSuchFileException gone) {
-                    continue;
-                }
-                try (in) {
-                    zip.putNextEntry(e);
-                    copy(in, zip, size);
-                }
+                copy(in, zip, o.size());
+                zip.closeEntry();
             }
-            zip.closeEntry();
         }
         zip.finish();
+    }
+
+    /** A member ready to be written: its content, its size when its turn came, its modification time. */
+    private record Opened(InputStream in, long size, long mtimeMillis) {}
+
+    /** {@code m} opened, or null for a file that disappeared. */
+    private static Opened open(Member m) throws IOException {
+        if (m.bytes() != null) {
+            return new Opened(new java.io.ByteArrayInputStream(m.bytes()), m.bytes().length, m.mtime() * 1000);
+        }
+        try {
+            InputStream in = Files.newInputStream(m.file());
+            try {
+                return new Opened(
+                        in,
+                        Files.size(m.file()),
+                        Files.getLastModifiedTime(m.file()).toMillis());
+            } catch (IOException | RuntimeException e) {
+                in.close();
+                throw e;
+            }
+        } catch (NoSuchFileException gone) {
+            return null;
+        }
     }
 
     /** Exactly {@code size} bytes of {@code in}: cut when longer, padded with zeros when shorter. */
