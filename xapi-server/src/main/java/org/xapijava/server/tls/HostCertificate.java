@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyStore;
-import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.Certificate;
@@ -18,7 +17,6 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -288,12 +286,7 @@ public final class HostCertificate {
     }
 
     private String fingerprint(String algorithm) {
-        try {
-            byte[] d = MessageDigest.getInstance(algorithm).digest(certificate().getEncoded());
-            return HexFormat.ofDelimiter(":").withUpperCase().formatHex(d);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
+        return PoolTrust.fingerprint(certificate(), algorithm);
     }
 
     /**

@@ -38,9 +38,6 @@ public final class TlsPolicy {
      * uses it starts it.
      */
     public static SslContextFactory.Server sslContextFactory(HostCertificate cert) {
-        byte[] pw = new byte[16];
-        new SecureRandom().nextBytes(pw);
-        String password = HexFormat.of().formatHex(pw);
         SslContextFactory.Server f = new SslContextFactory.Server() {
             @Override
             public SSLParameters customize(SSLParameters params) {
@@ -49,8 +46,7 @@ public final class TlsPolicy {
                 return p;
             }
         };
-        f.setKeyStore(cert.keyStore(password.toCharArray()));
-        f.setKeyStorePassword(password);
+        useKeyStore(f, cert);
         f.setCertAlias(HostCertificate.KEY_ALIAS);
         f.setIncludeProtocols(PROTOCOLS.toArray(String[]::new));
         f.setIncludeCipherSuites(CIPHER_SUITES.toArray(String[]::new));
@@ -63,13 +59,16 @@ public final class TlsPolicy {
 
     /** Serves {@code cert} from now on on {@code factory}'s new connections (Xapi restarts stunnel). */
     public static void reload(SslContextFactory.Server factory, HostCertificate cert) throws Exception {
+        factory.reload(f -> useKeyStore(f, cert));
+    }
+
+    /** {@code cert}'s in-memory key store, under a new random password, as {@code f}'s. */
+    private static void useKeyStore(SslContextFactory f, HostCertificate cert) {
         byte[] pw = new byte[16];
         new SecureRandom().nextBytes(pw);
         String password = HexFormat.of().formatHex(pw);
-        factory.reload(f -> {
-            f.setKeyStore(cert.keyStore(password.toCharArray()));
-            f.setKeyStorePassword(password);
-        });
+        f.setKeyStore(cert.keyStore(password.toCharArray()));
+        f.setKeyStorePassword(password);
     }
 
     /**
