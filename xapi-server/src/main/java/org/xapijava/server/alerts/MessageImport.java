@@ -3,6 +3,7 @@ package org.xapijava.server.alerts;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import org.xapijava.model.rpc.Utf8Check;
 
 /**
  * The body of Xapi's {@code PUT /messages} ({@code xapi_message.ml import_xml}, written by {@code export_xml}): a
@@ -42,9 +43,8 @@ public final class MessageImport {
     }
 
     private static List<StoredMessage> read(MessageStore store, byte[] body) throws MalformedBody {
+        if (!Utf8Check.isValidUtf8(body)) throw new MalformedBody("the body is not UTF-8");
         String text = new String(body, StandardCharsets.UTF_8);
-        if (!java.util.Arrays.equals(text.getBytes(StandardCharsets.UTF_8), body))
-            throw new MalformedBody("the body is not UTF-8");
         List<StoredMessage> out = new ArrayList<>();
         int from = 0;
         while (true) {

@@ -106,7 +106,7 @@ public final class VmGuestCalls implements Messages {
 
     /** Whether the guest agent reports {@code key} (in its guest metrics' {@code other}) as neither "" nor "0". */
     private boolean guestReports(String vm, String key) {
-        String v = guestFeature(vm, key);
+        String v = guestFeature(data, vm, key);
         return v != null && !v.isEmpty() && !v.equals("0");
     }
 
@@ -148,7 +148,7 @@ public final class VmGuestCalls implements Messages {
     }
 
     /** The guest agent's {@code control/<key>}, as its guest metrics' {@code other} reports it, or null. */
-    private String guestFeature(String vm, String key) {
+    static String guestFeature(Db data, String vm, String key) {
         String gm = data.get(vm, VM.GUEST_METRICS);
         return data.isValid(VMGuestMetrics.XAPI_CLASS, gm)
                 ? data.get(gm, VMGuestMetrics.OTHER).get(key)

@@ -21,7 +21,6 @@ import org.xapijava.model.api.SR;
 import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VDI;
 import org.xapijava.model.api.VM;
-import org.xapijava.model.api.VMGuestMetrics;
 import org.xapijava.model.api.enums.VbdType;
 import org.xapijava.model.client.XenApi;
 import org.xapijava.model.errors.ApiError;
@@ -104,7 +103,8 @@ public final class VmSysprep implements Messages {
         if (data.get(vm, VM.DOMID) <= 0) throw fail(uuid, "VM is not running");
         if (unattend.getBytes(StandardCharsets.UTF_8).length > MAX_UNATTEND_BYTES)
             throw fail(uuid, "unattend.xml file too large");
-        if (!"1".equals(guestFeature(vm, "feature-sysprep"))) throw fail(uuid, "VM driver does not support sysprep");
+        if (!"1".equals(VmGuestCalls.guestFeature(data, vm, "feature-sysprep")))
+            throw fail(uuid, "VM driver does not support sysprep");
         String label = "sysprep-" + uuid + "-" + Instant.now().truncatedTo(ChronoUnit.SECONDS) + ".iso";
         Path iso = makeIso(label, unattend);
         XenApi api = ctx.api();
@@ -222,14 +222,6 @@ public final class VmSysprep implements Messages {
         List<String> vdis = data.byNameLabel(VDI.XAPI_CLASS, label);
         if (vdis.isEmpty()) throw ApiError.internal("find_vdi: can't find VDI for " + label);
         return vdis.get(0);
-    }
-
-    /** The guest agent's {@code control/<key>}, as its guest metrics' {@code other} reports it, or null. */
-    private String guestFeature(String vm, String key) {
-        String gm = data.get(vm, VM.GUEST_METRICS);
-        return data.isValid(VMGuestMetrics.XAPI_CLASS, gm)
-                ? data.get(gm, VMGuestMetrics.OTHER).get(key)
-                : null;
     }
 
     private static ApiError fail(String uuid, String why) {
