@@ -175,7 +175,6 @@ final class EventLoop implements AutoCloseable {
                 Updates u = xenops.updatesGet(DBG, from, null);
                 if (closing) return;
                 tasks.following(true);
-                for (DynamicId id : u.ids()) if (id instanceof DynamicId.Task t) tasks.taskSeen(t.id());
                 for (Updates.Barrier b : u.barriers()) {
                     for (DynamicId id : b.ids()) lanes.submit(id);
                     lanes.allSubmitted().whenComplete((v, e) -> {

@@ -1,11 +1,10 @@
 package org.xapijava.server.xenops;
 
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Db;
@@ -39,8 +38,8 @@ final class TaskBinding {
 
     /** xenopsd task id → xapi task ref ({@code TaskHelper}'s id_to_task table). */
     private final Map<String, String> byXenopsTask = new ConcurrentHashMap<>();
-    /** xenopsd task id → what its waiter parks on; completed by the event thread when an update names the task. */
-    private final Map<String, CompletableFuture<Void>> watched = new ConcurrentHashMap<>();
+    /** xenopsd task id → where its waiter parks; the event thread leaves there what an update naming it shows. */
+    private final Map<String, Watch> watched = new ConcurrentHashMap<>();
 
     private final long recheckMs;
     /** Whether the event thread is reading xenopsd's updates (see {@link #following}). */
@@ -74,19 +73,19 @@ final class TaskBinding {
      */
     Object syncWithTask(CallContext ctx, String id, boolean cancellable) {
         register(ctx, id, cancellable);
+        TaskInfo end;
         try {
-            waitFor(dbg(ctx), id);
+            end = waitFor(dbg(ctx), id);
         } finally {
             // Xapi unbinds before reading the outcome: a cancelled task's error then names no xapi task
             unregister(ctx, id);
         }
-        return success(dbg(ctx), id, ctx);
+        return success(dbg(ctx), id, ctx, end);
     }
 
     /** {@code sync}: waits for a task that is not bound to the call's task, then takes its outcome. */
     Object sync(CallContext ctx, String id) {
-        waitFor(dbg(ctx), id);
-        return success(dbg(ctx), id, ctx);
+        return success(dbg(ctx), id, ctx, waitFor(dbg(ctx), id));
     }
 
     private void register(CallContext ctx, String id, boolean cancellable) {
@@ -116,56 +115,57 @@ final class TaskBinding {
     }
 
     /**
-     * {@code wait_for_task}: returns once the task has completed or failed. Xapi's waiter reads {@code UPDATES.get}
-     * itself, from the newest event id, so that no end is missed; with many calls waiting at once, each update
-     * then goes to every one of them, and each reads and decodes it. While the event thread follows the updates
-     * ({@link #following}), a waiter instead parks until that thread reads an update naming its task
-     * ({@link #taskSeen}), and asks for the task's state then (and every {@value #FOLLOWED_RECHECK_MS} ms in any
-     * case); otherwise it polls as Xapi's does.
+     * {@code wait_for_task}: returns the task's state once it has completed or failed. Xapi's waiter reads
+     * {@code UPDATES.get} itself, from the newest event id, so that no end is missed; with many calls waiting at
+     * once, each update then goes to every one of them, and each reads and decodes it. While the event thread
+     * follows the updates ({@link #following}), a waiter instead parks until that thread has applied an update
+     * naming its task ({@link #onTaskEvent}), and takes the state that thread read then (one {@code TASK.stat} per
+     * update for both, where Xapi makes two); it asks for the state itself every {@value #FOLLOWED_RECHECK_MS} ms
+     * in any case. Otherwise it polls as Xapi's does.
      */
-    void waitFor(String dbg, String id) {
-        if (!followed) {
-            pollUpdates(dbg, id);
-            return;
-        }
-        CompletableFuture<Void> seen = new CompletableFuture<>();
-        watched.put(id, seen);
+    TaskInfo waitFor(String dbg, String id) {
+        if (!followed) return pollUpdates(dbg, id);
+        Watch w = new Watch();
+        watched.put(id, w);
         try {
-            while (!ended(dbg, id)) {
-                if (!followed) {
-                    // the event thread stopped (after this waiter's future was in place, so it was woken)
-                    pollUpdates(dbg, id);
-                    return;
-                }
+            Watch.Seen seen = w.now();
+            // an update applied after this look reaches the watch: nothing is missed between the two
+            TaskInfo info = xenops.taskStat(dbg, id);
+            while (info.state() instanceof TaskInfo.Pending) {
+                if (!followed) return pollUpdates(dbg, id); // the event thread stopped (after the watch was in place)
+                Watch.Seen next;
                 try {
-                    seen.get(recheckMs, TimeUnit.MILLISECONDS);
-                } catch (TimeoutException e) {
-                    // look at the task again
+                    next = w.awaitAfter(seen.version(), recheckMs);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    pollUpdates(dbg, id); // fails as Xapi's waiter does when interrupted
-                    return;
-                } catch (ExecutionException e) {
-                    throw new IllegalStateException(e); // never completed exceptionally
+                    return pollUpdates(dbg, id); // fails as Xapi's waiter does when interrupted
                 }
-                // a new future before the next look at the task: an update after that look completes it
-                seen = new CompletableFuture<>();
-                watched.put(id, seen);
+                // what the event thread read, or a look of the waiter's own (time-out, or woken without a state)
+                info = next.version() != seen.version() && next.info() != null ? next.info() : xenops.taskStat(dbg, id);
+                seen = next;
             }
+            return info;
         } finally {
-            watched.remove(id, seen);
+            watched.remove(id, w);
         }
     }
 
-    /** Xapi's {@code wait_for_task}: follows {@code UPDATES.get} from the newest event id until the task ends. */
-    private void pollUpdates(String dbg, String id) {
+    /**
+     * Xapi's {@code wait_for_task}: follows {@code UPDATES.get} from the newest event id until the task ends;
+     * returns its final state.
+     */
+    private TaskInfo pollUpdates(String dbg, String id) {
         Integer from = xenops.updatesLastId(dbg);
-        if (ended(dbg, id)) return;
+        TaskInfo info = xenops.taskStat(dbg, id);
+        if (!(info.state() instanceof TaskInfo.Pending)) return info;
         for (; ; ) {
             Updates u = xenops.updatesGet(dbg, from, WAIT_POLL_SECONDS);
             from = u.nextId();
             for (DynamicId d : u.ids()) {
-                if (d instanceof DynamicId.Task t && t.id().equals(id) && ended(dbg, id)) return;
+                if (d instanceof DynamicId.Task t && t.id().equals(id)) {
+                    info = xenops.taskStat(dbg, id);
+                    if (!(info.state() instanceof TaskInfo.Pending)) return info;
+                }
             }
         }
     }
@@ -176,27 +176,60 @@ final class TaskBinding {
      */
     void following(boolean on) {
         followed = on;
-        if (!on) for (CompletableFuture<Void> f : watched.values()) f.complete(null);
-    }
-
-    /** The event thread read an update naming xenopsd task {@code id}: its waiter, if any, looks again. */
-    void taskSeen(String id) {
-        CompletableFuture<Void> f = watched.get(id);
-        if (f != null) f.complete(null);
-    }
-
-    private boolean ended(String dbg, String id) {
-        return !(xenops.taskStat(dbg, id).state() instanceof TaskInfo.Pending);
+        if (!on) for (Watch w : watched.values()) w.offer(null);
     }
 
     /**
-     * {@code success_task}: the result of a completed task ({@code debug_info} pairs copied into the call's
+     * Where a waiter parks while the event thread follows xenopsd's updates: each application of an update naming
+     * the task bumps the version and leaves the state it read (or none, when it could not read one).
+     */
+    private static final class Watch {
+        record Seen(long version, TaskInfo info) {}
+
+        private final ReentrantLock lock = new ReentrantLock();
+        private final Condition changed = lock.newCondition();
+        private Seen seen = new Seen(0, null);
+
+        Seen now() {
+            lock.lock();
+            try {
+                return seen;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        void offer(TaskInfo info) {
+            lock.lock();
+            try {
+                seen = new Seen(seen.version() + 1, info);
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** The newest state once its version differs from {@code version}, or the current one after {@code ms}. */
+        Seen awaitAfter(long version, long ms) throws InterruptedException {
+            long left = TimeUnit.MILLISECONDS.toNanos(ms);
+            lock.lock();
+            try {
+                while (seen.version() == version && left > 0) left = changed.awaitNanos(left);
+                return seen;
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /**
+     * {@code success_task}: the result of a completed task (its final state {@code end} as the wait read it) ({@code debug_info} pairs copied into the call's
      * task as {@code debug_info:<k>}), or its error thrown; {@code Task.destroy} always follows.
      */
-    private Object success(String dbg, String id, CallContext ctx) {
+    private Object success(String dbg, String id, CallContext ctx, TaskInfo end) {
         RuntimeException failure = null;
         try {
-            TaskInfo t = xenops.taskStat(dbg, id);
+            TaskInfo t = end != null && !(end.state() instanceof TaskInfo.Pending) ? end : xenops.taskStat(dbg, id);
             return switch (t.state()) {
                 case TaskInfo.Completed c -> {
                     copyDebugInfo(ctx, t);
@@ -232,27 +265,34 @@ final class TaskBinding {
     }
 
     /**
-     * {@code update_task} (event thread): a pending xenopsd task's progress into its xapi task, and
-     * {@code cancel} removed from the xapi task's allowed operations while xenopsd says it cannot be cancelled.
+     * {@code update_task} (event thread, for each update naming xenopsd task {@code id}): a pending task's
+     * progress into its xapi task, and {@code cancel} removed from the xapi task's allowed operations while
+     * xenopsd says it cannot be cancelled; then the state read is handed to the task's waiter, if any.
      */
     void onTaskEvent(String dbg, String id) {
         String task = byXenopsTask.get(id);
-        if (task == null) return;
+        Watch w = watched.get(id);
+        if (task == null && w == null) return;
         TaskInfo t;
         try {
             t = xenops.taskStat(dbg, id);
         } catch (RuntimeException e) {
             LOG.debug("xenopsd event: task {} vanished: {}", id, e.toString());
+            if (w != null) w.offer(null); // its waiter looks for itself, and meets the error
             return;
         }
-        if (!(t.state() instanceof TaskInfo.Pending p)) return;
-        tasks.setProgress(task, p.progress());
-        if (!t.cancellable()) {
-            if (data.exists(Task.XAPI_CLASS, task)
-                    && "pending".equals(data.get(task, Task.STATUS))
-                    && data.get(task, Task.ALLOWED_OPERATIONS).contains("cancel")) {
-                data.removeFromSet(task, Task.ALLOWED_OPERATIONS, "cancel");
+        try {
+            if (task != null && t.state() instanceof TaskInfo.Pending p) {
+                tasks.setProgress(task, p.progress());
+                if (!t.cancellable()
+                        && data.exists(Task.XAPI_CLASS, task)
+                        && "pending".equals(data.get(task, Task.STATUS))
+                        && data.get(task, Task.ALLOWED_OPERATIONS).contains("cancel")) {
+                    data.removeFromSet(task, Task.ALLOWED_OPERATIONS, "cancel");
+                }
             }
+        } finally {
+            if (w != null) w.offer(t);
         }
     }
 

@@ -65,13 +65,13 @@ class TaskBindingTest {
         CompletableFuture<Void> waiting =
                 CompletableFuture.runAsync(() -> b.waitFor("dbg", "t1"), Thread::startVirtualThread);
         waitUntil(() -> x.stats.get() >= 1);
-        b.taskSeen("t1"); // an update naming the task, while it is still pending: the waiter looks and waits again
-        waitUntil(() -> x.stats.get() >= 2);
+        b.onTaskEvent("dbg", "t1"); // an update naming the task, still pending: the waiter takes its state, waits again
+        assertEquals(2, x.stats.get());
         assertFalse(waiting.isDone());
         x.state.set(new TaskInfo.Completed(1.0, null));
-        b.taskSeen("t1");
+        b.onTaskEvent("dbg", "t1");
         waiting.get(10, TimeUnit.SECONDS); // the recheck is an hour away: only the event thread can have woken it
-        assertEquals(3, x.stats.get());
+        assertEquals(3, x.stats.get(), "one look of the waiter's own, then one per update, read for both");
         assertEquals(0, x.updateReads.get(), "the waiter read no updates of its own");
     }
 
