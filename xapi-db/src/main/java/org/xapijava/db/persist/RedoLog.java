@@ -61,6 +61,17 @@ public final class RedoLog implements CommitLog {
     /** Queued bytes beyond this close a group early: bounds memory and the size of a torn tail. */
     private static final int MAX_GROUP_BYTES = 8 << 20;
 
+    /**
+     * The file is grown by zeros this far ahead of the last record, in the same write-and-force as a group: a
+     * group written into space already written (and forced) changes no file metadata, so its {@code fdatasync}
+     * needs no journal commit (on this project's ext4 disk, 700-byte writes each forced: p50 0.3–1.7 ms into
+     * zeros against 2.7–3.9 ms appended). A clean close cuts the zeros off; after a crash the reader takes them
+     * for a torn tail (a record length of 0) and {@link #open} cuts them.
+     */
+    static final int PREALLOCATE_BYTES = 1 << 20;
+
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(64 << 10).asReadOnlyBuffer();
+
     /** Fault injection for tests: called around the writer thread's I/O. */
     interface Faults {
         default void beforeWrite() throws IOException {}
@@ -98,6 +109,9 @@ public final class RedoLog implements CommitLog {
     // Writer thread only.
     private FileChannel channel;
     private long end;
+    /** The file's size: zeros from {@link #end} to here. */
+    private long allocated;
+
     private long nextGroup;
     private final RedoLogCodec.Encoder encoder = new RedoLogCodec.Encoder();
     private long[] offsets = new long[1024];
@@ -122,17 +136,22 @@ public final class RedoLog implements CommitLog {
             RedoLogReader.Scan scan = RedoLogReader.scan(
                     ch, name, e -> index(e.offset(), e.batch().generation(), e.group()));
             if (scan.torn()) {
-                LOG.warn(
-                        "redo log {}: dropping a torn tail of {} bytes at byte {} ({})",
-                        name,
-                        scan.fileSize() - scan.validEnd(),
-                        scan.validEnd(),
-                        scan.tornReason());
+                LOG.atLevel(
+                                RedoLogReader.UNUSED_TAIL.equals(scan.tornReason())
+                                        ? org.slf4j.event.Level.INFO
+                                        : org.slf4j.event.Level.WARN)
+                        .log(
+                                "redo log {}: dropping a torn tail of {} bytes at byte {} ({})",
+                                name,
+                                scan.fileSize() - scan.validEnd(),
+                                scan.validEnd(),
+                                scan.tornReason());
                 ch.truncate(scan.validEnd());
                 ch.force(true);
             }
             this.channel = ch;
             this.end = scan.validEnd();
+            this.allocated = end;
             this.nextGroup = scan.nextGroup();
             this.lastAppendedGeneration = scan.lastGeneration();
             LOG.info("redo log {}: {} batches up to generation {}", name, scan.records(), scan.lastGeneration());
@@ -175,7 +194,7 @@ public final class RedoLog implements CommitLog {
                 out.add(e.batch());
             }
         });
-        if (scan.torn()) {
+        if (scan.torn() && !RedoLogReader.UNUSED_TAIL.equals(scan.tornReason())) {
             LOG.warn(
                     "redo log {}: ignoring a torn tail of {} bytes at byte {} ({})",
                     file,
@@ -365,6 +384,7 @@ public final class RedoLog implements CommitLog {
                 queueLock.unlock();
             }
             try {
+                if (failure == null && allocated > end) channel.truncate(end); // the zeros ahead are not kept
                 channel.close();
             } catch (IOException e) {
                 LOG.warn("redo log {}: close failed", name, e);
@@ -403,6 +423,11 @@ public final class RedoLog implements CommitLog {
             long start = end;
             try {
                 faults.beforeWrite();
+                if (start + bytes.limit() > allocated) {
+                    long to = start + bytes.limit() + PREALLOCATE_BYTES;
+                    writeZeros(channel, allocated, to);
+                    allocated = to;
+                }
                 writeFully(channel, bytes, start);
                 faults.beforeForce();
                 channel.force(false);
@@ -498,6 +523,7 @@ public final class RedoLog implements CommitLog {
         }
         indexed = left;
         end -= shift;
+        allocated = end; // the new file holds the records only
         LOG.debug("redo log {}: checkpoint at generation {}, {} batches kept", name, cp.generation(), left);
         cp.done().complete(null);
     }
@@ -527,6 +553,15 @@ public final class RedoLog implements CommitLog {
         generations[indexed] = generation;
         groups[indexed] = group;
         indexed++;
+    }
+
+    /** Writes zeros over {@code [from, to)}. */
+    private static void writeZeros(FileChannel ch, long from, long to) throws IOException {
+        for (long p = from; p < to; ) {
+            ByteBuffer z = ZEROS.duplicate();
+            z.limit((int) Math.min(z.capacity(), to - p));
+            p += ch.write(z, p);
+        }
     }
 
     private static void writeFully(FileChannel ch, ByteBuffer b, long position) throws IOException {

@@ -54,6 +54,12 @@ public final class RedoLogReader {
         }
     }
 
+    /**
+     * The {@link Scan#tornReason} of a file that ends in zeros after its last complete group: the space the writer
+     * grows the file by ahead of its records ({@link RedoLog#PREALLOCATE_BYTES}), left by a crash.
+     */
+    public static final String UNUSED_TAIL = "zeros after the last group (space written ahead, unused)";
+
     /** The header of a redo log: its format version and the group number of its first record. */
     public record Header(int version, long firstGroup) {}
 
@@ -158,7 +164,7 @@ public final class RedoLogReader {
         }
         if (bad != null) {
             long badGroup = lastEnds ? lastGroup + 1 : lastGroup;
-            checkNothingDurableAfter(ch, name, pos, size, badGroup, bad);
+            if (checkNothingDurableAfter(ch, name, pos, size, badGroup, bad) && group.isEmpty()) bad = UNUSED_TAIL;
         }
         long validEnd = pos;
         if (!group.isEmpty()) {
@@ -177,8 +183,11 @@ public final class RedoLogReader {
                 bad);
     }
 
-    /** Throws when a valid record of a group after {@code badGroup} follows the bad record at {@code at}. */
-    private static void checkNothingDurableAfter(
+    /**
+     * Throws when a valid record of a group after {@code badGroup} follows the bad record at {@code at}; tells
+     * whether everything from {@code at} on is zeros.
+     */
+    private static boolean checkNothingDurableAfter(
             FileChannel ch, String name, long at, long size, long badGroup, String bad) throws IOException {
         long rest = size - at;
         if (rest > Integer.MAX_VALUE - 16) {
@@ -202,6 +211,8 @@ public final class RedoLogReader {
                                 + ": the log is damaged, not torn");
             }
         }
+        for (int i = 0; i < b.limit(); i++) if (b.get(i) != 0) return false;
+        return true;
     }
 
     private static ByteBuffer readAt(FileChannel ch, long pos, int n) throws IOException {

@@ -240,6 +240,28 @@ class RedoLogTest {
     }
 
     @Test
+    void theZerosWrittenAheadAreUnusedSpaceCutAtCloseAndAfterACrash() throws Exception {
+        Path log = dir.resolve("redo.log");
+        Path crashed = dir.resolve("crashed.log");
+        try (RedoLog r = RedoLog.open(log)) {
+            for (long g = 1; g <= 3; g++) r.awaitDurable(r.append(batch(g)));
+            RedoLogReader.Scan scan = RedoLogReader.scan(log, e -> {});
+            assertTrue(scan.validEnd() > entries(log).get(2).offset());
+            assertTrue(Files.size(log) > scan.validEnd() + RedoLog.PREALLOCATE_BYTES / 2, "space written ahead");
+            assertEquals(RedoLogReader.UNUSED_TAIL, scan.tornReason());
+            assertEquals(range(1, 3), gens(RedoLog.replay(log, 0)));
+            Files.copy(log, crashed); // what a kill -9 leaves
+        }
+        RedoLogReader.Scan closed = RedoLogReader.scan(log, e -> {});
+        assertFalse(closed.torn(), "a clean close keeps no zeros");
+        try (RedoLog r = RedoLog.open(crashed)) {
+            assertEquals(closed.validEnd(), Files.size(crashed), "the zeros are cut at open");
+            r.awaitDurable(r.append(batch(4)));
+        }
+        assertEquals(range(1, 4), gens(RedoLog.replay(crashed, 0)));
+    }
+
+    @Test
     void generationsMustIncreaseOnReplay() throws Exception {
         // Two logs spliced: the second's records carry lower generations than the first's.
         Path a = dir.resolve("a.log");
