@@ -1,12 +1,17 @@
 package org.xapijava.server.http;
 
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.http.BadMessageException;
 import org.eclipse.jetty.http.HttpCompliance;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpParser;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.io.Connection;
@@ -67,22 +72,91 @@ public final class XapiHttpConnectionFactory extends HttpConnectionFactory {
     /** Xapi's {@code response_request_timeout}, byte for byte (status line, headers, HTML page). */
     static final byte[] REQUEST_TIMEOUT = HttpErrors.rawPage("408 Request Timeout", HttpErrors.REQUEST_TIMEOUT);
 
+    /** {@code Http.make_frame_header}: {@code FRAME } and the head's length in 12 digits, as long as Xapi's smallest request. */
+    static final int FRAME_HEADER_LENGTH = 18;
+
+    private static final byte[] FRAME = "FRAME ".getBytes(StandardCharsets.US_ASCII);
+
     /**
-     * Jetty's parser, fed at most the head bytes still allowed: a head that is not complete within
-     * the allowance is refused with 431 through the parser's own bad-message path.
+     * Jetty's parser, fed at most the head bytes still allowed: a head that is not complete within the allowance is
+     * refused with 431 through the parser's own bad-message path.
+     *
+     * <p><b>Framed requests</b> ({@code Http.Request.to_wire_string} with {@code frame}, what a Xapi pool member sends
+     * to its master's {@code /remote_db_access}): a request may start with {@code FRAME <12-digit head length>}, which
+     * is taken off; such requests carry no Host header, which Jetty refuses in HTTP/1.1, so a Host line naming this
+     * end of the connection is fed to the parser just before the head's final blank line (its place is known from the
+     * frame) when the head had none. Xapi's client reads an answer with or without a frame header: answers go
+     * unframed.
      */
     private static final class XapiParser extends HttpParser {
         private final int maxHeadBytes;
+        private final byte[] hostLine;
         /** Bytes of the current request head consumed so far. */
         private int headBytes;
+        /** Bytes of a framed head still to parse before its final line break, or -1 (not framed, or done). */
+        private int framedHeadLeft = -1;
+        /** The bytes of a frame header taken so far. */
+        private final byte[] frame = new byte[FRAME_HEADER_LENGTH];
 
-        XapiParser(RequestHandler handler, int maxHeadBytes, HttpCompliance compliance) {
+        private int frameTaken;
+        /** Whether the current request's head had a Host header (told by the request handler). */
+        boolean sawHost;
+
+        XapiParser(RequestHandler handler, int maxHeadBytes, HttpCompliance compliance, String localHost) {
             super(handler, maxHeadBytes, compliance);
             this.maxHeadBytes = maxHeadBytes;
+            this.hostLine = ("Host: " + localHost + "\r\n").getBytes(StandardCharsets.US_ASCII);
         }
 
         @Override
         public boolean parseNext(ByteBuffer buffer) {
+            if (getState() == State.START && framedHeadLeft < 0) {
+                // the bytes of a frame header are taken as they come (Jetty fills its buffer again only once the
+                // parser has taken everything); bytes that turn out not to be one go to the parser after all
+                while (frameTaken < FRAME_HEADER_LENGTH && buffer.hasRemaining()) {
+                    byte c = buffer.get(buffer.position());
+                    boolean fits = frameTaken < FRAME.length ? c == FRAME[frameTaken] : c >= '0' && c <= '9';
+                    if (!fits) break;
+                    frame[frameTaken++] = c;
+                    buffer.position(buffer.position() + 1);
+                }
+                if (frameTaken == FRAME_HEADER_LENGTH) {
+                    long head = 0;
+                    for (int i = FRAME.length; i < FRAME_HEADER_LENGTH; i++) head = head * 10 + (frame[i] - '0');
+                    frameTaken = 0;
+                    framedHeadLeft = (int) Math.max(0, Math.min(head - 2, Integer.MAX_VALUE));
+                } else if (frameTaken > 0) {
+                    if (!buffer.hasRemaining()) return false; // a frame header so far: wait for the rest
+                    ByteBuffer taken = ByteBuffer.wrap(frame, 0, frameTaken);
+                    frameTaken = 0;
+                    boolean handle = parseWithinAllowance(taken);
+                    State state = getState();
+                    if (handle || state == State.CLOSE || state == State.CLOSED) return handle;
+                }
+            }
+            if (framedHeadLeft > 0 && inHeaderState()) {
+                ByteBuffer view = buffer.duplicate();
+                view.limit(Math.min(buffer.limit(), buffer.position() + framedHeadLeft));
+                int before = view.position();
+                boolean handle = parseWithinAllowance(view);
+                State state = getState();
+                if (state == State.CLOSE || state == State.CLOSED)
+                    return handle; // a bad message: Jetty owns the buffer
+                buffer.position(view.position());
+                framedHeadLeft -= view.position() - before;
+                if (handle || !inHeaderState() || framedHeadLeft > 0) return handle;
+            }
+            if (framedHeadLeft == 0) {
+                framedHeadLeft = -1;
+                if (!sawHost && inHeaderState()) {
+                    boolean handle = parseWithinAllowance(ByteBuffer.wrap(hostLine));
+                    if (handle || !inHeaderState()) return handle;
+                }
+            }
+            return parseWithinAllowance(buffer);
+        }
+
+        private boolean parseWithinAllowance(ByteBuffer buffer) {
             if (!inHeaderState()) return super.parseNext(buffer);
             int start = buffer.position();
             int allowance = maxHeadBytes - headBytes;
@@ -111,6 +185,9 @@ public final class XapiHttpConnectionFactory extends HttpConnectionFactory {
         public void reset() {
             super.reset();
             headBytes = 0;
+            framedHeadLeft = -1;
+            frameTaken = 0;
+            sawHost = false;
         }
     }
 
@@ -127,6 +204,21 @@ public final class XapiHttpConnectionFactory extends HttpConnectionFactory {
         /** Set by {@link #newRequestHandler()} during the super constructor: no initializer, on purpose. */
         private RequestHandler requestHandler;
 
+        /** Set by {@link #newHttpParser} during the super constructor: no initializer, on purpose. */
+        private XapiParser parser;
+
+        /** This end's address, for the Host line of a framed request. */
+        private String localHost() {
+            SocketAddress a = getEndPoint().getLocalSocketAddress();
+            if (a instanceof InetSocketAddress i) {
+                String h = i.getAddress() == null
+                        ? i.getHostString()
+                        : i.getAddress().getHostAddress();
+                return (h.indexOf(':') >= 0 ? "[" + h + "]" : h) + ":" + i.getPort();
+            }
+            return "localhost";
+        }
+
         @Override
         protected RequestHandler newRequestHandler() {
             requestHandler = new XapiRequestHandler();
@@ -136,7 +228,8 @@ public final class XapiHttpConnectionFactory extends HttpConnectionFactory {
         @Override
         protected HttpParser newHttpParser(HttpCompliance compliance) {
             HttpConfiguration c = getHttpConfiguration();
-            XapiParser p = new XapiParser(requestHandler, c.getRequestHeaderSize(), compliance);
+            XapiParser p = new XapiParser(requestHandler, c.getRequestHeaderSize(), compliance, localHost());
+            parser = p;
             p.setHeaderCacheSize(c.getHeaderCacheSize());
             p.setHeaderCacheCaseSensitive(c.isHeaderCacheCaseSensitive());
             return p;
@@ -189,6 +282,12 @@ public final class XapiHttpConnectionFactory extends HttpConnectionFactory {
         }
 
         private final class XapiRequestHandler extends RequestHandler {
+            @Override
+            public void parsedHeader(HttpField field) {
+                if (field.getHeader() == HttpHeader.HOST && parser != null) parser.sawHost = true;
+                super.parsedHeader(field);
+            }
+
             @Override
             public boolean headerComplete() {
                 firstHeadersComplete();
