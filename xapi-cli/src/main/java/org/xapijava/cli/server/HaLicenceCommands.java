@@ -1,13 +1,20 @@
 package org.xapijava.cli.server;
 
 import java.io.IOException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.xapijava.cli.records.CliFailure;
+import org.xapijava.model.LicenceFeature;
 import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.types.DateTime;
 
 /**
  * The pool's high availability and redo log, its secret, external authentication, local storage caching and SSH,
@@ -17,6 +24,7 @@ final class HaLicenceCommands {
     private HaLicenceCommands() {}
 
     static void bind(Map<String, CommandImpl> t) {
+        t.put("diagnostic-license-status", HaLicenceCommands::licenseStatus);
         t.put("pool-ha-enable", c -> {
             Map<String, String> configuration = c.params().mapOf("ha-config");
             List<String> srs = new ArrayList<>();
@@ -199,6 +207,81 @@ final class HaLicenceCommands {
         } catch (RuntimeException e) {
             c.conn().printStderr("Failed to apply license file.\n");
             throw new CliErrors.ExitWithError(1);
+        }
+    }
+
+    private static final DateTimeFormatter RFC3339 = DateTimeFormatter.ofPattern("yyyyMMdd'T'HH:mm:ss'Z'");
+
+    /** A host's licence as {@code diagnostic-license-status} shows it. */
+    private record HostLicence(String hostname, String uuid, String features, String edition, double expiry) {}
+
+    /**
+     * Xapi's {@code diagnostic_license_status}: a table of every host's licence (hostname, the uuid's first 8
+     * characters, its features as {@code Features.to_compact_string}, edition, expiry and days left), nearest expiry
+     * first, hosts whose licence cannot be read with dashes, then the pool's features; columns padded to their widest
+     * cell, one line per row.
+     */
+    private static void licenseStatus(CommandContext c) {
+        List<HostLicence> valid = new ArrayList<>();
+        List<String> invalid = new ArrayList<>();
+        for (String host : c.api().host().getAll()) {
+            try {
+                Map<String, String> params = c.api().host().getLicenseParams(host);
+                String edition = c.api().host().getEdition(host);
+                String hostname = c.api().host().getHostname(host);
+                String uuid = c.api().host().getUuid(host);
+                double expiry = params.containsKey("expiry")
+                        ? DateTime.parse(params.get("expiry")).toInstant().toEpochMilli() / 1000.0
+                        : 0.0;
+                String features = LicenceFeature.compactString(LicenceFeature.of(params));
+                valid.add(new HostLicence(hostname, uuid, features, edition, expiry));
+            } catch (ApiError | IllegalArgumentException e) {
+                invalid.add(host);
+            }
+        }
+        valid.sort(Comparator.comparingDouble(HostLicence::expiry));
+        double now = System.currentTimeMillis() / 1000.0;
+        List<List<String>> table = new ArrayList<>();
+        table.add(List.of("Hostname", "UUID", "Features", "Edition", "Expiry", "Days left"));
+        List<String> divider = List.of("-", "-", "-", "-", "-", "-");
+        table.add(divider);
+        for (HostLicence h : valid) {
+            table.add(List.of(
+                    h.hostname(),
+                    h.uuid().substring(0, Math.min(8, h.uuid().length())),
+                    h.features(),
+                    h.edition(),
+                    RFC3339.format(
+                            Instant.ofEpochMilli((long) (h.expiry() * 1000)).atOffset(ZoneOffset.UTC)),
+                    String.format(Locale.ROOT, "%.1f", (h.expiry() - now) / (24 * 60 * 60))));
+        }
+        for (String host : invalid) {
+            String uuid = c.api().host().getUuid(host);
+            table.add(List.of(
+                    c.api().host().getHostname(host),
+                    uuid.substring(0, Math.min(8, uuid.length())),
+                    "-",
+                    "-",
+                    "-",
+                    "-"));
+        }
+        String pool = c.api().pool().getAll().get(0);
+        String poolFeatures =
+                LicenceFeature.compactString(LicenceFeature.of(c.api().pool().getRestrictions(pool)));
+        table.add(divider);
+        table.add(List.of("-", "-", poolFeatures, "-", "-", "-"));
+        int[] widths = new int[6];
+        for (List<String> row : table) {
+            for (int i = 0; i < row.size(); i++)
+                widths[i] = Math.max(widths[i], row.get(i).length());
+        }
+        for (List<String> row : table) {
+            StringBuilder line = new StringBuilder();
+            for (int i = 0; i < row.size(); i++) {
+                if (i > 0) line.append(' ');
+                line.append(row.get(i)).append(" ".repeat(widths[i] - row.get(i).length()));
+            }
+            c.out().msg(line.toString());
         }
     }
 }

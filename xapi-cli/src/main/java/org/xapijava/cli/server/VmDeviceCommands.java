@@ -94,6 +94,7 @@ final class VmDeviceCommands {
                     return null;
                 }));
         t.put("diagnostic-vm-status", VmDeviceCommands::diagnosticVmStatus);
+        t.put("diagnostic-vdi-status", VmDeviceCommands::diagnosticVdiStatus);
         t.put("console", VmDeviceCommands::console);
     }
 
@@ -349,6 +350,39 @@ final class VmDeviceCommands {
             agile = "VM is not agile because: " + assertMessage(c, e);
         }
         c.out().list(List.of(agile));
+    }
+
+    /**
+     * Xapi's {@code diagnostic_vdi_status}: the VDI's locking fields, then its VBDs, those currently attached first
+     * ({@code no active VBDs.} when none), each with its own.
+     */
+    private static void diagnosticVdiStatus(CommandContext c) {
+        XenApi api = c.api();
+        ApiResolver r = new ApiResolver(api, c.host());
+        String vdi = api.vdi().getByUuid(c.params().get("uuid"));
+        ObjectRecord vdiRec = r.of(RecordTables.get().record("vdi"), vdi);
+        c.out()
+                .table(List.of(row(
+                        vdiRec,
+                        Set.of("uuid", "name-label", "sr-uuid", "mode", "read-only", "sharable", "storage-lock"))));
+        RecordSpec vbdSpec = RecordTables.get().record("vbd");
+        List<ObjectRecord> active = new ArrayList<>();
+        List<ObjectRecord> inactive = new ArrayList<>();
+        for (String vbd : api.vdi().getVBDs(vdi)) {
+            ObjectRecord o = r.of(vbdSpec, vbd);
+            ("true".equals(o.get(o.field("currently-attached"))) ? active : inactive).add(o);
+        }
+        Set<String> vbdFields = Set.of("uuid", "userdevice", "device", "empty", "mode", "type", "storage-lock");
+        if (active.isEmpty()) {
+            c.out().list(List.of("no active VBDs."));
+        } else {
+            c.out().list(List.of("active VBDs:"));
+            for (ObjectRecord o : active) c.out().table(List.of(row(o, vbdFields)));
+        }
+        if (!inactive.isEmpty()) {
+            c.out().list(List.of("inactive VBDs:"));
+            for (ObjectRecord o : inactive) c.out().table(List.of(row(o, vbdFields)));
+        }
     }
 
     /** The fields of {@code o} named in {@code names}, in record order, labelled, evaluated. */

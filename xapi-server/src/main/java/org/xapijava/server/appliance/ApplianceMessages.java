@@ -3,6 +3,7 @@ package org.xapijava.server.appliance;
 import java.util.List;
 import org.xapijava.db.Database;
 import org.xapijava.db.Db;
+import org.xapijava.model.LicenceFeature;
 import org.xapijava.server.api.Messages;
 import org.xapijava.server.api.gen.VMApi;
 import org.xapijava.server.api.gen.VMApplianceApi;
@@ -48,7 +49,7 @@ public final class ApplianceMessages implements Messages {
      */
     public Implementation startPreparation() {
         return (ctx, a) -> {
-            PoolFeatures.assertEnabled(data, poolRef, PoolFeatures.Feature.VM_appliance_start);
+            PoolFeatures.assertEnabled(data, poolRef, LicenceFeature.VM_appliance_start);
             return null;
         };
     }

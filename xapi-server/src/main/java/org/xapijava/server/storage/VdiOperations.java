@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import org.xapijava.db.Db;
 import org.xapijava.db.Update;
+import org.xapijava.model.LicenceFeature;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.Network;
 import org.xapijava.model.api.PBD;
@@ -296,7 +297,7 @@ public final class VdiOperations implements VDIApi, Messages {
     /** {@code VDI.enable_cbt}: the pool's CBT licence ({@code LICENCE_RESTRICTION [CBT]}), then the driver's. */
     @Override
     public void enableCbt(CallContext ctx, String self) {
-        PoolFeatures.assertEnabled(data, poolRef, PoolFeatures.Feature.CBT);
+        PoolFeatures.assertEnabled(data, poolRef, LicenceFeature.CBT);
         changeCbt(ctx, self, true);
     }
 

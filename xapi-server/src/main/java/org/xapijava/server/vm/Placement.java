@@ -7,6 +7,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Db;
 import org.xapijava.db.Update;
+import org.xapijava.model.LicenceFeature;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.Host;
 import org.xapijava.model.api.Pool;
@@ -74,7 +75,7 @@ public final class Placement implements Messages {
         @Override
         public Map<String, List<String>> retrieveWlbRecommendations(CallContext ctx, String vm) {
             data.get(vm, VM.POWER_STATE); // HANDLE_INVALID first
-            PoolFeatures.assertEnabled(data, poolRef, PoolFeatures.Feature.WLB);
+            PoolFeatures.assertEnabled(data, poolRef, LicenceFeature.WLB);
             if (data.get(poolRef, Pool.WLB_URL).isEmpty()) throw new ApiError(ErrorCodes.WLB_NOT_INITIALIZED);
             if (!data.get(poolRef, Pool.WLB_ENABLED)) throw new ApiError(ErrorCodes.WLB_DISABLED);
             // pool.initialize_wlb is not implemented, so no WLB server can be configured here

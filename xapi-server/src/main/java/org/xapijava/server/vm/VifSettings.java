@@ -6,6 +6,7 @@ import java.util.Map;
 import org.xapijava.db.Db;
 import org.xapijava.db.Update;
 import org.xapijava.model.Field;
+import org.xapijava.model.LicenceFeature;
 import org.xapijava.model.ParamDef;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.Host;
@@ -87,7 +88,7 @@ public final class VifSettings implements Messages {
 
     /** {@code change_locking_config}: the licence when asked, the change, then the running device's rules. */
     private void changeLockingConfig(CallContext ctx, String vif, boolean licenceCheck, Runnable change) {
-        if (licenceCheck) PoolFeatures.assertEnabled(data, poolRef, PoolFeatures.Feature.VIF_locking);
+        if (licenceCheck) PoolFeatures.assertEnabled(data, poolRef, LicenceFeature.VIF_locking);
         change.run();
         if (deviceActive(data, vif)) live.setLockingMode(ctx, vif);
     }
@@ -153,7 +154,7 @@ public final class VifSettings implements Messages {
             CallContext ctx, String vif, Kind kind, boolean isStatic, String mode, String address, String gateway) {
         data.get(vif, VIF.VM);
         if (isStatic) {
-            PoolFeatures.assertEnabled(data, poolRef, PoolFeatures.Feature.Guest_ip_setting);
+            PoolFeatures.assertEnabled(data, poolRef, LicenceFeature.Guest_ip_setting);
             // Xapi names the bad value by the message's parameter: address (2) or gateway (3), after self and mode
             List<ParamDef> params = ctx.message().callParams();
             IpAddresses.assertValidCidr(kind, params.get(2).name(), address);

@@ -9,6 +9,7 @@ import org.xapijava.db.Db;
 import org.xapijava.db.FieldValues;
 import org.xapijava.db.Update;
 import org.xapijava.model.Field;
+import org.xapijava.model.LicenceFeature;
 import org.xapijava.model.api.Network;
 import org.xapijava.model.api.Pool;
 import org.xapijava.model.api.VIF;
@@ -90,7 +91,7 @@ final class Vifs {
                 || hasAny(Db.value(f, VIF.IPV4_ALLOWED))
                 || hasAny(Db.value(f, VIF.IPV6_ALLOWED))) {
             for (String pool : data.all(Pool.XAPI_CLASS)) {
-                PoolFeatures.assertEnabled(data, pool, PoolFeatures.Feature.VIF_locking);
+                PoolFeatures.assertEnabled(data, pool, LicenceFeature.VIF_locking);
             }
         }
         String seed = null;

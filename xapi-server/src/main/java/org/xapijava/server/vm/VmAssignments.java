@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Set;
 import org.xapijava.db.Db;
 import org.xapijava.db.Update;
+import org.xapijava.model.LicenceFeature;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.Host;
 import org.xapijava.model.api.HostMetrics;
@@ -135,14 +136,14 @@ final class VmAssignments {
      * are recomputed.
      */
     void setSnapshotSchedule(String vm, String value) {
-        PoolFeatures.assertEnabled(data, poolRef, PoolFeatures.Feature.VMSS);
+        PoolFeatures.assertEnabled(data, poolRef, LicenceFeature.VMSS);
         boolean valid = data.exists(VMSS.XAPI_CLASS, value);
         if (!(valid || Refs.isNull(value) || value.isEmpty())) throw ApiError.invalidValue(value);
         if (valid) {
             if (data.get(vm, VM.IS_CONTROL_DOMAIN)) throw ApiError.invalidValue(value);
             if (data.get(vm, VM.IS_A_TEMPLATE)) throw new ApiError(ErrorCodes.VM_IS_TEMPLATE, vm);
             if (data.get(value, VMSS.TYPE).equals(VmssType.SNAPSHOT_WITH_QUIESCE.wire())) {
-                PoolFeatures.assertEnabled(data, poolRef, PoolFeatures.Feature.VSS);
+                PoolFeatures.assertEnabled(data, poolRef, LicenceFeature.VSS);
                 assertSupportsQuiesceSnapshot(data, vm);
             }
         }

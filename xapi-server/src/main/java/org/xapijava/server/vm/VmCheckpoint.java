@@ -9,6 +9,7 @@ import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Db;
+import org.xapijava.model.LicenceFeature;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.SM;
 import org.xapijava.model.api.SR;
@@ -96,7 +97,7 @@ public final class VmCheckpoint implements Messages {
 
     /** {@code VM.checkpoint}, then the {@code VM_CHECKPOINTED} message. */
     String checkpoint(CallContext ctx, String vm, String newName) {
-        PoolFeatures.assertEnabled(data, poolRef, PoolFeatures.Feature.Checkpoint);
+        PoolFeatures.assertEnabled(data, poolRef, LicenceFeature.Checkpoint);
         if (ctx.taskRef() != null) tasks.setCancellable(ctx.taskRef(), null);
         VmssRun.showTaskInXenCenter(data, ctx, vm);
         boolean running = "Running".equals(data.get(vm, VM.POWER_STATE));

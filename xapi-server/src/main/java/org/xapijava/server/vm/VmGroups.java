@@ -2,6 +2,7 @@ package org.xapijava.server.vm;
 
 import java.util.List;
 import org.xapijava.db.Db;
+import org.xapijava.model.LicenceFeature;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
@@ -40,7 +41,7 @@ public final class VmGroups implements Messages {
     }
 
     void setGroups(String vm, List<String> value) {
-        PoolFeatures.assertEnabled(data, poolRef, PoolFeatures.Feature.VM_groups);
+        PoolFeatures.assertEnabled(data, poolRef, LicenceFeature.VM_groups);
         if (data.get(vm, VM.IS_CONTROL_DOMAIN) || data.get(vm, VM.IS_A_TEMPLATE) || data.get(vm, VM.IS_A_SNAPSHOT)) {
             throw new ApiError(
                     ErrorCodes.OPERATION_NOT_ALLOWED,

@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 import org.xapijava.db.Db;
 import org.xapijava.db.ReadSet;
 import org.xapijava.db.Update;
+import org.xapijava.model.LicenceFeature;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.Host;
 import org.xapijava.model.api.Pool;
@@ -420,7 +421,7 @@ public final class VmMemory implements Messages {
 
     /** Why the VM's memory must stay pinned at its static maximum, or null ({@link MemoryConstraints#pinReason}). */
     private String pinReason(Map<String, Object> r) {
-        boolean dmc = PoolFeatures.enabled(data.get(poolRef, Pool.RESTRICTIONS), PoolFeatures.Feature.DMC);
+        boolean dmc = PoolFeatures.enabled(data.get(poolRef, Pool.RESTRICTIONS), LicenceFeature.DMC);
         return MemoryConstraints.pinReason(r, dmc, MemoryConstraints.nestedVirt(data, r));
     }
 

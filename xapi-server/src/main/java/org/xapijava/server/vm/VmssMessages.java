@@ -8,6 +8,7 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
 import org.xapijava.db.Db;
 import org.xapijava.db.FieldValues;
+import org.xapijava.model.LicenceFeature;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.Message;
 import org.xapijava.model.api.VMSS;
@@ -104,7 +105,7 @@ public final class VmssMessages implements Messages {
         public void setType(CallContext ctx, String self, VmssType value) {
             licensed();
             if (value == VmssType.SNAPSHOT_WITH_QUIESCE) {
-                PoolFeatures.assertEnabled(data, poolRef, PoolFeatures.Feature.VSS);
+                PoolFeatures.assertEnabled(data, poolRef, LicenceFeature.VSS);
                 for (String vm : data.get(self, VMSS.VMS)) VmAssignments.assertSupportsQuiesceSnapshot(data, vm);
             }
             data.set(self, VMSS.TYPE, value.wire());
@@ -132,7 +133,7 @@ public final class VmssMessages implements Messages {
 
     /** {@code assert_licensed}: {@code LICENCE_RESTRICTION ["VMSS"]} unless the pool is licensed for it. */
     private void licensed() {
-        PoolFeatures.assertEnabled(data, poolRef, PoolFeatures.Feature.VMSS);
+        PoolFeatures.assertEnabled(data, poolRef, LicenceFeature.VMSS);
     }
 
     /** {@code assert_retained_snapshots}: 1..10. */
@@ -150,7 +151,7 @@ public final class VmssMessages implements Messages {
     private String create(Map<String, Object> args) {
         licensed();
         if (VmssType.SNAPSHOT_WITH_QUIESCE.wire().equals(Db.value(args, VMSS.TYPE))) {
-            PoolFeatures.assertEnabled(data, poolRef, PoolFeatures.Feature.VSS);
+            PoolFeatures.assertEnabled(data, poolRef, LicenceFeature.VSS);
         }
         VmssFrequency frequency = VmssFrequency.of(Db.value(args, VMSS.FREQUENCY));
         Map<String, String> schedule = Db.value(args, VMSS.SCHEDULE);

@@ -6,6 +6,7 @@ import java.util.Map;
 import org.xapijava.db.Db;
 import org.xapijava.db.FieldValues;
 import org.xapijava.db.Update;
+import org.xapijava.model.LicenceFeature;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.USBGroup;
 import org.xapijava.model.api.VM;
@@ -92,7 +93,7 @@ public final class Vusbs implements Messages {
     }
 
     String create(String vm, String group, Map<String, String> otherConfig) {
-        PoolFeatures.assertEnabled(data, poolRef, PoolFeatures.Feature.USB_passthrough);
+        PoolFeatures.assertEnabled(data, poolRef, LicenceFeature.USB_passthrough);
         return Db.retrying(() -> {
             long vmRead = data.modified(VM.XAPI_CLASS, vm);
             if (data.get(vm, VM.VUSBS).size() >= MAX_VUSBS)

@@ -111,6 +111,24 @@ class XeHostPoolCommandsTest {
         List<String> editions = (List<String>) host.ok("host.get_editions", session, hostRef);
         assertEquals(String.join("\n", editions) + "\n", ok("host-all-editions"));
 
+        // diagnostic-license-status: heading, divider, the host, divider, the pool; columns padded to their widest
+        List<String> status = List.of(ok("diagnostic-license-status").split("\n"));
+        assertEquals(5, status.size(), String.join("\n", status));
+        String features =
+                org.xapijava.model.LicenceFeature.compactString(org.xapijava.model.LicenceFeature.of(license));
+        assertTrue(features.startsWith("VLAN QoS SStorage NTAP EQL Pool XHA MTC email perf WLB RBAC"), features);
+        String hostname = (String) host.ok("host.get_hostname", session, hostRef);
+        String edition = (String) host.ok("host.get_edition", session, hostRef);
+        int w = Math.max(hostname.length(), "Hostname".length());
+        String row = status.get(2);
+        assertTrue(
+                row.startsWith(hostname + " ".repeat(w - hostname.length()) + " " + hostUuid.substring(0, 8) + " "
+                        + features + " " + edition + " "),
+                row);
+        assertTrue(row.contains(" 19700101T00:00:00Z -"), row); // no expiry in the licence: Xapi's epoch
+        assertTrue(status.get(0).startsWith("Hostname" + " ".repeat(w - 8) + " UUID     Features "), status.get(0));
+        assertEquals(status.get(1), status.get(3));
+        assertTrue(status.get(4).startsWith("-" + " ".repeat(w - 1) + " -        "), status.get(4));
         assertEquals("", ok("host-get-vms-which-prevent-evacuation", "uuid=" + hostUuid));
         // a running VM cannot leave a host alone in its pool
         String sr = min("sr-list", "type=file");

@@ -1,6 +1,7 @@
 package org.xapijava.server.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.http.HttpClient;
@@ -234,6 +235,31 @@ class XeVmDeviceCommandsTest {
                         + " (Local storage). SR must both be marked as shared and a properly configured PBD must be"
                         + " plugged-in on every host\n"),
                 out);
+
+        // diagnostic-vdi-status: the VDI's locking fields, then its VBDs (none attached while the VM is halted)
+        String vbdRecord = record(
+                "uuid ( RO)            : " + vbd,
+                "           empty ( RO): false",
+                "          device ( RO): ",
+                "      userdevice ( RW): 0",
+                "            mode ( RW): RW",
+                "            type ( RW): Disk",
+                "    storage-lock ( RO): false");
+        assertEquals(
+                record(
+                                "uuid ( RO)            : " + vdi,
+                                "      name-label ( RW): Created by xe",
+                                "         sr-uuid ( RO): " + sr,
+                                "        sharable ( RO): false",
+                                "       read-only ( RO): false",
+                                "    storage-lock ( RO): false")
+                        + "no active VBDs.\ninactive VBDs:\n" + vbdRecord,
+                xe("diagnostic-vdi-status", "uuid=" + vdi).out());
+        ok("vm-start", "uuid=" + vm);
+        String running = xe("diagnostic-vdi-status", "uuid=" + vdi).out();
+        assertTrue(running.contains("\nactive VBDs:\nuuid ( RO)            : " + vbd + "\n"), running);
+        assertFalse(running.contains("inactive VBDs:"), running);
+        ok("vm-shutdown", "uuid=" + vm, "--force");
 
         assertEquals("The BIOS strings of this VM have not yet been set.", ok("vm-is-bios-customized", "uuid=" + vm));
         ok("vm-copy-bios-strings", "uuid=" + vm, "host-uuid=" + hostUuid);

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.xapijava.model.LicenceFeature;
 import org.xapijava.model.errors.ApiError;
 
 /** {@link Scripts} runs real processes: output, arguments, environment and Xapi's errors. */
@@ -52,9 +53,9 @@ class ScriptsTest {
 
     @Test
     void poolFeaturesNeedTheirNegativeFlagFalse() {
-        assertEquals(true, PoolFeatures.enabled(Map.of("restrict_vmss", "false"), PoolFeatures.Feature.VMSS));
-        assertEquals(false, PoolFeatures.enabled(Map.of("restrict_vmss", "true"), PoolFeatures.Feature.VMSS));
-        assertEquals(false, PoolFeatures.enabled(Map.of("restrict_vmss", "False"), PoolFeatures.Feature.VMSS));
-        assertEquals(false, PoolFeatures.enabled(Map.of(), PoolFeatures.Feature.VSS));
+        assertEquals(true, PoolFeatures.enabled(Map.of("restrict_vmss", "false"), LicenceFeature.VMSS));
+        assertEquals(false, PoolFeatures.enabled(Map.of("restrict_vmss", "true"), LicenceFeature.VMSS));
+        assertEquals(false, PoolFeatures.enabled(Map.of("restrict_vmss", "False"), LicenceFeature.VMSS));
+        assertEquals(false, PoolFeatures.enabled(Map.of(), LicenceFeature.VSS));
     }
 }
