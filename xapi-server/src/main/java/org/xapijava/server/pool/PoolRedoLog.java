@@ -150,6 +150,7 @@ public final class PoolRedoLog implements Messages {
         r.put(VDI.READ_ONLY.name(), false);
         r.put(VDI.OTHER_CONFIG.name(), Map.of());
         r.put(VDI.XENSTORE_DATA.name(), Map.of());
+        // Xapi's redo_log_sm_config: an sm_config key (the string guard counts it as the field VDI.type)
         r.put(VDI.SM_CONFIG.name(), Map.of("type", "raw"));
         r.put(VDI.TAGS.name(), List.of());
         return api.vdi().create(r);
