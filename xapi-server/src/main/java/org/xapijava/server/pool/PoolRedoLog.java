@@ -36,7 +36,8 @@ import org.xapijava.server.storage.StorageBackends;
  * VDI cannot be made or attached (an SR that cannot hold it: an ISO SR, an SR not plugged), and nothing changed.
  * Disabling clears {@code redo_log_enabled} and, unless HA is enabled, stops the mirror and detaches the VDI, which is
  * kept (as Xapi keeps it) for the next enable. At the master's start, an enabled redo log is taken up again
- * ({@link #resume}). Where the database runs without a local redo log (the master's commit log) there is nothing to
+ * ({@link #resume}), unless the VDI holds newer writes than the database (a promoted member's): then it is left as it
+ * is. Where the database runs without a local redo log (the master's commit log) there is nothing to
  * mirror: {@code CANNOT_ENABLE_REDO_LOG}. Thread-safe.
  */
 public final class PoolRedoLog implements Messages {
@@ -182,10 +183,36 @@ public final class PoolRedoLog implements Messages {
         String vdi = db.get(pool, Pool.REDO_LOG_VDI);
         if (!db.exists(VDI.XAPI_CLASS, vdi)) return;
         try {
-            mirrorTo(vdi, storage.attach(vdi, true, DATAPATH));
+            Path device = storage.attach(vdi, true, DATAPATH);
+            long onDisk = lastGeneration(device);
+            if (onDisk > database.generation()) {
+                // a promoted member's older database must not overwrite what the old master acknowledged
+                LOG.error(
+                        "the pool's redo log on VDI {} holds writes up to generation {}, newer than this database's"
+                                + " {}: left as it is, not mirrored to",
+                        db.get(vdi, VDI.UUID),
+                        onDisk,
+                        database.generation());
+                storage.destroyDatapath(DATAPATH);
+                return;
+            }
+            mirrorTo(vdi, device);
             LOG.info("the redo log is enabled again on VDI {}", db.get(vdi, VDI.UUID));
         } catch (IOException | RuntimeException e) {
             LOG.error("cannot take up the pool's redo log again: {}", e.toString());
         }
+    }
+
+    /** The newest generation the log at {@code device} holds; -1 when it holds no log. */
+    private static long lastGeneration(Path device) throws IOException {
+        VdiRedoLog.Contents c;
+        try {
+            c = VdiRedoLog.read(device);
+        } catch (org.xapijava.db.persist.RedoLogFormatException e) {
+            return -1;
+        }
+        return c.replay().isEmpty()
+                ? c.snapshot().generation()
+                : c.replay().getLast().generation();
     }
 }

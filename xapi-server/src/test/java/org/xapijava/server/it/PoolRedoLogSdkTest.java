@@ -54,10 +54,12 @@ class PoolRedoLogSdkTest {
         a = PoolHost.start(dirA, "127.0.0.2", port);
         b = PoolHost.start(dirB, "127.0.0.3", port);
         Connection master = PoolHost.login(a);
-        Pool.join(PoolHost.login(b), "127.0.0.2", "root", a.password());
+        Connection first = master;
+        Connection joiner = PoolHost.login(b);
+        Pool.join(joiner, "127.0.0.2", "root", a.password());
         PoolHost.await("B restarted as a member", Duration.ofSeconds(60), () -> b.starts() >= 2);
         PoolHost.await(
-                "two hosts enabled and live", Duration.ofSeconds(60), () -> PoolHost.allEnabledAndLive(master, 2));
+                "two hosts enabled and live", Duration.ofSeconds(60), () -> PoolHost.allEnabledAndLive(first, 2));
         Pool pool = Pool.getAll(master).iterator().next();
         SR shared = SR.create(
                 master,
@@ -77,7 +79,7 @@ class PoolRedoLogSdkTest {
             if (e.getValue().contentType.equals("iso")) dvd = e.getKey();
         SR iso = dvd;
         Types.CannotEnableRedoLog refused =
-                assertThrows(Types.CannotEnableRedoLog.class, () -> pool.enableRedoLog(master, iso));
+                assertThrows(Types.CannotEnableRedoLog.class, () -> pool.enableRedoLog(first, iso));
         assertEquals("failed to create a VDI for the redo log on the SR with the given UUID.", refused.reason);
         assertFalse(pool.getRedoLogEnabled(master));
         assertEquals("OpaqueRef:NULL", pool.getRedoLogVdi(master).toWireString());
@@ -98,6 +100,19 @@ class PoolRedoLogSdkTest {
         VdiRedoLog.Contents onDisk = VdiRedoLog.read(device);
         assertEquals("true", column(onDisk.snapshot(), "pool", "redo_log_enabled"));
         assertTrue(written(onDisk.replay(), vm.toWireString(), "name__label", "renamed while mirrored"));
+
+        // the master restarted takes its redo log up again: a fresh snapshot, then its writes
+        int starts = a.starts();
+        a.server().requestRestart();
+        PoolHost.await("A restarted", Duration.ofSeconds(60), () -> a.starts() > starts);
+        master = PoolHost.login(a);
+        Connection m = master;
+        PoolHost.await(
+                "two hosts enabled and live again", Duration.ofSeconds(60), () -> PoolHost.allEnabledAndLive(m, 2));
+        assertTrue(pool.getRedoLogEnabled(master));
+        vm.setNameLabel(master, "renamed after restart");
+        assertTrue(
+                written(VdiRedoLog.read(device).replay(), vm.toWireString(), "name__label", "renamed after restart"));
 
         pool.disableRedoLog(master);
         assertFalse(pool.getRedoLogEnabled(master));
