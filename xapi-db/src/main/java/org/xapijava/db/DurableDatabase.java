@@ -10,6 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.persist.DeltaBatch;
 import org.xapijava.db.persist.LoadedDb;
+import org.xapijava.db.persist.MirroredCommitLog;
 import org.xapijava.db.persist.RedoLog;
 import org.xapijava.db.persist.StateDbReader;
 import org.xapijava.db.persist.StateDbWriter;
@@ -55,11 +56,13 @@ public final class DurableDatabase implements AutoCloseable {
 
     private final Database db;
     private final RedoLog log;
+    private final MirroredCommitLog commits;
     private final FlushScheduler flusher;
 
-    private DurableDatabase(Database db, RedoLog log, FlushScheduler flusher) {
+    private DurableDatabase(Database db, RedoLog log, MirroredCommitLog commits, FlushScheduler flusher) {
         this.db = db;
         this.log = log;
+        this.commits = commits;
         this.flusher = flusher;
     }
 
@@ -95,13 +98,14 @@ public final class DurableDatabase implements AutoCloseable {
             }
             log = RedoLog.open(o.redoLog());
         }
+        MirroredCommitLog commits = log == null ? null : new MirroredCommitLog(log);
         Database db;
         try {
             if (image == null && replay.isEmpty()) {
-                db = Database.empty(dm, log);
+                db = Database.empty(dm, commits);
             } else {
                 LoadedDb base = image != null ? image : new LoadedDb(0, dm.schemaMajor(), dm.schemaMinor(), Map.of());
-                db = Database.load(dm, base, replay, log);
+                db = Database.load(dm, base, replay, commits);
             }
         } catch (DbLoadException e) {
             if (log != null) log.close();
@@ -122,7 +126,7 @@ public final class DurableDatabase implements AutoCloseable {
         FlushScheduler flusher = new FlushScheduler(
                 db, img -> StateDbWriter.write(img, target, compress), o.policy(), log, fileGeneration);
         flusher.start();
-        return new DurableDatabase(db, log, flusher);
+        return new DurableDatabase(db, log, commits, flusher);
     }
 
     public Database database() {
@@ -140,6 +144,14 @@ public final class DurableDatabase implements AutoCloseable {
     }
 
     /**
+     * Where commits go: the redo log and, while the pool's redo log is enabled, its mirror (null when running without
+     * a redo log).
+     */
+    public MirroredCommitLog commits() {
+        return commits;
+    }
+
+    /**
      * Stops flushing after a final write of {@code state.db} (skipped when it already holds the current
      * generation), then closes the redo log.
      */
@@ -152,6 +164,7 @@ public final class DurableDatabase implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while stopping the database flush", e);
         } finally {
+            if (commits != null) commits.stopMirroring();
             if (log != null) log.close();
         }
     }

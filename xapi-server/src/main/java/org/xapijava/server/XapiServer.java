@@ -258,6 +258,14 @@ public final class XapiServer implements AutoCloseable {
         new org.xapijava.server.storage.VdiOperations(localDb, services.allowed(), storage.backends(), refs.pool())
                 .bind(table);
         startStorageSocket(localDb, storage);
+        boolean ownDatabase = role.isMaster() && durable != null;
+        org.xapijava.server.pool.PoolRedoLog redoLog = new org.xapijava.server.pool.PoolRedoLog(
+                localDb,
+                refs.pool(),
+                ownDatabase ? db : null,
+                ownDatabase ? durable.commits() : null,
+                storage.backends());
+        redoLog.bind(table);
         org.xapijava.server.storage.SrRecords srRecords =
                 new org.xapijava.server.storage.SrRecords(localDb, services.allowed());
         srRecords.bind(table);
@@ -458,6 +466,7 @@ public final class XapiServer implements AutoCloseable {
         // after the Unix socket listens: the drivers call back while PBDs are plugged
         new org.xapijava.server.storage.StorageResync(localDb, refs.host(), storage.backends(), srOperations, alerts)
                 .run();
+        redoLog.resume(); // the pool's redo log, once its SR is plugged
         LOG.info(
                 "xapi started: {} explicit messages not implemented",
                 table.unimplemented().size());

@@ -41,8 +41,9 @@ import org.xapijava.server.dispatch.MessageTable;
  * registers its host, PIFs and storage in the master's database. Both hosts are unchanged when a check fails. The
  * first phase runs over HTTPS without checking the master (nothing is known of it yet), then certificates are exchanged
  * ({@code pool.exchange_certificates_on_join}) and the joiner trusts the pool's; from the restart on, every call to the
- * master is checked against them ({@link PoolTls}). Not done as Xapi: the joiner's VMs are not copied to the
- * master (Xapi imports their metadata; that needs the HTTP import of the export issue). Thread-safe.
+ * master is checked against them ({@link PoolTls}). Before the restart, over that checked connection, this host's
+ * objects and halted VMs are made on the master ({@link JoinerObjects}, Xapi's {@code update_non_vm_metadata} and
+ * metadata import). Thread-safe.
  */
 public final class PoolJoin implements Messages {
     private static final Logger LOG = LoggerFactory.getLogger(PoolJoin.class);
@@ -84,6 +85,7 @@ public final class PoolJoin implements Messages {
     public void bind(MessageTable table) {
         PoolApi.bind(table, new Api());
         HostApi.bind(table, new HostCalls());
+        HostApi.bind(table, new HostCreate(db, me));
     }
 
     private final class Api implements PoolApi {
@@ -152,7 +154,7 @@ public final class PoolJoin implements Messages {
                 }
             }
         }
-        if (tls.enabled()) verifiedLogin(address, user, password);
+        secondPhase(ctx, address, user, password);
         XenApi local = ctx.api();
         for (String pbd : db.get(me, Host.PBDS)) {
             try {
@@ -168,17 +170,42 @@ public final class PoolJoin implements Messages {
     }
 
     /**
-     * The join's second phase as Xapi's: once the pool's certificates are trusted, a login to the master over a
-     * checked connection ({@code JOINING_HOST_SERVICE_FAILED} when refused, {@code JOINING_HOST_CONNECTION_FAILED}
-     * when the master's certificate is not the one the pool sent).
+     * The join's second phase as Xapi's: a login to the master, over a checked connection once the pool's certificates
+     * are trusted ({@code JOINING_HOST_SERVICE_FAILED} when refused, {@code JOINING_HOST_CONNECTION_FAILED} when the
+     * master's certificate is not the one the pool sent), then this host's objects and VMs made on the master
+     * ({@link JoinerObjects}): best effort, as in Xapi, a failure there is logged and the join goes on.
      */
-    private void verifiedLogin(String address, String user, String password) {
+    private void secondPhase(CallContext ctx, String address, String user, String password) {
         try (XmlRpcTransport t = XmlRpcTransport.tcp(tls.uri(address), tls.context(), TIMEOUT)) {
             XenApi anon = new XenApi(t, null);
-            XenApi remote = anon.withSession(anon.session().loginWithPassword(user, password, "2.21", "xapi"));
-            remote.session().logout();
+            String session = anon.session().loginWithPassword(user, password, "2.21", "xapi");
+            XenApi remote = anon.withSession(session);
+            try {
+                JoinerObjects objects = new JoinerObjects(db, remote);
+                objects.copyNonVmObjects();
+                objects.copyVms(
+                        tls.uri(db.get(me, Host.ADDRESS)),
+                        ctx.sessionRef(),
+                        tls.uri(address),
+                        session,
+                        tls.unverifiedContext());
+            } catch (IOException | RuntimeException e) {
+                LOG.warn(
+                        "pool.join: error whilst importing db objects to the master; the join goes on, but some of"
+                                + " this host's VMs may not be available on the master: {}",
+                        e.toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw ApiError.internal("pool.join interrupted");
+            } finally {
+                try {
+                    remote.session().logout();
+                } catch (RuntimeException e) {
+                    LOG.debug("logout from {}: {}", address, e.toString());
+                }
+            }
         } catch (IllegalStateException e) {
-            LOG.warn("pool.join: the checked connection to {} failed: {}", address, e.getMessage());
+            LOG.warn("pool.join: the second connection to {} failed: {}", address, e.getMessage());
             String m = String.valueOf(e.getMessage());
             throw new ApiError(
                     m.contains(": HTTP ")

@@ -288,6 +288,11 @@ final class ImportObjects {
             api.vm().destroy(vm);
         });
         if (restore) data.set(vm, VM.UUID, uuid);
+        // a control domain may be imported (a joining host's), resident on its host when that host is here
+        if (Db.value(r, VM.IS_CONTROL_DOMAIN)) {
+            data.set(vm, VM.IS_CONTROL_DOMAIN, true);
+            data.set(vm, VM.RESIDENT_ON, orNull(Db.value(r, VM.RESIDENT_ON)));
+        }
         data.set(vm, VM.LAST_BOOTED_RECORD, Db.value(r, VM.LAST_BOOTED_RECORD));
         data.set(vm, VM.LAST_BOOT_CPU_FLAGS, Db.value(r, VM.LAST_BOOT_CPU_FLAGS));
         data.set(vm, VM.BIOS_STRINGS, Db.value(r, VM.BIOS_STRINGS));
