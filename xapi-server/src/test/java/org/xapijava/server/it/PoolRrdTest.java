@@ -37,6 +37,7 @@ import org.xapijava.server.TestHost;
  * sends it to the member), and the member's own RRD is backed up to the master. Between two moves of the clock no
  * sample is taken, so an RRD read just before a move and just after must hold the same rows.
  */
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class PoolRrdTest {
     @TempDir
     static Path dirA;
@@ -71,7 +72,13 @@ class PoolRrdTest {
         String port = Integer.toString(PoolHost.freePort());
         master = TestHost.startAt(dirA, clock, flags("--bind", "127.0.0.2", "--http-port", port));
         Files.writeString(dirB.resolve("pool.conf"), "slave:127.0.0.2");
-        member = TestHost.startAt(
+        member = startMember(port);
+        c = LifecycleSupport.login(master);
+        session = c.getSessionReference();
+    }
+
+    static TestHost startMember(String port) throws Exception {
+        return TestHost.startAt(
                 dirB,
                 clock,
                 flags(
@@ -81,8 +88,6 @@ class PoolRrdTest {
                         port,
                         "--pool-secret",
                         dirA.resolve("ptoken").toString()));
-        c = LifecycleSupport.login(master);
-        session = c.getSessionReference();
     }
 
     @AfterAll
@@ -267,6 +272,22 @@ class PoolRrdTest {
                 404,
                 get(master, "/host_rrd?session_id=" + session + "&dbsync=true&uuid=no-such-host")
                         .statusCode());
+    }
+
+    @Test
+    @org.junit.jupiter.api.Order(Integer.MAX_VALUE) // restarts the member: last (unordered tests come first)
+    void aMemberWithoutItsOwnArchiveReadsTheMastersAtItsStart() throws Exception {
+        String memberUuid = member.server.statistics().rrds().hostUuid();
+        awaitSamples(2);
+        String port = Integer.toString(member.port());
+        member.close(); // sends its RRD to the master (send_host_rrd_to_master), and writes it locally
+        member = null;
+        String kept = unzip(dirA.resolve("rrds").resolve(memberUuid + ".gz"));
+        Files.delete(dirB.resolve("rrds").resolve(memberUuid + ".gz"));
+        member = startMember(port);
+        HttpResponse<String> r = get(member, "/host_rrd?session_id=" + session);
+        assertEquals(200, r.statusCode());
+        assertEquals(history(kept), history(r.body()), "read from the master at its start");
     }
 
     static String unzip(Path gz) throws Exception {
