@@ -292,6 +292,7 @@ public final class XapiServer implements AutoCloseable {
                 secret::value,
                 () -> role.isMaster() ? null : role.masterAddress());
         xenops.useRrds(statistics);
+        vmMessages.afterDestroy(statistics::vmDestroyed);
         new org.xapijava.server.vm.VmCheckpoint(
                         localDb, clock, refs.pool(), tasks, services.allowed(), vmAlerts, xenops.lifecycle())
                 .bind(table);

@@ -143,6 +143,12 @@ public final class Statistics implements AutoCloseable, VmRrdMoves {
         }
     }
 
+    /** {@code remove_rrd} at {@code VM.destroy}: the VM's RRD goes from memory and from the archive here. */
+    public void vmDestroyed(String vmUuid) {
+        rrds.takeVm(vmUuid);
+        archive.remove(vmUuid);
+    }
+
     /** Keeps {@code rrd} in the archive: this host's on the master, the master's from a member (else this host's). */
     private void toArchive(String uuid, Rrd rrd) {
         String master = masterAddress.get();

@@ -252,6 +252,12 @@ class PoolRrdTest {
         List<String> h = history(resumed);
         assertTrue(Long.parseLong(h.getFirst()) > Long.parseLong(history(second).getFirst()), "sampled on");
         assertTrue(knownCpuValues(master, uuid, since) >= 7, "every run's rows");
+
+        // destroyed: its archive goes (remove_rrd)
+        vm.hardShutdown(c);
+        assertTrue(Files.exists(onMaster));
+        vm.destroy(c);
+        assertFalse(Files.exists(onMaster), "the archive went with the VM");
     }
 
     @Test
