@@ -292,6 +292,15 @@ public final class XapiServer implements AutoCloseable {
         statistics = org.xapijava.server.rrd.Statistics.create(
                 config, xenopsClient, localDb, refs.host(), refs.pool(), clock);
         statistics.bind(table);
+        statistics.connect(
+                address -> poolTls.enabled()
+                        ? poolTls.uri(address)
+                        : org.xapijava.server.client.XmlRpcTransport.hostUri(address, httpPort()),
+                poolTls.context(),
+                secret::value,
+                () -> role.isMaster() ? null : role.masterAddress());
+        xenops.useRrds(statistics);
+        vmMessages.afterDestroy(statistics::vmDestroyed);
         new org.xapijava.server.vm.VmCheckpoint(
                         localDb, clock, refs.pool(), tasks, services.allowed(), vmAlerts, xenops.lifecycle())
                 .bind(table);
@@ -334,7 +343,9 @@ public final class XapiServer implements AutoCloseable {
             hostClients = new HostClients(localDb, secret, this::httpPort, FORWARDED_CALL_TIMEOUT, db::generation);
             hostClients.useTls(poolTls);
             followers = new Followers(db, Duration.ofMillis(config.integer("replication-wait-ms")));
-            forwarding = new PoolForwarding(dm, localDb, refs.host(), locks, hostClients, followers);
+            PoolForwarding pf = new PoolForwarding(dm, localDb, refs.host(), locks, hostClients, followers);
+            pf.afterForwarded(statistics::forwarded);
+            forwarding = pf;
             liveness = new Liveness(
                     localDb,
                     clock,

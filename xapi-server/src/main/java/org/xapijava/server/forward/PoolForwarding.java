@@ -24,7 +24,8 @@ import org.xapijava.server.ops.Locks;
  * markings, held for the whole call, {@link Locks#withPlan}), and inside it the {@link Placements placement}:
  * here, this host's implementation runs; on another host, the task is marked forwarded to it
  * ({@code set_forwarding_on_task}), the host must be live ({@code HOST_OFFLINE [host]} otherwise), and the same
- * message is called there through {@link HostClients} under the same task. The result comes back in RPC form.
+ * message is called there through {@link HostClients} under the same task. The result comes back in RPC form,
+ * after the {@link #afterForwarded} step.
  * Thread-safe.
  */
 public final class PoolForwarding implements ForwardingStage {
@@ -35,6 +36,7 @@ public final class PoolForwarding implements ForwardingStage {
     private final Placements placements;
     private final HostClients hosts;
     private final ReplicationBarrier replication;
+    private volatile java.util.function.BiConsumer<String, List<Object>> afterForwarded = (m, a) -> {};
 
     public PoolForwarding(
             Datamodel dm, Db db, String thisHost, Locks locks, HostClients hosts, ReplicationBarrier replication) {
@@ -68,7 +70,18 @@ public final class PoolForwarding implements ForwardingStage {
             db.set(task, Task.FORWARDED_TO, host);
             db.set(task, Task.RESIDENT_ON, host);
         }
-        return new RawRpc(hosts.call(host, m.wireName(), toRpc(m, args), task));
+        RawRpc result = new RawRpc(hosts.call(host, m.wireName(), toRpc(m, args), task));
+        afterForwarded.accept(m.wireName(), args);
+        return result;
+    }
+
+    /**
+     * {@code then} runs after each call that another host ran successfully, with the message's wire name and its
+     * decoded arguments (after the session): what Xapi's {@code message_forwarding.ml} does on the master once the
+     * host answered ({@code push_rrd} after a VM start). It must not throw.
+     */
+    public void afterForwarded(java.util.function.BiConsumer<String, List<Object>> then) {
+        this.afterForwarded = then;
     }
 
     /** Xapi's {@code check_live}: a host whose metrics say it is not live is not called. */

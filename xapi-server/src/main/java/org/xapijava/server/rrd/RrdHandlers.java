@@ -32,12 +32,17 @@ public final class RrdHandlers {
     static final String HOST_PARAM = Host.XAPI_CLASS;
     /** The parameter {@code uuid=} of {@code /vm_rrd}: the VM's uuid. */
     static final String UUID_PARAM = VM.UUID.name();
+    /** {@code dbsync}: a host asking at its start for its archived RRD ({@code /host_rrd}); no redirection. */
+    static final String DBSYNC = "dbsync";
+    /** {@code rrd_unarchive}: read the VM's RRD from this host's archive ({@code Constants.rrd_unarchive}). */
+    static final String UNARCHIVE = "rrd_unarchive";
 
     private final Rrds rrds;
     private final RrdArchive archive;
     private final Db data;
     private final String hostRef;
     private final HttpTasks tasks;
+    private java.util.function.Supplier<String> masterAddress = () -> null;
 
     public RrdHandlers(Rrds rrds, RrdArchive archive, Db data, String hostRef, HttpTasks tasks) {
         this.rrds = rrds;
@@ -54,6 +59,7 @@ public final class RrdHandlers {
      * @param masterAddress the pool master's address on a member, null on the master
      */
     public void register(HttpHandlerTable table, java.util.function.Supplier<String> masterAddress) {
+        this.masterAddress = masterAddress;
         table.register("rrd_updates", this::updates);
         table.register("host_rrd", this::hostRrd);
         table.register("get_host_rrds", this::hostRrd);
@@ -125,14 +131,27 @@ public final class RrdHandlers {
         }
     }
 
+    /**
+     * {@code get_host_rrd_forwarder}: this host's RRD; with {@code dbsync} (a host at its start) the archive of host
+     * {@code uuid=} kept here (400 without {@code uuid}, 404 when there is none).
+     */
     private void hostRrd(HttpCall c) {
         Fields q = Request.extractQueryParameters(c.request());
         boolean json = prefersJson(c.request(), q);
+        if (q.get(DBSYNC) != null) {
+            unarchive(c, q.getValue(UUID_PARAM), json);
+            return;
+        }
         String dump = rrds.hostDump(json);
         if (dump == null) throw new IllegalStateException("No host RRD available!");
         dump(c, dump, json);
     }
 
+    /**
+     * {@code get_vm_rrd_forwarder}: the VM's RRD in memory here; else a VM resident on another host is a 302 to it;
+     * else its archive: read here on the master (or when asked with {@code rrd_unarchive}), a 302 to the master
+     * with {@code rrd_unarchive} added on a member.
+     */
     private void vmRrd(HttpCall c) {
         Fields q = Request.extractQueryParameters(c.request());
         String uuid = q.getValue(UUID_PARAM);
@@ -142,26 +161,45 @@ public final class RrdHandlers {
         }
         boolean json = prefersJson(c.request(), q);
         String dump = rrds.vmDump(uuid, json);
-        if (dump == null) {
+        if (dump != null) {
+            dump(c, dump, json);
+            return;
+        }
+        var uri = c.request().getHttpURI();
+        String query = uri.getQuery();
+        if (q.get(UNARCHIVE) == null) {
             String vm = data.findByUuid(VM.XAPI_CLASS, uuid).orElse(null);
             String owner = vm == null ? null : data.get(vm, VM.RESIDENT_ON);
+            String redirect = null;
             if (owner != null && !owner.equals(hostRef) && data.exists(Host.XAPI_CLASS, owner)) {
-                var uri = c.request().getHttpURI();
-                String query = uri.getQuery();
-                String location =
-                        "https://" + data.get(owner, Host.ADDRESS) + uri.getPath() + (query == null ? "" : "?" + query);
-                c.response().getHeaders().put(HttpHeader.LOCATION, location);
+                redirect = data.get(owner, Host.ADDRESS) + uri.getPath() + (query == null ? "" : "?" + query);
+            } else if (masterAddress.get() != null) {
+                redirect = masterAddress.get() + uri.getPath() + "?" + (query == null ? "" : query + "&") + UNARCHIVE
+                        + "=";
+            }
+            if (redirect != null) {
+                c.response().getHeaders().put(HttpHeader.LOCATION, "https://" + redirect);
                 HttpErrors.bare(c.response(), c.callback(), 302);
                 return;
             }
-            Rrd archived = uuid.matches("[0-9A-Za-z-]+") ? archive.load(uuid) : null;
-            if (archived == null) {
-                HttpErrors.bare(c.response(), c.callback(), 404);
-                return;
-            }
-            dump = json ? RrdDump.json(archived) : RrdDump.xml(archived, false);
         }
-        dump(c, dump, json);
+        unarchive(c, uuid, json);
+    }
+
+    /** {@code unarchive}: the archive of {@code uuid} kept here; 400 without a uuid, 404 when there is none. */
+    private void unarchive(HttpCall c, String uuid, boolean json) {
+        if (uuid == null) {
+            HttpErrors.bare(c.response(), c.callback(), 400);
+            completeTask(c);
+            return;
+        }
+        Rrd archived = uuid.matches("[0-9A-Za-z-]+") ? archive.load(uuid) : null;
+        if (archived == null) {
+            HttpErrors.bare(c.response(), c.callback(), 404);
+            completeTask(c);
+            return;
+        }
+        dump(c, json ? RrdDump.json(archived) : RrdDump.xml(archived, false), json);
     }
 
     /** {@code rrd_handler}: HTTP/1.0-style, no length, the connection closed after the dump. */

@@ -12,7 +12,8 @@ import java.util.TreeMap;
  * host's, and one per VM running here, each with the sources its last sample offered ({@code dss}). A sample
  * creates the RRD of an owner seen for the first time (from its archive when one was kept, {@code push_rrd_local}),
  * adds the standard sources it did not have ({@code merge_new_dss}) and updates it, sources that went missing being
- * updated as unknown; a VM that is no longer sampled is archived and dropped ({@code archive_rrd}). Thread-safe: one
+ * updated as unknown; a VM that is no longer sampled keeps its RRD until {@link #takeVm} takes it ({@code
+ * archive_rrd} at its halt, {@code migrate_rrd}); an SR no longer sampled is archived and dropped. Thread-safe: one
  * lock over everything, held only for in-memory work (archives are written from copies).
  */
 public final class Rrds {
@@ -63,15 +64,15 @@ public final class Rrds {
     }
 
     /**
-     * {@code update_rrds}: one sample of the host and the VMs running here. VMs not in it are archived and dropped.
+     * {@code update_rrds}: one sample of the host and the VMs running here.
      */
     public void update(double timestamp, List<DataSource> hostSources, List<VmSample> vmSamples) {
         update(timestamp, hostSources, vmSamples, List.of());
     }
 
     /**
-     * {@code update_rrds}: one sample of the host, the VMs running here and the SRs plugged here. VMs and SRs not in
-     * it are archived and dropped; those seen for the first time start from their archive when there is one.
+     * {@code update_rrds}: one sample of the host, the VMs running here and the SRs plugged here. SRs not in it are
+     * archived and dropped; VMs and SRs seen for the first time start from their archive when there is one.
      */
     public void update(
             double timestamp, List<DataSource> hostSources, List<VmSample> vmSamples, List<SrSample> srSamples) {
@@ -103,11 +104,11 @@ public final class Rrds {
                 if (e == null && restored.containsKey(v.uuid())) e = new Entry(restored.get(v.uuid()), -1);
                 srs.put(v.uuid(), apply(e, timestamp, v.sources(), 0, true));
             }
-            for (Map<String, Entry> owners : List.of(vms, srs)) {
-                List<String> gone = new ArrayList<>();
-                for (String uuid : owners.keySet()) if (!sampled.contains(uuid)) gone.add(uuid);
-                for (String uuid : gone) toArchive.put(uuid, owners.remove(uuid).rrd);
-            }
+            // a VM no longer sampled keeps its RRD until it is archived at its halt or sent on at its migration
+            // (archive_rrd, migrate_rrd): xcp-rrdd's monitor drops none; an SR unplugged here is archived
+            List<String> gone = new ArrayList<>();
+            for (String uuid : srs.keySet()) if (!sampled.contains(uuid)) gone.add(uuid);
+            for (String uuid : gone) toArchive.put(uuid, srs.remove(uuid).rrd);
         }
         toArchive.forEach(archive::save);
     }
@@ -118,6 +119,28 @@ public final class Rrds {
      */
     public synchronized void putVm(String uuid, Rrd rrd, long domid) {
         vms.put(uuid, new Entry(rrd, domid));
+    }
+
+    /**
+     * {@code archive_rrd} and {@code migrate_rrd}: the RRD of VM {@code uuid} leaves this host's memory; null when it
+     * has none here.
+     */
+    public synchronized Rrd takeVm(String uuid) {
+        Entry e = vms.remove(uuid);
+        return e == null ? null : e.rrd;
+    }
+
+    /**
+     * {@code Deprecated.load_rrd} after a start without a local archive: the host's RRD fetched from the master,
+     * unless a sample made one meanwhile.
+     */
+    public synchronized void restoreHost(Rrd rrd) {
+        if (host == null) host = new Entry(rrd, 0);
+    }
+
+    /** Whether the host's RRD exists (read from its archive or made by a sample). */
+    public synchronized boolean hasHost() {
+        return host != null;
     }
 
     private Entry apply(Entry e, double timestamp, List<DataSource> sources, long domid, boolean minMax) {

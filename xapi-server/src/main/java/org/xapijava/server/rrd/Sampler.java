@@ -11,7 +11,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * xcp-rrdd's monitor loop ({@code Rrdd_monitor}, every 5 s): reads a sample and puts it into the {@link Rrds};
- * every {@code backupEvery} and when closed, writes every RRD to its archive ({@code backup_rrds}). A sample that
+ * every {@code backupEvery} runs the backup ({@code backup_rrds}: to the master from a pool member), and when
+ * closed writes every RRD to its local archive. A sample that
  * fails (xenopsd away) is logged and skipped.
  *
  * <p>Samples are taken at the clock's time: a test runs the server on a clock it moves, with a short period, so that
@@ -26,6 +27,7 @@ public final class Sampler implements AutoCloseable {
     private final Duration period;
     private final Duration backupEvery;
     private final ScheduledExecutorService timer;
+    private final Runnable backup;
     private long lastBackup;
     private long samples;
     private double lastSample = Double.NEGATIVE_INFINITY;
@@ -36,6 +38,18 @@ public final class Sampler implements AutoCloseable {
             Clock clock,
             Duration period,
             Duration backupEvery) {
+        this(rrds, readings, clock, period, backupEvery, rrds::backup);
+    }
+
+    /** As the other constructor, with {@code backup} run every {@code backupEvery} ({@code backup_rrds}). */
+    public Sampler(
+            Rrds rrds,
+            DoubleFunction<DomainReadings.Sample> readings,
+            Clock clock,
+            Duration period,
+            Duration backupEvery,
+            Runnable backup) {
+        this.backup = backup;
         this.rrds = rrds;
         this.readings = readings;
         this.clock = clock;
@@ -71,7 +85,7 @@ public final class Sampler implements AutoCloseable {
         notifyAll();
         if (clock.millis() - lastBackup >= backupEvery.toMillis()) {
             lastBackup = clock.millis();
-            rrds.backup();
+            backup.run();
         }
     }
 

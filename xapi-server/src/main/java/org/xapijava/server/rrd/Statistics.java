@@ -3,9 +3,11 @@ package org.xapijava.server.rrd;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.xapijava.db.Db;
 import org.xapijava.model.api.Host;
 import org.xapijava.model.api.Pool;
+import org.xapijava.model.api.VM;
 import org.xapijava.server.config.XapiConfig;
 import org.xapijava.server.dispatch.MessageTable;
 import org.xapijava.server.http.HttpHandlerTable;
@@ -20,7 +22,16 @@ import org.xapijava.xenopsd.Xenops;
  * ({@link RrdHandlers}). Lifecycle: {@link #create}, {@link #bind}, {@link #register}, {@link #start}, {@link
  * #close} (before xenopsd's client closes). Thread-safe.
  */
-public final class Statistics implements AutoCloseable {
+public final class Statistics implements AutoCloseable, VmRrdMoves {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Statistics.class);
+
+    /** The messages after which the master sends a VM's archived RRD to the host it now runs on ({@code push_rrd}). */
+    private static final java.util.Set<String> STARTS = java.util.Set.of(
+            VM.XAPI_CLASS + ".start",
+            VM.XAPI_CLASS + ".start_on",
+            VM.XAPI_CLASS + ".resume",
+            VM.XAPI_CLASS + ".resume_on");
+
     /** {@code Xapi_globs.create_min_max_in_new_VM_RRDs}: a pool {@code other_config} key. */
     static final String MIN_MAX_KEY = "create_min_max_in_new_VM_RRDs";
 
@@ -31,6 +42,10 @@ public final class Statistics implements AutoCloseable {
     private final String hostRef;
     private final String poolRef;
     private final Clock clock;
+    /** The pool master's address on a member, null on the master (set by {@link #connect}). */
+    private volatile Supplier<String> masterAddress = () -> null;
+
+    private volatile RrdSender sender;
 
     private Statistics(XapiConfig config, Xenops xenops, Db data, String hostRef, String poolRef, Clock clock) {
         this.data = data;
@@ -48,7 +63,8 @@ public final class Statistics implements AutoCloseable {
                 },
                 clock,
                 Duration.ofMillis(config.integer("rrd-sample-period-ms")),
-                Duration.ofSeconds(config.integer("rrd-backup-interval-seconds")));
+                Duration.ofSeconds(config.integer("rrd-backup-interval-seconds")),
+                this::backup);
     }
 
     /** The statistics of this host, not yet sampling. */
@@ -62,6 +78,104 @@ public final class Statistics implements AutoCloseable {
         if (poolRef == null || !data.exists(Pool.XAPI_CLASS, poolRef)) return;
         Map<String, String> oc = data.get(poolRef, Pool.OTHER_CONFIG);
         rrds.useMinMaxForVms("true".equals(oc.get(MIN_MAX_KEY)));
+    }
+
+    /**
+     * How this host reaches the others of its pool: the base URI of the host at an address, the pool's TLS context
+     * (null: plain HTTP), the pool secret, and the master's address (null on the master). Without it every RRD stays
+     * on this host.
+     */
+    public void connect(
+            java.util.function.Function<String, java.net.URI> hostUri,
+            javax.net.ssl.SSLContext tls,
+            Supplier<String> secret,
+            Supplier<String> masterAddress) {
+        this.masterAddress = masterAddress;
+        this.sender = new RrdSender(hostUri, tls, secret);
+    }
+
+    /** {@code archive_rrd}: the VM's RRD leaves memory for the master's archive (this host's disk on the master). */
+    @Override
+    public void halted(String vmUuid) {
+        Rrd rrd = rrds.takeVm(vmUuid);
+        if (rrd != null) toArchive(vmUuid, rrd);
+    }
+
+    /**
+     * {@code migrate_rrd}: the VM's RRD leaves memory for the destination's ({@code PUT /rrd?uuid=} at the host's
+     * address). When the destination cannot take it, it goes to the archive instead (Xapi loses it).
+     */
+    @Override
+    public void migrated(String vmUuid, String host) {
+        if (host.equals(hostRef)) return;
+        Rrd rrd = rrds.takeVm(vmUuid);
+        if (rrd == null) {
+            LOG.debug("VM {}: no RRD here to send with its migration", vmUuid);
+            return;
+        }
+        RrdSender s = sender;
+        try {
+            if (s == null || !data.exists(Host.XAPI_CLASS, host)) throw new IllegalStateException("no such host");
+            s.put(data.get(host, Host.ADDRESS), vmUuid, rrd, false);
+        } catch (RuntimeException e) {
+            LOG.warn("VM {}: its RRD could not be sent to host {}: {}; archived", vmUuid, host, e.toString());
+            toArchive(vmUuid, rrd);
+        }
+    }
+
+    /**
+     * The master's forwarding layer after it ran {@code message} on another host ({@code push_rrd} in Xapi's
+     * {@code message_forwarding.ml}): after a start or resume there, the VM's archived RRD is sent to the host it now
+     * runs on. (A VM that starts on the master reads its archive at its first sample, {@code push_rrd_local}.)
+     */
+    public void forwarded(String message, java.util.List<Object> args) {
+        if (!STARTS.contains(message) || args.isEmpty() || !(args.getFirst() instanceof String vm)) return;
+        RrdSender s = sender;
+        try {
+            if (s == null || !data.exists(VM.XAPI_CLASS, vm)) return;
+            String host = data.get(vm, VM.RESIDENT_ON);
+            if (host.equals(hostRef) || !data.exists(Host.XAPI_CLASS, host)) return;
+            String uuid = data.get(vm, VM.UUID);
+            Rrd rrd = archive.load(uuid);
+            if (rrd != null) s.put(data.get(host, Host.ADDRESS), uuid, rrd, false);
+        } catch (RuntimeException e) {
+            LOG.warn("push_rrd of {}: {}", vm, e.toString());
+        }
+    }
+
+    /** {@code remove_rrd} at {@code VM.destroy}: the VM's RRD goes from memory and from the archive here. */
+    public void vmDestroyed(String vmUuid) {
+        rrds.takeVm(vmUuid);
+        archive.remove(vmUuid);
+    }
+
+    /** Keeps {@code rrd} in the archive: this host's on the master, the master's from a member (else this host's). */
+    private void toArchive(String uuid, Rrd rrd) {
+        String master = masterAddress.get();
+        RrdSender s = sender;
+        if (master != null && s != null) {
+            try {
+                s.put(master, uuid, rrd, true);
+                return;
+            } catch (RuntimeException e) {
+                LOG.warn("the RRD of {} could not be sent to the master: {}; kept here", uuid, e.toString());
+            }
+        }
+        archive.save(uuid, rrd);
+    }
+
+    /**
+     * {@code backup_rrds} every {@code rrd-backup-interval-seconds}: every RRD in memory to the archive (the master's
+     * from a member, as {@link #toArchive}).
+     */
+    private void backup() {
+        if (masterAddress.get() == null || sender == null) {
+            rrds.backup();
+            return;
+        }
+        Rrds.Snapshot copy = rrds.snapshot();
+        if (copy.host() != null) toArchive(rrds.hostUuid(), copy.host());
+        copy.vms().forEach(this::toArchive);
     }
 
     public void bind(MessageTable table) {
@@ -79,7 +193,21 @@ public final class Statistics implements AutoCloseable {
                 .register(handlers);
     }
 
+    /**
+     * Starts sampling. A member without a local archive of its own RRD first asks the master for the one it keeps
+     * ({@code Deprecated.load_rrd}: {@code GET /host_rrd?uuid=&dbsync=true}).
+     */
     public void start() {
+        String master = masterAddress.get();
+        RrdSender s = sender;
+        if (!rrds.hasHost() && master != null && s != null) {
+            try {
+                Rrd saved = s.pullHost(master, rrds.hostUuid());
+                if (saved != null) rrds.restoreHost(saved);
+            } catch (RuntimeException e) {
+                LOG.info("the host's RRD could not be read from the master: {}", e.toString());
+            }
+        }
         sampler.start();
     }
 
@@ -97,5 +225,19 @@ public final class Statistics implements AutoCloseable {
     @Override
     public void close() {
         sampler.close();
+        // send_host_rrd_to_master: a member's own RRD is kept by the master too
+        String master = masterAddress.get();
+        RrdSender s = sender;
+        if (master != null && s != null) {
+            Rrds.Snapshot copy = rrds.snapshot();
+            if (copy.host() != null) {
+                try {
+                    s.put(master, rrds.hostUuid(), copy.host(), true);
+                } catch (RuntimeException e) {
+                    LOG.info("the host's RRD could not be sent to the master: {}", e.toString());
+                }
+            }
+        }
+        if (s != null) s.close();
     }
 }

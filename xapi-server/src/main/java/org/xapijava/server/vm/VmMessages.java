@@ -43,6 +43,7 @@ public final class VmMessages implements Messages {
     private final VmReverter reverter;
     private final VmProvisioner provisioner;
     private final Blobs blobs;
+    private volatile java.util.function.Consumer<String> afterDestroy = uuid -> {};
 
     /** @param blobs the blobs, whose files {@code VM.destroy} removes with the VM's blobs */
     public VmMessages(
@@ -62,6 +63,11 @@ public final class VmMessages implements Messages {
         this.cloner = new VmCloner(data, clock, allowed);
         this.reverter = new VmReverter(data, tasks, allowed, vmAlerts, cloner);
         this.provisioner = new VmProvisioner(data, vms);
+    }
+
+    /** {@code then} runs with the uuid of each VM {@code VM.destroy} removed (the statistics' {@code remove_rrd}). */
+    public void afterDestroy(java.util.function.Consumer<String> then) {
+        this.afterDestroy = then;
     }
 
     /**
@@ -91,8 +97,12 @@ public final class VmMessages implements Messages {
         @Override
         public void destroy(CallContext ctx, String self) {
             List<String> blobFiles = blobs.uuidsOf(self);
+            String uuid = data.exists(org.xapijava.model.api.VM.XAPI_CLASS, self)
+                    ? data.get(self, org.xapijava.model.api.VM.UUID)
+                    : null;
             vms.destroy(ctx, self);
             blobs.removeGone(blobFiles);
+            if (uuid != null) afterDestroy.accept(uuid);
         }
 
         @Override

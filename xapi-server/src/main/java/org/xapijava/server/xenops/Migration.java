@@ -35,7 +35,8 @@ import org.xapijava.xenopsd.Xenops;
  * {@code VM.migrate} the VM to the destination host's xenopsd, reached through the destination's xapi at
  * {@code http://<address>/services/xenops?session_id=...} ({@link org.xapijava.server.http.XenopsServicesHandler}),
  * with this VM's events ignored meanwhile ({@code with_suppressed}); once the VM has left, its records here are
- * dropped and {@code VM.pool_migrate_complete} is called on the destination, which takes the VM over: its
+ * dropped, its RRD sent to the destination ({@code migrate_rrd}) and {@code VM.pool_migrate_complete} is called
+ * on the destination, which takes the VM over: its
  * {@code resident_on} becomes that host and its state (domid, power state) is read from that host's xenopsd. A
  * migration that fails leaves the VM running here, resident here. Thread-safe.
  */
@@ -56,6 +57,7 @@ public final class Migration implements Messages {
     private final VmAlerts vmAlerts;
     private final IntSupplier port;
     private final org.xapijava.server.session.PoolSecret secret;
+    private final java.util.function.Supplier<org.xapijava.server.rrd.VmRrdMoves> rrdMoves;
 
     /**
      * @param port the port the pool's hosts answer HTTP on (this host's, as {@code forward.HostClients} assumes)
@@ -77,6 +79,7 @@ public final class Migration implements Messages {
         this.metadata = service.metadata();
         this.vmAlerts = vmAlerts;
         this.port = port;
+        this.rrdMoves = service::rrdMoves;
     }
 
     @Override
@@ -115,6 +118,8 @@ public final class Migration implements Messages {
                     tasks.syncWithTask(ctx, xenops.vmMigrate(dbg, id, url, localhost), true);
                     // every record of the VM here goes (xenopsd removed it at the end of the migration)
                     if (!localhost && xenops.vmExists(dbg, id)) metadata.delete(dbg, id);
+                    // migrate_rrd: the VM's statistics follow it
+                    if (!localhost) rrdMoves.get().migrated(id, host);
                     callComplete(ctx, vm, host, session);
                 } catch (RuntimeException e) {
                     LOG.error("xenops: VM.migrate {}: caught {}", id, e.toString());

@@ -75,6 +75,7 @@ final class StateSync {
     private final GuestMetrics guestMetrics;
     private final XenopsdMetadata metadata;
     private final Barriers barriers;
+    private final java.util.function.Supplier<org.xapijava.server.rrd.VmRrdMoves> rrdMoves;
 
     private final XenopsCache cache;
 
@@ -92,7 +93,9 @@ final class StateSync {
             GuestMetrics guestMetrics,
             XenopsCache cache,
             XenopsdMetadata metadata,
-            Barriers barriers) {
+            Barriers barriers,
+            java.util.function.Supplier<org.xapijava.server.rrd.VmRrdMoves> rrdMoves) {
+        this.rrdMoves = rrdMoves;
         this.data = data;
         this.clock = clock;
         this.hostRef = hostRef;
@@ -542,12 +545,15 @@ final class StateSync {
      * {@code force_state_reset} ({@code keepCurrentOps}: {@code _keep_current_operations}): the power state;
      * on Halted every VBD and VIF detached and unreserved with its operations cleared, {@code requires_reboot}
      * and restart guidances cleared; on Halted (and Suspended) {@code resident_on},
-     * {@code scheduled_to_be_resident_on} and {@code domid} reset; then allowed operations recomputed.
+     * {@code scheduled_to_be_resident_on} and {@code domid} reset; then allowed operations recomputed, and the RRD
+     * of a VM that halted or was suspended archived ({@code archive_rrd}).
      */
     void forceStateReset(String vm, String state, boolean keepCurrentOps) {
         List<String> devices = new ArrayList<>();
+        boolean[] leaves = {false};
         step((r, u) -> {
             devices.clear(); // planned again after a conflict
+            leaves[0] = false;
             if (!r.exists(VM.XAPI_CLASS, vm)) return;
             // the current operations as they will be once this step is applied
             Map<String, String> ops = keepCurrentOps ? r.get(vm, VM.CURRENT_OPERATIONS) : Map.of();
@@ -579,6 +585,7 @@ final class StateSync {
                 // a checkpoint keeps the VM resident while it suspends
                 boolean checkpoint = state.equals("Suspended") && ops.containsValue("checkpoint");
                 if (!checkpoint) {
+                    leaves[0] = true;
                     u.set(vm, VM.RESIDENT_ON, Refs.NULL);
                     u.set(vm, VM.SCHEDULED_TO_BE_RESIDENT_ON, Refs.NULL);
                     u.set(vm, VM.DOMID, -1L);
@@ -591,7 +598,11 @@ final class StateSync {
             String[] p = d.split(" ");
             allowed.update(p[0], p[1]);
         }
-        if (data.exists(VM.XAPI_CLASS, vm)) allowed.update(VM.XAPI_CLASS, vm);
+        if (data.exists(VM.XAPI_CLASS, vm)) {
+            allowed.update(VM.XAPI_CLASS, vm);
+            // archive_rrd: a VM that halted (or was suspended) here no longer has its RRD here
+            if (leaves[0]) rrdMoves.get().halted(data.get(vm, VM.UUID));
+        }
     }
 
     // ------------------------------------------------------------------------------------------- VBD, VIF

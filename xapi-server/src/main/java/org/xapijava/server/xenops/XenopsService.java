@@ -59,6 +59,7 @@ public final class XenopsService implements AutoCloseable {
     private final VifLive vifLive;
     private final EventLoop events;
     private volatile String instanceId;
+    private volatile org.xapijava.server.rrd.VmRrdMoves rrdMoves = org.xapijava.server.rrd.VmRrdMoves.NONE;
 
     /**
      * @param xenops     the client of the xenopsd this host uses
@@ -85,7 +86,8 @@ public final class XenopsService implements AutoCloseable {
         this.tasks = new TaskBinding(data, taskManager, xenops);
         GuestMetrics gm = new GuestMetrics(data, clock);
         this.metadata = new XenopsdMetadata(data, hostRef, xenops, cache);
-        this.sync = new StateSync(data, clock, hostRef, poolRef, allowed, xenops, gm, cache, metadata, barriers);
+        this.sync = new StateSync(
+                data, clock, hostRef, poolRef, allowed, xenops, gm, cache, metadata, barriers, this::rrdMoves);
         this.images = new SuspendImages(data);
         this.lifecycle =
                 new Lifecycle(data, hostRef, poolRef, vmAlerts, xenops, tasks, gm, sync, metadata, images, socket);
@@ -94,6 +96,16 @@ public final class XenopsService implements AutoCloseable {
         this.vifLive = new VifLive(data, hostRef, xenops, tasks, sync, lifecycle);
         this.events =
                 new EventLoop(xenops, sync, tasks, barriers, maxRetry, this::onReconnect, db::deferringDurability);
+    }
+
+    /** From now on, VMs that halt or migrate here move their RRDs through {@code moves} (the host's statistics). */
+    public void useRrds(org.xapijava.server.rrd.VmRrdMoves moves) {
+        this.rrdMoves = moves;
+    }
+
+    /** Where VMs' RRDs move when they halt or migrate ({@link org.xapijava.server.rrd.VmRrdMoves#NONE} at first). */
+    org.xapijava.server.rrd.VmRrdMoves rrdMoves() {
+        return rrdMoves;
     }
 
     /** The lifecycle messages, to register in the message table. */

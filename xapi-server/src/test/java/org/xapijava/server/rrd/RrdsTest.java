@@ -39,7 +39,11 @@ class RrdsTest {
                 List.of("vif_0_rx"),
                 r.vmSources(VM).stream().map(Rrds.SourceInfo::name).toList());
         r.update(T0 + 20, host(1), List.of());
+        assertTrue(r.hasVm(VM), "kept while not sampled: it leaves at its halt or migration");
+        // archive_rrd at its halt (Statistics.halted on the master)
+        archive.save(VM, r.takeVm(VM));
         assertFalse(r.hasVm(VM), "no longer running here");
+        assertNull(r.takeVm(VM), "taken once");
         assertTrue(Files.exists(dir.resolve(VM + ".gz")), "archived");
         Rrds.RrddException e = assertThrows(Rrds.RrddException.class, () -> r.queryVm(VM, "vif_0_rx", T0));
         assertEquals("Rrd_interface.Rrdd_error([S(Datasource_missing);S(VM: " + VM + ")])", e.getMessage());
