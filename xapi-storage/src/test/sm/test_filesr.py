@@ -263,7 +263,9 @@ class FileSRTest(FileTestCase):
         bindir = os.path.join(self.tmp, "bin")
         os.mkdir(bindir)
         os.symlink(shutil.which("python3", path="/usr/bin:/bin"), os.path.join(bindir, "python3"))
-        e = self.fault(202, "FileSR", "vdi_create", dconf=self.dconf(), args=[MiB, "", "", "", "", "", "", ""], path=bindir)
+        self.path = bindir  # vdi_create writes the qcow2 image itself: no tool needed
+        ref = self.create(MiB)
+        e = self.fault(202, "FileSR", "vdi_resize", dconf=self.dconf(), args=[2 * MiB], vdi=ref, path=bindir)
         self.assertIn("qemu-img", e.text)
         self.assertIn("qemu-utils", e.text)
-        self.assertEqual([], self.files())
+        self.assertEqual(str(MiB), self.xapi.vdis[ref]["virtual_size"])
