@@ -515,7 +515,8 @@ class FileStore:
 
     def vdi_generate_config(self):
         """sm's FileVDI.generate_config: a vdi_attach_from_config methodCall (device_config, sr_uuid, vdi_uuid,
-        command), itself wrapped as the string of a methodResponse; VDIUnavailable without the VDI's file."""
+        command), the string value of the plugin's methodResponse (sm prints its own response holding it; smcore
+        writes the same one); VDIUnavailable without the VDI's file."""
         req = self.req
         try:
             self.vdi_file(req.vdi_location)
@@ -525,8 +526,7 @@ class FileStore:
                   "vdi_uuid": req.vdi_uuid or req.vdi_location, "command": "vdi_attach_from_config"}
         import xmlrpc.client  # only here: the plugins' start-up does without it (smxml.py)
 
-        call = xmlrpc.client.dumps((config,), "vdi_attach_from_config")
-        return xmlrpc.client.dumps((call,), "", True)
+        return xmlrpc.client.dumps((config,), "vdi_attach_from_config")
 
     def vdi_epoch_begin(self, capabilities):
         """sm's SRCommand: nothing unless the VDI's on_boot is reset; then the driver needs VDI_RESET_ON_BOOT/2

@@ -188,9 +188,8 @@ class FileSRTest(FileTestCase):
         self.xapi.vdis[ref]["virtual_size"] = "1"
         self.assertEqual("", self.c("vdi_update", vdi=ref) or "")
         self.assertEqual(str(4 * MiB), self.xapi.vdis[ref]["virtual_size"], "vdi_update writes the sizes back")
-        config = self.c("vdi_generate_config", vdi=ref)
-        (inner,), _ = xmlrpc.client.loads(config)
-        (params,), method = xmlrpc.client.loads(inner)
+        config = self.c("vdi_generate_config", vdi=ref)  # the methodResponse's value: the call itself
+        (params,), method = xmlrpc.client.loads(config)
         self.assertEqual("vdi_attach_from_config", method)
         self.assertEqual({"device_config": dict(self.dconf(), SRmaster="true"), "sr_uuid": self.sr_uuid,
                           "vdi_uuid": self.xapi.vdis[ref]["uuid"], "command": "vdi_attach_from_config"}, params)

@@ -13,7 +13,7 @@ class StaticConfig:
     """generate_config's answer as static-vdis uses it: the inner methodCall, and its detach twin."""
 
     def __init__(self, test, ref):
-        (self.attach_call,), _ = xmlrpc.client.loads(test.c("vdi_generate_config", vdi=ref))
+        self.attach_call = test.c("vdi_generate_config", vdi=ref)
         (params,), method = xmlrpc.client.loads(self.attach_call)
         test.assertEqual("vdi_attach_from_config", method)
         params["command"] = "vdi_detach_from_config"
