@@ -44,11 +44,13 @@ class ResetOnBootSdkTest {
             f.setLength(256 * MIB);
         }
         String device = run("losetup", "-f", "--show", image.toString()).strip();
+        Path[] mounted = new Path[1]; // the SR's mount point, unmounted at the end should the test fail half way
         try (TestHost host = TestHost.start(dir.resolve("host"))) {
             Connection c = LifecycleSupport.login(host);
             Host me = Host.getAll(c).iterator().next();
             SR sr = SR.create(c, me, Map.of("device", device), 0L, "ext SR", "", "ext", "user", false, Map.of());
             Path srDir = Path.of("/run/sr-mount", sr.getUuid(c));
+            mounted[0] = srDir;
 
             VDI base = VDI.create(c, LifecycleSupport.vdiRecord(sr, "base", SIZE));
             VdiData.write(host.server, base.toWireString(), 0, BASE);
@@ -99,6 +101,11 @@ class ResetOnBootSdkTest {
             for (var pbd : sr.getPBDs(c)) pbd.unplug(c);
             sr.destroy(c);
         } finally {
+            if (mounted[0] != null && Files.isDirectory(mounted[0])) {
+                new ProcessBuilder("umount", "-l", mounted[0].toString())
+                        .start()
+                        .waitFor();
+            }
             run("losetup", "-d", device);
         }
     }
