@@ -23,6 +23,7 @@ import time
 
 import smcore
 import smlock
+import smqcow2
 from smcore import SMError, log, run
 
 VDI_FILE = re.compile(r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(qcow2|raw)$")
@@ -44,7 +45,13 @@ def qemu_info(path):
 
 
 def backing_of(path):
-    name = qemu_info(path).get("backing-filename")
+    """The backing file's name, read from the qcow2 header (qemu-img info for anything else)."""
+    try:
+        name = smqcow2.header(path)[1]
+    except ValueError:
+        name = qemu_info(path).get("backing-filename")
+    except OSError as e:  # gone or unreadable: as qemu-img would fail
+        raise smcore.CommandFailed(["read", path], 1, str(e))
     return os.path.basename(name) if name else None
 
 
@@ -248,8 +255,11 @@ class FileStore:
         if fmt == "raw":
             st = os.stat(path)
             return st.st_size, st.st_blocks * 512
-        info = qemu_info(path)
-        return int(info["virtual-size"]), int(info.get("actual-size", 0))
+        try:  # qemu-img info's actual-size is the file's allocation too
+            return smqcow2.header(path)[0], os.stat(path).st_blocks * 512
+        except ValueError:
+            info = qemu_info(path)
+            return int(info["virtual-size"]), int(info.get("actual-size", 0))
 
     def sr_totals(self):
         st = os.statvfs(self.path)
@@ -339,11 +349,8 @@ class FileStore:
             with open(tmp, "wb") as f:
                 f.truncate(size)
                 os.fsync(f.fileno())
-        elif backing is None:
-            run(["qemu-img", "create", "-q", "-f", "qcow2", tmp, str(size)])
-        else:  # -u with the size: the backing (perhaps held by a running export) is not opened
-            run(["qemu-img", "create", "-q", "-f", "qcow2", "-u", "-b", backing, "-F", "qcow2", tmp, str(size)],
-                cwd=self.path)
+        else:  # qemu-img create's image, written directly; the backing (perhaps exported) is not opened
+            smqcow2.create(tmp, size, backing)
         os.rename(tmp, final)
         fsync_dir(self.path)
         return final
@@ -508,7 +515,8 @@ class FileStore:
 
     def vdi_generate_config(self):
         """sm's FileVDI.generate_config: a vdi_attach_from_config methodCall (device_config, sr_uuid, vdi_uuid,
-        command), itself wrapped as the string of a methodResponse; VDIUnavailable without the VDI's file."""
+        command), the string value of the plugin's methodResponse (sm prints its own response holding it; smcore
+        writes the same one); VDIUnavailable without the VDI's file."""
         req = self.req
         try:
             self.vdi_file(req.vdi_location)
@@ -518,8 +526,7 @@ class FileStore:
                   "vdi_uuid": req.vdi_uuid or req.vdi_location, "command": "vdi_attach_from_config"}
         import xmlrpc.client  # only here: the plugins' start-up does without it (smxml.py)
 
-        call = xmlrpc.client.dumps((config,), "vdi_attach_from_config")
-        return xmlrpc.client.dumps((call,), "", True)
+        return xmlrpc.client.dumps((config,), "vdi_attach_from_config")
 
     def vdi_epoch_begin(self, capabilities):
         """sm's SRCommand: nothing unless the VDI's on_boot is reset; then the driver needs VDI_RESET_ON_BOOT/2
@@ -548,15 +555,56 @@ class FileStore:
     def vdi_attach(self):
         req = self.req
         self.check_available()
-        path, fmt = self.vdi_file(req.vdi_location)
+        return self._attach(req.vdi_location, req.vdi_uuid or "")
+
+    def _attach(self, location, uuid):
+        path, fmt = self.vdi_file(location)
         if fmt == "raw":
             params = path
         else:
-            dp = Datapath(self.sr_uuid, req.vdi_location)
+            dp = Datapath(self.sr_uuid, location)
             dp.prepare()
             params = dp.path
         return {"params": params, "params_nbd": "", "o_direct": False,
-                "o_direct_reason": "file-backed datapath", "xenstore_data": {"vdi-uuid": req.vdi_uuid or ""}}
+                "o_direct_reason": "file-backed datapath", "xenstore_data": {"vdi-uuid": uuid}}
+
+    def from_config_location(self):
+        """The VDI of a vdi_attach_from_config / vdi_detach_from_config request: generate_config's struct has
+        device_config, sr_uuid and vdi_uuid only, and a file VDI's location is its uuid."""
+        self.req.require("vdi_uuid")
+        return smcore.check_uuid(self.req.vdi_uuid, "VDI uuid")
+
+    def vdi_attach_from_config(self):
+        """sm's FileVDI.attach_from_config with its tapdisk step (Xapi's static VDIs, e.g. the HA statefile and
+        the redo log, attached while xapi may be down): the VDI is attached and activated read-write in one call
+        and the attach result returned. The request carries no session: no activation tag is written."""
+        location = self.from_config_location()
+        self.check_available()
+        with self.lock():
+            try:
+                path, fmt = self.vdi_file(location)
+            except SMError:
+                raise SMError("VDIUnavailable", "no file for VDI %s" % location)
+            result = self._attach(location, location)
+            dp = Datapath(self.sr_uuid, location)
+            if fmt != "raw":
+                if dp.active() and dp.mode() != "rw":
+                    raise SMError("VDIInUse", "VDI %s is activated %s" % (location, dp.mode()))
+                if not dp.active():
+                    try:
+                        dp.start(path, True)
+                    except smcore.CommandFailed as e:
+                        dp.remove()
+                        raise SMError("VDIUnavailable", str(e))
+        return result
+
+    def vdi_detach_from_config(self):
+        """The inverse of vdi_attach_from_config (sm's: deactivate, then detach); idempotent."""
+        location = self.from_config_location()
+        with self.lock():
+            Datapath(self.sr_uuid, location).remove()
+        self.kick_gc()
+        return None
 
     def vdi_activate(self):
         req = self.req

@@ -7,6 +7,10 @@ beside a plugin command. A step is one of:
   - remove a hidden node without children;
   - coalesce a hidden node H with its single child C into H (the "coalesce sequence" of
     docs/storage.md), skipped while any leaf under C is activated.
+When C is a VDI's leaf (a leaf coalesce) the GC first waits leaf-coalesce-delay-seconds (sm.conf) and
+then asks xapi, through a local login as sm's GC does, whether that VDI must keep its parent: a VDI with
+on_boot=reset (its parent is the content every boot returns to) or allow_caching=true is left alone,
+as sm's GC skips them; so is every leaf coalesce when xapi cannot be asked.
 Every step can be killed at any point (kill -9 of the whole process group) and is finished or
 harmlessly redone by the next run; the journal gc-journal records the coalesce in progress.
 
@@ -164,7 +168,70 @@ def resume(path, sr_uuid):
     return True
 
 
-def step(path, sr_uuid):
+class LeafPolicy:
+    """Decides the leaf coalesces: each candidate hidden node waits the delay after the GC first saw it (a
+    VDI.set_on_boot reset runs clone and delete before xapi writes on_boot), then xapi's records decide."""
+
+    def __init__(self, sr_uuid):
+        self.sr_uuid = sr_uuid
+        self.delay = float(smcore.CONFIG.get("leaf-coalesce-delay-seconds", "2"))
+        self.first_seen = {}
+        self.refused = set()  # decided for this run; the next kick asks again
+        self.waiting = False  # a candidate is still inside its delay
+
+    def allowed(self, hidden, leaf):
+        if hidden in self.refused:
+            return False
+        seen = self.first_seen.setdefault(hidden, time.monotonic())
+        if time.monotonic() - seen < self.delay:
+            self.waiting = True
+            return False
+        keep = kept_leaves(self.sr_uuid)
+        reason = "xapi cannot say whether the VDI must keep its parent" if keep is None else keep.get(
+            VDI_FILE.match(leaf).group(1))
+        if reason:
+            log("leaf coalesce of %s skipped: %s" % (leaf, reason))
+            self.refused.add(hidden)
+            return False
+        return True
+
+    def pause(self):
+        """Sleeps until the oldest waiting candidate's delay is over; False when none waits."""
+        if not self.waiting:
+            return False
+        self.waiting = False
+        now = time.monotonic()
+        left = [seen + self.delay - now for seen in self.first_seen.values() if seen + self.delay > now]
+        time.sleep(max(0.0, min(left)) if left else 0.0)
+        return True
+
+
+def kept_leaves(sr_uuid):
+    """location -> reason of the SR's VDIs whose leaf must keep its parent (on_boot reset, allow_caching), read
+    through a local login on xapi (XAPI_UNIX_SOCKET, else Xapi's socket); None when xapi cannot be asked."""
+    try:
+        import XenAPI
+
+        session = XenAPI.xapi_local()
+        session.xenapi.login_with_password("root", "", "", "SM")
+        try:
+            sr = session.xenapi.SR.get_by_uuid(sr_uuid)
+            records = session.xenapi.VDI.get_all_records_where('field "SR" = "%s"' % sr)
+        finally:
+            session.xenapi.session.logout()
+    except Exception as e:  # no xapi, no such SR, a refused login: nothing is known, nothing is kept
+        log("cannot read the VDIs of SR %s from xapi: %s" % (sr_uuid, e))
+        return None
+    keep = {}
+    for r in records.values():
+        if r.get("on_boot") == "reset":
+            keep[r.get("location", "")] = "reset-on-boot VDI"
+        elif smcore.to_bool(r.get("allow_caching", False)):
+            keep[r.get("location", "")] = "allow_caching=true VDI"
+    return keep
+
+
+def step(path, sr_uuid, policy):
     """One unit of work under the SR lock; False when nothing (more) can be done now."""
     with smcore.Lock(sr_uuid, "sr"):
         if os.path.exists(os.path.join(path, JOURNAL)):
@@ -186,6 +253,8 @@ def step(path, sr_uuid):
                 log("removed unreferenced %s" % name)
                 return True
             if len(children) == 1 and not busy(graph, children[0], active):
+                if VDI_FILE.match(children[0]) and not policy.allowed(name, children[0]):
+                    continue
                 coalesce(path, sr_uuid, name, children[0])
                 return True
     return False
@@ -200,10 +269,14 @@ def main(path, sr_uuid):
         try:
             with open(pidfile, "w") as f:
                 f.write(str(os.getpid()))
+            policy = LeafPolicy(sr_uuid)
             while os.path.exists(kick):
                 os.unlink(kick)
-                while os.path.isdir(path) and step(path, sr_uuid):
-                    pass
+                while True:
+                    while os.path.isdir(path) and step(path, sr_uuid, policy):
+                        pass
+                    if not policy.pause():  # outside the SR lock: the plugins run meanwhile
+                        break
         finally:
             lock.release()
         if not os.path.exists(kick):  # a kick that came while the lock was being released

@@ -4,14 +4,29 @@ Python's xmlrpc.client costs most of a plugin's start-up (it imports http.client
 while a plugin only needs to read one <methodCall> and print one <methodResponse>. This module does both with
 the C expat parser. Values map as xmlrpc.client maps them: string (and an untyped value), int/i4/i8, boolean,
 double, struct, array, nil; dateTime.iso8601 and base64 are read as xmlrpc.client reads them. A value the
-writer does not know falls back to xmlrpc.client. The XenAPI callbacks still use xmlrpc.client (through
-XenAPI.py), imported only when a command calls back."""
+writer does not know falls back to xmlrpc.client. The XenAPI callbacks (smcore.Callbacks) are written and read
+here too: dumps_call and loads_response; DateTime writes a dateTime.iso8601."""
 
 from xml.parsers import expat
 
 
 class ParseError(Exception):
     pass
+
+
+class Fault(Exception):
+    """A methodResponse's <fault>."""
+
+    def __init__(self, code, text):
+        super().__init__("%s: %s" % (code, text))
+        self.code, self.text = code, text
+
+
+class DateTime:
+    """A value written as <dateTime.iso8601> (the text is xmlrpc.client's form, e.g. 19700101T00:00:00Z)."""
+
+    def __init__(self, value):
+        self.value = value
 
 
 _SCALARS = {
@@ -31,6 +46,7 @@ class _Reader:
         self.params = []
         self.path = []
         self.typed = False  # the current <value> had a type element
+        self.fault = None
 
     def start(self, tag, attrs):
         self.path.append(tag)
@@ -45,7 +61,8 @@ class _Reader:
             self.stack.append(["array", [], None])
         elif tag in _SCALARS or tag in ("boolean", "nil", "dateTime.iso8601", "base64"):
             self.typed = True
-        elif tag not in ("methodCall", "methodName", "params", "param", "member", "name", "data"):
+        elif tag not in ("methodCall", "methodResponse", "fault", "methodName", "params", "param", "member", "name",
+                         "data"):
             raise ParseError("unknown element <%s>" % tag)
 
     def chars(self, data):
@@ -63,6 +80,8 @@ class _Reader:
                 top[2] = None
         elif "param" in self.path:
             self.params.append(v)
+        elif "fault" in self.path:
+            self.fault = v
         else:
             raise ParseError("value outside a param")
 
@@ -102,6 +121,23 @@ class _Reader:
 
 def loads(document):
     """(params tuple, method name) of a methodCall, as xmlrpc.client.loads answers; ParseError otherwise."""
+    r = _parse(document)
+    return tuple(r.params), r.method
+
+
+def loads_response(document):
+    """The one value of a methodResponse; raises Fault for a <fault>, ParseError for anything else."""
+    r = _parse(document)
+    if r.fault is not None:
+        if not isinstance(r.fault, dict):
+            raise ParseError("a fault that is not a struct")
+        raise Fault(r.fault.get("faultCode"), r.fault.get("faultString"))
+    if len(r.params) != 1 or r.method is not None:
+        raise ParseError("a methodResponse holds one value")
+    return r.params[0]
+
+
+def _parse(document):
     r = _Reader()
     p = expat.ParserCreate()
     p.StartElementHandler = r.start
@@ -113,7 +149,7 @@ def loads(document):
         raise ParseError(str(e))
     if r.stack:
         raise ParseError("unclosed container")
-    return tuple(r.params), r.method
+    return r
 
 
 def _escape(s):
@@ -137,6 +173,8 @@ def _write(v, out):
         out.append("<value><double>%s</double></value>" % repr(v))
     elif isinstance(v, str):
         out.append("<value><string>%s</string></value>" % _escape(v))
+    elif isinstance(v, DateTime):
+        out.append("<value><dateTime.iso8601>%s</dateTime.iso8601></value>" % _escape(v.value))
     elif isinstance(v, dict):
         out.append("<value><struct>\n")
         for k, x in v.items():
@@ -166,6 +204,33 @@ def dumps_response(value):
         return xmlrpc.client.dumps((value,), methodresponse=True, allow_none=True)
     out.append("\n</param>\n</params>\n</methodResponse>\n")
     return "".join(out)
+
+
+def dumps_call(method, params):
+    """A methodCall of params (a tuple); a value the writer does not know falls back to xmlrpc.client."""
+    out = ["<?xml version='1.0'?>\n<methodCall>\n<methodName>%s</methodName>\n<params>\n" % _escape(method)]
+    try:
+        for v in params:
+            out.append("<param>\n")
+            _write(v, out)
+            out.append("\n</param>\n")
+    except _Unknown:
+        import xmlrpc.client
+        return xmlrpc.client.dumps(tuple(_plain(v) for v in params), method, allow_none=True)
+    out.append("</params>\n</methodCall>\n")
+    return "".join(out)
+
+
+def _plain(v):
+    """v with DateTime replaced by xmlrpc.client's (for the fallback writer)."""
+    if isinstance(v, DateTime):
+        import xmlrpc.client
+        return xmlrpc.client.DateTime(v.value)
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    return v
 
 
 def dumps_fault(code, text):

@@ -27,7 +27,7 @@ ALLOWED = {"VDI.db_introduce", "VDI.db_forget", "VDI.get_record", "VDI.get_all_r
            "VDI.set_virtual_size", "VDI.set_physical_utilisation", "VDI.set_read_only",
            "SR.set_physical_size", "SR.set_physical_utilisation", "SR.set_virtual_allocation",
            "SR.get_virtual_allocation", "VDI.get_sm_config", "VDI.add_to_sm_config", "VDI.remove_from_sm_config",
-           "host.get_metrics", "host_metrics.get_live"}
+           "host.get_metrics", "host_metrics.get_live", "SR.get_by_uuid"}
 
 
 class _Handler(SimpleXMLRPCRequestHandler):
@@ -60,6 +60,7 @@ class FakeXapi:
         self.vdis = {}
         self.srs = {}
         self.hosts = {"OpaqueRef:host": True}  # host ref -> live
+        self.login_allowed = True
         self.lock = threading.Lock()
         self.server = _Server(path, self)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -80,7 +81,14 @@ class FakeXapi:
 
     def _dispatch(self, method, params):
         with self.lock:
+            if method == "session.login_with_password":  # the GC's local login (root, any password)
+                self.calls.append((method, list(params)))
+                if params[:1] != ("root",) or not self.login_allowed:
+                    return {"Status": "Failure", "ErrorDescription": ["SESSION_AUTHENTICATION_FAILED", str(params[:1])]}
+                return {"Status": "Success", "Value": SESSION}
             self.calls.append((method, list(params[1:])))
+            if method == "session.logout" and params[:1] == (SESSION,):
+                return {"Status": "Success", "Value": ""}
             if not params or params[0] != SESSION:
                 return {"Status": "Failure", "ErrorDescription": ["SESSION_INVALID", str(params[:1])]}
             if method not in ALLOWED:
@@ -98,6 +106,7 @@ class FakeXapi:
         if len(args) != 19:
             raise TypeError("db_introduce takes 19 parameters, got %d" % len(args))
         record = dict(zip(VDI_FIELDS, args))
+        record.update(on_boot="persist", allow_caching=False)  # fields xapi keeps itself
         if record["location"] in self.by_location(record["SR"]):
             return_failure = ["LOCATION_NOT_UNIQUE", record["SR"], record["location"]]
             raise _Fail(return_failure)
@@ -160,6 +169,9 @@ class FakeXapi:
     def SR_set_physical_utilisation(self, ref, value):
         return self._sr(ref, "physical_utilisation", value)
 
+    def SR_get_by_uuid(self, uuid):
+        return "OpaqueRef:sr-" + uuid
+
     def SR_get_virtual_allocation(self, ref):
         return self.srs.get(ref, {}).get("virtual_allocation", "0")
 
@@ -191,6 +203,7 @@ class PluginTestCase(unittest.TestCase):
         self.dpdir = os.path.join(self.tmp, "dp")
         with open(os.path.join(self.plugins, "sm.conf"), "w") as f:
             f.write("lock-dir = %s\nmount-base = %s\ndatapath-dir = %s\n" % (self.lockdir, self.mountbase, self.dpdir))
+            f.write("leaf-coalesce-delay-seconds = 0\n")  # tests that want the delay set it
             f.write("activation-retry-seconds = 1\nallow-multiple-vdi-attach = %s\n"
                     % os.path.join(self.tmp, "allow_multiple_vdi_attach"))
         self.xapi = FakeXapi(os.path.join(self.tmp, "xapi.sock"))

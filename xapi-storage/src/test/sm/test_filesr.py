@@ -188,9 +188,8 @@ class FileSRTest(FileTestCase):
         self.xapi.vdis[ref]["virtual_size"] = "1"
         self.assertEqual("", self.c("vdi_update", vdi=ref) or "")
         self.assertEqual(str(4 * MiB), self.xapi.vdis[ref]["virtual_size"], "vdi_update writes the sizes back")
-        config = self.c("vdi_generate_config", vdi=ref)
-        (inner,), _ = xmlrpc.client.loads(config)
-        (params,), method = xmlrpc.client.loads(inner)
+        config = self.c("vdi_generate_config", vdi=ref)  # the methodResponse's value: the call itself
+        (params,), method = xmlrpc.client.loads(config)
         self.assertEqual("vdi_attach_from_config", method)
         self.assertEqual({"device_config": dict(self.dconf(), SRmaster="true"), "sr_uuid": self.sr_uuid,
                           "vdi_uuid": self.xapi.vdis[ref]["uuid"], "command": "vdi_attach_from_config"}, params)
@@ -263,7 +262,9 @@ class FileSRTest(FileTestCase):
         bindir = os.path.join(self.tmp, "bin")
         os.mkdir(bindir)
         os.symlink(shutil.which("python3", path="/usr/bin:/bin"), os.path.join(bindir, "python3"))
-        e = self.fault(202, "FileSR", "vdi_create", dconf=self.dconf(), args=[MiB, "", "", "", "", "", "", ""], path=bindir)
+        self.path = bindir  # vdi_create writes the qcow2 image itself: no tool needed
+        ref = self.create(MiB)
+        e = self.fault(202, "FileSR", "vdi_resize", dconf=self.dconf(), args=[2 * MiB], vdi=ref, path=bindir)
         self.assertIn("qemu-img", e.text)
         self.assertIn("qemu-utils", e.text)
-        self.assertEqual([], self.files())
+        self.assertEqual(str(MiB), self.xapi.vdis[ref]["virtual_size"])

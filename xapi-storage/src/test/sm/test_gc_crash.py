@@ -18,7 +18,7 @@ class GcCrashTest(FileTestCase):
         self.c("sr_create", args=["0"])
 
     def run_gc(self, fist=None):
-        env = {"PATH": self.path, "SM_CONF": os.path.join(self.plugins, "sm.conf")}
+        env = {"PATH": self.path, "SM_CONF": os.path.join(self.plugins, "sm.conf"), "XAPI_UNIX_SOCKET": self.xapi.path}
         if fist:
             env["SM_GC_FIST"] = fist
         kick = os.path.join(self.lockdir, self.sr_uuid, "gc.kick")

@@ -255,7 +255,11 @@ public final class XapiServer implements AutoCloseable {
                 services.allowed(),
                 org.xapijava.server.storage.StorageStartup.start(config, localDb, refs.host(), smSessions));
         storage.bind(table);
-        new org.xapijava.server.storage.VdiOperations(localDb, services.allowed(), storage.backends(), refs.pool())
+        org.xapijava.server.storage.VdiOperations vdiOperations = new org.xapijava.server.storage.VdiOperations(
+                localDb, services.allowed(), storage.backends(), refs.pool());
+        vdiOperations.bind(table);
+        new org.xapijava.server.storage.StaticVdiMessages(
+                        localDb, vdiOperations, org.xapijava.server.storage.StorageStartup.staticVdis(config))
                 .bind(table);
         startStorageSocket(localDb, storage);
         boolean ownDatabase = role.isMaster() && durable != null;

@@ -126,6 +126,8 @@ public final class XapiConfig {
         {"sm-timeout-seconds", "3600", null},
         // the datapath state of the storage layer (Xapi's /var/run/nonpersistent/xapi/storage.db)
         {"storage-state-dir", "/var/run/nonpersistent/xapi", "nonpersistent"},
+        // Xapi's static-vdis directory: the disks attached to dom0 from their driver's config (host.attach_static_vdis)
+        {"static-vdis-dir", "/etc/xensource/static-vdis", "static-vdis"},
         {"requires-reboot-file", "/var/run/nonpersistent/xapi/host-requires-reboot", "host-requires-reboot"},
     };
 

@@ -17,6 +17,7 @@ import org.xapijava.storage.smapiv1.DriverDiscovery;
 import org.xapijava.storage.smapiv1.DriverInfo;
 import org.xapijava.storage.smapiv1.Smapiv1Executor;
 import org.xapijava.storage.smapiv1.Smapiv1Storage;
+import org.xapijava.storage.smapiv1.StaticVdis;
 
 /**
  * This host's storage at start-up, as Xapi's {@code Storage_access.on_xapi_start}: the SMAPIv1 drivers of
@@ -30,16 +31,25 @@ public final class StorageStartup {
 
     private StorageStartup() {}
 
+    /** The static VDIs of {@code static-vdis-dir}, whose drivers run as every driver does. */
+    public static StaticVdis staticVdis(XapiConfig config) {
+        return new StaticVdis(config.path("static-vdis-dir"), executor(config));
+    }
+
+    private static Smapiv1Executor executor(XapiConfig config) {
+        return new Smapiv1Executor(new Smapiv1Executor.Config(
+                config.path("unix-socket"),
+                Duration.ofSeconds(Long.parseLong(config.get("sm-timeout-seconds"))),
+                16 << 20,
+                1 << 20));
+    }
+
     /** Discovers the drivers, syncs the SM records and returns this host's storage. */
     public static StorageBackends start(XapiConfig config, Db data, String hostRef, SmSessions sessions) {
         Path smDir = config.path("sm-dir");
         Path dataDir = config.dataDir();
         if (dataDir != null && smDir.startsWith(dataDir)) BundledDrivers.install(smDir);
-        Smapiv1Executor executor = new Smapiv1Executor(new Smapiv1Executor.Config(
-                config.path("unix-socket"),
-                Duration.ofSeconds(Long.parseLong(config.get("sm-timeout-seconds"))),
-                16 << 20,
-                1 << 20));
+        Smapiv1Executor executor = executor(config);
         DriverDiscovery.Whitelist whitelist = DriverDiscovery.Whitelist.parse(config.get("sm-plugins"));
         List<DriverInfo> drivers = new DriverDiscovery(executor, hostRef).discover(smDir, whitelist);
         LOG.info(

@@ -28,6 +28,7 @@ public final class BundledDrivers {
             "smfile.py",
             "smgc.py",
             "smlock.py",
+            "smqcow2.py",
             "smxml.py");
 
     private static final String RESOURCES = "/org/xapijava/storage/sm/";

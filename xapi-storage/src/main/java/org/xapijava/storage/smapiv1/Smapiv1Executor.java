@@ -141,6 +141,15 @@ public final class Smapiv1Executor {
         }
     }
 
+    /**
+     * Runs {@code driver} with a static VDI's configuration as its one argument, as Xapi's {@code static-vdis} tool
+     * does: the {@code vdi_attach_from_config} (or {@code vdi_detach_from_config}) methodCall that
+     * {@code vdi_generate_config} returned, exactly as it is. Outcomes are {@link #exec}'s.
+     */
+    public Object execConfig(Path driver, String config) {
+        return interpret(run(driver, config), null);
+    }
+
     /** Runs the driver with {@code xml} as its argument and collects everything. */
     GroupProcess.Result run(Path driver, String xml) {
         Map<String, String> env = new java.util.LinkedHashMap<>();
@@ -200,7 +209,9 @@ public final class Smapiv1Executor {
             case 16 -> StorageException.xapi(SmError.SR_IN_USE, "SR_DEVICE_IN_USE", List.of());
             case 144 ->
                 StorageException.xapi(
-                        SmError.VDI_MISSING, "VDI_MISSING", List.of(orEmpty(call.srRef()), orEmpty(call.vdiRef())));
+                        SmError.VDI_MISSING,
+                        "VDI_MISSING",
+                        call == null ? List.of("", "") : List.of(orEmpty(call.srRef()), orEmpty(call.vdiRef())));
             default ->
                 code != (int) code
                         ? failure("bad fault code " + code, "", stderr)
