@@ -140,7 +140,12 @@ final class Migrations {
         try {
             storage.withGuestStopped(id, () -> {
                 int from = vms.domainExn(id).domid();
-                int to = vms.allocateDomid();
+                int[] fresh = {0};
+                vms.update(id, e -> {
+                    fresh[0] = vms.allocateDomid();
+                    return e;
+                });
+                int to = fresh[0];
                 List<Vbd> before = vms.vmExn(id).vbds();
                 List<Vbd> after = new ArrayList<>();
                 for (Vbd vbd : before) {
