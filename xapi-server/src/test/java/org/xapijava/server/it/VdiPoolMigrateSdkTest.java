@@ -188,6 +188,8 @@ class VdiPoolMigrateSdkTest {
             vm.start(c, false, false);
             assertArrayEquals(model, guestDisk(host, c, vm, disk, size));
             vm.hardShutdown(c);
+            // no datapath holds either disk any more (the mirror's went after the switch)
+            assertEquals(List.of(), host.server.storageBackends().storage().dpsOf(b.getUuid(c), moved.getLocation(c)));
         }
     }
 
