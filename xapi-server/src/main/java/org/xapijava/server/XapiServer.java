@@ -290,7 +290,11 @@ public final class XapiServer implements AutoCloseable {
                 .bind(table);
         new org.xapijava.server.vm.VmLive(localDb, db, refs.pool(), tasks, xenops.live()).bind(table);
         new org.xapijava.server.vm.Placement(localDb, refs.pool()).bind(table);
-        new org.xapijava.server.xenops.Migration(xenops, localDb, refs.host(), vmAlerts, this::httpPort, secret)
+        org.xapijava.server.xenops.Migration migration = new org.xapijava.server.xenops.Migration(
+                xenops, localDb, refs.host(), vmAlerts, this::httpPort, secret);
+        migration.bind(table);
+        new org.xapijava.server.xenops.StorageMotion(
+                        xenops, localDb, refs.host(), storage.backends(), tasks, services.allowed(), migration)
                 .bind(table);
         new org.xapijava.server.host.HostMessages(localDb, db, tasks, services.allowed(), refs.pool()).bind(table);
         statistics = org.xapijava.server.rrd.Statistics.create(

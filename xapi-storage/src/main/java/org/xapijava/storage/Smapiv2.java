@@ -220,4 +220,40 @@ public interface Smapiv2 {
      * {@code destSr} (the destination keeps its size when the source is smaller), through temporary datapaths.
      */
     void dataCopyInto(StorageContext ctx, String sr, String vdi, String destSr, String destVdi);
+
+    /**
+     * {@code DATA.MIRROR.start} on this host: the content of {@code vdi}, activated read-write here by a running VM,
+     * starts being copied into {@code target} (the local path of the destination VDI's own datapath, of the same
+     * size) as it is at this instant, and the writes made from now on are counted, to be copied by
+     * {@link #dataMirrorSync} rounds and by the last round, which runs when the VM's datapath deactivates the VDI
+     * (its guest then stopped: xenopsd's switch to the destination). Drivers without {@code VDI_MIRROR} answer
+     * {@link SmError#UNIMPLEMENTED}.
+     */
+    default void dataMirrorStart(StorageContext ctx, String sr, String vdi, java.nio.file.Path target) {
+        throw unimplemented("DATA.MIRROR.start");
+    }
+
+    /** Waits up to {@code timeout} for the first copy of {@link #dataMirrorStart}; says where it stands. */
+    default MirrorState dataMirrorWait(StorageContext ctx, String sr, String vdi, java.time.Duration timeout) {
+        throw unimplemented("DATA.MIRROR.stat");
+    }
+
+    /** One round copying the writes made since the last one, waited for up to {@code timeout}. */
+    default MirrorState dataMirrorSync(StorageContext ctx, String sr, String vdi, java.time.Duration timeout) {
+        throw unimplemented("DATA.MIRROR.stat");
+    }
+
+    /**
+     * How the mirror of {@code vdi} ended when its datapath was deactivated ({@link MirrorState#COPIED}: the
+     * destination holds every byte; {@link MirrorState#FAILED}), or {@link MirrorState#NONE} while it runs or when
+     * there is none; the record is forgotten by {@link #dataMirrorStop}.
+     */
+    default MirrorState dataMirrorOutcome(String sr, String vdi) {
+        return new MirrorState(MirrorState.NONE, 0, 0, 0, "");
+    }
+
+    /** {@code DATA.MIRROR.stop}: the mirror of {@code vdi} abandoned (or its record forgotten); idempotent. */
+    default void dataMirrorStop(StorageContext ctx, String sr, String vdi) {
+        throw unimplemented("DATA.MIRROR.stop");
+    }
 }

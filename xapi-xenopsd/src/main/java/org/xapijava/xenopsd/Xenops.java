@@ -97,6 +97,17 @@ public interface Xenops {
     String vmMigrate(String dbg, String vmId, String url, boolean localhostMigration);
 
     /**
+     * {@code VM.migrate} with xenopsd's {@code vdi_map}: each VBD whose disk is {@code VDI "<sr>/<location>"} named
+     * by a key of {@code vdiMap} uses the disk of its value afterwards (xapi's storage migration; on a localhost
+     * migration the new domain attaches the mapped disks and the old one releases its own).
+     */
+    default String vmMigrate(
+            String dbg, String vmId, String url, boolean localhostMigration, java.util.Map<String, String> vdiMap) {
+        if (!vdiMap.isEmpty()) throw new UnsupportedOperationException("VM.migrate with a vdi_map");
+        return vmMigrate(dbg, vmId, url, localhostMigration);
+    }
+
+    /**
      * The receiving end of a migration (the simulator's stand-in for xenopsd's {@code /migrate/mem} stream): builds
      * a paused domain of the VM, whose metadata was imported, from the sender's memory {@code image}. Returns once
      * done (the sender's synchronisation point).

@@ -215,11 +215,17 @@ public final class XenopsClient implements Xenops, AutoCloseable {
 
     @Override
     public String vmMigrate(String dbg, String vmId, String url, boolean localhostMigration) {
+        return vmMigrate(dbg, vmId, url, localhostMigration, java.util.Map.of());
+    }
+
+    @Override
+    public String vmMigrate(
+            String dbg, String vmId, String url, boolean localhostMigration, java.util.Map<String, String> vdiMap) {
         return taskCall(
                 "VM.migrate",
                 dbg,
                 Arg.of("id", vmId),
-                Arg.of("vdi_map", java.util.Map.of()),
+                Arg.of("vdi_map", vdiMap),
                 Arg.of("vif_map", java.util.Map.of()),
                 Arg.of("vgpu_pci_map", java.util.Map.of()),
                 Arg.of("url", url),

@@ -298,6 +298,8 @@ public final class Placements {
                 int i = refArg(m, SR.XAPI_CLASS);
                 yield (r, a) -> hostSeeing(r, vdiSr(r, (String) a.get(0)), (String) a.get(i));
             }
+            // VDI.pool_migrate runs on the host of the running VM of the VDI's first VBD (message_forwarding.ml)
+            case "pool_migrate" -> (r, a) -> residentHost(r, vdiVm(r, (String) a.get(0)));
             case "generate_config" -> {
                 int i = refArg(m, Host.XAPI_CLASS);
                 yield (r, a) -> (String) a.get(i);
@@ -365,6 +367,12 @@ public final class Placements {
 
     private static String vbdVm(Db r, String vbd) {
         return r.exists(VBD.XAPI_CLASS, vbd) ? r.get(vbd, VBD.VM) : null;
+    }
+
+    private static String vdiVm(Db r, String vdi) {
+        if (vdi == null || !r.exists(VDI.XAPI_CLASS, vdi)) return null;
+        List<String> vbds = r.get(vdi, VDI.VBDS);
+        return vbds.isEmpty() ? null : vbdVm(r, vbds.getFirst());
     }
 
     private static String vifVm(Db r, String vif) {

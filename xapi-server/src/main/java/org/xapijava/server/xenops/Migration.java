@@ -172,6 +172,11 @@ public final class Migration implements Messages {
     }
 
     /** {@code http://<address>:<port>/services/xenops?session_id=<session>} of the destination. */
+    /** The URL of this host's xenopsd for a localhost migration (a storage migration's switch). */
+    String localXenopsUrl(String session) {
+        return xenopsUrl(hostRef, data.get(hostRef, Host.ADDRESS), session);
+    }
+
     private String xenopsUrl(String host, String address, String session) {
         return XmlRpcTransport.hostUri(address, port.getAsInt()) + "services/xenops?session_id="
                 + URLEncoder.encode(session, StandardCharsets.UTF_8);

@@ -28,6 +28,7 @@ public final class BundledDrivers {
             "smfile.py",
             "smgc.py",
             "smlock.py",
+            "smmirror",
             "smqcow2.py",
             "smxml.py");
 
@@ -51,7 +52,7 @@ public final class BundledDrivers {
                     if (in == null) throw new IOException("bundled driver file " + f + " is missing from the jar");
                     Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
                 }
-                boolean exec = f.endsWith("SR") || f.equals("smgc.py");
+                boolean exec = f.endsWith("SR") || f.equals("smgc.py") || f.equals("smmirror");
                 Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString(exec ? "rwxr-xr-x" : "rw-r--r--"));
                 Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             }

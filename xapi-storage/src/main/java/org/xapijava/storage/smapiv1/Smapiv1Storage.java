@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -19,6 +20,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.xapijava.storage.AttachInfo;
 import org.xapijava.storage.DpState;
+import org.xapijava.storage.MirrorState;
 import org.xapijava.storage.SmError;
 import org.xapijava.storage.Smapiv2;
 import org.xapijava.storage.SrStat;
@@ -54,6 +56,7 @@ public final class Smapiv1Storage implements Smapiv2 {
     private final Smapiv1VdiCalls vdiCalls;
     private final Map<String, DriverInfo> drivers = new ConcurrentHashMap<>();
     private final DatapathTable table;
+    private final Smapiv1Mirror mirror;
     private final Map<String, ReentrantReadWriteLock> srLocks = new ConcurrentHashMap<>();
     private final Map<String, ReentrantLock> vdiLocks = new ConcurrentHashMap<>();
 
@@ -70,6 +73,7 @@ public final class Smapiv1Storage implements Smapiv2 {
         this.vdiCalls = new Smapiv1VdiCalls(adapter, host);
         setDrivers(drivers);
         this.table = new DatapathTable(stateDir);
+        this.mirror = new Smapiv1Mirror(executor.config().xapiSocket());
     }
 
     /** Replaces the known drivers (after a new discovery). */
@@ -502,6 +506,37 @@ public final class Smapiv1Storage implements Smapiv2 {
         dpDestroy(ctx, dp, false);
     }
 
+    @Override
+    public void dataMirrorStart(StorageContext ctx, String sr, String vdi, Path target) {
+        withVdi(sr, vdi, t -> {
+            mirror.start(t, vdi, target);
+            return null;
+        });
+    }
+
+    @Override
+    public MirrorState dataMirrorWait(StorageContext ctx, String sr, String vdi, Duration timeout) {
+        return mirror.await(target(sr), vdi, timeout);
+    }
+
+    @Override
+    public MirrorState dataMirrorSync(StorageContext ctx, String sr, String vdi, Duration timeout) {
+        return mirror.sync(target(sr), vdi, timeout);
+    }
+
+    @Override
+    public MirrorState dataMirrorOutcome(String sr, String vdi) {
+        return mirror.outcome(sr, vdi);
+    }
+
+    @Override
+    public void dataMirrorStop(StorageContext ctx, String sr, String vdi) {
+        withVdi(sr, vdi, t -> {
+            mirror.stop(t, vdi);
+            return null;
+        });
+    }
+
     private static void copyBytes(Path from, Path to) {
         try (FileChannel in = FileChannel.open(from, StandardOpenOption.READ);
                 FileChannel out = FileChannel.open(to, StandardOpenOption.WRITE)) {
@@ -741,6 +776,7 @@ public final class Smapiv1Storage implements Smapiv2 {
         }
         for (Step step : VdiAutomaton.steps(before, after)) {
             try {
+                if (step.op() == Op.DEACTIVATE) mirror.finishBeforeDeactivate(t, vdi);
                 AttachInfo attached = adapter.backend(ctx, t, vdi, step.op(), after.readWrite());
                 synchronized (table) {
                     if (attached != null) v.attachInfo = attached;

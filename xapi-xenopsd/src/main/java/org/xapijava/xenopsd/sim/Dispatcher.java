@@ -231,7 +231,8 @@ final class Dispatcher {
                         a.dbg(),
                         a.req("id", Rpc::string),
                         a.req("url", Rpc::string),
-                        a.req("localhost_migration", Rpc::bool)));
+                        a.req("localhost_migration", Rpc::bool),
+                        vdiMap(a.opt("vdi_map", Rpc::stringMap))));
         // the simulator's memory stream and handshakes (xenopsd's /migrate/vm and /migrate/mem HTTP exchanges)
         h.put("VM.receive_memory", a -> {
             sim.vmReceiveMemory(a.dbg(), a.req("id", Rpc::string), a.req("image", Rpc::string));
@@ -348,6 +349,10 @@ final class Dispatcher {
     }
 
     /** The named arguments of one call (ocaml-rpc's {@code get_arg} with named parameters). */
+    private static Map<String, String> vdiMap(Map<String, String> m) {
+        return m == null ? Map.of() : m;
+    }
+
     private static final class Args {
         private final Map<?, ?> named;
 

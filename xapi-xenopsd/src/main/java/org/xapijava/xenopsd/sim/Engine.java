@@ -72,7 +72,7 @@ final class Engine implements AutoCloseable {
         this.delays = delays;
         this.storage = storage;
         this.queues = new WorkQueues(workers, "xenopsd-sim");
-        this.migrations = new Migrations(vms, domains, planner, metadata, this::performAtomics);
+        this.migrations = new Migrations(vms, domains, planner, metadata, storage, this::performAtomics);
     }
 
     /** Live migration, sending and receiving. */

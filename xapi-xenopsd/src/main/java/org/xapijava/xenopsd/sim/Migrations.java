@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
+import org.xapijava.xenopsd.Disk;
 import org.xapijava.xenopsd.PowerState;
 import org.xapijava.xenopsd.Vbd;
 import org.xapijava.xenopsd.XenopsClient;
@@ -42,6 +43,7 @@ final class Migrations {
     private final Domains domains;
     private final Planner planner;
     private final MetadataImport metadata;
+    private final VbdStorage storage;
     /** Runs a list of atomics with progress ({@code perform_atomics}). */
     private final BiConsumer<List<Atomic>, SimTask> perform;
 
@@ -52,7 +54,9 @@ final class Migrations {
             Domains domains,
             Planner planner,
             MetadataImport metadata,
+            VbdStorage storage,
             BiConsumer<List<Atomic>, SimTask> perform) {
+        this.storage = storage;
         this.vms = vms;
         this.domains = domains;
         this.planner = planner;
@@ -70,7 +74,7 @@ final class Migrations {
         String id = m.vm();
         boolean wasPaused = vms.powerState(id) == PowerState.Paused;
         if (m.localhost()) {
-            moveLocally(id, wasPaused, t);
+            moveLocally(id, wasPaused, m.vdiMap(), t);
             return;
         }
         String image = image(id);
@@ -124,11 +128,56 @@ final class Migrations {
         }
     }
 
-    private void moveLocally(String id, boolean wasPaused, SimTask t) {
+    /**
+     * A localhost migration: the domain moves to a new domid with the guest's disk I/O held (its domain paused). Each
+     * attached VBD's datapath moves to the new domain ({@code vbd/<new domid>/<name>}); a VBD whose disk
+     * {@code vdiMap} maps is switched to the mapped disk: its old datapath released first (the storage layer ends its
+     * mirror there), then the new disk attached and activated. If that fails, the VBD goes back to its old disk and
+     * the migration fails with the VM running on its old disks.
+     */
+    private void moveLocally(String id, boolean wasPaused, Map<String, String> vdiMap, SimTask t) {
         if (!wasPaused) perform.accept(List.of(new Atomic.VmPause(id)), t);
-        vms.update(id, e -> e.withDomain(e.domain().withDomid(vms.allocateDomid())));
-        vms.signalVm(id);
-        if (!wasPaused) perform.accept(List.of(new Atomic.VmUnpause(id)), t);
+        try {
+            storage.withGuestStopped(id, () -> {
+                int from = vms.domainExn(id).domid();
+                int[] fresh = {0};
+                vms.update(id, e -> {
+                    fresh[0] = vms.allocateDomid();
+                    return e;
+                });
+                int to = fresh[0];
+                List<Vbd> before = vms.vmExn(id).vbds();
+                List<Vbd> after = new ArrayList<>();
+                for (Vbd vbd : before) {
+                    Vbd moved = vbd.backend() instanceof Disk.Vdi v && vdiMap.containsKey(v.srAndLocation())
+                            ? vbd.withBackend(new Disk.Vdi(vdiMap.get(v.srAndLocation())))
+                            : vbd;
+                    after.add(moved);
+                }
+                List<Vbd> done = new ArrayList<>();
+                try {
+                    for (int i = 0; i < before.size(); i++) {
+                        storage.move(t.dbg, from, to, before.get(i), after.get(i));
+                        done.add(before.get(i));
+                    }
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "VM.migrate " + id + " (localhost): back to its disks: " + e);
+                    for (int i = done.size() - 1; i >= 0; i--) {
+                        try {
+                            storage.move(t.dbg, to, from, after.get(i), before.get(i));
+                        } catch (RuntimeException again) {
+                            e.addSuppressed(again);
+                        }
+                    }
+                    throw e;
+                }
+                vms.update(id, e -> e.withVbds(after).withDomain(e.domain().withDomid(to)));
+                for (Vbd vbd : after) vms.signalVbd(vbd.id());
+                vms.signalVm(id);
+            });
+        } finally {
+            if (!wasPaused) perform.accept(List.of(new Atomic.VmUnpause(id)), t);
+        }
     }
 
     /** The simulated memory image: what the destination's domain takes over from ours. */

@@ -30,7 +30,12 @@ sealed interface Operation {
      * {@code VM.migrate}: the domain sent to the xenopsd behind {@code url} (the destination's xapi,
      * {@code /services/xenops}), or, for a {@code localhost} migration, moved to a new domain here.
      */
-    record VmMigrate(String vm, String url, boolean localhost) implements Operation {}
+    record VmMigrate(String vm, String url, boolean localhost, java.util.Map<String, String> vdiMap)
+            implements Operation {
+        public VmMigrate {
+            vdiMap = java.util.Map.copyOf(vdiMap);
+        }
+    }
 
     /**
      * The receiving end of a migration ({@code VM_receive_memory}): a paused domain made from the sender's memory

@@ -311,7 +311,34 @@ public final class Simulator implements Xenops, AutoCloseable {
 
     @Override
     public String vmMigrate(String dbg, String vmId, String url, boolean localhostMigration) {
-        return engine.queueOperation(dbg, new Operation.VmMigrate(vmId, url, localhostMigration)).id;
+        return vmMigrate(dbg, vmId, url, localhostMigration, Map.of());
+    }
+
+    @Override
+    public String vmMigrate(
+            String dbg, String vmId, String url, boolean localhostMigration, Map<String, String> vdiMap) {
+        return engine.queueOperation(dbg, new Operation.VmMigrate(vmId, url, localhostMigration, vdiMap)).id;
+    }
+
+    /**
+     * The simulated guest of a running VM writes {@code data} at {@code offset} of the disk of its VBD {@code vbd}
+     * (the device's name, e.g. {@code xvda}), through the path its datapath's backend gives, as a guest's block
+     * driver does; it waits while the domain is being switched to other disks. @throws XenopsError
+     * {@code Does_not_exist} when the VM, its domain or an attached disk of that VBD is missing
+     */
+    public void guestDiskWrite(String vmId, String vbd, long offset, byte[] data) {
+        storage.guestIo(vmId, domidOf(vmId), new DeviceId(vmId, vbd), offset, data, true);
+    }
+
+    /** The simulated guest reads {@code length} bytes at {@code offset} of its disk {@code vbd}, as {@link #guestDiskWrite}. */
+    public byte[] guestDiskRead(String vmId, String vbd, long offset, int length) {
+        byte[] b = new byte[length];
+        storage.guestIo(vmId, domidOf(vmId), new DeviceId(vmId, vbd), offset, b, false);
+        return b;
+    }
+
+    private java.util.function.IntSupplier domidOf(String vmId) {
+        return () -> vms.domainExn(vmId).domid();
     }
 
     @Override

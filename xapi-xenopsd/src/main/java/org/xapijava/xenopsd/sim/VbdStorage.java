@@ -173,6 +173,82 @@ final class VbdStorage implements AutoCloseable {
         return new String[] {s.substring(0, slash), s.substring(slash + 1)};
     }
 
+    /**
+     * A localhost migration's move of one VBD from domain {@code from} to domain {@code to} (its VBD {@code old}
+     * becoming {@code now}); nothing unless the old datapath is attached. The same disk: the new datapath attached and
+     * activated first (the storage layer already has the disk activated), then the old one released. Another disk:
+     * the old datapath released first (the storage layer ends the disk's mirror as it deactivates it), then the new
+     * disk attached and activated; should that fail the old disk is attached again in domain {@code from}.
+     */
+    void move(String dbg, int from, int to, Vbd old, Vbd now) {
+        if (client == null || !backends.containsKey(datapath(from, old.id()))) return;
+        if (old.backend().equals(now.backend())) {
+            attachAndActivate(dbg, to, now, now.backend());
+            release(dbg, from, old.id());
+            return;
+        }
+        release(dbg, from, old.id());
+        try {
+            attachAndActivate(dbg, to, now, now.backend());
+        } catch (RuntimeException e) {
+            try {
+                attachAndActivate(dbg, from, old, old.backend());
+            } catch (RuntimeException f) {
+                e.addSuppressed(f);
+            }
+            throw e;
+        }
+    }
+
+    /** Per VM: the simulated guest's disk I/O (read lock) against the switch of its disks (write lock). */
+    private final Map<String, java.util.concurrent.locks.ReadWriteLock> guestLocks = new ConcurrentHashMap<>();
+
+    private java.util.concurrent.locks.ReadWriteLock guestLock(String vmId) {
+        return guestLocks.computeIfAbsent(vmId, k -> new java.util.concurrent.locks.ReentrantReadWriteLock(true));
+    }
+
+    /** Runs {@code r} with the guest of VM {@code vmId} doing no disk I/O (its I/O waits until the end). */
+    void withGuestStopped(String vmId, Runnable r) {
+        java.util.concurrent.locks.Lock l = guestLock(vmId).writeLock();
+        l.lock();
+        try {
+            r.run();
+        } finally {
+            l.unlock();
+        }
+    }
+
+    /**
+     * The simulated guest's read ({@code write} false: into {@code buf}) or write (of {@code buf}) at {@code offset}
+     * of the disk of VBD {@code vbd}, through the local path of its datapath's backend in the VM's domain.
+     */
+    void guestIo(
+            String vmId, java.util.function.IntSupplier domid, DeviceId vbd, long offset, byte[] buf, boolean write) {
+        java.util.concurrent.locks.Lock l = guestLock(vmId).readLock();
+        l.lock();
+        try {
+            String dp = datapath(domid.getAsInt(), vbd);
+            Object backend = backends.get(dp);
+            Path path = backend == null ? null : localPath(backend);
+            if (path == null) throw XenopsError.doesNotExist("VBD", vbd.vm() + "." + vbd.name());
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(
+                    path, write ? java.nio.file.StandardOpenOption.WRITE : java.nio.file.StandardOpenOption.READ)) {
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(buf);
+                long pos = offset;
+                while (b.hasRemaining()) {
+                    int n = write ? ch.write(b, pos) : ch.read(b, pos);
+                    if (n < 0) throw XenopsError.internalError("guest I/O: end of disk " + dp + " at " + pos);
+                    pos += n;
+                }
+                if (write) ch.force(false);
+            } catch (java.io.IOException e) {
+                throw XenopsError.internalError("guest I/O on " + dp + ": " + e.getMessage());
+            }
+        } finally {
+            l.unlock();
+        }
+    }
+
     /** The backend ({@code VDI.attach3}'s answer) of every datapath attached now, by datapath. */
     Map<String, Object> attached() {
         return Map.copyOf(backends);
