@@ -32,7 +32,7 @@ class BundledDriversTest {
         for (String f : BundledDrivers.FILES) {
             Path p = dir.resolve("sm").resolve(f);
             assertArrayEquals(Files.readAllBytes(SOURCE.resolve(f)), Files.readAllBytes(p), f);
-            assertEquals(f.endsWith("SR") || f.equals("smgc.py"), Files.isExecutable(p), f);
+            assertEquals(f.endsWith("SR") || f.equals("smgc.py") || f.equals("smmirror"), Files.isExecutable(p), f);
         }
         assertTrue(Files.isRegularFile(dir.resolve("sm/XenAPI.py")), "the symlink's content, not a link");
     }
