@@ -1,5 +1,6 @@
 package org.xapijava.server.rrd;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -7,6 +8,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 import org.slf4j.Logger;
@@ -16,12 +23,22 @@ import org.xapijava.model.util.AtomicFiles;
 /**
  * Where RRDs are kept when not in memory, as Xapi's {@code archive_rrd_internal}: one file per object,
  * {@code <dir>/<uuid>.gz}, the gzipped internal dump, replaced atomically (temp, fsync, rename). A file that cannot
- * be read is logged and ignored (the object starts a new RRD), as Xapi does. Thread-safe (one file per call).
+ * be read is logged and ignored (the object starts a new RRD), as Xapi does. {@link #saveLater} (a halted VM's RRD)
+ * makes the bytes at once and leaves the write and its forces to one background thread, so that a shutdown does not
+ * wait for the disk; until written they are what {@link #load} reads, {@link #remove} drops them, a newer save wins,
+ * and {@link #close} writes what is left. Thread-safe.
  */
-public final class RrdArchive {
+public final class RrdArchive implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RrdArchive.class);
 
     private final Path dir;
+    /** uuid → the bytes {@link #saveLater} has not written yet. */
+    private final Map<String, byte[]> pending = new ConcurrentHashMap<>();
+    /** Held while a file is written or removed, so that an older write never lands after a newer one or a removal. */
+    private final Object files = new Object();
+
+    private final ExecutorService writer = Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().daemon().name("rrd-archiver").factory());
 
     /** @param dir the directory (Xapi's {@code /var/lib/xcp/blobs/rrds}); created on first save */
     public RrdArchive(Path dir) {
@@ -33,24 +50,69 @@ public final class RrdArchive {
         return dir.resolve(uuid + ".gz");
     }
 
+    private static byte[] encode(Rrd rrd) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 * 1024);
+        try (GZIPOutputStream gz = new GZIPOutputStream(bytes)) {
+            gz.write(RrdDump.xml(rrd, true).getBytes(StandardCharsets.UTF_8));
+        }
+        return bytes.toByteArray();
+    }
+
+    private void write(String uuid, byte[] bytes) throws IOException {
+        Files.createDirectories(dir);
+        AtomicFiles.write(file(uuid), bytes);
+    }
+
     /** Writes {@code rrd} as the archive of {@code uuid}; an I/O failure is logged (Xapi logs and goes on). */
     public void save(String uuid, Rrd rrd) {
         try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 * 1024);
-            try (GZIPOutputStream gz = new GZIPOutputStream(bytes)) {
-                gz.write(RrdDump.xml(rrd, true).getBytes(StandardCharsets.UTF_8));
+            byte[] bytes = encode(rrd);
+            synchronized (files) {
+                pending.remove(uuid); // older than this
+                write(uuid, bytes);
             }
-            Files.createDirectories(dir);
-            AtomicFiles.write(file(uuid), bytes.toByteArray());
         } catch (IOException | RuntimeException e) {
             LOG.warn("archiving the RRD of {}: {}", uuid, e.toString());
+        }
+    }
+
+    /** As {@link #save}, the file written and forced in the background. */
+    public void saveLater(String uuid, Rrd rrd) {
+        byte[] bytes;
+        try {
+            file(uuid);
+            bytes = encode(rrd);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("archiving the RRD of {}: {}", uuid, e.toString());
+            return;
+        }
+        pending.put(uuid, bytes);
+        try {
+            writer.execute(() -> writePending(uuid));
+        } catch (RejectedExecutionException e) {
+            writePending(uuid); // closed: write it now
+        }
+    }
+
+    private void writePending(String uuid) {
+        synchronized (files) {
+            byte[] bytes = pending.get(uuid);
+            if (bytes == null) return; // written by a later task or a save, or removed
+            try {
+                write(uuid, bytes);
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("archiving the RRD of {}: {}", uuid, e.toString());
+            }
+            pending.remove(uuid, bytes);
         }
     }
 
     /** The archived RRD of {@code uuid}, or null when there is none (or it cannot be read). */
     public Rrd load(String uuid) {
         Path f = file(uuid);
-        try (InputStream in = new GZIPInputStream(Files.newInputStream(f))) {
+        byte[] waiting = pending.get(uuid);
+        try (InputStream in =
+                new GZIPInputStream(waiting != null ? new ByteArrayInputStream(waiting) : Files.newInputStream(f))) {
             return RrdDump.parse(in);
         } catch (NoSuchFileException e) {
             return null;
@@ -62,10 +124,24 @@ public final class RrdArchive {
 
     /** {@code remove_rrd}: the archive of {@code uuid} goes, if any. */
     public void remove(String uuid) {
+        synchronized (files) {
+            pending.remove(uuid);
+            try {
+                Files.deleteIfExists(file(uuid));
+            } catch (IOException e) {
+                LOG.warn("removing the RRD archive of {}: {}", uuid, e.toString());
+            }
+        }
+    }
+
+    /** Writes what {@link #saveLater} left (waiting at most 30 s) and stops the background thread. */
+    @Override
+    public void close() {
+        writer.shutdown();
         try {
-            Files.deleteIfExists(file(uuid));
-        } catch (IOException e) {
-            LOG.warn("removing the RRD archive of {}: {}", uuid, e.toString());
+            if (!writer.awaitTermination(30, TimeUnit.SECONDS)) LOG.warn("RRD archive: writes still pending at close");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

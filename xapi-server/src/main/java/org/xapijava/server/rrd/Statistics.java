@@ -161,7 +161,7 @@ public final class Statistics implements AutoCloseable, VmRrdMoves {
                 LOG.warn("the RRD of {} could not be sent to the master: {}; kept here", uuid, e.toString());
             }
         }
-        archive.save(uuid, rrd);
+        archive.saveLater(uuid, rrd); // a shutdown does not wait for the disk
     }
 
     /**
@@ -239,5 +239,6 @@ public final class Statistics implements AutoCloseable, VmRrdMoves {
             }
         }
         if (s != null) s.close();
+        archive.close(); // the halted VMs' RRDs still being written
     }
 }
