@@ -192,8 +192,14 @@ class XeApiBoundCommandsTest {
                 "pool-ha-compute-hypothetical-max-host-failures-to-tolerate",
                 "vm-uuid=" + dom0);
         reaches("pool.ha_compute_vm_failover_plan", "pool-ha-compute-vm-failover-plan", "host-uuids=" + hostUuid);
-        reaches("pool.enable_redo_log", "pool-enable-redo-log", "sr-uuid=" + sr);
-        reaches("pool.disable_redo_log", "pool-disable-redo-log");
+        // the pool's redo log: on, then off (the VDI stays for the next time, as Xapi's)
+        // (xe's pool record has no redo-log field: read through the API)
+        String apiSession = host.login();
+        String redoPool = (String) host.ok("pool.get_by_uuid", apiSession, min("pool-list"));
+        ok("pool-enable-redo-log", "sr-uuid=" + sr);
+        assertEquals(true, host.ok("pool.get_redo_log_enabled", apiSession, redoPool));
+        ok("pool-disable-redo-log");
+        assertEquals(false, host.ok("pool.get_redo_log_enabled", apiSession, redoPool));
         reaches("pool.rotate_secret", "pool-secret-rotate");
         reaches(
                 "pool.enable_external_auth",
