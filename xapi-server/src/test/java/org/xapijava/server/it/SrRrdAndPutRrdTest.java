@@ -228,13 +228,15 @@ class SrRrdAndPutRrdTest {
         }
         assertEquals(live, get("/vm_rrd?" + s + "&uuid=" + vmUuid).body());
 
-        // refusals: no uuid 400; an unknown uuid 404; a host's RRD without archive 400
-        assertEquals(400, put("/rrd?" + s, old).statusCode());
+        // refusals: no uuid 400; an unknown uuid 404; a host's RRD without archive 400. They are answered before the
+        // body is read and the connection closed, so the probes carry no body (a body left unread on a closed
+        // connection can make the client's socket reset before it reads the answer)
+        assertEquals(400, put("/rrd?" + s, "").statusCode());
         assertEquals(
                 404,
-                put("/rrd?" + s + "&uuid=00000000-0000-0000-0000-000000000000", old)
+                put("/rrd?" + s + "&uuid=00000000-0000-0000-0000-000000000000", "")
                         .statusCode());
-        assertEquals(400, put("/rrd?" + s + "&uuid=" + hostUuid, hostXml).statusCode());
+        assertEquals(400, put("/rrd?" + s + "&uuid=" + hostUuid, "").statusCode());
         // a body that is not an RRD: 200 (sent before the body), nothing changed, the caller's task failed
         Task bad = Task.create(c, "put rrd", "");
         assertEquals(
