@@ -11,6 +11,7 @@ import org.xapijava.cli.records.Filters;
 import org.xapijava.cli.records.ObjectRecord;
 import org.xapijava.cli.records.RecordTables;
 import org.xapijava.cli.records.Sizes;
+import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.enums.VmPowerState;
 import org.xapijava.model.client.XenApi;
 import org.xapijava.model.errors.ApiError;
@@ -210,7 +211,7 @@ final class VmCommands {
             String task = on != null
                     ? c.api().vm().startOnAsync(vm.ref(), HostCommands.byNameOrId(c, on), paused, force)
                     : c.api().vm().startAsync(vm.ref(), paused, force);
-            Tasks.await(c, task);
+            withHostReport(c, vm.ref(), () -> Tasks.await(c, task));
             return null;
         });
     }
@@ -219,12 +220,33 @@ final class VmCommands {
         boolean force = c.params().bool("force", false);
         String on = c.params().opt("on").orElse(null);
         Selectors.vms(c, Selectors.VmScope.ORDINARY, true, Set.of("on", "progress"), vm -> {
-            String task = on != null
-                    ? c.api().vm().resumeOnAsync(vm.ref(), HostCommands.byNameOrId(c, on), false, force)
-                    : c.api().vm().resumeAsync(vm.ref(), false, force);
-            Tasks.await(c, task);
+            if (on != null) {
+                Tasks.await(c, c.api().vm().resumeOnAsync(vm.ref(), HostCommands.byNameOrId(c, on), false, force));
+            } else {
+                withHostReport(c, vm.ref(), () -> Tasks.await(c, c.api().vm().resumeAsync(vm.ref(), false, force)));
+            }
             return null;
         });
+    }
+
+    /**
+     * Xapi's {@code hook_no_hosts_available}: when {@code body} fails with {@code NO_HOSTS_AVAILABLE}, the reasons
+     * per host are printed before the error.
+     */
+    private static void withHostReport(CommandContext c, String vm, Runnable body) {
+        try {
+            body.run();
+        } catch (ApiError e) {
+            if (ErrorCodes.NO_HOSTS_AVAILABLE.equals(e.code())) {
+                c.out()
+                        .list(List.of(
+                                "There are no suitable hosts to start this VM on.",
+                                "The following table provides per-host reasons for why the VM could not be started:",
+                                ""));
+                VmDeviceCommands.printHostReport(c, vm);
+            }
+            throw e;
+        }
     }
 
     /** A clone-like call on one VM: its new name first. */

@@ -330,6 +330,20 @@ final class VmDeviceCommands {
                 "uuid", "userdevice", "device", "vdi-uuid", "empty", "mode", "type", "storage-lock", "attachable");
         for (String vbd : api.vm().getVBDs(vm)) c.out().table(List.of(row(r.of(vbdSpec, vbd), vbdFields)));
         c.out().list(List.of("Checking to see whether VM can boot on each host"));
+        printHostReport(c, vm);
+        String agile;
+        try {
+            api.vm().assertAgile(vm);
+            agile = "VM is agile.";
+        } catch (ApiError e) {
+            agile = "VM is not agile because: " + assertMessage(c, e);
+        }
+        c.out().list(List.of(agile));
+    }
+
+    /** Xapi's {@code print_vm_host_report}: each host's name and whether the VM can boot there, or why not. */
+    static void printHostReport(CommandContext c, String vm) {
+        XenApi api = c.api();
         List<Map.Entry<String, String>> report = new ArrayList<>();
         for (String host : api.host().getAll()) {
             String verdict;
@@ -342,14 +356,6 @@ final class VmDeviceCommands {
             report.add(Map.entry(api.host().getNameLabel(host), verdict));
         }
         c.out().table(List.of(new Printer.Row(report)));
-        String agile;
-        try {
-            api.vm().assertAgile(vm);
-            agile = "VM is agile.";
-        } catch (ApiError e) {
-            agile = "VM is not agile because: " + assertMessage(c, e);
-        }
-        c.out().list(List.of(agile));
     }
 
     /**

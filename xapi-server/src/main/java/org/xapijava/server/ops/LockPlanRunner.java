@@ -46,6 +46,7 @@ import org.xapijava.server.ops.LockPlan.VmCompatibleWithHost;
 import org.xapijava.server.ops.LockPlan.VmPowerState;
 import org.xapijava.server.ops.Locks.Retry;
 import org.xapijava.server.xenops.BootChecks;
+import org.xapijava.server.xenops.HostChooser;
 
 /**
  * Runs the {@link LockPlan} plans around message implementations: prechecks, markings (each undone
@@ -332,7 +333,7 @@ final class LockPlanRunner {
                 if (!Refs.isNull(scheduled)) return scheduled; // already reserved: no host operation
             }
             String chosen = h.host().kind() == Target.Kind.CHOSEN_HOST
-                    ? locks.hostRef()
+                    ? HostChooser.choose(tx, vm, HostChooser::biasedRandom)
                     : (String) args.get(h.host().arg());
             ApiError e = locks.allowed().refusal(tx, "host", chosen, h.op(), true);
             if (e != null) throw e;

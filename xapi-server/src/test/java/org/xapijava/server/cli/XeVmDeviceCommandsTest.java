@@ -210,6 +210,30 @@ class XeVmDeviceCommandsTest {
     }
 
     @Test
+    void vmStartWithNoHostPrintsEachHostsReason() {
+        String vm = newVm("nowhere");
+        ok(
+                "vm-memory-limits-set",
+                "uuid=" + vm,
+                "static-min=128MiB",
+                "static-max=2048GiB",
+                "dynamic-min=2048GiB",
+                "dynamic-max=2048GiB");
+        String hostName = ok("host-param-get", "uuid=" + hostUuid, "param-name=name-label");
+        XeRun.Result r = xe("vm-start", "uuid=" + vm);
+        assertEquals(1, r.code(), r::toString);
+        String intro = "There are no suitable hosts to start this VM on.\n"
+                + "The following table provides per-host reasons for why the VM could not be started:\n\n";
+        assertEquals(intro + record(hostName + "    : Cannot start here [Not enough free memory]"), r.out());
+        assertEquals("There were no servers available to complete the specified operation.\n", r.err());
+        assertEquals("halted", ok("vm-param-get", "uuid=" + vm, "param-name=power-state"));
+        // with on=, the named host's own check answers
+        XeRun.Result on = xe("vm-start", "uuid=" + vm, "on=" + hostName);
+        assertEquals(1, on.code(), on::toString);
+        assertFalse(on.out().contains("There are no suitable hosts"), on.toString());
+    }
+
+    @Test
     void diagnosticStatusAndFirmware() {
         String vm = newVm("diag");
         ok("vm-disk-add", "uuid=" + vm, "disk-size=8MiB", "device=0");

@@ -191,9 +191,13 @@ class LifecycleEventsTest {
         long shadowMib = Math.max(1, (256 + 2 * staticMaxMib + 255) / 256); // multiplier 1.0, one vCPU
         long overheadMib = 1 + 1 + shadowMib + 1; // extra internal, extra external, shadow, 38 pages per vCPU
         long needed = (dmin / MIB + overheadMib) * MIB;
+        // on a named host, assert_can_boot_here's memory check with its figures
         assertEquals(
                 List.of("HOST_NOT_ENOUGH_FREE_MEMORY", Long.toString(needed), Long.toString(total - used)),
-                raw("VM.start", vm.toWireString(), false, false));
+                raw("VM.start_on", vm.toWireString(), h, false, false));
+        assertCleanlyHalted(vm);
+        // without one, choose_host_for_vm finds no host whose guests could shrink enough
+        assertEquals(List.of("NO_HOSTS_AVAILABLE"), raw("VM.start", vm.toWireString(), false, false));
         assertCleanlyHalted(vm);
     }
 

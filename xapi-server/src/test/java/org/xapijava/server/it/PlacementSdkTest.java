@@ -12,6 +12,7 @@ import com.xensource.xenapi.VBD;
 import com.xensource.xenapi.VIF;
 import com.xensource.xenapi.VM;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -191,11 +192,13 @@ class PlacementSdkTest {
             assertEquals(List.of("VM_REQUIRES_NETWORK", second.toWireString(), net), bootHere(second, hostA()));
             assertNull(bootHere(second, hostB()));
             assertEquals(Set.of(hostB()), possible(second));
-            // VM.start on the master asks the same question
-            assertEquals(
-                    List.of("VM_REQUIRES_NETWORK", second.toWireString(), net),
-                    ConcurrencySupport.errorOf(c, () -> second.start(c, false, false)));
-            assertEquals(Types.VmPowerState.HALTED, second.getPowerState(c));
+            // VM.start without a host asks the same question of every host and takes the one that can
+            second.start(c, false, false);
+            try {
+                assertEquals(hostB(), second.getResidentOn(c).toWireString());
+            } finally {
+                second.hardShutdown(c);
+            }
             // unmanaged, or assumed shared, it is everywhere
             with(net, org.xapijava.model.api.Network.MANAGED, false, () -> assertNull(bootHere(second, hostA())));
             with(
@@ -320,7 +323,7 @@ class PlacementSdkTest {
     void aRunningVmIsCheckedAgainstTheCpuItLastBootedOn() throws Exception {
         VM vm = newVm();
         String ref = vm.toWireString();
-        vm.start(c, false, false);
+        vm.startOn(c, a(), false, false);
         try {
             LifecycleSupport.await(
                     master,
@@ -384,5 +387,67 @@ class PlacementSdkTest {
                 org.xapijava.model.api.VM.SCHEDULED_TO_BE_RESIDENT_ON,
                 hostB(),
                 () -> assertEquals(Set.of(hostB()), possible(vm)));
+    }
+
+    @Test
+    void vmStartWithoutAHostChoosesOneAsXapi() throws Exception {
+        VM vm = newVm();
+        String ref = vm.toWireString();
+        // the affinity host first, master or member
+        for (String h : List.of(hostA(), hostB())) {
+            with(ref, org.xapijava.model.api.VM.AFFINITY, h, () -> {
+                vm.start(c, false, false);
+                try {
+                    assertEquals(h, vm.getResidentOn(c).toWireString());
+                } finally {
+                    vm.hardShutdown(c);
+                }
+            });
+        }
+        // a disabled host is passed over, even as the affinity host
+        with(
+                ref,
+                org.xapijava.model.api.VM.AFFINITY,
+                hostB(),
+                () -> with(hostB(), org.xapijava.model.api.Host.ENABLED, false, () -> {
+                    vm.start(c, false, false);
+                    try {
+                        assertEquals(hostA(), vm.getResidentOn(c).toWireString());
+                    } finally {
+                        vm.hardShutdown(c);
+                    }
+                }));
+        // no host at all: NO_HOSTS_AVAILABLE and nothing changed
+        with(
+                hostA(),
+                org.xapijava.model.api.Host.ENABLED,
+                false,
+                () -> with(hostB(), org.xapijava.model.api.Host.ENABLED, false, () -> {
+                    Map<String, Object> before = new HashMap<>(db().record(org.xapijava.model.api.VM.XAPI_CLASS, ref));
+                    assertEquals(
+                            List.of("NO_HOSTS_AVAILABLE"),
+                            ConcurrencySupport.errorOf(c, () -> vm.start(c, false, false)));
+                    Map<String, Object> after = new HashMap<>(db().record(org.xapijava.model.api.VM.XAPI_CLASS, ref));
+                    after.remove("allowed_operations");
+                    before.remove("allowed_operations");
+                    assertEquals(before, after);
+                    assertEquals(Map.of(), db().get(hostA(), org.xapijava.model.api.Host.CURRENT_OPERATIONS));
+                    assertEquals(Map.of(), db().get(hostB(), org.xapijava.model.api.Host.CURRENT_OPERATIONS));
+                }));
+        // a VM whose guests could not shrink enough anywhere is in no memory category of any host
+        var memory = List.of(
+                org.xapijava.model.api.VM.MEMORY_STATIC_MAX,
+                org.xapijava.model.api.VM.MEMORY_DYNAMIC_MAX,
+                org.xapijava.model.api.VM.MEMORY_DYNAMIC_MIN,
+                org.xapijava.model.api.VM.MEMORY_STATIC_MIN);
+        Map<Field<Long>, Long> old = new HashMap<>();
+        for (Field<Long> f : memory) old.put(f, db().get(ref, f));
+        try {
+            for (Field<Long> f : memory) db().set(ref, f, 1L << 50);
+            assertEquals(List.of("NO_HOSTS_AVAILABLE"), ConcurrencySupport.errorOf(c, () -> vm.start(c, false, false)));
+            assertEquals(Types.VmPowerState.HALTED, vm.getPowerState(c));
+        } finally {
+            for (Field<Long> f : memory) db().set(ref, f, old.get(f));
+        }
     }
 }
