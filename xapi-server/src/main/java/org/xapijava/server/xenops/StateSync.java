@@ -274,6 +274,7 @@ final class StateSync {
     /** {@code update_vm_internal}: each changed part of the VM's state, as Xapi writes it. */
     void updateVmInternal(String dbg, String id, String vm, VmState previous, VmState info) {
         boolean[] updateAllowed = {false};
+        Pending pending = new Pending(vm);
         String power = powerState(info == null ? null : info.powerState());
         String powerBefore = data.get(vm, VM.POWER_STATE);
         if (info != null && !"Suspended".equals(power) && differ(previous, info, VmState::domainType)) {
@@ -284,10 +285,11 @@ final class StateSync {
                 case Domain_PVH -> "pvh";
                 case Domain_undefined -> "Halted".equals(power) ? "unspecified" : null;
             };
-            if (t != null) writeMetrics(vm, (r, u, m) -> u.set(m, VMMetrics.CURRENT_DOMAIN_TYPE, t));
+            if (t != null) pending.metrics((r, u, m) -> u.set(m, VMMetrics.CURRENT_DOMAIN_TYPE, t));
         }
         if (differ(previous, info, VmState::powerState)) {
             updateAllowed[0] = true;
+            pending.flush();
             try {
                 onPowerStateChange(dbg, id, vm, power, info);
             } catch (RuntimeException e) {
@@ -298,26 +300,21 @@ final class StateSync {
             updateAllowed[0] = true;
             if (!info.domids().isEmpty()) {
                 long domid = info.domids().get(0);
-                setIfExists(vm, VM.DOMID, domid);
+                pending.set(VM.DOMID, domid);
             }
         }
         if (info != null && differ(previous, info, VmState::consoles)) {
-            try {
-                updateConsoles(vm, info.consoles());
-            } catch (RuntimeException e) {
-                LOG.error("Caught {} while updating VM {} consoles", e, id);
-            }
+            pending.plan(consolesPlan(vm, info.consoles()));
         }
         if (info != null && differ(previous, info, VmState::memoryTarget)) {
             long t = info.memoryTarget();
-            setIfExists(vm, VM.MEMORY_TARGET, t);
+            pending.set(VM.MEMORY_TARGET, t);
         }
         if (info != null
                 && differ(previous, info, VmState::rtcTimeoffset)
                 && !info.rtcTimeoffset().isEmpty()) {
             String off = info.rtcTimeoffset();
-            step((r, u) -> {
-                if (!r.exists(VM.XAPI_CLASS, vm)) return;
+            pending.plan((r, u) -> {
                 Map<String, String> p = new LinkedHashMap<>(r.get(vm, VM.PLATFORM));
                 p.remove("timeoffset");
                 p.put("timeoffset", off);
@@ -326,17 +323,18 @@ final class StateSync {
         }
         if (info != null && differ(previous, info, VmState::hvm)) {
             boolean v = info.hvm();
-            writeMetrics(vm, (r, u, m) -> u.set(m, VMMetrics.HVM, v));
+            pending.metrics((r, u, m) -> u.set(m, VMMetrics.HVM, v));
         }
         if (info != null && differ(previous, info, VmState::nomigrate)) {
             boolean v = info.nomigrate();
-            writeMetrics(vm, (r, u, m) -> u.set(m, VMMetrics.NOMIGRATE, v));
+            pending.metrics((r, u, m) -> u.set(m, VMMetrics.NOMIGRATE, v));
         }
         if (info != null && differ(previous, info, VmState::nestedVirt)) {
             boolean v = info.nestedVirt();
-            writeMetrics(vm, (r, u, m) -> u.set(m, VMMetrics.NESTED_VIRT, v));
+            pending.metrics((r, u, m) -> u.set(m, VMMetrics.NESTED_VIRT, v));
         }
         if (info != null && differ(previous, info, VmState::lastStartTime)) {
+            pending.flush();
             try {
                 onLastStartTime(vm, previous, info, power, powerBefore, updateAllowed);
             } catch (RuntimeException e) {
@@ -345,29 +343,30 @@ final class StateSync {
         }
         if (info != null) {
             for (int domid : info.domids()) {
+                pending.flush();
                 guestMetrics.createIfNeeded(vm, List.of(domid), info.guestAgent(), info.pvDriversDetected());
                 if (differ(previous, info, VmState::guestAgent)) checkGuestAgent(vm, previous, info, updateAllowed);
                 if (differ(previous, info, VmState::pvDriversDetected))
                     guestMetrics.setPvDriversDetected(vm, info.pvDriversDetected());
                 if (differ(previous, info, VmState::xsdataState)) {
                     Map<String, String> xs = info.xsdataState();
-                    setIfExists(vm, VM.XENSTORE_DATA, xs);
+                    pending.set(VM.XENSTORE_DATA, xs);
                 }
             }
         }
         if (info != null && differ(previous, info, VmState::vcpuTarget)) {
             long n = info.vcpuTarget();
-            writeMetrics(vm, (r, u, m) -> u.set(m, VMMetrics.VCPUS_NUMBER, n));
+            pending.metrics((r, u, m) -> u.set(m, VMMetrics.VCPUS_NUMBER, n));
         }
         if (info != null && differ(previous, info, VmState::memoryActual)) {
             // Xapi learns memory_actual from rrdd's samples; here xenopsd's figure is taken at each event
             long actual = info.memoryActual();
-            writeMetrics(vm, (r, u, m) -> u.set(m, VMMetrics.MEMORY_ACTUAL, actual));
+            pending.metrics((r, u, m) -> u.set(m, VMMetrics.MEMORY_ACTUAL, actual));
         }
         if (info != null && differ(previous, info, VmState::shadowMultiplierTarget)) {
             double m = info.shadowMultiplierTarget();
             if (!"Halted".equals(power) && m >= 0.0) {
-                setIfExists(vm, VM.HVM_SHADOW_MULTIPLIER, m);
+                pending.set(VM.HVM_SHADOW_MULTIPLIER, m);
             }
         }
         if (info != null && !"Suspended".equals(power) && differ(previous, info, VmState::featureset)) {
@@ -376,8 +375,9 @@ final class StateSync {
             Map<String, String> flags = new LinkedHashMap<>();
             flags.put(BootChecks.CPU_VENDOR, vendor);
             flags.put(BootChecks.CPU_FEATURES, fs);
-            setIfExists(vm, VM.LAST_BOOT_CPU_FLAGS, flags);
+            pending.set(VM.LAST_BOOT_CPU_FLAGS, flags);
         }
+        pending.flush();
         // a VM that has just suspended was pulled out of xenopsd (VM.remove): nothing is left to compare later reports
         // with. Xapi caches the Suspended state, which only a checkpoint (the VM stays resident) could then compare
         // with the "no VM" of a late event, and take for a shutdown.
@@ -463,10 +463,10 @@ final class StateSync {
         return m;
     }
 
-    /** The VM's consoles: destroyed when gone from xenopsd's list, created when new. */
-    private void updateConsoles(String vm, List<VmState.Console> consoles) {
-        step((r, u) -> {
-            if (!r.exists(VM.XAPI_CLASS, vm)) return;
+    /** The VM's consoles: destroyed when gone from xenopsd's list, created when new (the VM known to exist). */
+    private java.util.function.BiConsumer<ReadSet, Update.Builder> consolesPlan(
+            String vm, List<VmState.Console> consoles) {
+        return (r, u) -> {
             String address = r.get(hostRef, Host.ADDRESS);
             String uri = "https://" + address + "/console";
             Map<String, String> current = new LinkedHashMap<>(); // protocol → console
@@ -500,7 +500,7 @@ final class StateSync {
                                 .with(Console.OTHER_CONFIG, Map.of())
                                 .with(Console.PORT, (long) e.getValue().port()));
             }
-        });
+        };
     }
 
     /** What {@link #writeMetrics} writes into the VM's metrics row {@code m}, from what it reads. */
@@ -516,18 +516,70 @@ final class StateSync {
     private void writeMetrics(String vm, MetricsWrite body) {
         step((r, u) -> {
             if (!r.exists(VM.XAPI_CLASS, vm)) return;
-            String m = r.get(vm, VM.METRICS);
-            if (!r.isValid(VMMetrics.XAPI_CLASS, m)) {
-                m = Refs.fresh();
-                u.create(
-                        m,
-                        FieldValues.of(VMMetrics.XAPI_CLASS)
-                                .with(VMMetrics.UUID, UUID.randomUUID().toString()));
-                u.set(vm, VM.METRICS, m);
-            }
-            body.plan(r, u, m);
-            u.set(m, VMMetrics.LAST_UPDATED, DateTime.ofInstant(clock.instant()));
+            planMetrics(r, u, vm, List.of(body));
         });
+    }
+
+    /** The writes of {@code bodies} into the VM's metrics row (made when missing), stamped once. */
+    private void planMetrics(ReadSet r, Update.Builder u, String vm, List<MetricsWrite> bodies) {
+        String m = r.get(vm, VM.METRICS);
+        if (!r.isValid(VMMetrics.XAPI_CLASS, m)) {
+            m = Refs.fresh();
+            u.create(
+                    m,
+                    FieldValues.of(VMMetrics.XAPI_CLASS)
+                            .with(VMMetrics.UUID, UUID.randomUUID().toString()));
+            u.set(vm, VM.METRICS, m);
+        }
+        for (MetricsWrite body : bodies) body.plan(r, u, m);
+        u.set(m, VMMetrics.LAST_UPDATED, DateTime.ofInstant(clock.instant()));
+    }
+
+    /**
+     * The writes of one {@code update_vm_internal} pass that read nothing they write and need no answer (a VM field,
+     * a metrics field, the consoles, the platform's time offset), kept in Xapi's order and committed together at the
+     * next {@link #flush}: one database commit (on a pool member, one round trip to the master) instead of one each.
+     * The pass flushes before each write whose outcome it needs or that others read (power state, start time, guest
+     * metrics) and at its end, so what a reader sees follows Xapi's order between those points. Nothing is written
+     * when the VM is gone, as {@link #setIfExists} does. Not thread-safe: one per pass.
+     */
+    private final class Pending {
+        private final String vm;
+        private final List<java.util.function.BiConsumer<ReadSet, Update.Builder>> plans = new ArrayList<>();
+        private final List<MetricsWrite> metrics = new ArrayList<>();
+
+        Pending(String vm) {
+            this.vm = vm;
+        }
+
+        <T> void set(Field<T> field, T value) {
+            plans.add((r, u) -> u.set(vm, field, value));
+        }
+
+        void plan(java.util.function.BiConsumer<ReadSet, Update.Builder> plan) {
+            plans.add(plan);
+        }
+
+        void metrics(MetricsWrite write) {
+            metrics.add(write);
+        }
+
+        void flush() {
+            if (plans.isEmpty() && metrics.isEmpty()) return;
+            var ps = List.copyOf(plans);
+            var ms = List.copyOf(metrics);
+            plans.clear();
+            metrics.clear();
+            try {
+                step((r, u) -> {
+                    if (!r.exists(VM.XAPI_CLASS, vm)) return;
+                    for (var p : ps) p.accept(r, u);
+                    if (!ms.isEmpty()) planMetrics(r, u, vm, ms);
+                });
+            } catch (RuntimeException e) {
+                LOG.error("Caught {} while updating VM {}", e, vm);
+            }
+        }
     }
 
     /** {@code remove_pending_guidance} from the three guidance lists. */
