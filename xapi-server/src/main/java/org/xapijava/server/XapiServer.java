@@ -76,6 +76,7 @@ import org.xapijava.server.pool.PoolEject;
 import org.xapijava.server.pool.PoolJoin;
 import org.xapijava.server.pool.PoolMessages;
 import org.xapijava.server.pool.PoolRole;
+import org.xapijava.server.pool.RedoLogRecovery;
 import org.xapijava.server.pool.ReplicaHandler;
 import org.xapijava.server.pool.ReplicaService;
 import org.xapijava.server.session.PoolSecret;
@@ -106,8 +107,7 @@ public final class XapiServer implements AutoCloseable {
     private final Datamodel dm = Datamodel.get();
     private DurableDatabase durable;
     /** What the pool's redo log did at this start (a master's); NONE elsewhere. */
-    private org.xapijava.server.pool.RedoLogRecovery.Outcome redoLogOutcome =
-            org.xapijava.server.pool.RedoLogRecovery.Outcome.NONE;
+    private RedoLogRecovery.Outcome redoLogOutcome = RedoLogRecovery.Outcome.NONE;
     /** The master's database generation as opened, before this start wrote to it; -1 on a member. */
     private long openedGeneration = -1;
 
@@ -197,7 +197,7 @@ public final class XapiServer implements AutoCloseable {
                 ? FlushPolicy.eager(Duration.ofSeconds(1))
                 : FlushPolicy.XAPI;
         role = master != null ? PoolRole.slave(master.bindAddress()) : PoolRole.load(config.path("pool-conf"));
-        redoLogOutcome = org.xapijava.server.pool.RedoLogRecovery.Outcome.NONE;
+        redoLogOutcome = RedoLogRecovery.Outcome.NONE;
         openedGeneration = -1;
         PoolSecret secret = poolSecret = PoolSecret.loadOrCreate(config.path("pool-secret"));
         poolTls = org.xapijava.server.pool.PoolTls.of(config);
@@ -210,7 +210,7 @@ public final class XapiServer implements AutoCloseable {
             allowed = AllowedOperations.of(db);
         } else if (role.isMaster()) {
             MemberStart.promoteBackup(config.path("backup-db"), stateDb, config.path("redo-log"));
-            org.xapijava.server.pool.RedoLogRecovery.Opened opened = org.xapijava.server.pool.RedoLogRecovery.open(
+            RedoLogRecovery.Opened opened = RedoLogRecovery.open(
                     dm,
                     new DurableDatabase.Options(stateDb, config.path("redo-log"), policy, false),
                     org.xapijava.server.storage.StorageStartup.staticVdis(config));
@@ -499,7 +499,7 @@ public final class XapiServer implements AutoCloseable {
         // after the Unix socket listens: the drivers call back while PBDs are plugged
         new org.xapijava.server.storage.StorageResync(localDb, refs.host(), storage.backends(), srOperations, alerts)
                 .run();
-        org.xapijava.server.pool.RedoLogRecovery.alertIfBroken(redoLogOutcome, localDb, refs.pool(), alerts);
+        RedoLogRecovery.alertIfBroken(redoLogOutcome, localDb, refs.pool(), alerts);
         redoLog.resume(openedGeneration); // the pool's redo log, once its SR is plugged
         LOG.info(
                 "xapi started: {} explicit messages not implemented",
