@@ -76,6 +76,7 @@ import org.xapijava.server.pool.PoolEject;
 import org.xapijava.server.pool.PoolJoin;
 import org.xapijava.server.pool.PoolMessages;
 import org.xapijava.server.pool.PoolRole;
+import org.xapijava.server.pool.RedoLogRecovery;
 import org.xapijava.server.pool.ReplicaHandler;
 import org.xapijava.server.pool.ReplicaService;
 import org.xapijava.server.session.PoolSecret;
@@ -105,6 +106,11 @@ public final class XapiServer implements AutoCloseable {
     private final XapiConfig config;
     private final Datamodel dm = Datamodel.get();
     private DurableDatabase durable;
+    /** What the pool's redo log did at this start (a master's); NONE elsewhere. */
+    private RedoLogRecovery.Outcome redoLogOutcome = RedoLogRecovery.Outcome.NONE;
+    /** The master's database generation as opened, before this start wrote to it; -1 on a member. */
+    private long openedGeneration = -1;
+
     private Services services;
     private Dispatcher dispatcher;
     private MessageTable table;
@@ -191,6 +197,8 @@ public final class XapiServer implements AutoCloseable {
                 ? FlushPolicy.eager(Duration.ofSeconds(1))
                 : FlushPolicy.XAPI;
         role = master != null ? PoolRole.slave(master.bindAddress()) : PoolRole.load(config.path("pool-conf"));
+        redoLogOutcome = RedoLogRecovery.Outcome.NONE;
+        openedGeneration = -1;
         PoolSecret secret = poolSecret = PoolSecret.loadOrCreate(config.path("pool-secret"));
         poolTls = org.xapijava.server.pool.PoolTls.of(config);
         Database db;
@@ -202,9 +210,14 @@ public final class XapiServer implements AutoCloseable {
             allowed = AllowedOperations.of(db);
         } else if (role.isMaster()) {
             MemberStart.promoteBackup(config.path("backup-db"), stateDb, config.path("redo-log"));
-            durable = DurableDatabase.open(
-                    dm, new DurableDatabase.Options(stateDb, config.path("redo-log"), policy, false));
+            RedoLogRecovery.Opened opened = RedoLogRecovery.open(
+                    dm,
+                    new DurableDatabase.Options(stateDb, config.path("redo-log"), policy, false),
+                    org.xapijava.server.storage.StorageStartup.staticVdis(config));
+            durable = opened.durable();
+            redoLogOutcome = opened.outcome();
             db = durable.database();
+            openedGeneration = db.generation();
             localDb = new LocalDb(db);
             allowed = AllowedOperations.of(db);
         } else {
@@ -258,9 +271,9 @@ public final class XapiServer implements AutoCloseable {
         org.xapijava.server.storage.VdiOperations vdiOperations = new org.xapijava.server.storage.VdiOperations(
                 localDb, services.allowed(), storage.backends(), refs.pool());
         vdiOperations.bind(table);
-        new org.xapijava.server.storage.StaticVdiMessages(
-                        localDb, vdiOperations, org.xapijava.server.storage.StorageStartup.staticVdis(config))
-                .bind(table);
+        org.xapijava.storage.smapiv1.StaticVdis staticVdis =
+                org.xapijava.server.storage.StorageStartup.staticVdis(config);
+        new org.xapijava.server.storage.StaticVdiMessages(localDb, vdiOperations, staticVdis).bind(table);
         startStorageSocket(localDb, storage);
         boolean ownDatabase = role.isMaster() && durable != null;
         org.xapijava.server.pool.PoolRedoLog redoLog = new org.xapijava.server.pool.PoolRedoLog(
@@ -268,7 +281,8 @@ public final class XapiServer implements AutoCloseable {
                 refs.pool(),
                 ownDatabase ? db : null,
                 ownDatabase ? durable.commits() : null,
-                storage.backends());
+                storage.backends(),
+                staticVdis);
         redoLog.bind(table);
         org.xapijava.server.storage.SrRecords srRecords =
                 new org.xapijava.server.storage.SrRecords(localDb, services.allowed());
@@ -485,7 +499,8 @@ public final class XapiServer implements AutoCloseable {
         // after the Unix socket listens: the drivers call back while PBDs are plugged
         new org.xapijava.server.storage.StorageResync(localDb, refs.host(), storage.backends(), srOperations, alerts)
                 .run();
-        redoLog.resume(); // the pool's redo log, once its SR is plugged
+        RedoLogRecovery.alertIfBroken(redoLogOutcome, localDb, refs.pool(), alerts);
+        redoLog.resume(openedGeneration); // the pool's redo log, once its SR is plugged
         LOG.info(
                 "xapi started: {} explicit messages not implemented",
                 table.unimplemented().size());

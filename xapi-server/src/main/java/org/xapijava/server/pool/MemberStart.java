@@ -77,7 +77,8 @@ public final class MemberStart {
     /**
      * A member made master ({@code pool.emergency_transition_to_master}, {@code designate_new_master}) starts on its
      * backup of the pool's database, as Xapi's: the backup replaces {@code state.db} and the redo log of the host's
-     * earlier life. Nothing happens without a backup.
+     * earlier life. Nothing happens without a backup. The pool's redo log, when newer, then replaces it
+     * ({@link RedoLogRecovery}).
      */
     public static void promoteBackup(Path backup, Path stateDb, Path redoLog) throws IOException {
         if (!Files.exists(backup)) return;

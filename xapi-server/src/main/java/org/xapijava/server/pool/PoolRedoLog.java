@@ -14,6 +14,7 @@ import org.xapijava.db.Update;
 import org.xapijava.db.persist.MirroredCommitLog;
 import org.xapijava.db.persist.VdiRedoLog;
 import org.xapijava.model.api.ErrorCodes;
+import org.xapijava.model.api.Host;
 import org.xapijava.model.api.Pool;
 import org.xapijava.model.api.SR;
 import org.xapijava.model.api.VDI;
@@ -25,19 +26,22 @@ import org.xapijava.server.api.gen.PoolApi;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.dispatch.MessageTable;
 import org.xapijava.server.storage.StorageBackends;
+import org.xapijava.storage.smapiv1.StaticVdis;
 
 /**
  * {@code pool.enable_redo_log} and {@code pool.disable_redo_log} as Xapi's {@code xapi_pool.ml}, run on the master: a
  * VDI of type {@code redo_log} on the given SR (an existing one of at least Xapi's minimum size reused, else
- * "Metadata redo-log" made with {@code VDI.create}: sharable, {@code sm_config:type=raw}, 3,988,783,104 bytes), attached
- * read-write on the master, the pool's {@code redo_log_vdi} and {@code redo_log_enabled} set, then, unless HA is
+ * "Metadata redo-log" made with {@code VDI.create}: sharable, {@code sm_config:type=raw}, 3,988,783,104 bytes),
+ * kept as a static VDI on every host (so that a member made master can read it at its start: {@link RedoLogRecovery}),
+ * attached read-write on the master, the pool's {@code redo_log_vdi} and {@code redo_log_enabled} set, then, unless HA is
  * enabled, the database mirrored to it ({@link VdiRedoLog}: the whole database first, then every committed batch, each
  * acknowledged only once it is on the VDI too). {@code CANNOT_ENABLE_REDO_LOG [reason]} with Xapi's reasons when the
  * VDI cannot be made or attached (an SR that cannot hold it: an ISO SR, an SR not plugged), and nothing changed.
- * Disabling clears {@code redo_log_enabled} and, unless HA is enabled, stops the mirror and detaches the VDI, which is
+ * Disabling clears {@code redo_log_enabled} and, unless HA is enabled, stops the mirror and detaches the VDI (on every
+ * host, static attachments included), which is
  * kept (as Xapi keeps it) for the next enable. At the master's start, an enabled redo log is taken up again
- * ({@link #resume}), unless the VDI holds newer writes than the database (a promoted member's): then it is left as it
- * is. Where the database runs without a local redo log (the master's commit log) there is nothing to
+ * ({@link #resume}), unless the VDI holds newer writes than the database as it was opened (which
+ * {@link RedoLogRecovery} took already when this host keeps the VDI static): then it is left as it is. Where the database runs without a local redo log (the master's commit log) there is nothing to
  * mirror: {@code CANNOT_ENABLE_REDO_LOG}. Thread-safe.
  */
 public final class PoolRedoLog implements Messages {
@@ -55,17 +59,25 @@ public final class PoolRedoLog implements Messages {
     private final Database database;
     private final MirroredCommitLog commits;
     private final StorageBackends storage;
+    private final StaticVdis statics;
 
     /**
      * @param database the master's database (null on a member)
      * @param commits  where its commits go (null on a member, or without a local redo log)
      */
-    public PoolRedoLog(Db db, String pool, Database database, MirroredCommitLog commits, StorageBackends storage) {
+    public PoolRedoLog(
+            Db db,
+            String pool,
+            Database database,
+            MirroredCommitLog commits,
+            StorageBackends storage,
+            StaticVdis statics) {
         this.db = db;
         this.pool = pool;
         this.database = database;
         this.commits = commits;
         this.storage = storage;
+        this.statics = statics;
     }
 
     @Override
@@ -91,7 +103,8 @@ public final class PoolRedoLog implements Messages {
             }
             Path device;
             try {
-                device = storage.attach(vdi, true, DATAPATH);
+                attachStaticOnEveryHost(ctx.api(), vdi);
+                device = device(vdi);
             } catch (RuntimeException e) {
                 LOG.warn("pool.enable_redo_log: attaching {}: {}", vdi, e.toString());
                 throw new ApiError(ErrorCodes.CANNOT_ENABLE_REDO_LOG, "failed to make VDI static.");
@@ -124,10 +137,27 @@ public final class PoolRedoLog implements Messages {
             if (commits != null) commits.stopMirroring();
             try {
                 storage.destroyDatapath(DATAPATH);
+                String vdi = db.get(pool, Pool.REDO_LOG_VDI);
+                if (db.exists(VDI.XAPI_CLASS, vdi)) {
+                    XenApi api = ctx.api();
+                    for (String host : db.all(Host.XAPI_CLASS)) api.host().detachStaticVdis(host, List.of(vdi));
+                }
             } catch (RuntimeException e) {
                 LOG.info("Failed to detach static VDIs from all hosts: {}", e.toString());
             }
             LOG.info("the redo log is now disabled");
+        }
+    }
+
+    /**
+     * Xapi's "ensure the redo-log VDI is static on all hosts": every host keeps it as a static VDI (reason
+     * {@link RedoLogRecovery#REASON}), so that whichever becomes master can read it at its start, before its database
+     * is open ({@link RedoLogRecovery}).
+     */
+    private void attachStaticOnEveryHost(XenApi api, String vdi) {
+        for (String host : db.all(Host.XAPI_CLASS)) {
+            LOG.debug("Attaching VDI on host '{}' ('{}')", db.get(host, Host.NAME_LABEL), host);
+            api.host().attachStaticVdis(host, Map.of(vdi, RedoLogRecovery.REASON));
         }
     }
 
@@ -175,24 +205,28 @@ public final class PoolRedoLog implements Messages {
 
     /**
      * At the master's start, Xapi's re-enabling of a redo log left enabled: the pool's VDI attached again and the
-     * database mirrored to it from scratch. A failure is logged; the pool's fields stay as they are.
+     * database mirrored to it from scratch, unless the VDI holds a generation above {@code openedGeneration} (the
+     * database's as opened, before this start wrote to it; -1: its current one). A failure is logged; the pool's
+     * fields stay as they are.
      */
-    public void resume() {
+    public void resume(long openedGeneration) {
         if (commits == null || db.all(Pool.XAPI_CLASS).isEmpty()) return;
         if (!db.get(pool, Pool.REDO_LOG_ENABLED) || db.get(pool, Pool.HA_ENABLED)) return;
         String vdi = db.get(pool, Pool.REDO_LOG_VDI);
         if (!db.exists(VDI.XAPI_CLASS, vdi)) return;
         try {
-            Path device = storage.attach(vdi, true, DATAPATH);
+            Path device = device(vdi);
             long onDisk = lastGeneration(device);
-            if (onDisk > database.generation()) {
+            // against the generation the database was opened at: this start's own writes must not outweigh the log
+            long mine = openedGeneration >= 0 ? openedGeneration : database.generation();
+            if (onDisk > mine) {
                 // a promoted member's older database must not overwrite what the old master acknowledged
                 LOG.error(
                         "the pool's redo log on VDI {} holds writes up to generation {}, newer than this database's"
                                 + " {}: left as it is, not mirrored to",
                         db.get(vdi, VDI.UUID),
                         onDisk,
-                        database.generation());
+                        mine);
                 storage.destroyDatapath(DATAPATH);
                 return;
             }
@@ -201,6 +235,23 @@ public final class PoolRedoLog implements Messages {
         } catch (IOException | RuntimeException e) {
             LOG.error("cannot take up the pool's redo log again: {}", e.toString());
         }
+    }
+
+    /**
+     * Where this host writes the redo log: the VDI's static attachment (Xapi's {@code get_static_device}: no
+     * activation on a datapath, so a new master is not refused by the dead one's), else, for a host that does not keep
+     * it static (it joined after the enable), an attachment through the datapath {@link #DATAPATH}.
+     */
+    private Path device(String vdi) {
+        String uuid = db.get(vdi, VDI.UUID);
+        if (statics.find(uuid).isPresent()) {
+            try {
+                return Path.of(statics.attach(uuid));
+            } catch (org.xapijava.storage.StorageException e) {
+                throw StorageBackends.toApiError(e, db.get(vdi, VDI.SR), vdi);
+            }
+        }
+        return storage.attach(vdi, true, DATAPATH);
     }
 
     /** The newest generation the log at {@code device} holds; -1 when it holds no log. */
