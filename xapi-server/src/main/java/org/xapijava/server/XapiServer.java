@@ -384,6 +384,12 @@ public final class XapiServer implements AutoCloseable {
                 localDb, refs.host(), refs.pool(), poolTls, config, role.isMaster(), hostClients);
         certificates.serving(() -> https, () -> role.isMaster() ? null : peerCalls(secret), role.masterAddress());
         certificates.bind(table);
+        if (role.isMaster()) {
+            var aliveness = new org.xapijava.server.pool.HostAliveness(localDb, hostClients, refs.host());
+            xenops.useHostAliveness(aliveness);
+            new org.xapijava.server.pool.DeadHosts(localDb, refs.host(), aliveness, services.allowed(), certificates)
+                    .bind(table);
+        }
         new PoolJoin(
                         localDb,
                         refs.host(),

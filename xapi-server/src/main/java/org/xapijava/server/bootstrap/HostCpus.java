@@ -17,7 +17,7 @@ import org.xapijava.model.types.Refs;
  * host's {@code cpu_info} and its {@code host_cpu} objects recreated) and {@code create_pool_cpuinfo} (the pool's
  * summary of its hosts).
  */
-final class HostCpus {
+public final class HostCpus {
     /** {@code cpu_info} keys read back by {@link #updatePoolCpuInfo}. */
     static final String CPU_COUNT = "cpu_count";
 
@@ -91,6 +91,11 @@ final class HostCpus {
      * hosts that report one.
      */
     void updatePoolCpuInfo(String pool) {
+        updatePoolCpuInfo(db, pool);
+    }
+
+    /** {@code create_pool_cpuinfo} on {@code db} (also after a host leaves the pool). */
+    public static void updatePoolCpuInfo(Db db, String pool) {
         String vendor = "";
         long sockets = 0;
         long cpus = 0;

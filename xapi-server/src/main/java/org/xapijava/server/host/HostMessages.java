@@ -15,6 +15,7 @@ import org.xapijava.db.Db;
 import org.xapijava.db.DbReader;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.Host;
+import org.xapijava.model.api.PIF;
 import org.xapijava.model.api.Pool;
 import org.xapijava.model.api.Task;
 import org.xapijava.model.api.VM;
@@ -101,6 +102,36 @@ public final class HostMessages implements Messages {
                 DbReader r = db.snapshot();
                 if (!r.isValid(Host.XAPI_CLASS, host)) throw ApiError.handleInvalid(Host.XAPI_CLASS, host);
                 return MemoryCheck.hostFreeMemoryBytes(r, host, null);
+            }
+
+            @Override
+            public long computeMemoryOverhead(CallContext ctx, String host) {
+                // host_compute_memory_overhead: the cached figure, taken as constant
+                return data.get(host, Host.MEMORY_OVERHEAD);
+            }
+
+            @Override
+            public String getManagementInterface(CallContext ctx, String host) {
+                for (String pif : data.where(PIF.HOST, host)) {
+                    if (data.get(pif, PIF.MANAGEMENT)) return pif;
+                }
+                throw ApiError.internal("Not_found"); // Xapi's Not_found escaping as INTERNAL_ERROR
+            }
+
+            @Override
+            public List<String> getUncooperativeResidentVMs(CallContext ctx, String self) {
+                return List.of(); // as Xapi (xapi_host.ml answers the empty list for both)
+            }
+
+            @Override
+            public List<String> getUncooperativeDomains(CallContext ctx, String self) {
+                return List.of();
+            }
+
+            @Override
+            public List<String> listMethods(CallContext ctx) {
+                // Xapi's own answer: the message exists in the datamodel but its implementation refuses
+                throw new ApiError(ErrorCodes.NOT_IMPLEMENTED, "list_method");
             }
         });
         PoolApi.bind(table, new PoolApi() {

@@ -16,15 +16,12 @@ import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.Host;
 import org.xapijava.model.api.HostMetrics;
 import org.xapijava.model.api.PBD;
-import org.xapijava.model.api.PIF;
 import org.xapijava.model.api.Pool;
 import org.xapijava.model.api.SR;
-import org.xapijava.model.api.VDI;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.api.enums.PoolAllowedOperations;
 import org.xapijava.model.client.XenApi;
 import org.xapijava.model.errors.ApiError;
-import org.xapijava.model.types.Refs;
 import org.xapijava.server.api.Messages;
 import org.xapijava.server.api.gen.PoolApi;
 import org.xapijava.server.config.XapiConfig;
@@ -136,7 +133,7 @@ public final class PoolEject implements Messages {
         unplugPbds(ctx.api());
         for (String vm : controlDomains) {
             try {
-                destroyVm(vm);
+                HostObjects.destroyVm(db, vm);
             } catch (RuntimeException e) {
                 LOG.warn("pool.eject: destroying control domain {}: {}", vm, e.getMessage());
             }
@@ -200,50 +197,7 @@ public final class PoolEject implements Messages {
         for (Path p : all) if (!p.equals(dir)) Files.deleteIfExists(p);
     }
 
-    /**
-     * The master's cleanup: the host record and what only it had (Xapi destroys the host and leaves the rest to its
-     * database GC; here it goes at once): its metrics, CPUs, PIFs, PBDs, the SRs only it had with their VDIs, its
-     * control domains; VMs with an affinity for it lose it.
-     */
     private void destroyHostObjects(String host) {
-        for (String vm : db.where(VM.RESIDENT_ON, host)) if (db.get(vm, VM.IS_CONTROL_DOMAIN)) destroyVm(vm);
-        for (String vm : db.where(VM.AFFINITY, host)) db.set(vm, VM.AFFINITY, Refs.NULL);
-        for (String pbd : db.get(host, Host.PBDS)) {
-            String sr = db.get(pbd, PBD.SR);
-            boolean alone = db.exists(SR.XAPI_CLASS, sr)
-                    && db.get(sr, SR.PBDS).stream()
-                            .allMatch(p -> db.get(p, PBD.HOST).equals(host));
-            db.delete(PBD.XAPI_CLASS, pbd);
-            if (alone) destroySr(sr);
-        }
-        for (String pif : db.get(host, Host.PIFS)) {
-            String metrics = db.get(pif, PIF.METRICS);
-            db.delete(PIF.XAPI_CLASS, pif);
-            deleteIfExists(org.xapijava.model.api.PIFMetrics.XAPI_CLASS, metrics);
-        }
-        for (String cpu : db.get(host, Host.HOST_CPUS)) db.delete(org.xapijava.model.api.HostCpu.XAPI_CLASS, cpu);
-        String metrics = db.get(host, Host.METRICS);
-        db.delete(Host.XAPI_CLASS, host);
-        deleteIfExists(HostMetrics.XAPI_CLASS, metrics);
-    }
-
-    private void destroySr(String sr) {
-        for (String vdi : db.get(sr, SR.VDIS)) {
-            for (String vbd : db.get(vdi, VDI.VBDS)) db.delete(org.xapijava.model.api.VBD.XAPI_CLASS, vbd);
-            db.delete(VDI.XAPI_CLASS, vdi);
-        }
-        for (String pbd : db.get(sr, SR.PBDS)) db.delete(PBD.XAPI_CLASS, pbd);
-        db.delete(SR.XAPI_CLASS, sr);
-    }
-
-    private void destroyVm(String vm) {
-        String metrics = db.get(vm, VM.METRICS);
-        for (String console : db.get(vm, VM.CONSOLES)) db.delete(org.xapijava.model.api.Console.XAPI_CLASS, console);
-        db.delete(VM.XAPI_CLASS, vm);
-        deleteIfExists(org.xapijava.model.api.VMMetrics.XAPI_CLASS, metrics);
-    }
-
-    private void deleteIfExists(String cls, String ref) {
-        if (!Refs.isNull(ref) && db.exists(cls, ref)) db.delete(cls, ref);
+        HostObjects.destroy(db, host, true);
     }
 }

@@ -49,6 +49,7 @@ public final class Lifecycle {
     /** Suspend images are 1.2 × 1.05 × static max + 100 MiB ({@code Xapi_xenops.suspend}). */
     private static final long SUSPEND_IMAGE_EXTRA = 104857600L;
 
+    private volatile java.util.function.Predicate<String> hostAliveness = h -> false;
     private final String hostRef;
     private final String poolRef;
     private final VmAlerts vmAlerts;
@@ -729,10 +730,15 @@ public final class Lifecycle {
 
     /**
      * {@code Xapi_host.is_host_alive} for a host other than this one: Xapi asks it over the network and counts
-     * any failure as dead. Pools are not supported yet, so no other host can answer: never alive.
+     * any failure as dead (the master's {@code HostAliveness}, once set; before, and on a member, never alive).
      */
-    private static boolean hostAlive(String host) {
-        return false;
+    private boolean hostAlive(String host) {
+        return hostAliveness.test(host);
+    }
+
+    /** From now on {@code VM.power_state_reset} asks {@code aliveness} whether another host still runs a VM. */
+    void useHostAliveness(java.util.function.Predicate<String> aliveness) {
+        this.hostAliveness = aliveness;
     }
 
     // ------------------------------------------------------------------------------------------- helpers

@@ -98,6 +98,11 @@ public final class XenopsService implements AutoCloseable {
                 new EventLoop(xenops, sync, tasks, barriers, maxRetry, this::onReconnect, db::deferringDurability);
     }
 
+    /** On the master: {@code is_host_alive} for {@code VM.power_state_reset} of a VM resident on another host. */
+    public void useHostAliveness(java.util.function.Predicate<String> aliveness) {
+        lifecycle.useHostAliveness(aliveness);
+    }
+
     /** From now on, VMs that halt or migrate here move their RRDs through {@code moves} (the host's statistics). */
     public void useRrds(org.xapijava.server.rrd.VmRrdMoves moves) {
         this.rrdMoves = moves;
