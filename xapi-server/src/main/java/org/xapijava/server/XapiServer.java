@@ -106,6 +106,8 @@ public final class XapiServer implements AutoCloseable {
     private Server jetty;
     private ServerConnector http;
     private ServerConnector https;
+    /** The HTTP port Jetty listened on, kept after it stopped (a member sends its RRD to its master at close). */
+    private volatile int listenedPort = -1;
     /** The periodic jobs (GC, liveness, backups; the emergency retry). */
     private HostTimers timers;
 
@@ -246,7 +248,8 @@ public final class XapiServer implements AutoCloseable {
         statistics.connect(
                 address -> poolTls.enabled()
                         ? poolTls.uri(address)
-                        : org.xapijava.server.client.XmlRpcTransport.hostUri(address, httpPort()),
+                        : org.xapijava.server.client.XmlRpcTransport.hostUri(
+                                address, listenedPort > 0 ? listenedPort : httpPort()),
                 poolTls.context(),
                 secret::value,
                 () -> role.isMaster() ? null : role.masterAddress());
@@ -403,6 +406,7 @@ public final class XapiServer implements AutoCloseable {
         jetty.setHandler(handlers);
         xenops.start(); // Xapi's on_xapi_restart: resync, event thread, every resident VM refreshed
         jetty.start();
+        listenedPort = http.getLocalPort();
         statistics.start();
         certificates.syncAtStart();
         if (!role.isMaster()) {
