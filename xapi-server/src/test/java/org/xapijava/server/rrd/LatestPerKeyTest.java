@@ -23,7 +23,7 @@ class LatestPerKeyTest {
         final List<String> ran = new CopyOnWriteArrayList<>();
         final CountDownLatch blocked = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
-        volatile boolean interrupted;
+        final CountDownLatch interrupted = new CountDownLatch(1);
 
         void run(String key, String value) throws Exception {
             if (value.equals("block")) {
@@ -31,7 +31,7 @@ class LatestPerKeyTest {
                 try {
                     release.await();
                 } catch (InterruptedException e) {
-                    interrupted = true;
+                    interrupted.countDown();
                     throw e;
                 }
             }
@@ -103,7 +103,7 @@ class LatestPerKeyTest {
         q.close(Duration.ofMillis(200));
         long took = Duration.ofNanos(System.nanoTime() - start).toMillis();
         assertTrue(took < 5_000, "close did not wait for the blocked item: " + took + " ms");
-        assertTrue(r.interrupted, "the running item was interrupted");
+        await(r.interrupted); // the running item was interrupted
         assertEquals(0, q.waiting(), "b was dropped");
         assertEquals(List.of(), r.ran);
     }
