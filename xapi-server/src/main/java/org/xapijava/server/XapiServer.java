@@ -1,26 +1,18 @@
 package org.xapijava.server;
 
 import java.net.URI;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Database;
-import org.xapijava.db.DurableDatabase;
-import org.xapijava.db.FlushPolicy;
 import org.xapijava.db.LocalDb;
 import org.xapijava.model.Datamodel;
-import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.rbac.Rbac;
 import org.xapijava.server.alerts.MessageStore;
@@ -81,7 +73,6 @@ import org.xapijava.server.pool.ReplicaHandler;
 import org.xapijava.server.pool.ReplicaService;
 import org.xapijava.server.session.PoolSecret;
 import org.xapijava.server.session.SessionManager;
-import org.xapijava.server.storage.StorageMessages;
 import org.xapijava.server.task.TaskManager;
 import org.xapijava.server.vm.VmMemory;
 import org.xapijava.server.vm.VmMessages;
@@ -98,18 +89,13 @@ import org.xapijava.xenopsd.XenopsClient;
  */
 public final class XapiServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(XapiServer.class);
-    /** Xapi's GC period for sessions and tasks ({@code db_gc.ml}). */
-    static final Duration GC_PERIOD = Duration.ofSeconds(30);
     /** How long a call forwarded to another host may take (a start or migration on a loaded host takes long). */
     static final Duration FORWARDED_CALL_TIMEOUT = Duration.ofHours(1);
 
     private final XapiConfig config;
     private final Datamodel dm = Datamodel.get();
-    private DurableDatabase durable;
-    /** What the pool's redo log did at this start (a master's); NONE elsewhere. */
-    private RedoLogRecovery.Outcome redoLogOutcome = RedoLogRecovery.Outcome.NONE;
-    /** The master's database generation as opened, before this start wrote to it; -1 on a member. */
-    private long openedGeneration = -1;
+    /** This host's database (its own, a member's connection to its master's, or an in-process member's share). */
+    private HostDatabase database;
 
     private Services services;
     private Dispatcher dispatcher;
@@ -121,22 +107,24 @@ public final class XapiServer implements AutoCloseable {
     private Server jetty;
     private ServerConnector http;
     private ServerConnector https;
-    private ScheduledExecutorService gc;
+    /** The HTTP port Jetty listened on, kept after it stopped (a member sends its RRD to its master at close). */
+    private volatile int listenedPort = -1;
+    /** The periodic jobs (GC, liveness, backups; the emergency retry). */
+    private HostTimers timers;
+
     private String rootPassword;
     private MessageStore alerts;
     /** Xapi's RBAC audit log file (closed at close). */
     private AuditLog auditLog;
 
     private EventMessages events;
-    private EmbeddedXenopsd embeddedXenopsd;
-    private XenopsClient xenopsClient;
+    /** The storage socket, xenopsd, its client and xapi's side of it. */
+    private XenopsdLink xenopsd;
+
     private org.xapijava.server.rrd.Statistics statistics;
     private org.xapijava.server.network.HostBridges bridges;
-    private XenopsService xenops;
-    private org.xapijava.server.sm.SmSessions smSessions;
-    private StorageMessages storageMessages;
-    /** xapi's SMAPIv2 service for xenopsd ({@code storage-socket}), or null. */
-    private org.xapijava.server.storage.rpc.StorageSocket storageSocket;
+    /** The SM sessions, SMAPIv2 backends and storage messages. */
+    private StorageLink storage;
 
     /** The pool master whose database this host shares, in this JVM; null: this host is its own master. */
     private final XapiServer master;
@@ -150,8 +138,6 @@ public final class XapiServer implements AutoCloseable {
     private PoolSecret poolSecret;
     /** This host's role, read from {@code pool-conf} at start. */
     private PoolRole role;
-    /** A member's connection to its master's database; null on the master and on in-process members. */
-    private MemberConnection memberConnection;
     /** A member's hello and heartbeat; null on the master. */
     private MemberAgent memberAgent;
     /** A member's role gate (HOST_IS_SLAVE, emergency mode); null on the master. */
@@ -191,63 +177,25 @@ public final class XapiServer implements AutoCloseable {
 
     /** Opens the database, runs first start, binds the connectors; returns when calls are answered. */
     public synchronized void start() throws Exception {
-        Path stateDb = config.path("state-db");
-        Files.createDirectories(stateDb.toAbsolutePath().getParent());
-        FlushPolicy policy = config.get("flush-policy").equals("eager")
-                ? FlushPolicy.eager(Duration.ofSeconds(1))
-                : FlushPolicy.XAPI;
         role = master != null ? PoolRole.slave(master.bindAddress()) : PoolRole.load(config.path("pool-conf"));
-        redoLogOutcome = RedoLogRecovery.Outcome.NONE;
-        openedGeneration = -1;
         PoolSecret secret = poolSecret = PoolSecret.loadOrCreate(config.path("pool-secret"));
         poolTls = org.xapijava.server.pool.PoolTls.of(config);
-        Database db;
-        org.xapijava.db.Db localDb;
-        AllowedOperations allowed;
-        if (master != null) {
-            db = master.services().db();
-            localDb = new LocalDb(db);
-            allowed = AllowedOperations.of(db);
-        } else if (role.isMaster()) {
-            MemberStart.promoteBackup(config.path("backup-db"), stateDb, config.path("redo-log"));
-            RedoLogRecovery.Opened opened = RedoLogRecovery.open(
-                    dm,
-                    new DurableDatabase.Options(stateDb, config.path("redo-log"), policy, false),
-                    org.xapijava.server.storage.StorageStartup.staticVdis(config));
-            durable = opened.durable();
-            redoLogOutcome = opened.outcome();
-            db = durable.database();
-            openedGeneration = db.generation();
-            localDb = new LocalDb(db);
-            allowed = AllowedOperations.of(db);
-        } else {
-            ApiError emergency = new ApiError(ErrorCodes.HOST_BROKEN);
-            if (role.isSlave()) {
-                try {
-                    memberConnection = MemberConnection.open(
-                            dm,
-                            poolTls.uri(role.masterAddress()),
-                            poolTls.context(),
-                            secret.value(),
-                            MemberStart.timing(config),
-                            this::requestRestart);
-                    emergency = null;
-                } catch (ApiError e) {
-                    LOG.error(
-                            "cannot reach the pool master at {}: emergency mode ({})",
-                            role.masterAddress(),
-                            e.toString());
-                    emergency = new ApiError(ErrorCodes.HOST_STILL_BOOTING);
-                }
-            }
-            if (emergency != null) {
-                startEmergency(secret, emergency);
-                return;
-            }
-            db = memberConnection.replica();
-            localDb = memberConnection.db();
-            allowed = memberConnection.allowedOperations();
+        database = HostDatabase.open(
+                dm,
+                config,
+                role,
+                master != null ? master.services().db() : null,
+                poolTls,
+                secret.value(),
+                this::requestRestart);
+        if (database.emergency() != null) {
+            startEmergency(secret, database.emergency());
+            return;
         }
+        Database db = database.db();
+        org.xapijava.db.Db localDb = database.data();
+        AllowedOperations allowed = database.allowed();
+        MemberConnection memberConnection = database.memberConnection();
         HostObjects refs = Bootstrap.run(localDb, config, !role.isMaster());
         Bootstrap.Auth a = Bootstrap.auth(config);
         Authenticator auth = a.authenticator();
@@ -261,35 +209,17 @@ public final class XapiServer implements AutoCloseable {
         table = new MessageTable(dm);
         events = new EventMessages(new EventHub(db, sessions, alerts, clock, refs.pool()));
         for (Messages m : modules(rbac)) m.bind(table);
-        smSessions = new org.xapijava.server.sm.SmSessions(localDb, clock, refs.host());
-        StorageMessages storage = storageMessages = new StorageMessages(
-                localDb,
-                clock,
-                services.allowed(),
-                org.xapijava.server.storage.StorageStartup.start(config, localDb, refs.host(), smSessions));
-        storage.bind(table);
-        org.xapijava.server.storage.VdiOperations vdiOperations = new org.xapijava.server.storage.VdiOperations(
-                localDb, services.allowed(), storage.backends(), refs.pool());
-        vdiOperations.bind(table);
-        org.xapijava.storage.smapiv1.StaticVdis staticVdis =
-                org.xapijava.server.storage.StorageStartup.staticVdis(config);
-        new org.xapijava.server.storage.StaticVdiMessages(localDb, vdiOperations, staticVdis).bind(table);
-        startStorageSocket(localDb, storage);
-        boolean ownDatabase = role.isMaster() && durable != null;
+        StorageLink storage = this.storage =
+                StorageLink.bind(config, localDb, clock, refs.host(), refs.pool(), services.allowed(), table);
+        boolean ownDatabase = role.isMaster() && database.durable() != null;
         org.xapijava.server.pool.PoolRedoLog redoLog = new org.xapijava.server.pool.PoolRedoLog(
                 localDb,
                 refs.pool(),
                 ownDatabase ? db : null,
-                ownDatabase ? durable.commits() : null,
+                ownDatabase ? database.durable().commits() : null,
                 storage.backends(),
-                staticVdis);
+                storage.staticVdis());
         redoLog.bind(table);
-        org.xapijava.server.storage.SrRecords srRecords =
-                new org.xapijava.server.storage.SrRecords(localDb, services.allowed());
-        srRecords.bind(table);
-        org.xapijava.server.storage.SrOperations srOperations =
-                new org.xapijava.server.storage.SrOperations(localDb, refs.host(), storage.backends(), srRecords);
-        srOperations.bind(table);
         VmAlerts vmAlerts = new VmAlerts(localDb, alerts);
         BlobStore blobStore = BlobStore.open(config.path("blobs-dir"), Long.parseLong(config.get("blob-max-size")));
         Blobs blobs = new Blobs(localDb, blobStore);
@@ -298,7 +228,10 @@ public final class XapiServer implements AutoCloseable {
         vmMessages.bind(table);
         locks.beforeMarking("VM.revert", vmMessages.revertPreparation());
         new OperationMessages(services.allowed()).bind(table);
-        xenops = xenopsService(vmAlerts);
+        xenopsd = new XenopsdLink(config);
+        xenopsd.start(services, localDb, storage.backends(), vmAlerts); // the storage socket first: xenopsd uses it
+        XenopsService xenops = xenopsd.service();
+        XenopsClient xenopsClient = xenopsd.client();
         xenops.api().bind(table);
         VmSettings.of(localDb, clock, refs.pool(), services.allowed(), xenops, config)
                 .bind(table);
@@ -317,7 +250,8 @@ public final class XapiServer implements AutoCloseable {
         statistics.connect(
                 address -> poolTls.enabled()
                         ? poolTls.uri(address)
-                        : org.xapijava.server.client.XmlRpcTransport.hostUri(address, httpPort()),
+                        : org.xapijava.server.client.XmlRpcTransport.hostUri(
+                                address, listenedPort > 0 ? listenedPort : httpPort()),
                 poolTls.context(),
                 secret::value,
                 () -> role.isMaster() ? null : role.masterAddress());
@@ -406,7 +340,7 @@ public final class XapiServer implements AutoCloseable {
                 .forgetting(certificates)
                 .bind(table);
         DatabaseBackups backups = new DatabaseBackups(
-                localDb, refs.host(), role, db::generation, this::writeBackup, () -> dispatcher.internalApi(null));
+                localDb, refs.host(), role, db::generation, database::writeBackup, () -> dispatcher.internalApi(null));
         backups.bind(table);
         auditLog = new AuditLog(
                 config.path("audit-log"),
@@ -424,16 +358,14 @@ public final class XapiServer implements AutoCloseable {
             if (!config.get("vmss-timer").equals("off")) vmssTimer.start();
         }
 
-        gc = Executors.newSingleThreadScheduledExecutor(
-                Thread.ofPlatform().daemon().name("xapi-gc").factory());
-        gc.scheduleWithFixedDelay(this::collectGarbage, GC_PERIOD.toSeconds(), GC_PERIOD.toSeconds(), TimeUnit.SECONDS);
-        if (liveness != null) {
-            // Xapi checks with its 30 s GC, the heartbeat's period
-            long every = config.integer("heartbeat-interval-seconds");
-            gc.scheduleWithFixedDelay(liveness::check, every, every, TimeUnit.SECONDS);
-            long push = config.integer("pool-backup-interval-seconds"); // Xapi's 300 s push of backups to members
-            gc.scheduleWithFixedDelay(backups::pushToMembers, push, push, TimeUnit.SECONDS);
-        }
+        timers = HostTimers.start(
+                sessions,
+                tasks,
+                events.hub(),
+                liveness,
+                config.integer("heartbeat-interval-seconds"),
+                backups,
+                config.integer("pool-backup-interval-seconds"));
 
         Set<Connector> localRoot = buildConnectors();
         HttpAuthentication httpAuth = new HttpAuthentication(services.sessions(), secret, rbac, services.tasks());
@@ -458,7 +390,7 @@ public final class XapiServer implements AutoCloseable {
                 db,
                 localDb,
                 refs.host(),
-                storageMessages.backends(),
+                storage.backends(),
                 tasks,
                 dispatcher,
                 this::requestRestart,
@@ -482,6 +414,7 @@ public final class XapiServer implements AutoCloseable {
         jetty.setHandler(handlers);
         xenops.start(); // Xapi's on_xapi_restart: resync, event thread, every resident VM refreshed
         jetty.start();
+        listenedPort = http.getLocalPort();
         statistics.start();
         certificates.syncAtStart();
         if (!role.isMaster()) {
@@ -503,10 +436,9 @@ public final class XapiServer implements AutoCloseable {
             if (!memberGate.inEmergency()) alerts.forwardTo(memberAgent::createMessage);
         }
         // after the Unix socket listens: the drivers call back while PBDs are plugged
-        new org.xapijava.server.storage.StorageResync(localDb, refs.host(), storage.backends(), srOperations, alerts)
-                .run();
-        RedoLogRecovery.alertIfBroken(redoLogOutcome, localDb, refs.pool(), alerts);
-        redoLog.resume(openedGeneration); // the pool's redo log, once its SR is plugged
+        storage.resync(alerts);
+        RedoLogRecovery.alertIfBroken(database.redoLogOutcome(), localDb, refs.pool(), alerts);
+        redoLog.resume(database.openedGeneration()); // the pool's redo log, once its SR is plugged
         LOG.info(
                 "xapi started: {} explicit messages not implemented",
                 table.unimplemented().size());
@@ -554,9 +486,7 @@ public final class XapiServer implements AutoCloseable {
         jetty.setHandler(handlers);
         jetty.start();
         if (role.isSlave()) {
-            gc = Executors.newSingleThreadScheduledExecutor(
-                    Thread.ofPlatform().daemon().name("xapi-emergency").factory());
-            gc.schedule(this::requestRestart, config.integer("emergency-retry-seconds"), TimeUnit.SECONDS);
+            timers = HostTimers.emergencyRetry(this::requestRestart, config.integer("emergency-retry-seconds"));
         }
         LOG.warn("xapi started in emergency mode: {}", error.getMessage());
     }
@@ -574,12 +504,6 @@ public final class XapiServer implements AutoCloseable {
                 secret.value(),
                 Duration.ofSeconds(config.integer("master-call-timeout-seconds")),
                 poolTls);
-    }
-
-    /** {@code host.request_backup} here: the master flushes its database, a member writes its replica. */
-    private void writeBackup() throws java.io.IOException {
-        if (durable != null) durable.flushNow();
-        else if (memberConnection != null) memberConnection.backup(config.path("backup-db"));
     }
 
     /** Asks {@link Main} to stop this host and start it again (a new role, or the master lost). */
@@ -607,63 +531,12 @@ public final class XapiServer implements AutoCloseable {
         return https == null ? -1 : https.getLocalPort();
     }
 
-    /** Serves SMAPIv2 on {@code storage-socket} (unless empty) for xenopsd's disk attachments. */
-    private void startStorageSocket(org.xapijava.db.Db localDb, StorageMessages storage) throws Exception {
-        String path = config.get("storage-socket");
-        if (path.isEmpty()) return;
-        storageSocket = new org.xapijava.server.storage.rpc.StorageSocket(
-                Path.of(path),
-                new org.xapijava.server.storage.rpc.StorageRpc(
-                        new org.xapijava.server.storage.rpc.Datapaths(localDb, storage.backends())));
-        storageSocket.start();
-    }
-
     /** xapi's storage socket, or null when not served. */
     public org.xapijava.server.storage.rpc.StorageSocket storageSocket() {
-        return storageSocket;
+        return xenopsd == null ? null : xenopsd.storageSocket();
     }
 
-    /**
-     * The xenopsd this host uses: with {@code xenopsd = embedded} a simulator started here on
-     * {@code xenopsd-socket} (state in {@code xenopsd-state-dir}); with {@code external} a daemon already there.
-     */
-    private XenopsService xenopsService(VmAlerts vmAlerts) throws java.io.IOException {
-        Path socket = config.path("xenopsd-socket");
-        switch (config.get("xenopsd")) {
-            case "embedded" -> {
-                embeddedXenopsd = new EmbeddedXenopsd(
-                        socket,
-                        EmbeddedXenopsd.config(
-                                config.path("xenopsd-state-dir"),
-                                Long.parseLong(config.get("xenopsd-sim-memory-mib")),
-                                config.get("xenopsd-sim-delays"),
-                                storageSocket == null ? null : storageSocket.path()));
-                embeddedXenopsd.start();
-            }
-            case "external" -> {}
-            default ->
-                throw new IllegalArgumentException(
-                        "xenopsd: expected embedded or external, got " + config.get("xenopsd"));
-        }
-        xenopsClient = new XenopsClient(
-                socket,
-                XenopsClient.DEFAULT_CONNECT_TIMEOUT,
-                Duration.ofMillis(config.integer("xenopsd-call-timeout-ms")));
-        return new XenopsService(
-                services.data(),
-                services.db(),
-                services.clock(),
-                services.hostRef(),
-                services.poolRef(),
-                services.tasks(),
-                services.allowed(),
-                vmAlerts,
-                xenopsClient,
-                socket,
-                Duration.ofMillis(config.integer("xenopsd-reconnect-max-ms")));
-    }
-
-    /** xapi's side of xenopsd. */
+    /** The snapshot    /** xapi's side of xenopsd. */
     /** The snapshot schedule timer (null on a member, which leaves schedules to its master). */
     public org.xapijava.server.vm.VmssTimer vmssTimer() {
         return vmssTimer;
@@ -679,13 +552,14 @@ public final class XapiServer implements AutoCloseable {
         return statistics;
     }
 
+    /** xapi's side of xenopsd (null before start and after close). */
     public XenopsService xenops() {
-        return xenops;
+        return xenopsd == null ? null : xenopsd.service();
     }
 
     /** The in-process xenopsd simulator, or null when xenopsd is external. */
     public EmbeddedXenopsd embeddedXenopsd() {
-        return embeddedXenopsd;
+        return xenopsd == null ? null : xenopsd.embedded();
     }
 
     private List<Messages> modules(Rbac rbac) {
@@ -698,24 +572,14 @@ public final class XapiServer implements AutoCloseable {
                 events);
     }
 
-    private void collectGarbage() {
-        try {
-            services.sessions().collectGarbage();
-            services.tasks().collectGarbage();
-            events.hub().heartbeat(); // Xapi's 30 s pool heartbeat on the event.next queues
-        } catch (RuntimeException e) {
-            LOG.warn("GC pass failed", e);
-        }
+    /** This host's storage (SMAPIv2 over its drivers). */
+    public org.xapijava.server.storage.StorageBackends storageBackends() {
+        return storage.backends();
     }
 
     /** The sessions storage plugins call back with ({@code __sm__backend}). */
-    /** This host's storage (SMAPIv2 over its drivers). */
-    public org.xapijava.server.storage.StorageBackends storageBackends() {
-        return storageMessages.backends();
-    }
-
     public org.xapijava.server.sm.SmSessions smSessions() {
-        return smSessions;
+        return storage == null ? null : storage.smSessions();
     }
 
     public Services services() {
@@ -771,7 +635,7 @@ public final class XapiServer implements AutoCloseable {
             }
             jetty = null;
         }
-        if (gc != null) gc.shutdownNow();
+        if (timers != null) timers.close();
         if (memberAgent != null) {
             memberAgent.close(!restart.isDone());
             memberAgent = null;
@@ -784,21 +648,9 @@ public final class XapiServer implements AutoCloseable {
             statistics.close();
             statistics = null;
         }
-        if (xenops != null) {
-            xenops.close();
-            xenops = null;
-        }
-        if (xenopsClient != null) {
-            xenopsClient.close();
-            xenopsClient = null;
-        }
-        if (embeddedXenopsd != null) {
-            embeddedXenopsd.close();
-            embeddedXenopsd = null;
-        }
-        if (storageSocket != null) {
-            storageSocket.close();
-            storageSocket = null;
+        if (xenopsd != null) {
+            xenopsd.close();
+            xenopsd = null;
         }
         if (alerts != null) {
             alerts.close();
@@ -812,18 +664,9 @@ public final class XapiServer implements AutoCloseable {
             hostClients.close();
             hostClients = null;
         }
-        if (memberConnection != null) {
-            memberConnection.close();
-            try {
-                memberConnection.backup(config.path("backup-db"));
-            } catch (java.io.IOException | RuntimeException e) {
-                LOG.warn("cannot write the backup of the pool's database", e);
-            }
-            memberConnection = null;
-        }
-        if (durable != null) {
-            durable.close();
-            durable = null;
+        if (database != null) {
+            database.close();
+            database = null;
         }
     }
 }

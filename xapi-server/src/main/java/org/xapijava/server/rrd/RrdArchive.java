@@ -8,12 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 import org.slf4j.Logger;
@@ -24,21 +19,20 @@ import org.xapijava.model.util.AtomicFiles;
  * Where RRDs are kept when not in memory, as Xapi's {@code archive_rrd_internal}: one file per object,
  * {@code <dir>/<uuid>.gz}, the gzipped internal dump, replaced atomically (temp, fsync, rename). A file that cannot
  * be read is logged and ignored (the object starts a new RRD), as Xapi does. {@link #saveLater} (a halted VM's RRD)
- * makes the bytes at once and leaves the write and its forces to one background thread, so that a shutdown does not
- * wait for the disk; until written they are what {@link #load} reads, {@link #remove} drops them, a newer save wins,
- * and {@link #close} writes what is left. Thread-safe.
+ * makes the bytes at once and leaves the write and its forces to one background thread ({@link LatestPerKey}), so that
+ * a shutdown does not wait for the disk; until written they are what {@link #load} reads, {@link #remove} drops them,
+ * a newer save wins, and {@link #close} writes what is left. Thread-safe.
  */
 public final class RrdArchive implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RrdArchive.class);
 
     private final Path dir;
-    /** uuid → the bytes {@link #saveLater} has not written yet. */
-    private final Map<String, byte[]> pending = new ConcurrentHashMap<>();
     /** Held while a file is written or removed, so that an older write never lands after a newer one or a removal. */
     private final Object files = new Object();
 
-    private final ExecutorService writer = Executors.newSingleThreadExecutor(
-            Thread.ofPlatform().daemon().name("rrd-archiver").factory());
+    /** uuid → the bytes {@link #saveLater} has not written yet, written in the background. */
+    private final LatestPerKey<String, byte[]> pending =
+            new LatestPerKey<>("rrd-archiver", Integer.MAX_VALUE, this::writePending);
 
     /** @param dir the directory (Xapi's {@code /var/lib/xcp/blobs/rrds}); created on first save */
     public RrdArchive(Path dir) {
@@ -68,7 +62,7 @@ public final class RrdArchive implements AutoCloseable {
         try {
             byte[] bytes = encode(rrd);
             synchronized (files) {
-                pending.remove(uuid); // older than this
+                pending.cancel(uuid); // older than this
                 write(uuid, bytes);
             }
         } catch (IOException | RuntimeException e) {
@@ -86,31 +80,33 @@ public final class RrdArchive implements AutoCloseable {
             LOG.warn("archiving the RRD of {}: {}", uuid, e.toString());
             return;
         }
-        pending.put(uuid, bytes);
-        try {
-            writer.execute(() -> writePending(uuid));
-        } catch (RejectedExecutionException e) {
-            writePending(uuid); // closed: write it now
+        if (!pending.submit(uuid, bytes)) {
+            synchronized (files) { // closed: write it now
+                pending.cancel(uuid);
+                writeLogged(uuid, bytes);
+            }
         }
     }
 
-    private void writePending(String uuid) {
+    private void writePending(String uuid, byte[] bytes) {
         synchronized (files) {
-            byte[] bytes = pending.get(uuid);
-            if (bytes == null) return; // written by a later task or a save, or removed
-            try {
-                write(uuid, bytes);
-            } catch (IOException | RuntimeException e) {
-                LOG.warn("archiving the RRD of {}: {}", uuid, e.toString());
-            }
-            pending.remove(uuid, bytes);
+            if (pending.peek(uuid) != bytes) return; // superseded by a save, or removed
+            writeLogged(uuid, bytes);
+        }
+    }
+
+    private void writeLogged(String uuid, byte[] bytes) {
+        try {
+            write(uuid, bytes);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("archiving the RRD of {}: {}", uuid, e.toString());
         }
     }
 
     /** The archived RRD of {@code uuid}, or null when there is none (or it cannot be read). */
     public Rrd load(String uuid) {
         Path f = file(uuid);
-        byte[] waiting = pending.get(uuid);
+        byte[] waiting = pending.peek(uuid);
         try (InputStream in =
                 new GZIPInputStream(waiting != null ? new ByteArrayInputStream(waiting) : Files.newInputStream(f))) {
             return RrdDump.parse(in);
@@ -125,7 +121,7 @@ public final class RrdArchive implements AutoCloseable {
     /** {@code remove_rrd}: the archive of {@code uuid} goes, if any. */
     public void remove(String uuid) {
         synchronized (files) {
-            pending.remove(uuid);
+            pending.cancel(uuid);
             try {
                 Files.deleteIfExists(file(uuid));
             } catch (IOException e) {
@@ -134,14 +130,9 @@ public final class RrdArchive implements AutoCloseable {
         }
     }
 
-    /** Writes what {@link #saveLater} left (waiting at most 30 s) and stops the background thread. */
+    /** Writes what {@link #saveLater} left (for at most 30 s, the rest dropped and logged) and stops the thread. */
     @Override
     public void close() {
-        writer.shutdown();
-        try {
-            if (!writer.awaitTermination(30, TimeUnit.SECONDS)) LOG.warn("RRD archive: writes still pending at close");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        pending.close(Duration.ofSeconds(30));
     }
 }

@@ -47,6 +47,17 @@ public final class Statistics implements AutoCloseable, VmRrdMoves {
 
     private volatile RrdSender sender;
 
+    /** How many VMs' RRDs may wait to be sent after their start ({@link #forwarded}); more are dropped and logged. */
+    static final int PUSH_BOUND = 1024;
+    /** How long {@link #close} lets the waiting pushes run before it drops the rest. */
+    static final Duration PUSH_FLUSH = Duration.ofSeconds(5);
+
+    /**
+     * VM uuid → the address of the host it started on: {@code push_rrd} in the background, the archive read and sent
+     * at its turn (a later start of the same VM replaces a push not yet sent).
+     */
+    private final LatestPerKey<String, String> pushes = new LatestPerKey<>("rrd-push", PUSH_BOUND, this::push);
+
     private Statistics(XapiConfig config, Xenops xenops, Db data, String hostRef, String poolRef, Clock clock) {
         this.data = data;
         this.hostRef = hostRef;
@@ -126,21 +137,43 @@ public final class Statistics implements AutoCloseable, VmRrdMoves {
     /**
      * The master's forwarding layer after it ran {@code message} on another host ({@code push_rrd} in Xapi's
      * {@code message_forwarding.ml}): after a start or resume there, the VM's archived RRD is sent to the host it now
-     * runs on. (A VM that starts on the master reads its archive at its first sample, {@code push_rrd_local}.)
+     * runs on. (A VM that starts on the master reads its archive at its first sample, {@code push_rrd_local}.) The
+     * archive is read and sent in the background ({@link #push}), so that the call does not wait for the other host;
+     * this only notes where the VM runs.
      */
     public void forwarded(String message, java.util.List<Object> args) {
         if (!STARTS.contains(message) || args.isEmpty() || !(args.getFirst() instanceof String vm)) return;
-        RrdSender s = sender;
         try {
-            if (s == null || !data.exists(VM.XAPI_CLASS, vm)) return;
+            if (sender == null || !data.exists(VM.XAPI_CLASS, vm)) return;
             String host = data.get(vm, VM.RESIDENT_ON);
             if (host.equals(hostRef) || !data.exists(Host.XAPI_CLASS, host)) return;
-            String uuid = data.get(vm, VM.UUID);
-            Rrd rrd = archive.load(uuid);
-            if (rrd != null) s.put(data.get(host, Host.ADDRESS), uuid, rrd, false);
+            pushes.submit(data.get(vm, VM.UUID), data.get(host, Host.ADDRESS));
         } catch (RuntimeException e) {
             LOG.warn("push_rrd of {}: {}", vm, e.toString());
         }
+    }
+
+    /**
+     * {@code push_rrd} of VM {@code uuid}, on the push thread: its archived RRD, if any, to the host at {@code address},
+     * unless the VM no longer runs there (halted or moved since its start: its RRD went elsewhere).
+     */
+    private void push(String uuid, String address) {
+        RrdSender s = sender;
+        try {
+            if (s == null || !runsAt(uuid, address)) return;
+            Rrd rrd = archive.load(uuid);
+            if (rrd != null) s.put(address, uuid, rrd, false);
+        } catch (RuntimeException e) {
+            LOG.warn("push_rrd of {} to {}: {}", uuid, address, e.toString());
+        }
+    }
+
+    /** Whether VM {@code uuid} is resident on the host at {@code address}. */
+    private boolean runsAt(String uuid, String address) {
+        String vm = data.findByUuid(VM.XAPI_CLASS, uuid).orElse(null);
+        if (vm == null) return false;
+        String host = data.get(vm, VM.RESIDENT_ON);
+        return data.exists(Host.XAPI_CLASS, host) && address.equals(data.get(host, Host.ADDRESS));
     }
 
     /** {@code remove_rrd} at {@code VM.destroy}: the VM's RRD goes from memory and from the archive here. */
@@ -221,10 +254,14 @@ public final class Statistics implements AutoCloseable, VmRrdMoves {
         return rrds;
     }
 
-    /** Stops sampling and archives every RRD ({@code backup_rrds} at shutdown). */
+    /**
+     * Stops sampling and archives every RRD ({@code backup_rrds} at shutdown). The pushes still waiting get {@link
+     * #PUSH_FLUSH} to go, the rest is dropped (logged).
+     */
     @Override
     public void close() {
         sampler.close();
+        pushes.close(PUSH_FLUSH);
         // send_host_rrd_to_master: a member's own RRD is kept by the master too
         String master = masterAddress.get();
         RrdSender s = sender;

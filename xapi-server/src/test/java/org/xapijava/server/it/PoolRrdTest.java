@@ -10,6 +10,12 @@ import com.xensource.xenapi.Connection;
 import com.xensource.xenapi.Host;
 import com.xensource.xenapi.Types;
 import com.xensource.xenapi.VM;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -20,6 +26,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -140,6 +149,23 @@ class PoolRrdTest {
         return r.body();
     }
 
+    /**
+     * The VM's whole RRD as {@code h} serves it once its history is {@code expected} (an RRD the master sends after a
+     * start travels in the background); after 20 s, what {@code h} serves then.
+     */
+    static String awaitVmRrd(TestHost h, String uuid, List<String> expected) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (true) {
+            HttpResponse<String> r = get(h, "/vm_rrd?session_id=" + session + "&uuid=" + uuid);
+            boolean there = r.statusCode() == 200 && history(r.body()).equals(expected);
+            if (there || System.nanoTime() > deadline) {
+                assertEquals(200, r.statusCode(), "GET /vm_rrd at " + h.server.bindAddress());
+                return r.body();
+            }
+            Thread.sleep(50);
+        }
+    }
+
     /** What a dump holds of history: its last update, its sources, and every archive's rows. */
     static List<String> history(String dump) {
         List<String> out = new ArrayList<>();
@@ -237,9 +263,9 @@ class PoolRrdTest {
         String location = toMaster.headers().firstValue("location").orElse("");
         assertTrue(location.contains("127.0.0.2") && location.contains("rrd_unarchive="), location);
 
-        // started on the member again: the master sends it the archive
+        // started on the member again: the master sends it the archive (in the background, after the call)
         vm.startOn(c, hostB(), false, false);
-        assertEquals(history(running), history(vmRrd(member, uuid)), "the member resumes from the archive");
+        assertEquals(history(running), history(awaitVmRrd(member, uuid, history(running))), "resumed from the archive");
         awaitSamples(2);
         assertTrue(knownCpuValues(member, uuid, since) >= 6, "the rows of the first run and of the second");
 
@@ -258,6 +284,47 @@ class PoolRrdTest {
         assertTrue(Files.exists(onMaster));
         vm.destroy(c);
         assertFalse(Files.exists(onMaster), "the archive went with the VM");
+    }
+
+    @Test
+    void aStartDoesNotWaitForTheRrdToReachAMemberThatDoesNotAnswer() throws Exception {
+        VM vm = LifecycleSupport.newVm(master, c, "rrd-silent-member");
+        vm.startOn(c, hostB(), false, false);
+        String uuid = vm.getUuid(c);
+        awaitSamples(2);
+        vm.hardShutdown(c);
+        assertTrue(Files.exists(dirA.resolve("rrds").resolve(uuid + ".gz")), "archived on the master");
+        vm.startOn(c, hostB(), false, false);
+
+        // the member's address now leads to a socket that takes the PUT and never answers (Xapi's call waits 30 s)
+        org.xapijava.db.Database db = master.server.services().db();
+        String memberRef = member.server.services().hostRef();
+        List<Socket> held = new CopyOnWriteArrayList<>();
+        CompletableFuture<String> requestLine = new CompletableFuture<>();
+        try (ServerSocket silent = new ServerSocket(master.port(), 50, InetAddress.getByName("127.0.0.77"))) {
+            Thread.ofVirtual().start(() -> {
+                try {
+                    Socket s = silent.accept();
+                    held.add(s);
+                    var in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+                    requestLine.complete(in.readLine());
+                } catch (IOException e) {
+                    requestLine.completeExceptionally(e);
+                }
+            });
+            db.set(memberRef, org.xapijava.model.api.Host.ADDRESS, "127.0.0.77");
+            try {
+                long start = System.nanoTime();
+                master.server.statistics().forwarded("VM.start", List.of(vm.toWireString(), false, false));
+                long ms = Duration.ofNanos(System.nanoTime() - start).toMillis();
+                assertTrue(ms < 2_000, "the forwarding layer's hook returned in " + ms + " ms");
+                String line = requestLine.get(20, TimeUnit.SECONDS);
+                assertTrue(line.startsWith("PUT /rrd?uuid=" + uuid + " "), line);
+            } finally {
+                db.set(memberRef, org.xapijava.model.api.Host.ADDRESS, "127.0.0.3");
+                for (Socket s : held) s.close(); // the waiting push fails (logged)
+            }
+        }
     }
 
     @Test

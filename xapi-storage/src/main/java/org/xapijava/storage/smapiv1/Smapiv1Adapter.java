@@ -80,6 +80,13 @@ final class Smapiv1Adapter {
         return exec(t.driver(), c, t.srRef());
     }
 
+    /** The ref of SR {@code sr}, or UUID_INVALID. */
+    String srRefOrFail(String sr) {
+        String ref = host.srRef(sr);
+        if (ref == null) throw StorageException.xapi(SmError.SR_UNAVAILABLE, "UUID_INVALID", List.of("SR", sr));
+        return ref;
+    }
+
     String vdiRefOrFail(Target t, String vdi) {
         String ref = host.vdiRef(t.srRef(), vdi);
         if (ref == null) throw vdiDoesNotExist(vdi);

@@ -9,15 +9,11 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.Lock;
-import java.util.concurrent.locks.ReentrantLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.xapijava.storage.AttachInfo;
 import org.xapijava.storage.DpState;
 import org.xapijava.storage.MirrorState;
@@ -30,7 +26,6 @@ import org.xapijava.storage.VdiInfo;
 import org.xapijava.storage.smapiv1.Smapiv1Adapter.Target;
 import org.xapijava.storage.smapiv1.VdiAutomaton.Op;
 import org.xapijava.storage.smapiv1.VdiAutomaton.State;
-import org.xapijava.storage.smapiv1.VdiAutomaton.Step;
 
 /**
  * {@link Smapiv2} served by SMAPIv1 driver executables, as Xapi's {@code storage_smapiv1.ml} (the v2→v1 adapter)
@@ -39,15 +34,15 @@ import org.xapijava.storage.smapiv1.VdiAutomaton.Step;
  * {@code __sm__backend} session from the {@link Smapiv1Host}, and the task as {@code subtask_of}. Drivers keep the
  * database themselves; results ({@code vdi_info}) are re-read from the host after the call.
  *
- * <p>Datapaths: each VDI's datapaths have a {@link State}; a request moves one datapath, and only the backend
- * operations that the VDI's superstate change needs are run ({@link VdiAutomaton}). A read-only attach cannot become
- * read-write, activation needs an attach, detach needs a deactivation. A failed step leaves the datapath where it
- * failed; a datapath whose teardown failed is remembered as leaked and torn down again before the next attach or
- * epoch. The state is written to {@code <stateDir>/storage.db} after each change and read back at construction.
- * Locks: one read/write lock per SR (SR attach, detach and destroy take it exclusively), one lock per VDI.
+ * <p>Datapaths ({@link Smapiv1Datapaths}, the wrapper's part): each VDI's datapaths have a {@link State}; a request
+ * moves one datapath, and only the backend operations that the VDI's superstate change needs are run ({@link
+ * VdiAutomaton}). A read-only attach cannot become read-write, activation needs an attach, detach needs a
+ * deactivation. A failed step leaves the datapath where it failed; a datapath whose teardown failed is remembered as
+ * leaked and torn down again before the next attach or epoch. The state is written to {@code <stateDir>/storage.db}
+ * after each change and read back at construction. Locks: one read/write lock per SR (SR attach, detach and destroy
+ * take it exclusively), one lock per VDI.
  */
 public final class Smapiv1Storage implements Smapiv2 {
-    private static final System.Logger LOG = System.getLogger(Smapiv1Storage.class.getName());
     private static final String EPOCH = "19700101T00:00:00Z";
 
     private final Smapiv1Executor executor;
@@ -55,10 +50,8 @@ public final class Smapiv1Storage implements Smapiv2 {
     private final Smapiv1Adapter adapter;
     private final Smapiv1VdiCalls vdiCalls;
     private final Map<String, DriverInfo> drivers = new ConcurrentHashMap<>();
-    private final DatapathTable table;
     private final Smapiv1Mirror mirror;
-    private final Map<String, ReentrantReadWriteLock> srLocks = new ConcurrentHashMap<>();
-    private final Map<String, ReentrantLock> vdiLocks = new ConcurrentHashMap<>();
+    private final Smapiv1Datapaths datapaths;
 
     /**
      * @param executor runs the drivers
@@ -72,8 +65,8 @@ public final class Smapiv1Storage implements Smapiv2 {
         this.adapter = new Smapiv1Adapter(executor, host);
         this.vdiCalls = new Smapiv1VdiCalls(adapter, host);
         setDrivers(drivers);
-        this.table = new DatapathTable(stateDir);
         this.mirror = new Smapiv1Mirror(executor.config().xapiSocket());
+        this.datapaths = new Smapiv1Datapaths(adapter, host, this::driverOrFail, stateDir, mirror);
     }
 
     /** Replaces the known drivers (after a new discovery). */
@@ -96,29 +89,17 @@ public final class Smapiv1Storage implements Smapiv2 {
 
     /** The SRs bound here (attached), with their type: what a restarted server finds in the state file. */
     public Map<String, String> attachedSrs() {
-        synchronized (table) {
-            Map<String, String> m = new LinkedHashMap<>();
-            table.srs.forEach((k, v) -> m.put(k, v.type));
-            return m;
-        }
+        return datapaths.attachedSrs();
     }
 
     /** The datapaths of a VDI with their states. */
     public Map<String, State> dpStates(String sr, String vdi) {
-        synchronized (table) {
-            DatapathTable.Sr s = table.srs.get(sr);
-            DatapathTable.Vdi v = s == null ? null : s.vdis.get(vdi);
-            return v == null ? Map.of() : new LinkedHashMap<>(v.dps);
-        }
+        return datapaths.dpStates(sr, vdi);
     }
 
     /** The datapaths of a VDI whose teardown failed. */
     public List<String> leaked(String sr, String vdi) {
-        synchronized (table) {
-            DatapathTable.Sr s = table.srs.get(sr);
-            DatapathTable.Vdi v = s == null ? null : s.vdis.get(vdi);
-            return v == null ? List.of() : new ArrayList<>(v.leaked);
-        }
+        return datapaths.leaked(sr, vdi);
     }
 
     // ------------------------------------------------------------------ plumbing
@@ -129,36 +110,8 @@ public final class Smapiv1Storage implements Smapiv2 {
         return d;
     }
 
-    private String srRefOrFail(String sr) {
-        String ref = host.srRef(sr);
-        if (ref == null) throw StorageException.xapi(SmError.SR_UNAVAILABLE, "UUID_INVALID", List.of("SR", sr));
-        return ref;
-    }
-
     private Target target(String sr) {
-        String type;
-        synchronized (table) {
-            DatapathTable.Sr s = table.srs.get(sr);
-            if (s == null) {
-                String ref = host.srRef(sr);
-                throw StorageException.xapi(SmError.SR_UNAVAILABLE, "SR_NOT_ATTACHED", List.of(ref == null ? sr : ref));
-            }
-            type = s.type;
-        }
-        return new Target(sr, srRefOrFail(sr), driverOrFail(type));
-    }
-
-    private ReentrantReadWriteLock srLock(String sr) {
-        return srLocks.computeIfAbsent(sr, k -> new ReentrantReadWriteLock(true));
-    }
-
-    private Lock vdiLock(String sr, String vdi) {
-        return vdiLocks.computeIfAbsent(sr + "\u0000" + vdi, k -> new ReentrantLock(true));
-    }
-
-    private static StorageException illegal(VdiAutomaton.IllegalTransition e) {
-        return StorageException.xapi(
-                SmError.INVALID_ARG, "INTERNAL_ERROR", List.of("Storage_error(Illegal_transition): " + e.getMessage()));
+        return datapaths.target(sr);
     }
 
     // ------------------------------------------------------------------ SR
@@ -173,7 +126,7 @@ public final class Smapiv1Storage implements Smapiv2 {
             Map<String, String> deviceConfig,
             long physicalSize) {
         DriverInfo d = driverOrFail(type);
-        String ref = srRefOrFail(sr);
+        String ref = adapter.srRefOrFail(sr);
         Smapiv1Call c = Smapiv1Call.builder(host.hostRef(), "sr_create", List.of(Long.toString(physicalSize)))
                 .deviceConfig(adapter.deviceConfig(deviceConfig, true))
                 .sr(ref, sr)
@@ -189,13 +142,8 @@ public final class Smapiv1Storage implements Smapiv2 {
     @Override
     public void srAttach(StorageContext ctx, String sr, String type, Map<String, String> deviceConfig) {
         DriverInfo d = driverOrFail(type);
-        Lock w = srLock(sr).writeLock();
-        w.lock();
-        try {
-            synchronized (table) {
-                if (table.srs.containsKey(sr)) return;
-            }
-            String ref = srRefOrFail(sr);
+        datapaths.bindSr(sr, type, () -> {
+            String ref = adapter.srRefOrFail(sr);
             Smapiv1Call c = Smapiv1Call.builder(host.hostRef(), "sr_attach", List.of())
                     .deviceConfig(adapter.deviceConfig(deviceConfig, host.isSrMaster(ref)))
                     .sr(ref, sr)
@@ -203,13 +151,7 @@ public final class Smapiv1Storage implements Smapiv2 {
                     .localCacheSr(host.localCacheSrUuid())
                     .build();
             adapter.exec(d, c, ref);
-            synchronized (table) {
-                table.srs.put(sr, new DatapathTable.Sr(type));
-                table.save();
-            }
-        } finally {
-            w.unlock();
-        }
+        });
     }
 
     @Override
@@ -224,51 +166,15 @@ public final class Smapiv1Storage implements Smapiv2 {
 
     /** Tears down every datapath of the SR (all VDI locks held), then runs {@code command} and unbinds the SR. */
     private void detachOrDestroy(StorageContext ctx, String sr, String command) {
-        Lock w = srLock(sr).writeLock();
-        w.lock();
-        try {
-            Target t = target(sr);
-            List<RuntimeException> failures = new ArrayList<>();
-            for (Map.Entry<String, List<String>> e : datapathsOf(sr).entrySet()) {
-                for (String dp : e.getValue()) {
-                    try {
-                        destroyDatapath(ctx, t, dp, e.getKey(), false);
-                    } catch (RuntimeException ex) {
-                        failures.add(ex);
-                    }
-                }
-            }
-            if (!failures.isEmpty()) throw failures.getFirst();
-            adapter.exec(t, adapter.call(ctx, t, command, List.of()).build());
-            synchronized (table) {
-                table.srs.remove(sr);
-                table.save();
-            }
-        } finally {
-            w.unlock();
-        }
-    }
-
-    /** VDI → its datapaths (including leaked ones) of one SR. */
-    private Map<String, List<String>> datapathsOf(String sr) {
-        synchronized (table) {
-            Map<String, List<String>> m = new LinkedHashMap<>();
-            DatapathTable.Sr s = table.srs.get(sr);
-            if (s == null) return m;
-            s.vdis.forEach((vdi, v) -> {
-                LinkedHashSet<String> dps = new LinkedHashSet<>(v.dps.keySet());
-                dps.addAll(v.leaked);
-                m.put(vdi, new ArrayList<>(dps));
-            });
-            return m;
-        }
+        datapaths.unbindSr(
+                ctx,
+                sr,
+                t -> adapter.exec(t, adapter.call(ctx, t, command, List.of()).build()));
     }
 
     @Override
     public boolean srAttached(String sr) {
-        synchronized (table) {
-            return table.srs.containsKey(sr);
-        }
+        return datapaths.srAttached(sr);
     }
 
     @Override
@@ -338,16 +244,13 @@ public final class Smapiv1Storage implements Smapiv2 {
 
     @Override
     public void vdiDestroy(StorageContext ctx, String sr, String vdi) {
-        withVdi(sr, vdi, t -> {
-            removeDatapaths(ctx, t, vdi, false);
+        datapaths.withVdi(sr, vdi, t -> {
+            datapaths.removeDatapaths(ctx, t, vdi, false);
             adapter.exec(
                     t,
                     adapter.vdiCall(ctx, t, "vdi_delete", List.of(), adapter.vdiRefOrFail(t, vdi))
                             .build());
-            synchronized (table) {
-                DatapathTable.Sr s = table.srs.get(sr);
-                if (s != null && s.vdis.remove(vdi) != null) table.save();
-            }
+            datapaths.forgetVdi(sr, vdi);
             return null;
         });
     }
@@ -413,8 +316,8 @@ public final class Smapiv1Storage implements Smapiv2 {
 
     @Override
     public void vdiEpochBegin(StorageContext ctx, String sr, String vdi, String vm, boolean persistent) {
-        withVdi(sr, vdi, t -> {
-            removeDatapaths(ctx, t, vdi, true);
+        datapaths.withVdi(sr, vdi, t -> {
+            datapaths.removeDatapaths(ctx, t, vdi, true);
             adapter.exec(
                     t,
                     adapter.vdiCall(ctx, t, "vdi_epoch_begin", List.of(), adapter.vdiRefOrFail(t, vdi))
@@ -425,7 +328,7 @@ public final class Smapiv1Storage implements Smapiv2 {
 
     @Override
     public void vdiEpochEnd(StorageContext ctx, String sr, String vdi, String vm) {
-        withVdi(sr, vdi, t -> {
+        datapaths.withVdi(sr, vdi, t -> {
             adapter.exec(
                     t,
                     adapter.vdiCall(ctx, t, "vdi_epoch_end", List.of(), adapter.vdiRefOrFail(t, vdi))
@@ -508,7 +411,7 @@ public final class Smapiv1Storage implements Smapiv2 {
 
     @Override
     public void dataMirrorStart(StorageContext ctx, String sr, String vdi, Path target) {
-        withVdi(sr, vdi, t -> {
+        datapaths.withVdi(sr, vdi, t -> {
             mirror.start(t, vdi, target);
             return null;
         });
@@ -531,7 +434,7 @@ public final class Smapiv1Storage implements Smapiv2 {
 
     @Override
     public void dataMirrorStop(StorageContext ctx, String sr, String vdi) {
-        withVdi(sr, vdi, t -> {
+        datapaths.withVdi(sr, vdi, t -> {
             mirror.stop(t, vdi);
             return null;
         });
@@ -551,56 +454,28 @@ public final class Smapiv1Storage implements Smapiv2 {
 
     // ------------------------------------------------------------------ datapaths
 
-    private interface VdiWork<T> {
-        T run(Target t);
-    }
-
-    private <T> T withVdi(String sr, String vdi, VdiWork<T> work) {
-        Lock r = srLock(sr).readLock();
-        r.lock();
-        try {
-            Target t = target(sr);
-            Lock l = vdiLock(sr, vdi);
-            l.lock();
-            try {
-                return work.run(t);
-            } finally {
-                l.unlock();
-            }
-        } finally {
-            r.unlock();
-        }
-    }
-
     @Override
     public AttachInfo vdiAttach(StorageContext ctx, String dp, String sr, String vdi, String vm, boolean readWrite) {
-        return withVdi(sr, vdi, t -> {
-            removeDatapaths(ctx, t, vdi, true);
-            State s = perform(ctx, t, dp, vdi, vm, Op.attach(readWrite));
-            synchronized (table) {
-                DatapathTable.Vdi v = table.srs.get(sr).vdis.get(vdi);
-                if (v == null || v.attachInfo == null) {
-                    throw StorageException.xapi(
-                            SmError.GENERIC, "INTERNAL_ERROR", List.of("no attach result recorded for " + vdi));
-                }
-                return v.attachInfo.withReadWrite(s.readWrite());
-            }
+        return datapaths.withVdi(sr, vdi, t -> {
+            datapaths.removeDatapaths(ctx, t, vdi, true);
+            State s = datapaths.perform(ctx, t, dp, vdi, vm, Op.attach(readWrite));
+            return datapaths.attachInfo(sr, vdi, s);
         });
     }
 
     @Override
     public void vdiActivate(StorageContext ctx, String dp, String sr, String vdi, String vm, boolean readWrite) {
-        withVdi(sr, vdi, t -> perform(ctx, t, dp, vdi, vm, Op.ACTIVATE));
+        datapaths.withVdi(sr, vdi, t -> datapaths.perform(ctx, t, dp, vdi, vm, Op.ACTIVATE));
     }
 
     @Override
     public void vdiDeactivate(StorageContext ctx, String dp, String sr, String vdi, String vm) {
-        withVdi(sr, vdi, t -> perform(ctx, t, dp, vdi, vm, Op.DEACTIVATE));
+        datapaths.withVdi(sr, vdi, t -> datapaths.perform(ctx, t, dp, vdi, vm, Op.DEACTIVATE));
     }
 
     @Override
     public void vdiDetach(StorageContext ctx, String dp, String sr, String vdi, String vm) {
-        withVdi(sr, vdi, t -> perform(ctx, t, dp, vdi, vm, Op.DETACH));
+        datapaths.withVdi(sr, vdi, t -> datapaths.perform(ctx, t, dp, vdi, vm, Op.DETACH));
     }
 
     @Override
@@ -610,24 +485,7 @@ public final class Smapiv1Storage implements Smapiv2 {
 
     @Override
     public void dpDestroy(StorageContext ctx, String dp, boolean allowLeak) {
-        List<String[]> holders = new ArrayList<>();
-        synchronized (table) {
-            table.srs.forEach((sr, s) -> s.vdis.forEach((vdi, v) -> {
-                if (v.dps.containsKey(dp) || v.leaked.contains(dp)) holders.add(new String[] {sr, vdi});
-            }));
-        }
-        List<RuntimeException> failures = new ArrayList<>();
-        for (String[] h : holders) {
-            try {
-                withVdi(h[0], h[1], t -> {
-                    destroyDatapath(ctx, t, dp, h[1], allowLeak);
-                    return null;
-                });
-            } catch (RuntimeException e) {
-                failures.add(e);
-            }
-        }
-        if (!failures.isEmpty()) throw failures.getFirst();
+        datapaths.destroy(ctx, dp, allowLeak);
     }
 
     @Override
@@ -654,152 +512,6 @@ public final class Smapiv1Storage implements Smapiv2 {
 
     @Override
     public String dpDiagnostics(StorageContext ctx) {
-        StringBuilder b = new StringBuilder();
-        synchronized (table) {
-            table.srs.forEach((sr, s) -> {
-                b.append("SR ").append(sr).append(" (").append(s.type).append(")\n");
-                s.vdis.forEach((vdi, v) -> {
-                    b.append("  VDI ")
-                            .append(vdi)
-                            .append(": ")
-                            .append(v.superstate().text())
-                            .append('\n');
-                    v.dps.forEach((dp, st) -> b.append("    ")
-                            .append(dp)
-                            .append(": ")
-                            .append(st.text())
-                            .append(v.leaked.contains(dp) ? " (leaked)" : "")
-                            .append('\n'));
-                });
-            });
-            for (DatapathTable.Failure f : table.errors()) {
-                b.append("error ")
-                        .append(f.time())
-                        .append(' ')
-                        .append(f.dp())
-                        .append(' ')
-                        .append(f.sr());
-                b.append(' ').append(f.vdi()).append(": ").append(f.error()).append('\n');
-            }
-        }
-        return b.toString();
-    }
-
-    /** Tears down the VDI's leaked datapaths ({@code onlyLeaked}) or all of them; raises the first failure. */
-    private void removeDatapaths(StorageContext ctx, Target t, String vdi, boolean onlyLeaked) {
-        List<String> dps;
-        synchronized (table) {
-            DatapathTable.Vdi v = table.srs.get(t.sr()).vdis.get(vdi);
-            if (v == null) return;
-            LinkedHashSet<String> s = new LinkedHashSet<>(v.leaked);
-            if (!onlyLeaked) s.addAll(v.dps.keySet());
-            dps = new ArrayList<>(s);
-        }
-        RuntimeException first = null;
-        for (String dp : dps) {
-            LOG.log(System.Logger.Level.INFO, "Attempting to destroy datapath dp:{0} sr:{1} vdi:{2}", dp, t.sr(), vdi);
-            try {
-                destroyDatapath(ctx, t, dp, vdi, false);
-            } catch (RuntimeException e) {
-                if (first == null) first = e;
-            }
-        }
-        if (first != null) throw first;
-    }
-
-    /** Takes {@code dp} of the VDI to detached (VDI lock held); on failure leaks it or, if allowed, forgets it. */
-    private void destroyDatapath(StorageContext ctx, Target t, String dp, String vdi, boolean allowLeak) {
-        State current;
-        String vm;
-        synchronized (table) {
-            DatapathTable.Vdi v = table.srs.get(t.sr()).vdis.get(vdi);
-            if (v == null) return;
-            current = v.of(dp);
-            vm = v.dpv.getOrDefault(dp, "");
-        }
-        try {
-            for (Step s : VdiAutomaton.steps(current, State.DETACHED)) perform(ctx, t, dp, vdi, vm, s.op());
-            synchronized (table) {
-                DatapathTable.Vdi v = table.srs.get(t.sr()).vdis.get(vdi);
-                if (v != null && v.leaked.remove(dp)) {
-                    if (v.superstate() == State.DETACHED && v.leaked.isEmpty())
-                        table.srs.get(t.sr()).vdis.remove(vdi);
-                    table.save();
-                }
-            }
-        } catch (RuntimeException e) {
-            synchronized (table) {
-                DatapathTable.Vdi v = table.srs.get(t.sr()).vdis.get(vdi);
-                if (v != null) {
-                    if (allowLeak) {
-                        LOG.log(System.Logger.Level.INFO, "forgetting dp {0} although its teardown failed", dp);
-                        v.set(dp, null, State.DETACHED);
-                        v.leaked.remove(dp);
-                        if (v.superstate() == State.DETACHED)
-                            table.srs.get(t.sr()).vdis.remove(vdi);
-                    } else {
-                        v.leaked.add(dp);
-                    }
-                    table.save();
-                }
-            }
-            if (!allowLeak) throw e;
-        }
-    }
-
-    /**
-     * One datapath request (VDI lock held): computes the VDI's superstate before and after, runs the backend
-     * operations between them, then records the datapath's new state. Returns it.
-     */
-    private State perform(StorageContext ctx, Target t, String dp, String vdi, String vm, Op op) {
-        DatapathTable.Vdi v;
-        State before;
-        State after;
-        State dpAfter;
-        synchronized (table) {
-            DatapathTable.Sr s = table.srs.get(t.sr());
-            v = s.vdis.get(vdi);
-            if (v == null) v = new DatapathTable.Vdi();
-            before = v.superstate();
-            try {
-                dpAfter = VdiAutomaton.apply(v.of(dp), op);
-                Map<String, State> next = new LinkedHashMap<>(v.dps);
-                next.put(dp, dpAfter);
-                after = VdiAutomaton.superstate(next.values());
-                List<Step> steps = VdiAutomaton.steps(before, after);
-                if (steps.isEmpty() && dpAfter == v.of(dp)) return dpAfter;
-            } catch (VdiAutomaton.IllegalTransition e) {
-                table.addError(dp, t.sr(), vdi, e.getMessage());
-                table.save();
-                throw illegal(e);
-            }
-        }
-        for (Step step : VdiAutomaton.steps(before, after)) {
-            try {
-                if (step.op() == Op.DEACTIVATE) mirror.finishBeforeDeactivate(t, vdi);
-                AttachInfo attached = adapter.backend(ctx, t, vdi, step.op(), after.readWrite());
-                synchronized (table) {
-                    if (attached != null) v.attachInfo = attached;
-                    v.set(dp, vm, VdiAutomaton.apply(v.of(dp), step.op()));
-                    table.srs.get(t.sr()).vdis.putIfAbsent(vdi, v);
-                }
-            } catch (RuntimeException e) {
-                synchronized (table) {
-                    table.addError(dp, t.sr(), vdi, e.getMessage());
-                    if (v.superstate() == State.DETACHED)
-                        table.srs.get(t.sr()).vdis.remove(vdi);
-                    table.save();
-                }
-                throw e;
-            }
-        }
-        synchronized (table) {
-            v.set(dp, vm, dpAfter);
-            DatapathTable.Sr s = table.srs.get(t.sr());
-            if (v.superstate() == State.DETACHED && v.leaked.isEmpty()) s.vdis.remove(vdi);
-            else s.vdis.putIfAbsent(vdi, v);
-            table.save();
-        }
-        return dpAfter;
+        return datapaths.diagnostics();
     }
 }
