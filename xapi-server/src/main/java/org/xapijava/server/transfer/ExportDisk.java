@@ -2,6 +2,7 @@ package org.xapijava.server.transfer;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.server.storage.StorageBackends;
@@ -16,6 +17,8 @@ import org.xapijava.storage.DirectImage;
  */
 final class ExportDisk implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ExportDisk.class);
+    /** Disks opened directly and through a datapath since start (diagnostics; the tests look at them). */
+    static final LongAdder DIRECT = new LongAdder(), DATAPATH = new LongAdder();
 
     private final StorageBackends storage;
     private final DiskReader reader;
@@ -46,6 +49,7 @@ final class ExportDisk implements AutoCloseable {
                             ? FileDiskReader.open(image.file())
                             : Qcow2Chain.open(image.file());
                     LOG.debug("{} read directly from {}", vdi, image.file());
+                    DIRECT.increment();
                     return new ExportDisk(storage, r, image, null, null);
                 } catch (IOException | RuntimeException e) {
                     image.close();
@@ -55,7 +59,9 @@ final class ExportDisk implements AutoCloseable {
         }
         Path path = storage.attach(vdi, false, dp);
         try {
-            return new ExportDisk(storage, DiskReader.open(path), null, path, dp);
+            ExportDisk d = new ExportDisk(storage, DiskReader.open(path), null, path, dp);
+            DATAPATH.increment();
+            return d;
         } catch (IOException | RuntimeException e) {
             TransferRequests.detach(storage, dp);
             throw e;
