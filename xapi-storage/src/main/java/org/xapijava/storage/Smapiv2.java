@@ -222,7 +222,7 @@ public interface Smapiv2 {
      * datapath), or null when that is not possible: a backend whose images are not files it knows, a VDI attached
      * read-write on this host ({@link #vdiAttachedReadWrite}). Until the answer is closed, a read-write attach of the
      * VDI on this host is refused as it is while a datapath has it attached read-only, and delete, resize and
-     * revert are refused with {@link SmError#VDI_IN_USE}. Other hosts are not covered: the caller checks that no
+     * revert of the VDI, detach and destroy of its SR are refused with {@link SmError#VDI_IN_USE}. Other hosts are not covered: the caller checks that no
      * other host can attach the VDI (a local SR).
      *
      * @param deviceConfig the SR's {@code device_config} on this host (its plugged PBD's)

@@ -34,7 +34,8 @@ import org.xapijava.server.TestHost;
  * real HTTP with the Citrix SDK: the same bytes as through a datapath (the VDI attached read-write elsewhere on the
  * host, which makes the export use one) for a snapshot's chain with sparse regions, in every format and as an XVA; a
  * VDI attached read-write is read through the datapath; while a direct export runs, a read-write attach (an import
- * into the VDI), a resize and a destroy are refused as they are while a datapath holds the VDI, and work again after.
+ * into the VDI), a resize and a destroy are refused as they are while a datapath holds the VDI, and work again after;
+ * so is the SR's unplug.
  */
 class DirectExportTest {
     @TempDir
@@ -270,6 +271,9 @@ class DirectExportTest {
 
             org.junit.jupiter.api.Assertions.assertThrows(Types.VdiInUse.class, () -> vdi.resize(c, size * 2));
             org.junit.jupiter.api.Assertions.assertThrows(Types.VdiInUse.class, () -> vdi.destroy(c));
+            var pbd = sr.getPBDs(c).iterator().next();
+            org.junit.jupiter.api.Assertions.assertThrows(Types.VdiInUse.class, () -> pbd.unplug(c));
+            assertTrue(pbd.getCurrentlyAttached(c));
 
             ByteArrayOutputStream all = new ByteArrayOutputStream();
             all.write(first);

@@ -43,6 +43,17 @@ final class DirectReaders {
         });
     }
 
+    /** {@code VDIInUse} while a reader holds a VDI of {@code sr} (its files must stay where they are). */
+    synchronized void refuseSrWhileHeld(String sr) {
+        String prefix = sr + "\u0000";
+        for (String k : held.keySet()) {
+            if (k.startsWith(prefix))
+                throw new StorageException(
+                        SmError.VDI_IN_USE,
+                        "VDI " + k.substring(prefix.length()) + " of SR " + sr + " is being read directly");
+        }
+    }
+
     /** {@code VDIInUse}, as the driver answers for an activated VDI, while a reader holds the VDI. */
     void refuseWhileHeld(String sr, String vdi) {
         if (held(sr, vdi)) throw new StorageException(SmError.VDI_IN_USE, "VDI " + vdi + " is being read directly");

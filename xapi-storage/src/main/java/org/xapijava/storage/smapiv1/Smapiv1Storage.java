@@ -227,6 +227,7 @@ public final class Smapiv1Storage implements Smapiv2 {
         w.lock();
         try {
             Target t = target(sr);
+            directReaders.refuseSrWhileHeld(sr);
             List<RuntimeException> failures = new ArrayList<>();
             for (Map.Entry<String, List<String>> e : datapathsOf(sr).entrySet()) {
                 for (String dp : e.getValue()) {

@@ -291,6 +291,11 @@ class Smapiv1StorageTest {
                 assertThrows(StorageException.class, () -> s.vdiRevert(CTX, sr, loc, loc))
                         .error());
 
+        assertEquals(
+                SmError.VDI_IN_USE,
+                assertThrows(StorageException.class, () -> s.srDetach(CTX, sr)).error());
+        assertTrue(s.srAttached(sr));
+
         // read-only attaches and other readers go on; the hold lasts until the last reader closes
         s.vdiAttach(CTX, "ro", sr, loc, "", false);
         DirectImage second = s.vdiOpenDirect(CTX, sr, loc, fdc);
