@@ -1,6 +1,7 @@
 package org.xapijava.server.transfer;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 
 /**
@@ -21,6 +22,28 @@ interface DiskReader extends AutoCloseable {
      * @return the number of the disk's bytes the block holds ({@code buf.length} but for the disk's last block)
      */
     int read(long at, long size, byte[] buf) throws IOException;
+
+    /**
+     * {@link #read(long, long, byte[])} into the whole of {@code buf} (its position and limit are ignored and kept):
+     * into a direct buffer the disk's bytes are copied once, without a heap array in between.
+     */
+    int read(long at, long size, ByteBuffer buf) throws IOException;
+
+    /** Zeros into {@code len} bytes of {@code buf} from {@code off}. */
+    static void zero(ByteBuffer buf, int off, int len) {
+        for (int done = 0; done < len; ) {
+            int n = Math.min(len - done, Zeros.ZEROS.length);
+            buf.put(off + done, Zeros.ZEROS, 0, n);
+            done += n;
+        }
+    }
+
+    /** A block of zeros, never written. */
+    final class Zeros {
+        private static final byte[] ZEROS = new byte[1 << 16];
+
+        private Zeros() {}
+    }
 
     @Override
     void close() throws IOException;

@@ -108,6 +108,23 @@ final class FileDiskReader implements DiskReader {
     }
 
     @Override
+    public int read(long at, long size, ByteBuffer buf) throws IOException {
+        int want = (int) Math.max(0, Math.min(buf.capacity(), size - at));
+        int got = 0;
+        if (want > 0 && nextData(at, Long.MAX_VALUE) < at + want) {
+            ByteBuffer b = buf.slice(0, want);
+            for (long pos = at; b.hasRemaining(); ) {
+                int n = in.read(b, pos);
+                if (n <= 0) break;
+                pos += n;
+            }
+            got = b.position();
+        }
+        DiskReader.zero(buf, got, buf.capacity() - got); // a hole, past the file's end, past the disk's end
+        return want;
+    }
+
+    @Override
     public void close() throws IOException {
         if (fd >= 0) C.close(fd);
         fd = -1;

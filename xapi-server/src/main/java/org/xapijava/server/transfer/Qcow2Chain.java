@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
@@ -100,33 +99,45 @@ final class Qcow2Chain implements DiskReader {
 
     @Override
     public int read(long at, long size, byte[] buf) throws IOException {
-        Arrays.fill(buf, (byte) 0);
-        int want = (int) Math.max(0, Math.min(buf.length, size - at));
+        return read(at, size, ByteBuffer.wrap(buf));
+    }
+
+    /** {@inheritDoc} Into a direct buffer, the image's bytes are copied once (no heap buffer in between). */
+    @Override
+    public int read(long at, long size, ByteBuffer buf) throws IOException {
+        int want = (int) Math.max(0, Math.min(buf.capacity(), size - at));
         if (want > 0) readAt(0, at, buf, 0, want);
+        DiskReader.zero(buf, want, buf.capacity() - want);
         return want;
     }
 
-    /** {@code len} bytes of the disk as image {@code i} of the chain shows them, into zeroed {@code buf}. */
-    private void readAt(int i, long at, byte[] buf, int off, int len) throws IOException {
+    /** Every one of {@code len} bytes of the disk as image {@code i} of the chain shows them, into {@code buf}. */
+    private void readAt(int i, long at, ByteBuffer buf, int off, int len) throws IOException {
         Image image = images.get(i);
         if (image.raw) {
-            image.readRaw(at, buf, off, len);
+            int n = image.readRaw(at, buf, off, len);
+            DiskReader.zero(buf, off + n, len - n); // past the raw file's end
             return;
         }
         int done = 0;
         while (done < len) {
             long pos = at + done;
-            if (pos >= image.size) return; // past this image's end (a backing file smaller than its child): zeros
+            if (pos >= image.size) { // past this image's end (a backing file smaller than its child): zeros
+                DiskReader.zero(buf, off + done, len - done);
+                return;
+            }
             int inCluster = (int) (pos & (image.clusterSize - 1));
             int n = (int) Math.min(Math.min(len - done, image.clusterSize - inCluster), image.size - pos);
             long entry = image.l2Entry(pos);
             if ((entry & COMPRESSED) != 0) {
-                System.arraycopy(image.compressedCluster(entry), inCluster, buf, off + done, n);
+                buf.put(off + done, image.compressedCluster(entry), inCluster, n);
             } else if ((entry & OFFSET_MASK) != 0 && (entry & ZERO_FLAG) == 0) {
-                image.readFully((entry & OFFSET_MASK) + inCluster, buf, off + done, n);
+                image.readFully((entry & OFFSET_MASK) + inCluster, buf.slice(off + done, n));
             } else if ((entry & ZERO_FLAG) == 0 && i + 1 < images.size()) {
                 readAt(i + 1, pos, buf, off + done, n); // unallocated here: the backing file's
-            } // else zeros
+            } else {
+                DiskReader.zero(buf, off + done, n);
+            }
             done += n;
         }
     }
@@ -304,20 +315,29 @@ final class Qcow2Chain implements DiskReader {
             return out;
         }
 
-        /** A raw image's bytes; past its end zeros. */
-        void readRaw(long at, byte[] buf, int off, int len) throws IOException {
+        /** A raw image's bytes, as many as it has there (its length may not be the disk's): their count. */
+        int readRaw(long at, ByteBuffer buf, int off, int len) throws IOException {
             long end = ch.size();
-            if (at >= end) return;
-            readFully(at, buf, off, (int) Math.min(len, end - at));
+            if (at >= end) return 0;
+            int n = (int) Math.min(len, end - at);
+            readFully(at, buf.slice(off, n));
+            return n;
         }
 
         /** Exactly {@code len} bytes at {@code at} (a qcow2 structure or cluster must be whole). */
         void readFully(long at, byte[] buf, int off, int len) throws IOException {
-            ByteBuffer b = ByteBuffer.wrap(buf, off, len);
+            readFully(at, ByteBuffer.wrap(buf, off, len));
+        }
+
+        /** Exactly the remaining bytes of {@code b} from {@code at}. */
+        void readFully(long at, ByteBuffer b) throws IOException {
             for (long pos = at; b.hasRemaining(); ) {
                 int n = ch.read(b, pos);
                 if (n < 0) {
-                    if (raw) return;
+                    if (raw) { // a raw file shortened meanwhile: zeros past its end
+                        while (b.hasRemaining()) b.put((byte) 0);
+                        return;
+                    }
                     throw new IOException(path.getFileName() + ": short read at " + pos);
                 }
                 pos += n;

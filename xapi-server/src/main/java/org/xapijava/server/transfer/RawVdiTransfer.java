@@ -117,7 +117,7 @@ public final class RawVdiTransfer {
                     VhdStreams.write(in, was, parent(base, old == null ? null : old.path()), out, size, progress);
                 case QCOW2 -> Qcow2Streams.write(in, was, out, size, progress);
                 case TAR -> DiskTar.write(in, size, DiskTar.PREFIX, out, progress);
-                default -> copyOut(in, out, size, progress);
+                default -> copyOut(in, r, size, progress);
             }
             // the body ends once the disks are released: a client may use the VDI as soon as it has read it all
             old = ExportDisk.close(old);
@@ -168,13 +168,17 @@ public final class RawVdiTransfer {
                 basePath.toString());
     }
 
-    /** The VDI's {@code size} bytes from {@code in}, zeros past its end (a driver's file may be shorter). */
-    private static void copyOut(DiskReader in, OutputStream out, long size, Progress progress) throws IOException {
-        byte[] buf = new byte[BLOCK];
+    /**
+     * The VDI's {@code size} bytes from {@code in}, zeros past its end (a driver's file may be shorter), into the
+     * response through a direct buffer: a disk read directly goes from the page cache to the socket with one copy in
+     * between ({@link DiskReader#read(long, long, ByteBuffer)}).
+     */
+    private static void copyOut(DiskReader in, Response out, long size, Progress progress) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocateDirect(BLOCK);
         for (long done = 0; done < size; ) {
             progress.check();
             int n = in.read(done, size, buf);
-            out.write(buf, 0, n);
+            Content.Sink.write(out, false, buf.clear().limit(n));
             done += n;
             progress.at(done);
         }

@@ -86,12 +86,31 @@ class Qcow2ChainTest {
         return all;
     }
 
+    /** Ours into a direct buffer of {@code block} bytes (filled with garbage first: every byte must be written). */
+    private static byte[] oursDirect(Path leaf, long size, int block) throws IOException {
+        byte[] all = new byte[(int) size];
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(block);
+        byte[] garbage = new byte[block];
+        Arrays.fill(garbage, (byte) 0x5a);
+        try (Qcow2Chain c = Qcow2Chain.open(leaf)) {
+            for (long at = 0; at < size; ) {
+                buf.put(0, garbage);
+                int n = c.read(at, size, buf);
+                buf.get(0, all, (int) at, n);
+                for (int i = n; i < block; i++) assertEquals(0, buf.get(i), "zeros past the disk's end");
+                at += n;
+            }
+        }
+        return all;
+    }
+
     private void same(Path leaf, long size) throws Exception {
         byte[] expected = qemu(leaf);
         assertEquals(size, expected.length);
         for (int block : new int[] {MIB, 65536 + 512, 4096 * 3}) {
             byte[] got = ours(leaf, size, block);
             assertEquals(-1, Arrays.mismatch(expected, got), "block " + block + ": first difference");
+            assertEquals(-1, Arrays.mismatch(expected, oursDirect(leaf, size, block)), "direct buffer, block " + block);
         }
     }
 
