@@ -208,6 +208,29 @@ public interface Smapiv2 {
         return m;
     }
 
+    /**
+     * Whether a datapath of this host has the VDI attached read-write, or may have (a datapath whose teardown failed
+     * is counted): what decides whether its image may be read directly ({@link #vdiOpenDirect}). A backend that
+     * cannot tell answers true.
+     */
+    default boolean vdiAttachedReadWrite(String sr, String vdi) {
+        return true;
+    }
+
+    /**
+     * The VDI's image file, to be read directly (an export reading a qcow2 chain itself instead of through a
+     * datapath), or null when that is not possible: a backend whose images are not files it knows, a VDI attached
+     * read-write on this host ({@link #vdiAttachedReadWrite}). Until the answer is closed, a read-write attach of the
+     * VDI on this host is refused as it is while a datapath has it attached read-only, and delete, resize and
+     * revert of the VDI, detach and destroy of its SR are refused with {@link SmError#VDI_IN_USE}. Other hosts are not covered: the caller checks that no
+     * other host can attach the VDI (a local SR).
+     *
+     * @param deviceConfig the SR's {@code device_config} on this host (its plugged PBD's)
+     */
+    default DirectImage vdiOpenDirect(StorageContext ctx, String sr, String vdi, Map<String, String> deviceConfig) {
+        return null;
+    }
+
     /** {@code SR.list}: the SRs attached on this host, by uuid. */
     default java.util.Set<String> srList() {
         return java.util.Set.of();

@@ -25,8 +25,8 @@ import org.xapijava.bench.server.LaunchedHost;
  * into a VDI of the local {@code file} SR ({@code PUT /import_raw_vdi}) and exported from it ({@code GET
  * /export_raw_vdi}) as raw, VHD and tar, each beside the same data converted by {@code qemu-img} (raw to qcow2 for
  * imports, qcow2 to raw for exports) in the same run: what the transfer adds to moving the bytes in and out of the
- * SR's qcow2 (HTTP, the driver's FUSE datapath, checksums). Markdown on standard output, progress on standard
- * error. Run by {@code scripts/bench-transfer}; options {@code --mib N} (1024) {@code --rounds N} (3).
+ * SR's qcow2 (HTTP, the driver's FUSE datapath or the chain read directly, checksums), and exports beside {@code
+ * cat} of the same bytes (the floor). Markdown on standard output, progress on standard error. Run by {@code scripts/bench-transfer}; options {@code --mib N} (1024) {@code --rounds N} (3).
  */
 public final class TransferBench {
     private TransferBench() {}
@@ -78,6 +78,10 @@ public final class TransferBench {
                         () -> qemu("qcow2", qcow, "raw", scratch.resolve("baseline.raw")));
                 Files.delete(qcow);
                 Files.delete(scratch.resolve("baseline.raw"));
+                time(
+                        seconds,
+                        "baseline out: `cat` of the same bytes",
+                        () -> run("sh", "-c", "cat '" + data + "' > /dev/null"));
                 String vdi = newVdi(fx, size);
                 time(seconds, "import raw", () -> put(http, base, s + "&vdi=" + vdi, data));
                 for (String f : List.of("raw", "vhd", "tar")) {
@@ -97,18 +101,20 @@ public final class TransferBench {
             Map<String, List<Double>> sparse = sparseVmExports(log, fx, http, base, s, scratch, mib, rounds);
             double in = percentile(array(seconds.get("baseline in: `qemu-img convert` raw → qcow2")), 50);
             double outBase = percentile(array(seconds.get("baseline out: `qemu-img convert` qcow2 → raw")), 50);
-            out.println("| transfer | p50 s | MiB/s | baseline p50 ÷ p50 |");
-            out.println("|---|---|---|---|");
+            double catOut = percentile(array(seconds.get("baseline out: `cat` of the same bytes")), 50);
+            out.println("| transfer | p50 s | MiB/s | baseline p50 ÷ p50 | `cat` p50 ÷ p50 (out) |");
+            out.println("|---|---|---|---|---|");
             for (var e : seconds.entrySet()) {
                 double p50 = percentile(array(e.getValue()), 50);
                 boolean isIn = e.getKey().startsWith("import") || e.getKey().startsWith("baseline in");
                 out.printf(
                         Locale.ROOT,
-                        "| %s | %.2f | %.0f | %.2f× |%n",
+                        "| %s | %.2f | %.0f | %.2f× | %s |%n",
                         e.getKey(),
                         p50,
                         mib / p50,
-                        (isIn ? in : outBase) / p50);
+                        (isIn ? in : outBase) / p50,
+                        isIn ? "" : String.format(Locale.ROOT, "%.2f×", catOut / p50));
             }
             out.printf(
                     Locale.ROOT,

@@ -12,6 +12,7 @@ import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.storage.AttachInfo;
+import org.xapijava.storage.DirectImage;
 import org.xapijava.storage.Smapiv2;
 import org.xapijava.storage.StorageContext;
 import org.xapijava.storage.StorageException;
@@ -136,6 +137,28 @@ public final class StorageBackends {
             return a.path();
         } catch (StorageException e) {
             throw toApiError(e, sr, vdi);
+        }
+    }
+
+    /**
+     * {@code vdi}'s image to be read directly on this host instead of through a datapath, held against a read-write
+     * attach until closed ({@link Smapiv2#vdiOpenDirect}); null when it cannot be: an SR another host may attach from
+     * ({@code shared}, or an activation tag {@code host_<ref>} of another host in the VDI's {@code sm_config}), an SR
+     * this host has not plugged, a driver whose images xapi does not know, a VDI attached read-write here.
+     */
+    public DirectImage openDirect(String vdi) {
+        Db db = data;
+        String sr = db.get(vdi, VDI.SR);
+        if (db.get(sr, SR.SHARED)) return null;
+        for (String key : db.get(vdi, VDI.SM_CONFIG).keySet()) {
+            if (key.startsWith("host_") && !key.equals("host_" + hostRef)) return null;
+        }
+        try {
+            String srId = attached(db, sr);
+            return storage.vdiOpenDirect(
+                    StorageContext.of("VDI.open_direct"), srId, db.get(vdi, VDI.LOCATION), pluggedConfig(db, sr));
+        } catch (StorageException | ApiError e) {
+            return null; // the datapath gives the caller the precise error
         }
     }
 

@@ -1,116 +1,50 @@
 package org.xapijava.server.transfer;
 
-import com.sun.jna.LastErrorException;
-import com.sun.jna.Library;
-import com.sun.jna.Native;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.Arrays;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * Reads an attached disk block by block, for every export format. A block that lies wholly in a hole of the file
- * (never written: {@code lseek(2)} {@code SEEK_DATA}/{@code SEEK_HOLE}, which regular files and the storage
- * drivers' FUSE datapaths answer) is given as zeros without being read, so that the unwritten part of a disk costs
- * a system call per data extent instead of a read through the datapath. Where the file cannot tell, every block is
- * read. Not thread-safe: one per transfer.
+ * A disk read block by block, for every export format: through a datapath ({@link FileDiskReader} of the attached
+ * file) or directly from its image ({@link Qcow2Chain}, or {@link FileDiskReader} of a raw image); both give the
+ * same bytes. Not thread-safe: one per transfer.
  */
-final class DiskReader implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(DiskReader.class);
-
-    /** The libc calls used to find holes (JNA: the JDK's channels have no {@code SEEK_DATA}). */
-    interface LibC extends Library {
-        int open(String path, int flags);
-
-        /** errno comes with the exception (JNA reads it on the same thread as the call). */
-        long lseek(int fd, long offset, int whence) throws LastErrorException;
-
-        int close(int fd);
-    }
-
-    private static final int O_RDONLY = 0;
-    private static final int SEEK_DATA = 3;
-    private static final int ENXIO = 6;
-    private static final LibC C = load();
-
-    private static LibC load() {
-        try {
-            return Native.load("c", LibC.class);
-        } catch (UnsatisfiedLinkError e) {
-            LOG.warn("no libc through JNA: disks are read whole ({})", e.toString());
-            return null;
-        }
-    }
-
-    private final FileChannel in;
-    /** A descriptor for {@code lseek}, or -1: every block is read. */
-    private int fd;
-    /** Known: no data in [{@link #from}, {@link #dataAt}). */
-    private long from = -1;
-
-    private long dataAt = -1;
-
-    private DiskReader(FileChannel in, int fd) {
-        this.in = in;
-        this.fd = fd;
-    }
-
-    /** The disk at {@code path}, holes told apart where the file can. */
+interface DiskReader extends AutoCloseable {
+    /** The disk at {@code path} (an attached datapath's file), holes told apart where the file can. */
     static DiskReader open(Path path) throws IOException {
-        FileChannel in = FileChannel.open(path, StandardOpenOption.READ);
-        int fd = C == null ? -1 : C.open(path.toString(), O_RDONLY);
-        return new DiskReader(in, fd);
-    }
-
-    /** The next offset at or after {@code at} holding data; {@code end} when none; {@code at} when unknown. */
-    private long nextData(long at, long end) {
-        if (fd < 0) return at;
-        if (at >= from && at < dataAt) return dataAt;
-        long d;
-        try {
-            d = C.lseek(fd, at, SEEK_DATA);
-        } catch (LastErrorException e) {
-            if (e.getErrorCode() == ENXIO) d = end; // no data from here to the end of the file
-            else {
-                LOG.debug("SEEK_DATA unsupported (errno {}): the disk is read whole", e.getErrorCode());
-                C.close(fd);
-                fd = -1;
-                return at;
-            }
-        }
-        from = at;
-        dataAt = Math.max(d, at);
-        return dataAt;
+        return FileDiskReader.open(path);
     }
 
     /**
      * The disk's bytes from offset {@code at} into {@code buf}, as many as fit before the disk's {@code size}; the
-     * rest of {@code buf}, and whatever lies past the file's end (a driver's file may be shorter than the disk), reads
-     * as zeros.
+     * rest of {@code buf} reads as zeros.
      *
      * @return the number of the disk's bytes the block holds ({@code buf.length} but for the disk's last block)
      */
-    int read(long at, long size, byte[] buf) throws IOException {
-        Arrays.fill(buf, (byte) 0);
-        int want = (int) Math.max(0, Math.min(buf.length, size - at));
-        if (want == 0 || nextData(at, Long.MAX_VALUE) >= at + want) return want; // a hole: zeros
-        ByteBuffer b = ByteBuffer.wrap(buf, 0, want);
-        for (long pos = at; b.hasRemaining(); ) {
-            int n = in.read(b, pos);
-            if (n <= 0) break;
-            pos += n;
+    int read(long at, long size, byte[] buf) throws IOException;
+
+    /**
+     * {@link #read(long, long, byte[])} into the whole of {@code buf} (its position and limit are ignored and kept):
+     * into a direct buffer the disk's bytes are copied once, without a heap array in between.
+     */
+    int read(long at, long size, ByteBuffer buf) throws IOException;
+
+    /** Zeros into {@code len} bytes of {@code buf} from {@code off}. */
+    static void zero(ByteBuffer buf, int off, int len) {
+        for (int done = 0; done < len; ) {
+            int n = Math.min(len - done, Zeros.ZEROS.length);
+            buf.put(off + done, Zeros.ZEROS, 0, n);
+            done += n;
         }
-        return want;
+    }
+
+    /** A block of zeros, never written. */
+    final class Zeros {
+        private static final byte[] ZEROS = new byte[1 << 16];
+
+        private Zeros() {}
     }
 
     @Override
-    public void close() throws IOException {
-        if (fd >= 0) C.close(fd);
-        fd = -1;
-        in.close();
-    }
+    void close() throws IOException;
 }

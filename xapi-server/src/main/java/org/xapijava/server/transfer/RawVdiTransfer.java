@@ -33,7 +33,8 @@ import org.xapijava.server.storage.StorageBackends;
  * {@code qcow2} formats: a VDI's
  * whole virtual size out, or its blocks holding data as a dynamic VHD ({@link VhdStreams}); in, a body (plain, or
  * Xapi's {@code chunked} framing of {@code {offset, length}} + data, or a dynamic or differencing VHD) written into it,
- * through a datapath of the transfer's own on this host ({@link StorageBackends#attach(String, boolean, String)});
+ * read directly from its image chain when that is safe, else through a datapath of the transfer's own on this host
+ * ({@link ExportDisk}; imports always through a datapath, {@link StorageBackends#attach(String, boolean, String)});
  * progress and cancellation through the transfer's task ({@link HttpTasks}). A VDI whose SR this host does not
  * see is redirected (302) to a host that does. {@code qcow2} goes out (also against a {@code base=}) and in as
  * {@link Qcow2Streams}.
@@ -96,16 +97,12 @@ public final class RawVdiTransfer {
             throw tooLarge;
         }
         String dp = "export_raw_vdi/" + task;
-        String baseDp = base == null ? null : dp + "/base";
-        Path basePath = base == null ? null : attach(task, base, false, baseDp);
-        Path path;
+        // an export against a base reads both through datapaths: the VHD's parent locator names the base's
+        ExportDisk old = null;
+        ExportDisk disk = null;
         try {
-            path = attach(task, vdi, false, dp);
-        } catch (ApiError e) {
-            detach(baseDp);
-            throw e;
-        }
-        try {
+            old = base == null ? null : open(task, base, dp + "/base", false);
+            disk = open(task, vdi, dp, base == null);
             Response r = c.response();
             var h = Replies.ok(r, task, format.contentType);
             h.put(
@@ -113,26 +110,47 @@ public final class RawVdiTransfer {
                     "attachment; filename=\"" + data.get(vdi, VDI.UUID) + "." + format.name + "\"");
             Progress progress = new Progress(tasks, task, size);
             OutputStream out = Content.Sink.asOutputStream(r);
-            try (DiskReader in = DiskReader.open(path);
-                    DiskReader old = basePath == null ? null : DiskReader.open(basePath)) {
-                switch (format) {
-                    case VHD -> VhdStreams.write(in, old, parent(base, basePath), out, size, progress);
-                    case QCOW2 -> Qcow2Streams.write(in, old, out, size, progress);
-                    case TAR -> DiskTar.write(in, size, DiskTar.PREFIX, out, progress);
-                    default -> copyOut(in, out, size, progress);
-                }
+            DiskReader in = disk.reader();
+            DiskReader was = old == null ? null : old.reader();
+            switch (format) {
+                case VHD ->
+                    VhdStreams.write(in, was, parent(base, old == null ? null : old.path()), out, size, progress);
+                case QCOW2 -> Qcow2Streams.write(in, was, out, size, progress);
+                case TAR -> DiskTar.write(in, size, DiskTar.PREFIX, out, progress);
+                default -> copyOut(in, r, size, progress);
             }
-            // the body ends once the datapaths are gone: a client may use the VDI as soon as it has read it all
-            baseDp = detach(baseDp);
-            dp = detach(dp);
+            // the body ends once the disks are released: a client may use the VDI as soon as it has read it all
+            old = ExportDisk.close(old);
+            disk = ExportDisk.close(disk);
             tasks.complete(task, "");
             out.close();
             c.callback().succeeded();
+        } catch (Refused e) {
+            throw (ApiError) e.getCause();
         } catch (IOException | RuntimeException e) {
             Replies.abort(c, tasks, task, e, new ApiError(ErrorCodes.VDI_IO_ERROR, IO_ERRORS));
         } finally {
-            detach(baseDp);
-            detach(dp);
+            ExportDisk.close(old);
+            ExportDisk.close(disk);
+        }
+    }
+
+    /** {@code vdi} opened for an export ({@link ExportDisk}); a refusal fails {@code task} too. */
+    private ExportDisk open(String task, String vdi, String dp, boolean mayReadDirectly) throws IOException {
+        try {
+            return ExportDisk.open(storage, vdi, dp, mayReadDirectly);
+        } catch (ApiError e) {
+            tasks.fail(task, e);
+            throw new Refused(e);
+        }
+    }
+
+    /** A disk's refusal, raised again as it is once the export's disks are released. */
+    private static final class Refused extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Refused(ApiError e) {
+            super(e);
         }
     }
 
@@ -150,13 +168,17 @@ public final class RawVdiTransfer {
                 basePath.toString());
     }
 
-    /** The VDI's {@code size} bytes from {@code in}, zeros past its end (a driver's file may be shorter). */
-    private static void copyOut(DiskReader in, OutputStream out, long size, Progress progress) throws IOException {
-        byte[] buf = new byte[BLOCK];
+    /**
+     * The VDI's {@code size} bytes from {@code in}, zeros past its end (a driver's file may be shorter), into the
+     * response through a direct buffer: a disk read directly goes from the page cache to the socket with one copy in
+     * between ({@link DiskReader#read(long, long, ByteBuffer)}).
+     */
+    private static void copyOut(DiskReader in, Response out, long size, Progress progress) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocateDirect(BLOCK);
         for (long done = 0; done < size; ) {
             progress.check();
             int n = in.read(done, size, buf);
-            out.write(buf, 0, n);
+            Content.Sink.write(out, false, buf.clear().limit(n));
             done += n;
             progress.at(done);
         }

@@ -3,7 +3,6 @@ package org.xapijava.server.transfer;
 import com.github.luben.zstd.ZstdOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -242,7 +241,7 @@ final class VmExport {
         Replies.ok(r, task, "application/octet-stream")
                 .put("Content-Disposition", "attachment; filename=\"export.xva\"");
         RawVdiTransfer.Progress progress = new RawVdiTransfer.Progress(tasks, task, total);
-        String dp = null;
+        ExportDisk disk = null;
         try {
             OutputStream out = compressed(c, new java.io.BufferedOutputStream(Content.Sink.asOutputStream(r), 1 << 16));
             TarWriter tar = new TarWriter(out);
@@ -251,13 +250,10 @@ final class VmExport {
             int n = 0;
             for (String vdi : disks) {
                 long size = data.get(vdi, VDI.VIRTUAL_SIZE);
-                dp = "export/" + task + "/" + n++;
-                Path path = storage.attach(vdi, false, dp);
+                disk = ExportDisk.open(storage, vdi, "export/" + task + "/" + n++, true);
                 progress.base(done);
-                try (DiskReader in = DiskReader.open(path)) {
-                    DiskTar.writeChunks(tar, in, size, table.id(vdi), progress, DiskTar.KEEP_ALIVE_NANOS);
-                }
-                dp = detach(dp);
+                DiskTar.writeChunks(tar, disk.reader(), size, table.id(vdi), progress, DiskTar.KEEP_ALIVE_NANOS);
+                disk = ExportDisk.close(disk);
                 done += size;
             }
             tar.end();
@@ -267,7 +263,7 @@ final class VmExport {
         } catch (IOException | RuntimeException e) {
             Replies.abort(c, tasks, task, e, new ApiError(ErrorCodes.CLIENT_ERROR, e.toString()));
         } finally {
-            detach(dp);
+            ExportDisk.close(disk);
         }
     }
 
@@ -279,9 +275,5 @@ final class VmExport {
             case "zstd" -> new ZstdOutputStream(out);
             default -> out;
         };
-    }
-
-    private String detach(String dp) {
-        return TransferRequests.detach(storage, dp);
     }
 }

@@ -38,6 +38,8 @@ final class Smapiv1Datapaths {
     private final Smapiv1Mirror mirror;
     private final Map<String, ReentrantReadWriteLock> srLocks = new ConcurrentHashMap<>();
     private final Map<String, ReentrantLock> vdiLocks = new ConcurrentHashMap<>();
+    /** The VDIs read directly now ({@link Smapiv1Storage#vdiOpenDirect}). */
+    final DirectReaders directReaders = new DirectReaders();
 
     /**
      * @param driverOrFail the driver of an SR type, or a storage error
@@ -134,6 +136,7 @@ final class Smapiv1Datapaths {
         w.lock();
         try {
             Target t = target(sr);
+            directReaders.refuseSrWhileHeld(sr);
             List<RuntimeException> failures = new ArrayList<>();
             for (Map.Entry<String, List<String>> e : datapathsOf(sr).entrySet()) {
                 for (String dp : e.getValue()) {
@@ -177,6 +180,15 @@ final class Smapiv1Datapaths {
     }
 
     /** VDI → its datapaths (including leaked ones) of one SR. */
+    /** Whether a datapath of this host has the VDI attached read-write, or leaked (then it may still be). */
+    boolean attachedReadWrite(String sr, String vdi) {
+        synchronized (table) {
+            DatapathTable.Sr s = table.srs.get(sr);
+            DatapathTable.Vdi v = s == null ? null : s.vdis.get(vdi);
+            return v != null && (v.superstate().readWrite() || !v.leaked.isEmpty());
+        }
+    }
+
     private Map<String, List<String>> datapathsOf(String sr) {
         synchronized (table) {
             Map<String, List<String>> m = new LinkedHashMap<>();
@@ -357,6 +369,10 @@ final class Smapiv1Datapaths {
             if (v == null) v = new DatapathTable.Vdi();
             before = v.superstate();
             try {
+                if (op == Op.ATTACH_RW && directReaders.held(t.sr(), vdi)) {
+                    // what an export's read-only datapath makes of it: the superstate cannot become read-write
+                    throw new VdiAutomaton.IllegalTransition(State.ACTIVATED_RO, State.ACTIVATED_RW.text());
+                }
                 dpAfter = VdiAutomaton.apply(v.of(dp), op);
                 Map<String, State> next = new LinkedHashMap<>(v.dps);
                 next.put(dp, dpAfter);

@@ -1,9 +1,6 @@
 package org.xapijava.storage.smapiv1;
 
-import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -12,9 +9,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.xapijava.storage.AttachInfo;
+import org.xapijava.storage.DirectImage;
 import org.xapijava.storage.DpState;
 import org.xapijava.storage.MirrorState;
 import org.xapijava.storage.SmError;
@@ -245,6 +242,7 @@ public final class Smapiv1Storage implements Smapiv2 {
     @Override
     public void vdiDestroy(StorageContext ctx, String sr, String vdi) {
         datapaths.withVdi(sr, vdi, t -> {
+            datapaths.directReaders.refuseWhileHeld(sr, vdi);
             datapaths.removeDatapaths(ctx, t, vdi, false);
             adapter.exec(
                     t,
@@ -300,13 +298,15 @@ public final class Smapiv1Storage implements Smapiv2 {
 
     @Override
     public VdiInfo vdiResize(StorageContext ctx, String sr, String vdi, long newSize) {
-        Target t = target(sr);
-        String ref = adapter.vdiRefOrFail(t, vdi);
-        String loc = Smapiv1Adapter.location(adapter.exec(
-                t,
-                adapter.vdiCall(ctx, t, "vdi_resize", List.of(Long.toUnsignedString(newSize)), ref)
-                        .build()));
-        return adapter.reread(t, loc);
+        return datapaths.withVdi(sr, vdi, t -> {
+            datapaths.directReaders.refuseWhileHeld(sr, vdi);
+            String ref = adapter.vdiRefOrFail(t, vdi);
+            String loc = Smapiv1Adapter.location(adapter.exec(
+                    t,
+                    adapter.vdiCall(ctx, t, "vdi_resize", List.of(Long.toUnsignedString(newSize)), ref)
+                            .build()));
+            return adapter.reread(t, loc);
+        });
     }
 
     @Override
@@ -355,7 +355,11 @@ public final class Smapiv1Storage implements Smapiv2 {
 
     @Override
     public void vdiRevert(StorageContext ctx, String sr, String snapshot, String vdi) {
-        vdiCalls.revert(ctx, target(sr), snapshot, vdi);
+        datapaths.withVdi(sr, vdi, t -> {
+            datapaths.directReaders.refuseWhileHeld(sr, vdi);
+            vdiCalls.revert(ctx, t, snapshot, vdi);
+            return null;
+        });
     }
 
     @Override
@@ -380,33 +384,10 @@ public final class Smapiv1Storage implements Smapiv2 {
 
     // ------------------------------------------------------------------ data
 
-    /**
-     * {@code DATA.copy_into} through a temporary datapath: the source attached and activated read-only, the
-     * destination read-write, the bytes copied between the two {@code params} paths (the destination keeps its size
-     * when the source is smaller), then the datapath destroyed. Drivers that give no {@code params} (tapdisk-backed)
-     * answer {@link SmError#UNIMPLEMENTED}.
-     */
+    /** {@code DATA.copy_into}: {@link DataCopy#copyInto}. */
     @Override
     public void dataCopyInto(StorageContext ctx, String sr, String vdi, String destSr, String destVdi) {
-        String dp = "copy/" + UUID.randomUUID();
-        try {
-            AttachInfo src = vdiAttach(ctx, dp, sr, vdi, "", false);
-            vdiActivate(ctx, dp, sr, vdi, "", false);
-            AttachInfo dst = vdiAttach(ctx, dp, destSr, destVdi, "", true);
-            vdiActivate(ctx, dp, destSr, destVdi, "", true);
-            if (src.path() == null || dst.path() == null) {
-                throw new StorageException(SmError.UNIMPLEMENTED, "DATA.copy_into needs attach params paths");
-            }
-            copyBytes(src.path(), dst.path());
-        } catch (RuntimeException e) {
-            try {
-                dpDestroy(ctx, dp, true);
-            } catch (RuntimeException f) {
-                e.addSuppressed(f);
-            }
-            throw e;
-        }
-        dpDestroy(ctx, dp, false);
+        DataCopy.copyInto(this, ctx, sr, vdi, destSr, destVdi);
     }
 
     @Override
@@ -438,18 +419,6 @@ public final class Smapiv1Storage implements Smapiv2 {
             mirror.stop(t, vdi);
             return null;
         });
-    }
-
-    private static void copyBytes(Path from, Path to) {
-        try (FileChannel in = FileChannel.open(from, StandardOpenOption.READ);
-                FileChannel out = FileChannel.open(to, StandardOpenOption.WRITE)) {
-            long pos = 0;
-            long size = in.size();
-            while (pos < size) pos += in.transferTo(pos, Math.min(1 << 20, size - pos), out.position(pos));
-            out.force(true);
-        } catch (IOException e) {
-            throw new StorageException(SmError.GENERIC, "copy " + from + " to " + to + ": " + e.getMessage(), e);
-        }
     }
 
     // ------------------------------------------------------------------ datapaths
@@ -486,6 +455,24 @@ public final class Smapiv1Storage implements Smapiv2 {
     @Override
     public void dpDestroy(StorageContext ctx, String dp, boolean allowLeak) {
         datapaths.destroy(ctx, dp, allowLeak);
+    }
+
+    @Override
+    public boolean vdiAttachedReadWrite(String sr, String vdi) {
+        return datapaths.attachedReadWrite(sr, vdi);
+    }
+
+    /**
+     * The image of a VDI of a bundled file driver ({@link FileImages}) when no datapath of this host has it attached
+     * read-write (nor leaked); taken under the VDI lock, which every attach holds too.
+     */
+    @Override
+    public DirectImage vdiOpenDirect(StorageContext ctx, String sr, String vdi, Map<String, String> deviceConfig) {
+        return datapaths.withVdi(
+                sr,
+                vdi,
+                t -> datapaths.directReaders.open(
+                        t.driver(), sr, vdi, deviceConfig, () -> datapaths.attachedReadWrite(sr, vdi)));
     }
 
     @Override

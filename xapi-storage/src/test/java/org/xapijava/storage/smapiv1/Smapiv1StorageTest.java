@@ -18,6 +18,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.xapijava.storage.AttachInfo;
+import org.xapijava.storage.DirectImage;
 import org.xapijava.storage.SmError;
 import org.xapijava.storage.Smapiv2;
 import org.xapijava.storage.StorageContext;
@@ -235,6 +236,82 @@ class Smapiv1StorageTest {
         assertThrows(StorageException.class, () -> storage.vdiAttach(CTX, "dp2", SR, vdi, "", true));
         assertEquals(Map.of("dp", State.ATTACHED_RO), storage.dpStates(SR, vdi));
         assertTrue(storage.dpDiagnostics(CTX).contains("Illegal transition"));
+    }
+
+    @Test
+    void aDirectReadHoldsOffAReadWriteAttachAndWhatWouldChangeTheImage() throws Exception {
+        // a record driver is no file driver: nothing is read directly
+        String other = attachedVdi();
+        assertNull(storage.vdiOpenDirect(CTX, SR, other, dc));
+        assertFalse(storage.vdiAttachedReadWrite(SR, other));
+
+        String sr = "5e0a3c1e-2b7f-4c8e-9a61-0d3f3b1c2a10";
+        String loc = "7d1c2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f";
+        Path srDir = Files.createDirectories(dir.resolve("file-sr"));
+        Files.writeString(srDir.resolve(loc + ".qcow2"), "");
+        Map<String, String> fdc = new LinkedHashMap<>(dc);
+        fdc.put("location", srDir.toString());
+        host.addSr(sr, fdc);
+        Files.writeString(dir.resolve("smfile.py"), ""); // beside the driver: the bundled file drivers' layout
+        DriverInfo file = new DriverInfo(
+                "file",
+                driver.driverFilename(),
+                driver.name(),
+                driver.description(),
+                driver.vendor(),
+                driver.copyright(),
+                driver.driverVersion(),
+                driver.requiredApiVersion(),
+                driver.features(),
+                driver.configuration(),
+                driver.supportedImageFormats());
+        Smapiv1Storage s = new Smapiv1Storage(exec, host, List.of(file), dir.resolve("state-file"));
+        s.srAttach(CTX, sr, "file", fdc);
+        s.vdiIntroduce(CTX, sr, loc, Map.of(), loc);
+
+        DirectImage image = s.vdiOpenDirect(CTX, sr, loc, fdc);
+        assertEquals(srDir.resolve(loc + ".qcow2"), image.file());
+        assertEquals("qcow2", image.format());
+        StorageException rw = assertThrows(StorageException.class, () -> s.vdiAttach(CTX, "rw", sr, loc, "", true));
+        assertEquals(
+                List.of(
+                        "INTERNAL_ERROR",
+                        "Storage_error(Illegal_transition): Illegal transition from activated RO by activated RW"),
+                rw.xapiError().description());
+        assertEquals(
+                SmError.VDI_IN_USE,
+                assertThrows(StorageException.class, () -> s.vdiResize(CTX, sr, loc, 2 << 20))
+                        .error());
+        assertEquals(
+                SmError.VDI_IN_USE,
+                assertThrows(StorageException.class, () -> s.vdiDestroy(CTX, sr, loc))
+                        .error());
+        assertEquals(
+                SmError.VDI_IN_USE,
+                assertThrows(StorageException.class, () -> s.vdiRevert(CTX, sr, loc, loc))
+                        .error());
+
+        assertEquals(
+                SmError.VDI_IN_USE,
+                assertThrows(StorageException.class, () -> s.srDetach(CTX, sr)).error());
+        assertTrue(s.srAttached(sr));
+
+        // read-only attaches and other readers go on; the hold lasts until the last reader closes
+        s.vdiAttach(CTX, "ro", sr, loc, "", false);
+        DirectImage second = s.vdiOpenDirect(CTX, sr, loc, fdc);
+        assertNotNull(second);
+        image.close();
+        image.close();
+        assertThrows(StorageException.class, () -> s.vdiAttach(CTX, "rw", sr, loc, "", true));
+        second.close();
+        s.dpDestroy(CTX, "ro");
+        s.vdiAttach(CTX, "rw", sr, loc, "", true);
+        assertTrue(s.vdiAttachedReadWrite(sr, loc));
+        assertNull(s.vdiOpenDirect(CTX, sr, loc, fdc), "attached read-write: read through a datapath");
+        s.dpDestroy(CTX, "rw");
+        assertFalse(s.vdiAttachedReadWrite(sr, loc));
+        s.vdiOpenDirect(CTX, sr, loc, fdc).close();
+        s.vdiResize(CTX, sr, loc, 2 << 20);
     }
 
     @Test
