@@ -79,6 +79,10 @@ public final class Main {
                                 }
                             }))
                     .join();
+            if (server.stopRequested().isDone()) {
+                LOG.warn("xapi stopping (host.shutdown_agent)");
+                System.exit(0); // the shutdown hook closes the server
+            }
             synchronized (current) {
                 if (stopping.getCount() == 0) break;
                 current.set(null);

@@ -150,6 +150,8 @@ public final class XapiServer implements AutoCloseable {
     private Liveness liveness;
     /** Completed when this host must restart (a new role, the master lost): {@link Main} starts it again. */
     private final java.util.concurrent.CompletableFuture<Void> restart = new java.util.concurrent.CompletableFuture<>();
+
+    private final java.util.concurrent.CompletableFuture<Void> stop = new java.util.concurrent.CompletableFuture<>();
     /** The time of this host: the system's UTC clock but in tests. */
     private final Clock clock;
     /** The snapshot schedule timer; on the master only. */
@@ -334,6 +336,7 @@ public final class XapiServer implements AutoCloseable {
                         this::requestRestart)
                 .bind(table);
         new EmergencyCalls(config.path("pool-conf"), this::requestRestart).bind(table);
+        new org.xapijava.server.host.AgentCalls(this::requestRestart, this::requestStop).bind(table);
         String address = localDb.get(refs.host(), org.xapijava.model.api.Host.ADDRESS);
         masterTransition(localDb, refs.host(), address, secret).bind(table);
         new PoolEject(localDb, refs.host(), role, hostClients, memberConnection, config, this::requestRestart)
@@ -509,6 +512,17 @@ public final class XapiServer implements AutoCloseable {
     /** Asks {@link Main} to stop this host and start it again (a new role, or the master lost). */
     public void requestRestart() {
         restart.complete(null);
+    }
+
+    /** Asks the launcher to stop this host and not start it again ({@code host.shutdown_agent}). */
+    public void requestStop() {
+        stop.complete(null);
+        restart.complete(null);
+    }
+
+    /** Completed when this host asks to be stopped for good; {@link #restartRequested()} completes with it. */
+    public java.util.concurrent.CompletableFuture<Void> stopRequested() {
+        return stop;
     }
 
     /** Completed when this host asks to be restarted. */

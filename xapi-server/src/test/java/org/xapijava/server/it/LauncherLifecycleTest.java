@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The layout {@code scripts/xapi} runs, as separate processes: the xenopsd simulator daemon
  * ({@code SimulatorMain}) and xapi ({@code Main}, {@code --xenopsd external}) on its socket. The Citrix
  * Java SDK installs a VM from a template, starts it; xapi is restarted while the VM runs and finds it
- * running; the VM is shut down; both daemons stop on SIGTERM.
+ * running; the VM is shut down; {@code host.shutdown_agent} stops xapi for good; the simulator stops on SIGTERM.
  */
 class LauncherLifecycleTest {
     private static final Pattern XAPI_READY =
@@ -179,6 +179,13 @@ class LauncherLifecycleTest {
             assertEquals(-1L, vm.getDomid(c));
             assertTrue(vm.getCurrentOperations(c).isEmpty());
             assertTrue(vm.getAllowedOperations(c).contains(Types.VmOperations.START));
+
+            // host.shutdown_agent: xapi answers, then stops for good (exit 0), the simulator runs on
+            com.xensource.xenapi.Host.shutdownAgent(c);
+            assertTrue(x.process().waitFor(START_STOP_SECONDS, TimeUnit.SECONDS), "xapi still running");
+            assertEquals(0, x.process().exitValue());
+            x = null;
+            assertTrue(sim.process().isAlive());
         } finally {
             try {
                 if (x != null) stop(x);
