@@ -337,6 +337,16 @@ public final class XapiServer implements AutoCloseable {
                 .bind(table);
         new EmergencyCalls(config.path("pool-conf"), this::requestRestart).bind(table);
         new org.xapijava.server.host.AgentCalls(this::requestRestart, this::requestStop).bind(table);
+        new org.xapijava.server.host.HostPowerOff(
+                        localDb,
+                        refs.host(),
+                        tasks,
+                        services.allowed(),
+                        () -> memberAgent != null ? memberAgent.masterApi() : dispatcher.internalApi(null),
+                        this::requestRestart,
+                        this::requestStop,
+                        Duration.ofSeconds(config.integer("host-poweroff-delay-seconds")))
+                .bind(table);
         String address = localDb.get(refs.host(), org.xapijava.model.api.Host.ADDRESS);
         masterTransition(localDb, refs.host(), address, secret).bind(table);
         new PoolEject(localDb, refs.host(), role, hostClients, memberConnection, config, this::requestRestart)

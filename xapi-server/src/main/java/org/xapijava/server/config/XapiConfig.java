@@ -51,6 +51,8 @@ public final class XapiConfig {
         {"pool-backup-interval-seconds", "300", null},
         // how long a member in emergency mode waits before it tries its master again (Xapi: 60 s + 0-120 s)
         {"emergency-retry-seconds", "60", null},
+        // host.shutdown and host.reboot answer, then power off this long after (Xapi's 10 s)
+        {"host-poweroff-delay-seconds", "10", null},
         // the master holds a call's answer until its members' replicas hold its writes, this long at most per member
         // (then the member is out of step and not waited for until it catches up)
         {"replication-wait-ms", "2000", null},

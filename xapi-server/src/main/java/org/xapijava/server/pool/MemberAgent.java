@@ -57,6 +57,11 @@ public final class MemberAgent implements AutoCloseable {
         this.restart = restart;
     }
 
+    /** The XenAPI on the master with this member's pool session (Xapi's {@code call_api_functions} on a member). */
+    public XenApi masterApi() {
+        return api();
+    }
+
     private XenApi api() {
         XenApi a = api;
         if (a == null) {

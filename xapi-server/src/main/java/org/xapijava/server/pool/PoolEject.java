@@ -152,17 +152,7 @@ public final class PoolEject implements Messages {
             String sr = db.get(pbd, PBD.SR);
             if (db.get(sr, SR.PBDS).size() == 1 && !alone.contains(sr)) alone.add(sr);
         }
-        for (String pbd : pbds) {
-            if (!db.get(pbd, PBD.CURRENTLY_ATTACHED)) continue;
-            try {
-                api.pbd().unplug(pbd);
-            } catch (ApiError e) {
-                if (!e.code().equals(ErrorCodes.SR_NOT_ATTACHED)) throw e;
-                // this host's storage has no attachment of it (a PBD marked attached that never was here)
-                LOG.warn("pool.eject: PBD {} was not attached here: marked unplugged", pbd);
-                db.set(pbd, PBD.CURRENTLY_ATTACHED, false);
-            }
-        }
+        for (String pbd : pbds) org.xapijava.server.storage.PbdUnplugs.unplug(db, api, pbd);
         for (String sr : alone) api.sr().forget(sr);
     }
 
