@@ -10,25 +10,35 @@ import org.xapijava.server.TestHost;
  * member, then the master.
  */
 record TwoHostPool(TestHost master, TestHost member) implements AutoCloseable {
-    static TwoHostPool start(Path masterDir, Path memberDir) throws Exception {
+    static TwoHostPool start(Path masterDir, Path memberDir, String... extra) throws Exception {
         int port = PoolHost.freePort();
-        TestHost master = TestHost.start(masterDir, "--bind", "127.0.0.2", "--http-port", Integer.toString(port));
+        TestHost master =
+                TestHost.start(masterDir, with(extra, "--bind", "127.0.0.2", "--http-port", Integer.toString(port)));
         try {
             // a member of the master's pool from its first start: it reaches the master only over HTTP
             java.nio.file.Files.writeString(memberDir.resolve("pool.conf"), "slave:127.0.0.2");
             TestHost member = TestHost.start(
                     memberDir,
-                    "--bind",
-                    "127.0.0.3",
-                    "--http-port",
-                    Integer.toString(port),
-                    "--pool-secret",
-                    masterDir.resolve("ptoken").toString());
+                    with(
+                            extra,
+                            "--bind",
+                            "127.0.0.3",
+                            "--http-port",
+                            Integer.toString(port),
+                            "--pool-secret",
+                            masterDir.resolve("ptoken").toString()));
             return new TwoHostPool(master, member);
         } catch (Exception | Error e) {
             master.close();
             throw e;
         }
+    }
+
+    /** {@code args} then {@code extra}: options given to both hosts. */
+    private static String[] with(String[] extra, String... args) {
+        String[] all = java.util.Arrays.copyOf(args, args.length + extra.length);
+        System.arraycopy(extra, 0, all, args.length, extra.length);
+        return all;
     }
 
     @Override
