@@ -32,7 +32,11 @@ final class Fixture {
     final Services services;
 
     Fixture() {
-        db.create("host_metrics", hostMetrics, Map.of("uuid", uuid(), "live", true));
+        db.create(
+                "host_metrics",
+                hostMetrics,
+                Map.of("uuid", uuid(), "live", true, "memory_total", 64L * 1024 * 1024 * 1024));
+        // a host a halted PV VM can boot on (VM.start without a host chooses among those)
         db.create(
                 "host",
                 host,
@@ -46,7 +50,11 @@ final class Fixture {
                         "metrics",
                         hostMetrics,
                         "power_on_mode",
-                        ""));
+                        "",
+                        "virtual_hardware_platform_versions",
+                        List.of(0L),
+                        "cpu_info",
+                        Map.of("cpu_count", "8")));
         db.create("pool", pool, Map.of("uuid", uuid(), "master", host));
         dom0Vm();
         tasks = new TaskManager(new LocalDb(db), Clock.systemUTC(), host);

@@ -36,6 +36,16 @@ class LockPlanTest {
     static final long WAIT_S = 20;
 
     final Fixture f = new Fixture();
+
+    /** What a VM needs for Xapi's boot checks to let it start on the fixture's host (VM.start chooses a host). */
+    static final Map<String, Object> BOOTABLE = Map.of(
+            "VCPUs_max", 1L,
+            "VCPUs_at_startup", 1L,
+            "memory_static_min", 128L << 20,
+            "memory_dynamic_min", 256L << 20,
+            "memory_dynamic_max", 256L << 20,
+            "memory_static_max", 256L << 20);
+
     final Locks locks = f.locks(Fixture.fast());
     final MessageTable table = new MessageTable(Fixture.DM);
     final ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
@@ -125,7 +135,7 @@ class LockPlanTest {
     @Test
     void vmStartMarksTheVmItsDevicesAndTheHostAndRefreshesAfter() throws Exception {
         String sr = f.sr("ext", List.of());
-        String vm = f.vm("Halted");
+        String vm = f.vm("Halted", BOOTABLE);
         String vbd = f.vbd(vm, f.vdi(sr, Map.of()), Map.of());
         String vif = f.vif(vm, Map.of());
         AtomicReference<Snapshot> during = new AtomicReference<>();
