@@ -123,7 +123,7 @@ final class StateSync {
      * is applied only if nothing read has changed, else planned again from fresh reads. A row that vanishes while it
      * is read makes the step start again, when the plan's existence checks see it gone.
      */
-    private void step(java.util.function.BiConsumer<ReadSet, Update.Builder> plan) {
+    void step(java.util.function.BiConsumer<ReadSet, Update.Builder> plan) {
         Db.retrying(() -> {
             ReadSet r = new ReadSet(data);
             Update.Builder u = Update.builder();
@@ -274,7 +274,7 @@ final class StateSync {
     /** {@code update_vm_internal}: each changed part of the VM's state, as Xapi writes it. */
     void updateVmInternal(String dbg, String id, String vm, VmState previous, VmState info) {
         boolean[] updateAllowed = {false};
-        Pending pending = new Pending(vm);
+        PendingWrites pending = new PendingWrites(vm, this::step, this::planMetrics);
         String power = powerState(info == null ? null : info.powerState());
         String powerBefore = data.get(vm, VM.POWER_STATE);
         if (info != null && !"Suspended".equals(power) && differ(previous, info, VmState::domainType)) {
@@ -503,17 +503,11 @@ final class StateSync {
         };
     }
 
-    /** What {@link #writeMetrics} writes into the VM's metrics row {@code m}, from what it reads. */
-    @FunctionalInterface
-    private interface MetricsWrite {
-        void plan(ReadSet r, Update.Builder u, String m);
-    }
-
     /**
      * Writes into the VM's metrics record and stamps its {@code last_updated}, in one step; the record is created when
      * missing (Xapi's VM.create always makes one). Nothing when the VM is gone.
      */
-    private void writeMetrics(String vm, MetricsWrite body) {
+    private void writeMetrics(String vm, PendingWrites.MetricsWrite body) {
         step((r, u) -> {
             if (!r.exists(VM.XAPI_CLASS, vm)) return;
             planMetrics(r, u, vm, List.of(body));
@@ -521,7 +515,7 @@ final class StateSync {
     }
 
     /** The writes of {@code bodies} into the VM's metrics row (made when missing), stamped once. */
-    private void planMetrics(ReadSet r, Update.Builder u, String vm, List<MetricsWrite> bodies) {
+    void planMetrics(ReadSet r, Update.Builder u, String vm, List<PendingWrites.MetricsWrite> bodies) {
         String m = r.get(vm, VM.METRICS);
         if (!r.isValid(VMMetrics.XAPI_CLASS, m)) {
             m = Refs.fresh();
@@ -531,55 +525,8 @@ final class StateSync {
                             .with(VMMetrics.UUID, UUID.randomUUID().toString()));
             u.set(vm, VM.METRICS, m);
         }
-        for (MetricsWrite body : bodies) body.plan(r, u, m);
+        for (PendingWrites.MetricsWrite body : bodies) body.plan(r, u, m);
         u.set(m, VMMetrics.LAST_UPDATED, DateTime.ofInstant(clock.instant()));
-    }
-
-    /**
-     * The writes of one {@code update_vm_internal} pass that read nothing they write and need no answer (a VM field,
-     * a metrics field, the consoles, the platform's time offset), kept in Xapi's order and committed together at the
-     * next {@link #flush}: one database commit (on a pool member, one round trip to the master) instead of one each.
-     * The pass flushes before each write whose outcome it needs or that others read (power state, start time, guest
-     * metrics) and at its end, so what a reader sees follows Xapi's order between those points. Nothing is written
-     * when the VM is gone, as {@link #setIfExists} does. Not thread-safe: one per pass.
-     */
-    private final class Pending {
-        private final String vm;
-        private final List<java.util.function.BiConsumer<ReadSet, Update.Builder>> plans = new ArrayList<>();
-        private final List<MetricsWrite> metrics = new ArrayList<>();
-
-        Pending(String vm) {
-            this.vm = vm;
-        }
-
-        <T> void set(Field<T> field, T value) {
-            plans.add((r, u) -> u.set(vm, field, value));
-        }
-
-        void plan(java.util.function.BiConsumer<ReadSet, Update.Builder> plan) {
-            plans.add(plan);
-        }
-
-        void metrics(MetricsWrite write) {
-            metrics.add(write);
-        }
-
-        void flush() {
-            if (plans.isEmpty() && metrics.isEmpty()) return;
-            var ps = List.copyOf(plans);
-            var ms = List.copyOf(metrics);
-            plans.clear();
-            metrics.clear();
-            try {
-                step((r, u) -> {
-                    if (!r.exists(VM.XAPI_CLASS, vm)) return;
-                    for (var p : ps) p.accept(r, u);
-                    if (!ms.isEmpty()) planMetrics(r, u, vm, ms);
-                });
-            } catch (RuntimeException e) {
-                LOG.error("Caught {} while updating VM {}", e, vm);
-            }
-        }
     }
 
     /** {@code remove_pending_guidance} from the three guidance lists. */
