@@ -10,6 +10,7 @@ import org.xapijava.model.api.VM;
 import org.xapijava.model.api.VMGuestMetrics;
 import org.xapijava.model.rpc.RpcValues;
 import org.xapijava.server.DbValues;
+import org.xapijava.server.xenops.HostVersions;
 
 /** Xapi's derived facts about one database state (pool flags, dom0, PV drivers), for the checkers. Stateless. */
 final class Rows {
@@ -23,10 +24,7 @@ final class Rows {
 
     /** Xapi's {@code rolling_upgrade_in_progress}: the pool's other_config has the key. */
     static boolean rollingUpgrade(DbReader r) {
-        for (String pool : r.all("pool")) {
-            return r.get(pool, Pool.OTHER_CONFIG).containsKey("rolling_upgrade_in_progress");
-        }
-        return false;
+        return HostVersions.rollingUpgradeInProgress(r);
     }
 
     /** The pool's other_config (empty without a pool). */

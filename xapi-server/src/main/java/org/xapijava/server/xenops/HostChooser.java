@@ -189,19 +189,14 @@ public final class HostChooser {
     /** {@code vm_can_run_on_host}: any failure of its checks is a no. */
     static boolean canRunOn(FieldReads r, String vm, String host, boolean memoryCheck) {
         try {
-            if (rollingUpgrade(r) && !HostVersions.hasHighestVersion(r, host)) return false;
+            if (HostVersions.rollingUpgradeInProgress(r) && !HostVersions.hasHighestVersion(r, host)) return false;
             if (!r.get(vm, VM.IS_CONTROL_DOMAIN) && !r.get(host, Host.ENABLED)) return false;
-            if (!BootChecks.isHostLive(r, host)) return false;
-            BootChecks.assertCanBootHere(r, vm, host, true, memoryCheck);
+            BootChecks.assertCanBootHere(r, vm, host, true, memoryCheck); // HOST_NOT_LIVE among its checks
             return !r.get(host, Host.CURRENT_OPERATIONS).containsValue("evacuate");
         } catch (RuntimeException e) {
             LOG.debug("VM {} cannot run on host {}: {}", vm, host, e.getMessage());
             return false;
         }
-    }
-
-    private static boolean rollingUpgrade(FieldReads r) {
-        return poolField(r, Pool.OTHER_CONFIG, Map.of()).containsKey("rolling_upgrade_in_progress");
     }
 
     private static <T> T poolField(FieldReads r, Field<T> field, T none) {

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import org.xapijava.db.FieldReads;
 import org.xapijava.model.api.Host;
+import org.xapijava.model.api.Pool;
 
 /**
  * Xapi's comparison of host software versions during a rolling pool upgrade ({@code Helpers.Checks.RPU}): the
@@ -56,6 +57,14 @@ public final class HostVersions {
     static boolean atLeast(Map<String, String> a, Map<String, String> b) {
         for (String k : KEYS) if (compare(version(a, k), version(b, k)) < 0) return false;
         return true;
+    }
+
+    /** Xapi's {@code rolling_upgrade_in_progress}: the pool's other_config has the key. */
+    public static boolean rollingUpgradeInProgress(FieldReads r) {
+        for (String pool : r.all(Pool.XAPI_CLASS)) {
+            return r.get(pool, Pool.OTHER_CONFIG).containsKey("rolling_upgrade_in_progress");
+        }
+        return false;
     }
 
     /** {@code host_has_highest_version_in_pool}: the host's versions at least the pool's maximum. */
