@@ -339,6 +339,7 @@ public final class XapiServer implements AutoCloseable {
         new org.xapijava.server.host.AgentCalls(this::requestRestart, this::requestStop).bind(table);
         new org.xapijava.server.host.HostPowerOff(
                         localDb,
+                        db,
                         refs.host(),
                         tasks,
                         services.allowed(),

@@ -1,6 +1,5 @@
 package org.xapijava.server.appliance;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
@@ -18,6 +17,7 @@ import org.xapijava.model.client.XenApi;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.task.TaskManager;
+import org.xapijava.server.task.TaskWaits;
 
 /**
  * Xapi's {@code perform_operation} ({@code xapi_vm_appliance.ml}): the appliance's VMs not yet in the operation's
@@ -30,8 +30,6 @@ import org.xapijava.server.task.TaskManager;
  */
 final class ApplianceOperations {
     private static final Logger LOG = LoggerFactory.getLogger(ApplianceOperations.class);
-    /** One wait for the group's tasks lasts at most this long before it looks again (Xapi waits with no bound). */
-    private static final Duration TASK_WAIT_SLICE = Duration.ofSeconds(30);
 
     /**
      * One appliance operation.
@@ -121,17 +119,17 @@ final class ApplianceOperations {
      */
     private void runGroup(CallContext ctx, List<String> group, Operation op) throws InterruptedException {
         XenApi api = ctx.api();
-        List<String> tasks = new ArrayList<>();
+        List<String> started = new ArrayList<>();
         for (String vm : group) {
             try {
                 String task = op.vmCall().apply(api, vm);
                 if (ctx.taskRef() != null) markSubtask(task, ctx.taskRef());
-                tasks.add(task);
+                started.add(task);
             } catch (RuntimeException e) {
                 LOG.debug("{}: the call on {} did not start: {}", op.name(), vm, e.toString());
             }
         }
-        awaitAll(tasks);
+        TaskWaits.awaitAll(db, tasks, started, null); // Tasks.wait_for_all
     }
 
     private void markSubtask(String task, String parent) {
@@ -139,17 +137,6 @@ final class ApplianceOperations {
             data.set(task, Task.SUBTASK_OF, parent);
         } catch (ApiError e) {
             LOG.debug("task {} gone before it was made a subtask of {}", task, parent);
-        }
-    }
-
-    /** {@code Tasks.wait_for_all}: returns once none of {@code tasks} is pending, woken by database changes. */
-    private void awaitAll(List<String> subtasks) throws InterruptedException {
-        List<String> pending = new ArrayList<>(subtasks);
-        while (true) {
-            long g = db.generation();
-            pending.removeIf(t -> !tasks.isPending(t));
-            if (pending.isEmpty()) return;
-            db.awaitGeneration(g, TASK_WAIT_SLICE);
         }
     }
 }

@@ -32,6 +32,7 @@ import org.xapijava.server.task.TaskManager;
 import org.xapijava.server.xenops.BootChecks;
 import org.xapijava.server.xenops.MemoryCheck;
 import org.xapijava.server.xenops.Migration;
+import org.xapijava.server.xenops.ResidentVms;
 
 /**
  * The host's availability for VMs, as Xapi's {@code xapi_host.ml}: {@code host.disable} and {@code host.enable}
@@ -213,10 +214,7 @@ public final class HostMessages implements Messages {
         for (String h : r.all(Host.XAPI_CLASS)) {
             if (!h.equals(host) && r.get(h, Host.ENABLED)) targets.add(h);
         }
-        List<String> userVms = new ArrayList<>();
-        for (String vm : r.get(host, Host.RESIDENT_VMS)) {
-            if (r.isValid(VM.XAPI_CLASS, vm) && !r.get(vm, VM.IS_CONTROL_DOMAIN)) userVms.add(vm);
-        }
+        List<String> userVms = ResidentVms.userVms(r, host);
         Map<String, Plan> plans = new LinkedHashMap<>();
         if (targets.isEmpty()) {
             for (String vm : userVms) plans.put(vm, failed(new ApiError(ErrorCodes.NO_HOSTS_AVAILABLE, vm)));
@@ -376,9 +374,7 @@ public final class HostMessages implements Messages {
             for (String t : pending) destroyQuietly(t);
         }
         if (ctx.taskRef() != null) tasks.setProgress(ctx.taskRef(), 1.0);
-        long remainder = data.get(host, Host.RESIDENT_VMS).stream()
-                .filter(vm -> data.exists(VM.XAPI_CLASS, vm) && !data.get(vm, VM.IS_CONTROL_DOMAIN))
-                .count();
+        long remainder = ResidentVms.userVms(data, host).size();
         if (remainder != 0) {
             throw ApiError.internal("evacuate: " + remainder + " VMs are still resident on " + host);
         }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xapijava.db.Database;
 import org.xapijava.db.Db;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.Host;
@@ -19,6 +20,8 @@ import org.xapijava.server.dispatch.MessageTable;
 import org.xapijava.server.ops.AllowedOperations;
 import org.xapijava.server.storage.PbdUnplugs;
 import org.xapijava.server.task.TaskManager;
+import org.xapijava.server.task.TaskWaits;
+import org.xapijava.server.xenops.ResidentVms;
 
 /**
  * {@code host.shutdown} and {@code host.reboot} on the host itself (the master forwards them there, marked), as
@@ -40,6 +43,7 @@ public final class HostPowerOff implements Messages {
     static final String AUTO_POWEROFF = "auto_poweroff";
 
     private final Db data;
+    private final Database db;
     private final String me;
     private final TaskManager tasks;
     private final AllowedOperations allowed;
@@ -49,12 +53,14 @@ public final class HostPowerOff implements Messages {
     private final Duration delay;
 
     /**
+     * @param db      the database tasks' states arrive in (on a member, its replica of the master's)
      * @param pool    the XenAPI the emptying goes through (the master's, with a pool session)
      * @param restart asks the launcher to start this host's agent again
      * @param stop    asks the launcher to stop it for good
      */
     public HostPowerOff(
             Db data,
+            Database db,
             String me,
             TaskManager tasks,
             AllowedOperations allowed,
@@ -63,6 +69,7 @@ public final class HostPowerOff implements Messages {
             Runnable stop,
             Duration delay) {
         this.data = data;
+        this.db = db;
         this.me = me;
         this.tasks = tasks;
         this.allowed = allowed;
@@ -144,8 +151,7 @@ public final class HostPowerOff implements Messages {
     /** The user VMs running here that do not power themselves off ({@code get_running_domains}). */
     private List<String> runningHere() {
         List<String> out = new ArrayList<>();
-        for (String vm : data.get(me, Host.RESIDENT_VMS)) {
-            if (!data.exists(VM.XAPI_CLASS, vm) || data.get(vm, VM.IS_CONTROL_DOMAIN)) continue;
+        for (String vm : ResidentVms.userVms(data, me)) {
             if (!"Running".equals(data.get(vm, VM.POWER_STATE))) continue;
             if (data.get(vm, VM.OTHER_CONFIG).containsKey(AUTO_POWEROFF)) continue;
             out.add(vm);
@@ -180,11 +186,10 @@ public final class HostPowerOff implements Messages {
         awaitAll(hard, null); // no timeout: the VMs must be off
     }
 
-    /** Waits for the tasks to end ({@code timeout} null: without limit), then destroys them. */
+    /** {@code Tasks.with_tasks_destroy}: waits for the tasks to end ({@code timeout} null: without limit), then destroys them. */
     private void awaitAll(List<String> taskRefs, Duration timeout) throws InterruptedException {
-        long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
+        TaskWaits.awaitAll(db, tasks, taskRefs, timeout);
         for (String t : taskRefs) {
-            while (tasks.isPending(t) && System.nanoTime() < deadline) Thread.sleep(100);
             try {
                 tasks.destroy(t);
             } catch (RuntimeException e) {

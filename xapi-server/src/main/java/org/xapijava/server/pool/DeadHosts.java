@@ -1,7 +1,5 @@
 package org.xapijava.server.pool;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -9,7 +7,6 @@ import org.xapijava.db.Db;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.Host;
 import org.xapijava.model.api.Pool;
-import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.api.Messages;
 import org.xapijava.server.api.gen.HostApi;
@@ -17,6 +14,7 @@ import org.xapijava.server.bootstrap.HostCpus;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.dispatch.MessageTable;
 import org.xapijava.server.ops.AllowedOperations;
+import org.xapijava.server.xenops.ResidentVms;
 
 /**
  * What a pool's master does about a member that died for good, as Xapi's {@code xapi_host.ml}: {@code
@@ -70,18 +68,9 @@ public final class DeadHosts implements Messages {
         }
     }
 
-    /** The VMs resident on the host that are not control domains ({@code get_resident_vms}'s second list). */
-    private List<String> userVms(String host) {
-        List<String> out = new ArrayList<>();
-        for (String vm : db.get(host, Host.RESIDENT_VMS)) {
-            if (db.exists(VM.XAPI_CLASS, vm) && !db.get(vm, VM.IS_CONTROL_DOMAIN)) out.add(vm);
-        }
-        return out;
-    }
-
     void declareDead(CallContext ctx, String host) {
         assertDead(host, "declare_dead");
-        for (String vm : userVms(host)) ctx.api().vm().powerStateReset(vm);
+        for (String vm : ResidentVms.userVms(db, host)) ctx.api().vm().powerStateReset(vm);
         db.set(host, Host.ENABLED, false);
         allowed.update(Host.XAPI_CLASS, host);
         LOG.info("host {} declared dead", host);
@@ -91,7 +80,7 @@ public final class DeadHosts implements Messages {
         assertDead(host, "destroy");
         String pool = db.all(Pool.XAPI_CLASS).get(0);
         if (db.get(pool, Pool.HA_ENABLED)) throw new ApiError(ErrorCodes.HA_IS_ENABLED);
-        if (!userVms(host).isEmpty()) throw new ApiError(ErrorCodes.HOST_HAS_RESIDENT_VMS, host);
+        if (!ResidentVms.userVms(db, host).isEmpty()) throw new ApiError(ErrorCodes.HOST_HAS_RESIDENT_VMS, host);
         if (certificates != null) certificates.forget(host);
         HostObjects.destroy(db, host, false);
         HostCpus.updatePoolCpuInfo(db, pool);
