@@ -75,7 +75,7 @@ final class HostDatabase implements AutoCloseable {
             PoolRole role,
             Database inProcessMaster,
             PoolTls poolTls,
-            String secret,
+            java.util.function.Supplier<String> secret,
             Runnable lost)
             throws IOException {
         Path stateDb = config.path("state-db");

@@ -180,7 +180,7 @@ public final class XapiServer implements AutoCloseable {
     /** Opens the database, runs first start, binds the connectors; returns when calls are answered. */
     public synchronized void start() throws Exception {
         role = master != null ? PoolRole.slave(master.bindAddress()) : PoolRole.load(config.path("pool-conf"));
-        PoolSecret secret = poolSecret = PoolSecret.loadOrCreate(config.path("pool-secret"));
+        PoolSecret secret = poolSecret = PoolSecret.loadOrCreate(config.path("pool-secret"), config.path("psr-dir"));
         poolTls = org.xapijava.server.pool.PoolTls.of(config);
         database = HostDatabase.open(
                 dm,
@@ -188,7 +188,7 @@ public final class XapiServer implements AutoCloseable {
                 role,
                 master != null ? master.services().db() : null,
                 poolTls,
-                secret.value(),
+                secret::value,
                 this::requestRestart);
         if (database.emergency() != null) {
             startEmergency(secret, database.emergency());
@@ -336,6 +336,13 @@ public final class XapiServer implements AutoCloseable {
                         this::requestRestart)
                 .bind(table);
         new EmergencyCalls(config.path("pool-conf"), this::requestRestart).bind(table);
+        new org.xapijava.server.pool.SecretRotation(
+                        localDb,
+                        refs.host(),
+                        role,
+                        secret,
+                        config.path("psr-dir").resolve("psr_cp"))
+                .bind(table);
         new org.xapijava.server.host.AgentCalls(this::requestRestart, this::requestStop).bind(table);
         new org.xapijava.server.host.HostPowerOff(
                         localDb,
@@ -442,7 +449,7 @@ public final class XapiServer implements AutoCloseable {
                     master != null ? null : poolTls.context(),
                     localDb,
                     refs.host(),
-                    secret.value(),
+                    secret::value,
                     clock,
                     config,
                     memberGate,
@@ -515,7 +522,7 @@ public final class XapiServer implements AutoCloseable {
     private PeerCalls peerCalls(PoolSecret secret) {
         return new PeerCalls(
                 config.integer("http-port"),
-                secret.value(),
+                secret::value,
                 Duration.ofSeconds(config.integer("master-call-timeout-seconds")),
                 poolTls);
     }

@@ -33,6 +33,9 @@ public final class XapiConfig {
         {"state-db", "/var/lib/xcp/state.db", "state.db"},
         {"redo-log", "/var/lib/xcp/state.db.redo", "state.db.redo"},
         {"pool-secret", "/etc/xensource/ptoken", "ptoken"},
+        // a pool secret rotation's state on this host: both secrets while it runs (ptoken.old, ptoken.new) and, on
+        // the master, the round under way (psr_cp), as Xapi's /var/lib/xcp files
+        {"psr-dir", "/var/lib/xcp", "psr"},
         // this host's role: master, slave:<master address> or broken (Xapi's pool_role.ml)
         {"pool-conf", "/etc/xensource/pool.conf", "pool.conf"},
         // a member's local copy of the master's database, pushed by host.request_backup (Xapi's backup db)

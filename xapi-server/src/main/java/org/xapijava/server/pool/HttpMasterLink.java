@@ -37,14 +37,14 @@ public final class HttpMasterLink implements MasterLink, AutoCloseable {
 
     private final HttpClient client;
     private final URI uri;
-    private final String secret;
+    private final java.util.function.Supplier<String> secret;
     private final Duration timeout;
 
     /**
      * @param master the master's base URI ({@code http://host:port} or {@code https://...})
      * @param tls    the trust for HTTPS (the pool's certificates), or null for plain HTTP
      */
-    public HttpMasterLink(URI master, SSLContext tls, String secret, Duration timeout) {
+    public HttpMasterLink(URI master, SSLContext tls, java.util.function.Supplier<String> secret, Duration timeout) {
         ClientConnector connector = new ClientConnector();
         if (tls != null) {
             SslContextFactory.Client ssl = new SslContextFactory.Client();
@@ -102,7 +102,7 @@ public final class HttpMasterLink implements MasterLink, AutoCloseable {
         }
         Request req = client.POST(uri)
                 .body(new BytesRequestContent("application/json", body))
-                .headers(h -> h.put("Cookie", "pool_secret=" + secret))
+                .headers(h -> h.put("Cookie", "pool_secret=" + secret.get()))
                 .timeout(wait.toMillis(), TimeUnit.MILLISECONDS);
         ContentResponse r;
         try {

@@ -26,7 +26,7 @@ public final class MemberAgent implements AutoCloseable {
 
     private final XmlRpcTransport transport;
     private final String host;
-    private final String secret;
+    private final java.util.function.Supplier<String> secret;
     private final Clock clock;
     private final Runnable restart;
     private volatile XenApi api;
@@ -37,7 +37,13 @@ public final class MemberAgent implements AutoCloseable {
      * @param host    this host's ref in the pool's database
      * @param restart what to do when the master no longer accepts this host (restart xapi)
      */
-    public MemberAgent(URI master, String host, String secret, Clock clock, Duration timeout, Runnable restart) {
+    public MemberAgent(
+            URI master,
+            String host,
+            java.util.function.Supplier<String> secret,
+            Clock clock,
+            Duration timeout,
+            Runnable restart) {
         this(master, null, host, secret, clock, timeout, restart);
     }
 
@@ -46,7 +52,7 @@ public final class MemberAgent implements AutoCloseable {
             URI master,
             javax.net.ssl.SSLContext tls,
             String host,
-            String secret,
+            java.util.function.Supplier<String> secret,
             Clock clock,
             Duration timeout,
             Runnable restart) {
@@ -66,7 +72,7 @@ public final class MemberAgent implements AutoCloseable {
         XenApi a = api;
         if (a == null) {
             XenApi anon = new XenApi(transport, null);
-            api = a = anon.withSession(anon.session().slaveLogin(host, secret));
+            api = a = anon.withSession(anon.session().slaveLogin(host, secret.get()));
         }
         return a;
     }

@@ -42,13 +42,19 @@ public final class MemberConnection implements AutoCloseable {
      * @throws org.xapijava.model.errors.ApiError {@code INTERNAL_ERROR} when the master cannot be reached or refuses
      *     the pool secret (nothing is left open)
      */
-    public static MemberConnection open(Datamodel dm, URI master, String secret, Timing t, Runnable lost) {
+    public static MemberConnection open(
+            Datamodel dm, URI master, java.util.function.Supplier<String> secret, Timing t, Runnable lost) {
         return open(dm, master, null, secret, t, lost);
     }
 
     /** As above, over HTTPS checked by {@code tls} (null: plain HTTP). */
     public static MemberConnection open(
-            Datamodel dm, URI master, javax.net.ssl.SSLContext tls, String secret, Timing t, Runnable lost) {
+            Datamodel dm,
+            URI master,
+            javax.net.ssl.SSLContext tls,
+            java.util.function.Supplier<String> secret,
+            Timing t,
+            Runnable lost) {
         HttpMasterLink link = new HttpMasterLink(master, tls, secret, t.call());
         try {
             Database replica = Database.replica(dm);

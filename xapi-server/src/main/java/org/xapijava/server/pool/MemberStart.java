@@ -45,7 +45,7 @@ public final class MemberStart {
             javax.net.ssl.SSLContext tls,
             Db data,
             String host,
-            String secret,
+            java.util.function.Supplier<String> secret,
             Clock clock,
             XapiConfig config,
             MemberGate gate,

@@ -20,7 +20,7 @@ public final class PeerCalls {
     private static final Logger LOG = LoggerFactory.getLogger(PeerCalls.class);
 
     private final int port;
-    private final String secret;
+    private final java.util.function.Supplier<String> secret;
     private final Duration timeout;
     private final PoolTls tls;
 
@@ -30,11 +30,16 @@ public final class PeerCalls {
      * @param timeout how long one call may take
      */
     public PeerCalls(int port, String secret, Duration timeout) {
-        this(port, secret, timeout, null);
+        this(port, () -> secret, timeout, null);
     }
 
     /** As {@link #PeerCalls(int, String, Duration)}, over {@code tls} when it is enabled (null: plain HTTP). */
     public PeerCalls(int port, String secret, Duration timeout, PoolTls tls) {
+        this(port, () -> secret, timeout, tls);
+    }
+
+    /** As above, the secret read at each login (it changes when the pool's secret is rotated). */
+    public PeerCalls(int port, java.util.function.Supplier<String> secret, Duration timeout, PoolTls tls) {
         this.tls = tls;
         this.port = port;
         this.secret = secret;
@@ -45,7 +50,7 @@ public final class PeerCalls {
     public <T> T on(String address, Function<XenApi, T> calls) {
         try (XmlRpcTransport t = XmlRpcTransport.tcp(uri(address), tls == null ? null : tls.context(), timeout)) {
             XenApi anon = new XenApi(t, null);
-            XenApi api = anon.withSession(anon.session().slaveLocalLogin(secret));
+            XenApi api = anon.withSession(anon.session().slaveLocalLogin(secret.get()));
             try {
                 return calls.apply(api);
             } finally {

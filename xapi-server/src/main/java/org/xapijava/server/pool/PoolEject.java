@@ -165,6 +165,9 @@ public final class PoolEject implements Messages {
             if (member != null) member.discard();
             PoolRole.MASTER.store(config.path("pool-conf"));
             Files.deleteIfExists(config.path("pool-secret"));
+            // an unfinished rotation's secrets would be the old pool's, accepted beside the fresh host's own
+            for (String f : new String[] {"ptoken.old", "ptoken.new", "psr_cp"})
+                Files.deleteIfExists(config.path("psr-dir").resolve(f));
             for (String key : List.of("backup-db", "state-db")) {
                 Path p = config.path(key);
                 Files.deleteIfExists(p);
