@@ -28,5 +28,7 @@ final class Commands {
         PatchUpdateCommands.bind(table);
         ObjectCommands.bind(table);
         HostExtraCommands.bind(table);
+        WlbUpdateCommands.bind(table);
+        MaintenanceCommands.bind(table);
     }
 }

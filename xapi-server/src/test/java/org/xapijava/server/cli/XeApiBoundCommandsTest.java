@@ -362,6 +362,122 @@ class XeApiBoundCommandsTest {
     }
 
     @Test
+    void wlbUpdatesAndUpkeep() throws Exception {
+        reaches(
+                "pool.initialize_wlb",
+                "pool-initialize-wlb",
+                "wlb_url=wlb.example.com:8012",
+                "wlb_username=u",
+                "wlb_password=p",
+                "xenserver_username=root",
+                "xenserver_password=x");
+        reaches("pool.deconfigure_wlb", "pool-deconfigure-wlb");
+        reaches("pool.send_wlb_configuration", "pool-send-wlb-configuration", "config:OptimizationMode=MaxPerformance");
+        reaches("pool.retrieve_wlb_configuration", "pool-retrieve-wlb-configuration");
+        reaches("pool.retrieve_wlb_recommendations", "pool-retrieve-wlb-recommendations");
+        reaches(
+                "host.retrieve_wlb_evacuate_recommendations",
+                "host-retrieve-wlb-evacuate-recommendations",
+                "uuid=" + hostUuid);
+        reaches("pool.send_test_post", "pool-send-test-post", "dest-host=127.0.0.1", "dest-port=0x1bb", "body=b");
+        fails(INTERNAL + "Failure: Int64.of_string\n", "pool-send-test-post", "dest-host=h", "dest-port=x", "body=b");
+        reaches("pool.configure_repository_proxy", "pool-configure-repository-proxy", "proxy-url=http://proxy:3128");
+        reaches("pool.disable_repository_proxy", "pool-disable-repository-proxy");
+        // daily: the day is not looked at
+        reaches(
+                "pool.configure_update_sync",
+                "pool-configure-update-sync",
+                "update-sync-frequency=daily",
+                "update-sync-day=9");
+        reaches(
+                "pool.configure_update_sync",
+                "pool-configure-update-sync",
+                "update-sync-frequency=WEEKLY",
+                "update-sync-day=6");
+        String day = "Error: Invalid value for day picked, must be an integer from 0 to 6\n";
+        fails(day, "pool-configure-update-sync", "update-sync-frequency=weekly", "update-sync-day=7");
+        fails(day, "pool-configure-update-sync", "update-sync-frequency=weekly", "update-sync-day=sunday");
+        fails(
+                "Error: Expected one of 'daily', 'weekly', got monthly\n",
+                "pool-configure-update-sync",
+                "update-sync-frequency=Monthly",
+                "update-sync-day=1");
+        reaches("pool.set_update_sync_enabled", "pool-set-update-sync-enabled", "value=true");
+        reaches("pool.sync_updates", "pool-sync-updates", "force=true");
+        reaches("host.apply_updates", "host-apply-updates", "uuid=" + hostUuid, "hash=abc");
+
+        fails(uuidInvalid("host_crashdump", "nope"), "host-crashdump-destroy", "uuid=nope");
+        fails(uuidInvalid("host_crashdump", "nope"), "host-crashdump-upload", "uuid=nope", "url=http://x/");
+        reaches("host.bugreport_upload", "host-bugreport-upload", "url=http://x/", "http_proxy=http://p/");
+        reaches("host.external_auth_set_ldaps", "host-external-auth-set-ldaps", "host-uuid=" + hostUuid, "ldaps=true");
+        reaches("pool.external_auth_set_ldaps", "pool-external-auth-set-ldaps", "ldaps=false", "force=true");
+        reaches("host.refresh_pack_info", "host-refresh-pack-info", "host-uuid=" + hostUuid);
+        reaches("pool.enable_binary_storage", "pool-enable-binary-storage");
+        reaches("pool.disable_binary_storage", "pool-disable-binary-storage");
+        assertEquals("", ok("pool-disable-ssl-legacy")); // Xapi's does nothing
+        Path cert = Files.writeString(home.resolve("ca.pem"), "-----BEGIN CERTIFICATE-----\n");
+        reaches(
+                "pool.install_trusted_certificate",
+                "pool-install-trusted-certificate",
+                "filename=" + cert,
+                "ca=false",
+                "purpose=LDAPS,licensing");
+        fails(
+                "Error: Expected one of 'licensing', 'ldaps', got bogus\n",
+                "pool-install-trusted-certificate",
+                "filename=" + cert,
+                "ca=true",
+                "purpose=ldaps,Bogus");
+        fails(
+                "Failed to read certificate\n",
+                "pool-install-trusted-certificate",
+                "filename=" + home.resolve("missing.pem"),
+                "ca=true");
+        fails(uuidInvalid("Certificate", "nope"), "pool-uninstall-trusted-certificate", "certificate-uuid=nope");
+        reaches(
+                "LVHD.enable_thin_provisioning",
+                "lvhd-enable-thin-provisioning",
+                "sr-uuid=" + sr,
+                "initial-allocation=1GiB",
+                "allocation-quantum=512MiB",
+                "uuid=" + hostUuid);
+        fails(
+                "Error: Failed to parse field 'allocation-quantum': expecting an integer (possibly with suffix KiB, MiB,"
+                        + " GiB, TiB), got '0.5GiB'\n",
+                "lvhd-enable-thin-provisioning",
+                "sr-uuid=" + sr,
+                "initial-allocation=1GiB",
+                "allocation-quantum=0.5GiB");
+        String vm = min("vm-install", "template=Other install media", "new-name-label=upkeep");
+        reaches(
+                "VM.update_secureboot_certificates_on_boot",
+                "vm-update-secureboot-certificates-on-boot",
+                "uuid=" + vm,
+                "mark=true");
+        fails(
+                "Error: A parameter of the form 'database:vdi-uuid=<uuid>' must be specified to run this command.\n",
+                "vm-recover",
+                "uuid=" + vm);
+        fails(uuidInvalid("VDI", "nope"), "vm-assert-can-be-recovered", "uuid=" + vm, "database:vdi-uuid=nope");
+
+        // one record per host (the printer aligns the keys)
+        assertEquals(
+                java.util.List.of(
+                        "Error              : Server_error(NOT_IMPLEMENTED, [ host.get_diagnostic_timing_stats ])",
+                        "host-name-label: " + min("host-list", "params=name-label"),
+                        "host-uuid: " + hostUuid,
+                        "",
+                        ""),
+                ok("diagnostic-timing-stats").lines().map(String::strip).toList());
+        XeRun.Result health = xe("host-ha-xapi-healthcheck");
+        assertEquals(3, health.code(), health::toString);
+        assertEquals(
+                "Host.ha_xapi_healthcheck threw exception: NOT_IMPLEMENTED: [ host.ha_xapi_healthcheck ]\n",
+                health.err());
+        ok("vm-uninstall", "uuid=" + vm, "--force");
+    }
+
+    @Test
     void objects() throws Exception {
         reaches("auth.get_subject_identifier", "subject-add", "subject-name=alice");
         reaches("GPU_group.create", "gpu-group-create", "name-label=g");
