@@ -150,8 +150,7 @@ final class CrlCalls implements Messages {
         @Override
         public void uninstallCaCertificate(CallContext ctx, String host, String name, boolean force) {
             if (PoolTrust.unsafeName(name)) throw new ApiError(ErrorCodes.CERTIFICATE_NAME_INVALID, name);
-            if (!tls.trust().removeCa(name) && !force)
-                throw new ApiError(ErrorCodes.CERTIFICATE_DOES_NOT_EXIST, name);
+            if (!tls.trust().removeCa(name) && !force) throw new ApiError(ErrorCodes.CERTIFICATE_DOES_NOT_EXIST, name);
         }
     }
 }

@@ -64,6 +64,7 @@ public final class PoolCertificates implements Messages {
     private final boolean master;
     /** The master's clients of its members (null on a member). */
     private final HostClients hosts;
+
     private final CrlCalls crls;
 
     public PoolCertificates(
@@ -127,7 +128,9 @@ public final class PoolCertificates implements Messages {
             throw ApiError.internal(e.getMessage());
         }
         adopt(c);
-        LOG.info("this host serves the certificate installed by the user: {}", c.certificate().getSubjectX500Principal());
+        LOG.info(
+                "this host serves the certificate installed by the user: {}",
+                c.certificate().getSubjectX500Principal());
     }
 
     /** {@code fresh}, just written as this host's certificate: trusted by the pool, served, recorded. */
@@ -183,7 +186,8 @@ public final class PoolCertificates implements Messages {
 
     /** On the master, its CRLs copied to every other host, their old ones erased (Xapi's {@code copy_certs_to_all}). */
     private void copyCrlsToAll() {
-        if (master) distribute(null, command("crls", Map.of("crls", tls.trust().crls().all())));
+        if (master)
+            distribute(null, command("crls", Map.of("crls", tls.trust().crls().all())));
     }
 
     /** This host's certificate, or null when it has none (no HTTPS). */
@@ -533,7 +537,9 @@ public final class PoolCertificates implements Messages {
                 case "remove_ca" -> tls.trust().removeCa(a.path("ca_name").asText());
                 case "crls" -> {
                     Map<String, String> all = new LinkedHashMap<>();
-                    a.path("crls").properties().forEach(e -> all.put(e.getKey(), e.getValue().asText()));
+                    a.path("crls")
+                            .properties()
+                            .forEach(e -> all.put(e.getKey(), e.getValue().asText()));
                     tls.trust().crls().replaceAll(all);
                 }
                 case "verify" -> {

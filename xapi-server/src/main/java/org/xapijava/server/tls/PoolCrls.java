@@ -137,10 +137,13 @@ public final class PoolCrls {
                     crl.verify(ca.getPublicKey());
                     return crl;
                 } catch (GeneralSecurityException e) {
-                    LOG.debug("a CRL of {} is not signed by this issuer: {}", crl.getIssuerX500Principal(), e.toString());
+                    LOG.debug(
+                            "a CRL of {} is not signed by this issuer: {}", crl.getIssuerX500Principal(), e.toString());
                 }
             }
-            LOG.warn("a CRL of {} lists the peer's certificate but no known issuer signed it", crl.getIssuerX500Principal());
+            LOG.warn(
+                    "a CRL of {} lists the peer's certificate but no known issuer signed it",
+                    crl.getIssuerX500Principal());
         }
         return null;
     }

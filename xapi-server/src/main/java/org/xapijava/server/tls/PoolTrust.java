@@ -53,8 +53,7 @@ public final class PoolTrust {
      * @param verify   whether peers are checked now (Xapi's {@code verify-certificates} flag)
      * @param crls     the installed certificate revocation lists
      */
-    public PoolTrust(
-            Path hostsDir, Path bundle, Path caDir, java.util.function.BooleanSupplier verify, PoolCrls crls) {
+    public PoolTrust(Path hostsDir, Path bundle, Path caDir, java.util.function.BooleanSupplier verify, PoolCrls crls) {
         this.hostsDir = hostsDir;
         this.bundle = bundle;
         this.caDir = caDir;
@@ -78,7 +77,10 @@ public final class PoolTrust {
      * {@code .}, {@code _} and {@code -}.
      */
     public static boolean unsafeName(String name) {
-        return name == null || name.isEmpty() || name.startsWith(".") || !name.endsWith(".pem")
+        return name == null
+                || name.isEmpty()
+                || name.startsWith(".")
+                || !name.endsWith(".pem")
                 || !NAME.matcher(name).matches();
     }
 
@@ -297,8 +299,9 @@ public final class PoolTrust {
             if (crls == null) return;
             for (X509Certificate c : chain) {
                 if (crls.revoking(c, () -> issuers(chain)) != null)
-                    throw new CertificateException("the peer's certificate " + c.getSerialNumber().toString(16)
-                            + " of " + c.getIssuerX500Principal() + " is revoked by an installed CRL");
+                    throw new CertificateException(
+                            "the peer's certificate " + c.getSerialNumber().toString(16) + " of "
+                                    + c.getIssuerX500Principal() + " is revoked by an installed CRL");
             }
         }
 

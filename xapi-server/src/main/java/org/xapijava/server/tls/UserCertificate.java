@@ -72,10 +72,14 @@ public final class UserCertificate {
         }
         if (now.isBefore(cert.getNotBefore().toInstant()))
             throw new ApiError(
-                    ErrorCodes.SERVER_CERTIFICATE_NOT_VALID_YET, rfc3339(now), rfc3339(cert.getNotBefore().toInstant()));
+                    ErrorCodes.SERVER_CERTIFICATE_NOT_VALID_YET,
+                    rfc3339(now),
+                    rfc3339(cert.getNotBefore().toInstant()));
         if (now.isAfter(cert.getNotAfter().toInstant()))
             throw new ApiError(
-                    ErrorCodes.SERVER_CERTIFICATE_EXPIRED, rfc3339(now), rfc3339(cert.getNotAfter().toInstant()));
+                    ErrorCodes.SERVER_CERTIFICATE_EXPIRED,
+                    rfc3339(now),
+                    rfc3339(cert.getNotAfter().toInstant()));
         if (!(cert.getPublicKey() instanceof RSAPublicKey pub)
                 || !pub.getModulus().equals(((RSAKey) key).getModulus()))
             throw new ApiError(ErrorCodes.SERVER_CERTIFICATE_KEY_MISMATCH);
@@ -154,7 +158,8 @@ public final class UserCertificate {
     /** A PKCS#1 RSAPrivateKey of version 1 carries more than two primes: refused as Xapi refuses it. */
     private static void checkTwoPrimes(byte[] pkcs1) {
         ASN1Sequence s = ASN1Sequence.getInstance(pkcs1);
-        BigInteger version = org.bouncycastle.asn1.ASN1Integer.getInstance(s.getObjectAt(0)).getValue();
+        BigInteger version =
+                org.bouncycastle.asn1.ASN1Integer.getInstance(s.getObjectAt(0)).getValue();
         if (!version.equals(BigInteger.ZERO) || s.size() > 9)
             throw new ApiError(ErrorCodes.SERVER_CERTIFICATE_KEY_RSA_MULTI_NOT_SUPPORTED);
     }

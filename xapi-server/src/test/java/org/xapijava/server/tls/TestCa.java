@@ -76,7 +76,8 @@ public final class TestCa {
                                 Extension.subjectAlternativeName,
                                 false,
                                 new GeneralNames(new GeneralName(
-                                        GeneralName.iPAddress, InetAddress.getByName(ip).getHostAddress())))
+                                        GeneralName.iPAddress,
+                                        InetAddress.getByName(ip).getHostAddress())))
                         .build(new JcaContentSignerBuilder(signature).build(keys.getPrivate())));
     }
 
@@ -98,7 +99,8 @@ public final class TestCa {
         b.setNextUpdate(Date.from(now.plusSeconds(86400)));
         for (X509Certificate c : revoked)
             b.addCRLEntry(c.getSerialNumber(), Date.from(now.minusSeconds(30)), CRLReason.keyCompromise);
-        X509CRL crl = new JcaX509CRLConverter().getCRL(b.build(new JcaContentSignerBuilder("SHA256withRSA").build(key)));
+        X509CRL crl =
+                new JcaX509CRLConverter().getCRL(b.build(new JcaContentSignerBuilder("SHA256withRSA").build(key)));
         return Pem.encode("X509 CRL", crl.getEncoded());
     }
 
