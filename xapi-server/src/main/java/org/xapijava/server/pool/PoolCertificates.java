@@ -184,10 +184,14 @@ public final class PoolCertificates implements Messages {
         return crls;
     }
 
-    /** On the master, its CRLs copied to every other host, their old ones erased (Xapi's {@code copy_certs_to_all}). */
+    /**
+     * On the master, its CRLs copied to every other host, their old ones erased (Xapi's {@code copy_certs_to_all}),
+     * then its connections to them made anew.
+     */
     private void copyCrlsToAll() {
-        if (master)
-            distribute(null, command("crls", Map.of("crls", tls.trust().crls().all())));
+        if (!master) return;
+        distribute(null, command("crls", Map.of("crls", tls.trust().crls().all())));
+        if (hosts != null) hosts.reconnect(); // a member's certificate is checked against the new CRLs
     }
 
     /** This host's certificate, or null when it has none (no HTTPS). */
