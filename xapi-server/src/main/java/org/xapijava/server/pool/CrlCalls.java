@@ -51,7 +51,7 @@ final class CrlCalls implements Messages {
      * installed ({@code CRL_ALREADY_EXISTS}), the text a CRL ({@code CRL_CORRUPT} otherwise: Xapi writes any text),
      * written.
      */
-    void install(String name, String crl) {
+    synchronized void install(String name, String crl) {
         if (PoolTrust.unsafeName(name)) throw new ApiError(ErrorCodes.CRL_NAME_INVALID, name);
         if (store().has(name)) throw new ApiError(ErrorCodes.CRL_ALREADY_EXISTS, name);
         try {
@@ -63,7 +63,7 @@ final class CrlCalls implements Messages {
     }
 
     /** Xapi's {@code host_uninstall CRL ~force:false}. */
-    void uninstall(String name) {
+    synchronized void uninstall(String name) {
         if (PoolTrust.unsafeName(name)) throw new ApiError(ErrorCodes.CRL_NAME_INVALID, name);
         if (!store().remove(name)) throw new ApiError(ErrorCodes.CRL_DOES_NOT_EXIST, name);
     }
