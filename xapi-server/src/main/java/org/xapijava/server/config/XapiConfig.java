@@ -68,6 +68,8 @@ public final class XapiConfig {
         {"certs-pool-dir", "/etc/stunnel/certs-pool", "certs-pool"},
         {"pool-bundle", "/etc/stunnel/xapi-pool-ca-bundle.pem", "xapi-pool-ca-bundle.pem"},
         {"certs-ca-dir", "/etc/stunnel/certs", "certs-ca"},
+        // the certificate revocation lists of pool.crl_install (stunnel's CRLpath), checked when verifying peers
+        {"crls-dir", "/etc/stunnel/crls", "crls"},
         {"verify-certificates", "/var/xapi/verify-certificates", "verify-certificates"},
         {"password-file", "/etc/xensource/xapi-passwd", "passwd"},
         {"messages-dir", "/var/lib/xcp/blobs/messages", "messages"},

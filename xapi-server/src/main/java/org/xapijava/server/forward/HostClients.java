@@ -118,6 +118,34 @@ public final class HostClients implements AutoCloseable {
         });
     }
 
+    /**
+     * Leaves the open connections to every host (sessions are kept): the next call to a host connects anew, so its
+     * certificate is checked against the pool's trust as it is now (after a CRL was installed).
+     */
+    public void reconnect() {
+        List<Client> old = new ArrayList<>();
+        for (String h : List.copyOf(clients.keySet())) {
+            Client c = clients.remove(h);
+            if (c != null) old.add(c);
+        }
+        if (old.isEmpty()) return;
+        // calls in progress on the old connections finish (within the longest a call may take), then they close
+        Thread.ofVirtual().name("host-clients-retired").start(() -> {
+            try {
+                Thread.sleep(timeout);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            for (Client c : old) {
+                try {
+                    c.transport().close();
+                } catch (RuntimeException e) {
+                    LOG.debug("closing the old client of {}: {}", c.address(), e.toString());
+                }
+            }
+        });
+    }
+
     @Override
     public void close() {
         for (Client c : clients.values()) {

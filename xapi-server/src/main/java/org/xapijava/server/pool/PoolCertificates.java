@@ -12,7 +12,6 @@ import java.security.cert.X509Certificate;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Db;
@@ -31,21 +30,21 @@ import org.xapijava.server.dispatch.MessageTable;
 import org.xapijava.server.forward.HostClients;
 import org.xapijava.server.tls.HostCertificate;
 import org.xapijava.server.tls.PoolTrust;
+import org.xapijava.server.tls.UserCertificate;
 
 /**
  * The pool's certificates as Xapi keeps them ({@code cert_distrib.ml}, {@code certificates.ml}): each host's own
  * certificate in every host's trust store ({@link PoolTrust}), {@code Certificate} records of type {@code host} and
  * {@code host_internal} for it, the pool's CA certificates; {@code pool.exchange_certificates_on_join},
  * {@code pool.enable_tls_verification}, {@code pool.certificate_*} / {@code *_ca_certificate},
- * {@code host.get_server_certificate}, {@code host.emergency_disable/reenable_tls_verification} and the master's
- * distribution call {@code host.cert_distrib_atom} (its command a JSON object of ours, not Xapi's rpc form). A host
+ * {@code host.get_server_certificate}, {@code host.install_server_certificate}, {@code host.emergency_disable/reenable_tls_verification} and the master's
+ * distribution call {@code host.cert_distrib_atom} (its command a JSON object of ours, not Xapi's rpc form); the CRLs and the host halves of the CA certificate calls
+ * are {@link CrlCalls}'. A host
  * serves one certificate (its {@code server-cert}) for clients and for the pool alike. Thread-safe.
  */
 public final class PoolCertificates implements Messages {
     private static final Logger LOG = LoggerFactory.getLogger(PoolCertificates.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** Xapi's safe certificate names ({@code certificates.ml} {@code is_unsafe}). */
-    private static final Pattern CA_NAME = Pattern.compile("[A-Za-z0-9_.-]+\\.pem");
 
     static final String HOST = org.xapijava.model.api.enums.CertificateType.HOST.wire();
     static final String HOST_INTERNAL = org.xapijava.model.api.enums.CertificateType.HOST_INTERNAL.wire();
@@ -66,6 +65,8 @@ public final class PoolCertificates implements Messages {
     /** The master's clients of its members (null on a member). */
     private final HostClients hosts;
 
+    private final CrlCalls crls;
+
     public PoolCertificates(
             Db db,
             String me,
@@ -82,6 +83,7 @@ public final class PoolCertificates implements Messages {
         this.bind = config.get("bind");
         this.master = master;
         this.hosts = hosts;
+        this.crls = new CrlCalls(tls, this::copyCrlsToAll);
     }
 
     /** Where a new certificate is served and, on a member, how it reaches the master. */
@@ -101,7 +103,38 @@ public final class PoolCertificates implements Messages {
      * clients and the pool, so both calls renew it.
      */
     private synchronized void renew() {
-        HostCertificate fresh = fresh();
+        adopt(fresh());
+        LOG.info("this host's certificate was renewed");
+    }
+
+    /**
+     * {@code host.install_server_certificate} on this host (Xapi's, HA_IS_ENABLED first): the user's certificate,
+     * key and chain checked ({@link UserCertificate}: nothing changes on a refusal), written as this host's
+     * {@code server-cert}, sent to the pool and served as a renewed one is; its records replaced.
+     */
+    private synchronized void install(String certificate, String privateKey, String chain) {
+        if (db.get(pool, Pool.HA_ENABLED)) throw new ApiError(ErrorCodes.HA_IS_ENABLED);
+        if (https.get() == null) throw ApiError.internal("this host has no HTTPS server certificate");
+        UserCertificate user = UserCertificate.check(certificate, privateKey, chain, java.time.Instant.now());
+        HostCertificate c;
+        try {
+            java.nio.file.Files.createDirectories(org.xapijava.model.util.AtomicFiles.directoryOf(serverCert));
+            org.xapijava.model.util.AtomicFiles.write(
+                    serverCert,
+                    user.bundle().getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+                    org.xapijava.model.util.AtomicFiles.OWNER_READ_ONLY);
+            c = HostCertificate.load(serverCert);
+        } catch (IOException e) {
+            throw ApiError.internal(e.getMessage());
+        }
+        adopt(c);
+        LOG.info(
+                "this host serves the certificate installed by the user: {}",
+                c.certificate().getSubjectX500Principal());
+    }
+
+    /** {@code fresh}, just written as this host's certificate: trusted by the pool, served, recorded. */
+    private void adopt(HostCertificate fresh) {
         String uuid = db.get(me, Host.UUID);
         PeerCalls toMaster = peers.get();
         if (toMaster != null && tls.enabled()) {
@@ -115,7 +148,7 @@ public final class PoolCertificates implements Messages {
         }
         serve(fresh);
         recordHostCertificate(me, fresh.certificate());
-        LOG.info("this host's certificate was renewed: {}", fresh.sha256Fingerprint());
+        LOG.info("this host's certificate is now {}", fresh.sha256Fingerprint());
     }
 
     /** A new key and self-signed certificate written to {@code server-cert} (not served yet). */
@@ -143,6 +176,22 @@ public final class PoolCertificates implements Messages {
     public void bind(MessageTable table) {
         PoolApi.bind(table, new PoolCalls());
         HostApi.bind(table, new HostCalls());
+        crls.bind(table);
+    }
+
+    /** The pool's certificate revocation lists (for {@code pool.join}). */
+    CrlCalls crls() {
+        return crls;
+    }
+
+    /**
+     * On the master, its CRLs copied to every other host, their old ones erased (Xapi's {@code copy_certs_to_all}),
+     * then its connections to them made anew.
+     */
+    private void copyCrlsToAll() {
+        if (!master) return;
+        distribute(null, command("crls", Map.of("crls", tls.trust().crls().all())));
+        if (hosts != null) hosts.reconnect(); // a member's certificate is checked against the new CRLs
     }
 
     /** This host's certificate, or null when it has none (no HTTPS). */
@@ -338,6 +387,7 @@ public final class PoolCertificates implements Messages {
             tls.trust()
                     .cas()
                     .forEach((name, pem) -> distribute(null, command("write_ca", Map.of("ca_name", name, "pem", pem))));
+            copyCrlsToAll();
         }
 
         @Override
@@ -374,8 +424,7 @@ public final class PoolCertificates implements Messages {
     }
 
     private void installCa(String name, String pem) {
-        if (!CA_NAME.matcher(name).matches() || name.startsWith("."))
-            throw new ApiError(ErrorCodes.CERTIFICATE_NAME_INVALID, name);
+        if (PoolTrust.unsafeName(name)) throw new ApiError(ErrorCodes.CERTIFICATE_NAME_INVALID, name);
         X509Certificate c = parseCa(pem);
         if (tls.trust().cas().containsKey(name) || caRecords().containsValue(name))
             throw new ApiError(ErrorCodes.CERTIFICATE_ALREADY_EXISTS, name);
@@ -385,8 +434,7 @@ public final class PoolCertificates implements Messages {
     }
 
     private void uninstallCa(String name, boolean force) {
-        if (!CA_NAME.matcher(name).matches() || name.startsWith("."))
-            throw new ApiError(ErrorCodes.CERTIFICATE_NAME_INVALID, name);
+        if (PoolTrust.unsafeName(name)) throw new ApiError(ErrorCodes.CERTIFICATE_NAME_INVALID, name);
         if (!tls.trust().removeCa(name) && !force) throw new ApiError(ErrorCodes.CERTIFICATE_DOES_NOT_EXIST, name);
         distribute(null, command("remove_ca", Map.of("ca_name", name)));
         List<String> refs = caRecords().entrySet().stream()
@@ -408,6 +456,12 @@ public final class PoolCertificates implements Messages {
         @Override
         public void resetServerCertificate(CallContext ctx, String host) {
             renew();
+        }
+
+        @Override
+        public void installServerCertificate(
+                CallContext ctx, String host, String certificate, String privateKey, String certificateChain) {
+            install(certificate, privateKey, certificateChain);
         }
 
         @Override
@@ -485,6 +539,13 @@ public final class PoolCertificates implements Messages {
                 case "write_ca" ->
                     tls.trust().putCa(a.path("ca_name").asText(), a.path("pem").asText());
                 case "remove_ca" -> tls.trust().removeCa(a.path("ca_name").asText());
+                case "crls" -> {
+                    Map<String, String> all = new LinkedHashMap<>();
+                    a.path("crls")
+                            .properties()
+                            .forEach(e -> all.put(e.getKey(), e.getValue().asText()));
+                    tls.trust().crls().replaceAll(all);
+                }
                 case "verify" -> {
                     tls.setVerifying(a.path("on").asBoolean());
                     db.set(me, Host.TLS_VERIFICATION_ENABLED, a.path("on").asBoolean());

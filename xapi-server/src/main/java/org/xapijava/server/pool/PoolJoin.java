@@ -172,7 +172,8 @@ public final class PoolJoin implements Messages {
     /**
      * The join's second phase as Xapi's: a login to the master, over a checked connection once the pool's certificates
      * are trusted ({@code JOINING_HOST_SERVICE_FAILED} when refused, {@code JOINING_HOST_CONNECTION_FAILED} when the
-     * master's certificate is not the one the pool sent), then this host's objects and VMs made on the master
+     * master's certificate is not the one the pool sent), the CRLs exchanged (Xapi's {@code exchange_crls}), then this
+     * host's objects and VMs made on the master
      * ({@link JoinerObjects}): best effort, as in Xapi, a failure there is logged and the join goes on.
      */
     private void secondPhase(CallContext ctx, String address, String user, String password) {
@@ -180,6 +181,16 @@ public final class PoolJoin implements Messages {
             XenApi anon = new XenApi(t, null);
             String session = anon.session().loginWithPassword(user, password, "2.21", "xapi");
             XenApi remote = anon.withSession(session);
+            try {
+                certificates.crls().exchangeOnJoin(remote);
+            } catch (RuntimeException e) {
+                try {
+                    remote.session().logout();
+                } catch (RuntimeException x) {
+                    LOG.debug("logout from {}: {}", address, x.toString());
+                }
+                throw e;
+            }
             try {
                 JoinerObjects objects = new JoinerObjects(db, remote);
                 objects.copyNonVmObjects();

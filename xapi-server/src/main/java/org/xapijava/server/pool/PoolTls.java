@@ -50,7 +50,8 @@ public final class PoolTls {
                 config.path("certs-pool-dir"),
                 config.path("pool-bundle"),
                 config.path("certs-ca-dir"),
-                () -> Files.exists(flag));
+                () -> Files.exists(flag),
+                new org.xapijava.server.tls.PoolCrls(config.path("crls-dir")));
         return new PoolTls(config.integer("http-port"), config.integer("https-port"), flag, trust);
     }
 

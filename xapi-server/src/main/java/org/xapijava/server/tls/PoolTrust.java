@@ -31,7 +31,9 @@ import org.xapijava.model.util.AtomicFiles;
  * {@code pool.install_ca_certificate}, one {@code <name>} file each ({@code /etc/stunnel/certs}). The pool's
  * connections check a peer against the bundle ({@link #sslContext}): its certificate must be one of the bundle's,
  * byte for byte (stunnel's {@code verifyPeer}), whatever name or address it carries. Whether a check is made at all is
- * asked at each handshake, so that turning verification on or off applies to open clients. Thread-safe.
+ * asked at each handshake, so that turning verification on or off applies to open clients. When verification is on,
+ * a certificate of the peer's chain that an installed CRL revokes ({@link PoolCrls}, stunnel's {@code CRLpath}) is
+ * refused too. Thread-safe.
  */
 public final class PoolTrust {
     /** Xapi's rule for a CA certificate's name ({@code Certificates.is_cert_name_valid}-like: a plain file name). */
@@ -41,6 +43,7 @@ public final class PoolTrust {
     private final Path bundle;
     private final Path caDir;
     private final java.util.function.BooleanSupplier verify;
+    private final PoolCrls crls;
     private volatile List<byte[]> trusted;
 
     /**
@@ -48,12 +51,14 @@ public final class PoolTrust {
      * @param bundle   the bundle file regenerated from them
      * @param caDir    the pool's CA certificates ({@code <name>})
      * @param verify   whether peers are checked now (Xapi's {@code verify-certificates} flag)
+     * @param crls     the installed certificate revocation lists
      */
-    public PoolTrust(Path hostsDir, Path bundle, Path caDir, java.util.function.BooleanSupplier verify) {
+    public PoolTrust(Path hostsDir, Path bundle, Path caDir, java.util.function.BooleanSupplier verify, PoolCrls crls) {
         this.hostsDir = hostsDir;
         this.bundle = bundle;
         this.caDir = caDir;
         this.verify = verify;
+        this.crls = crls;
         this.trusted = load();
     }
 
@@ -64,6 +69,24 @@ public final class PoolTrust {
      */
     public static X509Certificate parse(String pem) {
         return Pem.parseCertificate(pem);
+    }
+
+    /**
+     * Whether {@code name} is not a safe name for a CA certificate or CRL file, as Xapi's {@code Certificates.is_unsafe}
+     * decides: empty, starting with a dot, not ending in {@code .pem}, or with a character other than letters, digits,
+     * {@code .}, {@code _} and {@code -}.
+     */
+    public static boolean unsafeName(String name) {
+        return name == null
+                || name.isEmpty()
+                || name.startsWith(".")
+                || !name.endsWith(".pem")
+                || !NAME.matcher(name).matches();
+    }
+
+    /** The installed certificate revocation lists. */
+    public PoolCrls crls() {
+        return crls;
     }
 
     /** The PEM text of {@code cert}. */
@@ -181,7 +204,7 @@ public final class PoolTrust {
 
     /** A client TLS context that accepts any server (Xapi's unverified connection of a join's first phase). */
     public static SSLContext unverified() {
-        return context(new PoolTrust(null, null, null, () -> false).new PinningTrustManager(false));
+        return context(new PoolTrust(null, null, null, () -> false, null).new PinningTrustManager(false));
     }
 
     private static SSLContext context(TrustManager tm) {
@@ -217,6 +240,23 @@ public final class PoolTrust {
                     }
                 })
                 .toList();
+    }
+
+    /** The certificates that may have signed a CRL: the pool's CA certificates, its hosts', the peer's chain. */
+    private List<X509Certificate> issuers(X509Certificate[] chain) {
+        List<X509Certificate> out = new java.util.ArrayList<>();
+        for (String pem : cas().values()) parseQuietly(pem, out);
+        for (String pem : hosts().values()) parseQuietly(pem, out);
+        out.addAll(Arrays.asList(chain));
+        return out;
+    }
+
+    private static void parseQuietly(String pem, List<X509Certificate> into) {
+        try {
+            into.add(parse(pem));
+        } catch (IllegalArgumentException e) {
+            // a damaged file signs nothing
+        }
     }
 
     private static Map<String, String> readDir(Path dir, String suffix) {
@@ -256,6 +296,13 @@ public final class PoolTrust {
             if (chain == null || chain.length == 0 || !trusts(chain[0]))
                 throw new CertificateException("the peer's certificate is not in the pool's trusted bundle");
             chain[0].checkValidity();
+            if (crls == null) return;
+            for (X509Certificate c : chain) {
+                if (crls.revoking(c, () -> issuers(chain)) != null)
+                    throw new CertificateException(
+                            "the peer's certificate " + c.getSerialNumber().toString(16) + " of "
+                                    + c.getIssuerX500Principal() + " is revoked by an installed CRL");
+            }
         }
 
         @Override

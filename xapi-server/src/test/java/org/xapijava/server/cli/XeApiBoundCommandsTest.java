@@ -276,12 +276,13 @@ class XeApiBoundCommandsTest {
                 "private-key=" + cert,
                 "certificate-chain=" + cert,
                 "certificate-chain=" + cert);
-        reaches(
-                "host.install_server_certificate",
+        XeRun.Result badKey = xe(
                 "host-server-certificate-install",
                 "certificate=" + cert,
                 "private-key=" + cert,
                 "certificate-chain=" + cert);
+        assertEquals(1, badKey.code(), badKey::toString);
+        assertEquals("The provided key is not in a PEM-encoded PKCS#8 format.\n", badKey.err(), badKey::toString);
         fails("Failed to read certificate\n", "pool-install-ca-certificate", "filename=" + missing);
         runs("pool.install_ca_certificate", "pool-install-ca-certificate", "filename=" + cert);
         runs("pool.install_ca_certificate", "pool-certificate-install", "filename=" + cert);
@@ -296,9 +297,13 @@ class XeApiBoundCommandsTest {
         runs("pool.certificate_list", "pool-certificate-list");
         runs("pool.certificate_sync", "pool-certificate-sync");
         fails("Failed to read CRL\n", "pool-crl-install", "filename=" + missing);
-        reaches("pool.crl_install", "pool-crl-install", "filename=" + cert);
-        reaches("pool.crl_uninstall", "pool-crl-uninstall", "name=ca.pem");
-        reaches("pool.crl_list", "pool-crl-list");
+        Path crl = Files.writeString(dir.resolve("corp-crl.pem"), new org.xapijava.server.tls.TestCa("Corp").crl());
+        XeRun.Result installed = xe("pool-crl-install", "filename=" + crl);
+        assertEquals(0, installed.code(), installed::toString);
+        assertEquals("corp-crl.pem\n", xe("pool-crl-list").out());
+        XeRun.Result uninstalled = xe("pool-crl-uninstall", "name=corp-crl.pem");
+        assertEquals(0, uninstalled.code(), uninstalled::toString);
+        assertEquals("", xe("pool-crl-list").out());
         runs("pool.enable_tls_verification", "pool-enable-tls-verification");
         reaches("pool.enable_client_certificate_auth", "pool-enable-client-certificate-auth", "name=client");
         reaches("pool.disable_client_certificate_auth", "pool-disable-client-certificate-auth");

@@ -296,6 +296,53 @@ class PoolTlsSdkTest {
         assertThrows(Types.CertificateDoesNotExist.class, () -> Pool.certificateUninstall(master, "corp-root.pem"));
     }
 
+    static Set<String> crlsOf(PoolHost h) throws Exception {
+        Path d = h.dir.resolve("crls");
+        if (!Files.isDirectory(d)) return Set.of();
+        try (var s = Files.list(d)) {
+            return s.map(p -> p.getFileName().toString()).collect(Collectors.toSet());
+        }
+    }
+
+    /**
+     * B serves a certificate of a CA (host.install_server_certificate, called on the master, run on B): the pool
+     * trusts it; a CRL of that CA listing it (pool.crl_install, copied to B) makes the master's verification refuse B,
+     * until the CRL is uninstalled.
+     */
+    @Test
+    @Order(42)
+    void aMembersRevokedCertificateIsRefusedByTheMaster() throws Exception {
+        org.xapijava.server.tls.TestCa ca = new org.xapijava.server.tls.TestCa("Pool Corp");
+        java.security.KeyPair key = org.xapijava.server.tls.TestCa.rsa(2048);
+        java.security.cert.X509Certificate certB = ca.issue(key, "127.0.0.3");
+        String pemB = org.xapijava.server.tls.TestCa.pem(certB);
+        String ub = uuidOf(b);
+        XenApi api = typed(a);
+        api.host()
+                .installServerCertificate(
+                        api.host().getByUuid(ub),
+                        pemB,
+                        org.xapijava.server.tls.TestCa.pem(key.getPrivate()),
+                        ca.rootPem());
+        assertEquals(pemB.strip(), certOf(b).strip());
+        // the master trusts B's new certificate (B sent it before serving it)
+        assertEquals(
+                pemB.strip(),
+                Files.readString(dirA.resolve("certs-pool/" + ub + ".pem")).strip());
+        Connection master = PoolHost.login(a);
+        var hostB = com.xensource.xenapi.Host.getByUuid(master, ub);
+        assertEquals(certOf(b), hostB.getServerCertificate(master));
+        Pool.crlInstall(master, "pool-corp.pem", ca.crl(certB));
+        assertEquals(Set.of("pool-corp.pem"), crlsOf(a));
+        assertEquals(Set.of("pool-corp.pem"), crlsOf(b));
+        assertThrows(Types.CannotContactHost.class, () -> hostB.getServerCertificate(master));
+        // the CRL uninstalled: the master reaches B again, and B's copy is gone too
+        Pool.crlUninstall(master, "pool-corp.pem");
+        assertEquals(certOf(b), hostB.getServerCertificate(master));
+        assertEquals(Set.of(), crlsOf(b));
+        PoolHost.await("the pool still live", Duration.ofSeconds(30), () -> PoolHost.allEnabledAndLive(master, 2));
+    }
+
     private static String certOf(String pemBundle) throws Exception {
         Path f = Files.createTempFile("cert", ".pem");
         try {
@@ -310,6 +357,9 @@ class PoolTlsSdkTest {
     @Order(45)
     void aThirdHostsCertificateReachesTheMembersAlready() throws Exception {
         d = host(dirD, "127.0.0.4");
+        // each side has a CRL the other lacks: pool.join exchanges them (pool.exchange_crls_on_join)
+        Pool.crlInstall(PoolHost.login(a), "a-own.pem", new org.xapijava.server.tls.TestCa("A's CA").crl());
+        Pool.crlInstall(PoolHost.login(d), "d-own.pem", new org.xapijava.server.tls.TestCa("D's CA").crl());
         Pool.join(PoolHost.login(d), "127.0.0.2", "root", a.password());
         Connection master = PoolHost.login(a);
         PoolHost.await(
@@ -321,6 +371,11 @@ class PoolTlsSdkTest {
         assertEquals(all, storeOf(b));
         assertEquals(all, storeOf(d));
         assertEquals(all, storeOf(a));
+        Set<String> crls = Set.of("a-own.pem", "d-own.pem");
+        assertEquals(crls, crlsOf(a));
+        assertEquals(crls, crlsOf(b));
+        assertEquals(crls, crlsOf(d));
+        assertEquals(crls, Pool.crlList(master));
     }
 
     @Test
