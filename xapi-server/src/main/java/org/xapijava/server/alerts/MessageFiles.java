@@ -23,11 +23,11 @@ import org.slf4j.LoggerFactory;
 import org.xapijava.model.util.AtomicFiles;
 
 /**
- * The file I/O of a message directory ({@link MessageStore}): writing a message's file ({@link #writeMessage}), writing a new file, forcing the directory, replacing
- * a file durably, and forcing files in the background ({@link #forceLater}): what several writers added within
- * {@value #DELAY_MS} ms is forced together (side by side), with one directory force for all of them, by one daemon thread started
- * on first use; {@link #close} forces whatever is still waiting before it returns, and a file removed before its
- * turn is skipped. Thread-safe.
+ * The file I/O of a message directory ({@link MessageStore}): writing a message's file ({@link #writeMessage}),
+ * writing a new file, forcing the directory, replacing a file durably, and forcing files in the background
+ * ({@link #forceLater}): what several writers added within {@value #DELAY_MS} ms is forced together (side by side),
+ * with one directory force for all of them, by one daemon thread started on first use; {@link #close} forces
+ * whatever is still waiting before it returns, and a file removed before its turn is skipped. Thread-safe.
  */
 final class MessageFiles implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MessageFiles.class);
