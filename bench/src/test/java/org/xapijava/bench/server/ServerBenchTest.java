@@ -103,7 +103,7 @@ class ServerBenchTest {
         for (int i = 0; i < 2; i++) assertTrue(e.allAnswered()[i] >= e.medianAnswer()[i]);
         assertTrue(e.heapWaiting() > 0 && e.heapIdle() > 0);
 
-        String md = ServerBench.markdown(r);
+        String md = ServerBenchReport.markdown(r);
         assertTrue(md.contains("| `VM.get_record`, XML-RPC, 4 keep-alive connections"), md);
         assertTrue(md.contains("VMs, JSON-RPC ("), md);
         assertTrue(md.contains("40 waiters"), md);
@@ -115,7 +115,7 @@ class ServerBenchTest {
         ServerBench.Results r = ServerBench.run(o, new PrintStream(java.io.OutputStream.nullOutputStream()), s -> {});
         assertNull(r.getRecord());
         if (r.events().skipped() != null) {
-            assertTrue(ServerBench.markdown(r).contains("not measured"));
+            assertTrue(ServerBenchReport.markdown(r).contains("not measured"));
         } else {
             assertEquals(1, r.events().allAnswered().length); // the build has event.from: it was measured
         }

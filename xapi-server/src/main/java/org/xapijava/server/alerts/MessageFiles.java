@@ -3,6 +3,8 @@ package org.xapijava.server.alerts;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -15,16 +17,17 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongUnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.model.util.AtomicFiles;
 
 /**
- * The file I/O of a message directory ({@link MessageStore}): writing a new file, forcing the directory, replacing
- * a file durably, and forcing files in the background ({@link #forceLater}): what several writers added within
- * {@value #DELAY_MS} ms is forced together (side by side), with one directory force for all of them, by one daemon thread started
- * on first use; {@link #close} forces whatever is still waiting before it returns, and a file removed before its
- * turn is skipped. Thread-safe.
+ * The file I/O of a message directory ({@link MessageStore}): writing a message's file ({@link #writeMessage}),
+ * writing a new file, forcing the directory, replacing a file durably, and forcing files in the background
+ * ({@link #forceLater}): what several writers added within {@value #DELAY_MS} ms is forced together (side by side),
+ * with one directory force for all of them, by one daemon thread started on first use; {@link #close} forces
+ * whatever is still waiting before it returns, and a file removed before its turn is skipped. Thread-safe.
  */
 final class MessageFiles implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MessageFiles.class);
@@ -54,6 +57,38 @@ final class MessageFiles implements AutoCloseable {
             ByteBuffer buf = ByteBuffer.wrap(bytes);
             while (buf.hasRemaining()) ch.write(buf);
             if (force) ch.force(true);
+        }
+    }
+
+    /**
+     * Writes {@code m}'s file: to a temporary file ({@link MessageStore#TEMP_PREFIX}), forced to disk if
+     * {@code forceNow}, then hard-linked to its final name so that an existing file is never replaced; if a file
+     * appeared under that name meanwhile, under the key {@code nextKey} gives for the next one instead. Then the
+     * directory is forced now, or the file and the directory soon ({@link #forceLater}). Returns the message as
+     * written.
+     *
+     * @param nextKey a free file key at or after the one given, marked used
+     */
+    StoredMessage writeMessage(StoredMessage m, boolean forceNow, LongUnaryOperator nextKey) throws IOException {
+        byte[] bytes = MessageXml.encode(m);
+        Path temp = dir.resolve(MessageStore.TEMP_PREFIX + m.ref.substring(m.ref.indexOf(':') + 1));
+        try {
+            writeFile(temp, bytes, forceNow);
+            StoredMessage target = m;
+            while (true) {
+                try {
+                    Files.createLink(dir.resolve(target.fileName), temp);
+                    break;
+                } catch (FileAlreadyExistsException e) {
+                    target = m.withFileKey(nextKey.applyAsLong(target.fileKey + 1)); // the taken key stays used
+                }
+            }
+            Files.delete(temp);
+            if (forceNow) forceDirectory();
+            else forceLater(dir.resolve(target.fileName));
+            return target;
+        } finally {
+            Files.deleteIfExists(temp);
         }
     }
 

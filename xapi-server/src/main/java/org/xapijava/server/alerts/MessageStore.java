@@ -1,33 +1,23 @@
 package org.xapijava.server.alerts;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
-import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.WhereExpr;
@@ -79,6 +69,13 @@ import org.xapijava.model.types.XType;
  * updates, and {@link #subscribe} listeners, which are called under it). {@link #eventsSince} takes it to
  * read a consistent cut. No file is written, removed or forced under the lock, with one exception: the
  * reservation file, forced under the lock once every {@value #GENERATION_RESERVE} generations.
+ *
+ * <h2>Parts</h2>
+ * This class holds the API and the changes (create, import, destroy, eviction). Beside it: {@link MessageIndex}
+ * (the visible messages in memory and their orders), {@link MessageGenerations} (handing out generations,
+ * publishing changes in order, waiting for a generation), {@link MessageFileKeys} (file names and the keys in use),
+ * {@link MessageFiles} (writing and forcing files), {@link MessageDirectory} (what is read at open) and
+ * {@link MessageXml} (the file format).
  */
 public final class MessageStore implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MessageStore.class);
@@ -95,8 +92,6 @@ public final class MessageStore implements AutoCloseable {
     static final String RESERVATION_FILE = ".generation-reserved";
     /** Prefix of files being written; leftovers of a crash are removed at open. */
     static final String TEMP_PREFIX = ".tmp-";
-    /** File names are seconds with five decimals: keys count units of 10 µs. */
-    private static final long UNITS_PER_SECOND = 100_000;
 
     private final Path dir;
     /** Writes and forces the directory's files (those of {@link #createForcedLater} in the background). */
@@ -109,62 +104,22 @@ public final class MessageStore implements AutoCloseable {
 
     /** Orders allocation and publication; see the class comment for what it guards. */
     private final ReentrantLock lock = new ReentrantLock();
-    /** Last generation handed out (guarded by lock). */
-    private long allocated;
-    /** Generations up to this may be handed out without writing the reservation file (guarded by lock). */
-    private long reserved;
-    /** Finished changes waiting for the ones before them, by generation (guarded by lock). */
-    private final TreeMap<Long, Runnable> finished = new TreeMap<>();
+    /** Generation allocation, publication in order, waiting for a generation. */
+    private final MessageGenerations generations;
     /** File keys in use or being written, damaged files included (guarded by lock). */
-    private final Set<Long> usedKeys = new HashSet<>();
+    private final MessageFileKeys fileKeys = new MessageFileKeys();
     /** Refs of visible messages whose deletion is under way (guarded by lock). */
     private final Set<String> deleting = new HashSet<>();
     /** Recent deletions, newest (highest generation) first (guarded by lock). */
     private final ArrayDeque<Deletion> deleted = new ArrayDeque<>();
 
-    /** Highest generation such that it and every one before it is visible. */
-    private volatile long visible;
-
     private volatile boolean closed;
-    // The visible messages; changed only under lock, read without it.
-    private final ConcurrentHashMap<String, StoredMessage> byRef = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, String> refByUuid = new ConcurrentHashMap<>();
-    /** Xapi's listing order: newest generation first, then newest time. */
-    private final ConcurrentSkipListMap<Order, StoredMessage> byGeneration = new ConcurrentSkipListMap<>();
-    /** Oldest creation time first: eviction order. */
-    private final ConcurrentSkipListMap<Long, StoredMessage> byFileKey = new ConcurrentSkipListMap<>();
+    /** The visible messages; changed only under lock, read without it. */
+    private final MessageIndex messages = new MessageIndex();
 
-    private final ConcurrentSkipListMap<Waiter, CompletableFuture<Long>> waiters = new ConcurrentSkipListMap<>();
-    private final AtomicLong waiterSeq = new AtomicLong();
     private final List<Consumer<MessageEvent>> listeners = new CopyOnWriteArrayList<>();
 
     private record Deletion(long generation, String ref, StoredMessage message) {}
-
-    /** Sort key of {@link #byGeneration}: generation descending, then creation time descending. */
-    private record Order(long generation, long fileKey) implements Comparable<Order> {
-        private static final Comparator<Order> CMP = Comparator.comparingLong(Order::generation)
-                .thenComparingLong(Order::fileKey)
-                .reversed();
-
-        static Order of(StoredMessage m) {
-            return new Order(m.generation, m.fileKey);
-        }
-
-        @Override
-        public int compareTo(Order o) {
-            return CMP.compare(this, o);
-        }
-    }
-
-    private record Waiter(long after, long seq) implements Comparable<Waiter> {
-        private static final Comparator<Waiter> CMP =
-                Comparator.comparingLong(Waiter::after).thenComparingLong(Waiter::seq);
-
-        @Override
-        public int compareTo(Waiter o) {
-            return CMP.compare(this, o);
-        }
-    }
 
     /** A registration made by {@link #subscribe}; closing it stops the deliveries. */
     public interface Subscription extends AutoCloseable {
@@ -175,6 +130,7 @@ public final class MessageStore implements AutoCloseable {
     private MessageStore(Path dir, ObjectExistence existence, int limit, InstantSource clock) {
         this.dir = dir;
         this.files = new MessageFiles(dir);
+        this.generations = new MessageGenerations(lock, files, dir.resolve(RESERVATION_FILE));
         this.existence = existence;
         this.limit = limit;
         this.clock = clock;
@@ -211,10 +167,10 @@ public final class MessageStore implements AutoCloseable {
 
     private void load() throws IOException {
         MessageDirectory.Loaded l = MessageDirectory.read(dir, clsEnum);
-        usedKeys.addAll(l.keys());
+        fileKeys.addAll(l.keys());
         long maxGeneration = l.reservation();
         for (StoredMessage m : l.messages()) {
-            if (byRef.containsKey(m.ref) || refByUuid.containsKey(m.uuid) || byFileKey.containsKey(m.fileKey)) {
+            if (messages.holds(m.ref, m.uuid) || messages.holdsFileKey(m.fileKey)) {
                 LOG.warn(
                         "Skipping message file {}: ref {} or uuid {} already loaded from another file",
                         dir.resolve(m.fileName),
@@ -222,13 +178,11 @@ public final class MessageStore implements AutoCloseable {
                         m.uuid);
                 continue;
             }
-            index(m);
+            messages.add(m);
             maxGeneration = Math.max(maxGeneration, m.generation);
         }
-        allocated = maxGeneration;
-        reserved = maxGeneration; // the first change writes a new reservation
-        visible = maxGeneration;
-        LOG.debug("Loaded {} messages from {}; generation {}", byRef.size(), dir, maxGeneration);
+        generations.start(maxGeneration);
+        LOG.debug("Loaded {} messages from {}; generation {}", messages.size(), dir, maxGeneration);
     }
 
     // ------------------------------------------------------------------ writes
@@ -329,7 +283,7 @@ public final class MessageStore implements AutoCloseable {
             String body) {
         ensureOpen();
         String c = canonicalCls(cls);
-        if (byRef.containsKey(ref) || refByUuid.containsKey(uuid)) return false;
+        if (messages.holds(ref, uuid)) return false;
         return !insert(ref, uuid, name, priority, c, objUuid, timestamp.toInstant(), body, true)
                 .equals(Refs.NULL);
     }
@@ -345,7 +299,7 @@ public final class MessageStore implements AutoCloseable {
             Instant now,
             String body,
             boolean forceNow) {
-        long wantedKey = Math.floorDiv(now.getEpochSecond() * 1_000_000_000L + now.getNano(), 10_000L);
+        long wantedKey = MessageFileKeys.keyOf(now);
         DateTime timestamp = DateTime.ofInstant(now);
 
         long gen;
@@ -353,30 +307,42 @@ public final class MessageStore implements AutoCloseable {
         lock.lock();
         try {
             try {
-                gen = allocate();
+                gen = generations.next();
             } catch (IOException e) {
                 LOG.error("Message.create {}: cannot reserve a generation in {}: {}", name, dir, e.toString());
                 return Refs.NULL;
             }
-            key = reserveKey(wantedKey);
+            key = fileKeys.reserve(wantedKey);
         } finally {
             lock.unlock();
         }
         StoredMessage written = null;
         try {
-            written = write(
-                    new StoredMessage(ref, uuid, name, priority, c, objUuid, timestamp, body, gen, fileName(key), key),
-                    forceNow);
+            written = files.writeMessage(
+                    new StoredMessage(
+                            ref,
+                            uuid,
+                            name,
+                            priority,
+                            c,
+                            objUuid,
+                            timestamp,
+                            body,
+                            gen,
+                            MessageFileKeys.fileName(key),
+                            key),
+                    forceNow,
+                    this::nextFreeKey);
         } catch (IOException | RuntimeException e) {
             LOG.error("Message.create {}: cannot write the message into {}: {}", name, dir, e.toString());
         } finally {
             StoredMessage m = written;
-            publish(
+            generations.publish(
                     gen,
                     m == null
                             ? null
                             : () -> {
-                                index(m);
+                                messages.add(m);
                                 notifyListeners(new MessageEvent(m.ref, MessageEvent.ADD, m.record(), m.generation));
                             });
         }
@@ -397,10 +363,10 @@ public final class MessageStore implements AutoCloseable {
         long gen;
         lock.lock();
         try {
-            m = ref == null ? null : byRef.get(ref);
+            m = ref == null ? null : messages.get(ref);
             if (m == null || deleting.contains(ref)) throw ApiError.handleInvalid("message", String.valueOf(ref));
             try {
-                gen = allocate();
+                gen = generations.next();
             } catch (IOException e) {
                 throw ApiError.internal("cannot reserve a generation in " + dir + ": " + e);
             }
@@ -435,7 +401,7 @@ public final class MessageStore implements AutoCloseable {
         Long priority =
                 filters.containsKey("priority") ? (Long) Unmarshal.fromRpc(XType.INT, filters.get("priority")) : null;
         List<String> refs = new ArrayList<>();
-        for (StoredMessage m : byGeneration.values()) {
+        for (StoredMessage m : messages.newestFirst()) {
             if (before != null && m.timestamp.compareTo(before) >= 0) continue;
             if (after != null && m.timestamp.compareTo(after) <= 0) continue;
             if (priority != null && m.priority != priority) continue;
@@ -450,15 +416,15 @@ public final class MessageStore implements AutoCloseable {
         List<Long> gens = new ArrayList<>();
         lock.lock();
         try {
-            int over = byRef.size() - deleting.size() - limit;
+            int over = messages.size() - deleting.size() - limit;
             if (over <= 0) return;
             LOG.warn("Messages have reached over the limit {}", limit);
-            Iterator<StoredMessage> oldest = byFileKey.values().iterator();
+            Iterator<StoredMessage> oldest = messages.oldestFirst().iterator();
             while (victims.size() < over && oldest.hasNext()) {
                 StoredMessage m = oldest.next();
                 if (deleting.contains(m.ref)) continue;
                 try {
-                    gens.add(allocate());
+                    gens.add(generations.next());
                 } catch (IOException e) {
                     LOG.error("Cannot reserve a generation in {} to evict messages: {}", dir, e.toString());
                     break;
@@ -481,9 +447,9 @@ public final class MessageStore implements AutoCloseable {
             // As Xapi's unlink_safe: the message is gone from the API all the same.
             LOG.warn("Cannot remove message file {}: {}", dir.resolve(m.fileName), e.toString());
         } finally {
-            publish(gen, () -> {
-                unindex(m);
-                usedKeys.remove(m.fileKey);
+            generations.publish(gen, () -> {
+                messages.remove(m);
+                fileKeys.release(m.fileKey);
                 deleting.remove(m.ref);
                 deleted.addFirst(new Deletion(gen, m.ref, m));
                 if (deleted.size() > DELETED_MAX) {
@@ -494,106 +460,14 @@ public final class MessageStore implements AutoCloseable {
         }
     }
 
-    /** Next generation (lock held); writes a new reservation first when the reserved range is used up. */
-    private long allocate() throws IOException {
-        if (allocated >= reserved) {
-            long bound = allocated + GENERATION_RESERVE;
-            files.writeDurably(dir.resolve(RESERVATION_FILE), (bound + "\n").getBytes(StandardCharsets.US_ASCII));
-            reserved = bound;
-        }
-        return ++allocated;
-    }
-
-    /** A free file key at or after {@code wanted} (lock held), marked used. */
-    private long reserveKey(long wanted) {
-        long k = wanted;
-        while (!usedKeys.add(k)) k++;
-        return k;
-    }
-
-    /**
-     * Writes {@code m} under its file name, or, if a file appeared there meanwhile, under the next free
-     * name; returns the message as written.
-     */
-    private StoredMessage write(StoredMessage m, boolean forceNow) throws IOException {
-        byte[] bytes = MessageXml.encode(m);
-        Path temp = dir.resolve(TEMP_PREFIX + m.ref.substring(m.ref.indexOf(':') + 1));
-        try {
-            MessageFiles.writeFile(temp, bytes, forceNow);
-            StoredMessage target = m;
-            while (true) {
-                try {
-                    Files.createLink(dir.resolve(target.fileName), temp);
-                    break;
-                } catch (FileAlreadyExistsException e) {
-                    long k;
-                    lock.lock();
-                    try {
-                        k = reserveKey(target.fileKey + 1); // the taken key stays marked used
-                    } finally {
-                        lock.unlock();
-                    }
-                    target = new StoredMessage(
-                            m.ref,
-                            m.uuid,
-                            m.name,
-                            m.priority,
-                            m.cls,
-                            m.objUuid,
-                            m.timestamp,
-                            m.body,
-                            m.generation,
-                            fileName(k),
-                            k);
-                }
-            }
-            Files.delete(temp);
-            if (forceNow) files.forceDirectory();
-            else files.forceLater(dir.resolve(target.fileName));
-            return target;
-        } finally {
-            Files.deleteIfExists(temp);
-        }
-    }
-
-    /**
-     * Marks generation {@code gen} finished with {@code change} (null: nothing to show) and makes every
-     * finished change whose predecessors are all visible visible, in generation order; then wakes waiters.
-     */
-    private void publish(long gen, Runnable change) {
-        long v;
+    /** A free file key at or after {@code wanted}, marked used (takes the lock). */
+    private long nextFreeKey(long wanted) {
         lock.lock();
         try {
-            finished.put(gen, change == null ? () -> {} : change);
-            v = visible;
-            Runnable next;
-            while ((next = finished.remove(v + 1)) != null) {
-                try {
-                    next.run();
-                } catch (RuntimeException e) {
-                    LOG.error("Publishing message change {} failed", v + 1, e);
-                }
-                v++;
-            }
-            visible = v;
+            return fileKeys.reserve(wanted);
         } finally {
             lock.unlock();
         }
-        wake(v);
-    }
-
-    private void index(StoredMessage m) {
-        byRef.put(m.ref, m);
-        refByUuid.put(m.uuid, m.ref);
-        byGeneration.put(Order.of(m), m);
-        byFileKey.put(m.fileKey, m);
-    }
-
-    private void unindex(StoredMessage m) {
-        byRef.remove(m.ref, m);
-        refByUuid.remove(m.uuid, m.ref);
-        byGeneration.remove(Order.of(m), m);
-        byFileKey.remove(m.fileKey, m);
     }
 
     private void notifyListeners(MessageEvent e) {
@@ -610,28 +484,28 @@ public final class MessageStore implements AutoCloseable {
 
     /** {@code message.get_record}; {@code HANDLE_INVALID ["message", ref]} when unknown. */
     public Map<String, Object> getRecord(String ref) {
-        StoredMessage m = ref == null ? null : byRef.get(ref);
+        StoredMessage m = ref == null ? null : messages.get(ref);
         if (m == null) throw ApiError.handleInvalid("message", String.valueOf(ref));
         return m.record();
     }
 
     /** {@code message.get_by_uuid}; {@code UUID_INVALID ["message", uuid]} when unknown. */
     public String getByUuid(String uuid) {
-        String ref = uuid == null ? null : refByUuid.get(uuid);
+        String ref = uuid == null ? null : messages.refOf(uuid);
         if (ref == null) throw ApiError.uuidInvalid("message", String.valueOf(uuid));
         return ref;
     }
 
     /** {@code message.get_all}: every ref, newest first. */
     public List<String> getAll() {
-        List<String> out = new ArrayList<>(byRef.size());
-        for (StoredMessage m : byGeneration.values()) out.add(m.ref);
+        List<String> out = new ArrayList<>(messages.size());
+        for (StoredMessage m : messages.newestFirst()) out.add(m.ref);
         return out;
     }
 
     /** {@code message.get_all_records}: ref → record, newest (highest generation) first. */
     public Map<String, Map<String, Object>> getAllRecords() {
-        return records(byGeneration.values(), m -> true);
+        return messages.records(m -> true);
     }
 
     /**
@@ -642,9 +516,7 @@ public final class MessageStore implements AutoCloseable {
     public Map<String, Map<String, Object>> get(String cls, String objUuid, DateTime since) {
         String c = canonicalCls(cls);
         if (!objectExists(c, objUuid)) throw new ApiError("UUID_INVALID", List.of());
-        return records(
-                byGeneration.values(),
-                m -> m.cls.equals(c) && m.objUuid.equals(objUuid) && m.timestamp.compareTo(since) > 0);
+        return messages.records(m -> m.cls.equals(c) && m.objUuid.equals(objUuid) && m.timestamp.compareTo(since) > 0);
     }
 
     /**
@@ -653,8 +525,8 @@ public final class MessageStore implements AutoCloseable {
      * timestamp: a message created at 100.5 s is returned for {@code since} = 100 s.
      */
     public Map<String, Map<String, Object>> getSince(DateTime since) {
-        long sinceKey = since.toInstant().getEpochSecond() * UNITS_PER_SECOND;
-        return records(byGeneration.values(), m -> m.fileKey > sinceKey);
+        long sinceKey = MessageFileKeys.keyOfSecond(since.toInstant().getEpochSecond());
+        return messages.records(m -> m.fileKey > sinceKey);
     }
 
     /**
@@ -666,7 +538,7 @@ public final class MessageStore implements AutoCloseable {
      */
     public Map<String, Map<String, Object>> getAllRecordsWhere(String expr) {
         WhereExpr e = WhereExpr.parse(expr);
-        return records(byGeneration.values(), m -> {
+        return messages.records(m -> {
             try {
                 return e.eval(m::column);
             } catch (RuntimeException ex) {
@@ -675,25 +547,16 @@ public final class MessageStore implements AutoCloseable {
         });
     }
 
-    private static Map<String, Map<String, Object>> records(
-            Collection<StoredMessage> in, Predicate<StoredMessage> keep) {
-        Map<String, Map<String, Object>> out = new LinkedHashMap<>();
-        for (StoredMessage m : in) {
-            if (keep.test(m)) out.put(m.ref, m.record());
-        }
-        return out;
-    }
-
     /** Number of messages held (those being deleted included). */
     public int size() {
-        return byRef.size();
+        return messages.size();
     }
 
     // ------------------------------------------------------------------ events
 
     /** The store generation: every change up to it is visible; 0 for a new, empty store. */
     public long generation() {
-        return visible;
+        return generations.visible();
     }
 
     /**
@@ -710,10 +573,7 @@ public final class MessageStore implements AutoCloseable {
         List<MessageEvent> out = new ArrayList<>();
         lock.lock();
         try {
-            // Order sorts by descending generation: what sorts before (since, MAX) has a generation above since.
-            for (StoredMessage m : byGeneration
-                    .headMap(new Order(since, Long.MAX_VALUE), false)
-                    .values()) {
+            for (StoredMessage m : messages.after(since)) {
                 out.add(new MessageEvent(m.ref, MessageEvent.ADD, m.record(), m.generation));
             }
             for (Deletion d : deleted) {
@@ -733,25 +593,7 @@ public final class MessageStore implements AutoCloseable {
      * entry in a sorted map) and removed when completed or cancelled; {@link #close} cancels them.
      */
     public CompletableFuture<Long> onGenerationAfter(long after) {
-        long v = visible;
-        if (v > after) return CompletableFuture.completedFuture(v);
-        CompletableFuture<Long> f = new CompletableFuture<>();
-        Waiter w = new Waiter(after, waiterSeq.incrementAndGet());
-        waiters.put(w, f);
-        f.whenComplete((x, t) -> waiters.remove(w, f));
-        // Re-read after registering: a publisher either saw this waiter or made v visible before this read.
-        v = visible;
-        if (v > after && waiters.remove(w, f)) f.complete(v);
-        if (closed && waiters.remove(w, f)) f.cancel(false);
-        return f;
-    }
-
-    private void wake(long v) {
-        while (true) {
-            Map.Entry<Waiter, CompletableFuture<Long>> e = waiters.firstEntry();
-            if (e == null || e.getKey().after() >= v) return;
-            if (waiters.remove(e.getKey(), e.getValue())) e.getValue().complete(v);
-        }
+        return generations.onGenerationAfter(after);
     }
 
     /**
@@ -775,8 +617,7 @@ public final class MessageStore implements AutoCloseable {
     public void close() {
         closed = true;
         files.close();
-        Map.Entry<Waiter, CompletableFuture<Long>> e;
-        while ((e = waiters.pollFirstEntry()) != null) e.getValue().cancel(false);
+        generations.close();
     }
 
     // ------------------------------------------------------------------ helpers
@@ -801,13 +642,5 @@ public final class MessageStore implements AutoCloseable {
         } catch (RuntimeException e) {
             return false;
         }
-    }
-
-    /** Xapi's {@code %.5f} of the seconds a key stands for. */
-    static String fileName(long key) {
-        long secs = Math.floorDiv(key, UNITS_PER_SECOND);
-        long frac = Math.floorMod(key, UNITS_PER_SECOND);
-        String f = Long.toString(frac);
-        return secs + "." + "00000".substring(f.length()) + f;
     }
 }

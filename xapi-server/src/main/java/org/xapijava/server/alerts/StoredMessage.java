@@ -61,6 +61,12 @@ final class StoredMessage {
         this.record = Collections.unmodifiableMap(r);
     }
 
+    /** This message under another file (its name taken meanwhile): key {@code k}, named for it. */
+    StoredMessage withFileKey(long k) {
+        return new StoredMessage(
+                ref, uuid, name, priority, cls, objUuid, timestamp, body, generation, MessageFileKeys.fileName(k), k);
+    }
+
     /** The API record: field name → String, Long ({@code priority}) or DateTime ({@code timestamp}). */
     Map<String, Object> record() {
         return record;

@@ -646,9 +646,9 @@ class MessageStoreTest {
 
     @Test
     void fileNamesHaveFiveDecimals() {
-        assertEquals("1710821784.12345", MessageStore.fileName(171_082_178_412_345L));
-        assertEquals("0.00001", MessageStore.fileName(1));
-        assertEquals("12.00000", MessageStore.fileName(1_200_000));
+        assertEquals("1710821784.12345", MessageFileKeys.fileName(171_082_178_412_345L));
+        assertEquals("0.00001", MessageFileKeys.fileName(1));
+        assertEquals("12.00000", MessageFileKeys.fileName(1_200_000));
         assertTrue(Utf8Check.isStorable("a\ud83d\ude00b"));
         assertFalse(Utf8Check.isStorable("a\ude00"));
         assertFalse(Utf8Check.isStorable("a\ud83d"));
