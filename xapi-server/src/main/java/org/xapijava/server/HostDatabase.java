@@ -85,7 +85,7 @@ final class HostDatabase implements AutoCloseable {
                     config,
                     inProcessMaster,
                     new LocalDb(inProcessMaster),
-                    AllowedOperations.of(inProcessMaster),
+                    AllowedOperations.of(inProcessMaster, config.path("xapi-plugins-root")),
                     null,
                     null,
                     null);
@@ -101,8 +101,14 @@ final class HostDatabase implements AutoCloseable {
                     StorageStartup.staticVdis(config));
             DurableDatabase durable = opened.durable();
             Database db = durable.database();
-            HostDatabase h =
-                    new HostDatabase(config, db, new LocalDb(db), AllowedOperations.of(db), durable, null, null);
+            HostDatabase h = new HostDatabase(
+                    config,
+                    db,
+                    new LocalDb(db),
+                    AllowedOperations.of(db, config.path("xapi-plugins-root")),
+                    durable,
+                    null,
+                    null);
             h.redoLogOutcome = opened.outcome();
             h.openedGeneration = db.generation();
             return h;

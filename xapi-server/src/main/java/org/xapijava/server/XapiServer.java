@@ -291,9 +291,10 @@ public final class XapiServer implements AutoCloseable {
         new org.xapijava.server.vm.VmGroups(localDb, refs.pool()).bind(table);
         new org.xapijava.server.network.NetworkIntroduce(localDb).bind(table);
         new org.xapijava.server.sm.SmCalls(localDb, services.allowed()).bind(table);
-        new org.xapijava.server.sm.HostPlugins(
-                        config.path("xapi-plugins-root"), Duration.ofSeconds(config.integer("plugin-timeout-seconds")))
-                .bind(table);
+        org.xapijava.server.sm.HostPlugins plugins = new org.xapijava.server.sm.HostPlugins(
+                config.path("xapi-plugins-root"), Duration.ofSeconds(config.integer("plugin-timeout-seconds")));
+        plugins.bind(table);
+        new org.xapijava.server.host.PowerOnCalls(localDb, services.allowed(), plugins).bind(table);
         ForwardingStage forwarding;
         MemberGate gate = null;
         if (role.isMaster()) {

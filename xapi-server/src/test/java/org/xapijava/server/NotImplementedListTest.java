@@ -34,10 +34,12 @@ class NotImplementedListTest {
         List<String> commands = org.xapijava.cli.server.CommandTable.get().unbound();
         sb.append("\n## xe commands that answer NOT_IMPLEMENTED\n\n");
         sb.append("Each prints `The function is not implemented` / `function: xe <name>` and exits 1. They are the\n");
-        sb.append("commands of classes this project's datamodel lacks (`caller`, `rate-limit`, `VM_group`, `Host_driver`,\n");
+        sb.append(
+                "commands of classes this project's datamodel lacks (`caller`, `rate-limit`, `VM_group`, `Host_driver`,\n");
         sb.append("`Diagnostics`: the generated commands and the `diagnostic-*` ones), the commands served by HTTP\n");
         sb.append("handlers not served here (`/wlb_report`, `/wlb_diagnostics`, the update bundle's upload) and\n");
-        sb.append("`vm-snapshot-with-quiesce`, whose message this datamodel no longer has. Every other command runs;\n");
+        sb.append(
+                "`vm-snapshot-with-quiesce`, whose message this datamodel no longer has. Every other command runs;\n");
         sb.append("one that reaches a message listed above prints that message's `NOT_IMPLEMENTED` as xe prints\n");
         sb.append("errors.\n\n");
         sb.append(commands.size()).append(" commands:\n\n");

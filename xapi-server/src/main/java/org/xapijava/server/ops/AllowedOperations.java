@@ -1,5 +1,6 @@
 package org.xapijava.server.ops;
 
+import java.nio.file.Path;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,12 +60,12 @@ public final class AllowedOperations {
      * {@link #update} is run on the master by {@code onMaster}, which returns once the replica holds the result.
      */
     public static AllowedOperations ofMember(Database db, java.util.function.BiConsumer<String, String> onMaster) {
-        return new AllowedOperations(db, Checkers.ofThisHost(), onMaster);
+        return new AllowedOperations(db, Checkers.at(Path.of("/etc/xapi.d/plugins")), onMaster);
     }
 
-    /** The checkers of this host ({@link Checkers#ofThisHost}). */
-    public static AllowedOperations of(Database db) {
-        return new AllowedOperations(db, Checkers.ofThisHost());
+    /** The checkers of a host whose plugins are in {@code pluginsRoot} ({@link Checkers#at}). */
+    public static AllowedOperations of(Database db, Path pluginsRoot) {
+        return new AllowedOperations(db, Checkers.at(pluginsRoot));
     }
 
     /**

@@ -15,19 +15,26 @@ import org.xapijava.model.errors.ApiError;
  * {@code SR}, {@code host}, {@code pool}, {@code VM_appliance}, {@code VUSB}): pure functions of one database state and of
  * the few host facts Xapi reads outside the database. Immutable and thread-safe.
  *
- * @param powerOnPlugin whether the {@code power-on-host} plugin is installed (host {@code power_on})
+ * @param powerOnPlugin whether the {@code power-on-host} plugin is installed (host {@code power_on}), asked at each
+ *     check as Xapi looks at the file each time
  */
-public record Checkers(boolean powerOnPlugin) {
+public record Checkers(java.util.function.BooleanSupplier powerOnPlugin) {
+    /** Checkers for which the plugin is there or not, once and for all (tests). */
+    public Checkers(boolean powerOnPlugin) {
+        this(() -> powerOnPlugin);
+    }
+
     /** The classes with operations that this package checks. */
     public static final Set<String> CLASSES =
             Set.of("VM", "VBD", "VIF", "VDI", "SR", "host", "pool", VMAppliance.XAPI_CLASS, VusbChecker.CLS);
 
-    /** Xapi's plugin, looked up where Xapi looks ({@code xapi_plugins_root}). */
-    static final Path POWER_ON_PLUGIN = Path.of("/etc/xapi.d/plugins/power-on-host");
+    /** Xapi's {@code Constants.power_on_plugin}. */
+    public static final String POWER_ON_PLUGIN = "power-on-host";
 
-    /** The checkers of this machine. */
-    public static Checkers ofThisHost() {
-        return new Checkers(Files.isExecutable(POWER_ON_PLUGIN));
+    /** The checkers of a host whose plugins are in {@code pluginsRoot} (Xapi's {@code xapi_plugins_root}). */
+    public static Checkers at(Path pluginsRoot) {
+        Path plugin = pluginsRoot.resolve(POWER_ON_PLUGIN);
+        return new Checkers(() -> Files.isExecutable(plugin));
     }
 
     /** The checker of {@code cls/ref} in state {@code r}; {@code HANDLE_INVALID} when the object is missing. */
@@ -38,7 +45,7 @@ public record Checkers(boolean powerOnPlugin) {
             case "VIF" -> VifChecker.of(r, ref);
             case "VDI" -> VdiChecker.of(r, ref);
             case "SR" -> SrChecker.of(r, ref);
-            case "host" -> HostChecker.of(r, ref, powerOnPlugin);
+            case "host" -> HostChecker.of(r, ref, powerOnPlugin.getAsBoolean());
             case "pool" -> PoolChecker.of(r, ref);
             case VMAppliance.XAPI_CLASS -> VmApplianceChecker.of(r, ref);
             case VusbChecker.CLS -> VusbChecker.of(r, ref);

@@ -12,7 +12,7 @@ import org.xapijava.model.api.Secret;
  * ending in {@code password_secret} holds the uuid of a {@code secret} object. A PBD made from a configuration gets
  * copies of its secrets, so that each PBD owns its own; forgetting a PBD or an SR destroys them.
  */
-final class Secrets {
+public final class Secrets {
     private static final String SUFFIX = "password_secret";
 
     private Secrets() {}
@@ -42,7 +42,7 @@ final class Secrets {
     }
 
     /** {@code clean_out_passwds}: destroys the secrets {@code config} names; ones already gone are ignored. */
-    static void cleanOut(Db data, Map<String, String> config) {
+    public static void cleanOut(Db data, Map<String, String> config) {
         for (Map.Entry<String, String> e : config.entrySet()) {
             if (!e.getKey().endsWith(SUFFIX)) continue;
             data.findByUuid(Secret.XAPI_CLASS, e.getValue()).ifPresent(s -> {

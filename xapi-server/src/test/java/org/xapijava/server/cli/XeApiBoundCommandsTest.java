@@ -322,8 +322,16 @@ class XeApiBoundCommandsTest {
         reaches("host.disable_display", "host-disable-display", "uuid=" + hostUuid);
         reaches("host.syslog_reconfigure", "host-syslog-reconfigure", "host-uuid=" + hostUuid);
         reaches("host.send_debug_keys", "host-send-debug-keys", "host-uuid=" + hostUuid, "keys=q");
-        reaches("host.power_on", "host-power-on", "host=" + hostUuid);
-        reaches("host.set_power_on_mode", "host-set-power-on-mode", "power-on-mode=wake-on-lan", "power-on-config:x=y");
+        ok("host-set-power-on-mode", "power-on-mode=wake-on-lan", "power-on-config:x=y");
+        assertEquals("wake-on-lan", min("host-param-get", "uuid=" + hostUuid, "param-name=power-on-mode"));
+        assertEquals("x: y", min("host-param-get", "uuid=" + hostUuid, "param-name=power-on-config"));
+        // this host answers: it cannot be powered on
+        fails(
+                "This operation cannot be completed because the server is still live.\nhost: " + hostUuid + " ("
+                        + min("host-list", "params=name-label") + ")\n",
+                "host-power-on",
+                "host=" + hostUuid);
+        ok("host-set-power-on-mode", "power-on-mode=");
     }
 
     /** An object of {@code cls} as the server would have made it: its uuid. */

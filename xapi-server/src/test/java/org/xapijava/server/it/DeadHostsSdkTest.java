@@ -72,6 +72,7 @@ class DeadHostsSdkTest {
 
         pool.member().close(); // the member dies; the database still says it is live and runs the VM
         assertEquals(List.of("HOST_HAS_RESIDENT_VMS", b), ConcurrencySupport.errorOf(c, () -> hostB.destroy(c)));
+        powerOn(hostB);
 
         hostB.declareDead(c);
         assertEquals(Types.VmPowerState.HALTED, vm.getPowerState(c));
@@ -92,6 +93,63 @@ class DeadHostsSdkTest {
         vm.start(c, false, false);
         assertEquals(a, vm.getResidentOn(c).toWireString());
         vm.hardShutdown(c);
+    }
+
+    /**
+     * {@code host.power_on} of the stopped member, run on the master: refused while no mode is set and while the
+     * {@code power-on-host} plugin is missing, then the plugin run with the host's uuid; {@code set_power_on_mode}
+     * destroys the secrets of the configuration it replaces.
+     */
+    void powerOn(Host hostB) throws Exception {
+        PoolHost.await("B not live", java.time.Duration.ofSeconds(30), () -> {
+            try {
+                return !hostB.getMetrics(c).getLive(c);
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        String b = hostB.toWireString();
+        assertEquals(List.of("HOST_POWER_ON_MODE_DISABLED"), ConcurrencySupport.errorOf(c, () -> hostB.powerOn(c)));
+        var secret = com.xensource.xenapi.Secret.create(c, secretRecord("pw"));
+        String secretUuid = secret.getUuid(c);
+        hostB.setPowerOnMode(
+                c, "IPMI", java.util.Map.of("power_on_ip", "192.0.2.9", "power_on_password_secret", secretUuid));
+        assertEquals("IPMI", hostB.getPowerOnMode(c));
+        assertEquals(
+                List.of("XENAPI_MISSING_PLUGIN", "power-on-host"),
+                ConcurrencySupport.errorOf(c, () -> hostB.powerOn(c)));
+        hostB.setPowerOnMode(c, "wake-on-lan", java.util.Map.of());
+        assertEquals(java.util.Map.of(), hostB.getPowerOnConfig(c));
+        assertEquals(
+                List.of("UUID_INVALID", "secret", secretUuid),
+                ConcurrencySupport.errorOf(c, () -> com.xensource.xenapi.Secret.getByUuid(c, secretUuid)));
+
+        java.nio.file.Path plugins = java.nio.file.Files.createDirectories(dirA.resolve("plugins"));
+        java.nio.file.Path called = dirA.resolve("power-on-called");
+        java.nio.file.Path exe = plugins.resolve("power-on-host");
+        java.nio.file.Files.writeString(
+                exe,
+                "#!/bin/sh\nprintf '%s' \"$1\" > " + called + "\nprintf '<methodResponse><params><param><value><struct>"
+                        + "<member><name>Status</name><value>Success</value></member><member><name>Value</name>"
+                        + "<value>True</value></member></struct></value></param></params></methodResponse>'\n");
+        java.nio.file.Files.setPosixFilePermissions(
+                exe, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        hostB.powerOn(c);
+        String call = java.nio.file.Files.readString(called);
+        assertTrue(call.contains("<methodName>main</methodName>"), call);
+        assertTrue(call.contains(db().get(b, org.xapijava.model.api.Host.UUID)), call);
+        // a plugin that does not answer True: Xapi's failure
+        java.nio.file.Files.writeString(exe, java.nio.file.Files.readString(exe).replace("True", "False"));
+        assertEquals(
+                List.of("INTERNAL_ERROR", "Failure(\"The host failed to power on.\")"),
+                ConcurrencySupport.errorOf(c, () -> hostB.powerOn(c)));
+    }
+
+    static com.xensource.xenapi.Secret.Record secretRecord(String value) {
+        var r = new com.xensource.xenapi.Secret.Record();
+        r.value = value;
+        r.otherConfig = java.util.Map.of();
+        return r;
     }
 
     @Test
