@@ -32,6 +32,9 @@ public interface Xenops {
     /** {@code HOST.get_console_data}. */
     String hostConsoleData(String dbg);
 
+    /** {@code HOST.send_debug_keys}: the keys sent to the hypervisor's debug console. */
+    void hostSendDebugKeys(String dbg, String keys);
+
     // ------------------------------------------------------------------------------------------- VM
 
     /**

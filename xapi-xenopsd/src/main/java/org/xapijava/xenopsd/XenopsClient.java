@@ -164,6 +164,11 @@ public final class XenopsClient implements Xenops, AutoCloseable {
     }
 
     @Override
+    public void hostSendDebugKeys(String dbg, String keys) {
+        unitCall("HOST.send_debug_keys", dbg, Arg.of("debug_keys", keys));
+    }
+
+    @Override
     public String vmImportMetadata(String dbg, String metadataJson) {
         return taskCall("VM.import_metadata", dbg, Arg.of("metadata", metadataJson));
     }

@@ -1,6 +1,7 @@
 package org.xapijava.server.xenops;
 
 import org.xapijava.server.api.Messages;
+import org.xapijava.server.api.gen.HostApi;
 import org.xapijava.server.api.gen.VBDApi;
 import org.xapijava.server.api.gen.VIFApi;
 import org.xapijava.server.api.gen.VMApi;
@@ -13,7 +14,9 @@ import org.xapijava.server.dispatch.MessageTable;
  * {@code suspend},
  * {@code resume}, {@code resume_on}, {@code pause}, {@code unpause}, {@code power_state_reset};
  * {@code VBD.plug}, {@code unplug}, {@code unplug_force}; {@code VIF.plug}, {@code unplug},
- * {@code unplug_force}. The dispatcher's forwarding stage runs them inside their lock plans.
+ * {@code unplug_force}. The dispatcher's forwarding stage runs them inside their lock plans. Also the two host
+ * messages that are xenopsd calls, run on the host they name: {@code host.dmesg} ({@code HOST.get_console_data}) and
+ * {@code host.send_debug_keys}.
  */
 public final class LifecycleMessages implements Messages {
     private final XenopsService service;
@@ -31,6 +34,17 @@ public final class LifecycleMessages implements Messages {
         VMApi.bind(table, new Vm());
         VBDApi.bind(table, new Vbd());
         VIFApi.bind(table, new Vif());
+        HostApi.bind(table, new HostApi() {
+            @Override
+            public String dmesg(CallContext ctx, String host) {
+                return service.xenops().hostConsoleData(TaskBinding.dbg(ctx));
+            }
+
+            @Override
+            public void sendDebugKeys(CallContext ctx, String host, String keys) {
+                service.xenops().hostSendDebugKeys(TaskBinding.dbg(ctx), keys);
+            }
+        });
     }
 
     /** The VM's power lifecycle. */

@@ -321,7 +321,9 @@ class XeApiBoundCommandsTest {
         reaches("host.enable_display", "host-enable-display", "uuid=" + hostUuid);
         reaches("host.disable_display", "host-disable-display", "uuid=" + hostUuid);
         reaches("host.syslog_reconfigure", "host-syslog-reconfigure", "host-uuid=" + hostUuid);
-        reaches("host.send_debug_keys", "host-send-debug-keys", "host-uuid=" + hostUuid, "keys=q");
+        ok("host-send-debug-keys", "host-uuid=" + hostUuid, "keys=q");
+        assertTrue(ok("host-dmesg", "uuid=" + hostUuid)
+                .contains("(XEN) 'q' pressed -> dump domain (and guest debug) info\n"));
         ok("host-set-power-on-mode", "power-on-mode=wake-on-lan", "power-on-config:x=y");
         assertEquals("wake-on-lan", min("host-param-get", "uuid=" + hostUuid, "param-name=power-on-mode"));
         assertEquals("x: y", min("host-param-get", "uuid=" + hostUuid, "param-name=power-on-config"));

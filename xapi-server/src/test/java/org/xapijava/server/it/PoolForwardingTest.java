@@ -75,6 +75,21 @@ class PoolForwardingTest {
     }
 
     @Test
+    void theHypervisorConsoleOfEachHostIsItsOwn() throws Exception {
+        com.xensource.xenapi.Host a =
+                com.xensource.xenapi.Types.toHost(master.server.services().hostRef());
+        com.xensource.xenapi.Host b = com.xensource.xenapi.Types.toHost(hostB());
+        b.sendDebugKeys(c, "hq");
+        String dmesgB = b.dmesg(c);
+        assertTrue(dmesgB.startsWith("(XEN) Xen version"), dmesgB);
+        assertTrue(
+                dmesgB.endsWith("(XEN) 'h' pressed -> showing installed handlers\n"
+                        + "(XEN) 'q' pressed -> dump domain (and guest debug) info\n"),
+                dmesgB);
+        assertFalse(a.dmesg(c).contains("pressed"), "the keys went to the member's hypervisor only");
+    }
+
+    @Test
     void aStartOnTheMemberRunsThereAndItsShutdownIsForwardedToo() throws Exception {
         VM vm = LifecycleSupport.newVm(master, c, "on-b");
         com.xensource.xenapi.Host b = com.xensource.xenapi.Types.toHost(hostB());

@@ -172,7 +172,7 @@ final class Dispatcher {
         h.put("HOST.get_console_data", a -> sim.hostConsoleData(a.dbg()));
         h.put("HOST.get_total_memory_mib", a -> sim.hostTotalMemoryMib(a.dbg()));
         h.put("HOST.send_debug_keys", a -> {
-            a.req("debug_keys", Rpc::string); // the simulator backend ignores them, as xenopsd's does
+            sim.hostSendDebugKeys(a.dbg(), a.req("debug_keys", Rpc::string));
             return null;
         });
         h.put("VM.add", a -> sim.vmAdd(a.dbg(), a.req("vm", Vm::fromRpc)));

@@ -115,6 +115,7 @@ public final class Simulator implements Xenops, AutoCloseable {
     }
 
     private final Config config;
+    private final ConsoleRing console;
     private final String instanceId = UUID.randomUUID().toString();
     private final UpdateLog updates = new UpdateLog();
     private final VmTable vms;
@@ -132,6 +133,7 @@ public final class Simulator implements Xenops, AutoCloseable {
 
     private Simulator(Config config) throws IOException {
         this.config = config;
+        this.console = new ConsoleRing(config.totalMemoryMib());
         StateStore store = config.stateDir() == null ? null : new StateStore(config.stateDir());
         this.vms = new VmTable(store, updates);
         this.balloons = new Balloons(vms);
@@ -241,7 +243,12 @@ public final class Simulator implements Xenops, AutoCloseable {
 
     @Override
     public String hostConsoleData(String dbg) {
-        return "Xen simulator";
+        return console.read();
+    }
+
+    @Override
+    public void hostSendDebugKeys(String dbg, String keys) {
+        console.debugKeys(keys);
     }
 
     @Override
