@@ -18,6 +18,7 @@ import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.Host;
 import org.xapijava.model.api.HostMetrics;
 import org.xapijava.model.api.Pool;
+import org.xapijava.model.client.XenApi;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.util.AtomicFiles;
 import org.xapijava.server.api.Messages;
@@ -53,6 +54,9 @@ public final class SecretRotation implements Messages {
         Cleanup_members,
         Cleanup_master
     }
+
+    private static final String CLEANUP_FAILED =
+            "%s encountered an error whilst cleaning up after a pool secret rotation.";
 
     /** A round that failed, and on which host. */
     private record Failure(String message, String host) {}
@@ -187,39 +191,35 @@ public final class SecretRotation implements Messages {
         List<String> all = new ArrayList<>();
         all.add(master);
         all.addAll(members);
+        XenApi api = ctx.api();
+        Failure f = null;
         switch (at) {
             case Accept_new_pool_secret:
                 saveCheckpoint(Checkpoint.Accept_new_pool_secret);
-                for (String h : all) {
-                    try {
-                        ctx.api().host().notifyAcceptNewPoolSecret(h, oldPs, newPs);
-                    } catch (RuntimeException e) {
-                        LOG.error("failed while telling host to accept new pool secret: {}", e.toString());
-                        return failure("Operation to tell %s to begin accepting new pool secret failed.", h);
-                    }
-                }
+                f = round(
+                        all,
+                        h -> api.host().notifyAcceptNewPoolSecret(h, oldPs, newPs),
+                        "failed while telling host to accept new pool secret",
+                        "Operation to tell %s to begin accepting new pool secret failed.");
+                if (f != null) return f;
             // fall through
             case Send_new_pool_secret:
                 saveCheckpoint(Checkpoint.Send_new_pool_secret);
-                for (String h : all) {
-                    try {
-                        ctx.api().host().notifySendNewPoolSecret(h, oldPs, newPs);
-                    } catch (RuntimeException e) {
-                        LOG.error("failed while telling hosts to send new pool secret: {}", e.toString());
-                        return failure("Operation to tell %s to begin sending new pool secret failed.", h);
-                    }
-                }
+                f = round(
+                        all,
+                        h -> api.host().notifySendNewPoolSecret(h, oldPs, newPs),
+                        "failed while telling hosts to send new pool secret",
+                        "Operation to tell %s to begin sending new pool secret failed.");
+                if (f != null) return f;
             // fall through
             case Cleanup_members:
                 saveCheckpoint(Checkpoint.Cleanup_members);
-                for (String h : members) {
-                    try {
-                        ctx.api().host().cleanupPoolSecret(h, oldPs, newPs);
-                    } catch (RuntimeException e) {
-                        LOG.error("failed while telling hosts to cleanup: {}", e.toString());
-                        return failure("%s encountered an error whilst cleaning up after a pool secret rotation.", h);
-                    }
-                }
+                f = round(
+                        members,
+                        h -> api.host().cleanupPoolSecret(h, oldPs, newPs),
+                        "failed while telling hosts to cleanup",
+                        CLEANUP_FAILED);
+                if (f != null) return f;
             // fall through
             case Cleanup_master:
                 saveCheckpoint(Checkpoint.Cleanup_master);
@@ -228,12 +228,25 @@ public final class SecretRotation implements Messages {
                     Files.deleteIfExists(checkpoint);
                 } catch (RuntimeException | IOException e) {
                     LOG.error("failed to cleanup the master: {}", e.toString());
-                    return failure("%s encountered an error whilst cleaning up after a pool secret rotation.", master);
+                    return failure(CLEANUP_FAILED, master);
                 }
                 return null;
             default:
                 throw ApiError.internal("PSR.start: unexpected checkpoint " + at);
         }
+    }
+
+    /** One round: {@code tell} each host in turn; the first that fails stops the round (Xapi's {@code iter_break}). */
+    private Failure round(List<String> hosts, java.util.function.Consumer<String> tell, String log, String format) {
+        for (String h : hosts) {
+            try {
+                tell.accept(h);
+            } catch (RuntimeException e) {
+                LOG.error("{}: {}", log, e.toString());
+                return failure(format, h);
+            }
+        }
+        return null;
     }
 
     private Failure failure(String format, String host) {
