@@ -242,6 +242,17 @@ public final class XapiServer implements AutoCloseable {
         org.xapijava.server.xenops.Migration migration = new org.xapijava.server.xenops.Migration(
                 xenops, localDb, refs.host(), vmAlerts, this::httpPort, secret);
         migration.bind(table);
+        new org.xapijava.server.xenops.MigrateSend(
+                        xenops,
+                        localDb,
+                        refs.host(),
+                        storage.backends(),
+                        tasks,
+                        services.allowed(),
+                        migration,
+                        sessions,
+                        this::httpPort)
+                .bind(table);
         new org.xapijava.server.xenops.StorageMotion(
                         xenops, localDb, refs.host(), storage.backends(), tasks, services.allowed(), migration)
                 .bind(table);

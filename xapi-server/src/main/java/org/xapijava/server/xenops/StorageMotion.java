@@ -217,7 +217,7 @@ public final class StorageMotion implements Messages {
     }
 
     /** {@code supported_on}: {@code SR_DOES_NOT_SUPPORT_MIGRATION [sr, missing capabilities joined by ";"]}. */
-    private static void supported(Db db, String sr, List<String> ops) {
+    static void supported(org.xapijava.db.FieldReads db, String sr, List<String> ops) {
         String type = db.get(sr, SR.TYPE);
         Set<String> features = Set.of();
         for (String sm : db.all(SM.XAPI_CLASS)) {
@@ -236,6 +236,14 @@ public final class StorageMotion implements Messages {
     /** {@code receive_start}'s leaf: {@code VDI.create} of the source's description, then its tags. */
     private String createDestination(CallContext ctx, Move m) {
         Map<String, Object> src = data.record(VDI.XAPI_CLASS, m.vdi());
+        return ctx.api().vdi().create(destinationRecord(src, m.dstSr(), Map.of("base_mirror", m.srcLocator())));
+    }
+
+    /**
+     * The {@code VDI.create} record of a storage migration's destination disk in {@code sr}: the source's names, size,
+     * type, sharable, read_only and tags, no other_config or xenstore_data, {@code smConfig}.
+     */
+    static Map<String, Object> destinationRecord(Map<String, Object> src, String sr, Map<String, String> smConfig) {
         Map<String, Object> rec = new LinkedHashMap<>();
         for (org.xapijava.model.Field<?> f : List.of(
                 VDI.NAME_LABEL,
@@ -247,11 +255,11 @@ public final class StorageMotion implements Messages {
                 VDI.TAGS)) {
             rec.put(f.name(), src.get(f.name()));
         }
-        rec.put(VDI.SR.name(), m.dstSr());
+        rec.put(VDI.SR.name(), sr);
         rec.put(VDI.OTHER_CONFIG.name(), Map.of());
         rec.put(VDI.XENSTORE_DATA.name(), Map.of());
-        rec.put(VDI.SM_CONFIG.name(), Map.of("base_mirror", m.srcLocator()));
-        return ctx.api().vdi().create(rec);
+        rec.put(VDI.SM_CONFIG.name(), smConfig);
+        return rec;
     }
 
     /** The first copy, then rounds of the writes made meanwhile; the task's cancellation looked at every step. */
@@ -301,15 +309,23 @@ public final class StorageMotion implements Messages {
 
     /** {@code intra_pool_vdi_remap}: the VBD takes the new VDI, which takes the keys Xapi syncs of the old one. */
     private void remap(Move m, String created) {
-        Map<String, String> old = data.get(m.vdi(), VDI.OTHER_CONFIG);
+        remap(data, m.vbd(), m.vdi(), created);
+    }
+
+    /**
+     * {@code intra_pool_vdi_remap} of one VBD: it takes {@code created}, which takes the keys Xapi syncs
+     * ({@link #OTHER_CONFIG_SYNC_KEYS}) of {@code vdi}.
+     */
+    static void remap(Db data, String vbd, String vdi, String created) {
+        Map<String, String> old = data.get(vdi, VDI.OTHER_CONFIG);
         Map<String, String> now = new LinkedHashMap<>(data.get(created, VDI.OTHER_CONFIG));
         for (String k : OTHER_CONFIG_SYNC_KEYS) {
             now.remove(k);
             if (old.containsKey(k)) now.put(k, old.get(k));
         }
         data.apply(org.xapijava.db.Update.builder()
-                .exists(VBD.XAPI_CLASS, m.vbd())
-                .set(m.vbd(), VBD.VDI, created)
+                .exists(VBD.XAPI_CLASS, vbd)
+                .set(vbd, VBD.VDI, created)
                 .set(created, VDI.OTHER_CONFIG, now)
                 .build());
     }
