@@ -304,6 +304,45 @@ class MigrateSendSdkTest {
     }
 
     @Test
+    void aDestinationThatRefusesTheVmLeavesItRunningOnItsDiskAndNothingOnTheOther() throws Exception {
+        int size = 2 * MIB;
+        VM vm = LifecycleSupport.newVm(master, c, "sxm-refused-by-b");
+        VBD disk = LifecycleSupport.attachDisk(c, vm, srA, "0", size);
+        VDI old = disk.getVDI(c);
+        vm.startOn(c, hostA(), false, false);
+        String uuid = vm.getUuid(c);
+        byte[] model = new byte[size];
+        new Random(9).nextBytes(model);
+        sim(master).guestDiskWrite(uuid, disk.getDevice(c), 0, model);
+        Set<String> onB = vdisOf(srB);
+        Map<String, String> dest = destB();
+        member.server.xenops().xenops().debugTrigger("t", "refuse-migration", List.of("on"));
+        try {
+            assertThrows(
+                    Types.XenAPIException.class,
+                    () -> vm.migrateSend(c, dest, true, Map.of(old, srB), Map.of(), Map.of(), Map.of()));
+        } finally {
+            member.server.xenops().xenops().debugTrigger("t", "refuse-migration", List.of("off"));
+        }
+        VM.Record r = vm.getRecord(c);
+        assertEquals(Types.VmPowerState.RUNNING, r.powerState);
+        assertEquals(hostA().toWireString(), r.residentOn.toWireString());
+        assertEquals(
+                org.xapijava.xenopsd.PowerState.Running,
+                sim(master).vmStat("t", uuid).state().powerState(),
+                "unpaused again");
+        assertFalse(sim(member).vmExists("t", uuid));
+        assertEquals(old.toWireString(), disk.getVDI(c).toWireString());
+        assertEquals(onB, vdisOf(srB), "no VDI left on B");
+        assertArrayEquals(model, sim(master).guestDiskRead(uuid, disk.getDevice(c), 0, size));
+        // and it moves once the destination takes it
+        vm.migrateSend(c, destB(), true, Map.of(old, srB), Map.of(), Map.of(), Map.of());
+        assertEquals(hostB().toWireString(), vm.getResidentOn(c).toWireString());
+        assertArrayEquals(model, sim(member).guestDiskRead(uuid, disk.getDevice(c), 0, size));
+        vm.hardShutdown(c);
+    }
+
+    @Test
     void aCancelledMoveLeavesTheVmOnItsHostAndNothingOnTheOther() throws Exception {
         long size = 2048L * MIB; // sparse: a copy long enough to be cancelled while it runs
         VM vm = LifecycleSupport.newVm(master, c, "sxm-cancelled");
