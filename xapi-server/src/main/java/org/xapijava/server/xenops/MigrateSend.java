@@ -230,17 +230,26 @@ public final class MigrateSend implements Messages {
 
     // ------------------------------------------------------------------------------------------- migrate_send
 
-    /** A disk that changes SR: the VBD (null for a suspend image), its VDI, the new VDI once made. */
-    private static final class Copy {
+    /**
+     * A disk that changes SR: the VM or snapshot it belongs to, its VBD (null for a suspend image), its VDI and size,
+     * the SR it goes to, whether the running VM writes it (copied once the VM is paused), the new VDI once made.
+     */
+    private final class Copy {
+        final String owner;
         final String vbd;
         final String vdi;
+        final long size;
         final String sr;
+        final boolean live;
         String created;
 
-        Copy(String vbd, String vdi, String sr) {
+        Copy(String owner, String vbd, String vdi, String sr, boolean live) {
+            this.owner = owner;
             this.vbd = vbd;
             this.vdi = vdi;
+            this.size = data.get(vdi, VDI.VIRTUAL_SIZE);
             this.sr = sr;
+            this.live = live;
         }
     }
 
@@ -264,28 +273,31 @@ public final class MigrateSend implements Messages {
         List<String> vbds = MigrateChecks.disks(data, vm);
         MigrateChecks.checkVdiMap(data, vbds, vdiMap);
         MigrateChecks.assertNoResetOnBoot(data, vbds);
-        for (String snapshot : data.get(vm, VM.SNAPSHOTS)) {
-            for (String vbd : MigrateChecks.disks(data, snapshot)) {
-                String vdi = data.get(vbd, VBD.VDI);
-                String to = vdiMap.getOrDefault(vdi, vdiMap.get(data.get(vdi, VDI.SNAPSHOT_OF)));
-                if (!data.get(vdi, VDI.SR).equals(to)) {
-                    throw new ApiError(ErrorCodes.NOT_IMPLEMENTED, "VM.migrate_send of a snapshot's disks");
-                }
-            }
-        }
         String power = data.get(vm, VM.POWER_STATE);
+        boolean running = "Running".equals(power);
         List<Copy> copies = new ArrayList<>();
         for (String vbd : vbds) {
             String vdi = data.get(vbd, VBD.VDI);
             String sr = vdiMap.get(vdi);
-            if (!sr.equals(data.get(vdi, VDI.SR))) copies.add(new Copy(vbd, vdi, sr));
+            boolean live = running && "RW".equals(data.get(vbd, VBD.MODE));
+            if (!sr.equals(data.get(vdi, VDI.SR))) copies.add(new Copy(vm, vbd, vdi, sr, live));
+        }
+        // the extra VDIs: suspend images the destination does not see, then the snapshots' disks
+        List<String> vmAndSnapshots = new ArrayList<>(List.of(vm));
+        vmAndSnapshots.addAll(data.get(vm, VM.SNAPSHOTS));
+        for (String owner : vmAndSnapshots) {
+            Copy suspend = suspendImage(owner, d.host(), vdiMap);
+            if (suspend != null) copies.add(suspend);
+        }
+        for (String snapshot : data.get(vm, VM.SNAPSHOTS)) {
+            for (String vbd : MigrateChecks.disks(data, snapshot)) {
+                String vdi = data.get(vbd, VBD.VDI);
+                String to = snapshotDestination(vdi, vdiMap);
+                if (!to.equals(data.get(vdi, VDI.SR))) copies.add(new Copy(snapshot, vbd, vdi, to, false));
+            }
         }
         Map<String, String> fullMap = new LinkedHashMap<>(vdiMap);
-        Copy suspend = suspendImage(vm, d.host(), power, vdiMap);
-        if (suspend != null) {
-            copies.add(suspend);
-            fullMap.put(suspend.vdi, suspend.sr);
-        }
+        for (Copy c : copies) fullMap.put(c.vdi, c.sr);
         MigrateChecks.assertCanMigrateVdis(data, fullMap);
         if (!"Suspended".equals(power)) ejectMovingCds(ctx, vm, vdiMap);
         String task = ctx.taskRef();
@@ -298,14 +310,17 @@ public final class MigrateSend implements Messages {
                         .vdi()
                         .create(StorageMotion.destinationRecord(data.record(VDI.XAPI_CLASS, c.vdi), c.sr, Map.of()));
             }
-            if ("Running".equals(power)) {
-                moveRunning(ctx, vm, d.host(), copies, destSessions);
+            Progress progress = new Progress(copies);
+            // what the running VM does not write is copied first, while it runs
+            copyAll(ctx, copies.stream().filter(c -> !c.live).toList(), destSessions, progress);
+            if (running) {
+                moveRunning(ctx, vm, d.host(), copies, destSessions, progress);
             } else {
-                copyAll(ctx, copies, destSessions);
                 ctx.checkCancelled();
                 if (task != null) tasks.setNotCancellable(task);
-                remapAll(vm, d.host(), copies);
+                remapAll(d.host(), copies);
             }
+            relinkSnapshots(copies);
             moved = true;
         } finally {
             if (!moved) abandon(ctx, copies);
@@ -328,8 +343,8 @@ public final class MigrateSend implements Messages {
      * VDI map, else the destination pool's suspend image SR, the host's, the default SR, else
      * {@code VDI_NOT_IN_MAP}); {@code SUSPEND_IMAGE_NOT_ACCESSIBLE} when this host does not see it either.
      */
-    private Copy suspendImage(String vm, String destHost, String power, Map<String, String> vdiMap) {
-        if (!"Suspended".equals(power)) return null;
+    private Copy suspendImage(String vm, String destHost, Map<String, String> vdiMap) {
+        if (!"Suspended".equals(data.get(vm, VM.POWER_STATE))) return null;
         String vdi = data.get(vm, VM.SUSPEND_VDI);
         if (!data.isValid(VDI.XAPI_CLASS, vdi)) return null;
         String sr = data.get(vdi, VDI.SR);
@@ -345,7 +360,41 @@ public final class MigrateSend implements Messages {
             if (to == null && data.isValid(SR.XAPI_CLASS, candidate)) to = candidate;
         }
         if (to == null) throw new ApiError(ErrorCodes.VDI_NOT_IN_MAP, vdi);
-        return new Copy(null, vdi, to);
+        return new Copy(vm, null, vdi, to, false);
+    }
+
+    /**
+     * Where a snapshot's disk goes, as Xapi resolves it: its own entry of the VDI map, else that of the disk it is a
+     * snapshot of, else the pool's default SR, else {@code VDI_NOT_IN_MAP [vdi]}.
+     */
+    private String snapshotDestination(String vdi, Map<String, String> vdiMap) {
+        String to = vdiMap.get(vdi);
+        if (to == null) to = vdiMap.get(data.get(vdi, VDI.SNAPSHOT_OF));
+        if (to == null) {
+            String def = data.get(data.all(Pool.XAPI_CLASS).getFirst(), Pool.DEFAULT_SR);
+            if (data.isValid(SR.XAPI_CLASS, def)) to = def;
+        }
+        if (to == null) throw new ApiError(ErrorCodes.VDI_NOT_IN_MAP, vdi);
+        return to;
+    }
+
+    /**
+     * {@code update_snapshot_info}: a snapshot's new disk is a snapshot (its time kept) of the new disk of what the
+     * old one was a snapshot of, or of that same disk when it did not move.
+     */
+    private void relinkSnapshots(List<Copy> copies) {
+        Map<String, String> moved = new LinkedHashMap<>();
+        for (Copy c : copies) moved.put(c.vdi, c.created);
+        for (Copy c : copies) {
+            if (!data.get(c.vdi, VDI.IS_A_SNAPSHOT)) continue;
+            String of = data.get(c.vdi, VDI.SNAPSHOT_OF);
+            data.apply(org.xapijava.db.Update.builder()
+                    .exists(VDI.XAPI_CLASS, c.created)
+                    .set(c.created, VDI.IS_A_SNAPSHOT, true)
+                    .set(c.created, VDI.SNAPSHOT_TIME, data.get(c.vdi, VDI.SNAPSHOT_TIME))
+                    .set(c.created, VDI.SNAPSHOT_OF, moved.getOrDefault(of, of))
+                    .build());
+        }
     }
 
     /** {@code find_cds_to_eject}, {@code eject_cds}: the VM's CDs whose disk is not mapped to its own SR. */
@@ -364,7 +413,12 @@ public final class MigrateSend implements Messages {
      * remapped, taken over by the destination; its events here ignored throughout.
      */
     private void moveRunning(
-            CallContext ctx, String vm, String destHost, List<Copy> copies, Map<String, String> destSessions) {
+            CallContext ctx,
+            String vm,
+            String destHost,
+            List<Copy> copies,
+            Map<String, String> destSessions,
+            Progress progress) {
         lifecycle.assertResidentOn(vm);
         String dbg = TaskBinding.dbg(ctx);
         String id = lifecycle.uuid(vm);
@@ -373,7 +427,7 @@ public final class MigrateSend implements Messages {
         String url = migration.xenopsUrl(destHost, data.get(destHost, Host.ADDRESS), session);
         Map<String, String> xenopsMap = new LinkedHashMap<>();
         for (Copy c : copies) {
-            xenopsMap.put(locator(c.vdi), locator(c.created));
+            if (c.owner.equals(vm) && c.vbd != null) xenopsMap.put(locator(c.vdi), locator(c.created));
         }
         String source = data.get(vm, VM.RESIDENT_ON);
         lifecycle.transform(
@@ -383,7 +437,7 @@ public final class MigrateSend implements Messages {
                     taskBinding.sync(ctx, xenops.vmPause(dbg, id));
                     boolean left = false;
                     try {
-                        copyAll(ctx, copies, destSessions);
+                        copyAll(ctx, copies.stream().filter(c -> c.live).toList(), destSessions, progress);
                         ctx.checkCancelled();
                         if (ctx.taskRef() != null) tasks.setNotCancellable(ctx.taskRef());
                         LOG.info("xenops: VM.migrate {} to {} with vdi_map {}", id, destHost, xenopsMap);
@@ -396,7 +450,7 @@ public final class MigrateSend implements Messages {
                         if (!localhost && xenops.vmExists(dbg, id)) metadata.delete(dbg, id);
                         unpause(ctx, id, localhost, url);
                         if (!localhost) rrdMoves.get().migrated(id, destHost);
-                        remapAll(vm, destHost, copies);
+                        remapAll(destHost, copies);
                         migration.callComplete(ctx, vm, destHost, session);
                     } catch (RuntimeException e) {
                         LOG.error("VM.migrate_send {}: after the VM left: {}", id, e.toString());
@@ -446,30 +500,37 @@ public final class MigrateSend implements Messages {
         }
     }
 
+    /** The bytes to copy and those done, told to the task as a fraction (90% at the end of the copies). */
+    private static final class Progress {
+        private final long total;
+        private long done;
+
+        Progress(List<Copy> copies) {
+            long t = 0;
+            for (Copy c : copies) t += c.size;
+            this.total = Math.max(1, t);
+        }
+    }
+
     /** Each disk copied into its new VDI through the host that sees the new VDI's SR. */
-    private void copyAll(CallContext ctx, List<Copy> copies, Map<String, String> destSessions) {
-        long total = 0;
-        for (Copy c : copies) total += data.get(c.vdi, VDI.VIRTUAL_SIZE);
-        long before = 0;
+    private void copyAll(CallContext ctx, List<Copy> copies, Map<String, String> destSessions, Progress progress) {
         for (Copy c : copies) {
-            long size = data.get(c.vdi, VDI.VIRTUAL_SIZE);
             String host = hostSeeing(c.sr);
             URI target = migration
                     .hostUri(host)
                     .resolve("import_raw_vdi?format=raw&vdi=" + enc(c.created) + "&session_id="
                             + enc(session(host, destSessions)));
-            long done = before;
-            long all = Math.max(1, total);
+            long before = progress.done;
             LOG.info("VM.migrate_send: copying VDI {} into {} on host {}", c.vdi, c.created, host);
             VdiPush.push(
                     backends,
                     c.vdi,
-                    size,
+                    c.size,
                     target,
                     "migrate_send/" + c.created,
                     ctx::checkCancelled,
-                    f -> ctx.setProgress(0.9 * (done + f * size) / all));
-            before += size;
+                    f -> ctx.setProgress(0.9 * (before + f * c.size) / progress.total));
+            progress.done += c.size;
         }
     }
 
@@ -482,14 +543,18 @@ public final class MigrateSend implements Messages {
      * {@code intra_pool_vdi_remap} of the VM's VBDs and suspend image, then {@code intra_pool_fix_suspend_sr}: a
      * suspend SR the destination does not see is forgotten.
      */
-    private void remapAll(String vm, String destHost, List<Copy> copies) {
+    private void remapAll(String destHost, List<Copy> copies) {
+        java.util.Set<String> owners = new java.util.LinkedHashSet<>();
         for (Copy c : copies) {
+            owners.add(c.owner);
             if (c.vbd != null) StorageMotion.remap(data, c.vbd, c.vdi, c.created);
-            else data.set(vm, VM.SUSPEND_VDI, c.created);
+            else data.set(c.owner, VM.SUSPEND_VDI, c.created);
         }
-        String suspendSr = data.get(vm, VM.SUSPEND_SR);
-        if (data.isValid(SR.XAPI_CLASS, suspendSr) && !sees(data, destHost, suspendSr)) {
-            data.set(vm, VM.SUSPEND_SR, org.xapijava.model.types.Refs.NULL);
+        for (String vm : owners) {
+            String suspendSr = data.get(vm, VM.SUSPEND_SR);
+            if (data.isValid(SR.XAPI_CLASS, suspendSr) && !sees(data, destHost, suspendSr)) {
+                data.set(vm, VM.SUSPEND_SR, org.xapijava.model.types.Refs.NULL);
+            }
         }
     }
 

@@ -231,6 +231,47 @@ class MigrateSendSdkTest {
     }
 
     @Test
+    void aSnapshotsDiskMovesWithTheVmAndStaysItsSnapshot() throws Exception {
+        int size = 2 * MIB;
+        VM vm = LifecycleSupport.newVm(master, c, "sxm-snapshots");
+        VBD disk = LifecycleSupport.attachDisk(c, vm, srA, "0", size);
+        VDI leaf = disk.getVDI(c);
+        byte[] then = new byte[size];
+        new Random(21).nextBytes(then);
+        writeVdi(master, leaf, then);
+        VM snap = vm.snapshot(c, "before");
+        byte[] now = new byte[size];
+        new Random(22).nextBytes(now);
+        writeVdi(master, leaf, now);
+        VBD snapDisk = snap.getVBDs(c).stream()
+                .filter(b -> {
+                    try {
+                        return b.getType(c) == Types.VbdType.DISK;
+                    } catch (Exception e) {
+                        throw new RuntimeException(e);
+                    }
+                })
+                .findFirst()
+                .orElseThrow();
+        VDI oldSnapVdi = snapDisk.getVDI(c);
+        vm.startOn(c, hostA(), false, false);
+
+        // only the VM's disk is in the map: the snapshot's follows it (snapshot_of)
+        vm.migrateSend(c, destB(), true, Map.of(leaf, srB), Map.of(), Map.of(), Map.of());
+
+        VDI newLeaf = disk.getVDI(c);
+        VDI newSnap = snapDisk.getVDI(c);
+        assertEquals(srB.toWireString(), newLeaf.getSR(c).toWireString());
+        assertEquals(srB.toWireString(), newSnap.getSR(c).toWireString());
+        assertTrue(newSnap.getIsASnapshot(c));
+        assertEquals(newLeaf.toWireString(), newSnap.getSnapshotOf(c).toWireString());
+        assertFalse(vdisOf(srA).contains(oldSnapVdi.toWireString()), "the snapshot's old VDI is destroyed");
+        assertArrayEquals(now, sim(member).guestDiskRead(vm.getUuid(c), disk.getDevice(c), 0, size));
+        assertArrayEquals(then, vdiBytes(member, newSnap, size));
+        vm.hardShutdown(c);
+    }
+
+    @Test
     void refusalsGetXapisErrorsAndChangeNothing() throws Exception {
         VM vm = LifecycleSupport.newVm(master, c, "sxm-refused");
         VBD disk = LifecycleSupport.attachDisk(c, vm, srA, "0", MIB);
