@@ -242,6 +242,7 @@ public final class MigrateSend implements Messages {
         final String sr;
         final boolean live;
         String created;
+        VdiPush.Sent sent;
 
         Copy(String owner, String vbd, String vdi, String sr, boolean live) {
             this.owner = owner;
@@ -311,10 +312,10 @@ public final class MigrateSend implements Messages {
                         .create(StorageMotion.destinationRecord(data.record(VDI.XAPI_CLASS, c.vdi), c.sr, Map.of()));
             }
             Progress progress = new Progress(copies);
-            // what the running VM does not write is copied first, while it runs
-            copyAll(ctx, copies.stream().filter(c -> !c.live).toList(), destSessions, progress);
+            // every disk copied while the VM runs; then what it wrote meanwhile, once it is paused
+            copyAll(ctx, copies, destSessions, progress);
             if (running) {
-                moveRunning(ctx, vm, d.host(), copies, destSessions, progress);
+                moveRunning(ctx, vm, d.host(), copies, destSessions);
             } else {
                 ctx.checkCancelled();
                 if (task != null) tasks.setNotCancellable(task);
@@ -413,12 +414,7 @@ public final class MigrateSend implements Messages {
      * remapped, taken over by the destination; its events here ignored throughout.
      */
     private void moveRunning(
-            CallContext ctx,
-            String vm,
-            String destHost,
-            List<Copy> copies,
-            Map<String, String> destSessions,
-            Progress progress) {
+            CallContext ctx, String vm, String destHost, List<Copy> copies, Map<String, String> destSessions) {
         lifecycle.assertResidentOn(vm);
         String dbg = TaskBinding.dbg(ctx);
         String id = lifecycle.uuid(vm);
@@ -433,11 +429,11 @@ public final class MigrateSend implements Messages {
         lifecycle.transform(
                 vm,
                 () -> sync.withSuppressed(dbg, id, () -> {
-                    LOG.info("xenops: VM.pause {} for its disks' copy", id);
+                    LOG.info("xenops: VM.pause {} for the last round of its disks' copy", id);
                     taskBinding.sync(ctx, xenops.vmPause(dbg, id));
                     boolean left = false;
                     try {
-                        copyAll(ctx, copies.stream().filter(c -> c.live).toList(), destSessions, progress);
+                        copyChanges(ctx, copies.stream().filter(c -> c.live).toList(), destSessions);
                         ctx.checkCancelled();
                         if (ctx.taskRef() != null) tasks.setNotCancellable(ctx.taskRef());
                         LOG.info("xenops: VM.migrate {} to {} with vdi_map {}", id, destHost, xenopsMap);
@@ -515,23 +511,41 @@ public final class MigrateSend implements Messages {
     /** Each disk copied into its new VDI through the host that sees the new VDI's SR. */
     private void copyAll(CallContext ctx, List<Copy> copies, Map<String, String> destSessions, Progress progress) {
         for (Copy c : copies) {
-            String host = hostSeeing(c.sr);
-            URI target = migration
-                    .hostUri(host)
-                    .resolve("import_raw_vdi?format=raw&vdi=" + enc(c.created) + "&session_id="
-                            + enc(session(host, destSessions)));
             long before = progress.done;
-            LOG.info("VM.migrate_send: copying VDI {} into {} on host {}", c.vdi, c.created, host);
-            VdiPush.push(
+            LOG.info("VM.migrate_send: copying VDI {} into {}", c.vdi, c.created);
+            c.sent = VdiPush.push(
                     backends,
                     c.vdi,
                     c.size,
-                    target,
+                    importUri(c, destSessions),
                     "migrate_send/" + c.created,
                     ctx::checkCancelled,
                     f -> ctx.setProgress(0.9 * (before + f * c.size) / progress.total));
             progress.done += c.size;
         }
+    }
+
+    /** With the VM paused: the blocks of its disks that changed since their copy, copied again. */
+    private void copyChanges(CallContext ctx, List<Copy> copies, Map<String, String> destSessions) {
+        for (Copy c : copies) {
+            int n = VdiPush.pushChanges(
+                    backends,
+                    c.vdi,
+                    c.sent,
+                    importUri(c, destSessions),
+                    "migrate_send/" + c.created,
+                    ctx::checkCancelled);
+            LOG.info("VM.migrate_send: VDI {}: {} blocks written during the copy copied again", c.vdi, n);
+        }
+    }
+
+    /** {@code import_raw_vdi} of the new VDI on a host that sees its SR, in Xapi's chunked framing. */
+    private URI importUri(Copy c, Map<String, String> destSessions) {
+        String host = hostSeeing(c.sr);
+        return migration
+                .hostUri(host)
+                .resolve("import_raw_vdi?format=raw&chunked=true&vdi=" + enc(c.created) + "&session_id="
+                        + enc(session(host, destSessions)));
     }
 
     /** A pool session on {@code host}, made once per call. */

@@ -26,6 +26,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -164,7 +166,7 @@ class MigrateSendSdkTest {
 
     @Test
     void aRunningVmMovesToTheOtherHostWithItsDiskByteForByte() throws Exception {
-        int size = 8 * MIB;
+        int size = 32 * MIB;
         VM vm = LifecycleSupport.newVm(master, c, "sxm-running");
         VBD disk = LifecycleSupport.attachDisk(c, vm, srA, "0", size);
         VDI old = disk.getVDI(c);
@@ -176,8 +178,41 @@ class MigrateSendSdkTest {
         new Random(11).nextBytes(model);
         sim(master).guestDiskWrite(uuid, dev, 0, model);
         Set<String> before = vdisOf(srB);
+        Map<String, String> dest = destB();
 
-        VM result = vm.migrateSend(c, destB(), true, Map.of(old, srB), Map.of(), Map.of(), Map.of());
+        // the guest keeps writing blocks during the move; a write it made is one that returned (a write issued once
+        // the VM is paused waits, and fails once the VM has left this host)
+        AtomicBoolean done = new AtomicBoolean();
+        AtomicInteger writes = new AtomicInteger();
+        java.util.concurrent.CountDownLatch writing = new java.util.concurrent.CountDownLatch(1);
+        Thread writer = Thread.ofPlatform().start(() -> {
+            Random r = new Random(12);
+            byte[] block = new byte[4096];
+            try {
+                while (!done.get()) {
+                    int at = r.nextInt(size / block.length) * block.length;
+                    r.nextBytes(block);
+                    sim(master).guestDiskWrite(uuid, dev, at, block);
+                    System.arraycopy(block, 0, model, at, block.length);
+                    writes.incrementAndGet();
+                    writing.countDown();
+                    Thread.sleep(2);
+                }
+            } catch (InterruptedException | RuntimeException e) {
+                // the VM has left this host
+            } finally {
+                writing.countDown();
+            }
+        });
+        writing.await();
+        assertTrue(writes.get() > 0, "the guest writes");
+        VM result;
+        try {
+            result = vm.migrateSend(c, dest, true, Map.of(old, srB), Map.of(), Map.of(), Map.of());
+        } finally {
+            done.set(true);
+            writer.join();
+        }
         assertEquals(vm.toWireString(), result.toWireString());
 
         VM.Record r = vm.getRecord(c);
