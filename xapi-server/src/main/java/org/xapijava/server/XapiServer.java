@@ -242,7 +242,18 @@ public final class XapiServer implements AutoCloseable {
         org.xapijava.server.xenops.Migration migration = new org.xapijava.server.xenops.Migration(
                 xenops, localDb, refs.host(), vmAlerts, this::httpPort, secret);
         migration.bind(table);
-        new org.xapijava.server.xenops.MigrateSend(
+        org.xapijava.server.xenops.MigrateSend migrateSend = new org.xapijava.server.xenops.MigrateSend(
+                xenops,
+                localDb,
+                refs.host(),
+                storage.backends(),
+                tasks,
+                services.allowed(),
+                migration,
+                sessions,
+                this::httpPort);
+        migrateSend.bind(table);
+        new org.xapijava.server.xenops.StorageMotion(
                         xenops,
                         localDb,
                         refs.host(),
@@ -250,11 +261,7 @@ public final class XapiServer implements AutoCloseable {
                         tasks,
                         services.allowed(),
                         migration,
-                        sessions,
-                        this::httpPort)
-                .bind(table);
-        new org.xapijava.server.xenops.StorageMotion(
-                        xenops, localDb, refs.host(), storage.backends(), tasks, services.allowed(), migration)
+                        migrateSend)
                 .bind(table);
         new org.xapijava.server.host.HostMessages(localDb, db, tasks, services.allowed(), refs.pool()).bind(table);
         statistics = org.xapijava.server.rrd.Statistics.create(

@@ -72,6 +72,7 @@ public final class StorageMotion implements Messages {
     private final TaskManager tasks;
     private final AllowedOperations allowed;
     private final Migration migration;
+    private final MigrateSend migrateSend;
 
     public StorageMotion(
             XenopsService service,
@@ -80,7 +81,9 @@ public final class StorageMotion implements Messages {
             StorageBackends backends,
             TaskManager tasks,
             AllowedOperations allowed,
-            Migration migration) {
+            Migration migration,
+            MigrateSend migrateSend) {
+        this.migrateSend = migrateSend;
         this.data = data;
         this.hostRef = hostRef;
         this.xenops = service.xenops();
@@ -117,11 +120,17 @@ public final class StorageMotion implements Messages {
         String srcLocator() {
             return srcSrUuid + "/" + location;
         }
+
+        /** Whether the destination SR is one only other hosts see (the VM moves there with its disk). */
+        boolean otherHost() {
+            return location == null;
+        }
     }
 
     String poolMigrate(CallContext ctx, String vdi, String sr, Map<String, String> options) {
         Move m = check(vdi, sr);
         if (m == null) return vdi; // the same SR: Xapi mirrors nothing and the VBD keeps its VDI
+        if (m.otherHost()) return moveVm(ctx, m);
         String task = ctx.taskRef();
         if (task != null) tasks.setCancellable(task, null);
         Smapiv2 storage = backends.storage();
@@ -184,15 +193,7 @@ public final class StorageMotion implements Messages {
             throw new ApiError(ErrorCodes.VDI_NEEDS_VM_FOR_MIGRATE, vdi);
         }
         String srcSr = db.get(vdi, VDI.SR);
-        if (!seesSr(db, hostRef, sr)) {
-            for (String h : db.all(org.xapijava.model.api.Host.XAPI_CLASS)) {
-                if (!h.equals(hostRef) && seesSr(db, h, sr)) {
-                    // Xapi would move the VM to that host with VM.migrate_send, not implemented here
-                    throw new ApiError("NOT_IMPLEMENTED", "VDI.pool_migrate to an SR of another host");
-                }
-            }
-            throw new ApiError(ErrorCodes.NO_HOSTS_AVAILABLE);
-        }
+        if (!seesSr(db, hostRef, sr)) return new Move(vdi, vbd, vm, srcSr, sr, null, null, null, null);
         if (srcSr.equals(sr)) return null;
         if ("reset".equals(db.get(vdi, VDI.ON_BOOT))) {
             throw new ApiError(ErrorCodes.VDI_ON_BOOT_MODE_INCOMPATIBLE_WITH_OPERATION, vdi);
@@ -204,6 +205,37 @@ public final class StorageMotion implements Messages {
         String dstSrUuid = backends.attached(db, sr);
         String dp = "vbd/" + db.get(vm, VM.DOMID) + "/" + db.get(vbd, VBD.DEVICE);
         return new Move(vdi, vbd, vm, srcSr, sr, srcSrUuid, dstSrUuid, db.get(vdi, VDI.LOCATION), dp);
+    }
+
+    /**
+     * Xapi's {@code vdi_pool_migrate} to an SR this host does not see: the VM moves, with {@code VM.migrate_send}, to a
+     * host that sees that SR and the SRs of the VM's other disks, which stay where they are ({@code NO_HOSTS_AVAILABLE}
+     * without one), reached on its management network; the VBD's new VDI is the answer.
+     */
+    private String moveVm(CallContext ctx, Move m) {
+        Map<String, String> vdiMap = new LinkedHashMap<>();
+        vdiMap.put(m.vdi(), m.dstSr());
+        for (String vbd : data.get(m.vm(), VM.VBDS)) {
+            if (data.get(vbd, VBD.EMPTY)) continue;
+            String other = data.get(vbd, VBD.VDI);
+            if (!other.equals(m.vdi())) vdiMap.put(other, data.get(other, VDI.SR));
+        }
+        String dest = null;
+        for (String h : data.all(org.xapijava.model.api.Host.XAPI_CLASS)) {
+            if (dest == null && vdiMap.values().stream().allMatch(sr -> seesSr(data, h, sr))) dest = h;
+        }
+        if (dest == null) throw new ApiError(ErrorCodes.NO_HOSTS_AVAILABLE);
+        String network = null;
+        for (String pif : data.get(dest, org.xapijava.model.api.Host.PIFS)) {
+            if (network == null && data.get(pif, org.xapijava.model.api.PIF.MANAGEMENT)) {
+                network = data.get(pif, org.xapijava.model.api.PIF.NETWORK);
+            }
+        }
+        if (network == null) throw new ApiError(ErrorCodes.HOST_HAS_NO_MANAGEMENT_IP);
+        LOG.info("VDI.pool_migrate {}: the VM moves to host {} with it", m.vdi(), dest);
+        migrateSend.migrateSend(
+                ctx, m.vm(), migrateSend.migrateReceive(ctx, dest, network), vdiMap, Map.of(), Map.of());
+        return data.get(m.vbd(), VBD.VDI);
     }
 
     /** {@code Helpers.host_has_pbd_for_sr} with the PBD plugged ({@code assert_can_see_specified_SRs}). */

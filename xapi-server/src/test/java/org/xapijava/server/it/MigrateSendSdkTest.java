@@ -239,6 +239,29 @@ class MigrateSendSdkTest {
     }
 
     @Test
+    void vdiPoolMigrateToAnSrOfTheOtherHostMovesTheVmThere() throws Exception {
+        int size = 4 * MIB;
+        VM vm = LifecycleSupport.newVm(master, c, "sxm-vdi-pool-migrate");
+        VBD disk = LifecycleSupport.attachDisk(c, vm, srA, "0", size);
+        VDI old = disk.getVDI(c);
+        vm.startOn(c, hostA(), false, false);
+        String uuid = vm.getUuid(c);
+        byte[] model = new byte[size];
+        new Random(31).nextBytes(model);
+        sim(master).guestDiskWrite(uuid, disk.getDevice(c), 0, model);
+
+        VDI moved = old.poolMigrate(c, srB, Map.of());
+
+        assertEquals(disk.getVDI(c).toWireString(), moved.toWireString());
+        assertEquals(srB.toWireString(), moved.getSR(c).toWireString());
+        assertEquals(hostB().toWireString(), vm.getResidentOn(c).toWireString());
+        assertEquals(Types.VmPowerState.RUNNING, vm.getPowerState(c));
+        assertFalse(vdisOf(srA).contains(old.toWireString()));
+        assertArrayEquals(model, sim(member).guestDiskRead(uuid, disk.getDevice(c), 0, size));
+        vm.hardShutdown(c);
+    }
+
+    @Test
     void aHaltedVmsDiskIsCopiedAndReassigned() throws Exception {
         int size = 4 * MIB;
         VM vm = LifecycleSupport.newVm(master, c, "sxm-halted");
