@@ -261,6 +261,61 @@ class MigrateSendSdkTest {
         vm.hardShutdown(c);
     }
 
+    /**
+     * An ISO file in host A's tools SR (its PBD's directory) and its VDI, as a scan would record it (ISO SRs are not
+     * scanned yet).
+     */
+    private static VDI isoOnHostA(String name) throws Exception {
+        for (SR sr : SR.getAll(c)) {
+            if (!sr.getIsToolsSr(c)) continue;
+            for (com.xensource.xenapi.PBD pbd : sr.getPBDs(c)) {
+                if (!pbd.getHost(c).toWireString().equals(hostA().toWireString())) continue;
+                String location = pbd.getDeviceConfig(c).get("location");
+                Files.write(Path.of(location).resolve(name), new byte[1 << 20]);
+                org.xapijava.db.Db data = master.server.services().data();
+                String ref = data.create(org.xapijava.db.FieldValues.of(org.xapijava.model.api.VDI.XAPI_CLASS)
+                        .with(
+                                org.xapijava.model.api.VDI.UUID,
+                                java.util.UUID.randomUUID().toString())
+                        .with(org.xapijava.model.api.VDI.NAME_LABEL, name)
+                        .with(org.xapijava.model.api.VDI.SR, sr.toWireString())
+                        .with(org.xapijava.model.api.VDI.LOCATION, name)
+                        .with(org.xapijava.model.api.VDI.TYPE, "user")
+                        .with(org.xapijava.model.api.VDI.READ_ONLY, true)
+                        .with(org.xapijava.model.api.VDI.MANAGED, true)
+                        .with(org.xapijava.model.api.VDI.VIRTUAL_SIZE, 1L << 20));
+                return Types.toVDI(ref);
+            }
+        }
+        throw new AssertionError("no tools SR on host A");
+    }
+
+    @Test
+    void aCdInTheDriveIsEjectedBeforeTheMove() throws Exception {
+        VM vm = LifecycleSupport.newVm(master, c, "sxm-cd");
+        VBD disk = LifecycleSupport.attachDisk(c, vm, srA, "0", MIB);
+        VBD cd = vm.getVBDs(c).stream()
+                .filter(b -> {
+                    try {
+                        return b.getType(c) == Types.VbdType.CD;
+                    } catch (Exception e) {
+                        throw new RuntimeException(e);
+                    }
+                })
+                .findFirst()
+                .orElseThrow();
+        VDI isoVdi = isoOnHostA("sxm.iso");
+        vm.startOn(c, hostA(), false, false);
+        cd.insert(c, isoVdi);
+        assertFalse(cd.getEmpty(c));
+
+        vm.migrateSend(c, destB(), true, Map.of(disk.getVDI(c), srB), Map.of(), Map.of(), Map.of());
+
+        assertEquals(hostB().toWireString(), vm.getResidentOn(c).toWireString());
+        assertTrue(cd.getEmpty(c), "the CD was ejected (find_cds_to_eject)");
+        vm.hardShutdown(c);
+    }
+
     @Test
     void aHaltedVmsDiskIsCopiedAndReassigned() throws Exception {
         int size = 4 * MIB;
