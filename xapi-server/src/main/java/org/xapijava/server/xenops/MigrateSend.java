@@ -307,9 +307,10 @@ public final class MigrateSend implements Messages {
         boolean moved = false;
         try {
             for (Copy c : copies) {
-                c.created = ctx.api()
-                        .vdi()
-                        .create(StorageMotion.destinationRecord(data.record(VDI.XAPI_CLASS, c.vdi), c.sr, Map.of()));
+                Map<String, Object> rec =
+                        StorageMotion.destinationRecord(data.record(VDI.XAPI_CLASS, c.vdi), c.sr, Map.of());
+                c.created = onHostSeeing(
+                        ctx, c.sr, destSessions, false, api -> api.vdi().create(rec));
             }
             Progress progress = new Progress(copies);
             // every disk copied while the VM runs; then what it wrote meanwhile, once it is paused
@@ -324,7 +325,7 @@ public final class MigrateSend implements Messages {
             relinkSnapshots(copies);
             moved = true;
         } finally {
-            if (!moved) abandon(ctx, copies);
+            if (!moved) abandon(ctx, copies, destSessions);
             destSessions.forEach(migration::logout);
         }
         for (Copy c : copies) {
@@ -548,6 +549,22 @@ public final class MigrateSend implements Messages {
                         + enc(session(host, destSessions)));
     }
 
+    /**
+     * {@code call} run by a host that sees {@code sr}: here through the in-process XenAPI (in a task of its own when
+     * {@code ownTask}), on another host straight to its xapi with a pool session (a member's in-process XenAPI runs
+     * calls on the member itself, which may not see the SR).
+     */
+    private <T> T onHostSeeing(
+            CallContext ctx,
+            String sr,
+            Map<String, String> destSessions,
+            boolean ownTask,
+            java.util.function.Function<org.xapijava.model.client.XenApi, T> call) {
+        String host = hostSeeing(sr);
+        if (host.equals(hostRef)) return call.apply(ownTask ? ctx.apiInOwnTask() : ctx.api());
+        return migration.onDestination(host, session(host, destSessions), call);
+    }
+
     /** A pool session on {@code host}, made once per call. */
     private String session(String host, Map<String, String> destSessions) {
         return destSessions.computeIfAbsent(host, migration::destinationSession);
@@ -573,11 +590,14 @@ public final class MigrateSend implements Messages {
     }
 
     /** After a failure before the move: every VDI made is destroyed. */
-    private void abandon(CallContext ctx, List<Copy> copies) {
+    private void abandon(CallContext ctx, List<Copy> copies, Map<String, String> destSessions) {
         for (Copy c : copies) {
             if (c.created == null) continue;
             try {
-                ctx.apiInOwnTask().vdi().destroy(c.created);
+                onHostSeeing(ctx, c.sr, destSessions, true, api -> {
+                    api.vdi().destroy(c.created);
+                    return null;
+                });
             } catch (RuntimeException e) {
                 LOG.warn("VM.migrate_send: destroying VDI {} after a failure: {}", c.created, e.toString());
             }

@@ -341,6 +341,14 @@ class MigrateSendSdkTest {
         vm.startOn(c, hostB(), false, false);
         assertArrayEquals(model, sim(member).guestDiskRead(vm.getUuid(c), disk.getDevice(c), 0, size));
         vm.hardShutdown(c);
+
+        // back to A: the move runs on the member, which sees the disk, and the new VDI is made on A
+        Map<String, String> destA = hostA().migrateReceive(c, managementNetwork(hostA()), Map.of());
+        vm.migrateSend(c, destA, false, Map.of(now, srA), Map.of(), Map.of(), Map.of());
+        VDI back = disk.getVDI(c);
+        assertEquals(srA.toWireString(), back.getSR(c).toWireString());
+        assertFalse(vdisOf(srB).contains(now.toWireString()));
+        assertArrayEquals(model, vdiBytes(master, back, size));
     }
 
     @Test
