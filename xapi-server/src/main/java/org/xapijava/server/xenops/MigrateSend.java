@@ -50,9 +50,10 @@ import org.xapijava.xenopsd.XenopsClient;
  *   <li>Xapi's checks ({@link MigrateChecks}), the CDs that would move ejected;
  *   <li>each disk that changes SR gets its destination VDI ({@code VDI.create} in the mapped SR, on a host that sees
  *       it);
- *   <li>a running VM is paused by xenopsd (its guest issues no more writes), with its events ignored meanwhile;
- *   <li>each disk is copied into its destination over the destination host's {@code PUT /import_raw_vdi}
- *       ({@link VdiPush}); the task is cancellable until here;
+ *   <li>each disk (and those of the VM's snapshots) is copied into its destination over the destination host's
+ *       {@code PUT /import_raw_vdi} ({@link VdiPush}) while the VM runs; the task is cancellable until the move;
+ *   <li>a running VM is paused by xenopsd (its guest issues no more writes), with its events ignored meanwhile, and
+ *       the blocks its guest wrote during the copy are copied again;
  *   <li>a running VM is moved by xenopsd's migration with the VDI map ({@code <sr uuid>/<location>} pairs) to the
  *       destination host, which attaches the new disks, and unpaused there; its VBDs take the new VDIs
  *       ({@code intra_pool_vdi_remap}) and the destination takes the VM over ({@code VM.pool_migrate_complete});
@@ -304,7 +305,8 @@ public final class MigrateSend implements Messages {
         String task = ctx.taskRef();
         if (task != null) tasks.setCancellable(task, null);
         Map<String, String> destSessions = new LinkedHashMap<>();
-        boolean moved = false;
+        // whether the VM runs on the new disks (then they stay, whatever fails afterwards)
+        boolean[] moved = {false};
         try {
             for (Copy c : copies) {
                 Map<String, Object> rec =
@@ -316,16 +318,16 @@ public final class MigrateSend implements Messages {
             // every disk copied while the VM runs; then what it wrote meanwhile, once it is paused
             copyAll(ctx, copies, destSessions, progress);
             if (running) {
-                moveRunning(ctx, vm, d.host(), copies, destSessions);
+                moveRunning(ctx, vm, d.host(), copies, destSessions, moved);
             } else {
                 ctx.checkCancelled();
                 if (task != null) tasks.setNotCancellable(task);
+                moved[0] = true;
                 remapAll(d.host(), copies);
             }
             relinkSnapshots(copies);
-            moved = true;
         } finally {
-            if (!moved) abandon(ctx, copies, destSessions);
+            if (!moved[0]) abandon(ctx, copies, destSessions);
             destSessions.forEach(migration::logout);
         }
         for (Copy c : copies) {
@@ -411,11 +413,17 @@ public final class MigrateSend implements Messages {
     }
 
     /**
-     * The running VM: paused, its disks copied, moved by xenopsd with the VDI map, unpaused on the destination,
+     * The running VM ({@code moved} set once it has left for the new disks): paused, the blocks written during the
+     * first copy copied again, moved by xenopsd with the VDI map, unpaused on the destination,
      * remapped, taken over by the destination; its events here ignored throughout.
      */
     private void moveRunning(
-            CallContext ctx, String vm, String destHost, List<Copy> copies, Map<String, String> destSessions) {
+            CallContext ctx,
+            String vm,
+            String destHost,
+            List<Copy> copies,
+            Map<String, String> destSessions,
+            boolean[] moved) {
         lifecycle.assertResidentOn(vm);
         String dbg = TaskBinding.dbg(ctx);
         String id = lifecycle.uuid(vm);
@@ -440,6 +448,7 @@ public final class MigrateSend implements Messages {
                         LOG.info("xenops: VM.migrate {} to {} with vdi_map {}", id, destHost, xenopsMap);
                         taskBinding.syncWithTask(ctx, xenops.vmMigrate(dbg, id, url, localhost, xenopsMap), false);
                         left = true;
+                        moved[0] = true;
                     } finally {
                         if (!left) unpauseHere(ctx, id);
                     }
