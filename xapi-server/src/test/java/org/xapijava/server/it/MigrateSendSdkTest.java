@@ -393,6 +393,41 @@ class MigrateSendSdkTest {
     }
 
     @Test
+    void aSuspendedVmMovesWithItsSuspendImageAndResumesThere() throws Exception {
+        int size = 2 * MIB;
+        VM vm = LifecycleSupport.newVm(master, c, "sxm-suspended");
+        VBD disk = LifecycleSupport.attachDisk(c, vm, srA, "0", size);
+        vm.startOn(c, hostA(), false, false);
+        String uuid = vm.getUuid(c);
+        byte[] model = new byte[size];
+        new Random(41).nextBytes(model);
+        sim(master).guestDiskWrite(uuid, disk.getDevice(c), 0, model);
+        vm.suspend(c);
+        VDI image = vm.getSuspendVDI(c);
+        boolean imageSeenByB = false;
+        for (com.xensource.xenapi.PBD pbd : image.getSR(c).getPBDs(c)) {
+            imageSeenByB |= pbd.getHost(c).toWireString().equals(hostB().toWireString());
+        }
+        hostB().setSuspendImageSr(c, srB);
+        try {
+            vm.migrateSend(c, destB(), false, Map.of(disk.getVDI(c), srB), Map.of(), Map.of(), Map.of());
+        } finally {
+            hostB().setSuspendImageSr(c, Types.toSR("OpaqueRef:NULL"));
+        }
+        assertEquals(Types.VmPowerState.SUSPENDED, vm.getPowerState(c));
+        VDI now = vm.getSuspendVDI(c);
+        if (imageSeenByB) {
+            assertEquals(image.toWireString(), now.toWireString(), "an image B sees stays");
+        } else {
+            assertEquals(srB.toWireString(), now.getSR(c).toWireString(), "the image moved to B's suspend SR");
+        }
+        vm.resumeOn(c, hostB(), false, false);
+        assertEquals(hostB().toWireString(), vm.getResidentOn(c).toWireString());
+        assertArrayEquals(model, sim(member).guestDiskRead(uuid, disk.getDevice(c), 0, size));
+        vm.hardShutdown(c);
+    }
+
+    @Test
     void refusalsGetXapisErrorsAndChangeNothing() throws Exception {
         VM vm = LifecycleSupport.newVm(master, c, "sxm-refused");
         VBD disk = LifecycleSupport.attachDisk(c, vm, srA, "0", MIB);
