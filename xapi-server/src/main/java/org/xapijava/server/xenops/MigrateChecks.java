@@ -16,9 +16,13 @@ import org.xapijava.model.errors.ApiError;
  * The checks of {@code VM.assert_can_migrate} and {@code VM.migrate_send} ({@code xapi_vm_migrate.ml}) over the
  * database, in Xapi's order, and the {@code dest} map of {@code host.migrate_receive} they read. Stateless.
  */
-final class MigrateChecks {
+public final class MigrateChecks {
     /** The keys of {@code host.migrate_receive}'s answer ({@code _sm}, {@code _host}, ...). */
-    static final String SM = "SM", HOST = "host", XENOPS = "xenops", SESSION_ID = "session_id", MASTER = "master";
+    public static final String SM = "SM",
+            HOST = "host",
+            XENOPS = "xenops",
+            SESSION_ID = "session_id",
+            MASTER = "master";
 
     private MigrateChecks() {}
 

@@ -83,6 +83,15 @@ class MigrateSendSdkTest {
         return SR.create(c, h, Map.of("location", location.toString()), 0L, name, "", "file", "user", false, Map.of());
     }
 
+    /** The VM's scheduled_to_be_resident_on (the SDK's record lacks it). */
+    private static String scheduledOn(VM vm) {
+        return master.server
+                .services()
+                .db()
+                .snapshot()
+                .get(vm.toWireString(), org.xapijava.model.api.VM.SCHEDULED_TO_BE_RESIDENT_ON);
+    }
+
     private static Host hostA() {
         return Types.toHost(master.server.services().hostRef());
     }
@@ -225,6 +234,8 @@ class MigrateSendSdkTest {
                 sim(member).vmStat("t", uuid).state().powerState(),
                 "unpaused on B");
         assertTrue(r.currentOperations.isEmpty(), "nothing left marked: " + r.currentOperations);
+        assertEquals("OpaqueRef:NULL", scheduledOn(vm), "no reservation left");
+        assertTrue(hostB().getCurrentOperations(c).isEmpty(), "the destination unmarked");
         VDI now = disk.getVDI(c);
         assertNotEquals(old.toWireString(), now.toWireString());
         assertEquals(srB.toWireString(), now.getSR(c).toWireString());
@@ -558,6 +569,9 @@ class MigrateSendSdkTest {
             Task.Record t = task.getRecord(c);
             return t.progress > 0 || t.status != Types.TaskStatusType.PENDING;
         });
+        // the destination is reserved meanwhile (Xapi's allocate_vm_to_host ~host_op:vm_migrate)
+        assertEquals(hostB().toWireString(), scheduledOn(vm));
+        assertTrue(hostB().getCurrentOperations(c).containsValue(Types.HostAllowedOperations.VM_MIGRATE));
         task.cancel(c);
         Task.Record end = LifecycleSupport.awaitTask(master, c, task);
         assertEquals(Types.TaskStatusType.CANCELLED, end.status, String.valueOf(List.of(end.errorInfo)));
@@ -575,6 +589,8 @@ class MigrateSendSdkTest {
                 master, "the VM unmarked", () -> vm.getCurrentOperations(c).isEmpty());
         assertEquals(old.toWireString(), disk.getVDI(c).toWireString());
         assertEquals(onB, vdisOf(srB), "no VDI left on B");
+        assertEquals("OpaqueRef:NULL", scheduledOn(vm), "no reservation left");
+        assertTrue(hostB().getCurrentOperations(c).isEmpty(), "the destination unmarked");
         // the guest still reads and writes its disk here
         assertArrayEquals(model, sim(master).guestDiskRead(uuid, disk.getDevice(c), 0, MIB));
         vm.hardShutdown(c);
