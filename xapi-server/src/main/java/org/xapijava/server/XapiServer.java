@@ -242,8 +242,26 @@ public final class XapiServer implements AutoCloseable {
         org.xapijava.server.xenops.Migration migration = new org.xapijava.server.xenops.Migration(
                 xenops, localDb, refs.host(), vmAlerts, this::httpPort, secret);
         migration.bind(table);
+        org.xapijava.server.xenops.MigrateSend migrateSend = new org.xapijava.server.xenops.MigrateSend(
+                xenops,
+                localDb,
+                refs.host(),
+                storage.backends(),
+                tasks,
+                services.allowed(),
+                migration,
+                sessions,
+                this::httpPort);
+        migrateSend.bind(table);
         new org.xapijava.server.xenops.StorageMotion(
-                        xenops, localDb, refs.host(), storage.backends(), tasks, services.allowed(), migration)
+                        xenops,
+                        localDb,
+                        refs.host(),
+                        storage.backends(),
+                        tasks,
+                        services.allowed(),
+                        migration,
+                        migrateSend)
                 .bind(table);
         new org.xapijava.server.host.HostMessages(localDb, db, tasks, services.allowed(), refs.pool()).bind(table);
         statistics = org.xapijava.server.rrd.Statistics.create(

@@ -145,6 +145,7 @@ public final class Placements {
     /** Xapi's {@code VM} messages run on the VM's host while it runs ({@code forward_vm_op}). */
     static final Set<String> VM_RESIDENT = Set.of(
             "add_to_VCPUs_params_live",
+            "assert_can_migrate_sender",
             "call_host_plugin",
             "call_plugin",
             "clean_reboot",
@@ -254,6 +255,14 @@ public final class Placements {
                         yield (r, a) -> (String) a.get(i);
                     }
                     case "start", "resume" -> (r, a) -> scheduledHost(r, (String) a.get(0));
+                    // Xapi's forward_vm_op for a live VM; a halted or suspended one goes to a host seeing its disks
+                    // (forward_to_suitable_host, whose boot checks migrate_send's own checks make)
+                    case "migrate_send" ->
+                        (r, a) -> {
+                            String vm = (String) a.get(0);
+                            String resident = residentHost(r, vm);
+                            return resident != null ? resident : disksHost(r, vm);
+                        };
                     case "import" -> {
                         int i = refArg(m, SR.XAPI_CLASS);
                         yield (r, a) -> srHost(r, (String) a.get(i));
@@ -362,6 +371,28 @@ public final class Placements {
         String power = r.get(vm, VM.POWER_STATE);
         if (!power.equals("Running") && !power.equals("Paused")) return null;
         return r.get(vm, VM.RESIDENT_ON);
+    }
+
+    /**
+     * A host with a plugged PBD of every SR holding a disk of {@code vm} (its VBDs' VDIs and its suspend image), the
+     * master first; null (the master answers) when there is none or the VM has no disk.
+     */
+    private static String disksHost(Db r, String vm) {
+        if (vm == null || !r.exists(VM.XAPI_CLASS, vm)) return null;
+        java.util.Set<String> hosts = null;
+        List<String> vdis = new java.util.ArrayList<>();
+        for (String vbd : r.get(vm, VM.VBDS)) if (!r.get(vbd, VBD.EMPTY)) vdis.add(r.get(vbd, VBD.VDI));
+        vdis.add(r.get(vm, VM.SUSPEND_VDI));
+        for (String vdi : vdis) {
+            if (!r.isValid(VDI.XAPI_CLASS, vdi)) continue;
+            java.util.Set<String> seeing = pluggedHosts(r, r.get(vdi, VDI.SR));
+            if (hosts == null) hosts = seeing;
+            else hosts.retainAll(seeing);
+        }
+        if (hosts == null || hosts.isEmpty()) return null;
+        List<String> pools = r.all(Pool.XAPI_CLASS);
+        String master = pools.isEmpty() ? null : r.get(pools.get(0), Pool.MASTER);
+        return hosts.contains(master) ? master : hosts.iterator().next();
     }
 
     private static String scheduledHost(Db r, String vm) {

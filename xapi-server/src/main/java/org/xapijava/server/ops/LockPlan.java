@@ -172,6 +172,14 @@ public record LockPlan(String message, Guard guard, List<Check> checks, List<Ste
     public record ReserveHost(int vmArg, Target host, String op) implements Step {}
 
     /**
+     * {@code VM.migrate_send}'s reservation of its destination ({@code Live_intrapool}: {@code allocate_vm_to_host
+     * ~host_op}): when the VM in argument {@code vmArg} is live and the {@code host} of the {@code dest} map in
+     * argument {@code destArg} is a host of this pool, as {@link ReserveHost} on that host; else nothing (a cross-pool
+     * move reserves on the other pool, a halted VM nothing).
+     */
+    public record ReserveMigrationDest(int vmArg, int destArg, String op) implements Step {}
+
+    /**
      * {@code reserve_memory_for_vm}'s {@code assert_can_boot_here} (no CPU check) of the VM in argument
      * {@code vmArg} on the host in argument {@code hostArg}, before its reservation: {@code HOST_NOT_LIVE},
      * {@code HOST_DISABLED}, {@code VM_REQUIRES_SR}, {@code VM_REQUIRES_NETWORK}, {@code HOST_NOT_ENOUGH_FREE_MEMORY},
@@ -367,7 +375,14 @@ public record LockPlan(String message, Guard guard, List<Check> checks, List<Ste
                                 new AssertCanBootOn(0, 1),
                                 new ReserveHost(0, Target.arg(1), "vm_migrate")),
                         devices()));
-        vm(t, "VM.migrate_send", "migrate_send");
+        put(
+                t,
+                new LockPlan(
+                        "VM.migrate_send",
+                        Guard.ALWAYS,
+                        List.of(),
+                        List.of(mark(VM.XAPI_CLASS, A0, "migrate_send"), new ReserveMigrationDest(0, 1, "vm_migrate")),
+                        List.of()));
         put(
                 t,
                 new LockPlan(
@@ -619,6 +634,7 @@ public record LockPlan(String message, Guard guard, List<Check> checks, List<Ste
                 case MarkVbds m -> out.add(new String[] {"VBD", m.op()});
                 case MarkVifs m -> out.add(new String[] {"VIF", m.op()});
                 case ReserveHost m -> out.add(new String[] {"host", m.op()});
+                case ReserveMigrationDest m -> out.add(new String[] {org.xapijava.model.api.Host.XAPI_CLASS, m.op()});
                 case MarkChosenHost m -> out.add(new String[] {"host", m.op()});
                 case PbdUnplug m -> out.add(new String[] {"SR", "unplug"});
                 case CancelVmOps m -> {}

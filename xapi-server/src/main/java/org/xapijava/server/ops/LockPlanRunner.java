@@ -38,6 +38,7 @@ import org.xapijava.server.ops.LockPlan.MarkVifs;
 import org.xapijava.server.ops.LockPlan.PbdUnplug;
 import org.xapijava.server.ops.LockPlan.Refresh;
 import org.xapijava.server.ops.LockPlan.ReserveHost;
+import org.xapijava.server.ops.LockPlan.ReserveMigrationDest;
 import org.xapijava.server.ops.LockPlan.Step;
 import org.xapijava.server.ops.LockPlan.Target;
 import org.xapijava.server.ops.LockPlan.VdiHasVbd;
@@ -47,6 +48,7 @@ import org.xapijava.server.ops.LockPlan.VmPowerState;
 import org.xapijava.server.ops.Locks.Retry;
 import org.xapijava.server.xenops.BootChecks;
 import org.xapijava.server.xenops.HostChooser;
+import org.xapijava.server.xenops.MigrateChecks;
 
 /**
  * Runs the {@link LockPlan} plans around message implementations: prechecks, markings (each undone
@@ -273,6 +275,7 @@ final class LockPlanRunner {
             case AssertCanBootOn b ->
                 BootChecks.assertCanBootHere(r, (String) args.get(b.vmArg()), (String) args.get(b.hostArg()), false);
             case ReserveHost h -> reserveHost(h, key, args, undo);
+            case ReserveMigrationDest h -> reserveMigrationDest(h, key, args, undo);
             case MarkChosenHost h -> {
                 String host = locks.hostRef();
                 locks.retrying(ctx, Retry.STANDARD, () -> {
@@ -343,6 +346,29 @@ final class LockPlanRunner {
         });
         undo.push(() -> locks.release(tx -> {
             locks.unmarkIn(tx, key, "host", host);
+            if (tx.isValid(VM.XAPI_CLASS, vm)) tx.set(vm, VM.SCHEDULED_TO_BE_RESIDENT_ON, Refs.NULL);
+        }));
+    }
+
+    /** {@link ReserveMigrationDest}: the destination of a live VM's move within the pool reserved. */
+    private void reserveMigrationDest(ReserveMigrationDest h, String key, List<Object> args, Deque<Runnable> undo) {
+        String vm = (String) args.get(h.vmArg());
+        Object dest = args.get(h.destArg());
+        String target = dest instanceof Map<?, ?> m && m.get(MigrateChecks.HOST) instanceof String s ? s : null;
+        String host = locks.db().call(tx -> {
+            if (!tx.isValid(VM.XAPI_CLASS, vm)) throw ApiError.handleInvalid(VM.XAPI_CLASS, vm);
+            String power = tx.get(vm, VM.POWER_STATE);
+            boolean live = power.equals("Running") || power.equals("Paused");
+            if (!live || target == null || !tx.isValid(Host.XAPI_CLASS, target)) return null;
+            ApiError e = locks.allowed().refusal(tx, Host.XAPI_CLASS, target, h.op(), true);
+            if (e != null) throw e;
+            locks.addIn(tx, key, Host.XAPI_CLASS, target, h.op());
+            tx.set(vm, VM.SCHEDULED_TO_BE_RESIDENT_ON, target);
+            return target;
+        });
+        if (host == null) return;
+        undo.push(() -> locks.release(tx -> {
+            locks.unmarkIn(tx, key, Host.XAPI_CLASS, host);
             if (tx.isValid(VM.XAPI_CLASS, vm)) tx.set(vm, VM.SCHEDULED_TO_BE_RESIDENT_ON, Refs.NULL);
         }));
     }

@@ -100,6 +100,15 @@ public final class SessionManager {
         return create(host, "xapi", true, Refs.NULL);
     }
 
+    /**
+     * Xapi's {@code login_no_password} as {@code host.migrate_receive} uses it: a new session of the same user and
+     * pool flag as the session {@code like}, for a migration's sender to use on this pool.
+     */
+    public String loginLike(String like) {
+        SessionInfo s = check(like);
+        return create(s.authUserName(), "", s.pool(), Refs.NULL);
+    }
+
     /** {@code session.slave_local_login}: an in-memory session of this host only. */
     public String slaveLocalLogin(String psecret) {
         if (!poolSecret.isAuthorized(psecret)) {

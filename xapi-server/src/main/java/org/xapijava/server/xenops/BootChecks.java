@@ -48,6 +48,12 @@ public final class BootChecks {
     /** As {@link #assertCanBootHere(FieldReads, String, String, boolean)}, the memory check only if {@code memoryCheck}. */
     public static void assertCanBootHere(
             FieldReads r, String vm, String host, boolean cpuidCheck, boolean memoryCheck) {
+        assertCanBootHere(r, vm, host, cpuidCheck, memoryCheck, true);
+    }
+
+    /** As {@link #assertCanBootHere(FieldReads, String, String, boolean, boolean)}, the SR check only if {@code srCheck}. */
+    public static void assertCanBootHere(
+            FieldReads r, String vm, String host, boolean cpuidCheck, boolean memoryCheck, boolean srCheck) {
         validateBasicParameters(r, vm);
         if (!isHostLive(r, host)) throw new ApiError("HOST_NOT_LIVE");
         boolean controlDomain = r.get(vm, VM.IS_CONTROL_DOMAIN);
@@ -77,7 +83,7 @@ public final class BootChecks {
                     Long.toString(version));
         }
         if (cpuidCheck) assertCpuCompatible(r, vm, host);
-        assertCanSeeSrs(r, vm, host);
+        if (srCheck) assertCanSeeSrs(r, vm, host);
         NetworkReach.assertCanSeeNetworks(r, vm, host);
         assertUsbsAvailable(r, vm, host);
         String dt = domainType(r, vm);

@@ -171,13 +171,13 @@ public final class Migration implements Messages {
         return ip;
     }
 
-    /** {@code http://<address>:<port>/services/xenops?session_id=<session>} of the destination. */
     /** The URL of this host's xenopsd for a localhost migration (a storage migration's switch). */
     String localXenopsUrl(String session) {
         return xenopsUrl(hostRef, data.get(hostRef, Host.ADDRESS), session);
     }
 
-    private String xenopsUrl(String host, String address, String session) {
+    /** {@code http://<address>:<port>/services/xenops?session_id=<session>} of the destination. */
+    String xenopsUrl(String host, String address, String session) {
         return XmlRpcTransport.hostUri(address, port.getAsInt()) + "services/xenops?session_id="
                 + URLEncoder.encode(session, StandardCharsets.UTF_8);
     }
@@ -187,7 +187,7 @@ public final class Migration implements Messages {
      * straight to its xapi (Xapi goes through the master, which forwards it there; in this build a member's
      * in-process XenAPI runs calls locally), with a pool session.
      */
-    private void callComplete(CallContext ctx, String vm, String host, String session) {
+    void callComplete(CallContext ctx, String vm, String host, String session) {
         if (host.equals(hostRef)) {
             ctx.api().vm().poolMigrateComplete(vm, host);
             return;
@@ -199,14 +199,24 @@ public final class Migration implements Messages {
     }
 
     /** Runs {@code call} with the XenAPI of {@code host} (its xapi over XML-RPC) under {@code session}. */
-    private <T> T onDestination(String host, String session, java.util.function.Function<XenApi, T> call) {
+    <T> T onDestination(String host, String session, java.util.function.Function<XenApi, T> call) {
         URI uri = XmlRpcTransport.hostUri(data.get(host, Host.ADDRESS), port.getAsInt());
         try (XmlRpcTransport t = XmlRpcTransport.tcp(uri, null, COMPLETE_TIMEOUT)) {
             return call.apply(new XenApi(t, session));
         }
     }
 
-    private void logout(String host, String session) {
+    /** A pool session made by {@code host} itself (usable there at once: no wait for its replica). */
+    String destinationSession(String host) {
+        return onDestination(host, null, api -> api.session().slaveLogin(host, secret.value()));
+    }
+
+    /** The base URL ({@code http://<address>:<port>/}) of {@code host}'s xapi. */
+    URI hostUri(String host) {
+        return XmlRpcTransport.hostUri(data.get(host, Host.ADDRESS), port.getAsInt());
+    }
+
+    void logout(String host, String session) {
         try {
             onDestination(host, session, api -> {
                 api.session().logout();
@@ -269,7 +279,7 @@ public final class Migration implements Messages {
         sync.forceStateReset(vm, data.get(vm, VM.POWER_STATE), true);
     }
 
-    private void alertMigrated(String vm, String from, String to) {
+    void alertMigrated(String vm, String from, String to) {
         try {
             String body = String.format(
                     "VM '%s' (uuid: %s) migrated from host '%s' (uuid: %s) to host '%s' (uuid: %s)",

@@ -72,6 +72,7 @@ public final class StorageMotion implements Messages {
     private final TaskManager tasks;
     private final AllowedOperations allowed;
     private final Migration migration;
+    private final MigrateSend migrateSend;
 
     public StorageMotion(
             XenopsService service,
@@ -80,7 +81,9 @@ public final class StorageMotion implements Messages {
             StorageBackends backends,
             TaskManager tasks,
             AllowedOperations allowed,
-            Migration migration) {
+            Migration migration,
+            MigrateSend migrateSend) {
+        this.migrateSend = migrateSend;
         this.data = data;
         this.hostRef = hostRef;
         this.xenops = service.xenops();
@@ -117,11 +120,17 @@ public final class StorageMotion implements Messages {
         String srcLocator() {
             return srcSrUuid + "/" + location;
         }
+
+        /** Whether the destination SR is one only other hosts see (the VM moves there with its disk). */
+        boolean otherHost() {
+            return location == null;
+        }
     }
 
     String poolMigrate(CallContext ctx, String vdi, String sr, Map<String, String> options) {
         Move m = check(vdi, sr);
         if (m == null) return vdi; // the same SR: Xapi mirrors nothing and the VBD keeps its VDI
+        if (m.otherHost()) return moveVm(ctx, m);
         String task = ctx.taskRef();
         if (task != null) tasks.setCancellable(task, null);
         Smapiv2 storage = backends.storage();
@@ -184,15 +193,7 @@ public final class StorageMotion implements Messages {
             throw new ApiError(ErrorCodes.VDI_NEEDS_VM_FOR_MIGRATE, vdi);
         }
         String srcSr = db.get(vdi, VDI.SR);
-        if (!seesSr(db, hostRef, sr)) {
-            for (String h : db.all(org.xapijava.model.api.Host.XAPI_CLASS)) {
-                if (!h.equals(hostRef) && seesSr(db, h, sr)) {
-                    // Xapi would move the VM to that host with VM.migrate_send, not implemented here
-                    throw new ApiError("NOT_IMPLEMENTED", "VDI.pool_migrate to an SR of another host");
-                }
-            }
-            throw new ApiError(ErrorCodes.NO_HOSTS_AVAILABLE);
-        }
+        if (!seesSr(db, hostRef, sr)) return new Move(vdi, vbd, vm, srcSr, sr, null, null, null, null);
         if (srcSr.equals(sr)) return null;
         if ("reset".equals(db.get(vdi, VDI.ON_BOOT))) {
             throw new ApiError(ErrorCodes.VDI_ON_BOOT_MODE_INCOMPATIBLE_WITH_OPERATION, vdi);
@@ -206,6 +207,37 @@ public final class StorageMotion implements Messages {
         return new Move(vdi, vbd, vm, srcSr, sr, srcSrUuid, dstSrUuid, db.get(vdi, VDI.LOCATION), dp);
     }
 
+    /**
+     * Xapi's {@code vdi_pool_migrate} to an SR this host does not see: the VM moves, with {@code VM.migrate_send}, to a
+     * host that sees that SR and the SRs of the VM's other disks, which stay where they are ({@code NO_HOSTS_AVAILABLE}
+     * without one), reached on its management network; the VBD's new VDI is the answer.
+     */
+    private String moveVm(CallContext ctx, Move m) {
+        Map<String, String> vdiMap = new LinkedHashMap<>();
+        vdiMap.put(m.vdi(), m.dstSr());
+        for (String vbd : data.get(m.vm(), VM.VBDS)) {
+            if (data.get(vbd, VBD.EMPTY)) continue;
+            String other = data.get(vbd, VBD.VDI);
+            if (!other.equals(m.vdi())) vdiMap.put(other, data.get(other, VDI.SR));
+        }
+        String dest = null;
+        for (String h : data.all(org.xapijava.model.api.Host.XAPI_CLASS)) {
+            if (dest == null && vdiMap.values().stream().allMatch(sr -> seesSr(data, h, sr))) dest = h;
+        }
+        if (dest == null) throw new ApiError(ErrorCodes.NO_HOSTS_AVAILABLE);
+        String network = null;
+        for (String pif : data.get(dest, org.xapijava.model.api.Host.PIFS)) {
+            if (network == null && data.get(pif, org.xapijava.model.api.PIF.MANAGEMENT)) {
+                network = data.get(pif, org.xapijava.model.api.PIF.NETWORK);
+            }
+        }
+        if (network == null) throw new ApiError(ErrorCodes.HOST_HAS_NO_MANAGEMENT_IP);
+        LOG.info("VDI.pool_migrate {}: the VM moves to host {} with it", m.vdi(), dest);
+        migrateSend.migrateSend(
+                ctx, m.vm(), migrateSend.migrateReceive(ctx, dest, network), vdiMap, Map.of(), Map.of());
+        return data.get(m.vbd(), VBD.VDI);
+    }
+
     /** {@code Helpers.host_has_pbd_for_sr} with the PBD plugged ({@code assert_can_see_specified_SRs}). */
     private static boolean seesSr(Db db, String host, String sr) {
         for (String pbd : db.get(sr, SR.PBDS)) {
@@ -217,7 +249,7 @@ public final class StorageMotion implements Messages {
     }
 
     /** {@code supported_on}: {@code SR_DOES_NOT_SUPPORT_MIGRATION [sr, missing capabilities joined by ";"]}. */
-    private static void supported(Db db, String sr, List<String> ops) {
+    static void supported(org.xapijava.db.FieldReads db, String sr, List<String> ops) {
         String type = db.get(sr, SR.TYPE);
         Set<String> features = Set.of();
         for (String sm : db.all(SM.XAPI_CLASS)) {
@@ -236,6 +268,14 @@ public final class StorageMotion implements Messages {
     /** {@code receive_start}'s leaf: {@code VDI.create} of the source's description, then its tags. */
     private String createDestination(CallContext ctx, Move m) {
         Map<String, Object> src = data.record(VDI.XAPI_CLASS, m.vdi());
+        return ctx.api().vdi().create(destinationRecord(src, m.dstSr(), Map.of("base_mirror", m.srcLocator())));
+    }
+
+    /**
+     * The {@code VDI.create} record of a storage migration's destination disk in {@code sr}: the source's names, size,
+     * type, sharable, read_only and tags, no other_config or xenstore_data, {@code smConfig}.
+     */
+    static Map<String, Object> destinationRecord(Map<String, Object> src, String sr, Map<String, String> smConfig) {
         Map<String, Object> rec = new LinkedHashMap<>();
         for (org.xapijava.model.Field<?> f : List.of(
                 VDI.NAME_LABEL,
@@ -247,11 +287,11 @@ public final class StorageMotion implements Messages {
                 VDI.TAGS)) {
             rec.put(f.name(), src.get(f.name()));
         }
-        rec.put(VDI.SR.name(), m.dstSr());
+        rec.put(VDI.SR.name(), sr);
         rec.put(VDI.OTHER_CONFIG.name(), Map.of());
         rec.put(VDI.XENSTORE_DATA.name(), Map.of());
-        rec.put(VDI.SM_CONFIG.name(), Map.of("base_mirror", m.srcLocator()));
-        return ctx.api().vdi().create(rec);
+        rec.put(VDI.SM_CONFIG.name(), smConfig);
+        return rec;
     }
 
     /** The first copy, then rounds of the writes made meanwhile; the task's cancellation looked at every step. */
@@ -301,15 +341,23 @@ public final class StorageMotion implements Messages {
 
     /** {@code intra_pool_vdi_remap}: the VBD takes the new VDI, which takes the keys Xapi syncs of the old one. */
     private void remap(Move m, String created) {
-        Map<String, String> old = data.get(m.vdi(), VDI.OTHER_CONFIG);
+        remap(data, m.vbd(), m.vdi(), created);
+    }
+
+    /**
+     * {@code intra_pool_vdi_remap} of one VBD: it takes {@code created}, which takes the keys Xapi syncs
+     * ({@link #OTHER_CONFIG_SYNC_KEYS}) of {@code vdi}.
+     */
+    static void remap(Db data, String vbd, String vdi, String created) {
+        Map<String, String> old = data.get(vdi, VDI.OTHER_CONFIG);
         Map<String, String> now = new LinkedHashMap<>(data.get(created, VDI.OTHER_CONFIG));
         for (String k : OTHER_CONFIG_SYNC_KEYS) {
             now.remove(k);
             if (old.containsKey(k)) now.put(k, old.get(k));
         }
         data.apply(org.xapijava.db.Update.builder()
-                .exists(VBD.XAPI_CLASS, m.vbd())
-                .set(m.vbd(), VBD.VDI, created)
+                .exists(VBD.XAPI_CLASS, vbd)
+                .set(vbd, VBD.VDI, created)
                 .set(created, VDI.OTHER_CONFIG, now)
                 .build());
     }

@@ -445,14 +445,20 @@ final class Engine implements AutoCloseable {
             case Atomic.VmDestroy c -> {
                 releaseVbds(c.vm(), t); // VM.destroy: detach any remaining disks
                 domains.destroy(c.vm());
+                storage.guestPaused(c.vm(), false);
             }
             case Atomic.VmPause p -> {
                 vms.vmExn(p.vm());
-                domains.setPaused(p.vm(), true);
+                // the guest's disk I/O under way ends first; then it issues none until unpaused
+                storage.withGuestStopped(p.vm(), () -> {
+                    domains.setPaused(p.vm(), true);
+                    storage.guestPaused(p.vm(), true);
+                });
                 vms.signalVm(p.vm());
             }
             case Atomic.VmUnpause u -> {
                 if (vms.powerState(u.vm()) == PowerState.Paused) {
+                    storage.guestPaused(u.vm(), false);
                     domains.setPaused(u.vm(), false);
                     vms.signalVm(u.vm());
                 } else {

@@ -113,8 +113,22 @@ final class MetadataImport {
 
     /** The VM's configuration and devices without its domain: what a migration sends ahead of the memory. */
     String exportConfiguration(String vmId) {
+        return exportConfiguration(vmId, java.util.Map.of());
+    }
+
+    /**
+     * The VM's configuration as {@link #exportConfiguration(String)}, each VBD whose disk {@code vdiMap} maps (by
+     * {@code <sr>/<location>}) pointing to the mapped disk: what a migration with a VDI map sends the destination.
+     */
+    String exportConfiguration(String vmId, java.util.Map<String, String> vdiMap) {
         VmEntry e = vms.vmExn(vmId);
-        return new Metadata(e.vm(), e.vbds(), e.vifs(), e.pcis(), e.vgpus(), e.vusbs(), null).toJson();
+        java.util.List<org.xapijava.xenopsd.Vbd> vbds = e.vbds().stream()
+                .map(v ->
+                        v.backend() instanceof org.xapijava.xenopsd.Disk.Vdi d && vdiMap.containsKey(d.srAndLocation())
+                                ? v.withBackend(new org.xapijava.xenopsd.Disk.Vdi(vdiMap.get(d.srAndLocation())))
+                                : v)
+                .toList();
+        return new Metadata(e.vm(), vbds, e.vifs(), e.pcis(), e.vgpus(), e.vusbs(), null).toJson();
     }
 
     private static Domain parseDomain(String json) {

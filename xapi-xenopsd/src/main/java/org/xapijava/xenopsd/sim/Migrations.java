@@ -28,6 +28,9 @@ import org.xapijava.xenopsd.XenopsError;
  * its domain unless the VM left paused. At no time do two unpaused domains of the VM exist, nor is a disk activated
  * on both hosts.
  *
+ * <p>With a VDI map (a storage migration to another host: xapi has copied the disks), the metadata sent names the
+ * mapped disks, which the destination attaches instead of ours.
+ *
  * <p><b>Localhost migration</b>: the domain moves to a new domid here, as xenopsd's renaming does.
  *
  * <p>{@code DEBUG.trigger "refuse-migration" ["on"|"off"]} makes this simulator refuse to receive (a test of a
@@ -84,7 +87,7 @@ final class Migrations {
                     "VM.migrate " + id + ": metadata to " + URI.create(m.url()).getHost());
             boolean paused = false;
             try {
-                remote(() -> remote.vmImportMetadata(t.dbg, metadata.exportConfiguration(id)));
+                remote(() -> remote.vmImportMetadata(t.dbg, metadata.exportConfiguration(id, m.vdiMap())));
                 t.checkCancelling();
                 if (!wasPaused) {
                     perform.accept(List.of(new Atomic.VmPause(id)), t);

@@ -330,7 +330,7 @@ public final class Simulator implements Xenops, AutoCloseable {
     /**
      * The simulated guest of a running VM writes {@code data} at {@code offset} of the disk of its VBD {@code vbd}
      * (the device's name, e.g. {@code xvda}), through the path its datapath's backend gives, as a guest's block
-     * driver does; it waits while the domain is being switched to other disks. @throws XenopsError
+     * driver does; it waits while the domain is paused or being switched to other disks. @throws XenopsError
      * {@code Does_not_exist} when the VM, its domain or an attached disk of that VBD is missing
      */
     public void guestDiskWrite(String vmId, String vbd, long offset, byte[] data) {

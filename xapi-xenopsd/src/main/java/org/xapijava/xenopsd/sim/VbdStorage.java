@@ -207,6 +207,40 @@ final class VbdStorage implements AutoCloseable {
         return guestLocks.computeIfAbsent(vmId, k -> new java.util.concurrent.locks.ReentrantReadWriteLock(true));
     }
 
+    /** The VMs whose domain is paused: their guest issues no disk I/O until unpaused (or gone). */
+    private final java.util.Set<String> pausedGuests = new java.util.HashSet<>();
+
+    /**
+     * Marks the guest of {@code vmId} paused or not; a guest's I/O waits while it is paused. Call with the guest
+     * stopped ({@link #withGuestStopped}) to pause, so that no I/O is under way once it returns.
+     */
+    void guestPaused(String vmId, boolean paused) {
+        synchronized (pausedGuests) {
+            if (paused) pausedGuests.add(vmId);
+            else pausedGuests.remove(vmId);
+            pausedGuests.notifyAll();
+        }
+    }
+
+    private boolean isPaused(String vmId) {
+        synchronized (pausedGuests) {
+            return pausedGuests.contains(vmId);
+        }
+    }
+
+    private void awaitUnpaused(String vmId) {
+        synchronized (pausedGuests) {
+            while (pausedGuests.contains(vmId)) {
+                try {
+                    pausedGuests.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw XenopsError.internalError("guest I/O of " + vmId + " interrupted while paused");
+                }
+            }
+        }
+    }
+
     /** Runs {@code r} with the guest of VM {@code vmId} doing no disk I/O (its I/O waits until the end). */
     void withGuestStopped(String vmId, Runnable r) {
         java.util.concurrent.locks.Lock l = guestLock(vmId).writeLock();
@@ -225,7 +259,13 @@ final class VbdStorage implements AutoCloseable {
     void guestIo(
             String vmId, java.util.function.IntSupplier domid, DeviceId vbd, long offset, byte[] buf, boolean write) {
         java.util.concurrent.locks.Lock l = guestLock(vmId).readLock();
-        l.lock();
+        // a paused domain's guest does no I/O: it waits until its domain runs again (or is gone)
+        while (true) {
+            awaitUnpaused(vmId);
+            l.lock();
+            if (!isPaused(vmId)) break;
+            l.unlock();
+        }
         try {
             String dp = datapath(domid.getAsInt(), vbd);
             Object backend = backends.get(dp);
