@@ -444,7 +444,8 @@ public final class XapiServer implements AutoCloseable {
                                 master == null ? null : master.bindAddress(),
                                 master == null ? config.integer("http-port") : master.httpPort(),
                                 db)
-                        .withTls(master == null ? poolTls : null))
+                        .withTls(master == null ? poolTls : null)
+                        .withHttpPort(this::httpPort))
                 .register(handlers);
         if (role.isMaster() && master == null) {
             replicaHandler = new ReplicaHandler(db, new ReplicaService(db, services.allowed()), followers);

@@ -38,4 +38,16 @@ public interface CliHost {
 
     /** The XenAPI version string the CLI logs in with ({@code 2.21}). */
     String apiVersion();
+
+    /** A transport of its own connections, closed when done. */
+    interface RemoteTransport extends Transport, AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /**
+     * A transport to the xapi at {@code address} (another pool's master, or this pool's), as xe's storage migration
+     * reaches {@code remote-master}: XML-RPC over TLS without certificate checks.
+     */
+    RemoteTransport remote(String address);
 }

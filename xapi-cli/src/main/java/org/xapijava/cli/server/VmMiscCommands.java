@@ -291,7 +291,10 @@ final class VmMiscCommands {
         return args;
     }
 
-    /** Xapi's {@code vm_migrate}: intra-pool with {@code VM.pool_migrate}; the cross-pool form is not implemented. */
+    /**
+     * Xapi's {@code vm_migrate}: with a storage parameter the storage live migration ({@link StorageMigration}), else
+     * {@code VM.pool_migrate} within the pool.
+     */
     private static void migrate(CommandContext c) {
         List<Map.Entry<String, String>> renamed = new ArrayList<>();
         for (Map.Entry<String, String> e : c.params().entries()) {
@@ -307,13 +310,11 @@ final class VmMiscCommands {
         boolean sxm = p.entries().stream()
                 .anyMatch(e -> SXM_PARAMS.stream().anyMatch(s -> e.getKey().startsWith(s)));
         if (sxm) {
-            c.out().msg("Performing a storage live migration. Your VM's VDIs will be migrated with the VM.");
-            if (!(p.has("remote-master") && p.has("remote-username") && p.has("remote-password"))) {
-                throw new CliFailure("Storage live migration requires remote-master, remote-username, and"
-                        + " remote-password to be specified. Please see 'xe help vm-migrate' for help.");
-            }
-            // the remote pool's Host.migrate_receive and VM.migrate_send are not implemented by this server
-            throw new ApiError("NOT_IMPLEMENTED", "xe vm-migrate (cross-pool)");
+            Set<String> ignore = new java.util.HashSet<>(
+                    List.of("host", "host-uuid", "host-name", "live", "force", "copy", "compress"));
+            ignore.addAll(SXM_PARAMS);
+            StorageMigration.run(cm, p, options, ignore);
+            return;
         }
         if (!p.has("host")) throw new CliFailure("No destination host specified");
         String host = HostCommands.byNameOrId(cm, p.get("host"));

@@ -29,6 +29,12 @@ public final class ServerCliHost implements CliHost {
     private volatile InetSocketAddress masterCli;
     /** The pool's TLS sockets to the master, or null: plain HTTP. */
     private volatile javax.net.ssl.SSLSocketFactory tls;
+    /** How this host reaches another host's xapi: the pool's TLS when it has a fixed HTTPS port, else HTTP. */
+    private volatile org.xapijava.server.pool.PoolTls poolTls;
+
+    private volatile java.util.function.IntSupplier httpPort = () -> 0;
+    /** The longest a call to another host's xapi may take (short calls: a login, records, host.migrate_receive). */
+    private static final java.time.Duration REMOTE_TIMEOUT = java.time.Duration.ofSeconds(60);
 
     private final Function<String, RefInfo> refs;
     private final String apiVersion;
@@ -75,11 +81,19 @@ public final class ServerCliHost implements CliHost {
                 dm.apiVersionMajor() + "." + dm.apiVersionMinor());
     }
 
+    /** The HTTP port every host of the pool listens on (this host's). Returns this. */
+    public ServerCliHost withHttpPort(java.util.function.IntSupplier port) {
+        this.httpPort = port;
+        return this;
+    }
+
     /**
-     * On a member of a pool whose traffic is TLS ({@code tls} enabled): the relay goes to the master's HTTPS port,
+     * How this host reaches the others ({@link #remote}), and on a member of a pool whose traffic is TLS ({@code tls}
+     * enabled): the relay goes to the master's HTTPS port,
      * checked as the pool's other connections. Returns this.
      */
     public ServerCliHost withTls(org.xapijava.server.pool.PoolTls tls) {
+        this.poolTls = tls;
         if (tls != null && tls.enabled() && masterCli != null) {
             masterCli = new InetSocketAddress(masterCli.getHostString(), tls.httpsPort());
             this.tls = tls.context().getSocketFactory();
@@ -176,5 +190,33 @@ public final class ServerCliHost implements CliHost {
                 up.interrupt();
             }
         }
+    }
+
+    /**
+     * Another host's xapi as the pool reaches it (the hosts of a pool share their ports here, where Xapi's listen on
+     * 443): HTTPS on the pool's port without certificate checks when the pool has one (xe's storage migration makes its
+     * {@code remote-master} connection with {@code verify_cert:None}), else HTTP.
+     */
+    @Override
+    public RemoteTransport remote(String address) {
+        org.xapijava.server.pool.PoolTls t = poolTls;
+        org.xapijava.server.client.XmlRpcTransport x = t != null && t.enabled()
+                ? org.xapijava.server.client.XmlRpcTransport.tcp(
+                        t.uri(address), org.xapijava.server.tls.PoolTrust.unverified(), REMOTE_TIMEOUT)
+                : org.xapijava.server.client.XmlRpcTransport.tcp(
+                        org.xapijava.server.client.XmlRpcTransport.hostUri(address, httpPort.getAsInt()),
+                        null,
+                        REMOTE_TIMEOUT);
+        return new RemoteTransport() {
+            @Override
+            public Object call(String method, List<Object> params) {
+                return x.call(method, params);
+            }
+
+            @Override
+            public void close() {
+                x.close();
+            }
+        };
     }
 }

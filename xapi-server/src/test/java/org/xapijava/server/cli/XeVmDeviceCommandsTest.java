@@ -330,14 +330,15 @@ class XeVmDeviceCommandsTest {
                 "Error: Storage live migration requires remote-master, remote-username, and remote-password to be"
                         + " specified. Please see 'xe help vm-migrate' for help.\n",
                 sxm.err());
+        // the remote login is refused: nothing moves
         assertEquals(
-                "The function is not implemented\nfunction: xe vm-migrate (cross-pool)\n",
+                "Authentication failed\nFor usage run: 'xe help'\n",
                 fails(
                         "vm-migrate",
                         "uuid=" + vm,
-                        "remote-master=192.0.2.1",
+                        "remote-master=127.0.0.1",
                         "remote-username=root",
-                        "remote-password=x"));
+                        "remote-password=wrong"));
         assertTrue(fails("vm-migrate", "uuid=" + vm, "host-uuid=" + hostUuid, "live=yes")
                 .endsWith("message: Invalid_argument(\"bool_of_string\")\n"));
         ok("vm-start", "uuid=" + vm);

@@ -59,6 +59,84 @@ class XePoolForwardingTest {
         assertEquals("The uuid you supplied was invalid.\ntype: VM\nuuid: nope\n", bad.err());
     }
 
+    /**
+     * {@code xe vm-migrate} with a disk map (Xapi's storage live migration from the CLI) within the pool: the CLI logs
+     * in to {@code remote-master} (this pool's master), picks the host and its management network, and the halted VM's
+     * disk moves from the master's local SR to the member's.
+     */
+    @Test
+    void vmMigrateWithADiskMapMovesTheDiskToTheMembersSr() throws Exception {
+        org.xapijava.db.Db db = pool.master().server.services().data();
+        String hostB = pool.member().server.services().hostRef();
+        String srA = localSr(db, pool.master().server.services().hostRef());
+        String srB = localSr(db, hostB);
+        String hostBUuid = db.get(hostB, org.xapijava.model.api.Host.UUID);
+        String vm = xe(
+                        "vm-install",
+                        "template=Debian Bookworm 12",
+                        "new-name-label=moving",
+                        "sr-uuid=" + db.get(srA, org.xapijava.model.api.SR.UUID))
+                .strip();
+        String vdi = xe("vbd-list", "vm-uuid=" + vm, "type=Disk", "params=vdi-uuid", "--minimal")
+                .strip();
+        assertEquals(
+                db.get(srA, org.xapijava.model.api.SR.UUID),
+                xe("vdi-param-get", "uuid=" + vdi, "param-name=sr-uuid").strip());
+        String srBUuid = db.get(srB, org.xapijava.model.api.SR.UUID);
+        String out = xe(
+                "vm-migrate",
+                "uuid=" + vm,
+                "remote-master=127.0.0.2",
+                "remote-username=root",
+                "remote-password=" + pool.master().password(),
+                "host=" + hostBUuid,
+                "vdi:" + vdi + "=" + srBUuid);
+        String nameB = db.get(hostB, org.xapijava.model.api.Host.NAME_LABEL);
+        String network = db.get(
+                db.get(
+                        db.where(org.xapijava.model.api.PIF.HOST, hostB).stream()
+                                .filter(p -> db.get(p, org.xapijava.model.api.PIF.MANAGEMENT))
+                                .findFirst()
+                                .orElseThrow(),
+                        org.xapijava.model.api.PIF.NETWORK),
+                org.xapijava.model.api.Network.NAME_LABEL);
+        assertEquals(
+                "Performing a storage live migration. Your VM's VDIs will be migrated with the VM.\n"
+                        + "Will migrate to remote host: " + nameB + ", using remote network: " + network
+                        + ". Here is the VDI mapping:\n"
+                        + "VDI " + vdi + " -> SR " + srBUuid + "\n",
+                out);
+        String moved = xe("vbd-list", "vm-uuid=" + vm, "type=Disk", "params=vdi-uuid", "--minimal")
+                .strip();
+        assertEquals(
+                srBUuid,
+                xe("vdi-param-get", "uuid=" + moved, "param-name=sr-uuid").strip());
+        // without the remote login: Xapi's refusal
+        XeRun.Result r =
+                XeRun.unix(pool.master(), home, "", "vm-migrate", "uuid=" + vm, "vdi:" + moved + "=" + srBUuid);
+        assertEquals(1, r.code(), r::toString);
+        assertEquals(
+                "Error: Storage live migration requires remote-master, remote-username, and remote-password to be"
+                        + " specified. Please see 'xe help vm-migrate' for help.\n",
+                r.err());
+        xe("vm-uninstall", "uuid=" + vm, "--force");
+    }
+
+    /** The local file SR plugged on {@code host}. */
+    static String localSr(org.xapijava.db.Db db, String host) {
+        for (String pbd : db.where(org.xapijava.model.api.PBD.HOST, host)) {
+            String sr = db.get(pbd, org.xapijava.model.api.PBD.SR);
+            if (db.get(sr, org.xapijava.model.api.SR.TYPE).equals("file")) return sr;
+        }
+        throw new AssertionError("no local SR on " + host);
+    }
+
+    static String xe(String... args) {
+        XeRun.Result r = XeRun.unix(pool.master(), home, "", args);
+        assertEquals(0, r.code(), () -> String.join(" ", args) + "\n" + r);
+        return r.out();
+    }
+
     @Test
     void theMemberAnswersHostIsSlaveOverTcp() {
         XeRun.Result r = XeRun.run(
