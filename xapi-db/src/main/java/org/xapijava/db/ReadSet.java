@@ -60,6 +60,22 @@ public final class ReadSet implements FieldReads {
         return refs;
     }
 
+    /**
+     * {@link Db#retrying} for an attempt made with a fresh read set, which also starts again when a row went away
+     * between two of its reads (another writer deleted it): {@code HANDLE_INVALID} from a read, or from the update of a
+     * row deleted meanwhile, is a conflict like any other.
+     */
+    public static <R> R retrying(java.util.function.Supplier<R> attempt) {
+        return Db.retrying(() -> {
+            try {
+                return attempt.get();
+            } catch (org.xapijava.model.errors.ApiError e) {
+                if ("HANDLE_INVALID".equals(e.code())) throw new Db.Conflict(e.getMessage());
+                throw e;
+            }
+        });
+    }
+
     /** What an update must require for everything read here to be as it was read. */
     public List<Update.Precondition> preconditions() {
         List<Update.Precondition> out = new ArrayList<>(rows.values());

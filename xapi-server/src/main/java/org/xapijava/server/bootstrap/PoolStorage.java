@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import org.xapijava.db.Db;
 import org.xapijava.db.FieldValues;
+import org.xapijava.db.ReadSet;
 import org.xapijava.db.Update;
 import org.xapijava.model.Field;
 import org.xapijava.model.api.Host;
@@ -39,30 +40,38 @@ final class PoolStorage {
         <T> void put(Field<T> field, T value);
     }
 
-    /** One SM record per driver type, created when missing, else updated in place. Returns them by type. */
+    /**
+     * One SM record per driver type, created when missing, else updated in place. Returns them by type. Each type's
+     * step is one atomic update made on what it read, made again on a conflict: every host runs this at its start, and
+     * a member's SM record sync ({@code SmRecordSync}) may destroy and recreate a record of the pool's meanwhile.
+     */
     Map<String, String> ensureSmRecords() {
         Map<String, String> out = new LinkedHashMap<>();
-        for (SmDriver d : c.facts.smDrivers()) {
-            List<String> existing = db.where(SM.TYPE, d.type());
-            String sm;
-            if (existing.isEmpty()) {
-                FieldValues v = FieldValues.of(SM.XAPI_CLASS).with(SM.UUID, StartupContext.uuid());
-                smValues(d, v::with);
-                sm = db.create(v.with(SM.OTHER_CONFIG, Map.of()).with(SM.HOST_PENDING_FEATURES, Map.of()));
-            } else {
-                sm = existing.getLast();
-                Update.Builder u = Update.builder();
-                smValues(d, new Values() {
-                    @Override
-                    public <T> void put(Field<T> field, T value) {
-                        u.set(sm, field, value);
-                    }
-                });
-                db.apply(u.build());
-            }
-            out.put(d.type(), sm);
-        }
+        for (SmDriver d : c.facts.smDrivers()) out.put(d.type(), ReadSet.retrying(() -> ensureSmRecord(d)));
         return out;
+    }
+
+    private String ensureSmRecord(SmDriver d) {
+        ReadSet read = new ReadSet(db);
+        List<String> existing = read.where(SM.TYPE, d.type());
+        Update.Builder u = Update.builder().require(read.preconditions());
+        String sm;
+        if (existing.isEmpty()) {
+            FieldValues v = FieldValues.of(SM.XAPI_CLASS).with(SM.UUID, StartupContext.uuid());
+            smValues(d, v::with);
+            sm = Refs.fresh();
+            u.create(sm, v.with(SM.OTHER_CONFIG, Map.of()).with(SM.HOST_PENDING_FEATURES, Map.of()));
+        } else {
+            sm = existing.getLast();
+            smValues(d, new Values() {
+                @Override
+                public <T> void put(Field<T> field, T value) {
+                    u.set(sm, field, value);
+                }
+            });
+        }
+        db.apply(u.build());
+        return sm;
     }
 
     /** What the driver says of itself ({@code sr_get_driver_info}), Xapi's known capabilities only, sorted. */

@@ -18,11 +18,9 @@ import org.xapijava.db.Db;
 import org.xapijava.db.FieldValues;
 import org.xapijava.db.ReadSet;
 import org.xapijava.db.Update;
-import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.Host;
 import org.xapijava.model.api.SM;
 import org.xapijava.model.api.SR;
-import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
 import org.xapijava.storage.smapiv1.DriverInfo;
 
@@ -95,26 +93,11 @@ public final class SmRecordSync {
         Map<String, String> created = new LinkedHashMap<>();
         List<String> updated = new ArrayList<>();
         for (Map.Entry<String, DriverInfo> e : byType.entrySet()) {
-            Registered r = whileRowsGo(() -> register(e.getKey(), e.getValue()));
+            Registered r = ReadSet.retrying(() -> register(e.getKey(), e.getValue()));
             if (r.created() != null) created.put(e.getKey(), r.created());
             updated.addAll(r.updated());
         }
         return new Result(created, updated, destroyed);
-    }
-
-    /**
-     * {@link Db#retrying} that also starts again when a row read went away between two reads (another host's
-     * sync destroyed it): {@code HANDLE_INVALID} from a read is a conflict like any other.
-     */
-    private static <R> R whileRowsGo(java.util.function.Supplier<R> attempt) {
-        return Db.retrying(() -> {
-            try {
-                return attempt.get();
-            } catch (ApiError e) {
-                if (ErrorCodes.HANDLE_INVALID.equals(e.code())) throw new Db.Conflict(e.getMessage());
-                throw e;
-            }
-        });
     }
 
     /** What {@link #register} did for a type: the record it created (or null), the records it updated. */
@@ -126,7 +109,7 @@ public final class SmRecordSync {
      * same time as another).
      */
     private boolean unregisterIfGone(String sm, Set<String> keep) {
-        return whileRowsGo(() -> {
+        return ReadSet.retrying(() -> {
             ReadSet read = new ReadSet(data);
             if (!read.exists(SM.XAPI_CLASS, sm)) return false;
             String type = read.get(sm, SM.TYPE);

@@ -260,6 +260,36 @@ class StartupSyncTest {
         assertEquals(List.of(), RefIntegrity.dangling(db));
     }
 
+    /**
+     * Another host's SM record sync destroys (and recreates) an SM record between this start's read of it and its
+     * update, as when two members start at once: the start reads again and updates the record that is there.
+     */
+    @Test
+    void anSmRecordDestroyedByAnotherHostMidStartIsReadAgain() {
+        Database db = Database.empty(dm);
+        BootstrapSettings s = settings();
+        StartupSync.run(new LocalDb(db), s);
+        LocalDb raw = new LocalDb(db);
+        boolean[] done = {false};
+        InterruptedDb racing = new InterruptedDb(raw, u -> {
+            for (org.xapijava.db.Update.Op op : u.ops()) {
+                if (!done[0]
+                        && op instanceof org.xapijava.db.Update.Set set
+                        && set.field().cls().equals(org.xapijava.model.api.SM.XAPI_CLASS)) {
+                    done[0] = true;
+                    raw.delete(org.xapijava.model.api.SM.XAPI_CLASS, set.ref()); // the other host's sync
+                }
+            }
+            return false;
+        });
+        HostObjects o = StartupSync.run(racing, s);
+        assertTrue(done[0]);
+        for (Map.Entry<String, String> e : o.smByType().entrySet()) {
+            assertEquals(List.of(e.getValue()), raw.where(org.xapijava.model.api.SM.TYPE, e.getKey()), e.getKey());
+        }
+        assertEquals(List.of(), RefIntegrity.dangling(db));
+    }
+
     @Test
     void secondStartChangesNoObjectCountAndKeepsTheObjects() {
         Database db = Database.empty(dm);
