@@ -62,6 +62,16 @@ final class ErrorPrinter {
         for (String line : describe(code, def.params(), shown)) conn.printStderr(line + "\n");
     }
 
+    /** Xapi's {@code Api_errors.to_string} of a server error: {@code Server_error(CODE, [ a; b ])}. */
+    static String toServerError(ApiError e) {
+        return "Server_error(" + e.code() + ", [ " + String.join("; ", e.params()) + " ])";
+    }
+
+    /** Xapi's {@code Cli_util.string_of_exn} of a server error: {@code CODE: [ a; b ]}. */
+    static String stringOfExn(ApiError e) {
+        return e.code() + ": [ " + String.join("; ", e.params()) + " ]";
+    }
+
     /** {@code name: value} lines: extra values as {@code <extra>}, missing ones as {@code <unknown>}. */
     static List<String> describe(String code, List<String> names, List<String> values) {
         List<String> n = code.equals("VMS_FAILED_TO_COOPERATE")

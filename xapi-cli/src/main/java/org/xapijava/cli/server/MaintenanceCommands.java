@@ -122,9 +122,7 @@ final class MaintenanceCommands {
         try {
             healthy = c.api().host().haXapiHealthcheck();
         } catch (ApiError e) {
-            c.conn()
-                    .printStderr("Host.ha_xapi_healthcheck threw exception: " + e.code() + ": [ "
-                            + String.join("; ", e.params()) + " ]\n");
+            c.conn().printStderr("Host.ha_xapi_healthcheck threw exception: " + ErrorPrinter.stringOfExn(e) + "\n");
             throw new CliErrors.ExitWithError(3);
         }
         if (!healthy) {
@@ -149,8 +147,7 @@ final class MaintenanceCommands {
             try {
                 fields.addAll(api.host().getDiagnosticTimingStats(host, counts).entrySet());
             } catch (ApiError e) {
-                fields.add(Map.entry(
-                        "Error", "Server_error(" + e.code() + ", [ " + String.join("; ", e.params()) + " ])"));
+                fields.add(Map.entry("Error", ErrorPrinter.toServerError(e)));
             }
             fields.sort((x, y) -> java.util.Arrays.compare(
                     x.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8),

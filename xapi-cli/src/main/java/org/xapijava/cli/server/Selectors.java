@@ -140,7 +140,7 @@ public final class Selectors {
             } catch (ApiError e) {
                 ErrorRegistry.ErrorDef d = ErrorRegistry.get(e.code());
                 String msg = d == null || d.doc() == null
-                        ? e.code() + ": [ " + String.join("; ", e.params()) + " ]"
+                        ? ErrorPrinter.stringOfExn(e)
                         : d.doc() + "\n" + String.join("\n", ErrorPrinter.describe(e.code(), d.params(), e.params()));
                 fails.add(0, Map.entry(uuid(o), msg));
             } catch (Exception e) {

@@ -412,31 +412,28 @@ final class VmDeviceCommands {
             case "HOST_NOT_ENOUGH_PCPUS" ->
                 p.size() == 2
                         ? "Not enough CPUs (VM needs " + p.get(0) + ", but host has " + p.get(1) + ")"
-                        : serverError(e);
+                        : ErrorPrinter.toServerError(e);
             case "VM_REQUIRES_NETWORK" -> "VM requires access to network: " + arg2;
             case "HOST_CANNOT_ATTACH_NETWORK" -> "Host cannot attach to network: " + arg2;
             case "VM_HVM_REQUIRED" -> "HVM not supported";
             case "INVALID_VALUE" ->
-                p.size() == 2 ? "Field has invalid value: " + p.get(0) + " = " + p.get(1) : serverError(e);
+                p.size() == 2
+                        ? "Field has invalid value: " + p.get(0) + " = " + p.get(1)
+                        : ErrorPrinter.toServerError(e);
             case "HA_CONSTRAINT_VIOLATION_SR_NOT_SHARED" ->
                 p.size() == 1
                         ? "VM requires access to non-shared SR: " + ErrorPrinter.refConvert(c.host(), p.get(0))
                                 + ". SR must both be marked as shared and a properly configured PBD must be"
                                 + " plugged-in on every host"
-                        : serverError(e);
+                        : ErrorPrinter.toServerError(e);
             case "HA_CONSTRAINT_VIOLATION_NETWORK_NOT_SHARED" ->
                 p.size() == 1
                         ? "VM requires access to non-shared Network: " + ErrorPrinter.refConvert(c.host(), p.get(0))
                                 + ". Network must either be entirely virtual or there must be a PIF connecting to"
                                 + " this Network on every host."
-                        : serverError(e);
-            default -> serverError(e);
+                        : ErrorPrinter.toServerError(e);
+            default -> ErrorPrinter.toServerError(e);
         };
-    }
-
-    /** {@code Api_errors.to_string}. */
-    private static String serverError(ApiError e) {
-        return "Server_error(" + e.code() + ", [ " + String.join("; ", e.params()) + " ])";
     }
 
     /** Xapi's {@code console}: the selected VM's text console through the client ({@code HttpConnect}). */

@@ -88,9 +88,8 @@ public final class ServerCliHost implements CliHost {
     }
 
     /**
-     * How this host reaches the others ({@link #remote}), and on a member of a pool whose traffic is TLS ({@code tls}
-     * enabled): the relay goes to the master's HTTPS port,
-     * checked as the pool's other connections. Returns this.
+     * How this host reaches the others ({@link #remote}); on a member of a pool whose traffic is TLS ({@code tls}
+     * enabled), the relay also goes to the master's HTTPS port, checked as the pool's other connections. Returns this.
      */
     public ServerCliHost withTls(org.xapijava.server.pool.PoolTls tls) {
         this.poolTls = tls;

@@ -16,7 +16,6 @@ import org.xapijava.db.Db;
 import org.xapijava.model.LicenceFeature;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.Host;
-import org.xapijava.model.api.HostMetrics;
 import org.xapijava.model.api.Pool;
 import org.xapijava.model.client.XenApi;
 import org.xapijava.model.errors.ApiError;
@@ -28,6 +27,7 @@ import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.dispatch.MessageTable;
 import org.xapijava.server.session.PoolSecret;
 import org.xapijava.server.vm.PoolFeatures;
+import org.xapijava.server.xenops.BootChecks;
 import org.xapijava.server.xenops.HostVersions;
 
 /**
@@ -167,9 +167,7 @@ public final class SecretRotation implements Messages {
     }
 
     private boolean live(String host) {
-        if (host.equals(me)) return true;
-        String metrics = db.get(host, Host.METRICS);
-        return db.exists(HostMetrics.XAPI_CLASS, metrics) && db.get(metrics, HostMetrics.LIVE);
+        return host.equals(me) || BootChecks.isHostLive(db, host);
     }
 
     /** Xapi's {@code PSR.start}: a new rotation, or the one a checkpoint says is under way, with its secrets. */

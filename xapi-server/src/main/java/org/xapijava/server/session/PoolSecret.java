@@ -6,7 +6,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.util.List;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -26,7 +25,6 @@ import org.xapijava.model.util.AtomicFiles;
  */
 public final class PoolSecret {
     private static final Logger LOG = LoggerFactory.getLogger(PoolSecret.class);
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Path file;
     private final Path oldBackup;
@@ -84,20 +82,9 @@ public final class PoolSecret {
         return s;
     }
 
-    /** A new secret, of Xapi's shape (three uuids joined by '/'). */
+    /** A new secret, of Xapi's shape (three uuids joined by '/'; {@link UUID#randomUUID} draws from a secure RNG). */
     public static String generate() {
-        return randomUuid() + "/" + randomUuid() + "/" + randomUuid();
-    }
-
-    private static UUID randomUuid() {
-        byte[] b = new byte[16];
-        RANDOM.nextBytes(b);
-        b[6] = (byte) ((b[6] & 0x0f) | 0x40);
-        b[8] = (byte) ((b[8] & 0x3f) | 0x80);
-        long hi = 0, lo = 0;
-        for (int i = 0; i < 8; i++) hi = (hi << 8) | (b[i] & 0xff);
-        for (int i = 8; i < 16; i++) lo = (lo << 8) | (b[i] & 0xff);
-        return new UUID(hi, lo);
+        return UUID.randomUUID() + "/" + UUID.randomUUID() + "/" + UUID.randomUUID();
     }
 
     /** The secret this host sends. */
