@@ -66,9 +66,16 @@ public final class PoolForwarding implements ForwardingStage {
         assertLive(host);
         String task = ctx.taskRef();
         if (task != null && db.exists(Task.XAPI_CLASS, task)) {
-            db.set(task, Task.FORWARDED, true);
-            db.set(task, Task.FORWARDED_TO, host);
-            db.set(task, Task.RESIDENT_ON, host);
+            try {
+                db.apply(org.xapijava.db.Update.builder()
+                        .exists(Task.XAPI_CLASS, task)
+                        .set(task, Task.FORWARDED, true)
+                        .set(task, Task.FORWARDED_TO, host)
+                        .set(task, Task.RESIDENT_ON, host)
+                        .build());
+            } catch (Db.Conflict gone) {
+                // the task was destroyed meanwhile: nothing to mark
+            }
         }
         RawRpc result = new RawRpc(hosts.call(host, m.wireName(), toRpc(m, args), task));
         afterForwarded.accept(m.wireName(), args);

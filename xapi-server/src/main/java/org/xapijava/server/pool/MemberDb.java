@@ -16,13 +16,22 @@ import org.xapijava.model.errors.ApiError;
  * step by the master's change feed, {@link ReplicaFollower}), writes applied on the master ({@link MasterLink}), and
  * every write waits until the replica holds it before returning, so a member always reads its own writes. A replica
  * that does not catch up within the timeout (the master's feed is cut) makes the write fail with
- * {@code INTERNAL_ERROR} rather than let the caller read a state without it. Thread-safe.
+ * {@code INTERNAL_ERROR} rather than let the caller read a state without it. Advisory writes ({@link
+ * #applyAdvisory}) go to the master in the background, coalesced. Thread-safe.
  */
 public final class MemberDb implements Db {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MemberDb.class);
+    /** How many advisory writes may wait for the master. */
+    static final int MAX_ADVISORY = 10_000;
+
     private final Database replica;
     private final LocalDb reads;
     private final MasterLink master;
     private final Duration catchUp;
+    /** Advisory writes not sent yet, oldest first, by field (or alone). Guarded by itself. */
+    private final Map<Object, Update> advisory = new java.util.LinkedHashMap<>();
+    /** Whether a sender is draining {@link #advisory}. Guarded by {@link #advisory}. */
+    private boolean sending;
 
     public MemberDb(Database replica, MasterLink master, Duration catchUp) {
         this.replica = replica;
@@ -162,5 +171,58 @@ public final class MemberDb implements Db {
     public void apply(Update update) {
         if (update.ops().isEmpty() && update.preconditions().isEmpty()) return;
         write(update);
+    }
+
+    // ------------------------------------------------------------------ advisory writes: the master, in the background
+
+    /**
+     * Queued for the master by one background sender, without waiting for the replica (the caller reads none of
+     * it): an update that sets one field replaces a queued one setting the same field of the same row.
+     */
+    @Override
+    public void applyAdvisory(Update update) {
+        Object key = update.ops().size() == 1 && update.ops().getFirst() instanceof Update.Set set
+                ? List.of(set.ref(), set.field())
+                : new Object();
+        synchronized (advisory) {
+            if (advisory.size() >= MAX_ADVISORY && !advisory.containsKey(key)) {
+                var oldest = advisory.keySet().iterator();
+                oldest.next();
+                oldest.remove(); // the master is slow or away: the oldest advice goes first
+            }
+            advisory.put(key, update);
+            if (sending) return;
+            sending = true;
+        }
+        Thread.ofVirtual().name("member-advisory-writes").start(this::sendAdvisory);
+    }
+
+    /** Whether no advisory write is queued or being sent (for tests). */
+    public boolean advisoryIdle() {
+        synchronized (advisory) {
+            return !sending;
+        }
+    }
+
+    private void sendAdvisory() {
+        while (true) {
+            Update next;
+            synchronized (advisory) {
+                var it = advisory.values().iterator();
+                if (!it.hasNext()) {
+                    sending = false;
+                    return;
+                }
+                next = it.next();
+                it.remove();
+            }
+            try {
+                master.apply(next);
+            } catch (Db.Conflict ignored) {
+                // the precondition says the write is no longer wanted
+            } catch (RuntimeException e) {
+                LOG.debug("an advisory write was not applied on the master: {}", e.toString());
+            }
+        }
     }
 }

@@ -117,6 +117,28 @@ class PoolForwardingTest {
     }
 
     @Test
+    void aMembersProgressWritesReachTheMasterInTheBackgroundNewestLast() throws Exception {
+        org.xapijava.server.task.TaskManager tasks = member.server.services().tasks();
+        org.xapijava.db.Db onMaster = master.server.services().data();
+        String task = tasks.create("progress", "", null, null, null);
+        for (int i = 1; i <= 200; i++) tasks.setProgress(task, i / 400.0);
+        LifecycleSupport.await(
+                master,
+                "the newest progress on the master",
+                () -> onMaster.get(task, org.xapijava.model.api.Task.PROGRESS) == 0.5);
+        tasks.complete(task, "<value>done</value>");
+        tasks.setProgress(task, 0.25); // too late: the task is no longer pending
+        LifecycleSupport.await(
+                master,
+                "the advisory writes sent",
+                () -> ((org.xapijava.server.pool.MemberDb)
+                                member.server.services().data())
+                        .advisoryIdle());
+        assertEquals(1.0, onMaster.get(task, org.xapijava.model.api.Task.PROGRESS));
+        assertEquals("success", onMaster.get(task, org.xapijava.model.api.Task.STATUS));
+    }
+
+    @Test
     void aRunningVmsCdIsChangedOnItsHost() throws Exception {
         VM vm = LifecycleSupport.newVm(master, c, "cd-on-b");
         vm.startOn(c, com.xensource.xenapi.Types.toHost(hostB()), false, false);
