@@ -121,14 +121,20 @@ public final class MemberConnection implements AutoCloseable {
                     throw ApiError.internal("bad " + HostClients.GENERATION_HEADER + " header: " + g);
                 }
             }
-            return local.invoke(ctx, args);
+            try {
+                return local.invoke(ctx, args);
+            } finally {
+                db.awaitBackground(); // the master's answer finds what this call asked of it
+            }
         };
     }
 
-    /** The member's {@link AllowedOperations}: its checks read the replica, its updates run on the master. */
+    /**
+     * The member's {@link AllowedOperations}: its checks read the replica, its updates run on the master, in the
+     * background ({@link MemberDb#updateAllowedOperations}).
+     */
     public AllowedOperations allowedOperations() {
-        return AllowedOperations.ofMember(
-                replica, (cls, ref) -> db.awaitReplica(link.updateAllowedOperations(cls, ref)));
+        return AllowedOperations.ofMember(replica, db::updateAllowedOperations);
     }
 
     /**

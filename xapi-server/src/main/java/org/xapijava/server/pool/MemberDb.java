@@ -17,21 +17,26 @@ import org.xapijava.model.errors.ApiError;
  * every write waits until the replica holds it before returning, so a member always reads its own writes. A replica
  * that does not catch up within the timeout (the master's feed is cut) makes the write fail with
  * {@code INTERNAL_ERROR} rather than let the caller read a state without it. Advisory writes ({@link
- * #applyAdvisory}) go to the master in the background, coalesced. Thread-safe.
+ * #applyAdvisory}) and recomputations of allowed operations ({@link #updateAllowedOperations}) go to the master in
+ * the background, coalesced; a forwarded call waits for them at its end ({@link #awaitBackground}). Thread-safe.
  */
 public final class MemberDb implements Db {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MemberDb.class);
-    /** How many advisory writes may wait for the master. */
-    static final int MAX_ADVISORY = 10_000;
+    /** How many background requests may wait for the master. */
+    static final int MAX_BACKGROUND = 10_000;
 
     private final Database replica;
     private final LocalDb reads;
     private final MasterLink master;
     private final Duration catchUp;
-    /** Advisory writes not sent yet, oldest first, by field (or alone). Guarded by itself. */
-    private final Map<Object, Update> advisory = new java.util.LinkedHashMap<>();
-    /** Whether a sender is draining {@link #advisory}. Guarded by {@link #advisory}. */
+    /** What is queued for the master and not sent yet, oldest first, by key. Guarded by itself. */
+    private final Map<Object, Runnable> background = new java.util.LinkedHashMap<>();
+    /** Whether a sender is draining {@link #background}. Guarded by {@link #background}. */
     private boolean sending;
+    /** How many requests were queued, and how many of those (coalesced or not) were sent. Guarded by background. */
+    private long queued;
+
+    private long sent;
 
     public MemberDb(Database replica, MasterLink master, Duration catchUp) {
         this.replica = replica;
@@ -173,7 +178,7 @@ public final class MemberDb implements Db {
         write(update);
     }
 
-    // ------------------------------------------------------------------ advisory writes: the master, in the background
+    // ------------------------------------------------------------------ background: the master, not waited for
 
     /**
      * Queued for the master by one background sender, without waiting for the replica (the caller reads none of
@@ -184,44 +189,89 @@ public final class MemberDb implements Db {
         Object key = update.ops().size() == 1 && update.ops().getFirst() instanceof Update.Set set
                 ? List.of(set.ref(), set.field())
                 : new Object();
-        synchronized (advisory) {
-            if (advisory.size() >= MAX_ADVISORY && !advisory.containsKey(key)) {
-                var oldest = advisory.keySet().iterator();
-                oldest.next();
-                oldest.remove(); // the master is slow or away: the oldest advice goes first
+        background(key, () -> {
+            try {
+                master.apply(update);
+            } catch (Db.Conflict ignored) {
+                // the precondition says the write is no longer wanted
             }
-            advisory.put(key, update);
-            if (sending) return;
-            sending = true;
-        }
-        Thread.ofVirtual().name("member-advisory-writes").start(this::sendAdvisory);
+        });
     }
 
-    /** Whether no advisory write is queued or being sent (for tests). */
-    public boolean advisoryIdle() {
-        synchronized (advisory) {
+    /**
+     * Asks the master to recompute {@code allowed_operations} of {@code cls} {@code ref} (and, for a VM, of its
+     * devices) in the background: the master reads its own current state when it does, so a late or coalesced
+     * request is as good as an early one. {@link #awaitBackground} waits for those asked before.
+     */
+    public void updateAllowedOperations(String cls, String ref) {
+        background(List.of("allowed_operations", cls, ref), () -> master.updateAllowedOperations(cls, ref));
+    }
+
+    /**
+     * Waits (up to the replica's catch-up timeout) until everything queued before this call has been sent to the
+     * master: the end of a forwarded call, whose answer must find its effects on the master.
+     */
+    public void awaitBackground() {
+        long deadline = System.nanoTime() + catchUp.toNanos();
+        synchronized (background) {
+            long mine = queued;
+            try {
+                for (long left = catchUp.toNanos(); sent < mine && left > 0; left = deadline - System.nanoTime())
+                    background.wait(Math.max(1, left / 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (sent < mine) LOG.warn("the master did not take this host's background writes in time");
+        }
+    }
+
+    /** Whether nothing is queued or being sent (for tests). */
+    public boolean backgroundIdle() {
+        synchronized (background) {
             return !sending;
         }
     }
 
-    private void sendAdvisory() {
+    private void background(Object key, Runnable send) {
+        synchronized (background) {
+            if (background.size() >= MAX_BACKGROUND && !background.containsKey(key)) {
+                var oldest = background.keySet().iterator();
+                oldest.next();
+                oldest.remove(); // the master is slow or away: the oldest goes first
+            }
+            background.put(key, send);
+            queued++;
+            if (sending) return;
+            sending = true;
+        }
+        Thread.ofVirtual().name("member-background-writes").start(this::sendBackground);
+    }
+
+    /** Sends what is queued, a batch at a time; each batch holds the newest of every key queued until it is taken. */
+    private void sendBackground() {
         while (true) {
-            Update next;
-            synchronized (advisory) {
-                var it = advisory.values().iterator();
-                if (!it.hasNext()) {
+            List<Runnable> batch;
+            long upTo;
+            synchronized (background) {
+                if (background.isEmpty()) {
                     sending = false;
+                    background.notifyAll();
                     return;
                 }
-                next = it.next();
-                it.remove();
+                batch = List.copyOf(background.values());
+                background.clear();
+                upTo = queued;
             }
-            try {
-                master.apply(next);
-            } catch (Db.Conflict ignored) {
-                // the precondition says the write is no longer wanted
-            } catch (RuntimeException e) {
-                LOG.debug("an advisory write was not applied on the master: {}", e.toString());
+            for (Runnable send : batch) {
+                try {
+                    send.run();
+                } catch (RuntimeException e) {
+                    LOG.debug("a background write was not applied on the master: {}", e.toString());
+                }
+            }
+            synchronized (background) {
+                sent = upTo;
+                background.notifyAll();
             }
         }
     }

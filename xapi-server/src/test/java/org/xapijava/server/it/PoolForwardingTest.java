@@ -98,6 +98,9 @@ class PoolForwardingTest {
         assertEquals(Types.VmPowerState.RUNNING, r.powerState);
         assertEquals(hostB(), r.residentOn.toWireString());
         assertTrue(r.currentOperations.isEmpty(), "the master unmarked: " + r.currentOperations);
+        // the member's requests to recompute allowed operations were taken before the answer
+        assertTrue(r.allowedOperations.contains(Types.VmOperations.CLEAN_SHUTDOWN), "" + r.allowedOperations);
+        assertFalse(r.allowedOperations.contains(Types.VmOperations.START), "" + r.allowedOperations);
         String uuid = vm.getUuid(c);
         assertTrue(xenopsB().vmExists("test", uuid), "the member's xenopsd runs it");
         assertFalse(xenopsA().vmExists("test", uuid), "the master's does not");
@@ -112,6 +115,7 @@ class PoolForwardingTest {
         // a VM operation on a running VM goes to the host it is resident on
         vm.cleanShutdown(c);
         assertEquals(Types.VmPowerState.HALTED, vm.getPowerState(c));
+        assertTrue(vm.getAllowedOperations(c).contains(Types.VmOperations.START));
         assertFalse(xenopsB().vmExists("test", uuid));
         assertTrue(vm.getCurrentOperations(c).isEmpty());
     }
@@ -133,7 +137,7 @@ class PoolForwardingTest {
                 "the advisory writes sent",
                 () -> ((org.xapijava.server.pool.MemberDb)
                                 member.server.services().data())
-                        .advisoryIdle());
+                        .backgroundIdle());
         assertEquals(1.0, onMaster.get(task, org.xapijava.model.api.Task.PROGRESS));
         assertEquals("success", onMaster.get(task, org.xapijava.model.api.Task.STATUS));
     }
