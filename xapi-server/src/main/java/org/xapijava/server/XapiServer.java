@@ -240,7 +240,18 @@ public final class XapiServer implements AutoCloseable {
         new org.xapijava.server.vm.VmLive(localDb, db, refs.pool(), tasks, xenops.live()).bind(table);
         new org.xapijava.server.vm.Placement(localDb, refs.pool()).bind(table);
         org.xapijava.server.xenops.Migration migration = new org.xapijava.server.xenops.Migration(
-                xenops, localDb, refs.host(), vmAlerts, this::httpPort, secret);
+                xenops,
+                localDb,
+                refs.host(),
+                vmAlerts,
+                this::httpPort,
+                secret,
+                new org.xapijava.server.xenops.Migration.PoolLink(
+                        address -> poolTls.enabled()
+                                ? poolTls.uri(address)
+                                : org.xapijava.server.client.XmlRpcTransport.hostUri(address, httpPort()),
+                        poolTls.context(),
+                        poolTls::verifying));
         migration.bind(table);
         org.xapijava.server.xenops.MigrateSend migrateSend = new org.xapijava.server.xenops.MigrateSend(
                 xenops,

@@ -50,7 +50,8 @@ final class XenopsdLink implements AutoCloseable {
                                 config.path("xenopsd-state-dir"),
                                 Long.parseLong(config.get("xenopsd-sim-memory-mib")),
                                 config.get("xenopsd-sim-delays"),
-                                storageSocket == null ? null : storageSocket.path()));
+                                storageSocket == null ? null : storageSocket.path(),
+                                config.path("pool-bundle")));
                 embedded.start();
             }
             case "external" -> {}

@@ -111,6 +111,21 @@ public interface Xenops {
     }
 
     /**
+     * {@code VM.migrate} with {@code verify_dest}: over an {@code https} URL, the destination's certificate is checked
+     * against the pool's (a move within the pool) or not (to another pool).
+     */
+    default String vmMigrate(
+            String dbg,
+            String vmId,
+            String url,
+            boolean localhostMigration,
+            java.util.Map<String, String> vdiMap,
+            boolean verifyDest) {
+        if (verifyDest) throw new UnsupportedOperationException("VM.migrate with verify_dest");
+        return vmMigrate(dbg, vmId, url, localhostMigration, vdiMap);
+    }
+
+    /**
      * The receiving end of a migration (the simulator's stand-in for xenopsd's {@code /migrate/mem} stream): builds
      * a paused domain of the VM, whose metadata was imported, from the sender's memory {@code image}. Returns once
      * done (the sender's synchronisation point).

@@ -74,9 +74,14 @@ public final class XenopsClient implements Xenops, AutoCloseable {
      * migrating xenopsd uses.
      */
     public static XenopsClient overHttp(java.net.URI url, Duration callTimeout) {
+        return overHttp(url, callTimeout, null);
+    }
+
+    /** As {@link #overHttp(java.net.URI, Duration)}, an {@code https} URL over {@code tls}. */
+    public static XenopsClient overHttp(java.net.URI url, Duration callTimeout, javax.net.ssl.SSLContext tls) {
         return new XenopsClient(
                 Path.of(url.getPath().isEmpty() ? "/" : url.getPath()),
-                new org.xapijava.xenopsd.internal.HttpUrlTransport(url, DEFAULT_CONNECT_TIMEOUT),
+                new org.xapijava.xenopsd.internal.HttpUrlTransport(url, DEFAULT_CONNECT_TIMEOUT, tls),
                 callTimeout);
     }
 
@@ -226,6 +231,17 @@ public final class XenopsClient implements Xenops, AutoCloseable {
     @Override
     public String vmMigrate(
             String dbg, String vmId, String url, boolean localhostMigration, java.util.Map<String, String> vdiMap) {
+        return vmMigrate(dbg, vmId, url, localhostMigration, vdiMap, false);
+    }
+
+    @Override
+    public String vmMigrate(
+            String dbg,
+            String vmId,
+            String url,
+            boolean localhostMigration,
+            java.util.Map<String, String> vdiMap,
+            boolean verifyDest) {
         return taskCall(
                 "VM.migrate",
                 dbg,
@@ -235,7 +251,7 @@ public final class XenopsClient implements Xenops, AutoCloseable {
                 Arg.of("vgpu_pci_map", java.util.Map.of()),
                 Arg.of("url", url),
                 Arg.of("compress", false),
-                Arg.of("verify_dest", false),
+                Arg.of("verify_dest", verifyDest),
                 Arg.of("localhost_migration", localhostMigration));
     }
 

@@ -30,14 +30,16 @@ public final class EmbeddedXenopsd implements AutoCloseable {
      * @param delays {@code STEP=MS,...} (empty: every step instantaneous)
      */
     public static Simulator.Config config(Path stateDir, long totalMemoryMib, String delays) {
-        return config(stateDir, totalMemoryMib, delays, null);
+        return config(stateDir, totalMemoryMib, delays, null, null);
     }
 
     /**
      * As {@link #config(Path, long, String)}, the simulator attaching VBD disks through xapi's storage socket
-     * {@code storageSocket} ({@code null}: disks only recorded).
+     * {@code storageSocket} ({@code null}: disks only recorded), and checking a migration's destination against the
+     * pool's certificate bundle {@code poolBundle}.
      */
-    public static Simulator.Config config(Path stateDir, long totalMemoryMib, String delays, Path storageSocket) {
+    public static Simulator.Config config(
+            Path stateDir, long totalMemoryMib, String delays, Path storageSocket, Path poolBundle) {
         Map<String, Long> d = new LinkedHashMap<>();
         for (String kv : delays.split(",")) {
             if (kv.isBlank()) continue;
@@ -47,7 +49,8 @@ public final class EmbeddedXenopsd implements AutoCloseable {
                     kv.substring(0, eq).trim(),
                     Long.parseLong(kv.substring(eq + 1).trim()));
         }
-        return new Simulator.Config(stateDir, totalMemoryMib, Simulator.DEFAULT_WORKERS, d, storageSocket);
+        return new Simulator.Config(stateDir, totalMemoryMib, Simulator.DEFAULT_WORKERS, d, storageSocket)
+                .withPoolBundle(poolBundle);
     }
 
     /** Starts the simulator (loading its state directory) and listens on the socket. */

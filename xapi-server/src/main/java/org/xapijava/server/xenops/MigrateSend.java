@@ -446,7 +446,7 @@ public final class MigrateSend implements Messages {
                         ctx.checkCancelled();
                         if (ctx.taskRef() != null) tasks.setNotCancellable(ctx.taskRef());
                         LOG.info("xenops: VM.migrate {} to {} with vdi_map {}", id, destHost, xenopsMap);
-                        taskBinding.syncWithTask(ctx, xenops.vmMigrate(dbg, id, url, localhost, xenopsMap), false);
+                        taskBinding.syncWithTask(ctx, migration.vmMigrate(dbg, id, url, localhost, xenopsMap), false);
                         left = true;
                         moved[0] = true;
                     } finally {

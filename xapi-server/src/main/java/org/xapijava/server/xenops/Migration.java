@@ -58,9 +58,26 @@ public final class Migration implements Messages {
     private final IntSupplier port;
     private final org.xapijava.server.session.PoolSecret secret;
     private final java.util.function.Supplier<org.xapijava.server.rrd.VmRrdMoves> rrdMoves;
+    private final PoolLink link;
+
+    /**
+     * How this host reaches another host of its pool: the base URI of an address ({@code https://address:port/} when
+     * the pool's traffic is over TLS), the TLS context of those connections (null: plain HTTP), and whether peers are
+     * verified (Xapi's {@code Stunnel_client.pool}: a migration's {@code verify_dest}).
+     */
+    public record PoolLink(
+            java.util.function.Function<String, URI> base,
+            javax.net.ssl.SSLContext tls,
+            java.util.function.BooleanSupplier verifying) {
+        /** Plain HTTP on {@code port}, nothing verified. */
+        public static PoolLink plain(IntSupplier port) {
+            return new PoolLink(a -> XmlRpcTransport.hostUri(a, port.getAsInt()), null, () -> false);
+        }
+    }
 
     /**
      * @param port the port the pool's hosts answer HTTP on (this host's, as {@code forward.HostClients} assumes)
+     * @param link how the pool's other hosts are reached for the migration itself and its calls there
      */
     public Migration(
             XenopsService service,
@@ -68,7 +85,9 @@ public final class Migration implements Messages {
             String hostRef,
             VmAlerts vmAlerts,
             IntSupplier port,
-            org.xapijava.server.session.PoolSecret secret) {
+            org.xapijava.server.session.PoolSecret secret,
+            PoolLink link) {
+        this.link = link;
         this.secret = secret;
         this.data = data;
         this.hostRef = hostRef;
@@ -114,8 +133,8 @@ public final class Migration implements Messages {
             String url = xenopsUrl(host, destinationAddress(data, host, options), session);
             sync.withSuppressed(dbg, id, () -> {
                 try {
-                    LOG.info("xenops: VM.migrate {} to {}", id, host);
-                    tasks.syncWithTask(ctx, xenops.vmMigrate(dbg, id, url, localhost), true);
+                    LOG.info("xenops: VM.migrate {} to {} ({})", id, host, url.replaceFirst("\\?.*$", ""));
+                    tasks.syncWithTask(ctx, vmMigrate(dbg, id, url, localhost, Map.of()), true);
                     // every record of the VM here goes (xenopsd removed it at the end of the migration)
                     if (!localhost && xenops.vmExists(dbg, id)) metadata.delete(dbg, id);
                     // migrate_rrd: the VM's statistics follow it
@@ -176,10 +195,24 @@ public final class Migration implements Messages {
         return xenopsUrl(hostRef, data.get(hostRef, Host.ADDRESS), session);
     }
 
-    /** {@code http://<address>:<port>/services/xenops?session_id=<session>} of the destination. */
+    /**
+     * {@code http://<address>:<port>/services/xenops?session_id=<session>} of the destination: {@code https} to
+     * another host when the pool's traffic is over TLS (Xapi's {@code migration_https_only}), plain HTTP to this one.
+     */
     String xenopsUrl(String host, String address, String session) {
-        return XmlRpcTransport.hostUri(address, port.getAsInt()) + "services/xenops?session_id="
-                + URLEncoder.encode(session, StandardCharsets.UTF_8);
+        URI base = host.equals(hostRef)
+                ? XmlRpcTransport.hostUri(address, port.getAsInt())
+                : link.base().apply(address);
+        return base + "services/xenops?session_id=" + URLEncoder.encode(session, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * xenopsd's {@code VM.migrate} to {@code url}, its destination's certificate verified against the pool's when the
+     * URL is {@code https} and the pool verifies its peers.
+     */
+    String vmMigrate(String dbg, String id, String url, boolean localhost, Map<String, String> vdiMap) {
+        boolean verify = url.startsWith("https:") && link.verifying().getAsBoolean();
+        return xenops.vmMigrate(dbg, id, url, localhost, vdiMap, verify);
     }
 
     /**
@@ -200,8 +233,8 @@ public final class Migration implements Messages {
 
     /** Runs {@code call} with the XenAPI of {@code host} (its xapi over XML-RPC) under {@code session}. */
     <T> T onDestination(String host, String session, java.util.function.Function<XenApi, T> call) {
-        URI uri = XmlRpcTransport.hostUri(data.get(host, Host.ADDRESS), port.getAsInt());
-        try (XmlRpcTransport t = XmlRpcTransport.tcp(uri, null, COMPLETE_TIMEOUT)) {
+        URI uri = link.base().apply(data.get(host, Host.ADDRESS));
+        try (XmlRpcTransport t = XmlRpcTransport.tcp(uri, link.tls(), COMPLETE_TIMEOUT)) {
             return call.apply(new XenApi(t, session));
         }
     }

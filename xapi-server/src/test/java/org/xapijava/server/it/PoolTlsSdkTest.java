@@ -202,6 +202,39 @@ class PoolTlsSdkTest {
         assertTrue(master.host().getTlsVerificationEnabled(hostB));
     }
 
+    @Test
+    @Order(23)
+    void aLiveMigrationReachesTheOtherHostsXenopsdOverVerifiedHttps() throws Exception {
+        Connection master = PoolHost.login(a);
+        com.xensource.xenapi.VM vm = LifecycleSupport.newVm(a.server(), master, "tls-migrant");
+        com.xensource.xenapi.Host hostA = PoolHost.hostAt(master, "127.0.0.2");
+        com.xensource.xenapi.Host hostB = PoolHost.hostAt(master, "127.0.0.3");
+        vm.startOn(master, hostA, false, false);
+        String uuid = vm.getUuid(master);
+        // A's xenopsd checks B against A's pool bundle: without B's certificate in it, B is not trusted
+        Path bundle = dirA.resolve("xapi-pool-ca-bundle.pem");
+        String kept = Files.readString(bundle);
+        Files.writeString(bundle, certOf(a));
+        try {
+            assertThrows(Types.XenAPIException.class, () -> vm.poolMigrate(master, hostB, Map.of()));
+        } finally {
+            Files.writeString(bundle, kept);
+        }
+        assertEquals(hostA, vm.getResidentOn(master));
+        assertEquals(Types.VmPowerState.RUNNING, vm.getPowerState(master));
+        assertTrue(a.server().xenops().xenops().vmExists("test", uuid), "still running on A");
+        assertFalse(b.server().xenops().xenops().vmExists("test", uuid));
+        // with the pool's bundle it moves, and back (B's xenopsd checking A against B's bundle)
+        vm.poolMigrate(master, hostB, Map.of());
+        assertEquals(hostB, vm.getResidentOn(master));
+        assertTrue(b.server().xenops().xenops().vmExists("test", uuid));
+        assertFalse(a.server().xenops().xenops().vmExists("test", uuid));
+        vm.poolMigrate(master, hostA, Map.of());
+        assertEquals(hostA, vm.getResidentOn(master));
+        assertTrue(a.server().xenops().xenops().vmExists("test", uuid));
+        vm.hardShutdown(master);
+    }
+
     /** The certificate records: host uuid/type to fingerprint. */
     static Map<String, String> fingerprints(XenApi api) {
         Map<String, String> out = new HashMap<>();

@@ -22,11 +22,16 @@ public final class HttpUrlTransport implements XenopsTransport {
     private volatile boolean closed;
 
     public HttpUrlTransport(URI url, Duration connectTimeout) {
+        this(url, connectTimeout, null);
+    }
+
+    /** For an {@code https} URL, the connection's TLS is {@code tls} ({@link MigrationTls}). */
+    public HttpUrlTransport(URI url, Duration connectTimeout, javax.net.ssl.SSLContext tls) {
         this.url = Objects.requireNonNull(url);
-        this.client = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(connectTimeout)
-                .build();
+        HttpClient.Builder b =
+                HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(connectTimeout);
+        if (tls != null) b.sslContext(tls);
+        this.client = b.build();
     }
 
     @Override

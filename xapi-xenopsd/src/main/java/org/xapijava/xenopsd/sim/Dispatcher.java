@@ -232,7 +232,8 @@ final class Dispatcher {
                         a.req("id", Rpc::string),
                         a.req("url", Rpc::string),
                         a.req("localhost_migration", Rpc::bool),
-                        vdiMap(a.opt("vdi_map", Rpc::stringMap))));
+                        vdiMap(a.opt("vdi_map", Rpc::stringMap)),
+                        Boolean.TRUE.equals(a.opt("verify_dest", Rpc::bool))));
         // the simulator's memory stream and handshakes (xenopsd's /migrate/vm and /migrate/mem HTTP exchanges)
         h.put("VM.receive_memory", a -> {
             sim.vmReceiveMemory(a.dbg(), a.req("id", Rpc::string), a.req("image", Rpc::string));

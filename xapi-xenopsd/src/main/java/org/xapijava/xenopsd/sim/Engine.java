@@ -62,7 +62,8 @@ final class Engine implements AutoCloseable {
             MetadataImport metadata,
             StepDelays delays,
             VbdStorage storage,
-            int workers) {
+            int workers,
+            java.nio.file.Path poolBundle) {
         this.vms = vms;
         this.tasks = tasks;
         this.planner = new Planner(vms);
@@ -72,7 +73,7 @@ final class Engine implements AutoCloseable {
         this.delays = delays;
         this.storage = storage;
         this.queues = new WorkQueues(workers, "xenopsd-sim");
-        this.migrations = new Migrations(vms, domains, planner, metadata, storage, this::performAtomics);
+        this.migrations = new Migrations(vms, domains, planner, metadata, storage, this::performAtomics, poolBundle);
     }
 
     /** Live migration, sending and receiving. */

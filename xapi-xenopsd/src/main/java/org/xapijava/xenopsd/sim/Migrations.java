@@ -51,6 +51,8 @@ final class Migrations {
     private final BiConsumer<List<Atomic>, SimTask> perform;
 
     private volatile boolean refusing;
+    /** The pool's certificate bundle a migration with {@code verify_dest} checks its destination against, or null. */
+    private final java.nio.file.Path poolBundle;
 
     Migrations(
             VmTable vms,
@@ -58,7 +60,9 @@ final class Migrations {
             Planner planner,
             MetadataImport metadata,
             VbdStorage storage,
-            BiConsumer<List<Atomic>, SimTask> perform) {
+            BiConsumer<List<Atomic>, SimTask> perform,
+            java.nio.file.Path poolBundle) {
+        this.poolBundle = poolBundle;
         this.storage = storage;
         this.vms = vms;
         this.domains = domains;
@@ -81,7 +85,11 @@ final class Migrations {
             return;
         }
         String image = image(id);
-        try (XenopsClient remote = XenopsClient.overHttp(URI.create(m.url()), REMOTE_CALL_TIMEOUT)) {
+        URI url = URI.create(m.url());
+        javax.net.ssl.SSLContext tls = "https".equalsIgnoreCase(url.getScheme())
+                ? remote(() -> org.xapijava.xenopsd.internal.MigrationTls.context(m.verifyDest(), poolBundle))
+                : null;
+        try (XenopsClient remote = XenopsClient.overHttp(url, REMOTE_CALL_TIMEOUT, tls)) {
             LOG.log(
                     System.Logger.Level.INFO,
                     "VM.migrate " + id + ": metadata to " + URI.create(m.url()).getHost());

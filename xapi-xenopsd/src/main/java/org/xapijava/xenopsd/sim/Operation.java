@@ -30,7 +30,7 @@ sealed interface Operation {
      * {@code VM.migrate}: the domain sent to the xenopsd behind {@code url} (the destination's xapi,
      * {@code /services/xenops}), or, for a {@code localhost} migration, moved to a new domain here.
      */
-    record VmMigrate(String vm, String url, boolean localhost, java.util.Map<String, String> vdiMap)
+    record VmMigrate(String vm, String url, boolean localhost, java.util.Map<String, String> vdiMap, boolean verifyDest)
             implements Operation {
         public VmMigrate {
             vdiMap = java.util.Map.copyOf(vdiMap);

@@ -80,9 +80,18 @@ public final class Simulator implements Xenops, AutoCloseable {
      *                       xenopsd does, or {@code null}: disks are only recorded
      */
     public record Config(
-            Path stateDir, long totalMemoryMib, int workers, Map<String, Long> delaysMs, Path storageSocket) {
+            Path stateDir,
+            long totalMemoryMib,
+            int workers,
+            Map<String, Long> delaysMs,
+            Path storageSocket,
+            Path poolBundle) {
         public Config(Path stateDir, long totalMemoryMib, int workers, Map<String, Long> delaysMs) {
-            this(stateDir, totalMemoryMib, workers, delaysMs, null);
+            this(stateDir, totalMemoryMib, workers, delaysMs, null, null);
+        }
+
+        public Config(Path stateDir, long totalMemoryMib, int workers, Map<String, Long> delaysMs, Path storageSocket) {
+            this(stateDir, totalMemoryMib, workers, delaysMs, storageSocket, null);
         }
 
         public Config {
@@ -101,16 +110,24 @@ public final class Simulator implements Xenops, AutoCloseable {
         }
 
         public Config withDelays(Map<String, Long> d) {
-            return new Config(stateDir, totalMemoryMib, workers, d, storageSocket);
+            return new Config(stateDir, totalMemoryMib, workers, d, storageSocket, poolBundle);
         }
 
         public Config withTotalMemoryMib(long mib) {
-            return new Config(stateDir, mib, workers, delaysMs, storageSocket);
+            return new Config(stateDir, mib, workers, delaysMs, storageSocket, poolBundle);
         }
 
         /** With VBD disks attached through xapi's storage socket ({@code null}: only recorded). */
         public Config withStorageSocket(Path socket) {
-            return new Config(stateDir, totalMemoryMib, workers, delaysMs, socket);
+            return new Config(stateDir, totalMemoryMib, workers, delaysMs, socket, poolBundle);
+        }
+
+        /**
+         * With the pool's certificate bundle ({@code xapi-pool-ca-bundle.pem}) a migration with {@code verify_dest}
+         * checks its destination against ({@code null}: such a migration fails).
+         */
+        public Config withPoolBundle(Path bundle) {
+            return new Config(stateDir, totalMemoryMib, workers, delaysMs, storageSocket, bundle);
         }
     }
 
@@ -143,7 +160,8 @@ public final class Simulator implements Xenops, AutoCloseable {
         Domains domains = new Domains(vms, new HostMemory(config.totalMemoryMib()), guestAgent, balloons);
         StepDelays delays = new StepDelays(config.delaysMs());
         this.storage = VbdStorage.at(config.storageSocket());
-        this.engine = new Engine(vms, tasks, domains, devices, metadata, delays, storage, config.workers());
+        this.engine = new Engine(
+                vms, tasks, domains, devices, metadata, delays, storage, config.workers(), config.poolBundle());
         this.control = new GuestControl(vms, vm -> {
             domains.requestAction(vm, "Needs_poweroff");
             engine.backendVmEvent(vm);
@@ -324,7 +342,19 @@ public final class Simulator implements Xenops, AutoCloseable {
     @Override
     public String vmMigrate(
             String dbg, String vmId, String url, boolean localhostMigration, Map<String, String> vdiMap) {
-        return engine.queueOperation(dbg, new Operation.VmMigrate(vmId, url, localhostMigration, vdiMap)).id;
+        return vmMigrate(dbg, vmId, url, localhostMigration, vdiMap, false);
+    }
+
+    @Override
+    public String vmMigrate(
+            String dbg,
+            String vmId,
+            String url,
+            boolean localhostMigration,
+            Map<String, String> vdiMap,
+            boolean verifyDest) {
+        return engine.queueOperation(dbg, new Operation.VmMigrate(vmId, url, localhostMigration, vdiMap, verifyDest))
+                .id;
     }
 
     /**

@@ -9,7 +9,7 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * The simulator daemon: {@code xenopsd-sim [--socket PATH] [--state-dir DIR] [--total-memory-mib N]
- * [--workers N] [--delay-ms STEP=MS,...] [--storage-socket PATH]}. Prints {@code xenopsd-simulator ready: <socket>} once it listens;
+ * [--workers N] [--delay-ms STEP=MS,...] [--storage-socket PATH] [--pool-ca-bundle PATH]}. Prints {@code xenopsd-simulator ready: <socket>} once it listens;
  * stops cleanly on SIGTERM or Ctrl-C (and on {@code DEBUG.shutdown}), removing its socket.
  *
  * <p>Defaults: socket {@code /var/lib/xcp/xenopsd} (xenopsd's), no state directory (state in memory), 1 TiB of
@@ -27,6 +27,9 @@ public final class SimulatorMain {
               --delay-ms STEP=MS,...   simulated duration of atomic steps, e.g. VM_build=200,VBD_plug=20
               --storage-socket PATH    xapi's SMAPIv2 storage socket: VBD disks are attached and activated
                                        through it as xenopsd does (default: none, disks only recorded)
+              --pool-ca-bundle PATH    the pool's certificate bundle a migration with verify_dest checks its
+                                       destination against (xapi's pool-bundle; default: none, such a
+                                       migration fails)
               --help                   this text
             """;
 
@@ -37,12 +40,14 @@ public final class SimulatorMain {
             long totalMemoryMib,
             int workers,
             Map<String, Long> delays,
-            Path storageSocket) {}
+            Path storageSocket,
+            Path poolBundle) {}
 
     static Options parse(String[] args) {
         Path socket = Path.of("/var/lib/xcp/xenopsd");
         Path stateDir = null;
         Path storageSocket = null;
+        Path poolBundle = null;
         long mem = Simulator.DEFAULT_TOTAL_MEMORY_MIB;
         int workers = Simulator.DEFAULT_WORKERS;
         Map<String, Long> delays = new LinkedHashMap<>();
@@ -64,6 +69,7 @@ public final class SimulatorMain {
                     case "--socket" -> socket = Path.of(v);
                     case "--state-dir" -> stateDir = Path.of(v);
                     case "--storage-socket" -> storageSocket = Path.of(v);
+                    case "--pool-ca-bundle" -> poolBundle = Path.of(v);
                     case "--total-memory-mib" -> mem = Long.parseLong(v);
                     case "--workers" -> workers = Integer.parseInt(v);
                     case "--delay-ms" -> {
@@ -87,7 +93,7 @@ public final class SimulatorMain {
                 throw new UsageException(e.getMessage());
             }
         }
-        return new Options(socket, stateDir, mem, workers, delays, storageSocket);
+        return new Options(socket, stateDir, mem, workers, delays, storageSocket, poolBundle);
     }
 
     static final class UsageException extends IllegalArgumentException {
@@ -120,7 +126,8 @@ public final class SimulatorMain {
         CountDownLatch stop = new CountDownLatch(1);
         try {
             sim = Simulator.start(
-                    new Simulator.Config(o.stateDir(), o.totalMemoryMib(), o.workers(), o.delays(), o.storageSocket()));
+                    new Simulator.Config(o.stateDir(), o.totalMemoryMib(), o.workers(), o.delays(), o.storageSocket())
+                            .withPoolBundle(o.poolBundle()));
         } catch (IOException | IllegalArgumentException e) {
             err.println("xenopsd-sim: cannot start: " + e.getMessage());
             return 1;
