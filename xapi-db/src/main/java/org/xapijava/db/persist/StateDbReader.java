@@ -46,9 +46,7 @@ public final class StateDbReader {
     private StateDbReader() {}
 
     private static XMLInputFactory newFactory() {
-        XMLInputFactory f = XMLInputFactory.newDefaultFactory();
-        f.setProperty(XMLInputFactory.SUPPORT_DTD, false);
-        f.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
+        XMLInputFactory f = org.xapijava.model.util.SafeXml.inputFactory();
         f.setProperty(XMLInputFactory.IS_NAMESPACE_AWARE, false);
         f.setProperty(XMLInputFactory.IS_COALESCING, false);
         return f;

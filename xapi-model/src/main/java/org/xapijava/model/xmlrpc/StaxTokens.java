@@ -7,7 +7,6 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
-import javax.xml.XMLConstants;
 import javax.xml.stream.Location;
 import javax.xml.stream.XMLInputFactory;
 import javax.xml.stream.XMLStreamConstants;
@@ -35,13 +34,10 @@ final class StaxTokens {
     private static final XMLInputFactory FACTORY = newFactory();
 
     private static XMLInputFactory newFactory() {
-        XMLInputFactory f = XMLInputFactory.newDefaultFactory();
-        f.setProperty(XMLInputFactory.SUPPORT_DTD, Boolean.FALSE);
-        f.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, Boolean.FALSE);
+        XMLInputFactory f = org.xapijava.model.util.SafeXml.inputFactory();
         f.setProperty(XMLInputFactory.IS_NAMESPACE_AWARE, Boolean.TRUE);
         f.setProperty(XMLInputFactory.IS_COALESCING, Boolean.TRUE);
         f.setProperty(XMLInputFactory.IS_REPLACING_ENTITY_REFERENCES, Boolean.TRUE);
-        f.setProperty(XMLConstants.ACCESS_EXTERNAL_DTD, "");
         // The JDK's own entity-size limits (100,000 chars by default since JDK 24) would also cap plain text
         // and whole documents; with DTDs refused there are no entities to limit, and Limits bounds the input.
         for (String p : new String[] {

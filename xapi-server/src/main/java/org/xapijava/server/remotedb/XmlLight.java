@@ -49,9 +49,7 @@ final class XmlLight {
     private static final XMLInputFactory FACTORY;
 
     static {
-        FACTORY = XMLInputFactory.newFactory();
-        FACTORY.setProperty(XMLInputFactory.SUPPORT_DTD, false);
-        FACTORY.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
+        FACTORY = org.xapijava.model.util.SafeXml.inputFactory();
         FACTORY.setProperty(XMLInputFactory.IS_COALESCING, true);
         FACTORY.setProperty(XMLInputFactory.IS_NAMESPACE_AWARE, false);
     }

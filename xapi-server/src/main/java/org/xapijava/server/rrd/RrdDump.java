@@ -143,6 +143,9 @@ public final class RrdDump {
         return d.lastInteger ? Long.toString((long) d.last) : Floats.toString(d.last);
     }
 
+    /** One factory for every parse (finding one is a service look-up). */
+    private static final XMLInputFactory XML = org.xapijava.model.util.SafeXml.inputFactory();
+
     /**
      * {@code Rrd.from_xml}: an RRD from its dump (either form). A source's {@code min} below 0 is read as 0
      * (CA-408126); a source named twice keeps its first occurrence.
@@ -151,10 +154,7 @@ public final class RrdDump {
      */
     public static Rrd parse(InputStream in) {
         try {
-            XMLInputFactory f = XMLInputFactory.newFactory();
-            f.setProperty(XMLInputFactory.SUPPORT_DTD, false);
-            f.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
-            XMLStreamReader x = f.createXMLStreamReader(in);
+            XMLStreamReader x = XML.createXMLStreamReader(in);
             Element root = Element.read(x);
             if (!root.name.equals("rrd")) throw new IllegalArgumentException("not an RRD: <" + root.name + ">");
             long step = Long.parseLong(root.text("step"));

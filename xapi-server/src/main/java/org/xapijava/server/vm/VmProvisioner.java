@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import javax.xml.XMLConstants;
 import javax.xml.stream.XMLInputFactory;
 import javax.xml.stream.XMLStreamConstants;
 import javax.xml.stream.XMLStreamException;
@@ -40,7 +39,7 @@ final class VmProvisioner {
     /** {@code Constants._sm_vm_hint}: tells the driver which VM a new disk is for. */
     static final String VM_HINT = "vmhint";
 
-    private static final XMLInputFactory XML = newFactory();
+    private static final XMLInputFactory XML = org.xapijava.model.util.SafeXml.inputFactory();
 
     /** One disk of the provisioning XML. */
     record Disk(String device, long size, String sr, boolean bootable, String type) {}
@@ -200,13 +199,5 @@ final class VmProvisioner {
         } catch (RuntimeException ignored) {
             // cleanup is best effort, as in Xapi
         }
-    }
-
-    private static XMLInputFactory newFactory() {
-        XMLInputFactory f = XMLInputFactory.newDefaultFactory();
-        f.setProperty(XMLInputFactory.SUPPORT_DTD, Boolean.FALSE);
-        f.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, Boolean.FALSE);
-        f.setProperty(XMLConstants.ACCESS_EXTERNAL_DTD, "");
-        return f;
     }
 }

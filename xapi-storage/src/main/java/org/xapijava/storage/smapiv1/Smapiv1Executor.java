@@ -232,14 +232,7 @@ public final class Smapiv1Executor {
         return StorageException.xapi(SmError.GENERIC, "INTERNAL_ERROR", List.of("Unexpected response from SM plugin"));
     }
 
-    private static final XMLInputFactory STAX = staxFactory();
-
-    private static XMLInputFactory staxFactory() {
-        XMLInputFactory f = XMLInputFactory.newDefaultFactory();
-        f.setProperty(XMLInputFactory.SUPPORT_DTD, false);
-        f.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
-        return f;
-    }
+    private static final XMLInputFactory STAX = org.xapijava.model.util.SafeXml.inputFactory();
 
     /**
      * Whether the document is a well-formed {@code <methodResponse><params>} holding other than one
