@@ -62,9 +62,11 @@ final class ImportObjects {
 
     /**
      * What a metadata import ({@code /import_metadata}) changes: SRs are found by uuid and VDIs not created but found
-     * (by {@code vdiMap}, exported uuid → uuid here, else by SR and location); a dry run makes nothing.
+     * (by {@code vdiMap}, exported uuid → uuid here, else by SR and location, else the VDI its {@code maps_to} names,
+     * as a cross-pool {@code VM.migrate_send} sends them); a dry run makes nothing, and a {@code live} one (the
+     * migration's check) lets a disk not here yet stand for itself.
      */
-    record Metadata(Map<String, String> vdiMap, boolean dryRun) {}
+    record Metadata(Map<String, String> vdiMap, boolean dryRun, boolean live) {}
 
     /** Archive id → reference here. */
     private final Map<String, String> table = new HashMap<>();
@@ -235,11 +237,19 @@ final class ImportObjects {
         String sr = table.get(Db.value(r, VDI.SR));
         if (vdi == null && sr != null)
             for (String v : data.get(sr, SR.VDIS)) if (data.get(v, VDI.LOCATION).equals(location)) vdi = v;
+        String mapsTo = Db.value(r, VDI.OTHER_CONFIG).get(org.xapijava.server.xenops.MigrateChecks.MAPS_TO);
+        if (vdi == null && mapsTo != null && data.exists(VDI.XAPI_CLASS, mapsTo)) vdi = mapsTo;
         if (vdi != null) {
             table.put(o.id(), vdi);
             return;
         }
         if (force) return;
+        if (dryRun() && metadata.live()) {
+            // a disk a live migration copies later: a stand-in, so that its VBD is checked
+            LOG.info("import {}: VDI {} not here yet (a migration's check)", task, Db.value(r, VDI.UUID));
+            dummy(o);
+            return;
+        }
         if (sr != null) throw new ApiError(ErrorCodes.VDI_LOCATION_MISSING, sr, location);
         throw new ApiError(ErrorCodes.VDI_CONTENT_ID_MISSING);
     }
@@ -428,7 +438,11 @@ final class ImportObjects {
     private void vif(OvaXml.Obj o, Map<String, Object> r) {
         if (!restore) r.put(VIF.MAC.name(), "");
         r.put(VIF.VM.name(), required(Db.value(r, VIF.VM)));
-        r.put(VIF.NETWORK.name(), required(Db.value(r, VIF.NETWORK)));
+        // a cross-pool migration names the network here in the VIF's maps_to, which the VIF made here does not keep
+        Map<String, String> oc = new LinkedHashMap<>(Db.value(r, VIF.OTHER_CONFIG));
+        String mapsTo = oc.remove(org.xapijava.server.xenops.MigrateChecks.MAPS_TO);
+        r.put(VIF.OTHER_CONFIG.name(), oc);
+        r.put(VIF.NETWORK.name(), mapsTo != null ? mapsTo : required(Db.value(r, VIF.NETWORK)));
         r.put(VIF.CURRENTLY_ATTACHED.name(), false);
         if (dryRun()) {
             dummy(o);
