@@ -248,6 +248,39 @@ class CrossPoolMigrateSdkTest {
     }
 
     @Test
+    void aSuspendedVmMovesWithItsSuspendImageAndResumesThere() throws Exception {
+        int size = 2 * MIB;
+        VM vm = LifecycleSupport.newVm(a, ca, "xpool-suspended");
+        VBD disk = LifecycleSupport.attachDisk(ca, vm, srA, "0", size);
+        vm.startOn(ca, hostA(), false, false);
+        String uuid = vm.getUuid(ca);
+        String dev = disk.getDevice(ca);
+        byte[] model = new byte[size];
+        new Random(47).nextBytes(model);
+        sim(a).guestDiskWrite(uuid, dev, 0, model);
+        vm.suspend(ca);
+        VDI image = vm.getSuspendVDI(ca);
+        // the image goes to B's pool's suspend image SR (not in the map)
+        Host h = hostB();
+        h.setSuspendImageSr(cb, srB);
+        try {
+            vm.migrateSend(ca, destB(), false, Map.of(disk.getVDI(ca), srB), vifsToB(vm), Map.of(), Map.of());
+        } finally {
+            h.setSuspendImageSr(cb, Types.toSR("OpaqueRef:NULL"));
+        }
+        VM there = VM.getByUuid(cb, uuid);
+        assertEquals(Types.VmPowerState.SUSPENDED, there.getPowerState(cb));
+        VDI imageThere = there.getSuspendVDI(cb);
+        assertEquals(srB.toWireString(), imageThere.getSR(cb).toWireString());
+        assertThrows(Types.HandleInvalid.class, () -> image.getUuid(ca), "the image here is destroyed");
+        assertFalse(vmUuids(ca).contains(uuid));
+        there.resumeOn(cb, hostB(), false, false);
+        assertEquals(hostB().toWireString(), there.getResidentOn(cb).toWireString());
+        assertArrayEquals(model, sim(b).guestDiskRead(uuid, dev, 0, size));
+        there.hardShutdown(cb);
+    }
+
+    @Test
     void refusalsGetXapisErrorsAndChangeNothing() throws Exception {
         VM vm = LifecycleSupport.newVm(a, ca, "xpool-refused");
         VBD disk = LifecycleSupport.attachDisk(ca, vm, srA, "0", MIB);
