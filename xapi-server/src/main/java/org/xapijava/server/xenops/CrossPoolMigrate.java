@@ -119,19 +119,17 @@ final class CrossPoolMigrate {
 
     /** {@code assert_can_migrate}'s cross-pool branch, in Xapi's order. */
     void assertCanMigrate(
-            CallContext ctx,
             String vm,
             MigrateChecks.Dest d,
             Map<String, String> vdiMap,
             Map<String, String> vifMap,
             Map<String, String> options) {
         try (Remote remote = Remote.of(d)) {
-            assertCanMigrate(ctx, remote, vm, vdiMap, vifMap, options);
+            assertCanMigrate(remote, vm, vdiMap, vifMap, options);
         }
     }
 
     private void assertCanMigrate(
-            CallContext ctx,
             Remote remote,
             String vm,
             Map<String, String> vdiMap,
@@ -157,7 +155,7 @@ final class CrossPoolMigrate {
         Map<String, String> vifs = inferVifMap(vm, vifMap);
         Map<String, String> noVdis = new LinkedHashMap<>();
         for (String vdi : vdiMap.keySet()) noVdis.put(vdi, null);
-        metadataTransfer(ctx, remote, vm, noVdis, vifs, true, copy, !force && !"Halted".equals(power));
+        metadataTransfer(remote, vm, noVdis, vifs, true, copy, !force && !"Halted".equals(power));
         MigrateChecks.assertCanMigrateVdis(data, vdiMap);
     }
 
@@ -239,7 +237,6 @@ final class CrossPoolMigrate {
      * @return the VMs made there (none in a dry run)
      */
     private List<String> metadataTransfer(
-            CallContext ctx,
             Remote remote,
             String vm,
             Map<String, String> vdis,
@@ -257,7 +254,7 @@ final class CrossPoolMigrate {
                 data.removeFromMap(vif, VIF.OTHER_CONFIG, key);
                 data.addToMap(vif, VIF.OTHER_CONFIG, key, network);
             });
-            return exportImport(ctx, remote, vm, dryRun, copy, checkCpu);
+            return exportImport(remote, vm, dryRun, copy, checkCpu);
         } finally {
             for (String vdi : vdis.keySet()) removeKey(() -> data.removeFromMap(vdi, VDI.OTHER_CONFIG, key));
             for (String vif : vifs.keySet()) removeKey(() -> data.removeFromMap(vif, VIF.OTHER_CONFIG, key));
@@ -278,8 +275,7 @@ final class CrossPoolMigrate {
      * &export_snapshots=<not copy>&check_cpu=...} in a task made there, whose end is awaited; its failure is raised
      * as the remote's error, its result read as the VMs made.
      */
-    private List<String> exportImport(
-            CallContext ctx, Remote remote, String vm, boolean dryRun, boolean copy, boolean checkCpu) {
+    private List<String> exportImport(Remote remote, String vm, boolean dryRun, boolean copy, boolean checkCpu) {
         byte[] body = exportMetadata(vm, !copy);
         String task = remote.api().task().create("VM metadata import", "");
         try {
@@ -292,9 +288,14 @@ final class CrossPoolMigrate {
                     .timeout(REMOTE_TIMEOUT)
                     .build());
             LOG.info("VM.migrate_send: VM metadata import there (dry run {}): HTTP {}", dryRun, r.statusCode());
+            // Xapi's wait_for_task_completion: the import is not cancelled with this task (what it makes is
+            // destroyed after a failure); a refusal before the import began leaves the task pending
+            long deadline = System.nanoTime() + REMOTE_TIMEOUT.toNanos();
             TaskStatusType status;
             while ((status = remote.api().task().getStatus(task)) == TaskStatusType.PENDING) {
-                ctx.checkCancelled();
+                if (r.statusCode() != 200 || System.nanoTime() > deadline) {
+                    throw ApiError.internal("VM metadata import failed: HTTP " + r.statusCode());
+                }
                 sleep(20);
             }
             switch (status) {
@@ -378,7 +379,7 @@ final class CrossPoolMigrate {
             Map<String, String> options) {
         try (Remote remote = Remote.of(d)) {
             // the forwarding layer's assert_can_migrate, then migrate_send's own checks
-            assertCanMigrate(ctx, remote, vm, vdiMap, vifMap, options);
+            assertCanMigrate(remote, vm, vdiMap, vifMap, options);
             return send(ctx, remote, vm, vdiMap, vifMap, options);
         }
     }
@@ -457,8 +458,8 @@ final class CrossPoolMigrate {
             ctx.checkCancelled();
             Map<String, String> remoteVdis = new LinkedHashMap<>();
             for (DiskCopy c : copies) remoteVdis.put(c.vdi, c.created);
-            imported.addAll(metadataTransfer(
-                    ctx, remote, vm, remoteVdis, vifs, false, copy, !force && !"Halted".equals(power)));
+            imported.addAll(
+                    metadataTransfer(remote, vm, remoteVdis, vifs, false, copy, !force && !"Halted".equals(power)));
             if (imported.isEmpty()) throw ApiError.internal("the VM metadata import made no VM");
             newVm = imported.getFirst();
             remote.api().network().attachForVm(destHost, newVm);

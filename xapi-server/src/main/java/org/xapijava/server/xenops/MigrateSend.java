@@ -121,7 +121,7 @@ public final class MigrateSend implements Messages {
                     Map<String, String> vifMap,
                     Map<String, String> options,
                     Map<String, String> vgpuMap) {
-                MigrateSend.this.assertCanMigrate(ctx, vm, dest, vdiMap, vifMap, options);
+                MigrateSend.this.assertCanMigrate(vm, dest, vdiMap, vifMap, options);
             }
 
             @Override
@@ -217,7 +217,6 @@ public final class MigrateSend implements Messages {
     // ------------------------------------------------------------------------------------------- assert_can_migrate
 
     void assertCanMigrate(
-            CallContext ctx,
             String vm,
             Map<String, String> dest,
             Map<String, String> vdiMap,
@@ -225,7 +224,7 @@ public final class MigrateSend implements Messages {
             Map<String, String> options) {
         MigrateChecks.Dest d = MigrateChecks.Dest.of(dest);
         if (!d.intraPool(data)) {
-            crossPool.assertCanMigrate(ctx, vm, d, vdiMap, vifMap, options);
+            crossPool.assertCanMigrate(vm, d, vdiMap, vifMap, options);
             return;
         }
         MigrateChecks.assertCanMigrateIntraPool(data, vm, d, vdiMap, vifMap, options);
