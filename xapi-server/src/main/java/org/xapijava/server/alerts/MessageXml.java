@@ -4,7 +4,10 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.xapijava.db.Db;
 import org.xapijava.model.EnumDef;
+import org.xapijava.model.api.Message;
 import org.xapijava.model.types.DateTime;
 
 /**
@@ -52,6 +55,24 @@ final class MessageXml {
         element(b, "body", m.body);
         b.append("</message>");
         return b.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Xapi's {@code to_xml} of a message record without a generation (what {@code export_xml} writes for
+     * {@code send_messages}): {@code ref}, then the record's fields in Xapi's order.
+     */
+    static String encodeRecord(String ref, Map<String, Object> r) {
+        StringBuilder b = new StringBuilder(320);
+        b.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<message>");
+        element(b, "ref", ref);
+        element(b, "name", Db.value(r, Message.NAME));
+        element(b, "priority", Long.toString(Db.value(r, Message.PRIORITY)));
+        element(b, "cls", Db.value(r, Message.CLS));
+        element(b, "obj_uuid", Db.value(r, Message.OBJ_UUID));
+        element(b, "timestamp", Db.value(r, Message.TIMESTAMP).toString());
+        element(b, "uuid", Db.value(r, Message.UUID));
+        element(b, "body", Db.value(r, Message.BODY));
+        return b.append("</message>").toString();
     }
 
     private static void element(StringBuilder b, String tag, String text) {

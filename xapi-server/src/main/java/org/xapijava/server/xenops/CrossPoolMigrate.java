@@ -27,10 +27,13 @@ import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VDI;
 import org.xapijava.model.api.VIF;
 import org.xapijava.model.api.VM;
+import org.xapijava.model.api.enums.Cls;
 import org.xapijava.model.api.enums.TaskStatusType;
 import org.xapijava.model.client.XenApi;
 import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
+import org.xapijava.server.alerts.MessageImport;
 import org.xapijava.server.client.XmlRpcTransport;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.storage.StorageBackends;
@@ -473,7 +476,10 @@ final class CrossPoolMigrate {
         } finally {
             if (!moved[0]) abandon(remote, vmAndSnapshots, imported, copies);
         }
-        if (!copy) destroyHere(ctx, vm, vmAndSnapshots, copies);
+        if (!copy) {
+            sendMessages(ctx, remote, data.get(vm, VM.UUID));
+            destroyHere(ctx, vm, vmAndSnapshots, copies);
+        }
         return newVm;
     }
 
@@ -581,6 +587,33 @@ final class CrossPoolMigrate {
             } catch (RuntimeException e) {
                 LOG.warn("VM.migrate_send: destroying VDI {} on the destination: {}", c.created, e.toString());
             }
+        }
+    }
+
+    /**
+     * {@code send_messages}: the VM's messages put to the other pool's master ({@code PUT /messages?cls=VM&uuid=}, the
+     * body Xapi's {@code export_xml}), then destroyed here; a failure is logged (the VM has moved).
+     */
+    private void sendMessages(CallContext ctx, Remote remote, String uuid) {
+        try {
+            XenApi api = ctx.apiInOwnTask();
+            Map<String, Map<String, Object>> messages = api.message().get(Cls.VM, uuid, DateTime.EPOCH);
+            if (messages.isEmpty()) return;
+            URI uri = URI.create(remote.dest().masterUrl() + "/")
+                    .resolve("messages?session_id=" + enc(remote.dest().session()) + "&cls=VM&uuid=" + enc(uuid));
+            HttpResponse<Void> r = send(HttpRequest.newBuilder(uri)
+                    .PUT(HttpRequest.BodyPublishers.ofByteArray(MessageImport.exportXml(messages)))
+                    .timeout(REMOTE_TIMEOUT)
+                    .build());
+            if (r.statusCode() != 200) LOG.error("Error transferring messages: HTTP {}", r.statusCode());
+            LOG.info(
+                    "Destroying {} messages belonging to VM uuid={} from the source pool, after sending them to the"
+                            + " remote pool",
+                    messages.size(),
+                    uuid);
+            api.message().destroyMany(new ArrayList<>(messages.keySet()));
+        } catch (RuntimeException e) {
+            LOG.warn("VM.migrate_send {}: sending its messages: {}", uuid, e.toString());
         }
     }
 

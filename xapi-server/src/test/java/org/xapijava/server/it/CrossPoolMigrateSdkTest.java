@@ -21,6 +21,7 @@ import com.xensource.xenapi.VM;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -171,6 +172,7 @@ class CrossPoolMigrateSdkTest {
         String uuid = vm.getUuid(ca);
         String snapUuid = snap.getUuid(ca);
         Set<String> onB = vdisOf(cb, srB);
+        com.xensource.xenapi.Message.create(ca, "XPOOL_TEST", 3L, Types.Cls.VM, uuid, "a message that moves");
 
         long t0 = System.nanoTime();
         VM there = vm.migrateSend(ca, destB(), true, Map.of(old, srB), vifsToB(vm), Map.of(), Map.of());
@@ -206,6 +208,16 @@ class CrossPoolMigrateSdkTest {
         assertFalse(vdisOf(ca, srA).contains(old.toWireString()));
         assertFalse(vdisOf(ca, srA).contains(oldSnapDisk.toWireString()));
         assertThrows(Types.UuidInvalid.class, () -> VM.getByUuid(ca, uuid));
+        // its messages went with it (send_messages): the snapshot's alert and this one
+        Date epoch = new Date(0);
+        Set<String> bodies = com.xensource.xenapi.Message.get(cb, Types.Cls.VM, uuid, epoch).values().stream()
+                .map(m -> m.body)
+                .collect(Collectors.toSet());
+        assertTrue(bodies.contains("a message that moves"), bodies::toString);
+        assertEquals(2, bodies.size(), bodies::toString);
+        assertTrue(
+                com.xensource.xenapi.Message.getAllRecords(ca).values().stream().noneMatch(m -> uuid.equals(m.objUuid)),
+                "A keeps none of its messages");
     }
 
     @Test
