@@ -241,6 +241,7 @@ final class ImportObjects {
         if (vdi == null && mapsTo != null && data.exists(VDI.XAPI_CLASS, mapsTo)) vdi = mapsTo;
         if (vdi != null) {
             table.put(o.id(), vdi);
+            if (!dryRun()) syncOtherConfig(vdi, Db.value(r, VDI.OTHER_CONFIG));
             return;
         }
         if (force) return;
@@ -252,6 +253,14 @@ final class ImportObjects {
         }
         if (sr != null) throw new ApiError(ErrorCodes.VDI_LOCATION_MISSING, sr, location);
         throw new ApiError(ErrorCodes.VDI_CONTENT_ID_MISSING);
+    }
+
+    /** A found VDI's {@code vdi_other_config_sync_keys} made the exported VDI's (removed when it has none). */
+    private void syncOtherConfig(String vdi, Map<String, String> exported) {
+        for (String key : org.xapijava.server.xenops.StorageMotion.OTHER_CONFIG_SYNC_KEYS) {
+            data.removeFromMap(vdi, VDI.OTHER_CONFIG, key);
+            if (exported.containsKey(key)) data.addToMap(vdi, VDI.OTHER_CONFIG, key, exported.get(key));
+        }
     }
 
     private void vm(OvaXml.Obj o, Map<String, Object> r) {

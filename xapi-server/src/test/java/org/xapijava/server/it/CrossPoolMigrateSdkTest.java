@@ -226,6 +226,7 @@ class CrossPoolMigrateSdkTest {
         VM vm = LifecycleSupport.newVm(a, ca, "xpool-running");
         VBD disk = LifecycleSupport.attachDisk(ca, vm, srA, "0", size);
         VDI old = disk.getVDI(ca);
+        old.setOtherConfig(ca, Map.of("config-drive", "true"));
         vm.startOn(ca, hostA(), false, false);
         String uuid = vm.getUuid(ca);
         String dev = disk.getDevice(ca);
@@ -285,6 +286,8 @@ class CrossPoolMigrateSdkTest {
                 "unpaused on B");
         VDI moved = diskOf(cb, there);
         assertEquals(srB.toWireString(), moved.getSR(cb).toWireString());
+        assertEquals("true", moved.getOtherConfig(cb).get("config-drive"), "vdi_other_config_sync_keys");
+        assertFalse(moved.getOtherConfig(cb).containsKey("maps_to"));
         assertArrayEquals(model, sim(b).guestDiskRead(uuid, dev, 0, size), "the guest reads on B what it wrote on A");
         assertFalse(vmUuids(ca).contains(uuid));
         assertFalse(vdisOf(ca, srA).contains(old.toWireString()));
