@@ -64,9 +64,10 @@ final class ImportObjects {
      * What a metadata import ({@code /import_metadata}) changes: SRs are found by uuid and VDIs not created but found
      * (by {@code vdiMap}, exported uuid → uuid here, else by SR and location, else the VDI its {@code maps_to} names,
      * as a cross-pool {@code VM.migrate_send} sends them); a dry run makes nothing, and a {@code live} one (the
-     * migration's check) lets a disk not here yet stand for itself.
+     * migration's check) lets a disk not here yet stand for itself and checks that {@code host}, this one, has the
+     * memory for a running VM.
      */
-    record Metadata(Map<String, String> vdiMap, boolean dryRun, boolean live) {}
+    record Metadata(Map<String, String> vdiMap, boolean dryRun, boolean live, String host) {}
 
     /** Archive id → reference here. */
     private final Map<String, String> table = new HashMap<>();
@@ -276,6 +277,7 @@ final class ImportObjects {
             }
         }
         if (restore && !replaceOlder(uuid, Db.value(r, VM.VERSION))) return;
+        if (metadata != null && metadata.live()) assertCanLiveImport(r);
         if (dryRun()) {
             dummy(o);
             return;
@@ -326,6 +328,20 @@ final class ImportObjects {
         allowed.update(VM.XAPI_CLASS, vm);
         table.put(o.id(), vm);
         createdVms.add(vm);
+    }
+
+    /**
+     * Xapi's {@code assert_can_live_import}: a VM exported Running or Paused needs its start memory free here
+     * ({@code HOST_NOT_ENOUGH_FREE_MEMORY [needed, available]}).
+     */
+    private void assertCanLiveImport(Map<String, Object> r) {
+        String power = Db.value(r, VM.POWER_STATE);
+        if (!VmPowerState.RUNNING.wire().equals(power)
+                && !VmPowerState.PAUSED.wire().equals(power)) return;
+        long available = org.xapijava.server.xenops.MemoryCheck.hostFreeMemoryBytes(data, metadata.host(), null);
+        long needed = org.xapijava.server.xenops.MemoryCheck.startMemoryBytes(r);
+        if (available < needed)
+            throw new ApiError(ErrorCodes.HOST_NOT_ENOUGH_FREE_MEMORY, Long.toString(needed), Long.toString(available));
     }
 
     /**

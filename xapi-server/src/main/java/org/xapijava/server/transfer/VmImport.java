@@ -124,7 +124,7 @@ final class VmImport {
                 restore,
                 force,
                 new ImportObjects.Metadata(
-                        vdiMap, TransferRequests.flag(c, "dry_run"), TransferRequests.flag(c, "live")));
+                        vdiMap, TransferRequests.flag(c, "dry_run"), TransferRequests.flag(c, "live"), hostRef));
         // Xapi drains the rest of the body
         importArchive(
                 c, task, objects, force, (tar, header) -> tar.transferTo(java.io.OutputStream.nullOutputStream()));

@@ -66,7 +66,9 @@ class CrossPoolMigrateSdkTest {
     static void start() throws Exception {
         int port = PoolHost.freePort();
         a = TestHost.start(dirA, "--bind", "127.0.0.2", "--http-port", Integer.toString(port));
-        b = TestHost.start(dirB, "--bind", "127.0.0.3", "--http-port", Integer.toString(port));
+        // B's host has 4 GiB (the simulator's default is 1 TiB): a VM too big for it is refused by its import's check
+        b = TestHost.start(
+                dirB, "--bind", "127.0.0.3", "--http-port", Integer.toString(port), "--xenopsd-sim-memory-mib", "4096");
         ca = LifecycleSupport.login(a);
         cb = LifecycleSupport.login(b);
         srA = localSr(ca, "local-A");
@@ -384,6 +386,33 @@ class CrossPoolMigrateSdkTest {
         assertEquals(old.toWireString(), disk.getVDI(ca).toWireString());
         assertFalse(old.getOtherConfig(ca).containsKey("maps_to"), "no maps_to left");
         for (VIF v : vm.getVIFs(ca)) assertFalse(v.getOtherConfig(ca).containsKey("maps_to"));
+    }
+
+    /** The dry run of the import on B is Xapi's {@code assert_can_live_import}: a running VM needs its memory there. */
+    @Test
+    void aRunningVmTooBigForTheDestinationIsRefusedByTheDryRunThere() throws Exception {
+        VM vm = LifecycleSupport.newVm(a, ca, "xpool-too-big");
+        VBD disk = LifecycleSupport.attachDisk(ca, vm, srA, "0", MIB);
+        VDI old = disk.getVDI(ca);
+        long gib = 1L << 30;
+        vm.setMemoryLimits(ca, gib, 8 * gib, 8 * gib, 8 * gib);
+        Map<String, String> dest = destB();
+        Set<String> onB = vdisOf(cb, srB);
+        Set<String> vmsOnB = vmUuids(cb);
+        // halted, it passes (no memory is needed there yet)
+        vm.assertCanMigrate(ca, dest, true, Map.of(old, srB), vifsToB(vm), Map.of(), Map.of());
+        vm.startOn(ca, hostA(), false, false);
+        Types.HostNotEnoughFreeMemory e = assertThrows(
+                Types.HostNotEnoughFreeMemory.class,
+                () -> vm.migrateSend(ca, dest, true, Map.of(old, srB), vifsToB(vm), Map.of(), Map.of()));
+        assertTrue(Long.parseLong(e.needed) > 8 * gib, e.needed);
+        assertTrue(Long.parseLong(e.available) < 4 * gib, e.available);
+        assertEquals(Types.VmPowerState.RUNNING, vm.getPowerState(ca));
+        assertEquals(onB, vdisOf(cb, srB), "nothing made on B");
+        assertEquals(vmsOnB, vmUuids(cb));
+        LifecycleSupport.await(
+                a, "the VM unmarked", () -> vm.getCurrentOperations(ca).isEmpty());
+        vm.hardShutdown(ca);
     }
 
     @Test
