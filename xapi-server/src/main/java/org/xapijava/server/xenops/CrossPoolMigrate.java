@@ -80,6 +80,7 @@ final class CrossPoolMigrate {
     private final StorageBackends backends;
     private final TaskManager tasks;
     private final Migration migration;
+    private final java.util.function.Supplier<org.xapijava.server.rrd.VmRrdMoves> rrdMoves;
 
     CrossPoolMigrate(
             XenopsService service,
@@ -98,6 +99,7 @@ final class CrossPoolMigrate {
         this.backends = backends;
         this.tasks = tasks;
         this.migration = migration;
+        this.rrdMoves = service::rrdMoves;
     }
 
     /** The destination pool's master, reached with the XenAPI under the {@code dest} session. */
@@ -477,6 +479,11 @@ final class CrossPoolMigrate {
             if (!moved[0]) abandon(remote, vmAndSnapshots, imported, copies);
         }
         if (!copy) {
+            rrdMoves.get()
+                    .migratedToPool(
+                            data.get(vm, VM.UUID),
+                            remote.hostBase(),
+                            remote.dest().session());
             sendMessages(ctx, remote, data.get(vm, VM.UUID));
             destroyHere(ctx, vm, vmAndSnapshots, copies);
         }

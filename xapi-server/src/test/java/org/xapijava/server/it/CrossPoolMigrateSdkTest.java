@@ -237,6 +237,20 @@ class CrossPoolMigrateSdkTest {
         sim(a).guestDiskWrite(uuid, dev, 0, model);
         Map<String, String> dest = destB();
         Map<VIF, Network> vifs = vifsToB(vm);
+        // A samples it once: it has an RRD to send along
+        var sampler = a.server.statistics().sampler();
+        long samples = sampler.samples();
+        LifecycleSupport.await(a, "an RRD of the VM on A", () -> {
+            sampler.awaitSamples(samples + 1, java.time.Duration.ofSeconds(1));
+            return a.server.statistics().rrds().hasVm(uuid);
+        });
+        // a data source of A's RRD that B's sampling never makes: B has it only if A's RRD went there
+        var rrdsA = a.server.statistics().rrds();
+        var rrd = rrdsA.takeVm(uuid);
+        rrd.addSource(
+                org.xapijava.server.rrd.DataSource.gauge("xpool_marker", "", "", 1.0, false),
+                System.currentTimeMillis() / 1000.0);
+        rrdsA.putVm(uuid, rrd, vm.getDomid(ca));
 
         // the guest keeps writing blocks during the move; a write it made is one that returned (a write issued once
         // the VM is paused waits, and fails once the VM has left this host)
@@ -293,6 +307,9 @@ class CrossPoolMigrateSdkTest {
         assertArrayEquals(model, sim(b).guestDiskRead(uuid, dev, 0, size), "the guest reads on B what it wrote on A");
         assertFalse(vmUuids(ca).contains(uuid));
         assertFalse(vdisOf(ca, srA).contains(old.toWireString()));
+        assertFalse(a.server.statistics().rrds().hasVm(uuid), "A sent its RRD (migrate_rrd)");
+        String dump = b.server.statistics().rrds().vmDump(uuid, false);
+        assertTrue(dump != null && dump.contains("xpool_marker"), "B holds A's RRD");
         LifecycleSupport.await(
                 b, "the VM unmarked on B", () -> there.getCurrentOperations(cb).isEmpty());
         there.hardShutdown(cb);
