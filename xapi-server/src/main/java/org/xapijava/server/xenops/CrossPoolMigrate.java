@@ -19,6 +19,7 @@ import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Db;
+import org.xapijava.model.api.Blob;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.Host;
 import org.xapijava.model.api.SM;
@@ -485,6 +486,7 @@ final class CrossPoolMigrate {
                             remote.hostBase(),
                             remote.dest().session());
             sendMessages(ctx, remote, data.get(vm, VM.UUID));
+            migratePushBlobs(ctx, remote, vm, newVm);
             destroyHere(ctx, vm, vmAndSnapshots, copies);
         }
         return newVm;
@@ -621,6 +623,60 @@ final class CrossPoolMigrate {
             api.message().destroyMany(new ArrayList<>(messages.keySet()));
         } catch (RuntimeException e) {
             LOG.warn("VM.migrate_send {}: sending its messages: {}", uuid, e.toString());
+        }
+    }
+
+    /**
+     * {@code Xapi_blob.migrate_push}: each blob of the VM made there ({@code VM.create_new_blob} with its name, type
+     * and {@code public}, then its name label), its bytes (read from this pool's master's {@code /blob}) put to the
+     * other pool's master's {@code PUT /blob?ref=}, then the blob destroyed here; a blob that fails to go is logged
+     * and skipped, as Xapi's {@code send_blobs} ignores its errors.
+     */
+    private void migratePushBlobs(CallContext ctx, Remote remote, String vm, String newVm) {
+        Map<String, String> blobs = data.get(vm, VM.BLOBS);
+        if (blobs.isEmpty()) return;
+        String master = MigrateChecks.master(data);
+        String session = migration.destinationSession(master);
+        try {
+            for (Map.Entry<String, String> e : blobs.entrySet()) {
+                String old = e.getValue();
+                try {
+                    Map<String, Object> rec = data.record(Blob.XAPI_CLASS, old);
+                    String made = remote.api()
+                            .vm()
+                            .createNewBlob(
+                                    newVm, e.getKey(), Db.value(rec, Blob.MIME_TYPE), Db.value(rec, Blob.PUBLIC));
+                    remote.api().blob().setNameLabel(made, Db.value(rec, Blob.NAME_LABEL));
+                    HttpResponse<byte[]> got = HTTP.send(
+                            HttpRequest.newBuilder(migration
+                                            .hostUri(master)
+                                            .resolve("blob?ref=" + enc(old) + "&session_id=" + enc(session)))
+                                    .GET()
+                                    .timeout(REMOTE_TIMEOUT)
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofByteArray());
+                    if (got.statusCode() != 200) throw ApiError.internal("GET /blob: HTTP " + got.statusCode());
+                    URI put = URI.create(remote.dest().masterUrl() + "/")
+                            .resolve("blob?ref=" + enc(made) + "&session_id="
+                                    + enc(remote.dest().session()));
+                    send(HttpRequest.newBuilder(put)
+                            .PUT(HttpRequest.BodyPublishers.ofByteArray(got.body()))
+                            .timeout(REMOTE_TIMEOUT)
+                            .build());
+                } catch (IOException | RuntimeException x) {
+                    LOG.debug("Ignoring exception in send_blobs: {}", x.toString());
+                } catch (InterruptedException x) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                try {
+                    ctx.apiInOwnTask().blob().destroy(old);
+                } catch (RuntimeException x) {
+                    LOG.warn("VM.migrate_send: destroying blob {} here: {}", old, x.toString());
+                }
+            }
+        } finally {
+            migration.logout(master, session);
         }
     }
 

@@ -175,6 +175,16 @@ class CrossPoolMigrateSdkTest {
         String snapUuid = snap.getUuid(ca);
         Set<String> onB = vdisOf(cb, srB);
         com.xensource.xenapi.Message.create(ca, "XPOOL_TEST", 3L, Types.Cls.VM, uuid, "a message that moves");
+        com.xensource.xenapi.Blob blob = vm.createNewBlob(ca, "notes", "text/plain", false);
+        byte[] notes = "notes that move with the VM".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.net.http.HttpResponse<Void> put = java.net.http.HttpClient.newHttpClient()
+                .send(
+                        java.net.http.HttpRequest.newBuilder(a.uri(
+                                        "/blob?session_id=" + ca.getSessionReference() + "&ref=" + blob.toWireString()))
+                                .PUT(java.net.http.HttpRequest.BodyPublishers.ofByteArray(notes))
+                                .build(),
+                        java.net.http.HttpResponse.BodyHandlers.discarding());
+        assertEquals(200, put.statusCode());
 
         long t0 = System.nanoTime();
         VM there = vm.migrateSend(ca, destB(), true, Map.of(old, srB), vifsToB(vm), Map.of(), Map.of());
@@ -210,6 +220,18 @@ class CrossPoolMigrateSdkTest {
         assertFalse(vdisOf(ca, srA).contains(old.toWireString()));
         assertFalse(vdisOf(ca, srA).contains(oldSnapDisk.toWireString()));
         assertThrows(Types.UuidInvalid.class, () -> VM.getByUuid(ca, uuid));
+        // its blob too (migrate_push), and none is left on A
+        com.xensource.xenapi.Blob blobThere = there.getBlobs(cb).get("notes");
+        assertEquals("text/plain", blobThere.getMimeType(cb));
+        java.net.http.HttpResponse<byte[]> got = java.net.http.HttpClient.newHttpClient()
+                .send(
+                        java.net.http.HttpRequest.newBuilder(b.uri("/blob?session_id=" + cb.getSessionReference()
+                                        + "&ref=" + blobThere.toWireString()))
+                                .GET()
+                                .build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+        assertArrayEquals(notes, got.body());
+        assertThrows(Types.HandleInvalid.class, () -> blob.getUuid(ca));
         // its messages went with it (send_messages): the snapshot's alert and this one
         Date epoch = new Date(0);
         Set<String> bodies = com.xensource.xenapi.Message.get(cb, Types.Cls.VM, uuid, epoch).values().stream()
