@@ -60,7 +60,9 @@ import org.xapijava.xenopsd.Xenops;
  *   <li>a running VM is paused, the blocks written since copied again, moved by xenopsd to the destination's
  *       xenopsd with the VDI map ({@code <sr uuid>/<location>} pairs), unpaused there and taken over by the remote
  *       pool ({@code VM.pool_migrate_complete});
- *   <li>unless {@code copy}: here the VM, its snapshots (with their VBDs, VIFs, ...) and the old VDIs are destroyed.
+ *   <li>unless {@code copy}: the VM's RRD, messages and blobs are sent there ({@code migrate_rrd}, {@code send_messages},
+ *       {@code Xapi_blob.migrate_push}), then here the VM, its snapshots (with their VBDs, VIFs, ...) and the old VDIs
+ *       are destroyed.
  * </ol>
  *
  * A failure before the switch destroys what was made in the other pool (the VMs imported, by uuid, and the VDIs) and
