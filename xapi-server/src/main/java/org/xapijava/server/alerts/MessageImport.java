@@ -42,6 +42,16 @@ public final class MessageImport {
         return written;
     }
 
+    /**
+     * Xapi's {@code export_xml}: the body of a {@code PUT /messages} carrying {@code messages} (refs to records, as
+     * {@code message.get} answers), one message document after the other.
+     */
+    public static byte[] exportXml(java.util.Map<String, java.util.Map<String, Object>> messages) {
+        StringBuilder b = new StringBuilder();
+        messages.forEach((ref, r) -> b.append(MessageXml.encodeRecord(ref, r)));
+        return b.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
     private static List<StoredMessage> read(MessageStore store, byte[] body) throws MalformedBody {
         if (!Utf8Check.isValidUtf8(body)) throw new MalformedBody("the body is not UTF-8");
         String text = new String(body, StandardCharsets.UTF_8);

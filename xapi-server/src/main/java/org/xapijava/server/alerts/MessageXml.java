@@ -4,7 +4,10 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.xapijava.db.Db;
 import org.xapijava.model.EnumDef;
+import org.xapijava.model.api.Message;
 import org.xapijava.model.types.DateTime;
 
 /**
@@ -39,19 +42,59 @@ final class MessageXml {
 
     /** The file content for {@code m}. */
     static byte[] encode(StoredMessage m) {
-        StringBuilder b = new StringBuilder(320 + m.body.length() + m.name.length());
+        return document(
+                        m.generation,
+                        m.ref,
+                        m.name,
+                        m.priority,
+                        m.cls,
+                        m.objUuid,
+                        m.timestamp.toString(),
+                        m.uuid,
+                        m.body)
+                .getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Xapi's {@code to_xml} of a message record without a generation (what {@code export_xml} writes for
+     * {@code send_messages}).
+     */
+    static String encodeRecord(String ref, Map<String, Object> r) {
+        return document(
+                null,
+                ref,
+                Db.value(r, Message.NAME),
+                Db.value(r, Message.PRIORITY),
+                Db.value(r, Message.CLS),
+                Db.value(r, Message.OBJ_UUID),
+                Db.value(r, Message.TIMESTAMP).toString(),
+                Db.value(r, Message.UUID),
+                Db.value(r, Message.BODY));
+    }
+
+    /** One message document, its {@code generation} first when there is one. */
+    private static String document(
+            Long generation,
+            String ref,
+            String name,
+            long priority,
+            String cls,
+            String objUuid,
+            String timestamp,
+            String uuid,
+            String body) {
+        StringBuilder b = new StringBuilder(320 + body.length() + name.length());
         b.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<message>");
-        element(b, "generation", Long.toString(m.generation));
-        element(b, "ref", m.ref);
-        element(b, "name", m.name);
-        element(b, "priority", Long.toString(m.priority));
-        element(b, "cls", m.cls);
-        element(b, "obj_uuid", m.objUuid);
-        element(b, "timestamp", m.timestamp.toString());
-        element(b, "uuid", m.uuid);
-        element(b, "body", m.body);
-        b.append("</message>");
-        return b.toString().getBytes(StandardCharsets.UTF_8);
+        if (generation != null) element(b, "generation", Long.toString(generation));
+        element(b, "ref", ref);
+        element(b, "name", name);
+        element(b, "priority", Long.toString(priority));
+        element(b, "cls", cls);
+        element(b, "obj_uuid", objUuid);
+        element(b, "timestamp", timestamp);
+        element(b, "uuid", uuid);
+        element(b, "body", body);
+        return b.append("</message>").toString();
     }
 
     private static void element(StringBuilder b, String tag, String text) {

@@ -64,6 +64,22 @@ final class RrdSender implements AutoCloseable {
     }
 
     /**
+     * {@code send_rrd ~session_id}: {@code PUT /rrd?uuid=&session_id=} at the xapi of another pool at {@code base},
+     * under that pool's {@code session} (no pool secret).
+     */
+    void put(URI base, String session, String uuid, Rrd rrd) {
+        String query = RrdHandlers.UUID_PARAM + "=" + encode(uuid) + "&session_id=" + encode(session);
+        byte[] body = RrdDump.xml(rrd, true).getBytes(StandardCharsets.UTF_8);
+        Request r = client().newRequest(base.resolve("/rrd?" + query))
+                .method(HttpMethod.PUT)
+                .timeout(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                .body(new BytesRequestContent(RrdHandlers.XML, body));
+        ContentResponse answer = send(r, base.getHost());
+        if (answer.getStatus() != 200)
+            throw new IllegalStateException("PUT /rrd of " + uuid + " at " + base + ": HTTP " + answer.getStatus());
+    }
+
+    /**
      * {@code pull_rrd_from_master}: the archive of host {@code uuid} kept by the master at {@code address}, or null
      * when it has none (404).
      */

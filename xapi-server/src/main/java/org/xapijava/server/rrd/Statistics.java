@@ -135,6 +135,26 @@ public final class Statistics implements AutoCloseable, VmRrdMoves {
     }
 
     /**
+     * {@code migrate_rrd} to another pool: the VM's RRD leaves memory for the destination's ({@code PUT /rrd?uuid=}
+     * under the other pool's {@code session}); when it cannot take it the RRD is lost, as Xapi's.
+     */
+    @Override
+    public void migratedToPool(String vmUuid, java.net.URI host, String session) {
+        Rrd rrd = rrds.takeVm(vmUuid);
+        if (rrd == null) {
+            LOG.debug("VM {}: no RRD here to send with its migration", vmUuid);
+            return;
+        }
+        RrdSender s = sender;
+        try {
+            if (s == null) throw new IllegalStateException("no sender");
+            s.put(host, session, vmUuid, rrd);
+        } catch (RuntimeException e) {
+            LOG.warn("VM {}: its RRD could not be sent to {}: {}", vmUuid, host.getHost(), e.toString());
+        }
+    }
+
+    /**
      * The master's forwarding layer after it ran {@code message} on another host ({@code push_rrd} in Xapi's
      * {@code message_forwarding.ml}): after a start or resume there, the VM's archived RRD is sent to the host it now
      * runs on. (A VM that starts on the master reads its archive at its first sample, {@code push_rrd_local}.) The

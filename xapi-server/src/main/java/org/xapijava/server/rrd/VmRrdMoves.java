@@ -12,6 +12,12 @@ public interface VmRrdMoves {
     /** {@code migrate_rrd}: the VM left for {@code host} (a ref); its RRD is sent there. */
     void migrated(String vmUuid, String host);
 
+    /**
+     * {@code migrate_rrd} with a {@code session_id}: the VM left for a host of another pool, whose xapi is at
+     * {@code host} ({@code http://<address>:<port>/}) and takes {@code session}; its RRD is sent there.
+     */
+    default void migratedToPool(String vmUuid, java.net.URI host, String session) {}
+
     /** Nothing moves (a server without statistics, tests). */
     VmRrdMoves NONE = new VmRrdMoves() {
         @Override

@@ -62,9 +62,12 @@ final class ImportObjects {
 
     /**
      * What a metadata import ({@code /import_metadata}) changes: SRs are found by uuid and VDIs not created but found
-     * (by {@code vdiMap}, exported uuid → uuid here, else by SR and location); a dry run makes nothing.
+     * (by {@code vdiMap}, exported uuid → uuid here, else by SR and location, else the VDI its {@code maps_to} names,
+     * as a cross-pool {@code VM.migrate_send} sends them); a dry run makes nothing, and a {@code live} one (the
+     * migration's check) lets a disk not here yet stand for itself and checks that {@code host}, this one, has the
+     * memory for a running VM.
      */
-    record Metadata(Map<String, String> vdiMap, boolean dryRun) {}
+    record Metadata(Map<String, String> vdiMap, boolean dryRun, boolean live, String host) {}
 
     /** Archive id → reference here. */
     private final Map<String, String> table = new HashMap<>();
@@ -235,13 +238,30 @@ final class ImportObjects {
         String sr = table.get(Db.value(r, VDI.SR));
         if (vdi == null && sr != null)
             for (String v : data.get(sr, SR.VDIS)) if (data.get(v, VDI.LOCATION).equals(location)) vdi = v;
+        String mapsTo = Db.value(r, VDI.OTHER_CONFIG).get(org.xapijava.server.xenops.MigrateChecks.MAPS_TO);
+        if (vdi == null && mapsTo != null && data.exists(VDI.XAPI_CLASS, mapsTo)) vdi = mapsTo;
         if (vdi != null) {
             table.put(o.id(), vdi);
+            if (!dryRun()) syncOtherConfig(vdi, Db.value(r, VDI.OTHER_CONFIG));
             return;
         }
         if (force) return;
+        if (dryRun() && metadata.live()) {
+            // a disk a live migration copies later: a stand-in, so that its VBD is checked
+            LOG.info("import {}: VDI {} not here yet (a migration's check)", task, Db.value(r, VDI.UUID));
+            dummy(o);
+            return;
+        }
         if (sr != null) throw new ApiError(ErrorCodes.VDI_LOCATION_MISSING, sr, location);
         throw new ApiError(ErrorCodes.VDI_CONTENT_ID_MISSING);
+    }
+
+    /** A found VDI's {@code vdi_other_config_sync_keys} made the exported VDI's (removed when it has none). */
+    private void syncOtherConfig(String vdi, Map<String, String> exported) {
+        for (String key : org.xapijava.server.xenops.StorageMotion.OTHER_CONFIG_SYNC_KEYS) {
+            data.removeFromMap(vdi, VDI.OTHER_CONFIG, key);
+            if (exported.containsKey(key)) data.addToMap(vdi, VDI.OTHER_CONFIG, key, exported.get(key));
+        }
     }
 
     private void vm(OvaXml.Obj o, Map<String, Object> r) {
@@ -257,6 +277,7 @@ final class ImportObjects {
             }
         }
         if (restore && !replaceOlder(uuid, Db.value(r, VM.VERSION))) return;
+        if (metadata != null && metadata.live()) assertCanLiveImport(r);
         if (dryRun()) {
             dummy(o);
             return;
@@ -307,6 +328,20 @@ final class ImportObjects {
         allowed.update(VM.XAPI_CLASS, vm);
         table.put(o.id(), vm);
         createdVms.add(vm);
+    }
+
+    /**
+     * Xapi's {@code assert_can_live_import}: a VM exported Running or Paused needs its start memory free here
+     * ({@code HOST_NOT_ENOUGH_FREE_MEMORY [needed, available]}).
+     */
+    private void assertCanLiveImport(Map<String, Object> r) {
+        String power = Db.value(r, VM.POWER_STATE);
+        if (!VmPowerState.RUNNING.wire().equals(power)
+                && !VmPowerState.PAUSED.wire().equals(power)) return;
+        long available = org.xapijava.server.xenops.MemoryCheck.hostFreeMemoryBytes(data, metadata.host(), null);
+        long needed = org.xapijava.server.xenops.MemoryCheck.startMemoryBytes(r);
+        if (available < needed)
+            throw new ApiError(ErrorCodes.HOST_NOT_ENOUGH_FREE_MEMORY, Long.toString(needed), Long.toString(available));
     }
 
     /**
@@ -428,7 +463,11 @@ final class ImportObjects {
     private void vif(OvaXml.Obj o, Map<String, Object> r) {
         if (!restore) r.put(VIF.MAC.name(), "");
         r.put(VIF.VM.name(), required(Db.value(r, VIF.VM)));
-        r.put(VIF.NETWORK.name(), required(Db.value(r, VIF.NETWORK)));
+        // a cross-pool migration names the network here in the VIF's maps_to, which the VIF made here does not keep
+        Map<String, String> oc = new LinkedHashMap<>(Db.value(r, VIF.OTHER_CONFIG));
+        String mapsTo = oc.remove(org.xapijava.server.xenops.MigrateChecks.MAPS_TO);
+        r.put(VIF.OTHER_CONFIG.name(), oc);
+        r.put(VIF.NETWORK.name(), mapsTo != null ? mapsTo : required(Db.value(r, VIF.NETWORK)));
         r.put(VIF.CURRENTLY_ATTACHED.name(), false);
         if (dryRun()) {
             dummy(o);

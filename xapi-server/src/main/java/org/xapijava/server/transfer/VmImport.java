@@ -98,8 +98,9 @@ final class VmImport {
      * {@code PUT /import_metadata} as Xapi's {@code import.ml metadata_handler}: the 200 first, then {@code ova.xml}
      * (the rest of the body drained), its VMs, snapshots, networks, VBDs and VIFs made on the disks already here
      * ({@code vdi:<exported uuid>=<uuid here>} in the query, else the same SR uuid and location), nothing made with
-     * {@code dry_run=true}; {@code restore} and {@code force} as for {@code /import} ({@code live} and
-     * {@code check_cpu} are accepted: no CPU check applies here). The task's result is the VMs, as an import's.
+     * {@code dry_run=true} (with {@code live=true} a disk not found is let through: a migration's check);
+     * {@code restore} and {@code force} as for {@code /import} ({@code check_cpu} is accepted: no CPU check applies
+     * here). The task's result is the VMs, as an import's.
      */
     private void importMetadata(HttpCall c) throws IOException {
         String task = tasks.begin(c, "VM.metadata_import");
@@ -122,7 +123,8 @@ final class VmImport {
                 null,
                 restore,
                 force,
-                new ImportObjects.Metadata(vdiMap, TransferRequests.flag(c, "dry_run")));
+                new ImportObjects.Metadata(
+                        vdiMap, TransferRequests.flag(c, "dry_run"), TransferRequests.flag(c, "live"), hostRef));
         // Xapi drains the rest of the body
         importArchive(
                 c, task, objects, force, (tar, header) -> tar.transferTo(java.io.OutputStream.nullOutputStream()));

@@ -34,7 +34,7 @@ import org.xapijava.server.ops.AllowedOperations;
  * Operation checks and marking ({@code destroy}, {@code make_into_template}) belong to the forwarding
  * layer. Thread-safe.
  */
-final class Vms {
+public final class Vms {
     static final String MAC_SEED = "mac_seed";
     static final String DEFAULT_TEMPLATE = "default_template";
     /** {@code Xapi_globs.has_vendor_device}: the platform version a vendor device needs. */
@@ -167,6 +167,20 @@ final class Vms {
         if (data.exists(VMAppliance.XAPI_CLASS, appliance)) {
             allowed.update(VMAppliance.XAPI_CLASS, appliance);
         }
+    }
+
+    /**
+     * {@code Db.VM.destroy} as a cross-pool {@code VM.migrate_send} ends: the VM's row and what belongs to it (not its
+     * VDIs), without {@code VM.destroy}'s checks, in one update conditional on the VM unchanged meanwhile.
+     */
+    public static void deleteRows(Db data, String vm) {
+        Db.retrying(() -> {
+            long read = data.modified(VM.XAPI_CLASS, vm);
+            Update.Builder u = Update.builder().unchanged(VM.XAPI_CLASS, vm, read);
+            deleteOwned(data, u, vm);
+            data.apply(u.delete(VM.XAPI_CLASS, vm).build());
+            return null;
+        });
     }
 
     /**

@@ -107,6 +107,24 @@ public final class MemoryCheck {
                 r.get(vm, VM.HVM_SHADOW_MULTIPLIER));
     }
 
+    /** {@link #startMemoryBytes(FieldReads, String)} of a VM record not in the database (an import's). */
+    public static long startMemoryBytes(java.util.Map<String, Object> r) {
+        String domainType = org.xapijava.db.Db.value(r, VM.DOMAIN_TYPE);
+        long required = org.xapijava.db.Db.value(
+                r,
+                switch (Kind.of(domainType).startPolicy()) {
+                    case DYNAMIC_MIN -> VM.MEMORY_DYNAMIC_MIN;
+                    case DYNAMIC_MAX -> VM.MEMORY_DYNAMIC_MAX;
+                    case STATIC_MAX -> VM.MEMORY_STATIC_MAX;
+                });
+        return requiredMemoryBytes(
+                domainType,
+                required,
+                org.xapijava.db.Db.value(r, VM.MEMORY_STATIC_MAX),
+                org.xapijava.db.Db.value(r, VM.VCPUS_MAX),
+                org.xapijava.db.Db.value(r, VM.HVM_SHADOW_MULTIPLIER));
+    }
+
     /**
      * {@code vm_compute_required_memory} as {@code vm_compute_start_memory} calls it, normal and shadow memory
      * added: the bytes a VM of {@code domainType} with these settings needs on a host to run with

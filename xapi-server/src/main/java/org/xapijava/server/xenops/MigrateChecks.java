@@ -24,6 +24,12 @@ public final class MigrateChecks {
             SESSION_ID = "session_id",
             MASTER = "master";
 
+    /**
+     * Xapi's {@code storage_migrate_vdi_map_key} and {@code storage_migrate_vif_map_key}: the remote VDI or network a
+     * VDI or VIF maps to in the metadata a cross-pool {@code VM.migrate_send} sends.
+     */
+    public static final String MAPS_TO = "maps_to";
+
     private MigrateChecks() {}
 
     /** {@code remote_of_dest}: the destination named by a {@code host.migrate_receive} answer. */

@@ -3,7 +3,6 @@ package org.xapijava.server.xenops;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,9 +35,7 @@ import org.xapijava.server.session.SessionManager;
 import org.xapijava.server.storage.StorageBackends;
 import org.xapijava.server.task.TaskManager;
 import org.xapijava.server.transfer.VdiPush;
-import org.xapijava.xenopsd.TaskInfo;
 import org.xapijava.xenopsd.Xenops;
-import org.xapijava.xenopsd.XenopsClient;
 
 /**
  * {@code host.migrate_receive}, {@code VM.assert_can_migrate}, {@code VM.assert_can_migrate_sender} and
@@ -62,12 +59,11 @@ import org.xapijava.xenopsd.XenopsClient;
  * </ol>
  *
  * A failure before the migration destroys every VDI made and unpauses the VM where it was. A destination in another
- * pool is {@code NOT_IMPLEMENTED}. Thread-safe.
+ * pool (its host unknown here) takes {@link CrossPoolMigrate}'s path: the same copies, to that pool's host, with the
+ * VM's metadata imported there. Thread-safe.
  */
 public final class MigrateSend implements Messages {
     private static final Logger LOG = LoggerFactory.getLogger(MigrateSend.class);
-    private static final Duration REMOTE_TIMEOUT = Duration.ofMinutes(5);
-    private static final String NOT_CROSS_POOL = "VM.migrate_send to a host of another pool";
 
     private final Db data;
     private final String hostRef;
@@ -83,6 +79,7 @@ public final class MigrateSend implements Messages {
     private final Migration migration;
     private final SessionManager sessions;
     private final IntSupplier port;
+    private final CrossPoolMigrate crossPool;
 
     public MigrateSend(
             XenopsService service,
@@ -108,6 +105,7 @@ public final class MigrateSend implements Messages {
         this.migration = migration;
         this.sessions = sessions;
         this.port = port;
+        this.crossPool = new CrossPoolMigrate(service, data, hostRef, backends, tasks, migration);
     }
 
     @Override
@@ -225,35 +223,14 @@ public final class MigrateSend implements Messages {
             Map<String, String> vifMap,
             Map<String, String> options) {
         MigrateChecks.Dest d = MigrateChecks.Dest.of(dest);
-        if (!d.intraPool(data)) throw new ApiError(ErrorCodes.NOT_IMPLEMENTED, NOT_CROSS_POOL);
+        if (!d.intraPool(data)) {
+            crossPool.assertCanMigrate(vm, d, vdiMap, vifMap, options);
+            return;
+        }
         MigrateChecks.assertCanMigrateIntraPool(data, vm, d, vdiMap, vifMap, options);
     }
 
     // ------------------------------------------------------------------------------------------- migrate_send
-
-    /**
-     * A disk that changes SR: the VM or snapshot it belongs to, its VBD (null for a suspend image), its VDI and size,
-     * the SR it goes to, whether the running VM writes it (copied once the VM is paused), the new VDI once made.
-     */
-    private final class Copy {
-        final String owner;
-        final String vbd;
-        final String vdi;
-        final long size;
-        final String sr;
-        final boolean live;
-        String created;
-        VdiPush.Sent sent;
-
-        Copy(String owner, String vbd, String vdi, String sr, boolean live) {
-            this.owner = owner;
-            this.vbd = vbd;
-            this.vdi = vdi;
-            this.size = data.get(vdi, VDI.VIRTUAL_SIZE);
-            this.sr = sr;
-            this.live = live;
-        }
-    }
 
     String migrateSend(
             CallContext ctx,
@@ -263,7 +240,7 @@ public final class MigrateSend implements Messages {
             Map<String, String> vifMap,
             Map<String, String> options) {
         MigrateChecks.Dest d = MigrateChecks.Dest.of(dest);
-        if (!d.intraPool(data)) throw new ApiError(ErrorCodes.NOT_IMPLEMENTED, NOT_CROSS_POOL);
+        if (!d.intraPool(data)) return crossPool.migrateSend(ctx, vm, d, vdiMap, vifMap, options);
         // the forwarding layer's assert_can_migrate, then migrate_send's own checks
         MigrateChecks.assertCanMigrateIntraPool(data, vm, d, vdiMap, vifMap, options);
         if (Boolean.parseBoolean(options.getOrDefault("copy", "false"))) {
@@ -277,46 +254,45 @@ public final class MigrateSend implements Messages {
         MigrateChecks.assertNoResetOnBoot(data, vbds);
         String power = data.get(vm, VM.POWER_STATE);
         boolean running = "Running".equals(power);
-        List<Copy> copies = new ArrayList<>();
+        List<DiskCopy> copies = new ArrayList<>();
         for (String vbd : vbds) {
             String vdi = data.get(vbd, VBD.VDI);
             String sr = vdiMap.get(vdi);
             boolean live = running && "RW".equals(data.get(vbd, VBD.MODE));
-            if (!sr.equals(data.get(vdi, VDI.SR))) copies.add(new Copy(vm, vbd, vdi, sr, live));
+            if (!sr.equals(data.get(vdi, VDI.SR))) copies.add(new DiskCopy(data, vm, vbd, vdi, sr, live));
         }
         // the extra VDIs: suspend images the destination does not see, then the snapshots' disks
         List<String> vmAndSnapshots = new ArrayList<>(List.of(vm));
         vmAndSnapshots.addAll(data.get(vm, VM.SNAPSHOTS));
         for (String owner : vmAndSnapshots) {
-            Copy suspend = suspendImage(owner, d.host(), vdiMap);
+            DiskCopy suspend = suspendImage(owner, d.host(), vdiMap);
             if (suspend != null) copies.add(suspend);
         }
         for (String snapshot : data.get(vm, VM.SNAPSHOTS)) {
             for (String vbd : MigrateChecks.disks(data, snapshot)) {
                 String vdi = data.get(vbd, VBD.VDI);
                 String to = snapshotDestination(vdi, vdiMap);
-                if (!to.equals(data.get(vdi, VDI.SR))) copies.add(new Copy(snapshot, vbd, vdi, to, false));
+                if (!to.equals(data.get(vdi, VDI.SR))) copies.add(new DiskCopy(data, snapshot, vbd, vdi, to, false));
             }
         }
         Map<String, String> fullMap = new LinkedHashMap<>(vdiMap);
-        for (Copy c : copies) fullMap.put(c.vdi, c.sr);
+        for (DiskCopy c : copies) fullMap.put(c.vdi, c.sr);
         MigrateChecks.assertCanMigrateVdis(data, fullMap);
-        if (!"Suspended".equals(power)) ejectMovingCds(ctx, vm, vdiMap);
+        if (!"Suspended".equals(power)) ejectMovingCds(ctx, data, vm, vdiMap);
         String task = ctx.taskRef();
         if (task != null) tasks.setCancellable(task, null);
         Map<String, String> destSessions = new LinkedHashMap<>();
         // whether the VM runs on the new disks (then they stay, whatever fails afterwards)
         boolean[] moved = {false};
         try {
-            for (Copy c : copies) {
+            for (DiskCopy c : copies) {
                 Map<String, Object> rec =
                         StorageMotion.destinationRecord(data.record(VDI.XAPI_CLASS, c.vdi), c.sr, Map.of());
                 c.created = onHostSeeing(
                         ctx, c.sr, destSessions, false, api -> api.vdi().create(rec));
             }
-            Progress progress = new Progress(copies);
             // every disk copied while the VM runs; then what it wrote meanwhile, once it is paused
-            copyAll(ctx, copies, destSessions, progress);
+            DiskCopy.copyAll(ctx, backends, copies, c -> importUri(c, destSessions));
             if (running) {
                 moveRunning(ctx, vm, d.host(), copies, destSessions, moved);
             } else {
@@ -330,7 +306,7 @@ public final class MigrateSend implements Messages {
             if (!moved[0]) abandon(ctx, copies, destSessions);
             destSessions.forEach(migration::logout);
         }
-        for (Copy c : copies) {
+        for (DiskCopy c : copies) {
             try {
                 ctx.apiInOwnTask().vdi().destroy(c.vdi);
             } catch (RuntimeException e) {
@@ -347,7 +323,7 @@ public final class MigrateSend implements Messages {
      * VDI map, else the destination pool's suspend image SR, the host's, the default SR, else
      * {@code VDI_NOT_IN_MAP}); {@code SUSPEND_IMAGE_NOT_ACCESSIBLE} when this host does not see it either.
      */
-    private Copy suspendImage(String vm, String destHost, Map<String, String> vdiMap) {
+    private DiskCopy suspendImage(String vm, String destHost, Map<String, String> vdiMap) {
         if (!"Suspended".equals(data.get(vm, VM.POWER_STATE))) return null;
         String vdi = data.get(vm, VM.SUSPEND_VDI);
         if (!data.isValid(VDI.XAPI_CLASS, vdi)) return null;
@@ -364,7 +340,7 @@ public final class MigrateSend implements Messages {
             if (to == null && data.isValid(SR.XAPI_CLASS, candidate)) to = candidate;
         }
         if (to == null) throw new ApiError(ErrorCodes.VDI_NOT_IN_MAP, vdi);
-        return new Copy(vm, null, vdi, to, false);
+        return new DiskCopy(data, vm, null, vdi, to, false);
     }
 
     /**
@@ -386,10 +362,10 @@ public final class MigrateSend implements Messages {
      * {@code update_snapshot_info}: a snapshot's new disk is a snapshot (its time kept) of the new disk of what the
      * old one was a snapshot of, or of that same disk when it did not move.
      */
-    private void relinkSnapshots(List<Copy> copies) {
+    private void relinkSnapshots(List<DiskCopy> copies) {
         Map<String, String> moved = new LinkedHashMap<>();
-        for (Copy c : copies) moved.put(c.vdi, c.created);
-        for (Copy c : copies) {
+        for (DiskCopy c : copies) moved.put(c.vdi, c.created);
+        for (DiskCopy c : copies) {
             if (!data.get(c.vdi, VDI.IS_A_SNAPSHOT)) continue;
             String of = data.get(c.vdi, VDI.SNAPSHOT_OF);
             data.apply(org.xapijava.db.Update.builder()
@@ -402,7 +378,7 @@ public final class MigrateSend implements Messages {
     }
 
     /** {@code find_cds_to_eject}, {@code eject_cds}: the VM's CDs whose disk is not mapped to its own SR. */
-    private void ejectMovingCds(CallContext ctx, String vm, Map<String, String> vdiMap) {
+    static void ejectMovingCds(CallContext ctx, FieldReads data, String vm, Map<String, String> vdiMap) {
         for (String vbd : data.get(vm, VM.VBDS)) {
             if (!"CD".equals(data.get(vbd, VBD.TYPE))) continue;
             String vdi = data.get(vbd, VBD.VDI);
@@ -421,7 +397,7 @@ public final class MigrateSend implements Messages {
             CallContext ctx,
             String vm,
             String destHost,
-            List<Copy> copies,
+            List<DiskCopy> copies,
             Map<String, String> destSessions,
             boolean[] moved) {
         lifecycle.assertResidentOn(vm);
@@ -431,7 +407,7 @@ public final class MigrateSend implements Messages {
         String session = localhost ? ctx.sessionRef() : session(destHost, destSessions);
         String url = migration.xenopsUrl(destHost, data.get(destHost, Host.ADDRESS), session);
         Map<String, String> xenopsMap = new LinkedHashMap<>();
-        for (Copy c : copies) {
+        for (DiskCopy c : copies) {
             if (c.owner.equals(vm) && c.vbd != null) xenopsMap.put(locator(c.vdi), locator(c.created));
         }
         String source = data.get(vm, VM.RESIDENT_ON);
@@ -442,7 +418,7 @@ public final class MigrateSend implements Messages {
                     taskBinding.sync(ctx, xenops.vmPause(dbg, id));
                     boolean left = false;
                     try {
-                        copyChanges(ctx, copies.stream().filter(c -> c.live).toList(), destSessions);
+                        DiskCopy.copyChanges(ctx, backends, copies, c -> importUri(c, destSessions));
                         ctx.checkCancelled();
                         if (ctx.taskRef() != null) tasks.setNotCancellable(ctx.taskRef());
                         LOG.info("xenops: VM.migrate {} to {} with vdi_map {}", id, destHost, xenopsMap);
@@ -450,7 +426,7 @@ public final class MigrateSend implements Messages {
                         left = true;
                         moved[0] = true;
                     } finally {
-                        if (!left) unpauseHere(ctx, id);
+                        if (!left) DiskCopy.unpauseHere(ctx, xenops, taskBinding, id);
                     }
                     try {
                         if (!localhost && xenops.vmExists(dbg, id)) metadata.delete(dbg, id);
@@ -468,89 +444,15 @@ public final class MigrateSend implements Messages {
         migration.alertMigrated(vm, source, destHost);
     }
 
-    /** After a failure before the VM left: unpaused here if xenopsd still has it paused. */
-    private void unpauseHere(CallContext ctx, String id) {
-        try {
-            String dbg = TaskBinding.dbg(ctx);
-            if (xenops.vmExists(dbg, id)) taskBinding.sync(ctx, xenops.vmUnpause(dbg, id));
-        } catch (RuntimeException e) {
-            LOG.warn("VM.migrate_send {}: unpausing after a failure: {}", id, e.toString());
-        }
-    }
-
-    /**
-     * The VM unpaused where it now runs: here, or through the destination's xenopsd (the migration of a VM it was
-     * given paused leaves it paused), its task followed until it ends.
-     */
+    /** The VM unpaused where it now runs: here, or through the destination's xenopsd. */
     private void unpause(CallContext ctx, String id, boolean localhost, String url) {
         String dbg = TaskBinding.dbg(ctx);
-        if (localhost) {
-            taskBinding.sync(ctx, xenops.vmUnpause(dbg, id));
-            return;
-        }
-        try (XenopsClient remote = XenopsClient.overHttp(URI.create(url), REMOTE_TIMEOUT)) {
-            String t = remote.vmUnpause(dbg, id);
-            try {
-                TaskInfo info = remote.taskStat(dbg, t);
-                while (info.state() instanceof TaskInfo.Pending) {
-                    Thread.sleep(20);
-                    info = remote.taskStat(dbg, t);
-                }
-                if (info.state() instanceof TaskInfo.Failed f) throw f.toError();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw ApiError.internal("interrupted while unpausing " + id);
-            } finally {
-                remote.taskDestroy(dbg, t);
-            }
-        }
-    }
-
-    /** The bytes to copy and those done, told to the task as a fraction (90% at the end of the copies). */
-    private static final class Progress {
-        private final long total;
-        private long done;
-
-        Progress(List<Copy> copies) {
-            long t = 0;
-            for (Copy c : copies) t += c.size;
-            this.total = Math.max(1, t);
-        }
-    }
-
-    /** Each disk copied into its new VDI through the host that sees the new VDI's SR. */
-    private void copyAll(CallContext ctx, List<Copy> copies, Map<String, String> destSessions, Progress progress) {
-        for (Copy c : copies) {
-            long before = progress.done;
-            LOG.info("VM.migrate_send: copying VDI {} into {}", c.vdi, c.created);
-            c.sent = VdiPush.push(
-                    backends,
-                    c.vdi,
-                    c.size,
-                    importUri(c, destSessions),
-                    "migrate_send/" + c.created,
-                    ctx::checkCancelled,
-                    f -> ctx.setProgress(0.9 * (before + f * c.size) / progress.total));
-            progress.done += c.size;
-        }
-    }
-
-    /** With the VM paused: the blocks of its disks that changed since their copy, copied again. */
-    private void copyChanges(CallContext ctx, List<Copy> copies, Map<String, String> destSessions) {
-        for (Copy c : copies) {
-            int n = VdiPush.pushChanges(
-                    backends,
-                    c.vdi,
-                    c.sent,
-                    importUri(c, destSessions),
-                    "migrate_send/" + c.created,
-                    ctx::checkCancelled);
-            LOG.info("VM.migrate_send: VDI {}: {} blocks written during the copy copied again", c.vdi, n);
-        }
+        if (localhost) taskBinding.sync(ctx, xenops.vmUnpause(dbg, id));
+        else DiskCopy.unpauseRemote(dbg, id, url);
     }
 
     /** {@code import_raw_vdi} of the new VDI on a host that sees its SR, in Xapi's chunked framing. */
-    private URI importUri(Copy c, Map<String, String> destSessions) {
+    private URI importUri(DiskCopy c, Map<String, String> destSessions) {
         String host = hostSeeing(c.sr);
         return migration
                 .hostUri(host)
@@ -583,9 +485,9 @@ public final class MigrateSend implements Messages {
      * {@code intra_pool_vdi_remap} of the VM's VBDs and suspend image, then {@code intra_pool_fix_suspend_sr}: a
      * suspend SR the destination does not see is forgotten.
      */
-    private void remapAll(String destHost, List<Copy> copies) {
+    private void remapAll(String destHost, List<DiskCopy> copies) {
         java.util.Set<String> owners = new java.util.LinkedHashSet<>();
-        for (Copy c : copies) {
+        for (DiskCopy c : copies) {
             owners.add(c.owner);
             if (c.vbd != null) StorageMotion.remap(data, c.vbd, c.vdi, c.created);
             else data.set(c.owner, VM.SUSPEND_VDI, c.created);
@@ -599,8 +501,8 @@ public final class MigrateSend implements Messages {
     }
 
     /** After a failure before the move: every VDI made is destroyed. */
-    private void abandon(CallContext ctx, List<Copy> copies, Map<String, String> destSessions) {
-        for (Copy c : copies) {
+    private void abandon(CallContext ctx, List<DiskCopy> copies, Map<String, String> destSessions) {
+        for (DiskCopy c : copies) {
             if (c.created == null) continue;
             try {
                 onHostSeeing(ctx, c.sr, destSessions, true, api -> {

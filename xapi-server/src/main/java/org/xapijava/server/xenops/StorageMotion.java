@@ -60,7 +60,7 @@ public final class StorageMotion implements Messages {
     /** Rounds of the writes made during the copy, at most, before the switch (its last round copies the rest). */
     private static final int ROUNDS = 3;
     /** Xapi's {@code vdi_other_config_sync_keys}: carried to the new VDI by {@code intra_pool_vdi_remap}. */
-    static final List<String> OTHER_CONFIG_SYNC_KEYS = List.of("config-drive");
+    public static final List<String> OTHER_CONFIG_SYNC_KEYS = List.of("config-drive");
 
     private final Db data;
     private final String hostRef;

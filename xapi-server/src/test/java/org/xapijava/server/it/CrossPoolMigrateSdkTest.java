@@ -1,0 +1,582 @@
+package org.xapijava.server.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.xensource.xenapi.Connection;
+import com.xensource.xenapi.Host;
+import com.xensource.xenapi.Network;
+import com.xensource.xenapi.PIF;
+import com.xensource.xenapi.SR;
+import com.xensource.xenapi.Task;
+import com.xensource.xenapi.Types;
+import com.xensource.xenapi.VBD;
+import com.xensource.xenapi.VDI;
+import com.xensource.xenapi.VIF;
+import com.xensource.xenapi.VM;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.xapijava.server.TestHost;
+import org.xapijava.server.cli.XeRun;
+import org.xapijava.xenopsd.sim.Simulator;
+
+/**
+ * {@code VM.assert_can_migrate} and {@code VM.migrate_send} between two pools: two standalone hosts started in this
+ * JVM (pool A on 127.0.0.2, pool B on 127.0.0.3, one HTTP port), each with a local file SR, driven through the
+ * Citrix SDK as Xen Orchestra drives them ({@code host.migrate_receive} on B, {@code VM.migrate_send} on A): halted
+ * and running VMs move with their disks byte for byte and keep their uuid, A keeps nothing of them; refusals get
+ * Xapi's errors; a move B refuses or the caller cancels leaves A as it was and nothing on B.
+ */
+class CrossPoolMigrateSdkTest {
+    private static final int MIB = 1 << 20;
+
+    @TempDir
+    static Path dirA;
+
+    @TempDir
+    static Path dirB;
+
+    @TempDir
+    static Path srDirs;
+
+    static TestHost a;
+    static TestHost b;
+    static Connection ca;
+    static Connection cb;
+    static SR srA;
+    static SR srB;
+
+    @BeforeAll
+    static void start() throws Exception {
+        int port = PoolHost.freePort();
+        a = TestHost.start(dirA, "--bind", "127.0.0.2", "--http-port", Integer.toString(port));
+        // B's host has 4 GiB (the simulator's default is 1 TiB): a VM too big for it is refused by its import's check
+        b = TestHost.start(
+                dirB, "--bind", "127.0.0.3", "--http-port", Integer.toString(port), "--xenopsd-sim-memory-mib", "4096");
+        ca = LifecycleSupport.login(a);
+        cb = LifecycleSupport.login(b);
+        srA = localSr(ca, "local-A");
+        srB = localSr(cb, "local-B");
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        try {
+            if (b != null) b.close();
+        } finally {
+            if (a != null) a.close();
+        }
+    }
+
+    private static SR localSr(Connection c, String name) throws Exception {
+        Path location = srDirs.resolve(name);
+        Files.createDirectories(location);
+        Host h = Host.getAll(c).iterator().next();
+        return SR.create(c, h, Map.of("location", location.toString()), 0L, name, "", "file", "user", false, Map.of());
+    }
+
+    private static Host hostA() {
+        return Types.toHost(a.server.services().hostRef());
+    }
+
+    private static Host hostB() {
+        return Types.toHost(b.server.services().hostRef());
+    }
+
+    private static Simulator sim(TestHost h) {
+        return h.server.embeddedXenopsd().simulator();
+    }
+
+    private static Network managementNetwork(Connection c, Host h) throws Exception {
+        for (PIF p : h.getPIFs(c)) if (p.getManagement(c)) return p.getNetwork(c);
+        throw new AssertionError("no management PIF");
+    }
+
+    /** {@code host.migrate_receive} of B's host on its management network, asked of pool B. */
+    private static Map<String, String> destB() throws Exception {
+        return hostB().migrateReceive(cb, managementNetwork(cb, hostB()), Map.of());
+    }
+
+    /** Every VIF of {@code vm} to B's management network. */
+    private static Map<VIF, Network> vifsToB(VM vm) throws Exception {
+        Map<VIF, Network> m = new HashMap<>();
+        for (VIF v : vm.getVIFs(ca)) m.put(v, managementNetwork(cb, hostB()));
+        return m;
+    }
+
+    private static Set<String> vdisOf(Connection c, SR sr) throws Exception {
+        return sr.getVDIs(c).stream().map(VDI::toWireString).collect(Collectors.toSet());
+    }
+
+    private static Set<String> vmUuids(Connection c) throws Exception {
+        return VM.getAllRecords(c).values().stream().map(r -> r.uuid).collect(Collectors.toSet());
+    }
+
+    private static VDI diskOf(Connection c, VM vm) throws Exception {
+        for (VBD vbd : vm.getVBDs(c)) if (vbd.getType(c) == Types.VbdType.DISK) return vbd.getVDI(c);
+        throw new AssertionError("no disk");
+    }
+
+    /** A VDI's bytes read through a datapath of {@code host}'s own. */
+    private static byte[] vdiBytes(TestHost host, VDI vdi, int size) throws Exception {
+        org.xapijava.server.storage.StorageBackends s = host.server.storageBackends();
+        Path p = s.attach(vdi.toWireString(), false);
+        try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "r")) {
+            byte[] bytes = new byte[size];
+            f.readFully(bytes);
+            return bytes;
+        } finally {
+            s.detach(vdi.toWireString());
+        }
+    }
+
+    private static void writeVdi(TestHost host, VDI vdi, byte[] data) throws Exception {
+        org.xapijava.server.storage.StorageBackends s = host.server.storageBackends();
+        Path p = s.attach(vdi.toWireString(), true);
+        try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
+            f.write(data);
+            f.getFD().sync();
+        } finally {
+            s.detach(vdi.toWireString());
+        }
+    }
+
+    @Test
+    void aHaltedVmMovesToTheOtherPoolWithItsDiskAndSnapshot() throws Exception {
+        int size = 4 * MIB;
+        VM vm = LifecycleSupport.newVm(a, ca, "xpool-halted");
+        VBD disk = LifecycleSupport.attachDisk(ca, vm, srA, "0", size);
+        VDI old = disk.getVDI(ca);
+        byte[] then = new byte[size];
+        new Random(41).nextBytes(then);
+        writeVdi(a, old, then);
+        VM snap = vm.snapshot(ca, "before");
+        VDI oldSnapDisk = diskOf(ca, snap);
+        byte[] now = new byte[size];
+        new Random(42).nextBytes(now);
+        writeVdi(a, old, now);
+        String uuid = vm.getUuid(ca);
+        String snapUuid = snap.getUuid(ca);
+        Set<String> onB = vdisOf(cb, srB);
+        com.xensource.xenapi.Message.create(ca, "XPOOL_TEST", 3L, Types.Cls.VM, uuid, "a message that moves");
+        com.xensource.xenapi.Blob blob = vm.createNewBlob(ca, "notes", "text/plain", false);
+        byte[] notes = "notes that move with the VM".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.net.http.HttpResponse<Void> put = java.net.http.HttpClient.newHttpClient()
+                .send(
+                        java.net.http.HttpRequest.newBuilder(a.uri(
+                                        "/blob?session_id=" + ca.getSessionReference() + "&ref=" + blob.toWireString()))
+                                .PUT(java.net.http.HttpRequest.BodyPublishers.ofByteArray(notes))
+                                .build(),
+                        java.net.http.HttpResponse.BodyHandlers.discarding());
+        assertEquals(200, put.statusCode());
+
+        long t0 = System.nanoTime();
+        VM there = vm.migrateSend(ca, destB(), true, Map.of(old, srB), vifsToB(vm), Map.of(), Map.of());
+        System.out.printf(
+                "cross-pool move of a halted VM (4 MiB disk + snapshot): %d ms%n",
+                (System.nanoTime() - t0) / 1_000_000);
+
+        // on B: the VM with its uuid, its disk a new VDI on B's SR with the same bytes, its snapshot too
+        assertEquals(there.toWireString(), VM.getByUuid(cb, uuid).toWireString());
+        VM.Record r = there.getRecord(cb);
+        assertEquals(Types.VmPowerState.HALTED, r.powerState);
+        assertEquals("xpool-halted", r.nameLabel);
+        VDI moved = diskOf(cb, there);
+        assertEquals(srB.toWireString(), moved.getSR(cb).toWireString());
+        assertArrayEquals(now, vdiBytes(b, moved, size));
+        VM snapThere = VM.getByUuid(cb, snapUuid);
+        assertTrue(snapThere.getIsASnapshot(cb));
+        assertEquals(there.toWireString(), snapThere.getSnapshotOf(cb).toWireString());
+        VDI movedSnap = diskOf(cb, snapThere);
+        assertArrayEquals(then, vdiBytes(b, movedSnap, size));
+        for (VIF v : there.getVIFs(cb)) {
+            assertEquals(
+                    managementNetwork(cb, hostB()).toWireString(),
+                    v.getNetwork(cb).toWireString());
+            assertFalse(v.getOtherConfig(cb).containsKey("maps_to"));
+        }
+        Set<String> added = vdisOf(cb, srB);
+        added.removeAll(onB);
+        assertEquals(Set.of(moved.toWireString(), movedSnap.toWireString()), added, "two new VDIs on B");
+        // on A: nothing left of it
+        assertFalse(vmUuids(ca).contains(uuid));
+        assertFalse(vmUuids(ca).contains(snapUuid));
+        assertFalse(vdisOf(ca, srA).contains(old.toWireString()));
+        assertFalse(vdisOf(ca, srA).contains(oldSnapDisk.toWireString()));
+        assertThrows(Types.UuidInvalid.class, () -> VM.getByUuid(ca, uuid));
+        // its blob too (migrate_push), and none is left on A
+        com.xensource.xenapi.Blob blobThere = there.getBlobs(cb).get("notes");
+        assertEquals("text/plain", blobThere.getMimeType(cb));
+        java.net.http.HttpResponse<byte[]> got = java.net.http.HttpClient.newHttpClient()
+                .send(
+                        java.net.http.HttpRequest.newBuilder(b.uri("/blob?session_id=" + cb.getSessionReference()
+                                        + "&ref=" + blobThere.toWireString()))
+                                .GET()
+                                .build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+        assertArrayEquals(notes, got.body());
+        assertThrows(Types.HandleInvalid.class, () -> blob.getUuid(ca));
+        // its messages went with it (send_messages): the snapshot's alert and this one
+        Date epoch = new Date(0);
+        Set<String> bodies = com.xensource.xenapi.Message.get(cb, Types.Cls.VM, uuid, epoch).values().stream()
+                .map(m -> m.body)
+                .collect(Collectors.toSet());
+        assertTrue(bodies.contains("a message that moves"), bodies::toString);
+        assertEquals(2, bodies.size(), bodies::toString);
+        assertTrue(
+                com.xensource.xenapi.Message.getAllRecords(ca).values().stream().noneMatch(m -> uuid.equals(m.objUuid)),
+                "A keeps none of its messages");
+    }
+
+    @Test
+    void aRunningVmMovesToTheOtherPoolAndRunsThereOnItsDisk() throws Exception {
+        int size = 32 * MIB;
+        VM vm = LifecycleSupport.newVm(a, ca, "xpool-running");
+        VBD disk = LifecycleSupport.attachDisk(ca, vm, srA, "0", size);
+        VDI old = disk.getVDI(ca);
+        old.setOtherConfig(ca, Map.of("config-drive", "true"));
+        vm.startOn(ca, hostA(), false, false);
+        String uuid = vm.getUuid(ca);
+        String dev = disk.getDevice(ca);
+        byte[] model = new byte[size];
+        new Random(43).nextBytes(model);
+        sim(a).guestDiskWrite(uuid, dev, 0, model);
+        Map<String, String> dest = destB();
+        Map<VIF, Network> vifs = vifsToB(vm);
+        // A samples it once: it has an RRD to send along
+        var sampler = a.server.statistics().sampler();
+        long samples = sampler.samples();
+        LifecycleSupport.await(a, "an RRD of the VM on A", () -> {
+            sampler.awaitSamples(samples + 1, java.time.Duration.ofSeconds(1));
+            return a.server.statistics().rrds().hasVm(uuid);
+        });
+        // a data source of A's RRD that B's sampling never makes: B has it only if A's RRD went there
+        var rrdsA = a.server.statistics().rrds();
+        var rrd = rrdsA.takeVm(uuid);
+        rrd.addSource(
+                org.xapijava.server.rrd.DataSource.gauge("xpool_marker", "", "", 1.0, false),
+                System.currentTimeMillis() / 1000.0);
+        rrdsA.putVm(uuid, rrd, vm.getDomid(ca));
+
+        // the guest keeps writing blocks during the move; a write it made is one that returned (a write issued once
+        // the VM is paused waits, and fails once the VM has left this host)
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CountDownLatch writing = new java.util.concurrent.CountDownLatch(1);
+        Thread writer = Thread.ofPlatform().start(() -> {
+            Random w = new Random(48);
+            byte[] block = new byte[4096];
+            try {
+                while (!done.get()) {
+                    int at = w.nextInt(size / block.length) * block.length;
+                    w.nextBytes(block);
+                    sim(a).guestDiskWrite(uuid, dev, at, block);
+                    System.arraycopy(block, 0, model, at, block.length);
+                    writes.incrementAndGet();
+                    writing.countDown();
+                    Thread.sleep(2);
+                }
+            } catch (InterruptedException | RuntimeException e) {
+                // the VM has left this host
+            } finally {
+                writing.countDown();
+            }
+        });
+        writing.await();
+        long t0 = System.nanoTime();
+        VM there;
+        try {
+            there = vm.migrateSend(ca, dest, true, Map.of(old, srB), vifs, Map.of(), Map.of());
+        } finally {
+            done.set(true);
+            writer.join();
+        }
+        System.out.printf(
+                "cross-pool move of a running VM (%d MiB disk, %d guest writes meanwhile): %d ms%n",
+                size / MIB, writes.get(), (System.nanoTime() - t0) / 1_000_000);
+        assertTrue(writes.get() > 1, "the guest wrote during the move");
+
+        assertEquals(uuid, there.getUuid(cb));
+        VM.Record r = there.getRecord(cb);
+        assertEquals(Types.VmPowerState.RUNNING, r.powerState);
+        assertEquals(hostB().toWireString(), r.residentOn.toWireString(), "resident_on");
+        assertTrue(sim(b).vmExists("t", uuid), "B's xenopsd runs it");
+        assertFalse(sim(a).vmExists("t", uuid), "A's no longer has it");
+        assertEquals(
+                org.xapijava.xenopsd.PowerState.Running,
+                sim(b).vmStat("t", uuid).state().powerState(),
+                "unpaused on B");
+        VDI moved = diskOf(cb, there);
+        assertEquals(srB.toWireString(), moved.getSR(cb).toWireString());
+        assertEquals("true", moved.getOtherConfig(cb).get("config-drive"), "vdi_other_config_sync_keys");
+        assertFalse(moved.getOtherConfig(cb).containsKey("maps_to"));
+        assertArrayEquals(model, sim(b).guestDiskRead(uuid, dev, 0, size), "the guest reads on B what it wrote on A");
+        assertFalse(vmUuids(ca).contains(uuid));
+        assertFalse(vdisOf(ca, srA).contains(old.toWireString()));
+        assertFalse(a.server.statistics().rrds().hasVm(uuid), "A sent its RRD (migrate_rrd)");
+        String dump = b.server.statistics().rrds().vmDump(uuid, false);
+        assertTrue(dump != null && dump.contains("xpool_marker"), "B holds A's RRD");
+        LifecycleSupport.await(
+                b, "the VM unmarked on B", () -> there.getCurrentOperations(cb).isEmpty());
+        there.hardShutdown(cb);
+        assertEquals(Types.VmPowerState.HALTED, there.getPowerState(cb));
+    }
+
+    @Test
+    void aSuspendedVmMovesWithItsSuspendImageAndResumesThere() throws Exception {
+        int size = 2 * MIB;
+        VM vm = LifecycleSupport.newVm(a, ca, "xpool-suspended");
+        VBD disk = LifecycleSupport.attachDisk(ca, vm, srA, "0", size);
+        vm.startOn(ca, hostA(), false, false);
+        String uuid = vm.getUuid(ca);
+        String dev = disk.getDevice(ca);
+        byte[] model = new byte[size];
+        new Random(47).nextBytes(model);
+        sim(a).guestDiskWrite(uuid, dev, 0, model);
+        vm.suspend(ca);
+        VDI image = vm.getSuspendVDI(ca);
+        // the image goes to B's pool's suspend image SR (not in the map)
+        Host h = hostB();
+        h.setSuspendImageSr(cb, srB);
+        try {
+            vm.migrateSend(ca, destB(), false, Map.of(disk.getVDI(ca), srB), vifsToB(vm), Map.of(), Map.of());
+        } finally {
+            h.setSuspendImageSr(cb, Types.toSR("OpaqueRef:NULL"));
+        }
+        VM there = VM.getByUuid(cb, uuid);
+        assertEquals(Types.VmPowerState.SUSPENDED, there.getPowerState(cb));
+        VDI imageThere = there.getSuspendVDI(cb);
+        assertEquals(srB.toWireString(), imageThere.getSR(cb).toWireString());
+        assertThrows(Types.HandleInvalid.class, () -> image.getUuid(ca), "the image here is destroyed");
+        assertFalse(vmUuids(ca).contains(uuid));
+        there.resumeOn(cb, hostB(), false, false);
+        assertEquals(hostB().toWireString(), there.getResidentOn(cb).toWireString());
+        assertArrayEquals(model, sim(b).guestDiskRead(uuid, dev, 0, size));
+        there.hardShutdown(cb);
+    }
+
+    @Test
+    void refusalsGetXapisErrorsAndChangeNothing() throws Exception {
+        VM vm = LifecycleSupport.newVm(a, ca, "xpool-refused");
+        VBD disk = LifecycleSupport.attachDisk(ca, vm, srA, "0", MIB);
+        VDI old = disk.getVDI(ca);
+        Map<String, String> dest = destB();
+        Set<String> onB = vdisOf(cb, srB);
+        Set<String> vmsOnB = vmUuids(cb);
+        // another SR of pool A: not one pool B knows (SR.get_type there)
+        SR otherA = localSr(ca, "local-A2");
+        Types.HandleInvalid unknown = assertThrows(
+                Types.HandleInvalid.class,
+                () -> vm.assertCanMigrate(ca, dest, true, Map.of(old, otherA), vifsToB(vm), Map.of(), Map.of()));
+        assertEquals("SR", unknown.clazz);
+        // the disk's own SR passes the check (Xapi skips a disk mapped to its SR) but not the move (B's SR.get_PBDs)
+        vm.assertCanMigrate(ca, dest, true, Map.of(old, srA), vifsToB(vm), Map.of(), Map.of());
+        assertThrows(
+                Types.HandleInvalid.class,
+                () -> vm.migrateSend(ca, dest, true, Map.of(old, srA), vifsToB(vm), Map.of(), Map.of()));
+        // a VIF not in the map
+        Types.VifNotInMap vif = assertThrows(
+                Types.VifNotInMap.class,
+                () -> vm.assertCanMigrate(ca, dest, true, Map.of(old, srB), Map.of(), Map.of(), Map.of()));
+        assertEquals(vm.getVIFs(ca).iterator().next().toWireString(), vif.vif);
+        // a disk not in the map
+        assertThrows(
+                Types.VdiNotInMap.class,
+                () -> vm.migrateSend(ca, dest, true, Map.of(), vifsToB(vm), Map.of(), Map.of()));
+        // the checks that pass: the dry run on B too
+        vm.assertCanMigrate(ca, dest, true, Map.of(old, srB), vifsToB(vm), Map.of(), Map.of());
+        // copy of a running VM
+        vm.startOn(ca, hostA(), false, false);
+        Types.VmBadPowerState bad = assertThrows(
+                Types.VmBadPowerState.class,
+                () -> vm.assertCanMigrate(
+                        ca, dest, true, Map.of(old, srB), vifsToB(vm), Map.of("copy", "true"), Map.of()));
+        assertEquals("halted", bad.expected);
+        assertEquals("running", bad.actual);
+        vm.hardShutdown(ca);
+        // a disabled destination
+        hostB().disable(cb);
+        try {
+            Types.HostDisabled off = assertThrows(
+                    Types.HostDisabled.class,
+                    () -> vm.migrateSend(ca, dest, true, Map.of(old, srB), vifsToB(vm), Map.of(), Map.of()));
+            assertEquals(hostB().toWireString(), off.host);
+        } finally {
+            hostB().enable(cb);
+        }
+        assertEquals(onB, vdisOf(cb, srB), "nothing made on B");
+        assertEquals(vmsOnB, vmUuids(cb));
+        assertEquals(old.toWireString(), disk.getVDI(ca).toWireString());
+        assertFalse(old.getOtherConfig(ca).containsKey("maps_to"), "no maps_to left");
+        for (VIF v : vm.getVIFs(ca)) assertFalse(v.getOtherConfig(ca).containsKey("maps_to"));
+    }
+
+    /** The dry run of the import on B is Xapi's {@code assert_can_live_import}: a running VM needs its memory there. */
+    @Test
+    void aRunningVmTooBigForTheDestinationIsRefusedByTheDryRunThere() throws Exception {
+        VM vm = LifecycleSupport.newVm(a, ca, "xpool-too-big");
+        VBD disk = LifecycleSupport.attachDisk(ca, vm, srA, "0", MIB);
+        VDI old = disk.getVDI(ca);
+        long gib = 1L << 30;
+        vm.setMemoryLimits(ca, gib, 8 * gib, 8 * gib, 8 * gib);
+        Map<String, String> dest = destB();
+        Set<String> onB = vdisOf(cb, srB);
+        Set<String> vmsOnB = vmUuids(cb);
+        // halted, it passes (no memory is needed there yet)
+        vm.assertCanMigrate(ca, dest, true, Map.of(old, srB), vifsToB(vm), Map.of(), Map.of());
+        vm.startOn(ca, hostA(), false, false);
+        Types.HostNotEnoughFreeMemory e = assertThrows(
+                Types.HostNotEnoughFreeMemory.class,
+                () -> vm.migrateSend(ca, dest, true, Map.of(old, srB), vifsToB(vm), Map.of(), Map.of()));
+        assertTrue(Long.parseLong(e.needed) > 8 * gib, e.needed);
+        assertTrue(Long.parseLong(e.available) < 4 * gib, e.available);
+        assertEquals(Types.VmPowerState.RUNNING, vm.getPowerState(ca));
+        assertEquals(onB, vdisOf(cb, srB), "nothing made on B");
+        assertEquals(vmsOnB, vmUuids(cb));
+        LifecycleSupport.await(
+                a, "the VM unmarked", () -> vm.getCurrentOperations(ca).isEmpty());
+        vm.hardShutdown(ca);
+    }
+
+    @Test
+    void aMoveTheOtherPoolRefusesLeavesTheVmRunningHereAndNothingThere() throws Exception {
+        int size = 2 * MIB;
+        VM vm = LifecycleSupport.newVm(a, ca, "xpool-refused-by-b");
+        VBD disk = LifecycleSupport.attachDisk(ca, vm, srA, "0", size);
+        VDI old = disk.getVDI(ca);
+        vm.startOn(ca, hostA(), false, false);
+        String uuid = vm.getUuid(ca);
+        byte[] model = new byte[size];
+        new Random(44).nextBytes(model);
+        sim(a).guestDiskWrite(uuid, disk.getDevice(ca), 0, model);
+        Set<String> onB = vdisOf(cb, srB);
+        Set<String> vmsOnB = vmUuids(cb);
+        Map<String, String> dest = destB();
+        b.server.xenops().xenops().debugTrigger("t", "refuse-migration", List.of("on"));
+        try {
+            assertThrows(
+                    Types.XenAPIException.class,
+                    () -> vm.migrateSend(ca, dest, true, Map.of(old, srB), vifsToB(vm), Map.of(), Map.of()));
+        } finally {
+            b.server.xenops().xenops().debugTrigger("t", "refuse-migration", List.of("off"));
+        }
+        VM.Record r = vm.getRecord(ca);
+        assertEquals(Types.VmPowerState.RUNNING, r.powerState);
+        assertEquals(hostA().toWireString(), r.residentOn.toWireString());
+        assertEquals(
+                org.xapijava.xenopsd.PowerState.Running,
+                sim(a).vmStat("t", uuid).state().powerState(),
+                "unpaused again");
+        assertFalse(sim(b).vmExists("t", uuid));
+        assertEquals(old.toWireString(), disk.getVDI(ca).toWireString());
+        assertEquals(onB, vdisOf(cb, srB), "no VDI left on B");
+        assertEquals(vmsOnB, vmUuids(cb), "no VM left on B");
+        assertArrayEquals(model, sim(a).guestDiskRead(uuid, disk.getDevice(ca), 0, size));
+        LifecycleSupport.await(
+                a, "the VM unmarked", () -> vm.getCurrentOperations(ca).isEmpty());
+        vm.hardShutdown(ca);
+    }
+
+    @Test
+    void aCancelledMoveLeavesTheVmHereAndNothingThere() throws Exception {
+        long size = 2048L * MIB; // sparse: a copy long enough to be cancelled while it runs
+        VM vm = LifecycleSupport.newVm(a, ca, "xpool-cancelled");
+        VBD disk = LifecycleSupport.attachDisk(ca, vm, srA, "0", size);
+        VDI old = disk.getVDI(ca);
+        vm.startOn(ca, hostA(), false, false);
+        String uuid = vm.getUuid(ca);
+        Set<String> onB = vdisOf(cb, srB);
+        Set<String> vmsOnB = vmUuids(cb);
+
+        Task task = vm.migrateSendAsync(ca, destB(), true, Map.of(old, srB), vifsToB(vm), Map.of(), Map.of());
+        LifecycleSupport.await(a, "the copy under way", () -> {
+            Task.Record t = task.getRecord(ca);
+            return t.progress > 0 || t.status != Types.TaskStatusType.PENDING;
+        });
+        task.cancel(ca);
+        Task.Record end = LifecycleSupport.awaitTask(a, ca, task);
+        assertEquals(Types.TaskStatusType.CANCELLED, end.status, String.valueOf(List.of(end.errorInfo)));
+
+        assertEquals(Types.VmPowerState.RUNNING, vm.getPowerState(ca));
+        assertTrue(sim(a).vmExists("t", uuid));
+        assertFalse(sim(b).vmExists("t", uuid));
+        assertEquals(old.toWireString(), disk.getVDI(ca).toWireString());
+        assertEquals(onB, vdisOf(cb, srB), "no VDI left on B");
+        assertEquals(vmsOnB, vmUuids(cb), "no VM left on B");
+        LifecycleSupport.await(
+                a, "the VM unmarked", () -> vm.getCurrentOperations(ca).isEmpty());
+        vm.hardShutdown(ca);
+    }
+
+    @Test
+    void aCopyOfAHaltedVmLeavesTheOriginalHere() throws Exception {
+        int size = 2 * MIB;
+        VM vm = LifecycleSupport.newVm(a, ca, "xpool-copy");
+        VBD disk = LifecycleSupport.attachDisk(ca, vm, srA, "0", size);
+        VDI old = disk.getVDI(ca);
+        byte[] bytes = new byte[size];
+        new Random(45).nextBytes(bytes);
+        writeVdi(a, old, bytes);
+
+        VM there = vm.migrateSend(ca, destB(), true, Map.of(old, srB), vifsToB(vm), Map.of("copy", "true"), Map.of());
+
+        assertNotEquals(vm.getUuid(ca), there.getUuid(cb), "a copy is a new VM");
+        assertEquals("xpool-copy", there.getNameLabel(cb));
+        assertArrayEquals(bytes, vdiBytes(b, diskOf(cb, there), size));
+        assertEquals(old.toWireString(), disk.getVDI(ca).toWireString(), "the original keeps its disk");
+        assertArrayEquals(bytes, vdiBytes(a, old, size));
+    }
+
+    /**
+     * {@code xe vm-migrate remote-master=<B>} with a disk and a network map on pool A: the CLI's storage migration
+     * logs in to pool B, asks its host's {@code host.migrate_receive} and calls {@code VM.migrate_send} here, which
+     * moves the VM to pool B.
+     */
+    @Test
+    void xeVmMigrateToARemoteMasterMovesTheVmToTheOtherPool() throws Exception {
+        int size = 2 * MIB;
+        VM vm = LifecycleSupport.newVm(a, ca, "xpool-xe");
+        VBD disk = LifecycleSupport.attachDisk(ca, vm, srA, "0", size);
+        VDI old = disk.getVDI(ca);
+        byte[] bytes = new byte[size];
+        new Random(46).nextBytes(bytes);
+        writeVdi(a, old, bytes);
+        String uuid = vm.getUuid(ca);
+        String vdiUuid = old.getUuid(ca);
+        Path home = Files.createDirectories(dirA.resolve("home"));
+        XeRun.Result r = XeRun.unix(
+                a,
+                home,
+                "",
+                "vm-migrate",
+                "uuid=" + uuid,
+                "remote-master=127.0.0.3",
+                "remote-username=root",
+                "remote-password=" + b.password(),
+                "vdi:" + vdiUuid + "=" + srB.getUuid(cb),
+                "vif:" + vm.getVIFs(ca).iterator().next().getUuid(ca) + "="
+                        + managementNetwork(cb, hostB()).getUuid(cb));
+        assertEquals(0, r.code(), r::toString);
+        assertTrue(r.out().contains("VDI " + vdiUuid + " -> SR " + srB.getUuid(cb)), r.out());
+        VM there = VM.getByUuid(cb, uuid);
+        assertEquals(Types.VmPowerState.HALTED, there.getPowerState(cb));
+        assertArrayEquals(bytes, vdiBytes(b, diskOf(cb, there), size));
+        assertFalse(vmUuids(ca).contains(uuid));
+    }
+}
