@@ -204,7 +204,7 @@ public final class MemberDb implements Db {
      * request is as good as an early one. {@link #awaitBackground} waits for those asked before.
      */
     public void updateAllowedOperations(String cls, String ref) {
-        background(List.of("allowed_operations", cls, ref), () -> master.updateAllowedOperations(cls, ref));
+        background(new Recompute(cls, ref), () -> master.updateAllowedOperations(cls, ref));
     }
 
     /**
@@ -231,6 +231,9 @@ public final class MemberDb implements Db {
             return !sending;
         }
     }
+
+    /** The key of a queued recomputation of allowed operations. */
+    private record Recompute(String cls, String ref) {}
 
     private void background(Object key, Runnable send) {
         synchronized (background) {
