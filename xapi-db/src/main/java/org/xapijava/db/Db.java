@@ -168,19 +168,4 @@ public interface Db extends FieldReads {
      * @throws ApiError a failed precondition's error, or an operation's (then nothing is applied)
      */
     void apply(Update update);
-
-    /**
-     * An advisory write (a pending task's progress): {@link #apply}, except that the caller does not wait for it, a
-     * {@link Conflict} leaves it unapplied silently, and a later advisory write of the same field of the same row may
-     * replace one not yet applied. Only for writes whose late or skipped application is harmless: a precondition
-     * (e.g. the task still pending) must make a late one a no-op. This host's database applies it at once; a pool
-     * member's sends it to the master in the background, where each write is a round trip.
-     */
-    default void applyAdvisory(Update update) {
-        try {
-            apply(update);
-        } catch (Conflict ignored) {
-            // the precondition says the write is no longer wanted
-        }
-    }
 }

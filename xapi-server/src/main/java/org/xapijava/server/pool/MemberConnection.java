@@ -121,20 +121,14 @@ public final class MemberConnection implements AutoCloseable {
                     throw ApiError.internal("bad " + HostClients.GENERATION_HEADER + " header: " + g);
                 }
             }
-            try {
-                return local.invoke(ctx, args);
-            } finally {
-                db.awaitBackground(); // the master's answer finds what this call asked of it
-            }
+            return local.invoke(ctx, args);
         };
     }
 
-    /**
-     * The member's {@link AllowedOperations}: its checks read the replica, its updates run on the master, in the
-     * background ({@link MemberDb#updateAllowedOperations}).
-     */
+    /** The member's {@link AllowedOperations}: its checks read the replica, its updates run on the master. */
     public AllowedOperations allowedOperations() {
-        return AllowedOperations.ofMember(replica, db::updateAllowedOperations);
+        return AllowedOperations.ofMember(
+                replica, (cls, ref) -> db.awaitReplica(link.updateAllowedOperations(cls, ref)));
     }
 
     /**

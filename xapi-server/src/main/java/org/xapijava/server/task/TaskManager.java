@@ -108,11 +108,7 @@ public final class TaskManager {
 
     /** Sets progress (0.0–1.0) of a pending task; no-op on a finished or vanished one. */
     public void setProgress(String ref, double progress) {
-        // advisory: on a pool member each write is a round trip to the master, which the caller need not wait for
-        data.applyAdvisory(Update.builder()
-                .set(ref, Task.PROGRESS, Math.max(0.0, Math.min(1.0, progress)))
-                .expect(ref, Task.STATUS, PENDING, null)
-                .build());
+        ifPending(ref, Update.builder().set(ref, Task.PROGRESS, Math.max(0.0, Math.min(1.0, progress))));
     }
 
     /** {@code TaskHelper.set_cancellable}: allowed_operations = [cancel]. */

@@ -98,7 +98,7 @@ class PoolForwardingTest {
         assertEquals(Types.VmPowerState.RUNNING, r.powerState);
         assertEquals(hostB(), r.residentOn.toWireString());
         assertTrue(r.currentOperations.isEmpty(), "the master unmarked: " + r.currentOperations);
-        // the member's requests to recompute allowed operations were taken before the answer
+        // the member's recomputations of allowed operations were made on the master before the answer
         assertTrue(r.allowedOperations.contains(Types.VmOperations.CLEAN_SHUTDOWN), "" + r.allowedOperations);
         assertFalse(r.allowedOperations.contains(Types.VmOperations.START), "" + r.allowedOperations);
         String uuid = vm.getUuid(c);
@@ -118,28 +118,6 @@ class PoolForwardingTest {
         assertTrue(vm.getAllowedOperations(c).contains(Types.VmOperations.START));
         assertFalse(xenopsB().vmExists("test", uuid));
         assertTrue(vm.getCurrentOperations(c).isEmpty());
-    }
-
-    @Test
-    void aMembersProgressWritesReachTheMasterInTheBackgroundNewestLast() throws Exception {
-        org.xapijava.server.task.TaskManager tasks = member.server.services().tasks();
-        org.xapijava.db.Db onMaster = master.server.services().data();
-        String task = tasks.create("progress", "", null, null, null);
-        for (int i = 1; i <= 200; i++) tasks.setProgress(task, i / 400.0);
-        LifecycleSupport.await(
-                master,
-                "the newest progress on the master",
-                () -> onMaster.get(task, org.xapijava.model.api.Task.PROGRESS) == 0.5);
-        tasks.complete(task, "<value>done</value>");
-        tasks.setProgress(task, 0.25); // too late: the task is no longer pending
-        LifecycleSupport.await(
-                master,
-                "the advisory writes sent",
-                () -> ((org.xapijava.server.pool.MemberDb)
-                                member.server.services().data())
-                        .backgroundIdle());
-        assertEquals(1.0, onMaster.get(task, org.xapijava.model.api.Task.PROGRESS));
-        assertEquals("success", onMaster.get(task, org.xapijava.model.api.Task.STATUS));
     }
 
     @Test
