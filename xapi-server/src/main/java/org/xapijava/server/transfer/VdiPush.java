@@ -63,6 +63,7 @@ public final class VdiPush {
             String vdi,
             long size,
             URI target,
+            javax.net.ssl.SSLContext tls,
             String dp,
             Runnable step,
             DoubleConsumer progress) {
@@ -77,7 +78,7 @@ public final class VdiPush {
                 if (!zero(buf, n)) blocks.add(i);
                 progress.accept(0.1 * (i + 1) / sent.digests.length);
             }
-            send(reader, vdi, sent, blocks, target, step, f -> progress.accept(0.1 + 0.9 * f));
+            send(reader, vdi, sent, blocks, target, tls, step, f -> progress.accept(0.1 + 0.9 * f));
             return sent;
         } catch (IOException e) {
             throw new ApiError(ErrorCodes.VDI_IO_ERROR, "copy of " + vdi + ": " + e.getMessage());
@@ -91,7 +92,13 @@ public final class VdiPush {
      * @return the number of blocks sent
      */
     public static int pushChanges(
-            StorageBackends storage, String vdi, Sent sent, URI target, String dp, Runnable step) {
+            StorageBackends storage,
+            String vdi,
+            Sent sent,
+            URI target,
+            javax.net.ssl.SSLContext tls,
+            String dp,
+            Runnable step) {
         try (ExportDisk disk = ExportDisk.open(storage, vdi, dp, true)) {
             DiskReader reader = disk.reader();
             byte[] buf = new byte[BLOCK];
@@ -104,7 +111,7 @@ public final class VdiPush {
                 boolean same = was == null ? zero(buf, n) : Arrays.equals(was, digest(md, buf, n));
                 if (!same) changed.add(i);
             }
-            if (!changed.isEmpty()) send(reader, vdi, sent, changed, target, step, f -> {});
+            if (!changed.isEmpty()) send(reader, vdi, sent, changed, target, tls, step, f -> {});
             return changed.size();
         } catch (IOException e) {
             throw new ApiError(ErrorCodes.VDI_IO_ERROR, "copy of " + vdi + ": " + e.getMessage());
@@ -118,6 +125,7 @@ public final class VdiPush {
             Sent sent,
             List<Integer> blocks,
             URI target,
+            javax.net.ssl.SSLContext tls,
             Runnable step,
             DoubleConsumer progress)
             throws IOException {
@@ -179,10 +187,10 @@ public final class VdiPush {
                         HttpRequest.BodyPublishers.ofInputStream(() -> body), length))
                 .build();
         HttpResponse<String> res;
-        try (HttpClient client = HttpClient.newBuilder()
-                .connectTimeout(CONNECT_TIMEOUT)
-                .version(HttpClient.Version.HTTP_1_1)
-                .build()) {
+        HttpClient.Builder cb =
+                HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).version(HttpClient.Version.HTTP_1_1);
+        if (tls != null) cb.sslContext(tls); // an https target: the pool's trust (its manager checks no host name)
+        try (HttpClient client = cb.build()) {
             res = client.send(req, HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             if (stopped[0] != null) throw stopped[0];

@@ -462,7 +462,7 @@ final class CrossPoolMigrate {
                         StorageMotion.destinationRecord(data.record(VDI.XAPI_CLASS, c.vdi), c.sr, Map.of());
                 c.created = remote.api().vdi().create(rec);
             }
-            DiskCopy.copyAll(ctx, backends, copies, c -> importUri(remote, c));
+            DiskCopy.copyAll(ctx, backends, copies, c -> importUri(remote, c), null);
             ctx.checkCancelled();
             Map<String, String> remoteVdis = new LinkedHashMap<>();
             for (DiskCopy c : copies) remoteVdis.put(c.vdi, c.created);
@@ -553,7 +553,7 @@ final class CrossPoolMigrate {
                     taskBinding.sync(ctx, xenops.vmPause(dbg, id));
                     boolean left = false;
                     try {
-                        DiskCopy.copyChanges(ctx, backends, copies, c -> importUri(remote, c));
+                        DiskCopy.copyChanges(ctx, backends, copies, c -> importUri(remote, c), null);
                         ctx.checkCancelled();
                         if (ctx.taskRef() != null) tasks.setNotCancellable(ctx.taskRef());
                         LOG.info("xenops: VM.migrate {} to another pool with vdi_map {}", id, xenopsMap);
@@ -564,7 +564,7 @@ final class CrossPoolMigrate {
                         if (!left) DiskCopy.unpauseHere(ctx, xenops, taskBinding, id);
                     }
                     if (xenops.vmExists(dbg, id)) metadata.delete(dbg, id);
-                    DiskCopy.unpauseRemote(dbg, id, url);
+                    DiskCopy.unpauseRemote(dbg, id, url, null);
                     remote.api().vm().poolMigrateComplete(newVm, remote.dest().host());
                     return null;
                 }));

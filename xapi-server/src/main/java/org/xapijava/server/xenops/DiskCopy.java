@@ -49,7 +49,11 @@ final class DiskCopy {
      * task's progress told as a fraction of the bytes (90% at the end), its cancellation looked at every block.
      */
     static void copyAll(
-            CallContext ctx, StorageBackends backends, List<DiskCopy> copies, Function<DiskCopy, URI> target) {
+            CallContext ctx,
+            StorageBackends backends,
+            List<DiskCopy> copies,
+            Function<DiskCopy, URI> target,
+            javax.net.ssl.SSLContext tls) {
         long total = 0;
         for (DiskCopy c : copies) total += c.size;
         long all = Math.max(1, total);
@@ -62,6 +66,7 @@ final class DiskCopy {
                     c.vdi,
                     c.size,
                     target.apply(c),
+                    tls,
                     "migrate_send/" + c.created,
                     ctx::checkCancelled,
                     f -> ctx.setProgress(0.9 * (before + f * c.size) / all));
@@ -71,11 +76,15 @@ final class DiskCopy {
 
     /** With the VM paused: the blocks of the disks it writes that changed since their copy, copied again. */
     static void copyChanges(
-            CallContext ctx, StorageBackends backends, List<DiskCopy> copies, Function<DiskCopy, URI> target) {
+            CallContext ctx,
+            StorageBackends backends,
+            List<DiskCopy> copies,
+            Function<DiskCopy, URI> target,
+            javax.net.ssl.SSLContext tls) {
         for (DiskCopy c : copies) {
             if (!c.live) continue;
             int n = VdiPush.pushChanges(
-                    backends, c.vdi, c.sent, target.apply(c), "migrate_send/" + c.created, ctx::checkCancelled);
+                    backends, c.vdi, c.sent, target.apply(c), tls, "migrate_send/" + c.created, ctx::checkCancelled);
             LOG.info("VM.migrate_send: VDI {}: {} blocks written during the copy copied again", c.vdi, n);
         }
     }
@@ -92,10 +101,10 @@ final class DiskCopy {
 
     /**
      * {@code VM.unpause} of {@code id} through the destination's xenopsd at {@code url} (a migration of a VM it was
-     * given paused leaves it paused), its task followed until it ends.
+     * given paused leaves it paused), its task followed until it ends; an {@code https} URL over {@code tls}.
      */
-    static void unpauseRemote(String dbg, String id, String url) {
-        try (XenopsClient remote = XenopsClient.overHttp(URI.create(url), REMOTE_TIMEOUT)) {
+    static void unpauseRemote(String dbg, String id, String url, javax.net.ssl.SSLContext tls) {
+        try (XenopsClient remote = XenopsClient.overHttp(URI.create(url), REMOTE_TIMEOUT, tls)) {
             String t = remote.vmUnpause(dbg, id);
             try {
                 TaskInfo info = remote.taskStat(dbg, t);

@@ -292,7 +292,7 @@ public final class MigrateSend implements Messages {
                         ctx, c.sr, destSessions, false, api -> api.vdi().create(rec));
             }
             // every disk copied while the VM runs; then what it wrote meanwhile, once it is paused
-            DiskCopy.copyAll(ctx, backends, copies, c -> importUri(c, destSessions));
+            DiskCopy.copyAll(ctx, backends, copies, c -> importUri(c, destSessions), migration.poolTls());
             if (running) {
                 moveRunning(ctx, vm, d.host(), copies, destSessions, moved);
             } else {
@@ -418,7 +418,8 @@ public final class MigrateSend implements Messages {
                     taskBinding.sync(ctx, xenops.vmPause(dbg, id));
                     boolean left = false;
                     try {
-                        DiskCopy.copyChanges(ctx, backends, copies, c -> importUri(c, destSessions));
+                        DiskCopy.copyChanges(
+                                ctx, backends, copies, c -> importUri(c, destSessions), migration.poolTls());
                         ctx.checkCancelled();
                         if (ctx.taskRef() != null) tasks.setNotCancellable(ctx.taskRef());
                         LOG.info("xenops: VM.migrate {} to {} with vdi_map {}", id, destHost, xenopsMap);
@@ -448,14 +449,17 @@ public final class MigrateSend implements Messages {
     private void unpause(CallContext ctx, String id, boolean localhost, String url) {
         String dbg = TaskBinding.dbg(ctx);
         if (localhost) taskBinding.sync(ctx, xenops.vmUnpause(dbg, id));
-        else DiskCopy.unpauseRemote(dbg, id, url);
+        else DiskCopy.unpauseRemote(dbg, id, url, migration.poolTls());
     }
 
-    /** {@code import_raw_vdi} of the new VDI on a host that sees its SR, in Xapi's chunked framing. */
+    /**
+     * {@code import_raw_vdi} of the new VDI on a host that sees its SR, in Xapi's chunked framing, over the pool's TLS
+     * when the pool's traffic is.
+     */
     private URI importUri(DiskCopy c, Map<String, String> destSessions) {
         String host = hostSeeing(c.sr);
         return migration
-                .hostUri(host)
+                .poolUri(host)
                 .resolve("import_raw_vdi?format=raw&chunked=true&vdi=" + enc(c.created) + "&session_id="
                         + enc(session(host, destSessions)));
     }

@@ -244,6 +244,19 @@ public final class Migration implements Messages {
         return onDestination(host, null, api -> api.session().slaveLogin(host, secret.value()));
     }
 
+    /**
+     * The base URL of {@code host}'s xapi for the pool's traffic: {@code https://<address>:<https port>/} when the
+     * pool's traffic is over TLS (with {@link #poolTls()}), else {@link #hostUri}.
+     */
+    URI poolUri(String host) {
+        return link.base().apply(data.get(host, Host.ADDRESS));
+    }
+
+    /** The TLS context of the pool's connections (null: plain HTTP). */
+    javax.net.ssl.SSLContext poolTls() {
+        return link.tls();
+    }
+
     /** The base URL ({@code http://<address>:<port>/}) of {@code host}'s xapi. */
     URI hostUri(String host) {
         return XmlRpcTransport.hostUri(data.get(host, Host.ADDRESS), port.getAsInt());

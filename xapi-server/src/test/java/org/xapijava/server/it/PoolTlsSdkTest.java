@@ -235,6 +235,61 @@ class PoolTlsSdkTest {
         vm.hardShutdown(master);
     }
 
+    @Test
+    @Order(24)
+    void aStorageMigrationCopiesTheDiskAndMovesTheVmOverHttps() throws Exception {
+        Connection master = PoolHost.login(a);
+        com.xensource.xenapi.Host hostA = PoolHost.hostAt(master, "127.0.0.2");
+        com.xensource.xenapi.Host hostB = PoolHost.hostAt(master, "127.0.0.3");
+        com.xensource.xenapi.SR srA = fileSr(master, hostA, dirA.resolve("sr-a"));
+        com.xensource.xenapi.SR srB = fileSr(master, hostB, dirB.resolve("sr-b"));
+        int size = 4 << 20;
+        com.xensource.xenapi.VM vm = LifecycleSupport.newVm(a.server(), master, "tls-sxm");
+        com.xensource.xenapi.VBD disk = LifecycleSupport.attachDisk(master, vm, srA, "0", size);
+        vm.startOn(master, hostA, false, false);
+        String uuid = vm.getUuid(master);
+        byte[] data = new byte[size];
+        new java.util.Random(7).nextBytes(data);
+        a.server().embeddedXenopsd().simulator().guestDiskWrite(uuid, disk.getDevice(master), 0, data);
+        com.xensource.xenapi.Network net = null;
+        for (com.xensource.xenapi.PIF p : hostB.getPIFs(master))
+            if (p.getManagement(master)) net = p.getNetwork(master);
+        Map<String, String> dest = hostB.migrateReceive(master, net, Map.of());
+        vm.migrateSend(master, dest, true, Map.of(disk.getVDI(master), srB), Map.of(), Map.of(), Map.of());
+        assertEquals(hostB, vm.getResidentOn(master));
+        assertTrue(b.server().xenops().xenops().vmExists("test", uuid), "B's xenopsd runs it");
+        com.xensource.xenapi.VDI now = disk.getVDI(master);
+        assertEquals(srB, now.getSR(master));
+        vm.hardShutdown(master);
+        var backends = b.server().storageBackends();
+        Path p = backends.attach(now.toWireString(), false);
+        try {
+            byte[] got = new byte[size];
+            try (var f = new java.io.RandomAccessFile(p.toFile(), "r")) {
+                f.readFully(got);
+            }
+            assertTrue(java.util.Arrays.equals(data, got), "B's copy holds the guest's bytes");
+        } finally {
+            backends.detach(now.toWireString());
+        }
+    }
+
+    private static com.xensource.xenapi.SR fileSr(Connection c, com.xensource.xenapi.Host h, Path location)
+            throws Exception {
+        Files.createDirectories(location);
+        return com.xensource.xenapi.SR.create(
+                c,
+                h,
+                Map.of("location", location.toString()),
+                0L,
+                "tls-" + location.getFileName(),
+                "",
+                "file",
+                "user",
+                false,
+                Map.of());
+    }
+
     /** The certificate records: host uuid/type to fingerprint. */
     static Map<String, String> fingerprints(XenApi api) {
         Map<String, String> out = new HashMap<>();
