@@ -18,7 +18,6 @@ import com.xensource.xenapi.VBD;
 import com.xensource.xenapi.VDI;
 import com.xensource.xenapi.VIF;
 import com.xensource.xenapi.VM;
-import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Date;
@@ -133,30 +132,6 @@ class CrossPoolMigrateSdkTest {
         throw new AssertionError("no disk");
     }
 
-    /** A VDI's bytes read through a datapath of {@code host}'s own. */
-    private static byte[] vdiBytes(TestHost host, VDI vdi, int size) throws Exception {
-        org.xapijava.server.storage.StorageBackends s = host.server.storageBackends();
-        Path p = s.attach(vdi.toWireString(), false);
-        try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "r")) {
-            byte[] bytes = new byte[size];
-            f.readFully(bytes);
-            return bytes;
-        } finally {
-            s.detach(vdi.toWireString());
-        }
-    }
-
-    private static void writeVdi(TestHost host, VDI vdi, byte[] data) throws Exception {
-        org.xapijava.server.storage.StorageBackends s = host.server.storageBackends();
-        Path p = s.attach(vdi.toWireString(), true);
-        try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
-            f.write(data);
-            f.getFD().sync();
-        } finally {
-            s.detach(vdi.toWireString());
-        }
-    }
-
     @Test
     void aHaltedVmMovesToTheOtherPoolWithItsDiskAndSnapshot() throws Exception {
         int size = 4 * MIB;
@@ -165,12 +140,12 @@ class CrossPoolMigrateSdkTest {
         VDI old = disk.getVDI(ca);
         byte[] then = new byte[size];
         new Random(41).nextBytes(then);
-        writeVdi(a, old, then);
+        LifecycleSupport.writeVdi(a.server, old, then);
         VM snap = vm.snapshot(ca, "before");
         VDI oldSnapDisk = diskOf(ca, snap);
         byte[] now = new byte[size];
         new Random(42).nextBytes(now);
-        writeVdi(a, old, now);
+        LifecycleSupport.writeVdi(a.server, old, now);
         String uuid = vm.getUuid(ca);
         String snapUuid = snap.getUuid(ca);
         Set<String> onB = vdisOf(cb, srB);
@@ -199,12 +174,12 @@ class CrossPoolMigrateSdkTest {
         assertEquals("xpool-halted", r.nameLabel);
         VDI moved = diskOf(cb, there);
         assertEquals(srB.toWireString(), moved.getSR(cb).toWireString());
-        assertArrayEquals(now, vdiBytes(b, moved, size));
+        assertArrayEquals(now, LifecycleSupport.vdiBytes(b.server, moved, size));
         VM snapThere = VM.getByUuid(cb, snapUuid);
         assertTrue(snapThere.getIsASnapshot(cb));
         assertEquals(there.toWireString(), snapThere.getSnapshotOf(cb).toWireString());
         VDI movedSnap = diskOf(cb, snapThere);
-        assertArrayEquals(then, vdiBytes(b, movedSnap, size));
+        assertArrayEquals(then, LifecycleSupport.vdiBytes(b.server, movedSnap, size));
         for (VIF v : there.getVIFs(cb)) {
             assertEquals(
                     managementNetwork(cb, hostB()).toWireString(),
@@ -532,15 +507,15 @@ class CrossPoolMigrateSdkTest {
         VDI old = disk.getVDI(ca);
         byte[] bytes = new byte[size];
         new Random(45).nextBytes(bytes);
-        writeVdi(a, old, bytes);
+        LifecycleSupport.writeVdi(a.server, old, bytes);
 
         VM there = vm.migrateSend(ca, destB(), true, Map.of(old, srB), vifsToB(vm), Map.of("copy", "true"), Map.of());
 
         assertNotEquals(vm.getUuid(ca), there.getUuid(cb), "a copy is a new VM");
         assertEquals("xpool-copy", there.getNameLabel(cb));
-        assertArrayEquals(bytes, vdiBytes(b, diskOf(cb, there), size));
+        assertArrayEquals(bytes, LifecycleSupport.vdiBytes(b.server, diskOf(cb, there), size));
         assertEquals(old.toWireString(), disk.getVDI(ca).toWireString(), "the original keeps its disk");
-        assertArrayEquals(bytes, vdiBytes(a, old, size));
+        assertArrayEquals(bytes, LifecycleSupport.vdiBytes(a.server, old, size));
     }
 
     /**
@@ -556,7 +531,7 @@ class CrossPoolMigrateSdkTest {
         VDI old = disk.getVDI(ca);
         byte[] bytes = new byte[size];
         new Random(46).nextBytes(bytes);
-        writeVdi(a, old, bytes);
+        LifecycleSupport.writeVdi(a.server, old, bytes);
         String uuid = vm.getUuid(ca);
         String vdiUuid = old.getUuid(ca);
         Path home = Files.createDirectories(dirA.resolve("home"));
@@ -576,7 +551,7 @@ class CrossPoolMigrateSdkTest {
         assertTrue(r.out().contains("VDI " + vdiUuid + " -> SR " + srB.getUuid(cb)), r.out());
         VM there = VM.getByUuid(cb, uuid);
         assertEquals(Types.VmPowerState.HALTED, there.getPowerState(cb));
-        assertArrayEquals(bytes, vdiBytes(b, diskOf(cb, there), size));
+        assertArrayEquals(bytes, LifecycleSupport.vdiBytes(b.server, diskOf(cb, there), size));
         assertFalse(vmUuids(ca).contains(uuid));
     }
 }

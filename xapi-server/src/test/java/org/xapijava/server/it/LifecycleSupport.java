@@ -149,6 +149,31 @@ final class LifecycleSupport {
     }
 
     /** A new VDI of {@code size} bytes on {@code sr}, in {@code vm} as a read-write disk at {@code device}; its VBD. */
+    /** The first {@code size} bytes of a VDI, read through a datapath of {@code server}'s own (as VdiData reads). */
+    static byte[] vdiBytes(org.xapijava.server.XapiServer server, VDI vdi, int size) throws Exception {
+        org.xapijava.server.storage.StorageBackends b = server.storageBackends();
+        java.nio.file.Path p = b.attach(vdi.toWireString(), false);
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(p.toFile(), "r")) {
+            byte[] bytes = new byte[size];
+            f.readFully(bytes);
+            return bytes;
+        } finally {
+            b.detach(vdi.toWireString());
+        }
+    }
+
+    /** {@code data} written durably at offset 0 of a VDI through a read-write datapath of {@code server}'s own. */
+    static void writeVdi(org.xapijava.server.XapiServer server, VDI vdi, byte[] data) throws Exception {
+        org.xapijava.server.storage.StorageBackends b = server.storageBackends();
+        java.nio.file.Path p = b.attach(vdi.toWireString(), true);
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(p.toFile(), "rw")) {
+            f.write(data);
+            f.getFD().sync();
+        } finally {
+            b.detach(vdi.toWireString());
+        }
+    }
+
     static VBD attachDisk(Connection c, VM vm, SR sr, String device, long size) throws Exception {
         VDI vdi = VDI.create(c, vdiRecord(sr, vm.getNameLabel(c) + " disk " + device, size));
         return diskVbd(c, vm, vdi, device);

@@ -18,7 +18,6 @@ import com.xensource.xenapi.VBD;
 import com.xensource.xenapi.VDI;
 import com.xensource.xenapi.VIF;
 import com.xensource.xenapi.VM;
-import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -116,31 +115,6 @@ class MigrateSendSdkTest {
 
     private static Set<String> vdisOf(SR sr) throws Exception {
         return sr.getVDIs(c).stream().map(VDI::toWireString).collect(Collectors.toSet());
-    }
-
-    /** A VDI's bytes read through a datapath of {@code host}'s own. */
-    private static byte[] vdiBytes(TestHost host, VDI vdi, int size) throws Exception {
-        org.xapijava.server.storage.StorageBackends b = host.server.storageBackends();
-        Path p = b.attach(vdi.toWireString(), false);
-        try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "r")) {
-            byte[] bytes = new byte[size];
-            f.readFully(bytes);
-            return bytes;
-        } finally {
-            b.detach(vdi.toWireString());
-        }
-    }
-
-    /** {@code data} written at offset 0 of a VDI through a read-write datapath of {@code host}'s own. */
-    private static void writeVdi(TestHost host, VDI vdi, byte[] data) throws Exception {
-        org.xapijava.server.storage.StorageBackends b = host.server.storageBackends();
-        Path p = b.attach(vdi.toWireString(), true);
-        try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
-            f.write(data);
-            f.getFD().sync();
-        } finally {
-            b.detach(vdi.toWireString());
-        }
     }
 
     @Test
@@ -335,7 +309,7 @@ class MigrateSendSdkTest {
         VDI old = disk.getVDI(c);
         byte[] model = new byte[size];
         new Random(5).nextBytes(model);
-        writeVdi(master, old, model);
+        LifecycleSupport.writeVdi(master.server, old, model);
         Map<VDI, SR> map = Map.of(old, srB);
         vm.assertCanMigrate(c, destB(), false, map, Map.of(), Map.of(), Map.of());
 
@@ -347,7 +321,7 @@ class MigrateSendSdkTest {
         VDI now = disk.getVDI(c);
         assertEquals(srB.toWireString(), now.getSR(c).toWireString());
         assertFalse(vdisOf(srA).contains(old.toWireString()), "the old VDI is destroyed");
-        assertArrayEquals(model, vdiBytes(member, now, size));
+        assertArrayEquals(model, LifecycleSupport.vdiBytes(member.server, now, size));
         // and it starts on B with that disk
         vm.startOn(c, hostB(), false, false);
         assertArrayEquals(model, sim(member).guestDiskRead(vm.getUuid(c), disk.getDevice(c), 0, size));
@@ -359,7 +333,7 @@ class MigrateSendSdkTest {
         VDI back = disk.getVDI(c);
         assertEquals(srA.toWireString(), back.getSR(c).toWireString());
         assertFalse(vdisOf(srB).contains(now.toWireString()));
-        assertArrayEquals(model, vdiBytes(master, back, size));
+        assertArrayEquals(model, LifecycleSupport.vdiBytes(master.server, back, size));
     }
 
     @Test
@@ -370,11 +344,11 @@ class MigrateSendSdkTest {
         VDI leaf = disk.getVDI(c);
         byte[] then = new byte[size];
         new Random(21).nextBytes(then);
-        writeVdi(master, leaf, then);
+        LifecycleSupport.writeVdi(master.server, leaf, then);
         VM snap = vm.snapshot(c, "before");
         byte[] now = new byte[size];
         new Random(22).nextBytes(now);
-        writeVdi(master, leaf, now);
+        LifecycleSupport.writeVdi(master.server, leaf, now);
         VBD snapDisk = snap.getVBDs(c).stream()
                 .filter(b -> {
                     try {
@@ -399,7 +373,7 @@ class MigrateSendSdkTest {
         assertEquals(newLeaf.toWireString(), newSnap.getSnapshotOf(c).toWireString());
         assertFalse(vdisOf(srA).contains(oldSnapVdi.toWireString()), "the snapshot's old VDI is destroyed");
         assertArrayEquals(now, sim(member).guestDiskRead(vm.getUuid(c), disk.getDevice(c), 0, size));
-        assertArrayEquals(then, vdiBytes(member, newSnap, size));
+        assertArrayEquals(then, LifecycleSupport.vdiBytes(member.server, newSnap, size));
         vm.hardShutdown(c);
     }
 

@@ -261,17 +261,9 @@ class PoolTlsSdkTest {
         com.xensource.xenapi.VDI now = disk.getVDI(master);
         assertEquals(srB, now.getSR(master));
         vm.hardShutdown(master);
-        var backends = b.server().storageBackends();
-        Path p = backends.attach(now.toWireString(), false);
-        try {
-            byte[] got = new byte[size];
-            try (var f = new java.io.RandomAccessFile(p.toFile(), "r")) {
-                f.readFully(got);
-            }
-            assertTrue(java.util.Arrays.equals(data, got), "B's copy holds the guest's bytes");
-        } finally {
-            backends.detach(now.toWireString());
-        }
+        assertTrue(
+                java.util.Arrays.equals(data, LifecycleSupport.vdiBytes(b.server(), now, size)),
+                "B's copy holds the guest's bytes");
     }
 
     private static com.xensource.xenapi.SR fileSr(Connection c, com.xensource.xenapi.Host h, Path location)

@@ -79,19 +79,6 @@ class VdiPoolMigrateSdkTest {
         return sim(host).guestDiskRead(vm.getUuid(c), vbd.getDevice(c), 0, size);
     }
 
-    private static byte[] vdiBytes(TestHost host, VDI vdi, int size) throws Exception {
-        // through a datapath of the host's own, as VdiData does, as bytes
-        org.xapijava.server.storage.StorageBackends b = host.server.storageBackends();
-        Path p = b.attach(vdi.toWireString(), false);
-        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(p.toFile(), "r")) {
-            byte[] bytes = new byte[size];
-            f.readFully(bytes);
-            return bytes;
-        } finally {
-            b.detach(vdi.toWireString());
-        }
-    }
-
     @Test
     void aRunningDiskMovesWithEveryByteWrittenBeforeAndDuringTheMove() throws Exception {
         int size = 8 * MIB;
@@ -184,7 +171,7 @@ class VdiPoolMigrateSdkTest {
             // byte for byte: through the guest's datapath, then after a shutdown and a new start
             assertArrayEquals(model, guestDisk(host, c, vm, disk, size));
             vm.cleanShutdown(c);
-            assertArrayEquals(model, vdiBytes(host, moved, size));
+            assertArrayEquals(model, LifecycleSupport.vdiBytes(host.server, moved, size));
             vm.start(c, false, false);
             assertArrayEquals(model, guestDisk(host, c, vm, disk, size));
             vm.hardShutdown(c);
