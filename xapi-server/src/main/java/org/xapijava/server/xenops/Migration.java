@@ -68,12 +68,7 @@ public final class Migration implements Messages {
     public record PoolLink(
             java.util.function.Function<String, URI> base,
             javax.net.ssl.SSLContext tls,
-            java.util.function.BooleanSupplier verifying) {
-        /** Plain HTTP on {@code port}, nothing verified. */
-        public static PoolLink plain(IntSupplier port) {
-            return new PoolLink(a -> XmlRpcTransport.hostUri(a, port.getAsInt()), null, () -> false);
-        }
-    }
+            java.util.function.BooleanSupplier verifying) {}
 
     /**
      * @param port the port the pool's hosts answer HTTP on (this host's, as {@code forward.HostClients} assumes)
@@ -233,8 +228,7 @@ public final class Migration implements Messages {
 
     /** Runs {@code call} with the XenAPI of {@code host} (its xapi over XML-RPC) under {@code session}. */
     <T> T onDestination(String host, String session, java.util.function.Function<XenApi, T> call) {
-        URI uri = link.base().apply(data.get(host, Host.ADDRESS));
-        try (XmlRpcTransport t = XmlRpcTransport.tcp(uri, link.tls(), COMPLETE_TIMEOUT)) {
+        try (XmlRpcTransport t = XmlRpcTransport.tcp(poolUri(host), link.tls(), COMPLETE_TIMEOUT)) {
             return call.apply(new XenApi(t, session));
         }
     }
