@@ -94,35 +94,30 @@ public interface Xenops {
 
     /**
      * {@code VM.migrate}: sends the running VM to the xenopsd behind {@code url} (the destination host's xapi,
-     * {@code http://<address>/services/xenops?session_id=...}); at the end the VM is gone from here. With
-     * {@code localhostMigration} the domain moves to a new domid on this host. @return the task id
+     * {@code http(s)://<address>/services/xenops?session_id=...}); at the end the VM is gone from here. With
+     * {@code localhostMigration} the domain moves to a new domid on this host. Each VBD whose disk is
+     * {@code VDI "<sr>/<location>"} named by a key of {@code vdiMap} uses the disk of its value afterwards (xapi's
+     * storage migration; on a localhost migration the new domain attaches the mapped disks and the old one releases
+     * its own). With {@code verifyDest}, over an {@code https} URL, the destination's certificate is checked against
+     * the pool's (a move within the pool), else not (to another pool). @return the task id
      */
-    String vmMigrate(String dbg, String vmId, String url, boolean localhostMigration);
-
-    /**
-     * {@code VM.migrate} with xenopsd's {@code vdi_map}: each VBD whose disk is {@code VDI "<sr>/<location>"} named
-     * by a key of {@code vdiMap} uses the disk of its value afterwards (xapi's storage migration; on a localhost
-     * migration the new domain attaches the mapped disks and the old one releases its own).
-     */
-    default String vmMigrate(
-            String dbg, String vmId, String url, boolean localhostMigration, java.util.Map<String, String> vdiMap) {
-        if (!vdiMap.isEmpty()) throw new UnsupportedOperationException("VM.migrate with a vdi_map");
-        return vmMigrate(dbg, vmId, url, localhostMigration);
-    }
-
-    /**
-     * {@code VM.migrate} with {@code verify_dest}: over an {@code https} URL, the destination's certificate is checked
-     * against the pool's (a move within the pool) or not (to another pool).
-     */
-    default String vmMigrate(
+    String vmMigrate(
             String dbg,
             String vmId,
             String url,
             boolean localhostMigration,
             java.util.Map<String, String> vdiMap,
-            boolean verifyDest) {
-        if (verifyDest) throw new UnsupportedOperationException("VM.migrate with verify_dest");
-        return vmMigrate(dbg, vmId, url, localhostMigration, vdiMap);
+            boolean verifyDest);
+
+    /** {@code VM.migrate} without a {@code vdi_map} or {@code verify_dest}. */
+    default String vmMigrate(String dbg, String vmId, String url, boolean localhostMigration) {
+        return vmMigrate(dbg, vmId, url, localhostMigration, java.util.Map.of(), false);
+    }
+
+    /** {@code VM.migrate} with a {@code vdi_map}, without {@code verify_dest}. */
+    default String vmMigrate(
+            String dbg, String vmId, String url, boolean localhostMigration, java.util.Map<String, String> vdiMap) {
+        return vmMigrate(dbg, vmId, url, localhostMigration, vdiMap, false);
     }
 
     /**

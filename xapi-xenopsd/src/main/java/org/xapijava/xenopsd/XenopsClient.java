@@ -224,17 +224,6 @@ public final class XenopsClient implements Xenops, AutoCloseable {
     }
 
     @Override
-    public String vmMigrate(String dbg, String vmId, String url, boolean localhostMigration) {
-        return vmMigrate(dbg, vmId, url, localhostMigration, java.util.Map.of());
-    }
-
-    @Override
-    public String vmMigrate(
-            String dbg, String vmId, String url, boolean localhostMigration, java.util.Map<String, String> vdiMap) {
-        return vmMigrate(dbg, vmId, url, localhostMigration, vdiMap, false);
-    }
-
-    @Override
     public String vmMigrate(
             String dbg,
             String vmId,

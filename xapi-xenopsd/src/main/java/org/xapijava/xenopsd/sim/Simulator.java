@@ -335,17 +335,6 @@ public final class Simulator implements Xenops, AutoCloseable {
     }
 
     @Override
-    public String vmMigrate(String dbg, String vmId, String url, boolean localhostMigration) {
-        return vmMigrate(dbg, vmId, url, localhostMigration, Map.of());
-    }
-
-    @Override
-    public String vmMigrate(
-            String dbg, String vmId, String url, boolean localhostMigration, Map<String, String> vdiMap) {
-        return vmMigrate(dbg, vmId, url, localhostMigration, vdiMap, false);
-    }
-
-    @Override
     public String vmMigrate(
             String dbg,
             String vmId,
