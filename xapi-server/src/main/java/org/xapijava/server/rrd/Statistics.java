@@ -119,11 +119,8 @@ public final class Statistics implements AutoCloseable, VmRrdMoves {
     @Override
     public void migrated(String vmUuid, String host) {
         if (host.equals(hostRef)) return;
-        Rrd rrd = rrds.takeVm(vmUuid);
-        if (rrd == null) {
-            LOG.debug("VM {}: no RRD here to send with its migration", vmUuid);
-            return;
-        }
+        Rrd rrd = leaving(vmUuid);
+        if (rrd == null) return;
         RrdSender s = sender;
         try {
             if (s == null || !data.exists(Host.XAPI_CLASS, host)) throw new IllegalStateException("no such host");
@@ -134,17 +131,21 @@ public final class Statistics implements AutoCloseable, VmRrdMoves {
         }
     }
 
+    /** The RRD of a VM leaving this host, taken out of memory; null (logged) when it has none here. */
+    private Rrd leaving(String vmUuid) {
+        Rrd rrd = rrds.takeVm(vmUuid);
+        if (rrd == null) LOG.debug("VM {}: no RRD here to send with its migration", vmUuid);
+        return rrd;
+    }
+
     /**
      * {@code migrate_rrd} to another pool: the VM's RRD leaves memory for the destination's ({@code PUT /rrd?uuid=}
      * under the other pool's {@code session}); when it cannot take it the RRD is lost, as Xapi's.
      */
     @Override
     public void migratedToPool(String vmUuid, java.net.URI host, String session) {
-        Rrd rrd = rrds.takeVm(vmUuid);
-        if (rrd == null) {
-            LOG.debug("VM {}: no RRD here to send with its migration", vmUuid);
-            return;
-        }
+        Rrd rrd = leaving(vmUuid);
+        if (rrd == null) return;
         RrdSender s = sender;
         try {
             if (s == null) throw new IllegalStateException("no sender");
