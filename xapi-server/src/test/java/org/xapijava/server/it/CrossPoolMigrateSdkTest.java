@@ -251,41 +251,18 @@ class CrossPoolMigrateSdkTest {
 
         // the guest keeps writing blocks during the move; a write it made is one that returned (a write issued once
         // the VM is paused waits, and fails once the VM has left this host)
-        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
-        java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.CountDownLatch writing = new java.util.concurrent.CountDownLatch(1);
-        Thread writer = Thread.ofPlatform().start(() -> {
-            Random w = new Random(48);
-            byte[] block = new byte[4096];
-            try {
-                while (!done.get()) {
-                    int at = w.nextInt(size / block.length) * block.length;
-                    w.nextBytes(block);
-                    sim(a).guestDiskWrite(uuid, dev, at, block);
-                    System.arraycopy(block, 0, model, at, block.length);
-                    writes.incrementAndGet();
-                    writing.countDown();
-                    Thread.sleep(2);
-                }
-            } catch (InterruptedException | RuntimeException e) {
-                // the VM has left this host
-            } finally {
-                writing.countDown();
-            }
-        });
-        writing.await();
+        GuestWriter writer = GuestWriter.start(sim(a), uuid, dev, model, 48);
         long t0 = System.nanoTime();
         VM there;
         try {
             there = vm.migrateSend(ca, dest, true, Map.of(old, srB), vifs, Map.of(), Map.of());
         } finally {
-            done.set(true);
-            writer.join();
+            writer.close();
         }
         System.out.printf(
                 "cross-pool move of a running VM (%d MiB disk, %d guest writes meanwhile): %d ms%n",
-                size / MIB, writes.get(), (System.nanoTime() - t0) / 1_000_000);
-        assertTrue(writes.get() > 1, "the guest wrote during the move");
+                size / MIB, writer.writes(), (System.nanoTime() - t0) / 1_000_000);
+        assertTrue(writer.writes() > 1, "the guest wrote during the move");
 
         assertEquals(uuid, there.getUuid(cb));
         VM.Record r = there.getRecord(cb);

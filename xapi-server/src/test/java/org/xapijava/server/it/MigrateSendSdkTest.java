@@ -25,8 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -165,36 +163,13 @@ class MigrateSendSdkTest {
 
         // the guest keeps writing blocks during the move; a write it made is one that returned (a write issued once
         // the VM is paused waits, and fails once the VM has left this host)
-        AtomicBoolean done = new AtomicBoolean();
-        AtomicInteger writes = new AtomicInteger();
-        java.util.concurrent.CountDownLatch writing = new java.util.concurrent.CountDownLatch(1);
-        Thread writer = Thread.ofPlatform().start(() -> {
-            Random r = new Random(12);
-            byte[] block = new byte[4096];
-            try {
-                while (!done.get()) {
-                    int at = r.nextInt(size / block.length) * block.length;
-                    r.nextBytes(block);
-                    sim(master).guestDiskWrite(uuid, dev, at, block);
-                    System.arraycopy(block, 0, model, at, block.length);
-                    writes.incrementAndGet();
-                    writing.countDown();
-                    Thread.sleep(2);
-                }
-            } catch (InterruptedException | RuntimeException e) {
-                // the VM has left this host
-            } finally {
-                writing.countDown();
-            }
-        });
-        writing.await();
-        assertTrue(writes.get() > 0, "the guest writes");
+        GuestWriter writer = GuestWriter.start(sim(master), uuid, dev, model, 12);
+        assertTrue(writer.writes() > 0, "the guest writes");
         VM result;
         try {
             result = vm.migrateSend(c, dest, true, Map.of(old, srB), Map.of(), Map.of(), Map.of());
         } finally {
-            done.set(true);
-            writer.join();
+            writer.close();
         }
         assertEquals(vm.toWireString(), result.toWireString());
 
