@@ -98,6 +98,17 @@ class AtomicFilesTest {
     }
 
     @Test
+    void aWriteInACleanDirectoryReplacesTheTargetAndLeavesOtherFilesAlone() throws Exception {
+        Path f = dir.resolve("vm.json");
+        Files.write(dir.resolve("vm.json.77.tmp"), ascii("left by someone else"));
+        AtomicFiles.writeInCleanDirectory(f, ascii("one"));
+        AtomicFiles.writeInCleanDirectory(f, ascii("two"));
+        assertArrayEquals(ascii("two"), Files.readAllBytes(f));
+        assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(f));
+        assertEquals(List.of("vm.json", "vm.json.77.tmp"), names());
+    }
+
+    @Test
     void createNewCreatesOnceAndNeverReplaces() throws Exception {
         Path f = dir.resolve("passwd");
         assertTrue(

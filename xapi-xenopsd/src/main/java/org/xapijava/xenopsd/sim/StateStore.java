@@ -15,8 +15,9 @@ import org.xapijava.model.util.AtomicFiles;
 /**
  * The simulated hypervisor's state on disk: one file per VM, {@code <dir>/vms/<vm-id>.json}, holding the VM's
  * metadata, its domain (if any) and its devices' active flags (see {@link Simulator} for the format). Each write
- * is an {@link AtomicFiles#write} (temporary file, forced, renamed over the old one, directory forced), so a crash
- * leaves either the old or the new content. Writes of one VM carry a version; an older version arriving after a newer one was written
+ * is an {@link AtomicFiles#writeInCleanDirectory} (temporary file, forced, renamed over the old one, directory
+ * forced), so a crash leaves either the old or the new content; the temporary files a crash leaves are removed by
+ * {@link #loadAll}, which the owner calls once before any write. Writes of one VM carry a version; an older version arriving after a newer one was written
  * is dropped, so files never go back in time when writers race.
  *
  * <p>Thread-safe: one lock per VM file serialises its writes; different VMs are written in parallel.
@@ -65,7 +66,8 @@ final class StateStore {
             if (content == null) {
                 Files.deleteIfExists(target);
             } else {
-                AtomicFiles.write(target, content);
+                // loadAll, at start, removed what a crashed write left: no look for it on every write
+                AtomicFiles.writeInCleanDirectory(target, content);
             }
             written.put(vmId, version);
         } finally {
