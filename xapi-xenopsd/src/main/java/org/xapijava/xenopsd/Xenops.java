@@ -98,7 +98,9 @@ public interface Xenops {
      * {@code localhostMigration} the domain moves to a new domid on this host. Each VBD whose disk is
      * {@code VDI "<sr>/<location>"} named by a key of {@code vdiMap} uses the disk of its value afterwards (xapi's
      * storage migration; on a localhost migration the new domain attaches the mapped disks and the old one releases
-     * its own). With {@code verifyDest}, over an {@code https} URL, the destination's certificate is checked against
+     * its own). Each VIF whose device ({@code snd vif.id}, e.g. {@code "0"}) is a key of {@code vifMap} is on the
+     * network of its value afterwards (xenopsd's {@code remap_vif}: xapi gives the bridges of the destination's
+     * networks). With {@code verifyDest}, over an {@code https} URL, the destination's certificate is checked against
      * the pool's (a move within the pool), else not (to another pool). @return the task id
      */
     String vmMigrate(
@@ -107,17 +109,12 @@ public interface Xenops {
             String url,
             boolean localhostMigration,
             java.util.Map<String, String> vdiMap,
+            java.util.Map<String, Vif.Network> vifMap,
             boolean verifyDest);
 
-    /** {@code VM.migrate} without a {@code vdi_map} or {@code verify_dest}. */
+    /** {@code VM.migrate} without a {@code vdi_map}, {@code vif_map} or {@code verify_dest}. */
     default String vmMigrate(String dbg, String vmId, String url, boolean localhostMigration) {
-        return vmMigrate(dbg, vmId, url, localhostMigration, java.util.Map.of(), false);
-    }
-
-    /** {@code VM.migrate} with a {@code vdi_map}, without {@code verify_dest}. */
-    default String vmMigrate(
-            String dbg, String vmId, String url, boolean localhostMigration, java.util.Map<String, String> vdiMap) {
-        return vmMigrate(dbg, vmId, url, localhostMigration, vdiMap, false);
+        return vmMigrate(dbg, vmId, url, localhostMigration, java.util.Map.of(), java.util.Map.of(), false);
     }
 
     /**

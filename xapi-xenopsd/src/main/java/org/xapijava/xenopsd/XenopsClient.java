@@ -230,13 +230,16 @@ public final class XenopsClient implements Xenops, AutoCloseable {
             String url,
             boolean localhostMigration,
             java.util.Map<String, String> vdiMap,
+            java.util.Map<String, Vif.Network> vifMap,
             boolean verifyDest) {
+        java.util.Map<String, Object> vifs = new java.util.LinkedHashMap<>();
+        vifMap.forEach((device, network) -> vifs.put(device, network.toRpc()));
         return taskCall(
                 "VM.migrate",
                 dbg,
                 Arg.of("id", vmId),
                 Arg.of("vdi_map", vdiMap),
-                Arg.of("vif_map", java.util.Map.of()),
+                Arg.of("vif_map", vifs),
                 Arg.of("vgpu_pci_map", java.util.Map.of()),
                 Arg.of("url", url),
                 Arg.of("compress", false),

@@ -99,6 +99,11 @@ public final class HostMessages implements Messages {
             }
 
             @Override
+            public void allocateResourcesForVm(CallContext ctx, String self, String vm, boolean live) {
+                HostMessages.this.allocateResourcesForVm(self, vm);
+            }
+
+            @Override
             public long computeFreeMemory(CallContext ctx, String host) {
                 DbReader r = db.snapshot();
                 if (!r.isValid(Host.XAPI_CLASS, host)) throw ApiError.handleInvalid(Host.XAPI_CLASS, host);
@@ -401,5 +406,22 @@ public final class HostMessages implements Messages {
         } catch (RuntimeException e) {
             LOG.debug("destroying migration task {}: {}", task, e.toString());
         }
+    }
+
+    /**
+     * {@code host.allocate_resources_for_vm}, done by Xapi's forwarding layer on the master ({@code
+     * allocate_vm_to_host} without a host operation): the VM is scheduled to be resident on the host, so that
+     * starts there count its memory from now on. The vGPUs and SR-IOV functions Xapi reserves next do not exist in
+     * this build (no vGPU or SR-IOV hardware), and so neither does its legacy-vGPU check. A VM moving to another
+     * pool gets this there after its metadata import; {@code VM.pool_migrate_complete} (or any state reset) clears it.
+     */
+    void allocateResourcesForVm(String host, String vm) {
+        if (!data.exists(Host.XAPI_CLASS, host)) throw ApiError.handleInvalid(Host.XAPI_CLASS, host);
+        if (!data.exists(VM.XAPI_CLASS, vm)) throw ApiError.handleInvalid(VM.XAPI_CLASS, vm);
+        LOG.info(
+                "Host.host_allocate_resources_for_vm: host = {}; VM = {}",
+                data.get(host, Host.UUID),
+                data.get(vm, VM.UUID));
+        data.set(vm, VM.SCHEDULED_TO_BE_RESIDENT_ON, host);
     }
 }

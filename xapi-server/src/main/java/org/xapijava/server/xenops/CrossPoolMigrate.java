@@ -470,12 +470,17 @@ final class CrossPoolMigrate {
                     metadataTransfer(remote, vm, remoteVdis, vifs, false, copy, !force && !"Halted".equals(power)));
             if (imported.isEmpty()) throw ApiError.internal("the VM metadata import made no VM");
             newVm = imported.getFirst();
+            // the new VM's resources reserved on the destination host (it counts there from now on)
+            remote.api().host().allocateResourcesForVm(destHost, newVm, true);
             remote.api().network().attachForVm(destHost, newVm);
             if (running) {
                 moveRunning(ctx, remote, vm, newVm, copies, moved);
             } else {
                 ctx.checkCancelled();
                 if (task != null) tasks.setNotCancellable(task);
+                // as Xapi, whose xenopsd finds no domain to move: the destination resets the VM's state (its
+                // reservation cleared)
+                remote.api().vm().poolMigrateComplete(newVm, destHost);
                 moved[0] = true;
             }
         } finally {
@@ -522,6 +527,19 @@ final class CrossPoolMigrate {
     }
 
     /** The destination host's {@code import_raw_vdi} of the new VDI, in Xapi's chunked framing. */
+    /**
+     * Xapi's {@code xenops_vif_map} for the move: each VIF of the VM made there, by device, to the bridge of its
+     * network there, read through the other pool's XenAPI.
+     */
+    private static Map<String, org.xapijava.xenopsd.Vif.Network> remoteVifMap(Remote remote, String newVm) {
+        Map<String, org.xapijava.xenopsd.Vif.Network> out = new LinkedHashMap<>();
+        for (String vif : remote.api().vm().getVIFs(newVm)) {
+            String bridge = remote.api().network().getBridge(remote.api().vif().getNetwork(vif));
+            out.put(remote.api().vif().getDevice(vif), new org.xapijava.xenopsd.Vif.Local(bridge));
+        }
+        return out;
+    }
+
     private static URI importUri(Remote remote, DiskCopy c) {
         return remote.hostBase()
                 .resolve("import_raw_vdi?format=raw&chunked=true&vdi=" + enc(c.created) + "&session_id="
@@ -557,7 +575,10 @@ final class CrossPoolMigrate {
                         ctx.checkCancelled();
                         if (ctx.taskRef() != null) tasks.setNotCancellable(ctx.taskRef());
                         LOG.info("xenops: VM.migrate {} to another pool with vdi_map {}", id, xenopsMap);
-                        taskBinding.syncWithTask(ctx, xenops.vmMigrate(dbg, id, url, false, xenopsMap), false);
+                        taskBinding.syncWithTask(
+                                ctx,
+                                xenops.vmMigrate(dbg, id, url, false, xenopsMap, remoteVifMap(remote, newVm), false),
+                                false);
                         left = true;
                         moved[0] = true;
                     } finally {

@@ -423,7 +423,11 @@ public final class MigrateSend implements Messages {
                         ctx.checkCancelled();
                         if (ctx.taskRef() != null) tasks.setNotCancellable(ctx.taskRef());
                         LOG.info("xenops: VM.migrate {} to {} with vdi_map {}", id, destHost, xenopsMap);
-                        taskBinding.syncWithTask(ctx, migration.vmMigrate(dbg, id, url, localhost, xenopsMap), false);
+                        taskBinding.syncWithTask(
+                                ctx,
+                                migration.vmMigrate(
+                                        dbg, id, url, localhost, xenopsMap, Migration.xenopsVifMap(data, vm)),
+                                false);
                         left = true;
                         moved[0] = true;
                     } finally {

@@ -129,7 +129,8 @@ public final class Migration implements Messages {
             sync.withSuppressed(dbg, id, () -> {
                 try {
                     LOG.info("xenops: VM.migrate {} to {} ({})", id, host, url.replaceFirst("\\?.*$", ""));
-                    tasks.syncWithTask(ctx, vmMigrate(dbg, id, url, localhost, Map.of()), true);
+                    // Xapi's pool_migrate gives xenopsd no VIF map
+                    tasks.syncWithTask(ctx, vmMigrate(dbg, id, url, localhost, Map.of(), Map.of()), true);
                     // every record of the VM here goes (xenopsd removed it at the end of the migration)
                     if (!localhost && xenops.vmExists(dbg, id)) metadata.delete(dbg, id);
                     // migrate_rrd: the VM's statistics follow it
@@ -205,9 +206,30 @@ public final class Migration implements Messages {
      * xenopsd's {@code VM.migrate} to {@code url}, its destination's certificate verified against the pool's when the
      * URL is {@code https} and the pool verifies its peers.
      */
-    String vmMigrate(String dbg, String id, String url, boolean localhost, Map<String, String> vdiMap) {
+    String vmMigrate(
+            String dbg,
+            String id,
+            String url,
+            boolean localhost,
+            Map<String, String> vdiMap,
+            Map<String, org.xapijava.xenopsd.Vif.Network> vifMap) {
         boolean verify = url.startsWith("https:") && link.verifying().getAsBoolean();
-        return xenops.vmMigrate(dbg, id, url, localhost, vdiMap, verify);
+        return xenops.vmMigrate(dbg, id, url, localhost, vdiMap, vifMap, verify);
+    }
+
+    /**
+     * The {@code xenops_vif_map} of Xapi's {@code migrate_send'} for a VM of this pool: each VIF's device to the bridge
+     * of its network ({@code Network.Local}), so that xenopsd puts the moved VM's interfaces on those bridges.
+     */
+    static Map<String, org.xapijava.xenopsd.Vif.Network> xenopsVifMap(Db data, String vm) {
+        Map<String, org.xapijava.xenopsd.Vif.Network> out = new java.util.LinkedHashMap<>();
+        for (String vif : data.get(vm, VM.VIFS)) {
+            if (!data.exists(org.xapijava.model.api.VIF.XAPI_CLASS, vif)) continue;
+            String net = data.get(vif, org.xapijava.model.api.VIF.NETWORK);
+            String bridge = data.exists(Network.XAPI_CLASS, net) ? data.get(net, Network.BRIDGE) : "";
+            out.put(data.get(vif, org.xapijava.model.api.VIF.DEVICE), new org.xapijava.xenopsd.Vif.Local(bridge));
+        }
+        return out;
     }
 
     /**
@@ -307,7 +329,11 @@ public final class Migration implements Messages {
         LOG.debug("VM.pool_migrate_complete {}", id);
         sync.removePendingGuidance(vm, "restart_device_model");
         if (xenops.vmExists(dbg, id)) {
-            data.set(vm, VM.RESIDENT_ON, hostRef);
+            // set_resident_on (atomic_set_resident_on): resident here, its reservation cleared
+            data.apply(org.xapijava.db.Update.builder()
+                    .set(vm, VM.RESIDENT_ON, hostRef)
+                    .set(vm, VM.SCHEDULED_TO_BE_RESIDENT_ON, org.xapijava.model.types.Refs.NULL)
+                    .build());
             metadata.addCaches(id);
             sync.refreshAndWait(dbg, id);
             try {

@@ -334,7 +334,10 @@ public final class StorageMotion implements Messages {
                 m.vm(),
                 () -> sync.withSuppressed(dbg, id, () -> {
                     LOG.info("xenops: VM.migrate {} to this host with vdi_map {}", id, vdiMap);
-                    taskBinding.syncWithTask(ctx, xenops.vmMigrate(dbg, id, url, true, vdiMap), false);
+                    taskBinding.syncWithTask(
+                            ctx,
+                            xenops.vmMigrate(dbg, id, url, true, vdiMap, Migration.xenopsVifMap(data, m.vm()), false),
+                            false);
                     return null;
                 }));
     }

@@ -98,6 +98,11 @@ class CrossPoolMigrateSdkTest {
         return Types.toHost(b.server.services().hostRef());
     }
 
+    /** The VM's {@code scheduled_to_be_resident_on} in B's database (a field the SDK does not bind). */
+    private static String scheduledOnB(VM vm) {
+        return b.server.services().data().get(vm.toWireString(), org.xapijava.model.api.VM.SCHEDULED_TO_BE_RESIDENT_ON);
+    }
+
     private static Simulator sim(TestHost h) {
         return h.server.embeddedXenopsd().simulator();
     }
@@ -172,6 +177,8 @@ class CrossPoolMigrateSdkTest {
         VM.Record r = there.getRecord(cb);
         assertEquals(Types.VmPowerState.HALTED, r.powerState);
         assertEquals("xpool-halted", r.nameLabel);
+        // reserved on B by host.allocate_resources_for_vm, then cleared by VM.pool_migrate_complete there
+        assertEquals("OpaqueRef:NULL", scheduledOnB(there), "scheduled_to_be_resident_on");
         VDI moved = diskOf(cb, there);
         assertEquals(srB.toWireString(), moved.getSR(cb).toWireString());
         assertArrayEquals(now, LifecycleSupport.vdiBytes(b.server, moved, size));
@@ -233,7 +240,22 @@ class CrossPoolMigrateSdkTest {
         new Random(43).nextBytes(model);
         sim(a).guestDiskWrite(uuid, dev, 0, model);
         Map<String, String> dest = destB();
-        Map<VIF, Network> vifs = vifsToB(vm);
+        // its NIC goes to a network of B's whose bridge A does not have: xenopsd on B must put it there
+        Network.Record nr = new Network.Record();
+        nr.nameLabel = "xpool-private";
+        nr.nameDescription = "";
+        nr.MTU = 1500L;
+        nr.otherConfig = Map.of();
+        nr.tags = Set.of();
+        nr.managed = true;
+        Network privateB = Network.create(cb, nr);
+        String bridgeB = privateB.getBridge(cb);
+        Map<VIF, Network> vifs = new HashMap<>();
+        for (VIF v : vm.getVIFs(ca)) vifs.put(v, privateB);
+        assertFalse(sim(a).vifList("t", uuid).isEmpty(), "the VM has a NIC");
+        for (var st : sim(a).vifList("t", uuid))
+            assertNotEquals(
+                    new org.xapijava.xenopsd.Vif.Local(bridgeB), st.vif().backend());
         // A samples it once: it has an RRD to send along
         var sampler = a.server.statistics().sampler();
         long samples = sampler.samples();
@@ -268,12 +290,18 @@ class CrossPoolMigrateSdkTest {
         VM.Record r = there.getRecord(cb);
         assertEquals(Types.VmPowerState.RUNNING, r.powerState);
         assertEquals(hostB().toWireString(), r.residentOn.toWireString(), "resident_on");
+        assertEquals("OpaqueRef:NULL", scheduledOnB(there), "scheduled_to_be_resident_on");
         assertTrue(sim(b).vmExists("t", uuid), "B's xenopsd runs it");
         assertFalse(sim(a).vmExists("t", uuid), "A's no longer has it");
         assertEquals(
                 org.xapijava.xenopsd.PowerState.Running,
                 sim(b).vmStat("t", uuid).state().powerState(),
                 "unpaused on B");
+        for (var st : sim(b).vifList("t", uuid))
+            assertEquals(
+                    new org.xapijava.xenopsd.Vif.Local(bridgeB), st.vif().backend(), "xenopsd's VIF map (remap_vif)");
+        for (VIF v : there.getVIFs(cb))
+            assertEquals(privateB.toWireString(), v.getNetwork(cb).toWireString());
         VDI moved = diskOf(cb, there);
         assertEquals(srB.toWireString(), moved.getSR(cb).toWireString());
         assertEquals("true", moved.getOtherConfig(cb).get("config-drive"), "vdi_other_config_sync_keys");

@@ -2,6 +2,7 @@ package org.xapijava.server.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.xensource.xenapi.Host;
 import com.xensource.xenapi.Network;
@@ -111,6 +112,28 @@ class PlacementSdkTest {
 
     static String hostMetrics(String host) {
         return db().get(host, org.xapijava.model.api.Host.METRICS);
+    }
+
+    @Test
+    void allocateResourcesForVmSchedulesTheVmOnTheHostAndCountsItsMemoryThere() throws Exception {
+        // a hidden message (the SDK has no binding): called as Xapi's cross-pool migration calls it
+        RawConnection raw = new RawConnection(LifecycleSupport.url(master));
+        VM vm = newVm();
+        long before = b().computeFreeMemory(c);
+        raw.call("host.allocate_resources_for_vm", c.getSessionReference(), hostB(), vm.toWireString(), true);
+        String ref = vm.toWireString();
+        assertEquals(hostB(), db().get(ref, org.xapijava.model.api.VM.SCHEDULED_TO_BE_RESIDENT_ON));
+        assertTrue(b().computeFreeMemory(c) < before, "the VM's memory counts on B");
+        assertEquals(
+                List.of("HANDLE_INVALID", "VM", "OpaqueRef:nonsense"),
+                raw.failure(
+                        "host.allocate_resources_for_vm",
+                        c.getSessionReference(),
+                        hostB(),
+                        "OpaqueRef:nonsense",
+                        true));
+        db().set(ref, org.xapijava.model.api.VM.SCHEDULED_TO_BE_RESIDENT_ON, "OpaqueRef:NULL");
+        assertEquals(before, b().computeFreeMemory(c));
     }
 
     @Test

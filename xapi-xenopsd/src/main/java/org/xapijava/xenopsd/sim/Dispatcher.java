@@ -233,6 +233,7 @@ final class Dispatcher {
                         a.req("url", Rpc::string),
                         a.req("localhost_migration", Rpc::bool),
                         vdiMap(a.opt("vdi_map", Rpc::stringMap)),
+                        vifMap(a.opt("vif_map", v -> Rpc.map(v, org.xapijava.xenopsd.Vif.Network::fromRpc))),
                         Boolean.TRUE.equals(a.opt("verify_dest", Rpc::bool))));
         // the simulator's memory stream and handshakes (xenopsd's /migrate/vm and /migrate/mem HTTP exchanges)
         h.put("VM.receive_memory", a -> {
@@ -351,6 +352,11 @@ final class Dispatcher {
 
     /** The named arguments of one call (ocaml-rpc's {@code get_arg} with named parameters). */
     private static Map<String, String> vdiMap(Map<String, String> m) {
+        return m == null ? Map.of() : m;
+    }
+
+    private static Map<String, org.xapijava.xenopsd.Vif.Network> vifMap(
+            Map<String, org.xapijava.xenopsd.Vif.Network> m) {
         return m == null ? Map.of() : m;
     }
 

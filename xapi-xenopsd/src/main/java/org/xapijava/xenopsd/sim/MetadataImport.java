@@ -113,14 +113,18 @@ final class MetadataImport {
 
     /** The VM's configuration and devices without its domain: what a migration sends ahead of the memory. */
     String exportConfiguration(String vmId) {
-        return exportConfiguration(vmId, java.util.Map.of());
+        return exportConfiguration(vmId, java.util.Map.of(), java.util.Map.of());
     }
 
     /**
      * The VM's configuration as {@link #exportConfiguration(String)}, each VBD whose disk {@code vdiMap} maps (by
-     * {@code <sr>/<location>}) pointing to the mapped disk: what a migration with a VDI map sends the destination.
+     * {@code <sr>/<location>}) pointing to the mapped disk and each VIF whose device {@code vifMap} maps on the mapped
+     * network: what a migration with a VDI and a VIF map sends the destination.
      */
-    String exportConfiguration(String vmId, java.util.Map<String, String> vdiMap) {
+    String exportConfiguration(
+            String vmId,
+            java.util.Map<String, String> vdiMap,
+            java.util.Map<String, org.xapijava.xenopsd.Vif.Network> vifMap) {
         VmEntry e = vms.vmExn(vmId);
         java.util.List<org.xapijava.xenopsd.Vbd> vbds = e.vbds().stream()
                 .map(v ->
@@ -128,7 +132,17 @@ final class MetadataImport {
                                 ? v.withBackend(new org.xapijava.xenopsd.Disk.Vdi(vdiMap.get(d.srAndLocation())))
                                 : v)
                 .toList();
-        return new Metadata(e.vm(), vbds, e.vifs(), e.pcis(), e.vgpus(), e.vusbs(), null).toJson();
+        return new Metadata(e.vm(), vbds, remapVifs(e.vifs(), vifMap), e.pcis(), e.vgpus(), e.vusbs(), null).toJson();
+    }
+
+    /** xenopsd's {@code remap_vif}: each VIF whose device ({@code snd id}) {@code vifMap} names on that network. */
+    static java.util.List<org.xapijava.xenopsd.Vif> remapVifs(
+            java.util.List<org.xapijava.xenopsd.Vif> vifs,
+            java.util.Map<String, org.xapijava.xenopsd.Vif.Network> vifMap) {
+        if (vifMap.isEmpty()) return vifs;
+        return vifs.stream()
+                .map(v -> vifMap.containsKey(v.id().name()) ? v.withBackend(vifMap.get(v.id().name())) : v)
+                .toList();
     }
 
     private static Domain parseDomain(String json) {

@@ -10,6 +10,7 @@ import java.util.function.BiConsumer;
 import org.xapijava.xenopsd.Disk;
 import org.xapijava.xenopsd.PowerState;
 import org.xapijava.xenopsd.Vbd;
+import org.xapijava.xenopsd.Vif;
 import org.xapijava.xenopsd.XenopsClient;
 import org.xapijava.xenopsd.XenopsError;
 
@@ -81,7 +82,7 @@ final class Migrations {
         String id = m.vm();
         boolean wasPaused = vms.powerState(id) == PowerState.Paused;
         if (m.localhost()) {
-            moveLocally(id, wasPaused, m.vdiMap(), t);
+            moveLocally(id, wasPaused, m.vdiMap(), m.vifMap(), t);
             return;
         }
         String image = image(id);
@@ -95,7 +96,7 @@ final class Migrations {
                     "VM.migrate " + id + ": metadata to " + URI.create(m.url()).getHost());
             boolean paused = false;
             try {
-                remote(() -> remote.vmImportMetadata(t.dbg, metadata.exportConfiguration(id, m.vdiMap())));
+                remote(() -> remote.vmImportMetadata(t.dbg, metadata.exportConfiguration(id, m.vdiMap(), m.vifMap())));
                 t.checkCancelling();
                 if (!wasPaused) {
                     perform.accept(List.of(new Atomic.VmPause(id)), t);
@@ -146,7 +147,8 @@ final class Migrations {
      * mirror there), then the new disk attached and activated. If that fails, the VBD goes back to its old disk and
      * the migration fails with the VM running on its old disks.
      */
-    private void moveLocally(String id, boolean wasPaused, Map<String, String> vdiMap, SimTask t) {
+    private void moveLocally(
+            String id, boolean wasPaused, Map<String, String> vdiMap, Map<String, Vif.Network> vifMap, SimTask t) {
         if (!wasPaused) perform.accept(List.of(new Atomic.VmPause(id)), t);
         try {
             storage.withGuestStopped(id, () -> {
@@ -182,8 +184,14 @@ final class Migrations {
                     }
                     throw e;
                 }
-                vms.update(id, e -> e.withVbds(after).withDomain(e.domain().withDomid(to)));
+                List<Vif> vifs = MetadataImport.remapVifs(vms.vmExn(id).vifs(), vifMap);
+                vms.update(
+                        id,
+                        e -> e.withVbds(after)
+                                .withVifs(vifs)
+                                .withDomain(e.domain().withDomid(to)));
                 for (Vbd vbd : after) vms.signalVbd(vbd.id());
+                for (Vif vif : vifs) vms.signalVif(vif.id());
                 vms.signalVm(id);
             });
         } finally {

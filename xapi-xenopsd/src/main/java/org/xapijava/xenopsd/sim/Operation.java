@@ -30,10 +30,17 @@ sealed interface Operation {
      * {@code VM.migrate}: the domain sent to the xenopsd behind {@code url} (the destination's xapi,
      * {@code /services/xenops}), or, for a {@code localhost} migration, moved to a new domain here.
      */
-    record VmMigrate(String vm, String url, boolean localhost, java.util.Map<String, String> vdiMap, boolean verifyDest)
+    record VmMigrate(
+            String vm,
+            String url,
+            boolean localhost,
+            java.util.Map<String, String> vdiMap,
+            java.util.Map<String, org.xapijava.xenopsd.Vif.Network> vifMap,
+            boolean verifyDest)
             implements Operation {
         public VmMigrate {
             vdiMap = java.util.Map.copyOf(vdiMap);
+            vifMap = java.util.Map.copyOf(vifMap);
         }
     }
 

@@ -341,8 +341,10 @@ public final class Simulator implements Xenops, AutoCloseable {
             String url,
             boolean localhostMigration,
             Map<String, String> vdiMap,
+            Map<String, org.xapijava.xenopsd.Vif.Network> vifMap,
             boolean verifyDest) {
-        return engine.queueOperation(dbg, new Operation.VmMigrate(vmId, url, localhostMigration, vdiMap, verifyDest))
+        return engine.queueOperation(
+                        dbg, new Operation.VmMigrate(vmId, url, localhostMigration, vdiMap, vifMap, verifyDest))
                 .id;
     }
 

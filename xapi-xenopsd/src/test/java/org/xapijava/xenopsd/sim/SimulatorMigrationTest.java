@@ -9,11 +9,14 @@ import static org.xapijava.xenopsd.sim.SimFixture.ok;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.xapijava.xenopsd.DeviceId;
 import org.xapijava.xenopsd.PowerState;
+import org.xapijava.xenopsd.Vif;
 import org.xapijava.xenopsd.XenopsClient;
 import org.xapijava.xenopsd.XenopsError;
 
@@ -56,6 +59,26 @@ class SimulatorMigrationTest {
         var st = x.vmStat("t", VM).state();
         assertEquals(PowerState.Running, st.powerState());
         assertNotEquals(domid, st.domids().getFirst());
+    }
+
+    @Test
+    void aVifMapPutsTheVifsItNamesOnTheirNewNetwork() {
+        DeviceId eth0 = x.vifAdd("t", Vif.of(new DeviceId(VM, "0"), 0, "aa:bb:cc:00:00:01", new Vif.Local("xenbr0")));
+        DeviceId eth1 = x.vifAdd("t", Vif.of(new DeviceId(VM, "1"), 1, "aa:bb:cc:00:00:02", new Vif.Local("xenbr0")));
+        run();
+        ok(
+                x,
+                x.vmMigrate(
+                        "t",
+                        VM,
+                        "http://127.0.0.1:1/services/xenops",
+                        true,
+                        Map.of(),
+                        Map.of("1", new Vif.Local("xapi7")),
+                        false));
+        assertEquals(new Vif.Local("xenbr0"), x.vifStat("t", eth0).vif().backend());
+        assertEquals(new Vif.Local("xapi7"), x.vifStat("t", eth1).vif().backend());
+        assertEquals(PowerState.Running, x.vmStat("t", VM).state().powerState());
     }
 
     @Test
