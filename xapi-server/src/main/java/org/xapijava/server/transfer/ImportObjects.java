@@ -65,9 +65,10 @@ final class ImportObjects {
      * (by {@code vdiMap}, exported uuid → uuid here, else by SR and location, else the VDI its {@code maps_to} names,
      * as a cross-pool {@code VM.migrate_send} sends them); a dry run makes nothing, and a {@code live} one (the
      * migration's check) lets a disk not here yet stand for itself and checks that {@code host}, this one, has the
-     * memory for a running VM.
+     * memory for a running VM; with {@code checkCpu} a VM that is not halted must have last booted on a CPU this
+     * host's has (vendor and features).
      */
-    record Metadata(Map<String, String> vdiMap, boolean dryRun, boolean live, String host) {}
+    record Metadata(Map<String, String> vdiMap, boolean dryRun, boolean live, boolean checkCpu, String host) {}
 
     /** Archive id → reference here. */
     private final Map<String, String> table = new HashMap<>();
@@ -278,6 +279,7 @@ final class ImportObjects {
         }
         if (restore && !replaceOlder(uuid, Db.value(r, VM.VERSION))) return;
         if (metadata != null && metadata.live()) assertCanLiveImport(r);
+        if (metadata != null && metadata.checkCpu()) assertCpuCompatible(r);
         if (dryRun()) {
             dummy(o);
             return;
@@ -328,6 +330,20 @@ final class ImportObjects {
         allowed.update(VM.XAPI_CLASS, vm);
         table.put(o.id(), vm);
         createdVms.add(vm);
+    }
+
+    /**
+     * Xapi's {@code needs_cpu_check} and {@code Cpuid_helpers.assert_vm_is_compatible} on the imported record: a VM
+     * not exported Halted must suit this host's CPU ({@code VM_INCOMPATIBLE_WITH_THIS_HOST [OpaqueRef:NULL, host,
+     * why]}), except a snapshot taken of a halted VM (its exported metrics' domain type {@code unspecified}).
+     */
+    private void assertCpuCompatible(Map<String, Object> r) {
+        if (VmPowerState.HALTED.wire().equals(Db.value(r, VM.POWER_STATE))) return;
+        Map<String, Object> metrics = exported(VMMetrics.XAPI_CLASS, Db.value(r, VM.METRICS));
+        String dt = Db.value(metrics, VMMetrics.CURRENT_DOMAIN_TYPE);
+        if (Db.value(r, VM.IS_A_SNAPSHOT) && "unspecified".equals(dt)) return;
+        org.xapijava.server.xenops.BootChecks.assertImportCpuCompatible(
+                data, Db.value(r, VM.LAST_BOOT_CPU_FLAGS), dt, metadata.host());
     }
 
     /**

@@ -99,8 +99,8 @@ final class VmImport {
      * (the rest of the body drained), its VMs, snapshots, networks, VBDs and VIFs made on the disks already here
      * ({@code vdi:<exported uuid>=<uuid here>} in the query, else the same SR uuid and location), nothing made with
      * {@code dry_run=true} (with {@code live=true} a disk not found is let through: a migration's check);
-     * {@code restore} and {@code force} as for {@code /import} ({@code check_cpu} is accepted: no CPU check applies
-     * here). The task's result is the VMs, as an import's.
+     * {@code restore} and {@code force} as for {@code /import}; with {@code check_cpu=true} a VM not halted must suit
+     * this host's CPU ({@code VM_INCOMPATIBLE_WITH_THIS_HOST}). The task's result is the VMs, as an import's.
      */
     private void importMetadata(HttpCall c) throws IOException {
         String task = tasks.begin(c, "VM.metadata_import");
@@ -124,7 +124,11 @@ final class VmImport {
                 restore,
                 force,
                 new ImportObjects.Metadata(
-                        vdiMap, TransferRequests.flag(c, "dry_run"), TransferRequests.flag(c, "live"), hostRef));
+                        vdiMap,
+                        TransferRequests.flag(c, "dry_run"),
+                        TransferRequests.flag(c, "live"),
+                        TransferRequests.flag(c, "check_cpu"),
+                        hostRef));
         // Xapi drains the rest of the body
         importArchive(
                 c, task, objects, force, (tar, header) -> tar.transferTo(java.io.OutputStream.nullOutputStream()));

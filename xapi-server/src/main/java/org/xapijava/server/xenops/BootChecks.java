@@ -118,14 +118,26 @@ public final class BootChecks {
      */
     public static void assertCpuCompatible(FieldReads r, String vm, String host) {
         if ("Halted".equals(r.get(vm, VM.POWER_STATE))) return;
-        String dt = domainType(r, vm);
+        assertCpuCompatible(r, vm, r.get(vm, VM.LAST_BOOT_CPU_FLAGS), domainType(r, vm), host);
+    }
+
+    /**
+     * The same for a VM being imported ({@code `import (vm_rec, dt)}), not halted: its {@code last_boot_CPU_flags} and
+     * its exported metrics' domain type; the error names the null reference, as the VM has none yet.
+     */
+    public static void assertImportCpuCompatible(
+            FieldReads r, java.util.Map<String, String> lastBootCpuFlags, String domainType, String host) {
+        assertCpuCompatible(r, Refs.NULL, lastBootCpuFlags, MetadataBuilder.checkDomainType(domainType), host);
+    }
+
+    private static void assertCpuCompatible(
+            FieldReads r, String vm, java.util.Map<String, String> last, String dt, String host) {
         java.util.Map<String, String> hostCpu = r.get(host, Host.CPU_INFO);
         String hostVendor = hostCpu.get(CPU_VENDOR);
         String hostFeatures = hostCpu.get(dt.equals("pv") ? "features_pv" : "features_hvm");
         if (hostVendor == null || hostFeatures == null) {
             throw incompatible(vm, host, "Host does not have new leveling feature keys - not comparing VM's flags");
         }
-        java.util.Map<String, String> last = r.get(vm, VM.LAST_BOOT_CPU_FLAGS);
         String vendor = last.get(CPU_VENDOR);
         if (vendor != null && !vendor.equals(hostVendor)) {
             throw incompatible(vm, host, "VM last booted on a host which had a CPU from a different vendor.");

@@ -389,6 +389,18 @@ class CrossPoolMigrateSdkTest {
                         ca, dest, true, Map.of(old, srB), vifsToB(vm), Map.of("copy", "true"), Map.of()));
         assertEquals("halted", bad.expected);
         assertEquals("running", bad.actual);
+        // a running VM that last booted on a CPU with features B's lacks: the dry run's check_cpu there
+        var dbA = a.server.services().data();
+        var flags = new HashMap<>(dbA.get(vm.toWireString(), org.xapijava.model.api.VM.LAST_BOOT_CPU_FLAGS));
+        flags.put("features", String.join("-", java.util.Collections.nCopies(16, "ffffffff")));
+        dbA.set(vm.toWireString(), org.xapijava.model.api.VM.LAST_BOOT_CPU_FLAGS, flags);
+        Types.VmIncompatibleWithThisHost cpu = assertThrows(
+                Types.VmIncompatibleWithThisHost.class,
+                () -> vm.assertCanMigrate(ca, dest, true, Map.of(old, srB), vifsToB(vm), Map.of(), Map.of()));
+        assertEquals("OpaqueRef:NULL", cpu.vm, "the VM being imported has no reference there");
+        assertEquals(hostB().toWireString(), cpu.host);
+        // forced, the CPU is not checked (Xapi's check_cpu = not force)
+        vm.assertCanMigrate(ca, dest, true, Map.of(old, srB), vifsToB(vm), Map.of("force", "true"), Map.of());
         vm.hardShutdown(ca);
         // a disabled destination
         hostB().disable(cb);
