@@ -19,7 +19,6 @@ import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Db;
-import org.xapijava.model.api.Blob;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.Host;
 import org.xapijava.model.api.SM;
@@ -28,13 +27,10 @@ import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VDI;
 import org.xapijava.model.api.VIF;
 import org.xapijava.model.api.VM;
-import org.xapijava.model.api.enums.Cls;
 import org.xapijava.model.api.enums.TaskStatusType;
 import org.xapijava.model.client.XenApi;
 import org.xapijava.model.errors.ApiError;
-import org.xapijava.model.types.DateTime;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.alerts.MessageImport;
 import org.xapijava.server.client.XmlRpcTransport;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.storage.StorageBackends;
@@ -61,8 +57,8 @@ import org.xapijava.xenopsd.Xenops;
  *       xenopsd with the VDI map ({@code <sr uuid>/<location>} pairs), unpaused there and taken over by the remote
  *       pool ({@code VM.pool_migrate_complete});
  *   <li>unless {@code copy}: the VM's RRD, messages and blobs are sent there ({@code migrate_rrd}, {@code send_messages},
- *       {@code Xapi_blob.migrate_push}), then here the VM, its snapshots (with their VBDs, VIFs, ...) and the old VDIs
- *       are destroyed.
+ *       {@code Xapi_blob.migrate_push}: {@link CrossPoolMessagesAndBlobs}, through this pool's master), then here the
+ *       VM, its snapshots (with their VBDs, VIFs, ...) and the old VDIs are destroyed.
  * </ol>
  *
  * A failure before the switch destroys what was made in the other pool (the VMs imported, by uuid, and the VDIs) and
@@ -84,6 +80,7 @@ final class CrossPoolMigrate {
     private final TaskManager tasks;
     private final Migration migration;
     private final java.util.function.Supplier<org.xapijava.server.rrd.VmRrdMoves> rrdMoves;
+    private final CrossPoolMessagesAndBlobs messagesAndBlobs;
 
     CrossPoolMigrate(
             XenopsService service,
@@ -103,6 +100,7 @@ final class CrossPoolMigrate {
         this.tasks = tasks;
         this.migration = migration;
         this.rrdMoves = service::rrdMoves;
+        this.messagesAndBlobs = new CrossPoolMessagesAndBlobs(data, migration);
     }
 
     /** The destination pool's master, reached with the XenAPI under the {@code dest} session. */
@@ -352,10 +350,10 @@ final class CrossPoolMigrate {
         }
     }
 
-    private static final HttpClient HTTP =
+    static final HttpClient HTTP =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build();
 
-    private static HttpResponse<Void> send(HttpRequest request) {
+    static HttpResponse<Void> send(HttpRequest request) {
         try {
             return HTTP.send(request, HttpResponse.BodyHandlers.discarding());
         } catch (IOException e) {
@@ -492,8 +490,7 @@ final class CrossPoolMigrate {
                             data.get(vm, VM.UUID),
                             remote.hostBase(),
                             remote.dest().session());
-            sendMessages(ctx, remote, data.get(vm, VM.UUID));
-            migratePushBlobs(ctx, remote, vm, newVm);
+            messagesAndBlobs.send(vm, newVm, remote.dest(), remote.api());
             destroyHere(ctx, vm, vmAndSnapshots, copies);
         }
         return newVm;
@@ -623,87 +620,6 @@ final class CrossPoolMigrate {
     }
 
     /**
-     * {@code send_messages}: the VM's messages put to the other pool's master ({@code PUT /messages?cls=VM&uuid=}, the
-     * body Xapi's {@code export_xml}), then destroyed here; a failure is logged (the VM has moved).
-     */
-    private void sendMessages(CallContext ctx, Remote remote, String uuid) {
-        try {
-            XenApi api = ctx.apiInOwnTask();
-            Map<String, Map<String, Object>> messages = api.message().get(Cls.VM, uuid, DateTime.EPOCH);
-            if (messages.isEmpty()) return;
-            URI uri = URI.create(remote.dest().masterUrl() + "/")
-                    .resolve("messages?session_id=" + enc(remote.dest().session()) + "&cls=VM&uuid=" + enc(uuid));
-            HttpResponse<Void> r = send(HttpRequest.newBuilder(uri)
-                    .PUT(HttpRequest.BodyPublishers.ofByteArray(MessageImport.exportXml(messages)))
-                    .timeout(REMOTE_TIMEOUT)
-                    .build());
-            if (r.statusCode() != 200) LOG.error("Error transferring messages: HTTP {}", r.statusCode());
-            LOG.info(
-                    "Destroying {} messages belonging to VM uuid={} from the source pool, after sending them to the"
-                            + " remote pool",
-                    messages.size(),
-                    uuid);
-            api.message().destroyMany(new ArrayList<>(messages.keySet()));
-        } catch (RuntimeException e) {
-            LOG.warn("VM.migrate_send {}: sending its messages: {}", uuid, e.toString());
-        }
-    }
-
-    /**
-     * {@code Xapi_blob.migrate_push}: each blob of the VM made there ({@code VM.create_new_blob} with its name, type
-     * and {@code public}, then its name label), its bytes (read from this pool's master's {@code /blob}) put to the
-     * other pool's master's {@code PUT /blob?ref=}, then the blob destroyed here; a blob that fails to go is logged
-     * and skipped, as Xapi's {@code send_blobs} ignores its errors.
-     */
-    private void migratePushBlobs(CallContext ctx, Remote remote, String vm, String newVm) {
-        Map<String, String> blobs = data.get(vm, VM.BLOBS);
-        if (blobs.isEmpty()) return;
-        String master = MigrateChecks.master(data);
-        String session = migration.destinationSession(master);
-        try {
-            for (Map.Entry<String, String> e : blobs.entrySet()) {
-                String old = e.getValue();
-                try {
-                    Map<String, Object> rec = data.record(Blob.XAPI_CLASS, old);
-                    String made = remote.api()
-                            .vm()
-                            .createNewBlob(
-                                    newVm, e.getKey(), Db.value(rec, Blob.MIME_TYPE), Db.value(rec, Blob.PUBLIC));
-                    remote.api().blob().setNameLabel(made, Db.value(rec, Blob.NAME_LABEL));
-                    HttpResponse<byte[]> got = HTTP.send(
-                            HttpRequest.newBuilder(migration
-                                            .hostUri(master)
-                                            .resolve("blob?ref=" + enc(old) + "&session_id=" + enc(session)))
-                                    .GET()
-                                    .timeout(REMOTE_TIMEOUT)
-                                    .build(),
-                            HttpResponse.BodyHandlers.ofByteArray());
-                    if (got.statusCode() != 200) throw ApiError.internal("GET /blob: HTTP " + got.statusCode());
-                    URI put = URI.create(remote.dest().masterUrl() + "/")
-                            .resolve("blob?ref=" + enc(made) + "&session_id="
-                                    + enc(remote.dest().session()));
-                    send(HttpRequest.newBuilder(put)
-                            .PUT(HttpRequest.BodyPublishers.ofByteArray(got.body()))
-                            .timeout(REMOTE_TIMEOUT)
-                            .build());
-                } catch (IOException | RuntimeException x) {
-                    LOG.debug("Ignoring exception in send_blobs: {}", x.toString());
-                } catch (InterruptedException x) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-                try {
-                    ctx.apiInOwnTask().blob().destroy(old);
-                } catch (RuntimeException x) {
-                    LOG.warn("VM.migrate_send: destroying blob {} here: {}", old, x.toString());
-                }
-            }
-        } finally {
-            migration.logout(master, session);
-        }
-    }
-
-    /**
      * The end of a move (not a copy): the VM and its snapshots with what belongs to them (Xapi's
      * {@code Db.VBD.destroy}, {@code force_state_reset}, {@code Db.VM.destroy}), then the old VDIs.
      */
@@ -730,7 +646,7 @@ final class CrossPoolMigrate {
         return Boolean.parseBoolean(options.getOrDefault(key, "false"));
     }
 
-    private static String enc(String s) {
+    static String enc(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);
     }
 }
