@@ -259,8 +259,13 @@ class CrossPoolMigrateSdkTest {
         // A samples it once: it has an RRD to send along
         var sampler = a.server.statistics().sampler();
         long samples = sampler.samples();
-        LifecycleSupport.await(a, "an RRD of the VM on A", () -> {
-            sampler.awaitSamples(samples + 1, java.time.Duration.ofSeconds(1));
+        // polled: LifecycleSupport.await waits for database changes, and none may come meanwhile
+        PoolHost.await("an RRD of the VM on A", java.time.Duration.ofSeconds(20), () -> {
+            try {
+                sampler.awaitSamples(samples + 1, java.time.Duration.ofSeconds(1));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             return a.server.statistics().rrds().hasVm(uuid);
         });
         // a data source of A's RRD that B's sampling never makes: B has it only if A's RRD went there
