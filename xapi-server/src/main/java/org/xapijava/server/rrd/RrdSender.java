@@ -40,6 +40,8 @@ final class RrdSender implements AutoCloseable {
     private final SSLContext tls;
     private final Supplier<String> secret;
     private HttpClient client;
+    /** For another pool's xapi: its certificate not checked (Xapi's cross-pool {@code verify_cert:None}). */
+    private HttpClient otherPool;
 
     /**
      * @param hostUri the base URI ({@code http(s)://address:port/}) of the pool's host at an address
@@ -65,12 +67,14 @@ final class RrdSender implements AutoCloseable {
 
     /**
      * {@code send_rrd ~session_id}: {@code PUT /rrd?uuid=&session_id=} at the xapi of another pool at {@code base},
-     * under that pool's {@code session} (no pool secret).
+     * under that pool's {@code session} (no pool secret), over HTTPS without a certificate check when {@code base} is
+     * {@code https}.
      */
     void put(URI base, String session, String uuid, Rrd rrd) {
         String query = RrdHandlers.UUID_PARAM + "=" + encode(uuid) + "&session_id=" + encode(session);
         byte[] body = RrdDump.xml(rrd, true).getBytes(StandardCharsets.UTF_8);
-        Request r = client().newRequest(base.resolve("/rrd?" + query))
+        Request r = otherPool()
+                .newRequest(base.resolve("/rrd?" + query))
                 .method(HttpMethod.PUT)
                 .timeout(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
                 .body(new BytesRequestContent(RrdHandlers.XML, body));
@@ -117,7 +121,16 @@ final class RrdSender implements AutoCloseable {
     }
 
     private synchronized HttpClient client() {
-        if (client != null) return client;
+        if (client == null) client = start(tls);
+        return client;
+    }
+
+    private synchronized HttpClient otherPool() {
+        if (otherPool == null) otherPool = start(org.xapijava.server.tls.PoolTrust.unverified());
+        return otherPool;
+    }
+
+    private static HttpClient start(SSLContext tls) {
         ClientConnector connector = new ClientConnector();
         if (tls != null) {
             SslContextFactory.Client ssl = new SslContextFactory.Client();
@@ -132,19 +145,19 @@ final class RrdSender implements AutoCloseable {
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the HTTP client", e);
         }
-        client = c;
         return c;
     }
 
     @Override
     public synchronized void close() {
-        if (client == null) return;
         try {
-            client.stop();
+            if (client != null) client.stop();
+            if (otherPool != null) otherPool.stop();
         } catch (Exception e) {
             throw new IllegalStateException("cannot stop the HTTP client", e);
         } finally {
             client = null;
+            otherPool = null;
         }
     }
 }

@@ -106,13 +106,20 @@ final class CrossPoolMigrate {
     /** The destination pool's master, reached with the XenAPI under the {@code dest} session. */
     private record Remote(MigrateChecks.Dest dest, XmlRpcTransport transport, XenApi api) implements AutoCloseable {
         static Remote of(MigrateChecks.Dest d) {
-            XmlRpcTransport t = XmlRpcTransport.tcp(URI.create(d.masterUrl() + "/"), null, REMOTE_TIMEOUT);
+            URI master = URI.create(d.masterUrl() + "/");
+            // another pool: HTTPS without verification, as Xapi's make_remote_rpc ~verify_cert:None
+            XmlRpcTransport t = XmlRpcTransport.tcp(master, https(master) ? UNVERIFIED : null, REMOTE_TIMEOUT);
             return new Remote(d, t, new XenApi(t, d.session()));
         }
 
-        /** The destination host's xapi: {@code http://<ip>:<port>/} of its xenopsd's URL. */
+        /** The destination host's xapi: {@code http(s)://<ip>:<port>/} of its xenopsd's URL. */
         URI hostBase() {
             return URI.create(dest.xenopsUrl()).resolve("/");
+        }
+
+        /** The TLS context for the destination host's URLs: any certificate taken (another pool's), or null. */
+        javax.net.ssl.SSLContext tls() {
+            return https(hostBase()) ? UNVERIFIED : null;
         }
 
         @Override
@@ -350,8 +357,21 @@ final class CrossPoolMigrate {
         }
     }
 
-    static final HttpClient HTTP =
-            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build();
+    /** Another pool's certificates are not checked (Xapi's cross-pool {@code verify_cert:None}). */
+    static final javax.net.ssl.SSLContext UNVERIFIED = org.xapijava.server.tls.PoolTrust.unverified();
+
+    /**
+     * The JDK's client for this host's own {@code /export_metadata} and this pool's master (plain HTTP) and for the
+     * other pool's HTTPS, whose certificates are not checked.
+     */
+    static final HttpClient HTTP = HttpClient.newBuilder()
+            .connectTimeout(Duration.ofSeconds(30))
+            .sslContext(UNVERIFIED)
+            .build();
+
+    static boolean https(URI u) {
+        return "https".equalsIgnoreCase(u.getScheme());
+    }
 
     static HttpResponse<Void> send(HttpRequest request) {
         try {
@@ -460,7 +480,7 @@ final class CrossPoolMigrate {
                         StorageMotion.destinationRecord(data.record(VDI.XAPI_CLASS, c.vdi), c.sr, Map.of());
                 c.created = remote.api().vdi().create(rec);
             }
-            DiskCopy.copyAll(ctx, backends, copies, c -> importUri(remote, c), null);
+            DiskCopy.copyAll(ctx, backends, copies, c -> importUri(remote, c), remote.tls());
             ctx.checkCancelled();
             Map<String, String> remoteVdis = new LinkedHashMap<>();
             for (DiskCopy c : copies) remoteVdis.put(c.vdi, c.created);
@@ -568,7 +588,7 @@ final class CrossPoolMigrate {
                     taskBinding.sync(ctx, xenops.vmPause(dbg, id));
                     boolean left = false;
                     try {
-                        DiskCopy.copyChanges(ctx, backends, copies, c -> importUri(remote, c), null);
+                        DiskCopy.copyChanges(ctx, backends, copies, c -> importUri(remote, c), remote.tls());
                         ctx.checkCancelled();
                         if (ctx.taskRef() != null) tasks.setNotCancellable(ctx.taskRef());
                         LOG.info("xenops: VM.migrate {} to another pool with vdi_map {}", id, xenopsMap);
@@ -582,7 +602,7 @@ final class CrossPoolMigrate {
                         if (!left) DiskCopy.unpauseHere(ctx, xenops, taskBinding, id);
                     }
                     if (xenops.vmExists(dbg, id)) metadata.delete(dbg, id);
-                    DiskCopy.unpauseRemote(dbg, id, url, null);
+                    DiskCopy.unpauseRemote(dbg, id, url, remote.tls());
                     remote.api().vm().poolMigrateComplete(newVm, remote.dest().host());
                     return null;
                 }));

@@ -47,7 +47,22 @@ public final class MigrateChecks {
                 ip = null;
             }
             if (ip == null) throw ApiError.internal("Cannot extract foreign IP address from: " + xenops);
-            return new Dest(host, session, xenops, sm, master, ip);
+            return new Dest(host, session, httpsOnly(xenops), httpsOnly(sm), httpsOnly(master), ip);
+        }
+
+        /**
+         * Xapi's {@code maybe_set_https} ({@code migration_https_only}, on by default): an {@code http://} URL that
+         * names no port (Xapi's own, port 80) is used over HTTPS on port 443; one that names its port is a host of
+         * this project's whose {@code migrate_receive} gave the scheme it serves, and is used as it is.
+         */
+        static String httpsOnly(String url) {
+            try {
+                URI u = URI.create(url);
+                if ("http".equalsIgnoreCase(u.getScheme()) && u.getPort() == -1) return "https" + url.substring(4);
+            } catch (IllegalArgumentException e) {
+                // left as it is: the call that uses it fails with its own error
+            }
+            return url;
         }
 
         /** {@code migration_type}: intra-pool when the destination host is one of this pool's. */

@@ -27,7 +27,6 @@ import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.api.Messages;
 import org.xapijava.server.api.gen.HostApi;
 import org.xapijava.server.api.gen.VMApi;
-import org.xapijava.server.client.XmlRpcTransport;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.dispatch.MessageTable;
 import org.xapijava.server.ops.AllowedOperations;
@@ -202,8 +201,11 @@ public final class MigrateSend implements Messages {
         }
         String session = sessions.loginLike(ctx.sessionRef());
         String query = "?session_id=" + URLEncoder.encode(session, StandardCharsets.UTF_8);
-        String base = XmlRpcTransport.hostUri(ip, port.getAsInt()).toString();
-        String master = XmlRpcTransport.hostUri(data.get(MigrateChecks.master(data), Host.ADDRESS), port.getAsInt())
+        // HTTPS when this pool's hosts serve it (Xapi names http:// and its sender turns to HTTPS on port 443,
+        // migration_https_only; here the sender cannot know this pool's HTTPS port, so the URLs carry it)
+        String base = migration.baseAt(ip).toString();
+        String master = migration
+                .baseAt(data.get(MigrateChecks.master(data), Host.ADDRESS))
                 .toString();
         Map<String, String> out = new LinkedHashMap<>();
         out.put(MigrateChecks.SM, base + "services/SM" + query);

@@ -265,7 +265,12 @@ public final class Migration implements Messages {
      * pool's traffic is over TLS (with {@link #poolTls()}), else {@link #hostUri}.
      */
     URI poolUri(String host) {
-        return link.base().apply(data.get(host, Host.ADDRESS));
+        return baseAt(data.get(host, Host.ADDRESS));
+    }
+
+    /** The base URI of this pool's xapi at {@code address}: HTTPS on the pool's port when the pool uses TLS. */
+    URI baseAt(String address) {
+        return link.base().apply(address);
     }
 
     /** The TLS context of the pool's connections (null: plain HTTP). */

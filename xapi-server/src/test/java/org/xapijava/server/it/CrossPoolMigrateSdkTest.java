@@ -64,10 +64,20 @@ class CrossPoolMigrateSdkTest {
     @BeforeAll
     static void start() throws Exception {
         int port = PoolHost.freePort();
-        a = TestHost.start(dirA, "--bind", "127.0.0.2", "--http-port", Integer.toString(port));
+        // fixed HTTPS ports: each pool's traffic goes over TLS, and so does the move between them
+        String https = Integer.toString(PoolHost.freePort());
+        a = TestHost.start(dirA, "--bind", "127.0.0.2", "--http-port", Integer.toString(port), "--https-port", https);
         // B's host has 4 GiB (the simulator's default is 1 TiB): a VM too big for it is refused by its import's check
         b = TestHost.start(
-                dirB, "--bind", "127.0.0.3", "--http-port", Integer.toString(port), "--xenopsd-sim-memory-mib", "4096");
+                dirB,
+                "--bind",
+                "127.0.0.3",
+                "--http-port",
+                Integer.toString(port),
+                "--https-port",
+                https,
+                "--xenopsd-sim-memory-mib",
+                "4096");
         ca = LifecycleSupport.login(a);
         cb = LifecycleSupport.login(b);
         srA = localSr(ca, "local-A");
@@ -167,7 +177,11 @@ class CrossPoolMigrateSdkTest {
         assertEquals(200, put.statusCode());
 
         long t0 = System.nanoTime();
-        VM there = vm.migrateSend(ca, destB(), true, Map.of(old, srB), vifsToB(vm), Map.of(), Map.of());
+        Map<String, String> dest = destB();
+        // the move goes over B's HTTPS (Xapi's migration_https_only): B's migrate_receive names its HTTPS port
+        for (String k : List.of("master", "xenops", "SM"))
+            assertTrue(dest.get(k).startsWith("https://"), dest.get(k));
+        VM there = vm.migrateSend(ca, dest, true, Map.of(old, srB), vifsToB(vm), Map.of(), Map.of());
         System.out.printf(
                 "cross-pool move of a halted VM (4 MiB disk + snapshot): %d ms%n",
                 (System.nanoTime() - t0) / 1_000_000);
