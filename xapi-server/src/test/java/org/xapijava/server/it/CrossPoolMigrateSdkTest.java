@@ -421,6 +421,28 @@ class CrossPoolMigrateSdkTest {
     }
 
     @Test
+    void aRunningVmsSnapshotDiskIsASnapshotOfItsDiskThere() throws Exception {
+        VM vm = LifecycleSupport.newVm(a, ca, "xpool-running-snap");
+        VDI old = LifecycleSupport.attachDisk(ca, vm, srA, "0", 2 * MIB).getVDI(ca);
+        VM snap = vm.snapshot(ca, "before");
+        Date snapTime = diskOf(ca, snap).getSnapshotTime(ca);
+        String snapUuid = snap.getUuid(ca);
+        vm.startOn(ca, hostA(), false, false);
+
+        VM there = vm.migrateSend(ca, destB(), true, Map.of(old, srB), vifsToB(vm), Map.of(), Map.of());
+
+        assertEquals(Types.VmPowerState.RUNNING, there.getPowerState(cb));
+        VDI moved = diskOf(cb, there);
+        VDI movedSnap = diskOf(cb, VM.getByUuid(cb, snapUuid));
+        assertTrue(movedSnap.getIsASnapshot(cb), "is_a_snapshot");
+        assertEquals(moved.toWireString(), movedSnap.getSnapshotOf(cb).toWireString(), "snapshot_of");
+        assertEquals(snapTime, movedSnap.getSnapshotTime(cb), "snapshot_time");
+        LifecycleSupport.await(
+                b, "the VM unmarked on B", () -> there.getCurrentOperations(cb).isEmpty());
+        there.hardShutdown(cb);
+    }
+
+    @Test
     void aRefusalOfTheOtherPoolsStorageServiceFailsTheMoveAndLeavesNothingThere() throws Exception {
         VM vm = LifecycleSupport.newVm(a, ca, "xpool-sm-refused");
         VDI old = LifecycleSupport.attachDisk(ca, vm, srA, "0", MIB).getVDI(ca);

@@ -74,6 +74,20 @@ public final class SmVdis {
     }
 
     /**
+     * {@code update_snapshot_info}'s write: {@code vdi} is a snapshot of {@code of}, taken at {@code time}
+     * ({@code snapshot_time}, {@code snapshot_of}, {@code is_a_snapshot} in one step; {@code HANDLE_INVALID} when
+     * {@code vdi} is gone).
+     */
+    public static void markSnapshot(Db data, String vdi, String of, DateTime time) {
+        data.apply(org.xapijava.db.Update.builder()
+                .exists(VDI.XAPI_CLASS, vdi)
+                .set(vdi, VDI.SNAPSHOT_TIME, time)
+                .set(vdi, VDI.SNAPSHOT_OF, of)
+                .set(vdi, VDI.IS_A_SNAPSHOT, true)
+                .build());
+    }
+
+    /**
      * The VDI's {@code vdi_info} as ocaml-rpc marshals it (members last field first): {@code snapshot_of} the uuid
      * of the disk it is a snapshot of (empty when none), {@code persistent} whether {@code on_boot} is
      * {@code persist}, {@code metadata_of_pool} the pool's ref.

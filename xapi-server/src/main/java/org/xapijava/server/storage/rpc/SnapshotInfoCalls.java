@@ -3,7 +3,6 @@ package org.xapijava.server.storage.rpc;
 import java.util.List;
 import java.util.Map;
 import org.xapijava.db.Db;
-import org.xapijava.db.Update;
 import org.xapijava.model.api.VDI;
 import org.xapijava.model.types.DateTime;
 import org.xapijava.storage.StorageContext;
@@ -53,12 +52,7 @@ final class SnapshotInfoCalls {
             }
             String self = find(data, srRef, p.getKey());
             String of = find(data, srRef, vdi);
-            data.apply(Update.builder()
-                    .exists(VDI.XAPI_CLASS, self)
-                    .set(self, VDI.SNAPSHOT_TIME, time)
-                    .set(self, VDI.SNAPSHOT_OF, of)
-                    .set(self, VDI.IS_A_SNAPSHOT, true)
-                    .build());
+            SmVdis.markSnapshot(data, self, of, time);
         }
     }
 
