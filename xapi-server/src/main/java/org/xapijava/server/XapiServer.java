@@ -434,6 +434,7 @@ public final class XapiServer implements AutoCloseable {
                 () -> localDb.get(refs.host(), org.xapijava.model.api.Host.HOSTNAME),
                 clock);
         new org.xapijava.server.http.XenopsServicesHandler(xenops.socket()).register(handlers);
+        new org.xapijava.server.http.StorageServicesHandler(xenopsd.storageRpc()).register(handlers);
         org.xapijava.server.transfer.TransferHandlers.register(
                 handlers,
                 config,

@@ -14,14 +14,15 @@ import org.xapijava.server.xenops.XenopsService;
 import org.xapijava.xenopsd.XenopsClient;
 
 /**
- * A host's link to xenopsd, started and closed as one: xapi's SMAPIv2 socket that xenopsd attaches disks through
- * ({@code storage-socket}, unless empty), the xenopsd itself (with {@code xenopsd = embedded} a simulator started
+ * A host's link to xenopsd, started and closed as one: xapi's SMAPIv2 interface (also served on
+ * {@code /services/SM}) and its socket that xenopsd attaches disks through ({@code storage-socket}, unless empty), the xenopsd itself (with {@code xenopsd = embedded} a simulator started
  * here on {@code xenopsd-socket}, state in {@code xenopsd-state-dir}; with {@code external} a daemon already there),
  * the client of its socket, and xapi's side of it ({@link XenopsService}). {@link #close()} closes them in the
  * reverse order; what a failed {@link #start} had started is closed there too.
  */
 final class XenopsdLink implements AutoCloseable {
     private final XapiConfig config;
+    private StorageRpc storageRpc;
     private StorageSocket storageSocket;
     private EmbeddedXenopsd embedded;
     private XenopsClient client;
@@ -37,8 +38,9 @@ final class XenopsdLink implements AutoCloseable {
      */
     void start(Services services, Db data, StorageBackends backends, VmAlerts vmAlerts) throws Exception {
         String storagePath = config.get("storage-socket");
+        storageRpc = new StorageRpc(new Datapaths(data, backends));
         if (!storagePath.isEmpty()) {
-            storageSocket = new StorageSocket(Path.of(storagePath), new StorageRpc(new Datapaths(data, backends)));
+            storageSocket = new StorageSocket(Path.of(storagePath), storageRpc);
             storageSocket.start();
         }
         Path socket = config.path("xenopsd-socket");
@@ -90,6 +92,11 @@ final class XenopsdLink implements AutoCloseable {
     /** The in-process xenopsd simulator, or null when xenopsd is external. */
     EmbeddedXenopsd embedded() {
         return embedded;
+    }
+
+    /** xapi's storage interface (the socket's and {@code /services/SM}'s), or null before {@link #start}. */
+    StorageRpc storageRpc() {
+        return storageRpc;
     }
 
     /** xapi's storage socket, or null when not served. */

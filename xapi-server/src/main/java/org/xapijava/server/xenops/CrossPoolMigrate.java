@@ -48,7 +48,8 @@ import org.xapijava.xenopsd.Xenops;
  *       on the destination ({@code inter_pool_metadata_transfer ~dry_run:true});
  *   <li>each disk of the VM, of its snapshots and its suspend image gets a VDI in its SR there ({@code VDI.create}
  *       through the remote master, the SR's PBDs on its master and the destination host plugged first), and is
- *       copied into it ({@link DiskCopy}) while the VM runs; the task is cancellable until the switch;
+ *       copied into it ({@link DiskCopy}) while the VM runs; the task is cancellable until the switch; then the
+ *       snapshots' copies are linked there as here ({@link RemoteSnapshotInfo}, through its {@code /services/SM});
  *   <li>the VM's metadata (its snapshots too unless {@code copy}) goes over as Xapi sends it: each VDI's and VIF's
  *       {@code other_config:maps_to} names the remote VDI and network, then this host's {@code /export_metadata} is
  *       put to the destination's {@code /import_metadata?restore=...&live=true&dry_run=false&...} in a task of the
@@ -481,6 +482,8 @@ final class CrossPoolMigrate {
                 c.created = remote.api().vdi().create(rec);
             }
             DiskCopy.copyAll(ctx, backends, copies, c -> importUri(remote, c), remote.tls());
+            new RemoteSnapshotInfo(data, backends, remote.dest().smUrl(), remote.api(), TaskBinding.dbg(ctx))
+                    .afterCopy(vm, copies);
             ctx.checkCancelled();
             Map<String, String> remoteVdis = new LinkedHashMap<>();
             for (DiskCopy c : copies) remoteVdis.put(c.vdi, c.created);

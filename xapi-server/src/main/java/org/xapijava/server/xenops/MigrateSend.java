@@ -370,12 +370,8 @@ public final class MigrateSend implements Messages {
         for (DiskCopy c : copies) {
             if (!data.get(c.vdi, VDI.IS_A_SNAPSHOT)) continue;
             String of = data.get(c.vdi, VDI.SNAPSHOT_OF);
-            data.apply(org.xapijava.db.Update.builder()
-                    .exists(VDI.XAPI_CLASS, c.created)
-                    .set(c.created, VDI.IS_A_SNAPSHOT, true)
-                    .set(c.created, VDI.SNAPSHOT_TIME, data.get(c.vdi, VDI.SNAPSHOT_TIME))
-                    .set(c.created, VDI.SNAPSHOT_OF, moved.getOrDefault(of, of))
-                    .build());
+            org.xapijava.server.storage.rpc.SmVdis.markSnapshot(
+                    data, c.created, moved.getOrDefault(of, of), data.get(c.vdi, VDI.SNAPSHOT_TIME));
         }
     }
 

@@ -158,6 +158,10 @@ class CrossPoolMigrateSdkTest {
         LifecycleSupport.writeVdi(a.server, old, then);
         VM snap = vm.snapshot(ca, "before");
         VDI oldSnapDisk = diskOf(ca, snap);
+        Date snapTime = oldSnapDisk.getSnapshotTime(ca);
+        // its content id: other_config's (a snapshot has its disk's), else its location
+        String snapContent = oldSnapDisk.getOtherConfig(ca).getOrDefault("content_id", oldSnapDisk.getLocation(ca));
+        assertTrue(oldSnapDisk.getIsASnapshot(ca));
         byte[] now = new byte[size];
         new Random(42).nextBytes(now);
         LifecycleSupport.writeVdi(a.server, old, now);
@@ -201,6 +205,16 @@ class CrossPoolMigrateSdkTest {
         assertEquals(there.toWireString(), snapThere.getSnapshotOf(cb).toWireString());
         VDI movedSnap = diskOf(cb, snapThere);
         assertArrayEquals(then, LifecycleSupport.vdiBytes(b.server, movedSnap, size));
+        // the snapshot's disk there is a snapshot of the VM's disk there, taken when it was here
+        // (update_snapshot_info through B's /services/SM), both with the content id of their original
+        assertTrue(movedSnap.getIsASnapshot(cb), "is_a_snapshot");
+        assertEquals(moved.toWireString(), movedSnap.getSnapshotOf(cb).toWireString(), "snapshot_of");
+        assertEquals(snapTime, movedSnap.getSnapshotTime(cb), "snapshot_time");
+        assertFalse(moved.getIsASnapshot(cb));
+        assertEquals(
+                List.of(movedSnap.toWireString()),
+                moved.getSnapshots(cb).stream().map(VDI::toWireString).toList());
+        assertEquals(snapContent, movedSnap.getOtherConfig(cb).get("content_id"));
         for (VIF v : there.getVIFs(cb)) {
             assertEquals(
                     managementNetwork(cb, hostB()).toWireString(),
@@ -463,6 +477,54 @@ class CrossPoolMigrateSdkTest {
         LifecycleSupport.await(
                 a, "the VM unmarked", () -> vm.getCurrentOperations(ca).isEmpty());
         vm.hardShutdown(ca);
+    }
+
+    @Test
+    void aRunningVmsSnapshotDiskIsASnapshotOfItsDiskThere() throws Exception {
+        VM vm = LifecycleSupport.newVm(a, ca, "xpool-running-snap");
+        VDI old = LifecycleSupport.attachDisk(ca, vm, srA, "0", 2 * MIB).getVDI(ca);
+        VM snap = vm.snapshot(ca, "before");
+        Date snapTime = diskOf(ca, snap).getSnapshotTime(ca);
+        String snapUuid = snap.getUuid(ca);
+        vm.startOn(ca, hostA(), false, false);
+
+        VM there = vm.migrateSend(ca, destB(), true, Map.of(old, srB), vifsToB(vm), Map.of(), Map.of());
+
+        assertEquals(Types.VmPowerState.RUNNING, there.getPowerState(cb));
+        VDI moved = diskOf(cb, there);
+        VDI movedSnap = diskOf(cb, VM.getByUuid(cb, snapUuid));
+        assertTrue(movedSnap.getIsASnapshot(cb), "is_a_snapshot");
+        assertEquals(moved.toWireString(), movedSnap.getSnapshotOf(cb).toWireString(), "snapshot_of");
+        assertEquals(snapTime, movedSnap.getSnapshotTime(cb), "snapshot_time");
+        LifecycleSupport.await(
+                b, "the VM unmarked on B", () -> there.getCurrentOperations(cb).isEmpty());
+        there.hardShutdown(cb);
+    }
+
+    @Test
+    void aRefusalOfTheOtherPoolsStorageServiceFailsTheMoveAndLeavesNothingThere() throws Exception {
+        VM vm = LifecycleSupport.newVm(a, ca, "xpool-sm-refused");
+        VDI old = LifecycleSupport.attachDisk(ca, vm, srA, "0", MIB).getVDI(ca);
+        VM snap = vm.snapshot(ca, "before");
+        Set<String> onB = vdisOf(cb, srB);
+        Set<String> vmsOnB = vmUuids(cb);
+        // B's /services/SM refuses the session of dest's SM URL: the calls after the copy (content ids, then
+        // SR.update_snapshot_info_dest) fail, and so does the move
+        Map<String, String> dest = new HashMap<>(destB());
+        dest.put("SM", dest.get("SM").replaceFirst("session_id=[^&]*", "session_id=OpaqueRef:not-a-session"));
+        Types.XenAPIException e = assertThrows(
+                Types.XenAPIException.class,
+                () -> vm.migrateSend(ca, dest, false, Map.of(old, srB), vifsToB(vm), Map.of(), Map.of()));
+        assertTrue(
+                e instanceof Types.InternalError ie && ie.message.contains("HTTP 401"),
+                () -> e + " " + (e instanceof Types.InternalError ie ? ie.message : ""));
+        assertEquals(Types.VmPowerState.HALTED, vm.getPowerState(ca));
+        assertEquals(
+                List.of(snap.toWireString()),
+                vm.getSnapshots(ca).stream().map(VM::toWireString).toList());
+        assertTrue(vdisOf(ca, srA).contains(old.toWireString()));
+        assertEquals(onB, vdisOf(cb, srB), "no VDI left on B");
+        assertEquals(vmsOnB, vmUuids(cb), "no VM left on B");
     }
 
     @Test

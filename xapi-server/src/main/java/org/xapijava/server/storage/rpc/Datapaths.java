@@ -52,11 +52,21 @@ public final class Datapaths {
         return backends.storage();
     }
 
+    /** The database it reads. */
+    Db data() {
+        return data;
+    }
+
+    /** The storage layer it calls. */
+    StorageBackends backends() {
+        return backends;
+    }
+
     /**
      * The SR ref of {@code srUuid}, attached in the storage layer; {@code No_storage_plugin_for_sr} for an unknown
      * SR or one not plugged here.
      */
-    private String srRef(String srUuid) {
+    String srRef(String srUuid) {
         String ref = data.findByUuid(SR.XAPI_CLASS, srUuid).orElseThrow(() -> StorageError.noPlugin(srUuid));
         if (!backends.hasBackend(data, ref)) return ref;
         try {

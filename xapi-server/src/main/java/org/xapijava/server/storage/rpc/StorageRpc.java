@@ -24,7 +24,8 @@ import org.xapijava.storage.StorageContext;
  *
  * <p>Served: {@code Query.query}, {@code VDI.attach3/attach2}, {@code VDI.activate3/activate/activate_readonly},
  * {@code VDI.deactivate}, {@code VDI.detach}, {@code DP.destroy/destroy2}, {@code DP.attach_info},
- * {@code DP.stat_vdi}. Other calls of the interface answer {@code Unimplemented <name>}; names outside it, and
+ * {@code DP.stat_vdi}, and from the database ({@link SnapshotInfoCalls}) {@code SR.update_snapshot_info_dest} and
+ * {@code VDI.set_content_id}. Other calls of the interface answer {@code Unimplemented <name>}; names outside it, and
  * missing or ill-typed arguments, answer {@code Internal_error "Idl.UnknownMethod(...)"} /
  * {@code "Idl.MarshalError(...)"} (ocaml-rpc raises these, and xapi's socket server then drops the connection).
  * Stateless apart from {@link Datapaths}; thread-safe.
@@ -114,9 +115,11 @@ public final class StorageRpc {
             "UPDATES.get");
 
     private final Datapaths dps;
+    private final SnapshotInfoCalls snapshots;
 
     public StorageRpc(Datapaths dps) {
         this.dps = dps;
+        this.snapshots = new SnapshotInfoCalls(dps);
     }
 
     /** The datapath states it serves. */
@@ -159,6 +162,33 @@ public final class StorageRpc {
                 throw new MarshalError("Expecting named argument '" + name + "'");
             if (!(v instanceof Boolean b)) throw new MarshalError("Expected bool, got " + describe(v));
             return b;
+        }
+
+        /** A {@code vdi_info}: a struct with at least its {@code vdi} and {@code name_label}. */
+        Map<?, ?> vdiInfo(String name) {
+            Object v = named.get(name);
+            if (v == null && !named.containsKey(name))
+                throw new MarshalError("Expecting named argument '" + name + "'");
+            return vdiInfo(v);
+        }
+
+        private static Map<?, ?> vdiInfo(Object v) {
+            if (!(v instanceof Map<?, ?> m)) throw new MarshalError("Expected dict, got " + describe(v));
+            for (String f : List.of("vdi", "name_label")) {
+                if (!(m.get(f) instanceof String)) throw new MarshalError("No value for field '" + f + "'");
+            }
+            return m;
+        }
+
+        /** A list of ({@code Vdi.t}, {@code vdi_info}) pairs, which ocaml-rpc writes as a struct keyed by the VDI. */
+        Map<String, Map<?, ?>> vdiInfoPairs(String name) {
+            Object v = named.get(name);
+            if (v == null && !named.containsKey(name))
+                throw new MarshalError("Expecting named argument '" + name + "'");
+            if (!(v instanceof Map<?, ?> m)) throw new MarshalError("Expected dict, got " + describe(v));
+            Map<String, Map<?, ?>> out = new LinkedHashMap<>();
+            for (Map.Entry<?, ?> e : m.entrySet()) out.put(String.valueOf(e.getKey()), vdiInfo(e.getValue()));
+            return out;
         }
 
         private static String describe(Object v) {
@@ -240,6 +270,10 @@ public final class StorageRpc {
             case "DP.stat_vdi" -> {
                 return stat(dps.stat(a.str("sr"), a.str("vdi")));
             }
+            case "SR.update_snapshot_info_dest" ->
+                snapshots.updateSnapshotInfoDest(
+                        ctx, a.str("sr"), a.str("vdi"), a.vdiInfo("src_vdi"), a.vdiInfoPairs("snapshot_pairs"));
+            case "VDI.set_content_id" -> snapshots.setContentId(a.str("sr"), a.str("vdi"), a.str("content_id"));
             default -> throw StorageError.unimplemented(m);
         }
         return null; // unit
