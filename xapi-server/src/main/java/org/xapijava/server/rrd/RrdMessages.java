@@ -32,16 +32,24 @@ public final class RrdMessages implements Messages {
     private final Rrds rrds;
     private final Db data;
     private final Clock clock;
+    private final java.util.function.DoubleConsumer backupLater;
 
-    public RrdMessages(Rrds rrds, Db data, Clock clock) {
+    /** @param backupLater {@code host.backup_rrds}: a backup of every RRD here after that many seconds */
+    public RrdMessages(Rrds rrds, Db data, Clock clock, java.util.function.DoubleConsumer backupLater) {
         this.rrds = rrds;
         this.data = data;
         this.clock = clock;
+        this.backupLater = backupLater;
     }
 
     @Override
     public void bind(MessageTable table) {
         HostApi.bind(table, new HostApi() {
+            @Override
+            public void backupRrds(CallContext ctx, String host, double delay) {
+                backupLater.accept(delay); // on the host itself: the forwarding layer sends it there
+            }
+
             @Override
             public DateTime getServertime(CallContext ctx, String host) {
                 return DateTime.ofInstant(clock.instant());

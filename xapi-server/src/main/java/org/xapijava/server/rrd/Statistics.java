@@ -46,6 +46,10 @@ public final class Statistics implements AutoCloseable, VmRrdMoves {
     private volatile Supplier<String> masterAddress = () -> null;
 
     private volatile RrdSender sender;
+    /** {@code host.backup_rrds}'s one-shot backups (Xapi's scheduler queue): one thread, made at first use. */
+    private java.util.concurrent.ScheduledThreadPoolExecutor oneShots;
+
+    private volatile boolean closed;
 
     /** How many VMs' RRDs may wait to be sent after their start ({@link #forwarded}); more are dropped and logged. */
     static final int PUSH_BOUND = 1024;
@@ -233,7 +237,36 @@ public final class Statistics implements AutoCloseable, VmRrdMoves {
     }
 
     public void bind(MessageTable table) {
-        new RrdMessages(rrds, data, clock).bind(table);
+        new RrdMessages(rrds, data, clock, this::backupLater).bind(table);
+    }
+
+    /**
+     * {@code host.backup_rrds}: one backup, as the periodic one ({@code Rrdd.backup_rrds}: to the master's archive from
+     * a member), {@code delay} seconds from now, on the scheduler's queue; its failure is logged and ignored. (Xapi then
+     * also copies each plugged SR's RRD into that SR; here SR RRDs stay in the host's archives.)
+     */
+    synchronized void backupLater(double delay) {
+        if (closed) return;
+        if (oneShots == null) {
+            oneShots = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+                Thread t = new Thread(r, "rrd-backup-oneshot");
+                t.setDaemon(true);
+                return t;
+            });
+            oneShots.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        }
+        long ms = Double.isFinite(delay) && delay > 0 ? (long) Math.min(delay * 1000, Long.MAX_VALUE / 2) : 0;
+        oneShots.schedule(
+                () -> {
+                    if (closed) return;
+                    try {
+                        backup();
+                    } catch (RuntimeException e) {
+                        LOG.warn("RRD backup failed: {}", e.toString());
+                    }
+                },
+                ms,
+                java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     /** @param masterAddress the pool master's address on a member, null on the master */
@@ -281,6 +314,10 @@ public final class Statistics implements AutoCloseable, VmRrdMoves {
      */
     @Override
     public void close() {
+        synchronized (this) {
+            closed = true;
+            if (oneShots != null) oneShots.shutdownNow();
+        }
         sampler.close();
         pushes.close(PUSH_FLUSH);
         // send_host_rrd_to_master: a member's own RRD is kept by the master too

@@ -1,6 +1,7 @@
 package org.xapijava.server.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -347,6 +348,17 @@ class RrdStatisticsTest {
         assertEquals(
                 List.of("INTERNAL_ERROR", "Rrd_interface.Rrdd_error([S(Datasource_missing);S(no_such_ds)])"), missing);
         assertTrue(h.getServerLocaltime(c).getTime() > 0);
+    }
+
+    @Test
+    void backupRrdsArchivesTheRunningVmsRrdAfterItsDelay() throws Exception {
+        Path file = dir.resolve("rrds").resolve(vmUuid + ".gz");
+        Files.deleteIfExists(file);
+        com.xensource.xenapi.Host h = com.xensource.xenapi.Host.getByUuid(c, hostUuid);
+        h.backupRrds(c, 2.0);
+        assertFalse(Files.exists(file), "not before its delay");
+        PoolHost.await("the running VM's RRD archived", Duration.ofSeconds(20), () -> Files.exists(file));
+        assertTrue(Files.size(file) > 0);
     }
 
     @Test
