@@ -583,6 +583,12 @@ public record LockPlan(String message, Guard guard, List<Check> checks, List<Ste
             single(t, "pool." + m, "pool", POOL, "copy_primary_host_certs");
         }
         single(t, "pool.exchange_crls_on_join", "pool", POOL, "exchange_crls_on_join");
+        single(
+                t,
+                "pool.exchange_ca_certificates_on_join",
+                org.xapijava.model.api.Pool.XAPI_CLASS,
+                POOL,
+                "exchange_ca_certificates_on_join");
         single(t, "pool.exchange_certificates_on_join", "pool", POOL, "exchange_certificates_on_join"); // xapi_pool.ml
         for (String m : List.of("set_repositories", "add_repository", "remove_repository")) {
             single(t, "pool." + m, "pool", POOL, "configure_repositories"); // xapi_pool.ml

@@ -253,6 +253,36 @@ public final class PoolCertificates implements Messages {
         tls.trust().putHosts(all);
     }
 
+    /**
+     * On the joining host, in the join's second phase (Xapi's {@code exchange_legacy_ca_certificates}): the named CA
+     * certificates ({@code ca} records with a name, {@code pool.install_ca_certificate}'s) this host has and the pool
+     * lacks go to the pool with {@code pool.exchange_ca_certificates_on_join}, which answers those it has and this host
+     * lacks; they are written here (the pool's database, which this host takes at its restart, has their records).
+     */
+    void exchangeCasOnJoin(org.xapijava.model.client.XenApi remote) {
+        String expr = "field \"" + Certificate.TYPE.name() + "\"=\"" + CA + "\"";
+        Map<String, String> remoteNames = new LinkedHashMap<>(); // name -> ref
+        remote.certificate().getAllRecordsWhere(expr).forEach((ref, r) -> {
+            if (r.get(Certificate.NAME.name()) instanceof String n && !n.isEmpty()) remoteNames.put(n, ref);
+        });
+        Map<String, String> cas = tls.trust().cas();
+        Map<String, String> toPool = new LinkedHashMap<>();
+        for (String n : caRecords().values()) {
+            if (!n.isEmpty() && !remoteNames.containsKey(n) && cas.containsKey(n)) toPool.put(n, cas.get(n));
+        }
+        List<String> fromPool = remoteNames.entrySet().stream()
+                .filter(e -> !caRecords().containsValue(e.getKey()))
+                .map(Map.Entry::getValue)
+                .toList();
+        if (toPool.isEmpty() && fromPool.isEmpty()) return;
+        Map<String, String> got = remote.pool().exchangeCaCertificatesOnJoin(toPool, fromPool);
+        got.forEach((name, pem) -> {
+            if (PoolTrust.unsafeName(name)) throw new ApiError(ErrorCodes.CERTIFICATE_NAME_INVALID, name);
+            tls.trust().putCa(name, PoolTrust.pem(parseCa(pem)));
+        });
+        LOG.info("pool.join: {} CA certificate(s) sent to the pool, {} received", toPool.size(), got.size());
+    }
+
     /** The {@code host} and {@code host_internal} records of {@code host}'s {@code cert}, replacing stale ones. */
     private void recordHostCertificate(String host, X509Certificate cert) {
         String fp = PoolTrust.fingerprint(cert, "SHA-256");
@@ -341,6 +371,33 @@ public final class PoolCertificates implements Messages {
     }
 
     private final class PoolCalls implements PoolApi {
+        /**
+         * On the master, for a joiner ({@code exchange_ca_certificates_with_joiner}): its CA certificates installed
+         * (written, the bundle made again, a {@code ca} record each; here also sent to every host, as
+         * {@code install_ca_certificate} does), and the certificates of the {@code ca} records asked for returned by
+         * name.
+         */
+        @Override
+        public Map<String, String> exchangeCaCertificatesOnJoin(
+                CallContext ctx, Map<String, String> import_, List<String> export) {
+            for (Map.Entry<String, String> e : import_.entrySet()) {
+                String name = e.getKey();
+                if (PoolTrust.unsafeName(name)) throw new ApiError(ErrorCodes.CERTIFICATE_NAME_INVALID, name);
+                X509Certificate c = parseCa(e.getValue());
+                tls.trust().putCa(name, PoolTrust.pem(c));
+                distribute(null, command("write_ca", Map.of("ca_name", name, "pem", PoolTrust.pem(c))));
+                if (!caRecords().containsValue(name)) db.create(row(CA, name, "OpaqueRef:NULL", c));
+            }
+            Map<String, String> cas = tls.trust().cas();
+            Map<String, String> out = new LinkedHashMap<>();
+            for (String ref : export) {
+                if (!db.exists(Certificate.XAPI_CLASS, ref)) continue;
+                String name = db.get(ref, Certificate.NAME);
+                if (cas.containsKey(name)) out.put(name, cas.get(name));
+            }
+            return out;
+        }
+
         @Override
         public Map<String, String> exchangeCertificatesOnJoin(CallContext ctx, String uuid, String certificate) {
             X509Certificate c;

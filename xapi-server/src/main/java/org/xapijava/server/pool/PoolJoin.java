@@ -182,6 +182,8 @@ public final class PoolJoin implements Messages {
             String session = anon.session().loginWithPassword(user, password, "2.21", "xapi");
             XenApi remote = anon.withSession(session);
             try {
+                // Xapi's order: the legacy CA certificates, (the trusted ones: not in this build), the CRLs
+                certificates.exchangeCasOnJoin(remote);
                 certificates.crls().exchangeOnJoin(remote);
             } catch (RuntimeException e) {
                 try {

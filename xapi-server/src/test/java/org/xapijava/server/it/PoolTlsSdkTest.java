@@ -440,6 +440,11 @@ class PoolTlsSdkTest {
         // each side has a CRL the other lacks: pool.join exchanges them (pool.exchange_crls_on_join)
         Pool.crlInstall(PoolHost.login(a), "a-own.pem", new org.xapijava.server.tls.TestCa("A's CA").crl());
         Pool.crlInstall(PoolHost.login(d), "d-own.pem", new org.xapijava.server.tls.TestCa("D's CA").crl());
+        // and a CA certificate (pool.install_ca_certificate): exchanged too (pool.exchange_ca_certificates_on_join)
+        Pool.certificateInstall(
+                PoolHost.login(a), "a-ca.pem", new org.xapijava.server.tls.TestCa("A's root").rootPem());
+        Pool.certificateInstall(
+                PoolHost.login(d), "d-ca.pem", new org.xapijava.server.tls.TestCa("D's root").rootPem());
         Pool.join(PoolHost.login(d), "127.0.0.2", "root", a.password());
         Connection master = PoolHost.login(a);
         PoolHost.await(
@@ -456,6 +461,19 @@ class PoolTlsSdkTest {
         assertEquals(crls, crlsOf(b));
         assertEquals(crls, crlsOf(d));
         assertEquals(crls, Pool.crlList(master));
+        Set<String> cas = Set.of("a-ca.pem", "d-ca.pem");
+        assertEquals(cas, casOf(a));
+        assertEquals(cas, casOf(b));
+        assertEquals(cas, casOf(d));
+        assertEquals(cas, Pool.certificateList(master));
+    }
+
+    static Set<String> casOf(PoolHost h) throws Exception {
+        Path dir = h.dir.resolve("certs-ca");
+        if (!Files.isDirectory(dir)) return Set.of();
+        try (var s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).collect(Collectors.toSet());
+        }
     }
 
     @Test
@@ -478,8 +496,10 @@ class PoolTlsSdkTest {
         assertEquals(Set.of(ua + ".pem", ud + ".pem"), storeOf(d));
         assertFalse(Files.readString(dirA.resolve("xapi-pool-ca-bundle.pem")).contains(certOf(b)));
         assertFalse(Files.readString(dirD.resolve("xapi-pool-ca-bundle.pem")).contains(certOf(b)));
-        for (var r : typed(a).certificate().getAllRecords().values())
+        for (var r : typed(a).certificate().getAllRecords().values()) {
+            if ("OpaqueRef:NULL".equals(r.get("host"))) continue; // a CA certificate: no host
             assertFalse(ub.equals(typed(a).host().getUuid((String) r.get("host"))));
+        }
         // B, a fresh host again, trusts itself only
         PoolHost.await("B restarted", Duration.ofSeconds(30), () -> b.starts() >= 3);
         assertEquals(Set.of(ub + ".pem"), storeOf(b));
