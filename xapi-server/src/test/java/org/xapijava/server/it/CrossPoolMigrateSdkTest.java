@@ -6,11 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.xapijava.server.it.CrossPoolSupport.diskOf;
+import static org.xapijava.server.it.CrossPoolSupport.managementNetwork;
+import static org.xapijava.server.it.CrossPoolSupport.sim;
+import static org.xapijava.server.it.CrossPoolSupport.vdisOf;
+import static org.xapijava.server.it.CrossPoolSupport.vmUuids;
 
 import com.xensource.xenapi.Connection;
 import com.xensource.xenapi.Host;
 import com.xensource.xenapi.Network;
-import com.xensource.xenapi.PIF;
 import com.xensource.xenapi.SR;
 import com.xensource.xenapi.Task;
 import com.xensource.xenapi.Types;
@@ -33,7 +37,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.xapijava.server.TestHost;
 import org.xapijava.server.cli.XeRun;
-import org.xapijava.xenopsd.sim.Simulator;
 
 /**
  * {@code VM.assert_can_migrate} and {@code VM.migrate_send} between two pools: two standalone hosts started in this
@@ -113,38 +116,14 @@ class CrossPoolMigrateSdkTest {
         return b.server.services().data().get(vm.toWireString(), org.xapijava.model.api.VM.SCHEDULED_TO_BE_RESIDENT_ON);
     }
 
-    private static Simulator sim(TestHost h) {
-        return h.server.embeddedXenopsd().simulator();
-    }
-
-    private static Network managementNetwork(Connection c, Host h) throws Exception {
-        for (PIF p : h.getPIFs(c)) if (p.getManagement(c)) return p.getNetwork(c);
-        throw new AssertionError("no management PIF");
-    }
-
     /** {@code host.migrate_receive} of B's host on its management network, asked of pool B. */
     private static Map<String, String> destB() throws Exception {
-        return hostB().migrateReceive(cb, managementNetwork(cb, hostB()), Map.of());
+        return CrossPoolSupport.dest(cb, hostB());
     }
 
     /** Every VIF of {@code vm} to B's management network. */
     private static Map<VIF, Network> vifsToB(VM vm) throws Exception {
-        Map<VIF, Network> m = new HashMap<>();
-        for (VIF v : vm.getVIFs(ca)) m.put(v, managementNetwork(cb, hostB()));
-        return m;
-    }
-
-    private static Set<String> vdisOf(Connection c, SR sr) throws Exception {
-        return sr.getVDIs(c).stream().map(VDI::toWireString).collect(Collectors.toSet());
-    }
-
-    private static Set<String> vmUuids(Connection c) throws Exception {
-        return VM.getAllRecords(c).values().stream().map(r -> r.uuid).collect(Collectors.toSet());
-    }
-
-    private static VDI diskOf(Connection c, VM vm) throws Exception {
-        for (VBD vbd : vm.getVBDs(c)) if (vbd.getType(c) == Types.VbdType.DISK) return vbd.getVDI(c);
-        throw new AssertionError("no disk");
+        return CrossPoolSupport.vifsTo(ca, vm, cb, hostB());
     }
 
     @Test
