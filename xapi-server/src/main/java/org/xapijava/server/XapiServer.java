@@ -254,15 +254,7 @@ public final class XapiServer implements AutoCloseable {
                         poolTls::verifying));
         migration.bind(table);
         org.xapijava.server.xenops.MigrateSend migrateSend = new org.xapijava.server.xenops.MigrateSend(
-                xenops,
-                localDb,
-                refs.host(),
-                storage.backends(),
-                tasks,
-                services.allowed(),
-                migration,
-                sessions,
-                this::httpPort);
+                xenops, localDb, refs.host(), storage.backends(), tasks, services.allowed(), migration, sessions);
         migrateSend.bind(table);
         new org.xapijava.server.xenops.StorageMotion(
                         xenops,

@@ -546,7 +546,6 @@ final class CrossPoolMigrate {
         }
     }
 
-    /** The destination host's {@code import_raw_vdi} of the new VDI, in Xapi's chunked framing. */
     /**
      * Xapi's {@code xenops_vif_map} for the move: each VIF of the VM made there, by device, to the bridge of its
      * network there, read through the other pool's XenAPI.
@@ -560,6 +559,7 @@ final class CrossPoolMigrate {
         return out;
     }
 
+    /** The destination host's {@code import_raw_vdi} of the new VDI, in Xapi's chunked framing. */
     private static URI importUri(Remote remote, DiskCopy c) {
         return remote.hostBase()
                 .resolve("import_raw_vdi?format=raw&chunked=true&vdi=" + enc(c.created) + "&session_id="

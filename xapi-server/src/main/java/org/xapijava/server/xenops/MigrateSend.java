@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.IntSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Db;
@@ -77,7 +76,6 @@ public final class MigrateSend implements Messages {
     private final AllowedOperations allowed;
     private final Migration migration;
     private final SessionManager sessions;
-    private final IntSupplier port;
     private final CrossPoolMigrate crossPool;
 
     public MigrateSend(
@@ -88,8 +86,7 @@ public final class MigrateSend implements Messages {
             TaskManager tasks,
             AllowedOperations allowed,
             Migration migration,
-            SessionManager sessions,
-            IntSupplier port) {
+            SessionManager sessions) {
         this.data = data;
         this.hostRef = hostRef;
         this.xenops = service.xenops();
@@ -103,7 +100,6 @@ public final class MigrateSend implements Messages {
         this.allowed = allowed;
         this.migration = migration;
         this.sessions = sessions;
-        this.port = port;
         this.crossPool = new CrossPoolMigrate(service, data, hostRef, backends, tasks, migration);
     }
 
@@ -165,7 +161,7 @@ public final class MigrateSend implements Messages {
      * {@code host.migrate_receive}: a session for the sender (the caller's user), the address of {@code host} on
      * {@code network} ({@code HOST_CANNOT_ATTACH_NETWORK} without a PIF there; {@code PIF_HAS_NO_NETWORK_CONFIGURATION}
      * or {@code INTERFACE_HAS_NO_IP} without an address) and the URLs of its SM and xenopsd services and of the pool's
-     * master, with this build's HTTP port.
+     * master, over HTTPS on the pool's port when the pool uses TLS (else plain HTTP on its HTTP port).
      */
     Map<String, String> migrateReceive(CallContext ctx, String host, String network) {
         if (!data.isValid(Host.XAPI_CLASS, host)) throw ApiError.handleInvalid(Host.XAPI_CLASS, host);
