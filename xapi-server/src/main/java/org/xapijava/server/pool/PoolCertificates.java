@@ -266,12 +266,13 @@ public final class PoolCertificates implements Messages {
             if (r.get(Certificate.NAME.name()) instanceof String n && !n.isEmpty()) remoteNames.put(n, ref);
         });
         Map<String, String> cas = tls.trust().cas();
+        java.util.Collection<String> localNames = caRecords().values();
         Map<String, String> toPool = new LinkedHashMap<>();
-        for (String n : caRecords().values()) {
+        for (String n : localNames) {
             if (!n.isEmpty() && !remoteNames.containsKey(n) && cas.containsKey(n)) toPool.put(n, cas.get(n));
         }
         List<String> fromPool = remoteNames.entrySet().stream()
-                .filter(e -> !caRecords().containsValue(e.getKey()))
+                .filter(e -> !localNames.contains(e.getKey()))
                 .map(Map.Entry::getValue)
                 .toList();
         if (toPool.isEmpty() && fromPool.isEmpty()) return;
@@ -384,9 +385,7 @@ public final class PoolCertificates implements Messages {
                 String name = e.getKey();
                 if (PoolTrust.unsafeName(name)) throw new ApiError(ErrorCodes.CERTIFICATE_NAME_INVALID, name);
                 X509Certificate c = parseCa(e.getValue());
-                tls.trust().putCa(name, PoolTrust.pem(c));
-                distribute(null, command("write_ca", Map.of("ca_name", name, "pem", PoolTrust.pem(c))));
-                if (!caRecords().containsValue(name)) db.create(row(CA, name, "OpaqueRef:NULL", c));
+                storeCa(name, c, !caRecords().containsValue(name));
             }
             Map<String, String> cas = tls.trust().cas();
             Map<String, String> out = new LinkedHashMap<>();
@@ -485,9 +484,15 @@ public final class PoolCertificates implements Messages {
         X509Certificate c = parseCa(pem);
         if (tls.trust().cas().containsKey(name) || caRecords().containsValue(name))
             throw new ApiError(ErrorCodes.CERTIFICATE_ALREADY_EXISTS, name);
-        tls.trust().putCa(name, PoolTrust.pem(c));
-        distribute(null, command("write_ca", Map.of("ca_name", name, "pem", PoolTrust.pem(c))));
-        db.create(row(CA, name, "OpaqueRef:NULL", c));
+        storeCa(name, c, true);
+    }
+
+    /** A CA certificate written here and on every host of the pool, with its {@code ca} record when {@code record}. */
+    private void storeCa(String name, X509Certificate c, boolean record) {
+        String pem = PoolTrust.pem(c);
+        tls.trust().putCa(name, pem);
+        distribute(null, command("write_ca", Map.of("ca_name", name, "pem", pem)));
+        if (record) db.create(row(CA, name, "OpaqueRef:NULL", c));
     }
 
     private void uninstallCa(String name, boolean force) {
