@@ -15,13 +15,15 @@ import org.xapijava.server.task.TaskManager;
 /**
  * A host's periodic jobs, on one daemon thread: Xapi's {@code db_gc} pass every {@link #GC_PERIOD} (sessions and
  * tasks collected, the pool heartbeat on the {@code event.next} queues) and, on the master, the members' liveness
- * check and the push of database backups to them; in emergency mode, the one restart that tries the master again.
+ * check, the push of database backups to them and the daily copy of the blobs to them; in emergency mode, the one restart that tries the master again.
  * {@link #close()} stops them.
  */
 final class HostTimers implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HostTimers.class);
     /** Xapi's GC period for sessions and tasks ({@code db_gc.ml}). */
     static final Duration GC_PERIOD = Duration.ofSeconds(30);
+    /** Xapi's delay before the first copy of the master's blobs to the other hosts ({@code sync_delay}). */
+    static final Duration BLOB_SYNC_FIRST = Duration.ofHours(2);
 
     private final ScheduledExecutorService timer;
 
@@ -31,8 +33,8 @@ final class HostTimers implements AutoCloseable {
     }
 
     /**
-     * The GC pass, and on the master ({@code liveness} not null) the liveness check every {@code heartbeatSeconds}
-     * and the backup push every {@code backupSeconds}.
+     * The GC pass, and on the master ({@code liveness} not null) the liveness check every {@code heartbeatSeconds},
+     * the backup push every {@code backupSeconds} and {@code blobSync} every {@code blobSyncSeconds}.
      */
     static HostTimers start(
             SessionManager sessions,
@@ -41,7 +43,9 @@ final class HostTimers implements AutoCloseable {
             Liveness liveness,
             long heartbeatSeconds,
             DatabaseBackups backups,
-            long backupSeconds) {
+            long backupSeconds,
+            Runnable blobSync,
+            long blobSyncSeconds) {
         HostTimers t = new HostTimers("xapi-gc");
         long gc = GC_PERIOD.toSeconds();
         t.timer.scheduleWithFixedDelay(() -> collectGarbage(sessions, tasks, events), gc, gc, TimeUnit.SECONDS);
@@ -50,6 +54,13 @@ final class HostTimers implements AutoCloseable {
             t.timer.scheduleWithFixedDelay(liveness::check, heartbeatSeconds, heartbeatSeconds, TimeUnit.SECONDS);
             // Xapi's 300 s push of backups to members
             t.timer.scheduleWithFixedDelay(backups::pushToMembers, backupSeconds, backupSeconds, TimeUnit.SECONDS);
+            // Xapi's daily copy of the blobs to every host, the first 2 h after start; on its own thread, so that a
+            // slow host holds up neither the liveness check nor the backups
+            t.timer.scheduleWithFixedDelay(
+                    () -> Thread.ofVirtual().name("blob-sync").start(blobSync),
+                    Math.min(BLOB_SYNC_FIRST.toSeconds(), blobSyncSeconds),
+                    blobSyncSeconds,
+                    TimeUnit.SECONDS);
         }
         return t;
     }

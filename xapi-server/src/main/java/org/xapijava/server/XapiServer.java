@@ -54,6 +54,7 @@ import org.xapijava.server.http.RpcHandler;
 import org.xapijava.server.ops.AllowedOperations;
 import org.xapijava.server.ops.Locks;
 import org.xapijava.server.ops.OperationMessages;
+import org.xapijava.server.pool.BlobSync;
 import org.xapijava.server.pool.DatabaseBackups;
 import org.xapijava.server.pool.EmergencyCalls;
 import org.xapijava.server.pool.Followers;
@@ -130,6 +131,10 @@ public final class XapiServer implements AutoCloseable {
     private final XapiServer master;
 
     private HostClients hostClients;
+    /** This host's blob directory (an in-process member copies its master's, {@link BlobSync}). */
+    private BlobStore blobStore;
+    /** The copy of the master's blobs to the pool's hosts ({@code host.sync_data}). */
+    private BlobSync blobSync;
     /** How this host reaches the others of its pool (HTTPS checked against its trust store, or HTTP). */
     private org.xapijava.server.pool.PoolTls poolTls;
     /** The pool's certificates on this host (its own, the trust store, the records). */
@@ -223,7 +228,7 @@ public final class XapiServer implements AutoCloseable {
                 storage.staticVdis());
         redoLog.bind(table);
         VmAlerts vmAlerts = new VmAlerts(localDb, alerts);
-        BlobStore blobStore = BlobStore.open(config.path("blobs-dir"), Long.parseLong(config.get("blob-max-size")));
+        blobStore = BlobStore.open(config.path("blobs-dir"), Long.parseLong(config.get("blob-max-size")));
         Blobs blobs = new Blobs(localDb, blobStore);
         blobs.bind(table);
         VmMessages vmMessages = new VmMessages(localDb, clock, refs.pool(), tasks, services.allowed(), vmAlerts, blobs);
@@ -317,6 +322,7 @@ public final class XapiServer implements AutoCloseable {
         plugins.bind(table);
         new org.xapijava.server.host.PowerOnCalls(localDb, services.allowed(), plugins).bind(table);
         ForwardingStage forwarding;
+        PoolForwarding poolForwarding = null;
         MemberGate gate = null;
         if (role.isMaster()) {
             services.allowed().updateAll(); // current_operations are not persistent: recompute every allowed_operations
@@ -325,7 +331,7 @@ public final class XapiServer implements AutoCloseable {
             followers = new Followers(db, Duration.ofMillis(config.integer("replication-wait-ms")));
             PoolForwarding pf = new PoolForwarding(dm, localDb, refs.host(), locks, hostClients, followers);
             pf.afterForwarded(statistics::forwarded);
-            forwarding = pf;
+            forwarding = poolForwarding = pf;
             liveness = new Liveness(
                     localDb,
                     clock,
@@ -338,6 +344,14 @@ public final class XapiServer implements AutoCloseable {
             gate = memberGate = new MemberGate(role.masterAddress(), null);
         }
         new PoolMessages(localDb, role, secret, liveness, hostClients, gate).bind(table);
+        blobSync = new BlobSync(
+                localDb, refs.host(), blobStore, hostClients, masterBlobs(memberConnection, config), clock);
+        blobSync.bind(table);
+        if (poolForwarding != null) {
+            BlobSync sync = blobSync;
+            // Xapi's forwarding layer copies the blobs to the new master first
+            poolForwarding.beforePlacing("pool.designate_new_master", args -> sync.syncHost((String) args.get(0)));
+        }
         certificates = new org.xapijava.server.pool.PoolCertificates(
                 localDb, refs.host(), refs.pool(), poolTls, config, role.isMaster(), hostClients);
         certificates.serving(() -> https, () -> role.isMaster() ? null : peerCalls(secret), role.masterAddress());
@@ -408,7 +422,9 @@ public final class XapiServer implements AutoCloseable {
                 liveness,
                 config.integer("heartbeat-interval-seconds"),
                 backups,
-                config.integer("pool-backup-interval-seconds"));
+                config.integer("pool-backup-interval-seconds"),
+                blobSync::syncAll,
+                config.integer("pool-data-sync-interval-seconds"));
 
         Set<Connector> localRoot = buildConnectors();
         HttpAuthentication httpAuth = new HttpAuthentication(services.sessions(), secret, rbac, services.tasks());
@@ -454,7 +470,9 @@ public final class XapiServer implements AutoCloseable {
         if (role.isMaster() && master == null) {
             replicaHandler = new ReplicaHandler(db, new ReplicaService(db, services.allowed()), followers);
             remoteDb = new org.xapijava.server.remotedb.RemoteDbHandler(db);
-            remoteDb.register(handlers, replicaHandler);
+            ReplicaHandler replicas = replicaHandler;
+            BlobSync blobCopies = blobSync;
+            remoteDb.register(handlers, (c, r) -> replicas.handle(c, r) || blobCopies.handle(c, r));
         }
         jetty.setHandler(handlers);
         xenops.start(); // Xapi's on_xapi_restart: resync, event thread, every resident VM refreshed
@@ -573,6 +591,14 @@ public final class XapiServer implements AutoCloseable {
     }
 
     /** This host's pool role. */
+    /** A member's view of its master's blobs: over its link, or the in-process master's directory; null on a master. */
+    private BlobSync.Source masterBlobs(MemberConnection link, XapiConfig config) {
+        if (role.isMaster()) return null;
+        if (link != null)
+            return BlobSync.over(link.link(), Duration.ofSeconds(config.integer("master-call-timeout-seconds")));
+        return master == null ? null : BlobSync.of(master.blobStore);
+    }
+
     public PoolRole role() {
         return role;
     }

@@ -127,6 +127,55 @@ public final class BlobStore {
         }
     }
 
+    /** One blob's data file: its name (the blob's uuid), size in bytes and modification time (ms since the epoch). */
+    public record Entry(String name, long size, long modified) {}
+
+    /** Every blob's data file here (uploads in progress left out), in name order. */
+    public java.util.List<Entry> list() throws IOException {
+        java.util.List<Entry> out = new java.util.ArrayList<>();
+        try (java.nio.file.DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                String n = p.getFileName().toString();
+                if (!UUID_NAME.matcher(n).matches()) continue;
+                java.nio.file.attribute.BasicFileAttributes a;
+                try {
+                    a = Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class);
+                } catch (java.nio.file.NoSuchFileException gone) {
+                    continue; // removed meanwhile
+                }
+                if (a.isRegularFile())
+                    out.add(new Entry(n, a.size(), a.lastModifiedTime().toMillis()));
+            }
+        }
+        out.sort(java.util.Comparator.comparing(Entry::name));
+        return out;
+    }
+
+    /**
+     * The data of blob {@code uuid}, or null when it has none; at most {@link #maxSize()} bytes (a larger file, put
+     * here by other means, is refused).
+     */
+    public byte[] read(String uuid) throws IOException {
+        Path f = file(uuid);
+        if (f == null) return null;
+        try (java.io.InputStream in = Files.newInputStream(f)) {
+            byte[] data = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxSize + 1));
+            if (data.length > maxSize) throw new IOException("blob " + uuid + " is larger than " + maxSize + " bytes");
+            return data;
+        } catch (java.nio.file.NoSuchFileException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Makes the data of blob {@code uuid} exactly {@code data}, modified at {@code modified} (ms since the epoch), as
+     * a copy of another host's (whole or not at all, as {@link #store}).
+     */
+    public void mirror(String uuid, byte[] data, long modified) throws IOException {
+        store(uuid, new java.io.ByteArrayInputStream(data), data.length);
+        Files.setLastModifiedTime(file(uuid), java.nio.file.attribute.FileTime.fromMillis(modified));
+    }
+
     /** Removes the data of blob {@code uuid}, if any (Xapi's {@code unlink_safe}: a failure is logged, not raised). */
     public void remove(String uuid) {
         Path f = file(uuid);

@@ -52,6 +52,9 @@ public final class XapiConfig {
         {"master-connection-timeout-seconds", "120", null},
         // seconds between the master's requests that every live member write its database backup (Xapi's 300 s)
         {"pool-backup-interval-seconds", "300", null},
+        // the master's copy of its blobs to every host (Xapi's pool_data_sync_interval, a day; the first 2 h after
+        // start)
+        {"pool-data-sync-interval-seconds", "86400", null},
         // how long a member in emergency mode waits before it tries its master again (Xapi: 60 s + 0-120 s)
         {"emergency-retry-seconds", "60", null},
         // host.shutdown and host.reboot answer, then power off this long after (Xapi's 10 s)

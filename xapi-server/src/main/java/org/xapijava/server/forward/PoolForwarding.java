@@ -2,6 +2,8 @@ package org.xapijava.server.forward;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.xapijava.db.Db;
 import org.xapijava.model.Datamodel;
 import org.xapijava.model.MessageDef;
@@ -37,6 +39,8 @@ public final class PoolForwarding implements ForwardingStage {
     private final HostClients hosts;
     private final ReplicationBarrier replication;
     private volatile java.util.function.BiConsumer<String, List<Object>> afterForwarded = (m, a) -> {};
+    /** Per message (wire name), the step run on the master before it is placed ({@link #beforePlacing}). */
+    private final Map<String, java.util.function.Consumer<List<Object>>> beforePlacing = new ConcurrentHashMap<>();
 
     public PoolForwarding(
             Datamodel dm, Db db, String thisHost, Locks locks, HostClients hosts, ReplicationBarrier replication) {
@@ -61,6 +65,8 @@ public final class PoolForwarding implements ForwardingStage {
 
     private Object place(CallContext ctx, List<Object> args, Implementation local) throws Exception {
         MessageDef m = ctx.message();
+        java.util.function.Consumer<List<Object>> before = beforePlacing.get(m.wireName());
+        if (before != null) before.accept(args);
         String host = placements.hostFor(m.wireName(), db, args);
         if (host == null || host.equals(thisHost)) return local.invoke(ctx, args);
         assertLive(host);
@@ -89,6 +95,15 @@ public final class PoolForwarding implements ForwardingStage {
      */
     public void afterForwarded(java.util.function.BiConsumer<String, List<Object>> then) {
         this.afterForwarded = then;
+    }
+
+    /**
+     * {@code step} runs on the master for each call of {@code wireName}, with its decoded arguments (after the
+     * session), inside the lock plan and before the call is placed: what Xapi's {@code message_forwarding.ml} does
+     * first ({@code Xapi_sync.sync_host} before {@code pool.designate_new_master}).
+     */
+    public void beforePlacing(String wireName, java.util.function.Consumer<List<Object>> step) {
+        beforePlacing.put(wireName, step);
     }
 
     /** Xapi's {@code check_live}: a host whose metrics say it is not live is not called. */

@@ -94,6 +94,22 @@ public final class HttpMasterLink implements MasterLink, AutoCloseable {
      * answers other than 200, or takes longer than {@code wait}.
      */
     public byte[] post(JsonNode request, Duration wait) {
+        ContentResponse r = send(request, wait);
+        if (r.getStatus() != 200)
+            throw ApiError.internal("the pool master answered HTTP " + r.getStatus() + " on " + PATH);
+        return r.getContent();
+    }
+
+    /** As {@link #post}, null when the master answers 404 (what the request names is not there). */
+    public byte[] postIfFound(JsonNode request, Duration wait) {
+        ContentResponse r = send(request, wait);
+        if (r.getStatus() == 404) return null;
+        if (r.getStatus() != 200)
+            throw ApiError.internal("the pool master answered HTTP " + r.getStatus() + " on " + PATH);
+        return r.getContent();
+    }
+
+    private ContentResponse send(JsonNode request, Duration wait) {
         byte[] body;
         try {
             body = JSON.writeValueAsBytes(request);
@@ -114,9 +130,7 @@ public final class HttpMasterLink implements MasterLink, AutoCloseable {
             Throwable cause = e.getCause() instanceof TimeoutException t ? t : e.getCause();
             throw ApiError.internal("cannot reach the pool master at " + uri + ": " + cause);
         }
-        if (r.getStatus() != 200)
-            throw ApiError.internal("the pool master answered HTTP " + r.getStatus() + " on " + PATH);
-        return r.getContent();
+        return r;
     }
 
     @Override

@@ -99,6 +99,11 @@ public final class MemberConnection implements AutoCloseable {
         }
     }
 
+    /** The link to the master (its {@code /remote_db_access_v2}). */
+    public HttpMasterLink link() {
+        return link;
+    }
+
     public Database replica() {
         return replica;
     }

@@ -205,6 +205,19 @@ class PoolSdkTest {
     void aMemberDesignatedMasterTakesThePoolOverAndTheOthersFollowIt() throws Exception {
         VM kept = newVm("written-before-the-master-changed");
         String keptUuid = kept.getUuid(master);
+        // a blob's data, on the old master only: Xapi's forwarding layer copies the blobs to the new master first
+        com.xensource.xenapi.Blob notes = kept.createNewBlob(master, "notes", "text/plain", true);
+        java.net.http.HttpResponse<String> put = java.net.http.HttpClient.newHttpClient()
+                .send(
+                        java.net.http.HttpRequest.newBuilder(a.url()
+                                        .toURI()
+                                        .resolve("/blob?ref=" + notes.toWireString() + "&session_id="
+                                                + master.getSessionReference()))
+                                .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("kept across the change"))
+                                .build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, put.statusCode(), put.body());
+        String notesUuid = notes.getUuid(master);
         int aStarts = a.starts(), bStarts = b.starts(), cStarts = c.starts();
         // C already agreed to another master: the proposal is aborted where it was accepted, nothing changes
         onLocalSession(c, api -> api.host().proposeNewMaster("192.0.2.9", true));
@@ -242,6 +255,15 @@ class PoolSdkTest {
         assertEquals(
                 "written-before-the-master-changed",
                 VM.getByUuid(master, keptUuid).getNameLabel(master));
+        java.net.http.HttpResponse<String> read = java.net.http.HttpClient.newHttpClient()
+                .send(
+                        java.net.http.HttpRequest.newBuilder(b.url().toURI().resolve("/blob?uuid=" + notesUuid))
+                                .GET()
+                                .build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, read.statusCode(), "the public blob's data is on the new master");
+        assertEquals("kept across the change", read.body());
+        assertTrue(hostAt(master, "127.0.0.3").getOtherConfig(master).containsKey("last_blob_sync_time"));
         Types.HostIsSlave e = assertThrows(Types.HostIsSlave.class, () -> login(a));
         assertEquals("127.0.0.3", e.masterIPAddress);
         // the old master runs what the new one forwards
