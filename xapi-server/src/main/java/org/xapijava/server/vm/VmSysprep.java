@@ -25,6 +25,7 @@ import org.xapijava.model.api.enums.VbdType;
 import org.xapijava.model.client.XenApi;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.api.Messages;
+import org.xapijava.server.api.Pause;
 import org.xapijava.server.api.gen.VMApi;
 import org.xapijava.server.config.XapiConfig;
 import org.xapijava.server.dispatch.CallContext;
@@ -118,7 +119,7 @@ public final class VmSysprep implements Messages {
             delete(iso);
             throw fail(uuid, "VM failed to insert CD");
         }
-        sleep((long) (settings.waitSeconds() * 1000));
+        Pause.of((long) (settings.waitSeconds() * 1000));
         if (!trigger(api, uuid, vbd, iso, data.get(vdi, VDI.UUID), timeout))
             throw fail(uuid, "No response from sysprep within allocated time");
     }
@@ -146,7 +147,7 @@ public final class VmSysprep implements Messages {
         while (true) {
             if (until.test(xenops.xenstoreRead(dbg, uuid, path))) return true;
             if (System.nanoTime() - deadline > 0) return false;
-            sleep(POLL_MS);
+            Pause.of(POLL_MS);
         }
     }
 
@@ -226,15 +227,6 @@ public final class VmSysprep implements Messages {
 
     private static ApiError fail(String uuid, String why) {
         return new ApiError(ErrorCodes.SYSPREP, uuid, why);
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw ApiError.internal("interrupted");
-        }
     }
 
     private static void delete(Path p) {

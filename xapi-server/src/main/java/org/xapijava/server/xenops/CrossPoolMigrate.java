@@ -31,6 +31,7 @@ import org.xapijava.model.api.enums.TaskStatusType;
 import org.xapijava.model.client.XenApi;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
+import org.xapijava.server.api.Pause;
 import org.xapijava.server.client.XmlRpcTransport;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.storage.StorageBackends;
@@ -310,7 +311,7 @@ final class CrossPoolMigrate {
                 if (r.statusCode() != 200 || System.nanoTime() > deadline) {
                     throw ApiError.internal("VM metadata import failed: HTTP " + r.statusCode());
                 }
-                sleep(20);
+                Pause.of(20);
             }
             switch (status) {
                 case SUCCESS -> {
@@ -379,15 +380,6 @@ final class CrossPoolMigrate {
             return HTTP.send(request, HttpResponse.BodyHandlers.discarding());
         } catch (IOException e) {
             throw new ApiError(ErrorCodes.CANNOT_CONTACT_HOST, request.uri().getHost());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw ApiError.internal("interrupted");
-        }
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw ApiError.internal("interrupted");
