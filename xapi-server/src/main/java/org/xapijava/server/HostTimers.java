@@ -15,8 +15,8 @@ import org.xapijava.server.task.TaskManager;
 /**
  * A host's periodic jobs, on one daemon thread: Xapi's {@code db_gc} pass every {@link #GC_PERIOD} (sessions and
  * tasks collected, the pool heartbeat on the {@code event.next} queues) and, on the master, the members' liveness
- * check, the push of database backups to them and the daily copy of the blobs to them; in emergency mode, the one restart that tries the master again.
- * {@link #close()} stops them.
+ * check, the push of database backups to them and the daily copy of the blobs to them; in emergency mode, the one
+ * restart that tries the master again. {@link #close()} stops them.
  */
 final class HostTimers implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HostTimers.class);

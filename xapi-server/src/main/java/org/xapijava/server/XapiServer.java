@@ -590,7 +590,6 @@ public final class XapiServer implements AutoCloseable {
         return restart;
     }
 
-    /** This host's pool role. */
     /** A member's view of its master's blobs: over its link, or the in-process master's directory; null on a master. */
     private BlobSync.Source masterBlobs(MemberConnection link, XapiConfig config) {
         if (role.isMaster()) return null;
@@ -599,6 +598,7 @@ public final class XapiServer implements AutoCloseable {
         return master == null ? null : BlobSync.of(master.blobStore);
     }
 
+    /** This host's pool role. */
     public PoolRole role() {
         return role;
     }

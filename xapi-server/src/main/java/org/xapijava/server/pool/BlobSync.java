@@ -207,7 +207,7 @@ public final class BlobSync implements Messages, RemoteDbHandler.V2Extension {
                 ArrayNode out = JsonNodeFactory.instance.arrayNode();
                 for (BlobStore.Entry e : store.list())
                     out.addArray().add(e.name()).add(e.size()).add(e.modified());
-                send(c, "application/json", JSON.writeValueAsBytes(out));
+                ReplicaHandler.send(c, "application/json", JSON.writeValueAsBytes(out));
             }
             case DATA -> {
                 byte[] data = req.size() > 1 ? store.read(req.get(1).asText()) : null;
@@ -217,7 +217,7 @@ public final class BlobSync implements Messages, RemoteDbHandler.V2Extension {
                     r.getHeaders().put(HttpHeader.CONTENT_LENGTH, 0);
                     r.write(true, ByteBuffer.allocate(0), c.callback());
                 } else {
-                    send(c, "application/octet-stream", data);
+                    ReplicaHandler.send(c, "application/octet-stream", data);
                 }
             }
             default -> {
@@ -225,14 +225,6 @@ public final class BlobSync implements Messages, RemoteDbHandler.V2Extension {
             }
         }
         return true;
-    }
-
-    private static void send(HttpCall c, String type, byte[] body) {
-        Response r = c.response();
-        r.setStatus(200);
-        r.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
-        r.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
-        r.write(true, ByteBuffer.wrap(body), c.callback());
     }
 
     /** The blobs of a master in this JVM (a test's in-process member shares its master's database). */

@@ -94,10 +94,9 @@ public final class HttpMasterLink implements MasterLink, AutoCloseable {
      * answers other than 200, or takes longer than {@code wait}.
      */
     public byte[] post(JsonNode request, Duration wait) {
-        ContentResponse r = send(request, wait);
-        if (r.getStatus() != 200)
-            throw ApiError.internal("the pool master answered HTTP " + r.getStatus() + " on " + PATH);
-        return r.getContent();
+        byte[] body = postIfFound(request, wait);
+        if (body == null) throw ApiError.internal("the pool master answered HTTP 404 on " + PATH);
+        return body;
     }
 
     /** As {@link #post}, null when the master answers 404 (what the request names is not there). */

@@ -97,7 +97,8 @@ public final class ReplicaHandler implements RemoteDbHandler.V2Extension {
         closed = true;
     }
 
-    private static void send(HttpCall c, String type, byte[] body) {
+    /** Answers 200 with {@code body} of {@code type}. */
+    static void send(HttpCall c, String type, byte[] body) {
         Response r = c.response();
         r.setStatus(200);
         r.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
