@@ -146,6 +146,18 @@ final class CrlCalls implements Messages {
             tls.trust().putCa(name, cert);
         }
 
+        /** Xapi's {@code local_list Root_legacy}: the names of this host's CA certificate files. */
+        @Override
+        public List<String> certificateList(CallContext ctx, String host) {
+            return List.copyOf(tls.trust().cas().keySet());
+        }
+
+        /** Xapi's {@code local_sync}: this host's trust made again from its files as they are. */
+        @Override
+        public void certificateSync(CallContext ctx, String host) {
+            tls.trust().sync();
+        }
+
         /** Xapi's {@code host_uninstall Root_legacy}: a missing file is an error unless {@code force}. */
         @Override
         public void uninstallCaCertificate(CallContext ctx, String host, String name, boolean force) {

@@ -433,16 +433,14 @@ public final class PoolCertificates implements Messages {
         }
 
         /**
-         * Xapi's {@code certificate_sync} (its trust part): every member's store of host certificates replaced by the
-         * master's, and the master's CA certificates written to each (best effort, logged).
+         * Xapi's {@code certificate_sync} (its trust part): every member's host certificates, CA certificates and CRLs
+         * made exactly the master's, their old ones erased (best effort, logged).
          */
         @Override
         public void certificateSync(CallContext ctx) {
             if (!master) return;
             distribute(null, command("replace", Map.of("certs", tls.trust().hosts())));
-            tls.trust()
-                    .cas()
-                    .forEach((name, pem) -> distribute(null, command("write_ca", Map.of("ca_name", name, "pem", pem))));
+            distribute(null, command("cas", Map.of("cas", tls.trust().cas())));
             copyCrlsToAll();
         }
 
@@ -573,6 +571,21 @@ public final class PoolCertificates implements Messages {
             }
         }
 
+        /**
+         * Xapi's {@code Cert_distrib.copy_certs_to_host}, on the master: the host's trusted host certificates, CA
+         * certificates and CRLs made exactly the master's (their old ones erased).
+         */
+        @Override
+        public void copyPrimaryHostCerts(CallContext ctx, String host) {
+            if (hosts == null || host.equals(me)) return; // a host's own files are already its own
+            for (String c : List.of(
+                    command("replace", Map.of("certs", tls.trust().hosts())),
+                    command("cas", Map.of("cas", tls.trust().cas())),
+                    command("crls", Map.of("crls", tls.trust().crls().all())))) {
+                hosts.call(host, "host.cert_distrib_atom", List.of(host, c), null);
+            }
+        }
+
         @Override
         public String certDistribAtom(CallContext ctx, String host, String command) {
             JsonNode n;
@@ -601,6 +614,13 @@ public final class PoolCertificates implements Messages {
                 case "write_ca" ->
                     tls.trust().putCa(a.path("ca_name").asText(), a.path("pem").asText());
                 case "remove_ca" -> tls.trust().removeCa(a.path("ca_name").asText());
+                case "cas" -> {
+                    Map<String, String> all = new LinkedHashMap<>();
+                    a.path("cas")
+                            .properties()
+                            .forEach(e -> all.put(e.getKey(), e.getValue().asText()));
+                    tls.trust().replaceCas(all);
+                }
                 case "crls" -> {
                     Map<String, String> all = new LinkedHashMap<>();
                     a.path("crls")

@@ -177,6 +177,22 @@ public final class PoolTrust {
         }
     }
 
+    /** Makes the CA certificates exactly {@code files} (name to PEM): the master's copy of its own to a host. */
+    public synchronized void replaceCas(Map<String, String> files) {
+        for (String n : files.keySet())
+            if (!NAME.matcher(n).matches() || n.startsWith(".")) throw new IllegalArgumentException(n);
+        for (String n : cas().keySet()) if (!files.containsKey(n)) removeCa(n);
+        files.forEach(this::putCa);
+    }
+
+    /**
+     * Xapi's {@code Certificates.local_sync}: the bundle made again from the files of the store as they are now (one
+     * put there or removed by hand included), and trusted from now on.
+     */
+    public synchronized void sync() {
+        regenerate();
+    }
+
     /** The bundle file (what Xapi's {@code pool_bundle_path} names). */
     public Path bundle() {
         return bundle;

@@ -376,6 +376,50 @@ class PoolTlsSdkTest {
         assertThrows(Types.CertificateDoesNotExist.class, () -> Pool.certificateUninstall(master, "corp-root.pem"));
     }
 
+    /**
+     * One host's CA certificates listed ({@code host.certificate_list}, run on that host), its store made again from
+     * its files ({@code host.certificate_sync}), and made exactly the master's ({@code host.copy_primary_host_certs}:
+     * what the host lacks put back, what the master lacks erased).
+     */
+    @Test
+    @Order(41)
+    void aHostsCertificatesAreListedSyncedAndCopiedFromTheMaster() throws Exception {
+        Connection master = PoolHost.login(a);
+        // the three are pool-internal: a pool session on the master (Xapi's slave_login)
+        XenApi anon = new XenApi(XmlRpcTransport.tcp(a.url().toURI(), null, Duration.ofSeconds(30)), null);
+        String hostA = typed(a).host().getByUuid(uuidOf(a));
+        XenApi api = anon.withSession(anon.session()
+                .slaveLogin(hostA, Files.readString(dirA.resolve("ptoken")).strip()));
+        String hostB = api.host().getByUuid(uuidOf(b));
+        String ca = certOf(Files.readString(dirC.resolve("xapi-ssl.pem")));
+        Pool.certificateInstall(master, "corp-root.pem", ca);
+        try {
+            assertEquals(List.of("corp-root.pem"), api.host().certificateList(hostB));
+            // B's files changed by hand: its list says so, the master's copy puts them right
+            Files.delete(dirB.resolve("certs-ca/corp-root.pem"));
+            Files.writeString(dirB.resolve("certs-ca/own.pem"), ca);
+            Path extra = dirB.resolve("certs-pool/extra.pem");
+            Files.writeString(extra, ca);
+            assertEquals(List.of("own.pem"), api.host().certificateList(hostB));
+            Path bundle = dirB.resolve("xapi-pool-ca-bundle.pem");
+            assertFalse(Files.readString(bundle).contains(ca), "not trusted before a sync");
+            api.host().certificateSync(hostB);
+            assertTrue(Files.readString(bundle).contains(ca), "the store's files as they are now");
+            api.host().copyPrimaryHostCerts(hostB);
+            assertEquals(List.of("corp-root.pem"), api.host().certificateList(hostB));
+            assertEquals(storeOf(a), storeOf(b), "the hand-made file erased");
+            assertFalse(Files.readString(bundle).contains(ca));
+            assertTrue(Pool.getAll(master)
+                    .iterator()
+                    .next()
+                    .getCurrentOperations(master)
+                    .isEmpty());
+            PoolHost.await("B live", Duration.ofSeconds(30), () -> PoolHost.allEnabledAndLive(master, 2));
+        } finally {
+            Pool.certificateUninstall(master, "corp-root.pem");
+        }
+    }
+
     static Set<String> crlsOf(PoolHost h) throws Exception {
         Path d = h.dir.resolve("crls");
         if (!Files.isDirectory(d)) return Set.of();
