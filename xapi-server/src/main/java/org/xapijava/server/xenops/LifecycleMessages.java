@@ -1,5 +1,7 @@
 package org.xapijava.server.xenops;
 
+import org.xapijava.model.api.ErrorCodes;
+import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.api.Messages;
 import org.xapijava.server.api.gen.HostApi;
 import org.xapijava.server.api.gen.VBDApi;
@@ -38,6 +40,18 @@ public final class LifecycleMessages implements Messages {
             @Override
             public String dmesg(CallContext ctx, String host) {
                 return service.xenops().hostConsoleData(TaskBinding.dbg(ctx));
+            }
+
+            /** Xapi has none either: {@code NOT_IMPLEMENTED ["dmesg_clear"]}, its own parameter. */
+            @Override
+            public String dmesgClear(CallContext ctx, String host) {
+                throw new ApiError(ErrorCodes.NOT_IMPLEMENTED, "dmesg_clear");
+            }
+
+            /** Xapi has none either: {@code NOT_IMPLEMENTED ["get_log"]}. */
+            @Override
+            public String getLog(CallContext ctx, String host) {
+                throw new ApiError(ErrorCodes.NOT_IMPLEMENTED, "get_log");
             }
 
             @Override

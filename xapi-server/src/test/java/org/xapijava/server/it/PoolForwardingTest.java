@@ -87,6 +87,13 @@ class PoolForwardingTest {
                         + "(XEN) 'q' pressed -> dump domain (and guest debug) info\n"),
                 dmesgB);
         assertFalse(a.dmesg(c).contains("pressed"), "the keys went to the member's hypervisor only");
+        // as Xapi, which has neither: NOT_IMPLEMENTED with its own parameter
+        RawConnection raw = new RawConnection(LifecycleSupport.url(master));
+        assertEquals(
+                List.of("NOT_IMPLEMENTED", "dmesg_clear"),
+                raw.failure("host.dmesg_clear", c.getSessionReference(), hostB()));
+        assertEquals(
+                List.of("NOT_IMPLEMENTED", "get_log"), raw.failure("host.get_log", c.getSessionReference(), hostB()));
     }
 
     @Test
