@@ -236,7 +236,7 @@ public final class XapiServer implements AutoCloseable {
         locks.beforeMarking("VM.revert", vmMessages.revertPreparation());
         new OperationMessages(services.allowed()).bind(table);
         xenopsd = new XenopsdLink(config);
-        xenopsd.start(services, localDb, storage.backends(), vmAlerts); // the storage socket first: xenopsd uses it
+        xenopsd.start(services, localDb, storage.backends()); // the storage socket first: xenopsd uses it
         XenopsService xenops = xenopsd.service();
         XenopsClient xenopsClient = xenopsd.client();
         xenops.api().bind(table);
@@ -331,6 +331,7 @@ public final class XapiServer implements AutoCloseable {
             followers = new Followers(db, Duration.ofMillis(config.integer("replication-wait-ms")));
             PoolForwarding pf = new PoolForwarding(dm, localDb, refs.host(), locks, hostClients, followers);
             pf.afterForwarded(statistics::forwarded);
+            pf.afterSuccess(new org.xapijava.server.xenops.LifecycleAlerts(localDb, vmAlerts)::after);
             forwarding = poolForwarding = pf;
             liveness = new Liveness(
                     localDb,

@@ -3,7 +3,6 @@ package org.xapijava.server;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.xapijava.db.Db;
-import org.xapijava.server.alerts.VmAlerts;
 import org.xapijava.server.config.XapiConfig;
 import org.xapijava.server.storage.StorageBackends;
 import org.xapijava.server.storage.rpc.Datapaths;
@@ -36,7 +35,7 @@ final class XenopsdLink implements AutoCloseable {
      * Serves the storage socket over {@code backends}, starts or finds xenopsd, and builds xapi's side of it (not yet
      * started: {@link XenopsService#start()} runs once the server answers calls).
      */
-    void start(Services services, Db data, StorageBackends backends, VmAlerts vmAlerts) throws Exception {
+    void start(Services services, Db data, StorageBackends backends) throws Exception {
         String storagePath = config.get("storage-socket");
         storageRpc = new StorageRpc(new Datapaths(data, backends));
         if (!storagePath.isEmpty()) {
@@ -73,7 +72,6 @@ final class XenopsdLink implements AutoCloseable {
                 services.poolRef(),
                 services.tasks(),
                 services.allowed(),
-                vmAlerts,
                 client,
                 socket,
                 Duration.ofMillis(config.integer("xenopsd-reconnect-max-ms")));

@@ -43,12 +43,23 @@ import org.xapijava.server.config.XapiConfig;
 public final class PoolBench {
     private PoolBench() {}
 
-    record Options(int hosts, int vms, int clients, int samples, int starts, double seconds) {
+    /**
+     * @param inProcess members in this JVM on the master's database ({@code XapiServer(config, master)}: the issue's
+     *                  allowance for its 16-host figure) instead of members over HTTP with their own replica
+     */
+    record Options(int hosts, int vms, int clients, int samples, int starts, double seconds, boolean inProcess) {
         static Options parse(String[] args) {
             int hosts = 3, vms = 32, clients = 8, samples = 300, starts = 40;
             double seconds = 20;
+            boolean inProcess = false;
             for (int i = 0; i + 1 < args.length; i += 2) {
                 switch (args[i]) {
+                    case "--members" ->
+                        inProcess = switch (args[i + 1]) {
+                            case "in-process" -> true;
+                            case "http" -> false;
+                            default -> throw new IllegalArgumentException("--members: http or in-process");
+                        };
                     case "--hosts" -> hosts = Integer.parseInt(args[i + 1]);
                     case "--vms" -> vms = Integer.parseInt(args[i + 1]);
                     case "--clients" -> clients = Integer.parseInt(args[i + 1]);
@@ -59,7 +70,7 @@ public final class PoolBench {
                 }
             }
             if (hosts < 2 || hosts > 200) throw new IllegalArgumentException("--hosts: 2..200");
-            return new Options(hosts, vms, clients, samples, starts, seconds);
+            return new Options(hosts, vms, clients, samples, starts, seconds, inProcess);
         }
     }
 
@@ -85,13 +96,19 @@ public final class PoolBench {
                 Files.createDirectories(d);
                 Files.writeString(d.resolve("pool.conf"), "slave:127.0.0.2");
                 Files.copy(dir.resolve("host1/ptoken"), d.resolve("ptoken"));
-                pool.add(start(d, "127.0.0." + (i + 1), port));
+                pool.add(
+                        o.inProcess()
+                                ? start(d, "127.0.0." + (i + 1), port, master)
+                                : start(d, "127.0.0." + (i + 1), port));
             }
             log.printf(Locale.ROOT, "%d hosts up in %.1f s%n", o.hosts(), (System.nanoTime() - t0) / 1e9);
             out.printf(
                     Locale.ROOT,
-                    "Pool of %d hosts in one JVM (members over HTTP); %d cores; load average at start %s.%n%n",
+                    "Pool of %d hosts in one JVM (%s); %d cores; load average at start %s.%n%n",
                     o.hosts(),
+                    o.inProcess()
+                            ? "members in-process, on the master's database, calls forwarded to them over HTTP"
+                            : "members over HTTP",
                     Runtime.getRuntime().availableProcessors(),
                     load);
             InetSocketAddress ma = new InetSocketAddress("127.0.0.2", port);
@@ -178,19 +195,26 @@ public final class PoolBench {
     }
 
     static XapiServer start(Path dir, String address, int port) throws Exception {
-        XapiServer s = new XapiServer(XapiConfig.fromArgs(List.of(
-                "--data-dir",
-                dir.toString(),
-                "--bind",
-                address,
-                "--http-port",
-                Integer.toString(port),
-                "--https-port",
-                "-1",
-                "--unix-socket",
-                dir.resolve("xapi.sock").toString(),
-                "--vmss-timer",
-                "off")));
+        return start(dir, address, port, null);
+    }
+
+    /** A host of its own, or with {@code master} not null a member in this JVM on {@code master}'s database. */
+    static XapiServer start(Path dir, String address, int port, XapiServer master) throws Exception {
+        XapiServer s = new XapiServer(
+                XapiConfig.fromArgs(List.of(
+                        "--data-dir",
+                        dir.toString(),
+                        "--bind",
+                        address,
+                        "--http-port",
+                        Integer.toString(port),
+                        "--https-port",
+                        "-1",
+                        "--unix-socket",
+                        dir.resolve("xapi.sock").toString(),
+                        "--vmss-timer",
+                        "off")),
+                master);
         s.start();
         return s;
     }

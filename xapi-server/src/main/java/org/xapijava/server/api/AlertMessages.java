@@ -22,8 +22,15 @@ public final class AlertMessages implements MessageApi, Messages {
         MessageApi.bind(table, this);
     }
 
+    /**
+     * A client's message is on disk before this returns; one a pool member sends under its pool session (the alerts
+     * it raises as a side effect of an operation, Xapi's {@code create_vm_message}, which the master's own alerts
+     * write and force in the background) is forced in the background too, with the master's.
+     */
     @Override
     public String create(CallContext ctx, String name, long priority, Cls cls, String objUuid, String body) {
+        if (ctx.session() != null && ctx.session().pool())
+            return store.createForcedLater(name, priority, cls.wire(), objUuid, body);
         return store.create(name, priority, cls.wire(), objUuid, body);
     }
 

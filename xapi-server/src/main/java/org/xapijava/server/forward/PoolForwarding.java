@@ -27,7 +27,7 @@ import org.xapijava.server.ops.Locks;
  * here, this host's implementation runs; on another host, the task is marked forwarded to it
  * ({@code set_forwarding_on_task}), the host must be live ({@code HOST_OFFLINE [host]} otherwise), and the same
  * message is called there through {@link HostClients} under the same task. The result comes back in RPC form,
- * after the {@link #afterForwarded} step.
+ * after the {@link #afterForwarded} step; once the plan released its markings, the {@link #afterSuccess} step.
  * Thread-safe.
  */
 public final class PoolForwarding implements ForwardingStage {
@@ -39,6 +39,7 @@ public final class PoolForwarding implements ForwardingStage {
     private final HostClients hosts;
     private final ReplicationBarrier replication;
     private volatile java.util.function.BiConsumer<String, List<Object>> afterForwarded = (m, a) -> {};
+    private volatile java.util.function.BiConsumer<String, List<Object>> afterSuccess = (m, a) -> {};
     /** Per message (wire name), the step run on the master before it is placed ({@link #beforePlacing}). */
     private final Map<String, java.util.function.Consumer<List<Object>>> beforePlacing = new ConcurrentHashMap<>();
 
@@ -57,7 +58,9 @@ public final class PoolForwarding implements ForwardingStage {
     public Object run(CallContext ctx, List<Object> args, Implementation local) throws Exception {
         long mark = replication.mark();
         try {
-            return locks.withPlan(ctx, args, (c, a) -> place(c, a, local));
+            Object result = locks.withPlan(ctx, args, (c, a) -> place(c, a, local));
+            afterSuccess.accept(ctx.message().wireName(), args);
+            return result;
         } finally {
             replication.await(mark); // the answer leaves once the members hold what the call wrote
         }
@@ -95,6 +98,16 @@ public final class PoolForwarding implements ForwardingStage {
      */
     public void afterForwarded(java.util.function.BiConsumer<String, List<Object>> then) {
         this.afterForwarded = then;
+    }
+
+    /**
+     * {@code then} runs on the master after each call that succeeded, here or on another host, once its lock plan
+     * released what it marked, with the message's wire name and its decoded arguments (after the session): Xapi's
+     * {@code message_forwarding.ml} makes a VM operation's message there ({@code create_vm_message}). It must not
+     * throw.
+     */
+    public void afterSuccess(java.util.function.BiConsumer<String, List<Object>> then) {
+        this.afterSuccess = then;
     }
 
     /**

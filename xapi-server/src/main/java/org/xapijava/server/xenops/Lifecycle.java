@@ -20,7 +20,6 @@ import org.xapijava.model.api.VIF;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.alerts.VmAlerts;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.xenopsd.Disk;
 import org.xapijava.xenopsd.VmStat;
@@ -52,7 +51,6 @@ public final class Lifecycle {
     private volatile java.util.function.Predicate<String> hostAliveness = h -> false;
     private final String hostRef;
     private final String poolRef;
-    private final VmAlerts vmAlerts;
     /** The database as message code uses it (one atomic step per call). */
     private final Db data;
 
@@ -69,7 +67,6 @@ public final class Lifecycle {
             Db data,
             String hostRef,
             String poolRef,
-            VmAlerts vmAlerts,
             Xenops xenops,
             TaskBinding tasks,
             GuestMetrics guestMetrics,
@@ -80,7 +77,6 @@ public final class Lifecycle {
         this.data = data;
         this.hostRef = hostRef;
         this.poolRef = poolRef;
-        this.vmAlerts = vmAlerts;
         this.xenops = xenops;
         this.tasks = tasks;
         this.guestMetrics = guestMetrics;
@@ -168,7 +164,6 @@ public final class Lifecycle {
         prepareStart(vm);
         BootChecks.assertCanBootHere(data, vm, host());
         startAdmitted(ctx, vm, paused, force);
-        alert(vm, "VM_STARTED", "VM '%s' (uuid: %s) started on host: %s (uuid: %s)", true);
     }
 
     /** {@code VM.start_on}: only this host can run the VM; another host is refused as Xapi's placement would. */
@@ -429,7 +424,6 @@ public final class Lifecycle {
     /** {@code VM.clean_shutdown}. */
     public void cleanShutdown(CallContext ctx, String vm) {
         cleanShutdownWithTimeout(ctx, vm, DOMAIN_SHUTDOWN_TOTAL_TIMEOUT);
-        alert(vm, "VM_SHUTDOWN", "VM '%s' (uuid: %s) shutdown", false);
     }
 
     private void cleanShutdownWithTimeout(CallContext ctx, String vm, double timeout) {
@@ -441,7 +435,6 @@ public final class Lifecycle {
     /** {@code VM.hard_shutdown}: a suspended VM loses its image; a live one is destroyed. */
     public void hardShutdown(CallContext ctx, String vm) {
         hardShutdownImpl(ctx, vm);
-        alert(vm, "VM_SHUTDOWN", "VM '%s' (uuid: %s) shutdown forcibly", false);
     }
 
     private void hardShutdownImpl(CallContext ctx, String vm) {
@@ -483,7 +476,6 @@ public final class Lifecycle {
                 hardShutdownImpl(ctx, vm);
             }
         }
-        alert(vm, "VM_SHUTDOWN", "VM '%s' (uuid: %s) shutdown", false);
     }
 
     /** {@code VM.clean_reboot}. */
@@ -491,7 +483,6 @@ public final class Lifecycle {
         long required = data.get(vm, VM.HAS_VENDOR_DEVICE) ? HAS_VENDOR_DEVICE_VERSION : 0;
         if (required > data.get(vm, VM.HARDWARE_PLATFORM_VERSION)) data.set(vm, VM.HARDWARE_PLATFORM_VERSION, required);
         xenopsReboot(ctx, vm, DOMAIN_SHUTDOWN_TOTAL_TIMEOUT);
-        alert(vm, "VM_REBOOTED", "VM '%s' (uuid: %s) rebooted cleanly", false);
     }
 
     /** {@code VM.hard_reboot}: a live VM is rebooted, a halted one started, a suspended one refused. */
@@ -501,7 +492,6 @@ public final class Lifecycle {
             case "Halted" -> startAdmitted(ctx, vm, false, false);
             default -> throw new ApiError("VM_BAD_POWER_STATE", vm, "running", "suspended");
         }
-        alert(vm, "VM_REBOOTED", "VM '%s' (uuid: %s) rebooted forcibly", false);
     }
 
     /**
@@ -528,7 +518,6 @@ public final class Lifecycle {
             sync.waitBarrier(dbg, id);
             assertFinalPowerStateIs(vm, "Paused");
         });
-        alert(vm, "VM_PAUSED", "VM '%s' (uuid: %s) paused", false);
     }
 
     /** {@code VM.unpause}. */
@@ -541,7 +530,6 @@ public final class Lifecycle {
             sync.waitBarrier(dbg, id);
             checkPowerStateIs(vm, "Running");
         });
-        alert(vm, "VM_UNPAUSED", "VM '%s' (uuid: %s) unpaused", false);
     }
 
     // ------------------------------------------------------------------------------------------- suspend, resume
@@ -550,7 +538,6 @@ public final class Lifecycle {
     public void suspend(CallContext ctx, String vm) {
         data.set(vm, VM.HA_ALWAYS_RUN, false);
         suspendDomain(ctx, vm);
-        alert(vm, "VM_SUSPENDED", "VM '%s' (uuid: %s) suspended", false);
     }
 
     /**
@@ -629,7 +616,6 @@ public final class Lifecycle {
         prepareResume(vm);
         BootChecks.assertCanBootHere(data, vm, host());
         resumeAdmitted(ctx, vm, paused);
-        alert(vm, "VM_RESUMED", "VM '%s' (uuid: %s) resumed on host: %s (uuid: %s)", true);
     }
 
     /** {@code VM.resume_on}: as {@link #startOn}. */
@@ -750,20 +736,6 @@ public final class Lifecycle {
             Thread.sleep(Duration.ofSeconds(seconds));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    /** {@code create_vm_message}: an alert on the VM; failures are ignored, as in Xapi. */
-    private void alert(String vm, String name, String format, boolean withHost) {
-        try {
-            String label = data.get(vm, VM.NAME_LABEL);
-            String uuid = data.get(vm, VM.UUID);
-            String body = withHost
-                    ? String.format(format, label, uuid, data.get(host(), Host.NAME_LABEL), data.get(host(), Host.UUID))
-                    : String.format(format, label, uuid);
-            vmAlerts.send(name, vm, body);
-        } catch (RuntimeException e) {
-            LOG.debug("alert {} on VM {} not created: {}", name, vm, e.toString());
         }
     }
 }

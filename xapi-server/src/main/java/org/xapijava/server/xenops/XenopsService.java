@@ -15,7 +15,6 @@ import org.xapijava.model.api.Host;
 import org.xapijava.model.api.HostMetrics;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.alerts.VmAlerts;
 import org.xapijava.server.api.Messages;
 import org.xapijava.server.ops.AllowedOperations;
 import org.xapijava.server.task.TaskManager;
@@ -74,7 +73,6 @@ public final class XenopsService implements AutoCloseable {
             String poolRef,
             TaskManager taskManager,
             AllowedOperations allowed,
-            VmAlerts vmAlerts,
             Xenops xenops,
             Path socket,
             Duration maxRetry) {
@@ -89,8 +87,7 @@ public final class XenopsService implements AutoCloseable {
         this.sync = new StateSync(
                 data, clock, hostRef, poolRef, allowed, xenops, gm, cache, metadata, barriers, this::rrdMoves);
         this.images = new SuspendImages(data);
-        this.lifecycle =
-                new Lifecycle(data, hostRef, poolRef, vmAlerts, xenops, tasks, gm, sync, metadata, images, socket);
+        this.lifecycle = new Lifecycle(data, hostRef, poolRef, xenops, tasks, gm, sync, metadata, images, socket);
         this.hotplug = new DeviceHotplug(data, hostRef, xenops, tasks, sync, metadata, lifecycle);
         this.live = new LiveCalls(data, xenops, tasks, sync, lifecycle);
         this.vifLive = new VifLive(data, hostRef, xenops, tasks, sync, lifecycle);
