@@ -135,6 +135,8 @@ public final class PoolBench {
             String hostMaster = master.services().hostRef();
             String hostMember = member.services().hostRef();
             double[][] st = new double[2][o.starts()];
+            // the floor of a forwarded call: host.get_servertime of the member (run there) against the master's
+            double[][] floor = new double[2][o.samples()];
             try (XmlRpcConnection c = new XmlRpcConnection(ma)) {
                 String s = login(c, master);
                 for (int i = 0; i < o.starts(); i++) {
@@ -146,18 +148,33 @@ public final class PoolBench {
                         c.call("VM.hard_shutdown", s, vm);
                     }
                 }
+                for (int i = 0; i < o.samples(); i++) {
+                    for (int side = 0; side < 2; side++) {
+                        long a = System.nanoTime();
+                        c.call("host.get_servertime", s, side == 0 ? hostMember : hostMaster);
+                        floor[side][i] = (System.nanoTime() - a) / 1e6;
+                    }
+                }
             }
             out.println(
                     "| call | on a member (forwarded) p50 / p99 (ms) | on the master p50 / p99 (ms) | added p50 (ms) |");
             out.println("|---|---|---|---|");
             out.printf(
                     Locale.ROOT,
-                    "| `VM.start_on` | %.1f / %.1f | %.1f / %.1f | %+.1f |%n%n",
+                    "| `VM.start_on` | %.1f / %.1f | %.1f / %.1f | %+.1f |%n",
                     percentile(st[0], 50),
                     percentile(st[0], 99),
                     percentile(st[1], 50),
                     percentile(st[1], 99),
                     percentile(st[0], 50) - percentile(st[1], 50));
+            out.printf(
+                    Locale.ROOT,
+                    "| `host.get_servertime` (the floor of a forwarded call) | %.2f / %.2f | %.2f / %.2f | %+.2f |%n%n",
+                    percentile(floor[0], 50),
+                    percentile(floor[0], 99),
+                    percentile(floor[1], 50),
+                    percentile(floor[1], 99),
+                    percentile(floor[0], 50) - percentile(floor[1], 50));
 
             // 3. member write -> event.from on the master, against a write on the master itself
             int n = Math.min(o.samples(), 100);
