@@ -596,38 +596,14 @@ public final class PoolCertificates implements Messages {
             }
             JsonNode a = n.path("args");
             switch (n.path("op").asText()) {
-                case "write" -> {
-                    Map<String, String> certs = new LinkedHashMap<>();
-                    a.path("certs")
-                            .properties()
-                            .forEach(e -> certs.put(e.getKey(), e.getValue().asText()));
-                    tls.trust().putHosts(certs);
-                }
-                case "replace" -> {
-                    Map<String, String> certs = new LinkedHashMap<>();
-                    a.path("certs")
-                            .properties()
-                            .forEach(e -> certs.put(e.getKey(), e.getValue().asText()));
-                    tls.trust().replaceHosts(certs);
-                }
+                case "write" -> tls.trust().putHosts(texts(a.path("certs")));
+                case "replace" -> tls.trust().replaceHosts(texts(a.path("certs")));
                 case "remove" -> tls.trust().removeHost(stripPem(a.path("file").asText()));
                 case "write_ca" ->
                     tls.trust().putCa(a.path("ca_name").asText(), a.path("pem").asText());
                 case "remove_ca" -> tls.trust().removeCa(a.path("ca_name").asText());
-                case "cas" -> {
-                    Map<String, String> all = new LinkedHashMap<>();
-                    a.path("cas")
-                            .properties()
-                            .forEach(e -> all.put(e.getKey(), e.getValue().asText()));
-                    tls.trust().replaceCas(all);
-                }
-                case "crls" -> {
-                    Map<String, String> all = new LinkedHashMap<>();
-                    a.path("crls")
-                            .properties()
-                            .forEach(e -> all.put(e.getKey(), e.getValue().asText()));
-                    tls.trust().crls().replaceAll(all);
-                }
+                case "cas" -> tls.trust().replaceCas(texts(a.path("cas")));
+                case "crls" -> tls.trust().crls().replaceAll(texts(a.path("crls")));
                 case "verify" -> {
                     tls.setVerifying(a.path("on").asBoolean());
                     db.set(me, Host.TLS_VERIFICATION_ENABLED, a.path("on").asBoolean());
@@ -636,6 +612,13 @@ public final class PoolCertificates implements Messages {
             }
             return "";
         }
+    }
+
+    /** A command's JSON object of names to texts, in its order. */
+    private static Map<String, String> texts(JsonNode object) {
+        Map<String, String> out = new LinkedHashMap<>();
+        object.properties().forEach(e -> out.put(e.getKey(), e.getValue().asText()));
+        return out;
     }
 
     private static String stripPem(String file) {
