@@ -1,6 +1,9 @@
 package org.xapijava.server.http;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.Optional;
+import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
@@ -21,5 +24,17 @@ public record HttpCall(
     /** A parameter as Xapi looks it up ({@code lookup_param_of_req}): the cookie first, then the query. */
     public Optional<String> param(String name) {
         return HttpParams.cookieOrQuery(request, name);
+    }
+
+    /**
+     * The request's body when it is at most {@code max} bytes, by its {@code Content-Length} and as read (a chunked
+     * body has no length); null when it is longer (then at most {@code max + 1} bytes of it were read).
+     */
+    public byte[] bodyAtMost(long max) throws IOException {
+        if (request.getLength() > max) return null;
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            byte[] b = in.readNBytes((int) max + 1);
+            return b.length > max ? null : b;
+        }
     }
 }

@@ -1,11 +1,9 @@
 package org.xapijava.server.http;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.slf4j.Logger;
@@ -96,7 +94,8 @@ public final class MessagesHandler {
         byte[] body;
         try {
             HttpErrors.commit(response);
-            body = readAtMost(Content.Source.asInputStream(c.request()), MAX_BODY);
+            body = c.bodyAtMost(MAX_BODY);
+            if (body == null) throw new IOException("body over " + MAX_BODY + " bytes");
         } catch (IOException e) {
             LOG.info("PUT /messages for {} {}: body not received: {}", cls, uuid, e.toString());
             tasks.failCallers(c, "Xapi_message.handler: " + e.getMessage());
@@ -113,13 +112,6 @@ public final class MessagesHandler {
             tasks.failCallers(c, "Xapi_message.handler: " + e.getMessage());
         }
         response.write(true, ByteBuffer.allocate(0), c.callback());
-    }
-
-    /** The body, up to {@code max} bytes; more is an error. */
-    static byte[] readAtMost(InputStream in, long max) throws IOException {
-        byte[] b = in.readNBytes((int) max + 1);
-        if (b.length > max) throw new IOException("body over " + max + " bytes");
-        return b;
     }
 
     /** A failure before the 200: Xapi's 500 page naming it; the caller's task fails with it. */

@@ -1,10 +1,8 @@
 package org.xapijava.server.http;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
 import org.xapijava.model.xmlrpc.XmlRpcReader;
 import org.xapijava.server.storage.rpc.StorageRpc;
@@ -37,16 +35,8 @@ public final class StorageServicesHandler {
             HttpErrors.bare(c.response(), c.callback(), 404);
             return;
         }
-        long max = XmlRpcReader.REQUEST_LIMITS.maxBytes();
-        if (request.getLength() > max) {
-            HttpErrors.bare(c.response(), c.callback(), 413);
-            return;
-        }
-        byte[] body;
-        try (InputStream in = Content.Source.asInputStream(request)) {
-            body = in.readNBytes((int) max + 1);
-        }
-        if (body.length > max) {
+        byte[] body = c.bodyAtMost(XmlRpcReader.REQUEST_LIMITS.maxBytes());
+        if (body == null) {
             HttpErrors.bare(c.response(), c.callback(), 413);
             return;
         }

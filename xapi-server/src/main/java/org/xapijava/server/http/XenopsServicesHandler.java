@@ -1,13 +1,10 @@
 package org.xapijava.server.http;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.io.Content;
-import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
@@ -42,19 +39,10 @@ public final class XenopsServicesHandler {
     }
 
     private void handle(HttpCall c) throws IOException {
-        Request request = c.request();
         Response response = c.response();
         Callback callback = c.callback();
-        long len = request.getLength();
-        if (len > MAX_BODY) {
-            answer(response, callback, 413, new byte[0]);
-            return;
-        }
-        byte[] body;
-        try (InputStream in = Content.Source.asInputStream(request)) {
-            body = in.readNBytes(MAX_BODY + 1);
-        }
-        if (body.length > MAX_BODY) {
+        byte[] body = c.bodyAtMost(MAX_BODY);
+        if (body == null) {
             answer(response, callback, 413, new byte[0]);
             return;
         }
