@@ -26,8 +26,6 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.bzip2.BZip2CompressorInputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.xapijava.model.Datamodel;
-import org.xapijava.model.rbac.Rbac;
 import org.xapijava.server.TestHost;
 
 /**
@@ -66,14 +64,7 @@ class DiagnosticsHttpTest {
     }
 
     private static String withRole(TestHost host, String role) throws Exception {
-        Connection other = LifecycleSupport.login(host);
-        Rbac rbac = Rbac.of(Datamodel.get());
-        host.server.services().db().transact(tx -> {
-            String rs = other.getSessionReference();
-            tx.set("session", rs, "is_local_superuser", false);
-            tx.set("session", rs, "rbac_permissions", rbac.permissionsOf(role));
-        });
-        return "session_id=" + other.getSessionReference();
+        return "session_id=" + LifecycleSupport.loginWithRole(host, role).getSessionReference();
     }
 
     @Test

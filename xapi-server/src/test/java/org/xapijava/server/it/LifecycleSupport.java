@@ -44,6 +44,18 @@ final class LifecycleSupport {
         return c;
     }
 
+    /** A root login on {@code host} whose session then has only {@code role}'s permissions (not a superuser's). */
+    static Connection loginWithRole(TestHost host, String role) throws Exception {
+        Connection c = login(host);
+        org.xapijava.model.rbac.Rbac rbac = org.xapijava.model.rbac.Rbac.of(org.xapijava.model.Datamodel.get());
+        host.server.services().db().transact(tx -> {
+            String rs = c.getSessionReference();
+            tx.set("session", rs, "is_local_superuser", false);
+            tx.set("session", rs, "rbac_permissions", rbac.permissionsOf(role));
+        });
+        return c;
+    }
+
     /** An HVM VM of 256 MiB and 1 vCPU (from a template's record), with VIF 0 and an empty CD drive on 3. */
     static VM newVm(TestHost host, Connection c, String name) throws Exception {
         return newVm(host.server, c, name);

@@ -17,8 +17,6 @@ import java.text.SimpleDateFormat;
 import java.util.TimeZone;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.xapijava.model.Datamodel;
-import org.xapijava.model.rbac.Rbac;
 import org.xapijava.server.TestHost;
 
 /**
@@ -67,14 +65,7 @@ class ServicesSmHttpTest {
     }
 
     private static String withRole(TestHost host, String role) throws Exception {
-        Connection other = LifecycleSupport.login(host);
-        Rbac rbac = Rbac.of(Datamodel.get());
-        host.server.services().db().transact(tx -> {
-            String rs = other.getSessionReference();
-            tx.set("session", rs, "is_local_superuser", false);
-            tx.set("session", rs, "rbac_permissions", rbac.permissionsOf(role));
-        });
-        return other.getSessionReference();
+        return LifecycleSupport.loginWithRole(host, role).getSessionReference();
     }
 
     @Test

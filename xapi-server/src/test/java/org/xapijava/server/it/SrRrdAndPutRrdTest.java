@@ -27,8 +27,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.xapijava.model.Datamodel;
-import org.xapijava.model.rbac.Rbac;
 import org.xapijava.server.MutableClock;
 import org.xapijava.server.TestHost;
 
@@ -96,14 +94,7 @@ class SrRrdAndPutRrdTest {
     }
 
     static Connection withRole(String role) throws Exception {
-        Connection other = LifecycleSupport.login(host);
-        Rbac rbac = Rbac.of(Datamodel.get());
-        host.server.services().db().transact(tx -> {
-            String rs = other.getSessionReference();
-            tx.set("session", rs, "is_local_superuser", false);
-            tx.set("session", rs, "rbac_permissions", rbac.permissionsOf(role));
-        });
-        return other;
+        return LifecycleSupport.loginWithRole(host, role);
     }
 
     @Test
