@@ -159,22 +159,9 @@ public final class PoolBench {
             out.println(
                     "| call | on a member (forwarded) p50 / p99 (ms) | on the master p50 / p99 (ms) | added p50 (ms) |");
             out.println("|---|---|---|---|");
-            out.printf(
-                    Locale.ROOT,
-                    "| `VM.start_on` | %.1f / %.1f | %.1f / %.1f | %+.1f |%n",
-                    percentile(st[0], 50),
-                    percentile(st[0], 99),
-                    percentile(st[1], 50),
-                    percentile(st[1], 99),
-                    percentile(st[0], 50) - percentile(st[1], 50));
-            out.printf(
-                    Locale.ROOT,
-                    "| `host.get_servertime` (the floor of a forwarded call) | %.2f / %.2f | %.2f / %.2f | %+.2f |%n%n",
-                    percentile(floor[0], 50),
-                    percentile(floor[0], 99),
-                    percentile(floor[1], 50),
-                    percentile(floor[1], 99),
-                    percentile(floor[0], 50) - percentile(floor[1], 50));
+            callRow(out, "`VM.start_on`", st, 1);
+            callRow(out, "`host.get_servertime` (the floor of a forwarded call)", floor, 2);
+            out.println();
 
             // 3. member write -> event.from on the master, against a write on the master itself
             int n = Math.min(o.samples(), 100);
@@ -257,6 +244,20 @@ public final class PoolBench {
             t[1][i] = (z - y) / 1e6;
         }
         return t;
+    }
+
+    /** A call's row: on the member (t[0]) and on the master (t[1]), p50 / p99, and the p50 added, ms. */
+    static void callRow(PrintStream out, String call, double[][] t, int decimals) {
+        String f = "%." + decimals + "f";
+        out.printf(
+                Locale.ROOT,
+                "| %s | " + f + " / " + f + " | " + f + " / " + f + " | %+." + decimals + "f |%n",
+                call,
+                percentile(t[0], 50),
+                percentile(t[0], 99),
+                percentile(t[1], 50),
+                percentile(t[1], 99),
+                percentile(t[0], 50) - percentile(t[1], 50));
     }
 
     static void row(PrintStream out, String what, double[][] t) {

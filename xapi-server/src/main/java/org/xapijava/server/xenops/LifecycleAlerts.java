@@ -28,8 +28,7 @@ public final class LifecycleAlerts {
      */
     public void after(String wireName, List<Object> args) {
         if (args.isEmpty() || !(args.getFirst() instanceof String vm)) return;
-        String method = wireName.startsWith("Async.") ? wireName.substring("Async.".length()) : wireName;
-        switch (method) {
+        switch (wireName) {
             case "VM.start" -> started(vm, "VM_STARTED", "started", null);
             case "VM.start_on" -> started(vm, "VM_STARTED", "started", args.get(1));
             case "VM.resume" -> started(vm, "VM_RESUMED", "resumed", null);
