@@ -26,9 +26,14 @@ import org.xapijava.bench.server.LaunchedHost;
  * /export_raw_vdi}) as raw, VHD and tar, each beside the same data converted by {@code qemu-img} (raw to qcow2 for
  * imports, qcow2 to raw for exports) in the same run: what the transfer adds to moving the bytes in and out of the
  * SR's qcow2 (HTTP, the driver's FUSE datapath or the chain read directly, checksums), and exports beside {@code
- * cat} of the same bytes (the floor). Markdown on standard output, progress on standard error. Run by {@code scripts/bench-transfer}; options {@code --mib N} (1024) {@code --rounds N} (3).
+ * cat} of the same bytes and beside the same bytes sent over loopback HTTP by {@code sendfile} ({@link
+ * SendfileFloor}, what the socket and the client cost). Exports are timed as {@code curl -o /dev/null} reads them
+ * (the way {@code cat} is timed: to /dev/null), then fetched again untimed to be checked or imported. Markdown on standard output, progress on standard error. Run by {@code scripts/bench-transfer}; options {@code --mib N} (1024) {@code --rounds N} (3).
  */
 public final class TransferBench {
+    private static final String FLOOR_OUT = "floor out: the same bytes sent by `sendfile` to `curl` over loopback";
+    private static final String FLOOR_DATA = "floor: the disk's data sent by `sendfile` to `curl` over loopback";
+
     private TransferBench() {}
 
     public static void main(String[] args) throws Exception {
@@ -47,6 +52,7 @@ public final class TransferBench {
         Path scratch = Files.createTempDirectory("bench-transfer-");
         long size = (long) mib << 20;
         try (LaunchedHost host = LaunchedHost.xapi(root, Map.of(), List.of());
+                SendfileFloor floor = new SendfileFloor();
                 StorageFixture fx = new StorageFixture(host.address, host.password, host.dataDir())) {
             String base = "http://" + host.address.getHostString() + ":" + host.address.getPort();
             String s = "session_id=" + fx.session;
@@ -82,11 +88,15 @@ public final class TransferBench {
                         seconds,
                         "baseline out: `cat` of the same bytes",
                         () -> run("sh", "-c", "cat '" + data + "' > /dev/null"));
+                String floorUrl = floor.url(data);
+                time(seconds, FLOOR_OUT, () -> curl(floorUrl));
                 String vdi = newVdi(fx, size);
                 time(seconds, "import raw", () -> put(http, base, s + "&vdi=" + vdi, data));
                 for (String f : List.of("raw", "vhd", "tar")) {
                     Path file = scratch.resolve("export." + f);
-                    time(seconds, "export " + f, () -> get(http, base, s + "&vdi=" + vdi + "&format=" + f, file));
+                    String query = s + "&vdi=" + vdi + "&format=" + f;
+                    time(seconds, "export " + f, () -> curl(base + "/export_raw_vdi?" + query));
+                    get(http, base, query, file);
                     if (f.equals("raw")) {
                         if (Files.mismatch(file, data) != -1) throw new IllegalStateException("export differs");
                     } else {
@@ -98,45 +108,53 @@ public final class TransferBench {
                 }
                 fx.c.call("VDI.destroy", fx.session, vdi);
             }
-            Map<String, List<Double>> sparse = sparseVmExports(log, fx, http, base, s, scratch, mib, rounds);
+            Map<String, List<Double>> sparse = sparseVmExports(log, fx, floor, http, base, s, scratch, mib, rounds);
             double in = percentile(array(seconds.get("baseline in: `qemu-img convert` raw → qcow2")), 50);
             double outBase = percentile(array(seconds.get("baseline out: `qemu-img convert` qcow2 → raw")), 50);
             double catOut = percentile(array(seconds.get("baseline out: `cat` of the same bytes")), 50);
-            out.println("| transfer | p50 s | MiB/s | baseline p50 ÷ p50 | `cat` p50 ÷ p50 (out) |");
-            out.println("|---|---|---|---|---|");
+            double floorOut = percentile(array(seconds.get(FLOOR_OUT)), 50);
+            out.println(
+                    "| transfer | p50 s | MiB/s | baseline p50 ÷ p50 | `cat` p50 ÷ p50 (out) | floor p50 ÷ p50 (out) |");
+            out.println("|---|---|---|---|---|---|");
             for (var e : seconds.entrySet()) {
                 double p50 = percentile(array(e.getValue()), 50);
                 boolean isIn = e.getKey().startsWith("import") || e.getKey().startsWith("baseline in");
+                out.printf(
+                        Locale.ROOT,
+                        "| %s | %.2f | %.0f | %.2f× | %s | %s |%n",
+                        e.getKey(),
+                        p50,
+                        mib / p50,
+                        (isIn ? in : outBase) / p50,
+                        isIn ? "" : String.format(Locale.ROOT, "%.2f×", catOut / p50),
+                        isIn ? "" : String.format(Locale.ROOT, "%.2f×", floorOut / p50));
+            }
+            out.printf(
+                    Locale.ROOT,
+                    "%nA VM whose disk is %d MiB holding %d MiB of data (the rest never written), exported and imported;"
+                            + " MiB/s of data; baselines on a file of the same bytes: `cat` to /dev/null (the floor),"
+                            + " `tar` of it to /dev/null, `cp` of it for imports; the floor: its %d MiB of data sent by"
+                            + " `sendfile` over loopback HTTP to `curl`.%n%n",
+                    4L * mib,
+                    mib,
+                    mib);
+            double cat = percentile(array(sparse.get("baseline: `cat` of the disk file")), 50);
+            double cp = percentile(array(sparse.get("baseline: `cp` of the disk file")), 50);
+            double fl = percentile(array(sparse.get(FLOOR_DATA)), 50);
+            out.println("| transfer | p50 s | MiB/s of data | `cat` p50 ÷ p50 (export) / `cp` p50 ÷ p50 (import)"
+                    + " | floor p50 ÷ p50 (export) |");
+            out.println("|---|---|---|---|---|");
+            for (var e : sparse.entrySet()) {
+                double p50 = percentile(array(e.getValue()), 50);
+                boolean isIn = e.getKey().startsWith("import") || e.getKey().contains("`cp`");
                 out.printf(
                         Locale.ROOT,
                         "| %s | %.2f | %.0f | %.2f× | %s |%n",
                         e.getKey(),
                         p50,
                         mib / p50,
-                        (isIn ? in : outBase) / p50,
-                        isIn ? "" : String.format(Locale.ROOT, "%.2f×", catOut / p50));
-            }
-            out.printf(
-                    Locale.ROOT,
-                    "%nA VM whose disk is %d MiB holding %d MiB of data (the rest never written), exported and imported;"
-                            + " MiB/s of data; baselines on a file of the same bytes: `cat` to /dev/null (the floor),"
-                            + " `tar` of it to /dev/null, `cp` of it for imports.%n%n",
-                    4L * mib,
-                    mib);
-            double cat = percentile(array(sparse.get("baseline: `cat` of the disk file")), 50);
-            double cp = percentile(array(sparse.get("baseline: `cp` of the disk file")), 50);
-            out.println("| transfer | p50 s | MiB/s of data | `cat` p50 ÷ p50 (export) / `cp` p50 ÷ p50 (import) |");
-            out.println("|---|---|---|---|");
-            for (var e : sparse.entrySet()) {
-                double p50 = percentile(array(e.getValue()), 50);
-                boolean isIn = e.getKey().startsWith("import") || e.getKey().contains("`cp`");
-                out.printf(
-                        Locale.ROOT,
-                        "| %s | %.2f | %.0f | %.2f× |%n",
-                        e.getKey(),
-                        p50,
-                        mib / p50,
-                        (isIn ? cp : cat) / p50);
+                        (isIn ? cp : cat) / p50,
+                        isIn ? "" : String.format(Locale.ROOT, "%.2f×", fl / p50));
             }
             out.printf(Locale.ROOT, "%nLoad average at the end: %s.%n", loadAverage());
         } finally {
@@ -154,6 +172,7 @@ public final class TransferBench {
     private static Map<String, List<Double>> sparseVmExports(
             PrintStream log,
             StorageFixture fx,
+            SendfileFloor floor,
             HttpClient http,
             String base,
             String s,
@@ -192,7 +211,6 @@ public final class TransferBench {
         vbd.put("qos_algorithm_params", Map.of());
         fx.c.call("VBD.create", fx.session, vbd);
         Map<String, List<Double>> seconds = new LinkedHashMap<>();
-        Path sink = null; // discarded
         for (int r = 0; r < rounds; r++) {
             log.println("sparse round " + (r + 1));
             time(seconds, "baseline: `cat` of the disk file", () -> run("sh", "-c", "cat '" + disk + "' > /dev/null"));
@@ -207,17 +225,15 @@ public final class TransferBench {
                 run("cp", disk.toString(), scratch.resolve("copy.img").toString());
                 Files.delete(scratch.resolve("copy.img"));
             });
-            time(seconds, "export raw", () -> getPath(http, base, "/export_raw_vdi", s + "&vdi=" + vdi, sink));
-            time(
-                    seconds,
-                    "export vhd",
-                    () -> getPath(http, base, "/export_raw_vdi", s + "&vdi=" + vdi + "&format=vhd", sink));
+            String floorUrl = floor.url(data);
+            time(seconds, FLOOR_DATA, () -> curl(floorUrl));
+            time(seconds, "export raw", () -> curl(base + "/export_raw_vdi?" + s + "&vdi=" + vdi));
+            time(seconds, "export vhd", () -> curl(base + "/export_raw_vdi?" + s + "&vdi=" + vdi + "&format=vhd"));
             for (String z : List.of("none", "zstd")) {
                 Path xva = scratch.resolve("vm-" + z + ".xva");
-                time(
-                        seconds,
-                        "export XVA (" + z + ")",
-                        () -> getPath(http, base, "/export", s + "&ref=" + vm + "&use_compression=" + z, xva));
+                String query = s + "&ref=" + vm + "&use_compression=" + z;
+                time(seconds, "export XVA (" + z + ")", () -> curl(base + "/export?" + query));
+                getPath(http, base, "/export", query, xva);
                 time(seconds, "import XVA (" + z + ")", () -> {
                     HttpResponse<Void> a = http.send(
                             HttpRequest.newBuilder(URI.create(base + "/import?" + s))
@@ -240,14 +256,17 @@ public final class TransferBench {
         if (p.waitFor() != 0) throw new IllegalStateException(String.join(" ", command) + " failed");
     }
 
-    /** GETs {@code path}; the body into {@code file}, or discarded when null. */
+    /** {@code curl -sf -o /dev/null url}: an export read as a user reads it, and discarded as {@code cat}'s output. */
+    private static void curl(String url) throws Exception {
+        run("curl", "-sf", "-o", "/dev/null", url);
+    }
+
+    /** GETs {@code path}, the body into {@code file}. */
     private static void getPath(HttpClient http, String base, String path, String query, Path file) throws Exception {
         HttpRequest q = HttpRequest.newBuilder(URI.create(base + path + "?" + query))
                 .GET()
                 .build();
-        HttpResponse<?> r = file == null
-                ? http.send(q, HttpResponse.BodyHandlers.discarding())
-                : http.send(q, HttpResponse.BodyHandlers.ofFile(file));
+        HttpResponse<?> r = http.send(q, HttpResponse.BodyHandlers.ofFile(file));
         if (r.statusCode() != 200) throw new IllegalStateException(path + " answered " + r.statusCode());
     }
 

@@ -29,6 +29,15 @@ interface DiskReader extends AutoCloseable {
      */
     int read(long at, long size, ByteBuffer buf) throws IOException;
 
+    /**
+     * Whether the disk's {@code len} bytes from {@code at} are known to be zeros without reading them: never written
+     * (a hole of the file, clusters no image of the chain allocated, or marked zero). False when unknown; a writer
+     * that wants to skip zeros reads and checks such a block itself.
+     */
+    default boolean knownZero(long at, long len) throws IOException {
+        return false;
+    }
+
     /** Zeros into {@code len} bytes of {@code buf} from {@code off}. */
     static void zero(ByteBuffer buf, int off, int len) {
         for (int done = 0; done < len; ) {

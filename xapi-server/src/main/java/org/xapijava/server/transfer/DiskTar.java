@@ -3,6 +3,7 @@ package org.xapijava.server.transfer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -35,10 +36,19 @@ final class DiskTar {
     /** Xapi's keep-alive: an empty chunk once nothing was written for 5 s ({@code stream_vdi.ml}). */
     static final long KEEP_ALIVE_NANOS = 5_000_000_000L;
 
-    /** The {@code size} bytes of {@code in} as chunks under {@code prefix}, then the tar's end. */
-    static void write(DiskReader in, long size, String prefix, OutputStream out, RawVdiTransfer.Progress progress)
+    /**
+     * The {@code size} bytes of {@code in} as chunks under {@code prefix}, then the tar's end; chunks through {@code
+     * direct} where not null ({@link TarWriter#TarWriter(OutputStream, TarWriter.Direct)}).
+     */
+    static void write(
+            DiskReader in,
+            long size,
+            String prefix,
+            OutputStream out,
+            TarWriter.Direct direct,
+            RawVdiTransfer.Progress progress)
             throws IOException {
-        TarWriter tar = new TarWriter(out);
+        TarWriter tar = new TarWriter(out, direct);
         writeChunks(tar, in, size, prefix, progress, KEEP_ALIVE_NANOS);
         tar.end();
     }
@@ -57,14 +67,23 @@ final class DiskTar {
             RawVdiTransfer.Progress progress,
             long keepAliveNanos)
             throws IOException {
-        byte[] buf = new byte[CHUNK];
+        // read into a direct buffer and sent from it: no copy into the heap and out again
+        ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK);
         long chunks = (size + CHUNK - 1) / CHUNK;
         long shift = 0;
         long lastWrite = System.nanoTime();
         for (long k = 0; k < chunks; k++) {
             progress.check();
-            int len = in.read(k * CHUNK, size, buf);
-            if (k == 0 || k == chunks - 1 || !DiskWriter.allZero(buf, 0, len)) {
+            long at = k * CHUNK;
+            int len = (int) Math.min(CHUNK, size - at);
+            boolean edge = k == 0 || k == chunks - 1;
+            // a chunk known to be a hole is neither read nor scanned
+            boolean zero = !edge && in.knownZero(at, len);
+            if (!zero) {
+                in.read(at, size, buf);
+                zero = !edge && DiskWriter.allZero(buf, len);
+            }
+            if (!zero) {
                 chunk(tar, prefix, k + shift, buf, len);
                 lastWrite = System.nanoTime();
             } else if (System.nanoTime() - lastWrite >= keepAliveNanos) {
@@ -76,10 +95,11 @@ final class DiskTar {
         }
     }
 
-    private static void chunk(TarWriter tar, String prefix, long number, byte[] buf, int len) throws IOException {
+    private static void chunk(TarWriter tar, String prefix, long number, ByteBuffer buf, int len) throws IOException {
         String name = prefix + "/" + String.format(Locale.ROOT, "%08d", number);
         tar.file(name, buf, len);
-        tar.file(name + ".xxhash", xxh64(buf, len).getBytes(StandardCharsets.US_ASCII), 16);
+        String sum = String.format(Locale.ROOT, "%016X", XXH.hash64().hash(buf, 0, len, 0));
+        tar.file(name + ".xxhash", sum.getBytes(StandardCharsets.US_ASCII), 16);
     }
 
     /**

@@ -92,6 +92,12 @@ final class FileDiskReader implements DiskReader {
         return dataAt;
     }
 
+    /** {@inheritDoc} A hole of the file ({@code SEEK_DATA}); unknown where the file cannot tell. */
+    @Override
+    public boolean knownZero(long at, long len) {
+        return len > 0 && fd >= 0 && nextData(at, Long.MAX_VALUE) >= at + len;
+    }
+
     /** {@inheritDoc} Past the file's end (a driver's file may be shorter than the disk) reads as zeros. */
     @Override
     public int read(long at, long size, byte[] buf) throws IOException {

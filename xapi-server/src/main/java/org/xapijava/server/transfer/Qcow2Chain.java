@@ -111,6 +111,31 @@ final class Qcow2Chain implements DiskReader {
         return want;
     }
 
+    /** {@inheritDoc} Unallocated in every image of the chain, or marked zero; a raw image's bytes are read. */
+    @Override
+    public boolean knownZero(long at, long len) throws IOException {
+        return len > 0 && zeroAt(0, at, len);
+    }
+
+    /** Whether the disk's {@code len} bytes from {@code at}, as image {@code i} of the chain shows them, are zeros. */
+    private boolean zeroAt(int i, long at, long len) throws IOException {
+        Image image = images.get(i);
+        if (image.raw) return false;
+        for (long done = 0; done < len; ) {
+            long pos = at + done;
+            if (pos >= image.size) return true; // past this image's end: zeros
+            long n = Math.min(len - done, image.clusterSize - (pos & (image.clusterSize - 1)));
+            long entry = image.l2Entry(pos);
+            if ((entry & COMPRESSED) != 0) return false;
+            if ((entry & ZERO_FLAG) == 0) {
+                if ((entry & OFFSET_MASK) != 0) return false;
+                if (i + 1 < images.size() && !zeroAt(i + 1, pos, n)) return false;
+            }
+            done += n;
+        }
+        return true;
+    }
+
     /** Every one of {@code len} bytes of the disk as image {@code i} of the chain shows them, into {@code buf}. */
     private void readAt(int i, long at, ByteBuffer buf, int off, int len) throws IOException {
         Image image = images.get(i);

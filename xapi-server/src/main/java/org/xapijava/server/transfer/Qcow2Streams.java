@@ -62,6 +62,11 @@ final class Qcow2Streams {
         BitSet used = new BitSet((int) clusters);
         for (int i = 0; i < clusters; i++) {
             progress.check();
+            long at = (long) i * CLUSTER;
+            if (in.knownZero(at, CLUSTER) && (base == null || base.knownZero(at, CLUSTER))) {
+                progress.at(at / 2); // a hole (in both): neither read nor scanned
+                continue;
+            }
             int n = read(in, i, size, buf);
             if (base != null) read(base, i, size, old);
             if (base == null ? !DiskWriter.allZero(buf, 0, n) : !Arrays.equals(buf, old)) used.set(i);

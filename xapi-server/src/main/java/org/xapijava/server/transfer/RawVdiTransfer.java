@@ -116,7 +116,8 @@ public final class RawVdiTransfer {
                 case VHD ->
                     VhdStreams.write(in, was, parent(base, old == null ? null : old.path()), out, size, progress);
                 case QCOW2 -> Qcow2Streams.write(in, was, out, size, progress);
-                case TAR -> DiskTar.write(in, size, DiskTar.PREFIX, out, progress);
+                case TAR ->
+                    DiskTar.write(in, size, DiskTar.PREFIX, out, b -> Content.Sink.write(r, false, b), progress);
                 default -> copyOut(in, r, size, progress);
             }
             // the body ends once the disks are released: a client may use the VDI as soon as it has read it all

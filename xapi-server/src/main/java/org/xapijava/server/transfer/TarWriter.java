@@ -2,6 +2,7 @@ package org.xapijava.server.transfer;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -14,9 +15,42 @@ final class TarWriter {
     private static final int BLOCK = 512;
 
     private final OutputStream out;
+    private final Direct direct;
+
+    /** Where a member's data held in a direct buffer goes without a copy into the heap (the response itself). */
+    interface Direct {
+        /** Writes {@code b}'s remaining bytes; returns once they are written. */
+        void write(ByteBuffer b) throws IOException;
+    }
 
     TarWriter(OutputStream out) {
+        this(out, null);
+    }
+
+    /**
+     * Members written to {@code out}; data in a direct buffer to {@code direct} when not null (after {@code out} is
+     * flushed), which must be where {@code out} writes, uncompressed.
+     */
+    TarWriter(OutputStream out, Direct direct) {
         this.out = out;
+        this.direct = direct;
+    }
+
+    /** A regular file {@code name} holding the first {@code n} bytes of {@code data} (its position and limit kept). */
+    void file(String name, ByteBuffer data, int n) throws IOException {
+        out.write(header(name, n, 0));
+        if (direct != null) {
+            out.flush();
+            direct.write(data.slice(0, n));
+        } else {
+            byte[] copy = new byte[Math.min(n, 1 << 16)];
+            for (int done = 0; done < n; done += copy.length) {
+                int k = Math.min(copy.length, n - done);
+                data.get(done, copy, 0, k);
+                out.write(copy, 0, k);
+            }
+        }
+        pad(n);
     }
 
     /** A regular file {@code name} holding the first {@code n} bytes of {@code data}. */
@@ -28,6 +62,10 @@ final class TarWriter {
     void file(String name, byte[] data, int n, long mtime) throws IOException {
         out.write(header(name, n, mtime));
         out.write(data, 0, n);
+        pad(n);
+    }
+
+    private void pad(int n) throws IOException {
         int pad = (BLOCK - n % BLOCK) % BLOCK;
         if (pad > 0) out.write(new byte[pad]);
     }

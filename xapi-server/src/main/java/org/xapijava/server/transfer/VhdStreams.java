@@ -47,9 +47,15 @@ final class VhdStreams {
         BitSet present = new BitSet(blocks);
         for (int i = 0; i < blocks; i++) {
             progress.check();
-            in.read((long) i * Vhd.BLOCK, size, buf);
-            if (base != null) base.read((long) i * Vhd.BLOCK, size, old);
-            boolean send = base == null ? !DiskWriter.allZero(buf, 0, buf.length) : !Arrays.equals(buf, old);
+            long at = (long) i * Vhd.BLOCK;
+            boolean send;
+            if (in.knownZero(at, Vhd.BLOCK) && (base == null || base.knownZero(at, Vhd.BLOCK))) {
+                send = false; // a hole (in both): neither read nor scanned
+            } else {
+                in.read(at, size, buf);
+                if (base != null) base.read(at, size, old);
+                send = base == null ? !DiskWriter.allZero(buf, 0, buf.length) : !Arrays.equals(buf, old);
+            }
             if (send) present.set(i);
             progress.at((long) i * Vhd.BLOCK / 2);
         }

@@ -243,8 +243,10 @@ final class VmExport {
         RawVdiTransfer.Progress progress = new RawVdiTransfer.Progress(tasks, task, total);
         ExportDisk disk = null;
         try {
-            OutputStream out = compressed(c, new java.io.BufferedOutputStream(Content.Sink.asOutputStream(r), 1 << 16));
-            TarWriter tar = new TarWriter(out);
+            OutputStream buffered = new java.io.BufferedOutputStream(Content.Sink.asOutputStream(r), 1 << 16);
+            OutputStream out = compressed(c, buffered);
+            // uncompressed, a chunk goes from its direct buffer to the response without a copy into the heap
+            TarWriter tar = new TarWriter(out, out == buffered ? b -> Content.Sink.write(r, false, b) : null);
             tar.file(OvaXml.FILE, ova, ova.length, System.currentTimeMillis() / 1000);
             long done = 0;
             int n = 0;

@@ -1,7 +1,10 @@
 package org.xapijava.server.transfer;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -58,8 +61,24 @@ class DiskTarTest {
         Files.write(src, disk);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (DiskReader in = DiskReader.open(src)) {
-            DiskTar.write(in, size, DiskTar.PREFIX, out, NO_PROGRESS);
+            DiskTar.write(in, size, DiskTar.PREFIX, out, null, NO_PROGRESS);
         }
+        // the same bytes when chunks go out from their direct buffer
+        ByteArrayOutputStream direct = new ByteArrayOutputStream();
+        try (DiskReader in = DiskReader.open(src)) {
+            DiskTar.write(
+                    in,
+                    size,
+                    DiskTar.PREFIX,
+                    direct,
+                    b -> {
+                        byte[] copy = new byte[b.remaining()];
+                        b.get(copy);
+                        direct.write(copy);
+                    },
+                    NO_PROGRESS);
+        }
+        assertArrayEquals(out.toByteArray(), direct.toByteArray());
         List<String> names = new ArrayList<>();
         try (TarArchiveInputStream t = new TarArchiveInputStream(new ByteArrayInputStream(out.toByteArray()))) {
             for (TarArchiveEntry e; (e = t.getNextEntry()) != null; ) names.add(e.getName() + ":" + e.getSize());
@@ -171,6 +190,27 @@ class DiskTarTest {
             assertEquals(DiskTar.CHUNK, r.read(10L << 20, size, buf));
             assertEquals(a[0], buf[0]);
             assertEquals(1000, r.read(size - 1000, size, buf), "the disk's last bytes");
+            // what a writer may skip unread: only zeros, and the holes of this file (ext4 and tmpfs tell them)
+            for (long at = 0; at < size; at += DiskTar.CHUNK) {
+                if (r.knownZero(at, DiskTar.CHUNK))
+                    assertTrue(DiskWriter.allZero(expected, (int) at, DiskTar.CHUNK), "known zero at " + at);
+            }
+            assertTrue(r.knownZero(20L << 20, DiskTar.CHUNK), "a hole");
+            assertFalse(r.knownZero(10L << 20, DiskTar.CHUNK), "data");
+            assertFalse(r.knownZero(39L << 20, DiskTar.CHUNK + 4), "a hole then data");
+        }
+    }
+
+    @Test
+    void allZeroLooksAtEveryByteOfItsRange() {
+        byte[] b = new byte[3 * DiskTar.CHUNK + 5];
+        assertTrue(DiskWriter.allZero(b, 0, b.length));
+        for (int at : new int[] {0, 65535, 65536, DiskTar.CHUNK + 7, b.length - 1}) {
+            b[at] = 1;
+            assertFalse(DiskWriter.allZero(b, 0, b.length), "a one at " + at);
+            assertTrue(at == 0 || DiskWriter.allZero(b, 0, at), "zeros before " + at);
+            assertTrue(DiskWriter.allZero(b, at + 1, b.length - at - 1), "zeros after " + at);
+            b[at] = 0;
         }
     }
 }
