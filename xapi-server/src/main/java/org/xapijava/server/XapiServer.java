@@ -231,7 +231,7 @@ public final class XapiServer implements AutoCloseable {
         blobStore = BlobStore.open(config.path("blobs-dir"), Long.parseLong(config.get("blob-max-size")));
         Blobs blobs = new Blobs(localDb, blobStore);
         blobs.bind(table);
-        VmMessages vmMessages = new VmMessages(localDb, clock, refs.pool(), tasks, services.allowed(), vmAlerts, blobs);
+        VmMessages vmMessages = new VmMessages(localDb, clock, refs.pool(), tasks, services.allowed(), blobs);
         vmMessages.bind(table);
         locks.beforeMarking("VM.revert", vmMessages.revertPreparation());
         new OperationMessages(services.allowed()).bind(table);
@@ -248,7 +248,6 @@ public final class XapiServer implements AutoCloseable {
                 xenops,
                 localDb,
                 refs.host(),
-                vmAlerts,
                 this::httpPort,
                 secret,
                 new org.xapijava.server.xenops.Migration.PoolLink(
@@ -286,7 +285,7 @@ public final class XapiServer implements AutoCloseable {
         xenops.useRrds(statistics);
         vmMessages.afterDestroy(statistics::vmDestroyed);
         new org.xapijava.server.vm.VmCheckpoint(
-                        localDb, clock, refs.pool(), tasks, services.allowed(), vmAlerts, xenops.lifecycle())
+                        localDb, clock, refs.pool(), tasks, services.allowed(), xenops.lifecycle())
                 .bind(table);
         new org.xapijava.server.vm.VmGuestCalls(localDb, refs.pool(), xenops.live()).bind(table);
         new org.xapijava.server.vm.VmSysprep(
@@ -331,7 +330,7 @@ public final class XapiServer implements AutoCloseable {
             followers = new Followers(db, Duration.ofMillis(config.integer("replication-wait-ms")));
             PoolForwarding pf = new PoolForwarding(dm, localDb, refs.host(), locks, hostClients, followers);
             pf.afterForwarded(statistics::forwarded);
-            pf.afterSuccess(new org.xapijava.server.xenops.LifecycleAlerts(localDb, vmAlerts)::after);
+            pf.afterSuccess(new org.xapijava.server.xenops.LifecycleAlerts(localDb, vmAlerts));
             forwarding = poolForwarding = pf;
             liveness = new Liveness(
                     localDb,

@@ -39,7 +39,7 @@ public final class PoolForwarding implements ForwardingStage {
     private final HostClients hosts;
     private final ReplicationBarrier replication;
     private volatile java.util.function.BiConsumer<String, List<Object>> afterForwarded = (m, a) -> {};
-    private volatile java.util.function.BiConsumer<String, List<Object>> afterSuccess = (m, a) -> {};
+    private volatile AfterSuccess afterSuccess = (m, a, r, b) -> {};
     /** Per message (wire name), the step run on the master before it is placed ({@link #beforePlacing}). */
     private final Map<String, java.util.function.Consumer<List<Object>>> beforePlacing = new ConcurrentHashMap<>();
 
@@ -58,8 +58,14 @@ public final class PoolForwarding implements ForwardingStage {
     public Object run(CallContext ctx, List<Object> args, Implementation local) throws Exception {
         long mark = replication.mark();
         try {
-            Object result = locks.withPlan(ctx, args, (c, a) -> place(c, a, local));
-            afterSuccess.accept(ctx.message().wireName(), args);
+            String name = ctx.message().wireName();
+            AfterSuccess then = afterSuccess;
+            Object[] before = new Object[1];
+            Object result = locks.withPlan(ctx, args, (c, a) -> {
+                before[0] = then.before(name, a);
+                return place(c, a, local);
+            });
+            then.after(name, args, result instanceof RawRpc raw ? raw.value() : result, before[0]);
             return result;
         } finally {
             replication.await(mark); // the answer leaves once the members hold what the call wrote
@@ -102,12 +108,28 @@ public final class PoolForwarding implements ForwardingStage {
 
     /**
      * {@code then} runs on the master after each call that succeeded, here or on another host, once its lock plan
-     * released what it marked, with the message's wire name and its decoded arguments (after the session): Xapi's
-     * {@code message_forwarding.ml} makes a VM operation's message there ({@code create_vm_message}). It must not
-     * throw.
+     * released what it marked: Xapi's {@code message_forwarding.ml} makes a VM operation's message there ({@code
+     * create_vm_message}).
      */
-    public void afterSuccess(java.util.function.BiConsumer<String, List<Object>> then) {
+    public void afterSuccess(AfterSuccess then) {
         this.afterSuccess = then;
+    }
+
+    /** A step after each successful call on the master ({@link #afterSuccess}); its methods must not throw. */
+    public interface AfterSuccess {
+        /**
+         * Inside the lock plan, before the call is placed: what {@link #after} will need from the database as it was
+         * before the call (the host a VM ran on before a migration), or null.
+         */
+        default Object before(String wireName, List<Object> args) {
+            return null;
+        }
+
+        /**
+         * After the call of {@code wireName} with {@code args} (decoded, after the session) returned {@code result}
+         * (decoded: a reference as its string; null for a void call), {@code before} from {@link #before}.
+         */
+        void after(String wireName, List<Object> args, Object result, Object before);
     }
 
     /**

@@ -18,7 +18,6 @@ import org.xapijava.model.api.VDI;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.alerts.VmAlerts;
 import org.xapijava.server.api.Messages;
 import org.xapijava.server.api.gen.VMApi;
 import org.xapijava.server.dispatch.CallContext;
@@ -58,22 +57,14 @@ public final class VmCheckpoint implements Messages {
     private final Db data;
     private final String poolRef;
     private final TaskManager tasks;
-    private final VmAlerts vmAlerts;
     private final VmCloner cloner;
     private final Lifecycle lifecycle;
 
     public VmCheckpoint(
-            Db data,
-            Clock clock,
-            String poolRef,
-            TaskManager tasks,
-            AllowedOperations allowed,
-            VmAlerts vmAlerts,
-            Lifecycle lifecycle) {
+            Db data, Clock clock, String poolRef, TaskManager tasks, AllowedOperations allowed, Lifecycle lifecycle) {
         this.data = data;
         this.poolRef = poolRef;
         this.tasks = tasks;
-        this.vmAlerts = vmAlerts;
         this.cloner = new VmCloner(data, clock, allowed);
         this.lifecycle = lifecycle;
     }
@@ -133,11 +124,6 @@ public final class VmCheckpoint implements Messages {
             }
             throw failure;
         }
-        vmAlerts.send(
-                "VM_CHECKPOINTED",
-                vm,
-                "VM '" + data.get(vm, VM.NAME_LABEL) + "' (uuid: " + data.get(vm, VM.UUID)
-                        + ") checkpointed, snapshot name: " + newName);
         return snap;
     }
 

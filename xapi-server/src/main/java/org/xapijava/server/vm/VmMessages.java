@@ -9,7 +9,6 @@ import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VIF;
 import org.xapijava.model.api.VM;
 import org.xapijava.model.errors.ApiError;
-import org.xapijava.server.alerts.VmAlerts;
 import org.xapijava.server.api.Messages;
 import org.xapijava.server.api.gen.VBDApi;
 import org.xapijava.server.api.gen.VIFApi;
@@ -37,7 +36,6 @@ public final class VmMessages implements Messages {
     private final Db data;
     private final TaskManager tasks;
     private final AllowedOperations allowed;
-    private final VmAlerts vmAlerts;
     private final Vms vms;
     private final VmCloner cloner;
     private final VmReverter reverter;
@@ -46,22 +44,14 @@ public final class VmMessages implements Messages {
     private volatile java.util.function.Consumer<String> afterDestroy = uuid -> {};
 
     /** @param blobs the blobs, whose files {@code VM.destroy} removes with the VM's blobs */
-    public VmMessages(
-            Db data,
-            Clock clock,
-            String poolRef,
-            TaskManager tasks,
-            AllowedOperations allowed,
-            VmAlerts vmAlerts,
-            Blobs blobs) {
+    public VmMessages(Db data, Clock clock, String poolRef, TaskManager tasks, AllowedOperations allowed, Blobs blobs) {
         this.data = data;
         this.blobs = blobs;
         this.tasks = tasks;
         this.allowed = allowed;
-        this.vmAlerts = vmAlerts;
         this.vms = new Vms(data, clock, poolRef, allowed);
         this.cloner = new VmCloner(data, clock, allowed);
-        this.reverter = new VmReverter(data, tasks, allowed, vmAlerts, cloner);
+        this.reverter = new VmReverter(data, tasks, allowed, cloner);
         this.provisioner = new VmProvisioner(data, vms);
     }
 
@@ -193,17 +183,12 @@ public final class VmMessages implements Messages {
     /**
      * {@code VM.csvm}, Xapi's undocumented "clone suspended VM" kept from Rio: a clone (the lock plan lets only a
      * Suspended VM through, so the suspend image is cloned too) named {@code <name>-cloned-suspended}, then the
-     * {@code VM_CLONED} message on the original.
+     * {@code VM_CLONED} message on the original (made by the master once the call returned, {@code
+     * xenops.LifecycleAlerts}).
      */
     private String csvm(CallContext ctx, String vm) {
         String name = data.get(vm, VM.NAME_LABEL);
-        String created = cloner.clone(ctx, vm, name + "-cloned-suspended", VmCloner.DiskOp.CLONE, null, List.of());
-        vmAlerts.send(
-                "VM_CLONED",
-                vm,
-                "VM '" + name + "' (uuid: " + data.get(vm, VM.UUID) + ") cloned (new uuid: "
-                        + data.get(created, VM.UUID) + ")");
-        return created;
+        return cloner.clone(ctx, vm, name + "-cloned-suspended", VmCloner.DiskOp.CLONE, null, List.of());
     }
 
     /**
@@ -219,18 +204,11 @@ public final class VmMessages implements Messages {
         return cloneOrCopy(ctx, vm, newName, VmCloner.DiskOp.COPY, target);
     }
 
-    /** {@code VM.snapshot}, then the {@code VM_SNAPSHOTTED} message. */
+    /** {@code VM.snapshot} ({@code VM_SNAPSHOTTED} is the master's, once the call returned: {@code LifecycleAlerts}). */
     private String snapshot(CallContext ctx, String vm, String newName, List<String> ignoreVdis) {
         setCancellable(ctx);
         VmssRun.showTaskInXenCenter(data, ctx, vm);
-        String snap = cloner.clone(ctx, vm, newName, VmCloner.DiskOp.SNAPSHOT, null, ignoreVdis);
-        Db db = data;
-        vmAlerts.send(
-                "VM_SNAPSHOTTED",
-                vm,
-                "VM '" + db.get(vm, VM.NAME_LABEL) + "' (uuid: " + db.get(vm, VM.UUID)
-                        + ") snapshotted, snapshot name: " + newName);
-        return snap;
+        return cloner.clone(ctx, vm, newName, VmCloner.DiskOp.SNAPSHOT, null, ignoreVdis);
     }
 
     /** Long disk operations can be cancelled between disks ({@code TaskHelper.set_cancellable}). */

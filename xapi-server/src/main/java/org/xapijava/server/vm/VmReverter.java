@@ -23,7 +23,6 @@ import org.xapijava.model.api.VTPM;
 import org.xapijava.model.api.VUSB;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
-import org.xapijava.server.alerts.VmAlerts;
 import org.xapijava.server.dispatch.CallContext;
 import org.xapijava.server.ops.AllowedOperations;
 import org.xapijava.server.task.TaskManager;
@@ -91,14 +90,12 @@ final class VmReverter {
     private final Db data;
     private final TaskManager tasks;
     private final AllowedOperations allowed;
-    private final VmAlerts vmAlerts;
     private final VmCloner cloner;
 
-    VmReverter(Db data, TaskManager tasks, AllowedOperations allowed, VmAlerts vmAlerts, VmCloner cloner) {
+    VmReverter(Db data, TaskManager tasks, AllowedOperations allowed, VmCloner cloner) {
         this.data = data;
         this.tasks = tasks;
         this.allowed = allowed;
-        this.vmAlerts = vmAlerts;
         this.cloner = cloner;
     }
 
@@ -174,10 +171,6 @@ final class VmReverter {
             }
             throw new ApiError("VM_REVERT_FAILED", snapshot, vm);
         }
-        String body = "VM '" + data.get(vm, VM.NAME_LABEL) + "' (uuid: " + data.get(vm, VM.UUID)
-                + ") reverted to snapshot: " + data.get(snapshot, VM.NAME_LABEL) + " (uuid "
-                + data.get(snapshot, VM.UUID) + ")";
-        vmAlerts.send("VM_SNAPSHOT_REVERTED", vm, body);
     }
 
     /** {@code revert_vm_fields}: the VM's fields as the snapshot recorded them. */

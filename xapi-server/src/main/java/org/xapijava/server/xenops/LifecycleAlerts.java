@@ -7,13 +7,16 @@ import org.xapijava.model.api.VM;
 import org.xapijava.server.alerts.VmAlerts;
 
 /**
- * The messages of a VM's power operations, made as Xapi's forwarding layer makes them ({@code message_forwarding.ml}:
+ * The messages of a VM's operations, made as Xapi's forwarding layer makes them ({@code message_forwarding.ml}:
  * {@code create_vm_message} once the call returned and its VM operation was unmarked): on the master, whichever host
- * ran the operation, so that a member's operation sends no alert of its own. {@code VM_STARTED} and
- * {@code VM_RESUMED} name the host the VM runs on ({@code start_on}, {@code resume_on}: the host asked for).
- * Thread-safe.
+ * ran the operation, so that a member's operation sends no alert of its own. Power operations ({@code VM_STARTED}
+ * and {@code VM_RESUMED} name the host the VM runs on; {@code start_on}, {@code resume_on}: the host asked for),
+ * {@code VM_SNAPSHOTTED}, {@code VM_CHECKPOINTED}, {@code VM_SNAPSHOT_REVERTED}, {@code VM_CLONED} (of {@code
+ * VM.csvm} only, as Xapi), and {@code VM_MIGRATED} (of {@code pool_migrate}, and of {@code migrate_send} within the
+ * pool: the VM still here, on a host of the pool). Thread-safe.
  */
-public final class LifecycleAlerts {
+public final class LifecycleAlerts implements org.xapijava.server.forward.PoolForwarding.AfterSuccess {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LifecycleAlerts.class);
     private final Db data;
     private final VmAlerts alerts;
 
@@ -22,12 +25,29 @@ public final class LifecycleAlerts {
         this.alerts = alerts;
     }
 
-    /**
-     * After {@code wireName} ran with {@code args} (decoded, after the session) and succeeded: its message, if it has
-     * one; never throws.
-     */
-    public void after(String wireName, List<Object> args) {
+    /** The host a VM runs on before it migrates; the VM a snapshot is of before it is reverted to. */
+    @Override
+    public Object before(String wireName, List<Object> args) {
+        if (args.isEmpty() || !(args.getFirst() instanceof String ref) || !data.exists(VM.XAPI_CLASS, ref)) return null;
+        return switch (wireName) {
+            case "VM.pool_migrate", "VM.migrate_send" -> data.get(ref, VM.RESIDENT_ON);
+            case "VM.revert" -> data.get(ref, VM.SNAPSHOT_OF);
+            default -> null;
+        };
+    }
+
+    /** {@inheritDoc} Its message, if it has one; never throws (a message that cannot be made is logged). */
+    @Override
+    public void after(String wireName, List<Object> args, Object result, Object before) {
         if (args.isEmpty() || !(args.getFirst() instanceof String vm)) return;
+        try {
+            alert(wireName, args, vm, result, before);
+        } catch (RuntimeException e) {
+            LOG.debug("{}: the message on VM {} not created: {}", wireName, vm, e.toString());
+        }
+    }
+
+    private void alert(String wireName, List<Object> args, String vm, Object result, Object before) {
         switch (wireName) {
             case "VM.start" -> started(vm, "VM_STARTED", "started", null);
             case "VM.start_on" -> started(vm, "VM_STARTED", "started", args.get(1));
@@ -40,8 +60,40 @@ public final class LifecycleAlerts {
             case "VM.pause" -> plain(vm, "VM_PAUSED", "paused");
             case "VM.unpause" -> plain(vm, "VM_UNPAUSED", "unpaused");
             case "VM.suspend" -> plain(vm, "VM_SUSPENDED", "suspended");
+            case "VM.snapshot" -> plain(vm, "VM_SNAPSHOTTED", "snapshotted, snapshot name: " + args.get(1));
+            case "VM.checkpoint" -> plain(vm, "VM_CHECKPOINTED", "checkpointed, snapshot name: " + args.get(1));
+            case "VM.csvm" -> {
+                if (result instanceof String clone && data.exists(VM.XAPI_CLASS, clone))
+                    plain(vm, "VM_CLONED", "cloned (new uuid: " + data.get(clone, VM.UUID) + ")");
+            }
+            case "VM.revert" -> {
+                if (before instanceof String of && data.exists(VM.XAPI_CLASS, of))
+                    plain(
+                            of,
+                            "VM_SNAPSHOT_REVERTED",
+                            "reverted to snapshot: " + data.get(vm, VM.NAME_LABEL) + " (uuid " + data.get(vm, VM.UUID)
+                                    + ")");
+            }
+            case "VM.pool_migrate", "VM.migrate_send" -> migrated(vm, before);
             default -> {}
         }
+    }
+
+    /** {@code VM_MIGRATED} from {@code from} to the host the VM now runs on, when both are hosts of this pool. */
+    private void migrated(String vm, Object from) {
+        if (!(from instanceof String source) || !data.exists(Host.XAPI_CLASS, source)) return;
+        if (!data.exists(VM.XAPI_CLASS, vm)) return; // gone to another pool
+        String to = data.get(vm, VM.RESIDENT_ON);
+        if (!data.exists(Host.XAPI_CLASS, to)) return;
+        String body = String.format(
+                "VM '%s' (uuid: %s) migrated from host '%s' (uuid: %s) to host '%s' (uuid: %s)",
+                data.get(vm, VM.NAME_LABEL),
+                data.get(vm, VM.UUID),
+                data.get(source, Host.NAME_LABEL),
+                data.get(source, Host.UUID),
+                data.get(to, Host.NAME_LABEL),
+                data.get(to, Host.UUID));
+        alerts.send("VM_MIGRATED", vm, body);
     }
 
     private void plain(String vm, String name, String what) {

@@ -404,7 +404,6 @@ public final class MigrateSend implements Messages {
         for (DiskCopy c : copies) {
             if (c.owner.equals(vm) && c.vbd != null) xenopsMap.put(locator(c.vdi), locator(c.created));
         }
-        String source = data.get(vm, VM.RESIDENT_ON);
         lifecycle.transform(
                 vm,
                 () -> sync.withSuppressed(dbg, id, () -> {
@@ -440,7 +439,6 @@ public final class MigrateSend implements Messages {
                     }
                     return null;
                 }));
-        migration.alertMigrated(vm, source, destHost);
     }
 
     /** The VM unpaused where it now runs: here, or through the destination's xenopsd. */

@@ -19,7 +19,6 @@ import org.xapijava.model.api.VM;
 import org.xapijava.model.api.enums.PrimaryAddressType;
 import org.xapijava.model.client.XenApi;
 import org.xapijava.model.errors.ApiError;
-import org.xapijava.server.alerts.VmAlerts;
 import org.xapijava.server.api.Messages;
 import org.xapijava.server.api.gen.VMApi;
 import org.xapijava.server.client.XmlRpcTransport;
@@ -54,7 +53,6 @@ public final class Migration implements Messages {
     private final TaskBinding tasks;
     private final StateSync sync;
     private final XenopsdMetadata metadata;
-    private final VmAlerts vmAlerts;
     private final IntSupplier port;
     private final org.xapijava.server.session.PoolSecret secret;
     private final java.util.function.Supplier<org.xapijava.server.rrd.VmRrdMoves> rrdMoves;
@@ -78,7 +76,6 @@ public final class Migration implements Messages {
             XenopsService service,
             Db data,
             String hostRef,
-            VmAlerts vmAlerts,
             IntSupplier port,
             org.xapijava.server.session.PoolSecret secret,
             PoolLink link) {
@@ -91,7 +88,6 @@ public final class Migration implements Messages {
         this.tasks = service.tasks();
         this.sync = service.sync();
         this.metadata = service.metadata();
-        this.vmAlerts = vmAlerts;
         this.port = port;
         this.rrdMoves = service::rrdMoves;
     }
@@ -115,7 +111,6 @@ public final class Migration implements Messages {
     void poolMigrate(CallContext ctx, String vm, String host, Map<String, String> options) {
         String dbg = TaskBinding.dbg(ctx);
         if (!data.exists(Host.XAPI_CLASS, host)) throw ApiError.handleInvalid(Host.XAPI_CLASS, host);
-        String source = data.get(vm, VM.RESIDENT_ON);
         lifecycle.transform(vm, () -> {
             lifecycle.assertResidentOn(vm);
             String id = lifecycle.uuid(vm);
@@ -147,7 +142,6 @@ public final class Migration implements Messages {
                 return null;
             });
         });
-        alertMigrated(vm, source, host);
     }
 
     /**
@@ -348,21 +342,5 @@ public final class Migration implements Messages {
             }
         }
         sync.forceStateReset(vm, data.get(vm, VM.POWER_STATE), true);
-    }
-
-    void alertMigrated(String vm, String from, String to) {
-        try {
-            String body = String.format(
-                    "VM '%s' (uuid: %s) migrated from host '%s' (uuid: %s) to host '%s' (uuid: %s)",
-                    data.get(vm, VM.NAME_LABEL),
-                    data.get(vm, VM.UUID),
-                    data.get(from, Host.NAME_LABEL),
-                    data.get(from, Host.UUID),
-                    data.get(to, Host.NAME_LABEL),
-                    data.get(to, Host.UUID));
-            vmAlerts.send("VM_MIGRATED", vm, body);
-        } catch (RuntimeException e) {
-            LOG.debug("alert VM_MIGRATED on VM {} not created: {}", vm, e.toString());
-        }
     }
 }

@@ -113,15 +113,15 @@ class PoolForwardingTest {
         assertFalse(xenopsA().vmExists("test", uuid), "the master's does not");
         // the operation's alert is made by the master once the call returned (Xapi's create_vm_message in its
         // forwarding layer), once, naming the host that runs the VM
-        List<String> started = new java.util.ArrayList<>();
-        for (com.xensource.xenapi.Message.Record m :
-                com.xensource.xenapi.Message.getAllRecords(c).values()) {
-            if (m.name.equals("VM_STARTED") && m.objUuid.equals(uuid)) started.add(m.body);
-        }
         assertEquals(
                 List.of("VM 'on-b' (uuid: " + uuid + ") started on host: " + b.getNameLabel(c) + " (uuid: "
                         + b.getUuid(c) + ")"),
-                started);
+                messages("VM_STARTED", uuid));
+        // so is a snapshot's, whichever host took it
+        VM snap = vm.snapshot(c, "snap-on-b");
+        assertEquals(
+                List.of("VM 'on-b' (uuid: " + uuid + ") snapshotted, snapshot name: snap-on-b"),
+                messages("VM_SNAPSHOTTED", uuid));
 
         // a VM operation on a running VM goes to the host it is resident on
         vm.cleanShutdown(c);
@@ -129,6 +129,22 @@ class PoolForwardingTest {
         assertTrue(vm.getAllowedOperations(c).contains(Types.VmOperations.START));
         assertFalse(xenopsB().vmExists("test", uuid));
         assertTrue(vm.getCurrentOperations(c).isEmpty());
+        // a revert's message is on the VM, naming the snapshot
+        snap.revert(c);
+        assertEquals(
+                List.of("VM 'on-b' (uuid: " + uuid + ") reverted to snapshot: snap-on-b (uuid " + snap.getUuid(c)
+                        + ")"),
+                messages("VM_SNAPSHOT_REVERTED", uuid));
+    }
+
+    /** The bodies of the messages {@code name} on the object {@code uuid}. */
+    private static List<String> messages(String name, String uuid) throws Exception {
+        List<String> bodies = new java.util.ArrayList<>();
+        for (com.xensource.xenapi.Message.Record m :
+                com.xensource.xenapi.Message.getAllRecords(c).values()) {
+            if (m.name.equals(name) && m.objUuid.equals(uuid)) bodies.add(m.body);
+        }
+        return bodies;
     }
 
     @Test
