@@ -66,6 +66,9 @@ public final class XapiConfig {
         {"replica-poll-delay-ms", "0", null},
         {"inventory", "/etc/xensource-inventory", "xensource-inventory"},
         {"server-cert", "/etc/xensource/xapi-ssl.pem", "xapi-ssl.pem"},
+        // the certificate served to the pool's other hosts (they ask for it by the TLS server name "pool"): Xapi's
+        // host_internal one, its subject this host's uuid
+        {"pool-cert", "/etc/stunnel/xapi-pool-tls.pem", "xapi-pool-tls.pem"},
         // the pool's trust (Xapi's stunnel files): the other hosts' certificates, their bundle, the pool's CA
         // certificates, and the flag file whose presence turns verification of peers on
         {"certs-pool-dir", "/etc/stunnel/certs-pool", "certs-pool"},

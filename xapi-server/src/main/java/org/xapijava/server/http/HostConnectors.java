@@ -86,18 +86,22 @@ public final class HostConnectors {
     }
 
     /**
-     * HTTPS with the host certificate ({@code server-cert}; created at first start when absent, as
-     * Xapi's gencert does) and Xapi's TLS policy (TLS 1.2, ECDHE-RSA AES-GCM).
+     * HTTPS with the host certificate ({@code server-cert}) and, for clients asking for the server name {@code
+     * pool}, the pool certificate ({@code pool-cert}, its subject the inventory's installation uuid); each created at
+     * first start when absent, as Xapi's gencert does; Xapi's TLS policy (TLS 1.2, ECDHE-RSA AES-GCM).
      */
     private static ServerConnector httpsConnector(Server jetty, XapiConfig config, HttpLimits limits, int port)
             throws Exception {
         String bind = config.get("bind");
         HostCertificate cert = HostCertificate.forBind(config.path("server-cert"), bind, false);
+        String uuid = org.xapijava.server.bootstrap.Inventory.loadOrCreate(config.path("inventory"))
+                .get(org.xapijava.server.bootstrap.Inventory.INSTALLATION_UUID);
+        HostCertificate pool = HostCertificate.forPool(config.path("pool-cert"), uuid, false);
         XapiHttpConnectionFactory f =
                 connectionFactory(limits, limits.headerReadTimeout(), limits.headerTotalTimeout());
         f.getHttpConfiguration().addCustomizer(TlsPolicy.secureRequestCustomizer());
         ServerConnector c = new ServerConnector(
-                jetty, 1, 1, new SslConnectionFactory(TlsPolicy.sslContextFactory(cert), "http/1.1"), f);
+                jetty, 1, 1, new SslConnectionFactory(TlsPolicy.sslContextFactory(cert, pool), "http/1.1"), f);
         c.setHost(bind);
         c.setPort(port);
         c.setIdleTimeout(f.connectorIdleTimeout());

@@ -39,8 +39,10 @@ import org.xapijava.server.tls.UserCertificate;
  * {@code pool.enable_tls_verification}, {@code pool.certificate_*} / {@code *_ca_certificate},
  * {@code host.get_server_certificate}, {@code host.install_server_certificate}, {@code host.emergency_disable/reenable_tls_verification} and the master's
  * distribution call {@code host.cert_distrib_atom} (its command a JSON object of ours, not Xapi's rpc form); the CRLs and the host halves of the CA certificate calls
- * are {@link CrlCalls}'. A host
- * serves one certificate (its {@code server-cert}) for clients and for the pool alike. Thread-safe.
+ * are {@link CrlCalls}'. A host serves two certificates, as Xapi's stunnel: its {@code server-cert} to clients (the
+ * {@code host} record; {@code host.reset_server_certificate}, {@code install_server_certificate}) and its {@code
+ * pool-cert} to the pool's other hosts, which ask for the server name {@code pool} (the {@code host_internal} record,
+ * the one every host trusts; {@code host.refresh_server_certificate}). Thread-safe.
  */
 public final class PoolCertificates implements Messages {
     private static final Logger LOG = LoggerFactory.getLogger(PoolCertificates.class);
@@ -55,6 +57,7 @@ public final class PoolCertificates implements Messages {
     private final String pool;
     private final PoolTls tls;
     private final Path serverCert;
+    private final Path poolCert;
     private final String bind;
     /** This host's HTTPS connector (null: none), its calls to its master (null on the master), the master's address. */
     private java.util.function.Supplier<org.eclipse.jetty.server.ServerConnector> https = () -> null;
@@ -80,6 +83,7 @@ public final class PoolCertificates implements Messages {
         this.pool = pool;
         this.tls = tls;
         this.serverCert = config.path("server-cert");
+        this.poolCert = config.path("pool-cert");
         this.bind = config.get("bind");
         this.master = master;
         this.hosts = hosts;
@@ -97,20 +101,38 @@ public final class PoolCertificates implements Messages {
     }
 
     /**
-     * {@code host.reset_server_certificate} and {@code refresh_server_certificate} on this host: a new key and
-     * self-signed certificate written, sent to the pool (through the master, which distributes it) so that every host
-     * trusts it, then served on new connections, and the records replaced. This host serves one certificate to
-     * clients and the pool, so both calls renew it.
+     * {@code host.reset_server_certificate} on this host: a new key and self-signed certificate for its clients,
+     * written, served on new connections, its {@code host} record replaced (the pool trusts the pool certificate,
+     * which does not change).
      */
-    private synchronized void renew() {
-        adopt(fresh());
-        LOG.info("this host's certificate was renewed");
+    private synchronized void resetServer() {
+        HostCertificate c = fresh();
+        serve(c, ownPool());
+        record(me, HOST, c.certificate());
+        LOG.info("this host's server certificate was reset: {}", c.sha256Fingerprint());
+    }
+
+    /**
+     * {@code host.refresh_server_certificate} on this host (Xapi's {@code Cert_refresh.host ~type':`host_internal}):
+     * a new pool certificate written, sent to the pool (through the master, which distributes it) so that every host
+     * trusts it, then served to the pool on new connections, and the {@code host_internal} record replaced.
+     */
+    private synchronized void refreshPool() {
+        if (https.get() == null) throw ApiError.internal("this host has no HTTPS server certificate");
+        HostCertificate c;
+        try {
+            c = HostCertificate.forPool(poolCert, db.get(me, Host.UUID), true);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        adopt(c);
+        LOG.info("this host's pool certificate was refreshed");
     }
 
     /**
      * {@code host.install_server_certificate} on this host (Xapi's, HA_IS_ENABLED first): the user's certificate,
      * key and chain checked ({@link UserCertificate}: nothing changes on a refusal), written as this host's
-     * {@code server-cert}, sent to the pool and served as a renewed one is; its records replaced.
+     * {@code server-cert}, served on new connections; its {@code host} record replaced.
      */
     private synchronized void install(String certificate, String privateKey, String chain) {
         if (db.get(pool, Pool.HA_ENABLED)) throw new ApiError(ErrorCodes.HA_IS_ENABLED);
@@ -127,28 +149,34 @@ public final class PoolCertificates implements Messages {
         } catch (IOException e) {
             throw ApiError.internal(e.getMessage());
         }
-        adopt(c);
+        serve(c, ownPool());
+        record(me, HOST, c.certificate());
         LOG.info(
                 "this host serves the certificate installed by the user: {}",
                 c.certificate().getSubjectX500Principal());
     }
 
-    /** {@code fresh}, just written as this host's certificate: trusted by the pool, served, recorded. */
+    /**
+     * {@code fresh}, just written as this host's pool certificate: trusted by the pool (written on every host, as
+     * Xapi's {@code distribute_new_host_cert}: by the master directly, by a member through the master's {@code
+     * host.cert_distrib_atom}, which takes no pool operation while {@code cert_refresh} holds the pool), served,
+     * recorded.
+     */
     private void adopt(HostCertificate fresh) {
         String uuid = db.get(me, Host.UUID);
+        String write = command("write", Map.of("certs", Map.of(uuid + ".pem", fresh.certificatePem())));
+        tls.trust().putHost(uuid, fresh.certificatePem());
         PeerCalls toMaster = peers.get();
-        if (toMaster != null && tls.enabled()) {
-            Map<String, String> all = toMaster.on(
-                    masterAddress, api -> api.pool().exchangeCertificatesOnJoin(uuid, fresh.certificatePem()));
-            tls.trust().putHosts(all);
-        } else {
-            tls.trust().putHost(uuid, fresh.certificatePem());
-            if (master)
-                distribute(null, command("write", Map.of("certs", Map.of(uuid + ".pem", fresh.certificatePem()))));
+        if (master) {
+            distribute(null, write);
+        } else if (toMaster != null && tls.enabled()) {
+            for (String h : db.all(Host.XAPI_CLASS)) {
+                if (!h.equals(me)) toMaster.on(masterAddress, api -> api.host().certDistribAtom(h, write));
+            }
         }
-        serve(fresh);
-        recordHostCertificate(me, fresh.certificate());
-        LOG.info("this host's certificate is now {}", fresh.sha256Fingerprint());
+        serve(ownServer(), fresh);
+        record(me, HOST_INTERNAL, fresh.certificate());
+        LOG.info("this host's pool certificate is now {}", fresh.sha256Fingerprint());
     }
 
     /** A new key and self-signed certificate written to {@code server-cert} (not served yet). */
@@ -161,12 +189,12 @@ public final class PoolCertificates implements Messages {
         }
     }
 
-    /** Serves {@code cert} on the HTTPS connector's new connections (Xapi restarts stunnel). */
-    private void serve(HostCertificate cert) {
+    /** Serves {@code cert}, and {@code pool} to the pool, on the HTTPS connector's new connections (Xapi restarts stunnel). */
+    private void serve(HostCertificate cert, HostCertificate pool) {
         try {
             org.eclipse.jetty.server.SslConnectionFactory f =
                     https.get().getConnectionFactory(org.eclipse.jetty.server.SslConnectionFactory.class);
-            org.xapijava.server.tls.TlsPolicy.reload(f.getSslContextFactory(), cert);
+            org.xapijava.server.tls.TlsPolicy.reload(f.getSslContextFactory(), cert, pool);
         } catch (Exception e) {
             throw ApiError.internal("cannot serve the new certificate: " + e.getMessage());
         }
@@ -194,26 +222,37 @@ public final class PoolCertificates implements Messages {
         if (hosts != null) hosts.reconnect(); // a member's certificate is checked against the new CRLs
     }
 
-    /** This host's certificate, or null when it has none (no HTTPS). */
-    private HostCertificate own() {
+    /** This host's pool certificate (the one its peers trust), or null when it has none (no HTTPS). */
+    private HostCertificate ownPool() {
+        return loadIfThere(poolCert);
+    }
+
+    /** This host's server certificate (its clients'), or null when it has none (no HTTPS). */
+    private HostCertificate ownServer() {
+        return loadIfThere(serverCert);
+    }
+
+    private static HostCertificate loadIfThere(Path file) {
         try {
-            return java.nio.file.Files.exists(serverCert) ? HostCertificate.load(serverCert) : null;
+            return java.nio.file.Files.exists(file) ? HostCertificate.load(file) : null;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
     /**
-     * At start, once the HTTPS connector made this host's certificate: the certificate in this host's own trust
+     * At start, once the HTTPS connector made this host's certificates: its pool certificate in this host's own trust
      * store, its {@code host} and {@code host_internal} records in the database (stale ones of this host removed),
      * {@code host.tls_verification_enabled} from the flag file, and on a master alone in its pool the pool's flag too.
      */
     public void syncAtStart() {
-        HostCertificate c = own();
-        if (c == null) return;
+        HostCertificate c = ownPool();
+        HostCertificate server = ownServer();
+        if (c == null || server == null) return;
         String uuid = db.get(me, Host.UUID);
         tls.trust().putHost(uuid, c.certificatePem());
-        recordHostCertificate(me, c.certificate());
+        record(me, HOST, server.certificate());
+        record(me, HOST_INTERNAL, c.certificate());
         db.set(me, Host.TLS_VERIFICATION_ENABLED, tls.verifying());
         if (master && db.all(Host.XAPI_CLASS).size() == 1) db.set(pool, Pool.TLS_VERIFICATION_ENABLED, tls.verifying());
     }
@@ -223,7 +262,7 @@ public final class PoolCertificates implements Messages {
      * {@code certificates_sync} and its "missing certificates" check, done once per start here).
      */
     public void syncWithMaster(PeerCalls peers, String masterAddress) {
-        HostCertificate c = own();
+        HostCertificate c = ownPool();
         if (c == null || !tls.enabled()) return;
         String uuid = db.get(me, Host.UUID);
         try {
@@ -241,7 +280,7 @@ public final class PoolCertificates implements Messages {
      * pool's certificates. Nothing is done without HTTPS.
      */
     void exchangeOnJoin(org.xapijava.model.client.XenApi remote) {
-        HostCertificate c = own();
+        HostCertificate c = ownPool();
         if (c == null || !tls.enabled()) return;
         Map<String, String> all = remote.pool().exchangeCertificatesOnJoin(db.get(me, Host.UUID), c.certificatePem());
         String masterUuid = remote.host()
@@ -284,18 +323,16 @@ public final class PoolCertificates implements Messages {
         LOG.info("pool.join: {} CA certificate(s) sent to the pool, {} received", toPool.size(), got.size());
     }
 
-    /** The {@code host} and {@code host_internal} records of {@code host}'s {@code cert}, replacing stale ones. */
-    private void recordHostCertificate(String host, X509Certificate cert) {
+    /** The record of type {@code type} ({@code host} or {@code host_internal}) of {@code host}'s {@code cert}, replacing stale ones. */
+    private void record(String host, String type, X509Certificate cert) {
         String fp = PoolTrust.fingerprint(cert, "SHA-256");
-        for (String type : List.of(HOST, HOST_INTERNAL)) {
-            boolean have = false;
-            for (String ref : db.where(Certificate.HOST, host)) {
-                if (!db.get(ref, Certificate.TYPE).equals(type)) continue;
-                if (db.get(ref, Certificate.FINGERPRINT).equals(fp) && !have) have = true;
-                else db.delete(Certificate.XAPI_CLASS, ref);
-            }
-            if (!have) db.create(row(type, "", host, cert));
+        boolean have = false;
+        for (String ref : db.where(Certificate.HOST, host)) {
+            if (!db.get(ref, Certificate.TYPE).equals(type)) continue;
+            if (db.get(ref, Certificate.FINGERPRINT).equals(fp) && !have) have = true;
+            else db.delete(Certificate.XAPI_CLASS, ref);
         }
+        if (!have) db.create(row(type, "", host, cert));
     }
 
     private static FieldValues row(String type, String name, String host, X509Certificate cert) {
@@ -326,7 +363,7 @@ public final class PoolCertificates implements Messages {
 
     /** This host left its pool: it trusts its own certificate only, as a fresh host. */
     public void trustOnlySelf() {
-        HostCertificate c = own();
+        HostCertificate c = ownPool();
         String file = db.get(me, Host.UUID) + ".pem";
         tls.trust().replaceHosts(c == null ? Map.of() : Map.of(file, c.certificatePem()));
     }
@@ -408,7 +445,7 @@ public final class PoolCertificates implements Messages {
             }
             if (master) {
                 distribute(null, command("write", Map.of("certs", Map.of(uuid + ".pem", PoolTrust.pem(c)))));
-                db.findByUuid(Host.XAPI_CLASS, uuid).ifPresent(h -> recordHostCertificate(h, c));
+                db.findByUuid(Host.XAPI_CLASS, uuid).ifPresent(h -> record(h, HOST_INTERNAL, c));
             }
             return tls.trust().hosts();
         }
@@ -508,14 +545,14 @@ public final class PoolCertificates implements Messages {
     private final class HostCalls implements HostApi {
         @Override
         public String getServerCertificate(CallContext ctx, String host) {
-            HostCertificate c = own();
+            HostCertificate c = ownServer();
             if (c == null) throw ApiError.internal("this host has no server certificate (HTTPS is off)");
             return c.certificatePem();
         }
 
         @Override
         public void resetServerCertificate(CallContext ctx, String host) {
-            renew();
+            resetServer();
         }
 
         @Override
@@ -526,18 +563,18 @@ public final class PoolCertificates implements Messages {
 
         @Override
         public void refreshServerCertificate(CallContext ctx, String host) {
-            renew();
+            refreshPool();
         }
 
         /**
-         * As Xapi's: a new certificate served, without the database (it may be unreachable); the pool learns it at
-         * this host's next start as a member (its certificate sent to the master before its hello).
+         * As Xapi's: a new server certificate served, without the database (it may be unreachable; the {@code host}
+         * record is replaced at this host's next start); the pool certificate stays.
          */
         @Override
         public void emergencyResetServerCertificate(CallContext ctx) {
             synchronized (PoolCertificates.this) {
                 HostCertificate c = fresh();
-                serve(c);
+                serve(c, ownPool());
                 LOG.warn("this host's certificate was reset (emergency): {}", c.sha256Fingerprint());
             }
         }

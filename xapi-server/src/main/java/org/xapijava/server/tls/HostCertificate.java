@@ -49,6 +49,9 @@ public final class HostCertificate {
     /** Alias of the key entry in {@link #keyStore}. */
     public static final String KEY_ALIAS = "xapi-ssl";
 
+    /** The key store alias of the pool certificate ({@link #forPool}). */
+    public static final String POOL_ALIAS = "xapi-pool-tls";
+
     private static final Pattern IPV4_LITERAL =
             Pattern.compile("(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
 
@@ -99,6 +102,34 @@ public final class HostCertificate {
     }
 
     /**
+     * The certificate this host serves to the pool's other hosts (Xapi's {@code host_internal} one, gencert's {@code
+     * xapi:pool}): loaded from {@code pemFile}, or (when absent, or {@code fresh}) a new key and self-signed
+     * certificate whose subject is {@code CN=uuid}, without subjectAltName, written there.
+     */
+    public static HostCertificate forPool(Path pemFile, String uuid, boolean fresh) throws IOException {
+        if (!fresh && Files.exists(pemFile)) return load(pemFile);
+        KeyPair keys = SelfCert.generateKeyPair();
+        Instant now = Instant.now();
+        X509Certificate cert = SelfCert.selfSign(
+                keys,
+                uuid,
+                List.of(),
+                List.of(),
+                now,
+                now.plus(Duration.ofDays(SelfCert.VALID_FOR_DAYS)),
+                SelfCert.randomSerial(RANDOM));
+        return write(pemFile, keys, cert);
+    }
+
+    /** gencert's file: the key and certificate PEMs (each ending in a newline) joined with "\n\n". */
+    private static HostCertificate write(Path pemFile, KeyPair keys, X509Certificate cert) throws IOException {
+        String contents = Pem.encodePrivateKey(keys.getPrivate()) + "\n\n" + Pem.encodeCertificate(cert);
+        Files.createDirectories(AtomicFiles.directoryOf(pemFile));
+        AtomicFiles.write(pemFile, contents.getBytes(StandardCharsets.US_ASCII), AtomicFiles.OWNER_READ_ONLY);
+        return new HostCertificate(pemFile, Pem.parseBundle(contents));
+    }
+
+    /**
      * Loads an existing bundle.
      *
      * @throws IOException "Can't process &lt;path&gt;: &lt;reason&gt;" when unreadable or invalid
@@ -146,13 +177,7 @@ public final class HostCertificate {
                 now,
                 now.plus(Duration.ofDays(SelfCert.VALID_FOR_DAYS)),
                 SelfCert.randomSerial(RANDOM));
-        String keyPem = Pem.encodePrivateKey(keys.getPrivate());
-        String certPem = Pem.encodeCertificate(cert);
-        // gencert joins the key and certificate PEMs (each ending in a newline) with "\n\n".
-        String contents = keyPem + "\n\n" + certPem;
-        Files.createDirectories(AtomicFiles.directoryOf(pemFile));
-        AtomicFiles.write(pemFile, contents.getBytes(StandardCharsets.US_ASCII), AtomicFiles.OWNER_READ_ONLY);
-        return new HostCertificate(pemFile, Pem.parseBundle(contents));
+        return write(pemFile, keys, cert);
     }
 
     /**
@@ -296,6 +321,28 @@ public final class HostCertificate {
      * not the issuer of the one before it.
      */
     public KeyStore keyStore(char[] password) {
+        return keyStore(password, java.util.Map.of(KEY_ALIAS, this));
+    }
+
+    /** {@link #keyStore(char[])} with a key entry per alias, of the certificate mapped to it. */
+    public static KeyStore keyStore(char[] password, java.util.Map<String, HostCertificate> byAlias) {
+        try {
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(null, password);
+            for (var e : byAlias.entrySet())
+                ks.setKeyEntry(
+                        e.getKey(),
+                        e.getValue().privateKey,
+                        password,
+                        e.getValue().linkedChain());
+            return ks;
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalStateException("cannot build a PKCS12 key store", e);
+        }
+    }
+
+    /** The chain as far as its certificates are linked by name (what the JDK's key store keeps). */
+    private Certificate[] linkedChain() {
         List<X509Certificate> linked = new ArrayList<>();
         linked.add(chain.get(0));
         for (X509Certificate c : chain.subList(1, chain.size())) {
@@ -305,14 +352,7 @@ public final class HostCertificate {
             }
             linked.add(c);
         }
-        try {
-            KeyStore ks = KeyStore.getInstance("PKCS12");
-            ks.load(null, password);
-            ks.setKeyEntry(KEY_ALIAS, privateKey, password, linked.toArray(Certificate[]::new));
-            return ks;
-        } catch (GeneralSecurityException | IOException e) {
-            throw new IllegalStateException("cannot build a PKCS12 key store", e);
-        }
+        return linked.toArray(Certificate[]::new);
     }
 
     @Override

@@ -213,6 +213,8 @@ public final class PoolTrust {
     /**
      * A client TLS context for the pool's connections: when verification is on at the handshake, the server's
      * certificate must be one the bundle holds; when off, any is accepted (Xapi's stunnel without {@code verifyPeer}).
+     * Each connection asks for the server name {@code pool}, which makes the other host serve its pool certificate
+     * ({@link org.xapijava.model.util.ServerNameTls}).
      */
     public SSLContext sslContext() {
         return context(new PinningTrustManager(true));
@@ -227,7 +229,7 @@ public final class PoolTrust {
         try {
             SSLContext c = SSLContext.getInstance("TLS");
             c.init(null, new TrustManager[] {tm}, null);
-            return c;
+            return org.xapijava.model.util.ServerNameTls.wrap(c, org.xapijava.model.util.ServerNameTls.POOL);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }

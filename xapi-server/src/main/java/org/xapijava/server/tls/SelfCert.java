@@ -119,8 +119,8 @@ public final class SelfCert {
      * @param serial contents octets of the serial number INTEGER, positive and minimal, e.g. from
      *     {@link #randomSerial}
      * @return the certificate, as parsed by the JDK's certificate factory
-     * @throws IllegalArgumentException when the key is not RSA, there is no subjectAltName entry, or a
-     *     DNS name is not ASCII
+     * @throws IllegalArgumentException when the key is not RSA or a DNS name is not ASCII; without DNS names and
+     *     addresses the certificate has no subjectAltName (Xapi's pool certificate)
      */
     public static X509Certificate selfSign(
             KeyPair keyPair,
@@ -135,9 +135,6 @@ public final class SelfCert {
             throw new IllegalArgumentException(
                     "only RSA keys are supported, got " + keyPair.getPrivate().getAlgorithm());
         }
-        if (dnsNames.isEmpty() && ips.isEmpty()) {
-            throw new IllegalArgumentException("subjectAltName needs at least one DNS name or IP address");
-        }
         // One RDN, CN as a UTF8String whatever its characters (BCStyle would pick per attribute).
         X500Name name = new X500Name(new RDN[] {new RDN(BCStyle.CN, new DERUTF8String(commonName))});
         try {
@@ -148,7 +145,8 @@ public final class SelfCert {
                     Date.from(notAfter.truncatedTo(ChronoUnit.SECONDS)),
                     name,
                     keyPair.getPublic());
-            builder.addExtension(Extension.subjectAlternativeName, false, subjectAltName(dnsNames, ips));
+            if (!dnsNames.isEmpty() || !ips.isEmpty())
+                builder.addExtension(Extension.subjectAlternativeName, false, subjectAltName(dnsNames, ips));
             ContentSigner signer = new JcaContentSignerBuilder(SIGNATURE_ALGORITHM).build(keyPair.getPrivate());
             X509CertificateHolder holder = builder.build(signer);
             return new JcaX509CertificateConverter().getCertificate(holder);

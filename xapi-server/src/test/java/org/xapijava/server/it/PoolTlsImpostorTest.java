@@ -3,6 +3,7 @@ package org.xapijava.server.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,6 +12,7 @@ import com.xensource.xenapi.Pool;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -81,37 +83,55 @@ class PoolTlsImpostorTest {
         return HostCertificate.load(dir.resolve("xapi-ssl.pem")).certificatePem();
     }
 
+    static String poolCert(Path dir) throws Exception {
+        return HostCertificate.load(dir.resolve("xapi-pool-tls.pem")).certificatePem();
+    }
+
     @Test
     @Order(1)
-    void aMemberRenewsItsCertificateAndThePoolTrustsTheNewOne() throws Exception {
+    void aMemberRenewsItsCertificatesAndThePoolTrustsTheNewPoolOne() throws Exception {
         XenApi api = typed(a);
         String hostB = PoolHost.hostAt(PoolHost.login(a), "127.0.0.3").toWireString();
         String uuidB = api.host().getUuid(hostB);
-        String before = cert(dirB);
-        api.host().resetServerCertificate(hostB);
-        String after = cert(dirB);
+        // refresh: a new pool certificate, sent to the pool before it is served
+        String before = poolCert(dirB);
+        String server = cert(dirB);
+        api.host().refreshServerCertificate(hostB);
+        String after = poolCert(dirB);
         assertNotEquals(before, after);
+        assertEquals(server, cert(dirB), "the server certificate stays");
         assertEquals(
                 after.strip(),
                 Files.readString(dirA.resolve("certs-pool/" + uuidB + ".pem")).strip());
-        // a new call forwarded to B over a new connection checks B's new certificate
+        // a new call forwarded to B over a new connection checks B's new pool certificate
         PoolHost.await("B live", Duration.ofSeconds(30), () -> PoolHost.allEnabledAndLive(PoolHostLogin.of(a), 2));
-        assertEquals(after, api.host().getServerCertificate(hostB));
-        String fp = HostCertificate.load(dirB.resolve("xapi-ssl.pem")).sha256Fingerprint();
-        long records = api.certificate().getAllRecords().values().stream()
+        assertEquals(server, api.host().getServerCertificate(hostB));
+        // reset: a new server certificate, the pool one unchanged
+        api.host().resetServerCertificate(hostB);
+        String newServer = cert(dirB);
+        assertNotEquals(server, newServer);
+        assertEquals(after, poolCert(dirB));
+        assertEquals(newServer, api.host().getServerCertificate(hostB));
+        Map<String, String> expected = Map.of(
+                "host", HostCertificate.load(dirB.resolve("xapi-ssl.pem")).sha256Fingerprint(),
+                "host_internal",
+                        HostCertificate.load(dirB.resolve("xapi-pool-tls.pem")).sha256Fingerprint());
+        Map<String, String> records = new java.util.HashMap<>();
+        api.certificate().getAllRecords().values().stream()
                 .filter(r -> hostB.equals(r.get("host")))
-                .peek(r -> assertEquals(fp, r.get("fingerprint")))
-                .count();
-        assertEquals(2, records);
+                .forEach(r -> assertNull(records.put((String) r.get("type"), (String) r.get("fingerprint"))));
+        assertEquals(expected, records);
     }
 
     @Test
     @Order(2)
-    void aMembersEmergencyResetCertificateReachesThePoolAtItsNextStart() throws Exception {
+    void aMembersEmergencyResetCertificateIsRecordedAtItsNextStart() throws Exception {
         XenApi api = typed(a);
         String hostB = PoolHost.hostAt(PoolHost.login(a), "127.0.0.3").toWireString();
         String uuidB = api.host().getUuid(hostB);
         String before = cert(dirB);
+        String pool =
+                Files.readString(dirA.resolve("certs-pool/" + uuidB + ".pem")).strip();
         XmlRpcTransport t = XmlRpcTransport.tcp(b.url().toURI(), null, Duration.ofSeconds(30));
         XenApi anon = new XenApi(t, null);
         XenApi local = anon.withSession(anon.session().slaveLocalLoginWithPassword("root", b.password()));
@@ -125,10 +145,17 @@ class PoolTlsImpostorTest {
                 "B a live member again",
                 Duration.ofSeconds(60),
                 () -> b.starts() > starts && !b.server().inEmergencyMode() && PoolHost.allEnabledAndLive(master, 2));
+        // the pool still trusts B's pool certificate, which the reset left; B's server certificate is the new one,
+        // its record replaced at its start
         assertEquals(
-                after.strip(),
+                pool,
                 Files.readString(dirA.resolve("certs-pool/" + uuidB + ".pem")).strip());
         assertEquals(after, api.host().getServerCertificate(hostB));
+        String fp = HostCertificate.load(dirB.resolve("xapi-ssl.pem")).sha256Fingerprint();
+        assertTrue(api.certificate().getAllRecords().values().stream()
+                .anyMatch(r -> hostB.equals(r.get("host"))
+                        && "host".equals(r.get("type"))
+                        && fp.equals(r.get("fingerprint"))));
     }
 
     @Test

@@ -92,8 +92,14 @@ class PoolTlsSdkTest {
         return anon.withSession(anon.session().loginWithPassword("root", h.password(), "2.21", "test"));
     }
 
+    /** The certificate {@code h} serves to clients. */
     static String certOf(PoolHost h) throws Exception {
         return HostCertificate.load(h.dir.resolve("xapi-ssl.pem")).certificatePem();
+    }
+
+    /** The certificate {@code h} serves to the pool's other hosts (the one they trust). */
+    static String poolCertOf(PoolHost h) throws Exception {
+        return HostCertificate.load(h.dir.resolve("xapi-pool-tls.pem")).certificatePem();
     }
 
     static Set<String> storeOf(PoolHost h) throws Exception {
@@ -142,14 +148,17 @@ class PoolTlsSdkTest {
         assertEquals(Set.of(ua + ".pem", ub + ".pem"), storeOf(b));
         for (PoolHost h : List.of(a, b)) {
             String bundle = Files.readString(h.dir.resolve("xapi-pool-ca-bundle.pem"));
-            assertTrue(bundle.contains(certOf(a)) && bundle.contains(certOf(b)), "bundle of " + h.address);
+            assertTrue(bundle.contains(poolCertOf(a)) && bundle.contains(poolCertOf(b)), "bundle of " + h.address);
+            assertFalse(bundle.contains(certOf(a)) || bundle.contains(certOf(b)), "server certificates in the bundle");
         }
-        // the records: host and host_internal of each host, with its certificate's fingerprint
+        // the records: host (the server certificate) and host_internal (the pool one) of each host
         XenApi api = typed(a);
         String fpA = HostCertificate.load(a.dir.resolve("xapi-ssl.pem")).sha256Fingerprint();
         String fpB = HostCertificate.load(b.dir.resolve("xapi-ssl.pem")).sha256Fingerprint();
-        Map<String, String> expected =
-                Map.of(ua + "/host", fpA, ua + "/host_internal", fpA, ub + "/host", fpB, ub + "/host_internal", fpB);
+        String poolA = HostCertificate.load(a.dir.resolve("xapi-pool-tls.pem")).sha256Fingerprint();
+        String poolB = HostCertificate.load(b.dir.resolve("xapi-pool-tls.pem")).sha256Fingerprint();
+        Map<String, String> expected = Map.of(
+                ua + "/host", fpA, ua + "/host_internal", poolA, ub + "/host", fpB, ub + "/host_internal", poolB);
         // B records its own at its first start as a member
         PoolHost.await("the certificate records", Duration.ofSeconds(20), () -> {
             try {
@@ -214,7 +223,7 @@ class PoolTlsSdkTest {
         // A's xenopsd checks B against A's pool bundle: without B's certificate in it, B is not trusted
         Path bundle = dirA.resolve("xapi-pool-ca-bundle.pem");
         String kept = Files.readString(bundle);
-        Files.writeString(bundle, certOf(a));
+        Files.writeString(bundle, poolCertOf(a));
         try {
             assertThrows(Types.XenAPIException.class, () -> vm.poolMigrate(master, hostB, Map.of()));
         } finally {
@@ -333,10 +342,12 @@ class PoolTlsSdkTest {
     void theMasterRenewsItsCertificateAndItsMemberTrustsTheNewOne() throws Exception {
         XenApi api = typed(a);
         String ua = uuidOf(a);
-        String before = certOf(a);
-        api.host().resetServerCertificate(api.host().getByUuid(ua));
-        String after = certOf(a);
+        String before = poolCertOf(a);
+        String server = certOf(a);
+        api.host().refreshServerCertificate(api.host().getByUuid(ua));
+        String after = poolCertOf(a);
         assertFalse(before.equals(after));
+        assertEquals(server, certOf(a), "the server certificate stays");
         assertEquals(
                 after.strip(),
                 Files.readString(dirB.resolve("certs-pool/" + ua + ".pem")).strip());
@@ -435,12 +446,14 @@ class PoolTlsSdkTest {
      */
     @Test
     @Order(42)
-    void aMembersRevokedCertificateIsRefusedByTheMaster() throws Exception {
+    void aMembersInstalledCertificateIsServedToClientsAndThePoolKeepsItsOwn() throws Exception {
         org.xapijava.server.tls.TestCa ca = new org.xapijava.server.tls.TestCa("Pool Corp");
         java.security.KeyPair key = org.xapijava.server.tls.TestCa.rsa(2048);
         java.security.cert.X509Certificate certB = ca.issue(key, "127.0.0.3");
         String pemB = org.xapijava.server.tls.TestCa.pem(certB);
         String ub = uuidOf(b);
+        String trusted =
+                Files.readString(dirA.resolve("certs-pool/" + ub + ".pem")).strip();
         XenApi api = typed(a);
         api.host()
                 .installServerCertificate(
@@ -449,18 +462,20 @@ class PoolTlsSdkTest {
                         org.xapijava.server.tls.TestCa.pem(key.getPrivate()),
                         ca.rootPem());
         assertEquals(pemB.strip(), certOf(b).strip());
-        // the master trusts B's new certificate (B sent it before serving it)
+        // the pool trusts B's pool certificate, which stays (Xapi's host_internal one)
         assertEquals(
-                pemB.strip(),
+                trusted,
                 Files.readString(dirA.resolve("certs-pool/" + ub + ".pem")).strip());
+        assertEquals(trusted, poolCertOf(b).strip());
         Connection master = PoolHost.login(a);
         var hostB = com.xensource.xenapi.Host.getByUuid(master, ub);
         assertEquals(certOf(b), hostB.getServerCertificate(master));
+        // CRLs go to every host; the CA's does not list the pool certificate: the master still reaches B
         Pool.crlInstall(master, "pool-corp.pem", ca.crl(certB));
         assertEquals(Set.of("pool-corp.pem"), crlsOf(a));
         assertEquals(Set.of("pool-corp.pem"), crlsOf(b));
-        assertThrows(Types.CannotContactHost.class, () -> hostB.getServerCertificate(master));
-        // the CRL uninstalled: the master reaches B again, and B's copy is gone too
+        assertEquals(certOf(b), hostB.getServerCertificate(master));
+        // the CRL uninstalled: B's copy is gone too
         Pool.crlUninstall(master, "pool-corp.pem");
         assertEquals(certOf(b), hostB.getServerCertificate(master));
         assertEquals(Set.of(), crlsOf(b));
@@ -538,8 +553,8 @@ class PoolTlsSdkTest {
         // neither the master nor the remaining member trusts B any more
         assertEquals(Set.of(ua + ".pem", ud + ".pem"), storeOf(a));
         assertEquals(Set.of(ua + ".pem", ud + ".pem"), storeOf(d));
-        assertFalse(Files.readString(dirA.resolve("xapi-pool-ca-bundle.pem")).contains(certOf(b)));
-        assertFalse(Files.readString(dirD.resolve("xapi-pool-ca-bundle.pem")).contains(certOf(b)));
+        assertFalse(Files.readString(dirA.resolve("xapi-pool-ca-bundle.pem")).contains(poolCertOf(b)));
+        assertFalse(Files.readString(dirD.resolve("xapi-pool-ca-bundle.pem")).contains(poolCertOf(b)));
         for (var r : typed(a).certificate().getAllRecords().values()) {
             if ("OpaqueRef:NULL".equals(r.get("host"))) continue; // a CA certificate: no host
             assertFalse(ub.equals(typed(a).host().getUuid((String) r.get("host"))));

@@ -38,9 +38,9 @@ import org.xapijava.server.tls.TestCa;
 /**
  * A user's CA-signed certificate on a host's HTTPS port ({@code host.install_server_certificate}) and the pool's
  * certificate revocation lists ({@code pool.crl_*}), on one host with HTTPS: a TLS client that trusts the CA only sees
- * the new certificate without a restart, and after one; every refusal leaves the host's certificate as it was; a CRL
- * of the CA listing the certificate makes the pool's verification (this host's transport, built from its files)
- * refuse it, until the CRL is uninstalled.
+ * the new certificate without a restart, and after one; every refusal leaves the host's certificate as it was; the
+ * pool's verification (this host's transport, built from its files) sees the pool certificate, which the user's
+ * certificate does not replace and a CRL of the CA does not list.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ServerCertificateSdkTest {
@@ -168,7 +168,7 @@ class ServerCertificateSdkTest {
 
     @Test
     @Order(30)
-    void aCrlListingTheCertificateMakesThePoolRefuseIt() throws Exception {
+    void aCrlListingTheServerCertificateLeavesThePoolsOwnCertificateTrusted() throws Exception {
         var sdk = PoolHost.login(h);
         XenApi api = pooled();
         String host = hostRef(api);
@@ -183,9 +183,9 @@ class ServerCertificateSdkTest {
         assertEquals(Set.of("corp.pem", "other.pem"), Pool.crlList(sdk));
         assertEquals(List.of("corp.pem", "other.pem"), api.host().crlList(host));
         assertEquals(Set.of("corp.pem", "other.pem"), names(dir.resolve("crls")));
-        // the pool's verification refuses the revoked certificate before any call
-        assertEquals("CANNOT_CONTACT_HOST", poolCallOutcome());
-        // clients that do not check the CRL are still served
+        // the pool asks for the pool certificate (self-signed, listed by no CA), still trusted
+        assertEquals("SESSION_AUTHENTICATION_FAILED", poolCallOutcome());
+        // clients that do not check the CRL are still served the user's certificate
         assertEquals(cert, served());
         Pool.crlUninstall(sdk, "corp.pem");
         assertThrows(Types.CrlDoesNotExist.class, () -> Pool.crlUninstall(sdk, "corp.pem"));

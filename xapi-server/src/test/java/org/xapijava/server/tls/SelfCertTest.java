@@ -132,16 +132,18 @@ class SelfCertTest {
     }
 
     @Test
-    void rejectsNonRsaKeysAndEmptySubjectAltName() throws Exception {
+    void rejectsNonRsaKeysAndLeavesOutAnEmptySubjectAltName() throws Exception {
         KeyPairGenerator ec = KeyPairGenerator.getInstance("EC");
         KeyPair ecKeys = ec.generateKeyPair();
         Instant now = Instant.now();
         assertThrows(
                 IllegalArgumentException.class,
                 () -> SelfCert.selfSign(ecKeys, "x", List.of("x"), List.of(), now, now, new byte[] {1}));
-        assertThrows(
-                IllegalArgumentException.class,
-                () -> SelfCert.selfSign(keys, "x", List.of(), List.of(), now, now, new byte[] {1}));
+        // the pool certificate: its subject CN only (Xapi's gencert xapi:pool), no subjectAltName extension
+        java.security.cert.X509Certificate pool =
+                SelfCert.selfSign(keys, "x", List.of(), List.of(), now, now, new byte[] {1});
+        assertEquals(null, pool.getSubjectAlternativeNames());
+        assertEquals("CN=x", pool.getSubjectX500Principal().getName());
     }
 
     /** A SecureRandom that hands out fixed bytes, to pin the serial number rules. */

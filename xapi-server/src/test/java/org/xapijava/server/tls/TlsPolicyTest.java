@@ -52,6 +52,7 @@ class TlsPolicyTest {
     static Path dir;
 
     private static HostCertificate cert;
+    private static HostCertificate pool;
     private static Server server;
     private static int port;
 
@@ -59,12 +60,13 @@ class TlsPolicyTest {
     static void start() throws Exception {
         cert = HostCertificate.loadOrCreate(
                 dir.resolve("xapi-ssl.pem"), "host1", List.of(), List.of(InetAddress.getByName("127.0.0.1")));
+        pool = HostCertificate.forPool(dir.resolve("xapi-pool-tls.pem"), "0b6e3c2d-1f6a-4d8e-9c3a-7a1b2c3d4e5f", false);
         server = new Server();
         HttpConfiguration http = new HttpConfiguration();
         http.addCustomizer(TlsPolicy.secureRequestCustomizer());
         ServerConnector https = new ServerConnector(
                 server,
-                new SslConnectionFactory(TlsPolicy.sslContextFactory(cert), "http/1.1"),
+                new SslConnectionFactory(TlsPolicy.sslContextFactory(cert, pool), "http/1.1"),
                 new HttpConnectionFactory(http));
         https.setHost("127.0.0.1");
         https.setPort(0);
@@ -98,6 +100,32 @@ class TlsPolicyTest {
         SSLContext ctx = SSLContext.getInstance("TLS");
         ctx.init(null, tmf.getTrustManagers(), new SecureRandom());
         return ctx;
+    }
+
+    /** The certificate a TLS client over {@code ctx} is served. */
+    private static X509Certificate served(SSLContext ctx) throws Exception {
+        try (javax.net.ssl.SSLSocket s =
+                (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", port)) {
+            s.startHandshake();
+            return (X509Certificate) s.getSession().getPeerCertificates()[0];
+        }
+    }
+
+    @Test
+    void aClientAskingForTheNamePoolIsServedThePoolCertificateAnyOtherTheHostOne() throws Exception {
+        String pooled = org.xapijava.model.util.ServerNameTls.POOL;
+        assertEquals(
+                pool.certificate(),
+                served(org.xapijava.model.util.ServerNameTls.wrap(trusting(pool.certificate()), pooled)));
+        assertEquals(cert.certificate(), served(trusting(cert.certificate())));
+        assertEquals(
+                cert.certificate(),
+                served(org.xapijava.model.util.ServerNameTls.wrap(trusting(cert.certificate()), "xapi")));
+        // Xapi's pool certificate: CN the host's uuid, no subjectAltName
+        assertEquals(
+                "CN=0b6e3c2d-1f6a-4d8e-9c3a-7a1b2c3d4e5f",
+                pool.certificate().getSubjectX500Principal().getName());
+        assertEquals(null, pool.certificate().getSubjectAlternativeNames());
     }
 
     @Test

@@ -23,7 +23,9 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * {@code verify_dest} checked against the pool's bundle, {@code /etc/stunnel/xapi-pool-ca-bundle.pem}): with
  * verification the destination's certificate must be, byte for byte, one of the bundle's and within its validity
  * dates (no name or address check, as stunnel's pool client); without it (a move to another pool) any certificate is
- * taken. The bundle is read when the context is made, so a migration sees the pool's trust as it is then.
+ * taken. The bundle is read when the context is made, so a migration sees the pool's trust as it is then. With
+ * verification the connection asks for the server name {@code pool}, which makes the destination serve its pool
+ * certificate (the one the bundle holds).
  */
 public final class MigrationTls {
     private MigrationTls() {}
@@ -38,7 +40,10 @@ public final class MigrationTls {
         try {
             SSLContext c = SSLContext.getInstance("TLS");
             c.init(null, new TrustManager[] {new Pinned(trusted)}, new SecureRandom());
-            return c;
+            // within the pool, ask for the destination's pool certificate, as stunnel's pool client does
+            return verify
+                    ? org.xapijava.model.util.ServerNameTls.wrap(c, org.xapijava.model.util.ServerNameTls.POOL)
+                    : c;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("cannot make the migration's TLS context: " + e.getMessage(), e);
         }
