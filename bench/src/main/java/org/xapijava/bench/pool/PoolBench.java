@@ -35,7 +35,8 @@ import org.xapijava.server.config.XapiConfig;
  *   <li>{@code VM.start_on} a member (forwarded) against {@code VM.start_on} the master, through the master's XML-RPC;
  *   <li>the time from a member's write to an {@code event.from} waiter on the master waking with it;
  *   <li>start + hard_shutdown cycles per second of {@code vms} VMs from {@code clients} clients on the pool (the
- *       master places each start) against one host alone, and the process CPU per cycle.
+ *       master places each start) against one host alone, and the process CPU per cycle, each phase after the
+ *       same unmeasured warm-up ({@code --warmup}).
  * </ol>
  *
  * Markdown on standard output, progress on standard error. Run by {@code scripts/bench-pool}.
@@ -47,10 +48,19 @@ public final class PoolBench {
      * @param inProcess members in this JVM on the master's database ({@code XapiServer(config, master)}: the issue's
      *                  allowance for its 16-host figure) instead of members over HTTP with their own replica
      */
-    record Options(int hosts, int vms, int clients, int samples, int starts, double seconds, boolean inProcess) {
+    record Options(
+            int hosts,
+            int vms,
+            int clients,
+            int samples,
+            int starts,
+            double seconds,
+            double warmup,
+            boolean inProcess) {
         static Options parse(String[] args) {
             int hosts = 3, vms = 32, clients = 8, samples = 300, starts = 40;
             double seconds = 20;
+            double warmup = 10;
             boolean inProcess = false;
             for (int i = 0; i + 1 < args.length; i += 2) {
                 switch (args[i]) {
@@ -66,11 +76,12 @@ public final class PoolBench {
                     case "--samples" -> samples = Integer.parseInt(args[i + 1]);
                     case "--starts" -> starts = Integer.parseInt(args[i + 1]);
                     case "--seconds" -> seconds = Double.parseDouble(args[i + 1]);
+                    case "--warmup" -> warmup = Double.parseDouble(args[i + 1]);
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
             }
             if (hosts < 2 || hosts > 200) throw new IllegalArgumentException("--hosts: 2..200");
-            return new Options(hosts, vms, clients, samples, starts, seconds, inProcess);
+            return new Options(hosts, vms, clients, samples, starts, seconds, warmup, inProcess);
         }
     }
 
@@ -173,23 +184,44 @@ public final class PoolBench {
             out.printf(
                     Locale.ROOT, "| the master's write | %.2f | %.2f |%n%n", percentile(evm, 50), percentile(evm, 99));
 
-            // 4. lifecycle rate: the pool against one host alone
-            Rate pr = rate(ma, master, vms.refs(), o);
+            // 4. lifecycle rate: the pool against one host alone, each after the same unmeasured warm-up (the same
+            // code runs in both phases: without it, the second would be measured on code the first had compiled)
+            rate(ma, master, vms.refs(), o.clients(), o.warmup());
+            double poolIdle = idleCpu(5);
+            Rate pr = rate(ma, master, vms.refs(), o.clients(), o.seconds());
             for (XapiServer h : pool.reversed()) h.close();
             pool.clear();
             alone = start(dir.resolve("alone"), "127.0.0.2", port);
             LifecycleFixture.Vms avms = LifecycleFixture.create(alone, ma, o.vms());
-            Rate ar = rate(ma, alone, avms.refs(), o);
-            out.println("| lifecycle (start + hard_shutdown) | cycles/s | process CPU ms per cycle |");
-            out.println("|---|---|---|");
-            out.printf(Locale.ROOT, "| pool of %d hosts | %.1f | %.2f |%n", o.hosts(), pr.perSecond, pr.cpuMs);
-            out.printf(Locale.ROOT, "| one host | %.1f | %.2f |%n", ar.perSecond, ar.cpuMs);
+            rate(ma, alone, avms.refs(), o.clients(), o.warmup());
+            double aloneIdle = idleCpu(5);
+            Rate ar = rate(ma, alone, avms.refs(), o.clients(), o.seconds());
+            out.println("| lifecycle (start + hard_shutdown) | cycles/s | process CPU ms per cycle | idle process CPU"
+                    + " (ms per s, no calls) | CPU ms per cycle above idle |");
+            out.println("|---|---|---|---|---|");
             out.printf(
                     Locale.ROOT,
-                    "%n%d VMs, %d clients, %.0f s each; pool / one host = %.2f; load average at end %s.%n",
+                    "| pool of %d hosts | %.1f | %.2f | %.1f | %.2f |%n",
+                    o.hosts(),
+                    pr.perSecond,
+                    pr.cpuMs,
+                    poolIdle,
+                    pr.cpuMs - poolIdle / pr.perSecond);
+            out.printf(
+                    Locale.ROOT,
+                    "| one host | %.1f | %.2f | %.1f | %.2f |%n",
+                    ar.perSecond,
+                    ar.cpuMs,
+                    aloneIdle,
+                    ar.cpuMs - aloneIdle / ar.perSecond);
+            out.printf(
+                    Locale.ROOT,
+                    "%n%d VMs, %d clients, %.0f s each after %.0f s unmeasured; pool / one host = %.2f; load average at"
+                            + " end %s.%n",
                     o.vms(),
                     o.clients(),
                     o.seconds(),
+                    o.warmup(),
                     pr.perSecond / ar.perSecond,
                     loadAverage());
         } finally {
@@ -305,21 +337,32 @@ public final class PoolBench {
     record Rate(double perSecond, double cpuMs) {}
 
     /** start + hard_shutdown cycles of {@code vms} from {@code clients} clients through {@code a} for the run's time. */
-    static Rate rate(InetSocketAddress a, XapiServer master, List<String> vms, Options o) throws Exception {
+    /** The process's CPU in ms per second over {@code seconds} without calls (the hosts' own timers and threads). */
+    static double idleCpu(int seconds) throws InterruptedException {
+        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        long cpu0 = os.getProcessCpuTime();
+        long t0 = System.nanoTime();
+        Thread.sleep(seconds * 1000L);
+        return (os.getProcessCpuTime() - cpu0) / 1e6 / ((System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Start and hard_shutdown cycles of {@code vms} by {@code clients} clients for {@code seconds}. */
+    static Rate rate(InetSocketAddress a, XapiServer master, List<String> vms, int clients, double seconds)
+            throws Exception {
         AtomicLong cycles = new AtomicLong();
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-        long deadline = System.nanoTime() + (long) (o.seconds() * 1e9);
+        long deadline = System.nanoTime() + (long) (seconds * 1e9);
         long cpu0 = os.getProcessCpuTime();
         long t0 = System.nanoTime();
         try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<?>> fs = new ArrayList<>();
-            for (int c = 0; c < o.clients(); c++) {
+            for (int c = 0; c < clients; c++) {
                 int me = c;
                 fs.add(ex.submit(() -> {
                     try (XmlRpcConnection x = new XmlRpcConnection(a)) {
                         String s = login(x, master);
                         while (System.nanoTime() < deadline) {
-                            for (int v = me; v < vms.size() && System.nanoTime() < deadline; v += o.clients()) {
+                            for (int v = me; v < vms.size() && System.nanoTime() < deadline; v += clients) {
                                 x.call("VM.start", s, vms.get(v), false, false);
                                 x.call("VM.hard_shutdown", s, vms.get(v));
                                 cycles.incrementAndGet();
