@@ -35,8 +35,11 @@ final class Bootstrap {
         return member ? StartupSync.runMember(db, settings) : StartupSync.run(db, settings);
     }
 
-    /** The authenticator and, for a development host, the root password to print. */
-    record Auth(Authenticator authenticator, String rootPassword) {}
+    /**
+     * The authenticator; for a development host, the root password to print (null once it is the pool's, synced from
+     * the master) and root's hash as the pool's config file sync moves it (null with PAM: not synced).
+     */
+    record Auth(Authenticator authenticator, String rootPassword, org.xapijava.server.auth.RootHash rootHash) {}
 
     /**
      * {@code auth = pam}: the real PAM library, service {@code pam-service}, 8 native threads (Xapi's
@@ -47,7 +50,7 @@ final class Bootstrap {
     static Auth auth(XapiConfig config) throws IOException {
         switch (config.get("auth")) {
             case "pam" -> {
-                return new Auth(new PamAuthenticator(config.get("pam-service"), 8), null);
+                return new Auth(new PamAuthenticator(config.get("pam-service"), 8), null, null);
             }
             case "file" -> {
                 Path file = config.path("password-file");
@@ -83,7 +86,26 @@ final class Bootstrap {
                         }
                     }
                 };
-                return new Auth(keepShown, pw);
+                // the pool's config file sync: root's line replaced by the master's; the password kept beside it for
+                // the launcher is then no longer this host's, and goes
+                org.xapijava.server.auth.RootHash hash = new org.xapijava.server.auth.RootHash() {
+                    @Override
+                    public String get() {
+                        return a.hashOf("root");
+                    }
+
+                    @Override
+                    public void set(String h) {
+                        if (h.equals(a.hashOf("root"))) return;
+                        try {
+                            a.setHash("root", h);
+                            Files.deleteIfExists(shown);
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    }
+                };
+                return new Auth(keepShown, pw, hash);
             }
             default -> throw new IllegalArgumentException("auth: expected pam or file, got " + config.get("auth"));
         }

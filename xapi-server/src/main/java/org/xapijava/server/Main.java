@@ -64,8 +64,9 @@ public final class Main {
             }
             if (first) {
                 String pw = server.rootPassword();
-                System.out.println("xapi ready: http://" + server.bindAddress() + ":" + server.httpPort()
-                        + " user=root password=" + (pw == null ? "(PAM)" : pw));
+                System.out.println(
+                        "xapi ready: http://" + server.bindAddress() + ":" + server.httpPort() + " user=root password="
+                                + (pw != null ? pw : server.usesPam() ? "(PAM)" : "(the pool master's)"));
                 System.out.flush();
                 first = false;
             }

@@ -135,6 +135,11 @@ public final class XapiServer implements AutoCloseable {
     private BlobStore blobStore;
     /** The copy of the master's blobs to the pool's hosts ({@code host.sync_data}). */
     private BlobSync blobSync;
+    /** Whether root's password is PAM's (no password file: nothing to print or sync). */
+    private boolean pamAuth;
+
+    /** Root's password kept alike on the pool's hosts (Xapi's config file sync). */
+    private org.xapijava.server.pool.ConfigFileSync configSync;
     /** How this host reaches the others of its pool (HTTPS checked against its trust store, or HTTP). */
     private org.xapijava.server.pool.PoolTls poolTls;
     /** The pool's certificates on this host (its own, the trust store, the records). */
@@ -207,6 +212,13 @@ public final class XapiServer implements AutoCloseable {
         Bootstrap.Auth a = Bootstrap.auth(config);
         Authenticator auth = a.authenticator();
         rootPassword = a.rootPassword();
+        pamAuth = a.rootHash() == null;
+        configSync = new org.xapijava.server.pool.ConfigFileSync(
+                localDb,
+                refs.host(),
+                a.rootHash(),
+                () -> masterConfigFiles(memberConnection),
+                () -> role.isMaster() ? peerCalls(secret) : null);
         SessionManager sessions = new SessionManager(db, localDb, auth, clock, refs.host(), secret);
         TaskManager tasks = new TaskManager(localDb, clock, refs.host());
         alerts = MessageStore.open(config.path("messages-dir"), ObjectExistence.inDatabase(db));
@@ -356,6 +368,7 @@ public final class XapiServer implements AutoCloseable {
                 localDb, refs.host(), refs.pool(), poolTls, config, role.isMaster(), hostClients);
         certificates.serving(() -> https, () -> role.isMaster() ? null : peerCalls(secret), role.masterAddress());
         certificates.bind(table);
+        configSync.bind(table);
         if (role.isMaster()) {
             var aliveness = new org.xapijava.server.pool.HostAliveness(localDb, hostClients, refs.host());
             xenops.useHostAliveness(aliveness);
@@ -429,6 +442,7 @@ public final class XapiServer implements AutoCloseable {
         Set<Connector> localRoot = buildConnectors();
         HttpAuthentication httpAuth = new HttpAuthentication(services.sessions(), secret, rbac, services.tasks());
         handlers = new HttpHandlerTable(HttpAction.all(dm), httpAuth, localRoot, master == null);
+        configSync.register(handlers);
         new RpcHandler(dispatcher).register(handlers);
         new BlobHandler(localDb, blobStore, clock, httpAuth).register(handlers);
         httpAuth.setAudit(audit);
@@ -483,6 +497,7 @@ public final class XapiServer implements AutoCloseable {
         if (!role.isMaster()) {
             // before the hello: the master calls this host back, checking its certificate
             if (master == null) certificates.syncWithMaster(peerCalls(secret), role.masterAddress());
+            configSync.pullAtStart(); // Xapi's fetch_config_files_on_slave_startup
             URI uri = master != null
                     ? org.xapijava.server.client.XmlRpcTransport.hostUri(master.bindAddress(), master.httpPort())
                     : poolTls.uri(role.masterAddress());
@@ -526,6 +541,7 @@ public final class XapiServer implements AutoCloseable {
         LocalDb localDb = new LocalDb(db);
         Bootstrap.Auth a = Bootstrap.auth(config);
         rootPassword = a.rootPassword();
+        pamAuth = a.rootHash() == null;
         SessionManager sessions = new SessionManager(db, localDb, a.authenticator(), clock, "OpaqueRef:NULL", secret);
         TaskManager tasks = new TaskManager(localDb, clock, "OpaqueRef:NULL");
         table = new MessageTable(dm);
@@ -590,6 +606,17 @@ public final class XapiServer implements AutoCloseable {
         return restart;
     }
 
+    /** A member's reading of its master's config files: over its link, or the in-process master's; null on a master. */
+    private org.xapijava.server.pool.ConfigFileSync.Master masterConfigFiles(MemberConnection link) {
+        if (role.isMaster()) return null;
+        if (link != null) {
+            Duration wait = Duration.ofSeconds(config.integer("master-call-timeout-seconds"));
+            return () -> link.link().get(org.xapijava.server.pool.ConfigFileSync.PATH, wait);
+        }
+        XapiServer m = master;
+        return m == null ? null : () -> m.configSync.files();
+    }
+
     /** A member's view of its master's blobs: over its link, or the in-process master's directory; null on a master. */
     private BlobSync.Source masterBlobs(MemberConnection link, XapiConfig config) {
         if (role.isMaster()) return null;
@@ -646,7 +673,7 @@ public final class XapiServer implements AutoCloseable {
 
     private List<Messages> modules(Rbac rbac) {
         return List.of(
-                new SessionMessages(services.sessions()),
+                new SessionMessages(services.sessions(), configSync::pushToAll),
                 new TaskMessages(services.tasks(), rbac),
                 new RoleMessages(rbac),
                 new AlertMessages(services.alerts()),
@@ -700,9 +727,18 @@ public final class XapiServer implements AutoCloseable {
         return config.get("bind");
     }
 
-    /** The root password of a development host (password file), or null with PAM. */
+    /** The root password of a development host (password file), or null with PAM or once it is the pool master's. */
     public String rootPassword() {
+        // the launcher's copy goes when the pool's config file sync replaced root's password
+        if (rootPassword != null
+                && !java.nio.file.Files.exists(config.path("password-file").resolveSibling("root-password")))
+            return null;
         return rootPassword;
+    }
+
+    /** Whether root's password is PAM's (the system's), not the development password file's. */
+    public boolean usesPam() {
+        return pamAuth;
     }
 
     /** Stops accepting calls, stops Jetty, then flushes and closes the database. Idempotent. */

@@ -10,9 +10,19 @@ import org.xapijava.server.session.SessionManager;
 /** {@code session.*} (xapi_session.ml). */
 public final class SessionMessages implements SessionApi, Messages {
     private final SessionManager sessions;
+    private final Runnable afterPasswordChange;
 
     public SessionMessages(SessionManager sessions) {
+        this(sessions, () -> {});
+    }
+
+    /**
+     * @param afterPasswordChange run after each successful {@code session.change_password} (on a pool's master: the
+     *                            other hosts asked to sync root's password, Xapi's {@code request_config_file_sync})
+     */
+    public SessionMessages(SessionManager sessions, Runnable afterPasswordChange) {
         this.sessions = sessions;
+        this.afterPasswordChange = afterPasswordChange;
     }
 
     @Override
@@ -53,6 +63,7 @@ public final class SessionMessages implements SessionApi, Messages {
     @Override
     public void changePassword(CallContext ctx, String oldPwd, String newPwd) {
         sessions.changePassword(ctx.session(), oldPwd, newPwd);
+        afterPasswordChange.run();
     }
 
     @Override

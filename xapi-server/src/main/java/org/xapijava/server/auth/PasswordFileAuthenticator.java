@@ -329,6 +329,43 @@ public final class PasswordFileAuthenticator implements Authenticator, AutoClose
         });
     }
 
+    /**
+     * The sha512-crypt hash of {@code user}'s line as the file holds it ({@code $6$...}), or null for an unknown user
+     * or a legacy line (its PBKDF2 form is nothing {@code crypt(3)} reads).
+     */
+    public String hashOf(String user) {
+        Entry entry = state.accounts().get(user);
+        if (entry == null || !(entry.hash() instanceof Crypt)) return null;
+        String line = state.lines().get(entry.index());
+        return line.substring(line.indexOf(':') + 1);
+    }
+
+    /**
+     * Makes {@code hash} (sha512-crypt, as {@link #hashOf} gives and the file holds) the hash of the existing account
+     * {@code user}: the file rewritten atomically, then the change visible to {@link #authenticate}. What Xapi's
+     * config file sync does to a member's root ({@code Unixpwd.setpwd}).
+     *
+     * @throws IllegalArgumentException for an unknown user or a hash this file cannot hold
+     */
+    public void setHash(String user, String hash) throws IOException {
+        if (hash == null || hash.indexOf(':') >= 0 || hash.indexOf('\n') >= 0)
+            throw new IllegalArgumentException("not a sha512-crypt hash");
+        try {
+            parseCrypt(file, 0, hash);
+        } catch (PasswordFileException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        writeLock.lock();
+        try {
+            State current = state;
+            Entry entry = current.accounts().get(user);
+            if (entry == null) throw new IllegalArgumentException("no account " + user);
+            state = rewrite(current, entry.index(), user + ":" + hash);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
     /** Stops the worker pool; checks already submitted still complete. */
     @Override
     public void close() {

@@ -108,6 +108,17 @@ public final class HttpMasterLink implements MasterLink, AutoCloseable {
         return r.getContent();
     }
 
+    /**
+     * {@code GET path} of the master (one of its HTTP actions, under the pool secret) and the answer's body; {@code
+     * INTERNAL_ERROR} when the master cannot be reached, answers other than 200, or takes longer than {@code wait}.
+     */
+    public byte[] get(String path, Duration wait) {
+        ContentResponse r = send(client.newRequest(uri.resolve(path)), wait);
+        if (r.getStatus() != 200)
+            throw ApiError.internal("the pool master answered HTTP " + r.getStatus() + " on " + path);
+        return r.getContent();
+    }
+
     private ContentResponse send(JsonNode request, Duration wait) {
         byte[] body;
         try {
@@ -115,9 +126,12 @@ public final class HttpMasterLink implements MasterLink, AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-        Request req = client.POST(uri)
-                .body(new BytesRequestContent("application/json", body))
-                .headers(h -> h.put("Cookie", "pool_secret=" + secret.get()))
+        return send(client.POST(uri).body(new BytesRequestContent("application/json", body)), wait);
+    }
+
+    /** {@code request} sent with the pool secret's cookie, its whole answer within {@code wait}. */
+    private ContentResponse send(Request request, Duration wait) {
+        Request req = request.headers(h -> h.put("Cookie", "pool_secret=" + secret.get()))
                 .timeout(wait.toMillis(), TimeUnit.MILLISECONDS);
         ContentResponse r;
         try {

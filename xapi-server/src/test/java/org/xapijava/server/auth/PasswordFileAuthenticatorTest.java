@@ -100,6 +100,33 @@ class PasswordFileAuthenticatorTest {
     }
 
     @Test
+    void anotherHostsHashIsTakenAsItIsAndABadOneChangesNothing() throws Exception {
+        Path mine = dir.resolve("passwd");
+        Path theirs = dir.resolve("passwd-master");
+        String own = PasswordFileAuthenticator.createWithRandomPassword(mine, "root");
+        String pools = PasswordFileAuthenticator.createWithRandomPassword(theirs, "root");
+        try (PasswordFileAuthenticator here = PasswordFileAuthenticator.load(mine);
+                PasswordFileAuthenticator master = PasswordFileAuthenticator.load(theirs)) {
+            String hash = master.hashOf("root");
+            assertTrue(hash.startsWith("$6$"), hash);
+            assertNull(here.hashOf("nobody"));
+            for (String bad : new String[] {"", "$1$abc$def", "$6$salt$short", hash + ":x", hash + "\nroot2:" + hash}) {
+                assertThrows(IllegalArgumentException.class, () -> here.setHash("root", bad), bad);
+            }
+            assertThrows(IllegalArgumentException.class, () -> here.setHash("nobody", hash));
+            here.authenticate("root", own); // unchanged by the refusals
+            here.setHash("root", hash);
+            assertEquals(hash, here.hashOf("root"));
+            here.authenticate("root", pools);
+            assertThrows(AuthenticationFailure.class, () -> here.authenticate("root", own));
+        }
+        // written through: a new load reads the master's hash
+        try (PasswordFileAuthenticator again = PasswordFileAuthenticator.load(mine)) {
+            again.authenticate("root", pools);
+        }
+    }
+
+    @Test
     void authenticatesWithPamsTexts() throws Exception {
         Path file = dir.resolve("passwd");
         String password = PasswordFileAuthenticator.createWithRandomPassword(file, "root");

@@ -100,14 +100,14 @@ class PoolFailoverTest {
 
         await("the member is in emergency mode", () -> b.server().inEmergencyMode());
         Connection cb = new Connection(b.url());
-        Session.slaveLocalLoginWithPassword(cb, "root", b.password());
+        Session.slaveLocalLoginWithPassword(cb, "root", password); // the pool's, synced to B
         int before = b.starts();
         Pool.emergencyTransitionToMaster(cb);
         await(
                 "the member restarted as master",
                 () -> b.starts() > before && !b.server().inEmergencyMode());
         Connection nb = new Connection(b.url());
-        Session.loginWithPassword(nb, "root", b.password(), APIVersion.latest().toString());
+        Session.loginWithPassword(nb, "root", password, APIVersion.latest().toString());
         assertEquals("write 4", VM.getByUuid(nb, uuid).getNameDescription(nb));
     }
 }

@@ -53,12 +53,14 @@ final class PoolHost implements AutoCloseable {
 
     /** A client logged in as root on {@code h} (an ordinary session: {@code HOST_IS_SLAVE} on a member). */
     static com.xensource.xenapi.Connection login(PoolHost h) throws Exception {
+        return login(h, h.password());
+    }
+
+    /** A root session on {@code h} with {@code password} (a member's is its pool's, synced from the master). */
+    static com.xensource.xenapi.Connection login(PoolHost h, String password) throws Exception {
         com.xensource.xenapi.Connection conn = new com.xensource.xenapi.Connection(h.url());
         com.xensource.xenapi.Session.loginWithPassword(
-                conn,
-                "root",
-                h.password(),
-                com.xensource.xenapi.APIVersion.latest().toString());
+                conn, "root", password, com.xensource.xenapi.APIVersion.latest().toString());
         return conn;
     }
 

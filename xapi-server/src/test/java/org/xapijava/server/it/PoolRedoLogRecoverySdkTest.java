@@ -148,7 +148,7 @@ class PoolRedoLogRecoverySdkTest {
     /** {@code pool.emergency_transition_to_master} on B; a session on B as the new master. */
     private Connection transition() throws Exception {
         Connection cb = new Connection(b.url());
-        Session.slaveLocalLoginWithPassword(cb, "root", b.password());
+        Session.slaveLocalLoginWithPassword(cb, "root", a.password()); // the pool's, synced to B
         int before = b.starts();
         Pool.emergencyTransitionToMaster(cb);
         PoolHost.await(
@@ -156,7 +156,7 @@ class PoolRedoLogRecoverySdkTest {
                 Duration.ofSeconds(90),
                 () -> b.starts() > before && !b.server().inEmergencyMode());
         Connection nb = new Connection(b.url());
-        Session.loginWithPassword(nb, "root", b.password(), APIVersion.latest().toString());
+        Session.loginWithPassword(nb, "root", a.password(), APIVersion.latest().toString());
         return nb;
     }
 

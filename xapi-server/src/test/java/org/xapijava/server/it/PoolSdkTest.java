@@ -74,8 +74,9 @@ class PoolSdkTest {
         PoolHost.closeAll(c, b, a);
     }
 
+    /** A root session on {@code h}, with the pool's password (A's: every host took it when it joined A's pool). */
     static Connection login(PoolHost h) throws Exception {
-        return PoolHost.login(h);
+        return PoolHost.login(h, a.password());
     }
 
     static void await(String what, BooleanSupplier done) throws InterruptedException {
@@ -93,7 +94,7 @@ class PoolSdkTest {
     @Test
     @Order(1)
     void joinWithAWrongPasswordIsRefusedAndChangesNothing() throws Exception {
-        Connection cb = login(b);
+        Connection cb = PoolHost.login(b); // B alone still: its own password
         Types.SessionAuthenticationFailed e = assertThrows(
                 Types.SessionAuthenticationFailed.class, () -> Pool.join(cb, "127.0.0.2", "root", "wrong"));
         assertEquals(1, Host.getAll(master).size());
@@ -106,8 +107,8 @@ class PoolSdkTest {
     @Test
     @Order(2)
     void twoHostsJoinTheFirst() throws Exception {
-        Pool.join(login(b), "127.0.0.2", "root", a.password());
-        Pool.join(login(c), "127.0.0.2", "root", a.password());
+        Pool.join(PoolHost.login(b), "127.0.0.2", "root", a.password());
+        Pool.join(PoolHost.login(c), "127.0.0.2", "root", a.password());
         await("three hosts enabled and live", () -> allEnabledAndLive(master, 3));
         assertEquals(Set.of("127.0.0.2", "127.0.0.3", "127.0.0.4"), addresses(master));
         Pool pool = Pool.getAll(master).iterator().next();
@@ -181,7 +182,7 @@ class PoolSdkTest {
     @Order(6)
     void aHostRefusesASecondProposalUntilTheFirstIsAborted() throws Exception {
         Connection cb = new Connection(b.url());
-        Session.slaveLocalLoginWithPassword(cb, "root", b.password());
+        Session.slaveLocalLoginWithPassword(cb, "root", a.password()); // the pool's, synced to B
         try (var t = org.xapijava.server.client.XmlRpcTransport.tcp(b.url().toURI(), null, Duration.ofSeconds(10))) {
             var api = new org.xapijava.model.client.XenApi(t, cb.getSessionReference());
             api.host().proposeNewMaster("192.0.2.1", true);
@@ -316,7 +317,7 @@ class PoolSdkTest {
         assertFalse(own.getUuid(cc).equals(poolUuid), "a new pool");
         assertEquals(hosts.keySet().iterator().next(), own.getMaster(cc));
 
-        Pool.join(cc, "127.0.0.3", "root", b.password());
+        Pool.join(cc, "127.0.0.3", "root", a.password()); // B's, the pool's
         await("C is a member again", () -> allEnabledAndLive(master, 3));
         assertEquals(uuid, hostAt(master, "127.0.0.4").getUuid(master));
     }
@@ -405,11 +406,14 @@ class PoolSdkTest {
                 .isEmpty());
     }
 
-    /** Runs {@code calls} on {@code h} under a local session (slave_local_login_with_password). */
+    /**
+     * Runs {@code calls} on {@code h} under a local session (slave_local_login_with_password, with the pool's root
+     * password: A's, which every host took when it joined).
+     */
     private static void onLocalSession(PoolHost h, java.util.function.Consumer<org.xapijava.model.client.XenApi> calls)
             throws Exception {
         Connection conn = new Connection(h.url());
-        Session.slaveLocalLoginWithPassword(conn, "root", h.password());
+        Session.slaveLocalLoginWithPassword(conn, "root", a.password());
         try (var t = org.xapijava.server.client.XmlRpcTransport.tcp(h.url().toURI(), null, Duration.ofSeconds(10))) {
             calls.accept(new org.xapijava.model.client.XenApi(t, conn.getSessionReference()));
         }

@@ -134,7 +134,7 @@ class PoolTlsImpostorTest {
                 Files.readString(dirA.resolve("certs-pool/" + uuidB + ".pem")).strip();
         XmlRpcTransport t = XmlRpcTransport.tcp(b.url().toURI(), null, Duration.ofSeconds(30));
         XenApi anon = new XenApi(t, null);
-        XenApi local = anon.withSession(anon.session().slaveLocalLoginWithPassword("root", b.password()));
+        XenApi local = anon.withSession(anon.session().slaveLocalLoginWithPassword("root", a.password()));
         local.host().emergencyResetServerCertificate();
         String after = cert(dirB);
         assertNotEquals(before, after);
@@ -174,7 +174,7 @@ class PoolTlsImpostorTest {
         // verification turned off on B (an emergency call): B then follows the host at its master's address
         XmlRpcTransport t = XmlRpcTransport.tcp(b.url().toURI(), null, Duration.ofSeconds(30));
         XenApi anon = new XenApi(t, null);
-        XenApi local = anon.withSession(anon.session().slaveLocalLoginWithPassword("root", b.password()));
+        XenApi local = anon.withSession(anon.session().slaveLocalLoginWithPassword("root", a.password()));
         ApiError noDb = assertThrows(ApiError.class, () -> local.host().emergencyDisableTlsVerification());
         assertEquals("INTERNAL_ERROR", noDb.code()); // as Xapi: disabled, but the database could not be told
         assertFalse(Files.exists(dirB.resolve("verify-certificates")));

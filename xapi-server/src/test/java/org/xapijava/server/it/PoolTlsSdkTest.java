@@ -196,7 +196,7 @@ class PoolTlsSdkTest {
         String hostB = master.host().getByUuid(uuidOf(b));
         XmlRpcTransport t = XmlRpcTransport.tcp(b.url().toURI(), null, Duration.ofSeconds(30));
         XenApi anon = new XenApi(t, null);
-        XenApi onB = anon.withSession(anon.session().slaveLocalLoginWithPassword("root", b.password()));
+        XenApi onB = anon.withSession(anon.session().slaveLocalLoginWithPassword("root", a.password()));
         onB.host().emergencyDisableTlsVerification();
         assertFalse(Files.exists(dirB.resolve("verify-certificates")));
         assertFalse(master.host().getTlsVerificationEnabled(hostB));
