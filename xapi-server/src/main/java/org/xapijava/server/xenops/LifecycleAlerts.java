@@ -85,17 +85,16 @@ public final class LifecycleAlerts implements org.xapijava.server.forward.PoolFo
         if (!data.exists(VM.XAPI_CLASS, vm)) return; // gone to another pool
         String to = data.get(vm, VM.RESIDENT_ON);
         if (!data.exists(Host.XAPI_CLASS, to)) return;
-        String body = String.format(
-                "VM '%s' (uuid: %s) migrated from host '%s' (uuid: %s) to host '%s' (uuid: %s)",
-                data.get(vm, VM.NAME_LABEL),
-                data.get(vm, VM.UUID),
+        String what = String.format(
+                "migrated from host '%s' (uuid: %s) to host '%s' (uuid: %s)",
                 data.get(source, Host.NAME_LABEL),
                 data.get(source, Host.UUID),
                 data.get(to, Host.NAME_LABEL),
                 data.get(to, Host.UUID));
-        alerts.send("VM_MIGRATED", vm, body);
+        plain(vm, "VM_MIGRATED", what);
     }
 
+    /** Message {@code name} on {@code vm}: {@code VM '<name>' (uuid: <uuid>) <what>}, as every one of Xapi's. */
     private void plain(String vm, String name, String what) {
         if (!data.exists(VM.XAPI_CLASS, vm)) return;
         String body = String.format("VM '%s' (uuid: %s) %s", data.get(vm, VM.NAME_LABEL), data.get(vm, VM.UUID), what);
@@ -107,13 +106,6 @@ public final class LifecycleAlerts implements org.xapijava.server.forward.PoolFo
         if (!data.exists(VM.XAPI_CLASS, vm)) return;
         String h = host instanceof String s ? s : data.get(vm, VM.RESIDENT_ON);
         if (!data.exists(Host.XAPI_CLASS, h)) return;
-        String body = String.format(
-                "VM '%s' (uuid: %s) %s on host: %s (uuid: %s)",
-                data.get(vm, VM.NAME_LABEL),
-                data.get(vm, VM.UUID),
-                what,
-                data.get(h, Host.NAME_LABEL),
-                data.get(h, Host.UUID));
-        alerts.send(name, vm, body);
+        plain(vm, name, what + " on host: " + data.get(h, Host.NAME_LABEL) + " (uuid: " + data.get(h, Host.UUID) + ")");
     }
 }
