@@ -38,6 +38,14 @@ interface DiskReader extends AutoCloseable {
         return false;
     }
 
+    /**
+     * Whether a differencing writer may skip the {@code len} bytes from {@code at} unread: a hole in {@code in} and,
+     * when there is one, in {@code base} too (both zeros, so no difference).
+     */
+    static boolean knownZero(DiskReader in, DiskReader base, long at, long len) throws IOException {
+        return in.knownZero(at, len) && (base == null || base.knownZero(at, len));
+    }
+
     /** Zeros into {@code len} bytes of {@code buf} from {@code off}. */
     static void zero(ByteBuffer buf, int off, int len) {
         for (int done = 0; done < len; ) {

@@ -98,8 +98,7 @@ final class DiskTar {
     private static void chunk(TarWriter tar, String prefix, long number, ByteBuffer buf, int len) throws IOException {
         String name = prefix + "/" + String.format(Locale.ROOT, "%08d", number);
         tar.file(name, buf, len);
-        String sum = String.format(Locale.ROOT, "%016X", XXH.hash64().hash(buf, 0, len, 0));
-        tar.file(name + ".xxhash", sum.getBytes(StandardCharsets.US_ASCII), 16);
+        tar.file(name + ".xxhash", xxh64(buf, len).getBytes(StandardCharsets.US_ASCII), 16);
     }
 
     /**
@@ -168,8 +167,7 @@ final class DiskTar {
                 TarArchiveEntry sum = tar.getNextEntry();
                 if (sum == null) throw new ApiError(ErrorCodes.IMPORT_ERROR_PREMATURE_EOF);
                 String recomputed;
-                if (sum.getName().equals(name + ".xxhash"))
-                    recomputed = String.format(Locale.ROOT, "%016X", xxh.getValue());
+                if (sum.getName().equals(name + ".xxhash")) recomputed = xxh64Text(xxh.getValue());
                 else if (sum.getName().equals(name + ".checksum"))
                     recomputed = HexFormat.of().formatHex(sha.digest());
                 else
@@ -194,7 +192,17 @@ final class DiskTar {
 
     /** XXH64 (seed 0) of {@code n} bytes, as Xapi prints it ({@code %016LX}). */
     static String xxh64(byte[] b, int n) {
-        return String.format(Locale.ROOT, "%016X", XXH.hash64().hash(b, 0, n, 0));
+        return xxh64Text(XXH.hash64().hash(b, 0, n, 0));
+    }
+
+    /** {@link #xxh64(byte[], int)} of the first {@code n} bytes of {@code b} (its position and limit kept). */
+    static String xxh64(ByteBuffer b, int n) {
+        return xxh64Text(XXH.hash64().hash(b, 0, n, 0));
+    }
+
+    /** An XXH64 value as Xapi prints it ({@code %016LX}). */
+    private static String xxh64Text(long hash) {
+        return String.format(Locale.ROOT, "%016X", hash);
     }
 
     private static MessageDigest sha1() {

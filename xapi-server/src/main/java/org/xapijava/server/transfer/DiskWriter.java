@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.util.Arrays;
 import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.errors.ApiError;
 
@@ -93,21 +92,19 @@ final class DiskWriter {
     }
 
     /**
-     * Whether {@code n} bytes of {@code b} from {@code off} are all zeros: compared a 64 KiB slice at a time with a
-     * block of zeros ({@link Arrays#mismatch}, which the JIT vectorizes: about 40 GiB/s against 5 for a byte loop).
+     * Whether {@code n} bytes of {@code b} from {@code off} are all zeros ({@link #allZero(ByteBuffer, int)}).
      */
     static boolean allZero(byte[] b, int off, int n) {
-        for (int done = 0; done < n; ) {
-            int k = Math.min(n - done, ZEROS.length);
-            if (Arrays.mismatch(b, off + done, off + done + k, ZEROS, 0, k) >= 0) return false;
-            done += k;
-        }
-        return true;
+        return allZero(ByteBuffer.wrap(b, off, n).slice(), n);
     }
 
     private static final byte[] ZEROS = new byte[1 << 16];
 
-    /** {@link #allZero(byte[], int, int)} of the first {@code n} bytes of {@code b} (its position and limit kept). */
+    /**
+     * Whether the first {@code n} bytes of {@code b} are all zeros (its position and limit kept): compared a 64 KiB
+     * slice at a time with a block of zeros ({@link ByteBuffer#mismatch}, which the JIT vectorizes: about 40 GiB/s
+     * against 5 for a byte loop).
+     */
     static boolean allZero(ByteBuffer b, int n) {
         for (int done = 0; done < n; ) {
             int k = Math.min(n - done, ZEROS.length);

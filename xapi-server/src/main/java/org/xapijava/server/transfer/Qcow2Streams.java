@@ -63,7 +63,7 @@ final class Qcow2Streams {
         for (int i = 0; i < clusters; i++) {
             progress.check();
             long at = (long) i * CLUSTER;
-            if (in.knownZero(at, CLUSTER) && (base == null || base.knownZero(at, CLUSTER))) {
+            if (DiskReader.knownZero(in, base, at, CLUSTER)) {
                 progress.at(at / 2); // a hole (in both): neither read nor scanned
                 continue;
             }

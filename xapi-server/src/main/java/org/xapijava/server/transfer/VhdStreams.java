@@ -49,7 +49,7 @@ final class VhdStreams {
             progress.check();
             long at = (long) i * Vhd.BLOCK;
             boolean send;
-            if (in.knownZero(at, Vhd.BLOCK) && (base == null || base.knownZero(at, Vhd.BLOCK))) {
+            if (DiskReader.knownZero(in, base, at, Vhd.BLOCK)) {
                 send = false; // a hole (in both): neither read nor scanned
             } else {
                 in.read(at, size, buf);
