@@ -96,7 +96,7 @@ public final class TransferBench {
                     Path file = scratch.resolve("export." + f);
                     String query = s + "&vdi=" + vdi + "&format=" + f;
                     time(seconds, "export " + f, () -> curl(base + "/export_raw_vdi?" + query));
-                    get(http, base, query, file);
+                    getPath(http, base, "/export_raw_vdi", query, file);
                     if (f.equals("raw")) {
                         if (Files.mismatch(file, data) != -1) throw new IllegalStateException("export differs");
                     } else {
@@ -295,15 +295,6 @@ public final class TransferBench {
                         .build(),
                 HttpResponse.BodyHandlers.discarding());
         if (r.statusCode() != 200) throw new IllegalStateException("import answered " + r.statusCode());
-    }
-
-    private static void get(HttpClient http, String base, String query, Path file) throws Exception {
-        HttpResponse<Path> r = http.send(
-                HttpRequest.newBuilder(URI.create(base + "/export_raw_vdi?" + query))
-                        .GET()
-                        .build(),
-                HttpResponse.BodyHandlers.ofFile(file));
-        if (r.statusCode() != 200) throw new IllegalStateException("export answered " + r.statusCode());
     }
 
     private static void qemu(String from, Path in, String to, Path out) throws Exception {

@@ -72,6 +72,13 @@ class PoolConfigFileSyncTest {
         }
     }
 
+    /** {@code GET path} of the master, with {@code cookie} (none when null). */
+    private static HttpResponse<String> get(String path, String cookie) throws Exception {
+        HttpRequest.Builder q = HttpRequest.newBuilder(URI.create("http://127.0.0.2:" + port + path));
+        if (cookie != null) q.header("Cookie", cookie);
+        return HttpClient.newHttpClient().send(q.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     private static String rootLine(Path dir) throws Exception {
         return Files.readAllLines(dir.resolve("passwd")).stream()
                 .filter(l -> l.startsWith("root:"))
@@ -109,27 +116,14 @@ class PoolConfigFileSyncTest {
     @Order(3)
     void theMasterServesItsFilesToThePoolOnly() throws Exception {
         String secret = Files.readString(dirA.resolve("ptoken")).strip();
-        HttpClient http = HttpClient.newHttpClient();
-        String base = "http://127.0.0.2:" + port;
-        HttpResponse<String> r = http.send(
-                HttpRequest.newBuilder(URI.create(base + "/sync_config_files/2"))
-                        .header("Cookie", "pool_secret=" + secret)
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = get("/sync_config_files/2", "pool_secret=" + secret);
         assertEquals(200, r.statusCode());
         String hash = rootLine(dirA).substring("root:".length());
         assertEquals("{\"password\":\"" + hash + "\"}", r.body());
-        HttpResponse<String> legacy = http.send(
-                HttpRequest.newBuilder(URI.create(base + "/sync_config_files/1"))
-                        .header("Cookie", "pool_secret=" + secret)
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> legacy = get("/sync_config_files/1", "pool_secret=" + secret);
         assertEquals(200, legacy.statusCode());
         assertEquals("Warning: legacy dom0 config files not supported", legacy.body());
-        HttpResponse<String> anonymous = http.send(
-                HttpRequest.newBuilder(URI.create(base + "/sync_config_files/2"))
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> anonymous = get("/sync_config_files/2", null);
         assertFalse(anonymous.body().contains(hash));
         assertTrue(anonymous.statusCode() == 401 || anonymous.statusCode() == 403, "" + anonymous.statusCode());
     }
