@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.zip.Deflater;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 import org.slf4j.Logger;
@@ -17,8 +18,8 @@ import org.xapijava.model.util.AtomicFiles;
 
 /**
  * Where RRDs are kept when not in memory, as Xapi's {@code archive_rrd_internal}: one file per object,
- * {@code <dir>/<uuid>.gz}, the gzipped internal dump, replaced atomically (temp, fsync, rename). A file that cannot
- * be read is logged and ignored (the object starts a new RRD), as Xapi does. {@link #saveLater} (a halted VM's RRD)
+ * {@code <dir>/<uuid>.gz}, the gzipped internal dump (or, from {@link #saveDump}, the dump another host sent, in
+ * either form), replaced atomically (temp, fsync, rename). A file that cannot be read is logged and ignored (the object starts a new RRD), as Xapi does. {@link #saveLater} (a halted VM's RRD)
  * makes the bytes at once and leaves the write and its forces to one background thread ({@link LatestPerKey}), so that
  * a shutdown does not wait for the disk; until written they are what {@link #load} reads, {@link #remove} drops them,
  * a newer save wins, and {@link #close} writes what is left. Thread-safe.
@@ -45,9 +46,18 @@ public final class RrdArchive implements AutoCloseable {
     }
 
     private static byte[] encode(Rrd rrd) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 * 1024);
-        try (GZIPOutputStream gz = new GZIPOutputStream(bytes)) {
-            gz.write(RrdDump.xml(rrd, true).getBytes(StandardCharsets.UTF_8));
+        return gzip(RrdDump.xml(rrd, true).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** {@code dump} gzipped at the fastest level (any gzip reads it; the archive is rewritten at every halt). */
+    private static byte[] gzip(byte[] dump) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(dump.length / 4 + 64);
+        try (GZIPOutputStream gz = new GZIPOutputStream(bytes, 8192) {
+            {
+                def.setLevel(Deflater.BEST_SPEED);
+            }
+        }) {
+            gz.write(dump);
         }
         return bytes.toByteArray();
     }
@@ -60,13 +70,28 @@ public final class RrdArchive implements AutoCloseable {
     /** Writes {@code rrd} as the archive of {@code uuid}; an I/O failure is logged (Xapi logs and goes on). */
     public void save(String uuid, Rrd rrd) {
         try {
-            byte[] bytes = encode(rrd);
-            synchronized (files) {
-                pending.cancel(uuid); // older than this
-                write(uuid, bytes);
-            }
+            saveBytes(uuid, encode(rrd));
         } catch (IOException | RuntimeException e) {
             LOG.warn("archiving the RRD of {}: {}", uuid, e.toString());
+        }
+    }
+
+    /**
+     * As {@link #save}, of an RRD's dump as another host sent it ({@code PUT /rrd?archive=true}), already read once by
+     * {@link RrdDump#parse} (so known to be an RRD): kept as it came instead of written out again.
+     */
+    public void saveDump(String uuid, byte[] dump) {
+        try {
+            saveBytes(uuid, gzip(dump));
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("archiving the RRD of {}: {}", uuid, e.toString());
+        }
+    }
+
+    private void saveBytes(String uuid, byte[] bytes) throws IOException {
+        synchronized (files) {
+            pending.cancel(uuid); // older than this
+            write(uuid, bytes);
         }
     }
 
@@ -80,6 +105,10 @@ public final class RrdArchive implements AutoCloseable {
             LOG.warn("archiving the RRD of {}: {}", uuid, e.toString());
             return;
         }
+        later(uuid, bytes);
+    }
+
+    private void later(String uuid, byte[] bytes) {
         if (!pending.submit(uuid, bytes)) {
             synchronized (files) { // closed: write it now
                 pending.cancel(uuid);
@@ -105,11 +134,26 @@ public final class RrdArchive implements AutoCloseable {
 
     /** The archived RRD of {@code uuid}, or null when there is none (or it cannot be read). */
     public Rrd load(String uuid) {
+        byte[] dump = loadDump(uuid);
+        if (dump == null) return null;
+        try {
+            return RrdDump.parse(new ByteArrayInputStream(dump));
+        } catch (RuntimeException e) {
+            LOG.warn("reading the RRD archive {}: {}", file(uuid), e.toString());
+            return null;
+        }
+    }
+
+    /**
+     * The archived RRD of {@code uuid} as its dump (an RRD's XML, not read here: what another host is sent as it is),
+     * or null when there is none (or it cannot be uncompressed).
+     */
+    public byte[] loadDump(String uuid) {
         Path f = file(uuid);
         byte[] waiting = pending.peek(uuid);
         try (InputStream in =
                 new GZIPInputStream(waiting != null ? new ByteArrayInputStream(waiting) : Files.newInputStream(f))) {
-            return RrdDump.parse(in);
+            return in.readAllBytes();
         } catch (NoSuchFileException e) {
             return null;
         } catch (IOException | RuntimeException e) {

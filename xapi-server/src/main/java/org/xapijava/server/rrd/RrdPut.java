@@ -113,7 +113,7 @@ final class RrdPut {
         try {
             if (body.length > MAX_BODY) throw new IllegalArgumentException("an RRD over " + MAX_BODY + " bytes");
             Rrd rrd = RrdDump.parse(new ByteArrayInputStream(body));
-            if (toArchive) archive.save(uuid, rrd);
+            if (toArchive) archive.saveDump(uuid, body); // read once: an RRD; kept as it came
             else rrds.putVm(uuid, rrd, domid);
             tasks.completeCallers(c);
         } catch (IllegalArgumentException e) {

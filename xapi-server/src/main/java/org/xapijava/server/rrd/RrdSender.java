@@ -56,8 +56,12 @@ final class RrdSender implements AutoCloseable {
 
     /** {@code send_rrd}: {@code PUT /rrd?uuid=} at {@code address}, {@code archive=true} when {@code toArchive}. */
     void put(String address, String uuid, Rrd rrd, boolean toArchive) {
+        putDump(address, uuid, RrdDump.xml(rrd, true).getBytes(StandardCharsets.UTF_8), toArchive);
+    }
+
+    /** As {@link #put(String, String, Rrd, boolean)}, of an RRD's dump as the archive holds it. */
+    void putDump(String address, String uuid, byte[] body, boolean toArchive) {
         String query = (toArchive ? RrdPut.ARCHIVE + "=true&" : "") + RrdHandlers.UUID_PARAM + "=" + encode(uuid);
-        byte[] body = RrdDump.xml(rrd, true).getBytes(StandardCharsets.UTF_8);
         Request r =
                 request(address, HttpMethod.PUT, "rrd?" + query).body(new BytesRequestContent(RrdHandlers.XML, body));
         ContentResponse answer = send(r, address);

@@ -46,4 +46,25 @@ class RrdArchiveTest {
         b.close();
         assertFalse(Files.exists(b.file(UUID)), "the removal is not undone by the background write");
     }
+
+    @Test
+    void aReceivedDumpIsKeptAsItCameAndSentOnAsItIs(@TempDir Path dir) throws Exception {
+        RrdArchive a = new RrdArchive(dir);
+        byte[] dump = RrdDump.xml(rrd("sent"), false).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        a.saveDump(UUID, dump);
+        assertTrue(Files.isRegularFile(a.file(UUID)), "written before the call returns");
+        assertTrue(java.util.Arrays.equals(dump, a.loadDump(UUID)), "the same bytes, not written out again");
+        assertEquals(List.of("sent"), a.load(UUID).names());
+        try (var in = new java.util.zip.GZIPInputStream(Files.newInputStream(a.file(UUID)))) {
+            assertTrue(java.util.Arrays.equals(dump, in.readAllBytes()), "any gzip reader reads the file");
+        }
+        a.saveLater(UUID, rrd("newer"));
+        assertEquals(
+                List.of("newer"),
+                RrdDump.parse(new java.io.ByteArrayInputStream(a.loadDump(UUID)))
+                        .names(),
+                "a pending write is what is sent on");
+        a.close();
+        assertNull(new RrdArchive(dir.resolve("none")).loadDump(UUID), "no archive: nothing to send");
+    }
 }
