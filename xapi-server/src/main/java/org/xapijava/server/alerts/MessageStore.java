@@ -60,7 +60,9 @@ import org.xapijava.model.types.XType;
  * Xapi's {@code messages-limit} (default {@value #DEFAULT_MESSAGE_LIMIT}): when a create makes the store
  * hold more messages, the oldest by creation time (file name) are destroyed, each with its {@code del}
  * event, as Xapi's {@code Xapi_message.gc} does (Xapi runs that check from its periodic GC instead of on
- * create). Opening a directory holding more messages than the cap evicts likewise.
+ * create). As Xapi's, an eviction's unlink is not forced (a store at its cap would otherwise force the directory
+ * at every create): a file back after a crash is among the oldest and is evicted again at open, where a directory
+ * holding more messages than the cap is evicted likewise. Its warning is logged at most once a minute.
  *
  * <h2>Threads</h2>
  * Thread-safe. Reads of messages ({@link #getRecord}, {@link #getAll}, ...) take no lock and are weakly
@@ -106,6 +108,12 @@ public final class MessageStore implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     /** Generation allocation, publication in order, waiting for a generation. */
     private final MessageGenerations generations;
+    /** How often at most the store says it is over its limit (Xapi's gc says it once a pass). */
+    private static final long OVER_LIMIT_WARNING_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
+    /** When it last said so (0: never), and how many it evicted since. Guarded by {@code lock}. */
+    private long lastOverLimitWarning;
+
+    private long overLimitEvictions;
     /** File keys in use or being written, damaged files included (guarded by lock). */
     private final MessageFileKeys fileKeys = new MessageFileKeys();
     /** Refs of visible messages whose deletion is under way (guarded by lock). */
@@ -374,7 +382,7 @@ public final class MessageStore implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        remove(m, gen);
+        remove(m, gen, true);
     }
 
     /**
@@ -418,7 +426,17 @@ public final class MessageStore implements AutoCloseable {
         try {
             int over = messages.size() - deleting.size() - limit;
             if (over <= 0) return;
-            LOG.warn("Messages have reached over the limit {}", limit);
+            long now = System.nanoTime();
+            overLimitEvictions += over;
+            if (lastOverLimitWarning == 0 || now - lastOverLimitWarning >= OVER_LIMIT_WARNING_NANOS) {
+                // Xapi's gc warns once a pass; here eviction runs at each message over the limit
+                LOG.warn(
+                        "Messages have reached over the limit {} ({} evicted since the last warning)",
+                        limit,
+                        overLimitEvictions);
+                lastOverLimitWarning = now == 0 ? 1 : now;
+                overLimitEvictions = 0;
+            }
             Iterator<StoredMessage> oldest = messages.oldestFirst().iterator();
             while (victims.size() < over && oldest.hasNext()) {
                 StoredMessage m = oldest.next();
@@ -435,14 +453,18 @@ public final class MessageStore implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        for (int i = 0; i < victims.size(); i++) remove(victims.get(i), gens.get(i));
+        // not forced, as Xapi's gc: a file back after a crash is among the oldest, evicted again at open
+        for (int i = 0; i < victims.size(); i++) remove(victims.get(i), gens.get(i), false);
     }
 
-    /** Deletes the file of {@code m} (marked as deleting, with generation {@code gen}) and publishes the deletion. */
-    private void remove(StoredMessage m, long gen) {
+    /**
+     * Deletes the file of {@code m} (marked as deleting, with generation {@code gen}), the directory forced when {@code
+     * force}, and publishes the deletion.
+     */
+    private void remove(StoredMessage m, long gen, boolean force) {
         try {
             Files.deleteIfExists(dir.resolve(m.fileName));
-            files.forceDirectory();
+            if (force) files.forceDirectory();
         } catch (IOException | RuntimeException e) {
             // As Xapi's unlink_safe: the message is gone from the API all the same.
             LOG.warn("Cannot remove message file {}: {}", dir.resolve(m.fileName), e.toString());
