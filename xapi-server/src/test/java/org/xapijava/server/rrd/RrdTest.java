@@ -187,6 +187,32 @@ class RrdTest {
     }
 
     @Test
+    void anIndentedDumpReadsAsTheCompactOneAndAShortRowIsRefused() {
+        Rrd r = Rrd.create(List.of(gauge("g"), derive("d")), T0, false);
+        for (int k = 1; k <= 12; k++) {
+            r.update(
+                    T0 + 5L * k,
+                    Map.of("g", new Rrd.Reading(k, false, false), "d", new Rrd.Reading(3 * k, true, false)),
+                    false);
+        }
+        String xml = RrdDump.xml(r, true);
+        // rrdtool's own dumps are indented, with comments, and values padded
+        String indented = xml.replace("><", ">\n  <")
+                .replace("<row>", "<!-- a row --><row>")
+                .replaceAll("<v>([^<]*)</v>", "<v> $1 </v>");
+        Rrd back = RrdDump.parse(new ByteArrayInputStream(indented.getBytes(StandardCharsets.UTF_8)));
+        assertEquals(
+                xml.replaceAll("<last_ds>[^<]*</last_ds>", ""),
+                RrdDump.xml(back, true).replaceAll("<last_ds>[^<]*</last_ds>", ""));
+
+        String shortRow = xml.replaceFirst("<row><v>[^<]*</v>", "<row>");
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class,
+                () -> RrdDump.parse(new ByteArrayInputStream(shortRow.getBytes(StandardCharsets.UTF_8))));
+        assertTrue(e.getMessage().startsWith("not an RRD dump"), e.getMessage());
+    }
+
+    @Test
     void updatesAreNewestFirstWithCfPrefixedLegends() {
         Rrd host = Rrd.create(List.of(gauge("cpu_avg")), T0, true);
         Rrd vm = Rrd.create(List.of(gauge("memory")), T0, false);
