@@ -94,6 +94,8 @@ public final class MessageStore implements AutoCloseable {
     static final String RESERVATION_FILE = ".generation-reserved";
     /** Prefix of files being written; leftovers of a crash are removed at open. */
     static final String TEMP_PREFIX = ".tmp-";
+    /** How often at most the store says it is over its limit (Xapi's gc says it once a pass). */
+    private static final long OVER_LIMIT_WARNING_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
 
     private final Path dir;
     /** Writes and forces the directory's files (those of {@link #createForcedLater} in the background). */
@@ -108,8 +110,6 @@ public final class MessageStore implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     /** Generation allocation, publication in order, waiting for a generation. */
     private final MessageGenerations generations;
-    /** How often at most the store says it is over its limit (Xapi's gc says it once a pass). */
-    private static final long OVER_LIMIT_WARNING_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
     /** When it last said so (0: never), and how many it evicted since. Guarded by {@code lock}. */
     private long lastOverLimitWarning;
 
