@@ -19,10 +19,11 @@ import org.xapijava.model.util.AtomicFiles;
 /**
  * Where RRDs are kept when not in memory, as Xapi's {@code archive_rrd_internal}: one file per object,
  * {@code <dir>/<uuid>.gz}, the gzipped internal dump (or, from {@link #saveDump}, the dump another host sent, in
- * either form), replaced atomically (temp, fsync, rename). A file that cannot be read is logged and ignored (the object starts a new RRD), as Xapi does. {@link #saveLater} (a halted VM's RRD)
- * makes the bytes at once and leaves the write and its forces to one background thread ({@link LatestPerKey}), so that
- * a shutdown does not wait for the disk; until written they are what {@link #load} reads, {@link #remove} drops them,
- * a newer save wins, and {@link #close} writes what is left. Thread-safe.
+ * either form), replaced atomically (temp, fsync, rename). A file that cannot be read is logged and ignored (the
+ * object starts a new RRD), as Xapi does. {@link #saveLater} (a halted VM's RRD) makes the bytes at once and leaves
+ * the write and its forces to one background thread ({@link LatestPerKey}), so that a shutdown does not wait for the
+ * disk; until written they are what {@link #load} reads, {@link #remove} drops them, a newer save wins, and {@link
+ * #close} writes what is left. Thread-safe.
  */
 public final class RrdArchive implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RrdArchive.class);
@@ -105,10 +106,6 @@ public final class RrdArchive implements AutoCloseable {
             LOG.warn("archiving the RRD of {}: {}", uuid, e.toString());
             return;
         }
-        later(uuid, bytes);
-    }
-
-    private void later(String uuid, byte[] bytes) {
         if (!pending.submit(uuid, bytes)) {
             synchronized (files) { // closed: write it now
                 pending.cancel(uuid);

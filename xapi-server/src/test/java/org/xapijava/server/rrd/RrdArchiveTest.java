@@ -5,9 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,19 +54,18 @@ class RrdArchiveTest {
     @Test
     void aReceivedDumpIsKeptAsItCameAndSentOnAsItIs(@TempDir Path dir) throws Exception {
         RrdArchive a = new RrdArchive(dir);
-        byte[] dump = RrdDump.xml(rrd("sent"), false).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] dump = RrdDump.xml(rrd("sent"), false).getBytes(StandardCharsets.UTF_8);
         a.saveDump(UUID, dump);
         assertTrue(Files.isRegularFile(a.file(UUID)), "written before the call returns");
-        assertTrue(java.util.Arrays.equals(dump, a.loadDump(UUID)), "the same bytes, not written out again");
+        assertTrue(Arrays.equals(dump, a.loadDump(UUID)), "the same bytes, not written out again");
         assertEquals(List.of("sent"), a.load(UUID).names());
-        try (var in = new java.util.zip.GZIPInputStream(Files.newInputStream(a.file(UUID)))) {
-            assertTrue(java.util.Arrays.equals(dump, in.readAllBytes()), "any gzip reader reads the file");
+        try (var in = new GZIPInputStream(Files.newInputStream(a.file(UUID)))) {
+            assertTrue(Arrays.equals(dump, in.readAllBytes()), "any gzip reader reads the file");
         }
         a.saveLater(UUID, rrd("newer"));
         assertEquals(
                 List.of("newer"),
-                RrdDump.parse(new java.io.ByteArrayInputStream(a.loadDump(UUID)))
-                        .names(),
+                RrdDump.parse(new ByteArrayInputStream(a.loadDump(UUID))).names(),
                 "a pending write is what is sent on");
         a.close();
         assertNull(new RrdArchive(dir.resolve("none")).loadDump(UUID), "no archive: nothing to send");
