@@ -5,12 +5,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.stream.Stream;
 import org.xapijava.db.Database;
 import org.xapijava.db.DurableDatabase;
 import org.xapijava.db.persist.StateDbWriter;
@@ -100,9 +98,7 @@ public final class FlushStallDriver {
             busy.print("flushing back to back", flushes);
         } finally {
             if (durable != null) durable.close();
-            try (Stream<Path> s = Files.walk(dir)) {
-                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-            }
+            TempDirs.deleteTree(dir);
         }
     }
 

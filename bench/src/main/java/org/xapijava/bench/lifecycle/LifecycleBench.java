@@ -12,13 +12,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.stream.Stream;
+import org.xapijava.bench.TempDirs;
 import org.xapijava.server.XapiServer;
 import org.xapijava.server.config.XapiConfig;
 import org.xapijava.server.xenops.EmbeddedXenopsd;
@@ -145,9 +144,7 @@ public final class LifecycleBench {
             if (xapiSim != null) xapiSim.close();
             if (server != null) server.close();
             if (baselineSim != null) baselineSim.close();
-            try (Stream<Path> s = Files.walk(dir)) {
-                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-            }
+            TempDirs.deleteTree(dir);
         }
     }
 

@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
+import org.xapijava.bench.TempDirs;
 import org.xapijava.bench.lifecycle.LifecycleFixture;
 import org.xapijava.bench.lifecycle.XmlRpcConnection;
 import org.xapijava.db.Db;
@@ -227,6 +228,7 @@ public final class PoolBench {
         } finally {
             for (XapiServer h : pool.reversed()) h.close();
             if (alone != null) alone.close();
+            TempDirs.deleteTree(dir); // 16 hosts' databases, RRDs and messages
         }
     }
 

@@ -10,14 +10,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
+import org.xapijava.bench.TempDirs;
 
 /**
  * A process the benchmarks measure from outside: a xapi host started by {@code scripts/xapi} exactly as a user
@@ -214,9 +213,7 @@ public final class LaunchedHost implements AutoCloseable {
             System.err.println("kept " + dir);
             return;
         }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        }
+        TempDirs.deleteTree(dir);
     }
 
     private static int freePort() throws IOException {

@@ -23,6 +23,7 @@ import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.xapijava.bench.TempDirs;
 import org.xapijava.bench.lifecycle.LifecycleFixture;
 import org.xapijava.bench.lifecycle.XmlRpcConnection;
 import org.xapijava.server.XapiServer;
@@ -188,6 +189,7 @@ public final class RrdUpdatesBench {
             }
         } finally {
             server.close();
+            TempDirs.deleteTree(dir);
         }
     }
 

@@ -12,12 +12,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
+import org.xapijava.bench.TempDirs;
 import org.xapijava.bench.VmFixture;
 import org.xapijava.model.jsonrpc.JsonRpcCodec;
 import org.xapijava.model.jsonrpc.JsonRpcId;
@@ -262,9 +261,7 @@ public final class ServerBench {
                     loadAverage());
             return new Results(o, t, big, e, env);
         } finally {
-            try (Stream<Path> s = Files.walk(dir)) {
-                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-            }
+            TempDirs.deleteTree(dir);
         }
     }
 
