@@ -110,8 +110,8 @@ public final class MessageStore implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     /** Generation allocation, publication in order, waiting for a generation. */
     private final MessageGenerations generations;
-    /** When it last said so (0: never), and how many it evicted since. Guarded by {@code lock}. */
-    private long lastOverLimitWarning;
+    /** When it last said so (at first: long enough ago), and how many it evicted since. Guarded by {@code lock}. */
+    private long lastOverLimitWarning = System.nanoTime() - OVER_LIMIT_WARNING_NANOS;
 
     private long overLimitEvictions;
     /** File keys in use or being written, damaged files included (guarded by lock). */
@@ -428,13 +428,13 @@ public final class MessageStore implements AutoCloseable {
             if (over <= 0) return;
             long now = System.nanoTime();
             overLimitEvictions += over;
-            if (lastOverLimitWarning == 0 || now - lastOverLimitWarning >= OVER_LIMIT_WARNING_NANOS) {
+            if (now - lastOverLimitWarning >= OVER_LIMIT_WARNING_NANOS) {
                 // Xapi's gc warns once a pass; here eviction runs at each message over the limit
                 LOG.warn(
                         "Messages have reached over the limit {} ({} evicted since the last warning)",
                         limit,
                         overLimitEvictions);
-                lastOverLimitWarning = now == 0 ? 1 : now;
+                lastOverLimitWarning = now;
                 overLimitEvictions = 0;
             }
             Iterator<StoredMessage> oldest = messages.oldestFirst().iterator();
