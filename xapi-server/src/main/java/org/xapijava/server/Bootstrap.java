@@ -39,7 +39,10 @@ final class Bootstrap {
      * The authenticator; for a development host, the root password to print (null once it is the pool's, synced from
      * the master) and root's hash as the pool's config file sync moves it (null with PAM: not synced).
      */
-    record Auth(Authenticator authenticator, String rootPassword, org.xapijava.server.auth.RootHash rootHash) {}
+    record Auth(
+            Authenticator authenticator,
+            java.util.function.Supplier<String> rootPassword,
+            org.xapijava.server.auth.RootHash rootHash) {}
 
     /**
      * {@code auth = pam}: the real PAM library, service {@code pam-service}, 8 native threads (Xapi's
@@ -50,7 +53,7 @@ final class Bootstrap {
     static Auth auth(XapiConfig config) throws IOException {
         switch (config.get("auth")) {
             case "pam" -> {
-                return new Auth(new PamAuthenticator(config.get("pam-service"), 8), null, null);
+                return new Auth(new PamAuthenticator(config.get("pam-service"), 8), () -> null, null);
             }
             case "file" -> {
                 Path file = config.path("password-file");
@@ -105,7 +108,8 @@ final class Bootstrap {
                         }
                     }
                 };
-                return new Auth(keepShown, pw, hash);
+                // the password read at start, for as long as the launcher's copy is there
+                return new Auth(keepShown, () -> pw != null && Files.exists(shown) ? pw : null, hash);
             }
             default -> throw new IllegalArgumentException("auth: expected pam or file, got " + config.get("auth"));
         }

@@ -113,7 +113,9 @@ public final class XapiServer implements AutoCloseable {
     /** The periodic jobs (GC, liveness, backups; the emergency retry). */
     private HostTimers timers;
 
-    private String rootPassword;
+    /** The development host's root password while the launcher's copy of it is there (null with PAM). */
+    private java.util.function.Supplier<String> rootPassword = () -> null;
+
     private MessageStore alerts;
     /** Xapi's RBAC audit log file (closed at close). */
     private AuditLog auditLog;
@@ -729,11 +731,7 @@ public final class XapiServer implements AutoCloseable {
 
     /** The root password of a development host (password file), or null with PAM or once it is the pool master's. */
     public String rootPassword() {
-        // the launcher's copy goes when the pool's config file sync replaced root's password
-        if (rootPassword != null
-                && !java.nio.file.Files.exists(config.path("password-file").resolveSibling("root-password")))
-            return null;
-        return rootPassword;
+        return rootPassword.get();
     }
 
     /** Whether root's password is PAM's (the system's), not the development password file's. */
