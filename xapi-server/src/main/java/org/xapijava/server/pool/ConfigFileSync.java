@@ -3,11 +3,9 @@ package org.xapijava.server.pool;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Supplier;
-import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Response;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -95,11 +93,8 @@ public final class ConfigFileSync implements Messages {
             body = "Warning: legacy dom0 config files not supported".getBytes(StandardCharsets.UTF_8);
         }
         Response r = c.response();
-        HttpErrors.head(r, 200).put(HttpHeader.CONNECTION, "close");
-        try (OutputStream out = Content.Sink.asOutputStream(r)) {
-            out.write(body);
-        }
-        c.callback().succeeded();
+        HttpErrors.head(r, 200); // Connection: close, as Xapi's
+        r.write(true, ByteBuffer.wrap(body), c.callback());
     }
 
     /** This host's config files as a member reads them ({@code {"password": "<root's hash>"}}). */
