@@ -24,14 +24,20 @@ final class Bootstrap {
     /**
      * First start, or the refresh of a later start: the inventory (created with fresh uuids at first
      * start) and the start-up syncs on {@code db} ({@link StartupSync#run}, or {@link StartupSync#runMember} for a
-     * member of the pool whose database it is). A wildcard bind address manages through the loopback address.
+     * member of the pool whose database it is). A wildcard bind address manages through the loopback address; the
+     * host is named by the {@code hostname} key, else by the kernel's host name.
      */
     static HostObjects run(Db db, XapiConfig config, boolean member) throws IOException {
         Inventory inv = Inventory.loadOrCreate(config.path("inventory"));
         String address = config.get("bind");
         if (address.equals("0.0.0.0") || address.equals("::")) address = "127.0.0.1";
-        BootstrapSettings settings =
-                BootstrapSettings.forThisHost(inv, address, config.path("local-sr-dir"), config.path("tools-iso-dir"));
+        String hostname = config.get("hostname");
+        BootstrapSettings settings = BootstrapSettings.forThisHost(
+                inv,
+                hostname.isEmpty() ? BootstrapSettings.localHostname() : hostname,
+                address,
+                config.path("local-sr-dir"),
+                config.path("tools-iso-dir"));
         return member ? StartupSync.runMember(db, settings) : StartupSync.run(db, settings);
     }
 

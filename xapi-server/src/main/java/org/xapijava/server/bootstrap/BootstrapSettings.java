@@ -66,13 +66,13 @@ public record BootstrapSettings(
     }
 
     /**
-     * Settings for this box: its host name ({@link #localHostname()}), probed hardware, the system clock,
-     * Xapi's SM directory, netmask derived and no gateway.
+     * Settings for this box, named {@code hostname} (Xapi: {@link #localHostname()}): probed hardware, the system
+     * clock, Xapi's SM directory, netmask derived and no gateway.
      */
     public static BootstrapSettings forThisHost(
-            Inventory inventory, String managementAddress, Path localSrPath, Path toolsIsoPath) {
+            Inventory inventory, String hostname, String managementAddress, Path localSrPath, Path toolsIsoPath) {
         return new BootstrapSettings(
-                localHostname(),
+                hostname,
                 managementAddress,
                 "",
                 "",

@@ -25,6 +25,9 @@ public final class XapiConfig {
     /** Keys, their production defaults, and the file name used under a data directory (null: not a path). */
     private static final String[][] KEYS = {
         {"bind", "0.0.0.0", null},
+        // this host's name (host.hostname, and its name_label at first start); empty: the kernel's (gethostname), as
+        // Xapi. Hosts sharing one machine (scripts/pool) are told apart by it
+        {"hostname", "", null},
         {"http-port", "80", null},
         {"https-port", "443", null},
         {"auth", "pam", null},
