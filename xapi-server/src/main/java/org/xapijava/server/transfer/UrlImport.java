@@ -66,7 +66,7 @@ public final class UrlImport implements Messages {
     List<String> importFrom(CallContext ctx, String url, String sr, boolean fullRestore, boolean force) {
         data.get(sr, SR.CONTENT_TYPE); // HANDLE_INVALID for an SR that is not there
         if (ctx.taskRef() == null) throw ApiError.internal("VM.import runs without a task");
-        URI uri = parse(url);
+        URI uri = openable(parse(url));
         for (int n = 0; ; n++) {
             if (n > MAX_REDIRECTS) throw generic("Maximum redirect limit reached");
             HttpResponse<InputStream> r = get(uri);
@@ -86,7 +86,7 @@ public final class UrlImport implements Messages {
             if (status < 300 || status >= 400) throw generic(status + " " + HttpStatus.getMessage(status));
             Optional<String> location = r.headers().firstValue("Location");
             if (location.isEmpty()) throw generic("Redirect with no new location");
-            uri = uri.resolve(parse(location.get()));
+            uri = openable(uri.resolve(parse(location.get())));
             LOG.info("VM.import redirected to {}", uri.getHost());
         }
     }
@@ -95,23 +95,42 @@ public final class UrlImport implements Messages {
         try {
             return http.send(HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
         } catch (IOException | IllegalArgumentException e) {
-            throw generic("Cannot reach " + uri.getScheme() + "://" + uri.getAuthority() + ": " + e);
+            throw generic("Cannot reach " + uri.getScheme() + "://" + uri.getAuthority() + ": " + why(e));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw generic("interrupted");
         }
     }
 
+    /** {@code url}, which may be relative to the URL it came from (a redirection's). */
     private static URI parse(String url) {
         try {
-            URI uri = new URI(url);
-            String scheme = uri.getScheme();
-            if (scheme != null && !scheme.equalsIgnoreCase("http") && !scheme.equalsIgnoreCase("https"))
-                throw generic("Unsupported URI scheme: " + scheme);
-            return uri;
+            return new URI(url);
         } catch (URISyntaxException e) {
-            throw generic("Invalid URI: " + e.getMessage());
+            throw generic("Failed to parse URI: " + url);
         }
+    }
+
+    /** {@code uri} if Xapi's {@code Open_uri} can open it, else its text for why not. */
+    private static URI openable(URI uri) {
+        String url = uri.toString();
+        String scheme = uri.getScheme();
+        if (scheme == null) throw generic("Failed to parse URI: " + url);
+        if (!scheme.equalsIgnoreCase("http") && !scheme.equalsIgnoreCase("https"))
+            throw generic("Unsupported URI scheme: " + scheme);
+        if (uri.getHost() == null) throw generic("Failed to parse host and port from URI: " + url);
+        return uri;
+    }
+
+    /** Why a connection failed, in words rather than the JDK's exception class. */
+    private static String why(Exception e) {
+        if (e instanceof java.net.ConnectException) return "Connection refused";
+        if (e instanceof java.net.http.HttpConnectTimeoutException) return "Connection timed out";
+        if (e instanceof java.nio.channels.UnresolvedAddressException
+                || e.getCause() instanceof java.nio.channels.UnresolvedAddressException)
+            return "Name or service not known";
+        String m = e.getMessage();
+        return m == null || m.isEmpty() ? "connection failed" : m;
     }
 
     private static void close(HttpResponse<InputStream> r) {

@@ -175,9 +175,32 @@ class VmRareCallsSdkTest {
                 List.of("IMPORT_ERROR", "404 Not Found"),
                 raw.failure("VM.import", session, url("/missing"), sr.toWireString(), false, false));
         assertEquals(
-                "IMPORT_ERROR",
-                raw.failure("VM.import", session, "ftp://127.0.0.1/x", sr.toWireString(), false, false)
-                        .get(0));
+                List.of("IMPORT_ERROR", "Unsupported URI scheme: ftp"),
+                raw.failure("VM.import", session, "ftp://127.0.0.1/x", sr.toWireString(), false, false));
+        // Xapi's Open_uri texts for what it cannot open; no JDK exception names
+        assertEquals(
+                List.of("IMPORT_ERROR", "Failed to parse URI: "),
+                raw.failure("VM.import", session, "", sr.toWireString(), false, false));
+        assertEquals(
+                List.of("IMPORT_ERROR", "Failed to parse URI: no scheme"),
+                raw.failure("VM.import", session, "no scheme", sr.toWireString(), false, false));
+        assertEquals(
+                List.of("IMPORT_ERROR", "Failed to parse host and port from URI: http:/vm.xva"),
+                raw.failure("VM.import", session, "http:/vm.xva", sr.toWireString(), false, false));
+        int closed; // a port nothing listens on
+        try (java.net.ServerSocket free =
+                new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            closed = free.getLocalPort();
+        }
+        assertEquals(
+                List.of("IMPORT_ERROR", "Cannot reach http://127.0.0.1:" + closed + ": Connection refused"),
+                raw.failure(
+                        "VM.import",
+                        session,
+                        "http://127.0.0.1:" + closed + "/vm.xva",
+                        sr.toWireString(),
+                        false,
+                        false));
         // an archive cut short: Xapi's error, and nothing of it left
         xva = java.util.Arrays.copyOf(out.body(), out.body().length / 2);
         assertEquals(
