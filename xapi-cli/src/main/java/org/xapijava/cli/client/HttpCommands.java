@@ -49,13 +49,16 @@ final class HttpCommands {
     record Target(String host, String path) {}
 
     /**
-     * An {@code https} URL's host and percent-decoded path and query; anything else (normally a path such as
-     * {@code /export?...}) is sent verbatim to the command line's server.
+     * An {@code https} (or {@code http}) URL's host and percent-decoded path and query; anything else (normally a
+     * path such as {@code /export?...}) is sent verbatim to the command line's server. The host is reached as the
+     * command line's server is (its port, TLS or {@code --nossl}): the hosts of a pool listen on the same ports.
+     * Xapi's {@code xe} follows {@code https} URLs only, which is all Xapi redirects to; a host of ours answers a
+     * plain-HTTP request with an {@code http} redirection (decisions.md).
      */
     static Target target(String url, String server) {
         try {
             URI u = new URI(url);
-            if ("https".equals(u.getScheme()) && u.getHost() != null) {
+            if (("https".equals(u.getScheme()) || "http".equals(u.getScheme())) && u.getHost() != null) {
                 String raw = u.getRawPath() == null ? "" : u.getRawPath();
                 if (u.getRawQuery() != null) raw = raw + "?" + u.getRawQuery();
                 if (raw.isEmpty()) raw = "/";

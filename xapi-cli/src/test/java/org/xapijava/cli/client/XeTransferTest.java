@@ -309,7 +309,11 @@ class XeTransferTest {
         assertEquals(
                 new HttpCommands.Target("h", "/export?a=b c"), HttpCommands.target("https://h/export?a=b%20c", "srv"));
         assertEquals(new HttpCommands.Target("srv", "/export?x=%41"), HttpCommands.target("/export?x=%41", "srv"));
-        assertEquals(new HttpCommands.Target("srv", "http://h/x"), HttpCommands.target("http://h/x", "srv"));
+        // a pool member's plain-HTTP redirection (its port is the command line's: a pool's hosts share them)
+        assertEquals(
+                new HttpCommands.Target("127.0.0.4", "/export?a=b"),
+                HttpCommands.target("http://127.0.0.4:8080/export?a=b", "srv"));
+        assertEquals(new HttpCommands.Target("srv", "ftp://h/x"), HttpCommands.target("ftp://h/x", "srv"));
         assertEquals(new HttpCommands.Target("h", "/"), HttpCommands.target("https://h", "srv"));
     }
 

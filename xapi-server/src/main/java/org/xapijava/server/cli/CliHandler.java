@@ -55,6 +55,9 @@ public final class CliHandler {
             out.flush();
         } catch (IOException e) {
             LOG.debug("/cli connection ended: {}", e.toString());
+        } catch (java.io.UncheckedIOException e) {
+            // the client went away mid-reply (xe stops after a failed transfer of its own)
+            LOG.debug("/cli connection ended: {}", e.getCause().toString());
         } catch (RuntimeException e) {
             LOG.warn("/cli command failed outside the protocol", e);
         } finally {
