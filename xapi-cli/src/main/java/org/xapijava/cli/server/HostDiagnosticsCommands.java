@@ -11,8 +11,8 @@ import org.xapijava.cli.records.CliFailure;
 /**
  * The host diagnostics commands of {@code cli_operations.ml}: {@code host-logs-download}, {@code
  * host-get-system-status}, {@code host-get-system-status-capabilities}, {@code host-backup} and {@code host-restore},
- * each over the host selectors ({@code do_host_op}). The transfers use a path on the server the client contacted
- * (as this CLI's other transfers), where Xapi names the selected host's address.
+ * each over the host selectors ({@code do_host_op}). As Xapi's ({@code uri_of_someone}), a transfer of the pool's
+ * master is a path on the server the client contacted, one of another host names it: {@code https://<address>/...}.
  */
 final class HostDiagnosticsCommands {
     private HostDiagnosticsCommands() {}
@@ -36,7 +36,8 @@ final class HostDiagnosticsCommands {
                                 "host backup download",
                                 task -> new CliMessage.HttpGet(
                                         c.params().get("file-name"),
-                                        "/host_backup?session_id=" + c.session() + "&task_id=" + task))));
+                                        uriOf(c, h.ref()) + "/host_backup?session_id=" + c.session() + "&task_id="
+                                                + task))));
         t.put(
                 "host-restore",
                 c -> Selectors.hosts(
@@ -48,7 +49,8 @@ final class HostDiagnosticsCommands {
                                 "host backup upload",
                                 task -> new CliMessage.HttpPut(
                                         c.params().get("file-name"),
-                                        "/host_restore?session_id=" + c.session() + "&task_id=" + task))));
+                                        uriOf(c, h.ref()) + "/host_restore?session_id=" + c.session() + "&task_id="
+                                                + task))));
     }
 
     /** {@code host_logs_download}: {@code file-name}, else {@code logs-<y>-<m>-<d>T<hhmmss>Z}; per host a suffix. */
@@ -69,7 +71,8 @@ final class HostDiagnosticsCommands {
                     c,
                     "host logs download",
                     task -> new CliMessage.HttpGet(
-                            filename + suffix, "/host_logs_download?session_id=" + c.session() + "&task_id=" + task));
+                            filename + suffix,
+                            uriOf(c, host) + "/host_logs_download?session_id=" + c.session() + "&task_id=" + task));
         }
     }
 
@@ -89,7 +92,17 @@ final class HostDiagnosticsCommands {
                         "system-status download",
                         task -> new CliMessage.HttpGet(
                                 filename,
-                                "/system-status?session_id=" + c.session() + "&entries=" + entries + "&output=" + output
-                                        + "&task_id=" + task)));
+                                uriOf(c, h.ref()) + "/system-status?session_id=" + c.session() + "&entries=" + entries
+                                        + "&output=" + output + "&task_id=" + task)));
+    }
+
+    /**
+     * Xapi's {@code uri_of_someone}: nothing for the pool's master (the transfer's path goes to the server the client
+     * contacted), {@code https://<address>} of any other host (the client reaches it as it reaches its server).
+     */
+    static String uriOf(CommandContext c, String host) {
+        if (host.equals(c.api().pool().getMaster(c.api().pool().getAll().get(0)))) return "";
+        String address = c.api().host().getAddress(host);
+        return "https://" + (address.indexOf(':') >= 0 ? "[" + address + "]" : address);
     }
 }
