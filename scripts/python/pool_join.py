@@ -3,7 +3,8 @@
 
 usage: pool_join.py PORT MASTER_ADDRESS MASTER_PASSWORD MEMBER_ADDRESS:MEMBER_PASSWORD...
 
-Calls pool.join on each member with the master's root credentials, then waits until the master's
+Calls pool.join on each member with the master's root credentials (a host that answers HOST_IS_SLAVE
+naming this master joined at an earlier start and is left as it is), then waits until the master's
 database holds every host, enabled and live. Exits non-zero with the XenAPI error otherwise.
 """
 import sys
@@ -28,8 +29,16 @@ def main(argv):
     master, master_pw = argv[2], argv[3]
     members = [a.split(":", 1) for a in argv[4:]]
     for address, password in members:
-        proxy, s = login(address, port, password)
-        call(proxy.pool, "join", s, master, "root", master_pw)
+        proxy = xmlrpc.client.ServerProxy("http://%s:%d/" % (address, port), allow_none=True)
+        r = proxy.session.login_with_password("root", password, "1.0", "scripts/pool")
+        error = r.get("ErrorDescription") or []
+        if r.get("Status") != "Success" and error[:1] == ["HOST_IS_SLAVE"]:
+            if error[1:2] == [master]:
+                continue  # a member of this pool since an earlier start
+            raise RuntimeError("%s is a member of the pool of %s" % (address, " ".join(error[1:])))
+        if r.get("Status") != "Success":
+            raise RuntimeError("login_with_password: %s" % error)
+        call(proxy.pool, "join", r.get("Value"), master, "root", master_pw)
     proxy, s = login(master, port, master_pw)
     deadline = time.time() + 180
     while True:
