@@ -77,7 +77,7 @@ public final class BlobHandler {
         Request request = c.request();
         Response response = c.response();
         Callback callback = c.callback();
-        Fields q = Request.extractQueryParameters(request);
+        Fields q = HttpParams.query(request);
         Fields.Field ref = q.get("ref");
         Fields.Field uuid = q.get(Blob.UUID.name());
         if (ref == null && uuid == null) {

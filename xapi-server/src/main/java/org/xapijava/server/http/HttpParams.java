@@ -27,8 +27,48 @@ public final class HttpParams {
                 if (c.getName().equals(name)) return Optional.of(c.getValue());
             }
         }
-        Fields q = Request.extractQueryParameters(request);
+        Fields q = query(request);
         Fields.Field f = q.get(name);
         return f == null ? Optional.empty() : Optional.of(f.getValue());
+    }
+
+    /**
+     * The query string's parameters ({@code &}-separated, {@code +} a space, UTF-8 percent escapes decoded), read as
+     * Xapi's URI library reads them: a malformed escape such as {@code %zz} is kept as it is, where Jetty's own
+     * decoder refuses the whole request (an HTTP 500 carrying its exception).
+     */
+    public static Fields query(Request request) {
+        Fields fields = new Fields(true);
+        String q = request.getHttpURI().getQuery();
+        if (q == null || q.isEmpty()) return fields;
+        for (String pair : q.split("&")) {
+            if (pair.isEmpty()) continue;
+            int eq = pair.indexOf('=');
+            fields.add(decode(eq < 0 ? pair : pair.substring(0, eq)), eq < 0 ? "" : decode(pair.substring(eq + 1)));
+        }
+        return fields;
+    }
+
+    /** {@code s} with {@code +} as a space and each well-formed {@code %XX} as its byte (UTF-8 text). */
+    static String decode(String s) {
+        if (s.indexOf('%') < 0 && s.indexOf('+') < 0) return s;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(s.length());
+        byte[] in = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        for (int i = 0; i < in.length; i++) {
+            int hi;
+            int lo;
+            if (in[i] == '+') {
+                out.write(' ');
+            } else if (in[i] == '%'
+                    && i + 2 < in.length
+                    && (hi = Character.digit(in[i + 1], 16)) >= 0
+                    && (lo = Character.digit(in[i + 2], 16)) >= 0) {
+                out.write(hi << 4 | lo);
+                i += 2;
+            } else {
+                out.write(in[i]);
+            }
+        }
+        return out.toString(java.nio.charset.StandardCharsets.UTF_8);
     }
 }

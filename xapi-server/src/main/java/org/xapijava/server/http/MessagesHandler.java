@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,7 +59,7 @@ public final class MessagesHandler {
 
     private void handle(HttpCall c) throws IOException {
         Response response = c.response();
-        var q = Request.extractQueryParameters(c.request());
+        var q = HttpParams.query(c.request());
         String uuid = q.getValue(UUID_PARAM);
         String clsText = q.getValue(CLS_PARAM);
         if (uuid == null || clsText == null) {

@@ -14,6 +14,7 @@ import org.xapijava.model.api.VM;
 import org.xapijava.server.http.HttpCall;
 import org.xapijava.server.http.HttpErrors;
 import org.xapijava.server.http.HttpHandlerTable;
+import org.xapijava.server.http.HttpParams;
 import org.xapijava.server.http.HttpTasks;
 
 /**
@@ -74,7 +75,7 @@ public final class RrdHandlers {
      * an SR with no RRD here (not plugged on this host) is Xapi's failure {@code No SR RRD available!} (500).
      */
     private void srRrd(HttpCall c) {
-        Fields q = Request.extractQueryParameters(c.request());
+        Fields q = HttpParams.query(c.request());
         String uuid = q.getValue(UUID_PARAM);
         if (uuid == null) {
             HttpErrors.bare(c.response(), c.callback(), 400);
@@ -93,7 +94,7 @@ public final class RrdHandlers {
     }
 
     private void updates(HttpCall c) {
-        Fields q = Request.extractQueryParameters(c.request());
+        Fields q = HttpParams.query(c.request());
         String start = q.getValue("start");
         if (start == null) {
             HttpErrors.bare(c.response(), c.callback(), 400);
@@ -136,7 +137,7 @@ public final class RrdHandlers {
      * {@code uuid=} kept here (400 without {@code uuid}, 404 when there is none).
      */
     private void hostRrd(HttpCall c) {
-        Fields q = Request.extractQueryParameters(c.request());
+        Fields q = HttpParams.query(c.request());
         boolean json = prefersJson(c.request(), q);
         if (q.get(DBSYNC) != null) {
             unarchive(c, q.getValue(UUID_PARAM), json);
@@ -153,7 +154,7 @@ public final class RrdHandlers {
      * with {@code rrd_unarchive} added on a member.
      */
     private void vmRrd(HttpCall c) {
-        Fields q = Request.extractQueryParameters(c.request());
+        Fields q = HttpParams.query(c.request());
         String uuid = q.getValue(UUID_PARAM);
         if (uuid == null) {
             HttpErrors.bare(c.response(), c.callback(), 400);

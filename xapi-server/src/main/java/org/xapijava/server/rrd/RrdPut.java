@@ -7,7 +7,6 @@ import java.util.Optional;
 import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
-import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Fields;
 import org.slf4j.Logger;
@@ -19,6 +18,7 @@ import org.xapijava.server.http.BlobHandler;
 import org.xapijava.server.http.HttpCall;
 import org.xapijava.server.http.HttpErrors;
 import org.xapijava.server.http.HttpHandlerTable;
+import org.xapijava.server.http.HttpParams;
 import org.xapijava.server.http.HttpTasks;
 
 /**
@@ -66,7 +66,7 @@ final class RrdPut {
 
     private void handle(HttpCall c) throws IOException {
         Response response = c.response();
-        Fields q = Request.extractQueryParameters(c.request());
+        Fields q = HttpParams.query(c.request());
         String uuid = q.getValue(RrdHandlers.UUID_PARAM);
         boolean toArchive = q.get(ARCHIVE) != null;
         if (uuid == null) {

@@ -12,6 +12,7 @@ import org.xapijava.model.errors.ApiError;
 import org.xapijava.server.http.HttpCall;
 import org.xapijava.server.http.HttpErrors;
 import org.xapijava.server.http.HttpHandlerTable;
+import org.xapijava.server.http.HttpParams;
 import org.xapijava.server.http.HttpTasks;
 
 /**
@@ -77,9 +78,7 @@ public final class DatabaseDump {
         }
         Response r = c.response();
         Replies.ok(r, null, null);
-        boolean dryRun = "true"
-                .equals(org.eclipse.jetty.server.Request.extractQueryParameters(c.request())
-                        .getValue("dry_run"));
+        boolean dryRun = "true".equals(HttpParams.query(c.request()).getValue("dry_run"));
         try {
             HttpErrors.commit(r);
             DatabaseRestore.restore(

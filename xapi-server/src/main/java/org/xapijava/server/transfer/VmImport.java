@@ -38,6 +38,7 @@ import org.xapijava.model.xmlrpc.XmlRpcWriter;
 import org.xapijava.server.http.HttpCall;
 import org.xapijava.server.http.HttpErrors;
 import org.xapijava.server.http.HttpHandlerTable;
+import org.xapijava.server.http.HttpParams;
 import org.xapijava.server.http.HttpTasks;
 import org.xapijava.server.ops.AllowedOperations;
 import org.xapijava.server.storage.StorageBackends;
@@ -107,7 +108,7 @@ final class VmImport {
         boolean restore = TransferRequests.flag(c, "restore");
         boolean force = TransferRequests.flag(c, "force");
         Map<String, String> vdiMap = new java.util.LinkedHashMap<>();
-        org.eclipse.jetty.server.Request.extractQueryParameters(c.request()).forEach(f -> {
+        HttpParams.query(c.request()).forEach(f -> {
             if (f.getName().startsWith("vdi:") && f.getName().length() > 4)
                 vdiMap.put(f.getName().substring(4), f.getValue());
         });
