@@ -101,7 +101,7 @@ final class HostDiagnosticsCommands {
      * contacted), {@code https://<address>} of any other host (the client reaches it as it reaches its server).
      */
     static String uriOf(CommandContext c, String host) {
-        if (host.equals(c.api().pool().getMaster(c.api().pool().getAll().get(0)))) return "";
+        if (host.equals(c.api().pool().getMaster(CliArgs.pool(c)))) return "";
         String address = c.api().host().getAddress(host);
         return "https://" + (address.indexOf(':') >= 0 ? "[" + address + "]" : address);
     }
