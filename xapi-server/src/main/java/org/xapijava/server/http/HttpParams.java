@@ -35,19 +35,26 @@ public final class HttpParams {
     /**
      * The query string's parameters ({@code &}-separated, {@code +} a space, UTF-8 percent escapes decoded), read as
      * Xapi's URI library reads them: a malformed escape such as {@code %zz} is kept as it is, where Jetty's own
-     * decoder refuses the whole request (an HTTP 500 carrying its exception).
+     * decoder refuses the whole request (an HTTP 500 carrying its exception). Parsed once per request (kept as one of
+     * its attributes, as Jetty keeps its own); callers only read it.
      */
     public static Fields query(Request request) {
+        if (request.getAttribute(QUERY_ATTRIBUTE) instanceof Fields parsed) return parsed;
         Fields fields = new Fields(true);
         String q = request.getHttpURI().getQuery();
-        if (q == null || q.isEmpty()) return fields;
-        for (String pair : q.split("&")) {
-            if (pair.isEmpty()) continue;
-            int eq = pair.indexOf('=');
-            fields.add(decode(eq < 0 ? pair : pair.substring(0, eq)), eq < 0 ? "" : decode(pair.substring(eq + 1)));
+        if (q != null) {
+            for (String pair : q.split("&")) {
+                if (pair.isEmpty()) continue;
+                int eq = pair.indexOf('=');
+                fields.add(decode(eq < 0 ? pair : pair.substring(0, eq)), eq < 0 ? "" : decode(pair.substring(eq + 1)));
+            }
         }
+        request.setAttribute(QUERY_ATTRIBUTE, fields);
         return fields;
     }
+
+    /** The request attribute holding its parsed query. */
+    private static final String QUERY_ATTRIBUTE = HttpParams.class.getName() + ".query";
 
     /** {@code s} with {@code +} as a space and each well-formed {@code %XX} as its byte (UTF-8 text). */
     static String decode(String s) {
