@@ -17,8 +17,9 @@ import org.xapijava.server.ops.AllowedOperations;
  * The master's view of its members' heartbeats without HA (Xapi's {@code db_gc.ml} {@code check_host_liveness}):
  * each member tickles every 30 s; {@link #check}, run by the master's 30 s GC, sets {@code host_metrics.live=false}
  * for a member silent longer than the dead interval (10 minutes by default) and back to true once it tickles again,
- * unless it said it was shutting down. Every member counts as heard from when the master starts (Xapi's grace
- * period). Thread-safe.
+ * unless it said it was shutting down. A member not heard from yet counts as heard when a check first meets it (Xapi's
+ * grace period: every member at the master's start, and a host that joined since from the check after its record was
+ * made, not from the master's start). Thread-safe.
  */
 public final class Liveness {
     private static final Logger LOG = LoggerFactory.getLogger(Liveness.class);
@@ -28,7 +29,6 @@ public final class Liveness {
     private final String master;
     private final Duration deadAfter;
     private final AllowedOperations allowed;
-    private final Instant started;
     private final Map<String, Instant> heard = new ConcurrentHashMap<>();
     private final Set<String> shuttingDown = ConcurrentHashMap.newKeySet();
 
@@ -38,7 +38,6 @@ public final class Liveness {
         this.master = master;
         this.deadAfter = deadAfter;
         this.allowed = allowed;
-        this.started = clock.instant();
     }
 
     /** {@code host.tickle_heartbeat}: {@code host} is alive; {@code shutting-down=true} marks it dead at once. */
@@ -62,7 +61,7 @@ public final class Liveness {
         Instant now = clock.instant();
         for (String host : db.all(Host.XAPI_CLASS)) {
             if (host.equals(master)) continue;
-            Instant last = heard.getOrDefault(host, started);
+            Instant last = heard.computeIfAbsent(host, h -> now);
             boolean fresh = !last.plus(deadAfter).isBefore(now);
             if (!fresh) setLive(host, false, "no heartbeat since " + last);
             else if (!shuttingDown.contains(host)) setLive(host, true, "heartbeat");

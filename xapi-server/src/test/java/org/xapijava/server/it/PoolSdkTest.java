@@ -109,11 +109,11 @@ class PoolSdkTest {
     void twoHostsJoinTheFirst() throws Exception {
         Pool.join(PoolHost.login(b), "127.0.0.2", "root", a.password());
         Pool.join(PoolHost.login(c), "127.0.0.2", "root", a.password());
+        await("the members restarted as members", () -> b.starts() >= 2 && c.starts() >= 2);
         await("three hosts enabled and live", () -> allEnabledAndLive(master, 3));
         assertEquals(Set.of("127.0.0.2", "127.0.0.3", "127.0.0.4"), addresses(master));
         Pool pool = Pool.getAll(master).iterator().next();
         assertEquals("127.0.0.2", pool.getMaster(master).getAddress(master));
-        await("the members restarted as members", () -> b.starts() >= 2 && c.starts() >= 2);
         assertTrue(b.server().role().isSlave() && c.server().role().isSlave());
     }
 
