@@ -26,7 +26,13 @@ import org.xapijava.model.errors.ApiError;
  * {@link MasterLink} over HTTP: JSON requests to the master's {@code POST /remote_db_access_v2}, authenticated by the
  * pool secret in the cookie {@code pool_secret} as Xapi's members do, on Jetty's client with persistent keep-alive
  * connections. Also carries the member's change-feed requests ({@link #post}). A master that does not answer within
- * the timeout is {@code INTERNAL_ERROR}. Thread-safe; {@link #close()} stops the client.
+ * the timeout is {@code INTERNAL_ERROR}.
+ *
+ * <p>A write that does not reach the master (the connection refused, or reset or closed under the request) is sent
+ * again after a pause that doubles, until the timeout, as Xapi's {@code master_connection.ml} sends a database call
+ * again: each write carries an id, and the master runs an id once and answers a repeat with the first answer
+ * ({@link ReplicaService}), so a write whose answer was lost is not applied twice. Thread-safe; {@link #close()}
+ * stops the client.
  */
 public final class HttpMasterLink implements MasterLink, AutoCloseable {
     static final String PATH = "/remote_db_access_v2";
@@ -34,6 +40,11 @@ public final class HttpMasterLink implements MasterLink, AutoCloseable {
     private static final int MAX_RESPONSE = 256 << 20;
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(HttpMasterLink.class);
+    /** The first pause before a write is sent again, and the longest. */
+    private static final Duration RETRY_FIRST = Duration.ofMillis(50);
+
+    private static final Duration RETRY_MAX = Duration.ofSeconds(2);
 
     private final HttpClient client;
     private final URI uri;
@@ -68,7 +79,8 @@ public final class HttpMasterLink implements MasterLink, AutoCloseable {
     public long apply(Update update) {
         ArrayNode req = JsonNodeFactory.instance.arrayNode().add("Apply");
         req.add(UpdateJson.encode(update));
-        return ReplicaService.result(json(req, timeout));
+        req.add(java.util.UUID.randomUUID().toString()); // the id the master runs once
+        return ReplicaService.result(jsonRetrying(req));
     }
 
     @Override
@@ -78,14 +90,43 @@ public final class HttpMasterLink implements MasterLink, AutoCloseable {
                 .add("Update_allowed_operations")
                 .add(cls)
                 .add(ref);
-        return ReplicaService.result(json(req, timeout));
+        return ReplicaService.result(jsonRetrying(req)); // runs again harmlessly: no id
     }
 
-    private JsonNode json(JsonNode request, Duration wait) {
-        try {
-            return JSON.readTree(post(request, wait));
-        } catch (IOException e) {
-            throw ApiError.internal("the pool master's answer does not parse: " + e.getMessage());
+    /** {@link #json}, sent again while the master cannot be reached, until the timeout (see the class comment). */
+    private JsonNode jsonRetrying(JsonNode request) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Duration pause = RETRY_FIRST;
+        while (true) {
+            long left = deadline - System.nanoTime();
+            try {
+                return JSON.readTree(body(send(request, Duration.ofNanos(Math.max(left, 1_000_000)))));
+            } catch (IOException e) {
+                throw ApiError.internal("the pool master's answer does not parse: " + e.getMessage());
+            } catch (Unreachable e) {
+                if (System.nanoTime() + pause.toNanos() >= deadline) throw e.error;
+                LOG.debug("database request to the master not delivered ({}); sending it again", e.error.getMessage());
+                try {
+                    Thread.sleep(pause);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e.error;
+                }
+                pause = pause.multipliedBy(2).compareTo(RETRY_MAX) > 0 ? RETRY_MAX : pause.multipliedBy(2);
+            }
+        }
+    }
+
+    /**
+     * The master could not be reached: the connection was refused, or reset or closed before the answer. Carries the
+     * {@code INTERNAL_ERROR} a caller that does not send again throws.
+     */
+    private static final class Unreachable extends RuntimeException {
+        final transient ApiError error;
+
+        Unreachable(ApiError error) {
+            super(error.getMessage(), null, false, false);
+            this.error = error;
         }
     }
 
@@ -101,8 +142,17 @@ public final class HttpMasterLink implements MasterLink, AutoCloseable {
 
     /** As {@link #post}, null when the master answers 404 (what the request names is not there). */
     public byte[] postIfFound(JsonNode request, Duration wait) {
-        ContentResponse r = send(request, wait);
+        ContentResponse r;
+        try {
+            r = send(request, wait);
+        } catch (Unreachable e) {
+            throw e.error;
+        }
         if (r.getStatus() == 404) return null;
+        return body(r);
+    }
+
+    private static byte[] body(ContentResponse r) {
         if (r.getStatus() != 200)
             throw ApiError.internal("the pool master answered HTTP " + r.getStatus() + " on " + PATH);
         return r.getContent();
@@ -113,7 +163,12 @@ public final class HttpMasterLink implements MasterLink, AutoCloseable {
      * INTERNAL_ERROR} when the master cannot be reached, answers other than 200, or takes longer than {@code wait}.
      */
     public byte[] get(String path, Duration wait) {
-        ContentResponse r = send(client.newRequest(uri.resolve(path)), wait);
+        ContentResponse r;
+        try {
+            r = send(client.newRequest(uri.resolve(path)), wait);
+        } catch (Unreachable e) {
+            throw e.error;
+        }
         if (r.getStatus() != 200)
             throw ApiError.internal("the pool master answered HTTP " + r.getStatus() + " on " + path);
         return r.getContent();
@@ -129,7 +184,11 @@ public final class HttpMasterLink implements MasterLink, AutoCloseable {
         return send(client.POST(uri).body(new BytesRequestContent("application/json", body)), wait);
     }
 
-    /** {@code request} sent with the pool secret's cookie, its whole answer within {@code wait}. */
+    /**
+     * {@code request} sent with the pool secret's cookie, its whole answer within {@code wait}.
+     *
+     * @throws Unreachable when the connection was refused, reset or closed before the answer
+     */
     private ContentResponse send(Request request, Duration wait) {
         Request req = request.headers(h -> h.put("Cookie", "pool_secret=" + secret.get()))
                 .timeout(wait.toMillis(), TimeUnit.MILLISECONDS);
@@ -141,7 +200,11 @@ public final class HttpMasterLink implements MasterLink, AutoCloseable {
             throw ApiError.internal("interrupted while calling the pool master");
         } catch (ExecutionException e) {
             Throwable cause = e.getCause() instanceof TimeoutException t ? t : e.getCause();
-            throw ApiError.internal("cannot reach the pool master at " + uri + ": " + cause);
+            ApiError error = ApiError.internal("cannot reach the pool master at " + uri + ": " + cause);
+            // a refused, reset or closed connection; not a timeout (the master may be at work) nor a TLS refusal
+            if (cause instanceof IOException && !(cause instanceof javax.net.ssl.SSLHandshakeException))
+                throw new Unreachable(error);
+            throw error;
         }
         return r;
     }

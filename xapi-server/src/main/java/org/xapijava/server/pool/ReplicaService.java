@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Database;
@@ -17,7 +18,10 @@ import org.xapijava.server.ops.AllowedOperations;
  * atomically) and its request to recompute allowed operations ({@code Update_allowed_operations}), each answered
  * with the master's published generation once committed: {@code {"ok": generation}}, or {@code {"error": [code,
  * params...]}} (a XenAPI error), {@code {"conflict": text}} (an optimistic precondition failed), {@code {"bad":
- * text}} (a request this master does not understand; nothing done). Thread-safe.
+ * text}} (a request this master does not understand; nothing done). An {@code Apply} may carry an id as its third
+ * element: a member sends a write again when it could not tell whether it arrived ({@link HttpMasterLink}), and the
+ * master runs each id once, answering a repeat (while it is among the last {@value #REMEMBERED}) with the first
+ * answer. Thread-safe.
  */
 public final class ReplicaService {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicaService.class);
@@ -26,6 +30,17 @@ public final class ReplicaService {
     private final Database database;
     private final LocalDb db;
     private final AllowedOperations allowed;
+    /** How many {@code Apply} ids (and answers) the master remembers. */
+    static final int REMEMBERED = 4096;
+    /** The last ids' answers, the oldest first; a repeat waits for the first run's answer. Guarded by itself. */
+    private final java.util.LinkedHashMap<String, java.util.concurrent.CompletableFuture<ObjectNode>> ran =
+            new java.util.LinkedHashMap<>() {
+                @Override
+                protected boolean removeEldestEntry(
+                        Map.Entry<String, java.util.concurrent.CompletableFuture<ObjectNode>> eldest) {
+                    return size() > REMEMBERED;
+                }
+            };
 
     public ReplicaService(Database database, AllowedOperations allowed) {
         this.database = database;
@@ -33,8 +48,35 @@ public final class ReplicaService {
         this.allowed = allowed;
     }
 
-    /** Runs one request ({@code ["Apply", update]} or {@code ["Update_allowed_operations", cls, ref]}). */
+    /** Runs one request ({@code ["Apply", update(, id)]} or {@code ["Update_allowed_operations", cls, ref]}). */
     public ObjectNode handle(JsonNode request) {
+        String id = request.isArray()
+                        && request.size() > 2
+                        && "Apply".equals(request.get(0).asText())
+                        && request.get(2).isTextual()
+                ? request.get(2).asText()
+                : null;
+        if (id == null) return run(request);
+        java.util.concurrent.CompletableFuture<ObjectNode> mine = new java.util.concurrent.CompletableFuture<>();
+        java.util.concurrent.CompletableFuture<ObjectNode> first;
+        synchronized (ran) {
+            first = ran.putIfAbsent(id, mine);
+        }
+        if (first != null) {
+            LOG.debug("a member sent its write {} again: answered as the first time", id);
+            return first.join().deepCopy();
+        }
+        try {
+            ObjectNode out = run(request);
+            mine.complete(out.deepCopy());
+            return out;
+        } catch (RuntimeException | Error e) {
+            mine.completeExceptionally(e);
+            throw e;
+        }
+    }
+
+    private ObjectNode run(JsonNode request) {
         ObjectNode out = F.objectNode();
         try {
             if (!request.isArray() || request.isEmpty()) throw new IllegalArgumentException("expected [name, args...]");
