@@ -41,9 +41,9 @@ public final class HttpMasterLink implements MasterLink, AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(HttpMasterLink.class);
-    /** The first pause before a write is sent again, and the longest. */
+    /** The first pause before a write is sent again. */
     private static final Duration RETRY_FIRST = Duration.ofMillis(50);
-
+    /** The longest pause before a write is sent again. */
     private static final Duration RETRY_MAX = Duration.ofSeconds(2);
 
     private final HttpClient client;
@@ -93,7 +93,10 @@ public final class HttpMasterLink implements MasterLink, AutoCloseable {
         return ReplicaService.result(jsonRetrying(req)); // runs again harmlessly: no id
     }
 
-    /** {@link #json}, sent again while the master cannot be reached, until the timeout (see the class comment). */
+    /**
+     * {@code request} posted and its JSON answer, sent again while the master cannot be reached, until the timeout
+     * (see the class comment).
+     */
     private JsonNode jsonRetrying(JsonNode request) {
         long deadline = System.nanoTime() + timeout.toNanos();
         Duration pause = RETRY_FIRST;
