@@ -96,7 +96,9 @@ public final class XmlRpcTransport implements Transport, AutoCloseable {
     public Object call(String method, List<Object> params, Map<String, String> headers) {
         Request req = client.POST(uri)
                 .body(new BytesRequestContent("text/xml", XmlRpcWriter.call(method, params)))
-                .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                // a call may be silent as long as it may take (Jetty's connections give up after 30 s otherwise)
+                .idleTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
         if (!headers.isEmpty()) req.headers(h -> headers.forEach(h::put));
         ContentResponse r;
         try {

@@ -194,7 +194,8 @@ public final class HttpMasterLink implements MasterLink, AutoCloseable {
      */
     private ContentResponse send(Request request, Duration wait) {
         Request req = request.headers(h -> h.put("Cookie", "pool_secret=" + secret.get()))
-                .timeout(wait.toMillis(), TimeUnit.MILLISECONDS);
+                .timeout(wait.toMillis(), TimeUnit.MILLISECONDS)
+                .idleTimeout(wait.toMillis(), TimeUnit.MILLISECONDS); // not Jetty's 30 s of silence
         ContentResponse r;
         try {
             r = new CompletableResponseListener(req, MAX_RESPONSE).send().get();
