@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLContext;
 import org.eclipse.jetty.client.BytesRequestContent;
 import org.eclipse.jetty.client.CompletableResponseListener;
@@ -94,21 +95,20 @@ public final class XmlRpcTransport implements Transport, AutoCloseable {
      * a call to the host that runs it under the master's task.
      */
     public Object call(String method, List<Object> params, Map<String, String> headers) {
-        Request req = client.POST(uri)
-                .body(new BytesRequestContent("text/xml", XmlRpcWriter.call(method, params)))
-                .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                // a call may be silent as long as it may take (Jetty's connections give up after 30 s otherwise)
-                .idleTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        if (!headers.isEmpty()) req.headers(h -> headers.forEach(h::put));
+        byte[] body = XmlRpcWriter.call(method, params);
         ContentResponse r;
         try {
-            r = new CompletableResponseListener(req, MAX_RESPONSE).send().get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(method + " to " + uri + " interrupted", e);
+            try {
+                r = send(body, headers);
+            } catch (NotSent e) {
+                // the connection failed while the request was written (a kept-alive connection closed under it):
+                // the host never read the whole request, so it ran nothing, and the call is sent once more
+                r = send(body, headers);
+            }
+        } catch (NotSent e) {
+            throw failed(method, e.getCause());
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause() instanceof TimeoutException t ? t : e.getCause();
-            throw new IllegalStateException(method + " to " + uri + " failed: " + cause, cause);
+            throw failed(method, e.getCause());
         }
         if (r.getStatus() != 200) {
             throw new IllegalStateException(
@@ -125,6 +125,42 @@ public final class XmlRpcTransport implements Transport, AutoCloseable {
         List<String> d = (List<String>) resp.contents();
         if (d.isEmpty()) throw ApiError.internal("empty error description from " + uri);
         return fail(d);
+    }
+
+    /** The call's request, sent once; its whole answer. */
+    private ContentResponse send(byte[] body, Map<String, String> headers) throws ExecutionException {
+        Request req = client.POST(uri)
+                .body(new BytesRequestContent("text/xml", body))
+                .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                // a call may be silent as long as it may take (Jetty's connections give up after 30 s otherwise)
+                .idleTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        if (!headers.isEmpty()) req.headers(h -> headers.forEach(h::put));
+        AtomicBoolean requestFailed = new AtomicBoolean();
+        AtomicBoolean answered = new AtomicBoolean();
+        req.onRequestFailure((q, x) -> requestFailed.set(true));
+        req.onResponseBegin(a -> answered.set(true));
+        try {
+            return new CompletableResponseListener(req, MAX_RESPONSE).send().get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("call to " + uri + " interrupted", e);
+        } catch (ExecutionException e) {
+            if (requestFailed.get() && !answered.get() && !(e.getCause() instanceof TimeoutException))
+                throw new NotSent(e.getCause());
+            throw e;
+        }
+    }
+
+    /** The request could not be written whole, and nothing was answered. */
+    private static final class NotSent extends RuntimeException {
+        NotSent(Throwable cause) {
+            super(cause);
+        }
+    }
+
+    private IllegalStateException failed(String method, Throwable cause) {
+        Throwable c = cause instanceof TimeoutException t ? t : cause;
+        return new IllegalStateException(method + " to " + uri + " failed: " + c, c);
     }
 
     private static Object fail(List<String> description) {
