@@ -31,7 +31,9 @@ import org.xapijava.model.xmlrpc.XmlRpcWriter;
  * callers are the local superuser. Bodies are our own codec's bytes; responses up to 1 GiB are read whole (a
  * 10,000-VM {@code get_all_records} is about 15 MB). A transport failure (refused connection, timeout, an HTTP
  * status other than 200, a body that does not parse) is an {@link IllegalStateException}; an API error is the
- * {@link ApiError} of the failure envelope. Thread-safe; {@link #close()} stops the client.
+ * {@link ApiError} of the failure envelope. A call whose connection fails while its request is written (the host
+ * cannot have run it) is sent once more; a call may be silent for as long as its timeout. Thread-safe; {@link
+ * #close()} stops the client.
  */
 public final class XmlRpcTransport implements Transport, AutoCloseable {
     /** Largest response read: Jetty's default (2 MiB) is far below a big pool's {@code get_all_records}. */
