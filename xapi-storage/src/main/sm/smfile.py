@@ -323,22 +323,31 @@ class FileStore:
             vdis, hidden = self.listing()
             if vdis:
                 raise SMError("SRNotEmpty", "%d VDIs remain in %s" % (len(vdis), self.path))
-            stop_gc(self.sr_uuid)
-            for name in os.listdir(self.path):
-                p = self.file(name)
-                if name == "lost+found" or not os.path.isfile(p):
-                    continue
-                if HIDDEN_FILE.match(name) or name == JOURNAL or name.endswith(".tmp"):
-                    os.unlink(p)
+            held = stop_gc(self.sr_uuid)
+            try:
+                for name in os.listdir(self.path):
+                    p = self.file(name)
+                    if name == "lost+found" or not os.path.isfile(p):
+                        continue
+                    if HIDDEN_FILE.match(name) or name == JOURNAL or name.endswith(".tmp"):
+                        os.unlink(p)
+            finally:
+                held.release()
 
-    def sr_detach(self):
-        """Stops the garbage collector; refuses while a VDI is still activated."""
+    def sr_detach(self, then=None):
+        """Stops the garbage collector and runs then() (an unmount) before one can start again; refuses while a VDI
+        is still activated."""
         dp_dir = os.path.join(smcore.CONFIG["datapath-dir"], self.sr_uuid)
         if os.path.isdir(dp_dir):
             for name in os.listdir(dp_dir):
                 if name.endswith(".pid") and Datapath(self.sr_uuid, name[:-4]).active():
                     raise SMError("SRInUse", "VDI %s is still activated" % name[:-4])
-        stop_gc(self.sr_uuid)
+        held = stop_gc(self.sr_uuid)
+        try:
+            if then is not None:
+                then()
+        finally:
+            held.release()
 
     # -- VDI commands ---------------------------------------------------------------------------------
     def create_image(self, uuid, size, fmt, backing=None):
@@ -684,7 +693,8 @@ def kick_gc(sr_path, sr_uuid):
 
 
 def stop_gc(sr_uuid):
-    """Kills a running GC with its process group (every step of it is crash-safe) and waits for its lock."""
+    """Kills a running GC with its process group (every step of it is crash-safe) and takes its lock, which the
+    caller releases: a GC started meanwhile (a kick of a moment ago) finds the lock taken and leaves at once."""
     _, pidfile, _ = gc_paths(sr_uuid)
     try:
         with open(pidfile) as f:
@@ -693,12 +703,11 @@ def stop_gc(sr_uuid):
         pid = None
     lock = smcore.Lock(sr_uuid, "gc")
     if lock.acquire(blocking=False):
-        lock.release()
-        return
+        return lock
     if pid is not None:
         try:
             os.killpg(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
     lock.acquire(timeout=30)
-    lock.release()
+    return lock
