@@ -161,8 +161,7 @@ public final class XmlRpcTransport implements Transport, AutoCloseable {
     }
 
     private IllegalStateException failed(String method, Throwable cause) {
-        Throwable c = cause instanceof TimeoutException t ? t : cause;
-        return new IllegalStateException(method + " to " + uri + " failed: " + c, c);
+        return new IllegalStateException(method + " to " + uri + " failed: " + cause, cause);
     }
 
     private static Object fail(List<String> description) {

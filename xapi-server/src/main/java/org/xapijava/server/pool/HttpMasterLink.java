@@ -9,7 +9,6 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLContext;
 import org.eclipse.jetty.client.BytesRequestContent;
 import org.eclipse.jetty.client.CompletableResponseListener;
@@ -103,7 +102,8 @@ public final class HttpMasterLink implements MasterLink, AutoCloseable {
         while (true) {
             long left = deadline - System.nanoTime();
             try {
-                return JSON.readTree(body(send(request, Duration.ofNanos(Math.max(left, 1_000_000)))));
+                return JSON.readTree(
+                        body(send(jsonRequest(request), Duration.ofNanos(Math.max(left, 1_000_000))), PATH));
             } catch (IOException e) {
                 throw ApiError.internal("the pool master's answer does not parse: " + e.getMessage());
             } catch (Unreachable e) {
@@ -145,19 +145,14 @@ public final class HttpMasterLink implements MasterLink, AutoCloseable {
 
     /** As {@link #post}, null when the master answers 404 (what the request names is not there). */
     public byte[] postIfFound(JsonNode request, Duration wait) {
-        ContentResponse r;
-        try {
-            r = send(request, wait);
-        } catch (Unreachable e) {
-            throw e.error;
-        }
-        if (r.getStatus() == 404) return null;
-        return body(r);
+        ContentResponse r = sendOnce(jsonRequest(request), wait);
+        return r.getStatus() == 404 ? null : body(r, PATH);
     }
 
-    private static byte[] body(ContentResponse r) {
+    /** The answer's body; {@code INTERNAL_ERROR} unless the master answered 200 to the request on {@code path}. */
+    private static byte[] body(ContentResponse r, String path) {
         if (r.getStatus() != 200)
-            throw ApiError.internal("the pool master answered HTTP " + r.getStatus() + " on " + PATH);
+            throw ApiError.internal("the pool master answered HTTP " + r.getStatus() + " on " + path);
         return r.getContent();
     }
 
@@ -166,25 +161,27 @@ public final class HttpMasterLink implements MasterLink, AutoCloseable {
      * INTERNAL_ERROR} when the master cannot be reached, answers other than 200, or takes longer than {@code wait}.
      */
     public byte[] get(String path, Duration wait) {
-        ContentResponse r;
-        try {
-            r = send(client.newRequest(uri.resolve(path)), wait);
-        } catch (Unreachable e) {
-            throw e.error;
-        }
-        if (r.getStatus() != 200)
-            throw ApiError.internal("the pool master answered HTTP " + r.getStatus() + " on " + path);
-        return r.getContent();
+        return body(sendOnce(client.newRequest(uri.resolve(path)), wait), path);
     }
 
-    private ContentResponse send(JsonNode request, Duration wait) {
+    /** {@code request} as a POST to the master's {@link #PATH}. */
+    private Request jsonRequest(JsonNode request) {
         byte[] body;
         try {
             body = JSON.writeValueAsBytes(request);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-        return send(client.POST(uri).body(new BytesRequestContent("application/json", body)), wait);
+        return client.POST(uri).body(new BytesRequestContent("application/json", body));
+    }
+
+    /** {@link #send}, not sent again: a master that cannot be reached is its {@code INTERNAL_ERROR}. */
+    private ContentResponse sendOnce(Request request, Duration wait) {
+        try {
+            return send(request, wait);
+        } catch (Unreachable e) {
+            throw e.error;
+        }
     }
 
     /**
@@ -203,7 +200,7 @@ public final class HttpMasterLink implements MasterLink, AutoCloseable {
             Thread.currentThread().interrupt();
             throw ApiError.internal("interrupted while calling the pool master");
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause() instanceof TimeoutException t ? t : e.getCause();
+            Throwable cause = e.getCause();
             ApiError error = ApiError.internal("cannot reach the pool master at " + uri + ": " + cause);
             // a refused, reset or closed connection; not a timeout (the master may be at work) nor a TLS refusal
             if (cause instanceof IOException && !(cause instanceof javax.net.ssl.SSLHandshakeException))
