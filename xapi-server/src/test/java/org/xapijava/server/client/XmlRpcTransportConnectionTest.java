@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.xapijava.server.RawHttp;
 
 /**
  * A call over {@link XmlRpcTransport} may be silent as long as its timeout allows: a pool master's call forwarded to
@@ -75,16 +76,7 @@ class XmlRpcTransportConnectionTest {
 
     /** Reads a request's head; returns its Content-Length. */
     private static int readHead(java.io.InputStream in) throws java.io.IOException {
-        StringBuilder head = new StringBuilder();
-        while (!head.toString().endsWith("\r\n\r\n")) {
-            int c = in.read();
-            if (c < 0) throw new java.io.EOFException();
-            head.append((char) c);
-        }
-        for (String line : head.toString().split("\r\n"))
-            if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:"))
-                return Integer.parseInt(line.substring(15).strip());
-        return 0;
+        return RawHttp.contentLength(RawHttp.head(in));
     }
 
     private static void answer(Socket s) throws java.io.IOException {

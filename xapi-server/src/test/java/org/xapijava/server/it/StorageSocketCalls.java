@@ -1,6 +1,5 @@
 package org.xapijava.server.it;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.StandardProtocolFamily;
@@ -15,6 +14,7 @@ import java.util.Map;
 import org.xapijava.model.rpc.RpcResponse;
 import org.xapijava.model.xmlrpc.XmlRpcReader;
 import org.xapijava.model.xmlrpc.XmlRpcWriter;
+import org.xapijava.server.RawHttp;
 
 /** Calls on xapi's storage socket as xenopsd makes them: one HTTP POST of XML-RPC per connection, raw. */
 final class StorageSocketCalls {
@@ -30,22 +30,8 @@ final class StorageSocketCalls {
             ch.connect(UnixDomainSocketAddress.of(socket));
             ch.write(java.nio.ByteBuffer.wrap(request.getBytes(StandardCharsets.UTF_8)));
             InputStream in = Channels.newInputStream(ch);
-            ByteArrayOutputStream head = new ByteArrayOutputStream();
-            int c;
-            while ((c = in.read()) >= 0) {
-                head.write(c);
-                String h = head.toString(StandardCharsets.ISO_8859_1);
-                if (h.endsWith("\r\n\r\n")) break;
-            }
-            String h = head.toString(StandardCharsets.ISO_8859_1);
-            int len = 0;
-            for (String line : h.split("\r\n")) {
-                if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
-                    len = Integer.parseInt(line.substring(15).trim());
-                }
-            }
-            byte[] body = in.readNBytes(len);
-            return h + new String(body, StandardCharsets.UTF_8);
+            String h = RawHttp.head(in);
+            return h + RawHttp.body(in, h);
         }
     }
 

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -28,6 +27,7 @@ import org.xapijava.model.Datamodel;
 import org.xapijava.model.api.Blob;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
+import org.xapijava.server.RawHttp;
 import org.xapijava.server.ops.AllowedOperations;
 import org.xapijava.server.ops.Checkers;
 
@@ -80,7 +80,8 @@ class MemberWriteRetryTest {
                 try {
                     for (int i = 0; i < 2; i++) {
                         try (Socket s = server.accept()) {
-                            String body = readRequestBody(s.getInputStream());
+                            InputStream in = s.getInputStream();
+                            String body = RawHttp.body(in, RawHttp.head(in));
                             bodies.add(body);
                             if (i == 0) continue; // closed under the request: no answer
                             byte[] answer = "{\"ok\":42}".getBytes(StandardCharsets.UTF_8);
@@ -131,25 +132,5 @@ class MemberWriteRetryTest {
         }
         long ms = (System.nanoTime() - t0) / 1_000_000;
         assertTrue(ms >= 300 && ms < 10_000, "sent again for about the timeout: " + ms + " ms");
-    }
-
-    /** Reads one HTTP request's head and its Content-Length body. */
-    private static String readRequestBody(InputStream in) throws Exception {
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        int state = 0;
-        while (state < 4) {
-            int c = in.read();
-            if (c < 0) throw new IllegalStateException("request cut short");
-            head.write(c);
-            state = (c == '\r' && (state == 0 || state == 2)) || (c == '\n' && (state == 1 || state == 3))
-                    ? state + 1
-                    : (c == '\r' ? 1 : 0);
-        }
-        int length = 0;
-        for (String line : head.toString(StandardCharsets.US_ASCII).split("\r\n")) {
-            if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:"))
-                length = Integer.parseInt(line.substring(15).strip());
-        }
-        return new String(in.readNBytes(length), StandardCharsets.UTF_8);
     }
 }
