@@ -137,7 +137,7 @@ public final class XmlRpcWriter {
 
     /** A writer that grows its buffer; read the bytes with {@link #toByteArray()}. */
     public XmlRpcWriter() {
-        this(null, 8 * 1024);
+        this(null, 6 * CHUNK + 64);
     }
 
     /** A writer to {@code out} through a 64 KiB buffer; call {@link #flush()} when done. */
@@ -145,9 +145,14 @@ public final class XmlRpcWriter {
         this(out, DEFAULT_BUFFER);
     }
 
+    /**
+     * A writer to {@code out} through a buffer of at least {@code bufferSize} bytes (a streamed writer's buffer holds
+     * at least one chunk of escaped text), or without a stream ({@code out == null}) one whose buffer starts at
+     * {@code bufferSize} bytes and grows.
+     */
     public XmlRpcWriter(OutputStream out, int bufferSize) {
         this.out = out;
-        this.buf = new byte[Math.max(bufferSize, 6 * CHUNK + 64)];
+        this.buf = new byte[out == null ? Math.max(bufferSize, 64) : Math.max(bufferSize, 6 * CHUNK + 64)];
     }
 
     // ---- one-shot helpers ----
@@ -187,7 +192,8 @@ public final class XmlRpcWriter {
 
     /** A {@code methodCall} document. */
     public static byte[] call(String method, List<?> params) {
-        XmlRpcWriter w = new XmlRpcWriter();
+        // calls are mostly small (xenopsd's are a few hundred bytes): a small buffer, grown for the rare large one
+        XmlRpcWriter w = new XmlRpcWriter(null, 1024);
         try {
             w.writeCall(method, params);
         } catch (IOException e) {
