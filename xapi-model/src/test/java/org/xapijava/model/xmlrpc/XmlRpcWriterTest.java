@@ -3,6 +3,7 @@ package org.xapijava.model.xmlrpc;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.xapijava.model.errors.ApiError;
+import org.xapijava.model.rpc.RpcCall;
 import org.xapijava.model.rpc.UnwritableTextException;
 import org.xapijava.model.rpc.VersionedRecord;
 import org.xapijava.model.types.DateTime;
@@ -139,6 +141,18 @@ class XmlRpcWriterTest {
         assertArrayEquals(expected, out.toByteArray());
         Object back = XmlRpcReader.RESPONSES.readResponse(expected).contents();
         assertEquals(l.size(), ((List<?>) back).size());
+    }
+
+    @Test
+    void aLargeCallGrowsItsSmallBufferAndReadsBack() throws Exception {
+        StringBuilder big = new StringBuilder();
+        for (int i = 0; i < 5_000; i++) big.append(i % 5 == 0 ? "<&\u00e9\ud834\udd1e\"" : "metadata");
+        List<Object> params = List.of("dbg", big.toString(), Map.of("k", "v"));
+        byte[] call = XmlRpcWriter.call("VM.import_metadata", params);
+        assertTrue(call.length > 40_000, "larger than the writer's first buffer several times over");
+        RpcCall back = XmlRpcReader.REQUESTS.readCall(call);
+        assertEquals("VM.import_metadata", back.method());
+        assertTrue(params.equals(back.params()), "the same parameters read back"); // no 60 KB failure text
     }
 
     @Test
