@@ -48,6 +48,7 @@ import org.xapijava.server.ops.LockPlan.VmPowerState;
 import org.xapijava.server.ops.Locks.Retry;
 import org.xapijava.server.xenops.BootChecks;
 import org.xapijava.server.xenops.HostChooser;
+import org.xapijava.server.xenops.Lifecycle;
 import org.xapijava.server.xenops.MigrateChecks;
 
 /**
@@ -331,6 +332,7 @@ final class LockPlanRunner {
         // one transaction: the host choice, its check and the reservation are atomic, as under Xapi's global lock
         String host = locks.db().call(tx -> {
             if (!tx.isValid(VM.XAPI_CLASS, vm)) throw ApiError.handleInvalid("VM", vm);
+            if (h.op().equals("vm_start")) Lifecycle.prepareStart(tx, vm); // before the choice, as Xapi
             if (h.host().kind() == Target.Kind.CHOSEN_HOST) {
                 String scheduled = tx.get(vm, VM.SCHEDULED_TO_BE_RESIDENT_ON);
                 if (!Refs.isNull(scheduled)) return scheduled; // already reserved: no host operation

@@ -10,6 +10,7 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xapijava.db.Db;
+import org.xapijava.db.Transaction;
 import org.xapijava.db.Update;
 import org.xapijava.model.api.Host;
 import org.xapijava.model.api.PBD;
@@ -157,11 +158,11 @@ public final class Lifecycle {
     // ------------------------------------------------------------------------------------------- start
 
     /**
-     * {@code VM.start} / {@code VM.start_on}: the forwarding layer's preparation (domain type, memory overhead,
-     * admission on this host), then {@code Xapi_vm.start}.
+     * {@code VM.start} / {@code VM.start_on} on the host the lock plan reserved: admission on this host, then
+     * {@code Xapi_vm.start}. The forwarding layer's preparation ({@link #prepareStart}) was made by the lock plan on
+     * the master, before it chose the host.
      */
     public void start(CallContext ctx, String vm, String op, boolean paused, boolean force) {
-        prepareStart(vm);
         BootChecks.assertCanBootHere(data, vm, host());
         startAdmitted(ctx, vm, paused, force);
     }
@@ -176,13 +177,18 @@ public final class Lifecycle {
         start(ctx, vm, "start_on", paused, force);
     }
 
-    /** {@code ensure_domain_type_is_specified} and {@code update_memory_overhead} of the forwarding layer. */
-    private void prepareStart(String vm) {
-        if ("unspecified".equals(data.get(vm, VM.DOMAIN_TYPE))) {
-            data.set(vm, VM.DOMAIN_TYPE, data.get(vm, VM.HVM_BOOT_POLICY).isEmpty() ? "pv" : "hvm");
+    /**
+     * {@code ensure_domain_type_is_specified} and {@code update_memory_overhead} of Xapi's forwarding layer, which
+     * runs them on the master before it chooses a host for a start ({@code message_forwarding.ml}): the lock plan's
+     * host reservation calls this in its transaction, so that the choice counts the VM's overhead as computed now,
+     * and a member the start is forwarded to writes neither.
+     */
+    public static void prepareStart(Transaction tx, String vm) {
+        if ("unspecified".equals(tx.get(vm, VM.DOMAIN_TYPE))) {
+            tx.set(vm, VM.DOMAIN_TYPE, tx.get(vm, VM.HVM_BOOT_POLICY).isEmpty() ? "pv" : "hvm");
         }
-        long overhead = MemoryCheck.overheadBytes(data, vm);
-        data.set(vm, VM.MEMORY_OVERHEAD, overhead);
+        long overhead = MemoryCheck.overheadBytes(tx, vm);
+        if (overhead != tx.get(vm, VM.MEMORY_OVERHEAD)) tx.set(vm, VM.MEMORY_OVERHEAD, overhead);
     }
 
     /** {@code Xapi_vm.start} after admission. */

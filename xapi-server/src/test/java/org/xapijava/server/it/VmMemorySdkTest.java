@@ -298,6 +298,30 @@ class VmMemorySdkTest {
     // ---------------------------------------------------------------------------------------- a running VM
 
     @Test
+    void aStartSpecifiesTheDomainTypeAndRecomputesTheOverheadFirst() throws Exception {
+        VM vm = newVm();
+        String ref = vm.toWireString();
+        // as Xapi's forwarding layer, before the host is chosen: an unspecified domain type made definite, and an
+        // out-of-date overhead recomputed, here one no host could hold, so that a choice made with it would fail.
+        // Without disks: with one, the disk's check fails on the unspecified type first (INTERNAL_ERROR), as Xapi's
+        // with_vbds_marked does
+        db("VM", ref, "domain_type", "unspecified");
+        db("VM", ref, "memory_overhead", 1L << 50);
+        assertEquals(
+                List.of("INTERNAL_ERROR", "unspecified domain type"),
+                ConcurrencySupport.errorOf(c, () -> vm.start(c, false, false)));
+        for (com.xensource.xenapi.VBD b : vm.getVBDs(c)) b.destroy(c);
+        vm.start(c, false, false);
+        try {
+            assertEquals(Types.DomainType.PV, vm.getDomainType(c), "no HVM boot policy: PV");
+            assertEquals(vm.computeMemoryOverhead(c), record(vm).get("memory_overhead"));
+            assertEquals(6 * MIB, record(vm).get("memory_overhead"));
+        } finally {
+            vm.hardShutdown(c);
+        }
+    }
+
+    @Test
     void aRunningVmsRangeMustFitItsHost() throws Exception {
         VM vm = newVm();
         vm.start(c, false, false);
