@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import org.xapijava.db.Db;
 import org.xapijava.db.Transaction;
 import org.xapijava.db.Update;
+import org.xapijava.model.BiosStrings;
 import org.xapijava.model.api.Host;
 import org.xapijava.model.api.PBD;
 import org.xapijava.model.api.Pool;
@@ -178,10 +179,11 @@ public final class Lifecycle {
     }
 
     /**
-     * {@code ensure_domain_type_is_specified} and {@code update_memory_overhead} of Xapi's forwarding layer, which
-     * runs them on the master before it chooses a host for a start ({@code message_forwarding.ml}): the lock plan's
-     * host reservation calls this in its transaction, so that the choice counts the VM's overhead as computed now,
-     * and a member the start is forwarded to writes neither.
+     * {@code ensure_domain_type_is_specified}, {@code update_memory_overhead} and {@code
+     * consider_generic_bios_strings} of Xapi's forwarding layer, which runs them on the master before it chooses a
+     * host for a start ({@code message_forwarding.ml}): the lock plan's host reservation calls this in its
+     * transaction, so that the choice counts the VM's overhead as computed now, and a member the start is forwarded
+     * to writes none of them.
      */
     public static void prepareStart(Transaction tx, String vm) {
         if ("unspecified".equals(tx.get(vm, VM.DOMAIN_TYPE))) {
@@ -189,6 +191,10 @@ public final class Lifecycle {
         }
         long overhead = MemoryCheck.overheadBytes(tx, vm);
         if (overhead != tx.get(vm, VM.MEMORY_OVERHEAD)) tx.set(vm, VM.MEMORY_OVERHEAD, overhead);
+        if (tx.get(vm, VM.BIOS_STRINGS).isEmpty()) {
+            LOG.info("The VM's BIOS strings were not yet filled in. The VM is now made BIOS-generic.");
+            tx.set(vm, VM.BIOS_STRINGS, BiosStrings.GENERIC);
+        }
     }
 
     /** {@code Xapi_vm.start} after admission. */

@@ -311,8 +311,11 @@ class VmMemorySdkTest {
                 List.of("INTERNAL_ERROR", "unspecified domain type"),
                 ConcurrencySupport.errorOf(c, () -> vm.start(c, false, false)));
         for (com.xensource.xenapi.VBD b : vm.getVBDs(c)) b.destroy(c);
+        assertEquals(Map.of(), vm.getBiosStrings(c));
         vm.start(c, false, false);
         try {
+            // consider_generic_bios_strings: a VM without BIOS strings is made BIOS-generic
+            assertEquals(VmSettingsTableSdkTest.GENERIC_BIOS_STRINGS, vm.getBiosStrings(c));
             assertEquals(Types.DomainType.PV, vm.getDomainType(c), "no HVM boot policy: PV");
             assertEquals(vm.computeMemoryOverhead(c), record(vm).get("memory_overhead"));
             assertEquals(6 * MIB, record(vm).get("memory_overhead"));
