@@ -279,15 +279,16 @@ class XeVmDeviceCommandsTest {
                                 "    storage-lock ( RO): false")
                         + "no active VBDs.\ninactive VBDs:\n" + vbdRecord,
                 xe("diagnostic-vdi-status", "uuid=" + vdi).out());
+        // before the first start: a start gives a VM without BIOS strings the generic ones, as Xapi
+        assertEquals("The BIOS strings of this VM have not yet been set.", ok("vm-is-bios-customized", "uuid=" + vm));
+        ok("vm-copy-bios-strings", "uuid=" + vm, "host-uuid=" + hostUuid);
+        assertEquals("This VM is BIOS-customized.", ok("vm-is-bios-customized", "uuid=" + vm));
         ok("vm-start", "uuid=" + vm);
         String running = xe("diagnostic-vdi-status", "uuid=" + vdi).out();
         assertTrue(running.contains("\nactive VBDs:\nuuid ( RO)            : " + vbd + "\n"), running);
         assertFalse(running.contains("inactive VBDs:"), running);
         ok("vm-shutdown", "uuid=" + vm, "--force");
 
-        assertEquals("The BIOS strings of this VM have not yet been set.", ok("vm-is-bios-customized", "uuid=" + vm));
-        ok("vm-copy-bios-strings", "uuid=" + vm, "host-uuid=" + hostUuid);
-        assertEquals("This VM is BIOS-customized.", ok("vm-is-bios-customized", "uuid=" + vm));
         assertEquals("not_supported", ok("vm-get-secureboot-readiness", "uuid=" + vm));
         assertEquals("Error: Expected 'user','setup', got bad\n", fails("vm-set-uefi-mode", "uuid=" + vm, "mode=bad"));
 
