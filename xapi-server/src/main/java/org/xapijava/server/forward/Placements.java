@@ -148,6 +148,7 @@ public final class Placements {
             "assert_can_migrate_sender",
             "call_host_plugin",
             "call_plugin",
+            "checkpoint",
             "clean_reboot",
             "clean_shutdown",
             "forget_data_source_archives",

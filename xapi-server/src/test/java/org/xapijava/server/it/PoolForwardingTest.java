@@ -123,6 +123,16 @@ class PoolForwardingTest {
                 List.of("VM 'on-b' (uuid: " + uuid + ") snapshotted, snapshot name: snap-on-b"),
                 messages("VM_SNAPSHOTTED", uuid));
 
+        // so is a checkpoint of a running VM: the member suspends and resumes its domain (Xapi's forward_vm_op)
+        VM cp = vm.checkpoint(c, "cp-on-b");
+        assertEquals(Types.VmPowerState.SUSPENDED, cp.getPowerState(c));
+        assertEquals(Types.VmPowerState.RUNNING, vm.getPowerState(c));
+        assertEquals(hostB(), vm.getResidentOn(c).toWireString());
+        assertTrue(xenopsB().vmExists("test", uuid), "running on the member again");
+        assertEquals(
+                List.of("VM 'on-b' (uuid: " + uuid + ") checkpointed, snapshot name: cp-on-b"),
+                messages("VM_CHECKPOINTED", uuid));
+
         // a VM operation on a running VM goes to the host it is resident on
         vm.cleanShutdown(c);
         assertEquals(Types.VmPowerState.HALTED, vm.getPowerState(c));
