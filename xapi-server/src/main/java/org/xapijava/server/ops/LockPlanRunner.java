@@ -340,6 +340,13 @@ final class LockPlanRunner {
             String chosen = h.host().kind() == Target.Kind.CHOSEN_HOST
                     ? HostChooser.choose(tx, vm, HostChooser::biasedRandom)
                     : (String) args.get(h.host().arg());
+            if (h.host().kind() != Target.Kind.CHOSEN_HOST
+                    && (h.op().equals("vm_start") || h.op().equals("vm_resume"))
+                    && tx.isValid(Host.XAPI_CLASS, chosen)) {
+                // reserve_memory_for_vm of start_on and resume_on: the named host must be able to boot the VM (its
+                // CPU not compared), checked on the master before the reservation, as the choice does for a start
+                BootChecks.assertCanBootHere(tx, vm, chosen, false);
+            }
             ApiError e = locks.allowed().refusal(tx, "host", chosen, h.op(), true);
             if (e != null) throw e;
             locks.addIn(tx, key, "host", chosen, h.op());

@@ -3,6 +3,7 @@ package org.xapijava.server.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.xensource.xenapi.Connection;
@@ -145,6 +146,36 @@ class PoolForwardingTest {
                 List.of("VM 'on-b' (uuid: " + uuid + ") reverted to snapshot: snap-on-b (uuid " + snap.getUuid(c)
                         + ")"),
                 messages("VM_SNAPSHOT_REVERTED", uuid));
+    }
+
+    @Test
+    void aStartOnAHostThatIsNotLiveIsRefusedByTheMasterBeforeAnyReservation() throws Exception {
+        VM vm = LifecycleSupport.newVm(master, c, "not-live");
+        com.xensource.xenapi.Host b = Types.toHost(hostB());
+        Database db = master.server.services().db();
+        String metricsB = db.snapshot().get(hostB(), Host.METRICS);
+        db.set(metricsB, HostMetrics.LIVE, false);
+        try {
+            // Xapi's reserve_memory_for_vm: assert_can_boot_here on the master, not a forward that finds it offline
+            assertThrows(Types.HostNotLive.class, () -> vm.startOn(c, b, false, false));
+            VM.Record r = vm.getRecord(c);
+            assertEquals(Types.VmPowerState.HALTED, r.powerState);
+            assertTrue(r.currentOperations.isEmpty(), "" + r.currentOperations);
+            assertEquals("OpaqueRef:NULL", db.get("VM", vm.toWireString(), "scheduled_to_be_resident_on"));
+            assertTrue(b.getCurrentOperations(c).isEmpty(), "no vm_start left on the host");
+        } finally {
+            db.set(metricsB, HostMetrics.LIVE, true);
+        }
+        // this test wrote the flag behind the pool's back: let the member's replica show it live again first
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!org.xapijava.server.xenops.BootChecks.isHostLive(
+                        member.server.services().db().snapshot(), hostB())
+                && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        vm.startOn(c, b, false, false);
+        assertEquals(hostB(), vm.getResidentOn(c).toWireString());
+        vm.hardShutdown(c);
     }
 
     /** The bodies of the messages {@code name} on the object {@code uuid}. */
