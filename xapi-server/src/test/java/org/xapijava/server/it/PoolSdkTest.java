@@ -391,9 +391,12 @@ class PoolSdkTest {
             }
         });
         VM vm = newVm("on-c");
-        Types.HostOffline e = assertThrows(Types.HostOffline.class, () -> vm.startOn(master, hc, false, false));
-        assertEquals(hc.toWireString(), e.host);
+        // a start there is refused by the master's boot check before any reservation (Xapi's reserve_memory_for_vm)
+        assertThrows(Types.HostNotLive.class, () -> vm.startOn(master, hc, false, false));
         assertTrue(vm.getCurrentOperations(master).isEmpty(), "nothing left marked");
+        assertTrue(hc.getCurrentOperations(master).isEmpty(), "nothing reserved on it");
+        // a call the master forwards to it fails HOST_OFFLINE
+        assertEquals(hc.toWireString(), assertThrows(Types.HostOffline.class, () -> hc.dmesg(master)).host);
         assertEquals(Types.VmPowerState.HALTED, vm.getPowerState(master));
         // neither ejected nor made master while it is offline
         assertEquals(hc.toWireString(), assertThrows(Types.HostOffline.class, () -> Pool.eject(master, hc)).host);
