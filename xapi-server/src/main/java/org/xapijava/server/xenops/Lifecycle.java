@@ -192,7 +192,7 @@ public final class Lifecycle {
         long overhead = MemoryCheck.overheadBytes(tx, vm);
         if (overhead != tx.get(vm, VM.MEMORY_OVERHEAD)) tx.set(vm, VM.MEMORY_OVERHEAD, overhead);
         if (tx.get(vm, VM.BIOS_STRINGS).isEmpty()) {
-            LOG.info("The VM's BIOS strings were not yet filled in. The VM is now made BIOS-generic.");
+            LOG.info("VM {} starts without BIOS strings: it is given the generic ones", vm);
             tx.set(vm, VM.BIOS_STRINGS, BiosStrings.GENERIC);
         }
     }

@@ -23,8 +23,8 @@ import org.xapijava.server.TestHost;
 import org.xapijava.xenopsd.Xenops;
 
 /**
- * The forwarding stage's remote arm: a master on 127.0.0.2 and a member on 127.0.0.3 of its pool (in this JVM, on
- * the master's database, each with its own xenopsd simulator). A client talks to the master only; the master
+ * The forwarding stage's remote arm: a master on 127.0.0.2 and a member on 127.0.0.3 of its pool (in this JVM, the
+ * member on its replica of the master's database, each with its own xenopsd simulator: {@link TwoHostPool}). A client talks to the master only; the master
  * marks, then runs the call on the host the placement names, through XML-RPC with a pool session and the task
  * passed on, and a cancel of that task reaches the member's running operation.
  */
