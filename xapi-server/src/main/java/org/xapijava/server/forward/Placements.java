@@ -424,7 +424,7 @@ public final class Placements {
      *
      * @throws ApiError {@code SR_HAS_NO_PBDS [sr]} when there is none
      */
-    private static String srHost(Db r, String sr) {
+    public static String srHost(Db r, String sr) {
         if (sr == null || !r.exists(SR.XAPI_CLASS, sr)) return null;
         List<String> plugged = r.get(sr, SR.PBDS).stream()
                 .filter(p -> r.get(p, PBD.CURRENTLY_ATTACHED))

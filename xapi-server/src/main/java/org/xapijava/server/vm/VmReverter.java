@@ -11,6 +11,7 @@ import java.util.TreeSet;
 import org.xapijava.db.Db;
 import org.xapijava.db.Update;
 import org.xapijava.model.Datamodel;
+import org.xapijava.model.api.ErrorCodes;
 import org.xapijava.model.api.SR;
 import org.xapijava.model.api.VBD;
 import org.xapijava.model.api.VDI;
@@ -24,8 +25,10 @@ import org.xapijava.model.api.VUSB;
 import org.xapijava.model.errors.ApiError;
 import org.xapijava.model.types.Refs;
 import org.xapijava.server.dispatch.CallContext;
+import org.xapijava.server.forward.Placements;
 import org.xapijava.server.ops.AllowedOperations;
 import org.xapijava.server.task.TaskManager;
+import org.xapijava.server.xenops.BootChecks;
 
 /**
  * {@code VM.revert} ({@code xapi_vm_snapshot.ml}, with the steps Xapi's forwarding layer does for it):
@@ -109,9 +112,23 @@ final class VmReverter {
         return !Refs.isNull(vm) && data.exists(VM.XAPI_CLASS, vm) ? vm : createVmFromSnapshot(ctx, snapshot);
     }
 
+    /**
+     * The best-effort check of Xapi's forwarding layer before a revert clears the VM's disks: a suspended snapshot's
+     * memory image is on an SR with a plugged PBD ({@code SR_HAS_NO_PBDS [sr]}) whose host is live ({@code
+     * HOST_NOT_LIVE [host]}), so that the revert is unlikely to fail half-way.
+     */
+    private void assertMemoryImageReachable(String snapshot) {
+        if (!"Suspended".equals(data.get(snapshot, VM.POWER_STATE))) return;
+        String image = data.get(snapshot, VM.SUSPEND_VDI);
+        if (!data.exists(VDI.XAPI_CLASS, image)) return;
+        String host = Placements.srHost(data, data.get(image, VDI.SR));
+        if (host != null && !BootChecks.isHostLive(data, host)) throw new ApiError(ErrorCodes.HOST_NOT_LIVE, host);
+    }
+
     /** Reverts the VM of {@code snapshot} to it. */
     void revert(CallContext ctx, String snapshot) {
         String vm = ensureVm(ctx, snapshot);
+        assertMemoryImageReachable(snapshot);
         // a task of its own: the VM is marked reverting under this call's task
         if (!"Halted".equals(data.get(vm, VM.POWER_STATE)))
             ctx.apiInOwnTask().vm().hardShutdown(vm);

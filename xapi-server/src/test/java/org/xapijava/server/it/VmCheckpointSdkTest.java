@@ -185,6 +185,32 @@ class VmCheckpointSdkTest {
     }
 
     @Test
+    void aRevertToACheckpointWhoseMemoryImageNoLiveHostSeesChangesNothing() throws Exception {
+        VM vm = vmWithDisk("cp-unreachable");
+        vm.start(c, false, false);
+        VM cp = vm.checkpoint(c, "cp-u");
+        vm.hardShutdown(c);
+        vm.addToOtherConfig(c, "after", "checkpoint");
+        // Xapi's check before a revert clears the VM's disks: the memory image's SR is plugged on a live host
+        var db = host.server.services().db();
+        String me = host.server.services().hostRef();
+        String metrics = db.snapshot().get(me, org.xapijava.model.api.Host.METRICS);
+        Set<String> before = objects();
+        db.set(metrics, org.xapijava.model.api.HostMetrics.LIVE, false);
+        try {
+            assertEquals(List.of("HOST_NOT_LIVE", me), fails("VM.revert", cp.toWireString()));
+        } finally {
+            db.set(metrics, org.xapijava.model.api.HostMetrics.LIVE, true);
+        }
+        assertEquals(before, objects(), "no disk destroyed or cloned");
+        assertEquals("checkpoint", vm.getOtherConfig(c).get("after"), "the VM's fields as they were");
+        assertTrue(vm.getCurrentOperations(c).isEmpty());
+        cp.revert(c);
+        assertEquals(Types.VmPowerState.SUSPENDED, vm.getPowerState(c));
+        vm.hardShutdown(c);
+    }
+
+    @Test
     void refusedCheckpointsChangeNothing() throws Exception {
         VM vm = vmWithDisk("cp-refused");
         String ref = vm.toWireString();
